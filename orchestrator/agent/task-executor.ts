@@ -1,0 +1,132 @@
+/**
+ * Runs the tasks a worker is given. Plain tasks run one at a time, except that while the
+ * running task waits in get/wait the next one may start (so a nested task queued behind its
+ * parent cannot deadlock it). An actor runs up to `maxConcurrency` calls at once, in order.
+ */
+import { TaskCancelledError, toErrorInfo } from '../core/errors.ts';
+import { loadCode, type ShippedCode } from '../core/function-source.ts';
+import { deserializeValue, serializeValue } from '../core/serialization.ts';
+import type { Message, RunMessage } from '../protocol/messages.ts';
+import { reviver } from '../api/objects.ts';
+import type { TaskScope, WorkerRuntime } from './worker-runtime.ts';
+
+/** Executes RunMessages and reports `done` / `failed` through `send`. */
+export class TaskExecutor {
+  private readonly queue: RunMessage[] = [];
+  private readonly running = new Map<string, TaskScope>();
+  private readonly code = new Map<string, ShippedCode>();
+  private actor: { instance: Record<string, unknown>; maxConcurrency: number } | undefined;
+  private creating = false;
+
+  constructor(private readonly runtime: WorkerRuntime, private readonly send: (m: Message) => void) {}
+
+  /** Queues a task. */
+  run(m: RunMessage): void {
+    if (m.code) this.code.set(m.code.hash, m.code);
+    this.queue.push(m);
+    this.pump();
+  }
+
+  /** Cancels a queued or running task (running: its pending get/wait calls reject). */
+  cancel(taskId: string): void {
+    const i = this.queue.findIndex((q) => q.taskId === taskId);
+    if (i >= 0) {
+      const [m] = this.queue.splice(i, 1);
+      this.send({ type: 'failed', taskId, attempt: m!.attempt, error: toErrorInfo(new TaskCancelledError(taskId, m!.name)), cancelled: true });
+      return;
+    }
+    const s = this.running.get(taskId);
+    if (!s) return;
+    s.cancelled = true;
+    for (const reject of [...s.pending]) reject(new TaskCancelledError(taskId, s.context.taskId));
+  }
+
+  /** Task ids queued or running here. */
+  taskIds(): string[] {
+    return [...this.running.keys(), ...this.queue.map((q) => q.taskId)];
+  }
+
+  private canStart(): boolean {
+    if (this.creating) return false;
+    if (this.actor) return this.running.size < this.actor.maxConcurrency;
+    for (const s of this.running.values()) if (s.blocked === 0) return false;
+    return true;
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0 && this.canStart()) {
+      const m = this.queue.shift()!;
+      if (m.kind === 'actor-create') this.creating = true;
+      void this.execute(m);
+    }
+  }
+
+  private async execute(m: RunMessage): Promise<void> {
+    const scope: TaskScope = {
+      context: {
+        jobId: m.jobId,
+        taskId: m.taskId,
+        actorId: m.actorId,
+        nodeId: m.nodeId ?? '',
+        backend: m.backend ?? '',
+        assignedResources: m.assigned,
+        namespace: '',
+      },
+      blocked: 0,
+      cancelled: false,
+      pending: new Set(),
+      onBlockedChange: () => this.pump(),
+    };
+    this.running.set(m.taskId, scope);
+    const restoreEnv = applyEnv(m);
+    try {
+      const args = m.args.map((p) => deserializeValue(p, reviver));
+      const result = await this.runtime.scope.run(scope, () => this.invoke(m, args));
+      if (scope.cancelled) throw new TaskCancelledError(m.taskId, m.name);
+      this.send({ type: 'done', taskId: m.taskId, attempt: m.attempt, result: serializeValue(result, `the result of ${m.name}`) });
+    } catch (err) {
+      this.send({ type: 'failed', taskId: m.taskId, attempt: m.attempt, error: toErrorInfo(err), cancelled: scope.cancelled || undefined });
+    } finally {
+      restoreEnv();
+      this.running.delete(m.taskId);
+      if (m.kind === 'actor-create') this.creating = false;
+      this.pump();
+    }
+  }
+
+  private async invoke(m: RunMessage, args: unknown[]): Promise<unknown> {
+    if (m.kind === 'actor-call') {
+      const instance = this.actor?.instance;
+      if (!instance) throw new Error(`actor ${m.actorId} is not running in this worker`);
+      const fn = instance[m.method ?? ''];
+      if (typeof fn !== 'function') throw new TypeError(`actor has no method ${m.method}`);
+      return await (fn as (...a: unknown[]) => unknown).apply(instance, args);
+    }
+    const code = this.code.get(m.codeHash ?? '');
+    if (!code) throw new Error(`the code of ${m.name} (${m.codeHash}) never reached this worker`);
+    const target = loadCode(code);
+    if (m.kind === 'actor-create') {
+      const instance = new (target as new (...a: unknown[]) => Record<string, unknown>)(...args);
+      this.actor = { instance, maxConcurrency: m.maxConcurrency ?? 1 };
+      return null;
+    }
+    return await (target as (...a: unknown[]) => unknown)(...args);
+  }
+}
+
+/** Sets the task's env (runtimeEnv.env, CUDA_VISIBLE_DEVICES, workingDir); returns the undo. */
+function applyEnv(m: RunMessage): () => void {
+  const vars: Record<string, string> = { ...m.env };
+  if (m.gpuIds) vars.CUDA_VISIBLE_DEVICES = m.gpuIds.join(',');
+  const saved = Object.keys(vars).map((k) => [k, process.env[k]] as const);
+  Object.assign(process.env, vars);
+  const cwd = process.cwd();
+  if (m.workingDir) process.chdir(m.workingDir);
+  return () => {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    if (m.workingDir) process.chdir(cwd);
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * The runtime bound to the API inside a worker process: requests go to the head through the
+ * agent, tagged with the task that made them (found through AsyncLocalStorage, so concurrent
+ * async actor calls each act as themselves).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { fromErrorInfo, TaskCancelledError } from '../core/errors.ts';
+import type { Channel } from '../protocol/channel.ts';
+import type { ClientRequest, Message } from '../protocol/messages.ts';
+import type { CoreRuntime, RuntimeContext } from '../api/runtime.ts';
+
+/** What the worker knows of the task running in the current async context. */
+export interface TaskScope {
+  readonly context: RuntimeContext;
+  /** Number of get/wait calls of this task now waiting (the executor may start other work). */
+  blocked: number;
+  cancelled: boolean;
+  /** Rejecters of this task's outstanding get/wait calls, for cancellation. */
+  readonly pending: Set<(err: Error) => void>;
+  onBlockedChange?: () => void;
+}
+
+/** Worker-side CoreRuntime. */
+export class WorkerRuntime implements CoreRuntime {
+  readonly scope = new AsyncLocalStorage<TaskScope>();
+  readonly sentCode = new Set<string>();
+  private nextRequest = 1;
+  private readonly replies = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+
+  constructor(private readonly channel: Channel, private readonly idle: RuntimeContext) {}
+
+  private current(): TaskScope | undefined {
+    return this.scope.getStore();
+  }
+
+  post(req: ClientRequest): void {
+    this.channel.send({ type: 'request', requestId: 0, callerTaskId: this.current()?.context.taskId ?? '', req });
+  }
+
+  call<T>(req: ClientRequest): Promise<T> {
+    const s = this.current();
+    if (s?.cancelled) return Promise.reject(new TaskCancelledError(s.context.taskId, 'this task'));
+    const requestId = this.nextRequest++;
+    const blocking = req.op === 'get' || req.op === 'wait';
+    return new Promise<T>((resolve, reject) => {
+      const done = () => {
+        this.replies.delete(requestId);
+        if (s && blocking) {
+          s.pending.delete(rejectCancel);
+          s.blocked -= 1;
+          s.onBlockedChange?.();
+        }
+      };
+      const rejectCancel = (err: Error) => {
+        done();
+        reject(err);
+      };
+      this.replies.set(requestId, {
+        resolve: (v) => {
+          done();
+          resolve(v as T);
+        },
+        reject: (e) => {
+          done();
+          reject(e);
+        },
+      });
+      if (s && blocking) {
+        s.pending.add(rejectCancel);
+        s.blocked += 1;
+        s.onBlockedChange?.();
+      }
+      this.channel.send({ type: 'request', requestId, callerTaskId: s?.context.taskId ?? '', req });
+    });
+  }
+
+  /** Routes a reply from the head to its caller. */
+  reply(m: Extract<Message, { type: 'reply' }>): void {
+    const r = this.replies.get(m.requestId);
+    if (!r) return;
+    if (m.ok) r.resolve(m.value);
+    else r.reject(fromErrorInfo(m.error ?? { name: 'Error', message: 'request failed' }));
+  }
+
+  context(): RuntimeContext {
+    return this.current()?.context ?? this.idle;
+  }
+
+  async shutdown(): Promise<void> {
+    throw new Error('shutdown() cannot be called inside a task or actor; the driver ends the job');
+  }
+}

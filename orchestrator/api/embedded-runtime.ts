@@ -1,0 +1,46 @@
+/** The driver's runtime when the head runs in the same process: requests are plain calls. */
+import { newId } from '../core/ids.ts';
+import type { Head } from '../head/head.ts';
+import type { ClientRequest } from '../protocol/messages.ts';
+import type { CoreRuntime, RuntimeContext } from './runtime.ts';
+
+/** Binds a driver (one job) to an in-process head. */
+export class EmbeddedRuntime implements CoreRuntime {
+  readonly sentCode = new Set<string>();
+  private readonly ctx: RuntimeContext;
+
+  constructor(
+    readonly head: Head,
+    readonly jobId: string,
+    private readonly onShutdown: () => Promise<void>,
+  ) {
+    this.ctx = {
+      jobId,
+      taskId: newId(),
+      nodeId: head.nodeIds()[0] ?? '',
+      backend: 'driver',
+      assignedResources: {},
+      namespace: head.namespaceOf(jobId),
+    };
+  }
+
+  post(req: ClientRequest): void {
+    this.head.serve(req, { jobId: this.jobId });
+  }
+
+  call<T>(req: ClientRequest): Promise<T> {
+    try {
+      return Promise.resolve(this.head.serve(req, { jobId: this.jobId }) as T);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  context(): RuntimeContext {
+    return this.ctx;
+  }
+
+  shutdown(): Promise<void> {
+    return this.onShutdown();
+  }
+}

@@ -1,0 +1,15 @@
+/** The public API of Orrery (see API.md). */
+export { init, shutdown, isInitialized, type InitOptions } from './init.ts';
+export { remote } from './remote.ts';
+export { RemoteFunction } from './remote-function.ts';
+export { ActorClass, getActor, kill, type ActorHandle } from './actor.ts';
+export { put, get, wait, cancel } from './objects.ts';
+export { nodes, clusterResources, availableResources, state, getRuntimeContext, type ListOptions } from './introspection.ts';
+export type { RuntimeContext } from './runtime.ts';
+export { ObjectRef } from '../core/object-ref.ts';
+export type { TaskOptions, ActorOptions } from '../core/options.ts';
+export type { PlacementRule } from '../scheduler/placement-rules.ts';
+export {
+  OrreryError, TaskError, WorkerCrashedError, ActorDiedError, GetTimeoutError, TaskCancelledError, ObjectLostError,
+  OwnerDiedError, TaskUnschedulableError, CommandFailedError, BackendError,
+} from '../core/errors.ts';

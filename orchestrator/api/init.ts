@@ -1,0 +1,95 @@
+/** `init()`, `shutdown()`, `isInitialized()`. */
+import { availableParallelism } from 'node:os';
+import { LocalBackend } from '../../backends/local/local-backend.ts';
+import { Head } from '../head/head.ts';
+import type { PlacementRule } from '../scheduler/placement-rules.ts';
+import { EmbeddedRuntime } from './embedded-runtime.ts';
+import { installRuntime, maybeRuntime, type RuntimeContext } from './runtime.ts';
+
+/** A cluster a driver can attach to (LocalCluster from `orrery/testing`). */
+export interface AttachableCluster {
+  readonly head: Head;
+}
+
+/** Options of `init()`. */
+export interface InitOptions {
+  /** 'auto' or 'ws://host:port' to connect to a running head (client mode). */
+  address?: string;
+  token?: string;
+  /** An already running in-process cluster to attach to. */
+  cluster?: AttachableCluster;
+  numCpus?: number;
+  numGpus?: number;
+  resources?: Record<string, number>;
+  labels?: Record<string, string>;
+  namespace?: string;
+  logToDriver?: boolean;
+  ignoreReinitError?: boolean;
+  infeasibleGraceMs?: number;
+  placementRules?: PlacementRule[];
+  config?: string;
+  backends?: unknown[];
+  session?: string;
+}
+
+const INIT_KEYS = new Set(['address', 'token', 'cluster', 'numCpus', 'numGpus', 'resources', 'labels', 'namespace', 'logToDriver', 'ignoreReinitError', 'infeasibleGraceMs', 'placementRules', 'config', 'backends', 'session']);
+
+/** Starts an embedded head with one local node (or attaches to a cluster) and binds the API to it. */
+export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
+  for (const k of Object.keys(opts)) {
+    if (!INIT_KEYS.has(k)) throw new TypeError(`init(): unknown option ${k}; allowed options are ${[...INIT_KEYS].join(', ')}`);
+  }
+  const existing = maybeRuntime();
+  if (existing) {
+    if (opts.ignoreReinitError) return existing.context();
+    throw new Error('init() was already called; call shutdown() first, or pass ignoreReinitError: true');
+  }
+  const address = opts.address ?? process.env.ORRERY_ADDRESS;
+  if (address) throw new Error(`init({ address: ${JSON.stringify(address)} }): client mode needs a running head service, which this version does not have yet; call init() without address for an embedded head`);
+  for (const k of ['config', 'backends', 'session'] as const) {
+    if (opts[k] !== undefined) throw new Error(`init(): option ${k} is not supported by this version yet; remove it (the embedded head runs the local backend)`);
+  }
+  if (opts.numCpus !== undefined && (!Number.isFinite(opts.numCpus) || opts.numCpus < 0)) throw new TypeError(`init(): option numCpus must be a number >= 0 (got ${opts.numCpus})`);
+  if (opts.numGpus !== undefined && (!Number.isInteger(opts.numGpus) || opts.numGpus < 0)) throw new TypeError(`init(): option numGpus must be an integer >= 0 (got ${opts.numGpus})`);
+  let head: Head;
+  let stop: () => Promise<void>;
+  if (opts.cluster) {
+    head = opts.cluster.head;
+    stop = async () => {};
+    if (opts.placementRules) head.setPlacementRules(opts.placementRules);
+  } else {
+    head = new Head({ infeasibleGraceMs: opts.infeasibleGraceMs, placementRules: opts.placementRules });
+    stop = () => head.shutdown();
+    await head.addBackend(
+      new LocalBackend({
+        name: 'local',
+        kind: 'local',
+        numCpus: opts.numCpus ?? availableParallelism(),
+        numGpus: opts.numGpus,
+        resources: opts.resources,
+        labels: opts.labels,
+      }),
+    );
+  }
+  if (opts.logToDriver === false) head.logs.echo = undefined;
+  const jobId = head.startJob(opts.namespace);
+  const rt = new EmbeddedRuntime(head, jobId, async () => {
+    head.endJob(jobId);
+    await stop();
+  });
+  installRuntime(rt);
+  return rt.context();
+}
+
+/** Ends the driver's job and, in embedded mode, the head and its nodes. */
+export async function shutdown(): Promise<void> {
+  const rt = maybeRuntime();
+  if (!rt) return;
+  installRuntime(undefined);
+  await rt.shutdown();
+}
+
+/** True between `init()` and `shutdown()`. */
+export function isInitialized(): boolean {
+  return maybeRuntime() !== undefined;
+}

@@ -1,0 +1,77 @@
+/** `put`, `get`, `wait` and `cancel`. */
+import { fromErrorInfo, GetTimeoutError } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
+import { isObjectRef, ObjectRef } from '../core/object-ref.ts';
+import { deserializeValue, serializeValue, type Reviver } from '../core/serialization.ts';
+import type { ObjectResult } from '../protocol/messages.ts';
+import { actorHandle } from './actor.ts';
+import { currentRuntime } from './runtime.ts';
+
+/** Revives actor handles found inside values. */
+export const reviver: Reviver = { actor: (desc) => actorHandle(desc) };
+
+/** Stores a value in the object store; the caller owns it. Synchronous. */
+export function put<T>(value: T): ObjectRef<T> {
+  const rt = currentRuntime();
+  if (isObjectRef(value)) throw new TypeError('put(value): value is already an ObjectRef; pass the ref itself where it is needed');
+  const id = newId();
+  rt.post({ op: 'put', id, payload: serializeValue(value, 'put(value)') });
+  return new ObjectRef<T>(id);
+}
+
+function checkRefs(refs: readonly unknown[], what: string): string[] {
+  return refs.map((r, i) => {
+    if (!isObjectRef(r)) throw new TypeError(`${what}: item ${i} is not an ObjectRef (got ${typeof r}); pass refs returned by .remote() or put()`);
+    return r.id;
+  });
+}
+
+function checkTimeout(what: string, t: unknown): number | undefined {
+  if (t === undefined) return undefined;
+  if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) throw new TypeError(`${what}: option timeoutMs must be a finite number >= 0 (got ${String(t)})`);
+  return t;
+}
+
+/** Turns a result into its value, or throws the task's error. */
+function valueOf(r: ObjectResult): unknown {
+  if (!r.ok) throw fromErrorInfo(r.error);
+  return deserializeValue(r.payload, reviver);
+}
+
+/** Waits for one ref's value, or every value of a list of refs (in order). */
+export async function get<T>(ref: ObjectRef<T>, opts?: { timeoutMs?: number }): Promise<T>;
+export async function get<T>(refs: readonly ObjectRef<T>[], opts?: { timeoutMs?: number }): Promise<T[]>;
+export async function get(refs: ObjectRef | readonly ObjectRef[], opts: { timeoutMs?: number } = {}): Promise<unknown> {
+  const single = !Array.isArray(refs);
+  const ids = checkRefs(single ? [refs] : (refs as readonly ObjectRef[]), 'get()');
+  const timeoutMs = checkTimeout('get()', opts.timeoutMs);
+  const results = await currentRuntime().call<ObjectResult[] | { timedOut: number }>({ op: 'get', ids, timeoutMs });
+  if (!Array.isArray(results)) throw new GetTimeoutError(timeoutMs ?? 0, results.timedOut);
+  return single ? valueOf(results[0]!) : results.map(valueOf);
+}
+
+/** Waits until `numReturns` of `refs` are ready (a failed task's ref counts as ready). */
+export async function wait<T>(
+  refs: readonly ObjectRef<T>[],
+  opts: { numReturns?: number; timeoutMs?: number; fetchLocal?: boolean } = {},
+): Promise<{ ready: ObjectRef<T>[]; notReady: ObjectRef<T>[] }> {
+  if (!Array.isArray(refs)) throw new TypeError('wait(refs): refs must be an array of ObjectRefs');
+  const ids = checkRefs(refs, 'wait()');
+  if (new Set(ids).size !== ids.length) throw new TypeError('wait(refs): refs contains duplicates; pass each ref once');
+  const numReturns = opts.numReturns ?? 1;
+  if (!Number.isInteger(numReturns) || numReturns < 0) throw new TypeError(`wait(): option numReturns must be an integer >= 0 (got ${String(opts.numReturns)})`);
+  if (numReturns > ids.length) throw new TypeError(`wait(): numReturns (${numReturns}) is larger than the number of refs (${ids.length})`);
+  const timeoutMs = checkTimeout('wait()', opts.timeoutMs);
+  if (ids.length === 0) return { ready: [], notReady: [] };
+  const readyIds = new Set(await currentRuntime().call<string[]>({ op: 'wait', ids, numReturns, timeoutMs }));
+  const ready: ObjectRef<T>[] = [];
+  const notReady: ObjectRef<T>[] = [];
+  for (const r of refs) (readyIds.has(r.id) && ready.length < numReturns ? ready : notReady).push(r);
+  return { ready, notReady };
+}
+
+/** Cancels the task that produces `ref`: pending ones never run, running ones are interrupted. */
+export async function cancel(ref: ObjectRef, opts: { force?: boolean; recursive?: boolean } = {}): Promise<void> {
+  if (!isObjectRef(ref)) throw new TypeError('cancel(ref): ref must be an ObjectRef returned by .remote()');
+  await currentRuntime().call({ op: 'cancel', id: ref.id, force: opts.force ?? false, recursive: opts.recursive ?? true });
+}

@@ -1,0 +1,58 @@
+/** `remote(fn)`: a function that runs as a task on some node and returns an ObjectRef. */
+import { newId } from '../core/ids.ts';
+import { ObjectRef } from '../core/object-ref.ts';
+import { normalizeTaskOptions, type TaskOptions } from '../core/options.ts';
+import type { ShippedCode } from '../core/function-source.ts';
+import type { NormalizedTaskOptions, TaskSubmission } from '../protocol/messages.ts';
+import { encodeArgs } from './arguments.ts';
+import { currentRuntime } from './runtime.ts';
+
+/** An argument may be given as its value or as a ref to it. */
+export type RemoteArgs<A extends unknown[]> = { [K in keyof A]: A[K] | ObjectRef<A[K]> };
+
+/** A function turned into a task. */
+export class RemoteFunction<A extends unknown[] = unknown[], R = unknown> {
+  /** @internal */
+  readonly normalized: NormalizedTaskOptions;
+
+  /** @internal */
+  constructor(
+    readonly code: ShippedCode,
+    private readonly given: TaskOptions,
+    private readonly kind: 'task' = 'task',
+  ) {
+    this.normalized = normalizeTaskOptions(given, `remote(${code.name || 'anonymous function'})`);
+  }
+
+  /** The task's name: `options.name`, else the function's name. */
+  get name(): string {
+    return this.normalized.name ?? (this.code.name || 'anonymous');
+  }
+
+  /** Submits a call; returns at once with a ref to the result. */
+  remote(...args: RemoteArgs<A>): ObjectRef<Awaited<R>> {
+    const rt = currentRuntime();
+    const taskId = newId();
+    const nestedRefs: string[] = [];
+    const encoded = encodeArgs(args, this.name, nestedRefs);
+    const first = !rt.sentCode.has(this.code.hash);
+    if (first) rt.sentCode.add(this.code.hash);
+    const task: TaskSubmission = {
+      taskId,
+      name: this.name,
+      kind: this.kind,
+      codeHash: this.code.hash,
+      code: first ? this.code : undefined,
+      args: encoded,
+      nestedRefs: nestedRefs.length > 0 ? nestedRefs : undefined,
+      options: this.normalized,
+    };
+    rt.post({ op: 'submit', task });
+    return new ObjectRef(taskId);
+  }
+
+  /** A copy with these options merged over the current ones. */
+  options(o: TaskOptions): RemoteFunction<A, R> {
+    return new RemoteFunction<A, R>(this.code, { ...this.given, ...o });
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The runtime the public API is bound to: the driver's (embedded head, or a client of one) or,
+ * inside a worker, the running task's. It sits in a global slot so that every copy of the
+ * `orrery` module loaded in a process (source under tsx, or the built package) shares it.
+ */
+import type { ClientRequest } from '../protocol/messages.ts';
+
+/** What `getRuntimeContext()` returns. */
+export interface RuntimeContext {
+  readonly jobId: string;
+  /** The running task's id (the driver's own id on the driver). */
+  readonly taskId: string;
+  readonly actorId?: string;
+  readonly nodeId: string;
+  readonly backend: string;
+  readonly assignedResources: Readonly<Record<string, number>>;
+  /** The namespace named actors are looked up in. */
+  readonly namespace: string;
+}
+
+/** The connection of the API to a head. */
+export interface CoreRuntime {
+  /** Sends a request that needs no reply (submit, put), in order with the others. */
+  post(req: ClientRequest): void;
+  /** Sends a request and resolves with its reply (rejects with the head's error). */
+  call<T>(req: ClientRequest): Promise<T>;
+  /** The context of the code running now. */
+  context(): RuntimeContext;
+  /** Hashes of code the head already has from this runtime. */
+  readonly sentCode: Set<string>;
+  /** Ends the runtime (driver: stops the embedded head or disconnects). */
+  shutdown(): Promise<void>;
+}
+
+const SLOT = Symbol.for('orrery.runtime');
+type Slot = { [SLOT]?: CoreRuntime };
+
+/** The bound runtime; throws a clear error before `init()`. */
+export function currentRuntime(): CoreRuntime {
+  const rt = (globalThis as Slot)[SLOT];
+  if (!rt) throw new Error('orrery is not initialized: call `await init()` before submitting tasks, putting or getting objects.');
+  return rt;
+}
+
+/** The bound runtime, or undefined. */
+export function maybeRuntime(): CoreRuntime | undefined {
+  return (globalThis as Slot)[SLOT];
+}
+
+/** Binds the API to a runtime. */
+export function installRuntime(rt: CoreRuntime | undefined): void {
+  (globalThis as Slot)[SLOT] = rt;
+}

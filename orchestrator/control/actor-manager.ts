@@ -1,0 +1,267 @@
+/**
+ * Actors: creation, calls in submission order, restarts (maxRestarts / maxTaskRetries),
+ * names and namespaces, kill, and death with ActorDiedError for every call that cannot run.
+ */
+import { ActorDiedError, toErrorInfo, type ErrorInfo } from '../core/errors.ts';
+import type { ActorDescriptor } from '../core/serialization.ts';
+import type { LeaseDispatcher, Lease } from './lease-dispatcher.ts';
+import type { ActorHooks, TaskManager } from './task-manager.ts';
+import type { TaskRecord } from './task-record.ts';
+
+/** Actor states, as Ray's State API names them. */
+export type ActorState =
+  /** Waiting for constructor arguments. */
+  | 'DEPENDENCIES_UNREADY'
+  /** Waiting for a node, or its constructor is running. */
+  | 'PENDING_CREATION'
+  | 'ALIVE'
+  /** Its worker died; it is being created again. */
+  | 'RESTARTING'
+  | 'DEAD';
+
+interface ActorRecord {
+  readonly desc: ActorDescriptor;
+  readonly create: TaskRecord;
+  readonly jobId: string;
+  readonly namespace: string;
+  readonly name: string | undefined;
+  readonly detached: boolean;
+  state: ActorState;
+  restartsLeft: number;
+  numRestarts: number;
+  readonly maxTaskRetries: number;
+  readonly maxConcurrency: number;
+  readonly queue: TaskRecord[];
+  readonly inflight: Set<TaskRecord>;
+  lease: Lease | undefined;
+  deathReason: string | undefined;
+}
+
+/** What the actor manager needs from the head. */
+export interface ActorIO {
+  namespaceOf(jobId: string): string;
+  killOnNode(nodeId: string, actorId: string): void;
+}
+
+/** The actor table. */
+export class ActorManager implements ActorHooks {
+  private readonly actors = new Map<string, ActorRecord>();
+  private readonly aliases = new Map<string, string>();
+  private readonly names = new Map<string, string>();
+
+  constructor(private readonly tasks: TaskManager, private readonly dispatcher: LeaseDispatcher, private readonly io: ActorIO) {}
+
+  private resolve(actorId: string | undefined): ActorRecord | undefined {
+    if (!actorId) return undefined;
+    return this.actors.get(this.aliases.get(actorId) ?? actorId);
+  }
+
+  submitted(t: TaskRecord): void {
+    const spec = t.spec;
+    if (spec.kind === 'actor-create') return this.register(t);
+    const a = this.resolve(spec.actorId);
+    if (!a) return this.tasks.fail(t, toErrorInfo(new ActorDiedError(spec.actorId ?? '', spec.name, 'no such actor in this cluster')));
+    t.retriesLeft = a.maxTaskRetries;
+    if (a.state === 'DEAD') return this.tasks.fail(t, died(a));
+    a.queue.push(t);
+  }
+
+  private register(t: TaskRecord): void {
+    const spec = t.spec;
+    const o = spec.actorOptions!;
+    const namespace = o.namespace ?? this.io.namespaceOf(t.jobId);
+    const key = o.name ? `${namespace}\u0000${o.name}` : undefined;
+    const existing = key ? this.resolve(this.names.get(key)) : undefined;
+    if (existing && existing.state !== 'DEAD') {
+      if (o.getIfExists) {
+        this.aliases.set(spec.actorId!, existing.desc.actorId);
+        t.state = 'FINISHED';
+        return;
+      }
+      this.tasks.tasks.delete(spec.taskId);
+      throw new Error(`an actor named "${o.name}" already exists in namespace "${namespace}"; use getActor("${o.name}"), pick another name, or pass getIfExists: true`);
+    }
+    const a: ActorRecord = {
+      desc: spec.actor!,
+      create: t,
+      jobId: t.jobId,
+      namespace,
+      name: o.name,
+      detached: o.detached,
+      state: 'DEPENDENCIES_UNREADY',
+      restartsLeft: o.maxRestarts,
+      numRestarts: 0,
+      maxTaskRetries: o.maxTaskRetries,
+      maxConcurrency: o.maxConcurrency,
+      queue: [],
+      inflight: new Set(),
+      lease: undefined,
+      deathReason: undefined,
+    };
+    this.actors.set(spec.actorId!, a);
+    if (key) this.names.set(key, spec.actorId!);
+  }
+
+  depsReady(t: TaskRecord): void {
+    const a = this.resolve(t.spec.actorId);
+    if (!a) return;
+    if (t.spec.kind === 'actor-create') {
+      if (a.state === 'DEAD') return;
+      a.state = a.state === 'RESTARTING' ? 'RESTARTING' : 'PENDING_CREATION';
+      this.dispatcher.enqueue(t, this.tasks.classFor(t));
+      return;
+    }
+    t.state = 'PENDING_NODE_ASSIGNMENT';
+    this.pump(a);
+  }
+
+  /** Starts the actor's creation on its dedicated lease (called by the head on dispatch). */
+  maxConcurrencyOf(actorId: string | undefined): number {
+    return this.resolve(actorId)?.maxConcurrency ?? 1;
+  }
+
+  created(t: TaskRecord, error: ErrorInfo | undefined): void {
+    const a = this.resolve(t.spec.actorId);
+    if (!a) return;
+    a.lease = t.lease;
+    t.lease?.inflight.delete(t);
+    if (!error) {
+      a.state = 'ALIVE';
+      this.pump(a);
+      return;
+    }
+    const reason = `its constructor threw ${error.name}: ${error.message}`;
+    if (a.restartsLeft > 0) return this.restart(a, reason);
+    this.die(a, reason);
+  }
+
+  ended(t: TaskRecord): void {
+    const a = this.resolve(t.spec.actorId);
+    if (!a) return;
+    a.inflight.delete(t);
+    const i = a.queue.indexOf(t);
+    if (i >= 0) a.queue.splice(i, 1);
+    this.pump(a);
+  }
+
+  cancelQueued(t: TaskRecord): boolean {
+    const a = this.resolve(t.spec.actorId);
+    if (!a || t.spec.kind !== 'actor-call') return false;
+    const i = a.queue.indexOf(t);
+    if (i < 0) return false;
+    a.queue.splice(i, 1);
+    return true;
+  }
+
+  /** The actor's worker (or node) died. */
+  workerDied(actorId: string, reason: string): void {
+    const a = this.resolve(actorId);
+    if (!a || a.state === 'DEAD') return;
+    if (a.lease) this.dispatcher.release(a.lease);
+    a.lease = undefined;
+    const interrupted = [...a.inflight];
+    a.inflight.clear();
+    const c = a.create;
+    if (c.state === 'RUNNING' || c.state === 'PENDING_NODE_ASSIGNMENT') this.dispatcher.remove(c);
+    for (const t of interrupted.reverse()) {
+      if (t.retriesLeft > 0) {
+        t.retriesLeft--;
+        t.attempt++;
+        t.state = 'PENDING_NODE_ASSIGNMENT';
+        a.queue.unshift(t);
+      } else {
+        this.tasks.fail(t, died(a, `it died while running this call (${reason})`));
+      }
+    }
+    if (a.restartsLeft > 0) return this.restart(a, reason);
+    this.die(a, reason);
+  }
+
+  /** No node can ever host the actor: it is dead, and its calls fail saying why. */
+  unschedulable(t: TaskRecord, reason: string): void {
+    const a = this.resolve(t.spec.actorId);
+    t.state = 'FAILED';
+    t.errorName = 'TaskUnschedulableError';
+    if (a) this.die(a, `it cannot be scheduled: ${reason}`);
+  }
+
+  /** A node died: actors placed there lost their worker. */
+  nodeDied(nodeId: string, reason: string): void {
+    for (const a of [...this.actors.values()]) if (a.state !== 'DEAD' && a.lease?.nodeId === nodeId) this.workerDied(a.desc.actorId, reason);
+  }
+
+  /** `kill(handle)`: with noRestart the actor is dead; otherwise it restarts if it may. */
+  kill(actorId: string, noRestart: boolean): void {
+    const a = this.resolve(actorId);
+    if (!a || a.state === 'DEAD') return;
+    const nodeId = a.lease?.nodeId ?? a.create.nodeId;
+    if (noRestart) this.die(a, 'it was killed with kill()');
+    if (nodeId) this.io.killOnNode(nodeId, a.desc.actorId);
+    else if (!noRestart) this.workerDied(a.desc.actorId, 'it was killed with kill()');
+  }
+
+  /** A driver ended: its actors die unless detached. */
+  jobEnded(jobId: string): void {
+    for (const a of this.actors.values()) if (a.jobId === jobId && !a.detached) this.kill(a.desc.actorId, true);
+  }
+
+  /** The descriptor of a live named actor. */
+  lookup(name: string, namespace: string): ActorDescriptor {
+    const a = this.resolve(this.names.get(`${namespace}\u0000${name}`));
+    if (!a || a.state === 'DEAD') throw new Error(`no live actor named "${name}" in namespace "${namespace}"; create it first (remote(Class).options({ name })), or pass { namespace } if it lives in another one`);
+    return a.desc;
+  }
+
+  /** Rows for the State API. */
+  *rows(): Iterable<Record<string, unknown>> {
+    for (const a of this.actors.values()) {
+      yield {
+        actorId: a.desc.actorId, className: a.desc.className, name: a.name ?? '', namespace: a.namespace, state: a.state,
+        nodeId: a.lease?.nodeId ?? '', jobId: a.jobId, numRestarts: a.numRestarts, detached: a.detached, deathCause: a.deathReason ?? '',
+      };
+    }
+  }
+
+  private restart(a: ActorRecord, reason: string): void {
+    a.restartsLeft--;
+    a.numRestarts++;
+    a.state = 'RESTARTING';
+    a.deathReason = reason;
+    const c = a.create;
+    c.attempt++;
+    c.state = 'PENDING_ARGS_AVAIL';
+    c.lease = undefined;
+    this.depsReady(c);
+  }
+
+  private die(a: ActorRecord, reason: string): void {
+    a.state = 'DEAD';
+    if (a.create.state !== 'FINISHED' && a.create.state !== 'FAILED') a.create.state = 'FAILED';
+    a.deathReason = reason;
+    if (a.lease) this.dispatcher.release(a.lease);
+    a.lease = undefined;
+    if (a.name && this.names.get(`${a.namespace}\u0000${a.name}`) === a.desc.actorId) this.names.delete(`${a.namespace}\u0000${a.name}`);
+    const err = died(a);
+    for (const t of [...a.queue.splice(0), ...a.inflight]) this.tasks.fail(t, err);
+    a.inflight.clear();
+  }
+
+  private pump(a: ActorRecord): void {
+    if (a.state !== 'ALIVE' || !a.lease) return;
+    while (a.queue.length > 0) {
+      const t = a.queue[0]!;
+      if (t.state === 'FAILED' || t.state === 'FINISHED') {
+        a.queue.shift();
+        continue;
+      }
+      if (t.state !== 'PENDING_NODE_ASSIGNMENT') return;
+      a.queue.shift();
+      a.inflight.add(t);
+      this.tasks.start(t, a.lease);
+    }
+  }
+}
+
+function died(a: ActorRecord, detail?: string): ErrorInfo {
+  return toErrorInfo(new ActorDiedError(a.desc.actorId, a.desc.className, detail ?? a.deathReason ?? 'unknown cause'));
+}

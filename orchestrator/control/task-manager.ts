@@ -1,0 +1,274 @@
+/**
+ * The task table: dependencies, dispatch, outcomes, retries (Ray's defaults), cancellation
+ * and error propagation. Actor calls are recorded here too and ordered by the ActorManager.
+ */
+import {
+  TaskCancelledError, TaskError, TaskUnschedulableError, WorkerCrashedError, ObjectLostError, toErrorInfo, type ErrorInfo,
+} from '../core/errors.ts';
+import type { Payload } from '../core/serialization.ts';
+import type { NormalizedTaskOptions, RunMessage, TaskSubmission } from '../protocol/messages.ts';
+import type { ObjectStore } from '../objects/object-store.ts';
+import { applyPlacementRules, type PlacementRule } from '../scheduler/placement-rules.ts';
+import type { LeaseDispatcher, Lease, SchedulingClass } from './lease-dispatcher.ts';
+import type { TaskRecord } from './task-record.ts';
+
+/** What the task manager needs from the head. */
+export interface TaskManagerIO {
+  /** Sends a run to a node's agent (the head adds the code the node lacks). */
+  run(nodeId: string, m: RunMessage): void;
+  cancelOnNode(nodeId: string, taskId: string, force: boolean): void;
+  backendOf(nodeId: string): string;
+  now(): number;
+}
+
+/** Hooks into the actor manager, which owns actor-create and actor-call ordering. */
+export interface ActorHooks {
+  submitted(t: TaskRecord): void;
+  depsReady(t: TaskRecord): void;
+  ended(t: TaskRecord): void;
+  /** Actor creation finished; ok=false when the constructor threw. */
+  created(t: TaskRecord, error: ErrorInfo | undefined): void;
+  /** Every actor task that is not dispatched can be failed/cancelled by the actor manager. */
+  cancelQueued(t: TaskRecord): boolean;
+}
+
+/** The task table and its transitions. */
+export class TaskManager {
+  readonly tasks = new Map<string, TaskRecord>();
+  private rules: readonly PlacementRule[] = [];
+  private classCache = new WeakMap<NormalizedTaskOptions, Map<string, { cls: SchedulingClass; ruleIndex?: number }>>();
+  actors!: ActorHooks;
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly dispatcher: LeaseDispatcher,
+    private readonly io: TaskManagerIO,
+  ) {}
+
+  /** Replaces the placement rules; tasks submitted afterwards follow them. */
+  setPlacementRules(rules: readonly PlacementRule[]): void {
+    this.rules = rules;
+    this.classCache = new WeakMap();
+  }
+
+  /** Records a submission and starts resolving its arguments. */
+  submit(spec: TaskSubmission, jobId: string, parentId: string | undefined): TaskRecord {
+    const t: TaskRecord = {
+      spec, jobId, parentId,
+      state: 'PENDING_ARGS_AVAIL',
+      attempt: 0,
+      retriesLeft: spec.options.maxRetries,
+      depsLeft: 0,
+      cancelled: false,
+      lease: undefined,
+      nodeId: undefined,
+      children: undefined,
+      ruleIndex: undefined,
+      errorName: undefined,
+      submittedAt: this.io.now(),
+      startedAt: undefined,
+      endedAt: undefined,
+      timer: undefined,
+    };
+    this.tasks.set(spec.taskId, t);
+    this.store.createPending(spec.taskId);
+    if (parentId) {
+      const parent = this.tasks.get(parentId);
+      if (parent) (parent.children ??= []).push(spec.taskId);
+    }
+    if (spec.kind !== 'task') this.actors.submitted(t);
+    for (const a of spec.args) {
+      if (!('ref' in a)) continue;
+      if (!this.store.has(a.ref)) {
+        this.fail(t, toErrorInfo(new ObjectLostError(a.ref, 'no object with this id exists in this cluster (was the ref made by another cluster or session?)')));
+        return t;
+      }
+      if (this.store.isDone(a.ref)) continue;
+      t.depsLeft++;
+      this.store.whenDone(a.ref, () => this.depDone(t));
+    }
+    if (t.depsLeft === 0) this.argsReady(t);
+    return t;
+  }
+
+  private depDone(t: TaskRecord): void {
+    if (t.state !== 'PENDING_ARGS_AVAIL') return;
+    t.depsLeft--;
+    if (t.depsLeft === 0) this.argsReady(t);
+  }
+
+  private argsReady(t: TaskRecord): void {
+    if (t.state !== 'PENDING_ARGS_AVAIL') return;
+    for (const a of t.spec.args) {
+      if (!('ref' in a)) continue;
+      const r = this.store.result(a.ref);
+      if (r && !r.ok) {
+        this.fail(t, r.error);
+        return;
+      }
+    }
+    if (t.spec.kind === 'task') this.dispatcher.enqueue(t, this.classFor(t));
+    else this.actors.depsReady(t);
+  }
+
+  /** The scheduling class of a task or actor creation, after placement rules. */
+  classFor(t: TaskRecord): SchedulingClass {
+    const o = t.spec.options;
+    const kind = t.spec.kind === 'actor-create' ? 'actor' : 'function';
+    if (t.spec.kind === 'actor-create') {
+      const p = applyPlacementRules(this.rules, { name: t.spec.name, kind }, o);
+      t.ruleIndex = p.ruleIndex;
+      return this.dispatcher.classOf({ ...o, ...p }, `actor:${t.spec.actorId}:${t.attempt}`);
+    }
+    let byName = this.classCache.get(o);
+    if (!byName) this.classCache.set(o, (byName = new Map()));
+    let c = byName.get(t.spec.name);
+    if (!c) {
+      const p = applyPlacementRules(this.rules, { name: t.spec.name, kind }, o);
+      c = { cls: this.dispatcher.classOf({ ...o, ...p }), ruleIndex: p.ruleIndex };
+      byName.set(t.spec.name, c);
+    }
+    t.ruleIndex = c.ruleIndex;
+    return c.cls;
+  }
+
+  /** Sends a task to its lease's node. */
+  start(t: TaskRecord, lease: Lease, extra?: { maxConcurrency?: number }): void {
+    const args: Payload[] = t.spec.args.map((a) => ('ref' in a ? (this.store.result(a.ref) as { payload: Payload }).payload : a));
+    t.state = 'RUNNING';
+    t.nodeId = lease.nodeId;
+    t.startedAt = this.io.now();
+    const o = t.spec.options;
+    this.io.run(lease.nodeId, {
+      type: 'run',
+      taskId: t.spec.taskId,
+      attempt: t.attempt,
+      leaseId: lease.id,
+      name: t.spec.name,
+      kind: t.spec.kind,
+      codeHash: t.spec.codeHash,
+      actorId: t.spec.actorId,
+      method: t.spec.method,
+      args,
+      jobId: t.jobId,
+      assigned: lease.cls.assigned,
+      env: o.runtimeEnv?.env,
+      workingDir: o.runtimeEnv?.workingDir,
+      maxConcurrency: extra?.maxConcurrency,
+      backend: this.io.backendOf(lease.nodeId),
+    });
+    if (o.timeoutMs) {
+      t.timer = setTimeout(() => this.timedOut(t), o.timeoutMs);
+      t.timer.unref();
+    }
+  }
+
+  private timedOut(t: TaskRecord): void {
+    if (t.state !== 'RUNNING' || !t.nodeId) return;
+    const ms = t.spec.options.timeoutMs;
+    const err = new TaskError('TimeoutError', `task ran longer than its timeoutMs (${ms} ms) and was killed`, '', t.spec.name, t.nodeId);
+    const nodeId = t.nodeId;
+    this.fail(t, toErrorInfo(err));
+    this.io.cancelOnNode(nodeId, t.spec.taskId, true);
+  }
+
+  /** A worker reported success. */
+  done(taskId: string, attempt: number, result: Payload): void {
+    const t = this.tasks.get(taskId);
+    if (!t || t.attempt !== attempt || t.state !== 'RUNNING') return;
+    if (t.cancelled) return this.fail(t, toErrorInfo(new TaskCancelledError(taskId, t.spec.name)));
+    this.settle(t);
+    t.state = 'FINISHED';
+    this.store.resolve(taskId, result);
+    if (t.spec.kind === 'actor-create') this.actors.created(t, undefined);
+    else if (t.spec.kind === 'actor-call') this.actors.ended(t);
+  }
+
+  /** A worker reported that the task threw. */
+  failed(taskId: string, attempt: number, error: ErrorInfo, cancelled: boolean): void {
+    const t = this.tasks.get(taskId);
+    if (!t || t.attempt !== attempt || t.state !== 'RUNNING') return;
+    if (t.cancelled || cancelled) return this.fail(t, toErrorInfo(new TaskCancelledError(taskId, t.spec.name)));
+    const wrapped = isOrreryError(error) ? error : toErrorInfo(new TaskError(error.name, error.message, error.stack ?? '', t.spec.name, t.nodeId ?? ''));
+    if (t.spec.kind === 'task' && t.retriesLeft > 0 && retriable(t.spec.options.retryExceptions, error)) return this.retry(t);
+    if (t.spec.kind === 'actor-create') {
+      this.settle(t);
+      t.state = 'FAILED';
+      t.errorName = error.name;
+      this.actors.created(t, error);
+      return;
+    }
+    this.fail(t, wrapped);
+  }
+
+  /** The worker (or node) running these tasks died. */
+  workerDied(t: TaskRecord, reason: string): void {
+    if (t.state !== 'RUNNING' && t.state !== 'PENDING_NODE_ASSIGNMENT') return;
+    if (t.cancelled) return this.fail(t, toErrorInfo(new TaskCancelledError(t.spec.taskId, t.spec.name)));
+    if (t.spec.kind === 'task' && t.retriesLeft > 0) return this.retry(t);
+    if (t.spec.kind !== 'task') return;
+    this.fail(t, toErrorInfo(new WorkerCrashedError(t.spec.name, reason)));
+  }
+
+  /** Runs the task again (same object id; a later attempt's outcome wins). */
+  retry(t: TaskRecord): void {
+    this.settle(t);
+    t.retriesLeft--;
+    t.attempt++;
+    t.startedAt = undefined;
+    if (t.spec.kind === 'task') this.dispatcher.enqueue(t, this.classFor(t));
+    else this.actors.depsReady(t);
+  }
+
+  /** Fails a task with `error` (its result object carries it to every dependent). */
+  fail(t: TaskRecord, error: ErrorInfo): void {
+    if (t.state === 'FINISHED' || t.state === 'FAILED') return;
+    if (t.state === 'PENDING_NODE_ASSIGNMENT') this.dispatcher.remove(t);
+    this.settle(t);
+    t.state = 'FAILED';
+    t.errorName = error.name;
+    this.store.fail(t.spec.taskId, error);
+    if (t.spec.kind === 'actor-call') this.actors.ended(t);
+  }
+
+  /** Cancels a task (and, recursively, the tasks it submitted). */
+  cancel(taskId: string, force: boolean, recursive: boolean): void {
+    const t = this.tasks.get(taskId);
+    if (!t) return;
+    if (recursive) for (const c of t.children ?? []) this.cancel(c, force, true);
+    if (t.state === 'FINISHED' || t.state === 'FAILED' || t.cancelled) return;
+    t.cancelled = true;
+    const err = toErrorInfo(new TaskCancelledError(taskId, t.spec.name));
+    if (t.state === 'PENDING_ARGS_AVAIL' || t.state === 'PENDING_NODE_ASSIGNMENT') {
+      if (t.spec.kind !== 'task' && !this.actors.cancelQueued(t)) return;
+      this.fail(t, err);
+      return;
+    }
+    if (t.state === 'RUNNING' && t.nodeId) this.io.cancelOnNode(t.nodeId, taskId, force && t.spec.kind === 'task');
+  }
+
+  private settle(t: TaskRecord): void {
+    if (t.timer) clearTimeout(t.timer);
+    t.timer = undefined;
+    t.endedAt = this.io.now();
+    if (t.spec.kind === 'task') this.dispatcher.taskEnded(t);
+  }
+
+  /** Fails a task that no node can ever run. */
+  unschedulable(t: TaskRecord, reason: string): void {
+    this.fail(t, toErrorInfo(new TaskUnschedulableError(t.spec.name, reason)));
+  }
+}
+
+const ORRERY_ERRORS = new Set(['TaskError', 'WorkerCrashedError', 'ActorDiedError', 'GetTimeoutError', 'TaskCancelledError', 'ObjectLostError', 'OwnerDiedError', 'TaskUnschedulableError', 'CommandFailedError', 'BackendError']);
+
+/** A task that re-raises an Orrery error (e.g. from a nested get) passes it through unchanged. */
+function isOrreryError(e: ErrorInfo): boolean {
+  return ORRERY_ERRORS.has(e.name);
+}
+
+function retriable(policy: boolean | readonly string[], e: ErrorInfo): boolean {
+  if (policy === true) return true;
+  if (policy === false) return false;
+  return policy.includes(e.name) || (e.chain ?? []).some((n) => policy.includes(n));
+}

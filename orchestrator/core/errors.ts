@@ -1,0 +1,145 @@
+/**
+ * Every error Orrery raises to users. One class per condition, data in readonly fields,
+ * `name` set, and a plain-object form (`ErrorInfo`) so errors cross process boundaries.
+ */
+
+/** A serializable description of an error, safe to send between processes. */
+export interface ErrorInfo {
+  readonly name: string;
+  readonly message: string;
+  readonly stack?: string;
+  /** Names of the classes in the error's prototype chain, most derived first (for retryExceptions). */
+  readonly chain?: readonly string[];
+  /** Extra fields of Orrery errors (`taskName`, `exitCode`, ...). */
+  readonly fields?: Readonly<Record<string, unknown>>;
+}
+
+/** Base class of all Orrery errors. */
+export class OrreryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A task (or actor method) threw. Propagates to every task that depends on its result. */
+export class TaskError extends OrreryError {
+  constructor(
+    readonly remoteName: string,
+    readonly remoteMessage: string,
+    readonly remoteStack: string,
+    readonly taskName: string,
+    readonly nodeId: string,
+  ) {
+    super(`task ${taskName} failed on node ${nodeId}: ${remoteName}: ${remoteMessage}\n${indent(remoteStack)}`);
+  }
+}
+
+/** The worker process running a task died (killed, crashed, out of memory) and retries ran out. */
+export class WorkerCrashedError extends OrreryError {
+  constructor(readonly taskName: string, readonly detail: string) {
+    super(`the worker running task ${taskName} died (${detail}); retries are exhausted. Raise maxRetries, or check the node's logs for why the worker was killed.`);
+  }
+}
+
+/** An actor is dead: its constructor threw, its process died without restarts left, or it was killed. */
+export class ActorDiedError extends OrreryError {
+  constructor(readonly actorId: string, readonly actorName: string, readonly reason: string) {
+    super(`actor ${actorName} (${actorId}) is dead: ${reason}`);
+  }
+}
+
+/** `get` did not see the object within `timeoutMs`. */
+export class GetTimeoutError extends OrreryError {
+  constructor(readonly timeoutMs: number, readonly pending: number) {
+    super(`get timed out after ${timeoutMs} ms with ${pending} object(s) not ready; raise timeoutMs or use wait() to take what is ready.`);
+  }
+}
+
+/** The task was cancelled (or depends on a cancelled task). */
+export class TaskCancelledError extends OrreryError {
+  constructor(readonly taskId: string, readonly taskName: string) {
+    super(`task ${taskName} (${taskId}) was cancelled`);
+  }
+}
+
+/** The object was lost (its node died) and cannot be reconstructed. */
+export class ObjectLostError extends OrreryError {
+  constructor(readonly objectId: string, readonly reason: string) {
+    super(`object ${objectId} was lost: ${reason}`);
+  }
+}
+
+/** The process that owned the object died, so the object is gone. */
+export class OwnerDiedError extends OrreryError {
+  constructor(readonly objectId: string, readonly owner: string) {
+    super(`object ${objectId} is gone: its owner ${owner} died`);
+  }
+}
+
+/** No node and no elastic backend can ever satisfy the request. */
+export class TaskUnschedulableError extends OrreryError {
+  constructor(readonly taskName: string, readonly reason: string) {
+    super(`task ${taskName} cannot be scheduled: ${reason}`);
+  }
+}
+
+/** A command task exited non-zero. */
+export class CommandFailedError extends OrreryError {
+  constructor(readonly exitCode: number, readonly stderrTail: string, readonly argv: readonly string[]) {
+    super(`command ${argv.join(' ')} exited with code ${exitCode}${stderrTail ? `:\n${indent(stderrTail)}` : ''}`);
+  }
+}
+
+/** A backend could not do what was asked (connection, credentials, remote service). */
+export class BackendError extends OrreryError {
+  constructor(readonly backend: string, message: string, readonly retryable: boolean) {
+    super(`backend ${backend}: ${message}`);
+  }
+}
+
+function indent(text: string): string {
+  return text.split('\n').map((l) => `    ${l}`).join('\n');
+}
+
+/** Turns anything thrown into an `ErrorInfo` (keeps Orrery errors' fields). */
+export function toErrorInfo(err: unknown): ErrorInfo {
+  if (err instanceof Error) {
+    const chain: string[] = [];
+    for (let p = Object.getPrototypeOf(err); p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+      const n = (p.constructor as { name?: string } | undefined)?.name;
+      if (n) chain.push(n);
+    }
+    const fields: Record<string, unknown> = {};
+    if (err instanceof OrreryError) {
+      for (const [k, v] of Object.entries(err)) if (k !== 'name' && k !== 'message' && k !== 'stack') fields[k] = v;
+    }
+    return { name: err.name, message: err.message, stack: err.stack ?? '', chain, fields };
+  }
+  return { name: 'Error', message: typeof err === 'string' ? err : safeString(err), stack: '', chain: ['Error'] };
+}
+
+function safeString(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+type OrreryErrorClass = new (...args: never[]) => OrreryError;
+const classes: Record<string, OrreryErrorClass> = {
+  TaskError, WorkerCrashedError, ActorDiedError, GetTimeoutError, TaskCancelledError, ObjectLostError,
+  OwnerDiedError, TaskUnschedulableError, CommandFailedError, BackendError,
+};
+
+/** Rebuilds an Orrery error from its `ErrorInfo` (the same class, the same fields and message). */
+export function fromErrorInfo(info: ErrorInfo): Error {
+  const cls = classes[info.name];
+  const err: Error = cls ? Object.create(cls.prototype) : new Error(info.message);
+  Object.defineProperty(err, 'message', { value: info.message, writable: true, configurable: true });
+  Object.defineProperty(err, 'name', { value: info.name, writable: true, configurable: true });
+  if (info.fields) Object.assign(err, info.fields);
+  Object.defineProperty(err, 'stack', { value: `${info.name}: ${info.message}`, writable: true, configurable: true });
+  return err;
+}

@@ -1,0 +1,201 @@
+/**
+ * Validation of task and actor options at the boundary: every error names the option, what was
+ * given and what is allowed. Inside the runtime, normalized options are trusted.
+ */
+import { unitsOf, type ResourceSet } from './resources.ts';
+import type { NormalizedActorOptions, NormalizedTaskOptions } from '../protocol/messages.ts';
+import type { SchedulingStrategy } from '../scheduler/types.ts';
+
+/** Options of a remote function (API.md TaskOptions). */
+export interface TaskOptions {
+  name?: string;
+  numCpus?: number;
+  numGpus?: number;
+  memory?: number;
+  resources?: Record<string, number>;
+  accelerator?: string;
+  labelSelector?: Record<string, string>;
+  backend?: string;
+  maxRetries?: number;
+  retryExceptions?: boolean | string[];
+  schedulingStrategy?: 'DEFAULT' | 'SPREAD' | { nodeId: string; soft: boolean };
+  runtimeEnv?: { workingDir?: string; env?: Record<string, string> };
+  timeoutMs?: number;
+}
+
+/** Options of an actor class (API.md ActorOptions). */
+export interface ActorOptions {
+  name?: string;
+  namespace?: string;
+  lifetime?: 'detached';
+  getIfExists?: boolean;
+  maxRestarts?: number;
+  maxTaskRetries?: number;
+  maxConcurrency?: number;
+  numCpus?: number;
+  numGpus?: number;
+  memory?: number;
+  resources?: Record<string, number>;
+  accelerator?: string;
+  backend?: string;
+  labelSelector?: Record<string, string>;
+  schedulingStrategy?: TaskOptions['schedulingStrategy'];
+}
+
+const TASK_KEYS = new Set(['name', 'numCpus', 'numGpus', 'memory', 'resources', 'accelerator', 'labelSelector', 'backend', 'maxRetries', 'retryExceptions', 'schedulingStrategy', 'runtimeEnv', 'timeoutMs']);
+const ACTOR_KEYS = new Set(['name', 'namespace', 'lifetime', 'getIfExists', 'maxRestarts', 'maxTaskRetries', 'maxConcurrency', 'numCpus', 'numGpus', 'memory', 'resources', 'accelerator', 'backend', 'labelSelector', 'schedulingStrategy']);
+const LABEL_VALUE = /^(!?[\w.\-/]+|!?in\(\s*[\w.\-/]+(\s*,\s*[\w.\-/]+)*\s*\))$/;
+
+function fail(where: string, option: string, got: unknown, allowed: string): never {
+  throw new TypeError(`${where}: option ${option} must be ${allowed} (got ${show(got)})`);
+}
+
+function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'function') return 'a function';
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+function checkKeys(where: string, o: object, allowed: Set<string>): void {
+  for (const k of Object.keys(o)) {
+    if (!allowed.has(k)) throw new TypeError(`${where}: unknown option ${k}; allowed options are ${[...allowed].join(', ')}`);
+  }
+}
+
+function nonNegative(where: string, name: string, v: unknown, step = 1e-4): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(where, name, v, 'a finite number >= 0');
+  if (Math.abs(Math.round(v / step) * step - v) > 1e-9) fail(where, name, v, `a multiple of ${step}`);
+  return v;
+}
+
+function retryCount(where: string, name: string, v: unknown, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (!Number.isInteger(v) || (v as number) < -1) fail(where, name, v, 'an integer >= 0, or -1 for infinite');
+  return v === -1 ? Infinity : (v as number);
+}
+
+function stringRecord(where: string, name: string, v: unknown): Record<string, string> | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.values(v).some((x) => typeof x !== 'string')) {
+    fail(where, name, v, 'an object of string values');
+  }
+  return v as Record<string, string>;
+}
+
+function resourcesOf(where: string, o: TaskOptions | ActorOptions, defaultCpus: number): { units: ResourceSet; cpusGiven: boolean } {
+  const cpus = nonNegative(where, 'numCpus', o.numCpus, 1e-4);
+  const gpus = nonNegative(where, 'numGpus', o.numGpus, 1e-4);
+  if (gpus !== undefined && gpus > 1 && !Number.isInteger(gpus)) fail(where, 'numGpus', gpus, 'a fraction <= 1 or a whole number');
+  const memory = nonNegative(where, 'memory', o.memory, 1);
+  const amounts: Record<string, number> = { CPU: cpus ?? defaultCpus };
+  if (gpus) amounts.GPU = gpus;
+  if (memory) amounts.memory = memory;
+  if (o.resources !== undefined) {
+    if (typeof o.resources !== 'object' || o.resources === null || Array.isArray(o.resources)) fail(where, 'resources', o.resources, 'an object of resource name -> amount');
+    for (const [k, v] of Object.entries(o.resources)) {
+      if (k === 'CPU' || k === 'GPU' || k === 'memory') {
+        throw new TypeError(`${where}: option resources must not contain ${k}; use ${k === 'CPU' ? 'numCpus' : k === 'GPU' ? 'numGpus' : 'memory'} instead`);
+      }
+      amounts[k] = nonNegative(where, `resources.${k}`, v) ?? 0;
+    }
+  }
+  return { units: unitsOf(amounts), cpusGiven: cpus !== undefined };
+}
+
+function strategyOf(where: string, s: unknown): SchedulingStrategy {
+  if (s === undefined || s === 'DEFAULT') return 'DEFAULT';
+  if (s === 'SPREAD') return 'SPREAD';
+  if (typeof s === 'object' && s !== null && typeof (s as { nodeId?: unknown }).nodeId === 'string' && typeof (s as { soft?: unknown }).soft === 'boolean') {
+    const { nodeId, soft } = s as { nodeId: string; soft: boolean };
+    return { nodeId, soft };
+  }
+  return fail(where, 'schedulingStrategy', s, "'DEFAULT', 'SPREAD' or { nodeId: string, soft: boolean }");
+}
+
+function labelsOf(where: string, o: TaskOptions | ActorOptions): Record<string, string> | undefined {
+  const sel = stringRecord(where, 'labelSelector', o.labelSelector);
+  for (const [k, v] of Object.entries(sel ?? {})) {
+    if (!LABEL_VALUE.test(v)) fail(where, `labelSelector.${k}`, v, "'value', '!value', 'in(a,b)' or '!in(a,b)'");
+  }
+  if (o.accelerator === undefined) return sel;
+  if (typeof o.accelerator !== 'string' || o.accelerator === '') fail(where, 'accelerator', o.accelerator, "a GPU model name such as 'A100'");
+  return { ...sel, accelerator: o.accelerator };
+}
+
+function optionalString(where: string, name: string, v: unknown): string | undefined {
+  if (v !== undefined && (typeof v !== 'string' || v === '')) fail(where, name, v, 'a non-empty string');
+  return v as string | undefined;
+}
+
+/** Validates TaskOptions (for `remote(fn)`); throws a TypeError naming the option. */
+export function normalizeTaskOptions(o: TaskOptions, where: string): NormalizedTaskOptions {
+  if (typeof o !== 'object' || o === null) throw new TypeError(`${where}: options must be an object`);
+  checkKeys(where, o, TASK_KEYS);
+  const { units } = resourcesOf(where, o, 1);
+  const re = o.retryExceptions;
+  if (re !== undefined && typeof re !== 'boolean' && !(Array.isArray(re) && re.every((x) => typeof x === 'string'))) {
+    fail(where, 'retryExceptions', re, 'true, false, or a list of error class names');
+  }
+  const timeoutMs = nonNegative(where, 'timeoutMs', o.timeoutMs, 1);
+  const env = o.runtimeEnv;
+  if (env !== undefined) {
+    if (typeof env !== 'object' || env === null) fail(where, 'runtimeEnv', env, '{ workingDir?: string, env?: Record<string, string> }');
+    checkKeys(`${where} runtimeEnv`, env, new Set(['workingDir', 'env']));
+    optionalString(where, 'runtimeEnv.workingDir', env.workingDir);
+    stringRecord(where, 'runtimeEnv.env', env.env);
+  }
+  return {
+    name: optionalString(where, 'name', o.name),
+    resources: units,
+    strategy: strategyOf(where, o.schedulingStrategy),
+    labelSelector: labelsOf(where, o),
+    backend: optionalString(where, 'backend', o.backend),
+    maxRetries: retryCount(where, 'maxRetries', o.maxRetries, 3),
+    retryExceptions: re ?? false,
+    timeoutMs: timeoutMs || undefined,
+    runtimeEnv: env,
+  };
+}
+
+/** Validates ActorOptions; returns the placement options and the actor's own. */
+export function normalizeActorOptions(o: ActorOptions, where: string, hasAsyncMethods: boolean): { task: NormalizedTaskOptions; actor: NormalizedActorOptions } {
+  if (typeof o !== 'object' || o === null) throw new TypeError(`${where}: options must be an object`);
+  checkKeys(where, o, ACTOR_KEYS);
+  const { units, cpusGiven } = resourcesOf(where, o, 1);
+  const maxRestarts = retryCount(where, 'maxRestarts', o.maxRestarts, 0);
+  const maxTaskRetries = retryCount(where, 'maxTaskRetries', o.maxTaskRetries, 0);
+  if (maxTaskRetries > 0 && maxRestarts === 0) fail(where, 'maxTaskRetries', o.maxTaskRetries, '0 unless maxRestarts > 0');
+  if (o.lifetime !== undefined && o.lifetime !== 'detached') fail(where, 'lifetime', o.lifetime, "'detached' or undefined");
+  if (o.getIfExists !== undefined && typeof o.getIfExists !== 'boolean') fail(where, 'getIfExists', o.getIfExists, 'a boolean');
+  const name = optionalString(where, 'name', o.name);
+  if (o.getIfExists && !name) throw new TypeError(`${where}: option getIfExists needs option name`);
+  const maxConcurrency = o.maxConcurrency ?? (hasAsyncMethods ? 1000 : 1);
+  if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1) fail(where, 'maxConcurrency', o.maxConcurrency, 'an integer >= 1');
+  const hold = cpusGiven ? units : { ...units, CPU: 0 };
+  return {
+    task: {
+      name,
+      resources: units,
+      holdResources: hold,
+      strategy: strategyOf(where, o.schedulingStrategy),
+      labelSelector: labelsOf(where, o),
+      backend: optionalString(where, 'backend', o.backend),
+      maxRetries: 0,
+      retryExceptions: false,
+    },
+    actor: {
+      name,
+      namespace: optionalString(where, 'namespace', o.namespace),
+      detached: o.lifetime === 'detached',
+      getIfExists: o.getIfExists ?? false,
+      maxRestarts,
+      maxTaskRetries,
+      maxConcurrency,
+    },
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * Values travel as v8-serialized bytes (typed arrays, Map, Set, Date, BigInt...). ObjectRefs and
+ * actor handles nested inside a value are swapped for small marker objects before serializing
+ * and revived after, so they stay refs on the other side (Ray's nested-ref semantics).
+ */
+import { serialize, deserialize } from 'node:v8';
+import { isObjectRef, ObjectRef } from './object-ref.ts';
+
+/** Brand that marks actor handles; its value is the handle's serializable descriptor. */
+export const ACTOR_HANDLE = Symbol.for('orrery.ActorHandle');
+
+/** What an actor handle looks like on the wire. */
+export interface ActorDescriptor {
+  readonly actorId: string;
+  readonly className: string;
+  readonly methods: readonly string[];
+  readonly asyncMethods: boolean;
+}
+
+/** A serialized value. `marked` says refs/handles inside need reviving. */
+export interface Payload {
+  readonly data: Uint8Array;
+  readonly marked: boolean;
+}
+
+const REF_KEY = '__orrery_ref__';
+const ACTOR_KEY = '__orrery_actor__';
+
+/** Hooks that turn markers back into live objects on the receiving side. */
+export interface Reviver {
+  actor(desc: ActorDescriptor): unknown;
+}
+
+/**
+ * Serializes a value. `nestedRefs` collects ids of refs found inside it.
+ * Throws a TypeError naming `what` when the value cannot be cloned.
+ */
+export function serializeValue(value: unknown, what: string, nestedRefs?: string[]): Payload {
+  const found = { any: false, refs: nestedRefs };
+  const marked = markValue(value, found, new Map());
+  try {
+    return { data: serialize(marked), marked: found.any };
+  } catch (err) {
+    throw new TypeError(
+      `${what} cannot be sent to another process: ${(err as Error).message}. ` +
+        'Pass structured-cloneable data (numbers, strings, plain objects, arrays, typed arrays, Map, Set, Date, BigInt) instead of functions, class instances with methods, or sockets.',
+    );
+  }
+}
+
+/** Deserializes a payload, reviving refs and actor handles. */
+export function deserializeValue(p: Payload, reviver: Reviver): unknown {
+  const v = deserialize(p.data);
+  return p.marked ? reviveValue(v, reviver, new Map()) : v;
+}
+
+function actorDescriptor(v: object): ActorDescriptor | undefined {
+  return (v as Record<symbol, ActorDescriptor | undefined>)[ACTOR_HANDLE];
+}
+
+function markValue(v: unknown, found: { any: boolean; refs?: string[] }, seen: Map<object, unknown>): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Date || v instanceof RegExp) return v;
+  if (isObjectRef(v)) {
+    found.any = true;
+    found.refs?.push(v.id);
+    return { [REF_KEY]: v.id };
+  }
+  const desc = actorDescriptor(v);
+  if (desc) {
+    found.any = true;
+    return { [ACTOR_KEY]: desc };
+  }
+  if (seen.has(v)) return seen.get(v);
+  if (Array.isArray(v)) {
+    let out: unknown[] | undefined;
+    seen.set(v, v);
+    for (let i = 0; i < v.length; i++) {
+      const m = markValue(v[i], found, seen);
+      if (m !== v[i] && !out) {
+        out = v.slice(0, i);
+        seen.set(v, out);
+      }
+      if (out) out[i] = m;
+    }
+    return out ?? v;
+  }
+  if (v instanceof Map) {
+    let changed = false;
+    const entries: [unknown, unknown][] = [];
+    for (const [k, val] of v) {
+      const mk = markValue(k, found, seen);
+      const mv = markValue(val, found, seen);
+      if (mk !== k || mv !== val) changed = true;
+      entries.push([mk, mv]);
+    }
+    return changed ? new Map(entries) : v;
+  }
+  if (v instanceof Set) {
+    const items = [...v].map((x) => markValue(x, found, seen));
+    return items.some((x, i) => x !== [...v][i]) ? new Set(items) : v;
+  }
+  if (v instanceof Error) return v;
+  let out: Record<string, unknown> | undefined;
+  seen.set(v, v);
+  const keys = Object.keys(v);
+  for (const k of keys) {
+    const val = (v as Record<string, unknown>)[k];
+    const m = markValue(val, found, seen);
+    if (m !== val && !out) {
+      out = {};
+      for (const k2 of keys) out[k2] = (v as Record<string, unknown>)[k2];
+      seen.set(v, out);
+    }
+    if (out) out[k] = m;
+  }
+  return out ?? v;
+}
+
+function reviveValue(v: unknown, reviver: Reviver, seen: Map<object, unknown>): unknown {
+  if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return v;
+  if (seen.has(v)) return seen.get(v);
+  seen.set(v, v);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = reviveValue(v[i], reviver, seen);
+    return v;
+  }
+  if (v instanceof Map) {
+    const entries = [...v].map(([k, val]) => [reviveValue(k, reviver, seen), reviveValue(val, reviver, seen)] as const);
+    v.clear();
+    for (const [k, val] of entries) v.set(k, val);
+    return v;
+  }
+  if (v instanceof Set) {
+    const items = [...v].map((x) => reviveValue(x, reviver, seen));
+    v.clear();
+    for (const x of items) v.add(x);
+    return v;
+  }
+  const rec = v as Record<string, unknown>;
+  if (typeof rec[REF_KEY] === 'string' && Object.keys(rec).length === 1) return new ObjectRef(rec[REF_KEY] as string);
+  if (rec[ACTOR_KEY] && Object.keys(rec).length === 1) return reviver.actor(rec[ACTOR_KEY] as ActorDescriptor);
+  for (const k of Object.keys(rec)) rec[k] = reviveValue(rec[k], reviver, seen);
+  return v;
+}

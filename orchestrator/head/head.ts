@@ -1,0 +1,349 @@
+/**
+ * The head: control store (tasks, actors, objects, nodes), scheduler, object directory and the
+ * backends' nodes, wired together. Drivers and running tasks talk to it through `serve`.
+ */
+import { fileURLToPath } from 'node:url';
+import { extname } from 'node:path';
+import type { AgentSpec, AgentStream, Backend, BackendHost } from '../../backends/types.ts';
+import { toErrorInfo } from '../core/errors.ts';
+import { amountsOf, addResources, type ResourceSet } from '../core/resources.ts';
+import type { ShippedCode } from '../core/function-source.ts';
+import { newId } from '../core/ids.ts';
+import { Channel } from '../protocol/channel.ts';
+import type { ClientRequest, Message, ObjectResult } from '../protocol/messages.ts';
+import { ObjectStore } from '../objects/object-store.ts';
+import { ClusterScheduler } from '../scheduler/cluster-scheduler.ts';
+import { validatePlacementRules, type PlacementRule } from '../scheduler/placement-rules.ts';
+import { LeaseDispatcher } from '../control/lease-dispatcher.ts';
+import { TaskManager } from '../control/task-manager.ts';
+import { ActorManager } from '../control/actor-manager.ts';
+import { AGENT_VERSION } from '../agent/node-agent.ts';
+import { NodeLink } from './node-link.ts';
+import { filterRows, summarize, taskRow } from './state-api.ts';
+import { LogRouter } from './log-router.ts';
+
+const AGENT_ENTRY = fileURLToPath(new URL(`../agent/agent-main${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+const HELLO_TIMEOUT_MS = 60_000;
+
+/** Head settings. */
+export interface HeadOptions {
+  /** How long a request no node can satisfy waits for one to join (ms). */
+  readonly infeasibleGraceMs?: number;
+  readonly placementRules?: readonly PlacementRule[];
+  /** Where the head's own warnings go (default: stderr). */
+  readonly log?: (line: string) => void;
+}
+
+/** Who is asking: a driver (job) or a running task. */
+export interface Caller {
+  readonly jobId: string;
+  readonly taskId?: string;
+}
+
+/** The head of a cluster. */
+export class Head {
+  readonly store = new ObjectStore();
+  readonly scheduler: ClusterScheduler;
+  readonly dispatcher: LeaseDispatcher;
+  readonly tasks: TaskManager;
+  readonly actors: ActorManager;
+  readonly logs: LogRouter;
+  private readonly nodes = new Map<string, NodeLink>();
+  private readonly code = new Map<string, ShippedCode>();
+  private readonly jobs = new Map<string, { namespace: string }>();
+  private readonly backends = new Map<string, Backend>();
+  private readonly ticker: NodeJS.Timeout;
+  private readonly log: (line: string) => void;
+  private closed = false;
+
+  constructor(opts: HeadOptions = {}) {
+    this.log = opts.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.logs = new LogRouter();
+    this.scheduler = new ClusterScheduler({ infeasibleGraceMs: opts.infeasibleGraceMs ?? 5000 });
+    this.dispatcher = new LeaseDispatcher(this.scheduler, {
+      start: (t, lease) =>
+        this.tasks.start(t, lease, t.spec.kind === 'actor-create' ? { maxConcurrency: this.actors.maxConcurrencyOf(t.spec.actorId) } : undefined),
+      unschedulable: (t, reason) => {
+        if (t.spec.kind === 'actor-create') this.actors.unschedulable(t, reason);
+        else this.tasks.unschedulable(t, reason);
+      },
+      infeasible: (cls, missing) =>
+        this.log(`orrery: warning: a task needs ${JSON.stringify(cls.assigned)}${cls.template.backend ? ` on backend ${cls.template.backend}` : ''} but no node or backend offers ${missing}; it fails with TaskUnschedulableError unless a node that fits joins soon.`),
+      leaseEnded: (lease) => this.nodes.get(lease.nodeId)?.send({ type: 'lease-end', leaseId: lease.id }),
+      now: () => Date.now(),
+    });
+    this.tasks = new TaskManager(this.store, this.dispatcher, {
+      run: (nodeId, m) => {
+        const node = this.nodes.get(nodeId);
+        if (!node) return;
+        let code: ShippedCode | undefined;
+        if (m.codeHash && !node.sentCode.has(m.codeHash)) {
+          code = this.code.get(m.codeHash);
+          node.sentCode.add(m.codeHash);
+        }
+        node.send(code ? { ...m, code } : m);
+      },
+      cancelOnNode: (nodeId, taskId, force) => this.nodes.get(nodeId)?.send({ type: 'cancel', taskId, force }),
+      backendOf: (nodeId) => this.nodes.get(nodeId)?.backend ?? '',
+      now: () => Date.now(),
+    });
+    this.actors = new ActorManager(this.tasks, this.dispatcher, {
+      namespaceOf: (jobId) => this.jobs.get(jobId)?.namespace ?? `anonymous-${jobId}`,
+      killOnNode: (nodeId, actorId) => this.nodes.get(nodeId)?.send({ type: 'kill-actor', actorId }),
+    });
+    this.tasks.actors = this.actors;
+    if (opts.placementRules) this.setPlacementRules(opts.placementRules);
+    this.ticker = setInterval(() => this.dispatcher.apply(this.scheduler.handle({ type: 'tick', now: Date.now() })), 100);
+    this.ticker.unref();
+  }
+
+  /** Replaces the placement rules (validated); they apply to tasks submitted afterwards. */
+  setPlacementRules(rules: unknown): void {
+    this.tasks.setPlacementRules(validatePlacementRules(rules));
+  }
+
+  /** Starts a driver's job; without a namespace its named actors are private to it. */
+  startJob(namespace?: string): string {
+    const jobId = newId();
+    this.jobs.set(jobId, { namespace: namespace ?? `anonymous-${jobId}` });
+    return jobId;
+  }
+
+  /** Ends a job: its pending tasks are cancelled and its non-detached actors die. */
+  endJob(jobId: string): void {
+    for (const t of this.tasks.tasks.values()) {
+      if (t.jobId === jobId && t.state !== 'FINISHED' && t.state !== 'FAILED' && t.spec.kind === 'task') this.tasks.cancel(t.spec.taskId, true, true);
+    }
+    this.actors.jobEnded(jobId);
+  }
+
+  /** The namespace of a job. */
+  namespaceOf(jobId: string): string {
+    return this.jobs.get(jobId)?.namespace ?? `anonymous-${jobId}`;
+  }
+
+  /** Starts a backend and its initial nodes. */
+  async addBackend(backend: Backend): Promise<void> {
+    if (this.backends.has(backend.name)) throw new Error(`a backend named "${backend.name}" already exists; backend names must be unique`);
+    this.backends.set(backend.name, backend);
+    await backend.start(this.backendHost());
+  }
+
+  /** A started backend by name. */
+  backend(name: string): Backend | undefined {
+    return this.backends.get(name);
+  }
+
+  private backendHost(): BackendHost {
+    return {
+      agentEntry: AGENT_ENTRY,
+      agentExecArgv: process.execArgv,
+      attach: (stream, spec) => this.attach(stream, spec),
+      log: (line) => this.log(line),
+    };
+  }
+
+  /** Accepts an agent stream; resolves when the agent said hello and its node joined. */
+  attach(stream: AgentStream, spec: AgentSpec): Promise<void> {
+    const channel = new Channel(stream.input, stream.output, `node ${spec.nodeId}`);
+    return new Promise<void>((resolve, reject) => {
+      let node: NodeLink | undefined;
+      const timer = setTimeout(() => {
+        stream.kill();
+        reject(new Error(`node ${spec.nodeId} of backend ${spec.backend} did not say hello within ${HELLO_TIMEOUT_MS / 1000} s; check that its agent can start`));
+      }, HELLO_TIMEOUT_MS);
+      channel.listen(
+        (m) => {
+          if (node) return this.fromNode(node, m);
+          if (m.type !== 'hello' || m.version !== AGENT_VERSION) {
+            channel.close(m.type === 'hello' ? `agent speaks protocol ${m.version}, head speaks ${AGENT_VERSION}` : `first message was ${m.type}, not hello`);
+            return;
+          }
+          clearTimeout(timer);
+          node = new NodeLink(m.nodeId, spec.backend, channel, stream, m.resources, m.labels, m.pid);
+          this.nodes.set(node.nodeId, node);
+          this.dispatcher.apply(this.scheduler.handle({ type: 'node-added', node: { nodeId: node.nodeId, backend: node.backend, total: node.total, labels: node.labels }, now: Date.now() }));
+          resolve();
+        },
+        (reason) => {
+          clearTimeout(timer);
+          if (!node) {
+            stream.kill();
+            reject(new Error(`node ${spec.nodeId} of backend ${spec.backend} went away before it joined${reason ? `: ${reason}` : ''}`));
+            return;
+          }
+          this.nodeDied(node, reason ?? 'its agent exited');
+        },
+      );
+    });
+  }
+
+  private nodeDied(node: NodeLink, reason: string): void {
+    if (!node.alive) return;
+    node.alive = false;
+    node.deathReason = reason;
+    if (!this.closed) this.log(`orrery: node ${node.nodeId} (${node.backend}) is dead: ${reason}`);
+    node.stream.kill();
+    const why = `node ${node.nodeId} died: ${reason}`;
+    for (const t of this.dispatcher.nodeRemoved(node.nodeId)) {
+      if (t.spec.kind === 'actor-create') this.actors.workerDied(t.spec.actorId!, why);
+      else this.tasks.workerDied(t, why);
+    }
+    this.actors.nodeDied(node.nodeId, why);
+  }
+
+  private fromNode(node: NodeLink, m: Message): void {
+    switch (m.type) {
+      case 'done':
+        return this.tasks.done(m.taskId, m.attempt, m.result);
+      case 'failed':
+        return this.tasks.failed(m.taskId, m.attempt, m.error, m.cancelled === true);
+      case 'worker-died': {
+        if (m.actorId) this.actors.workerDied(m.actorId, m.reason);
+        for (const id of m.taskIds) {
+          const t = this.tasks.tasks.get(id);
+          if (t && t.spec.kind === 'task') this.tasks.workerDied(t, m.reason);
+        }
+        return;
+      }
+      case 'log':
+        return this.logs.append(node.nodeId, m);
+      case 'request':
+        return this.fromTask(node, m);
+      default:
+        node.channel.close(`unexpected ${m.type} message from an agent`);
+    }
+  }
+
+  private fromTask(node: NodeLink, m: Extract<Message, { type: 'request' }>): void {
+    const caller: Caller = { jobId: this.tasks.tasks.get(m.callerTaskId)?.jobId ?? '', taskId: m.callerTaskId || undefined };
+    const reply = (ok: boolean, value: unknown) => {
+      if (m.requestId === 0) {
+        if (!ok) this.log(`orrery: request ${m.req.op} from task ${m.callerTaskId} failed: ${(value as { message?: string }).message}`);
+        return;
+      }
+      node.send(ok ? { type: 'reply', requestId: m.requestId, workerId: m.workerId, ok, value } : { type: 'reply', requestId: m.requestId, workerId: m.workerId, ok, error: toErrorInfo(value) });
+    };
+    try {
+      const r = this.serve(m.req, caller);
+      if (r instanceof Promise) r.then((v) => reply(true, v), (e) => reply(false, e));
+      else reply(true, r);
+    } catch (err) {
+      reply(false, err);
+    }
+  }
+
+  /** Handles a driver's or a task's request. Synchronous where it can be (submit, put). */
+  serve(req: ClientRequest, caller: Caller): unknown {
+    switch (req.op) {
+      case 'submit':
+        if (req.task.code) this.code.set(req.task.code.hash, req.task.code);
+        this.tasks.submit(req.task, caller.jobId, caller.taskId);
+        return undefined;
+      case 'put':
+        this.store.put(req.id, req.payload);
+        return undefined;
+      case 'get':
+        return this.waitFor(req.ids, req.ids.length, req.timeoutMs, caller).then((ready) =>
+          ready.length < req.ids.length ? { timedOut: req.ids.length - ready.length } : req.ids.map((id) => this.store.result(id) as ObjectResult),
+        );
+      case 'wait':
+        return this.waitFor(req.ids, req.numReturns, req.timeoutMs, caller);
+      case 'cancel':
+        return this.tasks.cancel(req.id, req.force, req.recursive);
+      case 'get-actor':
+        return this.actors.lookup(req.name, req.namespace ?? this.namespaceOf(caller.jobId));
+      case 'kill-actor':
+        return this.actors.kill(req.actorId, req.noRestart);
+      case 'state':
+        return this.state(req.query, req.filters, req.limit);
+    }
+  }
+
+  /** Resolves with the ids (in input order) done once `count` are done or the timeout passes. */
+  private waitFor(ids: readonly string[], count: number, timeoutMs: number | undefined, caller: Caller): Promise<string[]> {
+    const doneIds = () => ids.filter((id) => this.store.isDone(id) || !this.store.has(id));
+    const unknown = ids.filter((id) => !this.store.has(id));
+    if (unknown.length > 0) return Promise.reject(new Error(`unknown object(s) ${unknown.join(', ')}: refs must come from this cluster`));
+    let n = ids.reduce((acc, id) => acc + (this.store.isDone(id) ? 1 : 0), 0);
+    if (n >= count) return Promise.resolve(doneIds());
+    const task = caller.taskId ? this.tasks.tasks.get(caller.taskId) : undefined;
+    if (task) this.dispatcher.setBlocked(task, true);
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const watchers: [string, () => void][] = [];
+      const finish = () => {
+        if (timer) clearTimeout(timer);
+        for (const [id, w] of watchers) this.store.unwatch(id, w);
+        if (task) this.dispatcher.setBlocked(task, false);
+        resolve(doneIds());
+      };
+      for (const id of ids) {
+        if (this.store.isDone(id)) continue;
+        const w = () => {
+          n++;
+          if (n === count) finish();
+        };
+        watchers.push([id, w]);
+        this.store.whenDone(id, w);
+      }
+      if (timeoutMs !== undefined) timer = setTimeout(finish, timeoutMs);
+    });
+  }
+
+  private state(query: string, filters: Parameters<typeof filterRows>[1], limit?: number): unknown {
+    switch (query) {
+      case 'tasks':
+        return filterRows(mapIter(this.tasks.tasks.values(), taskRow), filters, limit);
+      case 'actors':
+        return filterRows(this.actors.rows(), filters, limit);
+      case 'objects':
+        return filterRows(this.store.rows(), filters, limit);
+      case 'nodes':
+        return filterRows(mapIter(this.nodes.values(), (n) => this.nodeRow(n)), filters, limit);
+      case 'summary':
+        return summarize(this.tasks.tasks.values());
+      case 'cluster-resources':
+        return amountsOf(this.sumOver((n) => n.total));
+      case 'available-resources':
+        return amountsOf(this.sumOver((n) => this.scheduler.available(n.nodeId) ?? {}));
+      default:
+        throw new TypeError(`unknown state query ${query}`);
+    }
+  }
+
+  private sumOver(f: (n: NodeLink) => ResourceSet): ResourceSet {
+    let sum: ResourceSet = {};
+    for (const n of this.nodes.values()) if (n.alive) sum = addResources(sum, f(n));
+    return sum;
+  }
+
+  private nodeRow(n: NodeLink): Record<string, unknown> {
+    return {
+      nodeId: n.nodeId, backend: n.backend, state: n.alive ? 'ALIVE' : 'DEAD', resources: n.resources,
+      available: n.alive ? amountsOf(this.scheduler.available(n.nodeId) ?? {}) : {}, labels: n.labels, pid: n.pid, deathReason: n.deathReason ?? '',
+    };
+  }
+
+  /** Live nodes' ids, in join order. */
+  nodeIds(): string[] {
+    return [...this.nodes.values()].filter((n) => n.alive).map((n) => n.nodeId);
+  }
+
+  /** Stops every backend and node. */
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.ticker);
+    for (const n of this.nodes.values()) {
+      n.send({ type: 'shutdown' });
+      n.channel.flush();
+    }
+    await Promise.all([...this.backends.values()].map((b) => b.shutdown()));
+    for (const n of this.nodes.values()) n.alive = false;
+  }
+}
+
+function* mapIter<T, U>(it: Iterable<T>, f: (x: T) => U): Iterable<U> {
+  for (const x of it) yield f(x);
+}

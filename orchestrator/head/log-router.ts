@@ -1,0 +1,39 @@
+/**
+ * Worker output: kept per task (bounded) for `orrery logs`, and echoed on the driver prefixed by
+ * the task's name, as Ray's log_to_driver does.
+ */
+import type { Message } from '../protocol/messages.ts';
+
+const MAX_LINES_PER_TASK = 1000;
+
+/** Collects and forwards task output. */
+export class LogRouter {
+  private readonly byTask = new Map<string, string[]>();
+  private readonly partial = new Map<string, string>();
+  /** Where echoed lines go; undefined turns echo off (logToDriver: false). */
+  echo: ((line: string, stream: 'stdout' | 'stderr') => void) | undefined = (line, stream) =>
+    (stream === 'stdout' ? process.stdout : process.stderr).write(`${line}\n`);
+
+  /** Adds output from a node. */
+  append(nodeId: string, m: Extract<Message, { type: 'log' }>): void {
+    const key = `${nodeId}/${m.taskId ?? ''}/${m.stream}`;
+    const text = (this.partial.get(key) ?? '') + m.text;
+    const lines = text.split('\n');
+    this.partial.set(key, lines.pop() ?? '');
+    const prefix = `(${m.name ?? 'worker'} node=${nodeId.slice(0, 8)})`;
+    for (const line of lines) {
+      if (m.taskId) {
+        let kept = this.byTask.get(m.taskId);
+        if (!kept) this.byTask.set(m.taskId, (kept = []));
+        kept.push(line);
+        if (kept.length > MAX_LINES_PER_TASK) kept.shift();
+      }
+      this.echo?.(`${prefix} ${line}`, m.stream);
+    }
+  }
+
+  /** The lines a task printed (the last 1000). */
+  lines(taskId: string): readonly string[] {
+    return this.byTask.get(taskId) ?? [];
+  }
+}

@@ -1,0 +1,48 @@
+/** Rows for the State API (`state.list*`, `summarizeTasks`) built from the head's tables. */
+import type { StateFilter } from '../protocol/messages.ts';
+import type { TaskRecord } from '../control/task-record.ts';
+
+/** Applies `[key, '=' | '!=', value]` filters and a limit to rows. */
+export function filterRows(rows: Iterable<Record<string, unknown>>, filters: readonly StateFilter[] = [], limit = 10_000): Record<string, unknown>[] {
+  for (const f of filters) {
+    if (!Array.isArray(f) || f.length !== 3 || (f[1] !== '=' && f[1] !== '!=')) {
+      throw new TypeError(`state filter ${JSON.stringify(f)} must be [key, '=' | '!=', value]`);
+    }
+  }
+  const out: Record<string, unknown>[] = [];
+  for (const r of rows) {
+    if (out.length >= limit) break;
+    if (filters.every(([k, op, v]) => (String(r[k]) === String(v)) === (op === '='))) out.push(r);
+  }
+  return out;
+}
+
+/** One row of the task table. */
+export function taskRow(t: TaskRecord): Record<string, unknown> {
+  return {
+    taskId: t.spec.taskId,
+    name: t.spec.name,
+    type: t.spec.kind === 'task' ? 'NORMAL_TASK' : t.spec.kind === 'actor-create' ? 'ACTOR_CREATION_TASK' : 'ACTOR_TASK',
+    state: t.state,
+    jobId: t.jobId,
+    nodeId: t.nodeId ?? '',
+    actorId: t.spec.actorId ?? '',
+    parentTaskId: t.parentId ?? '',
+    attempt: t.attempt,
+    placementRule: t.ruleIndex ?? null,
+    errorType: t.errorName ?? '',
+    submittedAt: t.submittedAt,
+    startedAt: t.startedAt ?? null,
+    endedAt: t.endedAt ?? null,
+  };
+}
+
+/** `summarizeTasks()`: per task name, how many are in each state. */
+export function summarize(tasks: Iterable<TaskRecord>): Record<string, { name: string; type: string; stateCounts: Record<string, number> }> {
+  const out: Record<string, { name: string; type: string; stateCounts: Record<string, number> }> = {};
+  for (const t of tasks) {
+    const row = (out[t.spec.name] ??= { name: t.spec.name, type: taskRow(t).type as string, stateCounts: {} });
+    row.stateCounts[t.state] = (row.stateCounts[t.state] ?? 0) + 1;
+  }
+  return out;
+}

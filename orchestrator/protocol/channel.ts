@@ -1,0 +1,106 @@
+/**
+ * A message channel over a byte stream (child stdio, an SSH channel, a socket). Messages sent
+ * in one turn of the event loop go out as one frame, which is what makes small tasks cheap.
+ */
+import type { Readable, Writable } from 'node:stream';
+import { encodeFrame, FrameDecoder, FrameError } from './frames.ts';
+import { isMessage, type Message } from './messages.ts';
+
+/** Why a channel closed: `undefined` for a clean end of stream. */
+export type CloseReason = string | undefined;
+
+/** Batching, framed, typed message channel. */
+export class Channel {
+  private pending: Message[] = [];
+  private scheduled = false;
+  private blocked = false;
+  private closed = false;
+  private readonly decoder = new FrameDecoder();
+  private onMessage: (m: Message) => void = () => {};
+  private onClose: (reason: CloseReason) => void = () => {};
+
+  constructor(private readonly input: Readable, private readonly output: Writable, readonly label: string) {
+    input.on('data', (chunk: Buffer) => this.receive(chunk));
+    input.on('end', () => this.close(this.decoder.partial ? 'stream ended inside a frame' : undefined));
+    input.on('error', (err) => this.close(`read error: ${err.message}`));
+    output.on('error', (err) => this.close(`write error: ${err.message}`));
+    output.on('drain', () => {
+      this.blocked = false;
+      if (this.pending.length > 0) this.schedule();
+    });
+  }
+
+  /** Sets the handler of incoming messages. */
+  listen(onMessage: (m: Message) => void, onClose: (reason: CloseReason) => void): void {
+    this.onMessage = onMessage;
+    this.onClose = onClose;
+  }
+
+  /** Queues a message; it goes out with the others of this event-loop turn. */
+  send(m: Message): void {
+    if (this.closed) return;
+    this.pending.push(m);
+    if (!this.scheduled && !this.blocked) this.schedule();
+  }
+
+  /** Sends what is queued now, synchronously (used before exiting). */
+  flush(): void {
+    if (this.pending.length === 0 || this.closed) return;
+    const batch = this.pending;
+    this.pending = [];
+    const bufs = encodeFrame(batch);
+    const out = this.output as Writable & { cork(): void; uncork(): void };
+    out.cork();
+    let ok = true;
+    for (const b of bufs) ok = out.write(b);
+    out.uncork();
+    if (!ok) this.blocked = true;
+  }
+
+  /** Closes the channel (idempotent); the close handler runs once with the reason. */
+  close(reason?: CloseReason): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pending = [];
+    this.input.removeAllListeners('data');
+    this.onClose(reason);
+  }
+
+  /** True once closed. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private schedule(): void {
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (!this.blocked) this.flush();
+    });
+  }
+
+  private receive(chunk: Buffer): void {
+    let batches: unknown[][];
+    try {
+      batches = this.decoder.push(chunk);
+    } catch (err) {
+      this.close(err instanceof FrameError ? `malformed frame: ${err.message}` : String(err));
+      return;
+    }
+    for (const batch of batches) {
+      for (const m of batch) {
+        if (this.closed) return;
+        if (!isMessage(m)) {
+          this.close(`malformed message: ${describe(m)}`);
+          return;
+        }
+        this.onMessage(m);
+      }
+    }
+  }
+}
+
+function describe(m: unknown): string {
+  const s = typeof m === 'object' && m !== null ? JSON.stringify(Object.keys(m)) : String(m);
+  return s.length > 80 ? `${s.slice(0, 80)}...` : s;
+}

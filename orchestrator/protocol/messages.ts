@@ -1,0 +1,151 @@
+/**
+ * Every message that crosses a process boundary: head <-> agent <-> worker, and the client
+ * requests a driver or a running task makes of the head. One module, one union.
+ */
+import type { ErrorInfo } from '../core/errors.ts';
+import type { ResourceSet } from '../core/resources.ts';
+import type { ActorDescriptor, Payload } from '../core/serialization.ts';
+import type { ShippedCode } from '../core/function-source.ts';
+import type { SchedulingStrategy } from '../scheduler/types.ts';
+
+/** What a submitted unit of work is. */
+export type TaskKind =
+  /** A remote function call. */
+  | 'task'
+  /** An actor's constructor: creates the actor on a dedicated worker. */
+  | 'actor-create'
+  /** A method call on a live actor. */
+  | 'actor-call';
+
+/** An argument as submitted: an inline value, or a ref resolved before the task runs. */
+export type ArgSpec = Payload | { readonly ref: string };
+
+/** Task options after validation; shared by every call of one RemoteFunction. */
+export interface NormalizedTaskOptions {
+  readonly name?: string;
+  /** Resources needed to place the work (fixed-point units). */
+  readonly resources: ResourceSet;
+  /** Resources held while it runs (actors: 0 CPUs unless numCpus was given). */
+  readonly holdResources?: ResourceSet;
+  readonly strategy: SchedulingStrategy;
+  readonly labelSelector?: Readonly<Record<string, string>>;
+  readonly backend?: string;
+  readonly maxRetries: number;
+  /** false: never retry exceptions; true: retry all; list: retry errors with one of these class names. */
+  readonly retryExceptions: boolean | readonly string[];
+  readonly timeoutMs?: number;
+  readonly runtimeEnv?: { readonly workingDir?: string; readonly env?: Readonly<Record<string, string>> };
+}
+
+/** Actor options after validation. */
+export interface NormalizedActorOptions {
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly detached: boolean;
+  readonly getIfExists: boolean;
+  readonly maxRestarts: number;
+  readonly maxTaskRetries: number;
+  readonly maxConcurrency: number;
+}
+
+/** A unit of work as a caller submits it. */
+export interface TaskSubmission {
+  readonly taskId: string;
+  readonly name: string;
+  readonly kind: TaskKind;
+  /** Hash of the function or class source (tasks and actor creation). */
+  readonly codeHash?: string;
+  /** The code itself, sent the first time a caller uses it. */
+  readonly code?: ShippedCode;
+  readonly actorId?: string;
+  readonly method?: string;
+  readonly args: readonly ArgSpec[];
+  /** Ids of refs nested inside argument values (kept alive while the task is pending). */
+  readonly nestedRefs?: readonly string[];
+  readonly options: NormalizedTaskOptions;
+  readonly actorOptions?: NormalizedActorOptions;
+  /** The descriptor a handle of this actor carries (actor creation only). */
+  readonly actor?: ActorDescriptor;
+}
+
+/** The outcome of one object for `get`. */
+export type ObjectResult =
+  | { readonly ok: true; readonly payload: Payload }
+  | { readonly ok: false; readonly error: ErrorInfo };
+
+/** State API query kinds. */
+export type StateQuery = 'tasks' | 'actors' | 'objects' | 'nodes' | 'summary' | 'cluster-resources' | 'available-resources';
+
+/** A filter of the State API: `[key, '=' | '!=', value]`. */
+export type StateFilter = readonly [string, '=' | '!=', string];
+
+/** Requests a driver or a running task makes of the head. */
+export type ClientRequest =
+  | { readonly op: 'submit'; readonly task: TaskSubmission }
+  | { readonly op: 'put'; readonly id: string; readonly payload: Payload }
+  | { readonly op: 'get'; readonly ids: readonly string[]; readonly timeoutMs?: number }
+  | { readonly op: 'wait'; readonly ids: readonly string[]; readonly numReturns: number; readonly timeoutMs?: number }
+  | { readonly op: 'cancel'; readonly id: string; readonly force: boolean; readonly recursive: boolean }
+  | { readonly op: 'get-actor'; readonly name: string; readonly namespace?: string }
+  | { readonly op: 'kill-actor'; readonly actorId: string; readonly noRestart: boolean }
+  | { readonly op: 'state'; readonly query: StateQuery; readonly filters?: readonly StateFilter[]; readonly limit?: number };
+
+/** Head -> agent -> worker: run a task, create an actor, or call one of its methods. */
+export interface RunMessage {
+  readonly type: 'run';
+  readonly taskId: string;
+  readonly attempt: number;
+  /** Tasks of one lease run on one worker, in order. */
+  readonly leaseId: string;
+  readonly name: string;
+  readonly kind: TaskKind;
+  readonly codeHash?: string;
+  readonly code?: ShippedCode;
+  readonly actorId?: string;
+  readonly method?: string;
+  readonly args: readonly Payload[];
+  readonly jobId: string;
+  /** Resources assigned (user-facing amounts), for getRuntimeContext. */
+  readonly assigned: Readonly<Record<string, number>>;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly workingDir?: string;
+  readonly maxConcurrency?: number;
+  readonly timeoutMs?: number;
+  /** Filled in by the agent: GPU device ids the task may use. */
+  readonly gpuIds?: readonly number[];
+  readonly nodeId?: string;
+  readonly backend?: string;
+}
+
+/** Every message of the protocol. */
+export type Message =
+  /** agent -> head: the node's resources and labels, first message on the stream. */
+  | { readonly type: 'hello'; readonly nodeId: string; readonly resources: Readonly<Record<string, number>>; readonly labels: Readonly<Record<string, string>>; readonly pid: number; readonly version: string }
+  | RunMessage
+  /** head -> agent -> worker: interrupt a task (force: kill its worker). */
+  | { readonly type: 'cancel'; readonly taskId: string; readonly force: boolean }
+  /** head -> agent: the lease's worker is free again. */
+  | { readonly type: 'lease-end'; readonly leaseId: string }
+  /** head -> agent: kill the worker hosting this actor. */
+  | { readonly type: 'kill-actor'; readonly actorId: string }
+  /** head -> agent: exit (killing workers). */
+  | { readonly type: 'shutdown' }
+  /** worker -> agent -> head: a task finished. */
+  | { readonly type: 'done'; readonly taskId: string; readonly attempt: number; readonly result: Payload }
+  /** worker -> agent -> head: a task threw (or an actor constructor did). */
+  | { readonly type: 'failed'; readonly taskId: string; readonly attempt: number; readonly error: ErrorInfo; readonly cancelled?: boolean }
+  /** agent -> head: a worker died; these tasks (and this actor) went with it. */
+  | { readonly type: 'worker-died'; readonly taskIds: readonly string[]; readonly actorId?: string; readonly reason: string }
+  /** worker/agent -> head: output of a task's process. */
+  | { readonly type: 'log'; readonly taskId?: string; readonly name?: string; readonly stream: 'stdout' | 'stderr'; readonly text: string }
+  /** worker -> agent -> head: a client request from a running task; `requestId` 0 wants no reply. */
+  | { readonly type: 'request'; readonly requestId: number; readonly callerTaskId: string; readonly workerId?: string; readonly req: ClientRequest }
+  /** head -> agent -> worker: the reply to a request. */
+  | { readonly type: 'reply'; readonly requestId: number; readonly workerId?: string; readonly ok: boolean; readonly value?: unknown; readonly error?: ErrorInfo };
+
+const TYPES = new Set<string>(['hello', 'run', 'cancel', 'lease-end', 'kill-actor', 'shutdown', 'done', 'failed', 'worker-died', 'log', 'request', 'reply']);
+
+/** Shallow check of an incoming message (deep fields are checked where they are used). */
+export function isMessage(m: unknown): m is Message {
+  return typeof m === 'object' && m !== null && TYPES.has((m as { type?: unknown }).type as string);
+}
