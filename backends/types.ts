@@ -20,6 +20,8 @@ export interface AgentSpec {
   readonly numGpus?: number;
   readonly resources?: Readonly<Record<string, number>>;
   readonly labels?: Readonly<Record<string, string>>;
+  /** A Unix socket path where the head accepts direct worker links (same machine only). */
+  readonly headSocket?: string;
 }
 
 /** What the head offers a backend. */
@@ -27,6 +29,8 @@ export interface BackendHost {
   /** Path of the agent's entry script on this machine, and the node flags to run it with. */
   readonly agentEntry: string;
   readonly agentExecArgv: readonly string[];
+  /** Where workers on this machine can reach the head directly (skipping the agent relay). */
+  readonly workerSocket: string;
   /** Registers an agent stream as a node; resolves once the agent said hello. */
   attach(stream: AgentStream, spec: AgentSpec): Promise<void>;
   /** A line for the driver's log. */

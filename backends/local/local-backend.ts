@@ -40,7 +40,7 @@ export class LocalBackend implements Backend {
   async addNode(spec: Omit<LocalBackendConfig, 'name' | 'kind'>): Promise<LocalNode> {
     const host = this.host;
     if (!host) throw new Error(`backend ${this.name} is not started`);
-    const agent: AgentSpec = { ...spec, nodeId: randomBytes(8).toString('hex'), backend: this.name };
+    const agent: AgentSpec = { ...spec, nodeId: randomBytes(8).toString('hex'), backend: this.name, headSocket: host.workerSocket };
     const proc = spawn(process.execPath, [...host.agentExecArgv, host.agentEntry], {
       stdio: ['pipe', 'pipe', 'inherit'],
       env: { ...process.env, ORRERY_AGENT: JSON.stringify(agent) },

@@ -21,6 +21,8 @@ export interface AgentConfig {
   readonly numGpus?: number;
   readonly resources?: Readonly<Record<string, number>>;
   readonly labels?: Readonly<Record<string, string>>;
+  /** A Unix socket of the head that workers may connect to directly (local nodes only). */
+  readonly headSocket?: string;
 }
 
 /** Protocol version; the head refuses agents of another. */
@@ -33,7 +35,6 @@ export class NodeAgent {
   private readonly leases = new Map<string, WorkerProcess>();
   private readonly actors = new Map<string, WorkerProcess>();
   private readonly workers = new Map<string, WorkerProcess>();
-  private readonly taskWorker = new Map<string, WorkerProcess>();
   private readonly gpus: GpuAllocator;
 
   constructor(private readonly head: Channel, private readonly config: AgentConfig) {
@@ -43,13 +44,10 @@ export class NodeAgent {
     const labels: Record<string, string> = { ...config.labels };
     if ('model' in gpu && gpu.model && !labels.accelerator) labels.accelerator = gpu.model;
     this.pool = new WorkerPool(
-      { ORRERY_WORKER: JSON.stringify({ nodeId: config.nodeId, backend: config.backend }) },
+      { ORRERY_WORKER: JSON.stringify({ nodeId: config.nodeId, backend: config.backend, headSocket: config.headSocket }) },
       {
         message: (w, m) => this.fromWorker(w, m),
-        output: (w, stream, text) => {
-          const taskId = [...w.tasks.keys()].at(-1);
-          this.head.send({ type: 'log', taskId, name: taskId ? w.tasks.get(taskId) : undefined, stream, text });
-        },
+        output: (w, stream, text) => this.head.send({ type: 'log', workerId: w.id, leaseId: w.leaseId, actorId: w.actorId, stream, text }),
         exit: (w, reason) => this.workerExited(w, reason),
       },
       Math.max(2, Math.ceil(numCpus) * 2),
@@ -69,7 +67,7 @@ export class NodeAgent {
       case 'run':
         return this.run(m);
       case 'cancel': {
-        const w = this.taskWorker.get(m.taskId);
+        const w = m.actorId ? this.actors.get(m.actorId) : this.leases.get(m.leaseId ?? '');
         if (!w) return;
         if (m.force) this.pool.kill(w);
         else w.channel.send(m);
@@ -79,8 +77,7 @@ export class NodeAgent {
         const w = this.leases.get(m.leaseId);
         this.leases.delete(m.leaseId);
         this.gpus.release(m.leaseId);
-        if (w && w.leaseId === m.leaseId && w.tasks.size === 0) this.pool.giveBack(w);
-        else if (w && w.leaseId === m.leaseId) w.leaseId = undefined;
+        if (w && w.leaseId === m.leaseId) this.pool.giveBack(w);
         return;
       }
       case 'kill-actor': {
@@ -130,39 +127,26 @@ export class NodeAgent {
     const gpuIds = gpuOwner && gpuUnits > 0 ? this.gpus.allocate(gpuOwner, gpuUnits) : undefined;
     const code = m.codeHash && !w.sentCode.has(m.codeHash) ? this.code.get(m.codeHash) : undefined;
     if (code) w.sentCode.add(code.hash);
-    w.tasks.set(m.taskId, m.name);
-    this.taskWorker.set(m.taskId, w);
     w.channel.send({ ...m, code, gpuIds, nodeId: this.config.nodeId, backend: this.config.backend });
   }
 
-  private fromWorker(w: WorkerProcess, m: Message): void {
-    if (m.type === 'done' || m.type === 'failed') {
-      w.tasks.delete(m.taskId);
-      this.taskWorker.delete(m.taskId);
-      this.head.send(m);
-      if (w.tasks.size === 0 && !w.actorId && w.leaseId === undefined) this.pool.giveBack(w);
-      return;
-    }
-    if (m.type === 'request') {
-      this.head.send({ ...m, workerId: w.id });
-      return;
-    }
-    if (m.type === 'log') this.head.send(m);
+  /** Worker messages go to the head unchanged (they carry the worker's id). */
+  private fromWorker(_w: WorkerProcess, m: Message): void {
+    if (m.type === 'done' || m.type === 'failed' || m.type === 'request' || m.type === 'log') this.head.send(m);
   }
 
   private workerExited(w: WorkerProcess, reason: string): void {
     this.workers.delete(w.id);
-    const taskIds = [...w.tasks.keys()];
-    for (const t of taskIds) this.taskWorker.delete(t);
-    if (w.leaseId) {
-      this.leases.delete(w.leaseId);
-      this.gpus.release(w.leaseId);
+    const { leaseId, actorId } = w;
+    if (leaseId && this.leases.get(leaseId) === w) {
+      this.leases.delete(leaseId);
+      this.gpus.release(leaseId);
     }
-    if (w.actorId) {
-      this.actors.delete(w.actorId);
-      this.gpus.release(w.actorId);
+    if (actorId) {
+      this.actors.delete(actorId);
+      this.gpus.release(actorId);
     }
-    if (taskIds.length > 0 || w.actorId) this.head.send({ type: 'worker-died', taskIds, actorId: w.actorId, reason });
+    if (leaseId || actorId) this.head.send({ type: 'worker-died', workerId: w.id, leaseId, actorId, reason });
   }
 
   private exit(): void {

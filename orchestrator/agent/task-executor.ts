@@ -9,16 +9,17 @@ import { deserializeValue, serializeValue } from '../core/serialization.ts';
 import type { Message, RunMessage } from '../protocol/messages.ts';
 import { reviver } from '../api/objects.ts';
 import type { TaskScope, WorkerRuntime } from './worker-runtime.ts';
+import { Fifo } from '../core/fifo.ts';
 
 /** Executes RunMessages and reports `done` / `failed` through `send`. */
 export class TaskExecutor {
-  private readonly queue: RunMessage[] = [];
+  private readonly queue = new Fifo<RunMessage>();
   private readonly running = new Map<string, TaskScope>();
   private readonly code = new Map<string, ShippedCode>();
   private actor: { instance: Record<string, unknown>; maxConcurrency: number } | undefined;
   private creating = false;
 
-  constructor(private readonly runtime: WorkerRuntime, private readonly send: (m: Message) => void) {}
+  constructor(private readonly runtime: WorkerRuntime, private readonly send: (m: Message) => void, private readonly workerId: string) {}
 
   /** Queues a task. */
   run(m: RunMessage): void {
@@ -29,21 +30,15 @@ export class TaskExecutor {
 
   /** Cancels a queued or running task (running: its pending get/wait calls reject). */
   cancel(taskId: string): void {
-    const i = this.queue.findIndex((q) => q.taskId === taskId);
-    if (i >= 0) {
-      const [m] = this.queue.splice(i, 1);
-      this.send({ type: 'failed', taskId, attempt: m!.attempt, error: toErrorInfo(new TaskCancelledError(taskId, m!.name)), cancelled: true });
+    const m = this.queue.removeWhere((q) => q.taskId === taskId);
+    if (m) {
+      this.send({ type: 'failed', taskId, attempt: m!.attempt, error: toErrorInfo(new TaskCancelledError(taskId, m!.name)), cancelled: true, workerId: this.workerId });
       return;
     }
     const s = this.running.get(taskId);
     if (!s) return;
     s.cancelled = true;
     for (const reject of [...s.pending]) reject(new TaskCancelledError(taskId, s.context.taskId));
-  }
-
-  /** Task ids queued or running here. */
-  taskIds(): string[] {
-    return [...this.running.keys(), ...this.queue.map((q) => q.taskId)];
   }
 
   private canStart(): boolean {
@@ -79,13 +74,14 @@ export class TaskExecutor {
     };
     this.running.set(m.taskId, scope);
     const restoreEnv = applyEnv(m);
+    const t0 = performance.now();
     try {
       const args = m.args.map((p) => deserializeValue(p, reviver));
       const result = await this.runtime.scope.run(scope, () => this.invoke(m, args));
       if (scope.cancelled) throw new TaskCancelledError(m.taskId, m.name);
-      this.send({ type: 'done', taskId: m.taskId, attempt: m.attempt, result: serializeValue(result, `the result of ${m.name}`) });
+      this.send({ type: 'done', taskId: m.taskId, attempt: m.attempt, result: serializeValue(result, `the result of ${m.name}`), execMs: performance.now() - t0, workerId: this.workerId });
     } catch (err) {
-      this.send({ type: 'failed', taskId: m.taskId, attempt: m.attempt, error: toErrorInfo(err), cancelled: scope.cancelled || undefined });
+      this.send({ type: 'failed', taskId: m.taskId, attempt: m.attempt, error: toErrorInfo(err), cancelled: scope.cancelled || undefined, execMs: performance.now() - t0, workerId: this.workerId });
     } finally {
       restoreEnv();
       this.running.delete(m.taskId);
@@ -116,6 +112,7 @@ export class TaskExecutor {
 
 /** Sets the task's env (runtimeEnv.env, CUDA_VISIBLE_DEVICES, workingDir); returns the undo. */
 function applyEnv(m: RunMessage): () => void {
+  if (!m.env && !m.gpuIds && !m.workingDir) return noop;
   const vars: Record<string, string> = { ...m.env };
   if (m.gpuIds) vars.CUDA_VISIBLE_DEVICES = m.gpuIds.join(',');
   const saved = Object.keys(vars).map((k) => [k, process.env[k]] as const);
@@ -130,3 +127,5 @@ function applyEnv(m: RunMessage): () => void {
     if (m.workingDir) process.chdir(cwd);
   };
 }
+
+function noop(): void {}

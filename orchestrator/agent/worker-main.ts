@@ -1,17 +1,26 @@
 /**
- * Entry of a worker process. Speaks the protocol with its agent on fd 3; stdout and stderr
- * are the task's output, captured by the agent.
+ * Entry of a worker process. Speaks the protocol with its agent on fd 3 and, on local nodes,
+ * also over a direct link to the head (a Unix socket), which carries runs and results without
+ * the agent's relay once the head knows which worker holds a lease. stdout and stderr are the
+ * task's output, captured by the agent.
  */
-import { Socket } from 'node:net';
+import { Socket, createConnection } from 'node:net';
 import { Channel } from '../protocol/channel.ts';
+import type { Message } from '../protocol/messages.ts';
 import { installRuntime } from '../api/runtime.ts';
 import { WorkerRuntime } from './worker-runtime.ts';
 import { TaskExecutor } from './task-executor.ts';
 
-const info = JSON.parse(process.env.ORRERY_WORKER ?? '{}') as { nodeId?: string; backend?: string; workerId?: string };
-const socket = new Socket({ fd: 3, readable: true, writable: true });
-const channel = new Channel(socket, socket, 'agent');
-const runtime = new WorkerRuntime(channel, {
+const info = JSON.parse(process.env.ORRERY_WORKER ?? '{}') as { nodeId?: string; backend?: string; workerId?: string; headSocket?: string };
+const workerId = info.workerId ?? String(process.pid);
+const agentSocket = new Socket({ fd: 3, readable: true, writable: true });
+const agent = new Channel(agentSocket, agentSocket, 'agent');
+let direct: Channel | undefined;
+
+/** Results and requests take the direct link when there is one. */
+const send = (m: Message) => (direct && !direct.isClosed ? direct : agent).send(m);
+
+const runtime = new WorkerRuntime(send, workerId, {
   jobId: '',
   taskId: '',
   nodeId: info.nodeId ?? '',
@@ -20,30 +29,45 @@ const runtime = new WorkerRuntime(channel, {
   namespace: '',
 });
 installRuntime(runtime);
-const executor = new TaskExecutor(runtime, (m) => channel.send(m));
+const executor = new TaskExecutor(runtime, send, workerId);
 
 process.on('unhandledRejection', (err) => {
   process.stderr.write(`unhandled rejection in worker ${process.pid}: ${(err as Error)?.stack ?? String(err)}\n`);
 });
 
-channel.listen(
-  (m) => {
-    switch (m.type) {
-      case 'run':
-        executor.run(m);
-        break;
-      case 'cancel':
-        executor.cancel(m.taskId);
-        break;
-      case 'reply':
-        runtime.reply(m);
-        break;
-      case 'shutdown':
-        channel.flush();
-        process.exit(0);
-      default:
-        break;
-    }
-  },
-  () => process.exit(0),
-);
+function onMessage(m: Message): void {
+  switch (m.type) {
+    case 'run':
+      return executor.run(m);
+    case 'cancel':
+      return executor.cancel(m.taskId);
+    case 'reply':
+      return runtime.reply(m);
+    case 'shutdown':
+      agent.flush();
+      process.exit(0);
+    default:
+      return;
+  }
+}
+
+/** Runs start only once the direct link is up (or known to be unavailable), so every result of a lease takes one path. */
+function listenToAgent(): void {
+  agent.listen(onMessage, () => process.exit(0));
+}
+
+if (info.headSocket && info.nodeId) {
+  const sock = createConnection(info.headSocket);
+  sock.once('connect', () => {
+    const ch = new Channel(sock, sock, 'head');
+    ch.listen(onMessage, () => {});
+    ch.send({ type: 'worker-hello', nodeId: info.nodeId!, workerId });
+    direct = ch;
+    listenToAgent();
+  });
+  sock.once('error', () => {
+    if (!direct) listenToAgent();
+  });
+} else {
+  listenToAgent();
+}

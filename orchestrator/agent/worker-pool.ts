@@ -15,8 +15,6 @@ export interface WorkerProcess {
   readonly channel: Channel;
   /** Code hashes this worker already has. */
   readonly sentCode: Set<string>;
-  /** Tasks sent to it and not finished. */
-  readonly tasks: Map<string, string>;
   leaseId?: string;
   actorId?: string;
   dead: boolean;
@@ -85,7 +83,7 @@ export class WorkerPool {
       env: { ...process.env, ...this.env, ORRERY_WORKER: JSON.stringify({ ...JSON.parse(this.env.ORRERY_WORKER ?? '{}'), workerId: id }) },
     });
     const sock = proc.stdio[3] as Duplex;
-    const w: WorkerProcess = { id, proc, channel: new Channel(sock, sock, `worker ${id}`), sentCode: new Set(), tasks: new Map(), dead: false };
+    const w: WorkerProcess = { id, proc, channel: new Channel(sock, sock, `worker ${id}`), sentCode: new Set(), dead: false };
     this.all.add(w);
     w.channel.listen(
       (m) => this.events.message(w, m),

@@ -5,7 +5,6 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { fromErrorInfo, TaskCancelledError } from '../core/errors.ts';
-import type { Channel } from '../protocol/channel.ts';
 import type { ClientRequest, Message } from '../protocol/messages.ts';
 import type { CoreRuntime, RuntimeContext } from '../api/runtime.ts';
 
@@ -27,14 +26,14 @@ export class WorkerRuntime implements CoreRuntime {
   private nextRequest = 1;
   private readonly replies = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
 
-  constructor(private readonly channel: Channel, private readonly idle: RuntimeContext) {}
+  constructor(private readonly send: (m: Message) => void, private readonly workerId: string, private readonly idle: RuntimeContext) {}
 
   private current(): TaskScope | undefined {
     return this.scope.getStore();
   }
 
   post(req: ClientRequest): void {
-    this.channel.send({ type: 'request', requestId: 0, callerTaskId: this.current()?.context.taskId ?? '', req });
+    this.send({ type: 'request', requestId: 0, callerTaskId: this.current()?.context.taskId ?? '', workerId: this.workerId, req });
   }
 
   call<T>(req: ClientRequest): Promise<T> {
@@ -70,7 +69,7 @@ export class WorkerRuntime implements CoreRuntime {
         s.blocked += 1;
         s.onBlockedChange?.();
       }
-      this.channel.send({ type: 'request', requestId, callerTaskId: s?.context.taskId ?? '', req });
+      this.send({ type: 'request', requestId, callerTaskId: s?.context.taskId ?? '', workerId: this.workerId, req });
     });
   }
 

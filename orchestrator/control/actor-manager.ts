@@ -177,6 +177,16 @@ export class ActorManager implements ActorHooks {
     this.die(a, reason);
   }
 
+  /** The lease an actor lives on. */
+  leaseOf(actorId: string | undefined): Lease | undefined {
+    return this.resolve(actorId)?.lease;
+  }
+
+  /** The class name of an actor (for log prefixes). */
+  classNameOf(actorId: string | undefined): string | undefined {
+    return this.resolve(actorId)?.desc.className;
+  }
+
   /** No node can ever host the actor: it is dead, and its calls fail saying why. */
   unschedulable(t: TaskRecord, reason: string): void {
     const a = this.resolve(t.spec.actorId);

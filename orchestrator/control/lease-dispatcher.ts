@@ -9,11 +9,13 @@ import { newId } from '../core/ids.ts';
 import type { ClusterScheduler } from '../scheduler/cluster-scheduler.ts';
 import type { PlacementTarget, SchedulerDecision, SchedulingRequest } from '../scheduler/types.ts';
 import type { TaskRecord } from './task-record.ts';
+import { Fifo } from '../core/fifo.ts';
+import type { Channel } from '../protocol/channel.ts';
 
 /** Requests for new leases a class may have queued in the scheduler at once (Ray: 10). */
 const MAX_PENDING_LEASE_REQUESTS = 10;
-/** Pipelining aims to keep this much work (ms) queued on a lease. */
-const PIPELINE_TARGET_MS = 4;
+/** Pipelining aims to keep this much work (ms, as workers measure it) queued on a lease. */
+const PIPELINE_TARGET_MS = 2;
 const MAX_PIPELINE_DEPTH = 32;
 
 /** A placement held on a node. */
@@ -23,6 +25,12 @@ export interface Lease {
   readonly cls: SchedulingClass;
   readonly inflight: Set<TaskRecord>;
   blocked: number;
+  /** The worker the node's agent bound to this lease, once a result told the head. */
+  workerId: string | undefined;
+  /** That worker's direct link to the head, fixed when the binding is learnt (so calls keep their order). */
+  link: Channel | undefined;
+  /** Code hashes sent over the direct link. */
+  readonly sentCode: Set<string>;
 }
 
 /** Tasks that share resources and placement constraints. */
@@ -33,7 +41,7 @@ export interface SchedulingClass {
   readonly assigned: Readonly<Record<string, number>>;
   /** Actor creation: one lease, held for the actor's life, never reused. */
   readonly dedicated: boolean;
-  readonly waiting: TaskRecord[];
+  readonly waiting: Fifo<TaskRecord>;
   requested: number;
   readonly leases: Set<Lease>;
   avgMs: number;
@@ -80,7 +88,7 @@ export class LeaseDispatcher {
         template: { resources, holdResources, strategy, labelSelector, backend, prefer, avoid },
         assigned: amountsOf(holdResources ?? resources),
         dedicated: dedicatedKey !== undefined,
-        waiting: [],
+        waiting: new Fifo<TaskRecord>(),
         requested: 0,
         leases: new Set(),
         avgMs: 0,
@@ -102,11 +110,7 @@ export class LeaseDispatcher {
   /** Takes a task that has not started out of its queue; false if it was not queued. */
   remove(t: TaskRecord): boolean {
     for (const cls of this.classes.values()) {
-      const i = cls.waiting.indexOf(t);
-      if (i >= 0) {
-        cls.waiting.splice(i, 1);
-        return true;
-      }
+      if (cls.waiting.removeWhere((x) => x === t)) return true;
     }
     return false;
   }
@@ -117,8 +121,8 @@ export class LeaseDispatcher {
     t.lease = undefined;
     if (!lease || !lease.inflight.delete(t)) return;
     const cls = lease.cls;
-    if (t.startedAt !== undefined) {
-      const ms = this.io.now() - t.startedAt;
+    if (t.execMs !== undefined) {
+      const ms = t.execMs;
       cls.avgMs = cls.samples === 0 ? ms : cls.avgMs * 0.8 + ms * 0.2;
       cls.samples++;
     }
@@ -127,6 +131,11 @@ export class LeaseDispatcher {
     if (cls.waiting.length > 0 && !othersWaiting) this.fill(lease);
     else if (lease.inflight.size === 0) this.release(lease);
     this.pump(cls);
+  }
+
+  /** A live lease by id. */
+  lease(id: string): Lease | undefined {
+    return this.leases.get(id);
   }
 
   /** Returns a lease to the scheduler (an actor died, or its class ran dry). */
@@ -172,7 +181,7 @@ export class LeaseDispatcher {
           this.requests.delete(d.taskId);
           cls.requested--;
           cls.infeasible = undefined;
-          const lease: Lease = { id: d.taskId, nodeId: d.nodeId, cls, inflight: new Set(), blocked: 0 };
+          const lease: Lease = { id: d.taskId, nodeId: d.nodeId, cls, inflight: new Set(), blocked: 0, workerId: undefined, link: undefined, sentCode: new Set() };
           this.leases.set(lease.id, lease);
           cls.leases.add(lease);
           if (cls.waiting.length === 0) this.release(lease);
@@ -190,7 +199,7 @@ export class LeaseDispatcher {
           this.requests.delete(d.taskId);
           cls.requested--;
           cls.infeasible = undefined;
-          for (const t of cls.waiting.splice(0)) this.io.unschedulable(t, d.reason);
+          for (const t of cls.waiting.drain()) this.io.unschedulable(t, d.reason);
           break;
         }
       }
@@ -206,7 +215,7 @@ export class LeaseDispatcher {
 
   private depth(cls: SchedulingClass): number {
     if (cls.dedicated || cls.samples === 0 || cls.template.strategy !== 'DEFAULT') return 1;
-    return Math.max(1, Math.min(MAX_PIPELINE_DEPTH, Math.floor(PIPELINE_TARGET_MS / Math.max(cls.avgMs, 0.05))));
+    return Math.max(1, Math.min(MAX_PIPELINE_DEPTH, Math.floor(PIPELINE_TARGET_MS / Math.max(cls.avgMs, 0.01))));
   }
 
   private fill(lease: Lease): void {

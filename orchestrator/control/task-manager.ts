@@ -14,9 +14,10 @@ import type { TaskRecord } from './task-record.ts';
 
 /** What the task manager needs from the head. */
 export interface TaskManagerIO {
-  /** Sends a run to a node's agent (the head adds the code the node lacks). */
-  run(nodeId: string, m: RunMessage): void;
-  cancelOnNode(nodeId: string, taskId: string, force: boolean): void;
+  /** Sends a run to the lease's worker (the head adds the code it lacks). */
+  run(lease: Lease, m: RunMessage): void;
+  /** Interrupts a running task (force: kills its worker). */
+  cancelRunning(t: TaskRecord, force: boolean): void;
   backendOf(nodeId: string): string;
   now(): number;
 }
@@ -69,6 +70,7 @@ export class TaskManager {
       startedAt: undefined,
       endedAt: undefined,
       timer: undefined,
+      execMs: undefined,
     };
     this.tasks.set(spec.taskId, t);
     this.store.createPending(spec.taskId);
@@ -139,7 +141,7 @@ export class TaskManager {
     t.nodeId = lease.nodeId;
     t.startedAt = this.io.now();
     const o = t.spec.options;
-    this.io.run(lease.nodeId, {
+    this.io.run(lease, {
       type: 'run',
       taskId: t.spec.taskId,
       attempt: t.attempt,
@@ -155,6 +157,7 @@ export class TaskManager {
       env: o.runtimeEnv?.env,
       workingDir: o.runtimeEnv?.workingDir,
       maxConcurrency: extra?.maxConcurrency,
+      nodeId: lease.nodeId,
       backend: this.io.backendOf(lease.nodeId),
     });
     if (o.timeoutMs) {
@@ -167,15 +170,15 @@ export class TaskManager {
     if (t.state !== 'RUNNING' || !t.nodeId) return;
     const ms = t.spec.options.timeoutMs;
     const err = new TaskError('TimeoutError', `task ran longer than its timeoutMs (${ms} ms) and was killed`, '', t.spec.name, t.nodeId);
-    const nodeId = t.nodeId;
+    this.io.cancelRunning(t, true);
     this.fail(t, toErrorInfo(err));
-    this.io.cancelOnNode(nodeId, t.spec.taskId, true);
   }
 
   /** A worker reported success. */
-  done(taskId: string, attempt: number, result: Payload): void {
+  done(taskId: string, attempt: number, result: Payload, execMs?: number): void {
     const t = this.tasks.get(taskId);
     if (!t || t.attempt !== attempt || t.state !== 'RUNNING') return;
+    t.execMs = execMs;
     if (t.cancelled) return this.fail(t, toErrorInfo(new TaskCancelledError(taskId, t.spec.name)));
     this.settle(t);
     t.state = 'FINISHED';
@@ -185,9 +188,10 @@ export class TaskManager {
   }
 
   /** A worker reported that the task threw. */
-  failed(taskId: string, attempt: number, error: ErrorInfo, cancelled: boolean): void {
+  failed(taskId: string, attempt: number, error: ErrorInfo, cancelled: boolean, execMs?: number): void {
     const t = this.tasks.get(taskId);
     if (!t || t.attempt !== attempt || t.state !== 'RUNNING') return;
+    t.execMs = execMs;
     if (t.cancelled || cancelled) return this.fail(t, toErrorInfo(new TaskCancelledError(taskId, t.spec.name)));
     const wrapped = isOrreryError(error) ? error : toErrorInfo(new TaskError(error.name, error.message, error.stack ?? '', t.spec.name, t.nodeId ?? ''));
     if (t.spec.kind === 'task' && t.retriesLeft > 0 && retriable(t.spec.options.retryExceptions, error)) return this.retry(t);
@@ -244,7 +248,7 @@ export class TaskManager {
       this.fail(t, err);
       return;
     }
-    if (t.state === 'RUNNING' && t.nodeId) this.io.cancelOnNode(t.nodeId, taskId, force && t.spec.kind === 'task');
+    if (t.state === 'RUNNING') this.io.cancelRunning(t, force && t.spec.kind === 'task');
   }
 
   private settle(t: TaskRecord): void {

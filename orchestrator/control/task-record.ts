@@ -34,4 +34,6 @@ export interface TaskRecord {
   startedAt: number | undefined;
   endedAt: number | undefined;
   timer: NodeJS.Timeout | undefined;
+  /** Execution time measured by the worker (excludes queueing and transport). */
+  execMs: number | undefined;
 }

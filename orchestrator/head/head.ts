@@ -10,7 +10,7 @@ import { amountsOf, addResources, type ResourceSet } from '../core/resources.ts'
 import type { ShippedCode } from '../core/function-source.ts';
 import { newId } from '../core/ids.ts';
 import { Channel } from '../protocol/channel.ts';
-import type { ClientRequest, Message, ObjectResult } from '../protocol/messages.ts';
+import type { ClientRequest, Message, ObjectResult, RunMessage } from '../protocol/messages.ts';
 import { ObjectStore } from '../objects/object-store.ts';
 import { ClusterScheduler } from '../scheduler/cluster-scheduler.ts';
 import { validatePlacementRules, type PlacementRule } from '../scheduler/placement-rules.ts';
@@ -21,6 +21,9 @@ import { AGENT_VERSION } from '../agent/node-agent.ts';
 import { NodeLink } from './node-link.ts';
 import { filterRows, summarize, taskRow } from './state-api.ts';
 import { LogRouter } from './log-router.ts';
+import { WorkerLinks } from './worker-links.ts';
+import type { Lease } from '../control/lease-dispatcher.ts';
+import type { TaskRecord } from '../control/task-record.ts';
 
 const AGENT_ENTRY = fileURLToPath(new URL(`../agent/agent-main${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 const HELLO_TIMEOUT_MS = 60_000;
@@ -52,6 +55,7 @@ export class Head {
   private readonly code = new Map<string, ShippedCode>();
   private readonly jobs = new Map<string, { namespace: string }>();
   private readonly backends = new Map<string, Backend>();
+  private readonly links: WorkerLinks;
   private readonly ticker: NodeJS.Timeout;
   private readonly log: (line: string) => void;
   private closed = false;
@@ -73,17 +77,8 @@ export class Head {
       now: () => Date.now(),
     });
     this.tasks = new TaskManager(this.store, this.dispatcher, {
-      run: (nodeId, m) => {
-        const node = this.nodes.get(nodeId);
-        if (!node) return;
-        let code: ShippedCode | undefined;
-        if (m.codeHash && !node.sentCode.has(m.codeHash)) {
-          code = this.code.get(m.codeHash);
-          node.sentCode.add(m.codeHash);
-        }
-        node.send(code ? { ...m, code } : m);
-      },
-      cancelOnNode: (nodeId, taskId, force) => this.nodes.get(nodeId)?.send({ type: 'cancel', taskId, force }),
+      run: (lease, m) => this.sendRun(lease, m),
+      cancelRunning: (t, force) => this.cancelRunning(t, force),
       backendOf: (nodeId) => this.nodes.get(nodeId)?.backend ?? '',
       now: () => Date.now(),
     });
@@ -92,6 +87,10 @@ export class Head {
       killOnNode: (nodeId, actorId) => this.nodes.get(nodeId)?.send({ type: 'kill-actor', actorId }),
     });
     this.tasks.actors = this.actors;
+    this.links = new WorkerLinks((nodeId, link, m) => {
+      const node = this.nodes.get(nodeId);
+      if (node) this.fromNode(node, m, link);
+    });
     if (opts.placementRules) this.setPlacementRules(opts.placementRules);
     this.ticker = setInterval(() => this.dispatcher.apply(this.scheduler.handle({ type: 'tick', now: Date.now() })), 100);
     this.ticker.unref();
@@ -138,6 +137,7 @@ export class Head {
     return {
       agentEntry: AGENT_ENTRY,
       agentExecArgv: process.execArgv,
+      workerSocket: this.links.path,
       attach: (stream, spec) => this.attach(stream, spec),
       log: (line) => this.log(line),
     };
@@ -192,37 +192,76 @@ export class Head {
     this.actors.nodeDied(node.nodeId, why);
   }
 
-  private fromNode(node: NodeLink, m: Message): void {
+  /** Sends a run straight to the lease's worker when it has a direct link, else through the agent. */
+  private sendRun(lease: Lease, m: RunMessage): void {
+    const node = this.nodes.get(lease.nodeId);
+    if (!node) return;
+    const link = lease.link && !lease.link.isClosed ? lease.link : undefined;
+    const sent = link ? lease.sentCode : node.sentCode;
+    let code: ShippedCode | undefined;
+    if (m.codeHash && !sent.has(m.codeHash)) {
+      code = this.code.get(m.codeHash);
+      sent.add(m.codeHash);
+    }
+    const msg: RunMessage = code ? { ...m, code } : m;
+    if (link) link.send(msg);
+    else node.send(msg);
+  }
+
+  private cancelRunning(t: TaskRecord, force: boolean): void {
+    const node = t.nodeId ? this.nodes.get(t.nodeId) : undefined;
+    if (!node) return;
+    const lease = t.lease ?? this.actors.leaseOf(t.spec.actorId);
+    const actorId = t.spec.kind === 'task' ? undefined : t.spec.actorId;
+    const link = !force && lease?.link && !lease.link.isClosed ? lease.link : undefined;
+    const msg: Message = { type: 'cancel', taskId: t.spec.taskId, force, leaseId: lease?.id, actorId };
+    if (link) link.send(msg);
+    else node.send(msg);
+  }
+
+  private fromNode(node: NodeLink, m: Message, link?: Channel): void {
     switch (m.type) {
       case 'done':
-        return this.tasks.done(m.taskId, m.attempt, m.result);
-      case 'failed':
-        return this.tasks.failed(m.taskId, m.attempt, m.error, m.cancelled === true);
+      case 'failed': {
+        const lease = this.tasks.tasks.get(m.taskId)?.lease;
+        if (lease && m.workerId && lease.workerId !== m.workerId) {
+          lease.workerId = m.workerId;
+          lease.link = link;
+          lease.sentCode.clear();
+        }
+        if (m.type === 'done') return this.tasks.done(m.taskId, m.attempt, m.result, m.execMs);
+        return this.tasks.failed(m.taskId, m.attempt, m.error, m.cancelled === true, m.execMs);
+      }
       case 'worker-died': {
         if (m.actorId) this.actors.workerDied(m.actorId, m.reason);
-        for (const id of m.taskIds) {
-          const t = this.tasks.tasks.get(id);
-          if (t && t.spec.kind === 'task') this.tasks.workerDied(t, m.reason);
+        const lease = m.leaseId ? this.dispatcher.lease(m.leaseId) : undefined;
+        if (lease && !m.actorId) {
+          lease.workerId = undefined;
+          lease.link = undefined;
+          for (const t of [...lease.inflight]) this.tasks.workerDied(t, m.reason);
         }
         return;
       }
-      case 'log':
-        return this.logs.append(node.nodeId, m);
+      case 'log': {
+        const lease = m.leaseId ? this.dispatcher.lease(m.leaseId) : this.actors.leaseOf(m.actorId);
+        const t: TaskRecord | undefined = lease?.inflight.values().next().value;
+        return this.logs.append(node.nodeId, { taskId: t?.spec.taskId, name: t?.spec.name ?? this.actors.classNameOf(m.actorId), stream: m.stream, text: m.text });
+      }
       case 'request':
-        return this.fromTask(node, m);
+        return this.fromTask(m, link ?? node.channel);
       default:
-        node.channel.close(`unexpected ${m.type} message from an agent`);
+        (link ?? node.channel).close(`unexpected ${m.type} message from an agent`);
     }
   }
 
-  private fromTask(node: NodeLink, m: Extract<Message, { type: 'request' }>): void {
+  private fromTask(m: Extract<Message, { type: 'request' }>, replyTo: Channel): void {
     const caller: Caller = { jobId: this.tasks.tasks.get(m.callerTaskId)?.jobId ?? '', taskId: m.callerTaskId || undefined };
     const reply = (ok: boolean, value: unknown) => {
       if (m.requestId === 0) {
         if (!ok) this.log(`orrery: request ${m.req.op} from task ${m.callerTaskId} failed: ${(value as { message?: string }).message}`);
         return;
       }
-      node.send(ok ? { type: 'reply', requestId: m.requestId, workerId: m.workerId, ok, value } : { type: 'reply', requestId: m.requestId, workerId: m.workerId, ok, error: toErrorInfo(value) });
+      replyTo.send(ok ? { type: 'reply', requestId: m.requestId, workerId: m.workerId, ok, value } : { type: 'reply', requestId: m.requestId, workerId: m.workerId, ok, error: toErrorInfo(value) });
     };
     try {
       const r = this.serve(m.req, caller);
@@ -340,6 +379,7 @@ export class Head {
       n.channel.flush();
     }
     await Promise.all([...this.backends.values()].map((b) => b.shutdown()));
+    this.links.close();
     for (const n of this.nodes.values()) n.alive = false;
   }
 }

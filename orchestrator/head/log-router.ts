@@ -2,7 +2,6 @@
  * Worker output: kept per task (bounded) for `orrery logs`, and echoed on the driver prefixed by
  * the task's name, as Ray's log_to_driver does.
  */
-import type { Message } from '../protocol/messages.ts';
 
 const MAX_LINES_PER_TASK = 1000;
 
@@ -14,8 +13,8 @@ export class LogRouter {
   echo: ((line: string, stream: 'stdout' | 'stderr') => void) | undefined = (line, stream) =>
     (stream === 'stdout' ? process.stdout : process.stderr).write(`${line}\n`);
 
-  /** Adds output from a node. */
-  append(nodeId: string, m: Extract<Message, { type: 'log' }>): void {
+  /** Adds output of a worker, attributed to the task it was running (if known). */
+  append(nodeId: string, m: { taskId?: string; name?: string; stream: 'stdout' | 'stderr'; text: string }): void {
     const key = `${nodeId}/${m.taskId ?? ''}/${m.stream}`;
     const text = (this.partial.get(key) ?? '') + m.text;
     const lines = text.split('\n');

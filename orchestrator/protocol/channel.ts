@@ -16,7 +16,9 @@ export class Channel {
   private blocked = false;
   private closed = false;
   private readonly decoder = new FrameDecoder();
-  private onMessage: (m: Message) => void = () => {};
+  private onMessage: ((m: Message) => void) | undefined;
+  /** Messages that arrived before `listen` (nothing is dropped while the owner sets up). */
+  private backlog: Message[] = [];
   private onClose: (reason: CloseReason) => void = () => {};
 
   constructor(private readonly input: Readable, private readonly output: Writable, readonly label: string) {
@@ -34,6 +36,9 @@ export class Channel {
   listen(onMessage: (m: Message) => void, onClose: (reason: CloseReason) => void): void {
     this.onMessage = onMessage;
     this.onClose = onClose;
+    const early = this.backlog;
+    this.backlog = [];
+    for (const m of early) if (!this.closed) onMessage(m);
   }
 
   /** Queues a message; it goes out with the others of this event-loop turn. */
@@ -94,7 +99,8 @@ export class Channel {
           this.close(`malformed message: ${describe(m)}`);
           return;
         }
-        this.onMessage(m);
+        if (this.onMessage) this.onMessage(m);
+        else this.backlog.push(m);
       }
     }
   }

@@ -123,7 +123,7 @@ export type Message =
   | { readonly type: 'hello'; readonly nodeId: string; readonly resources: Readonly<Record<string, number>>; readonly labels: Readonly<Record<string, string>>; readonly pid: number; readonly version: string }
   | RunMessage
   /** head -> agent -> worker: interrupt a task (force: kill its worker). */
-  | { readonly type: 'cancel'; readonly taskId: string; readonly force: boolean }
+  | { readonly type: 'cancel'; readonly taskId: string; readonly force: boolean; readonly leaseId?: string; readonly actorId?: string }
   /** head -> agent: the lease's worker is free again. */
   | { readonly type: 'lease-end'; readonly leaseId: string }
   /** head -> agent: kill the worker hosting this actor. */
@@ -131,19 +131,21 @@ export type Message =
   /** head -> agent: exit (killing workers). */
   | { readonly type: 'shutdown' }
   /** worker -> agent -> head: a task finished. */
-  | { readonly type: 'done'; readonly taskId: string; readonly attempt: number; readonly result: Payload }
+  | { readonly type: 'done'; readonly taskId: string; readonly attempt: number; readonly result: Payload; readonly execMs: number; readonly workerId?: string }
   /** worker -> agent -> head: a task threw (or an actor constructor did). */
-  | { readonly type: 'failed'; readonly taskId: string; readonly attempt: number; readonly error: ErrorInfo; readonly cancelled?: boolean }
-  /** agent -> head: a worker died; these tasks (and this actor) went with it. */
-  | { readonly type: 'worker-died'; readonly taskIds: readonly string[]; readonly actorId?: string; readonly reason: string }
-  /** worker/agent -> head: output of a task's process. */
-  | { readonly type: 'log'; readonly taskId?: string; readonly name?: string; readonly stream: 'stdout' | 'stderr'; readonly text: string }
+  | { readonly type: 'failed'; readonly taskId: string; readonly attempt: number; readonly error: ErrorInfo; readonly cancelled?: boolean; readonly execMs?: number; readonly workerId?: string }
+  /** agent -> head: a worker died; the tasks of its lease (or its actor) went with it. */
+  | { readonly type: 'worker-died'; readonly workerId: string; readonly leaseId?: string; readonly actorId?: string; readonly reason: string }
+  /** agent -> head: output of a worker, attributed to its lease or actor. */
+  | { readonly type: 'log'; readonly workerId?: string; readonly leaseId?: string; readonly actorId?: string; readonly stream: 'stdout' | 'stderr'; readonly text: string }
+  /** worker -> head over a direct link (local nodes): who is on the other end. */
+  | { readonly type: 'worker-hello'; readonly nodeId: string; readonly workerId: string }
   /** worker -> agent -> head: a client request from a running task; `requestId` 0 wants no reply. */
   | { readonly type: 'request'; readonly requestId: number; readonly callerTaskId: string; readonly workerId?: string; readonly req: ClientRequest }
   /** head -> agent -> worker: the reply to a request. */
   | { readonly type: 'reply'; readonly requestId: number; readonly workerId?: string; readonly ok: boolean; readonly value?: unknown; readonly error?: ErrorInfo };
 
-const TYPES = new Set<string>(['hello', 'run', 'cancel', 'lease-end', 'kill-actor', 'shutdown', 'done', 'failed', 'worker-died', 'log', 'request', 'reply']);
+const TYPES = new Set<string>(['hello', 'worker-hello', 'run', 'cancel', 'lease-end', 'kill-actor', 'shutdown', 'done', 'failed', 'worker-died', 'log', 'request', 'reply']);
 
 /** Shallow check of an incoming message (deep fields are checked where they are used). */
 export function isMessage(m: unknown): m is Message {

@@ -76,7 +76,8 @@ export class ClusterScheduler {
   /**
    * Applies one event and returns the decisions it leads to, in order: feasibility changes
    * first, then requests whose grace ran out, then placements (FIFO across classes).
-   * Events about unknown ids are ignored, so replays are harmless.
+   * Events about unknown ids, a `queued` for a task already queued or running, and a
+   * `node-added` for a live node id are ignored, so replays are harmless.
    *
    * @throws TypeError when a queued request has a malformed label selector (nothing changes).
    */

@@ -51,22 +51,24 @@ export function parseLabelSelector(sel: Readonly<Record<string, string>>): Parse
   return out;
 }
 
+function invalidValue(key: string, raw: unknown): TypeError {
+  return new TypeError(
+    `labelSelector[${JSON.stringify(key)}] = ${JSON.stringify(raw)} is not valid: use ${LABEL_SELECTOR_FORMS}, ` +
+      `where each value is letters and digits, with '-', '_' or '.' inside`,
+  );
+}
+
 function parseValue(key: string, raw: unknown): LabelConstraint {
-  const bad = (): TypeError =>
-    new TypeError(
-      `labelSelector[${JSON.stringify(key)}] = ${JSON.stringify(raw)} is not valid: use ${LABEL_SELECTOR_FORMS}, ` +
-        `where each value is letters and digits, with '-', '_' or '.' inside`,
-    );
-  if (typeof raw !== 'string') throw bad();
+  if (typeof raw !== 'string') throw invalidValue(key, raw);
   const list = IN_LIST.exec(raw);
   if (list) {
     const values = list[2]!.split(',').map((v) => v.trim());
-    if (values.some((v) => !VALUE.test(v))) throw bad();
+    if (values.some((v) => !VALUE.test(v))) throw invalidValue(key, raw);
     return { key, raw, negated: list[1] === '!', values };
   }
   const negated = raw.startsWith('!');
   const value = negated ? raw.slice(1) : raw;
-  if (!VALUE.test(value)) throw bad();
+  if (!VALUE.test(value)) throw invalidValue(key, raw);
   return { key, raw, negated, values: [value] };
 }
 

@@ -21,7 +21,7 @@ const GRACE = 50;
 const THRESHOLD = 0.5;
 
 interface ModelNode { node: SchedulerNode; seq: number; avail: Record<string, number>; lastPicked: number }
-interface ModelTask { req: SchedulingRequest; seq: number; since: number | undefined; node?: ModelNode; blocked: boolean }
+interface ModelTask { req: SchedulingRequest; key: string; seq: number; since: number | undefined; node?: ModelNode; blocked: boolean }
 
 /** The policies of the brief, written the slow and obvious way. */
 class NaiveScheduler {
@@ -55,7 +55,7 @@ class NaiveScheduler {
         if (this.running.has(id) || this.queue.some((t) => t.req.taskId === id)) break;
         const key = classKey(e.request);
         if (!this.classFeasible.has(key)) this.classFeasible.set(key, this.feasible(e.request));
-        const t: ModelTask = { req: e.request, seq: this.seq++, since: undefined, blocked: false };
+        const t: ModelTask = { req: e.request, key, seq: this.seq++, since: undefined, blocked: false };
         this.queue.push(t);
         if (!this.classFeasible.get(key)) {
           t.since = e.now;
@@ -85,10 +85,18 @@ class NaiveScheduler {
       case 'tick':
         break;
     }
-    for (const [key, was] of this.classFeasible) {
-      const members = this.queue.filter((t) => classKey(t.req) === key);
+    // Feasibility depends only on nodes and shapes.
+    const topologyChanged = e.type === 'node-added' || e.type === 'node-removed' || e.type === 'elastic-shapes';
+    const byClass = new Map<string, ModelTask[]>();
+    for (const t of topologyChanged ? this.queue : []) {
+      const list = byClass.get(t.key);
+      if (list === undefined) byClass.set(t.key, [t]);
+      else list.push(t);
+    }
+    for (const [key, was] of topologyChanged ? this.classFeasible : []) {
+      const members = byClass.get(key) ?? [];
       const now = members.length > 0 ? this.feasible(members[0]!.req) : was;
-      if (members.length === 0 && (e.type === 'node-added' || e.type === 'node-removed' || e.type === 'elastic-shapes')) {
+      if (members.length === 0) {
         this.classFeasible.delete(key); // recomputed when the class is next used
         continue;
       }
@@ -106,16 +114,17 @@ class NaiveScheduler {
         out.push({ type: 'unschedulable', taskId: t.req.taskId, reason: '' });
       }
     }
+    // Oldest first; a class whose oldest request does not fit is skipped for the rest of the pass.
     const failed = new Set<string>();
-    for (;;) {
-      const t = this.queue.find((x) => !failed.has(classKey(x.req)));
-      if (t === undefined) break;
-      const n = this.choose(t.req);
+    for (let i = 0; i < this.queue.length; ) {
+      const t = this.queue[i]!;
+      const n = failed.has(t.key) ? undefined : this.choose(t.req);
       if (n === undefined) {
-        failed.add(classKey(t.req));
+        failed.add(t.key);
+        i++;
         continue;
       }
-      this.queue.splice(this.queue.indexOf(t), 1);
+      this.queue.splice(i, 1);
       for (const [k, v] of Object.entries(hold(t.req))) n.avail[k] = (n.avail[k] ?? 0) - v;
       n.lastPicked = ++this.picks;
       t.node = n;
@@ -155,9 +164,9 @@ class NaiveScheduler {
       const target = cands.find((n) => n.node.nodeId === s.nodeId);
       if (target !== undefined && fitsNow(target)) return target;
     }
-    const tierOf = (n: ModelNode): number => (targetMatches(r.avoid, n.node) ? 2 : targetMatches(r.prefer, n.node) ? 0 : 1);
+    const tiers = cands.map((n) => (targetMatches(r.avoid, n.node) ? 2 : targetMatches(r.prefer, n.node) ? 0 : 1));
     for (const tier of [0, 1, 2]) {
-      const nodes = cands.filter((n) => tierOf(n) === tier && fitsNow(n));
+      const nodes = cands.filter((n, i) => tiers[i] === tier && fitsNow(n));
       if (nodes.length === 0) continue;
       if (s !== 'SPREAD') {
         const packed = nodes.find((n) => util(n) <= THRESHOLD);
@@ -191,8 +200,8 @@ function randomEvents(seed: number, count: number): SchedulerEvent[] {
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const nodeIds = Array.from({ length: 12 }, (_, i) => `n${i}`);
-  const resources = [{ CPU: 1 }, { CPU: 2 }, { CPU: 0.5, GPU: 0.25 }, { GPU: 1 }, { CPU: 1, memory: 3e9 }, { QPU: 1 }, { CPU: 16 }].map(unitsOf);
-  const selectors = [undefined, { zone: 'a' }, { accelerator: '!A100' }, { accelerator: 'in(A100,H100)' }, { zone: '!in(b)' }];
+  const resources = ([{ CPU: 1 }, { CPU: 2 }, { CPU: 0.5, GPU: 0.25 }, { GPU: 1 }, { CPU: 1, memory: 3e9 }, { QPU: 1 }, { CPU: 16 }] as Record<string, number>[]).map((r) => unitsOf(r));
+  const selectors: (Record<string, string> | undefined)[] = [undefined, { zone: 'a' }, { accelerator: '!A100' }, { accelerator: 'in(A100,H100)' }, { zone: '!in(b)' }];
   const targets: (PlacementTarget | undefined)[] = [undefined, { backend: 'lab' }, { labels: { zone: 'b' } }];
   const shapes: SchedulingRequest[] = Array.from({ length: 24 }, () => ({
     taskId: '',
@@ -223,7 +232,7 @@ function randomEvents(seed: number, count: number): SchedulerEvent[] {
     } else if (r < 0.1) {
       const list = rnd() < 0.5 ? [] : [{ resources: unitsOf({ CPU: 8, GPU: 2 }), labels: { zone: 'c' } }];
       events.push({ type: 'elastic-shapes', backend: 'cloud', shapes: list, now });
-    } else if (r < 0.55) {
+    } else if (r < 0.45) {
       const shape = pick(shapes);
       // Mostly shared option objects (as from one remote function), sometimes fresh copies.
       const request = rnd() < 0.8 ? { ...shape, taskId: `t${task++}` } : JSON.parse(JSON.stringify({ ...shape, taskId: `t${task++}` }));
@@ -246,11 +255,11 @@ function normalise(ds: SchedulerDecision[]): { assigns: string[]; others: string
 }
 
 describe('ClusterScheduler matches a naive model', () => {
-  for (let seed = 1; seed <= 25; seed++) {
+  for (let seed = 1; seed <= 12; seed++) {
     it(`random events, seed ${seed}`, () => {
       const real = new ClusterScheduler({ infeasibleGraceMs: GRACE, spreadThreshold: THRESHOLD });
       const model = new NaiveScheduler();
-      const events = randomEvents(seed, 2500);
+      const events = randomEvents(seed, 1500);
       let assigned = 0;
       events.forEach((e, i) => {
         const got = normalise(real.handle(e));

@@ -1,0 +1,54 @@
+/**
+ * Direct links from workers on this machine to the head (a Unix socket). With them, runs and
+ * results of local nodes skip the agent's relay (Ray's owner-to-worker push): half the hops,
+ * and the agent stays off the hot path. Remote nodes have no such link and use the relay.
+ */
+import { createServer, type Server } from 'node:net';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Channel } from '../protocol/channel.ts';
+import type { Message } from '../protocol/messages.ts';
+
+/** The head's socket for worker links, and the live links by node and worker. */
+export class WorkerLinks {
+  readonly path = join(tmpdir(), `orrery-${process.pid}-${randomBytes(4).toString('hex')}.sock`);
+  private readonly links = new Map<string, Channel>();
+  private readonly server: Server;
+
+  constructor(onMessage: (nodeId: string, link: Channel, m: Message) => void) {
+    this.server = createServer((sock) => {
+      const ch = new Channel(sock, sock, 'worker link');
+      let key: string | undefined;
+      ch.listen(
+        (m) => {
+          if (key) return onMessage(key.slice(0, key.indexOf('/')), ch, m);
+          if (m.type !== 'worker-hello') return ch.close('first message of a worker link must be worker-hello');
+          key = `${m.nodeId}/${m.workerId}`;
+          this.links.set(key, ch);
+        },
+        () => {
+          if (key && this.links.get(key) === ch) this.links.delete(key);
+          sock.destroy();
+        },
+      );
+      sock.on('error', () => ch.close('socket error'));
+    });
+    this.server.listen(this.path);
+    this.server.unref();
+  }
+
+  /** The live link of a worker, if it has one. */
+  get(nodeId: string, workerId: string): Channel | undefined {
+    const ch = this.links.get(`${nodeId}/${workerId}`);
+    return ch && !ch.isClosed ? ch : undefined;
+  }
+
+  /** Closes the socket and every link. */
+  close(): void {
+    for (const ch of this.links.values()) ch.close();
+    this.server.close();
+    rmSync(this.path, { force: true });
+  }
+}
