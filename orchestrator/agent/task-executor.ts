@@ -76,10 +76,10 @@ export class TaskExecutor {
     const restoreEnv = applyEnv(m);
     const t0 = performance.now();
     try {
-      const args = m.args.map((p) => deserializeValue(p, reviver));
+      const args = m.args.map((p) => deserializeValue(p, reviver, { copy: false }));
       const result = await this.runtime.scope.run(scope, () => this.invoke(m, args));
       if (scope.cancelled) throw new TaskCancelledError(m.taskId, m.name);
-      this.send({ type: 'done', taskId: m.taskId, attempt: m.attempt, result: serializeValue(result, `the result of ${m.name}`), execMs: performance.now() - t0, workerId: this.workerId });
+      this.send({ type: 'done', taskId: m.taskId, attempt: m.attempt, result: serializeValue(result, `the result of ${m.name}`, undefined, { copy: false }), execMs: performance.now() - t0, workerId: this.workerId });
     } catch (err) {
       this.send({ type: 'failed', taskId: m.taskId, attempt: m.attempt, error: toErrorInfo(err), cancelled: scope.cancelled || undefined, execMs: performance.now() - t0, workerId: this.workerId });
     } finally {

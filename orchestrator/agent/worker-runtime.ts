@@ -23,6 +23,7 @@ export interface TaskScope {
 export class WorkerRuntime implements CoreRuntime {
   readonly scope = new AsyncLocalStorage<TaskScope>();
   readonly sentCode = new Set<string>();
+  readonly sharedPayloads = false;
   private nextRequest = 1;
   private readonly replies = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
 

@@ -7,6 +7,7 @@ import type { CoreRuntime, RuntimeContext } from './runtime.ts';
 /** Binds a driver (one job) to an in-process head. */
 export class EmbeddedRuntime implements CoreRuntime {
   readonly sentCode = new Set<string>();
+  readonly sharedPayloads = true;
   private readonly ctx: RuntimeContext;
 
   constructor(

@@ -33,9 +33,9 @@ function checkTimeout(what: string, t: unknown): number | undefined {
 }
 
 /** Turns a result into its value, or throws the task's error. */
-function valueOf(r: ObjectResult): unknown {
+function valueOf(r: ObjectResult, copy: boolean): unknown {
   if (!r.ok) throw fromErrorInfo(r.error);
-  return deserializeValue(r.payload, reviver);
+  return deserializeValue(r.payload, reviver, { copy });
 }
 
 /** Waits for one ref's value, or every value of a list of refs (in order). */
@@ -45,9 +45,11 @@ export async function get(refs: ObjectRef | readonly ObjectRef[], opts: { timeou
   const single = !Array.isArray(refs);
   const ids = checkRefs(single ? [refs] : (refs as readonly ObjectRef[]), 'get()');
   const timeoutMs = checkTimeout('get()', opts.timeoutMs);
-  const results = await currentRuntime().call<ObjectResult[] | { timedOut: number }>({ op: 'get', ids, timeoutMs });
+  const rt = currentRuntime();
+  const results = await rt.call<ObjectResult[] | { timedOut: number }>({ op: 'get', ids, timeoutMs });
   if (!Array.isArray(results)) throw new GetTimeoutError(timeoutMs ?? 0, results.timedOut);
-  return single ? valueOf(results[0]!) : results.map(valueOf);
+  const copy = rt.sharedPayloads;
+  return single ? valueOf(results[0]!, copy) : results.map((r) => valueOf(r, copy));
 }
 
 /** Waits until `numReturns` of `refs` are ready (a failed task's ref counts as ready). */

@@ -26,6 +26,8 @@ export interface CoreRuntime {
   call<T>(req: ClientRequest): Promise<T>;
   /** The context of the code running now. */
   context(): RuntimeContext;
+  /** True when `get` results share their bytes with the store (then typed arrays are copied out). */
+  readonly sharedPayloads: boolean;
   /** Hashes of code the head already has from this runtime. */
   readonly sentCode: Set<string>;
   /** Ends the runtime (driver: stops the embedded head or disconnects). */

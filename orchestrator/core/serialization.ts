@@ -21,6 +21,23 @@ export interface ActorDescriptor {
 export interface Payload {
   readonly data: Uint8Array;
   readonly marked: boolean;
+  /** Set when `data` is the raw bytes of a top-level typed array of this kind (no v8 framing). */
+  readonly typed?: TypedArrayName;
+}
+
+const TYPED = {
+  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
+  Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+} as const;
+
+/** Typed array kinds that travel as raw bytes. */
+export type TypedArrayName = keyof typeof TYPED;
+
+function typedName(v: unknown): TypedArrayName | undefined {
+  if (!ArrayBuffer.isView(v) || v instanceof DataView) return undefined;
+  const name = (Object.getPrototypeOf(v) as { constructor: { name: string } }).constructor.name;
+  if (name in TYPED) return name as TypedArrayName;
+  return Buffer.isBuffer(v) ? 'Uint8Array' : undefined;
 }
 
 const REF_KEY = '__orrery_ref__';
@@ -35,7 +52,15 @@ export interface Reviver {
  * Serializes a value. `nestedRefs` collects ids of refs found inside it.
  * Throws a TypeError naming `what` when the value cannot be cloned.
  */
-export function serializeValue(value: unknown, what: string, nestedRefs?: string[]): Payload {
+export function serializeValue(value: unknown, what: string, nestedRefs?: string[], opts: { copy: boolean } = { copy: true }): Payload {
+  const typed = typedName(value);
+  if (typed) {
+    // A top-level typed array (the usual large value) travels as its raw bytes: one copy for
+    // snapshot semantics where the caller keeps the array, none where it hands it over.
+    const v = value as ArrayBufferView;
+    const view = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    return { data: opts.copy ? view.slice() : view, marked: false, typed };
+  }
   const found = { any: false, refs: nestedRefs };
   const marked = markValue(value, found, new Map());
   try {
@@ -48,8 +73,18 @@ export function serializeValue(value: unknown, what: string, nestedRefs?: string
   }
 }
 
-/** Deserializes a payload, reviving refs and actor handles. */
-export function deserializeValue(p: Payload, reviver: Reviver): unknown {
+/**
+ * Deserializes a payload, reviving refs and actor handles. A typed array is returned as a view
+ * of the payload's bytes when they are aligned and `copy` is false (the payload is not shared).
+ */
+export function deserializeValue(p: Payload, reviver: Reviver, opts: { copy: boolean } = { copy: true }): unknown {
+  if (p.typed) {
+    const C = TYPED[p.typed];
+    const d = p.data;
+    const aligned = d.byteOffset % C.BYTES_PER_ELEMENT === 0;
+    const bytes = opts.copy || !aligned ? d.slice() : d;
+    return new C(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength / C.BYTES_PER_ELEMENT);
+  }
   const v = deserialize(p.data);
   return p.marked ? reviveValue(v, reviver, new Map()) : v;
 }

@@ -29,7 +29,7 @@ const COPY_BELOW = 64 * 1024;
 
 function own(p: Payload): Payload {
   const d = p.data;
-  if (d.byteLength < COPY_BELOW && d.buffer.byteLength > d.byteLength * 2) return { data: d.slice(), marked: p.marked };
+  if (d.byteLength < COPY_BELOW && d.buffer.byteLength > d.byteLength * 2) return { ...p, data: d.slice() };
   return p;
 }
 

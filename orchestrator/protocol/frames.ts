@@ -3,7 +3,8 @@
  * of 1 KiB or more inside a message travel after the header, unserialized, and come back as
  * views into the received frame (no copy beyond the transport's own).
  *
- * Layout: u32 bodyLength | u32 headerLength | header (v8: [messages, blobLengths]) | blobs...
+ * Layout: u32 bodyLength | u32 headerLength | header (v8: [messages, blobLengths]) | blobs, each
+ * starting 8-byte aligned within the body (zero padding between).
  */
 import { serialize, deserialize } from 'node:v8';
 
@@ -25,13 +26,25 @@ export function encodeFrame(messages: readonly unknown[]): Buffer[] {
   const blobs: Uint8Array[] = [];
   const lifted = messages.map((m) => lift(m, blobs, 0));
   const header = serialize([lifted, blobs.map((b) => b.byteLength)]);
+  const out: Buffer[] = [Buffer.allocUnsafe(8), header];
   let body = 4 + header.length;
-  for (const b of blobs) body += b.byteLength;
+  for (const b of blobs) {
+    const pad = align(body) - body;
+    if (pad > 0) out.push(PADDING.subarray(0, pad));
+    out.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    body += pad + b.byteLength;
+  }
   if (body > MAX_FRAME_BYTES) throw new FrameError(`message batch of ${body} bytes exceeds the ${MAX_FRAME_BYTES}-byte frame limit`);
-  const prefix = Buffer.allocUnsafe(8);
-  prefix.writeUInt32LE(body, 0);
-  prefix.writeUInt32LE(header.length, 4);
-  return [prefix, header, ...blobs.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength))];
+  out[0]!.writeUInt32LE(body, 0);
+  out[0]!.writeUInt32LE(header.length, 4);
+  return out;
+}
+
+const PADDING = Buffer.alloc(8);
+
+/** Blobs start 8-byte aligned within the body, so typed arrays can be viewed in place. */
+function align(n: number): number {
+  return (n + 7) & ~7;
 }
 
 function lift(v: unknown, blobs: Uint8Array[], depth: number): unknown {
@@ -152,6 +165,7 @@ function decodeBody(body: Buffer): unknown[] {
   const blobs: Uint8Array[] = [];
   let at = 4 + headerLen;
   for (const len of lengths) {
+    at = align(at);
     if (typeof len !== 'number' || len < 0 || at + len > body.length) throw new FrameError('blob lengths do not match the frame');
     blobs.push(new Uint8Array(body.buffer, body.byteOffset + at, len));
     at += len;
