@@ -60,11 +60,11 @@ export async function wait<T>(
   if (!Array.isArray(refs)) throw new TypeError('wait(refs): refs must be an array of ObjectRefs');
   const ids = checkRefs(refs, 'wait()');
   if (new Set(ids).size !== ids.length) throw new TypeError('wait(refs): refs contains duplicates; pass each ref once');
+  if (ids.length === 0) return { ready: [], notReady: [] };
   const numReturns = opts.numReturns ?? 1;
   if (!Number.isInteger(numReturns) || numReturns < 0) throw new TypeError(`wait(): option numReturns must be an integer >= 0 (got ${String(opts.numReturns)})`);
   if (numReturns > ids.length) throw new TypeError(`wait(): numReturns (${numReturns}) is larger than the number of refs (${ids.length})`);
   const timeoutMs = checkTimeout('wait()', opts.timeoutMs);
-  if (ids.length === 0) return { ready: [], notReady: [] };
   const readyIds = new Set(await currentRuntime().call<string[]>({ op: 'wait', ids, numReturns, timeoutMs }));
   const ready: ObjectRef<T>[] = [];
   const notReady: ObjectRef<T>[] = [];
