@@ -1,0 +1,47 @@
+/** Small helpers shared by the integration tests (temp dirs, polling without timed assertions). */
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A fresh directory in os.tmpdir() for marker files. */
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `orrery-${prefix}-`));
+}
+
+/** Lines of a file a task appended to (one per attempt), or [] when it does not exist. */
+export function linesOf(path: string): string[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
+}
+
+/** `T` without its falsy members. */
+export type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
+
+/**
+ * Polls `probe` until it returns something truthy; throws with `what` when `limitMs` passes.
+ * The limit is a safety net against hangs, not a timing assertion.
+ */
+export async function until<T>(what: string, probe: () => T | Promise<T>, limitMs = 10_000): Promise<Truthy<T>> {
+  const end = Date.now() + limitMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v as Truthy<T>;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Resolves after `ms`. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** True while a process with this pid exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
