@@ -108,6 +108,7 @@ export class NodeAgent {
         this.head.send({ type: 'failed', taskId: m.taskId, attempt: m.attempt, error: toErrorInfo(err) });
         return;
       }
+      gpuOwner = m.actorId;
     } else if (m.kind === 'actor-create') {
       w = this.pool.take();
       w.actorId = m.actorId;

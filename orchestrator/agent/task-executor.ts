@@ -18,12 +18,17 @@ export class TaskExecutor {
   private readonly code = new Map<string, ShippedCode>();
   private actor: { instance: Record<string, unknown>; maxConcurrency: number } | undefined;
   private creating = false;
+  /** GPU ids the agent gave each lease or actor; runs sent straight from the head do not repeat them. */
+  private readonly gpuIds = new Map<string, readonly number[]>();
 
   constructor(private readonly runtime: WorkerRuntime, private readonly send: (m: Message) => void, private readonly workerId: string) {}
 
   /** Queues a task. */
   run(m: RunMessage): void {
     if (m.code) this.code.set(m.code.hash, m.code);
+    const owner = m.actorId ?? m.leaseId;
+    if (m.gpuIds) this.gpuIds.set(owner, m.gpuIds);
+    else if (this.gpuIds.has(owner)) m = { ...m, gpuIds: this.gpuIds.get(owner) };
     this.queue.push(m);
     this.pump();
   }

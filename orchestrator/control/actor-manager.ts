@@ -177,6 +177,13 @@ export class ActorManager implements ActorHooks {
     this.die(a, reason);
   }
 
+  argsFailed(t: TaskRecord, error: ErrorInfo): void {
+    const a = this.resolve(t.spec.actorId);
+    t.state = 'FAILED';
+    t.errorName = error.name;
+    if (a) this.die(a, `a constructor argument failed with ${error.name}: ${error.message}`);
+  }
+
   /** The lease an actor lives on. */
   leaseOf(actorId: string | undefined): Lease | undefined {
     return this.resolve(actorId)?.lease;

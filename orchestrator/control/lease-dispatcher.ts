@@ -31,6 +31,8 @@ export interface Lease {
   link: Channel | undefined;
   /** Code hashes sent over the direct link. */
   readonly sentCode: Set<string>;
+  /** The head asked the node to kill this lease's worker (force cancel): its other tasks are not to blame. */
+  killRequested: boolean;
 }
 
 /** Tasks that share resources and placement constraints. */
@@ -181,7 +183,7 @@ export class LeaseDispatcher {
           this.requests.delete(d.taskId);
           cls.requested--;
           cls.infeasible = undefined;
-          const lease: Lease = { id: d.taskId, nodeId: d.nodeId, cls, inflight: new Set(), blocked: 0, workerId: undefined, link: undefined, sentCode: new Set() };
+          const lease: Lease = { id: d.taskId, nodeId: d.nodeId, cls, inflight: new Set(), blocked: 0, workerId: undefined, link: undefined, sentCode: new Set(), killRequested: false };
           this.leases.set(lease.id, lease);
           cls.leases.add(lease);
           if (cls.waiting.length === 0) this.release(lease);

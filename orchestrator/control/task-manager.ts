@@ -24,6 +24,8 @@ export interface TaskManagerIO {
 
 /** Hooks into the actor manager, which owns actor-create and actor-call ordering. */
 export interface ActorHooks {
+  /** A constructor argument failed: the actor is dead without running. */
+  argsFailed(t: TaskRecord, error: ErrorInfo): void;
   submitted(t: TaskRecord): void;
   depsReady(t: TaskRecord): void;
   ended(t: TaskRecord): void;
@@ -105,7 +107,8 @@ export class TaskManager {
       if (!('ref' in a)) continue;
       const r = this.store.result(a.ref);
       if (r && !r.ok) {
-        this.fail(t, r.error);
+        if (t.spec.kind === 'actor-create') this.actors.argsFailed(t, r.error);
+        else this.fail(t, r.error);
         return;
       }
     }
@@ -212,6 +215,14 @@ export class TaskManager {
     if (t.spec.kind === 'task' && t.retriesLeft > 0) return this.retry(t);
     if (t.spec.kind !== 'task') return;
     this.fail(t, toErrorInfo(new WorkerCrashedError(t.spec.name, reason)));
+  }
+
+  /** Runs a task again without charging its retries (its worker was killed to cancel another task). */
+  requeue(t: TaskRecord): void {
+    if (t.state !== 'RUNNING' && t.state !== 'PENDING_NODE_ASSIGNMENT') return;
+    if (t.cancelled) return this.fail(t, toErrorInfo(new TaskCancelledError(t.spec.taskId, t.spec.name)));
+    t.retriesLeft++;
+    this.retry(t);
   }
 
   /** Runs the task again (same object id; a later attempt's outcome wins). */

@@ -215,6 +215,7 @@ export class Head {
     const actorId = t.spec.kind === 'task' ? undefined : t.spec.actorId;
     const link = !force && lease?.link && !lease.link.isClosed ? lease.link : undefined;
     const msg: Message = { type: 'cancel', taskId: t.spec.taskId, force, leaseId: lease?.id, actorId };
+    if (force && lease) lease.killRequested = true;
     if (link) link.send(msg);
     else node.send(msg);
   }
@@ -238,7 +239,12 @@ export class Head {
         if (lease && !m.actorId) {
           lease.workerId = undefined;
           lease.link = undefined;
-          for (const t of [...lease.inflight]) this.tasks.workerDied(t, m.reason);
+          const killed = lease.killRequested;
+          lease.killRequested = false;
+          for (const t of [...lease.inflight]) {
+            if (killed) this.tasks.requeue(t);
+            else this.tasks.workerDied(t, m.reason);
+          }
         }
         return;
       }

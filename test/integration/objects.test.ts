@@ -171,11 +171,15 @@ describe('cancel', () => {
       return v;
     });
     await get(Array.from({ length: 200 }, (_, i) => quick.remote(0, i)));
-    const keep = [quick.remote(600, 1), quick.remote(600, 2)];
-    const victims = Array.from({ length: 6 }, (_, i) => quick.remote(0, 10 + i));
+    const keep: ObjectRef<number>[] = [];
+    const victims: ObjectRef<number>[] = [];
+    for (let i = 0; i < 4; i++) {
+      keep.push(quick.remote(400, i));
+      victims.push(quick.remote(0, 10 + i), quick.remote(0, 20 + i));
+    }
     for (const v of victims) await cancel(v, { force: true });
     for (const v of victims) await assert.rejects(get(v), TaskCancelledError);
-    assert.deepEqual(await get(keep), [1, 2], 'tasks that were not cancelled are not killed');
+    assert.deepEqual(await get(keep), [0, 1, 2, 3], 'tasks that were not cancelled are not killed');
   });
 
   test('cancelling a running task blocked in get interrupts it', async () => {
