@@ -35,6 +35,38 @@ export interface BackendHost {
   attach(stream: AgentStream, spec: AgentSpec): Promise<void>;
   /** A line for the driver's log. */
   log(line: string): void;
+  /** Takes an idle node out of scheduling before the backend ends it (scale-down, not a failure). */
+  retire(nodeId: string): void;
+}
+
+/** A node shape an elastic backend can add (user-facing amounts, e.g. `{ CPU: 8, GPU: 1 }`). */
+export interface NodeShape {
+  readonly resources: Readonly<Record<string, number>>;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** Work the scheduler could not place, of one shape (Ray's autoscaler demand). */
+export interface ResourceDemand {
+  readonly resources: Readonly<Record<string, number>>;
+  readonly labelSelector: Readonly<Record<string, string>> | undefined;
+  readonly count: number;
+}
+
+/** A node of this backend with nothing running, and for how long. */
+export interface IdleNode {
+  readonly nodeId: string;
+  readonly idleMs: number;
+}
+
+/** What an elastic backend (Slurm, cloud, a test backend) implements to add and remove nodes. */
+export interface ElasticBackend {
+  /** Shapes of nodes it could add: requests that fit one are feasible even before a node exists. */
+  shapes(): readonly NodeShape[];
+  /**
+   * Called about once a second: the pending demand this backend may serve and its idle nodes.
+   * The backend adds nodes (host.attach) up to its limits and ends idle ones (host.retire, then close).
+   */
+  scale(demand: readonly ResourceDemand[], idle: readonly IdleNode[]): void;
 }
 
 /** A pluggable backend. */
@@ -45,6 +77,13 @@ export interface Backend {
   start(host: BackendHost): Promise<void>;
   /** Releases everything the backend holds. */
   shutdown(): Promise<void>;
+  /** Present on backends that add and remove nodes on demand. */
+  readonly elastic?: ElasticBackend;
+  /**
+   * Checks the backend end to end for `orrery backends test` (connection, host key, node version,
+   * GPUs, partition): resolves with lines of what it found, or throws BackendError saying what is wrong.
+   */
+  check?(): Promise<string[]>;
 }
 
 /** Config keys every backend has. */

@@ -135,6 +135,13 @@ export class LeaseDispatcher {
     this.pump(cls);
   }
 
+  /** Nodes that hold at least one lease. */
+  busyNodes(): Set<string> {
+    const out = new Set<string>();
+    for (const l of this.leases.values()) out.add(l.nodeId);
+    return out;
+  }
+
   /** A live lease by id. */
   lease(id: string): Lease | undefined {
     return this.leases.get(id);

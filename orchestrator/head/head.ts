@@ -22,6 +22,7 @@ import { NodeLink } from './node-link.ts';
 import { filterRows, summarize, taskRow } from './state-api.ts';
 import { LogRouter } from './log-router.ts';
 import { WorkerLinks } from './worker-links.ts';
+import { Autoscaler } from './autoscaler.ts';
 import type { Lease } from '../control/lease-dispatcher.ts';
 import type { TaskRecord } from '../control/task-record.ts';
 
@@ -56,6 +57,9 @@ export class Head {
   private readonly jobs = new Map<string, { namespace: string }>();
   private readonly backends = new Map<string, Backend>();
   private readonly links: WorkerLinks;
+  private readonly autoscaler: Autoscaler;
+  /** When each live node last had no lease (absent while busy). */
+  private readonly idleSince = new Map<string, number>();
   private readonly ticker: NodeJS.Timeout;
   private readonly log: (line: string) => void;
   private closed = false;
@@ -92,6 +96,12 @@ export class Head {
       if (node) this.fromNode(node, m, link);
     });
     if (opts.placementRules) this.setPlacementRules(opts.placementRules);
+    this.autoscaler = new Autoscaler({
+      scheduler: this.scheduler,
+      backends: () => this.backends.values(),
+      idleNodes: (backend) => this.idleNodes(backend),
+      apply: (d) => this.dispatcher.apply(d),
+    });
     this.ticker = setInterval(() => this.dispatcher.apply(this.scheduler.handle({ type: 'tick', now: Date.now() })), 100);
     this.ticker.unref();
   }
@@ -125,6 +135,7 @@ export class Head {
   async addBackend(backend: Backend): Promise<void> {
     if (this.backends.has(backend.name)) throw new Error(`a backend named "${backend.name}" already exists; backend names must be unique`);
     this.backends.set(backend.name, backend);
+    this.autoscaler.publishShapes(backend);
     await backend.start(this.backendHost());
   }
 
@@ -140,6 +151,7 @@ export class Head {
       workerSocket: this.links.path,
       attach: (stream, spec) => this.attach(stream, spec),
       log: (line) => this.log(line),
+      retire: (nodeId) => this.retire(nodeId),
     };
   }
 
@@ -178,10 +190,38 @@ export class Head {
     });
   }
 
+  /** Live nodes of a backend and how long each has been without leases. */
+  private idleNodes(backend: string): { nodeId: string; idleMs: number }[] {
+    const busy = this.dispatcher.busyNodes();
+    const now = Date.now();
+    const out: { nodeId: string; idleMs: number }[] = [];
+    for (const n of this.nodes.values()) {
+      if (!n.alive || n.retiring || n.backend !== backend) continue;
+      if (busy.has(n.nodeId)) {
+        this.idleSince.delete(n.nodeId);
+        out.push({ nodeId: n.nodeId, idleMs: 0 });
+        continue;
+      }
+      if (!this.idleSince.has(n.nodeId)) this.idleSince.set(n.nodeId, now);
+      out.push({ nodeId: n.nodeId, idleMs: now - this.idleSince.get(n.nodeId)! });
+    }
+    return out;
+  }
+
+  /** Scale-down: no new work goes to the node; its end is not a failure. */
+  private retire(nodeId: string): void {
+    const node = this.nodes.get(nodeId);
+    if (!node || !node.alive) return;
+    node.retiring = true;
+    for (const t of this.dispatcher.nodeRemoved(nodeId)) this.tasks.workerDied(t, `node ${nodeId} was retired`);
+  }
+
   private nodeDied(node: NodeLink, reason: string): void {
     if (!node.alive) return;
     node.alive = false;
-    node.deathReason = reason;
+    node.deathReason = node.retiring ? 'retired (idle)' : reason;
+    this.idleSince.delete(node.nodeId);
+    if (node.retiring) return;
     if (!this.closed) this.log(`orrery: node ${node.nodeId} (${node.backend}) is dead: ${reason}`);
     node.stream.kill();
     const why = `node ${node.nodeId} died: ${reason}`;
@@ -380,6 +420,7 @@ export class Head {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.ticker);
+    this.autoscaler.stop();
     for (const n of this.nodes.values()) {
       n.send({ type: 'shutdown' });
       n.channel.flush();

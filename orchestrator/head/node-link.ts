@@ -8,6 +8,8 @@ import type { Message } from '../protocol/messages.ts';
 export class NodeLink {
   readonly sentCode = new Set<string>();
   alive = true;
+  /** Being removed by its backend for idleness: its end is not a failure. */
+  retiring = false;
   deathReason: string | undefined;
   readonly total: ResourceSet;
 
