@@ -43,6 +43,7 @@ export class TaskExecutor {
     const s = this.running.get(taskId);
     if (!s) return;
     s.cancelled = true;
+    s.abort?.abort(new TaskCancelledError(taskId, s.context.taskId));
     for (const reject of [...s.pending]) reject(new TaskCancelledError(taskId, s.context.taskId));
   }
 
@@ -62,7 +63,9 @@ export class TaskExecutor {
   }
 
   private async execute(m: RunMessage): Promise<void> {
+    const abort = new AbortController();
     const scope: TaskScope = {
+      abort,
       context: {
         jobId: m.jobId,
         taskId: m.taskId,
@@ -71,6 +74,7 @@ export class TaskExecutor {
         backend: m.backend ?? '',
         assignedResources: m.assigned,
         namespace: '',
+        signal: abort.signal,
       },
       blocked: 0,
       cancelled: false,

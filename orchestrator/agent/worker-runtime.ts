@@ -14,6 +14,8 @@ export interface TaskScope {
   /** Number of get/wait calls of this task now waiting (the executor may start other work). */
   blocked: number;
   cancelled: boolean;
+  /** Aborted on cancel; tasks (and command processes) may listen to `context.signal`. */
+  readonly abort?: AbortController;
   /** Rejecters of this task's outstanding get/wait calls, for cancellation. */
   readonly pending: Set<(err: Error) => void>;
   onBlockedChange?: () => void;

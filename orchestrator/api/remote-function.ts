@@ -19,7 +19,8 @@ export class RemoteFunction<A extends unknown[] = unknown[], R = unknown> {
   constructor(
     readonly code: ShippedCode,
     private readonly given: TaskOptions,
-    private readonly kind: 'task' = 'task',
+    /** What placement rules match on: plain functions, or the command/circuit task kinds. */
+    private readonly variant: 'function' | 'command' | 'circuit' = 'function',
   ) {
     this.normalized = normalizeTaskOptions(given, `remote(${code.name || 'anonymous function'})`);
   }
@@ -40,7 +41,8 @@ export class RemoteFunction<A extends unknown[] = unknown[], R = unknown> {
     const task: TaskSubmission = {
       taskId,
       name: this.name,
-      kind: this.kind,
+      kind: 'task',
+      variant: this.variant === 'function' ? undefined : this.variant,
       codeHash: this.code.hash,
       code: first ? this.code : undefined,
       args: encoded,
@@ -53,6 +55,6 @@ export class RemoteFunction<A extends unknown[] = unknown[], R = unknown> {
 
   /** A copy with these options merged over the current ones. */
   options(o: TaskOptions): RemoteFunction<A, R> {
-    return new RemoteFunction<A, R>(this.code, { ...this.given, ...o });
+    return new RemoteFunction<A, R>(this.code, { ...this.given, ...o }, this.variant);
   }
 }

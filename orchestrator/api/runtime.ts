@@ -16,6 +16,8 @@ export interface RuntimeContext {
   readonly assignedResources: Readonly<Record<string, number>>;
   /** The namespace named actors are looked up in. */
   readonly namespace: string;
+  /** Aborted when the running task is cancelled (cooperative cancellation; absent on the driver). */
+  readonly signal?: AbortSignal;
 }
 
 /** The connection of the API to a head. */

@@ -119,7 +119,7 @@ export class TaskManager {
   /** The scheduling class of a task or actor creation, after placement rules. */
   classFor(t: TaskRecord): SchedulingClass {
     const o = t.spec.options;
-    const kind = t.spec.kind === 'actor-create' ? 'actor' : 'function';
+    const kind = t.spec.kind === 'actor-create' ? 'actor' : (t.spec.variant ?? 'function');
     if (t.spec.kind === 'actor-create') {
       const p = applyPlacementRules(this.rules, { name: t.spec.name, kind }, o);
       t.ruleIndex = p.ruleIndex;

@@ -53,6 +53,8 @@ export interface TaskSubmission {
   readonly taskId: string;
   readonly name: string;
   readonly kind: TaskKind;
+  /** For placement rules and the UI: a command or circuit task (plain functions leave it out). */
+  readonly variant?: 'command' | 'circuit';
   /** Hash of the function or class source (tasks and actor creation). */
   readonly codeHash?: string;
   /** The code itself, sent the first time a caller uses it. */

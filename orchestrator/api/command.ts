@@ -1,0 +1,73 @@
+/** `command()`: programs (Python, CUDA, shell) run as tasks wherever a function task can run. */
+import type { ObjectRef } from '../core/object-ref.ts';
+import { shipCode } from '../core/function-source.ts';
+import type { TaskOptions } from '../core/options.ts';
+import { RemoteFunction } from './remote-function.ts';
+import { runCommand } from './command-runner.ts';
+
+/** Options of `command()`: TaskOptions plus what to collect and where to run. */
+export interface CommandOptions extends TaskOptions {
+  /** Output paths or globs (`*`, `**`, `?`) collected from the working directory after the run. */
+  outputs?: string[];
+  /** Container image, for container backends (SageMaker). */
+  image?: string;
+}
+
+/** One call of a command task. */
+export interface CommandCall {
+  argv: string[];
+  /** Files written into the fresh working directory before the run (relative paths). */
+  inputs?: Record<string, ObjectRef<Uint8Array | string> | Uint8Array | string>;
+  env?: Record<string, string>;
+}
+
+/** What a finished command returns. */
+export interface CommandResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  files: Record<string, Uint8Array>;
+  durationMs: number;
+}
+
+const RUNNER = shipCode(runCommand);
+
+/** A command task: `.remote({ argv, inputs?, env? })` returns a ref to its CommandResult. */
+export class CommandFunction {
+  private readonly fn: RemoteFunction<[CommandCall, string[]], CommandResult>;
+  private readonly outputs: string[];
+
+  /** @internal */
+  constructor(private readonly given: CommandOptions) {
+    const { outputs = [], image, ...task } = given;
+    if (!Array.isArray(outputs) || outputs.some((o) => typeof o !== 'string' || o === '')) {
+      throw new TypeError(`command(): option outputs must be a list of relative paths or globs (got ${JSON.stringify(outputs)})`);
+    }
+    if (image !== undefined && (typeof image !== 'string' || image === '')) throw new TypeError('command(): option image must be a container image name');
+    this.outputs = outputs;
+    this.fn = new RemoteFunction<[CommandCall, string[]], CommandResult>(RUNNER, { name: 'command', ...task }, 'command');
+  }
+
+  /** Runs the command; non-zero exit fails the ref with CommandFailedError. */
+  remote(call: CommandCall): ObjectRef<CommandResult> {
+    if (typeof call !== 'object' || call === null || !Array.isArray(call.argv) || call.argv.length === 0) {
+      throw new TypeError('command().remote(call): call must be { argv: string[], inputs?, env? } with a non-empty argv');
+    }
+    const named = this.given.name ? this.fn : this.fn.options({ name: basename(call.argv[0]!) });
+    return named.remote(call, this.outputs);
+  }
+
+  /** A copy with these options merged over the current ones. */
+  options(o: CommandOptions): CommandFunction {
+    return new CommandFunction({ ...this.given, ...o });
+  }
+}
+
+function basename(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1) || p;
+}
+
+/** Makes a command task (API.md `command(options)`). */
+export function command(options: CommandOptions = {}): CommandFunction {
+  return new CommandFunction(options);
+}
