@@ -213,15 +213,17 @@ export class Head {
     const node = this.nodes.get(nodeId);
     if (!node || !node.alive) return;
     node.retiring = true;
+    node.alive = false;
+    node.deathReason = 'retired (idle)';
+    this.idleSince.delete(nodeId);
     for (const t of this.dispatcher.nodeRemoved(nodeId)) this.tasks.workerDied(t, `node ${nodeId} was retired`);
   }
 
   private nodeDied(node: NodeLink, reason: string): void {
     if (!node.alive) return;
     node.alive = false;
-    node.deathReason = node.retiring ? 'retired (idle)' : reason;
+    node.deathReason = reason;
     this.idleSince.delete(node.nodeId);
-    if (node.retiring) return;
     if (!this.closed) this.log(`orrery: node ${node.nodeId} (${node.backend}) is dead: ${reason}`);
     node.stream.kill();
     const why = `node ${node.nodeId} died: ${reason}`;

@@ -4,6 +4,7 @@
  * and node death can be tested for real.
  */
 import { LocalBackend, type LocalBackendConfig, type LocalNode } from '../../backends/local/local-backend.ts';
+import { ElasticLocalBackend, type ElasticLocalConfig } from '../../backends/local/elastic-local-backend.ts';
 import { Head, type HeadOptions } from '../head/head.ts';
 
 /** Options of a node added to a LocalCluster (the `local` backend config keys). */
@@ -24,6 +25,16 @@ export class LocalCluster {
   /** Starts a node agent (a child process with its workers); resolves once it joined. */
   addNode(opts: NodeOptions = {}): Promise<LocalNode> {
     return this.backend.addNode({ numCpus: 1, numGpus: 0, ...opts });
+  }
+
+  /**
+   * Adds an elastic backend that starts local nodes of `node`'s shape when work that fits is
+   * pending (up to `maxNodes`) and retires them after `idleTimeoutMs` without work.
+   */
+  async addElasticBackend(config: ElasticLocalConfig): Promise<ElasticLocalBackend> {
+    const b = new ElasticLocalBackend(config);
+    await this.head.addBackend(b);
+    return b;
   }
 
   /** Stops the head and every node. */
