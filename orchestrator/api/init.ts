@@ -1,7 +1,9 @@
 /** `init()`, `shutdown()`, `isInitialized()`. */
 import { availableParallelism } from 'node:os';
 import { LocalBackend } from '../../backends/local/local-backend.ts';
+import { readFileSync } from 'node:fs';
 import { Head } from '../head/head.ts';
+import { createBackend } from '../head/backend-registry.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import { EmbeddedRuntime } from './embedded-runtime.ts';
 import { installRuntime, maybeRuntime, type RuntimeContext } from './runtime.ts';
@@ -46,9 +48,11 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
   }
   const address = opts.address ?? process.env.ORRERY_ADDRESS;
   if (address) throw new Error(`init({ address: ${JSON.stringify(address)} }): client mode needs a running head service, which this version does not have yet; call init() without address for an embedded head`);
-  for (const k of ['config', 'backends', 'session'] as const) {
-    if (opts[k] !== undefined) throw new Error(`init(): option ${k} is not supported by this version yet; remove it (the embedded head runs the local backend)`);
-  }
+  if (opts.session !== undefined) throw new Error('init(): option session needs the head service (orrery start), which this version does not have yet; remove it');
+  const file = opts.config ? readConfig(opts.config) : {};
+  const backendConfigs = [...(file.backends ?? []), ...(opts.backends ?? [])];
+  if (!Array.isArray(backendConfigs)) throw new TypeError('init(): option backends must be an array of backend configs');
+  const placementRules = opts.placementRules ?? file.placementRules;
   if (opts.numCpus !== undefined && (!Number.isFinite(opts.numCpus) || opts.numCpus < 0)) throw new TypeError(`init(): option numCpus must be a number >= 0 (got ${opts.numCpus})`);
   if (opts.numGpus !== undefined && (!Number.isInteger(opts.numGpus) || opts.numGpus < 0)) throw new TypeError(`init(): option numGpus must be an integer >= 0 (got ${opts.numGpus})`);
   let head: Head;
@@ -56,9 +60,9 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
   if (opts.cluster) {
     head = opts.cluster.head;
     stop = async () => {};
-    if (opts.placementRules) head.setPlacementRules(opts.placementRules);
+    if (placementRules) head.setPlacementRules(placementRules);
   } else {
-    head = new Head({ infeasibleGraceMs: opts.infeasibleGraceMs, placementRules: opts.placementRules });
+    head = new Head({ infeasibleGraceMs: opts.infeasibleGraceMs, placementRules });
     stop = () => head.shutdown();
     await head.addBackend(
       new LocalBackend({
@@ -71,6 +75,12 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
       }),
     );
   }
+  try {
+    for (const c of backendConfigs) await head.addBackend(await createBackend(c));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
   if (opts.logToDriver === false) head.logs.echo = undefined;
   const jobId = head.startJob(opts.namespace);
   const rt = new EmbeddedRuntime(head, jobId, async () => {
@@ -79,6 +89,32 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
   });
   installRuntime(rt);
   return rt.context();
+}
+
+/** An orrery config file: backends and placement rules (JSON). */
+interface ConfigFile {
+  backends?: unknown[];
+  placementRules?: PlacementRule[];
+}
+
+function readConfig(path: string): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`init(): cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`init(): config file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new TypeError(`init(): config file ${path} must hold an object { backends?, placementRules? }`);
+  for (const k of Object.keys(parsed)) {
+    if (k !== 'backends' && k !== 'placementRules') throw new TypeError(`init(): config file ${path} has unknown key ${k}; allowed: backends, placementRules`);
+  }
+  return parsed as ConfigFile;
 }
 
 /** Ends the driver's job and, in embedded mode, the head and its nodes. */

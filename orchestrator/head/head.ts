@@ -65,6 +65,7 @@ export class Head {
   private closed = false;
 
   constructor(opts: HeadOptions = {}) {
+    const rules = opts.placementRules ? validatePlacementRules(opts.placementRules) : undefined;
     this.log = opts.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.logs = new LogRouter();
     this.scheduler = new ClusterScheduler({ infeasibleGraceMs: opts.infeasibleGraceMs ?? 5000 });
@@ -95,7 +96,7 @@ export class Head {
       const node = this.nodes.get(nodeId);
       if (node) this.fromNode(node, m, link);
     });
-    if (opts.placementRules) this.setPlacementRules(opts.placementRules);
+    if (rules) this.tasks.setPlacementRules(rules);
     this.autoscaler = new Autoscaler({
       scheduler: this.scheduler,
       backends: () => this.backends.values(),
