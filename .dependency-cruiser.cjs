@@ -10,6 +10,8 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
+    // `await import('orrery')` inside shipped task code runs on a worker, not at module load.
+    exclude: { dynamic: true },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { extensions: ['.ts', '.js'] },

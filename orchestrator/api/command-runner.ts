@@ -2,7 +2,7 @@
  * The body of a command task. It travels to the worker as source text like any task, so it
  * captures nothing: every module it needs is imported inside, every helper is nested.
  */
-import type { CommandCall, CommandResult } from './command.ts';
+import type { CommandCall, CommandResult } from './command-types.ts';
 
 /** Runs `call.argv` in a fresh working directory on the worker's node and collects `outputs`. */
 export async function runCommand(call: CommandCall, outputs: readonly string[]): Promise<CommandResult> {

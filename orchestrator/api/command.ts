@@ -4,6 +4,9 @@ import { shipCode } from '../core/function-source.ts';
 import type { TaskOptions } from '../core/options.ts';
 import { RemoteFunction } from './remote-function.ts';
 import { runCommand } from './command-runner.ts';
+import type { CommandCall, CommandResult } from './command-types.ts';
+
+export type { CommandCall, CommandResult } from './command-types.ts';
 
 /** Options of `command()`: TaskOptions plus what to collect and where to run. */
 export interface CommandOptions extends TaskOptions {
@@ -11,23 +14,6 @@ export interface CommandOptions extends TaskOptions {
   outputs?: string[];
   /** Container image, for container backends (SageMaker). */
   image?: string;
-}
-
-/** One call of a command task. */
-export interface CommandCall {
-  argv: string[];
-  /** Files written into the fresh working directory before the run (relative paths). */
-  inputs?: Record<string, ObjectRef<Uint8Array | string> | Uint8Array | string>;
-  env?: Record<string, string>;
-}
-
-/** What a finished command returns. */
-export interface CommandResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-  files: Record<string, Uint8Array>;
-  durationMs: number;
 }
 
 const RUNNER = shipCode(runCommand);

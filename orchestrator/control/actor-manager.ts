@@ -184,6 +184,10 @@ export class ActorManager implements ActorHooks {
     if (a) this.die(a, `a constructor argument failed with ${error.name}: ${error.message}`);
   }
 
+  realId(actorId: string | undefined): string | undefined {
+    return actorId === undefined ? undefined : (this.aliases.get(actorId) ?? actorId);
+  }
+
   /** The lease an actor lives on. */
   leaseOf(actorId: string | undefined): Lease | undefined {
     return this.resolve(actorId)?.lease;

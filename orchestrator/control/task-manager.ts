@@ -24,6 +24,8 @@ export interface TaskManagerIO {
 
 /** Hooks into the actor manager, which owns actor-create and actor-call ordering. */
 export interface ActorHooks {
+  /** The id an actor really has (a getIfExists handle carries an alias). */
+  realId(actorId: string | undefined): string | undefined;
   /** A constructor argument failed: the actor is dead without running. */
   argsFailed(t: TaskRecord, error: ErrorInfo): void;
   submitted(t: TaskRecord): void;
@@ -152,7 +154,7 @@ export class TaskManager {
       name: t.spec.name,
       kind: t.spec.kind,
       codeHash: t.spec.codeHash,
-      actorId: t.spec.actorId,
+      actorId: this.actors.realId(t.spec.actorId),
       method: t.spec.method,
       args,
       jobId: t.jobId,

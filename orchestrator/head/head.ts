@@ -255,7 +255,7 @@ export class Head {
     const node = t.nodeId ? this.nodes.get(t.nodeId) : undefined;
     if (!node) return;
     const lease = t.lease ?? this.actors.leaseOf(t.spec.actorId);
-    const actorId = t.spec.kind === 'task' ? undefined : t.spec.actorId;
+    const actorId = t.spec.kind === 'task' ? undefined : this.actors.realId(t.spec.actorId);
     const link = !force && lease?.link && !lease.link.isClosed ? lease.link : undefined;
     const msg: Message = { type: 'cancel', taskId: t.spec.taskId, force, leaseId: lease?.id, actorId };
     if (force && lease) lease.killRequested = true;

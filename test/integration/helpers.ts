@@ -1,11 +1,13 @@
 /** Small helpers shared by the integration tests (temp dirs, polling without timed assertions). */
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** A fresh directory in os.tmpdir() for marker files. */
+/** A fresh directory in os.tmpdir() for marker files, removed when the test process exits. */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `orrery-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `orrery-${prefix}-`));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** Lines of a file a task appended to (one per attempt), or [] when it does not exist. */
