@@ -8,7 +8,7 @@ export interface ListOptions {
   limit?: number;
 }
 
-function query<T>(q: StateQuery, o: ListOptions = {}): Promise<T> {
+async function query<T>(q: StateQuery, o: ListOptions = {}): Promise<T> {
   return currentRuntime().call<T>({ op: 'state', query: q, filters: o.filters, limit: o.limit });
 }
 
