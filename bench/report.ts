@@ -1,0 +1,119 @@
+/**
+ * What the suite's metrics mean, their targets, and how results are shown: a table with
+ * Orrery's value, each peer's, the ratios and the target status, or (`--json`) one object per
+ * measured line, Orrery's carrying the same comparisons as fields.
+ */
+
+/** One measured line, as every workload prints it. */
+export interface ResultLine {
+  readonly metric: string;
+  readonly value: number | null;
+  readonly unit: string;
+  readonly system: string;
+  readonly [field: string]: unknown;
+}
+
+/** A metric's meaning and, where it has one, its target for Orrery. */
+interface MetricInfo {
+  readonly metric: string;
+  /** The Ray microbenchmark this mirrors. */
+  readonly ray?: string;
+  readonly definition: string;
+  readonly target?: { readonly op: '>=' | '<='; readonly value: number };
+}
+
+export const PEERS = ['dask', 'child_process'] as const;
+
+const METRICS: readonly MetricInfo[] = [
+  { metric: 'single_client_tasks_sync', ray: 'single_client_tasks_sync', definition: 'submit one no-op task and get its result, one at a time', target: { op: '>=', value: 4000 } },
+  { metric: 'single_client_tasks_async', ray: 'single_client_tasks_async', definition: 'submit a batch of no-op tasks (1000; 200 with --quick), then get them all', target: { op: '>=', value: 20000 } },
+  { metric: 'actor_calls_sync_1_1', ray: '1_1_actor_calls_sync', definition: 'one caller, one actor: call a no-op method and get it, one at a time', target: { op: '>=', value: 4000 } },
+  { metric: 'actor_calls_async_1_1', ray: '1_1_actor_calls_async', definition: 'one caller, one actor: submit a batch of calls (1000; 200 with --quick), then get them all', target: { op: '>=', value: 20000 } },
+  { metric: 'single_client_wait_1k_refs', ray: 'single_client_wait_1k_refs', definition: 'rounds/s; a round submits 1000 no-op tasks (100 with --quick), then calls wait(notReady) until every ref is ready' },
+  { metric: 'put_get_gigabytes', ray: 'single_client_put_gigabytes (+ get)', definition: 'GB/s = array size in GB (0.1) / seconds per round trip; a round trip puts a 100 MB Float64Array (10 MB with --quick), passes it through an identity task and gets it back', target: { op: '>=', value: 1 } },
+  { metric: 'tasks_queued_1m_rss_mb', ray: 'many_tasks (1M queued)', definition: "driver RSS in MiB with 1,000,000 no-op tasks (10,000 with --quick) queued behind a task that holds the node's only CPU", target: { op: '<=', value: 1500 } },
+  { metric: 'shutdown_with_queued_tasks_s', definition: 'seconds shutdown() takes with 100,000 no-op tasks (10,000 with --quick) queued that way; it cancels them' },
+  { metric: 'scheduler_decisions_per_s', definition: 'ClusterScheduler alone, in-process: 100k one-CPU tasks placed on 1000 simulated 8-CPU nodes (bench/scheduler-bench.ts)' },
+];
+
+const KNOWN = new Map(METRICS.map((m) => [m.metric, m]));
+
+function find(results: readonly ResultLine[], metric: string, system: string): ResultLine | undefined {
+  return results.find((r) => r.metric === metric && r.system === system);
+}
+
+function ratio(a: ResultLine | undefined, b: ResultLine | undefined): number | undefined {
+  if (!a || !b || a.value === null || b.value === null || b.value === 0 || a.unit === 'MiB') return undefined;
+  return a.value / b.value;
+}
+
+function targetMet(info: MetricInfo | undefined, r: ResultLine | undefined): boolean | undefined {
+  if (!info?.target || !r || r.value === null) return undefined;
+  return info.target.op === '>=' ? r.value >= info.target.value : r.value <= info.target.value;
+}
+
+function fmt(v: number | null | undefined): string {
+  if (v === null || v === undefined) return '-';
+  if (Math.abs(v) >= 100) return Math.round(v).toLocaleString('en-US');
+  return Number(v.toPrecision(3)).toString();
+}
+
+function metricOrder(results: readonly ResultLine[]): string[] {
+  const seen = new Set(METRICS.map((m) => m.metric));
+  return [...METRICS.map((m) => m.metric), ...results.map((r) => r.metric).filter((m) => !seen.has(m) && (seen.add(m), true))];
+}
+
+/** Orrery's lines with target and ratio fields added; peers' lines unchanged. */
+export function enrich(results: readonly ResultLine[]): ResultLine[] {
+  return results.map((r) => {
+    if (r.system !== 'orrery') return r;
+    const info = KNOWN.get(r.metric);
+    const extra: Record<string, unknown> = {};
+    if (info?.target) {
+      extra.target = `${info.target.op} ${info.target.value}`;
+      extra.target_met = targetMet(info, r);
+    }
+    for (const peer of PEERS) {
+      const q = ratio(r, find(results, r.metric, peer));
+      if (q !== undefined) extra[`orrery_over_${peer}`] = q;
+    }
+    return { ...r, ...extra };
+  });
+}
+
+/** The readable table, definitions and notes. */
+export function formatTable(results: readonly ResultLine[], header: readonly string[], problems: readonly string[]): string {
+  const rows: string[][] = [['metric', 'unit', 'orrery', 'dask', 'child_process', 'orrery/dask', 'orrery/child', 'target', 'status']];
+  for (const metric of metricOrder(results)) {
+    const o = find(results, metric, 'orrery');
+    const peers = PEERS.map((p) => find(results, metric, p));
+    if (!o && peers.every((p) => !p)) continue;
+    const info = KNOWN.get(metric);
+    const met = targetMet(info, o);
+    const ratios = peers.map((p) => ratio(o, p));
+    rows.push([
+      metric, (o ?? peers.find(Boolean))!.unit, fmt(o?.value), fmt(peers[0]?.value), fmt(peers[1]?.value),
+      ...ratios.map((q) => (q === undefined ? '-' : `${fmt(q)}x`)),
+      info?.target ? `${info.target.op} ${info.target.value.toLocaleString('en-US')}` : '-',
+      met === undefined ? '-' : met ? 'met' : 'MISSED',
+    ]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const lines = rows.map((r) => r.map((c, i) => (i >= 2 && i <= 6 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd());
+  lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  const out = [...header, '', ...lines, '', 'Definitions:'];
+  for (const m of METRICS) if (results.some((r) => r.metric === m.metric)) out.push(`  ${m.metric}: ${m.definition}${m.ray ? ` (Ray: ${m.ray})` : ''}`);
+  out.push('', 'How each system measured it:');
+  const byNote = new Map<string, string[]>();
+  for (const r of results) {
+    if (typeof r.note !== 'string') continue;
+    const key = `[${r.system}] \u0000${r.note}`;
+    byNote.set(key, [...(byNote.get(key) ?? []), r.metric]);
+  }
+  for (const [key, metrics] of byNote) {
+    const [system, note] = key.split('\u0000');
+    out.push(`  ${system}${metrics.join(', ')}: ${note}`);
+  }
+  for (const p of problems) out.push('', `!!! ${p}`);
+  return out.join('\n');
+}
