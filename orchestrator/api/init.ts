@@ -83,10 +83,8 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
   }
   if (opts.logToDriver === false) head.logs.echo = undefined;
   const jobId = head.startJob(opts.namespace);
-  const rt = new EmbeddedRuntime(head, jobId, async () => {
-    head.endJob(jobId);
-    await stop();
-  });
+  // An embedded head goes down with its driver, so there is nothing to cancel one by one.
+  const rt = new EmbeddedRuntime(head, jobId, opts.cluster ? async () => head.endJob(jobId) : stop);
   installRuntime(rt);
   return rt.context();
 }

@@ -17,6 +17,11 @@ const MAX_PENDING_LEASE_REQUESTS = 10;
 /** Pipelining aims to keep this much work (ms, as workers measure it) queued on a lease. */
 const PIPELINE_TARGET_MS = 2;
 const MAX_PIPELINE_DEPTH = 32;
+/**
+ * A lease whose class ran dry is kept this long before it goes back to the scheduler, so a
+ * driver that submits tasks one at a time reuses the same worker (and its direct link).
+ */
+const LEASE_IDLE_MS = 10;
 
 /** A placement held on a node. */
 export interface Lease {
@@ -33,6 +38,8 @@ export interface Lease {
   readonly sentCode: Set<string>;
   /** The head asked the node to kill this lease's worker (force cancel): its other tasks are not to blame. */
   killRequested: boolean;
+  /** Set while the lease is parked idle, waiting briefly for another task of its class. */
+  idleTimer: NodeJS.Timeout | undefined;
 }
 
 /** Tasks that share resources and placement constraints. */
@@ -131,7 +138,10 @@ export class LeaseDispatcher {
     if (cls.dedicated) return;
     const othersWaiting = this.scheduler.queuedCount() > cls.requested;
     if (cls.waiting.length > 0 && !othersWaiting) this.fill(lease);
-    else if (lease.inflight.size === 0) this.release(lease);
+    else if (lease.inflight.size === 0) {
+      if (othersWaiting || cls.waiting.length > 0) this.release(lease);
+      else this.park(lease);
+    }
     this.pump(cls);
   }
 
@@ -147,8 +157,19 @@ export class LeaseDispatcher {
     return this.leases.get(id);
   }
 
+  private park(lease: Lease): void {
+    if (lease.idleTimer) return;
+    lease.idleTimer = setTimeout(() => {
+      lease.idleTimer = undefined;
+      if (lease.inflight.size === 0) this.release(lease);
+    }, LEASE_IDLE_MS);
+    lease.idleTimer.unref();
+  }
+
   /** Returns a lease to the scheduler (an actor died, or its class ran dry). */
   release(lease: Lease): void {
+    if (lease.idleTimer) clearTimeout(lease.idleTimer);
+    lease.idleTimer = undefined;
     if (!this.leases.delete(lease.id)) return;
     lease.cls.leases.delete(lease);
     this.io.leaseEnded(lease);
@@ -160,6 +181,7 @@ export class LeaseDispatcher {
     const lost: TaskRecord[] = [];
     for (const lease of [...this.leases.values()]) {
       if (lease.nodeId !== nodeId) continue;
+      if (lease.idleTimer) clearTimeout(lease.idleTimer);
       this.leases.delete(lease.id);
       lease.cls.leases.delete(lease);
       for (const t of lease.inflight) {
@@ -190,7 +212,7 @@ export class LeaseDispatcher {
           this.requests.delete(d.taskId);
           cls.requested--;
           cls.infeasible = undefined;
-          const lease: Lease = { id: d.taskId, nodeId: d.nodeId, cls, inflight: new Set(), blocked: 0, workerId: undefined, link: undefined, sentCode: new Set(), killRequested: false };
+          const lease: Lease = { id: d.taskId, nodeId: d.nodeId, cls, inflight: new Set(), blocked: 0, workerId: undefined, link: undefined, sentCode: new Set(), killRequested: false, idleTimer: undefined };
           this.leases.set(lease.id, lease);
           cls.leases.add(lease);
           if (cls.waiting.length === 0) this.release(lease);
@@ -227,9 +249,12 @@ export class LeaseDispatcher {
     return Math.max(1, Math.min(MAX_PIPELINE_DEPTH, Math.floor(PIPELINE_TARGET_MS / Math.max(cls.avgMs, 0.01))));
   }
 
-  private fill(lease: Lease): void {
+  private fill(lease: Lease, depth = this.depth(lease.cls)): void {
     const cls = lease.cls;
-    const depth = this.depth(cls);
+    if (lease.idleTimer && cls.waiting.length > 0) {
+      clearTimeout(lease.idleTimer);
+      lease.idleTimer = undefined;
+    }
     while (cls.waiting.length > 0 && lease.inflight.size < depth) {
       const t = cls.waiting.shift()!;
       t.lease = lease;
@@ -239,6 +264,7 @@ export class LeaseDispatcher {
   }
 
   private pump(cls: SchedulingClass): void {
+    if (!cls.dedicated) for (const lease of cls.leases) if (lease.inflight.size === 0 && cls.waiting.length > 0) this.fill(lease, 1);
     while (cls.waiting.length > 0 && cls.requested < MAX_PENDING_LEASE_REQUESTS && cls.requested < cls.waiting.length && cls.infeasible === undefined) {
       const id = newId();
       cls.requested++;

@@ -3,7 +3,7 @@
  * and error propagation. Actor calls are recorded here too and ordered by the ActorManager.
  */
 import {
-  TaskCancelledError, TaskError, TaskUnschedulableError, WorkerCrashedError, ObjectLostError, toErrorInfo, type ErrorInfo,
+  cancelledInfo, TaskError, TaskUnschedulableError, WorkerCrashedError, ObjectLostError, toErrorInfo, type ErrorInfo,
 } from '../core/errors.ts';
 import type { Payload } from '../core/serialization.ts';
 import type { NormalizedTaskOptions, RunMessage, TaskSubmission } from '../protocol/messages.ts';
@@ -184,7 +184,7 @@ export class TaskManager {
     const t = this.tasks.get(taskId);
     if (!t || t.attempt !== attempt || t.state !== 'RUNNING') return;
     t.execMs = execMs;
-    if (t.cancelled) return this.fail(t, toErrorInfo(new TaskCancelledError(taskId, t.spec.name)));
+    if (t.cancelled) return this.fail(t, cancelledInfo(taskId, t.spec.name));
     this.settle(t);
     t.state = 'FINISHED';
     this.store.resolve(taskId, result);
@@ -197,7 +197,7 @@ export class TaskManager {
     const t = this.tasks.get(taskId);
     if (!t || t.attempt !== attempt || t.state !== 'RUNNING') return;
     t.execMs = execMs;
-    if (t.cancelled || cancelled) return this.fail(t, toErrorInfo(new TaskCancelledError(taskId, t.spec.name)));
+    if (t.cancelled || cancelled) return this.fail(t, cancelledInfo(taskId, t.spec.name));
     const wrapped = isOrreryError(error) ? error : toErrorInfo(new TaskError(error.name, error.message, error.stack ?? '', t.spec.name, t.nodeId ?? ''));
     if (t.spec.kind === 'task' && t.retriesLeft > 0 && retriable(t.spec.options.retryExceptions, error)) return this.retry(t);
     if (t.spec.kind === 'actor-create') {
@@ -213,7 +213,7 @@ export class TaskManager {
   /** The worker (or node) running these tasks died. */
   workerDied(t: TaskRecord, reason: string): void {
     if (t.state !== 'RUNNING' && t.state !== 'PENDING_NODE_ASSIGNMENT') return;
-    if (t.cancelled) return this.fail(t, toErrorInfo(new TaskCancelledError(t.spec.taskId, t.spec.name)));
+    if (t.cancelled) return this.fail(t, cancelledInfo(t.spec.taskId, t.spec.name));
     if (t.spec.kind === 'task' && t.retriesLeft > 0) return this.retry(t);
     if (t.spec.kind !== 'task') return;
     this.fail(t, toErrorInfo(new WorkerCrashedError(t.spec.name, reason)));
@@ -222,7 +222,7 @@ export class TaskManager {
   /** Runs a task again without charging its retries (its worker was killed to cancel another task). */
   requeue(t: TaskRecord): void {
     if (t.state !== 'RUNNING' && t.state !== 'PENDING_NODE_ASSIGNMENT') return;
-    if (t.cancelled) return this.fail(t, toErrorInfo(new TaskCancelledError(t.spec.taskId, t.spec.name)));
+    if (t.cancelled) return this.fail(t, cancelledInfo(t.spec.taskId, t.spec.name));
     t.retriesLeft++;
     this.retry(t);
   }
@@ -255,7 +255,7 @@ export class TaskManager {
     if (recursive) for (const c of t.children ?? []) this.cancel(c, force, true);
     if (t.state === 'FINISHED' || t.state === 'FAILED' || t.cancelled) return;
     t.cancelled = true;
-    const err = toErrorInfo(new TaskCancelledError(taskId, t.spec.name));
+    const err = cancelledInfo(taskId, t.spec.name);
     if (t.state === 'PENDING_ARGS_AVAIL' || t.state === 'PENDING_NODE_ASSIGNMENT') {
       if (t.spec.kind !== 'task' && !this.actors.cancelQueued(t)) return;
       this.fail(t, err);

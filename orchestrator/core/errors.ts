@@ -102,6 +102,12 @@ function indent(text: string): string {
   return text.split('\n').map((l) => `    ${l}`).join('\n');
 }
 
+/** The ErrorInfo of a cancelled task, built without capturing a stack (cancelling a million queued tasks must be cheap). */
+export function cancelledInfo(taskId: string, taskName: string): ErrorInfo {
+  const message = `task ${taskName} (${taskId}) was cancelled`;
+  return { name: 'TaskCancelledError', message, stack: '', chain: ['TaskCancelledError', 'OrreryError', 'Error'], fields: { taskId, taskName } };
+}
+
 /** Turns anything thrown into an `ErrorInfo` (keeps Orrery errors' fields). */
 export function toErrorInfo(err: unknown): ErrorInfo {
   if (err instanceof Error) {

@@ -38,6 +38,8 @@ export class Fifo<T> {
       if (item !== undefined && pred(item)) {
         this.items[i] = undefined;
         this.size--;
+        while (this.head < this.items.length && this.items[this.head] === undefined) this.head++;
+        this.compact();
         return item;
       }
     }

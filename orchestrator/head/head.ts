@@ -77,6 +77,7 @@ export class Head {
         else this.tasks.unschedulable(t, reason);
       },
       infeasible: (cls, missing) =>
+        !this.closed &&
         this.log(`orrery: warning: a task needs ${JSON.stringify(cls.assigned)}${cls.template.backend ? ` on backend ${cls.template.backend}` : ''} but no node or backend offers ${missing}; it fails with TaskUnschedulableError unless a node that fits joins soon.`),
       leaseEnded: (lease) => this.nodes.get(lease.nodeId)?.send({ type: 'lease-end', leaseId: lease.id }),
       now: () => Date.now(),
@@ -148,7 +149,7 @@ export class Head {
   private backendHost(): BackendHost {
     return {
       agentEntry: AGENT_ENTRY,
-      agentExecArgv: process.execArgv,
+      agentExecArgv: agentExecArgv(),
       workerSocket: this.links.path,
       attach: (stream, spec) => this.attach(stream, spec),
       log: (line) => this.log(line),
@@ -432,6 +433,14 @@ export class Head {
     this.links.close();
     for (const n of this.nodes.values()) n.alive = false;
   }
+}
+
+/**
+ * Node flags for agents and workers: the driver's loader flags (tsx) carry over; flags that print
+ * to stdout (the agent's protocol stream) or bind ports (--inspect) do not.
+ */
+function agentExecArgv(): string[] {
+  return process.execArgv.filter((a) => !/^--(inspect|trace|prof|cpu-prof|heap-prof|debug|print|eval|test)/.test(a));
 }
 
 function* mapIter<T, U>(it: Iterable<T>, f: (x: T) => U): Iterable<U> {
