@@ -1,0 +1,45 @@
+/** `orrery backends list|test <name>`: what is configured, and an end-to-end check of one backend. */
+import { createBackend } from '../head/backend-registry.ts';
+import { Head } from '../head/head.ts';
+import { init, shutdown } from '../api/init.ts';
+import { remote } from '../api/remote.ts';
+import { get } from '../api/objects.ts';
+import { nodes } from '../api/introspection.ts';
+import { loadConfig } from './config-file.ts';
+
+/** Prints the configured backends. */
+export function listBackends(configPath: string | undefined, print: (line: string) => void): void {
+  const cfg = loadConfig(configPath);
+  print(`config: ${cfg.path ?? '(none found; the local backend is always there)'}`);
+  print('local  (kind local, built in)');
+  for (const b of cfg.backends) print(`${String(b.name)}  (kind ${String(b.kind)})`);
+}
+
+/**
+ * Starts the named backend alone behind a temporary head, prints what its own check found and
+ * what each of its nodes offers, and runs a probe task on it. Throws with what is wrong.
+ */
+export async function testBackend(name: string, configPath: string | undefined, print: (line: string) => void): Promise<void> {
+  const cfg = loadConfig(configPath);
+  const config = name === 'local' ? { name: 'local', kind: 'local' } : cfg.backends.find((b) => b.name === name);
+  if (!config) throw new Error(`no backend named ${name} in ${cfg.path ?? 'any config file'}; configured: local${cfg.backends.map((b) => `, ${String(b.name)}`).join('')}`);
+  const backend = await createBackend(config);
+  if (backend.check) for (const line of await backend.check()) print(`✓ ${line}`);
+  const head = new Head({ log: (l) => print(l) });
+  try {
+    await head.addBackend(backend);
+    await init({ cluster: { head }, logToDriver: false });
+    const live = (await nodes()).filter((n) => n.state === 'ALIVE');
+    if (live.length === 0) throw new Error(`backend ${name} started but brought up no node (an elastic backend adds nodes on demand; submit work to see it scale)`);
+    for (const n of live) print(`✓ node ${String(n.nodeId)}: resources ${JSON.stringify(n.resources)}, labels ${JSON.stringify(n.labels)}`);
+    const probe = remote({ backend: name, numCpus: 0 }, async () => {
+      const os = await import('node:os');
+      return { host: os.hostname(), node: process.version, cpus: os.availableParallelism() };
+    });
+    const r = await get(probe.remote());
+    print(`✓ probe task ran on ${r.host} (node ${r.node}, ${r.cpus} CPUs)`);
+  } finally {
+    await shutdown();
+    await head.shutdown();
+  }
+}

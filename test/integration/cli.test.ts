@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from './helpers.ts';
+
+function orrery(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'orchestrator/cli/main.ts', ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('backends test local checks the local backend end to end', () => {
+  const r = orrery('backends', 'test', 'local');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /✓ node \w+: resources \{"CPU":\d+/);
+  assert.match(r.stdout, /✓ probe task ran on .* \(node v\d+/);
+  assert.match(r.stdout, /backend local is ready/);
+});
+
+test('backends test runs a module backend from a config file', () => {
+  const dir = tempDir('cli');
+  const cfg = join(dir, 'orrery.json');
+  writeFileSync(cfg, JSON.stringify({ backends: [{ name: 'bg', kind: `module:${join(process.cwd(), 'resources/examples/example-backend.ts')}`, nodes: 1 }] }));
+  const list = orrery('backends', 'list', '--config', cfg);
+  assert.match(list.stdout, /bg {2}\(kind module:/);
+  const r = orrery('backends', 'test', 'bg', '--config', cfg);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /labels \{"priority":"low"\}/);
+});
+
+test('errors are one line and exit non-zero', () => {
+  for (const args of [['backends', 'test', 'nope'], ['frobnicate'], ['backends', 'test'], ['--colour']]) {
+    const r = orrery(...args);
+    assert.equal(r.code, 1, args.join(' '));
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /^orrery: /);
+  }
+  assert.match(orrery('--help').stdout, /backends test <name>/);
+});
