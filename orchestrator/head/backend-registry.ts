@@ -6,15 +6,19 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Backend } from '../../backends/types.ts';
 import { LocalBackend, type LocalBackendConfig } from '../../backends/local/local-backend.ts';
+import { createSlurmBackend } from '../../backends/slurm/index.ts';
+import { createSshBackend } from '../../backends/ssh/index.ts';
 
 /** Makes a backend from its validated-by-the-factory config. */
 export type BackendFactory = (config: Record<string, unknown>) => Backend | Promise<Backend>;
 
 /** Kinds built into Orrery. */
-export type BuiltinBackendKind = 'local';
+export type BuiltinBackendKind = 'local' | 'ssh' | 'slurm';
 
 const BUILTIN = {
   local: (c) => new LocalBackend(checkLocal(c)),
+  ssh: createSshBackend,
+  slurm: createSlurmBackend,
 } satisfies Record<BuiltinBackendKind, BackendFactory>;
 
 const LOCAL_KEYS = new Set(['name', 'kind', 'numCpus', 'numGpus', 'resources', 'labels']);

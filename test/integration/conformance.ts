@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { remote, get, put, command, getRuntimeContext, CommandFailedError, TaskError } from 'orrery';
 import { tempDir } from './helpers.ts';
 import { join } from 'node:path';
+import { chmodSync } from 'node:fs';
 
 /** Registers the conformance tests for the backend named `backend`. */
 export function conformance(backend: string): void {
@@ -61,6 +62,7 @@ export function conformance(backend: string): void {
 
   test(`[${backend}] a worker killed mid-task is retried`, async () => {
     const dir = tempDir(`conf-${backend}`);
+    chmodSync(dir, 0o777); // remote tasks run as the test user, not as the driver's user
     const flaky = remote({ ...on, maxRetries: 2 }, async (marker: string) => {
       const fs = await import('node:fs');
       if (!fs.existsSync(marker)) {

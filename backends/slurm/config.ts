@@ -1,0 +1,99 @@
+/** The slurm backend's config (API.md `slurm`), validated where it enters. */
+import type { BackendConfigBase } from '../types.ts';
+import { parseHostSpec } from '../transport/ssh/ssh-config.ts';
+
+/** Config of a slurm backend: a login host reached over SSH, and what each allocation asks for. */
+export interface SlurmBackendConfig extends BackendConfigBase {
+  readonly kind: 'slurm';
+  /** The login node, as an ssh host (`user@host:port` or an ~/.ssh/config alias). */
+  readonly loginHost: string;
+  readonly partition?: string;
+  readonly account?: string;
+  readonly qos?: string;
+  /** Slurm time limit of each allocation (`--time`), e.g. `2:00:00`. */
+  readonly timeLimit?: string;
+  /** CPUs per allocation (`--cpus-per-task`); default 1. */
+  readonly cpusPerNode?: number;
+  /** Memory per allocation (`--mem`), e.g. `8G`. */
+  readonly memPerNode?: string;
+  /** Generic resources (`--gres`), e.g. `gpu:a100:1`: the GPU count becomes the node's GPU resource. */
+  readonly gres?: string;
+  /** More srun options, passed as they are. */
+  readonly srunArgs?: readonly string[];
+  /** Allocations held at once; default 1. */
+  readonly maxNodes?: number;
+  /** An allocation idle this long is released; default 300 s. */
+  readonly idleTimeoutS?: number;
+  readonly identityFile?: string;
+  readonly passphraseSecret?: string;
+  readonly knownHostsFile?: string;
+  readonly sshConfigFile?: string;
+  /** Node on the cluster (login and compute nodes share it, as they share the home directory). */
+  readonly nodePath?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly resources?: Readonly<Record<string, number>>;
+}
+
+const KEYS = [
+  'name', 'kind', 'loginHost', 'partition', 'account', 'qos', 'timeLimit', 'cpusPerNode', 'memPerNode', 'gres', 'srunArgs',
+  'maxNodes', 'idleTimeoutS', 'identityFile', 'passphraseSecret', 'knownHostsFile', 'sshConfigFile', 'nodePath', 'labels', 'resources',
+];
+const SLURM_WORD = /^[\w.:@%,+-]+$/;
+
+/** Checks a slurm backend config; errors name the field and what is allowed. */
+export function validateSlurmConfig(config: unknown): SlurmBackendConfig {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new TypeError('slurm backend config must be an object with name, kind and loginHost');
+  const c = config as Record<string, unknown>;
+  const where = `backend ${String(c.name)}`;
+  const fail = (field: string, allowed: string): never => {
+    throw new TypeError(`${where}: ${field} must be ${allowed} (got ${JSON.stringify(c[field])})`);
+  };
+  if (typeof c.name !== 'string' || c.name === '') fail('name', 'a non-empty string');
+  if (c.kind !== 'slurm') fail('kind', "'slurm'");
+  for (const k of Object.keys(c)) if (!KEYS.includes(k)) throw new TypeError(`${where}: unknown key ${k} for kind slurm; allowed: ${KEYS.join(', ')}`);
+  if (typeof c.loginHost !== 'string' || c.loginHost === '') fail('loginHost', "an ssh host such as 'user@login.cluster:22'");
+  try {
+    parseHostSpec(c.loginHost as string);
+  } catch (err) {
+    throw new TypeError(`${where}: loginHost: ${(err as Error).message}`);
+  }
+  for (const k of ['partition', 'account', 'qos', 'timeLimit', 'memPerNode', 'gres']) {
+    if (c[k] !== undefined && (typeof c[k] !== 'string' || !SLURM_WORD.test(c[k] as string))) fail(k, 'a Slurm value without spaces or shell characters');
+  }
+  for (const k of ['identityFile', 'passphraseSecret', 'knownHostsFile', 'sshConfigFile', 'nodePath']) {
+    if (c[k] !== undefined && (typeof c[k] !== 'string' || c[k] === '')) fail(k, 'a non-empty string');
+  }
+  if (c.cpusPerNode !== undefined && (!Number.isInteger(c.cpusPerNode) || (c.cpusPerNode as number) < 1)) fail('cpusPerNode', 'an integer >= 1');
+  if (c.maxNodes !== undefined && (!Number.isInteger(c.maxNodes) || (c.maxNodes as number) < 1)) fail('maxNodes', 'an integer >= 1');
+  if (c.idleTimeoutS !== undefined && (typeof c.idleTimeoutS !== 'number' || (c.idleTimeoutS as number) < 0)) fail('idleTimeoutS', 'a number of seconds >= 0');
+  if (c.srunArgs !== undefined && (!Array.isArray(c.srunArgs) || c.srunArgs.some((a) => typeof a !== 'string' || !a.startsWith('-')))) fail('srunArgs', "a list of srun options such as ['--constraint=a100']");
+  if (c.gres !== undefined && gpusOf(c.gres as string) === undefined) fail('gres', "a gres list such as 'gpu:a100:1' or 'gpu:2'");
+  return c as unknown as SlurmBackendConfig;
+}
+
+/** GPUs requested by a gres string (`gpu:a100:2` -> 2, `gpu` -> 1, none -> 0); undefined if malformed. */
+export function gpusOf(gres: string | undefined): number | undefined {
+  if (!gres) return 0;
+  let total = 0;
+  for (const part of gres.split(',')) {
+    const f = part.split(':');
+    if (f[0] !== 'gpu') continue;
+    const n = f.length === 1 ? 1 : Number(f[f.length - 1]);
+    if (f.length > 1 && !/^\d+$/.test(f[f.length - 1]!)) {
+      if (f.length === 2) {
+        total += 1;
+        continue;
+      }
+      return undefined;
+    }
+    total += n;
+  }
+  return total;
+}
+
+/** The GPU model named in a gres string (`gpu:a100:1` -> `A100`), for the accelerator label. */
+export function gpuModelOf(gres: string | undefined): string | undefined {
+  const part = gres?.split(',').find((p) => p.startsWith('gpu:'));
+  const f = part?.split(':') ?? [];
+  return f.length === 3 ? f[1]!.toUpperCase() : f.length === 2 && !/^\d+$/.test(f[1]!) ? f[1]!.toUpperCase() : undefined;
+}

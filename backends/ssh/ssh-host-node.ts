@@ -1,0 +1,158 @@
+/**
+ * One host of an ssh backend: its SSH connection and the agent running over an exec channel.
+ * When either ends while the backend runs, the head sees the node die (the agent stream ends)
+ * and retries its tasks elsewhere; here we reconnect with backoff and start a new agent, which
+ * joins as a new node, so the retried tasks can come back to this host.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ClientChannel } from 'ssh2';
+import { BackendError } from '../../orchestrator/core/errors.ts';
+import type { AgentSpec, AgentStream, BackendHost } from '../types.ts';
+import { agentBundle } from '../transport/ssh/agent-bundle.ts';
+import { SshConnection, connectWithBackoff, type SshConnectOptions } from '../transport/ssh/connection.ts';
+import { forwardStderr } from '../transport/ssh/login.ts';
+import { checkRemoteNode, ensureBundle, shellQuote } from '../transport/ssh/remote-agent.ts';
+import { describeAddress } from '../transport/ssh/ssh-config.ts';
+
+/** Lines of agent stderr kept for the error message when an agent fails to start. */
+const STDERR_TAIL = 20;
+/** An agent that ends sooner than this after joining counts as crash-looping: restarts slow down. */
+const QUICK_DEATH_MS = 10_000;
+
+/** What a host node needs from its backend. */
+export interface SshHostNodeOptions {
+  readonly backend: string;
+  readonly connect: SshConnectOptions;
+  readonly nodePath: string;
+  /** The agent spec without its node id (a fresh id per agent: a restarted agent is a new node). */
+  readonly agent: Omit<AgentSpec, 'nodeId'>;
+  readonly host: BackendHost;
+}
+
+/** A host's connection and agent, kept alive until {@link SshHostNode.stop}. */
+export class SshHostNode {
+  /** The current agent's node id (undefined before the first start). */
+  nodeId: string | undefined;
+  /** Agents started so far (the first plus restarts). */
+  agentStarts = 0;
+  private conn: SshConnection | undefined;
+  private agent: ClientChannel | undefined;
+  /** True once the first agent joined: from then on, losing it means reviving it. */
+  private live = false;
+  private stopping = false;
+  private reviving: Promise<void> | undefined;
+  /** When the current agent joined, and how many agents in a row died within QUICK_DEATH_MS of that. */
+  private startedAt = 0;
+  private quickDeaths = 0;
+
+  constructor(private readonly o: SshHostNodeOptions) {}
+
+  /** `user@host:port`, for messages. */
+  get label(): string {
+    const t = this.o.connect.target;
+    return `${t.user}@${describeAddress(t)}`;
+  }
+
+  /** Connects and starts the first agent; rejects with a BackendError (no retries: the user is waiting). */
+  async start(): Promise<void> {
+    const conn = await SshConnection.open(this.o.connect);
+    if (this.stopping) return conn.close();
+    this.adopt(conn);
+    try {
+      await this.launch(conn);
+    } catch (err) {
+      conn.close();
+      throw err;
+    }
+    this.live = true;
+  }
+
+  /** Ends the agent and the connection; no revival after this. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.agent?.close();
+    const conn = this.conn;
+    if (!conn) return;
+    conn.close('the backend shut down');
+    await Promise.race([conn.closed, new Promise((r) => setTimeout(r, 3000).unref())]);
+  }
+
+  private adopt(conn: SshConnection): void {
+    this.conn = conn;
+    void conn.closed.then((why) => {
+      if (this.conn === conn) this.lost(`the SSH connection closed (${why})`);
+    });
+  }
+
+  /** Checks node, places the bundle, starts an agent and waits until it joined the head. */
+  private async launch(conn: SshConnection): Promise<void> {
+    const { backend, host, nodePath } = this.o;
+    await checkRemoteNode(conn, nodePath, backend);
+    const bundle = await agentBundle();
+    const placed = await ensureBundle(conn, bundle, backend);
+    if (placed.uploaded) host.log(`orrery: ssh backend ${backend}: uploaded agent bundle ${bundle.hash} to ${this.label}:${placed.dir}`);
+    const spec: AgentSpec = { ...this.o.agent, nodeId: randomBytes(8).toString('hex') };
+    // `exec` replaces the shell, so the agent is the session's own process and dies with it.
+    const ch = await conn.exec(`exec ${shellQuote(nodePath)} ${shellQuote(placed.entry)} ${shellQuote(JSON.stringify(spec))}`);
+    this.agent = ch;
+    this.agentStarts++;
+    const tail = forwardStderr(ch, (line) => host.log(`[${backend} ${this.label}] ${line}`), STDERR_TAIL);
+    ch.once('close', () => {
+      if (this.agent !== ch) return;
+      this.agent = undefined;
+      this.lost(`its agent (node ${spec.nodeId}) exited`);
+    });
+    // A closed channel drops writes; the head's Channel then sees the input end and closes itself.
+    ch.on('error', () => {});
+    const stream: AgentStream = { input: ch, output: ch, kill: () => ch.close() };
+    try {
+      await host.attach(stream, spec);
+    } catch (err) {
+      ch.close();
+      const said = tail.length > 0 ? `; its last output:\n${tail.join('\n')}` : '';
+      throw new BackendError(backend, `the agent on ${this.label} did not start: ${(err as Error).message}${said}`, true);
+    }
+    this.nodeId = spec.nodeId;
+    this.startedAt = Date.now();
+  }
+
+  /** The agent or the connection ended: revive both unless we are stopping. */
+  private lost(why: string): void {
+    if (!this.live || this.stopping || this.reviving) return;
+    this.o.host.log(`orrery: ssh backend ${this.o.backend}: ${this.label}: ${why}; starting a new agent`);
+    this.reviving = this.revive().finally(() => (this.reviving = undefined));
+  }
+
+  private async revive(): Promise<void> {
+    this.agent?.close();
+    this.agent = undefined;
+    // An agent that dies soon after it started would otherwise be restarted in a tight loop.
+    this.quickDeaths = Date.now() - this.startedAt < QUICK_DEATH_MS ? this.quickDeaths + 1 : 0;
+    const pause = this.quickDeaths === 0 ? 0 : Math.min(30_000, 500 * 2 ** this.quickDeaths);
+    // Channel close and connection close arrive separately; let both land before looking.
+    await new Promise((r) => setTimeout(r, 200 + pause));
+    try {
+      await connectWithBackoff(
+        async () => {
+          if (!this.conn || this.conn.isClosed) {
+            const conn = await SshConnection.open(this.o.connect);
+            if (this.stopping) {
+              conn.close();
+              throw new Error('stopped');
+            }
+            this.adopt(conn);
+          }
+          await this.launch(this.conn!);
+        },
+        {
+          stopped: () => this.stopping,
+          onRetry: (err, ms, n) =>
+            this.o.host.log(`orrery: ssh backend ${this.o.backend}: ${this.label}: try ${n} failed (${err.message.replace(`backend ${this.o.backend}: `, '')}); next in ${(ms / 1000).toFixed(1)} s`),
+        },
+      );
+      this.o.host.log(`orrery: ssh backend ${this.o.backend}: ${this.label}: agent restarted as node ${this.nodeId}`);
+    } catch (err) {
+      if (!this.stopping) this.o.host.log(`orrery: ssh backend ${this.o.backend}: giving up on ${this.label}: ${(err as Error).message}`);
+    }
+  }
+}

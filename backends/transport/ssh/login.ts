@@ -1,0 +1,98 @@
+/**
+ * From a backend's SSH keys (identityFile, passphraseSecret, knownHostsFile, sshConfigFile) to
+ * connect options, plus the agent-stderr forwarding every SSH-started agent needs.
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { ClientChannel } from 'ssh2';
+import { BackendError } from '../../../orchestrator/core/errors.ts';
+import type { SshConnectOptions } from './connection.ts';
+import type { PassphraseSource } from './ssh-auth.ts';
+import { resolveTarget, SshConfigError, type SshTarget } from './ssh-config.ts';
+
+/** The SSH keys of a backend config. */
+export interface SshLoginConfig {
+  readonly name: string;
+  readonly identityFile?: string;
+  readonly passphraseSecret?: string;
+  readonly knownHostsFile?: string;
+  readonly sshConfigFile?: string;
+  readonly maxSessions?: number;
+}
+
+/** The keychain service Orrery keeps its secrets under. */
+export const KEYCHAIN_SERVICE = 'orrery';
+
+/** `~/x` -> `$HOME/x`. */
+export function expandHome(path: string, home = homedir()): string {
+  return path === '~' ? home : path.startsWith('~/') ? join(home, path.slice(2)) : path;
+}
+
+/** A passphrase source reading OS keychain secret `name`; each failure says how to fix it. */
+export function keychainPassphrase(backend: string, name: string): PassphraseSource {
+  return async (keyFile) => {
+    let Entry: typeof import('@napi-rs/keyring').Entry;
+    try {
+      ({ Entry } = await import('@napi-rs/keyring'));
+    } catch (err) {
+      throw new BackendError(backend, `cannot read passphraseSecret ${name} for key ${keyFile}: the keychain binding @napi-rs/keyring does not load (${(err as Error).message}); reinstall with npm ci`, false);
+    }
+    let value: string | null;
+    try {
+      value = new Entry(KEYCHAIN_SERVICE, name).getPassword();
+    } catch (err) {
+      throw new BackendError(backend, `cannot read passphraseSecret ${name} for key ${keyFile} from the OS keychain: ${(err as Error).message}. On Linux a Secret Service (gnome-keyring or KeePassXC) must be running and unlocked in this session.`, false);
+    }
+    if (value === null || value === undefined) throw new BackendError(backend, `the OS keychain has no secret ${name} (the passphrase of ${keyFile}); store it with: orrery secrets set ${name}`, false);
+    return value;
+  };
+}
+
+/** Resolves a host spec (`user@host:port` or an ssh config alias) with the backend's ssh config file. */
+export function targetFor(c: SshLoginConfig, spec: string): SshTarget {
+  let configText: string | undefined;
+  if (c.sshConfigFile) {
+    try {
+      configText = readFileSync(expandHome(c.sshConfigFile), 'utf8');
+    } catch (err) {
+      throw new BackendError(c.name, `sshConfigFile ${c.sshConfigFile} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, false);
+    }
+  }
+  try {
+    return resolveTarget(spec, { configText });
+  } catch (err) {
+    if (err instanceof SshConfigError) throw new BackendError(c.name, err.message, false);
+    throw err;
+  }
+}
+
+/** Connect options for `target` from the backend's keys. */
+export function connectOptionsFor(c: SshLoginConfig, target: SshTarget): SshConnectOptions {
+  return {
+    backend: c.name,
+    target,
+    identityFile: c.identityFile ? expandHome(c.identityFile) : undefined,
+    passphrase: c.passphraseSecret ? keychainPassphrase(c.name, c.passphraseSecret) : undefined,
+    knownHostsFile: expandHome(c.knownHostsFile ?? '~/.ssh/known_hosts'),
+    maxSessions: c.maxSessions,
+  };
+}
+
+/** Sends an agent's stderr to `log` line by line; returns the last lines (for start-up failures). */
+export function forwardStderr(ch: ClientChannel, log: (line: string) => void, keep = 20): string[] {
+  const tail: string[] = [];
+  let partial = '';
+  const emit = (line: string) => {
+    log(line);
+    tail.push(line);
+    if (tail.length > keep) tail.shift();
+  };
+  ch.stderr.setEncoding('utf8').on('data', (text: string) => {
+    const lines = (partial + text).split('\n');
+    partial = lines.pop()!;
+    for (const l of lines) emit(l);
+  });
+  ch.stderr.once('end', () => partial && emit(partial));
+  return tail;
+}

@@ -1,0 +1,117 @@
+/**
+ * Preparing a host to run the agent over an SSH connection: the remote Node must be new enough,
+ * and the agent bundle must be in `~/.orrery/agents/<hash>/`, uploaded by SFTP only when absent
+ * and atomically (a partly uploaded bundle never has the final name), so concurrent uploads from
+ * several backends or heads sharing a home directory are safe.
+ */
+import { randomBytes } from 'node:crypto';
+import type { SFTPWrapper, Stats } from 'ssh2';
+import { BackendError } from '../../../orchestrator/core/errors.ts';
+import { AGENT_ENTRY_FILE, type AgentBundle } from './agent-bundle.ts';
+import type { SshConnection } from './connection.ts';
+import { describeAddress } from './ssh-config.ts';
+
+/** The oldest Node major the agent runs on (package.json engines). */
+export const MIN_NODE_MAJOR = 20;
+
+/** Quotes a word for a POSIX shell; a leading `~/` stays outside the quotes so the remote shell expands it. */
+export function shellQuote(s: string): string {
+  if (s.startsWith('~/')) return `"$HOME"/${shellQuote(s.slice(2))}`;
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Checks `<nodePath> --version` on the host; resolves with the version (`v20.11.1`). */
+export async function checkRemoteNode(conn: SshConnection, nodePath: string, backend: string): Promise<string> {
+  const where = `${conn.target.user}@${describeAddress(conn.target)}`;
+  const out = await conn.run(`${shellQuote(nodePath)} --version`);
+  const version = out.stdout.trim();
+  const m = /^v(\d+)\.\d+\.\d+/.exec(version);
+  const hint =
+    `Install Node >= ${MIN_NODE_MAJOR} there, or set nodePath in the backend config to its absolute path ` +
+    `(find it with \`ssh ${where.replace(/:(\d+)$/, ' -p $1')} 'bash -lc "command -v node"'\`: non-interactive SSH sessions often lack the PATH that nvm or a login shell sets).`;
+  if (out.code !== 0 || !m) {
+    const said = (out.stderr.trim() || version || `exit code ${out.code}`).split('\n')[0];
+    throw new BackendError(backend, `node was not found on ${where} as \`${nodePath}\` (${said}). ${hint}`, false);
+  }
+  if (Number(m[1]) < MIN_NODE_MAJOR) {
+    throw new BackendError(backend, `node on ${where} (\`${nodePath}\`) is ${version}, but the Orrery agent needs >= ${MIN_NODE_MAJOR}. ${hint}`, false);
+  }
+  return version;
+}
+
+/** Where a bundle lives on a host, and whether this call uploaded it. */
+export interface EnsuredBundle {
+  /** Absolute remote directory `<home>/.orrery/agents/<hash>`. */
+  readonly dir: string;
+  /** Absolute path of the agent entry in it. */
+  readonly entry: string;
+  readonly uploaded: boolean;
+}
+
+/** Makes sure the bundle is on the host (uploads it if its directory is absent). */
+export async function ensureBundle(conn: SshConnection, bundle: AgentBundle, backend: string): Promise<EnsuredBundle> {
+  return conn.sftp(async (sftp) => {
+    const s = promisify(sftp);
+    const home = await s.realpath('.');
+    const agents = `${home}/.orrery/agents`;
+    const dir = `${agents}/${bundle.hash}`;
+    const entry = `${dir}/${AGENT_ENTRY_FILE}`;
+    if (await s.exists(dir)) return { dir, entry, uploaded: false };
+    await s.mkdirp(agents);
+    const tmp = `${agents}/.tmp-${bundle.hash}-${randomBytes(4).toString('hex')}`;
+    const made: string[] = [];
+    try {
+      for (const [path, data] of bundle.files) {
+        const parts = path.split('/');
+        for (let i = 0; i < parts.length; i++) {
+          const d = [tmp, ...parts.slice(0, i)].join('/');
+          if (!made.includes(d)) {
+            await s.mkdir(d);
+            made.push(d);
+          }
+        }
+        await s.writeFile(`${tmp}/${path}`, data);
+      }
+      await s.rename(tmp, dir);
+      return { dir, entry, uploaded: true };
+    } catch (err) {
+      // Another uploader may have won the rename: the directory then holds the same bytes.
+      const won = await s.exists(dir);
+      await removeTree(s, tmp, bundle, made);
+      if (won) return { dir, entry, uploaded: false };
+      throw new BackendError(backend, `cannot upload the agent bundle to ${conn.target.user}@${describeAddress(conn.target)}:${dir}: ${(err as Error).message}; check free space and permissions of ~/.orrery on the host`, true);
+    }
+  });
+}
+
+async function removeTree(s: ReturnType<typeof promisify>, tmp: string, bundle: AgentBundle, dirs: string[]): Promise<void> {
+  for (const path of bundle.files.keys()) await s.unlink(`${tmp}/${path}`).catch(() => {});
+  for (const d of [...dirs].reverse()) await s.rmdir(d).catch(() => {});
+}
+
+/** The few SFTP calls we use, as promises. */
+function promisify(sftp: SFTPWrapper) {
+  const call = <T>(f: (cb: (err: Error | null | undefined, v?: T) => void) => void): Promise<T> =>
+    new Promise((resolve, reject) => f((err, v) => (err ? reject(err) : resolve(v as T))));
+  const api = {
+    realpath: (p: string) => call<string>((cb) => sftp.realpath(p, cb)),
+    stat: (p: string) => call<Stats>((cb) => sftp.stat(p, cb)),
+    exists: (p: string) => api.stat(p).then(() => true, () => false),
+    mkdir: (p: string) => call<void>((cb) => sftp.mkdir(p, cb)),
+    /** mkdir -p: an existing directory is fine (OpenSSH answers a plain "Failure" for it). */
+    mkdirp: async (p: string) => {
+      const parts = p.split('/');
+      for (let i = 2; i <= parts.length; i++) {
+        const d = parts.slice(0, i).join('/');
+        if (!(await api.exists(d))) await api.mkdir(d).catch(async (err: Error) => {
+          if (!(await api.exists(d))) throw err;
+        });
+      }
+    },
+    writeFile: (p: string, data: Buffer) => call<void>((cb) => sftp.writeFile(p, data, cb)),
+    rename: (from: string, to: string) => call<void>((cb) => sftp.rename(from, to, cb)),
+    unlink: (p: string) => call<void>((cb) => sftp.unlink(p, cb)),
+    rmdir: (p: string) => call<void>((cb) => sftp.rmdir(p, cb)),
+  };
+  return api;
+}
