@@ -33,6 +33,11 @@ const METRICS: readonly MetricInfo[] = [
   { metric: 'put_get_gigabytes', ray: 'single_client_put_gigabytes (+ get)', definition: 'GB/s = array size in GB (0.1) / seconds per round trip; a round trip puts a 100 MB Float64Array (10 MB with --quick), passes it through an identity task and gets it back', target: { op: '>=', value: 1 } },
   { metric: 'tasks_queued_1m_rss_mb', ray: 'many_tasks (1M queued)', definition: "driver RSS in MiB with 1,000,000 no-op tasks (10,000 with --quick) queued behind a task that holds the node's only CPU", target: { op: '<=', value: 1500 } },
   { metric: 'shutdown_with_queued_tasks_s', definition: 'seconds shutdown() takes with 100,000 no-op tasks (10,000 with --quick) queued that way; it cancels them' },
+  { metric: 'local_tasks_async', definition: 'no-op tasks pinned to the local backend (peer of ssh_tasks_async in the same run)' },
+  { metric: 'ssh_tasks_async', definition: 'no-op tasks through the ssh backend (loopback sshd, agent relay); target: >= 50% of local_tasks_async' },
+  { metric: 'local_task_round_trip_ms', definition: 'one no-op task submitted and got, local backend' },
+  { metric: 'ssh_task_round_trip_ms', definition: 'one no-op task submitted and got, ssh backend' },
+  { metric: 'slurm_first_task_s', definition: 'first demand to first task done on a new Slurm allocation' },
   { metric: 'scheduler_decisions_per_s', definition: 'ClusterScheduler alone, in-process: 100k one-CPU tasks placed on 1000 simulated 8-CPU nodes (bench/scheduler-bench.ts)' },
 ];
 
