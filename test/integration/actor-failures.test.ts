@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { init, shutdown, remote, get, kill, state, ActorDiedError, TaskError } from 'orrery';
-import { alive, linesOf, tempDir, until } from './helpers.ts';
+import { alive, linesOf, tempDir, until, Counter } from './helpers.ts';
 
 const dir = tempDir('actor-failures');
 
@@ -12,25 +12,6 @@ before(async () => {
 });
 after(shutdown);
 
-class Counter {
-  n = 0;
-  constructor(start?: number) {
-    this.n = start ?? 0;
-  }
-  inc(k = 1) {
-    this.n += k;
-    return this.n;
-  }
-  pid() {
-    return process.pid;
-  }
-  fail(msg: string) {
-    throw new RangeError(msg);
-  }
-  crash() {
-    process.kill(process.pid, 'SIGKILL');
-  }
-}
 const CounterActor = remote(Counter);
 
 /** Polls the State API until the actor's row matches. */

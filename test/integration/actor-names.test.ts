@@ -7,24 +7,8 @@ import assert from 'node:assert/strict';
 import { init, shutdown, remote, get, getActor, kill, state, ActorDiedError } from 'orrery';
 import { LocalCluster } from 'orrery/testing';
 import { join } from 'node:path';
-import { alive, linesOf, tempDir, until } from './helpers.ts';
+import { alive, linesOf, tempDir, until, Counter } from './helpers.ts';
 
-class Counter {
-  n = 0;
-  constructor(start?: number) {
-    this.n = start ?? 0;
-  }
-  inc(k = 1) {
-    this.n += k;
-    return this.n;
-  }
-  value() {
-    return this.n;
-  }
-  pid() {
-    return process.pid;
-  }
-}
 const CounterActor = remote(Counter);
 
 let cluster: LocalCluster;

@@ -2,26 +2,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { init, shutdown, remote, get, put, kill, availableResources, type ActorHandle } from 'orrery';
-import { until } from './helpers.ts';
+import { until, Counter } from './helpers.ts';
 
 before(async () => {
   await init({ numCpus: 2, logToDriver: false });
 });
 after(shutdown);
 
-class Counter {
-  n = 0;
-  constructor(start?: number) {
-    this.n = start ?? 0;
-  }
-  inc(k = 1) {
-    this.n += k;
-    return this.n;
-  }
-  value() {
-    return this.n;
-  }
-}
 const CounterActor = remote(Counter);
 
 /** An async actor: ordering under maxConcurrency 1, its context, and calling other actors. */

@@ -47,3 +47,27 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
+
+/** The actor most tests use: a counter that can also fail, crash and report its process. */
+export class Counter {
+  n = 0;
+  constructor(start?: number) {
+    this.n = start ?? 0;
+  }
+  inc(k = 1) {
+    this.n += k;
+    return this.n;
+  }
+  value() {
+    return this.n;
+  }
+  pid() {
+    return process.pid;
+  }
+  fail(msg: string) {
+    throw new RangeError(msg);
+  }
+  crash() {
+    process.kill(process.pid, 'SIGKILL');
+  }
+}
