@@ -236,6 +236,8 @@ async function openOne(opts: SshConnectOptions, t: SshTarget, sock: Duplex | und
     client.once('ready', () => {
       if (settled) return;
       settled = true;
+      // Frames are small and latency-bound: Nagle's algorithm with delayed ACKs costs ~40 ms each.
+      client.setNoDelay(true);
       resolve(new SshConnection(client, t, opts.backend, opts.maxSessions ?? DEFAULT_MAX_SESSIONS, hops, hostKey));
     });
     client.on('error', fail);
