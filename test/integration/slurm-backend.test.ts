@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { init, shutdown, remote, get, state, command } from 'orrery';
 import { LocalCluster } from 'orrery/testing';
 import { createBackend } from '../../orchestrator/head/backend-registry.ts';
@@ -69,6 +69,14 @@ test('idle allocations are released (scancel), and none outlives the backend', a
 });
 
 conformance('hpc');
+
+test('an allocation does not outlive a head killed with SIGKILL', async () => {
+  const driver = spawn(process.execPath, ['--import', 'tsx', 'test/integration/fixtures/slurm-driver.ts'], { stdio: 'ignore' });
+  const jobs = () => execFileSync('squeue', ['-h', '-o', '%j'], { encoding: 'utf8' }).split('\n').filter((j) => j.startsWith('orrery-orphan-'));
+  await until('the driver to hold an allocation', () => jobs().length > 0, 60_000);
+  driver.kill('SIGKILL');
+  await until('the allocation to end with its head', () => jobs().length === 0, 30_000);
+});
 
 test('the backend check reports the partition', async () => {
   const lines = await slurm.check();
