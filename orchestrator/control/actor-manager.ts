@@ -115,7 +115,7 @@ export class ActorManager implements ActorHooks {
     this.pump(a);
   }
 
-  /** Starts the actor's creation on its dedicated lease (called by the head on dispatch). */
+  /** How many calls the actor runs at once (sent with its creation). */
   maxConcurrencyOf(actorId: string | undefined): number {
     return this.resolve(actorId)?.maxConcurrency ?? 1;
   }

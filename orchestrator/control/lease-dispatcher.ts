@@ -237,13 +237,6 @@ export class LeaseDispatcher {
     }
   }
 
-  /** Number of tasks waiting for a lease, per class key (State API / demand). */
-  waitingCount(): number {
-    let n = 0;
-    for (const c of this.classes.values()) n += c.waiting.length;
-    return n;
-  }
-
   private depth(cls: SchedulingClass): number {
     if (cls.dedicated || cls.samples === 0 || cls.template.strategy !== 'DEFAULT') return 1;
     return Math.max(1, Math.min(MAX_PIPELINE_DEPTH, Math.floor(PIPELINE_TARGET_MS / Math.max(cls.avgMs, 0.01))));

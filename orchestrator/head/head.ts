@@ -141,11 +141,6 @@ export class Head {
     await backend.start(this.backendHost());
   }
 
-  /** A started backend by name. */
-  backend(name: string): Backend | undefined {
-    return this.backends.get(name);
-  }
-
   private backendHost(): BackendHost {
     return {
       agentEntry: AGENT_ENTRY,
