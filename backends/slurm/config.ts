@@ -1,9 +1,10 @@
 /** The slurm backend's config (API.md `slurm`), validated where it enters. */
 import type { BackendConfigBase } from '../types.ts';
+import type { SshLoginConfig } from '../transport/ssh/login.ts';
 import { parseHostSpec } from '../transport/ssh/ssh-config.ts';
 
 /** Config of a slurm backend: a login host reached over SSH, and what each allocation asks for. */
-export interface SlurmBackendConfig extends BackendConfigBase {
+export interface SlurmBackendConfig extends BackendConfigBase, SshLoginConfig {
   readonly kind: 'slurm';
   /** The login node, as an ssh host (`user@host:port` or an ~/.ssh/config alias). */
   readonly loginHost: string;
@@ -24,10 +25,6 @@ export interface SlurmBackendConfig extends BackendConfigBase {
   readonly maxNodes?: number;
   /** An allocation idle this long is released; default 300 s. */
   readonly idleTimeoutS?: number;
-  readonly identityFile?: string;
-  readonly passphraseSecret?: string;
-  readonly knownHostsFile?: string;
-  readonly sshConfigFile?: string;
   /** Node on the cluster (login and compute nodes share it, as they share the home directory). */
   readonly nodePath?: string;
   readonly labels?: Readonly<Record<string, string>>;
@@ -36,7 +33,7 @@ export interface SlurmBackendConfig extends BackendConfigBase {
 
 const KEYS = [
   'name', 'kind', 'loginHost', 'partition', 'account', 'qos', 'timeLimit', 'cpusPerNode', 'memPerNode', 'gres', 'srunArgs',
-  'maxNodes', 'idleTimeoutS', 'identityFile', 'passphraseSecret', 'knownHostsFile', 'sshConfigFile', 'nodePath', 'labels', 'resources',
+  'maxNodes', 'idleTimeoutS', 'identityFile', 'passphraseSecret', 'knownHostsFile', 'sshConfigFile', 'maxSessions', 'nodePath', 'labels', 'resources',
 ];
 const SLURM_WORD = /^[\w.:@%,+-]+$/;
 
@@ -64,6 +61,7 @@ export function validateSlurmConfig(config: unknown): SlurmBackendConfig {
     if (c[k] !== undefined && (typeof c[k] !== 'string' || c[k] === '')) fail(k, 'a non-empty string');
   }
   if (c.cpusPerNode !== undefined && (!Number.isInteger(c.cpusPerNode) || (c.cpusPerNode as number) < 1)) fail('cpusPerNode', 'an integer >= 1');
+  if (c.maxSessions !== undefined && (!Number.isInteger(c.maxSessions) || (c.maxSessions as number) < 1)) fail('maxSessions', 'an integer >= 1');
   if (c.maxNodes !== undefined && (!Number.isInteger(c.maxNodes) || (c.maxNodes as number) < 1)) fail('maxNodes', 'an integer >= 1');
   if (c.idleTimeoutS !== undefined && (typeof c.idleTimeoutS !== 'number' || (c.idleTimeoutS as number) < 0)) fail('idleTimeoutS', 'a number of seconds >= 0');
   if (c.srunArgs !== undefined && (!Array.isArray(c.srunArgs) || c.srunArgs.some((a) => typeof a !== 'string' || !a.startsWith('-')))) fail('srunArgs', "a list of srun options such as ['--constraint=a100']");

@@ -1,20 +1,13 @@
 /** The ssh backend's config (API.md, Backend configs: `ssh`), checked where it enters. */
 import type { BackendConfigBase } from '../types.ts';
+import type { SshLoginConfig } from '../transport/ssh/login.ts';
 import { parseHostSpec, SshConfigError } from '../transport/ssh/ssh-config.ts';
 
 /** Config of an ssh backend: one node per host. */
-export interface SshBackendConfig extends BackendConfigBase {
+export interface SshBackendConfig extends BackendConfigBase, SshLoginConfig {
   readonly kind: 'ssh';
   /** `'user@host:port'`, `'host'`, or an alias from the ssh config. */
   readonly hosts: readonly string[];
-  /** Private key to log in with (before the ssh config's IdentityFile and the ssh-agent). */
-  readonly identityFile?: string;
-  /** Name of the OS keychain secret holding the key's passphrase (`orrery secrets set <name>`). */
-  readonly passphraseSecret?: string;
-  /** Default `~/.ssh/known_hosts`. */
-  readonly knownHostsFile?: string;
-  /** The ssh config file to resolve hosts with; default `~/.ssh/config`. */
-  readonly sshConfigFile?: string;
   /** Node on the hosts; default `node` from the non-interactive SSH PATH. */
   readonly nodePath?: string;
   readonly labels?: Readonly<Record<string, string>>;
@@ -22,8 +15,6 @@ export interface SshBackendConfig extends BackendConfigBase {
   readonly numCpus?: number;
   readonly numGpus?: number;
   readonly resources?: Readonly<Record<string, number>>;
-  /** Channels per connection (the hosts' sshd MaxSessions); default 10. */
-  readonly maxSessions?: number;
 }
 
 const KEYS = [

@@ -11,13 +11,18 @@ import type { SshConnectOptions } from './connection.ts';
 import type { PassphraseSource } from './ssh-auth.ts';
 import { resolveTarget, SshConfigError, type SshTarget } from './ssh-config.ts';
 
-/** The SSH keys of a backend config. */
+/** The SSH keys every SSH-reached backend's config has (API.md: "plus the ssh keys above"). */
 export interface SshLoginConfig {
   readonly name: string;
+  /** Private key to log in with (before the ssh config's IdentityFile and the ssh-agent). */
   readonly identityFile?: string;
+  /** Name of the OS keychain secret holding the key's passphrase (`orrery secrets set <name>`). */
   readonly passphraseSecret?: string;
+  /** Default `~/.ssh/known_hosts`. */
   readonly knownHostsFile?: string;
+  /** The ssh config file to resolve hosts with; default `~/.ssh/config`. */
   readonly sshConfigFile?: string;
+  /** Channels per connection (the server's sshd MaxSessions); default 10. */
   readonly maxSessions?: number;
 }
 
