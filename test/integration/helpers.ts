@@ -2,6 +2,7 @@
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 
 /** A fresh directory in os.tmpdir() for marker files, removed when the test process exits. */
 export function tempDir(prefix: string): string {
@@ -70,4 +71,13 @@ export class Counter {
   crash() {
     process.kill(process.pid, 'SIGKILL');
   }
+}
+
+/** A TCP port on loopback with nothing listening on it (for "unreachable host" tests). */
+export async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as { port: number };
+  await new Promise((r) => srv.close(r));
+  return port;
 }

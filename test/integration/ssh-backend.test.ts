@@ -8,7 +8,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { init, shutdown, remote, get, nodes, BackendError } from 'orrery';
 import { Head } from '../../orchestrator/head/head.ts';
@@ -17,7 +16,7 @@ import { createSshBackend, type SshBackend } from '../../backends/ssh/index.ts';
 import { SshConnection } from '../../backends/transport/ssh/connection.ts';
 import { resolveTarget } from '../../backends/transport/ssh/ssh-config.ts';
 import { agentBundle } from '../../backends/transport/ssh/agent-bundle.ts';
-import { linesOf, tempDir, until } from './helpers.ts';
+import { closedPort, linesOf, tempDir, until } from './helpers.ts';
 import { fakeGpus, requireService, sshService } from '../services/env.ts';
 
 const sshUp = requireService('ssh');
@@ -46,14 +45,6 @@ async function remoteRun(command: string): Promise<string> {
   }
 }
 
-/** A TCP port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 const where = remote(async () => {
   const { getRuntimeContext } = await import('orrery');

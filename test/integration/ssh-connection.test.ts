@@ -6,14 +6,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BackendError } from 'orrery';
 import { SshConnection, type SshConnectOptions } from '../../backends/transport/ssh/connection.ts';
 import { resolveTarget } from '../../backends/transport/ssh/ssh-config.ts';
 import { createSshBackend } from '../../backends/ssh/index.ts';
-import { tempDir, until } from './helpers.ts';
+import { closedPort, tempDir, until } from './helpers.ts';
 import { requireService, sshService } from '../services/env.ts';
 
 const sshUp = requireService('ssh');
@@ -29,13 +28,6 @@ const options = (host: string, extra: Partial<SshConnectOptions> = {}, configTex
   ...extra,
 });
 
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 describe('ssh transport', { skip: !sshUp && 'the test sshd is not running (see the message above)' }, () => {
   before(async () => {
