@@ -37,6 +37,24 @@ export interface BackendHost {
   log(line: string): void;
   /** Takes an idle node out of scheduling before the backend ends it (scale-down, not a failure). */
   retire(nodeId: string): void;
+  /**
+   * Starts an agent as a child process on this machine and attaches it (the local backend's
+   * nodes, and the virtual nodes of job-style backends whose workers call a remote service).
+   * `env` is added to the agent's environment and inherited by its workers.
+   */
+  startLocalAgent(spec: LocalAgentSpec, env?: Readonly<Record<string, string>>): Promise<LocalNode>;
+}
+
+/** What a local agent is started with: the node's resources and labels. */
+export type LocalAgentSpec = Omit<AgentSpec, 'nodeId' | 'backend' | 'headSocket'>;
+
+/** A started local agent. */
+export interface LocalNode {
+  readonly nodeId: string;
+  /** Resolves when the agent process has exited (killed, crashed or shut down). */
+  readonly exited: Promise<void>;
+  /** SIGKILLs the agent and its workers. */
+  kill(): Promise<void>;
 }
 
 /** A node shape an elastic backend can add (user-facing amounts, e.g. `{ CPU: 8, GPU: 1 }`). */

@@ -1,7 +1,7 @@
 /** The local backend: node agents as child processes of the head, speaking over stdio. */
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import type { AgentSpec, AgentStream, Backend, BackendConfigBase, BackendHost } from '../types.ts';
+import type { Backend, BackendConfigBase, BackendHost, LocalNode } from '../types.ts';
+
+export type { LocalNode } from '../types.ts';
 
 /** Config of a local backend (API.md `local`). */
 export interface LocalBackendConfig extends BackendConfigBase {
@@ -10,13 +10,6 @@ export interface LocalBackendConfig extends BackendConfigBase {
   readonly numGpus?: number;
   readonly resources?: Readonly<Record<string, number>>;
   readonly labels?: Readonly<Record<string, string>>;
-}
-
-/** A started local node. */
-export interface LocalNode {
-  readonly nodeId: string;
-  /** SIGKILLs the agent and its workers. */
-  kill(): Promise<void>;
 }
 
 /** Runs agents as child processes on this machine. */
@@ -38,34 +31,11 @@ export class LocalBackend implements Backend {
 
   /** Starts one more agent with these resources. */
   async addNode(spec: Omit<LocalBackendConfig, 'name' | 'kind'>): Promise<LocalNode> {
-    const host = this.host;
-    if (!host) throw new Error(`backend ${this.name} is not started`);
-    const agent: AgentSpec = { ...spec, nodeId: randomBytes(8).toString('hex'), backend: this.name, headSocket: host.workerSocket };
-    const proc = spawn(process.execPath, [...host.agentExecArgv, host.agentEntry], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-      env: { ...process.env, ORRERY_AGENT: JSON.stringify(agent) },
-      detached: true,
-    });
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    const killTree = () => {
-      try {
-        process.kill(-proc.pid!, 'SIGKILL');
-      } catch {
-        proc.kill('SIGKILL');
-      }
-    };
-    const stream: AgentStream = { input: proc.stdout!, output: proc.stdin!, kill: killTree };
-    proc.stdin!.on('error', () => {});
-    const node: LocalNode = {
-      nodeId: agent.nodeId,
-      kill: async () => {
-        killTree();
-        await exited;
-      },
-    };
+    if (!this.host) throw new Error(`backend ${this.name} is not started`);
+    const { numCpus, numGpus, resources, labels } = spec;
+    const node = await this.host.startLocalAgent({ numCpus, numGpus, resources, labels });
     this.nodes.add(node);
-    proc.once('exit', () => this.nodes.delete(node));
-    await host.attach(stream, agent);
+    void node.exited.then(() => this.nodes.delete(node));
     return node;
   }
 

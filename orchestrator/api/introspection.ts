@@ -41,3 +41,15 @@ export const state = {
 export function getRuntimeContext(): RuntimeContext {
   return currentRuntime().context();
 }
+
+/**
+ * Inside a task: records facts about it (a remote job id, queue position, cost) that the State
+ * API, the session and the dashboard show with the task. Later calls update earlier keys.
+ */
+export function recordTaskInfo(info: Record<string, string | number | boolean>): void {
+  const rt = currentRuntime();
+  for (const [k, v] of Object.entries(info)) {
+    if (!['string', 'number', 'boolean'].includes(typeof v)) throw new TypeError(`recordTaskInfo: value of ${k} must be a string, number or boolean`);
+  }
+  rt.post({ op: 'task-info', taskId: rt.context().taskId, info });
+}

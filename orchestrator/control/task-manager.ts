@@ -210,6 +210,13 @@ export class TaskManager {
     this.fail(t, wrapped);
   }
 
+  /** Merges facts a task recorded about itself into its record (unknown tasks are ignored: they may be gone). */
+  recordInfo(taskId: string, info: Readonly<Record<string, string | number | boolean>>): void {
+    const t = this.tasks.get(taskId);
+    if (!t || typeof info !== 'object' || info === null) return;
+    t.info = { ...t.info, ...info };
+  }
+
   /** The worker (or node) running these tasks died. */
   workerDied(t: TaskRecord, reason: string): void {
     if (t.state !== 'RUNNING' && t.state !== 'PENDING_NODE_ASSIGNMENT') return;

@@ -36,4 +36,6 @@ export interface TaskRecord {
   timer: NodeJS.Timeout | undefined;
   /** Execution time measured by the worker (excludes queueing and transport). */
   execMs: number | undefined;
+  /** Facts the task recorded about itself (`recordTaskInfo`: remote job id, queue position, cost). */
+  info?: Record<string, string | number | boolean>;
 }

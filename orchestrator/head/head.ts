@@ -23,6 +23,7 @@ import { filterRows, summarize, taskRow } from './state-api.ts';
 import { LogRouter } from './log-router.ts';
 import { WorkerLinks } from './worker-links.ts';
 import { Autoscaler } from './autoscaler.ts';
+import { startLocalAgent } from './local-agent.ts';
 import type { Lease } from '../control/lease-dispatcher.ts';
 import type { TaskRecord } from '../control/task-record.ts';
 
@@ -138,18 +139,20 @@ export class Head {
     if (this.backends.has(backend.name)) throw new Error(`a backend named "${backend.name}" already exists; backend names must be unique`);
     this.backends.set(backend.name, backend);
     this.autoscaler.publishShapes(backend);
-    await backend.start(this.backendHost());
+    await backend.start(this.backendHost(backend.name));
   }
 
-  private backendHost(): BackendHost {
-    return {
+  private backendHost(backend: string): BackendHost {
+    const host: BackendHost = {
       agentEntry: AGENT_ENTRY,
       agentExecArgv: agentExecArgv(),
       workerSocket: this.links.path,
       attach: (stream, spec) => this.attach(stream, spec),
       log: (line) => this.log(line),
       retire: (nodeId) => this.retire(nodeId),
+      startLocalAgent: (spec, env) => startLocalAgent(host, backend, spec, env),
     };
+    return host;
   }
 
   /** Accepts an agent stream; resolves when the agent said hello and its node joined. */
@@ -341,6 +344,8 @@ export class Head {
         return this.actors.kill(req.actorId, req.noRestart);
       case 'state':
         return this.state(req.query, req.filters, req.limit);
+      case 'task-info':
+        return this.tasks.recordInfo(req.taskId, req.info);
     }
   }
 

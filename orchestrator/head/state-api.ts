@@ -34,6 +34,7 @@ export function taskRow(t: TaskRecord): Record<string, unknown> {
     submittedAt: t.submittedAt,
     startedAt: t.startedAt ?? null,
     endedAt: t.endedAt ?? null,
+    info: t.info ?? {},
   };
 }
 

@@ -90,7 +90,9 @@ export type ClientRequest =
   | { readonly op: 'cancel'; readonly id: string; readonly force: boolean; readonly recursive: boolean }
   | { readonly op: 'get-actor'; readonly name: string; readonly namespace?: string }
   | { readonly op: 'kill-actor'; readonly actorId: string; readonly noRestart: boolean }
-  | { readonly op: 'state'; readonly query: StateQuery; readonly filters?: readonly StateFilter[]; readonly limit?: number };
+  | { readonly op: 'state'; readonly query: StateQuery; readonly filters?: readonly StateFilter[]; readonly limit?: number }
+  /** Facts a running task records about itself (remote job id, queue position, cost), merged into its record. */
+  | { readonly op: 'task-info'; readonly taskId: string; readonly info: Readonly<Record<string, string | number | boolean>> };
 
 /** Head -> agent -> worker: run a task, create an actor, or call one of its methods. */
 export interface RunMessage {

@@ -10,6 +10,7 @@ import { BackendError } from '../../../orchestrator/core/errors.ts';
 import type { SshConnectOptions } from './connection.ts';
 import type { PassphraseSource } from './ssh-auth.ts';
 import { resolveTarget, SshConfigError, type SshTarget } from './ssh-config.ts';
+import { readSecret } from '../keychain.ts';
 
 /** The SSH keys every SSH-reached backend's config has (API.md: "plus the ssh keys above"). */
 export interface SshLoginConfig {
@@ -26,9 +27,6 @@ export interface SshLoginConfig {
   readonly maxSessions?: number;
 }
 
-/** The keychain service Orrery keeps its secrets under. */
-export const KEYCHAIN_SERVICE = 'orrery';
-
 /** `~/x` -> `$HOME/x`. */
 export function expandHome(path: string, home = homedir()): string {
   return path === '~' ? home : path.startsWith('~/') ? join(home, path.slice(2)) : path;
@@ -36,22 +34,7 @@ export function expandHome(path: string, home = homedir()): string {
 
 /** A passphrase source reading OS keychain secret `name`; each failure says how to fix it. */
 export function keychainPassphrase(backend: string, name: string): PassphraseSource {
-  return async (keyFile) => {
-    let Entry: typeof import('@napi-rs/keyring').Entry;
-    try {
-      ({ Entry } = await import('@napi-rs/keyring'));
-    } catch (err) {
-      throw new BackendError(backend, `cannot read passphraseSecret ${name} for key ${keyFile}: the keychain binding @napi-rs/keyring does not load (${(err as Error).message}); reinstall with npm ci`, false);
-    }
-    let value: string | null;
-    try {
-      value = new Entry(KEYCHAIN_SERVICE, name).getPassword();
-    } catch (err) {
-      throw new BackendError(backend, `cannot read passphraseSecret ${name} for key ${keyFile} from the OS keychain: ${(err as Error).message}. On Linux a Secret Service (gnome-keyring or KeePassXC) must be running and unlocked in this session.`, false);
-    }
-    if (value === null || value === undefined) throw new BackendError(backend, `the OS keychain has no secret ${name} (the passphrase of ${keyFile}); store it with: orrery secrets set ${name}`, false);
-    return value;
-  };
+  return (keyFile) => readSecret(backend, name, `the passphrase of ${keyFile}`);
 }
 
 /** Resolves a host spec (`user@host:port` or an ssh config alias) with the backend's ssh config file. */
