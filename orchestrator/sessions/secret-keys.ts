@@ -1,0 +1,42 @@
+/**
+ * Keeps secret values out of session files. Configs name secrets (`passphraseSecret`,
+ * `apiKeySecret`) and never hold them; as a second line of defence any key that looks like it
+ * holds a secret value is stripped before a config is recorded.
+ */
+
+/** Key names that suggest a secret value. */
+const SECRET_LIKE = /secret|password|passphrase|token|api_?key|access_?key/i;
+
+/** True when a config key would hold a secret value (keys ending in `Secret` hold a secret's name). */
+export function isSecretValueKey(key: string): boolean {
+  return SECRET_LIKE.test(key) && !key.endsWith('Secret');
+}
+
+/** A copy of a JSON-like value without secret-looking keys, and the dotted paths that were removed. */
+export interface RedactedValue {
+  readonly value: unknown;
+  readonly stripped: readonly string[];
+}
+
+/** Deep-copies `value`, dropping keys for which `isSecretValueKey` holds, at any depth. */
+export function stripSecretKeys(value: unknown, path = ''): RedactedValue {
+  const stripped: string[] = [];
+  const walk = (v: unknown, at: string, seen: Set<object>): unknown => {
+    if (v === null || typeof v !== 'object') return v;
+    if (seen.has(v)) return '[circular]';
+    seen.add(v);
+    try {
+      if (Array.isArray(v)) return v.map((x, i) => walk(x, `${at}[${i}]`, seen));
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) {
+        const p = at ? `${at}.${k}` : k;
+        if (isSecretValueKey(k)) stripped.push(p);
+        else out[k] = walk(x, p, seen);
+      }
+      return out;
+    } finally {
+      seen.delete(v);
+    }
+  };
+  return { value: walk(value, path, new Set()), stripped };
+}

@@ -1,0 +1,199 @@
+/**
+ * Compares two sessions task by task: what ran in only one, what ran with other parameters or
+ * code, whose results differ, and how long each took. Tasks are matched per name in submission
+ * order: first pairs with the same function hash and parameters, then the rest by position.
+ * The result is flat rows plus counts, easy to print (`formatComparison`) or send to the UI.
+ */
+import { bytesEqual, compareValues, decodeResult, type Tolerance } from './result-values.ts';
+import type { SessionReader } from './session-reader.ts';
+import type { TaskRow } from './session-types.ts';
+
+/** Numeric tolerance for results; defaults relTol 1e-9, absTol 1e-12. */
+export type CompareOptions = Partial<Tolerance>;
+
+/**
+ * How a matched pair of tasks compares.
+ * - `same`: same code, parameters, final state, and equal (or numerically close) results.
+ * - `differs`: matched, but code, parameters, state or result differ.
+ * - `only-a` / `only-b`: no counterpart in the other session.
+ */
+export type MatchStatus = 'same' | 'differs' | 'only-a' | 'only-b';
+
+/**
+ * How two results compare: `equal` (same bytes), `close` (numerically within tolerance),
+ * `differ`, `missing-a`/`missing-b` (only one side stored one), `none` (neither did).
+ */
+export type ResultVerdict = 'equal' | 'close' | 'differ' | 'missing-a' | 'missing-b' | 'none';
+
+/** One row of the comparison. Fields of a side without a task are null. */
+export interface TaskComparison {
+  readonly name: string;
+  /** Position of the task among tasks of this name (in A, or in B for `only-b`). */
+  readonly ordinal: number;
+  readonly status: MatchStatus;
+  readonly taskIdA: string | null;
+  readonly taskIdB: string | null;
+  readonly stateA: string | null;
+  readonly stateB: string | null;
+  readonly paramsA: string | null;
+  readonly paramsB: string | null;
+  readonly params: 'same' | 'differ' | null;
+  readonly code: 'same' | 'differ' | null;
+  readonly result: ResultVerdict | null;
+  /** Where results first differ and the largest numeric difference seen. */
+  readonly resultDetail: string | null;
+  readonly durationMsA: number | null;
+  readonly durationMsB: number | null;
+  /** durationMsB − durationMsA. */
+  readonly deltaMs: number | null;
+}
+
+/** Totals of one side. */
+export interface SideTotals {
+  readonly session: string;
+  readonly tasks: number;
+  /** Sum of task durations (start to end). */
+  readonly totalDurationMs: number;
+  /** First submission to last end. */
+  readonly wallMs: number;
+}
+
+/** The whole comparison. */
+export interface SessionComparison {
+  readonly a: SideTotals;
+  readonly b: SideTotals;
+  readonly tasks: readonly TaskComparison[];
+  readonly counts: {
+    readonly matched: number; readonly same: number; readonly differs: number;
+    readonly onlyInA: number; readonly onlyInB: number;
+    readonly paramsDiffer: number; readonly codeDiffer: number; readonly resultsDiffer: number;
+  };
+  /** Totals over matched tasks only, so extra tasks on one side do not skew the speed-up. */
+  readonly matchedTiming: { readonly durationMsA: number; readonly durationMsB: number; readonly deltaMs: number; readonly ratio: number | null };
+}
+
+function allTasks(r: SessionReader): TaskRow[] {
+  const out: TaskRow[] = [];
+  for (let offset = 0; ; offset += 10_000) {
+    const page = r.tasks({ limit: 10_000, offset });
+    out.push(...page);
+    if (page.length < 10_000) return out;
+  }
+}
+
+const paramsKey = (t: TaskRow): string => t.paramsJson ?? t.argsPreview ?? '';
+const duration = (t: TaskRow | undefined): number | null => (t && t.startedAt !== null && t.endedAt !== null ? t.endedAt - t.startedAt : null);
+
+function totals(r: SessionReader, tasks: TaskRow[]): SideTotals {
+  const first = tasks.reduce((m, t) => Math.min(m, t.submittedAt), Infinity);
+  const last = tasks.reduce((m, t) => Math.max(m, t.endedAt ?? t.submittedAt), -Infinity);
+  return {
+    session: r.metadata().name, tasks: tasks.length,
+    totalDurationMs: tasks.reduce((s, t) => s + (duration(t) ?? 0), 0), wallMs: tasks.length ? last - first : 0,
+  };
+}
+
+/** Pairs tasks of one name: exact (hash + params) matches in order first, then leftovers by position. */
+function pairByName(as: TaskRow[], bs: TaskRow[]): Array<[TaskRow | undefined, TaskRow | undefined]> {
+  const free = new Map<string, TaskRow[]>();
+  for (const b of bs) {
+    const k = `${b.functionHash}\0${paramsKey(b)}`;
+    (free.get(k) ?? free.set(k, []).get(k)!).push(b);
+  }
+  const pairs: Array<[TaskRow | undefined, TaskRow | undefined]> = [];
+  const used = new Set<TaskRow>();
+  const leftA: TaskRow[] = [];
+  for (const a of as) {
+    const b = free.get(`${a.functionHash}\0${paramsKey(a)}`)?.shift();
+    if (b) {
+      used.add(b);
+      pairs.push([a, b]);
+    } else leftA.push(a);
+  }
+  const leftB = bs.filter((b) => !used.has(b));
+  for (let i = 0; i < Math.max(leftA.length, leftB.length); i++) pairs.push([leftA[i], leftB[i]]);
+  return pairs.sort((x, y) => (x[0]?.seq ?? Infinity) - (y[0]?.seq ?? Infinity) || (x[1]?.seq ?? 0) - (y[1]?.seq ?? 0));
+}
+
+function compareResults(ra: SessionReader, rb: SessionReader, a: TaskRow, b: TaskRow, tol: Tolerance): [ResultVerdict, string | null] {
+  const xa = ra.result(a.taskId);
+  const xb = rb.result(b.taskId);
+  if (!xa && !xb) return ['none', null];
+  if (!xa) return ['missing-a', null];
+  if (!xb) return ['missing-b', null];
+  if (xa.contentType === xb.contentType && bytesEqual(xa.bytes, xb.bytes)) return ['equal', null];
+  const va = decodeResult(xa.contentType, xa.bytes);
+  const vb = decodeResult(xb.contentType, xb.bytes);
+  if (va === undefined || vb === undefined) return ['differ', `bytes differ (${xa.size} vs ${xb.size} bytes)`];
+  const d = compareValues(va, vb, tol);
+  return d.equal ? ['close', `max abs diff ${d.maxAbsDiff.toPrecision(3)}`] : ['differ', `differs at ${d.path}; max abs diff ${d.maxAbsDiff.toPrecision(3)}`];
+}
+
+/** Compares session `a` with session `b`. Both readers stay open (the caller closes them). */
+export function compareSessions(a: SessionReader, b: SessionReader, opts: CompareOptions = {}): SessionComparison {
+  const tol: Tolerance = { relTol: opts.relTol ?? 1e-9, absTol: opts.absTol ?? 1e-12 };
+  const ta = allTasks(a);
+  const tb = allTasks(b);
+  const names: string[] = [];
+  const byName = new Map<string, { a: TaskRow[]; b: TaskRow[] }>();
+  for (const [side, list] of [['a', ta], ['b', tb]] as const) {
+    for (const t of list) {
+      let g = byName.get(t.name);
+      if (!g) {
+        g = { a: [], b: [] };
+        byName.set(t.name, g);
+        names.push(t.name);
+      }
+      g[side].push(t);
+    }
+  }
+  const rows: TaskComparison[] = [];
+  for (const name of names) {
+    const g = byName.get(name)!;
+    const ordinalA = new Map(g.a.map((t, i) => [t, i]));
+    const ordinalB = new Map(g.b.map((t, i) => [t, i]));
+    for (const [x, y] of pairByName(g.a, g.b)) {
+      const params = x && y ? (paramsKey(x) === paramsKey(y) ? 'same' : 'differ') : null;
+      const code = x && y ? (x.functionHash === y.functionHash ? 'same' : 'differ') : null;
+      const [result, resultDetail] = x && y ? compareResults(a, b, x, y, tol) : [null, null];
+      const ok = params === 'same' && code === 'same' && x?.state === y?.state && (result === 'equal' || result === 'close' || result === 'none');
+      const dA = duration(x);
+      const dB = duration(y);
+      rows.push({
+        name, ordinal: x ? ordinalA.get(x)! : ordinalB.get(y!)!, status: !y ? 'only-a' : !x ? 'only-b' : ok ? 'same' : 'differs',
+        taskIdA: x?.taskId ?? null, taskIdB: y?.taskId ?? null, stateA: x?.state ?? null, stateB: y?.state ?? null,
+        paramsA: x ? paramsKey(x) : null, paramsB: y ? paramsKey(y) : null, params, code, result, resultDetail,
+        durationMsA: dA, durationMsB: dB, deltaMs: dA !== null && dB !== null ? dB - dA : null,
+      });
+    }
+  }
+  const count = (f: (r: TaskComparison) => boolean): number => rows.filter(f).length;
+  const matched = rows.filter((r) => r.taskIdA && r.taskIdB);
+  const durA = matched.reduce((s, r) => s + (r.durationMsA ?? 0), 0);
+  const durB = matched.reduce((s, r) => s + (r.durationMsB ?? 0), 0);
+  return {
+    a: totals(a, ta), b: totals(b, tb), tasks: rows,
+    counts: {
+      matched: matched.length, same: count((r) => r.status === 'same'), differs: count((r) => r.status === 'differs'),
+      onlyInA: count((r) => r.status === 'only-a'), onlyInB: count((r) => r.status === 'only-b'),
+      paramsDiffer: count((r) => r.params === 'differ'), codeDiffer: count((r) => r.code === 'differ'),
+      resultsDiffer: count((r) => r.result === 'differ' || r.result === 'missing-a' || r.result === 'missing-b'),
+    },
+    matchedTiming: { durationMsA: durA, durationMsB: durB, deltaMs: durB - durA, ratio: durA > 0 ? durB / durA : null },
+  };
+}
+
+/** A plain-text table of a comparison, for the CLI. */
+export function formatComparison(c: SessionComparison): string {
+  const head = ['task', '#', 'status', 'params', 'code', 'result', `${c.a.session} ms`, `${c.b.session} ms`, 'Δ ms'];
+  const cell = (v: unknown): string => (v === null || v === undefined ? '-' : String(v));
+  const body = c.tasks.map((r) => [r.name, r.ordinal, r.status, r.params, r.code, r.result, r.durationMsA, r.durationMsB, r.deltaMs].map(cell));
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const line = (row: string[]): string => row.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const n = c.counts;
+  return [
+    `${c.a.session} (${c.a.tasks} tasks) vs ${c.b.session} (${c.b.tasks} tasks): ${n.matched} matched, ${n.same} same, ${n.differs} differ, ${n.onlyInA} only in ${c.a.session}, ${n.onlyInB} only in ${c.b.session}`,
+    `matched task time: ${c.matchedTiming.durationMsA} ms vs ${c.matchedTiming.durationMsB} ms (Δ ${c.matchedTiming.deltaMs} ms)`,
+    line(head), ...body.map(line),
+  ].join('\n');
+}
