@@ -1,0 +1,74 @@
+/** The `ibm-quantum` backend's config (API.md, Backend configs), checked where it enters. */
+
+/** Public IBM Quantum Platform API (global region); the eu-de region is https://eu-de.quantum.cloud.ibm.com/api. */
+export const DEFAULT_IBM_URL = 'https://quantum.cloud.ibm.com/api';
+/** IBM Cloud IAM, where API keys are exchanged for bearer tokens. */
+export const DEFAULT_IAM_URL = 'https://iam.cloud.ibm.com';
+/** Jobs the backend keeps on the service at once unless configured. */
+export const DEFAULT_MAX_CONCURRENT_JOBS = 5;
+/** First wait between job status polls; it grows while the job waits. */
+export const DEFAULT_POLL_INTERVAL_MS = 1000;
+
+/** Config of an `ibm-quantum` backend. */
+export interface IbmQuantumConfig {
+  readonly name: string;
+  readonly kind: 'ibm-quantum';
+  /** CRN of the Qiskit Runtime service instance, sent as the `Service-CRN` header. */
+  readonly instanceCrn: string;
+  /** Name of the keychain secret holding the IBM Cloud API key (`orrery secrets set NAME`). */
+  readonly apiKeySecret: string;
+  /** `'least_busy'` (default): the operational device with enough qubits and the shortest queue; or a backend name such as `ibm_fez`. */
+  readonly device?: string;
+  /** Runtime API base, default {@link DEFAULT_IBM_URL}. */
+  readonly url?: string;
+  /** IAM base, default {@link DEFAULT_IAM_URL}. */
+  readonly iamUrl?: string;
+  /** Jobs submitted at once (QPU slots of the backend's node), default 5. */
+  readonly maxConcurrentJobs?: number;
+  /** First job-status poll interval in ms, default 1000. */
+  readonly pollIntervalMs?: number;
+}
+
+const KEYS = ['name', 'kind', 'instanceCrn', 'apiKeySecret', 'device', 'url', 'iamUrl', 'maxConcurrentJobs', 'pollIntervalMs'];
+
+/** Validates an `ibm-quantum` config; every error names the field, what was given and what is allowed. */
+export function checkIbmQuantumConfig(c: Record<string, unknown>): IbmQuantumConfig {
+  if (typeof c.name !== 'string' || c.name === '') throw new TypeError(`ibm-quantum backend config: name must be a non-empty string (got ${show(c.name)})`);
+  const where = `backend ${c.name}`;
+  const fail = (field: string, allowed: string): never => {
+    throw new TypeError(`${where}: ${field} must be ${allowed} (got ${show(c[field])})`);
+  };
+  if (c.kind !== 'ibm-quantum') fail('kind', "'ibm-quantum'");
+  for (const k of Object.keys(c)) if (!KEYS.includes(k)) throw new TypeError(`${where}: unknown key ${k} for kind ibm-quantum; allowed: ${KEYS.join(', ')}`);
+  if (typeof c.instanceCrn !== 'string' || !c.instanceCrn.startsWith('crn:')) {
+    fail('instanceCrn', "the CRN of your Qiskit Runtime instance, a string starting with 'crn:' (IBM Quantum Platform > Instances)");
+  }
+  if (typeof c.apiKeySecret !== 'string' || c.apiKeySecret === '') fail('apiKeySecret', 'the name of a keychain secret holding the API key (store it with: orrery secrets set NAME)');
+  if (c.device !== undefined && (typeof c.device !== 'string' || c.device === '')) fail('device', "'least_busy' or an IBM backend name such as 'ibm_fez'");
+  for (const k of ['url', 'iamUrl'] as const) {
+    if (c[k] === undefined) continue;
+    if (typeof c[k] !== 'string' || !isHttpUrl(c[k] as string)) fail(k, 'an http(s) URL');
+  }
+  if (c.maxConcurrentJobs !== undefined && (!Number.isInteger(c.maxConcurrentJobs) || (c.maxConcurrentJobs as number) < 1)) fail('maxConcurrentJobs', 'an integer >= 1');
+  if (c.pollIntervalMs !== undefined && (typeof c.pollIntervalMs !== 'number' || !Number.isFinite(c.pollIntervalMs) || c.pollIntervalMs < 1)) {
+    fail('pollIntervalMs', 'a number of milliseconds >= 1');
+  }
+  return c as unknown as IbmQuantumConfig;
+}
+
+function isHttpUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function show(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}

@@ -1,0 +1,402 @@
+/**
+ * An IBM Quantum emulator speaking the documented wire protocol, for tests: IBM Cloud IAM
+ * (`POST /identity/token`) and the Qiskit Runtime REST API (`/api/v1/backends...`,
+ * `/api/v1/jobs...`) on one loopback port. Tokens expire; runtime calls need a valid token and
+ * the instance's Service-CRN; jobs go Queued → Running → Completed after configurable delays,
+ * fail like the real service when the circuit is not native to the device, and are run by
+ * parsing their OpenQASM 3 and sampling with Orrery's simulator. Requests are recorded for
+ * assertions, with the API key and tokens left out.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { parseQasm } from '../../../backends/quantum/qasm/index.ts';
+import { simulate } from '../../../backends/quantum/simulator/index.ts';
+import type { Circuit } from '../../../backends/quantum/circuit.ts';
+import { configurationOf, defaultFakeDevices, type FakeDevice } from './fake-devices.ts';
+import { isaViolation } from './isa-check.ts';
+
+/** How the emulator behaves. */
+export interface IbmEmulatorOptions {
+  /** The one API key IAM accepts (default: random). */
+  readonly apiKey?: string;
+  /** The instance CRN runtime calls must name (default: a fixed fake CRN). */
+  readonly instanceCrn?: string;
+  /** Lifetime of issued tokens in seconds (default 3600). */
+  readonly tokenLifetimeS?: number;
+  /** Time a job stays Queued (default 50 ms). */
+  readonly queueDelayMs?: number;
+  /** Time a job stays Running (default 20 ms). */
+  readonly runDelayMs?: number;
+  /** Devices (default: {@link defaultFakeDevices}). */
+  readonly devices?: FakeDevice[];
+  /** Sampling seed for every job (default: random per job). */
+  readonly seed?: number;
+}
+
+/** One request as the emulator saw it (no secrets: the Authorization value is not kept). */
+export interface RecordedRequest {
+  readonly method: string;
+  readonly path: string;
+  /** `Bearer` when a bearer token was sent, else what the header held (or undefined). */
+  readonly authScheme: string | undefined;
+  /** Whether the token was one the emulator issued and still valid, expired, unknown or absent. */
+  readonly token: 'valid' | 'expired' | 'unknown' | 'missing' | 'n/a';
+  readonly serviceCrn: string | undefined;
+  readonly apiVersion: string | undefined;
+  readonly status: number;
+  /** JSON request bodies of runtime calls (IAM bodies are never kept: they hold the key). */
+  readonly body?: unknown;
+}
+
+/** A job as the emulator holds it. */
+export interface EmulatedJob {
+  readonly id: string;
+  readonly backend: string;
+  status: 'Queued' | 'Running' | 'Completed' | 'Failed' | 'Cancelled';
+  reason?: string;
+  reasonCode?: number;
+  readonly created: string;
+  readonly qasm: string;
+  readonly shots: number;
+  results?: unknown;
+  cancelRequested: boolean;
+  readonly timers: NodeJS.Timeout[];
+}
+
+/** A running emulator and its test controls. */
+export interface IbmEmulator {
+  /** Runtime API base (config `url`). */
+  readonly url: string;
+  /** IAM base (config `iamUrl`). */
+  readonly iamUrl: string;
+  readonly apiKey: string;
+  readonly instanceCrn: string;
+  readonly requests: RecordedRequest[];
+  readonly devices: FakeDevice[];
+  /** Jobs by submission order. */
+  jobs(): EmulatedJob[];
+  /** Ids of jobs a cancel request was received for. */
+  readonly cancels: string[];
+  /** Tokens IAM has issued. */
+  tokensIssued(): number;
+  /** Makes every issued token invalid now (the next runtime call gets 401). */
+  expireTokens(): void;
+  /** IAM stops accepting the key, and every issued token becomes invalid. */
+  revokeApiKey(): void;
+  /** The next submitted job fails with this reason once it leaves the queue. */
+  failNextJob(reason: string, reasonCode?: number): void;
+  /** The next `count` runtime requests are answered with `status` (429 or 5xx), before auth. */
+  injectErrors(count: number, status: number): void;
+  close(): Promise<void>;
+}
+
+const DEFAULT_CRN = 'crn:v1:bluemix:public:quantum-computing:us-east:a/0000emulator0000:11111111-2222-3333-4444-555555555555::';
+
+/** Starts an emulator on 127.0.0.1 with a free port. */
+export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promise<IbmEmulator> {
+  const apiKey = options.apiKey ?? `emu-${randomBytes(16).toString('hex')}`;
+  const instanceCrn = options.instanceCrn ?? DEFAULT_CRN;
+  const devices = options.devices ?? defaultFakeDevices();
+  const lifetimeS = options.tokenLifetimeS ?? 3600;
+  const queueDelayMs = options.queueDelayMs ?? 50;
+  const runDelayMs = options.runDelayMs ?? 20;
+  const tokens = new Map<string, number>();
+  const jobs: EmulatedJob[] = [];
+  const requests: RecordedRequest[] = [];
+  const cancels: string[] = [];
+  let keyRevoked = false;
+  let issued = 0;
+  let nextFailure: { reason: string; code?: number } | undefined;
+  let injected: { count: number; status: number } = { count: 0, status: 500 };
+
+  const tokenState = (req: IncomingMessage): RecordedRequest['token'] => {
+    const auth = req.headers.authorization;
+    if (!auth) return 'missing';
+    const m = /^Bearer (.+)$/.exec(auth);
+    if (!m) return 'unknown';
+    const exp = tokens.get(m[1]!);
+    if (exp === undefined) return 'unknown';
+    return Date.now() < exp ? 'valid' : 'expired';
+  };
+
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((err) => send(res, 500, { errors: [{ code: 'internal', message: String((err as Error).message) }] }));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readBody(req);
+    const u = new URL(req.url ?? '/', 'http://emulator');
+    const path = u.pathname;
+    const record = (status: number, token: RecordedRequest['token'], body?: unknown) => {
+      requests.push({
+        method: req.method ?? '', path, status, token, body,
+        authScheme: req.headers.authorization?.split(' ')[0],
+        serviceCrn: header(req, 'service-crn'), apiVersion: header(req, 'ibm-api-version'),
+      });
+    };
+
+    if (path === '/identity/token' && req.method === 'POST') {
+      const form = new URLSearchParams(raw);
+      let status = 200;
+      let reply: unknown;
+      if (form.get('grant_type') !== 'urn:ibm:params:oauth:grant-type:apikey' || !form.get('apikey')) {
+        status = 400;
+        reply = { errorCode: 'BXNIM0109E', errorMessage: 'Property missing or empty.', context: { requestId: randomUUID() } };
+      } else if (keyRevoked || form.get('apikey') !== apiKey) {
+        status = 400;
+        reply = { errorCode: 'BXNIM0415E', errorMessage: 'Provided API key could not be found.', context: { requestId: randomUUID() } };
+      } else {
+        const token = randomBytes(24).toString('base64url');
+        tokens.set(token, Date.now() + lifetimeS * 1000);
+        issued++;
+        reply = {
+          access_token: token, refresh_token: 'not_supported', token_type: 'Bearer',
+          expires_in: lifetimeS, expiration: Math.floor(Date.now() / 1000 + lifetimeS), scope: 'ibm openid',
+        };
+      }
+      record(status, 'n/a');
+      return send(res, status, reply);
+    }
+
+    if (!path.startsWith('/api/v1/')) {
+      record(404, 'n/a');
+      return send(res, 404, errors('not_found', `no route ${req.method} ${path}`));
+    }
+    let body: unknown;
+    if (raw !== '') {
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        record(400, tokenState(req));
+        return send(res, 400, errors('bad_request', 'request body is not JSON'));
+      }
+    }
+    if (injected.count > 0) {
+      injected.count--;
+      record(injected.status, tokenState(req), body);
+      res.setHeader('Retry-After', '0');
+      return send(res, injected.status, errors('unavailable', injected.status === 429 ? 'Too many requests' : 'Service temporarily unavailable'));
+    }
+    const token = tokenState(req);
+    if (token !== 'valid') {
+      record(401, token, body);
+      return send(res, 401, errors('unauthorized', token === 'expired' ? 'Unauthorized: the access token has expired' : 'Unauthorized: missing or invalid access token'));
+    }
+    if (header(req, 'service-crn') !== instanceCrn) {
+      record(403, token, body);
+      return send(res, 403, errors('forbidden', 'Forbidden: the Service-CRN header does not name an instance you can access'));
+    }
+    const [status, reply] = route(req.method ?? 'GET', path.slice('/api/v1'.length), body);
+    record(status, token, body);
+    return send(res, status, reply);
+  }
+
+  function route(method: string, path: string, body: unknown): [number, unknown] {
+    const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    if (method === 'GET' && path === '/backends') {
+      return [200, {
+        devices: devices.map((d) => ({
+          name: d.name, status: { name: d.status }, is_simulator: false, qubits: d.nQubits,
+          queue_length: queueLength(d), processor_type: { family: d.processorFamily, revision: '1.0' },
+        })),
+      }];
+    }
+    if (method === 'GET' && parts[0] === 'backends' && parts.length === 3) {
+      const d = devices.find((x) => x.name === parts[1]);
+      if (!d) return [404, errors('not_found', `Backend ${parts[1]} not found`)];
+      if (parts[2] === 'status') return [200, { state: d.status === 'online', status: d.status === 'online' ? 'active' : d.status, message: '', length_queue: queueLength(d), backend_version: '1.0.0' }];
+      if (parts[2] === 'configuration') return [200, configurationOf(d)];
+    }
+    if (method === 'POST' && path === '/jobs') return submit(body);
+    if (parts[0] === 'jobs' && parts.length >= 2) {
+      const job = jobs.find((j) => j.id === parts[1]);
+      if (!job) return [404, errors('not_found', `Job ${parts[1]} not found`)];
+      if (method === 'GET' && parts.length === 2) return [200, jobView(job)];
+      if (method === 'GET' && parts[2] === 'results') {
+        return job.status === 'Completed' ? [200, job.results] : [404, errors('not_found', `Job ${job.id} has no results (status ${job.status})`)];
+      }
+      if (method === 'POST' && parts[2] === 'cancel') {
+        cancels.push(job.id);
+        if (job.status !== 'Queued' && job.status !== 'Running') return [409, errors('conflict', `Job ${job.id} is in non cancellable status ${job.status}`)];
+        job.cancelRequested = true;
+        finish(job, 'Cancelled', 'Cancelled by user');
+        return [204, undefined];
+      }
+    }
+    return [404, errors('not_found', `no route ${method} /api/v1${path}`)];
+  }
+
+  function submit(body: unknown): [number, unknown] {
+    const b = body as { program_id?: unknown; backend?: unknown; params?: { pubs?: unknown; shots?: unknown; version?: unknown; options?: { default_shots?: unknown } } } | undefined;
+    if (b?.program_id !== 'sampler') return [400, errors('invalid_program', `program_id must be 'sampler' or 'estimator' (got ${JSON.stringify(b?.program_id)})`)];
+    const device = devices.find((d) => d.name === b.backend);
+    if (!device) return [404, errors('not_found', `Backend ${String(b.backend)} not found`)];
+    const pubs = b.params?.pubs;
+    if (b.params?.version !== 2 || !Array.isArray(pubs) || pubs.length !== 1) return [400, errors('invalid_params', 'params must hold version 2 and exactly one pub (this emulator runs one pub per job)')];
+    const pub = pubs[0] as unknown;
+    const pubArr = Array.isArray(pub) ? pub : [pub];
+    if (typeof pubArr[0] !== 'string') return [400, errors('invalid_params', 'a pub must start with an OpenQASM 3 string')];
+    const shots = [pubArr[2], b.params.shots, b.params.options?.default_shots].find((x) => typeof x === 'number') as number | undefined ?? 4096;
+    const job: EmulatedJob = {
+      id: randomBytes(10).toString('hex'), backend: device.name, status: 'Queued', created: new Date().toISOString(),
+      qasm: pubArr[0], shots, cancelRequested: false, timers: [],
+    };
+    jobs.push(job);
+    const failure = nextFailure;
+    nextFailure = undefined;
+    job.timers.push(setTimeout(() => start(job, device, failure), queueDelayMs));
+    return [200, { id: job.id, backend: job.backend }];
+  }
+
+  function start(job: EmulatedJob, device: FakeDevice, failure: { reason: string; code?: number } | undefined): void {
+    if (job.status !== 'Queued') return;
+    if (failure) return finish(job, 'Failed', failure.reason, failure.code);
+    let circuit: Circuit;
+    try {
+      circuit = parseQasm(job.qasm);
+    } catch (err) {
+      return finish(job, 'Failed', `Error code 1101; the OpenQASM 3 program could not be parsed: ${(err as Error).message}`, 1101);
+    }
+    const violation = isaViolation(circuit, device);
+    if (violation) return finish(job, 'Failed', violation, 1517);
+    job.status = 'Running';
+    job.timers.push(setTimeout(() => {
+      if (job.status !== 'Running') return;
+      try {
+        job.results = samplerResults(circuit, job.shots, options.seed);
+        finish(job, 'Completed');
+      } catch (err) {
+        finish(job, 'Failed', `Error code 1500; the job failed while running: ${(err as Error).message}`, 1500);
+      }
+    }, runDelayMs));
+  }
+
+  function finish(job: EmulatedJob, status: EmulatedJob['status'], reason?: string, code?: number): void {
+    job.status = status;
+    job.reason = reason;
+    job.reasonCode = code;
+    for (const t of job.timers) clearTimeout(t);
+  }
+
+  function queueLength(d: FakeDevice): number {
+    return d.pendingJobs + jobs.filter((j) => j.backend === d.name && j.status === 'Queued').length;
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: `${origin}/api`,
+    iamUrl: origin,
+    apiKey,
+    instanceCrn,
+    requests,
+    devices,
+    cancels,
+    jobs: () => [...jobs],
+    tokensIssued: () => issued,
+    expireTokens: () => {
+      for (const t of tokens.keys()) tokens.set(t, 0);
+    },
+    revokeApiKey: () => {
+      keyRevoked = true;
+      tokens.clear();
+    },
+    failNextJob: (reason, reasonCode) => {
+      nextFailure = { reason, code: reasonCode };
+    },
+    injectErrors: (count, status) => {
+      injected = { count, status };
+    },
+    close: async () => {
+      for (const j of jobs) for (const t of j.timers) clearTimeout(t);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** The Sampler V2 JSON result of one pub: per classical register, one hex integer per shot. */
+function samplerResults(circuit: Circuit, shots: number, seed: number | undefined): unknown {
+  const { counts } = simulate(compactQubits(circuit), { shots, seed });
+  const data: Record<string, { samples: string[]; num_bits: number }> = {};
+  for (const reg of circuit.cregs) data[reg.name] = { samples: [], num_bits: reg.size };
+  for (const [key, n] of Object.entries(counts)) {
+    // key: clbit 0 rightmost over all clbits; register r holds characters [len-offset-size, len-offset).
+    for (const reg of circuit.cregs) {
+      const end = key.length - reg.offset;
+      const bits = key.slice(end - reg.size, end);
+      const hex = `0x${BigInt(`0b${bits || '0'}`).toString(16)}`;
+      for (let i = 0; i < n; i++) data[reg.name]!.samples.push(hex);
+    }
+  }
+  // Shots in random order, the same order for every register, as a device returns them.
+  const order = [...Array(shots).keys()];
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  for (const reg of circuit.cregs) {
+    const s = data[reg.name]!.samples;
+    data[reg.name]!.samples = order.map((k) => s[k]!);
+  }
+  return { results: [{ data, metadata: { circuit_metadata: {} } }], metadata: { version: 2, execution: { execution_spans: [] } } };
+}
+
+/**
+ * The circuit on qubits 0..k-1 for the k physical qubits it touches: a device circuit names
+ * physical qubits (up to 26 here) but idle ones stay |0> and change no measurement, so the
+ * state vector need only span the touched ones.
+ */
+function compactQubits(circuit: Circuit): Circuit {
+  const used = new Map<number, number>();
+  const map = (q: number) => {
+    let v = used.get(q);
+    if (v === undefined) used.set(q, (v = used.size));
+    return v;
+  };
+  const ops = circuit.ops.map((op): Circuit['ops'][number] => {
+    switch (op.kind) {
+      case 'gate': return { ...op, qubits: op.qubits.map(map) };
+      case 'measure': return { ...op, qubit: map(op.qubit) };
+      case 'reset': return { ...op, qubit: map(op.qubit) };
+      case 'barrier': return { ...op, qubits: op.qubits.map(map) };
+    }
+  });
+  return { ...circuit, numQubits: Math.max(1, used.size), qregs: [{ name: 'q', size: Math.max(1, used.size), offset: 0 }], ops };
+}
+
+function jobView(job: EmulatedJob): unknown {
+  return {
+    id: job.id, backend: job.backend, created: job.created, program: { id: 'sampler' }, cost: 600,
+    status: job.status,
+    state: { status: job.status, ...(job.reason !== undefined ? { reason: job.reason } : {}), ...(job.reasonCode !== undefined ? { reason_code: job.reasonCode } : {}) },
+  };
+}
+
+function errors(code: string, message: string): unknown {
+  return { errors: [{ code, message, more_info: 'https://quantum.cloud.ibm.com/docs/api/runtime' }], trace: randomUUID() };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  if (status === 204 || body === undefined) {
+    res.writeHead(status).end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) }).end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
