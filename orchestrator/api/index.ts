@@ -5,6 +5,8 @@ export { RemoteFunction } from './remote-function.ts';
 export { ActorClass, getActor, kill, type ActorHandle } from './actor.ts';
 export { put, get, wait, cancel } from './objects.ts';
 export { command, CommandFunction, type CommandOptions, type CommandCall, type CommandResult } from './command.ts';
+export { circuit, CircuitFunction, type CircuitOptions, type CircuitResult } from './circuit.ts';
+export { QasmError } from '../../backends/quantum/qasm/index.ts';
 export { nodes, clusterResources, availableResources, state, getRuntimeContext, recordTaskInfo, type ListOptions } from './introspection.ts';
 export type { RuntimeContext } from './runtime.ts';
 export { ObjectRef } from '../core/object-ref.ts';

@@ -8,17 +8,21 @@ import type { Backend } from '../../backends/types.ts';
 import { LocalBackend, type LocalBackendConfig } from '../../backends/local/local-backend.ts';
 import { createSlurmBackend } from '../../backends/slurm/index.ts';
 import { createSshBackend } from '../../backends/ssh/index.ts';
+import { createBraketBackend, createIbmQuantumBackend, createSimulatorBackend } from '../../backends/quantum/index.ts';
 
 /** Makes a backend from its validated-by-the-factory config. */
 export type BackendFactory = (config: Record<string, unknown>) => Backend | Promise<Backend>;
 
 /** Kinds built into Orrery. */
-export type BuiltinBackendKind = 'local' | 'ssh' | 'slurm';
+export type BuiltinBackendKind = 'local' | 'ssh' | 'slurm' | 'quantum-simulator' | 'ibm-quantum' | 'braket';
 
 const BUILTIN = {
   local: (c) => new LocalBackend(checkLocal(c)),
   ssh: createSshBackend,
   slurm: createSlurmBackend,
+  'quantum-simulator': createSimulatorBackend,
+  'ibm-quantum': createIbmQuantumBackend,
+  braket: createBraketBackend,
 } satisfies Record<BuiltinBackendKind, BackendFactory>;
 
 const LOCAL_KEYS = new Set(['name', 'kind', 'numCpus', 'numGpus', 'resources', 'labels']);

@@ -1,0 +1,52 @@
+/**
+ * The worker side of a circuit task: loaded (by URL, from the environment its quantum node was
+ * started with) inside the worker that runs the task. Parses and binds the QASM, then hands the
+ * circuit to the runner of the node's backend kind.
+ */
+import { BackendError } from '../../orchestrator/core/errors.ts';
+import { parseQasm } from './qasm/index.ts';
+import type { CircuitResult, CircuitRun, TaskInfo } from './run-types.ts';
+import { CIRCUIT_ENV, type QuantumBackendConfig } from './quantum-backend.ts';
+import { runOnSimulator } from './simulator-runner.ts';
+import { runOnIbm } from './ibm/index.ts';
+import { runOnBraket } from './braket/index.ts';
+
+/** A circuit call as the task function receives it. */
+export interface CircuitCall {
+  readonly source: string;
+  readonly params?: Readonly<Record<string, number>>;
+  readonly shots: number;
+  readonly device?: string;
+  readonly seed?: number;
+}
+
+/** What the running task lends the runner: cancellation, task facts and its log. */
+export interface TaskHooks {
+  readonly signal: AbortSignal;
+  report(info: TaskInfo): void;
+  log(line: string): void;
+}
+
+/** Runs one circuit on this node's quantum backend. */
+export async function executeCircuit(call: CircuitCall, hooks: TaskHooks): Promise<CircuitResult> {
+  const raw = process.env[CIRCUIT_ENV.config];
+  if (!raw) throw new BackendError('quantum', 'this worker was not started by a quantum backend', false);
+  const config = JSON.parse(raw) as QuantumBackendConfig;
+  const run: CircuitRun = {
+    circuit: parseQasm(call.source, call.params),
+    source: call.source,
+    shots: call.shots,
+    device: call.device,
+    signal: hooks.signal,
+    report: hooks.report,
+    log: hooks.log,
+  };
+  switch (config.kind) {
+    case 'quantum-simulator':
+      return runOnSimulator(config as never, run, call.seed);
+    case 'ibm-quantum':
+      return runOnIbm(config as never, run);
+    case 'braket':
+      return runOnBraket(config as never, run);
+  }
+}

@@ -1,0 +1,34 @@
+/** What every circuit runner (simulator, IBM Quantum, Braket) takes and returns inside a worker. */
+import type { Circuit, Counts } from './circuit.ts';
+
+/** Facts a runner records on its task (job id, queue position, cost): shown by the State API and the dashboard. */
+export type TaskInfo = Record<string, string | number | boolean>;
+
+/** One circuit task, parsed and parameter-bound, as a runner receives it. */
+export interface CircuitRun {
+  readonly circuit: Circuit;
+  /** The OpenQASM source as the user wrote it (services that take QASM may prefer it for messages). */
+  readonly source: string;
+  readonly shots: number;
+  /** The task's `device` option, if any (IBM backend name, Braket device ARN, ...). */
+  readonly device: string | undefined;
+  /** Aborted when the task is cancelled: runners cancel their remote job and stop polling. */
+  readonly signal: AbortSignal;
+  /** Records facts on the task; call again to update (e.g. queue position while polling). */
+  report(info: TaskInfo): void;
+  /** A line for the task's log (shown live on the driver). */
+  log(line: string): void;
+}
+
+/** What a circuit task returns (API.md `circuit`). */
+export interface CircuitResult {
+  readonly counts: Counts;
+  readonly shots: number;
+  /** The device that ran it (`simulator`, an IBM backend name, a Braket device ARN). */
+  readonly device: string;
+  /** The Orrery backend name (config `name`). */
+  readonly backend: string;
+  readonly durationMs: number;
+  /** The service's job or quantum-task id. */
+  readonly jobId?: string;
+}

@@ -1,0 +1,66 @@
+/** `circuit()`: OpenQASM circuits as tasks on the quantum backends (simulator, IBM Quantum, Braket). */
+import type { ObjectRef } from '../core/object-ref.ts';
+import { shipCode } from '../core/function-source.ts';
+import type { TaskOptions } from '../core/options.ts';
+import { parseQasm } from '../../backends/quantum/qasm/index.ts';
+import type { CircuitCall } from '../../backends/quantum/circuit-task.ts';
+import type { CircuitResult } from '../../backends/quantum/run-types.ts';
+import { RemoteFunction } from './remote-function.ts';
+import { runCircuitTask } from './circuit-runner.ts';
+
+export type { CircuitResult } from '../../backends/quantum/run-types.ts';
+
+/** Options of `circuit()`: TaskOptions plus shots, device and seed. Default resources `{ QPU: 1 }`, no CPU. */
+export interface CircuitOptions extends TaskOptions {
+  /** Measurement shots (default 1024). */
+  shots?: number;
+  /** The device on the backend: an IBM backend name or `'least_busy'`, a Braket device ARN, `'simulator'`. */
+  device?: string;
+  /** Sampling seed on the simulator: the same circuit and seed give the same counts. */
+  seed?: number;
+}
+
+const RUNNER = shipCode(runCircuitTask);
+const MAX_SHOTS = 10_000_000;
+
+/** A circuit task: `.remote(qasm, params?)` returns a ref to its measurement counts. */
+export class CircuitFunction {
+  private readonly fn: RemoteFunction<[CircuitCall], CircuitResult>;
+  private readonly shots: number;
+
+  /** @internal */
+  constructor(private readonly given: CircuitOptions) {
+    const { shots = 1024, device, seed, ...task } = given;
+    if (!Number.isInteger(shots) || shots < 1 || shots > MAX_SHOTS) throw new TypeError(`circuit(): option shots must be an integer from 1 to ${MAX_SHOTS} (got ${String(shots)})`);
+    if (device !== undefined && (typeof device !== 'string' || device === '')) throw new TypeError('circuit(): option device must be a non-empty device name');
+    if (seed !== undefined && !Number.isInteger(seed)) throw new TypeError('circuit(): option seed must be an integer');
+    this.shots = shots;
+    this.fn = new RemoteFunction<[CircuitCall], CircuitResult>(RUNNER, { name: 'circuit', numCpus: 0, resources: { QPU: 1 }, ...task }, 'circuit');
+  }
+
+  /**
+   * Submits an OpenQASM 2 or 3 program; `params` bind its `input float` parameters. The program is
+   * parsed here first, so a syntax error, an unknown gate or a missing parameter throws at once
+   * (QasmError with line and column) instead of failing on the backend.
+   */
+  remote(qasm: string, params?: Record<string, number>): ObjectRef<CircuitResult> {
+    if (typeof qasm !== 'string') throw new TypeError('circuit().remote(qasm, params?): qasm must be OpenQASM 2 or 3 source text');
+    if (params !== undefined) {
+      if (typeof params !== 'object' || params === null) throw new TypeError('circuit().remote(qasm, params?): params must be an object of numbers, e.g. { theta: 0.5 }');
+      for (const [k, v] of Object.entries(params)) if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`circuit().remote: parameter ${k} must be a finite number (got ${String(v)})`);
+    }
+    parseQasm(qasm, params);
+    const { device, seed } = this.given;
+    return this.fn.remote({ source: qasm, params, shots: this.shots, device, seed });
+  }
+
+  /** A copy with these options merged over the current ones. */
+  options(o: CircuitOptions): CircuitFunction {
+    return new CircuitFunction({ ...this.given, ...o });
+  }
+}
+
+/** Makes a circuit task (API.md `circuit(options)`). */
+export function circuit(options: CircuitOptions = {}): CircuitFunction {
+  return new CircuitFunction(options);
+}
