@@ -22,7 +22,7 @@ interface MetricInfo {
   readonly target?: { readonly op: '>=' | '<='; readonly value: number };
 }
 
-export const PEERS = ['dask', 'child_process'] as const;
+export const PEERS = ['dask', 'child_process', 'quantum-circuit'] as const;
 
 const METRICS: readonly MetricInfo[] = [
   { metric: 'single_client_tasks_sync', ray: 'single_client_tasks_sync', definition: 'submit one no-op task and get its result, one at a time', target: { op: '>=', value: 4000 } },
@@ -38,6 +38,10 @@ const METRICS: readonly MetricInfo[] = [
   { metric: 'local_task_round_trip_ms', definition: 'one no-op task submitted and got, local backend' },
   { metric: 'ssh_task_round_trip_ms', definition: 'one no-op task submitted and got, ssh backend' },
   { metric: 'slurm_first_task_s', definition: 'first demand to first task done on a new Slurm allocation' },
+  { metric: 'quantum_sim_20q_depth20_s', definition: 'seconds to simulate a 20-qubit, depth-20 random circuit (a random 1-qubit gate on every qubit, then cx/cz on random pairs, per layer) on the state-vector simulator' },
+  { metric: 'quantum_sim_16q_depth20_s', definition: 'the same kind of circuit at 16 qubits, on Orrery and on the npm simulator quantum-circuit (which needs ~20 min at 20 qubits)' },
+  { metric: 'quantum_sim_speedup_vs_quantum_circuit', definition: 'quantum-circuit time / Orrery time on the same circuit', target: { op: '>=', value: 20 } },
+  { metric: 'quantum_sim_max_qubits_8gib', definition: 'the largest state that fits in 8 GiB (16 bytes per amplitude); a GHZ circuit of the largest size that fits here is simulated for real' },
   { metric: 'scheduler_decisions_per_s', definition: 'ClusterScheduler alone, in-process: 100k one-CPU tasks placed on 1000 simulated 8-CPU nodes (bench/scheduler-bench.ts)' },
 ];
 
@@ -88,7 +92,7 @@ export function enrich(results: readonly ResultLine[]): ResultLine[] {
 
 /** The readable table, definitions and notes. */
 export function formatTable(results: readonly ResultLine[], header: readonly string[], problems: readonly string[]): string {
-  const rows: string[][] = [['metric', 'unit', 'orrery', 'dask', 'child_process', 'orrery/dask', 'orrery/child', 'target', 'status']];
+  const rows: string[][] = [['metric', 'unit', 'orrery', ...PEERS, ...PEERS.map((p) => `orrery/${p}`), 'target', 'status']];
   for (const metric of metricOrder(results)) {
     const o = find(results, metric, 'orrery');
     const peers = PEERS.map((p) => find(results, metric, p));
@@ -97,14 +101,14 @@ export function formatTable(results: readonly ResultLine[], header: readonly str
     const met = targetMet(info, o);
     const ratios = peers.map((p) => ratio(o, p));
     rows.push([
-      metric, (o ?? peers.find(Boolean))!.unit, fmt(o?.value), fmt(peers[0]?.value), fmt(peers[1]?.value),
+      metric, (o ?? peers.find(Boolean))!.unit, fmt(o?.value), ...peers.map((p) => fmt(p?.value)),
       ...ratios.map((q) => (q === undefined ? '-' : `${fmt(q)}x`)),
       info?.target ? `${info.target.op} ${info.target.value.toLocaleString('en-US')}` : '-',
       met === undefined ? '-' : met ? 'met' : 'MISSED',
     ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const lines = rows.map((r) => r.map((c, i) => (i >= 2 && i <= 6 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd());
+  const lines = rows.map((r) => r.map((c, i) => (i >= 2 && i <= 2 + 2 * PEERS.length ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd());
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   const out = [...header, '', ...lines, '', 'Definitions:'];
   for (const m of METRICS) if (results.some((r) => r.metric === m.metric)) out.push(`  ${m.metric}: ${m.definition}${m.ray ? ` (Ray: ${m.ray})` : ''}`);

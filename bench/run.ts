@@ -52,6 +52,7 @@ function steps(): Step[] {
       defaults: { system: 'orrery', note: 'ClusterScheduler in-process, no workers: 100k one-CPU tasks on 1000 simulated 8-CPU nodes' },
     });
   }
+  list.push({ name: 'quantum simulator', command: process.execPath, args: tsArgs('./quantum-bench.ts'), timeoutS: quick ? 120 : 600 });
   list.push({ name: 'remote backends', command: process.execPath, args: tsArgs('./remote-workloads.ts'), timeoutS: 90 * scale });
   list.push({ name: 'child_process peer', command: process.execPath, args: tsArgs('./peers/child-process-peer.ts'), timeoutS: 30 * scale });
   list.push({ name: 'dask peer', command: PYTHON, args: [here('./dask_peer.py'), ...(quick ? ['--quick'] : [])], timeoutS: 60 * scale });
