@@ -305,10 +305,9 @@ describe('through the public API', () => {
   });
 
   test('circuit({ backend: "braket" }).remote(qasm) runs on the braket backend', async () => {
-    const orrery = (await import('orrery')) as Record<string, unknown> & typeof import('orrery');
-    assert.equal(typeof orrery.circuit, 'function', "orrery does not export circuit() yet");
-    const circuit = orrery.circuit as (o: Record<string, unknown>) => { remote(q: string): import('orrery').ObjectRef<{ counts: Record<string, number>; backend: string; jobId?: string; device: string }> };
-    await orrery.init({ backends: [{ name: 'braket', kind: 'braket', region: 'us-east-1', deviceArn: SV1, s3Bucket: BUCKET, endpoint: emu.endpoint, pollIntervalMs: 10 }], logToDriver: false } as never);
+    const orrery = await import('orrery');
+    const { circuit } = orrery;
+    await orrery.init({ backends: [{ name: 'braket', kind: 'braket', region: 'us-east-1', deviceArn: SV1, s3Bucket: BUCKET, endpoint: emu.endpoint, pollIntervalMs: 10 }], logToDriver: false });
     try {
       const r = await orrery.get(circuit({ backend: 'braket', shots: 1000 }).remote(BELL));
       assert.equal(r.backend, 'braket');
@@ -316,6 +315,10 @@ describe('through the public API', () => {
       assert.deepEqual(Object.keys(r.counts).sort(), ['00', '11']);
       assert.equal(total(r.counts), 1000);
       assert.equal(emu.braket.task(r.jobId!)?.status, 'COMPLETED');
+      const [row] = await orrery.state.listTasks({ filters: [['name', '=', 'circuit']] });
+      const info = row!.info as Record<string, unknown>;
+      assert.equal(info.jobId, r.jobId);
+      assert.equal(typeof info.costUsd, 'number');
     } finally {
       await orrery.shutdown();
     }

@@ -344,13 +344,7 @@ test('the API key never appears in errors, logs, task facts or what the emulator
 
 test('end to end: circuit() on an ibm-quantum backend through the public API', async () => {
   const { emu, config } = await setup({}, {});
-  const { circuit, get, init, shutdown } = orrery as unknown as {
-    circuit: (o: Record<string, unknown>) => { remote: (qasm: string) => unknown };
-    get: (ref: unknown) => Promise<CircuitResult>;
-    init: (o: unknown) => Promise<void>;
-    shutdown: () => Promise<void>;
-  };
-  assert.equal(typeof circuit, 'function', "circuit is exported from 'orrery'");
+  const { circuit, get, init, shutdown, state } = orrery;
   await init({ backends: [{ name: 'ibm', kind: 'ibm-quantum', instanceCrn: emu.instanceCrn, apiKeySecret: config.apiKeySecret, url: emu.url, iamUrl: emu.iamUrl, pollIntervalMs: 20 }] });
   try {
     const bell = circuit({ backend: 'ibm', shots: 1000 });
@@ -359,6 +353,12 @@ test('end to end: circuit() on an ibm-quantum backend through the public API', a
     assert.equal(r.backend, 'ibm');
     assert.equal(r.device, 'ibm_fake_nairobi');
     assert.equal(r.jobId, emu.jobs().at(-1)!.id);
+    // The job's facts are recorded on the task for the State API, the session and the UI.
+    const [row] = await state.listTasks({ filters: [['name', '=', 'circuit']] });
+    const info = row!.info as Record<string, unknown>;
+    assert.equal(info.jobId, r.jobId);
+    assert.equal(info.device, 'ibm_fake_nairobi');
+    assert.equal(typeof info.queuePosition, 'number');
   } finally {
     await shutdown();
   }
