@@ -1,7 +1,7 @@
 /**
- * The worker side of a circuit task: loaded (by URL, from the environment its quantum node was
- * started with) inside the worker that runs the task. Parses and binds the QASM, then hands the
- * circuit to the runner of the node's backend kind.
+ * The worker side of a circuit task (`orrery/internal/circuit-task`): loaded inside the worker
+ * that runs the task on a quantum node. Parses and binds the QASM, then hands the circuit to the
+ * runner of the node's backend kind, whose config the node's environment carries.
  */
 import { BackendError } from '../../orchestrator/core/errors.ts';
 import { parseQasm } from './qasm/index.ts';

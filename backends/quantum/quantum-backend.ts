@@ -5,8 +5,6 @@
  * or submit to the service and poll (the job-style backends of DESIGN.md), reading the backend's
  * config, which holds secret names only, from the environment.
  */
-import { fileURLToPath } from 'node:url';
-import { extname } from 'node:path';
 import type { Backend, BackendHost, LocalNode } from '../types.ts';
 
 /** Kinds of quantum backend. */
@@ -22,10 +20,8 @@ export interface QuantumBackendConfig {
 /** Node label carrying the quantum backend kind (placement rules and label selectors can use it). */
 export const QUANTUM_KIND_LABEL = 'orrery.io/quantum';
 
-/** Environment variables a circuit task's worker reads. */
-export const CIRCUIT_ENV = { config: 'ORRERY_CIRCUIT_BACKEND', runner: 'ORRERY_CIRCUIT_RUNNER' } as const;
-
-const RUNNER_URL = new URL(`./circuit-task${extname(fileURLToPath(import.meta.url))}`, import.meta.url).href;
+/** The environment variable a circuit task's worker reads its backend's config from. */
+export const CIRCUIT_ENV = { config: 'ORRERY_CIRCUIT_BACKEND' } as const;
 
 /** A quantum service or simulator as a virtual node with `slots` QPU slots. */
 export class QuantumBackend implements Backend {
@@ -48,7 +44,7 @@ export class QuantumBackend implements Backend {
   async start(host: BackendHost): Promise<void> {
     this.node = await host.startLocalAgent(
       { numCpus: 0, numGpus: 0, resources: { QPU: this.slots }, labels: { [QUANTUM_KIND_LABEL]: this.config.kind } },
-      { [CIRCUIT_ENV.config]: JSON.stringify(this.config), [CIRCUIT_ENV.runner]: RUNNER_URL },
+      { [CIRCUIT_ENV.config]: JSON.stringify(this.config) },
     );
   }
 
