@@ -181,6 +181,7 @@ export class ActorManager implements ActorHooks {
     const a = this.resolve(t.spec.actorId);
     t.state = 'FAILED';
     t.errorName = error.name;
+    this.tasks.events?.changed(t);
     if (a) this.die(a, `a constructor argument failed with ${error.name}: ${error.message}`);
   }
 
@@ -203,6 +204,7 @@ export class ActorManager implements ActorHooks {
     const a = this.resolve(t.spec.actorId);
     t.state = 'FAILED';
     t.errorName = 'TaskUnschedulableError';
+    this.tasks.events?.changed(t);
     if (a) this.die(a, `it cannot be scheduled: ${reason}`);
   }
 

@@ -37,9 +37,19 @@ export interface ActorHooks {
   cancelQueued(t: TaskRecord): boolean;
 }
 
+/** Observers of task transitions (the head's event bus binds itself here while it has listeners). */
+export interface TaskEvents {
+  submitted(t: TaskRecord): void;
+  changed(t: TaskRecord): void;
+  result(t: TaskRecord, result: Payload): void;
+  info(t: TaskRecord, info: Readonly<Record<string, string | number | boolean>>): void;
+}
+
 /** The task table and its transitions. */
 export class TaskManager {
   readonly tasks = new Map<string, TaskRecord>();
+  /** Set while someone observes the head (undefined otherwise: no cost per task). */
+  events: TaskEvents | undefined;
   private rules: readonly PlacementRule[] = [];
   private classCache = new WeakMap<NormalizedTaskOptions, Map<string, { cls: SchedulingClass; ruleIndex?: number }>>();
   actors!: ActorHooks;
@@ -78,6 +88,7 @@ export class TaskManager {
     };
     this.tasks.set(spec.taskId, t);
     this.store.createPending(spec.taskId);
+    this.events?.submitted(t);
     if (parentId) {
       const parent = this.tasks.get(parentId);
       if (parent) (parent.children ??= []).push(spec.taskId);
@@ -145,6 +156,7 @@ export class TaskManager {
     t.state = 'RUNNING';
     t.nodeId = lease.nodeId;
     t.startedAt = this.io.now();
+    this.events?.changed(t);
     const o = t.spec.options;
     this.io.run(lease, {
       type: 'run',
@@ -188,6 +200,10 @@ export class TaskManager {
     this.settle(t);
     t.state = 'FINISHED';
     this.store.resolve(taskId, result);
+    if (this.events) {
+      this.events.result(t, result);
+      this.events.changed(t);
+    }
     if (t.spec.kind === 'actor-create') this.actors.created(t, undefined);
     else if (t.spec.kind === 'actor-call') this.actors.ended(t);
   }
@@ -204,6 +220,7 @@ export class TaskManager {
       this.settle(t);
       t.state = 'FAILED';
       t.errorName = error.name;
+      this.events?.changed(t);
       this.actors.created(t, error);
       return;
     }
@@ -215,6 +232,7 @@ export class TaskManager {
     const t = this.tasks.get(taskId);
     if (!t || typeof info !== 'object' || info === null) return;
     t.info = { ...t.info, ...info };
+    this.events?.info(t, info);
   }
 
   /** The worker (or node) running these tasks died. */
@@ -242,6 +260,7 @@ export class TaskManager {
     t.startedAt = undefined;
     if (t.spec.kind === 'task') this.dispatcher.enqueue(t, this.classFor(t));
     else this.actors.depsReady(t);
+    this.events?.changed(t);
   }
 
   /** Fails a task with `error` (its result object carries it to every dependent). */
@@ -252,6 +271,7 @@ export class TaskManager {
     t.state = 'FAILED';
     t.errorName = error.name;
     this.store.fail(t.spec.taskId, error);
+    this.events?.changed(t);
     if (t.spec.kind === 'actor-call') this.actors.ended(t);
   }
 

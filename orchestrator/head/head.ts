@@ -24,6 +24,7 @@ import { LogRouter } from './log-router.ts';
 import { WorkerLinks } from './worker-links.ts';
 import { Autoscaler } from './autoscaler.ts';
 import { startLocalAgent } from './local-agent.ts';
+import { HeadEvents } from './head-events.ts';
 import type { Lease } from '../control/lease-dispatcher.ts';
 import type { TaskRecord } from '../control/task-record.ts';
 
@@ -53,6 +54,8 @@ export class Head {
   readonly tasks: TaskManager;
   readonly actors: ActorManager;
   readonly logs: LogRouter;
+  /** Task, node and log events for the session recorder and the dashboard. */
+  readonly events: HeadEvents;
   private readonly nodes = new Map<string, NodeLink>();
   private readonly code = new Map<string, ShippedCode>();
   private readonly jobs = new Map<string, { namespace: string }>();
@@ -94,6 +97,7 @@ export class Head {
       killOnNode: (nodeId, actorId) => this.nodes.get(nodeId)?.send({ type: 'kill-actor', actorId }),
     });
     this.tasks.actors = this.actors;
+    this.events = new HeadEvents((e) => (this.tasks.events = e));
     this.links = new WorkerLinks((nodeId, link, m) => {
       const node = this.nodes.get(nodeId);
       if (node) this.fromNode(node, m, link);
@@ -174,6 +178,7 @@ export class Head {
           clearTimeout(timer);
           node = new NodeLink(m.nodeId, spec.backend, channel, stream, m.resources, m.labels, m.pid);
           this.nodes.set(node.nodeId, node);
+          this.events.node({ nodeId: node.nodeId, backend: node.backend, event: 'join', resources: node.resources, labels: node.labels });
           this.dispatcher.apply(this.scheduler.handle({ type: 'node-added', node: { nodeId: node.nodeId, backend: node.backend, total: node.total, labels: node.labels }, now: Date.now() }));
           resolve();
         },
@@ -224,6 +229,7 @@ export class Head {
     node.alive = false;
     node.deathReason = reason;
     this.idleSince.delete(node.nodeId);
+    this.events.node({ nodeId: node.nodeId, backend: node.backend, event: 'leave', reason });
     if (!this.closed) this.log(`orrery: node ${node.nodeId} (${node.backend}) is dead: ${reason}`);
     node.stream.kill();
     const why = `node ${node.nodeId} died: ${reason}`;
@@ -293,6 +299,7 @@ export class Head {
       case 'log': {
         const lease = m.leaseId ? this.dispatcher.lease(m.leaseId) : this.actors.leaseOf(m.actorId);
         const t: TaskRecord | undefined = lease?.inflight.values().next().value;
+        if (this.events.active) this.events.log({ nodeId: node.nodeId, taskId: t?.spec.taskId, stream: m.stream, text: m.text });
         return this.logs.append(node.nodeId, { taskId: t?.spec.taskId, name: t?.spec.name ?? this.actors.classNameOf(m.actorId), stream: m.stream, text: m.text });
       }
       case 'request':
@@ -324,7 +331,10 @@ export class Head {
   serve(req: ClientRequest, caller: Caller): unknown {
     switch (req.op) {
       case 'submit':
-        if (req.task.code) this.code.set(req.task.code.hash, req.task.code);
+        if (req.task.code) {
+          this.code.set(req.task.code.hash, req.task.code);
+          this.events.code(req.task.code);
+        }
         this.tasks.submit(req.task, caller.jobId, caller.taskId);
         return undefined;
       case 'put':

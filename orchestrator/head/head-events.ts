@@ -1,0 +1,89 @@
+/**
+ * What happens in the head, for whoever records or shows it (the session recorder, the
+ * dashboard's live feed). Listeners subscribe; with none, the task table calls nothing, so an
+ * unobserved head pays no cost per task.
+ */
+import type { ShippedCode } from '../core/function-source.ts';
+import type { Payload } from '../core/serialization.ts';
+import type { TaskEvents } from '../control/task-manager.ts';
+import type { TaskRecord } from '../control/task-record.ts';
+
+/** A node joining or leaving. */
+export interface NodeEvent {
+  readonly nodeId: string;
+  readonly backend: string;
+  readonly event: 'join' | 'leave';
+  readonly resources?: Readonly<Record<string, number>>;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly reason?: string;
+}
+
+/** A chunk of worker output. */
+export interface LogEvent {
+  readonly nodeId: string;
+  readonly taskId: string | undefined;
+  readonly stream: 'stdout' | 'stderr';
+  readonly text: string;
+}
+
+/** A subscriber; every member is optional. */
+export interface HeadListener {
+  taskSubmitted?(t: TaskRecord): void;
+  /** State, node or attempt changed (RUNNING, FINISHED, FAILED, back to pending for a retry). */
+  taskChanged?(t: TaskRecord): void;
+  taskResult?(t: TaskRecord, result: Payload): void;
+  taskInfo?(t: TaskRecord, info: Readonly<Record<string, string | number | boolean>>): void;
+  code?(code: ShippedCode): void;
+  node?(e: NodeEvent): void;
+  log?(e: LogEvent): void;
+}
+
+/** The fan-out of head events to listeners. */
+export class HeadEvents implements TaskEvents {
+  private readonly listeners = new Set<HeadListener>();
+
+  /** @param bind called with this bus when the first listener arrives and with undefined when the last leaves. */
+  constructor(private readonly bind: (events: TaskEvents | undefined) => void) {}
+
+  /** Adds a listener; returns its unsubscribe function. */
+  subscribe(l: HeadListener): () => void {
+    this.listeners.add(l);
+    if (this.listeners.size === 1) this.bind(this);
+    return () => {
+      this.listeners.delete(l);
+      if (this.listeners.size === 0) this.bind(undefined);
+    };
+  }
+
+  get active(): boolean {
+    return this.listeners.size > 0;
+  }
+
+  submitted(t: TaskRecord): void {
+    for (const l of this.listeners) l.taskSubmitted?.(t);
+  }
+
+  changed(t: TaskRecord): void {
+    for (const l of this.listeners) l.taskChanged?.(t);
+  }
+
+  result(t: TaskRecord, result: Payload): void {
+    for (const l of this.listeners) l.taskResult?.(t, result);
+  }
+
+  info(t: TaskRecord, info: Readonly<Record<string, string | number | boolean>>): void {
+    for (const l of this.listeners) l.taskInfo?.(t, info);
+  }
+
+  code(code: ShippedCode): void {
+    for (const l of this.listeners) l.code?.(code);
+  }
+
+  node(e: NodeEvent): void {
+    for (const l of this.listeners) l.node?.(e);
+  }
+
+  log(e: LogEvent): void {
+    for (const l of this.listeners) l.log?.(e);
+  }
+}
