@@ -6,6 +6,7 @@ import { Head } from '../head/head.ts';
 import { createBackend } from '../head/backend-registry.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import { EmbeddedRuntime } from './embedded-runtime.ts';
+import { startSession } from '../head/session-recording.ts';
 import { installRuntime, maybeRuntime, type RuntimeContext } from './runtime.ts';
 
 /** A cluster a driver can attach to (LocalCluster from `orrery/testing`). */
@@ -48,7 +49,6 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
   }
   const address = opts.address ?? process.env.ORRERY_ADDRESS;
   if (address) throw new Error(`init({ address: ${JSON.stringify(address)} }): client mode needs a running head service, which this version does not have yet; call init() without address for an embedded head`);
-  if (opts.session !== undefined) throw new Error('init(): option session needs the head service (orrery start), which this version does not have yet; remove it');
   const file = opts.config ? readConfig(opts.config) : {};
   const backendConfigs = [...(file.backends ?? []), ...(opts.backends ?? [])];
   if (!Array.isArray(backendConfigs)) throw new TypeError('init(): option backends must be an array of backend configs');
@@ -75,16 +75,23 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
       }),
     );
   }
+  let endSession: (() => Promise<void>) | undefined;
   try {
+    if (opts.session !== undefined) endSession = startSession(head, opts.session, { backends: backendConfigs }, placementRules);
     for (const c of backendConfigs) await head.addBackend(await createBackend(c));
   } catch (err) {
     await stop();
+    await endSession?.();
     throw err;
   }
   if (opts.logToDriver === false) head.logs.echo = undefined;
   const jobId = head.startJob(opts.namespace);
   // An embedded head goes down with its driver, so there is nothing to cancel one by one.
-  const rt = new EmbeddedRuntime(head, jobId, opts.cluster ? async () => head.endJob(jobId) : stop);
+  const stopJob = opts.cluster ? async () => head.endJob(jobId) : stop;
+  const rt = new EmbeddedRuntime(head, jobId, async () => {
+    await stopJob();
+    await endSession?.();
+  });
   installRuntime(rt);
   return rt.context();
 }

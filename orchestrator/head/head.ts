@@ -424,6 +424,11 @@ export class Head {
     };
   }
 
+  /** The backend a node belongs to ('' for an unknown node). */
+  backendOfNode(nodeId: string): string {
+    return this.nodes.get(nodeId)?.backend ?? '';
+  }
+
   /** Live nodes' ids, in join order. */
   nodeIds(): string[] {
     return [...this.nodes.values()].filter((n) => n.alive).map((n) => n.nodeId);

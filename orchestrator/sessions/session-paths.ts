@@ -8,7 +8,7 @@ export const SESSION_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** The sessions directory used when none is given: `~/.orrery/sessions`. */
 export function defaultSessionsDir(): string {
-  return join(homedir(), '.orrery', 'sessions');
+  return join(process.env.ORRERY_HOME ?? join(homedir(), '.orrery'), 'sessions');
 }
 
 /** Throws a TypeError unless `name` is a valid session name (it becomes a file name). */

@@ -1,0 +1,118 @@
+/**
+ * Records a head's run into an experiment session: every task's submission, state changes,
+ * result, logs and facts (remote job ids, cost), the code of every remote function, and the
+ * nodes that came and went. It only listens to the head's events; the recorder batches writes.
+ */
+import { deserializeValue, type Payload } from '../core/serialization.ts';
+import { ORRERY_VERSION } from '../core/version.ts';
+import { previewArgs, SessionStore, type SessionRecorder } from '../sessions/index.ts';
+import type { TaskRecord } from '../control/task-record.ts';
+import type { Head } from './head.ts';
+
+/** Arguments bigger than this are previewed by size only (decoding them would cost the head). */
+const PREVIEW_DECODE_BYTES = 4096;
+
+/**
+ * Opens session `name` in the sessions directory (new, or continued with `resume`) and records
+ * `head` into it; resolves the function that stops recording and closes the session.
+ * Write failures are reported once each on the head's log; they never stop the run.
+ */
+export function startSession(head: Head, name: string, config: unknown, placementRules: unknown, opts: { resume?: boolean; dir?: string; log?: (line: string) => void } = {}): () => Promise<void> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const recorder = new SessionStore(opts.dir ? { dir: opts.dir } : undefined).record(name, {
+    orreryVersion: ORRERY_VERSION,
+    config,
+    placementRules,
+    resume: opts.resume,
+    onError: (err) => log(`orrery: session ${name}: ${err.message}`),
+  });
+  const unsubscribe = recordSession(head, recorder);
+  return async () => {
+    unsubscribe();
+    await recorder.close();
+  };
+}
+
+/** Starts recording `head` into `recorder`; returns the function that stops it. */
+export function recordSession(head: Head, recorder: SessionRecorder): () => void {
+  return head.events.subscribe({
+    taskSubmitted(t) {
+      const s = t.spec;
+      const { preview, params } = describeArgs(s.args);
+      recorder.recordTaskSubmitted({
+        taskId: s.taskId, name: s.name, kind: s.kind, variant: s.variant, functionHash: s.codeHash, actorId: s.actorId,
+        method: s.method, argsPreview: preview, params, parentTaskId: t.parentId, options: s.options, ts: t.submittedAt,
+      });
+    },
+    taskChanged(t) {
+      recorder.recordTaskState(t.spec.taskId, {
+        state: t.state, ts: Date.now(), nodeId: t.nodeId, backend: t.nodeId ? backendOf(head, t) : undefined, ruleIndex: t.ruleIndex,
+        attempt: t.attempt, errorName: t.errorName, errorMessage: t.state === 'FAILED' ? errorMessage(head, t) : undefined, execMs: t.execMs,
+      });
+    },
+    taskResult(t, result) {
+      recorder.recordResult(t.spec.taskId, result.data, { contentType: result.typed ?? (result.marked ? 'v8+refs' : 'v8') });
+    },
+    taskInfo(t, info) {
+      recorder.recordTaskInfo(t.spec.taskId, info);
+      if (typeof info.jobId === 'string' && t.nodeId) recorder.recordRemoteJob(t.spec.taskId, backendOf(head, t), info.jobId);
+    },
+    code(c) {
+      recorder.recordFunction({ hash: c.hash, name: c.name, kind: c.kind === 'class' ? 'actor-class' : 'function', source: c.source });
+    },
+    node(e) {
+      recorder.recordNode({ nodeId: e.nodeId, event: e.event, backend: e.backend, resources: e.resources, labels: e.labels, detail: e.reason });
+    },
+    log(e) {
+      recorder.recordLog({ taskId: e.taskId, nodeId: e.taskId ? undefined : e.nodeId, stream: e.stream, text: e.text });
+    },
+  });
+}
+
+function backendOf(head: Head, t: TaskRecord): string {
+  return head.backendOfNode(t.nodeId!);
+}
+
+function errorMessage(head: Head, t: TaskRecord): string | undefined {
+  const r = head.store.result(t.spec.taskId);
+  return r && !r.ok ? r.error.message : undefined;
+}
+
+/** A short text of the arguments, and the arguments themselves when they are small plain data. */
+function describeArgs(args: TaskRecord['spec']['args']): { preview: string; params?: unknown } {
+  const values: unknown[] = [];
+  for (const a of args) {
+    if ('ref' in a) values.push(new RefMention(a.ref));
+    else if (a.data.byteLength > PREVIEW_DECODE_BYTES) values.push(new Sized(a));
+    else {
+      try {
+        values.push(deserializeValue(a, { actor: (d) => new RefMention(`actor ${d.className} ${d.actorId}`) }));
+      } catch {
+        values.push(new Sized(a));
+      }
+    }
+  }
+  const plain = values.every(isPlain);
+  return { preview: previewArgs(values), params: plain ? values : undefined };
+}
+
+class RefMention {
+  constructor(readonly ref: string) {}
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `ObjectRef(${this.ref})`;
+  }
+}
+
+class Sized {
+  constructor(private readonly p: Payload) {}
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `<${this.p.typed ?? 'value'} of ${this.p.data.byteLength} bytes>`;
+  }
+}
+
+function isPlain(v: unknown): boolean {
+  if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) return true;
+  if (Array.isArray(v)) return v.every(isPlain);
+  if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return Object.values(v as object).every(isPlain);
+  return false;
+}

@@ -1,0 +1,138 @@
+/**
+ * Experiment sessions recorded by a real head: tasks, actors, results, logs, code, nodes and
+ * job facts land in the session; two runs compare; no secret value reaches any file.
+ * Runs under test/services/keyring.sh (the IBM API key lives in a real gnome-keyring).
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { deserialize } from 'node:v8';
+import { Entry } from '@napi-rs/keyring';
+import { init, shutdown, remote, get, circuit } from 'orrery';
+import { SessionStore, compareSessions } from '../../orchestrator/sessions/index.ts';
+import { startIbmEmulator, type IbmEmulator } from '../emulators/ibm/index.ts';
+import { tempDir } from './helpers.ts';
+
+const home = tempDir('sessions-home');
+process.env.ORRERY_HOME = home;
+const store = new SessionStore();
+let emu: IbmEmulator;
+const secretName = `ibm-key-${randomBytes(4).toString('hex')}`;
+
+before(async () => {
+  emu = await startIbmEmulator();
+  new Entry('orrery', secretName).setPassword(emu.apiKey);
+});
+after(async () => {
+  await emu.close();
+  new Entry('orrery', secretName).deletePassword();
+});
+
+const BELL = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\ncreg c[2];\nh q[0];\ncx q[0],q[1];\nmeasure q -> c;\n';
+
+/** One experiment: a few CPU tasks with `scale`, an actor, and a circuit on the IBM emulator. */
+async function experiment(session: string, scale: number): Promise<{ output: string }> {
+  const writes: string[] = [];
+  const capture = (stream: NodeJS.WriteStream) => {
+    const write = stream.write.bind(stream);
+    stream.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      writes.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      return write(chunk, ...rest);
+    }) as typeof stream.write;
+    return () => (stream.write = write);
+  };
+  const restore = [capture(process.stdout), capture(process.stderr)];
+  try {
+    await init({
+      session, numCpus: 2,
+      backends: [{ name: 'ibm', kind: 'ibm-quantum', instanceCrn: emu.instanceCrn, apiKeySecret: secretName, url: emu.url, iamUrl: emu.iamUrl, pollIntervalMs: 20 }],
+    });
+    const square = remote({ name: 'square' }, (x: number) => {
+      console.log(`squaring ${x}`);
+      return x * x;
+    });
+    const results = await get([1, 2, 3].map((x) => square.remote(x * scale)));
+    assert.deepEqual(results, [1, 4, 9].map((v) => v * scale * scale));
+    class Counter {
+      n = 0;
+      add(k: number) {
+        return (this.n += k);
+      }
+    }
+    const c = remote(Counter).remote();
+    await get(c.add.remote(5));
+    const bell = await get(circuit({ backend: 'ibm', shots: 200 }).remote(BELL));
+    assert.equal(bell.shots, 200);
+    await assert.rejects(get(remote({ name: 'boom', maxRetries: 0 }, () => {
+      throw new Error('kaboom');
+    }).remote()));
+  } finally {
+    await shutdown();
+    restore.forEach((r) => r());
+  }
+  return { output: writes.join('') };
+}
+
+let firstOutput = '';
+
+test('a run with init({ session }) records tasks, results, logs, code, nodes and job facts', async () => {
+  firstOutput = (await experiment('run-a', 1)).output;
+  const r = store.open('run-a');
+  try {
+    const meta = r.metadata();
+    assert.equal(meta.status, 'finished');
+    const squares = r.tasks({ name: 'square' });
+    assert.equal(squares.length, 3);
+    assert.ok(squares.every((t) => t.state === 'FINISHED'), JSON.stringify(squares));
+    const values = squares.map((t) => deserialize(Buffer.from(r.result(t.taskId)!.bytes)) as number).sort((a, b) => a - b);
+    assert.deepEqual(values, [1, 4, 9]);
+    const hash = squares[0]!.functionHash;
+    assert.ok(hash && r.functionCode(hash)?.source.includes('squaring'), 'the function source is kept by hash');
+    const logs = r.logs({ taskId: squares[0]!.taskId }).map((l) => l.text).join('');
+    assert.match(logs, /squaring \d/);
+    const boom = r.tasks({ name: 'boom' })[0]!;
+    assert.equal(boom.state, 'FAILED');
+    assert.match(JSON.stringify(r.taskEvents(boom.taskId)), /kaboom/);
+    const circ = r.tasks({ name: 'circuit' })[0]!;
+    assert.equal(circ.state, 'FINISHED');
+    assert.ok(String(r.taskInfo(circ.taskId).jobId ?? '').length > 0, 'the IBM job id is recorded on the task');
+    assert.ok(r.nodes().some((n) => n.backend === 'ibm') && r.nodes().some((n) => n.backend === 'local'));
+    assert.ok(r.tasks({}).some((t) => t.kind === 'actor-call'));
+  } finally {
+    r.close();
+  }
+});
+
+test('two sessions compare: the same tasks with different arguments and results are reported', async () => {
+  await experiment('run-b', 2);
+  const a = store.open('run-a');
+  const b = store.open('run-b');
+  try {
+    const cmp = compareSessions(a, b);
+    const text = JSON.stringify(cmp);
+    assert.match(text, /square/);
+    assert.ok(cmp.tasks.some((t) => t.name === 'square' && t.params === 'differ' && t.result === 'differ'), text.slice(0, 2000));
+  } finally {
+    a.close();
+    b.close();
+  }
+  assert.deepEqual(store.list().map((s) => s.name).sort(), ['run-a', 'run-b']);
+});
+
+test('no secret value appears in any file Orrery wrote or in its output', () => {
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir)) {
+      const p = join(dir, e);
+      if (statSync(p).isDirectory()) walk(p);
+      else files.push(p);
+    }
+  };
+  walk(home);
+  assert.ok(files.some((f) => f.endsWith('run-a.db')), `session files are under ${home}: ${files.join(', ')}`);
+  for (const f of files) assert.ok(!readFileSync(f).includes(emu.apiKey), `${f} contains the API key`);
+  assert.ok(!firstOutput.includes(emu.apiKey), 'the output contains the API key');
+  assert.ok(firstOutput.length > 0);
+});
