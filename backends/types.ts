@@ -22,6 +22,10 @@ export interface AgentSpec {
   readonly labels?: Readonly<Record<string, string>>;
   /** A Unix socket path where the head accepts direct worker links (same machine only). */
   readonly headSocket?: string;
+  /** Outlive the head: serve heads on this Unix socket (`agent-main --bridge` reaches it). */
+  readonly listen?: string;
+  /** Seconds such an agent waits for a head before ending (default 1800). */
+  readonly graceS?: number;
 }
 
 /** What the head offers a backend. */
@@ -42,7 +46,14 @@ export interface BackendHost {
    * nodes, and the virtual nodes of job-style backends whose workers call a remote service).
    * `env` is added to the agent's environment and inherited by its workers.
    */
-  startLocalAgent(spec: LocalAgentSpec, env?: Readonly<Record<string, string>>): Promise<LocalNode>;
+  startLocalAgent(spec: LocalAgentSpec, env?: Readonly<Record<string, string>>, key?: string): Promise<LocalNode>;
+  /**
+   * Set when the head runs as a service (`orrery start`): agents should outlive it for
+   * `graceS` seconds (AgentSpec.listen) so a restarted head reattaches to running work. `runDir`
+   * is where local agents' sockets live. A backend names each agent by a stable key so the next
+   * head finds the same agent (local agents: the `key` of startLocalAgent).
+   */
+  readonly durable?: { readonly graceS: number; readonly runDir: string };
 }
 
 /** What a local agent is started with: the node's resources and labels. */

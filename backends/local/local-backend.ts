@@ -26,14 +26,14 @@ export class LocalBackend implements Backend {
 
   async start(host: BackendHost): Promise<void> {
     this.host = host;
-    for (let i = 0; i < this.initialNodes; i++) await this.addNode(this.config);
+    for (let i = 0; i < this.initialNodes; i++) await this.addNode(this.config, String(i));
   }
 
-  /** Starts one more agent with these resources. */
-  async addNode(spec: Omit<LocalBackendConfig, 'name' | 'kind'>): Promise<LocalNode> {
+  /** Starts one more agent with these resources; `key` names a durable one (a service head finds it again). */
+  async addNode(spec: Omit<LocalBackendConfig, 'name' | 'kind'>, key?: string): Promise<LocalNode> {
     if (!this.host) throw new Error(`backend ${this.name} is not started`);
     const { numCpus, numGpus, resources, labels } = spec;
-    const node = await this.host.startLocalAgent({ numCpus, numGpus, resources, labels });
+    const node = await this.host.startLocalAgent({ numCpus, numGpus, resources, labels }, undefined, key);
     this.nodes.add(node);
     void node.exited.then(() => this.nodes.delete(node));
     return node;

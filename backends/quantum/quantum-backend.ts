@@ -45,6 +45,7 @@ export class QuantumBackend implements Backend {
     this.node = await host.startLocalAgent(
       { numCpus: 0, numGpus: 0, resources: { QPU: this.slots }, labels: { [QUANTUM_KIND_LABEL]: this.config.kind } },
       { [CIRCUIT_ENV.config]: JSON.stringify(this.config) },
+      'qpu',
     );
   }
 

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { RESOURCE_UNIT } from '../core/resources.ts';
 import { ActorDiedError, toErrorInfo } from '../core/errors.ts';
 import type { ShippedCode } from '../core/function-source.ts';
-import type { Channel } from '../protocol/channel.ts';
+import type { HeadLink } from './detachable-head.ts';
 import type { Message, RunMessage } from '../protocol/messages.ts';
 import { detectGpus } from './gpu-detect.ts';
 import { GpuAllocator } from './gpu-allocator.ts';
@@ -23,6 +23,10 @@ export interface AgentConfig {
   readonly labels?: Readonly<Record<string, string>>;
   /** A Unix socket of the head that workers may connect to directly (local nodes only). */
   readonly headSocket?: string;
+  /** Serve heads on this Unix socket and outlive them (see DetachableHead). */
+  readonly listen?: string;
+  /** Seconds a listening agent waits for a head before it ends (default 1800). */
+  readonly graceS?: number;
 }
 
 /** Protocol version; the head refuses agents of another. */
@@ -37,7 +41,7 @@ export class NodeAgent {
   private readonly workers = new Map<string, WorkerProcess>();
   private readonly gpus: GpuAllocator;
 
-  constructor(private readonly head: Channel, private readonly config: AgentConfig) {
+  constructor(private readonly head: HeadLink, private readonly config: AgentConfig) {
     const gpu = config.numGpus === undefined ? detectGpus() : { count: config.numGpus };
     const numCpus = config.numCpus ?? availableParallelism();
     this.gpus = new GpuAllocator(gpu.count);

@@ -227,6 +227,22 @@ export class TaskManager {
     this.fail(t, wrapped);
   }
 
+  /**
+   * Takes over a task submitted to an earlier head that an agent reports as running (or just
+   * finished) for it: the record starts RUNNING on that node with no lease, so the result the
+   * agent delivers next completes it like any other.
+   */
+  adopt(spec: TaskSubmission, jobId: string, nodeId: string, attempt: number): TaskRecord {
+    const now = this.io.now();
+    const t: TaskRecord = {
+      spec, jobId, parentId: undefined, state: 'RUNNING', attempt, retriesLeft: 0, depsLeft: 0, cancelled: false, lease: undefined, nodeId,
+      children: undefined, ruleIndex: undefined, errorName: undefined, submittedAt: now, startedAt: now, endedAt: undefined, timer: undefined, execMs: undefined,
+    };
+    this.tasks.set(spec.taskId, t);
+    this.store.createPending(spec.taskId);
+    return t;
+  }
+
   /** Merges facts a task recorded about itself into its record (unknown tasks are ignored: they may be gone). */
   recordInfo(taskId: string, info: Readonly<Record<string, string | number | boolean>>): void {
     const t = this.tasks.get(taskId);

@@ -38,6 +38,8 @@ export interface HeadOptions {
   readonly placementRules?: readonly PlacementRule[];
   /** Where the head's own warnings go (default: stderr). */
   readonly log?: (line: string) => void;
+  /** A service head: agents outlive it for `graceS` seconds so a restarted head reattaches (see BackendHost.durable). */
+  readonly durable?: { readonly graceS: number; readonly runDir: string };
 }
 
 /** Who is asking: a driver (job) or a running task. */
@@ -65,10 +67,15 @@ export class Head {
   /** When each live node last had no lease (absent while busy). */
   private readonly idleSince = new Map<string, number>();
   private readonly ticker: NodeJS.Timeout;
+  /** This head's identity, told to every agent (an agent that outlived another head drops that head's leases). */
+  readonly headId = newId();
   private readonly log: (line: string) => void;
   private closed = false;
 
+  private readonly durable: HeadOptions['durable'];
+
   constructor(opts: HeadOptions = {}) {
+    this.durable = opts.durable;
     const rules = opts.placementRules ? validatePlacementRules(opts.placementRules) : undefined;
     this.log = opts.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.logs = new LogRouter();
@@ -154,14 +161,19 @@ export class Head {
       attach: (stream, spec) => this.attach(stream, spec),
       log: (line) => this.log(line),
       retire: (nodeId) => this.retire(nodeId),
-      startLocalAgent: (spec, env) => startLocalAgent(host, backend, spec, env),
+      startLocalAgent: (spec, env, key) => startLocalAgent(host, backend, spec, env, key),
+      durable: this.durable,
     };
     return host;
   }
 
-  /** Accepts an agent stream; resolves when the agent said hello and its node joined. */
+  /**
+   * Accepts an agent stream; resolves when the agent said hello and its node joined. An agent
+   * that outlives heads (`spec.listen`) may come back on a new stream: the node carries on.
+   */
   attach(stream: AgentStream, spec: AgentSpec): Promise<void> {
     const channel = new Channel(stream.input, stream.output, `node ${spec.nodeId}`);
+    channel.send({ type: 'head-hello', headId: this.headId });
     return new Promise<void>((resolve, reject) => {
       let node: NodeLink | undefined;
       const timer = setTimeout(() => {
@@ -176,10 +188,18 @@ export class Head {
             return;
           }
           clearTimeout(timer);
-          node = new NodeLink(m.nodeId, spec.backend, channel, stream, m.resources, m.labels, m.pid);
-          this.nodes.set(node.nodeId, node);
-          this.events.node({ nodeId: node.nodeId, backend: node.backend, event: 'join', resources: node.resources, labels: node.labels });
-          this.dispatcher.apply(this.scheduler.handle({ type: 'node-added', node: { nodeId: node.nodeId, backend: node.backend, total: node.total, labels: node.labels }, now: Date.now() }));
+          const known = this.nodes.get(m.nodeId);
+          if (known?.alive) {
+            node = known;
+            known.reattach(channel, stream);
+            this.log(`orrery: node ${known.nodeId} (${known.backend}) is back`);
+          } else {
+            node = new NodeLink(m.nodeId, spec.backend, channel, stream, m.resources, m.labels, m.pid, spec.listen ? (spec.graceS ?? 1800) : undefined);
+            this.nodes.set(node.nodeId, node);
+            this.events.node({ nodeId: node.nodeId, backend: node.backend, event: 'join', resources: node.resources, labels: node.labels });
+            this.dispatcher.apply(this.scheduler.handle({ type: 'node-added', node: { nodeId: node.nodeId, backend: node.backend, total: node.total, labels: node.labels }, now: Date.now() }));
+          }
+          for (const taskId of m.resumed?.running ?? []) if (!this.tasks.tasks.has(taskId)) this.adoptTask?.(taskId, node.nodeId);
           resolve();
         },
         (reason) => {
@@ -189,10 +209,29 @@ export class Head {
             reject(new Error(`node ${spec.nodeId} of backend ${spec.backend} went away before it joined${reason ? `: ${reason}` : ''}`));
             return;
           }
-          this.nodeDied(node, reason ?? 'its agent exited');
+          if (node.channel === channel) this.linkLost(node, reason ?? 'its agent exited');
         },
       );
     });
+  }
+
+  /**
+   * Set by a head resuming a session: an agent reports a task this head never submitted (it ran
+   * for the head before); the hook may adopt it (TaskManager.adopt) so its result is collected.
+   */
+  adoptTask: ((taskId: string, nodeId: string) => void) | undefined;
+
+  /** A node's stream ended: an agent that outlives heads gets its grace period, others are dead. */
+  private linkLost(node: NodeLink, reason: string): void {
+    if (node.graceS === undefined || this.closed || node.retiring || !node.alive) return this.nodeDied(node, reason);
+    if (node.detached) return;
+    this.log(`orrery: lost the link to node ${node.nodeId} (${node.backend}): ${reason}; its tasks keep running there, waiting up to ${node.graceS} s for it to come back`);
+    const timer = setTimeout(() => {
+      node.detached = undefined;
+      this.nodeDied(node, `${reason}; it did not come back within ${node.graceS} s`);
+    }, node.graceS * 1000);
+    timer.unref();
+    node.detached = { outbox: [], timer };
   }
 
   /** Live nodes of a backend and how long each has been without leases. */

@@ -4,7 +4,7 @@ import { unitsOf, type ResourceSet } from '../core/resources.ts';
 import type { Channel } from '../protocol/channel.ts';
 import type { Message } from '../protocol/messages.ts';
 
-/** A connected (or dead) node. */
+/** A connected, detached (agent outliving a lost link) or dead node. */
 export class NodeLink {
   readonly sentCode = new Set<string>();
   alive = true;
@@ -12,21 +12,41 @@ export class NodeLink {
   retiring = false;
   deathReason: string | undefined;
   readonly total: ResourceSet;
+  /**
+   * Set while the link to an agent that outlives its head is down: messages wait here and the
+   * node's tasks stay running until the agent is back or its grace period ends.
+   */
+  detached: { readonly outbox: Message[]; readonly timer: NodeJS.Timeout } | undefined;
 
   constructor(
     readonly nodeId: string,
     readonly backend: string,
-    readonly channel: Channel,
-    readonly stream: AgentStream,
+    public channel: Channel,
+    public stream: AgentStream,
     readonly resources: Readonly<Record<string, number>>,
     readonly labels: Readonly<Record<string, string>>,
     readonly pid: number,
+    /** Seconds the agent outlives a lost link (undefined: the agent ends with its stream). */
+    readonly graceS: number | undefined,
   ) {
     this.total = unitsOf(resources);
   }
 
-  /** Sends a message if the node is alive. */
+  /** Sends a message if the node is alive (kept for later while detached). */
   send(m: Message): void {
-    if (this.alive) this.channel.send(m);
+    if (!this.alive) return;
+    if (this.detached) this.detached.outbox.push(m);
+    else this.channel.send(m);
+  }
+
+  /** The agent is back on a new stream: what waited goes out. */
+  reattach(channel: Channel, stream: AgentStream): void {
+    const d = this.detached;
+    this.channel = channel;
+    this.stream = stream;
+    this.detached = undefined;
+    if (!d) return;
+    clearTimeout(d.timer);
+    for (const m of d.outbox) channel.send(m);
   }
 }

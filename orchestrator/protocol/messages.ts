@@ -124,7 +124,14 @@ export interface RunMessage {
 /** Every message of the protocol. */
 export type Message =
   /** agent -> head: the node's resources and labels, first message on the stream. */
-  | { readonly type: 'hello'; readonly nodeId: string; readonly resources: Readonly<Record<string, number>>; readonly labels: Readonly<Record<string, string>>; readonly pid: number; readonly version: string }
+  | {
+      readonly type: 'hello'; readonly nodeId: string; readonly resources: Readonly<Record<string, number>>; readonly labels: Readonly<Record<string, string>>;
+      readonly pid: number; readonly version: string;
+      /** Sent by an agent that outlived a head: tasks it ran for it whose results the head may not have (they follow). */
+      readonly resumed?: { readonly running: readonly string[] };
+    }
+  /** head -> agent: first message on every connection; an agent that outlived a head orphans the old head's leases when the id changes. */
+  | { readonly type: 'head-hello'; readonly headId: string }
   | RunMessage
   /** head -> agent -> worker: interrupt a task (force: kill its worker). */
   | { readonly type: 'cancel'; readonly taskId: string; readonly force: boolean; readonly leaseId?: string; readonly actorId?: string }
@@ -149,7 +156,7 @@ export type Message =
   /** head -> agent -> worker: the reply to a request. */
   | { readonly type: 'reply'; readonly requestId: number; readonly workerId?: string; readonly ok: boolean; readonly value?: unknown; readonly error?: ErrorInfo };
 
-const TYPES = new Set<string>(['hello', 'worker-hello', 'run', 'cancel', 'lease-end', 'kill-actor', 'shutdown', 'done', 'failed', 'worker-died', 'log', 'request', 'reply']);
+const TYPES = new Set<string>(['hello', 'head-hello', 'worker-hello', 'run', 'cancel', 'lease-end', 'kill-actor', 'shutdown', 'done', 'failed', 'worker-died', 'log', 'request', 'reply']);
 
 /** Shallow check of an incoming message (deep fields are checked where they are used). */
 export function isMessage(m: unknown): m is Message {

@@ -32,7 +32,7 @@ const source = (path: string): string => fileURLToPath(new URL(`../../../orchest
  * them through the backend registry, so they are in the agent's import graph; in the bundle
  * each becomes a stub that throws, naming itself, if a task ever uses it.
  */
-export const HEAD_ONLY_PACKAGES: readonly string[] = ['ssh2', 'esbuild', '@napi-rs/keyring', 'cpu-features', 'better-sqlite3'];
+export const HEAD_ONLY_PACKAGES: readonly string[] = ['ssh2', 'esbuild', '@napi-rs/keyring', 'cpu-features', 'better-sqlite3', '@aws-sdk', '@smithy', 'ws'];
 
 const headOnlyStubs: Plugin = {
   name: 'orrery-head-only-stubs',

@@ -1,0 +1,155 @@
+/**
+ * The head link of an agent that outlives its head (`orrery start` nodes): the agent listens on
+ * a Unix socket; a head connects (directly, or through `agent-main --bridge` over SSH or srun).
+ * When the head goes away (killed, laptop asleep) the agent keeps running its tasks and keeps
+ * their results and requests until a head connects again; after the grace period with no head
+ * it ends. A new head is told which tasks are still running, then gets what was kept.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { rmSync } from 'node:fs';
+import { Channel, type CloseReason } from '../protocol/channel.ts';
+import type { Message } from '../protocol/messages.ts';
+
+/** Output kept per detached period; beyond it log lines are dropped (results never are). */
+const LOG_BUDGET_BYTES = 1 << 20;
+
+/** What the agent needs of its head link (the subset of Channel it uses). */
+export interface HeadLink {
+  listen(onMessage: (m: Message) => void, onClose: (reason: CloseReason) => void): void;
+  send(m: Message): void;
+  flush(): void;
+}
+
+/** A head link that survives heads. */
+export class DetachableHead implements HeadLink {
+  private channel: Channel | undefined;
+  private readonly server: Server;
+  private kept: Message[] = [];
+  private keptLogBytes = 0;
+  private droppedLogs = 0;
+  private hello: Extract<Message, { type: 'hello' }> | undefined;
+  /** Tasks sent to workers and not finished: task id -> lease id (or `actor:<id>`). */
+  private readonly running = new Map<string, string>();
+  /** Leases and actors the current head holds on this agent. */
+  private readonly held = new Set<string>();
+  /** Leases of a previous head that end once their running tasks finish. */
+  private readonly orphanLeases = new Set<string>();
+  private graceTimer: NodeJS.Timeout | undefined;
+  /** The head this agent worked for last (from its head-hello). */
+  private headId: string | undefined;
+  private onMessage: (m: Message) => void = () => {};
+  private onClose: (reason: CloseReason) => void = () => {};
+
+  constructor(private readonly socketPath: string, private readonly graceMs: number, private readonly log: (line: string) => void) {
+    rmSync(socketPath, { force: true });
+    this.server = createServer((sock) => this.adopt(sock));
+    this.server.listen(socketPath);
+    this.startGrace('no head connected yet');
+  }
+
+  listen(onMessage: (m: Message) => void, onClose: (reason: CloseReason) => void): void {
+    this.onMessage = onMessage;
+    this.onClose = onClose;
+  }
+
+  send(m: Message): void {
+    if (m.type === 'hello') {
+      // Every head gets it first on connecting (see adopt), never from the kept messages.
+      this.hello = m;
+      if (this.channel && !this.channel.isClosed) this.channel.send(m);
+      return;
+    }
+    if (m.type === 'done' || m.type === 'failed') this.finished(m.taskId);
+    if (this.channel && !this.channel.isClosed) return this.channel.send(m);
+    if (m.type === 'log') {
+      if (this.keptLogBytes > LOG_BUDGET_BYTES) return void this.droppedLogs++;
+      this.keptLogBytes += m.text.length;
+    }
+    this.kept.push(m);
+  }
+
+  flush(): void {
+    this.channel?.flush();
+  }
+
+  /** A head connected: it replaces the current one (a head that reconnects after sleep). */
+  private adopt(sock: Socket): void {
+    const previous = this.channel;
+    const channel = new Channel(sock, sock, 'head');
+    this.channel = channel;
+    if (previous && !previous.isClosed) previous.close('a new head connected');
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
+    channel.listen(
+      (m) => this.fromHead(m),
+      (reason) => {
+        if (this.channel !== channel) return;
+        this.channel = undefined;
+        if (reason === 'shutdown') return;
+        this.log(`orrery agent: head link closed (${reason ?? 'end of stream'}); keeping ${this.running.size} running task(s) for ${Math.round(this.graceMs / 1000)} s`);
+        this.startGrace(reason ?? 'end of stream');
+      },
+    );
+    const unreported = this.kept.flatMap((m) => (m.type === 'done' || m.type === 'failed' ? [m.taskId] : []));
+    if (this.hello) channel.send({ ...this.hello, resumed: { running: [...this.running.keys(), ...unreported] } });
+    const kept = this.kept;
+    this.kept = [];
+    this.keptLogBytes = 0;
+    if (this.droppedLogs > 0) {
+      this.log(`orrery agent: ${this.droppedLogs} log chunk(s) written while no head was connected were dropped (over 1 MiB)`);
+      this.droppedLogs = 0;
+    }
+    for (const m of kept) channel.send(m);
+  }
+
+  private fromHead(m: Message): void {
+    if (m.type === 'head-hello') {
+      // Another head's leases and actors mean nothing to this one.
+      if (this.headId !== undefined && this.headId !== m.headId) this.orphanAllLeases();
+      this.headId = m.headId;
+      return;
+    }
+    if (m.type === 'run') {
+      const holder = m.kind === 'task' ? m.leaseId : `actor:${m.actorId}`;
+      this.running.set(m.taskId, holder);
+      this.held.add(holder);
+    }
+    if (m.type === 'lease-end') this.held.delete(m.leaseId);
+    if (m.type === 'kill-actor') this.held.delete(`actor:${m.actorId}`);
+    if (m.type === 'shutdown') {
+      this.channel?.close('shutdown');
+      this.server.close();
+      rmSync(this.socketPath, { force: true });
+    }
+    this.onMessage(m);
+  }
+
+  private finished(taskId: string): void {
+    const lease = this.running.get(taskId);
+    this.running.delete(taskId);
+    if (lease && this.orphanLeases.has(lease)) this.endOrphanIfIdle(lease);
+  }
+
+  /** A lost head's leases and actors mean nothing to the next one: they end once idle. */
+  private orphanAllLeases(): void {
+    for (const holder of this.held) this.orphanLeases.add(holder);
+    this.held.clear();
+    for (const holder of [...this.orphanLeases]) this.endOrphanIfIdle(holder);
+  }
+
+  private endOrphanIfIdle(lease: string): void {
+    for (const l of this.running.values()) if (l === lease) return;
+    this.orphanLeases.delete(lease);
+    if (lease.startsWith('actor:')) this.onMessage({ type: 'kill-actor', actorId: lease.slice('actor:'.length) });
+    else this.onMessage({ type: 'lease-end', leaseId: lease });
+  }
+
+  private startGrace(why: string): void {
+    this.graceTimer = setTimeout(() => {
+      this.log(`orrery agent: no head for ${Math.round(this.graceMs / 1000)} s (${why}); ending`);
+      this.server.close();
+      rmSync(this.socketPath, { force: true });
+      this.onClose('grace period over');
+    }, this.graceMs);
+  }
+}
