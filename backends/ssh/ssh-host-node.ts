@@ -91,9 +91,21 @@ export class SshHostNode {
     const bundle = await agentBundle();
     const placed = await ensureBundle(conn, bundle, backend);
     if (placed.uploaded) host.log(`orrery: ssh backend ${backend}: uploaded agent bundle ${bundle.hash} to ${this.label}:${placed.dir}`);
-    const spec: AgentSpec = { ...this.o.agent, nodeId: randomBytes(8).toString('hex') };
-    // `exec` replaces the shell, so the agent is the session's own process and dies with it.
-    const ch = await conn.exec(`exec ${shellQuote(nodePath)} ${shellQuote(placed.entry)} ${shellQuote(JSON.stringify(spec))}`);
+    const durable = host.durable;
+    const socketPath = `${placed.dir.replace(/\/agents\/[^/]+$/, '/run')}/${backend}-${this.label}.sock`.replace(/[^\w./-]/g, '_');
+    const spec: AgentSpec = {
+      ...this.o.agent,
+      nodeId: randomBytes(8).toString('hex'),
+      ...(durable ? { listen: socketPath, graceS: durable.graceS } : {}),
+    };
+    // `exec` replaces the shell, so the agent (or, for a service head, the bridge to an agent that
+    // outlives it, started if absent) is the session's own process and ends with it.
+    const node = `${shellQuote(nodePath)} ${shellQuote(placed.entry)}`;
+    const ch = await conn.exec(
+      durable
+        ? `mkdir -p ${shellQuote(socketPath.slice(0, socketPath.lastIndexOf('/')))} && exec ${node} --bridge ${shellQuote(socketPath)} ${shellQuote(JSON.stringify(spec))}`
+        : `exec ${node} ${shellQuote(JSON.stringify(spec))}`,
+    );
     this.agent = ch;
     this.agentStarts++;
     const tail = forwardStderr(ch, (line) => host.log(`[${backend} ${this.label}] ${line}`), STDERR_TAIL);

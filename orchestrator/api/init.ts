@@ -77,7 +77,7 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
   }
   let endSession: (() => Promise<void>) | undefined;
   try {
-    if (opts.session !== undefined) endSession = startSession(head, opts.session, { backends: backendConfigs }, placementRules);
+    if (opts.session !== undefined) endSession = startSession(head, opts.session, { backends: backendConfigs }, placementRules).stop;
     for (const c of backendConfigs) await head.addBackend(await createBackend(c));
   } catch (err) {
     await stop();

@@ -14,10 +14,10 @@ const PREVIEW_DECODE_BYTES = 4096;
 
 /**
  * Opens session `name` in the sessions directory (new, or continued with `resume`) and records
- * `head` into it; resolves the function that stops recording and closes the session.
+ * `head` into it; returns the recorder and the function that stops recording and closes it.
  * Write failures are reported once each on the head's log; they never stop the run.
  */
-export function startSession(head: Head, name: string, config: unknown, placementRules: unknown, opts: { resume?: boolean; dir?: string; log?: (line: string) => void } = {}): () => Promise<void> {
+export function startSession(head: Head, name: string, config: unknown, placementRules: unknown, opts: { resume?: boolean; dir?: string; log?: (line: string) => void } = {}): { recorder: SessionRecorder; stop: () => Promise<void> } {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const recorder = new SessionStore(opts.dir ? { dir: opts.dir } : undefined).record(name, {
     orreryVersion: ORRERY_VERSION,
@@ -27,9 +27,12 @@ export function startSession(head: Head, name: string, config: unknown, placemen
     onError: (err) => log(`orrery: session ${name}: ${err.message}`),
   });
   const unsubscribe = recordSession(head, recorder);
-  return async () => {
-    unsubscribe();
-    await recorder.close();
+  return {
+    recorder,
+    stop: async () => {
+      unsubscribe();
+      await recorder.close();
+    },
   };
 }
 

@@ -4,8 +4,10 @@
  * results (finished while no head was there, or still to come) are collected and recorded once.
  * Nothing that finished is run again: finished tasks are in the session, not resubmitted.
  */
+
 import type { NormalizedTaskOptions, TaskKind, TaskSubmission } from '../protocol/messages.ts';
-import { FINAL_TASK_STATES, type SessionReader } from '../sessions/index.ts';
+import { serializeValue } from '../core/serialization.ts';
+import { FINAL_TASK_STATES, type SessionReader, type SessionRecorder } from '../sessions/index.ts';
 import type { Head } from './head.ts';
 
 /** Lets `head` adopt the unfinished tasks of `reader`'s session that its agents report. */
@@ -27,4 +29,42 @@ export function adoptFromSession(head: Head, reader: SessionReader, log: (line: 
     head.tasks.adopt(spec, `resumed-${reader.metadata().name}`, nodeId, row.attempt);
     log(`orrery: resumed task ${row.name} (${taskId}) on node ${nodeId}`);
   };
+}
+
+/**
+ * After the backends are back: every task of the session that is neither finished nor adopted
+ * (it was queued when the head died, or its node did not come back) is submitted again under
+ * its own id, from its recorded code and arguments. A task whose arguments were not plain data
+ * (refs, typed arrays, big values) cannot be rebuilt; it is marked failed in the session with
+ * the reason. Returns how many were resubmitted and how many could not be.
+ */
+export function resubmitUnfinished(head: Head, reader: SessionReader, recorder: Pick<SessionRecorder, 'recordTaskState'>, log: (line: string) => void): { resubmitted: number; lost: number } {
+  const jobId = head.startJob();
+  let resubmitted = 0;
+  let lost = 0;
+  for (const row of reader.unfinishedTasks()) {
+    if (head.tasks.tasks.has(row.taskId)) continue;
+    const code = row.functionHash ? reader.functionCode(row.functionHash) : undefined;
+    const args = row.paramsJson === null ? undefined : (JSON.parse(row.paramsJson) as unknown[]);
+    if (row.kind !== 'task' || !code || !Array.isArray(args)) {
+      lost++;
+      const why = row.kind !== 'task' ? 'actor state does not survive its head' : 'its arguments were not plain data, so it cannot be rebuilt from the session';
+      recorder.recordTaskState(row.taskId, { state: 'FAILED', errorName: 'OwnerDiedError', errorMessage: `the head stopped before this task finished and ${why}; submit it again` });
+      continue;
+    }
+    const spec: TaskSubmission = {
+      taskId: row.taskId,
+      name: row.name,
+      kind: 'task',
+      variant: (row.variant as TaskSubmission['variant']) ?? undefined,
+      codeHash: code.hash,
+      code: { kind: code.kind === 'actor-class' ? 'class' : 'function', name: code.name, source: code.source, hash: code.hash },
+      args: args.map((a, i) => serializeValue(a, `argument ${i} of ${row.name}`)),
+      options: JSON.parse(row.optionsJson ?? '{}') as NormalizedTaskOptions,
+    };
+    head.serve({ op: 'submit', task: spec }, { jobId });
+    resubmitted++;
+  }
+  if (resubmitted + lost > 0) log(`orrery: resumed session ${reader.metadata().name}: ${resubmitted} unfinished task(s) submitted again${lost ? `, ${lost} could not be (see the session)` : ''}`);
+  return { resubmitted, lost };
 }

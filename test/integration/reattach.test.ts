@@ -9,14 +9,24 @@ import { spawn, execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize } from 'node:v8';
+import { chmodSync } from 'node:fs';
 import { tempDir } from './helpers.ts';
+import { requireService } from '../services/env.ts';
 
 const FIXTURE = new URL('./fixtures/durable-head.ts', import.meta.url).pathname;
 
-test('local: SIGKILL the head mid-run; the resumed head collects every result exactly once', async () => {
+for (const where of ['local', 'ssh'] as const) {
+  test(`${where}: SIGKILL the head mid-run; the resumed head collects every result exactly once`, async (t) => {
+    if (where === 'ssh' && !requireService('ssh', t)) return;
+    await scenario(where);
+  });
+}
+
+async function scenario(where: 'local' | 'ssh'): Promise<void> {
   const home = tempDir('reattach-home');
   const markers = tempDir('reattach-markers');
-  const first = spawn(process.execPath, ['--import', 'tsx', FIXTURE, 'first', home, 'exp', markers], { stdio: ['ignore', 'pipe', 'inherit'] });
+  chmodSync(markers, 0o777); // the ssh test user writes there too
+  const first = spawn(process.execPath, ['--import', 'tsx', FIXTURE, 'first', home, 'exp', where, markers], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     first.stdout.on('data', (d: Buffer) => d.toString().includes('READY') && resolve());
     first.once('exit', (code) => reject(new Error(`first head exited early (${code})`)));
@@ -27,7 +37,7 @@ test('local: SIGKILL the head mid-run; the resumed head collects every result ex
   await new Promise((r) => setTimeout(r, 2500));
   const agents = execFileSync('pgrep', ['-f', 'agent-main'], { encoding: 'utf8' }).trim();
   assert.ok(agents.length > 0, 'the durable agent is still running after its head was killed');
-  const out = execFileSync(process.execPath, ['--import', 'tsx', FIXTURE, 'resume', home, 'exp'], { encoding: 'utf8', timeout: 60_000 });
+  const out = execFileSync(process.execPath, ['--import', 'tsx', FIXTURE, 'resume', home, 'exp', where], { encoding: 'utf8', timeout: 60_000 });
   const rows = JSON.parse(out.trim().split('\n').pop()!) as { taskId: string; state: string; result: string | null }[];
   assert.equal(rows.length, 6);
   for (const r of rows) {
@@ -39,4 +49,4 @@ test('local: SIGKILL the head mid-run; the resumed head collects every result ex
   const ran = readdirSync(markers).sort();
   assert.deepEqual(ran, ['ran-0', 'ran-1', 'ran-2', 'ran-3', 'ran-4', 'ran-5']);
   for (const f of ran) assert.equal(readFileSync(join(markers, f), 'utf8'), 'x', `${f} ran exactly once`);
-});
+}
