@@ -41,10 +41,24 @@ export class SlurmBackend implements Backend, ElasticBackend {
     return this.config.name;
   }
 
-  /** Connects to the login host, checks Node and places the agent bundle; allocates nothing yet. */
+  /**
+   * Connects to the login host, checks Node and places the agent bundle. A service head also
+   * reattaches to the allocations a previous head left running (their agents outlive heads).
+   */
   async start(host: BackendHost): Promise<void> {
     this.host = host;
-    await this.connection();
+    const conn = await this.connection();
+    if (!host.durable) return;
+    const out = await conn.run(`squeue -h -u "$(id -un)" -t RUNNING -o '%i %j'`);
+    const prefix = `orrery-${this.config.name}-`;
+    for (const line of out.stdout.trim().split('\n').filter(Boolean)) {
+      const [jobId, jobName] = line.split(' ') as [string, string];
+      if (!jobName?.startsWith(prefix)) continue;
+      const nodeId = jobName.slice(prefix.length);
+      const a: Allocation = { nodeId, jobName, channel: undefined, joined: false };
+      this.allocations.set(nodeId, a);
+      await this.connectAgent(a, this.specFor(nodeId), jobId).catch((err: Error) => host.log(`orrery: slurm backend ${this.config.name}: cannot reattach to ${jobName}: ${err.message}`));
+    }
   }
 
   shapes(): readonly NodeShape[] {
@@ -144,19 +158,85 @@ export class SlurmBackend implements Backend, ElasticBackend {
     return this.connecting;
   }
 
-  /** The srun command line of one allocation running one agent. */
-  private srunCommand(spec: AgentSpec, jobName: string): string {
+  /** The allocation options shared by srun and sbatch. */
+  private allocationOptions(jobName: string): string[] {
     const c = this.config;
-    // --unbuffered: srun otherwise forwards a task's stdout line by line, and frames are binary.
-    const opts = [`--job-name=${jobName}`, '--nodes=1', '--ntasks=1', `--cpus-per-task=${c.cpusPerNode ?? 1}`, '--quiet', '--unbuffered'];
+    const opts = [`--job-name=${jobName}`, '--nodes=1', '--ntasks=1', `--cpus-per-task=${c.cpusPerNode ?? 1}`];
     if (c.partition) opts.push(`--partition=${c.partition}`);
     if (c.account) opts.push(`--account=${c.account}`);
     if (c.qos) opts.push(`--qos=${c.qos}`);
     if (c.timeLimit) opts.push(`--time=${c.timeLimit}`);
     if (c.memPerNode) opts.push(`--mem=${c.memPerNode}`);
     if (c.gres) opts.push(`--gres=${c.gres}`);
-    opts.push(...(c.srunArgs ?? []));
-    return `exec srun ${opts.map(shellQuote).join(' ')} ${shellQuote(c.nodePath ?? 'node')} ${shellQuote(this.entry!)} ${shellQuote(JSON.stringify(spec))}`;
+    return opts;
+  }
+
+  private get agentCommand(): string {
+    return `${shellQuote(this.config.nodePath ?? 'node')} ${shellQuote(this.entry!)}`;
+  }
+
+  /** The srun command line of one allocation running one agent (it ends with the SSH session). */
+  private srunCommand(spec: AgentSpec, jobName: string): string {
+    // --unbuffered: srun otherwise forwards a task's stdout line by line, and frames are binary.
+    const opts = [...this.allocationOptions(jobName), '--quiet', '--unbuffered', ...(this.config.srunArgs ?? [])];
+    return `exec srun ${opts.map(shellQuote).join(' ')} ${this.agentCommand} ${shellQuote(JSON.stringify(spec))}`;
+  }
+
+  /** Where a durable allocation's agent listens (the home directory is shared with compute nodes). */
+  private socketOf(nodeId: string): string {
+    return `${this.entry!.replace(/\/agents\/[^/]+\/[^/]+$/, '/run')}/slurm-${this.config.name}-${nodeId}.sock`;
+  }
+
+  /** The agent spec of an allocation (a service head's agents listen and outlive it). */
+  private specFor(nodeId: string): AgentSpec {
+    const c = this.config;
+    const [shape] = this.shapes();
+    const durable = this.host?.durable;
+    return {
+      nodeId, backend: c.name, numCpus: c.cpusPerNode ?? 1, numGpus: shape!.resources.GPU ?? 0, resources: c.resources, labels: shape!.labels,
+      ...(durable ? { listen: this.socketOf(nodeId), graceS: durable.graceS } : {}),
+    };
+  }
+
+  /**
+   * A service head's allocation: sbatch runs the agent (so it outlives the SSH session and the
+   * head); resolves with the job id.
+   */
+  private async sbatch(conn: SshConnection, spec: AgentSpec, jobName: string): Promise<string> {
+    const run = `mkdir -p ${shellQuote(spec.listen!.slice(0, spec.listen!.lastIndexOf('/')))} && exec ${this.agentCommand} ${shellQuote(JSON.stringify(spec))}`;
+    const out = await conn.run(`sbatch --parsable ${[...this.allocationOptions(jobName), `--output=${spec.listen!.replace(/\.sock$/, '.log')}`].map(shellQuote).join(' ')} --wrap ${shellQuote(run)}`);
+    if (out.code !== 0) throw new BackendError(this.config.name, `sbatch failed: ${out.stderr.trim() || out.stdout.trim()}`, true);
+    return out.stdout.trim().split(';')[0]!;
+  }
+
+  /**
+   * Opens the byte stream to an allocation's agent: srun itself for a plain one; for a durable
+   * one an overlapping srun step in its job that bridges to the agent's socket once it is up.
+   */
+  private async connectAgent(a: Allocation, spec: AgentSpec, jobId?: string): Promise<void> {
+    const host = this.host!;
+    const c = this.config;
+    const conn = await this.connection();
+    const command = jobId
+      ? `for i in $(seq 600); do [ -S ${shellQuote(spec.listen!)} ] && break; sleep 0.2; done; exec srun --jobid=${jobId} --overlap --ntasks=1 --quiet --unbuffered ${this.agentCommand} --bridge ${shellQuote(spec.listen!)}`
+      : this.srunCommand(spec, a.jobName);
+    const ch = await conn.exec(command);
+    a.channel = ch;
+    const tail = forwardStderr(ch, (line) => host.log(`[${c.name} ${a.jobName}] ${line}`));
+    ch.on('error', () => {});
+    ch.once('close', () => {
+      if (a.channel !== ch || this.allocations.get(a.nodeId) !== a) return;
+      if (!jobId) return void this.allocations.delete(a.nodeId);
+      // The agent outlives this stream (e.g. the SSH connection dropped): reconnect while its job runs.
+      if (!this.stopping && a.joined) setTimeout(() => void this.reconnect(a, spec, jobId), 1000).unref();
+    });
+    try {
+      await host.attach({ input: ch, output: ch, kill: () => this.release(a, 'killed') }, spec);
+    } catch (err) {
+      const said = tail.length > 0 ? `; srun said:\n${tail.join('\n')}` : '';
+      throw new BackendError(c.name, `allocation ${a.jobName} did not start an agent: ${(err as Error).message}${said}`, true);
+    }
+    a.joined = true;
   }
 
   private async allocate(): Promise<void> {
@@ -166,33 +246,26 @@ export class SlurmBackend implements Backend, ElasticBackend {
     const a: Allocation = { nodeId, jobName: `orrery-${c.name}-${nodeId}`, channel: undefined, joined: false };
     this.allocations.set(nodeId, a);
     this.requested++;
-    const [shape] = this.shapes();
-    const spec: AgentSpec = {
-      nodeId,
-      backend: c.name,
-      numCpus: c.cpusPerNode ?? 1,
-      numGpus: shape!.resources.GPU ?? 0,
-      resources: c.resources,
-      labels: shape!.labels,
-    };
+    const spec = this.specFor(nodeId);
     try {
-      const conn = await this.connection();
-      const ch = await conn.exec(this.srunCommand(spec, a.jobName));
-      a.channel = ch;
-      const tail = forwardStderr(ch, (line) => host.log(`[${c.name} ${a.jobName}] ${line}`));
-      ch.on('error', () => {});
-      ch.once('close', () => this.allocations.delete(nodeId));
-      try {
-        await host.attach({ input: ch, output: ch, kill: () => this.release(a, 'killed') }, spec);
-      } catch (err) {
-        const said = tail.length > 0 ? `; srun said:\n${tail.join('\n')}` : '';
-        throw new BackendError(c.name, `allocation ${a.jobName} did not start an agent: ${(err as Error).message}${said}`, true);
-      }
-      a.joined = true;
+      const jobId = host.durable ? await this.sbatch(await this.connection(), spec, a.jobName) : undefined;
+      await this.connectAgent(a, spec, jobId);
     } catch (err) {
       this.allocations.delete(nodeId);
       a.channel?.close();
+      if (host.durable) void this.conn?.run(`scancel --name=${a.jobName}`).catch(() => undefined);
       if (!this.stopping) host.log(`orrery: ${(err as Error).message}`);
+    }
+  }
+
+  private async reconnect(a: Allocation, spec: AgentSpec, jobId: string): Promise<void> {
+    try {
+      const conn = await this.connection();
+      const out = await conn.run(`squeue -h -j ${jobId} -o %T`);
+      if (out.stdout.trim() !== 'RUNNING') return void this.allocations.delete(a.nodeId);
+      await this.connectAgent(a, spec, jobId);
+    } catch (err) {
+      this.host?.log(`orrery: slurm backend ${this.config.name}: cannot reconnect to ${a.jobName}: ${(err as Error).message}`);
     }
   }
 

@@ -15,14 +15,14 @@ import { requireService } from '../services/env.ts';
 
 const FIXTURE = new URL('./fixtures/durable-head.ts', import.meta.url).pathname;
 
-for (const where of ['local', 'ssh'] as const) {
+for (const where of ['local', 'ssh', 'slurm'] as const) {
   test(`${where}: SIGKILL the head mid-run; the resumed head collects every result exactly once`, async (t) => {
-    if (where === 'ssh' && !requireService('ssh', t)) return;
+    if (where !== 'local' && !requireService(where, t)) return;
     await scenario(where);
   });
 }
 
-async function scenario(where: 'local' | 'ssh'): Promise<void> {
+async function scenario(where: 'local' | 'ssh' | 'slurm'): Promise<void> {
   const home = tempDir('reattach-home');
   const markers = tempDir('reattach-markers');
   chmodSync(markers, 0o777); // the ssh test user writes there too
