@@ -18,6 +18,8 @@ export interface CircuitCall {
   readonly shots: number;
   readonly device?: string;
   readonly seed?: number;
+  /** Set when a resumed head resubmits a task whose remote job is known (see CircuitRun.resumeJobId). */
+  readonly resumeJobId?: string;
 }
 
 /** What the running task lends the runner: cancellation, task facts and its log. */
@@ -37,6 +39,7 @@ export async function executeCircuit(call: CircuitCall, hooks: TaskHooks): Promi
     source: call.source,
     shots: call.shots,
     device: call.device,
+    resumeJobId: call.resumeJobId,
     signal: hooks.signal,
     report: hooks.report,
     log: hooks.log,

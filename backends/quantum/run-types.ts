@@ -12,6 +12,11 @@ export interface CircuitRun {
   readonly shots: number;
   /** The task's `device` option, if any (IBM backend name, Braket device ARN, ...). */
   readonly device: string | undefined;
+  /**
+   * A job this task already submitted (to a head that died; kept in the session): the runner
+   * follows that job instead of submitting a new one, so the circuit is not run twice.
+   */
+  readonly resumeJobId?: string;
   /** Aborted when the task is cancelled: runners cancel their remote job and stop polling. */
   readonly signal: AbortSignal;
   /** Records facts on the task; call again to update (e.g. queue position while polling). */

@@ -40,12 +40,16 @@ export function adoptFromSession(head: Head, reader: SessionReader, log: (line: 
  */
 export function resubmitUnfinished(head: Head, reader: SessionReader, recorder: Pick<SessionRecorder, 'recordTaskState'>, log: (line: string) => void): { resubmitted: number; lost: number } {
   const jobId = head.startJob();
+  const remoteJobs = new Map(reader.remoteJobs().map((j) => [j.taskId, j.remoteJobId]));
   let resubmitted = 0;
   let lost = 0;
   for (const row of reader.unfinishedTasks()) {
     if (head.tasks.tasks.has(row.taskId)) continue;
     const code = row.functionHash ? reader.functionCode(row.functionHash) : undefined;
-    const args = row.paramsJson === null ? undefined : (JSON.parse(row.paramsJson) as unknown[]);
+    let args = row.paramsJson === null ? undefined : (JSON.parse(row.paramsJson) as unknown[]);
+    // A circuit whose remote job was submitted follows that job instead of submitting another.
+    const remote = remoteJobs.get(row.taskId);
+    if (remote && row.variant === 'circuit' && args?.length === 1 && typeof args[0] === 'object') args = [{ ...(args[0] as object), resumeJobId: remote }];
     if (row.kind !== 'task' || !code || !Array.isArray(args)) {
       lost++;
       const why = row.kind !== 'task' ? 'actor state does not survive its head' : 'its arguments were not plain data, so it cannot be rebuilt from the session';

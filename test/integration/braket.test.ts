@@ -131,6 +131,17 @@ describe('circuits run on Braket', () => {
     assert.deepEqual(r.counts, simulate(run.circuit, { shots: 300 }).counts);
   });
 
+  test('a task resubmitted after a head restart follows its quantum task (resumeJobId) instead of creating another', async () => {
+    const first = await runOnBraket(config, makeRun(BELL, { shots: 300 }));
+    const created = emu.braket.tasks().length;
+    const again = makeRun(BELL, { shots: 300 });
+    const r = await runOnBraket(config, { ...again, resumeJobId: first.jobId });
+    assert.equal(emu.braket.tasks().length, created, 'no new quantum task was created');
+    assert.equal(r.jobId, first.jobId);
+    assert.deepEqual(r.counts, first.counts);
+    assert.ok(again.reports.some((i) => i.resumed === true));
+  });
+
   test('the queue position is reported while the task waits', async () => {
     emu.braket.setQueueAhead(4);
     emu.braket.setDelays({ queuedMs: 150 });

@@ -363,3 +363,16 @@ test('end to end: circuit() on an ibm-quantum backend through the public API', a
     await shutdown();
   }
 });
+
+test('a task resubmitted after a head restart follows its job (resumeJobId) instead of submitting another', async () => {
+  const { emu, config } = await setup({ queueDelayMs: 300 });
+  const first = circuitRun(BELL, 500);
+  const r1 = await runOnIbm(config, first.run);
+  const jobs = emu.jobs().length;
+  const again = circuitRun(BELL, 500);
+  const r2 = await runOnIbm(config, { ...again.run, resumeJobId: r1.jobId });
+  assert.equal(emu.jobs().length, jobs, 'no new job was submitted');
+  assert.equal(r2.jobId, r1.jobId);
+  assert.deepEqual(r2.counts, r1.counts, 'the same job gives the same samples');
+  assert.ok(again.reports.some((i) => i.resumed === true));
+});

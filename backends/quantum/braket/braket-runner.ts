@@ -69,10 +69,19 @@ class BraketTask {
   async execute(started: number): Promise<CircuitResult> {
     const { config, run, device } = this;
     try {
-      this.doing = `GetDevice ${device}`;
-      const facts = deviceFacts(await this.aws.braket.send(new GetDeviceCommand({ deviceArn: device }), { abortSignal: run.signal }));
-      checkDeviceFor(config.name, facts, run.circuit.numQubits, run.shots);
-      const arn = await this.create();
+      let arn: string;
+      if (run.resumeJobId) {
+        // Submitted before the head restarted (the session kept the ARN): follow it, do not run it twice.
+        arn = run.resumeJobId;
+        Object.assign(this.info, { jobId: arn, device, resumed: true });
+        run.report({ ...this.info });
+        run.log(`braket: following quantum task ${arn} again after a head restart`);
+      } else {
+        this.doing = `GetDevice ${device}`;
+        const facts = deviceFacts(await this.aws.braket.send(new GetDeviceCommand({ deviceArn: device }), { abortSignal: run.signal }));
+        checkDeviceFor(config.name, facts, run.circuit.numQubits, run.shots);
+        arn = await this.create();
+      }
       const final = await this.poll(arn);
       this.doing = `reading the results of quantum task ${arn}`;
       const key = `${final.outputS3Directory}/results.json`;

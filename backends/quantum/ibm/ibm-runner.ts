@@ -26,33 +26,43 @@ export async function runOnIbm(config: IbmQuantumConfig, run: CircuitRun): Promi
   const started = performance.now();
   throwIfAborted(run.signal);
   const client = await clientFor(config);
-  const wanted = run.device ?? config.device ?? LEAST_BUSY;
-  const needed = run.circuit.numQubits;
-  const device = chooseDevice(config.name, await client.listDevices(), wanted, needed);
-  const configuration = await client.deviceConfiguration(device);
-  if (!configuration) throw new BackendError(config.name, `device ${device} was listed but has no configuration on the service; try again or choose another device`, true);
-  checkQubits(config.name, device, configuration.n_qubits, needed);
-  const status = await client.deviceStatus(device);
-  if (status && !status.state) run.log(`device ${device} is not operational (${status.status}${status.message ? `: ${status.message}` : ''}); the job waits until it is`);
-
-  const mapped = transpile(run.circuit, targetFromIbmConfiguration(configuration));
-  const qasm = toQasm3(mapped.circuit, { physicalQubits: true });
-  throwIfAborted(run.signal);
-  const { id } = await client.submit({
-    program_id: 'sampler',
-    backend: device,
-    params: { pubs: [[qasm]], shots: run.shots, version: 2, support_qiskit: false },
-  });
-
-  let position = status ? status.length_queue + 1 : undefined;
-  const info: Record<string, string | number | boolean> = { jobId: id, device, swaps: mapped.swaps, depth: mapped.depth, jobStatus: 'Queued' };
-  if (position !== undefined) info.queuePosition = position;
+  let id: string;
+  let device: string;
+  let position: number | undefined;
+  const info: Record<string, string | number | boolean> = {};
   const report = (more: TaskInfo) => {
     Object.assign(info, more);
     run.report({ ...info });
   };
-  report({});
-  run.log(`IBM Quantum job ${id} submitted to ${device} (${mapped.swaps} swaps, depth ${mapped.depth}${position !== undefined ? `, about ${position} in the queue` : ''})`);
+  if (run.resumeJobId) {
+    id = run.resumeJobId;
+    const known = await client.job(id);
+    device = known.backend ?? run.device ?? String(config.device ?? 'unknown');
+    report({ jobId: id, device, jobStatus: jobState(known), resumed: true });
+    run.log(`IBM Quantum job ${id} on ${device}: followed again after a head restart (${jobState(known)})`);
+  } else {
+    const wanted = run.device ?? config.device ?? LEAST_BUSY;
+    const needed = run.circuit.numQubits;
+    device = chooseDevice(config.name, await client.listDevices(), wanted, needed);
+    const configuration = await client.deviceConfiguration(device);
+    if (!configuration) throw new BackendError(config.name, `device ${device} was listed but has no configuration on the service; try again or choose another device`, true);
+    checkQubits(config.name, device, configuration.n_qubits, needed);
+    const status = await client.deviceStatus(device);
+    if (status && !status.state) run.log(`device ${device} is not operational (${status.status}${status.message ? `: ${status.message}` : ''}); the job waits until it is`);
+
+    const mapped = transpile(run.circuit, targetFromIbmConfiguration(configuration));
+    const qasm = toQasm3(mapped.circuit, { physicalQubits: true });
+    throwIfAborted(run.signal);
+    ({ id } = await client.submit({
+      program_id: 'sampler',
+      backend: device,
+      params: { pubs: [[qasm]], shots: run.shots, version: 2, support_qiskit: false },
+    }));
+
+    position = status ? status.length_queue + 1 : undefined;
+    report({ jobId: id, device, swaps: mapped.swaps, depth: mapped.depth, jobStatus: 'Queued', ...(position !== undefined ? { queuePosition: position } : {}) });
+    run.log(`IBM Quantum job ${id} submitted to ${device} (${mapped.swaps} swaps, depth ${mapped.depth}${position !== undefined ? `, about ${position} in the queue` : ''})`);
+  }
 
   let job: JobReply;
   try {
