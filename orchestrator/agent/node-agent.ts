@@ -12,6 +12,8 @@ import type { Message, RunMessage } from '../protocol/messages.ts';
 import { detectGpus } from './gpu-detect.ts';
 import { GpuAllocator } from './gpu-allocator.ts';
 import { WorkerPool, type WorkerProcess } from './worker-pool.ts';
+import { NodeObjects } from './node-objects.ts';
+import { defaultWorkerLimit, MemoryGuard } from './memory-guard.ts';
 
 /** What a node offers; given by the backend that starts the agent. */
 export interface AgentConfig {
@@ -40,6 +42,10 @@ export class NodeAgent {
   private readonly actors = new Map<string, WorkerProcess>();
   private readonly workers = new Map<string, WorkerProcess>();
   private readonly gpus: GpuAllocator;
+  /** Large values this node's workers made (pulled by the head, read by local workers). */
+  private readonly objects = new NodeObjects();
+  private readonly guard = new MemoryGuard<WorkerProcess>((w) => this.pool.kill(w), (w) => w.proc.pid);
+  private readonly defaultMemoryLimit = defaultWorkerLimit();
 
   constructor(private readonly head: HeadLink, private readonly config: AgentConfig) {
     const gpu = config.numGpus === undefined ? detectGpus() : { count: config.numGpus };
@@ -81,7 +87,10 @@ export class NodeAgent {
         const w = this.leases.get(m.leaseId);
         this.leases.delete(m.leaseId);
         this.gpus.release(m.leaseId);
-        if (w && w.leaseId === m.leaseId) this.pool.giveBack(w);
+        if (w && w.leaseId === m.leaseId) {
+          this.guard.unwatch(w);
+          this.pool.giveBack(w);
+        }
         return;
       }
       case 'kill-actor': {
@@ -94,6 +103,11 @@ export class NodeAgent {
         w?.channel.send(m);
         return;
       }
+      case 'pull':
+        void this.objects.get(m.objectId).then((payload) => this.head.send({ type: 'object', objectId: m.objectId, payload }));
+        return;
+      case 'free-objects':
+        return this.objects.free(m.ids);
       case 'shutdown':
         return this.exit();
       default:
@@ -128,6 +142,7 @@ export class NodeAgent {
       gpuOwner = m.leaseId;
     }
     this.workers.set(w.id, w);
+    this.guard.watch(w, m.assigned.memory ?? this.defaultMemoryLimit);
     const gpuUnits = Math.round((m.assigned.GPU ?? 0) * RESOURCE_UNIT);
     const gpuIds = gpuOwner && gpuUnits > 0 ? this.gpus.allocate(gpuOwner, gpuUnits) : undefined;
     const code = m.codeHash && !w.sentCode.has(m.codeHash) ? this.code.get(m.codeHash) : undefined;
@@ -136,12 +151,16 @@ export class NodeAgent {
   }
 
   /** Worker messages go to the head unchanged (they carry the worker's id). */
-  private fromWorker(_w: WorkerProcess, m: Message): void {
+  private fromWorker(w: WorkerProcess, m: Message): void {
     if (m.type === 'done' || m.type === 'failed' || m.type === 'request' || m.type === 'log') this.head.send(m);
+    else if (m.type === 'store-object') this.objects.store(m.objectId, m.payload);
+    else if (m.type === 'fetch') void this.objects.get(m.objectId, 0).then((payload) => w.channel.send({ type: 'object', objectId: m.objectId, payload }));
   }
 
   private workerExited(w: WorkerProcess, reason: string): void {
     this.workers.delete(w.id);
+    this.guard.unwatch(w);
+    const memory = this.guard.killed(w);
     const { leaseId, actorId } = w;
     if (leaseId && this.leases.get(leaseId) === w) {
       this.leases.delete(leaseId);
@@ -151,10 +170,11 @@ export class NodeAgent {
       this.actors.delete(actorId);
       this.gpus.release(actorId);
     }
-    if (leaseId || actorId) this.head.send({ type: 'worker-died', workerId: w.id, leaseId, actorId, reason });
+    if (leaseId || actorId) this.head.send({ type: 'worker-died', workerId: w.id, leaseId, actorId, reason, memory });
   }
 
   private exit(): void {
+    this.guard.stop();
     this.pool.killAll();
     this.head.flush();
     setTimeout(() => process.exit(0), 10).unref();

@@ -3,10 +3,12 @@
  * running task waits in get/wait the next one may start (so a nested task queued behind its
  * parent cannot deadlock it). An actor runs up to `maxConcurrency` calls at once, in order.
  */
-import { TaskCancelledError, toErrorInfo } from '../core/errors.ts';
+import { fromErrorInfo, TaskCancelledError, toErrorInfo } from '../core/errors.ts';
 import { loadCode, type ShippedCode } from '../core/function-source.ts';
 import { deserializeValue, serializeValue } from '../core/serialization.ts';
-import type { Message, RunMessage } from '../protocol/messages.ts';
+import type { Message, ObjectResult, RunMessage } from '../protocol/messages.ts';
+import type { Payload } from '../core/serialization.ts';
+import type { WorkerObjects } from './worker-objects.ts';
 import { reviver } from '../api/objects.ts';
 import type { TaskScope, WorkerRuntime } from './worker-runtime.ts';
 import { Fifo } from '../core/fifo.ts';
@@ -21,7 +23,12 @@ export class TaskExecutor {
   /** GPU ids the agent gave each lease or actor; runs sent straight from the head do not repeat them. */
   private readonly gpuIds = new Map<string, readonly number[]>();
 
-  constructor(private readonly runtime: WorkerRuntime, private readonly send: (m: Message) => void, private readonly workerId: string) {}
+  constructor(
+    private readonly runtime: WorkerRuntime,
+    private readonly send: (m: Message) => void,
+    private readonly workerId: string,
+    private readonly objects?: WorkerObjects,
+  ) {}
 
   /** Queues a task. */
   run(m: RunMessage): void {
@@ -85,10 +92,18 @@ export class TaskExecutor {
     const restoreEnv = applyEnv(m);
     const t0 = performance.now();
     try {
-      const args = m.args.map((p) => deserializeValue(p, reviver, { copy: false }));
-      const result = await this.runtime.scope.run(scope, () => this.invoke(m, args));
+      const result = await this.runtime.scope.run(scope, async () => {
+        const payloads = m.remoteArgs ? await this.fetchArgs(m) : m.args;
+        return this.invoke(m, payloads.map((p) => deserializeValue(p, reviver, { copy: false })));
+      });
       if (scope.cancelled) throw new TaskCancelledError(m.taskId, m.name);
-      this.send({ type: 'done', taskId: m.taskId, attempt: m.attempt, result: serializeValue(result, `the result of ${m.name}`, undefined, { copy: false }), execMs: performance.now() - t0, workerId: this.workerId });
+      const nestedRefs: string[] = [];
+      const payload = serializeValue(result, `the result of ${m.name}`, nestedRefs, { copy: false });
+      const off = this.objects?.offload(m.taskId, payload);
+      this.send({
+        type: 'done', taskId: m.taskId, attempt: m.attempt, result: off?.payload ?? payload, execMs: performance.now() - t0, workerId: this.workerId,
+        stored: off ? true : undefined, sizeBytes: off?.sizeBytes, nestedRefs: nestedRefs.length > 0 ? nestedRefs : undefined,
+      });
     } catch (err) {
       this.send({ type: 'failed', taskId: m.taskId, attempt: m.attempt, error: toErrorInfo(err), cancelled: scope.cancelled || undefined, execMs: performance.now() - t0, workerId: this.workerId });
     } finally {
@@ -97,6 +112,18 @@ export class TaskExecutor {
       if (m.kind === 'actor-create') this.creating = false;
       this.pump();
     }
+  }
+
+  /** Arguments whose values stayed on a node: read from this node's agent, else through the head. */
+  private async fetchArgs(m: RunMessage): Promise<Payload[]> {
+    const args = [...m.args];
+    const get = async (id: string) => (await this.runtime.call<ObjectResult[]>({ op: 'get', ids: [id] }))[0]!;
+    await Promise.all(
+      m.remoteArgs!.map(async ([i, id]) => {
+        args[i] = this.objects ? await this.objects.fetch(id, get) : await get(id).then((r) => (r.ok ? r.payload : Promise.reject(fromErrorInfo(r.error))));
+      }),
+    );
+    return args;
   }
 
   private async invoke(m: RunMessage, args: unknown[]): Promise<unknown> {

@@ -10,6 +10,8 @@ import type { Message } from '../protocol/messages.ts';
 import { installRuntime } from '../api/runtime.ts';
 import { WorkerRuntime } from './worker-runtime.ts';
 import { TaskExecutor } from './task-executor.ts';
+import { WorkerObjects } from './worker-objects.ts';
+import { RefTracker } from '../api/ref-tracker.ts';
 
 const info = JSON.parse(process.env.ORRERY_WORKER ?? '{}') as { nodeId?: string; backend?: string; workerId?: string; headSocket?: string };
 const workerId = info.workerId ?? String(process.pid);
@@ -20,6 +22,7 @@ let direct: Channel | undefined;
 /** Results and requests take the direct link when there is one. */
 const send = (m: Message) => (direct && !direct.isClosed ? direct : agent).send(m);
 
+const objects = new WorkerObjects((m) => agent.send(m));
 const runtime = new WorkerRuntime(send, workerId, {
   jobId: '',
   taskId: '',
@@ -27,9 +30,11 @@ const runtime = new WorkerRuntime(send, workerId, {
   backend: info.backend ?? '',
   assignedResources: {},
   namespace: '',
-});
+}, objects);
 installRuntime(runtime);
-const executor = new TaskExecutor(runtime, send, workerId);
+// Holds and releases of this worker's refs go to the head in batches, in order with its other requests.
+new RefTracker((hold, release) => runtime.post({ op: 'refs', hold, release })).install();
+const executor = new TaskExecutor(runtime, send, workerId, objects);
 
 process.on('unhandledRejection', (err) => {
   process.stderr.write(`unhandled rejection in worker ${process.pid}: ${(err as Error)?.stack ?? String(err)}\n`);
@@ -43,6 +48,8 @@ function onMessage(m: Message): void {
       return executor.cancel(m.taskId);
     case 'reply':
       return runtime.reply(m);
+    case 'object':
+      return objects.arrived(m);
     case 'shutdown':
       agent.flush();
       process.exit(0);

@@ -7,6 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { fromErrorInfo, TaskCancelledError } from '../core/errors.ts';
 import type { ClientRequest, Message } from '../protocol/messages.ts';
 import type { CoreRuntime, RuntimeContext } from '../api/runtime.ts';
+import type { WorkerObjects } from './worker-objects.ts';
 
 /** What the worker knows of the task running in the current async context. */
 export interface TaskScope {
@@ -29,13 +30,23 @@ export class WorkerRuntime implements CoreRuntime {
   private nextRequest = 1;
   private readonly replies = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
 
-  constructor(private readonly send: (m: Message) => void, private readonly workerId: string, private readonly idle: RuntimeContext) {}
+  constructor(
+    private readonly send: (m: Message) => void,
+    private readonly workerId: string,
+    private readonly idle: RuntimeContext,
+    private readonly objects?: WorkerObjects,
+  ) {}
 
   private current(): TaskScope | undefined {
     return this.scope.getStore();
   }
 
   post(req: ClientRequest): void {
+    if (req.op === 'put' && this.objects) {
+      // A large put stays on this node; the head learns only where it is.
+      const off = this.objects.offload(req.id, req.payload);
+      if (off) req = { ...req, payload: off.payload, stored: true, sizeBytes: off.sizeBytes };
+    }
     this.send({ type: 'request', requestId: 0, callerTaskId: this.current()?.context.taskId ?? '', workerId: this.workerId, req });
   }
 

@@ -1,18 +1,25 @@
 /**
  * The body of a command task. It travels to the worker as source text like any task, so it
  * captures nothing: every module it needs is imported inside, every helper is nested.
+ *
+ * On the nodes of a job-style backend (SageMaker) the worker's environment names a runner module
+ * in ORRERY_COMMAND_RUNNER; the call, with its inputs resolved, is handed to that module's
+ * `runCommandJob(call, { outputs, image }, { signal, report, log, task })` instead of running here.
  */
-import type { CommandCall, CommandResult } from './command-types.ts';
+import type { CommandCall, CommandResult, CommandSpec } from './command-types.ts';
 
 /** Runs `call.argv` in a fresh working directory on the worker's node and collects `outputs`. */
-export async function runCommand(call: CommandCall, outputs: readonly string[]): Promise<CommandResult> {
+export async function runCommand(call: CommandCall, spec: CommandSpec | readonly string[]): Promise<CommandResult> {
   const { spawn } = await import('node:child_process');
   const fs = await import('node:fs/promises');
   const { existsSync } = await import('node:fs');
   const path = await import('node:path');
   const os = await import('node:os');
   const orrery = await import('orrery');
-  const signal = orrery.getRuntimeContext().signal;
+  const context = orrery.getRuntimeContext();
+  const signal = context.signal;
+  // A plain list is the spec of heads that predate `image` (a resumed session).
+  const { outputs, image } = Array.isArray(spec) ? { outputs: spec as readonly string[], image: undefined } : (spec as CommandSpec);
   const started = performance.now();
   const TAIL = 4096;
   const KEEP = 16 * 1024 * 1024;
@@ -39,13 +46,38 @@ export async function runCommand(call: CommandCall, outputs: readonly string[]):
   if (!Array.isArray(call?.argv) || call.argv.length === 0 || call.argv.some((a) => typeof a !== 'string')) {
     throw new TypeError('command call: argv must be a non-empty array of strings, e.g. { argv: ["python3", "train.py"] }');
   }
+  const inputs: Record<string, string | Uint8Array> = {};
+  for (const [rel, value] of Object.entries(call.inputs ?? {})) {
+    const v = orrery.ObjectRef && typeof value === 'object' && value !== null && 'id' in value && !(value instanceof Uint8Array)
+      ? await orrery.get(value as never)
+      : value;
+    if (typeof v !== 'string' && !(v instanceof Uint8Array)) throw new TypeError(`command input ${rel} must be a string, a Uint8Array or a ref to one`);
+    inputs[rel] = v;
+  }
+  const runnerUrl = process.env.ORRERY_COMMAND_RUNNER;
+  if (runnerUrl) {
+    // Through Function: compilers rewrite a computed `import(x)` written here into a call of an
+    // injected helper, which the worker that evaluates this shipped source would not have.
+    const load = new Function('u', 'return import(u)') as (u: string) => Promise<{ runCommandJob?: unknown }>;
+    const runner = (await load(runnerUrl)).runCommandJob;
+    if (typeof runner !== 'function') throw new Error(`the command runner module ${runnerUrl} (ORRERY_COMMAND_RUNNER of backend ${context.backend}) exports no runCommandJob function`);
+    const program = call.argv[0]!;
+    return (await runner(
+      { argv: call.argv, inputs, env: call.env ?? {} },
+      { outputs, image },
+      {
+        signal: signal ?? new AbortController().signal,
+        report: (info: Record<string, string | number | boolean>) => orrery.recordTaskInfo(info),
+        log: (line: string) => console.log(line),
+        task: { id: context.taskId, name: program.slice(program.lastIndexOf('/') + 1) || program },
+        resumeJobId: Array.isArray(spec) ? undefined : (spec as CommandSpec).resumeJobId,
+      },
+    )) as CommandResult;
+  }
+  if (image) console.log(`orrery: command ${call.argv[0]}: image ${image} is ignored on backend ${context.backend}, which runs commands on its node directly`);
   const workDir = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'orrery-cmd-')));
   try {
-    for (const [rel, value] of Object.entries(call.inputs ?? {})) {
-      const v = orrery.ObjectRef && typeof value === 'object' && value !== null && 'id' in value && !(value instanceof Uint8Array)
-        ? await orrery.get(value as never)
-        : value;
-      if (typeof v !== 'string' && !(v instanceof Uint8Array)) throw new TypeError(`command input ${rel} must be a string, a Uint8Array or a ref to one`);
+    for (const [rel, v] of Object.entries(inputs)) {
       const file = inside(workDir, rel);
       await fs.mkdir(path.dirname(file), { recursive: true });
       await fs.writeFile(file, v);

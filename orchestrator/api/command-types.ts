@@ -17,3 +17,12 @@ export interface CommandResult {
   files: Record<string, Uint8Array>;
   durationMs: number;
 }
+
+/** What the command's options say about every call: the outputs to collect and the container image. */
+export interface CommandSpec {
+  outputs: string[];
+  /** Container image (job-style container backends such as SageMaker; other backends ignore it). */
+  image?: string;
+  /** Set by a resumed head for a task whose remote job is in the session: follow that job, do not start another. */
+  resumeJobId?: string;
+}

@@ -4,9 +4,9 @@ import { shipCode } from '../core/function-source.ts';
 import type { TaskOptions } from '../core/options.ts';
 import { RemoteFunction } from './remote-function.ts';
 import { runCommand } from './command-runner.ts';
-import type { CommandCall, CommandResult } from './command-types.ts';
+import type { CommandCall, CommandResult, CommandSpec } from './command-types.ts';
 
-export type { CommandCall, CommandResult } from './command-types.ts';
+export type { CommandCall, CommandResult, CommandSpec } from './command-types.ts';
 
 /** Options of `command()`: TaskOptions plus what to collect and where to run. */
 export interface CommandOptions extends TaskOptions {
@@ -20,8 +20,8 @@ const RUNNER = shipCode(runCommand);
 
 /** A command task: `.remote({ argv, inputs?, env? })` returns a ref to its CommandResult. */
 export class CommandFunction {
-  private readonly fn: RemoteFunction<[CommandCall, string[]], CommandResult>;
-  private readonly outputs: string[];
+  private readonly fn: RemoteFunction<[CommandCall, CommandSpec], CommandResult>;
+  private readonly spec: CommandSpec;
 
   /** @internal */
   constructor(private readonly given: CommandOptions) {
@@ -30,8 +30,8 @@ export class CommandFunction {
       throw new TypeError(`command(): option outputs must be a list of relative paths or globs (got ${JSON.stringify(outputs)})`);
     }
     if (image !== undefined && (typeof image !== 'string' || image === '')) throw new TypeError('command(): option image must be a container image name');
-    this.outputs = outputs;
-    this.fn = new RemoteFunction<[CommandCall, string[]], CommandResult>(RUNNER, { name: 'command', ...task }, 'command');
+    this.spec = image === undefined ? { outputs } : { outputs, image };
+    this.fn = new RemoteFunction<[CommandCall, CommandSpec], CommandResult>(RUNNER, { name: 'command', ...task }, 'command');
   }
 
   /** Runs the command; non-zero exit fails the ref with CommandFailedError. */
@@ -40,7 +40,7 @@ export class CommandFunction {
       throw new TypeError('command().remote(call): call must be { argv: string[], inputs?, env? } with a non-empty argv');
     }
     const named = this.given.name ? this.fn : this.fn.options({ name: basename(call.argv[0]!) });
-    return named.remote(call, this.outputs);
+    return named.remote(call, this.spec);
   }
 
   /** A copy with these options merged over the current ones. */

@@ -3,12 +3,15 @@ import { newId } from '../core/ids.ts';
 import type { Head } from '../head/head.ts';
 import type { ClientRequest } from '../protocol/messages.ts';
 import type { CoreRuntime, RuntimeContext } from './runtime.ts';
+import { RefTracker } from './ref-tracker.ts';
 
 /** Binds a driver (one job) to an in-process head. */
 export class EmbeddedRuntime implements CoreRuntime {
   readonly sentCode = new Set<string>();
   readonly sharedPayloads = true;
   private readonly ctx: RuntimeContext;
+  /** Tells the head which objects this driver still holds refs to. */
+  readonly refs: RefTracker;
 
   constructor(
     readonly head: Head,
@@ -23,6 +26,7 @@ export class EmbeddedRuntime implements CoreRuntime {
       assignedResources: {},
       namespace: head.namespaceOf(jobId),
     };
+    this.refs = new RefTracker((hold, release) => this.post({ op: 'refs', hold, release })).install();
   }
 
   post(req: ClientRequest): void {
@@ -42,6 +46,7 @@ export class EmbeddedRuntime implements CoreRuntime {
   }
 
   shutdown(): Promise<void> {
+    this.refs.close();
     return this.onShutdown();
   }
 }

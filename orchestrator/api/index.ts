@@ -4,6 +4,8 @@ export { remote } from './remote.ts';
 export { RemoteFunction } from './remote-function.ts';
 export { ActorClass, getActor, kill, type ActorHandle } from './actor.ts';
 export { put, get, wait, cancel } from './objects.ts';
+export { placementGroup, removePlacementGroup, PlacementGroup } from './placement-group.ts';
+export type { PlacementGroupOptions } from '../core/placement-group-options.ts';
 export { command, CommandFunction, type CommandOptions, type CommandCall, type CommandResult } from './command.ts';
 export { circuit, CircuitFunction, type CircuitOptions, type CircuitResult } from './circuit.ts';
 export { QasmError } from '../../backends/quantum/qasm/index.ts';
@@ -14,5 +16,5 @@ export type { TaskOptions, ActorOptions } from '../core/options.ts';
 export type { PlacementRule } from '../scheduler/placement-rules.ts';
 export {
   OrreryError, TaskError, WorkerCrashedError, ActorDiedError, GetTimeoutError, TaskCancelledError, ObjectLostError,
-  OwnerDiedError, TaskUnschedulableError, CommandFailedError, BackendError,
+  OwnerDiedError, TaskUnschedulableError, CommandFailedError, BackendError, PlacementGroupRemovedError,
 } from '../core/errors.ts';

@@ -6,6 +6,7 @@ import { Head } from '../head/head.ts';
 import { createBackend } from '../head/backend-registry.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import { EmbeddedRuntime } from './embedded-runtime.ts';
+import { connectClient } from './client-runtime.ts';
 import { startSession } from '../head/session-recording.ts';
 import { installRuntime, maybeRuntime, type RuntimeContext } from './runtime.ts';
 
@@ -33,9 +34,11 @@ export interface InitOptions {
   config?: string;
   backends?: unknown[];
   session?: string;
+  /** Bytes of object values the embedded head keeps in memory before spilling to disk (default: 30% of RAM). */
+  objectStoreMemory?: number;
 }
 
-const INIT_KEYS = new Set(['address', 'token', 'cluster', 'numCpus', 'numGpus', 'resources', 'labels', 'namespace', 'logToDriver', 'ignoreReinitError', 'infeasibleGraceMs', 'placementRules', 'config', 'backends', 'session']);
+const INIT_KEYS = new Set(['address', 'token', 'cluster', 'numCpus', 'numGpus', 'resources', 'labels', 'namespace', 'logToDriver', 'ignoreReinitError', 'infeasibleGraceMs', 'placementRules', 'config', 'backends', 'session', 'objectStoreMemory']);
 
 /** Starts an embedded head with one local node (or attaches to a cluster) and binds the API to it. */
 export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
@@ -47,14 +50,18 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
     if (opts.ignoreReinitError) return existing.context();
     throw new Error('init() was already called; call shutdown() first, or pass ignoreReinitError: true');
   }
-  const address = opts.address ?? process.env.ORRERY_ADDRESS;
-  if (address) throw new Error(`init({ address: ${JSON.stringify(address)} }): client mode needs a running head service, which this version does not have yet; call init() without address for an embedded head`);
+  // An explicit in-process cluster wins over an address inherited from the environment (`orrery run`).
+  const address = opts.address ?? (opts.cluster ? undefined : process.env.ORRERY_ADDRESS);
+  if (address) return initClient(address, opts);
   const file = opts.config ? readConfig(opts.config) : {};
   const backendConfigs = [...(file.backends ?? []), ...(opts.backends ?? [])];
   if (!Array.isArray(backendConfigs)) throw new TypeError('init(): option backends must be an array of backend configs');
   const placementRules = opts.placementRules ?? file.placementRules;
   if (opts.numCpus !== undefined && (!Number.isFinite(opts.numCpus) || opts.numCpus < 0)) throw new TypeError(`init(): option numCpus must be a number >= 0 (got ${opts.numCpus})`);
   if (opts.numGpus !== undefined && (!Number.isInteger(opts.numGpus) || opts.numGpus < 0)) throw new TypeError(`init(): option numGpus must be an integer >= 0 (got ${opts.numGpus})`);
+  if (opts.objectStoreMemory !== undefined && (!Number.isFinite(opts.objectStoreMemory) || opts.objectStoreMemory <= 0)) {
+    throw new TypeError(`init(): option objectStoreMemory must be a number of bytes > 0 (got ${opts.objectStoreMemory})`);
+  }
   let head: Head;
   let stop: () => Promise<void>;
   if (opts.cluster) {
@@ -62,7 +69,7 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
     stop = async () => {};
     if (placementRules) head.setPlacementRules(placementRules);
   } else {
-    head = new Head({ infeasibleGraceMs: opts.infeasibleGraceMs, placementRules });
+    head = new Head({ infeasibleGraceMs: opts.infeasibleGraceMs, placementRules, objectStoreMemory: opts.objectStoreMemory });
     stop = () => head.shutdown();
     await head.addBackend(
       new LocalBackend({
@@ -92,6 +99,20 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
     await stopJob();
     await endSession?.();
   });
+  installRuntime(rt);
+  return rt.context();
+}
+
+/** Options that configure a head; a client connects to a head that is already configured. */
+const HEAD_SIDE_OPTIONS = ['cluster', 'numCpus', 'numGpus', 'resources', 'labels', 'infeasibleGraceMs', 'placementRules', 'config', 'backends', 'session'] as const;
+
+/** Client mode: connects to a head service (`orrery start`) over its WebSocket. */
+async function initClient(address: string, opts: InitOptions): Promise<RuntimeContext> {
+  const headSide = HEAD_SIDE_OPTIONS.filter((k) => opts[k] !== undefined);
+  if (headSide.length > 0) {
+    throw new TypeError(`init(): option${headSide.length > 1 ? 's' : ''} ${headSide.join(', ')} configure${headSide.length > 1 ? '' : 's'} a head, but this driver connects to the running head at ${address}; give them to \`orrery start\` (--config) instead, or drop address (and ORRERY_ADDRESS) for an embedded head`);
+  }
+  const rt = await connectClient({ address, token: opts.token, namespace: opts.namespace, logToDriver: opts.logToDriver });
   installRuntime(rt);
   return rt.context();
 }

@@ -33,7 +33,7 @@ export const state = {
   listActors: (o?: ListOptions) => query<Record<string, unknown>[]>('actors', o),
   listObjects: (o?: ListOptions) => query<Record<string, unknown>[]>('objects', o),
   listNodes: (o?: ListOptions) => query<Record<string, unknown>[]>('nodes', o),
-  listPlacementGroups: async (_o?: ListOptions): Promise<Record<string, unknown>[]> => [],
+  listPlacementGroups: (o?: ListOptions) => query<Record<string, unknown>[]>('placement-groups', o),
   summarizeTasks: () => query<Record<string, { name: string; type: string; stateCounts: Record<string, number> }>>('summary'),
 };
 

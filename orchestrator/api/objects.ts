@@ -15,7 +15,9 @@ export function put<T>(value: T): ObjectRef<T> {
   const rt = currentRuntime();
   if (isObjectRef(value)) throw new TypeError('put(value): value is already an ObjectRef; pass the ref itself where it is needed');
   const id = newId();
-  rt.post({ op: 'put', id, payload: serializeValue(value, 'put(value)') });
+  const nestedRefs: string[] = [];
+  const payload = serializeValue(value, 'put(value)', nestedRefs);
+  rt.post({ op: 'put', id, payload, nestedRefs: nestedRefs.length > 0 ? nestedRefs : undefined });
   return new ObjectRef<T>(id);
 }
 

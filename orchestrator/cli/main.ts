@@ -3,58 +3,80 @@
  * The `orrery` command line. Each command has --help; errors print one line and exit non-zero.
  */
 import { listBackends, testBackend } from './backends-command.ts';
+import { startCommand, START_USAGE } from './start-command.ts';
+import { stopCommand, STOP_USAGE } from './stop-command.ts';
+import { runCommand, RUN_USAGE } from './run-command.ts';
+import { statusCommand, STATUS_USAGE } from './status-command.ts';
+import { listCommand, LIST_USAGE } from './list-command.ts';
+import { summaryCommand, SUMMARY_USAGE } from './summary-command.ts';
+import { logsCommand, LOGS_USAGE } from './logs-command.ts';
+import { parseCommandLine, type CommandSpec } from './command-line.ts';
 
 const USAGE = `usage: orrery <command> [options]
 
 commands:
+  start [--port 8265] [--config FILE]  run a head service here (HTTP + WebSocket on 127.0.0.1) until stopped
+  stop                                 stop the running head service
+  run <script.ts> [--session NAME] [args...]  run a driver script against the running head (or an embedded one)
+  status                               nodes per backend, resource usage, pending and infeasible demand
+  list tasks|actors|objects|nodes|placement-groups [--filter k=v ...] [--limit N] [--json]
+  summary tasks                        task counts per name and state
+  logs <taskId> [-f]                   a task's output (-f: follow until it ends)
   backends list [--config FILE]        the configured backends
   backends test <name> [--config FILE] start one backend alone, check it end to end, run a probe task
 
 options:
   --config FILE   the config file (default ./orrery.json, then ~/.orrery/config.json)
-  --help          this text`;
+  --address ADDR  the head to talk to (default: ORRERY_ADDRESS, then ~/.orrery/head.json)
+  --token TOKEN   its token (default: ORRERY_TOKEN, then head.json)
+  --help          this text (orrery <command> --help: that command's)`;
 
-/** Parses `--key value` options out of argv; returns the positional arguments and options. */
-function parse(argv: string[]): { args: string[]; opts: Record<string, string | true> } {
-  const args: string[] = [];
-  const opts: Record<string, string | true> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) {
-      args.push(a);
-      continue;
-    }
-    const key = a.slice(2);
-    if (key === 'help') opts.help = true;
-    else if (key === 'config') {
-      const v = argv[++i];
-      if (!v) throw new Error('--config needs a file path');
-      opts.config = v;
-    } else throw new Error(`unknown option ${a}; see orrery --help`);
-  }
-  return { args, opts };
-}
+const REMOTE = { address: 'value', token: 'value' } as const;
+
+const COMMANDS: Record<string, CommandSpec> = {
+  start: { usage: START_USAGE, options: { port: 'value', config: 'value', host: 'value' }, run: (a, o, p) => startCommand(a, o, p) },
+  stop: { usage: STOP_USAGE, options: { ...REMOTE }, run: (a, o, p) => stopCommand(a, o, p) },
+  run: { usage: RUN_USAGE, options: { session: 'value' }, passThrough: true, run: (a, o) => runCommand(a, o) },
+  status: { usage: STATUS_USAGE, options: { ...REMOTE, json: 'flag' }, run: (a, o, p) => statusCommand(a, o, p) },
+  list: { usage: LIST_USAGE, options: { ...REMOTE, filter: 'list', limit: 'value', json: 'flag' }, run: (a, o, p) => listCommand(a, o, p) },
+  summary: { usage: SUMMARY_USAGE, options: { ...REMOTE, json: 'flag' }, run: (a, o, p) => summaryCommand(a, o, p) },
+  logs: { usage: LOGS_USAGE, options: { ...REMOTE, follow: 'flag' }, short: { f: 'follow' }, run: (a, o, p) => logsCommand(a, o, p) },
+  backends: {
+    usage: 'usage: orrery backends list [--config FILE]\n       orrery backends test <name> [--config FILE]',
+    options: { config: 'value' },
+    run: async ([sub, name], o, print) => {
+      const config = typeof o.config === 'string' ? o.config : undefined;
+      if (sub === 'list') {
+        listBackends(config, print);
+        return 0;
+      }
+      if (sub === 'test') {
+        if (!name) throw new Error('backends test needs a backend name: orrery backends test <name>');
+        await testBackend(name, config, print);
+        print(`backend ${name} is ready`);
+        return 0;
+      }
+      throw new Error(`unknown command backends${sub ? ` ${sub}` : ''}; use backends list or backends test <name>`);
+    },
+  },
+};
 
 async function main(argv: string[]): Promise<number> {
-  const { args, opts } = parse(argv);
   const print = (line: string) => process.stdout.write(`${line}\n`);
-  const config = typeof opts.config === 'string' ? opts.config : undefined;
-  const [cmd, sub, name] = args;
-  if (opts.help || !cmd) {
+  const first = argv.find((a) => !a.startsWith('-'));
+  const spec = first && Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
+  const { args, opts } = parseCommandLine(argv, spec, (name) => Object.hasOwn(COMMANDS, name));
+  const [cmd] = args;
+  if (!cmd) {
     print(USAGE);
-    return cmd || opts.help ? 0 : 1;
+    return opts.help ? 0 : 1;
   }
-  if (cmd === 'backends' && sub === 'list') {
-    listBackends(config, print);
+  if (!spec) throw new Error(`unknown command ${[cmd, args[1]].filter(Boolean).join(' ')}; see orrery --help`);
+  if (opts.help) {
+    print(spec.usage);
     return 0;
   }
-  if (cmd === 'backends' && sub === 'test') {
-    if (!name) throw new Error('backends test needs a backend name: orrery backends test <name>');
-    await testBackend(name, config, print);
-    print(`backend ${name} is ready`);
-    return 0;
-  }
-  throw new Error(`unknown command ${[cmd, sub].filter(Boolean).join(' ')}; see orrery --help`);
+  return spec.run(args.slice(1), opts, print);
 }
 
 main(process.argv.slice(2)).then(

@@ -213,14 +213,14 @@ export class ActorManager implements ActorHooks {
     for (const a of [...this.actors.values()]) if (a.state !== 'DEAD' && a.lease?.nodeId === nodeId) this.workerDied(a.desc.actorId, reason);
   }
 
-  /** `kill(handle)`: with noRestart the actor is dead; otherwise it restarts if it may. */
-  kill(actorId: string, noRestart: boolean): void {
+  /** `kill(handle)`: with noRestart the actor is dead; otherwise it restarts if it may. `reason` ends up in its ActorDiedError. */
+  kill(actorId: string, noRestart: boolean, reason = 'it was killed with kill()'): void {
     const a = this.resolve(actorId);
     if (!a || a.state === 'DEAD') return;
     const nodeId = a.lease?.nodeId ?? a.create.nodeId;
-    if (noRestart) this.die(a, 'it was killed with kill()');
+    if (noRestart) this.die(a, reason);
     if (nodeId) this.io.killOnNode(nodeId, a.desc.actorId);
-    else if (!noRestart) this.workerDied(a.desc.actorId, 'it was killed with kill()');
+    else if (!noRestart) this.workerDied(a.desc.actorId, reason);
   }
 
   /** A driver ended: its actors die unless detached. */

@@ -8,6 +8,7 @@ import { amountsOf, type ResourceSet } from '../core/resources.ts';
 import { newId } from '../core/ids.ts';
 import type { ClusterScheduler } from '../scheduler/cluster-scheduler.ts';
 import type { PlacementTarget, SchedulerDecision, SchedulingRequest } from '../scheduler/types.ts';
+import { isPlacementGroupDecision, type PlacementGroupDecision } from '../scheduler/placement-group-types.ts';
 import type { TaskRecord } from './task-record.ts';
 import { Fifo } from '../core/fifo.ts';
 import type { Channel } from '../protocol/channel.ts';
@@ -83,6 +84,8 @@ export class LeaseDispatcher {
   private readonly classes = new Map<string, SchedulingClass>();
   private readonly requests = new Map<string, SchedulingClass>();
   private readonly leases = new Map<string, Lease>();
+  /** Receives the scheduler's placement group decisions (set by the PlacementGroupManager). */
+  onPlacementGroup: ((d: PlacementGroupDecision) => void) | undefined;
 
   constructor(private readonly scheduler: ClusterScheduler, private readonly io: DispatchIO) {}
 
@@ -205,6 +208,10 @@ export class LeaseDispatcher {
   /** Feeds scheduler decisions from events the head raised itself (node joined, time passed). */
   apply(decisions: readonly SchedulerDecision[]): void {
     for (const d of decisions) {
+      if (isPlacementGroupDecision(d)) {
+        this.onPlacementGroup?.(d);
+        continue;
+      }
       const cls = this.requests.get(d.taskId);
       if (!cls) continue;
       switch (d.type) {

@@ -7,7 +7,8 @@ import {
 } from '../core/errors.ts';
 import type { Payload } from '../core/serialization.ts';
 import type { NormalizedTaskOptions, RunMessage, TaskSubmission } from '../protocol/messages.ts';
-import type { ObjectStore } from '../objects/object-store.ts';
+import type { ObjectStore, StoredFrom } from '../objects/object-store.ts';
+import { argumentIds } from '../objects/lineage.ts';
 import { applyPlacementRules, type PlacementRule } from '../scheduler/placement-rules.ts';
 import type { LeaseDispatcher, Lease, SchedulingClass } from './lease-dispatcher.ts';
 import type { TaskRecord } from './task-record.ts';
@@ -53,6 +54,8 @@ export class TaskManager {
   private rules: readonly PlacementRule[] = [];
   private classCache = new WeakMap<NormalizedTaskOptions, Map<string, { cls: SchedulingClass; ruleIndex?: number }>>();
   actors!: ActorHooks;
+  /** Data locality: the node a ready task should prefer (where its large arguments live). */
+  locality: ((t: TaskRecord) => string | undefined) | undefined;
 
   constructor(
     private readonly store: ObjectStore,
@@ -87,25 +90,41 @@ export class TaskManager {
       execMs: undefined,
     };
     this.tasks.set(spec.taskId, t);
-    this.store.createPending(spec.taskId);
+    this.store.createPending(spec.taskId, jobId, argumentIds(spec));
     this.events?.submitted(t);
     if (parentId) {
       const parent = this.tasks.get(parentId);
       if (parent) (parent.children ??= []).push(spec.taskId);
     }
     if (spec.kind !== 'task') this.actors.submitted(t);
-    for (const a of spec.args) {
+    this.resolveArgs(t);
+    return t;
+  }
+
+  /** Runs a finished task again to rebuild its lost result (lineage reconstruction); counts as a retry. */
+  rerun(t: TaskRecord): void {
+    t.retriesLeft--;
+    t.attempt++;
+    t.state = 'PENDING_ARGS_AVAIL';
+    t.depsLeft = 0;
+    t.startedAt = undefined;
+    t.endedAt = undefined;
+    this.events?.changed(t);
+    this.resolveArgs(t);
+  }
+
+  private resolveArgs(t: TaskRecord): void {
+    for (const a of t.spec.args) {
       if (!('ref' in a)) continue;
       if (!this.store.has(a.ref)) {
         this.fail(t, toErrorInfo(new ObjectLostError(a.ref, 'no object with this id exists in this cluster (was the ref made by another cluster or session?)')));
-        return t;
+        return;
       }
       if (this.store.isDone(a.ref)) continue;
       t.depsLeft++;
       this.store.whenDone(a.ref, () => this.depDone(t));
     }
     if (t.depsLeft === 0) this.argsReady(t);
-    return t;
   }
 
   private depDone(t: TaskRecord): void {
@@ -138,6 +157,12 @@ export class TaskManager {
       t.ruleIndex = p.ruleIndex;
       return this.dispatcher.classOf({ ...o, ...p }, `actor:${t.spec.actorId}:${t.attempt}`);
     }
+    const near = o.strategy === 'DEFAULT' ? this.locality?.(t) : undefined;
+    if (near) {
+      const p = applyPlacementRules(this.rules, { name: t.spec.name, kind }, o);
+      t.ruleIndex = p.ruleIndex;
+      return this.dispatcher.classOf({ ...o, ...p, strategy: { nodeId: near, soft: true } });
+    }
     let byName = this.classCache.get(o);
     if (!byName) this.classCache.set(o, (byName = new Map()));
     let c = byName.get(t.spec.name);
@@ -152,7 +177,15 @@ export class TaskManager {
 
   /** Sends a task to its lease's node. */
   start(t: TaskRecord, lease: Lease, extra?: { maxConcurrency?: number }): void {
-    const args: Payload[] = t.spec.args.map((a) => ('ref' in a ? (this.store.result(a.ref) as { payload: Payload }).payload : a));
+    const remoteArgs: [number, string][] = [];
+    const args: Payload[] = t.spec.args.map((a, i) => {
+      if (!('ref' in a)) return a;
+      const r = this.store.result(a.ref);
+      if (r?.ok) return r.payload;
+      // Held by a node (or lost): the worker fetches it, from its own node when it is there.
+      remoteArgs.push([i, a.ref]);
+      return EMPTY_PAYLOAD;
+    });
     t.state = 'RUNNING';
     t.nodeId = lease.nodeId;
     t.startedAt = this.io.now();
@@ -176,6 +209,7 @@ export class TaskManager {
       maxConcurrency: extra?.maxConcurrency,
       nodeId: lease.nodeId,
       backend: this.io.backendOf(lease.nodeId),
+      remoteArgs: remoteArgs.length > 0 ? remoteArgs : undefined,
     });
     if (o.timeoutMs) {
       t.timer = setTimeout(() => this.timedOut(t), o.timeoutMs);
@@ -192,14 +226,14 @@ export class TaskManager {
   }
 
   /** A worker reported success. */
-  done(taskId: string, attempt: number, result: Payload, execMs?: number): void {
+  done(taskId: string, attempt: number, result: Payload, execMs?: number, from?: StoredFrom): void {
     const t = this.tasks.get(taskId);
     if (!t || t.attempt !== attempt || t.state !== 'RUNNING') return;
     t.execMs = execMs;
     if (t.cancelled) return this.fail(t, cancelledInfo(taskId, t.spec.name));
     this.settle(t);
     t.state = 'FINISHED';
-    this.store.resolve(taskId, result);
+    this.store.resolve(taskId, result, from);
     if (this.events) {
       this.events.result(t, result);
       this.events.changed(t);
@@ -251,11 +285,11 @@ export class TaskManager {
     this.events?.info(t, info);
   }
 
-  /** The worker (or node) running these tasks died. */
-  workerDied(t: TaskRecord, reason: string): void {
+  /** The worker (or node) running these tasks died; a retry waits `retryDelayMs` first (backoff). */
+  workerDied(t: TaskRecord, reason: string, retryDelayMs = 0): void {
     if (t.state !== 'RUNNING' && t.state !== 'PENDING_NODE_ASSIGNMENT') return;
     if (t.cancelled) return this.fail(t, cancelledInfo(t.spec.taskId, t.spec.name));
-    if (t.spec.kind === 'task' && t.retriesLeft > 0) return this.retry(t);
+    if (t.spec.kind === 'task' && t.retriesLeft > 0) return this.retry(t, retryDelayMs);
     if (t.spec.kind !== 'task') return;
     this.fail(t, toErrorInfo(new WorkerCrashedError(t.spec.name, reason)));
   }
@@ -269,12 +303,16 @@ export class TaskManager {
   }
 
   /** Runs the task again (same object id; a later attempt's outcome wins). */
-  retry(t: TaskRecord): void {
+  retry(t: TaskRecord, delayMs = 0): void {
     this.settle(t);
     t.retriesLeft--;
     t.attempt++;
     t.startedAt = undefined;
-    if (t.spec.kind === 'task') this.dispatcher.enqueue(t, this.classFor(t));
+    if (t.spec.kind === 'task' && delayMs > 0) {
+      t.state = 'PENDING_ARGS_AVAIL';
+      const attempt = t.attempt;
+      setTimeout(() => t.attempt === attempt && t.state === 'PENDING_ARGS_AVAIL' && !t.cancelled && this.dispatcher.enqueue(t, this.classFor(t)), delayMs).unref();
+    } else if (t.spec.kind === 'task') this.dispatcher.enqueue(t, this.classFor(t));
     else this.actors.depsReady(t);
     this.events?.changed(t);
   }
@@ -320,7 +358,10 @@ export class TaskManager {
   }
 }
 
-const ORRERY_ERRORS = new Set(['TaskError', 'WorkerCrashedError', 'ActorDiedError', 'GetTimeoutError', 'TaskCancelledError', 'ObjectLostError', 'OwnerDiedError', 'TaskUnschedulableError', 'CommandFailedError', 'BackendError']);
+/** Stands in for an argument the worker fetches itself (RunMessage.remoteArgs). */
+const EMPTY_PAYLOAD: Payload = { data: new Uint8Array(0), marked: false };
+
+const ORRERY_ERRORS = new Set(['PlacementGroupRemovedError', 'TaskError', 'WorkerCrashedError', 'ActorDiedError', 'GetTimeoutError', 'TaskCancelledError', 'ObjectLostError', 'OwnerDiedError', 'TaskUnschedulableError', 'CommandFailedError', 'BackendError']);
 
 /** A task that re-raises an Orrery error (e.g. from a nested get) passes it through unchanged. */
 function isOrreryError(e: ErrorInfo): boolean {

@@ -84,6 +84,13 @@ export class TaskUnschedulableError extends OrreryError {
   }
 }
 
+/** The placement group a task ran in (or waited for) was removed: the task was killed, or the group never became ready. */
+export class PlacementGroupRemovedError extends OrreryError {
+  constructor(readonly placementGroupId: string, readonly subject: string) {
+    super(`${subject} failed: its placement group ${placementGroupId} was removed; remove a group only once the work inside it is done`);
+  }
+}
+
 /** A command task exited non-zero. */
 export class CommandFailedError extends OrreryError {
   constructor(readonly exitCode: number, readonly stderrTail: string, readonly argv: readonly string[]) {
@@ -136,7 +143,7 @@ function safeString(v: unknown): string {
 type OrreryErrorClass = new (...args: never[]) => OrreryError;
 const classes: Record<string, OrreryErrorClass> = {
   TaskError, WorkerCrashedError, ActorDiedError, GetTimeoutError, TaskCancelledError, ObjectLostError,
-  OwnerDiedError, TaskUnschedulableError, CommandFailedError, BackendError,
+  OwnerDiedError, TaskUnschedulableError, CommandFailedError, BackendError, PlacementGroupRemovedError,
 };
 
 /** Rebuilds an Orrery error from its `ErrorInfo` (the same class, the same fields and message). */

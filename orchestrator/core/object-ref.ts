@@ -6,6 +6,19 @@
 /** Brand that marks ObjectRef instances across copies of this module. */
 export const OBJECT_REF = Symbol.for('orrery.ObjectRef');
 
+/** Told about every ObjectRef made in this process (reference counting, see api/ref-tracker.ts). */
+export interface RefTrackerHook {
+  created(ref: ObjectRef): void;
+}
+
+const TRACKER = Symbol.for('orrery.refTracker');
+type TrackerSlot = { [TRACKER]?: RefTrackerHook };
+
+/** Installs (or, with undefined, removes) this process's ref tracker; a global slot, so every copy of this module shares it. */
+export function installRefTracker(t: RefTrackerHook | undefined): void {
+  (globalThis as TrackerSlot)[TRACKER] = t;
+}
+
 /** A reference to an object in the cluster (a task's result or a `put` value). */
 export class ObjectRef<T = unknown> {
   /** Stable hex id of the object. */
@@ -15,6 +28,7 @@ export class ObjectRef<T = unknown> {
 
   constructor(id: string) {
     this.id = id;
+    (globalThis as TrackerSlot)[TRACKER]?.created(this);
   }
 
   /** Readable form for logs. */

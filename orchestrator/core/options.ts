@@ -5,6 +5,7 @@
 import { unitsOf, type ResourceSet } from './resources.ts';
 import type { NormalizedActorOptions, NormalizedTaskOptions } from '../protocol/messages.ts';
 import type { SchedulingStrategy } from '../scheduler/types.ts';
+import type { PlacementGroupStrategy } from '../scheduler/placement-group-types.ts';
 
 /** Options of a remote function (API.md TaskOptions). */
 export interface TaskOptions {
@@ -18,9 +19,20 @@ export interface TaskOptions {
   backend?: string;
   maxRetries?: number;
   retryExceptions?: boolean | string[];
-  schedulingStrategy?: 'DEFAULT' | 'SPREAD' | { nodeId: string; soft: boolean };
+  schedulingStrategy?: 'DEFAULT' | 'SPREAD' | { nodeId: string; soft: boolean } | PlacementGroupSchedulingStrategy;
   runtimeEnv?: { workingDir?: string; env?: Record<string, string> };
   timeoutMs?: number;
+}
+
+/**
+ * Run inside a placement group: `placementGroup` is the group (or its id); `bundleIndex` picks a
+ * bundle (-1 or absent: any bundle with room); `captureChildTasks` puts the tasks and actors this
+ * work submits into the same group unless they choose a strategy of their own.
+ */
+export interface PlacementGroupSchedulingStrategy {
+  placementGroup: { readonly id: string; readonly bundleSpecs?: readonly unknown[] } | string;
+  bundleIndex?: number;
+  captureChildTasks?: boolean;
 }
 
 /** Options of an actor class (API.md ActorOptions). */
@@ -114,7 +126,22 @@ function strategyOf(where: string, s: unknown): SchedulingStrategy {
     const { nodeId, soft } = s as { nodeId: string; soft: boolean };
     return { nodeId, soft };
   }
-  return fail(where, 'schedulingStrategy', s, "'DEFAULT', 'SPREAD' or { nodeId: string, soft: boolean }");
+  if (typeof s === 'object' && s !== null && 'placementGroup' in s) return placementGroupStrategyOf(where, s as PlacementGroupSchedulingStrategy);
+  return fail(where, 'schedulingStrategy', s, "'DEFAULT', 'SPREAD', { nodeId: string, soft: boolean } or { placementGroup, bundleIndex?, captureChildTasks? }");
+}
+
+function placementGroupStrategyOf(where: string, s: PlacementGroupSchedulingStrategy): PlacementGroupStrategy {
+  checkKeys(`${where} schedulingStrategy`, s, new Set(['placementGroup', 'bundleIndex', 'captureChildTasks']));
+  const pg = s.placementGroup;
+  const id = typeof pg === 'string' ? pg : typeof pg === 'object' && pg !== null ? pg.id : undefined;
+  if (typeof id !== 'string' || id === '') fail(where, 'schedulingStrategy.placementGroup', pg, 'a PlacementGroup returned by placementGroup(), or its id');
+  const count = typeof pg === 'object' && Array.isArray(pg.bundleSpecs) ? pg.bundleSpecs.length : undefined;
+  const index = s.bundleIndex ?? -1;
+  if (!Number.isInteger(index) || index < -1 || (count !== undefined && index >= count)) {
+    fail(where, 'schedulingStrategy.bundleIndex', s.bundleIndex, count === undefined ? 'an integer >= -1 (-1: any bundle)' : `an integer from -1 (any bundle) to ${count - 1}`);
+  }
+  if (s.captureChildTasks !== undefined && typeof s.captureChildTasks !== 'boolean') fail(where, 'schedulingStrategy.captureChildTasks', s.captureChildTasks, 'a boolean');
+  return { placementGroup: id, bundleIndex: index, captureChildTasks: s.captureChildTasks ?? false };
 }
 
 function labelsOf(where: string, o: TaskOptions | ActorOptions): Record<string, string> | undefined {

@@ -9,17 +9,19 @@ import { LocalBackend, type LocalBackendConfig } from '../../backends/local/loca
 import { createSlurmBackend } from '../../backends/slurm/index.ts';
 import { createSshBackend } from '../../backends/ssh/index.ts';
 import { createBraketBackend, createIbmQuantumBackend, createSimulatorBackend } from '../../backends/quantum/index.ts';
+import { createSageMakerBackend } from '../../backends/sagemaker/index.ts';
 
 /** Makes a backend from its validated-by-the-factory config. */
 export type BackendFactory = (config: Record<string, unknown>) => Backend | Promise<Backend>;
 
 /** Kinds built into Orrery. */
-export type BuiltinBackendKind = 'local' | 'ssh' | 'slurm' | 'quantum-simulator' | 'ibm-quantum' | 'braket';
+export type BuiltinBackendKind = 'local' | 'ssh' | 'slurm' | 'sagemaker' | 'quantum-simulator' | 'ibm-quantum' | 'braket';
 
 const BUILTIN = {
   local: (c) => new LocalBackend(checkLocal(c)),
   ssh: createSshBackend,
   slurm: createSlurmBackend,
+  sagemaker: createSageMakerBackend,
   'quantum-simulator': createSimulatorBackend,
   'ibm-quantum': createIbmQuantumBackend,
   braket: createBraketBackend,

@@ -10,13 +10,17 @@ import { amountsOf, addResources, type ResourceSet } from '../core/resources.ts'
 import type { ShippedCode } from '../core/function-source.ts';
 import { newId } from '../core/ids.ts';
 import { Channel } from '../protocol/channel.ts';
-import type { ClientRequest, Message, ObjectResult, RunMessage } from '../protocol/messages.ts';
+import type { ClientRequest, Message, RunMessage } from '../protocol/messages.ts';
 import { ObjectStore } from '../objects/object-store.ts';
+import { ObjectPlane } from '../objects/object-plane.ts';
+import { defaultSpillDir } from '../objects/spill-store.ts';
+import { memoryKilled } from '../control/memory-kills.ts';
 import { ClusterScheduler } from '../scheduler/cluster-scheduler.ts';
 import { validatePlacementRules, type PlacementRule } from '../scheduler/placement-rules.ts';
 import { LeaseDispatcher } from '../control/lease-dispatcher.ts';
 import { TaskManager } from '../control/task-manager.ts';
 import { ActorManager } from '../control/actor-manager.ts';
+import { PlacementGroupManager } from '../control/placement-group-manager.ts';
 import { AGENT_VERSION } from '../agent/node-agent.ts';
 import { NodeLink } from './node-link.ts';
 import { filterRows, summarize, taskRow } from './state-api.ts';
@@ -25,11 +29,13 @@ import { WorkerLinks } from './worker-links.ts';
 import { Autoscaler } from './autoscaler.ts';
 import { startLocalAgent } from './local-agent.ts';
 import { HeadEvents } from './head-events.ts';
-import type { Lease } from '../control/lease-dispatcher.ts';
+import type { Lease, SchedulingClass } from '../control/lease-dispatcher.ts';
 import type { TaskRecord } from '../control/task-record.ts';
 
 const AGENT_ENTRY = fileURLToPath(new URL(`../agent/agent-main${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 const HELLO_TIMEOUT_MS = 60_000;
+/** Leases whose last task is remembered for late output. */
+const LAST_TASKS_KEPT = 4096;
 
 /** Head settings. */
 export interface HeadOptions {
@@ -40,21 +46,32 @@ export interface HeadOptions {
   readonly log?: (line: string) => void;
   /** A service head: agents outlive it for `graceS` seconds so a restarted head reattaches (see BackendHost.durable). */
   readonly durable?: { readonly graceS: number; readonly runDir: string };
+  /** Bytes of object values the head keeps in memory before spilling to disk (default: 30% of RAM). */
+  readonly objectStoreMemory?: number;
+  /** Where spilled values go (default: `$ORRERY_HOME/spill/<head>` or `<tmp>/orrery-spill-<pid>/<head>`). */
+  readonly spillDir?: string;
 }
 
 /** Who is asking: a driver (job) or a running task. */
 export interface Caller {
   readonly jobId: string;
   readonly taskId?: string;
+  /** The calling worker process (`<nodeId>/<workerId>`), for reference counting; drivers leave it out. */
+  readonly holder?: string;
+  /** The node the calling worker runs on. */
+  readonly nodeId?: string;
 }
 
 /** The head of a cluster. */
 export class Head {
-  readonly store = new ObjectStore();
+  readonly store: ObjectStore;
+  /** Object requests, reference counts, pulls from nodes, lineage and locality. */
+  readonly objects: ObjectPlane;
   readonly scheduler: ClusterScheduler;
   readonly dispatcher: LeaseDispatcher;
   readonly tasks: TaskManager;
   readonly actors: ActorManager;
+  readonly placementGroups: PlacementGroupManager;
   readonly logs: LogRouter;
   /** Task, node and log events for the session recorder and the dashboard. */
   readonly events: HeadEvents;
@@ -73,9 +90,14 @@ export class Head {
   private closed = false;
 
   private readonly durable: HeadOptions['durable'];
+  /** The last task each recent lease finished, for output that arrives after the lease ended (bounded). */
+  private readonly lastTaskOfLease = new Map<string, TaskRecord>();
+  /** Classes the scheduler reported infeasible (pruned when read), for `infeasibleDemand`. */
+  private readonly infeasibleClasses = new Set<SchedulingClass>();
 
   constructor(opts: HeadOptions = {}) {
     this.durable = opts.durable;
+    this.store = new ObjectStore({ memoryBytes: opts.objectStoreMemory, spillDir: opts.spillDir ?? defaultSpillDir(this.headId) });
     const rules = opts.placementRules ? validatePlacementRules(opts.placementRules) : undefined;
     this.log = opts.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.logs = new LogRouter();
@@ -87,9 +109,11 @@ export class Head {
         if (t.spec.kind === 'actor-create') this.actors.unschedulable(t, reason);
         else this.tasks.unschedulable(t, reason);
       },
-      infeasible: (cls, missing) =>
-        !this.closed &&
-        this.log(`orrery: warning: a task needs ${JSON.stringify(cls.assigned)}${cls.template.backend ? ` on backend ${cls.template.backend}` : ''} but no node or backend offers ${missing}; it fails with TaskUnschedulableError unless a node that fits joins soon.`),
+      infeasible: (cls, missing) => {
+        this.infeasibleClasses.add(cls);
+        if (!this.closed)
+          this.log(`orrery: warning: a task needs ${JSON.stringify(cls.assigned)}${cls.template.backend ? ` on backend ${cls.template.backend}` : ''} but no node or backend offers ${missing}; it fails with TaskUnschedulableError unless a node that fits joins soon.`);
+      },
       leaseEnded: (lease) => this.nodes.get(lease.nodeId)?.send({ type: 'lease-end', leaseId: lease.id }),
       now: () => Date.now(),
     });
@@ -104,6 +128,19 @@ export class Head {
       killOnNode: (nodeId, actorId) => this.nodes.get(nodeId)?.send({ type: 'kill-actor', actorId }),
     });
     this.tasks.actors = this.actors;
+    this.placementGroups = new PlacementGroupManager({
+      scheduler: this.scheduler, dispatcher: this.dispatcher, tasks: this.tasks, actors: this.actors, store: this.store, log: (line) => !this.closed && this.log(line),
+    });
+    this.objects = new ObjectPlane(this.store, this.tasks, {
+      send: (nodeId, m) => {
+        const n = this.nodes.get(nodeId);
+        if (!n?.alive) return false;
+        n.send(m);
+        return true;
+      },
+      isAlive: (nodeId) => this.nodes.get(nodeId)?.alive === true,
+      log: (line) => this.log(line),
+    });
     this.events = new HeadEvents((e) => (this.tasks.events = e));
     this.links = new WorkerLinks((nodeId, link, m) => {
       const node = this.nodes.get(nodeId);
@@ -138,6 +175,8 @@ export class Head {
       if (t.jobId === jobId && t.state !== 'FINISHED' && t.state !== 'FAILED' && t.spec.kind === 'task') this.tasks.cancel(t.spec.taskId, true, true);
     }
     this.actors.jobEnded(jobId);
+    this.placementGroups.jobEnded(jobId);
+    this.objects.jobEnded(jobId);
   }
 
   /** The namespace of a job. */
@@ -271,6 +310,7 @@ export class Head {
     this.events.node({ nodeId: node.nodeId, backend: node.backend, event: 'leave', reason });
     if (!this.closed) this.log(`orrery: node ${node.nodeId} (${node.backend}) is dead: ${reason}`);
     node.stream.kill();
+    this.objects.nodeDied(node.nodeId);
     const why = `node ${node.nodeId} died: ${reason}`;
     for (const t of this.dispatcher.nodeRemoved(node.nodeId)) {
       if (t.spec.kind === 'actor-create') this.actors.workerDied(t.spec.actorId!, why);
@@ -311,16 +351,19 @@ export class Head {
     switch (m.type) {
       case 'done':
       case 'failed': {
-        const lease = this.tasks.tasks.get(m.taskId)?.lease;
+        const done = this.tasks.tasks.get(m.taskId);
+        const lease = done?.lease;
+        if (lease) this.rememberLastTask(lease.id, done!);
         if (lease && m.workerId && lease.workerId !== m.workerId) {
           lease.workerId = m.workerId;
           lease.link = link;
           lease.sentCode.clear();
         }
-        if (m.type === 'done') return this.tasks.done(m.taskId, m.attempt, m.result, m.execMs);
+        if (m.type === 'done') return this.tasks.done(m.taskId, m.attempt, m.result, m.execMs, { nodeId: m.stored ? node.nodeId : undefined, sizeBytes: m.sizeBytes, nestedRefs: m.nestedRefs });
         return this.tasks.failed(m.taskId, m.attempt, m.error, m.cancelled === true, m.execMs);
       }
       case 'worker-died': {
+        this.objects.workerDied(node.nodeId, m.workerId);
         if (m.actorId) this.actors.workerDied(m.actorId, m.reason);
         const lease = m.leaseId ? this.dispatcher.lease(m.leaseId) : undefined;
         if (lease && !m.actorId) {
@@ -330,6 +373,7 @@ export class Head {
           lease.killRequested = false;
           for (const t of [...lease.inflight]) {
             if (killed) this.tasks.requeue(t);
+            else if (m.memory) memoryKilled(this.tasks, t, m.memory, this.log);
             else this.tasks.workerDied(t, m.reason);
           }
         }
@@ -337,19 +381,24 @@ export class Head {
       }
       case 'log': {
         const lease = m.leaseId ? this.dispatcher.lease(m.leaseId) : this.actors.leaseOf(m.actorId);
-        const t: TaskRecord | undefined = lease?.inflight.values().next().value;
+        // Output can arrive after the result, once the lease went back: it belongs to the lease's last task.
+        const t: TaskRecord | undefined = lease?.inflight.values().next().value ?? (m.leaseId ? this.lastTaskOfLease.get(m.leaseId) : undefined);
         if (this.events.active) this.events.log({ nodeId: node.nodeId, taskId: t?.spec.taskId, stream: m.stream, text: m.text });
         return this.logs.append(node.nodeId, { taskId: t?.spec.taskId, name: t?.spec.name ?? this.actors.classNameOf(m.actorId), stream: m.stream, text: m.text });
       }
       case 'request':
-        return this.fromTask(m, link ?? node.channel);
+        return this.fromTask(m, link ?? node.channel, node.nodeId);
+      case 'object':
+        return this.objects.arrived(node.nodeId, m.objectId, m.payload);
       default:
         (link ?? node.channel).close(`unexpected ${m.type} message from an agent`);
     }
   }
 
-  private fromTask(m: Extract<Message, { type: 'request' }>, replyTo: Channel): void {
-    const caller: Caller = { jobId: this.tasks.tasks.get(m.callerTaskId)?.jobId ?? '', taskId: m.callerTaskId || undefined };
+  private fromTask(m: Extract<Message, { type: 'request' }>, replyTo: Channel, nodeId: string): void {
+    const caller: Caller = {
+      jobId: this.tasks.tasks.get(m.callerTaskId)?.jobId ?? '', taskId: m.callerTaskId || undefined, holder: `${nodeId}/${m.workerId ?? ''}`, nodeId,
+    };
     const reply = (ok: boolean, value: unknown) => {
       if (m.requestId === 0) {
         if (!ok) this.log(`orrery: request ${m.req.op} from task ${m.callerTaskId} failed: ${(value as { message?: string }).message}`);
@@ -374,14 +423,16 @@ export class Head {
           this.code.set(req.task.code.hash, req.task.code);
           this.events.code(req.task.code);
         }
-        this.tasks.submit(req.task, caller.jobId, caller.taskId);
+        this.tasks.submit(this.placementGroups.admit(req.task, caller.taskId), caller.jobId, caller.taskId);
+        this.objects.submitted(req.task.taskId, req.task.kind, caller);
         return undefined;
       case 'put':
-        this.store.put(req.id, req.payload);
-        return undefined;
+        return this.objects.put(req, caller);
+      case 'refs':
+        return this.objects.refs(req, caller);
       case 'get':
-        return this.waitFor(req.ids, req.ids.length, req.timeoutMs, caller).then((ready) =>
-          ready.length < req.ids.length ? { timedOut: req.ids.length - ready.length } : req.ids.map((id) => this.store.result(id) as ObjectResult),
+        return this.waitFor(req.ids, req.ids.length, req.timeoutMs, caller).then(async (ready) =>
+          ready.length < req.ids.length ? { timedOut: req.ids.length - ready.length } : this.objects.results(req.ids, caller),
         );
       case 'wait':
         return this.waitFor(req.ids, req.numReturns, req.timeoutMs, caller);
@@ -395,6 +446,9 @@ export class Head {
         return this.state(req.query, req.filters, req.limit);
       case 'task-info':
         return this.tasks.recordInfo(req.taskId, req.info);
+      case 'pg-create':
+      case 'pg-remove':
+        return this.placementGroups.serve(req, caller.jobId);
     }
   }
 
@@ -445,6 +499,8 @@ export class Head {
         return amountsOf(this.sumOver((n) => n.total));
       case 'available-resources':
         return amountsOf(this.sumOver((n) => this.scheduler.available(n.nodeId) ?? {}));
+      case 'placement-groups':
+        return filterRows(this.placementGroups.rows(), filters, limit);
       default:
         throw new TypeError(`unknown state query ${query}`);
     }
@@ -461,6 +517,24 @@ export class Head {
       nodeId: n.nodeId, backend: n.backend, state: n.alive ? 'ALIVE' : 'DEAD', resources: n.resources,
       available: n.alive ? amountsOf(this.scheduler.available(n.nodeId) ?? {}) : {}, labels: n.labels, pid: n.pid, deathReason: n.deathReason ?? '',
     };
+  }
+
+  private rememberLastTask(leaseId: string, t: TaskRecord): void {
+    this.lastTaskOfLease.set(leaseId, t);
+    if (this.lastTaskOfLease.size > LAST_TASKS_KEPT) this.lastTaskOfLease.delete(this.lastTaskOfLease.keys().next().value!);
+  }
+
+  /** Queued work that no node or backend can ever run (`orrery status`, like `ray status`'s infeasible requests). */
+  infeasibleDemand(): { resources: Record<string, number>; backend: string | undefined; missing: string; count: number }[] {
+    const out: { resources: Record<string, number>; backend: string | undefined; missing: string; count: number }[] = [];
+    for (const cls of this.infeasibleClasses) {
+      if (cls.infeasible === undefined || cls.waiting.length === 0) {
+        this.infeasibleClasses.delete(cls);
+        continue;
+      }
+      out.push({ resources: amountsOf(cls.template.resources), backend: cls.template.backend, missing: cls.infeasible, count: cls.waiting.length });
+    }
+    return out;
   }
 
   /** The backend a node belongs to ('' for an unknown node). */
@@ -486,6 +560,7 @@ export class Head {
     await Promise.all([...this.backends.values()].map((b) => b.shutdown()));
     this.links.close();
     for (const n of this.nodes.values()) n.alive = false;
+    this.store.close();
   }
 }
 

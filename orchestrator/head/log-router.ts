@@ -5,10 +5,22 @@
 
 const MAX_LINES_PER_TASK = 1000;
 
+/** One complete line of worker output, as subscribers see it. */
+export interface LogLine {
+  readonly nodeId: string;
+  readonly taskId: string | undefined;
+  readonly stream: 'stdout' | 'stderr';
+  /** The line as the task printed it. */
+  readonly text: string;
+  /** The line as echoed on a driver: prefixed by the task's name and node. */
+  readonly echoed: string;
+}
+
 /** Collects and forwards task output. */
 export class LogRouter {
   private readonly byTask = new Map<string, string[]>();
   private readonly partial = new Map<string, string>();
+  private readonly listeners = new Set<(l: LogLine) => void>();
   /** Where echoed lines go; undefined turns echo off (logToDriver: false). */
   echo: ((line: string, stream: 'stdout' | 'stderr') => void) | undefined = (line, stream) =>
     (stream === 'stdout' ? process.stdout : process.stderr).write(`${line}\n`);
@@ -28,7 +40,14 @@ export class LogRouter {
         if (kept.length > MAX_LINES_PER_TASK) kept.shift();
       }
       this.echo?.(`${prefix} ${line}`, m.stream);
+      for (const l of this.listeners) l({ nodeId, taskId: m.taskId, stream: m.stream, text: line, echoed: `${prefix} ${line}` });
     }
+  }
+
+  /** Calls `listener` with every line from now on (drivers in other processes, `orrery logs -f`); returns the unsubscribe function. */
+  subscribe(listener: (l: LogLine) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** The lines a task printed (the last 1000). */

@@ -47,9 +47,10 @@ export function resubmitUnfinished(head: Head, reader: SessionReader, recorder: 
     if (head.tasks.tasks.has(row.taskId)) continue;
     const code = row.functionHash ? reader.functionCode(row.functionHash) : undefined;
     let args = row.paramsJson === null ? undefined : (JSON.parse(row.paramsJson) as unknown[]);
-    // A circuit whose remote job was submitted follows that job instead of submitting another.
+    // A circuit or container command whose remote job was submitted follows that job instead of submitting another.
     const remote = remoteJobs.get(row.taskId);
     if (remote && row.variant === 'circuit' && args?.length === 1 && typeof args[0] === 'object') args = [{ ...(args[0] as object), resumeJobId: remote }];
+    if (remote && row.variant === 'command' && args?.length === 2 && typeof args[1] === 'object') args = [args[0], { ...(args[1] as object), resumeJobId: remote }];
     if (row.kind !== 'task' || !code || !Array.isArray(args)) {
       lost++;
       const why = row.kind !== 'task' ? 'actor state does not survive its head' : 'its arguments were not plain data, so it cannot be rebuilt from the session';

@@ -1,31 +1,74 @@
 /**
- * The head's object directory and in-memory store: every object's state (pending, ready,
- * failed), its serialized value, and who waits for it.
+ * The head's object directory and store: every object's state, where its value lives (the
+ * head's memory, a spill file, or the node that made it), who can still reach it, and who
+ * waits for it. Unreachable objects are freed; past the memory threshold the least recently
+ * used values are spilled to disk; a value whose only copy was on a dead node is LOST until
+ * lineage reconstruction (the `reconstruct` hook) makes it again or fails it.
  */
-import type { ErrorInfo } from '../core/errors.ts';
-import type { Payload } from '../core/serialization.ts';
+import { totalmem } from 'node:os';
+import { OwnerDiedError, toErrorInfo, type ErrorInfo } from '../core/errors.ts';
+import type { Payload, TypedArrayName } from '../core/serialization.ts';
 import type { ObjectResult } from '../protocol/messages.ts';
+import { ReferenceCounter } from './reference-counter.ts';
+import { SpillStore, type SpilledValue } from './spill-store.ts';
 
 /** Where an object is in its life. */
 export type ObjectState =
-  /** Its task has not finished. */
+  /** Its task has not finished (or is being re-run to rebuild a lost value). */
   | 'PENDING'
-  /** Its value is stored. */
+  /** Its value is stored (in memory, spilled, or on a node). */
   | 'READY'
   /** Its task failed; `get` raises the error. */
-  | 'FAILED';
+  | 'FAILED'
+  /** Its only copy was on a node that died; waiting for it starts reconstruction. */
+  | 'LOST';
+
+/** Fraction of the budget above which values are spilled (Ray: 0.8). */
+const SPILL_THRESHOLD = 0.8;
+/** Values smaller than this stay in memory: spilling them would cost more than it frees. */
+const MIN_SPILL_BYTES = 16 * 1024;
+/** Small values arrive as views into a larger receive buffer; copy them so the buffer can be freed. */
+const COPY_BELOW = 64 * 1024;
 
 interface Entry {
   state: ObjectState;
-  result?: ObjectResult;
+  error?: ErrorInfo;
+  /** The value's bytes in the head's memory. */
+  payload?: Payload;
+  /** The value's bytes on disk. */
+  spilled?: SpilledValue;
+  /** The node holding the value (large task results and worker puts stay where they were made). */
+  nodeId?: string;
+  /** Kind of a value held elsewhere (its bytes are fetched on demand). */
+  meta?: { readonly marked: boolean; readonly typed?: TypedArrayName; readonly sizeBytes: number };
   /** `put` objects are owned by their caller and not reconstructable. */
   readonly fromPut: boolean;
+  /** The job that owns it (its driver made it, directly or through its tasks). */
+  readonly owner: string;
   readonly createdAt: number;
+  /** Argument objects held until this (task result) object settles. */
+  args?: readonly string[];
+  /** Nobody can reach it any more: free it as soon as its task ends. */
+  freeOnSettle?: boolean;
   waiters?: (() => void)[];
 }
 
-/** Small values arrive as views into a larger receive buffer; copy them so the buffer can be freed. */
-const COPY_BELOW = 64 * 1024;
+/** Store settings. */
+export interface ObjectStoreOptions {
+  /** Bytes of values the head keeps in memory before it spills (default: 30% of RAM). */
+  readonly memoryBytes?: number;
+  /** Folder for spill files. */
+  readonly spillDir: string;
+}
+
+/** Where a value came from, for `resolve` and `put`. */
+export interface StoredFrom {
+  /** The value stays on this node; the payload passed carries only its kind. */
+  readonly nodeId?: string;
+  readonly sizeBytes?: number;
+  /** Ids of refs inside the value (they stay alive while it does). */
+  readonly nestedRefs?: readonly string[];
+}
 
 function own(p: Payload): Payload {
   const d = p.data;
@@ -36,52 +79,158 @@ function own(p: Payload): Payload {
 /** The object table. */
 export class ObjectStore {
   private readonly entries = new Map<string, Entry>();
+  /** Entries with bytes in memory, least recently used first. */
+  private readonly lru = new Map<string, Entry>();
+  readonly refs = new ReferenceCounter();
+  readonly spill: SpillStore;
+  readonly memoryBytes: number;
+  /** Bytes of values in the head's memory now. */
+  usedBytes = 0;
+  /** Fetches a value from the node holding it (undefined: the node no longer has it). */
+  pull: ((nodeId: string, id: string) => Promise<Payload | undefined>) | undefined;
+  /** Tells a node to drop values it holds for freed objects. */
+  freeOnNode: ((nodeId: string, ids: readonly string[]) => void) | undefined;
+  /** Lineage reconstruction: called once when someone waits for a LOST object. */
+  reconstruct: ((id: string) => void) | undefined;
 
-  /** Registers the result object of a submitted task. */
-  createPending(id: string): void {
-    if (!this.entries.has(id)) this.entries.set(id, { state: 'PENDING', fromPut: false, createdAt: Date.now() });
+  constructor(opts: ObjectStoreOptions) {
+    this.memoryBytes = opts.memoryBytes ?? Math.floor(totalmem() * 0.3);
+    this.spill = new SpillStore(opts.spillDir);
   }
 
-  /** Stores a `put` value. */
-  put(id: string, payload: Payload): void {
-    this.entries.set(id, { state: 'READY', result: { ok: true, payload: own(payload) }, fromPut: true, createdAt: Date.now() });
+  /** Registers the result object of a submitted task; `args` stay alive until it settles. */
+  createPending(id: string, owner = '', args?: readonly string[]): void {
+    if (this.entries.has(id)) return;
+    this.entries.set(id, { state: 'PENDING', fromPut: false, owner, createdAt: Date.now(), args });
+    if (args?.length) this.refs.addSubmitted(args);
+  }
+
+  /** A lost task result is being rebuilt: pending again, holding its arguments again. */
+  rebuilding(id: string, args: readonly string[]): void {
+    const e = this.entries.get(id);
+    if (!e || (e.state !== 'LOST' && e.state !== 'READY')) return;
+    this.dropValue(e, id);
+    e.state = 'PENDING';
+    e.nodeId = undefined;
+    e.meta = undefined;
+    e.args = args;
+    if (args.length) this.refs.addSubmitted(args);
+  }
+
+  /** Re-creates the entry of a freed task result that a reconstruction needs again (it is LOST until rebuilt). */
+  recreateLost(id: string, owner: string): void {
+    if (!this.entries.has(id)) this.entries.set(id, { state: 'LOST', fromPut: false, owner, createdAt: Date.now() });
+  }
+
+  /** Stores a `put` value (`from.nodeId`: the bytes stayed on that node). */
+  put(id: string, payload: Payload, owner = '', holder?: string, from: StoredFrom = {}): void {
+    const e: Entry = { state: 'READY', fromPut: true, owner, createdAt: Date.now() };
+    this.entries.set(id, e);
+    if (holder) this.refs.hold(id, holder);
+    this.setValue(e, id, payload, from);
   }
 
   /** Completes an object with its value. */
-  resolve(id: string, payload: Payload): void {
-    this.settle(id, 'READY', { ok: true, payload: own(payload) });
+  resolve(id: string, payload: Payload, from: StoredFrom = {}): void {
+    const e = this.entries.get(id);
+    if (!e || e.state !== 'PENDING') return;
+    e.state = 'READY';
+    this.setValue(e, id, payload, from);
+    this.settled(id, e);
   }
 
   /** Completes an object with an error. */
   fail(id: string, error: ErrorInfo): void {
-    this.settle(id, 'FAILED', { ok: false, error });
+    const e = this.entries.get(id);
+    if (!e || (e.state !== 'PENDING' && e.state !== 'LOST')) return;
+    e.state = 'FAILED';
+    e.error = error;
+    this.settled(id, e);
   }
 
-  /** True if the object exists in this cluster (pending or done). */
+  /** True if the object exists in this cluster (pending, done or lost). */
   has(id: string): boolean {
     return this.entries.has(id);
   }
 
   /** True once the object is ready or failed. */
   isDone(id: string): boolean {
+    const s = this.entries.get(id)?.state;
+    return s === 'READY' || s === 'FAILED';
+  }
+
+  /** True for `put` objects. */
+  isPut(id: string): boolean {
+    return this.entries.get(id)?.fromPut === true;
+  }
+
+  /** The node a value lives on, if it stayed on the node that made it. */
+  locationOf(id: string): { nodeId: string; sizeBytes: number } | undefined {
     const e = this.entries.get(id);
-    return e !== undefined && e.state !== 'PENDING';
+    return e?.nodeId && e.state === 'READY' ? { nodeId: e.nodeId, sizeBytes: e.meta?.sizeBytes ?? 0 } : undefined;
   }
 
-  /** The result of a done object (undefined while pending or unknown). */
+  /**
+   * The result of a done object whose value the head has (in memory or spilled; read back
+   * at once). Undefined while pending or lost, and for values held only by a node.
+   */
   result(id: string): ObjectResult | undefined {
-    return this.entries.get(id)?.result;
+    const e = this.entries.get(id);
+    if (!e) return undefined;
+    if (e.state === 'FAILED') return { ok: false, error: e.error! };
+    if (e.state !== 'READY') return undefined;
+    const p = this.local(e, id);
+    return p ? { ok: true, payload: p } : undefined;
   }
 
-  /** Calls `cb` once the object is done (at once if it is). Unknown ids never call back. */
+  /**
+   * The results of done objects, fetching values held by nodes and waiting out the rebuild of
+   * lost ones. `holder` deserializes them, so it holds the refs inside them from now on.
+   */
+  async results(ids: readonly string[], holder?: string): Promise<ObjectResult[]> {
+    let out: ObjectResult[] | undefined = [];
+    for (const id of ids) {
+      const r = this.result(id);
+      if (!r) {
+        out = undefined;
+        break;
+      }
+      out.push(r);
+    }
+    out ??= await Promise.all(ids.map((id) => this.fetch(id)));
+    if (holder) for (const id of ids) for (const n of this.refs.containedIn(id)) if (this.entries.has(n)) this.refs.hold(n, holder);
+    return out;
+  }
+
+  private async fetch(id: string): Promise<ObjectResult> {
+    for (;;) {
+      const e = this.entries.get(id);
+      if (!e) return { ok: false, error: toErrorInfo(new Error(`object ${id} was freed: nothing referenced it any more`)) };
+      if (e.state === 'FAILED') return { ok: false, error: e.error! };
+      if (e.state === 'READY') {
+        const p = this.local(e, id);
+        if (p) return { ok: true, payload: p };
+        const p2 = e.nodeId && this.pull ? await this.pull(e.nodeId, id) : undefined;
+        if (p2 && this.entries.get(id) === e && e.state === 'READY') {
+          this.keep(e, id, p2);
+          return { ok: true, payload: p2 };
+        }
+        if (this.entries.get(id) === e && e.state === 'READY' && !e.payload && !e.spilled) e.state = 'LOST';
+      }
+      await new Promise<void>((r) => this.whenDone(id, r));
+    }
+  }
+
+  /** Calls `cb` once the object is done (at once if it is); waiting for a LOST object starts its rebuild. */
   whenDone(id: string, cb: () => void): void {
     const e = this.entries.get(id);
     if (!e) return;
-    if (e.state !== 'PENDING') {
+    if (e.state === 'READY' || e.state === 'FAILED') {
       cb();
       return;
     }
     (e.waiters ??= []).push(cb);
+    if (e.state === 'LOST') this.reconstruct?.(id);
   }
 
   /** Removes a waiter registered with whenDone (on timeout). */
@@ -92,27 +241,156 @@ export class ObjectStore {
     if (i >= 0) w.splice(i, 1);
   }
 
-  /** Rows for the State API. */
+  /** `holder` holds a ref (a driver or worker made or received one). */
+  hold(id: string, holder: string): void {
+    if (this.entries.has(id)) this.refs.hold(id, holder);
+  }
+
+  /** `holder` dropped its last ref to `id`. */
+  release(id: string, holder: string): void {
+    this.free(this.refs.release(id, holder));
+  }
+
+  /** A process ended: drops every ref it held (`prefix`: every process whose name starts so). */
+  releaseHolder(holder: string, prefix = false): void {
+    this.free(prefix ? this.refs.releaseHoldersWithPrefix(holder) : this.refs.releaseHolder(holder));
+  }
+
+  /** A node died: values whose only copy it held are lost. */
+  nodeDied(nodeId: string): void {
+    for (const e of this.entries.values()) {
+      if (e.nodeId !== nodeId) continue;
+      e.nodeId = undefined;
+      if (e.state === 'READY' && !e.payload && !e.spilled) e.state = 'LOST';
+    }
+  }
+
+  /**
+   * A driver's job ended: its refs are dropped, and objects it owned that others still reach
+   * fail with OwnerDiedError (Ray frees an owner's objects with it).
+   */
+  ownerDied(jobId: string, holder: string): void {
+    this.releaseHolder(holder);
+    for (const [id, e] of this.entries) {
+      if (e.owner !== jobId || (e.state !== 'READY' && e.state !== 'LOST') || !this.refs.tracked(id)) continue;
+      this.dropValue(e, id);
+      e.state = 'FAILED';
+      e.error = toErrorInfo(new OwnerDiedError(id, `driver of job ${jobId} (it called shutdown() or exited)`));
+    }
+  }
+
+  /** Rows for the State API (with reference counts). */
   *rows(): Iterable<Record<string, unknown>> {
     for (const [id, e] of this.entries) {
+      const c = this.refs.countsOf(id);
       yield {
         objectId: id,
         state: e.state,
         type: e.fromPut ? 'PUT' : 'TASK_RESULT',
-        sizeBytes: e.result?.ok ? e.result.payload.data.byteLength : 0,
+        sizeBytes: e.payload?.data.byteLength ?? e.spilled?.sizeBytes ?? e.meta?.sizeBytes ?? 0,
+        location: e.payload ? 'HEAD_MEMORY' : e.spilled ? 'SPILLED' : e.nodeId ? 'NODE' : 'NONE',
+        nodeId: e.nodeId ?? '',
+        spillPath: e.spilled?.path ?? '',
+        refCount: c.holders.length + c.submitted + c.nested,
+        holders: c.holders.join(','),
+        submittedTaskCount: c.submitted,
+        nestedCount: c.nested,
+        ownerJobId: e.owner,
         createdAt: e.createdAt,
       };
     }
   }
 
-  private settle(id: string, state: ObjectState, result: ObjectResult): void {
-    const e = this.entries.get(id) ?? { state: 'PENDING' as ObjectState, fromPut: false, createdAt: Date.now() };
-    if (e.state !== 'PENDING') return;
-    e.state = state;
-    e.result = result;
-    this.entries.set(id, e);
+  /** Removes spill files (head shutdown). */
+  close(): void {
+    this.spill.close();
+  }
+
+  private setValue(e: Entry, id: string, payload: Payload, from: StoredFrom): void {
+    if (from.nodeId) {
+      e.nodeId = from.nodeId;
+      e.meta = { marked: payload.marked, typed: payload.typed, sizeBytes: from.sizeBytes ?? 0 };
+    } else this.keep(e, id, own(payload));
+    if (from.nestedRefs?.length) this.refs.setContained(id, from.nestedRefs);
+  }
+
+  /** The value's bytes if the head has them (reading a spilled value back into memory). */
+  private local(e: Entry, id: string): Payload | undefined {
+    if (e.payload) {
+      this.lru.delete(id);
+      this.lru.set(id, e);
+      return e.payload;
+    }
+    if (!e.spilled) return undefined;
+    const p = this.spill.restore(e.spilled);
+    this.keep(e, id, p);
+    return p;
+  }
+
+  private keep(e: Entry, id: string, p: Payload): void {
+    if (e.payload) this.usedBytes -= e.payload.data.byteLength;
+    e.payload = p;
+    this.usedBytes += p.data.byteLength;
+    this.lru.delete(id);
+    this.lru.set(id, e);
+    if (this.usedBytes > this.memoryBytes * SPILL_THRESHOLD) this.evict();
+  }
+
+  /** Spills (or, for copies of node-held values, just drops) least recently used values. */
+  private evict(): void {
+    const target = this.memoryBytes * SPILL_THRESHOLD;
+    for (const [id, e] of this.lru) {
+      if (this.usedBytes <= target) break;
+      const p = e.payload!;
+      if (p.data.byteLength < MIN_SPILL_BYTES) continue;
+      if (!e.spilled && !e.nodeId) e.spilled = this.spill.spill(id, p);
+      e.payload = undefined;
+      this.usedBytes -= p.data.byteLength;
+      this.lru.delete(id);
+    }
+  }
+
+  private dropValue(e: Entry, id: string): void {
+    if (e.payload) {
+      this.usedBytes -= e.payload.data.byteLength;
+      e.payload = undefined;
+      this.lru.delete(id);
+    }
+    if (e.spilled) {
+      this.spill.remove(e.spilled);
+      e.spilled = undefined;
+    }
+    if (e.nodeId) this.freeOnNode?.(e.nodeId, [id]);
+  }
+
+  private settled(id: string, e: Entry): void {
+    const args = e.args;
+    e.args = undefined;
     const waiters = e.waiters;
     e.waiters = undefined;
     if (waiters) for (const w of waiters) w();
+    if (args?.length) this.free(this.refs.removeSubmitted(args));
+    if (e.freeOnSettle) this.free([id]);
+  }
+
+  /** Frees unreachable objects, and what only they reached. */
+  private free(ids: readonly string[]): void {
+    const queue = [...ids];
+    while (queue.length > 0) {
+      const id = queue.pop()!;
+      const e = this.entries.get(id);
+      if (e && (e.state === 'PENDING' || e.waiters?.length)) {
+        e.freeOnSettle = true;
+        continue;
+      }
+      if (this.refs.isReachable(id) && e) continue;
+      // A failed object keeps its small error record (the task table outlives it too), so a ref
+      // made later from its id, e.g. from the State API, still raises the task's error.
+      if (e && e.state !== 'FAILED') {
+        this.dropValue(e, id);
+        this.entries.delete(id);
+      }
+      queue.push(...this.refs.forget(id));
+    }
   }
 }

@@ -7,6 +7,13 @@ import type { ResourceSet } from '../core/resources.ts';
 import type { ActorDescriptor, Payload } from '../core/serialization.ts';
 import type { ShippedCode } from '../core/function-source.ts';
 import type { SchedulingStrategy } from '../scheduler/types.ts';
+import type { PlacementStrategyName } from '../scheduler/placement-group-types.ts';
+
+/**
+ * Values larger than this stay on the node that made them (task results and worker puts) and
+ * are pulled on demand; smaller ones travel inline with their messages.
+ */
+export const INLINE_VALUE_MAX = 100 * 1024;
 
 /** What a submitted unit of work is. */
 export type TaskKind =
@@ -76,7 +83,7 @@ export type ObjectResult =
   | { readonly ok: false; readonly error: ErrorInfo };
 
 /** State API query kinds. */
-export type StateQuery = 'tasks' | 'actors' | 'objects' | 'nodes' | 'summary' | 'cluster-resources' | 'available-resources';
+export type StateQuery = 'tasks' | 'actors' | 'objects' | 'nodes' | 'summary' | 'cluster-resources' | 'available-resources' | 'placement-groups';
 
 /** A filter of the State API: `[key, '=' | '!=', value]`. */
 export type StateFilter = readonly [string, '=' | '!=', string];
@@ -84,7 +91,10 @@ export type StateFilter = readonly [string, '=' | '!=', string];
 /** Requests a driver or a running task makes of the head. */
 export type ClientRequest =
   | { readonly op: 'submit'; readonly task: TaskSubmission }
-  | { readonly op: 'put'; readonly id: string; readonly payload: Payload }
+  /** `stored`: the value's bytes stayed on the caller's node (sent there as `store-object`); `payload` carries only its kind. */
+  | { readonly op: 'put'; readonly id: string; readonly payload: Payload; readonly nestedRefs?: readonly string[]; readonly stored?: boolean; readonly sizeBytes?: number }
+  /** Reference counting: the caller's process now holds refs to `hold` and dropped its last refs to `release`. */
+  | { readonly op: 'refs'; readonly hold: readonly string[]; readonly release: readonly string[] }
   | { readonly op: 'get'; readonly ids: readonly string[]; readonly timeoutMs?: number }
   | { readonly op: 'wait'; readonly ids: readonly string[]; readonly numReturns: number; readonly timeoutMs?: number }
   | { readonly op: 'cancel'; readonly id: string; readonly force: boolean; readonly recursive: boolean }
@@ -92,7 +102,14 @@ export type ClientRequest =
   | { readonly op: 'kill-actor'; readonly actorId: string; readonly noRestart: boolean }
   | { readonly op: 'state'; readonly query: StateQuery; readonly filters?: readonly StateFilter[]; readonly limit?: number }
   /** Facts a running task records about itself (remote job id, queue position, cost), merged into its record. */
-  | { readonly op: 'task-info'; readonly taskId: string; readonly info: Readonly<Record<string, string | number | boolean>> };
+  | { readonly op: 'task-info'; readonly taskId: string; readonly info: Readonly<Record<string, string | number | boolean>> }
+  /** Creates a placement group (ids chosen by the caller, so `placementGroup()` returns at once); `readyId` resolves when it is reserved. */
+  | {
+      readonly op: 'pg-create'; readonly placementGroupId: string; readonly readyId: string; readonly bundles: readonly Readonly<Record<string, number>>[];
+      readonly strategy: PlacementStrategyName; readonly name?: string; readonly detached: boolean;
+    }
+  /** Removes a placement group; work inside it is killed. Removing twice does nothing. */
+  | { readonly op: 'pg-remove'; readonly placementGroupId: string };
 
 /** Head -> agent -> worker: run a task, create an actor, or call one of its methods. */
 export interface RunMessage {
@@ -119,6 +136,8 @@ export interface RunMessage {
   readonly gpuIds?: readonly number[];
   readonly nodeId?: string;
   readonly backend?: string;
+  /** Arguments whose values stayed on a node: `args[index]` is empty and the worker fetches `objectId`. */
+  readonly remoteArgs?: readonly (readonly [index: number, objectId: string])[];
 }
 
 /** Every message of the protocol. */
@@ -142,11 +161,29 @@ export type Message =
   /** head -> agent: exit (killing workers). */
   | { readonly type: 'shutdown' }
   /** worker -> agent -> head: a task finished. */
-  | { readonly type: 'done'; readonly taskId: string; readonly attempt: number; readonly result: Payload; readonly execMs: number; readonly workerId?: string }
+  | {
+      readonly type: 'done'; readonly taskId: string; readonly attempt: number; readonly result: Payload; readonly execMs: number; readonly workerId?: string;
+      /** The value stayed on the worker's node (sent to its agent as `store-object`); `result` carries only its kind. */
+      readonly stored?: boolean; readonly sizeBytes?: number;
+      /** Ids of refs inside the value. */
+      readonly nestedRefs?: readonly string[];
+    }
   /** worker -> agent -> head: a task threw (or an actor constructor did). */
   | { readonly type: 'failed'; readonly taskId: string; readonly attempt: number; readonly error: ErrorInfo; readonly cancelled?: boolean; readonly execMs?: number; readonly workerId?: string }
   /** agent -> head: a worker died; the tasks of its lease (or its actor) went with it. */
-  | { readonly type: 'worker-died'; readonly workerId: string; readonly leaseId?: string; readonly actorId?: string; readonly reason: string }
+  | {
+      readonly type: 'worker-died'; readonly workerId: string; readonly leaseId?: string; readonly actorId?: string; readonly reason: string;
+      /** Set when the agent's memory guard killed the worker for using more than its limit. */
+      readonly memory?: { readonly usedBytes: number; readonly limitBytes: number };
+    }
+  /** worker -> agent: keep this value on the node (a large task result or put). */
+  | { readonly type: 'store-object'; readonly objectId: string; readonly payload: Payload }
+  /** head -> agent (pull) or worker -> agent (fetch): send this object's value back as `object`. */
+  | { readonly type: 'pull' | 'fetch'; readonly objectId: string }
+  /** agent -> head or agent -> worker: an object's value (absent: this node does not have it). */
+  | { readonly type: 'object'; readonly objectId: string; readonly payload?: Payload }
+  /** head -> agent: these objects were freed; drop their values. */
+  | { readonly type: 'free-objects'; readonly ids: readonly string[] }
   /** agent -> head: output of a worker, attributed to its lease or actor. */
   | { readonly type: 'log'; readonly workerId?: string; readonly leaseId?: string; readonly actorId?: string; readonly stream: 'stdout' | 'stderr'; readonly text: string }
   /** worker -> head over a direct link (local nodes): who is on the other end. */
@@ -156,7 +193,7 @@ export type Message =
   /** head -> agent -> worker: the reply to a request. */
   | { readonly type: 'reply'; readonly requestId: number; readonly workerId?: string; readonly ok: boolean; readonly value?: unknown; readonly error?: ErrorInfo };
 
-const TYPES = new Set<string>(['hello', 'head-hello', 'worker-hello', 'run', 'cancel', 'lease-end', 'kill-actor', 'shutdown', 'done', 'failed', 'worker-died', 'log', 'request', 'reply']);
+const TYPES = new Set<string>(['hello', 'head-hello', 'worker-hello', 'run', 'cancel', 'lease-end', 'kill-actor', 'shutdown', 'done', 'failed', 'worker-died', 'log', 'request', 'reply', 'store-object', 'pull', 'fetch', 'object', 'free-objects']);
 
 /** Shallow check of an incoming message (deep fields are checked where they are used). */
 export function isMessage(m: unknown): m is Message {

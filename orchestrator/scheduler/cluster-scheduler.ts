@@ -12,6 +12,8 @@
 import type { ResourceSet } from '../core/resources.ts';
 import { elasticFits, explainMissing } from './feasibility.ts';
 import { MinHeap } from './min-heap.ts';
+import { isPlacementGroupStrategy } from './placement-group-types.ts';
+import { PlacementGroupTable } from './placement-groups.ts';
 import {
   recordKey,
   schedulingClassKey,
@@ -59,6 +61,13 @@ export class ClusterScheduler {
   /** Bumped when nodes or shapes change, to invalidate cached infeasibility explanations. */
   private topology = 0;
   private out: SchedulerDecision[] = [];
+  /** Placement groups and the work placed inside their bundles (placement-groups.ts). */
+  readonly placementGroups = new PlacementGroupTable({
+    nodes: this.nodes,
+    shapes: this.shapes,
+    freed: (ns) => this.freed(ns),
+    emit: (d) => this.out.push(d),
+  });
 
   /** @throws RangeError when an option is out of range. */
   constructor(opts: SchedulerOptions) {
@@ -111,8 +120,15 @@ export class ClusterScheduler {
         break;
       case 'tick':
         break;
+      case 'pg-create':
+        this.placementGroups.create(event.group);
+        break;
+      case 'pg-remove':
+        this.placementGroups.remove(event.placementGroupId);
+        break;
     }
     this.expire(event.now);
+    this.placementGroups.place();
     this.place();
     return out;
   }
@@ -132,7 +148,7 @@ export class ClusterScheduler {
       if (d !== undefined) d.count += cls.size;
       else agg.set(key, { backend: cls.backend, resources: cls.resources, labelSelector: cls.labelSelector, count: cls.size });
     }
-    return [...agg.values()];
+    return [...agg.values(), ...this.placementGroups.pendingDemand()];
   }
 
   /** Free resources of a live node (a copy; CPU may be negative after `unblocked`), or undefined. */
@@ -143,7 +159,7 @@ export class ClusterScheduler {
 
   /** Number of requests waiting for a node. */
   queuedCount(): number {
-    return this.queuedTotal;
+    return this.queuedTotal + this.placementGroups.queuedCount;
   }
 
   private addNode(node: SchedulerNode, now: number): void {
@@ -156,6 +172,7 @@ export class ClusterScheduler {
       this.refreshFeasibility(cls, now);
       if (cls.size > 0) this.runnable.add(cls);
     }
+    this.placementGroups.capacityMayHaveGrown(true);
   }
 
   private removeNode(nodeId: string, now: number): void {
@@ -167,6 +184,7 @@ export class ClusterScheduler {
     // is cheaper overall than indexing tasks per node on every assignment: removals are rare.
     for (const [taskId, rec] of this.tasks) if (rec.ns === ns) this.tasks.delete(taskId);
     for (const cls of this.classes.values()) if (cls.removeNode(ns)) this.refreshFeasibility(cls, now);
+    this.placementGroups.nodeRemoved(ns);
   }
 
   private setShapes(backend: string, shapes: readonly ElasticShape[], now: number): void {
@@ -177,9 +195,11 @@ export class ClusterScheduler {
       cls.elasticFeasible = elasticFits(cls, this.shapes);
       this.refreshFeasibility(cls, now);
     }
+    this.placementGroups.capacityMayHaveGrown(true);
   }
 
   private enqueue(request: SchedulingRequest, now: number): void {
+    if (isPlacementGroupStrategy(request.strategy)) return this.placementGroups.enqueue(request, request.strategy);
     if (this.tasks.has(request.taskId)) return;
     const cls = this.classFor(request);
     const entry: TaskRecord = { request, seq: this.entrySeq++, cls, removed: false, infeasibleSince: undefined, ns: undefined, blocked: false };
@@ -198,7 +218,8 @@ export class ClusterScheduler {
 
   private dequeue(taskId: string): void {
     const entry = this.tasks.get(taskId);
-    if (entry === undefined || entry.ns !== undefined) return;
+    if (entry === undefined) return void this.placementGroups.dequeue(taskId);
+    if (entry.ns !== undefined) return;
     this.tasks.delete(taskId);
     this.queuedTotal--;
     entry.cls.remove(entry);
@@ -207,8 +228,9 @@ export class ClusterScheduler {
 
   private release(taskId: string): void {
     const rec = this.tasks.get(taskId);
-    const ns = rec?.ns;
-    if (rec === undefined || ns === undefined) return;
+    if (rec === undefined) return void this.placementGroups.release(taskId);
+    const ns = rec.ns;
+    if (ns === undefined) return;
     this.tasks.delete(taskId);
     const avail = ns.available;
     const { keys, vals } = rec.cls.hold;
@@ -222,8 +244,9 @@ export class ClusterScheduler {
 
   private block(taskId: string): void {
     const rec = this.tasks.get(taskId);
-    const ns = rec?.ns;
-    if (rec === undefined || ns === undefined || rec.blocked) return;
+    if (rec === undefined) return void this.placementGroups.setBlocked(taskId, true);
+    const ns = rec.ns;
+    if (ns === undefined || rec.blocked) return;
     rec.blocked = true;
     const cpu = rec.cls.hold.cpu;
     if (cpu <= 0) return;
@@ -233,8 +256,9 @@ export class ClusterScheduler {
 
   private unblock(taskId: string): void {
     const rec = this.tasks.get(taskId);
-    const ns = rec?.ns;
-    if (rec === undefined || ns === undefined || !rec.blocked) return;
+    if (rec === undefined) return void this.placementGroups.setBlocked(taskId, false);
+    const ns = rec.ns;
+    if (ns === undefined || !rec.blocked) return;
     rec.blocked = false;
     const cpu = rec.cls.hold.cpu;
     if (cpu <= 0) return;
@@ -246,6 +270,7 @@ export class ClusterScheduler {
   /** Resources went back to a node: every class that can use it may place again. */
   private freed(ns: NodeState): void {
     ns.version++;
+    this.placementGroups.capacityMayHaveGrown(false);
     for (const cls of this.classes.values()) if (cls.nodeFreed(ns) && cls.size > 0) this.runnable.add(cls);
   }
 

@@ -3,6 +3,7 @@
  * could add. When it cannot, the caller is told which resource or constraint is missing, so
  * the TaskUnschedulableError says what to add rather than just "infeasible".
  */
+import { exclusiveAllows } from '../core/node-labels.ts';
 import { fits, type ResourceSet } from '../core/resources.ts';
 import { matchesConstraint, matchesLabels, type ParsedLabelSelector } from './label-selector.ts';
 import type { ElasticShape, SchedulerNode } from './types.ts';
@@ -26,7 +27,7 @@ export function elasticFits(want: HardConstraints, shapes: ReadonlyMap<string, r
   if (want.hardNode !== undefined) return false;
   for (const [backend, list] of shapes) {
     if (want.backend !== undefined && backend !== want.backend) continue;
-    for (const s of list) if (fits(s.resources, want.resources) && matchesLabels(want.selector, s.labels)) return true;
+    for (const s of list) if (fits(s.resources, want.resources) && matchesLabels(want.selector, s.labels) && exclusiveAllows(s.labels, backend, want.backend)) return true;
   }
   return false;
 }
@@ -53,6 +54,7 @@ export function explainMissing(
     pool = pool.filter((c) => c.backend === want.backend);
     if (pool.length === 0) return `backend ${want.backend}`;
   }
+  pool = pool.filter((c) => exclusiveAllows(c.labels, c.backend, want.backend));
   for (const c of want.selector) {
     const next = pool.filter((p) => matchesConstraint(c, p.labels));
     if (next.length === 0) return `label ${c.key}=${c.raw}`;

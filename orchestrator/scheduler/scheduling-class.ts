@@ -4,6 +4,7 @@
  * head of a class stands for the whole class, and node choice is paid once per class, not
  * once per request.
  */
+import { exclusiveAllows } from '../core/node-labels.ts';
 import type { ResourceSet } from '../core/resources.ts';
 import { matchesLabels, parseLabelSelector, type ParsedLabelSelector } from './label-selector.ts';
 import { MinHeap } from './min-heap.ts';
@@ -272,6 +273,7 @@ export class SchedulingClass {
   accepts(node: SchedulerNode): boolean {
     if (this.hardNode !== undefined && node.nodeId !== this.hardNode) return false;
     if (this.backend !== undefined && node.backend !== this.backend) return false;
+    if (!exclusiveAllows(node.labels, node.backend, this.backend)) return false;
     for (let i = 0; i < this.needKeys.length; i++) {
       if ((node.total[this.needKeys[i]!] ?? 0) < this.needVals[i]!) return false;
     }

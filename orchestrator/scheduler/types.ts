@@ -3,6 +3,7 @@
  * feeds it events and applies the decisions it returns (Dask's worker state machine model).
  */
 import type { ResourceSet } from '../core/resources.ts';
+import type { PlacementGroupDecision, PlacementGroupEvent, PlacementGroupStrategy } from './placement-group-types.ts';
 
 /** A node as the scheduler sees it. */
 export interface SchedulerNode {
@@ -20,7 +21,9 @@ export type SchedulingStrategy =
   /** Spread tasks across all feasible nodes, round robin over the least loaded. */
   | 'SPREAD'
   /** Node affinity: `soft: false` runs only on that node; `soft: true` prefers it. */
-  | { readonly nodeId: string; readonly soft: boolean };
+  | { readonly nodeId: string; readonly soft: boolean }
+  /** Inside a placement group's bundle (placement-group-types.ts). */
+  | PlacementGroupStrategy;
 
 /** Soft or hard constraints on backend and labels produced by placement rules. */
 export interface PlacementTarget {
@@ -74,7 +77,9 @@ export type SchedulerEvent =
   /** Blocked work resumed: its CPUs are taken again, even if that oversubscribes the node. */
   | { readonly type: 'unblocked'; readonly taskId: string; readonly now: number }
   /** Time passed: infeasible requests past their grace period fail. */
-  | { readonly type: 'tick'; readonly now: number };
+  | { readonly type: 'tick'; readonly now: number }
+  /** Placement groups are created and removed (placement-group-types.ts). */
+  | PlacementGroupEvent;
 
 /** Decisions returned by the scheduler, in order. */
 export type SchedulerDecision =
@@ -88,7 +93,9 @@ export type SchedulerDecision =
   /** An infeasible request outlived its grace period: fail it with TaskUnschedulableError. */
   | { readonly type: 'unschedulable'; readonly taskId: string; readonly reason: string }
   /** A request reported infeasible became feasible again (a node that fits joined). */
-  | { readonly type: 'feasible'; readonly taskId: string };
+  | { readonly type: 'feasible'; readonly taskId: string }
+  /** A placement group became ready, infeasible, feasible, rescheduling or removed. */
+  | PlacementGroupDecision;
 
 /** Pending demand of one shape, per backend (like Ray's autoscaler resource demand). */
 export interface PendingDemand {

@@ -1,7 +1,7 @@
 /**
  * The S3 subset Orrery's AWS backends use, path-style (`/bucket/key`, as SDK clients send it with
  * `forcePathStyle`): CreateBucket, HeadBucket, ListObjectsV2, PutObject (also aws-chunked
- * uploads), GetObject, HeadObject, DeleteObject; NoSuchBucket/NoSuchKey as S3 words them.
+ * uploads), CopyObject, GetObject, HeadObject, DeleteObject; NoSuchBucket/NoSuchKey as S3 words them.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html
  */
 import { createHash } from 'node:crypto';
@@ -77,6 +77,7 @@ export class S3Emulator implements AwsServiceModule {
     if (!objects) return xmlError(404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket }, req.method);
     switch (req.method) {
       case 'PUT': {
+        if (req.headers['x-amz-copy-source'] !== undefined) return this.copyObject(req, bucket, key);
         this.putObject(bucket, key, decodeBody(req), String(req.headers['content-type'] ?? 'application/octet-stream'));
         return { status: 200, headers: { etag: objects.get(key)!.etag } };
       }
@@ -93,6 +94,19 @@ export class S3Emulator implements AwsServiceModule {
       default:
         return xmlError(405, 'MethodNotAllowed', `${req.method} on an object is not emulated`, {}, req.method);
     }
+  }
+
+  /** CopyObject: `x-amz-copy-source: <bucket>/<url-encoded key>` (leading slash and versionId allowed). */
+  private copyObject(req: AwsRequest, bucket: string, key: string): AwsReply {
+    const source = decodeURIComponent(String(req.headers['x-amz-copy-source']).replace(/\?versionId=.*$/, '').replace(/^\//, ''));
+    const slash = source.indexOf('/');
+    const from = slash < 0 ? undefined : this.getObject(source.slice(0, slash), source.slice(slash + 1));
+    if (slash < 0 || !this.hasBucket(source.slice(0, slash))) return xmlError(404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: source.slice(0, Math.max(0, slash)) });
+    if (!from) return xmlError(404, 'NoSuchKey', 'The specified key does not exist.', { Key: source.slice(slash + 1) });
+    this.putObject(bucket, key, from.body, from.contentType);
+    const o = this.getObject(bucket, key)!;
+    const body = `<?xml version="1.0" encoding="UTF-8"?>\n<CopyObjectResult><LastModified>${o.lastModified.toISOString()}</LastModified><ETag>${escapeXml(o.etag)}</ETag></CopyObjectResult>`;
+    return { status: 200, headers: { 'content-type': 'application/xml' }, body };
   }
 
   private bucketOperation(req: AwsRequest, bucket: string): AwsReply {

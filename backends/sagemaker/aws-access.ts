@@ -1,0 +1,175 @@
+/**
+ * The AWS side of the sagemaker backend: its credentials (a keychain secret, a named profile, or
+ * the SDK's default chain: environment, shared config and SSO, instance roles), the SageMaker, S3
+ * and CloudWatch Logs clients made with them, and how AWS failures become one clear BackendError
+ * each. Keys are handed to the SDK in memory only; Orrery never writes them anywhere.
+ */
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { S3Client } from '@aws-sdk/client-s3';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { BackendError } from '../../orchestrator/core/errors.ts';
+import { readSecret } from '../transport/keychain.ts';
+import type { SageMakerConfig } from './config.ts';
+
+/** Static keys as stored in a `credentialsSecret`. */
+export interface StoredAwsCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+/** The clients of one backend, and where their credentials come from (for error messages). */
+export interface AwsAccess {
+  readonly sagemaker: SageMakerClient;
+  readonly s3: S3Client;
+  readonly logs: CloudWatchLogsClient;
+  /** E.g. "the environment variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY". */
+  readonly credentialSource: string;
+  close(): void;
+}
+
+/** Attempts of S3 and Logs calls (the SDK's own retry); SageMaker calls are retried by `withRetries`. */
+const SDK_ATTEMPTS = 3;
+
+/** Makes the clients of a backend. */
+export async function openAws(config: SageMakerConfig): Promise<AwsAccess> {
+  const credentials = config.credentialsSecret === undefined ? undefined : await secretCredentials(config);
+  const common = {
+    region: config.region,
+    ...(credentials ? { credentials } : {}),
+    ...(config.profile ? { profile: config.profile } : {}),
+    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+  };
+  // One attempt: CreateTrainingJob must be retried on ResourceLimitExceeded too, which the SDK
+  // treats as final, so every SageMaker call goes through withRetries instead.
+  const sagemaker = new SageMakerClient({ ...common, maxAttempts: 1 });
+  // A custom endpoint serves every bucket under one host, so buckets go in the path.
+  const s3 = new S3Client({ ...common, maxAttempts: SDK_ATTEMPTS, forcePathStyle: config.endpoint !== undefined });
+  const logs = new CloudWatchLogsClient({ ...common, maxAttempts: SDK_ATTEMPTS });
+  return {
+    sagemaker,
+    s3,
+    logs,
+    credentialSource: describeCredentialSource(config),
+    close: () => {
+      sagemaker.destroy();
+      s3.destroy();
+      logs.destroy();
+    },
+  };
+}
+
+async function secretCredentials(config: SageMakerConfig): Promise<StoredAwsCredentials> {
+  const name = config.credentialsSecret!;
+  const text = await readSecret(config.name, name, 'AWS credentials for SageMaker');
+  let v: Partial<StoredAwsCredentials> | null;
+  try {
+    v = JSON.parse(text) as Partial<StoredAwsCredentials> | null;
+  } catch {
+    v = null;
+  }
+  if (!v || typeof v.accessKeyId !== 'string' || typeof v.secretAccessKey !== 'string' || (v.sessionToken !== undefined && typeof v.sessionToken !== 'string')) {
+    throw new BackendError(config.name, `the keychain secret ${name} must hold JSON {"accessKeyId": "...", "secretAccessKey": "...", "sessionToken"?: "..."}; store it again with: orrery secrets set ${name}`, false);
+  }
+  return { accessKeyId: v.accessKeyId, secretAccessKey: v.secretAccessKey, ...(v.sessionToken ? { sessionToken: v.sessionToken } : {}) };
+}
+
+/** Where the credentials come from, in words (the SDK's default chain is tried in this order). */
+export function describeCredentialSource(config: Pick<SageMakerConfig, 'credentialsSecret' | 'profile'>, env: NodeJS.ProcessEnv = process.env): string {
+  if (config.credentialsSecret !== undefined) return `the keychain secret ${config.credentialsSecret}`;
+  if (config.profile !== undefined) return `the AWS profile ${config.profile} (~/.aws/config and ~/.aws/credentials, or its SSO session)`;
+  if (env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE) {
+    return `the environment variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY${env.AWS_SESSION_TOKEN ? ' (with AWS_SESSION_TOKEN)' : ''}`;
+  }
+  return `the AWS profile ${env.AWS_PROFILE ?? 'default'} (~/.aws/config and ~/.aws/credentials, its SSO session, or an instance or container role)`;
+}
+
+/** An AWS SDK error's name, HTTP status and message. */
+interface AwsErrorLike {
+  readonly name?: string;
+  readonly code?: string;
+  readonly message?: string;
+  readonly $fault?: 'client' | 'server';
+  readonly $metadata?: { readonly httpStatusCode?: number };
+}
+
+const EXPIRED = new Set(['ExpiredTokenException', 'ExpiredToken', 'TokenRefreshRequired', 'RequestExpired']);
+const INVALID = new Set([
+  'UnrecognizedClientException', 'InvalidClientTokenId', 'InvalidAccessKeyId', 'SignatureDoesNotMatch',
+  'InvalidSignatureException', 'IncompleteSignatureException', 'MissingAuthenticationTokenException', 'InvalidToken',
+]);
+const DENIED = new Set(['AccessDeniedException', 'AccessDenied']);
+const THROTTLED = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'SlowDown', 'RequestLimitExceeded']);
+const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'TimeoutError']);
+
+/** Whether a failed call is worth repeating: throttling, account limits, server side, network. */
+export function isRetryable(err: unknown): boolean {
+  const e = err as AwsErrorLike;
+  const status = e?.$metadata?.httpStatusCode ?? 0;
+  return THROTTLED.has(e?.name ?? '') || e?.name === 'ResourceLimitExceeded' || status >= 500 || e?.$fault === 'server'
+    || NETWORK.has(e?.code ?? '') || NETWORK.has(e?.name ?? '');
+}
+
+/** Backoff of `withRetries`. */
+export interface RetryPolicy {
+  readonly attempts: number;
+  readonly baseMs: number;
+  readonly maxMs: number;
+}
+
+/** Default: 6 attempts over about a minute. */
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseMs: 500, maxMs: 20_000 };
+
+/**
+ * Runs `call`, repeating it with exponential backoff and jitter while it fails retryably; the
+ * last error is rethrown for `toBackendError` (which marks it retryable). `onRetry` hears each wait.
+ */
+export async function withRetries<T>(call: () => Promise<T>, policy: RetryPolicy, onRetry?: (err: unknown, delayMs: number) => void, signal?: AbortSignal): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (attempt >= policy.attempts || !isRetryable(err) || signal?.aborted) throw err;
+      const delayMs = Math.min(policy.maxMs, policy.baseMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+      onRetry?.(err, Math.round(delayMs));
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
+  }
+}
+
+/**
+ * Turns whatever an AWS call threw into a BackendError. `doing` says what was being done
+ * (e.g. "CreateTrainingJob x"), so the message reads "backend b: <doing> failed: ...".
+ */
+export function toBackendError(config: Pick<SageMakerConfig, 'name' | 'region' | 'roleArn'>, source: string, doing: string, err: unknown, attempts = 1): BackendError {
+  if (err instanceof BackendError) return err;
+  const backend = config.name;
+  const e = (err ?? {}) as AwsErrorLike;
+  const name = e.name ?? 'Error';
+  const detail = `${name}: ${e.message ?? String(err)}`;
+  if (/scoped to a valid region|not a valid region|Unknown region/i.test(e.message ?? '') || (NETWORK.has(e.code ?? '') && /sagemaker\.[^.]+\.amazonaws/.test(e.message ?? ''))) {
+    return new BackendError(backend, `${doing} failed: region ${config.region} is not one SageMaker serves for this account (${detail}). Check the backend's region.`, false);
+  }
+  if (EXPIRED.has(name)) {
+    return new BackendError(backend, `${doing} failed: the AWS credentials from ${source} have expired (${detail}). Refresh them (aws sso login, or a new session token) and run again.`, false);
+  }
+  if (INVALID.has(name)) {
+    return new BackendError(backend, `${doing} failed: AWS rejected the credentials from ${source} (${detail}). Check that the access key belongs to an active IAM user or role and that the secret key matches it.`, false);
+  }
+  if (name === 'CredentialsProviderError' || name === 'TokenProviderError') {
+    return new BackendError(backend, `${doing} failed: no usable AWS credentials in ${source} (${e.message}). Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, run aws sso login, or give the backend a credentialsSecret.`, false);
+  }
+  if (DENIED.has(name)) {
+    return new BackendError(backend, `${doing} failed: the credentials from ${source} are not allowed to do this (${detail}). Grant sagemaker:CreateTrainingJob/DescribeTrainingJob/StopTrainingJob, iam:PassRole on ${config.roleArn}, s3:GetObject/PutObject on the s3Prefix and logs:GetLogEvents/DescribeLogStreams.`, false);
+  }
+  if (name === 'ValidationException' && /role/i.test(e.message ?? '')) {
+    return new BackendError(backend, `${doing} failed: SageMaker cannot use the role ${config.roleArn} (${detail}). Check roleArn: the role must exist and trust sagemaker.amazonaws.com.`, false);
+  }
+  if (name === 'ResourceLimitExceeded') {
+    return new BackendError(backend, `${doing} failed after ${attempts} attempts: ${detail}. The account's SageMaker quota is used up; wait for running jobs, lower maxConcurrentJobs, or request more through Service Quotas.`, true);
+  }
+  if (isRetryable(err)) {
+    return new BackendError(backend, `${doing} failed after ${attempts} attempts: ${detail}. AWS is throttling or unavailable; the task can be retried.`, true);
+  }
+  return new BackendError(backend, `${doing} failed: ${detail}`, false);
+}

@@ -1,0 +1,46 @@
+/** `orrery start`: a head service in this process, in the foreground until SIGINT/SIGTERM or `orrery stop`. */
+import { loadConfig } from './config-file.ts';
+import { DEFAULT_PORT, HeadService } from '../service/head-service.ts';
+import type { PlacementRule } from '../scheduler/placement-rules.ts';
+import type { CliOptions } from './command-line.ts';
+
+/** Help of `orrery start`. */
+export const START_USAGE = `usage: orrery start [--port ${DEFAULT_PORT}] [--config FILE] [--host 127.0.0.1]
+
+Runs a head here with a local node (all CPUs) plus the config's backends and placement rules,
+serving HTTP and WebSocket on 127.0.0.1 (--port 0 picks a free port). Writes ~/.orrery/head.json
+(or $ORRERY_HOME/head.json) with the address and a fresh token, so init({ address: 'auto' }),
+orrery run and the other commands find it. Runs until Ctrl-C, SIGTERM or orrery stop.`;
+
+/** Runs the service; resolves with the exit code once it stopped. */
+export async function startCommand(args: string[], opts: CliOptions, print: (line: string) => void): Promise<number> {
+  if (args.length > 0) throw new Error(`orrery start takes no arguments (got ${args[0]}); see orrery start --help`);
+  const port = opts.port === undefined ? DEFAULT_PORT : Number(opts.port);
+  if (!/^\d+$/.test(String(opts.port ?? DEFAULT_PORT)) || port > 65535) throw new Error(`--port must be an integer from 0 to 65535 (got ${String(opts.port)})`);
+  const host = typeof opts.host === 'string' ? opts.host : '127.0.0.1';
+  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) throw new Error(`--host must be a loopback address (127.0.0.1, ::1 or localhost; got ${host}): the head serves only this machine`);
+  const cfg = loadConfig(typeof opts.config === 'string' ? opts.config : undefined);
+  const service = await HeadService.start({
+    port,
+    host: host === 'localhost' ? '127.0.0.1' : host,
+    backends: cfg.backends,
+    placementRules: cfg.placementRules as PlacementRule[],
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  const { info } = service;
+  const nodes = service.head.nodeIds().length;
+  print(`orrery head running (pid ${info.pid}, ${nodes} node${nodes === 1 ? '' : 's'}${cfg.path ? `, config ${cfg.path}` : ''})`);
+  print(`  dashboard: ${info.url}/?token=${info.token}`);
+  print(`  drivers:   init({ address: 'auto' }) or orrery run <script.ts> (address ${info.address})`);
+  print(`  stop:      orrery stop, or Ctrl-C`);
+  print(`  head file: ${service.headFile}`);
+  const onSignal = (sig: NodeJS.Signals) => {
+    print(`orrery: ${sig}: stopping the head`);
+    void service.stop();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  await service.stopped;
+  print('orrery head stopped');
+  return 0;
+}

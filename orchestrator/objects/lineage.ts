@@ -1,0 +1,55 @@
+/**
+ * Lineage reconstruction (Ray's): a task result whose only copy was lost with its node is made
+ * again by re-running the task that produced it, recursively for arguments that are gone too,
+ * within the task's retries. `put` objects have no lineage: losing them is final.
+ */
+import { ObjectLostError, toErrorInfo } from '../core/errors.ts';
+import type { TaskSubmission } from '../protocol/messages.ts';
+import type { TaskRecord } from '../control/task-record.ts';
+import type { ObjectStore } from './object-store.ts';
+
+/** Ids of the objects a task reads: top-level ref arguments and refs nested in argument values. */
+export function argumentIds(spec: TaskSubmission): string[] {
+  const ids: string[] = [];
+  for (const a of spec.args) if ('ref' in a) ids.push(a.ref);
+  if (spec.nestedRefs) ids.push(...spec.nestedRefs);
+  return ids;
+}
+
+/** What reconstruction needs from the task table. */
+export interface LineageTasks {
+  readonly tasks: ReadonlyMap<string, TaskRecord>;
+  /** Runs a finished task again (its result object is pending again); counts as a retry. */
+  rerun(t: TaskRecord): void;
+}
+
+/** Why an object cannot be rebuilt, or undefined when re-running its task can. */
+export function whyNotReconstructable(id: string, isPut: boolean, t: TaskRecord | undefined): string | undefined {
+  if (isPut) return 'it was created by put() and the node holding its only copy died; put objects cannot be reconstructed (return the value from a task instead, so lineage can rebuild it)';
+  if (!t) return 'its only copy was on a node that died, and no task of this cluster produced it';
+  if (t.spec.kind !== 'task') return `its only copy was on a node that died, and it is the result of actor call ${t.spec.name}, which is not re-run`;
+  if (t.retriesLeft <= 0) return `its only copy was on a node that died, and rebuilding it needs task ${t.spec.name} to run again, but it has no retries left (raise its maxRetries)`;
+  if (t.state !== 'FINISHED') return `its only copy was on a node that died, and task ${t.spec.name} that made it is ${t.state}`;
+  return undefined;
+}
+
+/** Binds reconstruction to a store: waiting for a LOST object re-runs its task. */
+export function enableLineageReconstruction(store: ObjectStore, tasks: LineageTasks, log: (line: string) => void): void {
+  store.reconstruct = (id) => {
+    const t = tasks.tasks.get(id);
+    const why = whyNotReconstructable(id, store.isPut(id), t);
+    if (why || !t) {
+      store.fail(id, toErrorInfo(new ObjectLostError(id, why ?? 'unknown object')));
+      return;
+    }
+    const args = argumentIds(t.spec);
+    for (const a of args) {
+      if (store.has(a)) continue;
+      // A freed argument comes back as a lost object, rebuilt in turn when the re-run waits for it.
+      if (tasks.tasks.get(a)?.spec.kind === 'task') store.recreateLost(a, t.jobId);
+    }
+    log(`orrery: object ${id} was lost with its node; re-running task ${t.spec.name} to rebuild it (lineage reconstruction)`);
+    store.rebuilding(id, args);
+    tasks.rerun(t);
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * Object spilling to local disk (Ray's object spilling): when the head's store passes its
+ * memory threshold, least recently used values are written here and read back on demand.
+ * One file per object, named by its id; files go when their object is freed and at shutdown.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Payload, TypedArrayName } from '../core/serialization.ts';
+
+/** The default spill folder: `$ORRERY_HOME/spill/<head>` or `<tmp>/orrery-spill-<pid>/<head>`. */
+export function defaultSpillDir(headId: string): string {
+  const home = process.env.ORRERY_HOME;
+  return home ? join(home, 'spill', headId) : join(tmpdir(), `orrery-spill-${process.pid}`, headId);
+}
+
+/** What is kept in memory about a spilled value (its bytes are on disk). */
+export interface SpilledValue {
+  readonly path: string;
+  readonly marked: boolean;
+  readonly typed?: TypedArrayName;
+  readonly sizeBytes: number;
+}
+
+/** Writes and reads spilled values in one folder. */
+export class SpillStore {
+  private made = false;
+  /** Bytes written and read, and the time it took (for benchmarks and the State API). */
+  readonly stats = { spilledBytes: 0, spillMs: 0, restoredBytes: 0, restoreMs: 0, files: 0 };
+
+  constructor(readonly dir: string) {}
+
+  /** Writes a value to disk (synchronously: the caller drops its bytes right after). */
+  spill(id: string, p: Payload): SpilledValue {
+    if (!this.made) {
+      mkdirSync(this.dir, { recursive: true });
+      this.made = true;
+    }
+    const path = join(this.dir, id);
+    const t0 = performance.now();
+    writeFileSync(path, p.data);
+    this.stats.spillMs += performance.now() - t0;
+    this.stats.spilledBytes += p.data.byteLength;
+    this.stats.files++;
+    return { path, marked: p.marked, typed: p.typed, sizeBytes: p.data.byteLength };
+  }
+
+  /** Reads a spilled value back. */
+  restore(s: SpilledValue): Payload {
+    const t0 = performance.now();
+    const buf = readFileSync(s.path);
+    this.stats.restoreMs += performance.now() - t0;
+    this.stats.restoredBytes += buf.byteLength;
+    const data = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    return s.typed ? { data, marked: s.marked, typed: s.typed } : { data, marked: s.marked };
+  }
+
+  /** Deletes a spilled value's file (its object was freed). */
+  remove(s: SpilledValue): void {
+    try {
+      unlinkSync(s.path);
+      this.stats.files--;
+    } catch {
+      // Already gone (removed at shutdown, or by hand): nothing left to free.
+    }
+  }
+
+  /** Removes the whole folder (head shutdown). */
+  close(): void {
+    if (this.made) rmSync(this.dir, { recursive: true, force: true });
+    this.made = false;
+    this.stats.files = 0;
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * A head as a service in this process (`orrery start`): the head with a local node plus the
+ * configured backends, an HTTP API and a WebSocket gateway for drivers on a loopback address,
+ * and head.json so that drivers and the CLI find it.
+ */
+import { createServer, type Server } from 'node:http';
+import { availableParallelism } from 'node:os';
+import type { AddressInfo } from 'node:net';
+import { LocalBackend } from '../../backends/local/local-backend.ts';
+import { createBackend } from '../head/backend-registry.ts';
+import { Head } from '../head/head.ts';
+import type { PlacementRule } from '../scheduler/placement-rules.ts';
+import { newToken, ownOrigins } from './auth.ts';
+import { headFilePath, removeHeadFile, runningHead, writeHeadFile, type HeadFile } from './head-file.ts';
+import { handleHttp } from './http-api.ts';
+import { HeadAlreadyRunningError } from './service-errors.ts';
+import { DriverGateway } from './ws-gateway.ts';
+
+/** Default port of the head service (Ray's dashboard port). */
+export const DEFAULT_PORT = 8265;
+
+/** Options of {@link HeadService.start}. */
+export interface HeadServiceOptions {
+  /** TCP port; 0 picks a free one. Default 8265. */
+  readonly port?: number;
+  /** Interface to listen on. Default 127.0.0.1. */
+  readonly host?: string;
+  /** Backend configs besides the built-in local one. */
+  readonly backends?: readonly unknown[];
+  readonly placementRules?: readonly PlacementRule[];
+  /** CPUs of the local node (default: availableParallelism()). */
+  readonly numCpus?: number;
+  /** The head's own warnings (default: stderr). */
+  readonly log?: (line: string) => void;
+}
+
+/** A running head service. */
+export class HeadService {
+  private stopping: Promise<void> | undefined;
+  private resolveStopped!: () => void;
+  /** Resolves once the service stopped (by `stop()`, or POST /api/shutdown). */
+  readonly stopped = new Promise<void>((r) => (this.resolveStopped = r));
+
+  private constructor(
+    readonly head: Head,
+    private readonly server: Server,
+    private readonly gateway: DriverGateway,
+    /** What head.json holds. */
+    readonly info: HeadFile,
+  ) {}
+
+  /** Starts a head service; throws HeadAlreadyRunningError when head.json names a live one. */
+  static async start(opts: HeadServiceOptions = {}): Promise<HeadService> {
+    const other = runningHead();
+    if (other && other.pid !== process.pid) throw new HeadAlreadyRunningError(other.pid, other.address);
+    const port = opts.port ?? DEFAULT_PORT;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer from 0 to 65535 (got ${port})`);
+    const host = opts.host ?? '127.0.0.1';
+    const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    const head = new Head({ placementRules: opts.placementRules as PlacementRule[] | undefined, log });
+    // Worker output goes to the driver that owns the task, not to the service's terminal.
+    head.logs.echo = undefined;
+    let server: Server | undefined;
+    let gateway: DriverGateway | undefined;
+    try {
+      await head.addBackend(new LocalBackend({ name: 'local', kind: 'local', numCpus: opts.numCpus ?? availableParallelism() }));
+      for (const c of opts.backends ?? []) await head.addBackend(await createBackend(c));
+      const token = newToken();
+      let service: HeadService | undefined;
+      const origins = new Set<string>();
+      const gw = (gateway = new DriverGateway(head, token, origins, log));
+      const srv = (server = createServer((req, res) =>
+        handleHttp({ head, token, origins, drivers: () => gw.size, shutdown: () => void service?.stop() }, req, res),
+      ));
+      srv.on('upgrade', (req, socket, buf) => gw.upgrade(req, socket, buf, new URL(req.url ?? '/', 'http://head')));
+      srv.on('clientError', (_err, socket) => socket.destroy());
+      const bound = await listen(srv, port, host);
+      for (const o of ownOrigins(host, bound)) origins.add(o);
+      const hostPart = host.includes(':') ? `[${host}]` : host;
+      const info: HeadFile = {
+        address: `ws://${hostPart}:${bound}`,
+        url: `http://${hostPart}:${bound}`,
+        token,
+        pid: process.pid,
+        startedAt: new Date().toISOString(),
+      };
+      writeHeadFile(info);
+      service = new HeadService(head, srv, gw, info);
+      return service;
+    } catch (err) {
+      gateway?.close();
+      server?.close();
+      await head.shutdown();
+      throw err;
+    }
+  }
+
+  /** Where head.json is. */
+  get headFile(): string {
+    return headFilePath();
+  }
+
+  /** Disconnects drivers, stops the head and its nodes, closes the server and removes head.json (idempotent). */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      removeHeadFile(process.pid);
+      this.gateway.close();
+      const closed = new Promise<void>((r) => this.server.close(() => r()));
+      this.server.closeAllConnections();
+      await this.head.shutdown();
+      await closed;
+      this.resolveStopped();
+    })();
+    return this.stopping;
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} on ${host} is in use; pick another with --port (0 picks a free one)`) : err);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}

@@ -1,0 +1,149 @@
+/**
+ * The head's HTTP API (JSON under `/api/`). Every `/api/` request needs the token, whatever
+ * the path: an unknown path without the token is 401, not 404, so nothing is learnt without it.
+ *
+ *   GET  /api/status                       nodes, resources, pending demand, infeasible requests
+ *   GET  /api/tasks|actors|objects|nodes|placement-groups   ?filter=k=v (or k!=v, repeatable) &limit=N
+ *   GET  /api/summary/tasks                task counts per name and state
+ *   GET  /api/logs/:taskId                 { taskId, lines }; ?follow=1 streams text lines until the task ends
+ *   POST /api/shutdown                     stops the service
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Head } from '../head/head.ts';
+import type { StateFilter, StateQuery } from '../protocol/messages.ts';
+import { authorized, originAllowed } from './auth.ts';
+import { dashboardPage } from './dashboard-page.ts';
+import { statusView } from './status-view.ts';
+
+/** After its task ended, a followed log stays open this long for the output still on its way. */
+const FOLLOW_DRAIN_MS = 300;
+const FOLLOW_POLL_MS = 200;
+
+/** What the routes need from the service. */
+export interface HttpApiContext {
+  readonly head: Head;
+  readonly token: string;
+  readonly origins: ReadonlySet<string>;
+  drivers(): number;
+  /** Called by POST /api/shutdown after the reply went out. */
+  shutdown(): void;
+}
+
+/** A request the API refuses, with its HTTP status. */
+class ApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+const LISTS: Record<string, StateQuery | 'placement-groups'> = {
+  tasks: 'tasks', actors: 'actors', objects: 'objects', nodes: 'nodes', 'placement-groups': 'placement-groups',
+};
+
+/** Handles one HTTP request. */
+export function handleHttp(ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse): void {
+  const url = new URL(req.url ?? '/', 'http://head');
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  if (!url.pathname.startsWith('/api/') && url.pathname !== '/api') {
+    if (url.pathname !== '/' || (req.method !== 'GET' && req.method !== 'HEAD')) return send(res, 404, { error: `no page at ${url.pathname}` });
+    const { html, csp } = dashboardPage();
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': csp, 'Referrer-Policy': 'no-referrer', 'X-Frame-Options': 'DENY' });
+    res.end(html);
+    return;
+  }
+  if (!authorized(req, url, ctx.token)) return send(res, 401, { error: 'missing or wrong token: send Authorization: Bearer <token> (the token is in head.json)' });
+  if (!originAllowed(req, ctx.origins)) return send(res, 403, { error: 'requests from other web origins are refused' });
+  try {
+    route(ctx, req, res, url);
+  } catch (err) {
+    if (err instanceof ApiError) send(res, err.status, { error: err.message });
+    else send(res, 400, { error: (err as Error).message });
+  }
+}
+
+function route(ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, url: URL): void {
+  const parts = url.pathname.split('/').filter(Boolean).slice(1).map(decodeURIComponent);
+  const method = req.method ?? 'GET';
+  const get = () => {
+    if (method !== 'GET') throw new ApiError(405, `${url.pathname} takes GET, not ${method}`);
+  };
+  const [first, second] = parts;
+  if (first === 'shutdown' && parts.length === 1) {
+    if (method !== 'POST') throw new ApiError(405, `${url.pathname} takes POST, not ${method}`);
+    send(res, 202, { ok: true, pid: process.pid });
+    res.once('finish', () => ctx.shutdown());
+    return;
+  }
+  if (first === 'status' && parts.length === 1) {
+    get();
+    return send(res, 200, statusView(ctx.head, ctx.drivers()));
+  }
+  if (first && LISTS[first] && parts.length === 1) {
+    get();
+    return send(res, 200, list(ctx.head, LISTS[first]!, url));
+  }
+  if (first === 'summary' && second === 'tasks' && parts.length === 2) {
+    get();
+    return send(res, 200, ctx.head.serve({ op: 'state', query: 'summary' }, { jobId: '' }));
+  }
+  if (first === 'logs' && second && parts.length === 2) {
+    get();
+    if (!ctx.head.tasks.tasks.has(second)) throw new ApiError(404, `no task ${second} on this head; see orrery list tasks`);
+    if (url.searchParams.get('follow') === '1' || url.searchParams.get('follow') === 'true') return followLogs(ctx.head, second, res);
+    return send(res, 200, { taskId: second, lines: ctx.head.logs.lines(second) });
+  }
+  throw new ApiError(404, `no API at ${url.pathname}; see the routes in orrery's API docs`);
+}
+
+/** Filters from `?filter=key=value` / `?filter=key!=value`. */
+export function parseFilters(values: readonly string[]): StateFilter[] {
+  return values.map((f) => {
+    const m = /^([^=!]+)(!=|=)(.*)$/.exec(f);
+    if (!m) throw new ApiError(400, `filter ${JSON.stringify(f)} must be key=value or key!=value`);
+    return [m[1]!.trim(), m[2] as '=' | '!=', m[3]!];
+  });
+}
+
+function list(head: Head, query: StateQuery | 'placement-groups', url: URL): unknown {
+  const filters = parseFilters(url.searchParams.getAll('filter'));
+  const l = url.searchParams.get('limit');
+  const limit = l === null ? undefined : Number(l);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new ApiError(400, `limit must be a positive integer (got ${JSON.stringify(l)})`);
+  try {
+    return head.serve({ op: 'state', query: query as StateQuery, filters, limit }, { jobId: '' });
+  } catch (err) {
+    // A head without placement groups has none to list.
+    if (query === 'placement-groups' && /unknown state query/.test((err as Error).message)) return [];
+    throw err;
+  }
+}
+
+/** Streams a task's lines (those kept, then new ones) as text until the task ended, or the client left. */
+function followLogs(head: Head, taskId: string, res: ServerResponse): void {
+  res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+  for (const line of head.logs.lines(taskId)) res.write(`${line}\n`);
+  const unsubscribe = head.logs.subscribe((l) => {
+    if (l.taskId === taskId) res.write(`${l.text}\n`);
+  });
+  let ending: NodeJS.Timeout | undefined;
+  const poll = setInterval(() => {
+    const state = head.tasks.tasks.get(taskId)?.state;
+    if (ending || (state !== undefined && state !== 'FINISHED' && state !== 'FAILED')) return;
+    ending = setTimeout(stop, FOLLOW_DRAIN_MS);
+  }, FOLLOW_POLL_MS);
+  const stop = () => {
+    clearInterval(poll);
+    if (ending) clearTimeout(ending);
+    unsubscribe();
+    if (!res.writableEnded) res.end();
+  };
+  res.once('close', stop);
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,107 @@
+/**
+ * Drivers in other processes: one WebSocket connection is one driver's job. The driver sends
+ * `request` messages (ClientRequest, `requestId` 0 for fire-and-forget posts, served in order)
+ * and gets `reply` messages back; worker output of its own tasks comes as `log` messages.
+ * The first message on a new connection is the welcome: a `reply` with `requestId` 0 whose value
+ * is a {@link DriverWelcome}. When the socket closes the job ends: its pending tasks are
+ * cancelled and its non-detached actors die.
+ */
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { toErrorInfo } from '../core/errors.ts';
+import type { Head } from '../head/head.ts';
+import type { Message } from '../protocol/messages.ts';
+import { authorized, originAllowed, WS_PROTOCOL } from './auth.ts';
+import { SocketChannel } from './socket-channel.ts';
+
+/** Path drivers connect to. */
+export const DRIVER_PATH = '/api/driver';
+
+/** What the head tells a driver when it connects. */
+export interface DriverWelcome {
+  readonly jobId: string;
+  readonly namespace: string;
+  /** A node of the head, for the driver's runtime context. */
+  readonly nodeId: string;
+  readonly headId: string;
+}
+
+/** Accepts driver connections for a head. */
+export class DriverGateway {
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: 2 ** 31 - 1,
+    handleProtocols: (protocols) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+  });
+  private readonly drivers = new Map<string, { channel: SocketChannel; logs: boolean }>();
+  private readonly unsubscribe: () => void;
+  private closing = false;
+
+  constructor(private readonly head: Head, private readonly token: string, private readonly origins: ReadonlySet<string>, private readonly log: (line: string) => void) {
+    this.unsubscribe = head.logs.subscribe((l) => {
+      if (!l.taskId || this.drivers.size === 0) return;
+      const jobId = head.tasks.tasks.get(l.taskId)?.jobId;
+      const d = jobId ? this.drivers.get(jobId) : undefined;
+      if (d?.logs) d.channel.send({ type: 'log', stream: l.stream, text: l.echoed });
+    });
+  }
+
+  /** Number of connected drivers. */
+  get size(): number {
+    return this.drivers.size;
+  }
+
+  /** Handles an HTTP upgrade: refuses it (401 without the token, 403 from a foreign Origin, 404 elsewhere) or accepts a driver. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
+    const refuse = (code: number, text: string) => {
+      socket.end(`HTTP/1.1 ${code} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
+    };
+    if (!authorized(req, url, this.token)) return refuse(401, 'Unauthorized');
+    if (!originAllowed(req, this.origins)) return refuse(403, 'Forbidden');
+    if (url.pathname !== DRIVER_PATH) return refuse(404, 'Not Found');
+    if (this.closing) return refuse(503, 'Service Unavailable');
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, url));
+  }
+
+  private accept(ws: WebSocket, url: URL): void {
+    const namespace = url.searchParams.get('namespace') || undefined;
+    const jobId = this.head.startJob(namespace);
+    const channel = new SocketChannel(ws, (m) => this.request(jobId, channel, m));
+    this.drivers.set(jobId, { channel, logs: url.searchParams.get('logToDriver') !== '0' });
+    channel.onClosed((reason) => {
+      this.drivers.delete(jobId);
+      if (!this.closing && reason) this.log(`orrery: driver of job ${jobId} disconnected: ${reason}`);
+      this.head.endJob(jobId);
+    });
+    const welcome: DriverWelcome = { jobId, namespace: this.head.namespaceOf(jobId), nodeId: this.head.nodeIds()[0] ?? '', headId: this.head.headId };
+    channel.send({ type: 'reply', requestId: 0, ok: true, value: welcome });
+  }
+
+  private request(jobId: string, channel: SocketChannel, m: Message): void {
+    if (m.type !== 'request' || typeof m.requestId !== 'number' || typeof m.req?.op !== 'string') return channel.close(1002, `unexpected ${m.type} message from a driver`);
+    const { requestId } = m;
+    const reply = (ok: boolean, value: unknown) => {
+      if (requestId === 0) {
+        if (!ok) this.log(`orrery: request ${m.req.op} of job ${jobId} failed: ${(value as Error)?.message}`);
+        return;
+      }
+      channel.send(ok ? { type: 'reply', requestId, ok, value } : { type: 'reply', requestId, ok, error: toErrorInfo(value) });
+    };
+    try {
+      const r = this.head.serve(m.req, { jobId });
+      if (r instanceof Promise) r.then((v) => reply(true, v), (e) => reply(false, e));
+      else reply(true, r);
+    } catch (err) {
+      reply(false, err);
+    }
+  }
+
+  /** Disconnects every driver (their jobs end) and stops accepting new ones. */
+  close(): void {
+    this.closing = true;
+    this.unsubscribe();
+    for (const d of [...this.drivers.values()]) d.channel.close(1001, 'the head is shutting down');
+    this.wss.close();
+  }
+}
