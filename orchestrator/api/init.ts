@@ -104,7 +104,7 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
 }
 
 /** Options that configure a head; a client connects to a head that is already configured. */
-const HEAD_SIDE_OPTIONS = ['cluster', 'numCpus', 'numGpus', 'resources', 'labels', 'infeasibleGraceMs', 'placementRules', 'config', 'backends', 'session'] as const;
+const HEAD_SIDE_OPTIONS = ['cluster', 'numCpus', 'numGpus', 'resources', 'labels', 'infeasibleGraceMs', 'placementRules', 'config', 'session'] as const;
 
 /** Client mode: connects to a head service (`orrery start`) over its WebSocket. */
 async function initClient(address: string, opts: InitOptions): Promise<RuntimeContext> {
@@ -113,6 +113,16 @@ async function initClient(address: string, opts: InitOptions): Promise<RuntimeCo
     throw new TypeError(`init(): option${headSide.length > 1 ? 's' : ''} ${headSide.join(', ')} configure${headSide.length > 1 ? '' : 's'} a head, but this driver connects to the running head at ${address}; give them to \`orrery start\` (--config) instead, or drop address (and ORRERY_ADDRESS) for an embedded head`);
   }
   const rt = await connectClient({ address, token: opts.token, namespace: opts.namespace, logToDriver: opts.logToDriver });
+  // Backends the script needs join the running head unless it has one of that name already.
+  if (opts.backends !== undefined) {
+    if (!Array.isArray(opts.backends)) throw new TypeError('init(): option backends must be an array of backend configs');
+    try {
+      await rt.call({ op: 'add-backends', configs: opts.backends });
+    } catch (err) {
+      await rt.shutdown();
+      throw err;
+    }
+  }
   installRuntime(rt);
   return rt.context();
 }

@@ -10,18 +10,23 @@ import { statusCommand, STATUS_USAGE } from './status-command.ts';
 import { listCommand, LIST_USAGE } from './list-command.ts';
 import { summaryCommand, SUMMARY_USAGE } from './summary-command.ts';
 import { logsCommand, LOGS_USAGE } from './logs-command.ts';
+import { sessionsCommand, SESSIONS_USAGE } from './sessions-command.ts';
+import { secretsCommand, SECRETS_USAGE } from './secrets-command.ts';
 import { parseCommandLine, type CommandSpec } from './command-line.ts';
 
 const USAGE = `usage: orrery <command> [options]
 
 commands:
-  start [--port 8265] [--config FILE]  run a head service here (HTTP + WebSocket on 127.0.0.1) until stopped
+  start [--port 8265] [--config FILE] [--session NAME | --resume NAME]
+                                       run a head service here (HTTP + WebSocket on 127.0.0.1) until stopped
   stop                                 stop the running head service
   run <script.ts> [--session NAME] [args...]  run a driver script against the running head (or an embedded one)
   status                               nodes per backend, resource usage, pending and infeasible demand
   list tasks|actors|objects|nodes|placement-groups [--filter k=v ...] [--limit N] [--json]
   summary tasks                        task counts per name and state
   logs <taskId> [-f]                   a task's output (-f: follow until it ends)
+  sessions list|show|export|delete|compare   experiment sessions (see orrery sessions --help)
+  secrets set|delete <name>            secrets in the OS keychain (configs name them)
   backends list [--config FILE]        the configured backends
   backends test <name> [--config FILE] start one backend alone, check it end to end, run a probe task
 
@@ -34,7 +39,9 @@ options:
 const REMOTE = { address: 'value', token: 'value' } as const;
 
 const COMMANDS: Record<string, CommandSpec> = {
-  start: { usage: START_USAGE, options: { port: 'value', config: 'value', host: 'value' }, run: (a, o, p) => startCommand(a, o, p) },
+  start: { usage: START_USAGE, options: { port: 'value', config: 'value', host: 'value', session: 'value', resume: 'value' }, run: (a, o, p) => startCommand(a, o, p) },
+  sessions: { usage: SESSIONS_USAGE, options: { json: 'flag' }, run: async (a, o, p) => (await sessionsCommand(a, o.json === true, p), 0) },
+  secrets: { usage: SECRETS_USAGE, options: {}, run: async ([sub, name], _o, p) => (await secretsCommand(sub, name, p), 0) },
   stop: { usage: STOP_USAGE, options: { ...REMOTE }, run: (a, o, p) => stopCommand(a, o, p) },
   run: { usage: RUN_USAGE, options: { session: 'value' }, passThrough: true, run: (a, o) => runCommand(a, o) },
   status: { usage: STATUS_USAGE, options: { ...REMOTE, json: 'flag' }, run: (a, o, p) => statusCommand(a, o, p) },

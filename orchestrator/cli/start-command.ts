@@ -5,12 +5,17 @@ import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import type { CliOptions } from './command-line.ts';
 
 /** Help of `orrery start`. */
-export const START_USAGE = `usage: orrery start [--port ${DEFAULT_PORT}] [--config FILE] [--host 127.0.0.1]
+export const START_USAGE = `usage: orrery start [--port ${DEFAULT_PORT}] [--config FILE] [--host 127.0.0.1] [--session NAME | --resume NAME]
 
 Runs a head here with a local node (all CPUs) plus the config's backends and placement rules,
 serving HTTP and WebSocket on 127.0.0.1 (--port 0 picks a free port). Writes ~/.orrery/head.json
 (or $ORRERY_HOME/head.json) with the address and a fresh token, so init({ address: 'auto' }),
-orrery run and the other commands find it. Runs until Ctrl-C, SIGTERM or orrery stop.`;
+orrery run and the other commands find it. Runs until Ctrl-C, SIGTERM or orrery stop.
+
+Everything is recorded into an experiment session (--session NAME, default session-<time>).
+Its agents outlive the head for 30 minutes: if the head dies (or the laptop sleeps),
+orrery start --resume NAME reattaches to them, collects what finished meanwhile, submits again
+what never ran, and records every result once into session NAME.`;
 
 /** Runs the service; resolves with the exit code once it stopped. */
 export async function startCommand(args: string[], opts: CliOptions, print: (line: string) => void): Promise<number> {
@@ -20,12 +25,16 @@ export async function startCommand(args: string[], opts: CliOptions, print: (lin
   const host = typeof opts.host === 'string' ? opts.host : '127.0.0.1';
   if (!['127.0.0.1', 'localhost', '::1'].includes(host)) throw new Error(`--host must be a loopback address (127.0.0.1, ::1 or localhost; got ${host}): the head serves only this machine`);
   const cfg = loadConfig(typeof opts.config === 'string' ? opts.config : undefined);
+  if (opts.session !== undefined && opts.resume !== undefined) throw new Error('give --session NAME for a new session or --resume NAME to continue one, not both');
+  const resume = typeof opts.resume === 'string' ? opts.resume : undefined;
   const service = await HeadService.start({
     port,
     host: host === 'localhost' ? '127.0.0.1' : host,
     backends: cfg.backends,
     placementRules: cfg.placementRules as PlacementRule[],
     log: (line) => process.stderr.write(`${line}\n`),
+    session: resume ?? (typeof opts.session === 'string' ? opts.session : undefined),
+    resume: resume !== undefined,
   });
   const { info } = service;
   const nodes = service.head.nodeIds().length;
@@ -34,6 +43,7 @@ export async function startCommand(args: string[], opts: CliOptions, print: (lin
   print(`  drivers:   init({ address: 'auto' }) or orrery run <script.ts> (address ${info.address})`);
   print(`  stop:      orrery stop, or Ctrl-C`);
   print(`  head file: ${service.headFile}`);
+  print(`  session:   ${service.session}${resume ? ' (resumed)' : ''}`);
   const onSignal = (sig: NodeJS.Signals) => {
     print(`orrery: ${sig}: stopping the head`);
     void service.stop();

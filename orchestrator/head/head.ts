@@ -28,6 +28,7 @@ import { LogRouter } from './log-router.ts';
 import { WorkerLinks } from './worker-links.ts';
 import { Autoscaler } from './autoscaler.ts';
 import { startLocalAgent } from './local-agent.ts';
+import { createBackend } from './backend-registry.ts';
 import { HeadEvents } from './head-events.ts';
 import type { Lease, SchedulingClass } from '../control/lease-dispatcher.ts';
 import type { TaskRecord } from '../control/task-record.ts';
@@ -182,6 +183,20 @@ export class Head {
   /** The namespace of a job. */
   namespaceOf(jobId: string): string {
     return this.jobs.get(jobId)?.namespace ?? `anonymous-${jobId}`;
+  }
+
+  /** Adds the backends whose names are new (a client driver's `init({ backends })`); resolves with the names added. */
+  private async addBackendsOnce(configs: readonly unknown[]): Promise<string[]> {
+    const added: string[] = [];
+    for (const c of configs) {
+      const name = (c as { name?: unknown } | null)?.name;
+      if (typeof name === 'string' && this.backends.has(name)) continue;
+      const backend = await createBackend(c);
+      await this.addBackend(backend);
+      added.push(backend.name);
+    }
+    if (added.length > 0) this.log(`orrery: a driver added backend${added.length > 1 ? 's' : ''} ${added.join(', ')}`);
+    return added;
   }
 
   /** Starts a backend and its initial nodes. */
@@ -444,6 +459,8 @@ export class Head {
         return this.actors.kill(req.actorId, req.noRestart);
       case 'state':
         return this.state(req.query, req.filters, req.limit);
+      case 'add-backends':
+        return this.addBackendsOnce(req.configs);
       case 'task-info':
         return this.tasks.recordInfo(req.taskId, req.info);
       case 'pg-create':

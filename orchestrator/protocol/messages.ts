@@ -101,6 +101,8 @@ export type ClientRequest =
   | { readonly op: 'get-actor'; readonly name: string; readonly namespace?: string }
   | { readonly op: 'kill-actor'; readonly actorId: string; readonly noRestart: boolean }
   | { readonly op: 'state'; readonly query: StateQuery; readonly filters?: readonly StateFilter[]; readonly limit?: number }
+  /** A driver's backends (init({ backends }) in client mode): those the head has no backend of that name for join it. */
+  | { readonly op: 'add-backends'; readonly configs: readonly unknown[] }
   /** Facts a running task records about itself (remote job id, queue position, cost), merged into its record. */
   | { readonly op: 'task-info'; readonly taskId: string; readonly info: Readonly<Record<string, string | number | boolean>> }
   /** Creates a placement group (ids chosen by the caller, so `placementGroup()` returns at once); `readyId` resolves when it is reserved. */

@@ -4,11 +4,15 @@
  * and head.json so that drivers and the CLI find it.
  */
 import { createServer, type Server } from 'node:http';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { LocalBackend } from '../../backends/local/local-backend.ts';
 import { createBackend } from '../head/backend-registry.ts';
 import { Head } from '../head/head.ts';
+import { startSession } from '../head/session-recording.ts';
+import { adoptFromSession, resubmitUnfinished } from '../head/session-resume.ts';
+import { SessionStore, type SessionReader } from '../sessions/index.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import { newToken, ownOrigins } from './auth.ts';
 import { headFilePath, removeHeadFile, runningHead, writeHeadFile, type HeadFile } from './head-file.ts';
@@ -32,6 +36,12 @@ export interface HeadServiceOptions {
   readonly numCpus?: number;
   /** The head's own warnings (default: stderr). */
   readonly log?: (line: string) => void;
+  /** The experiment session to record into (default: a new one named by the start time). */
+  readonly session?: string;
+  /** Continue session `session` after a head that died: reattach to its agents and collect its results. */
+  readonly resume?: boolean;
+  /** Seconds agents outlive a lost head (default 1800). */
+  readonly graceS?: number;
 }
 
 /** A running head service. */
@@ -47,6 +57,9 @@ export class HeadService {
     private readonly gateway: DriverGateway,
     /** What head.json holds. */
     readonly info: HeadFile,
+    /** The session this head records into. */
+    readonly session: string,
+    private readonly endSession: () => Promise<void>,
   ) {}
 
   /** Starts a head service; throws HeadAlreadyRunningError when head.json names a live one. */
@@ -57,14 +70,27 @@ export class HeadService {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer from 0 to 65535 (got ${port})`);
     const host = opts.host ?? '127.0.0.1';
     const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-    const head = new Head({ placementRules: opts.placementRules as PlacementRule[] | undefined, log });
+    const home = process.env.ORRERY_HOME ?? join(homedir(), '.orrery');
+    const head = new Head({ placementRules: opts.placementRules as PlacementRule[] | undefined, log, durable: { graceS: opts.graceS ?? 1800, runDir: join(home, 'run') } });
+    const sessionName = opts.session ?? `session-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
+    let session: ReturnType<typeof startSession> | undefined;
     // Worker output goes to the driver that owns the task, not to the service's terminal.
     head.logs.echo = undefined;
     let server: Server | undefined;
     let gateway: DriverGateway | undefined;
     try {
+      let reader: SessionReader | undefined;
+      if (opts.resume) {
+        reader = new SessionStore().open(sessionName);
+        adoptFromSession(head, reader, log);
+      }
+      session = startSession(head, sessionName, { backends: opts.backends ?? [] }, opts.placementRules, { resume: opts.resume, log });
       await head.addBackend(new LocalBackend({ name: 'local', kind: 'local', numCpus: opts.numCpus ?? availableParallelism() }));
       for (const c of opts.backends ?? []) await head.addBackend(await createBackend(c));
+      if (reader) {
+        resubmitUnfinished(head, reader, session.recorder, log);
+        reader.close();
+      }
       const token = newToken();
       let service: HeadService | undefined;
       const origins = new Set<string>();
@@ -85,12 +111,13 @@ export class HeadService {
         startedAt: new Date().toISOString(),
       };
       writeHeadFile(info);
-      service = new HeadService(head, srv, gw, info);
+      service = new HeadService(head, srv, gw, info, sessionName, session.stop);
       return service;
     } catch (err) {
       gateway?.close();
       server?.close();
       await head.shutdown();
+      await session?.stop();
       throw err;
     }
   }
@@ -108,6 +135,7 @@ export class HeadService {
       const closed = new Promise<void>((r) => this.server.close(() => r()));
       this.server.closeAllConnections();
       await this.head.shutdown();
+      await this.endSession();
       await closed;
       this.resolveStopped();
     })();
