@@ -42,7 +42,8 @@ export interface ActorHooks {
 export interface TaskEvents {
   submitted(t: TaskRecord): void;
   changed(t: TaskRecord): void;
-  result(t: TaskRecord, result: Payload): void;
+  /** `from.nodeId` set: the value stayed on that node and `result` is only a stand-in. */
+  result(t: TaskRecord, result: Payload, from?: StoredFrom): void;
   info(t: TaskRecord, info: Readonly<Record<string, string | number | boolean>>): void;
 }
 
@@ -235,7 +236,7 @@ export class TaskManager {
     t.state = 'FINISHED';
     this.store.resolve(taskId, result, from);
     if (this.events) {
-      this.events.result(t, result);
+      this.events.result(t, result, from);
       this.events.changed(t);
     }
     if (t.spec.kind === 'actor-create') this.actors.created(t, undefined);

@@ -7,6 +7,7 @@ import type { ShippedCode } from '../core/function-source.ts';
 import type { Payload } from '../core/serialization.ts';
 import type { TaskEvents } from '../control/task-manager.ts';
 import type { TaskRecord } from '../control/task-record.ts';
+import type { StoredFrom } from '../objects/object-store.ts';
 
 /** A node joining or leaving. */
 export interface NodeEvent {
@@ -31,7 +32,8 @@ export interface HeadListener {
   taskSubmitted?(t: TaskRecord): void;
   /** State, node or attempt changed (RUNNING, FINISHED, FAILED, back to pending for a retry). */
   taskChanged?(t: TaskRecord): void;
-  taskResult?(t: TaskRecord, result: Payload): void;
+  /** `from.nodeId` set: the value stayed on that node (pull it if needed); `result` is a stand-in. */
+  taskResult?(t: TaskRecord, result: Payload, from?: StoredFrom): void;
   taskInfo?(t: TaskRecord, info: Readonly<Record<string, string | number | boolean>>): void;
   code?(code: ShippedCode): void;
   node?(e: NodeEvent): void;
@@ -67,8 +69,8 @@ export class HeadEvents implements TaskEvents {
     for (const l of this.listeners) l.taskChanged?.(t);
   }
 
-  result(t: TaskRecord, result: Payload): void {
-    for (const l of this.listeners) l.taskResult?.(t, result);
+  result(t: TaskRecord, result: Payload, from?: StoredFrom): void {
+    for (const l of this.listeners) l.taskResult?.(t, result, from);
   }
 
   info(t: TaskRecord, info: Readonly<Record<string, string | number | boolean>>): void {

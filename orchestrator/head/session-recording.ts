@@ -53,8 +53,15 @@ export function recordSession(head: Head, recorder: SessionRecorder): () => void
         attempt: t.attempt, errorName: t.errorName, errorMessage: t.state === 'FAILED' ? errorMessage(head, t) : undefined, execMs: t.execMs,
       });
     },
-    taskResult(t, result) {
-      recorder.recordResult(t.spec.taskId, result.data, { contentType: result.typed ?? (result.marked ? 'v8+refs' : 'v8') });
+    taskResult(t, result, from) {
+      const id = t.spec.taskId;
+      const record = (p: Payload) => recorder.recordResult(id, p.data, { contentType: p.typed ?? (p.marked ? 'v8+refs' : 'v8') });
+      if (!from?.nodeId) return record(result);
+      // A large value stays on its node: pull a copy for the session (refs inside it stay held by the recorder).
+      head.objects.results([id], { jobId: t.jobId, holder: 'session-recorder' }).then(
+        ([r]) => (r?.ok ? record(r.payload) : undefined),
+        (err: Error) => recorder.recordTaskInfo(id, { resultNotStored: `the value stayed on node ${from.nodeId} and could not be pulled: ${err.message}` }),
+      );
     },
     taskInfo(t, info) {
       recorder.recordTaskInfo(t.spec.taskId, info);

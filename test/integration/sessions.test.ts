@@ -61,6 +61,9 @@ async function experiment(session: string, scale: number): Promise<{ output: str
         return (this.n += k);
       }
     }
+    // 160 KB: the value stays on its node; the session still keeps it.
+    const big = await get(remote({ name: 'big' }, (n: number) => new Float64Array(n).fill(1.5)).remote(20_000));
+    assert.equal(big.length, 20_000);
     const c = remote(Counter).remote();
     await get(c.add.remote(5));
     const bell = await get(circuit({ backend: 'ibm', shots: 200 }).remote(BELL));
@@ -92,6 +95,10 @@ test('a run with init({ session }) records tasks, results, logs, code, nodes and
     assert.ok(hash && r.functionCode(hash)?.source.includes('squaring'), 'the function source is kept by hash');
     const logs = r.logs({ taskId: squares[0]!.taskId }).map((l) => l.text).join('');
     assert.match(logs, /squaring \d/);
+    const big = r.tasks({ name: 'big' })[0]!;
+    const bigResult = r.result(big.taskId)!;
+    assert.equal(bigResult.size, 160_000, 'a large result kept on its node is pulled into the session');
+    assert.equal(new Float64Array(Buffer.from(bigResult.bytes).buffer.slice(0), 0, 20_000)[7], 1.5);
     const boom = r.tasks({ name: 'boom' })[0]!;
     assert.equal(boom.state, 'FAILED');
     assert.match(JSON.stringify(r.taskEvents(boom.taskId)), /kaboom/);
