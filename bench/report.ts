@@ -22,7 +22,7 @@ interface MetricInfo {
   readonly target?: { readonly op: '>=' | '<='; readonly value: number };
 }
 
-export const PEERS = ['dask', 'child_process', 'quantum-circuit'] as const;
+export const PEERS = ['dask', 'child_process', 'quantum-circuit', 'dd'] as const;
 
 const METRICS: readonly MetricInfo[] = [
   { metric: 'single_client_tasks_sync', ray: 'single_client_tasks_sync', definition: 'submit one no-op task and get its result, one at a time', target: { op: '>=', value: 4000 } },
@@ -38,6 +38,10 @@ const METRICS: readonly MetricInfo[] = [
   { metric: 'local_task_round_trip_ms', definition: 'one no-op task submitted and got, local backend' },
   { metric: 'ssh_task_round_trip_ms', definition: 'one no-op task submitted and got, ssh backend' },
   { metric: 'slurm_first_task_s', definition: 'first demand to first task done on a new Slurm allocation' },
+  { metric: 'placement_group_create_removal', ray: 'placement_group_create/removal', definition: 'groups/s: rounds of 100 one-bundle SPREAD groups, each created and waited on, then all removed (Ray: 872/s)' },
+  { metric: 'single_client_get_object_containing_10k_refs', ray: 'single_client_get_object_containing_10k_refs', definition: 'gets/s of one object holding 10,000 refs (Ray: 13.3/s)' },
+  { metric: 'object_spill_throughput', definition: 'MB/s writing a 1 GiB object to the spill directory under a 256 MiB store budget; the dd line is `dd bs=1M count=1024 conv=fdatasync` to the same directory' },
+  { metric: 'object_restore_throughput', definition: 'MB/s reading the spilled 1 GiB object back on get' },
   { metric: 'quantum_sim_20q_depth20_s', definition: 'seconds to simulate a 20-qubit, depth-20 random circuit (a random 1-qubit gate on every qubit, then cx/cz on random pairs, per layer) on the state-vector simulator' },
   { metric: 'quantum_sim_16q_depth20_s', definition: 'the same kind of circuit at 16 qubits, on Orrery and on the npm simulator quantum-circuit (which needs ~20 min at 20 qubits)' },
   { metric: 'quantum_sim_speedup_vs_quantum_circuit', definition: 'quantum-circuit time / Orrery time on the same circuit', target: { op: '>=', value: 20 } },

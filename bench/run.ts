@@ -52,6 +52,8 @@ function steps(): Step[] {
       defaults: { system: 'orrery', note: 'ClusterScheduler in-process, no workers: 100k one-CPU tasks on 1000 simulated 8-CPU nodes' },
     });
   }
+  list.push({ name: 'placement groups', command: process.execPath, args: tsArgs('./placement-group-bench.ts'), timeoutS: 60 * scale, required: true });
+  list.push({ name: 'object store', command: process.execPath, args: tsArgs('./object-store-bench.ts'), timeoutS: 120 * scale, required: true });
   list.push({ name: 'quantum simulator', command: process.execPath, args: tsArgs('./quantum-bench.ts'), timeoutS: quick ? 120 : 600 });
   list.push({ name: 'remote backends', command: process.execPath, args: tsArgs('./remote-workloads.ts'), timeoutS: 90 * scale });
   list.push({ name: 'child_process peer', command: process.execPath, args: tsArgs('./peers/child-process-peer.ts'), timeoutS: 30 * scale });
