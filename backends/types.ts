@@ -53,7 +53,12 @@ export interface BackendHost {
    * is where local agents' sockets live. A backend names each agent by a stable key so the next
    * head finds the same agent (local agents: the `key` of startLocalAgent).
    */
-  readonly durable?: { readonly graceS: number; readonly runDir: string };
+  readonly durable?: {
+    readonly graceS: number;
+    readonly runDir: string;
+    /** True when resuming a session: agents and allocations a previous head left are taken over (otherwise they are replaced). */
+    readonly reattach: boolean;
+  };
 }
 
 /** What a local agent is started with: the node's resources and labels. */

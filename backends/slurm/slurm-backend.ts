@@ -48,7 +48,7 @@ export class SlurmBackend implements Backend, ElasticBackend {
   async start(host: BackendHost): Promise<void> {
     this.host = host;
     const conn = await this.connection();
-    if (!host.durable) return;
+    if (!host.durable?.reattach) return;
     const out = await conn.run(`squeue -h -u "$(id -un)" -t RUNNING -o '%i %j'`);
     const prefix = `orrery-${this.config.name}-`;
     for (const line of out.stdout.trim().split('\n').filter(Boolean)) {

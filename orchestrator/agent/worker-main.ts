@@ -36,6 +36,8 @@ installRuntime(runtime);
 new RefTracker((hold, release) => runtime.post({ op: 'refs', hold, release })).install();
 const executor = new TaskExecutor(runtime, send, workerId, objects);
 
+captureTaskOutput();
+
 process.on('unhandledRejection', (err) => {
   process.stderr.write(`unhandled rejection in worker ${process.pid}: ${(err as Error)?.stack ?? String(err)}\n`);
 });
@@ -77,4 +79,25 @@ if (info.headSocket && info.nodeId) {
   });
 } else {
   listenToAgent();
+}
+
+/**
+ * What a task writes to stdout/stderr goes to the head as log messages tagged with the task's id
+ * (from the async context it was written in), so late output is never attributed to the next
+ * task of the lease. Output outside any task keeps going to the pipe the agent reads.
+ */
+function captureTaskOutput(): void {
+  for (const name of ['stdout', 'stderr'] as const) {
+    const stream = process[name];
+    const write = stream.write.bind(stream) as (...a: unknown[]) => boolean;
+    stream.write = ((chunk: string | Uint8Array, encoding?: unknown, cb?: unknown) => {
+      const taskId = runtime.scope.getStore()?.context.taskId;
+      if (!taskId) return write(chunk, encoding, cb);
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      agent.send({ type: 'log', workerId, taskId, stream: name, text });
+      const done = typeof encoding === 'function' ? encoding : cb;
+      if (typeof done === 'function') process.nextTick(done as () => void);
+      return true;
+    }) as typeof stream.write;
+  }
 }

@@ -46,7 +46,7 @@ export interface HeadOptions {
   /** Where the head's own warnings go (default: stderr). */
   readonly log?: (line: string) => void;
   /** A service head: agents outlive it for `graceS` seconds so a restarted head reattaches (see BackendHost.durable). */
-  readonly durable?: { readonly graceS: number; readonly runDir: string };
+  readonly durable?: { readonly graceS: number; readonly runDir: string; readonly reattach: boolean };
   /** Bytes of object values the head keeps in memory before spilling to disk (default: 30% of RAM). */
   readonly objectStoreMemory?: number;
   /** Where spilled values go (default: `$ORRERY_HOME/spill/<head>` or `<tmp>/orrery-spill-<pid>/<head>`). */
@@ -205,6 +205,26 @@ export class Head {
     this.backends.set(backend.name, backend);
     this.autoscaler.publishShapes(backend);
     await backend.start(this.backendHost(backend.name));
+  }
+
+  /** The backends, in the order they were added. */
+  backendList(): { name: string; kind: string }[] {
+    return [...this.backends.values()].map((b) => ({ name: b.name, kind: b.kind }));
+  }
+
+  /** Stops backend `name` and removes it: its nodes leave (their tasks retry elsewhere). */
+  async removeBackend(name: string): Promise<void> {
+    const backend = this.backends.get(name);
+    if (!backend) throw new Error(`no backend named "${name}" on this head; see GET /api/backends`);
+    this.backends.delete(name);
+    for (const n of this.nodes.values()) {
+      if (n.backend !== name || !n.alive) continue;
+      n.retiring = true;
+      n.send({ type: 'shutdown' });
+      n.channel.flush();
+      this.nodeDied(n, `backend ${name} was removed`);
+    }
+    await backend.shutdown();
   }
 
   private backendHost(backend: string): BackendHost {
@@ -397,7 +417,7 @@ export class Head {
       case 'log': {
         const lease = m.leaseId ? this.dispatcher.lease(m.leaseId) : this.actors.leaseOf(m.actorId);
         // Output can arrive after the result, once the lease went back: it belongs to the lease's last task.
-        const t: TaskRecord | undefined = lease?.inflight.values().next().value ?? (m.leaseId ? this.lastTaskOfLease.get(m.leaseId) : undefined);
+        const t: TaskRecord | undefined = m.taskId ? this.tasks.tasks.get(m.taskId) : (lease?.inflight.values().next().value ?? (m.leaseId ? this.lastTaskOfLease.get(m.leaseId) : undefined));
         if (this.events.active) this.events.log({ nodeId: node.nodeId, taskId: t?.spec.taskId, stream: m.stream, text: m.text });
         return this.logs.append(node.nodeId, { taskId: t?.spec.taskId, name: t?.spec.name ?? this.actors.classNameOf(m.actorId), stream: m.stream, text: m.text });
       }

@@ -16,7 +16,7 @@ export interface LocalAgentHost {
   readonly agentEntry: string;
   readonly agentExecArgv: readonly string[];
   readonly workerSocket: string;
-  readonly durable?: { readonly graceS: number; readonly runDir: string };
+  readonly durable?: { readonly graceS: number; readonly runDir: string; readonly reattach: boolean };
   attach(stream: AgentStream, spec: AgentSpec): Promise<void>;
 }
 
@@ -36,11 +36,19 @@ export async function startLocalAgent(host: LocalAgentHost, backend: string, spe
   return { nodeId: agent.nodeId, exited, kill: async () => (killTree(), await exited) };
 }
 
-async function durableAgent(host: LocalAgentHost, durable: { graceS: number; runDir: string }, backend: string, spec: LocalAgentSpec, env: Readonly<Record<string, string>>, key: string): Promise<LocalNode> {
+async function durableAgent(host: LocalAgentHost, durable: { graceS: number; runDir: string; reattach: boolean }, backend: string, spec: LocalAgentSpec, env: Readonly<Record<string, string>>, key: string): Promise<LocalNode> {
   mkdirSync(durable.runDir, { recursive: true, mode: 0o700 });
   const base = join(durable.runDir, `${backend}-${key}`.replace(/[^\w.-]/g, '_'));
   const socketPath = `${base}.sock`;
   let sock = await tryConnect(socketPath);
+  if (sock && !durable.reattach) {
+    // A head that does not resume a session starts clean: an agent a dead head left goes.
+    sock.destroy();
+    sock = undefined;
+    const stale = (JSON.parse(readFileSync(`${base}.json`, 'utf8')) as { pid: number }).pid;
+    killGroup(stale);
+    await gone(stale, true);
+  }
   let nodeId: string;
   let pid: number;
   if (sock) {

@@ -187,7 +187,9 @@ export type Message =
   /** head -> agent: these objects were freed; drop their values. */
   | { readonly type: 'free-objects'; readonly ids: readonly string[] }
   /** agent -> head: output of a worker, attributed to its lease or actor. */
-  | { readonly type: 'log'; readonly workerId?: string; readonly leaseId?: string; readonly actorId?: string; readonly stream: 'stdout' | 'stderr'; readonly text: string }
+  | { readonly type: 'log'; readonly workerId?: string; readonly leaseId?: string; readonly actorId?: string; readonly stream: 'stdout' | 'stderr'; readonly text: string;
+      /** Set by the worker for output a task wrote (so it is attributed exactly, however late it arrives). */
+      readonly taskId?: string }
   /** worker -> head over a direct link (local nodes): who is on the other end. */
   | { readonly type: 'worker-hello'; readonly nodeId: string; readonly workerId: string }
   /** worker -> agent -> head: a client request from a running task; `requestId` 0 wants no reply. */

@@ -16,6 +16,8 @@ import { SessionStore, type SessionReader } from '../sessions/index.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import { newToken, ownOrigins } from './auth.ts';
 import { headFilePath, removeHeadFile, runningHead, writeHeadFile, type HeadFile } from './head-file.ts';
+import { Dashboard } from './dashboard-routes.ts';
+import { EVENTS_PATH } from './dashboard-events.ts';
 import { handleHttp } from './http-api.ts';
 import { HeadAlreadyRunningError } from './service-errors.ts';
 import { DriverGateway } from './ws-gateway.ts';
@@ -42,6 +44,8 @@ export interface HeadServiceOptions {
   readonly resume?: boolean;
   /** Seconds agents outlive a lost head (default 1800). */
   readonly graceS?: number;
+  /** The config file the dashboard writes its backend and rule edits to (default `$ORRERY_HOME/config.json`). */
+  readonly configPath?: string;
 }
 
 /** A running head service. */
@@ -60,6 +64,8 @@ export class HeadService {
     /** The session this head records into. */
     readonly session: string,
     private readonly endSession: () => Promise<void>,
+    /** The dashboard's API, files and live feed. */
+    readonly dashboard: Dashboard,
   ) {}
 
   /** Starts a head service; throws HeadAlreadyRunningError when head.json names a live one. */
@@ -71,13 +77,14 @@ export class HeadService {
     const host = opts.host ?? '127.0.0.1';
     const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     const home = process.env.ORRERY_HOME ?? join(homedir(), '.orrery');
-    const head = new Head({ placementRules: opts.placementRules as PlacementRule[] | undefined, log, durable: { graceS: opts.graceS ?? 1800, runDir: join(home, 'run') } });
+    const head = new Head({ placementRules: opts.placementRules as PlacementRule[] | undefined, log, durable: { graceS: opts.graceS ?? 1800, runDir: join(home, 'run'), reattach: opts.resume === true } });
     const sessionName = opts.session ?? `session-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
     let session: ReturnType<typeof startSession> | undefined;
     // Worker output goes to the driver that owns the task, not to the service's terminal.
     head.logs.echo = undefined;
     let server: Server | undefined;
     let gateway: DriverGateway | undefined;
+    let dashboard: Dashboard | undefined;
     try {
       let reader: SessionReader | undefined;
       if (opts.resume) {
@@ -85,7 +92,8 @@ export class HeadService {
         adoptFromSession(head, reader, log);
       }
       session = startSession(head, sessionName, { backends: opts.backends ?? [] }, opts.placementRules, { resume: opts.resume, log });
-      await head.addBackend(new LocalBackend({ name: 'local', kind: 'local', numCpus: opts.numCpus ?? availableParallelism() }));
+      const localConfig = { name: 'local', kind: 'local' as const, numCpus: opts.numCpus ?? availableParallelism() };
+      await head.addBackend(new LocalBackend(localConfig));
       for (const c of opts.backends ?? []) await head.addBackend(await createBackend(c));
       if (reader) {
         resubmitUnfinished(head, reader, session.recorder, log);
@@ -95,15 +103,27 @@ export class HeadService {
       let service: HeadService | undefined;
       const origins = new Set<string>();
       const gw = (gateway = new DriverGateway(head, token, origins, log));
+      let info: HeadFile | undefined;
+      const dash = (dashboard = new Dashboard({
+        head, token, origins, session: sessionName, recorder: session.recorder,
+        configPath: opts.configPath ?? join(home, 'config.json'),
+        backends: [localConfig, ...((opts.backends ?? []) as Record<string, unknown>[])],
+        placementRules: opts.placementRules,
+        driverEnv: () => ({ address: info!.address, token }),
+      }));
       const srv = (server = createServer((req, res) =>
-        handleHttp({ head, token, origins, drivers: () => gw.size, shutdown: () => void service?.stop() }, req, res),
+        handleHttp({ head, token, origins, drivers: () => gw.size, shutdown: () => void service?.stop(), dashboard: dash }, req, res),
       ));
-      srv.on('upgrade', (req, socket, buf) => gw.upgrade(req, socket, buf, new URL(req.url ?? '/', 'http://head')));
+      srv.on('upgrade', (req, socket, buf) => {
+        const url = new URL(req.url ?? '/', 'http://head');
+        if (url.pathname === EVENTS_PATH) dash.feed.upgrade(req, socket, buf, url);
+        else gw.upgrade(req, socket, buf, url);
+      });
       srv.on('clientError', (_err, socket) => socket.destroy());
       const bound = await listen(srv, port, host);
       for (const o of ownOrigins(host, bound)) origins.add(o);
       const hostPart = host.includes(':') ? `[${host}]` : host;
-      const info: HeadFile = {
+      info = {
         address: `ws://${hostPart}:${bound}`,
         url: `http://${hostPart}:${bound}`,
         token,
@@ -111,9 +131,10 @@ export class HeadService {
         startedAt: new Date().toISOString(),
       };
       writeHeadFile(info);
-      service = new HeadService(head, srv, gw, info, sessionName, session.stop);
+      service = new HeadService(head, srv, gw, info, sessionName, session.stop, dash);
       return service;
     } catch (err) {
+      dashboard?.close();
       gateway?.close();
       server?.close();
       await head.shutdown();
@@ -131,6 +152,7 @@ export class HeadService {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       removeHeadFile(process.pid);
+      this.dashboard.close();
       this.gateway.close();
       const closed = new Promise<void>((r) => this.server.close(() => r()));
       this.server.closeAllConnections();
