@@ -8,15 +8,8 @@ import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { S3Client } from '@aws-sdk/client-s3';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { BackendError } from '../../orchestrator/core/errors.ts';
-import { readSecret } from '../transport/keychain.ts';
+import { describeAwsCredentialSource, keychainAwsCredentials } from '../transport/aws-credentials.ts';
 import type { SageMakerConfig } from './config.ts';
-
-/** Static keys as stored in a `credentialsSecret`. */
-export interface StoredAwsCredentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken?: string;
-}
 
 /** The clients of one backend, and where their credentials come from (for error messages). */
 export interface AwsAccess {
@@ -33,7 +26,7 @@ const SDK_ATTEMPTS = 3;
 
 /** Makes the clients of a backend. */
 export async function openAws(config: SageMakerConfig): Promise<AwsAccess> {
-  const credentials = config.credentialsSecret === undefined ? undefined : await secretCredentials(config);
+  const credentials = config.credentialsSecret === undefined ? undefined : await keychainAwsCredentials(config.name, config.credentialsSecret, 'SageMaker');
   const common = {
     region: config.region,
     ...(credentials ? { credentials } : {}),
@@ -50,38 +43,13 @@ export async function openAws(config: SageMakerConfig): Promise<AwsAccess> {
     sagemaker,
     s3,
     logs,
-    credentialSource: describeCredentialSource(config),
+    credentialSource: describeAwsCredentialSource(config),
     close: () => {
       sagemaker.destroy();
       s3.destroy();
       logs.destroy();
     },
   };
-}
-
-async function secretCredentials(config: SageMakerConfig): Promise<StoredAwsCredentials> {
-  const name = config.credentialsSecret!;
-  const text = await readSecret(config.name, name, 'AWS credentials for SageMaker');
-  let v: Partial<StoredAwsCredentials> | null;
-  try {
-    v = JSON.parse(text) as Partial<StoredAwsCredentials> | null;
-  } catch {
-    v = null;
-  }
-  if (!v || typeof v.accessKeyId !== 'string' || typeof v.secretAccessKey !== 'string' || (v.sessionToken !== undefined && typeof v.sessionToken !== 'string')) {
-    throw new BackendError(config.name, `the keychain secret ${name} must hold JSON {"accessKeyId": "...", "secretAccessKey": "...", "sessionToken"?: "..."}; store it again with: orrery secrets set ${name}`, false);
-  }
-  return { accessKeyId: v.accessKeyId, secretAccessKey: v.secretAccessKey, ...(v.sessionToken ? { sessionToken: v.sessionToken } : {}) };
-}
-
-/** Where the credentials come from, in words (the SDK's default chain is tried in this order). */
-export function describeCredentialSource(config: Pick<SageMakerConfig, 'credentialsSecret' | 'profile'>, env: NodeJS.ProcessEnv = process.env): string {
-  if (config.credentialsSecret !== undefined) return `the keychain secret ${config.credentialsSecret}`;
-  if (config.profile !== undefined) return `the AWS profile ${config.profile} (~/.aws/config and ~/.aws/credentials, or its SSO session)`;
-  if (env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE) {
-    return `the environment variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY${env.AWS_SESSION_TOKEN ? ' (with AWS_SESSION_TOKEN)' : ''}`;
-  }
-  return `the AWS profile ${env.AWS_PROFILE ?? 'default'} (~/.aws/config and ~/.aws/credentials, its SSO session, or an instance or container role)`;
 }
 
 /** An AWS SDK error's name, HTTP status and message. */

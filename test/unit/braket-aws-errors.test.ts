@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BackendError } from '../../orchestrator/core/errors.ts';
-import { describeCredentialSource, isTransient, toBackendError } from '../../backends/quantum/braket/aws-access.ts';
+import { isTransient, toBackendError } from '../../backends/quantum/braket/aws-access.ts';
+import { describeAwsCredentialSource as describeCredentialSource } from '../../backends/transport/aws-credentials.ts';
 import { checkBraketConfig } from '../../backends/quantum/braket/config.ts';
 
 const config = checkBraketConfig({ name: 'aws', kind: 'braket', region: 'us-east-1', deviceArn: 'arn:aws:braket:::device/quantum-simulator/amazon/sv1', s3Bucket: 'amazon-braket-x' });

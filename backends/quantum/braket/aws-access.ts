@@ -7,15 +7,8 @@
 import { BraketClient } from '@aws-sdk/client-braket';
 import { S3Client } from '@aws-sdk/client-s3';
 import { BackendError } from '../../../orchestrator/core/errors.ts';
-import { readSecret } from '../../transport/keychain.ts';
+import { describeAwsCredentialSource, keychainAwsCredentials } from '../../transport/aws-credentials.ts';
 import type { BraketConfig } from './config.ts';
-
-/** Static keys as stored in a `credentialsSecret`. */
-export interface StoredAwsCredentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken?: string;
-}
 
 /** The clients of one run, and where their credentials come from (for error messages). */
 export interface AwsAccess {
@@ -32,7 +25,7 @@ const MAX_ATTEMPTS = 5;
 
 /** Makes the Braket and S3 clients of a backend. */
 export async function openAws(config: BraketConfig): Promise<AwsAccess> {
-  const credentials = config.credentialsSecret === undefined ? undefined : await secretCredentials(config);
+  const credentials = config.credentialsSecret === undefined ? undefined : await keychainAwsCredentials(config.name, config.credentialsSecret, 'Braket');
   const common = { region: config.region, maxAttempts: MAX_ATTEMPTS, ...(credentials ? { credentials } : {}), ...(config.endpoint ? { endpoint: config.endpoint } : {}) };
   const braket = new BraketClient(common);
   // A custom endpoint serves every bucket under one host, so buckets go in the path.
@@ -40,37 +33,12 @@ export async function openAws(config: BraketConfig): Promise<AwsAccess> {
   return {
     braket,
     s3,
-    credentialSource: describeCredentialSource(config),
+    credentialSource: describeAwsCredentialSource(config),
     close: () => {
       braket.destroy();
       s3.destroy();
     },
   };
-}
-
-async function secretCredentials(config: BraketConfig): Promise<StoredAwsCredentials> {
-  const name = config.credentialsSecret!;
-  const text = await readSecret(config.name, name, 'AWS credentials for Braket');
-  let v: Partial<StoredAwsCredentials> | null;
-  try {
-    v = JSON.parse(text) as Partial<StoredAwsCredentials> | null;
-  } catch {
-    v = null;
-  }
-  if (!v || typeof v.accessKeyId !== 'string' || typeof v.secretAccessKey !== 'string' || (v.sessionToken !== undefined && typeof v.sessionToken !== 'string')) {
-    throw new BackendError(config.name, `the keychain secret ${name} must hold JSON {"accessKeyId": "...", "secretAccessKey": "...", "sessionToken"?: "..."}; store it again with: orrery secrets set ${name}`, false);
-  }
-  return { accessKeyId: v.accessKeyId, secretAccessKey: v.secretAccessKey, ...(v.sessionToken ? { sessionToken: v.sessionToken } : {}) };
-}
-
-/** Where the credentials of a backend come from, in words (the SDK's default chain is tried in this order). */
-export function describeCredentialSource(config: BraketConfig, env: NodeJS.ProcessEnv = process.env): string {
-  if (config.credentialsSecret !== undefined) return `the keychain secret ${config.credentialsSecret}`;
-  if (env.AWS_ACCESS_KEY_ID) {
-    return `the environment variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY${env.AWS_SESSION_TOKEN ? ' (with AWS_SESSION_TOKEN)' : ''}`;
-  }
-  const profile = env.AWS_PROFILE ?? 'default';
-  return `the AWS profile ${profile} (~/.aws/config and ~/.aws/credentials, its SSO session, or an instance or container role)`;
 }
 
 const EXPIRED = new Set(['ExpiredTokenException', 'ExpiredToken', 'TokenRefreshRequired']);
