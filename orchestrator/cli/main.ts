@@ -12,6 +12,7 @@ import { summaryCommand, SUMMARY_USAGE } from './summary-command.ts';
 import { logsCommand, LOGS_USAGE } from './logs-command.ts';
 import { sessionsCommand, SESSIONS_USAGE } from './sessions-command.ts';
 import { secretsCommand, SECRETS_USAGE } from './secrets-command.ts';
+import { dashboardCommand, DASHBOARD_USAGE } from './dashboard-command.ts';
 import { parseCommandLine, type CommandSpec } from './command-line.ts';
 
 const USAGE = `usage: orrery <command> [options]
@@ -20,6 +21,7 @@ commands:
   start [--port 8265] [--config FILE] [--session NAME | --resume NAME]
                                        run a head service here (HTTP + WebSocket on 127.0.0.1) until stopped
   stop                                 stop the running head service
+  dashboard [--port N] [--no-open] [--example vqe-h2]   open the dashboard (starts a head service if none runs)
   run <script.ts> [--session NAME] [args...]  run a driver script against the running head (or an embedded one)
   status                               nodes per backend, resource usage, pending and infeasible demand
   list tasks|actors|objects|nodes|placement-groups [--filter k=v ...] [--limit N] [--json]
@@ -40,6 +42,7 @@ const REMOTE = { address: 'value', token: 'value' } as const;
 
 const COMMANDS: Record<string, CommandSpec> = {
   start: { usage: START_USAGE, options: { port: 'value', config: 'value', host: 'value', session: 'value', resume: 'value' }, run: (a, o, p) => startCommand(a, o, p) },
+  dashboard: { usage: DASHBOARD_USAGE, options: { port: 'value', config: 'value', 'no-open': 'flag', example: 'value' }, run: (a, o, p) => dashboardCommand(a, o, p) },
   sessions: { usage: SESSIONS_USAGE, options: { json: 'flag' }, run: async (a, o, p) => (await sessionsCommand(a, o.json === true, p), 0) },
   secrets: { usage: SECRETS_USAGE, options: {}, run: async ([sub, name], _o, p) => (await secretsCommand(sub, name, p), 0) },
   stop: { usage: STOP_USAGE, options: { ...REMOTE }, run: (a, o, p) => stopCommand(a, o, p) },

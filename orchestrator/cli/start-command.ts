@@ -33,6 +33,7 @@ export async function startCommand(args: string[], opts: CliOptions, print: (lin
     backends: cfg.backends,
     placementRules: cfg.placementRules as PlacementRule[],
     log: (line) => process.stderr.write(`${line}\n`),
+    configPath: cfg.path,
     session: resume ?? (typeof opts.session === 'string' ? opts.session : undefined),
     resume: resume !== undefined,
   });

@@ -7,12 +7,18 @@
  *   GET  /api/summary/tasks                task counts per name and state
  *   GET  /api/logs/:taskId                 { taskId, lines }; ?follow=1 streams text lines until the task ends
  *   POST /api/shutdown                     stops the service
+ *
+ * The dashboard's routes (tasks/:id, backends, secrets, placement-rules, sessions, examples)
+ * are in dashboard-routes.ts and described in dashboard-api.md; `/` and `/assets/*` serve the
+ * dashboard's files without the token (dashboard-static.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Head } from '../head/head.ts';
 import type { StateFilter, StateQuery } from '../protocol/messages.ts';
 import { authorized, originAllowed } from './auth.ts';
 import { dashboardPage } from './dashboard-page.ts';
+import type { Dashboard } from './dashboard-routes.ts';
+import { serveDashboardFile } from './dashboard-static.ts';
 import { statusView } from './status-view.ts';
 
 /** After its task ended, a followed log stays open this long for the output still on its way. */
@@ -27,6 +33,8 @@ export interface HttpApiContext {
   drivers(): number;
   /** Called by POST /api/shutdown after the reply went out. */
   shutdown(): void;
+  /** The dashboard's routes and files (a service without one serves only the placeholder page). */
+  readonly dashboard?: Dashboard;
 }
 
 /** A request the API refuses, with its HTTP status. */
@@ -47,7 +55,8 @@ export function handleHttp(ctx: HttpApiContext, req: IncomingMessage, res: Serve
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('X-Content-Type-Options', 'nosniff');
   if (!url.pathname.startsWith('/api/') && url.pathname !== '/api') {
-    if (url.pathname !== '/' || (req.method !== 'GET' && req.method !== 'HEAD')) return send(res, 404, { error: `no page at ${url.pathname}` });
+    if (ctx.dashboard && serveDashboardFile(req, res, url)) return;
+    if (ctx.dashboard || url.pathname !== '/' || (req.method !== 'GET' && req.method !== 'HEAD')) return send(res, 404, { error: `no page at ${url.pathname}` });
     const { html, csp } = dashboardPage();
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': csp, 'Referrer-Policy': 'no-referrer', 'X-Frame-Options': 'DENY' });
     res.end(html);
@@ -56,6 +65,7 @@ export function handleHttp(ctx: HttpApiContext, req: IncomingMessage, res: Serve
   if (!authorized(req, url, ctx.token)) return send(res, 401, { error: 'missing or wrong token: send Authorization: Bearer <token> (the token is in head.json)' });
   if (!originAllowed(req, ctx.origins)) return send(res, 403, { error: 'requests from other web origins are refused' });
   try {
+    if (ctx.dashboard?.handle(req, res, apiParts(url), url)) return;
     route(ctx, req, res, url);
   } catch (err) {
     if (err instanceof ApiError) send(res, err.status, { error: err.message });
@@ -63,8 +73,13 @@ export function handleHttp(ctx: HttpApiContext, req: IncomingMessage, res: Serve
   }
 }
 
+/** The path after `/api/`, split and decoded. */
+function apiParts(url: URL): string[] {
+  return url.pathname.split('/').filter(Boolean).slice(1).map(decodeURIComponent);
+}
+
 function route(ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, url: URL): void {
-  const parts = url.pathname.split('/').filter(Boolean).slice(1).map(decodeURIComponent);
+  const parts = apiParts(url);
   const method = req.method ?? 'GET';
   const get = () => {
     if (method !== 'GET') throw new ApiError(405, `${url.pathname} takes GET, not ${method}`);

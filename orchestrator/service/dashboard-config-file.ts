@@ -1,0 +1,66 @@
+/**
+ * Writing the dashboard's edits (backends, placement rules) back into the config file the
+ * service was started with, so the next `orrery start` has them. Keys the dashboard does not
+ * edit are kept as they are; the file is replaced atomically and stays private (0600), since it
+ * names keychain secrets (never their values).
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** The config file of a running service. */
+export class ConfigFileWriter {
+  constructor(
+    /** Absolute path; created (0600, its directory 0700) on the first edit. */
+    readonly path: string,
+  ) {}
+
+  /** Adds backend config `config`, or replaces the one of the same name. */
+  putBackend(config: Record<string, unknown>): void {
+    this.edit((doc) => {
+      const list = backendsOf(doc, this.path);
+      const i = list.findIndex((b) => b.name === config.name);
+      if (i >= 0) list[i] = config;
+      else list.push(config);
+      doc.backends = list;
+    });
+  }
+
+  /** Removes backend `name` (nothing happens when the file does not list it). */
+  removeBackend(name: string): void {
+    this.edit((doc) => {
+      doc.backends = backendsOf(doc, this.path).filter((b) => b.name !== name);
+    });
+  }
+
+  /** Replaces the placement rules. */
+  setPlacementRules(rules: readonly unknown[]): void {
+    this.edit((doc) => {
+      doc.placementRules = rules;
+    });
+  }
+
+  private edit(change: (doc: Record<string, unknown>) => void): void {
+    let doc: Record<string, unknown> = {};
+    if (existsSync(this.path)) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(readFileSync(this.path, 'utf8'));
+      } catch (err) {
+        throw new Error(`config file ${this.path} is not valid JSON (${(err as Error).message}); fix it by hand, then try again`);
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`config file ${this.path} must hold an object { backends?, placementRules? }; fix it by hand, then try again`);
+      doc = parsed as Record<string, unknown>;
+    }
+    change(doc);
+    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+    const tmp = `${this.path}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
+    renameSync(tmp, this.path);
+  }
+}
+
+function backendsOf(doc: Record<string, unknown>, path: string): Record<string, unknown>[] {
+  const b = doc.backends ?? [];
+  if (!Array.isArray(b)) throw new Error(`config file ${path}: backends must be an array; fix it by hand, then try again`);
+  return b as Record<string, unknown>[];
+}

@@ -1,0 +1,243 @@
+/**
+ * The dashboard's live feed, WebSocket `/api/events`: a snapshot on connect, then a batch at
+ * most every 100 ms with what changed. It costs the head nothing while no dashboard is open
+ * (it subscribes to head events only while a socket is connected), and little while one is:
+ * a task event only stores the record in a Map keyed by task id (so a task that changed ten
+ * times in 100 ms is sent once, in its latest state), and each batch is serialized once for
+ * every socket.
+ */
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { TaskRecord } from '../control/task-record.ts';
+import type { Head } from '../head/head.ts';
+import type { PlacementRule } from '../scheduler/placement-rules.ts';
+import { authorized, originAllowed, WS_PROTOCOL } from './auth.ts';
+import { taskView, type TaskView } from './dashboard-tasks.ts';
+import type { BackendView } from './dashboard-backends.ts';
+
+/** Path of the feed. */
+export const EVENTS_PATH = '/api/events';
+/** Longest wait between a change and the batch that carries it. */
+export const BATCH_INTERVAL_MS = 100;
+/** Tasks in a snapshot: the most recent ones. */
+export const SNAPSHOT_TASKS = 100_000;
+/** Usage is sent once per this many batches (once a second). */
+const USAGE_EVERY = Math.round(1000 / BATCH_INTERVAL_MS);
+/** Log chunks per batch; the rest are counted in one note, so a chatty task cannot flood the page. */
+const LOGS_PER_BATCH = 2000;
+/** A socket that has this much unsent data cannot keep up; it is closed (the page reconnects and gets a snapshot). */
+const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+
+/** A row of the head's node table (`GET /api/nodes`). */
+export type NodeRow = Record<string, unknown>;
+
+/** A chunk of worker output in a batch. */
+export interface FeedLog {
+  readonly taskId?: string;
+  readonly nodeId: string;
+  readonly stream: 'stdout' | 'stderr';
+  readonly text: string;
+}
+
+/** Cluster usage, sent once a second: resources in use and in total, and tasks waiting to run. */
+export interface FeedUsage {
+  readonly t: number;
+  readonly used: Record<string, number>;
+  readonly total: Record<string, number>;
+  readonly pending: number;
+}
+
+/** First message on a socket. */
+export interface SnapshotMessage {
+  readonly type: 'snapshot';
+  readonly tasks: TaskView[];
+  readonly nodes: NodeRow[];
+  readonly backends: BackendView[];
+  readonly rules: PlacementRule[];
+}
+
+/** What changed since the last batch; absent members did not change. */
+export interface BatchMessage {
+  readonly type: 'batch';
+  readonly tasks: TaskView[];
+  readonly nodes?: NodeRow[];
+  readonly logs?: FeedLog[];
+  readonly usage?: FeedUsage;
+  /** The backends, after one was added, replaced or removed. */
+  readonly backends?: BackendView[];
+  /** The placement rules, after they were replaced. */
+  readonly rules?: PlacementRule[];
+}
+
+/** Where the feed reads what the head does not hold itself. */
+export interface FeedSources {
+  backends(): BackendView[];
+  rules(): PlacementRule[];
+}
+
+/** Serves `/api/events`. */
+export class EventsFeed {
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: 64 * 1024,
+    // A browser that offers subprotocols fails the handshake unless one is chosen: the token one when it is all it offered.
+    handleProtocols: (protocols) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : (protocols.values().next().value ?? false)),
+  });
+  private readonly sockets = new Set<WebSocket>();
+  private unsubscribe: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private changed = new Map<string, TaskRecord>();
+  private logs: FeedLog[] = [];
+  private logsDropped = 0;
+  private nodesChanged = false;
+  private backendsChanged = false;
+  private rulesChanged = false;
+  private lastNodes = '';
+  private ticks = 0;
+  private closing = false;
+
+  constructor(private readonly head: Head, private readonly token: string, private readonly origins: ReadonlySet<string>, private readonly sources: FeedSources) {}
+
+  /** Open sockets. */
+  get size(): number {
+    return this.sockets.size;
+  }
+
+  /** Handles an HTTP upgrade to `/api/events`: 401 without the token, 403 from a foreign Origin. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
+    const refuse = (code: number, text: string) => {
+      socket.end(`HTTP/1.1 ${code} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
+    };
+    if (!authorized(req, url, this.token)) return refuse(401, 'Unauthorized');
+    if (!originAllowed(req, this.origins)) return refuse(403, 'Forbidden');
+    if (this.closing) return refuse(503, 'Service Unavailable');
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+  }
+
+  /** The next batch carries the backends (one was added, replaced or removed). */
+  backendsUpdated(): void {
+    this.backendsChanged = true;
+  }
+
+  /** The next batch carries the placement rules. */
+  rulesUpdated(): void {
+    this.rulesChanged = true;
+  }
+
+  /** Closes every socket and stops listening to the head. */
+  close(): void {
+    this.closing = true;
+    for (const ws of this.sockets) ws.close(1001, 'the head is shutting down');
+    this.stop();
+    this.wss.close();
+  }
+
+  private accept(ws: WebSocket): void {
+    if (this.sockets.size === 0) this.start();
+    this.sockets.add(ws);
+    ws.on('error', () => ws.terminate());
+    ws.on('close', () => {
+      this.sockets.delete(ws);
+      if (this.sockets.size === 0) this.stop();
+    });
+    // The page only listens; anything it sends is ignored.
+    ws.on('message', () => {});
+    const nodes = this.nodes();
+    this.lastNodes = JSON.stringify(nodes);
+    const snapshot: SnapshotMessage = {
+      type: 'snapshot', tasks: this.recentTasks(), nodes, backends: this.sources.backends(), rules: this.sources.rules(),
+    };
+    ws.send(JSON.stringify(snapshot));
+  }
+
+  private start(): void {
+    const remember = (t: TaskRecord) => void this.changed.set(t.spec.taskId, t);
+    this.unsubscribe = this.head.events.subscribe({
+      taskSubmitted: remember,
+      taskChanged: remember,
+      taskInfo: remember,
+      node: () => void (this.nodesChanged = true),
+      log: (e) => {
+        if (this.logs.length < LOGS_PER_BATCH) this.logs.push({ taskId: e.taskId, nodeId: e.nodeId, stream: e.stream, text: e.text });
+        else this.logsDropped++;
+      },
+    });
+    this.ticks = 0;
+    this.timer = setInterval(() => this.flush(), BATCH_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  private stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.changed = new Map();
+    this.logs = [];
+    this.logsDropped = 0;
+  }
+
+  private flush(): void {
+    this.ticks++;
+    const tasks: TaskView[] = [];
+    for (const t of this.changed.values()) tasks.push(taskView(t, this.head));
+    this.changed = new Map();
+    const batch: { -readonly [K in keyof BatchMessage]: BatchMessage[K] } = { type: 'batch', tasks };
+    if (this.logsDropped > 0) {
+      this.logs.push({ nodeId: '', stream: 'stderr', text: `[orrery: ${this.logsDropped} more output chunks in this interval are not shown; see the task's logs]` });
+      this.logsDropped = 0;
+    }
+    if (this.logs.length > 0) {
+      batch.logs = this.logs;
+      this.logs = [];
+    }
+    const usageTick = this.ticks % USAGE_EVERY === 0;
+    if (this.nodesChanged || usageTick) {
+      // Node rows carry `available`, which moves with every lease: compared once a second, sent when different.
+      const nodes = this.nodes();
+      const text = JSON.stringify(nodes);
+      if (text !== this.lastNodes) batch.nodes = nodes;
+      this.lastNodes = text;
+      this.nodesChanged = false;
+    }
+    if (usageTick) batch.usage = this.usage();
+    if (this.backendsChanged) batch.backends = this.sources.backends();
+    if (this.rulesChanged) batch.rules = this.sources.rules();
+    this.backendsChanged = this.rulesChanged = false;
+    if (tasks.length === 0 && Object.keys(batch).length === 2) return;
+    const text = JSON.stringify(batch);
+    for (const ws of this.sockets) {
+      if (ws.bufferedAmount > MAX_BUFFERED_BYTES) ws.close(1013, 'the dashboard cannot keep up with the head; reconnect for a fresh snapshot');
+      else ws.send(text);
+    }
+  }
+
+  private recentTasks(): TaskView[] {
+    const all = this.head.tasks.tasks;
+    let skip = Math.max(0, all.size - SNAPSHOT_TASKS);
+    const out: TaskView[] = [];
+    for (const t of all.values()) {
+      if (skip > 0) {
+        skip--;
+        continue;
+      }
+      out.push(taskView(t, this.head));
+    }
+    return out;
+  }
+
+  private nodes(): NodeRow[] {
+    return this.head.serve({ op: 'state', query: 'nodes', limit: 100_000 }, { jobId: '' }) as NodeRow[];
+  }
+
+  private usage(): FeedUsage {
+    const total = this.head.serve({ op: 'state', query: 'cluster-resources' }, { jobId: '' }) as Record<string, number>;
+    const available = this.head.serve({ op: 'state', query: 'available-resources' }, { jobId: '' }) as Record<string, number>;
+    const used: Record<string, number> = {};
+    for (const [k, v] of Object.entries(total)) used[k] = Math.max(0, Math.round((v - (available[k] ?? 0)) * 10_000) / 10_000);
+    let pending = 0;
+    for (const t of this.head.tasks.tasks.values()) if (t.state === 'PENDING_NODE_ASSIGNMENT' || t.state === 'PENDING_ARGS_AVAIL') pending++;
+    return { t: Date.now(), used, total, pending };
+  }
+}

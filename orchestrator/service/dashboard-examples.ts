@@ -1,0 +1,102 @@
+/**
+ * The bundled examples (resources/examples/), started from the dashboard as drivers of this
+ * head: `node --import tsx <example>` in the repository root with ORRERY_ADDRESS and
+ * ORRERY_TOKEN set, so its tasks show up on the dashboard like any driver's.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { DashboardRequestError } from './dashboard-errors.ts';
+
+/** The repository root (examples run there, where tsx finds tsconfig's `orrery` path). */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Examples the dashboard can start. */
+export const EXAMPLES = {
+  'vqe-h2': 'VQE for the hydrogen molecule: circuit tasks on the quantum simulator, a classical optimiser on CPU tasks.',
+  'parameter-sweep': 'A hyper-parameter sweep: training tasks on shared data (put once, passed by ref) reporting to an actor.',
+} as const;
+
+/** The name of a bundled example. */
+export type ExampleName = keyof typeof EXAMPLES;
+
+/** Output lines kept per run. */
+const OUTPUT_LINES = 200;
+
+/** One start of an example. */
+export interface ExampleRun {
+  readonly pid: number;
+  readonly startedAt: number;
+  /** Set once it exited (null when a signal ended it). */
+  exitCode?: number | null;
+  /** The last lines it printed (stdout and stderr). */
+  readonly output: string[];
+}
+
+/** A line of GET /api/examples. */
+export interface ExampleView {
+  readonly name: ExampleName;
+  readonly description: string;
+  readonly file: string;
+  readonly runs: readonly ExampleRun[];
+}
+
+/** Starts and tracks example drivers of one head service. */
+export class DashboardExamples {
+  private readonly runs = new Map<ExampleName, ExampleRun[]>();
+  private readonly children = new Set<ChildProcess>();
+
+  constructor(private readonly driverEnv: () => { address: string; token: string }) {}
+
+  /** GET /api/examples. */
+  list(): ExampleView[] {
+    return (Object.keys(EXAMPLES) as ExampleName[]).map((name) => ({ name, description: EXAMPLES[name], file: fileOf(name), runs: this.runs.get(name) ?? [] }));
+  }
+
+  /** POST /api/examples/run `{ name }`: starts the example; resolves with its pid once it was spawned. */
+  run(body: unknown): Promise<{ pid: number }> {
+    const name = (body as { name?: unknown } | null)?.name;
+    if (typeof name !== 'string' || !Object.hasOwn(EXAMPLES, name)) {
+      throw new DashboardRequestError(400, `name must be one of ${Object.keys(EXAMPLES).join(', ')} (got ${JSON.stringify(name)})`, { name: `one of ${Object.keys(EXAMPLES).join(', ')}` });
+    }
+    const file = fileOf(name as ExampleName);
+    if (!existsSync(file)) throw new DashboardRequestError(404, `example ${name} is missing at ${file}; this installation has no examples`);
+    const { address, token } = this.driverEnv();
+    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ORRERY_ADDRESS: address, ORRERY_TOKEN: token },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new Promise((resolve, reject) => {
+      child.once('error', (err) => reject(new DashboardRequestError(400, `cannot start example ${name}: ${err.message}`)));
+      child.once('spawn', () => {
+        const run: ExampleRun = { pid: child.pid!, startedAt: Date.now(), output: [] };
+        const list = this.runs.get(name as ExampleName) ?? [];
+        list.push(run);
+        this.runs.set(name as ExampleName, list.slice(-10));
+        const keep = (chunk: Buffer) => {
+          run.output.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+          if (run.output.length > OUTPUT_LINES) run.output.splice(0, run.output.length - OUTPUT_LINES);
+        };
+        child.stdout!.on('data', keep);
+        child.stderr!.on('data', keep);
+        this.children.add(child);
+        child.once('exit', (code) => {
+          run.exitCode = code;
+          this.children.delete(child);
+        });
+        resolve({ pid: run.pid });
+      });
+    });
+  }
+
+  /** Stops the examples still running (the head is going away). */
+  close(): void {
+    for (const c of this.children) c.kill('SIGTERM');
+  }
+}
+
+function fileOf(name: ExampleName): string {
+  return join(REPO_ROOT, 'resources', 'examples', `${name}.ts`);
+}

@@ -1,0 +1,141 @@
+/**
+ * Experiment sessions for the dashboard: the list, one session's details and tasks, one task's
+ * detail, the comparison of two sessions, and the export archive. Sessions are opened
+ * read-only per request (a reader of the session being recorded sees what was flushed so far).
+ */
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ServerResponse } from 'node:http';
+import {
+  compareSessions, SessionError, SessionNotFoundError, SessionStore, type SessionComparison, type SessionDetails,
+  type SessionListing, type SessionReader,
+} from '../sessions/index.ts';
+import { validatePlacementRules, type PlacementRule } from '../scheduler/placement-rules.ts';
+import { DashboardRequestError } from './dashboard-errors.ts';
+import { RULES_LOG } from './dashboard-rules.ts';
+import { sessionTaskDetail, sessionTaskView, type TaskDetail, type TaskView } from './dashboard-tasks.ts';
+
+/** Default and largest page of GET /api/sessions/:name/tasks. */
+const DEFAULT_LIMIT = 1000;
+const MAX_LIMIT = 100_000;
+
+/** The sessions directory, as the dashboard reads it. */
+export class DashboardSessions {
+  constructor(private readonly store = new SessionStore()) {}
+
+  /** GET /api/sessions. */
+  list(): SessionListing[] {
+    return this.store.list();
+  }
+
+  /** GET /api/sessions/:name. */
+  show(name: string): SessionDetails {
+    return guard(() => this.store.show(name));
+  }
+
+  /** GET /api/sessions/:name/tasks?offset=&limit=&state=&name=: a page of tasks and how many match. */
+  tasks(session: string, q: URLSearchParams): { tasks: TaskView[]; total: number } {
+    const offset = intParam(q, 'offset', 0, Number.MAX_SAFE_INTEGER) ?? 0;
+    const limit = intParam(q, 'limit', 1, MAX_LIMIT) ?? DEFAULT_LIMIT;
+    const state = q.get('state') || undefined;
+    const name = q.get('name') || undefined;
+    return this.read(session, (r) => {
+      const rows = r.tasks({ offset, limit, state, name });
+      const s = r.summary();
+      const total = name !== undefined ? Object.entries(s.byName[name] ?? {}).reduce((n, [st, c]) => n + (state === undefined || st === state ? c : 0), 0)
+        : state !== undefined ? (s.byState[state] ?? 0) : s.total;
+      return { tasks: rows.map((row) => sessionTaskView(row, r.taskInfo(row.taskId))), total };
+    });
+  }
+
+  /** GET /api/sessions/:name/tasks/:id. */
+  task(session: string, taskId: string): TaskDetail {
+    return this.read(session, (r) => {
+      const row = r.task(taskId);
+      if (!row) throw new DashboardRequestError(404, `session ${session} has no task ${taskId}`);
+      return sessionTaskDetail(r, row, rulesAt(r, row.submittedAt));
+    });
+  }
+
+  /** GET /api/sessions/compare?a=&b=. */
+  compare(a: string | null, b: string | null): SessionComparison {
+    if (!a || !b) throw new DashboardRequestError(400, 'compare needs two sessions: /api/sessions/compare?a=NAME&b=NAME', { ...(a ? {} : { a: 'required' }), ...(b ? {} : { b: 'required' }) });
+    return this.read(a, (ra) => this.read(b, (rb) => compareSessions(ra, rb)));
+  }
+
+  /** GET /api/sessions/:name/export: the .tar.gz, as an attachment. */
+  async export(name: string, res: ServerResponse): Promise<void> {
+    const dir = mkdtempSync(join(tmpdir(), 'orrery-dashboard-export-'));
+    try {
+      const file = join(dir, `${name}.tar.gz`);
+      const out = await guardAsync(() => this.store.export(name, file));
+      res.writeHead(200, {
+        'Content-Type': 'application/gzip',
+        'Content-Length': out.bytes,
+        'Content-Disposition': `attachment; filename="${name}.tar.gz"`,
+      });
+      await new Promise<void>((resolve, reject) => {
+        const s = createReadStream(file);
+        s.on('error', reject);
+        res.on('close', resolve);
+        s.pipe(res);
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  private read<T>(name: string, f: (r: SessionReader) => T): T {
+    const r = guard(() => this.store.open(name));
+    try {
+      return f(r);
+    } finally {
+      r.close();
+    }
+  }
+}
+
+/** The placement rules in force when a task was submitted: the last list recorded before it, else the session's first. */
+function rulesAt(r: SessionReader, ts: number): PlacementRule[] | undefined {
+  let json: string | undefined;
+  for (const l of r.logs({ nodeId: RULES_LOG.nodeId })) {
+    if (l.stream === RULES_LOG.stream && l.text.startsWith(RULES_LOG.prefix) && l.ts <= ts) json = l.text.slice(RULES_LOG.prefix.length);
+  }
+  try {
+    return validatePlacementRules(json !== undefined ? JSON.parse(json) : (r.metadata().placementRules ?? []));
+  } catch {
+    return undefined;
+  }
+}
+
+function intParam(q: URLSearchParams, key: string, min: number, max: number): number | undefined {
+  const v = q.get(key);
+  if (v === null || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new DashboardRequestError(400, `${key} must be an integer from ${min} to ${max} (got ${JSON.stringify(v)})`, { [key]: `an integer from ${min} to ${max}` });
+  return n;
+}
+
+/** Session errors as HTTP: an unknown session is a 404, a bad name or an unreadable file a 400. */
+function guard<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    throw asRequestError(err);
+  }
+}
+
+async function guardAsync<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    throw asRequestError(err);
+  }
+}
+
+function asRequestError(err: unknown): unknown {
+  if (err instanceof SessionNotFoundError) return new DashboardRequestError(404, err.message);
+  if (err instanceof SessionError || err instanceof TypeError) return new DashboardRequestError(400, (err as Error).message);
+  return err;
+}

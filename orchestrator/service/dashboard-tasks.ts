@@ -1,0 +1,176 @@
+/**
+ * Tasks as the dashboard shows them: the compact `TaskView` of the live feed and of session
+ * listings, and the detail of one task (arguments, result, error, the rule that placed it,
+ * its output), built from the head's records or from a session's rows.
+ */
+import { inspect } from 'node:util';
+import type { TaskRecord } from '../control/task-record.ts';
+import type { Head } from '../head/head.ts';
+import type { Payload } from '../core/serialization.ts';
+import { decodeResult } from '../sessions/result-values.ts';
+import type { SessionReader, TaskRow } from '../sessions/index.ts';
+import type { PlacementRule } from '../scheduler/placement-rules.ts';
+
+/** What the dashboard calls a task's kind: plain functions, command and circuit tasks, and actor work. */
+export type TaskViewKind = 'function' | 'command' | 'circuit' | 'actor-create' | 'actor-call';
+
+/** One task, as the live feed and the session views send it. */
+export interface TaskView {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: TaskViewKind;
+  readonly state: string;
+  readonly nodeId?: string;
+  readonly backend?: string;
+  readonly parentId?: string;
+  /** Ids of the objects passed as ref arguments: the edges of the task graph. */
+  readonly deps: readonly string[];
+  readonly actorId?: string;
+  readonly ruleIndex?: number;
+  readonly attempt: number;
+  readonly submittedAt: number;
+  readonly startedAt?: number;
+  readonly endedAt?: number;
+  readonly errorName?: string;
+  readonly info?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** GET /api/tasks/:id and /api/sessions/:name/tasks/:id. */
+export interface TaskDetail {
+  readonly task: TaskView;
+  /** A short text of the arguments. */
+  readonly args: string;
+  /** `json` is there when the value is small plain data (numbers, strings, arrays, plain objects: measurement counts). */
+  readonly result?: { readonly preview: string; readonly json?: unknown };
+  readonly error?: { readonly name: string; readonly message: string };
+  readonly placementRule?: { readonly index: number; readonly rule: PlacementRule };
+  readonly logs: readonly string[];
+}
+
+/** Results whose JSON is larger than this are shown as a preview only. */
+const JSON_RESULT_CHARS = 64 * 1024;
+const PREVIEW_CHARS = 2000;
+/** Argument values bigger than this are shown by size (decoding them costs the head). */
+const ARG_DECODE_BYTES = 4096;
+const REF_KEY = '__orrery_ref__';
+
+/** The view of a task the head holds (undefined members vanish in JSON). */
+export function taskView(t: TaskRecord, head: Head): TaskView {
+  const s = t.spec;
+  const deps: string[] = [];
+  for (const a of s.args) if ('ref' in a) deps.push(a.ref);
+  return {
+    id: s.taskId,
+    name: s.name,
+    kind: s.kind === 'task' ? (s.variant ?? 'function') : s.kind,
+    state: t.state,
+    nodeId: t.nodeId,
+    backend: t.nodeId ? head.backendOfNode(t.nodeId) || undefined : undefined,
+    parentId: t.parentId,
+    deps,
+    actorId: s.actorId,
+    ruleIndex: t.ruleIndex,
+    attempt: t.attempt,
+    submittedAt: t.submittedAt,
+    startedAt: t.startedAt,
+    endedAt: t.endedAt,
+    errorName: t.errorName,
+    info: t.info,
+  };
+}
+
+/** The view of a task recorded in a session (deps are not recorded there: empty). */
+export function sessionTaskView(r: TaskRow, info?: Readonly<Record<string, unknown>>): TaskView {
+  const kind = r.kind === 'task' ? (r.variant ?? 'function') : r.kind;
+  return {
+    id: r.taskId,
+    name: r.name,
+    kind: kind as TaskViewKind,
+    state: r.state,
+    nodeId: r.nodeId ?? undefined,
+    backend: r.backend ?? undefined,
+    parentId: r.parentTaskId ?? undefined,
+    deps: [],
+    actorId: r.actorId ?? undefined,
+    ruleIndex: r.ruleIndex ?? undefined,
+    attempt: r.attempt,
+    submittedAt: r.submittedAt,
+    startedAt: r.startedAt ?? undefined,
+    endedAt: r.endedAt ?? undefined,
+    errorName: r.errorName ?? undefined,
+    info: info && Object.keys(info).length > 0 ? (info as Record<string, string | number | boolean>) : undefined,
+  };
+}
+
+/**
+ * The detail of a task on the head. A result the head no longer holds (its refs were dropped,
+ * or it stayed on a node) is read from the service's own session when `session` is given.
+ */
+export function taskDetail(head: Head, t: TaskRecord, rules: PlacementRule[] | undefined, session: () => SessionReader | undefined): TaskDetail {
+  const id = t.spec.taskId;
+  const out: { -readonly [K in keyof TaskDetail]: TaskDetail[K] } = { task: taskView(t, head), args: argsPreview(t.spec.args), logs: head.logs.lines(id) };
+  const r = head.store.result(id);
+  if (r?.ok) out.result = describeValue(r.payload.typed ?? 'v8', r.payload.data);
+  else if (r && !r.ok) out.error = { name: r.error.name, message: r.error.message };
+  else if (t.state === 'FINISHED' || t.state === 'FAILED') {
+    const reader = session();
+    const stored = reader?.result(id);
+    if (stored) out.result = describeValue(stored.contentType, stored.bytes);
+    const row = stored ? undefined : reader?.task(id);
+    if (row?.errorName) out.error = { name: row.errorName, message: row.errorMessage ?? '' };
+  }
+  if (t.ruleIndex !== undefined && rules?.[t.ruleIndex]) out.placementRule = { index: t.ruleIndex, rule: rules[t.ruleIndex]! };
+  return out;
+}
+
+/** The detail of a task recorded in a session; `rules` are the placement rules in force when it was submitted. */
+export function sessionTaskDetail(reader: SessionReader, row: TaskRow, rules: PlacementRule[] | undefined): TaskDetail {
+  const out: { -readonly [K in keyof TaskDetail]: TaskDetail[K] } = {
+    task: sessionTaskView(row, reader.taskInfo(row.taskId)),
+    args: row.argsPreview ?? '',
+    logs: reader.logs({ taskId: row.taskId }).map((l) => l.text),
+  };
+  const stored = reader.result(row.taskId);
+  if (stored) out.result = describeValue(stored.contentType, stored.bytes);
+  if (row.errorName) out.error = { name: row.errorName, message: row.errorMessage ?? '' };
+  if (row.ruleIndex !== null && rules?.[row.ruleIndex]) out.placementRule = { index: row.ruleIndex, rule: rules[row.ruleIndex]! };
+  return out;
+}
+
+/**
+ * A preview of stored value bytes, and the value as JSON when it is small plain data. Values
+ * are decoded without reviving refs inside them (they show as `{ __orrery_ref__: id }`), so
+ * looking at a result never takes a reference.
+ */
+export function describeValue(contentType: string, bytes: Uint8Array): { preview: string; json?: unknown } {
+  const value = decodeResult(contentType, bytes);
+  if (value === undefined && contentType !== 'v8') return { preview: `<${contentType} value of ${bytes.byteLength} bytes>` };
+  const text = inspect(value, { depth: 4, breakLength: 100, maxArrayLength: 50, maxStringLength: 500, compact: 3 });
+  const preview = text.length <= PREVIEW_CHARS ? text : `${text.slice(0, PREVIEW_CHARS - 1)}…`;
+  if (!isPlain(value)) return { preview };
+  const json = JSON.stringify(value);
+  return json !== undefined && json.length <= JSON_RESULT_CHARS ? { preview, json: value } : { preview };
+}
+
+/** `(1, 'a', ObjectRef(…))`: a short text of the arguments a task was submitted with. */
+export function argsPreview(args: TaskRecord['spec']['args']): string {
+  const parts = args.map((a) => {
+    if ('ref' in a) return `ObjectRef(${a.ref})`;
+    const p = a as Payload;
+    if (p.data.byteLength > ARG_DECODE_BYTES) return `<${p.typed ?? 'value'} of ${p.data.byteLength} bytes>`;
+    const v = decodeResult(p.typed ?? 'v8', p.data);
+    return inspect(v, { depth: 2, breakLength: Infinity, maxArrayLength: 10, maxStringLength: 80, compact: true });
+  });
+  const text = parts.join(', ');
+  return text.length <= PREVIEW_CHARS ? text : `${text.slice(0, PREVIEW_CHARS - 1)}…`;
+}
+
+function isPlain(v: unknown): boolean {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return true;
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (Array.isArray(v)) return v.every(isPlain);
+  if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    return !(REF_KEY in (v as object)) && Object.values(v as object).every(isPlain);
+  }
+  return false;
+}
