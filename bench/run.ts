@@ -54,6 +54,7 @@ function steps(): Step[] {
   }
   list.push({ name: 'placement groups', command: process.execPath, args: tsArgs('./placement-group-bench.ts'), timeoutS: 60 * scale, required: true });
   list.push({ name: 'object store', command: process.execPath, args: tsArgs('./object-store-bench.ts'), timeoutS: 120 * scale, required: true });
+  list.push({ name: 'dashboard', command: process.execPath, args: tsArgs('./dashboard-bench.ts'), timeoutS: 300 * scale });
   list.push({ name: 'quantum simulator', command: process.execPath, args: tsArgs('./quantum-bench.ts'), timeoutS: quick ? 120 : 600 });
   list.push({ name: 'remote backends', command: process.execPath, args: tsArgs('./remote-workloads.ts'), timeoutS: 90 * scale });
   list.push({ name: 'child_process peer', command: process.execPath, args: tsArgs('./peers/child-process-peer.ts'), timeoutS: 30 * scale });

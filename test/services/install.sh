@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, the real services the integration tests talk to: OpenSSH
-# server, Slurm with munge, gnome-keyring on a D-Bus session bus, and Dask (the benchmark peer).
+# server, Slurm with munge, gnome-keyring on a D-Bus session bus, Dask (the benchmark peer), and
+# Chromium (the dashboard's e2e tests).
 # Idempotent: packages already installed are skipped, so a re-run takes well under a second.
 # Runs as root on Debian 12 (bookworm); starts nothing (see start.sh).
 set -euo pipefail
@@ -13,6 +14,7 @@ packages=(
   dbus             # dbus-run-session, the session bus for the keyring
   gnome-keyring    # a Secret Service for @napi-rs/keyring
   python3-distributed  # Dask, the side-by-side benchmark peer
+  chromium         # the dashboard's e2e tests and benchmark (playwright-core drives /usr/bin/chromium)
 )
 
 if [[ $(id -u) -ne 0 ]]; then

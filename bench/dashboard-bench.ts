@@ -1,0 +1,97 @@
+/**
+ * Dashboard benchmark in Debian's Chromium against a real head in this process: how long the
+ * dashboard takes to load and draw a run of 100,000 tasks, frame times (requestAnimationFrame
+ * deltas, p50/p95) while 1,000 tasks/s stream in for about 5 s, and the page's JS heap and the
+ * renderer's memory (CDP Performance.getMetrics).
+ *
+ *   npx tsx bench/dashboard-bench.ts [--quick]     one JSON object per line
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+
+const QUICK = process.argv.includes('--quick');
+/** Tasks in the head before the page opens. */
+const SNAPSHOT_TASKS = QUICK ? 20_000 : 100_000;
+const STREAM_RATE = 1000;
+const STREAM_SECONDS = 5;
+const SUBMIT_CHUNK = 10_000;
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+/** Runs the benchmark; returns one result line per metric. */
+export async function runDashboardBench(): Promise<Record<string, unknown>[]> {
+  process.env.ORRERY_HOME ??= mkdtempSync(join(tmpdir(), 'orrery-dashboard-bench-'));
+  execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../renderer/build.ts', import.meta.url))], { stdio: 'ignore' });
+  const orrery = await import('../orchestrator/api/index.ts');
+  const { HeadService } = await import('../orchestrator/service/head-service.ts');
+  const { openDashboard } = await import('../test/e2e/browser.ts');
+  const service = await HeadService.start({ port: 0, log: () => undefined });
+  const lines: Record<string, unknown>[] = [];
+  const line = (metric: string, value: number, unit: string, note: string) => lines.push({ metric, value: +value.toFixed(2), unit, system: 'orrery', note });
+  try {
+    await orrery.init({ address: service.info.address, token: service.info.token, logToDriver: false });
+    const noop = orrery.remote({ name: 'noop' }, (i: number) => i);
+    const submitStart = performance.now();
+    for (let done = 0; done < SNAPSHOT_TASKS; done += SUBMIT_CHUNK) {
+      await orrery.get(Array.from({ length: Math.min(SUBMIT_CHUNK, SNAPSHOT_TASKS - done) }, (_, i) => noop.remote(done + i)));
+    }
+    const submitS = (performance.now() - submitStart) / 1000;
+
+    const loadStart = performance.now();
+    const ui = await openDashboard(`${service.info.url}/?token=${service.info.token}`);
+    const page = ui.page;
+    try {
+      await page.getByTestId('graph-count-FINISHED').filter({ hasText: new RegExp(`^${SNAPSHOT_TASKS}$`) }).waitFor({ timeout: 120_000 });
+      line('dashboard_initial_load', performance.now() - loadStart, 'ms', `page open to ${SNAPSHOT_TASKS} finished tasks counted and the grouped graph drawn (the head ran them in ${submitS.toFixed(1)} s first)`);
+
+      // Frame deltas from inside the page while the driver streams STREAM_RATE tasks/s.
+      await page.evaluate(`(() => { window.__frames = []; let last = performance.now(); const tick = (t) => { window.__frames.push(t - last); last = t; if (!window.__stopFrames) requestAnimationFrame(tick); }; requestAnimationFrame(tick); })()`);
+      const streamed: Promise<unknown>[] = [];
+      const perTick = STREAM_RATE / 10;
+      const streamStart = performance.now();
+      for (let tick = 0; tick < STREAM_SECONDS * 10; tick++) {
+        streamed.push(orrery.get(Array.from({ length: perTick }, (_, i) => noop.remote(i))));
+        const next = streamStart + (tick + 1) * 100;
+        await new Promise((r) => setTimeout(r, Math.max(0, next - performance.now())));
+      }
+      await Promise.all(streamed);
+      const total = SNAPSHOT_TASKS + STREAM_RATE * STREAM_SECONDS;
+      await page.getByTestId('graph-count-FINISHED').filter({ hasText: new RegExp(`^${total}$`) }).waitFor({ timeout: 60_000 });
+      const frames = ((await page.evaluate('(() => { window.__stopFrames = true; return window.__frames; })()')) as number[]).slice(1).sort((a, b) => a - b);
+      const note = `task graph view (grouped) with ${SNAPSHOT_TASKS} tasks while ${STREAM_RATE} tasks/s stream in for ${STREAM_SECONDS} s; ${frames.length} frames, headless Chromium`;
+      line('dashboard_frame_time_p50', percentile(frames, 50), 'ms', note);
+      line('dashboard_frame_time_p95', percentile(frames, 95), 'ms', note);
+      line('dashboard_frame_time_max', frames[frames.length - 1] ?? NaN, 'ms', note);
+
+      // The table view with every task, scrolled to the middle: only the visible rows exist.
+      await page.getByRole('tab', { name: 'Tables' }).click();
+      await page.getByTestId('table-count').filter({ hasText: `${total} of ${total} tasks` }).waitFor({ timeout: 60_000 });
+      const rowsInDom = Number(await page.evaluate('document.querySelectorAll(".vt-body .vt-row").length'));
+      line('dashboard_table_rows_in_dom', rowsInDom, 'rows', `table of ${total} tasks: rows that exist in the DOM (virtualised)`);
+
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send('Performance.enable');
+      const { metrics } = (await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
+      const metric = (n: string) => metrics.find((m) => m.name === n)?.value ?? NaN;
+      line('dashboard_js_heap_used', metric('JSHeapUsedSize') / 2 ** 20, 'MiB', `page JS heap with ${total} tasks loaded (CDP Performance.getMetrics)`);
+      line('dashboard_js_heap_total', metric('JSHeapTotalSize') / 2 ** 20, 'MiB', `page JS heap reserved with ${total} tasks loaded`);
+      line('dashboard_dom_nodes', metric('Nodes'), 'nodes', `DOM nodes with ${total} tasks loaded`);
+    } finally {
+      await ui.browser.close();
+    }
+  } finally {
+    await orrery.shutdown().catch(() => undefined);
+    await service.stop();
+  }
+  return lines;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  for (const l of await runDashboardBench()) process.stdout.write(`${JSON.stringify(l)}\n`);
+  process.exit(0);
+}

@@ -1,0 +1,62 @@
+/**
+ * The few Electron APIs the shell uses. The `electron` package (and its types) cannot be
+ * installed on machines without internet access to Electron's binary download, so the shell
+ * declares what it needs; these match Electron 30+.
+ */
+declare module 'electron' {
+  export interface WebFrameMain {
+    readonly url: string;
+  }
+  export interface IpcMainInvokeEvent {
+    readonly senderFrame: WebFrameMain | null;
+  }
+  export interface WebContents {
+    on(event: 'will-navigate', listener: (event: { preventDefault(): void }, url: string) => void): void;
+    setWindowOpenHandler(handler: (details: { url: string }) => { action: 'deny' | 'allow' }): void;
+  }
+  export interface BrowserWindowOptions {
+    width?: number;
+    height?: number;
+    title?: string;
+    show?: boolean;
+    webPreferences?: {
+      preload?: string;
+      contextIsolation?: boolean;
+      sandbox?: boolean;
+      nodeIntegration?: boolean;
+      webSecurity?: boolean;
+    };
+  }
+  export class BrowserWindow {
+    constructor(options: BrowserWindowOptions);
+    readonly webContents: WebContents;
+    loadURL(url: string): Promise<void>;
+    once(event: 'ready-to-show', listener: () => void): void;
+    show(): void;
+  }
+  export interface HeadersReceivedDetails {
+    readonly url: string;
+    readonly responseHeaders?: Record<string, string[]>;
+  }
+  export interface Session {
+    setPermissionRequestHandler(handler: (wc: WebContents, permission: string, callback: (granted: boolean) => void) => void): void;
+    webRequest: {
+      onHeadersReceived(listener: (details: HeadersReceivedDetails, callback: (response: { responseHeaders?: Record<string, string[]> }) => void) => void): void;
+    };
+  }
+  export const app: {
+    whenReady(): Promise<void>;
+    on(event: 'window-all-closed' | 'before-quit', listener: () => void): void;
+    quit(): void;
+  };
+  export const session: { readonly defaultSession: Session };
+  export const ipcMain: {
+    handle(channel: string, listener: (event: IpcMainInvokeEvent, ...args: unknown[]) => unknown): void;
+  };
+  export const ipcRenderer: {
+    invoke(channel: string, ...args: unknown[]): Promise<unknown>;
+  };
+  export const contextBridge: {
+    exposeInMainWorld(key: string, api: unknown): void;
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * The task panel: a task's state, node and backend, timings, retries, the placement rule that
+ * placed it, arguments, result (through the result views), error and logs (live ones grow).
+ */
+import type { TaskDetail, TaskView } from './api-types.ts';
+import type { App } from './app.ts';
+import { api } from './head-client.ts';
+import { duration, h, STATE_COLOURS } from './dom.ts';
+import { renderResult } from './result-render.ts';
+
+function field(label: string, value: string | Node | undefined, testid?: string): HTMLElement | null {
+  if (value === undefined || value === '') return null;
+  return h('div', { class: 'kv' }, h('span', { class: 'k' }, label), h('span', { class: 'v', 'data-testid': testid }, value));
+}
+
+function time(ms: number | undefined): string {
+  return ms ? new Date(ms).toLocaleTimeString(undefined, { hour12: false }) + `.${String(ms % 1000).padStart(3, '0')}` : '';
+}
+
+/** Opens the panel for task `id` (of the live run, or of session `session`). */
+export async function openTask(app: App, id: string, session?: string): Promise<void> {
+  const known = (session ? app.shown : app.live).tasks.get(id);
+  app.openPanel(known ? known.name : id, h('p', {}, 'Loading…'));
+  // Lines streamed after this point are new to the detail fetched below.
+  const streamedBefore = app.live.taskLogs.get(id)?.length ?? 0;
+  let detail: TaskDetail;
+  try {
+    detail = await api<TaskDetail>(session ? `sessions/${encodeURIComponent(session)}/tasks/${encodeURIComponent(id)}` : `tasks/${encodeURIComponent(id)}`);
+  } catch (err) {
+    if (!known) return app.openPanel(id, h('p', { class: 'error' }, `Cannot load task: ${(err as Error).message}`));
+    detail = { task: known, args: undefined, logs: [] };
+  }
+  const t: TaskView = { ...detail.task, ...(known && !session ? known : {}) };
+  const logBox = h('pre', { class: 'logs', 'data-testid': 'task-logs', tabindex: 0, 'aria-label': 'Task logs' }, [...detail.logs].join('\n'));
+  const rule = detail.placementRule;
+  app.openPanel(
+    t.name,
+    h('div', { class: 'task-detail', 'data-task-id': t.id },
+      field('id', t.id),
+      field('state', h('span', { style: `color:${STATE_COLOURS[t.state] ?? ''}` }, t.state), 'task-state'),
+      field('kind', t.kind),
+      field('node', t.nodeId, 'task-node'),
+      field('backend', t.backend, 'task-backend'),
+      field('attempt', `${t.attempt}${t.attempt > 0 ? ` (${t.attempt} retr${t.attempt === 1 ? 'y' : 'ies'})` : ''}`),
+      field('actor', t.actorId),
+      field('submitted', time(t.submittedAt)),
+      field('started', time(t.startedAt)),
+      field('ended', time(t.endedAt)),
+      field('queued', t.startedAt ? duration(t.startedAt - t.submittedAt) : undefined),
+      field('ran', t.startedAt && t.endedAt ? duration(t.endedAt - t.startedAt) : undefined),
+      field('placement rule', rule ? `#${rule.index + 1} ${JSON.stringify(rule.rule)}` : t.ruleIndex !== undefined && t.ruleIndex !== null ? `#${t.ruleIndex + 1}` : 'none (code options)', 'task-rule'),
+      detail.error ? h('div', { class: 'error' }, `${detail.error.name}: ${detail.error.message}`) : null,
+      h('h3', {}, 'Arguments'),
+      h('pre', { class: 'result-json' }, detail.args === undefined ? '(none recorded)' : JSON.stringify(detail.args, null, 2).slice(0, 20_000)),
+      detail.result ? h('h3', {}, 'Result') : null,
+      detail.result ? renderResult(detail.result.json, detail.result.preview) : null,
+      h('h3', {}, 'Logs ', h('button', { 'data-open-logs': t.id }, 'Follow in Logs tab')),
+      logBox,
+    ),
+  );
+  if (session) return;
+  // Live lines arrive through the event stream; show those the detail did not have yet.
+  const stop = app.live.onChange(() => {
+    if (!logBox.isConnected) return stop();
+    const fresh = (app.live.taskLogs.get(id) ?? []).slice(streamedBefore);
+    if (fresh.length) logBox.textContent = [...detail.logs, ...fresh].join('\n');
+  });
+}

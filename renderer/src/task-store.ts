@@ -1,0 +1,108 @@
+/**
+ * The dashboard's model of one run: tasks by id (in arrival order for the tables), nodes,
+ * usage samples and recent log lines. A live store follows /api/events; a replay store holds a
+ * finished session's tasks. Views redraw on `changed`, at most once per animation frame.
+ */
+import type { LogLine, NodeRow, TaskState, TaskView, UsageSample } from './api-types.ts';
+
+/** Log lines kept per task and per node (older ones drop off; the head keeps them all). */
+const LOG_LINES_KEPT = 2000;
+/** Usage samples kept for the chart (about 10 minutes at 10 per second). */
+const USAGE_KEPT = 6000;
+
+/** Tasks, nodes, usage and logs of one run. */
+export class TaskStore {
+  readonly tasks = new Map<string, TaskView>();
+  /** Task ids in arrival order, the tables' base order. */
+  readonly order: string[] = [];
+  readonly counts = new Map<TaskState, number>();
+  nodes: NodeRow[] = [];
+  readonly usage: UsageSample[] = [];
+  readonly taskLogs = new Map<string, string[]>();
+  readonly nodeLogs = new Map<string, string[]>();
+  /** Bumped on every change so views can tell whether to redraw. */
+  version = 0;
+  /** Bumped when tasks are added or removed (not just updated), for sorted/filtered caches. */
+  shapeVersion = 0;
+  /** Bumped by reset(), so caches keyed on arrival order start over. */
+  generation = 0;
+  private readonly listeners = new Set<() => void>();
+  private scheduled = false;
+
+  constructor(
+    /** Session name for a replay; undefined for the live run. */
+    readonly replayOf?: string,
+  ) {}
+
+  /** Replaces everything (a snapshot). */
+  reset(tasks: readonly TaskView[], nodes: readonly NodeRow[]): void {
+    this.tasks.clear();
+    this.order.length = 0;
+    this.counts.clear();
+    this.generation++;
+    this.nodes = [...nodes];
+    this.upsert(tasks);
+    this.shapeVersion++;
+    this.touch();
+  }
+
+  /** Adds or updates tasks. */
+  upsert(tasks: readonly TaskView[]): void {
+    for (const t of tasks) {
+      const old = this.tasks.get(t.id);
+      if (old) this.counts.set(old.state, (this.counts.get(old.state) ?? 1) - 1);
+      else {
+        this.order.push(t.id);
+        this.shapeVersion++;
+      }
+      this.tasks.set(t.id, t);
+      this.counts.set(t.state, (this.counts.get(t.state) ?? 0) + 1);
+    }
+    if (tasks.length) this.touch();
+  }
+
+  setNodes(nodes: readonly NodeRow[]): void {
+    this.nodes = [...nodes];
+    this.touch();
+  }
+
+  addUsage(u: UsageSample): void {
+    this.usage.push(u);
+    if (this.usage.length > USAGE_KEPT) this.usage.splice(0, this.usage.length - USAGE_KEPT);
+    this.touch();
+  }
+
+  addLogs(lines: readonly LogLine[]): void {
+    for (const l of lines) {
+      for (const line of l.text.replace(/\n$/, '').split('\n')) {
+        const text = l.stream === 'stderr' ? `[err] ${line}` : line;
+        if (l.taskId) push(this.taskLogs, l.taskId, text);
+        push(this.nodeLogs, l.nodeId, l.taskId ? `${l.taskId.slice(0, 8)} ${text}` : text);
+      }
+    }
+    if (lines.length) this.touch();
+  }
+
+  /** Calls `fn` (once per frame at most) after changes; returns the unsubscribe. */
+  onChange(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private touch(): void {
+    this.version++;
+    if (this.scheduled) return;
+    this.scheduled = true;
+    requestAnimationFrame(() => {
+      this.scheduled = false;
+      for (const fn of this.listeners) fn();
+    });
+  }
+}
+
+function push(map: Map<string, string[]>, key: string, line: string): void {
+  let lines = map.get(key);
+  if (!lines) map.set(key, (lines = []));
+  lines.push(line);
+  if (lines.length > LOG_LINES_KEPT) lines.splice(0, lines.length - LOG_LINES_KEPT);
+}
