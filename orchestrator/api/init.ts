@@ -7,7 +7,6 @@ import { createBackend } from '../head/backend-registry.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import { EmbeddedRuntime } from './embedded-runtime.ts';
 import { connectClient } from './client-runtime.ts';
-import { startSession } from '../head/session-recording.ts';
 import { installRuntime, maybeRuntime, type RuntimeContext } from './runtime.ts';
 
 /** A cluster a driver can attach to (LocalCluster from `orrery/testing`). */
@@ -84,7 +83,8 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
   }
   let endSession: (() => Promise<void>) | undefined;
   try {
-    if (opts.session !== undefined) endSession = startSession(head, opts.session, { backends: backendConfigs }, placementRules).stop;
+    // Loaded only when recording: SQLite is a native module a plain driver (or worker) does not need.
+    if (opts.session !== undefined) endSession = (await import('../head/session-recording.ts')).startSession(head, opts.session, { backends: backendConfigs }, placementRules).stop;
     for (const c of backendConfigs) await head.addBackend(await createBackend(c));
   } catch (err) {
     await stop();

@@ -6,10 +6,6 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Backend } from '../../backends/types.ts';
 import { LocalBackend, type LocalBackendConfig } from '../../backends/local/local-backend.ts';
-import { createSlurmBackend } from '../../backends/slurm/index.ts';
-import { createSshBackend } from '../../backends/ssh/index.ts';
-import { createBraketBackend, createIbmQuantumBackend, createSimulatorBackend } from '../../backends/quantum/index.ts';
-import { createSageMakerBackend } from '../../backends/sagemaker/index.ts';
 
 /** Makes a backend from its validated-by-the-factory config. */
 export type BackendFactory = (config: Record<string, unknown>) => Backend | Promise<Backend>;
@@ -17,14 +13,16 @@ export type BackendFactory = (config: Record<string, unknown>) => Backend | Prom
 /** Kinds built into Orrery. */
 export type BuiltinBackendKind = 'local' | 'ssh' | 'slurm' | 'sagemaker' | 'quantum-simulator' | 'ibm-quantum' | 'braket';
 
+// Loaded on first use: ssh2 and the AWS SDK are large, and every driver and worker imports the
+// API (which can make a head), so only a head that uses such a backend pays for loading it.
 const BUILTIN = {
   local: (c) => new LocalBackend(checkLocal(c)),
-  ssh: createSshBackend,
-  slurm: createSlurmBackend,
-  sagemaker: createSageMakerBackend,
-  'quantum-simulator': createSimulatorBackend,
-  'ibm-quantum': createIbmQuantumBackend,
-  braket: createBraketBackend,
+  ssh: async (c) => (await import('../../backends/ssh/index.ts')).createSshBackend(c),
+  slurm: async (c) => (await import('../../backends/slurm/index.ts')).createSlurmBackend(c),
+  sagemaker: async (c) => (await import('../../backends/sagemaker/index.ts')).createSageMakerBackend(c),
+  'quantum-simulator': async (c) => (await import('../../backends/quantum/index.ts')).createSimulatorBackend(c),
+  'ibm-quantum': async (c) => (await import('../../backends/quantum/index.ts')).createIbmQuantumBackend(c),
+  braket: async (c) => (await import('../../backends/quantum/index.ts')).createBraketBackend(c),
 } satisfies Record<BuiltinBackendKind, BackendFactory>;
 
 const LOCAL_KEYS = new Set(['name', 'kind', 'numCpus', 'numGpus', 'resources', 'labels']);
