@@ -48,7 +48,7 @@ function callMethod(desc: ActorDescriptor, method: string, args: unknown[]): Obj
     options: CALL_OPTIONS,
   };
   rt.post({ op: 'submit', task });
-  return new ObjectRef(taskId);
+  return new ObjectRef(taskId, true);
 }
 
 /** Names of the callable methods of a class (own and inherited, not the constructor). */

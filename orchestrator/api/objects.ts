@@ -18,7 +18,7 @@ export function put<T>(value: T): ObjectRef<T> {
   const nestedRefs: string[] = [];
   const payload = serializeValue(value, 'put(value)', nestedRefs);
   rt.post({ op: 'put', id, payload, nestedRefs: nestedRefs.length > 0 ? nestedRefs : undefined });
-  return new ObjectRef<T>(id);
+  return new ObjectRef<T>(id, true);
 }
 
 function checkRefs(refs: readonly unknown[], what: string): string[] {

@@ -25,12 +25,13 @@ export class RefTracker implements RefTrackerHook {
     return this;
   }
 
-  created(ref: ObjectRef): void {
+  created(ref: ObjectRef, counted: boolean): void {
     if (this.closed) return;
     const n = this.live.get(ref.id) ?? 0;
     this.live.set(ref.id, n + 1);
     this.registry.register(ref, ref.id);
-    if (n === 0) this.mark(ref.id);
+    // A ref from this process's own submit or put is already counted by the head: no hold to send.
+    if (n === 0 && !counted) this.mark(ref.id);
   }
 
   /** Number of distinct objects this process holds refs to. */

@@ -50,7 +50,7 @@ export class RemoteFunction<A extends unknown[] = unknown[], R = unknown> {
       options: this.normalized,
     };
     rt.post({ op: 'submit', task });
-    return new ObjectRef(taskId);
+    return new ObjectRef(taskId, true);
   }
 
   /** A copy with these options merged over the current ones. */

@@ -8,7 +8,8 @@ export const OBJECT_REF = Symbol.for('orrery.ObjectRef');
 
 /** Told about every ObjectRef made in this process (reference counting, see api/ref-tracker.ts). */
 export interface RefTrackerHook {
-  created(ref: ObjectRef): void;
+  /** `counted`: the head already counts this process as a holder (it submitted or put the object). */
+  created(ref: ObjectRef, counted: boolean): void;
 }
 
 const TRACKER = Symbol.for('orrery.refTracker');
@@ -26,9 +27,10 @@ export class ObjectRef<T = unknown> {
   declare readonly __type?: T;
   readonly [OBJECT_REF] = true;
 
-  constructor(id: string) {
+  /** @param counted the head already counts this process as a holder (its own submit or put). */
+  constructor(id: string, counted = false) {
     this.id = id;
-    (globalThis as TrackerSlot)[TRACKER]?.created(this);
+    (globalThis as TrackerSlot)[TRACKER]?.created(this, counted);
   }
 
   /** Readable form for logs. */
