@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { loadConfig } from './config-file.ts';
+import { serveUntilStopped } from './start-command.ts';
 import { DEFAULT_PORT, HeadService } from '../service/head-service.ts';
 import { runningHead } from '../service/head-file.ts';
 import { EXAMPLES } from '../service/dashboard-examples.ts';
@@ -68,15 +69,7 @@ export async function dashboardCommand(args: string[], opts: CliOptions, print: 
     print(`  example:   ${example} (pid ${pid})`);
   }
   if (open) openBrowser(url);
-  const onSignal = (sig: NodeJS.Signals) => {
-    print(`orrery: ${sig}: stopping the head`);
-    void service.stop();
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  await service.stopped;
-  print('orrery head stopped');
-  return 0;
+  return serveUntilStopped(service, print);
 }
 
 /** Asks the desktop to open `url`; a machine without a browser (or a display) is not an error. */

@@ -45,6 +45,11 @@ export async function startCommand(args: string[], opts: CliOptions, print: (lin
   print(`  stop:      orrery stop, or Ctrl-C`);
   print(`  head file: ${service.headFile}`);
   print(`  session:   ${service.session}${resume ? ' (resumed)' : ''}`);
+  return serveUntilStopped(service, print);
+}
+
+/** Keeps the service running until Ctrl-C, SIGTERM or `orrery stop`; resolves with exit code 0. */
+export async function serveUntilStopped(service: HeadService, print: (line: string) => void): Promise<number> {
   const onSignal = (sig: NodeJS.Signals) => {
     print(`orrery: ${sig}: stopping the head`);
     void service.stop();

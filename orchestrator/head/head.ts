@@ -28,6 +28,7 @@ import { LogRouter } from './log-router.ts';
 import { WorkerLinks } from './worker-links.ts';
 import { Autoscaler } from './autoscaler.ts';
 import { startLocalAgent } from './local-agent.ts';
+import { waitForObjects } from './wait-for-objects.ts';
 import { createBackend } from './backend-registry.ts';
 import { HeadEvents } from './head-events.ts';
 import type { Lease, SchedulingClass } from '../control/lease-dispatcher.ts';
@@ -466,11 +467,11 @@ export class Head {
       case 'refs':
         return this.objects.refs(req, caller);
       case 'get':
-        return this.waitFor(req.ids, req.ids.length, req.timeoutMs, caller).then(async (ready) =>
+        return waitForObjects(this.store, (blocked) => this.blockCaller(caller, blocked), req.ids, req.ids.length, req.timeoutMs).then(async (ready) =>
           ready.length < req.ids.length ? { timedOut: req.ids.length - ready.length } : this.objects.results(req.ids, caller),
         );
       case 'wait':
-        return this.waitFor(req.ids, req.numReturns, req.timeoutMs, caller);
+        return waitForObjects(this.store, (blocked) => this.blockCaller(caller, blocked), req.ids, req.numReturns, req.timeoutMs);
       case 'cancel':
         return this.tasks.cancel(req.id, req.force, req.recursive);
       case 'get-actor':
@@ -489,35 +490,10 @@ export class Head {
     }
   }
 
-  /** Resolves with the ids (in input order) done once `count` are done or the timeout passes. */
-  private waitFor(ids: readonly string[], count: number, timeoutMs: number | undefined, caller: Caller): Promise<string[]> {
-    const doneIds = () => ids.filter((id) => this.store.isDone(id) || !this.store.has(id));
-    const unknown = ids.filter((id) => !this.store.has(id));
-    if (unknown.length > 0) return Promise.reject(new Error(`unknown object(s) ${unknown.join(', ')}: refs must come from this cluster`));
-    let n = ids.reduce((acc, id) => acc + (this.store.isDone(id) ? 1 : 0), 0);
-    if (n >= count) return Promise.resolve(doneIds());
+  /** A task waiting in get/wait gives its CPUs back meanwhile. */
+  private blockCaller(caller: Caller, blocked: boolean): void {
     const task = caller.taskId ? this.tasks.tasks.get(caller.taskId) : undefined;
-    if (task) this.dispatcher.setBlocked(task, true);
-    return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      const watchers: [string, () => void][] = [];
-      const finish = () => {
-        if (timer) clearTimeout(timer);
-        for (const [id, w] of watchers) this.store.unwatch(id, w);
-        if (task) this.dispatcher.setBlocked(task, false);
-        resolve(doneIds());
-      };
-      for (const id of ids) {
-        if (this.store.isDone(id)) continue;
-        const w = () => {
-          n++;
-          if (n === count) finish();
-        };
-        watchers.push([id, w]);
-        this.store.whenDone(id, w);
-      }
-      if (timeoutMs !== undefined) timer = setTimeout(finish, timeoutMs);
-    });
+    if (task) this.dispatcher.setBlocked(task, blocked);
   }
 
   private state(query: string, filters: Parameters<typeof filterRows>[1], limit?: number): unknown {
