@@ -86,7 +86,7 @@ describe('ClusterScheduler: policies', () => {
     h.node('cpu', { CPU: 8 });
     h.node('qpu', { CPU: 1, QPU: 1 });
     assert.deepEqual(h.placements(['c1', 'c2'], { QPU: 1 }), ['qpu', '-']);
-    assert.deepEqual(h.queue('big', { QPU: 2 }), [{ type: 'infeasible', taskId: 'big', missing: 'QPU' }]);
+    assert.deepEqual(h.queue('big', { QPU: 2 }), [{ type: 'infeasible', taskId: 'big', missing: 'QPU 2 (the most any node has is 1)' }]);
   });
 
   it('accounts memory in bytes', () => {
@@ -225,7 +225,7 @@ describe('ClusterScheduler: lifecycle', () => {
     h.ev({ type: 'elastic-shapes', backend: 'slurm', shapes: [{ resources: unitsOf({ CPU: 32, GPU: 4 }), labels: { partition: 'gpu' } }] });
     assert.deepEqual(h.queue('g1', { GPU: 2 }), []);
     assert.deepEqual(h.queue('g2', { GPU: 2 }), []);
-    assert.deepEqual(h.queue('big', { GPU: 8 }), [{ type: 'infeasible', taskId: 'big', missing: 'GPU' }]);
+    assert.deepEqual(h.queue('big', { GPU: 8 }), [{ type: 'infeasible', taskId: 'big', missing: 'GPU 8 (the most any node has is 4)' }]);
     assert.deepEqual(h.s.pendingDemand(), [{ backend: undefined, resources: unitsOf({ GPU: 2 }), labelSelector: undefined, count: 2 }]);
     h.now = 60_000;
     assert.deepEqual(h.ev({ type: 'tick' }).map((d) => d.type + ':' + d.taskId), ['unschedulable:big']);
