@@ -13,6 +13,8 @@ import { reviver } from '../api/objects.ts';
 import type { TaskScope, WorkerRuntime } from './worker-runtime.ts';
 import { Fifo } from '../core/fifo.ts';
 
+const deserializeArg = (p: Payload): unknown => deserializeValue(p, reviver, { copy: false });
+
 /** Executes RunMessages and reports `done` / `failed` through `send`. */
 export class TaskExecutor {
   private readonly queue = new Fifo<RunMessage>();
@@ -92,10 +94,7 @@ export class TaskExecutor {
     const restoreEnv = applyEnv(m);
     const t0 = performance.now();
     try {
-      const result = await this.runtime.scope.run(scope, async () => {
-        const payloads = m.remoteArgs ? await this.fetchArgs(m) : m.args;
-        return this.invoke(m, payloads.map((p) => deserializeValue(p, reviver, { copy: false })));
-      });
+      const result = await this.runtime.scope.run(scope, () => (m.remoteArgs ? this.invokeFetched(m) : this.invoke(m, m.args.map(deserializeArg))));
       if (scope.cancelled) throw new TaskCancelledError(m.taskId, m.name);
       const nestedRefs: string[] = [];
       const payload = serializeValue(result, `the result of ${m.name}`, nestedRefs, { copy: false });
@@ -112,6 +111,11 @@ export class TaskExecutor {
       if (m.kind === 'actor-create') this.creating = false;
       this.pump();
     }
+  }
+
+  /** Runs a task some of whose argument values stayed on a node (fetched first). */
+  private async invokeFetched(m: RunMessage): Promise<unknown> {
+    return this.invoke(m, (await this.fetchArgs(m)).map(deserializeArg));
   }
 
   /** Arguments whose values stayed on a node: read from this node's agent, else through the head. */

@@ -14,21 +14,22 @@ export function waitForObjects(store: ObjectStore, block: (blocked: boolean) => 
   block(true);
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout | undefined;
-    const watchers: [string, () => void][] = [];
+    const watched: string[] = [];
     const finish = () => {
       if (timer) clearTimeout(timer);
-      for (const [id, w] of watchers) store.unwatch(id, w);
+      for (const id of watched) store.unwatch(id, onDone);
       block(false);
       resolve(doneIds());
     };
+    // One callback for every id (it only counts), so a wait on many ids makes one closure.
+    const onDone = () => {
+      n++;
+      if (n === count) finish();
+    };
     for (const id of ids) {
       if (store.isDone(id)) continue;
-      const w = () => {
-        n++;
-        if (n === count) finish();
-      };
-      watchers.push([id, w]);
-      store.whenDone(id, w);
+      watched.push(id);
+      store.whenDone(id, onDone);
     }
     if (timeoutMs !== undefined) timer = setTimeout(finish, timeoutMs);
   });

@@ -43,7 +43,10 @@ export class ObjectPlane {
     store.pull = (nodeId, id) => this.pulls.pull(nodeId, id);
     store.freeOnNode = (nodeId, ids) => io.send(nodeId, { type: 'free-objects', ids });
     enableLineageReconstruction(store, tasks, io.log);
-    tasks.locality = (t) => preferredNode(argumentIds(t.spec).map((id) => store.locationOf(id)), io.isAlive);
+    tasks.locality = (t) => {
+      const ids = argumentIds(t.spec);
+      return ids.length === 0 ? undefined : preferredNode(ids.map((id) => store.locationOf(id)), io.isAlive);
+    };
   }
 
   /** A `put`: its caller holds it; a worker's large value stayed on the worker's node. */

@@ -79,7 +79,7 @@ function own(p: Payload): Payload {
 /** The object table. */
 export class ObjectStore {
   private readonly entries = new Map<string, Entry>();
-  /** Entries with bytes in memory, least recently used first. */
+  /** Entries with spillable bytes (at least MIN_SPILL_BYTES) in memory, least recently used first. */
   private readonly lru = new Map<string, Entry>();
   readonly refs = new ReferenceCounter();
   readonly spill: SpillStore;
@@ -253,7 +253,7 @@ export class ObjectStore {
 
   /** A process ended: drops every ref it held (`prefix`: every process whose name starts so). */
   releaseHolder(holder: string, prefix = false): void {
-    this.free(prefix ? this.refs.releaseHoldersWithPrefix(holder) : this.refs.releaseHolder(holder));
+    this.free(this.refs.releaseHolder(holder, prefix));
   }
 
   /** A node died: values whose only copy it held are lost. */
@@ -317,8 +317,10 @@ export class ObjectStore {
   /** The value's bytes if the head has them (reading a spilled value back into memory). */
   private local(e: Entry, id: string): Payload | undefined {
     if (e.payload) {
-      this.lru.delete(id);
-      this.lru.set(id, e);
+      if (e.payload.data.byteLength >= MIN_SPILL_BYTES) {
+        this.lru.delete(id);
+        this.lru.set(id, e);
+      }
       return e.payload;
     }
     if (!e.spilled) return undefined;
@@ -328,11 +330,13 @@ export class ObjectStore {
   }
 
   private keep(e: Entry, id: string, p: Payload): void {
-    if (e.payload) this.usedBytes -= e.payload.data.byteLength;
+    if (e.payload) {
+      this.usedBytes -= e.payload.data.byteLength;
+      this.lru.delete(id);
+    }
     e.payload = p;
     this.usedBytes += p.data.byteLength;
-    this.lru.delete(id);
-    this.lru.set(id, e);
+    if (p.data.byteLength >= MIN_SPILL_BYTES) this.lru.set(id, e);
     if (this.usedBytes > this.memoryBytes * SPILL_THRESHOLD) this.evict();
   }
 
@@ -342,7 +346,6 @@ export class ObjectStore {
     for (const [id, e] of this.lru) {
       if (this.usedBytes <= target) break;
       const p = e.payload!;
-      if (p.data.byteLength < MIN_SPILL_BYTES) continue;
       if (!e.spilled && !e.nodeId) e.spilled = this.spill.spill(id, p);
       e.payload = undefined;
       this.usedBytes -= p.data.byteLength;

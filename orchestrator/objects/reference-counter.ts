@@ -19,7 +19,8 @@ export interface RefCounts {
 }
 
 interface Counts {
-  readonly holders: Set<string>;
+  /** Holding processes: most objects have one, so a lone holder is kept without a Set. */
+  holders: string | Set<string> | undefined;
   submitted: number;
   nested: number;
   /** Only objects that were referenced once can become unreferenced (actor creations never are). */
@@ -28,14 +29,29 @@ interface Counts {
   contains: readonly string[] | undefined;
 }
 
+function holderList(h: Counts['holders']): string[] {
+  return h === undefined ? [] : typeof h === 'string' ? [h] : [...h];
+}
+
+/** Removes `holder`; false if it was not one. */
+function dropHolder(c: Counts, holder: string): boolean {
+  const h = c.holders;
+  if (h === holder) {
+    c.holders = undefined;
+    return true;
+  }
+  if (typeof h !== 'object' || !h.delete(holder)) return false;
+  if (h.size === 0) c.holders = undefined;
+  return true;
+}
+
 /** Tracks who can reach each object. */
 export class ReferenceCounter {
   private readonly refs = new Map<string, Counts>();
-  private readonly byHolder = new Map<string, Set<string>>();
 
   private counts(id: string): Counts {
     let c = this.refs.get(id);
-    if (!c) this.refs.set(id, (c = { holders: new Set(), submitted: 0, nested: 0, everHeld: false, contains: undefined }));
+    if (!c) this.refs.set(id, (c = { holders: undefined, submitted: 0, nested: 0, everHeld: false, contains: undefined }));
     return c;
   }
 
@@ -43,38 +59,43 @@ export class ReferenceCounter {
   hold(id: string, holder: string): void {
     const c = this.counts(id);
     c.everHeld = true;
-    if (c.holders.has(holder)) return;
-    c.holders.add(holder);
-    let ids = this.byHolder.get(holder);
-    if (!ids) this.byHolder.set(holder, (ids = new Set()));
-    ids.add(id);
+    const h = c.holders;
+    if (h === undefined) c.holders = holder;
+    else if (h === holder || (typeof h === 'object' && h.has(holder))) return;
+    else if (typeof h === 'string') c.holders = new Set([h, holder]);
+    else h.add(holder);
   }
 
   /** `holder` dropped its last ref to `id`; returns the ids that became unreachable. */
   release(id: string, holder: string): string[] {
     const c = this.refs.get(id);
-    if (!c || !c.holders.delete(holder)) return [];
-    this.byHolder.get(holder)?.delete(id);
+    if (!c || !dropHolder(c, holder)) return [];
     return this.check(id, []);
   }
 
-  /** A process ended (a driver shut down, a worker or node died): it holds nothing any more. */
-  releaseHolder(holder: string): string[] {
-    const ids = this.byHolder.get(holder);
-    if (!ids) return [];
-    this.byHolder.delete(holder);
+  /**
+   * A process ended (a driver shut down, a worker or node died): it holds nothing any more.
+   * With `prefix`, every holder whose name starts so ends (all workers of a dead node). Scans
+   * every object: processes end rarely, and no per-holder index has to be kept on each hold.
+   */
+  releaseHolder(holder: string, prefix = false): string[] {
     const freed: string[] = [];
-    for (const id of ids) {
-      const c = this.refs.get(id);
-      if (c?.holders.delete(holder)) this.check(id, freed);
+    for (const [id, c] of this.refs) {
+      const h = c.holders;
+      if (h === undefined) continue;
+      if (typeof h === 'string') {
+        if (prefix ? h.startsWith(holder) : h === holder) {
+          c.holders = undefined;
+          this.check(id, freed);
+        }
+        continue;
+      }
+      for (const x of h) if (prefix ? x.startsWith(holder) : x === holder) h.delete(x);
+      if (h.size === 0) {
+        c.holders = undefined;
+        this.check(id, freed);
+      }
     }
-    return freed;
-  }
-
-  /** Every holder whose name starts with `prefix` ends (all workers of a dead node). */
-  releaseHoldersWithPrefix(prefix: string): string[] {
-    const freed: string[] = [];
-    for (const h of [...this.byHolder.keys()]) if (h.startsWith(prefix)) freed.push(...this.releaseHolder(h));
     return freed;
   }
 
@@ -119,13 +140,13 @@ export class ReferenceCounter {
   /** True while anything can reach the object (or it was never referenced at all). */
   isReachable(id: string): boolean {
     const c = this.refs.get(id);
-    return !c || !c.everHeld || c.holders.size > 0 || c.submitted > 0 || c.nested > 0;
+    return !c || !c.everHeld || c.holders !== undefined || c.submitted > 0 || c.nested > 0;
   }
 
   /** The counts of an object for the State API. */
   countsOf(id: string): RefCounts {
     const c = this.refs.get(id);
-    return { holders: c ? [...c.holders] : [], submitted: c?.submitted ?? 0, nested: c?.nested ?? 0 };
+    return { holders: holderList(c?.holders), submitted: c?.submitted ?? 0, nested: c?.nested ?? 0 };
   }
 
   /** Forgets a freed object; its contained refs are released (returns the ids that became unreachable). */
@@ -133,7 +154,6 @@ export class ReferenceCounter {
     const c = this.refs.get(id);
     if (!c) return [];
     this.refs.delete(id);
-    for (const h of c.holders) this.byHolder.get(h)?.delete(id);
     const freed: string[] = [];
     for (const n of c.contains ?? []) {
       const nc = this.refs.get(n);

@@ -50,7 +50,7 @@ describe('ReferenceCounter', () => {
     rc.hold('a', 'n1/w1');
     rc.hold('b', 'n1/w2');
     rc.hold('c', 'n2/w1');
-    assert.deepEqual(rc.releaseHoldersWithPrefix('n1/').sort(), ['a', 'b']);
+    assert.deepEqual(rc.releaseHolder('n1/', true).sort(), ['a', 'b']);
     assert.ok(rc.isReachable('c'));
   });
 
