@@ -26,6 +26,8 @@ export interface AgentSpec {
   readonly listen?: string;
   /** Seconds such an agent waits for a head before ending (default 1800). */
   readonly graceS?: number;
+  /** Bytes of large values the node keeps in memory before it spills them to its disk (default: 30% of its RAM). */
+  readonly objectStoreMemory?: number;
 }
 
 /** What the head offers a backend. */

@@ -10,6 +10,8 @@ export interface LocalBackendConfig extends BackendConfigBase {
   readonly numGpus?: number;
   readonly resources?: Readonly<Record<string, number>>;
   readonly labels?: Readonly<Record<string, string>>;
+  /** Bytes of large values each node keeps in memory before spilling (default: 30% of RAM). */
+  readonly objectStoreMemory?: number;
 }
 
 /** Runs agents as child processes on this machine. */
@@ -32,8 +34,8 @@ export class LocalBackend implements Backend {
   /** Starts one more agent with these resources; `key` names a durable one (a service head finds it again). */
   async addNode(spec: Omit<LocalBackendConfig, 'name' | 'kind'>, key?: string): Promise<LocalNode> {
     if (!this.host) throw new Error(`backend ${this.name} is not started`);
-    const { numCpus, numGpus, resources, labels } = spec;
-    const node = await this.host.startLocalAgent({ numCpus, numGpus, resources, labels }, undefined, key);
+    const { numCpus, numGpus, resources, labels, objectStoreMemory } = spec;
+    const node = await this.host.startLocalAgent({ numCpus, numGpus, resources, labels, objectStoreMemory }, undefined, key);
     this.nodes.add(node);
     void node.exited.then(() => this.nodes.delete(node));
     return node;

@@ -29,11 +29,14 @@ export interface SlurmBackendConfig extends BackendConfigBase, SshLoginConfig {
   readonly nodePath?: string;
   readonly labels?: Readonly<Record<string, string>>;
   readonly resources?: Readonly<Record<string, number>>;
+  /** Bytes of large values each allocation's agent keeps in memory before spilling to its disk; default 30% of the node's RAM. */
+  readonly objectStoreMemory?: number;
 }
 
 const KEYS = [
   'name', 'kind', 'loginHost', 'partition', 'account', 'qos', 'timeLimit', 'cpusPerNode', 'memPerNode', 'gres', 'srunArgs',
   'maxNodes', 'idleTimeoutS', 'identityFile', 'passphraseSecret', 'knownHostsFile', 'sshConfigFile', 'maxSessions', 'nodePath', 'labels', 'resources',
+  'objectStoreMemory',
 ];
 const SLURM_WORD = /^[\w.:@%,+-]+$/;
 
@@ -62,6 +65,7 @@ export function validateSlurmConfig(config: unknown): SlurmBackendConfig {
   }
   if (c.cpusPerNode !== undefined && (!Number.isInteger(c.cpusPerNode) || (c.cpusPerNode as number) < 1)) fail('cpusPerNode', 'an integer >= 1');
   if (c.maxSessions !== undefined && (!Number.isInteger(c.maxSessions) || (c.maxSessions as number) < 1)) fail('maxSessions', 'an integer >= 1');
+  if (c.objectStoreMemory !== undefined && !(typeof c.objectStoreMemory === 'number' && c.objectStoreMemory > 0 && Number.isFinite(c.objectStoreMemory))) fail('objectStoreMemory', 'a number of bytes > 0');
   if (c.maxNodes !== undefined && (!Number.isInteger(c.maxNodes) || (c.maxNodes as number) < 1)) fail('maxNodes', 'an integer >= 1');
   if (c.idleTimeoutS !== undefined && (typeof c.idleTimeoutS !== 'number' || (c.idleTimeoutS as number) < 0)) fail('idleTimeoutS', 'a number of seconds >= 0');
   if (c.srunArgs !== undefined && (!Array.isArray(c.srunArgs) || c.srunArgs.some((a) => typeof a !== 'string' || !a.startsWith('-')))) fail('srunArgs', "a list of srun options such as ['--constraint=a100']");

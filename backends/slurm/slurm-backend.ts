@@ -193,7 +193,7 @@ export class SlurmBackend implements Backend, ElasticBackend {
     const [shape] = this.shapes();
     const durable = this.host?.durable;
     return {
-      nodeId, backend: c.name, numCpus: c.cpusPerNode ?? 1, numGpus: shape!.resources.GPU ?? 0, resources: c.resources, labels: shape!.labels,
+      nodeId, backend: c.name, numCpus: c.cpusPerNode ?? 1, numGpus: shape!.resources.GPU ?? 0, resources: c.resources, labels: shape!.labels, objectStoreMemory: c.objectStoreMemory,
       ...(durable ? { listen: this.socketOf(nodeId), graceS: durable.graceS } : {}),
     };
   }

@@ -15,11 +15,13 @@ export interface SshBackendConfig extends BackendConfigBase, SshLoginConfig {
   readonly numCpus?: number;
   readonly numGpus?: number;
   readonly resources?: Readonly<Record<string, number>>;
+  /** Bytes of large values each node keeps in memory before spilling to its disk; default 30% of its RAM. */
+  readonly objectStoreMemory?: number;
 }
 
 const KEYS = [
   'name', 'kind', 'hosts', 'identityFile', 'passphraseSecret', 'knownHostsFile', 'sshConfigFile', 'nodePath',
-  'labels', 'numCpus', 'numGpus', 'resources', 'maxSessions',
+  'labels', 'numCpus', 'numGpus', 'resources', 'maxSessions', 'objectStoreMemory',
 ];
 
 /** Checks an ssh backend config; every error names the field, what was given and what is allowed. */
@@ -51,6 +53,7 @@ export function validateSshConfig(config: unknown): SshBackendConfig {
   }
   if (c.numGpus !== undefined && !Number.isInteger(c.numGpus)) fail('numGpus', 'an integer >= 0');
   if (c.maxSessions !== undefined && (!Number.isInteger(c.maxSessions) || (c.maxSessions as number) < 1)) fail('maxSessions', 'an integer >= 1');
+  if (c.objectStoreMemory !== undefined && !(typeof c.objectStoreMemory === 'number' && c.objectStoreMemory > 0 && Number.isFinite(c.objectStoreMemory))) fail('objectStoreMemory', 'a number of bytes > 0');
   if (c.labels !== undefined && !isRecordOf(c.labels, (v) => typeof v === 'string')) fail('labels', 'an object of string values');
   if (c.resources !== undefined && !isRecordOf(c.resources, (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0)) fail('resources', 'an object of numbers >= 0');
   return c as unknown as SshBackendConfig;

@@ -40,7 +40,7 @@ export class SshBackend implements Backend {
           backend: c.name,
           connect: this.connectOptions(target),
           nodePath: c.nodePath ?? 'node',
-          agent: { backend: c.name, numCpus: c.numCpus, numGpus: c.numGpus, resources: c.resources, labels: c.labels },
+          agent: { backend: c.name, numCpus: c.numCpus, numGpus: c.numGpus, resources: c.resources, labels: c.labels, objectStoreMemory: c.objectStoreMemory },
           host,
         }),
     );

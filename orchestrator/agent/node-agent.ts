@@ -13,6 +13,7 @@ import { detectGpus } from './gpu-detect.ts';
 import { GpuAllocator } from './gpu-allocator.ts';
 import { WorkerPool, type WorkerProcess } from './worker-pool.ts';
 import { NodeObjects } from './node-objects.ts';
+import { defaultSpillDir } from '../objects/spill-store.ts';
 import { defaultWorkerLimit, MemoryGuard } from './memory-guard.ts';
 
 /** What a node offers; given by the backend that starts the agent. */
@@ -29,6 +30,8 @@ export interface AgentConfig {
   readonly listen?: string;
   /** Seconds a listening agent waits for a head before it ends (default 1800). */
   readonly graceS?: number;
+  /** Bytes of large values this node keeps in memory before it spills them to disk (default: 30% of RAM). */
+  readonly objectStoreMemory?: number;
 }
 
 /** Protocol version; the head refuses agents of another. */
@@ -43,11 +46,16 @@ export class NodeAgent {
   private readonly workers = new Map<string, WorkerProcess>();
   private readonly gpus: GpuAllocator;
   /** Large values this node's workers made (pulled by the head, read by local workers). */
-  private readonly objects = new NodeObjects();
+  private readonly objects: NodeObjects;
   private readonly guard = new MemoryGuard<WorkerProcess>((w) => this.pool.kill(w), (w) => w.proc.pid);
   private readonly defaultMemoryLimit = defaultWorkerLimit();
 
   constructor(private readonly head: HeadLink, private readonly config: AgentConfig) {
+    this.objects = new NodeObjects({
+      memoryBytes: config.objectStoreMemory,
+      spillDir: defaultSpillDir(`node-${config.nodeId}`),
+      log: (text) => head.send({ type: 'log', workerId: '', stream: 'stderr', text: `${text}\n` }),
+    });
     const gpu = config.numGpus === undefined ? detectGpus() : { count: config.numGpus };
     const numCpus = config.numCpus ?? availableParallelism();
     this.gpus = new GpuAllocator(gpu.count);
@@ -158,7 +166,8 @@ export class NodeAgent {
   }
 
   private workerExited(w: WorkerProcess, reason: string): void {
-    this.workers.delete(w.id);
+    // A worker that ran anything may hold refs: the head drops them when it hears of the exit.
+    const ranTasks = this.workers.delete(w.id);
     this.guard.unwatch(w);
     const memory = this.guard.killed(w);
     const { leaseId, actorId } = w;
@@ -170,12 +179,13 @@ export class NodeAgent {
       this.actors.delete(actorId);
       this.gpus.release(actorId);
     }
-    if (leaseId || actorId) this.head.send({ type: 'worker-died', workerId: w.id, leaseId, actorId, reason, memory });
+    if (leaseId || actorId || ranTasks) this.head.send({ type: 'worker-died', workerId: w.id, leaseId, actorId, reason, memory });
   }
 
   private exit(): void {
     this.guard.stop();
     this.pool.killAll();
+    this.objects.close();
     this.head.flush();
     setTimeout(() => process.exit(0), 10).unref();
   }

@@ -42,6 +42,11 @@ export class TaskExecutor {
     this.pump();
   }
 
+  /** True while a task runs or waits to. */
+  get busy(): boolean {
+    return this.running.size > 0 || this.queue.length > 0;
+  }
+
   /** Cancels a queued or running task (running: its pending get/wait calls reject). */
   cancel(taskId: string): void {
     const m = this.queue.removeWhere((q) => q.taskId === taskId);

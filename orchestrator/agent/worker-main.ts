@@ -5,6 +5,8 @@
  * task's output, captured by the agent.
  */
 import { Socket, createConnection } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Channel } from '../protocol/channel.ts';
 import type { Message } from '../protocol/messages.ts';
 import { installRuntime } from '../api/runtime.ts';
@@ -33,8 +35,9 @@ const runtime = new WorkerRuntime(send, workerId, {
 }, objects);
 installRuntime(runtime);
 // Holds and releases of this worker's refs go to the head in batches, in order with its other requests.
-new RefTracker((hold, release) => runtime.post({ op: 'refs', hold, release })).install();
+const refs = new RefTracker((hold, release) => runtime.post({ op: 'refs', hold, release })).install();
 const executor = new TaskExecutor(runtime, send, workerId, objects);
+const idleGc = idleCollector();
 
 captureTaskOutput();
 
@@ -45,6 +48,7 @@ process.on('unhandledRejection', (err) => {
 function onMessage(m: Message): void {
   switch (m.type) {
     case 'run':
+      idleGc.refresh();
       return executor.run(m);
     case 'cancel':
       return executor.cancel(m.taskId);
@@ -79,6 +83,23 @@ if (info.headSocket && info.nodeId) {
   });
 } else {
   listenToAgent();
+}
+
+/**
+ * Once the worker has run nothing for a second, one garbage collection: refs its tasks made and
+ * dropped are then released (and the head frees what nobody else holds) instead of waiting for
+ * an allocation-driven collection that an idle process may never have. `gc` is taken from a
+ * separate context, so task code does not see it.
+ */
+function idleCollector(): NodeJS.Timeout {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const timer = setTimeout(() => {
+    if (executor.busy) timer.refresh();
+    else if (refs.held > 0) gc();
+  }, 1000);
+  timer.unref();
+  return timer;
 }
 
 /**

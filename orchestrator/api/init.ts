@@ -78,6 +78,7 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
         numGpus: opts.numGpus,
         resources: opts.resources,
         labels: opts.labels,
+        objectStoreMemory: opts.objectStoreMemory,
       }),
     );
   }

@@ -25,13 +25,15 @@ const BUILTIN = {
   braket: async (c) => (await import('../../backends/quantum/index.ts')).createBraketBackend(c),
 } satisfies Record<BuiltinBackendKind, BackendFactory>;
 
-const LOCAL_KEYS = new Set(['name', 'kind', 'numCpus', 'numGpus', 'resources', 'labels']);
+const LOCAL_KEYS = new Set(['name', 'kind', 'numCpus', 'numGpus', 'resources', 'labels', 'objectStoreMemory']);
 
 function checkLocal(c: Record<string, unknown>): LocalBackendConfig {
   for (const k of Object.keys(c)) if (!LOCAL_KEYS.has(k)) throw new TypeError(`backend ${String(c.name)}: unknown key ${k} for kind local; allowed: ${[...LOCAL_KEYS].join(', ')}`);
   for (const k of ['numCpus', 'numGpus'] as const) {
     if (c[k] !== undefined && (typeof c[k] !== 'number' || (c[k] as number) < 0)) throw new TypeError(`backend ${String(c.name)}: ${k} must be a number >= 0`);
   }
+  const m = c.objectStoreMemory;
+  if (m !== undefined && (typeof m !== 'number' || !Number.isFinite(m) || m <= 0)) throw new TypeError(`backend ${String(c.name)}: objectStoreMemory must be a number of bytes > 0`);
   return c as unknown as LocalBackendConfig;
 }
 

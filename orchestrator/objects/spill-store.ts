@@ -1,9 +1,11 @@
 /**
- * Object spilling to local disk (Ray's object spilling): when the head's store passes its
- * memory threshold, least recently used values are written here and read back on demand.
+ * Object spilling to local disk (Ray's object spilling): when the head's store or a node's
+ * store passes its memory threshold, least recently used values are written here and read
+ * back on demand (the head synchronously, agents without blocking their event loop).
  * One file per object, named by its id; files go when their object is freed and at shutdown.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Payload, TypedArrayName } from '../core/serialization.ts';
@@ -32,27 +34,30 @@ export class SpillStore {
 
   /** Writes a value to disk (synchronously: the caller drops its bytes right after). */
   spill(id: string, p: Payload): SpilledValue {
-    if (!this.made) {
-      mkdirSync(this.dir, { recursive: true });
-      this.made = true;
-    }
-    const path = join(this.dir, id);
+    const path = this.pathOf(id);
     const t0 = performance.now();
     writeFileSync(path, p.data);
-    this.stats.spillMs += performance.now() - t0;
-    this.stats.spilledBytes += p.data.byteLength;
-    this.stats.files++;
-    return { path, marked: p.marked, typed: p.typed, sizeBytes: p.data.byteLength };
+    return this.written(path, p, t0);
+  }
+
+  /** Writes a value to disk without blocking; the caller keeps its bytes until this resolves. */
+  async spillAsync(id: string, p: Payload): Promise<SpilledValue> {
+    const path = this.pathOf(id);
+    const t0 = performance.now();
+    await writeFile(path, p.data);
+    return this.written(path, p, t0);
   }
 
   /** Reads a spilled value back. */
   restore(s: SpilledValue): Payload {
     const t0 = performance.now();
-    const buf = readFileSync(s.path);
-    this.stats.restoreMs += performance.now() - t0;
-    this.stats.restoredBytes += buf.byteLength;
-    const data = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    return s.typed ? { data, marked: s.marked, typed: s.typed } : { data, marked: s.marked };
+    return this.read(s, readFileSync(s.path), t0);
+  }
+
+  /** Reads a spilled value back without blocking. */
+  async restoreAsync(s: SpilledValue): Promise<Payload> {
+    const t0 = performance.now();
+    return this.read(s, await readFile(s.path), t0);
   }
 
   /** Deletes a spilled value's file (its object was freed). */
@@ -65,7 +70,29 @@ export class SpillStore {
     }
   }
 
-  /** Removes the whole folder (head shutdown). */
+  private pathOf(id: string): string {
+    if (!this.made) {
+      mkdirSync(this.dir, { recursive: true });
+      this.made = true;
+    }
+    return join(this.dir, id);
+  }
+
+  private written(path: string, p: Payload, t0: number): SpilledValue {
+    this.stats.spillMs += performance.now() - t0;
+    this.stats.spilledBytes += p.data.byteLength;
+    this.stats.files++;
+    return { path, marked: p.marked, typed: p.typed, sizeBytes: p.data.byteLength };
+  }
+
+  private read(s: SpilledValue, buf: Buffer, t0: number): Payload {
+    this.stats.restoreMs += performance.now() - t0;
+    this.stats.restoredBytes += buf.byteLength;
+    const data = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    return s.typed ? { data, marked: s.marked, typed: s.typed } : { data, marked: s.marked };
+  }
+
+  /** Removes the whole folder (head or agent shutdown). */
   close(): void {
     if (this.made) rmSync(this.dir, { recursive: true, force: true });
     this.made = false;

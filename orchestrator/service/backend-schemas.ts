@@ -30,6 +30,7 @@ const f = (name: string, type: SchemaFieldType, required: boolean, description: 
 const NAME = f('name', 'string', true, 'Unique backend name; tasks pick it with { backend: name } and placement rules name it.');
 const LABELS = f('labels', 'object', false, 'Node labels (string values) for label selectors and placement rules, e.g. { "zone": "lab" }.');
 const RESOURCES = f('resources', 'object', false, 'Custom resources per node (numbers), e.g. { "licence": 2 }.');
+const OBJECT_STORE = f('objectStoreMemory', 'number', false, 'Bytes of large values a node keeps in memory before spilling them to its disk; default 30% of its RAM.');
 const SSH_LOGIN = [
   f('identityFile', 'string', false, 'Private key to log in with (before the ssh config\'s IdentityFile and the ssh-agent).'),
   f('passphraseSecret', 'string', false, 'Name of the keychain secret holding the key\'s passphrase (needs identityFile).', true),
@@ -47,6 +48,7 @@ export const BACKEND_SCHEMAS = {
       f('numGpus', 'number', false, 'GPUs of the node; default 0.'),
       RESOURCES,
       LABELS,
+      OBJECT_STORE,
     ],
   },
   ssh: {
@@ -59,6 +61,7 @@ export const BACKEND_SCHEMAS = {
       f('numGpus', 'number', false, 'GPUs per node (integer); default what the agent finds.'),
       RESOURCES,
       LABELS,
+      OBJECT_STORE,
     ],
   },
   slurm: {
@@ -79,6 +82,7 @@ export const BACKEND_SCHEMAS = {
       f('nodePath', 'string', false, 'Node on the cluster (login and compute nodes share it).'),
       LABELS,
       RESOURCES,
+      OBJECT_STORE,
     ],
   },
   sagemaker: {

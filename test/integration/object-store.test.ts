@@ -48,6 +48,14 @@ describe('reference counting and spilling under real garbage collection (child d
     assert.equal(r.spillFilesAfterDrop, 0);
     assert.equal(r.spillDirAfterShutdown, 0);
   });
+
+  test('values kept on a node spill to the node\'s own folder past its budget and come back for get and for tasks', () => {
+    assert.deepEqual(r.nodeLocations, ['NODE']);
+    assert.ok((r.nodeSpillFilesWhileHeld as number) >= 3, `node spill files while held: ${r.nodeSpillFilesWhileHeld} (6 x 300 KB on a 1 MB budget)`);
+    assert.equal(r.nodeSumByTask, 0, 'a spilled value works as a task argument on its node');
+    assert.equal(r.nodeRestoredOk, true);
+    assert.equal(r.nodeSpillFilesAfterDrop, 0, 'freed objects take their node spill files with them');
+  });
 });
 
 describe('values kept on nodes, node death and lineage', () => {
@@ -79,6 +87,23 @@ describe('values kept on nodes, node death and lineage', () => {
 
   const on = (n: Node) => ({ schedulingStrategy: { nodeId: n.nodeId, soft: true } });
   const row = async (ref: ObjectRef) => (await state.listObjects({ filters: [['objectId', '=', ref.id]] }))[0]!;
+
+  test('an object a task put and dropped is freed once its worker is idle (the worker collects garbage then)', async () => {
+    const dropPut = remote({ name: 'drop-put' }, async () => {
+      const { put, state } = await import('orrery');
+      const id = put(new Uint8Array(300_000).fill(5)).id;
+      return { id, listed: (await state.listObjects({ filters: [['objectId', '=', id]] })).length };
+    });
+    const { id, listed } = await get(dropPut.options(on(a)).remote());
+    assert.equal(listed, 1, 'the put object exists while the task runs');
+    // The worker collects after 1 s idle; left to V8 alone, an idle worker can hold it far longer.
+    let left = 1;
+    for (let i = 0; i < 40 && left > 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      left = (await state.listObjects({ filters: [['objectId', '=', id]] })).length;
+    }
+    assert.equal(left, 0, 'freed within 4 s: the idle worker released its ref');
+  });
 
   test('a large result stays on its node; get pulls it through the head; a dependent task on another node reads it', async () => {
     b = await cluster.addNode({ numCpus: 2 });

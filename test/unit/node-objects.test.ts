@@ -1,0 +1,62 @@
+/** A node's object store: budget, spilling to the node's disk without blocking, restore, free. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NodeObjects } from '../../orchestrator/agent/node-objects.ts';
+import type { Payload } from '../../orchestrator/core/serialization.ts';
+
+const value = (n: number, fill: number): Payload => ({ data: new Uint8Array(n).fill(fill), marked: false });
+const files = (dir: string) => (existsSync(dir) ? readdirSync(dir).length : 0);
+
+async function settle(store: NodeObjects, dir: string, want: number): Promise<void> {
+  for (let i = 0; i < 100 && files(dir) < want; i++) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.ok(files(dir) >= want, `expected ${want} spill files, found ${files(dir)} (memory ${store.usedBytes} of ${store.memoryBytes})`);
+}
+
+test('past 80% of the budget the least recently used values spill; get reads them back; free removes their files', async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'node-objects-')), 'spill');
+  const store = new NodeObjects({ memoryBytes: 1000, spillDir: dir });
+  for (let i = 0; i < 5; i++) store.store(`o${i}`, value(300, i));
+  // 1500 bytes against a threshold of 800: the three oldest go to disk, two stay in memory.
+  await settle(store, dir, 3);
+  assert.equal(files(dir), 3);
+  assert.equal(store.usedBytes, 600);
+  assert.deepEqual(readdirSync(dir).sort(), ['o0', 'o1', 'o2']);
+  for (let i = 0; i < 5; i++) {
+    const p = await store.get(`o${i}`, 0);
+    assert.ok(p && p.data.length === 300 && p.data.every((b) => b === i), `o${i} reads back`);
+  }
+  store.free(['o0', 'o3']);
+  assert.deepEqual(readdirSync(dir).sort(), ['o1', 'o2']);
+  assert.equal(store.usedBytes, 300);
+  assert.equal(await store.get('o0', 0), undefined);
+  store.close();
+  assert.equal(existsSync(dir), false);
+});
+
+test('a value freed while its spill is being written leaves no file behind', async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'node-objects-')), 'spill');
+  const store = new NodeObjects({ memoryBytes: 100, spillDir: dir });
+  store.store('a', value(200, 1));
+  store.free(['a']);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(files(dir), 0);
+  assert.equal(store.usedBytes, 0);
+});
+
+test('when the spill folder cannot be written, values stay in memory and the failure is told once', async () => {
+  const parent = mkdtempSync(join(tmpdir(), 'node-objects-'));
+  writeFileSync(join(parent, 'file'), '');
+  const lines: string[] = [];
+  const store = new NodeObjects({ memoryBytes: 100, spillDir: join(parent, 'file', 'spill'), log: (l) => lines.push(l) });
+  store.store('a', value(200, 7));
+  store.store('b', value(200, 8));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(lines.length, 1);
+  assert.match(lines[0]!, /cannot spill objects to .*file\/spill .*stay in memory/);
+  assert.equal((await store.get('a', 0))?.data[0], 7);
+  assert.equal(store.usedBytes, 400);
+});
