@@ -9,6 +9,7 @@ import type { Payload } from '../core/serialization.ts';
 import type { NormalizedTaskOptions, RunMessage, TaskSubmission } from '../protocol/messages.ts';
 import type { ObjectStore, StoredFrom } from '../objects/object-store.ts';
 import { argumentIds } from '../objects/lineage.ts';
+import { Fifo } from '../core/fifo.ts';
 import { applyPlacementRules, type PlacementRule } from '../scheduler/placement-rules.ts';
 import type { LeaseDispatcher, Lease, SchedulingClass } from './lease-dispatcher.ts';
 import type { TaskRecord } from './task-record.ts';
@@ -57,11 +58,14 @@ export class TaskManager {
   actors!: ActorHooks;
   /** Data locality: the node a ready task should prefer (where its large arguments live). */
   locality: ((t: TaskRecord) => string | undefined) | undefined;
+  /** Ids of finished tasks, oldest first: past `keepFinished` the oldest records go (see retire). */
+  private readonly finished = new Fifo<string>();
 
   constructor(
     private readonly store: ObjectStore,
     private readonly dispatcher: LeaseDispatcher,
     private readonly io: TaskManagerIO,
+    private readonly keepFinished = KEEP_FINISHED_TASKS,
   ) {}
 
   /** Replaces the placement rules; tasks submitted afterwards follow them. */
@@ -235,12 +239,31 @@ export class TaskManager {
     this.settle(t);
     t.state = 'FINISHED';
     this.store.resolve(taskId, result, from);
+    if (t.spec.kind !== 'actor-create') this.retire(taskId);
     if (this.events) {
       this.events.result(t, result, from);
       this.events.changed(t);
     }
     if (t.spec.kind === 'actor-create') this.actors.created(t, undefined);
     else if (t.spec.kind === 'actor-call') this.actors.ended(t);
+  }
+
+  /**
+   * Bounds the task table of a long-running head (Ray keeps 100,000 task events): past
+   * `keepFinished` finished tasks, the oldest record goes once its result object is freed
+   * (while the object lives, lineage may need the record to rebuild it). Failed tasks and actor
+   * creations stay. Sessions keep every task's history on disk.
+   */
+  private retire(taskId: string): void {
+    this.finished.push(taskId);
+    // Two per finished task: the table shrinks faster than it grows, at O(1) per task.
+    for (let i = 0; i < 2 && this.finished.length > this.keepFinished; i++) {
+      const id = this.finished.shift()!;
+      const t = this.tasks.get(id);
+      if (!t || t.state !== 'FINISHED') continue;
+      if (this.store.has(id)) this.finished.push(id);
+      else this.tasks.delete(id);
+    }
   }
 
   /** A worker reported that the task threw. */
@@ -358,6 +381,9 @@ export class TaskManager {
     this.fail(t, toErrorInfo(new TaskUnschedulableError(t.spec.name, reason)));
   }
 }
+
+/** Finished task records a head keeps once their result objects are freed (Ray's task_events_max_num_task_in_gcs). */
+export const KEEP_FINISHED_TASKS = 100_000;
 
 /** Stands in for an argument the worker fetches itself (RunMessage.remoteArgs). */
 const EMPTY_PAYLOAD: Payload = { data: new Uint8Array(0), marked: false };

@@ -52,6 +52,8 @@ export interface HeadOptions {
   readonly objectStoreMemory?: number;
   /** Where spilled values go (default: `$ORRERY_HOME/spill/<head>` or `<tmp>/orrery-spill-<pid>/<head>`). */
   readonly spillDir?: string;
+  /** Finished task records kept once their results are freed (default 100,000; see TaskManager.retire). */
+  readonly keepFinishedTasks?: number;
 }
 
 /** Who is asking: a driver (job) or a running task. */
@@ -124,7 +126,7 @@ export class Head {
       cancelRunning: (t, force) => this.cancelRunning(t, force),
       backendOf: (nodeId) => this.nodes.get(nodeId)?.backend ?? '',
       now: () => Date.now(),
-    });
+    }, opts.keepFinishedTasks);
     this.actors = new ActorManager(this.tasks, this.dispatcher, {
       namespaceOf: (jobId) => this.jobs.get(jobId)?.namespace ?? `anonymous-${jobId}`,
       killOnNode: (nodeId, actorId) => this.nodes.get(nodeId)?.send({ type: 'kill-actor', actorId }),
