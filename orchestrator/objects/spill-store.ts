@@ -4,16 +4,45 @@
  * back on demand (the head synchronously, agents without blocking their event loop).
  * One file per object, named by its id; files go when their object is freed and at shutdown.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Payload, TypedArrayName } from '../core/serialization.ts';
 
+const TMP_SPILL = /^orrery-spill-(\d+)$/;
+
 /** The default spill folder: `$ORRERY_HOME/spill/<head>` or `<tmp>/orrery-spill-<pid>/<head>`. */
 export function defaultSpillDir(headId: string): string {
   const home = process.env.ORRERY_HOME;
   return home ? join(home, 'spill', headId) : join(tmpdir(), `orrery-spill-${process.pid}`, headId);
+}
+
+/**
+ * Removes `<tmp>/orrery-spill-<pid>` folders whose process is gone: a head or agent that was
+ * killed could not remove its own. Folders of live processes (or of a pid now reused) stay.
+ */
+export function sweepDeadSpills(): void {
+  let names: string[];
+  try {
+    names = readdirSync(tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(TMP_SPILL.exec(name)?.[1]);
+    if (!pid || pid === process.pid || isAlive(pid)) continue;
+    rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** What is kept in memory about a spilled value (its bytes are on disk). */
@@ -72,6 +101,7 @@ export class SpillStore {
 
   private pathOf(id: string): string {
     if (!this.made) {
+      sweepDeadSpills();
       mkdirSync(this.dir, { recursive: true });
       this.made = true;
     }

@@ -1,7 +1,7 @@
 /** A node's object store: budget, spilling to the node's disk without blocking, restore, free. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeObjects } from '../../orchestrator/agent/node-objects.ts';
@@ -60,3 +60,22 @@ test('when the spill folder cannot be written, values stay in memory and the fai
   assert.equal((await store.get('a', 0))?.data[0], 7);
   assert.equal(store.usedBytes, 400);
 });
+
+test('the first spill removes temp spill folders of processes that are gone, and keeps those of live ones', async () => {
+  const dead = join(tmpdir(), 'orrery-spill-999999999');
+  const live = join(tmpdir(), `orrery-spill-${process.ppid}`);
+  for (const d of [dead, live]) writeFileSync(join(mkdirp(d), 'leftover'), 'x');
+  const dir = join(mkdtempSync(join(tmpdir(), 'node-objects-')), 'spill');
+  const store = new NodeObjects({ memoryBytes: 100, spillDir: dir });
+  store.store('a', value(200, 1));
+  await settle(store, dir, 1);
+  assert.equal(existsSync(dead), false, 'a dead process\'s folder is removed');
+  assert.equal(existsSync(join(live, 'leftover')), true, 'a live process\'s folder stays');
+  rmSync(live, { recursive: true, force: true });
+  store.close();
+});
+
+function mkdirp(d: string): string {
+  mkdirSync(d, { recursive: true });
+  return d;
+}
