@@ -60,6 +60,8 @@ export class TaskManager {
   locality: ((t: TaskRecord) => string | undefined) | undefined;
   /** Ids of finished tasks, oldest first: past `keepFinished` the oldest records go (see retire). */
   private readonly finished = new Fifo<string>();
+  /** Finished tasks whose records went, per kind and name: one of them and how many (for summaries). */
+  readonly retired = new Map<string, { readonly record: TaskRecord; count: number }>();
 
   constructor(
     private readonly store: ObjectStore,
@@ -261,8 +263,15 @@ export class TaskManager {
       const id = this.finished.shift()!;
       const t = this.tasks.get(id);
       if (!t || t.state !== 'FINISHED') continue;
-      if (this.store.has(id)) this.finished.push(id);
-      else this.tasks.delete(id);
+      if (this.store.has(id)) {
+        this.finished.push(id);
+        continue;
+      }
+      this.tasks.delete(id);
+      const key = `${t.spec.kind}:${t.spec.name}`;
+      const r = this.retired.get(key);
+      if (r) r.count++;
+      else this.retired.set(key, { record: t, count: 1 });
     }
   }
 

@@ -509,7 +509,7 @@ export class Head {
       case 'nodes':
         return filterRows(mapIter(this.nodes.values(), (n) => this.nodeRow(n)), filters, limit);
       case 'summary':
-        return summarize(this.tasks.tasks.values());
+        return summarize(this.tasks.tasks.values(), this.tasks.retired.values());
       case 'cluster-resources':
         return amountsOf(this.sumOver((n) => n.total));
       case 'available-resources':

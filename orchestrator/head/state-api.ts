@@ -38,12 +38,14 @@ export function taskRow(t: TaskRecord): Record<string, unknown> {
   };
 }
 
-/** `summarizeTasks()`: per task name, how many are in each state. */
-export function summarize(tasks: Iterable<TaskRecord>): Record<string, { name: string; type: string; stateCounts: Record<string, number> }> {
+/** `summarizeTasks()`: per task name, how many are in each state (`retired`: finished tasks whose records went). */
+export function summarize(tasks: Iterable<TaskRecord>, retired: Iterable<{ readonly record: TaskRecord; readonly count: number }>): Record<string, { name: string; type: string; stateCounts: Record<string, number> }> {
   const out: Record<string, { name: string; type: string; stateCounts: Record<string, number> }> = {};
-  for (const t of tasks) {
+  const add = (t: TaskRecord, n: number) => {
     const row = (out[t.spec.name] ??= { name: t.spec.name, type: taskRow(t).type as string, stateCounts: {} });
-    row.stateCounts[t.state] = (row.stateCounts[t.state] ?? 0) + 1;
-  }
+    row.stateCounts[t.state] = (row.stateCounts[t.state] ?? 0) + n;
+  };
+  for (const t of tasks) add(t, 1);
+  for (const r of retired) add(r.record, r.count);
   return out;
 }

@@ -61,10 +61,11 @@ describe('reference counting and spilling under real garbage collection (child d
 test('a head keeps a bounded number of finished task records: the oldest go once their results are freed', async () => {
   const fixture = new URL('./fixtures/task-table-driver.ts', import.meta.url).pathname;
   const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--import', 'tsx', fixture], { timeout: 120_000 });
-  const r = JSON.parse(stdout.trim().split('\n').pop()!) as { whileHeld: number; after: number; heldKept: boolean };
+  const r = JSON.parse(stdout.trim().split('\n').pop()!) as { whileHeld: number; after: number; heldKept: boolean; summaryFinished: number };
   assert.equal(r.whileHeld, 300, 'no record goes while its result is referenced');
   assert.ok(r.after <= 170, `records after 300 more tasks with 50 kept: ${r.after} (at most 50 + 10 held + the last 100)`);
   assert.equal(r.heldKept, true, 'tasks whose results are still held keep their records (lineage)');
+  assert.equal(r.summaryFinished, 600, 'the task summary still counts every finished task');
 });
 
 describe('values kept on nodes, node death and lineage', () => {
