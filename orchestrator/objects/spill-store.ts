@@ -32,7 +32,11 @@ export function sweepDeadSpills(): void {
   for (const name of names) {
     const pid = Number(TMP_SPILL.exec(name)?.[1]);
     if (!pid || pid === process.pid || isAlive(pid)) continue;
-    rmSync(join(tmpdir(), name), { recursive: true, force: true });
+    try {
+      rmSync(join(tmpdir(), name), { recursive: true, force: true });
+    } catch {
+      // Another user's folder: theirs to remove.
+    }
   }
 }
 
