@@ -5,14 +5,11 @@
  * of the node's budget the least recently used values are spilled to this node's disk (without
  * blocking the agent) and read back from there when asked for.
  */
-import { totalmem } from 'node:os';
 import type { Payload } from '../core/serialization.ts';
-import { SpillStore, type SpilledValue } from '../objects/spill-store.ts';
+import { defaultStoreBudget, SPILL_THRESHOLD, SpillStore, type SpilledValue } from '../objects/spill-store.ts';
 
 /** How long a pull waits for a value still on its way from a worker (it is sent just before the head hears of it). */
 const ARRIVAL_WAIT_MS = 10_000;
-/** Fraction of the budget above which values are spilled (Ray: 0.8). */
-const SPILL_THRESHOLD = 0.8;
 
 interface Held {
   /** The bytes in memory (kept while a spill of them is being written). */
@@ -45,7 +42,7 @@ export class NodeObjects {
   private spillFailed = false;
 
   constructor(private readonly opts: NodeObjectsOptions) {
-    this.memoryBytes = opts.memoryBytes ?? Math.floor(totalmem() * 0.3);
+    this.memoryBytes = opts.memoryBytes ?? defaultStoreBudget();
     this.spill = new SpillStore(opts.spillDir);
   }
 

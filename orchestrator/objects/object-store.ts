@@ -5,12 +5,11 @@
  * used values are spilled to disk; a value whose only copy was on a dead node is LOST until
  * lineage reconstruction (the `reconstruct` hook) makes it again or fails it.
  */
-import { totalmem } from 'node:os';
 import { OwnerDiedError, toErrorInfo, type ErrorInfo } from '../core/errors.ts';
 import type { Payload, TypedArrayName } from '../core/serialization.ts';
 import type { ObjectResult } from '../protocol/messages.ts';
 import { ReferenceCounter } from './reference-counter.ts';
-import { SpillStore, type SpilledValue } from './spill-store.ts';
+import { defaultStoreBudget, SPILL_THRESHOLD, SpillStore, type SpilledValue } from './spill-store.ts';
 
 /** Where an object is in its life. */
 export type ObjectState =
@@ -23,8 +22,6 @@ export type ObjectState =
   /** Its only copy was on a node that died; waiting for it starts reconstruction. */
   | 'LOST';
 
-/** Fraction of the budget above which values are spilled (Ray: 0.8). */
-const SPILL_THRESHOLD = 0.8;
 /** Values smaller than this stay in memory: spilling them would cost more than it frees. */
 const MIN_SPILL_BYTES = 16 * 1024;
 /** Small values arrive as views into a larger receive buffer; copy them so the buffer can be freed. */
@@ -94,7 +91,7 @@ export class ObjectStore {
   reconstruct: ((id: string) => void) | undefined;
 
   constructor(opts: ObjectStoreOptions) {
-    this.memoryBytes = opts.memoryBytes ?? Math.floor(totalmem() * 0.3);
+    this.memoryBytes = opts.memoryBytes ?? defaultStoreBudget();
     this.spill = new SpillStore(opts.spillDir);
   }
 

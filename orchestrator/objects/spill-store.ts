@@ -6,11 +6,19 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Payload, TypedArrayName } from '../core/serialization.ts';
 
 const TMP_SPILL = /^orrery-spill-(\d+)$/;
+
+/** Fraction of a store's budget above which values are spilled (Ray: 0.8); the head's store and nodes' stores alike. */
+export const SPILL_THRESHOLD = 0.8;
+
+/** A store's budget when none is given: 30% of the machine's RAM. */
+export function defaultStoreBudget(): number {
+  return Math.floor(totalmem() * 0.3);
+}
 
 /** The default spill folder: `$ORRERY_HOME/spill/<head>` or `<tmp>/orrery-spill-<pid>/<head>`. */
 export function defaultSpillDir(headId: string): string {
