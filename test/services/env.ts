@@ -54,6 +54,45 @@ export const slurmService = {
   logDir: `${SERVICES_ROOT}/slurm`,
 } as const;
 
+/**
+ * A second local user on this machine (created by start.sh, no SSH login): the "other user on
+ * a shared machine" that the security tests act as, through {@link asIntruder}.
+ */
+export const intruderUser = 'orrery-intruder';
+
+/**
+ * Runs `argv` as {@link intruderUser} (`runuser`, so this process must be root) and returns its
+ * exit status and output. Call {@link requireIntruder} first.
+ */
+export function asIntruder(argv: readonly string[], opts: { input?: string; timeoutMs?: number; cwd?: string } = {}): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('runuser', ['-u', intruderUser, '--', ...argv], { encoding: 'utf8', input: opts.input, timeout: opts.timeoutMs ?? 30_000, cwd: opts.cwd ?? '/' });
+  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? (r.error?.message ?? '') };
+}
+
+/**
+ * True when the tests can act as a second local user (root, and start.sh made the user). Like
+ * {@link requireService}: under CI a missing user fails the test; locally it is skipped loudly.
+ */
+export function requireIntruder(t?: { skip(message?: string): void }): boolean {
+  const exists = () => spawnSync('id', ['-u', intruderUser]).status === 0;
+  if (process.getuid?.() === 0 && !exists() && !process.env.ORRERY_NO_SERVICE_START) {
+    spawnSync('bash', [join(servicesDir, 'start.sh')], { stdio: ['ignore', 2, 2], timeout: 600_000 });
+  }
+  const ok = process.getuid?.() === 0 && exists();
+  if (ok) return true;
+  const why = process.getuid?.() !== 0
+    ? 'the cross-user tests must run as root (they act as a second user through runuser)'
+    : `user ${intruderUser} does not exist; start the services as root with \`npm run services\``;
+  if (process.env.CI) throw new Error(`second local user is not available: ${why}`);
+  if (!warned.has('intruder')) {
+    warned.add('intruder');
+    const bar = '!'.repeat(100);
+    process.stderr.write(`\n${bar}\n!! SKIPPING CROSS-USER TESTS: ${why}\n${bar}\n\n`);
+  }
+  t?.skip(why);
+  return false;
+}
+
 /** What the fake nvidia-smi of {@link sshService.gpuUser} reports. */
 export const fakeGpus = {
   name: 'NVIDIA A100-SXM4-80GB',
@@ -150,7 +189,7 @@ export function ensureServices(): ServicesStatus {
   return servicesAvailable({ refresh: true });
 }
 
-const warned = new Set<ServiceName>();
+const warned = new Set<ServiceName | 'intruder'>();
 
 /**
  * True when `service` is up. Otherwise: under CI throws {@link ServiceMissingError}; locally

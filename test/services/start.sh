@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the real services the integration tests talk to, idempotently, as root:
-#   users   orrery-test and orrery-gpu (a fake two-A100 nvidia-smi on its PATH), their keys
+#   users   orrery-test and orrery-gpu (a fake two-A100 nvidia-smi on its PATH), their keys;
+#           orrery-intruder, a second local user (no SSH login) for the cross-user security tests
 #   sshd    a private OpenSSH server on 127.0.0.1:2222, known_hosts files for it
 #   munge   the Slurm authentication daemon
 #   slurm   a one-node cluster (slurmctld + slurmd, partition debug, two fake A100 GPUs)
@@ -119,6 +120,10 @@ start_users() {
     chown "$u:$u" "$home/.ssh/authorized_keys"
   done
 
+  # The "other user on the same machine" of the security tests: no SSH login, no keys.
+  id -u orrery-intruder >/dev/null 2>&1 || useradd -m -s /bin/bash orrery-intruder
+  runuser -u orrery-intruder -- true || fail "cannot run commands as orrery-intruder"
+
   # Only orrery-gpu sees nvidia-smi: ~/bin is on its PATH through sshd (SetEnv) and ~/.profile.
   home=$(home_of orrery-gpu)
   install -d -m 755 -o orrery-gpu -g orrery-gpu "$home/bin"
@@ -131,7 +136,7 @@ start_users() {
   fi
   runuser -u orrery-test -- env -i PATH=$DEFAULT_PATH node --version >/dev/null ||
     fail "orrery-test cannot run node from $DEFAULT_PATH (node is $(readlink -f "$node_bin"))"
-  echo "${USERS[*]}; keys in $keys; node $(node --version)"
+  echo "${USERS[*]} orrery-intruder; keys in $keys; node $(node --version)"
 }
 
 # --- sshd ------------------------------------------------------------------------------------
