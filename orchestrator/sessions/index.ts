@@ -4,7 +4,7 @@
  * `SessionStore` is the entry point; the head writes through a `SessionRecorder`, viewers read
  * through a `SessionReader`, and `compareSessions` diffs two runs.
  */
-export { SessionStore, EXPORT_FORMAT, type SessionListing, type SessionDetails, type ExportResult } from './session-store.ts';
+export { SessionStore, EXPORT_FORMAT, type SessionListing, type SessionDetails, type ExportResult, type SkippedResultFile } from './session-store.ts';
 export { SessionRecorder, type RecorderOptions, type RecorderStats } from './session-recorder.ts';
 export { SessionReader, type TaskQuery } from './session-reader.ts';
 export {
