@@ -11,7 +11,7 @@ export {
   compareSessions, formatComparison, type CompareOptions, type MatchStatus, type ResultVerdict, type SessionComparison,
   type SideTotals, type TaskComparison,
 } from './session-compare.ts';
-export { previewArgs } from './args-preview.ts';
+export { previewArgs, ARGS_PREVIEW_CHARS } from './args-preview.ts';
 export { stripSecretKeys, isSecretValueKey } from './secret-keys.ts';
 export { defaultSessionsDir, validateSessionName, SESSION_NAME } from './session-paths.ts';
 export { SCHEMA_VERSION, APPLICATION_ID } from './schema.ts';
