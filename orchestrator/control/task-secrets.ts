@@ -22,7 +22,7 @@ export class TaskSecrets {
 
   /** True for a task that refers to secrets whose values are not held yet (only plain tasks may). */
   needsFetch(spec: TaskSubmission): boolean {
-    return spec.kind === 'task' && (spec.secrets?.length ?? 0) > 0 && !this.held.has(spec.taskId);
+    return spec.kind === 'task' && Array.isArray(spec.secrets) && spec.secrets.length > 0 && !this.held.has(spec.taskId);
   }
 
   /** Reads every secret the task names. Rejects with SecretNotFoundError or SecretUnavailableError naming the first that fails. */
