@@ -35,6 +35,12 @@ const NAME = `orrery-test-wandb-${randomBytes(4).toString('hex')}`;
 const MISSING = `orrery-test-missing-${randomBytes(4).toString('hex')}`;
 const VALUE = `wandb-secret-${randomBytes(16).toString('hex')}`;
 const HASH = createHash('sha256').update(VALUE).digest('hex');
+/**
+ * The ssh backend's name is new each run: a service head's agents outlive it on the ssh host,
+ * and a head bridges to whatever agent listens under `<backend>-<host>`, which could run the
+ * code of another checkout.
+ */
+const SSH_BACKEND = `ssh-${randomBytes(4).toString('hex')}`;
 const V = { VALUE };
 
 before(() => {
@@ -53,7 +59,7 @@ test('secret() reaches a command on a local and an ssh node and a task argument,
   process.env.ORRERY_HOME = home;
   const service = await HeadService.start({
     port: 0, numCpus: 2, session: 'refs', log: () => {},
-    backends: [{ name: 'remote', kind: 'ssh', hosts: [`${sshService.user}@${sshService.host}:${sshService.port}`], identityFile: sshService.keyPath, knownHostsFile: sshService.knownHostsPath }],
+    backends: [{ name: SSH_BACKEND, kind: 'ssh', hosts: [`${sshService.user}@${sshService.host}:${sshService.port}`], identityFile: sshService.keyPath, knownHostsFile: sshService.knownHostsPath }],
   });
   const { url, token } = service.info;
   const api = async (path: string): Promise<string> => {
@@ -71,7 +77,7 @@ test('secret() reaches a command on a local and an ssh node and a task argument,
       console.log(`the key is ${key}.`);
       return hash('sha256').update(key).digest('hex');
     });
-    const [local, ssh] = (await get([hashCommand('local', { WANDB_MODE: 'offline' }), hashCommand('remote')])) as CommandResult[];
+    const [local, ssh] = (await get([hashCommand('local', { WANDB_MODE: 'offline' }), hashCommand(SSH_BACKEND)])) as CommandResult[];
     assert.equal(local!.stdout.split(' ')[0], HASH, 'the local command saw the value');
     assert.equal(ssh!.stdout.split(' ')[0], HASH, 'the ssh command saw the value');
     const argRef = fromArg.remote(secret(NAME));
