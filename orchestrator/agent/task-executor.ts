@@ -112,7 +112,8 @@ export class TaskExecutor {
     const restoreEnv = applyEnv(m);
     const t0 = performance.now();
     try {
-      const args = (payloads: readonly Payload[]) => payloads.map((p) => deserializeValue(p, argReviver(m), { copy: false }));
+      const revive = argReviver(m);
+      const args = (payloads: readonly Payload[]) => payloads.map((p) => deserializeValue(p, revive, { copy: false }));
       const result = await this.runtime.scope.run(scope, async () => this.invoke(m, args(m.remoteArgs ? await this.fetchArgs(m) : m.args)));
       if (scope.cancelled) throw new TaskCancelledError(m.taskId, m.name);
       const nestedRefs: string[] = [];
