@@ -4,6 +4,7 @@
  * and never written anywhere else. `orrery secrets set NAME` stores them under the same service.
  */
 import { BackendError } from '../../orchestrator/core/errors.ts';
+import { SECRET_NAME } from '../../orchestrator/core/secret-ref.ts';
 
 /** The keychain service Orrery keeps its secrets under. */
 export const KEYCHAIN_SERVICE = 'orrery';
@@ -38,8 +39,18 @@ async function entryClass(): Promise<typeof import('@napi-rs/keyring').Entry> {
   }
 }
 
-/** Secret names: what configs may refer to. */
-export const SECRET_NAME = /^[A-Za-z0-9._-]{1,128}$/;
+/** Secret names: what configs and `secret(name)` may refer to. */
+export { SECRET_NAME };
+
+/** Secret `name`, or undefined when the keychain has none; rejects when the keychain cannot be read (with how to fix it). */
+export async function findSecret(name: string): Promise<string | undefined> {
+  const Entry = await entryClass();
+  try {
+    return new Entry(KEYCHAIN_SERVICE, name).getPassword() ?? undefined;
+  } catch (err) {
+    throw new Error(`${(err as Error).message}. On Linux a Secret Service (gnome-keyring or KeePassXC) must be running and unlocked in this session.`);
+  }
+}
 
 /** Stores (or replaces) secret `name` in the OS keychain. */
 export async function storeSecret(name: string, value: string): Promise<void> {

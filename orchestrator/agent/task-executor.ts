@@ -5,15 +5,26 @@
  */
 import { fromErrorInfo, TaskCancelledError, toErrorInfo } from '../core/errors.ts';
 import { loadCode, type ShippedCode } from '../core/function-source.ts';
-import { deserializeValue, serializeValue } from '../core/serialization.ts';
+import { deserializeValue, serializeValue, type Reviver } from '../core/serialization.ts';
 import type { Message, ObjectResult, RunMessage } from '../protocol/messages.ts';
 import type { Payload } from '../core/serialization.ts';
 import type { WorkerObjects } from './worker-objects.ts';
 import { reviver } from '../api/objects.ts';
 import type { TaskScope, WorkerRuntime } from './worker-runtime.ts';
 import { Fifo } from '../core/fifo.ts';
+import { maskErrorInfo, secretMask } from './secret-mask.ts';
 
-const deserializeArg = (p: Payload): unknown => deserializeValue(p, reviver, { copy: false });
+/** Arguments of run `m`: a `secret()` reference becomes the value the head sent with the run. */
+function argReviver(m: RunMessage): Reviver {
+  return {
+    actor: reviver.actor,
+    secret: (name) => {
+      const value = m.secrets?.[name];
+      if (value === undefined) throw new TypeError(`secret ${name} of task ${m.name} did not come with its run; a head reads secrets only for tasks, not for actors`);
+      return value;
+    },
+  };
+}
 
 /** Executes RunMessages and reports `done` / `failed` through `send`. */
 export class TaskExecutor {
@@ -78,8 +89,10 @@ export class TaskExecutor {
 
   private async execute(m: RunMessage): Promise<void> {
     const abort = new AbortController();
+    const mask = m.secrets ? secretMask(Object.values(m.secrets)) : undefined;
     const scope: TaskScope = {
       abort,
+      mask,
       context: {
         jobId: m.jobId,
         taskId: m.taskId,
@@ -99,7 +112,9 @@ export class TaskExecutor {
     const restoreEnv = applyEnv(m);
     const t0 = performance.now();
     try {
-      const result = await this.runtime.scope.run(scope, () => (m.remoteArgs ? this.invokeFetched(m) : this.invoke(m, m.args.map(deserializeArg))));
+      const revive = argReviver(m);
+      const args = (payloads: readonly Payload[]) => payloads.map((p) => deserializeValue(p, revive, { copy: false }));
+      const result = await this.runtime.scope.run(scope, async () => this.invoke(m, args(m.remoteArgs ? await this.fetchArgs(m) : m.args)));
       if (scope.cancelled) throw new TaskCancelledError(m.taskId, m.name);
       const nestedRefs: string[] = [];
       const payload = serializeValue(result, `the result of ${m.name}`, nestedRefs, { copy: false });
@@ -109,18 +124,14 @@ export class TaskExecutor {
         stored: off ? true : undefined, sizeBytes: off?.sizeBytes, nestedRefs: nestedRefs.length > 0 ? nestedRefs : undefined,
       });
     } catch (err) {
-      this.send({ type: 'failed', taskId: m.taskId, attempt: m.attempt, error: toErrorInfo(err), cancelled: scope.cancelled || undefined, execMs: performance.now() - t0, workerId: this.workerId });
+      const error = mask ? maskErrorInfo(toErrorInfo(err), mask) : toErrorInfo(err);
+      this.send({ type: 'failed', taskId: m.taskId, attempt: m.attempt, error, cancelled: scope.cancelled || undefined, execMs: performance.now() - t0, workerId: this.workerId });
     } finally {
       restoreEnv();
       this.running.delete(m.taskId);
       if (m.kind === 'actor-create') this.creating = false;
       this.pump();
     }
-  }
-
-  /** Runs a task some of whose argument values stayed on a node (fetched first). */
-  private async invokeFetched(m: RunMessage): Promise<unknown> {
-    return this.invoke(m, (await this.fetchArgs(m)).map(deserializeArg));
   }
 
   /** Arguments whose values stayed on a node: read from this node's agent, else through the head. */

@@ -105,16 +105,19 @@ function idleCollector(): NodeJS.Timeout {
 /**
  * What a task writes to stdout/stderr goes to the head as log messages tagged with the task's id
  * (from the async context it was written in), so late output is never attributed to the next
- * task of the lease. Output outside any task keeps going to the pipe the agent reads.
+ * task of the lease, with the task's secret values masked. Output outside any task keeps going
+ * to the pipe the agent reads.
  */
 function captureTaskOutput(): void {
   for (const name of ['stdout', 'stderr'] as const) {
     const stream = process[name];
     const write = stream.write.bind(stream) as (...a: unknown[]) => boolean;
     stream.write = ((chunk: string | Uint8Array, encoding?: unknown, cb?: unknown) => {
-      const taskId = runtime.scope.getStore()?.context.taskId;
+      const scope = runtime.scope.getStore();
+      const taskId = scope?.context.taskId;
       if (!taskId) return write(chunk, encoding, cb);
-      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      const raw = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      const text = scope.mask ? scope.mask(raw) : raw;
       agent.send({ type: 'log', workerId, taskId, stream: name, text });
       const done = typeof encoding === 'function' ? encoding : cb;
       if (typeof done === 'function') process.nextTick(done as () => void);

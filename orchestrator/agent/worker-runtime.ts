@@ -8,6 +8,7 @@ import { fromErrorInfo, TaskCancelledError } from '../core/errors.ts';
 import type { ClientRequest, Message } from '../protocol/messages.ts';
 import type { CoreRuntime, RuntimeContext } from '../api/runtime.ts';
 import type { WorkerObjects } from './worker-objects.ts';
+import type { SecretMask } from './secret-mask.ts';
 
 /** What the worker knows of the task running in the current async context. */
 export interface TaskScope {
@@ -20,6 +21,8 @@ export interface TaskScope {
   /** Rejecters of this task's outstanding get/wait calls, for cancellation. */
   readonly pending: Set<(err: Error) => void>;
   onBlockedChange?: () => void;
+  /** Masks the task's secret values in what it writes (set when its run carried secrets). */
+  readonly mask?: SecretMask;
 }
 
 /** Worker-side CoreRuntime. */

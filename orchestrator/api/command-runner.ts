@@ -54,6 +54,11 @@ export async function runCommand(call: CommandCall, spec: CommandSpec | readonly
     if (typeof v !== 'string' && !(v instanceof Uint8Array)) throw new TypeError(`command input ${rel} must be a string, a Uint8Array or a ref to one`);
     inputs[rel] = v;
   }
+  // The worker put each secret's value where its secret() reference was.
+  const env = Object.fromEntries(Object.entries(call.env ?? {}).map(([k, v]) => {
+    if (typeof v !== 'string') throw new TypeError(`command env ${k} must be a string or secret('name') (got ${typeof v})`);
+    return [k, v];
+  }));
   const runnerUrl = process.env.ORRERY_COMMAND_RUNNER;
   if (runnerUrl) {
     // Through Function: compilers rewrite a computed `import(x)` written here into a call of an
@@ -63,7 +68,7 @@ export async function runCommand(call: CommandCall, spec: CommandSpec | readonly
     if (typeof runner !== 'function') throw new Error(`the command runner module ${runnerUrl} (ORRERY_COMMAND_RUNNER of backend ${context.backend}) exports no runCommandJob function`);
     const program = call.argv[0]!;
     return (await runner(
-      { argv: call.argv, inputs, env: call.env ?? {} },
+      { argv: call.argv, inputs, env },
       { outputs, image },
       {
         signal: signal ?? new AbortController().signal,
@@ -86,7 +91,7 @@ export async function runCommand(call: CommandCall, spec: CommandSpec | readonly
     const argv = existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--', ...call.argv] : call.argv;
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: workDir,
-      env: { ...process.env, ...call.env },
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });

@@ -1,12 +1,14 @@
 /** The shapes of a command task's call and result (API.md `command`). */
 import type { ObjectRef } from '../core/object-ref.ts';
+import type { SecretRef } from '../core/secret-ref.ts';
 
 /** One call of a command task. */
 export interface CommandCall {
   argv: string[];
   /** Files written into the fresh working directory before the run (relative paths). */
   inputs?: Record<string, ObjectRef<Uint8Array | string> | Uint8Array | string>;
-  env?: Record<string, string>;
+  /** Environment variables of the program; `secret(name)` passes a keychain secret (sessions keep only the names). */
+  env?: Record<string, string | SecretRef>;
 }
 
 /** What a finished command returns. */

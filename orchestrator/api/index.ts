@@ -12,9 +12,10 @@ export { QasmError } from '../../backends/quantum/qasm/index.ts';
 export { nodes, clusterResources, availableResources, state, getRuntimeContext, recordTaskInfo, type ListOptions } from './introspection.ts';
 export type { RuntimeContext } from './runtime.ts';
 export { ObjectRef } from '../core/object-ref.ts';
+export { secret, SecretRef } from '../core/secret-ref.ts';
 export type { TaskOptions, ActorOptions } from '../core/options.ts';
 export type { PlacementRule } from '../scheduler/placement-rules.ts';
 export {
   OrreryError, TaskError, WorkerCrashedError, ActorDiedError, GetTimeoutError, TaskCancelledError, ObjectLostError,
-  OwnerDiedError, TaskUnschedulableError, CommandFailedError, BackendError, PlacementGroupRemovedError,
+  OwnerDiedError, TaskUnschedulableError, CommandFailedError, BackendError, PlacementGroupRemovedError, SecretNotFoundError, SecretUnavailableError,
 } from '../core/errors.ts';

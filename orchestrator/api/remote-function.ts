@@ -1,14 +1,15 @@
 /** `remote(fn)`: a function that runs as a task on some node and returns an ObjectRef. */
 import { newId } from '../core/ids.ts';
 import { ObjectRef } from '../core/object-ref.ts';
+import type { SecretRef } from '../core/secret-ref.ts';
 import { normalizeTaskOptions, type TaskOptions } from '../core/options.ts';
 import type { ShippedCode } from '../core/function-source.ts';
 import type { NormalizedTaskOptions, TaskSubmission } from '../protocol/messages.ts';
 import { encodeArgs } from './arguments.ts';
 import { currentRuntime } from './runtime.ts';
 
-/** An argument may be given as its value or as a ref to it. */
-export type RemoteArgs<A extends unknown[]> = { [K in keyof A]: A[K] | ObjectRef<A[K]> };
+/** An argument may be given as its value or as a ref to it; a string argument also as `secret(name)` (the task gets the value). */
+export type RemoteArgs<A extends unknown[]> = { [K in keyof A]: A[K] | ObjectRef<A[K]> | (A[K] extends string ? SecretRef : never) };
 
 /** A function turned into a task. */
 export class RemoteFunction<A extends unknown[] = unknown[], R = unknown> {
@@ -35,7 +36,8 @@ export class RemoteFunction<A extends unknown[] = unknown[], R = unknown> {
     const rt = currentRuntime();
     const taskId = newId();
     const nestedRefs: string[] = [];
-    const encoded = encodeArgs(args, this.name, nestedRefs);
+    const secrets: string[] = [];
+    const encoded = encodeArgs(args, this.name, nestedRefs, secrets);
     const first = !rt.sentCode.has(this.code.hash);
     if (first) rt.sentCode.add(this.code.hash);
     const task: TaskSubmission = {
@@ -47,6 +49,7 @@ export class RemoteFunction<A extends unknown[] = unknown[], R = unknown> {
       code: first ? this.code : undefined,
       args: encoded,
       nestedRefs: nestedRefs.length > 0 ? nestedRefs : undefined,
+      secrets: secrets.length > 0 ? [...new Set(secrets)] : undefined,
       options: this.normalized,
     };
     rt.post({ op: 'submit', task });

@@ -28,7 +28,7 @@ commands:
   summary tasks                        task counts per name and state
   logs <taskId> [-f]                   a task's output (-f: follow until it ends)
   sessions list|show|export|delete|compare   experiment sessions (see orrery sessions --help)
-  secrets set|delete <name>            secrets in the OS keychain (configs name them)
+  secrets set|delete <name>            secrets in the OS keychain (configs and secret(name) name them)
   backends list [--config FILE]        the configured backends
   backends test <name> [--config FILE] start one backend alone, check it end to end, run a probe task
 

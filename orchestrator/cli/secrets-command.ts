@@ -9,7 +9,9 @@ import { deleteSecret, storeSecret } from '../../backends/transport/keychain.ts'
 export const SECRETS_USAGE = `usage: orrery secrets set <name>       store a secret in the OS keychain (prompts without echo; or pipe the value on stdin)
        orrery secrets delete <name>    remove it
 
-Configs name secrets (passphraseSecret, apiKeySecret, credentialsSecret); the values stay in the keychain.`;
+Configs name secrets (passphraseSecret, apiKeySecret, credentialsSecret), and tasks take them by name:
+command().remote({ argv, env: { WANDB_API_KEY: secret('<name>') } }). The values stay in the keychain;
+the head reads one when a task that names it runs.`;
 
 /** Runs `secrets <sub> <name>`. */
 export async function secretsCommand(sub: string | undefined, name: string | undefined, print: (line: string) => void): Promise<void> {

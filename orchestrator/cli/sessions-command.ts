@@ -44,6 +44,7 @@ export async function sessionsCommand(args: readonly string[], json: boolean, pr
     }
     case 'export': {
       const r = await store.export(need('a session name', a), need('an output file', b));
+      for (const s of r.skipped) print(`warning: result file ${JSON.stringify(s.file)} of session ${a} was skipped: ${s.reason}`);
       return print(`exported session ${a} to ${r.file} (${size(r.bytes)}, ${r.entries} entries)`);
     }
     case 'delete':

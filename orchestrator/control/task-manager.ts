@@ -12,6 +12,7 @@ import { argumentIds } from '../objects/lineage.ts';
 import { Fifo } from '../core/fifo.ts';
 import { applyPlacementRules, type PlacementRule } from '../scheduler/placement-rules.ts';
 import type { LeaseDispatcher, Lease, SchedulingClass } from './lease-dispatcher.ts';
+import { TaskSecrets, type SecretSource } from './task-secrets.ts';
 import type { TaskRecord } from './task-record.ts';
 
 /** What the task manager needs from the head. */
@@ -22,6 +23,8 @@ export interface TaskManagerIO {
   cancelRunning(t: TaskRecord, force: boolean): void;
   backendOf(nodeId: string): string;
   now(): number;
+  /** Where the secrets tasks refer to with `secret(name)` are read (the OS keychain). */
+  readonly secrets: SecretSource;
 }
 
 /** Hooks into the actor manager, which owns actor-create and actor-call ordering. */
@@ -63,12 +66,17 @@ export class TaskManager {
   /** Finished tasks whose records went, per kind and name: one of them and how many (for summaries). */
   readonly retired = new Map<string, { readonly record: TaskRecord; count: number }>();
 
+  /** Values of the secrets queued and running tasks refer to (memory only). */
+  private readonly secrets: TaskSecrets;
+
   constructor(
     private readonly store: ObjectStore,
     private readonly dispatcher: LeaseDispatcher,
     private readonly io: TaskManagerIO,
     private readonly keepFinished = KEEP_FINISHED_TASKS,
-  ) {}
+  ) {
+    this.secrets = new TaskSecrets(io.secrets);
+  }
 
   /** Replaces the placement rules; tasks submitted afterwards follow them. */
   setPlacementRules(rules: readonly PlacementRule[]): void {
@@ -151,8 +159,23 @@ export class TaskManager {
         return;
       }
     }
+    if (this.secrets.needsFetch(t.spec)) return this.fetchSecrets(t);
     if (t.spec.kind === 'task') this.dispatcher.enqueue(t, this.classFor(t));
     else this.actors.depsReady(t);
+  }
+
+  /** Reads a task's secrets before it is first queued; one that is missing fails it at once (a retry would not find it either). */
+  private fetchSecrets(t: TaskRecord): void {
+    const attempt = t.attempt;
+    const current = () => t.state === 'PENDING_ARGS_AVAIL' && t.attempt === attempt;
+    this.secrets.fetch(t.spec).then(
+      (values) => {
+        if (!current()) return;
+        this.secrets.hold(t.spec.taskId, values);
+        this.argsReady(t);
+      },
+      (err: unknown) => current() && this.fail(t, toErrorInfo(err)),
+    );
   }
 
   /** The scheduling class of a task or actor creation, after placement rules. */
@@ -217,6 +240,7 @@ export class TaskManager {
       nodeId: lease.nodeId,
       backend: this.io.backendOf(lease.nodeId),
       remoteArgs: remoteArgs.length > 0 ? remoteArgs : undefined,
+      secrets: this.secrets.of(t.spec.taskId),
     });
     if (o.timeoutMs) {
       t.timer = setTimeout(() => this.timedOut(t), o.timeoutMs);
@@ -240,6 +264,7 @@ export class TaskManager {
     if (t.cancelled) return this.fail(t, cancelledInfo(taskId, t.spec.name));
     this.settle(t);
     t.state = 'FINISHED';
+    this.secrets.forget(taskId);
     this.store.resolve(taskId, result, from);
     if (t.spec.kind !== 'actor-create') this.retire(taskId);
     if (this.events) {
@@ -357,6 +382,7 @@ export class TaskManager {
     this.settle(t);
     t.state = 'FAILED';
     t.errorName = error.name;
+    this.secrets.forget(t.spec.taskId);
     this.store.fail(t.spec.taskId, error);
     this.events?.changed(t);
     if (t.spec.kind === 'actor-call') this.actors.ended(t);

@@ -105,6 +105,20 @@ export class BackendError extends OrreryError {
   }
 }
 
+/** A task names a secret (`secret(name)`) that the head's OS keychain does not hold. Not retried: a retry would not find it either. */
+export class SecretNotFoundError extends OrreryError {
+  constructor(readonly taskName: string, readonly secretName: string) {
+    super(`task ${taskName} needs secret ${secretName}, which the OS keychain of the head does not hold; store it with: orrery secrets set ${secretName} (then submit the task again)`);
+  }
+}
+
+/** The head could not read the OS keychain for a task's secret (no Secret Service, locked, binding missing). Not retried. */
+export class SecretUnavailableError extends OrreryError {
+  constructor(readonly taskName: string, readonly secretName: string, readonly detail: string) {
+    super(`task ${taskName} needs secret ${secretName}, but the head could not read its OS keychain: ${detail}`);
+  }
+}
+
 function indent(text: string): string {
   return text.split('\n').map((l) => `    ${l}`).join('\n');
 }
@@ -143,7 +157,8 @@ function safeString(v: unknown): string {
 type OrreryErrorClass = new (...args: never[]) => OrreryError;
 const classes: Record<string, OrreryErrorClass> = {
   TaskError, WorkerCrashedError, ActorDiedError, GetTimeoutError, TaskCancelledError, ObjectLostError,
-  OwnerDiedError, TaskUnschedulableError, CommandFailedError, BackendError, PlacementGroupRemovedError,
+  OwnerDiedError, TaskUnschedulableError, CommandFailedError, BackendError, PlacementGroupRemovedError, SecretNotFoundError,
+  SecretUnavailableError,
 };
 
 /** Rebuilds an Orrery error from its `ErrorInfo` (the same class, the same fields and message). */

@@ -1,10 +1,13 @@
 /**
  * Values travel as v8-serialized bytes (typed arrays, Map, Set, Date, BigInt...). ObjectRefs and
  * actor handles nested inside a value are swapped for small marker objects before serializing
- * and revived after, so they stay refs on the other side (Ray's nested-ref semantics).
+ * and revived after, so they stay refs on the other side (Ray's nested-ref semantics). Secret
+ * references (`secret(name)`) become markers too, and only where the caller collects them (task
+ * arguments): the worker revives them into the values the head sent with the run.
  */
 import { serialize, deserialize } from 'node:v8';
 import { isObjectRef, ObjectRef } from './object-ref.ts';
+import { isSecretRef, SECRET_KEY, SecretRef } from './secret-ref.ts';
 
 /** Brand that marks actor handles; its value is the handle's serializable descriptor. */
 export const ACTOR_HANDLE = Symbol.for('orrery.ActorHandle');
@@ -46,22 +49,35 @@ const ACTOR_KEY = '__orrery_actor__';
 /** Hooks that turn markers back into live objects on the receiving side. */
 export interface Reviver {
   actor(desc: ActorDescriptor): unknown;
+  /** What a nested ref becomes; without it, an ObjectRef (which the ref tracker counts as held). */
+  ref?(id: string): unknown;
+  /** What a secret reference becomes (its value, in the task it was passed to); without it, a SecretRef. */
+  secret?(name: string): unknown;
+}
+
+/** Options of {@link serializeValue}. */
+export interface SerializeOptions {
+  /** Copy a top-level typed array's bytes (default true: the caller keeps the array). */
+  readonly copy?: boolean;
+  /** Collects the names of secret references inside the value; without it a secret reference is refused. */
+  readonly secrets?: string[];
 }
 
 /**
  * Serializes a value. `nestedRefs` collects ids of refs found inside it.
- * Throws a TypeError naming `what` when the value cannot be cloned.
+ * Throws a TypeError naming `what` when the value cannot be cloned, or holds a secret reference
+ * where none may go (`opts.secrets` not given).
  */
-export function serializeValue(value: unknown, what: string, nestedRefs?: string[], opts: { copy: boolean } = { copy: true }): Payload {
+export function serializeValue(value: unknown, what: string, nestedRefs?: string[], opts: SerializeOptions = {}): Payload {
   const typed = typedName(value);
   if (typed) {
     // A top-level typed array (the usual large value) travels as its raw bytes: one copy for
     // snapshot semantics where the caller keeps the array, none where it hands it over.
     const v = value as ArrayBufferView;
     const view = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-    return { data: opts.copy ? view.slice() : view, marked: false, typed };
+    return { data: opts.copy === false ? view : view.slice(), marked: false, typed };
   }
-  const found = { any: false, refs: nestedRefs };
+  const found: Found = { any: false, refs: nestedRefs, secrets: opts.secrets, what };
   const marked = markValue(value, found, new Map());
   try {
     return { data: serialize(marked), marked: found.any };
@@ -93,13 +109,32 @@ function actorDescriptor(v: object): ActorDescriptor | undefined {
   return (v as Record<symbol, ActorDescriptor | undefined>)[ACTOR_HANDLE];
 }
 
-function markValue(v: unknown, found: { any: boolean; refs?: string[] }, seen: Map<object, unknown>): unknown {
+/** What marking found: whether anything needs reviving, and where refs and secret names are collected. */
+interface Found {
+  any: boolean;
+  readonly refs?: string[];
+  readonly secrets?: string[];
+  readonly what: string;
+}
+
+function markValue(v: unknown, found: Found, seen: Map<object, unknown>): unknown {
   if (typeof v !== 'object' || v === null) return v;
   if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Date || v instanceof RegExp) return v;
   if (isObjectRef(v)) {
     found.any = true;
     found.refs?.push(v.id);
     return { [REF_KEY]: v.id };
+  }
+  if (isSecretRef(v)) {
+    if (!found.secrets) {
+      throw new TypeError(
+        `${found.what} holds ${v.toString()}: a secret can only be an argument of a task (a remote function, command or circuit call), ` +
+          'whose head reads it from the keychain when the task runs; it cannot be stored with put(), returned by a task, or passed to an actor.',
+      );
+    }
+    found.any = true;
+    found.secrets.push(v.name);
+    return { [SECRET_KEY]: v.name };
   }
   const desc = actorDescriptor(v);
   if (desc) {
@@ -173,8 +208,12 @@ function reviveValue(v: unknown, reviver: Reviver, seen: Map<object, unknown>): 
     return v;
   }
   const rec = v as Record<string, unknown>;
-  if (typeof rec[REF_KEY] === 'string' && Object.keys(rec).length === 1) return new ObjectRef(rec[REF_KEY] as string);
+  if (typeof rec[REF_KEY] === 'string' && Object.keys(rec).length === 1) return reviver.ref ? reviver.ref(rec[REF_KEY] as string) : new ObjectRef(rec[REF_KEY] as string);
   if (rec[ACTOR_KEY] && Object.keys(rec).length === 1) return reviver.actor(rec[ACTOR_KEY] as ActorDescriptor);
+  if (typeof rec[SECRET_KEY] === 'string' && Object.keys(rec).length === 1) {
+    const name = rec[SECRET_KEY] as string;
+    return reviver.secret ? reviver.secret(name) : new SecretRef(name);
+  }
   for (const k of Object.keys(rec)) rec[k] = reviveValue(rec[k], reviver, seen);
   return v;
 }

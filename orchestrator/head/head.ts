@@ -19,11 +19,13 @@ import { ClusterScheduler } from '../scheduler/cluster-scheduler.ts';
 import { validatePlacementRules, type PlacementRule } from '../scheduler/placement-rules.ts';
 import { LeaseDispatcher } from '../control/lease-dispatcher.ts';
 import { TaskManager } from '../control/task-manager.ts';
+import type { SecretSource } from '../control/task-secrets.ts';
+import { keychainSecrets } from './keychain-secrets.ts';
 import { ActorManager } from '../control/actor-manager.ts';
 import { PlacementGroupManager } from '../control/placement-group-manager.ts';
 import { AGENT_VERSION } from '../agent/node-agent.ts';
 import { NodeLink } from './node-link.ts';
-import { filterRows, summarize, taskRow } from './state-api.ts';
+import { filterRows, nodeRow, summarize, taskRow } from './state-api.ts';
 import { LogRouter } from './log-router.ts';
 import { WorkerLinks } from './worker-links.ts';
 import { Autoscaler } from './autoscaler.ts';
@@ -54,6 +56,8 @@ export interface HeadOptions {
   readonly spillDir?: string;
   /** Finished task records kept once their results are freed (default 100,000; see TaskManager.retire). */
   readonly keepFinishedTasks?: number;
+  /** Where the secrets tasks name with `secret(name)` are read when they are dispatched (default: the OS keychain). */
+  readonly secrets?: SecretSource;
 }
 
 /** Who is asking: a driver (job) or a running task. */
@@ -126,6 +130,7 @@ export class Head {
       cancelRunning: (t, force) => this.cancelRunning(t, force),
       backendOf: (nodeId) => this.nodes.get(nodeId)?.backend ?? '',
       now: () => Date.now(),
+      secrets: opts.secrets ?? keychainSecrets,
     }, opts.keepFinishedTasks);
     this.actors = new ActorManager(this.tasks, this.dispatcher, {
       namespaceOf: (jobId) => this.jobs.get(jobId)?.namespace ?? `anonymous-${jobId}`,
@@ -507,7 +512,7 @@ export class Head {
       case 'objects':
         return filterRows(this.store.rows(), filters, limit);
       case 'nodes':
-        return filterRows(mapIter(this.nodes.values(), (n) => this.nodeRow(n)), filters, limit);
+        return filterRows(mapIter(this.nodes.values(), (n) => nodeRow(n, this.scheduler.available(n.nodeId))), filters, limit);
       case 'summary':
         return summarize(this.tasks.tasks.values(), this.tasks.retired.values());
       case 'cluster-resources':
@@ -525,13 +530,6 @@ export class Head {
     let sum: ResourceSet = {};
     for (const n of this.nodes.values()) if (n.alive) sum = addResources(sum, f(n));
     return sum;
-  }
-
-  private nodeRow(n: NodeLink): Record<string, unknown> {
-    return {
-      nodeId: n.nodeId, backend: n.backend, state: n.alive ? 'ALIVE' : 'DEAD', resources: n.resources,
-      available: n.alive ? amountsOf(this.scheduler.available(n.nodeId) ?? {}) : {}, labels: n.labels, pid: n.pid, deathReason: n.deathReason ?? '',
-    };
   }
 
   private rememberLastTask(leaseId: string, t: TaskRecord): void {

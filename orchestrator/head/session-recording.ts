@@ -3,14 +3,12 @@
  * result, logs and facts (remote job ids, cost), the code of every remote function, and the
  * nodes that came and went. It only listens to the head's events; the recorder batches writes.
  */
-import { deserializeValue, type Payload } from '../core/serialization.ts';
+import type { Payload } from '../core/serialization.ts';
 import { ORRERY_VERSION } from '../core/version.ts';
-import { previewArgs, SessionStore, type SessionRecorder } from '../sessions/index.ts';
+import { VALUES_REDACTED, SessionStore, type SessionRecorder } from '../sessions/index.ts';
 import type { TaskRecord } from '../control/task-record.ts';
 import type { Head } from './head.ts';
-
-/** Arguments bigger than this are previewed by size only (decoding them would cost the head). */
-const PREVIEW_DECODE_BYTES = 4096;
+import { describeTaskArgs } from './task-arguments.ts';
 
 /**
  * Opens session `name` in the sessions directory (new, or continued with `resume`) and records
@@ -41,11 +39,13 @@ export function recordSession(head: Head, recorder: SessionRecorder): () => void
   return head.events.subscribe({
     taskSubmitted(t) {
       const s = t.spec;
-      const { preview, params } = describeArgs(s.args);
+      const shown = describeTaskArgs(s);
       recorder.recordTaskSubmitted({
         taskId: s.taskId, name: s.name, kind: s.kind, variant: s.variant, functionHash: s.codeHash, actorId: s.actorId,
-        method: s.method, argsPreview: preview, params, parentTaskId: t.parentId, options: s.options, ts: t.submittedAt,
+        method: s.method, argsPreview: shown.preview, params: shown.params, parentTaskId: t.parentId, options: shown.options, ts: t.submittedAt,
       });
+      // A resumed head must not submit it again with the marker in place of a value.
+      if (shown.redacted) recorder.recordTaskInfo(s.taskId, { [VALUES_REDACTED]: true });
     },
     taskChanged(t) {
       recorder.recordTaskState(t.spec.taskId, {
@@ -86,43 +86,4 @@ function backendOf(head: Head, t: TaskRecord): string {
 function errorMessage(head: Head, t: TaskRecord): string | undefined {
   const r = head.store.result(t.spec.taskId);
   return r && !r.ok ? r.error.message : undefined;
-}
-
-/** A short text of the arguments, and the arguments themselves when they are small plain data. */
-function describeArgs(args: TaskRecord['spec']['args']): { preview: string; params?: unknown } {
-  const values: unknown[] = [];
-  for (const a of args) {
-    if ('ref' in a) values.push(new RefMention(a.ref));
-    else if (a.data.byteLength > PREVIEW_DECODE_BYTES) values.push(new Sized(a));
-    else {
-      try {
-        values.push(deserializeValue(a, { actor: (d) => new RefMention(`actor ${d.className} ${d.actorId}`) }));
-      } catch {
-        values.push(new Sized(a));
-      }
-    }
-  }
-  const plain = values.every(isPlain);
-  return { preview: previewArgs(values), params: plain ? values : undefined };
-}
-
-class RefMention {
-  constructor(readonly ref: string) {}
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return `ObjectRef(${this.ref})`;
-  }
-}
-
-class Sized {
-  constructor(private readonly p: Payload) {}
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return `<${this.p.typed ?? 'value'} of ${this.p.data.byteLength} bytes>`;
-  }
-}
-
-function isPlain(v: unknown): boolean {
-  if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) return true;
-  if (Array.isArray(v)) return v.every(isPlain);
-  if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return Object.values(v as object).every(isPlain);
-  return false;
 }

@@ -7,7 +7,8 @@
 
 import type { NormalizedTaskOptions, TaskKind, TaskSubmission } from '../protocol/messages.ts';
 import { serializeValue } from '../core/serialization.ts';
-import { FINAL_TASK_STATES, type SessionReader, type SessionRecorder } from '../sessions/index.ts';
+import { reviveSecretMarkers } from '../core/secret-ref.ts';
+import { FINAL_TASK_STATES, VALUES_REDACTED, type SessionReader, type SessionRecorder } from '../sessions/index.ts';
 import type { Head } from './head.ts';
 
 /** Lets `head` adopt the unfinished tasks of `reader`'s session that its agents report. */
@@ -31,12 +32,18 @@ export function adoptFromSession(head: Head, reader: SessionReader, log: (line: 
   };
 }
 
+/** Why a task whose recorded values were redacted is not submitted again. */
+const REDACTED_WHY = 'the session keeps its env values and secret-looking arguments redacted, not the values themselves '
+  + '(pass secrets with secret(name), so that a resumed head can read them from the keychain again)';
+
 /**
  * After the backends are back: every task of the session that is neither finished nor adopted
  * (it was queued when the head died, or its node did not come back) is submitted again under
- * its own id, from its recorded code and arguments. A task whose arguments were not plain data
- * (refs, typed arrays, big values) cannot be rebuilt; it is marked failed in the session with
- * the reason. Returns how many were resubmitted and how many could not be.
+ * its own id, from its recorded code and arguments (`secret()` references are read from the
+ * keychain again). A task whose arguments were not plain data (refs, typed arrays, big values),
+ * or whose secret values were redacted from the session, cannot be rebuilt; it is marked failed
+ * in the session with the reason, and a log line names it. Returns how many were resubmitted
+ * and how many could not be.
  */
 export function resubmitUnfinished(head: Head, reader: SessionReader, recorder: Pick<SessionRecorder, 'recordTaskState'>, log: (line: string) => void): { resubmitted: number; lost: number } {
   const jobId = head.startJob();
@@ -51,12 +58,17 @@ export function resubmitUnfinished(head: Head, reader: SessionReader, recorder: 
     const remote = remoteJobs.get(row.taskId);
     if (remote && row.variant === 'circuit' && args?.length === 1 && typeof args[0] === 'object') args = [{ ...(args[0] as object), resumeJobId: remote }];
     if (remote && row.variant === 'command' && args?.length === 2 && typeof args[1] === 'object') args = [args[0], { ...(args[1] as object), resumeJobId: remote }];
-    if (row.kind !== 'task' || !code || !Array.isArray(args)) {
+    const why = row.kind !== 'task' ? 'actor state does not survive its head'
+      : reader.taskInfo(row.taskId)[VALUES_REDACTED] === true ? REDACTED_WHY
+      : !code || !Array.isArray(args) ? 'its arguments were not plain data, so it cannot be rebuilt from the session' : undefined;
+    if (why !== undefined || !code || !Array.isArray(args)) {
       lost++;
-      const why = row.kind !== 'task' ? 'actor state does not survive its head' : 'its arguments were not plain data, so it cannot be rebuilt from the session';
+      log(`orrery: task ${row.name} (${row.taskId}) was not submitted again: ${why}`);
       recorder.recordTaskState(row.taskId, { state: 'FAILED', errorName: 'OwnerDiedError', errorMessage: `the head stopped before this task finished and ${why}; submit it again` });
       continue;
     }
+    const secrets: string[] = [];
+    const payloads = args.map((a, i) => serializeValue(reviveSecretMarkers(a), `argument ${i} of ${row.name}`, undefined, { secrets }));
     const spec: TaskSubmission = {
       taskId: row.taskId,
       name: row.name,
@@ -64,7 +76,8 @@ export function resubmitUnfinished(head: Head, reader: SessionReader, recorder: 
       variant: (row.variant as TaskSubmission['variant']) ?? undefined,
       codeHash: code.hash,
       code: { kind: code.kind === 'actor-class' ? 'class' : 'function', name: code.name, source: code.source, hash: code.hash },
-      args: args.map((a, i) => serializeValue(a, `argument ${i} of ${row.name}`)),
+      args: payloads,
+      secrets: secrets.length > 0 ? [...new Set(secrets)] : undefined,
       options: JSON.parse(row.optionsJson ?? '{}') as NormalizedTaskOptions,
     };
     head.serve({ op: 'submit', task: spec }, { jobId });

@@ -1,6 +1,9 @@
 /** Rows for the State API (`state.list*`, `summarizeTasks`) built from the head's tables. */
 import type { StateFilter } from '../protocol/messages.ts';
 import type { TaskRecord } from '../control/task-record.ts';
+import { redactSecrets } from '../core/secret-values.ts';
+import { amountsOf, type ResourceSet } from '../core/resources.ts';
+import type { NodeLink } from './node-link.ts';
 
 /** Applies `[key, '=' | '!=', value]` filters and a limit to rows. */
 export function filterRows(rows: Iterable<Record<string, unknown>>, filters: readonly StateFilter[] = [], limit = 10_000): Record<string, unknown>[] {
@@ -17,7 +20,7 @@ export function filterRows(rows: Iterable<Record<string, unknown>>, filters: rea
   return out;
 }
 
-/** One row of the task table. */
+/** One row of the task table (facts under secret-looking names redacted). */
 export function taskRow(t: TaskRecord): Record<string, unknown> {
   return {
     taskId: t.spec.taskId,
@@ -34,7 +37,15 @@ export function taskRow(t: TaskRecord): Record<string, unknown> {
     submittedAt: t.submittedAt,
     startedAt: t.startedAt ?? null,
     endedAt: t.endedAt ?? null,
-    info: t.info ?? {},
+    info: redactSecrets(t.info ?? {}).value,
+  };
+}
+
+/** One row of the node table (label values under secret-looking names redacted); `available` is what the scheduler has left on it. */
+export function nodeRow(n: NodeLink, available: ResourceSet | undefined): Record<string, unknown> {
+  return {
+    nodeId: n.nodeId, backend: n.backend, state: n.alive ? 'ALIVE' : 'DEAD', resources: n.resources,
+    available: n.alive ? amountsOf(available ?? {}) : {}, labels: redactSecrets(n.labels).value, pid: n.pid, deathReason: n.deathReason ?? '',
   };
 }
 

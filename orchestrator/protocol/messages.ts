@@ -71,6 +71,8 @@ export interface TaskSubmission {
   readonly args: readonly ArgSpec[];
   /** Ids of refs nested inside argument values (kept alive while the task is pending). */
   readonly nestedRefs?: readonly string[];
+  /** Names of the keychain secrets `secret()` references in the arguments stand for (tasks only); the head reads them at dispatch. */
+  readonly secrets?: readonly string[];
   readonly options: NormalizedTaskOptions;
   readonly actorOptions?: NormalizedActorOptions;
   /** The descriptor a handle of this actor carries (actor creation only). */
@@ -140,6 +142,12 @@ export interface RunMessage {
   readonly backend?: string;
   /** Arguments whose values stayed on a node: `args[index]` is empty and the worker fetches `objectId`. */
   readonly remoteArgs?: readonly (readonly [index: number, objectId: string])[];
+  /**
+   * Values of the task's secrets by name (TaskSubmission.secrets), read from the head's keychain
+   * at dispatch. The worker puts them where the `secret()` references were and masks them in the
+   * task's output. Never recorded, logged or listed.
+   */
+  readonly secrets?: Readonly<Record<string, string>>;
 }
 
 /** Every message of the protocol. */

@@ -3,6 +3,7 @@
  * (tasks submitted afterwards follow it; the config file and the session record it), and a
  * preview of where each function the head has seen would go under a proposed list.
  */
+import { redactSecrets } from '../core/secret-values.ts';
 import type { Head } from '../head/head.ts';
 import { matchesLabels } from '../scheduler/label-selector.ts';
 import {
@@ -66,7 +67,7 @@ export class DashboardRules {
     this.rules = rules;
     this.history.push({ since: Date.now(), rules });
     this.file.setPlacementRules(rules);
-    this.recorder()?.recordLog({ nodeId: RULES_LOG.nodeId, stream: RULES_LOG.stream, text: `${RULES_LOG.prefix}${JSON.stringify(rules)}` });
+    this.recorder()?.recordLog({ nodeId: RULES_LOG.nodeId, stream: RULES_LOG.stream, text: `${RULES_LOG.prefix}${JSON.stringify(redactSecrets(rules).value)}` });
     this.changed();
     return rules;
   }

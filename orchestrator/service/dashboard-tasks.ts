@@ -6,7 +6,8 @@
 import { inspect } from 'node:util';
 import type { TaskRecord } from '../control/task-record.ts';
 import type { Head } from '../head/head.ts';
-import type { Payload } from '../core/serialization.ts';
+import { redactSecrets } from '../core/secret-values.ts';
+import { describeTaskArgs } from '../head/task-arguments.ts';
 import { decodeResult } from '../sessions/result-values.ts';
 import type { SessionReader, TaskRow } from '../sessions/index.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
@@ -38,7 +39,7 @@ export interface TaskView {
 /** GET /api/tasks/:id and /api/sessions/:name/tasks/:id. */
 export interface TaskDetail {
   readonly task: TaskView;
-  /** A short text of the arguments. */
+  /** A short text of the arguments (secret values redacted). */
   readonly args: string;
   /** `json` is there when the value is small plain data (numbers, strings, arrays, plain objects: measurement counts). */
   readonly result?: { readonly preview: string; readonly json?: unknown };
@@ -50,8 +51,6 @@ export interface TaskDetail {
 /** Results whose JSON is larger than this are shown as a preview only. */
 const JSON_RESULT_CHARS = 64 * 1024;
 const PREVIEW_CHARS = 2000;
-/** Argument values bigger than this are shown by size (decoding them costs the head). */
-const ARG_DECODE_BYTES = 4096;
 const REF_KEY = '__orrery_ref__';
 
 /** The view of a task the head holds (undefined members vanish in JSON). */
@@ -75,7 +74,7 @@ export function taskView(t: TaskRecord, head: Head): TaskView {
     startedAt: t.startedAt,
     endedAt: t.endedAt,
     errorName: t.errorName,
-    info: t.info,
+    info: t.info && redactSecrets(t.info).value,
   };
 }
 
@@ -108,7 +107,7 @@ export function sessionTaskView(r: TaskRow, info?: Readonly<Record<string, unkno
  */
 export function taskDetail(head: Head, t: TaskRecord, rules: PlacementRule[] | undefined, session: () => SessionReader | undefined): TaskDetail {
   const id = t.spec.taskId;
-  const out: { -readonly [K in keyof TaskDetail]: TaskDetail[K] } = { task: taskView(t, head), args: argsPreview(t.spec.args), logs: head.logs.lines(id) };
+  const out: { -readonly [K in keyof TaskDetail]: TaskDetail[K] } = { task: taskView(t, head), args: describeTaskArgs(t.spec, PREVIEW_CHARS).preview, logs: head.logs.lines(id) };
   const r = head.store.result(id);
   if (r?.ok) out.result = describeValue(r.payload.typed ?? 'v8', r.payload.data);
   else if (r && !r.ok) out.error = { name: r.error.name, message: r.error.message };
@@ -150,19 +149,6 @@ export function describeValue(contentType: string, bytes: Uint8Array): { preview
   if (!isPlain(value)) return { preview };
   const json = JSON.stringify(value);
   return json !== undefined && json.length <= JSON_RESULT_CHARS ? { preview, json: value } : { preview };
-}
-
-/** `(1, 'a', ObjectRef(…))`: a short text of the arguments a task was submitted with. */
-export function argsPreview(args: TaskRecord['spec']['args']): string {
-  const parts = args.map((a) => {
-    if ('ref' in a) return `ObjectRef(${a.ref})`;
-    const p = a as Payload;
-    if (p.data.byteLength > ARG_DECODE_BYTES) return `<${p.typed ?? 'value'} of ${p.data.byteLength} bytes>`;
-    const v = decodeResult(p.typed ?? 'v8', p.data);
-    return inspect(v, { depth: 2, breakLength: Infinity, maxArrayLength: 10, maxStringLength: 80, compact: true });
-  });
-  const text = parts.join(', ');
-  return text.length <= PREVIEW_CHARS ? text : `${text.slice(0, PREVIEW_CHARS - 1)}…`;
 }
 
 function isPlain(v: unknown): boolean {

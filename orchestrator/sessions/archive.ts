@@ -3,8 +3,8 @@
  * here (no dependency). Entries stream through zlib with backpressure, so large result files are
  * never held in memory. The archive is written under a temporary name and renamed when complete.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { constants, createWriteStream } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, type Gzip } from 'node:zlib';
@@ -78,15 +78,20 @@ export class TarGzWriter {
     await this.pad(data.byteLength);
   }
 
-  /** Adds a file entry streamed from disk; `size` must be the file's size (it is checked). */
+  /** Adds a file entry streamed from disk (never through a symlink); `size` must be the file's size (it is checked). */
   async addFile(path: string, source: string, size: number, mtimeMs = Date.now()): Promise<void> {
     await this.write(ustarHeader(path, size, '0', 0o600, mtimeMs / 1000));
     let written = 0;
-    for await (const chunk of createReadStream(source)) {
-      const buf = chunk as Buffer;
-      if (written + buf.byteLength > size) throw new Error(`${source} grew while it was archived; export again`);
-      written += buf.byteLength;
-      await this.write(buf);
+    const fh = await open(source, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      for await (const chunk of fh.createReadStream({ autoClose: false })) {
+        const buf = chunk as Buffer;
+        if (written + buf.byteLength > size) throw new Error(`${source} grew while it was archived; export again`);
+        written += buf.byteLength;
+        await this.write(buf);
+      }
+    } finally {
+      await fh.close();
     }
     if (written !== size) throw new Error(`${source} shrank while it was archived; export again`);
     await this.pad(size);

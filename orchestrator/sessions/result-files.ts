@@ -1,10 +1,13 @@
 /**
  * Large results live as files beside the database. A file is written under a temporary name
  * and renamed into place after it is synced, so a reader never sees half a result and the
- * database only points at complete files.
+ * database only points at complete files. The database is only data, so a name read back from
+ * it is checked before use: a plain file name, a regular file (not a symlink) directly inside
+ * the session's results folder, which must itself be a real folder.
  */
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, realpathSync, type Stats } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 let tempCounter = 0;
 
@@ -29,4 +32,38 @@ export async function writeResultFile(dir: string, fileName: string, bytes: Uint
     await unlink(temp).catch(() => undefined);
     throw err;
   }
+}
+
+/** A stored result file name checked against the results folder: its path and size, or why it may not be read. */
+export type CheckedResultFile = { readonly path: string; readonly size: number; readonly mtimeMs: number } | { readonly reason: string };
+
+/** Checks a result file name the database gave; never follows a symlink. */
+export function checkResultFile(filesDir: string, name: string): CheckedResultFile {
+  if (name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name)) return { reason: 'it is not a plain file name inside the results folder' };
+  const dir = lstatOrUndefined(filesDir);
+  if (!dir) return { reason: `the results folder ${filesDir} does not exist` };
+  if (dir.isSymbolicLink()) return { reason: `the results folder ${filesDir} is a symlink` };
+  if (!dir.isDirectory()) return { reason: `the results folder ${filesDir} is not a folder` };
+  const path = join(filesDir, name);
+  const st = lstatOrUndefined(path);
+  if (!st) return { reason: 'it does not exist' };
+  if (st.isSymbolicLink()) return { reason: 'it is a symlink' };
+  if (!st.isFile()) return { reason: 'it is not a regular file' };
+  if (dirname(realpathSync(path)) !== realpathSync(filesDir)) return { reason: 'it resolves to a path outside the results folder' };
+  return { path, size: st.size, mtimeMs: st.mtimeMs };
+}
+
+/** Reads a checked result file without following a symlink put in its place meanwhile. */
+export function readCheckedFile(path: string): Uint8Array {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    if (!fstatSync(fd).isFile()) throw new Error(`${path} is not a regular file`);
+    return new Uint8Array(readFileSync(fd));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  return lstatSync(path, { throwIfNoEntry: false });
 }

@@ -3,13 +3,11 @@
  * `apiKeySecret`) and never hold them; as a second line of defence any key that looks like it
  * holds a secret value is stripped before a config is recorded.
  */
-
-/** Key names that suggest a secret value. */
-const SECRET_LIKE = /secret|password|passphrase|token|api_?key|access_?key/i;
+import { isSecretKey } from '../core/secret-values.ts';
 
 /** True when a config key would hold a secret value (keys ending in `Secret` hold a secret's name). */
 export function isSecretValueKey(key: string): boolean {
-  return SECRET_LIKE.test(key) && !key.endsWith('Secret');
+  return isSecretKey(key) && !key.endsWith('Secret');
 }
 
 /** A copy of a JSON-like value without secret-looking keys, and the dotted paths that were removed. */
@@ -31,7 +29,8 @@ export function stripSecretKeys(value: unknown, path = ''): RedactedValue {
       for (const [k, x] of Object.entries(v)) {
         const p = at ? `${at}.${k}` : k;
         if (isSecretValueKey(k)) stripped.push(p);
-        else out[k] = walk(x, p, seen);
+        // defineProperty: a key named `__proto__` stays a key instead of replacing the prototype.
+        else Object.defineProperty(out, k, { value: walk(x, p, seen), enumerable: true, writable: true, configurable: true });
       }
       return out;
     } finally {

@@ -74,3 +74,10 @@ export class SecretInConfigError extends SessionError {
     super(file, `config keys ${keyPaths.join(', ')} look like secret values and were not recorded in ${file}; store secrets in the keychain (\`orrery secrets set <name>\`) and refer to them by a key ending in "Secret".`);
   }
 }
+
+/** A stored result names a file the reader will not open: not a plain name inside the session's results folder, or a symlink. */
+export class SessionUnsafeFileError extends SessionError {
+  constructor(file: string, readonly taskId: string, readonly resultFile: string, readonly reason: string) {
+    super(file, `the result of task ${taskId} in ${file} names the file ${JSON.stringify(resultFile)}, which was not read: ${reason}. The session database was changed by something other than Orrery; re-run the task, or delete the session.`);
+  }
+}

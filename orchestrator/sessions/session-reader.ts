@@ -3,10 +3,11 @@
  * with `{ readonly: true, fileMustExist: true }`, so reading never changes a session, and it
  * reads older schema versions as they are (facts a version lacked come back empty).
  */
-import { readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import type Database from 'better-sqlite3';
+import { checkResultFile, readCheckedFile } from './result-files.ts';
 import { openSessionDb } from './schema.ts';
+import { SessionUnsafeFileError } from './session-errors.ts';
 import { readStoredMeta, toMetadata } from './session-meta.ts';
 import {
   FINAL_TASK_STATES, type FunctionRecord, type LogRow, type RemoteJobRow, type ResultRow, type SessionMetadata,
@@ -83,14 +84,19 @@ export class SessionReader {
     return this.db.prepare(`SELECT ${EVENT_COLUMNS} FROM task_events WHERE task_id = ? ORDER BY id`).all(taskId) as TaskEventRow[];
   }
 
-  /** A task's result bytes (read from its results file when large), or undefined if none was stored. */
+  /**
+   * A task's result bytes (read from its results file when large), or undefined if none was
+   * stored. A stored file name that is not a plain file inside the session's results folder (or
+   * is a symlink) is never opened: SessionUnsafeFileError.
+   */
   result(taskId: string): ResultRow | undefined {
     const r = this.db.prepare('SELECT task_id AS taskId, content_type AS contentType, size, inline, file FROM results WHERE task_id = ?')
       .get(taskId) as { taskId: string; contentType: string; size: number; inline: Buffer | null; file: string | null } | undefined;
     if (!r) return undefined;
-    const file = r.file === null ? null : join(this.filesDir(), r.file);
-    const bytes = file === null ? new Uint8Array(r.inline ?? Buffer.alloc(0)) : new Uint8Array(readFileSync(file));
-    return { taskId: r.taskId, contentType: r.contentType, size: r.size, bytes, file };
+    if (r.file === null) return { taskId: r.taskId, contentType: r.contentType, size: r.size, bytes: new Uint8Array(r.inline ?? Buffer.alloc(0)), file: null };
+    const checked = checkResultFile(this.filesDir(), r.file);
+    if ('reason' in checked) throw new SessionUnsafeFileError(this.file, taskId, r.file, checked.reason);
+    return { taskId: r.taskId, contentType: r.contentType, size: r.size, bytes: readCheckedFile(checked.path), file: checked.path };
   }
 
   /** Log lines of a task or of a node, oldest first (`limit` lines, default 10,000). */

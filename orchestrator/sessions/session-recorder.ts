@@ -13,6 +13,8 @@ import { openSessionDb } from './schema.ts';
 import { LogBudget } from './log-budget.ts';
 import { prepareRecorderStatements, type RecorderStatements } from './recorder-statements.ts';
 import { writeResultFile } from './result-files.ts';
+import { isSecretRef } from '../core/secret-ref.ts';
+import { isSecretKey, REDACTED, redactSecrets } from '../core/secret-values.ts';
 import { stripSecretKeys } from './secret-keys.ts';
 import { SecretInConfigError, SessionDiskFullError, SessionError, SessionExistsError, SessionInUseError, SessionWriteError } from './session-errors.ts';
 import { isRecordingLive } from './session-liveness.ts';
@@ -151,8 +153,8 @@ export class SessionRecorder {
       taskId: t.taskId, name: t.name, kind: t.kind, variant: t.variant ?? null, functionHash: t.functionHash ?? null,
       actorId: t.actorId ?? null, method: t.method ?? null,
       argsPreview: t.argsPreview === undefined ? null : t.argsPreview.slice(0, PREVIEW_CHARS),
-      paramsJson: smallJson(t.params), parentTaskId: t.parentTaskId ?? null,
-      optionsJson: t.options === undefined ? null : smallJson(stripSecretKeys(t.options).value, Infinity), state, ts,
+      paramsJson: smallJson(redactSecrets(t.params, isSecretRef).value), parentTaskId: t.parentTaskId ?? null,
+      optionsJson: t.options === undefined ? null : smallJson(redactSecrets(t.options).value, Infinity), state, ts,
     });
     this.enqueue(this.st.insertTaskEvent, eventParams(t.taskId, { state, ts }));
   }
@@ -176,8 +178,9 @@ export class SessionRecorder {
     this.enqueue(this.st.upsertObject, { objectId: o.objectId, size: o.size, ownerTaskId: o.ownerTaskId ?? null, location: o.location ?? null, ts: o.ts ?? Date.now() });
   }
 
-  /** Records a node joining, leaving, or another node event. */
-  recordNode(n: NodeRecord): void {
+  /** Records a node joining, leaving, or another node event. Label values under secret-looking names are redacted. */
+  recordNode(given: NodeRecord): void {
+    const n = given.labels ? { ...given, labels: redactSecrets(given.labels).value } : given;
     const p = {
       nodeId: n.nodeId, backend: n.backend ?? null, ts: n.ts ?? Date.now(), event: n.event,
       resourcesJson: n.resources ? JSON.stringify(n.resources) : null, labelsJson: n.labels ? JSON.stringify(n.labels) : null,
@@ -222,10 +225,10 @@ export class SessionRecorder {
     if (kept.note) this.enqueue(this.st.insertLog, { ...base, stream: 'orrery', text: kept.note });
   }
 
-  /** Sets small facts about a task (`jobId`, `queuePosition`, `costUsd`, `billableSeconds`...). */
+  /** Sets small facts about a task (`jobId`, `queuePosition`, `costUsd`, `billableSeconds`...); secret-looking ones are redacted. */
   recordTaskInfo(taskId: string, facts: Readonly<Record<string, string | number | boolean | null>>): void {
     const ts = Date.now();
-    for (const [key, value] of Object.entries(facts)) this.enqueue(this.st.upsertTaskInfo, { taskId, key, value: JSON.stringify(value), ts });
+    for (const [key, value] of Object.entries(facts)) this.enqueue(this.st.upsertTaskInfo, { taskId, key, value: JSON.stringify(isSecretKey(key) ? REDACTED : value), ts });
   }
 
   /** Records the remote job a task runs as, and writes it at once: a restarted head needs it to reattach. */

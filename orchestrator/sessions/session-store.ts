@@ -7,6 +7,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, sta
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TarGzWriter } from './archive.ts';
+import { checkResultFile } from './result-files.ts';
 import { SCHEMA_VERSION } from './schema.ts';
 import { SessionError, SessionInUseError, SessionNotFoundError, SessionUnreadableError } from './session-errors.ts';
 import { isRecordingLive } from './session-liveness.ts';
@@ -44,6 +45,14 @@ export interface ExportResult {
   readonly bytes: number;
   /** Archive entries, directories included. */
   readonly entries: number;
+  /** Result files the database names but the archive leaves out, and why (also listed in its manifest.json). */
+  readonly skipped: readonly SkippedResultFile[];
+}
+
+/** A result file an export left out: its name as the database gives it, and why. */
+export interface SkippedResultFile {
+  readonly file: string;
+  readonly reason: string;
 }
 
 /** Format tag written into every export's manifest.json. */
@@ -150,22 +159,32 @@ export class SessionStore {
   /**
    * Writes session `name` to one .tar.gz: `<name>/manifest.json`, `<name>/<name>.db` (a
    * consistent snapshot, safe while the session is being recorded) and the results files the
-   * snapshot refers to under `<name>/<name>.files/`.
+   * snapshot refers to under `<name>/<name>.files/`. Only plain file names of regular files
+   * inside the session's results folder are archived; any other name the database gives (a
+   * path, `..`, a symlink) is skipped, listed in `skipped` and in the manifest's
+   * `skippedResultFiles`.
    */
   async export(name: string, outFile: string): Promise<ExportResult> {
     const p = this.paths(name);
     const reader = this.open(name);
     const tmp = mkdtempSync(join(tmpdir(), 'orrery-export-'));
     const tar = new TarGzWriter(outFile);
+    const skipped: SkippedResultFile[] = [];
     let entries = 0;
     try {
       const snapshot = join(tmp, `${name}.db`);
       reader.snapshotTo(snapshot);
       const meta = reader.metadata();
-      const files = reader.resultFiles();
+      const files: { name: string; path: string; size: number; mtimeMs: number }[] = [];
+      for (const f of reader.resultFiles()) {
+        const checked = checkResultFile(p.filesDir, f);
+        if ('reason' in checked) skipped.push({ file: f, reason: checked.reason });
+        else files.push({ name: f, ...checked });
+      }
       const manifest = {
         format: EXPORT_FORMAT, formatVersion: 1, name, exportedAt: Date.now(), schemaVersion: reader.schemaVersion,
         writerSchemaVersion: SCHEMA_VERSION, status: meta.status, orreryVersion: meta.orreryVersion, resultFiles: files.length,
+        ...(skipped.length > 0 ? { skippedResultFiles: skipped } : {}),
       };
       await tar.addDirectory(name);
       await tar.addBuffer(`${name}/manifest.json`, Buffer.from(JSON.stringify(manifest, null, 2)));
@@ -176,9 +195,7 @@ export class SessionStore {
         await tar.addDirectory(`${name}/${name}.files`);
         entries += 1;
         for (const f of files) {
-          const src = join(p.filesDir, f);
-          const fst = statSync(src);
-          await tar.addFile(`${name}/${name}.files/${f}`, src, fst.size, fst.mtimeMs);
+          await tar.addFile(`${name}/${name}.files/${f.name}`, f.path, f.size, f.mtimeMs);
           entries += 1;
         }
       }
@@ -190,7 +207,7 @@ export class SessionStore {
       reader.close();
       rmSync(tmp, { recursive: true, force: true });
     }
-    return { file: outFile, bytes: statSync(outFile).size, entries };
+    return { file: outFile, bytes: statSync(outFile).size, entries, skipped };
   }
 }
 

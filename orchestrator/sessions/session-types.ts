@@ -11,6 +11,12 @@ export type SessionStatus = 'running' | 'finished' | 'crashed';
 /** Task states after which a task does not change again. */
 export const FINAL_TASK_STATES: readonly string[] = ['FINISHED', 'FAILED'];
 
+/**
+ * The task fact (`task_info` key) set when values of a task's arguments or options were redacted
+ * before they were recorded: a resumed head does not submit such a task again from the session.
+ */
+export const VALUES_REDACTED = 'valuesRedacted';
+
 /** Session-wide facts kept in the `meta` table. */
 export interface SessionMetadata {
   readonly name: string;
@@ -52,10 +58,10 @@ export interface TaskSubmitRecord {
   readonly method?: string;
   /** Short text preview of the arguments; cut to 200 characters. */
   readonly argsPreview?: string;
-  /** The arguments as JSON-able data; kept when their JSON is at most 4 KiB. */
+  /** The arguments as JSON-able data; kept when their JSON is at most 4 KiB. Values under secret-looking keys are redacted. */
   readonly params?: unknown;
   readonly parentTaskId?: string;
-  /** Normalized task options; secret-looking keys are stripped. */
+  /** Normalized task options; values under secret-looking keys are redacted. */
   readonly options?: unknown;
   readonly ts?: number;
   /** Initial state; `PENDING_ARGS_AVAIL` when left out. */

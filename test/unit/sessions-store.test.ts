@@ -137,7 +137,7 @@ test('no secret value reaches any file of the session directory', async () => {
     assert.ok(errors[0] instanceof SecretInConfigError);
     assert.ok(!errors[0]!.message.includes(secret), 'the error names keys, not values');
     assert.deepEqual((errors[0] as SecretInConfigError).keyPaths, [
-      'config.backends[0].secretAccessKey', 'config.backends[0].credentials.accessKeyId', 'config.backends[0].credentials.sessionToken',
+      'config.backends[0].secretAccessKey', 'config.backends[0].credentials',
       'config.backends[1].apikey', 'config.backends[2].password', 'placementRules[0].token',
     ]);
     const r = store.open('secrets');
