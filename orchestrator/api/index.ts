@@ -18,3 +18,4 @@ export {
   OrreryError, TaskError, WorkerCrashedError, ActorDiedError, GetTimeoutError, TaskCancelledError, ObjectLostError,
   OwnerDiedError, TaskUnschedulableError, CommandFailedError, BackendError, PlacementGroupRemovedError,
 } from '../core/errors.ts';
+export { DriverMessageTooLargeError } from '../service/service-errors.ts';
