@@ -111,7 +111,9 @@ test('2,000 idle connections from another user stop neither a running driver nor
 
     for (let i = 0; i < 5; i++) {
       const started = Date.now();
-      const res = await fetch(`${info.url}/api/status`, { headers: { Authorization: `Bearer ${info.token}` }, signal: AbortSignal.timeout(30_000) });
+      const res = await fetch(`${info.url}/api/status`, { headers: { Authorization: `Bearer ${info.token}` }, signal: AbortSignal.timeout(30_000) }).catch((err: Error) => {
+        throw new Error(`API request ${i + 1} under attack failed: ${err.message} (${(err.cause as Error | undefined)?.message ?? 'no cause'})`);
+      });
       assert.equal(res.status, 200);
       assert.ok(((await res.json()) as { drivers: number }).drivers >= 1);
       t.diagnostic(`API request ${i + 1} under attack: ${Date.now() - started} ms`);
