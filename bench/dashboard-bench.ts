@@ -43,7 +43,7 @@ export async function runDashboardBench(): Promise<Record<string, unknown>[]> {
     const submitS = (performance.now() - submitStart) / 1000;
 
     const loadStart = performance.now();
-    const ui = await openDashboard(`${service.info.url}/?token=${service.info.token}`);
+    const ui = await openDashboard(service.login.newUrl().url);
     const page = ui.page;
     try {
       await page.getByTestId('graph-count-FINISHED').filter({ hasText: new RegExp(`^${SNAPSHOT_TASKS}$`) }).waitFor({ timeout: 120_000 });

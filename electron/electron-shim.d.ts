@@ -4,14 +4,12 @@
  * declares what it needs; these match Electron 30+.
  */
 declare module 'electron' {
-  export interface WebFrameMain {
-    readonly url: string;
-  }
-  export interface IpcMainInvokeEvent {
-    readonly senderFrame: WebFrameMain | null;
+  export interface NavigationEvent {
+    preventDefault(): void;
   }
   export interface WebContents {
-    on(event: 'will-navigate', listener: (event: { preventDefault(): void }, url: string) => void): void;
+    on(event: 'will-navigate' | 'will-redirect', listener: (event: NavigationEvent, url: string) => void): void;
+    on(event: 'will-attach-webview', listener: (event: NavigationEvent) => void): void;
     setWindowOpenHandler(handler: (details: { url: string }) => { action: 'deny' | 'allow' }): void;
   }
   export interface BrowserWindowOptions {
@@ -20,7 +18,6 @@ declare module 'electron' {
     title?: string;
     show?: boolean;
     webPreferences?: {
-      preload?: string;
       contextIsolation?: boolean;
       sandbox?: boolean;
       nodeIntegration?: boolean;
@@ -40,6 +37,7 @@ declare module 'electron' {
   }
   export interface Session {
     setPermissionRequestHandler(handler: (wc: WebContents, permission: string, callback: (granted: boolean) => void) => void): void;
+    setPermissionCheckHandler(handler: (wc: WebContents | null, permission: string) => boolean): void;
     webRequest: {
       onHeadersReceived(listener: (details: HeadersReceivedDetails, callback: (response: { responseHeaders?: Record<string, string[]> }) => void) => void): void;
     };
@@ -47,16 +45,8 @@ declare module 'electron' {
   export const app: {
     whenReady(): Promise<void>;
     on(event: 'window-all-closed' | 'before-quit', listener: () => void): void;
+    on(event: 'web-contents-created', listener: (event: unknown, contents: WebContents) => void): void;
     quit(): void;
   };
   export const session: { readonly defaultSession: Session };
-  export const ipcMain: {
-    handle(channel: string, listener: (event: IpcMainInvokeEvent, ...args: unknown[]) => unknown): void;
-  };
-  export const ipcRenderer: {
-    invoke(channel: string, ...args: unknown[]): Promise<unknown>;
-  };
-  export const contextBridge: {
-    exposeInMainWorld(key: string, api: unknown): void;
-  };
 }

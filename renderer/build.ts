@@ -1,27 +1,57 @@
 /**
- * Builds the dashboard into renderer/dist: index.html, assets/app.js (renderer/src/main.ts
- * bundled by esbuild) and assets/app.css. Run with `npm run build:renderer`; `--watch` rebuilds.
+ * Builds the dashboard into renderer/dist: index.html and, under assets/, the bundle of
+ * renderer/src/main.ts (esbuild) and its stylesheet, named by their content hash
+ * (`app-<hash>.js`, `app-<hash>.css`) so the head can serve them `immutable` while index.html,
+ * which names them, is fetched anew every time. Run with `npm run build:renderer`; `--watch`
+ * rebuilds.
  */
-import { build, context, type BuildOptions } from 'esbuild';
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { build, context, type BuildOptions, type BuildResult, type Plugin } from 'esbuild';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, 'dist');
+
+/** Writes index.html with the names of the bundle and stylesheet this build made. */
+function writeIndex(result: BuildResult<{ metafile: true }>): void {
+  const outputs = Object.keys(result.metafile.outputs).map((p) => basename(p));
+  const pick = (ext: string) => {
+    const name = outputs.find((o) => o.startsWith('app-') && o.endsWith(ext));
+    if (!name) throw new Error(`renderer build: esbuild wrote no app-<hash>${ext} (outputs: ${outputs.join(', ')})`);
+    return `assets/${name}`;
+  };
+  const html = readFileSync(join(here, 'index.html'), 'utf8').replace('assets/app.css', pick('.css')).replace('assets/app.js', pick('.js'));
+  writeFileSync(join(out, 'index.html'), html);
+}
+
+/** Rewrites index.html after every build (also in watch mode). */
+const indexPlugin: Plugin = {
+  name: 'orrery-index',
+  setup(b) {
+    b.onEnd((result) => {
+      if (result.errors.length === 0 && result.metafile) writeIndex(result as BuildResult<{ metafile: true }>);
+    });
+  },
+};
+
+// Old hashed files would pile up; each build starts from an empty folder.
+rmSync(out, { recursive: true, force: true });
 mkdirSync(join(out, 'assets'), { recursive: true });
-copyFileSync(join(here, 'index.html'), join(out, 'index.html'));
 
 const options: BuildOptions = {
-  // main.ts imports styles.css, so esbuild writes assets/app.css beside assets/app.js.
+  // main.ts imports styles.css, so esbuild writes app-<hash>.css beside app-<hash>.js.
   entryPoints: { app: join(here, 'src/main.ts') },
+  entryNames: '[name]-[hash]',
   bundle: true,
   format: 'esm',
   target: 'es2022',
   minify: !process.argv.includes('--dev'),
   sourcemap: true,
+  metafile: true,
   outdir: join(out, 'assets'),
   logLevel: 'warning',
+  plugins: [indexPlugin],
 };
 
 if (process.argv.includes('--watch')) {

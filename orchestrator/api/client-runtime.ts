@@ -6,12 +6,13 @@
 import { WebSocket } from 'ws';
 import { fromErrorInfo } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
+import { messageBytesAtLeast } from '../protocol/frames.ts';
 import type { ClientRequest, Message } from '../protocol/messages.ts';
 import { WS_PROTOCOL } from '../service/auth.ts';
 import { headFilePath, readHeadFile, runningHead } from '../service/head-file.ts';
-import { ClientOptionError, HeadAuthError, HeadUnreachableError, NoHeadRunningError } from '../service/service-errors.ts';
+import { ClientOptionError, DriverMessageTooLargeError, HeadAuthError, HeadUnreachableError, NoHeadRunningError } from '../service/service-errors.ts';
 import { SocketChannel } from '../service/socket-channel.ts';
-import { DRIVER_PATH, type DriverWelcome } from '../service/ws-gateway.ts';
+import { DRIVER_PATH, MAX_DRIVER_MESSAGE_BYTES, type DriverWelcome } from '../service/ws-gateway.ts';
 import { RefTracker } from './ref-tracker.ts';
 import type { CoreRuntime, RuntimeContext } from './runtime.ts';
 
@@ -102,12 +103,14 @@ export class ClientRuntime implements CoreRuntime {
   private lost: string | undefined;
   private refs: RefTracker | undefined;
   private readonly closed: Promise<void>;
+  /** The largest message the head accepts (its welcome says; older heads: the default). */
+  private maxMessageBytes = MAX_DRIVER_MESSAGE_BYTES;
   /** Set by connectClient: the head went away before it accepted the job. */
   closedBeforeWelcome: ((why: string | undefined) => void) | undefined;
 
   constructor(ws: WebSocket, readonly address: string, onWelcome: (w: DriverWelcome) => void) {
     this.closed = new Promise((r) => ws.once('close', () => r()));
-    this.channel = new SocketChannel(ws, (m) => this.receive(m, onWelcome));
+    this.channel = new SocketChannel(ws, (m) => this.receive(m, onWelcome), () => this.maxMessageBytes);
     this.channel.onClosed((reason) => {
       this.lost = reason ?? 'the head closed the connection';
       if (!this.ctx) this.closedBeforeWelcome?.(reason);
@@ -127,6 +130,7 @@ export class ClientRuntime implements CoreRuntime {
     if (m.requestId === 0) {
       if (this.ctx || !m.ok) return;
       const w = m.value as DriverWelcome;
+      if (typeof w.maxMessageBytes === 'number') this.maxMessageBytes = w.maxMessageBytes;
       this.ctx = { jobId: w.jobId, taskId: newId(), nodeId: w.nodeId, backend: 'driver', assignedResources: {}, namespace: w.namespace };
       this.refs = new RefTracker((hold, release) => this.post({ op: 'refs', hold, release })).install();
       onWelcome(w);
@@ -141,16 +145,28 @@ export class ClientRuntime implements CoreRuntime {
 
   post(req: ClientRequest): void {
     if (this.lost !== undefined) throw new HeadConnectionLostError(this.address, this.lost);
+    this.checkSize(req);
     this.channel.send({ type: 'request', requestId: 0, callerTaskId: '', req });
   }
 
   call<T>(req: ClientRequest): Promise<T> {
     if (this.lost !== undefined) return Promise.reject(new HeadConnectionLostError(this.address, this.lost));
+    try {
+      this.checkSize(req);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const requestId = this.nextRequest++;
     return new Promise<T>((resolve, reject) => {
       this.replies.set(requestId, { resolve: resolve as (v: unknown) => void, reject });
       this.channel.send({ type: 'request', requestId, callerTaskId: '', req });
     });
+  }
+
+  /** Refuses, before anything is sent, a request the head would refuse for its size (it would close the connection). */
+  private checkSize(req: ClientRequest): void {
+    const bytes = messageBytesAtLeast(req);
+    if (bytes > this.maxMessageBytes) throw new DriverMessageTooLargeError(req.op, bytes, this.maxMessageBytes);
   }
 
   context(): RuntimeContext {

@@ -19,3 +19,4 @@ export {
   OrreryError, TaskError, WorkerCrashedError, ActorDiedError, GetTimeoutError, TaskCancelledError, ObjectLostError,
   OwnerDiedError, TaskUnschedulableError, CommandFailedError, BackendError, PlacementGroupRemovedError, SecretNotFoundError, SecretUnavailableError,
 } from '../core/errors.ts';
+export { DriverMessageTooLargeError } from '../service/service-errors.ts';

@@ -1,5 +1,10 @@
 /** Reading a command line: positional arguments and the options a command declares. */
 
+/** Options that no command takes any more, and what to do instead. */
+const REMOVED_OPTIONS = new Map<string, string>([
+  ['token', 'the --token option was removed: a command line is readable by every user of this machine (ps). The CLI reads the token from ORRERY_TOKEN, else from head.json'],
+]);
+
 /** How a command's options are read: a value, a flag, or a repeatable value. */
 export type OptionKind = 'value' | 'flag' | 'list';
 
@@ -40,7 +45,9 @@ export function parseCommandLine(argv: readonly string[], spec: CommandSpec | un
     const eq = a.indexOf('=');
     let key = a.startsWith('--') ? a.slice(2, eq > 0 ? eq : undefined) : (spec?.short?.[a.slice(1)] ?? '');
     if (a.startsWith('--') && key.length === 1) key = '';
-    const kind = kinds[key];
+    const kind = Object.hasOwn(kinds, key) ? kinds[key] : undefined;
+    const removed = REMOVED_OPTIONS.get(key);
+    if (!kind && removed) throw new Error(removed);
     if (!kind) throw new Error(`unknown option ${a}${args[0] ? ` for orrery ${args[0]}` : ''}; see orrery ${args[0] && isCommand(args[0]) ? `${args[0]} ` : ''}--help`);
     if (kind === 'flag') {
       if (eq > 0) throw new Error(`option --${key} takes no value`);

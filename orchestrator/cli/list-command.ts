@@ -4,7 +4,7 @@ import type { CliOptions } from './command-line.ts';
 
 /** Help of `orrery list`. */
 export const LIST_USAGE = `usage: orrery list tasks|actors|objects|nodes|placement-groups [--filter KEY=VALUE ...] [--limit N] [--json]
-                   [--address ws://HOST:PORT] [--token TOKEN]
+                   [--address ws://HOST:PORT]
 
 Lists the running head's table. --filter keeps rows whose KEY equals VALUE (KEY!=VALUE: differs);
 repeat it to combine filters. --json prints the rows as JSON.`;
@@ -19,9 +19,9 @@ const COLUMNS: Record<string, readonly string[]> = {
   nodes: ['nodeId', 'backend', 'state', 'resources', 'available'],
 };
 
-/** The head from --address/--token (else the environment, else head.json). */
+/** The head from --address (else ORRERY_ADDRESS, else head.json), with its token from ORRERY_TOKEN or head.json. */
 export function targetOf(opts: CliOptions): HeadTarget {
-  return resolveTarget({ address: opts.address as string | undefined, token: opts.token as string | undefined });
+  return resolveTarget({ address: opts.address as string | undefined });
 }
 
 /** Formats rows as an aligned text table. */

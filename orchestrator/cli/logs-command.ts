@@ -4,7 +4,7 @@ import { targetOf } from './list-command.ts';
 import type { CliOptions } from './command-line.ts';
 
 /** Help of `orrery logs`. */
-export const LOGS_USAGE = `usage: orrery logs <taskId> [-f | --follow] [--address ws://HOST:PORT] [--token TOKEN]
+export const LOGS_USAGE = `usage: orrery logs <taskId> [-f | --follow] [--address ws://HOST:PORT]
 
 Prints the output (stdout and stderr, last 1000 lines) of a task of the running head.
 -f keeps printing new lines until the task finishes or fails.`;

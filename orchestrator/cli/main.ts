@@ -22,6 +22,7 @@ commands:
                                        run a head service here (HTTP + WebSocket on 127.0.0.1) until stopped
   stop                                 stop the running head service
   dashboard [--port N] [--no-open] [--example vqe-h2]   open the dashboard (starts a head service if none runs)
+  dashboard --url                      print a one-time dashboard login link of the running head
   run <script.ts> [--session NAME] [args...]  run a driver script against the running head (or an embedded one)
   status                               nodes per backend, resource usage, pending and infeasible demand
   list tasks|actors|objects|nodes|placement-groups [--filter k=v ...] [--limit N] [--json]
@@ -34,15 +35,15 @@ commands:
 
 options:
   --config FILE   the config file (default ./orrery.json, then ~/.orrery/config.json)
-  --address ADDR  the head to talk to (default: ORRERY_ADDRESS, then ~/.orrery/head.json)
-  --token TOKEN   its token (default: ORRERY_TOKEN, then head.json)
+  --address ADDR  the head to talk to (default: ORRERY_ADDRESS, then ~/.orrery/head.json);
+                  its token comes from ORRERY_TOKEN, then head.json (never the command line)
   --help          this text (orrery <command> --help: that command's)`;
 
-const REMOTE = { address: 'value', token: 'value' } as const;
+const REMOTE = { address: 'value' } as const;
 
 const COMMANDS: Record<string, CommandSpec> = {
   start: { usage: START_USAGE, options: { port: 'value', config: 'value', host: 'value', session: 'value', resume: 'value' }, run: (a, o, p) => startCommand(a, o, p) },
-  dashboard: { usage: DASHBOARD_USAGE, options: { port: 'value', config: 'value', 'no-open': 'flag', example: 'value' }, run: (a, o, p) => dashboardCommand(a, o, p) },
+  dashboard: { usage: DASHBOARD_USAGE, options: { port: 'value', config: 'value', 'no-open': 'flag', example: 'value', url: 'flag' }, run: (a, o, p) => dashboardCommand(a, o, p) },
   sessions: { usage: SESSIONS_USAGE, options: { json: 'flag' }, run: async (a, o, p) => (await sessionsCommand(a, o.json === true, p), 0) },
   secrets: { usage: SECRETS_USAGE, options: {}, run: async ([sub, name], _o, p) => (await secretsCommand(sub, name, p), 0) },
   stop: { usage: STOP_USAGE, options: { ...REMOTE }, run: (a, o, p) => stopCommand(a, o, p) },

@@ -1,6 +1,7 @@
 /** `orrery start`: a head service in this process, in the foreground until SIGINT/SIGTERM or `orrery stop`. */
 import { loadConfig } from './config-file.ts';
 import { DEFAULT_PORT, HeadService } from '../service/head-service.ts';
+import { LOGIN_CODE_TTL_MS } from '../service/login-codes.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import type { CliOptions } from './command-line.ts';
 
@@ -10,7 +11,8 @@ export const START_USAGE = `usage: orrery start [--port ${DEFAULT_PORT}] [--conf
 Runs a head here with a local node (all CPUs) plus the config's backends and placement rules,
 serving HTTP and WebSocket on 127.0.0.1 (--port 0 picks a free port). Writes ~/.orrery/head.json
 (or $ORRERY_HOME/head.json) with the address and a fresh token, so init({ address: 'auto' }),
-orrery run and the other commands find it. Runs until Ctrl-C, SIGTERM or orrery stop.
+orrery run and the other commands find it. Prints a one-time login link for the dashboard
+(orrery dashboard --url prints another). Runs until Ctrl-C, SIGTERM or orrery stop.
 
 Everything is recorded into an experiment session (--session NAME, default session-<time>).
 Its agents outlive the head for 30 minutes: if the head dies (or the laptop sleeps),
@@ -40,7 +42,8 @@ export async function startCommand(args: string[], opts: CliOptions, print: (lin
   const { info } = service;
   const nodes = service.head.nodeIds().length;
   print(`orrery head running (pid ${info.pid}, ${nodes} node${nodes === 1 ? '' : 's'}${cfg.path ? `, config ${cfg.path}` : ''})`);
-  print(`  dashboard: ${info.url}/?token=${info.token}`);
+  print(`  dashboard: ${service.login.newUrl().url}`);
+  print(`             (one-time login link, valid ${LOGIN_CODE_TTL_MS / 60_000} minutes; another: orrery dashboard --url)`);
   print(`  drivers:   init({ address: 'auto' }) or orrery run <script.ts> (address ${info.address})`);
   print(`  stop:      orrery stop, or Ctrl-C`);
   print(`  head file: ${service.headFile}`);

@@ -5,7 +5,7 @@ import { targetOf } from './list-command.ts';
 import type { CliOptions } from './command-line.ts';
 
 /** Help of `orrery status`. */
-export const STATUS_USAGE = `usage: orrery status [--json] [--address ws://HOST:PORT] [--token TOKEN]
+export const STATUS_USAGE = `usage: orrery status [--json] [--address ws://HOST:PORT]
 
 Shows the running head's nodes per backend with their resources, how much of each resource is
 in use, the work waiting for a node (pending demand) and work no node or backend can run.`;

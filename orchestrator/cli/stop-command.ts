@@ -1,10 +1,11 @@
 /** `orrery stop`: asks the running head service to shut down and waits until its process is gone. */
-import { apiJson, resolveTarget } from '../service/api-client.ts';
+import { apiJson } from '../service/api-client.ts';
 import { pidAlive } from '../service/head-file.ts';
+import { targetOf } from './list-command.ts';
 import type { CliOptions } from './command-line.ts';
 
 /** Help of `orrery stop`. */
-export const STOP_USAGE = `usage: orrery stop [--address ws://HOST:PORT] [--token TOKEN]
+export const STOP_USAGE = `usage: orrery stop [--address ws://HOST:PORT]
 
 Stops the head service recorded in ~/.orrery/head.json (or the one at --address): drivers are
 disconnected, tasks stop, nodes shut down, head.json is removed.`;
@@ -14,7 +15,7 @@ const STOP_WAIT_MS = 60_000;
 /** Stops the head; resolves once its process exited. */
 export async function stopCommand(args: string[], opts: CliOptions, print: (line: string) => void): Promise<number> {
   if (args.length > 0) throw new Error(`orrery stop takes no arguments (got ${args[0]}); see orrery stop --help`);
-  const target = resolveTarget({ address: opts.address as string | undefined, token: opts.token as string | undefined });
+  const target = targetOf(opts);
   const { pid } = await apiJson<{ pid: number }>(target, 'POST', '/api/shutdown');
   const end = Date.now() + STOP_WAIT_MS;
   while (pidAlive(pid)) {

@@ -4,7 +4,7 @@ import { formatTable, targetOf } from './list-command.ts';
 import type { CliOptions } from './command-line.ts';
 
 /** Help of `orrery summary`. */
-export const SUMMARY_USAGE = `usage: orrery summary tasks [--json] [--address ws://HOST:PORT] [--token TOKEN]
+export const SUMMARY_USAGE = `usage: orrery summary tasks [--json] [--address ws://HOST:PORT]
 
 Counts the running head's tasks per function name and state.`;
 

@@ -42,6 +42,27 @@ export function encodeFrame(messages: readonly unknown[]): Buffer[] {
 
 const PADDING = Buffer.alloc(8);
 
+/** The size of an encoded frame's buffers, in bytes (length prefix included). */
+export function frameBytes(buffers: readonly Buffer[]): number {
+  let n = 0;
+  for (const b of buffers) n += b.length;
+  return n;
+}
+
+/**
+ * A lower bound of the bytes `message` takes in a frame, found without encoding it: its byte
+ * arrays and strings (values and arguments travel as byte arrays, so they dominate).
+ */
+export function messageBytesAtLeast(message: unknown, depth = 0): number {
+  if (typeof message === 'string') return message.length;
+  if (typeof message !== 'object' || message === null || depth > MAX_DEPTH) return 0;
+  if (ArrayBuffer.isView(message)) return message.byteLength;
+  let n = 0;
+  if (Array.isArray(message)) for (const v of message) n += messageBytesAtLeast(v, depth + 1);
+  else for (const k in message) n += messageBytesAtLeast((message as Record<string, unknown>)[k], depth + 1);
+  return n;
+}
+
 /** Blobs start 8-byte aligned within the body, so typed arrays can be viewed in place. */
 function align(n: number): number {
   return (n + 7) & ~7;

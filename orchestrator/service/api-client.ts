@@ -1,6 +1,7 @@
 /**
- * The CLI's side of the HTTP API: which head to talk to (`--address`/`--token`, else
- * ORRERY_ADDRESS/ORRERY_TOKEN, else head.json) and JSON requests with one-line errors.
+ * The CLI's side of the HTTP API: which head to talk to (`--address`, else ORRERY_ADDRESS,
+ * else head.json) with which token (ORRERY_TOKEN, else head.json: never the command line,
+ * which every local user can read) and JSON requests with one-line errors.
  */
 import { request, type IncomingMessage } from 'node:http';
 import { headFilePath, readHeadFile, runningHead } from './head-file.ts';
@@ -29,23 +30,23 @@ export function httpUrlOf(address: string): string {
 }
 
 /** Finds the head to talk to; throws NoHeadRunningError when none is known. */
-export function resolveTarget(opts: { address?: string; token?: string }): HeadTarget {
+export function resolveTarget(opts: { address?: string }): HeadTarget {
   const address = opts.address ?? process.env.ORRERY_ADDRESS;
   if (address && address !== 'auto') {
     const url = httpUrlOf(address);
-    let token = opts.token ?? process.env.ORRERY_TOKEN;
+    let token = process.env.ORRERY_TOKEN;
     let pid: number | undefined;
     const file = readHeadFile();
     if (file && httpUrlOf(file.address) === url) {
       token ??= file.token;
       pid = file.pid;
     }
-    if (!token) throw new ClientOptionError(`no token for the head at ${address}: pass --token or set ORRERY_TOKEN`);
+    if (!token) throw new ClientOptionError(`no token for the head at ${address}: set ORRERY_TOKEN (the token is in that head's head.json)`);
     return { url, token, pid };
   }
   const h = runningHead();
   if (!h) throw new NoHeadRunningError(headFilePath());
-  return { url: h.url, token: opts.token ?? h.token, pid: h.pid };
+  return { url: h.url, token: h.token, pid: h.pid };
 }
 
 /** Sends a request to the API; resolves with the response (status and body stream). */

@@ -1,7 +1,7 @@
 /**
- * Who may talk to the head service: whoever shows the token (a bearer header, a WebSocket
- * subprotocol, or `?token=` for a browser), from no Origin or the head's own. The token never
- * goes into a log line or an error message.
+ * The head service's token and origins: the token is shown as a bearer header or, by a
+ * WebSocket client, as a subprotocol, never in a URL (head-access.ts applies the rules). The
+ * token never goes into a log line or an error message.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -23,8 +23,8 @@ export function tokensEqual(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-/** The token a request presents, or undefined: `Authorization: Bearer`, the token subprotocol, or `?token=`. */
-export function presentedToken(req: IncomingMessage, url: URL): string | undefined {
+/** The token a request presents, or undefined: `Authorization: Bearer`, or the token subprotocol. */
+export function presentedToken(req: IncomingMessage): string | undefined {
   const auth = req.headers.authorization;
   if (auth) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
@@ -37,13 +37,7 @@ export function presentedToken(req: IncomingMessage, url: URL): string | undefin
       if (t.startsWith(WS_TOKEN_PROTOCOL_PREFIX)) return t.slice(WS_TOKEN_PROTOCOL_PREFIX.length);
     }
   }
-  return url.searchParams.get('token') ?? undefined;
-}
-
-/** True when the request carries the right token. */
-export function authorized(req: IncomingMessage, url: URL, token: string): boolean {
-  const given = presentedToken(req, url);
-  return given !== undefined && tokensEqual(given, token);
+  return undefined;
 }
 
 /** The origins of a head listening on `host:port`: its own http origin, and localhost's for a loopback head. */
@@ -55,10 +49,4 @@ export function ownOrigins(host: string, port: number): Set<string> {
     origins.add(`http://[::1]:${port}`);
   }
   return origins;
-}
-
-/** Non-browser clients send no Origin; a browser page must come from the head itself. */
-export function originAllowed(req: IncomingMessage, own: ReadonlySet<string>): boolean {
-  const origin = req.headers.origin;
-  return origin === undefined || own.has(origin);
 }

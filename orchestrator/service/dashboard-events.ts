@@ -12,7 +12,8 @@ import type { Duplex } from 'node:stream';
 import type { TaskRecord } from '../control/task-record.ts';
 import type { Head } from '../head/head.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
-import { authorized, originAllowed, WS_PROTOCOL } from './auth.ts';
+import { WS_PROTOCOL } from './auth.ts';
+import { refuseUpgrade } from './upgrade-refusal.ts';
 import { taskView, type TaskView } from './dashboard-tasks.ts';
 import type { BackendView } from './dashboard-backends.ts';
 
@@ -81,7 +82,7 @@ export class EventsFeed {
   private readonly wss = new WebSocketServer({
     noServer: true,
     maxPayload: 64 * 1024,
-    // A browser that offers subprotocols fails the handshake unless one is chosen: the token one when it is all it offered.
+    // A client that offers subprotocols fails the handshake unless one is chosen: the token one when it is all it offered.
     handleProtocols: (protocols) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : (protocols.values().next().value ?? false)),
   });
   private readonly sockets = new Set<WebSocket>();
@@ -97,21 +98,16 @@ export class EventsFeed {
   private ticks = 0;
   private closing = false;
 
-  constructor(private readonly head: Head, private readonly token: string, private readonly origins: ReadonlySet<string>, private readonly sources: FeedSources) {}
+  constructor(private readonly head: Head, private readonly sources: FeedSources) {}
 
   /** Open sockets. */
   get size(): number {
     return this.sockets.size;
   }
 
-  /** Handles an HTTP upgrade to `/api/events`: 401 without the token, 403 from a foreign Origin. */
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
-    const refuse = (code: number, text: string) => {
-      socket.end(`HTTP/1.1 ${code} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
-    };
-    if (!authorized(req, url, this.token)) return refuse(401, 'Unauthorized');
-    if (!originAllowed(req, this.origins)) return refuse(403, 'Forbidden');
-    if (this.closing) return refuse(503, 'Service Unavailable');
+  /** Accepts an upgrade to `/api/events` that passed the access checks (service-upgrades.ts). */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.closing) return refuseUpgrade(socket, 503, 'the head is shutting down');
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
   }
 

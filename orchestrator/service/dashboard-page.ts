@@ -1,6 +1,6 @@
 /**
- * The page at `/`: says the head is running and lists its nodes through the API (the token
- * comes from the page's own `?token=`). The real dashboard replaces it.
+ * The page at `/`: says the head is running and lists its nodes through the API (with the
+ * session cookie a one-time login link set). The real dashboard replaces it.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -15,9 +15,8 @@ export function dashboardPage(): { html: string; csp: string } {
 <p id="msg">Loading nodes…</p>
 <table id="nodes" hidden><thead><tr><th>node</th><th>backend</th><th>state</th><th>resources</th><th>available</th></tr></thead><tbody></tbody></table>
 <script nonce="${nonce}">
-const token = new URLSearchParams(location.search).get('token') || '';
-fetch('/api/nodes', { headers: { Authorization: 'Bearer ' + token } })
-  .then((r) => (r.ok ? r.json() : Promise.reject(new Error(r.status === 401 ? 'open the URL that orrery start printed (it carries the token)' : 'HTTP ' + r.status))))
+fetch('/api/nodes')
+  .then((r) => (r.ok ? r.json() : Promise.reject(new Error(r.status === 401 ? 'open the login link that orrery start printed, or get one with orrery dashboard --url' : 'HTTP ' + r.status))))
   .then((nodes) => {
     const body = document.querySelector('#nodes tbody');
     for (const n of nodes) {

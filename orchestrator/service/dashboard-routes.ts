@@ -1,7 +1,7 @@
 /**
  * The dashboard's API on the head service (see dashboard-api.md): tasks, backends and their
  * schemas, secrets, placement rules, sessions, examples, and the live feed. http-api.ts has
- * checked the token and the Origin before any of these routes runs.
+ * checked the Host, the credential and the Origin (head-access.ts) before any of these routes runs.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { deleteSecret, storeSecret } from '../../backends/transport/keychain.ts';
@@ -24,9 +24,6 @@ const MAX_BODY_BYTES = 1024 * 1024;
 /** What the dashboard needs from its service. */
 export interface DashboardOptions {
   readonly head: Head;
-  readonly token: string;
-  /** The service's own origins (the events socket checks Origin against them). */
-  readonly origins: ReadonlySet<string>;
   /** The session the service records into. */
   readonly session: string;
   readonly recorder: SessionRecorder | undefined;
@@ -52,7 +49,7 @@ export class Dashboard {
     const file = new ConfigFileWriter(opts.configPath);
     this.backends = new DashboardBackends(opts.head, opts.backends, file, () => this.feed.backendsUpdated());
     this.rules = new DashboardRules(opts.head, opts.placementRules, file, () => opts.recorder, () => this.feed.rulesUpdated());
-    this.feed = new EventsFeed(opts.head, opts.token, opts.origins, { backends: () => this.backends.list(), rules: () => this.rules.get() });
+    this.feed = new EventsFeed(opts.head, { backends: () => this.backends.list(), rules: () => this.rules.get() });
     this.sessions = new DashboardSessions(this.store);
     this.examples = new DashboardExamples(opts.driverEnv);
   }

@@ -1,12 +1,14 @@
 /**
  * The dashboard's files: `/` and `/assets/*` from renderer/dist (built by `npm run
- * build:renderer`). They need no token (the page reads it from its own `?token=` and sends it
- * to /api and the events socket); the HTML carries a strict Content-Security-Policy. Without
- * a build, `/` is the placeholder page, which says how to build the dashboard.
+ * build:renderer`). They need no credential (the page's calls to /api and the events socket
+ * carry the session cookie of a one-time login, dashboard-login.ts); the HTML carries a strict
+ * Content-Security-Policy and is never cached, while assets with a content hash in their name
+ * (`app-<hash>.js`) are cached for good. Without a build, `/` is the placeholder page, which
+ * says how to build the dashboard.
  */
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join, resolve, sep } from 'node:path';
+import { basename, extname, join, resolve, sep } from 'node:path';
 import { dashboardPage } from './dashboard-page.ts';
 import { REPO_ROOT } from './dashboard-examples.ts';
 
@@ -32,7 +34,10 @@ const TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-/** Headers every HTML page of the head carries (the URL holds the token: no referrer, no framing). */
+/** A content hash in a file name, as renderer/build.ts has esbuild write it (`app-WPZZRTL6.js`, `app-VIQ2FXGE.css.map`). */
+export const HASHED_NAME = /-[A-Z0-9]{8}\.[a-z0-9.]+$/;
+
+/** Headers every HTML page of the head carries: no referrer, no framing. */
 const HTML_HEADERS = { 'Referrer-Policy': 'no-referrer', 'X-Frame-Options': 'DENY' };
 
 /**
@@ -72,8 +77,8 @@ function sendFile(req: IncomingMessage, res: ServerResponse, file: string): bool
   const type = TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
   const headers: Record<string, string | number> = { 'Content-Type': type, 'Content-Length': size };
   if (type.startsWith('text/html')) Object.assign(headers, HTML_HEADERS, { 'Content-Security-Policy': DASHBOARD_CSP });
-  // Hashed asset names never change content; the HTML (which names them) is always fetched anew.
-  if (file.includes(`${sep}assets${sep}`)) headers['Cache-Control'] = 'public, max-age=31536000, immutable';
+  // A hashed name never changes content; anything else (index.html names the hashed files) is fetched anew.
+  headers['Cache-Control'] = HASHED_NAME.test(basename(file)) ? 'public, max-age=31536000, immutable' : type.startsWith('text/html') ? 'no-store' : 'no-cache';
   res.writeHead(200, headers);
   if (req.method === 'HEAD') res.end();
   else createReadStream(file).on('error', () => res.destroy()).pipe(res);

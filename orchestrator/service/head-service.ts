@@ -1,7 +1,10 @@
 /**
  * A head as a service in this process (`orrery start`): the head with a local node plus the
  * configured backends, an HTTP API and a WebSocket gateway for drivers on a loopback address,
- * and head.json so that drivers and the CLI find it.
+ * and head.json so that drivers and the CLI find it. Every request and upgrade passes the Host
+ * and access checks (head-access.ts); the dashboard's browsers log in with one-time codes
+ * (dashboard-login.ts); a connection guard and server timeouts keep a flood of connections from
+ * locking drivers and the dashboard out (connection-guard.ts, server-limits.ts).
  */
 import { createServer, type Server } from 'node:http';
 import { availableParallelism, homedir } from 'node:os';
@@ -15,12 +18,19 @@ import { adoptFromSession, resubmitUnfinished } from '../head/session-resume.ts'
 import { SessionStore, type SessionReader } from '../sessions/index.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import { newToken, ownOrigins } from './auth.ts';
+import { BrowserSessions } from './browser-sessions.ts';
+import { ConnectionGuard } from './connection-guard.ts';
+import { DashboardLogin } from './dashboard-login.ts';
 import { headFilePath, removeHeadFile, runningHead, writeHeadFile, type HeadFile } from './head-file.ts';
 import { Dashboard } from './dashboard-routes.ts';
-import { EVENTS_PATH } from './dashboard-events.ts';
+import { HeadAccess } from './head-access.ts';
+import { allowedHosts } from './host-check.ts';
 import { handleHttp } from './http-api.ts';
+import { LoginCodes } from './login-codes.ts';
+import { applyServerTimeouts, connectionLimits, CONNECTIONS_CHECKING_INTERVAL_MS } from './server-limits.ts';
 import { HeadAlreadyRunningError } from './service-errors.ts';
-import { DriverGateway } from './ws-gateway.ts';
+import { routeUpgrade } from './service-upgrades.ts';
+import { DriverGateway, MAX_DRIVER_MESSAGE_BYTES } from './ws-gateway.ts';
 
 /** Default port of the head service (Ray's dashboard port). */
 export const DEFAULT_PORT = 8265;
@@ -46,6 +56,10 @@ export interface HeadServiceOptions {
   readonly graceS?: number;
   /** The config file the dashboard writes its backend and rule edits to (default `$ORRERY_HOME/config.json`). */
   readonly configPath?: string;
+  /** Sockets the server holds at once (default: half the open-file limit, within 32..4096). */
+  readonly maxConnections?: number;
+  /** Largest message a driver may send, in bytes (default 512 MiB). */
+  readonly maxDriverMessageBytes?: number;
 }
 
 /** A running head service. */
@@ -66,6 +80,10 @@ export class HeadService {
     private readonly endSession: () => Promise<void>,
     /** The dashboard's API, files and live feed. */
     readonly dashboard: Dashboard,
+    /** One-time login URLs and pages for the dashboard. */
+    readonly login: DashboardLogin,
+    /** The server's sockets. */
+    readonly connections: ConnectionGuard,
   ) {}
 
   /** Starts a head service; throws HeadAlreadyRunningError when head.json names a live one. */
@@ -83,8 +101,10 @@ export class HeadService {
     // Worker output goes to the driver that owns the task, not to the service's terminal.
     head.logs.echo = undefined;
     let server: Server | undefined;
+    let guard: ConnectionGuard | undefined;
     let gateway: DriverGateway | undefined;
     let dashboard: Dashboard | undefined;
+    let dashboardLogin: DashboardLogin | undefined;
     try {
       let reader: SessionReader | undefined;
       if (opts.resume) {
@@ -100,42 +120,42 @@ export class HeadService {
         reader.close();
       }
       const token = newToken();
-      let service: HeadService | undefined;
-      const origins = new Set<string>();
-      const gw = (gateway = new DriverGateway(head, token, origins, log));
-      let info: HeadFile | undefined;
-      const dash = (dashboard = new Dashboard({
-        head, token, origins, session: sessionName, recorder: session.recorder,
-        configPath: opts.configPath ?? join(home, 'config.json'),
-        backends: [localConfig, ...((opts.backends ?? []) as Record<string, unknown>[])],
-        placementRules: opts.placementRules,
-        driverEnv: () => ({ address: info!.address, token }),
-      }));
-      const srv = (server = createServer((req, res) =>
-        handleHttp({ head, token, origins, drivers: () => gw.size, shutdown: () => void service?.stop(), dashboard: dash }, req, res),
-      ));
-      srv.on('upgrade', (req, socket, buf) => {
-        const url = new URL(req.url ?? '/', 'http://head');
-        if (url.pathname === EVENTS_PATH) dash.feed.upgrade(req, socket, buf, url);
-        else gw.upgrade(req, socket, buf, url);
-      });
+      const srv = (server = createServer({ connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS }));
+      applyServerTimeouts(srv);
+      const connections = (guard = new ConnectionGuard(srv, connectionLimits(opts.maxConnections)));
       srv.on('clientError', (_err, socket) => socket.destroy());
       const bound = await listen(srv, port, host);
-      for (const o of ownOrigins(host, bound)) origins.add(o);
       const hostPart = host.includes(':') ? `[${host}]` : host;
-      info = {
+      const info: HeadFile = {
         address: `ws://${hostPart}:${bound}`,
         url: `http://${hostPart}:${bound}`,
         token,
         pid: process.pid,
         startedAt: new Date().toISOString(),
       };
+      const sessions = new BrowserSessions(bound);
+      const access = new HeadAccess(token, sessions, ownOrigins(host, bound), allowedHosts(host, bound));
+      const login = (dashboardLogin = new DashboardLogin(new LoginCodes(), sessions, info.url));
+      let service: HeadService | undefined;
+      const gw = (gateway = new DriverGateway(head, log, opts.maxDriverMessageBytes ?? MAX_DRIVER_MESSAGE_BYTES));
+      const dash = (dashboard = new Dashboard({
+        head, session: sessionName, recorder: session.recorder,
+        configPath: opts.configPath ?? join(home, 'config.json'),
+        backends: [localConfig, ...((opts.backends ?? []) as Record<string, unknown>[])],
+        placementRules: opts.placementRules,
+        driverEnv: () => ({ address: info.address, token }),
+      }));
+      const api = { head, access, connections, login, drivers: () => gw.size, shutdown: () => void service?.stop(), dashboard: dash };
+      srv.on('request', (req, res) => handleHttp(api, req, res));
+      srv.on('upgrade', (req, socket, buf) => routeUpgrade({ access, connections, feed: dash.feed, gateway: gw }, req, socket, buf));
       writeHeadFile(info);
-      service = new HeadService(head, srv, gw, info, sessionName, session.stop, dash);
+      service = new HeadService(head, srv, gw, info, sessionName, session.stop, dash, login, connections);
       return service;
     } catch (err) {
+      dashboardLogin?.close();
       dashboard?.close();
       gateway?.close();
+      guard?.close();
       server?.close();
       await head.shutdown();
       await session?.stop();
@@ -152,8 +172,10 @@ export class HeadService {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       removeHeadFile(process.pid);
+      this.login.close();
       this.dashboard.close();
       this.gateway.close();
+      this.connections.close();
       const closed = new Promise<void>((r) => this.server.close(() => r()));
       this.server.closeAllConnections();
       await this.head.shutdown();

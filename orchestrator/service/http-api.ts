@@ -1,24 +1,32 @@
 /**
- * The head's HTTP API (JSON under `/api/`). Every `/api/` request needs the token, whatever
- * the path: an unknown path without the token is 401, not 404, so nothing is learnt without it.
+ * The head's HTTP API (JSON under `/api/`). A request naming another host is refused first
+ * (421, host-check.ts). Every `/api/` request needs a credential (the token as a bearer header,
+ * or a dashboard session cookie; head-access.ts), whatever the path: an unknown path without one
+ * is 401, not 404, so nothing is learnt without it.
  *
  *   GET  /api/status                       nodes, resources, pending demand, infeasible requests
  *   GET  /api/tasks|actors|objects|nodes|placement-groups   ?filter=k=v (or k!=v, repeatable) &limit=N
  *   GET  /api/summary/tasks                task counts per name and state
  *   GET  /api/logs/:taskId                 { taskId, lines }; ?follow=1 streams text lines until the task ends
  *   POST /api/shutdown                     stops the service
+ *   POST /api/login-codes                  { url, expiresAt }: a one-time dashboard login URL (token only)
+ *   POST /api/login-pages                  { path, expiresAt }: a login page file that forwards to one (token only)
  *
  * The dashboard's routes (tasks/:id, backends, secrets, placement-rules, sessions, examples)
- * are in dashboard-routes.ts and described in dashboard-api.md; `/` and `/assets/*` serve the
- * dashboard's files without the token (dashboard-static.ts).
+ * are in dashboard-routes.ts and described in dashboard-api.md; `/login` trades a one-time code
+ * for a session cookie (dashboard-login.ts); `/` and `/assets/*` serve the dashboard's files
+ * without a credential (dashboard-static.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Head } from '../head/head.ts';
 import type { StateFilter, StateQuery } from '../protocol/messages.ts';
-import { authorized, originAllowed } from './auth.ts';
+import type { ConnectionGuard } from './connection-guard.ts';
+import { LOGIN_PATH, type DashboardLogin } from './dashboard-login.ts';
 import { dashboardPage } from './dashboard-page.ts';
 import type { Dashboard } from './dashboard-routes.ts';
 import { serveDashboardFile } from './dashboard-static.ts';
+import type { Credential, HeadAccess } from './head-access.ts';
+import { hostRefusal } from './host-check.ts';
 import { statusView } from './status-view.ts';
 
 /** After its task ended, a followed log stays open this long for the output still on its way. */
@@ -28,8 +36,11 @@ const FOLLOW_POLL_MS = 200;
 /** What the routes need from the service. */
 export interface HttpApiContext {
   readonly head: Head;
-  readonly token: string;
-  readonly origins: ReadonlySet<string>;
+  /** Who may come in. */
+  readonly access: HeadAccess;
+  /** Told which sockets showed a credential. */
+  readonly connections: ConnectionGuard;
+  readonly login: DashboardLogin;
   drivers(): number;
   /** Called by POST /api/shutdown after the reply went out. */
   shutdown(): void;
@@ -54,6 +65,8 @@ export function handleHttp(ctx: HttpApiContext, req: IncomingMessage, res: Serve
   const url = new URL(req.url ?? '/', 'http://head');
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('X-Content-Type-Options', 'nosniff');
+  if (!ctx.access.hostAllowed(req)) return send(res, 421, { error: hostRefusal(req) });
+  if (url.pathname === LOGIN_PATH) return ctx.login.handle(req, res, url);
   if (!url.pathname.startsWith('/api/') && url.pathname !== '/api') {
     if (ctx.dashboard && serveDashboardFile(req, res, url)) return;
     if (ctx.dashboard || url.pathname !== '/' || (req.method !== 'GET' && req.method !== 'HEAD')) return send(res, 404, { error: `no page at ${url.pathname}` });
@@ -62,11 +75,12 @@ export function handleHttp(ctx: HttpApiContext, req: IncomingMessage, res: Serve
     res.end(html);
     return;
   }
-  if (!authorized(req, url, ctx.token)) return send(res, 401, { error: 'missing or wrong token: send Authorization: Bearer <token> (the token is in head.json)' });
-  if (!originAllowed(req, ctx.origins)) return send(res, 403, { error: 'requests from other web origins are refused' });
+  const verdict = ctx.access.check(req, url);
+  if (!verdict.ok) return send(res, verdict.status, { error: verdict.error });
+  ctx.connections.trust(req.socket);
   try {
     if (ctx.dashboard?.handle(req, res, apiParts(url), url)) return;
-    route(ctx, req, res, url);
+    route(ctx, req, res, url, verdict.via);
   } catch (err) {
     if (err instanceof ApiError) send(res, err.status, { error: err.message });
     else send(res, 400, { error: (err as Error).message });
@@ -78,7 +92,7 @@ function apiParts(url: URL): string[] {
   return url.pathname.split('/').filter(Boolean).slice(1).map(decodeURIComponent);
 }
 
-function route(ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, url: URL): void {
+function route(ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, url: URL, via: Credential): void {
   const parts = apiParts(url);
   const method = req.method ?? 'GET';
   const get = () => {
@@ -90,6 +104,11 @@ function route(ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, u
     send(res, 202, { ok: true, pid: process.pid });
     res.once('finish', () => ctx.shutdown());
     return;
+  }
+  if ((first === 'login-codes' || first === 'login-pages') && parts.length === 1) {
+    if (method !== 'POST') throw new ApiError(405, `${url.pathname} takes POST, not ${method}`);
+    if (via !== 'token') throw new ApiError(403, 'login links are given only to a holder of the token (Authorization: Bearer), not to a browser session');
+    return send(res, 201, first === 'login-codes' ? ctx.login.newUrl() : ctx.login.newPage());
   }
   if (first === 'status' && parts.length === 1) {
     get();

@@ -1,4 +1,5 @@
 /** Errors of the head service and of reaching it (client mode, the CLI). */
+import { OrreryError } from '../core/errors.ts';
 
 /** `orrery start` while another head service runs. */
 export class HeadAlreadyRunningError extends Error {
@@ -27,7 +28,7 @@ export class HeadUnreachableError extends Error {
 /** The head answered 401: the token is missing or wrong. */
 export class HeadAuthError extends Error {
   constructor(readonly address: string, readonly status: number) {
-    super(`the head refused the token (${status}) at ${address}: give the token the head wrote to its head.json (init({ token }), --token or ORRERY_TOKEN)`);
+    super(`the head refused the token (${status}) at ${address}: give the token the head wrote to its head.json (init({ token }) or ORRERY_TOKEN)`);
     this.name = 'HeadAuthError';
   }
 }
@@ -38,4 +39,15 @@ export class ClientOptionError extends TypeError {
     super(message);
     this.name = 'ClientOptionError';
   }
+}
+
+/** A driver request larger than the head accepts in one message (ws-gateway.ts MAX_DRIVER_MESSAGE_BYTES). */
+export class DriverMessageTooLargeError extends OrreryError {
+  constructor(readonly op: string, readonly bytes: number, readonly limitBytes: number) {
+    super(`this ${op} request holds ${bytes} bytes of data (${mib(bytes)}), over the head's limit of ${limitBytes} bytes (${mib(limitBytes)}) for one driver message; split the data into smaller pieces (several put() calls or tasks), or write it to a file the tasks read`);
+  }
+}
+
+function mib(bytes: number): string {
+  return `${Math.round((bytes / 2 ** 20) * 10) / 10} MiB`;
 }

@@ -1,10 +1,11 @@
 /**
  * The protocol over a WebSocket: each binary WebSocket message is exactly one frame (a batch
  * of messages, see protocol/frames.ts), so a browser can decode it without reassembly.
- * Messages sent in one event-loop turn share a frame, as on every other channel.
+ * Messages sent in one event-loop turn share a frame, as on every other channel, unless that
+ * frame would be larger than the peer accepts: then each message goes in a frame of its own.
  */
 import type { WebSocket } from 'ws';
-import { encodeFrame, FrameDecoder, FrameError } from '../protocol/frames.ts';
+import { encodeFrame, FrameDecoder, FrameError, frameBytes } from '../protocol/frames.ts';
 import { isMessage, type Message } from '../protocol/messages.ts';
 
 /** Why a socket channel closed: undefined for a clean close. */
@@ -17,7 +18,11 @@ export class SocketChannel {
   private closed = false;
   private onClose: (reason: SocketCloseReason) => void = () => {};
 
-  constructor(private readonly ws: WebSocket, onMessage: (m: Message) => void) {
+  /**
+   * @param maxFrameBytes the largest WebSocket message the peer accepts, asked at each flush
+   *   (a batch over it is split into one frame per message).
+   */
+  constructor(private readonly ws: WebSocket, onMessage: (m: Message) => void, private readonly maxFrameBytes: () => number = () => Infinity) {
     ws.binaryType = 'nodebuffer';
     ws.on('message', (data, isBinary) => {
       if (this.closed) return;
@@ -61,7 +66,12 @@ export class SocketChannel {
     if (this.closed || this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    this.ws.send(Buffer.concat(encodeFrame(batch)), { binary: true });
+    const frame = encodeFrame(batch);
+    if (batch.length === 1 || frameBytes(frame) <= this.maxFrameBytes()) {
+      this.ws.send(Buffer.concat(frame), { binary: true });
+      return;
+    }
+    for (const m of batch) this.ws.send(Buffer.concat(encodeFrame([m])), { binary: true });
   }
 
   /** Closes the socket after sending what is queued. */

@@ -5,6 +5,11 @@
  * The first message on a new connection is the welcome: a `reply` with `requestId` 0 whose value
  * is a {@link DriverWelcome}. When the socket closes the job ends: its pending tasks are
  * cancelled and its non-detached actors die.
+ *
+ * A driver message (one WebSocket message: a batch of requests, such as a `put` value or a
+ * task's inline arguments) is at most {@link MAX_DRIVER_MESSAGE_BYTES}; the welcome tells the
+ * driver the limit, so it refuses a larger request itself with a clear error, and a message
+ * over it anyway closes the connection with code 1009.
  */
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { IncomingMessage } from 'node:http';
@@ -12,11 +17,14 @@ import type { Duplex } from 'node:stream';
 import { toErrorInfo } from '../core/errors.ts';
 import type { Head } from '../head/head.ts';
 import type { Message } from '../protocol/messages.ts';
-import { authorized, originAllowed, WS_PROTOCOL } from './auth.ts';
+import { WS_PROTOCOL } from './auth.ts';
+import { refuseUpgrade } from './upgrade-refusal.ts';
 import { SocketChannel } from './socket-channel.ts';
 
 /** Path drivers connect to. */
 export const DRIVER_PATH = '/api/driver';
+/** Largest message a driver may send the head: 512 MiB. */
+export const MAX_DRIVER_MESSAGE_BYTES = 512 * 1024 * 1024;
 
 /** What the head tells a driver when it connects. */
 export interface DriverWelcome {
@@ -25,20 +33,23 @@ export interface DriverWelcome {
   /** A node of the head, for the driver's runtime context. */
   readonly nodeId: string;
   readonly headId: string;
+  /** The largest message the head accepts from this driver, in bytes. */
+  readonly maxMessageBytes: number;
 }
 
 /** Accepts driver connections for a head. */
 export class DriverGateway {
-  private readonly wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: 2 ** 31 - 1,
-    handleProtocols: (protocols) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
-  });
+  private readonly wss: WebSocketServer;
   private readonly drivers = new Map<string, { channel: SocketChannel; logs: boolean }>();
   private readonly unsubscribe: () => void;
   private closing = false;
 
-  constructor(private readonly head: Head, private readonly token: string, private readonly origins: ReadonlySet<string>, private readonly log: (line: string) => void) {
+  constructor(private readonly head: Head, private readonly log: (line: string) => void, private readonly maxMessageBytes = MAX_DRIVER_MESSAGE_BYTES) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: maxMessageBytes,
+      handleProtocols: (protocols) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+    });
     this.unsubscribe = head.logs.subscribe((l) => {
       if (!l.taskId || this.drivers.size === 0) return;
       const jobId = head.tasks.tasks.get(l.taskId)?.jobId;
@@ -52,15 +63,9 @@ export class DriverGateway {
     return this.drivers.size;
   }
 
-  /** Handles an HTTP upgrade: refuses it (401 without the token, 403 from a foreign Origin, 404 elsewhere) or accepts a driver. */
+  /** Accepts a driver on an upgrade to {@link DRIVER_PATH} that passed the access checks (service-upgrades.ts). */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
-    const refuse = (code: number, text: string) => {
-      socket.end(`HTTP/1.1 ${code} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
-    };
-    if (!authorized(req, url, this.token)) return refuse(401, 'Unauthorized');
-    if (!originAllowed(req, this.origins)) return refuse(403, 'Forbidden');
-    if (url.pathname !== DRIVER_PATH) return refuse(404, 'Not Found');
-    if (this.closing) return refuse(503, 'Service Unavailable');
+    if (this.closing) return refuseUpgrade(socket, 503, 'the head is shutting down');
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, url));
   }
 
@@ -74,7 +79,7 @@ export class DriverGateway {
       if (!this.closing && reason) this.log(`orrery: driver of job ${jobId} disconnected: ${reason}`);
       this.head.endJob(jobId);
     });
-    const welcome: DriverWelcome = { jobId, namespace: this.head.namespaceOf(jobId), nodeId: this.head.nodeIds()[0] ?? '', headId: this.head.headId };
+    const welcome: DriverWelcome = { jobId, namespace: this.head.namespaceOf(jobId), nodeId: this.head.nodeIds()[0] ?? '', headId: this.head.headId, maxMessageBytes: this.maxMessageBytes };
     channel.send({ type: 'reply', requestId: 0, ok: true, value: welcome });
   }
 

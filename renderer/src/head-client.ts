@@ -1,20 +1,9 @@
 /**
- * Talks to the head: JSON over HTTP with the bearer token, and the live event socket. The
- * token comes from Electron's preload (`window.orrery`) or from the page URL's `?token=`.
+ * Talks to the head that served this page: JSON over HTTP and the live event socket, both
+ * same-origin, authenticated by the session cookie the one-time login link set (the page never
+ * holds the head's token). Electron loads the same page from the head, logged in the same way.
  */
 import type { ApiErrorBody, BatchEvent, SnapshotEvent } from './api-types.ts';
-
-/** What Electron's preload exposes; absent in a plain browser. */
-interface PreloadBridge {
-  readonly headUrl: string;
-  readonly token: string;
-}
-
-declare global {
-  interface Window {
-    orrery?: PreloadBridge;
-  }
-}
 
 /** A non-2xx reply from the head, with its parsed body (field errors on a 400). */
 export class HeadRequestError extends Error {
@@ -24,19 +13,12 @@ export class HeadRequestError extends Error {
   }
 }
 
-/** The head's address and token for this page. */
-export function headEndpoint(): { base: string; token: string } {
-  const bridge = window.orrery;
-  if (bridge) return { base: bridge.headUrl.replace(/\/$/, ''), token: bridge.token };
-  return { base: '', token: new URLSearchParams(location.search).get('token') ?? '' };
-}
-
 /** Calls `/api/<path>`; resolves with the parsed JSON (undefined for 204), rejects with HeadRequestError. */
 export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-  const { base, token } = headEndpoint();
-  const res = await fetch(`${base}/api/${path}`, {
+  const res = await fetch(`/api/${path}`, {
     method: init.method ?? 'GET',
-    headers: { Authorization: `Bearer ${token}`, ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    credentials: 'same-origin',
+    headers: init.body === undefined ? {} : { 'Content-Type': 'application/json' },
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
   });
   const text = await res.text();
@@ -48,12 +30,10 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   return parsed as T;
 }
 
-/** A URL with the token in its query, for downloads the browser fetches itself. */
+/** The URL of a download the browser fetches itself (the session cookie goes with it). */
 export function downloadUrl(path: string): string {
-  const { base, token } = headEndpoint();
-  return `${base}/api/${path}${path.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
+  return `/api/${path}`;
 }
-
 /** Handlers of the event stream. */
 export interface EventHandlers {
   snapshot(e: SnapshotEvent): void;
@@ -63,14 +43,12 @@ export interface EventHandlers {
 
 /** Opens /api/events and reopens it after a drop (each reopen starts with a fresh snapshot). */
 export function connectEvents(h: EventHandlers): () => void {
-  const { base, token } = headEndpoint();
-  const origin = base ? new URL(base) : location;
-  const url = `${origin.protocol === 'https:' ? 'wss' : 'ws'}://${origin.host}/api/events`;
+  const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/events`;
   let ws: WebSocket | undefined;
   let closed = false;
   let retry: number | undefined;
   const open = () => {
-    ws = new WebSocket(url, ['orrery', `orrery.token.${token}`]);
+    ws = new WebSocket(url, ['orrery']);
     ws.onopen = () => h.status('live');
     ws.onmessage = (m) => {
       const e = JSON.parse(String(m.data)) as SnapshotEvent | BatchEvent;

@@ -6,7 +6,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -44,7 +44,8 @@ before(async () => {
 
   service = await HeadService.start({ port: 0, numCpus: 2, session: LIVE, log: () => undefined });
   await orrery.init({ address: service.info.address, token: service.info.token });
-  ui = await openDashboard(`${service.info.url}/?token=${service.info.token}`);
+  // As a browser opening `orrery dashboard`'s login page would: a one-time URL, traded for a session cookie.
+  ui = await openDashboard(service.login.newUrl().url);
   page = ui.page;
   await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
 });
@@ -56,6 +57,36 @@ after(async () => {
 });
 
 describe('dashboard', () => {
+  test('logs in through a one-time URL: the code leaves the address bar, the cookie is HttpOnly, no token anywhere in the page', async () => {
+    assert.equal(new URL(page.url()).search, '', page.url());
+    assert.equal(new URL(page.url()).pathname, '/');
+    const cookies = await page.context().cookies(service.info.url);
+    assert.deepEqual(cookies.map((c) => [c.name, c.httpOnly, c.sameSite, c.path]), [[`orrery-session-${new URL(service.info.url).port}`, true, 'Strict', '/']]);
+    assert.notEqual(cookies[0]!.value, service.info.token);
+    assert.equal(await page.evaluate('document.cookie'), '', 'the page\'s scripts cannot read the session');
+    assert.ok(!(await page.content()).includes(service.info.token));
+    const again = await page.context().request.get(`${service.info.url}/api/nodes?token=${service.info.token}`);
+    assert.equal(again.status(), 401, 'a token in the URL is refused');
+  });
+
+  test('a login page file, as `orrery dashboard` opens it, takes a fresh browser to the live dashboard once', async () => {
+    const { path } = service.login.newPage();
+    const context = await ui.browser.newContext();
+    try {
+      const fresh = await context.newPage();
+      await fresh.goto(`file://${path}`);
+      await fresh.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
+      assert.equal(new URL(fresh.url()).origin, service.info.url);
+      assert.equal(new URL(fresh.url()).search, '');
+      assert.ok(!existsSync(path), 'the page is removed once used');
+      const other = await (await ui.browser.newContext()).newPage();
+      const refused = await other.goto(fresh.url().replace(/\/#.*$/, '/api/nodes'));
+      assert.equal(refused?.status(), 401, 'another browser without the cookie gets nothing');
+    } finally {
+      await context.close();
+    }
+  });
+
   test('adds a labelled local backend through the form, with field errors shown next to the field', async () => {
     await tab('Backends');
     await page.getByRole('button', { name: 'Add backend' }).first().click();
@@ -155,10 +186,13 @@ describe('dashboard', () => {
     assert.match(await result.locator('tbody').innerText(), /square/);
     assert.match(await result.locator('p').innerText(), /matched: [1-9]/);
     const href = await page.locator(`tr[data-session=${EARLIER}] a`).getAttribute('href');
-    assert.match(href ?? '', new RegExp(`/api/sessions/${EARLIER}/export\\?token=`));
-    const download = await fetch(new URL(href!, service.info.url));
-    assert.equal(download.status, 200);
-    assert.ok((await download.arrayBuffer()).byteLength > 100);
+    assert.equal(href, `/api/sessions/${EARLIER}/export`, 'the link carries no credential');
+    assert.equal((await fetch(new URL(href!, service.info.url))).status, 401, 'the link alone gets nothing');
+    const downloading = page.waitForEvent('download');
+    await page.locator(`tr[data-session=${EARLIER}] a`).click();
+    const download = await downloading;
+    assert.equal(await download.failure(), null);
+    assert.ok(statSync((await download.path())!).size > 100, 'the browser downloaded the export with its session cookie');
     await page.locator(`tr[data-session=${EARLIER}]`).getByRole('button', { name: 'Resume' }).click();
     assert.equal(await page.getByTestId('resume-command').innerText(), `orrery start --resume ${EARLIER}`);
     await screenshot(page, 'sessions');

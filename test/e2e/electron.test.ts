@@ -2,7 +2,8 @@
  * The desktop shell: where node_modules/.bin/electron exists, `electron electron/dist/main.mjs`
  * starts, spawns its own head (head.json appears in a temp ORRERY_HOME) and keeps running;
  * elsewhere the test reports itself skipped with the reason. The parts that run without
- * Electron (bundling, the IPC origin check) are always tested.
+ * Electron (bundling, the login through a one-time URL, the window guards in
+ * electron-guards.test.ts) are always tested.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,15 +15,43 @@ import { buildElectron } from '../../electron/build.ts';
 
 const ELECTRON = join('node_modules', '.bin', 'electron');
 
-test('the Electron shell bundles: an ESM main and a single-file CommonJS preload that exposes only headUrl and token', async () => {
+test('the Electron shell bundles into one ESM main: no preload, the window guards wired, no token in a URL', async () => {
   await buildElectron();
-  const preload = readFileSync('electron/dist/preload.cjs', 'utf8');
-  assert.match(preload, /require\("electron"\)/);
-  assert.doesNotMatch(preload, /require\("\.\//, 'a sandboxed preload cannot require local files');
-  assert.match(preload, /exposeInMainWorld\("orrery", Object\.freeze\(\{ headUrl: info\.headUrl, token: info\.token \}\)\)/);
   const main = readFileSync('electron/dist/main.mjs', 'utf8');
   for (const setting of ['contextIsolation: true', 'sandbox: true', 'nodeIntegration: false']) assert.ok(main.includes(setting), setting);
+  assert.doesNotMatch(main, /preload/);
   assert.match(main, /Content-Security-Policy/);
+  for (const wiring of ['"web-contents-created"', '"will-navigate"', '"will-redirect"', '"will-attach-webview"', 'setWindowOpenHandler', 'setPermissionCheckHandler', 'setPermissionRequestHandler', '/api/login-codes']) {
+    assert.ok(main.includes(wiring), wiring);
+  }
+  assert.doesNotMatch(main, /token=/);
+});
+
+test('the main process logs the window in with a one-time URL it gets with the token from head.json', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'orrery-electron-login-'));
+  const saved = process.env.ORRERY_HOME;
+  process.env.ORRERY_HOME = home;
+  const { HeadService } = await import('../../orchestrator/service/head-service.ts');
+  const service = await HeadService.start({ port: 0, numCpus: 1, log: () => undefined });
+  try {
+    const { runningHead } = await import('../../electron/head-process.ts');
+    const { loginUrl } = await import('../../electron/head-login.ts');
+    const head = runningHead();
+    assert.ok(head, 'head.json names the service');
+    const url = await loginUrl(head);
+    assert.match(url, new RegExp(`^${service.info.url}/login\\?code=[A-Za-z0-9_-]{43}$`));
+    assert.ok(!url.includes(head.token));
+    const login = await fetch(url, { redirect: 'manual' });
+    assert.equal(login.status, 303);
+    assert.equal(login.headers.get('location'), '/');
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    assert.equal((await fetch(`${service.info.url}/api/nodes`, { headers: { Cookie: cookie } })).status, 200);
+    assert.equal((await fetch(url, { redirect: 'manual' })).status, 401, 'the URL works once');
+  } finally {
+    await service.stop();
+    if (saved === undefined) delete process.env.ORRERY_HOME;
+    else process.env.ORRERY_HOME = saved;
+  }
 });
 
 test('the desktop app starts its own head and opens the dashboard', { skip: existsSync(ELECTRON) ? false : `Electron is not installed (${ELECTRON} is missing; its binary cannot be downloaded on this machine)` }, async () => {

@@ -126,8 +126,8 @@ describe('the dashboard API', () => {
     }
     await assert.rejects(openFeed([]), /401/);
     await assert.rejects(openFeed(['orrery', 'orrery.token.wrong']), /401/);
-    // The token as ?token= works too (what a browser page without subprotocol support would use).
-    const ws = new WebSocket(`${service.info.address}/api/events?token=${token}`, { headers: { Origin: 'http://evil.example' } });
+    // The right token from a foreign page is still refused.
+    const ws = new WebSocket(`${service.info.address}/api/events`, ['orrery', `orrery.token.${token}`], { headers: { Origin: 'http://evil.example' } });
     const status = await new Promise<number>((resolve) => {
       ws.once('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0));
       ws.once('open', () => resolve(101));
@@ -442,11 +442,24 @@ describe('the dashboard API', () => {
     assert.equal((await fetch(`${base}/nope.js`)).status, 404);
   });
 
-  test('`orrery dashboard --no-open` prints the running head\'s dashboard URL with its token', async () => {
-    const out = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, ['--import', 'tsx', 'orchestrator/cli/main.ts', 'dashboard', '--no-open'], { env: { ...process.env, ORRERY_HOME: home }, timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+  test('`orrery dashboard --no-open` and `--url` print one-time login links of the running head, never its token', async () => {
+    const cli = (...args: string[]) => new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['--import', 'tsx', 'orchestrator/cli/main.ts', 'dashboard', ...args], { env: { ...process.env, ORRERY_HOME: home }, timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
     });
-    assert.ok(out.includes(`${base}/?token=${token}`), out);
+    const noOpen = await cli('--no-open');
+    assert.ok(!noOpen.includes(token), noOpen);
+    const printed = new RegExp(`^  dashboard: (${base}/login\\?code=[A-Za-z0-9_-]{43})$`, 'm').exec(noOpen)?.[1];
+    assert.ok(printed, noOpen);
+    assert.match(noOpen, /\(one-time login link, valid 2 minutes; another: orrery dashboard --url\)/);
+    const url = await cli('--url');
+    assert.match(url, new RegExp(`^${base}/login\\?code=[A-Za-z0-9_-]{43}\n$`));
+    assert.notEqual(url.trim(), printed);
+    for (const link of [printed!, url.trim()]) {
+      const login = await fetch(link, { redirect: 'manual' });
+      assert.equal(login.status, 303, link);
+      const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+      assert.equal((await fetch(`${base}/api/backends`, { headers: { Cookie: cookie } })).status, 200);
+    }
   });
 });
 

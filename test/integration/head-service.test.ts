@@ -89,7 +89,7 @@ describe('a running head service', () => {
     }
   });
 
-  test('head.json holds address, url, token and pid, readable only by its owner; the token is printed once, in the dashboard URL', () => {
+  test('head.json holds address, url, token and pid, readable only by its owner; the token is printed nowhere, the dashboard line is a one-time login link', async () => {
     const { info } = svc;
     assert.match(info.address, /^ws:\/\/127\.0\.0\.1:\d+$/);
     assert.equal(info.url, info.address.replace('ws://', 'http://'));
@@ -98,9 +98,16 @@ describe('a running head service', () => {
     assert.ok(Date.now() - Date.parse(info.startedAt) < 120_000);
     assert.equal(statSync(join(home, 'head.json')).mode & 0o777, 0o600);
     assert.equal(statSync(home).mode & 0o777, 0o700);
-    const withToken = svc.stdout().split('\n').filter((l) => l.includes(info.token));
-    assert.deepEqual(withToken, [`  dashboard: ${info.url}/?token=${info.token}`]);
+    assert.ok(!svc.stdout().includes(info.token));
     assert.ok(!svc.stderr().includes(info.token));
+    const link = new RegExp(`^  dashboard: (${info.url}/login\\?code=[A-Za-z0-9_-]{43})$`, 'm').exec(svc.stdout())?.[1];
+    assert.ok(link, svc.stdout());
+    assert.match(svc.stdout(), /one-time login link, valid 2 minutes; another: orrery dashboard --url/);
+    const login = await fetch(link, { redirect: 'manual' });
+    assert.equal(login.status, 303);
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    assert.equal((await fetch(`${info.url}/api/status`, { headers: { Cookie: cookie } })).status, 200);
+    assert.equal((await fetch(link, { redirect: 'manual' })).status, 401, 'the printed link works once');
   });
 
   test('every /api/ request without the right token gets 401, whatever the path', async () => {
@@ -123,7 +130,7 @@ describe('a running head service', () => {
       assert.equal(q.status, 401, `${p} with a wrong ?token=`);
     }
     assert.equal((await fetch(`${url}/api/status`, { headers: { Authorization: `Bearer ${token}` } })).status, 200);
-    assert.equal((await fetch(`${url}/api/nodes?token=${token}`)).status, 200);
+    assert.equal((await fetch(`${url}/api/nodes?token=${token}`)).status, 401, 'the token is never taken from the URL');
     assert.equal((await fetch(`${url}/api/no/such/path`, { headers: { Authorization: `Bearer ${token}` } })).status, 404);
     assert.equal((await fetch(`${url}/api/status`, { headers: { Authorization: `Bearer ${token}`, Origin: 'http://evil.example' } })).status, 403);
     assert.ok(alive(svc.info.pid), 'the refused POST /api/shutdown did not stop the head');
@@ -308,7 +315,11 @@ test('bad CLI input: one line on stderr, non-zero exit; every command has --help
     [['summary', 'actors'], /orrery summary supports only: summary tasks/],
     [['run'], /orrery run needs a script/],
     [['run', 'no-such-script.ts'], /script no-such-script.ts does not exist/],
-    [['list', 'tasks', '--address', 'ws://127.0.0.1:1', '--token', 't'], /no Orrery head at http:\/\/127\.0\.0\.1:1: connection refused; start one with `orrery start`/],
+    [['list', 'tasks', '--address', 'ws://127.0.0.1:1', '--token', 't'], /the --token option was removed: a command line is readable by every user of this machine \(ps\)\. The CLI reads the token from ORRERY_TOKEN, else from head\.json/],
+    [['status', '--token=t'], /the --token option was removed/],
+    [['stop', '--token', 't'], /the --token option was removed/],
+    [['dashboard', '--url'], /no head is running .*start one with `orrery start`, or open one with `orrery dashboard`/],
+    [['dashboard', '--url', '--port', '1'], /--url prints a login link of the running head and takes no --port/],
     [['list', 'tasks', '--address', 'ws://127.0.0.1:1'], /no token for the head at ws:\/\/127\.0\.0\.1:1/],
   ];
   for (const [args, re] of cases) {
@@ -318,10 +329,14 @@ test('bad CLI input: one line on stderr, non-zero exit; every command has --help
     assert.match(r.stderr, /^orrery: /);
     assert.match(r.stderr, re, args.join(' '));
   }
-  for (const cmd of ['start', 'stop', 'run', 'status', 'list', 'summary', 'logs', 'backends']) {
+  const refused = await orrery(home, ['list', 'tasks', '--address', 'ws://127.0.0.1:1'], { ORRERY_TOKEN: 't' });
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /^orrery: no Orrery head at http:\/\/127\.0\.0\.1:1: connection refused; start one with `orrery start`\n$/);
+  for (const cmd of ['start', 'stop', 'run', 'status', 'list', 'summary', 'logs', 'backends', 'dashboard']) {
     const r = await orrery(home, [cmd, '--help']);
     assert.equal(r.code, 0, cmd);
     assert.match(r.stdout, new RegExp(`^usage: orrery ${cmd}`), cmd);
+    assert.doesNotMatch(r.stdout, /--token/, cmd);
   }
   const top = await orrery(home, ['--help']);
   for (const cmd of ['start', 'stop', 'run', 'status', 'list', 'summary', 'logs', 'backends test <name>']) assert.ok(top.stdout.includes(cmd), cmd);

@@ -1,0 +1,87 @@
+/**
+ * Login pages, as Jupyter does it: to open the dashboard, `orrery dashboard` hands the browser
+ * the path of a small HTML file that forwards to a one-time login URL, so the command line of
+ * the browser (which any local user can read with `ps`) holds only a path other users cannot
+ * open. The file is created exclusively, mode 0600, in a 0700 folder of this user's, and is
+ * removed as soon as its code was used or expired, and when the head stops.
+ */
+import { chmodSync, lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { orreryHome } from './head-file.ts';
+import type { LoginCodes } from './login-codes.ts';
+
+/** The folder login pages are written to. */
+export function loginPageDir(): string {
+  return join(orreryHome(), 'login');
+}
+
+/** The folder is not this user's own private folder (another user could read what goes in). */
+export class UnsafeLoginFolderError extends Error {
+  constructor(readonly path: string, why: string) {
+    super(`refusing to write a login page into ${path}: ${why}; remove it (or set ORRERY_HOME) and try again`);
+    this.name = 'UnsafeLoginFolderError';
+  }
+}
+
+/** A login page just written. */
+export interface LoginPage {
+  /** Absolute path of the HTML file. */
+  readonly path: string;
+  /** When its code expires (ms since the epoch); the file is gone by then. */
+  readonly expiresAt: number;
+}
+
+/** Writes and removes the login pages of one head. */
+export class LoginPages {
+  private readonly written = new Map<string, NodeJS.Timeout>();
+
+  constructor(private readonly codes: LoginCodes, private readonly loginUrl: (code: string) => string, private readonly dir: () => string = loginPageDir) {}
+
+  /** Writes a page forwarding to a fresh one-time login URL. */
+  write(): LoginPage {
+    const dir = privateFolder(this.dir());
+    const path = join(dir, `login-${randomBytes(12).toString('hex')}.html`);
+    const { code, expiresAt } = this.codes.issue(() => this.remove(path));
+    // 'wx': created here and now, never an existing file or a planted link.
+    writeFileSync(path, redirectHtml(this.loginUrl(code)), { mode: 0o600, flag: 'wx' });
+    const timer = setTimeout(() => this.remove(path), Math.max(0, expiresAt - Date.now()));
+    timer.unref();
+    this.written.set(path, timer);
+    return { path, expiresAt };
+  }
+
+  /** Removes every page still there. */
+  close(): void {
+    for (const path of [...this.written.keys()]) this.remove(path);
+  }
+
+  private remove(path: string): void {
+    const timer = this.written.get(path);
+    if (timer) clearTimeout(timer);
+    this.written.delete(path);
+    rmSync(path, { force: true });
+  }
+}
+
+/** Makes `dir` if needed and checks it is a real folder of this user's that only they can enter. */
+function privateFolder(dir: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = lstatSync(dir);
+  if (!st.isDirectory()) throw new UnsafeLoginFolderError(dir, 'it is not a folder (a link?)');
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) throw new UnsafeLoginFolderError(dir, `it belongs to uid ${st.uid}, not to you (uid ${uid})`);
+  if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+  return dir;
+}
+
+/** A page that forwards at once, without sending a Referer, and links there for browsers that do not follow meta refresh. */
+function redirectHtml(url: string): string {
+  const href = url.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="referrer" content="no-referrer">
+<meta http-equiv="refresh" content="0;url=${href}">
+<title>Opening the Orrery dashboard</title></head>
+<body><p>Opening the <a href="${href}">Orrery dashboard</a>…</p></body></html>
+`;
+}
