@@ -2,12 +2,14 @@
 import { availableParallelism } from 'node:os';
 import { LocalBackend } from '../../backends/local/local-backend.ts';
 import { readFileSync } from 'node:fs';
+import { checkNameKeys, checkOptionalName } from '../core/names.ts';
 import { Head } from '../head/head.ts';
 import { createBackend } from '../head/backend-registry.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import { EmbeddedRuntime } from './embedded-runtime.ts';
 import { connectClient } from './client-runtime.ts';
 import { installRuntime, maybeRuntime, type RuntimeContext } from './runtime.ts';
+import { validateSessionName } from '../sessions/session-paths.ts';
 
 /** A cluster a driver can attach to (LocalCluster from `orrery/testing`). */
 export interface AttachableCluster {
@@ -49,9 +51,13 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
     if (opts.ignoreReinitError) return existing.context();
     throw new Error('init() was already called; call shutdown() first, or pass ignoreReinitError: true');
   }
+  checkOptionalName('init(): option namespace', opts.namespace);
   // An explicit in-process cluster wins over an address inherited from the environment (`orrery run`).
   const address = opts.address ?? (opts.cluster ? undefined : process.env.ORRERY_ADDRESS);
   if (address) return initClient(address, opts);
+  checkNameKeys('init(): option resources', opts.resources);
+  checkNameKeys('init(): option labels', opts.labels);
+  if (opts.session !== undefined) validateSessionName(opts.session);
   const file = opts.config ? readConfig(opts.config) : {};
   const backendConfigs = [...(file.backends ?? []), ...(opts.backends ?? [])];
   if (!Array.isArray(backendConfigs)) throw new TypeError('init(): option backends must be an array of backend configs');

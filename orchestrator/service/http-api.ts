@@ -95,7 +95,7 @@ function route(ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, u
     get();
     return send(res, 200, statusView(ctx.head, ctx.drivers()));
   }
-  if (first && LISTS[first] && parts.length === 1) {
+  if (first && Object.hasOwn(LISTS, first) && parts.length === 1) {
     get();
     return send(res, 200, list(ctx.head, LISTS[first]!, url));
   }

@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import { toErrorInfo } from '../core/errors.ts';
 import type { Head } from '../head/head.ts';
 import type { Message } from '../protocol/messages.ts';
+import { nameProblem } from '../core/names.ts';
 import { authorized, originAllowed, WS_PROTOCOL } from './auth.ts';
 import { SocketChannel } from './socket-channel.ts';
 
@@ -52,7 +53,7 @@ export class DriverGateway {
     return this.drivers.size;
   }
 
-  /** Handles an HTTP upgrade: refuses it (401 without the token, 403 from a foreign Origin, 404 elsewhere) or accepts a driver. */
+  /** Handles an HTTP upgrade: refuses it (401 without the token, 403 from a foreign Origin, 404 elsewhere, 400 for a bad namespace) or accepts a driver. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
     const refuse = (code: number, text: string) => {
       socket.end(`HTTP/1.1 ${code} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
@@ -61,6 +62,10 @@ export class DriverGateway {
     if (!originAllowed(req, this.origins)) return refuse(403, 'Forbidden');
     if (url.pathname !== DRIVER_PATH) return refuse(404, 'Not Found');
     if (this.closing) return refuse(503, 'Service Unavailable');
+    const namespace = url.searchParams.get('namespace');
+    if (namespace && nameProblem(namespace) !== undefined) {
+      return refuse(400, 'Bad Request: the namespace must be a name without control characters, other than __proto__, constructor or prototype');
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, url));
   }
 
