@@ -5,7 +5,7 @@ import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import type { CliOptions } from './command-line.ts';
 
 /** Help of `orrery start`. */
-export const START_USAGE = `usage: orrery start [--port ${DEFAULT_PORT}] [--config FILE] [--host 127.0.0.1] [--session NAME | --resume NAME]
+export const START_USAGE = `usage: orrery start [--port ${DEFAULT_PORT}] [--config FILE] [--host 127.0.0.1] [--session NAME | --resume NAME] [--allow-module-backends]
 
 Runs a head here with a local node (all CPUs) plus the config's backends and placement rules,
 serving HTTP and WebSocket on 127.0.0.1 (--port 0 picks a free port). Writes ~/.orrery/head.json
@@ -15,7 +15,11 @@ orrery run and the other commands find it. Runs until Ctrl-C, SIGTERM or orrery 
 Everything is recorded into an experiment session (--session NAME, default session-<time>).
 Its agents outlive the head for 30 minutes: if the head dies (or the laptop sleeps),
 orrery start --resume NAME reattaches to them, collects what finished meanwhile, submits again
-what never ran, and records every result once into session NAME.`;
+what never ran, and records every result once into session NAME.
+
+The config's module: backends load code: by package name, or by a path relative to the config
+file. Client drivers (init({ backends })) and the dashboard cannot add module backends unless
+--allow-module-backends is given (drivers' paths are then relative to this directory).`;
 
 /** Runs the service; resolves with the exit code once it stopped. */
 export async function startCommand(args: string[], opts: CliOptions, print: (line: string) => void): Promise<number> {
@@ -36,6 +40,7 @@ export async function startCommand(args: string[], opts: CliOptions, print: (lin
     configPath: cfg.path,
     session: resume ?? (typeof opts.session === 'string' ? opts.session : undefined),
     resume: resume !== undefined,
+    allowModuleBackends: opts['allow-module-backends'] === true,
   });
   const { info } = service;
   const nodes = service.head.nodeIds().length;

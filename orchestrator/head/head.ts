@@ -23,13 +23,15 @@ import { ActorManager } from '../control/actor-manager.ts';
 import { PlacementGroupManager } from '../control/placement-group-manager.ts';
 import { AGENT_VERSION } from '../agent/node-agent.ts';
 import { NodeLink } from './node-link.ts';
-import { filterRows, summarize, taskRow } from './state-api.ts';
+import { filterRows, mapRows, summarize, taskRow } from './state-api.ts';
 import { LogRouter } from './log-router.ts';
 import { WorkerLinks } from './worker-links.ts';
 import { Autoscaler } from './autoscaler.ts';
 import { startLocalAgent } from './local-agent.ts';
 import { waitForObjects } from './wait-for-objects.ts';
 import { createBackend } from './backend-registry.ts';
+import { checkBackendConfigs } from './backend-configs.ts';
+import { DRIVER_MODULES_REFUSED, type ModulePolicy } from './module-backends.ts';
 import { HeadEvents } from './head-events.ts';
 import type { Lease, SchedulingClass } from '../control/lease-dispatcher.ts';
 import type { TaskRecord } from '../control/task-record.ts';
@@ -54,7 +56,10 @@ export interface HeadOptions {
   readonly spillDir?: string;
   /** Finished task records kept once their results are freed (default 100,000; see TaskManager.retire). */
   readonly keepFinishedTasks?: number;
+  /** Whether backends a client driver adds may be `module:` ones, and from where (default: refused). */
+  readonly driverModules?: ModulePolicy;
 }
+
 
 /** Who is asking: a driver (job) or a running task. */
 export interface Caller {
@@ -94,6 +99,7 @@ export class Head {
   private closed = false;
 
   private readonly durable: HeadOptions['durable'];
+  private readonly driverModules: ModulePolicy;
   /** The last task each recent lease finished, for output that arrives after the lease ended (bounded). */
   private readonly lastTaskOfLease = new Map<string, TaskRecord>();
   /** Classes the scheduler reported infeasible (pruned when read), for `infeasibleDemand`. */
@@ -101,6 +107,7 @@ export class Head {
 
   constructor(opts: HeadOptions = {}) {
     this.durable = opts.durable;
+    this.driverModules = opts.driverModules ?? DRIVER_MODULES_REFUSED;
     this.store = new ObjectStore({ memoryBytes: opts.objectStoreMemory, spillDir: opts.spillDir ?? defaultSpillDir(this.headId) });
     const rules = opts.placementRules ? validatePlacementRules(opts.placementRules) : undefined;
     this.log = opts.log ?? ((line) => process.stderr.write(`${line}\n`));
@@ -191,10 +198,9 @@ export class Head {
   /** Adds the backends whose names are new (a client driver's `init({ backends })`); resolves with the names added. */
   private async addBackendsOnce(configs: readonly unknown[]): Promise<string[]> {
     const added: string[] = [];
-    for (const c of configs) {
-      const name = (c as { name?: unknown } | null)?.name;
-      if (typeof name === 'string' && this.backends.has(name)) continue;
-      const backend = await createBackend(c);
+    for (const c of checkBackendConfigs(configs, 'add-backends', this.driverModules)) {
+      if (this.backends.has(c.name as string)) continue;
+      const backend = await createBackend(c, this.driverModules);
       await this.addBackend(backend);
       added.push(backend.name);
     }
@@ -501,13 +507,13 @@ export class Head {
   private state(query: string, filters: Parameters<typeof filterRows>[1], limit?: number): unknown {
     switch (query) {
       case 'tasks':
-        return filterRows(mapIter(this.tasks.tasks.values(), taskRow), filters, limit);
+        return filterRows(mapRows(this.tasks.tasks.values(), taskRow), filters, limit);
       case 'actors':
         return filterRows(this.actors.rows(), filters, limit);
       case 'objects':
         return filterRows(this.store.rows(), filters, limit);
       case 'nodes':
-        return filterRows(mapIter(this.nodes.values(), (n) => this.nodeRow(n)), filters, limit);
+        return filterRows(mapRows(this.nodes.values(), (n) => this.nodeRow(n)), filters, limit);
       case 'summary':
         return summarize(this.tasks.tasks.values(), this.tasks.retired.values());
       case 'cluster-resources':
@@ -585,8 +591,4 @@ export class Head {
  */
 function agentExecArgv(): string[] {
   return process.execArgv.filter((a) => !/^--(inspect|trace|prof|cpu-prof|heap-prof|debug|print|eval|test)/.test(a));
-}
-
-function* mapIter<T, U>(it: Iterable<T>, f: (x: T) => U): Iterable<U> {
-  for (const x of it) yield f(x);
 }

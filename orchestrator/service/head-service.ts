@@ -5,10 +5,11 @@
  */
 import { createServer, type Server } from 'node:http';
 import { availableParallelism, homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { LocalBackend } from '../../backends/local/local-backend.ts';
 import { createBackend } from '../head/backend-registry.ts';
+import { configFileModules, type ModulePolicy } from '../head/module-backends.ts';
 import { Head } from '../head/head.ts';
 import { startSession } from '../head/session-recording.ts';
 import { adoptFromSession, resubmitUnfinished } from '../head/session-resume.ts';
@@ -17,6 +18,7 @@ import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import { newToken, ownOrigins } from './auth.ts';
 import { headFilePath, removeHeadFile, runningHead, writeHeadFile, type HeadFile } from './head-file.ts';
 import { Dashboard } from './dashboard-routes.ts';
+import { apiModulesRefused } from './dashboard-backends.ts';
 import { EVENTS_PATH } from './dashboard-events.ts';
 import { handleHttp } from './http-api.ts';
 import { HeadAlreadyRunningError } from './service-errors.ts';
@@ -44,8 +46,17 @@ export interface HeadServiceOptions {
   readonly resume?: boolean;
   /** Seconds agents outlive a lost head (default 1800). */
   readonly graceS?: number;
-  /** The config file the dashboard writes its backend and rule edits to (default `$ORRERY_HOME/config.json`). */
+  /**
+   * The config file: the dashboard writes its backend and rule edits there, and `module:` paths
+   * of `backends` are relative to it (default `$ORRERY_HOME/config.json`).
+   */
   readonly configPath?: string;
+  /**
+   * Let client drivers and the HTTP API add `module:` backends (`--allow-module-backends`):
+   * drivers' paths are relative to this process's working directory, the API's to the config
+   * file. Off by default: they would load code into the head.
+   */
+  readonly allowModuleBackends?: boolean;
 }
 
 /** A running head service. */
@@ -75,9 +86,15 @@ export class HeadService {
     const port = opts.port ?? DEFAULT_PORT;
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer from 0 to 65535 (got ${port})`);
     const host = opts.host ?? '127.0.0.1';
-    const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     const home = process.env.ORRERY_HOME ?? join(homedir(), '.orrery');
-    const head = new Head({ placementRules: opts.placementRules as PlacementRule[] | undefined, log, durable: { graceS: opts.graceS ?? 1800, runDir: join(home, 'run'), reattach: opts.resume === true } });
+    const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    const configPath = opts.configPath ?? join(home, 'config.json');
+    const configModules = configFileModules(configPath, dirname(configPath));
+    const driverModules: ModulePolicy | undefined = opts.allowModuleBackends ? { allow: 'relative', baseDir: process.cwd(), baseName: `the head's working directory (${process.cwd()})` } : undefined;
+    const head = new Head({
+      placementRules: opts.placementRules as PlacementRule[] | undefined, log, driverModules,
+      durable: { graceS: opts.graceS ?? 1800, runDir: join(home, 'run'), reattach: opts.resume === true },
+    });
     const sessionName = opts.session ?? `session-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
     let session: ReturnType<typeof startSession> | undefined;
     // Worker output goes to the driver that owns the task, not to the service's terminal.
@@ -94,7 +111,7 @@ export class HeadService {
       session = startSession(head, sessionName, { backends: opts.backends ?? [] }, opts.placementRules, { resume: opts.resume, log });
       const localConfig = { name: 'local', kind: 'local' as const, numCpus: opts.numCpus ?? availableParallelism() };
       await head.addBackend(new LocalBackend(localConfig));
-      for (const c of opts.backends ?? []) await head.addBackend(await createBackend(c));
+      for (const c of opts.backends ?? []) await head.addBackend(await createBackend(c, configModules));
       if (reader) {
         resubmitUnfinished(head, reader, session.recorder, log);
         reader.close();
@@ -106,8 +123,9 @@ export class HeadService {
       let info: HeadFile | undefined;
       const dash = (dashboard = new Dashboard({
         head, token, origins, session: sessionName, recorder: session.recorder,
-        configPath: opts.configPath ?? join(home, 'config.json'),
+        configPath,
         backends: [localConfig, ...((opts.backends ?? []) as Record<string, unknown>[])],
+        modules: { api: opts.allowModuleBackends ? configModules : apiModulesRefused(configPath), configFile: configModules },
         placementRules: opts.placementRules,
         driverEnv: () => ({ address: info!.address, token }),
       }));
