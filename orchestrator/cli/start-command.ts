@@ -19,7 +19,10 @@ what never ran, and records every result once into session NAME.
 
 The config's module: backends load code: by package name, or by a path relative to the config
 file. Client drivers (init({ backends })) and the dashboard cannot add module backends unless
---allow-module-backends is given (drivers' paths are then relative to this directory).`;
+--allow-module-backends is given (drivers' paths are then relative to this directory).
+
+The head logs to stderr and to ~/.orrery/head.log, and records how it stopped in
+~/.orrery/head-exit.json (orrery stop reports it); it exits non-zero when it did not stop cleanly.`;
 
 /** Runs the service; resolves with the exit code once it stopped. */
 export async function startCommand(args: string[], opts: CliOptions, print: (line: string) => void): Promise<number> {
@@ -53,7 +56,11 @@ export async function startCommand(args: string[], opts: CliOptions, print: (lin
   return serveUntilStopped(service, print);
 }
 
-/** Keeps the service running until Ctrl-C, SIGTERM or `orrery stop`; resolves with exit code 0. */
+/**
+ * Keeps the service running until Ctrl-C, SIGTERM or `orrery stop`; resolves with exit code 0
+ * when it stopped cleanly, 1 when it did not. An error nothing handled is recorded as the
+ * head's end before the process dies of it.
+ */
 export async function serveUntilStopped(service: HeadService, print: (line: string) => void): Promise<number> {
   const onSignal = (sig: NodeJS.Signals) => {
     print(`orrery: ${sig}: stopping the head`);
@@ -61,7 +68,13 @@ export async function serveUntilStopped(service: HeadService, print: (line: stri
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  process.on('uncaughtExceptionMonitor', (err, origin) => service.recordCrash(err, origin));
   await service.stopped;
+  const exit = await service.exit!;
+  if (!exit.ok) {
+    print(`orrery head stopped, but not cleanly: ${exit.reason}; its log: ${exit.log}`);
+    return 1;
+  }
   print('orrery head stopped');
   return 0;
 }

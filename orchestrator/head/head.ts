@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { extname } from 'node:path';
 import type { AgentSpec, AgentStream, Backend, BackendHost } from '../../backends/types.ts';
-import { toErrorInfo } from '../core/errors.ts';
+import { BackendShutdownError, toErrorInfo } from '../core/errors.ts';
 import { amountsOf, addResources, type ResourceSet } from '../core/resources.ts';
 import type { ShippedCode } from '../core/function-source.ts';
 import { newId } from '../core/ids.ts';
@@ -31,6 +31,7 @@ import { startLocalAgent } from './local-agent.ts';
 import { waitForObjects } from './wait-for-objects.ts';
 import { createBackend } from './backend-registry.ts';
 import { checkBackendConfigs } from './backend-configs.ts';
+import { shutDownBackends } from './backend-shutdown.ts';
 import { DRIVER_MODULES_REFUSED, type ModulePolicy } from './module-backends.ts';
 import { HeadEvents } from './head-events.ts';
 import type { Lease, SchedulingClass } from '../control/lease-dispatcher.ts';
@@ -58,6 +59,8 @@ export interface HeadOptions {
   readonly keepFinishedTasks?: number;
   /** Whether backends a client driver adds may be `module:` ones, and from where (default: refused). */
   readonly driverModules?: ModulePolicy;
+  /** How long one backend's shutdown may take before it is reported and given up (default 30 s). */
+  readonly backendShutdownTimeoutMs?: number;
 }
 
 
@@ -100,6 +103,7 @@ export class Head {
 
   private readonly durable: HeadOptions['durable'];
   private readonly driverModules: ModulePolicy;
+  private readonly backendShutdownTimeoutMs: number | undefined;
   /** The last task each recent lease finished, for output that arrives after the lease ended (bounded). */
   private readonly lastTaskOfLease = new Map<string, TaskRecord>();
   /** Classes the scheduler reported infeasible (pruned when read), for `infeasibleDemand`. */
@@ -108,6 +112,7 @@ export class Head {
   constructor(opts: HeadOptions = {}) {
     this.durable = opts.durable;
     this.driverModules = opts.driverModules ?? DRIVER_MODULES_REFUSED;
+    this.backendShutdownTimeoutMs = opts.backendShutdownTimeoutMs;
     this.store = new ObjectStore({ memoryBytes: opts.objectStoreMemory, spillDir: opts.spillDir ?? defaultSpillDir(this.headId) });
     const rules = opts.placementRules ? validatePlacementRules(opts.placementRules) : undefined;
     this.log = opts.log ?? ((line) => process.stderr.write(`${line}\n`));
@@ -568,7 +573,7 @@ export class Head {
     return [...this.nodes.values()].filter((n) => n.alive).map((n) => n.nodeId);
   }
 
-  /** Stops every backend and node. */
+  /** Stops every backend (independently: backend-shutdown.ts) and node; then rejects with BackendShutdownError if any backend threw or hung. */
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -578,10 +583,12 @@ export class Head {
       n.send({ type: 'shutdown' });
       n.channel.flush();
     }
-    await Promise.all([...this.backends.values()].map((b) => b.shutdown()));
+    const failures = await shutDownBackends(this.backends.values(), this.backendShutdownTimeoutMs);
     this.links.close();
     for (const n of this.nodes.values()) n.alive = false;
     this.store.close();
+    for (const f of failures) this.log(`orrery: backend ${f.backend} did not shut down cleanly: ${f.reason}`);
+    if (failures.length > 0) throw new BackendShutdownError(failures);
   }
 }
 

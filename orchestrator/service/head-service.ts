@@ -1,7 +1,8 @@
 /**
  * A head as a service in this process (`orrery start`): the head with a local node plus the
  * configured backends, an HTTP API and a WebSocket gateway for drivers on a loopback address,
- * and head.json so that drivers and the CLI find it.
+ * and head.json so that drivers and the CLI find it. Its log goes to head.log as well, and how
+ * it ended to head-exit.json (head-exit.ts), which `orrery stop` reads once it is gone.
  */
 import { createServer, type Server } from 'node:http';
 import { availableParallelism, homedir } from 'node:os';
@@ -17,6 +18,7 @@ import { SessionStore, type SessionReader } from '../sessions/index.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import { newToken, ownOrigins } from './auth.ts';
 import { headFilePath, removeHeadFile, runningHead, writeHeadFile, type HeadFile } from './head-file.ts';
+import { clearHeadExit, headExitPath, HeadLog, writeHeadExit, type HeadExit } from './head-exit.ts';
 import { Dashboard } from './dashboard-routes.ts';
 import { apiModulesRefused } from './dashboard-backends.ts';
 import { EVENTS_PATH } from './dashboard-events.ts';
@@ -61,7 +63,7 @@ export interface HeadServiceOptions {
 
 /** A running head service. */
 export class HeadService {
-  private stopping: Promise<void> | undefined;
+  private stopping: Promise<HeadExit> | undefined;
   private resolveStopped!: () => void;
   /** Resolves once the service stopped (by `stop()`, or POST /api/shutdown). */
   readonly stopped = new Promise<void>((r) => (this.resolveStopped = r));
@@ -77,6 +79,8 @@ export class HeadService {
     private readonly endSession: () => Promise<void>,
     /** The dashboard's API, files and live feed. */
     readonly dashboard: Dashboard,
+    private readonly headLog: HeadLog,
+    private readonly log: (line: string) => void,
   ) {}
 
   /** Starts a head service; throws HeadAlreadyRunningError when head.json names a live one. */
@@ -87,7 +91,13 @@ export class HeadService {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer from 0 to 65535 (got ${port})`);
     const host = opts.host ?? '127.0.0.1';
     const home = process.env.ORRERY_HOME ?? join(homedir(), '.orrery');
-    const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    clearHeadExit();
+    const headLog = new HeadLog();
+    const print = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    const log = (line: string) => {
+      headLog.append(line);
+      print(line);
+    };
     const configPath = opts.configPath ?? join(home, 'config.json');
     const configModules = configFileModules(configPath, dirname(configPath));
     const driverModules: ModulePolicy | undefined = opts.allowModuleBackends ? { allow: 'relative', baseDir: process.cwd(), baseName: `the head's working directory (${process.cwd()})` } : undefined;
@@ -130,7 +140,7 @@ export class HeadService {
         driverEnv: () => ({ address: info!.address, token }),
       }));
       const srv = (server = createServer((req, res) =>
-        handleHttp({ head, token, origins, drivers: () => gw.size, shutdown: () => void service?.stop(), dashboard: dash }, req, res),
+        handleHttp({ head, token, origins, drivers: () => gw.size, shutdown: () => void service?.stop(), dashboard: dash, exit: { file: headExitPath(), log: headLog.path } }, req, res),
       ));
       srv.on('upgrade', (req, socket, buf) => {
         const url = new URL(req.url ?? '/', 'http://head');
@@ -149,13 +159,14 @@ export class HeadService {
         startedAt: new Date().toISOString(),
       };
       writeHeadFile(info);
-      service = new HeadService(head, srv, gw, info, sessionName, session.stop, dash);
+      service = new HeadService(head, srv, gw, info, sessionName, session.stop, dash, headLog, log);
       return service;
     } catch (err) {
       dashboard?.close();
       gateway?.close();
       server?.close();
-      await head.shutdown();
+      // Backends that fail to shut down are logged by the head; the error that stopped the start is the one to see.
+      await head.shutdown().catch(() => undefined);
       await session?.stop();
       throw err;
     }
@@ -166,20 +177,52 @@ export class HeadService {
     return headFilePath();
   }
 
-  /** Disconnects drivers, stops the head and its nodes, closes the server and removes head.json (idempotent). */
-  stop(): Promise<void> {
+  /**
+   * Disconnects drivers, stops the head and its nodes, closes the server and removes head.json
+   * (idempotent). Resolves with how it went, also recorded in head-exit.json: a backend that
+   * failed to shut down makes it not ok, and everything else still stops.
+   */
+  stop(): Promise<HeadExit> {
     this.stopping ??= (async () => {
       removeHeadFile(process.pid);
       this.dashboard.close();
       this.gateway.close();
       const closed = new Promise<void>((r) => this.server.close(() => r()));
       this.server.closeAllConnections();
-      await this.head.shutdown();
-      await this.endSession();
+      const problems: string[] = [];
+      await this.head.shutdown().catch((err: Error) => problems.push(err.message));
+      await this.endSession().catch((err: Error) => problems.push(`the session did not close: ${err.message}`));
       await closed;
+      const exit = this.recordExit(problems.length === 0 ? undefined : problems.join('; '));
       this.resolveStopped();
+      return exit;
     })();
     return this.stopping;
+  }
+
+  /** How the service ended once it stopped (undefined while it runs). */
+  get exit(): Promise<HeadExit> | undefined {
+    return this.stopping;
+  }
+
+  /** Records that this process is going down on an error nothing handled (`orrery start` calls it as the process dies). */
+  recordCrash(err: unknown, origin: string): void {
+    const message = err instanceof Error ? err.message : String(err);
+    this.recordExit(`${origin === 'unhandledRejection' ? 'an unhandled rejection' : 'an uncaught exception'}: ${message}`);
+  }
+
+  private recordExit(problem: string | undefined): HeadExit {
+    const reason = problem?.replace(/\s*\n\s*/g, ' ');
+    if (reason !== undefined) this.log(`orrery: the head did not stop cleanly: ${reason}`);
+    const exit: HeadExit = reason === undefined
+      ? { pid: process.pid, ok: true, log: this.headLog.path, at: new Date().toISOString() }
+      : { pid: process.pid, ok: false, reason, log: this.headLog.path, at: new Date().toISOString() };
+    try {
+      writeHeadExit(exit);
+    } catch (err) {
+      this.log(`orrery: cannot record how the head stopped in ${headExitPath()}: ${(err as Error).message}`);
+    }
+    return exit;
   }
 }
 

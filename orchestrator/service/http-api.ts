@@ -6,7 +6,7 @@
  *   GET  /api/tasks|actors|objects|nodes|placement-groups   ?filter=k=v (or k!=v, repeatable) &limit=N
  *   GET  /api/summary/tasks                task counts per name and state
  *   GET  /api/logs/:taskId                 { taskId, lines }; ?follow=1 streams text lines until the task ends
- *   POST /api/shutdown                     stops the service
+ *   POST /api/shutdown                     stops the service; { pid, exitFile, log }: where it records how it ended
  *
  * The dashboard's routes (tasks/:id, backends, secrets, placement-rules, sessions, examples)
  * are in dashboard-routes.ts and described in dashboard-api.md; `/` and `/assets/*` serve the
@@ -35,6 +35,8 @@ export interface HttpApiContext {
   shutdown(): void;
   /** The dashboard's routes and files (a service without one serves only the placeholder page). */
   readonly dashboard?: Dashboard;
+  /** Where the service records how it ended, and its log (told to `orrery stop`). */
+  readonly exit?: { readonly file: string; readonly log: string };
 }
 
 /** A request the API refuses, with its HTTP status. */
@@ -87,7 +89,7 @@ function route(ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, u
   const [first, second] = parts;
   if (first === 'shutdown' && parts.length === 1) {
     if (method !== 'POST') throw new ApiError(405, `${url.pathname} takes POST, not ${method}`);
-    send(res, 202, { ok: true, pid: process.pid });
+    send(res, 202, { ok: true, pid: process.pid, exitFile: ctx.exit?.file, log: ctx.exit?.log });
     res.once('finish', () => ctx.shutdown());
     return;
   }
