@@ -195,7 +195,8 @@ export function fromErrorInfo(info: ErrorInfo): Error {
   const err: Error = cls ? Object.create(cls.prototype) : new Error(info.message);
   Object.defineProperty(err, 'message', { value: info.message, writable: true, configurable: true });
   Object.defineProperty(err, 'name', { value: info.name, writable: true, configurable: true });
-  if (info.fields) Object.assign(err, info.fields);
+  // Defined, not assigned: a field named `__proto__` from the wire must not become the prototype.
+  for (const [k, v] of Object.entries(info.fields ?? {})) Object.defineProperty(err, k, { value: v, writable: true, enumerable: true, configurable: true });
   Object.defineProperty(err, 'stack', { value: `${info.name}: ${info.message}`, writable: true, configurable: true });
   return err;
 }
