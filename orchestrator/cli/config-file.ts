@@ -31,7 +31,7 @@ export function loadConfig(explicit?: string): LoadedConfig {
   const path = configCandidates(explicit).find((p) => existsSync(p));
   if (!path) {
     if (explicit) throw new Error(`config file ${explicit} does not exist`);
-    return { path: undefined, backends: [], placementRules: [], modules: configFileModules('none found', process.cwd()) };
+    return { path: undefined, backends: [], placementRules: [], modules: { allow: 'none', why: 'no config file was found' } };
   }
   let parsed: unknown;
   try {
