@@ -218,7 +218,8 @@ class TrainingJobRun {
   }
 
   private async outputs(d: DescribeTrainingJobResponse): Promise<Record<string, Uint8Array>> {
-    const files: Record<string, Uint8Array> = {};
+    // File names come from the job's archives: no prototype, so `__proto__` is a file like any other.
+    const files: Record<string, Uint8Array> = Object.create(null);
     if (this.spec.outputs.length === 0) return files;
     const uri = d.ModelArtifacts?.S3ModelArtifacts;
     if (!uri) return files;

@@ -5,6 +5,7 @@
  */
 import { BackendError } from '../../orchestrator/core/errors.ts';
 import { SECRET_NAME } from '../../orchestrator/core/secret-ref.ts';
+import { nameProblem } from '../../orchestrator/core/names.ts';
 
 /** The keychain service Orrery keeps its secrets under. */
 export const KEYCHAIN_SERVICE = 'orrery';
@@ -52,9 +53,17 @@ export async function findSecret(name: string): Promise<string | undefined> {
   }
 }
 
+/** What a secret name may be, for messages. */
+export const SECRET_NAME_RULE = "1-128 letters, digits, '.', '_' or '-', other than __proto__, constructor and prototype";
+
+/** True when `name` can name a secret. */
+export function isSecretName(name: unknown): name is string {
+  return typeof name === 'string' && SECRET_NAME.test(name) && nameProblem(name) === undefined;
+}
+
 /** Stores (or replaces) secret `name` in the OS keychain. */
 export async function storeSecret(name: string, value: string): Promise<void> {
-  if (!SECRET_NAME.test(name)) throw new TypeError(`secret name ${JSON.stringify(name)} must be 1-128 characters of letters, digits, '.', '_' or '-'`);
+  if (!isSecretName(name)) throw new TypeError(`secret name ${JSON.stringify(name)} must be ${SECRET_NAME_RULE}`);
   if (value === '') throw new TypeError(`secret ${name}: the value is empty; nothing was stored`);
   const Entry = await entryClass();
   try {

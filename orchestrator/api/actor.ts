@@ -22,9 +22,8 @@ export type ActorHandle<T = Record<string, unknown>> = {
 export function actorHandle<T>(desc: ActorDescriptor): ActorHandle<T> {
   const handle: Record<string | symbol, unknown> = { actorId: desc.actorId, [ACTOR_HANDLE]: desc };
   for (const method of desc.methods) {
-    handle[method] = {
-      remote: (...args: unknown[]) => callMethod(desc, method, args),
-    };
+    // Defined, not assigned: a method named `__proto__` is a method, not the handle's prototype.
+    Object.defineProperty(handle, method, { value: { remote: (...args: unknown[]) => callMethod(desc, method, args) }, enumerable: true });
   }
   Object.defineProperty(handle, Symbol.for('nodejs.util.inspect.custom'), { value: () => `ActorHandle(${desc.className}, ${desc.actorId})` });
   return Object.freeze(handle) as ActorHandle<T>;

@@ -46,7 +46,8 @@ export async function runCommand(call: CommandCall, spec: CommandSpec | readonly
   if (!Array.isArray(call?.argv) || call.argv.length === 0 || call.argv.some((a) => typeof a !== 'string')) {
     throw new TypeError('command call: argv must be a non-empty array of strings, e.g. { argv: ["python3", "train.py"] }');
   }
-  const inputs: Record<string, string | Uint8Array> = {};
+  // File names are the caller's: no prototype, so `__proto__` is a file like any other.
+  const inputs: Record<string, string | Uint8Array> = Object.create(null);
   for (const [rel, value] of Object.entries(call.inputs ?? {})) {
     const v = orrery.ObjectRef && typeof value === 'object' && value !== null && 'id' in value && !(value instanceof Uint8Array)
       ? await orrery.get(value as never)
@@ -127,7 +128,7 @@ export async function runCommand(call: CommandCall, spec: CommandSpec | readonly
     signal?.removeEventListener('abort', onAbort);
     if (signal?.aborted) throw signal.reason;
     if (exitCode !== 0) throw new orrery.CommandFailedError(exitCode, stderr.slice(-TAIL), call.argv);
-    const files: Record<string, Uint8Array> = {};
+    const files: Record<string, Uint8Array> = Object.create(null);
     if (outputs.length > 0) {
       const patterns = outputs.map(globToRegExp);
       for (const rel of await walk(workDir)) {

@@ -2,8 +2,13 @@
 import { availableParallelism } from 'node:os';
 import { LocalBackend } from '../../backends/local/local-backend.ts';
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { checkNameKeys, checkOptionalName } from '../core/names.ts';
 import { Head } from '../head/head.ts';
 import { createBackend } from '../head/backend-registry.ts';
+import { checkBackendConfigs } from '../head/backend-configs.ts';
+import { configFileModules, type ModulePolicy } from '../head/module-backends.ts';
+import { validateSessionName } from '../sessions/session-paths.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import { EmbeddedRuntime } from './embedded-runtime.ts';
 import { connectClient } from './client-runtime.ts';
@@ -49,12 +54,17 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
     if (opts.ignoreReinitError) return existing.context();
     throw new Error('init() was already called; call shutdown() first, or pass ignoreReinitError: true');
   }
+  checkOptionalName('init(): option namespace', opts.namespace);
   // An explicit in-process cluster wins over an address inherited from the environment (`orrery run`).
   const address = opts.address ?? (opts.cluster ? undefined : process.env.ORRERY_ADDRESS);
   if (address) return initClient(address, opts);
-  const file = opts.config ? readConfig(opts.config) : {};
-  const backendConfigs = [...(file.backends ?? []), ...(opts.backends ?? [])];
-  if (!Array.isArray(backendConfigs)) throw new TypeError('init(): option backends must be an array of backend configs');
+  checkNameKeys('init(): option resources', opts.resources);
+  checkNameKeys('init(): option labels', opts.labels);
+  if (opts.session !== undefined) validateSessionName(opts.session);
+  const file: ConfigFile = opts.config ? readConfig(opts.config) : { backends: [], modules: ownCode() };
+  // The script's own configs are its own code: they may load modules from anywhere but URLs.
+  const own = opts.backends === undefined ? [] : checkBackendConfigs(opts.backends, 'init()', ownCode(), 'option backends');
+  const backendConfigs = [...file.backends, ...own];
   const placementRules = opts.placementRules ?? file.placementRules;
   if (opts.numCpus !== undefined && (!Number.isFinite(opts.numCpus) || opts.numCpus < 0)) throw new TypeError(`init(): option numCpus must be a number >= 0 (got ${opts.numCpus})`);
   if (opts.numGpus !== undefined && (!Number.isInteger(opts.numGpus) || opts.numGpus < 0)) throw new TypeError(`init(): option numGpus must be an integer >= 0 (got ${opts.numGpus})`);
@@ -86,9 +96,11 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
   try {
     // Loaded only when recording: SQLite is a native module a plain driver (or worker) does not need.
     if (opts.session !== undefined) endSession = (await import('../head/session-recording.ts')).startSession(head, opts.session, { backends: backendConfigs }, placementRules).stop;
-    for (const c of backendConfigs) await head.addBackend(await createBackend(c));
+    for (const c of file.backends) await head.addBackend(await createBackend(c, file.modules));
+    for (const c of own) await head.addBackend(await createBackend(c, ownCode()));
   } catch (err) {
-    await stop();
+    // The head logs backends that fail to shut down; the error that stopped init() is the one to see.
+    await stop().catch(() => undefined);
     await endSession?.();
     throw err;
   }
@@ -97,8 +109,12 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
   // An embedded head goes down with its driver, so there is nothing to cancel one by one.
   const stopJob = opts.cluster ? async () => head.endJob(jobId) : stop;
   const rt = new EmbeddedRuntime(head, jobId, async () => {
-    await stopJob();
-    await endSession?.();
+    try {
+      await stopJob();
+    } finally {
+      // A backend that failed to shut down (BackendShutdownError) still leaves a complete session.
+      await endSession?.();
+    }
   });
   installRuntime(rt);
   return rt.context();
@@ -113,10 +129,11 @@ async function initClient(address: string, opts: InitOptions): Promise<RuntimeCo
   if (headSide.length > 0) {
     throw new TypeError(`init(): option${headSide.length > 1 ? 's' : ''} ${headSide.join(', ')} configure${headSide.length > 1 ? '' : 's'} a head, but this driver connects to the running head at ${address}; give them to \`orrery start\` (--config) instead, or drop address (and ORRERY_ADDRESS) for an embedded head`);
   }
+  // Checked here for a message before connecting; the head checks them again, with its own module policy.
+  if (opts.backends !== undefined) checkBackendConfigs(opts.backends, 'init()', ownCode(), 'option backends');
   const rt = await connectClient({ address, token: opts.token, namespace: opts.namespace, logToDriver: opts.logToDriver });
   // Backends the script needs join the running head unless it has one of that name already.
   if (opts.backends !== undefined) {
-    if (!Array.isArray(opts.backends)) throw new TypeError('init(): option backends must be an array of backend configs');
     try {
       await rt.call({ op: 'add-backends', configs: opts.backends });
     } catch (err) {
@@ -128,9 +145,15 @@ async function initClient(address: string, opts: InitOptions): Promise<RuntimeCo
   return rt.context();
 }
 
-/** An orrery config file: backends and placement rules (JSON). */
+/** The driver's own code: module backends by package, relative path (from the working directory) or absolute path. */
+function ownCode(): ModulePolicy {
+  return { allow: 'any-path', baseDir: process.cwd() };
+}
+
+/** An orrery config file: checked backends (with how their modules load) and placement rules (JSON). */
 interface ConfigFile {
-  backends?: unknown[];
+  backends: Record<string, unknown>[];
+  modules: ModulePolicy;
   placementRules?: PlacementRule[];
 }
 
@@ -151,7 +174,9 @@ function readConfig(path: string): ConfigFile {
   for (const k of Object.keys(parsed)) {
     if (k !== 'backends' && k !== 'placementRules') throw new TypeError(`init(): config file ${path} has unknown key ${k}; allowed: backends, placementRules`);
   }
-  return parsed as ConfigFile;
+  const { backends = [], placementRules } = parsed as { backends?: unknown; placementRules?: PlacementRule[] };
+  const modules = configFileModules(path, dirname(resolve(path)));
+  return { backends: checkBackendConfigs(backends, `init(): config file ${path}`, modules), modules, placementRules };
 }
 
 /** Ends the driver's job and, in embedded mode, the head and its nodes. */

@@ -3,6 +3,7 @@ import { newId } from '../core/ids.ts';
 import { ObjectRef } from '../core/object-ref.ts';
 import type { SecretRef } from '../core/secret-ref.ts';
 import { normalizeTaskOptions, type TaskOptions } from '../core/options.ts';
+import { checkName } from '../core/names.ts';
 import type { ShippedCode } from '../core/function-source.ts';
 import type { NormalizedTaskOptions, TaskSubmission } from '../protocol/messages.ts';
 import { encodeArgs } from './arguments.ts';
@@ -24,6 +25,8 @@ export class RemoteFunction<A extends unknown[] = unknown[], R = unknown> {
     private readonly variant: 'function' | 'command' | 'circuit' = 'function',
   ) {
     this.normalized = normalizeTaskOptions(given, `remote(${code.name || 'anonymous function'})`);
+    // Without a name option the function's own name is the task's: it must be a valid name too.
+    if (this.normalized.name === undefined) checkName("remote(): the function's name (or give option name)", this.name);
   }
 
   /** The task's name: `options.name`, else the function's name. */

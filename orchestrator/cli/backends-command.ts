@@ -23,7 +23,7 @@ export async function testBackend(name: string, configPath: string | undefined, 
   const cfg = loadConfig(configPath);
   const config = name === 'local' ? { name: 'local', kind: 'local' } : cfg.backends.find((b) => b.name === name);
   if (!config) throw new Error(`no backend named ${name} in ${cfg.path ?? 'any config file'}; configured: local${cfg.backends.map((b) => `, ${String(b.name)}`).join('')}`);
-  const backend = await createBackend(config);
+  const backend = await createBackend(config, cfg.modules);
   if (backend.check) for (const line of await backend.check()) print(`✓ ${line}`);
   const head = new Head({ log: (l) => print(l) });
   try {

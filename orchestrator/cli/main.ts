@@ -18,7 +18,7 @@ import { parseCommandLine, type CommandSpec } from './command-line.ts';
 const USAGE = `usage: orrery <command> [options]
 
 commands:
-  start [--port 8265] [--config FILE] [--session NAME | --resume NAME]
+  start [--port 8265] [--config FILE] [--session NAME | --resume NAME] [--allow-module-backends]
                                        run a head service here (HTTP + WebSocket on 127.0.0.1) until stopped
   stop                                 stop the running head service
   dashboard [--port N] [--no-open] [--example vqe-h2]   open the dashboard (starts a head service if none runs)
@@ -42,7 +42,7 @@ options:
 const REMOTE = { address: 'value' } as const;
 
 const COMMANDS: Record<string, CommandSpec> = {
-  start: { usage: START_USAGE, options: { port: 'value', config: 'value', host: 'value', session: 'value', resume: 'value' }, run: (a, o, p) => startCommand(a, o, p) },
+  start: { usage: START_USAGE, options: { port: 'value', config: 'value', host: 'value', session: 'value', resume: 'value', 'allow-module-backends': 'flag' }, run: (a, o, p) => startCommand(a, o, p) },
   dashboard: { usage: DASHBOARD_USAGE, options: { port: 'value', config: 'value', 'no-open': 'flag', example: 'value', url: 'flag' }, run: (a, o, p) => dashboardCommand(a, o, p) },
   sessions: { usage: SESSIONS_USAGE, options: { json: 'flag' }, run: async (a, o, p) => (await sessionsCommand(a, o.json === true, p), 0) },
   secrets: { usage: SECRETS_USAGE, options: {}, run: async ([sub, name], _o, p) => (await secretsCommand(sub, name, p), 0) },

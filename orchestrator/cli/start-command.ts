@@ -6,7 +6,7 @@ import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import type { CliOptions } from './command-line.ts';
 
 /** Help of `orrery start`. */
-export const START_USAGE = `usage: orrery start [--port ${DEFAULT_PORT}] [--config FILE] [--host 127.0.0.1] [--session NAME | --resume NAME]
+export const START_USAGE = `usage: orrery start [--port ${DEFAULT_PORT}] [--config FILE] [--host 127.0.0.1] [--session NAME | --resume NAME] [--allow-module-backends]
 
 Runs a head here with a local node (all CPUs) plus the config's backends and placement rules,
 serving HTTP and WebSocket on 127.0.0.1 (--port 0 picks a free port). Writes ~/.orrery/head.json
@@ -17,7 +17,14 @@ orrery run and the other commands find it. Prints a one-time login link for the 
 Everything is recorded into an experiment session (--session NAME, default session-<time>).
 Its agents outlive the head for 30 minutes: if the head dies (or the laptop sleeps),
 orrery start --resume NAME reattaches to them, collects what finished meanwhile, submits again
-what never ran, and records every result once into session NAME.`;
+what never ran, and records every result once into session NAME.
+
+The config's module: backends load code: by package name, or by a path relative to the config
+file. Client drivers (init({ backends })) and the dashboard cannot add module backends unless
+--allow-module-backends is given (drivers' paths are then relative to this directory).
+
+The head logs to stderr and to ~/.orrery/head.log, and records how it stopped in
+~/.orrery/head-exit.json (orrery stop reports it); it exits non-zero when it did not stop cleanly.`;
 
 /** Runs the service; resolves with the exit code once it stopped. */
 export async function startCommand(args: string[], opts: CliOptions, print: (line: string) => void): Promise<number> {
@@ -38,6 +45,7 @@ export async function startCommand(args: string[], opts: CliOptions, print: (lin
     configPath: cfg.path,
     session: resume ?? (typeof opts.session === 'string' ? opts.session : undefined),
     resume: resume !== undefined,
+    allowModuleBackends: opts['allow-module-backends'] === true,
   });
   const { info } = service;
   const nodes = service.head.nodeIds().length;
@@ -51,7 +59,11 @@ export async function startCommand(args: string[], opts: CliOptions, print: (lin
   return serveUntilStopped(service, print);
 }
 
-/** Keeps the service running until Ctrl-C, SIGTERM or `orrery stop`; resolves with exit code 0. */
+/**
+ * Keeps the service running until Ctrl-C, SIGTERM or `orrery stop`; resolves with exit code 0
+ * when it stopped cleanly, 1 when it did not. An error nothing handled is recorded as the
+ * head's end before the process dies of it.
+ */
 export async function serveUntilStopped(service: HeadService, print: (line: string) => void): Promise<number> {
   const onSignal = (sig: NodeJS.Signals) => {
     print(`orrery: ${sig}: stopping the head`);
@@ -59,7 +71,13 @@ export async function serveUntilStopped(service: HeadService, print: (line: stri
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  process.on('uncaughtExceptionMonitor', (err, origin) => service.recordCrash(err, origin));
   await service.stopped;
+  const exit = await service.exit!;
+  if (!exit.ok) {
+    print(`orrery head stopped, but not cleanly: ${exit.reason}; its log: ${exit.log}`);
+    return 1;
+  }
   print('orrery head stopped');
   return 0;
 }

@@ -1,6 +1,11 @@
-/** `orrery stop`: asks the running head service to shut down and waits until its process is gone. */
+/**
+ * `orrery stop`: asks the running head service to shut down, waits until its process is gone,
+ * and reports how it ended from the record it left (head-exit.ts): a clean stop, a stop that
+ * failed (a backend that threw or hung, an uncaught error), or no record at all (it died).
+ */
 import { apiJson } from '../service/api-client.ts';
 import { pidAlive } from '../service/head-file.ts';
+import { headExitPath, headLogPath, readHeadExit } from '../service/head-exit.ts';
 import { targetOf } from './list-command.ts';
 import type { CliOptions } from './command-line.ts';
 
@@ -8,20 +13,33 @@ import type { CliOptions } from './command-line.ts';
 export const STOP_USAGE = `usage: orrery stop [--address ws://HOST:PORT]
 
 Stops the head service recorded in ~/.orrery/head.json (or the one at --address): drivers are
-disconnected, tasks stop, nodes shut down, head.json is removed.`;
+disconnected, tasks stop, nodes shut down, head.json is removed. Exits non-zero, with the
+reason and where the head's log is, when the head did not stop cleanly or died while stopping.`;
 
 const STOP_WAIT_MS = 60_000;
 
-/** Stops the head; resolves once its process exited. */
+/** What POST /api/shutdown answers. */
+interface ShutdownReply {
+  readonly pid: number;
+  /** Where the head records how it ended, and its log (absent from heads before this field existed). */
+  readonly exitFile?: string;
+  readonly log?: string;
+}
+
+/** Stops the head; resolves once its process exited (0), or throws with how it did not stop cleanly. */
 export async function stopCommand(args: string[], opts: CliOptions, print: (line: string) => void): Promise<number> {
   if (args.length > 0) throw new Error(`orrery stop takes no arguments (got ${args[0]}); see orrery stop --help`);
   const target = targetOf(opts);
-  const { pid } = await apiJson<{ pid: number }>(target, 'POST', '/api/shutdown');
+  const { pid, exitFile, log } = await apiJson<ShutdownReply>(target, 'POST', '/api/shutdown');
   const end = Date.now() + STOP_WAIT_MS;
   while (pidAlive(pid)) {
     if (Date.now() > end) throw new Error(`the head (pid ${pid}) is still running ${STOP_WAIT_MS / 1000} s after it was asked to stop; kill it with: kill ${pid}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+  const exit = readHeadExit(pid, exitFile ?? headExitPath());
+  const logPath = exit?.log ?? log ?? headLogPath();
+  if (!exit) throw new Error(`the head (pid ${pid}) died without recording how it stopped (it crashed or was killed); its log: ${logPath}`);
+  if (!exit.ok) throw new Error(`the head (pid ${pid}) crashed while stopping: ${exit.reason ?? 'no reason recorded'}; its log: ${logPath}`);
   print(`stopped the head (pid ${pid}) at ${target.url}`);
   return 0;
 }

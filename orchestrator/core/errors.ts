@@ -119,6 +119,48 @@ export class SecretUnavailableError extends OrreryError {
   }
 }
 
+/**
+ * A name a user chose (task, actor, namespace, backend, placement group, session, secret, label
+ * key, custom resource) cannot be one: `__proto__`, `constructor` and `prototype` would reach an
+ * object's prototype instead of a key of its own, and control characters garble logs and tables.
+ */
+export class InvalidNameError extends OrreryError {
+  /** What was given, as JSON (control characters escaped). */
+  readonly got: string;
+  constructor(
+    /** The field, as the user wrote it: `remote(f): option name`, `config file x.json: backends[1].name`. */
+    readonly field: string,
+    value: unknown,
+  ) {
+    const got = typeof value === 'string' ? JSON.stringify(value) : typeof value;
+    super(`${field} must be a non-empty name without control characters, other than __proto__, constructor or prototype (got ${got})`);
+    this.got = got;
+  }
+}
+
+/** A `module:` backend kind names code this source may not load (a URL, an absolute path, or any module through the API). */
+export class ModuleBackendRefusedError extends OrreryError {
+  constructor(readonly backend: string, readonly spec: string, readonly reason: string) {
+    super(`backend ${backend}: module ${spec} is not allowed: ${reason}`);
+  }
+}
+
+/** One backend that did not shut down cleanly, and why. */
+export interface BackendShutdownFailure {
+  readonly backend: string;
+  readonly reason: string;
+}
+
+/** Backends threw or hung while shutting down; every other backend, and the head, still stopped. */
+export class BackendShutdownError extends OrreryError {
+  constructor(readonly failures: readonly BackendShutdownFailure[]) {
+    super(
+      `${failures.length} backend${failures.length === 1 ? '' : 's'} did not shut down cleanly: ${failures.map((f) => `backend ${f.backend}: ${f.reason}`).join('; ')}; ` +
+        'everything else stopped (check those backends\' hosts or services for processes or jobs left behind)',
+    );
+  }
+}
+
 function indent(text: string): string {
   return text.split('\n').map((l) => `    ${l}`).join('\n');
 }
@@ -158,16 +200,17 @@ type OrreryErrorClass = new (...args: never[]) => OrreryError;
 const classes: Record<string, OrreryErrorClass> = {
   TaskError, WorkerCrashedError, ActorDiedError, GetTimeoutError, TaskCancelledError, ObjectLostError,
   OwnerDiedError, TaskUnschedulableError, CommandFailedError, BackendError, PlacementGroupRemovedError, SecretNotFoundError,
-  SecretUnavailableError,
+  SecretUnavailableError, InvalidNameError, ModuleBackendRefusedError, BackendShutdownError,
 };
 
 /** Rebuilds an Orrery error from its `ErrorInfo` (the same class, the same fields and message). */
 export function fromErrorInfo(info: ErrorInfo): Error {
-  const cls = classes[info.name];
+  const cls = Object.hasOwn(classes, info.name) ? classes[info.name] : undefined;
   const err: Error = cls ? Object.create(cls.prototype) : new Error(info.message);
   Object.defineProperty(err, 'message', { value: info.message, writable: true, configurable: true });
   Object.defineProperty(err, 'name', { value: info.name, writable: true, configurable: true });
-  if (info.fields) Object.assign(err, info.fields);
+  // Defined, not assigned: a field named `__proto__` from the wire must not become the prototype.
+  for (const [k, v] of Object.entries(info.fields ?? {})) Object.defineProperty(err, k, { value: v, writable: true, enumerable: true, configurable: true });
   Object.defineProperty(err, 'stack', { value: `${info.name}: ${info.message}`, writable: true, configurable: true });
   return err;
 }

@@ -3,6 +3,7 @@
  * given and what is allowed. Inside the runtime, normalized options are trusted.
  */
 import { unitsOf, type ResourceSet } from './resources.ts';
+import { checkNameKeys, checkOptionalName } from './names.ts';
 import type { NormalizedActorOptions, NormalizedTaskOptions } from '../protocol/messages.ts';
 import type { SchedulingStrategy } from '../scheduler/types.ts';
 import type { PlacementGroupStrategy } from '../scheduler/placement-group-types.ts';
@@ -109,6 +110,7 @@ function resourcesOf(where: string, o: TaskOptions | ActorOptions, defaultCpus: 
   if (memory) amounts.memory = memory;
   if (o.resources !== undefined) {
     if (typeof o.resources !== 'object' || o.resources === null || Array.isArray(o.resources)) fail(where, 'resources', o.resources, 'an object of resource name -> amount');
+    checkNameKeys(`${where}: option resources`, o.resources);
     for (const [k, v] of Object.entries(o.resources)) {
       if (k === 'CPU' || k === 'GPU' || k === 'memory') {
         throw new TypeError(`${where}: option resources must not contain ${k}; use ${k === 'CPU' ? 'numCpus' : k === 'GPU' ? 'numGpus' : 'memory'} instead`);
@@ -146,6 +148,7 @@ function placementGroupStrategyOf(where: string, s: PlacementGroupSchedulingStra
 
 function labelsOf(where: string, o: TaskOptions | ActorOptions): Record<string, string> | undefined {
   const sel = stringRecord(where, 'labelSelector', o.labelSelector);
+  checkNameKeys(`${where}: option labelSelector`, sel);
   for (const [k, v] of Object.entries(sel ?? {})) {
     if (!LABEL_VALUE.test(v)) fail(where, `labelSelector.${k}`, v, "'value', '!value', 'in(a,b)' or '!in(a,b)'");
   }
@@ -157,6 +160,11 @@ function labelsOf(where: string, o: TaskOptions | ActorOptions): Record<string, 
 function optionalString(where: string, name: string, v: unknown): string | undefined {
   if (v !== undefined && (typeof v !== 'string' || v === '')) fail(where, name, v, 'a non-empty string');
   return v as string | undefined;
+}
+
+/** A name option (task, actor, namespace, backend): a non-empty string that is a valid name. */
+function optionalName(where: string, option: string, v: unknown): string | undefined {
+  return checkOptionalName(`${where}: option ${option}`, optionalString(where, option, v));
 }
 
 /** Validates TaskOptions (for `remote(fn)`); throws a TypeError naming the option. */
@@ -177,11 +185,11 @@ export function normalizeTaskOptions(o: TaskOptions, where: string): NormalizedT
     stringRecord(where, 'runtimeEnv.env', env.env);
   }
   return {
-    name: optionalString(where, 'name', o.name),
+    name: optionalName(where, 'name', o.name),
     resources: units,
     strategy: strategyOf(where, o.schedulingStrategy),
     labelSelector: labelsOf(where, o),
-    backend: optionalString(where, 'backend', o.backend),
+    backend: optionalName(where, 'backend', o.backend),
     maxRetries: retryCount(where, 'maxRetries', o.maxRetries, 3),
     retryExceptions: re ?? false,
     timeoutMs: timeoutMs || undefined,
@@ -199,7 +207,7 @@ export function normalizeActorOptions(o: ActorOptions, where: string, hasAsyncMe
   if (maxTaskRetries > 0 && maxRestarts === 0) fail(where, 'maxTaskRetries', o.maxTaskRetries, '0 unless maxRestarts > 0');
   if (o.lifetime !== undefined && o.lifetime !== 'detached') fail(where, 'lifetime', o.lifetime, "'detached' or undefined");
   if (o.getIfExists !== undefined && typeof o.getIfExists !== 'boolean') fail(where, 'getIfExists', o.getIfExists, 'a boolean');
-  const name = optionalString(where, 'name', o.name);
+  const name = optionalName(where, 'name', o.name);
   if (o.getIfExists && !name) throw new TypeError(`${where}: option getIfExists needs option name`);
   const maxConcurrency = o.maxConcurrency ?? (hasAsyncMethods ? 1000 : 1);
   if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1) fail(where, 'maxConcurrency', o.maxConcurrency, 'an integer >= 1');
@@ -211,13 +219,13 @@ export function normalizeActorOptions(o: ActorOptions, where: string, hasAsyncMe
       holdResources: hold,
       strategy: strategyOf(where, o.schedulingStrategy),
       labelSelector: labelsOf(where, o),
-      backend: optionalString(where, 'backend', o.backend),
+      backend: optionalName(where, 'backend', o.backend),
       maxRetries: 0,
       retryExceptions: false,
     },
     actor: {
       name,
-      namespace: optionalString(where, 'namespace', o.namespace),
+      namespace: optionalName(where, 'namespace', o.namespace),
       detached: o.lifetime === 'detached',
       getIfExists: o.getIfExists ?? false,
       maxRestarts,

@@ -4,6 +4,7 @@
  * field, what was given and what is allowed.
  */
 import { PLACEMENT_STRATEGIES, type PlacementStrategyName } from '../scheduler/placement-group-types.ts';
+import { checkNameKeys, checkOptionalName } from './names.ts';
 
 /** Options of `placementGroup()` (API.md "Placement groups"). */
 export interface PlacementGroupOptions {
@@ -44,6 +45,7 @@ export function normalizePlacementGroup(bundles: unknown, opts: unknown, where =
     if (typeof b !== 'object' || b === null || Array.isArray(b)) {
       throw new TypeError(`${where}: bundles[${i}] must be a resource map such as { CPU: 1 } (got ${show(b)})`);
     }
+    checkNameKeys(`${where}: bundles[${i}]`, b);
     const amounts: Record<string, number> = {};
     for (const [k, v] of Object.entries(b)) {
       if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
@@ -68,6 +70,7 @@ export function normalizePlacementGroup(bundles: unknown, opts: unknown, where =
     throw new TypeError(`${where}: option strategy must be one of ${PLACEMENT_STRATEGIES.map((s) => `'${s}'`).join(', ')} (got ${show(o.strategy)})`);
   }
   if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '')) throw new TypeError(`${where}: option name must be a non-empty string (got ${show(o.name)})`);
+  checkOptionalName(`${where}: option name`, o.name);
   if (o.lifetime !== undefined && o.lifetime !== 'detached') throw new TypeError(`${where}: option lifetime must be 'detached' or undefined (got ${show(o.lifetime)})`);
   return { bundles: out, strategy, name: o.name, detached: o.lifetime === 'detached' };
 }

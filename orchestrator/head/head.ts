@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { extname } from 'node:path';
 import type { AgentSpec, AgentStream, Backend, BackendHost } from '../../backends/types.ts';
-import { toErrorInfo } from '../core/errors.ts';
+import { BackendShutdownError, toErrorInfo } from '../core/errors.ts';
 import { amountsOf, addResources, type ResourceSet } from '../core/resources.ts';
 import type { ShippedCode } from '../core/function-source.ts';
 import { newId } from '../core/ids.ts';
@@ -25,13 +25,16 @@ import { ActorManager } from '../control/actor-manager.ts';
 import { PlacementGroupManager } from '../control/placement-group-manager.ts';
 import { AGENT_VERSION } from '../agent/node-agent.ts';
 import { NodeLink } from './node-link.ts';
-import { filterRows, nodeRow, summarize, taskRow } from './state-api.ts';
+import { filterRows, mapRows, nodeRow, summarize, taskRow } from './state-api.ts';
 import { LogRouter } from './log-router.ts';
 import { WorkerLinks } from './worker-links.ts';
 import { Autoscaler } from './autoscaler.ts';
 import { startLocalAgent } from './local-agent.ts';
 import { waitForObjects } from './wait-for-objects.ts';
 import { createBackend } from './backend-registry.ts';
+import { checkBackendConfigs } from './backend-configs.ts';
+import { shutDownBackends } from './backend-shutdown.ts';
+import { DRIVER_MODULES_REFUSED, type ModulePolicy } from './module-backends.ts';
 import { HeadEvents } from './head-events.ts';
 import type { Lease, SchedulingClass } from '../control/lease-dispatcher.ts';
 import type { TaskRecord } from '../control/task-record.ts';
@@ -58,7 +61,12 @@ export interface HeadOptions {
   readonly keepFinishedTasks?: number;
   /** Where the secrets tasks name with `secret(name)` are read when they are dispatched (default: the OS keychain). */
   readonly secrets?: SecretSource;
+  /** Whether backends a client driver adds may be `module:` ones, and from where (default: refused). */
+  readonly driverModules?: ModulePolicy;
+  /** How long one backend's shutdown may take before it is reported and given up (default 30 s). */
+  readonly backendShutdownTimeoutMs?: number;
 }
+
 
 /** Who is asking: a driver (job) or a running task. */
 export interface Caller {
@@ -98,6 +106,8 @@ export class Head {
   private closed = false;
 
   private readonly durable: HeadOptions['durable'];
+  private readonly driverModules: ModulePolicy;
+  private readonly backendShutdownTimeoutMs: number | undefined;
   /** The last task each recent lease finished, for output that arrives after the lease ended (bounded). */
   private readonly lastTaskOfLease = new Map<string, TaskRecord>();
   /** Classes the scheduler reported infeasible (pruned when read), for `infeasibleDemand`. */
@@ -105,6 +115,8 @@ export class Head {
 
   constructor(opts: HeadOptions = {}) {
     this.durable = opts.durable;
+    this.driverModules = opts.driverModules ?? DRIVER_MODULES_REFUSED;
+    this.backendShutdownTimeoutMs = opts.backendShutdownTimeoutMs;
     this.store = new ObjectStore({ memoryBytes: opts.objectStoreMemory, spillDir: opts.spillDir ?? defaultSpillDir(this.headId) });
     const rules = opts.placementRules ? validatePlacementRules(opts.placementRules) : undefined;
     this.log = opts.log ?? ((line) => process.stderr.write(`${line}\n`));
@@ -196,10 +208,9 @@ export class Head {
   /** Adds the backends whose names are new (a client driver's `init({ backends })`); resolves with the names added. */
   private async addBackendsOnce(configs: readonly unknown[]): Promise<string[]> {
     const added: string[] = [];
-    for (const c of configs) {
-      const name = (c as { name?: unknown } | null)?.name;
-      if (typeof name === 'string' && this.backends.has(name)) continue;
-      const backend = await createBackend(c);
+    for (const c of checkBackendConfigs(configs, 'add-backends', this.driverModules)) {
+      if (this.backends.has(c.name as string)) continue;
+      const backend = await createBackend(c, this.driverModules);
       await this.addBackend(backend);
       added.push(backend.name);
     }
@@ -506,13 +517,13 @@ export class Head {
   private state(query: string, filters: Parameters<typeof filterRows>[1], limit?: number): unknown {
     switch (query) {
       case 'tasks':
-        return filterRows(mapIter(this.tasks.tasks.values(), taskRow), filters, limit);
+        return filterRows(mapRows(this.tasks.tasks.values(), taskRow), filters, limit);
       case 'actors':
         return filterRows(this.actors.rows(), filters, limit);
       case 'objects':
         return filterRows(this.store.rows(), filters, limit);
       case 'nodes':
-        return filterRows(mapIter(this.nodes.values(), (n) => nodeRow(n, this.scheduler.available(n.nodeId))), filters, limit);
+        return filterRows(mapRows(this.nodes.values(), (n) => nodeRow(n, this.scheduler.available(n.nodeId))), filters, limit);
       case 'summary':
         return summarize(this.tasks.tasks.values(), this.tasks.retired.values());
       case 'cluster-resources':
@@ -560,7 +571,7 @@ export class Head {
     return [...this.nodes.values()].filter((n) => n.alive).map((n) => n.nodeId);
   }
 
-  /** Stops every backend and node. */
+  /** Stops every backend (independently: backend-shutdown.ts) and node; then rejects with BackendShutdownError if any backend threw or hung. */
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -570,10 +581,12 @@ export class Head {
       n.send({ type: 'shutdown' });
       n.channel.flush();
     }
-    await Promise.all([...this.backends.values()].map((b) => b.shutdown()));
+    const failures = await shutDownBackends(this.backends.values(), this.backendShutdownTimeoutMs);
     this.links.close();
     for (const n of this.nodes.values()) n.alive = false;
     this.store.close();
+    for (const f of failures) this.log(`orrery: backend ${f.backend} did not shut down cleanly: ${f.reason}`);
+    if (failures.length > 0) throw new BackendShutdownError(failures);
   }
 }
 
@@ -583,8 +596,4 @@ export class Head {
  */
 function agentExecArgv(): string[] {
   return process.execArgv.filter((a) => !/^--(inspect|trace|prof|cpu-prof|heap-prof|debug|print|eval|test)/.test(a));
-}
-
-function* mapIter<T, U>(it: Iterable<T>, f: (x: T) => U): Iterable<U> {
-  for (const x of it) yield f(x);
 }

@@ -20,6 +20,11 @@ export function filterRows(rows: Iterable<Record<string, unknown>>, filters: rea
   return out;
 }
 
+/** Rows made lazily from a table (`filterRows` stops at its limit, so only the rows it looks at are made). */
+export function* mapRows<T>(table: Iterable<T>, row: (x: T) => Record<string, unknown>): Iterable<Record<string, unknown>> {
+  for (const x of table) yield row(x);
+}
+
 /** One row of the task table (facts under secret-looking names redacted). */
 export function taskRow(t: TaskRecord): Record<string, unknown> {
   return {
@@ -49,14 +54,26 @@ export function nodeRow(n: NodeLink, available: ResourceSet | undefined): Record
   };
 }
 
-/** `summarizeTasks()`: per task name, how many are in each state (`retired`: finished tasks whose records went). */
-export function summarize(tasks: Iterable<TaskRecord>, retired: Iterable<{ readonly record: TaskRecord; readonly count: number }>): Record<string, { name: string; type: string; stateCounts: Record<string, number> }> {
-  const out: Record<string, { name: string; type: string; stateCounts: Record<string, number> }> = {};
+/** One name's row of {@link summarize}. */
+export interface TaskSummaryRow {
+  name: string;
+  type: string;
+  stateCounts: Record<string, number>;
+}
+
+/**
+ * `summarizeTasks()`: per task name, how many are in each state (`retired`: finished tasks
+ * whose records went). Names are users', so rows are collected in a Map and the result has
+ * each name as an own key (a task named `__proto__` is a row, not the prototype).
+ */
+export function summarize(tasks: Iterable<TaskRecord>, retired: Iterable<{ readonly record: TaskRecord; readonly count: number }>): Record<string, TaskSummaryRow> {
+  const rows = new Map<string, TaskSummaryRow>();
   const add = (t: TaskRecord, n: number) => {
-    const row = (out[t.spec.name] ??= { name: t.spec.name, type: taskRow(t).type as string, stateCounts: {} });
+    let row = rows.get(t.spec.name);
+    if (row === undefined) rows.set(t.spec.name, (row = { name: t.spec.name, type: taskRow(t).type as string, stateCounts: {} }));
     row.stateCounts[t.state] = (row.stateCounts[t.state] ?? 0) + n;
   };
   for (const t of tasks) add(t, 1);
   for (const r of retired) add(r.record, r.count);
-  return out;
+  return Object.fromEntries(rows);
 }

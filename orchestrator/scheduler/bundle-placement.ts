@@ -3,7 +3,7 @@
  * all bundles or none, and whether a group could ever be placed on the live nodes and the
  * elastic backends' shapes. Pure functions over plain views, so they are tested directly.
  */
-import { addResources, fits, fromUnits, missingResource, subtractResources, type ResourceSet } from '../core/resources.ts';
+import { addResources, fits, fromUnits, missingResource, quantityOf, subtractResources, type ResourceSet } from '../core/resources.ts';
 import type { PlacementStrategyName } from './placement-group-types.ts';
 
 /** A node as bundle placement sees it. */
@@ -108,7 +108,7 @@ export function explainGroupInfeasible(
   const bundles = open.map((b) => b.resources);
   for (const { index, resources: b } of open) {
     if (capacities.some((c) => fits(c, b))) continue;
-    const lacking = Object.keys(b).find((k) => b[k]! > 0 && !capacities.some((c) => (c[k] ?? 0) >= b[k]!));
+    const lacking = Object.keys(b).find((k) => b[k]! > 0 && !capacities.some((c) => quantityOf(c, k) >= b[k]!));
     return `${lacking ?? `${Object.keys(b).filter((k) => b[k]! > 0).join('+')} together on one node`} for bundle ${index}`;
   }
   if (strategy === 'STRICT_PACK') {

@@ -164,7 +164,7 @@ export class ClusterScheduler {
 
   private addNode(node: SchedulerNode, now: number): void {
     if (this.nodes.has(node.nodeId)) return;
-    const ns: NodeState = { node, seq: this.nodeSeq++, available: { ...node.total }, version: 0, lastPicked: 0 };
+    const ns: NodeState = { node, seq: this.nodeSeq++, available: Object.assign(Object.create(null) as Record<string, number>, node.total), version: 0, lastPicked: 0 };
     this.nodes.set(node.nodeId, ns);
     this.topology++;
     for (const cls of this.classes.values()) {

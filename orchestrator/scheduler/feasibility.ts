@@ -4,7 +4,7 @@
  * the TaskUnschedulableError says what to add rather than just "infeasible".
  */
 import { exclusiveAllows } from '../core/node-labels.ts';
-import { fits, fromUnits, type ResourceSet } from '../core/resources.ts';
+import { fits, fromUnits, quantityOf, type ResourceSet } from '../core/resources.ts';
 import { matchesConstraint, matchesLabels, type ParsedLabelSelector } from './label-selector.ts';
 import type { ElasticShape, SchedulerNode } from './types.ts';
 
@@ -62,8 +62,8 @@ export function explainMissing(
   }
   const needed = Object.keys(want.resources).filter((k) => want.resources[k]! > 0);
   for (const k of needed) {
-    if (pool.some((p) => (p.total[k] ?? 0) >= want.resources[k]!)) continue;
-    const most = Math.max(0, ...pool.map((p) => p.total[k] ?? 0));
+    if (pool.some((p) => quantityOf(p.total, k) >= want.resources[k]!)) continue;
+    const most = Math.max(0, ...pool.map((p) => quantityOf(p.total, k)));
     return most === 0 ? k : `${k} ${fromUnits(want.resources[k]!)} (the most any node has is ${fromUnits(most)})`;
   }
   // Each resource exists somewhere, but no single node has all of them.

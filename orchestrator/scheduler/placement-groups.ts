@@ -9,7 +9,7 @@
  * The table is driven by ClusterScheduler, which owns the nodes; it shares their NodeState
  * objects and bumps `version` or calls `freed` exactly as the scheduler's own placements do.
  */
-import { fits, type ResourceSet } from '../core/resources.ts';
+import { addResources, fits, quantityOf, type ResourceSet } from '../core/resources.ts';
 import { describe, explainGroupInfeasible, placeBundles, type BundleToPlace } from './bundle-placement.ts';
 import type { PlacementGroupSpec, PlacementGroupStrategy } from './placement-group-types.ts';
 import type { NodeState } from './scheduling-class.ts';
@@ -39,8 +39,13 @@ interface Bundle {
   readonly resources: ResourceSet;
   /** Node holding the reservation; undefined while unplaced. */
   ns: NodeState | undefined;
-  /** Capacity left inside the reservation. */
+  /** Capacity left inside the reservation (null prototype: custom resource names index it). */
   free: Record<string, number>;
+}
+
+/** A bundle's free capacity, starting as a copy of `from`. */
+function freeSet(from: ResourceSet): Record<string, number> {
+  return Object.assign(Object.create(null) as Record<string, number>, from);
 }
 
 interface Group {
@@ -102,7 +107,7 @@ export class PlacementGroupTable {
     if (this.groups.has(spec.placementGroupId)) return;
     const g: Group = {
       spec,
-      bundles: spec.bundles.map((resources, index) => ({ index, resources, ns: undefined, free: {} })),
+      bundles: spec.bundles.map((resources, index) => ({ index, resources, ns: undefined, free: freeSet({}) })),
       state: 'PENDING',
       infeasible: undefined,
       queue: [],
@@ -131,7 +136,7 @@ export class PlacementGroupTable {
       const ns = b.ns;
       if (ns === undefined) continue;
       b.ns = undefined;
-      for (const k in b.resources) ns.available[k] = (ns.available[k] ?? 0) + b.resources[k]!;
+      for (const [k, v] of Object.entries(b.resources)) ns.available[k] = (ns.available[k] ?? 0) + v;
       this.host.freed(ns);
     }
     this.host.emit({ type: 'pg-removed', placementGroupId, evicted });
@@ -180,9 +185,9 @@ export class PlacementGroupTable {
     if (r === undefined) return this.queued.has(taskId);
     this.running.delete(taskId);
     r.group.running.delete(taskId);
-    for (const k in r.hold) {
+    for (const [k, v] of Object.entries(r.hold)) {
       if (r.blocked && k === 'CPU') continue;
-      r.bundle.free[k] = (r.bundle.free[k] ?? 0) + r.hold[k]!;
+      r.bundle.free[k] = (r.bundle.free[k] ?? 0) + v;
     }
     this.dirty.add(r.group);
     return true;
@@ -194,7 +199,7 @@ export class PlacementGroupTable {
     if (r === undefined) return false;
     if (r.blocked === blocked) return true;
     r.blocked = blocked;
-    const cpu = r.hold['CPU'] ?? 0;
+    const cpu = quantityOf(r.hold, 'CPU');
     r.bundle.free['CPU'] = (r.bundle.free['CPU'] ?? 0) + (blocked ? cpu : -cpu);
     if (blocked) this.dirty.add(r.group);
     return true;
@@ -217,7 +222,7 @@ export class PlacementGroupTable {
       if (lost.length === 0) continue;
       for (const b of lost) {
         b.ns = undefined;
-        b.free = {};
+        b.free = freeSet({});
       }
       for (const [id, r] of g.running) {
         if (r.bundle.ns !== undefined) continue;
@@ -249,8 +254,7 @@ export class PlacementGroupTable {
       if (g.infeasible !== undefined) continue;
       const open = g.bundles.filter((b) => b.ns === undefined);
       if (g.spec.strategy === 'STRICT_PACK') {
-        const sum: Record<string, number> = {};
-        for (const b of open) for (const k in b.resources) sum[k] = (sum[k] ?? 0) + b.resources[k]!;
+        const sum = open.reduce<ResourceSet>((acc, b) => addResources(acc, b.resources), {});
         out.push({ backend: undefined, resources: sum, labelSelector: undefined, count: 1 });
       } else {
         for (const b of open) out.push({ backend: undefined, resources: b.resources, labelSelector: undefined, count: 1 });
@@ -269,8 +273,8 @@ export class PlacementGroupTable {
       const b = g.bundles[index]!;
       const ns = this.host.nodes.get(nodeId)!;
       b.ns = ns;
-      b.free = { ...b.resources };
-      for (const k in b.resources) ns.available[k] = (ns.available[k] ?? 0) - b.resources[k]!;
+      b.free = freeSet(b.resources);
+      for (const [k, v] of Object.entries(b.resources)) ns.available[k] = (ns.available[k] ?? 0) - v;
       ns.version++;
     }
     g.state = 'CREATED';
@@ -292,7 +296,7 @@ export class PlacementGroupTable {
         continue;
       }
       const hold = q.request.holdResources ?? need;
-      for (const k in hold) b.free[k] = (b.free[k] ?? 0) - hold[k]!;
+      for (const [k, v] of Object.entries(hold)) b.free[k] = (b.free[k] ?? 0) - v;
       const id = q.request.taskId;
       this.queued.delete(id);
       const r: Running = { group: g, bundle: b, hold, blocked: false };

@@ -3,6 +3,7 @@
  * tasks to backends without touching their code. Rules are ordered; the first that matches a
  * task decides, and the task records which rule placed it.
  */
+import { checkNameKeys, nameProblem } from '../core/names.ts';
 import { parseLabelSelector } from './label-selector.ts';
 import type { PlacementTarget } from './types.ts';
 
@@ -78,8 +79,12 @@ function validateTarget(x: unknown, path: string, index: number): PlacementTarge
   checkKeys(x, TARGET_KEYS, path, index);
   const out: { backend?: string; labels?: Record<string, string> } = {};
   if (x.backend !== undefined) {
-    if (typeof x.backend !== 'string' || x.backend === '') {
-      throw new InvalidPlacementRuleError(`${path}.backend must be a non-empty backend name`, index, `${path}.backend`);
+    if (typeof x.backend !== 'string' || nameProblem(x.backend) !== undefined) {
+      throw new InvalidPlacementRuleError(
+        `${path}.backend must be a non-empty backend name without control characters, other than __proto__, constructor or prototype (got ${JSON.stringify(x.backend)})`,
+        index,
+        `${path}.backend`,
+      );
     }
     out.backend = x.backend;
   }
@@ -90,6 +95,7 @@ function validateTarget(x: unknown, path: string, index: number): PlacementTarge
     }
     try {
       parseLabelSelector(x.labels as Record<string, string>);
+      checkNameKeys('labels', x.labels);
     } catch (err) {
       throw new InvalidPlacementRuleError(`${field}: ${(err as Error).message}`, index, field);
     }

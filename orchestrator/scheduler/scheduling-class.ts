@@ -5,7 +5,7 @@
  * once per request.
  */
 import { exclusiveAllows } from '../core/node-labels.ts';
-import type { ResourceSet } from '../core/resources.ts';
+import { quantityOf, type ResourceSet } from '../core/resources.ts';
 import { matchesLabels, parseLabelSelector, type ParsedLabelSelector } from './label-selector.ts';
 import { MinHeap } from './min-heap.ts';
 import type { PlacementTarget, SchedulerNode, SchedulingRequest } from './types.ts';
@@ -15,7 +15,10 @@ export interface NodeState {
   readonly node: SchedulerNode;
   /** Join order: DEFAULT packs onto earlier nodes first (the driver's node joins first). */
   readonly seq: number;
-  /** Free resources; may go negative when an unblocked task re-takes its CPUs. */
+  /**
+   * Free resources; may go negative when an unblocked task re-takes its CPUs. A null-prototype
+   * copy of the node's total: custom resource names are users' and index it directly.
+   */
   readonly available: Record<string, number>;
   /** Bumped on every change of `available`; lets heap entries be invalidated lazily. */
   version: number;
@@ -34,12 +37,12 @@ export interface HoldShape {
 function holdShape(set: ResourceSet): HoldShape {
   const keys: string[] = [];
   const vals: number[] = [];
-  for (const k in set) {
-    if (set[k] === 0) continue;
+  for (const [k, v] of Object.entries(set)) {
+    if (v === 0) continue;
     keys.push(k);
-    vals.push(set[k]!);
+    vals.push(v);
   }
-  return { keys, vals, cpu: Math.max(0, set['CPU'] ?? 0) };
+  return { keys, vals, cpu: Math.max(0, quantityOf(set, 'CPU')) };
 }
 
 /**
@@ -255,8 +258,7 @@ export class SchedulingClass {
     this.prefer = parseTarget(request.prefer);
     this.avoid = parseTarget(request.avoid);
     this.tiers = [new Tier(this), new Tier(this), new Tier(this)];
-    for (const k in request.resources) {
-      const v = request.resources[k]!;
+    for (const [k, v] of Object.entries(request.resources)) {
       if (v > 0) {
         this.needKeys.push(k);
         this.needVals.push(v);
@@ -275,7 +277,7 @@ export class SchedulingClass {
     if (this.backend !== undefined && node.backend !== this.backend) return false;
     if (!exclusiveAllows(node.labels, node.backend, this.backend)) return false;
     for (let i = 0; i < this.needKeys.length; i++) {
-      if ((node.total[this.needKeys[i]!] ?? 0) < this.needVals[i]!) return false;
+      if (quantityOf(node.total, this.needKeys[i]!) < this.needVals[i]!) return false;
     }
     return matchesLabels(this.selector, node.labels);
   }

@@ -3,9 +3,13 @@
  * the running head (each edit is written into the config file), and check one end to end.
  * A config is checked field by field against its kind's schema first (so a form learns of
  * every missing field at once), then by the kind's own validator (createBackend), whose
- * message is mapped back to the field it names.
+ * message is mapped back to the field it names. A `module:` kind is refused unless the head
+ * was started with --allow-module-backends, and is never imported to validate it: only its
+ * form is checked (module-backends.ts), and the module runs when the backend starts.
  */
 import { createBackend } from '../head/backend-registry.ts';
+import { moduleTarget, type ModulePolicy } from '../head/module-backends.ts';
+import { nameProblem } from '../core/names.ts';
 import type { Head } from '../head/head.ts';
 import { BACKEND_SCHEMAS, type SchemaField } from './backend-schemas.ts';
 import type { ConfigFileWriter } from './dashboard-config-file.ts';
@@ -37,6 +41,22 @@ export const BACKEND_TEST_TIMEOUT_MS = 30_000;
 /** The name of the backend every service has; it cannot be replaced or removed. */
 const BUILTIN_LOCAL = 'local';
 
+/** The API's policy without --allow-module-backends: a module would be code loaded into the head. */
+export function apiModulesRefused(configPath: string): ModulePolicy {
+  return {
+    allow: 'none',
+    why: `module backends cannot be added through the API: add the backend to ${configPath} by hand and restart the head, or start it with orrery start --allow-module-backends`,
+  };
+}
+
+/** Where the backends the dashboard handles may load `module:` code from. */
+export interface DashboardModules {
+  /** Configs that come in through the API. */
+  readonly api: ModulePolicy;
+  /** Configs already in the config file (checked with `POST /api/backends/:name/test`). */
+  readonly configFile: ModulePolicy;
+}
+
 /** The backends of a service, as the dashboard edits them. */
 export class DashboardBackends {
   /** Configs by backend name, as given (the built-in local one included). */
@@ -50,6 +70,7 @@ export class DashboardBackends {
     private readonly file: ConfigFileWriter,
     /** Called after every change (the live feed sends the new list). */
     private readonly changed: () => void,
+    private readonly modules: DashboardModules,
     private readonly testTimeoutMs = BACKEND_TEST_TIMEOUT_MS,
   ) {
     for (const c of initial) if (typeof c.name === 'string') this.configs.set(c.name, c);
@@ -80,7 +101,7 @@ export class DashboardBackends {
 
   /** POST /api/backends: validates, starts the backend on the head, writes it into the config file. */
   async add(body: unknown): Promise<BackendView> {
-    const config = await validate(body);
+    const config = await validate(body, this.modules.api);
     const name = config.name as string;
     if (this.head.backendList().some((b) => b.name === name) || this.failed.has(name)) {
       throw new DashboardRequestError(409, `a backend named ${name} already exists; pick another name or replace it with PUT /api/backends/${name}`, { name: 'a backend with this name already exists' });
@@ -95,7 +116,7 @@ export class DashboardBackends {
   async replace(name: string, body: unknown): Promise<BackendView> {
     if (name === BUILTIN_LOCAL) throw new DashboardRequestError(400, 'the built-in local backend cannot be replaced; add another backend of kind local instead');
     const given = isRecord(body) && body.name === undefined ? { ...body, name } : body;
-    const config = await validate(given);
+    const config = await validate(given, this.modules.api);
     if (config.name !== name) throw new DashboardRequestError(400, `the config names backend ${String(config.name)}, but the URL names ${name}; a backend cannot be renamed (DELETE it and POST the new one)`, { name: `must be ${name}` });
     this.get(name);
     if (this.head.backendList().some((b) => b.name === name)) await this.head.removeBackend(name);
@@ -123,7 +144,7 @@ export class DashboardBackends {
     const view = this.get(name);
     const lines: string[] = [];
     try {
-      const backend = await createBackend(view.config);
+      const backend = await createBackend(view.config, this.modules.configFile);
       const check = backend.check ? backend.check() : Promise.resolve([`backend ${name} (kind ${backend.kind}) has no check of its own`]);
       let timer: NodeJS.Timeout | undefined;
       const limit = new Promise<never>((_, reject) => {
@@ -148,7 +169,7 @@ export class DashboardBackends {
   private async start(config: Record<string, unknown>, replacing: boolean): Promise<void> {
     const name = config.name as string;
     try {
-      await this.head.addBackend(await createBackend(config));
+      await this.head.addBackend(await createBackend(config, this.modules.api));
       this.failed.delete(name);
       this.configs.set(name, config);
     } catch (err) {
@@ -160,15 +181,26 @@ export class DashboardBackends {
   }
 }
 
-/** Checks a config against its kind's schema, then with the kind's validator; errors name the fields. */
-export async function validate(body: unknown): Promise<Record<string, unknown>> {
+/**
+ * Checks a config against its kind's schema, then with the kind's validator; errors name the
+ * fields. A `module:` kind is checked against `modules` and never imported here.
+ */
+export async function validate(body: unknown, modules: ModulePolicy): Promise<Record<string, unknown>> {
   if (!isRecord(body)) throw new DashboardRequestError(400, 'the body must be a backend config object { name, kind, ... }');
-  const fields: Record<string, string> = {};
+  // Keys are the body's: no prototype, so a `__proto__` key is reported like any other.
+  const fields: Record<string, string> = Object.create(null);
   if (typeof body.name !== 'string' || body.name === '') fields.name = 'a non-empty string';
-  else if (!/^[\w.-]{1,64}$/.test(body.name)) fields.name = "1-64 letters, digits, '_', '.' or '-'";
-  const schema = typeof body.kind === 'string' ? (BACKEND_SCHEMAS as Record<string, { fields: readonly SchemaField[] }>)[body.kind] : undefined;
-  if (typeof body.kind !== 'string' || (!schema && !body.kind.startsWith('module:'))) {
-    fields.kind = `one of ${Object.keys(BACKEND_SCHEMAS).join(', ')} or 'module:<package or path>'`;
+  else if (!/^[\w.-]{1,64}$/.test(body.name) || nameProblem(body.name) !== undefined) fields.name = "1-64 letters, digits, '_', '.' or '-', other than __proto__, constructor or prototype";
+  const schema = typeof body.kind === 'string' && Object.hasOwn(BACKEND_SCHEMAS, body.kind) ? (BACKEND_SCHEMAS as Record<string, { fields: readonly SchemaField[] }>)[body.kind] : undefined;
+  const isModule = typeof body.kind === 'string' && body.kind.startsWith('module:');
+  if (typeof body.kind !== 'string' || (!schema && !isModule)) {
+    fields.kind = `one of ${Object.keys(BACKEND_SCHEMAS).join(', ')}${modules.allow === 'none' ? '' : " or 'module:<package or ./path relative to the config file>'"}`;
+  } else if (isModule && fields.name === undefined) {
+    try {
+      moduleTarget((body.kind as string).slice('module:'.length), modules, body.name as string);
+    } catch (err) {
+      fields.kind = (err as Error).message;
+    }
   }
   for (const f of schema?.fields ?? []) {
     const v = body[f.name];
@@ -181,8 +213,9 @@ export async function validate(body: unknown): Promise<Record<string, unknown>> 
   }
   if (schema) for (const k of Object.keys(body)) if (k !== 'kind' && !schema.fields.some((f) => f.name === k)) fields[k] = `not a field of kind ${String(body.kind)}`;
   if (Object.keys(fields).length > 0) throw new DashboardRequestError(400, `invalid backend config: ${Object.entries(fields).map(([k, m]) => `${k}: ${m}`).join('; ')}`, fields);
+  if (isModule) return body;
   try {
-    // Constructing validates and starts nothing; the instance is dropped.
+    // Constructing a built-in kind validates and starts nothing; the instance is dropped.
     await createBackend(body);
   } catch (err) {
     const message = (err as Error).message;

@@ -16,6 +16,7 @@ import { WS_PROTOCOL } from './auth.ts';
 import { refuseUpgrade } from './upgrade-refusal.ts';
 import { taskView, type TaskView } from './dashboard-tasks.ts';
 import type { BackendView } from './dashboard-backends.ts';
+import { usedAmounts } from './status-view.ts';
 
 /** Path of the feed. */
 export const EVENTS_PATH = '/api/events';
@@ -230,8 +231,7 @@ export class EventsFeed {
   private usage(): FeedUsage {
     const total = this.head.serve({ op: 'state', query: 'cluster-resources' }, { jobId: '' }) as Record<string, number>;
     const available = this.head.serve({ op: 'state', query: 'available-resources' }, { jobId: '' }) as Record<string, number>;
-    const used: Record<string, number> = {};
-    for (const [k, v] of Object.entries(total)) used[k] = Math.max(0, Math.round((v - (available[k] ?? 0)) * 10_000) / 10_000);
+    const used = usedAmounts(total, available);
     let pending = 0;
     for (const t of this.head.tasks.tasks.values()) if (t.state === 'PENDING_NODE_ASSIGNMENT' || t.state === 'PENDING_ARGS_AVAIL') pending++;
     return { t: Date.now(), used, total, pending };

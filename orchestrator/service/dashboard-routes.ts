@@ -4,12 +4,12 @@
  * checked the Host, the credential and the Origin (head-access.ts) before any of these routes runs.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { deleteSecret, storeSecret } from '../../backends/transport/keychain.ts';
+import { deleteSecret, isSecretName, SECRET_NAME_RULE, storeSecret } from '../../backends/transport/keychain.ts';
 import type { Head } from '../head/head.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import { SessionStore, type SessionReader, type SessionRecorder } from '../sessions/index.ts';
 import { BACKEND_SCHEMAS } from './backend-schemas.ts';
-import { DashboardBackends } from './dashboard-backends.ts';
+import { DashboardBackends, type DashboardModules } from './dashboard-backends.ts';
 import { ConfigFileWriter } from './dashboard-config-file.ts';
 import { DashboardRequestError } from './dashboard-errors.ts';
 import { EventsFeed } from './dashboard-events.ts';
@@ -31,6 +31,8 @@ export interface DashboardOptions {
   readonly configPath: string;
   /** Configs of the backends the service started with, the built-in local one included. */
   readonly backends: readonly Record<string, unknown>[];
+  /** Where backends from the API, and those of the config file, may load `module:` code from. */
+  readonly modules: DashboardModules;
   readonly placementRules: readonly PlacementRule[] | undefined;
   /** The driver address and token examples connect with (known once the server listens). */
   driverEnv(): { address: string; token: string };
@@ -47,7 +49,7 @@ export class Dashboard {
 
   constructor(private readonly opts: DashboardOptions) {
     const file = new ConfigFileWriter(opts.configPath);
-    this.backends = new DashboardBackends(opts.head, opts.backends, file, () => this.feed.backendsUpdated());
+    this.backends = new DashboardBackends(opts.head, opts.backends, file, () => this.feed.backendsUpdated(), opts.modules);
     this.rules = new DashboardRules(opts.head, opts.placementRules, file, () => opts.recorder, () => this.feed.rulesUpdated());
     this.feed = new EventsFeed(opts.head, { backends: () => this.backends.list(), rules: () => this.rules.get() });
     this.sessions = new DashboardSessions(this.store);
@@ -179,9 +181,7 @@ export class Dashboard {
 const NO_REPLY = Symbol('no reply');
 
 function checkedSecretName(name: string): string {
-  if (!/^[A-Za-z0-9._-]{1,128}$/.test(name)) {
-    throw new DashboardRequestError(400, "a secret name is 1-128 letters, digits, '.', '_' or '-'", { name: "1-128 letters, digits, '.', '_' or '-'" });
-  }
+  if (!isSecretName(name)) throw new DashboardRequestError(400, `a secret name is ${SECRET_NAME_RULE}`, { name: SECRET_NAME_RULE });
   return name;
 }
 

@@ -43,8 +43,8 @@ export class DashboardSessions {
     return this.read(session, (r) => {
       const rows = r.tasks({ offset, limit, state, name });
       const s = r.summary();
-      const total = name !== undefined ? Object.entries(s.byName[name] ?? {}).reduce((n, [st, c]) => n + (state === undefined || st === state ? c : 0), 0)
-        : state !== undefined ? (s.byState[state] ?? 0) : s.total;
+      const total = name !== undefined ? Object.entries(Object.hasOwn(s.byName, name) ? s.byName[name]! : {}).reduce((n, [st, c]) => n + (state === undefined || st === state ? c : 0), 0)
+        : state !== undefined ? (Object.hasOwn(s.byState, state) ? s.byState[state]! : 0) : s.total;
       return { tasks: rows.map((row) => sessionTaskView(row, r.taskInfo(row.taskId))), total };
     });
   }

@@ -4,14 +4,16 @@
  * and head.json so that drivers and the CLI find it. Every request and upgrade passes the Host
  * and access checks (head-access.ts); the dashboard's browsers log in with one-time codes
  * (dashboard-login.ts); a connection guard and server timeouts keep a flood of connections from
- * locking drivers and the dashboard out (connection-guard.ts, server-limits.ts).
+ * locking drivers and the dashboard out (connection-guard.ts, server-limits.ts). Its log goes to
+ * head.log as well, and how it ended to head-exit.json (head-exit.ts), which `orrery stop` reads.
  */
 import { createServer, type Server } from 'node:http';
 import { availableParallelism, homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { LocalBackend } from '../../backends/local/local-backend.ts';
 import { createBackend } from '../head/backend-registry.ts';
+import { configFileModules, type ModulePolicy } from '../head/module-backends.ts';
 import { Head } from '../head/head.ts';
 import { startSession } from '../head/session-recording.ts';
 import { adoptFromSession, resubmitUnfinished } from '../head/session-resume.ts';
@@ -22,9 +24,11 @@ import { BrowserSessions } from './browser-sessions.ts';
 import { ConnectionGuard } from './connection-guard.ts';
 import { DashboardLogin } from './dashboard-login.ts';
 import { headFilePath, removeHeadFile, runningHead, writeHeadFile, type HeadFile } from './head-file.ts';
+import { clearHeadExit, headExitPath, HeadLog, writeHeadExit, type HeadExit } from './head-exit.ts';
 import { Dashboard } from './dashboard-routes.ts';
 import { HeadAccess } from './head-access.ts';
 import { allowedHosts } from './host-check.ts';
+import { apiModulesRefused } from './dashboard-backends.ts';
 import { handleHttp } from './http-api.ts';
 import { LoginCodes } from './login-codes.ts';
 import { applyServerTimeouts, connectionLimits, CONNECTIONS_CHECKING_INTERVAL_MS } from './server-limits.ts';
@@ -54,17 +58,26 @@ export interface HeadServiceOptions {
   readonly resume?: boolean;
   /** Seconds agents outlive a lost head (default 1800). */
   readonly graceS?: number;
-  /** The config file the dashboard writes its backend and rule edits to (default `$ORRERY_HOME/config.json`). */
+  /**
+   * The config file: the dashboard writes its backend and rule edits there, and `module:` paths
+   * of `backends` are relative to it (default `$ORRERY_HOME/config.json`).
+   */
   readonly configPath?: string;
   /** Sockets the server holds at once (default: half the open-file limit, within 32..4096). */
   readonly maxConnections?: number;
   /** Largest message a driver may send, in bytes (default 512 MiB). */
   readonly maxDriverMessageBytes?: number;
+  /**
+   * Let client drivers and the HTTP API add `module:` backends (`--allow-module-backends`):
+   * drivers' paths are relative to this process's working directory, the API's to the config
+   * file. Off by default: they would load code into the head.
+   */
+  readonly allowModuleBackends?: boolean;
 }
 
 /** A running head service. */
 export class HeadService {
-  private stopping: Promise<void> | undefined;
+  private stopping: Promise<HeadExit> | undefined;
   private resolveStopped!: () => void;
   /** Resolves once the service stopped (by `stop()`, or POST /api/shutdown). */
   readonly stopped = new Promise<void>((r) => (this.resolveStopped = r));
@@ -84,6 +97,8 @@ export class HeadService {
     readonly login: DashboardLogin,
     /** The server's sockets. */
     readonly connections: ConnectionGuard,
+    private readonly headLog: HeadLog,
+    private readonly log: (line: string) => void,
   ) {}
 
   /** Starts a head service; throws HeadAlreadyRunningError when head.json names a live one. */
@@ -93,9 +108,21 @@ export class HeadService {
     const port = opts.port ?? DEFAULT_PORT;
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer from 0 to 65535 (got ${port})`);
     const host = opts.host ?? '127.0.0.1';
-    const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     const home = process.env.ORRERY_HOME ?? join(homedir(), '.orrery');
-    const head = new Head({ placementRules: opts.placementRules as PlacementRule[] | undefined, log, durable: { graceS: opts.graceS ?? 1800, runDir: join(home, 'run'), reattach: opts.resume === true } });
+    clearHeadExit();
+    const headLog = new HeadLog();
+    const print = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    const log = (line: string) => {
+      headLog.append(line);
+      print(line);
+    };
+    const configPath = opts.configPath ?? join(home, 'config.json');
+    const configModules = configFileModules(configPath, dirname(configPath));
+    const driverModules: ModulePolicy | undefined = opts.allowModuleBackends ? { allow: 'relative', baseDir: process.cwd(), baseName: `the head's working directory (${process.cwd()})` } : undefined;
+    const head = new Head({
+      placementRules: opts.placementRules as PlacementRule[] | undefined, log, driverModules,
+      durable: { graceS: opts.graceS ?? 1800, runDir: join(home, 'run'), reattach: opts.resume === true },
+    });
     const sessionName = opts.session ?? `session-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
     let session: ReturnType<typeof startSession> | undefined;
     // Worker output goes to the driver that owns the task, not to the service's terminal.
@@ -114,7 +141,7 @@ export class HeadService {
       session = startSession(head, sessionName, { backends: opts.backends ?? [] }, opts.placementRules, { resume: opts.resume, log });
       const localConfig = { name: 'local', kind: 'local' as const, numCpus: opts.numCpus ?? availableParallelism() };
       await head.addBackend(new LocalBackend(localConfig));
-      for (const c of opts.backends ?? []) await head.addBackend(await createBackend(c));
+      for (const c of opts.backends ?? []) await head.addBackend(await createBackend(c, configModules));
       if (reader) {
         resubmitUnfinished(head, reader, session.recorder, log);
         reader.close();
@@ -140,16 +167,20 @@ export class HeadService {
       const gw = (gateway = new DriverGateway(head, log, opts.maxDriverMessageBytes ?? MAX_DRIVER_MESSAGE_BYTES));
       const dash = (dashboard = new Dashboard({
         head, session: sessionName, recorder: session.recorder,
-        configPath: opts.configPath ?? join(home, 'config.json'),
+        configPath,
         backends: [localConfig, ...((opts.backends ?? []) as Record<string, unknown>[])],
+        modules: { api: opts.allowModuleBackends ? configModules : apiModulesRefused(configPath), configFile: configModules },
         placementRules: opts.placementRules,
         driverEnv: () => ({ address: info.address, token }),
       }));
-      const api = { head, access, connections, login, drivers: () => gw.size, shutdown: () => void service?.stop(), dashboard: dash };
+      const api = {
+        head, access, connections, login, drivers: () => gw.size, shutdown: () => void service?.stop(), dashboard: dash,
+        exit: { file: headExitPath(), log: headLog.path },
+      };
       srv.on('request', (req, res) => handleHttp(api, req, res));
       srv.on('upgrade', (req, socket, buf) => routeUpgrade({ access, connections, feed: dash.feed, gateway: gw }, req, socket, buf));
       writeHeadFile(info);
-      service = new HeadService(head, srv, gw, info, sessionName, session.stop, dash, login, connections);
+      service = new HeadService(head, srv, gw, info, sessionName, session.stop, dash, login, connections, headLog, log);
       return service;
     } catch (err) {
       dashboardLogin?.close();
@@ -157,7 +188,8 @@ export class HeadService {
       gateway?.close();
       guard?.close();
       server?.close();
-      await head.shutdown();
+      // Backends that fail to shut down are logged by the head; the error that stopped the start is the one to see.
+      await head.shutdown().catch(() => undefined);
       await session?.stop();
       throw err;
     }
@@ -168,8 +200,12 @@ export class HeadService {
     return headFilePath();
   }
 
-  /** Disconnects drivers, stops the head and its nodes, closes the server and removes head.json (idempotent). */
-  stop(): Promise<void> {
+  /**
+   * Disconnects drivers, stops the head and its nodes, closes the server and removes head.json
+   * (idempotent). Resolves with how it went, also recorded in head-exit.json: a backend that
+   * failed to shut down makes it not ok, and everything else still stops.
+   */
+  stop(): Promise<HeadExit> {
     this.stopping ??= (async () => {
       removeHeadFile(process.pid);
       this.login.close();
@@ -178,12 +214,40 @@ export class HeadService {
       this.connections.close();
       const closed = new Promise<void>((r) => this.server.close(() => r()));
       this.server.closeAllConnections();
-      await this.head.shutdown();
-      await this.endSession();
+      const problems: string[] = [];
+      await this.head.shutdown().catch((err: Error) => problems.push(err.message));
+      await this.endSession().catch((err: Error) => problems.push(`the session did not close: ${err.message}`));
       await closed;
+      const exit = this.recordExit(problems.length === 0 ? undefined : problems.join('; '));
       this.resolveStopped();
+      return exit;
     })();
     return this.stopping;
+  }
+
+  /** How the service ended once it stopped (undefined while it runs). */
+  get exit(): Promise<HeadExit> | undefined {
+    return this.stopping;
+  }
+
+  /** Records that this process is going down on an error nothing handled (`orrery start` calls it as the process dies). */
+  recordCrash(err: unknown, origin: string): void {
+    const message = err instanceof Error ? err.message : String(err);
+    this.recordExit(`${origin === 'unhandledRejection' ? 'an unhandled rejection' : 'an uncaught exception'}: ${message}`);
+  }
+
+  private recordExit(problem: string | undefined): HeadExit {
+    const reason = problem?.replace(/\s*\n\s*/g, ' ');
+    if (reason !== undefined) this.log(`orrery: the head did not stop cleanly: ${reason}`);
+    const exit: HeadExit = reason === undefined
+      ? { pid: process.pid, ok: true, log: this.headLog.path, at: new Date().toISOString() }
+      : { pid: process.pid, ok: false, reason, log: this.headLog.path, at: new Date().toISOString() };
+    try {
+      writeHeadExit(exit);
+    } catch (err) {
+      this.log(`orrery: cannot record how the head stopped in ${headExitPath()}: ${(err as Error).message}`);
+    }
+    return exit;
   }
 }
 

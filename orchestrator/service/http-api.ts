@@ -8,7 +8,7 @@
  *   GET  /api/tasks|actors|objects|nodes|placement-groups   ?filter=k=v (or k!=v, repeatable) &limit=N
  *   GET  /api/summary/tasks                task counts per name and state
  *   GET  /api/logs/:taskId                 { taskId, lines }; ?follow=1 streams text lines until the task ends
- *   POST /api/shutdown                     stops the service
+ *   POST /api/shutdown                     stops the service; { pid, exitFile, log }: where it records how it ended
  *   POST /api/login-codes                  { url, expiresAt }: a one-time dashboard login URL (token only)
  *   POST /api/login-pages                  { path, expiresAt }: a login page file that forwards to one (token only)
  *
@@ -46,6 +46,8 @@ export interface HttpApiContext {
   shutdown(): void;
   /** The dashboard's routes and files (a service without one serves only the placeholder page). */
   readonly dashboard?: Dashboard;
+  /** Where the service records how it ended, and its log (told to `orrery stop`). */
+  readonly exit?: { readonly file: string; readonly log: string };
 }
 
 /** A request the API refuses, with its HTTP status. */
@@ -101,7 +103,7 @@ function route(ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, u
   const [first, second] = parts;
   if (first === 'shutdown' && parts.length === 1) {
     if (method !== 'POST') throw new ApiError(405, `${url.pathname} takes POST, not ${method}`);
-    send(res, 202, { ok: true, pid: process.pid });
+    send(res, 202, { ok: true, pid: process.pid, exitFile: ctx.exit?.file, log: ctx.exit?.log });
     res.once('finish', () => ctx.shutdown());
     return;
   }
@@ -114,7 +116,7 @@ function route(ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, u
     get();
     return send(res, 200, statusView(ctx.head, ctx.drivers()));
   }
-  if (first && LISTS[first] && parts.length === 1) {
+  if (first && Object.hasOwn(LISTS, first) && parts.length === 1) {
     get();
     return send(res, 200, list(ctx.head, LISTS[first]!, url));
   }

@@ -3,7 +3,7 @@
  * their resources, total/available/used resources, the demand waiting for a node, and the
  * requests no node or backend can ever satisfy.
  */
-import { amountsOf } from '../core/resources.ts';
+import { amountsOf, quantityOf } from '../core/resources.ts';
 import type { Head } from '../head/head.ts';
 
 /** One aggregated demand entry. */
@@ -28,18 +28,33 @@ export interface StatusView {
   readonly drivers: number;
 }
 
-function add(into: Record<string, number>, from: Record<string, number>): void {
-  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+/** Per backend while the view is built; backend names are users', hence a Map. */
+interface BackendSums {
+  alive: number;
+  dead: number;
+  total: Map<string, number>;
+  available: Map<string, number>;
+}
+
+function add(into: Map<string, number>, from: Record<string, number>): void {
+  for (const [k, v] of Object.entries(from)) into.set(k, (into.get(k) ?? 0) + v);
+}
+
+/** Used = total - available per resource (never below 0), rounded to the resources' 1/10000 step. */
+export function usedAmounts(total: Readonly<Record<string, number>>, available: Readonly<Record<string, number>>): Record<string, number> {
+  return Object.fromEntries(Object.entries(total).map(([k, v]) => [k, Math.max(0, round(v - quantityOf(available, k)))]));
 }
 
 /** Builds the status document from the head's tables. */
 export function statusView(head: Head, drivers: number): StatusView {
   const nodes = head.serve({ op: 'state', query: 'nodes' }, { jobId: '' }) as Record<string, unknown>[];
-  const backends: StatusView['backends'] = {};
-  const total: Record<string, number> = {};
-  const available: Record<string, number> = {};
+  const sums = new Map<string, BackendSums>();
+  const total = new Map<string, number>();
+  const available = new Map<string, number>();
   for (const n of nodes) {
-    const b = (backends[String(n.backend)] ??= { alive: 0, dead: 0, total: {}, available: {} });
+    const name = String(n.backend);
+    let b = sums.get(name);
+    if (b === undefined) sums.set(name, (b = { alive: 0, dead: 0, total: new Map(), available: new Map() }));
     if (n.state !== 'ALIVE') {
       b.dead++;
       continue;
@@ -50,8 +65,12 @@ export function statusView(head: Head, drivers: number): StatusView {
     add(total, n.resources as Record<string, number>);
     add(available, n.available as Record<string, number>);
   }
-  const used: Record<string, number> = {};
-  for (const [k, v] of Object.entries(total)) used[k] = Math.max(0, round(v - (available[k] ?? 0)));
+  const backends: StatusView['backends'] = Object.fromEntries(
+    [...sums].map(([name, b]) => [name, { alive: b.alive, dead: b.dead, total: Object.fromEntries(b.total), available: Object.fromEntries(b.available) }]),
+  );
+  const totals = Object.fromEntries(total);
+  const availables = Object.fromEntries(available);
+  const used = usedAmounts(totals, availables);
 
   const infeasible = head.infeasibleDemand().map((d) => ({ resources: d.resources, backend: d.backend, missing: d.missing, count: d.count }));
   const tasks: Record<string, number> = {};
@@ -72,7 +91,7 @@ export function statusView(head: Head, drivers: number): StatusView {
   return {
     nodes,
     backends,
-    resources: { total, available, used },
+    resources: { total: totals, available: availables, used },
     pendingDemand: [...pending.values()].filter((e) => e.count > 0),
     infeasible,
     tasks,

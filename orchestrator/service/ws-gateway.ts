@@ -17,6 +17,7 @@ import type { Duplex } from 'node:stream';
 import { toErrorInfo } from '../core/errors.ts';
 import type { Head } from '../head/head.ts';
 import type { Message } from '../protocol/messages.ts';
+import { nameProblem } from '../core/names.ts';
 import { WS_PROTOCOL } from './auth.ts';
 import { refuseUpgrade } from './upgrade-refusal.ts';
 import { SocketChannel } from './socket-channel.ts';
@@ -66,6 +67,10 @@ export class DriverGateway {
   /** Accepts a driver on an upgrade to {@link DRIVER_PATH} that passed the access checks (service-upgrades.ts). */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
     if (this.closing) return refuseUpgrade(socket, 503, 'the head is shutting down');
+    const namespace = url.searchParams.get('namespace');
+    if (namespace && nameProblem(namespace) !== undefined) {
+      return refuseUpgrade(socket, 400, 'the namespace must be a name without control characters, other than __proto__, constructor or prototype');
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, url));
   }
 

@@ -25,14 +25,14 @@ export function stripSecretKeys(value: unknown, path = ''): RedactedValue {
     seen.add(v);
     try {
       if (Array.isArray(v)) return v.map((x, i) => walk(x, `${at}[${i}]`, seen));
-      const out: Record<string, unknown> = {};
+      const kept: [string, unknown][] = [];
       for (const [k, x] of Object.entries(v)) {
         const p = at ? `${at}.${k}` : k;
         if (isSecretValueKey(k)) stripped.push(p);
-        // defineProperty: a key named `__proto__` stays a key instead of replacing the prototype.
-        else Object.defineProperty(out, k, { value: walk(x, p, seen), enumerable: true, writable: true, configurable: true });
+        else kept.push([k, walk(x, p, seen)]);
       }
-      return out;
+      // fromEntries defines own keys: a `__proto__` key in a config stays a key of the copy.
+      return Object.fromEntries(kept);
     } finally {
       seen.delete(v);
     }

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { nameProblem } from '../core/names.ts';
 
 /** Session names: letters, digits, `.`, `_`, `-`; 1 to 64 characters. */
 export const SESSION_NAME = /^[A-Za-z0-9._-]{1,64}$/;
@@ -11,10 +12,10 @@ export function defaultSessionsDir(): string {
   return join(process.env.ORRERY_HOME ?? join(homedir(), '.orrery'), 'sessions');
 }
 
-/** Throws a TypeError unless `name` is a valid session name (it becomes a file name). */
+/** Throws a TypeError unless `name` is a valid session name (it becomes a file name and a key). */
 export function validateSessionName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || !SESSION_NAME.test(name) || name === '.' || name === '..') {
-    throw new TypeError(`session name ${JSON.stringify(name)} is invalid: use 1 to 64 letters, digits, ".", "_" or "-" (for example "sweep-2024.1")`);
+  if (typeof name !== 'string' || !SESSION_NAME.test(name) || name === '.' || name === '..' || nameProblem(name) !== undefined) {
+    throw new TypeError(`session name ${JSON.stringify(name)} is invalid: use 1 to 64 letters, digits, ".", "_" or "-", other than __proto__, constructor and prototype (for example "sweep-2024.1")`);
   }
 }
 

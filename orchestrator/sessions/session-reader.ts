@@ -109,11 +109,8 @@ export class SessionReader {
   /** A task's facts (`jobId`, `costUsd`...). Empty for sessions older than schema v2. */
   taskInfo(taskId: string): Record<string, unknown> {
     if (this.schemaVersion < 2) return {};
-    const out: Record<string, unknown> = {};
-    for (const r of this.db.prepare('SELECT key, value FROM task_info WHERE task_id = ?').all(taskId) as { key: string; value: string }[]) {
-      out[r.key] = JSON.parse(r.value);
-    }
-    return out;
+    const rows = this.db.prepare('SELECT key, value FROM task_info WHERE task_id = ?').all(taskId) as { key: string; value: string }[];
+    return Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value)]));
   }
 
   /** A function's stored code. */
@@ -147,17 +144,23 @@ export class SessionReader {
 
   /** Task counts per state and per name, and the summed cost facts. */
   summary(): SessionSummary {
-    const byState: Record<string, number> = {};
-    const byName: Record<string, Record<string, number>> = {};
+    // Task names are users' (and a recorded session is not re-validated): collect in Maps.
+    const byState = new Map<string, number>();
+    const byName = new Map<string, Map<string, number>>();
     let total = 0;
     for (const r of this.db.prepare('SELECT name, state, COUNT(*) AS n FROM tasks GROUP BY name, state').all() as { name: string; state: string; n: number }[]) {
       total += r.n;
-      byState[r.state] = (byState[r.state] ?? 0) + r.n;
-      (byName[r.name] ??= {})[r.state] = r.n;
+      byState.set(r.state, (byState.get(r.state) ?? 0) + r.n);
+      let states = byName.get(r.name);
+      if (states === undefined) byName.set(r.name, (states = new Map()));
+      states.set(r.state, r.n);
     }
     const sum = (key: string): number => this.schemaVersion < 2 ? 0
       : ((this.db.prepare('SELECT TOTAL(CAST(value AS REAL)) AS s FROM task_info WHERE key = ?').get(key) as { s: number }).s);
-    return { total, byState, byName, totalCostUsd: sum('costUsd'), totalBillableSeconds: sum('billableSeconds') };
+    return {
+      total, byState: Object.fromEntries(byState), byName: Object.fromEntries([...byName].map(([name, states]) => [name, Object.fromEntries(states)])),
+      totalCostUsd: sum('costUsd'), totalBillableSeconds: sum('billableSeconds'),
+    };
   }
 
   /** Tasks not in a final state (what a crashed head left behind). */

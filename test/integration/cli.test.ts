@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { tempDir } from './helpers.ts';
 
 function orrery(...args: string[]): { code: number | null; stdout: string; stderr: string } {
@@ -18,10 +18,10 @@ test('backends test local checks the local backend end to end', () => {
   assert.match(r.stdout, /backend local is ready/);
 });
 
-test('backends test runs a module backend from a config file', () => {
+test('backends test runs a module backend from a config file (its path relative to the file)', () => {
   const dir = tempDir('cli');
   const cfg = join(dir, 'orrery.json');
-  writeFileSync(cfg, JSON.stringify({ backends: [{ name: 'bg', kind: `module:${join(process.cwd(), 'resources/examples/example-backend.ts')}`, nodes: 1 }] }));
+  writeFileSync(cfg, JSON.stringify({ backends: [{ name: 'bg', kind: `module:${relative(dir, join(process.cwd(), 'resources/examples/example-backend.ts'))}`, nodes: 1 }] }));
   const list = orrery('backends', 'list', '--config', cfg);
   assert.match(list.stdout, /bg {2}\(kind module:/);
   const r = orrery('backends', 'test', 'bg', '--config', cfg);

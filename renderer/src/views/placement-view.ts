@@ -16,13 +16,14 @@ const EFFECTS = ['require', 'prefer', 'avoid'] as const;
 export function parseLabels(text: string): Record<string, string> | undefined {
   const pairs = text.split(',').map((s) => s.trim()).filter(Boolean);
   if (!pairs.length) return undefined;
-  const out: Record<string, string> = {};
+  const out = new Map<string, string>();
   for (const p of pairs) {
     const i = p.indexOf('=');
     if (i <= 0) throw new Error(`label "${p}" must be key=value`);
-    out[p.slice(0, i).trim()] = p.slice(i + 1).trim();
+    out.set(p.slice(0, i).trim(), p.slice(i + 1).trim());
   }
-  return out;
+  // Keys are typed by the user: fromEntries keeps `__proto__` a key, which the head then refuses with a message.
+  return Object.fromEntries(out);
 }
 
 function labelsText(l: Record<string, string> | undefined): string {
