@@ -8,7 +8,7 @@
  */
 import type { CommandCall, CommandResult, CommandSpec } from './command-types.ts';
 
-/** Runs `call.argv` in a fresh working directory on the worker's node and collects `outputs`. */
+/** Runs `call.argv` in a fresh working directory (private to its user) on the worker's node and collects `outputs`. */
 export async function runCommand(call: CommandCall, spec: CommandSpec | readonly string[]): Promise<CommandResult> {
   const { spawn } = await import('node:child_process');
   const fs = await import('node:fs/promises');
@@ -75,7 +75,8 @@ export async function runCommand(call: CommandCall, spec: CommandSpec | readonly
     )) as CommandResult;
   }
   if (image) console.log(`orrery: command ${call.argv[0]}: image ${image} is ignored on backend ${context.backend}, which runs commands on its node directly`);
-  const workDir = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'orrery-cmd-')));
+  // The agent's private folder (ORRERY_RUNTIME_DIR, core/runtime-dir.ts): inputs and outputs stay out of others' reach.
+  const workDir = await fs.realpath(await fs.mkdtemp(path.join(process.env.ORRERY_RUNTIME_DIR ?? os.tmpdir(), 'cmd-')));
   try {
     for (const [rel, v] of Object.entries(inputs)) {
       const file = inside(workDir, rel);

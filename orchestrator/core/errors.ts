@@ -105,6 +105,16 @@ export class BackendError extends OrreryError {
   }
 }
 
+/**
+ * A folder where Orrery keeps private runtime files (sockets, spilled values, working folders)
+ * is not safe to use: another user owns it, it is a symbolic link, or others may enter it.
+ */
+export class UnsafeRuntimeDirError extends OrreryError {
+  constructor(readonly path: string, readonly problem: string, readonly remedy: string) {
+    super(`${path} ${problem}; Orrery keeps its sockets, spilled values and working folders only in folders that are yours alone. ${remedy}`);
+  }
+}
+
 function indent(text: string): string {
   return text.split('\n').map((l) => `    ${l}`).join('\n');
 }
@@ -143,7 +153,7 @@ function safeString(v: unknown): string {
 type OrreryErrorClass = new (...args: never[]) => OrreryError;
 const classes: Record<string, OrreryErrorClass> = {
   TaskError, WorkerCrashedError, ActorDiedError, GetTimeoutError, TaskCancelledError, ObjectLostError,
-  OwnerDiedError, TaskUnschedulableError, CommandFailedError, BackendError, PlacementGroupRemovedError,
+  OwnerDiedError, TaskUnschedulableError, CommandFailedError, BackendError, PlacementGroupRemovedError, UnsafeRuntimeDirError,
 };
 
 /** Rebuilds an Orrery error from its `ErrorInfo` (the same class, the same fields and message). */

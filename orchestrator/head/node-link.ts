@@ -4,6 +4,9 @@ import { unitsOf, type ResourceSet } from '../core/resources.ts';
 import type { Channel } from '../protocol/channel.ts';
 import type { Message } from '../protocol/messages.ts';
 
+/** How long a shutdown waits for agents to end by themselves (removing their files) before backends kill them. */
+const AGENT_EXIT_WAIT_MS = 3000;
+
 /** A connected, detached (agent outliving a lost link) or dead node. */
 export class NodeLink {
   readonly sentCode = new Set<string>();
@@ -49,4 +52,10 @@ export class NodeLink {
     clearTimeout(d.timer);
     for (const m of d.outbox) channel.send(m);
   }
+}
+
+/** Resolves once the links of `nodes` have closed (their agents ended), or after `limitMs`; detached nodes are not waited for. */
+export async function agentsEnded(nodes: readonly NodeLink[], limitMs = AGENT_EXIT_WAIT_MS): Promise<void> {
+  const end = Date.now() + limitMs;
+  while (nodes.some((n) => !n.channel.isClosed && !n.detached) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
 }
