@@ -15,6 +15,7 @@
  */
 import { spawn } from 'node:child_process';
 import { openSync, readFileSync, rmSync } from 'node:fs';
+import { constants } from 'node:os';
 import { dirname } from 'node:path';
 import { ensurePrivateDir, ProcessDir } from '../core/runtime-dir.ts';
 import { Channel } from '../protocol/channel.ts';
@@ -24,6 +25,8 @@ import { DetachableHead } from './detachable-head.ts';
 import { agentFile, connectToAgent } from './agent-socket.ts';
 
 console.log = console.info = console.debug = (...args: unknown[]) => console.error(...args);
+// Ended on purpose (scancel, kill): exit normally, so the agent's private folder and socket files go with it.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => process.exit(128 + constants.signals[signal]));
 
 /** The spec line on stdin, and how long it may take to come. */
 const SPEC_LINE = { what: 'the agent spec (the first line on stdin)', maxBytes: 1 << 20, timeoutMs: 60_000 } as const;

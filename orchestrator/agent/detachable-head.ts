@@ -55,6 +55,8 @@ export class DetachableHead implements HeadLink {
   constructor(private readonly socketPath: string, private readonly graceMs: number, private readonly log: (line: string) => void) {
     rmSync(socketPath, { force: true });
     writePrivateFile(agentFile(socketPath, 'secret'), `${this.secret}\n`);
+    // However the agent ends, its socket and secret mean nothing afterwards (the log stays to say why).
+    process.once('exit', () => removeAgentFiles(socketPath, true));
     this.server = createServer((sock) => void this.authenticate(sock));
     this.server.listen(socketPath, () => {
       try {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { init, shutdown, remote, get } from 'orrery';
+import { init, shutdown, remote, get, nodes } from 'orrery';
 import { Head } from '../../orchestrator/head/head.ts';
 import { createBackend } from '../../orchestrator/head/backend-registry.ts';
 import { agentBundle } from '../../backends/transport/ssh/agent-bundle.ts';
@@ -128,6 +128,16 @@ describe('ssh hosts', { skip }, () => {
     assert.deepEqual(readdirSync('/tmp').filter((f) => f.startsWith(evil)), [], 'a socket outside the run folder');
     assert.equal(onHost(`ls -A ${RUN} | grep -c '^\\.\\.%2F.*\\.sock$' || true`), '1', 'the name is one file-safe component of the socket\'s name');
   });
+
+  test('once the head has shut down, its agents\' folders, sockets and secrets are gone from the host', async () => {
+    const pids = ((await nodes()) as { backend: string; pid: number }[]).filter((n) => n.backend !== 'local').map((n) => n.pid);
+    assert.ok(pids.length >= 5, `remote agents: ${pids.join(', ')}`);
+    const mine = () => onHost(`ls -A ${RUN}`).split('\n').filter((f) => pids.some((pid) => f.includes(`-${pid}-`)) || f.startsWith('lab-orrery-test%40'));
+    assert.ok(mine().length > 0, 'the agents have files while they run');
+    await shutdown();
+    await head.shutdown();
+    assert.deepEqual(mine(), []);
+  });
 });
 
 describe('slurm', { skip: (skip || !requireService('slurm')) && 'Slurm, the test sshd or the second local user is missing (see the message above)' }, () => {
@@ -137,11 +147,13 @@ describe('slurm', { skip: (skip || !requireService('slurm')) && 'Slurm, the test
     const marker = join(markers, 'pwned');
     const names = [`x;touch ${marker}`, `$(touch ${marker})`, `a'b\`touch ${marker}\`"c`];
     const head = new Head({ log: () => {}, infeasibleGraceMs: 60_000 });
+    const pids: number[] = [];
     try {
       await init({ cluster: { head }, logToDriver: false });
       for (const name of names) {
         await head.addBackend(await createBackend({ name, kind: 'slurm', loginHost: HOST, partition: slurmService.partition, cpusPerNode: 1, maxNodes: 1, idleTimeoutS: 600, ...login }));
         assert.equal(await get(where.options({ backend: name }).remote(), { timeoutMs: 90_000 }), name);
+        pids.push(...((await nodes()) as { backend: string; pid: number }[]).filter((n) => n.backend === name).map((n) => n.pid));
         // Its allocation goes with it (scancel), leaving the partition's CPUs to the next one.
         await head.removeBackend(name);
       }
@@ -151,6 +163,8 @@ describe('slurm', { skip: (skip || !requireService('slurm')) && 'Slurm, the test
     }
     await sleep(500);
     assert.deepEqual(readdirSync(markers), [], 'a name ran as a command');
+    assert.ok(pids.length === names.length, `agents: ${pids.join(', ')}`);
+    assert.deepEqual(onHost(`ls -A ${RUN}`).split('\n').filter((f) => pids.some((pid) => f.includes(`-${pid}-`))), [], 'the agents removed their folders when their backends were removed');
     const left = await until('the allocations to end', () => {
       const jobs = execFileSync('squeue', ['-h', '-o', '%j'], { encoding: 'utf8' }).split('\n').filter((j) => /^orrery-(x|%24|a)/.test(j));
       return jobs.length === 0 ? 'none' : undefined;
