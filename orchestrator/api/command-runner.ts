@@ -75,8 +75,10 @@ export async function runCommand(call: CommandCall, spec: CommandSpec | readonly
     )) as CommandResult;
   }
   if (image) console.log(`orrery: command ${call.argv[0]}: image ${image} is ignored on backend ${context.backend}, which runs commands on its node directly`);
-  // The agent's private folder (ORRERY_RUNTIME_DIR, core/runtime-dir.ts): inputs and outputs stay out of others' reach.
-  const workDir = await fs.realpath(await fs.mkdtemp(path.join(process.env.ORRERY_RUNTIME_DIR ?? os.tmpdir(), 'cmd-')));
+  // In the agent's private folder (core/runtime-dir.ts), so inputs and outputs stay out of other users' reach.
+  const root = process.env.ORRERY_RUNTIME_DIR;
+  if (!root) throw new Error(`command ${call.argv[0]}: this worker has no ORRERY_RUNTIME_DIR (its agent sets it); run command tasks through an Orrery node agent`);
+  const workDir = await fs.realpath(await fs.mkdtemp(path.join(root, 'cmd-')));
   try {
     for (const [rel, v] of Object.entries(inputs)) {
       const file = inside(workDir, rel);

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { encodeFrame } from '../../orchestrator/protocol/frames.ts';
 import { Head } from '../../orchestrator/head/head.ts';
+import { UnsafeRuntimeDirError } from '../../orchestrator/core/errors.ts';
 import { asIntruder, requireIntruder } from '../services/env.ts';
 import { sleep } from './helpers.ts';
 
@@ -164,6 +165,30 @@ describe('a clean shutdown leaves no runtime files', { skip: !intruderOk && 'no 
     } finally {
       victim.kill();
     }
+  });
+});
+
+describe('folders another user prepared', { skip: !intruderOk && 'no second local user (see the message above)' }, () => {
+  test('a head refuses a run folder another user made at its path, with one error naming it, and writes nothing there', async () => {
+    // A predictable ORRERY_HOME in /tmp, whose folders the intruder made first (open to all).
+    const home = `/tmp/orrery-shared-home-${process.pid}`;
+    asIntruder(['sh', '-c', 'mkdir -m 777 "$1" "$1/run" "$1/spill" && chmod 777 "$1" "$1/run" "$1/spill"', 'sh', home]);
+    const saved = process.env.ORRERY_HOME;
+    process.env.ORRERY_HOME = home;
+    let head: Head | undefined;
+    try {
+      head = new Head({ objectStoreMemory: 100_000, log: () => {} });
+      head.store.put('o', { data: new Uint8Array(200_000).fill(1), marked: false });
+    } catch (err) {
+      assert.ok(err instanceof UnsafeRuntimeDirError, String(err));
+      assert.match(err.message, new RegExp(`^${home}/run belongs to another user \\(uid \\d+\\); .*ORRERY_HOME`));
+    } finally {
+      process.env.ORRERY_HOME = saved;
+      await head?.shutdown();
+    }
+    assert.equal(head, undefined, 'the head started in a folder another user controls');
+    assert.deepEqual([...readdirSync(join(home, 'run')), ...readdirSync(join(home, 'spill'))], []);
+    asIntruder(['rm', '-rf', home]);
   });
 });
 

@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { init, shutdown, remote, get, nodes } from 'orrery';
 import { Head } from '../../orchestrator/head/head.ts';
@@ -124,6 +124,13 @@ describe('ssh hosts', { skip }, () => {
       await head.addBackend(await createBackend({ name, kind: 'ssh', hosts: [HOST], ...login }));
       assert.equal(await get(where.options({ backend: name }).remote()), name);
     }
+    // A node path with the same characters (the host's node, through a link in such a folder): it only runs if passed as is.
+    const nodeDir = join(tempDir('remote-node'), `it's "$(id)" \`id\`;x`);
+    mkdirSync(nodeDir, { mode: 0o755 });
+    chmodSync(join(nodeDir, '..'), 0o755);
+    symlinkSync(process.execPath, join(nodeDir, 'node'));
+    await head.addBackend(await createBackend({ name: 'odd-node-path', kind: 'ssh', hosts: [HOST], nodePath: join(nodeDir, 'node'), ...login }));
+    assert.equal(await get(where.options({ backend: 'odd-node-path' }).remote()), 'odd-node-path');
     assert.equal(existsSync(marker), false);
     assert.deepEqual(readdirSync('/tmp').filter((f) => f.startsWith(evil)), [], 'a socket outside the run folder');
     assert.equal(onHost(`ls -A ${RUN} | grep -c '^\\.\\.%2F.*\\.sock$' || true`), '1', 'the name is one file-safe component of the socket\'s name');
@@ -131,7 +138,7 @@ describe('ssh hosts', { skip }, () => {
 
   test('once the head has shut down, its agents\' folders, sockets and secrets are gone from the host', async () => {
     const pids = ((await nodes()) as { backend: string; pid: number }[]).filter((n) => n.backend !== 'local').map((n) => n.pid);
-    assert.ok(pids.length >= 5, `remote agents: ${pids.join(', ')}`);
+    assert.ok(pids.length >= 6, `remote agents: ${pids.join(', ')}`);
     const mine = () => onHost(`ls -A ${RUN}`).split('\n').filter((f) => pids.some((pid) => f.includes(`-${pid}-`)) || f.startsWith('lab-orrery-test%40'));
     assert.ok(mine().length > 0, 'the agents have files while they run');
     await shutdown();
