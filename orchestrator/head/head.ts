@@ -22,7 +22,7 @@ import { TaskManager } from '../control/task-manager.ts';
 import { ActorManager } from '../control/actor-manager.ts';
 import { PlacementGroupManager } from '../control/placement-group-manager.ts';
 import { AGENT_VERSION } from '../agent/node-agent.ts';
-import { agentsEnded, NodeLink } from './node-link.ts';
+import { endAgents, NodeLink } from './node-link.ts';
 import { filterRows, summarize, taskRow } from './state-api.ts';
 import { LogRouter } from './log-router.ts';
 import { WorkerLinks } from './worker-links.ts';
@@ -226,12 +226,9 @@ export class Head {
     const leaving = [...this.nodes.values()].filter((n) => n.backend === name && n.alive);
     for (const n of leaving) {
       n.retiring = true;
-      n.send({ type: 'shutdown' });
-      n.channel.flush();
       this.nodeDied(n, `backend ${name} was removed`, false);
     }
-    // Agents remove their files when they end: give them that moment before the backend kills them.
-    await agentsEnded(leaving);
+    await endAgents(leaving);
     await backend.shutdown();
   }
 
@@ -574,12 +571,7 @@ export class Head {
     this.closed = true;
     clearInterval(this.ticker);
     this.autoscaler.stop();
-    for (const n of this.nodes.values()) {
-      n.send({ type: 'shutdown' });
-      n.channel.flush();
-    }
-    // Agents remove their files when they end: give them that moment before the backends kill them.
-    await agentsEnded([...this.nodes.values()].filter((n) => n.alive));
+    await endAgents([...this.nodes.values()].filter((n) => n.alive));
     await Promise.all([...this.backends.values()].map((b) => b.shutdown()));
     this.links.close();
     for (const n of this.nodes.values()) n.alive = false;

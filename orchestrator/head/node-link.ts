@@ -54,8 +54,16 @@ export class NodeLink {
   }
 }
 
-/** Resolves once the links of `nodes` have closed (their agents ended), or after `limitMs`; detached nodes are not waited for. */
-export async function agentsEnded(nodes: readonly NodeLink[], limitMs = AGENT_EXIT_WAIT_MS): Promise<void> {
+/**
+ * Tells the agents of `nodes` to shut down and resolves once their links closed (they ended,
+ * removing their files), or after `limitMs`: only then may their backends kill what is left.
+ * Detached nodes cannot hear it and are not waited for.
+ */
+export async function endAgents(nodes: readonly NodeLink[], limitMs = AGENT_EXIT_WAIT_MS): Promise<void> {
+  for (const n of nodes) {
+    n.channel.send({ type: 'shutdown' });
+    n.channel.flush();
+  }
   const end = Date.now() + limitMs;
   while (nodes.some((n) => !n.channel.isClosed && !n.detached) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
 }
