@@ -95,7 +95,10 @@ describe('another local user and the victim\'s spilled values and worker socket'
     await victim.step('spill');
     spilled = [victim.home, ...oldDirs].flatMap(filesUnder).filter((f) => !lstatSync(f).isSocket());
   });
-  after(() => victim?.kill());
+  after(() => {
+    victim?.kill();
+    if (oldDirs) asIntruder(['rm', '-rf', ...oldDirs]);
+  });
 
   test('the victim spilled values of its head and of its node to disk', () => {
     assert.ok(spilled.length >= 6, `spill files: ${spilled.join(', ')}`);
@@ -231,6 +234,8 @@ describe('the sweep of dead processes\' folders and links', { skip: !intruderOk 
     } finally {
       process.env.HOME = saved;
       intruder.kill('SIGKILL');
+      await new Promise((r) => (intruder.exitCode === null ? intruder.once('exit', r) : r(undefined)));
+      asIntruder(['rm', '-rf', `/tmp/orrery-spill-${dead}`, `/tmp/orrery-spill-${dead}.real`]);
     }
     assert.deepEqual(readdirSync(precious).sort(), [...names].sort(), 'the victim\'s files are all there');
     // Where the sweep looks now, the intruder cannot even put a link.
