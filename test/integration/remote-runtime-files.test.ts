@@ -153,25 +153,24 @@ describe('slurm', { skip: (skip || !requireService('slurm')) && 'Slurm, the test
     chmodSync(markers, 0o777);
     const marker = join(markers, 'pwned');
     const names = [`x;touch ${marker}`, `$(touch ${marker})`, `a'b\`touch ${marker}\`"c`];
-    const head = new Head({ log: () => {}, infeasibleGraceMs: 60_000 });
     const pids: number[] = [];
-    try {
-      await init({ cluster: { head }, logToDriver: false });
-      for (const name of names) {
+    // One head per name, shut down as a user would: its backend scancels the allocation by job name.
+    for (const name of names) {
+      const head = new Head({ log: () => {}, infeasibleGraceMs: 60_000 });
+      try {
+        await init({ cluster: { head }, logToDriver: false });
         await head.addBackend(await createBackend({ name, kind: 'slurm', loginHost: HOST, partition: slurmService.partition, cpusPerNode: 1, maxNodes: 1, idleTimeoutS: 600, ...login }));
         assert.equal(await get(where.options({ backend: name }).remote(), { timeoutMs: 90_000 }), name);
         pids.push(...((await nodes()) as { backend: string; pid: number }[]).filter((n) => n.backend === name).map((n) => n.pid));
-        // Its allocation goes with it (scancel), leaving the partition's CPUs to the next one.
-        await head.removeBackend(name);
+      } finally {
+        await shutdown();
+        await head.shutdown();
       }
-    } finally {
-      await shutdown();
-      await head.shutdown();
     }
     await sleep(500);
     assert.deepEqual(readdirSync(markers), [], 'a name ran as a command');
     assert.ok(pids.length === names.length, `agents: ${pids.join(', ')}`);
-    assert.deepEqual(onHost(`ls -A ${RUN}`).split('\n').filter((f) => pids.some((pid) => f.includes(`-${pid}-`))), [], 'the agents removed their folders when their backends were removed');
+    assert.deepEqual(onHost(`ls -A ${RUN}`).split('\n').filter((f) => pids.some((pid) => f.includes(`-${pid}-`))), [], 'the agents removed their folders when their heads shut down');
     const left = await until('the allocations to end', () => {
       const jobs = execFileSync('squeue', ['-h', '-o', '%j'], { encoding: 'utf8' }).split('\n').filter((j) => /^orrery-(x|%24|a)/.test(j));
       return jobs.length === 0 ? 'none' : undefined;
