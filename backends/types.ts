@@ -12,7 +12,11 @@ export interface AgentStream {
   kill(): void;
 }
 
-/** What an agent is told about its node. */
+/**
+ * What an agent is told about its node. A backend sends it as JSON on the first line of the
+ * agent's stdin, before the frames (`node <agentEntry>`, then write the line); never on a command
+ * line, which every user of the host can read.
+ */
 export interface AgentSpec {
   readonly nodeId: string;
   readonly backend: string;
@@ -35,7 +39,11 @@ export interface BackendHost {
   /** Path of the agent's entry script on this machine, and the node flags to run it with. */
   readonly agentEntry: string;
   readonly agentExecArgv: readonly string[];
-  /** Where workers on this machine can reach the head directly (skipping the agent relay). */
+  /**
+   * Where workers on this machine can reach the head directly (skipping the agent relay). The head
+   * answers only workers showing its link secret, which agents started through startLocalAgent
+   * get; other agents' workers use the relay.
+   */
   readonly workerSocket: string;
   /** Registers an agent stream as a node; resolves once the agent said hello. */
   attach(stream: AgentStream, spec: AgentSpec): Promise<void>;

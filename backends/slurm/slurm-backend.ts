@@ -3,16 +3,27 @@
  * demand that fits an allocation's shape, it runs `srun ... node agent-main.mjs` through an SSH
  * session on the login host; srun forwards stdio, so the agent on the compute node speaks the
  * protocol through srun and SSH. Idle allocations are released; `scancel` on shutdown.
+ *
+ * Every command is built from quoted words (transport/shell-quote.ts); job names carry the
+ * backend name in file-safe form, so no name is ever shell or Slurm list syntax. The agent's spec
+ * goes to srun's stdin, or (sbatch) into a 0600 file in the private `~/.orrery/run`: never on a
+ * command line.
  */
 import { randomBytes } from 'node:crypto';
 import type { ClientChannel } from 'ssh2';
 import { BackendError } from '../../orchestrator/core/errors.ts';
+import { fileSafeName, socketFileName } from '../../orchestrator/core/runtime-dir.ts';
 import type { AgentSpec, Backend, BackendHost, ElasticBackend, IdleNode, NodeShape, ResourceDemand } from '../types.ts';
 import { agentBundle } from '../transport/ssh/agent-bundle.ts';
 import { SshConnection, connectWithBackoff } from '../transport/ssh/connection.ts';
 import { connectOptionsFor, forwardStderr, targetFor } from '../transport/ssh/login.ts';
-import { checkRemoteNode, ensureBundle, shellQuote } from '../transport/ssh/remote-agent.ts';
+import { checkRemoteNode, ensureBundle } from '../transport/ssh/remote-agent.ts';
+import { ensureRemoteRunDir, writeRemotePrivateFile } from '../transport/ssh/remote-run-dir.ts';
+import { shellCommand, shellPath, shellQuote } from '../transport/shell-quote.ts';
 import { gpuModelOf, gpusOf, type SlurmBackendConfig } from './config.ts';
+
+/** A node id in a job name: 16 hex digits (anything else after the prefix is another backend's job). */
+const NODE_ID = /^[0-9a-f]{16}$/;
 
 /** One allocation: a Slurm job running one agent. */
 interface Allocation {
@@ -30,6 +41,8 @@ export class SlurmBackend implements Backend, ElasticBackend {
   private conn: SshConnection | undefined;
   private connecting: Promise<SshConnection> | undefined;
   private entry: string | undefined;
+  /** The private run folder on the login host (the home folder is shared with compute nodes). */
+  private runDir: string | undefined;
   private readonly allocations = new Map<string, Allocation>();
   private stopping = false;
   /** Allocations requested so far (for tests and the benchmark). */
@@ -49,11 +62,11 @@ export class SlurmBackend implements Backend, ElasticBackend {
     this.host = host;
     const conn = await this.connection();
     if (!host.durable?.reattach) return;
-    const out = await conn.run(`squeue -h -u "$(id -un)" -t RUNNING -o '%i %j'`);
-    const prefix = `orrery-${this.config.name}-`;
+    const out = await conn.run(`${shellCommand(['squeue', '-h', '-t', 'RUNNING', '-o', '%i %j'])} -u "$(id -un)"`);
+    const prefix = this.jobName('');
     for (const line of out.stdout.trim().split('\n').filter(Boolean)) {
       const [jobId, jobName] = line.split(' ') as [string, string];
-      if (!jobName?.startsWith(prefix)) continue;
+      if (!jobName?.startsWith(prefix) || !NODE_ID.test(jobName.slice(prefix.length))) continue;
       const nodeId = jobName.slice(prefix.length);
       const a: Allocation = { nodeId, jobName, channel: undefined, joined: false };
       this.allocations.set(nodeId, a);
@@ -111,8 +124,7 @@ export class SlurmBackend implements Backend, ElasticBackend {
     const c = this.config;
     const lines = [`${c.loginHost}: connected; host key ${conn.hostKey}`];
     lines.push(`${c.loginHost}: node ${await checkRemoteNode(conn, c.nodePath ?? 'node', c.name)}`);
-    const partition = c.partition ? `-p ${shellQuote(c.partition)}` : '';
-    const out = await conn.run(`sinfo -h ${partition} -o '%P %a %D %c %m %G'`);
+    const out = await conn.run(shellCommand(['sinfo', '-h', ...(c.partition ? ['-p', c.partition] : []), '-o', '%P %a %D %c %m %G']));
     if (out.code === 127) throw new BackendError(c.name, `sinfo is not on the PATH of a non-interactive SSH session on ${c.loginHost}; is this a Slurm login node?`, false);
     if (out.code !== 0) throw new BackendError(c.name, `sinfo failed on ${c.loginHost}: ${out.stderr.trim()}`, false);
     const rows = out.stdout.trim().split('\n').filter(Boolean);
@@ -129,7 +141,7 @@ export class SlurmBackend implements Backend, ElasticBackend {
     this.stopping = true;
     const all = [...this.allocations.values()];
     if (all.length > 0 && this.conn && !this.conn.isClosed) {
-      await this.conn.run(`scancel --name=${all.map((a) => a.jobName).join(',')}`).catch(() => undefined);
+      await this.conn.run(shellCommand(['scancel', `--name=${all.map((a) => a.jobName).join(',')}`])).catch(() => undefined);
     }
     for (const a of all) a.channel?.close();
     this.allocations.clear();
@@ -149,7 +161,9 @@ export class SlurmBackend implements Backend, ElasticBackend {
           })
         : await SshConnection.open(opts);
       await checkRemoteNode(conn, c.nodePath ?? 'node', c.name);
-      const placed = await ensureBundle(conn, await agentBundle(), c.name);
+      this.runDir = await ensureRemoteRunDir(conn, c.name);
+      const placed = await ensureBundle(conn, await agentBundle(), c.name, c.nodePath ?? 'node');
+      if (placed.replaced) this.host?.log(`orrery: slurm backend ${c.name}: ${placed.replaced}`);
       if (placed.uploaded) this.host?.log(`orrery: slurm backend ${c.name}: uploaded the agent bundle to ${c.loginHost}:${placed.dir}`);
       this.entry = placed.entry;
       this.conn = conn;
@@ -171,20 +185,25 @@ export class SlurmBackend implements Backend, ElasticBackend {
     return opts;
   }
 
-  private get agentCommand(): string {
-    return `${shellQuote(this.config.nodePath ?? 'node')} ${shellQuote(this.entry!)}`;
+  /** The job name of an allocation: the backend name in file-safe form (no shell or list syntax), then the node id. */
+  private jobName(nodeId: string): string {
+    return `orrery-${fileSafeName(this.config.name)}-${nodeId}`;
   }
 
-  /** The srun command line of one allocation running one agent (it ends with the SSH session). */
-  private srunCommand(spec: AgentSpec, jobName: string): string {
+  private get agentCommand(): string {
+    return `${shellPath(this.config.nodePath ?? 'node')} ${shellQuote(this.entry!)}`;
+  }
+
+  /** The srun command line of one allocation running one agent (it ends with the SSH session); the spec follows on its stdin. */
+  private srunCommand(jobName: string): string {
     // --unbuffered: srun otherwise forwards a task's stdout line by line, and frames are binary.
     const opts = [...this.allocationOptions(jobName), '--quiet', '--unbuffered', ...(this.config.srunArgs ?? [])];
-    return `exec srun ${opts.map(shellQuote).join(' ')} ${this.agentCommand} ${shellQuote(JSON.stringify(spec))}`;
+    return `umask 077 && exec srun ${shellCommand(opts)} ${this.agentCommand}`;
   }
 
   /** Where a durable allocation's agent listens (the home directory is shared with compute nodes). */
   private socketOf(nodeId: string): string {
-    return `${this.entry!.replace(/\/agents\/[^/]+\/[^/]+$/, '/run')}/slurm-${this.config.name}-${nodeId}.sock`;
+    return `${this.runDir!}/${socketFileName(`slurm-${this.config.name}-${nodeId}`)}`;
   }
 
   /** The agent spec of an allocation (a service head's agents listen and outlive it). */
@@ -203,8 +222,11 @@ export class SlurmBackend implements Backend, ElasticBackend {
    * head); resolves with the job id.
    */
   private async sbatch(conn: SshConnection, spec: AgentSpec, jobName: string): Promise<string> {
-    const run = `mkdir -p ${shellQuote(spec.listen!.slice(0, spec.listen!.lastIndexOf('/')))} && exec ${this.agentCommand} ${shellQuote(JSON.stringify(spec))}`;
-    const out = await conn.run(`sbatch --parsable ${[...this.allocationOptions(jobName), `--output=${spec.listen!.replace(/\.sock$/, '.log')}`].map(shellQuote).join(' ')} --wrap ${shellQuote(run)}`);
+    const base = spec.listen!.replace(/\.sock$/, '');
+    await writeRemotePrivateFile(conn, `${base}.spec`, JSON.stringify(spec), this.config.name);
+    const run = `exec ${this.agentCommand} --spec-file ${shellQuote(`${base}.spec`)}`;
+    // umask 077: Slurm creates the job's output file with the submitter's umask.
+    const out = await conn.run(`umask 077 && sbatch --parsable ${shellCommand([...this.allocationOptions(jobName), `--output=${base}.log`])} --wrap ${shellQuote(run)}`);
     if (out.code !== 0) throw new BackendError(this.config.name, `sbatch failed: ${out.stderr.trim() || out.stdout.trim()}`, true);
     return out.stdout.trim().split(';')[0]!;
   }
@@ -218,9 +240,10 @@ export class SlurmBackend implements Backend, ElasticBackend {
     const c = this.config;
     const conn = await this.connection();
     const command = jobId
-      ? `for i in $(seq 600); do [ -S ${shellQuote(spec.listen!)} ] && break; sleep 0.2; done; exec srun --jobid=${jobId} --overlap --ntasks=1 --quiet --unbuffered ${this.agentCommand} --bridge ${shellQuote(spec.listen!)}`
-      : this.srunCommand(spec, a.jobName);
+      ? `for i in $(seq 600); do [ -S ${shellQuote(spec.listen!)} ] && break; sleep 0.2; done; exec srun ${shellCommand([`--jobid=${jobId}`, '--overlap', '--ntasks=1', '--quiet', '--unbuffered'])} ${this.agentCommand} --bridge ${shellQuote(spec.listen!)}`
+      : this.srunCommand(a.jobName);
     const ch = await conn.exec(command);
+    if (!jobId) ch.write(`${JSON.stringify(spec)}\n`);
     a.channel = ch;
     const tail = forwardStderr(ch, (line) => host.log(`[${c.name} ${a.jobName}] ${line}`));
     ch.on('error', () => {});
@@ -243,7 +266,7 @@ export class SlurmBackend implements Backend, ElasticBackend {
     const host = this.host!;
     const c = this.config;
     const nodeId = randomBytes(8).toString('hex');
-    const a: Allocation = { nodeId, jobName: `orrery-${c.name}-${nodeId}`, channel: undefined, joined: false };
+    const a: Allocation = { nodeId, jobName: this.jobName(nodeId), channel: undefined, joined: false };
     this.allocations.set(nodeId, a);
     this.requested++;
     const spec = this.specFor(nodeId);
@@ -253,7 +276,7 @@ export class SlurmBackend implements Backend, ElasticBackend {
     } catch (err) {
       this.allocations.delete(nodeId);
       a.channel?.close();
-      if (host.durable) void this.conn?.run(`scancel --name=${a.jobName}`).catch(() => undefined);
+      if (host.durable) void this.conn?.run(shellCommand(['scancel', `--name=${a.jobName}`])).catch(() => undefined);
       if (!this.stopping) host.log(`orrery: ${(err as Error).message}`);
     }
   }
@@ -261,7 +284,7 @@ export class SlurmBackend implements Backend, ElasticBackend {
   private async reconnect(a: Allocation, spec: AgentSpec, jobId: string): Promise<void> {
     try {
       const conn = await this.connection();
-      const out = await conn.run(`squeue -h -j ${jobId} -o %T`);
+      const out = await conn.run(shellCommand(['squeue', '-h', '-j', jobId, '-o', '%T']));
       if (out.stdout.trim() !== 'RUNNING') return void this.allocations.delete(a.nodeId);
       await this.connectAgent(a, spec, jobId);
     } catch (err) {
@@ -273,7 +296,7 @@ export class SlurmBackend implements Backend, ElasticBackend {
   private release(a: Allocation, why: 'idle' | 'killed'): void {
     if (!this.allocations.delete(a.nodeId)) return;
     if (why === 'idle') this.host?.retire(a.nodeId);
-    void this.conn?.run(`scancel --name=${a.jobName}`).catch(() => undefined);
+    void this.conn?.run(shellCommand(['scancel', `--name=${a.jobName}`])).catch(() => undefined);
     a.channel?.close();
   }
 }

@@ -71,7 +71,8 @@ export class SshBackend implements Backend {
         lines.push(`${label}: connected${via}; host key ${conn.hostKey} matches ${opts.knownHostsFile}`);
         lines.push(`${label}: node ${await checkRemoteNode(conn, nodePath, this.name)} (${nodePath})`);
         const bundle = await agentBundle();
-        const placed = await ensureBundle(conn, bundle, this.name);
+        const placed = await ensureBundle(conn, bundle, this.name, nodePath);
+        if (placed.replaced) lines.push(`${label}: ${placed.replaced}`);
         lines.push(`${label}: agent bundle ${bundle.hash} ${placed.uploaded ? 'uploaded to' : 'already at'} ${placed.dir}`);
         lines.push(`${label}: ${describeGpus(await conn.run(GPU_QUERY))}`);
       } finally {

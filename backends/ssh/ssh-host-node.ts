@@ -3,16 +3,22 @@
  * When either ends while the backend runs, the head sees the node die (the agent stream ends)
  * and retries its tasks elsewhere; here we reconnect with backoff and start a new agent, which
  * joins as a new node, so the retried tasks can come back to this host.
+ *
+ * The agent's spec travels as the first line of the exec channel, never on a command line (any
+ * user of the host can read those), and its files live in the private `~/.orrery/run` there.
  */
 import { randomBytes } from 'node:crypto';
 import type { ClientChannel } from 'ssh2';
 import { BackendError } from '../../orchestrator/core/errors.ts';
+import { socketFileName } from '../../orchestrator/core/runtime-dir.ts';
 import type { AgentSpec, AgentStream, BackendHost } from '../types.ts';
 import { agentBundle } from '../transport/ssh/agent-bundle.ts';
 import { SshConnection, connectWithBackoff, type SshConnectOptions } from '../transport/ssh/connection.ts';
 import { forwardStderr } from '../transport/ssh/login.ts';
-import { checkRemoteNode, ensureBundle, shellQuote } from '../transport/ssh/remote-agent.ts';
+import { checkRemoteNode, ensureBundle } from '../transport/ssh/remote-agent.ts';
+import { ensureRemoteRunDir } from '../transport/ssh/remote-run-dir.ts';
 import { describeAddress } from '../transport/ssh/ssh-config.ts';
+import { shellPath, shellQuote } from '../transport/shell-quote.ts';
 
 /** Lines of agent stderr kept for the error message when an agent fails to start. */
 const STDERR_TAIL = 20;
@@ -88,11 +94,13 @@ export class SshHostNode {
   private async launch(conn: SshConnection): Promise<void> {
     const { backend, host, nodePath } = this.o;
     await checkRemoteNode(conn, nodePath, backend);
+    const runDir = await ensureRemoteRunDir(conn, backend);
     const bundle = await agentBundle();
-    const placed = await ensureBundle(conn, bundle, backend);
+    const placed = await ensureBundle(conn, bundle, backend, nodePath);
+    if (placed.replaced) host.log(`orrery: ssh backend ${backend}: ${placed.replaced}`);
     if (placed.uploaded) host.log(`orrery: ssh backend ${backend}: uploaded agent bundle ${bundle.hash} to ${this.label}:${placed.dir}`);
     const durable = host.durable;
-    const socketPath = `${placed.dir.replace(/\/agents\/[^/]+$/, '/run')}/${backend}-${this.label}.sock`.replace(/[^\w./-]/g, '_');
+    const socketPath = `${runDir}/${socketFileName(`${backend}-${this.label}`)}`;
     const spec: AgentSpec = {
       ...this.o.agent,
       nodeId: randomBytes(8).toString('hex'),
@@ -100,12 +108,9 @@ export class SshHostNode {
     };
     // `exec` replaces the shell, so the agent (or, for a service head, the bridge to an agent that
     // outlives it, started if absent) is the session's own process and ends with it.
-    const node = `${shellQuote(nodePath)} ${shellQuote(placed.entry)}`;
-    const ch = await conn.exec(
-      durable
-        ? `mkdir -p ${shellQuote(socketPath.slice(0, socketPath.lastIndexOf('/')))} && exec ${node} --bridge ${shellQuote(socketPath)} ${shellQuote(JSON.stringify(spec))}`
-        : `exec ${node} ${shellQuote(JSON.stringify(spec))}`,
-    );
+    const node = `${shellPath(nodePath)} ${shellQuote(placed.entry)}`;
+    const ch = await conn.exec(`umask 077 && exec ${node}${durable ? ` --bridge ${shellQuote(socketPath)} --start` : ''}`);
+    ch.write(`${JSON.stringify(spec)}\n`);
     this.agent = ch;
     this.agentStarts++;
     const tail = forwardStderr(ch, (line) => host.log(`[${backend} ${this.label}] ${line}`), STDERR_TAIL);

@@ -4,14 +4,24 @@
  * When the head goes away (killed, laptop asleep) the agent keeps running its tasks and keeps
  * their results and requests until a head connects again; after the grace period with no head
  * it ends. A new head is told which tasks are still running, then gets what was kept.
+ *
+ * The socket is in the private run folder, and a connection counts only once its first line is
+ * this agent's secret (agent-socket.ts): anything else is closed unheard and cannot displace
+ * the head that is connected.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { rmSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
+import { writePrivateFile } from '../core/runtime-dir.ts';
 import { Channel, type CloseReason } from '../protocol/channel.ts';
 import type { Message } from '../protocol/messages.ts';
+import { newPeerSecret, secretMatches } from '../protocol/peer-secret.ts';
+import { readPreamble } from '../protocol/preamble.ts';
+import { agentFile, removeAgentFiles } from './agent-socket.ts';
 
 /** Output kept per detached period; beyond it log lines are dropped (results never are). */
 const LOG_BUDGET_BYTES = 1 << 20;
+/** How long a new connection has to show the secret. */
+const SECRET_TIMEOUT_MS = 10_000;
 
 /** What the agent needs of its head link (the subset of Channel it uses). */
 export interface HeadLink {
@@ -39,11 +49,22 @@ export class DetachableHead implements HeadLink {
   private headId: string | undefined;
   private onMessage: (m: Message) => void = () => {};
   private onClose: (reason: CloseReason) => void = () => {};
+  /** What a head must show first (written to `<base>.secret` before the socket exists). */
+  private readonly secret = newPeerSecret();
 
   constructor(private readonly socketPath: string, private readonly graceMs: number, private readonly log: (line: string) => void) {
     rmSync(socketPath, { force: true });
-    this.server = createServer((sock) => this.adopt(sock));
-    this.server.listen(socketPath);
+    writePrivateFile(agentFile(socketPath, 'secret'), `${this.secret}\n`);
+    // However the agent ends, its socket and secret mean nothing afterwards (the log stays to say why).
+    process.once('exit', () => removeAgentFiles(socketPath, true));
+    this.server = createServer((sock) => void this.authenticate(sock));
+    this.server.listen(socketPath, () => {
+      try {
+        chmodSync(socketPath, 0o600);
+      } catch {
+        // Ended before it listened: no socket left to protect.
+      }
+    });
     this.startGrace('no head connected yet');
   }
 
@@ -70,6 +91,18 @@ export class DetachableHead implements HeadLink {
 
   flush(): void {
     this.channel?.flush();
+  }
+
+  /** A connection counts as a head only once it showed the secret. */
+  private async authenticate(sock: Socket): Promise<void> {
+    sock.on('error', () => sock.destroy());
+    const shown = await readPreamble(sock, { what: 'the agent\'s secret', maxBytes: 128, timeoutMs: SECRET_TIMEOUT_MS }).catch(() => undefined);
+    if (!secretMatches(shown, this.secret)) {
+      this.log(`orrery agent: refused a connection to ${this.socketPath} that did not show this agent's secret`);
+      sock.destroy();
+      return;
+    }
+    this.adopt(sock);
   }
 
   /** A head connected: it replaces the current one (a head that reconnects after sleep). */
@@ -119,7 +152,7 @@ export class DetachableHead implements HeadLink {
     if (m.type === 'shutdown') {
       this.channel?.close('shutdown');
       this.server.close();
-      rmSync(this.socketPath, { force: true });
+      removeAgentFiles(this.socketPath, false);
     }
     this.onMessage(m);
   }
@@ -148,7 +181,7 @@ export class DetachableHead implements HeadLink {
     this.graceTimer = setTimeout(() => {
       this.log(`orrery agent: no head for ${Math.round(this.graceMs / 1000)} s (${why}); ending`);
       this.server.close();
-      rmSync(this.socketPath, { force: true });
+      removeAgentFiles(this.socketPath, true);
       this.onClose('grace period over');
     }, this.graceMs);
   }

@@ -4,6 +4,7 @@
  * kind of node; only the byte stream to the head differs.
  */
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { RESOURCE_UNIT } from '../core/resources.ts';
 import { ActorDiedError, toErrorInfo } from '../core/errors.ts';
 import type { ShippedCode } from '../core/function-source.ts';
@@ -13,7 +14,7 @@ import { detectGpus } from './gpu-detect.ts';
 import { GpuAllocator } from './gpu-allocator.ts';
 import { WorkerPool, type WorkerProcess } from './worker-pool.ts';
 import { NodeObjects } from './node-objects.ts';
-import { defaultSpillDir } from '../objects/spill-store.ts';
+import type { ProcessDir } from '../core/runtime-dir.ts';
 import { defaultWorkerLimit, MemoryGuard } from './memory-guard.ts';
 
 /** What a node offers; given by the backend that starts the agent. */
@@ -34,8 +35,16 @@ export interface AgentConfig {
   readonly objectStoreMemory?: number;
 }
 
+/** What the agent process hands its NodeAgent besides the spec. */
+export interface AgentRuntime {
+  /** The agent's private folder (spills, command tasks' working folders); removed when it exits. */
+  readonly dir: ProcessDir;
+  /** The head's worker link secret (from ORRERY_WORKER_LINK_SECRET), passed on to workers in their environment. */
+  readonly workerLinkSecret?: string;
+}
+
 /** Protocol version; the head refuses agents of another. */
-export const AGENT_VERSION = '1';
+export const AGENT_VERSION = '2';
 
 /** Runs one node. */
 export class NodeAgent {
@@ -50,10 +59,10 @@ export class NodeAgent {
   private readonly guard = new MemoryGuard<WorkerProcess>((w) => this.pool.kill(w), (w) => w.proc.pid);
   private readonly defaultMemoryLimit = defaultWorkerLimit();
 
-  constructor(private readonly head: HeadLink, private readonly config: AgentConfig) {
+  constructor(private readonly head: HeadLink, private readonly config: AgentConfig, private readonly runtime: AgentRuntime) {
     this.objects = new NodeObjects({
       memoryBytes: config.objectStoreMemory,
-      spillDir: defaultSpillDir(`node-${config.nodeId}`),
+      spillDir: join(runtime.dir.path, 'spill'),
       log: (text) => head.send({ type: 'log', workerId: '', stream: 'stderr', text: `${text}\n` }),
     });
     const gpu = config.numGpus === undefined ? detectGpus() : { count: config.numGpus };
@@ -62,7 +71,12 @@ export class NodeAgent {
     const labels: Record<string, string> = { ...config.labels };
     if ('model' in gpu && gpu.model && !labels.accelerator) labels.accelerator = gpu.model;
     this.pool = new WorkerPool(
-      { ORRERY_WORKER: JSON.stringify({ nodeId: config.nodeId, backend: config.backend, headSocket: config.headSocket }) },
+      {
+        ORRERY_WORKER: JSON.stringify({ nodeId: config.nodeId, backend: config.backend, headSocket: config.headSocket }),
+        // Command tasks make their working folders here (api/command-runner.ts).
+        ORRERY_RUNTIME_DIR: runtime.dir.subdir('work'),
+        ...(runtime.workerLinkSecret ? { ORRERY_WORKER_LINK_SECRET: runtime.workerLinkSecret } : {}),
+      },
       {
         message: (w, m) => this.fromWorker(w, m),
         output: (w, stream, text) => this.head.send({ type: 'log', workerId: w.id, leaseId: w.leaseId, actorId: w.actorId, stream, text }),
@@ -186,6 +200,7 @@ export class NodeAgent {
     this.guard.stop();
     this.pool.killAll();
     this.objects.close();
+    this.runtime.dir.remove();
     this.head.flush();
     setTimeout(() => process.exit(0), 10).unref();
   }

@@ -6,6 +6,7 @@
  * blocking the agent) and read back from there when asked for.
  */
 import type { Payload } from '../core/serialization.ts';
+import { UnsafeRuntimeDirError } from '../core/errors.ts';
 import { defaultStoreBudget, SPILL_THRESHOLD, SpillStore, type SpilledValue } from '../objects/spill-store.ts';
 
 /** How long a pull waits for a value still on its way from a worker (it is sent just before the head hears of it). */
@@ -122,7 +123,8 @@ export class NodeObjects {
       void this.spill.spillAsync(id, h.payload!).then(
         (s) => this.spilled(id, h, s),
         (err: Error) => {
-          if (!this.spillFailed) this.opts.log?.(`orrery: cannot spill objects to ${this.spill.dir} (${err.message}); they stay in memory. Free disk space there or raise objectStoreMemory.`);
+          const remedy = err instanceof UnsafeRuntimeDirError ? '' : ' Free disk space there or raise objectStoreMemory.';
+          if (!this.spillFailed) this.opts.log?.(`orrery: cannot spill objects to ${this.spill.dir} (${err.message}); they stay in memory.${remedy}`);
           this.spillFailed = true;
           this.spilled(id, h, undefined);
         },

@@ -17,6 +17,9 @@ import { RefTracker } from '../api/ref-tracker.ts';
 
 const info = JSON.parse(process.env.ORRERY_WORKER ?? '{}') as { nodeId?: string; backend?: string; workerId?: string; headSocket?: string };
 const workerId = info.workerId ?? String(process.pid);
+const linkSecret = process.env.ORRERY_WORKER_LINK_SECRET;
+// Task code runs in this process, and the programs it starts inherit its environment: none of them needs the secret.
+delete process.env.ORRERY_WORKER_LINK_SECRET;
 const agentSocket = new Socket({ fd: 3, readable: true, writable: true });
 const agent = new Channel(agentSocket, agentSocket, 'agent');
 let direct: Channel | undefined;
@@ -69,12 +72,12 @@ function listenToAgent(): void {
   agent.listen(onMessage, () => process.exit(0));
 }
 
-if (info.headSocket && info.nodeId) {
+if (info.headSocket && info.nodeId && linkSecret) {
   const sock = createConnection(info.headSocket);
   sock.once('connect', () => {
     const ch = new Channel(sock, sock, 'head');
     ch.listen(onMessage, () => {});
-    ch.send({ type: 'worker-hello', nodeId: info.nodeId!, workerId });
+    ch.send({ type: 'worker-hello', nodeId: info.nodeId!, workerId, secret: linkSecret });
     direct = ch;
     listenToAgent();
   });

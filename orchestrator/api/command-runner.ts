@@ -8,7 +8,7 @@
  */
 import type { CommandCall, CommandResult, CommandSpec } from './command-types.ts';
 
-/** Runs `call.argv` in a fresh working directory on the worker's node and collects `outputs`. */
+/** Runs `call.argv` in a fresh working directory (private to its user) on the worker's node and collects `outputs`. */
 export async function runCommand(call: CommandCall, spec: CommandSpec | readonly string[]): Promise<CommandResult> {
   const { spawn } = await import('node:child_process');
   const fs = await import('node:fs/promises');
@@ -81,7 +81,10 @@ export async function runCommand(call: CommandCall, spec: CommandSpec | readonly
     )) as CommandResult;
   }
   if (image) console.log(`orrery: command ${call.argv[0]}: image ${image} is ignored on backend ${context.backend}, which runs commands on its node directly`);
-  const workDir = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'orrery-cmd-')));
+  // In the agent's private folder (core/runtime-dir.ts), so inputs and outputs stay out of other users' reach.
+  const root = process.env.ORRERY_RUNTIME_DIR;
+  if (!root) throw new Error(`command ${call.argv[0]}: this worker has no ORRERY_RUNTIME_DIR (its agent sets it); run command tasks through an Orrery node agent`);
+  const workDir = await fs.realpath(await fs.mkdtemp(path.join(root, 'cmd-')));
   try {
     for (const [rel, v] of Object.entries(inputs)) {
       const file = inside(workDir, rel);

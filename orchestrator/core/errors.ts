@@ -161,6 +161,16 @@ export class BackendShutdownError extends OrreryError {
   }
 }
 
+/**
+ * A folder where Orrery keeps private runtime files (sockets, spilled values, working folders)
+ * is not safe to use: another user owns it, it is a symbolic link, or others may enter it.
+ */
+export class UnsafeRuntimeDirError extends OrreryError {
+  constructor(readonly path: string, readonly problem: string, readonly remedy: string) {
+    super(`${path} ${problem}; Orrery keeps its sockets, spilled values and working folders only in folders that are yours alone. ${remedy}`);
+  }
+}
+
 function indent(text: string): string {
   return text.split('\n').map((l) => `    ${l}`).join('\n');
 }
@@ -200,7 +210,7 @@ type OrreryErrorClass = new (...args: never[]) => OrreryError;
 const classes: Record<string, OrreryErrorClass> = {
   TaskError, WorkerCrashedError, ActorDiedError, GetTimeoutError, TaskCancelledError, ObjectLostError,
   OwnerDiedError, TaskUnschedulableError, CommandFailedError, BackendError, PlacementGroupRemovedError, SecretNotFoundError,
-  SecretUnavailableError, InvalidNameError, ModuleBackendRefusedError, BackendShutdownError,
+  SecretUnavailableError, InvalidNameError, ModuleBackendRefusedError, BackendShutdownError, UnsafeRuntimeDirError,
 };
 
 /** Rebuilds an Orrery error from its `ErrorInfo` (the same class, the same fields and message). */

@@ -3,7 +3,7 @@
  * backends' nodes, wired together. Drivers and running tasks talk to it through `serve`.
  */
 import { fileURLToPath } from 'node:url';
-import { extname } from 'node:path';
+import { extname, join } from 'node:path';
 import type { AgentSpec, AgentStream, Backend, BackendHost } from '../../backends/types.ts';
 import { BackendShutdownError, toErrorInfo } from '../core/errors.ts';
 import { amountsOf, addResources, type ResourceSet } from '../core/resources.ts';
@@ -13,7 +13,7 @@ import { Channel } from '../protocol/channel.ts';
 import type { ClientRequest, Message, RunMessage } from '../protocol/messages.ts';
 import { ObjectStore } from '../objects/object-store.ts';
 import { ObjectPlane } from '../objects/object-plane.ts';
-import { defaultSpillDir } from '../objects/spill-store.ts';
+import { ProcessDir } from '../core/runtime-dir.ts';
 import { memoryKilled } from '../control/memory-kills.ts';
 import { ClusterScheduler } from '../scheduler/cluster-scheduler.ts';
 import { validatePlacementRules, type PlacementRule } from '../scheduler/placement-rules.ts';
@@ -24,7 +24,7 @@ import { keychainSecrets } from './keychain-secrets.ts';
 import { ActorManager } from '../control/actor-manager.ts';
 import { PlacementGroupManager } from '../control/placement-group-manager.ts';
 import { AGENT_VERSION } from '../agent/node-agent.ts';
-import { NodeLink } from './node-link.ts';
+import { endAgents, NodeLink } from './node-link.ts';
 import { filterRows, mapRows, nodeRow, summarize, taskRow } from './state-api.ts';
 import { LogRouter } from './log-router.ts';
 import { WorkerLinks } from './worker-links.ts';
@@ -55,7 +55,7 @@ export interface HeadOptions {
   readonly durable?: { readonly graceS: number; readonly runDir: string; readonly reattach: boolean };
   /** Bytes of object values the head keeps in memory before spilling to disk (default: 30% of RAM). */
   readonly objectStoreMemory?: number;
-  /** Where spilled values go (default: `$ORRERY_HOME/spill/<head>` or `<tmp>/orrery-spill-<pid>/<head>`). */
+  /** Where spilled values go (default: `spill` in the head's private process folder, see core/runtime-dir.ts). */
   readonly spillDir?: string;
   /** Finished task records kept once their results are freed (default 100,000; see TaskManager.retire). */
   readonly keepFinishedTasks?: number;
@@ -96,6 +96,8 @@ export class Head {
   private readonly jobs = new Map<string, { namespace: string }>();
   private readonly backends = new Map<string, Backend>();
   private readonly links: WorkerLinks;
+  /** This head's private folder: the worker socket and spilled values (removed at shutdown). */
+  private readonly runtimeDir: ProcessDir;
   private readonly autoscaler: Autoscaler;
   /** When each live node last had no lease (absent while busy). */
   private readonly idleSince = new Map<string, number>();
@@ -117,7 +119,8 @@ export class Head {
     this.durable = opts.durable;
     this.driverModules = opts.driverModules ?? DRIVER_MODULES_REFUSED;
     this.backendShutdownTimeoutMs = opts.backendShutdownTimeoutMs;
-    this.store = new ObjectStore({ memoryBytes: opts.objectStoreMemory, spillDir: opts.spillDir ?? defaultSpillDir(this.headId) });
+    this.runtimeDir = ProcessDir.create('head');
+    this.store = new ObjectStore({ memoryBytes: opts.objectStoreMemory, spillDir: opts.spillDir ?? join(this.runtimeDir.path, 'spill') });
     const rules = opts.placementRules ? validatePlacementRules(opts.placementRules) : undefined;
     this.log = opts.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.logs = new LogRouter();
@@ -163,7 +166,7 @@ export class Head {
       log: (line) => this.log(line),
     });
     this.events = new HeadEvents((e) => (this.tasks.events = e));
-    this.links = new WorkerLinks((nodeId, link, m) => {
+    this.links = new WorkerLinks(this.runtimeDir.socketPath('workers.sock'), (nodeId, link, m) => {
       const node = this.nodes.get(nodeId);
       if (node) this.fromNode(node, m, link);
     });
@@ -236,13 +239,12 @@ export class Head {
     const backend = this.backends.get(name);
     if (!backend) throw new Error(`no backend named "${name}" on this head; see GET /api/backends`);
     this.backends.delete(name);
-    for (const n of this.nodes.values()) {
-      if (n.backend !== name || !n.alive) continue;
+    const leaving = [...this.nodes.values()].filter((n) => n.backend === name && n.alive);
+    for (const n of leaving) {
       n.retiring = true;
-      n.send({ type: 'shutdown' });
-      n.channel.flush();
-      this.nodeDied(n, `backend ${name} was removed`);
+      this.nodeDied(n, `backend ${name} was removed`, false);
     }
+    await endAgents(leaving);
     await backend.shutdown();
   }
 
@@ -254,7 +256,7 @@ export class Head {
       attach: (stream, spec) => this.attach(stream, spec),
       log: (line) => this.log(line),
       retire: (nodeId) => this.retire(nodeId),
-      startLocalAgent: (spec, env, key) => startLocalAgent(host, backend, spec, env, key),
+      startLocalAgent: (spec, env, key) => startLocalAgent({ ...host, workerLinkSecret: this.links.secret }, backend, spec, env, key),
       durable: this.durable,
     };
     return host;
@@ -356,14 +358,15 @@ export class Head {
     for (const t of this.dispatcher.nodeRemoved(nodeId)) this.tasks.workerDied(t, `node ${nodeId} was retired`);
   }
 
-  private nodeDied(node: NodeLink, reason: string): void {
+  /** A node is gone: its work fails over. `endAgent` false: its backend is ending it (after the agent had time to clean up). */
+  private nodeDied(node: NodeLink, reason: string, endAgent = true): void {
     if (!node.alive) return;
     node.alive = false;
     node.deathReason = reason;
     this.idleSince.delete(node.nodeId);
     this.events.node({ nodeId: node.nodeId, backend: node.backend, event: 'leave', reason });
     if (!this.closed) this.log(`orrery: node ${node.nodeId} (${node.backend}) is dead: ${reason}`);
-    node.stream.kill();
+    if (endAgent) node.stream.kill();
     this.objects.nodeDied(node.nodeId);
     const why = `node ${node.nodeId} died: ${reason}`;
     for (const t of this.dispatcher.nodeRemoved(node.nodeId)) {
@@ -577,14 +580,12 @@ export class Head {
     this.closed = true;
     clearInterval(this.ticker);
     this.autoscaler.stop();
-    for (const n of this.nodes.values()) {
-      n.send({ type: 'shutdown' });
-      n.channel.flush();
-    }
+    await endAgents([...this.nodes.values()].filter((n) => n.alive));
     const failures = await shutDownBackends(this.backends.values(), this.backendShutdownTimeoutMs);
     this.links.close();
     for (const n of this.nodes.values()) n.alive = false;
     this.store.close();
+    this.runtimeDir.remove();
     for (const f of failures) this.log(`orrery: backend ${f.backend} did not shut down cleanly: ${f.reason}`);
     if (failures.length > 0) throw new BackendShutdownError(failures);
   }

@@ -4,6 +4,9 @@ import { unitsOf, type ResourceSet } from '../core/resources.ts';
 import type { Channel } from '../protocol/channel.ts';
 import type { Message } from '../protocol/messages.ts';
 
+/** How long a shutdown waits for agents to end by themselves (removing their files) before backends kill them. */
+const AGENT_EXIT_WAIT_MS = 3000;
+
 /** A connected, detached (agent outliving a lost link) or dead node. */
 export class NodeLink {
   readonly sentCode = new Set<string>();
@@ -49,4 +52,18 @@ export class NodeLink {
     clearTimeout(d.timer);
     for (const m of d.outbox) channel.send(m);
   }
+}
+
+/**
+ * Tells the agents of `nodes` to shut down and resolves once their links closed (they ended,
+ * removing their files), or after `limitMs`: only then may their backends kill what is left.
+ * Detached nodes cannot hear it and are not waited for.
+ */
+export async function endAgents(nodes: readonly NodeLink[], limitMs = AGENT_EXIT_WAIT_MS): Promise<void> {
+  for (const n of nodes) {
+    n.channel.send({ type: 'shutdown' });
+    n.channel.flush();
+  }
+  const end = Date.now() + limitMs;
+  while (nodes.some((n) => !n.channel.isClosed && !n.detached) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
 }

@@ -3,14 +3,15 @@
  * store passes its memory threshold, least recently used values are written here and read
  * back on demand (the head synchronously, agents without blocking their event loop).
  * One file per object, named by its id; files go when their object is freed and at shutdown.
+ * The folder is private (core/runtime-dir.ts: in the process's own 0700 folder by default) and
+ * each file is created exclusively with mode 0600, so no one else can read or swap a value.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { tmpdir, totalmem } from 'node:os';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Payload, TypedArrayName } from '../core/serialization.ts';
-
-const TMP_SPILL = /^orrery-spill-(\d+)$/;
+import { ensurePrivateDir } from '../core/runtime-dir.ts';
 
 /** Fraction of a store's budget above which values are spilled (Ray: 0.8); the head's store and nodes' stores alike. */
 export const SPILL_THRESHOLD = 0.8;
@@ -20,42 +21,8 @@ export function defaultStoreBudget(): number {
   return Math.floor(totalmem() * 0.3);
 }
 
-/** The default spill folder: `$ORRERY_HOME/spill/<head>` or `<tmp>/orrery-spill-<pid>/<head>`. */
-export function defaultSpillDir(headId: string): string {
-  const home = process.env.ORRERY_HOME;
-  return home ? join(home, 'spill', headId) : join(tmpdir(), `orrery-spill-${process.pid}`, headId);
-}
-
-/**
- * Removes `<tmp>/orrery-spill-<pid>` folders whose process is gone: a head or agent that was
- * killed could not remove its own. Folders of live processes (or of a pid now reused) stay.
- */
-export function sweepDeadSpills(): void {
-  let names: string[];
-  try {
-    names = readdirSync(tmpdir());
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const pid = Number(TMP_SPILL.exec(name)?.[1]);
-    if (!pid || pid === process.pid || isAlive(pid)) continue;
-    try {
-      rmSync(join(tmpdir(), name), { recursive: true, force: true });
-    } catch {
-      // Another user's folder: theirs to remove.
-    }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/** How spill files are created: exclusively (never through someone else's file or link), readable by this user only. */
+const PRIVATE_FILE = { flag: 'wx', mode: 0o600 } as const;
 
 /** What is kept in memory about a spilled value (its bytes are on disk). */
 export interface SpilledValue {
@@ -77,7 +44,7 @@ export class SpillStore {
   spill(id: string, p: Payload): SpilledValue {
     const path = this.pathOf(id);
     const t0 = performance.now();
-    writeFileSync(path, p.data);
+    writeFileSync(path, p.data, PRIVATE_FILE);
     return this.written(path, p, t0);
   }
 
@@ -85,7 +52,7 @@ export class SpillStore {
   async spillAsync(id: string, p: Payload): Promise<SpilledValue> {
     const path = this.pathOf(id);
     const t0 = performance.now();
-    await writeFile(path, p.data);
+    await writeFile(path, p.data, PRIVATE_FILE);
     return this.written(path, p, t0);
   }
 
@@ -113,8 +80,7 @@ export class SpillStore {
 
   private pathOf(id: string): string {
     if (!this.made) {
-      sweepDeadSpills();
-      mkdirSync(this.dir, { recursive: true });
+      ensurePrivateDir(this.dir);
       this.made = true;
     }
     return join(this.dir, id);
@@ -136,7 +102,7 @@ export class SpillStore {
 
   /** Removes the whole folder (head or agent shutdown). */
   close(): void {
-    if (this.made) rmSync(this.dir, { recursive: true, force: true });
+    if (this.made) rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
     this.made = false;
     this.stats.files = 0;
   }

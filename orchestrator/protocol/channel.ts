@@ -30,6 +30,8 @@ export class Channel {
       this.blocked = false;
       if (this.pending.length > 0) this.schedule();
     });
+    // A stream paused after its preamble was read (see preamble.ts) flows again from here.
+    input.resume();
   }
 
   /** Sets the handler of incoming messages. */

@@ -198,8 +198,8 @@ export type Message =
   | { readonly type: 'log'; readonly workerId?: string; readonly leaseId?: string; readonly actorId?: string; readonly stream: 'stdout' | 'stderr'; readonly text: string;
       /** Set by the worker for output a task wrote (so it is attributed exactly, however late it arrives). */
       readonly taskId?: string }
-  /** worker -> head over a direct link (local nodes): who is on the other end. */
-  | { readonly type: 'worker-hello'; readonly nodeId: string; readonly workerId: string }
+  /** worker -> head over a direct link (local nodes): who is on the other end, and the head's link secret (ORRERY_WORKER_LINK_SECRET) proving it is one of its workers. */
+  | { readonly type: 'worker-hello'; readonly nodeId: string; readonly workerId: string; readonly secret: string }
   /** worker -> agent -> head: a client request from a running task; `requestId` 0 wants no reply. */
   | { readonly type: 'request'; readonly requestId: number; readonly callerTaskId: string; readonly workerId?: string; readonly req: ClientRequest }
   /** head -> agent -> worker: the reply to a request. */

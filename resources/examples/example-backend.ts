@@ -6,7 +6,8 @@
  *   { "name": "background", "kind": "module:./resources/examples/example-backend.ts", "nodes": 2 }
  *
  * A real backend would open an SSH channel, submit a job, or call a cloud API instead of
- * `spawn`: anything that yields a byte stream to `node agent-main` will do.
+ * `spawn`: anything that yields a byte stream to `node agent-main` will do. The agent reads its
+ * spec as the first line of that stream (never from its command line, which any user can read).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -30,13 +31,14 @@ class NiceBackend implements Backend {
   async start(host: BackendHost): Promise<void> {
     for (let i = 0; i < this.nodes; i++) {
       const spec = { nodeId: randomBytes(8).toString('hex'), backend: this.name, numCpus: this.numCpus, numGpus: 0, labels: { priority: 'low' } };
-      const proc = spawn('nice', ['-n', '10', process.execPath, ...host.agentExecArgv, host.agentEntry, JSON.stringify(spec)], {
+      const proc = spawn('nice', ['-n', '10', process.execPath, ...host.agentExecArgv, host.agentEntry], {
         stdio: ['pipe', 'pipe', 'inherit'],
         detached: true,
       });
       this.procs.add(proc);
       proc.once('exit', () => this.procs.delete(proc));
       proc.stdin!.on('error', () => {});
+      proc.stdin!.write(`${JSON.stringify(spec)}\n`);
       await host.attach({ input: proc.stdout!, output: proc.stdin!, kill: () => killGroup(proc) }, spec);
     }
   }

@@ -1,7 +1,7 @@
 /** A node's object store: budget, spilling to the node's disk without blocking, restore, free. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeObjects } from '../../orchestrator/agent/node-objects.ts';
@@ -61,21 +61,27 @@ test('when the spill folder cannot be written, values stay in memory and the fai
   assert.equal(store.usedBytes, 400);
 });
 
-test('the first spill removes temp spill folders of processes that are gone, and keeps those of live ones', async () => {
-  const dead = join(tmpdir(), 'orrery-spill-999999999');
-  const live = join(tmpdir(), `orrery-spill-${process.ppid}`);
-  for (const d of [dead, live]) writeFileSync(join(mkdirp(d), 'leftover'), 'x');
-  const dir = join(mkdtempSync(join(tmpdir(), 'node-objects-')), 'spill');
-  const store = new NodeObjects({ memoryBytes: 100, spillDir: dir });
-  store.store('a', value(200, 1));
-  await settle(store, dir, 1);
-  assert.equal(existsSync(dead), false, 'a dead process\'s folder is removed');
-  assert.equal(existsSync(join(live, 'leftover')), true, 'a live process\'s folder stays');
-  rmSync(live, { recursive: true, force: true });
-  store.close();
+test('spill files are created 0600 in a 0700 folder, whatever the umask; an open spill folder is refused and values stay in memory', async () => {
+  const old = process.umask(0);
+  try {
+    const dir = join(mkdtempSync(join(tmpdir(), 'node-objects-')), 'spill');
+    const store = new NodeObjects({ memoryBytes: 100, spillDir: dir });
+    store.store('a', value(200, 1));
+    await settle(store, dir, 1);
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    assert.equal(statSync(join(dir, 'a')).mode & 0o777, 0o600);
+    store.close();
+    const open = join(mkdtempSync(join(tmpdir(), 'node-objects-')), 'spill');
+    mkdirSync(open, { mode: 0o777 });
+    const lines: string[] = [];
+    const refused = new NodeObjects({ memoryBytes: 100, spillDir: open, log: (l) => lines.push(l) });
+    refused.store('b', value(200, 2));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, /cannot spill objects to .*is open to group or others \(mode 0777\).*stay in memory/);
+    assert.deepEqual(readdirSync(open), []);
+    assert.equal((await refused.get('b', 0))?.data[0], 2);
+  } finally {
+    process.umask(old);
+  }
 });
-
-function mkdirp(d: string): string {
-  mkdirSync(d, { recursive: true });
-  return d;
-}

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChannelLimiter } from '../../backends/transport/ssh/channel-limiter.ts';
-import { shellQuote } from '../../backends/transport/ssh/remote-agent.ts';
 
 test('at most `limit` slots; the rest wait in order and get freed slots', async () => {
   const lim = new ChannelLimiter(2);
@@ -35,12 +34,4 @@ test('closing fails waiting and later opens with the reason', async () => {
 
 test('the limit must be a positive integer', () => {
   assert.throws(() => new ChannelLimiter(0), /integer >= 1/);
-});
-
-test('shell quoting: plain words stay, others are single-quoted, ~/ expands remotely', () => {
-  assert.equal(shellQuote('/usr/bin/node'), '/usr/bin/node');
-  assert.equal(shellQuote(`{"a":"it's"}`), `'{"a":"it'\\''s"}'`);
-  assert.equal(shellQuote('~/.nvm/versions/node/v20/bin/node'), '"$HOME"/.nvm/versions/node/v20/bin/node');
-  assert.equal(shellQuote('~/my dir/node'), `"$HOME"/'my dir/node'`);
-  assert.equal(shellQuote('$(rm -rf /)'), `'$(rm -rf /)'`);
 });

@@ -7,6 +7,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { shellPath, shellQuote } from '../shell-quote.ts';
 
 /** One usable line of a known_hosts file. */
 interface KnownHostEntry {
@@ -102,10 +103,6 @@ function tildePath(path: string, home = homedir()): string {
   return path.startsWith(`${home}/`) ? `~/${path.slice(home.length + 1)}` : path;
 }
 
-function shellQuote(s: string): string {
-  return /^[\w@%+=:,./~-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 /** A known_hosts file, read once. */
 export class KnownHosts {
   private constructor(private readonly entries: readonly KnownHostEntry[], readonly file: string) {}
@@ -133,7 +130,7 @@ export class KnownHosts {
     const fp = fingerprint(keyBlob);
     const forHost = this.entries.filter((e) => entryMatches(e, name));
     const file = tildePath(this.file);
-    const scan = `ssh-keyscan -p ${port} ${shellQuote(host)} >> ${shellQuote(file)}`;
+    const scan = `ssh-keyscan -p ${port} ${shellQuote(host)} >> ${shellPath(file)}`;
     if (forHost.some((e) => e.revoked && e.key.equals(keyBlob))) {
       return { ok: false, reason: 'revoked', message: `the host key of ${name} (${type} ${fp}) is marked @revoked in ${file}; refusing to connect. Ask the host's administrator for its current key.` };
     }
@@ -142,7 +139,7 @@ export class KnownHosts {
     const sameType = trusted.filter((e) => e.keyType === type);
     if (sameType.length > 0) {
       const known = sameType.map((e) => `${fingerprint(e.key)} (${file} line ${e.line})`).join(', ');
-      const rm = `ssh-keygen -R ${shellQuote(name)} -f ${shellQuote(file)}`;
+      const rm = `ssh-keygen -R ${shellQuote(name)} -f ${shellPath(file)}`;
       return {
         ok: false,
         reason: 'changed',

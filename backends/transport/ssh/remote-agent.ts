@@ -2,28 +2,26 @@
  * Preparing a host to run the agent over an SSH connection: the remote Node must be new enough,
  * and the agent bundle must be in `~/.orrery/agents/<hash>/`, uploaded by SFTP only when absent
  * and atomically (a partly uploaded bundle never has the final name), so concurrent uploads from
- * several backends or heads sharing a home directory are safe.
+ * several backends or heads sharing a home directory are safe. A bundle already there runs only
+ * if its files match the hash and no one else can write them (bundle-check.ts); otherwise it is
+ * replaced. Uploaded folders are 0700 and files 0600.
  */
 import { randomBytes } from 'node:crypto';
 import type { SFTPWrapper, Stats } from 'ssh2';
 import { BackendError } from '../../../orchestrator/core/errors.ts';
 import { AGENT_ENTRY_FILE, type AgentBundle } from './agent-bundle.ts';
+import { bundleMismatch } from './bundle-check.ts';
 import type { SshConnection } from './connection.ts';
 import { describeAddress } from './ssh-config.ts';
+import { shellCommand, shellPath } from '../shell-quote.ts';
 
 /** The oldest Node major the agent runs on (package.json engines). */
 export const MIN_NODE_MAJOR = 20;
 
-/** Quotes a word for a POSIX shell; a leading `~/` stays outside the quotes so the remote shell expands it. */
-export function shellQuote(s: string): string {
-  if (s.startsWith('~/')) return `"$HOME"/${shellQuote(s.slice(2))}`;
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 /** Checks `<nodePath> --version` on the host; resolves with the version (`v20.11.1`). */
 export async function checkRemoteNode(conn: SshConnection, nodePath: string, backend: string): Promise<string> {
   const where = `${conn.target.user}@${describeAddress(conn.target)}`;
-  const out = await conn.run(`${shellQuote(nodePath)} --version`);
+  const out = await conn.run(`${shellPath(nodePath)} --version`);
   const version = out.stdout.trim();
   const m = /^v(\d+)\.\d+\.\d+/.exec(version);
   const hint =
@@ -46,13 +44,51 @@ export interface EnsuredBundle {
   /** Absolute path of the agent entry in it. */
   readonly entry: string;
   readonly uploaded: boolean;
+  /** Set when a bundle folder was there but could not be trusted: why, for the log (it was replaced). */
+  readonly replaced?: string;
 }
 
-/** Makes sure the bundle is on the host (uploads it if its directory is absent). */
-export async function ensureBundle(conn: SshConnection, bundle: AgentBundle, backend: string): Promise<EnsuredBundle> {
-  return conn.sftp(async (sftp) => {
+/**
+ * Makes sure the bundle is on the host: one already there is checked (content and modes, with
+ * `nodePath`) and replaced if it fails; an absent one is uploaded.
+ */
+export async function ensureBundle(conn: SshConnection, bundle: AgentBundle, backend: string, nodePath: string): Promise<EnsuredBundle> {
+  const { home, present } = await conn.sftp(async (sftp) => {
     const s = promisify(sftp);
     const home = await s.realpath('.');
+    return { home, present: await s.exists(`${home}/.orrery/agents/${bundle.hash}`) };
+  });
+  const dir = `${home}/.orrery/agents/${bundle.hash}`;
+  const where = `${conn.target.user}@${describeAddress(conn.target)}:${dir}`;
+  let replaced: string | undefined;
+  if (present) {
+    const why = await bundleMismatch(conn, nodePath, dir, bundle);
+    if (!why) return { dir, entry: `${dir}/${AGENT_ENTRY_FILE}`, uploaded: false };
+    replaced = `the agent bundle at ${where} does not match its hash (${why}); it was replaced and not run`;
+    await discard(conn, dir, backend, where);
+  }
+  return { ...(await upload(conn, bundle, backend, home)), ...(replaced ? { replaced } : {}) };
+}
+
+/** Moves an untrusted bundle folder out of the way (atomically, so nothing can run it meanwhile) and removes it. */
+async function discard(conn: SshConnection, dir: string, backend: string, where: string): Promise<void> {
+  const aside = `${dir.slice(0, dir.lastIndexOf('/'))}/.bad-${randomBytes(6).toString('hex')}`;
+  try {
+    await conn.sftp((sftp) => promisify(sftp).rename(dir, aside));
+  } catch (err) {
+    // Another head may have replaced it already.
+    if (await conn.sftp((sftp) => promisify(sftp).exists(dir))) {
+      throw new BackendError(backend, `the agent bundle at ${where} cannot be trusted and cannot be moved away (${(err as Error).message}); remove it by hand`, false);
+    }
+    return;
+  }
+  await conn.run(shellCommand(['rm', '-rf', '--', aside]));
+}
+
+/** Uploads the bundle under a temporary name and renames it into place. */
+async function upload(conn: SshConnection, bundle: AgentBundle, backend: string, home: string): Promise<EnsuredBundle> {
+  return conn.sftp(async (sftp) => {
+    const s = promisify(sftp);
     const agents = `${home}/.orrery/agents`;
     const dir = `${agents}/${bundle.hash}`;
     const entry = `${dir}/${AGENT_ENTRY_FILE}`;
@@ -97,7 +133,7 @@ function promisify(sftp: SFTPWrapper) {
     realpath: (p: string) => call<string>((cb) => sftp.realpath(p, cb)),
     stat: (p: string) => call<Stats>((cb) => sftp.stat(p, cb)),
     exists: (p: string) => api.stat(p).then(() => true, () => false),
-    mkdir: (p: string) => call<void>((cb) => sftp.mkdir(p, cb)),
+    mkdir: (p: string) => call<void>((cb) => sftp.mkdir(p, { mode: 0o700 }, cb)),
     /** mkdir -p: an existing directory is fine (OpenSSH answers a plain "Failure" for it). */
     mkdirp: async (p: string) => {
       const parts = p.split('/');
@@ -108,7 +144,7 @@ function promisify(sftp: SFTPWrapper) {
         });
       }
     },
-    writeFile: (p: string, data: Buffer) => call<void>((cb) => sftp.writeFile(p, data, cb)),
+    writeFile: (p: string, data: Buffer) => call<void>((cb) => sftp.writeFile(p, data, { mode: 0o600 }, cb)),
     rename: (from: string, to: string) => call<void>((cb) => sftp.rename(from, to, cb)),
     unlink: (p: string) => call<void>((cb) => sftp.unlink(p, cb)),
     rmdir: (p: string) => call<void>((cb) => sftp.rmdir(p, cb)),
