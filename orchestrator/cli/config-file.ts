@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { checkBackendConfigs } from '../head/backend-configs.ts';
 import { configFileModules, type ModulePolicy } from '../head/module-backends.ts';
-import { orreryHome } from '../service/head-file.ts';
+import { orreryHome } from '../core/runtime-dir.ts';
 
 /** The parsed config file and where it came from. */
 export interface LoadedConfig {

@@ -3,6 +3,7 @@
  * travels with the submission and is recorded; the head reads the value when it dispatches the
  * task and sends it with the run alone, and the worker puts it where the reference was.
  */
+import { nameProblem } from './names.ts';
 
 /** Secret names: what `orrery secrets set <name>` stores and `secret(name)` refers to. */
 export const SECRET_NAME = /^[A-Za-z0-9._-]{1,128}$/;
@@ -42,8 +43,8 @@ export class SecretRef {
  * and logs see `secret('name')`.
  */
 export function secret(name: string): SecretRef {
-  if (typeof name !== 'string' || !SECRET_NAME.test(name)) {
-    throw new TypeError(`secret(name): name must be 1-128 letters, digits, '.', '_' or '-', as stored with orrery secrets set <name> (got ${JSON.stringify(name)})`);
+  if (typeof name !== 'string' || !SECRET_NAME.test(name) || nameProblem(name) !== undefined) {
+    throw new TypeError(`secret(name): name must be 1-128 letters, digits, '.', '_' or '-' other than __proto__, constructor and prototype, as stored with orrery secrets set <name> (got ${JSON.stringify(name)})`);
   }
   return new SecretRef(name);
 }

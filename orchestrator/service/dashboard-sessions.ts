@@ -4,8 +4,8 @@
  * read-only per request (a reader of the session being recorded sees what was flushed so far).
  */
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dataRoot, ensurePrivateDir } from '../core/runtime-dir.ts';
 import type { ServerResponse } from 'node:http';
 import {
   compareSessions, SessionError, SessionNotFoundError, SessionStore, type SessionComparison, type SessionDetails,
@@ -66,7 +66,7 @@ export class DashboardSessions {
 
   /** GET /api/sessions/:name/export: the .tar.gz, as an attachment. */
   async export(name: string, res: ServerResponse): Promise<void> {
-    const dir = mkdtempSync(join(tmpdir(), 'orrery-dashboard-export-'));
+    const dir = mkdtempSync(join(ensurePrivateDir(dataRoot()), 'dashboard-export-'));
     try {
       const file = join(dir, `${name}.tar.gz`);
       const out = await guardAsync(() => this.store.export(name, file));

@@ -7,7 +7,7 @@
  */
 import { appendFileSync, chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { orreryHome } from './head-file.ts';
+import { orreryHome } from '../core/runtime-dir.ts';
 
 /** What a head service recorded about how it ended. */
 export interface HeadExit {

@@ -4,8 +4,8 @@
  * (directory 0700, file 0600): the token in it is the key to the head.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { orreryHome } from '../core/runtime-dir.ts';
 
 /** What a running head service records about itself. */
 export interface HeadFile {
@@ -26,11 +26,6 @@ export class HeadFileError extends Error {
     super(`${path} is not a valid head file (${why}); remove it if no head is running`);
     this.name = 'HeadFileError';
   }
-}
-
-/** The orrery home directory: `$ORRERY_HOME`, else `~/.orrery`. */
-export function orreryHome(): string {
-  return process.env.ORRERY_HOME ?? join(homedir(), '.orrery');
 }
 
 /** Path of head.json. */

@@ -8,9 +8,10 @@
  * head.log as well, and how it ended to head-exit.json (head-exit.ts), which `orrery stop` reads.
  */
 import { createServer, type Server } from 'node:http';
-import { availableParallelism, homedir } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { orreryHome } from '../core/runtime-dir.ts';
 import { LocalBackend } from '../../backends/local/local-backend.ts';
 import { createBackend } from '../head/backend-registry.ts';
 import { configFileModules, type ModulePolicy } from '../head/module-backends.ts';
@@ -108,7 +109,7 @@ export class HeadService {
     const port = opts.port ?? DEFAULT_PORT;
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer from 0 to 65535 (got ${port})`);
     const host = opts.host ?? '127.0.0.1';
-    const home = process.env.ORRERY_HOME ?? join(homedir(), '.orrery');
+    const home = orreryHome();
     clearHeadExit();
     const headLog = new HeadLog();
     const print = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));

@@ -5,23 +5,15 @@
  * open. The file is created exclusively, mode 0600, in a 0700 folder of this user's, and is
  * removed as soon as its code was used or expired, and when the head stops.
  */
-import { chmodSync, lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { orreryHome } from './head-file.ts';
+import { dataRoot, ensurePrivateDir } from '../core/runtime-dir.ts';
 import type { LoginCodes } from './login-codes.ts';
 
 /** The folder login pages are written to. */
 export function loginPageDir(): string {
-  return join(orreryHome(), 'login');
-}
-
-/** The folder is not this user's own private folder (another user could read what goes in). */
-export class UnsafeLoginFolderError extends Error {
-  constructor(readonly path: string, why: string) {
-    super(`refusing to write a login page into ${path}: ${why}; remove it (or set ORRERY_HOME) and try again`);
-    this.name = 'UnsafeLoginFolderError';
-  }
+  return join(dataRoot(), 'login');
 }
 
 /** A login page just written. */
@@ -40,7 +32,7 @@ export class LoginPages {
 
   /** Writes a page forwarding to a fresh one-time login URL. */
   write(): LoginPage {
-    const dir = privateFolder(this.dir());
+    const dir = ensurePrivateDir(this.dir());
     const path = join(dir, `login-${randomBytes(12).toString('hex')}.html`);
     const { code, expiresAt } = this.codes.issue(() => this.remove(path));
     // 'wx': created here and now, never an existing file or a planted link.
@@ -64,16 +56,6 @@ export class LoginPages {
   }
 }
 
-/** Makes `dir` if needed and checks it is a real folder of this user's that only they can enter. */
-function privateFolder(dir: string): string {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const st = lstatSync(dir);
-  if (!st.isDirectory()) throw new UnsafeLoginFolderError(dir, 'it is not a folder (a link?)');
-  const uid = process.getuid?.();
-  if (uid !== undefined && st.uid !== uid) throw new UnsafeLoginFolderError(dir, `it belongs to uid ${st.uid}, not to you (uid ${uid})`);
-  if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
-  return dir;
-}
 
 /** A page that forwards at once, without sending a Referer, and links there for browsers that do not follow meta refresh. */
 function redirectHtml(url: string): string {

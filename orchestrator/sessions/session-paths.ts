@@ -1,15 +1,15 @@
 /** Where a session's files live inside the sessions directory, and which names are allowed. */
 import { createHash } from 'node:crypto';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { nameProblem } from '../core/names.ts';
+import { orreryHome } from '../core/runtime-dir.ts';
 
 /** Session names: letters, digits, `.`, `_`, `-`; 1 to 64 characters. */
 export const SESSION_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** The sessions directory used when none is given: `~/.orrery/sessions`. */
 export function defaultSessionsDir(): string {
-  return join(process.env.ORRERY_HOME ?? join(homedir(), '.orrery'), 'sessions');
+  return join(orreryHome(), 'sessions');
 }
 
 /** Throws a TypeError unless `name` is a valid session name (it becomes a file name and a key). */

@@ -4,8 +4,8 @@
  * `orrery sessions list|show|export|delete` and the dashboard's sessions view.
  */
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dataRoot, ensurePrivateDir } from '../core/runtime-dir.ts';
 import { TarGzWriter } from './archive.ts';
 import { checkResultFile } from './result-files.ts';
 import { SCHEMA_VERSION } from './schema.ts';
@@ -167,7 +167,7 @@ export class SessionStore {
   async export(name: string, outFile: string): Promise<ExportResult> {
     const p = this.paths(name);
     const reader = this.open(name);
-    const tmp = mkdtempSync(join(tmpdir(), 'orrery-export-'));
+    const tmp = mkdtempSync(join(ensurePrivateDir(dataRoot()), 'export-'));
     const tar = new TarGzWriter(outFile);
     const skipped: SkippedResultFile[] = [];
     let entries = 0;
