@@ -124,12 +124,12 @@ function checkWhatTheyCouldSee(s: Setup, seen: readonly string[]): void {
   assert.deepEqual(seen.filter((l) => /code=|\/login\?|token=/.test(l)), [], 'a login URL or code is in a command line');
   for (const l of openerLines) {
     const path = l.split(/\s+/).find((w) => w.endsWith('.html'));
-    assert.ok(path?.startsWith(join(s.home, 'login')), `the browser was handed ${l}, not a login page`);
+    assert.ok(path?.startsWith(join(s.home, 'run', 'login')), `the browser was handed ${l}, not a login page`);
     const read = asIntruder(['cat', path!]);
     assert.notEqual(read.status, 0, `${intruderUser} could read ${path}`);
     assert.doesNotMatch(read.stdout, /login\?code=/);
   }
-  assert.notEqual(asIntruder(['ls', join(s.home, 'login')]).status, 0, `${intruderUser} can list the login pages folder`);
+  assert.notEqual(asIntruder(['ls', join(s.home, 'run', 'login')]).status, 0, `${intruderUser} can list the login pages folder`);
   const words = candidates(seen);
   assert.ok(words.length > 0);
   const replay = asIntruder([process.execPath, '-e', REPLAY, url], { input: `${words.join('\n')}\n`, timeoutMs: 60_000 });
@@ -145,7 +145,7 @@ function checkTheBrowserGotIn(s: Setup): void {
   assert.deepEqual(rest, [], 'the browser was opened once');
   assert.equal(first!.error, undefined, JSON.stringify(first));
   assert.equal(first!.argv.length, 1);
-  assert.match(first!.argv[0]!, new RegExp(`^${join(s.home, 'login')}/login-[0-9a-f]{24}\\.html$`));
+  assert.match(first!.argv[0]!, new RegExp(`^${join(s.home, 'run', 'login')}/login-[0-9a-f]{24}\\.html$`));
   assert.deepEqual({ login: first!.login, location: first!.location, api: first!.api }, { login: 303, location: '/', api: 200 });
   assert.ok(!existsSync(first!.argv[0]!), 'the login page is removed once used');
 }

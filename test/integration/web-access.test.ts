@@ -155,7 +155,7 @@ describe('logging in to the dashboard', () => {
     const r = await raw('/api/login-pages', { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
     assert.equal(r.status, 201, r.body);
     const { path, expiresAt } = JSON.parse(r.body) as { path: string; expiresAt: number };
-    assert.equal(dirname(path), join(home, 'login'));
+    assert.equal(dirname(path), join(home, 'run', 'login'));
     assert.ok(expiresAt > Date.now() && expiresAt <= Date.now() + 130_000);
     assert.equal(statSync(path).mode & 0o777, 0o600);
     assert.equal(statSync(dirname(path)).mode & 0o777, 0o700);
