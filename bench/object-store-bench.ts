@@ -63,7 +63,7 @@ async function spillAndRestore(bytes: number, dir: string): Promise<BenchLine[]>
     const value = new Uint8Array(bytes);
     for (let i = 0; i < bytes; i += 4096) value[i] = (i / 4096) & 0xff;
     const ref = put(value);
-    const stats = cluster.head.store.spill.stats;
+    const stats = cluster.head.queries.spillStats();
     if (stats.spilledBytes < bytes) throw new Error(`the value was not spilled (${stats.spilledBytes} bytes written)`);
     const back = await get(ref);
     if (back.length !== bytes || back[4096 * 7] !== 7 || back[4096 * 7 + 1] !== 0) throw new Error('the restored value differs');

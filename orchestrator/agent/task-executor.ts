@@ -137,7 +137,12 @@ export class TaskExecutor {
   /** Arguments whose values stayed on a node: read from this node's agent, else through the head. */
   private async fetchArgs(m: RunMessage): Promise<Payload[]> {
     const args = [...m.args];
-    const get = async (id: string) => (await this.runtime.call<ObjectResult[]>({ op: 'get', ids: [id] }))[0]!;
+    const get = async (id: string): Promise<ObjectResult> => {
+      const r = await this.runtime.call({ op: 'get', ids: [id] });
+      // Without a timeout the head answers once every object is done, never with { timedOut }.
+      if (!Array.isArray(r)) throw new Error(`fetching argument ${id} timed out`);
+      return r[0]!;
+    };
     await Promise.all(
       m.remoteArgs!.map(async ([i, id]) => {
         args[i] = this.objects ? await this.objects.fetch(id, get) : await get(id).then((r) => (r.ok ? r.payload : Promise.reject(fromErrorInfo(r.error))));

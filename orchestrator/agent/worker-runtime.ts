@@ -5,7 +5,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { fromErrorInfo, TaskCancelledError } from '../core/errors.ts';
-import type { ClientRequest, Message } from '../protocol/messages.ts';
+import type { ClientRequest, Message, ReplyTo } from '../protocol/messages.ts';
 import type { CoreRuntime, RuntimeContext } from '../api/runtime.ts';
 import type { WorkerObjects } from './worker-objects.ts';
 import type { SecretMask } from './secret-mask.ts';
@@ -53,12 +53,12 @@ export class WorkerRuntime implements CoreRuntime {
     this.send({ type: 'request', requestId: 0, callerTaskId: this.current()?.context.taskId ?? '', workerId: this.workerId, req });
   }
 
-  call<T>(req: ClientRequest): Promise<T> {
+  call<R extends ClientRequest>(req: R): Promise<ReplyTo<R>> {
     const s = this.current();
     if (s?.cancelled) return Promise.reject(new TaskCancelledError(s.context.taskId, 'this task'));
     const requestId = this.nextRequest++;
     const blocking = req.op === 'get' || req.op === 'wait';
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<ReplyTo<R>>((resolve, reject) => {
       const done = () => {
         this.replies.delete(requestId);
         if (s && blocking) {
@@ -74,7 +74,8 @@ export class WorkerRuntime implements CoreRuntime {
       this.replies.set(requestId, {
         resolve: (v) => {
           done();
-          resolve(v as T);
+          // The head's reply to this op is ReplyTo<R>: the wire carries it untyped.
+          resolve(v as ReplyTo<R>);
         },
         reject: (e) => {
           done();

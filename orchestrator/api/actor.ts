@@ -120,7 +120,7 @@ export class ActorClass<C extends new (...args: never[]) => unknown = new (...ar
 /** Looks up a live named actor (in the driver's namespace unless one is given). */
 export async function getActor<T = Record<string, unknown>>(name: string, opts: { namespace?: string } = {}): Promise<ActorHandle<T>> {
   if (typeof name !== 'string' || name === '') throw new TypeError('getActor(name): name must be a non-empty string');
-  const desc = await currentRuntime().call<ActorDescriptor>({ op: 'get-actor', name, namespace: opts.namespace });
+  const desc = await currentRuntime().call({ op: 'get-actor', name, namespace: opts.namespace });
   return actorHandle<T>(desc);
 }
 

@@ -7,7 +7,7 @@ import { WebSocket } from 'ws';
 import { fromErrorInfo } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { messageBytesAtLeast } from '../protocol/frames.ts';
-import type { ClientRequest, Message } from '../protocol/messages.ts';
+import type { ClientRequest, Message, ReplyTo } from '../protocol/messages.ts';
 import { WS_PROTOCOL } from '../service/auth.ts';
 import { headFilePath, readHeadFile, runningHead } from '../service/head-file.ts';
 import { ClientOptionError, DriverMessageTooLargeError, HeadAuthError, HeadUnreachableError, NoHeadRunningError } from '../service/service-errors.ts';
@@ -149,7 +149,7 @@ export class ClientRuntime implements CoreRuntime {
     this.channel.send({ type: 'request', requestId: 0, callerTaskId: '', req });
   }
 
-  call<T>(req: ClientRequest): Promise<T> {
+  call<R extends ClientRequest>(req: R): Promise<ReplyTo<R>> {
     if (this.lost !== undefined) return Promise.reject(new HeadConnectionLostError(this.address, this.lost));
     try {
       this.checkSize(req);
@@ -157,7 +157,8 @@ export class ClientRuntime implements CoreRuntime {
       return Promise.reject(err);
     }
     const requestId = this.nextRequest++;
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<ReplyTo<R>>((resolve, reject) => {
+      // The head's reply to this op is ReplyTo<R>: the wire carries it untyped.
       this.replies.set(requestId, { resolve: resolve as (v: unknown) => void, reject });
       this.channel.send({ type: 'request', requestId, callerTaskId: '', req });
     });

@@ -1,7 +1,7 @@
 /** The driver's runtime when the head runs in the same process: requests are plain calls. */
 import { newId } from '../core/ids.ts';
-import type { Head } from '../head/head.ts';
-import type { ClientRequest } from '../protocol/messages.ts';
+import type { Caller, Head } from '../head/head.ts';
+import type { ClientRequest, ReplyTo } from '../protocol/messages.ts';
 import type { CoreRuntime, RuntimeContext } from './runtime.ts';
 import { RefTracker } from './ref-tracker.ts';
 
@@ -10,6 +10,8 @@ export class EmbeddedRuntime implements CoreRuntime {
   readonly sentCode = new Set<string>();
   readonly sharedPayloads = true;
   private readonly ctx: RuntimeContext;
+  /** Who this driver is to the head, made once (every request names it). */
+  private readonly caller: Caller;
   /** Tells the head which objects this driver still holds refs to. */
   readonly refs: RefTracker;
 
@@ -18,10 +20,11 @@ export class EmbeddedRuntime implements CoreRuntime {
     readonly jobId: string,
     private readonly onShutdown: () => Promise<void>,
   ) {
+    this.caller = { jobId };
     this.ctx = {
       jobId,
       taskId: newId(),
-      nodeId: head.nodeIds()[0] ?? '',
+      nodeId: head.queries.nodeIds()[0] ?? '',
       backend: 'driver',
       assignedResources: {},
       namespace: head.namespaceOf(jobId),
@@ -30,15 +33,11 @@ export class EmbeddedRuntime implements CoreRuntime {
   }
 
   post(req: ClientRequest): void {
-    this.head.serve(req, { jobId: this.jobId });
+    this.head.requests.post(req, this.caller);
   }
 
-  call<T>(req: ClientRequest): Promise<T> {
-    try {
-      return Promise.resolve(this.head.serve(req, { jobId: this.jobId }) as T);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  call<R extends ClientRequest>(req: R): Promise<ReplyTo<R>> {
+    return this.head.requests.call(req, this.caller);
   }
 
   context(): RuntimeContext {

@@ -11,6 +11,10 @@ export { circuit, CircuitFunction, type CircuitOptions, type CircuitResult } fro
 export { QasmError } from '../../backends/quantum/qasm/index.ts';
 export { nodes, clusterResources, availableResources, state, getRuntimeContext, recordTaskInfo, type ListOptions } from './introspection.ts';
 export type { RuntimeContext } from './runtime.ts';
+export type {
+  TaskRow, ActorRow, ObjectRow, NodeRow, PlacementGroupRow, PlacementGroupBundleRow, TaskSummaryRow, TaskState, ActorState, ObjectState,
+  PlacementGroupState, NodeState, TaskType, ResourceAmounts, StateFilter,
+} from '../protocol/state-rows.ts';
 export { ObjectRef } from '../core/object-ref.ts';
 export { secret, SecretRef } from '../core/secret-ref.ts';
 export type { TaskOptions, ActorOptions } from '../core/options.ts';

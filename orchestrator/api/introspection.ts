@@ -1,5 +1,7 @@
 /** Cluster introspection: `nodes()`, resources, the State API and `getRuntimeContext()`. */
-import type { StateFilter, StateQuery } from '../protocol/messages.ts';
+import type {
+  ActorRow, NodeRow, ObjectRow, PlacementGroupRow, ResourceAmounts, StateFilter, StateQuery, StateReplies, TaskRow, TaskSummaryRow,
+} from '../protocol/state-rows.ts';
 import { currentRuntime, type RuntimeContext } from './runtime.ts';
 
 /** Options of the State API's list calls. */
@@ -8,33 +10,34 @@ export interface ListOptions {
   limit?: number;
 }
 
-async function query<T>(q: StateQuery, o: ListOptions = {}): Promise<T> {
-  return currentRuntime().call<T>({ op: 'state', query: q, filters: o.filters, limit: o.limit });
+function query<Q extends StateQuery>(query: Q, o: ListOptions = {}): Promise<StateReplies[Q]> {
+  return currentRuntime().call({ op: 'state', query, filters: o.filters, limit: o.limit });
 }
 
 /** Every node (alive and dead) with its resources and labels. */
-export function nodes(): Promise<Record<string, unknown>[]> {
+export function nodes(): Promise<NodeRow[]> {
   return query('nodes');
 }
 
 /** Total resources of the live nodes. */
-export function clusterResources(): Promise<Record<string, number>> {
+export function clusterResources(): Promise<ResourceAmounts> {
   return query('cluster-resources');
 }
 
 /** Resources free now on the live nodes. */
-export function availableResources(): Promise<Record<string, number>> {
+export function availableResources(): Promise<ResourceAmounts> {
   return query('available-resources');
 }
 
 /** The State API (Ray's `ray.util.state`). */
 export const state = {
-  listTasks: (o?: ListOptions) => query<Record<string, unknown>[]>('tasks', o),
-  listActors: (o?: ListOptions) => query<Record<string, unknown>[]>('actors', o),
-  listObjects: (o?: ListOptions) => query<Record<string, unknown>[]>('objects', o),
-  listNodes: (o?: ListOptions) => query<Record<string, unknown>[]>('nodes', o),
-  listPlacementGroups: (o?: ListOptions) => query<Record<string, unknown>[]>('placement-groups', o),
-  summarizeTasks: () => query<Record<string, { name: string; type: string; stateCounts: Record<string, number> }>>('summary'),
+  listTasks: (o?: ListOptions): Promise<TaskRow[]> => query('tasks', o),
+  listActors: (o?: ListOptions): Promise<ActorRow[]> => query('actors', o),
+  listObjects: (o?: ListOptions): Promise<ObjectRow[]> => query('objects', o),
+  listNodes: (o?: ListOptions): Promise<NodeRow[]> => query('nodes', o),
+  listPlacementGroups: (o?: ListOptions): Promise<PlacementGroupRow[]> => query('placement-groups', o),
+  /** Per task name (an own key of the result, whatever the name), its task counts per state. */
+  summarizeTasks: (): Promise<Record<string, TaskSummaryRow>> => query('summary'),
 };
 
 /** The context of the running task (or of the driver). */

@@ -48,7 +48,7 @@ export async function get(refs: ObjectRef | readonly ObjectRef[], opts: { timeou
   const ids = checkRefs(single ? [refs] : (refs as readonly ObjectRef[]), 'get()');
   const timeoutMs = checkTimeout('get()', opts.timeoutMs);
   const rt = currentRuntime();
-  const results = await rt.call<ObjectResult[] | { timedOut: number }>({ op: 'get', ids, timeoutMs });
+  const results = await rt.call({ op: 'get', ids, timeoutMs });
   if (!Array.isArray(results)) throw new GetTimeoutError(timeoutMs ?? 0, results.timedOut);
   const copy = rt.sharedPayloads;
   return single ? valueOf(results[0]!, copy) : results.map((r) => valueOf(r, copy));
@@ -67,7 +67,7 @@ export async function wait<T>(
   if (!Number.isInteger(numReturns) || numReturns < 0) throw new TypeError(`wait(): option numReturns must be an integer >= 0 (got ${String(opts.numReturns)})`);
   if (numReturns > ids.length) throw new TypeError(`wait(): numReturns (${numReturns}) is larger than the number of refs (${ids.length})`);
   const timeoutMs = checkTimeout('wait()', opts.timeoutMs);
-  const readyIds = new Set(await currentRuntime().call<string[]>({ op: 'wait', ids, numReturns, timeoutMs }));
+  const readyIds = new Set(await currentRuntime().call({ op: 'wait', ids, numReturns, timeoutMs }));
   const ready: ObjectRef<T>[] = [];
   const notReady: ObjectRef<T>[] = [];
   for (const r of refs) (readyIds.has(r.id) && ready.length < numReturns ? ready : notReady).push(r);

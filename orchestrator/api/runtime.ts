@@ -3,7 +3,7 @@
  * inside a worker, the running task's. It sits in a global slot so that every copy of the
  * `orrery` module loaded in a process (source under tsx, or the built package) shares it.
  */
-import type { ClientRequest } from '../protocol/messages.ts';
+import type { ClientRequest, ReplyTo } from '../protocol/messages.ts';
 
 /** What `getRuntimeContext()` returns. */
 export interface RuntimeContext {
@@ -22,10 +22,14 @@ export interface RuntimeContext {
 
 /** The connection of the API to a head. */
 export interface CoreRuntime {
-  /** Sends a request that needs no reply (submit, put), in order with the others. */
+  /**
+   * Sends a request that needs no reply (submit, put), in order with the others. It never
+   * throws for what the head does with it: a failure there fails what the request was to make
+   * (head/head-requests.ts), the same in every mode.
+   */
   post(req: ClientRequest): void;
-  /** Sends a request and resolves with its reply (rejects with the head's error). */
-  call<T>(req: ClientRequest): Promise<T>;
+  /** Sends a request and resolves with its reply, typed by the request (rejects with the head's error). */
+  call<R extends ClientRequest>(req: R): Promise<ReplyTo<R>>;
   /** The context of the code running now. */
   context(): RuntimeContext;
   /** True when `get` results share their bytes with the store (then typed arrays are copied out). */

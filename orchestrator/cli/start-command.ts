@@ -48,7 +48,7 @@ export async function startCommand(args: string[], opts: CliOptions, print: (lin
     allowModuleBackends: opts['allow-module-backends'] === true,
   });
   const { info } = service;
-  const nodes = service.head.nodeIds().length;
+  const nodes = service.head.queries.nodeIds().length;
   print(`orrery head running (pid ${info.pid}, ${nodes} node${nodes === 1 ? '' : 's'}${cfg.path ? `, config ${cfg.path}` : ''})`);
   print(`  dashboard: ${service.login.newUrl().url}`);
   print(`             (one-time login link, valid ${LOGIN_CODE_TTL_MS / 60_000} minutes; another: orrery dashboard --url)`);

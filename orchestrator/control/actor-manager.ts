@@ -4,20 +4,11 @@
  */
 import { ActorDiedError, toErrorInfo, type ErrorInfo } from '../core/errors.ts';
 import type { ActorDescriptor } from '../core/serialization.ts';
-import type { LeaseDispatcher, Lease } from './lease-dispatcher.ts';
-import type { ActorHooks, TaskManager } from './task-manager.ts';
+import type { TaskSubmission } from '../protocol/messages.ts';
+import type { ActorRow, ActorState } from '../protocol/state-rows.ts';
+import type { LeaseDispatcher, Lease, SchedulingClass } from './lease-dispatcher.ts';
+import type { ActorHooks, TaskEvents } from './task-manager.ts';
 import type { TaskRecord } from './task-record.ts';
-
-/** Actor states, as Ray's State API names them. */
-export type ActorState =
-  /** Waiting for constructor arguments. */
-  | 'DEPENDENCIES_UNREADY'
-  /** Waiting for a node, or its constructor is running. */
-  | 'PENDING_CREATION'
-  | 'ALIVE'
-  /** Its worker died; it is being created again. */
-  | 'RESTARTING'
-  | 'DEAD';
 
 interface ActorRecord {
   readonly desc: ActorDescriptor;
@@ -43,13 +34,30 @@ export interface ActorIO {
   killOnNode(nodeId: string, actorId: string): void;
 }
 
+/** What the actor manager asks of the task table (the TaskManager, which is built after it). */
+export interface ActorTasks {
+  fail(t: TaskRecord, error: ErrorInfo): void;
+  start(t: TaskRecord, lease: Lease): void;
+  classFor(t: TaskRecord): SchedulingClass;
+}
+
+/** Creations refused on the head that the manager remembers, for the calls on their handles (the oldest are forgotten past this). */
+const KEEP_REFUSED = 1000;
+
 /** The actor table. */
 export class ActorManager implements ActorHooks {
   private readonly actors = new Map<string, ActorRecord>();
   private readonly aliases = new Map<string, string>();
   private readonly names = new Map<string, string>();
+  /** Why the creation of an actor id failed before it was recorded (a duplicate name): its calls fail saying so. */
+  private readonly refused = new Map<string, ErrorInfo>();
 
-  constructor(private readonly tasks: TaskManager, private readonly dispatcher: LeaseDispatcher, private readonly io: ActorIO) {}
+  constructor(
+    private readonly tasks: ActorTasks,
+    private readonly dispatcher: LeaseDispatcher,
+    private readonly io: ActorIO,
+    private readonly events: TaskEvents,
+  ) {}
 
   private resolve(actorId: string | undefined): ActorRecord | undefined {
     if (!actorId) return undefined;
@@ -60,10 +68,35 @@ export class ActorManager implements ActorHooks {
     const spec = t.spec;
     if (spec.kind === 'actor-create') return this.register(t);
     const a = this.resolve(spec.actorId);
-    if (!a) return this.tasks.fail(t, toErrorInfo(new ActorDiedError(spec.actorId ?? '', spec.name, 'no such actor in this cluster')));
+    if (!a) return this.tasks.fail(t, this.refusedCall(t) ?? toErrorInfo(new ActorDiedError(spec.actorId ?? '', spec.name, 'no such actor in this cluster')));
     t.retriesLeft = a.maxTaskRetries;
     if (a.state === 'DEAD') return this.tasks.fail(t, died(a));
     a.queue.push(t);
+  }
+
+  /**
+   * Throws when a creation cannot be recorded: its name is taken by a live actor in its namespace
+   * (and it did not ask for `getIfExists`). Called before the task table records the creation.
+   */
+  checkCreation(spec: TaskSubmission, jobId: string): void {
+    const o = spec.actorOptions;
+    if (!o?.name || o.getIfExists) return;
+    const namespace = o.namespace ?? this.io.namespaceOf(jobId);
+    const existing = this.resolve(this.names.get(`${namespace}\u0000${o.name}`));
+    if (existing && existing.state !== 'DEAD') {
+      throw new Error(`an actor named "${o.name}" already exists in namespace "${namespace}"; use getActor("${o.name}"), pick another name, or pass getIfExists: true`);
+    }
+  }
+
+  /** A creation failed on the head before it was recorded: calls on its handle fail with ActorDiedError saying why. */
+  creationFailed(spec: TaskSubmission, error: ErrorInfo): void {
+    if (!spec.actorId) return;
+    this.refused.set(spec.actorId, toErrorInfo(new ActorDiedError(spec.actorId, spec.actor?.className ?? spec.name, `its creation failed: ${error.message}`)));
+    if (this.refused.size > KEEP_REFUSED) this.refused.delete(this.refused.keys().next().value!);
+  }
+
+  private refusedCall(t: TaskRecord): ErrorInfo | undefined {
+    return t.spec.actorId === undefined ? undefined : this.refused.get(t.spec.actorId);
   }
 
   private register(t: TaskRecord): void {
@@ -72,14 +105,10 @@ export class ActorManager implements ActorHooks {
     const namespace = o.namespace ?? this.io.namespaceOf(t.jobId);
     const key = o.name ? `${namespace}\u0000${o.name}` : undefined;
     const existing = key ? this.resolve(this.names.get(key)) : undefined;
-    if (existing && existing.state !== 'DEAD') {
-      if (o.getIfExists) {
-        this.aliases.set(spec.actorId!, existing.desc.actorId);
-        t.state = 'FINISHED';
-        return;
-      }
-      this.tasks.tasks.delete(spec.taskId);
-      throw new Error(`an actor named "${o.name}" already exists in namespace "${namespace}"; use getActor("${o.name}"), pick another name, or pass getIfExists: true`);
+    if (existing && existing.state !== 'DEAD' && o.getIfExists) {
+      this.aliases.set(spec.actorId!, existing.desc.actorId);
+      t.state = 'FINISHED';
+      return;
     }
     const a: ActorRecord = {
       desc: spec.actor!,
@@ -181,7 +210,7 @@ export class ActorManager implements ActorHooks {
     const a = this.resolve(t.spec.actorId);
     t.state = 'FAILED';
     t.errorName = error.name;
-    this.tasks.events?.changed(t);
+    this.events.changed(t);
     if (a) this.die(a, `a constructor argument failed with ${error.name}: ${error.message}`);
   }
 
@@ -204,7 +233,7 @@ export class ActorManager implements ActorHooks {
     const a = this.resolve(t.spec.actorId);
     t.state = 'FAILED';
     t.errorName = 'TaskUnschedulableError';
-    this.tasks.events?.changed(t);
+    this.events.changed(t);
     if (a) this.die(a, `it cannot be scheduled: ${reason}`);
   }
 
@@ -236,7 +265,7 @@ export class ActorManager implements ActorHooks {
   }
 
   /** Rows for the State API. */
-  *rows(): Iterable<Record<string, unknown>> {
+  *rows(): Iterable<ActorRow> {
     for (const a of this.actors.values()) {
       yield {
         actorId: a.desc.actorId, className: a.desc.className, name: a.name ?? '', namespace: a.namespace, state: a.state,

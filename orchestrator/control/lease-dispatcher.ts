@@ -65,6 +65,8 @@ export interface DispatchIO {
   unschedulable(t: TaskRecord, reason: string): void;
   infeasible(cls: SchedulingClass, missing: string): void;
   leaseEnded(lease: Lease): void;
+  /** Receives the scheduler's placement group decisions (the PlacementGroupManager's). */
+  placementGroup(d: PlacementGroupDecision): void;
   now(): number;
 }
 
@@ -84,8 +86,6 @@ export class LeaseDispatcher {
   private readonly classes = new Map<string, SchedulingClass>();
   private readonly requests = new Map<string, SchedulingClass>();
   private readonly leases = new Map<string, Lease>();
-  /** Receives the scheduler's placement group decisions (set by the PlacementGroupManager). */
-  onPlacementGroup: ((d: PlacementGroupDecision) => void) | undefined;
 
   constructor(private readonly scheduler: ClusterScheduler, private readonly io: DispatchIO) {}
 
@@ -160,6 +160,28 @@ export class LeaseDispatcher {
     return this.leases.get(id);
   }
 
+  /** A result named the worker that holds `lease`: its runs go to that worker, over `link` when it has a direct one. */
+  workerBound(lease: Lease, workerId: string, link: Channel | undefined): void {
+    if (lease.workerId === workerId) return;
+    lease.workerId = workerId;
+    lease.link = link;
+    lease.sentCode.clear();
+  }
+
+  /** The head asks the node to kill the worker of `lease` (force cancel): its other tasks are not to blame. */
+  killRequested(lease: Lease): void {
+    lease.killRequested = true;
+  }
+
+  /** The worker of `lease` died; returns whether the head had asked for that (killRequested). */
+  workerLost(lease: Lease): boolean {
+    const killed = lease.killRequested;
+    lease.workerId = undefined;
+    lease.link = undefined;
+    lease.killRequested = false;
+    return killed;
+  }
+
   private park(lease: Lease): void {
     if (lease.idleTimer) return;
     lease.idleTimer = setTimeout(() => {
@@ -209,7 +231,7 @@ export class LeaseDispatcher {
   apply(decisions: readonly SchedulerDecision[]): void {
     for (const d of decisions) {
       if (isPlacementGroupDecision(d)) {
-        this.onPlacementGroup?.(d);
+        this.io.placementGroup(d);
         continue;
       }
       const cls = this.requests.get(d.taskId);

@@ -10,7 +10,8 @@ import { normalizePlacementGroup } from '../core/placement-group-options.ts';
 import { unitsOf } from '../core/resources.ts';
 import { serializeValue } from '../core/serialization.ts';
 import type { ObjectStore } from '../objects/object-store.ts';
-import type { ClientRequest, NormalizedTaskOptions, TaskSubmission } from '../protocol/messages.ts';
+import type { NormalizedTaskOptions, RequestOf, TaskSubmission } from '../protocol/messages.ts';
+import type { PlacementGroupRow, PlacementGroupState } from '../protocol/state-rows.ts';
 import type { ClusterScheduler } from '../scheduler/cluster-scheduler.ts';
 import {
   isPlacementGroupStrategy, type PlacementGroupDecision, type PlacementGroupStrategy, type PlacementStrategyName,
@@ -18,17 +19,6 @@ import {
 import type { ActorManager } from './actor-manager.ts';
 import type { LeaseDispatcher } from './lease-dispatcher.ts';
 import type { TaskManager } from './task-manager.ts';
-
-/** Group states, as Ray's State API names them. */
-export type PlacementGroupState =
-  /** Not every bundle is reserved yet (or it can never be: see `infeasible`). */
-  | 'PENDING'
-  /** Every bundle is reserved. */
-  | 'CREATED'
-  /** A node holding some bundles died; they are being reserved elsewhere. */
-  | 'RESCHEDULING'
-  /** Removed: reservations freed, work inside killed. */
-  | 'REMOVED';
 
 interface PlacementGroupRecord {
   readonly id: string;
@@ -53,8 +43,8 @@ interface PlacementGroupRecord {
 export interface PlacementGroupHost {
   readonly scheduler: ClusterScheduler;
   readonly dispatcher: LeaseDispatcher;
-  readonly tasks: TaskManager;
-  readonly actors: ActorManager;
+  readonly tasks: Pick<TaskManager, 'task' | 'cancel' | 'fail'>;
+  readonly actors: Pick<ActorManager, 'kill' | 'realId'>;
   readonly store: ObjectStore;
   log(line: string): void;
 }
@@ -71,12 +61,10 @@ export class PlacementGroupManager {
   /** Captured copies of options, so a burst of children shares one object (and one scheduling class). */
   private readonly capturedOptions = new WeakMap<NormalizedTaskOptions, Map<string, NormalizedTaskOptions>>();
 
-  constructor(private readonly host: PlacementGroupHost) {
-    host.dispatcher.onPlacementGroup = (d) => this.decided(d);
-  }
+  constructor(private readonly host: PlacementGroupHost) {}
 
   /** Handles `pg-create` and `pg-remove` for a job. */
-  serve(req: Extract<ClientRequest, { op: 'pg-create' | 'pg-remove' }>, jobId: string): void {
+  serve(req: RequestOf<'pg-create' | 'pg-remove'>, jobId: string): void {
     if (req.op === 'pg-remove') return this.remove(req.placementGroupId);
     if (this.groups.has(req.placementGroupId)) return;
     const pg = normalizePlacementGroup(req.bundles, { strategy: req.strategy, name: req.name, lifetime: req.detached ? 'detached' : undefined });
@@ -128,7 +116,7 @@ export class PlacementGroupManager {
   }
 
   /** Rows for the State API (Ray's placement group table). */
-  *rows(): Iterable<Record<string, unknown>> {
+  *rows(): Iterable<PlacementGroupRow> {
     for (const g of this.groups.values()) {
       yield {
         placementGroupId: g.id,
@@ -162,7 +150,7 @@ export class PlacementGroupManager {
 
   private evict(rec: PlacementGroupRecord, taskId: string): void {
     const { tasks, actors, dispatcher } = this.host;
-    const t = tasks.tasks.get(taskId);
+    const t = tasks.task(taskId);
     if (t === undefined) return;
     if (t.spec.kind === 'actor-create') {
       if (t.state === 'PENDING_NODE_ASSIGNMENT') dispatcher.remove(t);
@@ -176,7 +164,8 @@ export class PlacementGroupManager {
     tasks.fail(t, toErrorInfo(new PlacementGroupRemovedError(rec.id, `task ${t.spec.name}`)));
   }
 
-  private decided(d: PlacementGroupDecision): void {
+  /** A scheduler decision about a group (the LeaseDispatcher passes them on). */
+  decided(d: PlacementGroupDecision): void {
     const rec = this.groups.get(d.placementGroupId);
     if (rec === undefined || rec.state === 'REMOVED') return;
     switch (d.type) {
@@ -205,7 +194,7 @@ export class PlacementGroupManager {
   }
 
   private captureOf(parentId: string): PlacementGroupStrategy | undefined {
-    const parent = this.host.tasks.tasks.get(parentId);
+    const parent = this.host.tasks.task(parentId);
     if (parent === undefined) return undefined;
     if (parent.spec.kind === 'actor-call') return this.actorCapture.get(this.host.actors.realId(parent.spec.actorId) ?? '');
     const s = parent.spec.options.strategy;
@@ -226,7 +215,7 @@ export class PlacementGroupManager {
 
   private prune(rec: PlacementGroupRecord): void {
     for (const id of rec.members) {
-      const t = this.host.tasks.tasks.get(id);
+      const t = this.host.tasks.task(id);
       if (t === undefined || (t.spec.kind === 'task' && (t.state === 'FINISHED' || t.state === 'FAILED'))) rec.members.delete(id);
     }
     rec.pruneAt = Math.max(1024, rec.members.size * 2);

@@ -13,7 +13,7 @@ import { Fifo } from '../core/fifo.ts';
 import { applyPlacementRules, type PlacementRule } from '../scheduler/placement-rules.ts';
 import type { LeaseDispatcher, Lease, SchedulingClass } from './lease-dispatcher.ts';
 import { TaskSecrets, type SecretSource } from './task-secrets.ts';
-import type { TaskRecord } from './task-record.ts';
+import type { ReadonlyTask, TaskRecord } from './task-record.ts';
 
 /** What the task manager needs from the head. */
 export interface TaskManagerIO {
@@ -22,6 +22,8 @@ export interface TaskManagerIO {
   /** Interrupts a running task (force: kills its worker). */
   cancelRunning(t: TaskRecord, force: boolean): void;
   backendOf(nodeId: string): string;
+  /** Data locality: the node a ready task should prefer (where its large arguments live), if any. */
+  locality(t: TaskRecord): string | undefined;
   now(): number;
   /** Where the secrets tasks refer to with `secret(name)` are read (the OS keychain). */
   readonly secrets: SecretSource;
@@ -31,6 +33,8 @@ export interface TaskManagerIO {
 export interface ActorHooks {
   /** The id an actor really has (a getIfExists handle carries an alias). */
   realId(actorId: string | undefined): string | undefined;
+  /** Throws when an actor creation cannot be recorded (its name is taken). */
+  checkCreation(spec: TaskSubmission, jobId: string): void;
   /** A constructor argument failed: the actor is dead without running. */
   argsFailed(t: TaskRecord, error: ErrorInfo): void;
   submitted(t: TaskRecord): void;
@@ -42,29 +46,24 @@ export interface ActorHooks {
   cancelQueued(t: TaskRecord): boolean;
 }
 
-/** Observers of task transitions (the head's event bus binds itself here while it has listeners). */
+/** Observers of task transitions (the head's event bus: each call returns at once while nobody listens). */
 export interface TaskEvents {
-  submitted(t: TaskRecord): void;
-  changed(t: TaskRecord): void;
+  submitted(t: ReadonlyTask): void;
+  changed(t: ReadonlyTask): void;
   /** `from.nodeId` set: the value stayed on that node and `result` is only a stand-in. */
-  result(t: TaskRecord, result: Payload, from?: StoredFrom): void;
-  info(t: TaskRecord, info: Readonly<Record<string, string | number | boolean>>): void;
+  result(t: ReadonlyTask, result: Payload, from?: StoredFrom): void;
+  info(t: ReadonlyTask, info: Readonly<Record<string, string | number | boolean>>): void;
 }
 
 /** The task table and its transitions. */
 export class TaskManager {
-  readonly tasks = new Map<string, TaskRecord>();
-  /** Set while someone observes the head (undefined otherwise: no cost per task). */
-  events: TaskEvents | undefined;
+  private readonly tasks = new Map<string, TaskRecord>();
   private rules: readonly PlacementRule[] = [];
   private classCache = new WeakMap<NormalizedTaskOptions, Map<string, { cls: SchedulingClass; ruleIndex?: number }>>();
-  actors!: ActorHooks;
-  /** Data locality: the node a ready task should prefer (where its large arguments live). */
-  locality: ((t: TaskRecord) => string | undefined) | undefined;
   /** Ids of finished tasks, oldest first: past `keepFinished` the oldest records go (see retire). */
   private readonly finished = new Fifo<string>();
   /** Finished tasks whose records went, per kind and name: one of them and how many (for summaries). */
-  readonly retired = new Map<string, { readonly record: TaskRecord; count: number }>();
+  private readonly retired = new Map<string, { readonly record: TaskRecord; count: number }>();
 
   /** Values of the secrets queued and running tasks refer to (memory only). */
   private readonly secrets: TaskSecrets;
@@ -73,9 +72,31 @@ export class TaskManager {
     private readonly store: ObjectStore,
     private readonly dispatcher: LeaseDispatcher,
     private readonly io: TaskManagerIO,
+    private readonly actors: ActorHooks,
+    private readonly events: TaskEvents,
     private readonly keepFinished = KEEP_FINISHED_TASKS,
   ) {
     this.secrets = new TaskSecrets(io.secrets);
+  }
+
+  /** The record of a task, while the head keeps it. */
+  task(taskId: string): TaskRecord | undefined {
+    return this.tasks.get(taskId);
+  }
+
+  /** Every record the head keeps, in submission order. */
+  records(): IterableIterator<TaskRecord> {
+    return this.tasks.values();
+  }
+
+  /** How many records the head keeps. */
+  get size(): number {
+    return this.tasks.size;
+  }
+
+  /** Finished tasks whose records went, per kind and name: one of them and how many. */
+  retiredRecords(): IterableIterator<{ readonly record: TaskRecord; readonly count: number }> {
+    return this.retired.values();
   }
 
   /** Replaces the placement rules; tasks submitted afterwards follow them. */
@@ -84,8 +105,9 @@ export class TaskManager {
     this.classCache = new WeakMap();
   }
 
-  /** Records a submission and starts resolving its arguments. */
+  /** Records a submission and starts resolving its arguments; throws, recording nothing, when an actor creation is refused. */
   submit(spec: TaskSubmission, jobId: string, parentId: string | undefined): TaskRecord {
+    if (spec.kind === 'actor-create') this.actors.checkCreation(spec, jobId);
     const t: TaskRecord = {
       spec, jobId, parentId,
       state: 'PENDING_ARGS_AVAIL',
@@ -106,7 +128,7 @@ export class TaskManager {
     };
     this.tasks.set(spec.taskId, t);
     this.store.createPending(spec.taskId, jobId, argumentIds(spec));
-    this.events?.submitted(t);
+    this.events.submitted(t);
     if (parentId) {
       const parent = this.tasks.get(parentId);
       if (parent) (parent.children ??= []).push(spec.taskId);
@@ -124,7 +146,7 @@ export class TaskManager {
     t.depsLeft = 0;
     t.startedAt = undefined;
     t.endedAt = undefined;
-    this.events?.changed(t);
+    this.events.changed(t);
     this.resolveArgs(t);
   }
 
@@ -187,7 +209,7 @@ export class TaskManager {
       t.ruleIndex = p.ruleIndex;
       return this.dispatcher.classOf({ ...o, ...p }, `actor:${t.spec.actorId}:${t.attempt}`);
     }
-    const near = o.strategy === 'DEFAULT' ? this.locality?.(t) : undefined;
+    const near = o.strategy === 'DEFAULT' ? this.io.locality(t) : undefined;
     if (near) {
       const p = applyPlacementRules(this.rules, { name: t.spec.name, kind }, o);
       t.ruleIndex = p.ruleIndex;
@@ -219,7 +241,7 @@ export class TaskManager {
     t.state = 'RUNNING';
     t.nodeId = lease.nodeId;
     t.startedAt = this.io.now();
-    this.events?.changed(t);
+    this.events.changed(t);
     const o = t.spec.options;
     this.io.run(lease, {
       type: 'run',
@@ -267,10 +289,8 @@ export class TaskManager {
     this.secrets.forget(taskId);
     this.store.resolve(taskId, result, from);
     if (t.spec.kind !== 'actor-create') this.retire(taskId);
-    if (this.events) {
-      this.events.result(t, result, from);
-      this.events.changed(t);
-    }
+    this.events.result(t, result, from);
+    this.events.changed(t);
     if (t.spec.kind === 'actor-create') this.actors.created(t, undefined);
     else if (t.spec.kind === 'actor-call') this.actors.ended(t);
   }
@@ -312,7 +332,7 @@ export class TaskManager {
       this.settle(t);
       t.state = 'FAILED';
       t.errorName = error.name;
-      this.events?.changed(t);
+      this.events.changed(t);
       this.actors.created(t, error);
       return;
     }
@@ -340,7 +360,7 @@ export class TaskManager {
     const t = this.tasks.get(taskId);
     if (!t || typeof info !== 'object' || info === null) return;
     t.info = { ...t.info, ...info };
-    this.events?.info(t, info);
+    this.events.info(t, info);
   }
 
   /** The worker (or node) running these tasks died; a retry waits `retryDelayMs` first (backoff). */
@@ -372,7 +392,7 @@ export class TaskManager {
       setTimeout(() => t.attempt === attempt && t.state === 'PENDING_ARGS_AVAIL' && !t.cancelled && this.dispatcher.enqueue(t, this.classFor(t)), delayMs).unref();
     } else if (t.spec.kind === 'task') this.dispatcher.enqueue(t, this.classFor(t));
     else this.actors.depsReady(t);
-    this.events?.changed(t);
+    this.events.changed(t);
   }
 
   /** Fails a task with `error` (its result object carries it to every dependent). */
@@ -384,7 +404,7 @@ export class TaskManager {
     t.errorName = error.name;
     this.secrets.forget(t.spec.taskId);
     this.store.fail(t.spec.taskId, error);
-    this.events?.changed(t);
+    this.events.changed(t);
     if (t.spec.kind === 'actor-call') this.actors.ended(t);
   }
 

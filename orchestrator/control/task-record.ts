@@ -1,19 +1,7 @@
 /** The head's record of one task (a function call, an actor creation or an actor call). */
 import type { TaskSubmission } from '../protocol/messages.ts';
+import type { TaskState } from '../protocol/state-rows.ts';
 import type { Lease } from './lease-dispatcher.ts';
-
-/** Task states, named as Ray's State API names them. */
-export type TaskState =
-  /** Waiting for argument objects. */
-  | 'PENDING_ARGS_AVAIL'
-  /** Ready, waiting for a node (or an actor) to run on. */
-  | 'PENDING_NODE_ASSIGNMENT'
-  /** Sent to a worker. */
-  | 'RUNNING'
-  /** Returned a value. */
-  | 'FINISHED'
-  /** Threw, was cancelled, could not be scheduled, or lost its worker with no retries left. */
-  | 'FAILED';
 
 /** Mutable bookkeeping of a task. */
 export interface TaskRecord {
@@ -39,3 +27,11 @@ export interface TaskRecord {
   /** Facts the task recorded about itself (`recordTaskInfo`: remote job id, queue position, cost). */
   info?: Record<string, string | number | boolean>;
 }
+
+/**
+ * What the head shows of a task outside the control layer (State API, dashboard, sessions): the
+ * record itself, not a copy, typed so that nothing outside can change it or reach its lease.
+ */
+export type ReadonlyTask = Readonly<Pick<TaskRecord,
+  'spec' | 'jobId' | 'parentId' | 'state' | 'attempt' | 'nodeId' | 'ruleIndex' | 'errorName' | 'submittedAt' | 'startedAt' | 'endedAt' | 'execMs' | 'info'
+>>;

@@ -1,12 +1,12 @@
 /**
  * What happens in the head, for whoever records or shows it (the session recorder, the
- * dashboard's live feed). Listeners subscribe; with none, the task table calls nothing, so an
- * unobserved head pays no cost per task.
+ * dashboard's live feed). Listeners subscribe; with none, every event returns at once, so an
+ * unobserved head pays no more than a call per task event.
  */
 import type { ShippedCode } from '../core/function-source.ts';
 import type { Payload } from '../core/serialization.ts';
 import type { TaskEvents } from '../control/task-manager.ts';
-import type { TaskRecord } from '../control/task-record.ts';
+import type { ReadonlyTask } from '../control/task-record.ts';
 import type { StoredFrom } from '../objects/object-store.ts';
 
 /** A node joining or leaving. */
@@ -29,12 +29,12 @@ export interface LogEvent {
 
 /** A subscriber; every member is optional. */
 export interface HeadListener {
-  taskSubmitted?(t: TaskRecord): void;
+  taskSubmitted?(t: ReadonlyTask): void;
   /** State, node or attempt changed (RUNNING, FINISHED, FAILED, back to pending for a retry). */
-  taskChanged?(t: TaskRecord): void;
+  taskChanged?(t: ReadonlyTask): void;
   /** `from.nodeId` set: the value stayed on that node (pull it if needed); `result` is a stand-in. */
-  taskResult?(t: TaskRecord, result: Payload, from?: StoredFrom): void;
-  taskInfo?(t: TaskRecord, info: Readonly<Record<string, string | number | boolean>>): void;
+  taskResult?(t: ReadonlyTask, result: Payload, from?: StoredFrom): void;
+  taskInfo?(t: ReadonlyTask, info: Readonly<Record<string, string | number | boolean>>): void;
   code?(code: ShippedCode): void;
   node?(e: NodeEvent): void;
   log?(e: LogEvent): void;
@@ -44,36 +44,35 @@ export interface HeadListener {
 export class HeadEvents implements TaskEvents {
   private readonly listeners = new Set<HeadListener>();
 
-  /** @param bind called with this bus when the first listener arrives and with undefined when the last leaves. */
-  constructor(private readonly bind: (events: TaskEvents | undefined) => void) {}
-
   /** Adds a listener; returns its unsubscribe function. */
   subscribe(l: HeadListener): () => void {
     this.listeners.add(l);
-    if (this.listeners.size === 1) this.bind(this);
-    return () => {
-      this.listeners.delete(l);
-      if (this.listeners.size === 0) this.bind(undefined);
-    };
+    return () => void this.listeners.delete(l);
   }
 
+  /** True while someone listens (callers skip building events nobody reads). */
   get active(): boolean {
     return this.listeners.size > 0;
   }
 
-  submitted(t: TaskRecord): void {
+  // The task events come once or more per task: with nobody listening they return before iterating.
+  submitted(t: ReadonlyTask): void {
+    if (this.listeners.size === 0) return;
     for (const l of this.listeners) l.taskSubmitted?.(t);
   }
 
-  changed(t: TaskRecord): void {
+  changed(t: ReadonlyTask): void {
+    if (this.listeners.size === 0) return;
     for (const l of this.listeners) l.taskChanged?.(t);
   }
 
-  result(t: TaskRecord, result: Payload, from?: StoredFrom): void {
+  result(t: ReadonlyTask, result: Payload, from?: StoredFrom): void {
+    if (this.listeners.size === 0) return;
     for (const l of this.listeners) l.taskResult?.(t, result, from);
   }
 
-  info(t: TaskRecord, info: Readonly<Record<string, string | number | boolean>>): void {
+  info(t: ReadonlyTask, info: Readonly<Record<string, string | number | boolean>>): void {
+    if (this.listeners.size === 0) return;
     for (const l of this.listeners) l.taskInfo?.(t, info);
   }
 

@@ -6,7 +6,7 @@
 import type { Payload } from '../core/serialization.ts';
 import { ORRERY_VERSION } from '../core/version.ts';
 import { VALUES_REDACTED, SessionStore, type SessionRecorder } from '../sessions/index.ts';
-import type { TaskRecord } from '../control/task-record.ts';
+import type { ReadonlyTask } from '../control/task-record.ts';
 import type { Head } from './head.ts';
 import { describeTaskArgs } from './task-arguments.ts';
 
@@ -57,9 +57,14 @@ export function recordSession(head: Head, recorder: SessionRecorder): () => void
       const id = t.spec.taskId;
       const record = (p: Payload) => recorder.recordResult(id, p.data, { contentType: p.typed ?? (p.marked ? 'v8+refs' : 'v8') });
       if (!from?.nodeId) return record(result);
+      // Freed as it settled (nobody held it): its node dropped the value too.
+      if (head.queries.objectState(id) === undefined) return;
       // A large value stays on its node: pull a copy for the session (refs inside it stay held by the recorder).
-      head.objects.results([id], { jobId: t.jobId, holder: 'session-recorder' }).then(
-        ([r]) => (r?.ok ? record(r.payload) : undefined),
+      head.requests.call({ op: 'get', ids: [id] }, { jobId: t.jobId, holder: 'session-recorder' }).then(
+        (rs) => {
+          const r = Array.isArray(rs) ? rs[0] : undefined;
+          if (r?.ok) record(r.payload);
+        },
         (err: Error) => recorder.recordTaskInfo(id, { resultNotStored: `the value stayed on node ${from.nodeId} and could not be pulled: ${err.message}` }),
       );
     },
@@ -79,11 +84,11 @@ export function recordSession(head: Head, recorder: SessionRecorder): () => void
   });
 }
 
-function backendOf(head: Head, t: TaskRecord): string {
-  return head.backendOfNode(t.nodeId!);
+function backendOf(head: Head, t: ReadonlyTask): string {
+  return head.queries.backendOfNode(t.nodeId!);
 }
 
-function errorMessage(head: Head, t: TaskRecord): string | undefined {
-  const r = head.store.result(t.spec.taskId);
+function errorMessage(head: Head, t: ReadonlyTask): string | undefined {
+  const r = head.queries.result(t.spec.taskId);
   return r && !r.ok ? r.error.message : undefined;
 }

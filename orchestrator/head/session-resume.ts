@@ -9,26 +9,27 @@ import type { NormalizedTaskOptions, TaskKind, TaskSubmission } from '../protoco
 import { serializeValue } from '../core/serialization.ts';
 import { reviveSecretMarkers } from '../core/secret-ref.ts';
 import { FINAL_TASK_STATES, VALUES_REDACTED, type SessionReader, type SessionRecorder } from '../sessions/index.ts';
-import type { Head } from './head.ts';
+import type { Head, TaskAdoption } from './head.ts';
 
-/** Lets `head` adopt the unfinished tasks of `reader`'s session that its agents report. */
-export function adoptFromSession(head: Head, reader: SessionReader, log: (line: string) => void): void {
-  head.adoptTask = (taskId, nodeId) => {
-    const row = reader.task(taskId);
-    if (!row || FINAL_TASK_STATES.includes(row.state)) return;
-    const spec: TaskSubmission = {
-      taskId,
-      name: row.name,
-      kind: row.kind as TaskKind,
-      variant: (row.variant as TaskSubmission['variant']) ?? undefined,
-      codeHash: row.functionHash ?? undefined,
-      actorId: row.actorId ?? undefined,
-      method: row.method ?? undefined,
-      args: [],
-      options: JSON.parse(row.optionsJson ?? '{}') as NormalizedTaskOptions,
-    };
-    head.tasks.adopt(spec, `resumed-${reader.metadata().name}`, nodeId, row.attempt);
-    log(`orrery: resumed task ${row.name} (${taskId}) on node ${nodeId}`);
+/** For a head resuming `reader`'s session (HeadOptions.adoption): it adopts the unfinished tasks of the session that its agents report. */
+export function adoptionFromSession(reader: SessionReader): TaskAdoption {
+  return {
+    adoptable(taskId) {
+      const row = reader.task(taskId);
+      if (!row || FINAL_TASK_STATES.includes(row.state)) return undefined;
+      const spec: TaskSubmission = {
+        taskId,
+        name: row.name,
+        kind: row.kind as TaskKind,
+        variant: (row.variant as TaskSubmission['variant']) ?? undefined,
+        codeHash: row.functionHash ?? undefined,
+        actorId: row.actorId ?? undefined,
+        method: row.method ?? undefined,
+        args: [],
+        options: JSON.parse(row.optionsJson ?? '{}') as NormalizedTaskOptions,
+      };
+      return { spec, jobId: `resumed-${reader.metadata().name}`, attempt: row.attempt };
+    },
   };
 }
 
@@ -51,7 +52,7 @@ export function resubmitUnfinished(head: Head, reader: SessionReader, recorder: 
   let resubmitted = 0;
   let lost = 0;
   for (const row of reader.unfinishedTasks()) {
-    if (head.tasks.tasks.has(row.taskId)) continue;
+    if (head.queries.task(row.taskId)) continue;
     const code = row.functionHash ? reader.functionCode(row.functionHash) : undefined;
     let args = row.paramsJson === null ? undefined : (JSON.parse(row.paramsJson) as unknown[]);
     // A circuit or container command whose remote job was submitted follows that job instead of submitting another.
@@ -80,7 +81,7 @@ export function resubmitUnfinished(head: Head, reader: SessionReader, recorder: 
       secrets: secrets.length > 0 ? [...new Set(secrets)] : undefined,
       options: JSON.parse(row.optionsJson ?? '{}') as NormalizedTaskOptions,
     };
-    head.serve({ op: 'submit', task: spec }, { jobId });
+    head.requests.post({ op: 'submit', task: spec }, { jobId });
     resubmitted++;
   }
   if (resubmitted + lost > 0) log(`orrery: resumed session ${reader.metadata().name}: ${resubmitted} unfinished task(s) submitted again${lost ? `, ${lost} could not be (see the session)` : ''}`);

@@ -5,7 +5,6 @@
  */
 import { ObjectLostError, toErrorInfo } from '../core/errors.ts';
 import type { TaskSubmission } from '../protocol/messages.ts';
-import type { TaskRecord } from '../control/task-record.ts';
 import type { ObjectStore } from './object-store.ts';
 
 /** Ids of the objects a task reads: top-level ref arguments and refs nested in argument values. */
@@ -16,15 +15,24 @@ export function argumentIds(spec: TaskSubmission): string[] {
   return ids;
 }
 
-/** What reconstruction needs from the task table. */
-export interface LineageTasks {
-  readonly tasks: ReadonlyMap<string, TaskRecord>;
+/** What reconstruction reads of the task that made an object (the task table's record). */
+export interface LineageTask {
+  readonly spec: TaskSubmission;
+  readonly jobId: string;
+  readonly state: string;
+  readonly retriesLeft: number;
+}
+
+/** What reconstruction needs from the task table (the TaskManager). */
+export interface LineageTasks<T extends LineageTask> {
+  /** The record of the task that made an object (a task result's id is its task's id). */
+  task(taskId: string): T | undefined;
   /** Runs a finished task again (its result object is pending again); counts as a retry. */
-  rerun(t: TaskRecord): void;
+  rerun(t: T): void;
 }
 
 /** Why an object cannot be rebuilt, or undefined when re-running its task can. */
-export function whyNotReconstructable(id: string, isPut: boolean, t: TaskRecord | undefined): string | undefined {
+export function whyNotReconstructable(id: string, isPut: boolean, t: LineageTask | undefined): string | undefined {
   if (isPut) return 'it was created by put() and the node holding its only copy died; put objects cannot be reconstructed (return the value from a task instead, so lineage can rebuild it)';
   if (!t) return 'its only copy was on a node that died, and no task of this cluster produced it';
   if (t.spec.kind !== 'task') return `its only copy was on a node that died, and it is the result of actor call ${t.spec.name}, which is not re-run`;
@@ -33,10 +41,18 @@ export function whyNotReconstructable(id: string, isPut: boolean, t: TaskRecord 
   return undefined;
 }
 
-/** Binds reconstruction to a store: waiting for a LOST object re-runs its task. */
-export function enableLineageReconstruction(store: ObjectStore, tasks: LineageTasks, log: (line: string) => void): void {
-  store.reconstruct = (id) => {
-    const t = tasks.tasks.get(id);
+/** Rebuilds lost objects of a store from the tasks that made them. */
+export class LineageReconstruction<T extends LineageTask> {
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly tasks: LineageTasks<T>,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Someone waits for LOST object `id`: its task runs again, or the object fails saying why it cannot. */
+  reconstruct(id: string): void {
+    const { store, tasks } = this;
+    const t = tasks.task(id);
     const why = whyNotReconstructable(id, store.isPut(id), t);
     if (why || !t) {
       store.fail(id, toErrorInfo(new ObjectLostError(id, why ?? 'unknown object')));
@@ -46,10 +62,10 @@ export function enableLineageReconstruction(store: ObjectStore, tasks: LineageTa
     for (const a of args) {
       if (store.has(a)) continue;
       // A freed argument comes back as a lost object, rebuilt in turn when the re-run waits for it.
-      if (tasks.tasks.get(a)?.spec.kind === 'task') store.recreateLost(a, t.jobId);
+      if (tasks.task(a)?.spec.kind === 'task') store.recreateLost(a, t.jobId);
     }
-    log(`orrery: object ${id} was lost with its node; re-running task ${t.spec.name} to rebuild it (lineage reconstruction)`);
+    this.log(`orrery: object ${id} was lost with its node; re-running task ${t.spec.name} to rebuild it (lineage reconstruction)`);
     store.rebuilding(id, args);
     tasks.rerun(t);
-  };
+  }
 }

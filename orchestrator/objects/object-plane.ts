@@ -1,15 +1,15 @@
 /**
- * The head's object plane: binds the object store to the rest of the head (nodes for pulls
- * and frees, the task table for lineage and locality) and serves the object requests of
- * drivers and tasks (put, get, reference counts). Holders are named per process:
- * `driver:<jobId>` for a driver, `<nodeId>/<workerId>` for a worker.
+ * The head's object plane: serves the object requests of drivers and tasks (put, get,
+ * reference counts), follows nodes and workers that die, and tells the scheduler where a task's
+ * arguments live (locality). Holders are named per process: `driver:<jobId>` for a driver,
+ * `<nodeId>/<workerId>` for a worker.
  */
-import type { TaskManager } from '../control/task-manager.ts';
-import type { ClientRequest, Message, ObjectResult } from '../protocol/messages.ts';
+import type { ErrorInfo } from '../core/errors.ts';
+import type { ObjectResult, RequestOf, TaskSubmission } from '../protocol/messages.ts';
 import type { Payload } from '../core/serialization.ts';
-import { ObjectPulls } from './object-pulls.ts';
+import type { ObjectPulls } from './object-pulls.ts';
 import type { ObjectStore } from './object-store.ts';
-import { argumentIds, enableLineageReconstruction } from './lineage.ts';
+import { argumentIds } from './lineage.ts';
 import { preferredNode } from './locality.ts';
 
 /** Who makes an object request. */
@@ -23,10 +23,7 @@ export interface ObjectCaller {
 
 /** What the object plane needs from the head. */
 export interface ObjectPlaneIO {
-  /** Sends to a live node; false if it is gone. */
-  send(nodeId: string, m: Message): boolean;
   isAlive(nodeId: string): boolean;
-  log(line: string): void;
 }
 
 /** The name a process holds refs under. */
@@ -36,21 +33,16 @@ export function holderOf(c: ObjectCaller): string {
 
 /** Object requests and object events of the head. */
 export class ObjectPlane {
-  private readonly pulls: ObjectPulls;
+  constructor(private readonly store: ObjectStore, private readonly pulls: ObjectPulls, private readonly io: ObjectPlaneIO) {}
 
-  constructor(private readonly store: ObjectStore, tasks: TaskManager, io: ObjectPlaneIO) {
-    this.pulls = new ObjectPulls(io.send);
-    store.pull = (nodeId, id) => this.pulls.pull(nodeId, id);
-    store.freeOnNode = (nodeId, ids) => io.send(nodeId, { type: 'free-objects', ids });
-    enableLineageReconstruction(store, tasks, io.log);
-    tasks.locality = (t) => {
-      const ids = argumentIds(t.spec);
-      return ids.length === 0 ? undefined : preferredNode(ids.map((id) => store.locationOf(id)), io.isAlive);
-    };
+  /** Data locality: the live node holding most of a task's argument bytes, when that is worth waiting for. */
+  preferredNode(spec: TaskSubmission): string | undefined {
+    const ids = argumentIds(spec);
+    return ids.length === 0 ? undefined : preferredNode(ids.map((id) => this.store.locationOf(id)), this.io.isAlive);
   }
 
   /** A `put`: its caller holds it; a worker's large value stayed on the worker's node. */
-  put(req: Extract<ClientRequest, { op: 'put' }>, c: ObjectCaller): void {
+  put(req: RequestOf<'put'>, c: ObjectCaller): void {
     const from = { nodeId: req.stored ? c.nodeId : undefined, sizeBytes: req.sizeBytes, nestedRefs: req.nestedRefs };
     this.store.put(req.id, req.payload, c.jobId, holderOf(c), from);
   }
@@ -60,8 +52,18 @@ export class ObjectPlane {
     if (kind !== 'actor-create') this.store.hold(taskId, holderOf(c));
   }
 
+  /**
+   * A request that was to make object `id` (a submission, a put) failed on the head: the caller
+   * holds the object, and getting it raises `error`.
+   */
+  failed(id: string, error: ErrorInfo, c: ObjectCaller): void {
+    this.store.createPending(id, c.jobId);
+    this.store.hold(id, holderOf(c));
+    this.store.fail(id, error);
+  }
+
   /** A process reports refs it now holds and refs it dropped. */
-  refs(req: Extract<ClientRequest, { op: 'refs' }>, c: ObjectCaller): void {
+  refs(req: RequestOf<'refs'>, c: ObjectCaller): void {
     const h = holderOf(c);
     for (const id of req.hold) this.store.hold(id, h);
     for (const id of req.release) this.store.release(id, h);

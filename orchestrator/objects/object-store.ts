@@ -3,24 +3,14 @@
  * head's memory, a spill file, or the node that made it), who can still reach it, and who
  * waits for it. Unreachable objects are freed; past the memory threshold the least recently
  * used values are spilled to disk; a value whose only copy was on a dead node is LOST until
- * lineage reconstruction (the `reconstruct` hook) makes it again or fails it.
+ * lineage reconstruction (ObjectStoreIO.reconstruct) makes it again or fails it.
  */
 import { OwnerDiedError, toErrorInfo, type ErrorInfo } from '../core/errors.ts';
 import type { Payload, TypedArrayName } from '../core/serialization.ts';
 import type { ObjectResult } from '../protocol/messages.ts';
+import type { ObjectRow, ObjectState } from '../protocol/state-rows.ts';
 import { ReferenceCounter } from './reference-counter.ts';
 import { defaultStoreBudget, SPILL_THRESHOLD, SpillStore, type SpilledValue } from './spill-store.ts';
-
-/** Where an object is in its life. */
-export type ObjectState =
-  /** Its task has not finished (or is being re-run to rebuild a lost value). */
-  | 'PENDING'
-  /** Its value is stored (in memory, spilled, or on a node). */
-  | 'READY'
-  /** Its task failed; `get` raises the error. */
-  | 'FAILED'
-  /** Its only copy was on a node that died; waiting for it starts reconstruction. */
-  | 'LOST';
 
 /** Values smaller than this stay in memory: spilling them would cost more than it frees. */
 const MIN_SPILL_BYTES = 16 * 1024;
@@ -58,6 +48,16 @@ export interface ObjectStoreOptions {
   readonly spillDir: string;
 }
 
+/** What the store asks of the rest of the head: the nodes that hold values, and lineage. */
+export interface ObjectStoreIO {
+  /** Fetches a value from the node holding it (undefined: the node no longer has it). */
+  pull(nodeId: string, id: string): Promise<Payload | undefined>;
+  /** Tells a node to drop values it holds for freed objects. */
+  freeOnNode(nodeId: string, ids: readonly string[]): void;
+  /** Lineage reconstruction: called once when someone waits for a LOST object (objects/lineage.ts). */
+  reconstruct(id: string): void;
+}
+
 /** Where a value came from, for `resolve` and `put`. */
 export interface StoredFrom {
   /** The value stays on this node; the payload passed carries only its kind. */
@@ -83,14 +83,8 @@ export class ObjectStore {
   readonly memoryBytes: number;
   /** Bytes of values in the head's memory now. */
   usedBytes = 0;
-  /** Fetches a value from the node holding it (undefined: the node no longer has it). */
-  pull: ((nodeId: string, id: string) => Promise<Payload | undefined>) | undefined;
-  /** Tells a node to drop values it holds for freed objects. */
-  freeOnNode: ((nodeId: string, ids: readonly string[]) => void) | undefined;
-  /** Lineage reconstruction: called once when someone waits for a LOST object. */
-  reconstruct: ((id: string) => void) | undefined;
 
-  constructor(opts: ObjectStoreOptions) {
+  constructor(opts: ObjectStoreOptions, private readonly io: ObjectStoreIO) {
     this.memoryBytes = opts.memoryBytes ?? defaultStoreBudget();
     this.spill = new SpillStore(opts.spillDir);
   }
@@ -156,6 +150,11 @@ export class ObjectStore {
     return s === 'READY' || s === 'FAILED';
   }
 
+  /** Where an object is in its life; undefined once freed (or never made here). */
+  stateOf(id: string): ObjectState | undefined {
+    return this.entries.get(id)?.state;
+  }
+
   /** True for `put` objects. */
   isPut(id: string): boolean {
     return this.entries.get(id)?.fromPut === true;
@@ -207,7 +206,7 @@ export class ObjectStore {
       if (e.state === 'READY') {
         const p = this.local(e, id);
         if (p) return { ok: true, payload: p };
-        const p2 = e.nodeId && this.pull ? await this.pull(e.nodeId, id) : undefined;
+        const p2 = e.nodeId ? await this.io.pull(e.nodeId, id) : undefined;
         if (p2 && this.entries.get(id) === e && e.state === 'READY') {
           this.keep(e, id, p2);
           return { ok: true, payload: p2 };
@@ -227,7 +226,7 @@ export class ObjectStore {
       return;
     }
     (e.waiters ??= []).push(cb);
-    if (e.state === 'LOST') this.reconstruct?.(id);
+    if (e.state === 'LOST') this.io.reconstruct(id);
   }
 
   /** Removes a waiter registered with whenDone (on timeout). */
@@ -277,7 +276,7 @@ export class ObjectStore {
   }
 
   /** Rows for the State API (with reference counts). */
-  *rows(): Iterable<Record<string, unknown>> {
+  *rows(): Iterable<ObjectRow> {
     for (const [id, e] of this.entries) {
       const c = this.refs.countsOf(id);
       yield {
@@ -360,7 +359,7 @@ export class ObjectStore {
       this.spill.remove(e.spilled);
       e.spilled = undefined;
     }
-    if (e.nodeId) this.freeOnNode?.(e.nodeId, [id]);
+    if (e.nodeId) this.io.freeOnNode(e.nodeId, [id]);
   }
 
   private settled(id: string, e: Entry): void {

@@ -32,11 +32,20 @@ export interface SpilledValue {
   readonly sizeBytes: number;
 }
 
+/** Bytes spilled and restored, the time it took, and the spill files now on disk. */
+export interface SpillStats {
+  spilledBytes: number;
+  spillMs: number;
+  restoredBytes: number;
+  restoreMs: number;
+  files: number;
+}
+
 /** Writes and reads spilled values in one folder. */
 export class SpillStore {
   private made = false;
   /** Bytes written and read, and the time it took (for benchmarks and the State API). */
-  readonly stats = { spilledBytes: 0, spillMs: 0, restoredBytes: 0, restoreMs: 0, files: 0 };
+  readonly stats: SpillStats = { spilledBytes: 0, spillMs: 0, restoredBytes: 0, restoreMs: 0, files: 0 };
 
   constructor(readonly dir: string) {}
 

@@ -8,6 +8,7 @@ import type { ActorDescriptor, Payload } from '../core/serialization.ts';
 import type { ShippedCode } from '../core/function-source.ts';
 import type { SchedulingStrategy } from '../scheduler/types.ts';
 import type { PlacementStrategyName } from '../scheduler/placement-group-types.ts';
+import type { StateFilter, StateQuery, StateReplies } from './state-rows.ts';
 
 /**
  * Values larger than this stay on the node that made them (task results and worker puts) and
@@ -84,36 +85,66 @@ export type ObjectResult =
   | { readonly ok: true; readonly payload: Payload }
   | { readonly ok: false; readonly error: ErrorInfo };
 
-/** State API query kinds. */
-export type StateQuery = 'tasks' | 'actors' | 'objects' | 'nodes' | 'summary' | 'cluster-resources' | 'available-resources' | 'placement-groups';
+/** `get`'s reply when the timeout passed first: how many objects were not ready. */
+export interface GetTimedOut {
+  readonly timedOut: number;
+}
 
-/** A filter of the State API: `[key, '=' | '!=', value]`. */
-export type StateFilter = readonly [string, '=' | '!=', string];
-
-/** Requests a driver or a running task makes of the head. */
-export type ClientRequest =
-  | { readonly op: 'submit'; readonly task: TaskSubmission }
+/**
+ * Every request a driver or a running task makes of the head, by op: what the caller sends
+ * (`req`) and what the head answers (`reply`). Requests whose reply is `void` may be posted
+ * without waiting (`requestId` 0); a posted request that fails on the head fails what it was
+ * to make (head/head-requests.ts), the same for every caller.
+ */
+export interface HeadOps {
+  readonly submit: { req: { readonly op: 'submit'; readonly task: TaskSubmission }; reply: void };
   /** `stored`: the value's bytes stayed on the caller's node (sent there as `store-object`); `payload` carries only its kind. */
-  | { readonly op: 'put'; readonly id: string; readonly payload: Payload; readonly nestedRefs?: readonly string[]; readonly stored?: boolean; readonly sizeBytes?: number }
+  readonly put: {
+    req: { readonly op: 'put'; readonly id: string; readonly payload: Payload; readonly nestedRefs?: readonly string[]; readonly stored?: boolean; readonly sizeBytes?: number };
+    reply: void;
+  };
   /** Reference counting: the caller's process now holds refs to `hold` and dropped its last refs to `release`. */
-  | { readonly op: 'refs'; readonly hold: readonly string[]; readonly release: readonly string[] }
-  | { readonly op: 'get'; readonly ids: readonly string[]; readonly timeoutMs?: number }
-  | { readonly op: 'wait'; readonly ids: readonly string[]; readonly numReturns: number; readonly timeoutMs?: number }
-  | { readonly op: 'cancel'; readonly id: string; readonly force: boolean; readonly recursive: boolean }
-  | { readonly op: 'get-actor'; readonly name: string; readonly namespace?: string }
-  | { readonly op: 'kill-actor'; readonly actorId: string; readonly noRestart: boolean }
-  | { readonly op: 'state'; readonly query: StateQuery; readonly filters?: readonly StateFilter[]; readonly limit?: number }
-  /** A driver's backends (init({ backends }) in client mode): those the head has no backend of that name for join it. */
-  | { readonly op: 'add-backends'; readonly configs: readonly unknown[] }
+  readonly refs: { req: { readonly op: 'refs'; readonly hold: readonly string[]; readonly release: readonly string[] }; reply: void };
+  /** The outcome of every object, in order, once all are done (or how many were not, at the timeout). */
+  readonly get: { req: { readonly op: 'get'; readonly ids: readonly string[]; readonly timeoutMs?: number }; reply: ObjectResult[] | GetTimedOut };
+  /** The ids that are done (in input order) once `numReturns` are, or at the timeout. */
+  readonly wait: { req: { readonly op: 'wait'; readonly ids: readonly string[]; readonly numReturns: number; readonly timeoutMs?: number }; reply: string[] };
+  readonly cancel: { req: { readonly op: 'cancel'; readonly id: string; readonly force: boolean; readonly recursive: boolean }; reply: void };
+  /** The descriptor of a live named actor (in the caller's namespace unless one is given). */
+  readonly 'get-actor': { req: { readonly op: 'get-actor'; readonly name: string; readonly namespace?: string }; reply: ActorDescriptor };
+  readonly 'kill-actor': { req: { readonly op: 'kill-actor'; readonly actorId: string; readonly noRestart: boolean }; reply: void };
+  /** A State API query; its reply is that query's rows ({@link ReplyTo}). */
+  readonly state: {
+    req: { readonly op: 'state'; readonly query: StateQuery; readonly filters?: readonly StateFilter[]; readonly limit?: number };
+    reply: StateReplies[StateQuery];
+  };
+  /** A driver's backends (init({ backends }) in client mode): those the head has no backend of that name for join it; the reply names them. */
+  readonly 'add-backends': { req: { readonly op: 'add-backends'; readonly configs: readonly unknown[] }; reply: string[] };
   /** Facts a running task records about itself (remote job id, queue position, cost), merged into its record. */
-  | { readonly op: 'task-info'; readonly taskId: string; readonly info: Readonly<Record<string, string | number | boolean>> }
+  readonly 'task-info': { req: { readonly op: 'task-info'; readonly taskId: string; readonly info: Readonly<Record<string, string | number | boolean>> }; reply: void };
   /** Creates a placement group (ids chosen by the caller, so `placementGroup()` returns at once); `readyId` resolves when it is reserved. */
-  | {
+  readonly 'pg-create': {
+    req: {
       readonly op: 'pg-create'; readonly placementGroupId: string; readonly readyId: string; readonly bundles: readonly Readonly<Record<string, number>>[];
       readonly strategy: PlacementStrategyName; readonly name?: string; readonly detached: boolean;
-    }
+    };
+    reply: void;
+  };
   /** Removes a placement group; work inside it is killed. Removing twice does nothing. */
-  | { readonly op: 'pg-remove'; readonly placementGroupId: string };
+  readonly 'pg-remove': { req: { readonly op: 'pg-remove'; readonly placementGroupId: string }; reply: void };
+}
+
+/** The name of a request. */
+export type HeadOp = keyof HeadOps;
+
+/** A request of op `K`. */
+export type RequestOf<K extends HeadOp> = HeadOps[K]['req'];
+
+/** Any request a driver or a running task makes of the head. */
+export type ClientRequest = RequestOf<HeadOp>;
+
+/** The reply to request `R`: its op's reply, and for a State API query the rows of that query. */
+export type ReplyTo<R extends ClientRequest> = R extends { readonly op: 'state'; readonly query: infer Q extends StateQuery } ? StateReplies[Q] : HeadOps[R['op']]['reply'];
 
 /** Head -> agent -> worker: run a task, create an actor, or call one of its methods. */
 export interface RunMessage {

@@ -79,7 +79,7 @@ export class DashboardBackends {
   /** Every backend: those on the head (drivers may have added some), then those that failed to start. */
   list(): BackendView[] {
     const nodes = new Map<string, number>();
-    for (const n of this.head.serve({ op: 'state', query: 'nodes', limit: 1_000_000 }, { jobId: '' }) as { backend: string; state: string }[]) {
+    for (const n of this.head.queries.state('nodes', [], 1_000_000)) {
       if (n.state === 'ALIVE') nodes.set(n.backend, (nodes.get(n.backend) ?? 0) + 1);
     }
     const out: BackendView[] = this.head.backendList().map((b) => ({
@@ -155,8 +155,8 @@ export class DashboardBackends {
       } finally {
         clearTimeout(timer);
       }
-      for (const n of this.head.serve({ op: 'state', query: 'nodes', filters: [['backend', '=', name], ['state', '=', 'ALIVE']] }, { jobId: '' }) as Record<string, unknown>[]) {
-        lines.push(`✓ node ${String(n.nodeId)}: resources ${JSON.stringify(n.resources)}, labels ${JSON.stringify(n.labels)}`);
+      for (const n of this.head.queries.state('nodes', [['backend', '=', name], ['state', '=', 'ALIVE']])) {
+        lines.push(`✓ node ${n.nodeId}: resources ${JSON.stringify(n.resources)}, labels ${JSON.stringify(n.labels)}`);
       }
       if (view.state === 'error') return { ok: false, lines, error: view.error };
       return { ok: true, lines };

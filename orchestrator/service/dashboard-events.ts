@@ -9,12 +9,13 @@
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { TaskRecord } from '../control/task-record.ts';
+import type { ReadonlyTask } from '../control/task-record.ts';
 import type { Head } from '../head/head.ts';
+import type { NodeRow, TaskView } from '../protocol/state-rows.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import { WS_PROTOCOL } from './auth.ts';
 import { refuseUpgrade } from './upgrade-refusal.ts';
-import { taskView, type TaskView } from './dashboard-tasks.ts';
+import { taskView } from './dashboard-tasks.ts';
 import type { BackendView } from './dashboard-backends.ts';
 import { usedAmounts } from './status-view.ts';
 
@@ -30,9 +31,6 @@ const USAGE_EVERY = Math.round(1000 / BATCH_INTERVAL_MS);
 const LOGS_PER_BATCH = 2000;
 /** A socket that has this much unsent data cannot keep up; it is closed (the page reconnects and gets a snapshot). */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
-
-/** A row of the head's node table (`GET /api/nodes`). */
-export type NodeRow = Record<string, unknown>;
 
 /** A chunk of worker output in a batch. */
 export interface FeedLog {
@@ -89,7 +87,7 @@ export class EventsFeed {
   private readonly sockets = new Set<WebSocket>();
   private unsubscribe: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private changed = new Map<string, TaskRecord>();
+  private changed = new Map<string, ReadonlyTask>();
   private logs: FeedLog[] = [];
   private logsDropped = 0;
   private nodesChanged = false;
@@ -149,7 +147,7 @@ export class EventsFeed {
   }
 
   private start(): void {
-    const remember = (t: TaskRecord) => void this.changed.set(t.spec.taskId, t);
+    const remember = (t: ReadonlyTask) => void this.changed.set(t.spec.taskId, t);
     this.unsubscribe = this.head.events.subscribe({
       taskSubmitted: remember,
       taskChanged: remember,
@@ -211,10 +209,9 @@ export class EventsFeed {
   }
 
   private recentTasks(): TaskView[] {
-    const all = this.head.tasks.tasks;
-    let skip = Math.max(0, all.size - SNAPSHOT_TASKS);
+    let skip = Math.max(0, this.head.queries.taskCount() - SNAPSHOT_TASKS);
     const out: TaskView[] = [];
-    for (const t of all.values()) {
+    for (const t of this.head.queries.tasks()) {
       if (skip > 0) {
         skip--;
         continue;
@@ -225,15 +222,15 @@ export class EventsFeed {
   }
 
   private nodes(): NodeRow[] {
-    return this.head.serve({ op: 'state', query: 'nodes', limit: 100_000 }, { jobId: '' }) as NodeRow[];
+    return this.head.queries.state('nodes', [], 100_000);
   }
 
   private usage(): FeedUsage {
-    const total = this.head.serve({ op: 'state', query: 'cluster-resources' }, { jobId: '' }) as Record<string, number>;
-    const available = this.head.serve({ op: 'state', query: 'available-resources' }, { jobId: '' }) as Record<string, number>;
+    const total = this.head.queries.state('cluster-resources');
+    const available = this.head.queries.state('available-resources');
     const used = usedAmounts(total, available);
     let pending = 0;
-    for (const t of this.head.tasks.tasks.values()) if (t.state === 'PENDING_NODE_ASSIGNMENT' || t.state === 'PENDING_ARGS_AVAIL') pending++;
+    for (const t of this.head.queries.tasks()) if (t.state === 'PENDING_NODE_ASSIGNMENT' || t.state === 'PENDING_ARGS_AVAIL') pending++;
     return { t: Date.now(), used, total, pending };
   }
 }

@@ -142,7 +142,7 @@ export class Dashboard {
   }
 
   private task(id: string): unknown {
-    const t = this.opts.head.tasks.tasks.get(id);
+    const t = this.opts.head.queries.task(id);
     if (!t) throw new DashboardRequestError(404, `no task ${id} on this head (a task of an earlier run is under /api/sessions/NAME/tasks/${id})`);
     let reader: SessionReader | undefined;
     try {

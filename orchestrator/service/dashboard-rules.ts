@@ -77,20 +77,20 @@ export class DashboardRules {
     if (typeof body !== 'object' || body === null || !('rules' in body)) throw new DashboardRequestError(400, 'the body must be { rules: PlacementRule[] }', { rules: 'required' });
     const rules = check((body as { rules: unknown }).rules);
     const seen = new Map<string, { name: string; kind: TaskKind; own: { backend?: string; labelSelector?: Readonly<Record<string, string>> } }>();
-    for (const t of this.head.tasks.tasks.values()) {
+    for (const t of this.head.queries.tasks()) {
       const s = t.spec;
       if (s.kind === 'actor-call') continue;
       const kind: TaskKind = s.kind === 'actor-create' ? 'actor' : (s.variant ?? 'function');
       const key = `${kind}\0${s.name}`;
       if (!seen.has(key)) seen.set(key, { name: s.name, kind, own: { backend: s.options.backend, labelSelector: s.options.labelSelector } });
     }
-    const nodes = (this.head.serve({ op: 'state', query: 'nodes', filters: [['state', '=', 'ALIVE']], limit: 1_000_000 }, { jobId: '' }) as { backend: string; labels: Record<string, string> }[]);
+    const nodes = this.head.queries.state('nodes', [['state', '=', 'ALIVE']], 1_000_000);
     const functions = [...seen.values()].map(({ name, kind, own }): PreviewEntry => {
       const p = applyPlacementRules(rules, { name, kind }, own);
       const candidates = new Set<string>();
       for (const n of nodes) {
         if (p.backend !== undefined && n.backend !== p.backend) continue;
-        if (p.labelSelector && !matchesLabels(p.labelSelector, n.labels ?? {})) continue;
+        if (p.labelSelector && !matchesLabels(p.labelSelector, n.labels)) continue;
         candidates.add(n.backend);
       }
       const out: PreviewEntry = { name, kind, ruleIndex: p.ruleIndex ?? null, backend: p.backend ?? null, candidates: [...candidates] };

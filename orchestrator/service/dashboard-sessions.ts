@@ -14,7 +14,8 @@ import {
 import { validatePlacementRules, type PlacementRule } from '../scheduler/placement-rules.ts';
 import { DashboardRequestError } from './dashboard-errors.ts';
 import { RULES_LOG } from './dashboard-rules.ts';
-import { sessionTaskDetail, sessionTaskView, type TaskDetail, type TaskView } from './dashboard-tasks.ts';
+import type { TaskView } from '../protocol/state-rows.ts';
+import { sessionTaskDetail, sessionTaskView, type TaskDetail } from './dashboard-tasks.ts';
 
 /** Default and largest page of GET /api/sessions/:name/tasks. */
 const DEFAULT_LIMIT = 1000;

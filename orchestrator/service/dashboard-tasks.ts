@@ -4,37 +4,14 @@
  * its output), built from the head's records or from a session's rows.
  */
 import { inspect } from 'node:util';
-import type { TaskRecord } from '../control/task-record.ts';
+import type { ReadonlyTask } from '../control/task-record.ts';
 import type { Head } from '../head/head.ts';
+import type { TaskState, TaskView, TaskViewKind } from '../protocol/state-rows.ts';
 import { redactSecrets } from '../core/secret-values.ts';
 import { describeTaskArgs } from '../head/task-arguments.ts';
 import { decodeResult } from '../sessions/result-values.ts';
-import type { SessionReader, TaskRow } from '../sessions/index.ts';
+import type { SessionReader, SessionTaskRow } from '../sessions/index.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
-
-/** What the dashboard calls a task's kind: plain functions, command and circuit tasks, and actor work. */
-export type TaskViewKind = 'function' | 'command' | 'circuit' | 'actor-create' | 'actor-call';
-
-/** One task, as the live feed and the session views send it. */
-export interface TaskView {
-  readonly id: string;
-  readonly name: string;
-  readonly kind: TaskViewKind;
-  readonly state: string;
-  readonly nodeId?: string;
-  readonly backend?: string;
-  readonly parentId?: string;
-  /** Ids of the objects passed as ref arguments: the edges of the task graph. */
-  readonly deps: readonly string[];
-  readonly actorId?: string;
-  readonly ruleIndex?: number;
-  readonly attempt: number;
-  readonly submittedAt: number;
-  readonly startedAt?: number;
-  readonly endedAt?: number;
-  readonly errorName?: string;
-  readonly info?: Readonly<Record<string, string | number | boolean>>;
-}
 
 /** GET /api/tasks/:id and /api/sessions/:name/tasks/:id. */
 export interface TaskDetail {
@@ -54,7 +31,7 @@ const PREVIEW_CHARS = 2000;
 const REF_KEY = '__orrery_ref__';
 
 /** The view of a task the head holds (undefined members vanish in JSON). */
-export function taskView(t: TaskRecord, head: Head): TaskView {
+export function taskView(t: ReadonlyTask, head: Head): TaskView {
   const s = t.spec;
   const deps: string[] = [];
   for (const a of s.args) if ('ref' in a) deps.push(a.ref);
@@ -64,7 +41,7 @@ export function taskView(t: TaskRecord, head: Head): TaskView {
     kind: s.kind === 'task' ? (s.variant ?? 'function') : s.kind,
     state: t.state,
     nodeId: t.nodeId,
-    backend: t.nodeId ? head.backendOfNode(t.nodeId) || undefined : undefined,
+    backend: t.nodeId ? head.queries.backendOfNode(t.nodeId) || undefined : undefined,
     parentId: t.parentId,
     deps,
     actorId: s.actorId,
@@ -79,13 +56,14 @@ export function taskView(t: TaskRecord, head: Head): TaskView {
 }
 
 /** The view of a task recorded in a session (deps are not recorded there: empty). */
-export function sessionTaskView(r: TaskRow, info?: Readonly<Record<string, unknown>>): TaskView {
+export function sessionTaskView(r: SessionTaskRow, info?: Readonly<Record<string, unknown>>): TaskView {
   const kind = r.kind === 'task' ? (r.variant ?? 'function') : r.kind;
   return {
     id: r.taskId,
     name: r.name,
     kind: kind as TaskViewKind,
-    state: r.state,
+    // A session records the states the head had: one of TaskState.
+    state: r.state as TaskState,
     nodeId: r.nodeId ?? undefined,
     backend: r.backend ?? undefined,
     parentId: r.parentTaskId ?? undefined,
@@ -105,10 +83,10 @@ export function sessionTaskView(r: TaskRow, info?: Readonly<Record<string, unkno
  * The detail of a task on the head. A result the head no longer holds (its refs were dropped,
  * or it stayed on a node) is read from the service's own session when `session` is given.
  */
-export function taskDetail(head: Head, t: TaskRecord, rules: PlacementRule[] | undefined, session: () => SessionReader | undefined): TaskDetail {
+export function taskDetail(head: Head, t: ReadonlyTask, rules: PlacementRule[] | undefined, session: () => SessionReader | undefined): TaskDetail {
   const id = t.spec.taskId;
   const out: { -readonly [K in keyof TaskDetail]: TaskDetail[K] } = { task: taskView(t, head), args: describeTaskArgs(t.spec, PREVIEW_CHARS).preview, logs: head.logs.lines(id) };
-  const r = head.store.result(id);
+  const r = head.queries.result(id);
   if (r?.ok) out.result = describeValue(r.payload.typed ?? 'v8', r.payload.data);
   else if (r && !r.ok) out.error = { name: r.error.name, message: r.error.message };
   else if (t.state === 'FINISHED' || t.state === 'FAILED') {
@@ -123,7 +101,7 @@ export function taskDetail(head: Head, t: TaskRecord, rules: PlacementRule[] | u
 }
 
 /** The detail of a task recorded in a session; `rules` are the placement rules in force when it was submitted. */
-export function sessionTaskDetail(reader: SessionReader, row: TaskRow, rules: PlacementRule[] | undefined): TaskDetail {
+export function sessionTaskDetail(reader: SessionReader, row: SessionTaskRow, rules: PlacementRule[] | undefined): TaskDetail {
   const out: { -readonly [K in keyof TaskDetail]: TaskDetail[K] } = {
     task: sessionTaskView(row, reader.taskInfo(row.taskId)),
     args: row.argsPreview ?? '',

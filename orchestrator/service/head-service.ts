@@ -17,7 +17,7 @@ import { createBackend } from '../head/backend-registry.ts';
 import { configFileModules, type ModulePolicy } from '../head/module-backends.ts';
 import { Head } from '../head/head.ts';
 import { startSession } from '../head/session-recording.ts';
-import { adoptFromSession, resubmitUnfinished } from '../head/session-resume.ts';
+import { adoptionFromSession, resubmitUnfinished } from '../head/session-resume.ts';
 import { SessionStore, type SessionReader } from '../sessions/index.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import { newToken, ownOrigins } from './auth.ts';
@@ -120,11 +120,14 @@ export class HeadService {
     const configPath = opts.configPath ?? join(home, 'config.json');
     const configModules = configFileModules(configPath, dirname(configPath));
     const driverModules: ModulePolicy | undefined = opts.allowModuleBackends ? { allow: 'relative', baseDir: process.cwd(), baseName: `the head's working directory (${process.cwd()})` } : undefined;
+    const sessionName = opts.session ?? `session-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
+    // Resuming: the session says which tasks the agents that outlived the last head report are this head's to adopt.
+    const reader: SessionReader | undefined = opts.resume ? new SessionStore().open(sessionName) : undefined;
     const head = new Head({
       placementRules: opts.placementRules as PlacementRule[] | undefined, log, driverModules,
       durable: { graceS: opts.graceS ?? 1800, runDir: join(home, 'run'), reattach: opts.resume === true },
+      adoption: reader ? adoptionFromSession(reader) : undefined,
     });
-    const sessionName = opts.session ?? `session-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
     let session: ReturnType<typeof startSession> | undefined;
     // Worker output goes to the driver that owns the task, not to the service's terminal.
     head.logs.echo = undefined;
@@ -134,19 +137,12 @@ export class HeadService {
     let dashboard: Dashboard | undefined;
     let dashboardLogin: DashboardLogin | undefined;
     try {
-      let reader: SessionReader | undefined;
-      if (opts.resume) {
-        reader = new SessionStore().open(sessionName);
-        adoptFromSession(head, reader, log);
-      }
       session = startSession(head, sessionName, { backends: opts.backends ?? [] }, opts.placementRules, { resume: opts.resume, log });
       const localConfig = { name: 'local', kind: 'local' as const, numCpus: opts.numCpus ?? availableParallelism() };
       await head.addBackend(new LocalBackend(localConfig));
       for (const c of opts.backends ?? []) await head.addBackend(await createBackend(c, configModules));
-      if (reader) {
-        resubmitUnfinished(head, reader, session.recorder, log);
-        reader.close();
-      }
+      if (reader) resubmitUnfinished(head, reader, session.recorder, log);
+      reader?.close();
       const token = newToken();
       const srv = (server = createServer({ connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS }));
       applyServerTimeouts(srv);

@@ -19,7 +19,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Head } from '../head/head.ts';
-import type { StateFilter, StateQuery } from '../protocol/messages.ts';
+import type { StateFilter, StateQuery } from '../protocol/state-rows.ts';
 import type { ConnectionGuard } from './connection-guard.ts';
 import { LOGIN_PATH, type DashboardLogin } from './dashboard-login.ts';
 import { dashboardPage } from './dashboard-page.ts';
@@ -58,7 +58,7 @@ class ApiError extends Error {
   }
 }
 
-const LISTS: Record<string, StateQuery | 'placement-groups'> = {
+const LISTS: Record<string, StateQuery> = {
   tasks: 'tasks', actors: 'actors', objects: 'objects', nodes: 'nodes', 'placement-groups': 'placement-groups',
 };
 
@@ -122,11 +122,11 @@ function route(ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, u
   }
   if (first === 'summary' && second === 'tasks' && parts.length === 2) {
     get();
-    return send(res, 200, ctx.head.serve({ op: 'state', query: 'summary' }, { jobId: '' }));
+    return send(res, 200, ctx.head.queries.state('summary'));
   }
   if (first === 'logs' && second && parts.length === 2) {
     get();
-    if (!ctx.head.tasks.tasks.has(second)) throw new ApiError(404, `no task ${second} on this head; see orrery list tasks`);
+    if (!ctx.head.queries.task(second)) throw new ApiError(404, `no task ${second} on this head; see orrery list tasks`);
     if (url.searchParams.get('follow') === '1' || url.searchParams.get('follow') === 'true') return followLogs(ctx.head, second, res);
     return send(res, 200, { taskId: second, lines: ctx.head.logs.lines(second) });
   }
@@ -142,18 +142,12 @@ export function parseFilters(values: readonly string[]): StateFilter[] {
   });
 }
 
-function list(head: Head, query: StateQuery | 'placement-groups', url: URL): unknown {
+function list(head: Head, query: StateQuery, url: URL): unknown {
   const filters = parseFilters(url.searchParams.getAll('filter'));
   const l = url.searchParams.get('limit');
   const limit = l === null ? undefined : Number(l);
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new ApiError(400, `limit must be a positive integer (got ${JSON.stringify(l)})`);
-  try {
-    return head.serve({ op: 'state', query: query as StateQuery, filters, limit }, { jobId: '' });
-  } catch (err) {
-    // A head without placement groups has none to list.
-    if (query === 'placement-groups' && /unknown state query/.test((err as Error).message)) return [];
-    throw err;
-  }
+  return head.queries.state(query, filters, limit);
 }
 
 /** Streams a task's lines (those kept, then new ones) as text until the task ended, or the client left. */
@@ -165,7 +159,7 @@ function followLogs(head: Head, taskId: string, res: ServerResponse): void {
   });
   let ending: NodeJS.Timeout | undefined;
   const poll = setInterval(() => {
-    const state = head.tasks.tasks.get(taskId)?.state;
+    const state = head.queries.task(taskId)?.state;
     if (ending || (state !== undefined && state !== 'FINISHED' && state !== 'FAILED')) return;
     ending = setTimeout(stop, FOLLOW_DRAIN_MS);
   }, FOLLOW_POLL_MS);

@@ -5,6 +5,7 @@
  */
 import { amountsOf, quantityOf } from '../core/resources.ts';
 import type { Head } from '../head/head.ts';
+import type { NodeRow } from '../protocol/state-rows.ts';
 
 /** One aggregated demand entry. */
 export interface DemandEntry {
@@ -15,7 +16,7 @@ export interface DemandEntry {
 
 /** The status document. */
 export interface StatusView {
-  readonly nodes: Record<string, unknown>[];
+  readonly nodes: NodeRow[];
   /** Per backend: live node count and resources. */
   readonly backends: Record<string, { alive: number; dead: number; total: Record<string, number>; available: Record<string, number> }>;
   readonly resources: { total: Record<string, number>; available: Record<string, number>; used: Record<string, number> };
@@ -47,12 +48,12 @@ export function usedAmounts(total: Readonly<Record<string, number>>, available: 
 
 /** Builds the status document from the head's tables. */
 export function statusView(head: Head, drivers: number): StatusView {
-  const nodes = head.serve({ op: 'state', query: 'nodes' }, { jobId: '' }) as Record<string, unknown>[];
+  const nodes = head.queries.state('nodes');
   const sums = new Map<string, BackendSums>();
   const total = new Map<string, number>();
   const available = new Map<string, number>();
   for (const n of nodes) {
-    const name = String(n.backend);
+    const name = n.backend;
     let b = sums.get(name);
     if (b === undefined) sums.set(name, (b = { alive: 0, dead: 0, total: new Map(), available: new Map() }));
     if (n.state !== 'ALIVE') {
@@ -60,10 +61,10 @@ export function statusView(head: Head, drivers: number): StatusView {
       continue;
     }
     b.alive++;
-    add(b.total, n.resources as Record<string, number>);
-    add(b.available, n.available as Record<string, number>);
-    add(total, n.resources as Record<string, number>);
-    add(available, n.available as Record<string, number>);
+    add(b.total, n.resources);
+    add(b.available, n.available);
+    add(total, n.resources);
+    add(available, n.available);
   }
   const backends: StatusView['backends'] = Object.fromEntries(
     [...sums].map(([name, b]) => [name, { alive: b.alive, dead: b.dead, total: Object.fromEntries(b.total), available: Object.fromEntries(b.available) }]),
@@ -72,10 +73,10 @@ export function statusView(head: Head, drivers: number): StatusView {
   const availables = Object.fromEntries(available);
   const used = usedAmounts(totals, availables);
 
-  const infeasible = head.infeasibleDemand().map((d) => ({ resources: d.resources, backend: d.backend, missing: d.missing, count: d.count }));
+  const infeasible = head.queries.infeasibleDemand().map((d) => ({ resources: d.resources, backend: d.backend, missing: d.missing, count: d.count }));
   const tasks: Record<string, number> = {};
   const pending = new Map<string, { resources: Record<string, number>; backend: string | undefined; count: number }>();
-  for (const t of head.tasks.tasks.values()) {
+  for (const t of head.queries.tasks()) {
     tasks[t.state] = (tasks[t.state] ?? 0) + 1;
     if (t.state !== 'PENDING_NODE_ASSIGNMENT' || t.spec.kind === 'actor-call') continue;
     const resources = amountsOf(t.spec.options.resources);

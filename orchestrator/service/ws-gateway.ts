@@ -1,7 +1,8 @@
 /**
  * Drivers in other processes: one WebSocket connection is one driver's job. The driver sends
  * `request` messages (ClientRequest, `requestId` 0 for fire-and-forget posts, served in order)
- * and gets `reply` messages back; worker output of its own tasks comes as `log` messages.
+ * and gets `reply` messages back, both from the head's one request dispatcher
+ * (head/head-requests.ts); worker output of its own tasks comes as `log` messages.
  * The first message on a new connection is the welcome: a `reply` with `requestId` 0 whose value
  * is a {@link DriverWelcome}. When the socket closes the job ends: its pending tasks are
  * cancelled and its non-detached actors die.
@@ -14,8 +15,7 @@
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { toErrorInfo } from '../core/errors.ts';
-import type { Head } from '../head/head.ts';
+import type { Caller, Head } from '../head/head.ts';
 import type { Message } from '../protocol/messages.ts';
 import { nameProblem } from '../core/names.ts';
 import { WS_PROTOCOL } from './auth.ts';
@@ -53,7 +53,7 @@ export class DriverGateway {
     });
     this.unsubscribe = head.logs.subscribe((l) => {
       if (!l.taskId || this.drivers.size === 0) return;
-      const jobId = head.tasks.tasks.get(l.taskId)?.jobId;
+      const jobId = head.queries.task(l.taskId)?.jobId;
       const d = jobId ? this.drivers.get(jobId) : undefined;
       if (d?.logs) d.channel.send({ type: 'log', stream: l.stream, text: l.echoed });
     });
@@ -77,34 +77,21 @@ export class DriverGateway {
   private accept(ws: WebSocket, url: URL): void {
     const namespace = url.searchParams.get('namespace') || undefined;
     const jobId = this.head.startJob(namespace);
-    const channel = new SocketChannel(ws, (m) => this.request(jobId, channel, m));
+    const caller: Caller = { jobId };
+    const channel = new SocketChannel(ws, (m) => this.request(caller, channel, m));
     this.drivers.set(jobId, { channel, logs: url.searchParams.get('logToDriver') !== '0' });
     channel.onClosed((reason) => {
       this.drivers.delete(jobId);
       if (!this.closing && reason) this.log(`orrery: driver of job ${jobId} disconnected: ${reason}`);
       this.head.endJob(jobId);
     });
-    const welcome: DriverWelcome = { jobId, namespace: this.head.namespaceOf(jobId), nodeId: this.head.nodeIds()[0] ?? '', headId: this.head.headId, maxMessageBytes: this.maxMessageBytes };
+    const welcome: DriverWelcome = { jobId, namespace: this.head.namespaceOf(jobId), nodeId: this.head.queries.nodeIds()[0] ?? '', headId: this.head.headId, maxMessageBytes: this.maxMessageBytes };
     channel.send({ type: 'reply', requestId: 0, ok: true, value: welcome });
   }
 
-  private request(jobId: string, channel: SocketChannel, m: Message): void {
+  private request(caller: Caller, channel: SocketChannel, m: Message): void {
     if (m.type !== 'request' || typeof m.requestId !== 'number' || typeof m.req?.op !== 'string') return channel.close(1002, `unexpected ${m.type} message from a driver`);
-    const { requestId } = m;
-    const reply = (ok: boolean, value: unknown) => {
-      if (requestId === 0) {
-        if (!ok) this.log(`orrery: request ${m.req.op} of job ${jobId} failed: ${(value as Error)?.message}`);
-        return;
-      }
-      channel.send(ok ? { type: 'reply', requestId, ok, value } : { type: 'reply', requestId, ok, error: toErrorInfo(value) });
-    };
-    try {
-      const r = this.head.serve(m.req, { jobId });
-      if (r instanceof Promise) r.then((v) => reply(true, v), (e) => reply(false, e));
-      else reply(true, r);
-    } catch (err) {
-      reply(false, err);
-    }
+    this.head.requests.answer(m, caller, channel);
   }
 
   /** Disconnects every driver (their jobs end) and stops accepting new ones. */

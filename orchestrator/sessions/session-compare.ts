@@ -6,7 +6,7 @@
  */
 import { bytesEqual, compareValues, decodeResult, type Tolerance } from './result-values.ts';
 import type { SessionReader } from './session-reader.ts';
-import type { TaskRow } from './session-types.ts';
+import type { SessionTaskRow } from './session-types.ts';
 
 /** Numeric tolerance for results; defaults relTol 1e-9, absTol 1e-12. */
 export type CompareOptions = Partial<Tolerance>;
@@ -72,8 +72,8 @@ export interface SessionComparison {
   readonly matchedTiming: { readonly durationMsA: number; readonly durationMsB: number; readonly deltaMs: number; readonly ratio: number | null };
 }
 
-function allTasks(r: SessionReader): TaskRow[] {
-  const out: TaskRow[] = [];
+function allTasks(r: SessionReader): SessionTaskRow[] {
+  const out: SessionTaskRow[] = [];
   for (let offset = 0; ; offset += 10_000) {
     const page = r.tasks({ limit: 10_000, offset });
     out.push(...page);
@@ -81,10 +81,10 @@ function allTasks(r: SessionReader): TaskRow[] {
   }
 }
 
-const paramsKey = (t: TaskRow): string => t.paramsJson ?? t.argsPreview ?? '';
-const duration = (t: TaskRow | undefined): number | null => (t && t.startedAt !== null && t.endedAt !== null ? t.endedAt - t.startedAt : null);
+const paramsKey = (t: SessionTaskRow): string => t.paramsJson ?? t.argsPreview ?? '';
+const duration = (t: SessionTaskRow | undefined): number | null => (t && t.startedAt !== null && t.endedAt !== null ? t.endedAt - t.startedAt : null);
 
-function totals(r: SessionReader, tasks: TaskRow[]): SideTotals {
+function totals(r: SessionReader, tasks: SessionTaskRow[]): SideTotals {
   const first = tasks.reduce((m, t) => Math.min(m, t.submittedAt), Infinity);
   const last = tasks.reduce((m, t) => Math.max(m, t.endedAt ?? t.submittedAt), -Infinity);
   return {
@@ -94,15 +94,15 @@ function totals(r: SessionReader, tasks: TaskRow[]): SideTotals {
 }
 
 /** Pairs tasks of one name: exact (hash + params) matches in order first, then leftovers by position. */
-function pairByName(as: TaskRow[], bs: TaskRow[]): Array<[TaskRow | undefined, TaskRow | undefined]> {
-  const free = new Map<string, TaskRow[]>();
+function pairByName(as: SessionTaskRow[], bs: SessionTaskRow[]): Array<[SessionTaskRow | undefined, SessionTaskRow | undefined]> {
+  const free = new Map<string, SessionTaskRow[]>();
   for (const b of bs) {
     const k = `${b.functionHash}\0${paramsKey(b)}`;
     (free.get(k) ?? free.set(k, []).get(k)!).push(b);
   }
-  const pairs: Array<[TaskRow | undefined, TaskRow | undefined]> = [];
-  const used = new Set<TaskRow>();
-  const leftA: TaskRow[] = [];
+  const pairs: Array<[SessionTaskRow | undefined, SessionTaskRow | undefined]> = [];
+  const used = new Set<SessionTaskRow>();
+  const leftA: SessionTaskRow[] = [];
   for (const a of as) {
     const b = free.get(`${a.functionHash}\0${paramsKey(a)}`)?.shift();
     if (b) {
@@ -115,7 +115,7 @@ function pairByName(as: TaskRow[], bs: TaskRow[]): Array<[TaskRow | undefined, T
   return pairs.sort((x, y) => (x[0]?.seq ?? Infinity) - (y[0]?.seq ?? Infinity) || (x[1]?.seq ?? 0) - (y[1]?.seq ?? 0));
 }
 
-function compareResults(ra: SessionReader, rb: SessionReader, a: TaskRow, b: TaskRow, tol: Tolerance): [ResultVerdict, string | null] {
+function compareResults(ra: SessionReader, rb: SessionReader, a: SessionTaskRow, b: SessionTaskRow, tol: Tolerance): [ResultVerdict, string | null] {
   const xa = ra.result(a.taskId);
   const xb = rb.result(b.taskId);
   if (!xa && !xb) return ['none', null];
@@ -135,7 +135,7 @@ export function compareSessions(a: SessionReader, b: SessionReader, opts: Compar
   const ta = allTasks(a);
   const tb = allTasks(b);
   const names: string[] = [];
-  const byName = new Map<string, { a: TaskRow[]; b: TaskRow[] }>();
+  const byName = new Map<string, { a: SessionTaskRow[]; b: SessionTaskRow[] }>();
   for (const [side, list] of [['a', ta], ['b', tb]] as const) {
     for (const t of list) {
       let g = byName.get(t.name);

@@ -11,7 +11,7 @@ import { SessionUnsafeFileError } from './session-errors.ts';
 import { readStoredMeta, toMetadata } from './session-meta.ts';
 import {
   FINAL_TASK_STATES, type FunctionRecord, type LogRow, type RemoteJobRow, type ResultRow, type SessionMetadata,
-  type SessionSummary, type TaskEventRow, type TaskRow,
+  type SessionSummary, type TaskEventRow, type SessionTaskRow,
 } from './session-types.ts';
 
 /** Filters and paging of `tasks()`. */
@@ -61,7 +61,7 @@ export class SessionReader {
   }
 
   /** Tasks in submission order, filtered by state, name and backend. */
-  tasks(q: TaskQuery = {}): TaskRow[] {
+  tasks(q: TaskQuery = {}): SessionTaskRow[] {
     const where: string[] = [];
     const params: Record<string, unknown> = { limit: q.limit ?? 1000, offset: q.offset ?? 0 };
     for (const k of ['state', 'name', 'backend'] as const) {
@@ -71,12 +71,12 @@ export class SessionReader {
       }
     }
     const sql = `SELECT ${this.taskColumns} FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT @limit OFFSET @offset`;
-    return this.db.prepare(sql).all(params) as TaskRow[];
+    return this.db.prepare(sql).all(params) as SessionTaskRow[];
   }
 
   /** One task's current row. */
-  task(taskId: string): TaskRow | undefined {
-    return this.db.prepare(`SELECT ${this.taskColumns} FROM tasks WHERE task_id = ?`).get(taskId) as TaskRow | undefined;
+  task(taskId: string): SessionTaskRow | undefined {
+    return this.db.prepare(`SELECT ${this.taskColumns} FROM tasks WHERE task_id = ?`).get(taskId) as SessionTaskRow | undefined;
   }
 
   /** Every state change of a task, oldest first. */
@@ -164,8 +164,8 @@ export class SessionReader {
   }
 
   /** Tasks not in a final state (what a crashed head left behind). */
-  unfinishedTasks(): TaskRow[] {
-    return this.db.prepare(`SELECT ${this.taskColumns} FROM tasks WHERE state NOT IN (${FINAL_LIST}) ORDER BY seq`).all() as TaskRow[];
+  unfinishedTasks(): SessionTaskRow[] {
+    return this.db.prepare(`SELECT ${this.taskColumns} FROM tasks WHERE state NOT IN (${FINAL_LIST}) ORDER BY seq`).all() as SessionTaskRow[];
   }
 
   /** Tasks that were RUNNING as a remote job and never reached a final state: what a restarted head reattaches to. */

@@ -83,8 +83,8 @@ export interface TaskStateRecord {
   readonly execMs?: number;
 }
 
-/** The current row of a task. */
-export interface TaskRow {
+/** The current row of a task in a session (the State API's live row is protocol/state-rows.ts TaskRow). */
+export interface SessionTaskRow {
   readonly seq: number;
   readonly taskId: string;
   readonly name: string;

@@ -1,56 +1,11 @@
 /**
- * The dashboard's own view of the head's HTTP and WebSocket API (orchestrator/service's
- * dashboard routes). Kept here, not imported, so the renderer depends on the wire contract
- * only and never on orchestrator code.
+ * The dashboard's view of the head's HTTP and WebSocket API (orchestrator/service's dashboard
+ * routes). Task and node rows come from the head's own dependency-free declaration
+ * (orchestrator/protocol/state-rows.ts), so they cannot drift; the rest is kept here, so the
+ * renderer depends on the wire contract only and never on other orchestrator code.
  */
-
-/** Lifecycle state of a task, as the head reports it. */
-export type TaskState =
-  /** Waiting for its arguments (other tasks' results). */
-  | 'PENDING_ARGS_AVAIL'
-  /** Arguments ready; waiting for a node with room. */
-  | 'PENDING_NODE_ASSIGNMENT'
-  | 'RUNNING'
-  | 'FINISHED'
-  | 'FAILED';
-
-/** Every task state, in lifecycle order (legends, filters, counts). */
-export const TASK_STATES: readonly TaskState[] = ['PENDING_ARGS_AVAIL', 'PENDING_NODE_ASSIGNMENT', 'RUNNING', 'FINISHED', 'FAILED'];
-
-/** What kind of work a task is. */
-export type TaskKind = 'function' | 'command' | 'circuit' | 'actor-create' | 'actor-call';
-
-/** One task as the event stream reports it. */
-export interface TaskView {
-  readonly id: string;
-  readonly name: string;
-  readonly kind: TaskKind;
-  readonly state: TaskState;
-  readonly nodeId?: string;
-  readonly backend?: string;
-  readonly parentId?: string;
-  /** Tasks whose results this one takes as arguments: the graph's edges. */
-  readonly deps: readonly string[];
-  readonly actorId?: string;
-  readonly ruleIndex?: number;
-  readonly attempt: number;
-  readonly submittedAt: number;
-  readonly startedAt?: number;
-  readonly endedAt?: number;
-  readonly errorName?: string;
-  readonly info?: Record<string, unknown>;
-}
-
-/** One node of the cluster. */
-export interface NodeRow {
-  readonly nodeId: string;
-  readonly backend: string;
-  readonly state: 'ALIVE' | 'DEAD';
-  readonly resources: Record<string, number>;
-  readonly available: Record<string, number>;
-  readonly labels: Record<string, string>;
-  readonly deathReason?: string | null;
-}
+export { TASK_STATES, type NodeRow, type TaskState, type TaskView, type TaskViewKind } from '../../orchestrator/protocol/state-rows.ts';
+import type { NodeRow, TaskView } from '../../orchestrator/protocol/state-rows.ts';
 
 /** Where a placement rule sends or keeps work. */
 export interface PlacementTarget {

@@ -2,7 +2,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { init, shutdown, remote, get, kill, state, ActorDiedError, TaskError } from 'orrery';
+import { init, shutdown, remote, get, kill, state, ActorDiedError, TaskError, type ActorRow } from 'orrery';
 import { alive, linesOf, tempDir, until, Counter } from './helpers.ts';
 
 const dir = tempDir('actor-failures');
@@ -15,7 +15,7 @@ after(shutdown);
 const CounterActor = remote(Counter);
 
 /** Polls the State API until the actor's row matches. */
-async function actorRow(actorId: string, match: (row: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+async function actorRow(actorId: string, match: (row: ActorRow) => boolean): Promise<ActorRow> {
   return await until(`actor ${actorId} to match`, async () => {
     const [row] = await state.listActors({ filters: [['actorId', '=', actorId]] });
     return row && match(row) ? row : undefined;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { init, shutdown, remote, get, getActor, kill, state, ActorDiedError } from 'orrery';
 import { LocalCluster } from 'orrery/testing';
 import { join } from 'node:path';
-import { alive, linesOf, tempDir, until, Counter } from './helpers.ts';
+import { alive, checkDuplicateActorName, linesOf, tempDir, until, Counter } from './helpers.ts';
 
 const CounterActor = remote(Counter);
 
@@ -50,12 +50,8 @@ describe('names within one driver', () => {
     await assert.rejects(get(a.value.remote()), ActorDiedError, 'killing through the getIfExists handle kills the actor');
   });
 
-  test('a duplicate name is an error; a killed actor\'s name is free again', async () => {
-    const first = CounterActor.options({ name: 'dup' }).remote();
-    await get(first.value.remote());
-    assert.throws(() => CounterActor.options({ name: 'dup' }).remote(), /dup/);
-    assert.equal(await get(first.inc.remote()), 1, 'the first actor is untouched');
-    await kill(first);
+  test('a duplicate name fails the second creation for its caller, from the driver and from a task alike; a killed actor\'s name is free again', async () => {
+    await checkDuplicateActorName('dup');
     const second = CounterActor.options({ name: 'dup' }).remote(7);
     assert.equal(await get(second.value.remote()), 7);
     assert.equal((await getActor('dup')).actorId, second.actorId);

@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { init, shutdown, isInitialized, remote, get, put, getRuntimeContext } from 'orrery';
-import { tempDir, until, sleep } from './helpers.ts';
+import { checkDuplicateActorName, tempDir, until, sleep } from './helpers.ts';
 
 interface HeadInfo {
   address: string;
@@ -165,6 +165,15 @@ describe('client mode', () => {
     const status = await api<{ nodes: { state: string }[]; drivers: number }>(svc.info, '/api/status');
     assert.equal(status.drivers, 0);
     assert.equal(status.nodes.filter((n) => n.state === 'ALIVE').length, 1);
+  });
+
+  test('a refused request fails for its caller as in embedded mode: a duplicate actor name, from this driver and from its task', async () => {
+    await init({ address: svc.info.address, token: svc.info.token, logToDriver: false });
+    try {
+      await checkDuplicateActorName('dup-over-websocket');
+    } finally {
+      await shutdown();
+    }
   });
 
   test('init() errors: closed port, wrong token, no head for auto, head-side options', async () => {

@@ -181,7 +181,7 @@ describe('folders another user prepared', { skip: !intruderOk && 'no second loca
     let head: Head | undefined;
     try {
       head = new Head({ objectStoreMemory: 100_000, log: () => {} });
-      head.store.put('o', { data: new Uint8Array(200_000).fill(1), marked: false });
+      await head.requests.call({ op: 'put', id: 'o', payload: { data: new Uint8Array(200_000).fill(1), marked: false } }, { jobId: '' });
     } catch (err) {
       assert.ok(err instanceof UnsafeRuntimeDirError, String(err));
       assert.match(err.message, new RegExp(`^${home}/run belongs to another user \\(uid \\d+\\); .*ORRERY_HOME`));
@@ -228,7 +228,7 @@ describe('the sweep of dead processes\' folders and links', { skip: !intruderOk 
       const end = Date.now() + 8000;
       for (let i = 0; Date.now() < end && intruder.exitCode === null; i++) {
         const head = new Head({ objectStoreMemory: 100_000, log: () => {} });
-        head.store.put(`o${i}`, { data: new Uint8Array(200_000).fill(1), marked: false });
+        await head.requests.call({ op: 'put', id: `o${i}`, payload: { data: new Uint8Array(200_000).fill(1), marked: false } }, { jobId: '' });
         await head.shutdown();
       }
     } finally {

@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
+import assert from 'node:assert/strict';
+import { remote, get, kill, ActorDiedError } from 'orrery';
 
 /** A fresh directory in os.tmpdir() for marker files, removed when the test process exits. */
 export function tempDir(prefix: string): string {
@@ -80,4 +82,39 @@ export async function closedPort(): Promise<number> {
   const { port } = srv.address() as { port: number };
   await new Promise((r) => srv.close(r));
   return port;
+}
+
+/**
+ * What a refused request does, the same in every mode (the head's one request dispatcher,
+ * orchestrator/head/head-requests.ts): a second actor under a live actor's name gets its handle
+ * at once, and every call on that handle fails with ActorDiedError saying the name is taken,
+ * whether the driver (embedded or client) or a running task (worker) created it. The first
+ * actor is untouched; it is killed at the end, freeing the name.
+ */
+export async function checkDuplicateActorName(name: string): Promise<void> {
+  const taken = (who: string) => new RegExp(`^actor ${who} \\(\\w+\\) is dead: its creation failed: an actor named "${name}" already exists in namespace "[^"]+"; use getActor`);
+  const counter = remote(Counter);
+  const first = counter.options({ name }).remote(1);
+  assert.equal(await get(first.value.remote()), 1);
+  const second = counter.options({ name }).remote(2);
+  await assert.rejects(get(second.value.remote()), (e: Error) => e instanceof ActorDiedError && taken('Counter').test(e.message));
+  await assert.rejects(get(second.inc.remote()), ActorDiedError, 'every call on the refused handle fails, not only the first');
+  const fromTask = remote(async (n: string) => {
+    const api = await import('orrery');
+    class Other {
+      v() {
+        return 'second';
+      }
+    }
+    const h = api.remote(Other).options({ name: n }).remote();
+    try {
+      return `created: ${await api.get(h.v.remote())}`;
+    } catch (e) {
+      return `${e instanceof api.ActorDiedError}: ${(e as Error).message}`;
+    }
+  });
+  const fromWorker = await get(fromTask.remote(name));
+  assert.ok(fromWorker.startsWith('true: ') && taken('Other').test(fromWorker.slice(6)), fromWorker);
+  assert.equal(await get(first.inc.remote()), 2, 'the first actor is untouched');
+  await kill(first);
 }

@@ -187,7 +187,7 @@ describe('slurm', { skip: (skip || !requireService('slurm')) && 'Slurm, the test
       const ps = commandLines();
       assert.ok(ps.includes('agent-main.mjs'), 'the agent is running');
       assert.ok(!/"nodeId"/.test(ps), `an agent spec is on a command line:\n${ps.split('\n').filter((l) => l.includes('nodeId')).join('\n')}`);
-      const [node] = head.nodeIds().filter((n) => head.backendOfNode(n) === 'hpc-files');
+      const [node] = head.queries.nodeIds().filter((n) => head.queries.backendOfNode(n) === 'hpc-files');
       const files = modes(`${RUN}/slurm-hpc-files-${node}.*`);
       assert.ok([...files.keys()].some((f) => f.endsWith('.sock')), [...files.keys()].join(', '));
       assert.ok(![...files.keys()].some((f) => f.endsWith('.spec')), 'the spec file is removed once read');

@@ -164,7 +164,7 @@ test('a resumed head submits a queued task with a secret reference again and rea
     await second.addBackend(new LocalBackend({ name: 'local', kind: 'local', numCpus: 1 }));
     assert.deepEqual(resubmitUnfinished(second, reader, again, () => {}), { resubmitted: 1, lost: 0 });
     const r = await until('the resubmitted task finished', () => {
-      const res = second.store.result(queued.id);
+      const res = second.queries.result(queued.id);
       return res?.ok && res;
     }, 30_000);
     const out = deserialize(Buffer.from(r.payload.data)) as CommandResult;

@@ -134,7 +134,7 @@ test('a resumed head does not submit a task again whose arguments were redacted,
   try {
     const out = resubmitUnfinished(second, reader, again, (l) => lines.push(l));
     assert.deepEqual(out, { resubmitted: 1, lost: 2 });
-    const submitted = [...second.tasks.tasks.values()].map((t) => t.spec.name);
+    const submitted = [...second.queries.tasks()].map((t) => t.spec.name);
     assert.deepEqual(submitted, ['queued']);
     for (const name of ['secretful', 'envful']) {
       const line = lines.find((l) => l.includes(name));

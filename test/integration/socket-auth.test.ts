@@ -56,7 +56,7 @@ describe('the head\'s worker socket', () => {
     await init({ cluster: { head }, logToDriver: false });
     const w = await get(whereAmI.remote());
     socket = w.socket;
-    nodeId = head.nodeIds()[0]!;
+    nodeId = head.queries.nodeIds()[0]!;
   });
   after(async () => {
     await shutdown();

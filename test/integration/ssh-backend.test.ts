@@ -61,7 +61,7 @@ describe('ssh backend', { skip: !sshUp && 'the test sshd is not running (see the
   before(async () => {
     head = new Head({ log: (l) => logs.push(l), infeasibleGraceMs: 30_000 });
     await head.addBackend(new LocalBackend({ name: 'local', kind: 'local', numCpus: 1 }));
-    localNode = head.nodeIds()[0]!;
+    localNode = head.queries.nodeIds()[0]!;
     await init({ cluster: { head }, logToDriver: false });
   });
   after(async () => {

@@ -14,15 +14,15 @@ test('a peer sending a malformed frame is dropped with a logged reason; the head
   const joined = head.attach({ input: fromAgent, output: toAgent, kill: () => { killed = true; } }, { nodeId: 'n1', backend: 'fake' });
   for (const b of encodeFrame([{ type: 'hello', nodeId: 'n1', resources: { CPU: 1 }, labels: {}, pid: 1, version: AGENT_VERSION }])) fromAgent.write(b);
   await joined;
-  assert.deepEqual(head.nodeIds(), ['n1']);
+  assert.deepEqual(head.queries.nodeIds(), ['n1']);
   fromAgent.write(Buffer.from([9, 0, 0, 0, 200, 1, 2, 3, 4, 5, 6, 7, 8]));
   await new Promise((r) => setTimeout(r, 20));
-  assert.deepEqual(head.nodeIds(), []);
+  assert.deepEqual(head.queries.nodeIds(), []);
   assert.ok(killed);
   assert.ok(lines.some((l) => /node n1 \(fake\) is dead: malformed frame/.test(l)), lines.join('\n'));
   const jobId = head.startJob();
-  head.serve({ op: 'put', id: 'abc', payload: { data: new Uint8Array([1]), marked: false } }, { jobId });
-  assert.equal(head.store.isDone('abc'), true);
+  head.requests.post({ op: 'put', id: 'abc', payload: { data: new Uint8Array([1]), marked: false } }, { jobId });
+  assert.equal(head.queries.objectState('abc'), 'READY');
   await head.shutdown();
 });
 

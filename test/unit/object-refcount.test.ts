@@ -5,17 +5,41 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReferenceCounter } from '../../orchestrator/objects/reference-counter.ts';
-import { ObjectStore } from '../../orchestrator/objects/object-store.ts';
-import { serializeValue, deserializeValue } from '../../orchestrator/core/serialization.ts';
+import { ObjectStore, type ObjectStoreIO } from '../../orchestrator/objects/object-store.ts';
+import { serializeValue, deserializeValue, type Payload } from '../../orchestrator/core/serialization.ts';
 import { ObjectRef } from '../../orchestrator/core/object-ref.ts';
 
 const reviver = { actor: () => undefined };
 const bytes = (n: number, fill: number) => serializeValue(new Uint8Array(n).fill(fill), 'test');
 
-function newStore(memoryBytes = 1 << 30): { store: ObjectStore; dir: string } {
+/** The store's ports, recording what it asked for; `pull` and `reconstruct` answer as the test sets them. */
+class FakeStoreIO implements ObjectStoreIO {
+  readonly pulls: string[] = [];
+  readonly freed: string[] = [];
+  readonly reconstructions: string[] = [];
+  onPull: (nodeId: string, id: string) => Promise<Payload | undefined> = async () => undefined;
+  onReconstruct: (id: string) => void = () => {};
+
+  pull(nodeId: string, id: string): Promise<Payload | undefined> {
+    this.pulls.push(`${nodeId}:${id}`);
+    return this.onPull(nodeId, id);
+  }
+
+  freeOnNode(nodeId: string, ids: readonly string[]): void {
+    for (const id of ids) this.freed.push(`${nodeId}:${id}`);
+  }
+
+  reconstruct(id: string): void {
+    this.reconstructions.push(id);
+    this.onReconstruct(id);
+  }
+}
+
+function newStore(memoryBytes = 1 << 30): { store: ObjectStore; dir: string; io: FakeStoreIO } {
   const dir = mkdtempSync(join(tmpdir(), 'orrery-refcount-'));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  return { store: new ObjectStore({ memoryBytes, spillDir: join(dir, 'spill') }), dir };
+  const io = new FakeStoreIO();
+  return { store: new ObjectStore({ memoryBytes, spillDir: join(dir, 'spill') }, io), dir, io };
 }
 
 describe('ReferenceCounter', () => {
@@ -155,21 +179,17 @@ describe('ObjectStore spilling', () => {
 
 describe('ObjectStore lost values', () => {
   test('a value held only by a dead node is LOST; waiting for it asks for reconstruction once', async () => {
-    const { store } = newStore();
+    const { store, io } = newStore();
     store.createPending('t', 'job');
     store.hold('t', 'driver:job');
     store.resolve('t', { data: new Uint8Array(0), marked: false }, { nodeId: 'n1', sizeBytes: 200_000 });
     assert.deepEqual(store.locationOf('t'), { nodeId: 'n1', sizeBytes: 200_000 });
     store.nodeDied('n1');
     assert.equal(store.isDone('t'), false);
-    const asked: string[] = [];
-    store.reconstruct = (id) => {
-      asked.push(id);
-      store.rebuilding(id, []);
-    };
+    io.onReconstruct = (id) => store.rebuilding(id, []);
     const waiting = store.results(['t']);
     await new Promise((r) => setImmediate(r));
-    assert.deepEqual(asked, ['t']);
+    assert.deepEqual(io.reconstructions, ['t']);
     store.resolve('t', bytes(5, 9));
     const [r] = await waiting;
     assert.ok(r!.ok);
@@ -177,16 +197,12 @@ describe('ObjectStore lost values', () => {
   });
 
   test('a value on a live node is pulled through the head and kept there', async () => {
-    const { store } = newStore();
-    const pulls: string[] = [];
-    store.pull = async (nodeId, id) => {
-      pulls.push(`${nodeId}:${id}`);
-      return bytes(3, 7);
-    };
+    const { store, io } = newStore();
+    io.onPull = async () => bytes(3, 7);
     store.put('p', { data: new Uint8Array(0), marked: false, typed: 'Uint8Array' }, 'job', 'n1/w1', { nodeId: 'n1', sizeBytes: 3 });
     const [r1] = await store.results(['p']);
     const [r2] = await store.results(['p']);
-    assert.deepEqual(pulls, ['n1:p'], 'the second read uses the head copy');
+    assert.deepEqual(io.pulls, ['n1:p'], 'the second read uses the head copy');
     assert.ok(r1!.ok && r2!.ok);
   });
 });

@@ -112,7 +112,7 @@ test("a node whose hello names reserved resources and labels: cluster resources,
     const resources = own([['CPU', 2], ['__proto__', 1], ['constructor', 2], ['prototype', 3]]);
     for (const b of encodeFrame([{ type: 'hello', nodeId: 'n1', resources, labels: own([['constructor', 'yes']]), pid: 1, version: AGENT_VERSION }])) fromAgent.write(b);
     await joined;
-    const total = head.serve({ op: 'state', query: 'cluster-resources' }, { jobId: '' }) as Record<string, number>;
+    const total = head.queries.state('cluster-resources');
     assert.deepEqual(Object.entries(total), [['CPU', 2], ['__proto__', 1], ['constructor', 2], ['prototype', 3]]);
     const status = statusView(head, 0);
     assert.deepEqual(Object.keys(status.backends), ['__proto__']);

@@ -108,6 +108,6 @@ export class ClusterView implements View {
       h('h3', { style: `border-left:4px solid ${backendColour(backend)};padding-left:6px` }, `${backend} (${nodes.length})`),
       h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ...['node', 'state', 'resources', 'available', 'labels'].map((c) => h('th', {}, c)))),
         h('tbody', {}, ...nodes.map((n) => h('tr', { class: n.state === 'DEAD' ? 'dead' : '' },
-          h('td', {}, n.nodeId), h('td', { title: n.deathReason ?? '' }, n.state), h('td', {}, kv(n.resources)), h('td', {}, kv(n.available)), h('td', {}, kv(n.labels)))))))));
+          h('td', {}, n.nodeId), h('td', { title: n.deathReason }, n.state), h('td', {}, kv(n.resources)), h('td', {}, kv(n.available)), h('td', {}, kv(n.labels)))))))));
   }
 }

@@ -1,0 +1,176 @@
+/**
+ * The one dispatcher of the requests drivers and running tasks make of the head (the ops of
+ * protocol/messages.ts HeadOps), whoever sends them: the embedded driver calls `post` and
+ * `call`; drivers over WebSocket (service/ws-gateway.ts) and running tasks (node-messages.ts)
+ * send `request` messages that `answer` serves and replies to.
+ *
+ * A request posted without waiting for its reply (requestId 0) that fails on the head fails
+ * what it was to make, for every caller alike: a submitted task's result object and a put's
+ * object (`get` raises the error), a placement group's ready object; a refused actor creation
+ * (a duplicate name) makes every call on its handle fail with ActorDiedError saying why. The
+ * failure is logged too; requests that make nothing (refs, task-info, pg-remove) are only logged.
+ */
+import { toErrorInfo, type ErrorInfo } from '../core/errors.ts';
+import type { ShippedCode } from '../core/function-source.ts';
+import type { ActorManager } from '../control/actor-manager.ts';
+import type { LeaseDispatcher } from '../control/lease-dispatcher.ts';
+import type { PlacementGroupManager } from '../control/placement-group-manager.ts';
+import type { TaskManager } from '../control/task-manager.ts';
+import type { ObjectPlane } from '../objects/object-plane.ts';
+import type { ObjectStore } from '../objects/object-store.ts';
+import type { ClientRequest, GetTimedOut, HeadOp, HeadOps, Message, ObjectResult, ReplyTo, RequestOf } from '../protocol/messages.ts';
+import type { HeadEvents } from './head-events.ts';
+import type { HeadQueries } from './head-queries.ts';
+import { waitForObjects } from './wait-for-objects.ts';
+
+/** Who is asking: a driver (job) or a running task. */
+export interface Caller {
+  readonly jobId: string;
+  readonly taskId?: string;
+  /** The calling worker process (`<nodeId>/<workerId>`), for reference counting; drivers leave it out. */
+  readonly holder?: string;
+  /** The node the calling worker runs on. */
+  readonly nodeId?: string;
+}
+
+/** A `request` message, and where its reply goes. */
+export type RequestMessage = Extract<Message, { type: 'request' }>;
+
+/** What the requests act on: the head's parts (assemble-head.ts). */
+export interface RequestTargets {
+  /** Code by hash, kept for the runs that need it (task-transport.ts). */
+  readonly code: Map<string, ShippedCode>;
+  readonly events: HeadEvents;
+  readonly tasks: TaskManager;
+  readonly actors: ActorManager;
+  readonly placementGroups: PlacementGroupManager;
+  readonly objects: ObjectPlane;
+  readonly store: ObjectStore;
+  readonly dispatcher: LeaseDispatcher;
+  readonly queries: HeadQueries;
+  namespaceOf(jobId: string): string;
+  /** A client driver's backends join the head (those whose names are new); resolves with the names added. */
+  addBackends(configs: readonly unknown[]): Promise<string[]>;
+  log(line: string): void;
+}
+
+/** One handler per op, typed by HeadOps: the request it takes and the reply it gives. */
+type Handlers = { readonly [K in HeadOp]: (req: RequestOf<K>, caller: Caller) => HeadOps[K]['reply'] | Promise<HeadOps[K]['reply']> };
+type AnyHandler = (req: ClientRequest, caller: Caller) => unknown;
+
+/** Serves requests for a head. */
+export class HeadRequests {
+  /** By op; a Map, so an op from the wire such as `__proto__` is unknown rather than a prototype's member. */
+  private readonly handlers: ReadonlyMap<string, AnyHandler>;
+
+  constructor(private readonly t: RequestTargets) {
+    this.handlers = new Map(Object.entries(handlersOf(t, (caller, blocked) => this.block(caller, blocked))) as [string, AnyHandler][]);
+  }
+
+  /** Serves a request: the reply, synchronously where the op allows (submit, put). Throws or rejects with the head's error. */
+  serve<R extends ClientRequest>(req: R, caller: Caller): ReplyTo<R> | Promise<ReplyTo<R>> {
+    const handler = this.handlers.get(req.op);
+    if (handler === undefined) throw new TypeError(`unknown request op ${JSON.stringify(req.op)}`);
+    return handler(req, caller) as ReplyTo<R> | Promise<ReplyTo<R>>;
+  }
+
+  /** Serves a request nobody waits for; a failure fails what it was to make (see the module's comment). */
+  post(req: ClientRequest, caller: Caller): void {
+    try {
+      const r = this.serve(req, caller);
+      if (r instanceof Promise) r.catch((err: unknown) => this.failed(req, err, caller));
+    } catch (err) {
+      this.failed(req, err, caller);
+    }
+  }
+
+  /** Serves a request and resolves with its reply (rejects with the head's error). */
+  call<R extends ClientRequest>(req: R, caller: Caller): Promise<ReplyTo<R>> {
+    try {
+      return Promise.resolve(this.serve(req, caller));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Serves a `request` message and sends its reply to `replyTo` (none for requestId 0: that one is posted). */
+  answer(m: RequestMessage, caller: Caller, replyTo: { send(m: Message): void }): void {
+    if (m.requestId === 0) return this.post(m.req, caller);
+    const { requestId, workerId } = m;
+    const ok = (value: unknown) => replyTo.send({ type: 'reply', requestId, workerId, ok: true, value });
+    const fail = (err: unknown) => replyTo.send({ type: 'reply', requestId, workerId, ok: false, error: toErrorInfo(err) });
+    try {
+      const r = this.serve(m.req, caller);
+      if (r instanceof Promise) r.then(ok, fail);
+      else ok(r);
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  private failed(req: ClientRequest, err: unknown, caller: Caller): void {
+    const error = toErrorInfo(err);
+    const outcome = this.failWhatItMade(req, error, caller);
+    this.t.log(`orrery: request ${req.op} of job ${caller.jobId}${caller.taskId ? ` from task ${caller.taskId}` : ''} failed: ${error.message}${outcome ? `; ${outcome}` : ''}`);
+  }
+
+  /** Fails what a posted request was to make; says how its caller will see it (undefined: it made nothing). */
+  private failWhatItMade(req: ClientRequest, error: ErrorInfo, caller: Caller): string | undefined {
+    switch (req.op) {
+      case 'submit': {
+        const spec = req.task;
+        if (spec.kind === 'actor-create') {
+          this.t.actors.creationFailed(spec, error);
+          return `calls on the handle of actor ${spec.actor?.className ?? spec.name} raise ActorDiedError`;
+        }
+        const recorded = this.t.tasks.task(spec.taskId);
+        if (recorded) this.t.tasks.fail(recorded, error);
+        this.t.objects.failed(spec.taskId, error, caller);
+        return `getting the result of ${spec.name} raises this error`;
+      }
+      case 'put':
+        this.t.objects.failed(req.id, error, caller);
+        return `getting object ${req.id} raises this error`;
+      case 'pg-create':
+        this.t.objects.failed(req.readyId, error, caller);
+        return `the ready() of placement group ${req.placementGroupId} raises this error`;
+      default:
+        return undefined;
+    }
+  }
+
+  /** A task waiting in get/wait gives its CPUs back meanwhile. */
+  private block(caller: Caller, blocked: boolean): void {
+    const task = caller.taskId ? this.t.tasks.task(caller.taskId) : undefined;
+    if (task) this.t.dispatcher.setBlocked(task, blocked);
+  }
+}
+
+function handlersOf(t: RequestTargets, block: (caller: Caller, blocked: boolean) => void): Handlers {
+  return {
+    submit(req, caller) {
+      const code = req.task.code;
+      if (code) {
+        t.code.set(code.hash, code);
+        t.events.code(code);
+      }
+      t.tasks.submit(t.placementGroups.admit(req.task, caller.taskId), caller.jobId, caller.taskId);
+      t.objects.submitted(req.task.taskId, req.task.kind, caller);
+    },
+    put: (req, caller) => t.objects.put(req, caller),
+    refs: (req, caller) => t.objects.refs(req, caller),
+    get: (req, caller) =>
+      waitForObjects(t.store, (blocked) => block(caller, blocked), req.ids, req.ids.length, req.timeoutMs).then<ObjectResult[] | GetTimedOut>((ready) =>
+        ready.length < req.ids.length ? { timedOut: req.ids.length - ready.length } : t.objects.results(req.ids, caller),
+      ),
+    wait: (req, caller) => waitForObjects(t.store, (blocked) => block(caller, blocked), req.ids, req.numReturns, req.timeoutMs),
+    cancel: (req) => t.tasks.cancel(req.id, req.force, req.recursive),
+    'get-actor': (req, caller) => t.actors.lookup(req.name, req.namespace ?? t.namespaceOf(caller.jobId)),
+    'kill-actor': (req) => t.actors.kill(req.actorId, req.noRestart),
+    state: (req) => t.queries.state(req.query, req.filters, req.limit),
+    'add-backends': (req) => t.addBackends(req.configs),
+    'task-info': (req) => t.tasks.recordInfo(req.taskId, req.info),
+    'pg-create': (req, caller) => t.placementGroups.serve(req, caller.jobId),
+    'pg-remove': (req, caller) => t.placementGroups.serve(req, caller.jobId),
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * What agents and workers tell the head: results, worker deaths, output, requests of running
+ * tasks, and pulled values. Each message goes to the part of the head it concerns.
+ */
+import type { ActorManager } from '../control/actor-manager.ts';
+import type { LeaseDispatcher } from '../control/lease-dispatcher.ts';
+import { memoryKilled } from '../control/memory-kills.ts';
+import type { TaskManager } from '../control/task-manager.ts';
+import type { TaskRecord } from '../control/task-record.ts';
+import type { ObjectPlane } from '../objects/object-plane.ts';
+import type { Channel } from '../protocol/channel.ts';
+import type { Message } from '../protocol/messages.ts';
+import type { HeadEvents } from './head-events.ts';
+import type { HeadRequests, RequestMessage } from './head-requests.ts';
+import type { LogRouter } from './log-router.ts';
+import type { NodeLink } from './node-link.ts';
+
+/** Leases whose last task is remembered for late output. */
+const LAST_TASKS_KEPT = 4096;
+
+/** The parts of the head that node messages go to. */
+export interface NodeMessageTargets {
+  readonly tasks: TaskManager;
+  readonly actors: ActorManager;
+  readonly dispatcher: LeaseDispatcher;
+  readonly objects: ObjectPlane;
+  readonly requests: HeadRequests;
+  readonly logs: LogRouter;
+  readonly events: HeadEvents;
+  log(line: string): void;
+}
+
+/** Routes messages from nodes. */
+export class NodeMessages {
+  /** The last task each recent lease finished, for output that arrives after the lease ended (bounded). */
+  private readonly lastTaskOfLease = new Map<string, TaskRecord>();
+
+  constructor(private readonly t: NodeMessageTargets) {}
+
+  /** A message from `node`'s agent, or over `link` from one of its workers directly. */
+  handle(node: NodeLink, m: Message, link?: Channel): void {
+    const { tasks, actors, dispatcher, objects } = this.t;
+    switch (m.type) {
+      case 'done':
+      case 'failed': {
+        const done = tasks.task(m.taskId);
+        const lease = done?.lease;
+        if (lease) {
+          this.rememberLastTask(lease.id, done!);
+          if (m.workerId) dispatcher.workerBound(lease, m.workerId, link);
+        }
+        if (m.type === 'done') return tasks.done(m.taskId, m.attempt, m.result, m.execMs, { nodeId: m.stored ? node.nodeId : undefined, sizeBytes: m.sizeBytes, nestedRefs: m.nestedRefs });
+        return tasks.failed(m.taskId, m.attempt, m.error, m.cancelled === true, m.execMs);
+      }
+      case 'worker-died': {
+        objects.workerDied(node.nodeId, m.workerId);
+        if (m.actorId) actors.workerDied(m.actorId, m.reason);
+        const lease = m.leaseId ? dispatcher.lease(m.leaseId) : undefined;
+        if (lease && !m.actorId) {
+          const killed = dispatcher.workerLost(lease);
+          for (const t of [...lease.inflight]) {
+            if (killed) tasks.requeue(t);
+            else if (m.memory) memoryKilled(tasks, t, m.memory, this.t.log);
+            else tasks.workerDied(t, m.reason);
+          }
+        }
+        return;
+      }
+      case 'log': {
+        const lease = m.leaseId ? dispatcher.lease(m.leaseId) : actors.leaseOf(m.actorId);
+        // Output can arrive after the result, once the lease went back: it belongs to the lease's last task.
+        const t: TaskRecord | undefined = m.taskId ? tasks.task(m.taskId) : (lease?.inflight.values().next().value ?? (m.leaseId ? this.lastTaskOfLease.get(m.leaseId) : undefined));
+        if (this.t.events.active) this.t.events.log({ nodeId: node.nodeId, taskId: t?.spec.taskId, stream: m.stream, text: m.text });
+        return this.t.logs.append(node.nodeId, { taskId: t?.spec.taskId, name: t?.spec.name ?? actors.classNameOf(m.actorId), stream: m.stream, text: m.text });
+      }
+      case 'request':
+        return this.fromTask(m, link ?? node.channel, node.nodeId);
+      case 'object':
+        return objects.arrived(node.nodeId, m.objectId, m.payload);
+      default:
+        (link ?? node.channel).close(`unexpected ${m.type} message from an agent`);
+    }
+  }
+
+  /** A running task's request: served like a driver's, on behalf of the task's job and worker. */
+  private fromTask(m: RequestMessage, replyTo: Channel, nodeId: string): void {
+    const caller = {
+      jobId: this.t.tasks.task(m.callerTaskId)?.jobId ?? '', taskId: m.callerTaskId || undefined, holder: `${nodeId}/${m.workerId ?? ''}`, nodeId,
+    };
+    this.t.requests.answer(m, caller, replyTo);
+  }
+
+  private rememberLastTask(leaseId: string, t: TaskRecord): void {
+    this.lastTaskOfLease.set(leaseId, t);
+    if (this.lastTaskOfLease.size > LAST_TASKS_KEPT) this.lastTaskOfLease.delete(this.lastTaskOfLease.keys().next().value!);
+  }
+}

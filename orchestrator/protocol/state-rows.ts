@@ -1,0 +1,225 @@
+/**
+ * The rows of the State API (`state.list*`, `summarizeTasks`, `GET /api/tasks|actors|...`) and
+ * the dashboard's view of a task, declared once for the head, the public API and the renderer.
+ * This module imports nothing, so the dashboard's browser bundle includes it as it is.
+ */
+
+/** Task states, named as Ray's State API names them. */
+export type TaskState =
+  /** Waiting for argument objects. */
+  | 'PENDING_ARGS_AVAIL'
+  /** Ready, waiting for a node (or an actor) to run on. */
+  | 'PENDING_NODE_ASSIGNMENT'
+  /** Sent to a worker. */
+  | 'RUNNING'
+  /** Returned a value. */
+  | 'FINISHED'
+  /** Threw, was cancelled, could not be scheduled, or lost its worker with no retries left. */
+  | 'FAILED';
+
+/** Every task state, in lifecycle order (legends, filters, counts). */
+export const TASK_STATES: readonly TaskState[] = ['PENDING_ARGS_AVAIL', 'PENDING_NODE_ASSIGNMENT', 'RUNNING', 'FINISHED', 'FAILED'];
+
+/** Actor states, as Ray's State API names them. */
+export type ActorState =
+  /** Waiting for constructor arguments. */
+  | 'DEPENDENCIES_UNREADY'
+  /** Waiting for a node, or its constructor is running. */
+  | 'PENDING_CREATION'
+  /** Its constructor returned; it takes calls. */
+  | 'ALIVE'
+  /** Its worker died; it is being created again. */
+  | 'RESTARTING'
+  /** It was killed, its constructor failed, or it ran out of restarts. */
+  | 'DEAD';
+
+/** Where an object is in its life. */
+export type ObjectState =
+  /** Its task has not finished (or is being re-run to rebuild a lost value). */
+  | 'PENDING'
+  /** Its value is stored (in memory, spilled, or on a node). */
+  | 'READY'
+  /** Its task failed; `get` raises the error. */
+  | 'FAILED'
+  /** Its only copy was on a node that died; waiting for it starts reconstruction. */
+  | 'LOST';
+
+/** Placement group states, as Ray's State API names them. */
+export type PlacementGroupState =
+  /** Not every bundle is reserved yet (or it can never be: see `infeasibleReason`). */
+  | 'PENDING'
+  /** Every bundle is reserved. */
+  | 'CREATED'
+  /** A node holding some bundles died; they are being reserved elsewhere. */
+  | 'RESCHEDULING'
+  /** Removed: reservations freed, work inside killed. */
+  | 'REMOVED';
+
+/** Node states. */
+export type NodeState =
+  /** Connected (or detached within its grace period) and taking work. */
+  | 'ALIVE'
+  /** Gone: its agent exited, its link did not come back, or its backend retired it. */
+  | 'DEAD';
+
+/** Amounts of resources by name (`CPU`, `GPU`, `memory`, custom ones), in user-facing units. */
+export type ResourceAmounts = Record<string, number>;
+
+/** What kind of work a task row is (Ray's task types). */
+export type TaskType = 'NORMAL_TASK' | 'ACTOR_CREATION_TASK' | 'ACTOR_TASK';
+
+/** One row of `state.listTasks()`. */
+export interface TaskRow {
+  readonly taskId: string;
+  readonly name: string;
+  readonly type: TaskType;
+  readonly state: TaskState;
+  readonly jobId: string;
+  /** The node it runs or ran on ('' before it was placed). */
+  readonly nodeId: string;
+  /** The actor of an actor creation or call ('' for plain tasks). */
+  readonly actorId: string;
+  /** The task that submitted it ('' for a driver's tasks). */
+  readonly parentTaskId: string;
+  /** 0 for the first run, one more for each retry. */
+  readonly attempt: number;
+  /** Index of the placement rule that placed it; null when none matched. */
+  readonly placementRule: number | null;
+  /** The error's class name when FAILED ('' otherwise). */
+  readonly errorType: string;
+  readonly submittedAt: number;
+  readonly startedAt: number | null;
+  readonly endedAt: number | null;
+  /** Facts the task recorded about itself (`recordTaskInfo`), values under secret-looking names redacted. */
+  readonly info: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** One row of `state.listActors()`. */
+export interface ActorRow {
+  readonly actorId: string;
+  readonly className: string;
+  /** Its name ('' when unnamed). */
+  readonly name: string;
+  readonly namespace: string;
+  readonly state: ActorState;
+  /** The node hosting it ('' while it has none). */
+  readonly nodeId: string;
+  readonly jobId: string;
+  readonly numRestarts: number;
+  readonly detached: boolean;
+  /** Why it died or last restarted ('' if never). */
+  readonly deathCause: string;
+}
+
+/** One row of `state.listObjects()`. */
+export interface ObjectRow {
+  readonly objectId: string;
+  readonly state: ObjectState;
+  readonly type: 'PUT' | 'TASK_RESULT';
+  readonly sizeBytes: number;
+  /** Where its bytes are: the head's memory, a spill file, the node that made it, or nowhere yet. */
+  readonly location: 'HEAD_MEMORY' | 'SPILLED' | 'NODE' | 'NONE';
+  readonly nodeId: string;
+  readonly spillPath: string;
+  /** Holders plus pending tasks that take it plus values it is nested in. */
+  readonly refCount: number;
+  /** Processes holding a ref, comma-separated (`driver:<jobId>`, `<nodeId>/<workerId>`). */
+  readonly holders: string;
+  readonly submittedTaskCount: number;
+  readonly nestedCount: number;
+  readonly ownerJobId: string;
+  readonly createdAt: number;
+}
+
+/** One row of `state.listNodes()` and `nodes()`. */
+export interface NodeRow {
+  readonly nodeId: string;
+  readonly backend: string;
+  readonly state: NodeState;
+  readonly resources: ResourceAmounts;
+  /** What the scheduler has left on it ({} once dead). */
+  readonly available: ResourceAmounts;
+  /** Values under secret-looking names redacted. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** The agent's process id on its host. */
+  readonly pid: number;
+  /** Why it died ('' while alive). */
+  readonly deathReason: string;
+}
+
+/** One bundle of a placement group row. */
+export interface PlacementGroupBundleRow {
+  readonly bundleIndex: number;
+  readonly resources: ResourceAmounts;
+  /** The node holding it ('' while unplaced). */
+  readonly nodeId: string;
+}
+
+/** One row of `state.listPlacementGroups()` (Ray's placement group table). */
+export interface PlacementGroupRow {
+  readonly placementGroupId: string;
+  readonly name: string;
+  readonly state: PlacementGroupState;
+  /** PACK, SPREAD, STRICT_PACK or STRICT_SPREAD. */
+  readonly strategy: string;
+  readonly creatorJobId: string;
+  readonly isDetached: boolean;
+  readonly bundles: readonly PlacementGroupBundleRow[];
+  /** Which resource no node or backend offers, while it can never be placed ('' otherwise). */
+  readonly infeasibleReason: string;
+  readonly createdAt: number;
+  /** 0 until removed. */
+  readonly removedAt: number;
+}
+
+/** One name's row of `state.summarizeTasks()`: how many of its tasks are in each state. */
+export interface TaskSummaryRow {
+  readonly name: string;
+  readonly type: TaskType;
+  readonly stateCounts: Partial<Record<TaskState, number>>;
+}
+
+/** State API query kinds. */
+export type StateQuery = 'tasks' | 'actors' | 'objects' | 'nodes' | 'summary' | 'cluster-resources' | 'available-resources' | 'placement-groups';
+
+/** A filter of the State API: `[key, '=' | '!=', value]`. */
+export type StateFilter = readonly [string, '=' | '!=', string];
+
+/** What each State API query answers. */
+export interface StateReplies {
+  readonly tasks: TaskRow[];
+  readonly actors: ActorRow[];
+  readonly objects: ObjectRow[];
+  readonly nodes: NodeRow[];
+  /** Per task name (a user's name: an own key, never the prototype). */
+  readonly summary: Record<string, TaskSummaryRow>;
+  /** Total resources of the live nodes. */
+  readonly 'cluster-resources': ResourceAmounts;
+  /** Resources free now on the live nodes. */
+  readonly 'available-resources': ResourceAmounts;
+  readonly 'placement-groups': PlacementGroupRow[];
+}
+
+/** What the dashboard calls a task's kind: plain functions, command and circuit tasks, and actor work. */
+export type TaskViewKind = 'function' | 'command' | 'circuit' | 'actor-create' | 'actor-call';
+
+/** One task as the dashboard's live feed and session views send it (absent members vanish in JSON). */
+export interface TaskView {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: TaskViewKind;
+  readonly state: TaskState;
+  readonly nodeId?: string;
+  readonly backend?: string;
+  readonly parentId?: string;
+  /** Ids of the objects passed as ref arguments: the edges of the task graph. */
+  readonly deps: readonly string[];
+  readonly actorId?: string;
+  readonly ruleIndex?: number;
+  readonly attempt: number;
+  readonly submittedAt: number;
+  readonly startedAt?: number;
+  readonly endedAt?: number;
+  readonly errorName?: string;
+  readonly info?: Readonly<Record<string, string | number | boolean>>;
+}
