@@ -196,6 +196,16 @@ describe('ObjectStore lost values', () => {
     assert.deepEqual([...(deserializeValue(r!.payload, reviver) as Uint8Array)], [9, 9, 9, 9, 9]);
   });
 
+  test('freeing a value that stayed on its node tells that node to drop it', () => {
+    const { store, io } = newStore();
+    store.put('p', { data: new Uint8Array(0), marked: false, typed: 'Uint8Array' }, 'job', 'n1/w1', { nodeId: 'n1', sizeBytes: 3 });
+    store.put('q', bytes(3, 1), 'job', 'n1/w1');
+    store.release('p', 'n1/w1');
+    store.release('q', 'n1/w1');
+    assert.deepEqual(io.freed, ['n1:p'], 'only the value held by the node is dropped there');
+    assert.equal(store.has('p'), false);
+  });
+
   test('a value on a live node is pulled through the head and kept there', async () => {
     const { store, io } = newStore();
     io.onPull = async () => bytes(3, 7);

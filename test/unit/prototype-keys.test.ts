@@ -22,7 +22,7 @@ import { stripSecretKeys } from '../../orchestrator/sessions/secret-keys.ts';
 import { SessionStore } from '../../orchestrator/sessions/index.ts';
 import { encodeFrame } from '../../orchestrator/protocol/frames.ts';
 import { AGENT_VERSION } from '../../orchestrator/agent/node-agent.ts';
-import type { TaskRecord } from '../../orchestrator/control/task-record.ts';
+import type { ReadonlyTask } from '../../orchestrator/control/task-record.ts';
 import type { SchedulerDecision } from '../../orchestrator/scheduler/types.ts';
 
 const RESERVED = ['__proto__', 'constructor', 'prototype'] as const;
@@ -75,7 +75,7 @@ test('the scheduler places work needing a reserved resource only on a node that 
 });
 
 test('the task summary counts tasks named __proto__, constructor and prototype', () => {
-  const record = (name: string, state: TaskRecord['state']) => ({ spec: { taskId: name + state, name, kind: 'task' }, state }) as unknown as TaskRecord;
+  const record = (name: string, state: ReadonlyTask['state']) => ({ spec: { taskId: name + state, name, kind: 'task' }, state }) as unknown as ReadonlyTask;
   const tasks = RESERVED.flatMap((n) => [record(n, 'FINISHED'), record(n, 'FAILED'), record(n, 'FAILED')]);
   const summary = summarize(tasks, [{ record: record('__proto__', 'FINISHED'), count: 5 }]);
   assert.deepEqual(Object.keys(summary), [...RESERVED]);
