@@ -104,7 +104,7 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
     await endSession?.();
     throw err;
   }
-  if (opts.logToDriver === false) head.logs.echo = undefined;
+  if (opts.logToDriver === false) head.logs.stopEcho();
   const jobId = head.startJob(opts.namespace);
   // An embedded head goes down with its driver, so there is nothing to cancel one by one.
   const stopJob = opts.cluster ? async () => head.endJob(jobId) : stop;

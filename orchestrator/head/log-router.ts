@@ -21,9 +21,14 @@ export class LogRouter {
   private readonly byTask = new Map<string, string[]>();
   private readonly partial = new Map<string, string>();
   private readonly listeners = new Set<(l: LogLine) => void>();
-  /** Where echoed lines go; undefined turns echo off (logToDriver: false). */
-  echo: ((line: string, stream: 'stdout' | 'stderr') => void) | undefined = (line, stream) =>
+  /** Where echoed lines go (the driver's stdout and stderr) until echo is turned off. */
+  private echo: ((line: string, stream: 'stdout' | 'stderr') => void) | undefined = (line, stream) =>
     (stream === 'stdout' ? process.stdout : process.stderr).write(`${line}\n`);
+
+  /** Stops echoing lines on this process's terminal (`logToDriver: false`, a service head); they are still kept and sent to subscribers. */
+  stopEcho(): void {
+    this.echo = undefined;
+  }
 
   /** Adds output of a worker, attributed to the task it was running (if known). */
   append(nodeId: string, m: { taskId?: string; name?: string; stream: 'stdout' | 'stderr'; text: string }): void {

@@ -130,7 +130,7 @@ export class HeadService {
     });
     let session: ReturnType<typeof startSession> | undefined;
     // Worker output goes to the driver that owns the task, not to the service's terminal.
-    head.logs.echo = undefined;
+    head.logs.stopEcho();
     let server: Server | undefined;
     let guard: ConnectionGuard | undefined;
     let gateway: DriverGateway | undefined;
