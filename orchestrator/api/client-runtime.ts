@@ -82,14 +82,24 @@ export async function connectClient(opts: ClientOptions): Promise<ClientRuntime>
     });
     ws.on('error', (err: NodeJS.ErrnoException) => fail(new HeadUnreachableError(address, err.code === 'ECONNREFUSED' ? 'connection refused' : err.message)));
     ws.once('open', () => {
-      const rt = new ClientRuntime(ws, address, () => {
-        if (settled) return;
-        settled = true;
-        resolve(rt);
+      const rt = new ClientRuntime(ws, address, {
+        welcomed: () => {
+          if (settled) return;
+          settled = true;
+          resolve(rt);
+        },
+        closedBeforeWelcome: (why) => fail(new HeadUnreachableError(address, `the head closed the connection${why ? ` (${why})` : ''}`)),
       });
-      rt.closedBeforeWelcome = (why) => fail(new HeadUnreachableError(address, `the head closed the connection${why ? ` (${why})` : ''}`));
     });
   });
+}
+
+/** What connectClient learns while the head accepts the driver's job. */
+export interface ClientConnecting {
+  /** The head accepted the job. */
+  welcomed(w: DriverWelcome): void;
+  /** The head went away before it accepted the job. */
+  closedBeforeWelcome(why: string | undefined): void;
 }
 
 /** Client-mode CoreRuntime. */
@@ -105,15 +115,12 @@ export class ClientRuntime implements CoreRuntime {
   private readonly closed: Promise<void>;
   /** The largest message the head accepts (its welcome says; older heads: the default). */
   private maxMessageBytes = MAX_DRIVER_MESSAGE_BYTES;
-  /** Set by connectClient: the head went away before it accepted the job. */
-  closedBeforeWelcome: ((why: string | undefined) => void) | undefined;
-
-  constructor(ws: WebSocket, readonly address: string, onWelcome: (w: DriverWelcome) => void) {
+  constructor(ws: WebSocket, readonly address: string, connecting: ClientConnecting) {
     this.closed = new Promise((r) => ws.once('close', () => r()));
-    this.channel = new SocketChannel(ws, (m) => this.receive(m, onWelcome), () => this.maxMessageBytes);
+    this.channel = new SocketChannel(ws, (m) => this.receive(m, connecting.welcomed), () => this.maxMessageBytes);
     this.channel.onClosed((reason) => {
       this.lost = reason ?? 'the head closed the connection';
-      if (!this.ctx) this.closedBeforeWelcome?.(reason);
+      if (!this.ctx) connecting.closedBeforeWelcome(reason);
       this.refs?.close();
       const err = new HeadConnectionLostError(this.address, this.lost);
       for (const r of this.replies.values()) r.reject(err);
