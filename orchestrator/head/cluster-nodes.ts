@@ -69,6 +69,7 @@ export class ClusterNodes {
     return true;
   }
 
+  /** True while the node takes work (its link may be down within its grace period). */
   isAlive(nodeId: string): boolean {
     return this.nodes.get(nodeId)?.alive === true;
   }

@@ -40,6 +40,7 @@ export interface HeadQueries {
   objectState(objectId: string): ObjectState | undefined;
   /** A State API query; filters and the limit (default 10,000) apply to the row lists. */
   state<Q extends StateQuery>(query: Q, filters?: readonly StateFilter[], limit?: number): StateReplies[Q];
+  /** Queued work that no node or backend can ever run, per scheduling class. */
   infeasibleDemand(): InfeasibleDemand[];
   /** The backend a node belongs to ('' for an unknown node). */
   backendOfNode(nodeId: string): string;
