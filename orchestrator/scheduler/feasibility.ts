@@ -1,5 +1,5 @@
 /**
- * Whether a scheduling class could ever run: on a live node, or on a node an elastic backend
+ * Whether a request class could ever run: on a live node, or on a node an elastic backend
  * could add. When it cannot, the caller is told which resource or constraint is missing, so
  * the TaskUnschedulableError says what to add rather than just "infeasible".
  */

@@ -48,8 +48,8 @@ export type PlacementGroupEvent =
 
 /** Decisions about placement groups, mixed in order with the scheduler's other decisions. */
 export type PlacementGroupDecision = PlacementGroupDecisionBody & {
-  /** Absent: declared so code that reads `taskId` off any decision still type-checks. */
-  readonly taskId?: undefined;
+  /** Absent: declared so code that reads `requestId` off any decision still type-checks. */
+  readonly requestId?: undefined;
 };
 
 type PlacementGroupDecisionBody =
