@@ -21,7 +21,7 @@ import { statusView, usedAmounts } from '../../orchestrator/service/status-view.
 import { stripSecretKeys } from '../../orchestrator/sessions/secret-keys.ts';
 import { SessionStore } from '../../orchestrator/sessions/index.ts';
 import { encodeFrame } from '../../orchestrator/protocol/frames.ts';
-import { AGENT_VERSION } from '../../orchestrator/agent/node-agent.ts';
+import { PROTOCOL_VERSION } from '../../orchestrator/protocol/version.ts';
 import type { TaskRecord } from '../../orchestrator/control/task-record.ts';
 import type { SchedulerDecision } from '../../orchestrator/scheduler/types.ts';
 
@@ -110,7 +110,7 @@ test("a node whose hello names reserved resources and labels: cluster resources,
     const fromAgent = new PassThrough();
     const joined = head.attach({ input: fromAgent, output: new PassThrough(), kill: () => {} }, { nodeId: 'n1', backend: '__proto__' });
     const resources = own([['CPU', 2], ['__proto__', 1], ['constructor', 2], ['prototype', 3]]);
-    for (const b of encodeFrame([{ type: 'hello', nodeId: 'n1', resources, labels: own([['constructor', 'yes']]), pid: 1, version: AGENT_VERSION }])) fromAgent.write(b);
+    for (const b of encodeFrame([{ type: 'hello', nodeId: 'n1', resources, labels: own([['constructor', 'yes']]), pid: 1, version: PROTOCOL_VERSION }])) fromAgent.write(b);
     await joined;
     const total = head.serve({ op: 'state', query: 'cluster-resources' }, { jobId: '' }) as Record<string, number>;
     assert.deepEqual(Object.entries(total), [['CPU', 2], ['__proto__', 1], ['constructor', 2], ['prototype', 3]]);
