@@ -4,9 +4,7 @@
  */
 import { unitsOf, type ResourceSet } from './resources.ts';
 import { checkNameKeys, checkOptionalName } from './names.ts';
-import type { NormalizedActorOptions, NormalizedTaskOptions } from '../protocol/messages.ts';
-import type { SchedulingStrategy } from '../scheduler/types.ts';
-import type { PlacementGroupStrategy } from '../scheduler/placement-group-types.ts';
+import type { PlacementGroupStrategy, SchedulingStrategy } from './scheduling-strategy.ts';
 
 /** Options of a remote function (API.md TaskOptions). */
 export interface TaskOptions {
@@ -53,6 +51,34 @@ export interface ActorOptions {
   backend?: string;
   labelSelector?: Record<string, string>;
   schedulingStrategy?: TaskOptions['schedulingStrategy'];
+}
+
+/** Task options after validation; shared by every call of one RemoteFunction. */
+export interface NormalizedTaskOptions {
+  readonly name?: string;
+  /** Resources needed to place the work (fixed-point units). */
+  readonly resources: ResourceSet;
+  /** Resources held while it runs (actors: 0 CPUs unless numCpus was given). */
+  readonly holdResources?: ResourceSet;
+  readonly strategy: SchedulingStrategy;
+  readonly labelSelector?: Readonly<Record<string, string>>;
+  readonly backend?: string;
+  readonly maxRetries: number;
+  /** false: never retry exceptions; true: retry all; list: retry errors with one of these class names. */
+  readonly retryExceptions: boolean | readonly string[];
+  readonly timeoutMs?: number;
+  readonly runtimeEnv?: { readonly workingDir?: string; readonly env?: Readonly<Record<string, string>> };
+}
+
+/** Actor options after validation. */
+export interface NormalizedActorOptions {
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly detached: boolean;
+  readonly getIfExists: boolean;
+  readonly maxRestarts: number;
+  readonly maxTaskRetries: number;
+  readonly maxConcurrency: number;
 }
 
 const TASK_KEYS = new Set(['name', 'numCpus', 'numGpus', 'memory', 'resources', 'accelerator', 'labelSelector', 'backend', 'maxRetries', 'retryExceptions', 'schedulingStrategy', 'runtimeEnv', 'timeoutMs']);

@@ -3,7 +3,7 @@
  * side, and the head again for requests that arrive over the wire): every error names the
  * field, what was given and what is allowed.
  */
-import { PLACEMENT_STRATEGIES, type PlacementStrategyName } from '../scheduler/placement-group-types.ts';
+import { PLACEMENT_STRATEGIES, type PlacementStrategyName } from './scheduling-strategy.ts';
 import { checkNameKeys, checkOptionalName } from './names.ts';
 
 /** Options of `placementGroup()` (API.md "Placement groups"). */

@@ -12,7 +12,7 @@
 import type { ResourceSet } from '../core/resources.ts';
 import { elasticFits, explainMissing } from './feasibility.ts';
 import { MinHeap } from './min-heap.ts';
-import { isPlacementGroupStrategy } from './placement-group-types.ts';
+import { isPlacementGroupStrategy } from '../core/scheduling-strategy.ts';
 import { PlacementGroupTable } from './placement-groups.ts';
 import {
   recordKey,

@@ -11,7 +11,8 @@
  */
 import { addResources, fits, quantityOf, type ResourceSet } from '../core/resources.ts';
 import { describe, explainGroupInfeasible, placeBundles, type BundleToPlace } from './bundle-placement.ts';
-import type { PlacementGroupSpec, PlacementGroupStrategy } from './placement-group-types.ts';
+import type { PlacementGroupStrategy } from '../core/scheduling-strategy.ts';
+import type { PlacementGroupSpec } from './placement-group-types.ts';
 import type { NodeState } from './request-class.ts';
 import type { ElasticShape, PendingDemand, SchedulerDecision, SchedulingRequest } from './types.ts';
 

@@ -3,7 +3,8 @@
  * feeds it events and applies the decisions it returns (Dask's worker state machine model).
  */
 import type { ResourceSet } from '../core/resources.ts';
-import type { PlacementGroupDecision, PlacementGroupEvent, PlacementGroupStrategy } from './placement-group-types.ts';
+import type { SchedulingStrategy } from '../core/scheduling-strategy.ts';
+import type { PlacementGroupDecision, PlacementGroupEvent } from './placement-group-types.ts';
 
 /** A node as the scheduler sees it. */
 export interface SchedulerNode {
@@ -13,17 +14,6 @@ export interface SchedulerNode {
   readonly total: ResourceSet;
   readonly labels: Readonly<Record<string, string>>;
 }
-
-/** Where a task may run, as given by the code (TaskOptions.schedulingStrategy). */
-export type SchedulingStrategy =
-  /** Ray's hybrid policy: pack onto nodes until they are 50% used, then pick the least used. */
-  | 'DEFAULT'
-  /** Spread tasks across all feasible nodes, round robin over the least loaded. */
-  | 'SPREAD'
-  /** Node affinity: `soft: false` runs only on that node; `soft: true` prefers it. */
-  | { readonly nodeId: string; readonly soft: boolean }
-  /** Inside a placement group's bundle (placement-group-types.ts). */
-  | PlacementGroupStrategy;
 
 /** Soft or hard constraints on backend and labels produced by placement rules. */
 export interface PlacementTarget {

@@ -6,7 +6,7 @@ import { normalizePlacementGroup } from '../../orchestrator/core/placement-group
 import { normalizeTaskOptions } from '../../orchestrator/core/options.ts';
 import { placeBundles } from '../../orchestrator/scheduler/bundle-placement.ts';
 import { ClusterScheduler } from '../../orchestrator/scheduler/cluster-scheduler.ts';
-import type { PlacementStrategyName } from '../../orchestrator/scheduler/placement-group-types.ts';
+import type { PlacementStrategyName } from '../../orchestrator/core/scheduling-strategy.ts';
 import type { SchedulerDecision, SchedulerEvent } from '../../orchestrator/scheduler/types.ts';
 
 type DistributiveOmit<T, K extends keyof never> = T extends unknown ? Omit<T, K> : never;
