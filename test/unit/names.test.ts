@@ -12,7 +12,7 @@ import { checkName } from '../../orchestrator/core/names.ts';
 import { remote } from '../../orchestrator/api/remote.ts';
 import { normalizePlacementGroup } from '../../orchestrator/core/placement-group-options.ts';
 import { validateSessionName } from '../../orchestrator/sessions/index.ts';
-import { storeSecret } from '../../backends/transport/keychain.ts';
+import { storeSecret } from '../../orchestrator/core/keychain.ts';
 import { validatePlacementRules } from '../../orchestrator/scheduler/placement-rules.ts';
 import { createBackend } from '../../orchestrator/head/backend-registry.ts';
 import { loadConfig } from '../../orchestrator/cli/config-file.ts';

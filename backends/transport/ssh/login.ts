@@ -10,7 +10,7 @@ import { BackendError } from '../../../orchestrator/core/errors.ts';
 import type { SshConnectOptions } from './connection.ts';
 import type { PassphraseSource } from './ssh-auth.ts';
 import { resolveTarget, SshConfigError, type SshTarget } from './ssh-config.ts';
-import { readSecret } from '../keychain.ts';
+import { readSecret } from '../../../orchestrator/core/keychain.ts';
 
 /** The SSH keys every SSH-reached backend's config has (API.md: "plus the ssh keys above"). */
 export interface SshLoginConfig {
