@@ -8,7 +8,7 @@ export { placementGroup, removePlacementGroup, PlacementGroup } from './placemen
 export type { PlacementGroupOptions } from '../core/placement-group-options.ts';
 export { command, CommandFunction, type CommandOptions, type CommandCall, type CommandResult } from './command.ts';
 export { circuit, CircuitFunction, type CircuitOptions, type CircuitResult } from './circuit.ts';
-export { QasmError } from '../../backends/quantum/qasm/index.ts';
+export { QasmError } from '../head/backend-registry.ts';
 export { nodes, clusterResources, availableResources, state, getRuntimeContext, recordTaskInfo, type ListOptions } from './introspection.ts';
 export type { RuntimeContext } from './runtime.ts';
 export { ObjectRef } from '../core/object-ref.ts';
@@ -19,4 +19,4 @@ export {
   OrreryError, TaskError, WorkerCrashedError, ActorDiedError, GetTimeoutError, TaskCancelledError, ObjectLostError,
   OwnerDiedError, TaskUnschedulableError, CommandFailedError, BackendError, PlacementGroupRemovedError, SecretNotFoundError, SecretUnavailableError,
 } from '../core/errors.ts';
-export { DriverMessageTooLargeError } from '../service/service-errors.ts';
+export { DriverMessageTooLargeError } from '../client/client-errors.ts';

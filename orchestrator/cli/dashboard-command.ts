@@ -10,14 +10,14 @@
 import { spawn } from 'node:child_process';
 import { loadConfig } from './config-file.ts';
 import { serveUntilStopped } from './start-command.ts';
-import { apiJson, resolveTarget, type HeadTarget } from '../service/api-client.ts';
+import { apiJson, resolveTarget, type HeadTarget } from '../client/api-client.ts';
 import { DEFAULT_PORT, HeadService } from '../service/head-service.ts';
-import { headFilePath, runningHead } from '../service/head-file.ts';
+import { headFilePath, runningHead } from '../client/head-file.ts';
 import { EXAMPLES } from '../service/dashboard-examples.ts';
 import type { LoginUrl } from '../service/dashboard-login.ts';
 import { LOGIN_CODE_TTL_MS } from '../service/login-codes.ts';
 import type { LoginPage } from '../service/login-pages.ts';
-import { NoHeadRunningError } from '../service/service-errors.ts';
+import { NoHeadRunningError } from '../client/client-errors.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import type { CliOptions } from './command-line.ts';
 
