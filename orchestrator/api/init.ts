@@ -1,6 +1,5 @@
 /** `init()`, `shutdown()`, `isInitialized()`. */
 import { availableParallelism } from 'node:os';
-import { LocalBackend } from '../../backends/local/local-backend.ts';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { checkNameKeys, checkOptionalName } from '../core/names.ts';
@@ -80,17 +79,8 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
   } else {
     head = new Head({ infeasibleGraceMs: opts.infeasibleGraceMs, placementRules, objectStoreMemory: opts.objectStoreMemory });
     stop = () => head.shutdown();
-    await head.addBackend(
-      new LocalBackend({
-        name: 'local',
-        kind: 'local',
-        numCpus: opts.numCpus ?? availableParallelism(),
-        numGpus: opts.numGpus,
-        resources: opts.resources,
-        labels: opts.labels,
-        objectStoreMemory: opts.objectStoreMemory,
-      }),
-    );
+    const local = { name: 'local', kind: 'local', numCpus: opts.numCpus ?? availableParallelism(), numGpus: opts.numGpus, resources: opts.resources, labels: opts.labels, objectStoreMemory: opts.objectStoreMemory };
+    await head.addBackend(await createBackend(local));
   }
   let endSession: (() => Promise<void>) | undefined;
   try {
