@@ -18,5 +18,10 @@ export type { PlacementRule } from '../scheduler/placement-rules.ts';
 export {
   OrreryError, TaskError, WorkerCrashedError, ActorDiedError, GetTimeoutError, TaskCancelledError, ObjectLostError,
   OwnerDiedError, TaskUnschedulableError, CommandFailedError, BackendError, PlacementGroupRemovedError, SecretNotFoundError, SecretUnavailableError,
+  InvalidNameError, ModuleBackendRefusedError, BackendShutdownError, UnsafeRuntimeDirError,
 } from '../core/errors.ts';
-export { DriverMessageTooLargeError } from '../client/client-errors.ts';
+export { InvalidPlacementRuleError } from '../scheduler/placement-rules.ts';
+export {
+  DriverMessageTooLargeError, NoHeadRunningError, HeadUnreachableError, HeadAuthError, ClientOptionError, HeadConnectionLostError,
+} from '../client/client-errors.ts';
+export { HeadFileError } from '../client/head-file.ts';

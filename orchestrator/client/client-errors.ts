@@ -2,42 +2,33 @@
 import { OrreryError } from '../core/errors.ts';
 
 /** No head service recorded in head.json (or its process is gone). */
-export class NoHeadRunningError extends Error {
+export class NoHeadRunningError extends OrreryError {
   constructor(readonly headFile: string) {
     super(`no head is running (no live head in ${headFile}); start one with \`orrery start\``);
-    this.name = 'NoHeadRunningError';
   }
 }
 
 /** Nothing answers at the address. */
-export class HeadUnreachableError extends Error {
+export class HeadUnreachableError extends OrreryError {
   constructor(readonly address: string, readonly why: string) {
     super(`no Orrery head at ${address}: ${why}; start one with \`orrery start\``);
-    this.name = 'HeadUnreachableError';
   }
 }
 
 /** The head answered 401: the token is missing or wrong. */
-export class HeadAuthError extends Error {
+export class HeadAuthError extends OrreryError {
   constructor(readonly address: string, readonly status: number) {
     super(`the head refused the token (${status}) at ${address}: give the token the head wrote to its head.json (init({ token }) or ORRERY_TOKEN)`);
-    this.name = 'HeadAuthError';
   }
 }
 
 /** A client mode address or option that cannot work. */
-export class ClientOptionError extends TypeError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ClientOptionError';
-  }
-}
+export class ClientOptionError extends OrreryError {}
 
 /** Raised by requests made after the connection to the head was lost. */
-export class HeadConnectionLostError extends Error {
+export class HeadConnectionLostError extends OrreryError {
   constructor(readonly address: string, readonly why: string) {
     super(`lost the connection to the head at ${address}${why ? ` (${why})` : ''}; check that the head still runs (orrery status) and init() again`);
-    this.name = 'HeadConnectionLostError';
   }
 }
 
