@@ -70,10 +70,15 @@ export interface NodeShape {
   readonly labels: Readonly<Record<string, string>>;
 }
 
-/** Work the scheduler could not place, of one shape (Ray's autoscaler demand). */
+/**
+ * Work the scheduler could not place, of one shape (Ray's autoscaler demand). A backend counts
+ * what one of its nodes could run with core/shape-fit.ts's demandFitsShape.
+ */
 export interface ResourceDemand {
   readonly resources: Readonly<Record<string, number>>;
   readonly labelSelector: Readonly<Record<string, string>> | undefined;
+  /** The backend the work names (its `backend` option or a placement rule), or undefined when any may run it. */
+  readonly backend: string | undefined;
   readonly count: number;
 }
 

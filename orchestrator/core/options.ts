@@ -4,6 +4,7 @@
  */
 import { unitsOf, type ResourceSet } from './resources.ts';
 import { checkNameKeys, checkOptionalName } from './names.ts';
+import { isSelectorValue, parseLabelSelector } from './label-selector.ts';
 import type { PlacementGroupStrategy, SchedulingStrategy } from './scheduling-strategy.ts';
 
 /** Options of a remote function (API.md TaskOptions). */
@@ -83,7 +84,6 @@ export interface NormalizedActorOptions {
 
 const TASK_KEYS = new Set(['name', 'numCpus', 'numGpus', 'memory', 'resources', 'accelerator', 'labelSelector', 'backend', 'maxRetries', 'retryExceptions', 'schedulingStrategy', 'runtimeEnv', 'timeoutMs']);
 const ACTOR_KEYS = new Set(['name', 'namespace', 'lifetime', 'getIfExists', 'maxRestarts', 'maxTaskRetries', 'maxConcurrency', 'numCpus', 'numGpus', 'memory', 'resources', 'accelerator', 'backend', 'labelSelector', 'schedulingStrategy']);
-const LABEL_VALUE = /^(!?[\w.\-/]+|!?in\(\s*[\w.\-/]+(\s*,\s*[\w.\-/]+)*\s*\))$/;
 
 function fail(where: string, option: string, got: unknown, allowed: string): never {
   throw new TypeError(`${where}: option ${option} must be ${allowed} (got ${show(got)})`);
@@ -175,11 +175,16 @@ function placementGroupStrategyOf(where: string, s: PlacementGroupSchedulingStra
 function labelsOf(where: string, o: TaskOptions | ActorOptions): Record<string, string> | undefined {
   const sel = stringRecord(where, 'labelSelector', o.labelSelector);
   checkNameKeys(`${where}: option labelSelector`, sel);
-  for (const [k, v] of Object.entries(sel ?? {})) {
-    if (!LABEL_VALUE.test(v)) fail(where, `labelSelector.${k}`, v, "'value', '!value', 'in(a,b)' or '!in(a,b)'");
+  // The scheduler's own parser, so whatever passes here can be placed (label-selector.ts).
+  if (sel !== undefined) {
+    try {
+      parseLabelSelector(sel);
+    } catch (err) {
+      throw new TypeError(`${where}: option ${(err as Error).message}`);
+    }
   }
   if (o.accelerator === undefined) return sel;
-  if (typeof o.accelerator !== 'string' || o.accelerator === '') fail(where, 'accelerator', o.accelerator, "a GPU model name such as 'A100'");
+  if (typeof o.accelerator !== 'string' || !isSelectorValue(o.accelerator)) fail(where, 'accelerator', o.accelerator, "a GPU model name such as 'A100'");
   return { ...sel, accelerator: o.accelerator };
 }
 

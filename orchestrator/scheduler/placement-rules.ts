@@ -5,7 +5,7 @@
  */
 import { OrreryError } from '../core/errors.ts';
 import { checkNameKeys, nameProblem } from '../core/names.ts';
-import { parseLabelSelector } from './label-selector.ts';
+import { parseLabelSelector } from '../core/label-selector.ts';
 import type { PlacementTarget } from './types.ts';
 
 /** Kinds of work a rule can match. */

@@ -8,7 +8,7 @@
  */
 import { exclusiveAllows } from '../core/node-labels.ts';
 import { quantityOf, type ResourceSet } from '../core/resources.ts';
-import { matchesLabels, parseLabelSelector, type ParsedLabelSelector } from './label-selector.ts';
+import { matchesLabels, parseLabelSelector, type ParsedLabelSelector } from '../core/label-selector.ts';
 import { MinHeap } from './min-heap.ts';
 import type { PlacementTarget, SchedulerNode, SchedulingRequest } from './types.ts';
 

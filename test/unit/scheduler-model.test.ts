@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fits, unitsOf, type ResourceSet } from '../../orchestrator/core/resources.ts';
 import { ClusterScheduler } from '../../orchestrator/scheduler/cluster-scheduler.ts';
-import { matchesLabels } from '../../orchestrator/scheduler/label-selector.ts';
+import { matchesLabels } from '../../orchestrator/core/label-selector.ts';
 import type {
   ElasticShape,
   PlacementTarget,
