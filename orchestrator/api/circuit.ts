@@ -58,7 +58,7 @@ export class CircuitFunction {
   }
 }
 
-/** Makes a circuit task (API.md `circuit(options)`). */
+/** Makes a circuit task: `.remote(qasm, params?)` runs an OpenQASM program on a quantum backend. */
 export function circuit(options: CircuitOptions = {}): CircuitFunction {
   return new CircuitFunction(options);
 }

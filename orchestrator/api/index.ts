@@ -1,4 +1,4 @@
-/** The public API of Orrery (see API.md). */
+/** The public API of Orrery, the package's main export (docs/api.md is its reference). */
 export { init, shutdown, isInitialized, type InitOptions } from './init.ts';
 export { remote } from './remote.ts';
 export { RemoteFunction } from './remote-function.ts';

@@ -7,7 +7,7 @@ import { checkNameKeys, checkOptionalName } from './names.ts';
 import { isSelectorValue, parseLabelSelector } from './label-selector.ts';
 import type { PlacementGroupStrategy, SchedulingStrategy } from './scheduling-strategy.ts';
 
-/** Options of a remote function (API.md TaskOptions). */
+/** Options of a remote function (`remote(options, fn)`, `.options()`). */
 export interface TaskOptions {
   name?: string;
   numCpus?: number;
@@ -35,7 +35,7 @@ export interface PlacementGroupSchedulingStrategy {
   captureChildTasks?: boolean;
 }
 
-/** Options of an actor class (API.md ActorOptions). */
+/** Options of an actor class (`remote(options, Class)`, `.options()`). */
 export interface ActorOptions {
   name?: string;
   namespace?: string;

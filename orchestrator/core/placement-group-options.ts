@@ -6,7 +6,7 @@
 import { PLACEMENT_STRATEGIES, type PlacementStrategyName } from './scheduling-strategy.ts';
 import { checkNameKeys, checkOptionalName } from './names.ts';
 
-/** Options of `placementGroup()` (API.md "Placement groups"). */
+/** Options of `placementGroup()`. */
 export interface PlacementGroupOptions {
   /** How bundles spread over nodes (default `'PACK'`). */
   strategy?: PlacementStrategyName;
