@@ -23,7 +23,7 @@ import type { SecretSource } from '../control/task-secrets.ts';
 import { keychainSecrets } from './keychain-secrets.ts';
 import { ActorManager } from '../control/actor-manager.ts';
 import { PlacementGroupManager } from '../control/placement-group-manager.ts';
-import { AGENT_VERSION } from '../agent/node-agent.ts';
+import { PROTOCOL_VERSION } from '../protocol/version.ts';
 import { endAgents, NodeLink } from './node-link.ts';
 import { filterRows, mapRows, nodeRow, summarize, taskRow } from './state-api.ts';
 import { LogRouter } from './log-router.ts';
@@ -278,8 +278,8 @@ export class Head {
       channel.listen(
         (m) => {
           if (node) return this.fromNode(node, m);
-          if (m.type !== 'hello' || m.version !== AGENT_VERSION) {
-            channel.close(m.type === 'hello' ? `agent speaks protocol ${m.version}, head speaks ${AGENT_VERSION}` : `first message was ${m.type}, not hello`);
+          if (m.type !== 'hello' || m.version !== PROTOCOL_VERSION) {
+            channel.close(m.type === 'hello' ? `agent speaks protocol ${m.version}, head speaks ${PROTOCOL_VERSION}` : `first message was ${m.type}, not hello`);
             return;
           }
           clearTimeout(timer);

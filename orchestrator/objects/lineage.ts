@@ -5,7 +5,6 @@
  */
 import { ObjectLostError, toErrorInfo } from '../core/errors.ts';
 import type { TaskSubmission } from '../protocol/messages.ts';
-import type { TaskRecord } from '../control/task-record.ts';
 import type { ObjectStore } from './object-store.ts';
 
 /** Ids of the objects a task reads: top-level ref arguments and refs nested in argument values. */
@@ -16,15 +15,27 @@ export function argumentIds(spec: TaskSubmission): string[] {
   return ids;
 }
 
-/** What reconstruction needs from the task table. */
-export interface LineageTasks {
-  readonly tasks: ReadonlyMap<string, TaskRecord>;
+/**
+ * A task as lineage reads it: the control layer's TaskRecord (control/task-record.ts) is one.
+ * A port, so the object layer does not import the control layer that imports it.
+ */
+export interface LineageTask {
+  readonly spec: TaskSubmission;
+  readonly jobId: string;
+  /** A TaskState (control/task-record.ts); only `FINISHED` tasks are re-run. */
+  readonly state: string;
+  readonly retriesLeft: number;
+}
+
+/** What reconstruction needs from the task table (control/task-manager.ts). */
+export interface LineageTasks<T extends LineageTask = LineageTask> {
+  readonly tasks: ReadonlyMap<string, T>;
   /** Runs a finished task again (its result object is pending again); counts as a retry. */
-  rerun(t: TaskRecord): void;
+  rerun(t: T): void;
 }
 
 /** Why an object cannot be rebuilt, or undefined when re-running its task can. */
-export function whyNotReconstructable(id: string, isPut: boolean, t: TaskRecord | undefined): string | undefined {
+export function whyNotReconstructable(id: string, isPut: boolean, t: LineageTask | undefined): string | undefined {
   if (isPut) return 'it was created by put() and the node holding its only copy died; put objects cannot be reconstructed (return the value from a task instead, so lineage can rebuild it)';
   if (!t) return 'its only copy was on a node that died, and no task of this cluster produced it';
   if (t.spec.kind !== 'task') return `its only copy was on a node that died, and it is the result of actor call ${t.spec.name}, which is not re-run`;
@@ -34,7 +45,7 @@ export function whyNotReconstructable(id: string, isPut: boolean, t: TaskRecord 
 }
 
 /** Binds reconstruction to a store: waiting for a LOST object re-runs its task. */
-export function enableLineageReconstruction(store: ObjectStore, tasks: LineageTasks, log: (line: string) => void): void {
+export function enableLineageReconstruction<T extends LineageTask>(store: ObjectStore, tasks: LineageTasks<T>, log: (line: string) => void): void {
   store.reconstruct = (id) => {
     const t = tasks.tasks.get(id);
     const why = whyNotReconstructable(id, store.isPut(id), t);

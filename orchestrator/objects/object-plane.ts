@@ -4,12 +4,11 @@
  * drivers and tasks (put, get, reference counts). Holders are named per process:
  * `driver:<jobId>` for a driver, `<nodeId>/<workerId>` for a worker.
  */
-import type { TaskManager } from '../control/task-manager.ts';
 import type { ClientRequest, Message, ObjectResult } from '../protocol/messages.ts';
 import type { Payload } from '../core/serialization.ts';
 import { ObjectPulls } from './object-pulls.ts';
 import type { ObjectStore } from './object-store.ts';
-import { argumentIds, enableLineageReconstruction } from './lineage.ts';
+import { argumentIds, enableLineageReconstruction, type LineageTask, type LineageTasks } from './lineage.ts';
 import { preferredNode } from './locality.ts';
 
 /** Who makes an object request. */
@@ -29,16 +28,22 @@ export interface ObjectPlaneIO {
   log(line: string): void;
 }
 
+/** What the object plane needs of the task table (control/task-manager.ts): lineage, and the locality hint it gives it. */
+export interface ObjectPlaneTasks<T extends LineageTask> extends LineageTasks<T> {
+  /** The node a ready task should prefer (where its large arguments live). */
+  locality: ((t: T) => string | undefined) | undefined;
+}
+
 /** The name a process holds refs under. */
 export function holderOf(c: ObjectCaller): string {
   return c.holder ?? `driver:${c.jobId}`;
 }
 
-/** Object requests and object events of the head. */
-export class ObjectPlane {
+/** Object requests and object events of the head; `T` is the task table's record type. */
+export class ObjectPlane<T extends LineageTask = LineageTask> {
   private readonly pulls: ObjectPulls;
 
-  constructor(private readonly store: ObjectStore, tasks: TaskManager, io: ObjectPlaneIO) {
+  constructor(private readonly store: ObjectStore, tasks: ObjectPlaneTasks<T>, io: ObjectPlaneIO) {
     this.pulls = new ObjectPulls(io.send);
     store.pull = (nodeId, id) => this.pulls.pull(nodeId, id);
     store.freeOnNode = (nodeId, ids) => io.send(nodeId, { type: 'free-objects', ids });

@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import type { TaskRecord } from '../control/task-record.ts';
 import type { Head } from '../head/head.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
-import { WS_PROTOCOL } from './auth.ts';
+import { WS_PROTOCOL } from '../protocol/driver-socket.ts';
 import { refuseUpgrade } from './upgrade-refusal.ts';
 import { taskView, type TaskView } from './dashboard-tasks.ts';
 import type { BackendView } from './dashboard-backends.ts';
