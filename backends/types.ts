@@ -3,6 +3,9 @@
  * (agent byte streams) into the cluster and owns its own connections.
  */
 import type { Readable, Writable } from 'node:stream';
+import type { AgentSpec } from '../orchestrator/protocol/agent-spec.ts';
+
+export type { AgentSpec } from '../orchestrator/protocol/agent-spec.ts';
 
 /** A byte stream to a node agent, and a way to end it. */
 export interface AgentStream {
@@ -10,28 +13,6 @@ export interface AgentStream {
   readonly output: Writable;
   /** Ends the agent (SIGKILL locally; close the channel remotely). */
   kill(): void;
-}
-
-/**
- * What an agent is told about its node. A backend sends it as JSON on the first line of the
- * agent's stdin, before the frames (`node <agentEntry>`, then write the line); never on a command
- * line, which every user of the host can read.
- */
-export interface AgentSpec {
-  readonly nodeId: string;
-  readonly backend: string;
-  readonly numCpus?: number;
-  readonly numGpus?: number;
-  readonly resources?: Readonly<Record<string, number>>;
-  readonly labels?: Readonly<Record<string, string>>;
-  /** A Unix socket path where the head accepts direct worker links (same machine only). */
-  readonly headSocket?: string;
-  /** Outlive the head: serve heads on this Unix socket (`agent-main --bridge` reaches it). */
-  readonly listen?: string;
-  /** Seconds such an agent waits for a head before ending (default 1800). */
-  readonly graceS?: number;
-  /** Bytes of large values the node keeps in memory before it spills them to its disk (default: 30% of its RAM). */
-  readonly objectStoreMemory?: number;
 }
 
 /** What the head offers a backend. */
@@ -89,10 +70,15 @@ export interface NodeShape {
   readonly labels: Readonly<Record<string, string>>;
 }
 
-/** Work the scheduler could not place, of one shape (Ray's autoscaler demand). */
+/**
+ * Work the scheduler could not place, of one shape (Ray's autoscaler demand). A backend counts
+ * what one of its nodes could run with core/shape-fit.ts's demandFitsShape.
+ */
 export interface ResourceDemand {
   readonly resources: Readonly<Record<string, number>>;
   readonly labelSelector: Readonly<Record<string, string>> | undefined;
+  /** The backend the work names (its `backend` option or a placement rule), or undefined when any may run it. */
+  readonly backend: string | undefined;
   readonly count: number;
 }
 

@@ -27,16 +27,16 @@ function run(): number {
   const collect = (decisions: SchedulerDecision[]): void => {
     for (const d of decisions) {
       if (d.type !== 'assign') throw new Error(`unexpected decision ${JSON.stringify(d)}`);
-      runningIds.push(d.taskId);
+      runningIds.push(d.requestId);
       assigned++;
     }
   };
   const start = process.hrtime.bigint();
   for (let i = 0; i < TASKS; i++) {
-    collect(scheduler.handle({ type: 'queued', request: { taskId: `t${i}`, resources, strategy: 'DEFAULT' }, now: 0 }));
+    collect(scheduler.handle({ type: 'queued', request: { requestId: `t${i}`, resources, strategy: 'DEFAULT' }, now: 0 }));
   }
   while (assigned < TASKS) {
-    collect(scheduler.handle({ type: 'released', taskId: runningIds[next++]!, now: 0 }));
+    collect(scheduler.handle({ type: 'released', leaseId: runningIds[next++]!, now: 0 }));
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (scheduler.queuedCount() !== 0) throw new Error('tasks left in the queue');

@@ -3,7 +3,7 @@ import type { Backend, BackendConfigBase, BackendHost, LocalNode } from '../type
 
 export type { LocalNode } from '../types.ts';
 
-/** Config of a local backend (API.md `local`). */
+/** Config of a local backend (`kind: 'local'`). */
 export interface LocalBackendConfig extends BackendConfigBase {
   readonly kind: 'local';
   readonly numCpus?: number;

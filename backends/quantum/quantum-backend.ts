@@ -2,7 +2,7 @@
  * The quantum backends (`quantum-simulator`, `ibm-quantum`, `braket`) as one Backend: each brings
  * a virtual node to the cluster, a local agent offering `QPU` slots (one per circuit it may run
  * at once). Circuit tasks land there by their `{ QPU: 1 }` demand; their workers either simulate
- * or submit to the service and poll (the job-style backends of DESIGN.md), reading the backend's
+ * or submit to the service and poll (a job-style backend, as sagemaker is), reading the backend's
  * config, which holds secret names only, from the environment.
  */
 import type { Backend, BackendHost, LocalNode } from '../types.ts';

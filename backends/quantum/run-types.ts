@@ -25,7 +25,7 @@ export interface CircuitRun {
   log(line: string): void;
 }
 
-/** What a circuit task returns (API.md `circuit`). */
+/** What a circuit task returns (orchestrator/api/circuit.ts). */
 export interface CircuitResult {
   readonly counts: Counts;
   readonly shots: number;

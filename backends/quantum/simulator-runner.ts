@@ -5,7 +5,7 @@ import { simulate } from './simulator/index.ts';
 import { defaultMaxQubits, formatBytes, HARD_QUBIT_LIMIT, stateBytes } from './simulator/capacity.ts';
 import type { CircuitResult, CircuitRun } from './run-types.ts';
 
-/** Config of a `quantum-simulator` backend (API.md). */
+/** Config of a `quantum-simulator` backend. */
 export interface SimulatorConfig {
   readonly name: string;
   readonly kind: 'quantum-simulator';

@@ -1,14 +1,16 @@
 /**
  * The AWS side of the sagemaker backend: its credentials (a keychain secret, a named profile, or
  * the SDK's default chain: environment, shared config and SSO, instance roles), the SageMaker, S3
- * and CloudWatch Logs clients made with them, and how AWS failures become one clear BackendError
- * each. Keys are handed to the SDK in memory only; Orrery never writes them anywhere.
+ * and CloudWatch Logs clients made with them, retries, and how AWS failures become one clear
+ * BackendError each (classified by transport/aws-errors.ts). Keys are handed to the SDK in
+ * memory only; Orrery never writes them anywhere.
  */
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { S3Client } from '@aws-sdk/client-s3';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { BackendError } from '../../orchestrator/core/errors.ts';
 import { describeAwsCredentialSource, keychainAwsCredentials } from '../transport/aws-credentials.ts';
+import { awsBackendError, awsFailureKind, isRetryableAwsError, type AwsErrorLike } from '../transport/aws-errors.ts';
 import type { SageMakerConfig } from './config.ts';
 
 /** The clients of one backend, and where their credentials come from (for error messages). */
@@ -52,32 +54,6 @@ export async function openAws(config: SageMakerConfig): Promise<AwsAccess> {
   };
 }
 
-/** An AWS SDK error's name, HTTP status and message. */
-interface AwsErrorLike {
-  readonly name?: string;
-  readonly code?: string;
-  readonly message?: string;
-  readonly $fault?: 'client' | 'server';
-  readonly $metadata?: { readonly httpStatusCode?: number };
-}
-
-const EXPIRED = new Set(['ExpiredTokenException', 'ExpiredToken', 'TokenRefreshRequired', 'RequestExpired']);
-const INVALID = new Set([
-  'UnrecognizedClientException', 'InvalidClientTokenId', 'InvalidAccessKeyId', 'SignatureDoesNotMatch',
-  'InvalidSignatureException', 'IncompleteSignatureException', 'MissingAuthenticationTokenException', 'InvalidToken',
-]);
-const DENIED = new Set(['AccessDeniedException', 'AccessDenied']);
-const THROTTLED = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'SlowDown', 'RequestLimitExceeded']);
-const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'TimeoutError']);
-
-/** Whether a failed call is worth repeating: throttling, account limits, server side, network. */
-export function isRetryable(err: unknown): boolean {
-  const e = err as AwsErrorLike;
-  const status = e?.$metadata?.httpStatusCode ?? 0;
-  return THROTTLED.has(e?.name ?? '') || e?.name === 'ResourceLimitExceeded' || status >= 500 || e?.$fault === 'server'
-    || NETWORK.has(e?.code ?? '') || NETWORK.has(e?.name ?? '');
-}
-
 /** Backoff of `withRetries`. */
 export interface RetryPolicy {
   readonly attempts: number;
@@ -97,7 +73,7 @@ export async function withRetries<T>(call: () => Promise<T>, policy: RetryPolicy
     try {
       return await call();
     } catch (err) {
-      if (attempt >= policy.attempts || !isRetryable(err) || signal?.aborted) throw err;
+      if (attempt >= policy.attempts || !isRetryableAwsError(err) || signal?.aborted) throw err;
       const delayMs = Math.min(policy.maxMs, policy.baseMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
       onRetry?.(err, Math.round(delayMs));
       await new Promise((r) => setTimeout(r, delayMs));
@@ -107,37 +83,27 @@ export async function withRetries<T>(call: () => Promise<T>, policy: RetryPolicy
 
 /**
  * Turns whatever an AWS call threw into a BackendError. `doing` says what was being done
- * (e.g. "CreateTrainingJob x"), so the message reads "backend b: <doing> failed: ...".
+ * (e.g. "CreateTrainingJob x"), so the message reads "backend b: <doing> failed: ...". A region
+ * SageMaker does not serve and a role it cannot use get messages of their own; everything
+ * else is classified by transport/aws-errors.ts.
  */
 export function toBackendError(config: Pick<SageMakerConfig, 'name' | 'region' | 'roleArn'>, source: string, doing: string, err: unknown, attempts = 1): BackendError {
   if (err instanceof BackendError) return err;
-  const backend = config.name;
   const e = (err ?? {}) as AwsErrorLike;
-  const name = e.name ?? 'Error';
-  const detail = `${name}: ${e.message ?? String(err)}`;
-  if (/scoped to a valid region|not a valid region|Unknown region/i.test(e.message ?? '') || (NETWORK.has(e.code ?? '') && /sagemaker\.[^.]+\.amazonaws/.test(e.message ?? ''))) {
-    return new BackendError(backend, `${doing} failed: region ${config.region} is not one SageMaker serves for this account (${detail}). Check the backend's region.`, false);
+  const detail = `${e.name ?? 'Error'}: ${e.message ?? String(err)}`;
+  const network = awsFailureKind(err) === 'network';
+  if (/scoped to a valid region|not a valid region|Unknown region/i.test(e.message ?? '') || (network && /sagemaker\.[^.]+\.amazonaws/.test(e.message ?? ''))) {
+    return new BackendError(config.name, `${doing} failed: region ${config.region} is not one SageMaker serves for this account (${detail}). Check the backend's region.`, false);
   }
-  if (EXPIRED.has(name)) {
-    return new BackendError(backend, `${doing} failed: the AWS credentials from ${source} have expired (${detail}). Refresh them (aws sso login, or a new session token) and run again.`, false);
+  if (e.name === 'ValidationException' && /role/i.test(e.message ?? '')) {
+    return new BackendError(config.name, `${doing} failed: SageMaker cannot use the role ${config.roleArn} (${detail}). Check roleArn: the role must exist and trust sagemaker.amazonaws.com.`, false);
   }
-  if (INVALID.has(name)) {
-    return new BackendError(backend, `${doing} failed: AWS rejected the credentials from ${source} (${detail}). Check that the access key belongs to an active IAM user or role and that the secret key matches it.`, false);
-  }
-  if (name === 'CredentialsProviderError' || name === 'TokenProviderError') {
-    return new BackendError(backend, `${doing} failed: no usable AWS credentials in ${source} (${e.message}). Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, run aws sso login, or give the backend a credentialsSecret.`, false);
-  }
-  if (DENIED.has(name)) {
-    return new BackendError(backend, `${doing} failed: the credentials from ${source} are not allowed to do this (${detail}). Grant sagemaker:CreateTrainingJob/DescribeTrainingJob/StopTrainingJob, iam:PassRole on ${config.roleArn}, s3:GetObject/PutObject on the s3Prefix and logs:GetLogEvents/DescribeLogStreams.`, false);
-  }
-  if (name === 'ValidationException' && /role/i.test(e.message ?? '')) {
-    return new BackendError(backend, `${doing} failed: SageMaker cannot use the role ${config.roleArn} (${detail}). Check roleArn: the role must exist and trust sagemaker.amazonaws.com.`, false);
-  }
-  if (name === 'ResourceLimitExceeded') {
-    return new BackendError(backend, `${doing} failed after ${attempts} attempts: ${detail}. The account's SageMaker quota is used up; wait for running jobs, lower maxConcurrentJobs, or request more through Service Quotas.`, true);
-  }
-  if (isRetryable(err)) {
-    return new BackendError(backend, `${doing} failed after ${attempts} attempts: ${detail}. AWS is throttling or unavailable; the task can be retried.`, true);
-  }
-  return new BackendError(backend, `${doing} failed: ${detail}`, false);
+  return awsBackendError({
+    backend: config.name,
+    credentialSource: source,
+    doing,
+    attempts,
+    permissions: `sagemaker:CreateTrainingJob/DescribeTrainingJob/StopTrainingJob, iam:PassRole on ${config.roleArn}, s3:GetObject/PutObject on the s3Prefix and logs:GetLogEvents/DescribeLogStreams`,
+    quotaHint: 'The account\'s SageMaker quota is used up; wait for running jobs, lower maxConcurrentJobs, or request more through Service Quotas.',
+  }, err);
 }

@@ -1,4 +1,4 @@
-/** The sagemaker backend's config (API.md `sagemaker`), validated where it enters. */
+/** The sagemaker backend's config (`kind: 'sagemaker'`), validated where it enters. */
 import type { BackendConfigBase } from '../types.ts';
 import { instanceType, loadInstanceTable } from './instance-types.ts';
 

@@ -18,6 +18,7 @@
  * a whole instance (e.g. its GPUs) are held to one job per node.
  */
 import { EXCLUSIVE_NODE_LABEL } from '../../orchestrator/core/node-labels.ts';
+import { demandFitsShape } from '../../orchestrator/core/shape-fit.ts';
 import { ListTrainingJobsCommand } from '@aws-sdk/client-sagemaker';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { extname } from 'node:path';
@@ -77,7 +78,7 @@ export class SageMakerBackend implements Backend, ElasticBackend {
     if (this.stopping) return;
     const [shape] = this.shapes();
     let fitting = 0;
-    for (const d of demand) if (fits(shape!, d)) fitting += d.count;
+    for (const d of demand) if (demandFitsShape(d, shape!, this.name)) fitting += d.count;
     const room = (this.config.maxConcurrentJobs ?? 4) - this.nodes.size - this.starting;
     // Each pending task is a job of its own, so each asks for a node of its own.
     const wanted = Math.min(room, fitting - this.starting);
@@ -146,11 +147,4 @@ export class SageMakerBackend implements Backend, ElasticBackend {
       this.starting--;
     }
   }
-}
-
-/** Whether demand fits one node of the shape (resources and plain label equalities). */
-function fits(shape: NodeShape, d: ResourceDemand): boolean {
-  const resources = Object.entries(d.resources).every(([k, v]) => (shape.resources[k] ?? 0) >= v);
-  const labels = Object.entries(d.labelSelector ?? {}).every(([k, v]) => (v.startsWith('!') || v.includes('(') ? true : shape.labels[k] === v));
-  return resources && labels;
 }

@@ -50,7 +50,7 @@ export interface CommandJobHooks {
   readonly resumeJobId?: string;
 }
 
-/** What a finished command returns (API.md CommandResult). */
+/** What a finished command returns (CommandResult of orchestrator/api/command-types.ts). */
 export interface CommandJobResult {
   exitCode: number;
   stdout: string;

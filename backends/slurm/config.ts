@@ -1,4 +1,4 @@
-/** The slurm backend's config (API.md `slurm`), validated where it enters. */
+/** The slurm backend's config (`kind: 'slurm'`), validated where it enters. */
 import type { BackendConfigBase } from '../types.ts';
 import type { SshLoginConfig } from '../transport/ssh/login.ts';
 import { parseHostSpec } from '../transport/ssh/ssh-config.ts';

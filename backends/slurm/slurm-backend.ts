@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import type { ClientChannel } from 'ssh2';
 import { BackendError } from '../../orchestrator/core/errors.ts';
 import { fileSafeName, socketFileName } from '../../orchestrator/core/runtime-dir.ts';
+import { demandFitsShape } from '../../orchestrator/core/shape-fit.ts';
 import type { AgentSpec, Backend, BackendHost, ElasticBackend, IdleNode, NodeShape, ResourceDemand } from '../types.ts';
 import { agentBundle } from '../transport/ssh/agent-bundle.ts';
 import { SshConnection, connectWithBackoff } from '../transport/ssh/connection.ts';
@@ -90,11 +91,7 @@ export class SlurmBackend implements Backend, ElasticBackend {
     if (this.stopping) return;
     const [shape] = this.shapes();
     let fitting = 0;
-    for (const d of demand) {
-      const fitsResources = Object.entries(d.resources).every(([k, v]) => (shape!.resources[k] ?? 0) >= v);
-      const fitsLabels = Object.entries(d.labelSelector ?? {}).every(([k, v]) => (v.startsWith('!') || v.includes('(') ? true : shape!.labels[k] === v));
-      if (fitsResources && fitsLabels) fitting += d.count;
-    }
+    for (const d of demand) if (demandFitsShape(d, shape!, this.config.name)) fitting += d.count;
     const starting = [...this.allocations.values()].filter((a) => !a.joined).length;
     const room = (this.config.maxNodes ?? 1) - this.allocations.size;
     const perNode = Math.max(1, Math.floor((shape!.resources.CPU ?? 1) / Math.max(1, ...demand.map((d) => d.resources.CPU ?? 1))));

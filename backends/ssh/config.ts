@@ -1,4 +1,4 @@
-/** The ssh backend's config (API.md, Backend configs: `ssh`), checked where it enters. */
+/** The ssh backend's config (`kind: 'ssh'`), checked where it enters. */
 import type { BackendConfigBase } from '../types.ts';
 import type { SshLoginConfig } from '../transport/ssh/login.ts';
 import { parseHostSpec, SshConfigError } from '../transport/ssh/ssh-config.ts';

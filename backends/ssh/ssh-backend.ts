@@ -1,7 +1,7 @@
 /**
  * The ssh backend: one node per remote host, its agent started as `node agent-main.mjs` over an
- * SSH exec channel (DESIGN.md, Processes). The host needs only sshd and Node >= 20; the agent
- * bundle is uploaded by SFTP under its content hash, so a host never runs a stale agent.
+ * SSH exec channel. The host needs only sshd and Node >= 20; the agent bundle is uploaded by
+ * SFTP under its content hash, so a host never runs a stale agent.
  */
 import { BackendError } from '../../orchestrator/core/errors.ts';
 import type { Backend, BackendHost } from '../types.ts';

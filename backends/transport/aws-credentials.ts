@@ -5,7 +5,7 @@
  * never their values.
  */
 import { BackendError } from '../../orchestrator/core/errors.ts';
-import { readSecret } from './keychain.ts';
+import { readSecret } from '../../orchestrator/core/keychain.ts';
 
 /** Static keys as stored in a `credentialsSecret`. */
 export interface StoredAwsCredentials {

@@ -20,7 +20,8 @@ import { dirname } from 'node:path';
 import { ensurePrivateDir, ProcessDir } from '../core/runtime-dir.ts';
 import { Channel } from '../protocol/channel.ts';
 import { readPreamble } from '../protocol/preamble.ts';
-import { NodeAgent, type AgentConfig } from './node-agent.ts';
+import { NodeAgent } from './node-agent.ts';
+import type { AgentSpec } from '../protocol/agent-spec.ts';
 import { DetachableHead } from './detachable-head.ts';
 import { agentFile, connectToAgent } from './agent-socket.ts';
 
@@ -52,7 +53,7 @@ async function startAgent(): Promise<void> {
   new NodeAgent(head, config, { dir, workerLinkSecret });
 }
 
-async function readSpec(): Promise<AgentConfig> {
+async function readSpec(): Promise<AgentSpec> {
   const fromEnv = process.env.ORRERY_AGENT;
   delete process.env.ORRERY_AGENT;
   if (fromEnv) return parseSpec(fromEnv, 'ORRERY_AGENT');
@@ -66,9 +67,9 @@ async function readSpec(): Promise<AgentConfig> {
   return parseSpec(await readPreamble(process.stdin, SPEC_LINE), 'stdin');
 }
 
-function parseSpec(text: string, from: string): AgentConfig {
+function parseSpec(text: string, from: string): AgentSpec {
   try {
-    return JSON.parse(text) as AgentConfig;
+    return JSON.parse(text) as AgentSpec;
   } catch (err) {
     throw new Error(`the agent spec from ${from} is not JSON (${(err as Error).message}); backends send it as ORRERY_AGENT, --spec-file or the first line on stdin`);
   }

@@ -10,30 +10,14 @@ import { ActorDiedError, toErrorInfo } from '../core/errors.ts';
 import type { ShippedCode } from '../core/function-source.ts';
 import type { HeadLink } from './detachable-head.ts';
 import type { Message, RunMessage } from '../protocol/messages.ts';
+import type { AgentSpec } from '../protocol/agent-spec.ts';
+import { PROTOCOL_VERSION } from '../protocol/version.ts';
 import { detectGpus } from './gpu-detect.ts';
 import { GpuAllocator } from './gpu-allocator.ts';
 import { WorkerPool, type WorkerProcess } from './worker-pool.ts';
 import { NodeObjects } from './node-objects.ts';
 import type { ProcessDir } from '../core/runtime-dir.ts';
 import { defaultWorkerLimit, MemoryGuard } from './memory-guard.ts';
-
-/** What a node offers; given by the backend that starts the agent. */
-export interface AgentConfig {
-  readonly nodeId: string;
-  readonly backend: string;
-  readonly numCpus?: number;
-  readonly numGpus?: number;
-  readonly resources?: Readonly<Record<string, number>>;
-  readonly labels?: Readonly<Record<string, string>>;
-  /** A Unix socket of the head that workers may connect to directly (local nodes only). */
-  readonly headSocket?: string;
-  /** Serve heads on this Unix socket and outlive them (see DetachableHead). */
-  readonly listen?: string;
-  /** Seconds a listening agent waits for a head before it ends (default 1800). */
-  readonly graceS?: number;
-  /** Bytes of large values this node keeps in memory before it spills them to disk (default: 30% of RAM). */
-  readonly objectStoreMemory?: number;
-}
 
 /** What the agent process hands its NodeAgent besides the spec. */
 export interface AgentRuntime {
@@ -42,9 +26,6 @@ export interface AgentRuntime {
   /** The head's worker link secret (from ORRERY_WORKER_LINK_SECRET), passed on to workers in their environment. */
   readonly workerLinkSecret?: string;
 }
-
-/** Protocol version; the head refuses agents of another. */
-export const AGENT_VERSION = '2';
 
 /** Runs one node. */
 export class NodeAgent {
@@ -59,7 +40,7 @@ export class NodeAgent {
   private readonly guard = new MemoryGuard<WorkerProcess>((w) => this.pool.kill(w), (w) => w.proc.pid);
   private readonly defaultMemoryLimit = defaultWorkerLimit();
 
-  constructor(private readonly head: HeadLink, private readonly config: AgentConfig, private readonly runtime: AgentRuntime) {
+  constructor(private readonly head: HeadLink, private readonly config: AgentSpec, private readonly runtime: AgentRuntime) {
     this.objects = new NodeObjects({
       memoryBytes: config.objectStoreMemory,
       spillDir: join(runtime.dir.path, 'spill'),
@@ -91,7 +72,7 @@ export class NodeAgent {
     );
     const resources: Record<string, number> = { CPU: numCpus, ...config.resources };
     if (gpu.count > 0) resources.GPU = gpu.count;
-    head.send({ type: 'hello', nodeId: config.nodeId, resources, labels, pid: process.pid, version: AGENT_VERSION });
+    head.send({ type: 'hello', nodeId: config.nodeId, resources, labels, pid: process.pid, version: PROTOCOL_VERSION });
   }
 
   private fromHead(m: Message): void {

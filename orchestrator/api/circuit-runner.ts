@@ -3,8 +3,7 @@
  * captures nothing; it imports the worker side by package name (a literal specifier: compilers
  * rewrite computed `import(x)` into a call of an injected helper the worker would not have).
  */
-import type { CircuitCall } from '../../backends/quantum/circuit-task.ts';
-import type { CircuitResult } from '../../backends/quantum/run-types.ts';
+import type { CircuitCall, CircuitResult } from '../head/backend-registry.ts';
 
 /** Runs a circuit call on the quantum backend of the worker's node. */
 export async function runCircuitTask(call: CircuitCall): Promise<CircuitResult> {

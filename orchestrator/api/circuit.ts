@@ -2,13 +2,11 @@
 import type { ObjectRef } from '../core/object-ref.ts';
 import { shipCode } from '../core/function-source.ts';
 import type { TaskOptions } from '../core/options.ts';
-import { parseQasm } from '../../backends/quantum/qasm/index.ts';
-import type { CircuitCall } from '../../backends/quantum/circuit-task.ts';
-import type { CircuitResult } from '../../backends/quantum/run-types.ts';
+import { parseQasm, type CircuitCall, type CircuitResult } from '../head/backend-registry.ts';
 import { RemoteFunction } from './remote-function.ts';
 import { runCircuitTask } from './circuit-runner.ts';
 
-export type { CircuitResult } from '../../backends/quantum/run-types.ts';
+export type { CircuitResult } from '../head/backend-registry.ts';
 
 /** Options of `circuit()`: TaskOptions plus shots, device and seed. Default resources `{ QPU: 1 }`, no CPU. */
 export interface CircuitOptions extends TaskOptions {
@@ -60,7 +58,7 @@ export class CircuitFunction {
   }
 }
 
-/** Makes a circuit task (API.md `circuit(options)`). */
+/** Makes a circuit task: `.remote(qasm, params?)` runs an OpenQASM program on a quantum backend. */
 export function circuit(options: CircuitOptions = {}): CircuitFunction {
   return new CircuitFunction(options);
 }

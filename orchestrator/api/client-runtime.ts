@@ -8,21 +8,14 @@ import { fromErrorInfo } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { messageBytesAtLeast } from '../protocol/frames.ts';
 import type { ClientRequest, Message, ReplyTo } from '../protocol/messages.ts';
-import { WS_PROTOCOL } from '../service/auth.ts';
-import { headFilePath, readHeadFile, runningHead } from '../service/head-file.ts';
-import { ClientOptionError, DriverMessageTooLargeError, HeadAuthError, HeadUnreachableError, NoHeadRunningError } from '../service/service-errors.ts';
-import { SocketChannel } from '../service/socket-channel.ts';
-import { DRIVER_PATH, MAX_DRIVER_MESSAGE_BYTES, type DriverWelcome } from '../service/ws-gateway.ts';
+import { DRIVER_PATH, MAX_DRIVER_MESSAGE_BYTES, WS_PROTOCOL, type DriverWelcome } from '../protocol/driver-socket.ts';
+import { headFilePath, readHeadFile, runningHead } from '../client/head-file.ts';
+import {
+  ClientOptionError, DriverMessageTooLargeError, HeadAuthError, HeadConnectionLostError, HeadUnreachableError, NoHeadRunningError,
+} from '../client/client-errors.ts';
+import { SocketChannel } from '../client/socket-channel.ts';
 import { RefTracker } from './ref-tracker.ts';
 import type { CoreRuntime, RuntimeContext } from './runtime.ts';
-
-/** Raised by requests made after the connection to the head was lost. */
-export class HeadConnectionLostError extends Error {
-  constructor(readonly address: string, readonly why: string) {
-    super(`lost the connection to the head at ${address}${why ? ` (${why})` : ''}; check that the head still runs (orrery status) and init() again`);
-    this.name = 'HeadConnectionLostError';
-  }
-}
 
 /** How to reach a head: the address as given (`'auto'` or `ws://host:port`), a token, the job's settings. */
 export interface ClientOptions {

@@ -1,4 +1,4 @@
-/** The shapes of a command task's call and result (API.md `command`). */
+/** The shapes of a command task's call and result (see command.ts). */
 import type { ObjectRef } from '../core/object-ref.ts';
 import type { SecretRef } from '../core/secret-ref.ts';
 

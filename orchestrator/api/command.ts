@@ -53,7 +53,7 @@ function basename(p: string): string {
   return p.slice(p.lastIndexOf('/') + 1) || p;
 }
 
-/** Makes a command task (API.md `command(options)`). */
+/** Makes a command task: `.remote({ argv, inputs?, env? })` runs a program in a fresh working directory. */
 export function command(options: CommandOptions = {}): CommandFunction {
   return new CommandFunction(options);
 }

@@ -1,4 +1,4 @@
-/** The public API of Orrery (see API.md). */
+/** The public API of Orrery, the package's main export (docs/api.md is its reference). */
 export { init, shutdown, isInitialized, type InitOptions } from './init.ts';
 export { remote } from './remote.ts';
 export { RemoteFunction } from './remote-function.ts';
@@ -8,7 +8,7 @@ export { placementGroup, removePlacementGroup, PlacementGroup } from './placemen
 export type { PlacementGroupOptions } from '../core/placement-group-options.ts';
 export { command, CommandFunction, type CommandOptions, type CommandCall, type CommandResult } from './command.ts';
 export { circuit, CircuitFunction, type CircuitOptions, type CircuitResult } from './circuit.ts';
-export { QasmError } from '../../backends/quantum/qasm/index.ts';
+export { QasmError } from '../head/backend-registry.ts';
 export { nodes, clusterResources, availableResources, state, getRuntimeContext, recordTaskInfo, type ListOptions } from './introspection.ts';
 export type { RuntimeContext } from './runtime.ts';
 export type {
@@ -22,5 +22,10 @@ export type { PlacementRule } from '../scheduler/placement-rules.ts';
 export {
   OrreryError, TaskError, WorkerCrashedError, ActorDiedError, GetTimeoutError, TaskCancelledError, ObjectLostError,
   OwnerDiedError, TaskUnschedulableError, CommandFailedError, BackendError, PlacementGroupRemovedError, SecretNotFoundError, SecretUnavailableError,
+  InvalidNameError, ModuleBackendRefusedError, BackendShutdownError, UnsafeRuntimeDirError,
 } from '../core/errors.ts';
-export { DriverMessageTooLargeError } from '../service/service-errors.ts';
+export { InvalidPlacementRuleError } from '../scheduler/placement-rules.ts';
+export {
+  DriverMessageTooLargeError, NoHeadRunningError, HeadUnreachableError, HeadAuthError, ClientOptionError, HeadConnectionLostError,
+} from '../client/client-errors.ts';
+export { HeadFileError } from '../client/head-file.ts';

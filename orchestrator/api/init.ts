@@ -1,13 +1,11 @@
 /** `init()`, `shutdown()`, `isInitialized()`. */
 import { availableParallelism } from 'node:os';
-import { LocalBackend } from '../../backends/local/local-backend.ts';
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { checkNameKeys, checkOptionalName } from '../core/names.ts';
 import { Head } from '../head/head.ts';
 import { createBackend } from '../head/backend-registry.ts';
 import { checkBackendConfigs } from '../head/backend-configs.ts';
-import { configFileModules, type ModulePolicy } from '../head/module-backends.ts';
+import { readConfigFile, type ConfigFile } from '../head/config-file.ts';
+import type { ModulePolicy } from '../head/module-backends.ts';
 import { validateSessionName } from '../sessions/session-paths.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import { EmbeddedRuntime } from './embedded-runtime.ts';
@@ -61,7 +59,7 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
   checkNameKeys('init(): option resources', opts.resources);
   checkNameKeys('init(): option labels', opts.labels);
   if (opts.session !== undefined) validateSessionName(opts.session);
-  const file: ConfigFile = opts.config ? readConfig(opts.config) : { backends: [], modules: ownCode() };
+  const file: ConfigFile = opts.config ? readConfigFile(opts.config, 'init(): ') : { path: undefined, backends: [], placementRules: undefined, modules: ownCode() };
   // The script's own configs are its own code: they may load modules from anywhere but URLs.
   const own = opts.backends === undefined ? [] : checkBackendConfigs(opts.backends, 'init()', ownCode(), 'option backends');
   const backendConfigs = [...file.backends, ...own];
@@ -80,17 +78,8 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
   } else {
     head = new Head({ infeasibleGraceMs: opts.infeasibleGraceMs, placementRules, objectStoreMemory: opts.objectStoreMemory });
     stop = () => head.shutdown();
-    await head.addBackend(
-      new LocalBackend({
-        name: 'local',
-        kind: 'local',
-        numCpus: opts.numCpus ?? availableParallelism(),
-        numGpus: opts.numGpus,
-        resources: opts.resources,
-        labels: opts.labels,
-        objectStoreMemory: opts.objectStoreMemory,
-      }),
-    );
+    const local = { name: 'local', kind: 'local', numCpus: opts.numCpus ?? availableParallelism(), numGpus: opts.numGpus, resources: opts.resources, labels: opts.labels, objectStoreMemory: opts.objectStoreMemory };
+    await head.addBackend(await createBackend(local));
   }
   let endSession: (() => Promise<void>) | undefined;
   try {
@@ -148,35 +137,6 @@ async function initClient(address: string, opts: InitOptions): Promise<RuntimeCo
 /** The driver's own code: module backends by package, relative path (from the working directory) or absolute path. */
 function ownCode(): ModulePolicy {
   return { allow: 'any-path', baseDir: process.cwd() };
-}
-
-/** An orrery config file: checked backends (with how their modules load) and placement rules (JSON). */
-interface ConfigFile {
-  backends: Record<string, unknown>[];
-  modules: ModulePolicy;
-  placementRules?: PlacementRule[];
-}
-
-function readConfig(path: string): ConfigFile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new Error(`init(): cannot read config file ${path}: ${(err as Error).message}`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`init(): config file ${path} is not valid JSON: ${(err as Error).message}`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new TypeError(`init(): config file ${path} must hold an object { backends?, placementRules? }`);
-  for (const k of Object.keys(parsed)) {
-    if (k !== 'backends' && k !== 'placementRules') throw new TypeError(`init(): config file ${path} has unknown key ${k}; allowed: backends, placementRules`);
-  }
-  const { backends = [], placementRules } = parsed as { backends?: unknown; placementRules?: PlacementRule[] };
-  const modules = configFileModules(path, dirname(resolve(path)));
-  return { backends: checkBackendConfigs(backends, `init(): config file ${path}`, modules), modules, placementRules };
 }
 
 /** Ends the driver's job and, in embedded mode, the head and its nodes. */

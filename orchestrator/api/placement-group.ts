@@ -6,7 +6,7 @@
 import { newId } from '../core/ids.ts';
 import { ObjectRef } from '../core/object-ref.ts';
 import { normalizePlacementGroup, type PlacementGroupOptions } from '../core/placement-group-options.ts';
-import type { PlacementStrategyName } from '../scheduler/placement-group-types.ts';
+import type { PlacementStrategyName } from '../core/scheduling-strategy.ts';
 import { get, wait } from './objects.ts';
 import { currentRuntime } from './runtime.ts';
 

@@ -5,11 +5,11 @@ import { init, shutdown } from '../api/init.ts';
 import { remote } from '../api/remote.ts';
 import { get } from '../api/objects.ts';
 import { nodes } from '../api/introspection.ts';
-import { loadConfig } from './config-file.ts';
+import { findConfig } from '../head/config-file.ts';
 
 /** Prints the configured backends. */
 export function listBackends(configPath: string | undefined, print: (line: string) => void): void {
-  const cfg = loadConfig(configPath);
+  const cfg = findConfig(configPath);
   print(`config: ${cfg.path ?? '(none found; the local backend is always there)'}`);
   print('local  (kind local, built in)');
   for (const b of cfg.backends) print(`${String(b.name)}  (kind ${String(b.kind)})`);
@@ -20,7 +20,7 @@ export function listBackends(configPath: string | undefined, print: (line: strin
  * what each of its nodes offers, and runs a probe task on it. Throws with what is wrong.
  */
 export async function testBackend(name: string, configPath: string | undefined, print: (line: string) => void): Promise<void> {
-  const cfg = loadConfig(configPath);
+  const cfg = findConfig(configPath);
   const config = name === 'local' ? { name: 'local', kind: 'local' } : cfg.backends.find((b) => b.name === name);
   if (!config) throw new Error(`no backend named ${name} in ${cfg.path ?? 'any config file'}; configured: local${cfg.backends.map((b) => `, ${String(b.name)}`).join('')}`);
   const backend = await createBackend(config, cfg.modules);

@@ -8,17 +8,16 @@
  * which every local user can read, holds only that file's path.
  */
 import { spawn } from 'node:child_process';
-import { loadConfig } from './config-file.ts';
+import { findConfig } from '../head/config-file.ts';
 import { serveUntilStopped } from './start-command.ts';
-import { apiJson, resolveTarget, type HeadTarget } from '../service/api-client.ts';
+import { apiJson, resolveTarget, type HeadTarget } from '../client/api-client.ts';
 import { DEFAULT_PORT, HeadService } from '../service/head-service.ts';
-import { headFilePath, runningHead } from '../service/head-file.ts';
+import { headFilePath, runningHead } from '../client/head-file.ts';
 import { EXAMPLES } from '../service/dashboard-examples.ts';
 import type { LoginUrl } from '../service/dashboard-login.ts';
 import { LOGIN_CODE_TTL_MS } from '../service/login-codes.ts';
 import type { LoginPage } from '../service/login-pages.ts';
-import { NoHeadRunningError } from '../service/service-errors.ts';
-import type { PlacementRule } from '../scheduler/placement-rules.ts';
+import { NoHeadRunningError } from '../client/client-errors.ts';
 import type { CliOptions } from './command-line.ts';
 
 /** Help of `orrery dashboard`. */
@@ -71,11 +70,11 @@ export async function dashboardCommand(args: string[], opts: CliOptions, print: 
   }
   const port = opts.port === undefined ? DEFAULT_PORT : Number(opts.port);
   if (!/^\d+$/.test(String(opts.port ?? DEFAULT_PORT)) || port > 65535) throw new Error(`--port must be an integer from 0 to 65535 (got ${String(opts.port)})`);
-  const cfg = loadConfig(typeof opts.config === 'string' ? opts.config : undefined);
+  const cfg = findConfig(typeof opts.config === 'string' ? opts.config : undefined);
   const service = await HeadService.start({
     port,
     backends: cfg.backends,
-    placementRules: cfg.placementRules as PlacementRule[],
+    placementRules: cfg.placementRules ?? [],
     configPath: cfg.path,
     log: (line) => process.stderr.write(`${line}\n`),
   });

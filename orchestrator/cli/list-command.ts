@@ -1,5 +1,5 @@
 /** `orrery list tasks|actors|objects|nodes|placement-groups`: the State API of the running head, as a table or JSON. */
-import { apiJson, resolveTarget, type HeadTarget } from '../service/api-client.ts';
+import { apiJson, resolveTarget, type HeadTarget } from '../client/api-client.ts';
 import type { CliOptions } from './command-line.ts';
 
 /** Help of `orrery list`. */

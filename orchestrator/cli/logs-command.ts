@@ -1,5 +1,5 @@
 /** `orrery logs <taskId> [-f]`: what a task printed; -f streams new lines until the task ends. */
-import { apiJson, apiRequest } from '../service/api-client.ts';
+import { apiJson, apiRequest } from '../client/api-client.ts';
 import { targetOf } from './list-command.ts';
 import type { CliOptions } from './command-line.ts';
 

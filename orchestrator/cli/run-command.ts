@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { resolve } from 'node:path';
-import { runningHead } from '../service/head-file.ts';
+import { runningHead } from '../client/head-file.ts';
 import type { CliOptions } from './command-line.ts';
 
 /** Help of `orrery run`. */

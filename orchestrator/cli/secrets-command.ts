@@ -3,7 +3,7 @@
  * by name. The value is read without echo from a terminal, or from stdin when piped, and is never
  * printed, logged or written to a file.
  */
-import { deleteSecret, storeSecret } from '../../backends/transport/keychain.ts';
+import { deleteSecret, storeSecret } from '../core/keychain.ts';
 
 /** Help of `orrery secrets`. */
 export const SECRETS_USAGE = `usage: orrery secrets set <name>       store a secret in the OS keychain (prompts without echo; or pipe the value on stdin)

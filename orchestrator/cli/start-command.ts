@@ -1,8 +1,7 @@
 /** `orrery start`: a head service in this process, in the foreground until SIGINT/SIGTERM or `orrery stop`. */
-import { loadConfig } from './config-file.ts';
+import { findConfig } from '../head/config-file.ts';
 import { DEFAULT_PORT, HeadService } from '../service/head-service.ts';
 import { LOGIN_CODE_TTL_MS } from '../service/login-codes.ts';
-import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import type { CliOptions } from './command-line.ts';
 
 /** Help of `orrery start`. */
@@ -33,14 +32,14 @@ export async function startCommand(args: string[], opts: CliOptions, print: (lin
   if (!/^\d+$/.test(String(opts.port ?? DEFAULT_PORT)) || port > 65535) throw new Error(`--port must be an integer from 0 to 65535 (got ${String(opts.port)})`);
   const host = typeof opts.host === 'string' ? opts.host : '127.0.0.1';
   if (!['127.0.0.1', 'localhost', '::1'].includes(host)) throw new Error(`--host must be a loopback address (127.0.0.1, ::1 or localhost; got ${host}): the head serves only this machine`);
-  const cfg = loadConfig(typeof opts.config === 'string' ? opts.config : undefined);
+  const cfg = findConfig(typeof opts.config === 'string' ? opts.config : undefined);
   if (opts.session !== undefined && opts.resume !== undefined) throw new Error('give --session NAME for a new session or --resume NAME to continue one, not both');
   const resume = typeof opts.resume === 'string' ? opts.resume : undefined;
   const service = await HeadService.start({
     port,
     host: host === 'localhost' ? '127.0.0.1' : host,
     backends: cfg.backends,
-    placementRules: cfg.placementRules as PlacementRule[],
+    placementRules: cfg.placementRules ?? [],
     log: (line) => process.stderr.write(`${line}\n`),
     configPath: cfg.path,
     session: resume ?? (typeof opts.session === 'string' ? opts.session : undefined),

@@ -1,5 +1,5 @@
 /** `orrery status`: like `ray status`: nodes per backend, resource usage, pending and infeasible demand. */
-import { apiJson } from '../service/api-client.ts';
+import { apiJson } from '../client/api-client.ts';
 import type { StatusView } from '../service/status-view.ts';
 import { targetOf } from './list-command.ts';
 import type { CliOptions } from './command-line.ts';

@@ -3,8 +3,8 @@
  * and reports how it ended from the record it left (head-exit.ts): a clean stop, a stop that
  * failed (a backend that threw or hung, an uncaught error), or no record at all (it died).
  */
-import { apiJson } from '../service/api-client.ts';
-import { pidAlive } from '../service/head-file.ts';
+import { apiJson } from '../client/api-client.ts';
+import { pidAlive } from '../client/head-file.ts';
 import { headExitPath, headLogPath, readHeadExit } from '../service/head-exit.ts';
 import { targetOf } from './list-command.ts';
 import type { CliOptions } from './command-line.ts';

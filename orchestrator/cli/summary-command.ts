@@ -1,5 +1,5 @@
 /** `orrery summary tasks`: task counts per name and state (Ray's `ray summary tasks`). */
-import { apiJson } from '../service/api-client.ts';
+import { apiJson } from '../client/api-client.ts';
 import { formatTable, targetOf } from './list-command.ts';
 import type { CliOptions } from './command-line.ts';
 

@@ -46,7 +46,7 @@ export interface Lease {
 /** Tasks that share resources and placement constraints. */
 export interface SchedulingClass {
   readonly key: string;
-  readonly template: Omit<SchedulingRequest, 'taskId'>;
+  readonly template: Omit<SchedulingRequest, 'requestId'>;
   /** User-facing amounts held, for getRuntimeContext. */
   readonly assigned: Readonly<Record<string, number>>;
   /** Actor creation: one lease, held for the actor's life, never reused. */
@@ -198,7 +198,7 @@ export class LeaseDispatcher {
     if (!this.leases.delete(lease.id)) return;
     lease.cls.leases.delete(lease);
     this.io.leaseEnded(lease);
-    this.apply(this.scheduler.handle({ type: 'released', taskId: lease.id, now: this.io.now() }));
+    this.apply(this.scheduler.handle({ type: 'released', leaseId: lease.id, now: this.io.now() }));
   }
 
   /** A node is gone: its leases vanish; returns the tasks that were on them. */
@@ -223,8 +223,8 @@ export class LeaseDispatcher {
     const lease = t.lease;
     if (!lease || !this.leases.has(lease.id)) return;
     lease.blocked += blocked ? 1 : -1;
-    if (blocked && lease.blocked === 1) this.apply(this.scheduler.handle({ type: 'blocked', taskId: lease.id, now: this.io.now() }));
-    if (!blocked && lease.blocked === 0) this.apply(this.scheduler.handle({ type: 'unblocked', taskId: lease.id, now: this.io.now() }));
+    if (blocked && lease.blocked === 1) this.apply(this.scheduler.handle({ type: 'blocked', leaseId: lease.id, now: this.io.now() }));
+    if (!blocked && lease.blocked === 0) this.apply(this.scheduler.handle({ type: 'unblocked', leaseId: lease.id, now: this.io.now() }));
   }
 
   /** Feeds scheduler decisions from events the head raised itself (node joined, time passed). */
@@ -234,14 +234,14 @@ export class LeaseDispatcher {
         this.io.placementGroup(d);
         continue;
       }
-      const cls = this.requests.get(d.taskId);
+      const cls = this.requests.get(d.requestId);
       if (!cls) continue;
       switch (d.type) {
         case 'assign': {
-          this.requests.delete(d.taskId);
+          this.requests.delete(d.requestId);
           cls.requested--;
           cls.infeasible = undefined;
-          const lease: Lease = { id: d.taskId, nodeId: d.nodeId, cls, inflight: new Set(), blocked: 0, workerId: undefined, link: undefined, sentCode: new Set(), killRequested: false, idleTimer: undefined };
+          const lease: Lease = { id: d.requestId, nodeId: d.nodeId, cls, inflight: new Set(), blocked: 0, workerId: undefined, link: undefined, sentCode: new Set(), killRequested: false, idleTimer: undefined };
           this.leases.set(lease.id, lease);
           cls.leases.add(lease);
           if (cls.waiting.length === 0) this.release(lease);
@@ -256,7 +256,7 @@ export class LeaseDispatcher {
           cls.infeasible = undefined;
           break;
         case 'unschedulable': {
-          this.requests.delete(d.taskId);
+          this.requests.delete(d.requestId);
           cls.requested--;
           cls.infeasible = undefined;
           for (const t of cls.waiting.drain()) this.io.unschedulable(t, d.reason);
@@ -291,7 +291,7 @@ export class LeaseDispatcher {
       const id = newId();
       cls.requested++;
       this.requests.set(id, cls);
-      this.apply(this.scheduler.handle({ type: 'queued', request: { ...cls.template, taskId: id }, now: this.io.now() }));
+      this.apply(this.scheduler.handle({ type: 'queued', request: { ...cls.template, requestId: id }, now: this.io.now() }));
       if (cls.requested > 0 && this.requests.get(id) === cls) break;
     }
     if (cls.waiting.length === 0 || cls.dedicated) return;

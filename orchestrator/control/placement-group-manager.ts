@@ -13,9 +13,8 @@ import type { ObjectStore } from '../objects/object-store.ts';
 import type { NormalizedTaskOptions, RequestOf, TaskSubmission } from '../protocol/messages.ts';
 import type { PlacementGroupRow, PlacementGroupState } from '../protocol/state-rows.ts';
 import type { ClusterScheduler } from '../scheduler/cluster-scheduler.ts';
-import {
-  isPlacementGroupStrategy, type PlacementGroupDecision, type PlacementGroupStrategy, type PlacementStrategyName,
-} from '../scheduler/placement-group-types.ts';
+import { isPlacementGroupStrategy, type PlacementGroupStrategy, type PlacementStrategyName } from '../core/scheduling-strategy.ts';
+import type { PlacementGroupDecision } from '../scheduler/placement-group-types.ts';
 import type { ActorManager } from './actor-manager.ts';
 import type { LeaseDispatcher } from './lease-dispatcher.ts';
 import type { TaskManager } from './task-manager.ts';

@@ -3,7 +3,7 @@
  * and error propagation. Actor calls are recorded here too and ordered by the ActorManager.
  */
 import {
-  cancelledInfo, TaskError, TaskUnschedulableError, WorkerCrashedError, ObjectLostError, toErrorInfo, type ErrorInfo,
+  cancelledInfo, isOrreryError, TaskError, TaskUnschedulableError, WorkerCrashedError, ObjectLostError, toErrorInfo, type ErrorInfo,
 } from '../core/errors.ts';
 import type { Payload } from '../core/serialization.ts';
 import type { NormalizedTaskOptions, RunMessage, TaskSubmission } from '../protocol/messages.ts';
@@ -442,13 +442,6 @@ export const KEEP_FINISHED_TASKS = 100_000;
 
 /** Stands in for an argument the worker fetches itself (RunMessage.remoteArgs). */
 const EMPTY_PAYLOAD: Payload = { data: new Uint8Array(0), marked: false };
-
-const ORRERY_ERRORS = new Set(['PlacementGroupRemovedError', 'TaskError', 'WorkerCrashedError', 'ActorDiedError', 'GetTimeoutError', 'TaskCancelledError', 'ObjectLostError', 'OwnerDiedError', 'TaskUnschedulableError', 'CommandFailedError', 'BackendError']);
-
-/** A task that re-raises an Orrery error (e.g. from a nested get) passes it through unchanged. */
-function isOrreryError(e: ErrorInfo): boolean {
-  return ORRERY_ERRORS.has(e.name);
-}
 
 function retriable(policy: boolean | readonly string[], e: ErrorInfo): boolean {
   if (policy === true) return true;

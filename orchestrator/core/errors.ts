@@ -14,7 +14,11 @@ export interface ErrorInfo {
   readonly fields?: Readonly<Record<string, unknown>>;
 }
 
-/** Base class of all Orrery errors. */
+/**
+ * Base class of all Orrery errors: every error Orrery raises to users extends it (those of the
+ * client transport, the service, the QASM front end and placement rules too), so
+ * `err instanceof OrreryError` tells Orrery's errors from the task code's own.
+ */
 export class OrreryError extends Error {
   constructor(message: string) {
     super(message);
@@ -213,9 +217,22 @@ const classes: Record<string, OrreryErrorClass> = {
   SecretUnavailableError, InvalidNameError, ModuleBackendRefusedError, BackendShutdownError, UnsafeRuntimeDirError,
 };
 
-/** Rebuilds an Orrery error from its `ErrorInfo` (the same class, the same fields and message). */
+/**
+ * True for the ErrorInfo of an Orrery error, read from the error's own class chain (so an error
+ * class outside core, such as QasmError, counts too): a task that re-raises one, e.g. from a
+ * nested `get`, passes it through instead of wrapping it in a TaskError.
+ */
+export function isOrreryError(info: ErrorInfo): boolean {
+  return info.chain?.includes('OrreryError') ?? false;
+}
+
+/**
+ * Rebuilds an error from its `ErrorInfo`: the same class, fields and message for the classes
+ * above; another Orrery error (a class this process may not have loaded) as an OrreryError that
+ * keeps its name and fields; anything else as a plain Error.
+ */
 export function fromErrorInfo(info: ErrorInfo): Error {
-  const cls = Object.hasOwn(classes, info.name) ? classes[info.name] : undefined;
+  const cls = Object.hasOwn(classes, info.name) ? classes[info.name] : isOrreryError(info) ? OrreryError : undefined;
   const err: Error = cls ? Object.create(cls.prototype) : new Error(info.message);
   Object.defineProperty(err, 'message', { value: info.message, writable: true, configurable: true });
   Object.defineProperty(err, 'name', { value: info.name, writable: true, configurable: true });

@@ -4,11 +4,10 @@
  */
 import { unitsOf, type ResourceSet } from './resources.ts';
 import { checkNameKeys, checkOptionalName } from './names.ts';
-import type { NormalizedActorOptions, NormalizedTaskOptions } from '../protocol/messages.ts';
-import type { SchedulingStrategy } from '../scheduler/types.ts';
-import type { PlacementGroupStrategy } from '../scheduler/placement-group-types.ts';
+import { isSelectorValue, parseLabelSelector } from './label-selector.ts';
+import type { PlacementGroupStrategy, SchedulingStrategy } from './scheduling-strategy.ts';
 
-/** Options of a remote function (API.md TaskOptions). */
+/** Options of a remote function (`remote(options, fn)`, `.options()`). */
 export interface TaskOptions {
   name?: string;
   numCpus?: number;
@@ -36,7 +35,7 @@ export interface PlacementGroupSchedulingStrategy {
   captureChildTasks?: boolean;
 }
 
-/** Options of an actor class (API.md ActorOptions). */
+/** Options of an actor class (`remote(options, Class)`, `.options()`). */
 export interface ActorOptions {
   name?: string;
   namespace?: string;
@@ -55,9 +54,36 @@ export interface ActorOptions {
   schedulingStrategy?: TaskOptions['schedulingStrategy'];
 }
 
+/** Task options after validation; shared by every call of one RemoteFunction. */
+export interface NormalizedTaskOptions {
+  readonly name?: string;
+  /** Resources needed to place the work (fixed-point units). */
+  readonly resources: ResourceSet;
+  /** Resources held while it runs (actors: 0 CPUs unless numCpus was given). */
+  readonly holdResources?: ResourceSet;
+  readonly strategy: SchedulingStrategy;
+  readonly labelSelector?: Readonly<Record<string, string>>;
+  readonly backend?: string;
+  readonly maxRetries: number;
+  /** false: never retry exceptions; true: retry all; list: retry errors with one of these class names. */
+  readonly retryExceptions: boolean | readonly string[];
+  readonly timeoutMs?: number;
+  readonly runtimeEnv?: { readonly workingDir?: string; readonly env?: Readonly<Record<string, string>> };
+}
+
+/** Actor options after validation. */
+export interface NormalizedActorOptions {
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly detached: boolean;
+  readonly getIfExists: boolean;
+  readonly maxRestarts: number;
+  readonly maxTaskRetries: number;
+  readonly maxConcurrency: number;
+}
+
 const TASK_KEYS = new Set(['name', 'numCpus', 'numGpus', 'memory', 'resources', 'accelerator', 'labelSelector', 'backend', 'maxRetries', 'retryExceptions', 'schedulingStrategy', 'runtimeEnv', 'timeoutMs']);
 const ACTOR_KEYS = new Set(['name', 'namespace', 'lifetime', 'getIfExists', 'maxRestarts', 'maxTaskRetries', 'maxConcurrency', 'numCpus', 'numGpus', 'memory', 'resources', 'accelerator', 'backend', 'labelSelector', 'schedulingStrategy']);
-const LABEL_VALUE = /^(!?[\w.\-/]+|!?in\(\s*[\w.\-/]+(\s*,\s*[\w.\-/]+)*\s*\))$/;
 
 function fail(where: string, option: string, got: unknown, allowed: string): never {
   throw new TypeError(`${where}: option ${option} must be ${allowed} (got ${show(got)})`);
@@ -149,11 +175,16 @@ function placementGroupStrategyOf(where: string, s: PlacementGroupSchedulingStra
 function labelsOf(where: string, o: TaskOptions | ActorOptions): Record<string, string> | undefined {
   const sel = stringRecord(where, 'labelSelector', o.labelSelector);
   checkNameKeys(`${where}: option labelSelector`, sel);
-  for (const [k, v] of Object.entries(sel ?? {})) {
-    if (!LABEL_VALUE.test(v)) fail(where, `labelSelector.${k}`, v, "'value', '!value', 'in(a,b)' or '!in(a,b)'");
+  // The scheduler's own parser, so whatever passes here can be placed (label-selector.ts).
+  if (sel !== undefined) {
+    try {
+      parseLabelSelector(sel);
+    } catch (err) {
+      throw new TypeError(`${where}: option ${(err as Error).message}`);
+    }
   }
   if (o.accelerator === undefined) return sel;
-  if (typeof o.accelerator !== 'string' || o.accelerator === '') fail(where, 'accelerator', o.accelerator, "a GPU model name such as 'A100'");
+  if (typeof o.accelerator !== 'string' || !isSelectorValue(o.accelerator)) fail(where, 'accelerator', o.accelerator, "a GPU model name such as 'A100'");
   return { ...sel, accelerator: o.accelerator };
 }
 

@@ -3,10 +3,10 @@
  * side, and the head again for requests that arrive over the wire): every error names the
  * field, what was given and what is allowed.
  */
-import { PLACEMENT_STRATEGIES, type PlacementStrategyName } from '../scheduler/placement-group-types.ts';
+import { PLACEMENT_STRATEGIES, type PlacementStrategyName } from './scheduling-strategy.ts';
 import { checkNameKeys, checkOptionalName } from './names.ts';
 
-/** Options of `placementGroup()` (API.md "Placement groups"). */
+/** Options of `placementGroup()`. */
 export interface PlacementGroupOptions {
   /** How bundles spread over nodes (default `'PACK'`). */
   strategy?: PlacementStrategyName;

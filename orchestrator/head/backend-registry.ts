@@ -50,3 +50,12 @@ export async function createBackend(config: unknown, modules: ModulePolicy = NO_
   if ('module' in checked.kind) return loadModuleBackend(checked.kind.module, c, modules);
   return BUILTIN[checked.kind.builtin](c);
 }
+
+/**
+ * What the public API takes from built-in backends (it reaches them only through this file):
+ * `circuit().remote()` parses its program on the driver, so a bad one throws QasmError before
+ * anything is submitted, and the types of a circuit task's argument and result.
+ */
+export { parseQasm, QasmError } from '../../backends/quantum/qasm/index.ts';
+export type { CircuitCall } from '../../backends/quantum/circuit-task.ts';
+export type { CircuitResult } from '../../backends/quantum/run-types.ts';

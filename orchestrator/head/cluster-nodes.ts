@@ -5,7 +5,7 @@
  * ({@link NodeHooks}); this table keeps the links, their states and their idle times.
  */
 import type { AgentSpec, AgentStream, IdleNode } from '../../backends/types.ts';
-import { AGENT_VERSION } from '../agent/node-agent.ts';
+import { PROTOCOL_VERSION } from '../protocol/version.ts';
 import { addResources, type ResourceSet } from '../core/resources.ts';
 import { Channel } from '../protocol/channel.ts';
 import type { Message } from '../protocol/messages.ts';
@@ -107,8 +107,8 @@ export class ClusterNodes {
       channel.listen(
         (m) => {
           if (node) return this.hooks.message(node, m);
-          if (m.type !== 'hello' || m.version !== AGENT_VERSION) {
-            channel.close(m.type === 'hello' ? `agent speaks protocol ${m.version}, head speaks ${AGENT_VERSION}` : `first message was ${m.type}, not hello`);
+          if (m.type !== 'hello' || m.version !== PROTOCOL_VERSION) {
+            channel.close(m.type === 'hello' ? `agent speaks protocol ${m.version}, head speaks ${PROTOCOL_VERSION}` : `first message was ${m.type}, not hello`);
             return;
           }
           clearTimeout(timer);

@@ -15,15 +15,19 @@ export function argumentIds(spec: TaskSubmission): string[] {
   return ids;
 }
 
-/** What reconstruction reads of the task that made an object (the task table's record). */
+/**
+ * A task as lineage reads it: the control layer's TaskRecord (control/task-record.ts) is one.
+ * A port, so the object layer does not import the control layer that imports it.
+ */
 export interface LineageTask {
   readonly spec: TaskSubmission;
   readonly jobId: string;
+  /** A TaskState (control/task-record.ts); only `FINISHED` tasks are re-run. */
   readonly state: string;
   readonly retriesLeft: number;
 }
 
-/** What reconstruction needs from the task table (the TaskManager). */
+/** What reconstruction needs from the task table (control/task-manager.ts). */
 export interface LineageTasks<T extends LineageTask> {
   /** The record of the task that made an object (a task result's id is its task's id). */
   task(taskId: string): T | undefined;

@@ -3,12 +3,13 @@
  * requests a driver or a running task makes of the head. One module, one union.
  */
 import type { ErrorInfo } from '../core/errors.ts';
-import type { ResourceSet } from '../core/resources.ts';
+import type { NormalizedActorOptions, NormalizedTaskOptions } from '../core/options.ts';
 import type { ActorDescriptor, Payload } from '../core/serialization.ts';
 import type { ShippedCode } from '../core/function-source.ts';
-import type { SchedulingStrategy } from '../scheduler/types.ts';
-import type { PlacementStrategyName } from '../scheduler/placement-group-types.ts';
+import type { PlacementStrategyName } from '../core/scheduling-strategy.ts';
 import type { StateFilter, StateQuery, StateReplies } from './state-rows.ts';
+
+export type { NormalizedActorOptions, NormalizedTaskOptions } from '../core/options.ts';
 
 /**
  * Values larger than this stay on the node that made them (task results and worker puts) and
@@ -27,34 +28,6 @@ export type TaskKind =
 
 /** An argument as submitted: an inline value, or a ref resolved before the task runs. */
 export type ArgSpec = Payload | { readonly ref: string };
-
-/** Task options after validation; shared by every call of one RemoteFunction. */
-export interface NormalizedTaskOptions {
-  readonly name?: string;
-  /** Resources needed to place the work (fixed-point units). */
-  readonly resources: ResourceSet;
-  /** Resources held while it runs (actors: 0 CPUs unless numCpus was given). */
-  readonly holdResources?: ResourceSet;
-  readonly strategy: SchedulingStrategy;
-  readonly labelSelector?: Readonly<Record<string, string>>;
-  readonly backend?: string;
-  readonly maxRetries: number;
-  /** false: never retry exceptions; true: retry all; list: retry errors with one of these class names. */
-  readonly retryExceptions: boolean | readonly string[];
-  readonly timeoutMs?: number;
-  readonly runtimeEnv?: { readonly workingDir?: string; readonly env?: Readonly<Record<string, string>> };
-}
-
-/** Actor options after validation. */
-export interface NormalizedActorOptions {
-  readonly name?: string;
-  readonly namespace?: string;
-  readonly detached: boolean;
-  readonly getIfExists: boolean;
-  readonly maxRestarts: number;
-  readonly maxTaskRetries: number;
-  readonly maxConcurrency: number;
-}
 
 /** A unit of work as a caller submits it. */
 export interface TaskSubmission {

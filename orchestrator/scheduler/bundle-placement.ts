@@ -4,7 +4,7 @@
  * elastic backends' shapes. Pure functions over plain views, so they are tested directly.
  */
 import { addResources, fits, fromUnits, missingResource, quantityOf, subtractResources, type ResourceSet } from '../core/resources.ts';
-import type { PlacementStrategyName } from './placement-group-types.ts';
+import type { PlacementStrategyName } from '../core/scheduling-strategy.ts';
 
 /** A node as bundle placement sees it. */
 export interface BundleNodeView {

@@ -4,7 +4,7 @@
  * decisions it returns. Policies follow Ray: hybrid DEFAULT, SPREAD, node affinity, label
  * selectors, plus the placement rules' backend, prefer and avoid.
  *
- * Cost model: queued requests are grouped in scheduling classes (see scheduling-class.ts); a
+ * Cost model: queued requests are grouped in request classes (see request-class.ts); a
  * class whose head could not be placed is "stalled" and costs nothing until resources are
  * freed on one of its candidate nodes, and choosing a node is O(log nodes). So an event
  * costs O(classes + decisions · log nodes), never O(queue) or O(nodes) per decision.
@@ -12,15 +12,15 @@
 import type { ResourceSet } from '../core/resources.ts';
 import { elasticFits, explainMissing } from './feasibility.ts';
 import { MinHeap } from './min-heap.ts';
-import { isPlacementGroupStrategy } from './placement-group-types.ts';
+import { isPlacementGroupStrategy } from '../core/scheduling-strategy.ts';
 import { PlacementGroupTable } from './placement-groups.ts';
 import {
   recordKey,
-  schedulingClassKey,
-  SchedulingClass,
+  requestClassKey,
+  RequestClass,
   type NodeState,
-  type TaskRecord,
-} from './scheduling-class.ts';
+  type RequestEntry,
+} from './request-class.ts';
 import type {
   ElasticShape,
   PendingDemand,
@@ -40,21 +40,21 @@ export class ClusterScheduler {
   private readonly threshold: number;
   private readonly nodes = new Map<string, NodeState>();
   private readonly shapes = new Map<string, readonly ElasticShape[]>();
-  private readonly classes = new Map<string, SchedulingClass>();
+  private readonly classes = new Map<string, RequestClass>();
   /** Empty classes, oldest first, evicted past MAX_IDLE_CLASSES. */
-  private readonly idle = new Map<string, SchedulingClass>();
+  private readonly idle = new Map<string, RequestClass>();
   /** Non-empty classes that are not stalled: the only ones a placement pass visits. */
-  private readonly runnable = new Set<SchedulingClass>();
+  private readonly runnable = new Set<RequestClass>();
   /** Non-empty infeasible classes, whose requests run down their grace period. */
-  private readonly waiting = new Set<SchedulingClass>();
-  /** Queued and running work by task id (one map: a placement then costs no map update). */
-  private readonly tasks = new Map<string, TaskRecord>();
+  private readonly waiting = new Set<RequestClass>();
+  /** Queued requests and placed leases by id (one map: a placement then costs no map update). */
+  private readonly entries = new Map<string, RequestEntry>();
   private queuedTotal = 0;
   /**
    * The class of the last queued request: a burst from one remote function usually shares
    * the option objects, so identity comparison skips building and hashing the class key.
    */
-  private memo: { readonly request: SchedulingRequest; readonly cls: SchedulingClass } | undefined;
+  private memo: { readonly request: SchedulingRequest; readonly cls: RequestClass } | undefined;
   private nodeSeq = 0;
   private entrySeq = 0;
   private pickSeq = 0;
@@ -107,16 +107,16 @@ export class ClusterScheduler {
         this.enqueue(event.request, event.now);
         break;
       case 'dequeued':
-        this.dequeue(event.taskId);
+        this.dequeue(event.requestId);
         break;
       case 'released':
-        this.release(event.taskId);
+        this.release(event.leaseId);
         break;
       case 'blocked':
-        this.block(event.taskId);
+        this.block(event.leaseId);
         break;
       case 'unblocked':
-        this.unblock(event.taskId);
+        this.unblock(event.leaseId);
         break;
       case 'tick':
         break;
@@ -181,8 +181,8 @@ export class ClusterScheduler {
     this.nodes.delete(nodeId);
     this.topology++;
     // The caller re-queues what ran there; releases for it must not credit a dead node. A scan
-    // is cheaper overall than indexing tasks per node on every assignment: removals are rare.
-    for (const [taskId, rec] of this.tasks) if (rec.ns === ns) this.tasks.delete(taskId);
+    // is cheaper overall than indexing leases per node on every assignment: removals are rare.
+    for (const [leaseId, rec] of this.entries) if (rec.ns === ns) this.entries.delete(leaseId);
     for (const cls of this.classes.values()) if (cls.removeNode(ns)) this.refreshFeasibility(cls, now);
     this.placementGroups.nodeRemoved(ns);
   }
@@ -200,38 +200,38 @@ export class ClusterScheduler {
 
   private enqueue(request: SchedulingRequest, now: number): void {
     if (isPlacementGroupStrategy(request.strategy)) return this.placementGroups.enqueue(request, request.strategy);
-    if (this.tasks.has(request.taskId)) return;
+    if (this.entries.has(request.requestId)) return;
     const cls = this.classFor(request);
-    const entry: TaskRecord = { request, seq: this.entrySeq++, cls, removed: false, infeasibleSince: undefined, ns: undefined, blocked: false };
-    this.tasks.set(request.taskId, entry);
+    const entry: RequestEntry = { request, seq: this.entrySeq++, cls, removed: false, infeasibleSince: undefined, ns: undefined, blocked: false };
+    this.entries.set(request.requestId, entry);
     this.queuedTotal++;
     if (cls.size === 0) this.idle.delete(cls.key);
     cls.push(entry);
     if (!cls.feasible) {
       entry.infeasibleSince = now;
-      this.out.push({ type: 'infeasible', taskId: request.taskId, missing: this.missing(cls) });
+      this.out.push({ type: 'infeasible', requestId: request.requestId, missing: this.missing(cls) });
       this.waiting.add(cls);
     } else if (!cls.stalled) {
       this.runnable.add(cls);
     }
   }
 
-  private dequeue(taskId: string): void {
-    const entry = this.tasks.get(taskId);
-    if (entry === undefined) return void this.placementGroups.dequeue(taskId);
+  private dequeue(requestId: string): void {
+    const entry = this.entries.get(requestId);
+    if (entry === undefined) return void this.placementGroups.dequeue(requestId);
     if (entry.ns !== undefined) return;
-    this.tasks.delete(taskId);
+    this.entries.delete(requestId);
     this.queuedTotal--;
     entry.cls.remove(entry);
     if (entry.cls.size === 0) this.retire(entry.cls);
   }
 
-  private release(taskId: string): void {
-    const rec = this.tasks.get(taskId);
-    if (rec === undefined) return void this.placementGroups.release(taskId);
+  private release(leaseId: string): void {
+    const rec = this.entries.get(leaseId);
+    if (rec === undefined) return void this.placementGroups.release(leaseId);
     const ns = rec.ns;
     if (ns === undefined) return;
-    this.tasks.delete(taskId);
+    this.entries.delete(leaseId);
     const avail = ns.available;
     const { keys, vals } = rec.cls.hold;
     for (let i = 0; i < keys.length; i++) {
@@ -242,9 +242,9 @@ export class ClusterScheduler {
     this.freed(ns);
   }
 
-  private block(taskId: string): void {
-    const rec = this.tasks.get(taskId);
-    if (rec === undefined) return void this.placementGroups.setBlocked(taskId, true);
+  private block(leaseId: string): void {
+    const rec = this.entries.get(leaseId);
+    if (rec === undefined) return void this.placementGroups.setBlocked(leaseId, true);
     const ns = rec.ns;
     if (ns === undefined || rec.blocked) return;
     rec.blocked = true;
@@ -254,9 +254,9 @@ export class ClusterScheduler {
     this.freed(ns);
   }
 
-  private unblock(taskId: string): void {
-    const rec = this.tasks.get(taskId);
-    if (rec === undefined) return void this.placementGroups.setBlocked(taskId, false);
+  private unblock(leaseId: string): void {
+    const rec = this.entries.get(leaseId);
+    if (rec === undefined) return void this.placementGroups.setBlocked(leaseId, false);
     const ns = rec.ns;
     if (ns === undefined || !rec.blocked) return;
     rec.blocked = false;
@@ -274,7 +274,7 @@ export class ClusterScheduler {
     for (const cls of this.classes.values()) if (cls.nodeFreed(ns) && cls.size > 0) this.runnable.add(cls);
   }
 
-  private classFor(request: SchedulingRequest): SchedulingClass {
+  private classFor(request: SchedulingRequest): RequestClass {
     const memo = this.memo;
     if (
       memo !== undefined &&
@@ -293,11 +293,11 @@ export class ClusterScheduler {
     return cls;
   }
 
-  private lookupClass(request: SchedulingRequest): SchedulingClass {
-    const key = schedulingClassKey(request);
+  private lookupClass(request: SchedulingRequest): RequestClass {
+    const key = requestClassKey(request);
     let cls = this.classes.get(key);
     if (cls === undefined) {
-      cls = new SchedulingClass(key, request, this.threshold);
+      cls = new RequestClass(key, request, this.threshold);
       for (const ns of this.nodes.values()) cls.addNode(ns);
       cls.elasticFeasible = elasticFits(cls, this.shapes);
       cls.feasible = cls.candidateCount > 0 || cls.elasticFeasible;
@@ -307,7 +307,7 @@ export class ClusterScheduler {
   }
 
   /** Reports a class's change of feasibility to each of its queued requests. */
-  private refreshFeasibility(cls: SchedulingClass, now: number): void {
+  private refreshFeasibility(cls: RequestClass, now: number): void {
     const feasible = cls.candidateCount > 0 || cls.elasticFeasible;
     if (feasible === cls.feasible) return;
     cls.feasible = feasible;
@@ -316,20 +316,20 @@ export class ClusterScheduler {
       const missing = this.missing(cls);
       for (const e of cls.entries()) {
         e.infeasibleSince = now;
-        this.out.push({ type: 'infeasible', taskId: e.request.taskId, missing });
+        this.out.push({ type: 'infeasible', requestId: e.request.requestId, missing });
       }
       this.waiting.add(cls);
     } else {
       for (const e of cls.entries()) {
         if (e.infeasibleSince === undefined) continue;
         e.infeasibleSince = undefined;
-        this.out.push({ type: 'feasible', taskId: e.request.taskId });
+        this.out.push({ type: 'feasible', requestId: e.request.requestId });
       }
       this.waiting.delete(cls);
     }
   }
 
-  private missing(cls: SchedulingClass): string {
+  private missing(cls: RequestClass): string {
     if (cls.missing === undefined || cls.missing.version !== this.topology) {
       const live = [...this.nodes.values()].map((ns) => ns.node);
       cls.missing = { text: explainMissing(cls, live, this.shapes), version: this.topology };
@@ -348,11 +348,11 @@ export class ClusterScheduler {
       for (let e = cls.peek(); e !== undefined; e = cls.peek()) {
         if (e.infeasibleSince === undefined || now - e.infeasibleSince < this.graceMs) break;
         cls.shift();
-        this.tasks.delete(e.request.taskId);
+        this.entries.delete(e.request.requestId);
         this.queuedTotal--;
         this.out.push({
           type: 'unschedulable',
-          taskId: e.request.taskId,
+          requestId: e.request.requestId,
           reason:
             `no node or elastic backend provides ${this.missing(cls)} for this request, and none that does ` +
             `joined within ${this.graceMs} ms; add a node or backend that has it, or relax the request's ` +
@@ -370,12 +370,12 @@ export class ClusterScheduler {
       for (const cls of this.runnable) while (this.placeHead(cls));
       return;
     }
-    const order = new MinHeap<SchedulingClass>((a, b) => a.peek()!.seq < b.peek()!.seq, [...this.runnable]);
+    const order = new MinHeap<RequestClass>((a, b) => a.peek()!.seq < b.peek()!.seq, [...this.runnable]);
     for (let cls = order.pop(); cls !== undefined; cls = order.pop()) if (this.placeHead(cls)) order.push(cls);
   }
 
   /** Places the head of a class; returns true when it did and the class has more to place. */
-  private placeHead(cls: SchedulingClass): boolean {
+  private placeHead(cls: RequestClass): boolean {
     const entry = cls.peek();
     const ns = entry === undefined ? undefined : cls.choose();
     if (entry === undefined || ns === undefined) {
@@ -385,7 +385,7 @@ export class ClusterScheduler {
       return false;
     }
     cls.shift();
-    const taskId = entry.request.taskId;
+    const requestId = entry.request.requestId;
     const hold = cls.hold;
     const avail = ns.available;
     for (let i = 0; i < hold.keys.length; i++) {
@@ -396,7 +396,7 @@ export class ClusterScheduler {
     ns.lastPicked = ++this.pickSeq;
     entry.ns = ns;
     this.queuedTotal--;
-    this.out.push({ type: 'assign', taskId, nodeId: ns.node.nodeId });
+    this.out.push({ type: 'assign', requestId, nodeId: ns.node.nodeId });
     if (cls.size === 0) {
       this.retire(cls);
       return false;
@@ -405,7 +405,7 @@ export class ClusterScheduler {
   }
 
   /** A class ran empty: keep it for reuse, evicting the oldest idle one past the cap. */
-  private retire(cls: SchedulingClass): void {
+  private retire(cls: RequestClass): void {
     this.runnable.delete(cls);
     this.waiting.delete(cls);
     this.idle.set(cls.key, cls);

@@ -1,11 +1,12 @@
 /**
- * Whether a scheduling class could ever run: on a live node, or on a node an elastic backend
+ * Whether a request class could ever run: on a live node, or on a node an elastic backend
  * could add. When it cannot, the caller is told which resource or constraint is missing, so
  * the TaskUnschedulableError says what to add rather than just "infeasible".
  */
 import { exclusiveAllows } from '../core/node-labels.ts';
-import { fits, fromUnits, quantityOf, type ResourceSet } from '../core/resources.ts';
-import { matchesConstraint, matchesLabels, type ParsedLabelSelector } from './label-selector.ts';
+import { fromUnits, quantityOf, type ResourceSet } from '../core/resources.ts';
+import { matchesConstraint, type ParsedLabelSelector } from '../core/label-selector.ts';
+import { demandFitsShape } from '../core/shape-fit.ts';
 import type { ElasticShape, SchedulerNode } from './types.ts';
 
 /** The hard constraints of a class, as feasibility sees them. */
@@ -25,9 +26,10 @@ interface Capacity {
 /** True when a shape of an allowed elastic backend could run the class (never for hard affinity: a new node has a new id). */
 export function elasticFits(want: HardConstraints, shapes: ReadonlyMap<string, readonly ElasticShape[]>): boolean {
   if (want.hardNode !== undefined) return false;
+  const demand = { resources: want.resources, labelSelector: want.selector, backend: want.backend };
   for (const [backend, list] of shapes) {
     if (want.backend !== undefined && backend !== want.backend) continue;
-    for (const s of list) if (fits(s.resources, want.resources) && matchesLabels(want.selector, s.labels) && exclusiveAllows(s.labels, backend, want.backend)) return true;
+    for (const s of list) if (demandFitsShape(demand, s, backend)) return true;
   }
   return false;
 }

@@ -1,36 +1,12 @@
 /**
  * Placement groups as the pure scheduler sees them (Ray's placement groups): the events that
- * create and remove a group, the decisions that report its life, and the scheduling strategy
- * that places work inside one of its bundles. Kept apart from types.ts so that file stays the
- * short list of the scheduler's inputs and outputs.
+ * create and remove a group and the decisions that report its life. (The strategy that places
+ * work inside one of its bundles is core/scheduling-strategy.ts's PlacementGroupStrategy.)
+ * Kept apart from types.ts so that file stays the short list of the scheduler's inputs and
+ * outputs.
  */
 import type { ResourceSet } from '../core/resources.ts';
-
-/** How a group's bundles are spread over nodes (Ray's four strategies). */
-export type PlacementStrategyName =
-  /** As few nodes as possible; spills over to more nodes when one is not enough. */
-  | 'PACK'
-  /** One bundle per node as far as possible; shares nodes when there are too few. */
-  | 'SPREAD'
-  /** Every bundle on one node, or the group is never ready. */
-  | 'STRICT_PACK'
-  /** Every bundle on its own node, or the group is never ready. */
-  | 'STRICT_SPREAD';
-
-/** The placement strategies, in the order error messages list them. */
-export const PLACEMENT_STRATEGIES: readonly PlacementStrategyName[] = ['PACK', 'SPREAD', 'STRICT_PACK', 'STRICT_SPREAD'];
-
-/** Work that runs inside a placement group (TaskOptions.schedulingStrategy's third form). */
-export interface PlacementGroupStrategy {
-  readonly placementGroup: string;
-  /** The bundle to run in; -1 for any bundle with room. */
-  readonly bundleIndex: number;
-  /** Tasks and actors this work submits default into the same group. */
-  readonly captureChildTasks: boolean;
-  /** Absent: declared so code that reads node affinity off any object strategy still type-checks. */
-  readonly nodeId?: undefined;
-  readonly soft?: undefined;
-}
+import type { PlacementStrategyName } from '../core/scheduling-strategy.ts';
 
 /** A group as created: its id, bundles (fixed-point units) and strategy. */
 export interface PlacementGroupSpec {
@@ -48,8 +24,8 @@ export type PlacementGroupEvent =
 
 /** Decisions about placement groups, mixed in order with the scheduler's other decisions. */
 export type PlacementGroupDecision = PlacementGroupDecisionBody & {
-  /** Absent: declared so code that reads `taskId` off any decision still type-checks. */
-  readonly taskId?: undefined;
+  /** Absent: declared so code that reads `requestId` off any decision still type-checks. */
+  readonly requestId?: undefined;
 };
 
 type PlacementGroupDecisionBody =
@@ -63,11 +39,6 @@ type PlacementGroupDecisionBody =
   | { readonly type: 'pg-rescheduling'; readonly placementGroupId: string; readonly bundleIndices: readonly number[] }
   /** The group is gone; `evicted` are the placements (lease ids) that ran inside it. */
   | { readonly type: 'pg-removed'; readonly placementGroupId: string; readonly evicted: readonly string[] };
-
-/** True for a strategy that places work inside a placement group. */
-export function isPlacementGroupStrategy(s: unknown): s is PlacementGroupStrategy {
-  return typeof s === 'object' && s !== null && typeof (s as { placementGroup?: unknown }).placementGroup === 'string';
-}
 
 /** True for a decision about a placement group (the lease dispatcher passes these on). */
 export function isPlacementGroupDecision(d: { readonly type: string }): d is PlacementGroupDecision {

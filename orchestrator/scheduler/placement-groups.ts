@@ -11,8 +11,9 @@
  */
 import { addResources, fits, quantityOf, type ResourceSet } from '../core/resources.ts';
 import { describe, explainGroupInfeasible, placeBundles, type BundleToPlace } from './bundle-placement.ts';
-import type { PlacementGroupSpec, PlacementGroupStrategy } from './placement-group-types.ts';
-import type { NodeState } from './scheduling-class.ts';
+import type { PlacementGroupStrategy } from '../core/scheduling-strategy.ts';
+import type { PlacementGroupSpec } from './placement-group-types.ts';
+import type { NodeState } from './request-class.ts';
 import type { ElasticShape, PendingDemand, SchedulerDecision, SchedulingRequest } from './types.ts';
 
 /** What the table needs from the scheduler that hosts it. */
@@ -56,7 +57,7 @@ interface Group {
   infeasible: string | undefined;
   /** Work waiting for room in a bundle, oldest first. */
   queue: Queued[];
-  /** Placements running inside bundles, by task (lease) id. */
+  /** Placements running inside bundles, by lease id. */
   readonly running: Map<string, Running>;
 }
 
@@ -78,7 +79,9 @@ export class PlacementGroupTable {
   private readonly groups = new Map<string, Group>();
   /** Groups with unplaced bundles, in creation order (Map order is insertion order). */
   private readonly pending = new Set<Group>();
+  /** Queued requests by request id. */
   private readonly queued = new Map<string, Queued>();
+  /** Placed leases by lease id. */
   private readonly running = new Map<string, Running>();
   /** Groups whose queued work may fit now. */
   private readonly dirty = new Set<Group>();
@@ -127,8 +130,8 @@ export class PlacementGroupTable {
     this.pending.delete(g);
     this.dirty.delete(g);
     for (const q of g.queue) {
-      this.queued.delete(q.request.taskId);
-      this.host.emit({ type: 'unschedulable', taskId: q.request.taskId, reason: `its placement group ${placementGroupId} was removed` });
+      this.queued.delete(q.request.requestId);
+      this.host.emit({ type: 'unschedulable', requestId: q.request.requestId, reason: `its placement group ${placementGroupId} was removed` });
     }
     const evicted = [...g.running.keys()];
     for (const id of evicted) this.running.delete(id);
@@ -144,10 +147,10 @@ export class PlacementGroupTable {
 
   /** Queues work that runs inside a group; work that can never fit fails at once. */
   enqueue(request: SchedulingRequest, strategy: PlacementGroupStrategy): void {
-    const id = request.taskId;
+    const id = request.requestId;
     if (this.queued.has(id) || this.running.has(id)) return;
     const g = this.groups.get(strategy.placementGroup);
-    const fail = (reason: string) => this.host.emit({ type: 'unschedulable', taskId: id, reason });
+    const fail = (reason: string) => this.host.emit({ type: 'unschedulable', requestId: id, reason });
     if (g === undefined) {
       return fail(`placement group ${strategy.placementGroup} does not exist (it was removed, or never created); create it with placementGroup() and keep it until its work is done`);
     }
@@ -171,20 +174,20 @@ export class PlacementGroupTable {
   }
 
   /** Withdraws queued work; returns false when the table does not know the id. */
-  dequeue(taskId: string): boolean {
-    const q = this.queued.get(taskId);
-    if (q === undefined) return this.running.has(taskId);
-    this.queued.delete(taskId);
+  dequeue(requestId: string): boolean {
+    const q = this.queued.get(requestId);
+    if (q === undefined) return this.running.has(requestId);
+    this.queued.delete(requestId);
     q.group.queue = q.group.queue.filter((x) => x !== q);
     return true;
   }
 
   /** Work inside a bundle ended: its resources go back to the bundle. False when the id is not the table's. */
-  release(taskId: string): boolean {
-    const r = this.running.get(taskId);
-    if (r === undefined) return this.queued.has(taskId);
-    this.running.delete(taskId);
-    r.group.running.delete(taskId);
+  release(leaseId: string): boolean {
+    const r = this.running.get(leaseId);
+    if (r === undefined) return this.queued.has(leaseId);
+    this.running.delete(leaseId);
+    r.group.running.delete(leaseId);
     for (const [k, v] of Object.entries(r.hold)) {
       if (r.blocked && k === 'CPU') continue;
       r.bundle.free[k] = (r.bundle.free[k] ?? 0) + v;
@@ -194,8 +197,8 @@ export class PlacementGroupTable {
   }
 
   /** Work inside a bundle blocked in get/wait (true) or resumed (false): its CPUs go back to the bundle meanwhile. */
-  setBlocked(taskId: string, blocked: boolean): boolean {
-    const r = this.running.get(taskId);
+  setBlocked(leaseId: string, blocked: boolean): boolean {
+    const r = this.running.get(leaseId);
     if (r === undefined) return false;
     if (r.blocked === blocked) return true;
     r.blocked = blocked;
@@ -297,12 +300,12 @@ export class PlacementGroupTable {
       }
       const hold = q.request.holdResources ?? need;
       for (const [k, v] of Object.entries(hold)) b.free[k] = (b.free[k] ?? 0) - v;
-      const id = q.request.taskId;
+      const id = q.request.requestId;
       this.queued.delete(id);
       const r: Running = { group: g, bundle: b, hold, blocked: false };
       this.running.set(id, r);
       g.running.set(id, r);
-      this.host.emit({ type: 'assign', taskId: id, nodeId: b.ns!.node.nodeId });
+      this.host.emit({ type: 'assign', requestId: id, nodeId: b.ns!.node.nodeId });
     }
     g.queue = left;
   }

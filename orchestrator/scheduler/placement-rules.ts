@@ -3,8 +3,9 @@
  * tasks to backends without touching their code. Rules are ordered; the first that matches a
  * task decides, and the task records which rule placed it.
  */
+import { OrreryError } from '../core/errors.ts';
 import { checkNameKeys, nameProblem } from '../core/names.ts';
-import { parseLabelSelector } from './label-selector.ts';
+import { parseLabelSelector } from '../core/label-selector.ts';
 import type { PlacementTarget } from './types.ts';
 
 /** Kinds of work a rule can match. */
@@ -39,8 +40,7 @@ export interface PlacementOutcome {
 }
 
 /** A placement rule list failed validation; `field` is the path of the offending field. */
-export class InvalidPlacementRuleError extends TypeError {
-  override readonly name = 'InvalidPlacementRuleError';
+export class InvalidPlacementRuleError extends OrreryError {
   constructor(
     message: string,
     /** Index of the offending rule, or undefined when the list itself is malformed. */

@@ -3,7 +3,8 @@
  * feeds it events and applies the decisions it returns (Dask's worker state machine model).
  */
 import type { ResourceSet } from '../core/resources.ts';
-import type { PlacementGroupDecision, PlacementGroupEvent, PlacementGroupStrategy } from './placement-group-types.ts';
+import type { SchedulingStrategy } from '../core/scheduling-strategy.ts';
+import type { PlacementGroupDecision, PlacementGroupEvent } from './placement-group-types.ts';
 
 /** A node as the scheduler sees it. */
 export interface SchedulerNode {
@@ -14,26 +15,19 @@ export interface SchedulerNode {
   readonly labels: Readonly<Record<string, string>>;
 }
 
-/** Where a task may run, as given by the code (TaskOptions.schedulingStrategy). */
-export type SchedulingStrategy =
-  /** Ray's hybrid policy: pack onto nodes until they are 50% used, then pick the least used. */
-  | 'DEFAULT'
-  /** Spread tasks across all feasible nodes, round robin over the least loaded. */
-  | 'SPREAD'
-  /** Node affinity: `soft: false` runs only on that node; `soft: true` prefers it. */
-  | { readonly nodeId: string; readonly soft: boolean }
-  /** Inside a placement group's bundle (placement-group-types.ts). */
-  | PlacementGroupStrategy;
-
 /** Soft or hard constraints on backend and labels produced by placement rules. */
 export interface PlacementTarget {
   readonly backend?: string;
   readonly labels?: Readonly<Record<string, string>>;
 }
 
-/** One schedulable unit of work (a task, or an actor's creation). */
+/**
+ * A lease request: a worker slot for one unit of work (tasks of one scheduling class, or an
+ * actor's creation). Once assigned, the request is a lease with the same id.
+ */
 export interface SchedulingRequest {
-  readonly taskId: string;
+  /** Chosen by the caller (the lease dispatcher); the lease keeps it once assigned. */
+  readonly requestId: string;
   /** Resources that must be free on a node to place the work. */
   readonly resources: ResourceSet;
   /**
@@ -68,14 +62,14 @@ export type SchedulerEvent =
   | { readonly type: 'elastic-shapes'; readonly backend: string; readonly shapes: readonly ElasticShape[]; readonly now: number }
   /** Work wants a node. */
   | { readonly type: 'queued'; readonly request: SchedulingRequest; readonly now: number }
-  /** Work placed earlier finished (or failed, or was killed): its held resources are freed. */
-  | { readonly type: 'released'; readonly taskId: string; readonly now: number }
-  /** Work not yet placed is withdrawn (cancelled). */
-  | { readonly type: 'dequeued'; readonly taskId: string; readonly now: number }
-  /** Running work blocked in get/wait: its CPUs are given back (not GPUs or custom). */
-  | { readonly type: 'blocked'; readonly taskId: string; readonly now: number }
+  /** A lease ended (its work finished, failed or was killed): its held resources are freed. */
+  | { readonly type: 'released'; readonly leaseId: string; readonly now: number }
+  /** A request not yet placed is withdrawn (cancelled). */
+  | { readonly type: 'dequeued'; readonly requestId: string; readonly now: number }
+  /** The work on a lease blocked in get/wait: its CPUs are given back (not GPUs or custom). */
+  | { readonly type: 'blocked'; readonly leaseId: string; readonly now: number }
   /** Blocked work resumed: its CPUs are taken again, even if that oversubscribes the node. */
-  | { readonly type: 'unblocked'; readonly taskId: string; readonly now: number }
+  | { readonly type: 'unblocked'; readonly leaseId: string; readonly now: number }
   /** Time passed: infeasible requests past their grace period fail. */
   | { readonly type: 'tick'; readonly now: number }
   /** Placement groups are created and removed (placement-group-types.ts). */
@@ -83,17 +77,17 @@ export type SchedulerEvent =
 
 /** Decisions returned by the scheduler, in order. */
 export type SchedulerDecision =
-  /** Run the work on this node; its held resources are now taken there. */
-  | { readonly type: 'assign'; readonly taskId: string; readonly nodeId: string }
+  /** The request is placed on this node: it is now a lease of the same id, holding its resources there. */
+  | { readonly type: 'assign'; readonly requestId: string; readonly nodeId: string }
   /**
    * No live node and no elastic shape can ever satisfy the request (reported once, at once).
    * `missing` names the resource or constraint no node has, e.g. `GPU` or `label accelerator=A100`.
    */
-  | { readonly type: 'infeasible'; readonly taskId: string; readonly missing: string }
+  | { readonly type: 'infeasible'; readonly requestId: string; readonly missing: string }
   /** An infeasible request outlived its grace period: fail it with TaskUnschedulableError. */
-  | { readonly type: 'unschedulable'; readonly taskId: string; readonly reason: string }
+  | { readonly type: 'unschedulable'; readonly requestId: string; readonly reason: string }
   /** A request reported infeasible became feasible again (a node that fits joined). */
-  | { readonly type: 'feasible'; readonly taskId: string }
+  | { readonly type: 'feasible'; readonly requestId: string }
   /** A placement group became ready, infeasible, feasible, rescheduling or removed. */
   | PlacementGroupDecision;
 

@@ -6,8 +6,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
-/** Subprotocol a WebSocket client offers along with its token subprotocol. */
-export const WS_PROTOCOL = 'orrery';
 /** Prefix of the subprotocol that carries the token (`orrery.token.<token>`), for browsers that cannot set headers. */
 export const WS_TOKEN_PROTOCOL_PREFIX = 'orrery.token.';
 

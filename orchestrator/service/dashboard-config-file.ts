@@ -1,11 +1,13 @@
 /**
  * Writing the dashboard's edits (backends, placement rules) back into the config file the
- * service was started with, so the next `orrery start` has them. Keys the dashboard does not
- * edit are kept as they are; the file is replaced atomically and stays private (0600), since it
- * names keychain secrets (never their values).
+ * service was started with, so the next `orrery start` has them. The file is read through the
+ * one config reader (head/config-file.ts), so an edit is refused, not written over, when the
+ * file is one `orrery start` would refuse too; the file is replaced atomically and stays
+ * private (0600), since it names keychain secrets (never their values).
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { readConfigDocument } from '../head/config-file.ts';
 
 /** The config file of a running service. */
 export class ConfigFileWriter {
@@ -40,16 +42,11 @@ export class ConfigFileWriter {
   }
 
   private edit(change: (doc: Record<string, unknown>) => void): void {
-    let doc: Record<string, unknown> = {};
-    if (existsSync(this.path)) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(readFileSync(this.path, 'utf8'));
-      } catch (err) {
-        throw new Error(`config file ${this.path} is not valid JSON (${(err as Error).message}); fix it by hand, then try again`);
-      }
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`config file ${this.path} must hold an object { backends?, placementRules? }; fix it by hand, then try again`);
-      doc = parsed as Record<string, unknown>;
+    let doc: Record<string, unknown>;
+    try {
+      doc = readConfigDocument(this.path) ?? {};
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; fix it by hand, then try again`);
     }
     change(doc);
     mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });

@@ -13,7 +13,7 @@ import type { ReadonlyTask } from '../control/task-record.ts';
 import type { Head } from '../head/head.ts';
 import type { NodeRow, TaskView } from '../protocol/state-rows.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
-import { WS_PROTOCOL } from './auth.ts';
+import { WS_PROTOCOL } from '../protocol/driver-socket.ts';
 import { refuseUpgrade } from './upgrade-refusal.ts';
 import { taskView } from './dashboard-tasks.ts';
 import type { BackendView } from './dashboard-backends.ts';

@@ -4,7 +4,7 @@
  * checked the Host, the credential and the Origin (head-access.ts) before any of these routes runs.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { deleteSecret, isSecretName, SECRET_NAME_RULE, storeSecret } from '../../backends/transport/keychain.ts';
+import { deleteSecret, isSecretName, SECRET_NAME_RULE, storeSecret } from '../core/keychain.ts';
 import type { Head } from '../head/head.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import { SessionStore, type SessionReader, type SessionRecorder } from '../sessions/index.ts';

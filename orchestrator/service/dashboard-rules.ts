@@ -5,7 +5,7 @@
  */
 import { redactSecrets } from '../core/secret-values.ts';
 import type { Head } from '../head/head.ts';
-import { matchesLabels } from '../scheduler/label-selector.ts';
+import { matchesLabels } from '../core/label-selector.ts';
 import {
   applyPlacementRules, InvalidPlacementRuleError, validatePlacementRules, type PlacementRule, type TaskKind,
 } from '../scheduler/placement-rules.ts';

@@ -12,7 +12,6 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { orreryHome } from '../core/runtime-dir.ts';
-import { LocalBackend } from '../../backends/local/local-backend.ts';
 import { createBackend } from '../head/backend-registry.ts';
 import { configFileModules, type ModulePolicy } from '../head/module-backends.ts';
 import { Head } from '../head/head.ts';
@@ -24,7 +23,7 @@ import { newToken, ownOrigins } from './auth.ts';
 import { BrowserSessions } from './browser-sessions.ts';
 import { ConnectionGuard } from './connection-guard.ts';
 import { DashboardLogin } from './dashboard-login.ts';
-import { headFilePath, removeHeadFile, runningHead, writeHeadFile, type HeadFile } from './head-file.ts';
+import { headFilePath, removeHeadFile, runningHead, writeHeadFile, type HeadFile } from '../client/head-file.ts';
 import { clearHeadExit, headExitPath, HeadLog, writeHeadExit, type HeadExit } from './head-exit.ts';
 import { Dashboard } from './dashboard-routes.ts';
 import { HeadAccess } from './head-access.ts';
@@ -35,7 +34,8 @@ import { LoginCodes } from './login-codes.ts';
 import { applyServerTimeouts, connectionLimits, CONNECTIONS_CHECKING_INTERVAL_MS } from './server-limits.ts';
 import { HeadAlreadyRunningError } from './service-errors.ts';
 import { routeUpgrade } from './service-upgrades.ts';
-import { DriverGateway, MAX_DRIVER_MESSAGE_BYTES } from './ws-gateway.ts';
+import { DriverGateway } from './ws-gateway.ts';
+import { MAX_DRIVER_MESSAGE_BYTES } from '../protocol/driver-socket.ts';
 
 /** Default port of the head service (Ray's dashboard port). */
 export const DEFAULT_PORT = 8265;
@@ -138,8 +138,8 @@ export class HeadService {
     let dashboardLogin: DashboardLogin | undefined;
     try {
       session = startSession(head, sessionName, { backends: opts.backends ?? [] }, opts.placementRules, { resume: opts.resume, log });
-      const localConfig = { name: 'local', kind: 'local' as const, numCpus: opts.numCpus ?? availableParallelism() };
-      await head.addBackend(new LocalBackend(localConfig));
+      const localConfig = { name: 'local', kind: 'local', numCpus: opts.numCpus ?? availableParallelism() };
+      await head.addBackend(await createBackend(localConfig));
       for (const c of opts.backends ?? []) await head.addBackend(await createBackend(c, configModules));
       if (reader) resubmitUnfinished(head, reader, session.recorder, log);
       reader?.close();

@@ -1,53 +1,9 @@
-/** Errors of the head service and of reaching it (client mode, the CLI). */
+/** Errors of the head service itself (`orrery start`); those of reaching it are client/client-errors.ts. */
 import { OrreryError } from '../core/errors.ts';
 
 /** `orrery start` while another head service runs. */
-export class HeadAlreadyRunningError extends Error {
+export class HeadAlreadyRunningError extends OrreryError {
   constructor(readonly pid: number, readonly address: string) {
     super(`a head is already running (pid ${pid}) at ${address}; stop it with \`orrery stop\` or connect to it with init({ address: 'auto' })`);
-    this.name = 'HeadAlreadyRunningError';
   }
-}
-
-/** No head service recorded in head.json (or its process is gone). */
-export class NoHeadRunningError extends Error {
-  constructor(readonly headFile: string) {
-    super(`no head is running (no live head in ${headFile}); start one with \`orrery start\``);
-    this.name = 'NoHeadRunningError';
-  }
-}
-
-/** Nothing answers at the address. */
-export class HeadUnreachableError extends Error {
-  constructor(readonly address: string, readonly why: string) {
-    super(`no Orrery head at ${address}: ${why}; start one with \`orrery start\``);
-    this.name = 'HeadUnreachableError';
-  }
-}
-
-/** The head answered 401: the token is missing or wrong. */
-export class HeadAuthError extends Error {
-  constructor(readonly address: string, readonly status: number) {
-    super(`the head refused the token (${status}) at ${address}: give the token the head wrote to its head.json (init({ token }) or ORRERY_TOKEN)`);
-    this.name = 'HeadAuthError';
-  }
-}
-
-/** A client mode address or option that cannot work. */
-export class ClientOptionError extends TypeError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ClientOptionError';
-  }
-}
-
-/** A driver request larger than the head accepts in one message (ws-gateway.ts MAX_DRIVER_MESSAGE_BYTES). */
-export class DriverMessageTooLargeError extends OrreryError {
-  constructor(readonly op: string, readonly bytes: number, readonly limitBytes: number) {
-    super(`this ${op} request holds ${bytes} bytes of data (${mib(bytes)}), over the head's limit of ${limitBytes} bytes (${mib(limitBytes)}) for one driver message; split the data into smaller pieces (several put() calls or tasks), or write it to a file the tasks read`);
-  }
-}
-
-function mib(bytes: number): string {
-  return `${Math.round((bytes / 2 ** 20) * 10) / 10} MiB`;
 }

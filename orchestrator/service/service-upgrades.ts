@@ -11,7 +11,8 @@ import { EVENTS_PATH, type EventsFeed } from './dashboard-events.ts';
 import type { HeadAccess } from './head-access.ts';
 import { hostRefusal } from './host-check.ts';
 import { refuseUpgrade } from './upgrade-refusal.ts';
-import { DRIVER_PATH, type DriverGateway } from './ws-gateway.ts';
+import { DRIVER_PATH } from '../protocol/driver-socket.ts';
+import type { DriverGateway } from './ws-gateway.ts';
 
 /** What upgrades are checked with and handed to. */
 export interface UpgradeTargets {

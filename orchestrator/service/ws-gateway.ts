@@ -18,25 +18,9 @@ import type { Duplex } from 'node:stream';
 import type { Caller, Head } from '../head/head.ts';
 import type { Message } from '../protocol/messages.ts';
 import { nameProblem } from '../core/names.ts';
-import { WS_PROTOCOL } from './auth.ts';
+import { DRIVER_PATH, MAX_DRIVER_MESSAGE_BYTES, WS_PROTOCOL, type DriverWelcome } from '../protocol/driver-socket.ts';
 import { refuseUpgrade } from './upgrade-refusal.ts';
-import { SocketChannel } from './socket-channel.ts';
-
-/** Path drivers connect to. */
-export const DRIVER_PATH = '/api/driver';
-/** Largest message a driver may send the head: 512 MiB. */
-export const MAX_DRIVER_MESSAGE_BYTES = 512 * 1024 * 1024;
-
-/** What the head tells a driver when it connects. */
-export interface DriverWelcome {
-  readonly jobId: string;
-  readonly namespace: string;
-  /** A node of the head, for the driver's runtime context. */
-  readonly nodeId: string;
-  readonly headId: string;
-  /** The largest message the head accepts from this driver, in bytes. */
-  readonly maxMessageBytes: number;
-}
+import { SocketChannel } from '../client/socket-channel.ts';
 
 /** Accepts driver connections for a head. */
 export class DriverGateway {

@@ -1,4 +1,4 @@
-/** Actor failures: constructor errors, method errors, kill, restarts and task retries (API.md). */
+/** Actor failures: constructor errors, method errors, kill, restarts and task retries. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * Named actors, namespaces and lifetimes across drivers (API.md semantics), on a LocalCluster
+ * Named actors, namespaces and lifetimes across drivers, on a LocalCluster
  * so that one driver can shut down and another attach to the same head.
  */
 import { after, before, describe, test } from 'node:test';

@@ -1,4 +1,4 @@
-/** Actors on real worker processes: calls, state, concurrency, handles (API.md "Actors"). */
+/** Actors on real worker processes: calls, state, concurrency, handles. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { init, shutdown, remote, get, put, kill, availableResources, type ActorHandle } from 'orrery';

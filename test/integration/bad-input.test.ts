@@ -1,4 +1,4 @@
-/** Invalid input is rejected at the boundary with a message that names what is wrong (API.md, STYLE.md 6). */
+/** Invalid input is rejected at the boundary with a message that names what is wrong. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Socket } from 'node:net';

@@ -1,4 +1,4 @@
-/** Fault tolerance of tasks: worker crashes, retries, retryExceptions, error propagation (API.md). */
+/** Fault tolerance of tasks: worker crashes, retries, retryExceptions, error propagation. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';

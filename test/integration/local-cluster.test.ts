@@ -1,4 +1,4 @@
-/** Multi-node scheduling, node death and the State API on a LocalCluster (API.md "Testing utilities"). */
+/** Multi-node scheduling, node death and the State API on a LocalCluster (`orrery/testing`). */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {

@@ -1,4 +1,4 @@
-/** Objects: put/get/wait/cancel against real workers (API.md "Objects" and its semantics). */
+/** Objects: put/get/wait/cancel against real workers. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-/** Placement groups on a LocalCluster with real node agents and workers (API.md "Placement groups"). */
+/** Placement groups on a LocalCluster with real node agents and workers. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

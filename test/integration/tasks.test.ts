@@ -1,4 +1,4 @@
-/** Tasks on a real embedded head with real worker processes (API.md "Tasks"). */
+/** Tasks on a real embedded head with real worker processes. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { Head } from '../../orchestrator/head/head.ts';
 import { encodeFrame } from '../../orchestrator/protocol/frames.ts';
-import { AGENT_VERSION } from '../../orchestrator/agent/node-agent.ts';
+import { PROTOCOL_VERSION } from '../../orchestrator/protocol/version.ts';
 
 test('a peer sending a malformed frame is dropped with a logged reason; the head keeps serving', async () => {
   const lines: string[] = [];
@@ -12,7 +12,7 @@ test('a peer sending a malformed frame is dropped with a logged reason; the head
   const toAgent = new PassThrough();
   let killed = false;
   const joined = head.attach({ input: fromAgent, output: toAgent, kill: () => { killed = true; } }, { nodeId: 'n1', backend: 'fake' });
-  for (const b of encodeFrame([{ type: 'hello', nodeId: 'n1', resources: { CPU: 1 }, labels: {}, pid: 1, version: AGENT_VERSION }])) fromAgent.write(b);
+  for (const b of encodeFrame([{ type: 'hello', nodeId: 'n1', resources: { CPU: 1 }, labels: {}, pid: 1, version: PROTOCOL_VERSION }])) fromAgent.write(b);
   await joined;
   assert.deepEqual(head.queries.nodeIds(), ['n1']);
   fromAgent.write(Buffer.from([9, 0, 0, 0, 200, 1, 2, 3, 4, 5, 6, 7, 8]));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { matchesLabels, parseLabelSelector } from '../../orchestrator/scheduler/label-selector.ts';
+import { matchesLabels, parseLabelSelector } from '../../orchestrator/core/label-selector.ts';
 
 describe('parseLabelSelector', () => {
   it('parses the four forms', () => {

@@ -12,10 +12,10 @@ import { checkName } from '../../orchestrator/core/names.ts';
 import { remote } from '../../orchestrator/api/remote.ts';
 import { normalizePlacementGroup } from '../../orchestrator/core/placement-group-options.ts';
 import { validateSessionName } from '../../orchestrator/sessions/index.ts';
-import { storeSecret } from '../../backends/transport/keychain.ts';
+import { storeSecret } from '../../orchestrator/core/keychain.ts';
 import { validatePlacementRules } from '../../orchestrator/scheduler/placement-rules.ts';
 import { createBackend } from '../../orchestrator/head/backend-registry.ts';
-import { loadConfig } from '../../orchestrator/cli/config-file.ts';
+import { findConfig } from '../../orchestrator/head/config-file.ts';
 import { tempDir } from '../integration/helpers.ts';
 
 const RESERVED = ['__proto__', 'constructor', 'prototype'];
@@ -95,12 +95,12 @@ test('a config file is checked when it is read: names, kinds and duplicates, wit
   ];
   for (const [backends, message] of cases) {
     writeFileSync(file, JSON.stringify({ backends }));
-    assert.throws(() => loadConfig(file), (err: Error) => {
+    assert.throws(() => findConfig(file), (err: Error) => {
       assert.ok(err.message.includes(file), err.message);
       assert.match(err.message, message);
       return true;
     });
   }
   writeFileSync(file, JSON.stringify({ backends: [{ name: 'x;touch /tmp/p', kind: 'local' }, { name: 'mod', kind: 'module:./my-backend.ts' }] }));
-  assert.deepEqual(loadConfig(file).backends.map((b) => b.name), ['x;touch /tmp/p', 'mod']);
+  assert.deepEqual(findConfig(file).backends.map((b) => b.name), ['x;touch /tmp/p', 'mod']);
 });

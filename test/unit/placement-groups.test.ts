@@ -6,7 +6,7 @@ import { normalizePlacementGroup } from '../../orchestrator/core/placement-group
 import { normalizeTaskOptions } from '../../orchestrator/core/options.ts';
 import { placeBundles } from '../../orchestrator/scheduler/bundle-placement.ts';
 import { ClusterScheduler } from '../../orchestrator/scheduler/cluster-scheduler.ts';
-import type { PlacementStrategyName } from '../../orchestrator/scheduler/placement-group-types.ts';
+import type { PlacementStrategyName } from '../../orchestrator/core/scheduling-strategy.ts';
 import type { SchedulerDecision, SchedulerEvent } from '../../orchestrator/scheduler/types.ts';
 
 type DistributiveOmit<T, K extends keyof never> = T extends unknown ? Omit<T, K> : never;
@@ -27,17 +27,17 @@ class Harness {
     return this.ev({ type: 'pg-remove', placementGroupId: id });
   }
   /** Queues work inside group `pg` (bundleIndex -1: any bundle). */
-  inGroup(taskId: string, pg: string, bundleIndex: number, resources: Record<string, number>, hold?: Record<string, number>): SchedulerDecision[] {
+  inGroup(requestId: string, pg: string, bundleIndex: number, resources: Record<string, number>, hold?: Record<string, number>): SchedulerDecision[] {
     return this.ev({
       type: 'queued',
-      request: { taskId, resources: unitsOf(resources), holdResources: hold && unitsOf(hold), strategy: { placementGroup: pg, bundleIndex, captureChildTasks: false } },
+      request: { requestId, resources: unitsOf(resources), holdResources: hold && unitsOf(hold), strategy: { placementGroup: pg, bundleIndex, captureChildTasks: false } },
     });
   }
-  task(taskId: string, resources: Record<string, number>): SchedulerDecision[] {
-    return this.ev({ type: 'queued', request: { taskId, resources: unitsOf(resources), strategy: 'DEFAULT' } });
+  task(requestId: string, resources: Record<string, number>): SchedulerDecision[] {
+    return this.ev({ type: 'queued', request: { requestId, resources: unitsOf(resources), strategy: 'DEFAULT' } });
   }
-  release(taskId: string): SchedulerDecision[] {
-    return this.ev({ type: 'released', taskId });
+  release(leaseId: string): SchedulerDecision[] {
+    return this.ev({ type: 'released', leaseId });
   }
   cpus(nodeId: string): number | undefined {
     const a = this.s.available(nodeId);
@@ -46,7 +46,7 @@ class Harness {
 }
 
 const ready = (placementGroupId: string, nodeIds: string[]): SchedulerDecision => ({ type: 'pg-ready', placementGroupId, nodeIds });
-const assign = (taskId: string, nodeId: string): SchedulerDecision => ({ type: 'assign', taskId, nodeId });
+const assign = (requestId: string, nodeId: string): SchedulerDecision => ({ type: 'assign', requestId, nodeId });
 const kinds = (ds: SchedulerDecision[]): string[] => ds.map((d) => d.type);
 
 describe('placement groups: strategies', () => {
@@ -187,7 +187,7 @@ describe('placement groups: reservations', () => {
     h.group('g', 'PACK', [{ CPU: 1 }]);
     h.inGroup('parent', 'g', 0, { CPU: 1 });
     assert.deepEqual(h.inGroup('child', 'g', 0, { CPU: 1 }), []);
-    assert.deepEqual(h.ev({ type: 'blocked', taskId: 'parent' }), [assign('child', 'n1')]);
+    assert.deepEqual(h.ev({ type: 'blocked', leaseId: 'parent' }), [assign('child', 'n1')]);
     assert.equal(h.cpus('n1'), 1, 'the node outside the bundle is untouched');
   });
 
@@ -260,7 +260,7 @@ describe('placement groups: node death and removal', () => {
     assert.deepEqual(h.inGroup('q', 'g', 0, { CPU: 1 }), []);
     const d = h.remove('g');
     assert.deepEqual(kinds(d), ['unschedulable', 'pg-removed', 'assign']);
-    assert.match(d[0]!.type === 'unschedulable' ? `${d[0]!.taskId}: ${d[0]!.reason}` : '', /^q: its placement group g was removed/);
+    assert.match(d[0]!.type === 'unschedulable' ? `${d[0]!.requestId}: ${d[0]!.reason}` : '', /^q: its placement group g was removed/);
     assert.deepEqual(d[1], { type: 'pg-removed', placementGroupId: 'g', evicted: ['in'] });
     assert.deepEqual(d[2], assign('outside', 'n1'));
     assert.equal(h.cpus('n1'), 3);

@@ -6,6 +6,7 @@ import {
   validatePlacementRules,
   type PlacementRule,
 } from '../../orchestrator/scheduler/placement-rules.ts';
+import { OrreryError } from '../../orchestrator/core/errors.ts';
 
 describe('validatePlacementRules', () => {
   it('returns a normalised copy of valid rules', () => {
@@ -37,7 +38,7 @@ describe('validatePlacementRules', () => {
         () => validatePlacementRules(input),
         (err: unknown) => {
           assert.ok(err instanceof InvalidPlacementRuleError);
-          assert.ok(err instanceof TypeError);
+          assert.ok(err instanceof OrreryError);
           assert.equal(err.name, 'InvalidPlacementRuleError');
           assert.equal(err.ruleIndex, index);
           assert.equal(err.field, field);

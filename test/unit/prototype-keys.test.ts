@@ -21,7 +21,7 @@ import { statusView, usedAmounts } from '../../orchestrator/service/status-view.
 import { stripSecretKeys } from '../../orchestrator/sessions/secret-keys.ts';
 import { SessionStore } from '../../orchestrator/sessions/index.ts';
 import { encodeFrame } from '../../orchestrator/protocol/frames.ts';
-import { AGENT_VERSION } from '../../orchestrator/agent/node-agent.ts';
+import { PROTOCOL_VERSION } from '../../orchestrator/protocol/version.ts';
 import type { ReadonlyTask } from '../../orchestrator/control/task-record.ts';
 import type { SchedulerDecision } from '../../orchestrator/scheduler/types.ts';
 
@@ -62,13 +62,13 @@ test('the scheduler places work needing a reserved resource only on a node that 
   s.handle({ type: 'node-added', node: { nodeId: 'plain', backend: 'b', total: unitsOf({ CPU: 4 }), labels: {} }, now: 0 });
   const decisions: SchedulerDecision[] = [];
   for (const k of RESERVED) {
-    decisions.push(...s.handle({ type: 'queued', request: { taskId: `t-${k}`, resources: unitsOf(own([['CPU', 1], [k, 1]])), strategy: 'DEFAULT' }, now: 0 }));
+    decisions.push(...s.handle({ type: 'queued', request: { requestId: `t-${k}`, resources: unitsOf(own([['CPU', 1], [k, 1]])), strategy: 'DEFAULT' }, now: 0 }));
   }
   assert.deepEqual(decisions.map((d) => d.type), ['infeasible', 'infeasible', 'infeasible'], JSON.stringify(decisions));
   const joined = s.handle({ type: 'node-added', node: { nodeId: 'special', backend: '__proto__', total: unitsOf(own([['CPU', 4], ...RESERVED.map((k) => [k, 1] as const)])), labels: own([['constructor', 'x']]) }, now: 0 });
   assert.deepEqual(joined.filter((d) => d.type === 'assign').map((d) => d.type === 'assign' && d.nodeId), ['special', 'special', 'special']);
   assert.deepEqual(Object.entries(s.available('special')!), [['CPU', 10_000], ['__proto__', 0], ['constructor', 0], ['prototype', 0]]);
-  for (const k of RESERVED) s.handle({ type: 'released', taskId: `t-${k}`, now: 1 });
+  for (const k of RESERVED) s.handle({ type: 'released', leaseId: `t-${k}`, now: 1 });
   assert.deepEqual(Object.entries(s.available('special')!), [['CPU', 40_000], ['__proto__', 10_000], ['constructor', 10_000], ['prototype', 10_000]]);
   const pg = s.handle({ type: 'pg-create', group: { placementGroupId: 'g', strategy: 'STRICT_PACK', bundles: [unitsOf(own([['__proto__', 1]])), unitsOf(own([['constructor', 1]]))] }, now: 2 });
   assert.deepEqual(pg, [{ type: 'pg-ready', placementGroupId: 'g', nodeIds: ['special', 'special'] }]);
@@ -110,7 +110,7 @@ test("a node whose hello names reserved resources and labels: cluster resources,
     const fromAgent = new PassThrough();
     const joined = head.attach({ input: fromAgent, output: new PassThrough(), kill: () => {} }, { nodeId: 'n1', backend: '__proto__' });
     const resources = own([['CPU', 2], ['__proto__', 1], ['constructor', 2], ['prototype', 3]]);
-    for (const b of encodeFrame([{ type: 'hello', nodeId: 'n1', resources, labels: own([['constructor', 'yes']]), pid: 1, version: AGENT_VERSION }])) fromAgent.write(b);
+    for (const b of encodeFrame([{ type: 'hello', nodeId: 'n1', resources, labels: own([['constructor', 'yes']]), pid: 1, version: PROTOCOL_VERSION }])) fromAgent.write(b);
     await joined;
     const total = head.queries.state('cluster-resources');
     assert.deepEqual(Object.entries(total), [['CPU', 2], ['__proto__', 1], ['constructor', 2], ['prototype', 3]]);

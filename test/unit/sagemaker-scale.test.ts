@@ -40,10 +40,10 @@ test('pending jobs start one virtual node each, up to maxConcurrentJobs; others 
   const host = new FakeHost();
   const b = new SageMakerBackend(config);
   await b.start(host);
-  b.scale([{ resources: { CPU: 1, GPU: 8 }, labelSelector: undefined, count: 2 }, { resources: { CPU: 1 }, labelSelector: { accelerator: 'A100' }, count: 4 }], []);
+  b.scale([{ resources: { CPU: 1, GPU: 8 }, labelSelector: undefined, backend: 'sm', count: 2 }, { resources: { CPU: 1 }, labelSelector: { accelerator: 'A100' }, backend: 'sm', count: 4 }], []);
   await settle();
   assert.equal(host.started.length, 0, 'neither 8 GPUs nor an A100 fits ml.g4dn.12xlarge (4 x T4)');
-  b.scale([{ resources: { CPU: 2, GPU: 1 }, labelSelector: { accelerator: 'T4' }, count: 5 }], []);
+  b.scale([{ resources: { CPU: 2, GPU: 1 }, labelSelector: { accelerator: 'T4' }, backend: 'sm', count: 5 }], []);
   await settle();
   assert.equal(host.started.length, 3);
   const [first] = host.started;
@@ -51,7 +51,7 @@ test('pending jobs start one virtual node each, up to maxConcurrentJobs; others 
   assert.match(first!.env![COMMAND_RUNNER_ENV]!, /^file:.*\/backends\/sagemaker\/training-job\.(ts|js)$/);
   assert.deepEqual(JSON.parse(first!.env!.ORRERY_SAGEMAKER_BACKEND!), config);
   assert.equal(new Set(host.started.map((s) => s.key)).size, 3);
-  b.scale([{ resources: { CPU: 1 }, labelSelector: undefined, count: 5 }], []);
+  b.scale([{ resources: { CPU: 1 }, labelSelector: undefined, backend: 'sm', count: 5 }], []);
   await settle();
   assert.equal(host.started.length, 3, 'no room past maxConcurrentJobs');
 });
@@ -60,7 +60,7 @@ test('nodes idle past idleTimeoutS are retired and ended; shutdown ends the rest
   const host = new FakeHost();
   const b = new SageMakerBackend(config);
   await b.start(host);
-  b.scale([{ resources: { CPU: 1 }, labelSelector: undefined, count: 2 }], []);
+  b.scale([{ resources: { CPU: 1 }, labelSelector: undefined, backend: 'sm', count: 2 }], []);
   await settle();
   b.scale([], [{ nodeId: 'n0', idleMs: 29_000 }, { nodeId: 'n1', idleMs: 31_000 }]);
   await settle();
@@ -68,7 +68,20 @@ test('nodes idle past idleTimeoutS are retired and ended; shutdown ends the rest
   assert.deepEqual(host.killed, ['n1']);
   await b.shutdown();
   assert.deepEqual(host.killed.sort(), ['n0', 'n1']);
-  b.scale([{ resources: { CPU: 1 }, labelSelector: undefined, count: 2 }], []);
+  b.scale([{ resources: { CPU: 1 }, labelSelector: undefined, backend: 'sm', count: 2 }], []);
   await settle();
   assert.equal(host.started.length, 2, 'a stopped backend adds no nodes');
+});
+
+test('demand that does not name the backend starts no job: its nodes are exclusive and would never run it', async () => {
+  const host = new FakeHost();
+  const b = new SageMakerBackend(config);
+  await b.start(host);
+  b.scale([{ resources: { CPU: 1 }, labelSelector: undefined, backend: undefined, count: 3 }], []);
+  await settle();
+  assert.equal(host.started.length, 0);
+  b.scale([{ resources: { CPU: 1, GPU: 1 }, labelSelector: { accelerator: 'in(T4,A10G)' }, backend: 'sm', count: 1 }, { resources: { GPU: 1 }, labelSelector: { accelerator: '!T4' }, backend: 'sm', count: 2 }], []);
+  await settle();
+  assert.equal(host.started.length, 1, 'in(T4,A10G) fits a T4 instance; !T4 does not');
+  await b.shutdown();
 });

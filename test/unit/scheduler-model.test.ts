@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fits, unitsOf, type ResourceSet } from '../../orchestrator/core/resources.ts';
 import { ClusterScheduler } from '../../orchestrator/scheduler/cluster-scheduler.ts';
-import { matchesLabels } from '../../orchestrator/scheduler/label-selector.ts';
+import { matchesLabels } from '../../orchestrator/core/label-selector.ts';
 import type {
   ElasticShape,
   PlacementTarget,
@@ -51,31 +51,31 @@ class NaiveScheduler {
         else this.shapes.delete(e.backend);
         break;
       case 'queued': {
-        const id = e.request.taskId;
-        if (this.running.has(id) || this.queue.some((t) => t.req.taskId === id)) break;
+        const id = e.request.requestId;
+        if (this.running.has(id) || this.queue.some((t) => t.req.requestId === id)) break;
         const key = classKey(e.request);
         if (!this.classFeasible.has(key)) this.classFeasible.set(key, this.feasible(e.request));
         const t: ModelTask = { req: e.request, key, seq: this.seq++, since: undefined, blocked: false };
         this.queue.push(t);
         if (!this.classFeasible.get(key)) {
           t.since = e.now;
-          out.push({ type: 'infeasible', taskId: id, missing: '' });
+          out.push({ type: 'infeasible', requestId: id, missing: '' });
         }
         break;
       }
       case 'dequeued':
-        this.queue = this.queue.filter((t) => t.req.taskId !== e.taskId);
+        this.queue = this.queue.filter((t) => t.req.requestId !== e.requestId);
         break;
       case 'released': {
-        const t = this.running.get(e.taskId);
+        const t = this.running.get(e.leaseId);
         if (t === undefined) break;
-        this.running.delete(e.taskId);
+        this.running.delete(e.leaseId);
         for (const [k, v] of Object.entries(hold(t.req))) if (!(t.blocked && k === 'CPU')) t.node!.avail[k] = (t.node!.avail[k] ?? 0) + v;
         break;
       }
       case 'blocked':
       case 'unblocked': {
-        const t = this.running.get(e.taskId);
+        const t = this.running.get(e.leaseId);
         if (t === undefined || t.blocked === (e.type === 'blocked')) break;
         t.blocked = e.type === 'blocked';
         const cpu = Math.max(0, hold(t.req)['CPU'] ?? 0);
@@ -103,15 +103,15 @@ class NaiveScheduler {
       if (now === was) continue;
       this.classFeasible.set(key, now);
       for (const t of members) {
-        if (!now) out.push({ type: 'infeasible', taskId: t.req.taskId, missing: '' });
-        else if (t.since !== undefined) out.push({ type: 'feasible', taskId: t.req.taskId });
+        if (!now) out.push({ type: 'infeasible', requestId: t.req.requestId, missing: '' });
+        else if (t.since !== undefined) out.push({ type: 'feasible', requestId: t.req.requestId });
         t.since = now ? undefined : e.now;
       }
     }
     for (const t of [...this.queue]) {
       if (t.since !== undefined && e.now - t.since >= GRACE) {
         this.queue.splice(this.queue.indexOf(t), 1);
-        out.push({ type: 'unschedulable', taskId: t.req.taskId, reason: '' });
+        out.push({ type: 'unschedulable', requestId: t.req.requestId, reason: '' });
       }
     }
     // Oldest first; a class whose oldest request does not fit is skipped for the rest of the pass.
@@ -128,8 +128,8 @@ class NaiveScheduler {
       for (const [k, v] of Object.entries(hold(t.req))) n.avail[k] = (n.avail[k] ?? 0) - v;
       n.lastPicked = ++this.picks;
       t.node = n;
-      this.running.set(t.req.taskId, t);
-      out.push({ type: 'assign', taskId: t.req.taskId, nodeId: n.node.nodeId });
+      this.running.set(t.req.requestId, t);
+      out.push({ type: 'assign', requestId: t.req.requestId, nodeId: n.node.nodeId });
     }
     return out;
   }
@@ -204,7 +204,7 @@ function randomEvents(seed: number, count: number): SchedulerEvent[] {
   const selectors: (Record<string, string> | undefined)[] = [undefined, { zone: 'a' }, { accelerator: '!A100' }, { accelerator: 'in(A100,H100)' }, { zone: '!in(b)' }];
   const targets: (PlacementTarget | undefined)[] = [undefined, { backend: 'lab' }, { labels: { zone: 'b' } }];
   const shapes: SchedulingRequest[] = Array.from({ length: 24 }, () => ({
-    taskId: '',
+    requestId: '',
     resources: pick(resources),
     ...(rnd() < 0.1 ? { holdResources: {} } : {}),
     strategy: rnd() < 0.6 ? 'DEFAULT' : rnd() < 0.5 ? 'SPREAD' : { nodeId: pick(nodeIds), soft: rnd() < 0.5 },
@@ -235,12 +235,12 @@ function randomEvents(seed: number, count: number): SchedulerEvent[] {
     } else if (r < 0.45) {
       const shape = pick(shapes);
       // Mostly shared option objects (as from one remote function), sometimes fresh copies.
-      const request = rnd() < 0.8 ? { ...shape, taskId: `t${task++}` } : JSON.parse(JSON.stringify({ ...shape, taskId: `t${task++}` }));
+      const request = rnd() < 0.8 ? { ...shape, requestId: `t${task++}` } : JSON.parse(JSON.stringify({ ...shape, requestId: `t${task++}` }));
       events.push({ type: 'queued', request, now });
     } else {
       const type = pick(['released', 'released', 'released', 'dequeued', 'blocked', 'unblocked', 'tick'] as const);
-      const taskId = `t${Math.max(0, task - 1 - Math.floor(rnd() * 40))}`;
-      events.push(type === 'tick' ? { type, now } : { type, taskId, now });
+      const id = `t${Math.max(0, task - 1 - Math.floor(rnd() * 40))}`;
+      events.push(type === 'tick' ? { type, now } : type === 'dequeued' ? { type, requestId: id, now } : { type, leaseId: id, now });
     }
   }
   return events;
@@ -249,8 +249,8 @@ function randomEvents(seed: number, count: number): SchedulerEvent[] {
 /** Assignments in order; other decisions as a sorted set (their order across classes is not specified). */
 function normalise(ds: SchedulerDecision[]): { assigns: string[]; others: string[] } {
   return {
-    assigns: ds.filter((d) => d.type === 'assign').map((d) => (d.type === 'assign' ? `${d.taskId}@${d.nodeId}` : '')),
-    others: ds.filter((d) => d.type !== 'assign').map((d) => `${d.type}:${d.taskId}`).sort(),
+    assigns: ds.filter((d) => d.type === 'assign').map((d) => (d.type === 'assign' ? `${d.requestId}@${d.nodeId}` : '')),
+    others: ds.filter((d) => d.type !== 'assign').map((d) => `${d.type}:${d.requestId}`).sort(),
   };
 }
 

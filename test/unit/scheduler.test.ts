@@ -25,23 +25,23 @@ class Harness {
   node(nodeId: string, total: Record<string, number>, opts: { backend?: string; labels?: Record<string, string> } = {}): SchedulerDecision[] {
     return this.ev({ type: 'node-added', node: { nodeId, backend: opts.backend ?? 'local', total: unitsOf(total), labels: opts.labels ?? {} } });
   }
-  queue(taskId: string, resources: Record<string, number>, extra: Partial<SchedulingRequest> = {}): SchedulerDecision[] {
-    return this.ev({ type: 'queued', request: { taskId, resources: unitsOf(resources), strategy: 'DEFAULT', ...extra } });
+  queue(requestId: string, resources: Record<string, number>, extra: Partial<SchedulingRequest> = {}): SchedulerDecision[] {
+    return this.ev({ type: 'queued', request: { requestId, resources: unitsOf(resources), strategy: 'DEFAULT', ...extra } });
   }
   /** Queues tasks one by one and returns the node each went to ('-' when it waits). */
   placements(ids: string[], resources: Record<string, number>, extra: Partial<SchedulingRequest> = {}): string[] {
     return ids.map((id) => {
       const d = this.queue(id, resources, extra);
-      const a = d.find((x) => x.type === 'assign' && x.taskId === id);
+      const a = d.find((x) => x.type === 'assign' && x.requestId === id);
       return a?.type === 'assign' ? a.nodeId : '-';
     });
   }
-  release(taskId: string): SchedulerDecision[] {
-    return this.ev({ type: 'released', taskId });
+  release(leaseId: string): SchedulerDecision[] {
+    return this.ev({ type: 'released', leaseId });
   }
 }
 
-const assign = (taskId: string, nodeId: string): SchedulerDecision => ({ type: 'assign', taskId, nodeId });
+const assign = (requestId: string, nodeId: string): SchedulerDecision => ({ type: 'assign', requestId, nodeId });
 const ids = (n: number, p = 't'): string[] => Array.from({ length: n }, (_, i) => `${p}${i}`);
 
 describe('ClusterScheduler: policies', () => {
@@ -86,7 +86,7 @@ describe('ClusterScheduler: policies', () => {
     h.node('cpu', { CPU: 8 });
     h.node('qpu', { CPU: 1, QPU: 1 });
     assert.deepEqual(h.placements(['c1', 'c2'], { QPU: 1 }), ['qpu', '-']);
-    assert.deepEqual(h.queue('big', { QPU: 2 }), [{ type: 'infeasible', taskId: 'big', missing: 'QPU 2 (the most any node has is 1)' }]);
+    assert.deepEqual(h.queue('big', { QPU: 2 }), [{ type: 'infeasible', requestId: 'big', missing: 'QPU 2 (the most any node has is 1)' }]);
   });
 
   it('accounts memory in bytes', () => {
@@ -107,7 +107,7 @@ describe('ClusterScheduler: policies', () => {
     assert.deepEqual(h.placements(['c'], { GPU: 1 }, { labelSelector: { accelerator: '!in(A100)' } }), ['h100']);
     assert.deepEqual(h.placements(['d'], { CPU: 1 }, { labelSelector: { accelerator: 'in(H100,V100)' } }), ['h100']);
     assert.deepEqual(h.queue('e', { CPU: 1 }, { labelSelector: { accelerator: 'V100' } }), [
-      { type: 'infeasible', taskId: 'e', missing: 'label accelerator=V100' },
+      { type: 'infeasible', requestId: 'e', missing: 'label accelerator=V100' },
     ]);
   });
 
@@ -125,7 +125,7 @@ describe('ClusterScheduler: policies', () => {
     h.node('lab', { CPU: 4 }, { backend: 'gpu-lab' });
     assert.deepEqual(h.placements(['a'], { CPU: 1 }, { backend: 'gpu-lab' }), ['lab']);
     assert.deepEqual(h.queue('b', { CPU: 1 }, { backend: 'nowhere' }), [
-      { type: 'infeasible', taskId: 'b', missing: 'backend nowhere' },
+      { type: 'infeasible', requestId: 'b', missing: 'backend nowhere' },
     ]);
   });
 
@@ -135,14 +135,14 @@ describe('ClusterScheduler: policies', () => {
     h.node('n2', { CPU: 2 });
     const to = (nodeId: string): Partial<SchedulingRequest> => ({ strategy: { nodeId, soft: false } });
     assert.deepEqual(h.placements(['a', 'b', 'c'], { CPU: 1 }, to('n2')), ['n2', 'n2', '-']);
-    assert.deepEqual(h.queue('x', { CPU: 1 }, to('n9')), [{ type: 'infeasible', taskId: 'x', missing: 'node n9' }]);
+    assert.deepEqual(h.queue('x', { CPU: 1 }, to('n9')), [{ type: 'infeasible', requestId: 'x', missing: 'node n9' }]);
     h.now = 100;
-    assert.deepEqual(h.ev({ type: 'node-removed', nodeId: 'n2' }), [{ type: 'infeasible', taskId: 'c', missing: 'node n2' }]);
+    assert.deepEqual(h.ev({ type: 'node-removed', nodeId: 'n2' }), [{ type: 'infeasible', requestId: 'c', missing: 'node n2' }]);
     h.now = 5000;
-    assert.deepEqual(h.ev({ type: 'tick' }).map((d) => d.type + ':' + d.taskId), ['unschedulable:x']);
+    assert.deepEqual(h.ev({ type: 'tick' }).map((d) => d.type + ':' + d.requestId), ['unschedulable:x']);
     h.now = 5100;
     const [d] = h.ev({ type: 'tick' });
-    assert.equal(d?.type === 'unschedulable' && d.taskId, 'c');
+    assert.equal(d?.type === 'unschedulable' && d.requestId, 'c');
     assert.match(d?.type === 'unschedulable' ? d.reason : '', /node n2/);
   });
 
@@ -185,11 +185,11 @@ describe('ClusterScheduler: lifecycle', () => {
     h.placements(['a'], { CPU: 1, GPU: 1 });
     h.placements(['b', 'c'], { CPU: 1 });
     assert.deepEqual(h.placements(['d'], { CPU: 1 }), ['-']);
-    assert.deepEqual(h.ev({ type: 'blocked', taskId: 'a' }), [assign('d', 'n1')]);
+    assert.deepEqual(h.ev({ type: 'blocked', leaseId: 'a' }), [assign('d', 'n1')]);
     assert.deepEqual(h.s.available('n1'), { CPU: 0, GPU: 0 });
-    assert.deepEqual(h.ev({ type: 'unblocked', taskId: 'a' }), []);
+    assert.deepEqual(h.ev({ type: 'unblocked', leaseId: 'a' }), []);
     assert.deepEqual(h.s.available('n1'), { CPU: -unitsOf({ CPU: 1 })['CPU']!, GPU: 0 });
-    h.ev({ type: 'blocked', taskId: 'a' });
+    h.ev({ type: 'blocked', leaseId: 'a' });
     h.release('a');
     assert.deepEqual(h.s.available('n1'), { CPU: 0, GPU: unitsOf({ GPU: 1 })['GPU'] });
   });
@@ -197,7 +197,7 @@ describe('ClusterScheduler: lifecycle', () => {
   it('infeasible requests fail after the grace period', () => {
     const h = new Harness();
     h.node('n1', { CPU: 4 });
-    assert.deepEqual(h.queue('g', { GPU: 1 }), [{ type: 'infeasible', taskId: 'g', missing: 'GPU' }]);
+    assert.deepEqual(h.queue('g', { GPU: 1 }), [{ type: 'infeasible', requestId: 'g', missing: 'GPU' }]);
     h.now = 4999;
     assert.deepEqual(h.ev({ type: 'tick' }), []);
     h.now = 5000;
@@ -214,7 +214,7 @@ describe('ClusterScheduler: lifecycle', () => {
     h.node('n1', { CPU: 4 });
     h.queue('g', { GPU: 1 });
     h.now = 1000;
-    assert.deepEqual(h.node('gpu', { CPU: 4, GPU: 1 }), [{ type: 'feasible', taskId: 'g' }, assign('g', 'gpu')]);
+    assert.deepEqual(h.node('gpu', { CPU: 4, GPU: 1 }), [{ type: 'feasible', requestId: 'g' }, assign('g', 'gpu')]);
     h.now = 10_000;
     assert.deepEqual(h.ev({ type: 'tick' }), []);
   });
@@ -225,10 +225,10 @@ describe('ClusterScheduler: lifecycle', () => {
     h.ev({ type: 'elastic-shapes', backend: 'slurm', shapes: [{ resources: unitsOf({ CPU: 32, GPU: 4 }), labels: { partition: 'gpu' } }] });
     assert.deepEqual(h.queue('g1', { GPU: 2 }), []);
     assert.deepEqual(h.queue('g2', { GPU: 2 }), []);
-    assert.deepEqual(h.queue('big', { GPU: 8 }), [{ type: 'infeasible', taskId: 'big', missing: 'GPU 8 (the most any node has is 4)' }]);
+    assert.deepEqual(h.queue('big', { GPU: 8 }), [{ type: 'infeasible', requestId: 'big', missing: 'GPU 8 (the most any node has is 4)' }]);
     assert.deepEqual(h.s.pendingDemand(), [{ backend: undefined, resources: unitsOf({ GPU: 2 }), labelSelector: undefined, count: 2 }]);
     h.now = 60_000;
-    assert.deepEqual(h.ev({ type: 'tick' }).map((d) => d.type + ':' + d.taskId), ['unschedulable:big']);
+    assert.deepEqual(h.ev({ type: 'tick' }).map((d) => d.type + ':' + d.requestId), ['unschedulable:big']);
     assert.deepEqual(h.node('slurm-1', { CPU: 32, GPU: 4 }, { backend: 'slurm' }), [assign('g1', 'slurm-1'), assign('g2', 'slurm-1')]);
     assert.deepEqual(h.s.pendingDemand(), []);
   });
@@ -238,7 +238,7 @@ describe('ClusterScheduler: lifecycle', () => {
     h.ev({ type: 'elastic-shapes', backend: 'sm', shapes: [{ resources: unitsOf({ GPU: 1 }), labels: {} }] });
     h.queue('g', { GPU: 1 }, { backend: 'sm' });
     assert.deepEqual(h.ev({ type: 'elastic-shapes', backend: 'sm', shapes: [] }), [
-      { type: 'infeasible', taskId: 'g', missing: 'backend sm' },
+      { type: 'infeasible', requestId: 'g', missing: 'backend sm' },
     ]);
   });
 
@@ -276,10 +276,10 @@ describe('ClusterScheduler: lifecycle', () => {
     h.node('n1', { CPU: 1 });
     h.placements(['a', 'b', 'c'], { CPU: 1 });
     assert.deepEqual(h.queue('a', { CPU: 1 }), []);
-    assert.deepEqual(h.ev({ type: 'dequeued', taskId: 'b' }), []);
+    assert.deepEqual(h.ev({ type: 'dequeued', requestId: 'b' }), []);
     assert.deepEqual(h.release('a'), [assign('c', 'n1')]);
     assert.deepEqual(h.release('a'), []);
-    assert.deepEqual(h.ev({ type: 'blocked', taskId: 'nope' }), []);
+    assert.deepEqual(h.ev({ type: 'blocked', leaseId: 'nope' }), []);
     assert.equal(h.s.queuedCount(), 0);
   });
 

@@ -17,7 +17,8 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { BackendError } from '../../../orchestrator/core/errors.ts';
 import { toQasm3 } from '../qasm/index.ts';
 import type { CircuitResult, CircuitRun, TaskInfo } from '../run-types.ts';
-import { isTransient, openAws, toBackendError, type AwsAccess } from './aws-access.ts';
+import { openAws, toBackendError, type AwsAccess } from './aws-access.ts';
+import { isRetryableAwsError } from '../../transport/aws-errors.ts';
 import { DEFAULT_POLL_INTERVAL_MS, isDeviceArn, s3PrefixOf, type BraketConfig } from './config.ts';
 import { checkDeviceFor, deviceFacts, OPENQASM_ACTION } from './device.ts';
 import { estimateCost, loadPriceTable } from './pricing.ts';
@@ -158,7 +159,7 @@ class BraketTask {
         failures = 0;
       } catch (err) {
         if (run.signal.aborted) return this.cancel(arn);
-        if (!isTransient(err) || ++failures >= MAX_POLL_FAILURES) throw err;
+        if (!isRetryableAwsError(err) || ++failures >= MAX_POLL_FAILURES) throw err;
         run.log(`braket: polling ${arn} failed (${(err as Error).name}: ${(err as Error).message}); trying again`);
         await this.pause(wait, arn);
         continue;

@@ -1,4 +1,4 @@
-/** The `braket` backend's config (API.md, Backend configs), checked where it enters. */
+/** The `braket` backend's config (`kind: 'braket'`), checked where it enters. */
 
 /** Quantum tasks the backend keeps on Braket at once unless configured. */
 export const DEFAULT_MAX_CONCURRENT_TASKS = 5;

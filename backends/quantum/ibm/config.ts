@@ -1,4 +1,4 @@
-/** The `ibm-quantum` backend's config (API.md, Backend configs), checked where it enters. */
+/** The `ibm-quantum` backend's config (`kind: 'ibm-quantum'`), checked where it enters. */
 
 /** Public IBM Quantum Platform API (global region); the eu-de region is https://eu-de.quantum.cloud.ibm.com/api. */
 export const DEFAULT_IBM_URL = 'https://quantum.cloud.ibm.com/api';

@@ -7,7 +7,7 @@
  * device's pending jobs at submission plus one, lowered while the device's queue shrinks.
  */
 import { BackendError } from '../../../orchestrator/core/errors.ts';
-import { readSecret } from '../../transport/keychain.ts';
+import { readSecret } from '../../../orchestrator/core/keychain.ts';
 import type { CircuitResult, CircuitRun, TaskInfo } from '../run-types.ts';
 import { toQasm3 } from '../qasm/index.ts';
 import { targetFromIbmConfiguration, transpile } from '../transpile/index.ts';

@@ -2,6 +2,7 @@
  * Errors of the OpenQASM front end: one class for a program that cannot be read (with the place
  * of the offending token), one for a circuit that cannot be written out.
  */
+import { OrreryError } from '../../../orchestrator/core/errors.ts';
 
 /** A 1-based place in QASM source. */
 export interface SourcePosition {
@@ -13,8 +14,7 @@ export interface SourcePosition {
  * The OpenQASM source is invalid or uses something Orrery does not run. `line` and `column`
  * (1-based) point at the offending token; the message says what is wrong and what to do.
  */
-export class QasmError extends Error {
-  override readonly name = 'QasmError';
+export class QasmError extends OrreryError {
   /** 1-based line of the offending token. */
   readonly line: number;
   /** 1-based column of the offending token (UTF-16 units). */

@@ -10,9 +10,9 @@ import { BackendError } from '../../../orchestrator/core/errors.ts';
 import type { SshConnectOptions } from './connection.ts';
 import type { PassphraseSource } from './ssh-auth.ts';
 import { resolveTarget, SshConfigError, type SshTarget } from './ssh-config.ts';
-import { readSecret } from '../keychain.ts';
+import { readSecret } from '../../../orchestrator/core/keychain.ts';
 
-/** The SSH keys every SSH-reached backend's config has (API.md: "plus the ssh keys above"). */
+/** The SSH keys every SSH-reached backend's config has (ssh and slurm). */
 export interface SshLoginConfig {
   readonly name: string;
   /** Private key to log in with (before the ssh config's IdentityFile and the ssh-agent). */

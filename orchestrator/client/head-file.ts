@@ -5,6 +5,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { OrreryError } from '../core/errors.ts';
 import { orreryHome } from '../core/runtime-dir.ts';
 
 /** What a running head service records about itself. */
@@ -21,10 +22,9 @@ export interface HeadFile {
 }
 
 /** Raised when head.json exists but cannot be understood. */
-export class HeadFileError extends Error {
+export class HeadFileError extends OrreryError {
   constructor(readonly path: string, why: string) {
     super(`${path} is not a valid head file (${why}); remove it if no head is running`);
-    this.name = 'HeadFileError';
   }
 }
 

@@ -1,12 +1,14 @@
 /**
- * Scheduling classes (Ray's SchedulingClass): queued requests with the same shape and
- * constraints share one FIFO queue and one set of candidate nodes, so a failure to place the
- * head of a class stands for the whole class, and node choice is paid once per class, not
- * once per request.
+ * Request classes (the scheduler's side of Ray's SchedulingClass): queued lease requests with
+ * the same shape and constraints share one FIFO queue and one set of candidate nodes, so a
+ * failure to place the head of a class stands for the whole class, and node choice is paid
+ * once per class, not once per request. (The control layer's `SchedulingClass`, in
+ * control/lease-dispatcher.ts, groups the tasks that share a lease; each of its lease
+ * requests lands in one of these classes.)
  */
 import { exclusiveAllows } from '../core/node-labels.ts';
 import { quantityOf, type ResourceSet } from '../core/resources.ts';
-import { matchesLabels, parseLabelSelector, type ParsedLabelSelector } from './label-selector.ts';
+import { matchesLabels, parseLabelSelector, type ParsedLabelSelector } from '../core/label-selector.ts';
 import { MinHeap } from './min-heap.ts';
 import type { PlacementTarget, SchedulerNode, SchedulingRequest } from './types.ts';
 
@@ -46,14 +48,15 @@ function holdShape(set: ResourceSet): HoldShape {
 }
 
 /**
- * A request from queueing to release. One object serves both phases (queued in its class,
- * then running on `ns`) so that a placement allocates nothing and touches no map.
+ * One lease request from queueing to release. One object serves both phases (queued in its
+ * class, then placed on `ns` as a lease of the same id) so that a placement allocates nothing
+ * and touches no map.
  */
-export interface TaskRecord {
+export interface RequestEntry {
   readonly request: SchedulingRequest;
   /** Global submission order, used for FIFO across classes. */
   readonly seq: number;
-  readonly cls: SchedulingClass;
+  readonly cls: RequestClass;
   /** Dequeued while not at the head of its class; skipped lazily. */
   removed: boolean;
   /** When it was reported infeasible (grace starts), or undefined when it is feasible. */
@@ -79,7 +82,7 @@ function targetKey(t: PlacementTarget | undefined): string {
 }
 
 /** Requests with equal keys are interchangeable for placement and share a class. */
-export function schedulingClassKey(r: SchedulingRequest): string {
+export function requestClassKey(r: SchedulingRequest): string {
   const s = r.strategy;
   const strategy = typeof s === 'string' ? s : `${s.soft ? 'soft' : 'hard'}:${s.nodeId}`;
   const hold = r.holdResources === undefined ? '=' : recordKey(r.holdResources);
@@ -129,7 +132,7 @@ class Tier {
   private load: MinHeap<LoadEntry> | undefined;
   private readonly loadVersion = new Map<NodeState, number>();
 
-  constructor(private readonly cls: SchedulingClass) {}
+  constructor(private readonly cls: RequestClass) {}
 
   add(ns: NodeState): void {
     this.members.add(ns);
@@ -205,8 +208,8 @@ class Tier {
   }
 }
 
-/** One scheduling class: constraints, candidate nodes in preference tiers, and a FIFO queue. */
-export class SchedulingClass {
+/** One request class: constraints, candidate nodes in preference tiers, and a FIFO queue. */
+export class RequestClass {
   readonly resources: ResourceSet;
   /** Resources taken from the node on assignment. */
   readonly hold: HoldShape;
@@ -237,7 +240,7 @@ export class SchedulingClass {
   missing: { readonly text: string; readonly version: number } | undefined;
   /** Live (not removed) queued entries. */
   size = 0;
-  private queue: (TaskRecord | undefined)[] = [];
+  private queue: (RequestEntry | undefined)[] = [];
   private head = 0;
 
   /** @throws TypeError when the request's label selectors are malformed. */
@@ -351,13 +354,13 @@ export class SchedulingClass {
   }
 
   /** Appends a request. */
-  push(entry: TaskRecord): void {
+  push(entry: RequestEntry): void {
     this.queue.push(entry);
     this.size++;
   }
 
   /** The oldest live request, or undefined. */
-  peek(): TaskRecord | undefined {
+  peek(): RequestEntry | undefined {
     const q = this.queue;
     while (this.head < q.length) {
       const e = q[this.head]!;
@@ -381,7 +384,7 @@ export class SchedulingClass {
   }
 
   /** Withdraws a request anywhere in the queue (skipped lazily by `peek`). */
-  remove(entry: TaskRecord): void {
+  remove(entry: RequestEntry): void {
     entry.removed = true;
     this.size--;
     if (this.size === 0) {
@@ -391,7 +394,7 @@ export class SchedulingClass {
   }
 
   /** Live requests in FIFO order. */
-  *entries(): IterableIterator<TaskRecord> {
+  *entries(): IterableIterator<RequestEntry> {
     for (let i = this.head; i < this.queue.length; i++) {
       const e = this.queue[i];
       if (e !== undefined && !e.removed) yield e;

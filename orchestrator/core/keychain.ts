@@ -3,9 +3,9 @@
  * the Secret Service on Linux). Configs name secrets; values are read here, at the moment of use,
  * and never written anywhere else. `orrery secrets set NAME` stores them under the same service.
  */
-import { BackendError } from '../../orchestrator/core/errors.ts';
-import { SECRET_NAME } from '../../orchestrator/core/secret-ref.ts';
-import { nameProblem } from '../../orchestrator/core/names.ts';
+import { BackendError } from './errors.ts';
+import { SECRET_NAME } from './secret-ref.ts';
+import { nameProblem } from './names.ts';
 
 /** The keychain service Orrery keeps its secrets under. */
 export const KEYCHAIN_SERVICE = 'orrery';

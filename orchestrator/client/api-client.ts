@@ -5,7 +5,7 @@
  */
 import { request, type IncomingMessage } from 'node:http';
 import { headFilePath, readHeadFile, runningHead } from './head-file.ts';
-import { ClientOptionError, HeadAuthError, HeadUnreachableError, NoHeadRunningError } from './service-errors.ts';
+import { ClientOptionError, HeadAuthError, HeadUnreachableError, NoHeadRunningError } from './client-errors.ts';
 
 /** A head the CLI talks to. */
 export interface HeadTarget {

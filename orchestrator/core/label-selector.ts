@@ -59,17 +59,27 @@ function invalidValue(key: string, raw: unknown): TypeError {
 }
 
 function parseValue(key: string, raw: unknown): LabelConstraint {
-  if (typeof raw !== 'string') throw invalidValue(key, raw);
+  const c = constraintOf(key, raw);
+  if (c === undefined) throw invalidValue(key, raw);
+  return c;
+}
+
+/** The constraint `raw` stands for, or undefined when it is none of the four forms. */
+function constraintOf(key: string, raw: unknown): LabelConstraint | undefined {
+  if (typeof raw !== 'string') return undefined;
   const list = IN_LIST.exec(raw);
   if (list) {
     const values = list[2]!.split(',').map((v) => v.trim());
-    if (values.some((v) => !VALUE.test(v))) throw invalidValue(key, raw);
-    return { key, raw, negated: list[1] === '!', values };
+    return values.every((v) => VALUE.test(v)) ? { key, raw, negated: list[1] === '!', values } : undefined;
   }
   const negated = raw.startsWith('!');
   const value = negated ? raw.slice(1) : raw;
-  if (!VALUE.test(value)) throw invalidValue(key, raw);
-  return { key, raw, negated, values: [value] };
+  return VALUE.test(value) ? { key, raw, negated, values: [value] } : undefined;
+}
+
+/** True when `raw` is a selector value in one of the four forms (the `accelerator` option is one). */
+export function isSelectorValue(raw: unknown): boolean {
+  return constraintOf('', raw) !== undefined;
 }
 
 /** True when `labels` satisfies one constraint. */

@@ -1,0 +1,95 @@
+/**
+ * The orrery config file: JSON `{ backends?, placementRules? }`. One reader, one rule set, for
+ * every place that reads it: `init({ config })`, the CLI (`orrery start`, `orrery dashboard`,
+ * `orrery backends`, which also look for a default file) and the dashboard, which writes its
+ * edits back (service/dashboard-config-file.ts) after reading the document here. The file must
+ * hold an object with only those keys; its backends are checked as backend-configs.ts checks
+ * them (names, kinds, duplicates, `module:` paths relative to the file) and its placement rules
+ * are validated, so a bad entry is one message naming the file and the entry before anything
+ * starts.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { orreryHome } from '../core/runtime-dir.ts';
+import { validatePlacementRules, type PlacementRule } from '../scheduler/placement-rules.ts';
+import { checkBackendConfigs } from './backend-configs.ts';
+import { configFileModules, type ModulePolicy } from './module-backends.ts';
+
+/** The keys a config file may have. */
+export const CONFIG_KEYS: readonly string[] = ['backends', 'placementRules'];
+
+/** A config file once read and checked (or the empty config when none was found). */
+export interface ConfigFile {
+  /** Absolute path of the file; undefined when no file was found. */
+  readonly path: string | undefined;
+  readonly backends: readonly Record<string, unknown>[];
+  /** Validated rules; undefined when the file gives none. */
+  readonly placementRules: PlacementRule[] | undefined;
+  /** How its `module:` backends load: relative to the file's directory. */
+  readonly modules: ModulePolicy;
+}
+
+/** Candidate paths, most specific first: `explicit`, else `./orrery.json`, else `~/.orrery/config.json` (`$ORRERY_HOME`), the file the dashboard writes to. */
+export function configCandidates(explicit?: string): string[] {
+  if (explicit) return [resolve(explicit)];
+  return [resolve('orrery.json'), join(orreryHome(), 'config.json')];
+}
+
+/**
+ * The file's JSON document, checked for its shape only (an object with known keys), or
+ * undefined when the file does not exist. `prefix` starts every message (e.g. `init(): `).
+ *
+ * @throws Error when the file cannot be read or is not JSON; TypeError for another shape.
+ */
+export function readConfigDocument(path: string, prefix = ''): Record<string, unknown> | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new Error(`${prefix}cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${prefix}config file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new TypeError(`${prefix}config file ${path} must hold an object { backends?, placementRules? }`);
+  for (const k of Object.keys(doc)) {
+    if (!CONFIG_KEYS.includes(k)) throw new TypeError(`${prefix}config file ${path} has unknown key ${k}; allowed: ${CONFIG_KEYS.join(', ')}`);
+  }
+  return doc as Record<string, unknown>;
+}
+
+/**
+ * Reads and checks the config file at `path` (which must exist). `prefix` starts every
+ * message (e.g. `init(): `); each names the file.
+ *
+ * @throws as readConfigDocument; InvalidNameError, ModuleBackendRefusedError or TypeError for a
+ * bad backend; InvalidPlacementRuleError for a bad rule.
+ */
+export function readConfigFile(path: string, prefix = ''): ConfigFile {
+  const file = resolve(path);
+  const doc = readConfigDocument(file, prefix);
+  if (doc === undefined) throw new Error(`${prefix}cannot read config file ${file}: it does not exist`);
+  const where = `${prefix}config file ${file}`;
+  const modules = configFileModules(file, dirname(file));
+  const backends = checkBackendConfigs(doc.backends ?? [], where, modules);
+  let placementRules: PlacementRule[] | undefined;
+  try {
+    placementRules = doc.placementRules === undefined ? undefined : validatePlacementRules(doc.placementRules);
+  } catch (err) {
+    (err as Error).message = `${where}: ${(err as Error).message}`;
+    throw err;
+  }
+  return { path: file, backends, placementRules, modules };
+}
+
+/** The CLI's config: `explicit` (which must exist), else the first default candidate that exists, else the empty config. */
+export function findConfig(explicit?: string): ConfigFile {
+  if (explicit) return readConfigFile(explicit);
+  const path = configCandidates().find((p) => existsSync(p));
+  if (path) return readConfigFile(path);
+  return { path: undefined, backends: [], placementRules: undefined, modules: { allow: 'none', why: 'no config file was found' } };
+}
