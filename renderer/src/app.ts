@@ -55,8 +55,24 @@ export class App {
         if (e.backends) this.backends = e.backends;
         if (e.rules) this.rules = e.rules;
       },
-      status: (text) => (this.statusText.textContent = text),
+      status: (text) => {
+        this.statusText.textContent = text;
+        if (text === 'live' && this.banner.dataset.reason === 'signed-out') this.setBanner(undefined);
+      },
+      signedOut: () => {
+        this.statusText.textContent = 'not logged in';
+        this.setBanner('signed-out', 'This browser is not logged in to the Orrery head (a login ends when the head restarts). In a terminal, run ',
+          h('code', {}, 'orrery dashboard'), ' to open a logged-in window, or ', h('code', {}, 'orrery dashboard --url'), ' for a one-time login link.');
+      },
     });
+  }
+
+  /** Shows a note above the views (undefined hides it); `reason` says whose note it is. */
+  private setBanner(reason: 'replay' | 'signed-out' | undefined, ...content: (string | Node)[]): void {
+    this.banner.hidden = reason === undefined;
+    this.banner.dataset.reason = reason ?? '';
+    this.banner.setAttribute('data-testid', reason === undefined ? 'banner' : `banner-${reason}`);
+    replace(this.banner, ...content);
   }
 
   /** Adds a tab. */
@@ -99,8 +115,8 @@ export class App {
   /** Shows a replay store (or the live one again with undefined). */
   setShown(store: TaskStore | undefined): void {
     this.shownStore = store ?? this.live;
-    this.banner.hidden = !store;
-    if (store) replace(this.banner, `Replaying session ${store.replayOf} (read-only). `, h('button', { onclick: () => this.setShown(undefined) }, 'Back to live'));
+    if (store) this.setBanner('replay', `Replaying session ${store.replayOf} (read-only). `, h('button', { onclick: () => this.setShown(undefined) }, 'Back to live'));
+    else if (this.banner.dataset.reason === 'replay') this.setBanner(undefined);
     this.notifyShown();
   }
 

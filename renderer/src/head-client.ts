@@ -39,7 +39,12 @@ export interface EventHandlers {
   snapshot(e: SnapshotEvent): void;
   batch(e: BatchEvent): void;
   status(text: string): void;
+  /** The head refused this browser (no session cookie, or one from before the head restarted). */
+  signedOut(): void;
 }
+
+/** How often a browser that is not logged in looks again (a login in another tab sets the cookie). */
+const SIGNED_OUT_RETRY_MS = 5000;
 
 /** Opens /api/events and reopens it after a drop (each reopen starts with a fresh snapshot). */
 export function connectEvents(h: EventHandlers): () => void {
@@ -58,7 +63,16 @@ export function connectEvents(h: EventHandlers): () => void {
     ws.onclose = () => {
       if (closed) return;
       h.status('disconnected; retrying');
-      retry = window.setTimeout(open, 1000);
+      // A WebSocket close does not say why; a refused session shows on a plain request.
+      void fetch('/api/status', { credentials: 'same-origin' }).then(
+        (res) => {
+          if (res.status === 401) h.signedOut();
+          return res.status === 401 ? SIGNED_OUT_RETRY_MS : 1000;
+        },
+        () => 1000,
+      ).then((ms) => {
+        if (!closed) retry = window.setTimeout(open, ms);
+      });
     };
   };
   open();

@@ -87,6 +87,26 @@ describe('dashboard', () => {
     }
   });
 
+  test('a browser without a login is told how to get one, and goes live once it logs in', async () => {
+    const context = await ui.browser.newContext({ viewport: { width: 1024, height: 700 } });
+    try {
+      const fresh = await context.newPage();
+      await fresh.goto(`${service.info.url}/`);
+      const note = fresh.getByTestId('banner-signed-out');
+      await note.waitFor();
+      assert.match(await note.innerText(), /not logged in.*orrery dashboard --url/s);
+      assert.equal(await fresh.getByTestId('connection').innerText(), 'not logged in');
+      await fresh.screenshot({ path: join('test-output', 'screenshots', 'signed-out-1024.png') });
+      // Logging in in another tab of the same browser sets the cookie: this tab reconnects on its own.
+      const login = await context.newPage();
+      await login.goto(service.login.newUrl().url);
+      await fresh.getByTestId('connection').filter({ hasText: 'live' }).waitFor({ timeout: 15_000 });
+      assert.equal(await note.isHidden(), true);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('adds a labelled local backend through the form, with field errors shown next to the field', async () => {
     await tab('Backends');
     await page.getByRole('button', { name: 'Add backend' }).first().click();
