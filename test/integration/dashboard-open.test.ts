@@ -37,12 +37,18 @@ const entry = { argv: process.argv.slice(2) };
 })();
 `;
 
-/** The other user's poller: every 50 ms `ps -eo args`; prints every distinct line when its stdin closes. */
+/**
+ * The other user's poller: every 50 ms `ps -eo args`; when its stdin closes it prints, as JSON, the
+ * lines of its first look (processes that were already running, such as a CI harness whose own
+ * script may say "token=") and every distinct line it saw after.
+ */
 const POLLER = `
 const { execFileSync } = require('node:child_process');
+const look = () => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\\n');
+const before = new Set(look());
 const seen = new Set();
-const poll = setInterval(() => { for (const l of execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\\n')) seen.add(l); }, 50);
-process.stdin.on('end', () => { clearInterval(poll); process.stdout.write([...seen].join('\\n')); process.exit(0); });
+const poll = setInterval(() => { for (const l of look()) seen.add(l); }, 50);
+process.stdin.on('end', () => { clearInterval(poll); process.stdout.write(JSON.stringify({ before: [...before], seen: [...seen] })); process.exit(0); });
 process.stdin.resume();
 setTimeout(() => process.exit(3), 240000);
 `;
@@ -87,8 +93,14 @@ function headInfo(s: Setup): { url: string; token: string; pid: number } {
   return JSON.parse(readFileSync(join(s.home, 'head.json'), 'utf8'));
 }
 
-/** Starts the other user's `ps` poller; `stop()` resolves with every distinct line it saw. */
-function startPoller(): { stop(): Promise<string[]> } {
+/** What the other user's `ps` showed: every distinct line, and those of processes that were not running when it started looking. */
+interface Seen {
+  all: string[];
+  fresh: string[];
+}
+
+/** Starts the other user's `ps` poller; `stop()` resolves with what it saw. */
+function startPoller(): { stop(): Promise<Seen> } {
   const child = spawn('runuser', ['-u', intruderUser, '--', process.execPath, '-e', POLLER], { cwd: '/', stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -97,7 +109,9 @@ function startPoller(): { stop(): Promise<string[]> } {
     async stop() {
       child.stdin!.end();
       await exited;
-      return out.split('\n');
+      const { before, seen } = JSON.parse(out) as { before: string[]; seen: string[] };
+      const old = new Set(before);
+      return { all: [...new Set([...before, ...seen])], fresh: seen.filter((l) => !old.has(l)) };
     },
   };
 }
@@ -115,12 +129,16 @@ function candidates(lines: readonly string[]): string[] {
   return [...out];
 }
 
-/** The checks both ways of opening share, on what the other user saw while the browser ran. */
-function checkWhatTheyCouldSee(s: Setup, seen: readonly string[]): void {
+/**
+ * The checks both ways of opening share, on what the other user saw while the browser ran. The
+ * token is looked for in every line; the login-URL patterns and the replay only in processes that
+ * started while the poller looked, so that a process unrelated to this test cannot fail it.
+ */
+function checkWhatTheyCouldSee(s: Setup, { all, fresh: seen }: Seen): void {
   const { token, url } = headInfo(s);
   const openerLines = seen.filter((l) => l.includes(join(s.bin, 'xdg-open')));
-  assert.ok(openerLines.length > 0, `the poller saw no xdg-open process at all (it saw ${seen.length} lines)`);
-  assert.deepEqual(seen.filter((l) => l.includes(token)), [], 'the token is in a command line');
+  assert.ok(openerLines.length > 0, `the poller saw no xdg-open process at all (it saw ${seen.length} new lines)`);
+  assert.deepEqual(all.filter((l) => l.includes(token)), [], 'the token is in a command line');
   assert.deepEqual(seen.filter((l) => /code=|\/login\?|token=/.test(l)), [], 'a login URL or code is in a command line');
   for (const l of openerLines) {
     const path = l.split(/\s+/).find((w) => w.endsWith('.html'));
