@@ -22,7 +22,7 @@ interface MetricInfo {
   readonly target?: { readonly op: '>=' | '<='; readonly value: number };
 }
 
-export const PEERS = ['dask', 'child_process', 'quantum-circuit', 'dd'] as const;
+export const PEERS = ['ray', 'dask', 'child_process', 'quantum-circuit', 'dd'] as const;
 
 const METRICS: readonly MetricInfo[] = [
   { metric: 'single_client_tasks_sync', ray: 'single_client_tasks_sync', definition: 'submit one no-op task and get its result, one at a time', target: { op: '>=', value: 4000 } },

@@ -17,6 +17,8 @@ const json = process.argv.includes('--json');
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
 /** Debian's python3-distributed lives under the system Python; ORRERY_BENCH_PYTHON overrides it. */
 const PYTHON = process.env.ORRERY_BENCH_PYTHON ?? '/usr/bin/python3';
+/** Ray is not a Debian package: a python with `ray` installed (a virtual environment), see ray_peer.py. */
+const RAY_PYTHON = process.env.ORRERY_BENCH_RAY_PYTHON;
 const tsArgs = (file: string): string[] => [...process.execArgv, here(file), ...(quick ? ['--quick'] : [])];
 
 /** One program of the suite. Its stdout lines that are JSON objects are its results. */
@@ -27,6 +29,8 @@ interface Step {
   readonly timeoutS: number;
   /** Orrery's own steps: the suite exits non-zero when one fails (a missing peer does not). */
   readonly required?: boolean;
+  /** Why the step cannot run here, said instead of running it. */
+  readonly unavailable?: string;
   /** Filled into lines that lack them (scheduler-bench.ts prints metric, value, unit only). */
   readonly defaults?: Partial<ResultLine>;
 }
@@ -58,6 +62,10 @@ function steps(): Step[] {
   list.push({ name: 'quantum simulator', command: process.execPath, args: tsArgs('./quantum-bench.ts'), timeoutS: quick ? 120 : 600 });
   list.push({ name: 'remote backends', command: process.execPath, args: tsArgs('./remote-workloads.ts'), timeoutS: 90 * scale });
   list.push({ name: 'child_process peer', command: process.execPath, args: tsArgs('./peers/child-process-peer.ts'), timeoutS: 30 * scale });
+  list.push({
+    name: 'ray peer', command: RAY_PYTHON ?? '', args: [here('./ray_peer.py'), ...(quick ? ['--quick'] : [])], timeoutS: 90 * scale,
+    unavailable: RAY_PYTHON ? undefined : 'ray peer could not run: ORRERY_BENCH_RAY_PYTHON is not set; make a virtual environment with ray==2.58.0 and numpy and set it to its python (see bench/ray_peer.py)',
+  });
   list.push({ name: 'dask peer', command: PYTHON, args: [here('./dask_peer.py'), ...(quick ? ['--quick'] : [])], timeoutS: 60 * scale });
   return list;
 }
@@ -69,6 +77,10 @@ function progress(line: string): void {
 /** Runs a step to its end (or its timeout) and collects its result lines. */
 function runStep(step: Step): Promise<StepOutcome> {
   return new Promise((resolve) => {
+    if (step.unavailable) {
+      resolve({ lines: [], problem: step.unavailable });
+      return;
+    }
     if (!existsSync(step.command)) {
       resolve({ lines: [], problem: `${step.name} could not run: ${step.command} does not exist` });
       return;
