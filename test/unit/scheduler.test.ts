@@ -139,7 +139,7 @@ describe('ClusterScheduler: policies', () => {
     h.now = 100;
     assert.deepEqual(h.ev({ type: 'node-removed', nodeId: 'n2' }), [{ type: 'infeasible', requestId: 'c', missing: 'node n2' }]);
     h.now = 5000;
-    assert.deepEqual(h.ev({ type: 'tick' }).map((d) => d.type + ':' + d.requestId), ['unschedulable:x']);
+    assert.deepEqual(h.ev({ type: 'tick' }).map((d) => `${d.type}:${d.requestId}`), ['unschedulable:x']);
     h.now = 5100;
     const [d] = h.ev({ type: 'tick' });
     assert.equal(d?.type === 'unschedulable' && d.requestId, 'c');
@@ -228,7 +228,7 @@ describe('ClusterScheduler: lifecycle', () => {
     assert.deepEqual(h.queue('big', { GPU: 8 }), [{ type: 'infeasible', requestId: 'big', missing: 'GPU 8 (the most any node has is 4)' }]);
     assert.deepEqual(h.s.pendingDemand(), [{ backend: undefined, resources: unitsOf({ GPU: 2 }), labelSelector: undefined, count: 2 }]);
     h.now = 60_000;
-    assert.deepEqual(h.ev({ type: 'tick' }).map((d) => d.type + ':' + d.requestId), ['unschedulable:big']);
+    assert.deepEqual(h.ev({ type: 'tick' }).map((d) => `${d.type}:${d.requestId}`), ['unschedulable:big']);
     assert.deepEqual(h.node('slurm-1', { CPU: 32, GPU: 4 }, { backend: 'slurm' }), [assign('g1', 'slurm-1'), assign('g2', 'slurm-1')]);
     assert.deepEqual(h.s.pendingDemand(), []);
   });

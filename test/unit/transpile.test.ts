@@ -22,7 +22,7 @@ const PI = Math.PI;
 const R = Math.SQRT1_2;
 
 function matMul(a: Mat, b: Mat): Mat {
-  return a.map((row, i) => b[0]!.map((_, j) => row.reduce((s, x, k) => cadd(s, cmul(x, b[k]![j]!)), c(0))));
+  return a.map((row) => b[0]!.map((_, j) => row.reduce((s, x, k) => cadd(s, cmul(x, b[k]![j]!)), c(0))));
 }
 function kron(a: Mat, b: Mat): Mat {
   const n = b.length;
