@@ -188,10 +188,10 @@ describe('ClusterScheduler: lifecycle', () => {
     assert.deepEqual(h.ev({ type: 'blocked', leaseId: 'a' }), [assign('d', 'n1')]);
     assert.deepEqual(h.s.available('n1'), { CPU: 0, GPU: 0 });
     assert.deepEqual(h.ev({ type: 'unblocked', leaseId: 'a' }), []);
-    assert.deepEqual(h.s.available('n1'), { CPU: -unitsOf({ CPU: 1 })['CPU']!, GPU: 0 });
+    assert.deepEqual(h.s.available('n1'), { CPU: -unitsOf({ CPU: 1 }).CPU!, GPU: 0 });
     h.ev({ type: 'blocked', leaseId: 'a' });
     h.release('a');
-    assert.deepEqual(h.s.available('n1'), { CPU: 0, GPU: unitsOf({ GPU: 1 })['GPU'] });
+    assert.deepEqual(h.s.available('n1'), { CPU: 0, GPU: unitsOf({ GPU: 1 }).GPU });
   });
 
   it('infeasible requests fail after the grace period', () => {
