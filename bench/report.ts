@@ -73,7 +73,11 @@ function fmt(v: number | null | undefined): string {
 
 function metricOrder(results: readonly ResultLine[]): string[] {
   const seen = new Set(METRICS.map((m) => m.metric));
-  return [...METRICS.map((m) => m.metric), ...results.map((r) => r.metric).filter((m) => !seen.has(m) && (seen.add(m), true))];
+  return [...METRICS.map((m) => m.metric), ...results.map((r) => r.metric).filter((m) => {
+    if (seen.has(m)) return false;
+    seen.add(m);
+    return true;
+  })];
 }
 
 /** Orrery's lines with target and ratio fields added; peers' lines unchanged. */

@@ -293,7 +293,7 @@ function jobEnvironment(backend: string, env: Readonly<Record<string, string>>):
 
 /** The glob syntax of command outputs (`*`, `**`, `?`), as the local runner reads it. */
 function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*\/?/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replace(/\u0000/g, '(?:.*/)?')}$`);
+  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*\/?/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replaceAll('\u0000', '(?:.*/)?')}$`);
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -100,7 +100,7 @@ export class SlurmBackend implements Backend, ElasticBackend {
     const idleMs = (this.config.idleTimeoutS ?? 300) * 1000;
     for (const n of idle) {
       const a = this.allocations.get(n.nodeId);
-      if (a && a.joined && n.idleMs >= idleMs) this.release(a, 'idle');
+      if (a?.joined && n.idleMs >= idleMs) this.release(a, 'idle');
     }
   }
 
@@ -261,7 +261,6 @@ export class SlurmBackend implements Backend, ElasticBackend {
 
   private async allocate(): Promise<void> {
     const host = this.host!;
-    const c = this.config;
     const nodeId = randomBytes(8).toString('hex');
     const a: Allocation = { nodeId, jobName: this.jobName(nodeId), channel: undefined, joined: false };
     this.allocations.set(nodeId, a);

@@ -9,6 +9,9 @@ import { encodeArgs } from './arguments.ts';
 import type { RemoteArgs } from './remote-function.ts';
 import { currentRuntime } from './runtime.ts';
 
+/** Any class, abstract or not: what `remote()` hands over. */
+type AnyClass = abstract new (...args: never[]) => unknown;
+
 type Method<F> = F extends (...args: infer A) => infer R
   ? { remote(...args: RemoteArgs<A>): ObjectRef<Awaited<R>> }
   : never;
@@ -51,7 +54,7 @@ function callMethod(desc: ActorDescriptor, method: string, args: unknown[]): Obj
 }
 
 /** Names of the callable methods of a class (own and inherited, not the constructor). */
-function methodsOf(cls: Function): { methods: string[]; async: boolean } {
+function methodsOf(cls: AnyClass): { methods: string[]; async: boolean } {
   const methods = new Set<string>();
   let isAsync = false;
   for (let p = cls.prototype; p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
@@ -73,7 +76,7 @@ export class ActorClass<C extends new (...args: never[]) => unknown = new (...ar
   private readonly asyncMethods: boolean;
 
   /** @internal */
-  constructor(readonly code: ShippedCode, cls: Function, private readonly given: ActorOptions) {
+  constructor(readonly code: ShippedCode, cls: AnyClass, private readonly given: ActorOptions) {
     const { methods, async } = methodsOf(cls);
     this.methods = methods;
     this.asyncMethods = async;
@@ -83,7 +86,7 @@ export class ActorClass<C extends new (...args: never[]) => unknown = new (...ar
     this.cls = cls;
   }
 
-  private readonly cls: Function;
+  private readonly cls: AnyClass;
 
   /** Creates the actor; returns its handle at once (calls queue until it is up). */
   remote(...args: RemoteArgs<ConstructorParameters<C>>): ActorHandle<InstanceType<C>> {

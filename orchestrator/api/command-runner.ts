@@ -32,7 +32,7 @@ export async function runCommand(call: CommandCall, spec: CommandSpec | readonly
     return full;
   };
   const globToRegExp = (glob: string): RegExp =>
-    new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*\/?/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replace(/\u0000/g, '(?:.*/)?')}$`);
+    new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*\/?/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replaceAll('\u0000', '(?:.*/)?')}$`);
   const walk = async (dir: string, base = ''): Promise<string[]> => {
     const out: string[] = [];
     for (const e of await fs.readdir(dir, { withFileTypes: true })) {

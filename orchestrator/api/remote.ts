@@ -18,7 +18,7 @@ export function remote(a: unknown, b?: unknown): unknown {
   const options = typeof a === 'function' ? {} : a;
   if (typeof target !== 'function') throw new TypeError('remote(): expected a function or a class, as remote(fn) or remote(options, fn)');
   if (typeof options !== 'object' || options === null) throw new TypeError('remote(options, fn): options must be an object');
-  const code = shipCode(target as AnyFn | AnyClass as Function);
-  if (code.kind === 'class') return new ActorClass(code, target as Function, options as ActorOptions);
+  const code = shipCode(target as AnyFn | AnyClass);
+  if (code.kind === 'class') return new ActorClass(code, target as AnyClass, options as ActorOptions);
   return new RemoteFunction(code, options as TaskOptions);
 }

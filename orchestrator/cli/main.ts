@@ -44,8 +44,14 @@ const REMOTE = { address: 'value' } as const;
 const COMMANDS: Record<string, CommandSpec> = {
   start: { usage: START_USAGE, options: { port: 'value', config: 'value', host: 'value', session: 'value', resume: 'value', 'allow-module-backends': 'flag' }, run: (a, o, p) => startCommand(a, o, p) },
   dashboard: { usage: DASHBOARD_USAGE, options: { port: 'value', config: 'value', 'no-open': 'flag', example: 'value', url: 'flag' }, run: (a, o, p) => dashboardCommand(a, o, p) },
-  sessions: { usage: SESSIONS_USAGE, options: { json: 'flag' }, run: async (a, o, p) => (await sessionsCommand(a, o.json === true, p), 0) },
-  secrets: { usage: SECRETS_USAGE, options: {}, run: async ([sub, name], _o, p) => (await secretsCommand(sub, name, p), 0) },
+  sessions: { usage: SESSIONS_USAGE, options: { json: 'flag' }, run: async (a, o, p) => {
+    await sessionsCommand(a, o.json === true, p);
+    return 0;
+  } },
+  secrets: { usage: SECRETS_USAGE, options: {}, run: async ([sub, name], _o, p) => {
+    await secretsCommand(sub, name, p);
+    return 0;
+  } },
   stop: { usage: STOP_USAGE, options: { ...REMOTE }, run: (a, o, p) => stopCommand(a, o, p) },
   run: { usage: RUN_USAGE, options: { session: 'value' }, passThrough: true, run: (a, o) => runCommand(a, o) },
   status: { usage: STATUS_USAGE, options: { ...REMOTE, json: 'flag' }, run: (a, o, p) => statusCommand(a, o, p) },

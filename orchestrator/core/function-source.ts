@@ -20,6 +20,9 @@ export interface ShippedCode {
   readonly hash: string;
 }
 
+/** What {@link shipCode} accepts: a function (any arity) or a class (abstract ones too). */
+export type Shippable = ((...args: never[]) => unknown) | (abstract new (...args: never[]) => unknown);
+
 /**
  * Free identifiers a shipped function may use: the worker is a Node process too, so its globals
  * are there. Snapshotted at load so that globals the driver's own code adds later
@@ -49,8 +52,8 @@ const NAME_HELPER = (target: object, value: string): unknown =>
   Object.defineProperty(target, 'name', { value, configurable: true });
 
 /** Per function: its shipped form, or the message of the TypeError it is rejected with. */
-const shipped = new WeakMap<Function, ShippedCode | string>();
-const loaded = new Map<string, { readonly source: string; readonly value: Function }>();
+const shipped = new WeakMap<Shippable, ShippedCode | string>();
+const loaded = new Map<string, { readonly source: string; readonly value: Shippable }>();
 
 /**
  * Turns a function or class into {@link ShippedCode} for a worker. Accepts function
@@ -61,7 +64,7 @@ const loaded = new Map<string, { readonly source: string; readonly value: Functi
  * methods using `#private` names), and functions that capture variables from their enclosing
  * scope; the message names the captured identifiers.
  */
-export function shipCode(target: Function): ShippedCode {
+export function shipCode(target: Shippable): ShippedCode {
   let result = shipped.get(target);
   if (result === undefined) {
     result = analyseCode(target);
@@ -78,19 +81,19 @@ export function shipCode(target: Function): ShippedCode {
  * Dynamic `import()` inside the loaded code works; V8 resolves its specifier relative to this
  * module, so bare package names resolve from the node_modules that holds Orrery.
  */
-export function loadCode(code: ShippedCode): Function {
+export function loadCode(code: ShippedCode): Shippable {
   const hit = loaded.get(code.hash);
   if (hit && hit.source === code.source) return hit.value;
   const value: unknown = new Function('__name', wrap(code.source))(NAME_HELPER);
   if (typeof value !== 'function') {
     throw new TypeError(`loadCode(): source of ${describe(code.kind, code.name)} did not evaluate to a function`);
   }
-  loaded.set(code.hash, { source: code.source, value });
-  return value;
+  loaded.set(code.hash, { source: code.source, value: value as Shippable });
+  return value as Shippable;
 }
 
 /** Returns the shipped form, or why the target cannot be shipped. */
-function analyseCode(target: Function): ShippedCode | string {
+function analyseCode(target: Shippable): ShippedCode | string {
   const rawName: unknown = target.name; // a class may define `static name()`
   const name = typeof rawName === 'string' ? rawName : '';
   const text = Function.prototype.toString.call(target);

@@ -84,7 +84,7 @@ export function isSelectorValue(raw: unknown): boolean {
 
 /** True when `labels` satisfies one constraint. */
 export function matchesConstraint(c: LabelConstraint, labels: Readonly<Record<string, string>>): boolean {
-  const value = Object.prototype.hasOwnProperty.call(labels, c.key) ? labels[c.key] : undefined;
+  const value = Object.hasOwn(labels, c.key) ? labels[c.key] : undefined;
   const listed = value !== undefined && c.values.includes(value);
   return c.negated ? !listed : listed;
 }

@@ -13,6 +13,7 @@ import { InvalidNameError } from './errors.ts';
 export const RESERVED_NAMES: readonly string[] = ['__proto__', 'constructor', 'prototype'];
 
 // C0 controls, DEL and C1 controls.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters in names is this pattern's job
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Why `value` is not a valid name, or undefined when it is one. */

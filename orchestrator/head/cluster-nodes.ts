@@ -160,7 +160,7 @@ export class ClusterNodes {
   /** Scale-down: no new work goes to the node; its end is not a failure. */
   retire(nodeId: string): void {
     const node = this.nodes.get(nodeId);
-    if (!node || !node.alive) return;
+    if (!node?.alive) return;
     node.retiring = true;
     node.alive = false;
     node.deathReason = 'retired (idle)';

@@ -38,7 +38,10 @@ export async function startLocalAgent(host: LocalAgentHost, backend: string, spe
   const killTree = () => killGroup(proc.pid!);
   proc.stdin!.on('error', () => {});
   await host.attach({ input: proc.stdout!, output: proc.stdin!, kill: killTree }, agent);
-  return { nodeId: agent.nodeId, exited, kill: async () => (killTree(), await exited) };
+  return { nodeId: agent.nodeId, exited, kill: async () => {
+    killTree();
+    await exited;
+  } };
 }
 
 async function durableAgent(host: LocalAgentHost, durable: { graceS: number; runDir: string; reattach: boolean }, backend: string, spec: LocalAgentSpec, env: Readonly<Record<string, string>>, key: string): Promise<LocalNode> {
@@ -80,7 +83,10 @@ async function durableAgent(host: LocalAgentHost, durable: { graceS: number; run
   const s = sock;
   s.on('error', () => {});
   await host.attach({ input: s, output: s, kill: () => s.destroy() }, { ...spec, nodeId, backend, listen: socketPath, graceS: durable.graceS });
-  return { nodeId, exited: gone(pid, false), kill: async () => (killGroup(pid), await gone(pid, true)) };
+  return { nodeId, exited: gone(pid, false), kill: async () => {
+    killGroup(pid);
+    await gone(pid, true);
+  } };
 }
 
 /** Resolves once process `pid` is gone; `hold` keeps the event loop alive meanwhile (someone awaits it). */

@@ -36,7 +36,7 @@ export interface LineageTasks<T extends LineageTask> {
 }
 
 /** Why an object cannot be rebuilt, or undefined when re-running its task can. */
-export function whyNotReconstructable(id: string, isPut: boolean, t: LineageTask | undefined): string | undefined {
+export function whyNotReconstructable(isPut: boolean, t: LineageTask | undefined): string | undefined {
   if (isPut) return 'it was created by put() and the node holding its only copy died; put objects cannot be reconstructed (return the value from a task instead, so lineage can rebuild it)';
   if (!t) return 'its only copy was on a node that died, and no task of this cluster produced it';
   if (t.spec.kind !== 'task') return `its only copy was on a node that died, and it is the result of actor call ${t.spec.name}, which is not re-run`;
@@ -57,7 +57,7 @@ export class LineageReconstruction<T extends LineageTask> {
   reconstruct(id: string): void {
     const { store, tasks } = this;
     const t = tasks.task(id);
-    const why = whyNotReconstructable(id, store.isPut(id), t);
+    const why = whyNotReconstructable(store.isPut(id), t);
     if (why || !t) {
       store.fail(id, toErrorInfo(new ObjectLostError(id, why ?? 'unknown object')));
       return;

@@ -124,7 +124,7 @@ export class ObjectStore {
   /** Completes an object with its value. */
   resolve(id: string, payload: Payload, from: StoredFrom = {}): void {
     const e = this.entries.get(id);
-    if (!e || e.state !== 'PENDING') return;
+    if (e?.state !== 'PENDING') return;
     e.state = 'READY';
     this.setValue(e, id, payload, from);
     this.settled(id, e);

@@ -140,7 +140,7 @@ export class ReferenceCounter {
   /** True while anything can reach the object (or it was never referenced at all). */
   isReachable(id: string): boolean {
     const c = this.refs.get(id);
-    return !c || !c.everHeld || c.holders !== undefined || c.submitted > 0 || c.nested > 0;
+    return !c?.everHeld || c.holders !== undefined || c.submitted > 0 || c.nested > 0;
   }
 
   /** The counts of an object for the State API. */

@@ -2,6 +2,7 @@
  * Every message that crosses a process boundary: head <-> agent <-> worker, and the client
  * requests a driver or a running task makes of the head. One module, one union.
  */
+// biome-ignore-all lint/suspicious/noConfusingVoidType: `reply: void` in HeadOps is the return type of that op's handler (head-requests.ts), where void is what a handler with no answer returns
 import type { ErrorInfo } from '../core/errors.ts';
 import type { NormalizedActorOptions, NormalizedTaskOptions } from '../core/options.ts';
 import type { ActorDescriptor, Payload } from '../core/serialization.ts';

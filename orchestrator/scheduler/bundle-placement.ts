@@ -80,7 +80,9 @@ export function placeBundles(
       const open = nodes.filter((n) => !count.has(n.nodeId));
       const match = matchDistinct(bundles.map((b) => b.resources), open.map((n) => n.available));
       if (match === undefined) return undefined;
-      bundles.forEach((b, i) => take(b, open[match[i]!]!.nodeId));
+      bundles.forEach((b, i) => {
+        take(b, open[match[i]!]!.nodeId);
+      });
       return out;
     }
   }

@@ -250,7 +250,7 @@ export class ClusterScheduler {
     rec.blocked = true;
     const cpu = rec.cls.hold.cpu;
     if (cpu <= 0) return;
-    ns.available['CPU'] = (ns.available['CPU'] ?? 0) + cpu;
+    ns.available.CPU = (ns.available.CPU ?? 0) + cpu;
     this.freed(ns);
   }
 
@@ -263,7 +263,7 @@ export class ClusterScheduler {
     const cpu = rec.cls.hold.cpu;
     if (cpu <= 0) return;
     // Taken even when the node is full: the task is already running (Ray oversubscribes too).
-    ns.available['CPU'] = (ns.available['CPU'] ?? 0) - cpu;
+    ns.available.CPU = (ns.available.CPU ?? 0) - cpu;
     ns.version++;
   }
 

@@ -203,7 +203,7 @@ export class PlacementGroupTable {
     if (r.blocked === blocked) return true;
     r.blocked = blocked;
     const cpu = quantityOf(r.hold, 'CPU');
-    r.bundle.free['CPU'] = (r.bundle.free['CPU'] ?? 0) + (blocked ? cpu : -cpu);
+    r.bundle.free.CPU = (r.bundle.free.CPU ?? 0) + (blocked ? cpu : -cpu);
     if (blocked) this.dirty.add(r.group);
     return true;
   }

@@ -109,14 +109,27 @@ export class Dashboard {
           return ways({
             GET: on('GET', () => this.backends.get(second!)),
             PUT: on('PUT', async () => this.backends.replace(second!, await body())),
-            DELETE: on('DELETE', async () => (await this.backends.remove(second!), null), 204),
+            DELETE: on('DELETE', async () => {
+              await this.backends.remove(second!);
+              return null;
+            }, 204),
           });
         }
         if (n === 3 && third === 'test') return on('POST', () => this.backends.test(second!))();
         return undefined;
       case 'secrets':
-        if (n === 1) return on('POST', async () => (await this.storeSecret(await body()), null), 204)();
-        if (n === 2) return on('DELETE', async () => (await deleteSecret(checkedSecretName(second!)), null), 204)();
+        if (n === 1) {
+          return on('POST', async () => {
+            await this.storeSecret(await body());
+            return null;
+          }, 204)();
+        }
+        if (n === 2) {
+          return on('DELETE', async () => {
+            await deleteSecret(checkedSecretName(second!));
+            return null;
+          }, 204)();
+        }
         return undefined;
       case 'placement-rules':
         if (n === 1) return ways({ GET: on('GET', () => this.rules.get()), PUT: on('PUT', async () => this.rules.set(await body())) });
@@ -130,7 +143,12 @@ export class Dashboard {
         if (n === 2) return on('GET', () => this.sessions.show(second!))();
         if (n === 3 && third === 'tasks') return on('GET', () => this.sessions.tasks(second!, url.searchParams))();
         if (n === 4 && third === 'tasks') return on('GET', () => this.sessions.task(second!, fourth!))();
-        if (n === 3 && third === 'export') return on('GET', async () => (await this.sessions.export(second!, res), NO_REPLY))();
+        if (n === 3 && third === 'export') {
+          return on('GET', async () => {
+            await this.sessions.export(second!, res);
+            return NO_REPLY;
+          })();
+        }
         return undefined;
       case 'examples':
         if (n === 1) return on('GET', () => this.examples.list())();

@@ -14,7 +14,7 @@ const BLOCK = 512;
 const MAX_ENTRY_BYTES = 8 ** 11 - 1;
 
 function octal(value: number, width: number): string {
-  return value.toString(8).padStart(width - 1, '0') + '\0';
+  return `${value.toString(8).padStart(width - 1, '0')}\0`;
 }
 
 /** Splits a path into ustar's `prefix` (≤155 bytes) and `name` (≤100 bytes) fields. */
@@ -48,7 +48,7 @@ export function ustarHeader(path: string, size: number, type: '0' | '5', mode: n
   h.write(prefix, 345, 155, 'utf8');
   let sum = 0;
   for (const b of h) sum += b;
-  h.write(octal(sum, 7) + ' ', 148, 8, 'ascii');
+  h.write(`${octal(sum, 7)} `, 148, 8, 'ascii');
   return h;
 }
 

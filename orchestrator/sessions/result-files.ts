@@ -6,7 +6,7 @@
  * the session's results folder, which must itself be a real folder.
  */
 import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, realpathSync, type Stats } from 'node:fs';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 let tempCounter = 0;
@@ -17,7 +17,7 @@ export async function writeResultFile(dir: string, fileName: string, bytes: Uint
   const target = join(dir, fileName);
   tempCounter += 1;
   const temp = join(dir, `.${fileName}.tmp-${process.pid}-${tempCounter}`);
-  let fh;
+  let fh: FileHandle | undefined;
   try {
     fh = await open(temp, 'wx', 0o600);
     await fh.writeFile(bytes);

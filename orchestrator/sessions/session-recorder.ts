@@ -16,7 +16,7 @@ import { writeResultFile } from './result-files.ts';
 import { isSecretRef } from '../core/secret-ref.ts';
 import { isSecretKey, REDACTED, redactSecrets } from '../core/secret-values.ts';
 import { stripSecretKeys } from './secret-keys.ts';
-import { SecretInConfigError, SessionDiskFullError, SessionError, SessionExistsError, SessionInUseError, SessionWriteError } from './session-errors.ts';
+import { SecretInConfigError, SessionDiskFullError, type SessionError, SessionExistsError, SessionInUseError, SessionWriteError } from './session-errors.ts';
 import { isRecordingLive } from './session-liveness.ts';
 import { readStoredMeta, writeStoredMeta } from './session-meta.ts';
 import { resultFileName, sessionPaths, type SessionPaths } from './session-paths.ts';

@@ -114,7 +114,11 @@ export function layoutGraph(store: TaskStore, depth: Map<string, number>): Graph
       boxes.push(box(col, column.length - 1, t, id));
     }
   }
-  if (grouped) boxes.forEach((b, i) => (boxes[i] = { ...b, count: groupCount[i]!, label: `${b.label} ×${groupCount[i]}` }));
+  if (grouped) {
+    boxes.forEach((b, i) => {
+      boxes[i] = { ...b, count: groupCount[i]!, label: `${b.label} ×${groupCount[i]}` };
+    });
+  }
   const edges: [number, number][] = [];
   const seen = new Set<number>();
   const creator = new Map<string, string>();

@@ -14,7 +14,7 @@ function field(label: string, value: string | Node | undefined, testid?: string)
 }
 
 function time(ms: number | undefined): string {
-  return ms ? new Date(ms).toLocaleTimeString(undefined, { hour12: false }) + `.${String(ms % 1000).padStart(3, '0')}` : '';
+  return ms ? `${new Date(ms).toLocaleTimeString(undefined, { hour12: false })}.${String(ms % 1000).padStart(3, '0')}` : '';
 }
 
 /** Opens the panel for task `id` (of the live run, or of session `session`). */

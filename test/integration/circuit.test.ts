@@ -59,7 +59,9 @@ test('circuit tasks fan out in parallel with CPU tasks and their results merge o
   const expect1 = remote((theta: number) => Math.sin(theta / 2) ** 2);
   const results = await get(angles.map((theta) => c.remote(ROTATION, { theta })));
   const exact = await get(angles.map((theta) => expect1.remote(theta)));
-  results.forEach((r, i) => assert.ok(Math.abs((r.counts['1'] ?? 0) / 1000 - exact[i]!) < 0.08, `theta ${angles[i]}: ${JSON.stringify(r.counts)} vs p1=${exact[i]}`));
+  results.forEach((r, i) => {
+    assert.ok(Math.abs((r.counts['1'] ?? 0) / 1000 - exact[i]!) < 0.08, `theta ${angles[i]}: ${JSON.stringify(r.counts)} vs p1=${exact[i]}`);
+  });
   const rows = await state.listTasks({ filters: [['name', '=', 'circuit']], limit: 1000 });
   assert.ok(rows.every((t) => t.state === 'FINISHED'));
 });

@@ -122,8 +122,8 @@ test('2,000 idle connections from another user stop neither a running driver nor
     assert.ok(openFds(info.pid) < FD_LIMIT, `the head holds ${openFds(info.pid)} fds`);
     assert.ok(attackStats(attacker).made >= ATTACK_CONNECTIONS);
   } finally {
-    attacker?.child.stdin!.end();
-    driver?.child.stdin!.end();
+    attacker?.child.stdin?.end();
+    driver?.child.stdin?.end();
     if (driver) await until('the driver to end', () => driver!.child.exitCode !== null || /DONE/.test(driver!.out()), 60_000).catch(() => driver!.child.kill('SIGKILL'));
     head.child.kill('SIGTERM');
     await until('the head to stop', () => head.child.exitCode !== null, 60_000).catch(() => head.child.kill('SIGKILL'));

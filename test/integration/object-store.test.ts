@@ -222,7 +222,7 @@ describe('memory guard', () => {
     assert.equal(await get(ref, { timeoutMs: 60_000 }), 'fits now');
     assert.equal(linesOf(file).length, 2);
     const [t] = await state.listTasks({ filters: [['taskId', '=', ref.id]] });
-    const msg = String((t?.info as Record<string, unknown>).memoryKill);
+    const msg = String((t!.info as Record<string, unknown>).memoryKill);
     assert.match(msg, /^task hungry used \d+(\.\d)? MiB, over its memory limit of 150 MiB; it was killed and will be retried \(attempt 2 of 3\)$/);
   });
 });

@@ -73,7 +73,7 @@ async function experiment(session: string, scale: number): Promise<{ output: str
     }).remote()));
   } finally {
     await shutdown();
-    restore.forEach((r) => r());
+    for (const r of restore) r();
   }
   return { output: writes.join('') };
 }

@@ -5,12 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sep } from 'node:path';
-import { loadCode, shipCode } from '../../orchestrator/core/function-source.ts';
+import { loadCode, shipCode, type Shippable } from '../../orchestrator/core/function-source.ts';
 
-type Fn = (...args: any[]) => any;
-type Ctor = new (...args: any[]) => any;
+/** Evaluates source in global scope, outside this (strict, tsx-transformed) module. */
+// biome-ignore lint/security/noGlobalEval: the tests need functions that tsx never saw: sloppy-mode ones and exact tsx output
+const globalEval: (source: string) => unknown = globalThis.eval;
 
-const roundTrip = <T extends Function>(f: T): T => loadCode(shipCode(f)) as unknown as T;
+const roundTrip = <T extends Shippable>(f: T): T => loadCode(shipCode(f)) as T;
 
 const capturedMessage = (what: string, names: string): RegExp =>
   new RegExp(`^remote\\(\\): ${what} captures variables from its enclosing scope: ${names}\\. ` +
@@ -82,7 +83,7 @@ test('classes ship with methods, statics and private fields, and may extend glob
   const c = Loaded.make();
   assert.equal(c.inc(), 1);
   assert.equal(c.inc(5), 6);
-  const F = roundTrip(Failure as Ctor);
+  const F = roundTrip(Failure);
   const err = new F('boom');
   assert.ok(err instanceof Error);
   assert.equal(err.name, 'Failure');
@@ -100,7 +101,7 @@ test('method shorthand becomes an evaluatable expression', async () => {
   const run = shipCode(obj.run);
   assert.match(run.source, /\.run$/);
   assert.equal(run.name, 'run');
-  assert.equal((loadCode(run) as Fn)(2), 6);
+  assert.equal((loadCode(run) as typeof obj.run)(2), 6);
   assert.equal(await roundTrip(obj.fetchTwice)(5), 10);
   assert.deepEqual([...roundTrip(obj.pair)()], [1, 2]);
   assert.equal(roundTrip(obj['dash-name'])(), 'dash');
@@ -144,21 +145,21 @@ test('source that does not stand alone is rejected', () => {
   }
   assert.throws(() => shipCode(Secret.prototype.peek), { message: /does not stand alone \(Private field '#x'/ });
   // Shipped code runs in strict mode; sloppy-only syntax is reported as such.
-  const sloppy = (0, eval)('(function s(o) { with (o) { return a; } })') as Fn;
+  const sloppy = globalEval('(function s(o) { with (o) { return a; } })') as Shippable;
   assert.throws(() => shipCode(sloppy), { message: /does not stand alone \('with' in strict mode\)/ });
 });
 
 test('tsx output with __name(...) and static blocks ships and loads', () => {
   // Exactly what tsx makes of a nested function and class (see ENV-NOTES), evaluated outside tsx.
   const src = 'async x=>{const inner=__name(y=>y*2,"inner");class K{static{__name(this,"K")}}return [inner(x),inner.name,K.name]}';
-  const transformed = (0, eval)(`(${src})`) as Fn;
+  const transformed = globalEval(`(${src})`) as Shippable;
   const code = shipCode(transformed);
   assert.equal(code.source, src);
-  return (loadCode(code) as Fn)(4).then((out: unknown) => assert.deepEqual(out, [8, 'inner', 'K']));
+  return (loadCode(code) as (x: number) => Promise<unknown>)(4).then((out: unknown) => assert.deepEqual(out, [8, 'inner', 'K']));
 });
 
 test('helpers from other compilers are captures, with a hint', () => {
-  const downlevelled = (0, eval)('(function f() { return __awaiter(this, void 0, void 0, function* () {}); })') as Fn;
+  const downlevelled = globalEval('(function f() { return __awaiter(this, void 0, void 0, function* () {}); })') as Shippable;
   assert.throws(() => shipCode(downlevelled), { message: /captures variables .*: __awaiter\..*compile to ES2022 or later/ });
 });
 

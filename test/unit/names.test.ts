@@ -58,7 +58,7 @@ test('task and actor options: names, namespaces, backends, custom resources and 
     refused(() => remote({ labelSelector: withKeys([n], 'x') as Record<string, string> }, fn), 'option labelSelector', `label key ${n}`);
   }
   // A function whose own name is reserved needs a name option.
-  const named = { ['constructor' as string]: function () { return 1; } }.constructor as () => number;
+  const named = { ['constructor' as string]: () => 1 }.constructor as () => number;
   refused(() => remote(named), /remote\(\): the function's name/, 'a function named constructor');
   assert.equal(remote({ name: 'x;touch /tmp/p' }, fn).name, 'x;touch /tmp/p');
 });

@@ -41,7 +41,7 @@ class Harness {
   }
   cpus(nodeId: string): number | undefined {
     const a = this.s.available(nodeId);
-    return a === undefined ? undefined : (a['CPU'] ?? 0) / 10_000;
+    return a === undefined ? undefined : (a.CPU ?? 0) / 10_000;
   }
 }
 

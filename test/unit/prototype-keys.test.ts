@@ -5,6 +5,8 @@
  * Validation is bypassed here on purpose: the keys come in as the wire delivers them (own keys
  * of deserialized objects), from an agent's hello, a recorded session or a raw request.
  */
+// biome-ignore-all lint/complexity/useLiteralKeys: ['__proto__'], ['constructor'] and ['prototype'] are written as the hostile keys under test
+// biome-ignore-all lint/suspicious/noProto: reading a key named __proto__ is what this file tests
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';

@@ -78,8 +78,8 @@ class NaiveScheduler {
         const t = this.running.get(e.leaseId);
         if (t === undefined || t.blocked === (e.type === 'blocked')) break;
         t.blocked = e.type === 'blocked';
-        const cpu = Math.max(0, hold(t.req)['CPU'] ?? 0);
-        t.node!.avail['CPU'] = (t.node!.avail['CPU'] ?? 0) + (t.blocked ? cpu : -cpu);
+        const cpu = Math.max(0, hold(t.req).CPU ?? 0);
+        t.node!.avail.CPU = (t.node!.avail.CPU ?? 0) + (t.blocked ? cpu : -cpu);
         break;
       }
       case 'tick':

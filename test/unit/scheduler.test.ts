@@ -139,7 +139,7 @@ describe('ClusterScheduler: policies', () => {
     h.now = 100;
     assert.deepEqual(h.ev({ type: 'node-removed', nodeId: 'n2' }), [{ type: 'infeasible', requestId: 'c', missing: 'node n2' }]);
     h.now = 5000;
-    assert.deepEqual(h.ev({ type: 'tick' }).map((d) => d.type + ':' + d.requestId), ['unschedulable:x']);
+    assert.deepEqual(h.ev({ type: 'tick' }).map((d) => `${d.type}:${d.requestId}`), ['unschedulable:x']);
     h.now = 5100;
     const [d] = h.ev({ type: 'tick' });
     assert.equal(d?.type === 'unschedulable' && d.requestId, 'c');
@@ -188,10 +188,10 @@ describe('ClusterScheduler: lifecycle', () => {
     assert.deepEqual(h.ev({ type: 'blocked', leaseId: 'a' }), [assign('d', 'n1')]);
     assert.deepEqual(h.s.available('n1'), { CPU: 0, GPU: 0 });
     assert.deepEqual(h.ev({ type: 'unblocked', leaseId: 'a' }), []);
-    assert.deepEqual(h.s.available('n1'), { CPU: -unitsOf({ CPU: 1 })['CPU']!, GPU: 0 });
+    assert.deepEqual(h.s.available('n1'), { CPU: -unitsOf({ CPU: 1 }).CPU!, GPU: 0 });
     h.ev({ type: 'blocked', leaseId: 'a' });
     h.release('a');
-    assert.deepEqual(h.s.available('n1'), { CPU: 0, GPU: unitsOf({ GPU: 1 })['GPU'] });
+    assert.deepEqual(h.s.available('n1'), { CPU: 0, GPU: unitsOf({ GPU: 1 }).GPU });
   });
 
   it('infeasible requests fail after the grace period', () => {
@@ -228,7 +228,7 @@ describe('ClusterScheduler: lifecycle', () => {
     assert.deepEqual(h.queue('big', { GPU: 8 }), [{ type: 'infeasible', requestId: 'big', missing: 'GPU 8 (the most any node has is 4)' }]);
     assert.deepEqual(h.s.pendingDemand(), [{ backend: undefined, resources: unitsOf({ GPU: 2 }), labelSelector: undefined, count: 2 }]);
     h.now = 60_000;
-    assert.deepEqual(h.ev({ type: 'tick' }).map((d) => d.type + ':' + d.requestId), ['unschedulable:big']);
+    assert.deepEqual(h.ev({ type: 'tick' }).map((d) => `${d.type}:${d.requestId}`), ['unschedulable:big']);
     assert.deepEqual(h.node('slurm-1', { CPU: 32, GPU: 4 }, { backend: 'slurm' }), [assign('g1', 'slurm-1'), assign('g2', 'slurm-1')]);
     assert.deepEqual(h.s.pendingDemand(), []);
   });

@@ -52,7 +52,12 @@ test('secret references travel only in task arguments: collected there, refused 
 test('the head reads each task secret once, holds it until forgotten, and fails clearly when it is missing or unreadable', async () => {
   const reads: string[] = [];
   const store = new Map([['wandb', 'w-value'], ['hf', 'h-value']]);
-  const source: SecretSource = { read: async (n) => (reads.push(n), store.get(n)) };
+  const source: SecretSource = {
+    read: async (n) => {
+      reads.push(n);
+      return store.get(n);
+    },
+  };
   const secrets = new TaskSecrets(source);
   const s = spec({ secrets: ['wandb', 'hf'] });
   assert.equal(secrets.needsFetch(s), true);
@@ -106,7 +111,7 @@ test('the shown and stored form of a submission: env values and secret-looking k
     assert.equal(plain.redacted, true);
     const onlyRefs = describeTaskArgs(spec({ variant: 'command', args: encodeArgs([{ argv: ['x'], env: { K: secret('hf') } }], 'x', [], []) }));
     assert.equal(onlyRefs.redacted, false, 'a reference is not a value: such a task can be submitted again');
-    assert.ok(isSecretRef((onlyRefs.params?.[0] as { env: { K: unknown } }).env.K));
+    assert.ok(isSecretRef((onlyRefs.params![0] as { env: { K: unknown } }).env.K));
   } finally {
     installRefTracker(undefined);
   }

@@ -153,7 +153,9 @@ describe('simulator: analytic states', () => {
   it('GHZ on 5 qubits: only 00000 and 11111, in probabilities and in counts', () => {
     const ops = [gate('h', [0]), ...[1, 2, 3, 4].map((q) => gate('cx', [q - 1, q]))];
     const p = probabilities(circuit(5, ops));
-    p.forEach((v, i) => close(v, i === 0 || i === 31 ? 0.5 : 0, `p[${i}]`));
+    p.forEach((v, i) => {
+      close(v, i === 0 || i === 31 ? 0.5 : 0, `p[${i}]`);
+    });
     const { counts } = simulate(circuit(5, [...ops, ...[0, 1, 2, 3, 4].map((q) => measure(q, q))], 5), { shots: 10_000, seed: 3 });
     assertDistribution(counts, { '00000': 0.5, '11111': 0.5 }, 10_000);
   });

@@ -7,8 +7,14 @@ test('at most `limit` slots; the rest wait in order and get freed slots', async 
   const a = await lim.acquire();
   const b = await lim.acquire();
   const order: string[] = [];
-  const c = lim.acquire().then((r) => (order.push('c'), r));
-  const d = lim.acquire().then((r) => (order.push('d'), r));
+  const c = lim.acquire().then((r) => {
+    order.push('c');
+    return r;
+  });
+  const d = lim.acquire().then((r) => {
+    order.push('d');
+    return r;
+  });
   await new Promise((r) => setImmediate(r));
   assert.deepEqual([lim.active, lim.queued, order.length], [2, 2, 0]);
   a();

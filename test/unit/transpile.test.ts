@@ -22,7 +22,7 @@ const PI = Math.PI;
 const R = Math.SQRT1_2;
 
 function matMul(a: Mat, b: Mat): Mat {
-  return a.map((row, i) => b[0]!.map((_, j) => row.reduce((s, x, k) => cadd(s, cmul(x, b[k]![j]!)), c(0))));
+  return a.map((row) => b[0]!.map((_, j) => row.reduce((s, x, k) => cadd(s, cmul(x, b[k]![j]!)), c(0))));
 }
 function kron(a: Mat, b: Mat): Mat {
   const n = b.length;
@@ -174,7 +174,7 @@ function referenceDistribution(circuit: Circuit, qubits: readonly number[]): Map
 function touchedQubits(circuit: Circuit): number[] {
   const s = new Set<number>();
   for (const op of circuit.ops) {
-    if (op.kind === 'gate' || op.kind === 'barrier') op.qubits.forEach((q) => s.add(q));
+    if (op.kind === 'gate' || op.kind === 'barrier') for (const q of op.qubits) s.add(q);
     else s.add(op.qubit);
   }
   return [...s].sort((a, b) => a - b);
@@ -326,16 +326,22 @@ test('U(θ,φ,λ) equals rz(φ+π)·sx·rz(θ+π)·sx·rz(λ) up to global phase
 function assertEqualUpToPhase(a: Mat, b: Mat, label: string): void {
   // phase from the largest entry of b
   let best: [number, number] = [0, 0];
-  b.forEach((row, i) => row.forEach((x, j) => { if (Math.hypot(...x) > Math.hypot(...b[best[0]]![best[1]]!)) best = [i, j]; }));
+  b.forEach((row, i) => {
+    row.forEach((x, j) => {
+      if (Math.hypot(...x) > Math.hypot(...b[best[0]]![best[1]]!)) best = [i, j];
+    });
+  });
   const [bi, bj] = best;
   const ref = b[bi]![bj]!;
   const got = a[bi]![bj]!;
   const ratio = cmul(got, [ref[0] / (ref[0] ** 2 + ref[1] ** 2), -ref[1] / (ref[0] ** 2 + ref[1] ** 2)]);
   assert.ok(Math.abs(Math.hypot(...ratio) - 1) < 1e-9, `${label}: not unit phase`);
-  b.forEach((row, i) => row.forEach((x, j) => {
-    const y = cmul(x, ratio);
-    assert.ok(Math.hypot(y[0] - a[i]![j]![0], y[1] - a[i]![j]![1]) < 1e-9, `${label}: entry ${i},${j}`);
-  }));
+  b.forEach((row, i) => {
+    row.forEach((x, j) => {
+      const y = cmul(x, ratio);
+      assert.ok(Math.hypot(y[0] - a[i]![j]![0], y[1] - a[i]![j]![1]) < 1e-9, `${label}: entry ${i},${j}`);
+    });
+  });
 }
 
 test('one-qubit synthesis reproduces the unitary in every supported basis, special angles included', () => {

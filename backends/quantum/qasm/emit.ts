@@ -69,7 +69,9 @@ export function toQasm3(circuit: Circuit, options: QasmEmitOptions = {}): string
 
   const body: string[] = [];
   const definitions = new Set<string>();
-  circuit.ops.forEach((op, index) => body.push(formatOperation(op, index, qubitName, bitName, definitions)));
+  circuit.ops.forEach((op, index) => {
+    body.push(formatOperation(op, index, qubitName, bitName, definitions));
+  });
 
   const lines = ['OPENQASM 3.0;', 'include "stdgates.inc";', ...definitions];
   if (qubits !== undefined) lines.push(...qubits.declarations.map((r) => `qubit[${r.size}] ${r.name};`));

@@ -123,7 +123,9 @@ function expandTarget(target: GateTarget, params: readonly number[], qubits: rea
       throw new QasmError(at, `gate '${target.name}' is declared opaque, so Orrery has no definition to run; replace the opaque declaration with 'gate ${target.name} ... { ... }'`);
     case 'user': {
       const values = new Map<string, number>();
-      target.paramNames.forEach((name, i) => values.set(name, params[i]!));
+      target.paramNames.forEach((name, i) => {
+        values.set(name, params[i]!);
+      });
       const lookup = (name: string): number | undefined => values.get(name) ?? target.constants.get(name);
       for (const statement of target.body) {
         if (statement.kind === 'barrier') {

@@ -99,10 +99,12 @@ function single(target: number, controls: readonly number[], m: Mat2): GateKerne
 /** Builds a 4x4 interleaved matrix from `[re, im]` rows. */
 function m4(rows: readonly (readonly (readonly [number, number])[])[]): Mat4 {
   const m = new Float64Array(32);
-  rows.forEach((row, r) => row.forEach(([re, im], c) => {
-    m[(r * 4 + c) * 2] = re;
-    m[(r * 4 + c) * 2 + 1] = im;
-  }));
+  rows.forEach((row, r) => {
+    row.forEach(([re, im], c) => {
+      m[(r * 4 + c) * 2] = re;
+      m[(r * 4 + c) * 2 + 1] = im;
+    });
+  });
   return m;
 }
 

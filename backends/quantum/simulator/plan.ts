@@ -63,10 +63,10 @@ function remap(k: GateKernel, map: (q: number) => number): GateKernel {
 }
 
 /**
- * The 4x4 matrix of `gate` (on flat qubits q0, q1) times `p1 ⊗ p0`, found by running the gate's
+ * The 4x4 matrix of `gate` (on flat qubit q0 and one other) times `p1 ⊗ p0`, found by running the gate's
  * own kernel on the four basis states, so it cannot disagree with the unfused path.
  */
-function fuseTwoQubit(gate: GateKernel, q0: number, q1: number, p0: Mat2, p1: Mat2): Mat4 {
+function fuseTwoQubit(gate: GateKernel, q0: number, p0: Mat2, p1: Mat2): Mat4 {
   const local = remap(gate, (q) => (q === q0 ? 0 : 1));
   const g = new Float64Array(32);
   for (let c = 0; c < 4; c++) {
@@ -157,7 +157,7 @@ export function compilePlan(circuit: Circuit): Step[] {
     if (op.qubits.length === 2) {
       const [q0, q1] = op.qubits as [number, number];
       if (held[q0] || held[q1]) {
-        const m = fuseTwoQubit(kernel, q0, q1, held[q0] ?? IDENTITY, held[q1] ?? IDENTITY);
+        const m = fuseTwoQubit(kernel, q0, held[q0] ?? IDENTITY, held[q1] ?? IDENTITY);
         held[q0] = undefined;
         held[q1] = undefined;
         steps.push({ kind: 'gate', kernel: { kind: 'mat4', q0, q1, m } });

@@ -22,15 +22,15 @@ export function targetFromIbmConfiguration(config: unknown): DeviceTarget {
     throw new TypeError('IBM backend configuration must be a JSON object with n_qubits, basis_gates and coupling_map');
   }
   const record = config as Record<string, unknown>;
-  const numQubits = record['n_qubits'];
+  const numQubits = record.n_qubits;
   if (typeof numQubits !== 'number' || !Number.isInteger(numQubits) || numQubits < 1) {
     throw new TypeError(`IBM backend configuration field n_qubits must be a positive integer, got ${JSON.stringify(numQubits)}`);
   }
-  const basis = record['basis_gates'];
+  const basis = record.basis_gates;
   if (!Array.isArray(basis) || !basis.every((g): g is string => typeof g === 'string')) {
     throw new TypeError(`IBM backend configuration field basis_gates must be an array of gate names, got ${JSON.stringify(basis)}`);
   }
-  const coupling = record['coupling_map'];
+  const coupling = record.coupling_map;
   if (!Array.isArray(coupling)) {
     throw new TypeError(`IBM backend configuration field coupling_map must be an array of [control, target] pairs, got ${JSON.stringify(coupling)}`);
   }

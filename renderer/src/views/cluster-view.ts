@@ -52,7 +52,10 @@ export function drawUsage(canvas: HTMLCanvasElement, samples: readonly UsageSamp
   ctx.stroke();
   ctx.strokeStyle = '#e08a1e';
   ctx.beginPath();
-  samples.forEach((s, i) => (i ? ctx.lineTo(x(s.t), y(s.pending, maxPending)) : ctx.moveTo(x(s.t), y(s.pending, maxPending))));
+  samples.forEach((s, i) => {
+    if (i) ctx.lineTo(x(s.t), y(s.pending, maxPending));
+    else ctx.moveTo(x(s.t), y(s.pending, maxPending));
+  });
   ctx.stroke();
   ctx.fillStyle = '#667';
   ctx.fillText(`${maxCpu} CPU`, 2, 12);

@@ -28,7 +28,10 @@ export class GraphView implements View {
   private userMoved = false;
 
   constructor(private readonly app: App) {
-    this.element = h('section', { class: 'graph-view' }, h('div', { class: 'toolbar' }, this.legend, h('button', { onclick: () => ((this.userMoved = false), this.fit()) }, 'Fit')), this.canvas);
+    this.element = h('section', { class: 'graph-view' }, h('div', { class: 'toolbar' }, this.legend, h('button', { onclick: () => {
+      this.userMoved = false;
+      this.fit();
+    } }, 'Fit')), this.canvas);
     app.onShownChange(() => {
       this.userMoved = false;
       this.layoutAt.version = -1;

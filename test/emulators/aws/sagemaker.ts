@@ -60,7 +60,7 @@ export interface EmulatedTrainingJob {
 }
 
 const TARGET = 'SageMaker.';
-const ROLE_ARN = /^arn:aws[a-z\-]*:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/;
 const JOB_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 const LOG_GROUP = '/aws/sagemaker/TrainingJobs';
 

@@ -43,7 +43,7 @@ export function parseAuthorization(header: string | undefined): SigV4Authorizati
   const scope = fields.get('Credential')?.split('/');
   const signedHeaders = fields.get('SignedHeaders');
   const signature = fields.get('Signature');
-  if (!scope || scope.length !== 5 || scope[4] !== 'aws4_request' || !signedHeaders || !signature) return undefined;
+  if (scope?.length !== 5 || scope[4] !== 'aws4_request' || !signedHeaders || !signature) return undefined;
   const [accessKeyId, date, region, service] = scope as [string, string, string, string];
   return { accessKeyId, date, region, service, signedHeaders: signedHeaders.split(';'), signature };
 }

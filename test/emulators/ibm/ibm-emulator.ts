@@ -361,6 +361,7 @@ function compactQubits(circuit: Circuit): Circuit {
       case 'measure': return { ...op, qubit: map(op.qubit) };
       case 'reset': return { ...op, qubit: map(op.qubit) };
       case 'barrier': return { ...op, qubits: op.qubits.map(map) };
+      default: throw new TypeError(`emulator: unknown operation ${JSON.stringify(op satisfies never)}`);
     }
   });
   return { ...circuit, numQubits: Math.max(1, used.size), qregs: [{ name: 'q', size: Math.max(1, used.size), offset: 0 }], ops };
