@@ -5,6 +5,7 @@
 import {
   cancelledInfo, isOrreryError, TaskError, TaskUnschedulableError, WorkerCrashedError, ObjectLostError, toErrorInfo, type ErrorInfo,
 } from '../core/errors.ts';
+import type { Clock } from '../core/clock.ts';
 import type { Payload } from '../core/serialization.ts';
 import type { NormalizedTaskOptions, RunMessage, TaskSubmission } from '../protocol/messages.ts';
 import type { ObjectStore, StoredFrom } from '../objects/object-store.ts';
@@ -24,7 +25,6 @@ export interface TaskManagerIO {
   backendOf(nodeId: string): string;
   /** Data locality: the node a ready task should prefer (where its large arguments live), if any. */
   locality(t: TaskRecord): string | undefined;
-  now(): number;
   /** Where the secrets tasks refer to with `secret(name)` are read (the OS keychain). */
   readonly secrets: SecretSource;
 }
@@ -74,6 +74,8 @@ export class TaskManager {
     private readonly io: TaskManagerIO,
     private readonly actors: ActorHooks,
     private readonly events: TaskEvents,
+    /** Time and timers: retry backoff, task timeouts, cancel grace periods. */
+    private readonly clock: Clock,
     private readonly keepFinished = KEEP_FINISHED_TASKS,
   ) {
     this.secrets = new TaskSecrets(io.secrets);
@@ -120,7 +122,7 @@ export class TaskManager {
       children: undefined,
       ruleIndex: undefined,
       errorName: undefined,
-      submittedAt: this.io.now(),
+      submittedAt: this.clock.now(),
       startedAt: undefined,
       endedAt: undefined,
       timer: undefined,
@@ -240,7 +242,7 @@ export class TaskManager {
     });
     t.state = 'RUNNING';
     t.nodeId = lease.nodeId;
-    t.startedAt = this.io.now();
+    t.startedAt = this.clock.now();
     this.events.changed(t);
     const o = t.spec.options;
     this.io.run(lease, {
@@ -264,10 +266,7 @@ export class TaskManager {
       remoteArgs: remoteArgs.length > 0 ? remoteArgs : undefined,
       secrets: this.secrets.of(t.spec.taskId),
     });
-    if (o.timeoutMs) {
-      t.timer = setTimeout(() => this.timedOut(t), o.timeoutMs);
-      t.timer.unref();
-    }
+    if (o.timeoutMs) t.timer = this.clock.setTimeout(() => this.timedOut(t), o.timeoutMs);
   }
 
   private timedOut(t: TaskRecord): void {
@@ -345,7 +344,7 @@ export class TaskManager {
    * agent delivers next completes it like any other.
    */
   adopt(spec: TaskSubmission, jobId: string, nodeId: string, attempt: number): TaskRecord {
-    const now = this.io.now();
+    const now = this.clock.now();
     const t: TaskRecord = {
       spec, jobId, parentId: undefined, state: 'RUNNING', attempt, retriesLeft: 0, depsLeft: 0, cancelled: false, lease: undefined, nodeId,
       children: undefined, ruleIndex: undefined, errorName: undefined, submittedAt: now, startedAt: now, endedAt: undefined, timer: undefined, execMs: undefined,
@@ -389,7 +388,7 @@ export class TaskManager {
     if (t.spec.kind === 'task' && delayMs > 0) {
       t.state = 'PENDING_ARGS_AVAIL';
       const attempt = t.attempt;
-      setTimeout(() => t.attempt === attempt && t.state === 'PENDING_ARGS_AVAIL' && !t.cancelled && this.dispatcher.enqueue(t, this.classFor(t)), delayMs).unref();
+      this.clock.setTimeout(() => t.attempt === attempt && t.state === 'PENDING_ARGS_AVAIL' && !t.cancelled && this.dispatcher.enqueue(t, this.classFor(t)), delayMs);
     } else if (t.spec.kind === 'task') this.dispatcher.enqueue(t, this.classFor(t));
     else this.actors.depsReady(t);
     this.events.changed(t);
@@ -425,9 +424,9 @@ export class TaskManager {
   }
 
   private settle(t: TaskRecord): void {
-    if (t.timer) clearTimeout(t.timer);
+    if (t.timer) this.clock.clearTimeout(t.timer);
     t.timer = undefined;
-    t.endedAt = this.io.now();
+    t.endedAt = this.clock.now();
     if (t.spec.kind === 'task') this.dispatcher.taskEnded(t);
   }
 
