@@ -162,9 +162,10 @@ export class PlacementGroupManager {
       actors.kill(t.spec.actorId!, true, `its placement group ${rec.id} was removed`);
       return;
     }
-    if (t.state === 'FINISHED' || t.state === 'FAILED') return;
-    // A force cancel kills the worker; failing the record first-hand gives the error its real cause.
-    if (t.state === 'RUNNING') tasks.cancel(taskId, true, false);
+    if (t.state === 'FINISHED') return;
+    // A force cancel kills the worker (also one still running a task whose plain cancel failed it);
+    // failing the record first-hand gives the error its real cause.
+    if (t.state === 'RUNNING' || t.state === 'FAILED') tasks.cancel(taskId, true, false);
     tasks.fail(t, toErrorInfo(new PlacementGroupRemovedError(rec.id, `task ${t.spec.name}`)));
   }
 
