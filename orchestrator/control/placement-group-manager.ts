@@ -144,7 +144,14 @@ export class PlacementGroupManager {
     rec.removedAt = this.clock.now();
     rec.nodeIds = rec.nodeIds.map(() => '');
     // Work inside fails first, so the scheduler's own failure of queued leases finds nothing left to fail.
-    for (const taskId of rec.members) this.evict(rec, taskId);
+    // Queued work goes before running work: a running task's end frees its lease slot, which
+    // would otherwise start a queued task of the group on it.
+    const running = (id: string) => {
+      const t = this.host.tasks.task(id);
+      return t !== undefined && t.spec.kind === 'task' && (t.state === 'RUNNING' || t.state === 'FAILED');
+    };
+    for (const taskId of rec.members) if (!running(taskId)) this.evict(rec, taskId);
+    for (const taskId of rec.members) if (running(taskId)) this.evict(rec, taskId);
     rec.members.clear();
     this.apply({ type: 'pg-remove', placementGroupId: id, now: this.clock.now() });
     this.host.store.fail(rec.readyId, toErrorInfo(new PlacementGroupRemovedError(id, `placement group ${id}'s ready()`)));

@@ -162,6 +162,11 @@ export class ControlHarness {
     return id;
   }
 
+  /** When a group was created (State API row). */
+  createdAt(id: string): number | undefined {
+    return [...this.placementGroups.rows()].find((r) => r.placementGroupId === id)?.createdAt;
+  }
+
   removePlacementGroup(id: string): void {
     this.placementGroups.serve({ op: 'pg-remove', placementGroupId: id }, this.jobId);
   }
