@@ -173,11 +173,14 @@ describe('control: timeouts and leases', () => {
     const a = h.submit('a');
     const leaseId = h.lastRun(a)!.leaseId;
     h.finish(a);
+    h.clock.advance(9);
     assert.equal(h.freeCpus('n1'), 0, 'the idle lease still holds its CPU');
     const b = h.submit('b');
     assert.equal(h.lastRun(b)!.leaseId, leaseId, 'the next task of the class reuses the lease');
     h.finish(b);
-    h.clock.advance(10);
+    h.clock.advance(9);
+    assert.deepEqual(h.leaseEnds, []);
+    h.clock.advance(1);
     assert.deepEqual(h.leaseEnds, [leaseId]);
     assert.equal(h.freeCpus('n1'), 1);
   });
