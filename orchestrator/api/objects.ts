@@ -74,8 +74,17 @@ export async function wait<T>(
   return { ready, notReady };
 }
 
-/** Cancels the task that produces `ref`: pending ones never run, running ones are interrupted. */
-export async function cancel(ref: ObjectRef, opts: { force?: boolean; recursive?: boolean } = {}): Promise<void> {
+/**
+ * Cancels the task that produces `ref` (and, unless `recursive: false`, the tasks it submitted);
+ * its ref fails with TaskCancelledError. A pending task never runs; a finished one is left
+ * alone. A running task's `context.signal` aborts and its ref fails at once; if it has not
+ * returned within `graceMs` (default 5000) its worker is killed and replaced, freeing its
+ * resources. Actor methods are only signalled, never killed (the actor's state survives).
+ * `force: true` kills a running task's worker at once.
+ */
+export async function cancel(ref: ObjectRef, opts: { force?: boolean; recursive?: boolean; graceMs?: number } = {}): Promise<void> {
   if (!isObjectRef(ref)) throw new TypeError('cancel(ref): ref must be an ObjectRef returned by .remote()');
-  await currentRuntime().call({ op: 'cancel', id: ref.id, force: opts.force ?? false, recursive: opts.recursive ?? true });
+  const g = opts.graceMs;
+  if (g !== undefined && (typeof g !== 'number' || !Number.isFinite(g) || g < 0)) throw new TypeError(`cancel(): option graceMs must be a finite number >= 0 (got ${String(g)})`);
+  await currentRuntime().call({ op: 'cancel', id: ref.id, force: opts.force ?? false, recursive: opts.recursive ?? true, graceMs: g });
 }

@@ -4,6 +4,7 @@
  * lease when they run back to back and, when they are short, are pipelined onto it a few at a
  * time (Ray's lease reuse), which is what makes small tasks cheap without over-committing nodes.
  */
+import type { Clock, Timer } from '../core/clock.ts';
 import { amountsOf, type ResourceSet } from '../core/resources.ts';
 import { newId } from '../core/ids.ts';
 import type { ClusterScheduler } from '../scheduler/cluster-scheduler.ts';
@@ -40,7 +41,7 @@ export interface Lease {
   /** The head asked the node to kill this lease's worker (force cancel): its other tasks are not to blame. */
   killRequested: boolean;
   /** Set while the lease is parked idle, waiting briefly for another task of its class. */
-  idleTimer: NodeJS.Timeout | undefined;
+  idleTimer: Timer | undefined;
 }
 
 /** Tasks that share resources and placement constraints. */
@@ -67,7 +68,6 @@ export interface DispatchIO {
   leaseEnded(lease: Lease): void;
   /** Receives the scheduler's placement group decisions (the PlacementGroupManager's). */
   placementGroup(d: PlacementGroupDecision): void;
-  now(): number;
 }
 
 /** Where a task should go once placement rules are applied. */
@@ -87,7 +87,12 @@ export class LeaseDispatcher {
   private readonly requests = new Map<string, SchedulingClass>();
   private readonly leases = new Map<string, Lease>();
 
-  constructor(private readonly scheduler: ClusterScheduler, private readonly io: DispatchIO) {}
+  constructor(
+    private readonly scheduler: ClusterScheduler,
+    private readonly io: DispatchIO,
+    /** Time for the scheduler's events, and the idle timer of parked leases. */
+    private readonly clock: Clock,
+  ) {}
 
   /** The class of a placement (one per distinct placement; `dedicated` for actors). */
   classOf(p: Placement, dedicatedKey?: string): SchedulingClass {
@@ -184,21 +189,20 @@ export class LeaseDispatcher {
 
   private park(lease: Lease): void {
     if (lease.idleTimer) return;
-    lease.idleTimer = setTimeout(() => {
+    lease.idleTimer = this.clock.setTimeout(() => {
       lease.idleTimer = undefined;
       if (lease.inflight.size === 0) this.release(lease);
     }, LEASE_IDLE_MS);
-    lease.idleTimer.unref();
   }
 
   /** Returns a lease to the scheduler (an actor died, or its class ran dry). */
   release(lease: Lease): void {
-    if (lease.idleTimer) clearTimeout(lease.idleTimer);
+    if (lease.idleTimer) this.clock.clearTimeout(lease.idleTimer);
     lease.idleTimer = undefined;
     if (!this.leases.delete(lease.id)) return;
     lease.cls.leases.delete(lease);
     this.io.leaseEnded(lease);
-    this.apply(this.scheduler.handle({ type: 'released', leaseId: lease.id, now: this.io.now() }));
+    this.apply(this.scheduler.handle({ type: 'released', leaseId: lease.id, now: this.clock.now() }));
   }
 
   /** A node is gone: its leases vanish; returns the tasks that were on them. */
@@ -206,7 +210,7 @@ export class LeaseDispatcher {
     const lost: TaskRecord[] = [];
     for (const lease of [...this.leases.values()]) {
       if (lease.nodeId !== nodeId) continue;
-      if (lease.idleTimer) clearTimeout(lease.idleTimer);
+      if (lease.idleTimer) this.clock.clearTimeout(lease.idleTimer);
       this.leases.delete(lease.id);
       lease.cls.leases.delete(lease);
       for (const t of lease.inflight) {
@@ -214,7 +218,7 @@ export class LeaseDispatcher {
         lost.push(t);
       }
     }
-    this.apply(this.scheduler.handle({ type: 'node-removed', nodeId, now: this.io.now() }));
+    this.apply(this.scheduler.handle({ type: 'node-removed', nodeId, now: this.clock.now() }));
     return lost;
   }
 
@@ -223,8 +227,8 @@ export class LeaseDispatcher {
     const lease = t.lease;
     if (!lease || !this.leases.has(lease.id)) return;
     lease.blocked += blocked ? 1 : -1;
-    if (blocked && lease.blocked === 1) this.apply(this.scheduler.handle({ type: 'blocked', leaseId: lease.id, now: this.io.now() }));
-    if (!blocked && lease.blocked === 0) this.apply(this.scheduler.handle({ type: 'unblocked', leaseId: lease.id, now: this.io.now() }));
+    if (blocked && lease.blocked === 1) this.apply(this.scheduler.handle({ type: 'blocked', leaseId: lease.id, now: this.clock.now() }));
+    if (!blocked && lease.blocked === 0) this.apply(this.scheduler.handle({ type: 'unblocked', leaseId: lease.id, now: this.clock.now() }));
   }
 
   /** Feeds scheduler decisions from events the head raised itself (node joined, time passed). */
@@ -274,7 +278,7 @@ export class LeaseDispatcher {
   private fill(lease: Lease, depth = this.depth(lease.cls)): void {
     const cls = lease.cls;
     if (lease.idleTimer && cls.waiting.length > 0) {
-      clearTimeout(lease.idleTimer);
+      this.clock.clearTimeout(lease.idleTimer);
       lease.idleTimer = undefined;
     }
     while (cls.waiting.length > 0 && lease.inflight.size < depth) {
@@ -291,7 +295,7 @@ export class LeaseDispatcher {
       const id = newId();
       cls.requested++;
       this.requests.set(id, cls);
-      this.apply(this.scheduler.handle({ type: 'queued', request: { ...cls.template, requestId: id }, now: this.io.now() }));
+      this.apply(this.scheduler.handle({ type: 'queued', request: { ...cls.template, requestId: id }, now: this.clock.now() }));
       if (cls.requested > 0 && this.requests.get(id) === cls) break;
     }
     if (cls.waiting.length === 0 || cls.dedicated) return;

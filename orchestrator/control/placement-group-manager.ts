@@ -5,6 +5,7 @@
  * reserves the bundles (scheduler/placement-groups.ts); this module turns its decisions into
  * states, and makes tasks submitted by captured work default into the group.
  */
+import type { Clock } from '../core/clock.ts';
 import { PlacementGroupRemovedError, toErrorInfo } from '../core/errors.ts';
 import { normalizePlacementGroup } from '../core/placement-group-options.ts';
 import { unitsOf } from '../core/resources.ts';
@@ -60,7 +61,11 @@ export class PlacementGroupManager {
   /** Captured copies of options, so a burst of children shares one object (and one scheduling class). */
   private readonly capturedOptions = new WeakMap<NormalizedTaskOptions, Map<string, NormalizedTaskOptions>>();
 
-  constructor(private readonly host: PlacementGroupHost) {}
+  constructor(
+    private readonly host: PlacementGroupHost,
+    /** When groups were created and removed, and the time of the scheduler's events. */
+    private readonly clock: Clock,
+  ) {}
 
   /** Handles `pg-create` and `pg-remove` for a job. */
   serve(req: RequestOf<'pg-create' | 'pg-remove'>, jobId: string): void {
@@ -80,12 +85,12 @@ export class PlacementGroupManager {
       infeasible: undefined,
       members: new Set(),
       pruneAt: 1024,
-      createdAt: Date.now(),
+      createdAt: this.clock.now(),
       removedAt: undefined,
     };
     this.groups.set(rec.id, rec);
     this.host.store.createPending(rec.readyId, jobId);
-    this.apply({ type: 'pg-create', group: { placementGroupId: rec.id, bundles: pg.bundles.map(unitsOf), strategy: pg.strategy }, now: Date.now() });
+    this.apply({ type: 'pg-create', group: { placementGroupId: rec.id, bundles: pg.bundles.map(unitsOf), strategy: pg.strategy }, now: this.clock.now() });
   }
 
   /**
@@ -136,12 +141,19 @@ export class PlacementGroupManager {
     const rec = this.groups.get(id);
     if (rec === undefined || rec.state === 'REMOVED') return;
     rec.state = 'REMOVED';
-    rec.removedAt = Date.now();
+    rec.removedAt = this.clock.now();
     rec.nodeIds = rec.nodeIds.map(() => '');
     // Work inside fails first, so the scheduler's own failure of queued leases finds nothing left to fail.
-    for (const taskId of rec.members) this.evict(rec, taskId);
+    // Queued work goes before running work: a running task's end frees its lease slot, which
+    // would otherwise start a queued task of the group on it.
+    const running = (id: string) => {
+      const t = this.host.tasks.task(id);
+      return t !== undefined && t.spec.kind === 'task' && (t.state === 'RUNNING' || t.state === 'FAILED');
+    };
+    for (const taskId of rec.members) if (!running(taskId)) this.evict(rec, taskId);
+    for (const taskId of rec.members) if (running(taskId)) this.evict(rec, taskId);
     rec.members.clear();
-    this.apply({ type: 'pg-remove', placementGroupId: id, now: Date.now() });
+    this.apply({ type: 'pg-remove', placementGroupId: id, now: this.clock.now() });
     this.host.store.fail(rec.readyId, toErrorInfo(new PlacementGroupRemovedError(id, `placement group ${id}'s ready()`)));
     this.removedCount++;
     if (this.removedCount > KEEP_REMOVED) this.forgetOldestRemoved();
@@ -157,9 +169,10 @@ export class PlacementGroupManager {
       actors.kill(t.spec.actorId!, true, `its placement group ${rec.id} was removed`);
       return;
     }
-    if (t.state === 'FINISHED' || t.state === 'FAILED') return;
-    // A force cancel kills the worker; failing the record first-hand gives the error its real cause.
-    if (t.state === 'RUNNING') tasks.cancel(taskId, true, false);
+    if (t.state === 'FINISHED') return;
+    // A force cancel kills the worker (also one still running a task whose plain cancel failed it);
+    // failing the record first-hand gives the error its real cause.
+    if (t.state === 'RUNNING' || t.state === 'FAILED') tasks.cancel(taskId, true, false);
     tasks.fail(t, toErrorInfo(new PlacementGroupRemovedError(rec.id, `task ${t.spec.name}`)));
   }
 

@@ -5,6 +5,7 @@
 import {
   cancelledInfo, isOrreryError, TaskError, TaskUnschedulableError, WorkerCrashedError, ObjectLostError, toErrorInfo, type ErrorInfo,
 } from '../core/errors.ts';
+import type { Clock } from '../core/clock.ts';
 import type { Payload } from '../core/serialization.ts';
 import type { NormalizedTaskOptions, RunMessage, TaskSubmission } from '../protocol/messages.ts';
 import type { ObjectStore, StoredFrom } from '../objects/object-store.ts';
@@ -24,7 +25,6 @@ export interface TaskManagerIO {
   backendOf(nodeId: string): string;
   /** Data locality: the node a ready task should prefer (where its large arguments live), if any. */
   locality(t: TaskRecord): string | undefined;
-  now(): number;
   /** Where the secrets tasks refer to with `secret(name)` are read (the OS keychain). */
   readonly secrets: SecretSource;
 }
@@ -74,6 +74,8 @@ export class TaskManager {
     private readonly io: TaskManagerIO,
     private readonly actors: ActorHooks,
     private readonly events: TaskEvents,
+    /** Time and timers: retry backoff, task timeouts, cancel grace periods. */
+    private readonly clock: Clock,
     private readonly keepFinished = KEEP_FINISHED_TASKS,
   ) {
     this.secrets = new TaskSecrets(io.secrets);
@@ -120,7 +122,7 @@ export class TaskManager {
       children: undefined,
       ruleIndex: undefined,
       errorName: undefined,
-      submittedAt: this.io.now(),
+      submittedAt: this.clock.now(),
       startedAt: undefined,
       endedAt: undefined,
       timer: undefined,
@@ -240,7 +242,7 @@ export class TaskManager {
     });
     t.state = 'RUNNING';
     t.nodeId = lease.nodeId;
-    t.startedAt = this.io.now();
+    t.startedAt = this.clock.now();
     this.events.changed(t);
     const o = t.spec.options;
     this.io.run(lease, {
@@ -264,10 +266,7 @@ export class TaskManager {
       remoteArgs: remoteArgs.length > 0 ? remoteArgs : undefined,
       secrets: this.secrets.of(t.spec.taskId),
     });
-    if (o.timeoutMs) {
-      t.timer = setTimeout(() => this.timedOut(t), o.timeoutMs);
-      t.timer.unref();
-    }
+    if (o.timeoutMs) t.timer = this.clock.setTimeout(() => this.timedOut(t), o.timeoutMs);
   }
 
   private timedOut(t: TaskRecord): void {
@@ -281,7 +280,7 @@ export class TaskManager {
   /** A worker reported success. */
   done(taskId: string, attempt: number, result: Payload, execMs?: number, from?: StoredFrom): void {
     const t = this.tasks.get(taskId);
-    if (!t || t.attempt !== attempt || t.state !== 'RUNNING') return;
+    if (!t || t.attempt !== attempt || this.drained(t) || t.state !== 'RUNNING') return;
     t.execMs = execMs;
     if (t.cancelled) return this.fail(t, cancelledInfo(taskId, t.spec.name));
     this.settle(t);
@@ -323,7 +322,7 @@ export class TaskManager {
   /** A worker reported that the task threw. */
   failed(taskId: string, attempt: number, error: ErrorInfo, cancelled: boolean, execMs?: number): void {
     const t = this.tasks.get(taskId);
-    if (!t || t.attempt !== attempt || t.state !== 'RUNNING') return;
+    if (!t || t.attempt !== attempt || this.drained(t) || t.state !== 'RUNNING') return;
     t.execMs = execMs;
     if (t.cancelled || cancelled) return this.fail(t, cancelledInfo(taskId, t.spec.name));
     const wrapped = isOrreryError(error) ? error : toErrorInfo(new TaskError(error.name, error.message, error.stack ?? '', t.spec.name, t.nodeId ?? ''));
@@ -345,7 +344,7 @@ export class TaskManager {
    * agent delivers next completes it like any other.
    */
   adopt(spec: TaskSubmission, jobId: string, nodeId: string, attempt: number): TaskRecord {
-    const now = this.io.now();
+    const now = this.clock.now();
     const t: TaskRecord = {
       spec, jobId, parentId: undefined, state: 'RUNNING', attempt, retriesLeft: 0, depsLeft: 0, cancelled: false, lease: undefined, nodeId,
       children: undefined, ruleIndex: undefined, errorName: undefined, submittedAt: now, startedAt: now, endedAt: undefined, timer: undefined, execMs: undefined,
@@ -365,6 +364,7 @@ export class TaskManager {
 
   /** The worker (or node) running these tasks died; a retry waits `retryDelayMs` first (backoff). */
   workerDied(t: TaskRecord, reason: string, retryDelayMs = 0): void {
+    if (this.drained(t)) return;
     if (t.state !== 'RUNNING' && t.state !== 'PENDING_NODE_ASSIGNMENT') return;
     if (t.cancelled) return this.fail(t, cancelledInfo(t.spec.taskId, t.spec.name));
     if (t.spec.kind === 'task' && t.retriesLeft > 0) return this.retry(t, retryDelayMs);
@@ -374,6 +374,7 @@ export class TaskManager {
 
   /** Runs a task again without charging its retries (its worker was killed to cancel another task). */
   requeue(t: TaskRecord): void {
+    if (this.drained(t)) return;
     if (t.state !== 'RUNNING' && t.state !== 'PENDING_NODE_ASSIGNMENT') return;
     if (t.cancelled) return this.fail(t, cancelledInfo(t.spec.taskId, t.spec.name));
     t.retriesLeft++;
@@ -389,7 +390,7 @@ export class TaskManager {
     if (t.spec.kind === 'task' && delayMs > 0) {
       t.state = 'PENDING_ARGS_AVAIL';
       const attempt = t.attempt;
-      setTimeout(() => t.attempt === attempt && t.state === 'PENDING_ARGS_AVAIL' && !t.cancelled && this.dispatcher.enqueue(t, this.classFor(t)), delayMs).unref();
+      this.clock.setTimeout(() => t.attempt === attempt && t.state === 'PENDING_ARGS_AVAIL' && !t.cancelled && this.dispatcher.enqueue(t, this.classFor(t)), delayMs);
     } else if (t.spec.kind === 'task') this.dispatcher.enqueue(t, this.classFor(t));
     else this.actors.depsReady(t);
     this.events.changed(t);
@@ -400,6 +401,10 @@ export class TaskManager {
     if (t.state === 'FINISHED' || t.state === 'FAILED') return;
     if (t.state === 'PENDING_NODE_ASSIGNMENT') this.dispatcher.remove(t);
     this.settle(t);
+    this.markFailed(t, error);
+  }
+
+  private markFailed(t: TaskRecord, error: ErrorInfo): void {
     t.state = 'FAILED';
     t.errorName = error.name;
     this.secrets.forget(t.spec.taskId);
@@ -408,11 +413,20 @@ export class TaskManager {
     if (t.spec.kind === 'actor-call') this.actors.ended(t);
   }
 
-  /** Cancels a task (and, recursively, the tasks it submitted). */
-  cancel(taskId: string, force: boolean, recursive: boolean): void {
+  /**
+   * Cancels a task and, when `recursive`, the tasks it submitted (Ray's `ray.cancel`). A task
+   * that has not started fails with TaskCancelledError and never runs; a finished one is left
+   * alone. A running one, plainly cancelled: its `context.signal` aborts and its ref fails at
+   * once; a function task's worker (and its resources) stays its own until it returns, for at
+   * most `graceMs`, and is then killed and replaced, since JavaScript cannot interrupt code
+   * that ignores the signal. An actor call is never killed (the actor's state must survive).
+   * `force` kills a running function task's worker now; its ref fails when the death is reported.
+   */
+  cancel(taskId: string, force: boolean, recursive: boolean, graceMs = CANCEL_GRACE_MS): void {
     const t = this.tasks.get(taskId);
     if (!t) return;
-    if (recursive) for (const c of t.children ?? []) this.cancel(c, force, true);
+    if (recursive) for (const c of t.children ?? []) this.cancel(c, force, true, graceMs);
+    if (force && this.inGrace(t)) return this.graceOver(t);
     if (t.state === 'FINISHED' || t.state === 'FAILED' || t.cancelled) return;
     t.cancelled = true;
     const err = cancelledInfo(taskId, t.spec.name);
@@ -421,13 +435,46 @@ export class TaskManager {
       this.fail(t, err);
       return;
     }
-    if (t.state === 'RUNNING') this.io.cancelRunning(t, force && t.spec.kind === 'task');
+    if (t.state !== 'RUNNING') return;
+    if (force && t.spec.kind === 'task') return this.io.cancelRunning(t, true);
+    this.io.cancelRunning(t, false);
+    if (t.spec.kind === 'actor-call') return this.fail(t, err);
+    if (t.spec.kind !== 'task') return;
+    // The ref fails now; the lease slot stays held until the worker gives the task up (drained).
+    if (t.timer) this.clock.clearTimeout(t.timer);
+    t.endedAt = this.clock.now();
+    this.markFailed(t, err);
+    t.timer = this.clock.setTimeout(() => this.graceOver(t), graceMs);
+  }
+
+  /** A plainly cancelled function task whose ref failed while its worker still runs it. */
+  private inGrace(t: TaskRecord): boolean {
+    return t.spec.kind === 'task' && t.state === 'FAILED' && t.cancelled && t.lease !== undefined;
+  }
+
+  /** The grace period of a cancelled task ran out (or a force cancel followed): its worker is killed; the death report drains it. */
+  private graceOver(t: TaskRecord): void {
+    if (t.timer) this.clock.clearTimeout(t.timer);
+    t.timer = undefined;
+    if (this.inGrace(t)) this.io.cancelRunning(t, true);
+  }
+
+  /**
+   * A task failed by a plain cancel left its worker (it returned, or its worker died): its lease
+   * slot frees. True when `t` was such a task, so that the report changes nothing else.
+   */
+  private drained(t: TaskRecord): boolean {
+    if (!this.inGrace(t)) return false;
+    if (t.timer) this.clock.clearTimeout(t.timer);
+    t.timer = undefined;
+    this.dispatcher.taskEnded(t);
+    return true;
   }
 
   private settle(t: TaskRecord): void {
-    if (t.timer) clearTimeout(t.timer);
+    if (t.timer) this.clock.clearTimeout(t.timer);
     t.timer = undefined;
-    t.endedAt = this.io.now();
+    t.endedAt = this.clock.now();
     if (t.spec.kind === 'task') this.dispatcher.taskEnded(t);
   }
 
@@ -436,6 +483,9 @@ export class TaskManager {
     this.fail(t, toErrorInfo(new TaskUnschedulableError(t.spec.name, reason)));
   }
 }
+
+/** How long a plainly cancelled task may keep running, ignoring its signal, before its worker is killed (`cancel(ref, { graceMs })`). */
+export const CANCEL_GRACE_MS = 5000;
 
 /** Finished task records a head keeps once their result objects are freed (Ray's task_events_max_num_task_in_gcs). */
 export const KEEP_FINISHED_TASKS = 100_000;

@@ -1,4 +1,5 @@
 /** The head's record of one task (a function call, an actor creation or an actor call). */
+import type { Timer } from '../core/clock.ts';
 import type { TaskSubmission } from '../protocol/messages.ts';
 import type { TaskState } from '../protocol/state-rows.ts';
 import type { Lease } from './lease-dispatcher.ts';
@@ -21,7 +22,8 @@ export interface TaskRecord {
   readonly submittedAt: number;
   startedAt: number | undefined;
   endedAt: number | undefined;
-  timer: NodeJS.Timeout | undefined;
+  /** The running task's timeout (`timeoutMs`), or a cancelled task's grace period before its worker is killed. */
+  timer: Timer | undefined;
   /** Execution time measured by the worker (excludes queueing and transport). */
   execMs: number | undefined;
   /** Facts the task recorded about itself (`recordTaskInfo`: remote job id, queue position, cost). */

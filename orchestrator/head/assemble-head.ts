@@ -12,6 +12,7 @@
  * the task and its object, which `get` then reads.
  */
 import { join } from 'node:path';
+import { systemClock } from '../core/clock.ts';
 import type { ShippedCode } from '../core/function-source.ts';
 import { ProcessDir } from '../core/runtime-dir.ts';
 import { ActorManager } from '../control/actor-manager.ts';
@@ -70,6 +71,7 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
   const warn = (line: string) => {
     if (!nodes.shuttingDown) log(line);
   };
+  const clock = systemClock;
   const runtimeDir = ProcessDir.create('head');
   const events = new HeadEvents();
   const logs = new LogRouter();
@@ -79,7 +81,7 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
   const scheduler = new ClusterScheduler({ infeasibleGraceMs: opts.infeasibleGraceMs ?? 5000 });
 
   const nodes = new ClusterNodes(headId, events, {
-    joined: (n) => dispatcher.apply(scheduler.handle({ type: 'node-added', node: { nodeId: n.nodeId, backend: n.backend, total: n.total, labels: n.labels }, now: Date.now() })),
+    joined: (n) => dispatcher.apply(scheduler.handle({ type: 'node-added', node: { nodeId: n.nodeId, backend: n.backend, total: n.total, labels: n.labels }, now: clock.now() })),
     message: (n, m, link) => messages.handle(n, m, link),
     died: (nodeId, why) => {
       objects.nodeDied(nodeId);
@@ -120,8 +122,7 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
     },
     leaseEnded: (lease) => void nodes.send(lease.nodeId, { type: 'lease-end', leaseId: lease.id }),
     placementGroup: (d) => placementGroups.decided(d),
-    now: () => Date.now(),
-  });
+  }, clock);
   const actors: ActorManager = new ActorManager(
     { fail: (t, error) => tasks.fail(t, error), start: (t, lease) => tasks.start(t, lease), classFor: (t) => tasks.classFor(t) },
     dispatcher,
@@ -134,12 +135,11 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
     cancelRunning: (t, force) => transport.cancel(t, force),
     backendOf: (nodeId) => nodes.backendOf(nodeId),
     locality: (t) => objects.preferredNode(t.spec),
-    now: () => Date.now(),
     secrets: opts.secrets ?? keychainSecrets,
-  }, actors, events, opts.keepFinishedTasks);
+  }, actors, events, clock, opts.keepFinishedTasks);
   if (rules) tasks.setPlacementRules(rules);
   const lineage = new LineageReconstruction(store, tasks, log);
-  const placementGroups = new PlacementGroupManager({ scheduler, dispatcher, tasks, actors, store, log: warn });
+  const placementGroups = new PlacementGroupManager({ scheduler, dispatcher, tasks, actors, store, log: warn }, clock);
   const queries = new StateQueries({ tasks, actors, placementGroups, store, scheduler, nodes });
 
   const links = new WorkerLinks(runtimeDir.socketPath('workers.sock'), (nodeId, link, m) => {
@@ -159,6 +159,6 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
 
   return {
     runtimeDir, events, logs, jobs, store, objects, tasks, actors, placementGroups, nodes, links, backends, autoscaler, queries, requests, log,
-    tick: () => dispatcher.apply(scheduler.handle({ type: 'tick', now: Date.now() })),
+    tick: () => dispatcher.apply(scheduler.handle({ type: 'tick', now: clock.now() })),
   };
 }

@@ -164,7 +164,7 @@ function handlersOf(t: RequestTargets, block: (caller: Caller, blocked: boolean)
         ready.length < req.ids.length ? { timedOut: req.ids.length - ready.length } : t.objects.results(req.ids, caller),
       ),
     wait: (req, caller) => waitForObjects(t.store, (blocked) => block(caller, blocked), req.ids, req.numReturns, req.timeoutMs),
-    cancel: (req) => t.tasks.cancel(req.id, req.force, req.recursive),
+    cancel: (req) => t.tasks.cancel(req.id, req.force, req.recursive, req.graceMs),
     'get-actor': (req, caller) => t.actors.lookup(req.name, req.namespace ?? t.namespaceOf(caller.jobId)),
     'kill-actor': (req) => t.actors.kill(req.actorId, req.noRestart),
     state: (req) => t.queries.state(req.query, req.filters, req.limit),

@@ -83,7 +83,8 @@ export interface HeadOps {
   readonly get: { req: { readonly op: 'get'; readonly ids: readonly string[]; readonly timeoutMs?: number }; reply: ObjectResult[] | GetTimedOut };
   /** The ids that are done (in input order) once `numReturns` are, or at the timeout. */
   readonly wait: { req: { readonly op: 'wait'; readonly ids: readonly string[]; readonly numReturns: number; readonly timeoutMs?: number }; reply: string[] };
-  readonly cancel: { req: { readonly op: 'cancel'; readonly id: string; readonly force: boolean; readonly recursive: boolean }; reply: void };
+  /** `graceMs`: how long a plainly cancelled running task may ignore its signal before its worker is killed (head default when absent). */
+  readonly cancel: { req: { readonly op: 'cancel'; readonly id: string; readonly force: boolean; readonly recursive: boolean; readonly graceMs?: number }; reply: void };
   /** The descriptor of a live named actor (in the caller's namespace unless one is given). */
   readonly 'get-actor': { req: { readonly op: 'get-actor'; readonly name: string; readonly namespace?: string }; reply: ActorDescriptor };
   readonly 'kill-actor': { req: { readonly op: 'kill-actor'; readonly actorId: string; readonly noRestart: boolean }; reply: void };
