@@ -31,7 +31,7 @@ export class GpuAllocator {
       if (ids.length < whole) ids = [];
     }
     if (ids.length === 0) return [];
-    const per = units < RESOURCE_UNIT ? units : RESOURCE_UNIT;
+    const per = Math.min(units, RESOURCE_UNIT);
     for (const i of ids) this.free[i]! -= per;
     this.held.set(owner, { ids, units: per });
     return ids;

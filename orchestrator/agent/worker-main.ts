@@ -61,7 +61,7 @@ function onMessage(m: Message): void {
       return objects.arrived(m);
     case 'shutdown':
       agent.flush();
-      process.exit(0);
+      return process.exit(0);
     default:
       return;
   }

@@ -47,7 +47,7 @@ export class WorkerPool {
   /** An idle worker, or a new one. */
   take(): WorkerProcess {
     let w = this.idle.pop();
-    while (w && w.dead) w = this.idle.pop();
+    while (w?.dead) w = this.idle.pop();
     return w ?? this.spawn();
   }
 

@@ -35,7 +35,7 @@ function checkTimeout(what: string, t: unknown): number | undefined {
 }
 
 /** Turns a result into its value, or throws the task's error. */
-function valueOf(r: ObjectResult, copy: boolean): unknown {
+function resultValue(r: ObjectResult, copy: boolean): unknown {
   if (!r.ok) throw fromErrorInfo(r.error);
   return deserializeValue(r.payload, reviver, { copy });
 }
@@ -51,7 +51,7 @@ export async function get(refs: ObjectRef | readonly ObjectRef[], opts: { timeou
   const results = await rt.call({ op: 'get', ids, timeoutMs });
   if (!Array.isArray(results)) throw new GetTimeoutError(timeoutMs ?? 0, results.timedOut);
   const copy = rt.sharedPayloads;
-  return single ? valueOf(results[0]!, copy) : results.map((r) => valueOf(r, copy));
+  return single ? resultValue(results[0]!, copy) : results.map((r) => resultValue(r, copy));
 }
 
 /** Waits until `numReturns` of `refs` are ready (a failed task's ref counts as ready). */

@@ -136,7 +136,7 @@ export class LeaseDispatcher {
   taskEnded(t: TaskRecord): void {
     const lease = t.lease;
     t.lease = undefined;
-    if (!lease || !lease.inflight.delete(t)) return;
+    if (!lease?.inflight.delete(t)) return;
     const cls = lease.cls;
     if (t.execMs !== undefined) {
       const ms = t.execMs;

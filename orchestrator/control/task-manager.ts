@@ -306,7 +306,7 @@ export class TaskManager {
     for (let i = 0; i < 2 && this.finished.length > this.keepFinished; i++) {
       const id = this.finished.shift()!;
       const t = this.tasks.get(id);
-      if (!t || t.state !== 'FINISHED') continue;
+      if (t?.state !== 'FINISHED') continue;
       if (this.store.has(id)) {
         this.finished.push(id);
         continue;
