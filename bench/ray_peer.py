@@ -9,10 +9,8 @@ Ray is not a Debian package: the suite runs this file with ORRERY_BENCH_RAY_PYTH
 a virtual environment made with `python3 -m venv ~/.venvs/ray && ~/.venvs/ray/bin/pip install
 ray==2.58.0 numpy`. Exits with status 3 and one line on stderr when Ray cannot be imported.
 """
-import json
 import logging
 import sys
-import time
 
 try:
     import numpy as np
@@ -22,11 +20,9 @@ except ImportError as err:  # the suite prints this line loudly and goes on
           "(pip install ray==2.58.0 numpy) and set ORRERY_BENCH_RAY_PYTHON to its python", file=sys.stderr)
     sys.exit(3)
 
-QUICK = "--quick" in sys.argv
-# Same budgets as bench/measure.ts.
-SECONDS, WARMUP_SECONDS, BATCH, WAIT_REFS, PUT_GET_BYTES = (
-    (0.3, 0.1, 200, 100, 10_000_000) if QUICK else (3.0, 0.5, 1000, 1000, 100_000_000)
-)
+from peer_measure import BATCH, PUT_GET_BYTES, WAIT_REFS, emitter, measure_rate
+
+emit = emitter("ray")
 
 
 @ray.remote
@@ -45,29 +41,6 @@ class Echo:
 
     def small(self):
         return 0
-
-
-def measure_rate(ops_per_round, round_fn, warmup_seconds=WARMUP_SECONDS):
-    """Warm-up (at least one round), then rounds for SECONDS; returns (ops/s, ops, seconds)."""
-    start = time.perf_counter()
-    round_fn()
-    while time.perf_counter() - start < warmup_seconds:
-        round_fn()
-    ops = 0
-    start = time.perf_counter()
-    while True:
-        round_fn()
-        ops += ops_per_round
-        if time.perf_counter() - start >= SECONDS:
-            break
-    seconds = time.perf_counter() - start
-    return ops / seconds, ops, seconds
-
-
-def emit(metric, rate, unit, note, **extra):
-    value, ops, seconds = rate
-    print(json.dumps({"metric": metric, "value": value, "unit": unit, "system": "ray", "ops": ops,
-                      "seconds": seconds, "note": note, **extra}), flush=True)
 
 
 def wait_round():
