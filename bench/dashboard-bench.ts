@@ -26,19 +26,24 @@ function percentile(sorted: readonly number[], p: number): number {
 /** Runs the benchmark; returns one result line per metric. */
 export async function runDashboardBench(): Promise<Record<string, unknown>[]> {
   process.env.ORRERY_HOME ??= mkdtempSync(join(tmpdir(), 'orrery-dashboard-bench-'));
-  execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../renderer/build.ts', import.meta.url))], { stdio: 'ignore' });
+  execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../renderer/build.ts', import.meta.url))], {
+    stdio: 'ignore',
+  });
   const orrery = await import('../orchestrator/api/index.ts');
   const { HeadService } = await import('../orchestrator/service/head-service.ts');
   const { openDashboard } = await import('../test/e2e/browser.ts');
   const service = await HeadService.start({ port: 0, log: () => undefined });
   const lines: Record<string, unknown>[] = [];
-  const line = (metric: string, value: number, unit: string, note: string) => lines.push({ metric, value: +value.toFixed(2), unit, system: 'orrery', note });
+  const line = (metric: string, value: number, unit: string, note: string) =>
+    lines.push({ metric, value: +value.toFixed(2), unit, system: 'orrery', note });
   try {
     await orrery.init({ address: service.info.address, token: service.info.token, logToDriver: false });
     const noop = orrery.remote({ name: 'noop' }, (i: number) => i);
     const submitStart = performance.now();
     for (let done = 0; done < SNAPSHOT_TASKS; done += SUBMIT_CHUNK) {
-      await orrery.get(Array.from({ length: Math.min(SUBMIT_CHUNK, SNAPSHOT_TASKS - done) }, (_, i) => noop.remote(done + i)));
+      await orrery.get(
+        Array.from({ length: Math.min(SUBMIT_CHUNK, SNAPSHOT_TASKS - done) }, (_, i) => noop.remote(done + i)),
+      );
     }
     const submitS = (performance.now() - submitStart) / 1000;
 
@@ -46,11 +51,21 @@ export async function runDashboardBench(): Promise<Record<string, unknown>[]> {
     const ui = await openDashboard(service.login.newUrl().url);
     const page = ui.page;
     try {
-      await page.getByTestId('graph-count-FINISHED').filter({ hasText: new RegExp(`^${SNAPSHOT_TASKS}$`) }).waitFor({ timeout: 120_000 });
-      line('dashboard_initial_load', performance.now() - loadStart, 'ms', `page open to ${SNAPSHOT_TASKS} finished tasks counted and the grouped graph drawn (the head ran them in ${submitS.toFixed(1)} s first)`);
+      await page
+        .getByTestId('graph-count-FINISHED')
+        .filter({ hasText: new RegExp(`^${SNAPSHOT_TASKS}$`) })
+        .waitFor({ timeout: 120_000 });
+      line(
+        'dashboard_initial_load',
+        performance.now() - loadStart,
+        'ms',
+        `page open to ${SNAPSHOT_TASKS} finished tasks counted and the grouped graph drawn (the head ran them in ${submitS.toFixed(1)} s first)`,
+      );
 
       // Frame deltas from inside the page while the driver streams STREAM_RATE tasks/s.
-      await page.evaluate(`(() => { window.__frames = []; let last = performance.now(); const tick = (t) => { window.__frames.push(t - last); last = t; if (!window.__stopFrames) requestAnimationFrame(tick); }; requestAnimationFrame(tick); })()`);
+      await page.evaluate(
+        `(() => { window.__frames = []; let last = performance.now(); const tick = (t) => { window.__frames.push(t - last); last = t; if (!window.__stopFrames) requestAnimationFrame(tick); }; requestAnimationFrame(tick); })()`,
+      );
       const streamed: Promise<unknown>[] = [];
       const perTick = STREAM_RATE / 10;
       const streamStart = performance.now();
@@ -61,8 +76,15 @@ export async function runDashboardBench(): Promise<Record<string, unknown>[]> {
       }
       await Promise.all(streamed);
       const total = SNAPSHOT_TASKS + STREAM_RATE * STREAM_SECONDS;
-      await page.getByTestId('graph-count-FINISHED').filter({ hasText: new RegExp(`^${total}$`) }).waitFor({ timeout: 60_000 });
-      const frames = ((await page.evaluate('(() => { window.__stopFrames = true; return window.__frames; })()')) as number[]).slice(1).sort((a, b) => a - b);
+      await page
+        .getByTestId('graph-count-FINISHED')
+        .filter({ hasText: new RegExp(`^${total}$`) })
+        .waitFor({ timeout: 60_000 });
+      const frames = (
+        (await page.evaluate('(() => { window.__stopFrames = true; return window.__frames; })()')) as number[]
+      )
+        .slice(1)
+        .sort((a, b) => a - b);
       const note = `task graph view (grouped) with ${SNAPSHOT_TASKS} tasks while ${STREAM_RATE} tasks/s stream in for ${STREAM_SECONDS} s; ${frames.length} frames, headless Chromium`;
       line('dashboard_frame_time_p50', percentile(frames, 50), 'ms', note);
       line('dashboard_frame_time_p95', percentile(frames, 95), 'ms', note);
@@ -70,16 +92,34 @@ export async function runDashboardBench(): Promise<Record<string, unknown>[]> {
 
       // The table view with every task, scrolled to the middle: only the visible rows exist.
       await page.getByRole('tab', { name: 'Tables' }).click();
-      await page.getByTestId('table-count').filter({ hasText: `${total} of ${total} tasks` }).waitFor({ timeout: 60_000 });
+      await page
+        .getByTestId('table-count')
+        .filter({ hasText: `${total} of ${total} tasks` })
+        .waitFor({ timeout: 60_000 });
       const rowsInDom = Number(await page.evaluate('document.querySelectorAll(".vt-body .vt-row").length'));
-      line('dashboard_table_rows_in_dom', rowsInDom, 'rows', `table of ${total} tasks: rows that exist in the DOM (virtualised)`);
+      line(
+        'dashboard_table_rows_in_dom',
+        rowsInDom,
+        'rows',
+        `table of ${total} tasks: rows that exist in the DOM (virtualised)`,
+      );
 
       const cdp = await page.context().newCDPSession(page);
       await cdp.send('Performance.enable');
       const { metrics } = (await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
       const metric = (n: string) => metrics.find((m) => m.name === n)?.value ?? NaN;
-      line('dashboard_js_heap_used', metric('JSHeapUsedSize') / 2 ** 20, 'MiB', `page JS heap with ${total} tasks loaded (CDP Performance.getMetrics)`);
-      line('dashboard_js_heap_total', metric('JSHeapTotalSize') / 2 ** 20, 'MiB', `page JS heap reserved with ${total} tasks loaded`);
+      line(
+        'dashboard_js_heap_used',
+        metric('JSHeapUsedSize') / 2 ** 20,
+        'MiB',
+        `page JS heap with ${total} tasks loaded (CDP Performance.getMetrics)`,
+      );
+      line(
+        'dashboard_js_heap_total',
+        metric('JSHeapTotalSize') / 2 ** 20,
+        'MiB',
+        `page JS heap reserved with ${total} tasks loaded`,
+      );
       line('dashboard_dom_nodes', metric('Nodes'), 'nodes', `DOM nodes with ${total} tasks loaded`);
     } finally {
       await ui.browser.close();

@@ -21,8 +21,26 @@ export interface Budget {
 /** The full suite's budget, or the smoke-test budget with `quick`. */
 export function budgetFor(quick: boolean): Budget {
   return quick
-    ? { quick, seconds: 0.3, warmupSeconds: 0.1, warmupRounds: 1, batch: 200, waitRefs: 100, putGetBytes: 10_000_000, queuedTasks: 10_000 }
-    : { quick, seconds: 3, warmupSeconds: 0.5, warmupRounds: 1, batch: 1000, waitRefs: 1000, putGetBytes: 100_000_000, queuedTasks: 1_000_000 };
+    ? {
+        quick,
+        seconds: 0.3,
+        warmupSeconds: 0.1,
+        warmupRounds: 1,
+        batch: 200,
+        waitRefs: 100,
+        putGetBytes: 10_000_000,
+        queuedTasks: 10_000,
+      }
+    : {
+        quick,
+        seconds: 3,
+        warmupSeconds: 0.5,
+        warmupRounds: 1,
+        batch: 1000,
+        waitRefs: 1000,
+        putGetBytes: 100_000_000,
+        queuedTasks: 1_000_000,
+      };
 }
 
 /** A measured rate: `ops` operations in `seconds`, `value` = ops per second. */
@@ -38,7 +56,8 @@ export interface Rate {
  */
 export async function measureRate(budget: Budget, opsPerRound: number, round: () => Promise<void>): Promise<Rate> {
   let start = performance.now();
-  for (let i = 0; i < budget.warmupRounds || performance.now() - start < budget.warmupSeconds * 1000; i++) await round();
+  for (let i = 0; i < budget.warmupRounds || performance.now() - start < budget.warmupSeconds * 1000; i++)
+    await round();
   let ops = 0;
   start = performance.now();
   do {

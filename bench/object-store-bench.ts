@@ -45,7 +45,10 @@ async function getWith10kRefs(quick: boolean): Promise<BenchLine> {
       if (back.length !== 10_000) throw new Error(`got ${back.length} refs back`);
     });
     return {
-      metric: 'single_client_get_object_containing_10k_refs', value: rate.value, unit: 'gets/s', system: 'orrery',
+      metric: 'single_client_get_object_containing_10k_refs',
+      value: rate.value,
+      unit: 'gets/s',
+      system: 'orrery',
       note: `embedded driver; ${rate.ops} gets in ${rate.seconds.toFixed(2)} s; Ray's published figure is 13.3/s`,
     };
   } finally {
@@ -66,12 +69,25 @@ async function spillAndRestore(bytes: number, dir: string): Promise<BenchLine[]>
     const stats = cluster.head.queries.spillStats();
     if (stats.spilledBytes < bytes) throw new Error(`the value was not spilled (${stats.spilledBytes} bytes written)`);
     const back = await get(ref);
-    if (back.length !== bytes || back[4096 * 7] !== 7 || back[4096 * 7 + 1] !== 0) throw new Error('the restored value differs');
+    if (back.length !== bytes || back[4096 * 7] !== 7 || back[4096 * 7 + 1] !== 0)
+      throw new Error('the restored value differs');
     const mb = bytes / 1e6;
     const size = `${bytes / MiB} MiB`;
     return [
-      { metric: 'object_spill_throughput', value: mb / (stats.spillMs / 1000), unit: 'MB/s', system: 'orrery', note: `${size} put past a ${bytes / 4 / MiB} MiB store budget; one writeFileSync to ${spillDir} (page cache, no fsync)` },
-      { metric: 'object_restore_throughput', value: mb / (stats.restoreMs / 1000), unit: 'MB/s', system: 'orrery', note: `${size} read back by get (one readFileSync of the spill file, into a fresh buffer)` },
+      {
+        metric: 'object_spill_throughput',
+        value: mb / (stats.spillMs / 1000),
+        unit: 'MB/s',
+        system: 'orrery',
+        note: `${size} put past a ${bytes / 4 / MiB} MiB store budget; one writeFileSync to ${spillDir} (page cache, no fsync)`,
+      },
+      {
+        metric: 'object_restore_throughput',
+        value: mb / (stats.restoreMs / 1000),
+        unit: 'MB/s',
+        system: 'orrery',
+        note: `${size} read back by get (one readFileSync of the spill file, into a fresh buffer)`,
+      },
     ];
   } finally {
     await shutdown();
@@ -85,9 +101,17 @@ function ddWrite(bytes: number, dir: string): BenchLine {
   const count = Math.round(bytes / MiB);
   try {
     const t0 = performance.now();
-    execFileSync('dd', ['if=/dev/zero', `of=${file}`, 'bs=1M', `count=${count}`, 'conv=fdatasync'], { stdio: 'ignore' });
+    execFileSync('dd', ['if=/dev/zero', `of=${file}`, 'bs=1M', `count=${count}`, 'conv=fdatasync'], {
+      stdio: 'ignore',
+    });
     const s = (performance.now() - t0) / 1000;
-    return { metric: 'object_spill_throughput', value: bytes / 1e6 / s, unit: 'MB/s', system: 'dd', note: `dd if=/dev/zero of=${file} bs=1M count=${count} conv=fdatasync (includes the flush to disk)` };
+    return {
+      metric: 'object_spill_throughput',
+      value: bytes / 1e6 / s,
+      unit: 'MB/s',
+      system: 'dd',
+      note: `dd if=/dev/zero of=${file} bs=1M count=${count} conv=fdatasync (includes the flush to disk)`,
+    };
   } finally {
     rmSync(file, { force: true });
   }
@@ -108,7 +132,10 @@ export async function objectStoreBench(opts: ObjectStoreBenchOptions = {}): Prom
 if (import.meta.url === `file://${process.argv[1]}`) {
   const argv = process.argv.slice(2);
   const dirAt = argv.indexOf('--dir');
-  for (const line of await objectStoreBench({ quick: argv.includes('--quick'), dir: dirAt >= 0 ? argv[dirAt + 1] : undefined })) {
+  for (const line of await objectStoreBench({
+    quick: argv.includes('--quick'),
+    dir: dirAt >= 0 ? argv[dirAt + 1] : undefined,
+  })) {
     process.stdout.write(`${JSON.stringify(line)}\n`);
   }
 }

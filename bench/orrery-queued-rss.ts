@@ -49,13 +49,23 @@ async function measureRss(): Promise<void> {
   const { submitSeconds, rssAfterInit } = await queueBehindBlocker(n);
   await new Promise((resolve) => setTimeout(resolve, 500));
   const rss = rssMiB();
-  console.log(JSON.stringify({
-    metric: 'tasks_queued_1m_rss_mb', value: Math.round(rss), unit: 'MiB', system: 'orrery', ops: n, seconds: submitSeconds,
-    note: `driver RSS (MiB) with ${n} no-op tasks queued behind a task holding the node's only CPU`,
-    queued_tasks: n, rss_mib_before_init: Math.round(rssBeforeInit), rss_mib_after_init: Math.round(rssAfterInit),
-    heap_used_mib: Math.round(process.memoryUsage().heapUsed / 2 ** 20), submit_rate_per_s: Math.round(n / submitSeconds),
-    task_summary: await state.summarizeTasks(),
-  }));
+  console.log(
+    JSON.stringify({
+      metric: 'tasks_queued_1m_rss_mb',
+      value: Math.round(rss),
+      unit: 'MiB',
+      system: 'orrery',
+      ops: n,
+      seconds: submitSeconds,
+      note: `driver RSS (MiB) with ${n} no-op tasks queued behind a task holding the node's only CPU`,
+      queued_tasks: n,
+      rss_mib_before_init: Math.round(rssBeforeInit),
+      rss_mib_after_init: Math.round(rssAfterInit),
+      heap_used_mib: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+      submit_rate_per_s: Math.round(n / submitSeconds),
+      task_summary: await state.summarizeTasks(),
+    }),
+  );
 }
 
 async function measureShutdown(n: number): Promise<void> {
@@ -63,10 +73,18 @@ async function measureShutdown(n: number): Promise<void> {
   const start = performance.now();
   await shutdown();
   const seconds = (performance.now() - start) / 1000;
-  console.log(JSON.stringify({
-    metric: 'shutdown_with_queued_tasks_s', value: seconds, unit: 's', system: 'orrery', ops: n, seconds,
-    note: `seconds shutdown() takes with ${n} tasks queued (it cancels them)`, queued_tasks: n,
-  }));
+  console.log(
+    JSON.stringify({
+      metric: 'shutdown_with_queued_tasks_s',
+      value: seconds,
+      unit: 's',
+      system: 'orrery',
+      ops: n,
+      seconds,
+      note: `seconds shutdown() takes with ${n} tasks queued (it cancels them)`,
+      queued_tasks: n,
+    }),
+  );
 }
 
 if (shutdownTasks !== undefined) await measureShutdown(shutdownTasks);

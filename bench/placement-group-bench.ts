@@ -34,16 +34,34 @@ export async function runPlacementGroupBench(opts: { seconds?: number } = {}): P
   if (own) await init({ numCpus: 1, resources: { custom: 1000 }, logToDriver: false });
   try {
     const rate = await measureRate(
-      { quick: false, seconds, warmupSeconds: Math.min(0.5, seconds / 10), warmupRounds: 1, batch: GROUPS_PER_ROUND, waitRefs: 0, putGetBytes: 0, queuedTasks: 0 },
+      {
+        quick: false,
+        seconds,
+        warmupSeconds: Math.min(0.5, seconds / 10),
+        warmupRounds: 1,
+        batch: GROUPS_PER_ROUND,
+        waitRefs: 0,
+        putGetBytes: 0,
+        queuedTasks: 0,
+      },
       GROUPS_PER_ROUND,
       async () => {
-        const groups = Array.from({ length: GROUPS_PER_ROUND }, () => placementGroup([{ custom: 0.001 }], { strategy: 'SPREAD' }));
-        for (const pg of groups) if (!(await pg.wait(30_000))) throw new Error(`placement group ${pg.id} was not ready within 30 s`);
+        const groups = Array.from({ length: GROUPS_PER_ROUND }, () =>
+          placementGroup([{ custom: 0.001 }], { strategy: 'SPREAD' }),
+        );
+        for (const pg of groups)
+          if (!(await pg.wait(30_000))) throw new Error(`placement group ${pg.id} was not ready within 30 s`);
         for (const pg of groups) removePlacementGroup(pg);
       },
     );
     return {
-      metric: 'placement_group_create_removal', value: rate.value, unit: 'groups/s', system: 'orrery', peer: 'Ray 872/s', ops: rate.ops, seconds: rate.seconds,
+      metric: 'placement_group_create_removal',
+      value: rate.value,
+      unit: 'groups/s',
+      system: 'orrery',
+      peer: 'Ray 872/s',
+      ops: rate.ops,
+      seconds: rate.seconds,
       note: `rounds of ${GROUPS_PER_ROUND} one-bundle SPREAD groups: create, wait for each, remove (Ray's microbenchmark)`,
     };
   } finally {

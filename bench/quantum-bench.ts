@@ -26,7 +26,15 @@ const EIGHT_GIB = 8 * 1024 ** 3;
 const PEER_BUDGET_S = 120;
 
 /** The one-qubit gates of the layers, with how many angles each takes. */
-const LAYER_GATES: readonly (readonly [GateName, number])[] = [['h', 0], ['rx', 1], ['ry', 1], ['rz', 1], ['u', 3], ['t', 0], ['sx', 0]];
+const LAYER_GATES: readonly (readonly [GateName, number])[] = [
+  ['h', 0],
+  ['rx', 1],
+  ['ry', 1],
+  ['rz', 1],
+  ['u', 3],
+  ['t', 0],
+  ['sx', 0],
+];
 
 /**
  * `depth` layers on `numQubits` qubits: a random one-qubit gate on every qubit, then cx or cz on
@@ -39,7 +47,12 @@ export function randomLayeredCircuit(numQubits: number, depth: number, seed: num
   for (let layer = 0; layer < depth; layer++) {
     for (let q = 0; q < numQubits; q++) {
       const [name, params] = LAYER_GATES[pick(LAYER_GATES.length)]!;
-      ops.push({ kind: 'gate', name, qubits: [q], params: Array.from({ length: params }, () => (random.next() * 2 - 1) * Math.PI) });
+      ops.push({
+        kind: 'gate',
+        name,
+        qubits: [q],
+        params: Array.from({ length: params }, () => (random.next() * 2 - 1) * Math.PI),
+      });
     }
     const order = Array.from({ length: numQubits }, (_, i) => i);
     for (let i = order.length - 1; i > 0; i--) {
@@ -47,7 +60,12 @@ export function randomLayeredCircuit(numQubits: number, depth: number, seed: num
       [order[i], order[j]] = [order[j]!, order[i]!];
     }
     for (let i = 0; i + 1 < order.length; i += 2) {
-      ops.push({ kind: 'gate', name: random.next() < 0.5 ? 'cx' : 'cz', qubits: [order[i]!, order[i + 1]!], params: [] });
+      ops.push({
+        kind: 'gate',
+        name: random.next() < 0.5 ? 'cx' : 'cz',
+        qubits: [order[i]!, order[i + 1]!],
+        params: [],
+      });
     }
   }
   return { numQubits, numClbits: 0, qregs: [{ name: 'q', size: numQubits, offset: 0 }], cregs: [], ops };
@@ -62,9 +80,15 @@ type PeerConstructor = new (numQubits: number) => PeerCircuit;
 
 /** quantum-circuit's names and parameter names for the layer gates (its wire k is bit k, controls first, like the IR). */
 const PEER_GATES: Partial<Record<GateName, { name: string; params: readonly string[] }>> = {
-  h: { name: 'h', params: [] }, t: { name: 't', params: [] }, sx: { name: 'srn', params: [] },
-  rx: { name: 'rx', params: ['theta'] }, ry: { name: 'ry', params: ['theta'] }, rz: { name: 'rz', params: ['phi'] },
-  u: { name: 'u3', params: ['theta', 'phi', 'lambda'] }, cx: { name: 'cx', params: [] }, cz: { name: 'cz', params: [] },
+  h: { name: 'h', params: [] },
+  t: { name: 't', params: [] },
+  sx: { name: 'srn', params: [] },
+  rx: { name: 'rx', params: ['theta'] },
+  ry: { name: 'ry', params: ['theta'] },
+  rz: { name: 'rz', params: ['phi'] },
+  u: { name: 'u3', params: ['theta', 'phi', 'lambda'] },
+  cx: { name: 'cx', params: [] },
+  cz: { name: 'cz', params: [] },
 };
 
 function loadPeer(): PeerConstructor {
@@ -105,7 +129,13 @@ function ghz(n: number): Circuit {
   const ops: Operation[] = [{ kind: 'gate', name: 'h', qubits: [0], params: [] }];
   for (let q = 1; q < n; q++) ops.push({ kind: 'gate', name: 'cx', qubits: [q - 1, q], params: [] });
   for (let q = 0; q < n; q++) ops.push({ kind: 'measure', qubit: q, clbit: q });
-  return { numQubits: n, numClbits: n, qregs: [{ name: 'q', size: n, offset: 0 }], cregs: [{ name: 'c', size: n, offset: 0 }], ops };
+  return {
+    numQubits: n,
+    numClbits: n,
+    qregs: [{ name: 'q', size: n, offset: 0 }],
+    cregs: [{ name: 'c', size: n, offset: 0 }],
+    ops,
+  };
 }
 
 /** Child-process side of the capacity run: simulate GHZ(n), check it, print time and peak RSS. */
@@ -126,8 +156,14 @@ export async function runQuantumBench(options: { quick?: boolean } = {}): Promis
   const gates = gateCount(circuit);
   const orrerySeconds = timeOrrery(circuit, options.quick ? 3 : 5);
   lines.push({
-    metric: 'quantum_sim_20q_depth20_s', value: orrerySeconds, unit: 's', system: 'orrery',
-    qubits: QUBITS, depth: DEPTH, gates, gatesPerSecond: Math.round(gates / orrerySeconds),
+    metric: 'quantum_sim_20q_depth20_s',
+    value: orrerySeconds,
+    unit: 's',
+    system: 'orrery',
+    qubits: QUBITS,
+    depth: DEPTH,
+    gates,
+    gatesPerSecond: Math.round(gates / orrerySeconds),
     note: 'final state vector of a random layered circuit (h, rx, ry, rz, u, t, sx; then cx/cz on random disjoint pairs); median of runs',
   });
 
@@ -143,42 +179,86 @@ export async function runQuantumBench(options: { quick?: boolean } = {}): Promis
   const peerSeconds = seconds(() => peer.run());
   const orreryAtPeerSize = peerQubits === QUBITS ? orrerySeconds : timeOrrery(peerCircuit, 5);
   lines.push({
-    metric: `quantum_sim_${peerQubits}q_depth20_s`, value: peerSeconds, unit: 's', system: 'quantum-circuit',
-    qubits: peerQubits, depth: DEPTH, gates: peerGates, gatesPerSecond: Math.round(peerGates / peerSeconds),
-    note: peerQubits === QUBITS ? 'same circuit as Orrery' : `quantum-circuit is estimated to need ${Math.round(estimate(QUBITS))} s at ${QUBITS} qubits (over the ${budget} s budget), so it ran this ${peerQubits}-qubit circuit of the same construction`,
+    metric: `quantum_sim_${peerQubits}q_depth20_s`,
+    value: peerSeconds,
+    unit: 's',
+    system: 'quantum-circuit',
+    qubits: peerQubits,
+    depth: DEPTH,
+    gates: peerGates,
+    gatesPerSecond: Math.round(peerGates / peerSeconds),
+    note:
+      peerQubits === QUBITS
+        ? 'same circuit as Orrery'
+        : `quantum-circuit is estimated to need ${Math.round(estimate(QUBITS))} s at ${QUBITS} qubits (over the ${budget} s budget), so it ran this ${peerQubits}-qubit circuit of the same construction`,
   });
   if (peerQubits !== QUBITS) {
     lines.push({
-      metric: `quantum_sim_${peerQubits}q_depth20_s`, value: orreryAtPeerSize, unit: 's', system: 'orrery',
-      qubits: peerQubits, depth: DEPTH, gates: peerGates, gatesPerSecond: Math.round(peerGates / orreryAtPeerSize),
+      metric: `quantum_sim_${peerQubits}q_depth20_s`,
+      value: orreryAtPeerSize,
+      unit: 's',
+      system: 'orrery',
+      qubits: peerQubits,
+      depth: DEPTH,
+      gates: peerGates,
+      gatesPerSecond: Math.round(peerGates / orreryAtPeerSize),
       note: 'the circuit quantum-circuit ran',
     });
   }
   const ratio = peerSeconds / orreryAtPeerSize;
   lines.push({
-    metric: 'quantum_sim_speedup_vs_quantum_circuit', value: Math.round(ratio * 10) / 10, unit: 'x', system: 'orrery',
-    qubits: peerQubits, target: '>= 20', met: ratio >= 20,
-    ...(peerQubits !== QUBITS ? { estimatedAt20Qubits: Math.round(((peerSeconds * (2 ** QUBITS * QUBITS) / (2 ** peerQubits * peerQubits)) / orrerySeconds) * 10) / 10 } : {}),
+    metric: 'quantum_sim_speedup_vs_quantum_circuit',
+    value: Math.round(ratio * 10) / 10,
+    unit: 'x',
+    system: 'orrery',
+    qubits: peerQubits,
+    target: '>= 20',
+    met: ratio >= 20,
+    ...(peerQubits !== QUBITS
+      ? {
+          estimatedAt20Qubits:
+            Math.round(((peerSeconds * (2 ** QUBITS * QUBITS)) / (2 ** peerQubits * peerQubits) / orrerySeconds) * 10) /
+            10,
+        }
+      : {}),
   });
 
   const largest = maxQubitsFor(EIGHT_GIB);
   const fitsHere = maxQubitsFor(Math.min(EIGHT_GIB, freemem() / 2));
   const capacity: Record<string, unknown> = {
-    metric: 'quantum_sim_max_qubits_8gib', value: largest, unit: 'qubits', system: 'orrery',
+    metric: 'quantum_sim_max_qubits_8gib',
+    value: largest,
+    unit: 'qubits',
+    system: 'orrery',
     note: '16 bytes per amplitude: 16·2^n <= 8 GiB',
   };
   if (options.quick) {
     capacity.ghz = 'skipped with --quick';
   } else {
-    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--ghz-child', String(fitsHere)], {
-      encoding: 'utf8', timeout: 600_000, maxBuffer: 1 << 20,
-    });
+    const child = spawnSync(
+      process.execPath,
+      [...process.execArgv, fileURLToPath(import.meta.url), '--ghz-child', String(fitsHere)],
+      {
+        encoding: 'utf8',
+        timeout: 600_000,
+        maxBuffer: 1 << 20,
+      },
+    );
     const out = child.stdout.trim().split('\n').pop() ?? '';
     try {
       const r = JSON.parse(out) as { seconds: number; peakRssMiB: number; ok: boolean };
-      Object.assign(capacity, { ghzQubits: fitsHere, ghzSeconds: r.seconds, ghzPeakRssMiB: r.peakRssMiB, ghzCountsOk: r.ok, ghzShots: 1000 });
+      Object.assign(capacity, {
+        ghzQubits: fitsHere,
+        ghzSeconds: r.seconds,
+        ghzPeakRssMiB: r.peakRssMiB,
+        ghzCountsOk: r.ok,
+        ghzShots: 1000,
+      });
     } catch {
-      Object.assign(capacity, { ghzQubits: fitsHere, ghzError: `child exited ${child.status ?? child.signal}: ${child.stderr.slice(-500)}` });
+      Object.assign(capacity, {
+        ghzQubits: fitsHere,
+        ghzError: `child exited ${child.status ?? child.signal}: ${child.stderr.slice(-500)}`,
+      });
     }
   }
   lines.push(capacity);
@@ -191,6 +271,7 @@ if (isMain) {
   if (at >= 0) {
     ghzChild(Number(process.argv[at + 1]));
   } else {
-    for (const line of await runQuantumBench({ quick: process.argv.includes('--quick') })) console.log(JSON.stringify(line));
+    for (const line of await runQuantumBench({ quick: process.argv.includes('--quick') }))
+      console.log(JSON.stringify(line));
   }
 }

@@ -43,30 +43,92 @@ interface StepOutcome {
 function steps(): Step[] {
   const scale = quick ? 1 : 3;
   const list: Step[] = [
-    { name: 'orrery workloads', command: process.execPath, args: tsArgs('./orrery-workloads.ts'), timeoutS: 60 * scale, required: true },
-    { name: 'orrery 1M queued tasks', command: process.execPath, args: tsArgs('./orrery-queued-rss.ts'), timeoutS: 60 * scale, required: true },
     {
-      name: 'orrery shutdown with queued tasks', command: process.execPath, timeoutS: 30 * scale,
+      name: 'orrery workloads',
+      command: process.execPath,
+      args: tsArgs('./orrery-workloads.ts'),
+      timeoutS: 60 * scale,
+      required: true,
+    },
+    {
+      name: 'orrery 1M queued tasks',
+      command: process.execPath,
+      args: tsArgs('./orrery-queued-rss.ts'),
+      timeoutS: 60 * scale,
+      required: true,
+    },
+    {
+      name: 'orrery shutdown with queued tasks',
+      command: process.execPath,
+      timeoutS: 30 * scale,
       args: [...tsArgs('./orrery-queued-rss.ts'), '--shutdown', String(quick ? 10_000 : 100_000)],
     },
   ];
   if (existsSync(here('./scheduler-bench.ts'))) {
     list.push({
-      name: 'scheduler bench', command: process.execPath, args: [...process.execArgv, here('./scheduler-bench.ts')], timeoutS: 60,
-      defaults: { system: 'orrery', note: 'ClusterScheduler in-process, no workers: 100k one-CPU tasks on 1000 simulated 8-CPU nodes' },
+      name: 'scheduler bench',
+      command: process.execPath,
+      args: [...process.execArgv, here('./scheduler-bench.ts')],
+      timeoutS: 60,
+      defaults: {
+        system: 'orrery',
+        note: 'ClusterScheduler in-process, no workers: 100k one-CPU tasks on 1000 simulated 8-CPU nodes',
+      },
     });
   }
-  list.push({ name: 'placement groups', command: process.execPath, args: tsArgs('./placement-group-bench.ts'), timeoutS: 60 * scale, required: true });
-  list.push({ name: 'object store', command: process.execPath, args: tsArgs('./object-store-bench.ts'), timeoutS: 120 * scale, required: true });
-  list.push({ name: 'dashboard', command: process.execPath, args: tsArgs('./dashboard-bench.ts'), timeoutS: 300 * scale });
-  list.push({ name: 'quantum simulator', command: process.execPath, args: tsArgs('./quantum-bench.ts'), timeoutS: quick ? 120 : 600 });
-  list.push({ name: 'remote backends', command: process.execPath, args: tsArgs('./remote-workloads.ts'), timeoutS: 90 * scale });
-  list.push({ name: 'child_process peer', command: process.execPath, args: tsArgs('./peers/child-process-peer.ts'), timeoutS: 30 * scale });
   list.push({
-    name: 'ray peer', command: RAY_PYTHON ?? '', args: [here('./ray_peer.py'), ...(quick ? ['--quick'] : [])], timeoutS: 90 * scale,
-    unavailable: RAY_PYTHON ? undefined : 'ray peer could not run: ORRERY_BENCH_RAY_PYTHON is not set; make a virtual environment with ray==2.58.0 and numpy and set it to its python (see bench/ray_peer.py)',
+    name: 'placement groups',
+    command: process.execPath,
+    args: tsArgs('./placement-group-bench.ts'),
+    timeoutS: 60 * scale,
+    required: true,
   });
-  list.push({ name: 'dask peer', command: PYTHON, args: [here('./dask_peer.py'), ...(quick ? ['--quick'] : [])], timeoutS: 60 * scale });
+  list.push({
+    name: 'object store',
+    command: process.execPath,
+    args: tsArgs('./object-store-bench.ts'),
+    timeoutS: 120 * scale,
+    required: true,
+  });
+  list.push({
+    name: 'dashboard',
+    command: process.execPath,
+    args: tsArgs('./dashboard-bench.ts'),
+    timeoutS: 300 * scale,
+  });
+  list.push({
+    name: 'quantum simulator',
+    command: process.execPath,
+    args: tsArgs('./quantum-bench.ts'),
+    timeoutS: quick ? 120 : 600,
+  });
+  list.push({
+    name: 'remote backends',
+    command: process.execPath,
+    args: tsArgs('./remote-workloads.ts'),
+    timeoutS: 90 * scale,
+  });
+  list.push({
+    name: 'child_process peer',
+    command: process.execPath,
+    args: tsArgs('./peers/child-process-peer.ts'),
+    timeoutS: 30 * scale,
+  });
+  list.push({
+    name: 'ray peer',
+    command: RAY_PYTHON ?? '',
+    args: [here('./ray_peer.py'), ...(quick ? ['--quick'] : [])],
+    timeoutS: 90 * scale,
+    unavailable: RAY_PYTHON
+      ? undefined
+      : 'ray peer could not run: ORRERY_BENCH_RAY_PYTHON is not set; make a virtual environment with ray==2.58.0 and numpy and set it to its python (see bench/ray_peer.py)',
+  });
+  list.push({
+    name: 'dask peer',
+    command: PYTHON,
+    args: [here('./dask_peer.py'), ...(quick ? ['--quick'] : [])],
+    timeoutS: 60 * scale,
+  });
   return list;
 }
 
@@ -102,7 +164,7 @@ function runStep(step: Step): Promise<StepOutcome> {
         child.kill('SIGKILL');
       }
     }, step.timeoutS * 1000);
-    child.on('error', (err) => stderr += String(err));
+    child.on('error', (err) => (stderr += String(err)));
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const lines: ResultLine[] = [];
@@ -116,8 +178,10 @@ function runStep(step: Step): Promise<StepOutcome> {
       }
       const tail = stderr.trim().split('\n').slice(-3).join(' | ');
       let problem: string | undefined;
-      if (timedOut) problem = `${step.name} did not finish within ${step.timeoutS} s and was killed; results it printed before are kept`;
-      else if (code !== 0) problem = `${step.name} could not run (exit ${code ?? signal}): ${tail || 'no error output'}`;
+      if (timedOut)
+        problem = `${step.name} did not finish within ${step.timeoutS} s and was killed; results it printed before are kept`;
+      else if (code !== 0)
+        problem = `${step.name} could not run (exit ${code ?? signal}): ${tail || 'no error output'}`;
       resolve({ lines, problem });
     });
   });
@@ -126,7 +190,9 @@ function runStep(step: Step): Promise<StepOutcome> {
 function gitRevision(): string {
   try {
     const rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'orchestrator', 'backends'], { encoding: 'utf8' }).trim() !== '';
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--', 'orchestrator', 'backends'], { encoding: 'utf8' }).trim() !==
+      '';
     return dirty ? `${rev} + uncommitted changes in orchestrator/ or backends/` : rev;
   } catch {
     return 'unknown';

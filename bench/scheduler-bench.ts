@@ -33,7 +33,9 @@ function run(): number {
   };
   const start = process.hrtime.bigint();
   for (let i = 0; i < TASKS; i++) {
-    collect(scheduler.handle({ type: 'queued', request: { requestId: `t${i}`, resources, strategy: 'DEFAULT' }, now: 0 }));
+    collect(
+      scheduler.handle({ type: 'queued', request: { requestId: `t${i}`, resources, strategy: 'DEFAULT' }, now: 0 }),
+    );
   }
   while (assigned < TASKS) {
     collect(scheduler.handle({ type: 'released', leaseId: runningIds[next++]!, now: 0 }));

@@ -11,8 +11,15 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** Builds the main process bundle. */
 export async function buildElectron(): Promise<void> {
   await build({
-    bundle: true, platform: 'node', target: 'node20', external: ['electron'], logLevel: 'warning', sourcemap: true,
-    entryPoints: [join(here, 'main.ts')], format: 'esm', outfile: join(here, 'dist', 'main.mjs'),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    external: ['electron'],
+    logLevel: 'warning',
+    sourcemap: true,
+    entryPoints: [join(here, 'main.ts')],
+    format: 'esm',
+    outfile: join(here, 'dist', 'main.mjs'),
   });
 }
 

@@ -36,10 +36,17 @@ declare module 'electron' {
     readonly responseHeaders?: Record<string, string[]>;
   }
   export interface Session {
-    setPermissionRequestHandler(handler: (wc: WebContents, permission: string, callback: (granted: boolean) => void) => void): void;
+    setPermissionRequestHandler(
+      handler: (wc: WebContents, permission: string, callback: (granted: boolean) => void) => void,
+    ): void;
     setPermissionCheckHandler(handler: (wc: WebContents | null, permission: string) => boolean): void;
     webRequest: {
-      onHeadersReceived(listener: (details: HeadersReceivedDetails, callback: (response: { responseHeaders?: Record<string, string[]> }) => void) => void): void;
+      onHeadersReceived(
+        listener: (
+          details: HeadersReceivedDetails,
+          callback: (response: { responseHeaders?: Record<string, string[]> }) => void,
+        ) => void,
+      ): void;
     };
   }
   export const app: {

@@ -13,10 +13,15 @@ export class HeadLoginError extends Error {
 
 /** A fresh one-time login URL of `head`. */
 export async function loginUrl(head: HeadFileInfo): Promise<string> {
-  const res = await fetch(`${head.url}/api/login-codes`, { method: 'POST', headers: { Authorization: `Bearer ${head.token}` } });
+  const res = await fetch(`${head.url}/api/login-codes`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${head.token}` },
+  });
   const body = (await res.json().catch(() => ({}))) as { url?: unknown; error?: unknown };
   if (!res.ok || typeof body.url !== 'string') {
-    throw new HeadLoginError(`the head at ${head.url} gave no login URL (HTTP ${res.status}${typeof body.error === 'string' ? `: ${body.error}` : ''}); is it an older Orrery? restart it with orrery start`);
+    throw new HeadLoginError(
+      `the head at ${head.url} gave no login URL (HTTP ${res.status}${typeof body.error === 'string' ? `: ${body.error}` : ''}); is it an older Orrery? restart it with orrery start`,
+    );
   }
   return body.url;
 }

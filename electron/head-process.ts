@@ -58,10 +58,15 @@ function orreryCommand(): string[] {
 export async function startHead(timeoutMs = 60_000): Promise<{ info: HeadFileInfo; child?: ChildProcess }> {
   const existing = runningHead();
   if (existing) return { info: existing };
-  const child = spawn(process.env.ORRERY_NODE ?? 'node', [...orreryCommand(), 'start', '--port', '0'], { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+  const child = spawn(process.env.ORRERY_NODE ?? 'node', [...orreryCommand(), 'start', '--port', '0'], {
+    cwd: REPO,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: process.env,
+  });
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new HeadStartError(`orrery start exited with code ${child.exitCode}; run it in a terminal to see why`);
+    if (child.exitCode !== null)
+      throw new HeadStartError(`orrery start exited with code ${child.exitCode}; run it in a terminal to see why`);
     const info = runningHead();
     if (info && info.pid === child.pid) return { info, child };
     await new Promise((r) => setTimeout(r, 200));

@@ -25,6 +25,14 @@ if (existsSync(electron)) {
   await buildElectron();
   process.exitCode = await run(electron, [join(repo, 'electron', 'dist', 'main.mjs')]);
 } else {
-  process.stdout.write('Electron is not installed (node_modules/.bin/electron is missing; its binary cannot be downloaded here).\nServing the same dashboard for a browser instead (orrery dashboard):\n');
-  process.exitCode = await run(process.execPath, ['--import', 'tsx', join(repo, 'orchestrator', 'cli', 'main.ts'), 'dashboard', ...process.argv.slice(2)]);
+  process.stdout.write(
+    'Electron is not installed (node_modules/.bin/electron is missing; its binary cannot be downloaded here).\nServing the same dashboard for a browser instead (orrery dashboard):\n',
+  );
+  process.exitCode = await run(process.execPath, [
+    '--import',
+    'tsx',
+    join(repo, 'orchestrator', 'cli', 'main.ts'),
+    'dashboard',
+    ...process.argv.slice(2),
+  ]);
 }

@@ -11,7 +11,8 @@ import { startHead } from './head-process.ts';
 import { denyPermissions, guardContents } from './window-guards.ts';
 
 /** The policy applied to every response the window loads (the head sends the same one). */
-const CSP = "default-src 'self'; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'";
+const CSP =
+  "default-src 'self'; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'";
 
 async function main(): Promise<void> {
   await app.whenReady();

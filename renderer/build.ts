@@ -21,7 +21,9 @@ function writeIndex(result: BuildResult<{ metafile: true }>): void {
     if (!name) throw new Error(`renderer build: esbuild wrote no app-<hash>${ext} (outputs: ${outputs.join(', ')})`);
     return `assets/${name}`;
   };
-  const html = readFileSync(join(here, 'index.html'), 'utf8').replace('assets/app.css', pick('.css')).replace('assets/app.js', pick('.js'));
+  const html = readFileSync(join(here, 'index.html'), 'utf8')
+    .replace('assets/app.css', pick('.css'))
+    .replace('assets/app.js', pick('.js'));
   writeFileSync(join(out, 'index.html'), html);
 }
 

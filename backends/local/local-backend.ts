@@ -20,7 +20,10 @@ export class LocalBackend implements Backend {
   private host: BackendHost | undefined;
   private readonly nodes = new Set<LocalNode>();
 
-  constructor(private readonly config: LocalBackendConfig, private readonly initialNodes = 1) {}
+  constructor(
+    private readonly config: LocalBackendConfig,
+    private readonly initialNodes = 1,
+  ) {}
 
   get name(): string {
     return this.config.name;
@@ -35,7 +38,11 @@ export class LocalBackend implements Backend {
   async addNode(spec: Omit<LocalBackendConfig, 'name' | 'kind'>, key?: string): Promise<LocalNode> {
     if (!this.host) throw new Error(`backend ${this.name} is not started`);
     const { numCpus, numGpus, resources, labels, objectStoreMemory } = spec;
-    const node = await this.host.startLocalAgent({ numCpus, numGpus, resources, labels, objectStoreMemory }, undefined, key);
+    const node = await this.host.startLocalAgent(
+      { numCpus, numGpus, resources, labels, objectStoreMemory },
+      undefined,
+      key,
+    );
     this.nodes.add(node);
     void node.exited.then(() => this.nodes.delete(node));
     return node;

@@ -11,33 +11,87 @@
  */
 export type GateName =
   // one qubit, no parameters
-  | 'id' | 'x' | 'y' | 'z' | 'h' | 's' | 'sdg' | 't' | 'tdg' | 'sx' | 'sxdg'
+  | 'id'
+  | 'x'
+  | 'y'
+  | 'z'
+  | 'h'
+  | 's'
+  | 'sdg'
+  | 't'
+  | 'tdg'
+  | 'sx'
+  | 'sxdg'
   // one qubit, parameterised: rx/ry/rz/p (theta), u (theta, phi, lambda) = U of OpenQASM 3
-  | 'rx' | 'ry' | 'rz' | 'p' | 'u'
+  | 'rx'
+  | 'ry'
+  | 'rz'
+  | 'p'
+  | 'u'
   // two qubits
-  | 'cx' | 'cy' | 'cz' | 'ch' | 'swap' | 'ecr'
+  | 'cx'
+  | 'cy'
+  | 'cz'
+  | 'ch'
+  | 'swap'
+  | 'ecr'
   // two qubits, parameterised: cp/crx/cry/crz (theta), cu (theta, phi, lambda, gamma), rxx/ryy/rzz (theta)
-  | 'cp' | 'crx' | 'cry' | 'crz' | 'cu' | 'rxx' | 'ryy' | 'rzz'
+  | 'cp'
+  | 'crx'
+  | 'cry'
+  | 'crz'
+  | 'cu'
+  | 'rxx'
+  | 'ryy'
+  | 'rzz'
   // three qubits
-  | 'ccx' | 'cswap';
+  | 'ccx'
+  | 'cswap';
 
 /** How many qubits and parameters each gate takes. */
 export const GATE_ARITY: Readonly<Record<GateName, { readonly qubits: number; readonly params: number }>> = {
-  id: { qubits: 1, params: 0 }, x: { qubits: 1, params: 0 }, y: { qubits: 1, params: 0 }, z: { qubits: 1, params: 0 },
-  h: { qubits: 1, params: 0 }, s: { qubits: 1, params: 0 }, sdg: { qubits: 1, params: 0 }, t: { qubits: 1, params: 0 },
-  tdg: { qubits: 1, params: 0 }, sx: { qubits: 1, params: 0 }, sxdg: { qubits: 1, params: 0 },
-  rx: { qubits: 1, params: 1 }, ry: { qubits: 1, params: 1 }, rz: { qubits: 1, params: 1 }, p: { qubits: 1, params: 1 },
+  id: { qubits: 1, params: 0 },
+  x: { qubits: 1, params: 0 },
+  y: { qubits: 1, params: 0 },
+  z: { qubits: 1, params: 0 },
+  h: { qubits: 1, params: 0 },
+  s: { qubits: 1, params: 0 },
+  sdg: { qubits: 1, params: 0 },
+  t: { qubits: 1, params: 0 },
+  tdg: { qubits: 1, params: 0 },
+  sx: { qubits: 1, params: 0 },
+  sxdg: { qubits: 1, params: 0 },
+  rx: { qubits: 1, params: 1 },
+  ry: { qubits: 1, params: 1 },
+  rz: { qubits: 1, params: 1 },
+  p: { qubits: 1, params: 1 },
   u: { qubits: 1, params: 3 },
-  cx: { qubits: 2, params: 0 }, cy: { qubits: 2, params: 0 }, cz: { qubits: 2, params: 0 }, ch: { qubits: 2, params: 0 },
-  swap: { qubits: 2, params: 0 }, ecr: { qubits: 2, params: 0 },
-  cp: { qubits: 2, params: 1 }, crx: { qubits: 2, params: 1 }, cry: { qubits: 2, params: 1 }, crz: { qubits: 2, params: 1 },
-  cu: { qubits: 2, params: 4 }, rxx: { qubits: 2, params: 1 }, ryy: { qubits: 2, params: 1 }, rzz: { qubits: 2, params: 1 },
-  ccx: { qubits: 3, params: 0 }, cswap: { qubits: 3, params: 0 },
+  cx: { qubits: 2, params: 0 },
+  cy: { qubits: 2, params: 0 },
+  cz: { qubits: 2, params: 0 },
+  ch: { qubits: 2, params: 0 },
+  swap: { qubits: 2, params: 0 },
+  ecr: { qubits: 2, params: 0 },
+  cp: { qubits: 2, params: 1 },
+  crx: { qubits: 2, params: 1 },
+  cry: { qubits: 2, params: 1 },
+  crz: { qubits: 2, params: 1 },
+  cu: { qubits: 2, params: 4 },
+  rxx: { qubits: 2, params: 1 },
+  ryy: { qubits: 2, params: 1 },
+  rzz: { qubits: 2, params: 1 },
+  ccx: { qubits: 3, params: 0 },
+  cswap: { qubits: 3, params: 0 },
 };
 
 /** One instruction. Qubit and clbit numbers are flat indices over all registers (register offsets below). */
 export type Operation =
-  | { readonly kind: 'gate'; readonly name: GateName; readonly qubits: readonly number[]; readonly params: readonly number[] }
+  | {
+      readonly kind: 'gate';
+      readonly name: GateName;
+      readonly qubits: readonly number[];
+      readonly params: readonly number[];
+    }
   | { readonly kind: 'measure'; readonly qubit: number; readonly clbit: number }
   | { readonly kind: 'reset'; readonly qubit: number }
   | { readonly kind: 'barrier'; readonly qubits: readonly number[] };

@@ -10,17 +10,23 @@ export { QUANTUM_KIND_LABEL, type QuantumBackendKind } from './quantum-backend.t
 /** A `quantum-simulator` backend. */
 export function createSimulatorBackend(c: Record<string, unknown>): Backend {
   const config = checkSimulatorConfig(c);
-  return new QuantumBackend(config as unknown as QuantumBackendConfig, simulatorSlots(config), async () => describeSimulator(config));
+  return new QuantumBackend(config as unknown as QuantumBackendConfig, simulatorSlots(config), async () =>
+    describeSimulator(config),
+  );
 }
 
 /** An `ibm-quantum` backend: Qiskit Runtime jobs, at most `maxConcurrentJobs` at once. */
 export function createIbmQuantumBackend(c: Record<string, unknown>): Backend {
   const config = checkIbmQuantumConfig(c);
-  return new QuantumBackend(config as unknown as QuantumBackendConfig, config.maxConcurrentJobs ?? 5, () => describeIbm(config));
+  return new QuantumBackend(config as unknown as QuantumBackendConfig, config.maxConcurrentJobs ?? 5, () =>
+    describeIbm(config),
+  );
 }
 
 /** A `braket` backend: Amazon Braket quantum tasks, at most `maxConcurrentTasks` at once. */
 export function createBraketBackend(c: Record<string, unknown>): Backend {
   const config = checkBraketConfig(c);
-  return new QuantumBackend(config as unknown as QuantumBackendConfig, config.maxConcurrentTasks ?? 5, () => describeBraket(config));
+  return new QuantumBackend(config as unknown as QuantumBackendConfig, config.maxConcurrentTasks ?? 5, () =>
+    describeBraket(config),
+  );
 }

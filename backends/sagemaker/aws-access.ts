@@ -28,7 +28,10 @@ const SDK_ATTEMPTS = 3;
 
 /** Makes the clients of a backend. */
 export async function openAws(config: SageMakerConfig): Promise<AwsAccess> {
-  const credentials = config.credentialsSecret === undefined ? undefined : await keychainAwsCredentials(config.name, config.credentialsSecret, 'SageMaker');
+  const credentials =
+    config.credentialsSecret === undefined
+      ? undefined
+      : await keychainAwsCredentials(config.name, config.credentialsSecret, 'SageMaker');
   const common = {
     region: config.region,
     ...(credentials ? { credentials } : {}),
@@ -68,7 +71,12 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseMs: 500, maxMs: 20_
  * Runs `call`, repeating it with exponential backoff and jitter while it fails retryably; the
  * last error is rethrown for `toBackendError` (which marks it retryable). `onRetry` hears each wait.
  */
-export async function withRetries<T>(call: () => Promise<T>, policy: RetryPolicy, onRetry?: (err: unknown, delayMs: number) => void, signal?: AbortSignal): Promise<T> {
+export async function withRetries<T>(
+  call: () => Promise<T>,
+  policy: RetryPolicy,
+  onRetry?: (err: unknown, delayMs: number) => void,
+  signal?: AbortSignal,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();
@@ -87,23 +95,44 @@ export async function withRetries<T>(call: () => Promise<T>, policy: RetryPolicy
  * SageMaker does not serve and a role it cannot use get messages of their own; everything
  * else is classified by transport/aws-errors.ts.
  */
-export function toBackendError(config: Pick<SageMakerConfig, 'name' | 'region' | 'roleArn'>, source: string, doing: string, err: unknown, attempts = 1): BackendError {
+export function toBackendError(
+  config: Pick<SageMakerConfig, 'name' | 'region' | 'roleArn'>,
+  source: string,
+  doing: string,
+  err: unknown,
+  attempts = 1,
+): BackendError {
   if (err instanceof BackendError) return err;
   const e = (err ?? {}) as AwsErrorLike;
   const detail = `${e.name ?? 'Error'}: ${e.message ?? String(err)}`;
   const network = awsFailureKind(err) === 'network';
-  if (/scoped to a valid region|not a valid region|Unknown region/i.test(e.message ?? '') || (network && /sagemaker\.[^.]+\.amazonaws/.test(e.message ?? ''))) {
-    return new BackendError(config.name, `${doing} failed: region ${config.region} is not one SageMaker serves for this account (${detail}). Check the backend's region.`, false);
+  if (
+    /scoped to a valid region|not a valid region|Unknown region/i.test(e.message ?? '') ||
+    (network && /sagemaker\.[^.]+\.amazonaws/.test(e.message ?? ''))
+  ) {
+    return new BackendError(
+      config.name,
+      `${doing} failed: region ${config.region} is not one SageMaker serves for this account (${detail}). Check the backend's region.`,
+      false,
+    );
   }
   if (e.name === 'ValidationException' && /role/i.test(e.message ?? '')) {
-    return new BackendError(config.name, `${doing} failed: SageMaker cannot use the role ${config.roleArn} (${detail}). Check roleArn: the role must exist and trust sagemaker.amazonaws.com.`, false);
+    return new BackendError(
+      config.name,
+      `${doing} failed: SageMaker cannot use the role ${config.roleArn} (${detail}). Check roleArn: the role must exist and trust sagemaker.amazonaws.com.`,
+      false,
+    );
   }
-  return awsBackendError({
-    backend: config.name,
-    credentialSource: source,
-    doing,
-    attempts,
-    permissions: `sagemaker:CreateTrainingJob/DescribeTrainingJob/StopTrainingJob, iam:PassRole on ${config.roleArn}, s3:GetObject/PutObject on the s3Prefix and logs:GetLogEvents/DescribeLogStreams`,
-    quotaHint: 'The account\'s SageMaker quota is used up; wait for running jobs, lower maxConcurrentJobs, or request more through Service Quotas.',
-  }, err);
+  return awsBackendError(
+    {
+      backend: config.name,
+      credentialSource: source,
+      doing,
+      attempts,
+      permissions: `sagemaker:CreateTrainingJob/DescribeTrainingJob/StopTrainingJob, iam:PassRole on ${config.roleArn}, s3:GetObject/PutObject on the s3Prefix and logs:GetLogEvents/DescribeLogStreams`,
+      quotaHint:
+        "The account's SageMaker quota is used up; wait for running jobs, lower maxConcurrentJobs, or request more through Service Quotas.",
+    },
+    err,
+  );
 }

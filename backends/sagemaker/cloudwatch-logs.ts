@@ -4,7 +4,11 @@
  * `<job>/algo-<n>-<epoch>`; the streams appear only once the container starts, so every poll
  * lists them again (DescribeLogStreams by prefix) and reads each from its last nextForwardToken.
  */
-import { DescribeLogStreamsCommand, GetLogEventsCommand, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  DescribeLogStreamsCommand,
+  GetLogEventsCommand,
+  type CloudWatchLogsClient,
+} from '@aws-sdk/client-cloudwatch-logs';
 
 /** The log group of every training job. */
 export const TRAINING_LOG_GROUP = '/aws/sagemaker/TrainingJobs';
@@ -40,7 +44,12 @@ export class TrainingLogTail {
       for (;;) {
         const token = this.tokens.get(stream);
         const r = await this.logs.send(
-          new GetLogEventsCommand({ logGroupName: TRAINING_LOG_GROUP, logStreamName: stream, startFromHead: true, ...(token ? { nextToken: token } : {}) }),
+          new GetLogEventsCommand({
+            logGroupName: TRAINING_LOG_GROUP,
+            logStreamName: stream,
+            startFromHead: true,
+            ...(token ? { nextToken: token } : {}),
+          }),
           { abortSignal: signal },
         );
         for (const e of r.events ?? []) {
@@ -81,7 +90,11 @@ export class TrainingLogTail {
     let nextToken: string | undefined;
     do {
       const r = await this.logs.send(
-        new DescribeLogStreamsCommand({ logGroupName: TRAINING_LOG_GROUP, logStreamNamePrefix: `${this.jobName}/`, ...(nextToken ? { nextToken } : {}) }),
+        new DescribeLogStreamsCommand({
+          logGroupName: TRAINING_LOG_GROUP,
+          logStreamNamePrefix: `${this.jobName}/`,
+          ...(nextToken ? { nextToken } : {}),
+        }),
         { abortSignal: signal },
       );
       for (const s of r.logStreams ?? []) if (s.logStreamName) names.push(s.logStreamName);

@@ -44,8 +44,23 @@ export interface SageMakerConfig extends BackendConfigBase {
 }
 
 const KEYS = [
-  'name', 'kind', 'region', 'roleArn', 's3Prefix', 'instanceType', 'instanceCount', 'volumeSizeGb', 'maxRuntimeS', 'spot',
-  'maxConcurrentJobs', 'endpoint', 'credentialsSecret', 'profile', 'pollIntervalMs', 'idleTimeoutS', 'labels',
+  'name',
+  'kind',
+  'region',
+  'roleArn',
+  's3Prefix',
+  'instanceType',
+  'instanceCount',
+  'volumeSizeGb',
+  'maxRuntimeS',
+  'spot',
+  'maxConcurrentJobs',
+  'endpoint',
+  'credentialsSecret',
+  'profile',
+  'pollIntervalMs',
+  'idleTimeoutS',
+  'labels',
 ];
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 /** SageMaker's own pattern for RoleArn. */
@@ -69,7 +84,9 @@ export function parseS3Uri(uri: string): S3Location | undefined {
 /** Checks a sagemaker backend config; errors name the field and what is allowed. */
 export function validateSageMakerConfig(config: unknown): SageMakerConfig {
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw new TypeError('sagemaker backend config must be an object with name, kind, region, roleArn, s3Prefix and instanceType');
+    throw new TypeError(
+      'sagemaker backend config must be an object with name, kind, region, roleArn, s3Prefix and instanceType',
+    );
   }
   const c = config as Record<string, unknown>;
   const where = `backend ${String(c.name)}`;
@@ -78,19 +95,26 @@ export function validateSageMakerConfig(config: unknown): SageMakerConfig {
   };
   if (typeof c.name !== 'string' || c.name === '') fail('name', 'a non-empty string');
   if (c.kind !== 'sagemaker') fail('kind', "'sagemaker'");
-  for (const k of Object.keys(c)) if (!KEYS.includes(k)) throw new TypeError(`${where}: unknown key ${k} for kind sagemaker; allowed: ${KEYS.join(', ')}`);
+  for (const k of Object.keys(c))
+    if (!KEYS.includes(k))
+      throw new TypeError(`${where}: unknown key ${k} for kind sagemaker; allowed: ${KEYS.join(', ')}`);
   if (typeof c.region !== 'string' || !REGION.test(c.region)) fail('region', "an AWS region such as 'us-east-1'");
   if (typeof c.roleArn !== 'string' || !ROLE_ARN.test(c.roleArn)) {
-    fail('roleArn', "the ARN of an IAM role SageMaker can assume, such as 'arn:aws:iam::123456789012:role/SageMakerExecution'");
+    fail(
+      'roleArn',
+      "the ARN of an IAM role SageMaker can assume, such as 'arn:aws:iam::123456789012:role/SageMakerExecution'",
+    );
   }
-  if (typeof c.s3Prefix !== 'string' || !parseS3Uri(c.s3Prefix)) fail('s3Prefix', "an S3 URI such as 's3://my-bucket/orrery'");
+  if (typeof c.s3Prefix !== 'string' || !parseS3Uri(c.s3Prefix))
+    fail('s3Prefix', "an S3 URI such as 's3://my-bucket/orrery'");
   const table = loadInstanceTable();
   if (typeof c.instanceType !== 'string' || !instanceType(c.instanceType, table)) {
     fail('instanceType', `one of ${Object.keys(table.instances).join(', ')}`);
   }
   const positiveInt = (k: string, max: number) => {
     const v = c[k];
-    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max)) fail(k, `an integer from 1 to ${max}`);
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max))
+      fail(k, `an integer from 1 to ${max}`);
   };
   positiveInt('instanceCount', 100);
   positiveInt('volumeSizeGb', 16384);
@@ -99,13 +123,25 @@ export function validateSageMakerConfig(config: unknown): SageMakerConfig {
   positiveInt('pollIntervalMs', 600_000);
   positiveInt('idleTimeoutS', 86400);
   checkSpot(c, fail);
-  if (c.endpoint !== undefined && (typeof c.endpoint !== 'string' || !/^https?:\/\/[^\s/]+/.test(c.endpoint))) fail('endpoint', "a URL such as 'https://api.sagemaker.us-east-1.amazonaws.com'");
-  if (c.credentialsSecret !== undefined && (typeof c.credentialsSecret !== 'string' || !/^[A-Za-z0-9._-]{1,128}$/.test(c.credentialsSecret))) {
-    fail('credentialsSecret', 'the name of a keychain secret holding {"accessKeyId","secretAccessKey","sessionToken"?} (store it with: orrery secrets set NAME)');
+  if (c.endpoint !== undefined && (typeof c.endpoint !== 'string' || !/^https?:\/\/[^\s/]+/.test(c.endpoint)))
+    fail('endpoint', "a URL such as 'https://api.sagemaker.us-east-1.amazonaws.com'");
+  if (
+    c.credentialsSecret !== undefined &&
+    (typeof c.credentialsSecret !== 'string' || !/^[A-Za-z0-9._-]{1,128}$/.test(c.credentialsSecret))
+  ) {
+    fail(
+      'credentialsSecret',
+      'the name of a keychain secret holding {"accessKeyId","secretAccessKey","sessionToken"?} (store it with: orrery secrets set NAME)',
+    );
   }
-  if (c.profile !== undefined && (typeof c.profile !== 'string' || c.profile === '')) fail('profile', 'the name of a profile in ~/.aws/config');
-  if (c.profile !== undefined && c.credentialsSecret !== undefined) throw new TypeError(`${where}: give either profile or credentialsSecret, not both`);
-  if (c.labels !== undefined && (typeof c.labels !== 'object' || c.labels === null || Object.values(c.labels).some((v) => typeof v !== 'string'))) {
+  if (c.profile !== undefined && (typeof c.profile !== 'string' || c.profile === ''))
+    fail('profile', 'the name of a profile in ~/.aws/config');
+  if (c.profile !== undefined && c.credentialsSecret !== undefined)
+    throw new TypeError(`${where}: give either profile or credentialsSecret, not both`);
+  if (
+    c.labels !== undefined &&
+    (typeof c.labels !== 'object' || c.labels === null || Object.values(c.labels).some((v) => typeof v !== 'string'))
+  ) {
     fail('labels', 'an object of string values');
   }
   return c as unknown as SageMakerConfig;
@@ -121,7 +157,10 @@ function checkSpot(c: Record<string, unknown>, fail: (field: string, allowed: st
   if (s.maxWaitS !== undefined) {
     const runtime = typeof c.maxRuntimeS === 'number' ? c.maxRuntimeS : 86400;
     if (typeof s.maxWaitS !== 'number' || !Number.isInteger(s.maxWaitS) || s.maxWaitS < runtime) {
-      fail('spot', `an object whose maxWaitS is an integer of at least maxRuntimeS (${runtime}): SageMaker requires MaxWaitTimeInSeconds >= MaxRuntimeInSeconds`);
+      fail(
+        'spot',
+        `an object whose maxWaitS is an integer of at least maxRuntimeS (${runtime}): SageMaker requires MaxWaitTimeInSeconds >= MaxRuntimeInSeconds`,
+      );
     }
   }
   if (s.checkpointS3Uri !== undefined && (typeof s.checkpointS3Uri !== 'string' || !parseS3Uri(s.checkpointS3Uri))) {

@@ -38,21 +38,35 @@ export function loadInstanceTable(): InstanceTable {
     const path = join(dir, 'resources', FILE);
     if (existsSync(path)) return (cached = parseInstanceTable(JSON.parse(readFileSync(path, 'utf8')), path));
   }
-  throw new Error(`cannot find resources/${FILE} above ${fileURLToPath(import.meta.url)}; the package was installed without its resources folder`);
+  throw new Error(
+    `cannot find resources/${FILE} above ${fileURLToPath(import.meta.url)}; the package was installed without its resources folder`,
+  );
 }
 
 /** Checks the shape of an instance table (it is edited by hand when prices change). */
 export function parseInstanceTable(raw: unknown, where: string): InstanceTable {
   const t = raw as Partial<InstanceTable> | null;
-  if (!t || typeof t.source !== 'string' || typeof t.asOf !== 'string' || typeof t.instances !== 'object' || t.instances === null) {
+  if (
+    !t ||
+    typeof t.source !== 'string' ||
+    typeof t.asOf !== 'string' ||
+    typeof t.instances !== 'object' ||
+    t.instances === null
+  ) {
     throw new Error(`${where}: an instance table needs source, asOf and instances`);
   }
   for (const [name, i] of Object.entries(t.instances)) {
     const counts = [i.vcpus, i.memoryGiB, i.gpus, i.usdPerHour];
-    if (!/^ml\.[a-z0-9]+\.[a-z0-9]+$/.test(name) || counts.some((n) => typeof n !== 'number' || !Number.isFinite(n) || n < 0)) {
-      throw new Error(`${where}: instances[${name}] must be named ml.<family>.<size> and have numbers vcpus, memoryGiB, gpus, usdPerHour >= 0`);
+    if (
+      !/^ml\.[a-z0-9]+\.[a-z0-9]+$/.test(name) ||
+      counts.some((n) => typeof n !== 'number' || !Number.isFinite(n) || n < 0)
+    ) {
+      throw new Error(
+        `${where}: instances[${name}] must be named ml.<family>.<size> and have numbers vcpus, memoryGiB, gpus, usdPerHour >= 0`,
+      );
     }
-    if (i.gpus > 0 && typeof i.gpuModel !== 'string') throw new Error(`${where}: instances[${name}] has GPUs but no gpuModel`);
+    if (i.gpus > 0 && typeof i.gpuModel !== 'string')
+      throw new Error(`${where}: instances[${name}] has GPUs but no gpuModel`);
   }
   return t as InstanceTable;
 }
@@ -85,7 +99,12 @@ export function estimateJobCost(
   if (!t) return undefined;
   const costUsd = Math.round(t.usdPerHour * instanceCount * (billableSeconds / 3600) * 1e6) / 1e6;
   const basis = `${instanceCount} x ${name} at $${t.usdPerHour}/h for ${billableSeconds} billable s (${table.region} on-demand prices of ${table.asOf})`;
-  if (trainingSeconds === undefined || trainingSeconds <= 0 || billableSeconds >= trainingSeconds) return { costUsd, basis };
+  if (trainingSeconds === undefined || trainingSeconds <= 0 || billableSeconds >= trainingSeconds)
+    return { costUsd, basis };
   const spotSavings = Math.round((1 - billableSeconds / trainingSeconds) * 1000) / 1000;
-  return { costUsd, basis: `${basis}; managed spot saved ${(spotSavings * 100).toFixed(1)}% of ${trainingSeconds} s`, spotSavings };
+  return {
+    costUsd,
+    basis: `${basis}; managed spot saved ${(spotSavings * 100).toFixed(1)}% of ${trainingSeconds} s`,
+    spotSavings,
+  };
 }

@@ -27,5 +27,8 @@ export function trainingJobName(taskName: string, taskId: string, attempt: strin
 }
 
 function randomAttempt(): string {
-  return BigInt(`0x${randomBytes(5).toString('hex')}`).toString(36).padStart(6, '0').slice(-6);
+  return BigInt(`0x${randomBytes(5).toString('hex')}`)
+    .toString(36)
+    .padStart(6, '0')
+    .slice(-6);
 }

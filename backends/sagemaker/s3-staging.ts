@@ -7,7 +7,13 @@
  * SageMaker writes under `<s3Prefix>/<job>/output/`.
  */
 import { createHash } from 'node:crypto';
-import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import type { S3Location } from './config.ts';
 import { readTarGz } from './tar-reader.ts';
 
@@ -33,7 +39,9 @@ export interface StagedInputs {
 export function checkInputPath(rel: string): string {
   const parts = rel.split('/').filter((p) => p !== '' && p !== '.');
   if (rel.startsWith('/') || parts.length === 0 || parts.includes('..')) {
-    throw new TypeError(`command input path ${JSON.stringify(rel)} must be relative and stay inside the working directory`);
+    throw new TypeError(
+      `command input path ${JSON.stringify(rel)} must be relative and stay inside the working directory`,
+    );
   }
   return parts.join('/');
 }
@@ -64,10 +72,25 @@ export async function stageInputs(
     if (await exists(s3, loc.bucket, blobKey, signal)) {
       reused++;
     } else {
-      await s3.send(new PutObjectCommand({ Bucket: loc.bucket, Key: blobKey, Body: bytes, ChecksumSHA256: Buffer.from(hash, 'hex').toString('base64') }), { abortSignal: signal });
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: loc.bucket,
+          Key: blobKey,
+          Body: bytes,
+          ChecksumSHA256: Buffer.from(hash, 'hex').toString('base64'),
+        }),
+        { abortSignal: signal },
+      );
       uploaded++;
     }
-    await s3.send(new CopyObjectCommand({ Bucket: loc.bucket, Key: `${treeKey}/${path}`, CopySource: `${loc.bucket}/${encodeKey(blobKey)}` }), { abortSignal: signal });
+    await s3.send(
+      new CopyObjectCommand({
+        Bucket: loc.bucket,
+        Key: `${treeKey}/${path}`,
+        CopySource: `${loc.bucket}/${encodeKey(blobKey)}`,
+      }),
+      { abortSignal: signal },
+    );
   }
   return { channelUri: `s3://${loc.bucket}/${treeKey}/`, uploaded, reused };
 }
@@ -93,12 +116,19 @@ function encodeKey(key: string): string {
  * A missing archive (a job that wrote nothing there still gets one; a stopped job may not) is
  * read as empty.
  */
-export async function readJobOutputs(s3: S3Client, modelArtifactsUri: string, signal?: AbortSignal): Promise<Map<string, Uint8Array>> {
+export async function readJobOutputs(
+  s3: S3Client,
+  modelArtifactsUri: string,
+  signal?: AbortSignal,
+): Promise<Map<string, Uint8Array>> {
   const files = new Map<string, Uint8Array>();
   const m = /^s3:\/\/([^/]+)\/(.+)\/model\.tar\.gz$/.exec(modelArtifactsUri);
   if (!m) return files;
   const [, bucket, dir] = m as unknown as [string, string, string];
-  for (const [archive, top] of [['model.tar.gz', 'model'], ['output.tar.gz', 'output']] as const) {
+  for (const [archive, top] of [
+    ['model.tar.gz', 'model'],
+    ['output.tar.gz', 'output'],
+  ] as const) {
     const bytes = await download(s3, bucket, `${dir}/${archive}`, signal);
     if (!bytes) continue;
     for (const [rel, data] of readTarGz(bytes, `s3://${bucket}/${dir}/${archive}`)) files.set(`${top}/${rel}`, data);
@@ -106,7 +136,12 @@ export async function readJobOutputs(s3: S3Client, modelArtifactsUri: string, si
   return files;
 }
 
-async function download(s3: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+async function download(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  signal?: AbortSignal,
+): Promise<Uint8Array | undefined> {
   try {
     const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
     return r.Body ? await r.Body.transformToByteArray() : new Uint8Array();

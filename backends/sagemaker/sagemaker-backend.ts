@@ -69,7 +69,11 @@ export class SageMakerBackend implements Backend, ElasticBackend {
     const n = c.instanceCount ?? 1;
     const resources: Record<string, number> = { CPU: t.vcpus * n, memory: t.memoryGiB * n * GiB };
     if (t.gpus > 0) resources.GPU = t.gpus * n;
-    const labels: Record<string, string> = { ...c.labels, [INSTANCE_TYPE_LABEL]: c.instanceType, [EXCLUSIVE_NODE_LABEL]: 'true' };
+    const labels: Record<string, string> = {
+      ...c.labels,
+      [INSTANCE_TYPE_LABEL]: c.instanceType,
+      [EXCLUSIVE_NODE_LABEL]: 'true',
+    };
     if (t.gpuModel) labels.accelerator = t.gpuModel;
     return [{ resources, labels }];
   }
@@ -99,17 +103,23 @@ export class SageMakerBackend implements Backend, ElasticBackend {
     const aws = await openAws(c);
     try {
       const lines = [`credentials from ${aws.credentialSource}`];
-      const jobs = await aws.sagemaker.send(new ListTrainingJobsCommand({ MaxResults: 5, SortBy: 'CreationTime', SortOrder: 'Descending' })).catch((err: unknown) => {
-        throw toBackendError(c, aws.credentialSource, `ListTrainingJobs in ${c.region}`, err);
-      });
-      lines.push(`SageMaker in ${c.region}: reachable; latest jobs: ${(jobs.TrainingJobSummaries ?? []).map((j) => `${j.TrainingJobName} (${j.TrainingJobStatus})`).join(', ') || 'none'}`);
+      const jobs = await aws.sagemaker
+        .send(new ListTrainingJobsCommand({ MaxResults: 5, SortBy: 'CreationTime', SortOrder: 'Descending' }))
+        .catch((err: unknown) => {
+          throw toBackendError(c, aws.credentialSource, `ListTrainingJobs in ${c.region}`, err);
+        });
+      lines.push(
+        `SageMaker in ${c.region}: reachable; latest jobs: ${(jobs.TrainingJobSummaries ?? []).map((j) => `${j.TrainingJobName} (${j.TrainingJobStatus})`).join(', ') || 'none'}`,
+      );
       const loc = parseS3Uri(c.s3Prefix)!;
       await aws.s3.send(new HeadBucketCommand({ Bucket: loc.bucket })).catch((err: unknown) => {
         throw toBackendError(c, aws.credentialSource, `HeadBucket ${loc.bucket}`, err);
       });
       const t = instanceType(c.instanceType)!;
       lines.push(`bucket ${loc.bucket}: reachable`);
-      lines.push(`${c.instanceType}: ${t.vcpus} vCPUs, ${t.memoryGiB} GiB, ${t.gpus} GPU${t.gpuModel ? ` ${t.gpuModel}` : ''}, $${t.usdPerHour}/h; up to ${c.maxConcurrentJobs ?? 4} jobs at once`);
+      lines.push(
+        `${c.instanceType}: ${t.vcpus} vCPUs, ${t.memoryGiB} GiB, ${t.gpus} GPU${t.gpuModel ? ` ${t.gpuModel}` : ''}, $${t.usdPerHour}/h; up to ${c.maxConcurrentJobs ?? 4} jobs at once`,
+      );
       return lines;
     } finally {
       aws.close();

@@ -8,7 +8,10 @@ import { gunzipSync } from 'node:zlib';
 
 /** The archive is not a tar the reader understands (truncated, bad checksum). */
 export class TarFormatError extends Error {
-  constructor(readonly archive: string, detail: string) {
+  constructor(
+    readonly archive: string,
+    detail: string,
+  ) {
     super(`${archive} is not a readable tar archive: ${detail}`);
     this.name = 'TarFormatError';
   }
@@ -31,11 +34,13 @@ export function readTar(tar: Uint8Array, archive = 'archive'): Map<string, Uint8
   while (at + BLOCK <= tar.length) {
     const header = tar.subarray(at, at + BLOCK);
     if (header.every((b) => b === 0)) break;
-    if (checksum(header) !== octal(header, 148, 8)) throw new TarFormatError(archive, `bad header checksum at byte ${at}`);
+    if (checksum(header) !== octal(header, 148, 8))
+      throw new TarFormatError(archive, `bad header checksum at byte ${at}`);
     const size = octal(header, 124, 12);
     const type = String.fromCharCode(header[156]!);
     const start = at + BLOCK;
-    if (start + size > tar.length) throw new TarFormatError(archive, `entry at byte ${at} runs past the end (truncated download?)`);
+    if (start + size > tar.length)
+      throw new TarFormatError(archive, `entry at byte ${at} runs past the end (truncated download?)`);
     const body = tar.subarray(start, start + size);
     at = start + Math.ceil(size / BLOCK) * BLOCK;
     if (type === 'L') {

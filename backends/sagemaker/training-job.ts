@@ -12,7 +12,13 @@
  * as `output/<path>`; `outputs` globs match those names. CloudWatch merges the container's
  * stdout and stderr, so the result's `stdout` holds the merged log and `stderr` is empty.
  */
-import { CreateTrainingJobCommand, DescribeTrainingJobCommand, StopTrainingJobCommand, type CreateTrainingJobRequest, type DescribeTrainingJobResponse } from '@aws-sdk/client-sagemaker';
+import {
+  CreateTrainingJobCommand,
+  DescribeTrainingJobCommand,
+  StopTrainingJobCommand,
+  type CreateTrainingJobRequest,
+  type DescribeTrainingJobResponse,
+} from '@aws-sdk/client-sagemaker';
 import { BackendError, CommandFailedError } from '../../orchestrator/core/errors.ts';
 import { DEFAULT_RETRY, openAws, toBackendError, withRetries, type AwsAccess, type RetryPolicy } from './aws-access.ts';
 import { TrainingLogTail } from './cloudwatch-logs.ts';
@@ -64,12 +70,20 @@ const TERMINAL = new Set(['Completed', 'Failed', 'Stopped']);
 const STOP_WAIT_MS = 10 * 60_000;
 
 /** Runs one command as a SageMaker training job (the ORRERY_COMMAND_RUNNER entry point). */
-export async function runCommandJob(call: CommandJobCall, spec: CommandJobSpec, hooks: CommandJobHooks): Promise<CommandJobResult> {
+export async function runCommandJob(
+  call: CommandJobCall,
+  spec: CommandJobSpec,
+  hooks: CommandJobHooks,
+): Promise<CommandJobResult> {
   const raw = process.env[SAGEMAKER_CONFIG_ENV];
   if (!raw) throw new BackendError('sagemaker', 'this worker was not started by a sagemaker backend', false);
   const config = JSON.parse(raw) as SageMakerConfig;
   if (!spec.image) {
-    throw new BackendError(config.name, `command ${call.argv[0]} has no image: SageMaker runs containers, so give command({ image: '<ECR image URI>' }), or place the task on another backend`, false);
+    throw new BackendError(
+      config.name,
+      `command ${call.argv[0]} has no image: SageMaker runs containers, so give command({ image: '<ECR image URI>' }), or place the task on another backend`,
+      false,
+    );
   }
   const access = await openAws(config);
   try {
@@ -94,7 +108,10 @@ class TrainingJobRun {
     private readonly spec: CommandJobSpec & { image: string },
     private readonly hooks: CommandJobHooks,
   ) {
-    this.retry = { ...DEFAULT_RETRY, baseMs: Math.min(DEFAULT_RETRY.baseMs, config.pollIntervalMs ?? DEFAULT_RETRY.baseMs) };
+    this.retry = {
+      ...DEFAULT_RETRY,
+      baseMs: Math.min(DEFAULT_RETRY.baseMs, config.pollIntervalMs ?? DEFAULT_RETRY.baseMs),
+    };
     const task = hooks.task ?? { id: Date.now().toString(36), name: call.argv[0]!.split('/').pop() || 'command' };
     this.jobName = hooks.resumeJobId ?? trainingJobName(task.name, task.id);
     this.tail = new TrainingLogTail(aws.logs, this.jobName, (line) => hooks.log(line));
@@ -105,12 +122,20 @@ class TrainingJobRun {
     if (!hooks.resumeJobId) await this.create();
     else hooks.log(`sagemaker: reattaching to training job ${this.jobName}`);
     const final = await this.follow();
-    await this.tail.poll().catch((err: Error) => hooks.log(`sagemaker: could not read the last log lines of ${this.jobName}: ${err.message}`));
+    await this.tail
+      .poll()
+      .catch((err: Error) =>
+        hooks.log(`sagemaker: could not read the last log lines of ${this.jobName}: ${err.message}`),
+      );
     this.reportBilling(final);
     if (hooks.signal.aborted) throw hooks.signal.reason;
     if (final.TrainingJobStatus === 'Failed') throw this.failure(final);
     if (final.TrainingJobStatus === 'Stopped') {
-      throw new BackendError(this.config.name, `training job ${this.jobName} was stopped (${final.SecondaryStatus ?? 'Stopped'}) by something other than this task${final.SecondaryStatus === 'MaxRuntimeExceeded' ? '; raise maxRuntimeS' : ''}`, false);
+      throw new BackendError(
+        this.config.name,
+        `training job ${this.jobName} was stopped (${final.SecondaryStatus ?? 'Stopped'}) by something other than this task${final.SecondaryStatus === 'MaxRuntimeExceeded' ? '; raise maxRuntimeS' : ''}`,
+        false,
+      );
     }
     const files = await this.outputs(final);
     return { exitCode: 0, stdout: this.tail.text, stderr: '', files, durationMs: performance.now() - this.started };
@@ -126,18 +151,34 @@ class TrainingJobRun {
       throw toBackendError(config, this.aws.credentialSource, `uploading inputs to ${config.s3Prefix}`, err);
     });
     if (staged) hooks.log(`sagemaker: ${staged.uploaded} input(s) uploaded, ${staged.reused} already in S3`);
-    const request = buildCreateRequest(config, this.jobName, call, this.spec.image, staged?.channelUri, hooks.task?.id ?? this.jobName);
+    const request = buildCreateRequest(
+      config,
+      this.jobName,
+      call,
+      this.spec.image,
+      staged?.channelUri,
+      hooks.task?.id ?? this.jobName,
+    );
     const res = await withRetries(
       () => this.aws.sagemaker.send(new CreateTrainingJobCommand(request), { abortSignal: hooks.signal }),
       this.retry,
-      (err, ms) => hooks.log(`sagemaker: CreateTrainingJob ${this.jobName}: ${(err as Error).name}; trying again in ${ms} ms`),
+      (err, ms) =>
+        hooks.log(`sagemaker: CreateTrainingJob ${this.jobName}: ${(err as Error).name}; trying again in ${ms} ms`),
       hooks.signal,
     ).catch((err: unknown) => {
       if (hooks.signal.aborted) throw hooks.signal.reason;
-      throw toBackendError(config, this.aws.credentialSource, `CreateTrainingJob ${this.jobName}`, err, this.retry.attempts);
+      throw toBackendError(
+        config,
+        this.aws.credentialSource,
+        `CreateTrainingJob ${this.jobName}`,
+        err,
+        this.retry.attempts,
+      );
     });
     hooks.report({ jobId: this.jobName, jobArn: res.TrainingJobArn ?? '', instanceType: config.instanceType });
-    hooks.log(`sagemaker: created training job ${this.jobName} (${config.instanceCount ?? 1} x ${config.instanceType}, image ${this.spec.image}) in ${config.region}`);
+    hooks.log(
+      `sagemaker: created training job ${this.jobName} (${config.instanceCount ?? 1} x ${config.instanceType}, image ${this.spec.image}) in ${config.region}`,
+    );
   }
 
   /** Polls until the job ends; an abort stops the job and waits for it to be Stopped. */
@@ -154,18 +195,37 @@ class TrainingJobRun {
       }
       const d = await this.describe();
       this.noteStatus(d);
-      await this.tail.poll().catch((err: Error) => hooks.log(`sagemaker: reading the log of ${this.jobName} failed (${err.name}); will retry`));
+      await this.tail
+        .poll()
+        .catch((err: Error) =>
+          hooks.log(`sagemaker: reading the log of ${this.jobName} failed (${err.name}); will retry`),
+        );
       if (TERMINAL.has(d.TrainingJobStatus ?? '')) return d;
-      if (Date.now() > stopDeadline) throw new BackendError(this.config.name, `training job ${this.jobName} did not stop within ${STOP_WAIT_MS / 1000} s; check it in the SageMaker console`, true);
+      if (Date.now() > stopDeadline)
+        throw new BackendError(
+          this.config.name,
+          `training job ${this.jobName} did not stop within ${STOP_WAIT_MS / 1000} s; check it in the SageMaker console`,
+          true,
+        );
       await sleep(interval, stopAsked ? undefined : hooks.signal);
     }
   }
 
   private async stop(): Promise<void> {
     this.hooks.log(`sagemaker: cancelled; stopping training job ${this.jobName}`);
-    await withRetries(() => this.aws.sagemaker.send(new StopTrainingJobCommand({ TrainingJobName: this.jobName })), this.retry).catch((err: unknown) => {
+    await withRetries(
+      () => this.aws.sagemaker.send(new StopTrainingJobCommand({ TrainingJobName: this.jobName })),
+      this.retry,
+    ).catch((err: unknown) => {
       // A job that already ended cannot be stopped; the next describe says how it ended.
-      if ((err as { name?: string }).name !== 'ValidationException') throw toBackendError(this.config, this.aws.credentialSource, `StopTrainingJob ${this.jobName}`, err, this.retry.attempts);
+      if ((err as { name?: string }).name !== 'ValidationException')
+        throw toBackendError(
+          this.config,
+          this.aws.credentialSource,
+          `StopTrainingJob ${this.jobName}`,
+          err,
+          this.retry.attempts,
+        );
     });
   }
 
@@ -173,9 +233,18 @@ class TrainingJobRun {
     return withRetries(
       () => this.aws.sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: this.jobName })),
       this.retry,
-      (err, ms) => this.hooks.log(`sagemaker: DescribeTrainingJob ${this.jobName}: ${(err as Error).name}; trying again in ${ms} ms`),
+      (err, ms) =>
+        this.hooks.log(
+          `sagemaker: DescribeTrainingJob ${this.jobName}: ${(err as Error).name}; trying again in ${ms} ms`,
+        ),
     ).catch((err: unknown) => {
-      throw toBackendError(this.config, this.aws.credentialSource, `DescribeTrainingJob ${this.jobName}`, err, this.retry.attempts);
+      throw toBackendError(
+        this.config,
+        this.aws.credentialSource,
+        `DescribeTrainingJob ${this.jobName}`,
+        err,
+        this.retry.attempts,
+      );
     });
   }
 
@@ -206,7 +275,13 @@ class TrainingJobRun {
     const billable = d.BillableTimeInSeconds;
     if (billable === undefined) return;
     const count = d.ResourceConfig?.InstanceCount ?? this.config.instanceCount ?? 1;
-    const cost = estimateJobCost(loadInstanceTable(), d.ResourceConfig?.InstanceType ?? this.config.instanceType, count, billable, d.EnableManagedSpotTraining ? d.TrainingTimeInSeconds : undefined);
+    const cost = estimateJobCost(
+      loadInstanceTable(),
+      d.ResourceConfig?.InstanceType ?? this.config.instanceType,
+      count,
+      billable,
+      d.EnableManagedSpotTraining ? d.TrainingTimeInSeconds : undefined,
+    );
     const info: Record<string, number> = { billableSeconds: billable };
     if (d.TrainingTimeInSeconds !== undefined) info.trainingSeconds = d.TrainingTimeInSeconds;
     if (cost) {
@@ -224,7 +299,12 @@ class TrainingJobRun {
     const uri = d.ModelArtifacts?.S3ModelArtifacts;
     if (!uri) return files;
     const all = await readJobOutputs(this.aws.s3, uri).catch((err: unknown) => {
-      throw toBackendError(this.config, this.aws.credentialSource, `reading the outputs of ${this.jobName} from ${uri}`, err);
+      throw toBackendError(
+        this.config,
+        this.aws.credentialSource,
+        `reading the outputs of ${this.jobName} from ${uri}`,
+        err,
+      );
     });
     const patterns = this.spec.outputs.map(globToRegExp);
     for (const [rel, data] of all) if (patterns.some((p) => p.test(rel))) files[rel] = data;
@@ -249,16 +329,44 @@ export function buildCreateRequest(
   return {
     TrainingJobName: jobName,
     RoleArn: config.roleArn,
-    AlgorithmSpecification: { TrainingImage: image, TrainingInputMode: 'File', ContainerEntrypoint: [argv[0]!], ContainerArguments: argv.length > 1 ? argv.slice(1) : undefined },
+    AlgorithmSpecification: {
+      TrainingImage: image,
+      TrainingInputMode: 'File',
+      ContainerEntrypoint: [argv[0]!],
+      ContainerArguments: argv.length > 1 ? argv.slice(1) : undefined,
+    },
     Environment: jobEnvironment(config.name, call.env ?? {}),
-    ResourceConfig: { InstanceType: config.instanceType as never, InstanceCount: config.instanceCount ?? 1, VolumeSizeInGB: config.volumeSizeGb ?? 30 },
-    StoppingCondition: { MaxRuntimeInSeconds: maxRuntime, ...(spot ? { MaxWaitTimeInSeconds: spot.maxWaitS ?? maxRuntime } : {}) },
+    ResourceConfig: {
+      InstanceType: config.instanceType as never,
+      InstanceCount: config.instanceCount ?? 1,
+      VolumeSizeInGB: config.volumeSizeGb ?? 30,
+    },
+    StoppingCondition: {
+      MaxRuntimeInSeconds: maxRuntime,
+      ...(spot ? { MaxWaitTimeInSeconds: spot.maxWaitS ?? maxRuntime } : {}),
+    },
     OutputDataConfig: { S3OutputPath: `s3://${loc.bucket}/${loc.prefix}` },
     ...(channelUri
-      ? { InputDataConfig: [{ ChannelName: INPUT_CHANNEL, DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: channelUri, S3DataDistributionType: 'FullyReplicated' } } }] }
+      ? {
+          InputDataConfig: [
+            {
+              ChannelName: INPUT_CHANNEL,
+              DataSource: {
+                S3DataSource: { S3DataType: 'S3Prefix', S3Uri: channelUri, S3DataDistributionType: 'FullyReplicated' },
+              },
+            },
+          ],
+        }
       : {}),
     ...(spot
-      ? { EnableManagedSpotTraining: true, CheckpointConfig: { S3Uri: spot.checkpointS3Uri ?? `s3://${loc.bucket}/${keyUnder(loc, `checkpoints/${taskId.replace(/[^A-Za-z0-9._-]/g, '-')}`)}` } }
+      ? {
+          EnableManagedSpotTraining: true,
+          CheckpointConfig: {
+            S3Uri:
+              spot.checkpointS3Uri ??
+              `s3://${loc.bucket}/${keyUnder(loc, `checkpoints/${taskId.replace(/[^A-Za-z0-9._-]/g, '-')}`)}`,
+          },
+        }
       : {}),
     Tags: [{ Key: 'orrery:task', Value: taskId.slice(0, 256) }],
   };
@@ -282,18 +390,45 @@ function containerArg(arg: string, inputs: ReadonlySet<string>): string {
 
 /** The job's Environment: the call's env plus where inputs and outputs live, within SageMaker's limits. */
 function jobEnvironment(backend: string, env: Readonly<Record<string, string>>): Record<string, string> {
-  const out: Record<string, string> = { ...env, ORRERY_INPUT_DIR: CONTAINER_PATHS.input, ORRERY_MODEL_DIR: CONTAINER_PATHS.model, ORRERY_OUTPUT_DIR: CONTAINER_PATHS.output };
-  if (Object.keys(out).length > 100) throw new BackendError(backend, `a training job takes at most 100 environment variables; this command sets ${Object.keys(out).length} (3 are Orrery's)`, false);
+  const out: Record<string, string> = {
+    ...env,
+    ORRERY_INPUT_DIR: CONTAINER_PATHS.input,
+    ORRERY_MODEL_DIR: CONTAINER_PATHS.model,
+    ORRERY_OUTPUT_DIR: CONTAINER_PATHS.output,
+  };
+  if (Object.keys(out).length > 100)
+    throw new BackendError(
+      backend,
+      `a training job takes at most 100 environment variables; this command sets ${Object.keys(out).length} (3 are Orrery's)`,
+      false,
+    );
   for (const [k, v] of Object.entries(out)) {
-    if (!/^[a-zA-Z_][a-zA-Z0-9_]{0,511}$/.test(k)) throw new BackendError(backend, `environment variable name ${JSON.stringify(k)} is not allowed by SageMaker (letters, digits and _, not starting with a digit)`, false);
-    if (v.length > 512) throw new BackendError(backend, `environment variable ${k} is ${v.length} characters; SageMaker allows 512. Pass large values as an input file`, false);
+    if (!/^[a-zA-Z_][a-zA-Z0-9_]{0,511}$/.test(k))
+      throw new BackendError(
+        backend,
+        `environment variable name ${JSON.stringify(k)} is not allowed by SageMaker (letters, digits and _, not starting with a digit)`,
+        false,
+      );
+    if (v.length > 512)
+      throw new BackendError(
+        backend,
+        `environment variable ${k} is ${v.length} characters; SageMaker allows 512. Pass large values as an input file`,
+        false,
+      );
   }
   return out;
 }
 
 /** The glob syntax of command outputs (`*`, `**`, `?`), as the local runner reads it. */
 function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*\/?/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replaceAll('\u0000', '(?:.*/)?')}$`);
+  return new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*\*\/?/g, '\u0000')
+      .replace(/\*/g, '[^/]*')
+      .replace(/\?/g, '[^/]')
+      .replaceAll('\u0000', '(?:.*/)?')}$`,
+  );
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -34,15 +34,35 @@ export interface SlurmBackendConfig extends BackendConfigBase, SshLoginConfig {
 }
 
 const KEYS = [
-  'name', 'kind', 'loginHost', 'partition', 'account', 'qos', 'timeLimit', 'cpusPerNode', 'memPerNode', 'gres', 'srunArgs',
-  'maxNodes', 'idleTimeoutS', 'identityFile', 'passphraseSecret', 'knownHostsFile', 'sshConfigFile', 'maxSessions', 'nodePath', 'labels', 'resources',
+  'name',
+  'kind',
+  'loginHost',
+  'partition',
+  'account',
+  'qos',
+  'timeLimit',
+  'cpusPerNode',
+  'memPerNode',
+  'gres',
+  'srunArgs',
+  'maxNodes',
+  'idleTimeoutS',
+  'identityFile',
+  'passphraseSecret',
+  'knownHostsFile',
+  'sshConfigFile',
+  'maxSessions',
+  'nodePath',
+  'labels',
+  'resources',
   'objectStoreMemory',
 ];
 const SLURM_WORD = /^[\w.:@%,+-]+$/;
 
 /** Checks a slurm backend config; errors name the field and what is allowed. */
 export function validateSlurmConfig(config: unknown): SlurmBackendConfig {
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new TypeError('slurm backend config must be an object with name, kind and loginHost');
+  if (typeof config !== 'object' || config === null || Array.isArray(config))
+    throw new TypeError('slurm backend config must be an object with name, kind and loginHost');
   const c = config as Record<string, unknown>;
   const where = `backend ${String(c.name)}`;
   const fail = (field: string, allowed: string): never => {
@@ -50,26 +70,43 @@ export function validateSlurmConfig(config: unknown): SlurmBackendConfig {
   };
   if (typeof c.name !== 'string' || c.name === '') fail('name', 'a non-empty string');
   if (c.kind !== 'slurm') fail('kind', "'slurm'");
-  for (const k of Object.keys(c)) if (!KEYS.includes(k)) throw new TypeError(`${where}: unknown key ${k} for kind slurm; allowed: ${KEYS.join(', ')}`);
-  if (typeof c.loginHost !== 'string' || c.loginHost === '') fail('loginHost', "an ssh host such as 'user@login.cluster:22'");
+  for (const k of Object.keys(c))
+    if (!KEYS.includes(k))
+      throw new TypeError(`${where}: unknown key ${k} for kind slurm; allowed: ${KEYS.join(', ')}`);
+  if (typeof c.loginHost !== 'string' || c.loginHost === '')
+    fail('loginHost', "an ssh host such as 'user@login.cluster:22'");
   try {
     parseHostSpec(c.loginHost as string);
   } catch (err) {
     throw new TypeError(`${where}: loginHost: ${(err as Error).message}`);
   }
   for (const k of ['partition', 'account', 'qos', 'timeLimit', 'memPerNode', 'gres']) {
-    if (c[k] !== undefined && (typeof c[k] !== 'string' || !SLURM_WORD.test(c[k] as string))) fail(k, 'a Slurm value without spaces or shell characters');
+    if (c[k] !== undefined && (typeof c[k] !== 'string' || !SLURM_WORD.test(c[k] as string)))
+      fail(k, 'a Slurm value without spaces or shell characters');
   }
   for (const k of ['identityFile', 'passphraseSecret', 'knownHostsFile', 'sshConfigFile', 'nodePath']) {
     if (c[k] !== undefined && (typeof c[k] !== 'string' || c[k] === '')) fail(k, 'a non-empty string');
   }
-  if (c.cpusPerNode !== undefined && (!Number.isInteger(c.cpusPerNode) || (c.cpusPerNode as number) < 1)) fail('cpusPerNode', 'an integer >= 1');
-  if (c.maxSessions !== undefined && (!Number.isInteger(c.maxSessions) || (c.maxSessions as number) < 1)) fail('maxSessions', 'an integer >= 1');
-  if (c.objectStoreMemory !== undefined && !(typeof c.objectStoreMemory === 'number' && c.objectStoreMemory > 0 && Number.isFinite(c.objectStoreMemory))) fail('objectStoreMemory', 'a number of bytes > 0');
-  if (c.maxNodes !== undefined && (!Number.isInteger(c.maxNodes) || (c.maxNodes as number) < 1)) fail('maxNodes', 'an integer >= 1');
-  if (c.idleTimeoutS !== undefined && (typeof c.idleTimeoutS !== 'number' || (c.idleTimeoutS as number) < 0)) fail('idleTimeoutS', 'a number of seconds >= 0');
-  if (c.srunArgs !== undefined && (!Array.isArray(c.srunArgs) || c.srunArgs.some((a) => typeof a !== 'string' || !a.startsWith('-')))) fail('srunArgs', "a list of srun options such as ['--constraint=a100']");
-  if (c.gres !== undefined && gpusOf(c.gres as string) === undefined) fail('gres', "a gres list such as 'gpu:a100:1' or 'gpu:2'");
+  if (c.cpusPerNode !== undefined && (!Number.isInteger(c.cpusPerNode) || (c.cpusPerNode as number) < 1))
+    fail('cpusPerNode', 'an integer >= 1');
+  if (c.maxSessions !== undefined && (!Number.isInteger(c.maxSessions) || (c.maxSessions as number) < 1))
+    fail('maxSessions', 'an integer >= 1');
+  if (
+    c.objectStoreMemory !== undefined &&
+    !(typeof c.objectStoreMemory === 'number' && c.objectStoreMemory > 0 && Number.isFinite(c.objectStoreMemory))
+  )
+    fail('objectStoreMemory', 'a number of bytes > 0');
+  if (c.maxNodes !== undefined && (!Number.isInteger(c.maxNodes) || (c.maxNodes as number) < 1))
+    fail('maxNodes', 'an integer >= 1');
+  if (c.idleTimeoutS !== undefined && (typeof c.idleTimeoutS !== 'number' || (c.idleTimeoutS as number) < 0))
+    fail('idleTimeoutS', 'a number of seconds >= 0');
+  if (
+    c.srunArgs !== undefined &&
+    (!Array.isArray(c.srunArgs) || c.srunArgs.some((a) => typeof a !== 'string' || !a.startsWith('-')))
+  )
+    fail('srunArgs', "a list of srun options such as ['--constraint=a100']");
+  if (c.gres !== undefined && gpusOf(c.gres as string) === undefined)
+    fail('gres', "a gres list such as 'gpu:a100:1' or 'gpu:2'");
   return c as unknown as SlurmBackendConfig;
 }
 
@@ -97,5 +134,9 @@ export function gpusOf(gres: string | undefined): number | undefined {
 export function gpuModelOf(gres: string | undefined): string | undefined {
   const part = gres?.split(',').find((p) => p.startsWith('gpu:'));
   const f = part?.split(':') ?? [];
-  return f.length === 3 ? f[1]!.toUpperCase() : f.length === 2 && !/^\d+$/.test(f[1]!) ? f[1]!.toUpperCase() : undefined;
+  return f.length === 3
+    ? f[1]!.toUpperCase()
+    : f.length === 2 && !/^\d+$/.test(f[1]!)
+      ? f[1]!.toUpperCase()
+      : undefined;
 }

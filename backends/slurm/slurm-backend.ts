@@ -71,7 +71,9 @@ export class SlurmBackend implements Backend, ElasticBackend {
       const nodeId = jobName.slice(prefix.length);
       const a: Allocation = { nodeId, jobName, channel: undefined, joined: false };
       this.allocations.set(nodeId, a);
-      await this.connectAgent(a, this.specFor(nodeId), jobId).catch((err: Error) => host.log(`orrery: slurm backend ${this.config.name}: cannot reattach to ${jobName}: ${err.message}`));
+      await this.connectAgent(a, this.specFor(nodeId), jobId).catch((err: Error) =>
+        host.log(`orrery: slurm backend ${this.config.name}: cannot reattach to ${jobName}: ${err.message}`),
+      );
     }
   }
 
@@ -94,7 +96,10 @@ export class SlurmBackend implements Backend, ElasticBackend {
     for (const d of demand) if (demandFitsShape(d, shape!, this.config.name)) fitting += d.count;
     const starting = [...this.allocations.values()].filter((a) => !a.joined).length;
     const room = (this.config.maxNodes ?? 1) - this.allocations.size;
-    const perNode = Math.max(1, Math.floor((shape!.resources.CPU ?? 1) / Math.max(1, ...demand.map((d) => d.resources.CPU ?? 1))));
+    const perNode = Math.max(
+      1,
+      Math.floor((shape!.resources.CPU ?? 1) / Math.max(1, ...demand.map((d) => d.resources.CPU ?? 1))),
+    );
     const wanted = Math.min(room, Math.ceil(fitting / perNode) - starting);
     for (let i = 0; i < wanted; i++) void this.allocate();
     const idleMs = (this.config.idleTimeoutS ?? 300) * 1000;
@@ -121,15 +126,28 @@ export class SlurmBackend implements Backend, ElasticBackend {
     const c = this.config;
     const lines = [`${c.loginHost}: connected; host key ${conn.hostKey}`];
     lines.push(`${c.loginHost}: node ${await checkRemoteNode(conn, c.nodePath ?? 'node', c.name)}`);
-    const out = await conn.run(shellCommand(['sinfo', '-h', ...(c.partition ? ['-p', c.partition] : []), '-o', '%P %a %D %c %m %G']));
-    if (out.code === 127) throw new BackendError(c.name, `sinfo is not on the PATH of a non-interactive SSH session on ${c.loginHost}; is this a Slurm login node?`, false);
+    const out = await conn.run(
+      shellCommand(['sinfo', '-h', ...(c.partition ? ['-p', c.partition] : []), '-o', '%P %a %D %c %m %G']),
+    );
+    if (out.code === 127)
+      throw new BackendError(
+        c.name,
+        `sinfo is not on the PATH of a non-interactive SSH session on ${c.loginHost}; is this a Slurm login node?`,
+        false,
+      );
     if (out.code !== 0) throw new BackendError(c.name, `sinfo failed on ${c.loginHost}: ${out.stderr.trim()}`, false);
     const rows = out.stdout.trim().split('\n').filter(Boolean);
-    if (rows.length === 0) throw new BackendError(c.name, `partition ${c.partition} does not exist on ${c.loginHost}; sinfo lists the partitions there`, false);
+    if (rows.length === 0)
+      throw new BackendError(
+        c.name,
+        `partition ${c.partition} does not exist on ${c.loginHost}; sinfo lists the partitions there`,
+        false,
+      );
     for (const r of rows) {
       const [name, avail, nodes, cpus, mem, gres] = r.split(' ');
       lines.push(`partition ${name}: ${avail}, ${nodes} node(s), ${cpus} CPUs and ${mem} MB each, gres ${gres}`);
-      if (avail !== 'up') throw new BackendError(c.name, `partition ${name} is ${avail}; allocations would never start`, true);
+      if (avail !== 'up')
+        throw new BackendError(c.name, `partition ${name} is ${avail}; allocations would never start`, true);
     }
     return lines;
   }
@@ -138,7 +156,9 @@ export class SlurmBackend implements Backend, ElasticBackend {
     this.stopping = true;
     const all = [...this.allocations.values()];
     if (all.length > 0 && this.conn && !this.conn.isClosed) {
-      await this.conn.run(shellCommand(['scancel', `--name=${all.map((a) => a.jobName).join(',')}`])).catch(() => undefined);
+      await this.conn
+        .run(shellCommand(['scancel', `--name=${all.map((a) => a.jobName).join(',')}`]))
+        .catch(() => undefined);
     }
     for (const a of all) a.channel?.close();
     this.allocations.clear();
@@ -154,14 +174,18 @@ export class SlurmBackend implements Backend, ElasticBackend {
       const conn = this.conn
         ? await connectWithBackoff(() => SshConnection.open(opts), {
             stopped: () => this.stopping,
-            onRetry: (err, delayMs) => this.host?.log(`orrery: slurm backend ${c.name}: ${err.message}; retrying in ${Math.round(delayMs / 1000)} s`),
+            onRetry: (err, delayMs) =>
+              this.host?.log(
+                `orrery: slurm backend ${c.name}: ${err.message}; retrying in ${Math.round(delayMs / 1000)} s`,
+              ),
           })
         : await SshConnection.open(opts);
       await checkRemoteNode(conn, c.nodePath ?? 'node', c.name);
       this.runDir = await ensureRemoteRunDir(conn, c.name);
       const placed = await ensureBundle(conn, await agentBundle(), c.name, c.nodePath ?? 'node');
       if (placed.replaced) this.host?.log(`orrery: slurm backend ${c.name}: ${placed.replaced}`);
-      if (placed.uploaded) this.host?.log(`orrery: slurm backend ${c.name}: uploaded the agent bundle to ${c.loginHost}:${placed.dir}`);
+      if (placed.uploaded)
+        this.host?.log(`orrery: slurm backend ${c.name}: uploaded the agent bundle to ${c.loginHost}:${placed.dir}`);
       this.entry = placed.entry;
       this.conn = conn;
       return conn;
@@ -209,7 +233,13 @@ export class SlurmBackend implements Backend, ElasticBackend {
     const [shape] = this.shapes();
     const durable = this.host?.durable;
     return {
-      nodeId, backend: c.name, numCpus: c.cpusPerNode ?? 1, numGpus: shape!.resources.GPU ?? 0, resources: c.resources, labels: shape!.labels, objectStoreMemory: c.objectStoreMemory,
+      nodeId,
+      backend: c.name,
+      numCpus: c.cpusPerNode ?? 1,
+      numGpus: shape!.resources.GPU ?? 0,
+      resources: c.resources,
+      labels: shape!.labels,
+      objectStoreMemory: c.objectStoreMemory,
       ...(durable ? { listen: this.socketOf(nodeId), graceS: durable.graceS } : {}),
     };
   }
@@ -223,8 +253,11 @@ export class SlurmBackend implements Backend, ElasticBackend {
     await writeRemotePrivateFile(conn, `${base}.spec`, JSON.stringify(spec), this.config.name);
     const run = `exec ${this.agentCommand} --spec-file ${shellQuote(`${base}.spec`)}`;
     // umask 077: Slurm creates the job's output file with the submitter's umask.
-    const out = await conn.run(`umask 077 && sbatch --parsable ${shellCommand([...this.allocationOptions(jobName), `--output=${base}.log`])} --wrap ${shellQuote(run)}`);
-    if (out.code !== 0) throw new BackendError(this.config.name, `sbatch failed: ${out.stderr.trim() || out.stdout.trim()}`, true);
+    const out = await conn.run(
+      `umask 077 && sbatch --parsable ${shellCommand([...this.allocationOptions(jobName), `--output=${base}.log`])} --wrap ${shellQuote(run)}`,
+    );
+    if (out.code !== 0)
+      throw new BackendError(this.config.name, `sbatch failed: ${out.stderr.trim() || out.stdout.trim()}`, true);
     return out.stdout.trim().split(';')[0]!;
   }
 
@@ -254,7 +287,11 @@ export class SlurmBackend implements Backend, ElasticBackend {
       await host.attach({ input: ch, output: ch, kill: () => this.release(a, 'killed') }, spec);
     } catch (err) {
       const said = tail.length > 0 ? `; srun said:\n${tail.join('\n')}` : '';
-      throw new BackendError(c.name, `allocation ${a.jobName} did not start an agent: ${(err as Error).message}${said}`, true);
+      throw new BackendError(
+        c.name,
+        `allocation ${a.jobName} did not start an agent: ${(err as Error).message}${said}`,
+        true,
+      );
     }
     a.joined = true;
   }
@@ -284,7 +321,9 @@ export class SlurmBackend implements Backend, ElasticBackend {
       if (out.stdout.trim() !== 'RUNNING') return void this.allocations.delete(a.nodeId);
       await this.connectAgent(a, spec, jobId);
     } catch (err) {
-      this.host?.log(`orrery: slurm backend ${this.config.name}: cannot reconnect to ${a.jobName}: ${(err as Error).message}`);
+      this.host?.log(
+        `orrery: slurm backend ${this.config.name}: cannot reconnect to ${a.jobName}: ${(err as Error).message}`,
+      );
     }
   }
 

@@ -20,22 +20,38 @@ export interface SshBackendConfig extends BackendConfigBase, SshLoginConfig {
 }
 
 const KEYS = [
-  'name', 'kind', 'hosts', 'identityFile', 'passphraseSecret', 'knownHostsFile', 'sshConfigFile', 'nodePath',
-  'labels', 'numCpus', 'numGpus', 'resources', 'maxSessions', 'objectStoreMemory',
+  'name',
+  'kind',
+  'hosts',
+  'identityFile',
+  'passphraseSecret',
+  'knownHostsFile',
+  'sshConfigFile',
+  'nodePath',
+  'labels',
+  'numCpus',
+  'numGpus',
+  'resources',
+  'maxSessions',
+  'objectStoreMemory',
 ];
 
 /** Checks an ssh backend config; every error names the field, what was given and what is allowed. */
 export function validateSshConfig(config: unknown): SshBackendConfig {
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new TypeError('ssh backend config must be an object with name, kind and hosts');
+  if (typeof config !== 'object' || config === null || Array.isArray(config))
+    throw new TypeError('ssh backend config must be an object with name, kind and hosts');
   const c = config as Record<string, unknown>;
-  if (typeof c.name !== 'string' || c.name === '') throw new TypeError(`ssh backend config: name must be a non-empty string (got ${show(c.name)})`);
+  if (typeof c.name !== 'string' || c.name === '')
+    throw new TypeError(`ssh backend config: name must be a non-empty string (got ${show(c.name)})`);
   const where = `backend ${c.name}`;
   const fail = (field: string, allowed: string): never => {
     throw new TypeError(`${where}: ${field} must be ${allowed} (got ${show(c[field])})`);
   };
   if (c.kind !== 'ssh') fail('kind', "'ssh'");
-  for (const k of Object.keys(c)) if (!KEYS.includes(k)) throw new TypeError(`${where}: unknown key ${k} for kind ssh; allowed: ${KEYS.join(', ')}`);
-  if (!Array.isArray(c.hosts) || c.hosts.length === 0) fail('hosts', "a non-empty array of 'user@host:port' strings or ~/.ssh/config aliases");
+  for (const k of Object.keys(c))
+    if (!KEYS.includes(k)) throw new TypeError(`${where}: unknown key ${k} for kind ssh; allowed: ${KEYS.join(', ')}`);
+  if (!Array.isArray(c.hosts) || c.hosts.length === 0)
+    fail('hosts', "a non-empty array of 'user@host:port' strings or ~/.ssh/config aliases");
   (c.hosts as unknown[]).forEach((h, i) => {
     try {
       parseHostSpec(h as string);
@@ -43,19 +59,32 @@ export function validateSshConfig(config: unknown): SshBackendConfig {
       throw new TypeError(`${where}: hosts[${i}]: ${err instanceof SshConfigError ? err.message : String(err)}`);
     }
   });
-  if (new Set(c.hosts as string[]).size !== (c.hosts as string[]).length) fail('hosts', 'a list without duplicates (one node per host)');
+  if (new Set(c.hosts as string[]).size !== (c.hosts as string[]).length)
+    fail('hosts', 'a list without duplicates (one node per host)');
   for (const k of ['identityFile', 'passphraseSecret', 'knownHostsFile', 'sshConfigFile', 'nodePath'] as const) {
     if (c[k] !== undefined && (typeof c[k] !== 'string' || c[k] === '')) fail(k, 'a non-empty string');
   }
-  if (c.passphraseSecret !== undefined && c.identityFile === undefined) fail('passphraseSecret', 'set together with identityFile (the key it decrypts)');
+  if (c.passphraseSecret !== undefined && c.identityFile === undefined)
+    fail('passphraseSecret', 'set together with identityFile (the key it decrypts)');
   for (const k of ['numCpus', 'numGpus'] as const) {
-    if (c[k] !== undefined && (typeof c[k] !== 'number' || !Number.isFinite(c[k]) || (c[k] as number) < 0)) fail(k, 'a number >= 0');
+    if (c[k] !== undefined && (typeof c[k] !== 'number' || !Number.isFinite(c[k]) || (c[k] as number) < 0))
+      fail(k, 'a number >= 0');
   }
   if (c.numGpus !== undefined && !Number.isInteger(c.numGpus)) fail('numGpus', 'an integer >= 0');
-  if (c.maxSessions !== undefined && (!Number.isInteger(c.maxSessions) || (c.maxSessions as number) < 1)) fail('maxSessions', 'an integer >= 1');
-  if (c.objectStoreMemory !== undefined && !(typeof c.objectStoreMemory === 'number' && c.objectStoreMemory > 0 && Number.isFinite(c.objectStoreMemory))) fail('objectStoreMemory', 'a number of bytes > 0');
-  if (c.labels !== undefined && !isRecordOf(c.labels, (v) => typeof v === 'string')) fail('labels', 'an object of string values');
-  if (c.resources !== undefined && !isRecordOf(c.resources, (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0)) fail('resources', 'an object of numbers >= 0');
+  if (c.maxSessions !== undefined && (!Number.isInteger(c.maxSessions) || (c.maxSessions as number) < 1))
+    fail('maxSessions', 'an integer >= 1');
+  if (
+    c.objectStoreMemory !== undefined &&
+    !(typeof c.objectStoreMemory === 'number' && c.objectStoreMemory > 0 && Number.isFinite(c.objectStoreMemory))
+  )
+    fail('objectStoreMemory', 'a number of bytes > 0');
+  if (c.labels !== undefined && !isRecordOf(c.labels, (v) => typeof v === 'string'))
+    fail('labels', 'an object of string values');
+  if (
+    c.resources !== undefined &&
+    !isRecordOf(c.resources, (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0)
+  )
+    fail('resources', 'an object of numbers >= 0');
   return c as unknown as SshBackendConfig;
 }
 

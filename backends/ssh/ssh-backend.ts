@@ -40,7 +40,14 @@ export class SshBackend implements Backend {
           backend: c.name,
           connect: this.connectOptions(target),
           nodePath: c.nodePath ?? 'node',
-          agent: { backend: c.name, numCpus: c.numCpus, numGpus: c.numGpus, resources: c.resources, labels: c.labels, objectStoreMemory: c.objectStoreMemory },
+          agent: {
+            backend: c.name,
+            numCpus: c.numCpus,
+            numGpus: c.numGpus,
+            resources: c.resources,
+            labels: c.labels,
+            objectStoreMemory: c.objectStoreMemory,
+          },
           host,
         }),
     );
@@ -73,7 +80,9 @@ export class SshBackend implements Backend {
         const bundle = await agentBundle();
         const placed = await ensureBundle(conn, bundle, this.name, nodePath);
         if (placed.replaced) lines.push(`${label}: ${placed.replaced}`);
-        lines.push(`${label}: agent bundle ${bundle.hash} ${placed.uploaded ? 'uploaded to' : 'already at'} ${placed.dir}`);
+        lines.push(
+          `${label}: agent bundle ${bundle.hash} ${placed.uploaded ? 'uploaded to' : 'already at'} ${placed.dir}`,
+        );
         lines.push(`${label}: ${describeGpus(await conn.run(GPU_QUERY))}`);
       } finally {
         conn.close();
@@ -104,7 +113,10 @@ function combine(backend: string, errors: unknown[]): Error {
 function describeGpus(out: { code: number | null; stdout: string; stderr: string }): string {
   if (out.code === 127) return 'no GPUs (nvidia-smi is not on the PATH of a non-interactive SSH session)';
   if (out.code !== 0) return `no GPUs (nvidia-smi failed: ${(out.stderr || out.stdout).trim().split('\n')[0]})`;
-  const rows = out.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  const rows = out.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (rows.length === 0) return 'no GPUs (nvidia-smi listed none)';
   const counts = new Map<string, number>();
   for (const r of rows) {

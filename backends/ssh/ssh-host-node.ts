@@ -98,7 +98,8 @@ export class SshHostNode {
     const bundle = await agentBundle();
     const placed = await ensureBundle(conn, bundle, backend, nodePath);
     if (placed.replaced) host.log(`orrery: ssh backend ${backend}: ${placed.replaced}`);
-    if (placed.uploaded) host.log(`orrery: ssh backend ${backend}: uploaded agent bundle ${bundle.hash} to ${this.label}:${placed.dir}`);
+    if (placed.uploaded)
+      host.log(`orrery: ssh backend ${backend}: uploaded agent bundle ${bundle.hash} to ${this.label}:${placed.dir}`);
     const durable = host.durable;
     const socketPath = `${runDir}/${socketFileName(`${backend}-${this.label}`)}`;
     const spec: AgentSpec = {
@@ -109,7 +110,9 @@ export class SshHostNode {
     // `exec` replaces the shell, so the agent (or, for a service head, the bridge to an agent that
     // outlives it, started if absent) is the session's own process and ends with it.
     const node = `${shellPath(nodePath)} ${shellQuote(placed.entry)}`;
-    const ch = await conn.exec(`umask 077 && exec ${node}${durable ? ` --bridge ${shellQuote(socketPath)} --start` : ''}`);
+    const ch = await conn.exec(
+      `umask 077 && exec ${node}${durable ? ` --bridge ${shellQuote(socketPath)} --start` : ''}`,
+    );
     ch.write(`${JSON.stringify(spec)}\n`);
     this.agent = ch;
     this.agentStarts++;
@@ -127,7 +130,11 @@ export class SshHostNode {
     } catch (err) {
       ch.close();
       const said = tail.length > 0 ? `; its last output:\n${tail.join('\n')}` : '';
-      throw new BackendError(backend, `the agent on ${this.label} did not start: ${(err as Error).message}${said}`, true);
+      throw new BackendError(
+        backend,
+        `the agent on ${this.label} did not start: ${(err as Error).message}${said}`,
+        true,
+      );
     }
     this.nodeId = spec.nodeId;
     this.startedAt = Date.now();
@@ -164,12 +171,15 @@ export class SshHostNode {
         {
           stopped: () => this.stopping,
           onRetry: (err, ms, n) =>
-            this.o.host.log(`orrery: ssh backend ${this.o.backend}: ${this.label}: try ${n} failed (${err.message.replace(`backend ${this.o.backend}: `, '')}); next in ${(ms / 1000).toFixed(1)} s`),
+            this.o.host.log(
+              `orrery: ssh backend ${this.o.backend}: ${this.label}: try ${n} failed (${err.message.replace(`backend ${this.o.backend}: `, '')}); next in ${(ms / 1000).toFixed(1)} s`,
+            ),
         },
       );
       this.o.host.log(`orrery: ssh backend ${this.o.backend}: ${this.label}: agent restarted as node ${this.nodeId}`);
     } catch (err) {
-      if (!this.stopping) this.o.host.log(`orrery: ssh backend ${this.o.backend}: giving up on ${this.label}: ${(err as Error).message}`);
+      if (!this.stopping)
+        this.o.host.log(`orrery: ssh backend ${this.o.backend}: giving up on ${this.label}: ${(err as Error).message}`);
     }
   }
 }

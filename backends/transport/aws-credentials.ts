@@ -15,7 +15,11 @@ export interface StoredAwsCredentials {
 }
 
 /** Reads keychain secret `name` of `backend` as JSON keys; `service` names what they are for. */
-export async function keychainAwsCredentials(backend: string, name: string, service: string): Promise<StoredAwsCredentials> {
+export async function keychainAwsCredentials(
+  backend: string,
+  name: string,
+  service: string,
+): Promise<StoredAwsCredentials> {
   const text = await readSecret(backend, name, `AWS credentials for ${service}`);
   let v: Partial<StoredAwsCredentials> | null;
   try {
@@ -23,16 +27,33 @@ export async function keychainAwsCredentials(backend: string, name: string, serv
   } catch {
     v = null;
   }
-  if (!v || typeof v.accessKeyId !== 'string' || typeof v.secretAccessKey !== 'string' || (v.sessionToken !== undefined && typeof v.sessionToken !== 'string')) {
-    throw new BackendError(backend, `the keychain secret ${name} must hold JSON {"accessKeyId": "...", "secretAccessKey": "...", "sessionToken"?: "..."}; store it again with: orrery secrets set ${name}`, false);
+  if (
+    !v ||
+    typeof v.accessKeyId !== 'string' ||
+    typeof v.secretAccessKey !== 'string' ||
+    (v.sessionToken !== undefined && typeof v.sessionToken !== 'string')
+  ) {
+    throw new BackendError(
+      backend,
+      `the keychain secret ${name} must hold JSON {"accessKeyId": "...", "secretAccessKey": "...", "sessionToken"?: "..."}; store it again with: orrery secrets set ${name}`,
+      false,
+    );
   }
-  return { accessKeyId: v.accessKeyId, secretAccessKey: v.secretAccessKey, ...(v.sessionToken ? { sessionToken: v.sessionToken } : {}) };
+  return {
+    accessKeyId: v.accessKeyId,
+    secretAccessKey: v.secretAccessKey,
+    ...(v.sessionToken ? { sessionToken: v.sessionToken } : {}),
+  };
 }
 
 /** Where the credentials come from, in words (the SDK's default chain is tried in this order). */
-export function describeAwsCredentialSource(config: { readonly credentialsSecret?: string; readonly profile?: string }, env: NodeJS.ProcessEnv = process.env): string {
+export function describeAwsCredentialSource(
+  config: { readonly credentialsSecret?: string; readonly profile?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   if (config.credentialsSecret !== undefined) return `the keychain secret ${config.credentialsSecret}`;
-  if (config.profile !== undefined) return `the AWS profile ${config.profile} (~/.aws/config and ~/.aws/credentials, or its SSO session)`;
+  if (config.profile !== undefined)
+    return `the AWS profile ${config.profile} (~/.aws/config and ~/.aws/credentials, or its SSO session)`;
   if (env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE) {
     return `the environment variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY${env.AWS_SESSION_TOKEN ? ' (with AWS_SESSION_TOKEN)' : ''}`;
   }

@@ -39,12 +39,24 @@ export interface AwsErrorLike {
 
 const EXPIRED = new Set(['ExpiredTokenException', 'ExpiredToken', 'TokenRefreshRequired', 'RequestExpired']);
 const INVALID = new Set([
-  'UnrecognizedClientException', 'InvalidClientTokenId', 'InvalidAccessKeyId', 'SignatureDoesNotMatch',
-  'InvalidSignatureException', 'IncompleteSignatureException', 'MissingAuthenticationTokenException', 'InvalidToken',
+  'UnrecognizedClientException',
+  'InvalidClientTokenId',
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'InvalidSignatureException',
+  'IncompleteSignatureException',
+  'MissingAuthenticationTokenException',
+  'InvalidToken',
 ]);
 const NO_CREDENTIALS = new Set(['CredentialsProviderError', 'TokenProviderError']);
 const DENIED = new Set(['AccessDeniedException', 'AccessDenied']);
-const THROTTLED = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'SlowDown', 'RequestLimitExceeded']);
+const THROTTLED = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'SlowDown',
+  'RequestLimitExceeded',
+]);
 const QUOTA = new Set(['ResourceLimitExceeded', 'ServiceQuotaExceededException']);
 const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'TimeoutError']);
 const RETRYABLE = new Set<AwsFailureKind>(['throttled', 'quota', 'server', 'network']);
@@ -95,19 +107,39 @@ export function awsBackendError(ctx: AwsCallContext, err: unknown): BackendError
   const kind = awsFailureKind(err);
   switch (kind) {
     case 'expired-credentials':
-      return new BackendError(backend, `${doing} failed: the AWS credentials from ${source} have expired (${detail}). Refresh them (aws sso login, or a new session token) and run again.`, false);
+      return new BackendError(
+        backend,
+        `${doing} failed: the AWS credentials from ${source} have expired (${detail}). Refresh them (aws sso login, or a new session token) and run again.`,
+        false,
+      );
     case 'invalid-credentials':
-      return new BackendError(backend, `${doing} failed: AWS rejected the credentials from ${source} (${detail}). Check that the access key belongs to an active IAM user or role in this account and that the secret key matches it.`, false);
+      return new BackendError(
+        backend,
+        `${doing} failed: AWS rejected the credentials from ${source} (${detail}). Check that the access key belongs to an active IAM user or role in this account and that the secret key matches it.`,
+        false,
+      );
     case 'no-credentials':
-      return new BackendError(backend, `${doing} failed: no usable AWS credentials in ${source} (${e.message}). Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, run aws sso login, or give the backend a credentialsSecret.`, false);
+      return new BackendError(
+        backend,
+        `${doing} failed: no usable AWS credentials in ${source} (${e.message}). Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, run aws sso login, or give the backend a credentialsSecret.`,
+        false,
+      );
     case 'access-denied':
-      return new BackendError(backend, `${doing} failed: the credentials from ${source} are not allowed to do this (${detail}). Grant ${ctx.permissions}.`, false);
+      return new BackendError(
+        backend,
+        `${doing} failed: the credentials from ${source} are not allowed to do this (${detail}). Grant ${ctx.permissions}.`,
+        false,
+      );
     case 'quota':
       return new BackendError(backend, `${doing} failed${tries}: ${detail}. ${ctx.quotaHint}`, true);
     case 'throttled':
     case 'server':
     case 'network':
-      return new BackendError(backend, `${doing} failed${tries}: ${detail}. AWS is throttling or unavailable; the task can be retried.`, true);
+      return new BackendError(
+        backend,
+        `${doing} failed${tries}: ${detail}. AWS is throttling or unavailable; the task can be retried.`,
+        true,
+      );
     case 'other':
       return new BackendError(backend, `${doing} failed: ${detail}`, false);
   }

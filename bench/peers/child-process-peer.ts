@@ -46,8 +46,10 @@ async function main(): Promise<void> {
   const sync = await measureRate(budget, 1, () => echo(small).then(() => undefined));
   const pipelined = await measureRate(budget, budget.batch, () => echo(small, budget.batch).then(() => undefined));
   const note = 'fork() + advanced serialization, one echo child';
-  for (const m of ['single_client_tasks_sync', 'actor_calls_sync_1_1']) line(m, sync, 'round trips/s', `${note}: one message out, its echo back`);
-  for (const m of ['single_client_tasks_async', 'actor_calls_async_1_1']) line(m, pipelined, 'msgs/s', `${note}: ${budget.batch} messages out, all echoes back`);
+  for (const m of ['single_client_tasks_sync', 'actor_calls_sync_1_1'])
+    line(m, sync, 'round trips/s', `${note}: one message out, its echo back`);
+  for (const m of ['single_client_tasks_async', 'actor_calls_async_1_1'])
+    line(m, pipelined, 'msgs/s', `${note}: ${budget.batch} messages out, all echoes back`);
 
   const big = new Float64Array(budget.putGetBytes / 8);
   const gb = budget.putGetBytes / 1e9;
@@ -55,7 +57,12 @@ async function main(): Promise<void> {
     const back = (await echo(big)) as Float64Array;
     if (back.length !== big.length) throw new Error('echo returned a different array');
   });
-  line('put_get_gigabytes', { ...putGet, value: putGet.value * gb }, 'GB/s', `${gb} GB Float64Array to the child and back per round trip (GB/s = ${gb} / seconds per round trip)`);
+  line(
+    'put_get_gigabytes',
+    { ...putGet, value: putGet.value * gb },
+    'GB/s',
+    `${gb} GB Float64Array to the child and back per round trip (GB/s = ${gb} / seconds per round trip)`,
+  );
   child.disconnect();
 }
 

@@ -51,9 +51,14 @@ function summarize(file: string): void {
       seen.add(l);
     }
   });
-  const roles = ['agent-main', 'worker-main', 'orrery-workloads', 'orrery-queued-rss'].filter((r) => p.nodes.some((n) => n.callFrame.url.includes(r)));
+  const roles = ['agent-main', 'worker-main', 'orrery-workloads', 'orrery-queued-rss'].filter((r) =>
+    p.nodes.some((n) => n.callFrame.url.includes(r)),
+  );
   console.log(`\n== ${basename(file)} (${roles.join(', ') || 'process'}): ${(total / 1000).toFixed(0)} ms sampled`);
-  for (const [title, table] of [['self', selfTime], ['inclusive', inclusive]] as const) {
+  for (const [title, table] of [
+    ['self', selfTime],
+    ['inclusive', inclusive],
+  ] as const) {
     console.log(`-- ${title}`);
     for (const [l, t] of [...table].sort((a, b) => b[1] - a[1]).slice(0, TOP)) {
       console.log(`${(t / 1000).toFixed(1).padStart(9)} ms ${((100 * t) / total).toFixed(1).padStart(5)}%  ${l}`);

@@ -27,7 +27,8 @@ import { agentFile, connectToAgent } from './agent-socket.ts';
 
 console.log = console.info = console.debug = (...args: unknown[]) => console.error(...args);
 // Ended on purpose (scancel, kill): exit normally, so the agent's private folder and socket files go with it.
-for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => process.exit(128 + constants.signals[signal]));
+for (const signal of ['SIGTERM', 'SIGINT'] as const)
+  process.once(signal, () => process.exit(128 + constants.signals[signal]));
 
 /** The spec line on stdin, and how long it may take to come. */
 const SPEC_LINE = { what: 'the agent spec (the first line on stdin)', maxBytes: 1 << 20, timeoutMs: 60_000 } as const;
@@ -71,7 +72,9 @@ function parseSpec(text: string, from: string): AgentSpec {
   try {
     return JSON.parse(text) as AgentSpec;
   } catch (err) {
-    throw new Error(`the agent spec from ${from} is not JSON (${(err as Error).message}); backends send it as ORRERY_AGENT, --spec-file or the first line on stdin`);
+    throw new Error(
+      `the agent spec from ${from} is not JSON (${(err as Error).message}); backends send it as ORRERY_AGENT, --spec-file or the first line on stdin`,
+    );
   }
 }
 
@@ -86,7 +89,11 @@ async function bridge(socketPath: string, start: boolean): Promise<void> {
   let sock = await connectToAgent(socketPath);
   if (!sock && spec) {
     const log = openSync(agentFile(socketPath, 'log'), 'a', 0o600);
-    spawn(process.execPath, [...process.execArgv, process.argv[1]!], { detached: true, stdio: ['ignore', 'ignore', log], env: { ...process.env, ORRERY_AGENT: spec } }).unref();
+    spawn(process.execPath, [...process.execArgv, process.argv[1]!], {
+      detached: true,
+      stdio: ['ignore', 'ignore', log],
+      env: { ...process.env, ORRERY_AGENT: spec },
+    }).unref();
     for (let i = 0; i < 200 && !sock; i++) {
       await new Promise((r) => setTimeout(r, 50));
       sock = await connectToAgent(socketPath);

@@ -52,7 +52,11 @@ export class DetachableHead implements HeadLink {
   /** What a head must show first (written to `<base>.secret` before the socket exists). */
   private readonly secret = newPeerSecret();
 
-  constructor(private readonly socketPath: string, private readonly graceMs: number, private readonly log: (line: string) => void) {
+  constructor(
+    private readonly socketPath: string,
+    private readonly graceMs: number,
+    private readonly log: (line: string) => void,
+  ) {
     rmSync(socketPath, { force: true });
     writePrivateFile(agentFile(socketPath, 'secret'), `${this.secret}\n`);
     // However the agent ends, its socket and secret mean nothing afterwards (the log stays to say why).
@@ -96,7 +100,11 @@ export class DetachableHead implements HeadLink {
   /** A connection counts as a head only once it showed the secret. */
   private async authenticate(sock: Socket): Promise<void> {
     sock.on('error', () => sock.destroy());
-    const shown = await readPreamble(sock, { what: 'the agent\'s secret', maxBytes: 128, timeoutMs: SECRET_TIMEOUT_MS }).catch(() => undefined);
+    const shown = await readPreamble(sock, {
+      what: "the agent's secret",
+      maxBytes: 128,
+      timeoutMs: SECRET_TIMEOUT_MS,
+    }).catch(() => undefined);
     if (!secretMatches(shown, this.secret)) {
       this.log(`orrery agent: refused a connection to ${this.socketPath} that did not show this agent's secret`);
       sock.destroy();
@@ -119,7 +127,9 @@ export class DetachableHead implements HeadLink {
         if (this.channel !== channel) return;
         this.channel = undefined;
         if (reason === 'shutdown') return;
-        this.log(`orrery agent: head link closed (${reason ?? 'end of stream'}); keeping ${this.running.size} running task(s) for ${Math.round(this.graceMs / 1000)} s`);
+        this.log(
+          `orrery agent: head link closed (${reason ?? 'end of stream'}); keeping ${this.running.size} running task(s) for ${Math.round(this.graceMs / 1000)} s`,
+        );
         this.startGrace(reason ?? 'end of stream');
       },
     );
@@ -129,7 +139,9 @@ export class DetachableHead implements HeadLink {
     this.kept = [];
     this.keptLogBytes = 0;
     if (this.droppedLogs > 0) {
-      this.log(`orrery agent: ${this.droppedLogs} log chunk(s) written while no head was connected were dropped (over 1 MiB)`);
+      this.log(
+        `orrery agent: ${this.droppedLogs} log chunk(s) written while no head was connected were dropped (over 1 MiB)`,
+      );
       this.droppedLogs = 0;
     }
     for (const m of kept) channel.send(m);

@@ -37,10 +37,17 @@ export class NodeAgent {
   private readonly gpus: GpuAllocator;
   /** Large values this node's workers made (pulled by the head, read by local workers). */
   private readonly objects: NodeObjects;
-  private readonly guard = new MemoryGuard<WorkerProcess>((w) => this.pool.kill(w), (w) => w.proc.pid);
+  private readonly guard = new MemoryGuard<WorkerProcess>(
+    (w) => this.pool.kill(w),
+    (w) => w.proc.pid,
+  );
   private readonly defaultMemoryLimit = defaultWorkerLimit();
 
-  constructor(private readonly head: HeadLink, private readonly config: AgentSpec, private readonly runtime: AgentRuntime) {
+  constructor(
+    private readonly head: HeadLink,
+    private readonly config: AgentSpec,
+    private readonly runtime: AgentRuntime,
+  ) {
     this.objects = new NodeObjects({
       memoryBytes: config.objectStoreMemory,
       spillDir: join(runtime.dir.path, 'spill'),
@@ -53,14 +60,19 @@ export class NodeAgent {
     if ('model' in gpu && gpu.model && !labels.accelerator) labels.accelerator = gpu.model;
     this.pool = new WorkerPool(
       {
-        ORRERY_WORKER: JSON.stringify({ nodeId: config.nodeId, backend: config.backend, headSocket: config.headSocket }),
+        ORRERY_WORKER: JSON.stringify({
+          nodeId: config.nodeId,
+          backend: config.backend,
+          headSocket: config.headSocket,
+        }),
         // Command tasks make their working folders here (api/command-runner.ts).
         ORRERY_RUNTIME_DIR: runtime.dir.subdir('work'),
         ...(runtime.workerLinkSecret ? { ORRERY_WORKER_LINK_SECRET: runtime.workerLinkSecret } : {}),
       },
       {
         message: (w, m) => this.fromWorker(w, m),
-        output: (w, stream, text) => this.head.send({ type: 'log', workerId: w.id, leaseId: w.leaseId, actorId: w.actorId, stream, text }),
+        output: (w, stream, text) =>
+          this.head.send({ type: 'log', workerId: w.id, leaseId: w.leaseId, actorId: w.actorId, stream, text }),
         exit: (w, reason) => this.workerExited(w, reason),
       },
       Math.max(2, Math.ceil(numCpus) * 2),
@@ -107,7 +119,9 @@ export class NodeAgent {
         return;
       }
       case 'pull':
-        void this.objects.get(m.objectId).then((payload) => this.head.send({ type: 'object', objectId: m.objectId, payload }));
+        void this.objects
+          .get(m.objectId)
+          .then((payload) => this.head.send({ type: 'object', objectId: m.objectId, payload }));
         return;
       case 'free-objects':
         return this.objects.free(m.ids);
@@ -157,7 +171,10 @@ export class NodeAgent {
   private fromWorker(w: WorkerProcess, m: Message): void {
     if (m.type === 'done' || m.type === 'failed' || m.type === 'request' || m.type === 'log') this.head.send(m);
     else if (m.type === 'store-object') this.objects.store(m.objectId, m.payload);
-    else if (m.type === 'fetch') void this.objects.get(m.objectId, 0).then((payload) => w.channel.send({ type: 'object', objectId: m.objectId, payload }));
+    else if (m.type === 'fetch')
+      void this.objects
+        .get(m.objectId, 0)
+        .then((payload) => w.channel.send({ type: 'object', objectId: m.objectId, payload }));
   }
 
   private workerExited(w: WorkerProcess, reason: string): void {
@@ -174,7 +191,8 @@ export class NodeAgent {
       this.actors.delete(actorId);
       this.gpus.release(actorId);
     }
-    if (leaseId || actorId || ranTasks) this.head.send({ type: 'worker-died', workerId: w.id, leaseId, actorId, reason, memory });
+    if (leaseId || actorId || ranTasks)
+      this.head.send({ type: 'worker-died', workerId: w.id, leaseId, actorId, reason, memory });
   }
 
   private exit(): void {

@@ -123,8 +123,12 @@ export class NodeObjects {
       void this.spill.spillAsync(id, h.payload!).then(
         (s) => this.spilled(id, h, s),
         (err: Error) => {
-          const remedy = err instanceof UnsafeRuntimeDirError ? '' : ' Free disk space there or raise objectStoreMemory.';
-          if (!this.spillFailed) this.opts.log?.(`orrery: cannot spill objects to ${this.spill.dir} (${err.message}); they stay in memory.${remedy}`);
+          const remedy =
+            err instanceof UnsafeRuntimeDirError ? '' : ' Free disk space there or raise objectStoreMemory.';
+          if (!this.spillFailed)
+            this.opts.log?.(
+              `orrery: cannot spill objects to ${this.spill.dir} (${err.message}); they stay in memory.${remedy}`,
+            );
           this.spillFailed = true;
           this.spilled(id, h, undefined);
         },

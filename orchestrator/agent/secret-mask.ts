@@ -26,7 +26,12 @@ export function secretMask(values: Iterable<string>): SecretMask | undefined {
 /** An error's message, stack and text fields (such as a command's stderr tail) with the values masked. */
 export function maskErrorInfo(info: ErrorInfo, mask: SecretMask): ErrorInfo {
   const fields = info.fields && Object.fromEntries(Object.entries(info.fields).map(([k, v]) => [k, maskDeep(v, mask)]));
-  return { ...info, message: mask(info.message), stack: info.stack === undefined ? undefined : mask(info.stack), ...(fields ? { fields } : {}) };
+  return {
+    ...info,
+    message: mask(info.message),
+    stack: info.stack === undefined ? undefined : mask(info.stack),
+    ...(fields ? { fields } : {}),
+  };
 }
 
 function maskDeep(v: unknown, mask: SecretMask): unknown {

@@ -20,7 +20,10 @@ function argReviver(m: RunMessage): Reviver {
     actor: reviver.actor,
     secret: (name) => {
       const value = m.secrets?.[name];
-      if (value === undefined) throw new TypeError(`secret ${name} of task ${m.name} did not come with its run; a head reads secrets only for tasks, not for actors`);
+      if (value === undefined)
+        throw new TypeError(
+          `secret ${name} of task ${m.name} did not come with its run; a head reads secrets only for tasks, not for actors`,
+        );
       return value;
     },
   };
@@ -62,7 +65,14 @@ export class TaskExecutor {
   cancel(taskId: string): void {
     const m = this.queue.removeWhere((q) => q.taskId === taskId);
     if (m) {
-      this.send({ type: 'failed', taskId, attempt: m!.attempt, error: toErrorInfo(new TaskCancelledError(taskId, m!.name)), cancelled: true, workerId: this.workerId });
+      this.send({
+        type: 'failed',
+        taskId,
+        attempt: m!.attempt,
+        error: toErrorInfo(new TaskCancelledError(taskId, m!.name)),
+        cancelled: true,
+        workerId: this.workerId,
+      });
       return;
     }
     const s = this.running.get(taskId);
@@ -114,18 +124,35 @@ export class TaskExecutor {
     try {
       const revive = argReviver(m);
       const args = (payloads: readonly Payload[]) => payloads.map((p) => deserializeValue(p, revive, { copy: false }));
-      const result = await this.runtime.scope.run(scope, async () => this.invoke(m, args(m.remoteArgs ? await this.fetchArgs(m) : m.args)));
+      const result = await this.runtime.scope.run(scope, async () =>
+        this.invoke(m, args(m.remoteArgs ? await this.fetchArgs(m) : m.args)),
+      );
       if (scope.cancelled) throw new TaskCancelledError(m.taskId, m.name);
       const nestedRefs: string[] = [];
       const payload = serializeValue(result, `the result of ${m.name}`, nestedRefs, { copy: false });
       const off = this.objects?.offload(m.taskId, payload);
       this.send({
-        type: 'done', taskId: m.taskId, attempt: m.attempt, result: off?.payload ?? payload, execMs: performance.now() - t0, workerId: this.workerId,
-        stored: off ? true : undefined, sizeBytes: off?.sizeBytes, nestedRefs: nestedRefs.length > 0 ? nestedRefs : undefined,
+        type: 'done',
+        taskId: m.taskId,
+        attempt: m.attempt,
+        result: off?.payload ?? payload,
+        execMs: performance.now() - t0,
+        workerId: this.workerId,
+        stored: off ? true : undefined,
+        sizeBytes: off?.sizeBytes,
+        nestedRefs: nestedRefs.length > 0 ? nestedRefs : undefined,
       });
     } catch (err) {
       const error = mask ? maskErrorInfo(toErrorInfo(err), mask) : toErrorInfo(err);
-      this.send({ type: 'failed', taskId: m.taskId, attempt: m.attempt, error, cancelled: scope.cancelled || undefined, execMs: performance.now() - t0, workerId: this.workerId });
+      this.send({
+        type: 'failed',
+        taskId: m.taskId,
+        attempt: m.attempt,
+        error,
+        cancelled: scope.cancelled || undefined,
+        execMs: performance.now() - t0,
+        workerId: this.workerId,
+      });
     } finally {
       restoreEnv();
       this.running.delete(m.taskId);
@@ -145,7 +172,9 @@ export class TaskExecutor {
     };
     await Promise.all(
       m.remoteArgs!.map(async ([i, id]) => {
-        args[i] = this.objects ? await this.objects.fetch(id, get) : await get(id).then((r) => (r.ok ? r.payload : Promise.reject(fromErrorInfo(r.error))));
+        args[i] = this.objects
+          ? await this.objects.fetch(id, get)
+          : await get(id).then((r) => (r.ok ? r.payload : Promise.reject(fromErrorInfo(r.error))));
       }),
     );
     return args;

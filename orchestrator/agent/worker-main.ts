@@ -15,7 +15,12 @@ import { TaskExecutor } from './task-executor.ts';
 import { WorkerObjects } from './worker-objects.ts';
 import { RefTracker } from '../api/ref-tracker.ts';
 
-const info = JSON.parse(process.env.ORRERY_WORKER ?? '{}') as { nodeId?: string; backend?: string; workerId?: string; headSocket?: string };
+const info = JSON.parse(process.env.ORRERY_WORKER ?? '{}') as {
+  nodeId?: string;
+  backend?: string;
+  workerId?: string;
+  headSocket?: string;
+};
 const workerId = info.workerId ?? String(process.pid);
 const linkSecret = process.env.ORRERY_WORKER_LINK_SECRET;
 // Task code runs in this process, and the programs it starts inherit its environment: none of them needs the secret.
@@ -28,14 +33,19 @@ let direct: Channel | undefined;
 const send = (m: Message) => (direct && !direct.isClosed ? direct : agent).send(m);
 
 const objects = new WorkerObjects((m) => agent.send(m));
-const runtime = new WorkerRuntime(send, workerId, {
-  jobId: '',
-  taskId: '',
-  nodeId: info.nodeId ?? '',
-  backend: info.backend ?? '',
-  assignedResources: {},
-  namespace: '',
-}, objects);
+const runtime = new WorkerRuntime(
+  send,
+  workerId,
+  {
+    jobId: '',
+    taskId: '',
+    nodeId: info.nodeId ?? '',
+    backend: info.backend ?? '',
+    assignedResources: {},
+    namespace: '',
+  },
+  objects,
+);
 installRuntime(runtime);
 // Holds and releases of this worker's refs go to the head in batches, in order with its other requests.
 const refs = new RefTracker((hold, release) => runtime.post({ op: 'refs', hold, release })).install();

@@ -24,7 +24,10 @@ export class WorkerObjects {
     if (p.data.byteLength <= INLINE_VALUE_MAX) return undefined;
     this.toAgent({ type: 'store-object', objectId: id, payload: p });
     const empty = new Uint8Array(0);
-    return { payload: p.typed ? { data: empty, marked: p.marked, typed: p.typed } : { data: empty, marked: p.marked }, sizeBytes: p.data.byteLength };
+    return {
+      payload: p.typed ? { data: empty, marked: p.marked, typed: p.typed } : { data: empty, marked: p.marked },
+      sizeBytes: p.data.byteLength,
+    };
   }
 
   /** An argument's value: from this node's agent if it holds it, else fetched through the head by `get`. */

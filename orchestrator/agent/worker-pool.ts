@@ -80,10 +80,20 @@ export class WorkerPool {
     const id = `w${++this.seq}`;
     const proc = spawn(process.execPath, [...process.execArgv, WORKER_ENTRY], {
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-      env: { ...process.env, ...this.env, ORRERY_WORKER: JSON.stringify({ ...JSON.parse(this.env.ORRERY_WORKER ?? '{}'), workerId: id }) },
+      env: {
+        ...process.env,
+        ...this.env,
+        ORRERY_WORKER: JSON.stringify({ ...JSON.parse(this.env.ORRERY_WORKER ?? '{}'), workerId: id }),
+      },
     });
     const sock = proc.stdio[3] as Duplex;
-    const w: WorkerProcess = { id, proc, channel: new Channel(sock, sock, `worker ${id}`), sentCode: new Set(), dead: false };
+    const w: WorkerProcess = {
+      id,
+      proc,
+      channel: new Channel(sock, sock, `worker ${id}`),
+      sentCode: new Set(),
+      dead: false,
+    };
     this.all.add(w);
     w.channel.listen(
       (m) => this.events.message(w, m),
@@ -96,7 +106,10 @@ export class WorkerPool {
       this.all.delete(w);
       const i = this.idle.indexOf(w);
       if (i >= 0) this.idle.splice(i, 1);
-      this.events.exit(w, signal ? `worker pid ${proc.pid} was killed by ${signal}` : `worker pid ${proc.pid} exited with code ${code}`);
+      this.events.exit(
+        w,
+        signal ? `worker pid ${proc.pid} was killed by ${signal}` : `worker pid ${proc.pid} exited with code ${code}`,
+      );
     });
     return w;
   }

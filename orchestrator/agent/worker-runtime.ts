@@ -50,7 +50,13 @@ export class WorkerRuntime implements CoreRuntime {
       const off = this.objects.offload(req.id, req.payload);
       if (off) req = { ...req, payload: off.payload, stored: true, sizeBytes: off.sizeBytes };
     }
-    this.send({ type: 'request', requestId: 0, callerTaskId: this.current()?.context.taskId ?? '', workerId: this.workerId, req });
+    this.send({
+      type: 'request',
+      requestId: 0,
+      callerTaskId: this.current()?.context.taskId ?? '',
+      workerId: this.workerId,
+      req,
+    });
   }
 
   call<R extends ClientRequest>(req: R): Promise<ReplyTo<R>> {

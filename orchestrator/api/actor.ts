@@ -26,13 +26,23 @@ export function actorHandle<T>(desc: ActorDescriptor): ActorHandle<T> {
   const handle: Record<string | symbol, unknown> = { actorId: desc.actorId, [ACTOR_HANDLE]: desc };
   for (const method of desc.methods) {
     // Defined, not assigned: a method named `__proto__` is a method, not the handle's prototype.
-    Object.defineProperty(handle, method, { value: { remote: (...args: unknown[]) => callMethod(desc, method, args) }, enumerable: true });
+    Object.defineProperty(handle, method, {
+      value: { remote: (...args: unknown[]) => callMethod(desc, method, args) },
+      enumerable: true,
+    });
   }
-  Object.defineProperty(handle, Symbol.for('nodejs.util.inspect.custom'), { value: () => `ActorHandle(${desc.className}, ${desc.actorId})` });
+  Object.defineProperty(handle, Symbol.for('nodejs.util.inspect.custom'), {
+    value: () => `ActorHandle(${desc.className}, ${desc.actorId})`,
+  });
   return Object.freeze(handle) as ActorHandle<T>;
 }
 
-const CALL_OPTIONS: NormalizedTaskOptions = { resources: {}, strategy: 'DEFAULT', maxRetries: 0, retryExceptions: false };
+const CALL_OPTIONS: NormalizedTaskOptions = {
+  resources: {},
+  strategy: 'DEFAULT',
+  maxRetries: 0,
+  retryExceptions: false,
+};
 
 function callMethod(desc: ActorDescriptor, method: string, args: unknown[]): ObjectRef {
   const rt = currentRuntime();
@@ -62,7 +72,8 @@ function methodsOf(cls: AnyClass): { methods: string[]; async: boolean } {
       const d = Object.getOwnPropertyDescriptor(p, key);
       if (key === 'constructor' || !d || typeof d.value !== 'function') continue;
       methods.add(key);
-      if (d.value.constructor?.name === 'AsyncFunction' || d.value.constructor?.name === 'AsyncGeneratorFunction') isAsync = true;
+      if (d.value.constructor?.name === 'AsyncFunction' || d.value.constructor?.name === 'AsyncGeneratorFunction')
+        isAsync = true;
     }
   }
   return { methods: [...methods], async: isAsync };
@@ -76,7 +87,11 @@ export class ActorClass<C extends new (...args: never[]) => unknown = new (...ar
   private readonly asyncMethods: boolean;
 
   /** @internal */
-  constructor(readonly code: ShippedCode, cls: AnyClass, private readonly given: ActorOptions) {
+  constructor(
+    readonly code: ShippedCode,
+    cls: AnyClass,
+    private readonly given: ActorOptions,
+  ) {
     const { methods, async } = methodsOf(cls);
     this.methods = methods;
     this.asyncMethods = async;
@@ -92,7 +107,12 @@ export class ActorClass<C extends new (...args: never[]) => unknown = new (...ar
   remote(...args: RemoteArgs<ConstructorParameters<C>>): ActorHandle<InstanceType<C>> {
     const rt = currentRuntime();
     const actorId = newId();
-    const desc: ActorDescriptor = { actorId, className: this.code.name || 'Actor', methods: this.methods, asyncMethods: this.asyncMethods };
+    const desc: ActorDescriptor = {
+      actorId,
+      className: this.code.name || 'Actor',
+      methods: this.methods,
+      asyncMethods: this.asyncMethods,
+    };
     const nestedRefs: string[] = [];
     const first = !rt.sentCode.has(this.code.hash);
     if (first) rt.sentCode.add(this.code.hash);
@@ -121,7 +141,10 @@ export class ActorClass<C extends new (...args: never[]) => unknown = new (...ar
 }
 
 /** Looks up a live named actor (in the driver's namespace unless one is given). */
-export async function getActor<T = Record<string, unknown>>(name: string, opts: { namespace?: string } = {}): Promise<ActorHandle<T>> {
+export async function getActor<T = Record<string, unknown>>(
+  name: string,
+  opts: { namespace?: string } = {},
+): Promise<ActorHandle<T>> {
   if (typeof name !== 'string' || name === '') throw new TypeError('getActor(name): name must be a non-empty string');
   const desc = await currentRuntime().call({ op: 'get-actor', name, namespace: opts.namespace });
   return actorHandle<T>(desc);
@@ -129,7 +152,13 @@ export async function getActor<T = Record<string, unknown>>(name: string, opts: 
 
 /** Kills an actor. With `noRestart: false` it is restarted if restarts remain (and that counts as one). */
 export async function kill(handle: unknown, opts: { noRestart?: boolean } = {}): Promise<void> {
-  const desc = typeof handle === 'object' && handle !== null ? (handle as Record<symbol, ActorDescriptor | undefined>)[ACTOR_HANDLE] : undefined;
-  if (!desc) throw new TypeError('kill(handle): expected an actor handle (the value returned by ActorClass.remote() or getActor())');
+  const desc =
+    typeof handle === 'object' && handle !== null
+      ? (handle as Record<symbol, ActorDescriptor | undefined>)[ACTOR_HANDLE]
+      : undefined;
+  if (!desc)
+    throw new TypeError(
+      'kill(handle): expected an actor handle (the value returned by ActorClass.remote() or getActor())',
+    );
   await currentRuntime().call({ op: 'kill-actor', actorId: desc.actorId, noRestart: opts.noRestart ?? true });
 }

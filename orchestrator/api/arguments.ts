@@ -7,7 +7,12 @@ import type { ArgSpec } from '../protocol/messages.ts';
  * Encodes `args` for a call of `name`; `nestedRefs` collects refs found inside values, and
  * `secrets` the names of the `secret()` references (without it, as for actors, they are refused).
  */
-export function encodeArgs(args: readonly unknown[], name: string, nestedRefs: string[], secrets?: string[]): ArgSpec[] {
+export function encodeArgs(
+  args: readonly unknown[],
+  name: string,
+  nestedRefs: string[],
+  secrets?: string[],
+): ArgSpec[] {
   const out: ArgSpec[] = new Array(args.length);
   for (let i = 0; i < args.length; i++) {
     const a = args[i];

@@ -8,7 +8,9 @@ import type { CircuitCall, CircuitResult } from '../head/backend-registry.ts';
 /** Runs a circuit call on the quantum backend of the worker's node. */
 export async function runCircuitTask(call: CircuitCall): Promise<CircuitResult> {
   if (!process.env.ORRERY_CIRCUIT_BACKEND) {
-    throw new Error('circuit tasks run only on nodes of a quantum backend (kinds quantum-simulator, ibm-quantum, braket); this task was placed elsewhere, probably because its resources option replaced the default { QPU: 1 }');
+    throw new Error(
+      'circuit tasks run only on nodes of a quantum backend (kinds quantum-simulator, ibm-quantum, braket); this task was placed elsewhere, probably because its resources option replaced the default { QPU: 1 }',
+    );
   }
   const orrery = await import('orrery');
   const { executeCircuit } = await import('orrery/internal/circuit-task');

@@ -29,11 +29,17 @@ export class CircuitFunction {
   /** @internal */
   constructor(private readonly given: CircuitOptions) {
     const { shots = 1024, device, seed, ...task } = given;
-    if (!Number.isInteger(shots) || shots < 1 || shots > MAX_SHOTS) throw new TypeError(`circuit(): option shots must be an integer from 1 to ${MAX_SHOTS} (got ${String(shots)})`);
-    if (device !== undefined && (typeof device !== 'string' || device === '')) throw new TypeError('circuit(): option device must be a non-empty device name');
+    if (!Number.isInteger(shots) || shots < 1 || shots > MAX_SHOTS)
+      throw new TypeError(`circuit(): option shots must be an integer from 1 to ${MAX_SHOTS} (got ${String(shots)})`);
+    if (device !== undefined && (typeof device !== 'string' || device === ''))
+      throw new TypeError('circuit(): option device must be a non-empty device name');
     if (seed !== undefined && !Number.isInteger(seed)) throw new TypeError('circuit(): option seed must be an integer');
     this.shots = shots;
-    this.fn = new RemoteFunction<[CircuitCall], CircuitResult>(RUNNER, { name: 'circuit', numCpus: 0, resources: { QPU: 1 }, ...task }, 'circuit');
+    this.fn = new RemoteFunction<[CircuitCall], CircuitResult>(
+      RUNNER,
+      { name: 'circuit', numCpus: 0, resources: { QPU: 1 }, ...task },
+      'circuit',
+    );
   }
 
   /**
@@ -42,10 +48,16 @@ export class CircuitFunction {
    * (QasmError with line and column) instead of failing on the backend.
    */
   remote(qasm: string, params?: Record<string, number>): ObjectRef<CircuitResult> {
-    if (typeof qasm !== 'string') throw new TypeError('circuit().remote(qasm, params?): qasm must be OpenQASM 2 or 3 source text');
+    if (typeof qasm !== 'string')
+      throw new TypeError('circuit().remote(qasm, params?): qasm must be OpenQASM 2 or 3 source text');
     if (params !== undefined) {
-      if (typeof params !== 'object' || params === null) throw new TypeError('circuit().remote(qasm, params?): params must be an object of numbers, e.g. { theta: 0.5 }');
-      for (const [k, v] of Object.entries(params)) if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`circuit().remote: parameter ${k} must be a finite number (got ${String(v)})`);
+      if (typeof params !== 'object' || params === null)
+        throw new TypeError(
+          'circuit().remote(qasm, params?): params must be an object of numbers, e.g. { theta: 0.5 }',
+        );
+      for (const [k, v] of Object.entries(params))
+        if (typeof v !== 'number' || !Number.isFinite(v))
+          throw new TypeError(`circuit().remote: parameter ${k} must be a finite number (got ${String(v)})`);
     }
     parseQasm(qasm, params);
     const { device, seed } = this.given;

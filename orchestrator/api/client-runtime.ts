@@ -11,7 +11,12 @@ import type { ClientRequest, Message, ReplyTo } from '../protocol/messages.ts';
 import { DRIVER_PATH, MAX_DRIVER_MESSAGE_BYTES, WS_PROTOCOL, type DriverWelcome } from '../protocol/driver-socket.ts';
 import { headFilePath, readHeadFile, runningHead } from '../client/head-file.ts';
 import {
-  ClientOptionError, DriverMessageTooLargeError, HeadAuthError, HeadConnectionLostError, HeadUnreachableError, NoHeadRunningError,
+  ClientOptionError,
+  DriverMessageTooLargeError,
+  HeadAuthError,
+  HeadConnectionLostError,
+  HeadUnreachableError,
+  NoHeadRunningError,
 } from '../client/client-errors.ts';
 import { SocketChannel } from '../client/socket-channel.ts';
 import { RefTracker } from './ref-tracker.ts';
@@ -36,16 +41,22 @@ export function resolveClientTarget(opts: ClientOptions): { address: string; tok
   try {
     u = new URL(opts.address);
   } catch {
-    throw new ClientOptionError(`init(): address ${JSON.stringify(opts.address)} is not valid; use 'auto' or 'ws://HOST:PORT'`);
+    throw new ClientOptionError(
+      `init(): address ${JSON.stringify(opts.address)} is not valid; use 'auto' or 'ws://HOST:PORT'`,
+    );
   }
-  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new ClientOptionError(`init(): address ${opts.address} must start with ws:// (or be 'auto')`);
+  if (u.protocol !== 'ws:' && u.protocol !== 'wss:')
+    throw new ClientOptionError(`init(): address ${opts.address} must start with ws:// (or be 'auto')`);
   const address = `${u.protocol}//${u.host}`;
   let token = opts.token ?? process.env.ORRERY_TOKEN;
   if (!token) {
     const file = readHeadFile();
     if (file && file.address === address) token = file.token;
   }
-  if (!token) throw new ClientOptionError(`init(): no token for the head at ${address}: pass init({ token }) or set ORRERY_TOKEN (the token is in the head's head.json)`);
+  if (!token)
+    throw new ClientOptionError(
+      `init(): no token for the head at ${address}: pass init({ token }) or set ORRERY_TOKEN (the token is in the head's head.json)`,
+    );
   return { address, token };
 }
 
@@ -71,9 +82,12 @@ export async function connectClient(opts: ClientOptions): Promise<ClientRuntime>
     ws.once('unexpected-response', (_req, res) => {
       res.resume();
       if (res.statusCode === 401) fail(new HeadAuthError(address, 401));
-      else fail(new HeadUnreachableError(address, `it answered HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim()));
+      else
+        fail(new HeadUnreachableError(address, `it answered HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim()));
     });
-    ws.on('error', (err: NodeJS.ErrnoException) => fail(new HeadUnreachableError(address, err.code === 'ECONNREFUSED' ? 'connection refused' : err.message)));
+    ws.on('error', (err: NodeJS.ErrnoException) =>
+      fail(new HeadUnreachableError(address, err.code === 'ECONNREFUSED' ? 'connection refused' : err.message)),
+    );
     ws.once('open', () => {
       const rt = new ClientRuntime(ws, address, {
         welcomed: () => {
@@ -81,7 +95,8 @@ export async function connectClient(opts: ClientOptions): Promise<ClientRuntime>
           settled = true;
           resolve(rt);
         },
-        closedBeforeWelcome: (why) => fail(new HeadUnreachableError(address, `the head closed the connection${why ? ` (${why})` : ''}`)),
+        closedBeforeWelcome: (why) =>
+          fail(new HeadUnreachableError(address, `the head closed the connection${why ? ` (${why})` : ''}`)),
       });
     });
   });
@@ -108,9 +123,17 @@ export class ClientRuntime implements CoreRuntime {
   private readonly closed: Promise<void>;
   /** The largest message the head accepts (its welcome says; older heads: the default). */
   private maxMessageBytes = MAX_DRIVER_MESSAGE_BYTES;
-  constructor(ws: WebSocket, readonly address: string, connecting: ClientConnecting) {
+  constructor(
+    ws: WebSocket,
+    readonly address: string,
+    connecting: ClientConnecting,
+  ) {
     this.closed = new Promise((r) => ws.once('close', () => r()));
-    this.channel = new SocketChannel(ws, (m) => this.receive(m, connecting.welcomed), () => this.maxMessageBytes);
+    this.channel = new SocketChannel(
+      ws,
+      (m) => this.receive(m, connecting.welcomed),
+      () => this.maxMessageBytes,
+    );
     this.channel.onClosed((reason) => {
       this.lost = reason ?? 'the head closed the connection';
       if (!this.ctx) connecting.closedBeforeWelcome(reason);
@@ -131,7 +154,14 @@ export class ClientRuntime implements CoreRuntime {
       if (this.ctx || !m.ok) return;
       const w = m.value as DriverWelcome;
       if (typeof w.maxMessageBytes === 'number') this.maxMessageBytes = w.maxMessageBytes;
-      this.ctx = { jobId: w.jobId, taskId: newId(), nodeId: w.nodeId, backend: 'driver', assignedResources: {}, namespace: w.namespace };
+      this.ctx = {
+        jobId: w.jobId,
+        taskId: newId(),
+        nodeId: w.nodeId,
+        backend: 'driver',
+        assignedResources: {},
+        namespace: w.namespace,
+      };
       this.refs = new RefTracker((hold, release) => this.post({ op: 'refs', hold, release })).install();
       onWelcome(w);
       return;

@@ -19,7 +19,9 @@ export async function runCommand(call: CommandCall, spec: CommandSpec | readonly
   const context = orrery.getRuntimeContext();
   const signal = context.signal;
   // A plain list is the spec of heads that predate `image` (a resumed session).
-  const { outputs, image } = Array.isArray(spec) ? { outputs: spec as readonly string[], image: undefined } : (spec as CommandSpec);
+  const { outputs, image } = Array.isArray(spec)
+    ? { outputs: spec as readonly string[], image: undefined }
+    : (spec as CommandSpec);
   const started = performance.now();
   const TAIL = 4096;
   const KEEP = 16 * 1024 * 1024;
@@ -27,12 +29,21 @@ export async function runCommand(call: CommandCall, spec: CommandSpec | readonly
   const inside = (dir: string, rel: string): string => {
     const full = path.resolve(dir, rel);
     if (path.isAbsolute(rel) || !full.startsWith(dir + path.sep)) {
-      throw new TypeError(`command input/output path ${JSON.stringify(rel)} must be relative and stay inside the working directory`);
+      throw new TypeError(
+        `command input/output path ${JSON.stringify(rel)} must be relative and stay inside the working directory`,
+      );
     }
     return full;
   };
   const globToRegExp = (glob: string): RegExp =>
-    new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*\/?/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replaceAll('\u0000', '(?:.*/)?')}$`);
+    new RegExp(
+      `^${glob
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*\*\/?/g, '\u0000')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]')
+        .replaceAll('\u0000', '(?:.*/)?')}$`,
+    );
   const walk = async (dir: string, base = ''): Promise<string[]> => {
     const out: string[] = [];
     for (const e of await fs.readdir(dir, { withFileTypes: true })) {
@@ -44,29 +55,39 @@ export async function runCommand(call: CommandCall, spec: CommandSpec | readonly
   };
 
   if (!Array.isArray(call?.argv) || call.argv.length === 0 || call.argv.some((a) => typeof a !== 'string')) {
-    throw new TypeError('command call: argv must be a non-empty array of strings, e.g. { argv: ["python3", "train.py"] }');
+    throw new TypeError(
+      'command call: argv must be a non-empty array of strings, e.g. { argv: ["python3", "train.py"] }',
+    );
   }
   // File names are the caller's: no prototype, so `__proto__` is a file like any other.
   const inputs: Record<string, string | Uint8Array> = Object.create(null);
   for (const [rel, value] of Object.entries(call.inputs ?? {})) {
-    const v = orrery.ObjectRef && typeof value === 'object' && value !== null && 'id' in value && !(value instanceof Uint8Array)
-      ? await orrery.get(value as never)
-      : value;
-    if (typeof v !== 'string' && !(v instanceof Uint8Array)) throw new TypeError(`command input ${rel} must be a string, a Uint8Array or a ref to one`);
+    const v =
+      orrery.ObjectRef && typeof value === 'object' && value !== null && 'id' in value && !(value instanceof Uint8Array)
+        ? await orrery.get(value as never)
+        : value;
+    if (typeof v !== 'string' && !(v instanceof Uint8Array))
+      throw new TypeError(`command input ${rel} must be a string, a Uint8Array or a ref to one`);
     inputs[rel] = v;
   }
   // The worker put each secret's value where its secret() reference was.
-  const env = Object.fromEntries(Object.entries(call.env ?? {}).map(([k, v]) => {
-    if (typeof v !== 'string') throw new TypeError(`command env ${k} must be a string or secret('name') (got ${typeof v})`);
-    return [k, v];
-  }));
+  const env = Object.fromEntries(
+    Object.entries(call.env ?? {}).map(([k, v]) => {
+      if (typeof v !== 'string')
+        throw new TypeError(`command env ${k} must be a string or secret('name') (got ${typeof v})`);
+      return [k, v];
+    }),
+  );
   const runnerUrl = process.env.ORRERY_COMMAND_RUNNER;
   if (runnerUrl) {
     // Through Function: compilers rewrite a computed `import(x)` written here into a call of an
     // injected helper, which the worker that evaluates this shipped source would not have.
     const load = new Function('u', 'return import(u)') as (u: string) => Promise<{ runCommandJob?: unknown }>;
     const runner = (await load(runnerUrl)).runCommandJob;
-    if (typeof runner !== 'function') throw new Error(`the command runner module ${runnerUrl} (ORRERY_COMMAND_RUNNER of backend ${context.backend}) exports no runCommandJob function`);
+    if (typeof runner !== 'function')
+      throw new Error(
+        `the command runner module ${runnerUrl} (ORRERY_COMMAND_RUNNER of backend ${context.backend}) exports no runCommandJob function`,
+      );
     const program = call.argv[0]!;
     return (await runner(
       { argv: call.argv, inputs, env },
@@ -80,10 +101,16 @@ export async function runCommand(call: CommandCall, spec: CommandSpec | readonly
       },
     )) as CommandResult;
   }
-  if (image) console.log(`orrery: command ${call.argv[0]}: image ${image} is ignored on backend ${context.backend}, which runs commands on its node directly`);
+  if (image)
+    console.log(
+      `orrery: command ${call.argv[0]}: image ${image} is ignored on backend ${context.backend}, which runs commands on its node directly`,
+    );
   // In the agent's private folder (core/runtime-dir.ts), so inputs and outputs stay out of other users' reach.
   const root = process.env.ORRERY_RUNTIME_DIR;
-  if (!root) throw new Error(`command ${call.argv[0]}: this worker has no ORRERY_RUNTIME_DIR (its agent sets it); run command tasks through an Orrery node agent`);
+  if (!root)
+    throw new Error(
+      `command ${call.argv[0]}: this worker has no ORRERY_RUNTIME_DIR (its agent sets it); run command tasks through an Orrery node agent`,
+    );
   const workDir = await fs.realpath(await fs.mkdtemp(path.join(root, 'cmd-')));
   try {
     for (const [rel, v] of Object.entries(inputs)) {
@@ -92,7 +119,9 @@ export async function runCommand(call: CommandCall, spec: CommandSpec | readonly
       await fs.writeFile(file, v);
     }
     // setpriv --pdeathsig makes the command die with its worker even when the worker is SIGKILLed.
-    const argv = existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--', ...call.argv] : call.argv;
+    const argv = existsSync('/usr/bin/setpriv')
+      ? ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--', ...call.argv]
+      : call.argv;
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: workDir,
       env: { ...process.env, ...env },

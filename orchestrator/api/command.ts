@@ -27,17 +27,26 @@ export class CommandFunction {
   constructor(private readonly given: CommandOptions) {
     const { outputs = [], image, ...task } = given;
     if (!Array.isArray(outputs) || outputs.some((o) => typeof o !== 'string' || o === '')) {
-      throw new TypeError(`command(): option outputs must be a list of relative paths or globs (got ${JSON.stringify(outputs)})`);
+      throw new TypeError(
+        `command(): option outputs must be a list of relative paths or globs (got ${JSON.stringify(outputs)})`,
+      );
     }
-    if (image !== undefined && (typeof image !== 'string' || image === '')) throw new TypeError('command(): option image must be a container image name');
+    if (image !== undefined && (typeof image !== 'string' || image === ''))
+      throw new TypeError('command(): option image must be a container image name');
     this.spec = image === undefined ? { outputs } : { outputs, image };
-    this.fn = new RemoteFunction<[CommandCall, CommandSpec], CommandResult>(RUNNER, { name: 'command', ...task }, 'command');
+    this.fn = new RemoteFunction<[CommandCall, CommandSpec], CommandResult>(
+      RUNNER,
+      { name: 'command', ...task },
+      'command',
+    );
   }
 
   /** Runs the command; non-zero exit fails the ref with CommandFailedError. */
   remote(call: CommandCall): ObjectRef<CommandResult> {
     if (typeof call !== 'object' || call === null || !Array.isArray(call.argv) || call.argv.length === 0) {
-      throw new TypeError('command().remote(call): call must be { argv: string[], inputs?, env? } with a non-empty argv');
+      throw new TypeError(
+        'command().remote(call): call must be { argv: string[], inputs?, env? } with a non-empty argv',
+      );
     }
     const named = this.given.name ? this.fn : this.fn.options({ name: basename(call.argv[0]!) });
     return named.remote(call, this.spec);

@@ -9,23 +9,64 @@ export type { PlacementGroupOptions } from '../core/placement-group-options.ts';
 export { command, CommandFunction, type CommandOptions, type CommandCall, type CommandResult } from './command.ts';
 export { circuit, CircuitFunction, type CircuitOptions, type CircuitResult } from './circuit.ts';
 export { QasmError } from '../head/backend-registry.ts';
-export { nodes, clusterResources, availableResources, state, getRuntimeContext, recordTaskInfo, type ListOptions } from './introspection.ts';
+export {
+  nodes,
+  clusterResources,
+  availableResources,
+  state,
+  getRuntimeContext,
+  recordTaskInfo,
+  type ListOptions,
+} from './introspection.ts';
 export type { RuntimeContext } from './runtime.ts';
 export type {
-  TaskRow, ActorRow, ObjectRow, NodeRow, PlacementGroupRow, PlacementGroupBundleRow, TaskSummaryRow, TaskState, ActorState, ObjectState,
-  PlacementGroupState, NodeState, TaskType, ResourceAmounts, StateFilter,
+  TaskRow,
+  ActorRow,
+  ObjectRow,
+  NodeRow,
+  PlacementGroupRow,
+  PlacementGroupBundleRow,
+  TaskSummaryRow,
+  TaskState,
+  ActorState,
+  ObjectState,
+  PlacementGroupState,
+  NodeState,
+  TaskType,
+  ResourceAmounts,
+  StateFilter,
 } from '../protocol/state-rows.ts';
 export { ObjectRef } from '../core/object-ref.ts';
 export { secret, SecretRef } from '../core/secret-ref.ts';
 export type { TaskOptions, ActorOptions } from '../core/options.ts';
 export type { PlacementRule } from '../scheduler/placement-rules.ts';
 export {
-  OrreryError, TaskError, WorkerCrashedError, ActorDiedError, GetTimeoutError, TaskCancelledError, ObjectLostError,
-  OwnerDiedError, TaskUnschedulableError, CommandFailedError, BackendError, PlacementGroupRemovedError, SecretNotFoundError, SecretUnavailableError,
-  InvalidNameError, ModuleBackendRefusedError, BackendShutdownError, UnsafeRuntimeDirError,
+  OrreryError,
+  TaskError,
+  WorkerCrashedError,
+  ActorDiedError,
+  GetTimeoutError,
+  TaskCancelledError,
+  ObjectLostError,
+  OwnerDiedError,
+  TaskUnschedulableError,
+  CommandFailedError,
+  BackendError,
+  PlacementGroupRemovedError,
+  SecretNotFoundError,
+  SecretUnavailableError,
+  InvalidNameError,
+  ModuleBackendRefusedError,
+  BackendShutdownError,
+  UnsafeRuntimeDirError,
 } from '../core/errors.ts';
 export { InvalidPlacementRuleError } from '../scheduler/placement-rules.ts';
 export {
-  DriverMessageTooLargeError, NoHeadRunningError, HeadUnreachableError, HeadAuthError, ClientOptionError, HeadConnectionLostError,
+  DriverMessageTooLargeError,
+  NoHeadRunningError,
+  HeadUnreachableError,
+  HeadAuthError,
+  ClientOptionError,
+  HeadConnectionLostError,
 } from '../client/client-errors.ts';
 export { HeadFileError } from '../client/head-file.ts';

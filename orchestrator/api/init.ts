@@ -40,12 +40,30 @@ export interface InitOptions {
   objectStoreMemory?: number;
 }
 
-const INIT_KEYS = new Set(['address', 'token', 'cluster', 'numCpus', 'numGpus', 'resources', 'labels', 'namespace', 'logToDriver', 'ignoreReinitError', 'infeasibleGraceMs', 'placementRules', 'config', 'backends', 'session', 'objectStoreMemory']);
+const INIT_KEYS = new Set([
+  'address',
+  'token',
+  'cluster',
+  'numCpus',
+  'numGpus',
+  'resources',
+  'labels',
+  'namespace',
+  'logToDriver',
+  'ignoreReinitError',
+  'infeasibleGraceMs',
+  'placementRules',
+  'config',
+  'backends',
+  'session',
+  'objectStoreMemory',
+]);
 
 /** Starts an embedded head with one local node (or attaches to a cluster) and binds the API to it. */
 export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
   for (const k of Object.keys(opts)) {
-    if (!INIT_KEYS.has(k)) throw new TypeError(`init(): unknown option ${k}; allowed options are ${[...INIT_KEYS].join(', ')}`);
+    if (!INIT_KEYS.has(k))
+      throw new TypeError(`init(): unknown option ${k}; allowed options are ${[...INIT_KEYS].join(', ')}`);
   }
   const existing = maybeRuntime();
   if (existing) {
@@ -59,15 +77,25 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
   checkNameKeys('init(): option resources', opts.resources);
   checkNameKeys('init(): option labels', opts.labels);
   if (opts.session !== undefined) validateSessionName(opts.session);
-  const file: ConfigFile = opts.config ? readConfigFile(opts.config, 'init(): ') : { path: undefined, backends: [], placementRules: undefined, modules: ownCode() };
+  const file: ConfigFile = opts.config
+    ? readConfigFile(opts.config, 'init(): ')
+    : { path: undefined, backends: [], placementRules: undefined, modules: ownCode() };
   // The script's own configs are its own code: they may load modules from anywhere but URLs.
-  const own = opts.backends === undefined ? [] : checkBackendConfigs(opts.backends, 'init()', ownCode(), 'option backends');
+  const own =
+    opts.backends === undefined ? [] : checkBackendConfigs(opts.backends, 'init()', ownCode(), 'option backends');
   const backendConfigs = [...file.backends, ...own];
   const placementRules = opts.placementRules ?? file.placementRules;
-  if (opts.numCpus !== undefined && (!Number.isFinite(opts.numCpus) || opts.numCpus < 0)) throw new TypeError(`init(): option numCpus must be a number >= 0 (got ${opts.numCpus})`);
-  if (opts.numGpus !== undefined && (!Number.isInteger(opts.numGpus) || opts.numGpus < 0)) throw new TypeError(`init(): option numGpus must be an integer >= 0 (got ${opts.numGpus})`);
-  if (opts.objectStoreMemory !== undefined && (!Number.isFinite(opts.objectStoreMemory) || opts.objectStoreMemory <= 0)) {
-    throw new TypeError(`init(): option objectStoreMemory must be a number of bytes > 0 (got ${opts.objectStoreMemory})`);
+  if (opts.numCpus !== undefined && (!Number.isFinite(opts.numCpus) || opts.numCpus < 0))
+    throw new TypeError(`init(): option numCpus must be a number >= 0 (got ${opts.numCpus})`);
+  if (opts.numGpus !== undefined && (!Number.isInteger(opts.numGpus) || opts.numGpus < 0))
+    throw new TypeError(`init(): option numGpus must be an integer >= 0 (got ${opts.numGpus})`);
+  if (
+    opts.objectStoreMemory !== undefined &&
+    (!Number.isFinite(opts.objectStoreMemory) || opts.objectStoreMemory <= 0)
+  ) {
+    throw new TypeError(
+      `init(): option objectStoreMemory must be a number of bytes > 0 (got ${opts.objectStoreMemory})`,
+    );
   }
   let head: Head;
   let stop: () => Promise<void>;
@@ -76,15 +104,33 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
     stop = async () => {};
     if (placementRules) head.setPlacementRules(placementRules);
   } else {
-    head = new Head({ infeasibleGraceMs: opts.infeasibleGraceMs, placementRules, objectStoreMemory: opts.objectStoreMemory });
+    head = new Head({
+      infeasibleGraceMs: opts.infeasibleGraceMs,
+      placementRules,
+      objectStoreMemory: opts.objectStoreMemory,
+    });
     stop = () => head.shutdown();
-    const local = { name: 'local', kind: 'local', numCpus: opts.numCpus ?? availableParallelism(), numGpus: opts.numGpus, resources: opts.resources, labels: opts.labels, objectStoreMemory: opts.objectStoreMemory };
+    const local = {
+      name: 'local',
+      kind: 'local',
+      numCpus: opts.numCpus ?? availableParallelism(),
+      numGpus: opts.numGpus,
+      resources: opts.resources,
+      labels: opts.labels,
+      objectStoreMemory: opts.objectStoreMemory,
+    };
     await head.addBackend(await createBackend(local));
   }
   let endSession: (() => Promise<void>) | undefined;
   try {
     // Loaded only when recording: SQLite is a native module a plain driver (or worker) does not need.
-    if (opts.session !== undefined) endSession = (await import('../head/session-recording.ts')).startSession(head, opts.session, { backends: backendConfigs }, placementRules).stop;
+    if (opts.session !== undefined)
+      endSession = (await import('../head/session-recording.ts')).startSession(
+        head,
+        opts.session,
+        { backends: backendConfigs },
+        placementRules,
+      ).stop;
     for (const c of file.backends) await head.addBackend(await createBackend(c, file.modules));
     for (const c of own) await head.addBackend(await createBackend(c, ownCode()));
   } catch (err) {
@@ -110,17 +156,34 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
 }
 
 /** Options that configure a head; a client connects to a head that is already configured. */
-const HEAD_SIDE_OPTIONS = ['cluster', 'numCpus', 'numGpus', 'resources', 'labels', 'infeasibleGraceMs', 'placementRules', 'config', 'session'] as const;
+const HEAD_SIDE_OPTIONS = [
+  'cluster',
+  'numCpus',
+  'numGpus',
+  'resources',
+  'labels',
+  'infeasibleGraceMs',
+  'placementRules',
+  'config',
+  'session',
+] as const;
 
 /** Client mode: connects to a head service (`orrery start`) over its WebSocket. */
 async function initClient(address: string, opts: InitOptions): Promise<RuntimeContext> {
   const headSide = HEAD_SIDE_OPTIONS.filter((k) => opts[k] !== undefined);
   if (headSide.length > 0) {
-    throw new TypeError(`init(): option${headSide.length > 1 ? 's' : ''} ${headSide.join(', ')} configure${headSide.length > 1 ? '' : 's'} a head, but this driver connects to the running head at ${address}; give them to \`orrery start\` (--config) instead, or drop address (and ORRERY_ADDRESS) for an embedded head`);
+    throw new TypeError(
+      `init(): option${headSide.length > 1 ? 's' : ''} ${headSide.join(', ')} configure${headSide.length > 1 ? '' : 's'} a head, but this driver connects to the running head at ${address}; give them to \`orrery start\` (--config) instead, or drop address (and ORRERY_ADDRESS) for an embedded head`,
+    );
   }
   // Checked here for a message before connecting; the head checks them again, with its own module policy.
   if (opts.backends !== undefined) checkBackendConfigs(opts.backends, 'init()', ownCode(), 'option backends');
-  const rt = await connectClient({ address, token: opts.token, namespace: opts.namespace, logToDriver: opts.logToDriver });
+  const rt = await connectClient({
+    address,
+    token: opts.token,
+    namespace: opts.namespace,
+    logToDriver: opts.logToDriver,
+  });
   // Backends the script needs join the running head unless it has one of that name already.
   if (opts.backends !== undefined) {
     try {

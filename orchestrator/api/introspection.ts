@@ -1,6 +1,15 @@
 /** Cluster introspection: `nodes()`, resources, the State API and `getRuntimeContext()`. */
 import type {
-  ActorRow, NodeRow, ObjectRow, PlacementGroupRow, ResourceAmounts, StateFilter, StateQuery, StateReplies, TaskRow, TaskSummaryRow,
+  ActorRow,
+  NodeRow,
+  ObjectRow,
+  PlacementGroupRow,
+  ResourceAmounts,
+  StateFilter,
+  StateQuery,
+  StateReplies,
+  TaskRow,
+  TaskSummaryRow,
 } from '../protocol/state-rows.ts';
 import { currentRuntime, type RuntimeContext } from './runtime.ts';
 
@@ -52,7 +61,8 @@ export function getRuntimeContext(): RuntimeContext {
 export function recordTaskInfo(info: Record<string, string | number | boolean>): void {
   const rt = currentRuntime();
   for (const [k, v] of Object.entries(info)) {
-    if (!['string', 'number', 'boolean'].includes(typeof v)) throw new TypeError(`recordTaskInfo: value of ${k} must be a string, number or boolean`);
+    if (!['string', 'number', 'boolean'].includes(typeof v))
+      throw new TypeError(`recordTaskInfo: value of ${k} must be a string, number or boolean`);
   }
   rt.post({ op: 'task-info', taskId: rt.context().taskId, info });
 }

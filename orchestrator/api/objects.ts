@@ -13,7 +13,8 @@ export const reviver: Reviver = { actor: (desc) => actorHandle(desc) };
 /** Stores a value in the object store; the caller owns it. Synchronous. */
 export function put<T>(value: T): ObjectRef<T> {
   const rt = currentRuntime();
-  if (isObjectRef(value)) throw new TypeError('put(value): value is already an ObjectRef; pass the ref itself where it is needed');
+  if (isObjectRef(value))
+    throw new TypeError('put(value): value is already an ObjectRef; pass the ref itself where it is needed');
   const id = newId();
   const nestedRefs: string[] = [];
   const payload = serializeValue(value, 'put(value)', nestedRefs);
@@ -23,14 +24,18 @@ export function put<T>(value: T): ObjectRef<T> {
 
 function checkRefs(refs: readonly unknown[], what: string): string[] {
   return refs.map((r, i) => {
-    if (!isObjectRef(r)) throw new TypeError(`${what}: item ${i} is not an ObjectRef (got ${typeof r}); pass refs returned by .remote() or put()`);
+    if (!isObjectRef(r))
+      throw new TypeError(
+        `${what}: item ${i} is not an ObjectRef (got ${typeof r}); pass refs returned by .remote() or put()`,
+      );
     return r.id;
   });
 }
 
 function checkTimeout(what: string, t: unknown): number | undefined {
   if (t === undefined) return undefined;
-  if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) throw new TypeError(`${what}: option timeoutMs must be a finite number >= 0 (got ${String(t)})`);
+  if (typeof t !== 'number' || !Number.isFinite(t) || t < 0)
+    throw new TypeError(`${what}: option timeoutMs must be a finite number >= 0 (got ${String(t)})`);
   return t;
 }
 
@@ -64,8 +69,10 @@ export async function wait<T>(
   if (new Set(ids).size !== ids.length) throw new TypeError('wait(refs): refs contains duplicates; pass each ref once');
   if (ids.length === 0) return { ready: [], notReady: [] };
   const numReturns = opts.numReturns ?? 1;
-  if (!Number.isInteger(numReturns) || numReturns < 0) throw new TypeError(`wait(): option numReturns must be an integer >= 0 (got ${String(opts.numReturns)})`);
-  if (numReturns > ids.length) throw new TypeError(`wait(): numReturns (${numReturns}) is larger than the number of refs (${ids.length})`);
+  if (!Number.isInteger(numReturns) || numReturns < 0)
+    throw new TypeError(`wait(): option numReturns must be an integer >= 0 (got ${String(opts.numReturns)})`);
+  if (numReturns > ids.length)
+    throw new TypeError(`wait(): numReturns (${numReturns}) is larger than the number of refs (${ids.length})`);
   const timeoutMs = checkTimeout('wait()', opts.timeoutMs);
   const readyIds = new Set(await currentRuntime().call({ op: 'wait', ids, numReturns, timeoutMs }));
   const ready: ObjectRef<T>[] = [];
@@ -82,9 +89,19 @@ export async function wait<T>(
  * resources. Actor methods are only signalled, never killed (the actor's state survives).
  * `force: true` kills a running task's worker at once.
  */
-export async function cancel(ref: ObjectRef, opts: { force?: boolean; recursive?: boolean; graceMs?: number } = {}): Promise<void> {
+export async function cancel(
+  ref: ObjectRef,
+  opts: { force?: boolean; recursive?: boolean; graceMs?: number } = {},
+): Promise<void> {
   if (!isObjectRef(ref)) throw new TypeError('cancel(ref): ref must be an ObjectRef returned by .remote()');
   const g = opts.graceMs;
-  if (g !== undefined && (typeof g !== 'number' || !Number.isFinite(g) || g < 0)) throw new TypeError(`cancel(): option graceMs must be a finite number >= 0 (got ${String(g)})`);
-  await currentRuntime().call({ op: 'cancel', id: ref.id, force: opts.force ?? false, recursive: opts.recursive ?? true, graceMs: g });
+  if (g !== undefined && (typeof g !== 'number' || !Number.isFinite(g) || g < 0))
+    throw new TypeError(`cancel(): option graceMs must be a finite number >= 0 (got ${String(g)})`);
+  await currentRuntime().call({
+    op: 'cancel',
+    id: ref.id,
+    force: opts.force ?? false,
+    recursive: opts.recursive ?? true,
+    graceMs: g,
+  });
 }

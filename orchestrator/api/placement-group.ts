@@ -44,7 +44,9 @@ export class PlacementGroup {
    */
   async wait(timeoutMs: number): Promise<boolean> {
     if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0) {
-      throw new TypeError(`PlacementGroup.wait(timeoutMs): timeoutMs must be a finite number >= 0 (got ${String(timeoutMs)})`);
+      throw new TypeError(
+        `PlacementGroup.wait(timeoutMs): timeoutMs must be a finite number >= 0 (got ${String(timeoutMs)})`,
+      );
     }
     const ref = this.ready();
     const { ready } = await wait([ref], { timeoutMs });
@@ -66,8 +68,22 @@ export function placementGroup(bundles: Record<string, number>[], opts: Placemen
   const rt = currentRuntime();
   const id = newId();
   const readyId = newId();
-  rt.post({ op: 'pg-create', placementGroupId: id, readyId, bundles: pg.bundles, strategy: pg.strategy, name: pg.name, detached: pg.detached });
-  return new PlacementGroup(id, pg.bundles.map((b) => ({ ...b })), pg.strategy, pg.name, new ObjectRef<void>(readyId));
+  rt.post({
+    op: 'pg-create',
+    placementGroupId: id,
+    readyId,
+    bundles: pg.bundles,
+    strategy: pg.strategy,
+    name: pg.name,
+    detached: pg.detached,
+  });
+  return new PlacementGroup(
+    id,
+    pg.bundles.map((b) => ({ ...b })),
+    pg.strategy,
+    pg.name,
+    new ObjectRef<void>(readyId),
+  );
 }
 
 /**
@@ -77,7 +93,9 @@ export function placementGroup(bundles: Record<string, number>[], opts: Placemen
 export function removePlacementGroup(pg: PlacementGroup | { readonly id: string } | string): void {
   const id = typeof pg === 'string' ? pg : typeof pg === 'object' && pg !== null ? pg.id : undefined;
   if (typeof id !== 'string' || id === '') {
-    throw new TypeError(`removePlacementGroup(pg): pg must be a PlacementGroup returned by placementGroup(), or its id (got ${typeof pg})`);
+    throw new TypeError(
+      `removePlacementGroup(pg): pg must be a PlacementGroup returned by placementGroup(), or its id (got ${typeof pg})`,
+    );
   }
   currentRuntime().post({ op: 'pg-remove', placementGroupId: id });
 }

@@ -10,7 +10,9 @@ import { encodeArgs } from './arguments.ts';
 import { currentRuntime } from './runtime.ts';
 
 /** An argument may be given as its value or as a ref to it; a string argument also as `secret(name)` (the task gets the value). */
-export type RemoteArgs<A extends unknown[]> = { [K in keyof A]: A[K] | ObjectRef<A[K]> | (A[K] extends string ? SecretRef : never) };
+export type RemoteArgs<A extends unknown[]> = {
+  [K in keyof A]: A[K] | ObjectRef<A[K]> | (A[K] extends string ? SecretRef : never);
+};
 
 /** A function turned into a task. */
 export class RemoteFunction<A extends unknown[] = unknown[], R = unknown> {

@@ -16,8 +16,10 @@ export function remote<F extends AnyFn>(options: TaskOptions, fn: F): RemoteFunc
 export function remote(a: unknown, b?: unknown): unknown {
   const target = typeof a === 'function' ? a : b;
   const options = typeof a === 'function' ? {} : a;
-  if (typeof target !== 'function') throw new TypeError('remote(): expected a function or a class, as remote(fn) or remote(options, fn)');
-  if (typeof options !== 'object' || options === null) throw new TypeError('remote(options, fn): options must be an object');
+  if (typeof target !== 'function')
+    throw new TypeError('remote(): expected a function or a class, as remote(fn) or remote(options, fn)');
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('remote(options, fn): options must be an object');
   const code = shipCode(target as AnyFn | AnyClass);
   if (code.kind === 'class') return new ActorClass(code, target as AnyClass, options as ActorOptions);
   return new RemoteFunction(code, options as TaskOptions);

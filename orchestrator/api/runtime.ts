@@ -46,7 +46,10 @@ type Slot = { [SLOT]?: CoreRuntime };
 /** The bound runtime; throws a clear error before `init()`. */
 export function currentRuntime(): CoreRuntime {
   const rt = (globalThis as Slot)[SLOT];
-  if (!rt) throw new Error('orrery is not initialized: call `await init()` before submitting tasks, putting or getting objects.');
+  if (!rt)
+    throw new Error(
+      'orrery is not initialized: call `await init()` before submitting tasks, putting or getting objects.',
+    );
   return rt;
 }
 

@@ -19,10 +19,17 @@ export function listBackends(configPath: string | undefined, print: (line: strin
  * Starts the named backend alone behind a temporary head, prints what its own check found and
  * what each of its nodes offers, and runs a probe task on it. Throws with what is wrong.
  */
-export async function testBackend(name: string, configPath: string | undefined, print: (line: string) => void): Promise<void> {
+export async function testBackend(
+  name: string,
+  configPath: string | undefined,
+  print: (line: string) => void,
+): Promise<void> {
   const cfg = findConfig(configPath);
   const config = name === 'local' ? { name: 'local', kind: 'local' } : cfg.backends.find((b) => b.name === name);
-  if (!config) throw new Error(`no backend named ${name} in ${cfg.path ?? 'any config file'}; configured: local${cfg.backends.map((b) => `, ${String(b.name)}`).join('')}`);
+  if (!config)
+    throw new Error(
+      `no backend named ${name} in ${cfg.path ?? 'any config file'}; configured: local${cfg.backends.map((b) => `, ${String(b.name)}`).join('')}`,
+    );
   const backend = await createBackend(config, cfg.modules);
   if (backend.check) for (const line of await backend.check()) print(`✓ ${line}`);
   const head = new Head({ log: (l) => print(l) });
@@ -30,8 +37,12 @@ export async function testBackend(name: string, configPath: string | undefined, 
     await head.addBackend(backend);
     await init({ cluster: { head }, logToDriver: false });
     const live = (await nodes()).filter((n) => n.state === 'ALIVE');
-    if (live.length === 0) throw new Error(`backend ${name} started but brought up no node (an elastic backend adds nodes on demand; submit work to see it scale)`);
-    for (const n of live) print(`✓ node ${String(n.nodeId)}: resources ${JSON.stringify(n.resources)}, labels ${JSON.stringify(n.labels)}`);
+    if (live.length === 0)
+      throw new Error(
+        `backend ${name} started but brought up no node (an elastic backend adds nodes on demand; submit work to see it scale)`,
+      );
+    for (const n of live)
+      print(`✓ node ${String(n.nodeId)}: resources ${JSON.stringify(n.resources)}, labels ${JSON.stringify(n.labels)}`);
     const probe = remote({ backend: name, numCpus: 0 }, async () => {
       const os = await import('node:os');
       return { host: os.hostname(), node: process.version, cpus: os.availableParallelism() };

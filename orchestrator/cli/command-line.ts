@@ -2,7 +2,10 @@
 
 /** Options that no command takes any more, and what to do instead. */
 const REMOVED_OPTIONS = new Map<string, string>([
-  ['token', 'the --token option was removed: a command line is readable by every user of this machine (ps). The CLI reads the token from ORRERY_TOKEN, else from head.json'],
+  [
+    'token',
+    'the --token option was removed: a command line is readable by every user of this machine (ps). The CLI reads the token from ORRERY_TOKEN, else from head.json',
+  ],
 ]);
 
 /** How a command's options are read: a value, a flag, or a repeatable value. */
@@ -23,14 +26,22 @@ export interface CommandSpec {
 }
 
 /** Splits argv into positional arguments and the command's options; unknown options are errors. */
-export function parseCommandLine(argv: readonly string[], spec: CommandSpec | undefined, isCommand: (name: string) => boolean): { args: string[]; opts: CliOptions } {
+export function parseCommandLine(
+  argv: readonly string[],
+  spec: CommandSpec | undefined,
+  isCommand: (name: string) => boolean,
+): { args: string[]; opts: CliOptions } {
   const args: string[] = [];
   const opts: CliOptions = {};
   const kinds: Record<string, OptionKind> = { help: 'flag', ...spec?.options };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     // `run <script>`: after the script, only a leading --session belongs to orrery; the rest is the script's.
-    if (spec?.passThrough && args.length >= 2 && !(a === '--session' && args.length === 2 && opts.session === undefined)) {
+    if (
+      spec?.passThrough &&
+      args.length >= 2 &&
+      !(a === '--session' && args.length === 2 && opts.session === undefined)
+    ) {
       args.push(...argv.slice(i));
       break;
     }
@@ -48,7 +59,10 @@ export function parseCommandLine(argv: readonly string[], spec: CommandSpec | un
     const kind = Object.hasOwn(kinds, key) ? kinds[key] : undefined;
     const removed = REMOVED_OPTIONS.get(key);
     if (!kind && removed) throw new Error(removed);
-    if (!kind) throw new Error(`unknown option ${a}${args[0] ? ` for orrery ${args[0]}` : ''}; see orrery ${args[0] && isCommand(args[0]) ? `${args[0]} ` : ''}--help`);
+    if (!kind)
+      throw new Error(
+        `unknown option ${a}${args[0] ? ` for orrery ${args[0]}` : ''}; see orrery ${args[0] && isCommand(args[0]) ? `${args[0]} ` : ''}--help`,
+      );
     if (kind === 'flag') {
       if (eq > 0) throw new Error(`option --${key} takes no value`);
       opts[key] = true;
@@ -61,4 +75,3 @@ export function parseCommandLine(argv: readonly string[], spec: CommandSpec | un
   }
   return { args, opts };
 }
-

@@ -41,11 +41,17 @@ head's token never goes into a URL or a command line.
 const LINK_NOTE = `one-time login link, valid ${LOGIN_CODE_TTL_MS / 60_000} minutes; another: orrery dashboard --url`;
 
 /** Runs `orrery dashboard`; resolves with the exit code. */
-export async function dashboardCommand(args: string[], opts: CliOptions, print: (line: string) => void): Promise<number> {
-  if (args.length > 0) throw new Error(`orrery dashboard takes no arguments (got ${args[0]}); see orrery dashboard --help`);
+export async function dashboardCommand(
+  args: string[],
+  opts: CliOptions,
+  print: (line: string) => void,
+): Promise<number> {
+  if (args.length > 0)
+    throw new Error(`orrery dashboard takes no arguments (got ${args[0]}); see orrery dashboard --help`);
   if (opts.url === true) return printLoginUrl(opts, print);
   const example = typeof opts.example === 'string' ? opts.example : undefined;
-  if (example !== undefined && !Object.hasOwn(EXAMPLES, example)) throw new Error(`--example must be one of ${Object.keys(EXAMPLES).join(', ')} (got ${example})`);
+  if (example !== undefined && !Object.hasOwn(EXAMPLES, example))
+    throw new Error(`--example must be one of ${Object.keys(EXAMPLES).join(', ')} (got ${example})`);
   const open = opts['no-open'] !== true;
   const other = runningHead();
   if (other && other.pid !== process.pid) {
@@ -53,7 +59,9 @@ export async function dashboardCommand(args: string[], opts: CliOptions, print: 
     print(`orrery head already running (pid ${other.pid})`);
     if (example) {
       const res = await fetch(`${other.url}/api/examples/run`, {
-        method: 'POST', headers: { Authorization: `Bearer ${other.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ name: example }),
+        method: 'POST',
+        headers: { Authorization: `Bearer ${other.token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: example }),
       });
       const body = (await res.json()) as { pid?: number; error?: string };
       if (!res.ok) throw new Error(`the head did not start example ${example}: ${body.error ?? `HTTP ${res.status}`}`);
@@ -69,7 +77,8 @@ export async function dashboardCommand(args: string[], opts: CliOptions, print: 
     return 0;
   }
   const port = opts.port === undefined ? DEFAULT_PORT : Number(opts.port);
-  if (!/^\d+$/.test(String(opts.port ?? DEFAULT_PORT)) || port > 65535) throw new Error(`--port must be an integer from 0 to 65535 (got ${String(opts.port)})`);
+  if (!/^\d+$/.test(String(opts.port ?? DEFAULT_PORT)) || port > 65535)
+    throw new Error(`--port must be an integer from 0 to 65535 (got ${String(opts.port)})`);
   const cfg = findConfig(typeof opts.config === 'string' ? opts.config : undefined);
   const service = await HeadService.start({
     port,
@@ -100,13 +109,19 @@ export async function dashboardCommand(args: string[], opts: CliOptions, print: 
 /** `--url`: one line, the login link of the running head. */
 async function printLoginUrl(opts: CliOptions, print: (line: string) => void): Promise<number> {
   for (const other of ['port', 'config', 'no-open', 'example']) {
-    if (opts[other] !== undefined) throw new Error(`--url prints a login link of the running head and takes no --${other}; see orrery dashboard --help`);
+    if (opts[other] !== undefined)
+      throw new Error(
+        `--url prints a login link of the running head and takes no --${other}; see orrery dashboard --help`,
+      );
   }
   let target: HeadTarget;
   try {
     target = resolveTarget({});
   } catch (err) {
-    if (err instanceof NoHeadRunningError) throw new Error(`no head is running (no live head in ${headFilePath()}); start one with \`orrery start\`, or open one with \`orrery dashboard\``);
+    if (err instanceof NoHeadRunningError)
+      throw new Error(
+        `no head is running (no live head in ${headFilePath()}); start one with \`orrery start\`, or open one with \`orrery dashboard\``,
+      );
     throw err;
   }
   print((await apiJson<LoginUrl>(target, 'POST', '/api/login-codes')).url);
@@ -115,7 +130,12 @@ async function printLoginUrl(opts: CliOptions, print: (line: string) => void): P
 
 /** Asks the desktop to open `path` (a login page); a machine without a browser (or a display) is not an error. */
 function openInBrowser(path: string): void {
-  const [cmd, args] = process.platform === 'darwin' ? ['open', [path]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '""', path]] : ['xdg-open', [path]];
+  const [cmd, args] =
+    process.platform === 'darwin'
+      ? ['open', [path]]
+      : process.platform === 'win32'
+        ? ['cmd', ['/c', 'start', '""', path]]
+        : ['xdg-open', [path]];
   try {
     const child = spawn(cmd as string, args as string[], { stdio: 'ignore', detached: true });
     child.on('error', () => {});

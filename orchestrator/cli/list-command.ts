@@ -27,7 +27,11 @@ export function targetOf(opts: CliOptions): HeadTarget {
 /** Formats rows as an aligned text table. */
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header.map((h) => h.toUpperCase())), ...rows.map(line)].join('\n');
 }
 
@@ -40,7 +44,8 @@ export function cell(v: unknown): string {
 /** Runs `list <kind>`. */
 export async function listCommand(args: string[], opts: CliOptions, print: (line: string) => void): Promise<number> {
   const [kind, extra] = args;
-  if (!kind || !(KINDS as readonly string[]).includes(kind)) throw new Error(`orrery list needs one of ${KINDS.join(', ')}${kind ? ` (got ${kind})` : ''}`);
+  if (!kind || !(KINDS as readonly string[]).includes(kind))
+    throw new Error(`orrery list needs one of ${KINDS.join(', ')}${kind ? ` (got ${kind})` : ''}`);
   if (extra) throw new Error(`orrery list takes one table name (got also ${extra}); see orrery list --help`);
   const q = new URLSearchParams();
   for (const f of (opts.filter as string[] | undefined) ?? []) {
@@ -48,7 +53,8 @@ export async function listCommand(args: string[], opts: CliOptions, print: (line
     q.append('filter', f);
   }
   if (opts.limit !== undefined) {
-    if (!/^[1-9]\d*$/.test(String(opts.limit))) throw new Error(`--limit must be a positive integer (got ${String(opts.limit)})`);
+    if (!/^[1-9]\d*$/.test(String(opts.limit)))
+      throw new Error(`--limit must be a positive integer (got ${String(opts.limit)})`);
     q.set('limit', String(opts.limit));
   }
   const rows = await apiJson<Record<string, unknown>[]>(targetOf(opts), 'GET', `/api/${kind}${q.size ? `?${q}` : ''}`);
@@ -61,7 +67,12 @@ export async function listCommand(args: string[], opts: CliOptions, print: (line
     return 0;
   }
   const cols = COLUMNS[kind] ?? Object.keys(rows[0]!);
-  print(formatTable(cols, rows.map((r) => cols.map((c) => cell(r[c])))));
+  print(
+    formatTable(
+      cols,
+      rows.map((r) => cols.map((c) => cell(r[c]))),
+    ),
+  );
   print(`\n${rows.length} ${kind}`);
   return 0;
 }

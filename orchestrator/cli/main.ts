@@ -42,22 +42,54 @@ options:
 const REMOTE = { address: 'value' } as const;
 
 const COMMANDS: Record<string, CommandSpec> = {
-  start: { usage: START_USAGE, options: { port: 'value', config: 'value', host: 'value', session: 'value', resume: 'value', 'allow-module-backends': 'flag' }, run: (a, o, p) => startCommand(a, o, p) },
-  dashboard: { usage: DASHBOARD_USAGE, options: { port: 'value', config: 'value', 'no-open': 'flag', example: 'value', url: 'flag' }, run: (a, o, p) => dashboardCommand(a, o, p) },
-  sessions: { usage: SESSIONS_USAGE, options: { json: 'flag' }, run: async (a, o, p) => {
-    await sessionsCommand(a, o.json === true, p);
-    return 0;
-  } },
-  secrets: { usage: SECRETS_USAGE, options: {}, run: async ([sub, name], _o, p) => {
-    await secretsCommand(sub, name, p);
-    return 0;
-  } },
+  start: {
+    usage: START_USAGE,
+    options: {
+      port: 'value',
+      config: 'value',
+      host: 'value',
+      session: 'value',
+      resume: 'value',
+      'allow-module-backends': 'flag',
+    },
+    run: (a, o, p) => startCommand(a, o, p),
+  },
+  dashboard: {
+    usage: DASHBOARD_USAGE,
+    options: { port: 'value', config: 'value', 'no-open': 'flag', example: 'value', url: 'flag' },
+    run: (a, o, p) => dashboardCommand(a, o, p),
+  },
+  sessions: {
+    usage: SESSIONS_USAGE,
+    options: { json: 'flag' },
+    run: async (a, o, p) => {
+      await sessionsCommand(a, o.json === true, p);
+      return 0;
+    },
+  },
+  secrets: {
+    usage: SECRETS_USAGE,
+    options: {},
+    run: async ([sub, name], _o, p) => {
+      await secretsCommand(sub, name, p);
+      return 0;
+    },
+  },
   stop: { usage: STOP_USAGE, options: { ...REMOTE }, run: (a, o, p) => stopCommand(a, o, p) },
   run: { usage: RUN_USAGE, options: { session: 'value' }, passThrough: true, run: (a, o) => runCommand(a, o) },
   status: { usage: STATUS_USAGE, options: { ...REMOTE, json: 'flag' }, run: (a, o, p) => statusCommand(a, o, p) },
-  list: { usage: LIST_USAGE, options: { ...REMOTE, filter: 'list', limit: 'value', json: 'flag' }, run: (a, o, p) => listCommand(a, o, p) },
+  list: {
+    usage: LIST_USAGE,
+    options: { ...REMOTE, filter: 'list', limit: 'value', json: 'flag' },
+    run: (a, o, p) => listCommand(a, o, p),
+  },
   summary: { usage: SUMMARY_USAGE, options: { ...REMOTE, json: 'flag' }, run: (a, o, p) => summaryCommand(a, o, p) },
-  logs: { usage: LOGS_USAGE, options: { ...REMOTE, follow: 'flag' }, short: { f: 'follow' }, run: (a, o, p) => logsCommand(a, o, p) },
+  logs: {
+    usage: LOGS_USAGE,
+    options: { ...REMOTE, follow: 'flag' },
+    short: { f: 'follow' },
+    run: (a, o, p) => logsCommand(a, o, p),
+  },
   backends: {
     usage: 'usage: orrery backends list [--config FILE]\n       orrery backends test <name> [--config FILE]',
     options: { config: 'value' },

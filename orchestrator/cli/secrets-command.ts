@@ -14,8 +14,13 @@ command().remote({ argv, env: { WANDB_API_KEY: secret('<name>') } }). The values
 the head reads one when a task that names it runs.`;
 
 /** Runs `secrets <sub> <name>`. */
-export async function secretsCommand(sub: string | undefined, name: string | undefined, print: (line: string) => void): Promise<void> {
-  if (sub !== 'set' && sub !== 'delete') throw new Error(`unknown secrets command ${sub ?? '(none)'}; use: orrery secrets set|delete <name>`);
+export async function secretsCommand(
+  sub: string | undefined,
+  name: string | undefined,
+  print: (line: string) => void,
+): Promise<void> {
+  if (sub !== 'set' && sub !== 'delete')
+    throw new Error(`unknown secrets command ${sub ?? '(none)'}; use: orrery secrets set|delete <name>`);
   if (!name) throw new Error(`secrets ${sub} needs a secret name: orrery secrets ${sub} <name>`);
   if (sub === 'delete') {
     print((await deleteSecret(name)) ? `deleted secret ${name}` : `there was no secret ${name}`);

@@ -29,11 +29,16 @@ The head logs to stderr and to ~/.orrery/head.log, and records how it stopped in
 export async function startCommand(args: string[], opts: CliOptions, print: (line: string) => void): Promise<number> {
   if (args.length > 0) throw new Error(`orrery start takes no arguments (got ${args[0]}); see orrery start --help`);
   const port = opts.port === undefined ? DEFAULT_PORT : Number(opts.port);
-  if (!/^\d+$/.test(String(opts.port ?? DEFAULT_PORT)) || port > 65535) throw new Error(`--port must be an integer from 0 to 65535 (got ${String(opts.port)})`);
+  if (!/^\d+$/.test(String(opts.port ?? DEFAULT_PORT)) || port > 65535)
+    throw new Error(`--port must be an integer from 0 to 65535 (got ${String(opts.port)})`);
   const host = typeof opts.host === 'string' ? opts.host : '127.0.0.1';
-  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) throw new Error(`--host must be a loopback address (127.0.0.1, ::1 or localhost; got ${host}): the head serves only this machine`);
+  if (!['127.0.0.1', 'localhost', '::1'].includes(host))
+    throw new Error(
+      `--host must be a loopback address (127.0.0.1, ::1 or localhost; got ${host}): the head serves only this machine`,
+    );
   const cfg = findConfig(typeof opts.config === 'string' ? opts.config : undefined);
-  if (opts.session !== undefined && opts.resume !== undefined) throw new Error('give --session NAME for a new session or --resume NAME to continue one, not both');
+  if (opts.session !== undefined && opts.resume !== undefined)
+    throw new Error('give --session NAME for a new session or --resume NAME to continue one, not both');
   const resume = typeof opts.resume === 'string' ? opts.resume : undefined;
   const service = await HeadService.start({
     port,
@@ -48,9 +53,13 @@ export async function startCommand(args: string[], opts: CliOptions, print: (lin
   });
   const { info } = service;
   const nodes = service.head.queries.nodeIds().length;
-  print(`orrery head running (pid ${info.pid}, ${nodes} node${nodes === 1 ? '' : 's'}${cfg.path ? `, config ${cfg.path}` : ''})`);
+  print(
+    `orrery head running (pid ${info.pid}, ${nodes} node${nodes === 1 ? '' : 's'}${cfg.path ? `, config ${cfg.path}` : ''})`,
+  );
   print(`  dashboard: ${service.login.newUrl().url}`);
-  print(`             (one-time login link, valid ${LOGIN_CODE_TTL_MS / 60_000} minutes; another: orrery dashboard --url)`);
+  print(
+    `             (one-time login link, valid ${LOGIN_CODE_TTL_MS / 60_000} minutes; another: orrery dashboard --url)`,
+  );
   print(`  drivers:   init({ address: 'auto' }) or orrery run <script.ts> (address ${info.address})`);
   print(`  stop:      orrery stop, or Ctrl-C`);
   print(`  head file: ${service.headFile}`);

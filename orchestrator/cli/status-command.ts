@@ -24,7 +24,11 @@ function amount(name: string, v: number): string {
 }
 
 function resources(r: Record<string, number>): string {
-  return Object.entries(r).map(([k, v]) => `${amount(k, v)} ${k}`).join(', ') || '(none)';
+  return (
+    Object.entries(r)
+      .map(([k, v]) => `${amount(k, v)} ${k}`)
+      .join(', ') || '(none)'
+  );
 }
 
 /** Renders the status document as text. */
@@ -34,7 +38,8 @@ export function formatStatus(s: StatusView, where: string): string[] {
   if (backends.length === 0) out.push(' (no nodes)');
   for (const [name, b] of backends) {
     out.push(`Backend ${name}: ${b.alive} node${b.alive === 1 ? '' : 's'} alive${b.dead ? `, ${b.dead} dead` : ''}`);
-    for (const n of s.nodes.filter((x) => x.backend === name && x.state === 'ALIVE')) out.push(` ${String(n.nodeId)}: ${resources(n.resources as Record<string, number>)}`);
+    for (const n of s.nodes.filter((x) => x.backend === name && x.state === 'ALIVE'))
+      out.push(` ${String(n.nodeId)}: ${resources(n.resources as Record<string, number>)}`);
   }
   out.push('', 'Resources', RULE, 'Usage:');
   const names = Object.keys(s.resources.total);
@@ -42,11 +47,19 @@ export function formatStatus(s: StatusView, where: string): string[] {
   for (const k of names) out.push(` ${amount(k, s.resources.used[k] ?? 0)}/${amount(k, s.resources.total[k]!)} ${k}`);
   out.push('Demands:');
   if (s.pendingDemand.length === 0) out.push(' (no resource demands)');
-  for (const d of s.pendingDemand) out.push(` ${JSON.stringify(d.resources)}${d.backend ? ` on ${d.backend}` : ''}: ${d.count} pending task${d.count === 1 ? '' : 's'}/actors`);
+  for (const d of s.pendingDemand)
+    out.push(
+      ` ${JSON.stringify(d.resources)}${d.backend ? ` on ${d.backend}` : ''}: ${d.count} pending task${d.count === 1 ? '' : 's'}/actors`,
+    );
   out.push('Infeasible requests:');
   if (s.infeasible.length === 0) out.push(' (none)');
-  for (const d of s.infeasible) out.push(` ${JSON.stringify(d.resources)}${d.backend ? ` on ${d.backend}` : ''}: ${d.count} waiting; no node or backend offers ${d.missing}`);
-  const states = Object.entries(s.tasks).map(([k, v]) => `${v} ${k}`).join(', ');
+  for (const d of s.infeasible)
+    out.push(
+      ` ${JSON.stringify(d.resources)}${d.backend ? ` on ${d.backend}` : ''}: ${d.count} waiting; no node or backend offers ${d.missing}`,
+    );
+  const states = Object.entries(s.tasks)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ');
   out.push('', `Tasks: ${states || 'none'}`, `Drivers: ${s.drivers} connected`);
   return out;
 }

@@ -33,13 +33,22 @@ export async function stopCommand(args: string[], opts: CliOptions, print: (line
   const { pid, exitFile, log } = await apiJson<ShutdownReply>(target, 'POST', '/api/shutdown');
   const end = Date.now() + STOP_WAIT_MS;
   while (pidAlive(pid)) {
-    if (Date.now() > end) throw new Error(`the head (pid ${pid}) is still running ${STOP_WAIT_MS / 1000} s after it was asked to stop; kill it with: kill ${pid}`);
+    if (Date.now() > end)
+      throw new Error(
+        `the head (pid ${pid}) is still running ${STOP_WAIT_MS / 1000} s after it was asked to stop; kill it with: kill ${pid}`,
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
   const exit = readHeadExit(pid, exitFile ?? headExitPath());
   const logPath = exit?.log ?? log ?? headLogPath();
-  if (!exit) throw new Error(`the head (pid ${pid}) died without recording how it stopped (it crashed or was killed); its log: ${logPath}`);
-  if (!exit.ok) throw new Error(`the head (pid ${pid}) crashed while stopping: ${exit.reason ?? 'no reason recorded'}; its log: ${logPath}`);
+  if (!exit)
+    throw new Error(
+      `the head (pid ${pid}) died without recording how it stopped (it crashed or was killed); its log: ${logPath}`,
+    );
+  if (!exit.ok)
+    throw new Error(
+      `the head (pid ${pid}) crashed while stopping: ${exit.reason ?? 'no reason recorded'}; its log: ${logPath}`,
+    );
   print(`stopped the head (pid ${pid}) at ${target.url}`);
   return 0;
 }

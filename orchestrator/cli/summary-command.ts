@@ -12,8 +12,13 @@ const STATES = ['PENDING_ARGS_AVAIL', 'PENDING_NODE_ASSIGNMENT', 'RUNNING', 'FIN
 
 /** Runs `summary tasks`. */
 export async function summaryCommand(args: string[], opts: CliOptions, print: (line: string) => void): Promise<number> {
-  if (args[0] !== 'tasks' || args.length > 1) throw new Error(`orrery summary supports only: summary tasks${args[0] ? ` (got ${args.join(' ')})` : ''}`);
-  const summary = await apiJson<Record<string, { name: string; type: string; stateCounts: Record<string, number> }>>(targetOf(opts), 'GET', '/api/summary/tasks');
+  if (args[0] !== 'tasks' || args.length > 1)
+    throw new Error(`orrery summary supports only: summary tasks${args[0] ? ` (got ${args.join(' ')})` : ''}`);
+  const summary = await apiJson<Record<string, { name: string; type: string; stateCounts: Record<string, number> }>>(
+    targetOf(opts),
+    'GET',
+    '/api/summary/tasks',
+  );
   if (opts.json) {
     print(JSON.stringify(summary, null, 2));
     return 0;

@@ -41,7 +41,10 @@ export function resolveTarget(opts: { address?: string }): HeadTarget {
       token ??= file.token;
       pid = file.pid;
     }
-    if (!token) throw new ClientOptionError(`no token for the head at ${address}: set ORRERY_TOKEN (the token is in that head's head.json)`);
+    if (!token)
+      throw new ClientOptionError(
+        `no token for the head at ${address}: set ORRERY_TOKEN (the token is in that head's head.json)`,
+      );
     return { url, token, pid };
   }
   const h = runningHead();
@@ -52,24 +55,30 @@ export function resolveTarget(opts: { address?: string }): HeadTarget {
 /** Sends a request to the API; resolves with the response (status and body stream). */
 export function apiRequest(t: HeadTarget, method: 'GET' | 'POST', path: string): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const req = request(new URL(path, t.url), { method, headers: { Authorization: `Bearer ${t.token}` } }, async (res) => {
-      if (res.statusCode === 401) {
-        res.resume();
-        return reject(new HeadAuthError(t.url, 401));
-      }
-      if ((res.statusCode ?? 500) >= 400) {
-        const text = await readAll(res);
-        let msg = text;
-        try {
-          msg = (JSON.parse(text) as { error?: string }).error ?? text;
-        } catch {
-          // not JSON: keep the text
+    const req = request(
+      new URL(path, t.url),
+      { method, headers: { Authorization: `Bearer ${t.token}` } },
+      async (res) => {
+        if (res.statusCode === 401) {
+          res.resume();
+          return reject(new HeadAuthError(t.url, 401));
         }
-        return reject(new Error(`the head answered ${res.statusCode} for ${path}: ${msg}`));
-      }
-      resolve(res);
-    });
-    req.on('error', (err: NodeJS.ErrnoException) => reject(new HeadUnreachableError(t.url, err.code === 'ECONNREFUSED' ? 'connection refused' : err.message)));
+        if ((res.statusCode ?? 500) >= 400) {
+          const text = await readAll(res);
+          let msg = text;
+          try {
+            msg = (JSON.parse(text) as { error?: string }).error ?? text;
+          } catch {
+            // not JSON: keep the text
+          }
+          return reject(new Error(`the head answered ${res.statusCode} for ${path}: ${msg}`));
+        }
+        resolve(res);
+      },
+    );
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      reject(new HeadUnreachableError(t.url, err.code === 'ECONNREFUSED' ? 'connection refused' : err.message)),
+    );
     req.end();
   });
 }

@@ -10,15 +10,23 @@ export class NoHeadRunningError extends OrreryError {
 
 /** Nothing answers at the address. */
 export class HeadUnreachableError extends OrreryError {
-  constructor(readonly address: string, readonly why: string) {
+  constructor(
+    readonly address: string,
+    readonly why: string,
+  ) {
     super(`no Orrery head at ${address}: ${why}; start one with \`orrery start\``);
   }
 }
 
 /** The head answered 401: the token is missing or wrong. */
 export class HeadAuthError extends OrreryError {
-  constructor(readonly address: string, readonly status: number) {
-    super(`the head refused the token (${status}) at ${address}: give the token the head wrote to its head.json (init({ token }) or ORRERY_TOKEN)`);
+  constructor(
+    readonly address: string,
+    readonly status: number,
+  ) {
+    super(
+      `the head refused the token (${status}) at ${address}: give the token the head wrote to its head.json (init({ token }) or ORRERY_TOKEN)`,
+    );
   }
 }
 
@@ -27,15 +35,26 @@ export class ClientOptionError extends OrreryError {}
 
 /** Raised by requests made after the connection to the head was lost. */
 export class HeadConnectionLostError extends OrreryError {
-  constructor(readonly address: string, readonly why: string) {
-    super(`lost the connection to the head at ${address}${why ? ` (${why})` : ''}; check that the head still runs (orrery status) and init() again`);
+  constructor(
+    readonly address: string,
+    readonly why: string,
+  ) {
+    super(
+      `lost the connection to the head at ${address}${why ? ` (${why})` : ''}; check that the head still runs (orrery status) and init() again`,
+    );
   }
 }
 
 /** A driver request larger than the head accepts in one message (protocol/driver-socket.ts MAX_DRIVER_MESSAGE_BYTES). */
 export class DriverMessageTooLargeError extends OrreryError {
-  constructor(readonly op: string, readonly bytes: number, readonly limitBytes: number) {
-    super(`this ${op} request holds ${bytes} bytes of data (${mib(bytes)}), over the head's limit of ${limitBytes} bytes (${mib(limitBytes)}) for one driver message; split the data into smaller pieces (several put() calls or tasks), or write it to a file the tasks read`);
+  constructor(
+    readonly op: string,
+    readonly bytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(
+      `this ${op} request holds ${bytes} bytes of data (${mib(bytes)}), over the head's limit of ${limitBytes} bytes (${mib(limitBytes)}) for one driver message; split the data into smaller pieces (several put() calls or tasks), or write it to a file the tasks read`,
+    );
   }
 }
 

@@ -23,7 +23,10 @@ export interface HeadFile {
 
 /** Raised when head.json exists but cannot be understood. */
 export class HeadFileError extends OrreryError {
-  constructor(readonly path: string, why: string) {
+  constructor(
+    readonly path: string,
+    why: string,
+  ) {
     super(`${path} is not a valid head file (${why}); remove it if no head is running`);
   }
 }
@@ -60,7 +63,14 @@ export function readHeadFile(): HeadFile | undefined {
     throw new HeadFileError(path, (err as Error).message);
   }
   const h = v as Partial<HeadFile>;
-  if (typeof v !== 'object' || v === null || typeof h.address !== 'string' || typeof h.url !== 'string' || typeof h.token !== 'string' || !Number.isInteger(h.pid)) {
+  if (
+    typeof v !== 'object' ||
+    v === null ||
+    typeof h.address !== 'string' ||
+    typeof h.url !== 'string' ||
+    typeof h.token !== 'string' ||
+    !Number.isInteger(h.pid)
+  ) {
     throw new HeadFileError(path, 'expected { address, url, token, pid, startedAt }');
   }
   return h as HeadFile;

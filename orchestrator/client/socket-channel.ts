@@ -22,7 +22,11 @@ export class SocketChannel {
    * @param maxFrameBytes the largest WebSocket message the peer accepts, asked at each flush
    *   (a batch over it is split into one frame per message).
    */
-  constructor(private readonly ws: WebSocket, onMessage: (m: Message) => void, private readonly maxFrameBytes: () => number = () => Infinity) {
+  constructor(
+    private readonly ws: WebSocket,
+    onMessage: (m: Message) => void,
+    private readonly maxFrameBytes: () => number = () => Infinity,
+  ) {
     ws.binaryType = 'nodebuffer';
     ws.on('message', (data, isBinary) => {
       if (this.closed) return;
@@ -31,7 +35,8 @@ export class SocketChannel {
       try {
         const decoder = new FrameDecoder();
         batches = decoder.push(Buffer.isBuffer(data) ? data : Buffer.concat(data as Buffer[]));
-        if (decoder.partial || batches.length !== 1) throw new FrameError('a WebSocket message must hold exactly one frame');
+        if (decoder.partial || batches.length !== 1)
+          throw new FrameError('a WebSocket message must hold exactly one frame');
       } catch (err) {
         return this.fail(`malformed frame: ${(err as Error).message}`);
       }
@@ -41,7 +46,11 @@ export class SocketChannel {
         onMessage(m);
       }
     });
-    ws.on('close', (code, reason) => this.ended(code === 1000 || code === 1005 ? undefined : `closed (${code}${reason.length ? `: ${reason.toString()}` : ''})`));
+    ws.on('close', (code, reason) =>
+      this.ended(
+        code === 1000 || code === 1005 ? undefined : `closed (${code}${reason.length ? `: ${reason.toString()}` : ''})`,
+      ),
+    );
     ws.on('error', (err) => this.ended(err.message));
   }
 

@@ -68,7 +68,12 @@ export class ActorManager implements ActorHooks {
     const spec = t.spec;
     if (spec.kind === 'actor-create') return this.register(t);
     const a = this.resolve(spec.actorId);
-    if (!a) return this.tasks.fail(t, this.refusedCall(t) ?? toErrorInfo(new ActorDiedError(spec.actorId ?? '', spec.name, 'no such actor in this cluster')));
+    if (!a)
+      return this.tasks.fail(
+        t,
+        this.refusedCall(t) ??
+          toErrorInfo(new ActorDiedError(spec.actorId ?? '', spec.name, 'no such actor in this cluster')),
+      );
     t.retriesLeft = a.maxTaskRetries;
     if (a.state === 'DEAD') return this.tasks.fail(t, died(a));
     a.queue.push(t);
@@ -84,14 +89,21 @@ export class ActorManager implements ActorHooks {
     const namespace = o.namespace ?? this.io.namespaceOf(jobId);
     const existing = this.resolve(this.names.get(`${namespace}\u0000${o.name}`));
     if (existing && existing.state !== 'DEAD') {
-      throw new Error(`an actor named "${o.name}" already exists in namespace "${namespace}"; use getActor("${o.name}"), pick another name, or pass getIfExists: true`);
+      throw new Error(
+        `an actor named "${o.name}" already exists in namespace "${namespace}"; use getActor("${o.name}"), pick another name, or pass getIfExists: true`,
+      );
     }
   }
 
   /** A creation failed on the head before it was recorded: calls on its handle fail with ActorDiedError saying why. */
   creationFailed(spec: TaskSubmission, error: ErrorInfo): void {
     if (!spec.actorId) return;
-    this.refused.set(spec.actorId, toErrorInfo(new ActorDiedError(spec.actorId, spec.actor?.className ?? spec.name, `its creation failed: ${error.message}`)));
+    this.refused.set(
+      spec.actorId,
+      toErrorInfo(
+        new ActorDiedError(spec.actorId, spec.actor?.className ?? spec.name, `its creation failed: ${error.message}`),
+      ),
+    );
     if (this.refused.size > KEEP_REFUSED) this.refused.delete(this.refused.keys().next().value!);
   }
 
@@ -239,7 +251,8 @@ export class ActorManager implements ActorHooks {
 
   /** A node died: actors placed there lost their worker. */
   nodeDied(nodeId: string, reason: string): void {
-    for (const a of [...this.actors.values()]) if (a.state !== 'DEAD' && a.lease?.nodeId === nodeId) this.workerDied(a.desc.actorId, reason);
+    for (const a of [...this.actors.values()])
+      if (a.state !== 'DEAD' && a.lease?.nodeId === nodeId) this.workerDied(a.desc.actorId, reason);
   }
 
   /** `kill(handle)`: with noRestart the actor is dead; otherwise it restarts if it may. `reason` ends up in its ActorDiedError. */
@@ -260,7 +273,10 @@ export class ActorManager implements ActorHooks {
   /** The descriptor of a live named actor. */
   lookup(name: string, namespace: string): ActorDescriptor {
     const a = this.resolve(this.names.get(`${namespace}\u0000${name}`));
-    if (!a || a.state === 'DEAD') throw new Error(`no live actor named "${name}" in namespace "${namespace}"; create it first (remote(Class).options({ name })), or pass { namespace } if it lives in another one`);
+    if (!a || a.state === 'DEAD')
+      throw new Error(
+        `no live actor named "${name}" in namespace "${namespace}"; create it first (remote(Class).options({ name })), or pass { namespace } if it lives in another one`,
+      );
     return a.desc;
   }
 
@@ -268,8 +284,16 @@ export class ActorManager implements ActorHooks {
   *rows(): Iterable<ActorRow> {
     for (const a of this.actors.values()) {
       yield {
-        actorId: a.desc.actorId, className: a.desc.className, name: a.name ?? '', namespace: a.namespace, state: a.state,
-        nodeId: a.lease?.nodeId ?? '', jobId: a.jobId, numRestarts: a.numRestarts, detached: a.detached, deathCause: a.deathReason ?? '',
+        actorId: a.desc.actorId,
+        className: a.desc.className,
+        name: a.name ?? '',
+        namespace: a.namespace,
+        state: a.state,
+        nodeId: a.lease?.nodeId ?? '',
+        jobId: a.jobId,
+        numRestarts: a.numRestarts,
+        detached: a.detached,
+        deathCause: a.deathReason ?? '',
       };
     }
   }
@@ -292,7 +316,8 @@ export class ActorManager implements ActorHooks {
     a.deathReason = reason;
     if (a.lease) this.dispatcher.release(a.lease);
     a.lease = undefined;
-    if (a.name && this.names.get(`${a.namespace}\u0000${a.name}`) === a.desc.actorId) this.names.delete(`${a.namespace}\u0000${a.name}`);
+    if (a.name && this.names.get(`${a.namespace}\u0000${a.name}`) === a.desc.actorId)
+      this.names.delete(`${a.namespace}\u0000${a.name}`);
     const err = died(a);
     for (const t of [...a.queue.splice(0), ...a.inflight]) this.tasks.fail(t, err);
     a.inflight.clear();

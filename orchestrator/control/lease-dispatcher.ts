@@ -96,7 +96,9 @@ export class LeaseDispatcher {
 
   /** The class of a placement (one per distinct placement; `dedicated` for actors). */
   classOf(p: Placement, dedicatedKey?: string): SchedulingClass {
-    const key = dedicatedKey ?? JSON.stringify([p.resources, p.holdResources, p.strategy, p.labelSelector, p.backend, p.prefer, p.avoid]);
+    const key =
+      dedicatedKey ??
+      JSON.stringify([p.resources, p.holdResources, p.strategy, p.labelSelector, p.backend, p.prefer, p.avoid]);
     let cls = this.classes.get(key);
     if (!cls) {
       const { resources, holdResources, strategy, labelSelector, backend, prefer, avoid } = p;
@@ -227,8 +229,10 @@ export class LeaseDispatcher {
     const lease = t.lease;
     if (!lease || !this.leases.has(lease.id)) return;
     lease.blocked += blocked ? 1 : -1;
-    if (blocked && lease.blocked === 1) this.apply(this.scheduler.handle({ type: 'blocked', leaseId: lease.id, now: this.clock.now() }));
-    if (!blocked && lease.blocked === 0) this.apply(this.scheduler.handle({ type: 'unblocked', leaseId: lease.id, now: this.clock.now() }));
+    if (blocked && lease.blocked === 1)
+      this.apply(this.scheduler.handle({ type: 'blocked', leaseId: lease.id, now: this.clock.now() }));
+    if (!blocked && lease.blocked === 0)
+      this.apply(this.scheduler.handle({ type: 'unblocked', leaseId: lease.id, now: this.clock.now() }));
   }
 
   /** Feeds scheduler decisions from events the head raised itself (node joined, time passed). */
@@ -245,7 +249,18 @@ export class LeaseDispatcher {
           this.requests.delete(d.requestId);
           cls.requested--;
           cls.infeasible = undefined;
-          const lease: Lease = { id: d.requestId, nodeId: d.nodeId, cls, inflight: new Set(), blocked: 0, workerId: undefined, link: undefined, sentCode: new Set(), killRequested: false, idleTimer: undefined };
+          const lease: Lease = {
+            id: d.requestId,
+            nodeId: d.nodeId,
+            cls,
+            inflight: new Set(),
+            blocked: 0,
+            workerId: undefined,
+            link: undefined,
+            sentCode: new Set(),
+            killRequested: false,
+            idleTimer: undefined,
+          };
           this.leases.set(lease.id, lease);
           cls.leases.add(lease);
           if (cls.waiting.length === 0) this.release(lease);
@@ -290,12 +305,20 @@ export class LeaseDispatcher {
   }
 
   private pump(cls: SchedulingClass): void {
-    if (!cls.dedicated) for (const lease of cls.leases) if (lease.inflight.size === 0 && cls.waiting.length > 0) this.fill(lease, 1);
-    while (cls.waiting.length > 0 && cls.requested < MAX_PENDING_LEASE_REQUESTS && cls.requested < cls.waiting.length && cls.infeasible === undefined) {
+    if (!cls.dedicated)
+      for (const lease of cls.leases) if (lease.inflight.size === 0 && cls.waiting.length > 0) this.fill(lease, 1);
+    while (
+      cls.waiting.length > 0 &&
+      cls.requested < MAX_PENDING_LEASE_REQUESTS &&
+      cls.requested < cls.waiting.length &&
+      cls.infeasible === undefined
+    ) {
       const id = newId();
       cls.requested++;
       this.requests.set(id, cls);
-      this.apply(this.scheduler.handle({ type: 'queued', request: { ...cls.template, requestId: id }, now: this.clock.now() }));
+      this.apply(
+        this.scheduler.handle({ type: 'queued', request: { ...cls.template, requestId: id }, now: this.clock.now() }),
+      );
       if (cls.requested > 0 && this.requests.get(id) === cls) break;
     }
     if (cls.waiting.length === 0 || cls.dedicated) return;

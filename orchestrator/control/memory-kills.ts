@@ -29,7 +29,12 @@ export function memoryKillMessage(t: TaskRecord, usedBytes: number, limitBytes: 
 }
 
 /** Reports a memory kill and retries the task after a backoff (or fails it when retries are out). */
-export function memoryKilled(tasks: TaskManager, t: TaskRecord, memory: { usedBytes: number; limitBytes: number }, log: (line: string) => void): void {
+export function memoryKilled(
+  tasks: TaskManager,
+  t: TaskRecord,
+  memory: { usedBytes: number; limitBytes: number },
+  log: (line: string) => void,
+): void {
   const msg = memoryKillMessage(t, memory.usedBytes, memory.limitBytes);
   log(`orrery: ${msg}`);
   tasks.recordInfo(t.spec.taskId, { memoryKill: msg });

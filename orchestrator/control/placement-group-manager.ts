@@ -14,7 +14,11 @@ import type { ObjectStore } from '../objects/object-store.ts';
 import type { NormalizedTaskOptions, RequestOf, TaskSubmission } from '../protocol/messages.ts';
 import type { PlacementGroupRow, PlacementGroupState } from '../protocol/state-rows.ts';
 import type { ClusterScheduler } from '../scheduler/cluster-scheduler.ts';
-import { isPlacementGroupStrategy, type PlacementGroupStrategy, type PlacementStrategyName } from '../core/scheduling-strategy.ts';
+import {
+  isPlacementGroupStrategy,
+  type PlacementGroupStrategy,
+  type PlacementStrategyName,
+} from '../core/scheduling-strategy.ts';
 import type { PlacementGroupDecision } from '../scheduler/placement-group-types.ts';
 import type { ActorManager } from './actor-manager.ts';
 import type { LeaseDispatcher } from './lease-dispatcher.ts';
@@ -71,7 +75,11 @@ export class PlacementGroupManager {
   serve(req: RequestOf<'pg-create' | 'pg-remove'>, jobId: string): void {
     if (req.op === 'pg-remove') return this.remove(req.placementGroupId);
     if (this.groups.has(req.placementGroupId)) return;
-    const pg = normalizePlacementGroup(req.bundles, { strategy: req.strategy, name: req.name, lifetime: req.detached ? 'detached' : undefined });
+    const pg = normalizePlacementGroup(req.bundles, {
+      strategy: req.strategy,
+      name: req.name,
+      lifetime: req.detached ? 'detached' : undefined,
+    });
     const rec: PlacementGroupRecord = {
       id: req.placementGroupId,
       name: pg.name ?? '',
@@ -90,7 +98,11 @@ export class PlacementGroupManager {
     };
     this.groups.set(rec.id, rec);
     this.host.store.createPending(rec.readyId, jobId);
-    this.apply({ type: 'pg-create', group: { placementGroupId: rec.id, bundles: pg.bundles.map(unitsOf), strategy: pg.strategy }, now: this.clock.now() });
+    this.apply({
+      type: 'pg-create',
+      group: { placementGroupId: rec.id, bundles: pg.bundles.map(unitsOf), strategy: pg.strategy },
+      now: this.clock.now(),
+    });
   }
 
   /**
@@ -110,7 +122,8 @@ export class PlacementGroupManager {
     if (rec === undefined || rec.state === 'REMOVED') return spec;
     rec.members.add(spec.taskId);
     if (rec.members.size >= rec.pruneAt) this.prune(rec);
-    if (spec.kind === 'actor-create' && s.captureChildTasks && spec.actorId !== undefined) this.actorCapture.set(spec.actorId, s);
+    if (spec.kind === 'actor-create' && s.captureChildTasks && spec.actorId !== undefined)
+      this.actorCapture.set(spec.actorId, s);
     return spec;
   }
 
@@ -129,7 +142,11 @@ export class PlacementGroupManager {
         strategy: g.strategy,
         creatorJobId: g.jobId,
         isDetached: g.detached,
-        bundles: g.bundles.map((resources, bundleIndex) => ({ bundleIndex, resources: { ...resources }, nodeId: g.nodeIds[bundleIndex] ?? '' })),
+        bundles: g.bundles.map((resources, bundleIndex) => ({
+          bundleIndex,
+          resources: { ...resources },
+          nodeId: g.nodeIds[bundleIndex] ?? '',
+        })),
         infeasibleReason: g.infeasible ?? '',
         createdAt: g.createdAt,
         removedAt: g.removedAt ?? 0,
@@ -154,7 +171,10 @@ export class PlacementGroupManager {
     for (const taskId of rec.members) if (running(taskId)) this.evict(rec, taskId);
     rec.members.clear();
     this.apply({ type: 'pg-remove', placementGroupId: id, now: this.clock.now() });
-    this.host.store.fail(rec.readyId, toErrorInfo(new PlacementGroupRemovedError(id, `placement group ${id}'s ready()`)));
+    this.host.store.fail(
+      rec.readyId,
+      toErrorInfo(new PlacementGroupRemovedError(id, `placement group ${id}'s ready()`)),
+    );
     this.removedCount++;
     if (this.removedCount > KEEP_REMOVED) this.forgetOldestRemoved();
   }
@@ -208,7 +228,8 @@ export class PlacementGroupManager {
   private captureOf(parentId: string): PlacementGroupStrategy | undefined {
     const parent = this.host.tasks.task(parentId);
     if (parent === undefined) return undefined;
-    if (parent.spec.kind === 'actor-call') return this.actorCapture.get(this.host.actors.realId(parent.spec.actorId) ?? '');
+    if (parent.spec.kind === 'actor-call')
+      return this.actorCapture.get(this.host.actors.realId(parent.spec.actorId) ?? '');
     const s = parent.spec.options.strategy;
     return isPlacementGroupStrategy(s) && s.captureChildTasks ? s : undefined;
   }
@@ -228,7 +249,8 @@ export class PlacementGroupManager {
   private prune(rec: PlacementGroupRecord): void {
     for (const id of rec.members) {
       const t = this.host.tasks.task(id);
-      if (t === undefined || (t.spec.kind === 'task' && (t.state === 'FINISHED' || t.state === 'FAILED'))) rec.members.delete(id);
+      if (t === undefined || (t.spec.kind === 'task' && (t.state === 'FINISHED' || t.state === 'FAILED')))
+        rec.members.delete(id);
     }
     rec.pruneAt = Math.max(1024, rec.members.size * 2);
   }

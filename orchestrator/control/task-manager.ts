@@ -3,7 +3,14 @@
  * and error propagation. Actor calls are recorded here too and ordered by the ActorManager.
  */
 import {
-  cancelledInfo, isOrreryError, TaskError, TaskUnschedulableError, WorkerCrashedError, ObjectLostError, toErrorInfo, type ErrorInfo,
+  cancelledInfo,
+  isOrreryError,
+  TaskError,
+  TaskUnschedulableError,
+  WorkerCrashedError,
+  ObjectLostError,
+  toErrorInfo,
+  type ErrorInfo,
 } from '../core/errors.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Payload } from '../core/serialization.ts';
@@ -111,7 +118,9 @@ export class TaskManager {
   submit(spec: TaskSubmission, jobId: string, parentId: string | undefined): TaskRecord {
     if (spec.kind === 'actor-create') this.actors.checkCreation(spec, jobId);
     const t: TaskRecord = {
-      spec, jobId, parentId,
+      spec,
+      jobId,
+      parentId,
       state: 'PENDING_ARGS_AVAIL',
       attempt: 0,
       retriesLeft: spec.options.maxRetries,
@@ -156,7 +165,15 @@ export class TaskManager {
     for (const a of t.spec.args) {
       if (!('ref' in a)) continue;
       if (!this.store.has(a.ref)) {
-        this.fail(t, toErrorInfo(new ObjectLostError(a.ref, 'no object with this id exists in this cluster (was the ref made by another cluster or session?)')));
+        this.fail(
+          t,
+          toErrorInfo(
+            new ObjectLostError(
+              a.ref,
+              'no object with this id exists in this cluster (was the ref made by another cluster or session?)',
+            ),
+          ),
+        );
         return;
       }
       if (this.store.isDone(a.ref)) continue;
@@ -272,7 +289,13 @@ export class TaskManager {
   private timedOut(t: TaskRecord): void {
     if (t.state !== 'RUNNING' || !t.nodeId) return;
     const ms = t.spec.options.timeoutMs;
-    const err = new TaskError('TimeoutError', `task ran longer than its timeoutMs (${ms} ms) and was killed`, '', t.spec.name, t.nodeId);
+    const err = new TaskError(
+      'TimeoutError',
+      `task ran longer than its timeoutMs (${ms} ms) and was killed`,
+      '',
+      t.spec.name,
+      t.nodeId,
+    );
     this.io.cancelRunning(t, true);
     this.fail(t, toErrorInfo(err));
   }
@@ -325,8 +348,11 @@ export class TaskManager {
     if (!t || t.attempt !== attempt || this.drained(t) || t.state !== 'RUNNING') return;
     t.execMs = execMs;
     if (t.cancelled || cancelled) return this.fail(t, cancelledInfo(taskId, t.spec.name));
-    const wrapped = isOrreryError(error) ? error : toErrorInfo(new TaskError(error.name, error.message, error.stack ?? '', t.spec.name, t.nodeId ?? ''));
-    if (t.spec.kind === 'task' && t.retriesLeft > 0 && retriable(t.spec.options.retryExceptions, error)) return this.retry(t);
+    const wrapped = isOrreryError(error)
+      ? error
+      : toErrorInfo(new TaskError(error.name, error.message, error.stack ?? '', t.spec.name, t.nodeId ?? ''));
+    if (t.spec.kind === 'task' && t.retriesLeft > 0 && retriable(t.spec.options.retryExceptions, error))
+      return this.retry(t);
     if (t.spec.kind === 'actor-create') {
       this.settle(t);
       t.state = 'FAILED';
@@ -346,8 +372,24 @@ export class TaskManager {
   adopt(spec: TaskSubmission, jobId: string, nodeId: string, attempt: number): TaskRecord {
     const now = this.clock.now();
     const t: TaskRecord = {
-      spec, jobId, parentId: undefined, state: 'RUNNING', attempt, retriesLeft: 0, depsLeft: 0, cancelled: false, lease: undefined, nodeId,
-      children: undefined, ruleIndex: undefined, errorName: undefined, submittedAt: now, startedAt: now, endedAt: undefined, timer: undefined, execMs: undefined,
+      spec,
+      jobId,
+      parentId: undefined,
+      state: 'RUNNING',
+      attempt,
+      retriesLeft: 0,
+      depsLeft: 0,
+      cancelled: false,
+      lease: undefined,
+      nodeId,
+      children: undefined,
+      ruleIndex: undefined,
+      errorName: undefined,
+      submittedAt: now,
+      startedAt: now,
+      endedAt: undefined,
+      timer: undefined,
+      execMs: undefined,
     };
     this.tasks.set(spec.taskId, t);
     this.store.createPending(spec.taskId);
@@ -390,7 +432,14 @@ export class TaskManager {
     if (t.spec.kind === 'task' && delayMs > 0) {
       t.state = 'PENDING_ARGS_AVAIL';
       const attempt = t.attempt;
-      this.clock.setTimeout(() => t.attempt === attempt && t.state === 'PENDING_ARGS_AVAIL' && !t.cancelled && this.dispatcher.enqueue(t, this.classFor(t)), delayMs);
+      this.clock.setTimeout(
+        () =>
+          t.attempt === attempt &&
+          t.state === 'PENDING_ARGS_AVAIL' &&
+          !t.cancelled &&
+          this.dispatcher.enqueue(t, this.classFor(t)),
+        delayMs,
+      );
     } else if (t.spec.kind === 'task') this.dispatcher.enqueue(t, this.classFor(t));
     else this.actors.depsReady(t);
     this.events.changed(t);

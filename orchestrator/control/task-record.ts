@@ -34,6 +34,21 @@ export interface TaskRecord {
  * What the head shows of a task outside the control layer (State API, dashboard, sessions): the
  * record itself, not a copy, typed so that nothing outside can change it or reach its lease.
  */
-export type ReadonlyTask = Readonly<Pick<TaskRecord,
-  'spec' | 'jobId' | 'parentId' | 'state' | 'attempt' | 'nodeId' | 'ruleIndex' | 'errorName' | 'submittedAt' | 'startedAt' | 'endedAt' | 'execMs' | 'info'
->>;
+export type ReadonlyTask = Readonly<
+  Pick<
+    TaskRecord,
+    | 'spec'
+    | 'jobId'
+    | 'parentId'
+    | 'state'
+    | 'attempt'
+    | 'nodeId'
+    | 'ruleIndex'
+    | 'errorName'
+    | 'submittedAt'
+    | 'startedAt'
+    | 'endedAt'
+    | 'execMs'
+    | 'info'
+  >
+>;

@@ -22,14 +22,17 @@ export class TaskSecrets {
 
   /** True for a task that refers to secrets whose values are not held yet (only plain tasks may). */
   needsFetch(spec: TaskSubmission): boolean {
-    return spec.kind === 'task' && Array.isArray(spec.secrets) && spec.secrets.length > 0 && !this.held.has(spec.taskId);
+    return (
+      spec.kind === 'task' && Array.isArray(spec.secrets) && spec.secrets.length > 0 && !this.held.has(spec.taskId)
+    );
   }
 
   /** Reads every secret the task names. Rejects with SecretNotFoundError or SecretUnavailableError naming the first that fails. */
   async fetch(spec: TaskSubmission): Promise<Readonly<Record<string, string>>> {
     const values = new Map<string, string>();
     for (const name of spec.secrets ?? []) {
-      if (typeof name !== 'string' || !SECRET_NAME.test(name)) throw new SecretNotFoundError(spec.name, JSON.stringify(name));
+      if (typeof name !== 'string' || !SECRET_NAME.test(name))
+        throw new SecretNotFoundError(spec.name, JSON.stringify(name));
       let value: string | undefined;
       try {
         value = await this.source.read(name);

@@ -41,84 +41,132 @@ export class TaskError extends OrreryError {
 
 /** The worker process running a task died (killed, crashed, out of memory) and retries ran out. */
 export class WorkerCrashedError extends OrreryError {
-  constructor(readonly taskName: string, readonly detail: string) {
-    super(`the worker running task ${taskName} died (${detail}); retries are exhausted. Raise maxRetries, or check the node's logs for why the worker was killed.`);
+  constructor(
+    readonly taskName: string,
+    readonly detail: string,
+  ) {
+    super(
+      `the worker running task ${taskName} died (${detail}); retries are exhausted. Raise maxRetries, or check the node's logs for why the worker was killed.`,
+    );
   }
 }
 
 /** An actor is dead: its constructor threw, its process died without restarts left, or it was killed. */
 export class ActorDiedError extends OrreryError {
-  constructor(readonly actorId: string, readonly actorName: string, readonly reason: string) {
+  constructor(
+    readonly actorId: string,
+    readonly actorName: string,
+    readonly reason: string,
+  ) {
     super(`actor ${actorName} (${actorId}) is dead: ${reason}`);
   }
 }
 
 /** `get` did not see the object within `timeoutMs`. */
 export class GetTimeoutError extends OrreryError {
-  constructor(readonly timeoutMs: number, readonly pending: number) {
-    super(`get timed out after ${timeoutMs} ms with ${pending} object(s) not ready; raise timeoutMs or use wait() to take what is ready.`);
+  constructor(
+    readonly timeoutMs: number,
+    readonly pending: number,
+  ) {
+    super(
+      `get timed out after ${timeoutMs} ms with ${pending} object(s) not ready; raise timeoutMs or use wait() to take what is ready.`,
+    );
   }
 }
 
 /** The task was cancelled (or depends on a cancelled task). */
 export class TaskCancelledError extends OrreryError {
-  constructor(readonly taskId: string, readonly taskName: string) {
+  constructor(
+    readonly taskId: string,
+    readonly taskName: string,
+  ) {
     super(`task ${taskName} (${taskId}) was cancelled`);
   }
 }
 
 /** The object was lost (its node died) and cannot be reconstructed. */
 export class ObjectLostError extends OrreryError {
-  constructor(readonly objectId: string, readonly reason: string) {
+  constructor(
+    readonly objectId: string,
+    readonly reason: string,
+  ) {
     super(`object ${objectId} was lost: ${reason}`);
   }
 }
 
 /** The process that owned the object died, so the object is gone. */
 export class OwnerDiedError extends OrreryError {
-  constructor(readonly objectId: string, readonly owner: string) {
+  constructor(
+    readonly objectId: string,
+    readonly owner: string,
+  ) {
     super(`object ${objectId} is gone: its owner ${owner} died`);
   }
 }
 
 /** No node and no elastic backend can ever satisfy the request. */
 export class TaskUnschedulableError extends OrreryError {
-  constructor(readonly taskName: string, readonly reason: string) {
+  constructor(
+    readonly taskName: string,
+    readonly reason: string,
+  ) {
     super(`task ${taskName} cannot be scheduled: ${reason}`);
   }
 }
 
 /** The placement group a task ran in (or waited for) was removed: the task was killed, or the group never became ready. */
 export class PlacementGroupRemovedError extends OrreryError {
-  constructor(readonly placementGroupId: string, readonly subject: string) {
-    super(`${subject} failed: its placement group ${placementGroupId} was removed; remove a group only once the work inside it is done`);
+  constructor(
+    readonly placementGroupId: string,
+    readonly subject: string,
+  ) {
+    super(
+      `${subject} failed: its placement group ${placementGroupId} was removed; remove a group only once the work inside it is done`,
+    );
   }
 }
 
 /** A command task exited non-zero. */
 export class CommandFailedError extends OrreryError {
-  constructor(readonly exitCode: number, readonly stderrTail: string, readonly argv: readonly string[]) {
+  constructor(
+    readonly exitCode: number,
+    readonly stderrTail: string,
+    readonly argv: readonly string[],
+  ) {
     super(`command ${argv.join(' ')} exited with code ${exitCode}${stderrTail ? `:\n${indent(stderrTail)}` : ''}`);
   }
 }
 
 /** A backend could not do what was asked (connection, credentials, remote service). */
 export class BackendError extends OrreryError {
-  constructor(readonly backend: string, message: string, readonly retryable: boolean) {
+  constructor(
+    readonly backend: string,
+    message: string,
+    readonly retryable: boolean,
+  ) {
     super(`backend ${backend}: ${message}`);
   }
 }
 
 /** A task names a secret (`secret(name)`) that the head's OS keychain does not hold. Not retried: a retry would not find it either. */
 export class SecretNotFoundError extends OrreryError {
-  constructor(readonly taskName: string, readonly secretName: string) {
-    super(`task ${taskName} needs secret ${secretName}, which the OS keychain of the head does not hold; store it with: orrery secrets set ${secretName} (then submit the task again)`);
+  constructor(
+    readonly taskName: string,
+    readonly secretName: string,
+  ) {
+    super(
+      `task ${taskName} needs secret ${secretName}, which the OS keychain of the head does not hold; store it with: orrery secrets set ${secretName} (then submit the task again)`,
+    );
   }
 }
 
 /** The head could not read the OS keychain for a task's secret (no Secret Service, locked, binding missing). Not retried. */
 export class SecretUnavailableError extends OrreryError {
-  constructor(readonly taskName: string, readonly secretName: string, readonly detail: string) {
+  constructor(
+    readonly taskName: string,
+    readonly secretName: string,
+    readonly detail: string,
+  ) {
     super(`task ${taskName} needs secret ${secretName}, but the head could not read its OS keychain: ${detail}`);
   }
 }
@@ -137,14 +185,20 @@ export class InvalidNameError extends OrreryError {
     value: unknown,
   ) {
     const got = typeof value === 'string' ? JSON.stringify(value) : typeof value;
-    super(`${field} must be a non-empty name without control characters, other than __proto__, constructor or prototype (got ${got})`);
+    super(
+      `${field} must be a non-empty name without control characters, other than __proto__, constructor or prototype (got ${got})`,
+    );
     this.got = got;
   }
 }
 
 /** A `module:` backend kind names code this source may not load (a URL, an absolute path, or any module through the API). */
 export class ModuleBackendRefusedError extends OrreryError {
-  constructor(readonly backend: string, readonly spec: string, readonly reason: string) {
+  constructor(
+    readonly backend: string,
+    readonly spec: string,
+    readonly reason: string,
+  ) {
     super(`backend ${backend}: module ${spec} is not allowed: ${reason}`);
   }
 }
@@ -160,7 +214,7 @@ export class BackendShutdownError extends OrreryError {
   constructor(readonly failures: readonly BackendShutdownFailure[]) {
     super(
       `${failures.length} backend${failures.length === 1 ? '' : 's'} did not shut down cleanly: ${failures.map((f) => `backend ${f.backend}: ${f.reason}`).join('; ')}; ` +
-        'everything else stopped (check those backends\' hosts or services for processes or jobs left behind)',
+        "everything else stopped (check those backends' hosts or services for processes or jobs left behind)",
     );
   }
 }
@@ -170,19 +224,34 @@ export class BackendShutdownError extends OrreryError {
  * is not safe to use: another user owns it, it is a symbolic link, or others may enter it.
  */
 export class UnsafeRuntimeDirError extends OrreryError {
-  constructor(readonly path: string, readonly problem: string, readonly remedy: string) {
-    super(`${path} ${problem}; Orrery keeps its sockets, spilled values and working folders only in folders that are yours alone. ${remedy}`);
+  constructor(
+    readonly path: string,
+    readonly problem: string,
+    readonly remedy: string,
+  ) {
+    super(
+      `${path} ${problem}; Orrery keeps its sockets, spilled values and working folders only in folders that are yours alone. ${remedy}`,
+    );
   }
 }
 
 function indent(text: string): string {
-  return text.split('\n').map((l) => `    ${l}`).join('\n');
+  return text
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
 }
 
 /** The ErrorInfo of a cancelled task, built without capturing a stack (cancelling a million queued tasks must be cheap). */
 export function cancelledInfo(taskId: string, taskName: string): ErrorInfo {
   const message = `task ${taskName} (${taskId}) was cancelled`;
-  return { name: 'TaskCancelledError', message, stack: '', chain: ['TaskCancelledError', 'OrreryError', 'Error'], fields: { taskId, taskName } };
+  return {
+    name: 'TaskCancelledError',
+    message,
+    stack: '',
+    chain: ['TaskCancelledError', 'OrreryError', 'Error'],
+    fields: { taskId, taskName },
+  };
 }
 
 /** Turns anything thrown into an `ErrorInfo` (keeps Orrery errors' fields). */
@@ -212,9 +281,23 @@ function safeString(v: unknown): string {
 
 type OrreryErrorClass = new (...args: never[]) => OrreryError;
 const classes: Record<string, OrreryErrorClass> = {
-  TaskError, WorkerCrashedError, ActorDiedError, GetTimeoutError, TaskCancelledError, ObjectLostError,
-  OwnerDiedError, TaskUnschedulableError, CommandFailedError, BackendError, PlacementGroupRemovedError, SecretNotFoundError,
-  SecretUnavailableError, InvalidNameError, ModuleBackendRefusedError, BackendShutdownError, UnsafeRuntimeDirError,
+  TaskError,
+  WorkerCrashedError,
+  ActorDiedError,
+  GetTimeoutError,
+  TaskCancelledError,
+  ObjectLostError,
+  OwnerDiedError,
+  TaskUnschedulableError,
+  CommandFailedError,
+  BackendError,
+  PlacementGroupRemovedError,
+  SecretNotFoundError,
+  SecretUnavailableError,
+  InvalidNameError,
+  ModuleBackendRefusedError,
+  BackendShutdownError,
+  UnsafeRuntimeDirError,
 };
 
 /**
@@ -237,7 +320,8 @@ export function fromErrorInfo(info: ErrorInfo): Error {
   Object.defineProperty(err, 'message', { value: info.message, writable: true, configurable: true });
   Object.defineProperty(err, 'name', { value: info.name, writable: true, configurable: true });
   // Defined, not assigned: a field named `__proto__` from the wire must not become the prototype.
-  for (const [k, v] of Object.entries(info.fields ?? {})) Object.defineProperty(err, k, { value: v, writable: true, enumerable: true, configurable: true });
+  for (const [k, v] of Object.entries(info.fields ?? {}))
+    Object.defineProperty(err, k, { value: v, writable: true, enumerable: true, configurable: true });
   Object.defineProperty(err, 'stack', { value: `${info.name}: ${info.message}`, writable: true, configurable: true });
   return err;
 }

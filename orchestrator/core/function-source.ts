@@ -101,13 +101,13 @@ function analyseCode(target: Shippable): ShippedCode | string {
   if (isNative && name.startsWith('bound ') && !('prototype' in target)) {
     return (
       `remote(): function "${name}" is a bound function (made by .bind()); its bound \`this\` and ` +
-        `arguments cannot travel as source text. Pass the original function and the bound values as arguments.`
+      `arguments cannot travel as source text. Pass the original function and the bound values as arguments.`
     );
   }
   if (isNative) {
     return (
       `remote(): function "${name || '<anonymous>'}" is native code and has no JavaScript source to ship. ` +
-        `Wrap it in your own function, e.g. (x) => Math.sqrt(x).`
+      `Wrap it in your own function, e.g. (x) => Math.sqrt(x).`
     );
   }
   const found = toExpression(text, name);
@@ -121,8 +121,8 @@ function analyseCode(target: Shippable): ShippedCode | string {
       : '';
     return (
       `remote(): ${describe(kind, name)} captures variables from its enclosing scope: ${captured.join(', ')}. ` +
-        `Functions run in another process as source text: pass these values as arguments ` +
-        `(or import modules inside the function with await import(...)).${helpers}`
+      `Functions run in another process as source text: pass these values as arguments ` +
+      `(or import modules inside the function with await import(...)).${helpers}`
     );
   }
   const hash = createHash('sha256').update(expression).digest('hex').slice(0, 16);
@@ -136,7 +136,10 @@ function analyseCode(target: Shippable): ShippedCode | string {
  */
 function toExpression(text: string, name: string): { expression: string; node: Expression } | string {
   const direct = tryParse(text);
-  if (!(direct instanceof SyntaxError) && /^(FunctionExpression|ArrowFunctionExpression|ClassExpression)$/.test(direct.type)) {
+  if (
+    !(direct instanceof SyntaxError) &&
+    /^(FunctionExpression|ArrowFunctionExpression|ClassExpression)$/.test(direct.type)
+  ) {
     return { expression: text, node: direct };
   }
   const literal = `{ ${text} }`;
@@ -144,9 +147,10 @@ function toExpression(text: string, name: string): { expression: string; node: E
   const object = !(wrapped instanceof SyntaxError) && wrapped.type === 'ObjectExpression' ? wrapped : undefined;
   const prop = object?.properties.length === 1 ? object.properties[0] : undefined;
   if (object && prop?.type === 'Property' && prop.method && prop.kind === 'init') {
-    const expression = !prop.computed && prop.key.type === 'Identifier'
-      ? `(${literal}).${prop.key.name}`
-      : `((o) => o[Reflect.ownKeys(o)[0]])(${literal})`; // literal or computed key, e.g. [Symbol.iterator]
+    const expression =
+      !prop.computed && prop.key.type === 'Identifier'
+        ? `(${literal}).${prop.key.name}`
+        : `((o) => o[Reflect.ownKeys(o)[0]])(${literal})`; // literal or computed key, e.g. [Symbol.iterator]
     return { expression, node: object };
   }
   // Whichever reading parsed further is what the source meant (a function using `with`
@@ -159,8 +163,8 @@ function toExpression(text: string, name: string): { expression: string; node: E
   reason = reason.replace(/ \(\d+:\d+\)$/, '');
   return (
     `remote(): the source of function "${name || '<anonymous>'}" does not stand alone (${reason}). ` +
-      `Ship a plain function, arrow function, method or class (code runs in strict mode); getters and ` +
-      `methods that use #private names of their class cannot travel on their own.`
+    `Ship a plain function, arrow function, method or class (code runs in strict mode); getters and ` +
+    `methods that use #private names of their class cannot travel on their own.`
   );
 }
 
@@ -180,7 +184,13 @@ function tryParse(text: string): Expression | (SyntaxError & { pos: number }) {
 
 /** Unresolved identifiers in `node` that are not Node globals, once each, in source order. */
 function capturedNames(node: Expression): string[] {
-  const program = { type: 'Program', sourceType: 'script', body: [{ type: 'ExpressionStatement', expression: node }], start: 0, end: node.end };
+  const program = {
+    type: 'Program',
+    sourceType: 'script',
+    body: [{ type: 'ExpressionStatement', expression: node }],
+    start: 0,
+    end: node.end,
+  };
   const scopes = analyze(program as unknown as Parameters<typeof analyze>[0], {
     ecmaVersion: 2025,
     sourceType: 'script',
@@ -191,8 +201,8 @@ function capturedNames(node: Expression): string[] {
     childVisitorKeys: { ImportExpression: ['source', 'options'] },
   });
   const guarded = typeofOperands(node);
-  const refs = scopes.globalScope!.through
-    .filter((ref) => !ALLOWED_FREE_NAMES.has(ref.identifier.name))
+  const refs = scopes
+    .globalScope!.through.filter((ref) => !ALLOWED_FREE_NAMES.has(ref.identifier.name))
     // `typeof x` never throws, so feature checks such as `typeof window` capture nothing.
     .filter((ref) => !guarded.has(ref.identifier))
     .sort((a, b) => a.identifier.range![0] - b.identifier.range![0]);

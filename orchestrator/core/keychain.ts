@@ -19,15 +19,28 @@ export async function readSecret(backend: string, name: string, purpose: string)
   try {
     ({ Entry } = await import('@napi-rs/keyring'));
   } catch (err) {
-    throw new BackendError(backend, `cannot read secret ${name} (${purpose}): the keychain binding @napi-rs/keyring does not load (${(err as Error).message}); reinstall with npm ci`, false);
+    throw new BackendError(
+      backend,
+      `cannot read secret ${name} (${purpose}): the keychain binding @napi-rs/keyring does not load (${(err as Error).message}); reinstall with npm ci`,
+      false,
+    );
   }
   let value: string | null | undefined;
   try {
     value = new Entry(KEYCHAIN_SERVICE, name).getPassword();
   } catch (err) {
-    throw new BackendError(backend, `cannot read secret ${name} (${purpose}) from the OS keychain: ${(err as Error).message}. On Linux a Secret Service (gnome-keyring or KeePassXC) must be running and unlocked in this session.`, false);
+    throw new BackendError(
+      backend,
+      `cannot read secret ${name} (${purpose}) from the OS keychain: ${(err as Error).message}. On Linux a Secret Service (gnome-keyring or KeePassXC) must be running and unlocked in this session.`,
+      false,
+    );
   }
-  if (value === null || value === undefined) throw new BackendError(backend, `the OS keychain has no secret ${name} (${purpose}); store it with: orrery secrets set ${name}`, false);
+  if (value === null || value === undefined)
+    throw new BackendError(
+      backend,
+      `the OS keychain has no secret ${name} (${purpose}); store it with: orrery secrets set ${name}`,
+      false,
+    );
   return value;
 }
 
@@ -36,7 +49,9 @@ async function entryClass(): Promise<typeof import('@napi-rs/keyring').Entry> {
   try {
     return (await import('@napi-rs/keyring')).Entry;
   } catch (err) {
-    throw new Error(`the keychain binding @napi-rs/keyring does not load (${(err as Error).message}); reinstall with npm ci`);
+    throw new Error(
+      `the keychain binding @napi-rs/keyring does not load (${(err as Error).message}); reinstall with npm ci`,
+    );
   }
 }
 
@@ -49,12 +64,15 @@ export async function findSecret(name: string): Promise<string | undefined> {
   try {
     return new Entry(KEYCHAIN_SERVICE, name).getPassword() ?? undefined;
   } catch (err) {
-    throw new Error(`${(err as Error).message}. On Linux a Secret Service (gnome-keyring or KeePassXC) must be running and unlocked in this session.`);
+    throw new Error(
+      `${(err as Error).message}. On Linux a Secret Service (gnome-keyring or KeePassXC) must be running and unlocked in this session.`,
+    );
   }
 }
 
 /** What a secret name may be, for messages. */
-export const SECRET_NAME_RULE = "1-128 letters, digits, '.', '_' or '-', other than __proto__, constructor and prototype";
+export const SECRET_NAME_RULE =
+  "1-128 letters, digits, '.', '_' or '-', other than __proto__, constructor and prototype";
 
 /** True when `name` can name a secret. */
 export function isSecretName(name: unknown): name is string {
@@ -69,7 +87,9 @@ export async function storeSecret(name: string, value: string): Promise<void> {
   try {
     new Entry(KEYCHAIN_SERVICE, name).setPassword(value);
   } catch (err) {
-    throw new Error(`cannot store secret ${name} in the OS keychain: ${(err as Error).message}. On Linux a Secret Service (gnome-keyring or KeePassXC) must be running and unlocked in this session.`);
+    throw new Error(
+      `cannot store secret ${name} in the OS keychain: ${(err as Error).message}. On Linux a Secret Service (gnome-keyring or KeePassXC) must be running and unlocked in this session.`,
+    );
   }
 }
 

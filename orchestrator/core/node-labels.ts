@@ -8,6 +8,10 @@
 export const EXCLUSIVE_NODE_LABEL = 'orrery.io/exclusive';
 
 /** True when work constrained to `backend` (or to none) may use a node of `nodeBackend` with these labels. */
-export function exclusiveAllows(labels: Readonly<Record<string, string>>, nodeBackend: string, backend: string | undefined): boolean {
+export function exclusiveAllows(
+  labels: Readonly<Record<string, string>>,
+  nodeBackend: string,
+  backend: string | undefined,
+): boolean {
   return labels[EXCLUSIVE_NODE_LABEL] === undefined || backend === nodeBackend;
 }

@@ -82,8 +82,38 @@ export interface NormalizedActorOptions {
   readonly maxConcurrency: number;
 }
 
-const TASK_KEYS = new Set(['name', 'numCpus', 'numGpus', 'memory', 'resources', 'accelerator', 'labelSelector', 'backend', 'maxRetries', 'retryExceptions', 'schedulingStrategy', 'runtimeEnv', 'timeoutMs']);
-const ACTOR_KEYS = new Set(['name', 'namespace', 'lifetime', 'getIfExists', 'maxRestarts', 'maxTaskRetries', 'maxConcurrency', 'numCpus', 'numGpus', 'memory', 'resources', 'accelerator', 'backend', 'labelSelector', 'schedulingStrategy']);
+const TASK_KEYS = new Set([
+  'name',
+  'numCpus',
+  'numGpus',
+  'memory',
+  'resources',
+  'accelerator',
+  'labelSelector',
+  'backend',
+  'maxRetries',
+  'retryExceptions',
+  'schedulingStrategy',
+  'runtimeEnv',
+  'timeoutMs',
+]);
+const ACTOR_KEYS = new Set([
+  'name',
+  'namespace',
+  'lifetime',
+  'getIfExists',
+  'maxRestarts',
+  'maxTaskRetries',
+  'maxConcurrency',
+  'numCpus',
+  'numGpus',
+  'memory',
+  'resources',
+  'accelerator',
+  'backend',
+  'labelSelector',
+  'schedulingStrategy',
+]);
 
 function fail(where: string, option: string, got: unknown, allowed: string): never {
   throw new TypeError(`${where}: option ${option} must be ${allowed} (got ${show(got)})`);
@@ -101,7 +131,8 @@ function show(v: unknown): string {
 
 function checkKeys(where: string, o: object, allowed: Set<string>): void {
   for (const k of Object.keys(o)) {
-    if (!allowed.has(k)) throw new TypeError(`${where}: unknown option ${k}; allowed options are ${[...allowed].join(', ')}`);
+    if (!allowed.has(k))
+      throw new TypeError(`${where}: unknown option ${k}; allowed options are ${[...allowed].join(', ')}`);
   }
 }
 
@@ -126,20 +157,28 @@ function stringRecord(where: string, name: string, v: unknown): Record<string, s
   return v as Record<string, string>;
 }
 
-function resourcesOf(where: string, o: TaskOptions | ActorOptions, defaultCpus: number): { units: ResourceSet; cpusGiven: boolean } {
+function resourcesOf(
+  where: string,
+  o: TaskOptions | ActorOptions,
+  defaultCpus: number,
+): { units: ResourceSet; cpusGiven: boolean } {
   const cpus = nonNegative(where, 'numCpus', o.numCpus, 1e-4);
   const gpus = nonNegative(where, 'numGpus', o.numGpus, 1e-4);
-  if (gpus !== undefined && gpus > 1 && !Number.isInteger(gpus)) fail(where, 'numGpus', gpus, 'a fraction <= 1 or a whole number');
+  if (gpus !== undefined && gpus > 1 && !Number.isInteger(gpus))
+    fail(where, 'numGpus', gpus, 'a fraction <= 1 or a whole number');
   const memory = nonNegative(where, 'memory', o.memory, 1);
   const amounts: Record<string, number> = { CPU: cpus ?? defaultCpus };
   if (gpus) amounts.GPU = gpus;
   if (memory) amounts.memory = memory;
   if (o.resources !== undefined) {
-    if (typeof o.resources !== 'object' || o.resources === null || Array.isArray(o.resources)) fail(where, 'resources', o.resources, 'an object of resource name -> amount');
+    if (typeof o.resources !== 'object' || o.resources === null || Array.isArray(o.resources))
+      fail(where, 'resources', o.resources, 'an object of resource name -> amount');
     checkNameKeys(`${where}: option resources`, o.resources);
     for (const [k, v] of Object.entries(o.resources)) {
       if (k === 'CPU' || k === 'GPU' || k === 'memory') {
-        throw new TypeError(`${where}: option resources must not contain ${k}; use ${k === 'CPU' ? 'numCpus' : k === 'GPU' ? 'numGpus' : 'memory'} instead`);
+        throw new TypeError(
+          `${where}: option resources must not contain ${k}; use ${k === 'CPU' ? 'numCpus' : k === 'GPU' ? 'numGpus' : 'memory'} instead`,
+        );
       }
       amounts[k] = nonNegative(where, `resources.${k}`, v) ?? 0;
     }
@@ -150,25 +189,43 @@ function resourcesOf(where: string, o: TaskOptions | ActorOptions, defaultCpus: 
 function strategyOf(where: string, s: unknown): SchedulingStrategy {
   if (s === undefined || s === 'DEFAULT') return 'DEFAULT';
   if (s === 'SPREAD') return 'SPREAD';
-  if (typeof s === 'object' && s !== null && typeof (s as { nodeId?: unknown }).nodeId === 'string' && typeof (s as { soft?: unknown }).soft === 'boolean') {
+  if (
+    typeof s === 'object' &&
+    s !== null &&
+    typeof (s as { nodeId?: unknown }).nodeId === 'string' &&
+    typeof (s as { soft?: unknown }).soft === 'boolean'
+  ) {
     const { nodeId, soft } = s as { nodeId: string; soft: boolean };
     return { nodeId, soft };
   }
-  if (typeof s === 'object' && s !== null && 'placementGroup' in s) return placementGroupStrategyOf(where, s as PlacementGroupSchedulingStrategy);
-  return fail(where, 'schedulingStrategy', s, "'DEFAULT', 'SPREAD', { nodeId: string, soft: boolean } or { placementGroup, bundleIndex?, captureChildTasks? }");
+  if (typeof s === 'object' && s !== null && 'placementGroup' in s)
+    return placementGroupStrategyOf(where, s as PlacementGroupSchedulingStrategy);
+  return fail(
+    where,
+    'schedulingStrategy',
+    s,
+    "'DEFAULT', 'SPREAD', { nodeId: string, soft: boolean } or { placementGroup, bundleIndex?, captureChildTasks? }",
+  );
 }
 
 function placementGroupStrategyOf(where: string, s: PlacementGroupSchedulingStrategy): PlacementGroupStrategy {
   checkKeys(`${where} schedulingStrategy`, s, new Set(['placementGroup', 'bundleIndex', 'captureChildTasks']));
   const pg = s.placementGroup;
   const id = typeof pg === 'string' ? pg : typeof pg === 'object' && pg !== null ? pg.id : undefined;
-  if (typeof id !== 'string' || id === '') fail(where, 'schedulingStrategy.placementGroup', pg, 'a PlacementGroup returned by placementGroup(), or its id');
+  if (typeof id !== 'string' || id === '')
+    fail(where, 'schedulingStrategy.placementGroup', pg, 'a PlacementGroup returned by placementGroup(), or its id');
   const count = typeof pg === 'object' && Array.isArray(pg.bundleSpecs) ? pg.bundleSpecs.length : undefined;
   const index = s.bundleIndex ?? -1;
   if (!Number.isInteger(index) || index < -1 || (count !== undefined && index >= count)) {
-    fail(where, 'schedulingStrategy.bundleIndex', s.bundleIndex, count === undefined ? 'an integer >= -1 (-1: any bundle)' : `an integer from -1 (any bundle) to ${count - 1}`);
+    fail(
+      where,
+      'schedulingStrategy.bundleIndex',
+      s.bundleIndex,
+      count === undefined ? 'an integer >= -1 (-1: any bundle)' : `an integer from -1 (any bundle) to ${count - 1}`,
+    );
   }
-  if (s.captureChildTasks !== undefined && typeof s.captureChildTasks !== 'boolean') fail(where, 'schedulingStrategy.captureChildTasks', s.captureChildTasks, 'a boolean');
+  if (s.captureChildTasks !== undefined && typeof s.captureChildTasks !== 'boolean')
+    fail(where, 'schedulingStrategy.captureChildTasks', s.captureChildTasks, 'a boolean');
   return { placementGroup: id, bundleIndex: index, captureChildTasks: s.captureChildTasks ?? false };
 }
 
@@ -184,7 +241,8 @@ function labelsOf(where: string, o: TaskOptions | ActorOptions): Record<string, 
     }
   }
   if (o.accelerator === undefined) return sel;
-  if (typeof o.accelerator !== 'string' || !isSelectorValue(o.accelerator)) fail(where, 'accelerator', o.accelerator, "a GPU model name such as 'A100'");
+  if (typeof o.accelerator !== 'string' || !isSelectorValue(o.accelerator))
+    fail(where, 'accelerator', o.accelerator, "a GPU model name such as 'A100'");
   return { ...sel, accelerator: o.accelerator };
 }
 
@@ -210,7 +268,8 @@ export function normalizeTaskOptions(o: TaskOptions, where: string): NormalizedT
   const timeoutMs = nonNegative(where, 'timeoutMs', o.timeoutMs, 1);
   const env = o.runtimeEnv;
   if (env !== undefined) {
-    if (typeof env !== 'object' || env === null) fail(where, 'runtimeEnv', env, '{ workingDir?: string, env?: Record<string, string> }');
+    if (typeof env !== 'object' || env === null)
+      fail(where, 'runtimeEnv', env, '{ workingDir?: string, env?: Record<string, string> }');
     checkKeys(`${where} runtimeEnv`, env, new Set(['workingDir', 'env']));
     optionalString(where, 'runtimeEnv.workingDir', env.workingDir);
     stringRecord(where, 'runtimeEnv.env', env.env);
@@ -229,19 +288,27 @@ export function normalizeTaskOptions(o: TaskOptions, where: string): NormalizedT
 }
 
 /** Validates ActorOptions; returns the placement options and the actor's own. */
-export function normalizeActorOptions(o: ActorOptions, where: string, hasAsyncMethods: boolean): { task: NormalizedTaskOptions; actor: NormalizedActorOptions } {
+export function normalizeActorOptions(
+  o: ActorOptions,
+  where: string,
+  hasAsyncMethods: boolean,
+): { task: NormalizedTaskOptions; actor: NormalizedActorOptions } {
   if (typeof o !== 'object' || o === null) throw new TypeError(`${where}: options must be an object`);
   checkKeys(where, o, ACTOR_KEYS);
   const { units, cpusGiven } = resourcesOf(where, o, 1);
   const maxRestarts = retryCount(where, 'maxRestarts', o.maxRestarts, 0);
   const maxTaskRetries = retryCount(where, 'maxTaskRetries', o.maxTaskRetries, 0);
-  if (maxTaskRetries > 0 && maxRestarts === 0) fail(where, 'maxTaskRetries', o.maxTaskRetries, '0 unless maxRestarts > 0');
-  if (o.lifetime !== undefined && o.lifetime !== 'detached') fail(where, 'lifetime', o.lifetime, "'detached' or undefined");
-  if (o.getIfExists !== undefined && typeof o.getIfExists !== 'boolean') fail(where, 'getIfExists', o.getIfExists, 'a boolean');
+  if (maxTaskRetries > 0 && maxRestarts === 0)
+    fail(where, 'maxTaskRetries', o.maxTaskRetries, '0 unless maxRestarts > 0');
+  if (o.lifetime !== undefined && o.lifetime !== 'detached')
+    fail(where, 'lifetime', o.lifetime, "'detached' or undefined");
+  if (o.getIfExists !== undefined && typeof o.getIfExists !== 'boolean')
+    fail(where, 'getIfExists', o.getIfExists, 'a boolean');
   const name = optionalName(where, 'name', o.name);
   if (o.getIfExists && !name) throw new TypeError(`${where}: option getIfExists needs option name`);
   const maxConcurrency = o.maxConcurrency ?? (hasAsyncMethods ? 1000 : 1);
-  if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1) fail(where, 'maxConcurrency', o.maxConcurrency, 'an integer >= 1');
+  if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1)
+    fail(where, 'maxConcurrency', o.maxConcurrency, 'an integer >= 1');
   const hold = cpusGiven ? units : { ...units, CPU: 0 };
   return {
     task: {

@@ -37,9 +37,15 @@ function show(v: unknown): string {
 }
 
 /** Validates bundles and options; throws a TypeError naming the field. */
-export function normalizePlacementGroup(bundles: unknown, opts: unknown, where = 'placementGroup()'): NormalizedPlacementGroup {
+export function normalizePlacementGroup(
+  bundles: unknown,
+  opts: unknown,
+  where = 'placementGroup()',
+): NormalizedPlacementGroup {
   if (!Array.isArray(bundles) || bundles.length === 0) {
-    throw new TypeError(`${where}: bundles must be a non-empty array of resource maps such as [{ CPU: 1 }, { CPU: 2, GPU: 1 }] (got ${show(bundles)})`);
+    throw new TypeError(
+      `${where}: bundles must be a non-empty array of resource maps such as [{ CPU: 1 }, { CPU: 2, GPU: 1 }] (got ${show(bundles)})`,
+    );
   }
   const out = bundles.map((b: unknown, i) => {
     if (typeof b !== 'object' || b === null || Array.isArray(b)) {
@@ -51,26 +57,35 @@ export function normalizePlacementGroup(bundles: unknown, opts: unknown, where =
       if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
         throw new TypeError(`${where}: bundles[${i}].${k} must be a finite number >= 0 (got ${show(v)})`);
       }
-      if (Math.abs(Math.round(v / STEP) * STEP - v) > 1e-9) throw new TypeError(`${where}: bundles[${i}].${k} must be a multiple of ${STEP} (got ${v})`);
+      if (Math.abs(Math.round(v / STEP) * STEP - v) > 1e-9)
+        throw new TypeError(`${where}: bundles[${i}].${k} must be a multiple of ${STEP} (got ${v})`);
       if (v > 0) amounts[k] = v;
     }
     if (Object.keys(amounts).length === 0) {
-      throw new TypeError(`${where}: bundles[${i}] has no resources; give each bundle at least one amount > 0, e.g. { CPU: 1 }`);
+      throw new TypeError(
+        `${where}: bundles[${i}] has no resources; give each bundle at least one amount > 0, e.g. { CPU: 1 }`,
+      );
     }
     return amounts;
   });
   if (opts === undefined) return { bundles: out, strategy: 'PACK', name: undefined, detached: false };
-  if (typeof opts !== 'object' || opts === null) throw new TypeError(`${where}: options must be an object { strategy?, name?, lifetime? }`);
+  if (typeof opts !== 'object' || opts === null)
+    throw new TypeError(`${where}: options must be an object { strategy?, name?, lifetime? }`);
   for (const k of Object.keys(opts)) {
-    if (!OPTION_KEYS.has(k)) throw new TypeError(`${where}: unknown option ${k}; allowed options are ${[...OPTION_KEYS].join(', ')}`);
+    if (!OPTION_KEYS.has(k))
+      throw new TypeError(`${where}: unknown option ${k}; allowed options are ${[...OPTION_KEYS].join(', ')}`);
   }
   const o = opts as PlacementGroupOptions;
   const strategy = o.strategy ?? 'PACK';
   if (!PLACEMENT_STRATEGIES.includes(strategy)) {
-    throw new TypeError(`${where}: option strategy must be one of ${PLACEMENT_STRATEGIES.map((s) => `'${s}'`).join(', ')} (got ${show(o.strategy)})`);
+    throw new TypeError(
+      `${where}: option strategy must be one of ${PLACEMENT_STRATEGIES.map((s) => `'${s}'`).join(', ')} (got ${show(o.strategy)})`,
+    );
   }
-  if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '')) throw new TypeError(`${where}: option name must be a non-empty string (got ${show(o.name)})`);
+  if (o.name !== undefined && (typeof o.name !== 'string' || o.name === ''))
+    throw new TypeError(`${where}: option name must be a non-empty string (got ${show(o.name)})`);
   checkOptionalName(`${where}: option name`, o.name);
-  if (o.lifetime !== undefined && o.lifetime !== 'detached') throw new TypeError(`${where}: option lifetime must be 'detached' or undefined (got ${show(o.lifetime)})`);
+  if (o.lifetime !== undefined && o.lifetime !== 'detached')
+    throw new TypeError(`${where}: option lifetime must be 'detached' or undefined (got ${show(o.lifetime)})`);
   return { bundles: out, strategy, name: o.name, detached: o.lifetime === 'detached' };
 }

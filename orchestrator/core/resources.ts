@@ -31,7 +31,11 @@ export function quantityOf(set: Readonly<Record<string, number>>, name: string):
 
 /** Converts a user-facing record (`{ CPU: 2, GPU: 0.5 }`) to fixed-point units, dropping zeros. */
 export function unitsOf(amounts: Readonly<Record<string, number>>): ResourceSet {
-  return Object.fromEntries(Object.entries(amounts).map(([k, v]) => [k, toUnits(v)] as const).filter(([, u]) => u !== 0));
+  return Object.fromEntries(
+    Object.entries(amounts)
+      .map(([k, v]) => [k, toUnits(v)] as const)
+      .filter(([, u]) => u !== 0),
+  );
 }
 
 /** Converts a fixed-point set back to user-facing quantities. */

@@ -72,11 +72,21 @@ export function ensurePrivateDir(path: string): string {
 
 /** Why a folder is not private (undefined: it is ours, a real folder, closed to group and others). */
 function unsafety(st: Stats): { problem: string; remedy: string } | undefined {
-  if (st.isSymbolicLink()) return { problem: 'is a symbolic link', remedy: 'Remove the link; Orrery makes a real folder there, mode 0700.' };
-  if (!st.isDirectory()) return { problem: 'is not a folder', remedy: 'Move it away; Orrery makes a folder there, mode 0700.' };
+  if (st.isSymbolicLink())
+    return { problem: 'is a symbolic link', remedy: 'Remove the link; Orrery makes a real folder there, mode 0700.' };
+  if (!st.isDirectory())
+    return { problem: 'is not a folder', remedy: 'Move it away; Orrery makes a folder there, mode 0700.' };
   const uid = process.getuid?.();
-  if (uid !== undefined && st.uid !== uid) return { problem: `belongs to another user (uid ${st.uid})`, remedy: 'Ask them or an administrator to remove it, or set ORRERY_HOME to a folder of your own.' };
-  if ((st.mode & 0o077) !== 0) return { problem: `is open to group or others (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')})`, remedy: 'If nobody else should use it, make it private with `chmod 700` on it.' };
+  if (uid !== undefined && st.uid !== uid)
+    return {
+      problem: `belongs to another user (uid ${st.uid})`,
+      remedy: 'Ask them or an administrator to remove it, or set ORRERY_HOME to a folder of your own.',
+    };
+  if ((st.mode & 0o077) !== 0)
+    return {
+      problem: `is open to group or others (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')})`,
+      remedy: 'If nobody else should use it, make it private with `chmod 700` on it.',
+    };
   return undefined;
 }
 
@@ -156,7 +166,8 @@ export class ProcessDir {
 
   /** A path for a Unix socket of this process (in the runtime root: short, and private). */
   socketPath(name: string): string {
-    this.socketDir ??= this.roots.runtime === this.roots.data ? this.path : makeProcessDir(this.roots.runtime, this.role);
+    this.socketDir ??=
+      this.roots.runtime === this.roots.data ? this.path : makeProcessDir(this.roots.runtime, this.role);
     return join(this.socketDir, name);
   }
 

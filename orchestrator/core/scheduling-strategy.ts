@@ -16,7 +16,12 @@ export type PlacementStrategyName =
   | 'STRICT_SPREAD';
 
 /** The placement strategies, in the order error messages list them. */
-export const PLACEMENT_STRATEGIES: readonly PlacementStrategyName[] = ['PACK', 'SPREAD', 'STRICT_PACK', 'STRICT_SPREAD'];
+export const PLACEMENT_STRATEGIES: readonly PlacementStrategyName[] = [
+  'PACK',
+  'SPREAD',
+  'STRICT_PACK',
+  'STRICT_SPREAD',
+];
 
 /** Work that runs inside a placement group (TaskOptions.schedulingStrategy's third form). */
 export interface PlacementGroupStrategy {

@@ -44,7 +44,9 @@ export class SecretRef {
  */
 export function secret(name: string): SecretRef {
   if (typeof name !== 'string' || !SECRET_NAME.test(name) || nameProblem(name) !== undefined) {
-    throw new TypeError(`secret(name): name must be 1-128 letters, digits, '.', '_' or '-' other than __proto__, constructor and prototype, as stored with orrery secrets set <name> (got ${JSON.stringify(name)})`);
+    throw new TypeError(
+      `secret(name): name must be 1-128 letters, digits, '.', '_' or '-' other than __proto__, constructor and prototype, as stored with orrery secrets set <name> (got ${JSON.stringify(name)})`,
+    );
   }
   return new SecretRef(name);
 }
@@ -62,6 +64,12 @@ export function reviveSecretMarkers(v: unknown): unknown {
   const name = (v as Record<string, unknown>)[SECRET_KEY];
   if (keys.length === 1 && typeof name === 'string') return secret(name);
   const out: Record<string, unknown> = {};
-  for (const k of keys) Object.defineProperty(out, k, { value: reviveSecretMarkers((v as Record<string, unknown>)[k]), enumerable: true, writable: true, configurable: true });
+  for (const k of keys)
+    Object.defineProperty(out, k, {
+      value: reviveSecretMarkers((v as Record<string, unknown>)[k]),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   return out;
 }

@@ -10,11 +10,47 @@
 export const REDACTED = '[redacted]';
 
 /** Word parts that only ever name secrets, even inside a longer word (`PGPASSWORD`, `APIKEY`). */
-const SECRET_PARTS = ['password', 'passwd', 'passphrase', 'apikey', 'privatekey', 'privkey', 'accesskey', 'secretkey', 'credential', 'sessionid', 'sessid'];
+const SECRET_PARTS = [
+  'password',
+  'passwd',
+  'passphrase',
+  'apikey',
+  'privatekey',
+  'privkey',
+  'accesskey',
+  'secretkey',
+  'credential',
+  'sessionid',
+  'sessid',
+];
 /** Whole words that name secrets wherever they stand. */
-const SECRET_WORDS = new Set(['secret', 'secrets', 'auth', 'authorization', 'cookie', 'cookies', 'creds', 'jwt', 'bearer', 'dsn']);
+const SECRET_WORDS = new Set([
+  'secret',
+  'secrets',
+  'auth',
+  'authorization',
+  'cookie',
+  'cookies',
+  'creds',
+  'jwt',
+  'bearer',
+  'dsn',
+]);
 /** Words before `key` that make it a secret key (`apiKey`, `private_key`), unlike `sortKey` or `primaryKey`. */
-const KEY_KINDS = new Set(['api', 'access', 'private', 'secret', 'signing', 'encryption', 'master', 'client', 'ssh', 'license', 'auth', 'session']);
+const KEY_KINDS = new Set([
+  'api',
+  'access',
+  'private',
+  'secret',
+  'signing',
+  'encryption',
+  'master',
+  'client',
+  'ssh',
+  'license',
+  'auth',
+  'session',
+]);
 /** Words before a final `token` that make it a vocabulary token of a language model (`eos_token`), not a credential. */
 const MODEL_TOKENS = new Set(['pad', 'eos', 'bos', 'unk', 'sep', 'cls', 'mask', 'special', 'start', 'end']);
 /** Words that name a secret when they end the key (`token`, `dbPass`), but not before another word (`token_type_ids`, `passThrough`). */
@@ -39,7 +75,12 @@ export function isSecretKey(key: string): boolean {
     const prev = words[i - 1];
     if (w === 'key' && prev !== undefined && KEY_KINDS.has(prev)) return true;
     if (w === 'id' && prev === 'session') return true;
-    if (i === words.length - 1 && SECRET_LAST_WORDS.has(w) && !(w === 'token' && prev !== undefined && MODEL_TOKENS.has(prev))) return true;
+    if (
+      i === words.length - 1 &&
+      SECRET_LAST_WORDS.has(w) &&
+      !(w === 'token' && prev !== undefined && MODEL_TOKENS.has(prev))
+    )
+      return true;
   }
   return false;
 }

@@ -29,8 +29,17 @@ export interface Payload {
 }
 
 const TYPED = {
-  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
-  Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
 } as const;
 
 /** Typed array kinds that travel as raw bytes. */
@@ -68,7 +77,12 @@ export interface SerializeOptions {
  * Throws a TypeError naming `what` when the value cannot be cloned, or holds a secret reference
  * where none may go (`opts.secrets` not given).
  */
-export function serializeValue(value: unknown, what: string, nestedRefs?: string[], opts: SerializeOptions = {}): Payload {
+export function serializeValue(
+  value: unknown,
+  what: string,
+  nestedRefs?: string[],
+  opts: SerializeOptions = {},
+): Payload {
   const typed = typedName(value);
   if (typed) {
     // A top-level typed array (the usual large value) travels as its raw bytes: one copy for
@@ -208,7 +222,8 @@ function reviveValue(v: unknown, reviver: Reviver, seen: Map<object, unknown>): 
     return v;
   }
   const rec = v as Record<string, unknown>;
-  if (typeof rec[REF_KEY] === 'string' && Object.keys(rec).length === 1) return reviver.ref ? reviver.ref(rec[REF_KEY] as string) : new ObjectRef(rec[REF_KEY] as string);
+  if (typeof rec[REF_KEY] === 'string' && Object.keys(rec).length === 1)
+    return reviver.ref ? reviver.ref(rec[REF_KEY] as string) : new ObjectRef(rec[REF_KEY] as string);
   if (rec[ACTOR_KEY] && Object.keys(rec).length === 1) return reviver.actor(rec[ACTOR_KEY] as ActorDescriptor);
   if (typeof rec[SECRET_KEY] === 'string' && Object.keys(rec).length === 1) {
     const name = rec[SECRET_KEY] as string;

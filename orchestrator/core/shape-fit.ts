@@ -31,7 +31,9 @@ export interface Demand {
  * @throws TypeError when a raw label selector is malformed.
  */
 export function demandFitsShape(demand: Demand, capacity: NodeCapacity, owner: string): boolean {
-  return fits(capacity.resources, demand.resources)
-    && (demand.labelSelector === undefined || matchesLabels(demand.labelSelector, capacity.labels))
-    && exclusiveAllows(capacity.labels, owner, demand.backend);
+  return (
+    fits(capacity.resources, demand.resources) &&
+    (demand.labelSelector === undefined || matchesLabels(demand.labelSelector, capacity.labels)) &&
+    exclusiveAllows(capacity.labels, owner, demand.backend)
+  );
 }

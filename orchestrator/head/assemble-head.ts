@@ -80,63 +80,105 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
   const code = new Map<string, ShippedCode>();
   const scheduler = new ClusterScheduler({ infeasibleGraceMs: opts.infeasibleGraceMs ?? 5000 });
 
-  const nodes = new ClusterNodes(headId, events, {
-    joined: (n) => dispatcher.apply(scheduler.handle({ type: 'node-added', node: { nodeId: n.nodeId, backend: n.backend, total: n.total, labels: n.labels }, now: clock.now() })),
-    message: (n, m, link) => messages.handle(n, m, link),
-    died: (nodeId, why) => {
-      objects.nodeDied(nodeId);
-      for (const t of dispatcher.nodeRemoved(nodeId)) {
-        if (t.spec.kind === 'actor-create') actors.workerDied(t.spec.actorId!, why);
-        else tasks.workerDied(t, why);
-      }
-      actors.nodeDied(nodeId, why);
+  const nodes = new ClusterNodes(
+    headId,
+    events,
+    {
+      joined: (n) =>
+        dispatcher.apply(
+          scheduler.handle({
+            type: 'node-added',
+            node: { nodeId: n.nodeId, backend: n.backend, total: n.total, labels: n.labels },
+            now: clock.now(),
+          }),
+        ),
+      message: (n, m, link) => messages.handle(n, m, link),
+      died: (nodeId, why) => {
+        objects.nodeDied(nodeId);
+        for (const t of dispatcher.nodeRemoved(nodeId)) {
+          if (t.spec.kind === 'actor-create') actors.workerDied(t.spec.actorId!, why);
+          else tasks.workerDied(t, why);
+        }
+        actors.nodeDied(nodeId, why);
+      },
+      retired: (nodeId, why) => {
+        for (const t of dispatcher.nodeRemoved(nodeId)) tasks.workerDied(t, why);
+      },
+      resumed: (nodeId, taskIds) => {
+        for (const taskId of taskIds) {
+          const adopted = tasks.task(taskId) ? undefined : opts.adoption?.adoptable(taskId);
+          if (!adopted) continue;
+          tasks.adopt(adopted.spec, adopted.jobId, nodeId, adopted.attempt);
+          log(`orrery: resumed task ${adopted.spec.name} (${taskId}) on node ${nodeId}`);
+        }
+      },
+      busyNodes: () => dispatcher.busyNodes(),
     },
-    retired: (nodeId, why) => {
-      for (const t of dispatcher.nodeRemoved(nodeId)) tasks.workerDied(t, why);
-    },
-    resumed: (nodeId, taskIds) => {
-      for (const taskId of taskIds) {
-        const adopted = tasks.task(taskId) ? undefined : opts.adoption?.adoptable(taskId);
-        if (!adopted) continue;
-        tasks.adopt(adopted.spec, adopted.jobId, nodeId, adopted.attempt);
-        log(`orrery: resumed task ${adopted.spec.name} (${taskId}) on node ${nodeId}`);
-      }
-    },
-    busyNodes: () => dispatcher.busyNodes(),
-  }, log);
+    log,
+  );
 
   const pulls = new ObjectPulls((nodeId, m) => nodes.send(nodeId, m));
-  const store = new ObjectStore({ memoryBytes: opts.objectStoreMemory, spillDir: opts.spillDir ?? join(runtimeDir.path, 'spill') }, {
-    pull: (nodeId, id) => pulls.pull(nodeId, id),
-    freeOnNode: (nodeId, ids) => void nodes.send(nodeId, { type: 'free-objects', ids }),
-    reconstruct: (id) => lineage.reconstruct(id),
-  });
+  const store = new ObjectStore(
+    { memoryBytes: opts.objectStoreMemory, spillDir: opts.spillDir ?? join(runtimeDir.path, 'spill') },
+    {
+      pull: (nodeId, id) => pulls.pull(nodeId, id),
+      freeOnNode: (nodeId, ids) => void nodes.send(nodeId, { type: 'free-objects', ids }),
+      reconstruct: (id) => lineage.reconstruct(id),
+    },
+  );
   const objects = new ObjectPlane(store, pulls, { isAlive: (nodeId) => nodes.isAlive(nodeId) });
 
-  const dispatcher = new LeaseDispatcher(scheduler, {
-    start: (t, lease) => tasks.start(t, lease, t.spec.kind === 'actor-create' ? { maxConcurrency: actors.maxConcurrencyOf(t.spec.actorId) } : undefined),
-    unschedulable: (t, reason) => (t.spec.kind === 'actor-create' ? actors.unschedulable(t, reason) : tasks.unschedulable(t, reason)),
-    infeasible: (cls, missing) => {
-      queries.noteInfeasible(cls);
-      warn(`orrery: warning: a task needs ${JSON.stringify(cls.assigned)}${cls.template.backend ? ` on backend ${cls.template.backend}` : ''} but no node or backend offers ${missing}; it fails with TaskUnschedulableError unless a node that fits joins soon.`);
+  const dispatcher = new LeaseDispatcher(
+    scheduler,
+    {
+      start: (t, lease) =>
+        tasks.start(
+          t,
+          lease,
+          t.spec.kind === 'actor-create' ? { maxConcurrency: actors.maxConcurrencyOf(t.spec.actorId) } : undefined,
+        ),
+      unschedulable: (t, reason) =>
+        t.spec.kind === 'actor-create' ? actors.unschedulable(t, reason) : tasks.unschedulable(t, reason),
+      infeasible: (cls, missing) => {
+        queries.noteInfeasible(cls);
+        warn(
+          `orrery: warning: a task needs ${JSON.stringify(cls.assigned)}${cls.template.backend ? ` on backend ${cls.template.backend}` : ''} but no node or backend offers ${missing}; it fails with TaskUnschedulableError unless a node that fits joins soon.`,
+        );
+      },
+      leaseEnded: (lease) => void nodes.send(lease.nodeId, { type: 'lease-end', leaseId: lease.id }),
+      placementGroup: (d) => placementGroups.decided(d),
     },
-    leaseEnded: (lease) => void nodes.send(lease.nodeId, { type: 'lease-end', leaseId: lease.id }),
-    placementGroup: (d) => placementGroups.decided(d),
-  }, clock);
+    clock,
+  );
   const actors: ActorManager = new ActorManager(
-    { fail: (t, error) => tasks.fail(t, error), start: (t, lease) => tasks.start(t, lease), classFor: (t) => tasks.classFor(t) },
+    {
+      fail: (t, error) => tasks.fail(t, error),
+      start: (t, lease) => tasks.start(t, lease),
+      classFor: (t) => tasks.classFor(t),
+    },
     dispatcher,
-    { namespaceOf: (jobId) => jobs.namespaceOf(jobId), killOnNode: (nodeId, actorId) => void nodes.send(nodeId, { type: 'kill-actor', actorId }) },
+    {
+      namespaceOf: (jobId) => jobs.namespaceOf(jobId),
+      killOnNode: (nodeId, actorId) => void nodes.send(nodeId, { type: 'kill-actor', actorId }),
+    },
     events,
   );
   const transport = new TaskTransport(nodes, code, actors, dispatcher);
-  const tasks: TaskManager = new TaskManager(store, dispatcher, {
-    run: (lease, m) => transport.run(lease, m),
-    cancelRunning: (t, force) => transport.cancel(t, force),
-    backendOf: (nodeId) => nodes.backendOf(nodeId),
-    locality: (t) => objects.preferredNode(t.spec),
-    secrets: opts.secrets ?? keychainSecrets,
-  }, actors, events, clock, opts.keepFinishedTasks);
+  const tasks: TaskManager = new TaskManager(
+    store,
+    dispatcher,
+    {
+      run: (lease, m) => transport.run(lease, m),
+      cancelRunning: (t, force) => transport.cancel(t, force),
+      backendOf: (nodeId) => nodes.backendOf(nodeId),
+      locality: (t) => objects.preferredNode(t.spec),
+      secrets: opts.secrets ?? keychainSecrets,
+    },
+    actors,
+    events,
+    clock,
+    opts.keepFinishedTasks,
+  );
   if (rules) tasks.setPlacementRules(rules);
   const lineage = new LineageReconstruction(store, tasks, log);
   const placementGroups = new PlacementGroupManager({ scheduler, dispatcher, tasks, actors, store, log: warn }, clock);
@@ -147,18 +189,53 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
     if (node) messages.handle(node, m, link);
   });
   const backends = new HeadBackends({
-    nodes, links, publishShapes: (b) => autoscaler.publishShapes(b), durable: opts.durable,
-    driverModules: opts.driverModules ?? DRIVER_MODULES_REFUSED, shutdownTimeoutMs: opts.backendShutdownTimeoutMs, log,
+    nodes,
+    links,
+    publishShapes: (b) => autoscaler.publishShapes(b),
+    durable: opts.durable,
+    driverModules: opts.driverModules ?? DRIVER_MODULES_REFUSED,
+    shutdownTimeoutMs: opts.backendShutdownTimeoutMs,
+    log,
   });
-  const autoscaler = new Autoscaler({ scheduler, backends: () => backends.values(), idleNodes: (backend) => nodes.idleNodes(backend), apply: (d) => dispatcher.apply(d) });
+  const autoscaler = new Autoscaler({
+    scheduler,
+    backends: () => backends.values(),
+    idleNodes: (backend) => nodes.idleNodes(backend),
+    apply: (d) => dispatcher.apply(d),
+  });
   const requests = new HeadRequests({
-    code, events, tasks, actors, placementGroups, objects, store, dispatcher, queries,
-    namespaceOf: (jobId) => jobs.namespaceOf(jobId), addBackends: (configs) => backends.addFromDriver(configs), log,
+    code,
+    events,
+    tasks,
+    actors,
+    placementGroups,
+    objects,
+    store,
+    dispatcher,
+    queries,
+    namespaceOf: (jobId) => jobs.namespaceOf(jobId),
+    addBackends: (configs) => backends.addFromDriver(configs),
+    log,
   });
   const messages = new NodeMessages({ tasks, actors, dispatcher, objects, requests, logs, events, log });
 
   return {
-    runtimeDir, events, logs, jobs, store, objects, tasks, actors, placementGroups, nodes, links, backends, autoscaler, queries, requests, log,
+    runtimeDir,
+    events,
+    logs,
+    jobs,
+    store,
+    objects,
+    tasks,
+    actors,
+    placementGroups,
+    nodes,
+    links,
+    backends,
+    autoscaler,
+    queries,
+    requests,
+    log,
     tick: () => dispatcher.apply(scheduler.handle({ type: 'tick', now: clock.now() })),
   };
 }

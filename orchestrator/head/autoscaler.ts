@@ -42,7 +42,12 @@ export class Autoscaler {
       if (!b.elastic) continue;
       const demand: ResourceDemand[] = pending
         .filter((d) => d.backend === undefined || d.backend === b.name)
-        .map((d) => ({ resources: amountsOf(d.resources), labelSelector: d.labelSelector, backend: d.backend, count: d.count }));
+        .map((d) => ({
+          resources: amountsOf(d.resources),
+          labelSelector: d.labelSelector,
+          backend: d.backend,
+          count: d.count,
+        }));
       try {
         b.elastic.scale(demand, this.view.idleNodes(b.name));
       } catch (err) {

@@ -9,10 +9,25 @@ import { checkName, checkNameKeys } from '../core/names.ts';
 import { moduleKindHint, moduleTarget, type ModulePolicy } from './module-backends.ts';
 
 /** Kinds built into Orrery. */
-export type BuiltinBackendKind = 'local' | 'ssh' | 'slurm' | 'sagemaker' | 'quantum-simulator' | 'ibm-quantum' | 'braket';
+export type BuiltinBackendKind =
+  | 'local'
+  | 'ssh'
+  | 'slurm'
+  | 'sagemaker'
+  | 'quantum-simulator'
+  | 'ibm-quantum'
+  | 'braket';
 
 /** The built-in kinds, in the order messages list them. */
-export const BUILTIN_BACKEND_KINDS: readonly BuiltinBackendKind[] = ['local', 'ssh', 'slurm', 'sagemaker', 'quantum-simulator', 'ibm-quantum', 'braket'];
+export const BUILTIN_BACKEND_KINDS: readonly BuiltinBackendKind[] = [
+  'local',
+  'ssh',
+  'slurm',
+  'sagemaker',
+  'quantum-simulator',
+  'ibm-quantum',
+  'braket',
+];
 
 /** A config's name and kind once checked. */
 export interface CheckedBackendConfig {
@@ -32,12 +47,18 @@ export function isBuiltinKind(kind: string): kind is BuiltinBackendKind {
  * @throws InvalidNameError for a bad name or resource/label key, ModuleBackendRefusedError for
  * a module its source may not load, TypeError for anything else.
  */
-export function checkBackendConfig(config: unknown, modules: ModulePolicy, nameField = 'backend name'): CheckedBackendConfig {
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new TypeError('a backend config must be an object { name, kind, ... }');
+export function checkBackendConfig(
+  config: unknown,
+  modules: ModulePolicy,
+  nameField = 'backend name',
+): CheckedBackendConfig {
+  if (typeof config !== 'object' || config === null || Array.isArray(config))
+    throw new TypeError('a backend config must be an object { name, kind, ... }');
   const c = config as Record<string, unknown>;
   const name = checkName(nameField, c.name);
   const kinds = `use one of ${BUILTIN_BACKEND_KINDS.join(', ')}${modules.allow === 'none' ? '' : ` or ${moduleKindHint(modules)}`}`;
-  if (typeof c.kind !== 'string' || c.kind === '') throw new TypeError(`backend ${name}: kind must be a non-empty string; ${kinds}`);
+  if (typeof c.kind !== 'string' || c.kind === '')
+    throw new TypeError(`backend ${name}: kind must be a non-empty string; ${kinds}`);
   checkNameKeys(`backend ${name}: resources`, c.resources);
   checkNameKeys(`backend ${name}: labels`, c.labels);
   if (c.kind.startsWith('module:')) {
@@ -54,14 +75,22 @@ export function checkBackendConfig(config: unknown, modules: ModulePolicy, nameF
  * and no name twice. Messages start with `where` (`config file /x/orrery.json`, `init()`);
  * entries are called `${list}[i]` (`backends[2]`, `option backends[2]`).
  */
-export function checkBackendConfigs(configs: unknown, where: string, modules: ModulePolicy, list = 'backends'): Record<string, unknown>[] {
+export function checkBackendConfigs(
+  configs: unknown,
+  where: string,
+  modules: ModulePolicy,
+  list = 'backends',
+): Record<string, unknown>[] {
   if (!Array.isArray(configs)) throw new TypeError(`${where}: ${list} must be an array of backend configs`);
   const seen = new Map<string, number>();
   configs.forEach((config, i) => {
     const entry = `${list}[${i}]`;
     const { name } = inContext(where, entry, () => checkBackendConfig(config, modules, `${where}: ${entry}.name`));
     const first = seen.get(name);
-    if (first !== undefined) throw new TypeError(`${where}: ${entry}: a backend named ${JSON.stringify(name)} is already listed (${list}[${first}]); backend names must be unique`);
+    if (first !== undefined)
+      throw new TypeError(
+        `${where}: ${entry}: a backend named ${JSON.stringify(name)} is already listed (${list}[${first}]); backend names must be unique`,
+      );
     seen.set(name, i);
   });
   return configs as Record<string, unknown>[];

@@ -28,17 +28,26 @@ const BUILTIN = {
 const LOCAL_KEYS = new Set(['name', 'kind', 'numCpus', 'numGpus', 'resources', 'labels', 'objectStoreMemory']);
 
 function checkLocal(c: Record<string, unknown>): LocalBackendConfig {
-  for (const k of Object.keys(c)) if (!LOCAL_KEYS.has(k)) throw new TypeError(`backend ${String(c.name)}: unknown key ${k} for kind local; allowed: ${[...LOCAL_KEYS].join(', ')}`);
+  for (const k of Object.keys(c))
+    if (!LOCAL_KEYS.has(k))
+      throw new TypeError(
+        `backend ${String(c.name)}: unknown key ${k} for kind local; allowed: ${[...LOCAL_KEYS].join(', ')}`,
+      );
   for (const k of ['numCpus', 'numGpus'] as const) {
-    if (c[k] !== undefined && (typeof c[k] !== 'number' || (c[k] as number) < 0)) throw new TypeError(`backend ${String(c.name)}: ${k} must be a number >= 0`);
+    if (c[k] !== undefined && (typeof c[k] !== 'number' || (c[k] as number) < 0))
+      throw new TypeError(`backend ${String(c.name)}: ${k} must be a number >= 0`);
   }
   const m = c.objectStoreMemory;
-  if (m !== undefined && (typeof m !== 'number' || !Number.isFinite(m) || m <= 0)) throw new TypeError(`backend ${String(c.name)}: objectStoreMemory must be a number of bytes > 0`);
+  if (m !== undefined && (typeof m !== 'number' || !Number.isFinite(m) || m <= 0))
+    throw new TypeError(`backend ${String(c.name)}: objectStoreMemory must be a number of bytes > 0`);
   return c as unknown as LocalBackendConfig;
 }
 
 /** Module backends are refused unless the caller says where its config came from. */
-const NO_MODULES: ModulePolicy = { allow: 'none', why: 'this config did not come from a config file or the driver\'s own init({ backends })' };
+const NO_MODULES: ModulePolicy = {
+  allow: 'none',
+  why: "this config did not come from a config file or the driver's own init({ backends })",
+};
 
 /**
  * Creates a backend from a config object (`{ name, kind, ... }`); `modules` says whether (and

@@ -10,7 +10,10 @@ import type { BackendShutdownFailure } from '../core/errors.ts';
 export const BACKEND_SHUTDOWN_TIMEOUT_MS = 30_000;
 
 /** Shuts every backend down at once; resolves, after all finished or timed out, with the failures in backend order. */
-export async function shutDownBackends(backends: Iterable<Backend>, timeoutMs = BACKEND_SHUTDOWN_TIMEOUT_MS): Promise<BackendShutdownFailure[]> {
+export async function shutDownBackends(
+  backends: Iterable<Backend>,
+  timeoutMs = BACKEND_SHUTDOWN_TIMEOUT_MS,
+): Promise<BackendShutdownFailure[]> {
   const outcomes = await Promise.all([...backends].map((b) => shutDownOne(b, timeoutMs)));
   return outcomes.filter((f): f is BackendShutdownFailure => f !== undefined);
 }

@@ -102,13 +102,21 @@ export class ClusterNodes {
       let node: NodeLink | undefined;
       const timer = setTimeout(() => {
         stream.kill();
-        reject(new Error(`node ${spec.nodeId} of backend ${spec.backend} did not say hello within ${HELLO_TIMEOUT_MS / 1000} s; check that its agent can start`));
+        reject(
+          new Error(
+            `node ${spec.nodeId} of backend ${spec.backend} did not say hello within ${HELLO_TIMEOUT_MS / 1000} s; check that its agent can start`,
+          ),
+        );
       }, HELLO_TIMEOUT_MS);
       channel.listen(
         (m) => {
           if (node) return this.hooks.message(node, m);
           if (m.type !== 'hello' || m.version !== PROTOCOL_VERSION) {
-            channel.close(m.type === 'hello' ? `agent speaks protocol ${m.version}, head speaks ${PROTOCOL_VERSION}` : `first message was ${m.type}, not hello`);
+            channel.close(
+              m.type === 'hello'
+                ? `agent speaks protocol ${m.version}, head speaks ${PROTOCOL_VERSION}`
+                : `first message was ${m.type}, not hello`,
+            );
             return;
           }
           clearTimeout(timer);
@@ -118,9 +126,24 @@ export class ClusterNodes {
             known.reattach(channel, stream);
             this.log(`orrery: node ${known.nodeId} (${known.backend}) is back`);
           } else {
-            node = new NodeLink(m.nodeId, spec.backend, channel, stream, m.resources, m.labels, m.pid, spec.listen ? (spec.graceS ?? 1800) : undefined);
+            node = new NodeLink(
+              m.nodeId,
+              spec.backend,
+              channel,
+              stream,
+              m.resources,
+              m.labels,
+              m.pid,
+              spec.listen ? (spec.graceS ?? 1800) : undefined,
+            );
             this.nodes.set(node.nodeId, node);
-            this.events.node({ nodeId: node.nodeId, backend: node.backend, event: 'join', resources: node.resources, labels: node.labels });
+            this.events.node({
+              nodeId: node.nodeId,
+              backend: node.backend,
+              event: 'join',
+              resources: node.resources,
+              labels: node.labels,
+            });
             this.hooks.joined(node);
           }
           if (m.resumed?.running.length) this.hooks.resumed(node.nodeId, m.resumed.running);
@@ -130,7 +153,11 @@ export class ClusterNodes {
           clearTimeout(timer);
           if (!node) {
             stream.kill();
-            reject(new Error(`node ${spec.nodeId} of backend ${spec.backend} went away before it joined${reason ? `: ${reason}` : ''}`));
+            reject(
+              new Error(
+                `node ${spec.nodeId} of backend ${spec.backend} went away before it joined${reason ? `: ${reason}` : ''}`,
+              ),
+            );
             return;
           }
           if (node.channel === channel) this.linkLost(node, reason ?? 'its agent exited');
@@ -193,7 +220,9 @@ export class ClusterNodes {
   private linkLost(node: NodeLink, reason: string): void {
     if (node.graceS === undefined || this.closing || node.retiring || !node.alive) return this.died(node, reason);
     if (node.detached) return;
-    this.log(`orrery: lost the link to node ${node.nodeId} (${node.backend}): ${reason}; its tasks keep running there, waiting up to ${node.graceS} s for it to come back`);
+    this.log(
+      `orrery: lost the link to node ${node.nodeId} (${node.backend}): ${reason}; its tasks keep running there, waiting up to ${node.graceS} s for it to come back`,
+    );
     const timer = setTimeout(() => {
       node.detached = undefined;
       this.died(node, `${reason}; it did not come back within ${node.graceS} s`);

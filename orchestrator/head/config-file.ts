@@ -55,9 +55,11 @@ export function readConfigDocument(path: string, prefix = ''): Record<string, un
   } catch (err) {
     throw new Error(`${prefix}config file ${path} is not valid JSON: ${(err as Error).message}`);
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new TypeError(`${prefix}config file ${path} must hold an object { backends?, placementRules? }`);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw new TypeError(`${prefix}config file ${path} must hold an object { backends?, placementRules? }`);
   for (const k of Object.keys(doc)) {
-    if (!CONFIG_KEYS.includes(k)) throw new TypeError(`${prefix}config file ${path} has unknown key ${k}; allowed: ${CONFIG_KEYS.join(', ')}`);
+    if (!CONFIG_KEYS.includes(k))
+      throw new TypeError(`${prefix}config file ${path} has unknown key ${k}; allowed: ${CONFIG_KEYS.join(', ')}`);
   }
   return doc as Record<string, unknown>;
 }
@@ -91,5 +93,10 @@ export function findConfig(explicit?: string): ConfigFile {
   if (explicit) return readConfigFile(explicit);
   const path = configCandidates().find((p) => existsSync(p));
   if (path) return readConfigFile(path);
-  return { path: undefined, backends: [], placementRules: undefined, modules: { allow: 'none', why: 'no config file was found' } };
+  return {
+    path: undefined,
+    backends: [],
+    placementRules: undefined,
+    modules: { allow: 'none', why: 'no config file was found' },
+  };
 }

@@ -15,7 +15,9 @@ import { startLocalAgent } from './local-agent.ts';
 import type { ModulePolicy } from './module-backends.ts';
 import type { WorkerLinks } from './worker-links.ts';
 
-const AGENT_ENTRY = fileURLToPath(new URL(`../agent/agent-main${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+const AGENT_ENTRY = fileURLToPath(
+  new URL(`../agent/agent-main${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+);
 
 /** What the backends of a head work with. */
 export interface HeadBackendsDeps {
@@ -45,7 +47,8 @@ export class HeadBackends {
 
   /** Starts a backend and its initial nodes. */
   async add(backend: Backend): Promise<void> {
-    if (this.backends.has(backend.name)) throw new Error(`a backend named "${backend.name}" already exists; backend names must be unique`);
+    if (this.backends.has(backend.name))
+      throw new Error(`a backend named "${backend.name}" already exists; backend names must be unique`);
     this.backends.set(backend.name, backend);
     this.d.publishShapes(backend);
     await backend.start(this.hostFor(backend.name));
@@ -60,7 +63,8 @@ export class HeadBackends {
       await this.add(backend);
       added.push(backend.name);
     }
-    if (added.length > 0) this.d.log(`orrery: a driver added backend${added.length > 1 ? 's' : ''} ${added.join(', ')}`);
+    if (added.length > 0)
+      this.d.log(`orrery: a driver added backend${added.length > 1 ? 's' : ''} ${added.join(', ')}`);
     return added;
   }
 
@@ -87,7 +91,8 @@ export class HeadBackends {
       attach: (stream, spec) => nodes.attach(stream, spec),
       log: (line) => this.d.log(line),
       retire: (nodeId) => nodes.retire(nodeId),
-      startLocalAgent: (spec, env, key) => startLocalAgent({ ...host, workerLinkSecret: links.secret }, backend, spec, env, key),
+      startLocalAgent: (spec, env, key) =>
+        startLocalAgent({ ...host, workerLinkSecret: links.secret }, backend, spec, env, key),
       durable,
     };
     return host;

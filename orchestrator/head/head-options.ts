@@ -11,7 +11,9 @@ import type { ModulePolicy } from './module-backends.ts';
  */
 export interface TaskAdoption {
   /** The task to adopt as it was submitted, its job and attempt; undefined to leave it. */
-  adoptable(taskId: string): { readonly spec: TaskSubmission; readonly jobId: string; readonly attempt: number } | undefined;
+  adoptable(
+    taskId: string,
+  ): { readonly spec: TaskSubmission; readonly jobId: string; readonly attempt: number } | undefined;
 }
 
 /** Head settings. */

@@ -104,7 +104,12 @@ export class StateQueries implements HeadQueries {
         this.infeasible.delete(cls);
         continue;
       }
-      out.push({ resources: amountsOf(cls.template.resources), backend: cls.template.backend, missing: cls.infeasible, count: cls.waiting.length });
+      out.push({
+        resources: amountsOf(cls.template.resources),
+        backend: cls.template.backend,
+        missing: cls.infeasible,
+        count: cls.waiting.length,
+      });
     }
     return out;
   }
@@ -121,7 +126,11 @@ export class StateQueries implements HeadQueries {
     return this.t.store.spill.stats;
   }
 
-  private answer(query: StateQuery, filters: readonly StateFilter[] | undefined, limit: number | undefined): StateReplies[StateQuery] {
+  private answer(
+    query: StateQuery,
+    filters: readonly StateFilter[] | undefined,
+    limit: number | undefined,
+  ): StateReplies[StateQuery] {
     const { tasks, actors, store, placementGroups, scheduler, nodes } = this.t;
     switch (query) {
       case 'tasks':
@@ -131,7 +140,11 @@ export class StateQueries implements HeadQueries {
       case 'objects':
         return filterRows(store.rows(), filters, limit);
       case 'nodes':
-        return filterRows(mapRows(nodes.all(), (n) => nodeRow(n, scheduler.available(n.nodeId))), filters, limit);
+        return filterRows(
+          mapRows(nodes.all(), (n) => nodeRow(n, scheduler.available(n.nodeId))),
+          filters,
+          limit,
+        );
       case 'summary':
         return summarize(tasks.records(), tasks.retiredRecords());
       case 'cluster-resources':

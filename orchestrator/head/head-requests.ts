@@ -18,7 +18,16 @@ import type { PlacementGroupManager } from '../control/placement-group-manager.t
 import type { TaskManager } from '../control/task-manager.ts';
 import type { ObjectPlane } from '../objects/object-plane.ts';
 import type { ObjectStore } from '../objects/object-store.ts';
-import type { ClientRequest, GetTimedOut, HeadOp, HeadOps, Message, ObjectResult, ReplyTo, RequestOf } from '../protocol/messages.ts';
+import type {
+  ClientRequest,
+  GetTimedOut,
+  HeadOp,
+  HeadOps,
+  Message,
+  ObjectResult,
+  ReplyTo,
+  RequestOf,
+} from '../protocol/messages.ts';
 import type { HeadEvents } from './head-events.ts';
 import type { HeadQueries } from './head-queries.ts';
 import { waitForObjects } from './wait-for-objects.ts';
@@ -55,7 +64,9 @@ export interface RequestTargets {
 }
 
 /** One handler per op, typed by HeadOps: the request it takes and the reply it gives. */
-type Handlers = { readonly [K in HeadOp]: (req: RequestOf<K>, caller: Caller) => HeadOps[K]['reply'] | Promise<HeadOps[K]['reply']> };
+type Handlers = {
+  readonly [K in HeadOp]: (req: RequestOf<K>, caller: Caller) => HeadOps[K]['reply'] | Promise<HeadOps[K]['reply']>;
+};
 type AnyHandler = (req: ClientRequest, caller: Caller) => unknown;
 
 /** Serves requests for a head. */
@@ -64,7 +75,9 @@ export class HeadRequests {
   private readonly handlers: ReadonlyMap<string, AnyHandler>;
 
   constructor(private readonly t: RequestTargets) {
-    this.handlers = new Map(Object.entries(handlersOf(t, (caller, blocked) => this.block(caller, blocked))) as [string, AnyHandler][]);
+    this.handlers = new Map(
+      Object.entries(handlersOf(t, (caller, blocked) => this.block(caller, blocked))) as [string, AnyHandler][],
+    );
   }
 
   /** Serves a request: the reply, synchronously where the op allows (submit, put). Throws or rejects with the head's error. */
@@ -98,7 +111,8 @@ export class HeadRequests {
     if (m.requestId === 0) return this.post(m.req, caller);
     const { requestId, workerId } = m;
     const ok = (value: unknown) => replyTo.send({ type: 'reply', requestId, workerId, ok: true, value });
-    const fail = (err: unknown) => replyTo.send({ type: 'reply', requestId, workerId, ok: false, error: toErrorInfo(err) });
+    const fail = (err: unknown) =>
+      replyTo.send({ type: 'reply', requestId, workerId, ok: false, error: toErrorInfo(err) });
     try {
       const r = this.serve(m.req, caller);
       if (r instanceof Promise) r.then(ok, fail);
@@ -111,7 +125,9 @@ export class HeadRequests {
   private failed(req: ClientRequest, err: unknown, caller: Caller): void {
     const error = toErrorInfo(err);
     const outcome = this.failWhatItMade(req, error, caller);
-    this.t.log(`orrery: request ${req.op} of job ${caller.jobId}${caller.taskId ? ` from task ${caller.taskId}` : ''} failed: ${error.message}${outcome ? `; ${outcome}` : ''}`);
+    this.t.log(
+      `orrery: request ${req.op} of job ${caller.jobId}${caller.taskId ? ` from task ${caller.taskId}` : ''} failed: ${error.message}${outcome ? `; ${outcome}` : ''}`,
+    );
   }
 
   /** Fails what a posted request was to make; says how its caller will see it (undefined: it made nothing). */
@@ -160,10 +176,15 @@ function handlersOf(t: RequestTargets, block: (caller: Caller, blocked: boolean)
     put: (req, caller) => t.objects.put(req, caller),
     refs: (req, caller) => t.objects.refs(req, caller),
     get: (req, caller) =>
-      waitForObjects(t.store, (blocked) => block(caller, blocked), req.ids, req.ids.length, req.timeoutMs).then<ObjectResult[] | GetTimedOut>((ready) =>
-        ready.length < req.ids.length ? { timedOut: req.ids.length - ready.length } : t.objects.results(req.ids, caller),
+      waitForObjects(t.store, (blocked) => block(caller, blocked), req.ids, req.ids.length, req.timeoutMs).then<
+        ObjectResult[] | GetTimedOut
+      >((ready) =>
+        ready.length < req.ids.length
+          ? { timedOut: req.ids.length - ready.length }
+          : t.objects.results(req.ids, caller),
       ),
-    wait: (req, caller) => waitForObjects(t.store, (blocked) => block(caller, blocked), req.ids, req.numReturns, req.timeoutMs),
+    wait: (req, caller) =>
+      waitForObjects(t.store, (blocked) => block(caller, blocked), req.ids, req.numReturns, req.timeoutMs),
     cancel: (req) => t.tasks.cancel(req.id, req.force, req.recursive, req.graceMs),
     'get-actor': (req, caller) => t.actors.lookup(req.name, req.namespace ?? t.namespaceOf(caller.jobId)),
     'kill-actor': (req) => t.actors.kill(req.actorId, req.noRestart),

@@ -60,7 +60,8 @@ export class Head {
   endJob(jobId: string): void {
     const { tasks, actors, placementGroups, objects } = this.parts;
     for (const t of tasks.records()) {
-      if (t.jobId === jobId && t.state !== 'FINISHED' && t.state !== 'FAILED' && t.spec.kind === 'task') tasks.cancel(t.spec.taskId, true, true);
+      if (t.jobId === jobId && t.state !== 'FINISHED' && t.state !== 'FAILED' && t.spec.kind === 'task')
+        tasks.cancel(t.spec.taskId, true, true);
     }
     actors.jobEnded(jobId);
     placementGroups.jobEnded(jobId);

@@ -26,25 +26,47 @@ export interface LocalAgentHost {
 }
 
 /** Starts (or, for a service head, finds) a local agent and attaches it. */
-export async function startLocalAgent(host: LocalAgentHost, backend: string, spec: LocalAgentSpec, env: Readonly<Record<string, string>> = {}, key?: string): Promise<LocalNode> {
+export async function startLocalAgent(
+  host: LocalAgentHost,
+  backend: string,
+  spec: LocalAgentSpec,
+  env: Readonly<Record<string, string>> = {},
+  key?: string,
+): Promise<LocalNode> {
   if (host.durable && key !== undefined) return durableAgent(host, host.durable, backend, spec, env, key);
   const agent: AgentSpec = { ...spec, nodeId: randomBytes(8).toString('hex'), backend, headSocket: host.workerSocket };
   const proc = spawn(process.execPath, [...host.agentExecArgv, host.agentEntry], {
     stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, ...env, ORRERY_AGENT: JSON.stringify(agent), ORRERY_WORKER_LINK_SECRET: host.workerLinkSecret },
+    env: {
+      ...process.env,
+      ...env,
+      ORRERY_AGENT: JSON.stringify(agent),
+      ORRERY_WORKER_LINK_SECRET: host.workerLinkSecret,
+    },
     detached: true,
   });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const killTree = () => killGroup(proc.pid!);
   proc.stdin!.on('error', () => {});
   await host.attach({ input: proc.stdout!, output: proc.stdin!, kill: killTree }, agent);
-  return { nodeId: agent.nodeId, exited, kill: async () => {
-    killTree();
-    await exited;
-  } };
+  return {
+    nodeId: agent.nodeId,
+    exited,
+    kill: async () => {
+      killTree();
+      await exited;
+    },
+  };
 }
 
-async function durableAgent(host: LocalAgentHost, durable: { graceS: number; runDir: string; reattach: boolean }, backend: string, spec: LocalAgentSpec, env: Readonly<Record<string, string>>, key: string): Promise<LocalNode> {
+async function durableAgent(
+  host: LocalAgentHost,
+  durable: { graceS: number; runDir: string; reattach: boolean },
+  backend: string,
+  spec: LocalAgentSpec,
+  env: Readonly<Record<string, string>>,
+  key: string,
+): Promise<LocalNode> {
   ensurePrivateDir(durable.runDir);
   const socketPath = join(durable.runDir, socketFileName(`${backend}-${key}`));
   const stateFile = agentFile(socketPath, 'json');
@@ -63,12 +85,24 @@ async function durableAgent(host: LocalAgentHost, durable: { graceS: number; run
     ({ nodeId, pid } = JSON.parse(readFileSync(stateFile, 'utf8')) as { nodeId: string; pid: number });
   } else {
     nodeId = randomBytes(8).toString('hex');
-    const agent: AgentSpec = { ...spec, nodeId, backend, headSocket: host.workerSocket, listen: socketPath, graceS: durable.graceS };
+    const agent: AgentSpec = {
+      ...spec,
+      nodeId,
+      backend,
+      headSocket: host.workerSocket,
+      listen: socketPath,
+      graceS: durable.graceS,
+    };
     const logFile = agentFile(socketPath, 'log');
     const log = openSync(logFile, 'a', 0o600);
     const proc = spawn(process.execPath, [...host.agentExecArgv, host.agentEntry], {
       stdio: ['ignore', 'ignore', log],
-      env: { ...process.env, ...env, ORRERY_AGENT: JSON.stringify(agent), ORRERY_WORKER_LINK_SECRET: host.workerLinkSecret },
+      env: {
+        ...process.env,
+        ...env,
+        ORRERY_AGENT: JSON.stringify(agent),
+        ORRERY_WORKER_LINK_SECRET: host.workerLinkSecret,
+      },
       detached: true,
     });
     proc.unref();
@@ -78,26 +112,37 @@ async function durableAgent(host: LocalAgentHost, durable: { graceS: number; run
       await new Promise((r) => setTimeout(r, 50));
       sock = await connectToAgent(socketPath);
     }
-    if (!sock) throw new Error(`the agent of backend ${backend} did not open ${socketPath} within 10 s; see ${logFile}`);
+    if (!sock)
+      throw new Error(`the agent of backend ${backend} did not open ${socketPath} within 10 s; see ${logFile}`);
   }
   const s = sock;
   s.on('error', () => {});
-  await host.attach({ input: s, output: s, kill: () => s.destroy() }, { ...spec, nodeId, backend, listen: socketPath, graceS: durable.graceS });
-  return { nodeId, exited: gone(pid, false), kill: async () => {
-    killGroup(pid);
-    await gone(pid, true);
-  } };
+  await host.attach(
+    { input: s, output: s, kill: () => s.destroy() },
+    { ...spec, nodeId, backend, listen: socketPath, graceS: durable.graceS },
+  );
+  return {
+    nodeId,
+    exited: gone(pid, false),
+    kill: async () => {
+      killGroup(pid);
+      await gone(pid, true);
+    },
+  };
 }
 
 /** Resolves once process `pid` is gone; `hold` keeps the event loop alive meanwhile (someone awaits it). */
 function gone(pid: number, hold: boolean): Promise<void> {
   return new Promise<void>((resolve) => {
-    const poll = setInterval(() => {
-      if (!isAlive(pid)) {
-        clearInterval(poll);
-        resolve();
-      }
-    }, hold ? 20 : 200);
+    const poll = setInterval(
+      () => {
+        if (!isAlive(pid)) {
+          clearInterval(poll);
+          resolve();
+        }
+      },
+      hold ? 20 : 200,
+    );
     if (!hold) poll.unref();
   });
 }

@@ -45,7 +45,8 @@ export class LogRouter {
         if (kept.length > MAX_LINES_PER_TASK) kept.shift();
       }
       this.echo?.(`${prefix} ${line}`, m.stream);
-      for (const l of this.listeners) l({ nodeId, taskId: m.taskId, stream: m.stream, text: line, echoed: `${prefix} ${line}` });
+      for (const l of this.listeners)
+        l({ nodeId, taskId: m.taskId, stream: m.stream, text: line, echoed: `${prefix} ${line}` });
     }
   }
 

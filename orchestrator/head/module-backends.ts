@@ -59,7 +59,10 @@ const URL_SCHEME = /^[a-z][a-z0-9+.-]*:/i;
  */
 export function moduleTarget(spec: string, policy: ModulePolicy, backend: string): string {
   if (policy.allow === 'none') throw new ModuleBackendRefusedError(backend, spec, policy.why);
-  const allowed = policy.allow === 'relative' ? `name a package, or a path relative to ${policy.baseName} starting with './' or '../'` : 'name a package or a file path';
+  const allowed =
+    policy.allow === 'relative'
+      ? `name a package, or a path relative to ${policy.baseName} starting with './' or '../'`
+      : 'name a package or a file path';
   if (spec.startsWith('./') || spec.startsWith('../')) return pathToFileURL(resolve(policy.baseDir, spec)).href;
   if (isAbsolute(spec) || spec.startsWith('/') || spec.startsWith('\\')) {
     if (policy.allow === 'any-path') return pathToFileURL(spec).href;
@@ -71,7 +74,11 @@ export function moduleTarget(spec: string, policy: ModulePolicy, backend: string
 }
 
 /** Imports a module backend and makes the backend from `config`; the module must export `createBackend` (or a default function). */
-export async function loadModuleBackend(spec: string, config: Record<string, unknown>, policy: ModulePolicy): Promise<Backend> {
+export async function loadModuleBackend(
+  spec: string,
+  config: Record<string, unknown>,
+  policy: ModulePolicy,
+): Promise<Backend> {
   const name = String(config.name);
   const target = moduleTarget(spec, policy, name);
   let mod: { default?: unknown; createBackend?: unknown };
@@ -80,11 +87,17 @@ export async function loadModuleBackend(spec: string, config: Record<string, unk
   } catch (err) {
     throw new Error(`backend ${name}: cannot load module ${spec}: ${(err as Error).message}`);
   }
-  const factory = (mod.createBackend ?? mod.default) as ((c: Record<string, unknown>) => Backend | Promise<Backend>) | undefined;
-  if (typeof factory !== 'function') throw new TypeError(`backend ${name}: module ${spec} must export createBackend(config) (or a default function) returning a Backend`);
+  const factory = (mod.createBackend ?? mod.default) as
+    | ((c: Record<string, unknown>) => Backend | Promise<Backend>)
+    | undefined;
+  if (typeof factory !== 'function')
+    throw new TypeError(
+      `backend ${name}: module ${spec} must export createBackend(config) (or a default function) returning a Backend`,
+    );
   const backend = await factory(config);
   for (const m of ['start', 'shutdown'] as const) {
-    if (typeof (backend as unknown as Record<string, unknown>)?.[m] !== 'function') throw new TypeError(`backend ${name}: module ${spec} returned an object without ${m}(); see backends/types.ts`);
+    if (typeof (backend as unknown as Record<string, unknown>)?.[m] !== 'function')
+      throw new TypeError(`backend ${name}: module ${spec} returned an object without ${m}(); see backends/types.ts`);
   }
   return backend;
 }

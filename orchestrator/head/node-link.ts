@@ -65,5 +65,6 @@ export async function endAgents(nodes: readonly NodeLink[], limitMs = AGENT_EXIT
     n.channel.flush();
   }
   const end = Date.now() + limitMs;
-  while (nodes.some((n) => !n.channel.isClosed && !n.detached) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  while (nodes.some((n) => !n.channel.isClosed && !n.detached) && Date.now() < end)
+    await new Promise((r) => setTimeout(r, 20));
 }

@@ -49,7 +49,12 @@ export class NodeMessages {
           this.rememberLastTask(lease.id, done!);
           if (m.workerId) dispatcher.workerBound(lease, m.workerId, link);
         }
-        if (m.type === 'done') return tasks.done(m.taskId, m.attempt, m.result, m.execMs, { nodeId: m.stored ? node.nodeId : undefined, sizeBytes: m.sizeBytes, nestedRefs: m.nestedRefs });
+        if (m.type === 'done')
+          return tasks.done(m.taskId, m.attempt, m.result, m.execMs, {
+            nodeId: m.stored ? node.nodeId : undefined,
+            sizeBytes: m.sizeBytes,
+            nestedRefs: m.nestedRefs,
+          });
         return tasks.failed(m.taskId, m.attempt, m.error, m.cancelled === true, m.execMs);
       }
       case 'worker-died': {
@@ -69,9 +74,17 @@ export class NodeMessages {
       case 'log': {
         const lease = m.leaseId ? dispatcher.lease(m.leaseId) : actors.leaseOf(m.actorId);
         // Output can arrive after the result, once the lease went back: it belongs to the lease's last task.
-        const t: TaskRecord | undefined = m.taskId ? tasks.task(m.taskId) : (lease?.inflight.values().next().value ?? (m.leaseId ? this.lastTaskOfLease.get(m.leaseId) : undefined));
-        if (this.t.events.active) this.t.events.log({ nodeId: node.nodeId, taskId: t?.spec.taskId, stream: m.stream, text: m.text });
-        return this.t.logs.append(node.nodeId, { taskId: t?.spec.taskId, name: t?.spec.name ?? actors.classNameOf(m.actorId), stream: m.stream, text: m.text });
+        const t: TaskRecord | undefined = m.taskId
+          ? tasks.task(m.taskId)
+          : (lease?.inflight.values().next().value ?? (m.leaseId ? this.lastTaskOfLease.get(m.leaseId) : undefined));
+        if (this.t.events.active)
+          this.t.events.log({ nodeId: node.nodeId, taskId: t?.spec.taskId, stream: m.stream, text: m.text });
+        return this.t.logs.append(node.nodeId, {
+          taskId: t?.spec.taskId,
+          name: t?.spec.name ?? actors.classNameOf(m.actorId),
+          stream: m.stream,
+          text: m.text,
+        });
       }
       case 'request':
         return this.fromTask(m, link ?? node.channel, node.nodeId);
@@ -85,13 +98,17 @@ export class NodeMessages {
   /** A running task's request: served like a driver's, on behalf of the task's job and worker. */
   private fromTask(m: RequestMessage, replyTo: Channel, nodeId: string): void {
     const caller = {
-      jobId: this.t.tasks.task(m.callerTaskId)?.jobId ?? '', taskId: m.callerTaskId || undefined, holder: `${nodeId}/${m.workerId ?? ''}`, nodeId,
+      jobId: this.t.tasks.task(m.callerTaskId)?.jobId ?? '',
+      taskId: m.callerTaskId || undefined,
+      holder: `${nodeId}/${m.workerId ?? ''}`,
+      nodeId,
     };
     this.t.requests.answer(m, caller, replyTo);
   }
 
   private rememberLastTask(leaseId: string, t: TaskRecord): void {
     this.lastTaskOfLease.set(leaseId, t);
-    if (this.lastTaskOfLease.size > LAST_TASKS_KEPT) this.lastTaskOfLease.delete(this.lastTaskOfLease.keys().next().value!);
+    if (this.lastTaskOfLease.size > LAST_TASKS_KEPT)
+      this.lastTaskOfLease.delete(this.lastTaskOfLease.keys().next().value!);
   }
 }

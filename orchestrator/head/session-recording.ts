@@ -15,7 +15,13 @@ import { describeTaskArgs } from './task-arguments.ts';
  * `head` into it; returns the recorder and the function that stops recording and closes it.
  * Write failures are reported once each on the head's log; they never stop the run.
  */
-export function startSession(head: Head, name: string, config: unknown, placementRules: unknown, opts: { resume?: boolean; dir?: string; log?: (line: string) => void } = {}): { recorder: SessionRecorder; stop: () => Promise<void> } {
+export function startSession(
+  head: Head,
+  name: string,
+  config: unknown,
+  placementRules: unknown,
+  opts: { resume?: boolean; dir?: string; log?: (line: string) => void } = {},
+): { recorder: SessionRecorder; stop: () => Promise<void> } {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const recorder = new SessionStore(opts.dir ? { dir: opts.dir } : undefined).record(name, {
     orreryVersion: ORRERY_VERSION,
@@ -41,21 +47,39 @@ export function recordSession(head: Head, recorder: SessionRecorder): () => void
       const s = t.spec;
       const shown = describeTaskArgs(s);
       recorder.recordTaskSubmitted({
-        taskId: s.taskId, name: s.name, kind: s.kind, variant: s.variant, functionHash: s.codeHash, actorId: s.actorId,
-        method: s.method, argsPreview: shown.preview, params: shown.params, parentTaskId: t.parentId, options: shown.options, ts: t.submittedAt,
+        taskId: s.taskId,
+        name: s.name,
+        kind: s.kind,
+        variant: s.variant,
+        functionHash: s.codeHash,
+        actorId: s.actorId,
+        method: s.method,
+        argsPreview: shown.preview,
+        params: shown.params,
+        parentTaskId: t.parentId,
+        options: shown.options,
+        ts: t.submittedAt,
       });
       // A resumed head must not submit it again with the marker in place of a value.
       if (shown.redacted) recorder.recordTaskInfo(s.taskId, { [VALUES_REDACTED]: true });
     },
     taskChanged(t) {
       recorder.recordTaskState(t.spec.taskId, {
-        state: t.state, ts: Date.now(), nodeId: t.nodeId, backend: t.nodeId ? backendOf(head, t) : undefined, ruleIndex: t.ruleIndex,
-        attempt: t.attempt, errorName: t.errorName, errorMessage: t.state === 'FAILED' ? errorMessage(head, t) : undefined, execMs: t.execMs,
+        state: t.state,
+        ts: Date.now(),
+        nodeId: t.nodeId,
+        backend: t.nodeId ? backendOf(head, t) : undefined,
+        ruleIndex: t.ruleIndex,
+        attempt: t.attempt,
+        errorName: t.errorName,
+        errorMessage: t.state === 'FAILED' ? errorMessage(head, t) : undefined,
+        execMs: t.execMs,
       });
     },
     taskResult(t, result, from) {
       const id = t.spec.taskId;
-      const record = (p: Payload) => recorder.recordResult(id, p.data, { contentType: p.typed ?? (p.marked ? 'v8+refs' : 'v8') });
+      const record = (p: Payload) =>
+        recorder.recordResult(id, p.data, { contentType: p.typed ?? (p.marked ? 'v8+refs' : 'v8') });
       if (!from?.nodeId) return record(result);
       // Freed as it settled (nobody held it): its node dropped the value too.
       if (head.queries.objectState(id) === undefined) return;
@@ -65,18 +89,34 @@ export function recordSession(head: Head, recorder: SessionRecorder): () => void
           const r = Array.isArray(rs) ? rs[0] : undefined;
           if (r?.ok) record(r.payload);
         },
-        (err: Error) => recorder.recordTaskInfo(id, { resultNotStored: `the value stayed on node ${from.nodeId} and could not be pulled: ${err.message}` }),
+        (err: Error) =>
+          recorder.recordTaskInfo(id, {
+            resultNotStored: `the value stayed on node ${from.nodeId} and could not be pulled: ${err.message}`,
+          }),
       );
     },
     taskInfo(t, info) {
       recorder.recordTaskInfo(t.spec.taskId, info);
-      if (typeof info.jobId === 'string' && t.nodeId) recorder.recordRemoteJob(t.spec.taskId, backendOf(head, t), info.jobId);
+      if (typeof info.jobId === 'string' && t.nodeId)
+        recorder.recordRemoteJob(t.spec.taskId, backendOf(head, t), info.jobId);
     },
     code(c) {
-      recorder.recordFunction({ hash: c.hash, name: c.name, kind: c.kind === 'class' ? 'actor-class' : 'function', source: c.source });
+      recorder.recordFunction({
+        hash: c.hash,
+        name: c.name,
+        kind: c.kind === 'class' ? 'actor-class' : 'function',
+        source: c.source,
+      });
     },
     node(e) {
-      recorder.recordNode({ nodeId: e.nodeId, event: e.event, backend: e.backend, resources: e.resources, labels: e.labels, detail: e.reason });
+      recorder.recordNode({
+        nodeId: e.nodeId,
+        event: e.event,
+        backend: e.backend,
+        resources: e.resources,
+        labels: e.labels,
+        detail: e.reason,
+      });
     },
     log(e) {
       recorder.recordLog({ taskId: e.taskId, nodeId: e.taskId ? undefined : e.nodeId, stream: e.stream, text: e.text });

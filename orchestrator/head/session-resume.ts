@@ -34,8 +34,9 @@ export function adoptionFromSession(reader: SessionReader): TaskAdoption {
 }
 
 /** Why a task whose recorded values were redacted is not submitted again. */
-const REDACTED_WHY = 'the session keeps its env values and secret-looking arguments redacted, not the values themselves '
-  + '(pass secrets with secret(name), so that a resumed head can read them from the keychain again)';
+const REDACTED_WHY =
+  'the session keeps its env values and secret-looking arguments redacted, not the values themselves ' +
+  '(pass secrets with secret(name), so that a resumed head can read them from the keychain again)';
 
 /**
  * After the backends are back: every task of the session that is neither finished nor adopted
@@ -46,7 +47,12 @@ const REDACTED_WHY = 'the session keeps its env values and secret-looking argume
  * in the session with the reason, and a log line names it. Returns how many were resubmitted
  * and how many could not be.
  */
-export function resubmitUnfinished(head: Head, reader: SessionReader, recorder: Pick<SessionRecorder, 'recordTaskState'>, log: (line: string) => void): { resubmitted: number; lost: number } {
+export function resubmitUnfinished(
+  head: Head,
+  reader: SessionReader,
+  recorder: Pick<SessionRecorder, 'recordTaskState'>,
+  log: (line: string) => void,
+): { resubmitted: number; lost: number } {
   const jobId = head.startJob();
   const remoteJobs = new Map(reader.remoteJobs().map((j) => [j.taskId, j.remoteJobId]));
   let resubmitted = 0;
@@ -57,26 +63,44 @@ export function resubmitUnfinished(head: Head, reader: SessionReader, recorder: 
     let args = row.paramsJson === null ? undefined : (JSON.parse(row.paramsJson) as unknown[]);
     // A circuit or container command whose remote job was submitted follows that job instead of submitting another.
     const remote = remoteJobs.get(row.taskId);
-    if (remote && row.variant === 'circuit' && args?.length === 1 && typeof args[0] === 'object') args = [{ ...(args[0] as object), resumeJobId: remote }];
-    if (remote && row.variant === 'command' && args?.length === 2 && typeof args[1] === 'object') args = [args[0], { ...(args[1] as object), resumeJobId: remote }];
-    const why = row.kind !== 'task' ? 'actor state does not survive its head'
-      : reader.taskInfo(row.taskId)[VALUES_REDACTED] === true ? REDACTED_WHY
-      : !code || !Array.isArray(args) ? 'its arguments were not plain data, so it cannot be rebuilt from the session' : undefined;
+    if (remote && row.variant === 'circuit' && args?.length === 1 && typeof args[0] === 'object')
+      args = [{ ...(args[0] as object), resumeJobId: remote }];
+    if (remote && row.variant === 'command' && args?.length === 2 && typeof args[1] === 'object')
+      args = [args[0], { ...(args[1] as object), resumeJobId: remote }];
+    const why =
+      row.kind !== 'task'
+        ? 'actor state does not survive its head'
+        : reader.taskInfo(row.taskId)[VALUES_REDACTED] === true
+          ? REDACTED_WHY
+          : !code || !Array.isArray(args)
+            ? 'its arguments were not plain data, so it cannot be rebuilt from the session'
+            : undefined;
     if (why !== undefined || !code || !Array.isArray(args)) {
       lost++;
       log(`orrery: task ${row.name} (${row.taskId}) was not submitted again: ${why}`);
-      recorder.recordTaskState(row.taskId, { state: 'FAILED', errorName: 'OwnerDiedError', errorMessage: `the head stopped before this task finished and ${why}; submit it again` });
+      recorder.recordTaskState(row.taskId, {
+        state: 'FAILED',
+        errorName: 'OwnerDiedError',
+        errorMessage: `the head stopped before this task finished and ${why}; submit it again`,
+      });
       continue;
     }
     const secrets: string[] = [];
-    const payloads = args.map((a, i) => serializeValue(reviveSecretMarkers(a), `argument ${i} of ${row.name}`, undefined, { secrets }));
+    const payloads = args.map((a, i) =>
+      serializeValue(reviveSecretMarkers(a), `argument ${i} of ${row.name}`, undefined, { secrets }),
+    );
     const spec: TaskSubmission = {
       taskId: row.taskId,
       name: row.name,
       kind: 'task',
       variant: (row.variant as TaskSubmission['variant']) ?? undefined,
       codeHash: code.hash,
-      code: { kind: code.kind === 'actor-class' ? 'class' : 'function', name: code.name, source: code.source, hash: code.hash },
+      code: {
+        kind: code.kind === 'actor-class' ? 'class' : 'function',
+        name: code.name,
+        source: code.source,
+        hash: code.hash,
+      },
       args: payloads,
       secrets: secrets.length > 0 ? [...new Set(secrets)] : undefined,
       options: JSON.parse(row.optionsJson ?? '{}') as NormalizedTaskOptions,
@@ -84,6 +108,9 @@ export function resubmitUnfinished(head: Head, reader: SessionReader, recorder: 
     head.requests.post({ op: 'submit', task: spec }, { jobId });
     resubmitted++;
   }
-  if (resubmitted + lost > 0) log(`orrery: resumed session ${reader.metadata().name}: ${resubmitted} unfinished task(s) submitted again${lost ? `, ${lost} could not be (see the session)` : ''}`);
+  if (resubmitted + lost > 0)
+    log(
+      `orrery: resumed session ${reader.metadata().name}: ${resubmitted} unfinished task(s) submitted again${lost ? `, ${lost} could not be (see the session)` : ''}`,
+    );
   return { resubmitted, lost };
 }

@@ -6,7 +6,11 @@ import type { NodeRow, StateFilter, TaskRow, TaskSummaryRow, TaskType } from '..
 import type { NodeLink } from './node-link.ts';
 
 /** Applies `[key, '=' | '!=', value]` filters and a limit to rows. */
-export function filterRows<R extends object>(rows: Iterable<R>, filters: readonly StateFilter[] = [], limit = 10_000): R[] {
+export function filterRows<R extends object>(
+  rows: Iterable<R>,
+  filters: readonly StateFilter[] = [],
+  limit = 10_000,
+): R[] {
   for (const f of filters) {
     if (!Array.isArray(f) || f.length !== 3 || (f[1] !== '=' && f[1] !== '!=')) {
       throw new TypeError(`state filter ${JSON.stringify(f)} must be [key, '=' | '!=', value]`);
@@ -15,7 +19,8 @@ export function filterRows<R extends object>(rows: Iterable<R>, filters: readonl
   const out: R[] = [];
   for (const r of rows) {
     if (out.length >= limit) break;
-    if (filters.every(([k, op, v]) => (String((r as Record<string, unknown>)[k]) === String(v)) === (op === '='))) out.push(r);
+    if (filters.every(([k, op, v]) => (String((r as Record<string, unknown>)[k]) === String(v)) === (op === '=')))
+      out.push(r);
   }
   return out;
 }
@@ -54,8 +59,14 @@ export function taskRow(t: ReadonlyTask): TaskRow {
 /** One row of the node table (label values under secret-looking names redacted); `available` is what the scheduler has left on it. */
 export function nodeRow(n: NodeLink, available: ResourceSet | undefined): NodeRow {
   return {
-    nodeId: n.nodeId, backend: n.backend, state: n.alive ? 'ALIVE' : 'DEAD', resources: n.resources,
-    available: n.alive ? amountsOf(available ?? {}) : {}, labels: redactSecrets(n.labels).value, pid: n.pid, deathReason: n.deathReason ?? '',
+    nodeId: n.nodeId,
+    backend: n.backend,
+    state: n.alive ? 'ALIVE' : 'DEAD',
+    resources: n.resources,
+    available: n.alive ? amountsOf(available ?? {}) : {},
+    labels: redactSecrets(n.labels).value,
+    pid: n.pid,
+    deathReason: n.deathReason ?? '',
   };
 }
 
@@ -64,8 +75,14 @@ export function nodeRow(n: NodeLink, available: ResourceSet | undefined): NodeRo
  * whose records went). Names are users', so rows are collected in a Map and the result has
  * each name as an own key (a task named `__proto__` is a row, not the prototype).
  */
-export function summarize(tasks: Iterable<ReadonlyTask>, retired: Iterable<{ readonly record: ReadonlyTask; readonly count: number }>): Record<string, TaskSummaryRow> {
-  const rows = new Map<string, { name: string; type: TaskType; stateCounts: Partial<Record<ReadonlyTask['state'], number>> }>();
+export function summarize(
+  tasks: Iterable<ReadonlyTask>,
+  retired: Iterable<{ readonly record: ReadonlyTask; readonly count: number }>,
+): Record<string, TaskSummaryRow> {
+  const rows = new Map<
+    string,
+    { name: string; type: TaskType; stateCounts: Partial<Record<ReadonlyTask['state'], number>> }
+  >();
   const add = (t: ReadonlyTask, n: number) => {
     let row = rows.get(t.spec.name);
     if (row === undefined) rows.set(t.spec.name, (row = { name: t.spec.name, type: taskType(t), stateCounts: {} }));

@@ -76,7 +76,13 @@ function withoutEnvValues(holder: unknown, key: string): { value: unknown; redac
   if (!isRecord(env)) return { value: holder, redacted: false };
   const entries = Object.entries(env);
   if (entries.every(([, v]) => isSecretRef(v))) return { value: holder, redacted: false };
-  return { value: { ...(holder as object), [key]: Object.fromEntries(entries.map(([k, v]) => [k, isSecretRef(v) ? v : REDACTED])) }, redacted: true };
+  return {
+    value: {
+      ...(holder as object),
+      [key]: Object.fromEntries(entries.map(([k, v]) => [k, isSecretRef(v) ? v : REDACTED])),
+    },
+    redacted: true,
+  };
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -87,6 +93,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 function isPlain(v: unknown): boolean {
   if (v === null || ['string', 'number', 'boolean'].includes(typeof v) || isSecretRef(v)) return true;
   if (Array.isArray(v)) return v.every(isPlain);
-  if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return Object.values(v as object).every(isPlain);
+  if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype)
+    return Object.values(v as object).every(isPlain);
   return false;
 }

@@ -21,7 +21,10 @@ export class WorkerLinks {
   private readonly links = new Map<string, Channel>();
   private readonly server: Server;
 
-  constructor(readonly path: string, onMessage: (nodeId: string, link: Channel, m: Message) => void) {
+  constructor(
+    readonly path: string,
+    onMessage: (nodeId: string, link: Channel, m: Message) => void,
+  ) {
     this.server = createServer((sock) => {
       const ch = new Channel(sock, sock, 'worker link');
       let key: string | undefined;
@@ -29,7 +32,7 @@ export class WorkerLinks {
         (m) => {
           if (key) return onMessage(key.slice(0, key.indexOf('/')), ch, m);
           if (m.type !== 'worker-hello') return ch.close('first message of a worker link must be worker-hello');
-          if (!secretMatches(m.secret, this.secret)) return ch.close('worker-hello without the head\'s link secret');
+          if (!secretMatches(m.secret, this.secret)) return ch.close("worker-hello without the head's link secret");
           key = `${m.nodeId}/${m.workerId}`;
           this.links.set(key, ch);
         },

@@ -37,11 +37,15 @@ export interface LineageTasks<T extends LineageTask> {
 
 /** Why an object cannot be rebuilt, or undefined when re-running its task can. */
 export function whyNotReconstructable(isPut: boolean, t: LineageTask | undefined): string | undefined {
-  if (isPut) return 'it was created by put() and the node holding its only copy died; put objects cannot be reconstructed (return the value from a task instead, so lineage can rebuild it)';
+  if (isPut)
+    return 'it was created by put() and the node holding its only copy died; put objects cannot be reconstructed (return the value from a task instead, so lineage can rebuild it)';
   if (!t) return 'its only copy was on a node that died, and no task of this cluster produced it';
-  if (t.spec.kind !== 'task') return `its only copy was on a node that died, and it is the result of actor call ${t.spec.name}, which is not re-run`;
-  if (t.retriesLeft <= 0) return `its only copy was on a node that died, and rebuilding it needs task ${t.spec.name} to run again, but it has no retries left (raise its maxRetries)`;
-  if (t.state !== 'FINISHED') return `its only copy was on a node that died, and task ${t.spec.name} that made it is ${t.state}`;
+  if (t.spec.kind !== 'task')
+    return `its only copy was on a node that died, and it is the result of actor call ${t.spec.name}, which is not re-run`;
+  if (t.retriesLeft <= 0)
+    return `its only copy was on a node that died, and rebuilding it needs task ${t.spec.name} to run again, but it has no retries left (raise its maxRetries)`;
+  if (t.state !== 'FINISHED')
+    return `its only copy was on a node that died, and task ${t.spec.name} that made it is ${t.state}`;
   return undefined;
 }
 
@@ -68,7 +72,9 @@ export class LineageReconstruction<T extends LineageTask> {
       // A freed argument comes back as a lost object, rebuilt in turn when the re-run waits for it.
       if (tasks.task(a)?.spec.kind === 'task') store.recreateLost(a, t.jobId);
     }
-    this.log(`orrery: object ${id} was lost with its node; re-running task ${t.spec.name} to rebuild it (lineage reconstruction)`);
+    this.log(
+      `orrery: object ${id} was lost with its node; re-running task ${t.spec.name} to rebuild it (lineage reconstruction)`,
+    );
     store.rebuilding(id, args);
     tasks.rerun(t);
   }

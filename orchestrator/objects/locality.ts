@@ -13,7 +13,11 @@ export type ArgLocation = { readonly nodeId: string; readonly sizeBytes: number 
  * (small arguments are cheaper to move than to wait for a node); ties go to the smaller node id
  * so the choice is stable.
  */
-export function preferredNode(locations: readonly ArgLocation[], isAlive: (nodeId: string) => boolean, minBytes = INLINE_VALUE_MAX): string | undefined {
+export function preferredNode(
+  locations: readonly ArgLocation[],
+  isAlive: (nodeId: string) => boolean,
+  minBytes = INLINE_VALUE_MAX,
+): string | undefined {
   const bytes = new Map<string, number>();
   for (const l of locations) if (l && isAlive(l.nodeId)) bytes.set(l.nodeId, (bytes.get(l.nodeId) ?? 0) + l.sizeBytes);
   let best: string | undefined;

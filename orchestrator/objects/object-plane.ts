@@ -33,12 +33,21 @@ export function holderOf(c: ObjectCaller): string {
 
 /** Object requests and object events of the head. */
 export class ObjectPlane {
-  constructor(private readonly store: ObjectStore, private readonly pulls: ObjectPulls, private readonly io: ObjectPlaneIO) {}
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly pulls: ObjectPulls,
+    private readonly io: ObjectPlaneIO,
+  ) {}
 
   /** Data locality: the live node holding most of a task's argument bytes, when that is worth waiting for. */
   preferredNode(spec: TaskSubmission): string | undefined {
     const ids = argumentIds(spec);
-    return ids.length === 0 ? undefined : preferredNode(ids.map((id) => this.store.locationOf(id)), this.io.isAlive);
+    return ids.length === 0
+      ? undefined
+      : preferredNode(
+          ids.map((id) => this.store.locationOf(id)),
+          this.io.isAlive,
+        );
   }
 
   /** A `put`: its caller holds it; a worker's large value stayed on the worker's node. */

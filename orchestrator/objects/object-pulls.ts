@@ -7,7 +7,10 @@ import type { Message } from '../protocol/messages.ts';
 
 /** Outstanding pulls from nodes. */
 export class ObjectPulls {
-  private readonly pending = new Map<string, { readonly nodeId: string; readonly promise: Promise<Payload | undefined>; resolve(p: Payload | undefined): void }>();
+  private readonly pending = new Map<
+    string,
+    { readonly nodeId: string; readonly promise: Promise<Payload | undefined>; resolve(p: Payload | undefined): void }
+  >();
 
   /** `send` returns false when the node is gone (the pull then finds nothing). */
   constructor(private readonly send: (nodeId: string, m: Message) => boolean) {}

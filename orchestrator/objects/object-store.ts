@@ -84,7 +84,10 @@ export class ObjectStore {
   /** Bytes of values in the head's memory now. */
   usedBytes = 0;
 
-  constructor(opts: ObjectStoreOptions, private readonly io: ObjectStoreIO) {
+  constructor(
+    opts: ObjectStoreOptions,
+    private readonly io: ObjectStoreIO,
+  ) {
     this.memoryBytes = opts.memoryBytes ?? defaultStoreBudget();
     this.spill = new SpillStore(opts.spillDir);
   }
@@ -194,14 +197,17 @@ export class ObjectStore {
       out.push(r);
     }
     out ??= await Promise.all(ids.map((id) => this.fetch(id)));
-    if (holder) for (const id of ids) for (const n of this.refs.containedIn(id)) if (this.entries.has(n)) this.refs.hold(n, holder);
+    if (holder)
+      for (const id of ids)
+        for (const n of this.refs.containedIn(id)) if (this.entries.has(n)) this.refs.hold(n, holder);
     return out;
   }
 
   private async fetch(id: string): Promise<ObjectResult> {
     for (;;) {
       const e = this.entries.get(id);
-      if (!e) return { ok: false, error: toErrorInfo(new Error(`object ${id} was freed: nothing referenced it any more`)) };
+      if (!e)
+        return { ok: false, error: toErrorInfo(new Error(`object ${id} was freed: nothing referenced it any more`)) };
       if (e.state === 'FAILED') return { ok: false, error: e.error! };
       if (e.state === 'READY') {
         const p = this.local(e, id);

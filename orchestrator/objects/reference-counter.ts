@@ -51,7 +51,8 @@ export class ReferenceCounter {
 
   private counts(id: string): Counts {
     let c = this.refs.get(id);
-    if (!c) this.refs.set(id, (c = { holders: undefined, submitted: 0, nested: 0, everHeld: false, contains: undefined }));
+    if (!c)
+      this.refs.set(id, (c = { holders: undefined, submitted: 0, nested: 0, everHeld: false, contains: undefined }));
     return c;
   }
 

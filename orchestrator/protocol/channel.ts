@@ -21,7 +21,11 @@ export class Channel {
   private backlog: Message[] = [];
   private onClose: (reason: CloseReason) => void = () => {};
 
-  constructor(private readonly input: Readable, private readonly output: Writable, readonly label: string) {
+  constructor(
+    private readonly input: Readable,
+    private readonly output: Writable,
+    readonly label: string,
+  ) {
     input.on('data', (chunk: Buffer) => this.receive(chunk));
     input.on('end', () => this.close(this.decoder.partial ? 'stream ended inside a frame' : undefined));
     input.on('error', (err) => this.close(`read error: ${err.message}`));

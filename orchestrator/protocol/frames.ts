@@ -34,7 +34,8 @@ export function encodeFrame(messages: readonly unknown[]): Buffer[] {
     out.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
     body += pad + b.byteLength;
   }
-  if (body > MAX_FRAME_BYTES) throw new FrameError(`message batch of ${body} bytes exceeds the ${MAX_FRAME_BYTES}-byte frame limit`);
+  if (body > MAX_FRAME_BYTES)
+    throw new FrameError(`message batch of ${body} bytes exceeds the ${MAX_FRAME_BYTES}-byte frame limit`);
   out[0]!.writeUInt32LE(body, 0);
   out[0]!.writeUInt32LE(header.length, 4);
   return out;
@@ -172,7 +173,8 @@ export class FrameDecoder {
 
 function decodeBody(body: Buffer): unknown[] {
   const headerLen = body.readUInt32LE(0);
-  if (headerLen > body.length - 4) throw new FrameError(`header length ${headerLen} exceeds frame body ${body.length - 4}`);
+  if (headerLen > body.length - 4)
+    throw new FrameError(`header length ${headerLen} exceeds frame body ${body.length - 4}`);
   let header: unknown;
   try {
     header = deserialize(body.subarray(4, 4 + headerLen));
@@ -187,7 +189,8 @@ function decodeBody(body: Buffer): unknown[] {
   let at = 4 + headerLen;
   for (const len of lengths) {
     at = align(at);
-    if (typeof len !== 'number' || len < 0 || at + len > body.length) throw new FrameError('blob lengths do not match the frame');
+    if (typeof len !== 'number' || len < 0 || at + len > body.length)
+      throw new FrameError('blob lengths do not match the frame');
     blobs.push(new Uint8Array(body.buffer, body.byteOffset + at, len));
     at += len;
   }

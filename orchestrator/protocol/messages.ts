@@ -74,34 +74,90 @@ export interface HeadOps {
   readonly submit: { req: { readonly op: 'submit'; readonly task: TaskSubmission }; reply: void };
   /** `stored`: the value's bytes stayed on the caller's node (sent there as `store-object`); `payload` carries only its kind. */
   readonly put: {
-    req: { readonly op: 'put'; readonly id: string; readonly payload: Payload; readonly nestedRefs?: readonly string[]; readonly stored?: boolean; readonly sizeBytes?: number };
+    req: {
+      readonly op: 'put';
+      readonly id: string;
+      readonly payload: Payload;
+      readonly nestedRefs?: readonly string[];
+      readonly stored?: boolean;
+      readonly sizeBytes?: number;
+    };
     reply: void;
   };
   /** Reference counting: the caller's process now holds refs to `hold` and dropped its last refs to `release`. */
-  readonly refs: { req: { readonly op: 'refs'; readonly hold: readonly string[]; readonly release: readonly string[] }; reply: void };
+  readonly refs: {
+    req: { readonly op: 'refs'; readonly hold: readonly string[]; readonly release: readonly string[] };
+    reply: void;
+  };
   /** The outcome of every object, in order, once all are done (or how many were not, at the timeout). */
-  readonly get: { req: { readonly op: 'get'; readonly ids: readonly string[]; readonly timeoutMs?: number }; reply: ObjectResult[] | GetTimedOut };
+  readonly get: {
+    req: { readonly op: 'get'; readonly ids: readonly string[]; readonly timeoutMs?: number };
+    reply: ObjectResult[] | GetTimedOut;
+  };
   /** The ids that are done (in input order) once `numReturns` are, or at the timeout. */
-  readonly wait: { req: { readonly op: 'wait'; readonly ids: readonly string[]; readonly numReturns: number; readonly timeoutMs?: number }; reply: string[] };
+  readonly wait: {
+    req: {
+      readonly op: 'wait';
+      readonly ids: readonly string[];
+      readonly numReturns: number;
+      readonly timeoutMs?: number;
+    };
+    reply: string[];
+  };
   /** `graceMs`: how long a plainly cancelled running task may ignore its signal before its worker is killed (head default when absent). */
-  readonly cancel: { req: { readonly op: 'cancel'; readonly id: string; readonly force: boolean; readonly recursive: boolean; readonly graceMs?: number }; reply: void };
+  readonly cancel: {
+    req: {
+      readonly op: 'cancel';
+      readonly id: string;
+      readonly force: boolean;
+      readonly recursive: boolean;
+      readonly graceMs?: number;
+    };
+    reply: void;
+  };
   /** The descriptor of a live named actor (in the caller's namespace unless one is given). */
-  readonly 'get-actor': { req: { readonly op: 'get-actor'; readonly name: string; readonly namespace?: string }; reply: ActorDescriptor };
-  readonly 'kill-actor': { req: { readonly op: 'kill-actor'; readonly actorId: string; readonly noRestart: boolean }; reply: void };
+  readonly 'get-actor': {
+    req: { readonly op: 'get-actor'; readonly name: string; readonly namespace?: string };
+    reply: ActorDescriptor;
+  };
+  readonly 'kill-actor': {
+    req: { readonly op: 'kill-actor'; readonly actorId: string; readonly noRestart: boolean };
+    reply: void;
+  };
   /** A State API query; its reply is that query's rows ({@link ReplyTo}). */
   readonly state: {
-    req: { readonly op: 'state'; readonly query: StateQuery; readonly filters?: readonly StateFilter[]; readonly limit?: number };
+    req: {
+      readonly op: 'state';
+      readonly query: StateQuery;
+      readonly filters?: readonly StateFilter[];
+      readonly limit?: number;
+    };
     reply: StateReplies[StateQuery];
   };
   /** A driver's backends (init({ backends }) in client mode): those the head has no backend of that name for join it; the reply names them. */
-  readonly 'add-backends': { req: { readonly op: 'add-backends'; readonly configs: readonly unknown[] }; reply: string[] };
+  readonly 'add-backends': {
+    req: { readonly op: 'add-backends'; readonly configs: readonly unknown[] };
+    reply: string[];
+  };
   /** Facts a running task records about itself (remote job id, queue position, cost), merged into its record. */
-  readonly 'task-info': { req: { readonly op: 'task-info'; readonly taskId: string; readonly info: Readonly<Record<string, string | number | boolean>> }; reply: void };
+  readonly 'task-info': {
+    req: {
+      readonly op: 'task-info';
+      readonly taskId: string;
+      readonly info: Readonly<Record<string, string | number | boolean>>;
+    };
+    reply: void;
+  };
   /** Creates a placement group (ids chosen by the caller, so `placementGroup()` returns at once); `readyId` resolves when it is reserved. */
   readonly 'pg-create': {
     req: {
-      readonly op: 'pg-create'; readonly placementGroupId: string; readonly readyId: string; readonly bundles: readonly Readonly<Record<string, number>>[];
-      readonly strategy: PlacementStrategyName; readonly name?: string; readonly detached: boolean;
+      readonly op: 'pg-create';
+      readonly placementGroupId: string;
+      readonly readyId: string;
+      readonly bundles: readonly Readonly<Record<string, number>>[];
+      readonly strategy: PlacementStrategyName;
+      readonly name?: string;
+      readonly detached: boolean;
     };
     reply: void;
   };
@@ -119,7 +175,12 @@ export type RequestOf<K extends HeadOp> = HeadOps[K]['req'];
 export type ClientRequest = RequestOf<HeadOp>;
 
 /** The reply to request `R`: its op's reply, and for a State API query the rows of that query. */
-export type ReplyTo<R extends ClientRequest> = R extends { readonly op: 'state'; readonly query: infer Q extends StateQuery } ? StateReplies[Q] : HeadOps[R['op']]['reply'];
+export type ReplyTo<R extends ClientRequest> = R extends {
+  readonly op: 'state';
+  readonly query: infer Q extends StateQuery;
+}
+  ? StateReplies[Q]
+  : HeadOps[R['op']]['reply'];
 
 /** Head -> agent -> worker: run a task, create an actor, or call one of its methods. */
 export interface RunMessage {
@@ -160,8 +221,12 @@ export interface RunMessage {
 export type Message =
   /** agent -> head: the node's resources and labels, first message on the stream. */
   | {
-      readonly type: 'hello'; readonly nodeId: string; readonly resources: Readonly<Record<string, number>>; readonly labels: Readonly<Record<string, string>>;
-      readonly pid: number; readonly version: string;
+      readonly type: 'hello';
+      readonly nodeId: string;
+      readonly resources: Readonly<Record<string, number>>;
+      readonly labels: Readonly<Record<string, string>>;
+      readonly pid: number;
+      readonly version: string;
       /** Sent by an agent that outlived a head: tasks it ran for it whose results the head may not have (they follow). */
       readonly resumed?: { readonly running: readonly string[] };
     }
@@ -169,7 +234,13 @@ export type Message =
   | { readonly type: 'head-hello'; readonly headId: string }
   | RunMessage
   /** head -> agent -> worker: interrupt a task (force: kill its worker). */
-  | { readonly type: 'cancel'; readonly taskId: string; readonly force: boolean; readonly leaseId?: string; readonly actorId?: string }
+  | {
+      readonly type: 'cancel';
+      readonly taskId: string;
+      readonly force: boolean;
+      readonly leaseId?: string;
+      readonly actorId?: string;
+    }
   /** head -> agent: the lease's worker is free again. */
   | { readonly type: 'lease-end'; readonly leaseId: string }
   /** head -> agent: kill the worker hosting this actor. */
@@ -178,17 +249,35 @@ export type Message =
   | { readonly type: 'shutdown' }
   /** worker -> agent -> head: a task finished. */
   | {
-      readonly type: 'done'; readonly taskId: string; readonly attempt: number; readonly result: Payload; readonly execMs: number; readonly workerId?: string;
+      readonly type: 'done';
+      readonly taskId: string;
+      readonly attempt: number;
+      readonly result: Payload;
+      readonly execMs: number;
+      readonly workerId?: string;
       /** The value stayed on the worker's node (sent to its agent as `store-object`); `result` carries only its kind. */
-      readonly stored?: boolean; readonly sizeBytes?: number;
+      readonly stored?: boolean;
+      readonly sizeBytes?: number;
       /** Ids of refs inside the value. */
       readonly nestedRefs?: readonly string[];
     }
   /** worker -> agent -> head: a task threw (or an actor constructor did). */
-  | { readonly type: 'failed'; readonly taskId: string; readonly attempt: number; readonly error: ErrorInfo; readonly cancelled?: boolean; readonly execMs?: number; readonly workerId?: string }
+  | {
+      readonly type: 'failed';
+      readonly taskId: string;
+      readonly attempt: number;
+      readonly error: ErrorInfo;
+      readonly cancelled?: boolean;
+      readonly execMs?: number;
+      readonly workerId?: string;
+    }
   /** agent -> head: a worker died; the tasks of its lease (or its actor) went with it. */
   | {
-      readonly type: 'worker-died'; readonly workerId: string; readonly leaseId?: string; readonly actorId?: string; readonly reason: string;
+      readonly type: 'worker-died';
+      readonly workerId: string;
+      readonly leaseId?: string;
+      readonly actorId?: string;
+      readonly reason: string;
       /** Set when the agent's memory guard killed the worker for using more than its limit. */
       readonly memory?: { readonly usedBytes: number; readonly limitBytes: number };
     }
@@ -201,17 +290,57 @@ export type Message =
   /** head -> agent: these objects were freed; drop their values. */
   | { readonly type: 'free-objects'; readonly ids: readonly string[] }
   /** agent -> head: output of a worker, attributed to its lease or actor. */
-  | { readonly type: 'log'; readonly workerId?: string; readonly leaseId?: string; readonly actorId?: string; readonly stream: 'stdout' | 'stderr'; readonly text: string;
+  | {
+      readonly type: 'log';
+      readonly workerId?: string;
+      readonly leaseId?: string;
+      readonly actorId?: string;
+      readonly stream: 'stdout' | 'stderr';
+      readonly text: string;
       /** Set by the worker for output a task wrote (so it is attributed exactly, however late it arrives). */
-      readonly taskId?: string }
+      readonly taskId?: string;
+    }
   /** worker -> head over a direct link (local nodes): who is on the other end, and the head's link secret (ORRERY_WORKER_LINK_SECRET) proving it is one of its workers. */
   | { readonly type: 'worker-hello'; readonly nodeId: string; readonly workerId: string; readonly secret: string }
   /** worker -> agent -> head: a client request from a running task; `requestId` 0 wants no reply. */
-  | { readonly type: 'request'; readonly requestId: number; readonly callerTaskId: string; readonly workerId?: string; readonly req: ClientRequest }
+  | {
+      readonly type: 'request';
+      readonly requestId: number;
+      readonly callerTaskId: string;
+      readonly workerId?: string;
+      readonly req: ClientRequest;
+    }
   /** head -> agent -> worker: the reply to a request. */
-  | { readonly type: 'reply'; readonly requestId: number; readonly workerId?: string; readonly ok: boolean; readonly value?: unknown; readonly error?: ErrorInfo };
+  | {
+      readonly type: 'reply';
+      readonly requestId: number;
+      readonly workerId?: string;
+      readonly ok: boolean;
+      readonly value?: unknown;
+      readonly error?: ErrorInfo;
+    };
 
-const TYPES = new Set<string>(['hello', 'head-hello', 'worker-hello', 'run', 'cancel', 'lease-end', 'kill-actor', 'shutdown', 'done', 'failed', 'worker-died', 'log', 'request', 'reply', 'store-object', 'pull', 'fetch', 'object', 'free-objects']);
+const TYPES = new Set<string>([
+  'hello',
+  'head-hello',
+  'worker-hello',
+  'run',
+  'cancel',
+  'lease-end',
+  'kill-actor',
+  'shutdown',
+  'done',
+  'failed',
+  'worker-died',
+  'log',
+  'request',
+  'reply',
+  'store-object',
+  'pull',
+  'fetch',
+  'object',
+  'free-objects',
+]);
 
 /** Shallow check of an incoming message (deep fields are checked where they are used). */
 export function isMessage(m: unknown): m is Message {

@@ -34,7 +34,8 @@ export function readPreamble(input: Readable, opts: PreambleOptions): Promise<st
     const onData = (chunk: Buffer) => {
       buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
       const nl = buf.indexOf(10);
-      if (nl < 0 ? buf.length > opts.maxBytes : nl > opts.maxBytes) return finish(new Error(`${opts.what} is longer than ${opts.maxBytes} bytes`));
+      if (nl < 0 ? buf.length > opts.maxBytes : nl > opts.maxBytes)
+        return finish(new Error(`${opts.what} is longer than ${opts.maxBytes} bytes`));
       if (nl < 0) return;
       input.pause();
       if (nl + 1 < buf.length) input.unshift(buf.subarray(nl + 1));
@@ -42,7 +43,10 @@ export function readPreamble(input: Readable, opts: PreambleOptions): Promise<st
     };
     const onEnd = () => finish(new Error(`the stream ended before ${opts.what} arrived`));
     const onError = (err: Error) => finish(new Error(`cannot read ${opts.what}: ${err.message}`));
-    const timer = setTimeout(() => finish(new Error(`${opts.what} did not arrive within ${opts.timeoutMs / 1000} s`)), opts.timeoutMs);
+    const timer = setTimeout(
+      () => finish(new Error(`${opts.what} did not arrive within ${opts.timeoutMs / 1000} s`)),
+      opts.timeoutMs,
+    );
     timer.unref();
     input.on('data', onData);
     input.once('end', onEnd);

@@ -18,7 +18,13 @@ export type TaskState =
   | 'FAILED';
 
 /** Every task state, in lifecycle order (legends, filters, counts). */
-export const TASK_STATES: readonly TaskState[] = ['PENDING_ARGS_AVAIL', 'PENDING_NODE_ASSIGNMENT', 'RUNNING', 'FINISHED', 'FAILED'];
+export const TASK_STATES: readonly TaskState[] = [
+  'PENDING_ARGS_AVAIL',
+  'PENDING_NODE_ASSIGNMENT',
+  'RUNNING',
+  'FINISHED',
+  'FAILED',
+];
 
 /** Actor states, as Ray's State API names them. */
 export type ActorState =
@@ -180,7 +186,15 @@ export interface TaskSummaryRow {
 }
 
 /** State API query kinds. */
-export type StateQuery = 'tasks' | 'actors' | 'objects' | 'nodes' | 'summary' | 'cluster-resources' | 'available-resources' | 'placement-groups';
+export type StateQuery =
+  | 'tasks'
+  | 'actors'
+  | 'objects'
+  | 'nodes'
+  | 'summary'
+  | 'cluster-resources'
+  | 'available-resources'
+  | 'placement-groups';
 
 /** A filter of the State API: `[key, '=' | '!=', value]`. */
 export type StateFilter = readonly [string, '=' | '!=', string];

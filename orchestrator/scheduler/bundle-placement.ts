@@ -3,7 +3,15 @@
  * all bundles or none, and whether a group could ever be placed on the live nodes and the
  * elastic backends' shapes. Pure functions over plain views, so they are tested directly.
  */
-import { addResources, fits, fromUnits, missingResource, quantityOf, subtractResources, type ResourceSet } from '../core/resources.ts';
+import {
+  addResources,
+  fits,
+  fromUnits,
+  missingResource,
+  quantityOf,
+  subtractResources,
+  type ResourceSet,
+} from '../core/resources.ts';
 import type { PlacementStrategyName } from '../core/scheduling-strategy.ts';
 
 /** A node as bundle placement sees it. */
@@ -78,7 +86,10 @@ export function placeBundles(
     }
     case 'STRICT_SPREAD': {
       const open = nodes.filter((n) => !count.has(n.nodeId));
-      const match = matchDistinct(bundles.map((b) => b.resources), open.map((n) => n.available));
+      const match = matchDistinct(
+        bundles.map((b) => b.resources),
+        open.map((n) => n.available),
+      );
       if (match === undefined) return undefined;
       bundles.forEach((b, i) => {
         take(b, open[match[i]!]!.nodeId);
@@ -111,7 +122,12 @@ export function explainGroupInfeasible(
   for (const { index, resources: b } of open) {
     if (capacities.some((c) => fits(c, b))) continue;
     const lacking = Object.keys(b).find((k) => b[k]! > 0 && !capacities.some((c) => quantityOf(c, k) >= b[k]!));
-    return `${lacking ?? `${Object.keys(b).filter((k) => b[k]! > 0).join('+')} together on one node`} for bundle ${index}`;
+    return `${
+      lacking ??
+      `${Object.keys(b)
+        .filter((k) => b[k]! > 0)
+        .join('+')} together on one node`
+    } for bundle ${index}`;
   }
   if (strategy === 'STRICT_PACK') {
     const sum = bundles.reduce<ResourceSet>((acc, b) => addResources(acc, b), {});
@@ -125,7 +141,13 @@ export function explainGroupInfeasible(
     if (rest.length === 0) return undefined;
     // Nodes holding the group's other bundles are taken.
     const pool = nodes.filter((n) => !placedOn.includes(n.nodeId));
-    if (matchDistinct(rest, pool.map((n) => n.total)) !== undefined) return undefined;
+    if (
+      matchDistinct(
+        rest,
+        pool.map((n) => n.total),
+      ) !== undefined
+    )
+      return undefined;
     const hosts = pool.filter((n) => rest.some((b) => fits(n.total, b))).length;
     const others = placedOn.length > 0 ? ` besides the ${placedOn.length} holding its other bundles` : '';
     return `${rest.length} more distinct node(s) (STRICT_SPREAD puts each bundle on its own node); only ${hosts} can hold one${others}`;
@@ -163,7 +185,8 @@ function matchDistinct(items: readonly ResourceSet[], slots: readonly ResourceSe
     }
     return false;
   };
-  for (let i = 0; i < items.length; i++) if (!augment(i, new Array<boolean>(slots.length).fill(false))) return undefined;
+  for (let i = 0; i < items.length; i++)
+    if (!augment(i, new Array<boolean>(slots.length).fill(false))) return undefined;
   const out = new Array<number>(items.length);
   slotOwner.forEach((item, s) => {
     if (item >= 0) out[item] = s;

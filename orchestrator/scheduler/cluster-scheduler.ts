@@ -14,13 +14,7 @@ import { elasticFits, explainMissing } from './feasibility.ts';
 import { MinHeap } from './min-heap.ts';
 import { isPlacementGroupStrategy } from '../core/scheduling-strategy.ts';
 import { PlacementGroupTable } from './placement-groups.ts';
-import {
-  recordKey,
-  requestClassKey,
-  RequestClass,
-  type NodeState,
-  type RequestEntry,
-} from './request-class.ts';
+import { recordKey, requestClassKey, RequestClass, type NodeState, type RequestEntry } from './request-class.ts';
 import type {
   ElasticShape,
   PendingDemand,
@@ -140,13 +134,27 @@ export class ClusterScheduler {
    * are left out.
    */
   pendingDemand(): PendingDemand[] {
-    const agg = new Map<string, { backend: string | undefined; resources: ResourceSet; labelSelector: Readonly<Record<string, string>> | undefined; count: number }>();
+    const agg = new Map<
+      string,
+      {
+        backend: string | undefined;
+        resources: ResourceSet;
+        labelSelector: Readonly<Record<string, string>> | undefined;
+        count: number;
+      }
+    >();
     for (const cls of this.classes.values()) {
       if (cls.size === 0 || !cls.feasible || cls.hardNode !== undefined) continue;
       const key = `${cls.backend ?? ''}\u0001${recordKey(cls.resources)}\u0001${recordKey(cls.labelSelector)}`;
       const d = agg.get(key);
       if (d !== undefined) d.count += cls.size;
-      else agg.set(key, { backend: cls.backend, resources: cls.resources, labelSelector: cls.labelSelector, count: cls.size });
+      else
+        agg.set(key, {
+          backend: cls.backend,
+          resources: cls.resources,
+          labelSelector: cls.labelSelector,
+          count: cls.size,
+        });
     }
     return [...agg.values(), ...this.placementGroups.pendingDemand()];
   }
@@ -164,7 +172,13 @@ export class ClusterScheduler {
 
   private addNode(node: SchedulerNode, now: number): void {
     if (this.nodes.has(node.nodeId)) return;
-    const ns: NodeState = { node, seq: this.nodeSeq++, available: Object.assign(Object.create(null) as Record<string, number>, node.total), version: 0, lastPicked: 0 };
+    const ns: NodeState = {
+      node,
+      seq: this.nodeSeq++,
+      available: Object.assign(Object.create(null) as Record<string, number>, node.total),
+      version: 0,
+      lastPicked: 0,
+    };
     this.nodes.set(node.nodeId, ns);
     this.topology++;
     for (const cls of this.classes.values()) {
@@ -202,7 +216,15 @@ export class ClusterScheduler {
     if (isPlacementGroupStrategy(request.strategy)) return this.placementGroups.enqueue(request, request.strategy);
     if (this.entries.has(request.requestId)) return;
     const cls = this.classFor(request);
-    const entry: RequestEntry = { request, seq: this.entrySeq++, cls, removed: false, infeasibleSince: undefined, ns: undefined, blocked: false };
+    const entry: RequestEntry = {
+      request,
+      seq: this.entrySeq++,
+      cls,
+      removed: false,
+      infeasibleSince: undefined,
+      ns: undefined,
+      blocked: false,
+    };
     this.entries.set(request.requestId, entry);
     this.queuedTotal++;
     if (cls.size === 0) this.idle.delete(cls.key);

@@ -50,7 +50,8 @@ export function explainMissing(
     if (pool.length === 0) return `node ${want.hardNode}`;
   } else {
     pool.push(...live);
-    for (const [backend, list] of shapes) for (const s of list) pool.push({ backend, total: s.resources, labels: s.labels });
+    for (const [backend, list] of shapes)
+      for (const s of list) pool.push({ backend, total: s.resources, labels: s.labels });
   }
   if (want.backend !== undefined) {
     pool = pool.filter((c) => c.backend === want.backend);

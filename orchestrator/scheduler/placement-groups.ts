@@ -102,7 +102,9 @@ export class PlacementGroupTable {
 
   /** Free capacity left inside each bundle of a group (user units; nodeId '' while unplaced). */
   bundlesOf(placementGroupId: string): { nodeId: string; free: ResourceSet }[] | undefined {
-    return this.groups.get(placementGroupId)?.bundles.map((b) => ({ nodeId: b.ns?.node.nodeId ?? '', free: { ...b.free } }));
+    return this.groups
+      .get(placementGroupId)
+      ?.bundles.map((b) => ({ nodeId: b.ns?.node.nodeId ?? '', free: { ...b.free } }));
   }
 
   /** Creates a group; it tries to reserve at the end of the event (`place`). */
@@ -131,7 +133,11 @@ export class PlacementGroupTable {
     this.dirty.delete(g);
     for (const q of g.queue) {
       this.queued.delete(q.request.requestId);
-      this.host.emit({ type: 'unschedulable', requestId: q.request.requestId, reason: `its placement group ${placementGroupId} was removed` });
+      this.host.emit({
+        type: 'unschedulable',
+        requestId: q.request.requestId,
+        reason: `its placement group ${placementGroupId} was removed`,
+      });
     }
     const evicted = [...g.running.keys()];
     for (const id of evicted) this.running.delete(id);
@@ -152,12 +158,16 @@ export class PlacementGroupTable {
     const g = this.groups.get(strategy.placementGroup);
     const fail = (reason: string) => this.host.emit({ type: 'unschedulable', requestId: id, reason });
     if (g === undefined) {
-      return fail(`placement group ${strategy.placementGroup} does not exist (it was removed, or never created); create it with placementGroup() and keep it until its work is done`);
+      return fail(
+        `placement group ${strategy.placementGroup} does not exist (it was removed, or never created); create it with placementGroup() and keep it until its work is done`,
+      );
     }
     const n = g.bundles.length;
     const index = strategy.bundleIndex;
     if (!Number.isInteger(index) || index < -1 || index >= n) {
-      return fail(`bundleIndex ${index} is out of range for placement group ${g.spec.placementGroupId}, which has ${n} bundle(s); use 0..${n - 1}, or -1 for any bundle`);
+      return fail(
+        `bundleIndex ${index} is out of range for placement group ${g.spec.placementGroupId}, which has ${n} bundle(s); use 0..${n - 1}, or -1 for any bundle`,
+      );
     }
     const candidates = index === -1 ? g.bundles : [g.bundles[index]!];
     if (!candidates.some((b) => fits(b.resources, request.resources))) {
@@ -234,7 +244,11 @@ export class PlacementGroupTable {
       }
       g.state = 'RESCHEDULING';
       this.pending.add(g);
-      this.host.emit({ type: 'pg-rescheduling', placementGroupId: g.spec.placementGroupId, bundleIndices: lost.map((b) => b.index) });
+      this.host.emit({
+        type: 'pg-rescheduling',
+        placementGroupId: g.spec.placementGroupId,
+        bundleIndices: lost.map((b) => b.index),
+      });
     }
     this.capacityMayHaveGrown(true);
   }
@@ -260,7 +274,8 @@ export class PlacementGroupTable {
         const sum = open.reduce<ResourceSet>((acc, b) => addResources(acc, b.resources), {});
         out.push({ backend: undefined, resources: sum, labelSelector: undefined, count: 1 });
       } else {
-        for (const b of open) out.push({ backend: undefined, resources: b.resources, labelSelector: undefined, count: 1 });
+        for (const b of open)
+          out.push({ backend: undefined, resources: b.resources, labelSelector: undefined, count: 1 });
       }
     }
     return out;
@@ -269,7 +284,11 @@ export class PlacementGroupTable {
   private reserve(g: Group): boolean {
     const open: BundleToPlace[] = g.bundles.filter((b) => b.ns === undefined);
     const placedOn = g.bundles.flatMap((b) => (b.ns === undefined ? [] : [b.ns.node.nodeId]));
-    const views = [...this.host.nodes.values()].map((ns) => ({ nodeId: ns.node.nodeId, total: ns.node.total, available: ns.available }));
+    const views = [...this.host.nodes.values()].map((ns) => ({
+      nodeId: ns.node.nodeId,
+      total: ns.node.total,
+      available: ns.available,
+    }));
     const choice = placeBundles(g.spec.strategy, open, views, placedOn);
     if (choice === undefined) return false;
     for (const [index, nodeId] of choice) {
@@ -282,7 +301,11 @@ export class PlacementGroupTable {
     }
     g.state = 'CREATED';
     this.pending.delete(g);
-    this.host.emit({ type: 'pg-ready', placementGroupId: g.spec.placementGroupId, nodeIds: g.bundles.map((b) => b.ns!.node.nodeId) });
+    this.host.emit({
+      type: 'pg-ready',
+      placementGroupId: g.spec.placementGroupId,
+      nodeIds: g.bundles.map((b) => b.ns!.node.nodeId),
+    });
     return true;
   }
 
@@ -317,11 +340,16 @@ export class PlacementGroupTable {
     // Bundles that stay placed keep their nodes; only the unplaced ones must still find room.
     const placedOn = g.bundles.flatMap((b) => (b.ns ? [b.ns.node.nodeId] : []));
     const open = g.bundles.filter((b) => b.ns === undefined);
-    const missing = open.length === 0 ? undefined : explainGroupInfeasible(g.spec.strategy, open, nodes, shapes, placedOn);
+    const missing =
+      open.length === 0 ? undefined : explainGroupInfeasible(g.spec.strategy, open, nodes, shapes, placedOn);
     if (missing === g.infeasible) return;
     g.infeasible = missing;
     const placementGroupId = g.spec.placementGroupId;
-    this.host.emit(missing === undefined ? { type: 'pg-feasible', placementGroupId } : { type: 'pg-infeasible', placementGroupId, missing });
+    this.host.emit(
+      missing === undefined
+        ? { type: 'pg-feasible', placementGroupId }
+        : { type: 'pg-infeasible', placementGroupId, missing },
+    );
     if (missing === undefined) this.capacityChanged = true;
   }
 }

@@ -149,7 +149,12 @@ export function validatePlacementRules(x: unknown): PlacementRule[] {
       }
       match.kind = kind as TaskKind;
     }
-    const out: { match: PlacementRule['match']; require?: PlacementTarget; prefer?: PlacementTarget; avoid?: PlacementTarget } = { match };
+    const out: {
+      match: PlacementRule['match'];
+      require?: PlacementTarget;
+      prefer?: PlacementTarget;
+      avoid?: PlacementTarget;
+    } = { match };
     for (const key of ['require', 'prefer', 'avoid'] as const) {
       if (rule[key] !== undefined) out[key] = validateTarget(rule[key], `${path}.${key}`, i);
     }

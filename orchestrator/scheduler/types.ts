@@ -59,7 +59,12 @@ export type SchedulerEvent =
   /** A node died or was removed; work placed there is the caller's business (it re-queues). */
   | { readonly type: 'node-removed'; readonly nodeId: string; readonly now: number }
   /** An elastic backend declares the node shapes it could add (replaces previous ones). */
-  | { readonly type: 'elastic-shapes'; readonly backend: string; readonly shapes: readonly ElasticShape[]; readonly now: number }
+  | {
+      readonly type: 'elastic-shapes';
+      readonly backend: string;
+      readonly shapes: readonly ElasticShape[];
+      readonly now: number;
+    }
   /** Work wants a node. */
   | { readonly type: 'queued'; readonly request: SchedulingRequest; readonly now: number }
   /** A lease ended (its work finished, failed or was killed): its held resources are freed. */

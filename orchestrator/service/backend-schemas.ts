@@ -24,19 +24,50 @@ export interface BackendSchema {
   readonly fields: readonly SchemaField[];
 }
 
-const f = (name: string, type: SchemaFieldType, required: boolean, description: string, secret?: boolean): SchemaField =>
-  secret ? { name, type, required, secret, description } : { name, type, required, description };
+const f = (
+  name: string,
+  type: SchemaFieldType,
+  required: boolean,
+  description: string,
+  secret?: boolean,
+): SchemaField => (secret ? { name, type, required, secret, description } : { name, type, required, description });
 
-const NAME = f('name', 'string', true, 'Unique backend name; tasks pick it with { backend: name } and placement rules name it.');
-const LABELS = f('labels', 'object', false, 'Node labels (string values) for label selectors and placement rules, e.g. { "zone": "lab" }.');
+const NAME = f(
+  'name',
+  'string',
+  true,
+  'Unique backend name; tasks pick it with { backend: name } and placement rules name it.',
+);
+const LABELS = f(
+  'labels',
+  'object',
+  false,
+  'Node labels (string values) for label selectors and placement rules, e.g. { "zone": "lab" }.',
+);
 const RESOURCES = f('resources', 'object', false, 'Custom resources per node (numbers), e.g. { "licence": 2 }.');
-const OBJECT_STORE = f('objectStoreMemory', 'number', false, 'Bytes of large values a node keeps in memory before spilling them to its disk; default 30% of its RAM.');
+const OBJECT_STORE = f(
+  'objectStoreMemory',
+  'number',
+  false,
+  'Bytes of large values a node keeps in memory before spilling them to its disk; default 30% of its RAM.',
+);
 const SSH_LOGIN = [
-  f('identityFile', 'string', false, 'Private key to log in with (before the ssh config\'s IdentityFile and the ssh-agent).'),
-  f('passphraseSecret', 'string', false, 'Name of the keychain secret holding the key\'s passphrase (needs identityFile).', true),
+  f(
+    'identityFile',
+    'string',
+    false,
+    "Private key to log in with (before the ssh config's IdentityFile and the ssh-agent).",
+  ),
+  f(
+    'passphraseSecret',
+    'string',
+    false,
+    "Name of the keychain secret holding the key's passphrase (needs identityFile).",
+    true,
+  ),
   f('knownHostsFile', 'string', false, 'Known hosts file; default ~/.ssh/known_hosts.'),
   f('sshConfigFile', 'string', false, 'The ssh config to resolve hosts with; default ~/.ssh/config.'),
-  f('maxSessions', 'number', false, 'Channels per connection (the server\'s sshd MaxSessions); default 10.'),
+  f('maxSessions', 'number', false, "Channels per connection (the server's sshd MaxSessions); default 10."),
 ];
 
 /** The schema of every built-in kind (kind is implied by the key; `name` comes first). */
@@ -44,7 +75,7 @@ export const BACKEND_SCHEMAS = {
   local: {
     fields: [
       NAME,
-      f('numCpus', 'number', false, 'CPUs of the node; default all of this machine\'s.'),
+      f('numCpus', 'number', false, "CPUs of the node; default all of this machine's."),
       f('numGpus', 'number', false, 'GPUs of the node; default 0.'),
       RESOURCES,
       LABELS,
@@ -67,7 +98,12 @@ export const BACKEND_SCHEMAS = {
   slurm: {
     fields: [
       NAME,
-      f('loginHost', 'string', true, "The login node as an ssh host ('user@login.cluster:22' or an ~/.ssh/config alias)."),
+      f(
+        'loginHost',
+        'string',
+        true,
+        "The login node as an ssh host ('user@login.cluster:22' or an ~/.ssh/config alias).",
+      ),
       f('partition', 'string', false, 'Slurm partition (--partition).'),
       f('account', 'string', false, 'Slurm account (--account).'),
       f('qos', 'string', false, 'Quality of service (--qos).'),
@@ -89,7 +125,12 @@ export const BACKEND_SCHEMAS = {
     fields: [
       NAME,
       f('region', 'string', true, "AWS region, e.g. 'us-east-1'."),
-      f('roleArn', 'string', true, "IAM role SageMaker assumes, e.g. 'arn:aws:iam::123456789012:role/SageMakerExecution'."),
+      f(
+        'roleArn',
+        'string',
+        true,
+        "IAM role SageMaker assumes, e.g. 'arn:aws:iam::123456789012:role/SageMakerExecution'.",
+      ),
       f('s3Prefix', 'string', true, "Where inputs and outputs go, e.g. 's3://my-bucket/orrery'."),
       f('instanceType', 'string', true, "Training instance type, e.g. 'ml.m5.xlarge'."),
       f('instanceCount', 'number', false, 'Instances per job; default 1.'),
@@ -97,8 +138,19 @@ export const BACKEND_SCHEMAS = {
       f('maxRuntimeS', 'number', false, 'MaxRuntimeInSeconds; default 86400.'),
       f('spot', 'object', false, 'Managed spot training: true, or { maxWaitS?, checkpointS3Uri? }.'),
       f('maxConcurrentJobs', 'number', false, 'Training jobs at once (one virtual node each); default 4.'),
-      f('endpoint', 'string', false, 'Endpoint override for SageMaker, S3 and CloudWatch Logs (an emulator, a VPC endpoint).'),
-      f('credentialsSecret', 'string', false, 'Keychain secret holding {"accessKeyId","secretAccessKey","sessionToken"?}; else the SDK\'s default chain.', true),
+      f(
+        'endpoint',
+        'string',
+        false,
+        'Endpoint override for SageMaker, S3 and CloudWatch Logs (an emulator, a VPC endpoint).',
+      ),
+      f(
+        'credentialsSecret',
+        'string',
+        false,
+        'Keychain secret holding {"accessKeyId","secretAccessKey","sessionToken"?}; else the SDK\'s default chain.',
+        true,
+      ),
       f('profile', 'string', false, 'AWS profile of ~/.aws/config (not together with credentialsSecret).'),
       f('pollIntervalMs', 'number', false, 'DescribeTrainingJob interval, ms; default 10000.'),
       f('idleTimeoutS', 'number', false, 'A virtual node idle this long is removed; default 60 s.'),
@@ -108,7 +160,12 @@ export const BACKEND_SCHEMAS = {
   'quantum-simulator': {
     fields: [
       NAME,
-      f('maxQubits', 'number', false, 'Largest circuit accepted; default what fits in half of this machine\'s memory, at most 30.'),
+      f(
+        'maxQubits',
+        'number',
+        false,
+        "Largest circuit accepted; default what fits in half of this machine's memory, at most 30.",
+      ),
       f('seed', 'number', false, 'Sampling seed: the same circuit gives the same counts; default random.'),
       f('maxConcurrent', 'number', false, 'Circuits simulated at once; default the CPU count.'),
     ],
@@ -135,7 +192,13 @@ export const BACKEND_SCHEMAS = {
       f('endpoint', 'string', false, 'Endpoint override for Braket and S3 (an emulator, a VPC endpoint).'),
       f('maxConcurrentTasks', 'number', false, 'Quantum tasks submitted at once; default 5.'),
       f('pollIntervalMs', 'number', false, 'First GetQuantumTask poll interval, ms; default 1000.'),
-      f('credentialsSecret', 'string', false, 'Keychain secret holding {"accessKeyId","secretAccessKey","sessionToken"?}; else the SDK\'s default chain.', true),
+      f(
+        'credentialsSecret',
+        'string',
+        false,
+        'Keychain secret holding {"accessKeyId","secretAccessKey","sessionToken"?}; else the SDK\'s default chain.',
+        true,
+      ),
     ],
   },
 } as const satisfies Record<BuiltinBackendKind, BackendSchema>;

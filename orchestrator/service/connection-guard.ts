@@ -40,7 +40,11 @@ export class ConnectionGuard {
   private readonly sweeper: NodeJS.Timeout;
   private evictions = 0;
 
-  constructor(server: Server, private readonly limits: ConnectionLimits, private readonly now: () => number = Date.now) {
+  constructor(
+    server: Server,
+    private readonly limits: ConnectionLimits,
+    private readonly now: () => number = Date.now,
+  ) {
     server.on('connection', (socket: Socket) => this.admit(socket));
     server.on('request', (req, res) => {
       const state = this.untrusted.get(req.socket);

@@ -83,7 +83,11 @@ export class DashboardBackends {
       if (n.state === 'ALIVE') nodes.set(n.backend, (nodes.get(n.backend) ?? 0) + 1);
     }
     const out: BackendView[] = this.head.backendList().map((b) => ({
-      name: b.name, kind: b.kind, config: this.configs.get(b.name) ?? { name: b.name, kind: b.kind }, nodes: nodes.get(b.name) ?? 0, state: 'running',
+      name: b.name,
+      kind: b.kind,
+      config: this.configs.get(b.name) ?? { name: b.name, kind: b.kind },
+      nodes: nodes.get(b.name) ?? 0,
+      state: 'running',
     }));
     for (const [name, error] of this.failed) {
       const config = this.configs.get(name) ?? { name };
@@ -104,7 +108,11 @@ export class DashboardBackends {
     const config = await validate(body, this.modules.api);
     const name = config.name as string;
     if (this.head.backendList().some((b) => b.name === name) || this.failed.has(name)) {
-      throw new DashboardRequestError(409, `a backend named ${name} already exists; pick another name or replace it with PUT /api/backends/${name}`, { name: 'a backend with this name already exists' });
+      throw new DashboardRequestError(
+        409,
+        `a backend named ${name} already exists; pick another name or replace it with PUT /api/backends/${name}`,
+        { name: 'a backend with this name already exists' },
+      );
     }
     await this.start(config, false);
     this.file.putBackend(config);
@@ -114,10 +122,19 @@ export class DashboardBackends {
 
   /** PUT /api/backends/:name: stops the old backend (its nodes leave), starts the new config, writes it. */
   async replace(name: string, body: unknown): Promise<BackendView> {
-    if (name === BUILTIN_LOCAL) throw new DashboardRequestError(400, 'the built-in local backend cannot be replaced; add another backend of kind local instead');
+    if (name === BUILTIN_LOCAL)
+      throw new DashboardRequestError(
+        400,
+        'the built-in local backend cannot be replaced; add another backend of kind local instead',
+      );
     const given = isRecord(body) && body.name === undefined ? { ...body, name } : body;
     const config = await validate(given, this.modules.api);
-    if (config.name !== name) throw new DashboardRequestError(400, `the config names backend ${String(config.name)}, but the URL names ${name}; a backend cannot be renamed (DELETE it and POST the new one)`, { name: `must be ${name}` });
+    if (config.name !== name)
+      throw new DashboardRequestError(
+        400,
+        `the config names backend ${String(config.name)}, but the URL names ${name}; a backend cannot be renamed (DELETE it and POST the new one)`,
+        { name: `must be ${name}` },
+      );
     this.get(name);
     if (this.head.backendList().some((b) => b.name === name)) await this.head.removeBackend(name);
     this.configs.set(name, config);
@@ -130,7 +147,11 @@ export class DashboardBackends {
 
   /** DELETE /api/backends/:name: stops it (its nodes leave; their tasks retry elsewhere) and drops it from the config file. */
   async remove(name: string): Promise<void> {
-    if (name === BUILTIN_LOCAL) throw new DashboardRequestError(400, 'the built-in local backend cannot be removed; it runs the head\'s own tasks');
+    if (name === BUILTIN_LOCAL)
+      throw new DashboardRequestError(
+        400,
+        "the built-in local backend cannot be removed; it runs the head's own tasks",
+      );
     this.get(name);
     this.failed.delete(name);
     if (this.head.backendList().some((b) => b.name === name)) await this.head.removeBackend(name);
@@ -145,17 +166,30 @@ export class DashboardBackends {
     const lines: string[] = [];
     try {
       const backend = await createBackend(view.config, this.modules.configFile);
-      const check = backend.check ? backend.check() : Promise.resolve([`backend ${name} (kind ${backend.kind}) has no check of its own`]);
+      const check = backend.check
+        ? backend.check()
+        : Promise.resolve([`backend ${name} (kind ${backend.kind}) has no check of its own`]);
       let timer: NodeJS.Timeout | undefined;
       const limit = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`the check of backend ${name} did not finish within ${this.testTimeoutMs / 1000} s; is the host or service reachable?`)), this.testTimeoutMs);
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `the check of backend ${name} did not finish within ${this.testTimeoutMs / 1000} s; is the host or service reachable?`,
+              ),
+            ),
+          this.testTimeoutMs,
+        );
       });
       try {
         for (const l of await Promise.race([check, limit])) lines.push(`✓ ${l}`);
       } finally {
         clearTimeout(timer);
       }
-      for (const n of this.head.queries.state('nodes', [['backend', '=', name], ['state', '=', 'ALIVE']])) {
+      for (const n of this.head.queries.state('nodes', [
+        ['backend', '=', name],
+        ['state', '=', 'ALIVE'],
+      ])) {
         lines.push(`✓ node ${n.nodeId}: resources ${JSON.stringify(n.resources)}, labels ${JSON.stringify(n.labels)}`);
       }
       if (view.state === 'error') return { ok: false, lines, error: view.error };
@@ -173,7 +207,8 @@ export class DashboardBackends {
       this.failed.delete(name);
       this.configs.set(name, config);
     } catch (err) {
-      if (this.head.backendList().some((b) => b.name === name)) await this.head.removeBackend(name).catch(() => undefined);
+      if (this.head.backendList().some((b) => b.name === name))
+        await this.head.removeBackend(name).catch(() => undefined);
       const message = `backend ${name} did not start: ${(err as Error).message}`;
       if (replacing) this.failed.set(name, message);
       throw new DashboardRequestError(400, message);
@@ -186,12 +221,17 @@ export class DashboardBackends {
  * fields. A `module:` kind is checked against `modules` and never imported here.
  */
 export async function validate(body: unknown, modules: ModulePolicy): Promise<Record<string, unknown>> {
-  if (!isRecord(body)) throw new DashboardRequestError(400, 'the body must be a backend config object { name, kind, ... }');
+  if (!isRecord(body))
+    throw new DashboardRequestError(400, 'the body must be a backend config object { name, kind, ... }');
   // Keys are the body's: no prototype, so a `__proto__` key is reported like any other.
   const fields: Record<string, string> = Object.create(null);
   if (typeof body.name !== 'string' || body.name === '') fields.name = 'a non-empty string';
-  else if (!/^[\w.-]{1,64}$/.test(body.name) || nameProblem(body.name) !== undefined) fields.name = "1-64 letters, digits, '_', '.' or '-', other than __proto__, constructor or prototype";
-  const schema = typeof body.kind === 'string' && Object.hasOwn(BACKEND_SCHEMAS, body.kind) ? (BACKEND_SCHEMAS as Record<string, { fields: readonly SchemaField[] }>)[body.kind] : undefined;
+  else if (!/^[\w.-]{1,64}$/.test(body.name) || nameProblem(body.name) !== undefined)
+    fields.name = "1-64 letters, digits, '_', '.' or '-', other than __proto__, constructor or prototype";
+  const schema =
+    typeof body.kind === 'string' && Object.hasOwn(BACKEND_SCHEMAS, body.kind)
+      ? (BACKEND_SCHEMAS as Record<string, { fields: readonly SchemaField[] }>)[body.kind]
+      : undefined;
   const isModule = typeof body.kind === 'string' && body.kind.startsWith('module:');
   if (typeof body.kind !== 'string' || (!schema && !isModule)) {
     fields.kind = `one of ${Object.keys(BACKEND_SCHEMAS).join(', ')}${modules.allow === 'none' ? '' : " or 'module:<package or ./path relative to the config file>'"}`;
@@ -211,8 +251,18 @@ export async function validate(body: unknown, modules: ModulePolicy): Promise<Re
     const wrong = typeProblem(f, v);
     if (wrong) fields[f.name] ??= wrong;
   }
-  if (schema) for (const k of Object.keys(body)) if (k !== 'kind' && !schema.fields.some((f) => f.name === k)) fields[k] = `not a field of kind ${String(body.kind)}`;
-  if (Object.keys(fields).length > 0) throw new DashboardRequestError(400, `invalid backend config: ${Object.entries(fields).map(([k, m]) => `${k}: ${m}`).join('; ')}`, fields);
+  if (schema)
+    for (const k of Object.keys(body))
+      if (k !== 'kind' && !schema.fields.some((f) => f.name === k))
+        fields[k] = `not a field of kind ${String(body.kind)}`;
+  if (Object.keys(fields).length > 0)
+    throw new DashboardRequestError(
+      400,
+      `invalid backend config: ${Object.entries(fields)
+        .map(([k, m]) => `${k}: ${m}`)
+        .join('; ')}`,
+      fields,
+    );
   if (isModule) return body;
   try {
     // Constructing a built-in kind validates and starts nothing; the instance is dropped.
@@ -229,15 +279,22 @@ export async function validate(body: unknown, modules: ModulePolicy): Promise<Re
  * The config field a validator's message is about: `backend <name>: <field> must be ...`,
  * `... unknown key <field> ...`, `backend <name>: hosts[0]: ...`, or the first field it mentions.
  */
-export function fieldOf(message: string, config: Record<string, unknown>, fields?: readonly SchemaField[]): string | undefined {
+export function fieldOf(
+  message: string,
+  config: Record<string, unknown>,
+  fields?: readonly SchemaField[],
+): string | undefined {
   const known = new Set(['name', 'kind', ...Object.keys(config), ...(fields ?? []).map((f) => f.name)]);
   const prefix = `backend ${String(config.name)}: `;
-  const rest = message.startsWith(prefix) ? message.slice(prefix.length) : message.replace(/^(?:[\w-]+ )?backend config: /, '');
+  const rest = message.startsWith(prefix)
+    ? message.slice(prefix.length)
+    : message.replace(/^(?:[\w-]+ )?backend config: /, '');
   const unknown = /^unknown key (\S+)/.exec(rest);
   if (unknown) return unknown[1];
   const first = /^([A-Za-z_$][\w$]*)/.exec(rest)?.[1];
   if (first && known.has(first)) return first;
-  for (const word of rest.match(/[A-Za-z_$][\w$]*/g) ?? []) if (known.has(word) && word !== 'name' && word !== 'kind') return word;
+  for (const word of rest.match(/[A-Za-z_$][\w$]*/g) ?? [])
+    if (known.has(word) && word !== 'name' && word !== 'kind') return word;
   return undefined;
 }
 

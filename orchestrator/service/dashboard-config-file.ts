@@ -58,6 +58,7 @@ export class ConfigFileWriter {
 
 function backendsOf(doc: Record<string, unknown>, path: string): Record<string, unknown>[] {
   const b = doc.backends ?? [];
-  if (!Array.isArray(b)) throw new Error(`config file ${path}: backends must be an array; fix it by hand, then try again`);
+  if (!Array.isArray(b))
+    throw new Error(`config file ${path}: backends must be an array; fix it by hand, then try again`);
   return b as Record<string, unknown>[];
 }

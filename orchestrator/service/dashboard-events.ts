@@ -82,7 +82,8 @@ export class EventsFeed {
     noServer: true,
     maxPayload: 64 * 1024,
     // A client that offers subprotocols fails the handshake unless one is chosen: the token one when it is all it offered.
-    handleProtocols: (protocols) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : (protocols.values().next().value ?? false)),
+    handleProtocols: (protocols) =>
+      protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : (protocols.values().next().value ?? false),
   });
   private readonly sockets = new Set<WebSocket>();
   private unsubscribe: (() => void) | undefined;
@@ -97,7 +98,10 @@ export class EventsFeed {
   private ticks = 0;
   private closing = false;
 
-  constructor(private readonly head: Head, private readonly sources: FeedSources) {}
+  constructor(
+    private readonly head: Head,
+    private readonly sources: FeedSources,
+  ) {}
 
   /** Open sockets. */
   get size(): number {
@@ -141,7 +145,11 @@ export class EventsFeed {
     const nodes = this.nodes();
     this.lastNodes = JSON.stringify(nodes);
     const snapshot: SnapshotMessage = {
-      type: 'snapshot', tasks: this.recentTasks(), nodes, backends: this.sources.backends(), rules: this.sources.rules(),
+      type: 'snapshot',
+      tasks: this.recentTasks(),
+      nodes,
+      backends: this.sources.backends(),
+      rules: this.sources.rules(),
     };
     ws.send(JSON.stringify(snapshot));
   }
@@ -154,7 +162,8 @@ export class EventsFeed {
       taskInfo: remember,
       node: () => void (this.nodesChanged = true),
       log: (e) => {
-        if (this.logs.length < LOGS_PER_BATCH) this.logs.push({ taskId: e.taskId, nodeId: e.nodeId, stream: e.stream, text: e.text });
+        if (this.logs.length < LOGS_PER_BATCH)
+          this.logs.push({ taskId: e.taskId, nodeId: e.nodeId, stream: e.stream, text: e.text });
         else this.logsDropped++;
       },
     });
@@ -180,7 +189,11 @@ export class EventsFeed {
     this.changed = new Map();
     const batch: { -readonly [K in keyof BatchMessage]: BatchMessage[K] } = { type: 'batch', tasks };
     if (this.logsDropped > 0) {
-      this.logs.push({ nodeId: '', stream: 'stderr', text: `[orrery: ${this.logsDropped} more output chunks in this interval are not shown; see the task's logs]` });
+      this.logs.push({
+        nodeId: '',
+        stream: 'stderr',
+        text: `[orrery: ${this.logsDropped} more output chunks in this interval are not shown; see the task's logs]`,
+      });
       this.logsDropped = 0;
     }
     if (this.logs.length > 0) {
@@ -203,7 +216,8 @@ export class EventsFeed {
     if (tasks.length === 0 && Object.keys(batch).length === 2) return;
     const text = JSON.stringify(batch);
     for (const ws of this.sockets) {
-      if (ws.bufferedAmount > MAX_BUFFERED_BYTES) ws.close(1013, 'the dashboard cannot keep up with the head; reconnect for a fresh snapshot');
+      if (ws.bufferedAmount > MAX_BUFFERED_BYTES)
+        ws.close(1013, 'the dashboard cannot keep up with the head; reconnect for a fresh snapshot');
       else ws.send(text);
     }
   }
@@ -230,7 +244,8 @@ export class EventsFeed {
     const available = this.head.queries.state('available-resources');
     const used = usedAmounts(total, available);
     let pending = 0;
-    for (const t of this.head.queries.tasks()) if (t.state === 'PENDING_NODE_ASSIGNMENT' || t.state === 'PENDING_ARGS_AVAIL') pending++;
+    for (const t of this.head.queries.tasks())
+      if (t.state === 'PENDING_NODE_ASSIGNMENT' || t.state === 'PENDING_ARGS_AVAIL') pending++;
     return { t: Date.now(), used, total, pending };
   }
 }

@@ -14,8 +14,10 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Examples the dashboard can start. */
 export const EXAMPLES = {
-  'vqe-h2': 'VQE for the hydrogen molecule: circuit tasks on the quantum simulator, a classical optimiser on CPU tasks.',
-  'parameter-sweep': 'A hyper-parameter sweep: training tasks on shared data (put once, passed by ref) reporting to an actor.',
+  'vqe-h2':
+    'VQE for the hydrogen molecule: circuit tasks on the quantum simulator, a classical optimiser on CPU tasks.',
+  'parameter-sweep':
+    'A hyper-parameter sweep: training tasks on shared data (put once, passed by ref) reporting to an actor.',
 } as const;
 
 /** The name of a bundled example. */
@@ -51,17 +53,27 @@ export class DashboardExamples {
 
   /** GET /api/examples. */
   list(): ExampleView[] {
-    return (Object.keys(EXAMPLES) as ExampleName[]).map((name) => ({ name, description: EXAMPLES[name], file: fileOf(name), runs: this.runs.get(name) ?? [] }));
+    return (Object.keys(EXAMPLES) as ExampleName[]).map((name) => ({
+      name,
+      description: EXAMPLES[name],
+      file: fileOf(name),
+      runs: this.runs.get(name) ?? [],
+    }));
   }
 
   /** POST /api/examples/run `{ name }`: starts the example; resolves with its pid once it was spawned. */
   run(body: unknown): Promise<{ pid: number }> {
     const name = (body as { name?: unknown } | null)?.name;
     if (typeof name !== 'string' || !Object.hasOwn(EXAMPLES, name)) {
-      throw new DashboardRequestError(400, `name must be one of ${Object.keys(EXAMPLES).join(', ')} (got ${JSON.stringify(name)})`, { name: `one of ${Object.keys(EXAMPLES).join(', ')}` });
+      throw new DashboardRequestError(
+        400,
+        `name must be one of ${Object.keys(EXAMPLES).join(', ')} (got ${JSON.stringify(name)})`,
+        { name: `one of ${Object.keys(EXAMPLES).join(', ')}` },
+      );
     }
     const file = fileOf(name as ExampleName);
-    if (!existsSync(file)) throw new DashboardRequestError(404, `example ${name} is missing at ${file}; this installation has no examples`);
+    if (!existsSync(file))
+      throw new DashboardRequestError(404, `example ${name} is missing at ${file}; this installation has no examples`);
     const { address, token } = this.driverEnv();
     const child = spawn(process.execPath, ['--import', 'tsx', file], {
       cwd: REPO_ROOT,
@@ -69,14 +81,21 @@ export class DashboardExamples {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new Promise((resolve, reject) => {
-      child.once('error', (err) => reject(new DashboardRequestError(400, `cannot start example ${name}: ${err.message}`)));
+      child.once('error', (err) =>
+        reject(new DashboardRequestError(400, `cannot start example ${name}: ${err.message}`)),
+      );
       child.once('spawn', () => {
         const run: ExampleRun = { pid: child.pid!, startedAt: Date.now(), output: [] };
         const list = this.runs.get(name as ExampleName) ?? [];
         list.push(run);
         this.runs.set(name as ExampleName, list.slice(-10));
         const keep = (chunk: Buffer) => {
-          run.output.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+          run.output.push(
+            ...chunk
+              .toString('utf8')
+              .split('\n')
+              .filter((l) => l !== ''),
+          );
           if (run.output.length > OUTPUT_LINES) run.output.splice(0, run.output.length - OUTPUT_LINES);
         };
         child.stdout!.on('data', keep);

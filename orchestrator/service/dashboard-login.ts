@@ -65,7 +65,12 @@ export class DashboardLogin {
     }
     const code = url.searchParams.get('code');
     if (code === null || !this.codes.redeem(code)) {
-      res.writeHead(401, { ...headers, 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': "default-src 'none'", 'X-Frame-Options': 'DENY' });
+      res.writeHead(401, {
+        ...headers,
+        'Content-Type': 'text/html; charset=utf-8',
+        'Content-Security-Policy': "default-src 'none'",
+        'X-Frame-Options': 'DENY',
+      });
       res.end(REFUSED_PAGE);
       return;
     }

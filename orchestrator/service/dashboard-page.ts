@@ -33,5 +33,8 @@ fetch('/api/nodes')
   })
   .catch((e) => (document.getElementById('msg').textContent = 'Cannot list nodes: ' + e.message));
 </script></body></html>`;
-  return { html, csp: `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; connect-src 'self'` };
+  return {
+    html,
+    csp: `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; connect-src 'self'`,
+  };
 }

@@ -49,8 +49,20 @@ export class Dashboard {
 
   constructor(private readonly opts: DashboardOptions) {
     const file = new ConfigFileWriter(opts.configPath);
-    this.backends = new DashboardBackends(opts.head, opts.backends, file, () => this.feed.backendsUpdated(), opts.modules);
-    this.rules = new DashboardRules(opts.head, opts.placementRules, file, () => opts.recorder, () => this.feed.rulesUpdated());
+    this.backends = new DashboardBackends(
+      opts.head,
+      opts.backends,
+      file,
+      () => this.feed.backendsUpdated(),
+      opts.modules,
+    );
+    this.rules = new DashboardRules(
+      opts.head,
+      opts.placementRules,
+      file,
+      () => opts.recorder,
+      () => this.feed.rulesUpdated(),
+    );
     this.feed = new EventsFeed(opts.head, { backends: () => this.backends.list(), rules: () => this.rules.get() });
     this.sessions = new DashboardSessions(this.store);
     this.examples = new DashboardExamples(opts.driverEnv);
@@ -70,7 +82,8 @@ export class Dashboard {
       },
       (err: unknown) => {
         if (res.headersSent) return void res.destroy();
-        if (err instanceof DashboardRequestError) sendJson(res, err.status, err.fields ? { error: err.message, fields: err.fields } : { error: err.message });
+        if (err instanceof DashboardRequestError)
+          sendJson(res, err.status, err.fields ? { error: err.message, fields: err.fields } : { error: err.message });
         else sendJson(res, 400, { error: (err as Error).message });
       },
     );
@@ -84,17 +97,30 @@ export class Dashboard {
   }
 
   /** The handler of a route, or undefined for a path that is not the dashboard's. Resolves with the reply (undefined: already sent). */
-  private route(method: string, parts: readonly string[], url: URL, req: IncomingMessage, res: ServerResponse): Promise<{ status: number; body?: unknown } | undefined> | undefined {
+  private route(
+    method: string,
+    parts: readonly string[],
+    url: URL,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<{ status: number; body?: unknown } | undefined> | undefined {
     const [first, second, third, fourth] = parts;
     const n = parts.length;
-    const on = (m: string, f: () => unknown, status = 200) => async () => {
-      if (method !== m && !(m === 'GET' && method === 'HEAD')) throw new DashboardRequestError(405, `${url.pathname} takes ${m}, not ${method}`);
-      const body = await f();
-      return body === NO_REPLY ? undefined : { status, body };
-    };
+    const on =
+      (m: string, f: () => unknown, status = 200) =>
+      async () => {
+        if (method !== m && !(m === 'GET' && method === 'HEAD'))
+          throw new DashboardRequestError(405, `${url.pathname} takes ${m}, not ${method}`);
+        const body = await f();
+        return body === NO_REPLY ? undefined : { status, body };
+      };
     const ways = (table: Record<string, () => Promise<{ status: number; body?: unknown } | undefined>>) => {
       const h = table[method] ?? table[method === 'HEAD' ? 'GET' : ''];
-      return h ? h() : Promise.reject(new DashboardRequestError(405, `${url.pathname} takes ${Object.keys(table).join(' or ')}, not ${method}`));
+      return h
+        ? h()
+        : Promise.reject(
+            new DashboardRequestError(405, `${url.pathname} takes ${Object.keys(table).join(' or ')}, not ${method}`),
+          );
     };
     const body = () => readJson(req);
     switch (first) {
@@ -104,42 +130,65 @@ export class Dashboard {
       case 'backend-schemas':
         return n === 1 ? on('GET', () => BACKEND_SCHEMAS)() : undefined;
       case 'backends':
-        if (n === 1) return ways({ GET: on('GET', () => this.backends.list()), POST: on('POST', async () => this.backends.add(await body()), 201) });
+        if (n === 1)
+          return ways({
+            GET: on('GET', () => this.backends.list()),
+            POST: on('POST', async () => this.backends.add(await body()), 201),
+          });
         if (n === 2) {
           return ways({
             GET: on('GET', () => this.backends.get(second!)),
             PUT: on('PUT', async () => this.backends.replace(second!, await body())),
-            DELETE: on('DELETE', async () => {
-              await this.backends.remove(second!);
-              return null;
-            }, 204),
+            DELETE: on(
+              'DELETE',
+              async () => {
+                await this.backends.remove(second!);
+                return null;
+              },
+              204,
+            ),
           });
         }
         if (n === 3 && third === 'test') return on('POST', () => this.backends.test(second!))();
         return undefined;
       case 'secrets':
         if (n === 1) {
-          return on('POST', async () => {
-            await this.storeSecret(await body());
-            return null;
-          }, 204)();
+          return on(
+            'POST',
+            async () => {
+              await this.storeSecret(await body());
+              return null;
+            },
+            204,
+          )();
         }
         if (n === 2) {
-          return on('DELETE', async () => {
-            await deleteSecret(checkedSecretName(second!));
-            return null;
-          }, 204)();
+          return on(
+            'DELETE',
+            async () => {
+              await deleteSecret(checkedSecretName(second!));
+              return null;
+            },
+            204,
+          )();
         }
         return undefined;
       case 'placement-rules':
-        if (n === 1) return ways({ GET: on('GET', () => this.rules.get()), PUT: on('PUT', async () => this.rules.set(await body())) });
+        if (n === 1)
+          return ways({
+            GET: on('GET', () => this.rules.get()),
+            PUT: on('PUT', async () => this.rules.set(await body())),
+          });
         if (n === 2 && second === 'preview') return on('POST', async () => this.rules.preview(await body()))();
         return undefined;
       case 'session':
-        return n === 1 ? on('GET', () => ({ name: this.opts.session, file: this.store.paths(this.opts.session).db }))() : undefined;
+        return n === 1
+          ? on('GET', () => ({ name: this.opts.session, file: this.store.paths(this.opts.session).db }))()
+          : undefined;
       case 'sessions':
         if (n === 1) return on('GET', () => this.sessions.list())();
-        if (n === 2 && second === 'compare') return on('GET', () => this.sessions.compare(url.searchParams.get('a'), url.searchParams.get('b')))();
+        if (n === 2 && second === 'compare')
+          return on('GET', () => this.sessions.compare(url.searchParams.get('a'), url.searchParams.get('b')))();
         if (n === 2) return on('GET', () => this.sessions.show(second!))();
         if (n === 3 && third === 'tasks') return on('GET', () => this.sessions.tasks(second!, url.searchParams))();
         if (n === 4 && third === 'tasks') return on('GET', () => this.sessions.task(second!, fourth!))();
@@ -161,7 +210,11 @@ export class Dashboard {
 
   private task(id: string): unknown {
     const t = this.opts.head.queries.task(id);
-    if (!t) throw new DashboardRequestError(404, `no task ${id} on this head (a task of an earlier run is under /api/sessions/NAME/tasks/${id})`);
+    if (!t)
+      throw new DashboardRequestError(
+        404,
+        `no task ${id} on this head (a task of an earlier run is under /api/sessions/NAME/tasks/${id})`,
+      );
     let reader: SessionReader | undefined;
     try {
       return taskDetail(this.opts.head, t, this.rules.at(t.submittedAt), () => {
@@ -184,8 +237,10 @@ export class Dashboard {
     const b = body as { name?: unknown; value?: unknown } | null;
     const fields: Record<string, string> = {};
     if (typeof b?.name !== 'string' || b.name === '') fields.name = 'required: the name configs use for this secret';
-    if (typeof b?.value !== 'string' || b.value === '') fields.value = 'required: the secret itself (it is stored in the OS keychain only)';
-    if (Object.keys(fields).length > 0) throw new DashboardRequestError(400, 'the body must be { name, value } with non-empty strings', fields);
+    if (typeof b?.value !== 'string' || b.value === '')
+      fields.value = 'required: the secret itself (it is stored in the OS keychain only)';
+    if (Object.keys(fields).length > 0)
+      throw new DashboardRequestError(400, 'the body must be { name, value } with non-empty strings', fields);
     try {
       await storeSecret(checkedSecretName(b!.name as string), b!.value as string);
     } catch (err) {
@@ -199,7 +254,8 @@ export class Dashboard {
 const NO_REPLY = Symbol('no reply');
 
 function checkedSecretName(name: string): string {
-  if (!isSecretName(name)) throw new DashboardRequestError(400, `a secret name is ${SECRET_NAME_RULE}`, { name: SECRET_NAME_RULE });
+  if (!isSecretName(name))
+    throw new DashboardRequestError(400, `a secret name is ${SECRET_NAME_RULE}`, { name: SECRET_NAME_RULE });
   return name;
 }
 
@@ -230,6 +286,9 @@ function readJson(req: IncomingMessage): Promise<unknown> {
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+  });
   res.end(text);
 }

@@ -7,7 +7,11 @@ import { redactSecrets } from '../core/secret-values.ts';
 import type { Head } from '../head/head.ts';
 import { matchesLabels } from '../core/label-selector.ts';
 import {
-  applyPlacementRules, InvalidPlacementRuleError, validatePlacementRules, type PlacementRule, type TaskKind,
+  applyPlacementRules,
+  InvalidPlacementRuleError,
+  validatePlacementRules,
+  type PlacementRule,
+  type TaskKind,
 } from '../scheduler/placement-rules.ts';
 import type { SessionRecorder } from '../sessions/index.ts';
 import type { ConfigFileWriter } from './dashboard-config-file.ts';
@@ -67,22 +71,35 @@ export class DashboardRules {
     this.rules = rules;
     this.history.push({ since: Date.now(), rules });
     this.file.setPlacementRules(rules);
-    this.recorder()?.recordLog({ nodeId: RULES_LOG.nodeId, stream: RULES_LOG.stream, text: `${RULES_LOG.prefix}${JSON.stringify(redactSecrets(rules).value)}` });
+    this.recorder()?.recordLog({
+      nodeId: RULES_LOG.nodeId,
+      stream: RULES_LOG.stream,
+      text: `${RULES_LOG.prefix}${JSON.stringify(redactSecrets(rules).value)}`,
+    });
     this.changed();
     return rules;
   }
 
   /** POST /api/placement-rules/preview: `{ rules }` applied to every distinct (name, kind) the head has seen. */
   preview(body: unknown): { functions: PreviewEntry[] } {
-    if (typeof body !== 'object' || body === null || !('rules' in body)) throw new DashboardRequestError(400, 'the body must be { rules: PlacementRule[] }', { rules: 'required' });
+    if (typeof body !== 'object' || body === null || !('rules' in body))
+      throw new DashboardRequestError(400, 'the body must be { rules: PlacementRule[] }', { rules: 'required' });
     const rules = check((body as { rules: unknown }).rules);
-    const seen = new Map<string, { name: string; kind: TaskKind; own: { backend?: string; labelSelector?: Readonly<Record<string, string>> } }>();
+    const seen = new Map<
+      string,
+      { name: string; kind: TaskKind; own: { backend?: string; labelSelector?: Readonly<Record<string, string>> } }
+    >();
     for (const t of this.head.queries.tasks()) {
       const s = t.spec;
       if (s.kind === 'actor-call') continue;
       const kind: TaskKind = s.kind === 'actor-create' ? 'actor' : (s.variant ?? 'function');
       const key = `${kind}\0${s.name}`;
-      if (!seen.has(key)) seen.set(key, { name: s.name, kind, own: { backend: s.options.backend, labelSelector: s.options.labelSelector } });
+      if (!seen.has(key))
+        seen.set(key, {
+          name: s.name,
+          kind,
+          own: { backend: s.options.backend, labelSelector: s.options.labelSelector },
+        });
     }
     const nodes = this.head.queries.state('nodes', [['state', '=', 'ALIVE']], 1_000_000);
     const functions = [...seen.values()].map(({ name, kind, own }): PreviewEntry => {
@@ -93,7 +110,13 @@ export class DashboardRules {
         if (p.labelSelector && !matchesLabels(p.labelSelector, n.labels)) continue;
         candidates.add(n.backend);
       }
-      const out: PreviewEntry = { name, kind, ruleIndex: p.ruleIndex ?? null, backend: p.backend ?? null, candidates: [...candidates] };
+      const out: PreviewEntry = {
+        name,
+        kind,
+        ruleIndex: p.ruleIndex ?? null,
+        backend: p.backend ?? null,
+        candidates: [...candidates],
+      };
       return p.labelSelector ? { ...out, labels: p.labelSelector } : out;
     });
     return { functions };
@@ -105,7 +128,8 @@ function check(body: unknown): PlacementRule[] {
   try {
     return validatePlacementRules(body);
   } catch (err) {
-    if (err instanceof InvalidPlacementRuleError) throw new DashboardRequestError(400, err.message, { [err.field]: err.message });
+    if (err instanceof InvalidPlacementRuleError)
+      throw new DashboardRequestError(400, err.message, { [err.field]: err.message });
     throw err;
   }
 }

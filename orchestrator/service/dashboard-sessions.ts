@@ -8,8 +8,14 @@ import { join } from 'node:path';
 import { dataRoot, ensurePrivateDir } from '../core/runtime-dir.ts';
 import type { ServerResponse } from 'node:http';
 import {
-  compareSessions, SessionError, SessionNotFoundError, SessionStore, type SessionComparison, type SessionDetails,
-  type SessionListing, type SessionReader,
+  compareSessions,
+  SessionError,
+  SessionNotFoundError,
+  SessionStore,
+  type SessionComparison,
+  type SessionDetails,
+  type SessionListing,
+  type SessionReader,
 } from '../sessions/index.ts';
 import { validatePlacementRules, type PlacementRule } from '../scheduler/placement-rules.ts';
 import { DashboardRequestError } from './dashboard-errors.ts';
@@ -44,8 +50,17 @@ export class DashboardSessions {
     return this.read(session, (r) => {
       const rows = r.tasks({ offset, limit, state, name });
       const s = r.summary();
-      const total = name !== undefined ? Object.entries(Object.hasOwn(s.byName, name) ? s.byName[name]! : {}).reduce((n, [st, c]) => n + (state === undefined || st === state ? c : 0), 0)
-        : state !== undefined ? (Object.hasOwn(s.byState, state) ? s.byState[state]! : 0) : s.total;
+      const total =
+        name !== undefined
+          ? Object.entries(Object.hasOwn(s.byName, name) ? s.byName[name]! : {}).reduce(
+              (n, [st, c]) => n + (state === undefined || st === state ? c : 0),
+              0,
+            )
+          : state !== undefined
+            ? Object.hasOwn(s.byState, state)
+              ? s.byState[state]!
+              : 0
+            : s.total;
       return { tasks: rows.map((row) => sessionTaskView(row, r.taskInfo(row.taskId))), total };
     });
   }
@@ -61,7 +76,11 @@ export class DashboardSessions {
 
   /** GET /api/sessions/compare?a=&b=. */
   compare(a: string | null, b: string | null): SessionComparison {
-    if (!a || !b) throw new DashboardRequestError(400, 'compare needs two sessions: /api/sessions/compare?a=NAME&b=NAME', { ...(a ? {} : { a: 'required' }), ...(b ? {} : { b: 'required' }) });
+    if (!a || !b)
+      throw new DashboardRequestError(400, 'compare needs two sessions: /api/sessions/compare?a=NAME&b=NAME', {
+        ...(a ? {} : { a: 'required' }),
+        ...(b ? {} : { b: 'required' }),
+      });
     return this.read(a, (ra) => this.read(b, (rb) => compareSessions(ra, rb)));
   }
 
@@ -101,7 +120,8 @@ export class DashboardSessions {
 function rulesAt(r: SessionReader, ts: number): PlacementRule[] | undefined {
   let json: string | undefined;
   for (const l of r.logs({ nodeId: RULES_LOG.nodeId })) {
-    if (l.stream === RULES_LOG.stream && l.text.startsWith(RULES_LOG.prefix) && l.ts <= ts) json = l.text.slice(RULES_LOG.prefix.length);
+    if (l.stream === RULES_LOG.stream && l.text.startsWith(RULES_LOG.prefix) && l.ts <= ts)
+      json = l.text.slice(RULES_LOG.prefix.length);
   }
   try {
     return validatePlacementRules(json !== undefined ? JSON.parse(json) : (r.metadata().placementRules ?? []));
@@ -114,7 +134,10 @@ function intParam(q: URLSearchParams, key: string, min: number, max: number): nu
   const v = q.get(key);
   if (v === null || v === '') return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new DashboardRequestError(400, `${key} must be an integer from ${min} to ${max} (got ${JSON.stringify(v)})`, { [key]: `an integer from ${min} to ${max}` });
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new DashboardRequestError(400, `${key} must be an integer from ${min} to ${max} (got ${JSON.stringify(v)})`, {
+      [key]: `an integer from ${min} to ${max}`,
+    });
   return n;
 }
 
@@ -137,6 +160,7 @@ async function guardAsync<T>(f: () => Promise<T>): Promise<T> {
 
 function asRequestError(err: unknown): unknown {
   if (err instanceof SessionNotFoundError) return new DashboardRequestError(404, err.message);
-  if (err instanceof SessionError || err instanceof TypeError) return new DashboardRequestError(400, (err as Error).message);
+  if (err instanceof SessionError || err instanceof TypeError)
+    return new DashboardRequestError(400, (err as Error).message);
   return err;
 }

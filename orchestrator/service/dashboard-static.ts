@@ -78,16 +78,24 @@ function sendFile(req: IncomingMessage, res: ServerResponse, file: string): bool
   const headers: Record<string, string | number> = { 'Content-Type': type, 'Content-Length': size };
   if (type.startsWith('text/html')) Object.assign(headers, HTML_HEADERS, { 'Content-Security-Policy': DASHBOARD_CSP });
   // A hashed name never changes content; anything else (index.html names the hashed files) is fetched anew.
-  headers['Cache-Control'] = HASHED_NAME.test(basename(file)) ? 'public, max-age=31536000, immutable' : type.startsWith('text/html') ? 'no-store' : 'no-cache';
+  headers['Cache-Control'] = HASHED_NAME.test(basename(file))
+    ? 'public, max-age=31536000, immutable'
+    : type.startsWith('text/html')
+      ? 'no-store'
+      : 'no-cache';
   res.writeHead(200, headers);
   if (req.method === 'HEAD') res.end();
-  else createReadStream(file).on('error', () => res.destroy()).pipe(res);
+  else
+    createReadStream(file)
+      .on('error', () => res.destroy())
+      .pipe(res);
   return true;
 }
 
 function placeholder(res: ServerResponse, head: boolean): true {
   const { html, csp } = dashboardPage();
-  const hint = '<p>The dashboard is not built yet: run <code>npm run build:renderer</code> in the Orrery repository, then reload this page.</p>';
+  const hint =
+    '<p>The dashboard is not built yet: run <code>npm run build:renderer</code> in the Orrery repository, then reload this page.</p>';
   const page = html.replace('</h1>', `</h1>\n${hint}`);
   res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': csp, ...HTML_HEADERS });
   res.end(head ? undefined : page);

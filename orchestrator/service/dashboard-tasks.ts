@@ -83,9 +83,18 @@ export function sessionTaskView(r: SessionTaskRow, info?: Readonly<Record<string
  * The detail of a task on the head. A result the head no longer holds (its refs were dropped,
  * or it stayed on a node) is read from the service's own session when `session` is given.
  */
-export function taskDetail(head: Head, t: ReadonlyTask, rules: PlacementRule[] | undefined, session: () => SessionReader | undefined): TaskDetail {
+export function taskDetail(
+  head: Head,
+  t: ReadonlyTask,
+  rules: PlacementRule[] | undefined,
+  session: () => SessionReader | undefined,
+): TaskDetail {
   const id = t.spec.taskId;
-  const out: { -readonly [K in keyof TaskDetail]: TaskDetail[K] } = { task: taskView(t, head), args: describeTaskArgs(t.spec, PREVIEW_CHARS).preview, logs: head.logs.lines(id) };
+  const out: { -readonly [K in keyof TaskDetail]: TaskDetail[K] } = {
+    task: taskView(t, head),
+    args: describeTaskArgs(t.spec, PREVIEW_CHARS).preview,
+    logs: head.logs.lines(id),
+  };
   const r = head.queries.result(id);
   if (r?.ok) out.result = describeValue(r.payload.typed ?? 'v8', r.payload.data);
   else if (r && !r.ok) out.error = { name: r.error.name, message: r.error.message };
@@ -96,12 +105,17 @@ export function taskDetail(head: Head, t: ReadonlyTask, rules: PlacementRule[] |
     const row = stored ? undefined : reader?.task(id);
     if (row?.errorName) out.error = { name: row.errorName, message: row.errorMessage ?? '' };
   }
-  if (t.ruleIndex !== undefined && rules?.[t.ruleIndex]) out.placementRule = { index: t.ruleIndex, rule: rules[t.ruleIndex]! };
+  if (t.ruleIndex !== undefined && rules?.[t.ruleIndex])
+    out.placementRule = { index: t.ruleIndex, rule: rules[t.ruleIndex]! };
   return out;
 }
 
 /** The detail of a task recorded in a session; `rules` are the placement rules in force when it was submitted. */
-export function sessionTaskDetail(reader: SessionReader, row: SessionTaskRow, rules: PlacementRule[] | undefined): TaskDetail {
+export function sessionTaskDetail(
+  reader: SessionReader,
+  row: SessionTaskRow,
+  rules: PlacementRule[] | undefined,
+): TaskDetail {
   const out: { -readonly [K in keyof TaskDetail]: TaskDetail[K] } = {
     task: sessionTaskView(row, reader.taskInfo(row.taskId)),
     args: row.argsPreview ?? '',
@@ -110,7 +124,8 @@ export function sessionTaskDetail(reader: SessionReader, row: SessionTaskRow, ru
   const stored = reader.result(row.taskId);
   if (stored) out.result = describeValue(stored.contentType, stored.bytes);
   if (row.errorName) out.error = { name: row.errorName, message: row.errorMessage ?? '' };
-  if (row.ruleIndex !== null && rules?.[row.ruleIndex]) out.placementRule = { index: row.ruleIndex, rule: rules[row.ruleIndex]! };
+  if (row.ruleIndex !== null && rules?.[row.ruleIndex])
+    out.placementRule = { index: row.ruleIndex, rule: rules[row.ruleIndex]! };
   return out;
 }
 
@@ -121,7 +136,8 @@ export function sessionTaskDetail(reader: SessionReader, row: SessionTaskRow, ru
  */
 export function describeValue(contentType: string, bytes: Uint8Array): { preview: string; json?: unknown } {
   const value = decodeResult(contentType, bytes);
-  if (value === undefined && contentType !== 'v8') return { preview: `<${contentType} value of ${bytes.byteLength} bytes>` };
+  if (value === undefined && contentType !== 'v8')
+    return { preview: `<${contentType} value of ${bytes.byteLength} bytes>` };
   const text = inspect(value, { depth: 4, breakLength: 100, maxArrayLength: 50, maxStringLength: 500, compact: 3 });
   const preview = text.length <= PREVIEW_CHARS ? text : `${text.slice(0, PREVIEW_CHARS - 1)}…`;
   if (!isPlain(value)) return { preview };

@@ -26,7 +26,8 @@ export type AccessVerdict =
   | { readonly ok: true; readonly via: Credential }
   | { readonly ok: false; readonly status: 401 | 403; readonly error: string };
 
-const HOW_TO_LOG_IN = 'send Authorization: Bearer <token> (the token is in head.json), or open a one-time login link from `orrery dashboard --url`';
+const HOW_TO_LOG_IN =
+  'send Authorization: Bearer <token> (the token is in head.json), or open a one-time login link from `orrery dashboard --url`';
 
 /** The access rules of one head service. */
 export class HeadAccess {
@@ -48,20 +49,36 @@ export class HeadAccess {
   /** Checks a request (or, with `upgrade`, a WebSocket handshake) to `url`. */
   check(req: IncomingMessage, url: URL, upgrade = false): AccessVerdict {
     if (url.searchParams.has('token')) {
-      return refuse(401, `a token in the URL is refused (URLs leak into process lists, histories and logs): ${HOW_TO_LOG_IN}`);
+      return refuse(
+        401,
+        `a token in the URL is refused (URLs leak into process lists, histories and logs): ${HOW_TO_LOG_IN}`,
+      );
     }
     const origin = req.headers.origin;
-    if (origin !== undefined && !this.origins.has(origin)) return refuse(403, 'requests from other web origins are refused');
+    if (origin !== undefined && !this.origins.has(origin))
+      return refuse(403, 'requests from other web origins are refused');
     const given = presentedToken(req);
-    if (given !== undefined) return tokensEqual(given, this.token) ? { ok: true, via: 'token' } : refuse(401, `missing or wrong token: ${HOW_TO_LOG_IN}`);
+    if (given !== undefined)
+      return tokensEqual(given, this.token)
+        ? { ok: true, via: 'token' }
+        : refuse(401, `missing or wrong token: ${HOW_TO_LOG_IN}`);
     if (!this.sessions.presentedBy(req)) {
-      if (this.sessions.attemptedBy(req)) return refuse(401, 'this browser session has ended (the head restarted, or it logged in too long ago): open a new login link from `orrery dashboard --url`');
+      if (this.sessions.attemptedBy(req))
+        return refuse(
+          401,
+          'this browser session has ended (the head restarted, or it logged in too long ago): open a new login link from `orrery dashboard --url`',
+        );
       return refuse(401, `missing or wrong token: ${HOW_TO_LOG_IN}`);
     }
     const site = req.headers['sec-fetch-site'];
-    if (site !== undefined && site !== 'same-origin' && site !== 'none') return refuse(403, `a browser session is honoured only for the dashboard's own pages (Sec-Fetch-Site: ${site})`);
+    if (site !== undefined && site !== 'same-origin' && site !== 'none')
+      return refuse(403, `a browser session is honoured only for the dashboard's own pages (Sec-Fetch-Site: ${site})`);
     const changes = upgrade || (req.method !== 'GET' && req.method !== 'HEAD');
-    if (changes && origin === undefined) return refuse(403, 'a request on a browser session that changes something or opens a socket must carry the Origin header of the dashboard page');
+    if (changes && origin === undefined)
+      return refuse(
+        403,
+        'a request on a browser session that changes something or opens a socket must carry the Origin header of the dashboard page',
+      );
     return { ok: true, via: 'cookie' };
   }
 }

@@ -107,7 +107,8 @@ export class HeadService {
     const other = runningHead();
     if (other && other.pid !== process.pid) throw new HeadAlreadyRunningError(other.pid, other.address);
     const port = opts.port ?? DEFAULT_PORT;
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer from 0 to 65535 (got ${port})`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new RangeError(`port must be an integer from 0 to 65535 (got ${port})`);
     const host = opts.host ?? '127.0.0.1';
     const home = orreryHome();
     clearHeadExit();
@@ -119,12 +120,16 @@ export class HeadService {
     };
     const configPath = opts.configPath ?? join(home, 'config.json');
     const configModules = configFileModules(configPath, dirname(configPath));
-    const driverModules: ModulePolicy | undefined = opts.allowModuleBackends ? { allow: 'relative', baseDir: process.cwd(), baseName: `the head's working directory (${process.cwd()})` } : undefined;
+    const driverModules: ModulePolicy | undefined = opts.allowModuleBackends
+      ? { allow: 'relative', baseDir: process.cwd(), baseName: `the head's working directory (${process.cwd()})` }
+      : undefined;
     const sessionName = opts.session ?? `session-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
     // Resuming: the session says which tasks the agents that outlived the last head report are this head's to adopt.
     const reader: SessionReader | undefined = opts.resume ? new SessionStore().open(sessionName) : undefined;
     const head = new Head({
-      placementRules: opts.placementRules as PlacementRule[] | undefined, log, driverModules,
+      placementRules: opts.placementRules as PlacementRule[] | undefined,
+      log,
+      driverModules,
       durable: { graceS: opts.graceS ?? 1800, runDir: join(home, 'run'), reattach: opts.resume === true },
       adoption: reader ? adoptionFromSession(reader) : undefined,
     });
@@ -137,7 +142,10 @@ export class HeadService {
     let dashboard: Dashboard | undefined;
     let dashboardLogin: DashboardLogin | undefined;
     try {
-      session = startSession(head, sessionName, { backends: opts.backends ?? [] }, opts.placementRules, { resume: opts.resume, log });
+      session = startSession(head, sessionName, { backends: opts.backends ?? [] }, opts.placementRules, {
+        resume: opts.resume,
+        log,
+      });
       const localConfig = { name: 'local', kind: 'local', numCpus: opts.numCpus ?? availableParallelism() };
       await head.addBackend(await createBackend(localConfig));
       for (const c of opts.backends ?? []) await head.addBackend(await createBackend(c, configModules));
@@ -163,19 +171,32 @@ export class HeadService {
       let service: HeadService | undefined;
       const gw = (gateway = new DriverGateway(head, log, opts.maxDriverMessageBytes ?? MAX_DRIVER_MESSAGE_BYTES));
       const dash = (dashboard = new Dashboard({
-        head, session: sessionName, recorder: session.recorder,
+        head,
+        session: sessionName,
+        recorder: session.recorder,
         configPath,
         backends: [localConfig, ...((opts.backends ?? []) as Record<string, unknown>[])],
-        modules: { api: opts.allowModuleBackends ? configModules : apiModulesRefused(configPath), configFile: configModules },
+        modules: {
+          api: opts.allowModuleBackends ? configModules : apiModulesRefused(configPath),
+          configFile: configModules,
+        },
         placementRules: opts.placementRules,
         driverEnv: () => ({ address: info.address, token }),
       }));
       const api = {
-        head, access, connections, login, drivers: () => gw.size, shutdown: () => void service?.stop(), dashboard: dash,
+        head,
+        access,
+        connections,
+        login,
+        drivers: () => gw.size,
+        shutdown: () => void service?.stop(),
+        dashboard: dash,
         exit: { file: headExitPath(), log: headLog.path },
       };
       srv.on('request', (req, res) => handleHttp(api, req, res));
-      srv.on('upgrade', (req, socket, buf) => routeUpgrade({ access, connections, feed: dash.feed, gateway: gw }, req, socket, buf));
+      srv.on('upgrade', (req, socket, buf) =>
+        routeUpgrade({ access, connections, feed: dash.feed, gateway: gw }, req, socket, buf),
+      );
       writeHeadFile(info);
       service = new HeadService(head, srv, gw, info, sessionName, session.stop, dash, login, connections, headLog, log);
       return service;
@@ -230,15 +251,18 @@ export class HeadService {
   /** Records that this process is going down on an error nothing handled (`orrery start` calls it as the process dies). */
   recordCrash(err: unknown, origin: string): void {
     const message = err instanceof Error ? err.message : String(err);
-    this.recordExit(`${origin === 'unhandledRejection' ? 'an unhandled rejection' : 'an uncaught exception'}: ${message}`);
+    this.recordExit(
+      `${origin === 'unhandledRejection' ? 'an unhandled rejection' : 'an uncaught exception'}: ${message}`,
+    );
   }
 
   private recordExit(problem: string | undefined): HeadExit {
     const reason = problem?.replace(/\s*\n\s*/g, ' ');
     if (reason !== undefined) this.log(`orrery: the head did not stop cleanly: ${reason}`);
-    const exit: HeadExit = reason === undefined
-      ? { pid: process.pid, ok: true, log: this.headLog.path, at: new Date().toISOString() }
-      : { pid: process.pid, ok: false, reason, log: this.headLog.path, at: new Date().toISOString() };
+    const exit: HeadExit =
+      reason === undefined
+        ? { pid: process.pid, ok: true, log: this.headLog.path, at: new Date().toISOString() }
+        : { pid: process.pid, ok: false, reason, log: this.headLog.path, at: new Date().toISOString() };
     try {
       writeHeadExit(exit);
     } catch (err) {
@@ -251,7 +275,11 @@ export class HeadService {
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} on ${host} is in use; pick another with --port (0 picks a free one)`) : err);
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`port ${port} on ${host} is in use; pick another with --port (0 picks a free one)`)
+          : err,
+      );
     server.once('error', onError);
     server.listen(port, host, () => {
       server.off('error', onError);

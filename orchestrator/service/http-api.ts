@@ -52,14 +52,21 @@ export interface HttpApiContext {
 
 /** A request the API refuses, with its HTTP status. */
 class ApiError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'ApiError';
   }
 }
 
 const LISTS: Record<string, StateQuery> = {
-  tasks: 'tasks', actors: 'actors', objects: 'objects', nodes: 'nodes', 'placement-groups': 'placement-groups',
+  tasks: 'tasks',
+  actors: 'actors',
+  objects: 'objects',
+  nodes: 'nodes',
+  'placement-groups': 'placement-groups',
 };
 
 /** Handles one HTTP request. */
@@ -71,9 +78,15 @@ export function handleHttp(ctx: HttpApiContext, req: IncomingMessage, res: Serve
   if (url.pathname === LOGIN_PATH) return ctx.login.handle(req, res, url);
   if (!url.pathname.startsWith('/api/') && url.pathname !== '/api') {
     if (ctx.dashboard && serveDashboardFile(req, res, url)) return;
-    if (ctx.dashboard || url.pathname !== '/' || (req.method !== 'GET' && req.method !== 'HEAD')) return send(res, 404, { error: `no page at ${url.pathname}` });
+    if (ctx.dashboard || url.pathname !== '/' || (req.method !== 'GET' && req.method !== 'HEAD'))
+      return send(res, 404, { error: `no page at ${url.pathname}` });
     const { html, csp } = dashboardPage();
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': csp, 'Referrer-Policy': 'no-referrer', 'X-Frame-Options': 'DENY' });
+    res.writeHead(200, {
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Security-Policy': csp,
+      'Referrer-Policy': 'no-referrer',
+      'X-Frame-Options': 'DENY',
+    });
     res.end(html);
     return;
   }
@@ -109,7 +122,11 @@ function route(ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, u
   }
   if ((first === 'login-codes' || first === 'login-pages') && parts.length === 1) {
     if (method !== 'POST') throw new ApiError(405, `${url.pathname} takes POST, not ${method}`);
-    if (via !== 'token') throw new ApiError(403, 'login links are given only to a holder of the token (Authorization: Bearer), not to a browser session');
+    if (via !== 'token')
+      throw new ApiError(
+        403,
+        'login links are given only to a holder of the token (Authorization: Bearer), not to a browser session',
+      );
     return send(res, 201, first === 'login-codes' ? ctx.login.newUrl() : ctx.login.newPage());
   }
   if (first === 'status' && parts.length === 1) {
@@ -126,8 +143,10 @@ function route(ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, u
   }
   if (first === 'logs' && second && parts.length === 2) {
     get();
-    if (!ctx.head.queries.task(second)) throw new ApiError(404, `no task ${second} on this head; see orrery list tasks`);
-    if (url.searchParams.get('follow') === '1' || url.searchParams.get('follow') === 'true') return followLogs(ctx.head, second, res);
+    if (!ctx.head.queries.task(second))
+      throw new ApiError(404, `no task ${second} on this head; see orrery list tasks`);
+    if (url.searchParams.get('follow') === '1' || url.searchParams.get('follow') === 'true')
+      return followLogs(ctx.head, second, res);
     return send(res, 200, { taskId: second, lines: ctx.head.logs.lines(second) });
   }
   throw new ApiError(404, `no API at ${url.pathname}; see the routes in orrery's API docs`);
@@ -146,7 +165,8 @@ function list(head: Head, query: StateQuery, url: URL): unknown {
   const filters = parseFilters(url.searchParams.getAll('filter'));
   const l = url.searchParams.get('limit');
   const limit = l === null ? undefined : Number(l);
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new ApiError(400, `limit must be a positive integer (got ${JSON.stringify(l)})`);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+    throw new ApiError(400, `limit must be a positive integer (got ${JSON.stringify(l)})`);
   return head.queries.state(query, filters, limit);
 }
 
@@ -174,6 +194,9 @@ function followLogs(head: Head, taskId: string, res: ServerResponse): void {
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+  });
   res.end(text);
 }

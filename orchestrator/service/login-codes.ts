@@ -24,7 +24,10 @@ export class LoginCodes {
   /** Hash of each outstanding code -> its expiry and what to do once it was used. */
   private readonly codes = new Map<string, { expiresAt: number; onRedeemed?: () => void }>();
 
-  constructor(private readonly now: () => number = Date.now, private readonly ttlMs = LOGIN_CODE_TTL_MS) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly ttlMs = LOGIN_CODE_TTL_MS,
+  ) {}
 
   /** A fresh code; `onRedeemed` runs when a browser used it. */
   issue(onRedeemed?: () => void): IssuedCode {

@@ -28,7 +28,11 @@ export interface LoginPage {
 export class LoginPages {
   private readonly written = new Map<string, NodeJS.Timeout>();
 
-  constructor(private readonly codes: LoginCodes, private readonly loginUrl: (code: string) => string, private readonly dir: () => string = loginPageDir) {}
+  constructor(
+    private readonly codes: LoginCodes,
+    private readonly loginUrl: (code: string) => string,
+    private readonly dir: () => string = loginPageDir,
+  ) {}
 
   /** Writes a page forwarding to a fresh one-time login URL. */
   write(): LoginPage {
@@ -55,7 +59,6 @@ export class LoginPages {
     rmSync(path, { force: true });
   }
 }
-
 
 /** A page that forwards at once, without sending a Referer, and links there for browsers that do not follow meta refresh. */
 function redirectHtml(url: string): string {

@@ -31,5 +31,10 @@ export function routeUpgrade(t: UpgradeTargets, req: IncomingMessage, socket: Du
   t.connections.trust(socket as Socket);
   if (url.pathname === EVENTS_PATH) t.feed.upgrade(req, socket, head);
   else if (url.pathname === DRIVER_PATH) t.gateway.upgrade(req, socket, head, url);
-  else refuseUpgrade(socket, 404, `no WebSocket at ${url.pathname}; drivers connect to ${DRIVER_PATH}, the dashboard to ${EVENTS_PATH}`);
+  else
+    refuseUpgrade(
+      socket,
+      404,
+      `no WebSocket at ${url.pathname}; drivers connect to ${DRIVER_PATH}, the dashboard to ${EVENTS_PATH}`,
+    );
 }

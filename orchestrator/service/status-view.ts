@@ -18,8 +18,15 @@ export interface DemandEntry {
 export interface StatusView {
   readonly nodes: NodeRow[];
   /** Per backend: live node count and resources. */
-  readonly backends: Record<string, { alive: number; dead: number; total: Record<string, number>; available: Record<string, number> }>;
-  readonly resources: { total: Record<string, number>; available: Record<string, number>; used: Record<string, number> };
+  readonly backends: Record<
+    string,
+    { alive: number; dead: number; total: Record<string, number>; available: Record<string, number> }
+  >;
+  readonly resources: {
+    total: Record<string, number>;
+    available: Record<string, number>;
+    used: Record<string, number>;
+  };
   /** Work ready to run, waiting for room on a node (or for an elastic backend to add one). */
   readonly pendingDemand: DemandEntry[];
   /** Work no node or backend can ever run: `missing` names the resource. */
@@ -42,8 +49,13 @@ function add(into: Map<string, number>, from: Record<string, number>): void {
 }
 
 /** Used = total - available per resource (never below 0), rounded to the resources' 1/10000 step. */
-export function usedAmounts(total: Readonly<Record<string, number>>, available: Readonly<Record<string, number>>): Record<string, number> {
-  return Object.fromEntries(Object.entries(total).map(([k, v]) => [k, Math.max(0, round(v - quantityOf(available, k)))]));
+export function usedAmounts(
+  total: Readonly<Record<string, number>>,
+  available: Readonly<Record<string, number>>,
+): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(total).map(([k, v]) => [k, Math.max(0, round(v - quantityOf(available, k)))]),
+  );
 }
 
 /** Builds the status document from the head's tables. */
@@ -67,13 +79,18 @@ export function statusView(head: Head, drivers: number): StatusView {
     add(available, n.available);
   }
   const backends: StatusView['backends'] = Object.fromEntries(
-    [...sums].map(([name, b]) => [name, { alive: b.alive, dead: b.dead, total: Object.fromEntries(b.total), available: Object.fromEntries(b.available) }]),
+    [...sums].map(([name, b]) => [
+      name,
+      { alive: b.alive, dead: b.dead, total: Object.fromEntries(b.total), available: Object.fromEntries(b.available) },
+    ]),
   );
   const totals = Object.fromEntries(total);
   const availables = Object.fromEntries(available);
   const used = usedAmounts(totals, availables);
 
-  const infeasible = head.queries.infeasibleDemand().map((d) => ({ resources: d.resources, backend: d.backend, missing: d.missing, count: d.count }));
+  const infeasible = head.queries
+    .infeasibleDemand()
+    .map((d) => ({ resources: d.resources, backend: d.backend, missing: d.missing, count: d.count }));
   const tasks: Record<string, number> = {};
   const pending = new Map<string, { resources: Record<string, number>; backend: string | undefined; count: number }>();
   for (const t of head.queries.tasks()) {

@@ -29,7 +29,11 @@ export class DriverGateway {
   private readonly unsubscribe: () => void;
   private closing = false;
 
-  constructor(private readonly head: Head, private readonly log: (line: string) => void, private readonly maxMessageBytes = MAX_DRIVER_MESSAGE_BYTES) {
+  constructor(
+    private readonly head: Head,
+    private readonly log: (line: string) => void,
+    private readonly maxMessageBytes = MAX_DRIVER_MESSAGE_BYTES,
+  ) {
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: maxMessageBytes,
@@ -53,7 +57,11 @@ export class DriverGateway {
     if (this.closing) return refuseUpgrade(socket, 503, 'the head is shutting down');
     const namespace = url.searchParams.get('namespace');
     if (namespace && nameProblem(namespace) !== undefined) {
-      return refuseUpgrade(socket, 400, 'the namespace must be a name without control characters, other than __proto__, constructor or prototype');
+      return refuseUpgrade(
+        socket,
+        400,
+        'the namespace must be a name without control characters, other than __proto__, constructor or prototype',
+      );
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, url));
   }
@@ -69,12 +77,19 @@ export class DriverGateway {
       if (!this.closing && reason) this.log(`orrery: driver of job ${jobId} disconnected: ${reason}`);
       this.head.endJob(jobId);
     });
-    const welcome: DriverWelcome = { jobId, namespace: this.head.namespaceOf(jobId), nodeId: this.head.queries.nodeIds()[0] ?? '', headId: this.head.headId, maxMessageBytes: this.maxMessageBytes };
+    const welcome: DriverWelcome = {
+      jobId,
+      namespace: this.head.namespaceOf(jobId),
+      nodeId: this.head.queries.nodeIds()[0] ?? '',
+      headId: this.head.headId,
+      maxMessageBytes: this.maxMessageBytes,
+    };
     channel.send({ type: 'reply', requestId: 0, ok: true, value: welcome });
   }
 
   private request(caller: Caller, channel: SocketChannel, m: Message): void {
-    if (m.type !== 'request' || typeof m.requestId !== 'number' || typeof m.req?.op !== 'string') return channel.close(1002, `unexpected ${m.type} message from a driver`);
+    if (m.type !== 'request' || typeof m.requestId !== 'number' || typeof m.req?.op !== 'string')
+      return channel.close(1002, `unexpected ${m.type} message from a driver`);
     this.head.requests.answer(m, caller, channel);
   }
 

@@ -30,7 +30,8 @@ function splitName(path: string): [prefix: string, name: string] {
 
 /** Builds one 512-byte ustar header. `type` is '0' (file) or '5' (directory). */
 export function ustarHeader(path: string, size: number, type: '0' | '5', mode: number, mtimeS: number): Buffer {
-  if (size > MAX_ENTRY_BYTES) throw new RangeError(`archive entry ${path} is ${size} bytes; ustar entries must be under 8 GiB`);
+  if (size > MAX_ENTRY_BYTES)
+    throw new RangeError(`archive entry ${path} is ${size} bytes; ustar entries must be under 8 GiB`);
   const [prefix, name] = splitName(path);
   const h = Buffer.alloc(BLOCK);
   h.write(name, 0, 100, 'utf8');

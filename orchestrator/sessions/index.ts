@@ -4,12 +4,25 @@
  * `SessionStore` is the entry point; the head writes through a `SessionRecorder`, viewers read
  * through a `SessionReader`, and `compareSessions` diffs two runs.
  */
-export { SessionStore, EXPORT_FORMAT, type SessionListing, type SessionDetails, type ExportResult, type SkippedResultFile } from './session-store.ts';
+export {
+  SessionStore,
+  EXPORT_FORMAT,
+  type SessionListing,
+  type SessionDetails,
+  type ExportResult,
+  type SkippedResultFile,
+} from './session-store.ts';
 export { SessionRecorder, type RecorderOptions, type RecorderStats } from './session-recorder.ts';
 export { SessionReader, type TaskQuery } from './session-reader.ts';
 export {
-  compareSessions, formatComparison, type CompareOptions, type MatchStatus, type ResultVerdict, type SessionComparison,
-  type SideTotals, type TaskComparison,
+  compareSessions,
+  formatComparison,
+  type CompareOptions,
+  type MatchStatus,
+  type ResultVerdict,
+  type SessionComparison,
+  type SideTotals,
+  type TaskComparison,
 } from './session-compare.ts';
 export { previewArgs, ARGS_PREVIEW_CHARS } from './args-preview.ts';
 export { stripSecretKeys, isSecretValueKey } from './secret-keys.ts';

@@ -18,8 +18,10 @@ export class LogBudget {
 
   /** Counts what a resumed session already holds. */
   load(db: Database.Database): void {
-    const rows = db.prepare(`SELECT task_id AS t, node_id AS n, SUM(length(CAST(text AS BLOB))) AS b
-      FROM logs WHERE stream != 'orrery' GROUP BY task_id, node_id`).all() as { t: string | null; n: string | null; b: number }[];
+    const rows = db
+      .prepare(`SELECT task_id AS t, node_id AS n, SUM(length(CAST(text AS BLOB))) AS b
+      FROM logs WHERE stream != 'orrery' GROUP BY task_id, node_id`)
+      .all() as { t: string | null; n: string | null; b: number }[];
     for (const r of rows) this.used.set(key(r.t ?? undefined, r.n ?? undefined), r.b);
   }
 
@@ -37,7 +39,9 @@ export class LogBudget {
     const owner = taskId !== undefined ? `task ${taskId}` : `node ${nodeId ?? 'head'}`;
     return {
       // Cutting bytes may split a UTF-8 character; toString() replaces the fragment rather than failing.
-      text: Buffer.from(text).subarray(0, this.capBytes - used).toString(),
+      text: Buffer.from(text)
+        .subarray(0, this.capBytes - used)
+        .toString(),
       note: `[orrery] log output of ${owner} truncated at ${this.capBytes} bytes; later output was not recorded`,
     };
   }

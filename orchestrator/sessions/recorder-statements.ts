@@ -56,7 +56,8 @@ export function prepareRecorderStatements(db: Database.Database): RecorderStatem
       ON CONFLICT(node_id) DO UPDATE SET backend = COALESCE(excluded.backend, backend),
       resources_json = COALESCE(excluded.resources_json, resources_json),
       labels_json = COALESCE(excluded.labels_json, labels_json), joined_at = excluded.joined_at, left_at = NULL`),
-    nodeLeave: db.prepare(`INSERT INTO nodes (node_id, backend, joined_at, left_at) VALUES (@nodeId, @backend, NULL, @ts)
+    nodeLeave:
+      db.prepare(`INSERT INTO nodes (node_id, backend, joined_at, left_at) VALUES (@nodeId, @backend, NULL, @ts)
       ON CONFLICT(node_id) DO UPDATE SET left_at = excluded.left_at`),
     insertNodeEvent: db.prepare(`INSERT INTO node_events (node_id, ts, event, detail)
       VALUES (@nodeId, @ts, @event, @detail)`),

@@ -35,11 +35,14 @@ export async function writeResultFile(dir: string, fileName: string, bytes: Uint
 }
 
 /** A stored result file name checked against the results folder: its path and size, or why it may not be read. */
-export type CheckedResultFile = { readonly path: string; readonly size: number; readonly mtimeMs: number } | { readonly reason: string };
+export type CheckedResultFile =
+  | { readonly path: string; readonly size: number; readonly mtimeMs: number }
+  | { readonly reason: string };
 
 /** Checks a result file name the database gave; never follows a symlink. */
 export function checkResultFile(filesDir: string, name: string): CheckedResultFile {
-  if (name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name)) return { reason: 'it is not a plain file name inside the results folder' };
+  if (name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name))
+    return { reason: 'it is not a plain file name inside the results folder' };
   const dir = lstatOrUndefined(filesDir);
   if (!dir) return { reason: `the results folder ${filesDir} does not exist` };
   if (dir.isSymbolicLink()) return { reason: `the results folder ${filesDir} is a symlink` };
@@ -49,7 +52,8 @@ export function checkResultFile(filesDir: string, name: string): CheckedResultFi
   if (!st) return { reason: 'it does not exist' };
   if (st.isSymbolicLink()) return { reason: 'it is a symlink' };
   if (!st.isFile()) return { reason: 'it is not a regular file' };
-  if (dirname(realpathSync(path)) !== realpathSync(filesDir)) return { reason: 'it resolves to a path outside the results folder' };
+  if (dirname(realpathSync(path)) !== realpathSync(filesDir))
+    return { reason: 'it resolves to a path outside the results folder' };
   return { path, size: st.size, mtimeMs: st.mtimeMs };
 }
 

@@ -5,8 +5,17 @@
 import { deserialize } from 'node:v8';
 
 const TYPED = {
-  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
-  Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
 } as const;
 
 /** Decodes result bytes by content type; undefined when the type has no structure to compare. */
@@ -51,7 +60,8 @@ export function compareValues(a: unknown, b: unknown, tol: Tolerance): ValueDiff
       if (Number.isFinite(d)) maxAbsDiff = Math.max(maxAbsDiff, d);
       return d <= tol.absTol + tol.relTol * Math.max(Math.abs(x), Math.abs(y)) ? null : path || '(value)';
     }
-    if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) return Object.is(x, y) ? null : path || '(value)';
+    if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null)
+      return Object.is(x, y) ? null : path || '(value)';
     if (x instanceof Date && y instanceof Date) return walk(x.getTime(), y.getTime(), path);
     const xs = listLike(x);
     const ys = listLike(y);
@@ -87,5 +97,11 @@ function listLike(v: object): unknown[] | undefined {
 
 /** True when two byte arrays hold the same bytes. */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+  return (
+    a.byteLength === b.byteLength &&
+    Buffer.compare(
+      Buffer.from(a.buffer, a.byteOffset, a.byteLength),
+      Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+    ) === 0
+  );
 }

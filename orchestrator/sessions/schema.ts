@@ -6,9 +6,7 @@
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import {
-  SessionForeignFileError, SessionSchemaTooNewError, SessionUnreadableError,
-} from './session-errors.ts';
+import { SessionForeignFileError, SessionSchemaTooNewError, SessionUnreadableError } from './session-errors.ts';
 
 /** `PRAGMA application_id` of every session file: "ORRY" in ASCII. */
 export const APPLICATION_ID = 0x4f525259;
@@ -90,13 +88,15 @@ function checkHeader(file: string): void {
   } finally {
     closeSync(fd);
   }
-  if (head.toString('latin1') !== SQLITE_MAGIC) throw new SessionUnreadableError(file, 'it does not start with the SQLite header');
+  if (head.toString('latin1') !== SQLITE_MAGIC)
+    throw new SessionUnreadableError(file, 'it does not start with the SQLite header');
 }
 
 /** Turns SQLite's "not a database"/"corrupt" failures into a SessionUnreadableError. */
 function asSessionError(file: string, err: unknown): unknown {
   const code = (err as { code?: string }).code ?? '';
-  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) return new SessionUnreadableError(file, (err as Error).message);
+  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT'))
+    return new SessionUnreadableError(file, (err as Error).message);
   return err;
 }
 
@@ -137,15 +137,23 @@ export function openSessionDb(file: string, mode: OpenMode): OpenedSession {
   if (mode !== 'create') checkHeader(file);
   let db: Database.Database | undefined;
   try {
-    db = new Database(file, mode === 'read' ? { readonly: true, fileMustExist: true } : { fileMustExist: mode === 'write' });
+    db = new Database(
+      file,
+      mode === 'read' ? { readonly: true, fileMustExist: true } : { fileMustExist: mode === 'write' },
+    );
     if (mode === 'create') {
       db.pragma('journal_mode = WAL');
       migrate(db, 0);
     }
     const found = checkIdentity(db, file);
     // Parsing the schema reads page 1 in full, which catches a damaged file at open, not mid-listing.
-    const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('meta', 'tasks')").get() as { n: number }).n;
-    if (found === 0 || tables !== 2) throw new SessionUnreadableError(file, 'it carries Orrery\'s id but its session tables are missing');
+    const tables = (
+      db
+        .prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('meta', 'tasks')")
+        .get() as { n: number }
+    ).n;
+    if (found === 0 || tables !== 2)
+      throw new SessionUnreadableError(file, "it carries Orrery's id but its session tables are missing");
     if (mode === 'read') return { db, schemaVersion: found };
     db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode: a killed process loses nothing committed; only power loss may drop the last commits.

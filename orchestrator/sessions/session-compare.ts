@@ -64,12 +64,22 @@ export interface SessionComparison {
   readonly b: SideTotals;
   readonly tasks: readonly TaskComparison[];
   readonly counts: {
-    readonly matched: number; readonly same: number; readonly differs: number;
-    readonly onlyInA: number; readonly onlyInB: number;
-    readonly paramsDiffer: number; readonly codeDiffer: number; readonly resultsDiffer: number;
+    readonly matched: number;
+    readonly same: number;
+    readonly differs: number;
+    readonly onlyInA: number;
+    readonly onlyInB: number;
+    readonly paramsDiffer: number;
+    readonly codeDiffer: number;
+    readonly resultsDiffer: number;
   };
   /** Totals over matched tasks only, so extra tasks on one side do not skew the speed-up. */
-  readonly matchedTiming: { readonly durationMsA: number; readonly durationMsB: number; readonly deltaMs: number; readonly ratio: number | null };
+  readonly matchedTiming: {
+    readonly durationMsA: number;
+    readonly durationMsB: number;
+    readonly deltaMs: number;
+    readonly ratio: number | null;
+  };
 }
 
 function allTasks(r: SessionReader): SessionTaskRow[] {
@@ -82,19 +92,25 @@ function allTasks(r: SessionReader): SessionTaskRow[] {
 }
 
 const paramsKey = (t: SessionTaskRow): string => t.paramsJson ?? t.argsPreview ?? '';
-const duration = (t: SessionTaskRow | undefined): number | null => (t && t.startedAt !== null && t.endedAt !== null ? t.endedAt - t.startedAt : null);
+const duration = (t: SessionTaskRow | undefined): number | null =>
+  t && t.startedAt !== null && t.endedAt !== null ? t.endedAt - t.startedAt : null;
 
 function totals(r: SessionReader, tasks: SessionTaskRow[]): SideTotals {
   const first = tasks.reduce((m, t) => Math.min(m, t.submittedAt), Infinity);
   const last = tasks.reduce((m, t) => Math.max(m, t.endedAt ?? t.submittedAt), -Infinity);
   return {
-    session: r.metadata().name, tasks: tasks.length,
-    totalDurationMs: tasks.reduce((s, t) => s + (duration(t) ?? 0), 0), wallMs: tasks.length ? last - first : 0,
+    session: r.metadata().name,
+    tasks: tasks.length,
+    totalDurationMs: tasks.reduce((s, t) => s + (duration(t) ?? 0), 0),
+    wallMs: tasks.length ? last - first : 0,
   };
 }
 
 /** Pairs tasks of one name: exact (hash + params) matches in order first, then leftovers by position. */
-function pairByName(as: SessionTaskRow[], bs: SessionTaskRow[]): Array<[SessionTaskRow | undefined, SessionTaskRow | undefined]> {
+function pairByName(
+  as: SessionTaskRow[],
+  bs: SessionTaskRow[],
+): Array<[SessionTaskRow | undefined, SessionTaskRow | undefined]> {
   const free = new Map<string, SessionTaskRow[]>();
   for (const b of bs) {
     const k = `${b.functionHash}\0${paramsKey(b)}`;
@@ -115,7 +131,13 @@ function pairByName(as: SessionTaskRow[], bs: SessionTaskRow[]): Array<[SessionT
   return pairs.sort((x, y) => (x[0]?.seq ?? Infinity) - (y[0]?.seq ?? Infinity) || (x[1]?.seq ?? 0) - (y[1]?.seq ?? 0));
 }
 
-function compareResults(ra: SessionReader, rb: SessionReader, a: SessionTaskRow, b: SessionTaskRow, tol: Tolerance): [ResultVerdict, string | null] {
+function compareResults(
+  ra: SessionReader,
+  rb: SessionReader,
+  a: SessionTaskRow,
+  b: SessionTaskRow,
+  tol: Tolerance,
+): [ResultVerdict, string | null] {
   const xa = ra.result(a.taskId);
   const xb = rb.result(b.taskId);
   if (!xa && !xb) return ['none', null];
@@ -126,7 +148,9 @@ function compareResults(ra: SessionReader, rb: SessionReader, a: SessionTaskRow,
   const vb = decodeResult(xb.contentType, xb.bytes);
   if (va === undefined || vb === undefined) return ['differ', `bytes differ (${xa.size} vs ${xb.size} bytes)`];
   const d = compareValues(va, vb, tol);
-  return d.equal ? ['close', `max abs diff ${d.maxAbsDiff.toPrecision(3)}`] : ['differ', `differs at ${d.path}; max abs diff ${d.maxAbsDiff.toPrecision(3)}`];
+  return d.equal
+    ? ['close', `max abs diff ${d.maxAbsDiff.toPrecision(3)}`]
+    : ['differ', `differs at ${d.path}; max abs diff ${d.maxAbsDiff.toPrecision(3)}`];
 }
 
 /** Compares session `a` with session `b`. Both readers stay open (the caller closes them). */
@@ -136,7 +160,10 @@ export function compareSessions(a: SessionReader, b: SessionReader, opts: Compar
   const tb = allTasks(b);
   const names: string[] = [];
   const byName = new Map<string, { a: SessionTaskRow[]; b: SessionTaskRow[] }>();
-  for (const [side, list] of [['a', ta], ['b', tb]] as const) {
+  for (const [side, list] of [
+    ['a', ta],
+    ['b', tb],
+  ] as const) {
     for (const t of list) {
       let g = byName.get(t.name);
       if (!g) {
@@ -156,14 +183,30 @@ export function compareSessions(a: SessionReader, b: SessionReader, opts: Compar
       const params = x && y ? (paramsKey(x) === paramsKey(y) ? 'same' : 'differ') : null;
       const code = x && y ? (x.functionHash === y.functionHash ? 'same' : 'differ') : null;
       const [result, resultDetail] = x && y ? compareResults(a, b, x, y, tol) : [null, null];
-      const ok = params === 'same' && code === 'same' && x?.state === y?.state && (result === 'equal' || result === 'close' || result === 'none');
+      const ok =
+        params === 'same' &&
+        code === 'same' &&
+        x?.state === y?.state &&
+        (result === 'equal' || result === 'close' || result === 'none');
       const dA = duration(x);
       const dB = duration(y);
       rows.push({
-        name, ordinal: x ? ordinalA.get(x)! : ordinalB.get(y!)!, status: !y ? 'only-a' : !x ? 'only-b' : ok ? 'same' : 'differs',
-        taskIdA: x?.taskId ?? null, taskIdB: y?.taskId ?? null, stateA: x?.state ?? null, stateB: y?.state ?? null,
-        paramsA: x ? paramsKey(x) : null, paramsB: y ? paramsKey(y) : null, params, code, result, resultDetail,
-        durationMsA: dA, durationMsB: dB, deltaMs: dA !== null && dB !== null ? dB - dA : null,
+        name,
+        ordinal: x ? ordinalA.get(x)! : ordinalB.get(y!)!,
+        status: !y ? 'only-a' : !x ? 'only-b' : ok ? 'same' : 'differs',
+        taskIdA: x?.taskId ?? null,
+        taskIdB: y?.taskId ?? null,
+        stateA: x?.state ?? null,
+        stateB: y?.state ?? null,
+        paramsA: x ? paramsKey(x) : null,
+        paramsB: y ? paramsKey(y) : null,
+        params,
+        code,
+        result,
+        resultDetail,
+        durationMsA: dA,
+        durationMsB: dB,
+        deltaMs: dA !== null && dB !== null ? dB - dA : null,
       });
     }
   }
@@ -172,11 +215,17 @@ export function compareSessions(a: SessionReader, b: SessionReader, opts: Compar
   const durA = matched.reduce((s, r) => s + (r.durationMsA ?? 0), 0);
   const durB = matched.reduce((s, r) => s + (r.durationMsB ?? 0), 0);
   return {
-    a: totals(a, ta), b: totals(b, tb), tasks: rows,
+    a: totals(a, ta),
+    b: totals(b, tb),
+    tasks: rows,
     counts: {
-      matched: matched.length, same: count((r) => r.status === 'same'), differs: count((r) => r.status === 'differs'),
-      onlyInA: count((r) => r.status === 'only-a'), onlyInB: count((r) => r.status === 'only-b'),
-      paramsDiffer: count((r) => r.params === 'differ'), codeDiffer: count((r) => r.code === 'differ'),
+      matched: matched.length,
+      same: count((r) => r.status === 'same'),
+      differs: count((r) => r.status === 'differs'),
+      onlyInA: count((r) => r.status === 'only-a'),
+      onlyInB: count((r) => r.status === 'only-b'),
+      paramsDiffer: count((r) => r.params === 'differ'),
+      codeDiffer: count((r) => r.code === 'differ'),
       resultsDiffer: count((r) => r.result === 'differ' || r.result === 'missing-a' || r.result === 'missing-b'),
     },
     matchedTiming: { durationMsA: durA, durationMsB: durB, deltaMs: durB - durA, ratio: durA > 0 ? durB / durA : null },
@@ -187,13 +236,20 @@ export function compareSessions(a: SessionReader, b: SessionReader, opts: Compar
 export function formatComparison(c: SessionComparison): string {
   const head = ['task', '#', 'status', 'params', 'code', 'result', `${c.a.session} ms`, `${c.b.session} ms`, 'Δ ms'];
   const cell = (v: unknown): string => (v === null || v === undefined ? '-' : String(v));
-  const body = c.tasks.map((r) => [r.name, r.ordinal, r.status, r.params, r.code, r.result, r.durationMsA, r.durationMsB, r.deltaMs].map(cell));
+  const body = c.tasks.map((r) =>
+    [r.name, r.ordinal, r.status, r.params, r.code, r.result, r.durationMsA, r.durationMsB, r.deltaMs].map(cell),
+  );
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (row: string[]): string => row.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (row: string[]): string =>
+    row
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   const n = c.counts;
   return [
     `${c.a.session} (${c.a.tasks} tasks) vs ${c.b.session} (${c.b.tasks} tasks): ${n.matched} matched, ${n.same} same, ${n.differs} differ, ${n.onlyInA} only in ${c.a.session}, ${n.onlyInB} only in ${c.b.session}`,
     `matched task time: ${c.matchedTiming.durationMsA} ms vs ${c.matchedTiming.durationMsB} ms (Δ ${c.matchedTiming.deltaMs} ms)`,
-    line(head), ...body.map(line),
+    line(head),
+    ...body.map(line),
   ].join('\n');
 }

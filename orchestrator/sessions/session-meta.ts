@@ -32,7 +32,9 @@ export function readStoredMeta(db: Database.Database): Partial<StoredMeta> {
 
 /** Writes the given meta keys in one transaction. */
 export function writeStoredMeta(db: Database.Database, values: Partial<StoredMeta>): void {
-  const put = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+  const put = db.prepare(
+    'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+  );
   db.transaction(() => {
     for (const [k, v] of Object.entries(values)) if (v !== undefined) put.run(k, JSON.stringify(v));
   })();

@@ -14,8 +14,16 @@ export function defaultSessionsDir(): string {
 
 /** Throws a TypeError unless `name` is a valid session name (it becomes a file name and a key). */
 export function validateSessionName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || !SESSION_NAME.test(name) || name === '.' || name === '..' || nameProblem(name) !== undefined) {
-    throw new TypeError(`session name ${JSON.stringify(name)} is invalid: use 1 to 64 letters, digits, ".", "_" or "-", other than __proto__, constructor and prototype (for example "sweep-2024.1")`);
+  if (
+    typeof name !== 'string' ||
+    !SESSION_NAME.test(name) ||
+    name === '.' ||
+    name === '..' ||
+    nameProblem(name) !== undefined
+  ) {
+    throw new TypeError(
+      `session name ${JSON.stringify(name)} is invalid: use 1 to 64 letters, digits, ".", "_" or "-", other than __proto__, constructor and prototype (for example "sweep-2024.1")`,
+    );
   }
 }
 
@@ -40,5 +48,7 @@ const SAFE_FILE = /^[A-Za-z0-9._-]{1,128}$/;
 
 /** File name of a large result: the task id when it is file-safe, else a hash of it. */
 export function resultFileName(taskId: string): string {
-  return SAFE_FILE.test(taskId) && !taskId.startsWith('.') ? taskId : `task-${createHash('sha256').update(taskId).digest('hex').slice(0, 32)}`;
+  return SAFE_FILE.test(taskId) && !taskId.startsWith('.')
+    ? taskId
+    : `task-${createHash('sha256').update(taskId).digest('hex').slice(0, 32)}`;
 }

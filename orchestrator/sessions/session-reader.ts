@@ -10,8 +10,15 @@ import { openSessionDb } from './schema.ts';
 import { SessionUnsafeFileError } from './session-errors.ts';
 import { readStoredMeta, toMetadata } from './session-meta.ts';
 import {
-  FINAL_TASK_STATES, type FunctionRecord, type LogRow, type RemoteJobRow, type ResultRow, type SessionMetadata,
-  type SessionSummary, type TaskEventRow, type SessionTaskRow,
+  FINAL_TASK_STATES,
+  type FunctionRecord,
+  type LogRow,
+  type RemoteJobRow,
+  type ResultRow,
+  type SessionMetadata,
+  type SessionSummary,
+  type TaskEventRow,
+  type SessionTaskRow,
 } from './session-types.ts';
 
 /** Filters and paging of `tasks()`. */
@@ -41,7 +48,11 @@ export class SessionReader {
   readonly schemaVersion: number;
   private readonly taskColumns: string;
 
-  private constructor(private readonly db: Database.Database, readonly file: string, schemaVersion: number) {
+  private constructor(
+    private readonly db: Database.Database,
+    readonly file: string,
+    schemaVersion: number,
+  ) {
     this.schemaVersion = schemaVersion;
     this.taskColumns = schemaVersion >= 2 ? `${TASK_COLUMNS}, exec_ms AS execMs` : `${TASK_COLUMNS}, NULL AS execMs`;
   }
@@ -76,12 +87,16 @@ export class SessionReader {
 
   /** One task's current row. */
   task(taskId: string): SessionTaskRow | undefined {
-    return this.db.prepare(`SELECT ${this.taskColumns} FROM tasks WHERE task_id = ?`).get(taskId) as SessionTaskRow | undefined;
+    return this.db.prepare(`SELECT ${this.taskColumns} FROM tasks WHERE task_id = ?`).get(taskId) as
+      | SessionTaskRow
+      | undefined;
   }
 
   /** Every state change of a task, oldest first. */
   taskEvents(taskId: string): TaskEventRow[] {
-    return this.db.prepare(`SELECT ${EVENT_COLUMNS} FROM task_events WHERE task_id = ? ORDER BY id`).all(taskId) as TaskEventRow[];
+    return this.db
+      .prepare(`SELECT ${EVENT_COLUMNS} FROM task_events WHERE task_id = ? ORDER BY id`)
+      .all(taskId) as TaskEventRow[];
   }
 
   /**
@@ -90,55 +105,98 @@ export class SessionReader {
    * is a symlink) is never opened: SessionUnsafeFileError.
    */
   result(taskId: string): ResultRow | undefined {
-    const r = this.db.prepare('SELECT task_id AS taskId, content_type AS contentType, size, inline, file FROM results WHERE task_id = ?')
-      .get(taskId) as { taskId: string; contentType: string; size: number; inline: Buffer | null; file: string | null } | undefined;
+    const r = this.db
+      .prepare(
+        'SELECT task_id AS taskId, content_type AS contentType, size, inline, file FROM results WHERE task_id = ?',
+      )
+      .get(taskId) as
+      | { taskId: string; contentType: string; size: number; inline: Buffer | null; file: string | null }
+      | undefined;
     if (!r) return undefined;
-    if (r.file === null) return { taskId: r.taskId, contentType: r.contentType, size: r.size, bytes: new Uint8Array(r.inline ?? Buffer.alloc(0)), file: null };
+    if (r.file === null)
+      return {
+        taskId: r.taskId,
+        contentType: r.contentType,
+        size: r.size,
+        bytes: new Uint8Array(r.inline ?? Buffer.alloc(0)),
+        file: null,
+      };
     const checked = checkResultFile(this.filesDir(), r.file);
     if ('reason' in checked) throw new SessionUnsafeFileError(this.file, taskId, r.file, checked.reason);
-    return { taskId: r.taskId, contentType: r.contentType, size: r.size, bytes: readCheckedFile(checked.path), file: checked.path };
+    return {
+      taskId: r.taskId,
+      contentType: r.contentType,
+      size: r.size,
+      bytes: readCheckedFile(checked.path),
+      file: checked.path,
+    };
   }
 
   /** Log lines of a task or of a node, oldest first (`limit` lines, default 10,000). */
   logs(of: { taskId: string } | { nodeId: string }, limit = 10_000): LogRow[] {
     const [col, id] = 'taskId' in of ? ['task_id', of.taskId] : ['node_id', of.nodeId];
-    return this.db.prepare(`SELECT task_id AS taskId, node_id AS nodeId, stream, ts, text FROM logs WHERE ${col} = ? ORDER BY id LIMIT ?`)
+    return this.db
+      .prepare(
+        `SELECT task_id AS taskId, node_id AS nodeId, stream, ts, text FROM logs WHERE ${col} = ? ORDER BY id LIMIT ?`,
+      )
       .all(id, limit) as LogRow[];
   }
 
   /** A task's facts (`jobId`, `costUsd`...). Empty for sessions older than schema v2. */
   taskInfo(taskId: string): Record<string, unknown> {
     if (this.schemaVersion < 2) return {};
-    const rows = this.db.prepare('SELECT key, value FROM task_info WHERE task_id = ?').all(taskId) as { key: string; value: string }[];
+    const rows = this.db.prepare('SELECT key, value FROM task_info WHERE task_id = ?').all(taskId) as {
+      key: string;
+      value: string;
+    }[];
     return Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value)]));
   }
 
   /** A function's stored code. */
   functionCode(hash: string): FunctionRecord | undefined {
-    return this.db.prepare('SELECT hash, name, kind, source FROM functions WHERE hash = ?').get(hash) as FunctionRecord | undefined;
+    return this.db.prepare('SELECT hash, name, kind, source FROM functions WHERE hash = ?').get(hash) as
+      | FunctionRecord
+      | undefined;
   }
 
   /** Every stored function (without source, which `functionCode` gives). */
   functions(): Omit<FunctionRecord, 'source'>[] {
-    return this.db.prepare('SELECT hash, name, kind FROM functions ORDER BY first_seen').all() as Omit<FunctionRecord, 'source'>[];
+    return this.db.prepare('SELECT hash, name, kind FROM functions ORDER BY first_seen').all() as Omit<
+      FunctionRecord,
+      'source'
+    >[];
   }
 
   /** Actors with their latest state. */
   actors(): Record<string, unknown>[] {
-    return this.db.prepare(`SELECT actor_id AS actorId, class_name AS className, name, state, node_id AS nodeId,
-      created_at AS createdAt, updated_at AS updatedAt FROM actors ORDER BY created_at`).all() as Record<string, unknown>[];
+    return this.db
+      .prepare(`SELECT actor_id AS actorId, class_name AS className, name, state, node_id AS nodeId,
+      created_at AS createdAt, updated_at AS updatedAt FROM actors ORDER BY created_at`)
+      .all() as Record<string, unknown>[];
   }
 
   /** Objects with size, owner and location. */
   objects(): Record<string, unknown>[] {
-    return this.db.prepare('SELECT object_id AS objectId, size, owner_task_id AS ownerTaskId, location, ts FROM objects ORDER BY ts')
+    return this.db
+      .prepare(
+        'SELECT object_id AS objectId, size, owner_task_id AS ownerTaskId, location, ts FROM objects ORDER BY ts',
+      )
       .all() as Record<string, unknown>[];
   }
 
   /** Nodes with resources, labels, backend and join/leave times. */
   nodes(): Record<string, unknown>[] {
-    const rows = this.db.prepare(`SELECT node_id AS nodeId, backend, resources_json AS r, labels_json AS l, joined_at AS joinedAt,
-      left_at AS leftAt FROM nodes ORDER BY joined_at`).all() as { nodeId: string; backend: string | null; r: string | null; l: string | null; joinedAt: number | null; leftAt: number | null }[];
+    const rows = this.db
+      .prepare(`SELECT node_id AS nodeId, backend, resources_json AS r, labels_json AS l, joined_at AS joinedAt,
+      left_at AS leftAt FROM nodes ORDER BY joined_at`)
+      .all() as {
+      nodeId: string;
+      backend: string | null;
+      r: string | null;
+      l: string | null;
+      joinedAt: number | null;
+      leftAt: number | null;
+    }[];
     return rows.map(({ r, l, ...n }) => ({ ...n, resources: r ? JSON.parse(r) : {}, labels: l ? JSON.parse(l) : {} }));
   }
 
@@ -148,32 +206,49 @@ export class SessionReader {
     const byState = new Map<string, number>();
     const byName = new Map<string, Map<string, number>>();
     let total = 0;
-    for (const r of this.db.prepare('SELECT name, state, COUNT(*) AS n FROM tasks GROUP BY name, state').all() as { name: string; state: string; n: number }[]) {
+    for (const r of this.db.prepare('SELECT name, state, COUNT(*) AS n FROM tasks GROUP BY name, state').all() as {
+      name: string;
+      state: string;
+      n: number;
+    }[]) {
       total += r.n;
       byState.set(r.state, (byState.get(r.state) ?? 0) + r.n);
       let states = byName.get(r.name);
       if (states === undefined) byName.set(r.name, (states = new Map()));
       states.set(r.state, r.n);
     }
-    const sum = (key: string): number => this.schemaVersion < 2 ? 0
-      : ((this.db.prepare('SELECT TOTAL(CAST(value AS REAL)) AS s FROM task_info WHERE key = ?').get(key) as { s: number }).s);
+    const sum = (key: string): number =>
+      this.schemaVersion < 2
+        ? 0
+        : (
+            this.db.prepare('SELECT TOTAL(CAST(value AS REAL)) AS s FROM task_info WHERE key = ?').get(key) as {
+              s: number;
+            }
+          ).s;
     return {
-      total, byState: Object.fromEntries(byState), byName: Object.fromEntries([...byName].map(([name, states]) => [name, Object.fromEntries(states)])),
-      totalCostUsd: sum('costUsd'), totalBillableSeconds: sum('billableSeconds'),
+      total,
+      byState: Object.fromEntries(byState),
+      byName: Object.fromEntries([...byName].map(([name, states]) => [name, Object.fromEntries(states)])),
+      totalCostUsd: sum('costUsd'),
+      totalBillableSeconds: sum('billableSeconds'),
     };
   }
 
   /** Tasks not in a final state (what a crashed head left behind). */
   unfinishedTasks(): SessionTaskRow[] {
-    return this.db.prepare(`SELECT ${this.taskColumns} FROM tasks WHERE state NOT IN (${FINAL_LIST}) ORDER BY seq`).all() as SessionTaskRow[];
+    return this.db
+      .prepare(`SELECT ${this.taskColumns} FROM tasks WHERE state NOT IN (${FINAL_LIST}) ORDER BY seq`)
+      .all() as SessionTaskRow[];
   }
 
   /** Tasks that were RUNNING as a remote job and never reached a final state: what a restarted head reattaches to. */
   remoteJobs(): RemoteJobRow[] {
     if (this.schemaVersion < 2) return [];
-    return this.db.prepare(`SELECT j.task_id AS taskId, t.name AS taskName, j.backend, j.remote_job_id AS remoteJobId,
+    return this.db
+      .prepare(`SELECT j.task_id AS taskId, t.name AS taskName, j.backend, j.remote_job_id AS remoteJobId,
       t.state, j.ts FROM remote_jobs j JOIN tasks t ON t.task_id = j.task_id
-      WHERE t.state = 'RUNNING' ORDER BY t.seq, j.ts`).all() as RemoteJobRow[];
+      WHERE t.state = 'RUNNING' ORDER BY t.seq, j.ts`)
+      .all() as RemoteJobRow[];
   }
 
   /** Closes the database. */
@@ -183,7 +258,9 @@ export class SessionReader {
 
   /** Names of the results files (inside the session's `.files` directory) the database points at. */
   resultFiles(): string[] {
-    return (this.db.prepare('SELECT file FROM results WHERE file IS NOT NULL ORDER BY ts').all() as { file: string }[]).map((r) => r.file);
+    return (
+      this.db.prepare('SELECT file FROM results WHERE file IS NOT NULL ORDER BY ts').all() as { file: string }[]
+    ).map((r) => r.file);
   }
 
   /** Writes a consistent snapshot of the database (WAL included) to a new file. */

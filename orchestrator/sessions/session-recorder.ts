@@ -16,13 +16,27 @@ import { writeResultFile } from './result-files.ts';
 import { isSecretRef } from '../core/secret-ref.ts';
 import { isSecretKey, REDACTED, redactSecrets } from '../core/secret-values.ts';
 import { stripSecretKeys } from './secret-keys.ts';
-import { SecretInConfigError, SessionDiskFullError, type SessionError, SessionExistsError, SessionInUseError, SessionWriteError } from './session-errors.ts';
+import {
+  SecretInConfigError,
+  SessionDiskFullError,
+  type SessionError,
+  SessionExistsError,
+  SessionInUseError,
+  SessionWriteError,
+} from './session-errors.ts';
 import { isRecordingLive } from './session-liveness.ts';
 import { readStoredMeta, writeStoredMeta } from './session-meta.ts';
 import { resultFileName, sessionPaths, type SessionPaths } from './session-paths.ts';
 import {
-  FINAL_TASK_STATES, type ActorRecord, type FunctionRecord, type LogRecord, type NodeRecord, type ObjectRecord,
-  type SessionStatus, type TaskStateRecord, type TaskSubmitRecord,
+  FINAL_TASK_STATES,
+  type ActorRecord,
+  type FunctionRecord,
+  type LogRecord,
+  type NodeRecord,
+  type ObjectRecord,
+  type SessionStatus,
+  type TaskStateRecord,
+  type TaskSubmitRecord,
 } from './session-types.ts';
 
 /** Options of `SessionRecorder.open` (usually reached through `SessionStore.record`). */
@@ -75,7 +89,11 @@ export class SessionRecorder {
   private readonly reported = new Set<string>();
   private closed = false;
 
-  private constructor(db: Database.Database, paths: SessionPaths, private readonly opts: RecorderOptions) {
+  private constructor(
+    db: Database.Database,
+    paths: SessionPaths,
+    private readonly opts: RecorderOptions,
+  ) {
     this.db = db;
     this.paths = paths;
     this.st = prepareRecorderStatements(db);
@@ -95,7 +113,10 @@ export class SessionRecorder {
       if (!opts.resume) throw new SessionExistsError(opts.name, paths.db);
       db = openSessionDb(paths.db, 'write').db;
       const prev = readStoredMeta(db);
-      if (prev.pid !== process.pid && isRecordingLive({ status: prev.status ?? '', pid: prev.pid ?? 0, hostname: prev.hostname ?? '' })) {
+      if (
+        prev.pid !== process.pid &&
+        isRecordingLive({ status: prev.status ?? '', pid: prev.pid ?? 0, hostname: prev.hostname ?? '' })
+      ) {
         db.close();
         throw new SessionInUseError(opts.name, paths.db, prev.pid ?? 0, prev.hostname ?? '');
       }
@@ -129,11 +150,19 @@ export class SessionRecorder {
     const stripped = [...config.stripped, ...rules.stripped];
     const prev = readStoredMeta(this.db);
     writeStoredMeta(this.db, {
-      name: this.opts.name, createdAt: prev.createdAt ?? Date.now(), endedAt: null, status: 'running',
-      orreryVersion: this.opts.orreryVersion, pid: process.pid, hostname: hostname(),
-      config: config.value, placementRules: rules.value, strippedConfigKeys: stripped,
+      name: this.opts.name,
+      createdAt: prev.createdAt ?? Date.now(),
+      endedAt: null,
+      status: 'running',
+      orreryVersion: this.opts.orreryVersion,
+      pid: process.pid,
+      hostname: hostname(),
+      config: config.value,
+      placementRules: rules.value,
+      strippedConfigKeys: stripped,
     });
-    for (const r of this.db.prepare('SELECT hash FROM functions').all() as { hash: string }[]) this.seenFunctions.add(r.hash);
+    for (const r of this.db.prepare('SELECT hash FROM functions').all() as { hash: string }[])
+      this.seenFunctions.add(r.hash);
     this.logBudget.load(this.db);
     if (stripped.length > 0) this.opts.onError?.(new SecretInConfigError(this.paths.db, stripped));
   }
@@ -142,7 +171,13 @@ export class SessionRecorder {
   recordFunction(f: FunctionRecord): void {
     if (this.seenFunctions.has(f.hash)) return;
     this.seenFunctions.add(f.hash);
-    this.enqueue(this.st.insertFunction, { hash: f.hash, name: f.name, kind: f.kind, source: f.source, ts: Date.now() });
+    this.enqueue(this.st.insertFunction, {
+      hash: f.hash,
+      name: f.name,
+      kind: f.kind,
+      source: f.source,
+      ts: Date.now(),
+    });
   }
 
   /** Records a submitted task (its current row and its first event). */
@@ -150,11 +185,19 @@ export class SessionRecorder {
     const ts = t.ts ?? Date.now();
     const state = t.state ?? 'PENDING_ARGS_AVAIL';
     this.enqueue(this.st.insertTask, {
-      taskId: t.taskId, name: t.name, kind: t.kind, variant: t.variant ?? null, functionHash: t.functionHash ?? null,
-      actorId: t.actorId ?? null, method: t.method ?? null,
+      taskId: t.taskId,
+      name: t.name,
+      kind: t.kind,
+      variant: t.variant ?? null,
+      functionHash: t.functionHash ?? null,
+      actorId: t.actorId ?? null,
+      method: t.method ?? null,
       argsPreview: t.argsPreview === undefined ? null : t.argsPreview.slice(0, PREVIEW_CHARS),
-      paramsJson: smallJson(redactSecrets(t.params, isSecretRef).value), parentTaskId: t.parentTaskId ?? null,
-      optionsJson: t.options === undefined ? null : smallJson(redactSecrets(t.options).value, Infinity), state, ts,
+      paramsJson: smallJson(redactSecrets(t.params, isSecretRef).value),
+      parentTaskId: t.parentTaskId ?? null,
+      optionsJson: t.options === undefined ? null : smallJson(redactSecrets(t.options).value, Infinity),
+      state,
+      ts,
     });
     this.enqueue(this.st.insertTaskEvent, eventParams(t.taskId, { state, ts }));
   }
@@ -163,27 +206,49 @@ export class SessionRecorder {
   recordTaskState(taskId: string, e: TaskStateRecord): void {
     const p = eventParams(taskId, e);
     this.enqueue(this.st.insertTaskEvent, p);
-    this.enqueue(this.st.updateTask, { ...p, final: FINAL_TASK_STATES.includes(e.state) ? 1 : 0, execMs: e.execMs ?? null });
+    this.enqueue(this.st.updateTask, {
+      ...p,
+      final: FINAL_TASK_STATES.includes(e.state) ? 1 : 0,
+      execMs: e.execMs ?? null,
+    });
   }
 
   /** Records an actor's creation or state change. */
   recordActor(a: ActorRecord): void {
-    const p = { actorId: a.actorId, className: a.className, name: a.name ?? null, state: a.state, nodeId: a.nodeId ?? null, detail: a.detail ?? null, ts: a.ts ?? Date.now() };
+    const p = {
+      actorId: a.actorId,
+      className: a.className,
+      name: a.name ?? null,
+      state: a.state,
+      nodeId: a.nodeId ?? null,
+      detail: a.detail ?? null,
+      ts: a.ts ?? Date.now(),
+    };
     this.enqueue(this.st.upsertActor, p);
     this.enqueue(this.st.insertActorEvent, p);
   }
 
   /** Records an object's size, owner and location. */
   recordObject(o: ObjectRecord): void {
-    this.enqueue(this.st.upsertObject, { objectId: o.objectId, size: o.size, ownerTaskId: o.ownerTaskId ?? null, location: o.location ?? null, ts: o.ts ?? Date.now() });
+    this.enqueue(this.st.upsertObject, {
+      objectId: o.objectId,
+      size: o.size,
+      ownerTaskId: o.ownerTaskId ?? null,
+      location: o.location ?? null,
+      ts: o.ts ?? Date.now(),
+    });
   }
 
   /** Records a node joining, leaving, or another node event. Label values under secret-looking names are redacted. */
   recordNode(given: NodeRecord): void {
     const n = given.labels ? { ...given, labels: redactSecrets(given.labels).value } : given;
     const p = {
-      nodeId: n.nodeId, backend: n.backend ?? null, ts: n.ts ?? Date.now(), event: n.event,
-      resourcesJson: n.resources ? JSON.stringify(n.resources) : null, labelsJson: n.labels ? JSON.stringify(n.labels) : null,
+      nodeId: n.nodeId,
+      backend: n.backend ?? null,
+      ts: n.ts ?? Date.now(),
+      event: n.event,
+      resourcesJson: n.resources ? JSON.stringify(n.resources) : null,
+      labelsJson: n.labels ? JSON.stringify(n.labels) : null,
       detail: n.detail ?? (n.event === 'join' ? JSON.stringify({ resources: n.resources, labels: n.labels }) : null),
     };
     if (n.event === 'join') this.enqueue(this.st.nodeJoin, p);
@@ -200,12 +265,27 @@ export class SessionRecorder {
     const contentType = opts.contentType ?? 'v8';
     const ts = Date.now();
     if (bytes.byteLength <= (this.opts.inlineResultBytes ?? 64 * 1024)) {
-      this.enqueue(this.st.upsertResult, { taskId, contentType, size: bytes.byteLength, inline: Buffer.from(bytes), file: null, ts });
+      this.enqueue(this.st.upsertResult, {
+        taskId,
+        contentType,
+        size: bytes.byteLength,
+        inline: Buffer.from(bytes),
+        file: null,
+        ts,
+      });
       return;
     }
     const fileName = resultFileName(taskId);
     const write = writeResultFile(this.paths.filesDir, fileName, bytes).then(
-      () => this.enqueue(this.st.upsertResult, { taskId, contentType, size: bytes.byteLength, inline: null, file: fileName, ts }),
+      () =>
+        this.enqueue(this.st.upsertResult, {
+          taskId,
+          contentType,
+          size: bytes.byteLength,
+          inline: null,
+          file: fileName,
+          ts,
+        }),
       (err: NodeJS.ErrnoException) => {
         this.stats.dropped += 1;
         this.report(writeFailure(join(this.paths.filesDir, fileName), err));
@@ -228,7 +308,13 @@ export class SessionRecorder {
   /** Sets small facts about a task (`jobId`, `queuePosition`, `costUsd`, `billableSeconds`...); secret-looking ones are redacted. */
   recordTaskInfo(taskId: string, facts: Readonly<Record<string, string | number | boolean | null>>): void {
     const ts = Date.now();
-    for (const [key, value] of Object.entries(facts)) this.enqueue(this.st.upsertTaskInfo, { taskId, key, value: JSON.stringify(isSecretKey(key) ? REDACTED : value), ts });
+    for (const [key, value] of Object.entries(facts))
+      this.enqueue(this.st.upsertTaskInfo, {
+        taskId,
+        key,
+        value: JSON.stringify(isSecretKey(key) ? REDACTED : value),
+        ts,
+      });
   }
 
   /** Records the remote job a task runs as, and writes it at once: a restarted head needs it to reattach. */
@@ -293,14 +379,22 @@ export class SessionRecorder {
 /** Disk-full conditions (SQLite's or the file system's) get their own error; anything else is a write error. */
 function writeFailure(file: string, err: unknown): SessionError {
   const e = err as { code?: string; message: string };
-  if (e.code === 'SQLITE_FULL' || e.code === 'ENOSPC' || e.code === 'EDQUOT') return new SessionDiskFullError(file, e.message);
+  if (e.code === 'SQLITE_FULL' || e.code === 'ENOSPC' || e.code === 'EDQUOT')
+    return new SessionDiskFullError(file, e.message);
   return new SessionWriteError(file, `${e.code ?? 'error'}: ${e.message}`);
 }
 
 function eventParams(taskId: string, e: TaskStateRecord): Record<string, unknown> {
   return {
-    taskId, ts: e.ts ?? Date.now(), state: e.state, nodeId: e.nodeId ?? null, backend: e.backend ?? null,
-    ruleIndex: e.ruleIndex ?? null, attempt: e.attempt ?? null, errorName: e.errorName ?? null, errorMessage: e.errorMessage ?? null,
+    taskId,
+    ts: e.ts ?? Date.now(),
+    state: e.state,
+    nodeId: e.nodeId ?? null,
+    backend: e.backend ?? null,
+    ruleIndex: e.ruleIndex ?? null,
+    attempt: e.attempt ?? null,
+    errorName: e.errorName ?? null,
+    errorMessage: e.errorMessage ?? null,
   };
 }
 

@@ -81,7 +81,10 @@ export class SessionStore {
   /** Every session, newest first. Unreadable files are listed, not thrown. */
   list(): SessionListing[] {
     if (!existsSync(this.dir)) return [];
-    const names = readdirSync(this.dir).filter((f) => f.endsWith('.db')).map((f) => f.slice(0, -3)).filter((n) => SESSION_NAME.test(n));
+    const names = readdirSync(this.dir)
+      .filter((f) => f.endsWith('.db'))
+      .map((f) => f.slice(0, -3))
+      .filter((n) => SESSION_NAME.test(n));
     const out: SessionListing[] = [];
     for (const name of names) {
       const p = this.paths(name);
@@ -91,13 +94,32 @@ export class SessionStore {
         try {
           const m = r.metadata();
           const s = r.summary();
-          out.push({ name, file: p.db, createdAt: m.createdAt, endedAt: m.endedAt, status: m.status, taskCounts: s.byState, totalTasks: s.total, sizeBytes });
+          out.push({
+            name,
+            file: p.db,
+            createdAt: m.createdAt,
+            endedAt: m.endedAt,
+            status: m.status,
+            taskCounts: s.byState,
+            totalTasks: s.total,
+            sizeBytes,
+          });
         } finally {
           r.close();
         }
       } catch (err) {
         if (!(err instanceof SessionError)) throw err;
-        out.push({ name, file: p.db, createdAt: statSync(p.db).mtimeMs, endedAt: null, status: 'unreadable', taskCounts: {}, totalTasks: 0, sizeBytes, error: err.message });
+        out.push({
+          name,
+          file: p.db,
+          createdAt: statSync(p.db).mtimeMs,
+          endedAt: null,
+          status: 'unreadable',
+          taskCounts: {},
+          totalTasks: 0,
+          sizeBytes,
+          error: err.message,
+        });
       }
     }
     return out.sort((a, b) => b.createdAt - a.createdAt || a.name.localeCompare(b.name));
@@ -182,8 +204,15 @@ export class SessionStore {
         else files.push({ name: f, ...checked });
       }
       const manifest = {
-        format: EXPORT_FORMAT, formatVersion: 1, name, exportedAt: Date.now(), schemaVersion: reader.schemaVersion,
-        writerSchemaVersion: SCHEMA_VERSION, status: meta.status, orreryVersion: meta.orreryVersion, resultFiles: files.length,
+        format: EXPORT_FORMAT,
+        formatVersion: 1,
+        name,
+        exportedAt: Date.now(),
+        schemaVersion: reader.schemaVersion,
+        writerSchemaVersion: SCHEMA_VERSION,
+        status: meta.status,
+        orreryVersion: meta.orreryVersion,
+        resultFiles: files.length,
         ...(skipped.length > 0 ? { skippedResultFiles: skipped } : {}),
       };
       await tar.addDirectory(name);

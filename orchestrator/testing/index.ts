@@ -12,7 +12,10 @@ export type NodeOptions = Omit<LocalBackendConfig, 'name' | 'kind'>;
 
 /** Several local nodes behind one embedded head. */
 export class LocalCluster {
-  private constructor(readonly head: Head, private readonly backend: LocalBackend) {}
+  private constructor(
+    readonly head: Head,
+    private readonly backend: LocalBackend,
+  ) {}
 
   /** Starts an embedded head with no nodes yet. */
   static async start(opts: HeadOptions = {}): Promise<LocalCluster> {

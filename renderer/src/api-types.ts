@@ -4,7 +4,13 @@
  * (orchestrator/protocol/state-rows.ts), so they cannot drift; the rest is kept here, so the
  * renderer depends on the wire contract only and never on other orchestrator code.
  */
-export { TASK_STATES, type NodeRow, type TaskState, type TaskView, type TaskViewKind } from '../../orchestrator/protocol/state-rows.ts';
+export {
+  TASK_STATES,
+  type NodeRow,
+  type TaskState,
+  type TaskView,
+  type TaskViewKind,
+} from '../../orchestrator/protocol/state-rows.ts';
 import type { NodeRow, TaskView } from '../../orchestrator/protocol/state-rows.ts';
 
 /** Where a placement rule sends or keeps work. */
@@ -97,7 +103,13 @@ export interface TaskDetail {
 
 /** POST /api/placement-rules/preview. */
 export interface RulePreview {
-  readonly functions: readonly { name: string; kind: string; ruleIndex?: number | null; backend?: string | null; labels?: Record<string, string> }[];
+  readonly functions: readonly {
+    name: string;
+    kind: string;
+    ruleIndex?: number | null;
+    backend?: string | null;
+    labels?: Record<string, string>;
+  }[];
 }
 
 /** POST /api/backends/:name/test. */

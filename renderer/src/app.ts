@@ -33,7 +33,12 @@ export class App {
   private panelReturn: HTMLElement | null = null;
 
   constructor(root: HTMLElement) {
-    replace(root, h('header', { class: 'top' }, h('strong', {}, 'Orrery'), this.tabs, this.statusText), this.banner, h('div', { class: 'body' }, this.main, this.panel));
+    replace(
+      root,
+      h('header', { class: 'top' }, h('strong', {}, 'Orrery'), this.tabs, this.statusText),
+      this.banner,
+      h('div', { class: 'body' }, this.main, this.panel),
+    );
     document.addEventListener('keydown', (e) => {
       if (e.key === 'Escape' && !this.panel.hidden) {
         e.preventDefault();
@@ -61,8 +66,14 @@ export class App {
       },
       signedOut: () => {
         this.statusText.textContent = 'not logged in';
-        this.setBanner('signed-out', 'This browser is not logged in to the Orrery head (a login ends when the head restarts). In a terminal, run ',
-          h('code', {}, 'orrery dashboard'), ' to open a logged-in window, or ', h('code', {}, 'orrery dashboard --url'), ' for a one-time login link.');
+        this.setBanner(
+          'signed-out',
+          'This browser is not logged in to the Orrery head (a login ends when the head restarts). In a terminal, run ',
+          h('code', {}, 'orrery dashboard'),
+          ' to open a logged-in window, or ',
+          h('code', {}, 'orrery dashboard --url'),
+          ' for a one-time login link.',
+        );
       },
     });
   }
@@ -82,7 +93,19 @@ export class App {
     v.element.setAttribute('role', 'tabpanel');
     v.element.id = `view-${v.id}`;
     this.main.append(v.element);
-    this.tabs.append(h('button', { role: 'tab', id: `tab-${v.id}`, 'aria-controls': v.element.id, 'aria-selected': 'false', onclick: () => this.showView(v.id) }, v.title));
+    this.tabs.append(
+      h(
+        'button',
+        {
+          role: 'tab',
+          id: `tab-${v.id}`,
+          'aria-controls': v.element.id,
+          'aria-selected': 'false',
+          onclick: () => this.showView(v.id),
+        },
+        v.title,
+      ),
+    );
     this.tabs.onkeydown = (e) => {
       const i = this.views.indexOf(this.current!);
       if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
@@ -115,7 +138,12 @@ export class App {
   /** Shows a replay store (or the live one again with undefined). */
   setShown(store: TaskStore | undefined): void {
     this.shownStore = store ?? this.live;
-    if (store) this.setBanner('replay', `Replaying session ${store.replayOf} (read-only). `, h('button', { onclick: () => this.setShown(undefined) }, 'Back to live'));
+    if (store)
+      this.setBanner(
+        'replay',
+        `Replaying session ${store.replayOf} (read-only). `,
+        h('button', { onclick: () => this.setShown(undefined) }, 'Back to live'),
+      );
     else if (this.banner.dataset.reason === 'replay') this.setBanner(undefined);
     this.notifyShown();
   }
@@ -132,7 +160,16 @@ export class App {
   /** Opens the side panel with this content; Esc or its close button closes it. */
   openPanel(title: string, ...content: Node[]): void {
     this.panelReturn ??= document.activeElement as HTMLElement | null;
-    replace(this.panel, h('div', { class: 'panel-head' }, h('h2', {}, title), h('button', { class: 'close', 'aria-label': 'Close panel', onclick: () => this.closePanel() }, '×')), ...content);
+    replace(
+      this.panel,
+      h(
+        'div',
+        { class: 'panel-head' },
+        h('h2', {}, title),
+        h('button', { class: 'close', 'aria-label': 'Close panel', onclick: () => this.closePanel() }, '×'),
+      ),
+      ...content,
+    );
     this.panel.hidden = false;
     this.panel.focus();
   }

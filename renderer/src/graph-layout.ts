@@ -138,17 +138,38 @@ export function layoutGraph(store: TaskStore, depth: Map<string, number>): Graph
     }
   }
   const rows = Math.max(1, ...columns.map((c) => c?.length ?? 0));
-  return { boxes, edges, columns: columns.map((c) => c ?? []), grouped, width: columns.length * COL_W, height: rows * ROW_H };
+  return {
+    boxes,
+    edges,
+    columns: columns.map((c) => c ?? []),
+    grouped,
+    width: columns.length * COL_W,
+    height: rows * ROW_H,
+  };
 }
 
 function box(col: number, row: number, t: TaskView, id: string | undefined): GraphBox {
   const label = `${t.name} ${t.state === 'FINISHED' ? '✓' : t.state === 'FAILED' ? '✗' : ''}`.trim();
-  const base = { x: col * COL_W, y: row * ROW_H, w: BOX_W, h: BOX_H, label, fill: STATE_COLOURS[t.state] ?? '#888', stroke: backendColour(t.backend), count: 1 };
+  const base = {
+    x: col * COL_W,
+    y: row * ROW_H,
+    w: BOX_W,
+    h: BOX_H,
+    label,
+    fill: STATE_COLOURS[t.state] ?? '#888',
+    stroke: backendColour(t.backend),
+    count: 1,
+  };
   return id === undefined ? { ...base, group: { col, name: t.name, state: t.state } } : { ...base, id };
 }
 
 /** The ids of the tasks in a group box (found when the user opens it, not on every layout). */
-export function groupMembers(store: TaskStore, depth: Map<string, number>, g: NonNullable<GraphBox['group']>, max: number): string[] {
+export function groupMembers(
+  store: TaskStore,
+  depth: Map<string, number>,
+  g: NonNullable<GraphBox['group']>,
+  max: number,
+): string[] {
   const out: string[] = [];
   for (const id of store.order) {
     const t = store.tasks.get(id)!;

@@ -8,7 +8,10 @@ import type { ApiErrorBody, BatchEvent, SnapshotEvent } from './api-types.ts';
 /** A non-2xx reply from the head, with its parsed body (field errors on a 400). */
 export class HeadRequestError extends Error {
   override readonly name = 'HeadRequestError';
-  constructor(readonly status: number, readonly body: ApiErrorBody) {
+  constructor(
+    readonly status: number,
+    readonly body: ApiErrorBody,
+  ) {
     super(`${body.error} (HTTP ${status})`);
   }
 }
@@ -24,7 +27,10 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   const text = await res.text();
   const parsed: unknown = text && (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text;
   if (!res.ok) {
-    const body = typeof parsed === 'object' && parsed !== null ? (parsed as ApiErrorBody) : { error: String(parsed || res.statusText) };
+    const body =
+      typeof parsed === 'object' && parsed !== null
+        ? (parsed as ApiErrorBody)
+        : { error: String(parsed || res.statusText) };
     throw new HeadRequestError(res.status, body);
   }
   return parsed as T;
@@ -64,15 +70,17 @@ export function connectEvents(h: EventHandlers): () => void {
       if (closed) return;
       h.status('disconnected; retrying');
       // A WebSocket close does not say why; a refused session shows on a plain request.
-      void fetch('/api/status', { credentials: 'same-origin' }).then(
-        (res) => {
-          if (res.status === 401) h.signedOut();
-          return res.status === 401 ? SIGNED_OUT_RETRY_MS : 1000;
-        },
-        () => 1000,
-      ).then((ms) => {
-        if (!closed) retry = window.setTimeout(open, ms);
-      });
+      void fetch('/api/status', { credentials: 'same-origin' })
+        .then(
+          (res) => {
+            if (res.status === 401) h.signedOut();
+            return res.status === 401 ? SIGNED_OUT_RETRY_MS : 1000;
+          },
+          () => 1000,
+        )
+        .then((ms) => {
+          if (!closed) retry = window.setTimeout(open, ms);
+        });
     };
   };
   open();

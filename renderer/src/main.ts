@@ -12,7 +12,17 @@ import { TablesView } from './views/tables-view.ts';
 
 const app = new App(document.getElementById('app')!);
 const logs = new LogsView(app);
-for (const v of [new GraphView(app), new TablesView(app), new ClusterView(app), new BackendsView(app), new PlacementView(app), logs, new SessionsView(app), new ResultsView(app)]) app.addView(v);
+for (const v of [
+  new GraphView(app),
+  new TablesView(app),
+  new ClusterView(app),
+  new BackendsView(app),
+  new PlacementView(app),
+  logs,
+  new SessionsView(app),
+  new ResultsView(app),
+])
+  app.addView(v);
 app.showView(location.hash.slice(1) || 'graph');
 // The task panel's log box links to the Logs tab for the full live stream.
 app.panel.addEventListener('click', (e) => {

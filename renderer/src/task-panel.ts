@@ -10,11 +10,18 @@ import { renderResult } from './result-render.ts';
 
 function field(label: string, value: string | Node | undefined, testid?: string): HTMLElement | null {
   if (value === undefined || value === '') return null;
-  return h('div', { class: 'kv' }, h('span', { class: 'k' }, label), h('span', { class: 'v', 'data-testid': testid }, value));
+  return h(
+    'div',
+    { class: 'kv' },
+    h('span', { class: 'k' }, label),
+    h('span', { class: 'v', 'data-testid': testid }, value),
+  );
 }
 
 function time(ms: number | undefined): string {
-  return ms ? `${new Date(ms).toLocaleTimeString(undefined, { hour12: false })}.${String(ms % 1000).padStart(3, '0')}` : '';
+  return ms
+    ? `${new Date(ms).toLocaleTimeString(undefined, { hour12: false })}.${String(ms % 1000).padStart(3, '0')}`
+    : '';
 }
 
 /** Opens the panel for task `id` (of the live run, or of session `session`). */
@@ -25,17 +32,27 @@ export async function openTask(app: App, id: string, session?: string): Promise<
   const streamedBefore = app.live.taskLogs.get(id)?.length ?? 0;
   let detail: TaskDetail;
   try {
-    detail = await api<TaskDetail>(session ? `sessions/${encodeURIComponent(session)}/tasks/${encodeURIComponent(id)}` : `tasks/${encodeURIComponent(id)}`);
+    detail = await api<TaskDetail>(
+      session
+        ? `sessions/${encodeURIComponent(session)}/tasks/${encodeURIComponent(id)}`
+        : `tasks/${encodeURIComponent(id)}`,
+    );
   } catch (err) {
     if (!known) return app.openPanel(id, h('p', { class: 'error' }, `Cannot load task: ${(err as Error).message}`));
     detail = { task: known, args: undefined, logs: [] };
   }
   const t: TaskView = { ...detail.task, ...(known && !session ? known : {}) };
-  const logBox = h('pre', { class: 'logs', 'data-testid': 'task-logs', tabindex: 0, 'aria-label': 'Task logs' }, [...detail.logs].join('\n'));
+  const logBox = h(
+    'pre',
+    { class: 'logs', 'data-testid': 'task-logs', tabindex: 0, 'aria-label': 'Task logs' },
+    [...detail.logs].join('\n'),
+  );
   const rule = detail.placementRule;
   app.openPanel(
     t.name,
-    h('div', { class: 'task-detail', 'data-task-id': t.id },
+    h(
+      'div',
+      { class: 'task-detail', 'data-task-id': t.id },
       field('id', t.id),
       field('state', h('span', { style: `color:${STATE_COLOURS[t.state] ?? ''}` }, t.state), 'task-state'),
       field('kind', t.kind),
@@ -48,10 +65,22 @@ export async function openTask(app: App, id: string, session?: string): Promise<
       field('ended', time(t.endedAt)),
       field('queued', t.startedAt ? duration(t.startedAt - t.submittedAt) : undefined),
       field('ran', t.startedAt && t.endedAt ? duration(t.endedAt - t.startedAt) : undefined),
-      field('placement rule', rule ? `#${rule.index + 1} ${JSON.stringify(rule.rule)}` : t.ruleIndex !== undefined && t.ruleIndex !== null ? `#${t.ruleIndex + 1}` : 'none (code options)', 'task-rule'),
+      field(
+        'placement rule',
+        rule
+          ? `#${rule.index + 1} ${JSON.stringify(rule.rule)}`
+          : t.ruleIndex !== undefined && t.ruleIndex !== null
+            ? `#${t.ruleIndex + 1}`
+            : 'none (code options)',
+        'task-rule',
+      ),
       detail.error ? h('div', { class: 'error' }, `${detail.error.name}: ${detail.error.message}`) : null,
       h('h3', {}, 'Arguments'),
-      h('pre', { class: 'result-json' }, detail.args === undefined ? '(none recorded)' : JSON.stringify(detail.args, null, 2).slice(0, 20_000)),
+      h(
+        'pre',
+        { class: 'result-json' },
+        detail.args === undefined ? '(none recorded)' : JSON.stringify(detail.args, null, 2).slice(0, 20_000),
+      ),
       detail.result ? h('h3', {}, 'Result') : null,
       detail.result ? renderResult(detail.result.json, detail.result.preview) : null,
       h('h3', {}, 'Logs ', h('button', { 'data-open-logs': t.id }, 'Follow in Logs tab')),

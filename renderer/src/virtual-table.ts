@@ -33,10 +33,26 @@ export class VirtualTable<T> {
     label: string,
   ) {
     this.template = columns.map((c) => c.width).join(' ');
-    const header = h('div', { class: 'vt-row vt-head', role: 'row', style: `grid-template-columns:${this.template}` }, ...columns.map((c) => h('div', { role: 'columnheader' }, c.label)));
+    const header = h(
+      'div',
+      { class: 'vt-row vt-head', role: 'row', style: `grid-template-columns:${this.template}` },
+      ...columns.map((c) => h('div', { role: 'columnheader' }, c.label)),
+    );
     this.body = h('div', { class: 'vt-body' });
     this.spacer = h('div', { class: 'vt-spacer' }, this.body);
-    this.viewport = h('div', { class: 'vt-viewport', tabindex: 0, role: 'grid', 'aria-label': label, onscroll: () => this.draw(), onkeydown: (e) => this.key(e as KeyboardEvent) }, header, this.spacer);
+    this.viewport = h(
+      'div',
+      {
+        class: 'vt-viewport',
+        tabindex: 0,
+        role: 'grid',
+        'aria-label': label,
+        onscroll: () => this.draw(),
+        onkeydown: (e) => this.key(e as KeyboardEvent),
+      },
+      header,
+      this.spacer,
+    );
     this.element = this.viewport;
     new ResizeObserver(() => this.draw()).observe(this.viewport);
   }
@@ -61,7 +77,8 @@ export class VirtualTable<T> {
     const last = Math.min(this.rows.length, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
     const kids = this.body.children;
     const needed = last - first;
-    while (kids.length < needed) this.body.append(h('div', { class: 'vt-row', role: 'row', style: `grid-template-columns:${this.template}` }));
+    while (kids.length < needed)
+      this.body.append(h('div', { class: 'vt-row', role: 'row', style: `grid-template-columns:${this.template}` }));
     while (kids.length > needed) kids[kids.length - 1]!.remove();
     this.body.style.transform = `translateY(${first * ROW_HEIGHT}px)`;
     for (let i = 0; i < needed; i++) {

@@ -17,8 +17,10 @@ import type { Backend, BackendHost } from '../../backends/types.ts';
 export function createBackend(config: Record<string, unknown>): Backend {
   const nodes = config.nodes ?? 1;
   const numCpus = config.numCpus ?? 1;
-  if (!Number.isInteger(nodes) || (nodes as number) < 1) throw new TypeError(`backend ${String(config.name)}: nodes must be an integer >= 1`);
-  if (typeof numCpus !== 'number' || numCpus <= 0) throw new TypeError(`backend ${String(config.name)}: numCpus must be a number > 0`);
+  if (!Number.isInteger(nodes) || (nodes as number) < 1)
+    throw new TypeError(`backend ${String(config.name)}: nodes must be an integer >= 1`);
+  if (typeof numCpus !== 'number' || numCpus <= 0)
+    throw new TypeError(`backend ${String(config.name)}: numCpus must be a number > 0`);
   return new NiceBackend(String(config.name), nodes as number, numCpus);
 }
 
@@ -26,11 +28,21 @@ class NiceBackend implements Backend {
   readonly kind = 'example-nice';
   private readonly procs = new Set<ChildProcess>();
 
-  constructor(readonly name: string, private readonly nodes: number, private readonly numCpus: number) {}
+  constructor(
+    readonly name: string,
+    private readonly nodes: number,
+    private readonly numCpus: number,
+  ) {}
 
   async start(host: BackendHost): Promise<void> {
     for (let i = 0; i < this.nodes; i++) {
-      const spec = { nodeId: randomBytes(8).toString('hex'), backend: this.name, numCpus: this.numCpus, numGpus: 0, labels: { priority: 'low' } };
+      const spec = {
+        nodeId: randomBytes(8).toString('hex'),
+        backend: this.name,
+        numCpus: this.numCpus,
+        numGpus: 0,
+        labels: { priority: 'low' },
+      };
       const proc = spawn('nice', ['-n', '10', process.execPath, ...host.agentExecArgv, host.agentEntry], {
         stdio: ['pipe', 'pipe', 'inherit'],
         detached: true,
@@ -44,10 +56,15 @@ class NiceBackend implements Backend {
   }
 
   async shutdown(): Promise<void> {
-    await Promise.all([...this.procs].map((p) => new Promise<void>((resolve) => {
-      p.once('exit', () => resolve());
-      killGroup(p);
-    })));
+    await Promise.all(
+      [...this.procs].map(
+        (p) =>
+          new Promise<void>((resolve) => {
+            p.once('exit', () => resolve());
+            killGroup(p);
+          }),
+      ),
+    );
   }
 }
 

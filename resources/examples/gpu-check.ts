@@ -79,7 +79,9 @@ try {
 
   const nvcc = command({ numGpus: 1, accelerator, outputs: [] });
   try {
-    const r = await get(nvcc.remote({ argv: ['sh', '-c', 'nvcc -O2 -o saxpy saxpy.cu && ./saxpy'], inputs: { 'saxpy.cu': SAXPY } }));
+    const r = await get(
+      nvcc.remote({ argv: ['sh', '-c', 'nvcc -O2 -o saxpy saxpy.cu && ./saxpy'], inputs: { 'saxpy.cu': SAXPY } }),
+    );
     const j = lastJson(r);
     report({ check: 'cuda-command-nvcc', ok: r.exitCode === 0 && Number(j.maxErr) < 1e-3, ...j });
   } catch (e) {
@@ -101,18 +103,30 @@ try {
   });
   const [a, b] = await get([half.remote(1_500), half.remote(1_500)]);
   const overlap = a!.start < b!.end && b!.start < a!.end;
-  report({ check: 'fractional-gpu', ok: overlap && a!.visible === '0' && b!.visible === '0', a: a!.visible, b: b!.visible, overlap });
+  report({
+    check: 'fractional-gpu',
+    ok: overlap && a!.visible === '0' && b!.visible === '0',
+    a: a!.visible,
+    b: b!.visible,
+    overlap,
+  });
 
   const tooMany = remote({ numGpus: gpus + 1 }, () => 1);
   try {
     await get(tooMany.remote());
     report({ check: 'infeasible', ok: false, error: 'ran with more GPUs than the machine has' });
   } catch (e) {
-    report({ check: 'infeasible', ok: (e as Error).name === 'TaskUnschedulableError', error: (e as Error).message.split('\n')[0] });
+    report({
+      check: 'infeasible',
+      ok: (e as Error).name === 'TaskUnschedulableError',
+      error: (e as Error).message.split('\n')[0],
+    });
   }
 } finally {
   await shutdown();
 }
 const failed = results.filter((r) => !r.ok).map((r) => r.check);
-console.log(failed.length === 0 ? `gpu-check: all ${results.length} checks passed` : `gpu-check: FAILED ${failed.join(', ')}`);
+console.log(
+  failed.length === 0 ? `gpu-check: all ${results.length} checks passed` : `gpu-check: FAILED ${failed.join(', ')}`,
+);
 process.exitCode = failed.length === 0 ? 0 : 1;

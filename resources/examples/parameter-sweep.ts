@@ -10,7 +10,7 @@ import { init, remote, put, get, wait, shutdown, clusterResources, type ActorHan
 /** Synthetic binary classification data: features and labels in typed arrays. */
 function makeData(n: number, dims: number, seed: number): { x: Float64Array; y: Uint8Array; dims: number } {
   let s = seed;
-  const rand = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const w = Array.from({ length: dims }, () => rand() * 2 - 1);
   const x = new Float64Array(n * dims);
   const y = new Uint8Array(n);
@@ -41,7 +41,12 @@ class Leaderboard {
 /** Trains with plain gradient descent and reports held-out accuracy to the leaderboard. */
 const train = remote(
   { name: 'train' },
-  async (data: { x: Float64Array; y: Uint8Array; dims: number }, lr: number, l2: number, board: ActorHandle<Leaderboard>) => {
+  async (
+    data: { x: Float64Array; y: Uint8Array; dims: number },
+    lr: number,
+    l2: number,
+    board: ActorHandle<Leaderboard>,
+  ) => {
     const { x, y, dims } = data;
     const n = y.length;
     const split = Math.floor(n * 0.8);
@@ -79,7 +84,9 @@ const started = Date.now();
 while (pending.length > 0) {
   const { ready, notReady } = await wait(pending, { numReturns: Math.min(4, pending.length) });
   pending = notReady;
-  console.log(`progress: ${grid.length - pending.length}/${grid.length} trials done (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  console.log(
+    `progress: ${grid.length - pending.length}/${grid.length} trials done (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+  );
   await get(ready);
 }
 console.log('best trials:');

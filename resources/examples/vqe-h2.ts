@@ -74,14 +74,29 @@ function evaluate(theta: readonly number[]): { Z: ObjectRef<CircuitResult>; X: O
 
 function energyOf(z: CircuitResult, x: CircuitResult): number {
   let e = 0;
-  for (const [label, coeff] of HAMILTONIAN) e += coeff * (label.includes('X') ? expectation(label.replace(/X/g, 'Z'), x.counts) : expectation(label, z.counts));
+  for (const [label, coeff] of HAMILTONIAN)
+    e += coeff * (label.includes('X') ? expectation(label.replace(/X/g, 'Z'), x.counts) : expectation(label, z.counts));
   return e;
 }
 
 /** Exact ground energy: the smallest eigenvalue of the 4x4 Hamiltonian (a CPU task). */
 const exactGroundEnergy = remote({ name: 'exact-diagonalisation' }, (terms: [string, number][]) => {
-  const pauli: Record<string, number[][]> = { I: [[1, 0], [0, 1]], Z: [[1, 0], [0, -1]], X: [[0, 1], [1, 0]] };
-  const kron = (a: number[][], b: number[][]) => a.flatMap((ra) => b.map((rb) => ra.flatMap((x) => rb.map((y) => x * y))));
+  const pauli: Record<string, number[][]> = {
+    I: [
+      [1, 0],
+      [0, 1],
+    ],
+    Z: [
+      [1, 0],
+      [0, -1],
+    ],
+    X: [
+      [0, 1],
+      [1, 0],
+    ],
+  };
+  const kron = (a: number[][], b: number[][]) =>
+    a.flatMap((ra) => b.map((rb) => ra.flatMap((x) => rb.map((y) => x * y))));
   const h = Array.from({ length: 4 }, () => new Array<number>(4).fill(0));
   for (const [label, c] of terms) {
     const m = kron(pauli[label[0]!]!, pauli[label[1]!]!);
@@ -114,8 +129,10 @@ const exactGroundEnergy = remote({ name: 'exact-diagonalisation' }, (terms: [str
 });
 
 /** One optimiser step on the CPU: parameter-shift gradient, then gradient descent. */
-const optimiserStep = remote({ name: 'optimiser-step' }, (theta: number[], plus: number[], minus: number[], rate: number) =>
-  theta.map((t, i) => t - rate * 0.5 * (plus[i]! - minus[i]!)),
+const optimiserStep = remote(
+  { name: 'optimiser-step' },
+  (theta: number[], plus: number[], minus: number[], rate: number) =>
+    theta.map((t, i) => t - rate * 0.5 * (plus[i]! - minus[i]!)),
 );
 
 const exactRef = exactGroundEnergy.remote(HAMILTONIAN as [string, number][]);
@@ -125,7 +142,9 @@ const started = performance.now();
 for (let it = 0; it < iterations; it++) {
   // 2 circuits for the energy + 2 per shifted parameter vector (8 shifts): 18 circuit tasks at once.
   const current = evaluate(theta);
-  const shifted = theta.flatMap((_, i) => [+1, -1].map((s) => evaluate(theta.map((t, j) => (j === i ? t + (s * Math.PI) / 2 : t)))));
+  const shifted = theta.flatMap((_, i) =>
+    [+1, -1].map((s) => evaluate(theta.map((t, j) => (j === i ? t + (s * Math.PI) / 2 : t)))),
+  );
   const results = await get([current.Z, current.X, ...shifted.flatMap((e) => [e.Z, e.X])]);
   const energies: number[] = [];
   for (let k = 0; k < results.length; k += 2) energies.push(energyOf(results[k]!, results[k + 1]!));
@@ -133,7 +152,8 @@ for (let it = 0; it < iterations; it++) {
   const plus = theta.map((_, i) => energies[1 + 2 * i]!);
   const minus = theta.map((_, i) => energies[2 + 2 * i]!);
   theta = await get(optimiserStep.remote(theta, plus, minus, 1.2));
-  if (it % 5 === 0 || it === iterations - 1) console.log(`iteration ${String(it).padStart(2)}: energy ${energy.toFixed(6)} Ha`);
+  if (it % 5 === 0 || it === iterations - 1)
+    console.log(`iteration ${String(it).padStart(2)}: energy ${energy.toFixed(6)} Ha`);
 }
 // The optimiser saw noisy energies; the final one is measured with 25x the shots.
 const final = { Z: energyCircuit.Z.options({ shots: shots * 25 }), X: energyCircuit.X.options({ shots: shots * 25 }) };
@@ -142,6 +162,10 @@ const [z, x] = await get([final.Z.remote(ansatz('Z'), p), final.X.remote(ansatz(
 energy = energyOf(z!, x!);
 const exact = await get(exactRef);
 const circuits = (await state.listTasks({ filters: [['name', '=', 'circuit']], limit: 100_000 })).length;
-console.log(`\nVQE energy   ${energy.toFixed(6)} Ha  (${circuits} circuit tasks on backend ${backendName}, ${((performance.now() - started) / 1000).toFixed(1)} s)`);
-console.log(`exact energy ${exact.toFixed(6)} Ha  (error ${(Math.abs(energy - exact) * 1000).toFixed(2)} mHa; chemical accuracy is 1.6 mHa)`);
+console.log(
+  `\nVQE energy   ${energy.toFixed(6)} Ha  (${circuits} circuit tasks on backend ${backendName}, ${((performance.now() - started) / 1000).toFixed(1)} s)`,
+);
+console.log(
+  `exact energy ${exact.toFixed(6)} Ha  (error ${(Math.abs(energy - exact) * 1000).toFixed(2)} mHa; chemical accuracy is 1.6 mHa)`,
+);
 await shutdown();

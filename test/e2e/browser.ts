@@ -17,7 +17,9 @@ export const SCREENSHOTS = join('test-output', 'screenshots');
 export class ChromiumMissingError extends Error {
   override readonly name = 'ChromiumMissingError';
   constructor() {
-    super(`${CHROMIUM} not found: install Debian's chromium (sudo bash test/services/install.sh) or set ORRERY_CHROMIUM`);
+    super(
+      `${CHROMIUM} not found: install Debian's chromium (sudo bash test/services/install.sh) or set ORRERY_CHROMIUM`,
+    );
   }
 }
 
@@ -34,7 +36,16 @@ export async function openDashboard(url: string, viewport = { width: 1400, heigh
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-precise-memory-info'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--enable-precise-memory-info',
+    ],
     // playwright starts Chromium with a fresh temporary profile of its own (--user-data-dir).
   });
   const context = await browser.newContext({ viewport, acceptDownloads: true });

@@ -26,7 +26,9 @@ let page: Page;
 
 /** GET /api/<path> with the token, straight from the test: the expectation the UI is checked against. */
 async function apiGet<T>(path: string): Promise<T> {
-  const res = await fetch(`${service.info.url}/api/${path}`, { headers: { Authorization: `Bearer ${service.info.token}` } });
+  const res = await fetch(`${service.info.url}/api/${path}`, {
+    headers: { Authorization: `Bearer ${service.info.token}` },
+  });
   assert.equal(res.status, 200, `GET /api/${path}`);
   return (await res.json()) as T;
 }
@@ -61,9 +63,12 @@ describe('dashboard', () => {
     assert.equal(new URL(page.url()).search, '', page.url());
     assert.equal(new URL(page.url()).pathname, '/');
     const cookies = await page.context().cookies(service.info.url);
-    assert.deepEqual(cookies.map((c) => [c.name, c.httpOnly, c.sameSite, c.path]), [[`orrery-session-${new URL(service.info.url).port}`, true, 'Strict', '/']]);
+    assert.deepEqual(
+      cookies.map((c) => [c.name, c.httpOnly, c.sameSite, c.path]),
+      [[`orrery-session-${new URL(service.info.url).port}`, true, 'Strict', '/']],
+    );
     assert.notEqual(cookies[0]!.value, service.info.token);
-    assert.equal(await page.evaluate('document.cookie'), '', 'the page\'s scripts cannot read the session');
+    assert.equal(await page.evaluate('document.cookie'), '', "the page's scripts cannot read the session");
     assert.ok(!(await page.content()).includes(service.info.token));
     const again = await page.context().request.get(`${service.info.url}/api/nodes?token=${service.info.token}`);
     assert.equal(again.status(), 401, 'a token in the URL is refused');
@@ -120,7 +125,10 @@ describe('dashboard', () => {
     await form.getByRole('button', { name: 'Add backend' }).click();
     await page.locator('tr[data-backend=lab]').waitFor();
     const backends = await apiGet<{ name: string; kind: string }[]>('backends');
-    assert.ok(backends.some((b) => b.name === 'lab' && b.kind === 'local'), JSON.stringify(backends));
+    assert.ok(
+      backends.some((b) => b.name === 'lab' && b.kind === 'local'),
+      JSON.stringify(backends),
+    );
     const nodes = await apiGet<{ backend: string; labels: Record<string, string> }[]>('nodes');
     assert.equal(nodes.find((n) => n.backend === 'lab')?.labels.site, 'lab');
     await screenshot(page, 'backends');
@@ -139,10 +147,15 @@ describe('dashboard', () => {
 
     const probe = orrery.remote({ name: 'onLabProbe' }, () => 'ran');
     assert.equal(await orrery.get(probe.remote()), 'ran');
-    const labNode = (await apiGet<{ nodeId: string; backend: string }[]>('nodes')).find((n) => n.backend === 'lab')!.nodeId;
+    const labNode = (await apiGet<{ nodeId: string; backend: string }[]>('nodes')).find(
+      (n) => n.backend === 'lab',
+    )!.nodeId;
     await tab('Tables');
     await page.getByLabel('Search').fill('onLabProbe');
-    await page.getByTestId('table-count').filter({ hasText: /^1 of / }).waitFor();
+    await page
+      .getByTestId('table-count')
+      .filter({ hasText: /^1 of / })
+      .waitFor();
     await page.locator('.vt-body .vt-row').first().dblclick();
     await page.getByTestId('task-backend').filter({ hasText: 'lab' }).waitFor();
     assert.equal(await page.getByTestId('task-node').innerText(), labNode);
@@ -158,15 +171,21 @@ describe('dashboard', () => {
     const plusOne = orrery.remote({ name: 'plusOne' }, (x: number) => x + 1);
     const refs = Array.from({ length: 500 }, (_, i) => plusOne.remote(square.remote(i)));
     const values = await orrery.get(refs);
-    assert.deepEqual(values, Array.from({ length: 500 }, (_, i) => i * i + 1));
+    assert.deepEqual(
+      values,
+      Array.from({ length: 500 }, (_, i) => i * i + 1),
+    );
     const finished = (await apiGet<unknown[]>('tasks?filter=state=FINISHED&limit=100000')).length;
     assert.ok(finished >= 1000, `the head finished ${finished} tasks`);
-    await page.getByTestId('graph-count-FINISHED').filter({ hasText: new RegExp(`^${finished}$`) }).waitFor({ timeout: 30_000 });
+    await page
+      .getByTestId('graph-count-FINISHED')
+      .filter({ hasText: new RegExp(`^${finished}$`) })
+      .waitFor({ timeout: 30_000 });
     assert.match(await page.getByTestId('graph-total').innerText(), new RegExp(`^${finished} tasks`));
     await screenshot(page, 'graph');
   });
 
-  test('a task\'s output shows in its panel and streams in the Logs tab', async () => {
+  test("a task's output shows in its panel and streams in the Logs tab", async () => {
     const marker = `hello-from-e2e-${Date.now()}`;
     const printer = orrery.remote({ name: 'printer' }, (m: string) => {
       console.log(m);
@@ -175,7 +194,10 @@ describe('dashboard', () => {
     assert.equal(await orrery.get(printer.remote(marker)), marker.length);
     await tab('Tables');
     await page.getByLabel('Search').fill('printer');
-    await page.getByTestId('table-count').filter({ hasText: /^1 of / }).waitFor();
+    await page
+      .getByTestId('table-count')
+      .filter({ hasText: /^1 of / })
+      .waitFor();
     await page.locator('.vt-body .vt-row').first().dblclick();
     await page.getByTestId('task-logs').filter({ hasText: marker }).waitFor();
     await page.getByRole('button', { name: 'Follow in Logs tab' }).click();
@@ -190,9 +212,15 @@ describe('dashboard', () => {
     await page.locator(`tr[data-session=${EARLIER}]`).waitFor();
     await page.locator(`tr[data-session=${LIVE}]`).waitFor();
     await page.locator(`tr[data-session=${EARLIER}]`).getByRole('button', { name: 'Open' }).click();
-    await page.getByTestId('sessions-message').filter({ hasText: `Opened ${EARLIER}: 3 tasks` }).waitFor();
+    await page
+      .getByTestId('sessions-message')
+      .filter({ hasText: `Opened ${EARLIER}: 3 tasks` })
+      .waitFor();
     await tab('Task graph');
-    await page.getByTestId('graph-total').filter({ hasText: /^3 tasks/ }).waitFor();
+    await page
+      .getByTestId('graph-total')
+      .filter({ hasText: /^3 tasks/ })
+      .waitFor();
     assert.equal(await page.getByTestId('graph-count-FINISHED').innerText(), '3');
     await screenshot(page, 'session-replay');
     await page.getByRole('button', { name: 'Back to live' }).click();
@@ -212,7 +240,10 @@ describe('dashboard', () => {
     await page.locator(`tr[data-session=${EARLIER}] a`).click();
     const download = await downloading;
     assert.equal(await download.failure(), null);
-    assert.ok(statSync((await download.path())!).size > 100, 'the browser downloaded the export with its session cookie');
+    assert.ok(
+      statSync((await download.path())!).size > 100,
+      'the browser downloaded the export with its session cookie',
+    );
     await page.locator(`tr[data-session=${EARLIER}]`).getByRole('button', { name: 'Resume' }).click();
     assert.equal(await page.getByTestId('resume-command').innerText(), `orrery start --resume ${EARLIER}`);
     await screenshot(page, 'sessions');

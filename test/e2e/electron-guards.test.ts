@@ -7,7 +7,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { denyPermissions, guardContents, navigationAllowed, type CancellableEvent, type GuardedContents, type GuardedSession } from '../../electron/window-guards.ts';
+import {
+  denyPermissions,
+  guardContents,
+  navigationAllowed,
+  type CancellableEvent,
+  type GuardedContents,
+  type GuardedSession,
+} from '../../electron/window-guards.ts';
 
 const ORIGIN = 'http://127.0.0.1:8265';
 
@@ -31,7 +38,7 @@ class FakeContents implements GuardedContents {
   }
 }
 
-test('navigationAllowed accepts the head\'s own pages and refuses other origins and junk', () => {
+test("navigationAllowed accepts the head's own pages and refuses other origins and junk", () => {
   assert.equal(navigationAllowed('http://127.0.0.1:8265/#graph', ORIGIN), true);
   assert.equal(navigationAllowed('http://127.0.0.1:8265/login?code=x', ORIGIN), true);
   assert.equal(navigationAllowed('http://127.0.0.1:8266/', ORIGIN), false);
@@ -43,7 +50,7 @@ test('navigationAllowed accepts the head\'s own pages and refuses other origins 
   assert.equal(navigationAllowed(undefined, ORIGIN), false);
 });
 
-test('a guarded web contents cancels navigations and redirects off the head\'s origin, denies new windows and webviews', () => {
+test("a guarded web contents cancels navigations and redirects off the head's origin, denies new windows and webviews", () => {
   const contents = new FakeContents();
   guardContents(contents, ORIGIN);
   for (const event of ['will-navigate', 'will-redirect']) {

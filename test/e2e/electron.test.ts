@@ -18,10 +18,20 @@ const ELECTRON = join('node_modules', '.bin', 'electron');
 test('the Electron shell bundles into one ESM main: no preload, the window guards wired, no token in a URL', async () => {
   await buildElectron();
   const main = readFileSync('electron/dist/main.mjs', 'utf8');
-  for (const setting of ['contextIsolation: true', 'sandbox: true', 'nodeIntegration: false']) assert.ok(main.includes(setting), setting);
+  for (const setting of ['contextIsolation: true', 'sandbox: true', 'nodeIntegration: false'])
+    assert.ok(main.includes(setting), setting);
   assert.doesNotMatch(main, /preload/);
   assert.match(main, /Content-Security-Policy/);
-  for (const wiring of ['"web-contents-created"', '"will-navigate"', '"will-redirect"', '"will-attach-webview"', 'setWindowOpenHandler', 'setPermissionCheckHandler', 'setPermissionRequestHandler', '/api/login-codes']) {
+  for (const wiring of [
+    '"web-contents-created"',
+    '"will-navigate"',
+    '"will-redirect"',
+    '"will-attach-webview"',
+    'setWindowOpenHandler',
+    'setPermissionCheckHandler',
+    'setPermissionRequestHandler',
+    '/api/login-codes',
+  ]) {
     assert.ok(main.includes(wiring), wiring);
   }
   assert.doesNotMatch(main, /token=/);
@@ -54,10 +64,17 @@ test('the main process logs the window in with a one-time URL it gets with the t
   }
 });
 
-test('the desktop app starts its own head and opens the dashboard', { skip: existsSync(ELECTRON) ? false : `Electron is not installed (${ELECTRON} is missing; its binary cannot be downloaded on this machine)` }, async () => {
+test('the desktop app starts its own head and opens the dashboard', {
+  skip: existsSync(ELECTRON)
+    ? false
+    : `Electron is not installed (${ELECTRON} is missing; its binary cannot be downloaded on this machine)`,
+}, async () => {
   await buildElectron();
   const home = mkdtempSync(join(tmpdir(), 'orrery-electron-'));
-  const child = spawn(ELECTRON, ['--no-sandbox', 'electron/dist/main.mjs'], { env: { ...process.env, ORRERY_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(ELECTRON, ['--no-sandbox', 'electron/dist/main.mjs'], {
+    env: { ...process.env, ORRERY_HOME: home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   try {

@@ -40,7 +40,10 @@ test('an actor whose constructor throws is dead: calls fail with ActorDiedError 
     });
   }
   await actorRow(b.actorId, (r) => r.state === 'DEAD');
-  await assert.rejects(get(b.ping.remote()), (e: Error) => e instanceof ActorDiedError && /broken\.conf/.test(e.message));
+  await assert.rejects(
+    get(b.ping.remote()),
+    (e: Error) => e instanceof ActorDiedError && /broken\.conf/.test(e.message),
+  );
 });
 
 test('a method that throws fails that call with TaskError; the actor lives on; kill() then ends it', async () => {
@@ -132,7 +135,10 @@ test('a constructor that throws is retried with maxRestarts, then the actor is d
   }
   const log = join(dir, 'fails-twice');
   const f = remote(FailsTwice).options({ maxRestarts: 1 }).remote(log);
-  await assert.rejects(get(f.ping.remote()), (e: Error) => e instanceof ActorDiedError && /database unreachable/.test(e.message));
+  await assert.rejects(
+    get(f.ping.remote()),
+    (e: Error) => e instanceof ActorDiedError && /database unreachable/.test(e.message),
+  );
   assert.equal(linesOf(log).length, 2, 'the constructor ran once more for the one restart');
 });
 
@@ -170,9 +176,16 @@ test('a method call whose argument failed fails with that error; the actor goes 
   const first = s.add.remote(slow.remote('slow-first') as unknown as string);
   const failed = s.add.remote(boom.remote() as unknown as string);
   const third = s.add.remote('third');
-  await assert.rejects(get(failed), (e: Error) => e instanceof TaskError && (e as TaskError).remoteName === 'RangeError');
+  await assert.rejects(
+    get(failed),
+    (e: Error) => e instanceof TaskError && (e as TaskError).remoteName === 'RangeError',
+  );
   assert.deepEqual(await get([first, third]), [1, 2]);
-  assert.deepEqual(await get(s.all.remote()), ['slow-first', 'third'], 'a call waiting on an argument holds back later calls');
+  assert.deepEqual(
+    await get(s.all.remote()),
+    ['slow-first', 'third'],
+    'a call waiting on an argument holds back later calls',
+  );
 });
 
 test('an async method that throws fails that call with TaskError', async () => {
@@ -186,7 +199,10 @@ test('an async method that throws fails that call with TaskError', async () => {
     }
   }
   const a = remote(AsyncThrower).remote();
-  await assert.rejects(get(a.boom.remote()), (e: Error) => e instanceof TaskError && (e as TaskError).remoteName === 'SyntaxError');
+  await assert.rejects(
+    get(a.boom.remote()),
+    (e: Error) => e instanceof TaskError && (e as TaskError).remoteName === 'SyntaxError',
+  );
   assert.equal(await get(a.ok.remote()), 'fine');
 });
 

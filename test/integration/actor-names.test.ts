@@ -47,10 +47,14 @@ describe('names within one driver', () => {
     });
     assert.equal(await get(viaTask.remote(b)), 2, 'the getIfExists handle works when passed to a task');
     await kill(b);
-    await assert.rejects(get(a.value.remote()), ActorDiedError, 'killing through the getIfExists handle kills the actor');
+    await assert.rejects(
+      get(a.value.remote()),
+      ActorDiedError,
+      'killing through the getIfExists handle kills the actor',
+    );
   });
 
-  test('a duplicate name fails the second creation for its caller, from the driver and from a task alike; a killed actor\'s name is free again', async () => {
+  test("a duplicate name fails the second creation for its caller, from the driver and from a task alike; a killed actor's name is free again", async () => {
     await checkDuplicateActorName('dup');
     const second = CounterActor.options({ name: 'dup' }).remote(7);
     assert.equal(await get(second.value.remote()), 7);
@@ -79,7 +83,7 @@ describe('lifetimes across drivers', () => {
     assert.equal(await get(durable.inc.remote()), 6);
     await shutdown();
 
-    await until('the non-detached actor\'s process to exit', () => !alive(ephemeralPid));
+    await until("the non-detached actor's process to exit", () => !alive(ephemeralPid));
     await init({ cluster, namespace: 'team', logToDriver: false });
     await assert.rejects(getActor('ephemeral'), /ephemeral/);
     const [row] = await state.listActors({ filters: [['name', '=', 'ephemeral']] });
@@ -92,7 +96,7 @@ describe('lifetimes across drivers', () => {
     await shutdown();
   });
 
-  test('without a namespace in init, a driver\'s names are private to it', async () => {
+  test("without a namespace in init, a driver's names are private to it", async () => {
     await init({ cluster, logToDriver: false });
     const hidden = CounterActor.options({ name: 'hidden', lifetime: 'detached' }).remote(3);
     assert.equal(await get(hidden.value.remote()), 3);
@@ -101,7 +105,7 @@ describe('lifetimes across drivers', () => {
     await init({ cluster, logToDriver: false });
     await assert.rejects(getActor('hidden'), /hidden/);
     const mine = CounterActor.options({ name: 'hidden' }).remote(9);
-    assert.equal(await get(mine.value.remote()), 9, 'the same name is free in this driver\'s namespace');
+    assert.equal(await get(mine.value.remote()), 9, "the same name is free in this driver's namespace");
     await shutdown();
 
     await init({ cluster, namespace: 'team', logToDriver: false });
@@ -112,7 +116,7 @@ describe('lifetimes across drivers', () => {
     await shutdown();
   });
 
-  test('a driver\'s running and pending tasks are cancelled when it shuts down', async () => {
+  test("a driver's running and pending tasks are cancelled when it shuts down", async () => {
     const file = join(tempDir('actor-names'), 'long-task');
     await init({ cluster, logToDriver: false });
     const long = remote({ numCpus: 2, name: 'long' }, async (f: string) => {
@@ -125,7 +129,7 @@ describe('lifetimes across drivers', () => {
     const [pid] = await until('the task to start', () => linesOf(file).length > 0 && linesOf(file));
     await shutdown();
 
-    await until('the task\'s worker to exit', () => !alive(Number(pid)));
+    await until("the task's worker to exit", () => !alive(Number(pid)));
     await init({ cluster, logToDriver: false });
     const rows = await state.listTasks({ filters: [['name', '=', 'long']] });
     const byId = new Map(rows.map((r) => [r.taskId, r]));

@@ -47,8 +47,14 @@ describe('calls and state', () => {
     }
     const log = remote(Log).remote();
     const lens = Array.from({ length: 40 }, (_, i) => log.push.remote(i));
-    assert.deepEqual(await get(lens), Array.from({ length: 40 }, (_, i) => i + 1));
-    assert.deepEqual(await get(log.all.remote()), Array.from({ length: 40 }, (_, i) => i));
+    assert.deepEqual(
+      await get(lens),
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    );
+    assert.deepEqual(
+      await get(log.all.remote()),
+      Array.from({ length: 40 }, (_, i) => i),
+    );
   });
 
   test('constructor and method arguments given as refs are resolved', async () => {
@@ -127,7 +133,11 @@ describe('handles as arguments', () => {
       const vals = await get([o.first.value.remote(), ...o.rest.map((h) => h.value.remote())]);
       return vals.reduce((x, y) => x + y, 0);
     });
-    assert.equal(await get(sum.remote({ first: c, rest: [b] })), 205, 'handles nested in objects and arrays stay usable');
+    assert.equal(
+      await get(sum.remote({ first: c, rest: [b] })),
+      205,
+      'handles nested in objects and arrays stay usable',
+    );
 
     const caller = remote(Ordered).remote();
     assert.equal(await get(caller.poke.remote(c, 2)), 7, 'a handle passed to another actor can be called from it');

@@ -17,7 +17,12 @@ after(async () => {
 });
 
 test('demand an elastic backend can serve starts nodes (up to maxNodes), which are retired when idle', async () => {
-  const elastic = await cluster.addElasticBackend({ name: 'burst', node: { numCpus: 1, resources: { burst: 1 } }, maxNodes: 2, idleTimeoutMs: 1500 });
+  const elastic = await cluster.addElasticBackend({
+    name: 'burst',
+    node: { numCpus: 1, resources: { burst: 1 } },
+    maxNodes: 2,
+    idleTimeoutMs: 1500,
+  });
   assert.equal(elastic.size, 0);
   const work = remote({ resources: { burst: 1 } }, async (ms: number) => {
     const { getRuntimeContext } = await import('orrery');
@@ -28,9 +33,12 @@ test('demand an elastic backend can serve starts nodes (up to maxNodes), which a
   assert.equal(nodesUsed.size, 2, 'six one-slot tasks spread over the two nodes the backend started');
   assert.equal(elastic.started, 2, 'never more than maxNodes');
   await until('idle nodes to be retired', async () => elastic.size === 0, 15_000);
-  const burstNodes = (await state.listNodes({ filters: [['backend', '=', 'burst']] }));
+  const burstNodes = await state.listNodes({ filters: [['backend', '=', 'burst']] });
   assert.equal(burstNodes.length, 2);
-  assert.ok(burstNodes.every((n) => n.state === 'DEAD' && n.deathReason === 'retired (idle)'), JSON.stringify(burstNodes));
+  assert.ok(
+    burstNodes.every((n) => n.state === 'DEAD' && n.deathReason === 'retired (idle)'),
+    JSON.stringify(burstNodes),
+  );
   assert.ok(getRuntimeContext().jobId);
 });
 

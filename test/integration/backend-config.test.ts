@@ -6,7 +6,10 @@ import { init, isInitialized, shutdown } from 'orrery';
 import { tempDir } from './helpers.ts';
 
 test('an unknown backend kind is refused with the kinds that exist', async () => {
-  await assert.rejects(init({ backends: [{ name: 'x', kind: 'kubernetes' }] }), /unknown kind "kubernetes"; use one of local.*module:/);
+  await assert.rejects(
+    init({ backends: [{ name: 'x', kind: 'kubernetes' }] }),
+    /unknown kind "kubernetes"; use one of local.*module:/,
+  );
   assert.equal(isInitialized(), false);
 });
 
@@ -14,7 +17,10 @@ test('a module backend that does not export a factory is refused with what to ex
   const dir = tempDir('badmod');
   const file = join(dir, 'not-a-backend.mjs');
   writeFileSync(file, 'export const x = 1;\n');
-  await assert.rejects(init({ backends: [{ name: 'm', kind: `module:${file}` }] }), /must export createBackend\(config\)/);
+  await assert.rejects(
+    init({ backends: [{ name: 'm', kind: `module:${file}` }] }),
+    /must export createBackend\(config\)/,
+  );
   await assert.rejects(init({ backends: [{ name: 'm', kind: 'module:./no/such/file.ts' }] }), /cannot load module/);
 });
 
@@ -34,7 +40,13 @@ test('a broken config file is one clear error', async () => {
 test('a config file adds backends and placement rules', async () => {
   const dir = tempDir('goodcfg');
   const cfg = join(dir, 'orrery.json');
-  writeFileSync(cfg, JSON.stringify({ backends: [{ name: 'extra', kind: 'local', numCpus: 1, labels: { tier: 'b' } }], placementRules: [{ match: { name: 'where' }, require: { backend: 'extra' } }] }));
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      backends: [{ name: 'extra', kind: 'local', numCpus: 1, labels: { tier: 'b' } }],
+      placementRules: [{ match: { name: 'where' }, require: { backend: 'extra' } }],
+    }),
+  );
   await init({ config: cfg, numCpus: 1, logToDriver: false });
   try {
     const { remote, get } = await import('orrery');

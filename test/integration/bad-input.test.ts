@@ -3,8 +3,20 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Socket } from 'node:net';
 import {
-  init, shutdown, isInitialized, remote, get, put, wait, cancel, kill, getActor, state, getRuntimeContext,
-  type TaskOptions, type ActorOptions,
+  init,
+  shutdown,
+  isInitialized,
+  remote,
+  get,
+  put,
+  wait,
+  cancel,
+  kill,
+  getActor,
+  state,
+  getRuntimeContext,
+  type TaskOptions,
+  type ActorOptions,
 } from 'orrery';
 
 const task = (x: number) => x;
@@ -85,7 +97,11 @@ describe('after init()', () => {
     ['retryExceptions a string', { retryExceptions: 'yes' }, /retryExceptions/],
     ['retryExceptions list of numbers', { retryExceptions: [1] }, /retryExceptions/],
     ['schedulingStrategy unknown', { schedulingStrategy: 'PACKED' }, /schedulingStrategy/],
-    ['schedulingStrategy nodeId not a string', { schedulingStrategy: { nodeId: 1, soft: false } }, /schedulingStrategy/],
+    [
+      'schedulingStrategy nodeId not a string',
+      { schedulingStrategy: { nodeId: 1, soft: false } },
+      /schedulingStrategy/,
+    ],
     ['runtimeEnv env value not a string', { runtimeEnv: { env: { A: 1 } } }, /runtimeEnv/],
     ['runtimeEnv unknown key', { runtimeEnv: { pip: ['x'] } }, /pip/],
     ['timeoutMs negative', { timeoutMs: -1 }, /timeoutMs/],
@@ -97,12 +113,20 @@ describe('after init()', () => {
   test('invalid TaskOptions throw at remote() and at .options(), naming the option', () => {
     const f = remote(task);
     for (const [what, opts, names] of badTaskOptions) {
-      assert.throws(() => remote(opts as TaskOptions, task), (e: Error) => {
-        assert.ok(e instanceof TypeError, `${what}: ${e.name}`);
-        assert.match(e.message, names, what);
-        return true;
-      }, `remote(): ${what}`);
-      assert.throws(() => f.options(opts as TaskOptions), (e: Error) => names.test(e.message), `.options(): ${what}`);
+      assert.throws(
+        () => remote(opts as TaskOptions, task),
+        (e: Error) => {
+          assert.ok(e instanceof TypeError, `${what}: ${e.name}`);
+          assert.match(e.message, names, what);
+          return true;
+        },
+        `remote(): ${what}`,
+      );
+      assert.throws(
+        () => f.options(opts as TaskOptions),
+        (e: Error) => names.test(e.message),
+        `.options(): ${what}`,
+      );
     }
   });
 
@@ -128,12 +152,20 @@ describe('after init()', () => {
   test('invalid ActorOptions throw at remote() and at .options(), naming the option', () => {
     const A = remote(Plain);
     for (const [what, opts, names] of badActorOptions) {
-      assert.throws(() => remote(opts as ActorOptions, Plain), (e: Error) => {
-        assert.ok(e instanceof TypeError, `${what}: ${e.name}`);
-        assert.match(e.message, names, what);
-        return true;
-      }, `remote(): ${what}`);
-      assert.throws(() => A.options(opts as ActorOptions), (e: Error) => names.test(e.message), `.options(): ${what}`);
+      assert.throws(
+        () => remote(opts as ActorOptions, Plain),
+        (e: Error) => {
+          assert.ok(e instanceof TypeError, `${what}: ${e.name}`);
+          assert.match(e.message, names, what);
+          return true;
+        },
+        `remote(): ${what}`,
+      );
+      assert.throws(
+        () => A.options(opts as ActorOptions),
+        (e: Error) => names.test(e.message),
+        `.options(): ${what}`,
+      );
     }
   });
 
@@ -146,13 +178,16 @@ describe('after init()', () => {
   test('a function capturing a variable is rejected at remote(), naming it', () => {
     const factor = 3;
     const offset = 1;
-    assert.throws(() => remote((x: number) => x * factor + offset), (e: Error) => {
-      assert.ok(e instanceof TypeError);
-      assert.match(e.message, /factor/);
-      assert.match(e.message, /offset/);
-      assert.match(e.message, /argument/);
-      return true;
-    });
+    assert.throws(
+      () => remote((x: number) => x * factor + offset),
+      (e: Error) => {
+        assert.ok(e instanceof TypeError);
+        assert.match(e.message, /factor/);
+        assert.match(e.message, /offset/);
+        assert.match(e.message, /argument/);
+        return true;
+      },
+    );
     const limit = 10;
     class Captures {
       check(x: number) {
@@ -164,11 +199,14 @@ describe('after init()', () => {
 
   test('an unserializable argument throws at .remote(), naming the argument', () => {
     const f = remote((a: unknown, b: unknown) => [a, b]);
-    assert.throws(() => f.remote(1, () => 2), (e: Error) => {
-      assert.ok(e instanceof TypeError, e.name);
-      assert.match(e.message, /argument 1/);
-      return true;
-    });
+    assert.throws(
+      () => f.remote(1, () => 2),
+      (e: Error) => {
+        assert.ok(e instanceof TypeError, e.name);
+        assert.match(e.message, /argument 1/);
+        return true;
+      },
+    );
     const socket = new Socket();
     try {
       class Holder {

@@ -65,7 +65,11 @@ describe('plain cancel of a task that ignores its signal', () => {
 
     for (const pid of pids) await until(`worker ${pid} to be killed once the grace period passed`, () => !alive(pid));
     const all = remote({ numCpus: 2 }, () => 'ran on every CPU');
-    assert.equal(await get(all.remote(), { timeoutMs: 10_000 }), 'ran on every CPU', 'the cancelled tasks no longer hold their CPUs');
+    assert.equal(
+      await get(all.remote(), { timeoutMs: 10_000 }),
+      'ran on every CPU',
+      'the cancelled tasks no longer hold their CPUs',
+    );
     const rows = await state.listTasks({ filters: [['taskId', '=', o.id]] });
     assert.equal(rows[0]?.errorType, 'TaskCancelledError');
   });
@@ -124,7 +128,18 @@ describe('plain cancel of an actor method', () => {
     assert.equal(await get(a.add.remote(5)), 5);
     const pid = await get(a.pid.remote());
     const s = a.spin.remote(1500);
-    await until('the call to run', async () => (await state.listTasks({ filters: [['taskId', '=', s.id], ['state', '=', 'RUNNING']] })).length > 0);
+    await until(
+      'the call to run',
+      async () =>
+        (
+          await state.listTasks({
+            filters: [
+              ['taskId', '=', s.id],
+              ['state', '=', 'RUNNING'],
+            ],
+          })
+        ).length > 0,
+    );
     await cancel(s);
     const ms = await timed(assert.rejects(get(s), TaskCancelledError));
     assert.ok(ms < 1000, `get raised TaskCancelledError before the call returned (${ms} ms)`);

@@ -21,7 +21,11 @@ c = measure q;
 `;
 
 before(async () => {
-  await init({ numCpus: 2, logToDriver: false, backends: [{ name: 'sim', kind: 'quantum-simulator', maxQubits: 20, maxConcurrent: 2 }] });
+  await init({
+    numCpus: 2,
+    logToDriver: false,
+    backends: [{ name: 'sim', kind: 'quantum-simulator', maxQubits: 20, maxConcurrent: 2 }],
+  });
 });
 after(() => shutdown());
 
@@ -46,7 +50,12 @@ test('a Bell circuit gives only 00 and 11, about half each, on the simulator', a
 
 test('input parameters are bound per call; the same seed gives the same counts', async () => {
   const c = circuit({ shots: 2000, seed: 11 });
-  const [zero, pi, half, again] = await get([c.remote(ROTATION, { theta: 0 }), c.remote(ROTATION, { theta: Math.PI }), c.remote(ROTATION, { theta: Math.PI / 2 }), c.remote(ROTATION, { theta: Math.PI / 2 })]);
+  const [zero, pi, half, again] = await get([
+    c.remote(ROTATION, { theta: 0 }),
+    c.remote(ROTATION, { theta: Math.PI }),
+    c.remote(ROTATION, { theta: Math.PI / 2 }),
+    c.remote(ROTATION, { theta: Math.PI / 2 }),
+  ]);
   assert.deepEqual(zero!.counts, { '0': 2000 });
   assert.deepEqual(pi!.counts, { '1': 2000 });
   assert.ok(Math.abs(half!.counts['1']! - 1000) < 120, JSON.stringify(half!.counts));
@@ -60,7 +69,10 @@ test('circuit tasks fan out in parallel with CPU tasks and their results merge o
   const results = await get(angles.map((theta) => c.remote(ROTATION, { theta })));
   const exact = await get(angles.map((theta) => expect1.remote(theta)));
   results.forEach((r, i) => {
-    assert.ok(Math.abs((r.counts['1'] ?? 0) / 1000 - exact[i]!) < 0.08, `theta ${angles[i]}: ${JSON.stringify(r.counts)} vs p1=${exact[i]}`);
+    assert.ok(
+      Math.abs((r.counts['1'] ?? 0) / 1000 - exact[i]!) < 0.08,
+      `theta ${angles[i]}: ${JSON.stringify(r.counts)} vs p1=${exact[i]}`,
+    );
   });
   const rows = await state.listTasks({ filters: [['name', '=', 'circuit']], limit: 1000 });
   assert.ok(rows.every((t) => t.state === 'FINISHED'));
@@ -68,14 +80,20 @@ test('circuit tasks fan out in parallel with CPU tasks and their results merge o
 
 test('bad QASM throws QasmError at .remote() with line and column; nothing is submitted', async () => {
   const before = (await state.listTasks({ limit: 100_000 })).length;
-  assert.throws(() => circuit().remote('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\nfoo q[0];\n'), (e: unknown) => {
-    assert.ok(e instanceof QasmError);
-    assert.equal(e.line, 4);
-    assert.equal(e.column, 1);
-    assert.match(e.message, /foo/);
-    return true;
-  });
-  assert.throws(() => circuit().remote(ROTATION), (e: unknown) => e instanceof QasmError && /theta/.test(e.message));
+  assert.throws(
+    () => circuit().remote('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\nfoo q[0];\n'),
+    (e: unknown) => {
+      assert.ok(e instanceof QasmError);
+      assert.equal(e.line, 4);
+      assert.equal(e.column, 1);
+      assert.match(e.message, /foo/);
+      return true;
+    },
+  );
+  assert.throws(
+    () => circuit().remote(ROTATION),
+    (e: unknown) => e instanceof QasmError && /theta/.test(e.message),
+  );
   assert.throws(() => circuit().remote(ROTATION, { theta: Number.NaN }), /theta must be a finite number/);
   assert.throws(() => circuit({ shots: 0 }), /shots must be an integer/);
   assert.equal((await state.listTasks({ limit: 100_000 })).length, before);

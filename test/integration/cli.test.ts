@@ -6,7 +6,10 @@ import { join, relative } from 'node:path';
 import { tempDir } from './helpers.ts';
 
 function orrery(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'orchestrator/cli/main.ts', ...args], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'orchestrator/cli/main.ts', ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -21,7 +24,18 @@ test('backends test local checks the local backend end to end', () => {
 test('backends test runs a module backend from a config file (its path relative to the file)', () => {
   const dir = tempDir('cli');
   const cfg = join(dir, 'orrery.json');
-  writeFileSync(cfg, JSON.stringify({ backends: [{ name: 'bg', kind: `module:${relative(dir, join(process.cwd(), 'resources/examples/example-backend.ts'))}`, nodes: 1 }] }));
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      backends: [
+        {
+          name: 'bg',
+          kind: `module:${relative(dir, join(process.cwd(), 'resources/examples/example-backend.ts'))}`,
+          nodes: 1,
+        },
+      ],
+    }),
+  );
   const list = orrery('backends', 'list', '--config', cfg);
   assert.match(list.stdout, /bg {2}\(kind module:/);
   const r = orrery('backends', 'test', 'bg', '--config', cfg);

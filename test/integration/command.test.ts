@@ -13,7 +13,11 @@ before(async () => {
   cluster = await LocalCluster.start();
   await cluster.addNode({ numCpus: 2 });
   gpuNode = (await cluster.addNode({ numCpus: 1, labels: { pool: 'gpu' } })).nodeId;
-  await init({ cluster, logToDriver: false, placementRules: [{ match: { kind: 'command', name: 'nvcc*' }, require: { labels: { pool: 'gpu' } } }] });
+  await init({
+    cluster,
+    logToDriver: false,
+    placementRules: [{ match: { kind: 'command', name: 'nvcc*' }, require: { labels: { pool: 'gpu' } } }],
+  });
 });
 after(async () => {
   await shutdown();
@@ -24,8 +28,12 @@ test('inputs become files in a fresh working directory; declared outputs come ba
   const run = command({ outputs: ['out/*.txt', 'model.bin'] });
   const r = await get(
     run.remote({
-      argv: ['bash', '-c', 'cat data/in.txt; cat blob | wc -c; ls ..; mkdir -p out; echo a > out/a.txt; echo b > out/b.log; printf "\\x00\\x01\\x02" > model.bin; echo note >&2'],
-      inputs: { 'data/in.txt': 'hello\n', blob: new Uint8Array(1000), },
+      argv: [
+        'bash',
+        '-c',
+        'cat data/in.txt; cat blob | wc -c; ls ..; mkdir -p out; echo a > out/a.txt; echo b > out/b.log; printf "\\x00\\x01\\x02" > model.bin; echo note >&2',
+      ],
+      inputs: { 'data/in.txt': 'hello\n', blob: new Uint8Array(1000) },
       env: { GREETING: 'hi' },
     }),
   );
@@ -39,18 +47,23 @@ test('inputs become files in a fresh working directory; declared outputs come ba
 
 test('an input given as a ref is fetched, and env reaches the process', async () => {
   const ref = put(new TextEncoder().encode('from the store'));
-  const r = await get(command().remote({ argv: ['bash', '-c', 'cat x; echo " $GREETING"'], inputs: { x: ref }, env: { GREETING: 'hi' } }));
+  const r = await get(
+    command().remote({ argv: ['bash', '-c', 'cat x; echo " $GREETING"'], inputs: { x: ref }, env: { GREETING: 'hi' } }),
+  );
   assert.equal(r.stdout, 'from the store hi\n');
 });
 
 test('a non-zero exit fails with CommandFailedError carrying the exit code and the stderr tail', async () => {
-  await assert.rejects(get(command().remote({ argv: ['bash', '-c', 'echo first >&2; echo last words >&2; exit 3'] })), (e: unknown) => {
-    assert.ok(e instanceof CommandFailedError);
-    assert.equal(e.exitCode, 3);
-    assert.match(e.stderrTail, /last words/);
-    assert.deepEqual(e.argv, ['bash', '-c', 'echo first >&2; echo last words >&2; exit 3']);
-    return true;
-  });
+  await assert.rejects(
+    get(command().remote({ argv: ['bash', '-c', 'echo first >&2; echo last words >&2; exit 3'] })),
+    (e: unknown) => {
+      assert.ok(e instanceof CommandFailedError);
+      assert.equal(e.exitCode, 3);
+      assert.match(e.stderrTail, /last words/);
+      assert.deepEqual(e.argv, ['bash', '-c', 'echo first >&2; echo last words >&2; exit 3']);
+      return true;
+    },
+  );
 });
 
 test('a missing program is exit code 127 with the reason', async () => {
@@ -63,7 +76,10 @@ test('a missing program is exit code 127 with the reason', async () => {
 });
 
 test('inputs may not escape the working directory', async () => {
-  await assert.rejects(get(command().remote({ argv: ['true'], inputs: { '../evil': 'x' } })), /must be relative and stay inside the working directory/);
+  await assert.rejects(
+    get(command().remote({ argv: ['true'], inputs: { '../evil': 'x' } })),
+    /must be relative and stay inside the working directory/,
+  );
   assert.throws(() => command().remote({ argv: [] }), /non-empty argv/);
   assert.throws(() => command({ outputs: [''] }), /option outputs/);
 });

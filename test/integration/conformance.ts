@@ -57,7 +57,14 @@ export function conformance(backend: string): void {
     const boom = remote(on, () => {
       throw new RangeError('out of range here');
     });
-    await assert.rejects(get(boom.remote()), (e: unknown) => e instanceof TaskError && e.remoteName === 'RangeError' && /out of range here/.test(e.remoteMessage) && e.remoteStack.length > 0);
+    await assert.rejects(
+      get(boom.remote()),
+      (e: unknown) =>
+        e instanceof TaskError &&
+        e.remoteName === 'RangeError' &&
+        /out of range here/.test(e.remoteMessage) &&
+        e.remoteStack.length > 0,
+    );
   });
 
   test(`[${backend}] a worker killed mid-task is retried`, async () => {
@@ -79,7 +86,9 @@ export function conformance(backend: string): void {
     const r = await get(run.remote({ argv: ['sh', '-c', 'cat in > out.txt; echo done'], inputs: { in: 'payload' } }));
     assert.equal(r.stdout, 'done\n');
     assert.equal(new TextDecoder().decode(r.files['out.txt']), 'payload');
-    await assert.rejects(get(run.remote({ argv: ['sh', '-c', 'exit 7'] })), (e: unknown) => e instanceof CommandFailedError && e.exitCode === 7);
+    await assert.rejects(
+      get(run.remote({ argv: ['sh', '-c', 'exit 7'] })),
+      (e: unknown) => e instanceof CommandFailedError && e.exitCode === 7,
+    );
   });
 }
-

@@ -71,7 +71,9 @@ function openFds(pid: number): number {
 /** Opens the dashboard's events socket with the token subprotocol; resolves with the first message's type. */
 function eventsSnapshot(address: string, token: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${address}/api/events`, ['orrery', `orrery.token.${token}`], { handshakeTimeout: 30_000 });
+    const ws = new WebSocket(`${address}/api/events`, ['orrery', `orrery.token.${token}`], {
+      handshakeTimeout: 30_000,
+    });
     ws.once('message', (d: Buffer) => {
       resolve((JSON.parse(d.toString('utf8')) as { type: string }).type);
       ws.close();
@@ -81,38 +83,80 @@ function eventsSnapshot(address: string, token: string): Promise<string> {
   });
 }
 
-test('2,000 idle connections from another user stop neither a running driver nor the dashboard of a head under ulimit -n 1024', { timeout: 300_000 }, async (t) => {
+test('2,000 idle connections from another user stop neither a running driver nor the dashboard of a head under ulimit -n 1024', {
+  timeout: 300_000,
+}, async (t) => {
   if (!requireIntruder(t)) return;
   const home = tempDir('flood');
-  const head = start('bash', ['-c', `ulimit -n ${FD_LIMIT} && exec "$0" --import tsx orchestrator/cli/main.ts start --port 0 --session flood`, process.execPath], { ...process.env, ORRERY_HOME: home });
+  const head = start(
+    'bash',
+    [
+      '-c',
+      `ulimit -n ${FD_LIMIT} && exec "$0" --import tsx orchestrator/cli/main.ts start --port 0 --session flood`,
+      process.execPath,
+    ],
+    { ...process.env, ORRERY_HOME: home },
+  );
   let driver: Proc | undefined;
   let attacker: Proc | undefined;
   try {
     const file = join(home, 'head.json');
-    await until('the head to write head.json', () => {
-      if (head.child.exitCode !== null) throw new Error(`orrery start exited: ${head.out()}`);
-      return existsSync(file) && /dashboard:/.test(head.out());
-    }, 60_000);
+    await until(
+      'the head to write head.json',
+      () => {
+        if (head.child.exitCode !== null) throw new Error(`orrery start exited: ${head.out()}`);
+        return existsSync(file) && /dashboard:/.test(head.out());
+      },
+      60_000,
+    );
     const info = JSON.parse(readFileSync(file, 'utf8')) as { address: string; url: string; token: string; pid: number };
     const port = Number(new URL(info.url).port);
-    driver = start(process.execPath, ['--import', 'tsx', 'test/integration/fixtures/driver-steady.ts'], { ...process.env, ORRERY_ADDRESS: info.address, ORRERY_TOKEN: info.token });
+    driver = start(process.execPath, ['--import', 'tsx', 'test/integration/fixtures/driver-steady.ts'], {
+      ...process.env,
+      ORRERY_ADDRESS: info.address,
+      ORRERY_TOKEN: info.token,
+    });
     await until('the driver to run rounds', () => rounds(driver!) >= 3, 60_000);
 
-    attacker = start('runuser', ['-u', intruderUser, '--', process.execPath, '-e', ATTACKER, String(port), String(ATTACK_CONNECTIONS)]);
-    await until(`${intruderUser} to have opened ${ATTACK_CONNECTIONS} connections`, () => attackStats(attacker!).made >= ATTACK_CONNECTIONS, 120_000);
+    attacker = start('runuser', [
+      '-u',
+      intruderUser,
+      '--',
+      process.execPath,
+      '-e',
+      ATTACKER,
+      String(port),
+      String(ATTACK_CONNECTIONS),
+    ]);
+    await until(
+      `${intruderUser} to have opened ${ATTACK_CONNECTIONS} connections`,
+      () => attackStats(attacker!).made >= ATTACK_CONNECTIONS,
+      120_000,
+    );
     const fdsUnderAttack = openFds(info.pid);
-    t.diagnostic(`under attack: head holds ${fdsUnderAttack} fds (limit ${FD_LIMIT}); attacker ${JSON.stringify(attackStats(attacker))}`);
+    t.diagnostic(
+      `under attack: head holds ${fdsUnderAttack} fds (limit ${FD_LIMIT}); attacker ${JSON.stringify(attackStats(attacker))}`,
+    );
 
     const before = rounds(driver);
-    await until('the running driver to finish more rounds under attack', () => {
-      if (driver!.child.exitCode !== null) throw new Error(`the driver exited: ${driver!.out()}`);
-      return rounds(driver!) >= before + 5;
-    }, 60_000);
+    await until(
+      'the running driver to finish more rounds under attack',
+      () => {
+        if (driver!.child.exitCode !== null) throw new Error(`the driver exited: ${driver!.out()}`);
+        return rounds(driver!) >= before + 5;
+      },
+      60_000,
+    );
 
     for (let i = 0; i < 5; i++) {
       const started = Date.now();
-      const res = await fetch(`${info.url}/api/status`, { headers: { Authorization: `Bearer ${info.token}` }, signal: AbortSignal.timeout(30_000) }).catch((err: Error) => {
-        throw new Error(`API request ${i + 1} under attack failed: ${err.message} (${(err.cause as Error | undefined)?.message ?? 'no cause'})`);
+      const res = await fetch(`${info.url}/api/status`, {
+        headers: { Authorization: `Bearer ${info.token}` },
+        signal: AbortSignal.timeout(30_000),
+      }).catch((err: Error) => {
+        throw new Error(
+          `API request ${i + 1} under attack failed: ${err.message} (${(err.cause as Error | undefined)?.message ?? 'no cause'})`,
+        );
       });
       assert.equal(res.status, 200);
       assert.ok(((await res.json()) as { drivers: number }).drivers >= 1);
@@ -124,7 +168,12 @@ test('2,000 idle connections from another user stop neither a running driver nor
   } finally {
     attacker?.child.stdin?.end();
     driver?.child.stdin?.end();
-    if (driver) await until('the driver to end', () => driver!.child.exitCode !== null || /DONE/.test(driver!.out()), 60_000).catch(() => driver!.child.kill('SIGKILL'));
+    if (driver)
+      await until(
+        'the driver to end',
+        () => driver!.child.exitCode !== null || /DONE/.test(driver!.out()),
+        60_000,
+      ).catch(() => driver!.child.kill('SIGKILL'));
     head.child.kill('SIGTERM');
     await until('the head to stop', () => head.child.exitCode !== null, 60_000).catch(() => head.child.kill('SIGKILL'));
   }

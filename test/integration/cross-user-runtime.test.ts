@@ -31,7 +31,9 @@ function openDir(prefix: string): string {
 /** Every regular file under `dir` (none if it does not exist), as root sees them. */
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
 }
 
 /** The victim driver, stepped through its stdin. */
@@ -57,7 +59,8 @@ class Victim {
     if (command) this.proc.stdin.write(`${command}\n`);
     const end = Date.now() + 90_000;
     while (this.lines.length === 0) {
-      if (this.proc.exitCode !== null || Date.now() > end) throw new Error(`the victim driver gave no reply to ${command ?? 'start'}: ${this.stderr.slice(-2000)}`);
+      if (this.proc.exitCode !== null || Date.now() > end)
+        throw new Error(`the victim driver gave no reply to ${command ?? 'start'}: ${this.stderr.slice(-2000)}`);
       await new Promise<void>((r) => {
         this.wake = r;
         setTimeout(r, 200);
@@ -82,7 +85,9 @@ function preCreateOldSpillFolders(...pids: number[]): string[] {
   return dirs;
 }
 
-describe('another local user and the victim\'s spilled values and worker socket', { skip: !intruderOk && 'no second local user (see the message above)' }, () => {
+describe("another local user and the victim's spilled values and worker socket", {
+  skip: !intruderOk && 'no second local user (see the message above)',
+}, () => {
   let victim: Victim;
   let ready: { pid: number; agentPid: number; nodeId: string; workerSocket: string };
   let oldDirs: string[];
@@ -114,25 +119,43 @@ describe('another local user and the victim\'s spilled values and worker socket'
       assert.notEqual(cat.status, 0, `the intruder read ${file}`);
       assert.equal(cat.stdout, '');
     }
-    for (const dir of oldDirs) assert.deepEqual(readdirSync(dir), [], `the victim put nothing into ${dir}, which the intruder made`);
+    for (const dir of oldDirs)
+      assert.deepEqual(readdirSync(dir), [], `the victim put nothing into ${dir}, which the intruder made`);
   });
 
-  test('the intruder cannot replace spilled values: get returns the victim\'s own bytes', async () => {
+  test("the intruder cannot replace spilled values: get returns the victim's own bytes", async () => {
     // Overwrite each file, or (when only the folder above is writable) swap its folder for one with forged files.
-    asIntruder(['sh', '-c', 'for f in "$@"; do printf FORGED > "$f" || { d=$(dirname "$f"); mv "$d" "$d.orig" && mkdir "$d" && printf FORGED > "$f"; }; done; true', 'sh', ...spilled]);
+    asIntruder([
+      'sh',
+      '-c',
+      'for f in "$@"; do printf FORGED > "$f" || { d=$(dirname "$f"); mv "$d" "$d.orig" && mkdir "$d" && printf FORGED > "$f"; }; done; true',
+      'sh',
+      ...spilled,
+    ]);
     const checked = await victim.step('check');
     assert.deepEqual({ headOk: checked.headOk, nodeOk: checked.nodeOk }, { headOk: true, nodeOk: true });
   });
 
-  test('the intruder cannot use the head\'s worker socket: nothing is answered, no backend module runs', async () => {
+  test("the intruder cannot use the head's worker socket: nothing is answered, no backend module runs", async () => {
     const dir = openDir('intruder-socket');
     const marker = join(dir, 'module-ran');
-    writeFileSync(join(dir, 'evil.mjs'), `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'ran');\nexport function createBackend() { throw new Error('evil'); }\n`, { mode: 0o644 });
-    const frames = Buffer.concat(encodeFrame([
-      { type: 'worker-hello', nodeId: ready.nodeId, workerId: 'w-intruder', secret: '' },
-      { type: 'request', requestId: 1, callerTaskId: '', req: { op: 'state', query: 'nodes' } },
-      { type: 'request', requestId: 2, callerTaskId: '', req: { op: 'add-backends', configs: [{ name: 'evil', kind: `module:${join(dir, 'evil.mjs')}` }] } },
-    ] as never));
+    writeFileSync(
+      join(dir, 'evil.mjs'),
+      `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'ran');\nexport function createBackend() { throw new Error('evil'); }\n`,
+      { mode: 0o644 },
+    );
+    const frames = Buffer.concat(
+      encodeFrame([
+        { type: 'worker-hello', nodeId: ready.nodeId, workerId: 'w-intruder', secret: '' },
+        { type: 'request', requestId: 1, callerTaskId: '', req: { op: 'state', query: 'nodes' } },
+        {
+          type: 'request',
+          requestId: 2,
+          callerTaskId: '',
+          req: { op: 'add-backends', configs: [{ name: 'evil', kind: `module:${join(dir, 'evil.mjs')}` }] },
+        },
+      ] as never),
+    );
     writeFileSync(join(dir, 'frames.bin'), frames, { mode: 0o644 });
     const client = `const net = require('node:net'), fs = require('node:fs');
       const [path, frames] = process.argv.slice(1);
@@ -147,23 +170,34 @@ describe('another local user and the victim\'s spilled values and worker socket'
     const seen = JSON.parse(r.stdout.trim() || '{}') as { connected?: boolean; received?: number; error?: string };
     assert.equal(seen.received ?? 0, 0, `the head answered the intruder: ${r.stdout}`);
     await sleep(500);
-    assert.equal(existsSync(marker), false, 'the intruder\'s backend module ran in the head');
+    assert.equal(existsSync(marker), false, "the intruder's backend module ran in the head");
   });
 });
 
-describe('a clean shutdown leaves no runtime files', { skip: !intruderOk && 'no second local user (see the message above)' }, () => {
+describe('a clean shutdown leaves no runtime files', {
+  skip: !intruderOk && 'no second local user (see the message above)',
+}, () => {
   test('after shutdown() no spill file, folder or socket of the head or its agent is left', async () => {
     const victim = new Victim(openDir('victim-home'));
     try {
       const ready = (await victim.step()) as { pid: number; agentPid: number; workerSocket: string };
       await victim.step('spill');
-      const during = filesUnder(victim.home).length + filesUnder(`/tmp/orrery-spill-${ready.pid}`).length + filesUnder(`/tmp/orrery-spill-${ready.agentPid}`).length;
+      const during =
+        filesUnder(victim.home).length +
+        filesUnder(`/tmp/orrery-spill-${ready.pid}`).length +
+        filesUnder(`/tmp/orrery-spill-${ready.agentPid}`).length;
       assert.ok(during >= 6, `the victim spilled (${during} files)`);
       await victim.step('shutdown');
       await victim.exited();
-      const left = [victim.home, `/tmp/orrery-spill-${ready.pid}`, `/tmp/orrery-spill-${ready.agentPid}`].flatMap((d) => (existsSync(d) ? readdirSync(d, { recursive: true }).map((f) => join(d, String(f))) : []));
+      const left = [victim.home, `/tmp/orrery-spill-${ready.pid}`, `/tmp/orrery-spill-${ready.agentPid}`].flatMap(
+        (d) => (existsSync(d) ? readdirSync(d, { recursive: true }).map((f) => join(d, String(f))) : []),
+      );
       const runDir = join(victim.home, '.orrery', 'run');
-      assert.deepEqual(left.filter((f) => f !== join(victim.home, '.orrery') && f !== runDir), [], 'files left after shutdown');
+      assert.deepEqual(
+        left.filter((f) => f !== join(victim.home, '.orrery') && f !== runDir),
+        [],
+        'files left after shutdown',
+      );
       assert.equal(existsSync(ready.workerSocket), false);
     } finally {
       victim.kill();
@@ -171,7 +205,9 @@ describe('a clean shutdown leaves no runtime files', { skip: !intruderOk && 'no 
   });
 });
 
-describe('folders another user prepared', { skip: !intruderOk && 'no second local user (see the message above)' }, () => {
+describe('folders another user prepared', {
+  skip: !intruderOk && 'no second local user (see the message above)',
+}, () => {
   test('a head refuses a run folder another user made at its path, with one error naming it, and writes nothing there', async () => {
     // A predictable ORRERY_HOME in /tmp, whose folders the intruder made first (open to all).
     const home = `/tmp/orrery-shared-home-${process.pid}`;
@@ -181,7 +217,10 @@ describe('folders another user prepared', { skip: !intruderOk && 'no second loca
     let head: Head | undefined;
     try {
       head = new Head({ objectStoreMemory: 100_000, log: () => {} });
-      await head.requests.call({ op: 'put', id: 'o', payload: { data: new Uint8Array(200_000).fill(1), marked: false } }, { jobId: '' });
+      await head.requests.call(
+        { op: 'put', id: 'o', payload: { data: new Uint8Array(200_000).fill(1), marked: false } },
+        { jobId: '' },
+      );
     } catch (err) {
       assert.ok(err instanceof UnsafeRuntimeDirError, String(err));
       assert.match(err.message, new RegExp(`^${home}/run belongs to another user \\(uid \\d+\\); .*ORRERY_HOME`));
@@ -195,8 +234,10 @@ describe('folders another user prepared', { skip: !intruderOk && 'no second loca
   });
 });
 
-describe('the sweep of dead processes\' folders and links', { skip: !intruderOk && 'no second local user (see the message above)' }, () => {
-  test('a folder the intruder keeps swapping for a link to the victim\'s files, where dead processes\' spills were swept, deletes nothing', async () => {
+describe("the sweep of dead processes' folders and links", {
+  skip: !intruderOk && 'no second local user (see the message above)',
+}, () => {
+  test("a folder the intruder keeps swapping for a link to the victim's files, where dead processes' spills were swept, deletes nothing", async () => {
     const home = openDir('victim-home');
     const precious = join(home, 'precious');
     mkdirSync(precious, { mode: 0o755 });
@@ -218,7 +259,12 @@ describe('the sweep of dead processes\' folders and links', { skip: !intruderOk 
         for (let i = 0; i < 2000; i++);
       }`;
     const [uid, gid] = asIntruder(['sh', '-c', 'id -u; id -g']).stdout.trim().split('\n').map(Number);
-    const intruder = spawn(process.execPath, ['-e', swapper, `/tmp/orrery-spill-${dead}`, precious, '20000'], { stdio: 'ignore', uid, gid, cwd: '/' });
+    const intruder = spawn(process.execPath, ['-e', swapper, `/tmp/orrery-spill-${dead}`, precious, '20000'], {
+      stdio: 'ignore',
+      uid,
+      gid,
+      cwd: '/',
+    });
     const saved = process.env.HOME;
     process.env.HOME = home;
     delete process.env.ORRERY_HOME;
@@ -228,7 +274,10 @@ describe('the sweep of dead processes\' folders and links', { skip: !intruderOk 
       const end = Date.now() + 8000;
       for (let i = 0; Date.now() < end && intruder.exitCode === null; i++) {
         const head = new Head({ objectStoreMemory: 100_000, log: () => {} });
-        await head.requests.call({ op: 'put', id: `o${i}`, payload: { data: new Uint8Array(200_000).fill(1), marked: false } }, { jobId: '' });
+        await head.requests.call(
+          { op: 'put', id: `o${i}`, payload: { data: new Uint8Array(200_000).fill(1), marked: false } },
+          { jobId: '' },
+        );
         await head.shutdown();
       }
     } finally {
@@ -237,7 +286,7 @@ describe('the sweep of dead processes\' folders and links', { skip: !intruderOk 
       await new Promise((r) => (intruder.exitCode === null ? intruder.once('exit', r) : r(undefined)));
       asIntruder(['rm', '-rf', `/tmp/orrery-spill-${dead}`, `/tmp/orrery-spill-${dead}.real`]);
     }
-    assert.deepEqual(readdirSync(precious).sort(), [...names].sort(), 'the victim\'s files are all there');
+    assert.deepEqual(readdirSync(precious).sort(), [...names].sort(), "the victim's files are all there");
     // Where the sweep looks now, the intruder cannot even put a link.
     const link = asIntruder(['ln', '-s', precious, join(home, '.orrery', 'run', `agent-x-${dead}-abcdef`)]);
     assert.notEqual(link.status, 0);

@@ -35,15 +35,33 @@ let base: string;
 let token: string;
 
 interface TaskViewJson {
-  id: string; name: string; kind: string; state: string; nodeId?: string; backend?: string; deps: string[]; ruleIndex?: number; attempt: number; submittedAt: number;
+  id: string;
+  name: string;
+  kind: string;
+  state: string;
+  nodeId?: string;
+  backend?: string;
+  deps: string[];
+  ruleIndex?: number;
+  attempt: number;
+  submittedAt: number;
 }
 
 /** Calls the API; `auth: false` leaves the token out. */
-async function api(method: string, path: string, body?: unknown, auth = true): Promise<{ status: number; json: any; headers: Headers; bytes: Buffer }> {
+async function api(
+  method: string,
+  path: string,
+  body?: unknown,
+  auth = true,
+): Promise<{ status: number; json: any; headers: Headers; bytes: Buffer }> {
   const headers: Record<string, string> = {};
   if (auth) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const bytes = Buffer.from(await res.arrayBuffer());
   let json: unknown;
   if ((res.headers.get('content-type') ?? '').includes('json')) json = JSON.parse(bytes.toString('utf8'));
@@ -65,7 +83,8 @@ function openFeed(protocols = ['orrery', `orrery.token.${token}`]): Promise<{ ws
 /** Every state a task went through in the feed's messages, in order (repeats collapsed). */
 function statesOf(messages: any[], id: string): string[] {
   const out: string[] = [];
-  for (const m of messages) for (const t of m.tasks as TaskViewJson[]) if (t.id === id && out[out.length - 1] !== t.state) out.push(t.state);
+  for (const m of messages)
+    for (const t of m.tasks as TaskViewJson[]) if (t.id === id && out[out.length - 1] !== t.state) out.push(t.state);
   return out;
 }
 
@@ -113,11 +132,27 @@ after(async () => {
 describe('the dashboard API', () => {
   test('every new route answers 401 without the token, and the events socket refuses it', async () => {
     const routes: [string, string][] = [
-      ['GET', '/api/tasks/x'], ['GET', '/api/backends'], ['POST', '/api/backends'], ['PUT', '/api/backends/x'], ['DELETE', '/api/backends/x'],
-      ['POST', '/api/backends/x/test'], ['GET', '/api/backend-schemas'], ['POST', '/api/secrets'], ['DELETE', '/api/secrets/x'],
-      ['GET', '/api/placement-rules'], ['PUT', '/api/placement-rules'], ['POST', '/api/placement-rules/preview'], ['GET', '/api/sessions'],
-      ['GET', '/api/sessions/x'], ['GET', '/api/sessions/x/tasks'], ['GET', '/api/sessions/x/tasks/y'], ['GET', '/api/sessions/compare?a=x&b=y'],
-      ['GET', '/api/sessions/x/export'], ['GET', '/api/session'], ['GET', '/api/examples'], ['POST', '/api/examples/run'],
+      ['GET', '/api/tasks/x'],
+      ['GET', '/api/backends'],
+      ['POST', '/api/backends'],
+      ['PUT', '/api/backends/x'],
+      ['DELETE', '/api/backends/x'],
+      ['POST', '/api/backends/x/test'],
+      ['GET', '/api/backend-schemas'],
+      ['POST', '/api/secrets'],
+      ['DELETE', '/api/secrets/x'],
+      ['GET', '/api/placement-rules'],
+      ['PUT', '/api/placement-rules'],
+      ['POST', '/api/placement-rules/preview'],
+      ['GET', '/api/sessions'],
+      ['GET', '/api/sessions/x'],
+      ['GET', '/api/sessions/x/tasks'],
+      ['GET', '/api/sessions/x/tasks/y'],
+      ['GET', '/api/sessions/compare?a=x&b=y'],
+      ['GET', '/api/sessions/x/export'],
+      ['GET', '/api/session'],
+      ['GET', '/api/examples'],
+      ['POST', '/api/examples/run'],
     ];
     for (const [method, path] of routes) {
       const r = await api(method, path, method === 'GET' || method === 'DELETE' ? undefined : {}, false);
@@ -127,7 +162,9 @@ describe('the dashboard API', () => {
     await assert.rejects(openFeed([]), /401/);
     await assert.rejects(openFeed(['orrery', 'orrery.token.wrong']), /401/);
     // The right token from a foreign page is still refused.
-    const ws = new WebSocket(`${service.info.address}/api/events`, ['orrery', `orrery.token.${token}`], { headers: { Origin: 'http://evil.example' } });
+    const ws = new WebSocket(`${service.info.address}/api/events`, ['orrery', `orrery.token.${token}`], {
+      headers: { Origin: 'http://evil.example' },
+    });
     const status = await new Promise<number>((resolve) => {
       ws.once('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0));
       ws.once('open', () => resolve(101));
@@ -144,8 +181,14 @@ describe('the dashboard API', () => {
       const snap = messages[0];
       assert.equal(snap.type, 'snapshot');
       assert.ok(Array.isArray(snap.tasks));
-      assert.deepEqual(snap.nodes.map((n: { backend: string }) => n.backend), ['local']);
-      assert.deepEqual(snap.backends.map((b: { name: string }) => b.name), ['local']);
+      assert.deepEqual(
+        snap.nodes.map((n: { backend: string }) => n.backend),
+        ['local'],
+      );
+      assert.deepEqual(
+        snap.backends.map((b: { name: string }) => b.name),
+        ['local'],
+      );
       assert.deepEqual(snap.rules, []);
       const first = remote({ name: 'feedFirst' }, async (x: number) => {
         await new Promise((r) => setTimeout(r, 500));
@@ -158,7 +201,11 @@ describe('the dashboard API', () => {
       const a = first.remote(1);
       const b = second.remote(a);
       assert.equal(await get(b), 20);
-      await until('both tasks FINISHED in the feed', () => latest(messages, a.id)?.state === 'FINISHED' && latest(messages, b.id)?.state === 'FINISHED', 5000);
+      await until(
+        'both tasks FINISHED in the feed',
+        () => latest(messages, a.id)?.state === 'FINISHED' && latest(messages, b.id)?.state === 'FINISHED',
+        5000,
+      );
       const sb = statesOf(messages.slice(1), b.id);
       assert.equal(sb[0], 'PENDING_ARGS_AVAIL', `second waited for its argument: ${sb.join(' -> ')}`);
       assert.deepEqual(sb.slice(-2), ['RUNNING', 'FINISHED'], sb.join(' -> '));
@@ -227,8 +274,15 @@ describe('the dashboard API', () => {
       const l = await api('GET', '/api/backends');
       return l.json.find((b: { name: string; nodes: number }) => b.name === 'lab' && b.nodes === 1) && l.json;
     });
-    assert.deepEqual(list.map((b: { name: string }) => b.name), ['local', 'lab']);
-    const nodes = (await api('GET', '/api/nodes')).json as { backend: string; labels: Record<string, string>; state: string }[];
+    assert.deepEqual(
+      list.map((b: { name: string }) => b.name),
+      ['local', 'lab'],
+    );
+    const nodes = (await api('GET', '/api/nodes')).json as {
+      backend: string;
+      labels: Record<string, string>;
+      state: string;
+    }[];
     const lab = nodes.find((n) => n.backend === 'lab');
     assert.equal(lab?.state, 'ALIVE');
     assert.equal(lab?.labels.zone, 'lab');
@@ -256,7 +310,12 @@ describe('the dashboard API', () => {
     const badHost = await api('POST', '/api/backends', { name: 'h', kind: 'ssh', hosts: ['a b c'] });
     assert.equal(badHost.status, 400);
     assert.ok(badHost.json.fields.hosts, JSON.stringify(badHost.json));
-    assert.equal((await api('GET', '/api/backends')).json.some((b: { name: string }) => ['bad', 'cluster', 'odd', 'k', 'h'].includes(b.name)), false);
+    assert.equal(
+      (await api('GET', '/api/backends')).json.some((b: { name: string }) =>
+        ['bad', 'cluster', 'odd', 'k', 'h'].includes(b.name),
+      ),
+      false,
+    );
   });
 
   test('a placement rule set by PUT sends tasks submitted afterwards to the backend it requires; the preview shows where each function goes', async () => {
@@ -271,7 +330,9 @@ describe('the dashboard API', () => {
     assert.deepEqual(configFile().placementRules, rules);
     const after = onLab.remote();
     await get(after);
-    const labNode = ((await api('GET', '/api/nodes')).json as { nodeId: string; backend: string }[]).find((n) => n.backend === 'lab')!.nodeId;
+    const labNode = ((await api('GET', '/api/nodes')).json as { nodeId: string; backend: string }[]).find(
+      (n) => n.backend === 'lab',
+    )!.nodeId;
     const d = (await api('GET', `/api/tasks/${after.id}`)).json;
     assert.equal(d.task.nodeId, labNode);
     assert.equal(d.task.backend, 'lab');
@@ -286,11 +347,37 @@ describe('the dashboard API', () => {
     assert.match(invalid.json.error, /placementRules\[0\]\.match\.kind must be one of/);
     assert.deepEqual((await api('GET', '/api/placement-rules')).json, rules, 'a refused list changes nothing');
 
-    const preview = await api('POST', '/api/placement-rules/preview', { rules: [{ match: { name: 'detail*' }, require: { labels: { zone: 'lab' } } }] });
+    const preview = await api('POST', '/api/placement-rules/preview', {
+      rules: [{ match: { name: 'detail*' }, require: { labels: { zone: 'lab' } } }],
+    });
     assert.equal(preview.status, 200);
-    const byName = new Map((preview.json.functions as { name: string; kind: string; ruleIndex: number | null; backend: string | null; labels?: Record<string, string>; candidates: string[] }[]).map((f) => [f.name, f]));
-    assert.deepEqual(byName.get('detailAdd'), { name: 'detailAdd', kind: 'function', ruleIndex: 0, backend: null, labels: { zone: 'lab' }, candidates: ['lab'] });
-    assert.deepEqual(byName.get('onLab'), { name: 'onLab', kind: 'function', ruleIndex: null, backend: null, candidates: ['local', 'lab'] });
+    const byName = new Map(
+      (
+        preview.json.functions as {
+          name: string;
+          kind: string;
+          ruleIndex: number | null;
+          backend: string | null;
+          labels?: Record<string, string>;
+          candidates: string[];
+        }[]
+      ).map((f) => [f.name, f]),
+    );
+    assert.deepEqual(byName.get('detailAdd'), {
+      name: 'detailAdd',
+      kind: 'function',
+      ruleIndex: 0,
+      backend: null,
+      labels: { zone: 'lab' },
+      candidates: ['lab'],
+    });
+    assert.deepEqual(byName.get('onLab'), {
+      name: 'onLab',
+      kind: 'function',
+      ruleIndex: null,
+      backend: null,
+      candidates: ['local', 'lab'],
+    });
     assert.equal((await api('POST', '/api/placement-rules/preview', { rules: 'all' })).status, 400);
   });
 
@@ -298,7 +385,10 @@ describe('the dashboard API', () => {
     const t = await api('POST', '/api/backends/lab/test');
     assert.equal(t.status, 200);
     assert.equal(t.json.ok, true, JSON.stringify(t.json));
-    assert.ok(t.json.lines.some((l: string) => /node .*labels \{"zone":"lab"/.test(l)), t.json.lines.join('\n'));
+    assert.ok(
+      t.json.lines.some((l: string) => /node .*labels \{"zone":"lab"/.test(l)),
+      t.json.lines.join('\n'),
+    );
     assert.equal((await api('POST', '/api/backends/nope/test')).status, 404);
     assert.equal((await api('DELETE', '/api/backends/local')).status, 400);
     // Rules that name the backend are the user's to change; drop them first so later tests run anywhere.
@@ -306,19 +396,34 @@ describe('the dashboard API', () => {
     const del = await api('DELETE', '/api/backends/lab');
     assert.equal(del.status, 204);
     const nodes = (await api('GET', '/api/nodes')).json as { backend: string; state: string }[];
-    assert.deepEqual(nodes.filter((n) => n.backend === 'lab').map((n) => n.state), ['DEAD']);
-    assert.deepEqual((await api('GET', '/api/backends')).json.map((b: { name: string }) => b.name), ['local']);
+    assert.deepEqual(
+      nodes.filter((n) => n.backend === 'lab').map((n) => n.state),
+      ['DEAD'],
+    );
+    assert.deepEqual(
+      (await api('GET', '/api/backends')).json.map((b: { name: string }) => b.name),
+      ['local'],
+    );
     assert.deepEqual(configFile().backends, []);
     assert.equal((await api('DELETE', '/api/backends/lab')).status, 404);
   });
 
   test('PUT replaces a backend: the old one stops, the new config starts', async () => {
     assert.equal((await api('POST', '/api/backends', { name: 'spare', kind: 'local', numCpus: 1 })).status, 201);
-    const oldNode = await until('the spare node', async () => ((await api('GET', '/api/nodes')).json as { nodeId: string; backend: string; state: string }[]).find((n) => n.backend === 'spare' && n.state === 'ALIVE'));
+    const oldNode = await until('the spare node', async () =>
+      ((await api('GET', '/api/nodes')).json as { nodeId: string; backend: string; state: string }[]).find(
+        (n) => n.backend === 'spare' && n.state === 'ALIVE',
+      ),
+    );
     const r = await api('PUT', '/api/backends/spare', { kind: 'local', numCpus: 1, labels: { v: '2' } });
     assert.equal(r.status, 200, JSON.stringify(r.json));
     assert.deepEqual(r.json.config, { kind: 'local', numCpus: 1, labels: { v: '2' }, name: 'spare' });
-    const nodes = (await api('GET', '/api/nodes')).json as { nodeId: string; backend: string; state: string; labels: Record<string, string> }[];
+    const nodes = (await api('GET', '/api/nodes')).json as {
+      nodeId: string;
+      backend: string;
+      state: string;
+      labels: Record<string, string>;
+    }[];
     assert.equal(nodes.find((n) => n.nodeId === oldNode.nodeId)?.state, 'DEAD');
     assert.equal(nodes.find((n) => n.backend === 'spare' && n.state === 'ALIVE')?.labels.v, '2');
     assert.equal((await api('PUT', '/api/backends/spare', { name: 'other', kind: 'local' })).status, 400);
@@ -327,13 +432,28 @@ describe('the dashboard API', () => {
 
   test('the backend schemas list every built-in kind, and each field is one its validator accepts', async () => {
     const r = await api('GET', '/api/backend-schemas');
-    assert.deepEqual(Object.keys(r.json).sort(), ['braket', 'ibm-quantum', 'local', 'quantum-simulator', 'sagemaker', 'slurm', 'ssh']);
+    assert.deepEqual(Object.keys(r.json).sort(), [
+      'braket',
+      'ibm-quantum',
+      'local',
+      'quantum-simulator',
+      'sagemaker',
+      'slurm',
+      'ssh',
+    ]);
     assert.deepEqual(r.json, JSON.parse(JSON.stringify(BACKEND_SCHEMAS)));
     assert.equal(r.json['ibm-quantum'].fields.find((f: { name: string }) => f.name === 'apiKeySecret').secret, true);
     for (const [kind, schema] of Object.entries(BACKEND_SCHEMAS)) {
       for (const f of schema.fields) {
         // A key the validator does not know is refused as "unknown key <field>"; any other complaint means it is known.
-        const err = await createBackend({ name: 'probe', kind, [f.name]: f.name === 'name' ? 'probe' : Symbol('x') }).then(() => undefined, (e: Error) => e.message);
+        const err = await createBackend({
+          name: 'probe',
+          kind,
+          [f.name]: f.name === 'name' ? 'probe' : Symbol('x'),
+        }).then(
+          () => undefined,
+          (e: Error) => e.message,
+        );
         assert.doesNotMatch(err ?? '', new RegExp(`unknown key ${f.name}\\b`), `${kind}.${f.name}`);
       }
     }
@@ -357,7 +477,10 @@ describe('the dashboard API', () => {
   });
 
   test('a circuit task on a quantum-simulator backend has its measurement counts as result json', async () => {
-    assert.equal((await api('POST', '/api/backends', { name: 'qsim', kind: 'quantum-simulator', seed: 5 })).status, 201);
+    assert.equal(
+      (await api('POST', '/api/backends', { name: 'qsim', kind: 'quantum-simulator', seed: 5 })).status,
+      201,
+    );
     const ref: ObjectRef<{ counts: Record<string, number> }> = circuit({ backend: 'qsim', shots: 500 }).remote(BELL);
     const r = await get(ref);
     const d = (await api('GET', `/api/tasks/${ref.id}`)).json;
@@ -381,9 +504,15 @@ describe('the dashboard API', () => {
       return p.json.total === 3 && p;
     });
     assert.equal(page.json.tasks.length, 2);
-    assert.deepEqual(page.json.tasks.map((t: TaskViewJson) => t.id), refs.slice(0, 2).map((r) => r.id));
+    assert.deepEqual(
+      page.json.tasks.map((t: TaskViewJson) => t.id),
+      refs.slice(0, 2).map((r) => r.id),
+    );
     const rest = (await api('GET', `/api/sessions/${cur.name}/tasks?name=sessionSquare&offset=2&limit=2`)).json;
-    assert.deepEqual(rest.tasks.map((t: TaskViewJson) => t.id), [refs[2]!.id]);
+    assert.deepEqual(
+      rest.tasks.map((t: TaskViewJson) => t.id),
+      [refs[2]!.id],
+    );
     assert.equal((await api('GET', `/api/sessions/${cur.name}/tasks?limit=0`)).status, 400);
     const show = (await api('GET', `/api/sessions/${cur.name}`)).json;
     assert.equal(show.name, cur.name);
@@ -409,25 +538,45 @@ describe('the dashboard API', () => {
 
   test('POST /api/examples/run starts vqe-h2 as a driver of this head and its circuit tasks appear', async () => {
     const ex = (await api('GET', '/api/examples')).json as { name: string }[];
-    assert.deepEqual(ex.map((e) => e.name), ['vqe-h2', 'parameter-sweep']);
+    assert.deepEqual(
+      ex.map((e) => e.name),
+      ['vqe-h2', 'parameter-sweep'],
+    );
     assert.equal((await api('POST', '/api/examples/run', { name: 'rm -rf' })).status, 400);
     const r = await api('POST', '/api/examples/run', { name: 'vqe-h2' });
     assert.equal(r.status, 200, JSON.stringify(r.json));
     assert.equal(typeof r.json.pid, 'number');
-    const circuits = await until('circuit tasks of the example', async () => {
-      const tasks = (await api('GET', '/api/tasks?limit=100000')).json as { taskId: string; name: string; state: string }[];
-      const mine = [];
-      for (const t of tasks) {
-        const d = (await api('GET', `/api/tasks/${t.taskId}`)).json;
-        if (d.task.kind === 'circuit' && d.task.backend === 'simulator') mine.push(d);
-      }
-      return mine.length >= 2 && mine;
-    }, 120_000);
+    const circuits = await until(
+      'circuit tasks of the example',
+      async () => {
+        const tasks = (await api('GET', '/api/tasks?limit=100000')).json as {
+          taskId: string;
+          name: string;
+          state: string;
+        }[];
+        const mine = [];
+        for (const t of tasks) {
+          const d = (await api('GET', `/api/tasks/${t.taskId}`)).json;
+          if (d.task.kind === 'circuit' && d.task.backend === 'simulator') mine.push(d);
+        }
+        return mine.length >= 2 && mine;
+      },
+      120_000,
+    );
     assert.ok(circuits.every((c) => c.task.backend === 'simulator'));
-    const runs = await until('the example to finish', async () => {
-      const e = ((await api('GET', '/api/examples')).json as { name: string; runs: { pid: number; exitCode?: number | null; output: string[] }[] }[]).find((x) => x.name === 'vqe-h2')!;
-      return e.runs.find((x) => x.pid === r.json.pid && x.exitCode !== undefined);
-    }, 120_000);
+    const runs = await until(
+      'the example to finish',
+      async () => {
+        const e = (
+          (await api('GET', '/api/examples')).json as {
+            name: string;
+            runs: { pid: number; exitCode?: number | null; output: string[] }[];
+          }[]
+        ).find((x) => x.name === 'vqe-h2')!;
+        return e.runs.find((x) => x.pid === r.json.pid && x.exitCode !== undefined);
+      },
+      120_000,
+    );
     assert.equal(runs.exitCode, 0, runs.output.join('\n'));
   });
 
@@ -436,16 +585,23 @@ describe('the dashboard API', () => {
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type') ?? '', /text\/html/);
     const html = await page.text();
-    if (existsSync(join(RENDERER_DIST, 'index.html'))) assert.equal(page.headers.get('content-security-policy'), DASHBOARD_CSP);
+    if (existsSync(join(RENDERER_DIST, 'index.html')))
+      assert.equal(page.headers.get('content-security-policy'), DASHBOARD_CSP);
     else assert.match(html, /npm run build:renderer/);
     assert.equal((await fetch(`${base}/api/backends`)).status, 401);
     assert.equal((await fetch(`${base}/nope.js`)).status, 404);
   });
 
   test('`orrery dashboard --no-open` and `--url` print one-time login links of the running head, never its token', async () => {
-    const cli = (...args: string[]) => new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, ['--import', 'tsx', 'orchestrator/cli/main.ts', 'dashboard', ...args], { env: { ...process.env, ORRERY_HOME: home }, timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
-    });
+    const cli = (...args: string[]) =>
+      new Promise<string>((resolve, reject) => {
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', 'orchestrator/cli/main.ts', 'dashboard', ...args],
+          { env: { ...process.env, ORRERY_HOME: home }, timeout: 60_000 },
+          (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
+        );
+      });
     const noOpen = await cli('--no-open');
     assert.ok(!noOpen.includes(token), noOpen);
     const printed = new RegExp(`^  dashboard: (${base}/login\\?code=[A-Za-z0-9_-]{43})$`, 'm').exec(noOpen)?.[1];
@@ -489,7 +645,12 @@ describe('the dashboard files', () => {
       assert.equal(js.headers.get('content-type'), 'text/javascript; charset=utf-8');
       assert.equal(await js.text(), 'console.log(1)');
       assert.equal((await fetch(`${at}/assets/app-1.css`)).headers.get('content-type'), 'text/css; charset=utf-8');
-      for (const p of ['/assets/%2e%2e/%2e%2e/outside.txt', '/%2e%2e/outside.txt', '/assets/missing.js', '/other/x.js']) {
+      for (const p of [
+        '/assets/%2e%2e/%2e%2e/outside.txt',
+        '/%2e%2e/outside.txt',
+        '/assets/missing.js',
+        '/other/x.js',
+      ]) {
         assert.equal((await fetch(`${at}${p}`)).status, 404, p);
       }
     } finally {

@@ -81,12 +81,20 @@ function setup(name: string): Setup {
   writeFileSync(join(bin, 'xdg-open'), OPENER);
   chmodSync(join(bin, 'xdg-open'), 0o755);
   const openerLog = join(bin, 'opened.jsonl');
-  return { home, bin, openerLog, env: { ...process.env, ORRERY_HOME: home, PATH: `${bin}:${process.env.PATH}`, OPENER_LOG: openerLog } };
+  return {
+    home,
+    bin,
+    openerLog,
+    env: { ...process.env, ORRERY_HOME: home, PATH: `${bin}:${process.env.PATH}`, OPENER_LOG: openerLog },
+  };
 }
 
 function opened(s: Setup): { argv: string[]; login?: number; location?: string; api?: number; error?: string }[] {
   if (!existsSync(s.openerLog)) return [];
-  return readFileSync(s.openerLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  return readFileSync(s.openerLog, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 }
 
 function headInfo(s: Setup): { url: string; token: string; pid: number } {
@@ -101,7 +109,10 @@ interface Seen {
 
 /** Starts the other user's `ps` poller; `stop()` resolves with what it saw. */
 function startPoller(): { stop(): Promise<Seen> } {
-  const child = spawn('runuser', ['-u', intruderUser, '--', process.execPath, '-e', POLLER], { cwd: '/', stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn('runuser', ['-u', intruderUser, '--', process.execPath, '-e', POLLER], {
+    cwd: '/',
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   const exited = new Promise((r) => child.once('exit', r));
@@ -138,8 +149,16 @@ function checkWhatTheyCouldSee(s: Setup, { all, fresh: seen }: Seen): void {
   const { token, url } = headInfo(s);
   const openerLines = seen.filter((l) => l.includes(join(s.bin, 'xdg-open')));
   assert.ok(openerLines.length > 0, `the poller saw no xdg-open process at all (it saw ${seen.length} new lines)`);
-  assert.deepEqual(all.filter((l) => l.includes(token)), [], 'the token is in a command line');
-  assert.deepEqual(seen.filter((l) => /code=|\/login\?|token=/.test(l)), [], 'a login URL or code is in a command line');
+  assert.deepEqual(
+    all.filter((l) => l.includes(token)),
+    [],
+    'the token is in a command line',
+  );
+  assert.deepEqual(
+    seen.filter((l) => /code=|\/login\?|token=/.test(l)),
+    [],
+    'a login URL or code is in a command line',
+  );
   for (const l of openerLines) {
     const path = l.split(/\s+/).find((w) => w.endsWith('.html'));
     assert.ok(path?.startsWith(join(s.home, 'run', 'login')), `the browser was handed ${l}, not a login page`);
@@ -147,14 +166,22 @@ function checkWhatTheyCouldSee(s: Setup, { all, fresh: seen }: Seen): void {
     assert.notEqual(read.status, 0, `${intruderUser} could read ${path}`);
     assert.doesNotMatch(read.stdout, /login\?code=/);
   }
-  assert.notEqual(asIntruder(['ls', join(s.home, 'run', 'login')]).status, 0, `${intruderUser} can list the login pages folder`);
+  assert.notEqual(
+    asIntruder(['ls', join(s.home, 'run', 'login')]).status,
+    0,
+    `${intruderUser} can list the login pages folder`,
+  );
   const words = candidates(seen);
   assert.ok(words.length > 0);
-  const replay = asIntruder([process.execPath, '-e', REPLAY, url], { input: `${words.join('\n')}\n`, timeoutMs: 60_000 });
+  const replay = asIntruder([process.execPath, '-e', REPLAY, url], {
+    input: `${words.join('\n')}\n`,
+    timeoutMs: 60_000,
+  });
   assert.equal(replay.status, 0, replay.stderr);
   const statuses = replay.stdout.trim().split('\n');
   assert.equal(statuses.length, words.length);
-  for (const [i, st] of statuses.entries()) assert.equal(st, '401 401 401', `${intruderUser} got in with ${JSON.stringify(words[i])}`);
+  for (const [i, st] of statuses.entries())
+    assert.equal(st, '401 401 401', `${intruderUser} got in with ${JSON.stringify(words[i])}`);
 }
 
 /** The stand-in browser got in: it was handed one login page, its code logged it in, the cookie worked. */
@@ -164,13 +191,18 @@ function checkTheBrowserGotIn(s: Setup): void {
   assert.equal(first!.error, undefined, JSON.stringify(first));
   assert.equal(first!.argv.length, 1);
   assert.match(first!.argv[0]!, new RegExp(`^${join(s.home, 'run', 'login')}/login-[0-9a-f]{24}\\.html$`));
-  assert.deepEqual({ login: first!.login, location: first!.location, api: first!.api }, { login: 303, location: '/', api: 200 });
+  assert.deepEqual(
+    { login: first!.login, location: first!.location, api: first!.api },
+    { login: 303, location: '/', api: 200 },
+  );
   assert.ok(!existsSync(first!.argv[0]!), 'the login page is removed once used');
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { env, timeout: 120_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { env, timeout: 120_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -181,10 +213,15 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 describe('orrery dashboard on a machine shared with another user', () => {
-  test('opening the dashboard of a running head puts neither the token nor a usable login URL where ps can read it', { timeout: 240_000 }, async (t) => {
+  test('opening the dashboard of a running head puts neither the token nor a usable login URL where ps can read it', {
+    timeout: 240_000,
+  }, async (t) => {
     if (!requireIntruder(t)) return;
     const s = setup('open-running');
-    const head = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--port', '0'], { env: s.env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const head = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--port', '0'], {
+      env: s.env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       await until('the head to write head.json', () => existsSync(join(s.home, 'head.json')), 60_000);
       const poller = startPoller();
@@ -195,7 +232,10 @@ describe('orrery dashboard on a machine shared with another user', () => {
       checkWhatTheyCouldSee(s, await poller.stop());
       checkTheBrowserGotIn(s);
       assert.ok(!r.stdout.includes(headInfo(s).token), 'the token is printed');
-      assert.match(r.stdout, /dashboard: http:\/\/127\.0\.0\.1:\d+\/ \(opened in your browser; another browser: orrery dashboard --url\)/);
+      assert.match(
+        r.stdout,
+        /dashboard: http:\/\/127\.0\.0\.1:\d+\/ \(opened in your browser; another browser: orrery dashboard --url\)/,
+      );
     } finally {
       await stopChild(head);
     }
@@ -205,7 +245,10 @@ describe('orrery dashboard on a machine shared with another user', () => {
     if (!requireIntruder(t)) return;
     const s = setup('open-own');
     const poller = startPoller();
-    const dashboard = spawn(process.execPath, ['--import', 'tsx', MAIN, 'dashboard', '--port', '0'], { env: s.env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const dashboard = spawn(process.execPath, ['--import', 'tsx', MAIN, 'dashboard', '--port', '0'], {
+      env: s.env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     dashboard.stdout!.on('data', (d) => (out += d));
     try {

@@ -103,7 +103,10 @@ describe('worker crashes', () => {
 describe('retryExceptions', () => {
   test('by default an exception is not retried', async () => {
     const file = marker('exc-default');
-    await assert.rejects(get(throwy.remote(file, 1, 'plain')), (e: Error) => e instanceof TaskError && /plain failure on attempt 0/.test(e.message));
+    await assert.rejects(
+      get(throwy.remote(file, 1, 'plain')),
+      (e: Error) => e instanceof TaskError && /plain failure on attempt 0/.test(e.message),
+    );
     assert.equal(linesOf(file).length, 1);
   });
 
@@ -114,31 +117,46 @@ describe('retryExceptions', () => {
 
   test('retryExceptions: true stops after maxRetries and fails with the last TaskError', async () => {
     const file = marker('exc-exhausted');
-    await assert.rejects(get(throwy.options({ retryExceptions: true, maxRetries: 2 }).remote(file, 99, 'plain')), (e: Error) => {
-      assert.ok(e instanceof TaskError, `${e.name}: ${e.message}`);
-      assert.equal((e as TaskError).remoteMessage, 'plain failure on attempt 2');
-      return true;
-    });
+    await assert.rejects(
+      get(throwy.options({ retryExceptions: true, maxRetries: 2 }).remote(file, 99, 'plain')),
+      (e: Error) => {
+        assert.ok(e instanceof TaskError, `${e.name}: ${e.message}`);
+        assert.equal((e as TaskError).remoteMessage, 'plain failure on attempt 2');
+        return true;
+      },
+    );
     assert.equal(linesOf(file).length, 3);
   });
 
   test('retryExceptions: [name] retries an error with that name only', async () => {
     const file = marker('exc-named');
-    assert.equal(await get(throwy.options({ retryExceptions: ['FlakyError'] }).remote(file, 1, 'named')), 'ok after 1 failures');
+    assert.equal(
+      await get(throwy.options({ retryExceptions: ['FlakyError'] }).remote(file, 1, 'named')),
+      'ok after 1 failures',
+    );
     const other = marker('exc-named-other');
-    await assert.rejects(get(throwy.options({ retryExceptions: ['SomethingElse'] }).remote(other, 1, 'named')), (e: Error) => {
-      assert.ok(e instanceof TaskError);
-      assert.equal((e as TaskError).remoteName, 'FlakyError');
-      return true;
-    });
+    await assert.rejects(
+      get(throwy.options({ retryExceptions: ['SomethingElse'] }).remote(other, 1, 'named')),
+      (e: Error) => {
+        assert.ok(e instanceof TaskError);
+        assert.equal((e as TaskError).remoteName, 'FlakyError');
+        return true;
+      },
+    );
     assert.equal(linesOf(other).length, 1);
   });
 
   test('retryExceptions: [name] matches a class anywhere in the prototype chain', async () => {
     const file = marker('exc-chain');
-    assert.equal(await get(throwy.options({ retryExceptions: ['TransientError'] }).remote(file, 2, 'subclass')), 'ok after 2 failures');
+    assert.equal(
+      await get(throwy.options({ retryExceptions: ['TransientError'] }).remote(file, 2, 'subclass')),
+      'ok after 2 failures',
+    );
     const viaOwnName = marker('exc-chain-own');
-    assert.equal(await get(throwy.options({ retryExceptions: ['FlakyNetworkError'] }).remote(viaOwnName, 1, 'subclass')), 'ok after 1 failures');
+    assert.equal(
+      await get(throwy.options({ retryExceptions: ['FlakyNetworkError'] }).remote(viaOwnName, 1, 'subclass')),
+      'ok after 1 failures',
+    );
   });
 
   test('retryExceptions does not turn a crash into an unretried failure', async () => {
@@ -199,6 +217,9 @@ describe('error propagation', () => {
     const weird = remote(() => {
       throw { code: 7 };
     });
-    await assert.rejects(get(weird.remote()), (e: Error) => e instanceof TaskError && /7/.test((e as TaskError).remoteMessage));
+    await assert.rejects(
+      get(weird.remote()),
+      (e: Error) => e instanceof TaskError && /7/.test((e as TaskError).remoteMessage),
+    );
   });
 });

@@ -32,7 +32,10 @@ interface Service {
 
 /** Starts `orrery start --port 0` with its own ORRERY_HOME; resolves once head.json names it. */
 async function startService(home: string): Promise<Service> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--port', '0'], { env: { ...process.env, ORRERY_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--port', '0'], {
+    env: { ...process.env, ORRERY_HOME: home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -43,24 +46,46 @@ async function startService(home: string): Promise<Service> {
     'the service to write head.json',
     () => {
       if (child.exitCode !== null) throw new Error(`orrery start exited with ${child.exitCode}: ${err}`);
-      return existsSync(file) && /dashboard:/.test(out) && (JSON.parse(readFileSync(file, 'utf8')) as HeadInfo).pid === child.pid;
+      return (
+        existsSync(file) &&
+        /dashboard:/.test(out) &&
+        (JSON.parse(readFileSync(file, 'utf8')) as HeadInfo).pid === child.pid
+      );
     },
     60_000,
   );
-  return { child, info: JSON.parse(readFileSync(file, 'utf8')) as HeadInfo, stdout: () => out, stderr: () => err, exited };
+  return {
+    child,
+    info: JSON.parse(readFileSync(file, 'utf8')) as HeadInfo,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+  };
 }
 
 /** Runs the CLI; resolves with its exit code and output. */
-function orrery(home: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function orrery(
+  home: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, ORRERY_HOME: home, ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', MAIN, ...args],
+      { env: { ...process.env, ORRERY_HOME: home, ...env }, timeout: 120_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
 /** Opens a WebSocket to the driver endpoint; resolves with the HTTP status it got (101 = open) and the first message's batch. */
-function tryWs(url: string, opts: { headers?: Record<string, string>; protocols?: string[] } = {}): Promise<{ status: number; first?: unknown[] }> {
+function tryWs(
+  url: string,
+  opts: { headers?: Record<string, string>; protocols?: string[] } = {},
+): Promise<{ status: number; first?: unknown[] }> {
   return new Promise((resolve) => {
     const ws = new WebSocket(url, opts.protocols ?? [], { headers: opts.headers });
     ws.on('unexpected-response', (_req, res) => {
@@ -113,7 +138,16 @@ describe('a running head service', () => {
   test('every /api/ request without the right token gets 401, whatever the path', async () => {
     const { url, token } = svc.info;
     const wrong = token.replace(/^./, (c) => (c === 'a' ? 'b' : 'a'));
-    const paths = ['/api/status', '/api/tasks', '/api/nodes?limit=1', '/api/summary/tasks', '/api/logs/abc', '/api/no/such/path', '/api/', '/api/shutdown'];
+    const paths = [
+      '/api/status',
+      '/api/tasks',
+      '/api/nodes?limit=1',
+      '/api/summary/tasks',
+      '/api/logs/abc',
+      '/api/no/such/path',
+      '/api/',
+      '/api/shutdown',
+    ];
     for (const p of paths) {
       for (const [how, init] of [
         ['no token', {}],
@@ -131,8 +165,18 @@ describe('a running head service', () => {
     }
     assert.equal((await fetch(`${url}/api/status`, { headers: { Authorization: `Bearer ${token}` } })).status, 200);
     assert.equal((await fetch(`${url}/api/nodes?token=${token}`)).status, 401, 'the token is never taken from the URL');
-    assert.equal((await fetch(`${url}/api/no/such/path`, { headers: { Authorization: `Bearer ${token}` } })).status, 404);
-    assert.equal((await fetch(`${url}/api/status`, { headers: { Authorization: `Bearer ${token}`, Origin: 'http://evil.example' } })).status, 403);
+    assert.equal(
+      (await fetch(`${url}/api/no/such/path`, { headers: { Authorization: `Bearer ${token}` } })).status,
+      404,
+    );
+    assert.equal(
+      (
+        await fetch(`${url}/api/status`, {
+          headers: { Authorization: `Bearer ${token}`, Origin: 'http://evil.example' },
+        })
+      ).status,
+      403,
+    );
     assert.ok(alive(svc.info.pid), 'the refused POST /api/shutdown did not stop the head');
   });
 
@@ -142,8 +186,14 @@ describe('a running head service', () => {
     assert.equal((await tryWs(driver)).status, 401);
     assert.equal((await tryWs(driver, { headers: { Authorization: `Bearer ${token.slice(1)}` } })).status, 401);
     assert.equal((await tryWs(`${driver}?token=nope`)).status, 401);
-    assert.equal((await tryWs(driver, { headers: { Authorization: `Bearer ${token}`, Origin: 'http://evil.example' } })).status, 403);
-    assert.equal((await tryWs(driver, { headers: { Authorization: `Bearer ${token}`, Origin: url.replace(/\d+$/, '1') } })).status, 403);
+    assert.equal(
+      (await tryWs(driver, { headers: { Authorization: `Bearer ${token}`, Origin: 'http://evil.example' } })).status,
+      403,
+    );
+    assert.equal(
+      (await tryWs(driver, { headers: { Authorization: `Bearer ${token}`, Origin: url.replace(/\d+$/, '1') } })).status,
+      403,
+    );
     const accepted: { headers: Record<string, string>; protocols?: string[] }[] = [
       { headers: { Authorization: `Bearer ${token}` } },
       { headers: { Authorization: `Bearer ${token}`, Origin: url } },
@@ -173,7 +223,12 @@ describe('a running head service', () => {
   test('orrery run runs a script against the head; list, summary and logs show its tasks', async () => {
     const run = await orrery(home, ['run', 'test/integration/fixtures/driver-work.ts', 'r', '3']);
     assert.equal(run.code, 0, run.stderr);
-    const result = JSON.parse(run.stdout.split('\n').find((l) => l.startsWith('RESULT '))!.slice(7)) as { jobId: string; tasks: string[] };
+    const result = JSON.parse(
+      run.stdout
+        .split('\n')
+        .find((l) => l.startsWith('RESULT '))!
+        .slice(7),
+    ) as { jobId: string; tasks: string[] };
     assert.deepEqual(result.tasks, ['r:0', 'r:1', 'r:4']);
     for (let i = 0; i < 3; i++) assert.match(run.stdout, new RegExp(`\\(label-r node=\\w+\\) task r-${i} ran`));
 
@@ -185,12 +240,22 @@ describe('a running head service', () => {
       assert.equal(r.state, 'FINISHED');
       assert.equal(r.jobId, result.jobId);
     }
-    const limited = JSON.parse((await orrery(home, ['list', 'tasks', '--json', '--filter', 'name=label-r', '--limit', '2'])).stdout) as unknown[];
+    const limited = JSON.parse(
+      (await orrery(home, ['list', 'tasks', '--json', '--filter', 'name=label-r', '--limit', '2'])).stdout,
+    ) as unknown[];
     assert.equal(limited.length, 2);
-    const none = JSON.parse((await orrery(home, ['list', 'tasks', '--json', '--filter', 'name=label-r', '--filter', 'state!=FINISHED'])).stdout) as unknown[];
+    const none = JSON.parse(
+      (await orrery(home, ['list', 'tasks', '--json', '--filter', 'name=label-r', '--filter', 'state!=FINISHED']))
+        .stdout,
+    ) as unknown[];
     assert.equal(none.length, 0);
-    const actors = JSON.parse((await orrery(home, ['list', 'actors', '--json', '--filter', `jobId=${result.jobId}`])).stdout) as { className: string }[];
-    assert.deepEqual(actors.map((a) => a.className), ['Counter']);
+    const actors = JSON.parse(
+      (await orrery(home, ['list', 'actors', '--json', '--filter', `jobId=${result.jobId}`])).stdout,
+    ) as { className: string }[];
+    assert.deepEqual(
+      actors.map((a) => a.className),
+      ['Counter'],
+    );
 
     const table = await orrery(home, ['list', 'tasks', '--filter', 'name=label-r']);
     const lines = table.stdout.trim().split('\n');
@@ -214,10 +279,14 @@ describe('a running head service', () => {
   });
 
   test('logs -f follows a running task and ends when it ends', async () => {
-    const driver = spawn(process.execPath, ['--import', 'tsx', 'test/integration/fixtures/driver-ticker.ts', '6', '250'], {
-      env: { ...process.env, ORRERY_ADDRESS: svc.info.address, ORRERY_TOKEN: svc.info.token },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const driver = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'test/integration/fixtures/driver-ticker.ts', '6', '250'],
+      {
+        env: { ...process.env, ORRERY_ADDRESS: svc.info.address, ORRERY_TOKEN: svc.info.token },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     driver.stdout!.on('data', (d) => (out += d));
     const taskId = (await until('the ticker task id', () => /TASK (\w+)/.exec(out)?.[1], 30_000))!;
@@ -225,16 +294,29 @@ describe('a running head service', () => {
     assert.equal(follow.code, 0, follow.stderr);
     assert.deepEqual(follow.stdout.trim().split('\n'), ['tick 0', 'tick 1', 'tick 2', 'tick 3', 'tick 4', 'tick 5']);
     await until('the ticker driver to finish', () => /DONE 6/.test(out), 30_000);
-    const state = JSON.parse((await orrery(home, ['list', 'tasks', '--json', '--filter', `taskId=${taskId}`])).stdout) as { state: string }[];
+    const state = JSON.parse(
+      (await orrery(home, ['list', 'tasks', '--json', '--filter', `taskId=${taskId}`])).stdout,
+    ) as { state: string }[];
     assert.equal(state[0]!.state, 'FINISHED');
   });
 
   test('status shows nodes per backend, usage, pending demand and infeasible requests', async () => {
     const markers = tempDir('status');
-    const hang = spawn(process.execPath, ['--import', 'tsx', 'test/integration/fixtures/driver-hang.ts', markers, String(availableParallelism() + 2), 'infeasible'], {
-      env: { ...process.env, ORRERY_ADDRESS: svc.info.address, ORRERY_TOKEN: svc.info.token },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const hang = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'test/integration/fixtures/driver-hang.ts',
+        markers,
+        String(availableParallelism() + 2),
+        'infeasible',
+      ],
+      {
+        env: { ...process.env, ORRERY_ADDRESS: svc.info.address, ORRERY_TOKEN: svc.info.token },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     hang.stdout!.on('data', (d) => (out += d));
     try {
@@ -248,14 +330,20 @@ describe('a running head service', () => {
       assert.match(s.stdout, /^ \{"CPU":1\}: 2 pending tasks\/actors$/m);
       assert.match(s.stdout, /^ \{"CPU":1,"Widget":1\}: 1 waiting; no node or backend offers Widget/m);
       assert.match(s.stdout, /^Drivers: 1 connected$/m);
-      const json = JSON.parse((await orrery(home, ['status', '--json'])).stdout) as { resources: { used: Record<string, number> } };
+      const json = JSON.parse((await orrery(home, ['status', '--json'])).stdout) as {
+        resources: { used: Record<string, number> };
+      };
       assert.equal(json.resources.used.CPU, cpus);
     } finally {
       hang.kill('SIGKILL');
     }
     await until(
       'the killed driver’s tasks to be cancelled',
-      async () => JSON.parse((await orrery(home, ['list', 'tasks', '--json', '--filter', 'name=slow', '--filter', 'state!=FAILED'])).stdout).length === 0,
+      async () =>
+        JSON.parse(
+          (await orrery(home, ['list', 'tasks', '--json', '--filter', 'name=slow', '--filter', 'state!=FAILED']))
+            .stdout,
+        ).length === 0,
       30_000,
     );
   });
@@ -279,7 +367,16 @@ test('a stale head.json (its process is gone) is replaced; SIGTERM stops the ser
   const dead = spawn(process.execPath, ['-e', '']);
   await new Promise((r) => dead.once('exit', r));
   mkdirSync(home, { recursive: true });
-  writeFileSync(join(home, 'head.json'), JSON.stringify({ address: 'ws://127.0.0.1:1', url: 'http://127.0.0.1:1', token: 'old', pid: dead.pid, startedAt: new Date().toISOString() }));
+  writeFileSync(
+    join(home, 'head.json'),
+    JSON.stringify({
+      address: 'ws://127.0.0.1:1',
+      url: 'http://127.0.0.1:1',
+      token: 'old',
+      pid: dead.pid,
+      startedAt: new Date().toISOString(),
+    }),
+  );
   const svc = await startService(home);
   assert.notEqual(svc.info.token, 'old');
   assert.equal(svc.info.pid, svc.child.pid);
@@ -290,12 +387,30 @@ test('a stale head.json (its process is gone) is replaced; SIGTERM stops the ser
 
 test('orrery run passes arguments and the exit code through; without a head the script runs embedded', async () => {
   const home = tempDir('run');
-  const r = await orrery(home, ['run', 'test/integration/fixtures/driver-exit.ts', '--session', 's1', '7', '--flag', 'x']);
+  const r = await orrery(home, [
+    'run',
+    'test/integration/fixtures/driver-exit.ts',
+    '--session',
+    's1',
+    '7',
+    '--flag',
+    'x',
+  ]);
   assert.equal(r.code, 7, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), { args: ['--flag', 'x'], address: null, hasToken: false, session: 's1' });
   const embedded = await orrery(home, ['run', 'test/integration/fixtures/driver-work.ts', 'e', '2']);
   assert.equal(embedded.code, 0, embedded.stderr);
-  assert.deepEqual((JSON.parse(embedded.stdout.split('\n').find((l) => l.startsWith('RESULT '))!.slice(7)) as { tasks: string[] }).tasks, ['e:0', 'e:1']);
+  assert.deepEqual(
+    (
+      JSON.parse(
+        embedded.stdout
+          .split('\n')
+          .find((l) => l.startsWith('RESULT '))!
+          .slice(7),
+      ) as { tasks: string[] }
+    ).tasks,
+    ['e:0', 'e:1'],
+  );
 });
 
 test('bad CLI input: one line on stderr, non-zero exit; every command has --help', async () => {
@@ -315,7 +430,10 @@ test('bad CLI input: one line on stderr, non-zero exit; every command has --help
     [['summary', 'actors'], /orrery summary supports only: summary tasks/],
     [['run'], /orrery run needs a script/],
     [['run', 'no-such-script.ts'], /script no-such-script.ts does not exist/],
-    [['list', 'tasks', '--address', 'ws://127.0.0.1:1', '--token', 't'], /the --token option was removed: a command line is readable by every user of this machine \(ps\)\. The CLI reads the token from ORRERY_TOKEN, else from head\.json/],
+    [
+      ['list', 'tasks', '--address', 'ws://127.0.0.1:1', '--token', 't'],
+      /the --token option was removed: a command line is readable by every user of this machine \(ps\)\. The CLI reads the token from ORRERY_TOKEN, else from head\.json/,
+    ],
     [['status', '--token=t'], /the --token option was removed/],
     [['stop', '--token', 't'], /the --token option was removed/],
     [['dashboard', '--url'], /no head is running .*start one with `orrery start`, or open one with `orrery dashboard`/],
@@ -331,7 +449,10 @@ test('bad CLI input: one line on stderr, non-zero exit; every command has --help
   }
   const refused = await orrery(home, ['list', 'tasks', '--address', 'ws://127.0.0.1:1'], { ORRERY_TOKEN: 't' });
   assert.equal(refused.code, 1);
-  assert.match(refused.stderr, /^orrery: no Orrery head at http:\/\/127\.0\.0\.1:1: connection refused; start one with `orrery start`\n$/);
+  assert.match(
+    refused.stderr,
+    /^orrery: no Orrery head at http:\/\/127\.0\.0\.1:1: connection refused; start one with `orrery start`\n$/,
+  );
   for (const cmd of ['start', 'stop', 'run', 'status', 'list', 'summary', 'logs', 'backends', 'dashboard']) {
     const r = await orrery(home, [cmd, '--help']);
     assert.equal(r.code, 0, cmd);
@@ -339,6 +460,7 @@ test('bad CLI input: one line on stderr, non-zero exit; every command has --help
     assert.doesNotMatch(r.stdout, /--token/, cmd);
   }
   const top = await orrery(home, ['--help']);
-  for (const cmd of ['start', 'stop', 'run', 'status', 'list', 'summary', 'logs', 'backends test <name>']) assert.ok(top.stdout.includes(cmd), cmd);
+  for (const cmd of ['start', 'stop', 'run', 'status', 'list', 'summary', 'logs', 'backends test <name>'])
+    assert.ok(top.stdout.includes(cmd), cmd);
   assert.ok(!existsSync(join(home, 'head.json')));
 });

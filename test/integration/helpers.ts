@@ -16,7 +16,9 @@ export function tempDir(prefix: string): string {
 /** Lines of a file a task appended to (one per attempt), or [] when it does not exist. */
 export function linesOf(path: string): string[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 }
 
 /** `T` without its falsy members. */
@@ -92,13 +94,23 @@ export async function closedPort(): Promise<number> {
  * actor is untouched; it is killed at the end, freeing the name.
  */
 export async function checkDuplicateActorName(name: string): Promise<void> {
-  const taken = (who: string) => new RegExp(`^actor ${who} \\(\\w+\\) is dead: its creation failed: an actor named "${name}" already exists in namespace "[^"]+"; use getActor`);
+  const taken = (who: string) =>
+    new RegExp(
+      `^actor ${who} \\(\\w+\\) is dead: its creation failed: an actor named "${name}" already exists in namespace "[^"]+"; use getActor`,
+    );
   const counter = remote(Counter);
   const first = counter.options({ name }).remote(1);
   assert.equal(await get(first.value.remote()), 1);
   const second = counter.options({ name }).remote(2);
-  await assert.rejects(get(second.value.remote()), (e: Error) => e instanceof ActorDiedError && taken('Counter').test(e.message));
-  await assert.rejects(get(second.inc.remote()), ActorDiedError, 'every call on the refused handle fails, not only the first');
+  await assert.rejects(
+    get(second.value.remote()),
+    (e: Error) => e instanceof ActorDiedError && taken('Counter').test(e.message),
+  );
+  await assert.rejects(
+    get(second.inc.remote()),
+    ActorDiedError,
+    'every call on the refused handle fails, not only the first',
+  );
   const fromTask = remote(async (n: string) => {
     const api = await import('orrery');
     class Other {

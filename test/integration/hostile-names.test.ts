@@ -40,7 +40,10 @@ after(async () => {
 
 /** init() must refuse `opts`; a head it started anyway is shut down. */
 async function initRefused(opts: Parameters<typeof init>[0], message: RegExp, what: string): Promise<void> {
-  const err = await init(opts).then(() => undefined, (e: Error) => e);
+  const err = await init(opts).then(
+    () => undefined,
+    (e: Error) => e,
+  );
   if (isInitialized()) await shutdown();
   assert.ok(err, `${what} was accepted`);
   assert.match(err.message, message, what);
@@ -49,20 +52,44 @@ async function initRefused(opts: Parameters<typeof init>[0], message: RegExp, wh
 
 test('init() refuses backends named __proto__ or constructor, and reserved namespaces, resources, labels and sessions', async () => {
   for (const name of RESERVED) {
-    await initRefused({ numCpus: 1, logToDriver: false, backends: [{ name, kind: 'local', numCpus: 1 }] }, /init\(\): option backends\[0\]\.name must be a non-empty name without control characters, other than __proto__, constructor or prototype/, `backend ${name}`);
-    await initRefused({ numCpus: 1, logToDriver: false, namespace: name }, /init\(\): option namespace must be/, `namespace ${name}`);
-    await initRefused({ numCpus: 1, logToDriver: false, resources: withKeys([name], 1) }, /init\(\): option resources key must be/, `resource ${name}`);
-    await initRefused({ numCpus: 1, logToDriver: false, labels: withKeys([name], 'x') }, /init\(\): option labels key must be/, `label ${name}`);
+    await initRefused(
+      { numCpus: 1, logToDriver: false, backends: [{ name, kind: 'local', numCpus: 1 }] },
+      /init\(\): option backends\[0\]\.name must be a non-empty name without control characters, other than __proto__, constructor or prototype/,
+      `backend ${name}`,
+    );
+    await initRefused(
+      { numCpus: 1, logToDriver: false, namespace: name },
+      /init\(\): option namespace must be/,
+      `namespace ${name}`,
+    );
+    await initRefused(
+      { numCpus: 1, logToDriver: false, resources: withKeys([name], 1) },
+      /init\(\): option resources key must be/,
+      `resource ${name}`,
+    );
+    await initRefused(
+      { numCpus: 1, logToDriver: false, labels: withKeys([name], 'x') },
+      /init\(\): option labels key must be/,
+      `label ${name}`,
+    );
     await initRefused({ numCpus: 1, logToDriver: false, session: name }, /session name/, `session ${name}`);
   }
   const { address, token } = service.info;
-  await initRefused({ address, token, namespace: '__proto__' }, /init\(\): option namespace must be/, 'a client namespace');
+  await initRefused(
+    { address, token, namespace: '__proto__' },
+    /init\(\): option namespace must be/,
+    'a client namespace',
+  );
 });
 
 test('the HTTP API refuses backends named __proto__ and constructor; a path named constructor is not a route', async () => {
   const { url, token } = service.info;
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${url}${path}`, { method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return { status: res.status, json: (await res.json()) as any };
   };
   for (const name of RESERVED) {
@@ -73,15 +100,21 @@ test('the HTTP API refuses backends named __proto__ and constructor; a path name
   const status = await call('GET', '/api/status');
   assert.equal(status.status, 200);
   assert.deepEqual(Object.keys(status.json.backends), ['local']);
-  for (const path of ['/api/constructor', '/api/__proto__', '/api/hasOwnProperty']) assert.equal((await call('GET', path)).status, 404, path);
-  assert.deepEqual(service.head.backendList().map((b) => b.name), ['local']);
+  for (const path of ['/api/constructor', '/api/__proto__', '/api/hasOwnProperty'])
+    assert.equal((await call('GET', path)).status, 404, path);
+  assert.deepEqual(
+    service.head.backendList().map((b) => b.name),
+    ['local'],
+  );
 });
 
 test('a driver connecting with the namespace __proto__ is refused before its job starts', async () => {
   const { address, token } = service.info;
   for (const ns of ['__proto__', 'constructor', 'a\nb']) {
     const status = await new Promise<number>((resolve) => {
-      const ws = new WebSocket(`${address}/api/driver?namespace=${encodeURIComponent(ns)}`, ['orrery'], { headers: { Authorization: `Bearer ${token}` } });
+      const ws = new WebSocket(`${address}/api/driver?namespace=${encodeURIComponent(ns)}`, ['orrery'], {
+        headers: { Authorization: `Bearer ${token}` },
+      });
       ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
       ws.once('open', () => {
         ws.close();
@@ -93,16 +126,28 @@ test('a driver connecting with the namespace __proto__ is refused before its job
   }
 });
 
-test('orrery start and init({ config }) refuse a config with a reserved backend name or the kind constructor: one line naming the file and the backend', { timeout: 180_000 }, async () => {
+test('orrery start and init({ config }) refuse a config with a reserved backend name or the kind constructor: one line naming the file and the backend', {
+  timeout: 180_000,
+}, async () => {
   const dir = tempDir('hostile-config');
   const file = join(dir, 'orrery.json');
   const cases: [unknown, RegExp][] = [
-    [{ name: '__proto__', kind: 'local' }, /backends\[0\]\.name must be a non-empty name without control characters, other than __proto__, constructor or prototype \(got "__proto__"\)/],
-    [{ name: 'weird', kind: 'constructor' }, /backend weird: unknown kind "constructor"; use one of local, ssh, slurm, sagemaker, quantum-simulator, ibm-quantum, braket or 'module:/],
+    [
+      { name: '__proto__', kind: 'local' },
+      /backends\[0\]\.name must be a non-empty name without control characters, other than __proto__, constructor or prototype \(got "__proto__"\)/,
+    ],
+    [
+      { name: 'weird', kind: 'constructor' },
+      /backend weird: unknown kind "constructor"; use one of local, ssh, slurm, sagemaker, quantum-simulator, ibm-quantum, braket or 'module:/,
+    ],
   ];
   for (const [backend, message] of cases) {
     writeFileSync(file, JSON.stringify({ backends: [backend] }));
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'orchestrator/cli/main.ts', 'start', '--port', '0', '--config', file], { encoding: 'utf8', env: { ...process.env, ORRERY_HOME: tempDir('hostile-start') }, timeout: 60_000 });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'orchestrator/cli/main.ts', 'start', '--port', '0', '--config', file],
+      { encoding: 'utf8', env: { ...process.env, ORRERY_HOME: tempDir('hostile-start') }, timeout: 60_000 },
+    );
     assert.equal(r.status, 1, r.stdout + r.stderr);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, new RegExp(`^orrery: config file ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));

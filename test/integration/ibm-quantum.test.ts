@@ -7,7 +7,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Entry } from '@napi-rs/keyring';
 import * as orrery from 'orrery';
-import { checkIbmQuantumConfig, runOnIbm, IBM_API_VERSION, type IbmQuantumConfig } from '../../backends/quantum/ibm/index.ts';
+import {
+  checkIbmQuantumConfig,
+  runOnIbm,
+  IBM_API_VERSION,
+  type IbmQuantumConfig,
+} from '../../backends/quantum/ibm/index.ts';
 import { parseQasm } from '../../backends/quantum/qasm/index.ts';
 import type { CircuitResult, CircuitRun, TaskInfo } from '../../backends/quantum/run-types.ts';
 import { BackendError } from '../../orchestrator/core/errors.ts';
@@ -22,14 +27,24 @@ after(async () => {
 });
 
 /** An emulator, its API key stored under a fresh secret name, and a config pointing at both. */
-async function setup(options: IbmEmulatorOptions = {}, extra: Partial<IbmQuantumConfig> = {}): Promise<{ emu: IbmEmulator; config: IbmQuantumConfig; secret: string }> {
+async function setup(
+  options: IbmEmulatorOptions = {},
+  extra: Partial<IbmQuantumConfig> = {},
+): Promise<{ emu: IbmEmulator; config: IbmQuantumConfig; secret: string }> {
   const emu = await startIbmEmulator({ queueDelayMs: 30, runDelayMs: 10, ...options });
   emulators.push(emu);
   const secret = `orrery-test-ibm-${randomBytes(4).toString('hex')}`;
   new Entry('orrery', secret).setPassword(emu.apiKey);
   secrets.push(secret);
   const config = checkIbmQuantumConfig({
-    name: 'ibm', kind: 'ibm-quantum', instanceCrn: emu.instanceCrn, apiKeySecret: secret, url: emu.url, iamUrl: emu.iamUrl, pollIntervalMs: 20, ...extra,
+    name: 'ibm',
+    kind: 'ibm-quantum',
+    instanceCrn: emu.instanceCrn,
+    apiKeySecret: secret,
+    url: emu.url,
+    iamUrl: emu.iamUrl,
+    pollIntervalMs: 20,
+    ...extra,
   });
   return { emu, config, secret };
 }
@@ -39,8 +54,13 @@ function circuitRun(qasm: string, shots: number, opts: { device?: string; signal
   const reports: TaskInfo[] = [];
   const logs: string[] = [];
   const run: CircuitRun = {
-    circuit: parseQasm(qasm), source: qasm, shots, device: opts.device, signal: opts.signal ?? new AbortController().signal,
-    report: (info) => reports.push(info), log: (line) => logs.push(line),
+    circuit: parseQasm(qasm),
+    source: qasm,
+    shots,
+    device: opts.device,
+    signal: opts.signal ?? new AbortController().signal,
+    report: (info) => reports.push(info),
+    log: (line) => logs.push(line),
   };
   return { run, reports, logs };
 }
@@ -122,7 +142,11 @@ b[1] = measure q[2];
 `;
 
 function assertHalfHalf(r: CircuitResult, zero: string, one: string, shots: number): void {
-  assert.deepEqual(Object.keys(r.counts).sort(), [zero, one].sort(), `only ${zero} and ${one}: ${JSON.stringify(r.counts)}`);
+  assert.deepEqual(
+    Object.keys(r.counts).sort(),
+    [zero, one].sort(),
+    `only ${zero} and ${one}: ${JSON.stringify(r.counts)}`,
+  );
   assert.equal((r.counts[zero] ?? 0) + (r.counts[one] ?? 0), shots);
   // 5 standard deviations of a fair binomial: fails by chance about once in 1.7 million runs.
   const sd = Math.sqrt(shots / 4);
@@ -135,7 +159,10 @@ test('Bell on the 5-qubit line: about half 00 and half 11; headers, job body and
   const r = await runOnIbm(config, run);
   assertHalfHalf(r, '00', '11', 1000);
   const job = emu.jobs().at(-1)!;
-  assert.deepEqual({ device: r.device, backend: r.backend, shots: r.shots, jobId: r.jobId }, { device: 'ibm_fake_manila', backend: 'ibm', shots: 1000, jobId: job.id });
+  assert.deepEqual(
+    { device: r.device, backend: r.backend, shots: r.shots, jobId: r.jobId },
+    { device: 'ibm_fake_manila', backend: 'ibm', shots: 1000, jobId: job.id },
+  );
   assert.ok(r.durationMs > 0);
 
   const runtime = emu.requests.filter((q) => q.path.startsWith('/api/'));
@@ -146,7 +173,11 @@ test('Bell on the 5-qubit line: about half 00 and half 11; headers, job body and
     assert.equal(q.apiVersion, IBM_API_VERSION, `${q.method} ${q.path}`);
   }
   const submit = runtime.find((q) => q.method === 'POST' && q.path === '/api/v1/jobs')!;
-  const body = submit.body as { program_id: string; backend: string; params: { pubs: unknown[][]; shots: number; version: number } };
+  const body = submit.body as {
+    program_id: string;
+    backend: string;
+    params: { pubs: unknown[][]; shots: number; version: number };
+  };
   assert.equal(body.program_id, 'sampler');
   assert.equal(body.backend, 'ibm_fake_manila');
   assert.equal(body.params.version, 2);
@@ -159,7 +190,10 @@ test('Bell on the 5-qubit line: about half 00 and half 11; headers, job body and
   assert.equal(first.queuePosition, 13, 'the 12 pending jobs of the device plus this one');
   assert.equal(first.swaps, 0);
   assert.equal(reports.at(-1)!.jobStatus, 'Completed');
-  assert.ok(logs.some((l) => l.includes(job.id)), logs.join('\n'));
+  assert.ok(
+    logs.some((l) => l.includes(job.id)),
+    logs.join('\n'),
+  );
 });
 
 test('the queue position starts at the pending jobs plus one, drops as the device queue drains, and is 0 once running', async () => {
@@ -178,19 +212,31 @@ test('the queue position starts at the pending jobs plus one, drops as the devic
 test('the emulator fails a circuit that is not native to the device, as the real service does (why transpiling is needed)', async () => {
   const { emu } = await setup();
   const tokenReply = await fetch(`${emu.iamUrl}/identity/token`, {
-    method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ grant_type: 'urn:ibm:params:oauth:grant-type:apikey', apikey: emu.apiKey }).toString(),
   });
-  const { access_token } = await tokenReply.json() as { access_token: string };
-  const headers = { Authorization: `Bearer ${access_token}`, 'Service-CRN': emu.instanceCrn, 'Content-Type': 'application/json' };
+  const { access_token } = (await tokenReply.json()) as { access_token: string };
+  const headers = {
+    Authorization: `Bearer ${access_token}`,
+    'Service-CRN': emu.instanceCrn,
+    'Content-Type': 'application/json',
+  };
   const submitted = await fetch(`${emu.url}/v1/jobs`, {
-    method: 'POST', headers,
-    body: JSON.stringify({ program_id: 'sampler', backend: 'ibm_fake_manila', params: { pubs: [[FAR_CX]], shots: 10, version: 2 } }),
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      program_id: 'sampler',
+      backend: 'ibm_fake_manila',
+      params: { pubs: [[FAR_CX]], shots: 10, version: 2 },
+    }),
   });
   assert.equal(submitted.status, 200);
-  const { id } = await submitted.json() as { id: string };
+  const { id } = (await submitted.json()) as { id: string };
   const state = await until('the raw job to finish', async () => {
-    const j = await (await fetch(`${emu.url}/v1/jobs/${id}`, { headers })).json() as { state: { status: string; reason?: string } };
+    const j = (await (await fetch(`${emu.url}/v1/jobs/${id}`, { headers })).json()) as {
+      state: { status: string; reason?: string };
+    };
     return j.state.status === 'Queued' || j.state.status === 'Running' ? undefined : j.state;
   });
   assert.equal(state.status, 'Failed');
@@ -222,11 +268,19 @@ test('ECR device with a directed coupling map: counts over the original register
 test('least_busy picks the operational device with enough qubits and the fewest pending jobs', async () => {
   const { emu, config } = await setup();
   const byName = (n: string) => emu.devices.find((d) => d.name === n)!;
-  assert.equal((await runOnIbm(config, circuitRun(BELL, 50).run)).device, 'ibm_fake_nairobi', 'nairobi has 3 pending jobs, manila 12, kolkata 40');
+  assert.equal(
+    (await runOnIbm(config, circuitRun(BELL, 50).run)).device,
+    'ibm_fake_nairobi',
+    'nairobi has 3 pending jobs, manila 12, kolkata 40',
+  );
   byName('ibm_fake_nairobi').pendingJobs = 50;
   assert.equal((await runOnIbm(config, circuitRun(BELL, 50).run)).device, 'ibm_fake_manila');
   byName('ibm_fake_manila').status = 'paused';
-  assert.equal((await runOnIbm(config, circuitRun(BELL, 50).run)).device, 'ibm_fake_kolkata', 'a paused device is passed over');
+  assert.equal(
+    (await runOnIbm(config, circuitRun(BELL, 50).run)).device,
+    'ibm_fake_kolkata',
+    'a paused device is passed over',
+  );
   byName('ibm_fake_manila').status = 'online';
   const six = `OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[6] q;\nbit[6] c;\nx q[5];\nc[5] = measure q[5];\n`;
   const r = await runOnIbm(config, circuitRun(six, 20).run);
@@ -236,12 +290,20 @@ test('least_busy picks the operational device with enough qubits and the fewest 
 
 test('an unknown device is an error listing the available ones; a too-small device says how many qubits are needed', async () => {
   const { emu, config } = await setup();
-  await assert.rejects(runOnIbm(config, circuitRun(BELL, 10, { device: 'ibm_nowhere' }).run), (e: unknown) =>
-    e instanceof BackendError && !e.retryable && /device ibm_nowhere is not available/.test(e.message)
-    && ['ibm_fake_manila', 'ibm_fake_nairobi', 'ibm_fake_kolkata'].every((n) => e.message.includes(n)));
+  await assert.rejects(
+    runOnIbm(config, circuitRun(BELL, 10, { device: 'ibm_nowhere' }).run),
+    (e: unknown) =>
+      e instanceof BackendError &&
+      !e.retryable &&
+      /device ibm_nowhere is not available/.test(e.message) &&
+      ['ibm_fake_manila', 'ibm_fake_nairobi', 'ibm_fake_kolkata'].every((n) => e.message.includes(n)),
+  );
   const six = `OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[6] q;\nbit[6] c;\nh q[0];\nc[0] = measure q[0];\n`;
-  await assert.rejects(runOnIbm(config, circuitRun(six, 10, { device: 'ibm_fake_manila' }).run), (e: unknown) =>
-    e instanceof BackendError && !e.retryable && /circuit needs 6 qubits; ibm_fake_manila has 5/.test(e.message));
+  await assert.rejects(
+    runOnIbm(config, circuitRun(six, 10, { device: 'ibm_fake_manila' }).run),
+    (e: unknown) =>
+      e instanceof BackendError && !e.retryable && /circuit needs 6 qubits; ibm_fake_manila has 5/.test(e.message),
+  );
   assert.equal(emu.jobs().length, 0, 'nothing was submitted');
 });
 
@@ -253,16 +315,26 @@ test('a token that expires while the job is polled is renewed after one 401, tra
   emu.expireTokens();
   const r = await pending;
   assertHalfHalf(r, '00', '11', 200);
-  assert.ok(emu.requests.some((q) => q.status === 401 && q.token === 'expired'), 'a poll met the expired token');
+  assert.ok(
+    emu.requests.some((q) => q.status === 401 && q.token === 'expired'),
+    'a poll met the expired token',
+  );
   assert.equal(emu.tokensIssued(), before + 1, 'exactly one new token');
 });
 
 test('short-lived tokens are renewed ahead of expiry, before the service refuses them', async () => {
-  const { emu, config } = await setup({ tokenLifetimeS: 1, queueDelayMs: 2200 }, { device: 'ibm_fake_manila', pollIntervalMs: 100 });
+  const { emu, config } = await setup(
+    { tokenLifetimeS: 1, queueDelayMs: 2200 },
+    { device: 'ibm_fake_manila', pollIntervalMs: 100 },
+  );
   const r = await runOnIbm(config, circuitRun(BELL, 100).run);
   assertHalfHalf(r, '00', '11', 100);
   assert.ok(emu.tokensIssued() >= 2, `tokens issued: ${emu.tokensIssued()}`);
-  assert.deepEqual(emu.requests.filter((q) => q.status === 401), [], 'no request went out with an expired token');
+  assert.deepEqual(
+    emu.requests.filter((q) => q.status === 401),
+    [],
+    'no request went out with an expired token',
+  );
 });
 
 test('a revoked API key gives a clear error naming the secret and how to replace it, without the key', async () => {
@@ -271,7 +343,10 @@ test('a revoked API key gives a clear error naming the secret and how to replace
   emu.revokeApiKey();
   const logs: string[] = [];
   const { run } = circuitRun(BELL, 10);
-  const err = await runOnIbm(config, { ...run, log: (l) => logs.push(l) }).then(() => undefined, (e: unknown) => e);
+  const err = await runOnIbm(config, { ...run, log: (l) => logs.push(l) }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof BackendError, String(err));
   assert.equal(err.retryable, false);
   assert.match(err.message, new RegExp(`refused the API key in secret ${secret}`));
@@ -282,8 +357,11 @@ test('a revoked API key gives a clear error naming the secret and how to replace
 test('wrong instance CRN: a 403 that says to check instanceCrn', async () => {
   const { config } = await setup({}, { device: 'ibm_fake_manila' });
   const wrong = { ...config, instanceCrn: 'crn:v1:bluemix:public:quantum-computing:us-east:a/other:instance::' };
-  await assert.rejects(runOnIbm(wrong, circuitRun(BELL, 10).run), (e: unknown) =>
-    e instanceof BackendError && !e.retryable && /HTTP 403/.test(e.message) && /instanceCrn/.test(e.message));
+  await assert.rejects(
+    runOnIbm(wrong, circuitRun(BELL, 10).run),
+    (e: unknown) =>
+      e instanceof BackendError && !e.retryable && /HTTP 403/.test(e.message) && /instanceCrn/.test(e.message),
+  );
 });
 
 test('cancelling the task cancels the remote job and rejects with the abort reason', async () => {
@@ -297,14 +375,22 @@ test('cancelling the task cancels the remote job and rejects with the abort reas
   await assert.rejects(pending, (e: unknown) => e === reason);
   assert.deepEqual(emu.cancels, [job.id]);
   assert.equal(job.status, 'Cancelled');
-  assert.ok(logs.some((l) => l.includes(`${job.id} cancelled`)), logs.join('\n'));
+  assert.ok(
+    logs.some((l) => l.includes(`${job.id} cancelled`)),
+    logs.join('\n'),
+  );
 });
 
 test('a failed job surfaces the service reason', async () => {
   const { emu, config } = await setup({}, { device: 'ibm_fake_manila' });
   emu.failNextJob('Error code 1500; the QPU lost calibration during the job', 1500);
-  await assert.rejects(runOnIbm(config, circuitRun(BELL, 10).run), (e: unknown) =>
-    e instanceof BackendError && !e.retryable && /job \w+ on ibm_fake_manila failed: Error code 1500; the QPU lost calibration/.test(e.message));
+  await assert.rejects(
+    runOnIbm(config, circuitRun(BELL, 10).run),
+    (e: unknown) =>
+      e instanceof BackendError &&
+      !e.retryable &&
+      /job \w+ on ibm_fake_manila failed: Error code 1500; the QPU lost calibration/.test(e.message),
+  );
 });
 
 test('429 and 5xx answers are retried with backoff', async () => {
@@ -322,7 +408,10 @@ test('an unreachable service is a retryable BackendError after a few tries', asy
   const { emu, config } = await setup();
   await emu.close();
   emulators.splice(emulators.indexOf(emu), 1);
-  await assert.rejects(runOnIbm(config, circuitRun(BELL, 10).run), (e: unknown) => e instanceof BackendError && e.retryable && /after 5 attempts/.test(e.message));
+  await assert.rejects(
+    runOnIbm(config, circuitRun(BELL, 10).run),
+    (e: unknown) => e instanceof BackendError && e.retryable && /after 5 attempts/.test(e.message),
+  );
 });
 
 test('the API key never appears in errors, logs, task facts or what the emulator recorded', async () => {
@@ -345,7 +434,19 @@ test('the API key never appears in errors, logs, task facts or what the emulator
 test('end to end: circuit() on an ibm-quantum backend through the public API', async () => {
   const { emu, config } = await setup({}, {});
   const { circuit, get, init, shutdown, state } = orrery;
-  await init({ backends: [{ name: 'ibm', kind: 'ibm-quantum', instanceCrn: emu.instanceCrn, apiKeySecret: config.apiKeySecret, url: emu.url, iamUrl: emu.iamUrl, pollIntervalMs: 20 }] });
+  await init({
+    backends: [
+      {
+        name: 'ibm',
+        kind: 'ibm-quantum',
+        instanceCrn: emu.instanceCrn,
+        apiKeySecret: config.apiKeySecret,
+        url: emu.url,
+        iamUrl: emu.iamUrl,
+        pollIntervalMs: 20,
+      },
+    ],
+  });
   try {
     const bell = circuit({ backend: 'ibm', shots: 1000 });
     const r = await get(bell.remote(BELL));

@@ -2,7 +2,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  init, shutdown, remote, get, state, clusterResources, availableResources, nodes, TaskUnschedulableError, ActorDiedError,
+  init,
+  shutdown,
+  remote,
+  get,
+  state,
+  clusterResources,
+  availableResources,
+  nodes,
+  TaskUnschedulableError,
+  ActorDiedError,
 } from 'orrery';
 import { LocalCluster } from 'orrery/testing';
 import { until } from './helpers.ts';
@@ -68,12 +77,17 @@ describe('two labelled nodes', () => {
         return getRuntimeContext().nodeId;
       }
     }
-    const actor = remote(Where).options({ labelSelector: { zone: 'a' } }).remote();
+    const actor = remote(Where)
+      .options({ labelSelector: { zone: 'a' } })
+      .remote();
     assert.equal(await get(actor.node.remote()), a.nodeId);
   });
 
   test('a label no node has is unschedulable after the grace period', async () => {
-    await assert.rejects(get(whereAmI.options({ labelSelector: { zone: 'mars' } }).remote(0)), unschedulable(/zone|label/));
+    await assert.rejects(
+      get(whereAmI.options({ labelSelector: { zone: 'mars' } }).remote(0)),
+      unschedulable(/zone|label/),
+    );
   });
 
   test('an infeasible request fails with TaskUnschedulableError naming the resource', async () => {
@@ -91,7 +105,10 @@ describe('two labelled nodes', () => {
     const onC = whereAmI.options({ schedulingStrategy: { nodeId: c.nodeId, soft: false } });
     assert.equal(await get(onC.remote(0)), c.nodeId);
     await c.kill();
-    await until('node c to be dead', async () => (await state.listNodes({ filters: [['nodeId', '=', c.nodeId]] }))[0]?.state === 'DEAD');
+    await until(
+      'node c to be dead',
+      async () => (await state.listNodes({ filters: [['nodeId', '=', c.nodeId]] }))[0]?.state === 'DEAD',
+    );
     const soft = whereAmI.options({ schedulingStrategy: { nodeId: c.nodeId, soft: true } });
     const ran = await get(soft.remote(0));
     assert.ok(ran === a.nodeId || ran === b.nodeId, `ran on ${ran}`);
@@ -107,15 +124,28 @@ describe('two labelled nodes', () => {
       }
     }
     const onD = { schedulingStrategy: { nodeId: d.nodeId, soft: true } } as const;
-    const restartable = remote(Where).options({ ...onD, maxRestarts: 1 }).remote();
+    const restartable = remote(Where)
+      .options({ ...onD, maxRestarts: 1 })
+      .remote();
     const mortal = remote(Where).options(onD).remote();
     assert.equal(await get(restartable.node.remote()), d.nodeId);
     assert.equal(await get(mortal.node.remote()), d.nodeId);
 
     const work = whereAmI.options({ schedulingStrategy: 'SPREAD', name: 'node-death-probe' });
     const refs = Array.from({ length: 6 }, () => work.remote(1500));
-    await until('a task to run on node d', async () =>
-      (await state.listTasks({ filters: [['name', '=', 'node-death-probe'], ['nodeId', '=', d.nodeId], ['state', '=', 'RUNNING']] })).length > 0);
+    await until(
+      'a task to run on node d',
+      async () =>
+        (
+          await state.listTasks({
+            filters: [
+              ['name', '=', 'node-death-probe'],
+              ['nodeId', '=', d.nodeId],
+              ['state', '=', 'RUNNING'],
+            ],
+          })
+        ).length > 0,
+    );
     await d.kill();
     const ids = await get(refs);
     assert.equal(ids.length, 6);
@@ -123,7 +153,10 @@ describe('two labelled nodes', () => {
     const rows = await state.listTasks({ filters: [['name', '=', 'node-death-probe']] });
     assert.equal(rows.length, 6);
     assert.ok(rows.every((r) => r.state === 'FINISHED'));
-    assert.ok(rows.some((r) => (r.attempt as number) >= 1), 'the tasks of the dead node were retried');
+    assert.ok(
+      rows.some((r) => (r.attempt as number) >= 1),
+      'the tasks of the dead node were retried',
+    );
 
     const moved = await get(restartable.node.remote());
     assert.ok(moved === a.nodeId || moved === b.nodeId, `the actor restarted on ${moved}`);
@@ -142,8 +175,17 @@ describe('two labelled nodes', () => {
     const spread = await state.listTasks({ filters: [['name', '=', 'spread-probe']] });
     assert.equal(spread.length, 8);
     assert.ok(spread.every((r) => r.type === 'NORMAL_TASK' && r.state === 'FINISHED'));
-    assert.equal((await state.listTasks({ filters: [['name', '=', 'spread-probe'], ['nodeId', '!=', a.nodeId]] })).length,
-      spread.filter((r) => r.nodeId !== a.nodeId).length);
+    assert.equal(
+      (
+        await state.listTasks({
+          filters: [
+            ['name', '=', 'spread-probe'],
+            ['nodeId', '!=', a.nodeId],
+          ],
+        })
+      ).length,
+      spread.filter((r) => r.nodeId !== a.nodeId).length,
+    );
     assert.equal((await state.listTasks({ limit: 3 })).length, 3);
 
     const summary = await state.summarizeTasks();
@@ -177,7 +219,9 @@ describe('a node that fits joins within the grace period', () => {
         return 'big actor up';
       }
     }
-    const actor = remote(Big).options({ resources: { BIG: 1 }, numCpus: 0 }).remote();
+    const actor = remote(Big)
+      .options({ resources: { BIG: 1 }, numCpus: 0 })
+      .remote();
     const call = actor.where.remote();
     const joined = await cluster.addNode({ numCpus: 1, resources: { BIG: 2 }, labels: { tier: 'large' } });
     assert.equal(await get(ref), joined.nodeId);

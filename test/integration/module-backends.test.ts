@@ -28,8 +28,18 @@ after(async () => {
 });
 
 /** Calls a head's API with its token. */
-async function api(url: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${url}${path}`, { method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+async function api(
+  url: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: res.status, json: await res.json() };
 }
 
@@ -61,30 +71,57 @@ test('POST /api/backends with a data: URL module is refused and the module never
 test('an absolute (or any) module path through the API is refused and config.json stays as it was', async () => {
   const { url, token } = service.info;
   const before = configText();
-  for (const kind of [`module:${EXAMPLE}`, 'module:./resources/examples/example-backend.ts', `module:file://${EXAMPLE}`]) {
+  for (const kind of [
+    `module:${EXAMPLE}`,
+    'module:./resources/examples/example-backend.ts',
+    `module:file://${EXAMPLE}`,
+  ]) {
     const r = await api(url, token, 'POST', '/api/backends', { name: 'abs', kind, nodes: 1 });
     assert.equal(r.status, 400, `${kind}: ${JSON.stringify(r.json)}`);
     assert.match(r.json.error, /--allow-module-backends/);
   }
   assert.equal(configText(), before);
   const list = await api(url, token, 'GET', '/api/backends');
-  assert.deepEqual(list.json.map((b: { name: string }) => b.name), ['local']);
+  assert.deepEqual(
+    list.json.map((b: { name: string }) => b.name),
+    ['local'],
+  );
 });
 
 test("a client driver's module backend is refused without --allow-module-backends", async () => {
   const { address, token } = service.info;
-  const attempt = init({ address, token, logToDriver: false, backends: [{ name: 'bg', kind: 'module:./resources/examples/example-backend.ts', nodes: 1 }] });
-  const err = await attempt.then(() => undefined, (e: Error) => e);
+  const attempt = init({
+    address,
+    token,
+    logToDriver: false,
+    backends: [{ name: 'bg', kind: 'module:./resources/examples/example-backend.ts', nodes: 1 }],
+  });
+  const err = await attempt.then(
+    () => undefined,
+    (e: Error) => e,
+  );
   if (isInitialized()) await shutdown();
   assert.ok(err, 'the driver added a module backend');
-  assert.match(err.message, /backend bg: module \.\/resources\/examples\/example-backend\.ts is not allowed: a client driver cannot add module backends: .*orrery start --allow-module-backends/);
+  assert.match(
+    err.message,
+    /backend bg: module \.\/resources\/examples\/example-backend\.ts is not allowed: a client driver cannot add module backends: .*orrery start --allow-module-backends/,
+  );
   assert.equal(isInitialized(), false);
-  assert.deepEqual(service.head.backendList().map((b) => b.name), ['local']);
+  assert.deepEqual(
+    service.head.backendList().map((b) => b.name),
+    ['local'],
+  );
 });
 
-test('with --allow-module-backends a client driver adds a module backend (resolved from the head\'s directory); URLs stay refused', { timeout: 180_000 }, async () => {
+test("with --allow-module-backends a client driver adds a module backend (resolved from the head's directory); URLs stay refused", {
+  timeout: 180_000,
+}, async () => {
   const otherHome = tempDir('module-flag');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'orchestrator/cli/main.ts', 'start', '--port', '0', '--allow-module-backends'], { env: { ...process.env, ORRERY_HOME: otherHome }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'orchestrator/cli/main.ts', 'start', '--port', '0', '--allow-module-backends'],
+    { env: { ...process.env, ORRERY_HOME: otherHome }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   let errText = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -92,16 +129,32 @@ test('with --allow-module-backends a client driver adds a module backend (resolv
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   try {
     const file = join(otherHome, 'head.json');
-    await until('the head with --allow-module-backends', () => {
-      if (child.exitCode !== null) throw new Error(`orrery start exited with ${child.exitCode}: ${errText}`);
-      return existsSync(file) && /dashboard:/.test(out);
-    }, 60_000);
+    await until(
+      'the head with --allow-module-backends',
+      () => {
+        if (child.exitCode !== null) throw new Error(`orrery start exited with ${child.exitCode}: ${errText}`);
+        return existsSync(file) && /dashboard:/.test(out);
+      },
+      60_000,
+    );
     const info = JSON.parse(readFileSync(file, 'utf8')) as { address: string; url: string; token: string };
-    await init({ address: info.address, token: info.token, logToDriver: false, backends: [{ name: 'bg', kind: 'module:./resources/examples/example-backend.ts', nodes: 1 }] });
+    await init({
+      address: info.address,
+      token: info.token,
+      logToDriver: false,
+      backends: [{ name: 'bg', kind: 'module:./resources/examples/example-backend.ts', nodes: 1 }],
+    });
     try {
-      const live = await until('the module backend node', async () => (await nodes()).find((n) => n.backend === 'bg' && n.state === 'ALIVE'), 60_000);
+      const live = await until(
+        'the module backend node',
+        async () => (await nodes()).find((n) => n.backend === 'bg' && n.state === 'ALIVE'),
+        60_000,
+      );
       assert.deepEqual(live.labels, { priority: 'low' });
-      const where = remote({ backend: 'bg', numCpus: 0 }, async () => (await import('orrery')).getRuntimeContext().backend);
+      const where = remote(
+        { backend: 'bg', numCpus: 0 },
+        async () => (await import('orrery')).getRuntimeContext().backend,
+      );
       assert.equal(await get(where.remote()), 'bg');
     } finally {
       await shutdown();
@@ -122,12 +175,22 @@ test('a config file names module backends relative to itself; init({ config }) r
   const dir = tempDir('module-config');
   const cfg = join(dir, 'orrery.json');
   writeFileSync(cfg, JSON.stringify({ backends: [{ name: 'abs', kind: `module:${EXAMPLE}` }] }));
-  await assert.rejects(init({ config: cfg, numCpus: 1, logToDriver: false }), /config file .*orrery\.json: backend abs: module \/.* is not allowed: .*relative to the config file/);
+  await assert.rejects(
+    init({ config: cfg, numCpus: 1, logToDriver: false }),
+    /config file .*orrery\.json: backend abs: module \/.* is not allowed: .*relative to the config file/,
+  );
   assert.equal(isInitialized(), false);
-  writeFileSync(cfg, JSON.stringify({ backends: [{ name: 'rel', kind: `module:${relative(dir, EXAMPLE)}`, nodes: 1 }] }));
+  writeFileSync(
+    cfg,
+    JSON.stringify({ backends: [{ name: 'rel', kind: `module:${relative(dir, EXAMPLE)}`, nodes: 1 }] }),
+  );
   await init({ config: cfg, numCpus: 1, logToDriver: false });
   try {
-    await until('the module backend node', async () => (await nodes()).some((n) => n.backend === 'rel' && n.state === 'ALIVE'), 60_000);
+    await until(
+      'the module backend node',
+      async () => (await nodes()).some((n) => n.backend === 'rel' && n.state === 'ALIVE'),
+      60_000,
+    );
   } finally {
     await shutdown();
   }

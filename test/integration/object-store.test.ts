@@ -22,7 +22,9 @@ describe('reference counting and spilling under real garbage collection (child d
   let r: Record<string, unknown>;
   before(async () => {
     const home = tempDir('refcount-home');
-    const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--import', 'tsx', FIXTURE, home], { timeout: 120_000 });
+    const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--import', 'tsx', FIXTURE, home], {
+      timeout: 120_000,
+    });
     r = JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown>;
   });
 
@@ -49,9 +51,12 @@ describe('reference counting and spilling under real garbage collection (child d
     assert.equal(r.spillDirAfterShutdown, 0);
   });
 
-  test('values kept on a node spill to the node\'s own folder past its budget and come back for get and for tasks', () => {
+  test("values kept on a node spill to the node's own folder past its budget and come back for get and for tasks", () => {
     assert.deepEqual(r.nodeLocations, ['NODE']);
-    assert.ok((r.nodeSpillFilesWhileHeld as number) >= 3, `node spill files while held: ${r.nodeSpillFilesWhileHeld} (6 x 300 KB on a 1 MB budget)`);
+    assert.ok(
+      (r.nodeSpillFilesWhileHeld as number) >= 3,
+      `node spill files while held: ${r.nodeSpillFilesWhileHeld} (6 x 300 KB on a 1 MB budget)`,
+    );
     assert.equal(r.nodeSumByTask, 0, 'a spilled value works as a task argument on its node');
     assert.equal(r.nodeRestoredOk, true);
     assert.equal(r.nodeSpillFilesAfterDrop, 0, 'freed objects take their node spill files with them');
@@ -60,10 +65,20 @@ describe('reference counting and spilling under real garbage collection (child d
 
 test('a head keeps a bounded number of finished task records: the oldest go once their results are freed', async () => {
   const fixture = new URL('./fixtures/task-table-driver.ts', import.meta.url).pathname;
-  const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--import', 'tsx', fixture], { timeout: 120_000 });
-  const r = JSON.parse(stdout.trim().split('\n').pop()!) as { whileHeld: number; after: number; heldKept: boolean; summaryFinished: number };
+  const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--import', 'tsx', fixture], {
+    timeout: 120_000,
+  });
+  const r = JSON.parse(stdout.trim().split('\n').pop()!) as {
+    whileHeld: number;
+    after: number;
+    heldKept: boolean;
+    summaryFinished: number;
+  };
   assert.equal(r.whileHeld, 300, 'no record goes while its result is referenced');
-  assert.ok(r.after <= 170, `records after 300 more tasks with 50 kept: ${r.after} (at most 50 + 10 held + the last 100)`);
+  assert.ok(
+    r.after <= 170,
+    `records after 300 more tasks with 50 kept: ${r.after} (at most 50 + 10 held + the last 100)`,
+  );
   assert.equal(r.heldKept, true, 'tasks whose results are still held keep their records (lineage)');
   assert.equal(r.summaryFinished, 600, 'the task summary still counts every finished task');
 });
@@ -223,6 +238,9 @@ describe('memory guard', () => {
     assert.equal(linesOf(file).length, 2);
     const [t] = await state.listTasks({ filters: [['taskId', '=', ref.id]] });
     const msg = String((t!.info as Record<string, unknown>).memoryKill);
-    assert.match(msg, /^task hungry used \d+(\.\d)? MiB, over its memory limit of 150 MiB; it was killed and will be retried \(attempt 2 of 3\)$/);
+    assert.match(
+      msg,
+      /^task hungry used \d+(\.\d)? MiB, over its memory limit of 150 MiB; it was killed and will be retried \(attempt 2 of 3\)$/,
+    );
   });
 });

@@ -2,7 +2,20 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { init, shutdown, remote, get, put, wait, cancel, state, ObjectRef, GetTimeoutError, TaskCancelledError, TaskError } from 'orrery';
+import {
+  init,
+  shutdown,
+  remote,
+  get,
+  put,
+  wait,
+  cancel,
+  state,
+  ObjectRef,
+  GetTimeoutError,
+  TaskCancelledError,
+  TaskError,
+} from 'orrery';
 import { alive, linesOf, sleep, tempDir, until } from './helpers.ts';
 
 const dir = tempDir('objects');
@@ -92,7 +105,7 @@ describe('wait', () => {
     await cancel(slow, { force: true });
   });
 
-  test('a failed task\'s ref counts as ready', async () => {
+  test("a failed task's ref counts as ready", async () => {
     const boom = remote(() => {
       throw new Error('boom');
     });
@@ -189,7 +202,18 @@ describe('cancel', () => {
     });
     const never = sleepy.remote(30_000, 'never');
     const victim = waiter.remote([never]);
-    await until('the waiter to run', async () => (await state.listTasks({ filters: [['taskId', '=', victim.id], ['state', '=', 'RUNNING']] })).length > 0);
+    await until(
+      'the waiter to run',
+      async () =>
+        (
+          await state.listTasks({
+            filters: [
+              ['taskId', '=', victim.id],
+              ['state', '=', 'RUNNING'],
+            ],
+          })
+        ).length > 0,
+    );
     await cancel(victim);
     await assert.rejects(get(victim), TaskCancelledError);
     await cancel(never, { force: true });

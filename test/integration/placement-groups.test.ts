@@ -4,8 +4,17 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  init, shutdown, remote, get, state, availableResources, placementGroup, removePlacementGroup,
-  ActorDiedError, PlacementGroupRemovedError, type PlacementGroup,
+  init,
+  shutdown,
+  remote,
+  get,
+  state,
+  availableResources,
+  placementGroup,
+  removePlacementGroup,
+  ActorDiedError,
+  PlacementGroupRemovedError,
+  type PlacementGroup,
 } from 'orrery';
 import { LocalCluster } from 'orrery/testing';
 import { alive, tempDir, until } from './helpers.ts';
@@ -45,7 +54,14 @@ const Probe = remote(
   },
 );
 
-type Row = { placementGroupId: string; state: string; strategy: string; name: string; infeasibleReason: string; bundles: { bundleIndex: number; resources: Record<string, number>; nodeId: string }[] };
+type Row = {
+  placementGroupId: string;
+  state: string;
+  strategy: string;
+  name: string;
+  infeasibleReason: string;
+  bundles: { bundleIndex: number; resources: Record<string, number>; nodeId: string }[];
+};
 
 async function rowOf(pg: PlacementGroup): Promise<Row> {
   const rows = (await state.listPlacementGroups({ filters: [['placementGroupId', '=', pg.id]] })) as unknown as Row[];
@@ -53,7 +69,9 @@ async function rowOf(pg: PlacementGroup): Promise<Row> {
   return rows[0]!;
 }
 
-const inBundle = (pg: PlacementGroup, bundleIndex?: number) => ({ schedulingStrategy: { placementGroup: pg, bundleIndex } });
+const inBundle = (pg: PlacementGroup, bundleIndex?: number) => ({
+  schedulingStrategy: { placementGroup: pg, bundleIndex },
+});
 
 describe('placement groups on two nodes', () => {
   let cluster: LocalCluster;
@@ -71,13 +89,16 @@ describe('placement groups on two nodes', () => {
     await cluster.shutdown();
   });
 
-  test('a ready group runs tasks and an actor inside its bundles, on the bundles\' nodes', async () => {
+  test("a ready group runs tasks and an actor inside its bundles, on the bundles' nodes", async () => {
     const pg = placementGroup([{ CPU: 1 }, { CPU: 1 }], { strategy: 'STRICT_SPREAD', name: 'two-bundles' });
     assert.equal(await get(pg.ready()), undefined);
     const row = await rowOf(pg);
     assert.equal(row.state, 'CREATED');
     assert.equal(row.name, 'two-bundles');
-    assert.deepEqual(row.bundles.map((x) => x.resources), [{ CPU: 1 }, { CPU: 1 }]);
+    assert.deepEqual(
+      row.bundles.map((x) => x.resources),
+      [{ CPU: 1 }, { CPU: 1 }],
+    );
     const bundleNodes = row.bundles.map((x) => x.nodeId);
     assert.deepEqual(new Set(bundleNodes), new Set([a.nodeId, b.nodeId]), 'STRICT_SPREAD: one bundle per node');
     assert.equal((await availableResources()).CPU, 2, 'the two reserved CPUs are not free for other work');
@@ -109,7 +130,10 @@ describe('placement groups on two nodes', () => {
     assert.equal((await availableResources()).CPU, 4, 'a pending group reserves nothing');
     removePlacementGroup(pg);
     removePlacementGroup(pg);
-    await assert.rejects(get(pg.ready()), (e: Error) => e instanceof PlacementGroupRemovedError && /placement group .* was removed/.test(e.message));
+    await assert.rejects(
+      get(pg.ready()),
+      (e: Error) => e instanceof PlacementGroupRemovedError && /placement group .* was removed/.test(e.message),
+    );
     assert.equal((await rowOf(pg)).state, 'REMOVED');
   });
 
@@ -118,10 +142,18 @@ describe('placement groups on two nodes', () => {
     const pg = placementGroup([{ CPU: 2, marker: 1 }]);
     await get(pg.ready());
     assert.equal((await rowOf(pg)).bundles[0]!.nodeId, b.nodeId);
-    const captured = await get(parentOf.options({ schedulingStrategy: { placementGroup: pg, bundleIndex: 0, captureChildTasks: true } }).remote());
+    const captured = await get(
+      parentOf
+        .options({ schedulingStrategy: { placementGroup: pg, bundleIndex: 0, captureChildTasks: true } })
+        .remote(),
+    );
     assert.deepEqual(captured, { parent: b.nodeId, child: b.nodeId });
     const free = await get(parentOf.options({ schedulingStrategy: { placementGroup: pg, bundleIndex: 0 } }).remote());
-    assert.deepEqual(free, { parent: b.nodeId, child: a.nodeId }, 'without capture the child runs outside the group, where CPUs are free');
+    assert.deepEqual(
+      free,
+      { parent: b.nodeId, child: a.nodeId },
+      'without capture the child runs outside the group, where CPUs are free',
+    );
     removePlacementGroup(pg);
   });
 
@@ -132,22 +164,27 @@ describe('placement groups on two nodes', () => {
     const actorPid = await get(actor.pid.remote());
     const pidFile = join(tempDir('pg'), 'pid');
     const running = sleeper.options(inBundle(pg, 0)).remote(pidFile);
-    const taskPid = Number(await until('the task to start', () => {
-      try {
-        return readFileSync(pidFile, 'utf8');
-      } catch {
-        return '';
-      }
-    }));
+    const taskPid = Number(
+      await until('the task to start', () => {
+        try {
+          return readFileSync(pidFile, 'utf8');
+        } catch {
+          return '';
+        }
+      }),
+    );
     removePlacementGroup(pg);
     await assert.rejects(get(running), (e: Error) => {
       assert.ok(e instanceof PlacementGroupRemovedError, `${e.name}: ${e.message}`);
       assert.match(e.message, new RegExp(`task pg-sleeper failed: its placement group ${pg.id} was removed`));
       return true;
     });
-    await assert.rejects(get(actor.pid.remote()), (e: Error) => e instanceof ActorDiedError && /placement group .* was removed/.test(e.message));
-    await until('the task\'s worker to be killed', () => !alive(taskPid));
-    await until('the actor\'s worker to be killed', () => !alive(actorPid));
+    await assert.rejects(
+      get(actor.pid.remote()),
+      (e: Error) => e instanceof ActorDiedError && /placement group .* was removed/.test(e.message),
+    );
+    await until("the task's worker to be killed", () => !alive(taskPid));
+    await until("the actor's worker to be killed", () => !alive(actorPid));
     await assert.rejects(get(whereAmI.options(inBundle(pg, 0)).remote(0)), /placement group .* does not exist/);
   });
 });

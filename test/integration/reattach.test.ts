@@ -26,7 +26,9 @@ async function scenario(where: 'local' | 'ssh' | 'slurm'): Promise<void> {
   const home = tempDir('reattach-home');
   const markers = tempDir('reattach-markers');
   chmodSync(markers, 0o777); // the ssh test user writes there too
-  const first = spawn(process.execPath, ['--import', 'tsx', FIXTURE, 'first', home, 'exp', where, markers], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const first = spawn(process.execPath, ['--import', 'tsx', FIXTURE, 'first', home, 'exp', where, markers], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     first.stdout.on('data', (d: Buffer) => d.toString().includes('READY') && resolve());
     first.once('exit', (code) => reject(new Error(`first head exited early (${code})`)));
@@ -37,7 +39,10 @@ async function scenario(where: 'local' | 'ssh' | 'slurm'): Promise<void> {
   await new Promise((r) => setTimeout(r, 2500));
   const agents = execFileSync('pgrep', ['-f', 'agent-main'], { encoding: 'utf8' }).trim();
   assert.ok(agents.length > 0, 'the durable agent is still running after its head was killed');
-  const out = execFileSync(process.execPath, ['--import', 'tsx', FIXTURE, 'resume', home, 'exp', where], { encoding: 'utf8', timeout: 60_000 });
+  const out = execFileSync(process.execPath, ['--import', 'tsx', FIXTURE, 'resume', home, 'exp', where], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   const rows = JSON.parse(out.trim().split('\n').pop()!) as { taskId: string; state: string; result: string | null }[];
   assert.equal(rows.length, 6);
   for (const r of rows) {

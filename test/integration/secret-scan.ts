@@ -24,7 +24,8 @@ export function findIn(where: string, bytes: Buffer | string, values: Readonly<R
   const buf = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
   const hits: string[] = [];
   for (const [label, v] of Object.entries(values)) {
-    if (buf.includes(Buffer.from(v, 'utf8')) || buf.includes(Buffer.from(v, 'utf16le'))) hits.push(`${where}: ${label}`);
+    if (buf.includes(Buffer.from(v, 'utf8')) || buf.includes(Buffer.from(v, 'utf16le')))
+      hits.push(`${where}: ${label}`);
   }
   return hits;
 }
@@ -35,12 +36,18 @@ export function findInFiles(dir: string, values: Readonly<Record<string, string>
 }
 
 /** Extracts a .tar.gz (with the system's tar) and returns the values found in any of its files, and how many files it held. */
-export function findInArchive(archive: string, values: Readonly<Record<string, string>>): { hits: string[]; files: string[] } {
+export function findInArchive(
+  archive: string,
+  values: Readonly<Record<string, string>>,
+): { hits: string[]; files: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'orrery-archive-scan-'));
   try {
     execFileSync('tar', ['-xzf', archive, '-C', dir]);
     const files = filesUnder(dir);
-    return { hits: files.flatMap((f) => findIn(`${archive}:${f.slice(dir.length)}`, readFileSync(f), values)), files: files.map((f) => f.slice(dir.length + 1)) };
+    return {
+      hits: files.flatMap((f) => findIn(`${archive}:${f.slice(dir.length)}`, readFileSync(f), values)),
+      files: files.map((f) => f.slice(dir.length + 1)),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

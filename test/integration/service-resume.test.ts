@@ -23,12 +23,21 @@ test('orrery start --resume after SIGKILL: every result arrives once and the ses
   delete env.ORRERY_ADDRESS;
   delete env.ORRERY_TOKEN;
   const headFile = join(home, 'head.json');
-  const start = (...extra: string[]): ChildProcess => spawn(process.execPath, ['--import', 'tsx', CLI, 'start', '--port', '0', ...extra], { env, stdio: 'ignore' });
-  const headPid = async () => (await until('head.json', () => existsSync(headFile) && (JSON.parse(readFileSync(headFile, 'utf8')) as { pid: number }).pid, 30_000));
+  const start = (...extra: string[]): ChildProcess =>
+    spawn(process.execPath, ['--import', 'tsx', CLI, 'start', '--port', '0', ...extra], { env, stdio: 'ignore' });
+  const headPid = async () =>
+    await until(
+      'head.json',
+      () => existsSync(headFile) && (JSON.parse(readFileSync(headFile, 'utf8')) as { pid: number }).pid,
+      30_000,
+    );
 
   const first = start('--session', 'res');
   const pid = await headPid();
-  const driver = spawn(process.execPath, ['--import', 'tsx', DRIVER, markers, '4'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const driver = spawn(process.execPath, ['--import', 'tsx', DRIVER, markers, '4'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   await new Promise<void>((resolve, reject) => {
     driver.stdout!.on('data', (d: Buffer) => d.toString().includes('SUBMITTED') && resolve());
     let err = '';
@@ -44,16 +53,27 @@ test('orrery start --resume after SIGKILL: every result arrives once and the ses
   try {
     await until('a new head', async () => (await headPid()) !== pid, 30_000);
     const store = new SessionStore({ dir: join(home, 'sessions') });
-    const rows = await until('every task finished in the session', () => {
-      const r = store.open('res');
-      try {
-        const tasks = r.tasks({ name: 'slow' });
-        return tasks.length === 4 && tasks.every((t) => t.state === 'FINISHED') && tasks.map((t) => deserialize(Buffer.from(r.result(t.taskId)!.bytes)) as number);
-      } finally {
-        r.close();
-      }
-    }, 60_000);
-    assert.deepEqual([...rows].sort((a, b) => a - b), [0, 10, 20, 30]);
+    const rows = await until(
+      'every task finished in the session',
+      () => {
+        const r = store.open('res');
+        try {
+          const tasks = r.tasks({ name: 'slow' });
+          return (
+            tasks.length === 4 &&
+            tasks.every((t) => t.state === 'FINISHED') &&
+            tasks.map((t) => deserialize(Buffer.from(r.result(t.taskId)!.bytes)) as number)
+          );
+        } finally {
+          r.close();
+        }
+      },
+      60_000,
+    );
+    assert.deepEqual(
+      [...rows].sort((a, b) => a - b),
+      [0, 10, 20, 30],
+    );
     const ran = readdirSync(markers).sort();
     assert.deepEqual(ran, ['ran-0', 'ran-1', 'ran-2', 'ran-3']);
     for (const f of ran) assert.equal(readFileSync(join(markers, f), 'utf8'), 'x', `${f} ran exactly once`);

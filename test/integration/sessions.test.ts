@@ -46,15 +46,29 @@ async function experiment(session: string, scale: number): Promise<{ output: str
   const restore = [capture(process.stdout), capture(process.stderr)];
   try {
     await init({
-      session, numCpus: 2,
-      backends: [{ name: 'ibm', kind: 'ibm-quantum', instanceCrn: emu.instanceCrn, apiKeySecret: secretName, url: emu.url, iamUrl: emu.iamUrl, pollIntervalMs: 20 }],
+      session,
+      numCpus: 2,
+      backends: [
+        {
+          name: 'ibm',
+          kind: 'ibm-quantum',
+          instanceCrn: emu.instanceCrn,
+          apiKeySecret: secretName,
+          url: emu.url,
+          iamUrl: emu.iamUrl,
+          pollIntervalMs: 20,
+        },
+      ],
     });
     const square = remote({ name: 'square' }, (x: number) => {
       console.log(`squaring ${x}`);
       return x * x;
     });
     const results = await get([1, 2, 3].map((x) => square.remote(x * scale)));
-    assert.deepEqual(results, [1, 4, 9].map((v) => v * scale * scale));
+    assert.deepEqual(
+      results,
+      [1, 4, 9].map((v) => v * scale * scale),
+    );
     class Counter {
       n = 0;
       add(k: number) {
@@ -68,9 +82,13 @@ async function experiment(session: string, scale: number): Promise<{ output: str
     await get(c.add.remote(5));
     const bell = await get(circuit({ backend: 'ibm', shots: 200 }).remote(BELL));
     assert.equal(bell.shots, 200);
-    await assert.rejects(get(remote({ name: 'boom', maxRetries: 0 }, () => {
-      throw new Error('kaboom');
-    }).remote()));
+    await assert.rejects(
+      get(
+        remote({ name: 'boom', maxRetries: 0 }, () => {
+          throw new Error('kaboom');
+        }).remote(),
+      ),
+    );
   } finally {
     await shutdown();
     for (const r of restore) r();
@@ -88,12 +106,20 @@ test('a run with init({ session }) records tasks, results, logs, code, nodes and
     assert.equal(meta.status, 'finished');
     const squares = r.tasks({ name: 'square' });
     assert.equal(squares.length, 3);
-    assert.ok(squares.every((t) => t.state === 'FINISHED'), JSON.stringify(squares));
-    const values = squares.map((t) => deserialize(Buffer.from(r.result(t.taskId)!.bytes)) as number).sort((a, b) => a - b);
+    assert.ok(
+      squares.every((t) => t.state === 'FINISHED'),
+      JSON.stringify(squares),
+    );
+    const values = squares
+      .map((t) => deserialize(Buffer.from(r.result(t.taskId)!.bytes)) as number)
+      .sort((a, b) => a - b);
     assert.deepEqual(values, [1, 4, 9]);
     const hash = squares[0]!.functionHash;
     assert.ok(hash && r.functionCode(hash)?.source.includes('squaring'), 'the function source is kept by hash');
-    const logs = r.logs({ taskId: squares[0]!.taskId }).map((l) => l.text).join('');
+    const logs = r
+      .logs({ taskId: squares[0]!.taskId })
+      .map((l) => l.text)
+      .join('');
     assert.match(logs, /squaring \d/);
     const big = r.tasks({ name: 'big' })[0]!;
     const bigResult = r.result(big.taskId)!;
@@ -120,12 +146,21 @@ test('two sessions compare: the same tasks with different arguments and results 
     const cmp = compareSessions(a, b);
     const text = JSON.stringify(cmp);
     assert.match(text, /square/);
-    assert.ok(cmp.tasks.some((t) => t.name === 'square' && t.params === 'differ' && t.result === 'differ'), text.slice(0, 2000));
+    assert.ok(
+      cmp.tasks.some((t) => t.name === 'square' && t.params === 'differ' && t.result === 'differ'),
+      text.slice(0, 2000),
+    );
   } finally {
     a.close();
     b.close();
   }
-  assert.deepEqual(store.list().map((s) => s.name).sort(), ['run-a', 'run-b']);
+  assert.deepEqual(
+    store
+      .list()
+      .map((s) => s.name)
+      .sort(),
+    ['run-a', 'run-b'],
+  );
 });
 
 test('no secret value appears in any file Orrery wrote or in its output', () => {
@@ -138,7 +173,10 @@ test('no secret value appears in any file Orrery wrote or in its output', () => 
     }
   };
   walk(home);
-  assert.ok(files.some((f) => f.endsWith('run-a.db')), `session files are under ${home}: ${files.join(', ')}`);
+  assert.ok(
+    files.some((f) => f.endsWith('run-a.db')),
+    `session files are under ${home}: ${files.join(', ')}`,
+  );
   for (const f of files) assert.ok(!readFileSync(f).includes(emu.apiKey), `${f} contains the API key`);
   assert.ok(!firstOutput.includes(emu.apiKey), 'the output contains the API key');
   assert.ok(firstOutput.length > 0);

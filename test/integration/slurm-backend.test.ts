@@ -10,12 +10,20 @@ import { conformance } from './conformance.ts';
 import { until } from './helpers.ts';
 
 const login = `${sshService.user}@${sshService.host}:${sshService.port}`;
-const base = { kind: 'slurm', loginHost: login, identityFile: sshService.keyPath, knownHostsFile: sshService.knownHostsPath, partition: slurmService.partition };
+const base = {
+  kind: 'slurm',
+  loginHost: login,
+  identityFile: sshService.keyPath,
+  knownHostsFile: sshService.knownHostsPath,
+  partition: slurmService.partition,
+};
 let cluster: LocalCluster;
 let slurm: SlurmBackend;
 
 function ourJobs(): string[] {
-  return execFileSync('squeue', ['-h', '-o', '%j'], { encoding: 'utf8' }).split('\n').filter((j) => j.startsWith('orrery-hpc-'));
+  return execFileSync('squeue', ['-h', '-o', '%j'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((j) => j.startsWith('orrery-hpc-'));
 }
 
 before(async () => {
@@ -23,7 +31,14 @@ before(async () => {
   requireService('ssh');
   cluster = await LocalCluster.start({ infeasibleGraceMs: 3000 });
   await cluster.addNode({ numCpus: 1 });
-  slurm = (await createBackend({ ...base, name: 'hpc', cpusPerNode: 1, gres: 'gpu:a100:1', maxNodes: 2, idleTimeoutS: 3 })) as SlurmBackend;
+  slurm = (await createBackend({
+    ...base,
+    name: 'hpc',
+    cpusPerNode: 1,
+    gres: 'gpu:a100:1',
+    maxNodes: 2,
+    idleTimeoutS: 3,
+  })) as SlurmBackend;
   await cluster.head.addBackend(slurm);
   await init({ cluster, logToDriver: false });
 });
@@ -35,13 +50,22 @@ after(async () => {
 test('GPU demand starts a Slurm allocation whose agent runs the task with the allocated GPU', async () => {
   const onGpu = remote({ numGpus: 1 }, async () => {
     const { getRuntimeContext } = await import('orrery');
-    return { backend: getRuntimeContext().backend, cuda: process.env.CUDA_VISIBLE_DEVICES, job: process.env.SLURM_JOB_NAME };
+    return {
+      backend: getRuntimeContext().backend,
+      cuda: process.env.CUDA_VISIBLE_DEVICES,
+      job: process.env.SLURM_JOB_NAME,
+    };
   });
   const r = await get(onGpu.remote());
   assert.equal(r.backend, 'hpc');
   assert.equal(r.cuda, '0');
   assert.match(r.job ?? '', /^orrery-hpc-/);
-  const [node] = await state.listNodes({ filters: [['backend', '=', 'hpc'], ['state', '=', 'ALIVE']] });
+  const [node] = await state.listNodes({
+    filters: [
+      ['backend', '=', 'hpc'],
+      ['state', '=', 'ALIVE'],
+    ],
+  });
   assert.deepEqual((node!.labels as Record<string, string>).accelerator, 'A100');
 });
 
@@ -52,10 +76,14 @@ test('an allocation cancelled with scancel mid-task is a dead node; the task is 
   });
   const before = slurm.requested;
   const ref = slow.remote(4000);
-  const [job] = await until('the task to be running in an allocation', async () => {
-    const [t] = await state.listTasks({ filters: [['taskId', '=', ref.id]] });
-    return t?.state === 'RUNNING' ? ourJobs() : undefined;
-  }, 60_000);
+  const [job] = await until(
+    'the task to be running in an allocation',
+    async () => {
+      const [t] = await state.listTasks({ filters: [['taskId', '=', ref.id]] });
+      return t?.state === 'RUNNING' ? ourJobs() : undefined;
+    },
+    60_000,
+  );
   execFileSync('scancel', ['--name', job!]);
   const ranOn = await get(ref);
   assert.notEqual(ranOn, job, 'the retry ran in another allocation');
@@ -71,8 +99,13 @@ test('idle allocations are released (scancel), and none outlives the backend', a
 conformance('hpc');
 
 test('an allocation does not outlive a head killed with SIGKILL', async () => {
-  const driver = spawn(process.execPath, ['--import', 'tsx', 'test/integration/fixtures/slurm-driver.ts'], { stdio: 'ignore' });
-  const jobs = () => execFileSync('squeue', ['-h', '-o', '%j'], { encoding: 'utf8' }).split('\n').filter((j) => j.startsWith('orrery-orphan-'));
+  const driver = spawn(process.execPath, ['--import', 'tsx', 'test/integration/fixtures/slurm-driver.ts'], {
+    stdio: 'ignore',
+  });
+  const jobs = () =>
+    execFileSync('squeue', ['-h', '-o', '%j'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((j) => j.startsWith('orrery-orphan-'));
   await until('the driver to hold an allocation', () => jobs().length > 0, 60_000);
   driver.kill('SIGKILL');
   await until('the allocation to end with its head', () => jobs().length === 0, 30_000);
@@ -80,7 +113,10 @@ test('an allocation does not outlive a head killed with SIGKILL', async () => {
 
 test('the backend check reports the partition', async () => {
   const lines = await slurm.check();
-  assert.ok(lines.some((l) => /partition debug\*?: up/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /partition debug\*?: up/.test(l)),
+    lines.join('\n'),
+  );
   const bad = (await createBackend({ ...base, name: 'bad', partition: 'nosuch' })) as SlurmBackend;
   await assert.rejects(bad.check(), /partition nosuch does not exist/);
 });
@@ -88,6 +124,9 @@ test('the backend check reports the partition', async () => {
 test('bad slurm configs are refused naming the field', async () => {
   await assert.rejects(createBackend({ ...base, name: 'x', gres: 'gpu:a100:two' }), /gres must be a gres list/);
   await assert.rejects(createBackend({ ...base, name: 'x', maxNodes: 0 }), /maxNodes must be an integer >= 1/);
-  await assert.rejects(createBackend({ ...base, name: 'x', srunArgs: ['rm -rf'] }), /srunArgs must be a list of srun options/);
+  await assert.rejects(
+    createBackend({ ...base, name: 'x', srunArgs: ['rm -rf'] }),
+    /srunArgs must be a list of srun options/,
+  );
   await assert.rejects(createBackend({ ...base, name: 'x', partition: 'a b' }), /partition must be a Slurm value/);
 });

@@ -17,7 +17,11 @@ import { asIntruder, requireIntruder } from '../services/env.ts';
 import { sleep, tempDir, until } from './helpers.ts';
 
 /** Connects, optionally writes `bytes`, and reports what came back within `ms` and whether the peer closed. */
-async function probe(path: string, bytes: Buffer | undefined, ms = 1500): Promise<{ received: number; closed: boolean }> {
+async function probe(
+  path: string,
+  bytes: Buffer | undefined,
+  ms = 1500,
+): Promise<{ received: number; closed: boolean }> {
   const sock = await new Promise<Socket>((resolve, reject) => {
     const s = connect(path);
     s.once('connect', () => resolve(s));
@@ -36,7 +40,9 @@ async function probe(path: string, bytes: Buffer | undefined, ms = 1500): Promis
 
 /** Connections to `path` the kernel lists (the listening socket, plus one per accepted link). */
 function socketEntries(path: string): number {
-  return readFileSync('/proc/net/unix', 'utf8').split('\n').filter((l) => l.endsWith(` ${path}`)).length;
+  return readFileSync('/proc/net/unix', 'utf8')
+    .split('\n')
+    .filter((l) => l.endsWith(` ${path}`)).length;
 }
 
 const whereAmI = remote(() => ({
@@ -45,7 +51,7 @@ const whereAmI = remote(() => ({
   runtimeDir: process.env.ORRERY_RUNTIME_DIR ?? '',
 }));
 
-describe('the head\'s worker socket', () => {
+describe("the head's worker socket", () => {
   let head: Head;
   let socket = '';
   let nodeId = '';
@@ -63,20 +69,32 @@ describe('the head\'s worker socket', () => {
     await head.shutdown();
   });
 
-  test('the head\'s own workers link to it directly; task code does not see the link secret', async () => {
+  test("the head's own workers link to it directly; task code does not see the link secret", async () => {
     const w = await get(whereAmI.remote());
-    assert.equal(w.secretVisible, false, 'ORRERY_WORKER_LINK_SECRET is removed from the worker\'s environment before tasks run');
-    assert.ok(socketEntries(socket) >= 2, `the listening socket and at least one worker link (${socketEntries(socket)})`);
+    assert.equal(
+      w.secretVisible,
+      false,
+      "ORRERY_WORKER_LINK_SECRET is removed from the worker's environment before tasks run",
+    );
+    assert.ok(
+      socketEntries(socket) >= 2,
+      `the listening socket and at least one worker link (${socketEntries(socket)})`,
+    );
     assert.equal(statSync(socket).mode & 0o777, 0o600);
     assert.equal(statSync(join(socket, '..')).mode & 0o777, 0o700);
   });
 
-  for (const [what, secret] of [['no secret', ''], ['a wrong secret', 'f'.repeat(64)]] as const) {
+  for (const [what, secret] of [
+    ['no secret', ''],
+    ['a wrong secret', 'f'.repeat(64)],
+  ] as const) {
     test(`a worker-hello with ${what} is closed before its requests are served`, async () => {
-      const frames = Buffer.concat(encodeFrame([
-        { type: 'worker-hello', nodeId, workerId: 'w-stranger', secret },
-        { type: 'request', requestId: 1, callerTaskId: '', req: { op: 'state', query: 'nodes' } },
-      ]));
+      const frames = Buffer.concat(
+        encodeFrame([
+          { type: 'worker-hello', nodeId, workerId: 'w-stranger', secret },
+          { type: 'request', requestId: 1, callerTaskId: '', req: { op: 'state', query: 'nodes' } },
+        ]),
+      );
       const r = await probe(socket, frames);
       assert.deepEqual(r, { received: 0, closed: true });
     });
@@ -102,23 +120,44 @@ describe('an agent that outlives its head', () => {
 
   test('its socket and files are private: run folder 0700, socket and files 0600', () => {
     assert.equal(statSync(runDir).mode & 0o777, 0o700);
-    for (const f of ['local-0.sock', 'local-0.secret', 'local-0.json', 'local-0.log']) assert.equal(statSync(join(runDir, f)).mode & 0o777, 0o600, f);
+    for (const f of ['local-0.sock', 'local-0.secret', 'local-0.json', 'local-0.log'])
+      assert.equal(statSync(join(runDir, f)).mode & 0o777, 0o600, f);
   });
 
-  test('a connection that does not show the agent\'s secret hears nothing, and the head stays connected', async () => {
+  test("a connection that does not show the agent's secret hears nothing, and the head stays connected", async () => {
     assert.deepEqual(await probe(agentSocket, undefined), { received: 0, closed: false }, 'no hello before the secret');
-    assert.deepEqual(await probe(agentSocket, Buffer.from(`${'0'.repeat(64)}\n`)), { received: 0, closed: true }, 'a wrong secret is closed unheard');
+    assert.deepEqual(
+      await probe(agentSocket, Buffer.from(`${'0'.repeat(64)}\n`)),
+      { received: 0, closed: true },
+      'a wrong secret is closed unheard',
+    );
     const frames = Buffer.concat(encodeFrame([{ type: 'head-hello', headId: 'stranger' }, { type: 'shutdown' }]));
-    assert.deepEqual(await probe(agentSocket, frames), { received: 0, closed: true }, 'frames instead of the secret are closed unheard');
+    assert.deepEqual(
+      await probe(agentSocket, frames),
+      { received: 0, closed: true },
+      'frames instead of the secret are closed unheard',
+    );
     const [node] = (await nodes()) as { state: string }[];
     assert.equal(node?.state, 'ALIVE');
-    assert.equal((await get(whereAmI.remote())).runtimeDir.startsWith(`${runDir}/agent-`), true, 'the agent\'s working folder is in the run folder');
+    assert.equal(
+      (await get(whereAmI.remote())).runtimeDir.startsWith(`${runDir}/agent-`),
+      true,
+      "the agent's working folder is in the run folder",
+    );
   });
 
   test('another local user cannot connect to it at all', async (t) => {
     if (!requireIntruder(t)) return;
-    const r = asIntruder([process.execPath, '-e', `require('node:net').connect(process.argv[1]).on('connect', () => { console.log('connected'); process.exit(0); }).on('error', (e) => { console.log(e.code); process.exit(0); })`, agentSocket]);
+    const r = asIntruder([
+      process.execPath,
+      '-e',
+      `require('node:net').connect(process.argv[1]).on('connect', () => { console.log('connected'); process.exit(0); }).on('error', (e) => { console.log(e.code); process.exit(0); })`,
+      agentSocket,
+    ]);
     assert.match(r.stdout.trim(), /^(EACCES|EPERM)$/);
-    await until('the head still runs tasks on the node', async () => (await get(whereAmI.remote())).socket !== undefined);
+    await until(
+      'the head still runs tasks on the node',
+      async () => (await get(whereAmI.remote())).socket !== undefined,
+    );
   });
 });

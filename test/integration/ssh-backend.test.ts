@@ -33,18 +33,23 @@ const HOST = `${sshd.user}@${sshd.host}:${sshd.port}`;
 const base = { kind: 'ssh', hosts: [HOST], identityFile: sshd.key, knownHostsFile: sshd.knownHosts };
 
 /** Fingerprints as `ssh-keygen -l` prints them for a known_hosts file. */
-const fingerprintsIn = (file: string) => execFileSync('ssh-keygen', ['-l', '-f', file], { encoding: 'utf8' }).match(/SHA256:\S+/g) ?? [];
+const fingerprintsIn = (file: string) =>
+  execFileSync('ssh-keygen', ['-l', '-f', file], { encoding: 'utf8' }).match(/SHA256:\S+/g) ?? [];
 
 /** Runs a command as the ssh test user through our own connection (the bundle test's probe). */
 async function remoteRun(command: string): Promise<string> {
-  const conn = await SshConnection.open({ backend: 'probe', target: resolveTarget(HOST, { configText: '' }), identityFile: sshd.key, knownHostsFile: sshd.knownHosts });
+  const conn = await SshConnection.open({
+    backend: 'probe',
+    target: resolveTarget(HOST, { configText: '' }),
+    identityFile: sshd.key,
+    knownHostsFile: sshd.knownHosts,
+  });
   try {
     return (await conn.run(command)).stdout.trim();
   } finally {
     conn.close();
   }
 }
-
 
 const where = remote(async () => {
   const { getRuntimeContext } = await import('orrery');
@@ -83,7 +88,11 @@ describe('ssh backend', { skip: !sshUp && 'the test sshd is not running (see the
     await head.addBackend(createSshBackend({ ...base, name: 'bundle-2' }));
     assert.equal(uploads(), 1, 'the second backend must not upload again');
     assert.equal(await remoteRun(`stat -c %Y ~/.orrery/agents/${hash}`), mtime);
-    assert.equal(await remoteRun(`ls -a ~/.orrery/agents | grep -c '^.tmp-' || true`), '0', 'no temporary upload directory is left');
+    assert.equal(
+      await remoteRun(`ls -a ~/.orrery/agents | grep -c '^.tmp-' || true`),
+      '0',
+      'no temporary upload directory is left',
+    );
   });
 
   test('tasks run on the ssh node (hashed known_hosts), as the remote user', async () => {
@@ -103,29 +112,49 @@ describe('ssh backend', { skip: !sshUp && 'the test sshd is not running (see the
 
   test('a host behind a ProxyJump jump host (from an ssh config file) runs tasks', async () => {
     const file = join(tempDir('ssh-jump-config'), 'ssh_config');
-    writeFileSync(file, `Host gpu-behind-bastion\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User ${sshd.gpuUser}\n  ProxyJump ${HOST}\n`);
-    await head.addBackend(createSshBackend({ ...base, name: 'jumped', hosts: ['gpu-behind-bastion'], sshConfigFile: file }));
+    writeFileSync(
+      file,
+      `Host gpu-behind-bastion\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User ${sshd.gpuUser}\n  ProxyJump ${HOST}\n`,
+    );
+    await head.addBackend(
+      createSshBackend({ ...base, name: 'jumped', hosts: ['gpu-behind-bastion'], sshConfigFile: file }),
+    );
     const ctx = await get(where.options({ backend: 'jumped' }).remote());
     assert.deepEqual([ctx.backend, ctx.user], ['jumped', sshd.gpuUser]);
   });
 
   /** Asserts that adding a backend with `config` fails with one BackendError matching every pattern. */
-  async function refused(name: string, config: Record<string, unknown>, ...patterns: (RegExp | string)[]): Promise<BackendError> {
+  async function refused(
+    name: string,
+    config: Record<string, unknown>,
+    ...patterns: (RegExp | string)[]
+  ): Promise<BackendError> {
     let caught: unknown;
     await head.addBackend(createSshBackend({ ...base, ...config, name })).catch((e: unknown) => (caught = e));
     assert.ok(caught instanceof BackendError, `expected a BackendError, got ${String(caught)}`);
     for (const p of patterns) {
-      if (typeof p === 'string') assert.ok(caught.message.includes(p), `${JSON.stringify(p)} not in: ${caught.message}`);
+      if (typeof p === 'string')
+        assert.ok(caught.message.includes(p), `${JSON.stringify(p)} not in: ${caught.message}`);
       else assert.match(caught.message, p);
     }
-    assert.ok(!(await nodes()).some((n) => n.backend === name && n.state === 'ALIVE'), `backend ${name} must have no live node`);
+    assert.ok(
+      !(await nodes()).some((n) => n.backend === name && n.state === 'ALIVE'),
+      `backend ${name} must have no live node`,
+    );
     return caught;
   }
 
   test('a changed host key is refused with both fingerprints and ssh-keygen -R', async () => {
     const [real] = fingerprintsIn(sshd.knownHosts);
     const [wrong] = fingerprintsIn(sshd.knownHostsWrong);
-    const err = await refused('wrong-host-key', { knownHostsFile: sshd.knownHostsWrong }, 'HOST KEY CHANGED', real!, wrong!, `ssh-keygen -R '[127.0.0.1]:${sshd.port}'`);
+    const err = await refused(
+      'wrong-host-key',
+      { knownHostsFile: sshd.knownHostsWrong },
+      'HOST KEY CHANGED',
+      real!,
+      wrong!,
+      `ssh-keygen -R '[127.0.0.1]:${sshd.port}'`,
+    );
     assert.equal(err.retryable, false);
   });
 
@@ -134,7 +163,13 @@ describe('ssh backend', { skip: !sshUp && 'the test sshd is not running (see the
     const empty = join(dir, 'known_hosts');
     writeFileSync(empty, '');
     const [real] = fingerprintsIn(sshd.knownHosts);
-    await refused('unknown-host', { knownHostsFile: empty }, 'is not in', real!, `ssh-keyscan -p ${sshd.port} 127.0.0.1 >> ${empty}`);
+    await refused(
+      'unknown-host',
+      { knownHostsFile: empty },
+      'is not in',
+      real!,
+      `ssh-keyscan -p ${sshd.port} 127.0.0.1 >> ${empty}`,
+    );
   });
 
   test('a key the server does not accept is refused, naming the key tried', async () => {
@@ -142,18 +177,35 @@ describe('ssh backend', { skip: !sshUp && 'the test sshd is not running (see the
     const key = join(dir, 'id_stranger');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
     const [fp] = fingerprintsIn(`${key}.pub`);
-    const err = await refused('wrong-key', { identityFile: key }, `${sshd.user}@127.0.0.1:${sshd.port} refused every credential offered`, `key ${key} (${fp})`, 'authorized_keys');
+    const err = await refused(
+      'wrong-key',
+      { identityFile: key },
+      `${sshd.user}@127.0.0.1:${sshd.port} refused every credential offered`,
+      `key ${key} (${fp})`,
+      'authorized_keys',
+    );
     assert.equal(err.retryable, false);
   });
 
   test('an unreachable port is refused with the address and the OS error', async () => {
     const port = await closedPort();
-    const err = await refused('unreachable', { hosts: [`${sshd.user}@127.0.0.1:${port}`] }, `cannot reach 127.0.0.1:${port}`, 'ECONNREFUSED');
+    const err = await refused(
+      'unreachable',
+      { hosts: [`${sshd.user}@127.0.0.1:${port}`] },
+      `cannot reach 127.0.0.1:${port}`,
+      'ECONNREFUSED',
+    );
     assert.equal(err.retryable, true);
   });
 
   test('a missing or old node on the host is refused, saying how to set nodePath', async () => {
-    await refused('no-node', { nodePath: '/nonexistent/bin/node' }, 'node was not found', '/nonexistent/bin/node', 'set nodePath');
+    await refused(
+      'no-node',
+      { nodePath: '/nonexistent/bin/node' },
+      'node was not found',
+      '/nonexistent/bin/node',
+      'set nodePath',
+    );
     const dir = tempDir('ssh-old-node');
     chmodSync(dir, 0o755);
     writeFileSync(join(dir, 'node'), '#!/bin/sh\necho v18.19.1\n', { mode: 0o755 });
@@ -161,7 +213,12 @@ describe('ssh backend', { skip: !sshUp && 'the test sshd is not running (see the
   });
 
   test('an encrypted key without passphraseSecret is refused with what to do', async () => {
-    await refused('no-passphrase', { identityFile: sshd.keyWithPassphrase }, 'is encrypted and no passphrase is configured', 'passphraseSecret');
+    await refused(
+      'no-passphrase',
+      { identityFile: sshd.keyWithPassphrase },
+      'is encrypted and no passphrase is configured',
+      'passphraseSecret',
+    );
   });
 
   test('an encrypted key opens with its passphrase from the OS keychain', async (t) => {
@@ -177,11 +234,27 @@ describe('ssh backend', { skip: !sshUp && 'the test sshd is not running (see the
       return t.skip(why);
     }
     try {
-      await head.addBackend(createSshBackend({ ...base, name: 'passphrase', identityFile: sshd.keyWithPassphrase, passphraseSecret: secret }));
+      await head.addBackend(
+        createSshBackend({
+          ...base,
+          name: 'passphrase',
+          identityFile: sshd.keyWithPassphrase,
+          passphraseSecret: secret,
+        }),
+      );
       assert.equal((await get(where.options({ backend: 'passphrase' }).remote())).backend, 'passphrase');
-      await refused('missing-secret', { identityFile: sshd.keyWithPassphrase, passphraseSecret: `${secret}-absent` }, `has no secret ${secret}-absent`, `orrery secrets set ${secret}-absent`);
+      await refused(
+        'missing-secret',
+        { identityFile: sshd.keyWithPassphrase, passphraseSecret: `${secret}-absent` },
+        `has no secret ${secret}-absent`,
+        `orrery secrets set ${secret}-absent`,
+      );
       new Entry('orrery', secret).setPassword('not-the-passphrase');
-      await refused('wrong-secret', { identityFile: sshd.keyWithPassphrase, passphraseSecret: secret }, 'does not decrypt key');
+      await refused(
+        'wrong-secret',
+        { identityFile: sshd.keyWithPassphrase, passphraseSecret: secret },
+        'does not decrypt key',
+      );
     } finally {
       new Entry('orrery', secret).deletePassword();
     }
@@ -190,10 +263,19 @@ describe('ssh backend', { skip: !sshUp && 'the test sshd is not running (see the
   test('GPUs from nvidia-smi on the host: label accelerator=A100, resource GPU=2', async () => {
     const gpu = createSshBackend({ ...base, name: 'gpu', hosts: [`${sshd.gpuUser}@127.0.0.1:${sshd.port}`] });
     const lines = await gpu.check!();
-    assert.ok(lines.some((l) => l.includes(`GPUs: ${fakeGpus.count} x ${fakeGpus.name} (${fakeGpus.memoryTotalMiB} MiB)`)), lines.join('\n'));
-    assert.ok(lines.some((l) => /node v2\d+\./.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.includes(`GPUs: ${fakeGpus.count} x ${fakeGpus.name} (${fakeGpus.memoryTotalMiB} MiB)`)),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => /node v2\d+\./.test(l)),
+      lines.join('\n'),
+    );
     await head.addBackend(gpu);
-    const row = (await nodes()).find((n) => n.backend === 'gpu' && n.state === 'ALIVE') as { labels: Record<string, string>; resources: Record<string, number> };
+    const row = (await nodes()).find((n) => n.backend === 'gpu' && n.state === 'ALIVE') as {
+      labels: Record<string, string>;
+      resources: Record<string, number>;
+    };
     assert.equal(row.labels.accelerator, 'A100');
     assert.equal(row.resources.GPU, fakeGpus.count);
     const onGpu = await get(where.options({ backend: 'gpu', accelerator: 'A100', numGpus: 1 }).remote());
@@ -218,7 +300,11 @@ describe('ssh backend', { skip: !sshUp && 'the test sshd is not running (see the
     const [first] = await until('the first attempt to start', () => linesOf(marks).length > 0 && linesOf(marks));
     const agentPid = ((await nodes()).find((n) => n.nodeId === first) as { pid: number }).pid;
     // The agent exec'd in place of the shell, so its parent is the sshd session process serving our connection.
-    const sessionPid = Number(readFileSync(`/proc/${agentPid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1]);
+    const sessionPid = Number(
+      readFileSync(`/proc/${agentPid}/stat`, 'utf8')
+        .replace(/^.*\) /, '')
+        .split(' ')[1],
+    );
     assert.match(readFileSync(`/proc/${sessionPid}/cmdline`, 'utf8'), new RegExp(`^sshd: ${sshd.user}`));
     process.kill(sessionPid, 'SIGKILL');
     const second = await get(ref, { timeoutMs: 60_000 });
@@ -226,7 +312,13 @@ describe('ssh backend', { skip: !sshUp && 'the test sshd is not running (see the
     assert.deepEqual(linesOf(marks), [first, second]);
     assert.equal(backend.hostNodes[0]!.agentStarts, 2);
     assert.equal(backend.hostNodes[0]!.nodeId, second);
-    assert.ok(logs.some((l) => l.includes(`node ${first}`) && l.includes('dead')), logs.join('\n'));
-    assert.ok(logs.some((l) => l.includes(`agent restarted as node ${second}`)), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => l.includes(`node ${first}`) && l.includes('dead')),
+      logs.join('\n'),
+    );
+    assert.ok(
+      logs.some((l) => l.includes(`agent restarted as node ${second}`)),
+      logs.join('\n'),
+    );
   });
 });

@@ -28,7 +28,6 @@ const options = (host: string, extra: Partial<SshConnectOptions> = {}, configTex
   ...extra,
 });
 
-
 describe('ssh transport', { skip: !sshUp && 'the test sshd is not running (see the message above)' }, () => {
   before(async () => {
     const conn = await SshConnection.open(options(HOST)).catch((e: Error) => {
@@ -42,15 +41,16 @@ describe('ssh transport', { skip: !sshUp && 'the test sshd is not running (see t
     try {
       let peak = 0;
       let queuedSeen = 0;
-      const runs = Array.from({ length: 15 }, (_, i) =>
-        conn.run(`sleep 0.3; echo ${i}`).then((r) => r.stdout.trim()),
-      );
+      const runs = Array.from({ length: 15 }, (_, i) => conn.run(`sleep 0.3; echo ${i}`).then((r) => r.stdout.trim()));
       const probe = setInterval(() => {
         peak = Math.max(peak, conn.channels().active);
         queuedSeen = Math.max(queuedSeen, conn.channels().queued);
       }, 5);
       const outs = await Promise.all(runs).finally(() => clearInterval(probe));
-      assert.deepEqual(outs, Array.from({ length: 15 }, (_, i) => String(i)));
+      assert.deepEqual(
+        outs,
+        Array.from({ length: 15 }, (_, i) => String(i)),
+      );
       assert.ok(peak <= 10 && queuedSeen > 0, `peak ${peak}, queued ${queuedSeen}`);
     } finally {
       conn.close();
@@ -61,9 +61,14 @@ describe('ssh transport', { skip: !sshUp && 'the test sshd is not running (see t
     const conn = await SshConnection.open(options(HOST, { maxSessions: 20 }));
     try {
       const results = await Promise.allSettled(Array.from({ length: 15 }, () => conn.run('sleep 3')));
-      const refused = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as Error);
+      const refused = results
+        .filter((r) => r.status === 'rejected')
+        .map((r) => (r as PromiseRejectedResult).reason as Error);
       assert.ok(refused.length > 0, 'sshd MaxSessions 10 should refuse some of 15 channels');
-      assert.ok(refused.every((e) => e instanceof BackendError && /MaxSessions/.test(e.message)), refused.map((e) => e.message).join('\n'));
+      assert.ok(
+        refused.every((e) => e instanceof BackendError && /MaxSessions/.test(e.message)),
+        refused.map((e) => e.message).join('\n'),
+      );
     } finally {
       conn.close();
     }
@@ -84,22 +89,53 @@ describe('ssh transport', { skip: !sshUp && 'the test sshd is not running (see t
     await until('the jump connection to close with the target', () => conn.via[0]!.isClosed);
     const file = join(dir, 'ssh_config');
     writeFileSync(file, config);
-    const backend = createSshBackend({ name: 'jumped', kind: 'ssh', hosts: ['gpu-behind-bastion'], sshConfigFile: file, identityFile: sshd.key, knownHostsFile: sshd.knownHosts });
+    const backend = createSshBackend({
+      name: 'jumped',
+      kind: 'ssh',
+      hosts: ['gpu-behind-bastion'],
+      sshConfigFile: file,
+      identityFile: sshd.key,
+      knownHostsFile: sshd.knownHosts,
+    });
     const lines = await backend.check!();
-    assert.ok(lines[0]!.includes(`${sshd.gpuUser}@127.0.0.1:${sshd.port}: connected via 127.0.0.1:${sshd.port}`), lines.join('\n'));
-    assert.ok(lines.some((l) => l.includes('GPUs: 2 x')), lines.join('\n'));
+    assert.ok(
+      lines[0]!.includes(`${sshd.gpuUser}@127.0.0.1:${sshd.port}: connected via 127.0.0.1:${sshd.port}`),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => l.includes('GPUs: 2 x')),
+      lines.join('\n'),
+    );
   });
 
   test('ProxyJump failures name the hop that failed', async () => {
     const port = await closedPort();
-    await assert.rejects(SshConnection.open(options('t', {}, `Host t\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  ProxyJump ${sshd.user}@127.0.0.1:${port}\n  User ${sshd.user}\n`)), (e: Error) => {
-      assert.ok(e instanceof BackendError && e.message.includes(`cannot reach 127.0.0.1:${port}`), e.message);
-      return true;
-    });
-    await assert.rejects(SshConnection.open(options('t', {}, `Host t\n  HostName 127.0.0.1\n  Port ${port}\n  ProxyJump ${HOST}\n  User ${sshd.user}\n`)), (e: Error) => {
-      assert.ok(e instanceof BackendError && e.message.includes(`jump host 127.0.0.1:${sshd.port} cannot reach 127.0.0.1:${port}`), e.message);
-      return true;
-    });
+    await assert.rejects(
+      SshConnection.open(
+        options(
+          't',
+          {},
+          `Host t\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  ProxyJump ${sshd.user}@127.0.0.1:${port}\n  User ${sshd.user}\n`,
+        ),
+      ),
+      (e: Error) => {
+        assert.ok(e instanceof BackendError && e.message.includes(`cannot reach 127.0.0.1:${port}`), e.message);
+        return true;
+      },
+    );
+    await assert.rejects(
+      SshConnection.open(
+        options('t', {}, `Host t\n  HostName 127.0.0.1\n  Port ${port}\n  ProxyJump ${HOST}\n  User ${sshd.user}\n`),
+      ),
+      (e: Error) => {
+        assert.ok(
+          e instanceof BackendError &&
+            e.message.includes(`jump host 127.0.0.1:${sshd.port} cannot reach 127.0.0.1:${port}`),
+          e.message,
+        );
+        return true;
+      },
+    );
   });
 
   describe('ssh-agent', () => {
@@ -138,7 +174,10 @@ describe('ssh transport', { skip: !sshUp && 'the test sshd is not running (see t
     assert.ok(session > 1);
     process.kill(session, 'SIGSTOP');
     try {
-      const why = await Promise.race([conn.closed, new Promise((r) => setTimeout(() => r('still open after 10 s'), 10_000))]);
+      const why = await Promise.race([
+        conn.closed,
+        new Promise((r) => setTimeout(() => r('still open after 10 s'), 10_000)),
+      ]);
       assert.match(String(why), /keepalive/i);
       assert.ok(conn.isClosed);
     } finally {

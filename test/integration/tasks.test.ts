@@ -3,7 +3,16 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {
-  init, shutdown, remote, get, put, nodes, state, getRuntimeContext, ObjectRef, TaskUnschedulableError,
+  init,
+  shutdown,
+  remote,
+  get,
+  put,
+  nodes,
+  state,
+  getRuntimeContext,
+  ObjectRef,
+  TaskUnschedulableError,
   type RuntimeContext,
 } from 'orrery';
 import { tempDir } from './helpers.ts';
@@ -21,7 +30,10 @@ describe('results and options', () => {
     const square = remote((x: number) => x * x);
     assert.equal(await get(square.remote(7)), 49);
     const refs = Array.from({ length: 12 }, (_, i) => square.remote(i));
-    assert.deepEqual(await get(refs), Array.from({ length: 12 }, (_, i) => i * i));
+    assert.deepEqual(
+      await get(refs),
+      Array.from({ length: 12 }, (_, i) => i * i),
+    );
   });
 
   test('async tasks are awaited; a task returning undefined gives undefined', async () => {
@@ -103,13 +115,15 @@ describe('arguments and the dynamic task graph', () => {
     const big = new Float64Array(1_000_000).map((_, i) => i / 3);
     const dv = new DataView(new ArrayBuffer(8));
     dv.setInt16(2, -1234);
-    const echo = remote((o: { odd: Uint8Array; f32: Float32Array; empty: Int16Array; big: Float64Array; dv: DataView }) => ({
-      o,
-      oddSum: o.odd.reduce((a, b) => a + b, 0),
-      oddLen: o.odd.length,
-      bigLast: o.big[o.big.length - 1],
-      dv: o.dv.getInt16(2),
-    }));
+    const echo = remote(
+      (o: { odd: Uint8Array; f32: Float32Array; empty: Int16Array; big: Float64Array; dv: DataView }) => ({
+        o,
+        oddSum: o.odd.reduce((a, b) => a + b, 0),
+        oddLen: o.odd.length,
+        bigLast: o.big[o.big.length - 1],
+        dv: o.dv.getInt16(2),
+      }),
+    );
     const out = await get(echo.remote({ odd, f32, empty: new Int16Array(0), big, dv }));
     assert.deepEqual([...out.o.odd], [3, 4, 5, 6, 7, 8, 9]);
     assert.equal(out.oddSum, 42);
@@ -139,7 +153,10 @@ describe('arguments and the dynamic task graph', () => {
       i32: new Int32Array([-1, 2 ** 31 - 1]),
       big: 2n ** 70n,
       date: new Date('2024-02-29T12:00:00Z'),
-      map: new Map<string, bigint>([['a', 1n], ['b', 2n]]),
+      map: new Map<string, bigint>([
+        ['a', 1n],
+        ['b', 2n],
+      ]),
       set: new Set<unknown>([1, 'x', null]),
       nested: { when: [new Date(0)], m: new Map([[1, new Set([2])]]) },
     };
@@ -156,7 +173,14 @@ describe('arguments and the dynamic task graph', () => {
     }));
     const out = await get(echo.remote(value));
     assert.deepEqual(out.echo, value);
-    assert.deepEqual(out.seen, { f64: 1, u8: true, big: 2n ** 70n + 1n, date: value.date.getTime(), map: 2n, set: true });
+    assert.deepEqual(out.seen, {
+      f64: 1,
+      u8: true,
+      big: 2n ** 70n + 1n,
+      date: value.date.getTime(),
+      map: 2n,
+      set: true,
+    });
     assert.deepEqual(await get(put(value)), value, 'put/get round trip');
   });
 });
@@ -212,7 +236,7 @@ describe('runtime context and resources', () => {
     assert.equal(ctx.backend, 'local');
     const [row] = await state.listTasks({ filters: [['name', '=', 'who-am-i']] });
     assert.equal(ctx.taskId, row!.taskId);
-    assert.notEqual(ctx.taskId, getRuntimeContext().taskId, 'the task has its own id, not the driver\'s');
+    assert.notEqual(ctx.taskId, getRuntimeContext().taskId, "the task has its own id, not the driver's");
   });
 
   test('a task given a fraction of a GPU sees one GPU in CUDA_VISIBLE_DEVICES', async () => {
@@ -287,6 +311,9 @@ describe('runtime context and resources', () => {
       return true;
     });
     const unknown = remote({ resources: { TPU: 1 } }, () => 1);
-    await assert.rejects(get(unknown.remote()), (e: Error) => e instanceof TaskUnschedulableError && /TPU/.test(e.message));
+    await assert.rejects(
+      get(unknown.remote()),
+      (e: Error) => e instanceof TaskUnschedulableError && /TPU/.test(e.message),
+    );
   });
 });

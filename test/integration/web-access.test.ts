@@ -34,14 +34,26 @@ interface Reply {
 }
 
 /** One HTTP request with exactly the headers given (fetch would not let a test set Host). */
-function raw(path: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
+function raw(
+  path: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: { Host: `127.0.0.1:${port}`, ...opts.headers } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: opts.method ?? 'GET',
+        headers: { Host: `127.0.0.1:${port}`, ...opts.headers },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
     req.on('error', reject);
     req.end(opts.body);
   });
@@ -51,8 +63,18 @@ function raw(path: string, opts: { method?: string; headers?: Record<string, str
 function handshake(path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({
-      host: '127.0.0.1', port, path,
-      headers: { Host: `127.0.0.1:${port}`, Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Protocol': 'orrery', ...headers },
+      host: '127.0.0.1',
+      port,
+      path,
+      headers: {
+        Host: `127.0.0.1:${port}`,
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        'Sec-WebSocket-Protocol': 'orrery',
+        ...headers,
+      },
     });
     req.on('upgrade', (_res, socket) => {
       socket.destroy();
@@ -84,7 +106,12 @@ async function sessionCookie(): Promise<string> {
 }
 
 before(async () => {
-  service = await HeadService.start({ port: 0, numCpus: 1, log: () => undefined, maxDriverMessageBytes: MESSAGE_LIMIT });
+  service = await HeadService.start({
+    port: 0,
+    numCpus: 1,
+    log: () => undefined,
+    maxDriverMessageBytes: MESSAGE_LIMIT,
+  });
   base = service.info.url;
   port = Number(new URL(base).port);
   token = service.info.token;
@@ -137,8 +164,10 @@ describe('logging in to the dashboard', () => {
     const forged = await raw('/api/nodes', { headers: { Cookie: `orrery-session-${port}=${'A'.repeat(43)}` } });
     assert.equal(forged.status, 401);
     assert.match((JSON.parse(forged.body) as { error: string }).error, /orrery dashboard --url/);
-    const otherPort = await raw('/api/nodes', { headers: { Cookie: (await sessionCookie()).replace(`-${port}=`, `-${port + 1}=`) } });
-    assert.equal(otherPort.status, 401, 'a cookie named for another head\'s port is not this head\'s');
+    const otherPort = await raw('/api/nodes', {
+      headers: { Cookie: (await sessionCookie()).replace(`-${port}=`, `-${port + 1}=`) },
+    });
+    assert.equal(otherPort.status, 401, "a cookie named for another head's port is not this head's");
   });
 
   test('login links are handed out only for the token, not to a browser session', async () => {
@@ -172,7 +201,11 @@ describe('logging in to the dashboard', () => {
 
 describe('what the head refuses', () => {
   test('?token= is refused on /api and on both WebSocket endpoints, even with the right token', async () => {
-    for (const path of [`/api/nodes?token=${token}`, `/api/status?token=${token}`, `/api/sessions/x/export?token=${token}`]) {
+    for (const path of [
+      `/api/nodes?token=${token}`,
+      `/api/status?token=${token}`,
+      `/api/sessions/x/export?token=${token}`,
+    ]) {
       const r = await raw(path);
       assert.equal(r.status, 401, path);
       assert.match((JSON.parse(r.body) as { error: string }).error, /token in the URL is refused/);
@@ -185,7 +218,10 @@ describe('what the head refuses', () => {
       assert.match(r.body, /token in the URL is refused/);
     }
     assert.equal((await handshake('/api/driver', { Authorization: `Bearer ${token}` })).status, 101);
-    assert.equal((await handshake('/api/events', { 'Sec-WebSocket-Protocol': `orrery, orrery.token.${token}` })).status, 101);
+    assert.equal(
+      (await handshake('/api/events', { 'Sec-WebSocket-Protocol': `orrery, orrery.token.${token}` })).status,
+      101,
+    );
   });
 
   test('a request naming another host (DNS rebinding) is refused on /, /login, /assets, /api and upgrades; loopback names pass', async () => {
@@ -196,31 +232,104 @@ describe('what the head refuses', () => {
       assert.match(r.body, /does not serve the host/);
       assert.doesNotMatch(r.body, /<script/);
     }
-    assert.equal((await raw('/api/nodes', { headers: { Host: `127.0.0.1:${port + 1}`, Authorization: `Bearer ${token}` } })).status, 421, 'another port');
-    assert.equal((await raw('/api/nodes', { headers: { Host: '127.0.0.1', Authorization: `Bearer ${token}` } })).status, 421, 'no port');
+    assert.equal(
+      (await raw('/api/nodes', { headers: { Host: `127.0.0.1:${port + 1}`, Authorization: `Bearer ${token}` } }))
+        .status,
+      421,
+      'another port',
+    );
+    assert.equal(
+      (await raw('/api/nodes', { headers: { Host: '127.0.0.1', Authorization: `Bearer ${token}` } })).status,
+      421,
+      'no port',
+    );
     assert.equal((await handshake('/api/driver', { ...rebound, Authorization: `Bearer ${token}` })).status, 421);
-    assert.equal((await handshake('/api/events', { ...rebound, 'Sec-WebSocket-Protocol': `orrery, orrery.token.${token}` })).status, 421);
+    assert.equal(
+      (await handshake('/api/events', { ...rebound, 'Sec-WebSocket-Protocol': `orrery, orrery.token.${token}` }))
+        .status,
+      421,
+    );
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`, `[::1]:${port}`]) {
-      assert.equal((await raw('/api/nodes', { headers: { Host: host, Authorization: `Bearer ${token}` } })).status, 200, host);
+      assert.equal(
+        (await raw('/api/nodes', { headers: { Host: host, Authorization: `Bearer ${token}` } })).status,
+        200,
+        host,
+      );
       assert.equal((await raw('/', { headers: { Host: host } })).status, 200, host);
     }
   });
 
-  test('on a browser session, a request that changes something needs the page\'s Origin; other sites and origins are refused (CSRF)', async () => {
+  test("on a browser session, a request that changes something needs the page's Origin; other sites and origins are refused (CSRF)", async () => {
     const cookie = await sessionCookie();
     const preview = { method: 'POST', body: JSON.stringify({ rules: [] }) };
     const json = { 'Content-Type': 'application/json' };
-    assert.equal((await raw('/api/placement-rules/preview', { ...preview, headers: { ...json, Cookie: cookie } })).status, 403, 'no Origin');
-    assert.equal((await raw('/api/placement-rules/preview', { ...preview, headers: { ...json, Cookie: cookie, Origin: 'http://evil.example' } })).status, 403, 'foreign Origin');
-    assert.equal((await raw('/api/placement-rules/preview', { ...preview, headers: { ...json, Cookie: cookie, Origin: `http://127.0.0.1:${port + 1}` } })).status, 403, 'same site, other port');
-    assert.equal((await raw('/api/placement-rules/preview', { ...preview, headers: { ...json, Cookie: cookie, Origin: base } })).status, 200, 'the dashboard\'s own page');
-    assert.equal((await raw('/api/placement-rules/preview', { ...preview, headers: { ...json, Cookie: cookie, Origin: base, 'Sec-Fetch-Site': 'same-site' } })).status, 403, 'sent by another site');
-    assert.equal((await raw('/api/nodes', { headers: { Cookie: cookie, 'Sec-Fetch-Site': 'cross-site' } })).status, 403, 'a cross-site GET');
-    assert.equal((await raw('/api/nodes', { headers: { Cookie: cookie, 'Sec-Fetch-Site': 'same-origin' } })).status, 200);
-    assert.equal((await handshake('/api/events', { Cookie: cookie })).status, 403, 'a socket on the cookie needs the Origin');
+    assert.equal(
+      (await raw('/api/placement-rules/preview', { ...preview, headers: { ...json, Cookie: cookie } })).status,
+      403,
+      'no Origin',
+    );
+    assert.equal(
+      (
+        await raw('/api/placement-rules/preview', {
+          ...preview,
+          headers: { ...json, Cookie: cookie, Origin: 'http://evil.example' },
+        })
+      ).status,
+      403,
+      'foreign Origin',
+    );
+    assert.equal(
+      (
+        await raw('/api/placement-rules/preview', {
+          ...preview,
+          headers: { ...json, Cookie: cookie, Origin: `http://127.0.0.1:${port + 1}` },
+        })
+      ).status,
+      403,
+      'same site, other port',
+    );
+    assert.equal(
+      (await raw('/api/placement-rules/preview', { ...preview, headers: { ...json, Cookie: cookie, Origin: base } }))
+        .status,
+      200,
+      "the dashboard's own page",
+    );
+    assert.equal(
+      (
+        await raw('/api/placement-rules/preview', {
+          ...preview,
+          headers: { ...json, Cookie: cookie, Origin: base, 'Sec-Fetch-Site': 'same-site' },
+        })
+      ).status,
+      403,
+      'sent by another site',
+    );
+    assert.equal(
+      (await raw('/api/nodes', { headers: { Cookie: cookie, 'Sec-Fetch-Site': 'cross-site' } })).status,
+      403,
+      'a cross-site GET',
+    );
+    assert.equal(
+      (await raw('/api/nodes', { headers: { Cookie: cookie, 'Sec-Fetch-Site': 'same-origin' } })).status,
+      200,
+    );
+    assert.equal(
+      (await handshake('/api/events', { Cookie: cookie })).status,
+      403,
+      'a socket on the cookie needs the Origin',
+    );
     assert.equal((await handshake('/api/events', { Cookie: cookie, Origin: base })).status, 101);
     assert.equal((await handshake('/api/events', { Cookie: cookie, Origin: 'http://evil.example' })).status, 403);
-    assert.equal((await raw('/api/placement-rules/preview', { ...preview, headers: { ...json, Authorization: `Bearer ${token}` } })).status, 200, 'the token needs no Origin');
+    assert.equal(
+      (
+        await raw('/api/placement-rules/preview', {
+          ...preview,
+          headers: { ...json, Authorization: `Bearer ${token}` },
+        })
+      ).status,
+      200,
+      'the token needs no Origin',
+    );
   });
 });
 
@@ -235,8 +344,14 @@ describe('the dashboard build', () => {
     assert.equal(index.headers['cache-control'], 'no-store');
     const assets = [...index.body.matchAll(/(?:src|href)="(assets\/[^"]+)"/g)].map((m) => m[1]!);
     assert.equal(assets.length, 2, index.body);
-    assert.ok(assets.some((a) => /^assets\/app-[A-Z0-9]{8}\.js$/.test(a)), assets.join());
-    assert.ok(assets.some((a) => /^assets\/app-[A-Z0-9]{8}\.css$/.test(a)), assets.join());
+    assert.ok(
+      assets.some((a) => /^assets\/app-[A-Z0-9]{8}\.js$/.test(a)),
+      assets.join(),
+    );
+    assert.ok(
+      assets.some((a) => /^assets\/app-[A-Z0-9]{8}\.css$/.test(a)),
+      assets.join(),
+    );
     for (const a of assets) {
       const r = await raw(`/${a}`);
       assert.equal(r.status, 200, a);
@@ -247,18 +362,28 @@ describe('the dashboard build', () => {
 });
 
 describe('driver messages', () => {
-  test('a put over the head\'s message limit fails at once with a clear error, and the driver keeps working', async () => {
+  test("a put over the head's message limit fails at once with a clear error, and the driver keeps working", async () => {
     await orrery.init({ address: service.info.address, token, logToDriver: false });
     const big = new Uint8Array(MESSAGE_LIMIT + 1024);
-    assert.throws(() => orrery.put(big), (err: Error) => {
-      assert.equal(err.name, 'DriverMessageTooLargeError');
-      assert.ok(err instanceof orrery.DriverMessageTooLargeError);
-      assert.match(err.message, /^this put request holds \d+ bytes of data \(1 MiB\), over the head's limit of 1048576 bytes \(1 MiB\) for one driver message; split the data/);
-      return true;
-    });
+    assert.throws(
+      () => orrery.put(big),
+      (err: Error) => {
+        assert.equal(err.name, 'DriverMessageTooLargeError');
+        assert.ok(err instanceof orrery.DriverMessageTooLargeError);
+        assert.match(
+          err.message,
+          /^this put request holds \d+ bytes of data \(1 MiB\), over the head's limit of 1048576 bytes \(1 MiB\) for one driver message; split the data/,
+        );
+        return true;
+      },
+    );
     const half = new Uint8Array(MESSAGE_LIMIT * 0.6).fill(7);
     const [a, b] = [orrery.put(half), orrery.put(half)];
-    assert.equal((await orrery.get(a)).length, half.length, 'two puts that together exceed the limit go in separate messages');
+    assert.equal(
+      (await orrery.get(a)).length,
+      half.length,
+      'two puts that together exceed the limit go in separate messages',
+    );
     assert.equal((await orrery.get(b))[0], 7);
     const square = orrery.remote((x: number) => x * x);
     assert.equal(await orrery.get(square.remote(9)), 81);
@@ -266,7 +391,9 @@ describe('driver messages', () => {
   });
 
   test('a raw message over the limit closes the socket with code 1009', async () => {
-    const ws = new WebSocket(`${service.info.address}/api/driver`, ['orrery'], { headers: { Authorization: `Bearer ${token}` } });
+    const ws = new WebSocket(`${service.info.address}/api/driver`, ['orrery'], {
+      headers: { Authorization: `Bearer ${token}` },
+    });
     await new Promise((r, j) => {
       ws.once('message', r);
       ws.once('error', j);
@@ -275,6 +402,14 @@ describe('driver messages', () => {
     ws.on('error', () => undefined);
     ws.send(Buffer.alloc(MESSAGE_LIMIT + 1));
     assert.equal(await closed, 1009);
-    await until('the head to end the driver\'s job', async () => ((await (await fetch(`${base}/api/status`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { drivers: number }).drivers === 0);
+    await until(
+      "the head to end the driver's job",
+      async () =>
+        (
+          (await (await fetch(`${base}/api/status`, { headers: { Authorization: `Bearer ${token}` } })).json()) as {
+            drivers: number;
+          }
+        ).drivers === 0,
+    );
   });
 });

@@ -64,9 +64,17 @@ export const intruderUser = 'orrery-intruder';
  * Runs `argv` as {@link intruderUser} (`runuser`, so this process must be root) and returns its
  * exit status and output. Call {@link requireIntruder} first.
  */
-export function asIntruder(argv: readonly string[], opts: { input?: string; timeoutMs?: number; cwd?: string } = {}): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('runuser', ['-u', intruderUser, '--', ...argv], { encoding: 'utf8', input: opts.input, timeout: opts.timeoutMs ?? 30_000, cwd: opts.cwd ?? '/' });
-  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? (r.error?.message ?? '') };
+export function asIntruder(
+  argv: readonly string[],
+  opts: { input?: string; timeoutMs?: number; cwd?: string } = {},
+): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('runuser', ['-u', intruderUser, '--', ...argv], {
+    encoding: 'utf8',
+    input: opts.input,
+    timeout: opts.timeoutMs ?? 30_000,
+    cwd: opts.cwd ?? '/',
+  });
+  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? r.error?.message ?? '' };
 }
 
 /**
@@ -80,9 +88,10 @@ export function requireIntruder(t?: { skip(message?: string): void }): boolean {
   }
   const ok = process.getuid?.() === 0 && exists();
   if (ok) return true;
-  const why = process.getuid?.() !== 0
-    ? 'the cross-user tests must run as root (they act as a second user through runuser)'
-    : `user ${intruderUser} does not exist; start the services as root with \`npm run services\``;
+  const why =
+    process.getuid?.() !== 0
+      ? 'the cross-user tests must run as root (they act as a second user through runuser)'
+      : `user ${intruderUser} does not exist; start the services as root with \`npm run services\``;
   if (process.env.CI) throw new Error(`second local user is not available: ${why}`);
   if (!warned.has('intruder')) {
     warned.add('intruder');
@@ -141,7 +150,9 @@ export function servicesAvailable(options: { refresh?: boolean } = {}): Services
   if (ssh !== true) reasons.push(`ssh: ${ssh}`);
   const slurm = probeSlurm();
   if (slurm !== true) reasons.push(`slurm: ${slurm}`);
-  const keyring = process.env.DBUS_SESSION_BUS_ADDRESS ? true : 'DBUS_SESSION_BUS_ADDRESS is not set (not inside keyring.sh)';
+  const keyring = process.env.DBUS_SESSION_BUS_ADDRESS
+    ? true
+    : 'DBUS_SESSION_BUS_ADDRESS is not set (not inside keyring.sh)';
   if (keyring !== true) reasons.push(`keyring: ${keyring}`);
   cached = { ssh: ssh === true, slurm: slurm === true, keyring: keyring === true };
   if (reasons.length > 0) cached.reason = reasons.join('; ');

@@ -16,12 +16,18 @@ function ssh(
   const r = spawnSync(
     'ssh',
     [
-      '-p', String(sshService.port),
-      '-i', sshService.keyPath,
-      '-o', 'BatchMode=yes',
-      '-o', 'IdentitiesOnly=yes',
-      '-o', 'StrictHostKeyChecking=yes',
-      '-o', `UserKnownHostsFile=${options.knownHosts ?? sshService.knownHostsPath}`,
+      '-p',
+      String(sshService.port),
+      '-i',
+      sshService.keyPath,
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      `UserKnownHostsFile=${options.knownHosts ?? sshService.knownHostsPath}`,
       `${user}@${sshService.host}`,
       command,
     ],
@@ -63,7 +69,10 @@ test('slurm: srun through ssh runs on the node and forwards stdin and stdout', (
   assert.equal(host.stdout.trim(), slurmService.nodeName);
   const echo = ssh(sshService.user, 'srun -N1 cat', { input: 'frame-1\nframe-2\n' });
   assert.equal(echo.stdout, 'frame-1\nframe-2\n');
-  const gpus = ssh(sshService.gpuUser, `srun -N1 --gres=gpu:${slurmService.gpuType}:${slurmService.gpus} sh -c 'echo $CUDA_VISIBLE_DEVICES'`);
+  const gpus = ssh(
+    sshService.gpuUser,
+    `srun -N1 --gres=gpu:${slurmService.gpuType}:${slurmService.gpus} sh -c 'echo $CUDA_VISIBLE_DEVICES'`,
+  );
   assert.equal(gpus.stdout.trim(), '0,1', gpus.stderr);
 });
 

@@ -3,19 +3,33 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkBraketConfig } from '../../backends/quantum/braket/config.ts';
 
-const base = { name: 'aws', kind: 'braket', region: 'us-east-1', deviceArn: 'arn:aws:braket:::device/quantum-simulator/amazon/sv1', s3Bucket: 'amazon-braket-results' };
+const base = {
+  name: 'aws',
+  kind: 'braket',
+  region: 'us-east-1',
+  deviceArn: 'arn:aws:braket:::device/quantum-simulator/amazon/sv1',
+  s3Bucket: 'amazon-braket-results',
+};
 
 test('a minimal config and a full one are accepted as given', () => {
   assert.deepEqual(checkBraketConfig({ ...base }), base);
   const full = {
-    ...base, deviceArn: 'arn:aws:braket:us-east-1::device/qpu/ionq/Forte-1', s3Prefix: 'runs/2025', endpoint: 'http://127.0.0.1:4566',
-    maxConcurrentTasks: 3, pollIntervalMs: 250, credentialsSecret: 'aws-braket',
+    ...base,
+    deviceArn: 'arn:aws:braket:us-east-1::device/qpu/ionq/Forte-1',
+    s3Prefix: 'runs/2025',
+    endpoint: 'http://127.0.0.1:4566',
+    maxConcurrentTasks: 3,
+    pollIntervalMs: 250,
+    credentialsSecret: 'aws-braket',
   };
   assert.deepEqual(checkBraketConfig(full), full);
 });
 
 test('unknown keys are rejected by name', () => {
-  assert.throws(() => checkBraketConfig({ ...base, bucket: 'x' }), (e: unknown) => e instanceof TypeError && /unknown key bucket/.test(e.message) && /s3Bucket/.test(e.message));
+  assert.throws(
+    () => checkBraketConfig({ ...base, bucket: 'x' }),
+    (e: unknown) => e instanceof TypeError && /unknown key bucket/.test(e.message) && /s3Bucket/.test(e.message),
+  );
 });
 
 test('each bad field is named in the error', () => {
@@ -33,5 +47,10 @@ test('each bad field is named in the error', () => {
     [{ ...base, pollIntervalMs: -5 }, /pollIntervalMs must be a number of milliseconds/],
     [{ ...base, credentialsSecret: '' }, /credentialsSecret must be the name of a keychain secret/],
   ];
-  for (const [config, message] of cases) assert.throws(() => checkBraketConfig(config), (e: unknown) => e instanceof TypeError && message.test(e.message), JSON.stringify(config));
+  for (const [config, message] of cases)
+    assert.throws(
+      () => checkBraketConfig(config),
+      (e: unknown) => e instanceof TypeError && message.test(e.message),
+      JSON.stringify(config),
+    );
 });

@@ -48,6 +48,9 @@ test('a device the table does not know has no estimate', () => {
 });
 
 test('a malformed table is refused with the device named', () => {
-  assert.throws(() => parsePriceTable({ source: 's', asOf: 'a', devices: { x: { billing: 'per-shot', perTaskUsd: 0.3 } } }, 'file'), /devices\[x\]/);
+  assert.throws(
+    () => parsePriceTable({ source: 's', asOf: 'a', devices: { x: { billing: 'per-shot', perTaskUsd: 0.3 } } }, 'file'),
+    /devices\[x\]/,
+  );
   assert.throws(() => parsePriceTable({ devices: {} }, 'file'), /source, asOf and devices/);
 });

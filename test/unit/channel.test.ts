@@ -14,11 +14,25 @@ function pair(): { a: Channel; b: Channel; toB: PassThrough } {
 test('messages sent in one turn arrive in order', async () => {
   const { a, b } = pair();
   const got: Message[] = [];
-  const done = new Promise<void>((resolve) => b.listen((m) => { got.push(m); if (got.length === 1000) resolve(); }, () => {}));
-  a.listen(() => {}, () => {});
+  const done = new Promise<void>((resolve) =>
+    b.listen(
+      (m) => {
+        got.push(m);
+        if (got.length === 1000) resolve();
+      },
+      () => {},
+    ),
+  );
+  a.listen(
+    () => {},
+    () => {},
+  );
   for (let i = 0; i < 1000; i++) a.send({ type: 'log', stream: 'stdout', text: String(i) });
   await done;
-  assert.deepEqual(got.map((m) => (m as { text: string }).text), Array.from({ length: 1000 }, (_, i) => String(i)));
+  assert.deepEqual(
+    got.map((m) => (m as { text: string }).text),
+    Array.from({ length: 1000 }, (_, i) => String(i)),
+  );
 });
 
 test('garbage on the wire closes the channel with a reason', async () => {

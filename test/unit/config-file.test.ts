@@ -19,12 +19,22 @@ function configWith(doc: unknown): string {
 }
 
 test('a valid file gives its checked backends, validated rules, and module paths relative to it', () => {
-  const file = configWith({ backends: [{ name: 'extra', kind: 'local', numCpus: 1 }], placementRules: [{ match: { name: 'train*' }, require: { backend: 'extra' } }] });
+  const file = configWith({
+    backends: [{ name: 'extra', kind: 'local', numCpus: 1 }],
+    placementRules: [{ match: { name: 'train*' }, require: { backend: 'extra' } }],
+  });
   for (const cfg of [readConfigFile(file), findConfig(file)]) {
     assert.equal(cfg.path, file);
-    assert.deepEqual(cfg.backends.map((b) => b.name), ['extra']);
+    assert.deepEqual(
+      cfg.backends.map((b) => b.name),
+      ['extra'],
+    );
     assert.deepEqual(cfg.placementRules, [{ match: { name: 'train*' }, require: { backend: 'extra' } }]);
-    assert.deepEqual(cfg.modules, { allow: 'relative', baseDir: join(file, '..'), baseName: `the config file (${file})` });
+    assert.deepEqual(cfg.modules, {
+      allow: 'relative',
+      baseDir: join(file, '..'),
+      baseName: `the config file (${file})`,
+    });
   }
   assert.equal(readConfigFile(configWith({})).placementRules, undefined);
 });
@@ -40,8 +50,16 @@ test('init() and the CLI refuse the same files, naming the file', () => {
   ];
   for (const [doc, message] of cases) {
     const file = configWith(doc);
-    assert.throws(() => readConfigFile(file, 'init(): '), (e: Error) => e.message.startsWith(`init(): config file ${file}`) && message.test(e.message), JSON.stringify(doc));
-    assert.throws(() => findConfig(file), (e: Error) => e.message.startsWith(`config file ${file}`) && message.test(e.message), JSON.stringify(doc));
+    assert.throws(
+      () => readConfigFile(file, 'init(): '),
+      (e: Error) => e.message.startsWith(`init(): config file ${file}`) && message.test(e.message),
+      JSON.stringify(doc),
+    );
+    assert.throws(
+      () => findConfig(file),
+      (e: Error) => e.message.startsWith(`config file ${file}`) && message.test(e.message),
+      JSON.stringify(doc),
+    );
   }
   assert.throws(() => findConfig(configWith({ placementRules: [{ match: 1 }] })), InvalidPlacementRuleError);
   const missing = join(tempDir('config-file'), 'missing.json');
@@ -59,12 +77,18 @@ test('the dashboard writer edits through the reader: keeps what it does not edit
   const writer = new ConfigFileWriter(file);
   writer.putBackend({ name: 'b', kind: 'local', numCpus: 2 });
   writer.removeBackend('a');
-  assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { backends: [{ name: 'b', kind: 'local', numCpus: 2 }], placementRules: [{ match: {} }] });
+  assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), {
+    backends: [{ name: 'b', kind: 'local', numCpus: 2 }],
+    placementRules: [{ match: {} }],
+  });
   assert.equal(statSync(file).mode & 0o777, 0o600);
 
   const odd = configWith({ backends: [], extra: true });
   const before = readFileSync(odd, 'utf8');
-  assert.throws(() => new ConfigFileWriter(odd).setPlacementRules([]), /config file .* has unknown key extra; .*fix it by hand, then try again/);
+  assert.throws(
+    () => new ConfigFileWriter(odd).setPlacementRules([]),
+    /config file .* has unknown key extra; .*fix it by hand, then try again/,
+  );
   assert.equal(readFileSync(odd, 'utf8'), before);
 
   const fresh = join(tempDir('config-file'), 'sub', 'config.json');

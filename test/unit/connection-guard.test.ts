@@ -11,7 +11,10 @@ import type { AddressInfo } from 'node:net';
 import { ConnectionGuard } from '../../orchestrator/service/connection-guard.ts';
 
 /** A server whose requests with `x-trust: yes` mark their socket trusted. */
-async function serve(limits: { maxConnections: number; untrustedIdleMs: number }): Promise<{ server: Server; guard: ConnectionGuard; port: number }> {
+async function serve(limits: {
+  maxConnections: number;
+  untrustedIdleMs: number;
+}): Promise<{ server: Server; guard: ConnectionGuard; port: number }> {
   const server = createServer();
   const guard = new ConnectionGuard(server, limits);
   server.on('request', (req, res) => {
@@ -57,8 +60,15 @@ test('a flood of idle connections never holds more than the limit, and the newes
     assert.ok(guard.stats.open <= 8, JSON.stringify(guard.stats));
     assert.equal(guard.stats.trusted, 1);
     assert.ok(guard.stats.evicted >= 33, JSON.stringify(guard.stats));
-    assert.deepEqual(flood.slice(-7).map((f) => f.closed()), Array(7).fill(false), 'the newest untrusted ones stay');
-    assert.ok(flood.slice(0, 33).every((f) => f.closed()), 'the oldest untrusted ones were closed');
+    assert.deepEqual(
+      flood.slice(-7).map((f) => f.closed()),
+      Array(7).fill(false),
+      'the newest untrusted ones stay',
+    );
+    assert.ok(
+      flood.slice(0, 33).every((f) => f.closed()),
+      'the oldest untrusted ones were closed',
+    );
     const again = await get(port, agent, false);
     assert.equal(again.status, 200);
     assert.equal(again.socket, trusted.socket, 'the trusted keep-alive socket survived the flood');

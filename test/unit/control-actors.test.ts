@@ -18,7 +18,11 @@ describe('control: actors', () => {
     harness();
     const { actorId, createId } = h.createActor('A');
     const calls = [h.call(actorId, 'm'), h.call(actorId, 'm'), h.call(actorId, 'm')];
-    assert.equal(calls.reduce((n, c) => n + h.runCount(c), 0), 0, 'nothing sent before the actor exists');
+    assert.equal(
+      calls.reduce((n, c) => n + h.runCount(c), 0),
+      0,
+      'nothing sent before the actor exists',
+    );
     h.finish(createId);
     assert.equal(row(actorId).state, 'ALIVE');
     const sent = h.runs.filter((m) => m.kind === 'actor-call').map((m) => m.taskId);
@@ -53,7 +57,7 @@ describe('control: actors', () => {
     assert.match((h.outcome(c) as { message: string }).message, /died/);
   });
 
-  it('maxTaskRetries: a call interrupted by the worker\'s death runs again on the restarted actor', () => {
+  it("maxTaskRetries: a call interrupted by the worker's death runs again on the restarted actor", () => {
     harness();
     const { actorId, createId } = h.createActor('A', { maxRestarts: 1, maxTaskRetries: 1 });
     h.finish(createId);
@@ -73,7 +77,11 @@ describe('control: actors', () => {
     h.finish(createId);
     const calls = [h.call(actorId, 'm'), h.call(actorId, 'm')];
     h.actorWorkerDied(actorId);
-    assert.deepEqual(calls.map((c) => h.errorOf(c)), ['ActorDiedError', 'ActorDiedError'], 'every call sent to the dead worker');
+    assert.deepEqual(
+      calls.map((c) => h.errorOf(c)),
+      ['ActorDiedError', 'ActorDiedError'],
+      'every call sent to the dead worker',
+    );
     h.finish(createId);
     assert.equal(row(actorId).state, 'ALIVE');
     const after = h.call(actorId, 'm');

@@ -85,7 +85,7 @@ describe('control: plain cancel of a running task', () => {
     assert.equal(h.freeCpus('n1'), 0);
     h.deliverKills();
     h.clock.advance(10);
-    assert.equal(h.freeCpus('n1'), 1, 'the killed worker\'s lease went back');
+    assert.equal(h.freeCpus('n1'), 1, "the killed worker's lease went back");
     assert.equal(h.runCount(t), 1, 'not retried');
     assert.equal(h.errorOf(t), 'TaskCancelledError');
   });
@@ -130,7 +130,7 @@ describe('control: force cancel', () => {
     const t = h.submit('t', { maxRetries: 3 });
     h.tasks.cancel(t, true, true);
     assert.deepEqual(h.cancels, [{ taskId: t, force: true }]);
-    assert.equal(h.errorOf(t), 'pending', 'as today: the failure waits for the worker\'s death');
+    assert.equal(h.errorOf(t), 'pending', "as today: the failure waits for the worker's death");
     h.deliverKills();
     assert.equal(h.errorOf(t), 'TaskCancelledError');
     assert.equal(h.runCount(t), 1);
@@ -183,15 +183,21 @@ describe('control: recursive cancel', () => {
     assert.equal(h.errorOf(parent), 'TaskCancelledError');
     h.finish(child, 'child ok');
     assert.deepEqual(h.outcome(child), { value: 'child ok' });
-    assert.deepEqual(h.cancels.map((c) => c.taskId), [parent]);
+    assert.deepEqual(
+      h.cancels.map((c) => c.taskId),
+      [parent],
+    );
   });
 
-  it('force and recursive kill the children\'s workers too', () => {
+  it("force and recursive kill the children's workers too", () => {
     harness(2);
     const parent = h.submit('parent');
     const child = h.submit('child', {}, [], parent);
     h.tasks.cancel(parent, true, true);
-    assert.deepEqual(new Set(h.cancels.map((c) => `${c.taskId}:${c.force}`)), new Set([`${parent}:true`, `${child}:true`]));
+    assert.deepEqual(
+      new Set(h.cancels.map((c) => `${c.taskId}:${c.force}`)),
+      new Set([`${parent}:true`, `${child}:true`]),
+    );
     h.deliverKills();
     assert.equal(h.errorOf(parent), 'TaskCancelledError');
     assert.equal(h.errorOf(child), 'TaskCancelledError');

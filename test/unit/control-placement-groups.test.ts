@@ -16,7 +16,7 @@ const group = (id: string) => [...h.placementGroups.rows()].find((r) => r.placem
 const inBundle = (pg: string, bundleIndex: number) => ({ schedulingStrategy: { placementGroup: pg, bundleIndex } });
 
 describe('control: placement groups', () => {
-  it('a group is placed on its bundles\' nodes and each task goes to its bundle', () => {
+  it("a group is placed on its bundles' nodes and each task goes to its bundle", () => {
     harness();
     const pg = h.placementGroup([{ CPU: 1 }, { CPU: 1 }], 'STRICT_SPREAD');
     const g = group(pg);
@@ -49,13 +49,13 @@ describe('control: placement groups', () => {
     h.removePlacementGroup(pg);
     assert.equal(h.errorOf(queued), 'PlacementGroupRemovedError');
     assert.equal(h.errorOf(running), 'PlacementGroupRemovedError');
-    assert.deepEqual(h.cancels, [{ taskId: running, force: true }], 'the running task\'s worker is killed');
+    assert.deepEqual(h.cancels, [{ taskId: running, force: true }], "the running task's worker is killed");
     h.deliverKills();
     h.clock.advance(100);
-    assert.equal(h.runCount(queued), 0, 'the queued task never runs, even once the worker\'s slot frees');
+    assert.equal(h.runCount(queued), 0, "the queued task never runs, even once the worker's slot frees");
     assert.equal(h.runCount(running), 1, 'nor is the killed one retried');
     assert.equal(group(pg).state, 'REMOVED');
-    assert.equal(h.freeCpus('n1') + h.freeCpus('n2'), 4, 'the bundle\'s CPUs went back');
+    assert.equal(h.freeCpus('n1') + h.freeCpus('n2'), 4, "the bundle's CPUs went back");
   });
 
   it('removal kills a worker still running a task whose plain cancel already failed it', () => {
@@ -71,7 +71,10 @@ describe('control: placement groups', () => {
   it('removal kills actors in the group: their calls fail with ActorDiedError', () => {
     harness();
     const pg = h.placementGroup([{ CPU: 1 }]);
-    const { actorId, createId } = h.createActor('A', { numCpus: 1, schedulingStrategy: { placementGroup: pg, bundleIndex: 0 } });
+    const { actorId, createId } = h.createActor('A', {
+      numCpus: 1,
+      schedulingStrategy: { placementGroup: pg, bundleIndex: 0 },
+    });
     h.finish(createId);
     const c = h.call(actorId, 'm');
     h.removePlacementGroup(pg);

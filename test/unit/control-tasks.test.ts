@@ -44,7 +44,7 @@ describe('control: dependency resolution', () => {
     const c = h.submit('c', {}, [ref(b)]);
     h.throw(a, 'ValueError');
     assert.equal(h.errorOf(a), 'TaskError');
-    assert.equal(h.errorOf(b), 'TaskError', 'the dependency\'s error propagates');
+    assert.equal(h.errorOf(b), 'TaskError', "the dependency's error propagates");
     assert.equal(h.errorOf(c), 'TaskError');
     assert.equal(h.runCount(b) + h.runCount(c), 0);
   });
@@ -185,7 +185,7 @@ describe('control: timeouts and leases', () => {
     assert.equal(h.freeCpus('n1'), 1);
   });
 
-  it('tasks beyond the node\'s CPUs wait in the queue and run as slots free', () => {
+  it("tasks beyond the node's CPUs wait in the queue and run as slots free", () => {
     harness(1);
     const a = h.submit('a');
     const b = h.submit('b');

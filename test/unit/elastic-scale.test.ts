@@ -5,7 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AgentSpec, AgentStream, BackendHost, LocalAgentSpec, LocalNode, ResourceDemand } from '../../backends/types.ts';
+import type {
+  AgentSpec,
+  AgentStream,
+  BackendHost,
+  LocalAgentSpec,
+  LocalNode,
+  ResourceDemand,
+} from '../../backends/types.ts';
 import { ElasticLocalBackend } from '../../backends/local/elastic-local-backend.ts';
 import { SlurmBackend } from '../../backends/slurm/slurm-backend.ts';
 import { validateSlurmConfig } from '../../backends/slurm/config.ts';
@@ -30,7 +37,10 @@ class FakeHost implements BackendHost {
 }
 
 const settle = () => new Promise((r) => setImmediate(r));
-const demand = (labelSelector: Record<string, string> | undefined, resources: Record<string, number> = { CPU: 1 }): ResourceDemand => ({ resources, labelSelector, backend: undefined, count: 1 });
+const demand = (
+  labelSelector: Record<string, string> | undefined,
+  resources: Record<string, number> = { CPU: 1 },
+): ResourceDemand => ({ resources, labelSelector, backend: undefined, count: 1 });
 
 /** Demand a node labelled { zone: 'a', accelerator: 'A100' } can run (true) or not (false). */
 const SELECTORS: [Record<string, string>, boolean][] = [
@@ -47,7 +57,12 @@ const SELECTORS: [Record<string, string>, boolean][] = [
 test('the local elastic backend starts nodes only for demand its node labels satisfy', async () => {
   for (const [selector, fits] of SELECTORS) {
     const host = new FakeHost();
-    const b = new ElasticLocalBackend({ name: 'burst', node: { numCpus: 2, labels: { zone: 'a', accelerator: 'A100' } }, maxNodes: 2, idleTimeoutMs: 60_000 });
+    const b = new ElasticLocalBackend({
+      name: 'burst',
+      node: { numCpus: 2, labels: { zone: 'a', accelerator: 'A100' } },
+      maxNodes: 2,
+      idleTimeoutMs: 60_000,
+    });
     await b.start(host);
     b.scale([demand(selector)], []);
     await settle();
@@ -64,7 +79,17 @@ test('the local elastic backend starts nodes only for demand its node labels sat
 test('the slurm backend requests allocations only for demand its shape satisfies, labels included', async () => {
   for (const [selector, fits] of SELECTORS) {
     const host = new FakeHost();
-    const b = new SlurmBackend(validateSlurmConfig({ name: 'hpc', kind: 'slurm', loginHost: 'nobody@127.0.0.1:1', cpusPerNode: 4, labels: { zone: 'a' }, gres: 'gpu:A100:1', maxNodes: 2 }));
+    const b = new SlurmBackend(
+      validateSlurmConfig({
+        name: 'hpc',
+        kind: 'slurm',
+        loginHost: 'nobody@127.0.0.1:1',
+        cpusPerNode: 4,
+        labels: { zone: 'a' },
+        gres: 'gpu:A100:1',
+        maxNodes: 2,
+      }),
+    );
     await assert.rejects(b.start(host));
     b.scale([demand(selector)], []);
     await settle();

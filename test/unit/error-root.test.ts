@@ -5,14 +5,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as api from '../../orchestrator/api/index.ts';
-import { fromErrorInfo, isOrreryError, OrreryError, toErrorInfo, type ErrorInfo } from '../../orchestrator/core/errors.ts';
+import {
+  fromErrorInfo,
+  isOrreryError,
+  OrreryError,
+  toErrorInfo,
+  type ErrorInfo,
+} from '../../orchestrator/core/errors.ts';
 import { QasmError } from '../../backends/quantum/qasm/index.ts';
 
 /** Every exported class whose instances are errors. */
 function exportedErrorClasses(): [string, abstract new (...args: never[]) => Error][] {
   const out: [string, abstract new (...args: never[]) => Error][] = [];
   for (const [name, value] of Object.entries(api as Record<string, unknown>)) {
-    if (typeof value === 'function' && value.prototype instanceof Error) out.push([name, value as abstract new (...args: never[]) => Error]);
+    if (typeof value === 'function' && value.prototype instanceof Error)
+      out.push([name, value as abstract new (...args: never[]) => Error]);
   }
   return out;
 }
@@ -20,8 +27,20 @@ function exportedErrorClasses(): [string, abstract new (...args: never[]) => Err
 test('every error class the public API exports extends OrreryError', () => {
   const classes = exportedErrorClasses();
   // The public errors: the core ones, QasmError, placement rules, and those of reaching a head.
-  for (const name of ['TaskError', 'QasmError', 'InvalidPlacementRuleError', 'HeadConnectionLostError', 'NoHeadRunningError', 'ClientOptionError', 'HeadFileError', 'DriverMessageTooLargeError']) {
-    assert.ok(classes.some(([n]) => n === name), `${name} is exported`);
+  for (const name of [
+    'TaskError',
+    'QasmError',
+    'InvalidPlacementRuleError',
+    'HeadConnectionLostError',
+    'NoHeadRunningError',
+    'ClientOptionError',
+    'HeadFileError',
+    'DriverMessageTooLargeError',
+  ]) {
+    assert.ok(
+      classes.some(([n]) => n === name),
+      `${name} is exported`,
+    );
   }
   for (const [name, cls] of classes) {
     if (cls === OrreryError) continue;
@@ -41,7 +60,7 @@ test('each public error names itself after its class', () => {
   assert.equal(q.message, 'line 2, column 3: unknown gate');
 });
 
-test('isOrreryError reads the error\'s own chain', () => {
+test("isOrreryError reads the error's own chain", () => {
   assert.equal(isOrreryError(toErrorInfo(new QasmError({ line: 1, column: 1 }, 'x'))), true);
   assert.equal(isOrreryError(toErrorInfo(new api.TaskCancelledError('t1', 'f'))), true);
   class MyError extends Error {}

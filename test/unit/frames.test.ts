@@ -7,7 +7,10 @@ const concat = (bufs: Buffer[]) => Buffer.concat(bufs);
 
 test('a batch round-trips, with large byte arrays carried after the header', () => {
   const big = new Uint8Array(200_000).map((_, i) => i % 251);
-  const msgs = [{ type: 'log', text: 'hi' }, { type: 'done', result: { data: big, marked: false } }];
+  const msgs = [
+    { type: 'log', text: 'hi' },
+    { type: 'done', result: { data: big, marked: false } },
+  ];
   const [batch] = new FrameDecoder().push(concat(encodeFrame(msgs)));
   assert.equal((batch![0] as { text: string }).text, 'hi');
   const got = (batch![1] as { result: { data: Uint8Array } }).result.data;
@@ -15,7 +18,10 @@ test('a batch round-trips, with large byte arrays carried after the header', () 
 });
 
 test('frames split at every byte boundary decode the same', () => {
-  const msgs = [{ type: 'request', requestId: 7, req: { op: 'get', ids: ['a', 'b'] } }, { type: 'log', data: new Uint8Array(5000).fill(3) }];
+  const msgs = [
+    { type: 'request', requestId: 7, req: { op: 'get', ids: ['a', 'b'] } },
+    { type: 'log', data: new Uint8Array(5000).fill(3) },
+  ];
   const wire = concat([...encodeFrame(msgs), ...encodeFrame([{ type: 'shutdown' }])]);
   for (const step of [1, 3, 7, 4096]) {
     const d = new FrameDecoder();
@@ -42,7 +48,12 @@ test('a length prefix beyond the limit is refused before allocating', () => {
 });
 
 test('fuzz: random and mutated frames either decode or raise FrameError, never anything else', () => {
-  const good = concat(encodeFrame([{ type: 'run', args: [{ data: new Uint8Array(3000), marked: false }] }, { type: 'log', text: 'x' }]));
+  const good = concat(
+    encodeFrame([
+      { type: 'run', args: [{ data: new Uint8Array(3000), marked: false }] },
+      { type: 'log', text: 'x' },
+    ]),
+  );
   let decoded = 0;
   let refused = 0;
   for (let i = 0; i < 3000; i++) {

@@ -14,8 +14,10 @@ const globalEval: (source: string) => unknown = globalThis.eval;
 const roundTrip = <T extends Shippable>(f: T): T => loadCode(shipCode(f)) as T;
 
 const capturedMessage = (what: string, names: string): RegExp =>
-  new RegExp(`^remote\\(\\): ${what} captures variables from its enclosing scope: ${names}\\. ` +
-    'Functions run in another process as source text: pass these values as arguments');
+  new RegExp(
+    `^remote\\(\\): ${what} captures variables from its enclosing scope: ${names}\\. ` +
+      'Functions run in another process as source text: pass these values as arguments',
+  );
 
 function add(a: number, b: number): number {
   return a + b;
@@ -92,11 +94,22 @@ test('classes ship with methods, statics and private fields, and may extend glob
 
 test('method shorthand becomes an evaluatable expression', async () => {
   const obj = {
-    run(x: number) { return x * 3; },
-    async fetchTwice(x: number) { return x * 2; },
-    *pair() { yield 1; yield 2; },
-    'dash-name'() { return 'dash'; },
-    [Symbol.iterator]() { return [7][Symbol.iterator](); },
+    run(x: number) {
+      return x * 3;
+    },
+    async fetchTwice(x: number) {
+      return x * 2;
+    },
+    *pair() {
+      yield 1;
+      yield 2;
+    },
+    'dash-name'() {
+      return 'dash';
+    },
+    [Symbol.iterator]() {
+      return [7][Symbol.iterator]();
+    },
   };
   const run = shipCode(obj.run);
   assert.match(run.source, /\.run$/);
@@ -112,9 +125,16 @@ test('globals, own parameters and locals are not captures', () => {
   assert.equal(roundTrip(rich)([1, 2], { offset: 10 }, 5), rich([1, 2], { offset: 10 }, 5));
   const isomorphic = () => (typeof window === 'undefined' ? 'node' : 'browser');
   assert.equal(roundTrip(isomorphic)(), 'node');
-  const usesNode = () => [Buffer.from('hi').length, typeof setTimeout, structuredClone({ a: 1 }).a, globalThis === global];
+  const usesNode = () => [
+    Buffer.from('hi').length,
+    typeof setTimeout,
+    structuredClone({ a: 1 }).a,
+    globalThis === global,
+  ];
   assert.deepEqual(roundTrip(usesNode)(), [2, 'function', 1, true]);
-  const selfRef = function fact(n: number): number { return n <= 1 ? 1 : n * fact(n - 1); };
+  const selfRef = function fact(n: number): number {
+    return n <= 1 ? 1 : n * fact(n - 1);
+  };
   assert.equal(roundTrip(selfRef)(5), 120);
 });
 
@@ -124,11 +144,26 @@ test('captured variables are rejected, each named once in source order', () => {
   function train(data: number) {
     return model.fit(data, lr) + lr + model.fit(0, 0);
   }
-  assert.throws(() => shipCode(train), { name: 'TypeError', message: capturedMessage('function "train"', 'model, lr') });
-  assert.throws(() => shipCode((p: string) => p.split(sep)), { message: capturedMessage('function "<anonymous>"', 'sep') });
+  assert.throws(() => shipCode(train), {
+    name: 'TypeError',
+    message: capturedMessage('function "train"', 'model, lr'),
+  });
+  assert.throws(() => shipCode((p: string) => p.split(sep)), {
+    message: capturedMessage('function "<anonymous>"', 'sep'),
+  });
   assert.throws(() => shipCode(() => add(1, 2)), { message: capturedMessage('function "<anonymous>"', 'add') });
   assert.throws(() => shipCode(Derived), { message: capturedMessage('class "Derived"', 'Base') });
-  assert.throws(() => shipCode({ m() { return lr; } }.m), { message: capturedMessage('function "m"', 'lr') });
+  assert.throws(
+    () =>
+      shipCode(
+        {
+          m() {
+            return lr;
+          },
+        }.m,
+      ),
+    { message: capturedMessage('function "m"', 'lr') },
+  );
 });
 
 test('native and bound functions are rejected', () => {
@@ -137,11 +172,20 @@ test('native and bound functions are rejected', () => {
 });
 
 test('source that does not stand alone is rejected', () => {
-  const getter = Object.getOwnPropertyDescriptor({ get g() { return 1; } }, 'g')!.get!;
+  const getter = Object.getOwnPropertyDescriptor(
+    {
+      get g() {
+        return 1;
+      },
+    },
+    'g',
+  )!.get!;
   assert.throws(() => shipCode(getter), { name: 'TypeError', message: /does not stand alone/ });
   class Secret {
     #x = 1;
-    peek() { return this.#x; }
+    peek() {
+      return this.#x;
+    }
   }
   assert.throws(() => shipCode(Secret.prototype.peek), { message: /does not stand alone \(Private field '#x'/ });
   // Shipped code runs in strict mode; sloppy-only syntax is reported as such.
@@ -151,16 +195,23 @@ test('source that does not stand alone is rejected', () => {
 
 test('tsx output with __name(...) and static blocks ships and loads', () => {
   // Exactly what tsx makes of a nested function and class (see ENV-NOTES), evaluated outside tsx.
-  const src = 'async x=>{const inner=__name(y=>y*2,"inner");class K{static{__name(this,"K")}}return [inner(x),inner.name,K.name]}';
+  const src =
+    'async x=>{const inner=__name(y=>y*2,"inner");class K{static{__name(this,"K")}}return [inner(x),inner.name,K.name]}';
   const transformed = globalEval(`(${src})`) as Shippable;
   const code = shipCode(transformed);
   assert.equal(code.source, src);
-  return (loadCode(code) as (x: number) => Promise<unknown>)(4).then((out: unknown) => assert.deepEqual(out, [8, 'inner', 'K']));
+  return (loadCode(code) as (x: number) => Promise<unknown>)(4).then((out: unknown) =>
+    assert.deepEqual(out, [8, 'inner', 'K']),
+  );
 });
 
 test('helpers from other compilers are captures, with a hint', () => {
-  const downlevelled = globalEval('(function f() { return __awaiter(this, void 0, void 0, function* () {}); })') as Shippable;
-  assert.throws(() => shipCode(downlevelled), { message: /captures variables .*: __awaiter\..*compile to ES2022 or later/ });
+  const downlevelled = globalEval(
+    '(function f() { return __awaiter(this, void 0, void 0, function* () {}); })',
+  ) as Shippable;
+  assert.throws(() => shipCode(downlevelled), {
+    message: /captures variables .*: __awaiter\..*compile to ES2022 or later/,
+  });
 });
 
 test('dynamic import() works inside loaded code', async () => {

@@ -11,15 +11,30 @@ test('a peer sending a malformed frame is dropped with a logged reason; the head
   const fromAgent = new PassThrough();
   const toAgent = new PassThrough();
   let killed = false;
-  const joined = head.attach({ input: fromAgent, output: toAgent, kill: () => { killed = true; } }, { nodeId: 'n1', backend: 'fake' });
-  for (const b of encodeFrame([{ type: 'hello', nodeId: 'n1', resources: { CPU: 1 }, labels: {}, pid: 1, version: PROTOCOL_VERSION }])) fromAgent.write(b);
+  const joined = head.attach(
+    {
+      input: fromAgent,
+      output: toAgent,
+      kill: () => {
+        killed = true;
+      },
+    },
+    { nodeId: 'n1', backend: 'fake' },
+  );
+  for (const b of encodeFrame([
+    { type: 'hello', nodeId: 'n1', resources: { CPU: 1 }, labels: {}, pid: 1, version: PROTOCOL_VERSION },
+  ]))
+    fromAgent.write(b);
   await joined;
   assert.deepEqual(head.queries.nodeIds(), ['n1']);
   fromAgent.write(Buffer.from([9, 0, 0, 0, 200, 1, 2, 3, 4, 5, 6, 7, 8]));
   await new Promise((r) => setTimeout(r, 20));
   assert.deepEqual(head.queries.nodeIds(), []);
   assert.ok(killed);
-  assert.ok(lines.some((l) => /node n1 \(fake\) is dead: malformed frame/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /node n1 \(fake\) is dead: malformed frame/.test(l)),
+    lines.join('\n'),
+  );
   const jobId = head.startJob();
   head.requests.post({ op: 'put', id: 'abc', payload: { data: new Uint8Array([1]), marked: false } }, { jobId });
   assert.equal(head.queries.objectState('abc'), 'READY');
@@ -29,8 +44,12 @@ test('a peer sending a malformed frame is dropped with a logged reason; the head
 test('an agent of another protocol version is refused', async () => {
   const head = new Head({ log: () => {} });
   const fromAgent = new PassThrough();
-  const joined = head.attach({ input: fromAgent, output: new PassThrough(), kill: () => {} }, { nodeId: 'n2', backend: 'fake' });
-  for (const b of encodeFrame([{ type: 'hello', nodeId: 'n2', resources: {}, labels: {}, pid: 1, version: '0' }])) fromAgent.write(b);
+  const joined = head.attach(
+    { input: fromAgent, output: new PassThrough(), kill: () => {} },
+    { nodeId: 'n2', backend: 'fake' },
+  );
+  for (const b of encodeFrame([{ type: 'hello', nodeId: 'n2', resources: {}, labels: {}, pid: 1, version: '0' }]))
+    fromAgent.write(b);
   await assert.rejects(joined, /protocol 0/);
   await head.shutdown();
 });

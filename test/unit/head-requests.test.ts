@@ -8,7 +8,14 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Head, type Caller } from '../../orchestrator/head/head.ts';
 import type { ActorDescriptor } from '../../orchestrator/core/serialization.ts';
-import type { ClientRequest, Message, NormalizedActorOptions, NormalizedTaskOptions, ObjectResult, TaskSubmission } from '../../orchestrator/protocol/messages.ts';
+import type {
+  ClientRequest,
+  Message,
+  NormalizedActorOptions,
+  NormalizedTaskOptions,
+  ObjectResult,
+  TaskSubmission,
+} from '../../orchestrator/protocol/messages.ts';
 
 /** A reply channel that records what the dispatcher sends. */
 class RecordingChannel {
@@ -24,17 +31,40 @@ const head = new Head({ log: (l) => lines.push(l), infeasibleGraceMs: 600_000 })
 after(() => head.shutdown());
 
 const OPTIONS: NormalizedTaskOptions = { resources: {}, strategy: 'DEFAULT', maxRetries: 0, retryExceptions: false };
-const ACTOR: NormalizedActorOptions = { detached: false, getIfExists: false, maxRestarts: 0, maxTaskRetries: 0, maxConcurrency: 1 };
+const ACTOR: NormalizedActorOptions = {
+  detached: false,
+  getIfExists: false,
+  maxRestarts: 0,
+  maxTaskRetries: 0,
+  maxConcurrency: 1,
+};
 let next = 0;
 const id = (what: string) => `${what}-${++next}`;
 
 function creation(actorId: string, name: string): TaskSubmission {
   const actor: ActorDescriptor = { actorId, className: 'Box', methods: ['get'], asyncMethods: false };
-  return { taskId: id('create'), name: 'Box.constructor', kind: 'actor-create', actorId, args: [], options: OPTIONS, actorOptions: { ...ACTOR, name }, actor };
+  return {
+    taskId: id('create'),
+    name: 'Box.constructor',
+    kind: 'actor-create',
+    actorId,
+    args: [],
+    options: OPTIONS,
+    actorOptions: { ...ACTOR, name },
+    actor,
+  };
 }
 
 function call(actorId: string): TaskSubmission {
-  return { taskId: id('call'), name: 'Box.get', kind: 'actor-call', actorId, method: 'get', args: [], options: OPTIONS };
+  return {
+    taskId: id('call'),
+    name: 'Box.get',
+    kind: 'actor-call',
+    actorId,
+    method: 'get',
+    args: [],
+    options: OPTIONS,
+  };
 }
 
 async function outcome(objectId: string, caller: Caller): Promise<ObjectResult> {
@@ -66,9 +96,21 @@ for (const [how, post] of Object.entries(POSTS)) {
       const r = await outcome(c.taskId, caller);
       assert.ok(!r.ok);
       assert.equal(r.error.name, 'ActorDiedError');
-      assert.match(r.error.message, new RegExp(`^actor Box \\(${refused}\\) is dead: its creation failed: an actor named "${name}" already exists in namespace "anonymous-`));
+      assert.match(
+        r.error.message,
+        new RegExp(
+          `^actor Box \\(${refused}\\) is dead: its creation failed: an actor named "${name}" already exists in namespace "anonymous-`,
+        ),
+      );
     }
-    assert.ok(lines.some((l) => l.includes(`an actor named "${name}" already exists`) && l.endsWith('calls on the handle of actor Box raise ActorDiedError')), lines.join('\n'));
+    assert.ok(
+      lines.some(
+        (l) =>
+          l.includes(`an actor named "${name}" already exists`) &&
+          l.endsWith('calls on the handle of actor Box raise ActorDiedError'),
+      ),
+      lines.join('\n'),
+    );
   });
 
   test(`${how}: a malformed submission fails its result object, and an invalid placement group its ready object`, async () => {
@@ -79,7 +121,10 @@ for (const [how, post] of Object.entries(POSTS)) {
     assert.ok(!r.ok);
     assert.equal(r.error.name, 'TypeError');
     const readyId = id('ready');
-    post({ op: 'pg-create', placementGroupId: id('pg'), readyId, bundles: [], strategy: 'PACK', detached: false }, caller);
+    post(
+      { op: 'pg-create', placementGroupId: id('pg'), readyId, bundles: [], strategy: 'PACK', detached: false },
+      caller,
+    );
     const ready = await outcome(readyId, caller);
     assert.ok(!ready.ok);
     assert.match(ready.error.message, /bundles must be a non-empty array/);
@@ -89,15 +134,30 @@ for (const [how, post] of Object.entries(POSTS)) {
 test('a request with a requestId gets its error as a reply; an op the head does not know (even __proto__) is refused, not looked up on a prototype', async () => {
   const caller: Caller = { jobId: head.startJob() };
   const channel = new RecordingChannel();
-  head.requests.answer({ type: 'request', requestId: 7, callerTaskId: '', workerId: 'w1', req: { op: 'get-actor', name: 'nobody' } }, caller, channel);
+  head.requests.answer(
+    { type: 'request', requestId: 7, callerTaskId: '', workerId: 'w1', req: { op: 'get-actor', name: 'nobody' } },
+    caller,
+    channel,
+  );
   for (const op of ['__proto__', 'toString', 'no-such-op']) {
-    head.requests.answer({ type: 'request', requestId: 8, callerTaskId: '', req: { op } as unknown as ClientRequest }, caller, channel);
+    head.requests.answer(
+      { type: 'request', requestId: 8, callerTaskId: '', req: { op } as unknown as ClientRequest },
+      caller,
+      channel,
+    );
   }
   await new Promise((r) => setImmediate(r));
   const [notFound, ...unknown] = channel.sent as Extract<Message, { type: 'reply' }>[];
   assert.deepEqual([notFound!.requestId, notFound!.workerId, notFound!.ok], [7, 'w1', false]);
   assert.match(notFound!.error!.message, /no live actor named "nobody"/);
-  assert.deepEqual(unknown.map((m) => [m.ok, m.error?.name]), [[false, 'TypeError'], [false, 'TypeError'], [false, 'TypeError']]);
+  assert.deepEqual(
+    unknown.map((m) => [m.ok, m.error?.name]),
+    [
+      [false, 'TypeError'],
+      [false, 'TypeError'],
+      [false, 'TypeError'],
+    ],
+  );
   assert.ok(unknown.every((m) => /^unknown request op/.test(m.error!.message)));
 });
 

@@ -29,19 +29,34 @@ test('the key of every shot equals the flat clbit string (clbit k at position le
   // Flat clbits for the shot: clbit0=1 clbit1=0 (a=0b01) clbit2=0 clbit3=1 (b=0b10).
   const flat = [1, 0, 0, 1];
   const expected = flat.map(String).reverse().join('');
-  assert.deepEqual(samplesToCounts('ibm', { a: { samples: ['0x1'], num_bits: 2 }, b: { samples: ['0x2'], num_bits: 2 } }, [a, b]), { [expected]: 1 });
+  assert.deepEqual(
+    samplesToCounts('ibm', { a: { samples: ['0x1'], num_bits: 2 }, b: { samples: ['0x2'], num_bits: 2 } }, [a, b]),
+    { [expected]: 1 },
+  );
 });
 
 test('registers wider than 53 bits are decoded exactly', () => {
   const wide: Register = { name: 'w', size: 70, offset: 0 };
-  const hex = `0x${(1n << 69n | 5n).toString(16)}`;
+  const hex = `0x${((1n << 69n) | 5n).toString(16)}`;
   const counts = samplesToCounts('ibm', { w: { samples: [hex], num_bits: 70 } }, [wide]);
   assert.deepEqual(counts, { [`1${'0'.repeat(66)}101`]: 1 });
 });
 
 test('a missing register, a wrong width or a malformed sample is a BackendError naming the register', () => {
-  assert.throws(() => samplesToCounts('ibm', { d: { samples: ['0x0'], num_bits: 2 } }, [c2]), (e: unknown) => e instanceof BackendError && /register c/.test(e.message) && /got registers: d/.test(e.message));
-  assert.throws(() => samplesToCounts('ibm', { c: { samples: ['0x0'], num_bits: 3 } }, [c2]), (e: unknown) => e instanceof BackendError && /3 bits; the circuit declares 2/.test(e.message));
-  assert.throws(() => samplesToCounts('ibm', { c: { samples: ['11'], num_bits: 2 } }, [c2]), (e: unknown) => e instanceof BackendError && /not a hex sample/.test(e.message));
-  assert.throws(() => samplesToCounts('ibm', { c: { samples: ['0x7'], num_bits: 2 } }, [c2]), /0x7 for the 2-bit register c/);
+  assert.throws(
+    () => samplesToCounts('ibm', { d: { samples: ['0x0'], num_bits: 2 } }, [c2]),
+    (e: unknown) => e instanceof BackendError && /register c/.test(e.message) && /got registers: d/.test(e.message),
+  );
+  assert.throws(
+    () => samplesToCounts('ibm', { c: { samples: ['0x0'], num_bits: 3 } }, [c2]),
+    (e: unknown) => e instanceof BackendError && /3 bits; the circuit declares 2/.test(e.message),
+  );
+  assert.throws(
+    () => samplesToCounts('ibm', { c: { samples: ['11'], num_bits: 2 } }, [c2]),
+    (e: unknown) => e instanceof BackendError && /not a hex sample/.test(e.message),
+  );
+  assert.throws(
+    () => samplesToCounts('ibm', { c: { samples: ['0x7'], num_bits: 2 } }, [c2]),
+    /0x7 for the 2-bit register c/,
+  );
 });

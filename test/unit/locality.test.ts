@@ -13,7 +13,12 @@ test('no located arguments: no preference', () => {
 });
 
 test('the node holding the most argument bytes wins', () => {
-  const locs = [{ nodeId: 'a', sizeBytes: 300 * KiB }, { nodeId: 'b', sizeBytes: 200 * KiB }, { nodeId: 'b', sizeBytes: 200 * KiB }, undefined];
+  const locs = [
+    { nodeId: 'a', sizeBytes: 300 * KiB },
+    { nodeId: 'b', sizeBytes: 200 * KiB },
+    { nodeId: 'b', sizeBytes: 200 * KiB },
+    undefined,
+  ];
   assert.equal(preferredNode(locs, alive), 'b');
 });
 
@@ -23,8 +28,14 @@ test('arguments too small to be worth moving the task give no preference', () =>
 });
 
 test('dead nodes are never preferred', () => {
-  const locs = [{ nodeId: 'dead', sizeBytes: 900 * KiB }, { nodeId: 'b', sizeBytes: 200 * KiB }];
-  assert.equal(preferredNode(locs, (n) => n !== 'dead'), 'b');
+  const locs = [
+    { nodeId: 'dead', sizeBytes: 900 * KiB },
+    { nodeId: 'b', sizeBytes: 200 * KiB },
+  ];
+  assert.equal(
+    preferredNode(locs, (n) => n !== 'dead'),
+    'b',
+  );
 });
 
 test('ties go to the smaller node id, whatever the order', () => {
@@ -45,9 +56,17 @@ test('memory-kill retries back off and are capped', () => {
 });
 
 test('the memory guard kills exactly the workers over their limit', () => {
-  const rss = new Map([[1, 100], [2, 500]]);
+  const rss = new Map([
+    [1, 100],
+    [2, 500],
+  ]);
   const killed: string[] = [];
-  const guard = new MemoryGuard<{ name: string; pid: number }>((w) => killed.push(w.name), (w) => w.pid, (pid) => rss.get(pid), 1e9);
+  const guard = new MemoryGuard<{ name: string; pid: number }>(
+    (w) => killed.push(w.name),
+    (w) => w.pid,
+    (pid) => rss.get(pid),
+    1e9,
+  );
   const small = { name: 'small', pid: 1 };
   const big = { name: 'big', pid: 2 };
   guard.watch(small, 200);

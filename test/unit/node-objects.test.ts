@@ -13,7 +13,10 @@ const files = (dir: string) => (existsSync(dir) ? readdirSync(dir).length : 0);
 async function settle(store: NodeObjects, dir: string, want: number): Promise<void> {
   for (let i = 0; i < 100 && files(dir) < want; i++) await new Promise((r) => setTimeout(r, 10));
   await new Promise((r) => setTimeout(r, 20));
-  assert.ok(files(dir) >= want, `expected ${want} spill files, found ${files(dir)} (memory ${store.usedBytes} of ${store.memoryBytes})`);
+  assert.ok(
+    files(dir) >= want,
+    `expected ${want} spill files, found ${files(dir)} (memory ${store.usedBytes} of ${store.memoryBytes})`,
+  );
 }
 
 test('past 80% of the budget the least recently used values spill; get reads them back; free removes their files', async () => {
@@ -51,7 +54,11 @@ test('when the spill folder cannot be written, values stay in memory and the fai
   const parent = mkdtempSync(join(tmpdir(), 'node-objects-'));
   writeFileSync(join(parent, 'file'), '');
   const lines: string[] = [];
-  const store = new NodeObjects({ memoryBytes: 100, spillDir: join(parent, 'file', 'spill'), log: (l) => lines.push(l) });
+  const store = new NodeObjects({
+    memoryBytes: 100,
+    spillDir: join(parent, 'file', 'spill'),
+    log: (l) => lines.push(l),
+  });
   store.store('a', value(200, 7));
   store.store('b', value(200, 8));
   await new Promise((r) => setTimeout(r, 50));

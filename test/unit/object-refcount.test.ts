@@ -116,7 +116,9 @@ describe('ObjectStore reference counting', () => {
     const { store } = newStore();
     store.put('inner', bytes(10, 2), 'job', 'driver:job');
     const nested: string[] = [];
-    store.put('outer', serializeValue([new ObjectRef('inner')], 'test', nested), 'job', 'driver:job', { nestedRefs: nested });
+    store.put('outer', serializeValue([new ObjectRef('inner')], 'test', nested), 'job', 'driver:job', {
+      nestedRefs: nested,
+    });
     store.release('inner', 'driver:job');
     await store.results(['outer'], 'n1/w1');
     store.release('outer', 'driver:job');
@@ -198,7 +200,10 @@ describe('ObjectStore lost values', () => {
 
   test('freeing a value that stayed on its node tells that node to drop it', () => {
     const { store, io } = newStore();
-    store.put('p', { data: new Uint8Array(0), marked: false, typed: 'Uint8Array' }, 'job', 'n1/w1', { nodeId: 'n1', sizeBytes: 3 });
+    store.put('p', { data: new Uint8Array(0), marked: false, typed: 'Uint8Array' }, 'job', 'n1/w1', {
+      nodeId: 'n1',
+      sizeBytes: 3,
+    });
     store.put('q', bytes(3, 1), 'job', 'n1/w1');
     store.release('p', 'n1/w1');
     store.release('q', 'n1/w1');
@@ -209,7 +214,10 @@ describe('ObjectStore lost values', () => {
   test('a value on a live node is pulled through the head and kept there', async () => {
     const { store, io } = newStore();
     io.onPull = async () => bytes(3, 7);
-    store.put('p', { data: new Uint8Array(0), marked: false, typed: 'Uint8Array' }, 'job', 'n1/w1', { nodeId: 'n1', sizeBytes: 3 });
+    store.put('p', { data: new Uint8Array(0), marked: false, typed: 'Uint8Array' }, 'job', 'n1/w1', {
+      nodeId: 'n1',
+      sizeBytes: 3,
+    });
     const [r1] = await store.results(['p']);
     const [r2] = await store.results(['p']);
     assert.deepEqual(io.pulls, ['n1:p'], 'the second read uses the head copy');

@@ -27,10 +27,21 @@ class Harness {
     return this.ev({ type: 'pg-remove', placementGroupId: id });
   }
   /** Queues work inside group `pg` (bundleIndex -1: any bundle). */
-  inGroup(requestId: string, pg: string, bundleIndex: number, resources: Record<string, number>, hold?: Record<string, number>): SchedulerDecision[] {
+  inGroup(
+    requestId: string,
+    pg: string,
+    bundleIndex: number,
+    resources: Record<string, number>,
+    hold?: Record<string, number>,
+  ): SchedulerDecision[] {
     return this.ev({
       type: 'queued',
-      request: { requestId, resources: unitsOf(resources), holdResources: hold && unitsOf(hold), strategy: { placementGroup: pg, bundleIndex, captureChildTasks: false } },
+      request: {
+        requestId,
+        resources: unitsOf(resources),
+        holdResources: hold && unitsOf(hold),
+        strategy: { placementGroup: pg, bundleIndex, captureChildTasks: false },
+      },
     });
   }
   task(requestId: string, resources: Record<string, number>): SchedulerDecision[] {
@@ -45,7 +56,11 @@ class Harness {
   }
 }
 
-const ready = (placementGroupId: string, nodeIds: string[]): SchedulerDecision => ({ type: 'pg-ready', placementGroupId, nodeIds });
+const ready = (placementGroupId: string, nodeIds: string[]): SchedulerDecision => ({
+  type: 'pg-ready',
+  placementGroupId,
+  nodeIds,
+});
 const assign = (requestId: string, nodeId: string): SchedulerDecision => ({ type: 'assign', requestId, nodeId });
 const kinds = (ds: SchedulerDecision[]): string[] => ds.map((d) => d.type);
 
@@ -89,7 +104,10 @@ describe('placement groups: strategies', () => {
     assert.deepEqual(h.ev({ type: 'tick' }), []);
     h.now = 60_000;
     assert.deepEqual(h.ev({ type: 'tick' }), [], 'a group has no grace period: it stays pending');
-    assert.deepEqual(h.node('big', { CPU: 8 }), [{ type: 'pg-feasible', placementGroupId: 'g' }, ready('g', ['big', 'big'])]);
+    assert.deepEqual(h.node('big', { CPU: 8 }), [
+      { type: 'pg-feasible', placementGroupId: 'g' },
+      ready('g', ['big', 'big']),
+    ]);
   });
 
   it('STRICT_SPREAD puts each bundle on its own node, finding the matching a greedy pass would miss', () => {
@@ -106,8 +124,14 @@ describe('placement groups: strategies', () => {
     h.node('n2', { CPU: 4 });
     const d = h.group('g', 'STRICT_SPREAD', [{ CPU: 1 }, { CPU: 1 }, { CPU: 1 }]);
     assert.deepEqual(kinds(d), ['pg-infeasible']);
-    assert.match(d[0]!.type === 'pg-infeasible' ? d[0]!.missing : '', /3 more distinct node\(s\) .*only 2 can hold one$/);
-    assert.deepEqual(h.node('n3', { CPU: 1 }), [{ type: 'pg-feasible', placementGroupId: 'g' }, ready('g', ['n1', 'n2', 'n3'])]);
+    assert.match(
+      d[0]!.type === 'pg-infeasible' ? d[0]!.missing : '',
+      /3 more distinct node\(s\) .*only 2 can hold one$/,
+    );
+    assert.deepEqual(h.node('n3', { CPU: 1 }), [
+      { type: 'pg-feasible', placementGroupId: 'g' },
+      ready('g', ['n1', 'n2', 'n3']),
+    ]);
   });
 
   it('a bundle no node could ever hold names the missing resource', () => {
@@ -122,7 +146,9 @@ describe('placement groups: strategies', () => {
     h.node('n1', { CPU: 2 });
     h.ev({ type: 'elastic-shapes', backend: 'cloud', shapes: [{ resources: unitsOf({ CPU: 8 }), labels: {} }] });
     assert.deepEqual(h.group('g', 'STRICT_PACK', [{ CPU: 4 }, { CPU: 4 }]), []);
-    assert.deepEqual(h.s.pendingDemand(), [{ backend: undefined, resources: unitsOf({ CPU: 8 }), labelSelector: undefined, count: 1 }]);
+    assert.deepEqual(h.s.pendingDemand(), [
+      { backend: undefined, resources: unitsOf({ CPU: 8 }), labelSelector: undefined, count: 1 },
+    ]);
     assert.deepEqual(h.node('cloud-1', { CPU: 8 }), [ready('g', ['cloud-1', 'cloud-1'])]);
     assert.deepEqual(h.s.pendingDemand(), []);
   });
@@ -226,12 +252,21 @@ describe('placement groups: node death and removal', () => {
     // STRICT_SPREAD cannot put bundle 1 next to bundle 0 on n1: with no other node it is infeasible for now.
     assert.deepEqual(h.ev({ type: 'node-removed', nodeId: 'n2' }), [
       { type: 'pg-rescheduling', placementGroupId: 'g', bundleIndices: [1] },
-      { type: 'pg-infeasible', placementGroupId: 'g', missing: '1 more distinct node(s) (STRICT_SPREAD puts each bundle on its own node); only 0 can hold one besides the 1 holding its other bundles' },
+      {
+        type: 'pg-infeasible',
+        placementGroupId: 'g',
+        missing:
+          '1 more distinct node(s) (STRICT_SPREAD puts each bundle on its own node); only 0 can hold one besides the 1 holding its other bundles',
+      },
     ]);
     // The caller re-queues `a`; it waits for its bundle.
     assert.deepEqual(h.inGroup('a2', 'g', 1, { CPU: 1 }), []);
     assert.deepEqual(h.release('a'), [], 'a release for work lost with the node credits nothing');
-    assert.deepEqual(h.node('n3', { CPU: 2 }), [{ type: 'pg-feasible', placementGroupId: 'g' }, ready('g', ['n1', 'n3']), assign('a2', 'n3')]);
+    assert.deepEqual(h.node('n3', { CPU: 2 }), [
+      { type: 'pg-feasible', placementGroupId: 'g' },
+      ready('g', ['n1', 'n3']),
+      assign('a2', 'n3'),
+    ]);
     assert.equal(h.cpus('n1'), 1);
     assert.equal(h.cpus('n3'), 1, 'only the bundle is reserved on the new node');
   });
@@ -260,7 +295,10 @@ describe('placement groups: node death and removal', () => {
     assert.deepEqual(h.inGroup('q', 'g', 0, { CPU: 1 }), []);
     const d = h.remove('g');
     assert.deepEqual(kinds(d), ['unschedulable', 'pg-removed', 'assign']);
-    assert.match(d[0]!.type === 'unschedulable' ? `${d[0]!.requestId}: ${d[0]!.reason}` : '', /^q: its placement group g was removed/);
+    assert.match(
+      d[0]!.type === 'unschedulable' ? `${d[0]!.requestId}: ${d[0]!.reason}` : '',
+      /^q: its placement group g was removed/,
+    );
     assert.deepEqual(d[1], { type: 'pg-removed', placementGroupId: 'g', evicted: ['in'] });
     assert.deepEqual(d[2], assign('outside', 'n1'));
     assert.equal(h.cpus('n1'), 3);
@@ -291,7 +329,11 @@ describe('placement groups: node death and removal', () => {
 
 describe('placement groups: placement function and validation', () => {
   const views = (spec: Record<string, number>) =>
-    Object.entries(spec).map(([nodeId, cpu]) => ({ nodeId, total: unitsOf({ CPU: cpu }), available: unitsOf({ CPU: cpu }) }));
+    Object.entries(spec).map(([nodeId, cpu]) => ({
+      nodeId,
+      total: unitsOf({ CPU: cpu }),
+      available: unitsOf({ CPU: cpu }),
+    }));
   const bundles = (...cpus: number[]) => cpus.map((c, index) => ({ index, resources: unitsOf({ CPU: c }) }));
 
   it('PACK prefers the nodes the group already uses when re-placing a lost bundle', () => {
@@ -312,22 +354,57 @@ describe('placement groups: placement function and validation', () => {
     assert.throws(() => normalizePlacementGroup([], {}), /bundles must be a non-empty array/);
     assert.throws(() => normalizePlacementGroup([{ CPU: 1 }, {}], {}), /bundles\[1\] has no resources/);
     assert.throws(() => normalizePlacementGroup([{ CPU: 1 }, { GPU: 0 }], {}), /bundles\[1\] has no resources/);
-    assert.throws(() => normalizePlacementGroup([{ CPU: -1 }], {}), /bundles\[0\]\.CPU must be a finite number >= 0 \(got -1\)/);
-    assert.throws(() => normalizePlacementGroup([{ CPU: 1 }], { strategy: 'TIGHT' as never }), /option strategy must be one of 'PACK', 'SPREAD', 'STRICT_PACK', 'STRICT_SPREAD' \(got "TIGHT"\)/);
+    assert.throws(
+      () => normalizePlacementGroup([{ CPU: -1 }], {}),
+      /bundles\[0\]\.CPU must be a finite number >= 0 \(got -1\)/,
+    );
+    assert.throws(
+      () => normalizePlacementGroup([{ CPU: 1 }], { strategy: 'TIGHT' as never }),
+      /option strategy must be one of 'PACK', 'SPREAD', 'STRICT_PACK', 'STRICT_SPREAD' \(got "TIGHT"\)/,
+    );
     assert.throws(() => normalizePlacementGroup([{ CPU: 1 }], { lifetime: 'forever' as never }), /option lifetime/);
     assert.throws(() => normalizePlacementGroup([{ CPU: 1 }], { nme: 'x' } as never), /unknown option nme/);
-    assert.deepEqual(normalizePlacementGroup([{ CPU: 1, GPU: 0 }], { name: 'n' }), { bundles: [{ CPU: 1 }], strategy: 'PACK', name: 'n', detached: false });
+    assert.deepEqual(normalizePlacementGroup([{ CPU: 1, GPU: 0 }], { name: 'n' }), {
+      bundles: [{ CPU: 1 }],
+      strategy: 'PACK',
+      name: 'n',
+      detached: false,
+    });
   });
 
   it('validates the placement group form of schedulingStrategy', () => {
     const pg = { id: 'abc', bundleSpecs: [{ CPU: 1 }, { CPU: 1 }] };
-    assert.deepEqual(normalizeTaskOptions({ schedulingStrategy: { placementGroup: pg } }, 'f').strategy, { placementGroup: 'abc', bundleIndex: -1, captureChildTasks: false });
-    assert.deepEqual(normalizeTaskOptions({ schedulingStrategy: { placementGroup: 'abc', bundleIndex: 5, captureChildTasks: true } }, 'f').strategy, {
-      placementGroup: 'abc', bundleIndex: 5, captureChildTasks: true,
+    assert.deepEqual(normalizeTaskOptions({ schedulingStrategy: { placementGroup: pg } }, 'f').strategy, {
+      placementGroup: 'abc',
+      bundleIndex: -1,
+      captureChildTasks: false,
     });
-    assert.throws(() => normalizeTaskOptions({ schedulingStrategy: { placementGroup: pg, bundleIndex: 2 } }, 'f'), /schedulingStrategy\.bundleIndex must be an integer from -1 \(any bundle\) to 1/);
-    assert.throws(() => normalizeTaskOptions({ schedulingStrategy: { placementGroup: 'abc', bundleIndex: -2 } }, 'f'), /bundleIndex must be an integer >= -1/);
-    assert.throws(() => normalizeTaskOptions({ schedulingStrategy: { placementGroup: 42 as never } }, 'f'), /schedulingStrategy\.placementGroup must be a PlacementGroup/);
-    assert.throws(() => normalizeTaskOptions({ schedulingStrategy: { placementGroup: 'abc', captureChildTasks: 1 as never } }, 'f'), /captureChildTasks must be a boolean/);
+    assert.deepEqual(
+      normalizeTaskOptions(
+        { schedulingStrategy: { placementGroup: 'abc', bundleIndex: 5, captureChildTasks: true } },
+        'f',
+      ).strategy,
+      {
+        placementGroup: 'abc',
+        bundleIndex: 5,
+        captureChildTasks: true,
+      },
+    );
+    assert.throws(
+      () => normalizeTaskOptions({ schedulingStrategy: { placementGroup: pg, bundleIndex: 2 } }, 'f'),
+      /schedulingStrategy\.bundleIndex must be an integer from -1 \(any bundle\) to 1/,
+    );
+    assert.throws(
+      () => normalizeTaskOptions({ schedulingStrategy: { placementGroup: 'abc', bundleIndex: -2 } }, 'f'),
+      /bundleIndex must be an integer >= -1/,
+    );
+    assert.throws(
+      () => normalizeTaskOptions({ schedulingStrategy: { placementGroup: 42 as never } }, 'f'),
+      /schedulingStrategy\.placementGroup must be a PlacementGroup/,
+    );
+    assert.throws(
+      () => normalizeTaskOptions({ schedulingStrategy: { placementGroup: 'abc', captureChildTasks: 1 as never } }, 'f'),
+      /captureChildTasks must be a boolean/,
+    );
   });
 });

@@ -11,7 +11,10 @@ import { OrreryError } from '../../orchestrator/core/errors.ts';
 describe('validatePlacementRules', () => {
   it('returns a normalised copy of valid rules', () => {
     const input = [
-      { match: { name: 'train_*', kind: 'function' }, require: { backend: 'gpu-lab', labels: { accelerator: 'A100' } } },
+      {
+        match: { name: 'train_*', kind: 'function' },
+        require: { backend: 'gpu-lab', labels: { accelerator: 'A100' } },
+      },
       { match: { kind: 'circuit' }, prefer: { backend: 'ibm' }, avoid: { labels: { zone: '!in(a,b)' } } },
       { match: {} },
     ];
@@ -24,13 +27,49 @@ describe('validatePlacementRules', () => {
     ['a non-array', { match: {} }, undefined, 'placementRules', /must be an array/],
     ['a non-object rule', [{ match: {} }, 3], 1, 'placementRules[1]', /placementRules\[1\] must be an object/],
     ['a missing match', [{ require: { backend: 'x' } }], 0, 'placementRules[0].match', /match must be an object/],
-    ['an unknown kind', [{ match: { kind: 'task' } }], 0, 'placementRules[0].match.kind', /'function', 'command', 'circuit', 'actor'; got "task"/],
+    [
+      'an unknown kind',
+      [{ match: { kind: 'task' } }],
+      0,
+      'placementRules[0].match.kind',
+      /'function', 'command', 'circuit', 'actor'; got "task"/,
+    ],
     ['an empty name glob', [{ match: { name: '' } }], 0, 'placementRules[0].match.name', /non-empty glob/],
-    ['a misspelt field', [{ match: {} }, { match: {}, requires: {} }], 1, 'placementRules[1].requires', /allowed fields are match, require, prefer, avoid/],
-    ['an unknown match field', [{ match: { nmae: 'x' } }], 0, 'placementRules[0].match.nmae', /allowed fields are name, kind/],
-    ['a bad backend', [{ match: {}, prefer: { backend: 7 } }], 0, 'placementRules[0].prefer.backend', /non-empty backend name/],
-    ['a bad label selector', [{ match: {}, require: { labels: { accelerator: 'in(A100' } } }], 0, 'placementRules[0].require.labels', /"accelerator".*"!in\(a,b\)"/],
-    ['a non-object target', [{ match: {}, avoid: 'slow' }], 0, 'placementRules[0].avoid', /must be an object like \{ backend\?, labels\? \}/],
+    [
+      'a misspelt field',
+      [{ match: {} }, { match: {}, requires: {} }],
+      1,
+      'placementRules[1].requires',
+      /allowed fields are match, require, prefer, avoid/,
+    ],
+    [
+      'an unknown match field',
+      [{ match: { nmae: 'x' } }],
+      0,
+      'placementRules[0].match.nmae',
+      /allowed fields are name, kind/,
+    ],
+    [
+      'a bad backend',
+      [{ match: {}, prefer: { backend: 7 } }],
+      0,
+      'placementRules[0].prefer.backend',
+      /non-empty backend name/,
+    ],
+    [
+      'a bad label selector',
+      [{ match: {}, require: { labels: { accelerator: 'in(A100' } } }],
+      0,
+      'placementRules[0].require.labels',
+      /"accelerator".*"!in\(a,b\)"/,
+    ],
+    [
+      'a non-object target',
+      [{ match: {}, avoid: 'slow' }],
+      0,
+      'placementRules[0].avoid',
+      /must be an object like \{ backend\?, labels\? \}/,
+    ],
   ];
   for (const [what, input, index, field, message] of cases) {
     it(`rejects ${what}, naming rule ${index} and ${field}`, () => {
@@ -90,7 +129,7 @@ describe('applyPlacementRules', () => {
     assert.equal(applyPlacementRules(rules, { name: 'axbcd', kind: 'command' }, {}).ruleIndex, undefined);
   });
 
-  it('keeps the code\'s own options when no rule matches', () => {
+  it("keeps the code's own options when no rule matches", () => {
     const own = { backend: 'local', labelSelector: { zone: 'a' } };
     assert.deepEqual(applyPlacementRules(rules, { name: 'prep', kind: 'function' }, own), own);
     assert.deepEqual(applyPlacementRules([], { name: 'prep', kind: 'function' }, {}), {});

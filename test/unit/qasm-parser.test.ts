@@ -4,29 +4,48 @@ import { GATE_ARITY, type Circuit, type GateName, type Operation } from '../../b
 import { parseQasm, qasmInputs, QasmError } from '../../backends/quantum/qasm/index.ts';
 
 const PI = Math.PI;
-const g = (name: GateName, qubits: number[], params: number[] = []): Operation => ({ kind: 'gate', name, qubits, params });
+const g = (name: GateName, qubits: number[], params: number[] = []): Operation => ({
+  kind: 'gate',
+  name,
+  qubits,
+  params,
+});
 const m = (qubit: number, clbit: number): Operation => ({ kind: 'measure', qubit, clbit });
 const reg = (name: string, size: number, offset: number) => ({ name, size, offset });
 
 /** Asserts that parsing fails with a QasmError at line:column whose message matches `pattern`. */
-function assertQasmError(source: string, line: number, column: number, pattern: RegExp, params?: Record<string, number>): void {
-  assert.throws(() => parseQasm(source, params), (error: unknown) => {
-    assert.ok(error instanceof QasmError, `expected QasmError, got ${String(error)}`);
-    assert.equal(error.name, 'QasmError');
-    assert.match(error.message, pattern);
-    assert.equal(`${error.line}:${error.column}`, `${line}:${column}`, error.message);
-    assert.ok(error.message.startsWith(`line ${line}, column ${column}: `));
-    return true;
-  });
+function assertQasmError(
+  source: string,
+  line: number,
+  column: number,
+  pattern: RegExp,
+  params?: Record<string, number>,
+): void {
+  assert.throws(
+    () => parseQasm(source, params),
+    (error: unknown) => {
+      assert.ok(error instanceof QasmError, `expected QasmError, got ${String(error)}`);
+      assert.equal(error.name, 'QasmError');
+      assert.match(error.message, pattern);
+      assert.equal(`${error.line}:${error.column}`, `${line}:${column}`, error.message);
+      assert.ok(error.message.startsWith(`line ${line}, column ${column}: `));
+      return true;
+    },
+  );
 }
 
 test('Bell state in OpenQASM 2 and 3 gives the same circuit', () => {
   const expected: Circuit = {
-    numQubits: 2, numClbits: 2, qregs: [reg('q', 2, 0)], cregs: [reg('c', 2, 0)],
+    numQubits: 2,
+    numClbits: 2,
+    qregs: [reg('q', 2, 0)],
+    cregs: [reg('c', 2, 0)],
     ops: [g('h', [0]), g('cx', [0, 1]), m(0, 0), m(1, 1)],
   };
-  const v2 = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\ncreg c[2];\nh q[0];\ncx q[0],q[1];\nmeasure q[0] -> c[0];\nmeasure q[1] -> c[1];\n';
-  const v3 = 'OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[2] q;\nbit[2] c;\nh q[0];\ncx q[0], q[1];\nc[0] = measure q[0];\nc[1] = measure q[1];\n';
+  const v2 =
+    'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\ncreg c[2];\nh q[0];\ncx q[0],q[1];\nmeasure q[0] -> c[0];\nmeasure q[1] -> c[1];\n';
+  const v3 =
+    'OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[2] q;\nbit[2] c;\nh q[0];\ncx q[0], q[1];\nc[0] = measure q[0];\nc[1] = measure q[1];\n';
   assert.deepEqual(parseQasm(v2), expected);
   assert.deepEqual(parseQasm(v3), expected);
   // no header means OpenQASM 3
@@ -35,8 +54,12 @@ test('Bell state in OpenQASM 2 and 3 gives the same circuit', () => {
 
 test('GHZ with whole-register measurement in both versions', () => {
   const ops = [g('h', [0]), g('cx', [0, 1]), g('cx', [1, 2]), m(0, 0), m(1, 1), m(2, 2)];
-  const v2 = parseQasm('OPENQASM 2.0; include "qelib1.inc"; qreg q[3]; creg c[3]; h q[0]; cx q[0],q[1]; cx q[1],q[2]; measure q -> c;');
-  const v3 = parseQasm('OPENQASM 3; include "stdgates.inc"; qubit[3] q; bit[3] c; h q[0]; cx q[0], q[1]; cx q[1], q[2]; c = measure q;');
+  const v2 = parseQasm(
+    'OPENQASM 2.0; include "qelib1.inc"; qreg q[3]; creg c[3]; h q[0]; cx q[0],q[1]; cx q[1],q[2]; measure q -> c;',
+  );
+  const v3 = parseQasm(
+    'OPENQASM 3; include "stdgates.inc"; qubit[3] q; bit[3] c; h q[0]; cx q[0], q[1]; cx q[1], q[2]; c = measure q;',
+  );
   const v3decl = parseQasm('OPENQASM 3; qubit[3] q; h q[0]; cx q[0], q[1]; cx q[1], q[2]; bit[3] c = measure q;');
   for (const c of [v2, v3, v3decl]) {
     assert.equal(c.numQubits, 3);
@@ -87,8 +110,45 @@ crz(1) q[0],q[1]; cu1(1) q[0],q[1]; cu3(1,2,3) q[0],q[1]; swap q[0],q[1]; cswap 
 rzz(1) q[0],q[1]; sx q[0]; sxdg q[0]; p(1) q[0]; cp(1) q[0],q[1]; crx(1) q[0],q[1]; cry(1) q[0],q[1];
 u(1,2,3) q[0]; U(1,2,3) q[0]; CX q[0],q[1]; u0(1) q[0];`;
   const names = parseQasm(src).ops.map((op) => (op.kind === 'gate' ? op.name : op.kind));
-  assert.deepEqual(names, ['u', 'u', 'p', 'cx', 'id', 'x', 'y', 'z', 'h', 's', 'sdg', 't', 'tdg', 'rx', 'ry', 'rz', 'cz', 'cy', 'ch', 'ccx',
-    'crz', 'cp', 'cu', 'swap', 'cswap', 'rxx', 'rzz', 'sx', 'sxdg', 'p', 'cp', 'crx', 'cry', 'u', 'u', 'cx', 'id']);
+  assert.deepEqual(names, [
+    'u',
+    'u',
+    'p',
+    'cx',
+    'id',
+    'x',
+    'y',
+    'z',
+    'h',
+    's',
+    'sdg',
+    't',
+    'tdg',
+    'rx',
+    'ry',
+    'rz',
+    'cz',
+    'cy',
+    'ch',
+    'ccx',
+    'crz',
+    'cp',
+    'cu',
+    'swap',
+    'cswap',
+    'rxx',
+    'rzz',
+    'sx',
+    'sxdg',
+    'p',
+    'cp',
+    'crx',
+    'cry',
+    'u',
+    'u',
+    'cx',
+    'id',
+  ]);
 });
 
 test('gate definitions expand inline, nested and with parameters', () => {
@@ -102,9 +162,15 @@ outer(0.3) q[0], q[1], q[2];`;
   const c = parseQasm(src);
   const y1 = 0.3;
   assert.deepEqual(c.ops, [
-    g('rz', [2], [(y1 * 2) / 2]), g('cx', [2, 0]), g('rz', [0], [-y1 / 2]), g('p', [0], [(y1 + 1) ** 2]),
+    g('rz', [2], [(y1 * 2) / 2]),
+    g('cx', [2, 0]),
+    g('rz', [0], [-y1 / 2]),
+    g('p', [0], [(y1 + 1) ** 2]),
     { kind: 'barrier', qubits: [0, 1] },
-    g('rz', [1], [(0.5 * 2) / 2]), g('cx', [1, 2]), g('rz', [2], [-0.5 / 2]), g('p', [2], [2 ** 2]),
+    g('rz', [1], [(0.5 * 2) / 2]),
+    g('cx', [1, 2]),
+    g('rz', [2], [-0.5 / 2]),
+    g('p', [2], [2 ** 2]),
   ]);
 });
 
@@ -126,8 +192,18 @@ h a; cx a, b; cx a[0], b; measure b -> d; measure a[1] -> c[0]; reset a; barrier
   assert.deepEqual(c.qregs, [reg('a', 2, 0), reg('b', 2, 2)]);
   assert.deepEqual(c.cregs, [reg('c', 2, 0), reg('d', 2, 2)]);
   assert.deepEqual(c.ops, [
-    g('h', [0]), g('h', [1]), g('cx', [0, 2]), g('cx', [1, 3]), g('cx', [0, 2]), g('cx', [0, 3]),
-    m(2, 2), m(3, 3), m(1, 0), { kind: 'reset', qubit: 0 }, { kind: 'reset', qubit: 1 }, { kind: 'barrier', qubits: [0, 1, 3] },
+    g('h', [0]),
+    g('h', [1]),
+    g('cx', [0, 2]),
+    g('cx', [1, 3]),
+    g('cx', [0, 2]),
+    g('cx', [0, 3]),
+    m(2, 2),
+    m(3, 3),
+    m(1, 0),
+    { kind: 'reset', qubit: 0 },
+    { kind: 'reset', qubit: 1 },
+    { kind: 'barrier', qubits: [0, 1, 3] },
   ]);
   assertQasmError('qreg a[2];\nqreg b[3];\ncx a, b;', 3, 7, /different sizes \(2 and 3\)/);
   assertQasmError('qreg a[2];\ncreg c[3];\nmeasure a -> c;', 3, 14, /as many bits as qubits/);
@@ -136,8 +212,17 @@ h a; cx a, b; cx a[0], b; measure b -> d; measure a[1] -> c[0]; reset a; barrier
 test('OpenQASM 3 ranges, negative indices, single qubits and barrier without operands', () => {
   const c = parseQasm('qubit[4] q; qubit r; bit b; h q[1:3]; x q[-1]; z q[0:2:3]; y r; b = measure r; barrier;');
   assert.deepEqual(c.qregs, [reg('q', 4, 0), reg('r', 1, 4)]);
-  assert.deepEqual(c.ops, [g('h', [1]), g('h', [2]), g('h', [3]), g('x', [3]), g('z', [0]), g('z', [2]), g('y', [4]),
-    m(4, 0), { kind: 'barrier', qubits: [0, 1, 2, 3, 4] }]);
+  assert.deepEqual(c.ops, [
+    g('h', [1]),
+    g('h', [2]),
+    g('h', [3]),
+    g('x', [3]),
+    g('z', [0]),
+    g('z', [2]),
+    g('y', [4]),
+    m(4, 0),
+    { kind: 'barrier', qubits: [0, 1, 2, 3, 4] },
+  ]);
 });
 
 test('inputs: declaration order, binding, const expressions, missing and unknown params', () => {
@@ -154,7 +239,13 @@ rx(theta) q[0]; ry(phi) q[0]; rz(gamma) q[0]; p(twice + reps) q[0];`;
   const c = parseQasm(src, { theta: 0.1, phi: -0.2, gamma: 3, reps: 2 });
   assert.deepEqual(c.ops, [g('rx', [0], [0.1]), g('ry', [0], [-0.2]), g('rz', [0], [3]), g('p', [0], [2 * 0.1 + 2])]);
   assertQasmError(src, 4, 13, /input 'phi' has no value; pass params: \{ phi: \.\.\. \}/, { theta: 1 });
-  assertQasmError(src, 1, 1, /unknown parameter 'extra'.*theta, phi, gamma, reps/, { theta: 1, phi: 1, gamma: 1, reps: 1, extra: 2 });
+  assertQasmError(src, 1, 1, /unknown parameter 'extra'.*theta, phi, gamma, reps/, {
+    theta: 1,
+    phi: 1,
+    gamma: 1,
+    reps: 1,
+    extra: 2,
+  });
   assertQasmError(src, 6, 11, /declared int.*pass an integer/, { theta: 1, phi: 1, gamma: 1, reps: 1.5 });
   assertQasmError('qubit q; h q;', 1, 1, /unknown parameter 'a'.*declares no inputs/, { a: 1 });
   assert.deepEqual(qasmInputs('qubit q; h q;'), []);
@@ -165,12 +256,36 @@ rx(theta) q[0]; ry(phi) q[0]; rz(gamma) q[0]; p(twice + reps) q[0];`;
 
 test('expressions: constants, operators, precedence, functions and literals', () => {
   const cases: [string, number][] = [
-    ['pi', PI], ['π', PI], ['tau', 2 * PI], ['τ', 2 * PI], ['euler', Math.E], ['-pi/4', -PI / 4],
-    ['2**3**2', 2 ** 9], ['-2**2', -4], ['(1+2)*3', 9], ['1+2*3', 7], ['10/4', 2.5], ['7 - 2 - 1', 4],
-    ['sin(pi/6)', Math.sin(PI / 6)], ['cos(0.3)', Math.cos(0.3)], ['tan(0.3)', Math.tan(0.3)], ['exp(1)', Math.E],
-    ['ln(2)', Math.log(2)], ['sqrt(2)', Math.SQRT2], ['arcsin(0.5)', Math.asin(0.5)], ['arccos(0.5)', Math.acos(0.5)],
-    ['arctan(1)', Math.atan(1)], ['1e-3', 0.001], ['2.5E+2', 250], ['.5', 0.5], ['3.', 3], ['1_000', 1000], ['0x10', 16],
-    ['-(-0.25)', 0.25], ['+0.5', 0.5], ['1.2345678901234567', 1.2345678901234567],
+    ['pi', PI],
+    ['π', PI],
+    ['tau', 2 * PI],
+    ['τ', 2 * PI],
+    ['euler', Math.E],
+    ['-pi/4', -PI / 4],
+    ['2**3**2', 2 ** 9],
+    ['-2**2', -4],
+    ['(1+2)*3', 9],
+    ['1+2*3', 7],
+    ['10/4', 2.5],
+    ['7 - 2 - 1', 4],
+    ['sin(pi/6)', Math.sin(PI / 6)],
+    ['cos(0.3)', Math.cos(0.3)],
+    ['tan(0.3)', Math.tan(0.3)],
+    ['exp(1)', Math.E],
+    ['ln(2)', Math.log(2)],
+    ['sqrt(2)', Math.SQRT2],
+    ['arcsin(0.5)', Math.asin(0.5)],
+    ['arccos(0.5)', Math.acos(0.5)],
+    ['arctan(1)', Math.atan(1)],
+    ['1e-3', 0.001],
+    ['2.5E+2', 250],
+    ['.5', 0.5],
+    ['3.', 3],
+    ['1_000', 1000],
+    ['0x10', 16],
+    ['-(-0.25)', 0.25],
+    ['+0.5', 0.5],
+    ['1.2345678901234567', 1.2345678901234567],
   ];
   for (const [expr, value] of cases) {
     const c = parseQasm(`qubit q; rz(${expr}) q;`);
@@ -212,14 +327,22 @@ test('ctrl @ maps onto controlled IR gates', () => {
 
 test('inv @ and pow @ use known inverses and reverse user gates', () => {
   const cases: [string, Operation[]][] = [
-    ['inv @ s q[0];', [g('sdg', [0])]], ['inv @ sdg q[0];', [g('s', [0])]], ['inv @ t q[0];', [g('tdg', [0])]],
-    ['inv @ tdg q[0];', [g('t', [0])]], ['inv @ sx q[0];', [g('sxdg', [0])]], ['inv @ sxdg q[0];', [g('sx', [0])]],
-    ['inv @ rx(0.3) q[0];', [g('rx', [0], [-0.3])]], ['inv @ ry(0.3) q[0];', [g('ry', [0], [-0.3])]],
-    ['inv @ rz(0.3) q[0];', [g('rz', [0], [-0.3])]], ['inv @ p(0.3) q[0];', [g('p', [0], [-0.3])]],
+    ['inv @ s q[0];', [g('sdg', [0])]],
+    ['inv @ sdg q[0];', [g('s', [0])]],
+    ['inv @ t q[0];', [g('tdg', [0])]],
+    ['inv @ tdg q[0];', [g('t', [0])]],
+    ['inv @ sx q[0];', [g('sxdg', [0])]],
+    ['inv @ sxdg q[0];', [g('sx', [0])]],
+    ['inv @ rx(0.3) q[0];', [g('rx', [0], [-0.3])]],
+    ['inv @ ry(0.3) q[0];', [g('ry', [0], [-0.3])]],
+    ['inv @ rz(0.3) q[0];', [g('rz', [0], [-0.3])]],
+    ['inv @ p(0.3) q[0];', [g('p', [0], [-0.3])]],
     ['inv @ u(0.1, 0.2, 0.3) q[0];', [g('u', [0], [-0.1, -0.3, -0.2])]],
     ['inv @ cu3(0.1, 0.2, 0.3) q[0], q[1];', [g('cu', [0, 1], [-0.1, -0.3, -0.2, -0])]],
     ['inv @ rzz(0.4) q[0], q[1];', [g('rzz', [0, 1], [-0.4])]],
-    ['inv @ h q[0];', [g('h', [0])]], ['inv @ cx q[0], q[1];', [g('cx', [0, 1])]], ['inv @ ccx q[0], q[1], q[2];', [g('ccx', [0, 1, 2])]],
+    ['inv @ h q[0];', [g('h', [0])]],
+    ['inv @ cx q[0], q[1];', [g('cx', [0, 1])]],
+    ['inv @ ccx q[0], q[1], q[2];', [g('ccx', [0, 1, 2])]],
     ['inv @ seq(0.5) q[0], q[1];', [g('sdg', [1]), g('cx', [0, 1]), g('rx', [0], [-0.5])]],
     ['ctrl @ inv @ s q[0], q[1];', [g('cp', [0, 1], [-PI / 2])]],
     ['pow(2) @ t q[0];', [g('t', [0]), g('t', [0])]],
@@ -258,19 +381,34 @@ test('errors carry the line and column of the offending token', () => {
   assertQasmError('qreg q[2];\nrx q[0];', 2, 1, /gate 'rx' takes 1 parameter, but 0 were given/);
   assertQasmError('qreg q[2];\nu3(1,2) q[0];', 2, 1, /takes 3 parameters, but 2 were given/);
   assertQasmError('qreg q[2];\nx q[5];', 2, 5, /qubit index 5 is out of range for register 'q' of size 2/);
-  assertQasmError('qreg q[2];\ncreg c[1];\nmeasure q[0] -> c[1];', 3, 19, /bit index 1 is out of range for register 'c'/);
+  assertQasmError(
+    'qreg q[2];\ncreg c[1];\nmeasure q[0] -> c[1];',
+    3,
+    19,
+    /bit index 1 is out of range for register 'c'/,
+  );
   assertQasmError('qreg q[2];\n cx q[1], q[1];', 2, 11, /qubit q\[1\] is used twice/);
   assertQasmError('qreg q[2];\nh r[0];', 2, 3, /undeclared qubit register 'r'.*declared qubit registers: q/);
   assertQasmError('qreg q[2];\ncreg c[2];\nmeasure q[0] -> d[0];', 3, 17, /undeclared bit register 'd'/);
   assertQasmError('qreg q[2];\ncreg c[2];\nh c[0];', 3, 3, /'c' is a bit register, but a qubit is needed/);
-  assertQasmError('qreg q[2];\ncreg q[2];', 2, 6, /'q' is already declared \(as a qubit register at line 1, column 6\)/);
+  assertQasmError(
+    'qreg q[2];\ncreg q[2];',
+    2,
+    6,
+    /'q' is already declared \(as a qubit register at line 1, column 6\)/,
+  );
   assertQasmError('gate g a { x a; }\ngate g a { y a; }', 2, 6, /'g' is already declared/);
   assertQasmError('const float a = 1;\ninput float a;', 2, 13, /'a' is already declared/);
   assertQasmError('qubit[2] q;\nfor int i in [0:1] { h q[i]; }', 2, 1, /'for' loops are not supported/);
   assertQasmError('qubit[2] q;\nwhile (true) { }', 2, 1, /'while' loops are not supported/);
   assertQasmError('qubit[2] q;\n\ndef f(qubit a) { h a; }', 3, 1, /subroutines \('def'\) are not supported/);
   assertQasmError('qubit[2] q;\ndelay[100ns] q;', 2, 1, /'delay' is not supported/);
-  assertQasmError('OPENQASM 2.0;\nqreg q[1]; creg c[1];\nif (c==1) x q[0];', 3, 1, /classically controlled operations \('if'\) are not supported/);
+  assertQasmError(
+    'OPENQASM 2.0;\nqreg q[1]; creg c[1];\nif (c==1) x q[0];',
+    3,
+    1,
+    /classically controlled operations \('if'\) are not supported/,
+  );
   assertQasmError('qubit q;\n  output bit b;', 2, 3, /'output' is not supported/);
   assertQasmError('opaque magic a;\nqubit q;\nmagic q;', 3, 1, /declared opaque/);
   assertQasmError('include "mylib.inc";', 1, 9, /only "qelib1.inc" and "stdgates.inc"/);
@@ -292,7 +430,16 @@ test('errors carry the line and column of the offending token', () => {
 
 test('a QFT written for qelib1 parses into the textbook gate sequence', () => {
   const n = 4;
-  const lines = ['// quantum Fourier transform on 4 qubits', 'OPENQASM 2.0;', 'include "qelib1.inc";', `qreg q[${n}];`, `creg c[${n}];`, 'x q[0];', 'x q[2];', 'barrier q;'];
+  const lines = [
+    '// quantum Fourier transform on 4 qubits',
+    'OPENQASM 2.0;',
+    'include "qelib1.inc";',
+    `qreg q[${n}];`,
+    `creg c[${n}];`,
+    'x q[0];',
+    'x q[2];',
+    'barrier q;',
+  ];
   for (let j = 0; j < n; j++) {
     lines.push(`h q[${j}];`);
     for (let k = j + 1; k < n; k++) lines.push(`cu1(pi/${2 ** (k - j)}) q[${k}],q[${j}];`);
@@ -342,11 +489,23 @@ meas = measure q;`;
 });
 
 function syntheticProgram(gateCount: number): string {
-  const lines = ['OPENQASM 2.0;', 'include "qelib1.inc";', 'qreg q[20];', 'creg c[20];', 'gate layer(t) a, b { rz(t) a; cx a, b; }'];
+  const lines = [
+    'OPENQASM 2.0;',
+    'include "qelib1.inc";',
+    'qreg q[20];',
+    'creg c[20];',
+    'gate layer(t) a, b { rz(t) a; cx a, b; }',
+  ];
   for (let i = 0; i < gateCount; i++) {
     const a = i % 20;
     const b = (i * 7 + 3) % 20 === a ? (a + 1) % 20 : (i * 7 + 3) % 20;
-    lines.push(i % 3 === 0 ? `cx q[${a}],q[${b}];` : i % 3 === 1 ? `u3(${i * 1e-4},pi/2,-pi/4) q[${a}];` : `layer(${i}*0.001) q[${a}],q[${b}];`);
+    lines.push(
+      i % 3 === 0
+        ? `cx q[${a}],q[${b}];`
+        : i % 3 === 1
+          ? `u3(${i * 1e-4},pi/2,-pi/4) q[${a}];`
+          : `layer(${i}*0.001) q[${a}],q[${b}];`,
+    );
   }
   lines.push('measure q -> c;');
   return lines.join('\n');
@@ -371,5 +530,8 @@ test('parsing a 10,000-gate program is fast and linear in its size', () => {
   // About 10-20 ms on an idle machine; the bound leaves room for a loaded two-core CI box.
   assert.ok(small.ms < 250, `best parse of 10,000 gates took ${small.ms.toFixed(1)} ms`);
   // Four times the gates must cost about four times as long, not more (no super-linear paths).
-  assert.ok(large.ms < small.ms * 8, `40,000 gates took ${large.ms.toFixed(1)} ms vs ${small.ms.toFixed(1)} ms for 10,000`);
+  assert.ok(
+    large.ms < small.ms * 8,
+    `40,000 gates took ${large.ms.toFixed(1)} ms vs ${small.ms.toFixed(1)} ms for 10,000`,
+  );
 });

@@ -1,12 +1,32 @@
 /** Private runtime folders: where they are, what is refused, process folders and the sweep of dead ones. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { UnsafeRuntimeDirError } from '../../orchestrator/core/errors.ts';
-import { dataRoot, ensurePrivateDir, fileSafeName, ProcessDir, runtimeRoot, socketFileName, sweepDeadProcessDirs, writePrivateFile } from '../../orchestrator/core/runtime-dir.ts';
+import {
+  dataRoot,
+  ensurePrivateDir,
+  fileSafeName,
+  ProcessDir,
+  runtimeRoot,
+  socketFileName,
+  sweepDeadProcessDirs,
+  writePrivateFile,
+} from '../../orchestrator/core/runtime-dir.ts';
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'orrery-runtime-dir-'));
 const mode = (p: string) => lstatSync(p).mode & 0o777;
@@ -29,7 +49,11 @@ test('the data root is $ORRERY_HOME/run (~/.orrery/run); sockets use $XDG_RUNTIM
   chmodSync(xdg, 0o700);
   assert.equal(runtimeRoot({ ORRERY_HOME: base, XDG_RUNTIME_DIR: xdg }), join(xdg, 'orrery'));
   chmodSync(xdg, 0o755);
-  assert.equal(runtimeRoot({ ORRERY_HOME: base, XDG_RUNTIME_DIR: xdg }), join(base, 'run'), 'an open XDG_RUNTIME_DIR is not used');
+  assert.equal(
+    runtimeRoot({ ORRERY_HOME: base, XDG_RUNTIME_DIR: xdg }),
+    join(base, 'run'),
+    'an open XDG_RUNTIME_DIR is not used',
+  );
   assert.equal(runtimeRoot({ ORRERY_HOME: base, XDG_RUNTIME_DIR: join(base, 'missing') }), join(base, 'run'));
   assert.equal(runtimeRoot({ ORRERY_HOME: base, XDG_RUNTIME_DIR: 'relative/dir' }), join(base, 'run'));
   assert.equal(runtimeRoot({ ORRERY_HOME: base }), join(base, 'run'));
@@ -50,25 +74,44 @@ test('ensurePrivateDir makes folders 0700 whatever the umask, and keeps a privat
   }
 });
 
-test('ensurePrivateDir refuses a folder open to others, a symbolic link, a file and another user\'s folder, naming the path and what to do', () => {
+test("ensurePrivateDir refuses a folder open to others, a symbolic link, a file and another user's folder, naming the path and what to do", () => {
   const base = scratch();
   const open = join(base, 'open');
   mkdirSync(open);
   chmodSync(open, 0o755);
-  assert.throws(() => ensurePrivateDir(open), (e: Error) => e instanceof UnsafeRuntimeDirError && e.message.includes(open) && /open to group or others \(mode 0755\)/.test(e.message) && /chmod 700/.test(e.message));
-  assert.equal(mode(open), 0o755, 'an existing folder is never changed behind the user\'s back');
+  assert.throws(
+    () => ensurePrivateDir(open),
+    (e: Error) =>
+      e instanceof UnsafeRuntimeDirError &&
+      e.message.includes(open) &&
+      /open to group or others \(mode 0755\)/.test(e.message) &&
+      /chmod 700/.test(e.message),
+  );
+  assert.equal(mode(open), 0o755, "an existing folder is never changed behind the user's back");
   const target = join(base, 'target');
   mkdirSync(target, { mode: 0o700 });
   const link = join(base, 'link');
   symlinkSync(target, link);
-  assert.throws(() => ensurePrivateDir(link), (e: Error) => e instanceof UnsafeRuntimeDirError && e.message.startsWith(`${link} is a symbolic link`));
+  assert.throws(
+    () => ensurePrivateDir(link),
+    (e: Error) => e instanceof UnsafeRuntimeDirError && e.message.startsWith(`${link} is a symbolic link`),
+  );
   const file = join(base, 'file');
   writeFileSync(file, '');
-  assert.throws(() => ensurePrivateDir(file), (e: Error) => e instanceof UnsafeRuntimeDirError && e.message.startsWith(`${file} is not a folder`));
+  assert.throws(
+    () => ensurePrivateDir(file),
+    (e: Error) => e instanceof UnsafeRuntimeDirError && e.message.startsWith(`${file} is not a folder`),
+  );
   const theirs = join(base, 'theirs');
   mkdirSync(theirs, { mode: 0o700 });
   chownSync(theirs, OTHER_UID, OTHER_UID);
-  assert.throws(() => ensurePrivateDir(theirs), (e: Error) => e instanceof UnsafeRuntimeDirError && e.message.includes(`belongs to another user (uid ${OTHER_UID})`) && e.message.includes('ORRERY_HOME'));
+  assert.throws(
+    () => ensurePrivateDir(theirs),
+    (e: Error) =>
+      e instanceof UnsafeRuntimeDirError &&
+      e.message.includes(`belongs to another user (uid ${OTHER_UID})`) &&
+      e.message.includes('ORRERY_HOME'),
+  );
 });
 
 test('writePrivateFile creates the file exclusively with mode 0600 and never writes through a link left in its place', () => {
@@ -93,7 +136,10 @@ test('a process folder is made with mkdtemp (0700) under the data root; sockets 
   const base = scratch();
   const roots = { data: join(base, 'run'), runtime: join(base, 'xdg', 'orrery') };
   const dir = ProcessDir.create('head', roots);
-  assert.match(dir.path, new RegExp(`^${roots.data}/head-${host.replace(/\./g, '\\.')}-${process.pid}-[A-Za-z0-9]{6}$`));
+  assert.match(
+    dir.path,
+    new RegExp(`^${roots.data}/head-${host.replace(/\./g, '\\.')}-${process.pid}-[A-Za-z0-9]{6}$`),
+  );
   assert.equal(mode(dir.path), 0o700);
   assert.equal(mode(roots.data), 0o700);
   const sock = dir.socketPath('workers.sock');
@@ -109,7 +155,7 @@ test('a process folder is made with mkdtemp (0700) under the data root; sockets 
   same.remove();
 });
 
-test('the sweep removes this host\'s folders of dead processes, and keeps live ones, other hosts\', links, and other users\'', async () => {
+test("the sweep removes this host's folders of dead processes, and keeps live ones, other hosts', links, and other users'", async () => {
   const root = ensurePrivateDir(join(scratch(), 'run'));
   const dead = await deadPid();
   const victim = join(scratch(), 'victim');
@@ -129,15 +175,23 @@ test('the sweep removes this host\'s folders of dead processes, and keeps live o
   chownSync(join(root, names.theirs), OTHER_UID, OTHER_UID);
   symlinkSync(victim, join(root, names.link));
   sweepDeadProcessDirs(root);
-  assert.equal(existsSync(join(root, names.dead)), false, 'a dead process\'s folder goes');
-  assert.equal(existsSync(join(root, names.live, 'spill', 'spill-file')), true, 'a live process\'s folder stays');
-  assert.equal(existsSync(join(root, names.otherHost, 'spill', 'spill-file')), true, 'pids of another host mean nothing here');
-  assert.equal(existsSync(join(root, names.theirs, 'spill', 'spill-file')), true, 'another user\'s folder is theirs to remove');
+  assert.equal(existsSync(join(root, names.dead)), false, "a dead process's folder goes");
+  assert.equal(existsSync(join(root, names.live, 'spill', 'spill-file')), true, "a live process's folder stays");
+  assert.equal(
+    existsSync(join(root, names.otherHost, 'spill', 'spill-file')),
+    true,
+    'pids of another host mean nothing here',
+  );
+  assert.equal(
+    existsSync(join(root, names.theirs, 'spill', 'spill-file')),
+    true,
+    "another user's folder is theirs to remove",
+  );
   assert.equal(readFileSync(join(victim, 'spill-file'), 'utf8'), 'precious', 'a link is never followed');
   assert.equal(lstatSync(join(root, names.link)).isSymbolicLink(), true);
 });
 
-test('a new process folder sweeps first: a killed agent\'s folder is gone once another process starts', async () => {
+test("a new process folder sweeps first: a killed agent's folder is gone once another process starts", async () => {
   const root = join(scratch(), 'run');
   const dead = await deadPid();
   mkdirSync(join(root, `agent-${host}-${dead}-zzzzzz`, 'spill'), { recursive: true, mode: 0o700 });

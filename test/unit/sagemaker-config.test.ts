@@ -14,13 +14,31 @@ const GOOD = {
 };
 
 function rejects(patch: Record<string, unknown>, field: RegExp): void {
-  assert.throws(() => validateSageMakerConfig({ ...GOOD, ...patch }), (e: unknown) => e instanceof TypeError && field.test(e.message), JSON.stringify(patch));
+  assert.throws(
+    () => validateSageMakerConfig({ ...GOOD, ...patch }),
+    (e: unknown) => e instanceof TypeError && field.test(e.message),
+    JSON.stringify(patch),
+  );
 }
 
 test('a complete config is accepted as given', () => {
-  const full = { ...GOOD, instanceCount: 2, volumeSizeGb: 100, maxRuntimeS: 3600, spot: { maxWaitS: 7200, checkpointS3Uri: 's3://my-bucket/ckpt' }, maxConcurrentJobs: 3, endpoint: 'http://127.0.0.1:4566', credentialsSecret: 'aws-research', pollIntervalMs: 50 };
+  const full = {
+    ...GOOD,
+    instanceCount: 2,
+    volumeSizeGb: 100,
+    maxRuntimeS: 3600,
+    spot: { maxWaitS: 7200, checkpointS3Uri: 's3://my-bucket/ckpt' },
+    maxConcurrentJobs: 3,
+    endpoint: 'http://127.0.0.1:4566',
+    credentialsSecret: 'aws-research',
+    pollIntervalMs: 50,
+  };
   assert.deepEqual(validateSageMakerConfig(full), full);
-  assert.deepEqual(validateSageMakerConfig({ ...GOOD, spot: true, profile: 'research-sso' }), { ...GOOD, spot: true, profile: 'research-sso' });
+  assert.deepEqual(validateSageMakerConfig({ ...GOOD, spot: true, profile: 'research-sso' }), {
+    ...GOOD,
+    spot: true,
+    profile: 'research-sso',
+  });
 });
 
 test('each required field is named when missing or malformed', () => {

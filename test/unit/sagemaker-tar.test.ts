@@ -27,7 +27,9 @@ function makeTar(format: string, gzip: boolean): Uint8Array {
       mkdirSync(dirname(join(dir, rel)), { recursive: true });
       writeFileSync(join(dir, rel), data);
     }
-    const r = spawnSync('tar', [`--format=${format}`, gzip ? '-czf' : '-cf', '-', '-C', dir, '.'], { maxBuffer: 1 << 28 });
+    const r = spawnSync('tar', [`--format=${format}`, gzip ? '-czf' : '-cf', '-', '-C', dir, '.'], {
+      maxBuffer: 1 << 28,
+    });
     assert.equal(r.status, 0, r.stderr.toString());
     return new Uint8Array(r.stdout);
   } finally {
@@ -45,7 +47,9 @@ for (const format of ['gnu', 'pax', 'ustar'] as const) {
           mkdirSync(dirname(join(dir, rel)), { recursive: true });
           writeFileSync(join(dir, rel), data);
         }
-        const r = spawnSync('tar', [`--format=${format}`, gzip ? '-czf' : '-cf', '-', '-C', dir, '.'], { maxBuffer: 1 << 28 });
+        const r = spawnSync('tar', [`--format=${format}`, gzip ? '-czf' : '-cf', '-', '-C', dir, '.'], {
+          maxBuffer: 1 << 28,
+        });
         assert.equal(r.status, 0, r.stderr.toString());
         const got = readTarGz(new Uint8Array(r.stdout));
         assert.deepEqual([...got.keys()].sort(), Object.keys(files).sort());
@@ -73,7 +77,10 @@ test('a corrupted header and a truncated archive are errors that name the archiv
   assert.ok(first.size > 0);
   const corruptHeader = tar.slice();
   corruptHeader[10] = corruptHeader[10]! ^ 0x55;
-  assert.throws(() => readTar(corruptHeader, 'model.tar.gz'), (e: unknown) => e instanceof TarFormatError && /model\.tar\.gz.*checksum/.test(e.message));
+  assert.throws(
+    () => readTar(corruptHeader, 'model.tar.gz'),
+    (e: unknown) => e instanceof TarFormatError && /model\.tar\.gz.*checksum/.test(e.message),
+  );
   const weights = 512 + 70_000;
   assert.throws(() => readTarGz(gzipSync(tar.subarray(0, weights + 1024)), 'x.tar.gz'), TarFormatError);
 });

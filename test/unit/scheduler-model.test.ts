@@ -20,8 +20,20 @@ import type {
 const GRACE = 50;
 const THRESHOLD = 0.5;
 
-interface ModelNode { node: SchedulerNode; seq: number; avail: Record<string, number>; lastPicked: number }
-interface ModelTask { req: SchedulingRequest; key: string; seq: number; since: number | undefined; node?: ModelNode; blocked: boolean }
+interface ModelNode {
+  node: SchedulerNode;
+  seq: number;
+  avail: Record<string, number>;
+  lastPicked: number;
+}
+interface ModelTask {
+  req: SchedulingRequest;
+  key: string;
+  seq: number;
+  since: number | undefined;
+  node?: ModelNode;
+  blocked: boolean;
+}
 
 /** The policies of the brief, written the slow and obvious way. */
 class NaiveScheduler {
@@ -70,7 +82,8 @@ class NaiveScheduler {
         const t = this.running.get(e.leaseId);
         if (t === undefined) break;
         this.running.delete(e.leaseId);
-        for (const [k, v] of Object.entries(hold(t.req))) if (!(t.blocked && k === 'CPU')) t.node!.avail[k] = (t.node!.avail[k] ?? 0) + v;
+        for (const [k, v] of Object.entries(hold(t.req)))
+          if (!(t.blocked && k === 'CPU')) t.node!.avail[k] = (t.node!.avail[k] ?? 0) + v;
         break;
       }
       case 'blocked':
@@ -146,7 +159,8 @@ class NaiveScheduler {
     if (typeof r.strategy === 'object' && !r.strategy.soft) return false;
     for (const [backend, list] of this.shapes) {
       if (r.backend !== undefined && r.backend !== backend) continue;
-      if (list.some((s) => fits(s.resources, r.resources) && matchesLabels(r.labelSelector ?? {}, s.labels))) return true;
+      if (list.some((s) => fits(s.resources, r.resources) && matchesLabels(r.labelSelector ?? {}, s.labels)))
+        return true;
     }
     return false;
   }
@@ -156,7 +170,8 @@ class NaiveScheduler {
     const fitsNow = (n: ModelNode): boolean => fits(n.avail, r.resources);
     const util = (n: ModelNode): number => {
       let m = 0;
-      for (const [k, v] of Object.entries(r.resources)) if (v > 0) m = Math.max(m, (n.node.total[k]! - (n.avail[k] ?? 0) + v) / n.node.total[k]!);
+      for (const [k, v] of Object.entries(r.resources))
+        if (v > 0) m = Math.max(m, (n.node.total[k]! - (n.avail[k] ?? 0) + v) / n.node.total[k]!);
       return m;
     };
     const s = r.strategy;
@@ -180,11 +195,21 @@ class NaiveScheduler {
 }
 
 function targetMatches(t: PlacementTarget | undefined, n: SchedulerNode): boolean {
-  return t !== undefined && (t.backend === undefined || t.backend === n.backend) && matchesLabels(t.labels ?? {}, n.labels);
+  return (
+    t !== undefined && (t.backend === undefined || t.backend === n.backend) && matchesLabels(t.labels ?? {}, n.labels)
+  );
 }
 const hold = (r: SchedulingRequest): ResourceSet => r.holdResources ?? r.resources;
 const classKey = (r: SchedulingRequest): string =>
-  JSON.stringify([r.resources, r.holdResources ?? null, r.strategy, r.labelSelector ?? null, r.backend ?? null, r.prefer ?? null, r.avoid ?? null]);
+  JSON.stringify([
+    r.resources,
+    r.holdResources ?? null,
+    r.strategy,
+    r.labelSelector ?? null,
+    r.backend ?? null,
+    r.prefer ?? null,
+    r.avoid ?? null,
+  ]);
 
 /** Mulberry32: a small seeded PRNG so failures reproduce. */
 function prng(seed: number): () => number {
@@ -200,8 +225,24 @@ function randomEvents(seed: number, count: number): SchedulerEvent[] {
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const nodeIds = Array.from({ length: 12 }, (_, i) => `n${i}`);
-  const resources = ([{ CPU: 1 }, { CPU: 2 }, { CPU: 0.5, GPU: 0.25 }, { GPU: 1 }, { CPU: 1, memory: 3e9 }, { QPU: 1 }, { CPU: 16 }] as Record<string, number>[]).map((r) => unitsOf(r));
-  const selectors: (Record<string, string> | undefined)[] = [undefined, { zone: 'a' }, { accelerator: '!A100' }, { accelerator: 'in(A100,H100)' }, { zone: '!in(b)' }];
+  const resources = (
+    [
+      { CPU: 1 },
+      { CPU: 2 },
+      { CPU: 0.5, GPU: 0.25 },
+      { GPU: 1 },
+      { CPU: 1, memory: 3e9 },
+      { QPU: 1 },
+      { CPU: 16 },
+    ] as Record<string, number>[]
+  ).map((r) => unitsOf(r));
+  const selectors: (Record<string, string> | undefined)[] = [
+    undefined,
+    { zone: 'a' },
+    { accelerator: '!A100' },
+    { accelerator: 'in(A100,H100)' },
+    { zone: '!in(b)' },
+  ];
   const targets: (PlacementTarget | undefined)[] = [undefined, { backend: 'lab' }, { labels: { zone: 'b' } }];
   const shapes: SchedulingRequest[] = Array.from({ length: 24 }, () => ({
     requestId: '',
@@ -223,7 +264,12 @@ function randomEvents(seed: number, count: number): SchedulerEvent[] {
       const node: SchedulerNode = {
         nodeId: pick(nodeIds),
         backend: pick(['local', 'local', 'lab']),
-        total: unitsOf({ CPU: 1 + Math.floor(rnd() * 8), ...(rnd() < 0.4 ? { GPU: pick([1, 2]) } : {}), ...(rnd() < 0.2 ? { QPU: 1 } : {}), memory: pick([4e9, 8e9]) }),
+        total: unitsOf({
+          CPU: 1 + Math.floor(rnd() * 8),
+          ...(rnd() < 0.4 ? { GPU: pick([1, 2]) } : {}),
+          ...(rnd() < 0.2 ? { QPU: 1 } : {}),
+          memory: pick([4e9, 8e9]),
+        }),
         labels: { zone: pick(['a', 'b']), ...(rnd() < 0.5 ? { accelerator: pick(['A100', 'H100']) } : {}) },
       };
       events.push({ type: 'node-added', node, now });
@@ -235,12 +281,21 @@ function randomEvents(seed: number, count: number): SchedulerEvent[] {
     } else if (r < 0.45) {
       const shape = pick(shapes);
       // Mostly shared option objects (as from one remote function), sometimes fresh copies.
-      const request = rnd() < 0.8 ? { ...shape, requestId: `t${task++}` } : JSON.parse(JSON.stringify({ ...shape, requestId: `t${task++}` }));
+      const request =
+        rnd() < 0.8
+          ? { ...shape, requestId: `t${task++}` }
+          : JSON.parse(JSON.stringify({ ...shape, requestId: `t${task++}` }));
       events.push({ type: 'queued', request, now });
     } else {
       const type = pick(['released', 'released', 'released', 'dequeued', 'blocked', 'unblocked', 'tick'] as const);
       const id = `t${Math.max(0, task - 1 - Math.floor(rnd() * 40))}`;
-      events.push(type === 'tick' ? { type, now } : type === 'dequeued' ? { type, requestId: id, now } : { type, leaseId: id, now });
+      events.push(
+        type === 'tick'
+          ? { type, now }
+          : type === 'dequeued'
+            ? { type, requestId: id, now }
+            : { type, leaseId: id, now },
+      );
     }
   }
   return events;
@@ -249,8 +304,13 @@ function randomEvents(seed: number, count: number): SchedulerEvent[] {
 /** Assignments in order; other decisions as a sorted set (their order across classes is not specified). */
 function normalise(ds: SchedulerDecision[]): { assigns: string[]; others: string[] } {
   return {
-    assigns: ds.filter((d) => d.type === 'assign').map((d) => (d.type === 'assign' ? `${d.requestId}@${d.nodeId}` : '')),
-    others: ds.filter((d) => d.type !== 'assign').map((d) => `${d.type}:${d.requestId}`).sort(),
+    assigns: ds
+      .filter((d) => d.type === 'assign')
+      .map((d) => (d.type === 'assign' ? `${d.requestId}@${d.nodeId}` : '')),
+    others: ds
+      .filter((d) => d.type !== 'assign')
+      .map((d) => `${d.type}:${d.requestId}`)
+      .sort(),
   };
 }
 

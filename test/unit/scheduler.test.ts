@@ -22,11 +22,25 @@ class Harness {
   ev(e: DistributiveOmit<SchedulerEvent, 'now'>): SchedulerDecision[] {
     return this.s.handle({ ...e, now: this.now } as SchedulerEvent);
   }
-  node(nodeId: string, total: Record<string, number>, opts: { backend?: string; labels?: Record<string, string> } = {}): SchedulerDecision[] {
-    return this.ev({ type: 'node-added', node: { nodeId, backend: opts.backend ?? 'local', total: unitsOf(total), labels: opts.labels ?? {} } });
+  node(
+    nodeId: string,
+    total: Record<string, number>,
+    opts: { backend?: string; labels?: Record<string, string> } = {},
+  ): SchedulerDecision[] {
+    return this.ev({
+      type: 'node-added',
+      node: { nodeId, backend: opts.backend ?? 'local', total: unitsOf(total), labels: opts.labels ?? {} },
+    });
   }
-  queue(requestId: string, resources: Record<string, number>, extra: Partial<SchedulingRequest> = {}): SchedulerDecision[] {
-    return this.ev({ type: 'queued', request: { requestId, resources: unitsOf(resources), strategy: 'DEFAULT', ...extra } });
+  queue(
+    requestId: string,
+    resources: Record<string, number>,
+    extra: Partial<SchedulingRequest> = {},
+  ): SchedulerDecision[] {
+    return this.ev({
+      type: 'queued',
+      request: { requestId, resources: unitsOf(resources), strategy: 'DEFAULT', ...extra },
+    });
   }
   /** Queues tasks one by one and returns the node each went to ('-' when it waits). */
   placements(ids: string[], resources: Record<string, number>, extra: Partial<SchedulingRequest> = {}): string[] {
@@ -86,7 +100,9 @@ describe('ClusterScheduler: policies', () => {
     h.node('cpu', { CPU: 8 });
     h.node('qpu', { CPU: 1, QPU: 1 });
     assert.deepEqual(h.placements(['c1', 'c2'], { QPU: 1 }), ['qpu', '-']);
-    assert.deepEqual(h.queue('big', { QPU: 2 }), [{ type: 'infeasible', requestId: 'big', missing: 'QPU 2 (the most any node has is 1)' }]);
+    assert.deepEqual(h.queue('big', { QPU: 2 }), [
+      { type: 'infeasible', requestId: 'big', missing: 'QPU 2 (the most any node has is 1)' },
+    ]);
   });
 
   it('accounts memory in bytes', () => {
@@ -137,9 +153,14 @@ describe('ClusterScheduler: policies', () => {
     assert.deepEqual(h.placements(['a', 'b', 'c'], { CPU: 1 }, to('n2')), ['n2', 'n2', '-']);
     assert.deepEqual(h.queue('x', { CPU: 1 }, to('n9')), [{ type: 'infeasible', requestId: 'x', missing: 'node n9' }]);
     h.now = 100;
-    assert.deepEqual(h.ev({ type: 'node-removed', nodeId: 'n2' }), [{ type: 'infeasible', requestId: 'c', missing: 'node n2' }]);
+    assert.deepEqual(h.ev({ type: 'node-removed', nodeId: 'n2' }), [
+      { type: 'infeasible', requestId: 'c', missing: 'node n2' },
+    ]);
     h.now = 5000;
-    assert.deepEqual(h.ev({ type: 'tick' }).map((d) => `${d.type}:${d.requestId}`), ['unschedulable:x']);
+    assert.deepEqual(
+      h.ev({ type: 'tick' }).map((d) => `${d.type}:${d.requestId}`),
+      ['unschedulable:x'],
+    );
     h.now = 5100;
     const [d] = h.ev({ type: 'tick' });
     assert.equal(d?.type === 'unschedulable' && d.requestId, 'c');
@@ -162,12 +183,22 @@ describe('ClusterScheduler: policies', () => {
     const h = new Harness();
     h.node('local', { CPU: 2 });
     h.node('lab', { CPU: 2 }, { backend: 'gpu-lab' });
-    assert.deepEqual(h.placements(['p1', 'p2', 'p3'], { CPU: 1 }, { prefer: { backend: 'gpu-lab' } }), ['lab', 'lab', 'local']);
+    assert.deepEqual(h.placements(['p1', 'p2', 'p3'], { CPU: 1 }, { prefer: { backend: 'gpu-lab' } }), [
+      'lab',
+      'lab',
+      'local',
+    ]);
     const h2 = new Harness();
     h2.node('spot', { CPU: 2 }, { labels: { spot: 'true' } });
     h2.node('od', { CPU: 2 });
     const avoid = { avoid: { labels: { spot: 'true' } } };
-    assert.deepEqual(h2.placements(['a1', 'a2', 'a3', 'a4', 'a5'], { CPU: 1 }, avoid), ['od', 'od', 'spot', 'spot', '-']);
+    assert.deepEqual(h2.placements(['a1', 'a2', 'a3', 'a4', 'a5'], { CPU: 1 }, avoid), [
+      'od',
+      'od',
+      'spot',
+      'spot',
+      '-',
+    ]);
   });
 
   it('holds holdResources, not resources (a default actor needs 1 CPU to place, holds 0)', () => {
@@ -222,14 +253,28 @@ describe('ClusterScheduler: lifecycle', () => {
   it('elastic shapes make a request feasible; it waits as pending demand until a node joins', () => {
     const h = new Harness();
     h.node('laptop', { CPU: 8 });
-    h.ev({ type: 'elastic-shapes', backend: 'slurm', shapes: [{ resources: unitsOf({ CPU: 32, GPU: 4 }), labels: { partition: 'gpu' } }] });
+    h.ev({
+      type: 'elastic-shapes',
+      backend: 'slurm',
+      shapes: [{ resources: unitsOf({ CPU: 32, GPU: 4 }), labels: { partition: 'gpu' } }],
+    });
     assert.deepEqual(h.queue('g1', { GPU: 2 }), []);
     assert.deepEqual(h.queue('g2', { GPU: 2 }), []);
-    assert.deepEqual(h.queue('big', { GPU: 8 }), [{ type: 'infeasible', requestId: 'big', missing: 'GPU 8 (the most any node has is 4)' }]);
-    assert.deepEqual(h.s.pendingDemand(), [{ backend: undefined, resources: unitsOf({ GPU: 2 }), labelSelector: undefined, count: 2 }]);
+    assert.deepEqual(h.queue('big', { GPU: 8 }), [
+      { type: 'infeasible', requestId: 'big', missing: 'GPU 8 (the most any node has is 4)' },
+    ]);
+    assert.deepEqual(h.s.pendingDemand(), [
+      { backend: undefined, resources: unitsOf({ GPU: 2 }), labelSelector: undefined, count: 2 },
+    ]);
     h.now = 60_000;
-    assert.deepEqual(h.ev({ type: 'tick' }).map((d) => `${d.type}:${d.requestId}`), ['unschedulable:big']);
-    assert.deepEqual(h.node('slurm-1', { CPU: 32, GPU: 4 }, { backend: 'slurm' }), [assign('g1', 'slurm-1'), assign('g2', 'slurm-1')]);
+    assert.deepEqual(
+      h.ev({ type: 'tick' }).map((d) => `${d.type}:${d.requestId}`),
+      ['unschedulable:big'],
+    );
+    assert.deepEqual(h.node('slurm-1', { CPU: 32, GPU: 4 }, { backend: 'slurm' }), [
+      assign('g1', 'slurm-1'),
+      assign('g2', 'slurm-1'),
+    ]);
     assert.deepEqual(h.s.pendingDemand(), []);
   });
 

@@ -12,7 +12,12 @@ import { inspect } from 'node:util';
 import { secret, isSecretRef, reviveSecretMarkers } from '../../orchestrator/core/secret-ref.ts';
 import { deserializeValue, serializeValue } from '../../orchestrator/core/serialization.ts';
 import { installRefTracker, ObjectRef } from '../../orchestrator/core/object-ref.ts';
-import { SecretNotFoundError, SecretUnavailableError, toErrorInfo, CommandFailedError } from '../../orchestrator/core/errors.ts';
+import {
+  SecretNotFoundError,
+  SecretUnavailableError,
+  toErrorInfo,
+  CommandFailedError,
+} from '../../orchestrator/core/errors.ts';
 import { REDACTED } from '../../orchestrator/core/secret-values.ts';
 import { encodeArgs } from '../../orchestrator/api/arguments.ts';
 import { TaskSecrets, type SecretSource } from '../../orchestrator/control/task-secrets.ts';
@@ -21,8 +26,20 @@ import { describeTaskArgs } from '../../orchestrator/head/task-arguments.ts';
 import { SessionStore } from '../../orchestrator/sessions/index.ts';
 import type { TaskSubmission } from '../../orchestrator/protocol/messages.ts';
 
-const OPTIONS: TaskSubmission['options'] = { resources: {}, strategy: 'DEFAULT', maxRetries: 3, retryExceptions: false };
-const spec = (over: Partial<TaskSubmission>): TaskSubmission => ({ taskId: 't1', name: 'train', kind: 'task', args: [], options: OPTIONS, ...over });
+const OPTIONS: TaskSubmission['options'] = {
+  resources: {},
+  strategy: 'DEFAULT',
+  maxRetries: 3,
+  retryExceptions: false,
+};
+const spec = (over: Partial<TaskSubmission>): TaskSubmission => ({
+  taskId: 't1',
+  name: 'train',
+  kind: 'task',
+  args: [],
+  options: OPTIONS,
+  ...over,
+});
 
 test('secret(name) checks the name and shows only the name', () => {
   assert.throws(() => secret('../etc'), /secret\(name\): name must be/);
@@ -30,7 +47,9 @@ test('secret(name) checks the name and shows only the name', () => {
   const s = secret('wandb');
   assert.equal(inspect({ key: s }), "{ key: secret('wandb') }");
   assert.equal(JSON.stringify({ key: s }), '{"key":{"__orrery_secret__":"wandb"}}');
-  const back = reviveSecretMarkers(JSON.parse(JSON.stringify([{ env: { K: s, P: 'x' } }]))) as [{ env: { K: unknown; P: string } }];
+  const back = reviveSecretMarkers(JSON.parse(JSON.stringify([{ env: { K: s, P: 'x' } }]))) as [
+    { env: { K: unknown; P: string } },
+  ];
   assert.ok(isSecretRef(back[0].env.K) && back[0].env.K.name === 'wandb');
   assert.equal(back[0].env.P, 'x');
 });
@@ -41,17 +60,32 @@ test('secret references travel only in task arguments: collected there, refused 
   assert.deepEqual(secrets, ['a', 'b']);
   assert.equal(p.marked, true);
   assert.ok(!Buffer.from(p.data).includes(Buffer.from('value')), 'only names travel');
-  const revived = deserializeValue(p, { actor: () => null, secret: (n) => `value-of-${n}` }) as { env: { K: string }; list: string[] };
+  const revived = deserializeValue(p, { actor: () => null, secret: (n) => `value-of-${n}` }) as {
+    env: { K: string };
+    list: string[];
+  };
   assert.deepEqual(revived, { env: { K: 'value-of-a' }, list: ['value-of-b'] });
-  assert.ok(isSecretRef((deserializeValue(p, { actor: () => null }) as { list: unknown[] }).list[0]), 'without a hook it stays a reference');
-  assert.throws(() => serializeValue({ k: secret('a') }, 'put(value)'), /put\(value\) holds secret\('a'\): a secret can only be an argument of a task/);
-  assert.throws(() => encodeArgs([secret('a')], 'Counter.constructor', []), /argument 0 of Counter.constructor holds secret\('a'\).*passed to an actor/);
+  assert.ok(
+    isSecretRef((deserializeValue(p, { actor: () => null }) as { list: unknown[] }).list[0]),
+    'without a hook it stays a reference',
+  );
+  assert.throws(
+    () => serializeValue({ k: secret('a') }, 'put(value)'),
+    /put\(value\) holds secret\('a'\): a secret can only be an argument of a task/,
+  );
+  assert.throws(
+    () => encodeArgs([secret('a')], 'Counter.constructor', []),
+    /argument 0 of Counter.constructor holds secret\('a'\).*passed to an actor/,
+  );
   assert.ok(encodeArgs([secret('a')], 'train', [], []).length === 1);
 });
 
 test('the head reads each task secret once, holds it until forgotten, and fails clearly when it is missing or unreadable', async () => {
   const reads: string[] = [];
-  const store = new Map([['wandb', 'w-value'], ['hf', 'h-value']]);
+  const store = new Map([
+    ['wandb', 'w-value'],
+    ['hf', 'h-value'],
+  ]);
   const source: SecretSource = {
     read: async (n) => {
       reads.push(n);
@@ -70,10 +104,17 @@ test('the head reads each task secret once, holds it until forgotten, and fails 
   secrets.forget('t1');
   assert.equal(secrets.of('t1'), undefined);
   assert.deepEqual(reads, ['wandb', 'hf']);
-  await assert.rejects(secrets.fetch(spec({ secrets: ['nope'] })), (e: unknown) => e instanceof SecretNotFoundError && /orrery secrets set nope/.test(e.message) && e.taskName === 'train');
+  await assert.rejects(
+    secrets.fetch(spec({ secrets: ['nope'] })),
+    (e: unknown) =>
+      e instanceof SecretNotFoundError && /orrery secrets set nope/.test(e.message) && e.taskName === 'train',
+  );
   await assert.rejects(secrets.fetch(spec({ secrets: ['../x'] })), SecretNotFoundError);
   const broken = new TaskSecrets({ read: async () => Promise.reject(new Error('no Secret Service on the bus')) });
-  await assert.rejects(broken.fetch(spec({ secrets: ['wandb'] })), (e: unknown) => e instanceof SecretUnavailableError && /no Secret Service/.test(e.message));
+  await assert.rejects(
+    broken.fetch(spec({ secrets: ['wandb'] })),
+    (e: unknown) => e instanceof SecretUnavailableError && /no Secret Service/.test(e.message),
+  );
 });
 
 test("a task's secret values are masked in its output and its error; short values are left alone", () => {
@@ -91,25 +132,49 @@ test('the shown and stored form of a submission: env values and secret-looking k
   try {
     const nestedRefs: string[] = [];
     const secrets: string[] = [];
-    const args = encodeArgs([
-      { argv: ['python3', 'train.py'], env: { WANDB_API_KEY: 'plain-key', MODE: 'offline', HF_TOKEN: secret('hf') }, inputs: { 'a.bin': new ObjectRef('obj1', true) } },
-      { outputs: [] },
-    ], 'python3', nestedRefs, secrets);
+    const args = encodeArgs(
+      [
+        {
+          argv: ['python3', 'train.py'],
+          env: { WANDB_API_KEY: 'plain-key', MODE: 'offline', HF_TOKEN: secret('hf') },
+          inputs: { 'a.bin': new ObjectRef('obj1', true) },
+        },
+        { outputs: [] },
+      ],
+      'python3',
+      nestedRefs,
+      secrets,
+    );
     created.length = 0;
-    const shown = describeTaskArgs(spec({ variant: 'command', args, secrets, options: { ...OPTIONS, runtimeEnv: { env: { DB_URL: 'postgres://u:p@h/db' } } } }));
+    const shown = describeTaskArgs(
+      spec({
+        variant: 'command',
+        args,
+        secrets,
+        options: { ...OPTIONS, runtimeEnv: { env: { DB_URL: 'postgres://u:p@h/db' } } },
+      }),
+    );
     assert.deepEqual(created, [], 'describing arguments takes no reference');
     assert.match(shown.preview, /WANDB_API_KEY: '\[redacted\]', MODE: '\[redacted\]', HF_TOKEN: secret\('hf'\)/);
     assert.match(shown.preview, /ObjectRef\(obj1\)/);
     assert.equal(shown.params, undefined, 'a nested ref is not plain data');
     assert.equal(shown.redacted, true);
     assert.deepEqual((shown.options as { runtimeEnv: unknown }).runtimeEnv, { env: { DB_URL: REDACTED } });
-    for (const v of ['plain-key', 'offline', 'postgres://']) assert.ok(!shown.preview.includes(v) && !JSON.stringify(shown.options).includes(v), v);
+    for (const v of ['plain-key', 'offline', 'postgres://'])
+      assert.ok(!shown.preview.includes(v) && !JSON.stringify(shown.options).includes(v), v);
 
-    const plain = describeTaskArgs(spec({ args: encodeArgs([{ user: 'alice', apiKey: 'k1', lr: 0.1 }, secret('hf')], 'train', [], []) }));
+    const plain = describeTaskArgs(
+      spec({ args: encodeArgs([{ user: 'alice', apiKey: 'k1', lr: 0.1 }, secret('hf')], 'train', [], []) }),
+    );
     assert.equal(plain.preview, "{ user: 'alice', apiKey: '[redacted]', lr: 0.1 }, secret('hf')");
-    assert.equal(JSON.stringify(plain.params), '[{"user":"alice","apiKey":"[redacted]","lr":0.1},{"__orrery_secret__":"hf"}]');
+    assert.equal(
+      JSON.stringify(plain.params),
+      '[{"user":"alice","apiKey":"[redacted]","lr":0.1},{"__orrery_secret__":"hf"}]',
+    );
     assert.equal(plain.redacted, true);
-    const onlyRefs = describeTaskArgs(spec({ variant: 'command', args: encodeArgs([{ argv: ['x'], env: { K: secret('hf') } }], 'x', [], []) }));
+    const onlyRefs = describeTaskArgs(
+      spec({ variant: 'command', args: encodeArgs([{ argv: ['x'], env: { K: secret('hf') } }], 'x', [], []) }),
+    );
     assert.equal(onlyRefs.redacted, false, 'a reference is not a value: such a task can be submitted again');
     assert.ok(isSecretRef((onlyRefs.params![0] as { env: { K: unknown } }).env.K));
   } finally {
@@ -123,9 +188,21 @@ test('the recorder redacts secret-looking params, options, facts and node labels
     const store = new SessionStore({ dir: root });
     const values = ['param-secret-1', 'option-secret-2', 'fact-secret-3', 'label-secret-4'];
     const rec = store.record('r', { orreryVersion: 't' });
-    rec.recordTaskSubmitted({ taskId: 't', name: 'f', kind: 'task', params: [{ password: values[0], n: 1 }], options: { extra: { clientSecret: values[1] } } });
+    rec.recordTaskSubmitted({
+      taskId: 't',
+      name: 'f',
+      kind: 'task',
+      params: [{ password: values[0], n: 1 }],
+      options: { extra: { clientSecret: values[1] } },
+    });
     rec.recordTaskInfo('t', { authToken: values[2]!, rows: 3 });
-    rec.recordNode({ nodeId: 'n', event: 'join', backend: 'b', resources: { CPU: 1 }, labels: { hfToken: values[3]!, zone: 'a' } });
+    rec.recordNode({
+      nodeId: 'n',
+      event: 'join',
+      backend: 'b',
+      resources: { CPU: 1 },
+      labels: { hfToken: values[3]!, zone: 'a' },
+    });
     await rec.close();
     const r = store.open('r');
     try {

@@ -4,7 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serialize } from 'node:v8';
-import { compareSessions, formatComparison, SessionStore, type SessionRecorder } from '../../orchestrator/sessions/index.ts';
+import {
+  compareSessions,
+  formatComparison,
+  SessionStore,
+  type SessionRecorder,
+} from '../../orchestrator/sessions/index.ts';
 
 interface Spec {
   name: string;
@@ -20,7 +25,15 @@ function run(rec: SessionRecorder, tasks: Spec[]): void {
   tasks.forEach((t, i) => {
     const id = `${t.name}-${i}`;
     const start = (clock += 1000);
-    rec.recordTaskSubmitted({ taskId: id, name: t.name, kind: 'task', functionHash: t.hash, params: t.params, argsPreview: JSON.stringify(t.params), ts: start - 10 });
+    rec.recordTaskSubmitted({
+      taskId: id,
+      name: t.name,
+      kind: 'task',
+      functionHash: t.hash,
+      params: t.params,
+      argsPreview: JSON.stringify(t.params),
+      ts: start - 10,
+    });
     rec.recordTaskState(id, { state: 'RUNNING', ts: start });
     rec.recordTaskState(id, { state: t.state ?? 'FINISHED', ts: start + t.ms });
     if (t.result) rec.recordResult(id, t.result[0], { contentType: t.result[1] });
@@ -71,7 +84,16 @@ test('compareSessions matches tasks per name and reports params, code, result an
     ]);
     assert.match(c.tasks[2]!.resultDetail!, /differs at e\[1\]; max abs diff 0\.5/);
     assert.equal(c.tasks[4]!.stateB, 'FAILED');
-    assert.deepEqual(c.counts, { matched: 5, same: 2, differs: 3, onlyInA: 1, onlyInB: 1, paramsDiffer: 1, codeDiffer: 1, resultsDiffer: 1 });
+    assert.deepEqual(c.counts, {
+      matched: 5,
+      same: 2,
+      differs: 3,
+      onlyInA: 1,
+      onlyInB: 1,
+      paramsDiffer: 1,
+      codeDiffer: 1,
+      resultsDiffer: 1,
+    });
     assert.deepEqual([c.tasks[0]!.durationMsA, c.tasks[0]!.durationMsB, c.tasks[0]!.deltaMs], [100, 80, -20]);
     assert.deepEqual(c.matchedTiming, { durationMsA: 450, durationMsB: 390, deltaMs: -60, ratio: 390 / 450 });
     assert.equal(c.a.tasks, 6);

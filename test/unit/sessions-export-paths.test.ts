@@ -6,7 +6,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -27,16 +36,25 @@ async function craft(): Promise<{ root: string; dir: string; store: SessionStore
   writeFileSync(outside, OUTSIDE);
   const store = new SessionStore({ dir });
   const rec = store.record('crafted', { orreryVersion: 't', inlineResultBytes: 16 });
-  for (const id of ['good', 'up', 'abs', 'link', 'slash', 'back', 'nul', 'dots']) rec.recordTaskSubmitted({ taskId: id, name: id, kind: 'task' });
+  for (const id of ['good', 'up', 'abs', 'link', 'slash', 'back', 'nul', 'dots'])
+    rec.recordTaskSubmitted({ taskId: id, name: id, kind: 'task' });
   rec.recordResult('good', new Uint8Array(64).fill(7));
   await rec.close();
   symlinkSync(outside, join(dir, 'crafted.files', 'link'));
   const db = new Database(join(dir, 'crafted.db'));
-  const insert = db.prepare("INSERT INTO results (task_id, content_type, size, inline, file, ts) VALUES (?, 'v8', 10, NULL, ?, 1)");
+  const insert = db.prepare(
+    "INSERT INTO results (task_id, content_type, size, inline, file, ts) VALUES (?, 'v8', 10, NULL, ?, 1)",
+  );
   for (const [id, file] of [
-    ['up', UP], ['abs', outside], ['link', 'link'], ['slash', `sub/../${UP}`],
-    ['back', UP.replaceAll('/', '\\')], ['nul', `good\0${UP}`], ['dots', '..'],
-  ]) insert.run(id, file);
+    ['up', UP],
+    ['abs', outside],
+    ['link', 'link'],
+    ['slash', `sub/../${UP}`],
+    ['back', UP.replaceAll('/', '\\')],
+    ['nul', `good\0${UP}`],
+    ['dots', '..'],
+  ])
+    insert.run(id, file);
   db.close();
   return { root, dir, store, outside, done: () => rmSync(root, { recursive: true, force: true }) };
 }
@@ -44,7 +62,12 @@ async function craft(): Promise<{ root: string; dir: string; store: SessionStore
 function extract(archive: string): { dir: string; files: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'orrery-export-paths-x-'));
   execFileSync('tar', ['-xzf', archive, '-C', dir]);
-  return { dir, files: readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => !e.isDirectory()).map((e) => join(e.parentPath, e.name)) };
+  return {
+    dir,
+    files: readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => !e.isDirectory())
+      .map((e) => join(e.parentPath, e.name)),
+  };
 }
 
 test('export skips result files whose names leave the results folder or are symlinks, and says so in the archive', async () => {
@@ -52,13 +75,31 @@ test('export skips result files whose names leave the results folder or are syml
   try {
     const out = join(root, 'out.tar.gz');
     const r = await store.export('crafted', out);
-    assert.deepEqual(r.skipped.map((s) => s.file).sort(), ['..', UP, UP.replaceAll('/', '\\'), `good\0${UP}`, join(root, 'home', '.ssh', 'id_ed25519'), 'link', `sub/../${UP}`].sort());
+    assert.deepEqual(
+      r.skipped.map((s) => s.file).sort(),
+      [
+        '..',
+        UP,
+        UP.replaceAll('/', '\\'),
+        `good\0${UP}`,
+        join(root, 'home', '.ssh', 'id_ed25519'),
+        'link',
+        `sub/../${UP}`,
+      ].sort(),
+    );
     for (const s of r.skipped) assert.match(s.reason, /plain file name|symlink|not a regular file/);
     const x = extract(out);
     try {
       for (const f of x.files) assert.ok(!readFileSync(f).includes(OUTSIDE), `${f} holds the outside file`);
-      assert.deepEqual(x.files.map((f) => f.slice(x.dir.length + 1)).sort(), ['crafted/crafted.db', 'crafted/crafted.files/good', 'crafted/manifest.json']);
-      const manifest = JSON.parse(readFileSync(join(x.dir, 'crafted', 'manifest.json'), 'utf8')) as { resultFiles: number; skippedResultFiles: { file: string; reason: string }[] };
+      assert.deepEqual(x.files.map((f) => f.slice(x.dir.length + 1)).sort(), [
+        'crafted/crafted.db',
+        'crafted/crafted.files/good',
+        'crafted/manifest.json',
+      ]);
+      const manifest = JSON.parse(readFileSync(join(x.dir, 'crafted', 'manifest.json'), 'utf8')) as {
+        resultFiles: number;
+        skippedResultFiles: { file: string; reason: string }[];
+      };
       assert.equal(manifest.resultFiles, 1);
       assert.equal(manifest.skippedResultFiles.length, 7);
     } finally {
@@ -92,7 +133,11 @@ test('reading such a result is refused with an error naming the task and the fil
     try {
       assert.equal(r.result('good')!.bytes.length, 64);
       for (const id of ['up', 'abs', 'link', 'slash', 'back', 'nul', 'dots']) {
-        assert.throws(() => r.result(id), (e: unknown) => e instanceof SessionUnsafeFileError && e.message.includes(`task ${id}`) && !e.message.includes(OUTSIDE));
+        assert.throws(
+          () => r.result(id),
+          (e: unknown) =>
+            e instanceof SessionUnsafeFileError && e.message.includes(`task ${id}`) && !e.message.includes(OUTSIDE),
+        );
       }
     } finally {
       r.close();
@@ -109,7 +154,10 @@ test('a results folder that is itself a symlink is not followed', async () => {
     renameSync(join(dir, 'crafted.files'), elsewhere);
     symlinkSync(elsewhere, join(dir, 'crafted.files'));
     const r = await store.export('crafted', join(root, 'o.tar.gz'));
-    assert.ok(r.skipped.some((s) => s.file === 'good' && /symlink/.test(s.reason)), JSON.stringify(r.skipped));
+    assert.ok(
+      r.skipped.some((s) => s.file === 'good' && /symlink/.test(s.reason)),
+      JSON.stringify(r.skipped),
+    );
     const reader = store.open('crafted');
     try {
       assert.throws(() => reader.result('good'), SessionUnsafeFileError);

@@ -6,7 +6,12 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { SessionDiskFullError, SessionInUseError, SessionStore, type SessionError } from '../../orchestrator/sessions/index.ts';
+import {
+  SessionDiskFullError,
+  SessionInUseError,
+  SessionStore,
+  type SessionError,
+} from '../../orchestrator/sessions/index.ts';
 
 function tempRoot(): { root: string; done: () => void } {
   const root = mkdtempSync(join(tmpdir(), 'orrery-sessions-'));
@@ -19,7 +24,8 @@ test('SQLITE_FULL: reported once through onError, never thrown, earlier records 
     const store = new SessionStore({ dir: join(root, 's') });
     const errors: SessionError[] = [];
     const rec = store.record('full', { orreryVersion: 't', maxDbBytes: 160 * 1024, onError: (e) => errors.push(e) });
-    for (let i = 0; i < 20; i++) rec.recordTaskSubmitted({ taskId: `t${i}`, name: 'f', kind: 'task', argsPreview: `${i}` });
+    for (let i = 0; i < 20; i++)
+      rec.recordTaskSubmitted({ taskId: `t${i}`, name: 'f', kind: 'task', argsPreview: `${i}` });
     rec.flush();
     assert.equal(errors.length, 0);
     for (let i = 0; i < 40; i++) {
@@ -36,7 +42,10 @@ test('SQLITE_FULL: reported once through onError, never thrown, earlier records 
     assert.ok(rec.stats.dropped > 0);
 
     const r = store.open('full');
-    assert.deepEqual(r.tasks().map((t) => t.taskId), Array.from({ length: 20 }, (_, i) => `t${i}`));
+    assert.deepEqual(
+      r.tasks().map((t) => t.taskId),
+      Array.from({ length: 20 }, (_, i) => `t${i}`),
+    );
     assert.ok(r.metadata().name === 'full');
     r.close();
     const raw = new Database(join(root, 's', 'full.db'), { readonly: true });
@@ -111,7 +120,11 @@ test('a head killed mid-write leaves a readable session that reads as crashed', 
   try {
     const dir = join(root, 's');
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD], {
-      env: { ...process.env, SESSIONS_DIR: dir, SESSIONS_INDEX: new URL('../../orchestrator/sessions/index.ts', import.meta.url).href },
+      env: {
+        ...process.env,
+        SESSIONS_DIR: dir,
+        SESSIONS_INDEX: new URL('../../orchestrator/sessions/index.ts', import.meta.url).href,
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     await new Promise<void>((resolve, reject) => {
@@ -138,7 +151,10 @@ test('a head killed mid-write leaves a readable session that reads as crashed', 
     assert.equal(m.status, 'crashed');
     assert.equal(r.tasks().length, 50);
     assert.equal(r.unfinishedTasks().length, 40);
-    assert.deepEqual(r.remoteJobs().map((j) => j.remoteJobId), Array.from({ length: 20 }, (_, k) => String(1010 + 2 * k)));
+    assert.deepEqual(
+      r.remoteJobs().map((j) => j.remoteJobId),
+      Array.from({ length: 20 }, (_, k) => String(1010 + 2 * k)),
+    );
     assert.ok(r.logs({ nodeId: 'n1' }).length > 0, 'log lines flushed before the kill survive');
     r.close();
     assert.equal(store.list().find((s) => s.name === 'killed')!.status, 'crashed');

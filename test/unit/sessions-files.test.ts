@@ -7,7 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
-  APPLICATION_ID, SCHEMA_VERSION, SessionForeignFileError, SessionSchemaTooNewError, SessionStore, SessionUnreadableError,
+  APPLICATION_ID,
+  SCHEMA_VERSION,
+  SessionForeignFileError,
+  SessionSchemaTooNewError,
+  SessionStore,
+  SessionUnreadableError,
 } from '../../orchestrator/sessions/index.ts';
 
 function tempDir(): { dir: string; done: () => void } {
@@ -18,10 +23,17 @@ function tempDir(): { dir: string; done: () => void } {
 }
 
 /** Opens, resumes, lists: each must fail with `cls`, name the file, and leave it byte-for-byte unchanged. */
-function assertRefusedUntouched(store: SessionStore, name: string, cls: new (...a: never[]) => Error, says: RegExp, sideFiles = false): void {
+function assertRefusedUntouched(
+  store: SessionStore,
+  name: string,
+  cls: new (...a: never[]) => Error,
+  says: RegExp,
+  sideFiles = false,
+): void {
   const file = join(store.dir, `${name}.db`);
   const before = readFileSync(file);
-  const check = (e: unknown): boolean => e instanceof cls && (e as Error).message.includes(file) && says.test((e as Error).message);
+  const check = (e: unknown): boolean =>
+    e instanceof cls && (e as Error).message.includes(file) && says.test((e as Error).message);
   assert.throws(() => store.open(name), check);
   assert.throws(() => store.show(name), check);
   assert.throws(() => store.record(name, { orreryVersion: 't', resume: true }), check);
@@ -83,7 +95,13 @@ test('a session from a newer schema asks for an upgrade', async () => {
     const db = new Database(join(dir, 'future.db'));
     db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
-    assertRefusedUntouched(store, 'future', SessionSchemaTooNewError, new RegExp(`made by a newer Orrery \\(session schema v${SCHEMA_VERSION + 1}.*upgrade Orrery`), true);
+    assertRefusedUntouched(
+      store,
+      'future',
+      SessionSchemaTooNewError,
+      new RegExp(`made by a newer Orrery \\(session schema v${SCHEMA_VERSION + 1}.*upgrade Orrery`),
+      true,
+    );
   } finally {
     done();
   }
@@ -122,9 +140,21 @@ test('a v1 session is read as it is and upgraded, data kept, when a head resumes
     db.pragma(`application_id = ${APPLICATION_ID}`);
     db.exec(V1_SQL);
     db.pragma('user_version = 1');
-    const meta = { name: 'old', createdAt: 1000, endedAt: 2000, status: 'finished', orreryVersion: '0.0.9', pid: 1, hostname: 'h', config: {}, placementRules: [] };
+    const meta = {
+      name: 'old',
+      createdAt: 1000,
+      endedAt: 2000,
+      status: 'finished',
+      orreryVersion: '0.0.9',
+      pid: 1,
+      hostname: 'h',
+      config: {},
+      placementRules: [],
+    };
     for (const [k, v] of Object.entries(meta)) db.prepare('INSERT INTO meta VALUES (?, ?)').run(k, JSON.stringify(v));
-    db.prepare("INSERT INTO tasks (task_id, name, kind, state, submitted_at, started_at, ended_at) VALUES ('t1', 'f', 'task', 'FINISHED', 1000, 1100, 1500)").run();
+    db.prepare(
+      "INSERT INTO tasks (task_id, name, kind, state, submitted_at, started_at, ended_at) VALUES ('t1', 'f', 'task', 'FINISHED', 1000, 1100, 1500)",
+    ).run();
     db.prepare("INSERT INTO results VALUES ('t1', 'json', 2, CAST('42' AS BLOB), NULL, 1500)").run();
     db.prepare("INSERT INTO logs (task_id, stream, ts, text) VALUES ('t1', 'stdout', 1200, 'old log')").run();
     db.close();
@@ -154,11 +184,23 @@ test('a v1 session is read as it is and upgraded, data kept, when a head resumes
     assert.equal(r2.schemaVersion, SCHEMA_VERSION);
     assert.equal(r2.metadata().createdAt, 1000, 'creation time survives the upgrade');
     assert.equal(r2.metadata().orreryVersion, '0.1.0');
-    assert.deepEqual(r2.tasks().map((t) => [t.taskId, t.state]), [['t1', 'FINISHED'], ['t2', 'RUNNING']]);
+    assert.deepEqual(
+      r2.tasks().map((t) => [t.taskId, t.state]),
+      [
+        ['t1', 'FINISHED'],
+        ['t2', 'RUNNING'],
+      ],
+    );
     assert.equal(Buffer.from(r2.result('t1')!.bytes).toString(), '42');
-    assert.deepEqual(r2.logs({ taskId: 't1' }).map((l) => l.text), ['old log']);
+    assert.deepEqual(
+      r2.logs({ taskId: 't1' }).map((l) => l.text),
+      ['old log'],
+    );
     assert.deepEqual(r2.taskInfo('t2'), { costUsd: 0.5 });
-    assert.deepEqual(r2.remoteJobs().map((j) => j.remoteJobId), ['job-2']);
+    assert.deepEqual(
+      r2.remoteJobs().map((j) => j.remoteJobId),
+      ['job-2'],
+    );
     r2.close();
   } finally {
     done();

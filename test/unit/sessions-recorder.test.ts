@@ -17,7 +17,8 @@ test('records a session and reads every kind of record back', async () => {
   try {
     const errors: SessionError[] = [];
     const rec = store.record('run-1', {
-      orreryVersion: '0.1.0', onError: (e) => errors.push(e),
+      orreryVersion: '0.1.0',
+      onError: (e) => errors.push(e),
       config: { backends: [{ name: 'ibm', kind: 'ibm-quantum', instanceCrn: 'crn:1', apiKeySecret: 'ibm-key' }] },
       placementRules: [{ match: { name: 'vqe' }, backend: 'ibm' }],
     });
@@ -25,12 +26,34 @@ test('records a session and reads every kind of record back', async () => {
     rec.recordFunction({ hash: 'h1', name: 'square', kind: 'function', source: '(x) => x * x' });
     rec.recordFunction({ hash: 'h1', name: 'square', kind: 'function', source: '(x) => x * x' });
     for (let i = 0; i < 5; i++) {
-      rec.recordTaskSubmitted({ taskId: `t${i}`, name: 'square', kind: 'task', functionHash: 'h1', argsPreview: `${i}`, params: [i], options: { numCpus: 1 }, ts: 1000 + i });
-      rec.recordTaskState(`t${i}`, { state: 'RUNNING', ts: 2000 + i, nodeId: 'n1', backend: 'local', ruleIndex: 0, attempt: 0 });
+      rec.recordTaskSubmitted({
+        taskId: `t${i}`,
+        name: 'square',
+        kind: 'task',
+        functionHash: 'h1',
+        argsPreview: `${i}`,
+        params: [i],
+        options: { numCpus: 1 },
+        ts: 1000 + i,
+      });
+      rec.recordTaskState(`t${i}`, {
+        state: 'RUNNING',
+        ts: 2000 + i,
+        nodeId: 'n1',
+        backend: 'local',
+        ruleIndex: 0,
+        attempt: 0,
+      });
     }
     rec.recordTaskState('t0', { state: 'FINISHED', ts: 2100, execMs: 12.5 });
     rec.recordTaskState('t1', { state: 'FAILED', ts: 2200, errorName: 'TaskError', errorMessage: 'boom' });
-    rec.recordTaskSubmitted({ taskId: 'long', name: 'big', kind: 'task', argsPreview: 'x'.repeat(500), params: 'y'.repeat(10_000) });
+    rec.recordTaskSubmitted({
+      taskId: 'long',
+      name: 'big',
+      kind: 'task',
+      argsPreview: 'x'.repeat(500),
+      params: 'y'.repeat(10_000),
+    });
     const small = serialize({ value: 42 });
     const large = new Uint8Array(200_000).map((_, i) => (i * 7) % 256);
     rec.recordResult('t0', small);
@@ -54,15 +77,29 @@ test('records a session and reads every kind of record back', async () => {
     assert.equal(m.status, 'finished');
     assert.equal(m.orreryVersion, '0.1.0');
     assert.ok(m.endedAt !== null && m.endedAt >= m.createdAt);
-    assert.deepEqual(m.config, { backends: [{ name: 'ibm', kind: 'ibm-quantum', instanceCrn: 'crn:1', apiKeySecret: 'ibm-key' }] });
+    assert.deepEqual(m.config, {
+      backends: [{ name: 'ibm', kind: 'ibm-quantum', instanceCrn: 'crn:1', apiKeySecret: 'ibm-key' }],
+    });
     assert.deepEqual(m.placementRules, [{ match: { name: 'vqe' }, backend: 'ibm' }]);
     assert.deepEqual(r.functions(), [{ hash: 'h1', name: 'square', kind: 'function' }]);
     assert.equal(r.functionCode('h1')?.source, '(x) => x * x');
 
-    assert.deepEqual(r.tasks().map((t) => t.taskId), ['t0', 't1', 't2', 't3', 't4', 'long']);
-    assert.deepEqual(r.tasks({ state: 'RUNNING' }).map((t) => t.taskId), ['t2', 't3', 't4']);
-    assert.deepEqual(r.tasks({ name: 'square', limit: 2, offset: 1 }).map((t) => t.taskId), ['t1', 't2']);
-    assert.deepEqual(r.tasks({ backend: 'local', state: 'FAILED' }).map((t) => t.taskId), ['t1']);
+    assert.deepEqual(
+      r.tasks().map((t) => t.taskId),
+      ['t0', 't1', 't2', 't3', 't4', 'long'],
+    );
+    assert.deepEqual(
+      r.tasks({ state: 'RUNNING' }).map((t) => t.taskId),
+      ['t2', 't3', 't4'],
+    );
+    assert.deepEqual(
+      r.tasks({ name: 'square', limit: 2, offset: 1 }).map((t) => t.taskId),
+      ['t1', 't2'],
+    );
+    assert.deepEqual(
+      r.tasks({ backend: 'local', state: 'FAILED' }).map((t) => t.taskId),
+      ['t1'],
+    );
     const t0 = r.task('t0')!;
     assert.equal(t0.state, 'FINISHED');
     assert.equal(t0.startedAt, 2000);
@@ -74,7 +111,10 @@ test('records a session and reads every kind of record back', async () => {
     const longTask = r.task('long')!;
     assert.equal(longTask.argsPreview!.length, 200);
     assert.equal(longTask.paramsJson, null, 'params over 4 KiB are not stored');
-    assert.deepEqual(r.taskEvents('t1').map((e) => e.state), ['PENDING_ARGS_AVAIL', 'RUNNING', 'FAILED']);
+    assert.deepEqual(
+      r.taskEvents('t1').map((e) => e.state),
+      ['PENDING_ARGS_AVAIL', 'RUNNING', 'FAILED'],
+    );
     assert.equal(r.taskEvents('t1')[2]!.errorName, 'TaskError');
 
     const res0 = r.result('t0')!;
@@ -87,8 +127,14 @@ test('records a session and reads every kind of record back', async () => {
     assert.deepEqual(readdirSync(join(dir, 'run-1.files')), ['t2'], 'no temp files are left behind');
     assert.equal(r.result('t4'), undefined);
 
-    assert.deepEqual(r.logs({ taskId: 't0' }).map((l) => l.text), ['hello\n']);
-    assert.deepEqual(r.logs({ nodeId: 'n1' }).map((l) => [l.stream, l.text]), [['stderr', 'node says hi\n']]);
+    assert.deepEqual(
+      r.logs({ taskId: 't0' }).map((l) => l.text),
+      ['hello\n'],
+    );
+    assert.deepEqual(
+      r.logs({ nodeId: 'n1' }).map((l) => [l.stream, l.text]),
+      [['stderr', 'node says hi\n']],
+    );
     assert.deepEqual(r.taskInfo('t2'), { jobId: 'slurm-17', costUsd: 0.25, billableSeconds: 30 });
     const s = r.summary();
     assert.equal(s.total, 6);
@@ -96,10 +142,23 @@ test('records a session and reads every kind of record back', async () => {
     assert.deepEqual(s.byName.square, { FINISHED: 1, FAILED: 1, RUNNING: 3 });
     assert.equal(s.totalCostUsd, 1.75);
     assert.equal(s.totalBillableSeconds, 30);
-    assert.deepEqual(r.unfinishedTasks().map((t) => t.taskId), ['t2', 't3', 't4', 'long']);
-    assert.deepEqual(r.remoteJobs().map((j) => [j.taskId, j.backend, j.remoteJobId]), [['t2', 'slurm', '17']], 't0 finished, so it is not reattached');
-    assert.deepEqual(r.actors().map((a) => [a.actorId, a.state, a.nodeId]), [['a1', 'ALIVE', 'n1']]);
-    assert.deepEqual(r.objects().map((o) => [o.objectId, o.size, o.ownerTaskId]), [['o1', 123, 't0']]);
+    assert.deepEqual(
+      r.unfinishedTasks().map((t) => t.taskId),
+      ['t2', 't3', 't4', 'long'],
+    );
+    assert.deepEqual(
+      r.remoteJobs().map((j) => [j.taskId, j.backend, j.remoteJobId]),
+      [['t2', 'slurm', '17']],
+      't0 finished, so it is not reattached',
+    );
+    assert.deepEqual(
+      r.actors().map((a) => [a.actorId, a.state, a.nodeId]),
+      [['a1', 'ALIVE', 'n1']],
+    );
+    assert.deepEqual(
+      r.objects().map((o) => [o.objectId, o.size, o.ownerTaskId]),
+      [['o1', 123, 't0']],
+    );
     const nodes = r.nodes();
     assert.equal(nodes.length, 1);
     assert.deepEqual(nodes[0]!.resources, { CPU: 4 });
@@ -141,13 +200,19 @@ test('logs are capped per task with one truncation note', async () => {
     await rec.close();
     const r = store.open('logs');
     const lines = r.logs({ taskId: 'a' });
-    const kept = lines.filter((l) => l.stream === 'stdout').map((l) => l.text).join('');
+    const kept = lines
+      .filter((l) => l.stream === 'stdout')
+      .map((l) => l.text)
+      .join('');
     assert.equal(Buffer.byteLength(kept), 100);
     assert.equal(kept, '0123456789abcdef'.repeat(7).slice(0, 100));
     const notes = lines.filter((l) => l.stream === 'orrery');
     assert.equal(notes.length, 1);
     assert.match(notes[0]!.text, /truncated at 100 bytes/);
-    assert.deepEqual(r.logs({ taskId: 'b' }).map((l) => l.text), ['other task']);
+    assert.deepEqual(
+      r.logs({ taskId: 'b' }).map((l) => l.text),
+      ['other task'],
+    );
     r.close();
   } finally {
     done();
@@ -158,7 +223,11 @@ test('session names are validated and an existing session needs resume', async (
   const { store, dir, done } = tempStore();
   try {
     for (const bad of ['', 'a/b', '../x', 'x'.repeat(65), 'sp ace', '..']) {
-      assert.throws(() => store.record(bad, { orreryVersion: 't' }), (e: unknown) => e instanceof TypeError && /session name/.test((e as Error).message), bad);
+      assert.throws(
+        () => store.record(bad, { orreryVersion: 't' }),
+        (e: unknown) => e instanceof TypeError && /session name/.test((e as Error).message),
+        bad,
+      );
     }
     assert.throws(() => store.open('a/b'), TypeError);
     const rec = store.record('ok.name_1-2', { orreryVersion: 't' });

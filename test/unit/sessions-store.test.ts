@@ -6,7 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import {
-  EXPORT_FORMAT, SessionInUseError, SessionNotFoundError, SessionReader, SessionStore, SecretInConfigError, type SessionError,
+  EXPORT_FORMAT,
+  SessionInUseError,
+  SessionNotFoundError,
+  SessionReader,
+  SessionStore,
+  SecretInConfigError,
+  type SessionError,
 } from '../../orchestrator/sessions/index.ts';
 
 function tempRoot(): { root: string; done: () => void } {
@@ -34,7 +40,13 @@ test('list, show and delete: newest first, counts, sizes, live sessions refused'
     second.flush();
 
     const list = store.list();
-    assert.deepEqual(list.map((s) => [s.name, s.status, s.totalTasks]), [['second', 'running', 2], ['first', 'finished', 1]]);
+    assert.deepEqual(
+      list.map((s) => [s.name, s.status, s.totalTasks]),
+      [
+        ['second', 'running', 2],
+        ['first', 'finished', 1],
+      ],
+    );
     assert.deepEqual(list[1]!.taskCounts, { FINISHED: 1 });
     assert.ok(list[1]!.sizeBytes >= 100_000 + statSync(join(dir, 'first.db')).size, 'size includes the results file');
     const shown = store.show('first');
@@ -42,14 +54,20 @@ test('list, show and delete: newest first, counts, sizes, live sessions refused'
     assert.equal(shown.summary.total, 1);
     assert.equal(shown.filesDir, join(dir, 'first.files'));
 
-    assert.throws(() => store.delete('second'), (e: unknown) => e instanceof SessionInUseError && e.pid === process.pid && /orrery stop/.test(e.message));
+    assert.throws(
+      () => store.delete('second'),
+      (e: unknown) => e instanceof SessionInUseError && e.pid === process.pid && /orrery stop/.test(e.message),
+    );
     assert.ok(existsSync(join(dir, 'second.db')));
     await second.close();
     store.delete('second');
     store.delete('first');
     assert.deepEqual(readdirSync(dir), [], 'db, wal, shm and files dir are gone');
     assert.throws(() => store.delete('first'), SessionNotFoundError);
-    assert.throws(() => store.show('nope'), (e: unknown) => e instanceof SessionNotFoundError && /sessions list/.test((e as Error).message));
+    assert.throws(
+      () => store.show('nope'),
+      (e: unknown) => e instanceof SessionNotFoundError && /sessions list/.test((e as Error).message),
+    );
   } finally {
     done();
   }
@@ -84,11 +102,18 @@ test('export writes a .tar.gz that tar reads: manifest, a consistent db snapshot
     assert.equal(manifest.name, 'exp');
     assert.deepEqual(readFileSync(join(x, 'exp', 'exp.files', 't0')), Buffer.from(big));
     const r = SessionReader.open(join(x, 'exp', 'exp.db'));
-    assert.deepEqual(r.tasks().map((t) => t.taskId), ['t0', 't1', 't2']);
+    assert.deepEqual(
+      r.tasks().map((t) => t.taskId),
+      ['t0', 't1', 't2'],
+    );
     assert.equal(Buffer.from(r.result('t1')!.bytes).toString(), '{"x":1}');
     assert.deepEqual(Buffer.from(r.result('t0')!.bytes), Buffer.from(big), 'the extracted tree is a working session');
     r.close();
-    assert.deepEqual(readdirSync(root).filter((f) => f.includes('partial')), [], 'no partial archive left');
+    assert.deepEqual(
+      readdirSync(root).filter((f) => f.includes('partial')),
+      [],
+      'no partial archive left',
+    );
   } finally {
     done();
   }
@@ -121,24 +146,39 @@ test('no secret value reaches any file of the session directory', async () => {
     const secret = 'AKIA-super-secret-value-4711';
     const errors: SessionError[] = [];
     const rec = store.record('secrets', {
-      orreryVersion: 't', onError: (e) => errors.push(e),
+      orreryVersion: 't',
+      onError: (e) => errors.push(e),
       config: {
         backends: [
-          { name: 'aws', kind: 'sagemaker', region: 'eu-west-1', secretAccessKey: secret, credentials: { accessKeyId: secret, sessionToken: secret } },
+          {
+            name: 'aws',
+            kind: 'sagemaker',
+            region: 'eu-west-1',
+            secretAccessKey: secret,
+            credentials: { accessKeyId: secret, sessionToken: secret },
+          },
           { name: 'ibm', kind: 'ibm-quantum', apiKeySecret: 'ibm-key-name', apikey: secret },
           { name: 'ssh', kind: 'ssh', hosts: ['u@h'], passphraseSecret: 'ssh-pass-name', password: secret },
         ],
       },
       placementRules: [{ match: { name: 'x' }, backend: 'aws', token: secret }],
     });
-    rec.recordTaskSubmitted({ taskId: 't', name: 'f', kind: 'task', options: { runtimeEnv: { env: { API_TOKEN: secret } } } });
+    rec.recordTaskSubmitted({
+      taskId: 't',
+      name: 'f',
+      kind: 'task',
+      options: { runtimeEnv: { env: { API_TOKEN: secret } } },
+    });
     await rec.close();
     assert.equal(errors.length, 1);
     assert.ok(errors[0] instanceof SecretInConfigError);
     assert.ok(!errors[0]!.message.includes(secret), 'the error names keys, not values');
     assert.deepEqual((errors[0] as SecretInConfigError).keyPaths, [
-      'config.backends[0].secretAccessKey', 'config.backends[0].credentials',
-      'config.backends[1].apikey', 'config.backends[2].password', 'placementRules[0].token',
+      'config.backends[0].secretAccessKey',
+      'config.backends[0].credentials',
+      'config.backends[1].apikey',
+      'config.backends[2].password',
+      'placementRules[0].token',
     ]);
     const r = store.open('secrets');
     const cfg = r.metadata().config as { backends: Record<string, unknown>[] };

@@ -9,7 +9,11 @@ import { parseLabelSelector } from '../../orchestrator/core/label-selector.ts';
 import { EXCLUSIVE_NODE_LABEL } from '../../orchestrator/core/node-labels.ts';
 
 const gpuNode = { resources: { CPU: 8, GPU: 2, memory: 64e9 }, labels: { accelerator: 'A100', zone: 'a' } };
-const want = (resources: Record<string, number>, labelSelector?: Record<string, string>, backend?: string): Demand => ({ resources, labelSelector, backend });
+const want = (resources: Record<string, number>, labelSelector?: Record<string, string>, backend?: string): Demand => ({
+  resources,
+  labelSelector,
+  backend,
+});
 
 test('resources: every requested amount must fit one node; absent resources are zero', () => {
   assert.equal(demandFitsShape(want({ CPU: 8, GPU: 2 }), gpuNode, 'lab'), true);
@@ -40,7 +44,15 @@ test('label selectors: v, !v, in(), !in(), and a missing label', () => {
   ];
   for (const [selector, fits] of cases) {
     assert.equal(demandFitsShape(want({ CPU: 1 }, selector), gpuNode, 'lab'), fits, JSON.stringify(selector));
-    assert.equal(demandFitsShape({ resources: { CPU: 1 }, labelSelector: parseLabelSelector(selector), backend: undefined }, gpuNode, 'lab'), fits, `parsed ${JSON.stringify(selector)}`);
+    assert.equal(
+      demandFitsShape(
+        { resources: { CPU: 1 }, labelSelector: parseLabelSelector(selector), backend: undefined },
+        gpuNode,
+        'lab',
+      ),
+      fits,
+      `parsed ${JSON.stringify(selector)}`,
+    );
   }
   assert.throws(() => demandFitsShape(want({ CPU: 1 }, { accelerator: 'in(A100' }), gpuNode, 'lab'), TypeError);
 });
@@ -50,5 +62,9 @@ test('an exclusive node runs only demand that names its backend', () => {
   assert.equal(demandFitsShape(want({ CPU: 1 }), exclusive, 'sm'), false);
   assert.equal(demandFitsShape(want({ CPU: 1 }, undefined, 'sm'), exclusive, 'sm'), true);
   assert.equal(demandFitsShape(want({ CPU: 1 }, undefined, 'other'), exclusive, 'sm'), false);
-  assert.equal(demandFitsShape(want({ CPU: 1 }, undefined, 'other'), gpuNode, 'lab'), true, 'naming another backend is the caller\'s filter, not the shape\'s');
+  assert.equal(
+    demandFitsShape(want({ CPU: 1 }, undefined, 'other'), gpuNode, 'lab'),
+    true,
+    "naming another backend is the caller's filter, not the shape's",
+  );
 });

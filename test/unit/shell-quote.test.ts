@@ -53,6 +53,8 @@ test('a path under ~/ is expanded by the shell; the rest of it stays quoted', ()
   assert.equal(shellPath('~/my dir/node'), `~/'my dir/node'`);
   assert.equal(shellPath('/opt/my dir/node'), `'/opt/my dir/node'`);
   const home = '/home/someone';
-  const out = execFileSync('/bin/sh', ['-c', `printf '%s' ${shellPath('~/my dir/$(x)')}`], { env: { HOME: home } }).toString();
+  const out = execFileSync('/bin/sh', ['-c', `printf '%s' ${shellPath('~/my dir/$(x)')}`], {
+    env: { HOME: home },
+  }).toString();
   assert.equal(out, `${home}/my dir/$(x)`);
 });

@@ -15,7 +15,10 @@ import { describe, it } from 'node:test';
 import { GATE_ARITY, type Circuit, type GateName, type Operation } from '../../backends/quantum/circuit.ts';
 import { finalState } from '../../backends/quantum/simulator/index.ts';
 
-interface PeerComplex { re: number; im: number }
+interface PeerComplex {
+  re: number;
+  im: number;
+}
 interface PeerCircuit {
   addGate(name: string, column: number, wires: number | number[], options?: { params?: Record<string, number> }): void;
   run(): void;
@@ -28,22 +31,43 @@ const QuantumCircuit = createRequire(import.meta.url)('quantum-circuit') as Peer
 type PeerGate = { name: string; wires: number[]; params: Record<string, number> };
 
 function toPeerGates(name: GateName, q: readonly number[], p: readonly number[]): PeerGate[] {
-  const g = (n: string, params: Record<string, number> = {}, wires: number[] = [...q]): PeerGate => ({ name: n, wires, params });
+  const g = (n: string, params: Record<string, number> = {}, wires: number[] = [...q]): PeerGate => ({
+    name: n,
+    wires,
+    params,
+  });
   switch (name) {
-    case 'sx': return [g('srn')];
-    case 'sxdg': return [g('srndg')];
-    case 'rx': case 'ry': case 'crx': case 'cry': return [g(name, { theta: p[0]! })];
-    case 'rz': case 'crz': return [g(name, { phi: p[0]! })];
-    case 'p': return [g('u1', { lambda: p[0]! })];
-    case 'cp': return [g('cu1', { lambda: p[0]! })];
-    case 'u': return [g('u3', { theta: p[0]!, phi: p[1]!, lambda: p[2]! })];
+    case 'sx':
+      return [g('srn')];
+    case 'sxdg':
+      return [g('srndg')];
+    case 'rx':
+    case 'ry':
+    case 'crx':
+    case 'cry':
+      return [g(name, { theta: p[0]! })];
+    case 'rz':
+    case 'crz':
+      return [g(name, { phi: p[0]! })];
+    case 'p':
+      return [g('u1', { lambda: p[0]! })];
+    case 'cp':
+      return [g('cu1', { lambda: p[0]! })];
+    case 'u':
+      return [g('u3', { theta: p[0]!, phi: p[1]!, lambda: p[2]! })];
     // cu's γ is a phase on the control's |1>: u1(γ) on the control, then cu3.
-    case 'cu': return [g('u1', { lambda: p[3]! }, [q[0]!]), g('cu3', { theta: p[0]!, phi: p[1]!, lambda: p[2]! })];
-    case 'rxx': return [g('xx', { theta: p[0]! / 2 })];
-    case 'ryy': return [g('yy', { theta: p[0]! / 2 })];
-    case 'rzz': return [g('zz', { theta: p[0]! })];
-    case 'ecr': throw new Error('quantum-circuit has no ecr');
-    default: return [g(name)];
+    case 'cu':
+      return [g('u1', { lambda: p[3]! }, [q[0]!]), g('cu3', { theta: p[0]!, phi: p[1]!, lambda: p[2]! })];
+    case 'rxx':
+      return [g('xx', { theta: p[0]! / 2 })];
+    case 'ryy':
+      return [g('yy', { theta: p[0]! / 2 })];
+    case 'rzz':
+      return [g('zz', { theta: p[0]! })];
+    case 'ecr':
+      throw new Error('quantum-circuit has no ecr');
+    default:
+      return [g(name)];
   }
 }
 
@@ -98,11 +122,18 @@ function peerState(circuit: Circuit): { re: Float64Array; im: Float64Array } {
   return { re, im };
 }
 
-function assertSameState(ours: { re: Float64Array; im: Float64Array }, theirs: { re: Float64Array; im: Float64Array }, what: string): void {
+function assertSameState(
+  ours: { re: Float64Array; im: Float64Array },
+  theirs: { re: Float64Array; im: Float64Array },
+  what: string,
+): void {
   assert.equal(ours.re.length, theirs.re.length);
   for (let i = 0; i < ours.re.length; i++) {
     const d = Math.hypot(ours.re[i]! - theirs.re[i]!, ours.im[i]! - theirs.im[i]!);
-    assert.ok(d < 1e-9, `${what}: amplitude ${i} differs: ours ${ours.re[i]} + ${ours.im[i]}i, quantum-circuit ${theirs.re[i]} + ${theirs.im[i]}i`);
+    assert.ok(
+      d < 1e-9,
+      `${what}: amplitude ${i} differs: ours ${ours.re[i]} + ${ours.im[i]}i, quantum-circuit ${theirs.re[i]} + ${theirs.im[i]}i`,
+    );
   }
 }
 
@@ -111,10 +142,24 @@ describe('simulator vs quantum-circuit', () => {
     const rnd = lcg(7);
     for (const name of GATES) {
       const arity = GATE_ARITY[name];
-      for (const order of [[0, 1, 2], [2, 0, 1], [1, 2, 0]]) {
-        const prep: Operation[] = [0, 1, 2].map((q) => ({ kind: 'gate', name: 'u', qubits: [q], params: [rnd() * 3, rnd() * 3, rnd() * 3] }));
+      for (const order of [
+        [0, 1, 2],
+        [2, 0, 1],
+        [1, 2, 0],
+      ]) {
+        const prep: Operation[] = [0, 1, 2].map((q) => ({
+          kind: 'gate',
+          name: 'u',
+          qubits: [q],
+          params: [rnd() * 3, rnd() * 3, rnd() * 3],
+        }));
         prep.push({ kind: 'gate', name: 'cx', qubits: [0, 2], params: [] });
-        const gate: Operation = { kind: 'gate', name, qubits: order.slice(0, arity.qubits), params: Array.from({ length: arity.params }, () => rnd() * 6 - 3) };
+        const gate: Operation = {
+          kind: 'gate',
+          name,
+          qubits: order.slice(0, arity.qubits),
+          params: Array.from({ length: arity.params }, () => rnd() * 6 - 3),
+        };
         const circuit: Circuit = { numQubits: 3, numClbits: 0, qregs: [], cregs: [], ops: [...prep, gate] };
         assertSameState(finalState(circuit), peerState(circuit), `${name} on ${gate.qubits.join(',')}`);
       }
@@ -131,7 +176,10 @@ describe('simulator vs quantum-circuit', () => {
   it('detects a difference (the comparison can fail)', () => {
     const circuit = randomCircuit(99);
     const theirs = peerState(circuit);
-    const changed: Circuit = { ...circuit, ops: [...circuit.ops, { kind: 'gate', name: 'rz', qubits: [0], params: [0.01] }] };
+    const changed: Circuit = {
+      ...circuit,
+      ops: [...circuit.ops, { kind: 'gate', name: 'rz', qubits: [0], params: [0.01] }],
+    };
     assert.throws(() => assertSameState(finalState(changed), theirs, 'changed'), /differs/);
   });
 });

@@ -7,18 +7,37 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { GATE_ARITY, type Circuit, type GateName, type Operation, type Register } from '../../backends/quantum/circuit.ts';
-import { finalState, maxQubitsFor, NonUnitaryCircuitError, probabilities, simulate } from '../../backends/quantum/simulator/index.ts';
+import {
+  GATE_ARITY,
+  type Circuit,
+  type GateName,
+  type Operation,
+  type Register,
+} from '../../backends/quantum/circuit.ts';
+import {
+  finalState,
+  maxQubitsFor,
+  NonUnitaryCircuitError,
+  probabilities,
+  simulate,
+} from '../../backends/quantum/simulator/index.ts';
 import { BackendError } from '../../orchestrator/core/errors.ts';
 
 type C = readonly [number, number];
-const gate = (name: GateName, qubits: number[], params: number[] = []): Operation => ({ kind: 'gate', name, qubits, params });
+const gate = (name: GateName, qubits: number[], params: number[] = []): Operation => ({
+  kind: 'gate',
+  name,
+  qubits,
+  params,
+});
 const measure = (qubit: number, clbit: number): Operation => ({ kind: 'measure', qubit, clbit });
 const reset = (qubit: number): Operation => ({ kind: 'reset', qubit });
 
 function circuit(numQubits: number, ops: Operation[], numClbits = 0, cregs?: Register[]): Circuit {
   return {
-    numQubits, numClbits, ops,
+    numQubits,
+    numClbits,
+    ops,
     qregs: [{ name: 'q', size: numQubits, offset: 0 }],
     cregs: cregs ?? (numClbits ? [{ name: 'c', size: numClbits, offset: 0 }] : []),
   };
@@ -32,7 +51,8 @@ function lcg(seed: number): () => number {
   };
 }
 
-const close = (a: number, b: number, what: string, tol = 1e-12): void => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
+const close = (a: number, b: number, what: string, tol = 1e-12): void =>
+  assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
 
 // ---- textbook matrices: rows of [re, im], first qubit most significant ----
 const r2 = Math.SQRT1_2;
@@ -58,42 +78,185 @@ function textbook(name: GateName, p: readonly number[]): C[][] {
     [mulC(e(ph), [Math.sin(t / 2), 0]), mulC(e(ph + l), [Math.cos(t / 2), 0])],
   ];
   switch (name) {
-    case 'id': return [[I1, O], [O, I1]];
-    case 'x': return [[O, I1], [I1, O]];
-    case 'y': return [[O, [0, -1]], [[0, 1], O]];
-    case 'z': return [[I1, O], [O, [-1, 0]]];
-    case 'h': return [[[r2, 0], [r2, 0]], [[r2, 0], [-r2, 0]]];
-    case 's': return [[I1, O], [O, [0, 1]]];
-    case 'sdg': return [[I1, O], [O, [0, -1]]];
-    case 't': return [[I1, O], [O, e(Math.PI / 4)]];
-    case 'tdg': return [[I1, O], [O, e(-Math.PI / 4)]];
-    case 'sx': return [[[0.5, 0.5], [0.5, -0.5]], [[0.5, -0.5], [0.5, 0.5]]];
-    case 'sxdg': return [[[0.5, -0.5], [0.5, 0.5]], [[0.5, 0.5], [0.5, -0.5]]];
-    case 'rx': return [[[cs, 0], [0, -sn]], [[0, -sn], [cs, 0]]];
-    case 'ry': return [[[cs, 0], [-sn, 0]], [[sn, 0], [cs, 0]]];
-    case 'rz': return [[e(-a / 2), O], [O, e(a / 2)]];
-    case 'p': return [[I1, O], [O, e(a)]];
-    case 'u': return U(a, b, c);
-    case 'cx': case 'cy': case 'cz': case 'ch': case 'cp': case 'crx': case 'cry': case 'crz':
+    case 'id':
+      return [
+        [I1, O],
+        [O, I1],
+      ];
+    case 'x':
+      return [
+        [O, I1],
+        [I1, O],
+      ];
+    case 'y':
+      return [
+        [O, [0, -1]],
+        [[0, 1], O],
+      ];
+    case 'z':
+      return [
+        [I1, O],
+        [O, [-1, 0]],
+      ];
+    case 'h':
+      return [
+        [
+          [r2, 0],
+          [r2, 0],
+        ],
+        [
+          [r2, 0],
+          [-r2, 0],
+        ],
+      ];
+    case 's':
+      return [
+        [I1, O],
+        [O, [0, 1]],
+      ];
+    case 'sdg':
+      return [
+        [I1, O],
+        [O, [0, -1]],
+      ];
+    case 't':
+      return [
+        [I1, O],
+        [O, e(Math.PI / 4)],
+      ];
+    case 'tdg':
+      return [
+        [I1, O],
+        [O, e(-Math.PI / 4)],
+      ];
+    case 'sx':
+      return [
+        [
+          [0.5, 0.5],
+          [0.5, -0.5],
+        ],
+        [
+          [0.5, -0.5],
+          [0.5, 0.5],
+        ],
+      ];
+    case 'sxdg':
+      return [
+        [
+          [0.5, -0.5],
+          [0.5, 0.5],
+        ],
+        [
+          [0.5, 0.5],
+          [0.5, -0.5],
+        ],
+      ];
+    case 'rx':
+      return [
+        [
+          [cs, 0],
+          [0, -sn],
+        ],
+        [
+          [0, -sn],
+          [cs, 0],
+        ],
+      ];
+    case 'ry':
+      return [
+        [
+          [cs, 0],
+          [-sn, 0],
+        ],
+        [
+          [sn, 0],
+          [cs, 0],
+        ],
+      ];
+    case 'rz':
+      return [
+        [e(-a / 2), O],
+        [O, e(a / 2)],
+      ];
+    case 'p':
+      return [
+        [I1, O],
+        [O, e(a)],
+      ];
+    case 'u':
+      return U(a, b, c);
+    case 'cx':
+    case 'cy':
+    case 'cz':
+    case 'ch':
+    case 'cp':
+    case 'crx':
+    case 'cry':
+    case 'crz':
       return controlled(textbook(name.slice(1) as GateName, p), 1);
-    case 'cu': return controlled(U(a, b, c).map((row) => row.map((v) => mulC(e(d), v))), 1);
-    case 'ccx': return controlled(textbook('x', []), 2);
-    case 'swap': return [[I1, O, O, O], [O, O, I1, O], [O, I1, O, O], [O, O, O, I1]];
+    case 'cu':
+      return controlled(
+        U(a, b, c).map((row) => row.map((v) => mulC(e(d), v))),
+        1,
+      );
+    case 'ccx':
+      return controlled(textbook('x', []), 2);
+    case 'swap':
+      return [
+        [I1, O, O, O],
+        [O, O, I1, O],
+        [O, I1, O, O],
+        [O, O, O, I1],
+      ];
     case 'cswap': {
-      const m = controlled([[I1, O], [O, I1]], 2);
+      const m = controlled(
+        [
+          [I1, O],
+          [O, I1],
+        ],
+        2,
+      );
       m[5] = [O, O, O, O, O, O, I1, O];
       m[6] = [O, O, O, O, O, I1, O, O];
       return m;
     }
-    case 'ecr': return [[O, O, [r2, 0], [0, r2]], [O, O, [0, r2], [r2, 0]], [[r2, 0], [0, -r2], O, O], [[0, -r2], [r2, 0], O, O]];
-    case 'rxx': return [[[cs, 0], O, O, [0, -sn]], [O, [cs, 0], [0, -sn], O], [O, [0, -sn], [cs, 0], O], [[0, -sn], O, O, [cs, 0]]];
-    case 'ryy': return [[[cs, 0], O, O, [0, sn]], [O, [cs, 0], [0, -sn], O], [O, [0, -sn], [cs, 0], O], [[0, sn], O, O, [cs, 0]]];
-    case 'rzz': return [[e(-a / 2), O, O, O], [O, e(a / 2), O, O], [O, O, e(a / 2), O], [O, O, O, e(-a / 2)]];
+    case 'ecr':
+      return [
+        [O, O, [r2, 0], [0, r2]],
+        [O, O, [0, r2], [r2, 0]],
+        [[r2, 0], [0, -r2], O, O],
+        [[0, -r2], [r2, 0], O, O],
+      ];
+    case 'rxx':
+      return [
+        [[cs, 0], O, O, [0, -sn]],
+        [O, [cs, 0], [0, -sn], O],
+        [O, [0, -sn], [cs, 0], O],
+        [[0, -sn], O, O, [cs, 0]],
+      ];
+    case 'ryy':
+      return [
+        [[cs, 0], O, O, [0, sn]],
+        [O, [cs, 0], [0, -sn], O],
+        [O, [0, -sn], [cs, 0], O],
+        [[0, sn], O, O, [cs, 0]],
+      ];
+    case 'rzz':
+      return [
+        [e(-a / 2), O, O, O],
+        [O, e(a / 2), O, O],
+        [O, O, e(a / 2), O],
+        [O, O, O, e(-a / 2)],
+      ];
   }
 }
 
 /** Applies a textbook matrix (first listed qubit most significant) to a little-endian state. */
-function applyTextbook(state: { re: Float64Array; im: Float64Array }, m: C[][], qubits: readonly number[]): { re: Float64Array; im: Float64Array } {
+function applyTextbook(
+  state: { re: Float64Array; im: Float64Array },
+  m: C[][],
+  qubits: readonly number[],
+): { re: Float64Array; im: Float64Array } {
   const k = qubits.length;
   const re = new Float64Array(state.re.length);
   const im = new Float64Array(state.re.length);
@@ -114,7 +277,11 @@ function applyTextbook(state: { re: Float64Array; im: Float64Array }, m: C[][], 
   return { re, im };
 }
 
-function assertStatesEqual(a: { re: Float64Array; im: Float64Array }, b: { re: Float64Array; im: Float64Array }, what: string): void {
+function assertStatesEqual(
+  a: { re: Float64Array; im: Float64Array },
+  b: { re: Float64Array; im: Float64Array },
+  what: string,
+): void {
   for (let i = 0; i < a.re.length; i++) {
     close(a.re[i]!, b.re[i]!, `${what} re[${i}]`, 1e-10);
     close(a.im[i]!, b.im[i]!, `${what} im[${i}]`, 1e-10);
@@ -137,7 +304,10 @@ function assertDistribution(counts: Record<string, number>, expected: Record<str
   for (const [key, p] of Object.entries(expected)) {
     const sigma = Math.sqrt(shots * p * (1 - p));
     const got = counts[key] ?? 0;
-    assert.ok(Math.abs(got - shots * p) <= 5 * sigma + 1e-9, `${key}: ${got} counts, expected ${shots * p} ± ${5 * sigma}`);
+    assert.ok(
+      Math.abs(got - shots * p) <= 5 * sigma + 1e-9,
+      `${key}: ${got} counts, expected ${shots * p} ± ${5 * sigma}`,
+    );
   }
 }
 
@@ -156,7 +326,10 @@ describe('simulator: analytic states', () => {
     p.forEach((v, i) => {
       close(v, i === 0 || i === 31 ? 0.5 : 0, `p[${i}]`);
     });
-    const { counts } = simulate(circuit(5, [...ops, ...[0, 1, 2, 3, 4].map((q) => measure(q, q))], 5), { shots: 10_000, seed: 3 });
+    const { counts } = simulate(circuit(5, [...ops, ...[0, 1, 2, 3, 4].map((q) => measure(q, q))], 5), {
+      shots: 10_000,
+      seed: 3,
+    });
     assertDistribution(counts, { '00000': 0.5, '11111': 0.5 }, 10_000);
   });
 
@@ -186,7 +359,11 @@ describe('simulator: analytic states', () => {
       close(probabilities(circuit(1, [gate('rx', [0], [theta])]))[0]!, c2, `rx(${theta})`);
       close(probabilities(circuit(1, [gate('ry', [0], [theta])]))[0]!, c2, `ry(${theta})`);
       // rz only shows between two Hadamards: H·rz(θ)·H|0> has P(0) = cos²(θ/2).
-      close(probabilities(circuit(1, [gate('h', [0]), gate('rz', [0], [theta]), gate('h', [0])]))[0]!, c2, `rz(${theta})`);
+      close(
+        probabilities(circuit(1, [gate('h', [0]), gate('rz', [0], [theta]), gate('h', [0])]))[0]!,
+        c2,
+        `rz(${theta})`,
+      );
       const phi = 0.7;
       const lambda = -1.9;
       const s = finalState(circuit(1, [gate('u', [0], [theta, phi, lambda])]));
@@ -207,14 +384,33 @@ describe('simulator: every gate against its textbook matrix', () => {
     it(`${name} on random states, on every qubit order`, () => {
       const { qubits: k, params: np } = GATE_ARITY[name];
       const n = Math.max(3, k + 1);
-      const orders = k === 1 ? [[0], [1], [3]] : k === 2 ? [[0, 1], [1, 0], [3, 1], [0, 2]] : [[0, 1, 2], [2, 0, 3], [3, 2, 1], [1, 3, 0]];
+      const orders =
+        k === 1
+          ? [[0], [1], [3]]
+          : k === 2
+            ? [
+                [0, 1],
+                [1, 0],
+                [3, 1],
+                [0, 2],
+              ]
+            : [
+                [0, 1, 2],
+                [2, 0, 3],
+                [3, 2, 1],
+                [1, 3, 0],
+              ];
       for (const qubits of orders) {
         const prep = randomPrep(Math.max(n, 4), rnd);
         const params = Array.from({ length: np }, () => rnd() * 8 - 4);
         const before = finalState(circuit(Math.max(n, 4), prep));
         const expected = applyTextbook(before, textbook(name, params), qubits);
         const after = finalState(circuit(Math.max(n, 4), [...prep, gate(name, qubits, params)]));
-        assertStatesEqual(after, expected, `${name}(${params.map((x) => x.toFixed(2)).join(',')}) on ${qubits.join(',')}`);
+        assertStatesEqual(
+          after,
+          expected,
+          `${name}(${params.map((x) => x.toFixed(2)).join(',')}) on ${qubits.join(',')}`,
+        );
       }
     });
   }
@@ -253,26 +449,38 @@ describe('simulator: every gate against its textbook matrix', () => {
 
 describe('simulator: measurement', () => {
   it('reset returns a qubit to |0> whatever it held', () => {
-    const { counts } = simulate(circuit(2, [gate('x', [0]), gate('h', [1]), reset(0), reset(1), measure(0, 0), measure(1, 1)], 2), { shots: 500, seed: 1 });
+    const { counts } = simulate(
+      circuit(2, [gate('x', [0]), gate('h', [1]), reset(0), reset(1), measure(0, 0), measure(1, 1)], 2),
+      { shots: 500, seed: 1 },
+    );
     assert.deepEqual(counts, { '00': 500 });
   });
 
   it('mid-circuit measurement collapses: measure, h, measure gives independent fair bits', () => {
     const shots = 8000;
-    const { counts } = simulate(circuit(1, [gate('h', [0]), measure(0, 0), gate('h', [0]), measure(0, 1)], 2), { shots, seed: 11 });
+    const { counts } = simulate(circuit(1, [gate('h', [0]), measure(0, 0), gate('h', [0]), measure(0, 1)], 2), {
+      shots,
+      seed: 11,
+    });
     assertDistribution(counts, { '00': 0.25, '01': 0.25, '10': 0.25, '11': 0.25 }, shots);
   });
 
   it('a measured qubit then controls a gate with its collapsed value', () => {
     const shots = 4000;
-    const { counts } = simulate(circuit(2, [gate('ry', [0], [1.1]), measure(0, 0), gate('cx', [0, 1]), measure(1, 1)], 2), { shots, seed: 5 });
+    const { counts } = simulate(
+      circuit(2, [gate('ry', [0], [1.1]), measure(0, 0), gate('cx', [0, 1]), measure(1, 1)], 2),
+      { shots, seed: 5 },
+    );
     const p1 = Math.sin(0.55) ** 2;
     assertDistribution(counts, { '00': 1 - p1, '11': p1 }, shots);
   });
 
   it('measure, reset, measure: the second read is always 0, the first is fair', () => {
     const shots = 4000;
-    const { counts } = simulate(circuit(1, [gate('h', [0]), measure(0, 0), reset(0), measure(0, 1)], 2), { shots, seed: 8 });
+    const { counts } = simulate(circuit(1, [gate('h', [0]), measure(0, 0), reset(0), measure(0, 1)], 2), {
+      shots,
+      seed: 8,
+    });
     assertDistribution(counts, { '00': 0.5, '01': 0.5 }, shots);
   });
 
@@ -282,12 +490,18 @@ describe('simulator: measurement', () => {
     const expected: Record<string, number> = {};
     for (let i = 0; i < 8; i++) {
       const key = [2, 1, 0].map((q) => ((i >> q) & 1 ? '1' : '0')).join('');
-      expected[key] = angles.reduce((acc, t, q) => acc * ((i >> q) & 1 ? Math.sin(t / 2) ** 2 : Math.cos(t / 2) ** 2), 1);
+      expected[key] = angles.reduce(
+        (acc, t, q) => acc * ((i >> q) & 1 ? Math.sin(t / 2) ** 2 : Math.cos(t / 2) ** 2),
+        1,
+      );
     }
     const measures = [0, 1, 2].map((q) => measure(q, q));
     const terminal = simulate(circuit(3, [...ops, ...measures], 3), { shots: 100_000, seed: 2024 });
     assertDistribution(terminal.counts, expected, 100_000);
-    assert.equal(Object.values(terminal.counts).reduce((a, b) => a + b, 0), 100_000);
+    assert.equal(
+      Object.values(terminal.counts).reduce((a, b) => a + b, 0),
+      100_000,
+    );
     // A reset of an extra qubit forces shot-by-shot collapse; the distribution must not change.
     const perShot = simulate(circuit(4, [...ops, reset(3), ...measures], 3), { shots: 20_000, seed: 2024 });
     assertDistribution(perShot.counts, expected, 20_000);
@@ -309,11 +523,16 @@ describe('simulator: measurement', () => {
   });
 
   it('bitstrings: clbit 0 rightmost, first-declared register rightmost, unmeasured bits 0', () => {
-    const cregs = [{ name: 'a', size: 2, offset: 0 }, { name: 'b', size: 3, offset: 2 }];
+    const cregs = [
+      { name: 'a', size: 2, offset: 0 },
+      { name: 'b', size: 3, offset: 2 },
+    ];
     const ops = [gate('x', [0]), gate('x', [3]), ...[0, 1, 2, 3, 4].map((q) => measure(q, q))];
     assert.deepEqual(simulate(circuit(5, ops, 5, cregs), { shots: 10, seed: 1 }).counts, { '01001': 10 });
     // Qubit 0 read into b[1] (clbit 3) only; every other clbit stays 0.
-    assert.deepEqual(simulate(circuit(5, [gate('x', [0]), measure(0, 3)], 5, cregs), { shots: 7 }).counts, { '01000': 7 });
+    assert.deepEqual(simulate(circuit(5, [gate('x', [0]), measure(0, 3)], 5, cregs), { shots: 7 }).counts, {
+      '01000': 7,
+    });
   });
 
   it('no measurements: all-zero bitstrings of numClbits, and "" with no clbits', () => {
@@ -332,21 +551,35 @@ describe('simulator: limits', () => {
   it('shots must be a positive integer up to 10,000,000', () => {
     const c = circuit(1, [measure(0, 0)], 1);
     for (const shots of [0, -1, 1.5, Number.NaN, 10_000_001]) {
-      assert.throws(() => simulate(c, { shots }), (err: unknown) => err instanceof TypeError && /shots/.test(err.message));
+      assert.throws(
+        () => simulate(c, { shots }),
+        (err: unknown) => err instanceof TypeError && /shots/.test(err.message),
+      );
     }
   });
 
   it('a circuit wider than the memory allows fails before allocating, with sizes and a way out', () => {
-    assert.throws(() => simulate(circuit(34, [measure(0, 0)], 1), { shots: 1 }), (err: unknown) => {
-      assert.ok(err instanceof BackendError);
-      assert.equal(err.backend, 'quantum-simulator');
-      assert.equal(err.retryable, false);
-      assert.match(err.message, /circuit needs 34 qubits \(256 GiB of state\); this simulator holds at most \d+ qubits in [\d.]+ [KMGT]iB here/);
-      assert.match(err.message, /use fewer qubits or a hardware backend/);
-      return true;
-    });
-    assert.throws(() => simulate(circuit(5, []), { shots: 1, maxQubits: 4, backend: 'sim-small' }), (err: unknown) =>
-      err instanceof BackendError && err.backend === 'sim-small' && /circuit needs 5 qubits \(512 bytes of state\).*at most 4 qubits/.test(err.message));
+    assert.throws(
+      () => simulate(circuit(34, [measure(0, 0)], 1), { shots: 1 }),
+      (err: unknown) => {
+        assert.ok(err instanceof BackendError);
+        assert.equal(err.backend, 'quantum-simulator');
+        assert.equal(err.retryable, false);
+        assert.match(
+          err.message,
+          /circuit needs 34 qubits \(256 GiB of state\); this simulator holds at most \d+ qubits in [\d.]+ [KMGT]iB here/,
+        );
+        assert.match(err.message, /use fewer qubits or a hardware backend/);
+        return true;
+      },
+    );
+    assert.throws(
+      () => simulate(circuit(5, []), { shots: 1, maxQubits: 4, backend: 'sim-small' }),
+      (err: unknown) =>
+        err instanceof BackendError &&
+        err.backend === 'sim-small' &&
+        /circuit needs 5 qubits \(512 bytes of state\).*at most 4 qubits/.test(err.message),
+    );
     assert.equal(simulate(circuit(4, []), { shots: 1, maxQubits: 4 }).shots, 1);
   });
 

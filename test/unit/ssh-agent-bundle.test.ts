@@ -8,12 +8,20 @@ import { agentBundle, buildAgentBundle } from '../../backends/transport/ssh/agen
 
 test('the bundle holds the agent, the worker and the orrery package, under a stable content hash', async () => {
   const a = await agentBundle();
-  const fixed = ['agent-main.mjs', 'node_modules/orrery/index.mjs', 'node_modules/orrery/package.json', 'worker-main.mjs'];
+  const fixed = [
+    'agent-main.mjs',
+    'node_modules/orrery/index.mjs',
+    'node_modules/orrery/package.json',
+    'worker-main.mjs',
+  ];
   const names = [...a.files.keys()];
   for (const f of fixed) assert.ok(names.includes(f), `${f} in ${names.join(', ')}`);
   const chunks = names.filter((n) => !fixed.includes(n));
   assert.ok(chunks.length > 0, 'modules shared by the worker and the orrery package are in chunks');
-  assert.ok(chunks.every((n) => /^[\w-]+\.mjs$/.test(n)), `chunks sit beside the entries: ${chunks.join(', ')}`);
+  assert.ok(
+    chunks.every((n) => /^[\w-]+\.mjs$/.test(n)),
+    `chunks sit beside the entries: ${chunks.join(', ')}`,
+  );
   assert.match(a.hash, /^[0-9a-f]{24}$/);
   assert.equal(await agentBundle(), a, 'built once per process');
   const b = await buildAgentBundle();
@@ -29,8 +37,15 @@ test('written out, the bundle loads without Orrery installed: `orrery` resolves 
       writeFileSync(join(dir, path), data);
     }
     // A script beside worker-main.mjs resolves bare 'orrery' the way shipped task code does there.
-    writeFileSync(join(dir, 'probe.mjs'), `const m = await import('orrery'); console.log(typeof m.remote, typeof m.get, typeof m.getRuntimeContext);`);
-    const out = execFileSync(process.execPath, [join(dir, 'probe.mjs')], { cwd: tmpdir(), encoding: 'utf8', env: { PATH: process.env.PATH } });
+    writeFileSync(
+      join(dir, 'probe.mjs'),
+      `const m = await import('orrery'); console.log(typeof m.remote, typeof m.get, typeof m.getRuntimeContext);`,
+    );
+    const out = execFileSync(process.execPath, [join(dir, 'probe.mjs')], {
+      cwd: tmpdir(),
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+    });
     assert.equal(out.trim(), 'function function function');
   } finally {
     rmSync(dir, { recursive: true, force: true });

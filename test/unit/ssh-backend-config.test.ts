@@ -5,7 +5,15 @@ import { createSshBackend } from '../../backends/ssh/index.ts';
 const base = { name: 'gpus', kind: 'ssh', hosts: ['alice@gpu1:2222'] };
 
 test('a valid config makes a backend of kind ssh', () => {
-  const b = createSshBackend({ ...base, identityFile: '~/.ssh/id_ed25519', passphraseSecret: 'gpu-key', labels: { zone: 'a' }, numCpus: 4, numGpus: 1, resources: { disk: 100 } });
+  const b = createSshBackend({
+    ...base,
+    identityFile: '~/.ssh/id_ed25519',
+    passphraseSecret: 'gpu-key',
+    labels: { zone: 'a' },
+    numCpus: 4,
+    numGpus: 1,
+    resources: { disk: 100 },
+  });
   assert.equal(b.name, 'gpus');
   assert.equal(b.kind, 'ssh');
   assert.equal(typeof b.check, 'function');

@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hostMatches, matchesPattern, parseHostSpec, resolveTarget, SshConfigError } from '../../backends/transport/ssh/ssh-config.ts';
+import {
+  hostMatches,
+  matchesPattern,
+  parseHostSpec,
+  resolveTarget,
+  SshConfigError,
+} from '../../backends/transport/ssh/ssh-config.ts';
 
 const ctx = (configText: string) => ({ configText, home: '/home/me', localUser: 'me' });
 
@@ -12,7 +18,10 @@ test('host strings: user@host:port, host, IPv6 in brackets', () => {
 });
 
 test('bad host strings say what is wrong', () => {
-  assert.throws(() => parseHostSpec('a@b:99999'), (e: Error) => e instanceof SshConfigError && /port "99999" must be an integer from 1 to 65535/.test(e.message));
+  assert.throws(
+    () => parseHostSpec('a@b:99999'),
+    (e: Error) => e instanceof SshConfigError && /port "99999" must be an integer from 1 to 65535/.test(e.message),
+  );
   assert.throws(() => parseHostSpec('@host'), /the user before @ is empty/);
   assert.throws(() => parseHostSpec('a b'), /no spaces/);
   assert.throws(() => parseHostSpec('user@:22'), /host name is empty/);
@@ -48,7 +57,11 @@ Host *
   assert.equal(t.host, 'gpu1.cluster.example');
   assert.equal(t.user, 'alice');
   assert.equal(t.port, 2222);
-  assert.deepEqual(t.identityFiles, ['/home/me/.ssh/id_gpu1.cluster.example', '/keys/with space', '/home/me/.ssh/id_ed25519']);
+  assert.deepEqual(t.identityFiles, [
+    '/home/me/.ssh/id_gpu1.cluster.example',
+    '/keys/with space',
+    '/home/me/.ssh/id_ed25519',
+  ]);
   assert.deepEqual(t.jumps, []);
   assert.equal(t.alias, 'gpu1');
 });
@@ -73,7 +86,10 @@ test('keyword=value syntax, case-insensitive keywords, Match blocks skipped', ()
 
 test('defaults: local user, port 22, no keys, no jumps', () => {
   const t = resolveTarget('host.example', ctx(''));
-  assert.deepEqual({ ...t }, { alias: 'host.example', host: 'host.example', port: 22, user: 'me', identityFiles: [], jumps: [] });
+  assert.deepEqual(
+    { ...t },
+    { alias: 'host.example', host: 'host.example', port: 22, user: 'me', identityFiles: [], jumps: [] },
+  );
 });
 
 test('ProxyJump: a chain of jump hosts, each resolved through the config', () => {

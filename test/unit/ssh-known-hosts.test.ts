@@ -15,7 +15,9 @@ function makeKey(name: string, type: 'ed25519' | 'ecdsa'): { line: string; blob:
   const file = join(dir, name);
   execFileSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', name, '-f', file]);
   const [kt, b64] = readFileSync(`${file}.pub`, 'utf8').trim().split(' ');
-  const fp = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${file}.pub`], { encoding: 'utf8' }).split(' ')[1]!;
+  const fp = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${file}.pub`], { encoding: 'utf8' }).split(
+    ' ',
+  )[1]!;
   return { line: `${kt} ${b64}`, blob: Buffer.from(b64!, 'base64'), sshKeygenFp: fp };
 }
 
@@ -38,7 +40,13 @@ test('names: plain host on port 22, [host]:port otherwise', () => {
 
 test('plain entries: [host]:port, comma lists, wildcards, negation', () => {
   const kh = KnownHosts.fromText(
-    [`# a comment`, ``, `[127.0.0.1]:2222 ${host.line}`, `gpu1,gpu2.lab,10.0.0.9 ${host.line}`, `*.farm,!bad.farm ${host.line}`].join('\n'),
+    [
+      `# a comment`,
+      ``,
+      `[127.0.0.1]:2222 ${host.line}`,
+      `gpu1,gpu2.lab,10.0.0.9 ${host.line}`,
+      `*.farm,!bad.farm ${host.line}`,
+    ].join('\n'),
     '/tmp/kh',
   );
   assert.deepEqual(kh.verify('127.0.0.1', 2222, host.blob), { ok: true });
@@ -87,7 +95,10 @@ test('a changed key is refused with both fingerprints and ssh-keygen -R', () => 
 test('only a key of another type known: refused as unknown, saying which types are known', () => {
   const kh = KnownHosts.fromText(`gpu1 ${ecdsa.line}\n`, '/kh');
   const v = kh.verify('gpu1', 22, host.blob);
-  assert.ok(!v.ok && v.reason === 'unknown' && v.message.includes('lists only ecdsa-sha2-nistp256 keys'), JSON.stringify(v));
+  assert.ok(
+    !v.ok && v.reason === 'unknown' && v.message.includes('lists only ecdsa-sha2-nistp256 keys'),
+    JSON.stringify(v),
+  );
 });
 
 test('@cert-authority lines trust nothing; @revoked keys are refused even if listed', () => {

@@ -7,7 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Circuit, GateName, Operation } from '../../backends/quantum/circuit.ts';
 import {
-  synthesizeOneQubit, targetFromIbmConfiguration, transpile, TranspileError, type DeviceTarget,
+  synthesizeOneQubit,
+  targetFromIbmConfiguration,
+  transpile,
+  TranspileError,
+  type DeviceTarget,
 } from '../../backends/quantum/transpile/index.ts';
 
 // ---------- reference: complex matrices and a branching state-vector simulator ----------
@@ -27,67 +31,146 @@ function matMul(a: Mat, b: Mat): Mat {
 function kron(a: Mat, b: Mat): Mat {
   const n = b.length;
   return Array.from({ length: a.length * n }, (_, i) =>
-    Array.from({ length: a.length * n }, (_, j) => cmul(a[Math.floor(i / n)]![Math.floor(j / n)]!, b[i % n]![j % n]!)));
+    Array.from({ length: a.length * n }, (_, j) => cmul(a[Math.floor(i / n)]![Math.floor(j / n)]!, b[i % n]![j % n]!)),
+  );
 }
 const scale = (m: Mat, s: C): Mat => m.map((r) => r.map((x) => cmul(x, s)));
 const madd = (a: Mat, b: Mat): Mat => a.map((r, i) => r.map((x, j) => cadd(x, b[i]![j]!)));
-const eye = (n: number): Mat => Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => c(i === j ? 1 : 0)));
+const eye = (n: number): Mat =>
+  Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => c(i === j ? 1 : 0)));
 /** Control on the most significant bit (the first operand). */
 function controlled(u: Mat): Mat {
   const n = u.length;
-  return Array.from({ length: 2 * n }, (_, i) => Array.from({ length: 2 * n }, (_, j) =>
-    i < n ? c(i === j ? 1 : 0) : j < n ? c(0) : u[i - n]![j - n]!));
+  return Array.from({ length: 2 * n }, (_, i) =>
+    Array.from({ length: 2 * n }, (_, j) => (i < n ? c(i === j ? 1 : 0) : j < n ? c(0) : u[i - n]![j - n]!)),
+  );
 }
 
-const X: Mat = [[c(0), c(1)], [c(1), c(0)]];
-const Y: Mat = [[c(0), c(0, -1)], [c(0, 1), c(0)]];
-const Z: Mat = [[c(1), c(0)], [c(0), c(-1)]];
+const X: Mat = [
+  [c(0), c(1)],
+  [c(1), c(0)],
+];
+const Y: Mat = [
+  [c(0), c(0, -1)],
+  [c(0, 1), c(0)],
+];
+const Z: Mat = [
+  [c(1), c(0)],
+  [c(0), c(-1)],
+];
 const U = (t: number, p: number, l: number): Mat => [
   [c(Math.cos(t / 2)), cmul(expi(l), c(-Math.sin(t / 2)))],
   [cmul(expi(p), c(Math.sin(t / 2))), cmul(expi(p + l), c(Math.cos(t / 2)))],
 ];
-const rot = (pauli: Mat, t: number): Mat => madd(scale(eye(pauli.length), c(Math.cos(t / 2))), scale(pauli, c(0, -Math.sin(t / 2))));
-const SWAP: Mat = [[c(1), c(0), c(0), c(0)], [c(0), c(0), c(1), c(0)], [c(0), c(1), c(0), c(0)], [c(0), c(0), c(0), c(1)]];
+const rot = (pauli: Mat, t: number): Mat =>
+  madd(scale(eye(pauli.length), c(Math.cos(t / 2))), scale(pauli, c(0, -Math.sin(t / 2))));
+const SWAP: Mat = [
+  [c(1), c(0), c(0), c(0)],
+  [c(0), c(0), c(1), c(0)],
+  [c(0), c(1), c(0), c(0)],
+  [c(0), c(0), c(0), c(1)],
+];
 
 function refMatrix(name: GateName, p: readonly number[]): Mat {
   const t = p[0] ?? 0;
   switch (name) {
-    case 'id': return eye(2);
-    case 'x': return X;
-    case 'y': return Y;
-    case 'z': return Z;
-    case 'h': return [[c(R), c(R)], [c(R), c(-R)]];
-    case 's': return [[c(1), c(0)], [c(0), c(0, 1)]];
-    case 'sdg': return [[c(1), c(0)], [c(0), c(0, -1)]];
-    case 't': return [[c(1), c(0)], [c(0), expi(PI / 4)]];
-    case 'tdg': return [[c(1), c(0)], [c(0), expi(-PI / 4)]];
-    case 'sx': return [[c(0.5, 0.5), c(0.5, -0.5)], [c(0.5, -0.5), c(0.5, 0.5)]];
-    case 'sxdg': return [[c(0.5, -0.5), c(0.5, 0.5)], [c(0.5, 0.5), c(0.5, -0.5)]];
-    case 'rx': return rot(X, t);
-    case 'ry': return rot(Y, t);
-    case 'rz': return rot(Z, t);
-    case 'p': return [[c(1), c(0)], [c(0), expi(t)]];
-    case 'u': return U(t, p[1]!, p[2]!);
-    case 'cx': return controlled(X);
-    case 'cy': return controlled(Y);
-    case 'cz': return controlled(Z);
-    case 'ch': return controlled(refMatrix('h', []));
-    case 'swap': return SWAP;
-    case 'ecr': return scale(madd(kron(X, eye(2)), scale(kron(Y, X), c(-1))), c(R));
-    case 'cp': return controlled(refMatrix('p', [t]));
-    case 'crx': return controlled(rot(X, t));
-    case 'cry': return controlled(rot(Y, t));
-    case 'crz': return controlled(rot(Z, t));
-    case 'cu': return controlled(scale(U(t, p[1]!, p[2]!), expi(p[3]!)));
-    case 'rxx': return rot(kron(X, X), t);
-    case 'ryy': return rot(kron(Y, Y), t);
-    case 'rzz': return rot(kron(Z, Z), t);
-    case 'ccx': return controlled(controlled(X));
-    case 'cswap': return controlled(SWAP);
+    case 'id':
+      return eye(2);
+    case 'x':
+      return X;
+    case 'y':
+      return Y;
+    case 'z':
+      return Z;
+    case 'h':
+      return [
+        [c(R), c(R)],
+        [c(R), c(-R)],
+      ];
+    case 's':
+      return [
+        [c(1), c(0)],
+        [c(0), c(0, 1)],
+      ];
+    case 'sdg':
+      return [
+        [c(1), c(0)],
+        [c(0), c(0, -1)],
+      ];
+    case 't':
+      return [
+        [c(1), c(0)],
+        [c(0), expi(PI / 4)],
+      ];
+    case 'tdg':
+      return [
+        [c(1), c(0)],
+        [c(0), expi(-PI / 4)],
+      ];
+    case 'sx':
+      return [
+        [c(0.5, 0.5), c(0.5, -0.5)],
+        [c(0.5, -0.5), c(0.5, 0.5)],
+      ];
+    case 'sxdg':
+      return [
+        [c(0.5, -0.5), c(0.5, 0.5)],
+        [c(0.5, 0.5), c(0.5, -0.5)],
+      ];
+    case 'rx':
+      return rot(X, t);
+    case 'ry':
+      return rot(Y, t);
+    case 'rz':
+      return rot(Z, t);
+    case 'p':
+      return [
+        [c(1), c(0)],
+        [c(0), expi(t)],
+      ];
+    case 'u':
+      return U(t, p[1]!, p[2]!);
+    case 'cx':
+      return controlled(X);
+    case 'cy':
+      return controlled(Y);
+    case 'cz':
+      return controlled(Z);
+    case 'ch':
+      return controlled(refMatrix('h', []));
+    case 'swap':
+      return SWAP;
+    case 'ecr':
+      return scale(madd(kron(X, eye(2)), scale(kron(Y, X), c(-1))), c(R));
+    case 'cp':
+      return controlled(refMatrix('p', [t]));
+    case 'crx':
+      return controlled(rot(X, t));
+    case 'cry':
+      return controlled(rot(Y, t));
+    case 'crz':
+      return controlled(rot(Z, t));
+    case 'cu':
+      return controlled(scale(U(t, p[1]!, p[2]!), expi(p[3]!)));
+    case 'rxx':
+      return rot(kron(X, X), t);
+    case 'ryy':
+      return rot(kron(Y, Y), t);
+    case 'rzz':
+      return rot(kron(Z, Z), t);
+    case 'ccx':
+      return controlled(controlled(X));
+    case 'cswap':
+      return controlled(SWAP);
   }
 }
 
-interface Branch { re: Float64Array; im: Float64Array; bits: number[]; p: number }
+interface Branch {
+  re: Float64Array;
+  im: Float64Array;
+  bits: number[];
+  p: number;
+}
 
 function applyGate(b: Branch, m: Mat, qubits: readonly number[]): void {
   const k = qubits.length;
@@ -106,7 +189,8 @@ function applyGate(b: Branch, m: Mat, qubits: readonly number[]): void {
       vi[s] = b.im[i]!;
     }
     for (let r = 0; r < d; r++) {
-      let sr = 0, si = 0;
+      let sr = 0,
+        si = 0;
       for (let s = 0; s < d; s++) {
         const [mr, mi] = m[r]![s]!;
         sr += mr * vr[s]! - mi * vi[s]!;
@@ -125,7 +209,12 @@ function split(b: Branch, q: number, onOutcome: (nb: Branch, bit: number) => voi
     let p = 0;
     for (let i = 0; i < b.re.length; i++) if (((i >> q) & 1) === bit) p += b.re[i]! ** 2 + b.im[i]! ** 2;
     if (p < 1e-14) continue;
-    const nb: Branch = { re: new Float64Array(b.re.length), im: new Float64Array(b.re.length), bits: [...b.bits], p: b.p * p };
+    const nb: Branch = {
+      re: new Float64Array(b.re.length),
+      im: new Float64Array(b.re.length),
+      bits: [...b.bits],
+      p: b.p * p,
+    };
     const norm = 1 / Math.sqrt(p);
     for (let i = 0; i < b.re.length; i++) {
       if (((i >> q) & 1) !== bit) continue;
@@ -148,14 +237,26 @@ function referenceDistribution(circuit: Circuit, qubits: readonly number[]): Map
   re[0] = 1;
   let branches: Branch[] = [{ re, im: new Float64Array(1 << n), bits: new Array(circuit.numClbits).fill(0), p: 1 }];
   let lastUnitary = -1;
-  circuit.ops.forEach((op, i) => { if (op.kind === 'gate' || op.kind === 'reset') lastUnitary = i; });
+  circuit.ops.forEach((op, i) => {
+    if (op.kind === 'gate' || op.kind === 'reset') lastUnitary = i;
+  });
   const finalMeasures: { q: number; clbit: number }[] = [];
   circuit.ops.forEach((op, i) => {
     const L = (q: number): number => local.get(q)!;
     if (op.kind === 'gate') for (const b of branches) applyGate(b, refMatrix(op.name, op.params), op.qubits.map(L));
     else if (op.kind === 'reset') branches = branches.flatMap((b) => split(b, L(op.qubit), () => {}, true));
     else if (op.kind === 'measure' && i > lastUnitary) finalMeasures.push({ q: L(op.qubit), clbit: op.clbit });
-    else if (op.kind === 'measure') branches = branches.flatMap((b) => split(b, L(op.qubit), (nb, bit) => { nb.bits[op.clbit] = bit; }, false));
+    else if (op.kind === 'measure')
+      branches = branches.flatMap((b) =>
+        split(
+          b,
+          L(op.qubit),
+          (nb, bit) => {
+            nb.bits[op.clbit] = bit;
+          },
+          false,
+        ),
+      );
   });
   const dist = new Map<string, number>();
   for (const b of branches) {
@@ -198,11 +299,38 @@ function rng(seed: number): () => number {
 }
 
 const ARITY: Record<GateName, [number, number]> = {
-  id: [1, 0], x: [1, 0], y: [1, 0], z: [1, 0], h: [1, 0], s: [1, 0], sdg: [1, 0], t: [1, 0], tdg: [1, 0], sx: [1, 0], sxdg: [1, 0],
-  rx: [1, 1], ry: [1, 1], rz: [1, 1], p: [1, 1], u: [1, 3],
-  cx: [2, 0], cy: [2, 0], cz: [2, 0], ch: [2, 0], swap: [2, 0], ecr: [2, 0],
-  cp: [2, 1], crx: [2, 1], cry: [2, 1], crz: [2, 1], cu: [2, 4], rxx: [2, 1], ryy: [2, 1], rzz: [2, 1],
-  ccx: [3, 0], cswap: [3, 0],
+  id: [1, 0],
+  x: [1, 0],
+  y: [1, 0],
+  z: [1, 0],
+  h: [1, 0],
+  s: [1, 0],
+  sdg: [1, 0],
+  t: [1, 0],
+  tdg: [1, 0],
+  sx: [1, 0],
+  sxdg: [1, 0],
+  rx: [1, 1],
+  ry: [1, 1],
+  rz: [1, 1],
+  p: [1, 1],
+  u: [1, 3],
+  cx: [2, 0],
+  cy: [2, 0],
+  cz: [2, 0],
+  ch: [2, 0],
+  swap: [2, 0],
+  ecr: [2, 0],
+  cp: [2, 1],
+  crx: [2, 1],
+  cry: [2, 1],
+  crz: [2, 1],
+  cu: [2, 4],
+  rxx: [2, 1],
+  ryy: [2, 1],
+  rzz: [2, 1],
+  ccx: [3, 0],
+  cswap: [3, 0],
 };
 const ALL_GATES = Object.keys(ARITY) as GateName[];
 
@@ -213,18 +341,26 @@ function randomAngle(r: () => number): number {
 
 function pickQubits(r: () => number, n: number, k: number): number[] {
   const qs: number[] = [];
-  while (qs.length < k) { const q = Math.floor(r() * n); if (!qs.includes(q)) qs.push(q); }
+  while (qs.length < k) {
+    const q = Math.floor(r() * n);
+    if (!qs.includes(q)) qs.push(q);
+  }
   return qs;
 }
 
 function makeCircuit(n: number, ops: Operation[], numClbits = n): Circuit {
   const split = Math.max(1, Math.floor(numClbits / 2));
   return {
-    numQubits: n, numClbits,
+    numQubits: n,
+    numClbits,
     qregs: [{ name: 'q', size: n, offset: 0 }],
-    cregs: numClbits > 1
-      ? [{ name: 'c', size: split, offset: 0 }, { name: 'd', size: numClbits - split, offset: split }]
-      : [{ name: 'c', size: numClbits, offset: 0 }],
+    cregs:
+      numClbits > 1
+        ? [
+            { name: 'c', size: split, offset: 0 },
+            { name: 'd', size: numClbits - split, offset: split },
+          ]
+        : [{ name: 'c', size: numClbits, offset: 0 }],
     ops,
   };
 }
@@ -246,7 +382,13 @@ function randomCircuit(seed: number, n: number, length: number): Circuit {
     const name = ALL_GATES[Math.floor(r() * ALL_GATES.length)]!;
     const [k, np] = ARITY[name];
     if (k > n) continue;
-    ops.push(gate(name, pickQubits(r, n, k), Array.from({ length: np }, () => randomAngle(r))));
+    ops.push(
+      gate(
+        name,
+        pickQubits(r, n, k),
+        Array.from({ length: np }, () => randomAngle(r)),
+      ),
+    );
     if (i === Math.floor(length / 2)) {
       ops.push({ kind: 'barrier', qubits: pickQubits(r, n, 2) });
       if (seed % 3 === 0) ops.push({ kind: 'measure', qubit: 0, clbit: n - 1 }, { kind: 'reset', qubit: 1 });
@@ -255,28 +397,135 @@ function randomCircuit(seed: number, n: number, length: number): Circuit {
   return makeCircuit(n, [...ops, ...measureAllPermuted(r, n)]);
 }
 
-const both = (edges: [number, number][]): [number, number][] => edges.flatMap(([a, b]) => [[a, b], [b, a]] as [number, number][]);
+const both = (edges: [number, number][]): [number, number][] =>
+  edges.flatMap(
+    ([a, b]) =>
+      [
+        [a, b],
+        [b, a],
+      ] as [number, number][],
+  );
 const FALCON_EDGES: [number, number][] = [
-  [0, 1], [1, 2], [1, 4], [2, 3], [3, 5], [4, 7], [5, 8], [6, 7], [7, 10], [8, 9], [8, 11], [10, 12], [11, 14], [12, 13],
-  [12, 15], [13, 14], [14, 16], [15, 18], [16, 19], [17, 18], [18, 21], [19, 20], [19, 22], [21, 23], [22, 25], [23, 24],
-  [24, 25], [25, 26],
+  [0, 1],
+  [1, 2],
+  [1, 4],
+  [2, 3],
+  [3, 5],
+  [4, 7],
+  [5, 8],
+  [6, 7],
+  [7, 10],
+  [8, 9],
+  [8, 11],
+  [10, 12],
+  [11, 14],
+  [12, 13],
+  [12, 15],
+  [13, 14],
+  [14, 16],
+  [15, 18],
+  [16, 19],
+  [17, 18],
+  [18, 21],
+  [19, 20],
+  [19, 22],
+  [21, 23],
+  [22, 25],
+  [23, 24],
+  [24, 25],
+  [25, 26],
 ];
 const TARGETS: Record<string, DeviceTarget> = {
-  'manila-line-cx': { numQubits: 5, basisGates: ['id', 'rz', 'sx', 'x', 'cx'], couplingMap: both([[0, 1], [1, 2], [2, 3], [3, 4]]) },
-  'belem-T-cx': { numQubits: 5, basisGates: ['id', 'rz', 'sx', 'x', 'cx'], couplingMap: both([[0, 1], [1, 2], [1, 3], [3, 4]]) },
-  'H7-ecr-directional': { numQubits: 7, basisGates: ['ecr', 'id', 'rz', 'sx', 'x'], couplingMap: [[0, 1], [2, 1], [1, 3], [5, 3], [4, 5], [6, 5]] },
+  'manila-line-cx': {
+    numQubits: 5,
+    basisGates: ['id', 'rz', 'sx', 'x', 'cx'],
+    couplingMap: both([
+      [0, 1],
+      [1, 2],
+      [2, 3],
+      [3, 4],
+    ]),
+  },
+  'belem-T-cx': {
+    numQubits: 5,
+    basisGates: ['id', 'rz', 'sx', 'x', 'cx'],
+    couplingMap: both([
+      [0, 1],
+      [1, 2],
+      [1, 3],
+      [3, 4],
+    ]),
+  },
+  'H7-ecr-directional': {
+    numQubits: 7,
+    basisGates: ['ecr', 'id', 'rz', 'sx', 'x'],
+    couplingMap: [
+      [0, 1],
+      [2, 1],
+      [1, 3],
+      [5, 3],
+      [4, 5],
+      [6, 5],
+    ],
+  },
   'falcon27-cx': { numQubits: 27, basisGates: ['id', 'rz', 'sx', 'x', 'cx'], couplingMap: both(FALCON_EDGES) },
   'falcon27-cz-heron-basis': { numQubits: 27, basisGates: ['cz', 'id', 'rz', 'sx', 'x'], couplingMap: FALCON_EDGES },
-  'line6-u-cx-one-way': { numQubits: 6, basisGates: ['u', 'cx'], couplingMap: [[1, 0], [1, 2], [3, 2], [3, 4], [5, 4]] },
-  'line6-rz-sx-no-x': { numQubits: 6, basisGates: ['rz', 'sx', 'cx'], couplingMap: both([[0, 1], [1, 2], [2, 3], [3, 4], [4, 5]]) },
-  'ring6-rz-ry-cz': { numQubits: 6, basisGates: ['rz', 'ry', 'cz'], couplingMap: [[0, 1], [1, 2], [2, 3], [3, 4], [4, 5], [5, 0]] },
-  'ring6-p-rx-ecr': { numQubits: 6, basisGates: ['p', 'rx', 'ecr'], couplingMap: [[1, 0], [1, 2], [2, 3], [4, 3], [4, 5], [0, 5]] },
+  'line6-u-cx-one-way': {
+    numQubits: 6,
+    basisGates: ['u', 'cx'],
+    couplingMap: [
+      [1, 0],
+      [1, 2],
+      [3, 2],
+      [3, 4],
+      [5, 4],
+    ],
+  },
+  'line6-rz-sx-no-x': {
+    numQubits: 6,
+    basisGates: ['rz', 'sx', 'cx'],
+    couplingMap: both([
+      [0, 1],
+      [1, 2],
+      [2, 3],
+      [3, 4],
+      [4, 5],
+    ]),
+  },
+  'ring6-rz-ry-cz': {
+    numQubits: 6,
+    basisGates: ['rz', 'ry', 'cz'],
+    couplingMap: [
+      [0, 1],
+      [1, 2],
+      [2, 3],
+      [3, 4],
+      [4, 5],
+      [5, 0],
+    ],
+  },
+  'ring6-p-rx-ecr': {
+    numQubits: 6,
+    basisGates: ['p', 'rx', 'ecr'],
+    couplingMap: [
+      [1, 0],
+      [1, 2],
+      [2, 3],
+      [4, 3],
+      [4, 5],
+      [0, 5],
+    ],
+  },
 };
 
 /** Structural checks every transpiled circuit must pass. */
 function assertRunnable(out: Circuit, original: Circuit, target: DeviceTarget, label: string): void {
   assert.equal(out.numQubits, target.numQubits, label);
-  assert.deepEqual(out.qregs.map((r) => [r.size, r.offset]), [[target.numQubits, 0]], label);
+  assert.deepEqual(
+    out.qregs.map((r) => [r.size, r.offset]),
+    [[target.numQubits, 0]],
+    label,
+  );
   assert.deepEqual(out.cregs, original.cregs, label);
   assert.equal(out.numClbits, original.numClbits, label);
   const directed = new Set(target.couplingMap.map(([a, b]) => `${a},${b}`));
@@ -284,15 +533,24 @@ function assertRunnable(out: Circuit, original: Circuit, target: DeviceTarget, l
     if (op.kind !== 'gate') continue;
     assert.ok(target.basisGates.includes(op.name), `${label}: ${op.name} is not in the basis`);
     assert.ok(op.qubits.length <= 2, `${label}: ${op.name} on ${op.qubits.length} qubits`);
-    if (op.qubits.length === 2) assert.ok(directed.has(op.qubits.join(',')), `${label}: ${op.name} on [${op.qubits}] not in the coupling map`);
+    if (op.qubits.length === 2)
+      assert.ok(directed.has(op.qubits.join(',')), `${label}: ${op.name} on [${op.qubits}] not in the coupling map`);
     for (const q of op.qubits) assert.ok(q >= 0 && q < target.numQubits, label);
   }
 }
 
-function assertEquivalent(circuit: Circuit, target: DeviceTarget, label: string, seed = 0): ReturnType<typeof transpile> {
+function assertEquivalent(
+  circuit: Circuit,
+  target: DeviceTarget,
+  label: string,
+  seed = 0,
+): ReturnType<typeof transpile> {
   const result = transpile(circuit, target, { seed });
   assertRunnable(result.circuit, circuit, target, label);
-  const expected = referenceDistribution(circuit, Array.from({ length: circuit.numQubits }, (_, i) => i));
+  const expected = referenceDistribution(
+    circuit,
+    Array.from({ length: circuit.numQubits }, (_, i) => i),
+  );
   const actual = referenceDistribution(result.circuit, touchedQubits(result.circuit));
   assertSameDistribution(expected, actual, label);
   return result;
@@ -301,7 +559,12 @@ function assertEquivalent(circuit: Circuit, target: DeviceTarget, label: string,
 // ---------- tests ----------
 
 test('the reference simulator agrees with hand-computed distributions', () => {
-  const bell = makeCircuit(2, [gate('h', [0]), gate('cx', [0, 1]), { kind: 'measure', qubit: 0, clbit: 0 }, { kind: 'measure', qubit: 1, clbit: 1 }]);
+  const bell = makeCircuit(2, [
+    gate('h', [0]),
+    gate('cx', [0, 1]),
+    { kind: 'measure', qubit: 0, clbit: 0 },
+    { kind: 'measure', qubit: 1, clbit: 1 },
+  ]);
   const d = referenceDistribution(bell, [0, 1]);
   assert.deepEqual([...d.keys()].sort(), ['00', '11']);
   assert.ok(Math.abs(d.get('00')! - 0.5) < 1e-12);
@@ -309,7 +572,12 @@ test('the reference simulator agrees with hand-computed distributions', () => {
   const ry = makeCircuit(1, [gate('ry', [0], [1.1]), { kind: 'measure', qubit: 0, clbit: 1 }], 2);
   assert.ok(Math.abs(referenceDistribution(ry, [0]).get('10')! - Math.sin(0.55) ** 2) < 1e-12);
   // x on the control of ccx flips the target only when both controls are 1
-  const tof = makeCircuit(3, [gate('x', [0]), gate('x', [1]), gate('ccx', [0, 1, 2]), ...[0, 1, 2].map((q): Operation => ({ kind: 'measure', qubit: q, clbit: q }))]);
+  const tof = makeCircuit(3, [
+    gate('x', [0]),
+    gate('x', [1]),
+    gate('ccx', [0, 1, 2]),
+    ...[0, 1, 2].map((q): Operation => ({ kind: 'measure', qubit: q, clbit: q })),
+  ]);
   assert.deepEqual([...referenceDistribution(tof, [0, 1, 2]).keys()], ['111']);
 });
 
@@ -317,8 +585,13 @@ test('U(θ,φ,λ) equals rz(φ+π)·sx·rz(θ+π)·sx·rz(λ) up to global phase
   const r = rng(7);
   for (let i = 0; i < 50; i++) {
     const [t, p, l] = [randomAngle(r), randomAngle(r), randomAngle(r)];
-    const product = [refMatrix('rz', [l]), refMatrix('sx', []), refMatrix('rz', [t + PI]), refMatrix('sx', []), refMatrix('rz', [p + PI])]
-      .reduce((acc, m) => matMul(m, acc), eye(2));
+    const product = [
+      refMatrix('rz', [l]),
+      refMatrix('sx', []),
+      refMatrix('rz', [t + PI]),
+      refMatrix('sx', []),
+      refMatrix('rz', [p + PI]),
+    ].reduce((acc, m) => matMul(m, acc), eye(2));
     assertEqualUpToPhase(product, U(t, p, l), `U(${t}, ${p}, ${l})`);
   }
 });
@@ -346,21 +619,37 @@ function assertEqualUpToPhase(a: Mat, b: Mat, label: string): void {
 
 test('one-qubit synthesis reproduces the unitary in every supported basis, special angles included', () => {
   const bases = [
-    { kind: 'zsx', z: 'rz', hasX: true }, { kind: 'zsx', z: 'rz', hasX: false }, { kind: 'zsx', z: 'p', hasX: true },
-    { kind: 'u', z: 'rz', hasX: false }, { kind: 'zry', z: 'rz', hasX: false }, { kind: 'zrx', z: 'p', hasX: false },
+    { kind: 'zsx', z: 'rz', hasX: true },
+    { kind: 'zsx', z: 'rz', hasX: false },
+    { kind: 'zsx', z: 'p', hasX: true },
+    { kind: 'u', z: 'rz', hasX: false },
+    { kind: 'zry', z: 'rz', hasX: false },
+    { kind: 'zrx', z: 'p', hasX: false },
   ] as const;
   const r = rng(11);
-  const angles: [number, number, number][] = [[0, 0, 0], [0, 0.3, 0.4], [PI / 2, 0.2, -1], [PI, 0.7, 0.1], [PI, 0, 0], [PI / 2, 0, PI]];
+  const angles: [number, number, number][] = [
+    [0, 0, 0],
+    [0, 0.3, 0.4],
+    [PI / 2, 0.2, -1],
+    [PI, 0.7, 0.1],
+    [PI, 0, 0],
+    [PI / 2, 0, PI],
+  ];
   for (let i = 0; i < 30; i++) angles.push([randomAngle(r), randomAngle(r), randomAngle(r)]);
   for (const basis of bases) {
     for (const [t, p, l] of angles) {
       const m = U(t, p, l);
-      const flat = [m[0]![0]!, m[0]![1]!, m[1]![0]!, m[1]![1]!].flat() as unknown as Parameters<typeof synthesizeOneQubit>[0];
+      const flat = [m[0]![0]!, m[0]![1]!, m[1]![0]!, m[1]![1]!].flat() as unknown as Parameters<
+        typeof synthesizeOneQubit
+      >[0];
       const ops = synthesizeOneQubit(flat, 0, basis);
       const product = ops.reduce((acc, op) => {
         assert.equal(op.kind, 'gate');
         const g = op as Extract<Operation, { kind: 'gate' }>;
-        const allowed: string[] = basis.kind === 'u' ? ['u'] : [basis.z, basis.kind === 'zsx' ? 'sx' : basis.kind === 'zry' ? 'ry' : 'rx', ...(basis.hasX ? ['x'] : [])];
+        const allowed: string[] =
+          basis.kind === 'u'
+            ? ['u']
+            : [basis.z, basis.kind === 'zsx' ? 'sx' : basis.kind === 'zry' ? 'ry' : 'rx', ...(basis.hasX ? ['x'] : [])];
         assert.ok(allowed.includes(g.name), `${g.name} not in ${allowed}`);
         return matMul(refMatrix(g.name, g.params), acc);
       }, eye(2));
@@ -377,9 +666,19 @@ for (const [name, target] of Object.entries(TARGETS)) {
     const r = rng(name.length * 101);
     for (const g of ALL_GATES) {
       const [k, np] = ARITY[g];
-      const layer = (): Operation[] => [0, 1, 2].map((q) => gate('u', [q], [randomAngle(r), randomAngle(r), randomAngle(r)]));
+      const layer = (): Operation[] =>
+        [0, 1, 2].map((q) => gate('u', [q], [randomAngle(r), randomAngle(r), randomAngle(r)]));
       const qs = k === 1 ? [1] : k === 2 ? [2, 0] : [2, 0, 1];
-      const circuit = makeCircuit(3, [...layer(), gate(g, qs, Array.from({ length: np }, () => randomAngle(r))), ...layer(), ...measureAllPermuted(r, 3)]);
+      const circuit = makeCircuit(3, [
+        ...layer(),
+        gate(
+          g,
+          qs,
+          Array.from({ length: np }, () => randomAngle(r)),
+        ),
+        ...layer(),
+        ...measureAllPermuted(r, 3),
+      ]);
       assertEquivalent(circuit, target, `${name} ${g}`);
     }
   });
@@ -395,10 +694,23 @@ for (const [name, target] of Object.entries(TARGETS)) {
 test('no SWAP when the circuit already fits the coupling map under the chosen layout', () => {
   const r = rng(5);
   const chain = (n: number): Circuit =>
-    makeCircuit(n, [gate('h', [0]), ...Array.from({ length: n - 1 }, (_, i) => gate('cx', [i, i + 1])), ...measureAllPermuted(r, n)]);
-  const star = makeCircuit(4, [gate('h', [0]), gate('cx', [0, 1]), gate('cz', [0, 2]), gate('cy', [3, 0]), ...measureAllPermuted(r, 4)]);
+    makeCircuit(n, [
+      gate('h', [0]),
+      ...Array.from({ length: n - 1 }, (_, i) => gate('cx', [i, i + 1])),
+      ...measureAllPermuted(r, n),
+    ]);
+  const star = makeCircuit(4, [
+    gate('h', [0]),
+    gate('cx', [0, 1]),
+    gate('cz', [0, 2]),
+    gate('cy', [3, 0]),
+    ...measureAllPermuted(r, 4),
+  ]);
   const cases: [Circuit, string][] = [
-    [chain(5), 'manila-line-cx'], [chain(5), 'H7-ecr-directional'], [star, 'belem-T-cx'], [chain(12), 'falcon27-cx'],
+    [chain(5), 'manila-line-cx'],
+    [chain(5), 'H7-ecr-directional'],
+    [star, 'belem-T-cx'],
+    [chain(12), 'falcon27-cx'],
     [chain(6), 'ring6-rz-ry-cz'],
   ];
   for (const [circuit, name] of cases) {
@@ -413,8 +725,12 @@ test('no SWAP when the circuit already fits the coupling map under the chosen la
       const circuit = randomCircuit(seed, 3, 6);
       if (circuit.ops.some((op) => op.kind === 'gate' && op.qubits.length === 3)) continue;
       const result = transpile(circuit, target, { seed });
-      const fits = circuit.ops.every((op) => op.kind !== 'gate' || op.qubits.length === 1 ||
-        coupled.has(`${result.initialLayout[op.qubits[0]!]},${result.initialLayout[op.qubits[1]!]}`));
+      const fits = circuit.ops.every(
+        (op) =>
+          op.kind !== 'gate' ||
+          op.qubits.length === 1 ||
+          coupled.has(`${result.initialLayout[op.qubits[0]!]},${result.initialLayout[op.qubits[1]!]}`),
+      );
       if (fits) assert.equal(result.swaps, 0, `${name} seed ${seed}`);
       else assert.ok(result.swaps > 0, `${name} seed ${seed}: a gate on uncoupled qubits needs a SWAP`);
     }
@@ -424,7 +740,8 @@ test('no SWAP when the circuit already fits the coupling map under the chosen la
 test('all-to-all interactions on a line need SWAPs and stay equivalent; layouts are permutations', () => {
   const target = TARGETS['manila-line-cx']!;
   const ops: Operation[] = [];
-  for (let a = 0; a < 5; a++) for (let b = a + 1; b < 5; b++) ops.push(gate('h', [a]), gate('cx', [a, b]), gate('rz', [b], [0.3 * (a + b)]));
+  for (let a = 0; a < 5; a++)
+    for (let b = a + 1; b < 5; b++) ops.push(gate('h', [a]), gate('cx', [a, b]), gate('rz', [b], [0.3 * (a + b)]));
   const circuit = makeCircuit(5, [...ops, ...measureAllPermuted(rng(3), 5)]);
   const result = assertEquivalent(circuit, target, 'all-to-all');
   assert.ok(result.swaps > 0);
@@ -446,31 +763,78 @@ test('the same seed gives the same output', () => {
 
 test('a circuit with more qubits than the device throws TranspileError', () => {
   const circuit = makeCircuit(9, [gate('h', [0]), gate('cx', [0, 8])]);
-  assert.throws(() => transpile(circuit, TARGETS['manila-line-cx']!), (e: unknown) => {
-    assert.ok(e instanceof TranspileError);
-    assert.equal(e.name, 'TranspileError');
-    assert.match(e.message, /circuit uses 9 qubits; device has 5/);
-    return true;
-  });
+  assert.throws(
+    () => transpile(circuit, TARGETS['manila-line-cx']!),
+    (e: unknown) => {
+      assert.ok(e instanceof TranspileError);
+      assert.equal(e.name, 'TranspileError');
+      assert.match(e.message, /circuit uses 9 qubits; device has 5/);
+      return true;
+    },
+  );
   // connected qubits count, not only the total
-  const split: DeviceTarget = { numQubits: 6, basisGates: ['rz', 'sx', 'cx'], couplingMap: both([[0, 1], [1, 2], [3, 4], [4, 5]]) };
+  const split: DeviceTarget = {
+    numQubits: 6,
+    basisGates: ['rz', 'sx', 'cx'],
+    couplingMap: both([
+      [0, 1],
+      [1, 2],
+      [3, 4],
+      [4, 5],
+    ]),
+  };
   assert.throws(() => transpile(makeCircuit(4, []), split), TranspileError);
 });
 
 test('a basis without a native two-qubit gate is rejected with the basis named', () => {
-  assert.throws(() => transpile(makeCircuit(2, []), { numQubits: 2, basisGates: ['rz', 'sx', 'iswap'], couplingMap: [[0, 1]] }),
-    (e: unknown) => e instanceof Error && e.name === 'UnsupportedTargetError' && /iswap/.test(e.message));
+  assert.throws(
+    () => transpile(makeCircuit(2, []), { numQubits: 2, basisGates: ['rz', 'sx', 'iswap'], couplingMap: [[0, 1]] }),
+    (e: unknown) => e instanceof Error && e.name === 'UnsupportedTargetError' && /iswap/.test(e.message),
+  );
 });
 
 test('targetFromIbmConfiguration reads an IBM backend configuration', () => {
   const config = {
-    backend_name: 'ibm_nairobi', backend_version: '1.3.3', n_qubits: 7,
+    backend_name: 'ibm_nairobi',
+    backend_version: '1.3.3',
+    n_qubits: 7,
     basis_gates: ['cx', 'id', 'rz', 'sx', 'x'],
-    coupling_map: [[0, 1], [1, 0], [1, 2], [1, 3], [2, 1], [3, 1], [3, 5], [4, 5], [5, 3], [5, 4], [5, 6], [6, 5]],
-    gates: [{ name: 'cx', parameters: [], qasm_def: 'gate cx q0, q1 { CX q0, q1; }', coupling_map: [[0, 1], [1, 0]] }],
-    local: false, simulator: false, conditional: false, open_pulse: false, memory: true, max_shots: 100000,
-    max_experiments: 300, dynamic_reprate_enabled: true, supported_instructions: ['cx', 'id', 'delay', 'measure', 'reset', 'rz', 'sx', 'x'],
-    processor_type: { family: 'Falcon', revision: 5.11, segment: 'H' }, online_date: '2021-05-20T04:00:00+00:00',
+    coupling_map: [
+      [0, 1],
+      [1, 0],
+      [1, 2],
+      [1, 3],
+      [2, 1],
+      [3, 1],
+      [3, 5],
+      [4, 5],
+      [5, 3],
+      [5, 4],
+      [5, 6],
+      [6, 5],
+    ],
+    gates: [
+      {
+        name: 'cx',
+        parameters: [],
+        qasm_def: 'gate cx q0, q1 { CX q0, q1; }',
+        coupling_map: [
+          [0, 1],
+          [1, 0],
+        ],
+      },
+    ],
+    local: false,
+    simulator: false,
+    conditional: false,
+    open_pulse: false,
+    memory: true,
+    max_shots: 100000,
+    max_experiments: 300,
+    dynamic_reprate_enabled: true,
+    supported_instructions: ['cx', 'id', 'delay', 'measure', 'reset', 'rz', 'sx', 'x'],
+    processor_type: { family: 'Falcon', revision: 5.11, segment: 'H' },
+    online_date: '2021-05-20T04:00:00+00:00',
   };
   const target = targetFromIbmConfiguration(JSON.parse(JSON.stringify(config)));
   assert.equal(target.numQubits, 7);
@@ -481,7 +845,10 @@ test('targetFromIbmConfiguration reads an IBM backend configuration', () => {
   for (const field of ['n_qubits', 'basis_gates', 'coupling_map']) {
     const broken: Record<string, unknown> = { ...config };
     delete broken[field];
-    assert.throws(() => targetFromIbmConfiguration(broken), (e: unknown) => e instanceof TypeError && e.message.includes(field));
+    assert.throws(
+      () => targetFromIbmConfiguration(broken),
+      (e: unknown) => e instanceof TypeError && e.message.includes(field),
+    );
   }
   assert.throws(() => targetFromIbmConfiguration({ ...config, coupling_map: [[0, 7]] }), /coupling_map\[0\]/);
   assert.throws(() => targetFromIbmConfiguration(null), TypeError);
@@ -494,7 +861,13 @@ test('a 27-qubit, 500-gate circuit transpiles onto heavy-hex in under a second',
   while (ops.length < 500) {
     const g = names[Math.floor(r() * names.length)]!;
     const [k, np] = ARITY[g];
-    ops.push(gate(g, pickQubits(r, 27, k), Array.from({ length: np }, () => randomAngle(r))));
+    ops.push(
+      gate(
+        g,
+        pickQubits(r, 27, k),
+        Array.from({ length: np }, () => randomAngle(r)),
+      ),
+    );
   }
   const circuit = makeCircuit(27, [...ops, ...measureAllPermuted(r, 27)]);
   const started = performance.now();

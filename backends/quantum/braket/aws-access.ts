@@ -25,8 +25,16 @@ const MAX_ATTEMPTS = 5;
 
 /** Makes the Braket and S3 clients of a backend. */
 export async function openAws(config: BraketConfig): Promise<AwsAccess> {
-  const credentials = config.credentialsSecret === undefined ? undefined : await keychainAwsCredentials(config.name, config.credentialsSecret, 'Braket');
-  const common = { region: config.region, maxAttempts: MAX_ATTEMPTS, ...(credentials ? { credentials } : {}), ...(config.endpoint ? { endpoint: config.endpoint } : {}) };
+  const credentials =
+    config.credentialsSecret === undefined
+      ? undefined
+      : await keychainAwsCredentials(config.name, config.credentialsSecret, 'Braket');
+  const common = {
+    region: config.region,
+    maxAttempts: MAX_ATTEMPTS,
+    ...(credentials ? { credentials } : {}),
+    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+  };
   const braket = new BraketClient(common);
   // A custom endpoint serves every bucket under one host, so buckets go in the path.
   const s3 = new S3Client({ ...common, forcePathStyle: config.endpoint !== undefined });
@@ -46,14 +54,24 @@ export async function openAws(config: BraketConfig): Promise<AwsAccess> {
  * `doing` says what was being done (e.g. "GetDevice arn:..."), so the message reads
  * "backend b: <doing> failed: ...".
  */
-export function toBackendError(backend: string, access: Pick<AwsAccess, 'credentialSource'>, doing: string, err: unknown): BackendError {
-  return awsBackendError({
-    backend,
-    credentialSource: access.credentialSource,
-    doing,
-    // The SDK repeats throttling, server and network failures; anything else was one attempt.
-    attempts: ['throttled', 'server', 'network'].includes(awsFailureKind(err)) ? MAX_ATTEMPTS : 1,
-    permissions: 'the braket:* actions and s3:GetObject/s3:PutObject on the results bucket (the AmazonBraketFullAccess policy covers both)',
-    quotaHint: 'The account\'s Braket quota is used up; wait for queued tasks, lower maxConcurrentTasks, or request more through Service Quotas.',
-  }, err);
+export function toBackendError(
+  backend: string,
+  access: Pick<AwsAccess, 'credentialSource'>,
+  doing: string,
+  err: unknown,
+): BackendError {
+  return awsBackendError(
+    {
+      backend,
+      credentialSource: access.credentialSource,
+      doing,
+      // The SDK repeats throttling, server and network failures; anything else was one attempt.
+      attempts: ['throttled', 'server', 'network'].includes(awsFailureKind(err)) ? MAX_ATTEMPTS : 1,
+      permissions:
+        'the braket:* actions and s3:GetObject/s3:PutObject on the results bucket (the AmazonBraketFullAccess policy covers both)',
+      quotaHint:
+        "The account's Braket quota is used up; wait for queued tasks, lower maxConcurrentTasks, or request more through Service Quotas.",
+    },
+    err,
+  );
 }

@@ -34,11 +34,19 @@ export async function runOnBraket(config: BraketConfig, run: CircuitRun): Promis
   const started = performance.now();
   const device = run.device ?? config.deviceArn;
   if (!isDeviceArn(device)) {
-    throw new BackendError(config.name, `device ${JSON.stringify(device)} is not a Braket device ARN (such as 'arn:aws:braket:::device/quantum-simulator/amazon/sv1'); fix the task's device option`, false);
+    throw new BackendError(
+      config.name,
+      `device ${JSON.stringify(device)} is not a Braket device ARN (such as 'arn:aws:braket:::device/quantum-simulator/amazon/sv1'); fix the task's device option`,
+      false,
+    );
   }
   const arnRegion = device.split(':')[3];
   if (arnRegion && arnRegion !== config.region) {
-    throw new BackendError(config.name, `device ${device} is in region ${arnRegion} but the backend uses ${config.region}; give the backend region '${arnRegion}' (a Braket QPU is reached through its own region)`, false);
+    throw new BackendError(
+      config.name,
+      `device ${device} is in region ${arnRegion} but the backend uses ${config.region}; give the backend region '${arnRegion}' (a Braket QPU is reached through its own region)`,
+      false,
+    );
   }
   try {
     clbitSources(run.circuit);
@@ -79,7 +87,9 @@ class BraketTask {
         run.log(`braket: following quantum task ${arn} again after a head restart`);
       } else {
         this.doing = `GetDevice ${device}`;
-        const facts = deviceFacts(await this.aws.braket.send(new GetDeviceCommand({ deviceArn: device }), { abortSignal: run.signal }));
+        const facts = deviceFacts(
+          await this.aws.braket.send(new GetDeviceCommand({ deviceArn: device }), { abortSignal: run.signal }),
+        );
         checkDeviceFor(config.name, facts, run.circuit.numQubits, run.shots);
         arn = await this.create();
       }
@@ -92,18 +102,38 @@ class BraketTask {
       if (simulatedMs !== undefined) this.reportCost(result.taskMetadata.shots, simulatedMs);
       const counts = countsFromResult(result, run.circuit);
       run.log(`braket: quantum task ${arn} completed; results read from s3://${final.outputS3Bucket}/${key}`);
-      return { counts, shots: run.shots, device, backend: config.name, durationMs: performance.now() - started, jobId: arn };
+      return {
+        counts,
+        shots: run.shots,
+        device,
+        backend: config.name,
+        durationMs: performance.now() - started,
+        jobId: arn,
+      };
     } catch (err) {
       if (err instanceof BackendError) throw err;
       if ((err as Error)?.name === 'NoSuchKey') {
-        throw new BackendError(config.name, `${this.doing}: the task completed but its results.json is not in S3 (NoSuchKey); check lifecycle rules on bucket ${config.s3Bucket}`, false);
+        throw new BackendError(
+          config.name,
+          `${this.doing}: the task completed but its results.json is not in S3 (NoSuchKey); check lifecycle rules on bucket ${config.s3Bucket}`,
+          false,
+        );
       }
-      if ((err as Error)?.name === 'BraketResultFormatError') throw new BackendError(config.name, `${this.doing}: ${(err as Error).message}`, false);
+      if ((err as Error)?.name === 'BraketResultFormatError')
+        throw new BackendError(config.name, `${this.doing}: ${(err as Error).message}`, false);
       if ((err as Error)?.name === 'ValidationException') {
-        throw new BackendError(config.name, `${this.doing}: Braket rejected the circuit (ValidationException: ${(err as Error).message}). The OpenQASM sent was:\n${toQasm3(run.circuit)}`, false);
+        throw new BackendError(
+          config.name,
+          `${this.doing}: Braket rejected the circuit (ValidationException: ${(err as Error).message}). The OpenQASM sent was:\n${toQasm3(run.circuit)}`,
+          false,
+        );
       }
       if ((err as Error)?.name === 'ResourceNotFoundException' && this.doing.startsWith('GetDevice')) {
-        throw new BackendError(config.name, `no Braket device ${device} in region ${config.region}; check the ARN (aws braket search-devices lists them)`, false);
+        throw new BackendError(
+          config.name,
+          `no Braket device ${device} in region ${config.region}; check the ARN (aws braket search-devices lists them)`,
+          false,
+        );
       }
       if (run.signal.aborted && !this.info.jobId) throw cancelled(config, 'before it was submitted');
       throw toBackendError(config.name, this.aws, this.doing, err);
@@ -115,20 +145,24 @@ class BraketTask {
     const { config, run, device } = this;
     const action = { braketSchemaHeader: { name: OPENQASM_ACTION, version: '1' }, source: toQasm3(run.circuit) };
     this.doing = `CreateQuantumTask on ${device}`;
-    const out = await this.aws.braket.send(new CreateQuantumTaskCommand({
-      deviceArn: device,
-      shots: run.shots,
-      action: JSON.stringify(action),
-      outputS3Bucket: config.s3Bucket,
-      outputS3KeyPrefix: s3PrefixOf(config),
-      clientToken: randomUUID(),
-      tags: { 'orrery-backend': config.name },
-    }));
+    const out = await this.aws.braket.send(
+      new CreateQuantumTaskCommand({
+        deviceArn: device,
+        shots: run.shots,
+        action: JSON.stringify(action),
+        outputS3Bucket: config.s3Bucket,
+        outputS3KeyPrefix: s3PrefixOf(config),
+        clientToken: randomUUID(),
+        tags: { 'orrery-backend': config.name },
+      }),
+    );
     const arn = out.quantumTaskArn!;
     this.info.jobId = arn;
     this.info.device = device;
     const estimate = this.reportCost(run.shots);
-    run.log(`braket: submitted quantum task ${arn} to ${device} (${run.shots} shots${estimate ? `, estimated $${estimate.toFixed(4)}` : ''})`);
+    run.log(
+      `braket: submitted quantum task ${arn} to ${device} (${run.shots} shots${estimate ? `, estimated $${estimate.toFixed(4)}` : ''})`,
+    );
     return arn;
   }
 
@@ -155,7 +189,10 @@ class BraketTask {
       this.doing = `GetQuantumTask ${arn}`;
       let t: GetQuantumTaskCommandOutput;
       try {
-        t = await this.aws.braket.send(new GetQuantumTaskCommand({ quantumTaskArn: arn, additionalAttributeNames: ['QueueInfo'] }), { abortSignal: run.signal });
+        t = await this.aws.braket.send(
+          new GetQuantumTaskCommand({ quantumTaskArn: arn, additionalAttributeNames: ['QueueInfo'] }),
+          { abortSignal: run.signal },
+        );
         failures = 0;
       } catch (err) {
         if (run.signal.aborted) return this.cancel(arn);
@@ -177,10 +214,18 @@ class BraketTask {
         return t;
       }
       if (status === 'FAILED') {
-        throw new BackendError(config.name, `quantum task ${arn} failed on ${this.device}: ${t.failureReason ?? 'Braket gave no reason'}`, false);
+        throw new BackendError(
+          config.name,
+          `quantum task ${arn} failed on ${this.device}: ${t.failureReason ?? 'Braket gave no reason'}`,
+          false,
+        );
       }
       if (status === 'CANCELLED' || status === 'CANCELLING') {
-        throw new BackendError(config.name, `quantum task ${arn} was cancelled outside Orrery (status ${status})`, false);
+        throw new BackendError(
+          config.name,
+          `quantum task ${arn} was cancelled outside Orrery (status ${status})`,
+          false,
+        );
       }
       this.noteQueue(t);
       await this.pause(wait, arn);
@@ -196,7 +241,9 @@ class BraketTask {
     if (position === undefined) delete this.info.queuePosition;
     else {
       this.info.queuePosition = position;
-      this.run.log(`braket: quantum task ${t.quantumTaskArn} is at position ${position} in the ${t.queueInfo?.queuePriority ?? 'Normal'} queue of ${this.device}`);
+      this.run.log(
+        `braket: quantum task ${t.quantumTaskArn} is at position ${position} in the ${t.queueInfo?.queuePriority ?? 'Normal'} queue of ${this.device}`,
+      );
     }
     this.run.report({ ...this.info });
   }
@@ -214,7 +261,9 @@ class BraketTask {
   private async cancel(arn: string): Promise<never> {
     let outcome: string;
     try {
-      const out = await this.aws.braket.send(new CancelQuantumTaskCommand({ quantumTaskArn: arn, clientToken: randomUUID() }));
+      const out = await this.aws.braket.send(
+        new CancelQuantumTaskCommand({ quantumTaskArn: arn, clientToken: randomUUID() }),
+      );
       outcome = `Braket is ${out.cancellationStatus ?? 'cancelling'} it`;
     } catch (err) {
       outcome = `CancelQuantumTask failed (${(err as Error).name}: ${(err as Error).message}); cancel it in the Braket console`;

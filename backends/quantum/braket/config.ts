@@ -32,7 +32,18 @@ export interface BraketConfig {
   readonly credentialsSecret?: string;
 }
 
-const KEYS = ['name', 'kind', 'region', 'deviceArn', 's3Bucket', 's3Prefix', 'endpoint', 'maxConcurrentTasks', 'pollIntervalMs', 'credentialsSecret'];
+const KEYS = [
+  'name',
+  'kind',
+  'region',
+  'deviceArn',
+  's3Bucket',
+  's3Prefix',
+  'endpoint',
+  'maxConcurrentTasks',
+  'pollIntervalMs',
+  'credentialsSecret',
+];
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 /** Braket device ARNs: `arn:<partition>:braket:<region, empty for simulators>::device/<type>/<provider>/<name>`. */
 const DEVICE_ARN = /^arn:aws[a-z-]*:braket:[a-z0-9-]*:\d*:device\/[\w.-]+\/[\w.-]+\/[\w.-]+$/;
@@ -46,28 +57,49 @@ export function isDeviceArn(s: string): boolean {
 
 /** Validates a `braket` config; every error names the field, what was given and what is allowed. */
 export function checkBraketConfig(c: Record<string, unknown>): BraketConfig {
-  if (typeof c.name !== 'string' || c.name === '') throw new TypeError(`braket backend config: name must be a non-empty string (got ${show(c.name)})`);
+  if (typeof c.name !== 'string' || c.name === '')
+    throw new TypeError(`braket backend config: name must be a non-empty string (got ${show(c.name)})`);
   const where = `backend ${c.name}`;
   const fail = (field: string, allowed: string): never => {
     throw new TypeError(`${where}: ${field} must be ${allowed} (got ${show(c[field])})`);
   };
   if (c.kind !== 'braket') fail('kind', "'braket'");
-  for (const k of Object.keys(c)) if (!KEYS.includes(k)) throw new TypeError(`${where}: unknown key ${k} for kind braket; allowed: ${KEYS.join(', ')}`);
+  for (const k of Object.keys(c))
+    if (!KEYS.includes(k))
+      throw new TypeError(`${where}: unknown key ${k} for kind braket; allowed: ${KEYS.join(', ')}`);
   if (typeof c.region !== 'string' || !REGION.test(c.region)) fail('region', "an AWS region such as 'us-east-1'");
   if (typeof c.deviceArn !== 'string' || !isDeviceArn(c.deviceArn)) {
-    fail('deviceArn', "a Braket device ARN such as 'arn:aws:braket:::device/quantum-simulator/amazon/sv1' or 'arn:aws:braket:us-east-1::device/qpu/ionq/Forte-1'");
+    fail(
+      'deviceArn',
+      "a Braket device ARN such as 'arn:aws:braket:::device/quantum-simulator/amazon/sv1' or 'arn:aws:braket:us-east-1::device/qpu/ionq/Forte-1'",
+    );
   }
-  if (typeof c.s3Bucket !== 'string' || !BUCKET.test(c.s3Bucket)) fail('s3Bucket', "an S3 bucket name such as 'amazon-braket-my-results' (no s3:// and no key)");
-  if (c.s3Prefix !== undefined && (typeof c.s3Prefix !== 'string' || c.s3Prefix === '' || c.s3Prefix.startsWith('/') || c.s3Prefix.includes('//'))) {
+  if (typeof c.s3Bucket !== 'string' || !BUCKET.test(c.s3Bucket))
+    fail('s3Bucket', "an S3 bucket name such as 'amazon-braket-my-results' (no s3:// and no key)");
+  if (
+    c.s3Prefix !== undefined &&
+    (typeof c.s3Prefix !== 'string' || c.s3Prefix === '' || c.s3Prefix.startsWith('/') || c.s3Prefix.includes('//'))
+  ) {
     fail('s3Prefix', "a key prefix such as 'experiments/run-1' (no leading slash)");
   }
-  if (c.endpoint !== undefined && (typeof c.endpoint !== 'string' || !isHttpUrl(c.endpoint))) fail('endpoint', "an http(s) URL such as 'http://127.0.0.1:4566'");
-  if (c.maxConcurrentTasks !== undefined && (!Number.isInteger(c.maxConcurrentTasks) || (c.maxConcurrentTasks as number) < 1)) fail('maxConcurrentTasks', 'an integer >= 1');
-  if (c.pollIntervalMs !== undefined && (typeof c.pollIntervalMs !== 'number' || !Number.isFinite(c.pollIntervalMs) || c.pollIntervalMs < 1)) {
+  if (c.endpoint !== undefined && (typeof c.endpoint !== 'string' || !isHttpUrl(c.endpoint)))
+    fail('endpoint', "an http(s) URL such as 'http://127.0.0.1:4566'");
+  if (
+    c.maxConcurrentTasks !== undefined &&
+    (!Number.isInteger(c.maxConcurrentTasks) || (c.maxConcurrentTasks as number) < 1)
+  )
+    fail('maxConcurrentTasks', 'an integer >= 1');
+  if (
+    c.pollIntervalMs !== undefined &&
+    (typeof c.pollIntervalMs !== 'number' || !Number.isFinite(c.pollIntervalMs) || c.pollIntervalMs < 1)
+  ) {
     fail('pollIntervalMs', 'a number of milliseconds >= 1');
   }
   if (c.credentialsSecret !== undefined && (typeof c.credentialsSecret !== 'string' || c.credentialsSecret === '')) {
-    fail('credentialsSecret', 'the name of a keychain secret holding {"accessKeyId","secretAccessKey","sessionToken"?} (store it with: orrery secrets set NAME)');
+    fail(
+      'credentialsSecret',
+      'the name of a keychain secret holding {"accessKeyId","secretAccessKey","sessionToken"?} (store it with: orrery secrets set NAME)',
+    );
   }
   return c as unknown as BraketConfig;
 }

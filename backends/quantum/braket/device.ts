@@ -42,7 +42,9 @@ export function deviceFacts(out: GetDeviceCommandOutput): DeviceFacts {
     // A device whose capabilities do not parse is still usable; the service validates the task.
   }
   const range = caps.service?.shotsRange;
-  const queue = out.deviceQueueInfo?.find((q) => q.queue === 'QUANTUM_TASKS_QUEUE' && (q.queuePriority ?? 'Normal') === 'Normal');
+  const queue = out.deviceQueueInfo?.find(
+    (q) => q.queue === 'QUANTUM_TASKS_QUEUE' && (q.queuePriority ?? 'Normal') === 'Normal',
+  );
   return {
     arn: out.deviceArn ?? '',
     name: out.deviceName ?? '',
@@ -50,7 +52,10 @@ export function deviceFacts(out: GetDeviceCommandOutput): DeviceFacts {
     type: out.deviceType ?? '',
     status: out.deviceStatus ?? '',
     qubitCount: typeof caps.paradigm?.qubitCount === 'number' ? caps.paradigm.qubitCount : undefined,
-    shotsRange: Array.isArray(range) && range.length === 2 && range.every((n) => typeof n === 'number') ? [range[0], range[1]] : undefined,
+    shotsRange:
+      Array.isArray(range) && range.length === 2 && range.every((n) => typeof n === 'number')
+        ? [range[0], range[1]]
+        : undefined,
     takesOpenQasm: caps.action === undefined || OPENQASM_ACTION in caps.action,
     queueSize: queue?.queueSize,
   };
@@ -59,16 +64,34 @@ export function deviceFacts(out: GetDeviceCommandOutput): DeviceFacts {
 /** Throws a BackendError saying why `circuit`/`shots` cannot run on the device, if they cannot. */
 export function checkDeviceFor(backend: string, d: DeviceFacts, numQubits: number, shots: number): void {
   const label = d.name ? `${d.name} (${d.arn})` : d.arn;
-  if (d.status === 'RETIRED') throw new BackendError(backend, `device ${label} is retired; choose another device with the device option or the backend's deviceArn`, false);
+  if (d.status === 'RETIRED')
+    throw new BackendError(
+      backend,
+      `device ${label} is retired; choose another device with the device option or the backend's deviceArn`,
+      false,
+    );
   if (d.status !== 'ONLINE') {
-    throw new BackendError(backend, `device ${label} is ${d.status || 'not online'}; wait until it is back (see its availability windows in the Braket console) or choose another device`, false);
+    throw new BackendError(
+      backend,
+      `device ${label} is ${d.status || 'not online'}; wait until it is back (see its availability windows in the Braket console) or choose another device`,
+      false,
+    );
   }
-  if (!d.takesOpenQasm) throw new BackendError(backend, `device ${label} does not take OpenQASM programs (action ${OPENQASM_ACTION}); circuit tasks need a gate-model device`, false);
+  if (!d.takesOpenQasm)
+    throw new BackendError(
+      backend,
+      `device ${label} does not take OpenQASM programs (action ${OPENQASM_ACTION}); circuit tasks need a gate-model device`,
+      false,
+    );
   if (d.qubitCount !== undefined && numQubits > d.qubitCount) {
     throw new BackendError(backend, `circuit needs ${numQubits} qubits; ${label} has ${d.qubitCount}`, false);
   }
   if (d.shotsRange && (shots < d.shotsRange[0] || shots > d.shotsRange[1])) {
-    throw new BackendError(backend, `${shots} shots are outside what ${label} accepts (${d.shotsRange[0]} to ${d.shotsRange[1]}); change the shots option`, false);
+    throw new BackendError(
+      backend,
+      `${shots} shots are outside what ${label} accepts (${d.shotsRange[0]} to ${d.shotsRange[1]}); change the shots option`,
+      false,
+    );
   }
 }
 

@@ -25,7 +25,11 @@ export async function describeBraket(config: BraketConfig): Promise<string[]> {
   } catch (err) {
     const name = (err as Error)?.name;
     if (doing.startsWith('HeadBucket') && (name === 'NotFound' || name === 'NoSuchBucket')) {
-      throw new BackendError(config.name, `the results bucket ${config.s3Bucket} does not exist in region ${config.region}; create it (aws s3 mb s3://${config.s3Bucket} --region ${config.region}) or fix s3Bucket`, false);
+      throw new BackendError(
+        config.name,
+        `the results bucket ${config.s3Bucket} does not exist in region ${config.region}; create it (aws s3 mb s3://${config.s3Bucket} --region ${config.region}) or fix s3Bucket`,
+        false,
+      );
     }
     throw toBackendError(config.name, aws, doing, err);
   } finally {

@@ -12,9 +12,21 @@ import { fileURLToPath } from 'node:url';
 /** The price of one device, as published. */
 export type DevicePrice =
   /** A QPU: `perTaskUsd + shots * perShotUsd`. */
-  | { readonly billing: 'per-shot'; readonly provider: string; readonly family: string; readonly perTaskUsd: number; readonly perShotUsd: number }
+  | {
+      readonly billing: 'per-shot';
+      readonly provider: string;
+      readonly family: string;
+      readonly perTaskUsd: number;
+      readonly perShotUsd: number;
+    }
   /** An on-demand simulator: `max(seconds, minimumSeconds) / 60 * perMinuteUsd`. */
-  | { readonly billing: 'per-minute'; readonly provider: string; readonly family: string; readonly perMinuteUsd: number; readonly minimumSeconds: number };
+  | {
+      readonly billing: 'per-minute';
+      readonly provider: string;
+      readonly family: string;
+      readonly perMinuteUsd: number;
+      readonly minimumSeconds: number;
+    };
 
 /** resources/braket-pricing.json: prices keyed by device ARN, with where and when they were read. */
 export interface PriceTable {
@@ -35,20 +47,32 @@ export function loadPriceTable(): PriceTable {
     const path = join(dir, 'resources', FILE);
     if (existsSync(path)) return (cached = parsePriceTable(JSON.parse(readFileSync(path, 'utf8')), path));
   }
-  throw new Error(`cannot find resources/${FILE} above ${fileURLToPath(import.meta.url)}; the package was installed without its resources folder`);
+  throw new Error(
+    `cannot find resources/${FILE} above ${fileURLToPath(import.meta.url)}; the package was installed without its resources folder`,
+  );
 }
 
 /** Checks the shape of a price table (it is edited by hand when prices change). */
 export function parsePriceTable(raw: unknown, where: string): PriceTable {
   const t = raw as Partial<PriceTable> | null;
-  if (!t || typeof t.source !== 'string' || typeof t.asOf !== 'string' || typeof t.devices !== 'object' || t.devices === null) {
+  if (
+    !t ||
+    typeof t.source !== 'string' ||
+    typeof t.asOf !== 'string' ||
+    typeof t.devices !== 'object' ||
+    t.devices === null
+  ) {
     throw new Error(`${where}: a price table needs source, asOf and devices`);
   }
   for (const [arn, p] of Object.entries(t.devices)) {
-    const ok = p.billing === 'per-shot'
-      ? isPrice(p.perTaskUsd) && isPrice(p.perShotUsd)
-      : p.billing === 'per-minute' && isPrice(p.perMinuteUsd) && isPrice(p.minimumSeconds);
-    if (!ok) throw new Error(`${where}: devices[${arn}] must be per-shot {perTaskUsd, perShotUsd} or per-minute {perMinuteUsd, minimumSeconds}`);
+    const ok =
+      p.billing === 'per-shot'
+        ? isPrice(p.perTaskUsd) && isPrice(p.perShotUsd)
+        : p.billing === 'per-minute' && isPrice(p.perMinuteUsd) && isPrice(p.minimumSeconds);
+    if (!ok)
+      throw new Error(
+        `${where}: devices[${arn}] must be per-shot {perTaskUsd, perShotUsd} or per-minute {perMinuteUsd, minimumSeconds}`,
+      );
   }
   return t as PriceTable;
 }
@@ -64,15 +88,26 @@ export interface CostEstimate {
  * Estimates a task's cost. `simulatedMs` is the simulator's execution time once known; without
  * it a simulator task is estimated at its minimum charge.
  */
-export function estimateCost(table: PriceTable, deviceArn: string, shots: number, simulatedMs?: number): CostEstimate | undefined {
+export function estimateCost(
+  table: PriceTable,
+  deviceArn: string,
+  shots: number,
+  simulatedMs?: number,
+): CostEstimate | undefined {
   const p = table.devices[deviceArn];
   if (!p) return undefined;
   if (p.billing === 'per-shot') {
-    return { costUsd: round(p.perTaskUsd + shots * p.perShotUsd), basis: `${p.provider} ${p.family}: $${p.perTaskUsd} per task + $${p.perShotUsd} x ${shots} shots (prices of ${table.asOf})` };
+    return {
+      costUsd: round(p.perTaskUsd + shots * p.perShotUsd),
+      basis: `${p.provider} ${p.family}: $${p.perTaskUsd} per task + $${p.perShotUsd} x ${shots} shots (prices of ${table.asOf})`,
+    };
   }
   const seconds = Math.max(simulatedMs === undefined ? 0 : simulatedMs / 1000, p.minimumSeconds);
   const what = simulatedMs === undefined ? `the ${p.minimumSeconds} s minimum` : `${seconds.toFixed(3)} s billed`;
-  return { costUsd: round((seconds / 60) * p.perMinuteUsd), basis: `${p.family} simulator: $${p.perMinuteUsd} per minute, ${what} (prices of ${table.asOf})` };
+  return {
+    costUsd: round((seconds / 60) * p.perMinuteUsd),
+    basis: `${p.family} simulator: $${p.perMinuteUsd} per minute, ${what} (prices of ${table.asOf})`,
+  };
 }
 
 function isPrice(v: unknown): boolean {

@@ -18,7 +18,13 @@ export interface GateModelTaskResult {
   readonly measurementProbabilities?: Readonly<Record<string, number>>;
   /** The qubit each measurement column belongs to. */
   readonly measuredQubits?: readonly number[];
-  readonly taskMetadata: { readonly id: string; readonly shots: number; readonly deviceId: string; readonly status?: string; readonly failureReason?: string };
+  readonly taskMetadata: {
+    readonly id: string;
+    readonly shots: number;
+    readonly deviceId: string;
+    readonly status?: string;
+    readonly failureReason?: string;
+  };
   readonly additionalMetadata?: {
     /** On-demand simulators: `executionDuration` in ms (what is billed). */
     readonly simulatorMetadata?: { readonly executionDuration?: number };
@@ -34,7 +40,9 @@ export class BraketResultFormatError extends Error {
 export class MidCircuitMeasurementError extends Error {
   override readonly name = 'MidCircuitMeasurementError';
   constructor(readonly qubit: number) {
-    super(`qubit ${qubit} is used after it was measured; Braket returns one measurement per qubit, taken at the end of the circuit. Measure each qubit once, after its last gate.`);
+    super(
+      `qubit ${qubit} is used after it was measured; Braket returns one measurement per qubit, taken at the end of the circuit. Measure each qubit once, after its last gate.`,
+    );
   }
 }
 
@@ -48,13 +56,19 @@ export function parseTaskResult(text: string): GateModelTaskResult {
   }
   const r = raw as Partial<GateModelTaskResult> | null;
   if (!r || typeof r !== 'object' || r.braketSchemaHeader?.name !== GATE_MODEL_RESULT_SCHEMA) {
-    throw new BraketResultFormatError(`results.json has schema ${JSON.stringify(r?.braketSchemaHeader?.name)}, expected ${GATE_MODEL_RESULT_SCHEMA}`);
+    throw new BraketResultFormatError(
+      `results.json has schema ${JSON.stringify(r?.braketSchemaHeader?.name)}, expected ${GATE_MODEL_RESULT_SCHEMA}`,
+    );
   }
-  if (!r.taskMetadata || typeof r.taskMetadata.shots !== 'number') throw new BraketResultFormatError('results.json has no taskMetadata.shots');
+  if (!r.taskMetadata || typeof r.taskMetadata.shots !== 'number')
+    throw new BraketResultFormatError('results.json has no taskMetadata.shots');
   if (r.measurements === undefined && r.measurementProbabilities === undefined) {
     throw new BraketResultFormatError('results.json has neither measurements nor measurementProbabilities');
   }
-  if (r.measuredQubits !== undefined && (!Array.isArray(r.measuredQubits) || !r.measuredQubits.every((q) => Number.isInteger(q) && q >= 0))) {
+  if (
+    r.measuredQubits !== undefined &&
+    (!Array.isArray(r.measuredQubits) || !r.measuredQubits.every((q) => Number.isInteger(q) && q >= 0))
+  ) {
     throw new BraketResultFormatError('results.json measuredQubits must be a list of qubit indices');
   }
   return r as GateModelTaskResult;
@@ -93,7 +107,10 @@ export function countsFromResult(result: GateModelTaskResult, circuit: Circuit):
   const columns = sources.map((q, c) => {
     if (q === undefined) return -1;
     const col = column.get(q);
-    if (col === undefined) throw new BraketResultFormatError(`the circuit measures qubit ${q} into clbit ${c}, but the results only hold qubits [${measuredQubits.join(', ')}]`);
+    if (col === undefined)
+      throw new BraketResultFormatError(
+        `the circuit measures qubit ${q} into clbit ${c}, but the results only hold qubits [${measuredQubits.join(', ')}]`,
+      );
     return col;
   });
   const keyOf = (value: (col: number) => number): string => {
@@ -107,14 +124,26 @@ export function countsFromResult(result: GateModelTaskResult, circuit: Circuit):
   };
   if (result.measurements !== undefined) {
     for (const [i, row] of result.measurements.entries()) {
-      if (row.length !== measuredQubits.length) throw new BraketResultFormatError(`shot ${i} has ${row.length} values for ${measuredQubits.length} measured qubits`);
-      add(keyOf((col) => row[col]!), 1);
+      if (row.length !== measuredQubits.length)
+        throw new BraketResultFormatError(
+          `shot ${i} has ${row.length} values for ${measuredQubits.length} measured qubits`,
+        );
+      add(
+        keyOf((col) => row[col]!),
+        1,
+      );
     }
   } else {
     const shots = result.taskMetadata.shots;
     for (const [bits, p] of Object.entries(result.measurementProbabilities!)) {
-      if (bits.length !== measuredQubits.length) throw new BraketResultFormatError(`probability key ${bits} has ${bits.length} bits for ${measuredQubits.length} measured qubits`);
-      add(keyOf((col) => Number(bits[col])), Math.round(p * shots));
+      if (bits.length !== measuredQubits.length)
+        throw new BraketResultFormatError(
+          `probability key ${bits} has ${bits.length} bits for ${measuredQubits.length} measured qubits`,
+        );
+      add(
+        keyOf((col) => Number(bits[col])),
+        Math.round(p * shots),
+      );
     }
   }
   return counts;

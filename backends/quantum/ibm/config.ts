@@ -29,28 +29,53 @@ export interface IbmQuantumConfig {
   readonly pollIntervalMs?: number;
 }
 
-const KEYS = ['name', 'kind', 'instanceCrn', 'apiKeySecret', 'device', 'url', 'iamUrl', 'maxConcurrentJobs', 'pollIntervalMs'];
+const KEYS = [
+  'name',
+  'kind',
+  'instanceCrn',
+  'apiKeySecret',
+  'device',
+  'url',
+  'iamUrl',
+  'maxConcurrentJobs',
+  'pollIntervalMs',
+];
 
 /** Validates an `ibm-quantum` config; every error names the field, what was given and what is allowed. */
 export function checkIbmQuantumConfig(c: Record<string, unknown>): IbmQuantumConfig {
-  if (typeof c.name !== 'string' || c.name === '') throw new TypeError(`ibm-quantum backend config: name must be a non-empty string (got ${show(c.name)})`);
+  if (typeof c.name !== 'string' || c.name === '')
+    throw new TypeError(`ibm-quantum backend config: name must be a non-empty string (got ${show(c.name)})`);
   const where = `backend ${c.name}`;
   const fail = (field: string, allowed: string): never => {
     throw new TypeError(`${where}: ${field} must be ${allowed} (got ${show(c[field])})`);
   };
   if (c.kind !== 'ibm-quantum') fail('kind', "'ibm-quantum'");
-  for (const k of Object.keys(c)) if (!KEYS.includes(k)) throw new TypeError(`${where}: unknown key ${k} for kind ibm-quantum; allowed: ${KEYS.join(', ')}`);
+  for (const k of Object.keys(c))
+    if (!KEYS.includes(k))
+      throw new TypeError(`${where}: unknown key ${k} for kind ibm-quantum; allowed: ${KEYS.join(', ')}`);
   if (typeof c.instanceCrn !== 'string' || !c.instanceCrn.startsWith('crn:')) {
-    fail('instanceCrn', "the CRN of your Qiskit Runtime instance, a string starting with 'crn:' (IBM Quantum Platform > Instances)");
+    fail(
+      'instanceCrn',
+      "the CRN of your Qiskit Runtime instance, a string starting with 'crn:' (IBM Quantum Platform > Instances)",
+    );
   }
-  if (typeof c.apiKeySecret !== 'string' || c.apiKeySecret === '') fail('apiKeySecret', 'the name of a keychain secret holding the API key (store it with: orrery secrets set NAME)');
-  if (c.device !== undefined && (typeof c.device !== 'string' || c.device === '')) fail('device', "'least_busy' or an IBM backend name such as 'ibm_fez'");
+  if (typeof c.apiKeySecret !== 'string' || c.apiKeySecret === '')
+    fail('apiKeySecret', 'the name of a keychain secret holding the API key (store it with: orrery secrets set NAME)');
+  if (c.device !== undefined && (typeof c.device !== 'string' || c.device === ''))
+    fail('device', "'least_busy' or an IBM backend name such as 'ibm_fez'");
   for (const k of ['url', 'iamUrl'] as const) {
     if (c[k] === undefined) continue;
     if (typeof c[k] !== 'string' || !isHttpUrl(c[k] as string)) fail(k, 'an http(s) URL');
   }
-  if (c.maxConcurrentJobs !== undefined && (!Number.isInteger(c.maxConcurrentJobs) || (c.maxConcurrentJobs as number) < 1)) fail('maxConcurrentJobs', 'an integer >= 1');
-  if (c.pollIntervalMs !== undefined && (typeof c.pollIntervalMs !== 'number' || !Number.isFinite(c.pollIntervalMs) || c.pollIntervalMs < 1)) {
+  if (
+    c.maxConcurrentJobs !== undefined &&
+    (!Number.isInteger(c.maxConcurrentJobs) || (c.maxConcurrentJobs as number) < 1)
+  )
+    fail('maxConcurrentJobs', 'an integer >= 1');
+  if (
+    c.pollIntervalMs !== undefined &&
+    (typeof c.pollIntervalMs !== 'number' || !Number.isFinite(c.pollIntervalMs) || c.pollIntervalMs < 1)
+  ) {
     fail('pollIntervalMs', 'a number of milliseconds >= 1');
   }
   return c as unknown as IbmQuantumConfig;

@@ -46,7 +46,11 @@ export async function requestWithRetry(url: string, init: RequestInit, policy: R
       last = describeNetworkError(err);
     }
     if (attempt >= tries) {
-      throw new BackendError(policy.backend, `could not ${policy.what} after ${tries} attempts (last: ${last}); check the network and the service status at https://quantum.cloud.ibm.com/status, then retry`, true);
+      throw new BackendError(
+        policy.backend,
+        `could not ${policy.what} after ${tries} attempts (last: ${last}); check the network and the service status at https://quantum.cloud.ibm.com/status, then retry`,
+        true,
+      );
     }
     await abortableSleep(waitMs, policy.signal);
     delay = Math.min(delay * 2, 8000);

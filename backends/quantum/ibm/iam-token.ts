@@ -56,14 +56,22 @@ export function scrubSecret(text: string, secret: string): string {
 async function exchangeKey(source: IamSource): Promise<CachedToken> {
   const url = `${source.iamUrl.replace(/\/+$/, '')}/identity/token`;
   const body = new URLSearchParams({ grant_type: 'urn:ibm:params:oauth:grant-type:apikey', apikey: source.apiKey });
-  const res = await requestWithRetry(url, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-    body: body.toString(),
-  }, { backend: source.backend, what: `get an IBM Cloud IAM token from ${source.iamUrl}` });
+  const res = await requestWithRetry(
+    url,
+    {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+      body: body.toString(),
+    },
+    { backend: source.backend, what: `get an IBM Cloud IAM token from ${source.iamUrl}` },
+  );
   if (res.status === 400 || res.status === 401 || res.status === 403) {
     const detail = scrubSecret(iamErrorText(res.text), source.apiKey);
-    throw new BackendError(source.backend, `IBM Cloud IAM refused the API key in secret ${source.secretName} (${detail}). Create a new key at https://cloud.ibm.com/iam/apikeys and store it with: orrery secrets set ${source.secretName}`, false);
+    throw new BackendError(
+      source.backend,
+      `IBM Cloud IAM refused the API key in secret ${source.secretName} (${detail}). Create a new key at https://cloud.ibm.com/iam/apikeys and store it with: orrery secrets set ${source.secretName}`,
+      false,
+    );
   }
   let reply: { access_token?: unknown; expires_in?: unknown; expiration?: unknown };
   try {
@@ -72,18 +80,27 @@ async function exchangeKey(source: IamSource): Promise<CachedToken> {
     reply = {};
   }
   if (res.status !== 200 || typeof reply.access_token !== 'string') {
-    throw new BackendError(source.backend, `IBM Cloud IAM at ${source.iamUrl} answered HTTP ${res.status} without a token; check iamUrl in the backend config`, true);
+    throw new BackendError(
+      source.backend,
+      `IBM Cloud IAM at ${source.iamUrl} answered HTTP ${res.status} without a token; check iamUrl in the backend config`,
+      true,
+    );
   }
   const now = Date.now();
-  const lifetimeMs = typeof reply.expires_in === 'number' ? reply.expires_in * 1000
-    : typeof reply.expiration === 'number' ? reply.expiration * 1000 - now : 3_600_000;
+  const lifetimeMs =
+    typeof reply.expires_in === 'number'
+      ? reply.expires_in * 1000
+      : typeof reply.expiration === 'number'
+        ? reply.expiration * 1000 - now
+        : 3_600_000;
   return { token: reply.access_token, refreshAtMs: now + Math.max(0, lifetimeMs) * 0.8 };
 }
 
 function iamErrorText(text: string): string {
   try {
     const e = JSON.parse(text) as { errorMessage?: unknown; errorCode?: unknown };
-    if (typeof e.errorMessage === 'string') return typeof e.errorCode === 'string' ? `${e.errorCode}: ${e.errorMessage}` : e.errorMessage;
+    if (typeof e.errorMessage === 'string')
+      return typeof e.errorCode === 'string' ? `${e.errorCode}: ${e.errorMessage}` : e.errorMessage;
   } catch {
     // not JSON: fall through to the raw text
   }

@@ -45,10 +45,18 @@ export async function runOnIbm(config: IbmQuantumConfig, run: CircuitRun): Promi
     const needed = run.circuit.numQubits;
     device = chooseDevice(config.name, await client.listDevices(), wanted, needed);
     const configuration = await client.deviceConfiguration(device);
-    if (!configuration) throw new BackendError(config.name, `device ${device} was listed but has no configuration on the service; try again or choose another device`, true);
+    if (!configuration)
+      throw new BackendError(
+        config.name,
+        `device ${device} was listed but has no configuration on the service; try again or choose another device`,
+        true,
+      );
     checkQubits(config.name, device, configuration.n_qubits, needed);
     const status = await client.deviceStatus(device);
-    if (status && !status.state) run.log(`device ${device} is not operational (${status.status}${status.message ? `: ${status.message}` : ''}); the job waits until it is`);
+    if (status && !status.state)
+      run.log(
+        `device ${device} is not operational (${status.status}${status.message ? `: ${status.message}` : ''}); the job waits until it is`,
+      );
 
     const mapped = transpile(run.circuit, targetFromIbmConfiguration(configuration));
     const qasm = toQasm3(mapped.circuit, { physicalQubits: true });
@@ -60,8 +68,17 @@ export async function runOnIbm(config: IbmQuantumConfig, run: CircuitRun): Promi
     }));
 
     position = status ? status.length_queue + 1 : undefined;
-    report({ jobId: id, device, swaps: mapped.swaps, depth: mapped.depth, jobStatus: 'Queued', ...(position !== undefined ? { queuePosition: position } : {}) });
-    run.log(`IBM Quantum job ${id} submitted to ${device} (${mapped.swaps} swaps, depth ${mapped.depth}${position !== undefined ? `, about ${position} in the queue` : ''})`);
+    report({
+      jobId: id,
+      device,
+      swaps: mapped.swaps,
+      depth: mapped.depth,
+      jobStatus: 'Queued',
+      ...(position !== undefined ? { queuePosition: position } : {}),
+    });
+    run.log(
+      `IBM Quantum job ${id} submitted to ${device} (${mapped.swaps} swaps, depth ${mapped.depth}${position !== undefined ? `, about ${position} in the queue` : ''})`,
+    );
   }
 
   let job: JobReply;
@@ -94,14 +111,27 @@ export async function runOnIbm(config: IbmQuantumConfig, run: CircuitRun): Promi
   if (state === 'Failed') {
     const s = job.state;
     const code = s.reason_code !== undefined ? ` (error code ${s.reason_code})` : '';
-    throw new BackendError(config.name, `IBM Quantum job ${id} on ${device} failed: ${s.reason ?? 'no reason given'}${code}${s.reason_solution ? `. ${s.reason_solution}` : ''}`, false);
+    throw new BackendError(
+      config.name,
+      `IBM Quantum job ${id} on ${device} failed: ${s.reason ?? 'no reason given'}${code}${s.reason_solution ? `. ${s.reason_solution}` : ''}`,
+      false,
+    );
   }
   if (state !== 'Completed') {
-    throw new BackendError(config.name, `IBM Quantum job ${id} on ${device} was cancelled on the service (${job.state.reason ?? state}); run the task again`, false);
+    throw new BackendError(
+      config.name,
+      `IBM Quantum job ${id} on ${device} was cancelled on the service (${job.state.reason ?? state}); run the task again`,
+      false,
+    );
   }
   const results = await client.results(id);
   const pub = results.results?.[0];
-  if (!pub) throw new BackendError(config.name, `IBM Quantum job ${id} completed without results; fetch them later with GET /v1/jobs/${id}/results or run the task again`, true);
+  if (!pub)
+    throw new BackendError(
+      config.name,
+      `IBM Quantum job ${id} completed without results; fetch them later with GET /v1/jobs/${id}/results or run the task again`,
+      true,
+    );
   const counts = samplesToCounts(config.name, pub.data, run.circuit.cregs);
   run.log(`IBM Quantum job ${id} completed on ${device}`);
   return { counts, shots: run.shots, device, backend: config.name, durationMs: performance.now() - started, jobId: id };
@@ -111,22 +141,41 @@ export async function runOnIbm(config: IbmQuantumConfig, run: CircuitRun): Promi
 export async function describeIbm(config: IbmQuantumConfig): Promise<string[]> {
   const client = await clientFor(config);
   const devices = await client.listDevices();
-  const lines = [`IBM Quantum instance ${config.instanceCrn} at ${config.url ?? DEFAULT_IBM_URL}: ${devices.length} device(s); device choice: ${config.device ?? LEAST_BUSY}`];
-  for (const d of devices) lines.push(`${d.name}: ${d.qubits ?? '?'} qubits, ${d.status.name}, ${d.queue_length} pending jobs`);
+  const lines = [
+    `IBM Quantum instance ${config.instanceCrn} at ${config.url ?? DEFAULT_IBM_URL}: ${devices.length} device(s); device choice: ${config.device ?? LEAST_BUSY}`,
+  ];
+  for (const d of devices)
+    lines.push(`${d.name}: ${d.qubits ?? '?'} qubits, ${d.status.name}, ${d.queue_length} pending jobs`);
   return lines;
 }
 
 async function clientFor(config: IbmQuantumConfig): Promise<RuntimeClient> {
   const apiKey = await readSecret(config.name, config.apiKeySecret, 'the IBM Quantum API key');
-  const iam: IamSource = { backend: config.name, iamUrl: config.iamUrl ?? DEFAULT_IAM_URL, apiKey, secretName: config.apiKeySecret };
-  return new RuntimeClient({ backend: config.name, url: config.url ?? DEFAULT_IBM_URL, instanceCrn: config.instanceCrn, iam });
+  const iam: IamSource = {
+    backend: config.name,
+    iamUrl: config.iamUrl ?? DEFAULT_IAM_URL,
+    apiKey,
+    secretName: config.apiKeySecret,
+  };
+  return new RuntimeClient({
+    backend: config.name,
+    url: config.url ?? DEFAULT_IBM_URL,
+    instanceCrn: config.instanceCrn,
+    iam,
+  });
 }
 
 /**
  * Polls until the job is final. The wait starts at `firstMs` and grows by half each poll up to
  * 16 times that (at most 30 s), since most of a job's life is spent queued.
  */
-async function pollUntilFinal(client: RuntimeClient, id: string, firstMs: number, signal: AbortSignal, onState: (j: JobReply) => Promise<void>): Promise<JobReply> {
+async function pollUntilFinal(
+  client: RuntimeClient,
+  id: string,
+  firstMs: number,
+  signal: AbortSignal,
+  onState: (j: JobReply) => Promise<void>,
+): Promise<JobReply> {
   const cap = Math.max(firstMs, Math.min(30_000, firstMs * 16));
   for (let wait = firstMs; ; wait = Math.min(cap, wait * 1.5)) {
     await abortableSleep(wait, signal);
@@ -140,7 +189,11 @@ async function pollUntilFinal(client: RuntimeClient, id: string, firstMs: number
 async function cancelQuietly(client: RuntimeClient, id: string, run: CircuitRun): Promise<void> {
   try {
     const cancelled = await client.cancel(id);
-    run.log(cancelled ? `IBM Quantum job ${id} cancelled` : `IBM Quantum job ${id} had already finished when the task was cancelled`);
+    run.log(
+      cancelled
+        ? `IBM Quantum job ${id} cancelled`
+        : `IBM Quantum job ${id} had already finished when the task was cancelled`,
+    );
   } catch (err) {
     run.log(`could not cancel IBM Quantum job ${id}: ${(err as Error).message}; cancel it on IBM Quantum Platform`);
   }

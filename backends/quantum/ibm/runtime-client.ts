@@ -7,9 +7,15 @@ import { BackendError } from '../../../orchestrator/core/errors.ts';
 import { requestWithRetry } from './http-retry.ts';
 import { dropIamToken, iamToken, scrubSecret, type IamSource } from './iam-token.ts';
 import {
-  IBM_API_VERSION, errorText,
-  type DeviceConfiguration, type DeviceListEntry, type DeviceStatusReply, type JobCreateReply, type JobReply,
-  type SamplerJobRequest, type SamplerResultsReply,
+  IBM_API_VERSION,
+  errorText,
+  type DeviceConfiguration,
+  type DeviceListEntry,
+  type DeviceStatusReply,
+  type JobCreateReply,
+  type JobReply,
+  type SamplerJobRequest,
+  type SamplerResultsReply,
 } from './runtime-wire.ts';
 
 /** Where the client talks and as whom. */
@@ -40,7 +46,7 @@ export class RuntimeClient {
   async listDevices(): Promise<DeviceListEntry[]> {
     const r = await this.call('GET', '/v1/backends', undefined, 'list IBM Quantum devices');
     this.expectOk(r, 'list IBM Quantum devices');
-    return (this.parse<{ devices?: DeviceListEntry[] }>(r.text).devices ?? []);
+    return this.parse<{ devices?: DeviceListEntry[] }>(r.text).devices ?? [];
   }
 
   /** A device's queue and operational state, or undefined when the device does not exist. */
@@ -65,8 +71,18 @@ export class RuntimeClient {
   async submit(job: SamplerJobRequest): Promise<JobCreateReply> {
     const what = `submit a Sampler job to ${job.backend}`;
     const r = await this.call('POST', '/v1/jobs', job, what);
-    if (r.status === 409) throw new BackendError(this.opts.backend, `IBM Quantum did not accept the job: ${errorText(r.text)}. The instance's usage limit is reached; raise it or wait for the next period`, false);
-    if (r.status === 400 || r.status === 404) throw new BackendError(this.opts.backend, `IBM Quantum rejected the job for ${job.backend} (HTTP ${r.status}): ${errorText(r.text)}`, false);
+    if (r.status === 409)
+      throw new BackendError(
+        this.opts.backend,
+        `IBM Quantum did not accept the job: ${errorText(r.text)}. The instance's usage limit is reached; raise it or wait for the next period`,
+        false,
+      );
+    if (r.status === 400 || r.status === 404)
+      throw new BackendError(
+        this.opts.backend,
+        `IBM Quantum rejected the job for ${job.backend} (HTTP ${r.status}): ${errorText(r.text)}`,
+        false,
+      );
     this.expectOk(r, what);
     return this.parse<JobCreateReply>(r.text);
   }
@@ -106,15 +122,26 @@ export class RuntimeClient {
         Accept: 'application/json',
       };
       if (body !== undefined) headers['Content-Type'] = 'application/json';
-      const r = await requestWithRetry(`${this.base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) },
-        { backend: this.opts.backend, what });
+      const r = await requestWithRetry(
+        `${this.base}${path}`,
+        { method, headers, body: body === undefined ? undefined : JSON.stringify(body) },
+        { backend: this.opts.backend, what },
+      );
       if (r.status === 401) {
         dropIamToken(this.opts.iam, token);
         if (!renewed) continue;
-        throw new BackendError(this.opts.backend, `IBM Quantum refused a fresh IAM token to ${what} (HTTP 401: ${this.detail(r.text)}); check that the API key in secret ${this.opts.iam.secretName} belongs to the account of instance ${this.opts.instanceCrn}`, false);
+        throw new BackendError(
+          this.opts.backend,
+          `IBM Quantum refused a fresh IAM token to ${what} (HTTP 401: ${this.detail(r.text)}); check that the API key in secret ${this.opts.iam.secretName} belongs to the account of instance ${this.opts.instanceCrn}`,
+          false,
+        );
       }
       if (r.status === 403) {
-        throw new BackendError(this.opts.backend, `IBM Quantum denied access to ${what} (HTTP 403: ${this.detail(r.text)}); check that instanceCrn is the CRN of a Qiskit Runtime instance the API key in secret ${this.opts.iam.secretName} may use`, false);
+        throw new BackendError(
+          this.opts.backend,
+          `IBM Quantum denied access to ${what} (HTTP 403: ${this.detail(r.text)}); check that instanceCrn is the CRN of a Qiskit Runtime instance the API key in secret ${this.opts.iam.secretName} may use`,
+          false,
+        );
       }
       return { status: r.status, text: r.text };
     }
@@ -129,7 +156,11 @@ export class RuntimeClient {
     try {
       return (text === '' ? {} : JSON.parse(text)) as T;
     } catch {
-      throw new BackendError(this.opts.backend, `IBM Quantum at ${this.base} answered with a body that is not JSON (${text.slice(0, 120)}); check url in the backend config`, true);
+      throw new BackendError(
+        this.opts.backend,
+        `IBM Quantum at ${this.base} answered with a body that is not JSON (${text.slice(0, 120)}); check url in the backend config`,
+        true,
+      );
     }
   }
 

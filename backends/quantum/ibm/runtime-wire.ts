@@ -99,7 +99,10 @@ export interface RegisterSamples {
 
 /** `GET /v1/jobs/{id}/results` of a Sampler V2 job with `support_qiskit: false`. */
 export interface SamplerResultsReply {
-  readonly results: readonly { readonly data: Readonly<Record<string, RegisterSamples>>; readonly metadata?: unknown }[];
+  readonly results: readonly {
+    readonly data: Readonly<Record<string, RegisterSamples>>;
+    readonly metadata?: unknown;
+  }[];
   readonly metadata?: unknown;
 }
 

@@ -12,7 +12,11 @@ import type { RegisterSamples } from './runtime-wire.ts';
  * Counts over the circuit's registers `cregs` (the original circuit's, in declaration order)
  * from one pub's `data`. Every register must be present with as many bits as the circuit declares.
  */
-export function samplesToCounts(backend: string, data: Readonly<Record<string, RegisterSamples>>, cregs: readonly Register[]): Counts {
+export function samplesToCounts(
+  backend: string,
+  data: Readonly<Record<string, RegisterSamples>>,
+  cregs: readonly Register[],
+): Counts {
   if (cregs.length === 0) {
     const shots = Object.values(data)[0]?.samples.length ?? 0;
     return shots > 0 ? { '': shots } : {};
@@ -20,16 +24,29 @@ export function samplesToCounts(backend: string, data: Readonly<Record<string, R
   const columns = cregs.map((reg) => {
     const entry = data[reg.name];
     if (!entry || !Array.isArray(entry.samples)) {
-      throw new BackendError(backend, `the job's results have no samples for classical register ${reg.name} (got registers: ${Object.keys(data).join(', ') || 'none'})`, false);
+      throw new BackendError(
+        backend,
+        `the job's results have no samples for classical register ${reg.name} (got registers: ${Object.keys(data).join(', ') || 'none'})`,
+        false,
+      );
     }
     if (entry.num_bits !== reg.size) {
-      throw new BackendError(backend, `the job's results give register ${reg.name} ${entry.num_bits} bits; the circuit declares ${reg.size}`, false);
+      throw new BackendError(
+        backend,
+        `the job's results give register ${reg.name} ${entry.num_bits} bits; the circuit declares ${reg.size}`,
+        false,
+      );
     }
     return { reg, samples: entry.samples };
   });
   const shots = columns[0]!.samples.length;
   for (const c of columns) {
-    if (c.samples.length !== shots) throw new BackendError(backend, `the job's results have ${c.samples.length} shots for register ${c.reg.name} but ${shots} for ${columns[0]!.reg.name}`, false);
+    if (c.samples.length !== shots)
+      throw new BackendError(
+        backend,
+        `the job's results have ${c.samples.length} shots for register ${c.reg.name} but ${shots} for ${columns[0]!.reg.name}`,
+        false,
+      );
   }
   // Last-declared register leftmost.
   const ordered = [...columns].reverse();
@@ -53,9 +70,18 @@ export function samplesToCounts(backend: string, data: Readonly<Record<string, R
 
 function hexToBits(backend: string, hex: string, reg: Register): string {
   if (typeof hex !== 'string' || !/^0x[0-9a-fA-F]+$/.test(hex)) {
-    throw new BackendError(backend, `the job's results hold ${JSON.stringify(hex)} for register ${reg.name}, not a hex sample such as '0x3'`, false);
+    throw new BackendError(
+      backend,
+      `the job's results hold ${JSON.stringify(hex)} for register ${reg.name}, not a hex sample such as '0x3'`,
+      false,
+    );
   }
   const bits = BigInt(hex).toString(2);
-  if (bits.length > reg.size) throw new BackendError(backend, `the job's results hold ${hex} for the ${reg.size}-bit register ${reg.name}`, false);
+  if (bits.length > reg.size)
+    throw new BackendError(
+      backend,
+      `the job's results hold ${hex} for the ${reg.size}-bit register ${reg.name}`,
+      false,
+    );
   return bits.padStart(reg.size, '0');
 }

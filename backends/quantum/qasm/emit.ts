@@ -36,33 +36,140 @@ const EXTRA_DEFINITIONS: Partial<Record<GateName, string>> = {
 const SPELLING: Partial<Record<GateName, string>> = { u: 'U' };
 
 const RESERVED = new Set([
-  'OPENQASM', 'include', 'qubit', 'bit', 'qreg', 'creg', 'gate', 'opaque', 'measure', 'reset', 'barrier', 'input', 'output',
-  'const', 'float', 'angle', 'int', 'uint', 'bool', 'complex', 'duration', 'stretch', 'array', 'if', 'else', 'for', 'in', 'while',
-  'def', 'return', 'break', 'continue', 'box', 'delay', 'let', 'extern', 'defcal', 'cal', 'ctrl', 'negctrl', 'inv', 'pow',
-  'gphase', 'U', 'CX', 'pi', 'tau', 'euler', 'true', 'false', 'switch', 'case', 'default', 'end', 'durationof', 'sin', 'cos',
-  'tan', 'exp', 'ln', 'sqrt', 'arcsin', 'arccos', 'arctan', 'mod', 'popcount', 'rotl', 'rotr', 'real', 'imag', 'sizeof',
-  'p', 'x', 'y', 'z', 'h', 's', 'sdg', 't', 'tdg', 'sx', 'sxdg', 'rx', 'ry', 'rz', 'cx', 'cy', 'cz', 'cp', 'crx', 'cry', 'crz',
-  'ch', 'swap', 'ccx', 'cswap', 'cu', 'phase', 'cphase', 'id', 'u1', 'u2', 'u3', 'u', 'rxx', 'ryy', 'rzz', 'ecr',
+  'OPENQASM',
+  'include',
+  'qubit',
+  'bit',
+  'qreg',
+  'creg',
+  'gate',
+  'opaque',
+  'measure',
+  'reset',
+  'barrier',
+  'input',
+  'output',
+  'const',
+  'float',
+  'angle',
+  'int',
+  'uint',
+  'bool',
+  'complex',
+  'duration',
+  'stretch',
+  'array',
+  'if',
+  'else',
+  'for',
+  'in',
+  'while',
+  'def',
+  'return',
+  'break',
+  'continue',
+  'box',
+  'delay',
+  'let',
+  'extern',
+  'defcal',
+  'cal',
+  'ctrl',
+  'negctrl',
+  'inv',
+  'pow',
+  'gphase',
+  'U',
+  'CX',
+  'pi',
+  'tau',
+  'euler',
+  'true',
+  'false',
+  'switch',
+  'case',
+  'default',
+  'end',
+  'durationof',
+  'sin',
+  'cos',
+  'tan',
+  'exp',
+  'ln',
+  'sqrt',
+  'arcsin',
+  'arccos',
+  'arctan',
+  'mod',
+  'popcount',
+  'rotl',
+  'rotr',
+  'real',
+  'imag',
+  'sizeof',
+  'p',
+  'x',
+  'y',
+  'z',
+  'h',
+  's',
+  'sdg',
+  't',
+  'tdg',
+  'sx',
+  'sxdg',
+  'rx',
+  'ry',
+  'rz',
+  'cx',
+  'cy',
+  'cz',
+  'cp',
+  'crx',
+  'cry',
+  'crz',
+  'ch',
+  'swap',
+  'ccx',
+  'cswap',
+  'cu',
+  'phase',
+  'cphase',
+  'id',
+  'u1',
+  'u2',
+  'u3',
+  'u',
+  'rxx',
+  'ryy',
+  'rzz',
+  'ecr',
 ]);
 const IDENTIFIER = /^[\p{L}_][\p{L}\p{N}_]*$/u;
 
 /** Writes `circuit` as an OpenQASM 3 program. Throws QasmEmitError for a non-finite parameter or an out-of-range index. */
 export function toQasm3(circuit: Circuit, options: QasmEmitOptions = {}): string {
-  const physical = options.physicalQubits === true
-    || (circuit.qregs.length === 1 && circuit.qregs[0]!.name === HARDWARE_REGISTER);
+  const physical =
+    options.physicalQubits === true || (circuit.qregs.length === 1 && circuit.qregs[0]!.name === HARDWARE_REGISTER);
   const taken = new Set<string>();
   const bits = layout(circuit.cregs, circuit.numClbits, 'c', taken);
   const qubits = physical ? undefined : layout(circuit.qregs, circuit.numQubits, 'q', taken);
 
   const qubitName = (q: number, index: number): string => {
     if (!Number.isInteger(q) || q < 0 || q >= circuit.numQubits) {
-      throw new QasmEmitError(index, `operation ${index} uses qubit ${q}, but the circuit has ${circuit.numQubits} qubits`);
+      throw new QasmEmitError(
+        index,
+        `operation ${index} uses qubit ${q}, but the circuit has ${circuit.numQubits} qubits`,
+      );
     }
     return qubits === undefined ? `$${q}` : qubits.name(q);
   };
   const bitName = (c: number, index: number): string => {
     if (!Number.isInteger(c) || c < 0 || c >= circuit.numClbits) {
-      throw new QasmEmitError(index, `operation ${index} writes bit ${c}, but the circuit has ${circuit.numClbits} bits`);
+      throw new QasmEmitError(
+        index,
+        `operation ${index} writes bit ${c}, but the circuit has ${circuit.numClbits} bits`,
+      );
     }
     return bits.name(c);
   };
@@ -79,8 +186,13 @@ export function toQasm3(circuit: Circuit, options: QasmEmitOptions = {}): string
   return `${lines.join('\n')}\n`;
 }
 
-function formatOperation(op: Operation, index: number, qubitName: (q: number, i: number) => string,
-  bitName: (c: number, i: number) => string, definitions: Set<string>): string {
+function formatOperation(
+  op: Operation,
+  index: number,
+  qubitName: (q: number, i: number) => string,
+  bitName: (c: number, i: number) => string,
+  definitions: Set<string>,
+): string {
   switch (op.kind) {
     case 'measure':
       return `${bitName(op.clbit, index)} = measure ${qubitName(op.qubit, index)};`;
@@ -100,7 +212,10 @@ function formatOperation(op: Operation, index: number, qubitName: (q: number, i:
 /** The shortest decimal that reads back as exactly `value` (at most 17 significant digits); keeps -0. */
 export function formatNumber(value: number, opIndex = -1): string {
   if (!Number.isFinite(value)) {
-    throw new QasmEmitError(opIndex, `operation ${opIndex} has parameter ${value}; OpenQASM parameters must be finite numbers`);
+    throw new QasmEmitError(
+      opIndex,
+      `operation ${opIndex} has parameter ${value}; OpenQASM parameters must be finite numbers`,
+    );
   }
   return Object.is(value, -0) ? '-0' : String(value);
 }
@@ -117,15 +232,19 @@ interface Layout {
  */
 function layout(registers: readonly Register[], size: number, fallback: string, taken: Set<string>): Layout {
   let offset = 0;
-  const usable = registers.every((r) => {
-    const ok = r.offset === offset && r.size > 0 && IDENTIFIER.test(r.name) && !RESERVED.has(r.name) && !taken.has(r.name);
-    offset += r.size;
-    taken.add(r.name);
-    return ok;
-  }) && offset === size;
+  const usable =
+    registers.every((r) => {
+      const ok =
+        r.offset === offset && r.size > 0 && IDENTIFIER.test(r.name) && !RESERVED.has(r.name) && !taken.has(r.name);
+      offset += r.size;
+      taken.add(r.name);
+      return ok;
+    }) && offset === size;
   if (usable) {
     const owner: number[] = [];
-    registers.forEach((r, i) => { for (let k = 0; k < r.size; k++) owner.push(i); });
+    registers.forEach((r, i) => {
+      for (let k = 0; k < r.size; k++) owner.push(i);
+    });
     return {
       declarations: registers,
       name: (flat) => {

@@ -16,12 +16,24 @@ export type Expr =
 
 /** Built-in constants (OpenQASM 3 spells them with letters or symbols). */
 export const BUILTIN_CONSTANTS: ReadonlyMap<string, number> = new Map([
-  ['pi', Math.PI], ['π', Math.PI], ['tau', 2 * Math.PI], ['τ', 2 * Math.PI], ['euler', Math.E], ['ℇ', Math.E],
+  ['pi', Math.PI],
+  ['π', Math.PI],
+  ['tau', 2 * Math.PI],
+  ['τ', 2 * Math.PI],
+  ['euler', Math.E],
+  ['ℇ', Math.E],
 ]);
 
 const FUNCTIONS: ReadonlyMap<string, (x: number) => number> = new Map([
-  ['sin', Math.sin], ['cos', Math.cos], ['tan', Math.tan], ['exp', Math.exp], ['ln', Math.log], ['sqrt', Math.sqrt],
-  ['arcsin', Math.asin], ['arccos', Math.acos], ['arctan', Math.atan],
+  ['sin', Math.sin],
+  ['cos', Math.cos],
+  ['tan', Math.tan],
+  ['exp', Math.exp],
+  ['ln', Math.log],
+  ['sqrt', Math.sqrt],
+  ['arcsin', Math.asin],
+  ['arccos', Math.acos],
+  ['arctan', Math.atan],
 ]);
 
 /** How names in an expression are checked while parsing: returns false for a name not in scope. */
@@ -136,12 +148,18 @@ export function evaluate(expr: Expr, lookup: NameLookup): number {
       const left = evaluate(expr.left, lookup);
       const right = evaluate(expr.right, lookup);
       switch (expr.op) {
-        case '+': return left + right;
-        case '-': return left - right;
-        case '*': return left * right;
-        case '/': return left / right;
-        case '%': return left % right;
-        default: return left ** right;
+        case '+':
+          return left + right;
+        case '-':
+          return left - right;
+        case '*':
+          return left * right;
+        case '/':
+          return left / right;
+        case '%':
+          return left % right;
+        default:
+          return left ** right;
       }
     }
   }

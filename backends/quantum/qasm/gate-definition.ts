@@ -24,7 +24,23 @@ export interface DefinitionContext {
   checkArity(at: Token, target: GateTarget, modifiers: readonly Modifier[], params: number, qubits: number): void;
 }
 
-const NOT_IN_BODY = new Set(['measure', 'reset', 'if', 'for', 'while', 'delay', 'box', 'qubit', 'bit', 'qreg', 'creg', 'gate', 'opaque', 'input', 'const']);
+const NOT_IN_BODY = new Set([
+  'measure',
+  'reset',
+  'if',
+  'for',
+  'while',
+  'delay',
+  'box',
+  'qubit',
+  'bit',
+  'qreg',
+  'creg',
+  'gate',
+  'opaque',
+  'input',
+  'const',
+]);
 
 /** Parses `gate name(params) a, b { body }` at the stream's position and registers it. */
 export function parseGateDefinition(p: DefinitionContext): void {
@@ -39,9 +55,10 @@ export function parseGateDefinition(p: DefinitionContext): void {
   const syntax: ExpressionSyntax = {
     caretIsPower: p.version === 2,
     isKnown: (n) => paramNames.includes(n) || p.constants.has(n),
-    scopeHint: paramNames.length > 0
-      ? `the parameters of gate '${name.text}' are ${paramNames.join(', ')}`
-      : `gate '${name.text}' has no parameters; add one with 'gate ${name.text}(${'name'}) ...'`,
+    scopeHint:
+      paramNames.length > 0
+        ? `the parameters of gate '${name.text}' are ${paramNames.join(', ')}`
+        : `gate '${name.text}' has no parameters; add one with 'gate ${name.text}(${'name'}) ...'`,
   };
   ts.expect('{', `to start the body of gate '${name.text}'`);
   const body: BodyStatement[] = [];
@@ -74,14 +91,16 @@ function parseParameterNames(p: DefinitionContext): Token[] {
   const names: Token[] = [];
   if (!p.ts.accept('(')) return names;
   if (p.ts.accept(')')) return names;
-  do names.push(distinct(names, p.ts.expectId('a parameter name'), 'parameter')); while (p.ts.accept(','));
+  do names.push(distinct(names, p.ts.expectId('a parameter name'), 'parameter'));
+  while (p.ts.accept(','));
   p.ts.expect(')', 'to close the parameter names');
   return names;
 }
 
 function parseQubitNames(p: DefinitionContext, gate: Token): Token[] {
   const names: Token[] = [];
-  do names.push(distinct(names, p.ts.expectId(`a qubit argument name for gate '${gate.text}'`), 'qubit argument')); while (p.ts.accept(','));
+  do names.push(distinct(names, p.ts.expectId(`a qubit argument name for gate '${gate.text}'`), 'qubit argument'));
+  while (p.ts.accept(','));
   return names;
 }
 
@@ -92,11 +111,19 @@ function distinct(previous: readonly Token[], token: Token, what: string): Token
   return token;
 }
 
-function parseBodyStatement(p: DefinitionContext, gate: Token, qubitNames: readonly string[], syntax: ExpressionSyntax): BodyStatement {
+function parseBodyStatement(
+  p: DefinitionContext,
+  gate: Token,
+  qubitNames: readonly string[],
+  syntax: ExpressionSyntax,
+): BodyStatement {
   const ts = p.ts;
   const first = ts.peek();
   if (first.kind === 'id' && NOT_IN_BODY.has(first.text)) {
-    throw new QasmError(first, `'${first.text}' cannot appear in the body of gate '${gate.text}': a gate body holds only gate calls, gphase and barrier`);
+    throw new QasmError(
+      first,
+      `'${first.text}' cannot appear in the body of gate '${gate.text}': a gate body holds only gate calls, gphase and barrier`,
+    );
   }
   if (ts.accept('barrier')) {
     const qubits = ts.at(';') ? qubitNames.map((_, i) => i) : parseBodyOperands(p, gate, qubitNames);
@@ -106,7 +133,10 @@ function parseBodyStatement(p: DefinitionContext, gate: Token, qubitNames: reado
   const modifiers = p.parseModifiers();
   const callName = ts.expectId(`a gate call in the body of gate '${gate.text}'`);
   if (callName.text === gate.text) {
-    throw new QasmError(callName, `gate '${gate.text}' cannot call itself: a gate may only use gates defined before it`);
+    throw new QasmError(
+      callName,
+      `gate '${gate.text}' cannot call itself: a gate may only use gates defined before it`,
+    );
   }
   const target = p.resolveGate(callName);
   const params = p.parseParameterList(syntax);
@@ -122,13 +152,18 @@ function parseBodyOperands(p: DefinitionContext, gate: Token, qubitNames: readon
   do {
     const operand = p.ts.peek();
     if (operand.kind !== 'id' || !qubitNames.includes(operand.text)) {
-      p.ts.fail(`expected a qubit argument of gate '${gate.text}' (${qubitNames.join(', ')}), found '${operand.text}'; gate bodies address qubits only by argument name`);
+      p.ts.fail(
+        `expected a qubit argument of gate '${gate.text}' (${qubitNames.join(', ')}), found '${operand.text}'; gate bodies address qubits only by argument name`,
+      );
     }
     p.ts.next();
     if (p.ts.at('[')) p.ts.fail(`qubit argument '${operand.text}' of a gate is a single qubit and cannot be indexed`);
     const index = qubitNames.indexOf(operand.text);
     if (indices.includes(index)) {
-      throw new QasmError(operand, `qubit argument '${operand.text}' is used twice in one gate call; a gate's qubits must be distinct`);
+      throw new QasmError(
+        operand,
+        `qubit argument '${operand.text}' is used twice in one gate call; a gate's qubits must be distinct`,
+      );
     }
     indices.push(index);
   } while (p.ts.accept(','));

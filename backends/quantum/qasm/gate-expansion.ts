@@ -42,8 +42,14 @@ export type Modifier =
 
 /** One statement of a gate body; `qubits` index the definition's qubit arguments. */
 export type BodyStatement =
-  | { readonly kind: 'call'; readonly at: Token; readonly target: GateTarget; readonly modifiers: readonly Modifier[];
-    readonly params: readonly Expr[]; readonly qubits: readonly number[] }
+  | {
+      readonly kind: 'call';
+      readonly at: Token;
+      readonly target: GateTarget;
+      readonly modifiers: readonly Modifier[];
+      readonly params: readonly Expr[];
+      readonly qubits: readonly number[];
+    }
   | { readonly kind: 'barrier'; readonly qubits: readonly number[] };
 
 /** Number of parameters and qubits a target takes before modifiers. */
@@ -69,13 +75,26 @@ export function controlCount(modifiers: readonly Modifier[]): number {
  * Expands a call with its modifiers into `out`. `at` is the call's gate-name token, where
  * errors found during expansion point.
  */
-export function expandCall(target: GateTarget, modifiers: readonly Modifier[], params: readonly number[],
-  qubits: readonly number[], at: Token, out: ExpandedOp[]): void {
+export function expandCall(
+  target: GateTarget,
+  modifiers: readonly Modifier[],
+  params: readonly number[],
+  qubits: readonly number[],
+  at: Token,
+  out: ExpandedOp[],
+): void {
   applyModifiers(target, modifiers, 0, params, qubits, at, out);
 }
 
-function applyModifiers(target: GateTarget, modifiers: readonly Modifier[], index: number, params: readonly number[],
-  qubits: readonly number[], at: Token, out: ExpandedOp[]): void {
+function applyModifiers(
+  target: GateTarget,
+  modifiers: readonly Modifier[],
+  index: number,
+  params: readonly number[],
+  qubits: readonly number[],
+  at: Token,
+  out: ExpandedOp[],
+): void {
   if (index === modifiers.length) {
     expandTarget(target, params, qubits, at, out);
     return;
@@ -91,7 +110,10 @@ function applyModifiers(target: GateTarget, modifiers: readonly Modifier[], inde
           const controlled = controlOp(current, qubits[c]!);
           if (controlled !== null && 'uncontrollable' in controlled) {
             const targetName = target.kind === 'builtin' ? target.gate.name : target.name;
-            throw new QasmError(modifier.at, `ctrl @ cannot control '${controlled.uncontrollable}'${targetName === controlled.uncontrollable ? '' : ` (from the expansion of '${targetName}')`}: its controlled form is not an Orrery IR gate. Controllable gates: ${CONTROLLABLE_GATES.join(', ')}; decompose the gate into these first`);
+            throw new QasmError(
+              modifier.at,
+              `ctrl @ cannot control '${controlled.uncontrollable}'${targetName === controlled.uncontrollable ? '' : ` (from the expansion of '${targetName}')`}: its controlled form is not an Orrery IR gate. Controllable gates: ${CONTROLLABLE_GATES.join(', ')}; decompose the gate into these first`,
+            );
           }
           current = controlled;
         }
@@ -113,14 +135,22 @@ function applyModifiers(target: GateTarget, modifiers: readonly Modifier[], inde
   }
 }
 
-function expandTarget(target: GateTarget, params: readonly number[], qubits: readonly number[], at: Token,
-  out: ExpandedOp[]): void {
+function expandTarget(
+  target: GateTarget,
+  params: readonly number[],
+  qubits: readonly number[],
+  at: Token,
+  out: ExpandedOp[],
+): void {
   switch (target.kind) {
     case 'builtin':
       target.gate.expand(params, qubits, out);
       return;
     case 'opaque':
-      throw new QasmError(at, `gate '${target.name}' is declared opaque, so Orrery has no definition to run; replace the opaque declaration with 'gate ${target.name} ... { ... }'`);
+      throw new QasmError(
+        at,
+        `gate '${target.name}' is declared opaque, so Orrery has no definition to run; replace the opaque declaration with 'gate ${target.name} ... { ... }'`,
+      );
     case 'user': {
       const values = new Map<string, number>();
       target.paramNames.forEach((name, i) => {
@@ -133,7 +163,14 @@ function expandTarget(target: GateTarget, params: readonly number[], qubits: rea
           continue;
         }
         const args = statement.params.map((expr) => checkedValue(expr, evaluate(expr, lookup)));
-        expandCall(statement.target, statement.modifiers, args, statement.qubits.map((q) => qubits[q]!), statement.at, out);
+        expandCall(
+          statement.target,
+          statement.modifiers,
+          args,
+          statement.qubits.map((q) => qubits[q]!),
+          statement.at,
+          out,
+        );
       }
     }
   }
@@ -142,7 +179,10 @@ function expandTarget(target: GateTarget, params: readonly number[], qubits: rea
 /** Fails on a parameter that evaluated to NaN or an infinity; returns it otherwise. */
 export function checkedValue(expr: Expr, value: number): number {
   if (!Number.isFinite(value)) {
-    throw new QasmError(firstToken(expr), `expression evaluates to ${value}; gate parameters must be finite numbers (check divisions by zero and function domains)`);
+    throw new QasmError(
+      firstToken(expr),
+      `expression evaluates to ${value}; gate parameters must be finite numbers (check divisions by zero and function domains)`,
+    );
   }
   return value;
 }

@@ -21,22 +21,39 @@ export interface BuiltinGate {
 function irGate(name: GateName): BuiltinGate {
   const { qubits, params } = GATE_ARITY[name];
   return {
-    name, qubits, params,
-    expand: (p, q, out) => { out.push({ kind: 'gate', name, qubits: q, params: p }); },
+    name,
+    qubits,
+    params,
+    expand: (p, q, out) => {
+      out.push({ kind: 'gate', name, qubits: q, params: p });
+    },
   };
 }
 
-function alias(name: string, target: GateName, qubits: number, params: number,
-  map: (p: readonly number[]) => readonly number[] = (p) => p): BuiltinGate {
+function alias(
+  name: string,
+  target: GateName,
+  qubits: number,
+  params: number,
+  map: (p: readonly number[]) => readonly number[] = (p) => p,
+): BuiltinGate {
   return {
-    name, qubits, params,
-    expand: (p, q, out) => { out.push({ kind: 'gate', name: target, qubits: q, params: map(p) }); },
+    name,
+    qubits,
+    params,
+    expand: (p, q, out) => {
+      out.push({ kind: 'gate', name: target, qubits: q, params: map(p) });
+    },
   };
 }
 
 const GPHASE: BuiltinGate = {
-  name: 'gphase', qubits: 0, params: 1,
-  expand: (p, _q, out) => { out.push({ kind: 'gphase', theta: p[0]! }); },
+  name: 'gphase',
+  qubits: 0,
+  params: 1,
+  expand: (p, _q, out) => {
+    out.push({ kind: 'gphase', theta: p[0]! });
+  },
 };
 
 /** Every builtin gate by the name a program calls it with. */
@@ -64,7 +81,9 @@ export interface NoControlledForm {
 }
 
 /** IR gates whose controlled form is an IR gate; parameters of the controlled gate from the original's. */
-const CONTROLLED: Partial<Record<GateName, { readonly name: GateName; readonly params: (p: readonly number[]) => number[] }>> = {
+const CONTROLLED: Partial<
+  Record<GateName, { readonly name: GateName; readonly params: (p: readonly number[]) => number[] }>
+> = {
   x: { name: 'cx', params: () => [] },
   y: { name: 'cy', params: () => [] },
   z: { name: 'cz', params: () => [] },
@@ -103,8 +122,29 @@ export function controlOp(op: ExpandedOp, control: number): ExpandedOp | null | 
   }
 }
 
-const SELF_INVERSE = new Set<GateName>(['id', 'x', 'y', 'z', 'h', 'cx', 'cy', 'cz', 'ch', 'swap', 'ecr', 'ccx', 'cswap']);
-const SWAPPED_INVERSE: Partial<Record<GateName, GateName>> = { s: 'sdg', sdg: 's', t: 'tdg', tdg: 't', sx: 'sxdg', sxdg: 'sx' };
+const SELF_INVERSE = new Set<GateName>([
+  'id',
+  'x',
+  'y',
+  'z',
+  'h',
+  'cx',
+  'cy',
+  'cz',
+  'ch',
+  'swap',
+  'ecr',
+  'ccx',
+  'cswap',
+]);
+const SWAPPED_INVERSE: Partial<Record<GateName, GateName>> = {
+  s: 'sdg',
+  sdg: 's',
+  t: 'tdg',
+  tdg: 't',
+  sx: 'sxdg',
+  sxdg: 'sx',
+};
 
 /** The inverse of an operation; every IR gate has one among the IR gates. */
 export function invertOp(op: ExpandedOp): ExpandedOp {

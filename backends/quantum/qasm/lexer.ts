@@ -24,7 +24,23 @@ export interface Token {
   readonly column: number;
 }
 
-const TWO_CHAR_PUNCT = new Set(['**', '->', '==', '!=', '<=', '>=', '&&', '||', '<<', '>>', '++', '+=', '-=', '*=', '/=']);
+const TWO_CHAR_PUNCT = new Set([
+  '**',
+  '->',
+  '==',
+  '!=',
+  '<=',
+  '>=',
+  '&&',
+  '||',
+  '<<',
+  '>>',
+  '++',
+  '+=',
+  '-=',
+  '*=',
+  '/=',
+]);
 const ONE_CHAR_PUNCT = new Set([...';,()[]{}@=+-*/^%:<>!~&|.']);
 const ID_START = /[\p{L}_]/u;
 const ID_PART = /[\p{L}\p{N}_]/u;
@@ -40,7 +56,8 @@ function isIdStart(code: number, ch: string): boolean {
 }
 
 function isIdPart(code: number, ch: string): boolean {
-  if (code < 128) return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || code === 95 || (code >= 48 && code <= 57);
+  if (code < 128)
+    return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || code === 95 || (code >= 48 && code <= 57);
   return ID_PART.test(ch);
 }
 
@@ -103,7 +120,10 @@ export function tokenize(source: string): Token[] {
       i++;
       while (isDigit(source[i])) i++;
       if (i === start + 1) {
-        throw new QasmError({ line, column: start - lineStart + 1 }, "expected a hardware qubit number after '$' (e.g. $0)");
+        throw new QasmError(
+          { line, column: start - lineStart + 1 },
+          "expected a hardware qubit number after '$' (e.g. $0)",
+        );
       }
       const text = source.slice(start, i);
       push('hwqubit', text, start, Number(text.slice(1)));
@@ -113,7 +133,10 @@ export function tokenize(source: string): Token[] {
       i++;
       while (i < n && source[i] !== ch && source[i] !== '\n') i++;
       if (source[i] !== ch) {
-        throw new QasmError({ line, column: start - lineStart + 1 }, `unterminated string: close it with ${ch} on the same line`);
+        throw new QasmError(
+          { line, column: start - lineStart + 1 },
+          `unterminated string: close it with ${ch} on the same line`,
+        );
       }
       push('string', source.slice(start + 1, i), start);
       i++;
@@ -139,9 +162,10 @@ export function tokenize(source: string): Token[] {
 /** Scans an integer (decimal, 0x, 0o, 0b, with `_` separators) or float literal; returns the index after it. */
 function scanNumber(source: string, start: number, line: number, lineStart: number, tokens: Token[]): number {
   const column = start - lineStart + 1;
-  const radixMatch = source[start] === '0' && /[xXoObB]/.test(source[start + 1] ?? '')
-    ? /^0([xXoObB])([0-9a-fA-F_]+)/.exec(source.slice(start, start + 80))
-    : null;
+  const radixMatch =
+    source[start] === '0' && /[xXoObB]/.test(source[start + 1] ?? '')
+      ? /^0([xXoObB])([0-9a-fA-F_]+)/.exec(source.slice(start, start + 80))
+      : null;
   let end: number;
   let value: number;
   if (radixMatch !== null) {
@@ -149,7 +173,10 @@ function scanNumber(source: string, start: number, line: number, lineStart: numb
     const radix = { x: 16, o: 8, b: 2 }[radixMatch[1]!.toLowerCase() as 'x' | 'o' | 'b'];
     value = parseInt(digits, radix);
     end = start + radixMatch[0].length;
-    if (Number.isNaN(value) || [...digits].some((d) => parseInt(d, radix) >= radix || Number.isNaN(parseInt(d, radix)))) {
+    if (
+      Number.isNaN(value) ||
+      [...digits].some((d) => parseInt(d, radix) >= radix || Number.isNaN(parseInt(d, radix)))
+    ) {
       throw new QasmError({ line, column }, `invalid base-${radix} literal '${radixMatch[0]}'`);
     }
   } else {
@@ -163,7 +190,10 @@ function scanNumber(source: string, start: number, line: number, lineStart: numb
       let j = i + 1;
       if (source[j] === '+' || source[j] === '-') j++;
       if (!isDigit(source[j])) {
-        throw new QasmError({ line, column }, `malformed exponent in number '${source.slice(start, j)}': write e.g. 1.5e-3`);
+        throw new QasmError(
+          { line, column },
+          `malformed exponent in number '${source.slice(start, j)}': write e.g. 1.5e-3`,
+        );
       }
       while (isDigit(source[j])) j++;
       i = j;

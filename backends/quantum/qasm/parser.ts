@@ -5,7 +5,14 @@
 import type { Circuit, Operation } from '../circuit.ts';
 import { evaluate, parseExpression, type Expr, type ExpressionSyntax } from './expressions.ts';
 import { BUILTIN_GATES, type ExpandedOp } from './gate-library.ts';
-import { controlCount, expandCall, checkedValue, targetArity, type GateTarget, type Modifier } from './gate-expansion.ts';
+import {
+  controlCount,
+  expandCall,
+  checkedValue,
+  targetArity,
+  type GateTarget,
+  type Modifier,
+} from './gate-expansion.ts';
 import { parseGateDefinition, parseOpaqueDeclaration } from './gate-definition.ts';
 import { tokenize, type Token } from './lexer.ts';
 import { QasmError } from './qasm-error.ts';
@@ -24,13 +31,18 @@ export interface ParsedProgram {
  * - `collect`: every input gets a placeholder (1 for int/uint, 0.7390851332151607 otherwise: a
  *   value unlikely to divide by zero), to list the inputs of a program without running it.
  */
-export type InputMode = { readonly kind: 'bind'; readonly params: Readonly<Record<string, number>> } | { readonly kind: 'collect' };
+export type InputMode =
+  | { readonly kind: 'bind'; readonly params: Readonly<Record<string, number>> }
+  | { readonly kind: 'collect' };
 
 const CLASSICAL_TYPES = new Set(['float', 'angle', 'int', 'uint']);
 const MODIFIERS = new Set(['ctrl', 'negctrl', 'inv', 'pow']);
 
 const UNSUPPORTED: ReadonlyMap<string, string> = new Map([
-  ['if', "classically controlled operations ('if') are not supported: Orrery runs circuits without mid-circuit feedback; remove the condition or run the branches as separate circuits"],
+  [
+    'if',
+    "classically controlled operations ('if') are not supported: Orrery runs circuits without mid-circuit feedback; remove the condition or run the branches as separate circuits",
+  ],
   ['for', "'for' loops are not supported: Orrery runs straight-line circuits; unroll the loop"],
   ['while', "'while' loops are not supported: Orrery runs straight-line circuits; unroll the loop"],
   ['def', "subroutines ('def') are not supported; write the operations inline or as a 'gate' definition"],
@@ -38,9 +50,28 @@ const UNSUPPORTED: ReadonlyMap<string, string> = new Map([
   ['box', "'box' is not supported: Orrery circuits carry no timing; remove the box and keep its contents"],
   ['switch', "'switch' is not supported: Orrery runs circuits without mid-circuit feedback"],
 ]);
-const OTHER_UNSUPPORTED: ReadonlySet<string> = new Set(['let', 'extern', 'defcal', 'cal', 'defcalgrammar', 'return', 'break', 'continue', 'output',
-  'duration', 'stretch', 'array', 'complex', 'bool', 'end', 'case', 'default', 'pragma']);
-const SUPPORTED_STATEMENTS = 'gate calls, measure, reset, barrier, qubit/bit/qreg/creg declarations, input, const, gate, include';
+const OTHER_UNSUPPORTED: ReadonlySet<string> = new Set([
+  'let',
+  'extern',
+  'defcal',
+  'cal',
+  'defcalgrammar',
+  'return',
+  'break',
+  'continue',
+  'output',
+  'duration',
+  'stretch',
+  'array',
+  'complex',
+  'bool',
+  'end',
+  'case',
+  'default',
+  'pragma',
+]);
+const SUPPORTED_STATEMENTS =
+  'gate calls, measure, reset, barrier, qubit/bit/qreg/creg declarations, input, const, gate, include';
 
 /** Parses and binds a whole program. */
 export function parseProgram(source: string, inputMode: InputMode): ParsedProgram {
@@ -67,7 +98,10 @@ export class ProgramParser {
   private syntax: ExpressionSyntax | undefined;
   private readonly lookupConstant = (name: string): number | undefined => this.constants.get(name);
 
-  constructor(source: string, private readonly inputMode: InputMode) {
+  constructor(
+    source: string,
+    private readonly inputMode: InputMode,
+  ) {
     this.ts = new TokenStream(tokenize(source));
   }
 
@@ -95,7 +129,10 @@ export class ProgramParser {
   declare(at: Token, what: string): void {
     const previous = this.declarations.get(at.text);
     if (previous !== undefined) {
-      throw new QasmError(at, `'${at.text}' is already declared (as ${previous.what} at line ${previous.at.line}, column ${previous.at.column}); choose another name`);
+      throw new QasmError(
+        at,
+        `'${at.text}' is already declared (as ${previous.what} at line ${previous.at.line}, column ${previous.at.column}); choose another name`,
+      );
     }
     this.declarations.set(at.text, { what, at });
   }
@@ -107,7 +144,10 @@ export class ProgramParser {
     const builtin = BUILTIN_GATES.get(at.text);
     if (builtin !== undefined) return { kind: 'builtin', gate: builtin };
     const known = [...new Set([...BUILTIN_GATES.keys(), ...this.userGates.keys()])].sort().join(', ');
-    throw new QasmError(at, `unknown gate '${at.text}'; known gates: ${known}. Define it with 'gate ${at.text} ... { ... }' before using it`);
+    throw new QasmError(
+      at,
+      `unknown gate '${at.text}'; known gates: ${known}. Define it with 'gate ${at.text} ... { ... }' before using it`,
+    );
   }
 
   /** Parses `ctrl @`, `ctrl(n) @`, `inv @`, `pow(k) @` prefixes; their arguments may use constants only. */
@@ -116,12 +156,18 @@ export class ProgramParser {
     for (;;) {
       const at = this.ts.peek();
       const following = this.ts.peek(1);
-      const isModifier = at.kind === 'id' && MODIFIERS.has(at.text)
-        && following.kind === 'punct' && (following.text === '@' || following.text === '(');
+      const isModifier =
+        at.kind === 'id' &&
+        MODIFIERS.has(at.text) &&
+        following.kind === 'punct' &&
+        (following.text === '@' || following.text === '(');
       if (!isModifier) return modifiers;
       this.ts.next();
       if (at.text === 'negctrl') {
-        throw new QasmError(at, "'negctrl @' is not supported; surround the call with x gates on the control instead (x c; ctrl @ g c, t; x c;)");
+        throw new QasmError(
+          at,
+          "'negctrl @' is not supported; surround the call with x gates on the control instead (x c; ctrl @ g c, t; x c;)",
+        );
       }
       if (at.text === 'inv') {
         this.ts.expect('@', "after 'inv'");
@@ -149,7 +195,8 @@ export class ProgramParser {
     const params: Expr[] = [];
     if (!this.ts.accept('(')) return params;
     if (this.ts.accept(')')) return params;
-    do params.push(parseExpression(this.ts, syntax)); while (this.ts.accept(','));
+    do params.push(parseExpression(this.ts, syntax));
+    while (this.ts.accept(','));
     this.ts.expect(')', 'to close the parameter list');
     return params;
   }
@@ -158,13 +205,19 @@ export class ProgramParser {
   checkArity(at: Token, target: GateTarget, modifiers: readonly Modifier[], params: number, qubits: number): void {
     const arity = targetArity(target);
     if (params !== arity.params) {
-      throw new QasmError(at, `gate '${at.text}' takes ${plural(arity.params, 'parameter')}, but ${params} ${params === 1 ? 'was' : 'were'} given`);
+      throw new QasmError(
+        at,
+        `gate '${at.text}' takes ${plural(arity.params, 'parameter')}, but ${params} ${params === 1 ? 'was' : 'were'} given`,
+      );
     }
     const controls = controlCount(modifiers);
     const expected = arity.qubits + controls;
     if (qubits !== expected) {
       const detail = controls > 0 ? ` (${controls} control${controls === 1 ? '' : 's'} + ${arity.qubits})` : '';
-      throw new QasmError(at, `gate '${at.text}' takes ${plural(expected, 'qubit')}${detail}, but ${qubits} ${qubits === 1 ? 'was' : 'were'} given`);
+      throw new QasmError(
+        at,
+        `gate '${at.text}' takes ${plural(expected, 'qubit')}${detail}, but ${qubits} ${qubits === 1 ? 'was' : 'were'} given`,
+      );
     }
   }
 
@@ -173,7 +226,10 @@ export class ProgramParser {
     this.ts.next();
     const version = this.ts.peek();
     if (version.kind !== 'number' || (Math.floor(version.value) !== 2 && Math.floor(version.value) !== 3)) {
-      throw new QasmError(version, `unsupported OpenQASM version ${describeToken(version)}; Orrery reads OPENQASM 2.0 and OPENQASM 3`);
+      throw new QasmError(
+        version,
+        `unsupported OpenQASM version ${describeToken(version)}; Orrery reads OPENQASM 2.0 and OPENQASM 3`,
+      );
     }
     this.ts.next();
     this.version = Math.floor(version.value) as 2 | 3;
@@ -189,21 +245,37 @@ export class ProgramParser {
     const unsupported = UNSUPPORTED.get(at.text);
     if (unsupported !== undefined) throw new QasmError(at, unsupported);
     if (OTHER_UNSUPPORTED.has(at.text)) {
-      throw new QasmError(at, `'${at.text}' is not supported by Orrery's OpenQASM reader, which runs straight-line circuits (${SUPPORTED_STATEMENTS}); remove it`);
+      throw new QasmError(
+        at,
+        `'${at.text}' is not supported by Orrery's OpenQASM reader, which runs straight-line circuits (${SUPPORTED_STATEMENTS}); remove it`,
+      );
     }
     switch (at.text) {
       case 'OPENQASM':
         throw new QasmError(at, 'the OPENQASM version line must be the first statement of the program');
-      case 'include': return this.parseInclude();
-      case 'qreg': case 'creg': return this.parseLegacyRegister();
-      case 'qubit': case 'bit': return this.parseRegister();
-      case 'input': return this.parseInput();
-      case 'const': this.ts.next(); return this.parseClassical(true);
-      case 'gate': return parseGateDefinition(this);
-      case 'opaque': return parseOpaqueDeclaration(this);
-      case 'measure': return this.parseMeasureArrow();
-      case 'reset': return this.parseReset();
-      case 'barrier': return this.parseBarrier();
+      case 'include':
+        return this.parseInclude();
+      case 'qreg':
+      case 'creg':
+        return this.parseLegacyRegister();
+      case 'qubit':
+      case 'bit':
+        return this.parseRegister();
+      case 'input':
+        return this.parseInput();
+      case 'const':
+        this.ts.next();
+        return this.parseClassical(true);
+      case 'gate':
+        return parseGateDefinition(this);
+      case 'opaque':
+        return parseOpaqueDeclaration(this);
+      case 'measure':
+        return this.parseMeasureArrow();
+      case 'reset':
+        return this.parseReset();
+      case 'barrier':
+        return this.parseBarrier();
     }
     if (CLASSICAL_TYPES.has(at.text)) return this.parseClassical(false);
     const following = this.ts.peek(1);
@@ -216,9 +288,13 @@ export class ProgramParser {
   private parseInclude(): void {
     this.ts.next();
     const file = this.ts.peek();
-    if (file.kind !== 'string') this.ts.fail(`expected a file name in quotes after 'include', found ${describeToken(file)}`);
+    if (file.kind !== 'string')
+      this.ts.fail(`expected a file name in quotes after 'include', found ${describeToken(file)}`);
     if (file.text !== 'qelib1.inc' && file.text !== 'stdgates.inc') {
-      throw new QasmError(file, `cannot include "${file.text}": only "qelib1.inc" and "stdgates.inc" are built in; paste the file's gate definitions into the program instead`);
+      throw new QasmError(
+        file,
+        `cannot include "${file.text}": only "qelib1.inc" and "stdgates.inc" are built in; paste the file's gate definitions into the program instead`,
+      );
     }
     this.ts.next();
     this.ts.expect(';', 'after the include');
@@ -268,15 +344,23 @@ export class ProgramParser {
     this.inputs.push(name);
     let value = type.text === 'int' || type.text === 'uint' ? 1 : 0.7390851332151607;
     if (this.inputMode.kind === 'bind') {
-      const given: unknown = Object.hasOwn(this.inputMode.params, name.text) ? this.inputMode.params[name.text] : undefined;
+      const given: unknown = Object.hasOwn(this.inputMode.params, name.text)
+        ? this.inputMode.params[name.text]
+        : undefined;
       if (given === undefined) {
-        throw new QasmError(name, `input '${name.text}' has no value; pass params: { ${name.text}: ... } when running the circuit`);
+        throw new QasmError(
+          name,
+          `input '${name.text}' has no value; pass params: { ${name.text}: ... } when running the circuit`,
+        );
       }
       if (typeof given !== 'number' || !Number.isFinite(given)) {
         throw new QasmError(name, `params.${name.text} must be a finite number, got ${String(given)}`);
       }
       if ((type.text === 'int' || type.text === 'uint') && !Number.isInteger(given)) {
-        throw new QasmError(name, `input '${name.text}' is declared ${type.text}, but params.${name.text} is ${given}; pass an integer`);
+        throw new QasmError(
+          name,
+          `input '${name.text}' is declared ${type.text}, but params.${name.text} is ${given}; pass an integer`,
+        );
       }
       value = given;
     }
@@ -288,7 +372,9 @@ export class ProgramParser {
     const type = this.parseClassicalType();
     const name = this.ts.expectId('a variable name');
     if (!this.ts.at('=')) {
-      this.ts.fail(`classical variable '${name.text}' needs an initial value: Orrery supports constant classical values only (const ${type.text} ${name.text} = ...; or input ${type.text} ${name.text};)`);
+      this.ts.fail(
+        `classical variable '${name.text}' needs an initial value: Orrery supports constant classical values only (const ${type.text} ${name.text} = ...; or input ${type.text} ${name.text};)`,
+      );
     }
     this.ts.next();
     const expr = parseExpression(this.ts, this.globalSyntax());
@@ -316,7 +402,9 @@ export class ProgramParser {
     const keyword = this.ts.next();
     const source = this.registers.resolveQubits(this.parseOperand());
     if (!this.ts.at('->')) {
-      this.ts.fail(`expected '->' after the measured qubits: 'measure' needs a destination (${keyword.text} q[0] -> c[0]; or c[0] = measure q[0];)`);
+      this.ts.fail(
+        `expected '->' after the measured qubits: 'measure' needs a destination (${keyword.text} q[0] -> c[0]; or c[0] = measure q[0];)`,
+      );
     }
     this.ts.next();
     const target = this.registers.resolveBits(this.parseOperand());
@@ -334,7 +422,9 @@ export class ProgramParser {
   /** After `target =`: `measure q;`. */
   private parseMeasureInto(targetOperand: Operand): void {
     if (!this.ts.at('measure')) {
-      this.ts.fail(`only a measurement can be assigned to a bit ('${targetOperand.at.text} = measure q;'); classical computation is not supported, found ${describeToken(this.ts.peek())}`);
+      this.ts.fail(
+        `only a measurement can be assigned to a bit ('${targetOperand.at.text} = measure q;'); classical computation is not supported, found ${describeToken(this.ts.peek())}`,
+      );
     }
     const target = this.registers.resolveBits(targetOperand);
     this.ts.next();
@@ -345,7 +435,10 @@ export class ProgramParser {
 
   private addMeasurements(source: ResolvedOperand, target: ResolvedOperand): void {
     if (source.indices.length !== target.indices.length || source.single !== target.single) {
-      throw new QasmError(target.at, `measurement needs as many bits as qubits: ${plural(source.indices.length, 'qubit')} measured into ${plural(target.indices.length, 'bit')}`);
+      throw new QasmError(
+        target.at,
+        `measurement needs as many bits as qubits: ${plural(source.indices.length, 'qubit')} measured into ${plural(target.indices.length, 'bit')}`,
+      );
     }
     for (let i = 0; i < source.indices.length; i++) {
       this.ops.push({ kind: 'measure', qubit: source.indices[i]!, clbit: target.indices[i]! });
@@ -365,9 +458,10 @@ export class ProgramParser {
     this.ts.next();
     const operands = this.ts.at(';') ? [] : this.parseOperandList();
     this.ts.expect(';', 'after the barrier operands');
-    const qubits = operands.length === 0
-      ? this.registers.allQubits()
-      : [...new Set(operands.flatMap((o) => this.registers.resolveQubits(o).indices))];
+    const qubits =
+      operands.length === 0
+        ? this.registers.allQubits()
+        : [...new Set(operands.flatMap((o) => this.registers.resolveQubits(o).indices))];
     this.ops.push({ kind: 'barrier', qubits });
   }
 
@@ -385,7 +479,10 @@ export class ProgramParser {
     for (const operand of resolved) {
       if (operand.single) continue;
       if (width !== 1 && operand.indices.length !== width) {
-        throw new QasmError(operand.at, `cannot broadcast '${name.text}' over registers of different sizes (${width} and ${operand.indices.length})`);
+        throw new QasmError(
+          operand.at,
+          `cannot broadcast '${name.text}' over registers of different sizes (${width} and ${operand.indices.length})`,
+        );
       }
       width = operand.indices.length;
     }
@@ -394,7 +491,10 @@ export class ProgramParser {
       for (let a = 1; a < qubits.length; a++) {
         for (let b = 0; b < a; b++) {
           if (qubits[a] === qubits[b]) {
-            throw new QasmError(resolved[a]!.at, `qubit ${this.registers.describeQubit(qubits[a]!)} is used twice in one call of '${name.text}'; a gate's qubits must be distinct`);
+            throw new QasmError(
+              resolved[a]!.at,
+              `qubit ${this.registers.describeQubit(qubits[a]!)} is used twice in one call of '${name.text}'; a gate's qubits must be distinct`,
+            );
           }
         }
       }
@@ -430,7 +530,10 @@ export class ProgramParser {
       if (first === undefined) throw new QasmError(indexAt, 'expected an index');
       return { kind: 'index', at, index: first, indexAt };
     }
-    let second = this.ts.at(']') || this.ts.at(':') ? undefined : this.integerExpression('a range bound', Number.NEGATIVE_INFINITY);
+    let second =
+      this.ts.at(']') || this.ts.at(':')
+        ? undefined
+        : this.integerExpression('a range bound', Number.NEGATIVE_INFINITY);
     let step = 1;
     if (this.ts.accept(':')) {
       step = second ?? 1;
@@ -445,7 +548,10 @@ export class ProgramParser {
     const at = this.ts.peek();
     const value = evaluate(parseExpression(this.ts, this.globalSyntax()), this.lookupConstant);
     if (!Number.isInteger(value) || value < min) {
-      throw new QasmError(at, `${what} must be an integer${min > Number.NEGATIVE_INFINITY ? ` of at least ${min}` : ''}, got ${value}`);
+      throw new QasmError(
+        at,
+        `${what} must be an integer${min > Number.NEGATIVE_INFINITY ? ` of at least ${min}` : ''}, got ${value}`,
+      );
     }
     return value;
   }
@@ -456,7 +562,10 @@ export class ProgramParser {
     for (const key of Object.keys(this.inputMode.params)) {
       if (!declared.has(key)) {
         const list = declared.size > 0 ? `its inputs are ${[...declared].join(', ')}` : 'it declares no inputs';
-        throw new QasmError({ line: 1, column: 1 }, `unknown parameter '${key}': the program has no 'input' named ${key} (${list}); remove it from params or declare 'input float ${key};'`);
+        throw new QasmError(
+          { line: 1, column: 1 },
+          `unknown parameter '${key}': the program has no 'input' named ${key} (${list}); remove it from params or declare 'input float ${key};'`,
+        );
       }
     }
   }

@@ -21,8 +21,14 @@ export type Operand =
   | { readonly kind: 'hardware'; readonly index: number; readonly at: Token }
   | { readonly kind: 'whole'; readonly at: Token }
   | { readonly kind: 'index'; readonly at: Token; readonly index: number; readonly indexAt: Token }
-  | { readonly kind: 'range'; readonly at: Token; readonly start: number | undefined; readonly step: number;
-    readonly end: number | undefined; readonly indexAt: Token };
+  | {
+      readonly kind: 'range';
+      readonly at: Token;
+      readonly start: number | undefined;
+      readonly step: number;
+      readonly end: number | undefined;
+      readonly indexAt: Token;
+    };
 
 /** Flat indices an operand names; `single` when it names one bit without broadcasting. */
 export interface ResolvedOperand {
@@ -59,7 +65,10 @@ export class RegisterTable {
   /** Declares a quantum register; hardware qubits and declared qubits do not mix. */
   declareQubits(at: Token, size: number): void {
     if (this.firstHardware !== undefined) {
-      throw new QasmError(at, `cannot declare qubit register '${at.text}': the program already uses hardware qubits (${this.firstHardware.text} at line ${this.firstHardware.line}); use either declared qubits or $n qubits, not both`);
+      throw new QasmError(
+        at,
+        `cannot declare qubit register '${at.text}': the program already uses hardware qubits (${this.firstHardware.text} at line ${this.firstHardware.line}); use either declared qubits or $n qubits, not both`,
+      );
     }
     this.qubits.declare(at.text, size);
   }
@@ -83,7 +92,10 @@ export class RegisterTable {
   resolveQubits(operand: Operand): ResolvedOperand {
     if (operand.kind === 'hardware') {
       if (this.qubits.registers.length > 0) {
-        throw new QasmError(operand.at, `hardware qubit ${operand.at.text} cannot be used in a program that declares qubit registers (${this.qubits.registers.map((r) => r.name).join(', ')}); use either declared qubits or $n qubits, not both`);
+        throw new QasmError(
+          operand.at,
+          `hardware qubit ${operand.at.text} cannot be used in a program that declares qubit registers (${this.qubits.registers.map((r) => r.name).join(', ')}); use either declared qubits or $n qubits, not both`,
+        );
       }
       this.firstHardware ??= operand.at;
       this.maxHardware = Math.max(this.maxHardware, operand.index);
@@ -115,9 +127,10 @@ export class RegisterTable {
 
   /** The registers of the finished circuit. */
   finish(): { numQubits: number; numClbits: number; qregs: Register[]; cregs: Register[] } {
-    const qregs = this.maxHardware >= 0
-      ? [{ name: HARDWARE_REGISTER, size: this.maxHardware + 1, offset: 0 }]
-      : this.qubits.registers;
+    const qregs =
+      this.maxHardware >= 0
+        ? [{ name: HARDWARE_REGISTER, size: this.maxHardware + 1, offset: 0 }]
+        : this.qubits.registers;
     const numQubits = this.maxHardware >= 0 ? this.maxHardware + 1 : this.qubits.size;
     return { numQubits, numClbits: this.bits.size, qregs, cregs: this.bits.registers };
   }
@@ -133,16 +146,36 @@ export class RegisterTable {
     }
     switch (operand.kind) {
       case 'whole':
-        return { indices: Array.from({ length: register.size }, (_, i) => register.offset + i), single: false, at: operand.at };
+        return {
+          indices: Array.from({ length: register.size }, (_, i) => register.offset + i),
+          single: false,
+          at: operand.at,
+        };
       case 'index':
-        return { indices: [register.offset + this.checkIndex(register, space, operand.index, operand.indexAt)], single: true, at: operand.at };
+        return {
+          indices: [register.offset + this.checkIndex(register, space, operand.index, operand.indexAt)],
+          single: true,
+          at: operand.at,
+        };
       case 'range': {
         if (operand.step === 0) throw new QasmError(operand.indexAt, 'range step must not be zero');
-        const start = this.checkIndex(register, space, operand.start ?? (operand.step > 0 ? 0 : register.size - 1), operand.indexAt);
-        const end = this.checkIndex(register, space, operand.end ?? (operand.step > 0 ? register.size - 1 : 0), operand.indexAt);
+        const start = this.checkIndex(
+          register,
+          space,
+          operand.start ?? (operand.step > 0 ? 0 : register.size - 1),
+          operand.indexAt,
+        );
+        const end = this.checkIndex(
+          register,
+          space,
+          operand.end ?? (operand.step > 0 ? register.size - 1 : 0),
+          operand.indexAt,
+        );
         const indices: number[] = [];
-        for (let i = start; operand.step > 0 ? i <= end : i >= end; i += operand.step) indices.push(register.offset + i);
-        if (indices.length === 0) throw new QasmError(operand.indexAt, `range selects no ${space.noun}s of '${register.name}'`);
+        for (let i = start; operand.step > 0 ? i <= end : i >= end; i += operand.step)
+          indices.push(register.offset + i);
+        if (indices.length === 0)
+          throw new QasmError(operand.indexAt, `range selects no ${space.noun}s of '${register.name}'`);
         return { indices, single: false, at: operand.at };
       }
     }
@@ -151,7 +184,10 @@ export class RegisterTable {
   private checkIndex(register: Register, space: RegisterSpace, index: number, at: Token): number {
     const resolved = index < 0 ? register.size + index : index;
     if (!Number.isInteger(index) || resolved < 0 || resolved >= register.size) {
-      throw new QasmError(at, `${space.noun} index ${index} is out of range for register '${register.name}' of size ${register.size} (valid: 0..${register.size - 1})`);
+      throw new QasmError(
+        at,
+        `${space.noun} index ${index} is out of range for register '${register.name}' of size ${register.size} (valid: 0..${register.size - 1})`,
+      );
     }
     return resolved;
   }

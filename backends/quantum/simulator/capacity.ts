@@ -49,9 +49,10 @@ export function formatBytes(bytes: number): string {
 export function checkCapacity(numQubits: number, maxQubits: number | undefined, backend: string): void {
   const limit = maxQubits ?? defaultMaxQubits();
   if (numQubits <= limit) return;
-  const where = maxQubits === undefined
-    ? `this simulator holds at most ${limit} qubits in ${formatBytes(totalmem() / 2)} here (half of this machine's memory)`
-    : `this simulator is configured for at most ${limit} qubits (maxQubits, ${formatBytes(stateBytes(limit))} of state)`;
+  const where =
+    maxQubits === undefined
+      ? `this simulator holds at most ${limit} qubits in ${formatBytes(totalmem() / 2)} here (half of this machine's memory)`
+      : `this simulator is configured for at most ${limit} qubits (maxQubits, ${formatBytes(stateBytes(limit))} of state)`;
   throw new BackendError(
     backend,
     `circuit needs ${numQubits} qubits (${formatBytes(stateBytes(numQubits))} of state); ${where}; use fewer qubits or a hardware backend`,

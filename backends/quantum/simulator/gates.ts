@@ -41,7 +41,12 @@ export type GateKernel =
 const R = Math.SQRT1_2;
 
 /** A 2x2 matrix from its four entries given as `[re, im]` pairs. */
-function m2(a: readonly [number, number], b: readonly [number, number], c: readonly [number, number], d: readonly [number, number]): Mat2 {
+function m2(
+  a: readonly [number, number],
+  b: readonly [number, number],
+  c: readonly [number, number],
+  d: readonly [number, number],
+): Mat2 {
   return Float64Array.of(a[0], a[1], b[0], b[1], c[0], c[1], d[0], d[1]);
 }
 
@@ -65,23 +70,40 @@ function uMatrix(theta: number, phi: number, lambda: number, gamma = 0): Mat2 {
 export function oneQubitMatrix(name: GateName, params: readonly number[]): Mat2 {
   const t = params[0] ?? 0;
   switch (name) {
-    case 'id': return m2([1, 0], [0, 0], [0, 0], [1, 0]);
-    case 'x': return m2([0, 0], [1, 0], [1, 0], [0, 0]);
-    case 'y': return m2([0, 0], [0, -1], [0, 1], [0, 0]);
-    case 'z': return m2([1, 0], [0, 0], [0, 0], [-1, 0]);
-    case 'h': return m2([R, 0], [R, 0], [R, 0], [-R, 0]);
-    case 's': return m2([1, 0], [0, 0], [0, 0], [0, 1]);
-    case 'sdg': return m2([1, 0], [0, 0], [0, 0], [0, -1]);
-    case 't': return m2([1, 0], [0, 0], [0, 0], [R, R]);
-    case 'tdg': return m2([1, 0], [0, 0], [0, 0], [R, -R]);
-    case 'sx': return m2([0.5, 0.5], [0.5, -0.5], [0.5, -0.5], [0.5, 0.5]);
-    case 'sxdg': return m2([0.5, -0.5], [0.5, 0.5], [0.5, 0.5], [0.5, -0.5]);
-    case 'rx': return m2([Math.cos(t / 2), 0], [0, -Math.sin(t / 2)], [0, -Math.sin(t / 2)], [Math.cos(t / 2), 0]);
-    case 'ry': return m2([Math.cos(t / 2), 0], [-Math.sin(t / 2), 0], [Math.sin(t / 2), 0], [Math.cos(t / 2), 0]);
-    case 'rz': return m2(cis(-t / 2), [0, 0], [0, 0], cis(t / 2));
-    case 'p': return m2([1, 0], [0, 0], [0, 0], cis(t));
-    case 'u': return uMatrix(t, params[1] ?? 0, params[2] ?? 0);
-    default: throw new RangeError(`gate ${name} is not a one-qubit gate`);
+    case 'id':
+      return m2([1, 0], [0, 0], [0, 0], [1, 0]);
+    case 'x':
+      return m2([0, 0], [1, 0], [1, 0], [0, 0]);
+    case 'y':
+      return m2([0, 0], [0, -1], [0, 1], [0, 0]);
+    case 'z':
+      return m2([1, 0], [0, 0], [0, 0], [-1, 0]);
+    case 'h':
+      return m2([R, 0], [R, 0], [R, 0], [-R, 0]);
+    case 's':
+      return m2([1, 0], [0, 0], [0, 0], [0, 1]);
+    case 'sdg':
+      return m2([1, 0], [0, 0], [0, 0], [0, -1]);
+    case 't':
+      return m2([1, 0], [0, 0], [0, 0], [R, R]);
+    case 'tdg':
+      return m2([1, 0], [0, 0], [0, 0], [R, -R]);
+    case 'sx':
+      return m2([0.5, 0.5], [0.5, -0.5], [0.5, -0.5], [0.5, 0.5]);
+    case 'sxdg':
+      return m2([0.5, -0.5], [0.5, 0.5], [0.5, 0.5], [0.5, -0.5]);
+    case 'rx':
+      return m2([Math.cos(t / 2), 0], [0, -Math.sin(t / 2)], [0, -Math.sin(t / 2)], [Math.cos(t / 2), 0]);
+    case 'ry':
+      return m2([Math.cos(t / 2), 0], [-Math.sin(t / 2), 0], [Math.sin(t / 2), 0], [Math.cos(t / 2), 0]);
+    case 'rz':
+      return m2(cis(-t / 2), [0, 0], [0, 0], cis(t / 2));
+    case 'p':
+      return m2([1, 0], [0, 0], [0, 0], cis(t));
+    case 'u':
+      return uMatrix(t, params[1] ?? 0, params[2] ?? 0);
+    default:
+      throw new RangeError(`gate ${name} is not a one-qubit gate`);
   }
 }
 
@@ -115,7 +137,12 @@ function pauliPairRotation(theta: number, sign: 1 | -1): Mat4 {
   const z: [number, number] = [0, 0];
   const corner: [number, number] = [0, -s * sign];
   const mid: [number, number] = [0, -s];
-  return m4([[[c, 0], z, z, corner], [z, [c, 0], mid, z], [z, mid, [c, 0], z], [corner, z, z, [c, 0]]]);
+  return m4([
+    [[c, 0], z, z, corner],
+    [z, [c, 0], mid, z],
+    [z, mid, [c, 0], z],
+    [corner, z, z, [c, 0]],
+  ]);
 }
 
 /** The kernel for one IR gate on the given flat qubits (controls first, as in the IR). */
@@ -123,21 +150,36 @@ export function gateKernel(name: GateName, qubits: readonly number[], params: re
   const [a = 0, b = 0, c = 0] = qubits;
   const t = params[0] ?? 0;
   switch (name) {
-    case 'x': return { kind: 'x', target: a, controls: [] };
-    case 'cx': return { kind: 'x', target: b, controls: [a] };
-    case 'ccx': return { kind: 'x', target: c, controls: [a, b] };
-    case 'swap': return { kind: 'swap', a, b, controls: [] };
-    case 'cswap': return { kind: 'swap', a: b, b: c, controls: [a] };
-    case 'cy': return single(b, [a], oneQubitMatrix('y', []));
-    case 'cz': return single(b, [a], oneQubitMatrix('z', []));
-    case 'ch': return single(b, [a], oneQubitMatrix('h', []));
-    case 'cp': return single(b, [a], oneQubitMatrix('p', [t]));
-    case 'crx': return single(b, [a], oneQubitMatrix('rx', [t]));
-    case 'cry': return single(b, [a], oneQubitMatrix('ry', [t]));
-    case 'crz': return single(b, [a], oneQubitMatrix('rz', [t]));
-    case 'cu': return single(b, [a], uMatrix(t, params[1] ?? 0, params[2] ?? 0, params[3] ?? 0));
-    case 'rxx': return { kind: 'mat4', q0: a, q1: b, m: pauliPairRotation(t, 1) };
-    case 'ryy': return { kind: 'mat4', q0: a, q1: b, m: pauliPairRotation(t, -1) };
+    case 'x':
+      return { kind: 'x', target: a, controls: [] };
+    case 'cx':
+      return { kind: 'x', target: b, controls: [a] };
+    case 'ccx':
+      return { kind: 'x', target: c, controls: [a, b] };
+    case 'swap':
+      return { kind: 'swap', a, b, controls: [] };
+    case 'cswap':
+      return { kind: 'swap', a: b, b: c, controls: [a] };
+    case 'cy':
+      return single(b, [a], oneQubitMatrix('y', []));
+    case 'cz':
+      return single(b, [a], oneQubitMatrix('z', []));
+    case 'ch':
+      return single(b, [a], oneQubitMatrix('h', []));
+    case 'cp':
+      return single(b, [a], oneQubitMatrix('p', [t]));
+    case 'crx':
+      return single(b, [a], oneQubitMatrix('rx', [t]));
+    case 'cry':
+      return single(b, [a], oneQubitMatrix('ry', [t]));
+    case 'crz':
+      return single(b, [a], oneQubitMatrix('rz', [t]));
+    case 'cu':
+      return single(b, [a], uMatrix(t, params[1] ?? 0, params[2] ?? 0, params[3] ?? 0));
+    case 'rxx':
+      return { kind: 'mat4', q0: a, q1: b, m: pauliPairRotation(t, 1) };
+    case 'ryy':
+      return { kind: 'mat4', q0: a, q1: b, m: pauliPairRotation(t, -1) };
     case 'rzz': {
       const lo = cis(-t / 2);
       const hi = cis(t / 2);
@@ -147,10 +189,18 @@ export function gateKernel(name: GateName, qubits: readonly number[], params: re
       // Qiskit's ECR = (IX − XY)/√2 in its little-endian basis.
       const z: [number, number] = [0, 0];
       return {
-        kind: 'mat4', q0: a, q1: b,
-        m: m4([[z, [R, 0], z, [0, R]], [[R, 0], z, [0, -R], z], [z, [0, R], z, [R, 0]], [[0, -R], z, [R, 0], z]]),
+        kind: 'mat4',
+        q0: a,
+        q1: b,
+        m: m4([
+          [z, [R, 0], z, [0, R]],
+          [[R, 0], z, [0, -R], z],
+          [z, [0, R], z, [R, 0]],
+          [[0, -R], z, [R, 0], z],
+        ]),
       };
     }
-    default: return single(a, [], oneQubitMatrix(name, params));
+    default:
+      return single(a, [], oneQubitMatrix(name, params));
   }
 }

@@ -36,7 +36,9 @@ export interface SimulateResult {
 /** `finalState` was asked for the state of a circuit with a reset, which has no single final state. */
 export class NonUnitaryCircuitError extends Error {
   constructor(readonly operationIndex: number) {
-    super(`circuit operation ${operationIndex} is a reset, so the circuit has no single final state; use simulate() to sample it, or remove the reset`);
+    super(
+      `circuit operation ${operationIndex} is a reset, so the circuit has no single final state; use simulate() to sample it, or remove the reset`,
+    );
     this.name = 'NonUnitaryCircuitError';
   }
 }
@@ -108,7 +110,8 @@ function sampleShotByShot(circuit: Circuit, steps: readonly Step[], shots: numbe
     for (const step of rest) {
       if (step.kind === 'gate') applyKernel(state, step.kernel);
       else if (step.kind === 'measure') bits[step.clbit] = measure(state, step.qubit, random);
-      else if (measure(state, step.qubit, random) === 1) applyKernel(state, { kind: 'x', target: step.qubit, controls: [] });
+      else if (measure(state, step.qubit, random) === 1)
+        applyKernel(state, { kind: 'x', target: step.qubit, controls: [] });
     }
     const key = bitstring(bits);
     counts[key] = (counts[key] ?? 0) + 1;

@@ -30,8 +30,10 @@ function mul2(a: Mat2, b: Mat2): Mat2 {
       let sr = 0;
       let si = 0;
       for (let k = 0; k < 2; k++) {
-        const xr = a[(r * 2 + k) * 2]!, xi = a[(r * 2 + k) * 2 + 1]!;
-        const yr = b[(k * 2 + c) * 2]!, yi = b[(k * 2 + c) * 2 + 1]!;
+        const xr = a[(r * 2 + k) * 2]!,
+          xi = a[(r * 2 + k) * 2 + 1]!;
+        const yr = b[(k * 2 + c) * 2]!,
+          yi = b[(k * 2 + c) * 2 + 1]!;
         sr += xr * yr - xi * yi;
         si += xr * yi + xi * yr;
       }
@@ -56,9 +58,15 @@ function oneQubitKernel(target: number, m: Mat2): GateKernel {
 /** Rewrites a kernel's qubit numbers through `map` (to evaluate it on a two-qubit scratch state). */
 function remap(k: GateKernel, map: (q: number) => number): GateKernel {
   switch (k.kind) {
-    case 'mat1': case 'diag1': case 'x': return { ...k, target: map(k.target), controls: k.controls.map(map) };
-    case 'swap': return { ...k, a: map(k.a), b: map(k.b), controls: k.controls.map(map) };
-    case 'mat4': case 'diag4': return { ...k, q0: map(k.q0), q1: map(k.q1) };
+    case 'mat1':
+    case 'diag1':
+    case 'x':
+      return { ...k, target: map(k.target), controls: k.controls.map(map) };
+    case 'swap':
+      return { ...k, a: map(k.a), b: map(k.b), controls: k.controls.map(map) };
+    case 'mat4':
+    case 'diag4':
+      return { ...k, q0: map(k.q0), q1: map(k.q1) };
   }
 }
 
@@ -85,11 +93,14 @@ function fuseTwoQubit(gate: GateKernel, q0: number, p0: Mat2, p1: Mat2): Mat4 {
       let si = 0;
       for (let k = 0; k < 4; k++) {
         // (p1 ⊗ p0)[k][c] = p1[k1][c1] · p0[k0][c0]
-        const a0r = p0[((k & 1) * 2 + (c & 1)) * 2]!, a0i = p0[((k & 1) * 2 + (c & 1)) * 2 + 1]!;
-        const a1r = p1[((k >> 1) * 2 + (c >> 1)) * 2]!, a1i = p1[((k >> 1) * 2 + (c >> 1)) * 2 + 1]!;
+        const a0r = p0[((k & 1) * 2 + (c & 1)) * 2]!,
+          a0i = p0[((k & 1) * 2 + (c & 1)) * 2 + 1]!;
+        const a1r = p1[((k >> 1) * 2 + (c >> 1)) * 2]!,
+          a1i = p1[((k >> 1) * 2 + (c >> 1)) * 2 + 1]!;
         const tr = a0r * a1r - a0i * a1i;
         const ti = a0r * a1i + a0i * a1r;
-        const gr = g[(r * 4 + k) * 2]!, gi = g[(r * 4 + k) * 2 + 1]!;
+        const gr = g[(r * 4 + k) * 2]!,
+          gi = g[(r * 4 + k) * 2 + 1]!;
         sr += gr * tr - gi * ti;
         si += gr * ti + gi * tr;
       }
@@ -110,17 +121,26 @@ function validate(op: Operation, index: number, circuit: Circuit): void {
   };
   if (op.kind === 'gate') {
     const arity = GATE_ARITY[op.name];
-    if (!arity) throw new TypeError(`${where} is gate "${op.name}", which the simulator does not know; use a gate of stdgates.inc`);
+    if (!arity)
+      throw new TypeError(
+        `${where} is gate "${op.name}", which the simulator does not know; use a gate of stdgates.inc`,
+      );
     if (op.qubits.length !== arity.qubits || op.params.length !== arity.params) {
-      throw new TypeError(`${where}: gate ${op.name} takes ${arity.qubits} qubit(s) and ${arity.params} parameter(s), got ${op.qubits.length} and ${op.params.length}`);
+      throw new TypeError(
+        `${where}: gate ${op.name} takes ${arity.qubits} qubit(s) and ${arity.params} parameter(s), got ${op.qubits.length} and ${op.params.length}`,
+      );
     }
     op.qubits.forEach(checkQubit);
-    if (new Set(op.qubits).size !== op.qubits.length) throw new TypeError(`${where}: gate ${op.name} names a qubit twice (${op.qubits.join(', ')})`);
-    if (!op.params.every(Number.isFinite)) throw new TypeError(`${where}: gate ${op.name} has a non-finite parameter (${op.params.join(', ')})`);
+    if (new Set(op.qubits).size !== op.qubits.length)
+      throw new TypeError(`${where}: gate ${op.name} names a qubit twice (${op.qubits.join(', ')})`);
+    if (!op.params.every(Number.isFinite))
+      throw new TypeError(`${where}: gate ${op.name} has a non-finite parameter (${op.params.join(', ')})`);
   } else if (op.kind === 'measure') {
     checkQubit(op.qubit);
     if (!Number.isInteger(op.clbit) || op.clbit < 0 || op.clbit >= circuit.numClbits) {
-      throw new TypeError(`${where} measures into clbit ${op.clbit}; the circuit has clbits 0..${circuit.numClbits - 1}`);
+      throw new TypeError(
+        `${where} measures into clbit ${op.clbit}; the circuit has clbits 0..${circuit.numClbits - 1}`,
+      );
     }
   } else if (op.kind === 'reset') {
     checkQubit(op.qubit);
@@ -143,7 +163,11 @@ export function compilePlan(circuit: Circuit): Step[] {
     if (op.kind === 'barrier') return;
     if (op.kind !== 'gate') {
       flush(op.qubit);
-      steps.push(op.kind === 'measure' ? { kind: 'measure', qubit: op.qubit, clbit: op.clbit } : { kind: 'reset', qubit: op.qubit });
+      steps.push(
+        op.kind === 'measure'
+          ? { kind: 'measure', qubit: op.qubit, clbit: op.clbit }
+          : { kind: 'reset', qubit: op.qubit },
+      );
       return;
     }
     if (op.name === 'id') return;

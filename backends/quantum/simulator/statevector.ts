@@ -50,10 +50,18 @@ export function applyKernel(state: StateVector, k: GateKernel): void {
       if (k.d[0] === 1 && k.d[1] === 0) applyPhase(state, [k.target, ...k.controls], k.d[2]!, k.d[3]!);
       else applyDiag1(state, k.target, k.controls, k.d);
       return;
-    case 'x': applyX(state, k.target, k.controls); return;
-    case 'swap': applySwap(state, k.a, k.b, k.controls); return;
-    case 'mat4': applyMat4(state, k.q0, k.q1, k.m); return;
-    case 'diag4': applyDiag4(state, k.q0, k.q1, k.d); return;
+    case 'x':
+      applyX(state, k.target, k.controls);
+      return;
+    case 'swap':
+      applySwap(state, k.a, k.b, k.controls);
+      return;
+    case 'mat4':
+      applyMat4(state, k.q0, k.q1, k.m);
+      return;
+    case 'diag4':
+      applyDiag4(state, k.q0, k.q1, k.d);
+      return;
   }
 }
 
@@ -62,12 +70,22 @@ function applyMat1(state: StateVector, target: number, m: Mat2): void {
   const { re, im } = state;
   const dim = re.length;
   const stride = 1 << target;
-  const ar = m[0]!, ai = m[1]!, br = m[2]!, bi = m[3]!, cr = m[4]!, ci = m[5]!, dr = m[6]!, di = m[7]!;
+  const ar = m[0]!,
+    ai = m[1]!,
+    br = m[2]!,
+    bi = m[3]!,
+    cr = m[4]!,
+    ci = m[5]!,
+    dr = m[6]!,
+    di = m[7]!;
   for (let base = 0; base < dim; base += stride << 1) {
     const end = base + stride;
     for (let i = base; i < end; i++) {
       const j = i + stride;
-      const xr = re[i]!, xi = im[i]!, yr = re[j]!, yi = im[j]!;
+      const xr = re[i]!,
+        xi = im[i]!,
+        yr = re[j]!,
+        yi = im[j]!;
       re[i] = ar * xr - ai * xi + br * yr - bi * yi;
       im[i] = ar * xi + ai * xr + br * yi + bi * yr;
       re[j] = cr * xr - ci * xi + dr * yr - di * yi;
@@ -83,13 +101,23 @@ function applyControlledMat1(state: StateVector, target: number, controls: reado
   const ctrl = maskOf(controls);
   const stride = 1 << target;
   const count = re.length >>> np;
-  const ar = m[0]!, ai = m[1]!, br = m[2]!, bi = m[3]!, cr = m[4]!, ci = m[5]!, dr = m[6]!, di = m[7]!;
+  const ar = m[0]!,
+    ai = m[1]!,
+    br = m[2]!,
+    bi = m[3]!,
+    cr = m[4]!,
+    ci = m[5]!,
+    dr = m[6]!,
+    di = m[7]!;
   for (let r = 0; r < count; r++) {
     let i = r;
     for (let b = 0; b < np; b++) i = ((i >>> pos[b]!) << (pos[b]! + 1)) | (i & low[b]!);
     i |= ctrl;
     const j = i | stride;
-    const xr = re[i]!, xi = im[i]!, yr = re[j]!, yi = im[j]!;
+    const xr = re[i]!,
+      xi = im[i]!,
+      yr = re[j]!,
+      yi = im[j]!;
     re[i] = ar * xr - ai * xi + br * yr - bi * yi;
     im[i] = ar * xi + ai * xr + br * yi + bi * yr;
     re[j] = cr * xr - ci * xi + dr * yr - di * yi;
@@ -106,7 +134,8 @@ function applyPhase(state: StateVector, qubits: readonly number[], pr: number, p
     for (let base = stride; base < dim; base += stride << 1) {
       const end = base + stride;
       for (let i = base; i < end; i++) {
-        const xr = re[i]!, xi = im[i]!;
+        const xr = re[i]!,
+          xi = im[i]!;
         re[i] = pr * xr - pi * xi;
         im[i] = pr * xi + pi * xr;
       }
@@ -121,7 +150,8 @@ function applyPhase(state: StateVector, qubits: readonly number[], pr: number, p
     let i = r;
     for (let b = 0; b < np; b++) i = ((i >>> pos[b]!) << (pos[b]! + 1)) | (i & low[b]!);
     i |= all;
-    const xr = re[i]!, xi = im[i]!;
+    const xr = re[i]!,
+      xi = im[i]!;
     re[i] = pr * xr - pi * xi;
     im[i] = pr * xi + pi * xr;
   }
@@ -135,13 +165,19 @@ function applyDiag1(state: StateVector, target: number, controls: readonly numbe
   const ctrl = maskOf(controls);
   const stride = 1 << target;
   const count = re.length >>> np;
-  const ar = d[0]!, ai = d[1]!, br = d[2]!, bi = d[3]!;
+  const ar = d[0]!,
+    ai = d[1]!,
+    br = d[2]!,
+    bi = d[3]!;
   for (let r = 0; r < count; r++) {
     let i = r;
     for (let b = 0; b < np; b++) i = ((i >>> pos[b]!) << (pos[b]! + 1)) | (i & low[b]!);
     i |= ctrl;
     const j = i | stride;
-    const xr = re[i]!, xi = im[i]!, yr = re[j]!, yi = im[j]!;
+    const xr = re[i]!,
+      xi = im[i]!,
+      yr = re[j]!,
+      yi = im[j]!;
     re[i] = ar * xr - ai * xi;
     im[i] = ar * xi + ai * xr;
     re[j] = br * yr - bi * yi;
@@ -159,9 +195,12 @@ function applyX(state: StateVector, target: number, controls: readonly number[])
       const end = base + stride;
       for (let i = base; i < end; i++) {
         const j = i + stride;
-        const tr = re[i]!, ti = im[i]!;
-        re[i] = re[j]!; im[i] = im[j]!;
-        re[j] = tr; im[j] = ti;
+        const tr = re[i]!,
+          ti = im[i]!;
+        re[i] = re[j]!;
+        im[i] = im[j]!;
+        re[j] = tr;
+        im[j] = ti;
       }
     }
     return;
@@ -175,9 +214,12 @@ function applyX(state: StateVector, target: number, controls: readonly number[])
     for (let b = 0; b < np; b++) i = ((i >>> pos[b]!) << (pos[b]! + 1)) | (i & low[b]!);
     i |= ctrl;
     const j = i | stride;
-    const tr = re[i]!, ti = im[i]!;
-    re[i] = re[j]!; im[i] = im[j]!;
-    re[j] = tr; im[j] = ti;
+    const tr = re[i]!,
+      ti = im[i]!;
+    re[i] = re[j]!;
+    im[i] = im[j]!;
+    re[j] = tr;
+    im[j] = ti;
   }
 }
 
@@ -196,9 +238,12 @@ function applySwap(state: StateVector, qa: number, qb: number, controls: readonl
     i |= ctrl;
     const x = i | ba;
     const y = i | bb;
-    const tr = re[x]!, ti = im[x]!;
-    re[x] = re[y]!; im[x] = im[y]!;
-    re[y] = tr; im[y] = ti;
+    const tr = re[x]!,
+      ti = im[x]!;
+    re[x] = re[y]!;
+    im[x] = im[y]!;
+    re[y] = tr;
+    im[y] = ti;
   }
 }
 
@@ -206,18 +251,61 @@ function applySwap(state: StateVector, qa: number, qb: number, controls: readonl
 function applyMat4(state: StateVector, q0: number, q1: number, m: Mat4): void {
   const { re, im } = state;
   const { pos, low } = spreadPlan([q0, q1]);
-  const p0 = pos[0]!, p1 = pos[1]!, l0 = low[0]!, l1 = low[1]!;
+  const p0 = pos[0]!,
+    p1 = pos[1]!,
+    l0 = low[0]!,
+    l1 = low[1]!;
   const b0 = 1 << q0;
   const b1 = 1 << q1;
   const count = re.length >>> 2;
-  const [m0r, m0i, m1r, m1i, m2r, m2i, m3r, m3i, m4r, m4i, m5r, m5i, m6r, m6i, m7r, m7i,
-    m8r, m8i, m9r, m9i, m10r, m10i, m11r, m11i, m12r, m12i, m13r, m13i, m14r, m14i, m15r, m15i] = m;
+  const [
+    m0r,
+    m0i,
+    m1r,
+    m1i,
+    m2r,
+    m2i,
+    m3r,
+    m3i,
+    m4r,
+    m4i,
+    m5r,
+    m5i,
+    m6r,
+    m6i,
+    m7r,
+    m7i,
+    m8r,
+    m8i,
+    m9r,
+    m9i,
+    m10r,
+    m10i,
+    m11r,
+    m11i,
+    m12r,
+    m12i,
+    m13r,
+    m13i,
+    m14r,
+    m14i,
+    m15r,
+    m15i,
+  ] = m;
   for (let r = 0; r < count; r++) {
     let i = ((r >>> p0) << (p0 + 1)) | (r & l0);
     i = ((i >>> p1) << (p1 + 1)) | (i & l1);
-    const i1 = i | b0, i2 = i | b1, i3 = i1 | b1;
-    const xr0 = re[i]!, xi0 = im[i]!, xr1 = re[i1]!, xi1 = im[i1]!;
-    const xr2 = re[i2]!, xi2 = im[i2]!, xr3 = re[i3]!, xi3 = im[i3]!;
+    const i1 = i | b0,
+      i2 = i | b1,
+      i3 = i1 | b1;
+    const xr0 = re[i]!,
+      xi0 = im[i]!,
+      xr1 = re[i1]!,
+      xi1 = im[i1]!;
+    const xr2 = re[i2]!,
+      xi2 = im[i2]!,
+      xr3 = re[i3]!,
+      xi3 = im[i3]!;
     re[i] = m0r * xr0 - m0i * xi0 + m1r * xr1 - m1i * xi1 + m2r * xr2 - m2i * xi2 + m3r * xr3 - m3i * xi3;
     im[i] = m0r * xi0 + m0i * xr0 + m1r * xi1 + m1i * xr1 + m2r * xi2 + m2i * xr2 + m3r * xi3 + m3i * xr3;
     re[i1] = m4r * xr0 - m4i * xi0 + m5r * xr1 - m5i * xi1 + m6r * xr2 - m6i * xi2 + m7r * xr3 - m7i * xi3;
@@ -235,8 +323,10 @@ function applyDiag4(state: StateVector, q0: number, q1: number, d: Float64Array)
   const dim = re.length;
   for (let i = 0; i < dim; i++) {
     const k = (((i >>> q0) & 1) | (((i >>> q1) & 1) << 1)) << 1;
-    const pr = d[k]!, pi = d[k + 1]!;
-    const xr = re[i]!, xi = im[i]!;
+    const pr = d[k]!,
+      pi = d[k + 1]!;
+    const xr = re[i]!,
+      xi = im[i]!;
     re[i] = pr * xr - pi * xi;
     im[i] = pr * xi + pi * xr;
   }

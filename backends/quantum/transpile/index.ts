@@ -77,8 +77,7 @@ export function circuitDepth(circuit: Circuit): number {
 export function transpile(circuit: Circuit, target: DeviceTarget, options: TranspileOptions = {}): TranspileResult {
   const basis = resolveBasis(target.basisGates);
   const graph = new CouplingGraph(target);
-  const ops: Operation[] = unrollThreeQubitGates(circuit.ops)
-    .filter((op) => !(op.kind === 'gate' && op.name === 'id'));
+  const ops: Operation[] = unrollThreeQubitGates(circuit.ops).filter((op) => !(op.kind === 'gate' && op.name === 'id'));
   const initialLayout = chooseInitialLayout(ops, circuit.numQubits, graph);
   const routed = route(ops, initialLayout, graph, options.seed ?? 0);
   const native = translateToNative(routed.ops, graph, basis.twoQubit);
@@ -90,5 +89,11 @@ export function transpile(circuit: Circuit, target: DeviceTarget, options: Trans
     cregs: circuit.cregs,
     ops: outOps,
   };
-  return { circuit: out, initialLayout, finalLayout: routed.finalLayout, swaps: routed.swaps, depth: circuitDepth(out) };
+  return {
+    circuit: out,
+    initialLayout,
+    finalLayout: routed.finalLayout,
+    swaps: routed.swaps,
+    depth: circuitDepth(out),
+  };
 }

@@ -31,7 +31,12 @@ function interactionGraph(ops: readonly Operation[], numVirtual: number): Map<nu
   return adjacency;
 }
 
-function placeGreedily(weights: readonly Map<number, number>[], start: number, component: readonly number[], graph: CouplingGraph): number[] {
+function placeGreedily(
+  weights: readonly Map<number, number>[],
+  start: number,
+  component: readonly number[],
+  graph: CouplingGraph,
+): number[] {
   const numVirtual = weights.length;
   const total = weights.map((m) => [...m.values()].reduce((s, w) => s + w, 0));
   const layout = new Array<number>(numVirtual).fill(-1);

@@ -14,8 +14,14 @@ export const IDENTITY2: Matrix2 = [1, 0, 0, 0, 0, 0, 1, 0];
 export function multiply2(a: Matrix2, b: Matrix2): Matrix2 {
   const el = (i: number, j: number): [number, number] => {
     // sum over k of a[i][k] * b[k][j]
-    const a0r = a[(i * 2) * 2]!, a0i = a[(i * 2) * 2 + 1]!, a1r = a[(i * 2 + 1) * 2]!, a1i = a[(i * 2 + 1) * 2 + 1]!;
-    const b0r = b[j * 2]!, b0i = b[j * 2 + 1]!, b1r = b[(2 + j) * 2]!, b1i = b[(2 + j) * 2 + 1]!;
+    const a0r = a[i * 2 * 2]!,
+      a0i = a[i * 2 * 2 + 1]!,
+      a1r = a[(i * 2 + 1) * 2]!,
+      a1i = a[(i * 2 + 1) * 2 + 1]!;
+    const b0r = b[j * 2]!,
+      b0i = b[j * 2 + 1]!,
+      b1r = b[(2 + j) * 2]!,
+      b1i = b[(2 + j) * 2 + 1]!;
     return [a0r * b0r - a0i * b0i + a1r * b1r - a1i * b1i, a0r * b0i + a0i * b0r + a1r * b1i + a1i * b1r];
   };
   const [r00, i00] = el(0, 0);
@@ -32,10 +38,14 @@ export function uMatrix(theta: number, phi: number, lambda: number): Matrix2 {
   const c = Math.cos(theta / 2);
   const s = Math.sin(theta / 2);
   return [
-    c, 0,
-    -Math.cos(lambda) * s, -Math.sin(lambda) * s,
-    Math.cos(phi) * s, Math.sin(phi) * s,
-    Math.cos(phi + lambda) * c, Math.sin(phi + lambda) * c,
+    c,
+    0,
+    -Math.cos(lambda) * s,
+    -Math.sin(lambda) * s,
+    Math.cos(phi) * s,
+    Math.sin(phi) * s,
+    Math.cos(phi + lambda) * c,
+    Math.sin(phi + lambda) * c,
   ];
 }
 
@@ -47,23 +57,40 @@ function diagonal(phase0: number, phase1: number): Matrix2 {
 export function oneQubitGateMatrix(name: GateName, params: readonly number[]): Matrix2 {
   const t = params[0] ?? 0;
   switch (name) {
-    case 'id': return IDENTITY2;
-    case 'x': return [0, 0, 1, 0, 1, 0, 0, 0];
-    case 'y': return [0, 0, 0, -1, 0, 1, 0, 0];
-    case 'z': return [1, 0, 0, 0, 0, 0, -1, 0];
-    case 'h': return [S2, 0, S2, 0, S2, 0, -S2, 0];
-    case 's': return diagonal(0, Math.PI / 2);
-    case 'sdg': return diagonal(0, -Math.PI / 2);
-    case 't': return diagonal(0, Math.PI / 4);
-    case 'tdg': return diagonal(0, -Math.PI / 4);
-    case 'sx': return [0.5, 0.5, 0.5, -0.5, 0.5, -0.5, 0.5, 0.5];
-    case 'sxdg': return [0.5, -0.5, 0.5, 0.5, 0.5, 0.5, 0.5, -0.5];
-    case 'rx': return [Math.cos(t / 2), 0, 0, -Math.sin(t / 2), 0, -Math.sin(t / 2), Math.cos(t / 2), 0];
-    case 'ry': return [Math.cos(t / 2), 0, -Math.sin(t / 2), 0, Math.sin(t / 2), 0, Math.cos(t / 2), 0];
-    case 'rz': return diagonal(-t / 2, t / 2);
-    case 'p': return diagonal(0, t);
-    case 'u': return uMatrix(t, params[1] ?? 0, params[2] ?? 0);
-    default: throw new Error(`oneQubitGateMatrix: ${name} is not a one-qubit gate`);
+    case 'id':
+      return IDENTITY2;
+    case 'x':
+      return [0, 0, 1, 0, 1, 0, 0, 0];
+    case 'y':
+      return [0, 0, 0, -1, 0, 1, 0, 0];
+    case 'z':
+      return [1, 0, 0, 0, 0, 0, -1, 0];
+    case 'h':
+      return [S2, 0, S2, 0, S2, 0, -S2, 0];
+    case 's':
+      return diagonal(0, Math.PI / 2);
+    case 'sdg':
+      return diagonal(0, -Math.PI / 2);
+    case 't':
+      return diagonal(0, Math.PI / 4);
+    case 'tdg':
+      return diagonal(0, -Math.PI / 4);
+    case 'sx':
+      return [0.5, 0.5, 0.5, -0.5, 0.5, -0.5, 0.5, 0.5];
+    case 'sxdg':
+      return [0.5, -0.5, 0.5, 0.5, 0.5, 0.5, 0.5, -0.5];
+    case 'rx':
+      return [Math.cos(t / 2), 0, 0, -Math.sin(t / 2), 0, -Math.sin(t / 2), Math.cos(t / 2), 0];
+    case 'ry':
+      return [Math.cos(t / 2), 0, -Math.sin(t / 2), 0, Math.sin(t / 2), 0, Math.cos(t / 2), 0];
+    case 'rz':
+      return diagonal(-t / 2, t / 2);
+    case 'p':
+      return diagonal(0, t);
+    case 'u':
+      return uMatrix(t, params[1] ?? 0, params[2] ?? 0);
+    default:
+      throw new Error(`oneQubitGateMatrix: ${name} is not a one-qubit gate`);
   }
 }
 

@@ -39,16 +39,25 @@ function seededRandom(seed: number): () => number {
  * Routes `ops` (gates on at most two qubits) from `initialLayout` (virtual → physical).
  * `seed` breaks ties between equally good meeting points.
  */
-export function route(ops: readonly Operation[], initialLayout: readonly number[], graph: CouplingGraph, seed = 0): RoutedCircuit {
+export function route(
+  ops: readonly Operation[],
+  initialLayout: readonly number[],
+  graph: CouplingGraph,
+  seed = 0,
+): RoutedCircuit {
   const random = seededRandom(seed);
   const v2p = [...initialLayout];
   const p2v = new Array<number>(graph.numQubits).fill(-1);
-  v2p.forEach((p, v) => { p2v[p] = v; });
+  v2p.forEach((p, v) => {
+    p2v[p] = v;
+  });
   const out: Operation[] = [];
   let swaps = 0;
 
   const twoQubitAt: number[] = [];
-  ops.forEach((op, i) => { if (op.kind === 'gate' && op.qubits.length === 2) twoQubitAt.push(i); });
+  ops.forEach((op, i) => {
+    if (op.kind === 'gate' && op.qubits.length === 2) twoQubitAt.push(i);
+  });
   let nextTwo = 0;
 
   const swapPhysical = (x: number, y: number): void => {
@@ -105,8 +114,14 @@ export function route(ops: readonly Operation[], initialLayout: readonly number[
       let bestCost = Infinity;
       for (let m = 0; m < k; m++) {
         const moved = new Map<number, number>();
-        for (let j = 1; j <= m; j++) { const v = p2v[path[j]!]!; if (v !== -1) moved.set(v, path[j - 1]!); }
-        for (let j = m + 1; j < k; j++) { const v = p2v[path[j]!]!; if (v !== -1) moved.set(v, path[j + 1]!); }
+        for (let j = 1; j <= m; j++) {
+          const v = p2v[path[j]!]!;
+          if (v !== -1) moved.set(v, path[j - 1]!);
+        }
+        for (let j = m + 1; j < k; j++) {
+          const v = p2v[path[j]!]!;
+          if (v !== -1) moved.set(v, path[j + 1]!);
+        }
         moved.set(a, path[m]!);
         moved.set(b, path[m + 1]!);
         const cost = lookahead(nextTwo, moved) + random() * 1e-9;

@@ -24,19 +24,28 @@ export function targetFromIbmConfiguration(config: unknown): DeviceTarget {
   const record = config as Record<string, unknown>;
   const numQubits = record.n_qubits;
   if (typeof numQubits !== 'number' || !Number.isInteger(numQubits) || numQubits < 1) {
-    throw new TypeError(`IBM backend configuration field n_qubits must be a positive integer, got ${JSON.stringify(numQubits)}`);
+    throw new TypeError(
+      `IBM backend configuration field n_qubits must be a positive integer, got ${JSON.stringify(numQubits)}`,
+    );
   }
   const basis = record.basis_gates;
   if (!Array.isArray(basis) || !basis.every((g): g is string => typeof g === 'string')) {
-    throw new TypeError(`IBM backend configuration field basis_gates must be an array of gate names, got ${JSON.stringify(basis)}`);
+    throw new TypeError(
+      `IBM backend configuration field basis_gates must be an array of gate names, got ${JSON.stringify(basis)}`,
+    );
   }
   const coupling = record.coupling_map;
   if (!Array.isArray(coupling)) {
-    throw new TypeError(`IBM backend configuration field coupling_map must be an array of [control, target] pairs, got ${JSON.stringify(coupling)}`);
+    throw new TypeError(
+      `IBM backend configuration field coupling_map must be an array of [control, target] pairs, got ${JSON.stringify(coupling)}`,
+    );
   }
   const pairs = coupling.map((pair, i): readonly [number, number] => {
-    const ok = Array.isArray(pair) && pair.length === 2 &&
-      pair.every((q) => typeof q === 'number' && Number.isInteger(q) && q >= 0 && q < numQubits) && pair[0] !== pair[1];
+    const ok =
+      Array.isArray(pair) &&
+      pair.length === 2 &&
+      pair.every((q) => typeof q === 'number' && Number.isInteger(q) && q >= 0 && q < numQubits) &&
+      pair[0] !== pair[1];
     if (!ok) {
       throw new TypeError(
         `IBM backend configuration field coupling_map[${i}] must be a pair of distinct qubits below n_qubits (${numQubits}), got ${JSON.stringify(pair)}`,

@@ -32,7 +32,16 @@ const source = (path: string): string => fileURLToPath(new URL(`../../../orchest
  * them through the backend registry, so they are in the agent's import graph; in the bundle
  * each becomes a stub that throws, naming itself, if a task ever uses it.
  */
-export const HEAD_ONLY_PACKAGES: readonly string[] = ['ssh2', 'esbuild', '@napi-rs/keyring', 'cpu-features', 'better-sqlite3', '@aws-sdk', '@smithy', 'ws'];
+export const HEAD_ONLY_PACKAGES: readonly string[] = [
+  'ssh2',
+  'esbuild',
+  '@napi-rs/keyring',
+  'cpu-features',
+  'better-sqlite3',
+  '@aws-sdk',
+  '@smithy',
+  'ws',
+];
 
 const headOnlyStubs: Plugin = {
   name: 'orrery-head-only-stubs',
@@ -99,13 +108,18 @@ export async function buildAgentBundle(): Promise<AgentBundle> {
   // rather than on a remote host in the middle of a task.
   for (const [input, info] of Object.entries(result.metafile.inputs)) {
     const bad = info.imports.find((i) => i.external && (i.kind === 'require-call' || i.kind === 'require-resolve'));
-    if (bad) throw new Error(`agent bundle: ${input} calls require('${bad.path}'), which fails in an ES module bundle; import it instead, or add its package to HEAD_ONLY_PACKAGES if only the head uses it`);
+    if (bad)
+      throw new Error(
+        `agent bundle: ${input} calls require('${bad.path}'), which fails in an ES module bundle; import it instead, or add its package to HEAD_ONLY_PACKAGES if only the head uses it`,
+      );
   }
   const files = new Map<string, Buffer>();
-  for (const f of result.outputFiles) files.set(relative(outdir, f.path).split('\\').join('/'), Buffer.from(f.contents));
+  for (const f of result.outputFiles)
+    files.set(relative(outdir, f.path).split('\\').join('/'), Buffer.from(f.contents));
   const pkg = { name: 'orrery', type: 'module', main: './index.mjs', exports: { '.': './index.mjs' } };
   files.set('node_modules/orrery/package.json', Buffer.from(`${JSON.stringify(pkg, null, 2)}\n`));
   const h = createHash('sha256');
-  for (const [path, data] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) h.update(path).update('\0').update(data).update('\0');
+  for (const [path, data] of [...files].sort(([a], [b]) => (a < b ? -1 : 1)))
+    h.update(path).update('\0').update(data).update('\0');
   return { hash: h.digest('hex').slice(0, 24), files };
 }

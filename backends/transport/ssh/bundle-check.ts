@@ -50,7 +50,12 @@ function digestsOf(bundle: AgentBundle): Map<string, string> {
 }
 
 /** Checks the bundle folder `dir` on the host; resolves with why it cannot be trusted, or undefined when it matches. */
-export async function bundleMismatch(conn: SshConnection, nodePath: string, dir: string, bundle: AgentBundle): Promise<string | undefined> {
+export async function bundleMismatch(
+  conn: SshConnection,
+  nodePath: string,
+  dir: string,
+  bundle: AgentBundle,
+): Promise<string | undefined> {
   const out = await conn.run(`${shellPath(nodePath)} ${shellCommand(['-e', SCRIPT, dir])}`);
   let found: { files: Record<string, string>; unsafe: string[] };
   try {
@@ -61,7 +66,8 @@ export async function bundleMismatch(conn: SshConnection, nodePath: string, dir:
   if (found.unsafe.length > 0) return found.unsafe.slice(0, 3).join('; ');
   const expected = digestsOf(bundle);
   const wrong: string[] = [];
-  for (const [path, sha] of expected) if (found.files[path] !== sha) wrong.push(found.files[path] ? `${path} was changed` : `${path} is missing`);
+  for (const [path, sha] of expected)
+    if (found.files[path] !== sha) wrong.push(found.files[path] ? `${path} was changed` : `${path} is missing`);
   for (const path of Object.keys(found.files)) if (!expected.has(path)) wrong.push(`${path} does not belong to it`);
   return wrong.length > 0 ? wrong.slice(0, 3).join('; ') : undefined;
 }

@@ -11,7 +11,8 @@ export class ChannelLimiter {
   private closedWith: Error | undefined;
 
   constructor(readonly limit: number) {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`channel limit must be an integer >= 1 (got ${limit})`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new RangeError(`channel limit must be an integer >= 1 (got ${limit})`);
   }
 
   /** Slots in use now. */

@@ -68,12 +68,19 @@ export class SshConnection {
       client.on('error', (err: Error) => (this.endReason = `${describeAddress(target)}: ${err.message}`));
       client.once('close', () => {
         this.ended = true;
-        this.limiter.close(new BackendError(backend, `the SSH connection to ${describeAddress(target)} closed (${this.endReason})`, true));
+        this.limiter.close(
+          new BackendError(
+            backend,
+            `the SSH connection to ${describeAddress(target)} closed (${this.endReason})`,
+            true,
+          ),
+        );
         for (const h of via) h.close();
         resolve(this.endReason);
       });
     });
-    for (const h of via) void h.closed.then((why) => this.close(`jump host ${describeAddress(h.target)} disconnected: ${why}`));
+    for (const h of via)
+      void h.closed.then((why) => this.close(`jump host ${describeAddress(h.target)} disconnected: ${why}`));
   }
 
   /** Connects to `opts.target`, through its jump hosts in order; rejects with one BackendError. */
@@ -85,7 +92,13 @@ export class SshConnection {
       for (let i = 0; i < chain.length; i++) {
         const t = chain[i]!;
         const via = hops[hops.length - 1];
-        const conn = await openOne(opts, t, sock, via ? describeAddress(via.target) : undefined, i === chain.length - 1 ? [...hops] : []);
+        const conn = await openOne(
+          opts,
+          t,
+          sock,
+          via ? describeAddress(via.target) : undefined,
+          i === chain.length - 1 ? [...hops] : [],
+        );
         const next = chain[i + 1];
         if (!next) return conn;
         hops.push(conn);
@@ -110,7 +123,9 @@ export class SshConnection {
 
   /** Starts `command` on an exec channel (waiting for a free channel); the channel's close frees it. */
   async exec(command: string): Promise<ClientChannel> {
-    const { ch, release } = await this.openSession<ClientChannel>('run a command', (cb) => this.client.exec(command, cb));
+    const { ch, release } = await this.openSession<ClientChannel>('run a command', (cb) =>
+      this.client.exec(command, cb),
+    );
     ch.once('close', release);
     return ch;
   }
@@ -125,7 +140,13 @@ export class SshConnection {
       let signal: string | undefined;
       const timer = setTimeout(() => {
         ch.close();
-        reject(new BackendError(this.backend, `\`${command}\` on ${describeAddress(this.target)} did not finish within ${timeoutMs / 1000} s`, true));
+        reject(
+          new BackendError(
+            this.backend,
+            `\`${command}\` on ${describeAddress(this.target)} did not finish within ${timeoutMs / 1000} s`,
+            true,
+          ),
+        );
       }, timeoutMs);
       ch.on('error', () => {}); // failures show as a missing exit code; the caller reads that
       ch.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -149,7 +170,10 @@ export class SshConnection {
 
   /** Runs `fn` with an SFTP session (one channel, held until `fn` settles). */
   async sftp<T>(fn: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
-    const { ch: session, release } = await this.openSession<SFTPWrapper>('open SFTP (is `Subsystem sftp` enabled in sshd_config?)', (cb) => this.client.sftp(cb));
+    const { ch: session, release } = await this.openSession<SFTPWrapper>(
+      'open SFTP (is `Subsystem sftp` enabled in sshd_config?)',
+      (cb) => this.client.sftp(cb),
+    );
     session.on('error', () => {}); // each call reports its own failure through its callback
     try {
       return await fn(session);
@@ -164,7 +188,10 @@ export class SshConnection {
    * channel closes, so an open right after a close can still be refused ("open failed");
    * such refusals are retried briefly before they count as errors. The caller frees the slot.
    */
-  private async openSession<T>(what: string, open: (cb: (err: Error | undefined, ch: T) => void) => void): Promise<{ ch: T; release: () => void }> {
+  private async openSession<T>(
+    what: string,
+    open: (cb: (err: Error | undefined, ch: T) => void) => void,
+  ): Promise<{ ch: T; release: () => void }> {
     const release = await this.limiter.acquire();
     for (let attempt = 0; ; attempt++) {
       try {
@@ -194,7 +221,13 @@ export class SshConnection {
       this.client.forwardOut('127.0.0.1', 0, host, port, (err, ch) => {
         if (err) {
           release();
-          return reject(new BackendError(this.backend, `jump host ${describeAddress(this.target)} cannot reach ${describeAddress({ host, port })}: ${err.message}; check the address and that the jump host's sshd allows TCP forwarding (AllowTcpForwarding)`, true));
+          return reject(
+            new BackendError(
+              this.backend,
+              `jump host ${describeAddress(this.target)} cannot reach ${describeAddress({ host, port })}: ${err.message}; check the address and that the jump host's sshd allows TCP forwarding (AllowTcpForwarding)`,
+              true,
+            ),
+          );
         }
         ch.once('close', release);
         resolve(ch);
@@ -212,15 +245,37 @@ export class SshConnection {
   }
 
   private channelError(err: Error, what: string): BackendError {
-    if (this.ended) return new BackendError(this.backend, `cannot ${what} on ${describeAddress(this.target)}: the connection closed (${this.endReason})`, true);
-    const hint = /open failed$/.test(err.message) ? `; the server refuses more channels: its MaxSessions is below maxSessions (${this.limiter.limit}) in the backend config` : '';
-    return new BackendError(this.backend, `cannot ${what} on ${describeAddress(this.target)}: ${err.message}${hint}`, true);
+    if (this.ended)
+      return new BackendError(
+        this.backend,
+        `cannot ${what} on ${describeAddress(this.target)}: the connection closed (${this.endReason})`,
+        true,
+      );
+    const hint = /open failed$/.test(err.message)
+      ? `; the server refuses more channels: its MaxSessions is below maxSessions (${this.limiter.limit}) in the backend config`
+      : '';
+    return new BackendError(
+      this.backend,
+      `cannot ${what} on ${describeAddress(this.target)}: ${err.message}${hint}`,
+      true,
+    );
   }
 }
 
 /** Connects one hop, translating every failure into one BackendError. */
-async function openOne(opts: SshConnectOptions, t: SshTarget, sock: Duplex | undefined, via: string | undefined, hops: SshConnection[]): Promise<SshConnection> {
-  const auth = await planAuth(t, { backend: opts.backend, identityFile: opts.identityFile, passphrase: opts.passphrase, agentSocket: opts.agentSocket });
+async function openOne(
+  opts: SshConnectOptions,
+  t: SshTarget,
+  sock: Duplex | undefined,
+  via: string | undefined,
+  hops: SshConnection[],
+): Promise<SshConnection> {
+  const auth = await planAuth(t, {
+    backend: opts.backend,
+    identityFile: opts.identityFile,
+    passphrase: opts.passphrase,
+    agentSocket: opts.agentSocket,
+  });
   const knownHosts = KnownHosts.load(opts.knownHostsFile);
   const client = new ssh2.Client();
   let verdict: HostKeyVerdict | undefined;
@@ -285,13 +340,25 @@ function translate(
     );
   }
   if (err.level === 'client-timeout') {
-    return new BackendError(backend, `no SSH handshake from ${addr}${through} within the timeout (${err.message}); check that the host is up and that the port is an SSH server`, true);
+    return new BackendError(
+      backend,
+      `no SSH handshake from ${addr}${through} within the timeout (${err.message}); check that the host is up and that the port is an SSH server`,
+      true,
+    );
   }
   if (err.level === 'client-dns' || err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') {
-    return new BackendError(backend, `cannot resolve host name ${t.host} (${err.code ?? err.message}); check the host string or its HostName in ~/.ssh/config`, true);
+    return new BackendError(
+      backend,
+      `cannot resolve host name ${t.host} (${err.code ?? err.message}); check the host string or its HostName in ~/.ssh/config`,
+      true,
+    );
   }
   if (err.code) {
-    return new BackendError(backend, `cannot reach ${addr}${through}: ${err.message}. Check that the host is up, that sshd listens on port ${t.port}, and that no firewall blocks it`, true);
+    return new BackendError(
+      backend,
+      `cannot reach ${addr}${through}: ${err.message}. Check that the host is up, that sshd listens on port ${t.port}, and that no firewall blocks it`,
+      true,
+    );
   }
   if (verdict === undefined) {
     return new BackendError(

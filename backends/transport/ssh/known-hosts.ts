@@ -94,7 +94,12 @@ function entryMatches(e: KnownHostEntry, name: string): boolean {
 }
 
 function globMatch(name: string, pattern: string): boolean {
-  const re = pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\[/g, '\\[').replace(/\]/g, '\\]').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = pattern
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(/\[/g, '\\[')
+    .replace(/\]/g, '\\]')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`, 'i').test(name);
 }
 
@@ -105,7 +110,10 @@ function tildePath(path: string, home = homedir()): string {
 
 /** A known_hosts file, read once. */
 export class KnownHosts {
-  private constructor(private readonly entries: readonly KnownHostEntry[], readonly file: string) {}
+  private constructor(
+    private readonly entries: readonly KnownHostEntry[],
+    readonly file: string,
+  ) {}
 
   /** Reads the file; a missing file is an empty one (every host is then unknown, with the command to trust it). */
   static load(file: string): KnownHosts {
@@ -132,7 +140,11 @@ export class KnownHosts {
     const file = tildePath(this.file);
     const scan = `ssh-keyscan -p ${port} ${shellQuote(host)} >> ${shellPath(file)}`;
     if (forHost.some((e) => e.revoked && e.key.equals(keyBlob))) {
-      return { ok: false, reason: 'revoked', message: `the host key of ${name} (${type} ${fp}) is marked @revoked in ${file}; refusing to connect. Ask the host's administrator for its current key.` };
+      return {
+        ok: false,
+        reason: 'revoked',
+        message: `the host key of ${name} (${type} ${fp}) is marked @revoked in ${file}; refusing to connect. Ask the host's administrator for its current key.`,
+      };
     }
     const trusted = forHost.filter((e) => !e.revoked);
     if (trusted.some((e) => e.key.equals(keyBlob))) return { ok: true };
@@ -149,7 +161,10 @@ export class KnownHosts {
           `If you know the change is legitimate, remove the old key with \`${rm}\`, then trust the new one with \`${scan}\`.`,
       };
     }
-    const others = trusted.length > 0 ? ` (${file} lists only ${[...new Set(trusted.map((e) => e.keyType))].join(', ')} keys for it)` : '';
+    const others =
+      trusted.length > 0
+        ? ` (${file} lists only ${[...new Set(trusted.map((e) => e.keyType))].join(', ')} keys for it)`
+        : '';
     return {
       ok: false,
       reason: 'unknown',

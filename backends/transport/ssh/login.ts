@@ -44,7 +44,11 @@ export function targetFor(c: SshLoginConfig, spec: string): SshTarget {
     try {
       configText = readFileSync(expandHome(c.sshConfigFile), 'utf8');
     } catch (err) {
-      throw new BackendError(c.name, `sshConfigFile ${c.sshConfigFile} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, false);
+      throw new BackendError(
+        c.name,
+        `sshConfigFile ${c.sshConfigFile} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+        false,
+      );
     }
   }
   try {

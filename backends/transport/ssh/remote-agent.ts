@@ -32,7 +32,11 @@ export async function checkRemoteNode(conn: SshConnection, nodePath: string, bac
     throw new BackendError(backend, `node was not found on ${where} as \`${nodePath}\` (${said}). ${hint}`, false);
   }
   if (Number(m[1]) < MIN_NODE_MAJOR) {
-    throw new BackendError(backend, `node on ${where} (\`${nodePath}\`) is ${version}, but the Orrery agent needs >= ${MIN_NODE_MAJOR}. ${hint}`, false);
+    throw new BackendError(
+      backend,
+      `node on ${where} (\`${nodePath}\`) is ${version}, but the Orrery agent needs >= ${MIN_NODE_MAJOR}. ${hint}`,
+      false,
+    );
   }
   return version;
 }
@@ -52,7 +56,12 @@ export interface EnsuredBundle {
  * Makes sure the bundle is on the host: one already there is checked (content and modes, with
  * `nodePath`) and replaced if it fails; an absent one is uploaded.
  */
-export async function ensureBundle(conn: SshConnection, bundle: AgentBundle, backend: string, nodePath: string): Promise<EnsuredBundle> {
+export async function ensureBundle(
+  conn: SshConnection,
+  bundle: AgentBundle,
+  backend: string,
+  nodePath: string,
+): Promise<EnsuredBundle> {
   const { home, present } = await conn.sftp(async (sftp) => {
     const s = promisify(sftp);
     const home = await s.realpath('.');
@@ -78,7 +87,11 @@ async function discard(conn: SshConnection, dir: string, backend: string, where:
   } catch (err) {
     // Another head may have replaced it already.
     if (await conn.sftp((sftp) => promisify(sftp).exists(dir))) {
-      throw new BackendError(backend, `the agent bundle at ${where} cannot be trusted and cannot be moved away (${(err as Error).message}); remove it by hand`, false);
+      throw new BackendError(
+        backend,
+        `the agent bundle at ${where} cannot be trusted and cannot be moved away (${(err as Error).message}); remove it by hand`,
+        false,
+      );
     }
     return;
   }
@@ -115,12 +128,21 @@ async function upload(conn: SshConnection, bundle: AgentBundle, backend: string,
       const won = await s.exists(dir);
       await removeTree(s, tmp, bundle, made);
       if (won) return { dir, entry, uploaded: false };
-      throw new BackendError(backend, `cannot upload the agent bundle to ${conn.target.user}@${describeAddress(conn.target)}:${dir}: ${(err as Error).message}; check free space and permissions of ~/.orrery on the host`, true);
+      throw new BackendError(
+        backend,
+        `cannot upload the agent bundle to ${conn.target.user}@${describeAddress(conn.target)}:${dir}: ${(err as Error).message}; check free space and permissions of ~/.orrery on the host`,
+        true,
+      );
     }
   });
 }
 
-async function removeTree(s: ReturnType<typeof promisify>, tmp: string, bundle: AgentBundle, dirs: string[]): Promise<void> {
+async function removeTree(
+  s: ReturnType<typeof promisify>,
+  tmp: string,
+  bundle: AgentBundle,
+  dirs: string[],
+): Promise<void> {
   for (const path of bundle.files.keys()) await s.unlink(`${tmp}/${path}`).catch(() => {});
   for (const d of [...dirs].reverse()) await s.rmdir(d).catch(() => {});
 }
@@ -132,16 +154,21 @@ function promisify(sftp: SFTPWrapper) {
   const api = {
     realpath: (p: string) => call<string>((cb) => sftp.realpath(p, cb)),
     stat: (p: string) => call<Stats>((cb) => sftp.stat(p, cb)),
-    exists: (p: string) => api.stat(p).then(() => true, () => false),
+    exists: (p: string) =>
+      api.stat(p).then(
+        () => true,
+        () => false,
+      ),
     mkdir: (p: string) => call<void>((cb) => sftp.mkdir(p, { mode: 0o700 }, cb)),
     /** mkdir -p: an existing directory is fine (OpenSSH answers a plain "Failure" for it). */
     mkdirp: async (p: string) => {
       const parts = p.split('/');
       for (let i = 2; i <= parts.length; i++) {
         const d = parts.slice(0, i).join('/');
-        if (!(await api.exists(d))) await api.mkdir(d).catch(async (err: Error) => {
-          if (!(await api.exists(d))) throw err;
-        });
+        if (!(await api.exists(d)))
+          await api.mkdir(d).catch(async (err: Error) => {
+            if (!(await api.exists(d))) throw err;
+          });
       }
     },
     writeFile: (p: string, data: Buffer) => call<void>((cb) => sftp.writeFile(p, data, { mode: 0o600 }, cb)),

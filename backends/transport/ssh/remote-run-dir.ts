@@ -25,22 +25,43 @@ export async function ensureRemoteRunDir(conn: SshConnection, backend: string): 
   const where = `${conn.target.user}@${describeAddress(conn.target)}`;
   if (out.code === UNSAFE) {
     const dir = out.stdout.trim();
-    throw new BackendError(backend, `${where}:${dir} is a symbolic link or belongs to another user, so Orrery will not keep its sockets and files there; remove it (Orrery makes it again, mode 0700)`, false);
+    throw new BackendError(
+      backend,
+      `${where}:${dir} is a symbolic link or belongs to another user, so Orrery will not keep its sockets and files there; remove it (Orrery makes it again, mode 0700)`,
+      false,
+    );
   }
   const path = out.stdout.trim();
   if (out.code !== 0 || !path.startsWith('/')) {
-    throw new BackendError(backend, `cannot make ~/.orrery/run on ${where} (${(out.stderr.trim() || `exit code ${out.code}`).split('\n')[0]}); check the permissions of the home folder there`, true);
+    throw new BackendError(
+      backend,
+      `cannot make ~/.orrery/run on ${where} (${(out.stderr.trim() || `exit code ${out.code}`).split('\n')[0]}); check the permissions of the home folder there`,
+      true,
+    );
   }
   return path;
 }
 
 /** Writes a new private file on the host by SFTP (created exclusively, mode 0600): how a spec reaches an agent sbatch starts. */
-export async function writeRemotePrivateFile(conn: SshConnection, path: string, data: string, backend: string): Promise<void> {
+export async function writeRemotePrivateFile(
+  conn: SshConnection,
+  path: string,
+  data: string,
+  backend: string,
+): Promise<void> {
   await conn.sftp(
     (sftp) =>
       new Promise<void>((resolve, reject) =>
         sftp.writeFile(path, data, { mode: 0o600, flag: 'wx' }, (err) =>
-          err ? reject(new BackendError(backend, `cannot write ${path} on ${conn.target.user}@${describeAddress(conn.target)}: ${err.message}`, true)) : resolve(),
+          err
+            ? reject(
+                new BackendError(
+                  backend,
+                  `cannot write ${path} on ${conn.target.user}@${describeAddress(conn.target)}: ${err.message}`,
+                  true,
+                ),
+              )
+            : resolve(),
         ),
       ),
   );

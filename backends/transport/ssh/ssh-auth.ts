@@ -77,7 +77,11 @@ async function loadKey(file: string, required: boolean, opts: AuthOptions): Prom
     data = readFileSync(file);
   } catch (err) {
     if (!required) return undefined;
-    throw new BackendError(opts.backend, `identityFile ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); point identityFile at an existing private key`, false);
+    throw new BackendError(
+      opts.backend,
+      `identityFile ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); point identityFile at an existing private key`,
+      false,
+    );
   }
   let parsed = ssh2.utils.parseKey(data);
   if (parsed instanceof Error && /passphrase|encrypted/i.test(parsed.message)) {
@@ -92,17 +96,29 @@ async function loadKey(file: string, required: boolean, opts: AuthOptions): Prom
     const pass = await opts.passphrase(file);
     parsed = ssh2.utils.parseKey(data, pass);
     if (parsed instanceof Error) {
-      throw new BackendError(opts.backend, `the passphrase from passphraseSecret does not decrypt key ${file} (${parsed.message}); store the right passphrase under that secret name`, false);
+      throw new BackendError(
+        opts.backend,
+        `the passphrase from passphraseSecret does not decrypt key ${file} (${parsed.message}); store the right passphrase under that secret name`,
+        false,
+      );
     }
   }
   if (parsed instanceof Error) {
     if (!required) return undefined;
-    throw new BackendError(opts.backend, `identityFile ${file} is not a private key ssh2 can read (${parsed.message}); use an OpenSSH or PEM private key (not the .pub file)`, false);
+    throw new BackendError(
+      opts.backend,
+      `identityFile ${file} is not a private key ssh2 can read (${parsed.message}); use an OpenSSH or PEM private key (not the .pub file)`,
+      false,
+    );
   }
   const key = Array.isArray(parsed) ? (parsed[0] as ParsedKey) : parsed;
   if (!key.isPrivateKey()) {
     if (!required) return undefined;
-    throw new BackendError(opts.backend, `identityFile ${file} holds a public key; point it at the private key (the file without .pub)`, false);
+    throw new BackendError(
+      opts.backend,
+      `identityFile ${file} holds a public key; point it at the private key (the file without .pub)`,
+      false,
+    );
   }
   return key;
 }

@@ -85,7 +85,10 @@ function splitArgs(s: string): string[] {
 
 /** True when `name` matches an ssh pattern (`*` any run, `?` one character). */
 export function matchesPattern(name: string, pattern: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`, 'i').test(name);
 }
 
@@ -110,7 +113,9 @@ export interface HostSpec {
 /** Parses `user@host:port`, `host`, `[::1]:2222`; throws SshConfigError naming what is wrong. */
 export function parseHostSpec(spec: string): HostSpec {
   if (typeof spec !== 'string' || spec.trim() === '' || /\s/.test(spec.trim())) {
-    throw new SshConfigError(`host ${JSON.stringify(spec)} must be 'user@host:port', 'host' or an alias from ~/.ssh/config (no spaces)`);
+    throw new SshConfigError(
+      `host ${JSON.stringify(spec)} must be 'user@host:port', 'host' or an alias from ~/.ssh/config (no spaces)`,
+    );
   }
   let rest = spec.trim();
   let user: string | undefined;
@@ -133,7 +138,10 @@ export function parseHostSpec(spec: string): HostSpec {
   let port: number | undefined;
   if (portText !== undefined) {
     port = Number(portText);
-    if (!/^\d+$/.test(portText) || port < 1 || port > 65535) throw new SshConfigError(`host ${JSON.stringify(spec)}: port ${JSON.stringify(portText)} must be an integer from 1 to 65535`);
+    if (!/^\d+$/.test(portText) || port < 1 || port > 65535)
+      throw new SshConfigError(
+        `host ${JSON.stringify(spec)}: port ${JSON.stringify(portText)} must be an integer from 1 to 65535`,
+      );
   }
   return { user, host, port };
 }
@@ -154,8 +162,18 @@ export function optionsFor(alias: string, blocks: readonly SshConfigBlock[]): Ma
 }
 
 /** Expands a leading `~` and the `%` tokens OpenSSH allows in IdentityFile. */
-export function expandPath(path: string, ctx: { home: string; localUser: string; host?: string; user?: string; port?: number }): string {
-  const tokens: Record<string, string> = { '%': '%', d: ctx.home, u: ctx.localUser, h: ctx.host ?? '', r: ctx.user ?? '', p: String(ctx.port ?? '') };
+export function expandPath(
+  path: string,
+  ctx: { home: string; localUser: string; host?: string; user?: string; port?: number },
+): string {
+  const tokens: Record<string, string> = {
+    '%': '%',
+    d: ctx.home,
+    u: ctx.localUser,
+    h: ctx.host ?? '',
+    r: ctx.user ?? '',
+    p: String(ctx.port ?? ''),
+  };
   const p = path.replace(/%([%duhrp])/g, (_, t: string) => tokens[t]!);
   if (p === '~') return ctx.home;
   return p.startsWith('~/') ? join(ctx.home, p.slice(2)) : p;
@@ -173,7 +191,13 @@ export function resolveTarget(spec: string, ctx: ResolveContext = {}): SshTarget
   return resolveWith(spec, blocks, home, localUser, true);
 }
 
-function resolveWith(spec: string, blocks: readonly SshConfigBlock[], home: string, localUser: string, followJumps: boolean): SshTarget {
+function resolveWith(
+  spec: string,
+  blocks: readonly SshConfigBlock[],
+  home: string,
+  localUser: string,
+  followJumps: boolean,
+): SshTarget {
   const parsed = parseHostSpec(spec);
   const opts = optionsFor(parsed.host, blocks);
   const first = (k: string): string | undefined => opts.get(k)?.[0];
@@ -183,9 +207,14 @@ function resolveWith(spec: string, blocks: readonly SshConfigBlock[], home: stri
   let port = parsed.port ?? 22;
   if (parsed.port === undefined && portText !== undefined) {
     port = Number(portText);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new SshConfigError(`ssh config: Port ${JSON.stringify(portText)} for host ${parsed.host} must be an integer from 1 to 65535`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      throw new SshConfigError(
+        `ssh config: Port ${JSON.stringify(portText)} for host ${parsed.host} must be an integer from 1 to 65535`,
+      );
   }
-  const identityFiles = (opts.get('identityfile') ?? []).filter((f) => f.toLowerCase() !== 'none').map((f) => expandPath(f, { home, localUser, host, user, port }));
+  const identityFiles = (opts.get('identityfile') ?? [])
+    .filter((f) => f.toLowerCase() !== 'none')
+    .map((f) => expandPath(f, { home, localUser, host, user, port }));
   const jumpText = first('proxyjump');
   const jumps =
     followJumps && jumpText && jumpText.toLowerCase() !== 'none'

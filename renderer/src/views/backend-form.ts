@@ -15,12 +15,21 @@ interface FieldInput {
   readonly error: HTMLElement;
 }
 
-const NAME_FIELD: SchemaField = { name: 'name', type: 'string', required: true, description: 'Unique name of this backend (placement rules refer to it)' };
+const NAME_FIELD: SchemaField = {
+  name: 'name',
+  type: 'string',
+  required: true,
+  description: 'Unique name of this backend (placement rules refer to it)',
+};
 
 /** Builds the form; `done` runs after a successful save. */
 export function backendForm(schemas: BackendSchemas, existing: BackendView | undefined, done: () => void): HTMLElement {
   const kinds = Object.keys(schemas).sort();
-  const kind = h('select', { name: 'kind', 'aria-label': 'Backend kind', disabled: !!existing }, ...kinds.map((k) => h('option', { value: k }, k)));
+  const kind = h(
+    'select',
+    { name: 'kind', 'aria-label': 'Backend kind', disabled: !!existing },
+    ...kinds.map((k) => h('option', { value: k }, k)),
+  );
   kind.value = existing?.kind ?? kinds[0] ?? '';
   const fieldsBox = h('div', { class: 'fields' });
   const formError = h('div', { class: 'error', role: 'alert' });
@@ -29,19 +38,39 @@ export function backendForm(schemas: BackendSchemas, existing: BackendView | und
     const schema = schemas[kind.value]?.fields ?? [];
     const fields = schema.some((f) => f.name === 'name') ? schema : [NAME_FIELD, ...schema];
     inputs = fields.filter((f) => f.name !== 'kind').map((f) => fieldInput(f, existing?.config[f.name]));
-    replace(fieldsBox, ...inputs.map((i) => h('div', { class: 'field', 'data-field': i.field.name },
-      h('label', { for: `bf-${i.field.name}` }, i.field.name, i.field.required ? h('span', { class: 'req', title: 'required' }, ' *') : null),
-      i.input,
-      i.secretValue ? h('label', { class: 'secret-label' }, 'secret value (stored in the keychain)', i.secretValue) : null,
-      h('small', {}, i.field.description),
-      i.error)));
+    replace(
+      fieldsBox,
+      ...inputs.map((i) =>
+        h(
+          'div',
+          { class: 'field', 'data-field': i.field.name },
+          h(
+            'label',
+            { for: `bf-${i.field.name}` },
+            i.field.name,
+            i.field.required ? h('span', { class: 'req', title: 'required' }, ' *') : null,
+          ),
+          i.input,
+          i.secretValue
+            ? h('label', { class: 'secret-label' }, 'secret value (stored in the keychain)', i.secretValue)
+            : null,
+          h('small', {}, i.field.description),
+          i.error,
+        ),
+      ),
+    );
     if (existing) (inputs.find((i) => i.field.name === 'name')!.input as HTMLInputElement).readOnly = true;
   };
   kind.addEventListener('change', build);
   build();
-  const form = h('form', { class: 'backend-form', 'aria-label': existing ? `Edit backend ${existing.name}` : 'Add backend' },
-    h('label', {}, 'kind ', kind), fieldsBox, formError,
-    h('button', { type: 'submit' }, existing ? 'Save backend' : 'Add backend'));
+  const form = h(
+    'form',
+    { class: 'backend-form', 'aria-label': existing ? `Edit backend ${existing.name}` : 'Add backend' },
+    h('label', {}, 'kind ', kind),
+    fieldsBox,
+    formError,
+    h('button', { type: 'submit' }, existing ? 'Save backend' : 'Add backend'),
+  );
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     void submit();
@@ -61,7 +90,11 @@ export function backendForm(schemas: BackendSchemas, existing: BackendView | und
     if (bad) return;
     try {
       for (const i of inputs) {
-        if (i.secretValue?.value) await api('secrets', { method: 'POST', body: { name: String(config[i.field.name]), value: i.secretValue.value } });
+        if (i.secretValue?.value)
+          await api('secrets', {
+            method: 'POST',
+            body: { name: String(config[i.field.name]), value: i.secretValue.value },
+          });
       }
       if (existing) await api(`backends/${encodeURIComponent(existing.name)}`, { method: 'PUT', body: config });
       else await api('backends', { method: 'POST', body: config });
@@ -86,9 +119,31 @@ function fieldInput(f: SchemaField, current: unknown): FieldInput {
   const structured = !['string', 'number', 'integer', 'boolean'].includes(f.type);
   let input: HTMLInputElement | HTMLTextAreaElement;
   if (f.type === 'boolean') input = h('input', { id, type: 'checkbox', name: f.name, checked: current === true });
-  else if (structured) input = h('textarea', { id, name: f.name, rows: 3, placeholder: f.type === 'string[]' ? 'one per line, or a JSON list' : '{ "key": "value" }' }, current === undefined ? '' : f.type === 'string[]' && Array.isArray(current) ? current.join('\n') : JSON.stringify(current));
-  else input = h('input', { id, name: f.name, type: f.type === 'string' ? 'text' : 'number', value: current === undefined ? '' : String(current) });
-  const secretValue = f.secret ? h('input', { type: 'password', name: `${f.name}-value`, autocomplete: 'off' }) : undefined;
+  else if (structured)
+    input = h(
+      'textarea',
+      {
+        id,
+        name: f.name,
+        rows: 3,
+        placeholder: f.type === 'string[]' ? 'one per line, or a JSON list' : '{ "key": "value" }',
+      },
+      current === undefined
+        ? ''
+        : f.type === 'string[]' && Array.isArray(current)
+          ? current.join('\n')
+          : JSON.stringify(current),
+    );
+  else
+    input = h('input', {
+      id,
+      name: f.name,
+      type: f.type === 'string' ? 'text' : 'number',
+      value: current === undefined ? '' : String(current),
+    });
+  const secretValue = f.secret
+    ? h('input', { type: 'password', name: `${f.name}-value`, autocomplete: 'off' })
+    : undefined;
   return { field: f, input, secretValue, error };
 }
 
@@ -99,12 +154,19 @@ function readValue(i: FieldInput): { value: unknown } | { error: string } {
   if (raw === '') return f.required ? { error: `${f.name} is required` } : { value: undefined };
   if (f.type === 'number' || f.type === 'integer') {
     const n = Number(raw);
-    if (!Number.isFinite(n) || (f.type === 'integer' && !Number.isInteger(n))) return { error: `${f.name} must be ${f.type === 'integer' ? 'an integer' : 'a number'}` };
+    if (!Number.isFinite(n) || (f.type === 'integer' && !Number.isInteger(n)))
+      return { error: `${f.name} must be ${f.type === 'integer' ? 'an integer' : 'a number'}` };
     return { value: n };
   }
   if (f.type === 'string') return { value: raw };
   // A list of strings may be typed as `a, b` or one per line instead of JSON.
-  if (f.type === 'string[]' && !raw.startsWith('[')) return { value: raw.split(/[,\n]/).map((x) => x.trim()).filter(Boolean) };
+  if (f.type === 'string[]' && !raw.startsWith('['))
+    return {
+      value: raw
+        .split(/[,\n]/)
+        .map((x) => x.trim())
+        .filter(Boolean),
+    };
   try {
     return { value: JSON.parse(raw) };
   } catch {

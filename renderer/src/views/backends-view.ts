@@ -16,10 +16,24 @@ export class BackendsView implements View {
   private schemas: BackendSchemas = {};
 
   constructor(private readonly app: App) {
-    this.element = h('section', { class: 'backends-view' },
-      h('div', { class: 'toolbar' }, h('h2', {}, 'Backends'), h('button', { onclick: () => this.showForm(undefined) }, 'Add backend')),
-      h('table', { class: 'grid', 'aria-label': 'Backends' }, h('thead', {}, h('tr', {}, ...['name', 'kind', 'nodes', 'state', ''].map((c) => h('th', {}, c)))), this.list),
-      this.message, this.formHost);
+    this.element = h(
+      'section',
+      { class: 'backends-view' },
+      h(
+        'div',
+        { class: 'toolbar' },
+        h('h2', {}, 'Backends'),
+        h('button', { onclick: () => this.showForm(undefined) }, 'Add backend'),
+      ),
+      h(
+        'table',
+        { class: 'grid', 'aria-label': 'Backends' },
+        h('thead', {}, h('tr', {}, ...['name', 'kind', 'nodes', 'state', ''].map((c) => h('th', {}, c)))),
+        this.list,
+      ),
+      this.message,
+      this.formHost,
+    );
   }
 
   show(): void {
@@ -28,27 +42,46 @@ export class BackendsView implements View {
 
   private async load(): Promise<void> {
     try {
-      const [backends, schemas] = await Promise.all([api<BackendView[]>('backends'), api<BackendSchemas>('backend-schemas')]);
+      const [backends, schemas] = await Promise.all([
+        api<BackendView[]>('backends'),
+        api<BackendSchemas>('backend-schemas'),
+      ]);
       this.schemas = schemas;
       this.app.backends = backends;
-      replace(this.list, ...backends.map((b) => h('tr', { 'data-backend': b.name },
-        h('td', {}, b.name), h('td', {}, b.kind), h('td', {}, String(b.nodes)),
-        h('td', {}, b.state, b.error ? h('div', { class: 'error' }, b.error) : null),
-        h('td', { class: 'actions' },
-          h('button', { onclick: () => this.showForm(b), disabled: b.name === 'local' }, 'Edit'),
-          h('button', { onclick: () => void this.test(b.name) }, 'Test'),
-          h('button', { onclick: () => void this.remove(b.name), disabled: b.name === 'local' }, 'Remove')))));
+      replace(
+        this.list,
+        ...backends.map((b) =>
+          h(
+            'tr',
+            { 'data-backend': b.name },
+            h('td', {}, b.name),
+            h('td', {}, b.kind),
+            h('td', {}, String(b.nodes)),
+            h('td', {}, b.state, b.error ? h('div', { class: 'error' }, b.error) : null),
+            h(
+              'td',
+              { class: 'actions' },
+              h('button', { onclick: () => this.showForm(b), disabled: b.name === 'local' }, 'Edit'),
+              h('button', { onclick: () => void this.test(b.name) }, 'Test'),
+              h('button', { onclick: () => void this.remove(b.name), disabled: b.name === 'local' }, 'Remove'),
+            ),
+          ),
+        ),
+      );
     } catch (err) {
       this.message.textContent = `Cannot load backends: ${(err as Error).message}`;
     }
   }
 
   private showForm(b: BackendView | undefined): void {
-    replace(this.formHost, backendForm(this.schemas, b, () => {
-      this.formHost.replaceChildren();
-      this.message.textContent = b ? `Saved ${b.name}.` : 'Backend added.';
-      void this.load();
-    }));
+    replace(
+      this.formHost,
+      backendForm(this.schemas, b, () => {
+        this.formHost.replaceChildren();
+        this.message.textContent = b ? `Saved ${b.name}.` : 'Backend added.';
+        void this.load();
+      }),
+    );
     this.formHost.querySelector<HTMLElement>('select, input')?.focus();
   }
 
@@ -56,7 +89,15 @@ export class BackendsView implements View {
     this.app.openPanel(`Test ${name}`, h('p', {}, 'Testing…'));
     try {
       const r = await api<BackendTestResult>(`backends/${encodeURIComponent(name)}/test`, { method: 'POST' });
-      this.app.openPanel(`Test ${name}`, h('p', { class: r.ok ? 'ok' : 'error', 'data-testid': 'backend-test-result' }, r.ok ? 'OK' : `Failed: ${r.error ?? ''}`), h('pre', { class: 'logs' }, r.lines.join('\n')));
+      this.app.openPanel(
+        `Test ${name}`,
+        h(
+          'p',
+          { class: r.ok ? 'ok' : 'error', 'data-testid': 'backend-test-result' },
+          r.ok ? 'OK' : `Failed: ${r.error ?? ''}`,
+        ),
+        h('pre', { class: 'logs' }, r.lines.join('\n')),
+      );
     } catch (err) {
       this.app.openPanel(`Test ${name}`, h('p', { class: 'error' }, (err as Error).message));
     }

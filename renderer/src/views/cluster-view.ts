@@ -16,7 +16,9 @@ interface DemandEntry {
 }
 
 function kv(r: Record<string, unknown>): string {
-  return Object.entries(r).map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toFixed(2) : v}`).join(' ');
+  return Object.entries(r)
+    .map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toFixed(2) : v}`)
+    .join(' ');
 }
 
 /** Draws used/total CPUs (blue, filled) and pending tasks (orange) against time. */
@@ -70,17 +72,31 @@ export class ClusterView implements View {
   readonly title = 'Cluster';
   readonly element: HTMLElement;
   private readonly nodes = h('div', { class: 'nodes', 'data-testid': 'cluster-nodes' });
-  private readonly chart = h('canvas', { class: 'usage-chart', role: 'img', 'aria-label': 'CPU usage and pending tasks over time' });
+  private readonly chart = h('canvas', {
+    class: 'usage-chart',
+    role: 'img',
+    'aria-label': 'CPU usage and pending tasks over time',
+  });
   private readonly demand = h('div', { class: 'demand' });
   private drawnVersion = -1;
   private renderedAt = 0;
   private timer: number | undefined;
 
   constructor(private readonly app: App) {
-    this.element = h('section', { class: 'cluster-view' }, h('h2', {}, 'Usage over time'), this.chart, h('h2', {}, 'Pending demand'), this.demand, h('h2', {}, 'Nodes'), this.nodes);
+    this.element = h(
+      'section',
+      { class: 'cluster-view' },
+      h('h2', {}, 'Usage over time'),
+      this.chart,
+      h('h2', {}, 'Pending demand'),
+      this.demand,
+      h('h2', {}, 'Nodes'),
+      this.nodes,
+    );
     app.live.onChange(() => {
       // Half a second is smooth enough for a chart and keeps big clusters' tables cheap.
-      if (!this.element.hidden && this.drawnVersion !== app.live.version && performance.now() - this.renderedAt > 500) this.render();
+      if (!this.element.hidden && this.drawnVersion !== app.live.version && performance.now() - this.renderedAt > 500)
+        this.render();
     });
   }
 
@@ -89,12 +105,40 @@ export class ClusterView implements View {
     clearInterval(this.timer);
     const poll = () => {
       if (this.element.hidden) return clearInterval(this.timer);
-      api<{ pendingDemand: DemandEntry[]; infeasible: DemandEntry[] }>('status').then((s) => {
-        const rows = [...s.pendingDemand.map((d) => ({ ...d, missing: '' })), ...s.infeasible];
-        replace(this.demand, rows.length === 0 ? h('p', { class: 'hint' }, 'Nothing waiting for room.') :
-          h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ...['tasks', 'resources', 'backend', 'infeasible because'].map((c) => h('th', {}, c)))),
-            h('tbody', {}, ...rows.map((d) => h('tr', {}, h('td', {}, String(d.count)), h('td', {}, kv(d.resources)), h('td', {}, d.backend ?? 'any'), h('td', {}, d.missing ?? ''))))));
-      }, () => undefined);
+      api<{ pendingDemand: DemandEntry[]; infeasible: DemandEntry[] }>('status').then(
+        (s) => {
+          const rows = [...s.pendingDemand.map((d) => ({ ...d, missing: '' })), ...s.infeasible];
+          replace(
+            this.demand,
+            rows.length === 0
+              ? h('p', { class: 'hint' }, 'Nothing waiting for room.')
+              : h(
+                  'table',
+                  { class: 'grid' },
+                  h(
+                    'thead',
+                    {},
+                    h('tr', {}, ...['tasks', 'resources', 'backend', 'infeasible because'].map((c) => h('th', {}, c))),
+                  ),
+                  h(
+                    'tbody',
+                    {},
+                    ...rows.map((d) =>
+                      h(
+                        'tr',
+                        {},
+                        h('td', {}, String(d.count)),
+                        h('td', {}, kv(d.resources)),
+                        h('td', {}, d.backend ?? 'any'),
+                        h('td', {}, d.missing ?? ''),
+                      ),
+                    ),
+                  ),
+                ),
+          );
+        },
+        () => undefined,
+      );
     };
     poll();
     this.timer = window.setInterval(poll, 2000);
@@ -107,10 +151,43 @@ export class ClusterView implements View {
     drawUsage(this.chart, store.usage);
     const byBackend = new Map<string, NodeRow[]>();
     for (const n of store.nodes) byBackend.set(n.backend, [...(byBackend.get(n.backend) ?? []), n]);
-    replace(this.nodes, ...[...byBackend].map(([backend, nodes]) => h('div', { class: 'backend-nodes', 'data-backend': backend },
-      h('h3', { style: `border-left:4px solid ${backendColour(backend)};padding-left:6px` }, `${backend} (${nodes.length})`),
-      h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ...['node', 'state', 'resources', 'available', 'labels'].map((c) => h('th', {}, c)))),
-        h('tbody', {}, ...nodes.map((n) => h('tr', { class: n.state === 'DEAD' ? 'dead' : '' },
-          h('td', {}, n.nodeId), h('td', { title: n.deathReason }, n.state), h('td', {}, kv(n.resources)), h('td', {}, kv(n.available)), h('td', {}, kv(n.labels)))))))));
+    replace(
+      this.nodes,
+      ...[...byBackend].map(([backend, nodes]) =>
+        h(
+          'div',
+          { class: 'backend-nodes', 'data-backend': backend },
+          h(
+            'h3',
+            { style: `border-left:4px solid ${backendColour(backend)};padding-left:6px` },
+            `${backend} (${nodes.length})`,
+          ),
+          h(
+            'table',
+            { class: 'grid' },
+            h(
+              'thead',
+              {},
+              h('tr', {}, ...['node', 'state', 'resources', 'available', 'labels'].map((c) => h('th', {}, c))),
+            ),
+            h(
+              'tbody',
+              {},
+              ...nodes.map((n) =>
+                h(
+                  'tr',
+                  { class: n.state === 'DEAD' ? 'dead' : '' },
+                  h('td', {}, n.nodeId),
+                  h('td', { title: n.deathReason }, n.state),
+                  h('td', {}, kv(n.resources)),
+                  h('td', {}, kv(n.available)),
+                  h('td', {}, kv(n.labels)),
+                ),
+              ),
+            ),
+          ),
+        ),
+      ),
+    );
   }
 }

@@ -17,7 +17,11 @@ export class GraphView implements View {
   readonly id = 'graph';
   readonly title = 'Task graph';
   readonly element: HTMLElement;
-  private readonly canvas = h('canvas', { tabindex: 0, 'aria-label': 'Task graph: arrows pan, + and - zoom, Enter opens the first task in view', 'data-testid': 'graph-canvas' });
+  private readonly canvas = h('canvas', {
+    tabindex: 0,
+    'aria-label': 'Task graph: arrows pan, + and - zoom, Enter opens the first task in view',
+    'data-testid': 'graph-canvas',
+  });
   private readonly legend = h('div', { class: 'legend', 'data-testid': 'graph-legend' });
   private layout: GraphLayout | undefined;
   private readonly depths = new DepthCache();
@@ -28,10 +32,26 @@ export class GraphView implements View {
   private userMoved = false;
 
   constructor(private readonly app: App) {
-    this.element = h('section', { class: 'graph-view' }, h('div', { class: 'toolbar' }, this.legend, h('button', { onclick: () => {
-      this.userMoved = false;
-      this.fit();
-    } }, 'Fit')), this.canvas);
+    this.element = h(
+      'section',
+      { class: 'graph-view' },
+      h(
+        'div',
+        { class: 'toolbar' },
+        this.legend,
+        h(
+          'button',
+          {
+            onclick: () => {
+              this.userMoved = false;
+              this.fit();
+            },
+          },
+          'Fit',
+        ),
+      ),
+      this.canvas,
+    );
     app.onShownChange(() => {
       this.userMoved = false;
       this.layoutAt.version = -1;
@@ -81,7 +101,8 @@ export class GraphView implements View {
     const top = -oy / s;
     const right = left + w / s;
     const bottom = top + hgt / s;
-    const inView = (b: { x: number; y: number; w: number; h: number }) => b.x + b.w >= left && b.x <= right && b.y + b.h >= top && b.y <= bottom;
+    const inView = (b: { x: number; y: number; w: number; h: number }) =>
+      b.x + b.w >= left && b.x <= right && b.y + b.h >= top && b.y <= bottom;
     ctx.strokeStyle = 'rgba(120,120,140,0.35)';
     ctx.lineWidth = 1 / s;
     ctx.beginPath();
@@ -89,7 +110,13 @@ export class GraphView implements View {
     for (const [a, b] of L.edges) {
       const A = L.boxes[a]!;
       const B = L.boxes[b]!;
-      if (Math.max(A.x, B.x) + A.w < left || Math.min(A.x, B.x) > right || Math.max(A.y, B.y) + A.h < top || Math.min(A.y, B.y) > bottom) continue;
+      if (
+        Math.max(A.x, B.x) + A.w < left ||
+        Math.min(A.x, B.x) > right ||
+        Math.max(A.y, B.y) + A.h < top ||
+        Math.min(A.y, B.y) > bottom
+      )
+        continue;
       if (++edgesDrawn > 20_000) break;
       ctx.moveTo(A.x + A.w, A.y + A.h / 2);
       ctx.lineTo(B.x, B.y + B.h / 2);
@@ -117,8 +144,19 @@ export class GraphView implements View {
     const L = this.layout!;
     replace(
       this.legend,
-      h('span', { 'data-testid': 'graph-total' }, `${store.order.length} tasks${L.grouped ? ` in ${L.boxes.length} groups` : ''}`),
-      ...TASK_STATES.map((s) => h('span', { class: 'chip', style: `border-color:${STATE_COLOURS[s]}` }, `${s} `, h('b', { 'data-testid': `graph-count-${s}` }, String(store.counts.get(s) ?? 0)))),
+      h(
+        'span',
+        { 'data-testid': 'graph-total' },
+        `${store.order.length} tasks${L.grouped ? ` in ${L.boxes.length} groups` : ''}`,
+      ),
+      ...TASK_STATES.map((s) =>
+        h(
+          'span',
+          { class: 'chip', style: `border-color:${STATE_COLOURS[s]}` },
+          `${s} `,
+          h('b', { 'data-testid': `graph-count-${s}` }, String(store.counts.get(s) ?? 0)),
+        ),
+      ),
     );
   }
 
@@ -126,7 +164,10 @@ export class GraphView implements View {
   private fit(): void {
     const L = this.layout;
     if (!L || !this.canvas.clientWidth) return;
-    const s = Math.min(2, Math.max(0.02, Math.min(this.canvas.clientWidth / (L.width + 40), this.canvas.clientHeight / (L.height + 40))));
+    const s = Math.min(
+      2,
+      Math.max(0.02, Math.min(this.canvas.clientWidth / (L.width + 40), this.canvas.clientHeight / (L.height + 40))),
+    );
     this.view = { x: 20 * s, y: 20 * s, scale: s };
   }
 
@@ -139,10 +180,14 @@ export class GraphView implements View {
 
   private wire(): void {
     const c = this.canvas;
-    c.addEventListener('wheel', (e) => {
-      e.preventDefault();
-      this.zoom(Math.exp(-e.deltaY * 0.0015), e.offsetX, e.offsetY);
-    }, { passive: false });
+    c.addEventListener(
+      'wheel',
+      (e) => {
+        e.preventDefault();
+        this.zoom(Math.exp(-e.deltaY * 0.0015), e.offsetX, e.offsetY);
+      },
+      { passive: false },
+    );
     let drag: { x: number; y: number; moved: boolean } | undefined;
     c.addEventListener('pointerdown', (e) => {
       drag = { x: e.clientX, y: e.clientY, moved: false };
@@ -166,12 +211,22 @@ export class GraphView implements View {
     });
     c.addEventListener('keydown', (e) => {
       const step = 60;
-      const pans: Record<string, [number, number]> = { ArrowLeft: [step, 0], ArrowRight: [-step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] };
+      const pans: Record<string, [number, number]> = {
+        ArrowLeft: [step, 0],
+        ArrowRight: [-step, 0],
+        ArrowUp: [0, step],
+        ArrowDown: [0, -step],
+      };
       if (pans[e.key]) this.userMoved = true;
       if (pans[e.key]) this.view = { ...this.view, x: this.view.x + pans[e.key]![0], y: this.view.y + pans[e.key]![1] };
       else if (e.key === '+' || e.key === '=') this.zoom(1.25, c.clientWidth / 2, c.clientHeight / 2);
       else if (e.key === '-') this.zoom(0.8, c.clientWidth / 2, c.clientHeight / 2);
-      else if (e.key === 'Enter') this.open((c.clientWidth / 2 - this.view.x) / this.view.scale, (c.clientHeight / 2 - this.view.y) / this.view.scale, true);
+      else if (e.key === 'Enter')
+        this.open(
+          (c.clientWidth / 2 - this.view.x) / this.view.scale,
+          (c.clientHeight / 2 - this.view.y) / this.view.scale,
+          true,
+        );
       else return;
       e.preventDefault();
     });
@@ -181,11 +236,25 @@ export class GraphView implements View {
     const L = this.layout;
     if (!L) return;
     let b = hitTest(L, gx, gy);
-    if (!b && nearest) b = L.boxes.reduce((best, x) => (!best || Math.hypot(x.x - gx, x.y - gy) < Math.hypot(best.x - gx, best.y - gy) ? x : best), L.boxes[0]);
+    if (!b && nearest)
+      b = L.boxes.reduce(
+        (best, x) => (!best || Math.hypot(x.x - gx, x.y - gy) < Math.hypot(best.x - gx, best.y - gy) ? x : best),
+        L.boxes[0],
+      );
     if (!b) return;
     const session = this.app.shown.replayOf;
     if (b.id !== undefined) return void openTask(this.app, b.id, session);
     const ids = groupMembers(this.app.shown, this.depths.of(this.app.shown), b.group!, 200);
-    this.app.openPanel(b.label, h('p', {}, `${b.count} tasks in this group; the first ${ids.length}:`), h('ul', { class: 'group-list' }, ...ids.map((id) => h('li', {}, h('button', { class: 'link', onclick: () => void openTask(this.app, id, session) }, id)))));
+    this.app.openPanel(
+      b.label,
+      h('p', {}, `${b.count} tasks in this group; the first ${ids.length}:`),
+      h(
+        'ul',
+        { class: 'group-list' },
+        ...ids.map((id) =>
+          h('li', {}, h('button', { class: 'link', onclick: () => void openTask(this.app, id, session) }, id)),
+        ),
+      ),
+    );
   }
 }

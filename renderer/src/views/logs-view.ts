@@ -10,13 +10,34 @@ export class LogsView implements View {
   readonly id = 'logs';
   readonly title = 'Logs';
   readonly element: HTMLElement;
-  private readonly source = h('select', { 'aria-label': 'Log source', 'data-testid': 'log-source', onchange: () => void this.select() });
-  private readonly taskInput = h('input', { type: 'search', placeholder: 'task id', 'aria-label': 'Task id', 'data-testid': 'log-task', onchange: () => void this.openTask(this.taskInput.value.trim()) });
-  private readonly out = h('pre', { class: 'logs big', tabindex: 0, 'aria-label': 'Log lines', 'aria-live': 'polite', 'data-testid': 'log-lines' });
+  private readonly source = h('select', {
+    'aria-label': 'Log source',
+    'data-testid': 'log-source',
+    onchange: () => void this.select(),
+  });
+  private readonly taskInput = h('input', {
+    type: 'search',
+    placeholder: 'task id',
+    'aria-label': 'Task id',
+    'data-testid': 'log-task',
+    onchange: () => void this.openTask(this.taskInput.value.trim()),
+  });
+  private readonly out = h('pre', {
+    class: 'logs big',
+    tabindex: 0,
+    'aria-label': 'Log lines',
+    'aria-live': 'polite',
+    'data-testid': 'log-lines',
+  });
   private mode: { kind: 'node' | 'task'; id: string; earlier: string[]; streamedBefore: number } | undefined;
 
   constructor(private readonly app: App) {
-    this.element = h('section', { class: 'logs-view' }, h('div', { class: 'toolbar' }, h('label', {}, 'node ', this.source), h('label', {}, 'or task ', this.taskInput)), this.out);
+    this.element = h(
+      'section',
+      { class: 'logs-view' },
+      h('div', { class: 'toolbar' }, h('label', {}, 'node ', this.source), h('label', {}, 'or task ', this.taskInput)),
+      this.out,
+    );
     app.live.onChange(() => {
       if (!this.element.hidden) this.draw();
     });
@@ -24,7 +45,10 @@ export class LogsView implements View {
 
   show(): void {
     const current = this.source.value;
-    this.source.replaceChildren(h('option', { value: '' }, 'choose a node'), ...this.app.live.nodes.map((n) => h('option', { value: n.nodeId }, `${n.nodeId} (${n.backend})`)));
+    this.source.replaceChildren(
+      h('option', { value: '' }, 'choose a node'),
+      ...this.app.live.nodes.map((n) => h('option', { value: n.nodeId }, `${n.nodeId} (${n.backend})`)),
+    );
     this.source.value = current;
     this.draw();
   }
@@ -56,7 +80,10 @@ export class LogsView implements View {
       this.out.textContent = 'Choose a node, or type a task id, to follow its output.';
       return;
     }
-    const lines = m.kind === 'node' ? (this.app.live.nodeLogs.get(m.id) ?? []) : [...m.earlier, ...(this.app.live.taskLogs.get(m.id) ?? []).slice(m.streamedBefore)];
+    const lines =
+      m.kind === 'node'
+        ? (this.app.live.nodeLogs.get(m.id) ?? [])
+        : [...m.earlier, ...(this.app.live.taskLogs.get(m.id) ?? []).slice(m.streamedBefore)];
     const text = lines.slice(-SHOWN_LINES).join('\n') || '(no output yet)';
     if (this.out.textContent === text) return;
     const atBottom = this.out.scrollTop + this.out.clientHeight >= this.out.scrollHeight - 20;

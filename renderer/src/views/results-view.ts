@@ -23,14 +23,35 @@ export class ResultsView implements View {
   private timer: number | undefined;
 
   constructor(private readonly app: App) {
-    this.element = h('section', { class: 'results-view' }, h('h2', {}, 'Example experiments'), this.examples, this.message, h('h2', {}, 'Latest results'), this.cards);
+    this.element = h(
+      'section',
+      { class: 'results-view' },
+      h('h2', {}, 'Example experiments'),
+      this.examples,
+      this.message,
+      h('h2', {}, 'Latest results'),
+      this.cards,
+    );
   }
 
   show(): void {
-    void api<Example[] | { examples: Example[] }>('examples').then((r) => {
-      const list = Array.isArray(r) ? r : r.examples;
-      replace(this.examples, ...list.map((e) => h('div', { class: 'example' }, h('button', { onclick: () => void this.run(e.name) }, `Run ${e.name}`), h('small', {}, e.description ?? ''))));
-    }, (err: Error) => (this.examples.textContent = `No examples: ${err.message}`));
+    void api<Example[] | { examples: Example[] }>('examples').then(
+      (r) => {
+        const list = Array.isArray(r) ? r : r.examples;
+        replace(
+          this.examples,
+          ...list.map((e) =>
+            h(
+              'div',
+              { class: 'example' },
+              h('button', { onclick: () => void this.run(e.name) }, `Run ${e.name}`),
+              h('small', {}, e.description ?? ''),
+            ),
+          ),
+        );
+      },
+      (err: Error) => (this.examples.textContent = `No examples: ${err.message}`),
+    );
     void this.refresh();
   }
 
@@ -54,16 +75,22 @@ export class ResultsView implements View {
       if (t.state === 'FINISHED' && !latest.has(t.name)) latest.set(t.name, t.id);
     }
     const session = store.replayOf;
-    const cards = await Promise.all([...latest].map(async ([name, id]) => {
-      const key = `${session ?? ''}/${id}`;
-      let body = this.cache.get(key);
-      if (!body) {
-        const d = await api<TaskDetail>(session ? `sessions/${encodeURIComponent(session)}/tasks/${id}` : `tasks/${id}`).catch(() => undefined);
-        body = d?.result ? renderResult(d.result.json, d.result.preview) : h('p', { class: 'hint' }, 'no result kept');
-        this.cache.set(key, body);
-      }
-      return h('figure', { class: 'card', 'data-task': id }, h('figcaption', {}, name), body);
-    }));
+    const cards = await Promise.all(
+      [...latest].map(async ([name, id]) => {
+        const key = `${session ?? ''}/${id}`;
+        let body = this.cache.get(key);
+        if (!body) {
+          const d = await api<TaskDetail>(
+            session ? `sessions/${encodeURIComponent(session)}/tasks/${id}` : `tasks/${id}`,
+          ).catch(() => undefined);
+          body = d?.result
+            ? renderResult(d.result.json, d.result.preview)
+            : h('p', { class: 'hint' }, 'no result kept');
+          this.cache.set(key, body);
+        }
+        return h('figure', { class: 'card', 'data-task': id }, h('figcaption', {}, name), body);
+      }),
+    );
     replace(this.cards, ...(cards.length ? cards : [h('p', { class: 'hint' }, 'No finished tasks yet.')]));
     clearTimeout(this.timer);
     if (!this.element.hidden) this.timer = window.setTimeout(() => void this.refresh(), 5000);

@@ -13,12 +13,24 @@ const PAGE = 5000;
 
 /** Reads a recorded task row (either the dashboard's TaskView or a session's own columns). */
 function toTaskView(r: Row): TaskView {
-  const num = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'string' && v ? Date.parse(v) || Number(v) || undefined : undefined);
+  const num = (v: unknown) =>
+    typeof v === 'number' ? v : typeof v === 'string' && v ? Date.parse(v) || Number(v) || undefined : undefined;
   return {
-    id: String(r.id ?? r.taskId), name: String(r.name ?? ''), kind: (r.kind ?? 'function') as TaskView['kind'], state: (r.state ?? 'FINISHED') as TaskView['state'],
-    nodeId: (r.nodeId as string) || undefined, backend: (r.backend as string) || undefined, parentId: (r.parentId as string) || undefined,
-    deps: Array.isArray(r.deps) ? (r.deps as string[]) : [], actorId: (r.actorId as string) || undefined, ruleIndex: (r.ruleIndex as number | undefined) ?? undefined,
-    attempt: Number(r.attempt ?? 0), submittedAt: num(r.submittedAt) ?? 0, startedAt: num(r.startedAt), endedAt: num(r.endedAt), errorName: (r.errorName as string) || undefined,
+    id: String(r.id ?? r.taskId),
+    name: String(r.name ?? ''),
+    kind: (r.kind ?? 'function') as TaskView['kind'],
+    state: (r.state ?? 'FINISHED') as TaskView['state'],
+    nodeId: (r.nodeId as string) || undefined,
+    backend: (r.backend as string) || undefined,
+    parentId: (r.parentId as string) || undefined,
+    deps: Array.isArray(r.deps) ? (r.deps as string[]) : [],
+    actorId: (r.actorId as string) || undefined,
+    ruleIndex: (r.ruleIndex as number | undefined) ?? undefined,
+    attempt: Number(r.attempt ?? 0),
+    submittedAt: num(r.submittedAt) ?? 0,
+    startedAt: num(r.startedAt),
+    endedAt: num(r.endedAt),
+    errorName: (r.errorName as string) || undefined,
   };
 }
 
@@ -27,7 +39,9 @@ export async function loadSession(name: string): Promise<TaskStore> {
   const store = new TaskStore(name);
   const all: TaskView[] = [];
   for (let offset = 0; ; offset += PAGE) {
-    const r = await api<Row[] | { tasks: Row[] }>(`sessions/${encodeURIComponent(name)}/tasks?offset=${offset}&limit=${PAGE}`);
+    const r = await api<Row[] | { tasks: Row[] }>(
+      `sessions/${encodeURIComponent(name)}/tasks?offset=${offset}&limit=${PAGE}`,
+    );
     const rows = Array.isArray(r) ? r : r.tasks;
     all.push(...rows.map(toTaskView));
     if (rows.length < PAGE) break;
@@ -48,9 +62,28 @@ export class SessionsView implements View {
   private readonly message = h('div', { class: 'message', role: 'status', 'data-testid': 'sessions-message' });
 
   constructor(private readonly app: App) {
-    this.element = h('section', { class: 'sessions-view' }, h('h2', {}, 'Sessions'), this.message,
-      h('table', { class: 'grid', 'aria-label': 'Sessions' }, h('thead', {}, h('tr', {}, ...['name', 'status', 'started', 'tasks', ''].map((c) => h('th', {}, c)))), this.list),
-      h('h2', {}, 'Compare'), h('div', { class: 'toolbar' }, this.a, h('span', {}, 'vs'), this.b, h('button', { onclick: () => void this.compare() }, 'Compare')), this.out);
+    this.element = h(
+      'section',
+      { class: 'sessions-view' },
+      h('h2', {}, 'Sessions'),
+      this.message,
+      h(
+        'table',
+        { class: 'grid', 'aria-label': 'Sessions' },
+        h('thead', {}, h('tr', {}, ...['name', 'status', 'started', 'tasks', ''].map((c) => h('th', {}, c)))),
+        this.list,
+      ),
+      h('h2', {}, 'Compare'),
+      h(
+        'div',
+        { class: 'toolbar' },
+        this.a,
+        h('span', {}, 'vs'),
+        this.b,
+        h('button', { onclick: () => void this.compare() }, 'Compare'),
+      ),
+      this.out,
+    );
   }
 
   show(): void {
@@ -70,17 +103,36 @@ export class SessionsView implements View {
       return;
     }
     const names = rows.map((r) => String(r.name));
-    replace(this.list, ...rows.map((r) => {
-      const name = String(r.name);
-      const summary = r.summary as { total?: number } | undefined;
-      return h('tr', { 'data-session': name },
-        h('td', {}, name, name === current ? h('span', { class: 'chip' }, 'current') : null),
-        h('td', {}, String(r.status ?? '')), h('td', {}, String(r.startedAt ?? r.started ?? '')), h('td', {}, String(r.tasks ?? summary?.total ?? '')),
-        h('td', { class: 'actions' },
-          h('button', { onclick: () => void this.open(name) }, 'Open'),
-          h('a', { class: 'button', href: downloadUrl(`sessions/${encodeURIComponent(name)}/export`), download: `${name}.tar` }, 'Export'),
-          h('button', { onclick: () => this.resume(name) }, 'Resume')));
-    }));
+    replace(
+      this.list,
+      ...rows.map((r) => {
+        const name = String(r.name);
+        const summary = r.summary as { total?: number } | undefined;
+        return h(
+          'tr',
+          { 'data-session': name },
+          h('td', {}, name, name === current ? h('span', { class: 'chip' }, 'current') : null),
+          h('td', {}, String(r.status ?? '')),
+          h('td', {}, String(r.startedAt ?? r.started ?? '')),
+          h('td', {}, String(r.tasks ?? summary?.total ?? '')),
+          h(
+            'td',
+            { class: 'actions' },
+            h('button', { onclick: () => void this.open(name) }, 'Open'),
+            h(
+              'a',
+              {
+                class: 'button',
+                href: downloadUrl(`sessions/${encodeURIComponent(name)}/export`),
+                download: `${name}.tar`,
+              },
+              'Export',
+            ),
+            h('button', { onclick: () => this.resume(name) }, 'Resume'),
+          ),
+        );
+      }),
+    );
     for (const sel of [this.a, this.b]) {
       const v = sel.value;
       replace(sel, ...names.map((n) => h('option', { value: n }, n)));
@@ -102,20 +154,58 @@ export class SessionsView implements View {
 
   private resume(name: string): void {
     const cmd = `orrery start --resume ${name}`;
-    this.app.openPanel(`Resume ${name}`, h('p', {}, 'Run this in a terminal (stop the running head first with orrery stop):'), h('pre', { class: 'command', 'data-testid': 'resume-command', tabindex: 0 }, cmd),
-      h('button', { onclick: () => void navigator.clipboard?.writeText(cmd).catch(() => undefined) }, 'Copy'));
+    this.app.openPanel(
+      `Resume ${name}`,
+      h('p', {}, 'Run this in a terminal (stop the running head first with orrery stop):'),
+      h('pre', { class: 'command', 'data-testid': 'resume-command', tabindex: 0 }, cmd),
+      h('button', { onclick: () => void navigator.clipboard?.writeText(cmd).catch(() => undefined) }, 'Copy'),
+    );
   }
 
   private async compare(): Promise<void> {
     try {
-      const c = await api<Row>(`sessions/compare?a=${encodeURIComponent(this.a.value)}&b=${encodeURIComponent(this.b.value)}`);
+      const c = await api<Row>(
+        `sessions/compare?a=${encodeURIComponent(this.a.value)}&b=${encodeURIComponent(this.b.value)}`,
+      );
       const counts = (c.counts ?? {}) as Record<string, number>;
       const tasks = (c.tasks ?? []) as Row[];
       const cols = ['name', 'ordinal', 'status', 'params', 'code', 'result', 'durationMsA', 'durationMsB', 'deltaMs'];
-      replace(this.out,
-        h('p', {}, Object.entries(counts).map(([k, v]) => `${k}: ${v}`).join(' · ')),
-        h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, ...cols.map((k) => h('th', {}, k)))),
-          h('tbody', {}, ...tasks.slice(0, 2000).map((t) => h('tr', { class: `cmp-${String(t.status)}` }, ...cols.map((k) => h('td', {}, t[k] === null || t[k] === undefined ? '–' : String(typeof t[k] === 'number' ? +(t[k] as number).toFixed(2) : t[k]))))))));
+      replace(
+        this.out,
+        h(
+          'p',
+          {},
+          Object.entries(counts)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join(' · '),
+        ),
+        h(
+          'table',
+          { class: 'grid' },
+          h('thead', {}, h('tr', {}, ...cols.map((k) => h('th', {}, k)))),
+          h(
+            'tbody',
+            {},
+            ...tasks
+              .slice(0, 2000)
+              .map((t) =>
+                h(
+                  'tr',
+                  { class: `cmp-${String(t.status)}` },
+                  ...cols.map((k) =>
+                    h(
+                      'td',
+                      {},
+                      t[k] === null || t[k] === undefined
+                        ? '–'
+                        : String(typeof t[k] === 'number' ? +(t[k] as number).toFixed(2) : t[k]),
+                    ),
+                  ),
+                ),
+              ),
+          ),
+        ),
+      );
     } catch (err) {
       replace(this.out, h('p', { class: 'error' }, `Cannot compare: ${(err as Error).message}`));
     }

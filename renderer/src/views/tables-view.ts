@@ -25,7 +25,11 @@ const TASK_COLUMNS: Column<TaskView>[] = [
 ];
 
 function rowColumns(keys: string[]): Column<Row>[] {
-  return keys.map((k) => ({ label: k, width: 'minmax(6rem,1fr)', text: (r: Row) => (typeof r[k] === 'object' && r[k] !== null ? JSON.stringify(r[k]) : String(r[k] ?? '')) }));
+  return keys.map((k) => ({
+    label: k,
+    width: 'minmax(6rem,1fr)',
+    text: (r: Row) => (typeof r[k] === 'object' && r[k] !== null ? JSON.stringify(r[k]) : String(r[k] ?? '')),
+  }));
 }
 
 /** The tables tab. */
@@ -34,10 +38,24 @@ export class TablesView implements View {
   readonly title = 'Tables';
   readonly element: HTMLElement;
   private which: 'tasks' | 'actors' | 'objects' = 'tasks';
-  private readonly search = h('input', { type: 'search', placeholder: 'Search name or id', 'aria-label': 'Search', oninput: () => this.refilter(true) });
-  private readonly stateFilter = h('select', { 'aria-label': 'State filter', onchange: () => this.refilter(true) }, h('option', { value: '' }, 'any state'), ...TASK_STATES.map((s) => h('option', { value: s }, s)));
+  private readonly search = h('input', {
+    type: 'search',
+    placeholder: 'Search name or id',
+    'aria-label': 'Search',
+    oninput: () => this.refilter(true),
+  });
+  private readonly stateFilter = h(
+    'select',
+    { 'aria-label': 'State filter', onchange: () => this.refilter(true) },
+    h('option', { value: '' }, 'any state'),
+    ...TASK_STATES.map((s) => h('option', { value: s }, s)),
+  );
   private readonly count = h('span', { class: 'count', 'data-testid': 'table-count' });
-  private readonly tasks = new VirtualTable<TaskView>(TASK_COLUMNS, (t) => void openTask(this.app, t.id, this.app.shown.replayOf), 'Tasks');
+  private readonly tasks = new VirtualTable<TaskView>(
+    TASK_COLUMNS,
+    (t) => void openTask(this.app, t.id, this.app.shown.replayOf),
+    'Tasks',
+  );
   private other: VirtualTable<Row> | undefined;
   private otherRows: Row[] = [];
   private readonly host = h('div', { class: 'table-host' });
@@ -46,8 +64,23 @@ export class TablesView implements View {
   private deferred = false;
 
   constructor(private readonly app: App) {
-    const tab = (w: 'tasks' | 'actors' | 'objects') => h('button', { class: 'subtab', 'data-table': w, onclick: () => this.switchTo(w) }, w);
-    this.element = h('section', { class: 'tables-view' }, h('div', { class: 'toolbar' }, tab('tasks'), tab('actors'), tab('objects'), this.stateFilter, this.search, this.count), this.host);
+    const tab = (w: 'tasks' | 'actors' | 'objects') =>
+      h('button', { class: 'subtab', 'data-table': w, onclick: () => this.switchTo(w) }, w);
+    this.element = h(
+      'section',
+      { class: 'tables-view' },
+      h(
+        'div',
+        { class: 'toolbar' },
+        tab('tasks'),
+        tab('actors'),
+        tab('objects'),
+        this.stateFilter,
+        this.search,
+        this.count,
+      ),
+      this.host,
+    );
     this.host.append(this.tasks.element);
     app.live.onChange(() => this.refilter(false));
     app.onShownChange(() => this.refilter(true));
@@ -59,7 +92,8 @@ export class TablesView implements View {
 
   private switchTo(w: 'tasks' | 'actors' | 'objects'): void {
     this.which = w;
-    for (const b of this.element.querySelectorAll<HTMLElement>('.subtab')) b.classList.toggle('active', b.dataset.table === w);
+    for (const b of this.element.querySelectorAll<HTMLElement>('.subtab'))
+      b.classList.toggle('active', b.dataset.table === w);
     this.stateFilter.hidden = w !== 'tasks';
     clearInterval(this.timer);
     if (w === 'tasks') {
@@ -72,7 +106,15 @@ export class TablesView implements View {
       this.otherRows = await api<Row[]>(w).catch(() => []);
       const keys = [...new Set(this.otherRows.slice(0, 50).flatMap((r) => Object.keys(r)))].slice(0, 8);
       if (!this.other || this.other.element.dataset.keys !== keys.join()) {
-        this.other = new VirtualTable<Row>(rowColumns(keys), (r) => this.app.openPanel(String(r.actorId ?? r.objectId ?? w), h('pre', { class: 'result-json' }, JSON.stringify(r, null, 2))), w);
+        this.other = new VirtualTable<Row>(
+          rowColumns(keys),
+          (r) =>
+            this.app.openPanel(
+              String(r.actorId ?? r.objectId ?? w),
+              h('pre', { class: 'result-json' }, JSON.stringify(r, null, 2)),
+            ),
+          w,
+        );
         this.other.element.dataset.keys = keys.join();
         this.host.replaceChildren(this.other.element);
       }

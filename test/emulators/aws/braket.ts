@@ -12,7 +12,15 @@ import { parseQasm } from '../../../backends/quantum/qasm/index.ts';
 import { QasmError } from '../../../backends/quantum/qasm/qasm-error.ts';
 import { simulate } from '../../../backends/quantum/simulator/index.ts';
 import { capabilitiesOf, defaultDevices, deviceRegion, type EmulatedDevice } from './braket-devices.ts';
-import { jsonAuthError, jsonError, jsonReply, type AuthFailure, type AwsReply, type AwsRequest, type AwsServiceModule } from './replies.ts';
+import {
+  jsonAuthError,
+  jsonError,
+  jsonReply,
+  type AuthFailure,
+  type AwsReply,
+  type AwsRequest,
+  type AwsServiceModule,
+} from './replies.ts';
 import type { S3Emulator } from './s3.ts';
 
 /** Quantum task states (the real service's, minus CREATED which the emulator skips). */
@@ -66,7 +74,10 @@ export class BraketEmulator implements AwsServiceModule {
   /** Every operation called, in order, e.g. `CancelQuantumTask arn:...`. */
   readonly calls: string[] = [];
 
-  constructor(private readonly s3: S3Emulator, private readonly options: BraketEmulatorOptions = {}) {
+  constructor(
+    private readonly s3: S3Emulator,
+    private readonly options: BraketEmulatorOptions = {},
+  ) {
     this.queuedMs = options.queuedMs ?? 30;
     this.runningMs = options.runningMs ?? 20;
   }
@@ -122,9 +133,14 @@ export class BraketEmulator implements AwsServiceModule {
   handle(req: AwsRequest): AwsReply {
     if (this.injected && this.injected.count > 0) {
       this.injected.count--;
-      return this.injected.kind === 'throttle' ? jsonError(429, 'ThrottlingException', 'Rate exceeded') : jsonError(500, 'InternalServiceException', 'An internal service error occurred');
+      return this.injected.kind === 'throttle'
+        ? jsonError(429, 'ThrottlingException', 'Rate exceeded')
+        : jsonError(500, 'InternalServiceException', 'An internal service error occurred');
     }
-    const seg = req.rawPath.split('/').slice(1).map((s) => decodeURIComponent(s));
+    const seg = req.rawPath
+      .split('/')
+      .slice(1)
+      .map((s) => decodeURIComponent(s));
     const route = `${req.method} /${seg[0] ?? ''}${seg.length > 1 ? '/{}' : ''}${seg.length > 2 ? `/${seg[2]}` : ''}`;
     switch (route) {
       case 'POST /quantum-task':
@@ -138,7 +154,11 @@ export class BraketEmulator implements AwsServiceModule {
       case 'POST /devices':
         return this.searchDevices(req);
       default:
-        return jsonError(404, 'UnknownOperationException', `no emulated Braket operation for ${req.method} ${req.rawPath}`);
+        return jsonError(
+          404,
+          'UnknownOperationException',
+          `no emulated Braket operation for ${req.method} ${req.rawPath}`,
+        );
     }
   }
 
@@ -154,7 +174,11 @@ export class BraketEmulator implements AwsServiceModule {
     if (!d) return jsonError(404, 'ResourceNotFoundException', `Braket device '${arn}' not found`);
     const queued = this.tasks().filter((t) => t.deviceArn === arn && t.status === 'QUEUED').length + this.ahead;
     return jsonReply(200, {
-      deviceArn: d.arn, deviceName: d.name, providerName: d.provider, deviceType: d.type, deviceStatus: d.status,
+      deviceArn: d.arn,
+      deviceName: d.name,
+      providerName: d.provider,
+      deviceType: d.type,
+      deviceStatus: d.status,
       deviceCapabilities: capabilitiesOf(d),
       deviceQueueInfo: [
         { queue: 'QUANTUM_TASKS_QUEUE', queueSize: String(queued), queuePriority: 'Normal' },
@@ -168,7 +192,11 @@ export class BraketEmulator implements AwsServiceModule {
     this.calls.push('SearchDevices');
     const body = parseJson(req.body) as { filters?: { name: string; values: string[] }[] } | undefined;
     const field: Record<string, (d: EmulatedDevice) => string> = {
-      deviceArn: (d) => d.arn, deviceName: (d) => d.name, providerName: (d) => d.provider, deviceType: (d) => d.type, deviceStatus: (d) => d.status,
+      deviceArn: (d) => d.arn,
+      deviceName: (d) => d.name,
+      providerName: (d) => d.provider,
+      deviceType: (d) => d.type,
+      deviceStatus: (d) => d.status,
     };
     let devices = [...this.devices.values()].filter((d) => this.findDevice(d.arn, req.region));
     for (const f of body?.filters ?? []) {
@@ -176,16 +204,34 @@ export class BraketEmulator implements AwsServiceModule {
       if (!get) return jsonError(400, 'ValidationException', `unsupported filter name ${f.name}`);
       devices = devices.filter((d) => f.values.includes(get(d)));
     }
-    return jsonReply(200, { devices: devices.map((d) => ({ deviceArn: d.arn, deviceName: d.name, providerName: d.provider, deviceType: d.type, deviceStatus: d.status })) });
+    return jsonReply(200, {
+      devices: devices.map((d) => ({
+        deviceArn: d.arn,
+        deviceName: d.name,
+        providerName: d.provider,
+        deviceType: d.type,
+        deviceStatus: d.status,
+      })),
+    });
   }
 
   private createQuantumTask(req: AwsRequest): AwsReply {
     const body = parseJson(req.body) as Record<string, unknown> | undefined;
     if (!body) return jsonError(400, 'ValidationException', 'the request body is not valid JSON');
     for (const field of ['deviceArn', 'shots', 'outputS3Bucket', 'outputS3KeyPrefix', 'action']) {
-      if (body[field] === undefined || body[field] === null) return jsonError(400, 'ValidationException', `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`);
+      if (body[field] === undefined || body[field] === null)
+        return jsonError(
+          400,
+          'ValidationException',
+          `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`,
+        );
     }
-    const { deviceArn, shots, outputS3Bucket, outputS3KeyPrefix } = body as { deviceArn: string; shots: number; outputS3Bucket: string; outputS3KeyPrefix: string };
+    const { deviceArn, shots, outputS3Bucket, outputS3KeyPrefix } = body as {
+      deviceArn: string;
+      shots: number;
+      outputS3Bucket: string;
+      outputS3KeyPrefix: string;
+    };
     const clientToken = typeof body.clientToken === 'string' ? body.clientToken : randomUUID();
     this.calls.push(`CreateQuantumTask ${deviceArn}`);
     const earlier = this.tokens.get(clientToken);
@@ -195,34 +241,69 @@ export class BraketEmulator implements AwsServiceModule {
     if (device.status === 'OFFLINE') return jsonError(424, 'DeviceOfflineException', `Device ${deviceArn} is offline`);
     if (device.status === 'RETIRED') return jsonError(410, 'DeviceRetiredException', `Device ${deviceArn} is retired`);
     if (!Number.isInteger(shots) || shots < Math.max(1, device.shotsRange[0]) || shots > device.shotsRange[1]) {
-      return jsonError(400, 'ValidationException', `Shots ${shots} is not in the device's supported range [${device.shotsRange.join(', ')}] for programs without result types`);
+      return jsonError(
+        400,
+        'ValidationException',
+        `Shots ${shots} is not in the device's supported range [${device.shotsRange.join(', ')}] for programs without result types`,
+      );
     }
     if (!this.s3.hasBucket(outputS3Bucket)) {
-      return jsonError(400, 'ValidationException', `Caller doesn't have access to ${outputS3Bucket} or it doesn't exist.`);
+      return jsonError(
+        400,
+        'ValidationException',
+        `Caller doesn't have access to ${outputS3Bucket} or it doesn't exist.`,
+      );
     }
-    const action = parseJson(Buffer.from(typeof body.action === 'string' ? body.action : '')) as { braketSchemaHeader?: { name?: string; version?: string }; source?: unknown; inputs?: unknown } | undefined;
+    const action = parseJson(Buffer.from(typeof body.action === 'string' ? body.action : '')) as
+      | { braketSchemaHeader?: { name?: string; version?: string }; source?: unknown; inputs?: unknown }
+      | undefined;
     if (!action || typeof action.source !== 'string' || action.braketSchemaHeader?.version !== '1') {
-      return jsonError(400, 'ValidationException', `action is not a valid ${OPENQASM} v1 document: it needs braketSchemaHeader {name, version: '1'} and a source string`);
+      return jsonError(
+        400,
+        'ValidationException',
+        `action is not a valid ${OPENQASM} v1 document: it needs braketSchemaHeader {name, version: '1'} and a source string`,
+      );
     }
     const actionName = action.braketSchemaHeader.name ?? '';
-    if (!device.actions.includes(actionName)) return jsonError(400, 'ValidationException', `Device ${deviceArn} does not support action ${actionName}`);
+    if (!device.actions.includes(actionName))
+      return jsonError(400, 'ValidationException', `Device ${deviceArn} does not support action ${actionName}`);
     let circuit: Circuit;
     try {
       circuit = parseQasm(action.source, (action.inputs ?? {}) as Record<string, number>);
     } catch (err) {
-      if (err instanceof QasmError) return jsonError(400, 'ValidationException', `Invalid OpenQASM program: ${err.message}`);
+      if (err instanceof QasmError)
+        return jsonError(400, 'ValidationException', `Invalid OpenQASM program: ${err.message}`);
       throw err;
     }
     if (circuit.numQubits > device.qubitCount) {
-      return jsonError(400, 'ValidationException', `Number of qubits ${circuit.numQubits} exceeds the ${device.qubitCount} qubits of device ${deviceArn}`);
+      return jsonError(
+        400,
+        'ValidationException',
+        `Number of qubits ${circuit.numQubits} exceeds the ${device.qubitCount} qubits of device ${deviceArn}`,
+      );
     }
     const reused = reusedAfterMeasurement(circuit.ops);
-    if (reused !== undefined) return jsonError(400, 'ValidationException', `Qubit ${reused} is used after it was measured; mid-circuit measurement is not supported on ${device.name}`);
+    if (reused !== undefined)
+      return jsonError(
+        400,
+        'ValidationException',
+        `Qubit ${reused} is used after it was measured; mid-circuit measurement is not supported on ${device.name}`,
+      );
     const id = randomUUID();
     const arn = `arn:aws:braket:${req.region}:${this.options.accountId ?? '123456789012'}:quantum-task/${id}`;
     const task: EmulatedTask = {
-      arn, id, deviceArn, shots, outputS3Bucket, outputS3Directory: `${outputS3KeyPrefix}/${id}`, clientToken,
-      action: action as Record<string, unknown>, circuit, tags: (body.tags ?? {}) as Record<string, string>, createdAt: new Date(), status: 'QUEUED',
+      arn,
+      id,
+      deviceArn,
+      shots,
+      outputS3Bucket,
+      outputS3Directory: `${outputS3KeyPrefix}/${id}`,
+      clientToken,
+      action: action as Record<string, unknown>,
+      circuit,
+      tags: (body.tags ?? {}) as Record<string, string>,
+      createdAt: new Date(),
+      status: 'QUEUED',
     };
     this.tasksByArn.set(arn, task);
     this.tokens.set(clientToken, arn);
@@ -252,15 +333,27 @@ export class BraketEmulator implements AwsServiceModule {
       measuredQubits,
       taskMetadata: {
         braketSchemaHeader: { name: 'braket.task_result.task_metadata', version: '1' },
-        id: task.arn, shots: task.shots, deviceId: task.deviceArn,
-        createdAt: task.createdAt.toISOString(), endedAt: task.endedAt.toISOString(), status: 'COMPLETED',
+        id: task.arn,
+        shots: task.shots,
+        deviceId: task.deviceArn,
+        createdAt: task.createdAt.toISOString(),
+        endedAt: task.endedAt.toISOString(),
+        status: 'COMPLETED',
       },
       additionalMetadata: {
         action: task.action,
-        simulatorMetadata: { braketSchemaHeader: { name: 'braket.task_result.simulator_metadata', version: '1' }, executionDuration: Math.round(performance.now() - t0) },
+        simulatorMetadata: {
+          braketSchemaHeader: { name: 'braket.task_result.simulator_metadata', version: '1' },
+          executionDuration: Math.round(performance.now() - t0),
+        },
       },
     };
-    this.s3.putObject(task.outputS3Bucket, `${task.outputS3Directory}/results.json`, JSON.stringify(result), 'application/json');
+    this.s3.putObject(
+      task.outputS3Bucket,
+      `${task.outputS3Directory}/results.json`,
+      JSON.stringify(result),
+      'application/json',
+    );
     task.status = 'COMPLETED';
   }
 
@@ -269,28 +362,52 @@ export class BraketEmulator implements AwsServiceModule {
     const t = this.tasksByArn.get(arn);
     if (!t) return jsonError(404, 'ResourceNotFoundException', `Quantum task ${arn} not found`);
     const out: Record<string, unknown> = {
-      quantumTaskArn: t.arn, status: t.status, deviceArn: t.deviceArn, deviceParameters: '{}', shots: t.shots,
-      outputS3Bucket: t.outputS3Bucket, outputS3Directory: t.outputS3Directory, createdAt: t.createdAt.toISOString(), tags: t.tags,
+      quantumTaskArn: t.arn,
+      status: t.status,
+      deviceArn: t.deviceArn,
+      deviceParameters: '{}',
+      shots: t.shots,
+      outputS3Bucket: t.outputS3Bucket,
+      outputS3Directory: t.outputS3Directory,
+      createdAt: t.createdAt.toISOString(),
+      tags: t.tags,
       ...(t.endedAt ? { endedAt: t.endedAt.toISOString() } : {}),
       ...(t.failureReason ? { failureReason: t.failureReason } : {}),
     };
     if (attributes.includes('QueueInfo')) {
-      out.queueInfo = t.status === 'QUEUED'
-        ? { queue: 'QUANTUM_TASKS_QUEUE', position: String(this.positionOf(t)), queuePriority: 'Normal' }
-        : { queue: 'QUANTUM_TASKS_QUEUE', position: 'None', queuePriority: 'Normal', message: `Task is in ${t.status} status. AmazonBraket does not show queue position for this status.` };
+      out.queueInfo =
+        t.status === 'QUEUED'
+          ? { queue: 'QUANTUM_TASKS_QUEUE', position: String(this.positionOf(t)), queuePriority: 'Normal' }
+          : {
+              queue: 'QUANTUM_TASKS_QUEUE',
+              position: 'None',
+              queuePriority: 'Normal',
+              message: `Task is in ${t.status} status. AmazonBraket does not show queue position for this status.`,
+            };
     }
     return jsonReply(200, out);
   }
 
   private positionOf(t: EmulatedTask): number {
-    return this.ahead + 1 + this.tasks().filter((o) => o !== t && o.deviceArn === t.deviceArn && o.status === 'QUEUED' && o.createdAt <= t.createdAt).length;
+    return (
+      this.ahead +
+      1 +
+      this.tasks().filter(
+        (o) => o !== t && o.deviceArn === t.deviceArn && o.status === 'QUEUED' && o.createdAt <= t.createdAt,
+      ).length
+    );
   }
 
   private cancelQuantumTask(arn: string): AwsReply {
     this.calls.push(`CancelQuantumTask ${arn}`);
     const t = this.tasksByArn.get(arn);
     if (!t) return jsonError(404, 'ResourceNotFoundException', `Quantum task ${arn} not found`);
-    if (t.status === 'COMPLETED' || t.status === 'FAILED') return jsonError(409, 'ConflictException', `Quantum task ${arn} is in terminal state ${t.status} and cannot be cancelled`);
+    if (t.status === 'COMPLETED' || t.status === 'FAILED')
+      return jsonError(
+        409,
+        'ConflictException',
+        `Quantum task ${arn} is in terminal state ${t.status} and cannot be cancelled`,
+      );
     if (t.status === 'QUEUED' || t.status === 'RUNNING') {
       clearTimeout(t.timer);
       t.status = 'CANCELLING';
@@ -299,7 +416,10 @@ export class BraketEmulator implements AwsServiceModule {
         t.endedAt = new Date();
       }, 10);
     }
-    return jsonReply(200, { quantumTaskArn: arn, cancellationStatus: t.status === 'CANCELLED' ? 'CANCELLED' : 'CANCELLING' });
+    return jsonReply(200, {
+      quantumTaskArn: arn,
+      cancellationStatus: t.status === 'CANCELLED' ? 'CANCELLED' : 'CANCELLING',
+    });
   }
 }
 
@@ -320,8 +440,14 @@ function reusedAfterMeasurement(ops: readonly Operation[]): number | undefined {
  * Shots as Braket reports them: one row per shot, one column per measured qubit in ascending
  * qubit order (every qubit when the program measures none), in shot order rather than grouped.
  */
-function measure(circuit: Circuit, shots: number, seed: number | undefined): { measuredQubits: number[]; measurements: number[][] } {
-  const named = [...new Set(circuit.ops.flatMap((op) => (op.kind === 'measure' ? [op.qubit] : [])))].sort((a, b) => a - b);
+function measure(
+  circuit: Circuit,
+  shots: number,
+  seed: number | undefined,
+): { measuredQubits: number[]; measurements: number[][] } {
+  const named = [...new Set(circuit.ops.flatMap((op) => (op.kind === 'measure' ? [op.qubit] : [])))].sort(
+    (a, b) => a - b,
+  );
   const measuredQubits = named.length > 0 ? named : Array.from({ length: circuit.numQubits }, (_, q) => q);
   const k = measuredQubits.length;
   const perQubit: Circuit = {
@@ -329,7 +455,10 @@ function measure(circuit: Circuit, shots: number, seed: number | undefined): { m
     numClbits: k,
     qregs: circuit.qregs,
     cregs: [{ name: 'braket', size: k, offset: 0 }],
-    ops: [...circuit.ops.filter((op) => op.kind !== 'measure'), ...measuredQubits.map((qubit, clbit): Operation => ({ kind: 'measure', qubit, clbit }))],
+    ops: [
+      ...circuit.ops.filter((op) => op.kind !== 'measure'),
+      ...measuredQubits.map((qubit, clbit): Operation => ({ kind: 'measure', qubit, clbit })),
+    ],
   };
   const { counts } = simulate(perQubit, { shots, seed });
   const rows: number[][] = [];

@@ -5,7 +5,15 @@
  * Other emulated services write with `append`.
  * https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/
  */
-import { jsonAuthError, jsonError, jsonReply, type AuthFailure, type AwsReply, type AwsRequest, type AwsServiceModule } from './replies.ts';
+import {
+  jsonAuthError,
+  jsonError,
+  jsonReply,
+  type AuthFailure,
+  type AwsReply,
+  type AwsRequest,
+  type AwsServiceModule,
+} from './replies.ts';
 
 /** One stored event. */
 export interface LogEvent {
@@ -58,7 +66,8 @@ export class CloudWatchLogsEmulator implements AwsServiceModule {
 
   handle(req: AwsRequest): AwsReply {
     const target = String(req.headers['x-amz-target'] ?? '');
-    if (req.method !== 'POST' || !target.startsWith(TARGET)) return jsonError(400, 'UnknownOperationException', `unknown operation ${target || '(no X-Amz-Target)'}`);
+    if (req.method !== 'POST' || !target.startsWith(TARGET))
+      return jsonError(400, 'UnknownOperationException', `unknown operation ${target || '(no X-Amz-Target)'}`);
     if (!this.regions.includes(req.region)) return invalidRegion(req.region);
     const op = target.slice(TARGET.length);
     this.calls.push(op);
@@ -81,15 +90,23 @@ export class CloudWatchLogsEmulator implements AwsServiceModule {
   }
 
   private group(name: unknown): Map<string, Stream> | AwsReply {
-    if (typeof name !== 'string' || name === '') return jsonError(400, 'InvalidParameterException', '1 validation error detected: Value null at \'logGroupName\' failed to satisfy constraint: Member must not be null');
-    return this.groups.get(name) ?? jsonError(400, 'ResourceNotFoundException', 'The specified log group does not exist.');
+    if (typeof name !== 'string' || name === '')
+      return jsonError(
+        400,
+        'InvalidParameterException',
+        "1 validation error detected: Value null at 'logGroupName' failed to satisfy constraint: Member must not be null",
+      );
+    return (
+      this.groups.get(name) ?? jsonError(400, 'ResourceNotFoundException', 'The specified log group does not exist.')
+    );
   }
 
   private describeLogStreams(b: Record<string, unknown>): AwsReply {
     const g = this.group(b.logGroupName);
     if (!(g instanceof Map)) return g;
     const prefix = typeof b.logStreamNamePrefix === 'string' ? b.logStreamNamePrefix : '';
-    if (prefix && b.orderBy === 'LastEventTime') return jsonError(400, 'InvalidParameterException', 'Cannot order by LastEventTime with a logStreamNamePrefix.');
+    if (prefix && b.orderBy === 'LastEventTime')
+      return jsonError(400, 'InvalidParameterException', 'Cannot order by LastEventTime with a logStreamNamePrefix.');
     let all = [...g.values()].filter((s) => s.name.startsWith(prefix)).sort((a, c) => (a.name < c.name ? -1 : 1));
     if (b.descending === true) all = all.reverse();
     const start = typeof b.nextToken === 'string' ? Number(b.nextToken) : 0;
@@ -99,7 +116,13 @@ export class CloudWatchLogsEmulator implements AwsServiceModule {
       logStreams: page.map((s) => ({
         logStreamName: s.name,
         creationTime: s.creationTime,
-        ...(s.events.length > 0 ? { firstEventTimestamp: s.events[0]!.timestamp, lastEventTimestamp: s.events.at(-1)!.timestamp, lastIngestionTime: s.events.at(-1)!.ingestionTime } : {}),
+        ...(s.events.length > 0
+          ? {
+              firstEventTimestamp: s.events[0]!.timestamp,
+              lastEventTimestamp: s.events.at(-1)!.timestamp,
+              lastIngestionTime: s.events.at(-1)!.ingestionTime,
+            }
+          : {}),
         arn: `arn:aws:logs:us-east-1:123456789012:log-group:${String(b.logGroupName)}:log-stream:${s.name}`,
         storedBytes: 0,
       })),
@@ -156,5 +179,9 @@ export class CloudWatchLogsEmulator implements AwsServiceModule {
 
 /** What AWS answers a request signed for a region the service does not have. */
 export function invalidRegion(region: string): AwsReply {
-  return jsonError(403, 'InvalidSignatureException', `Credential should be scoped to a valid region, not '${region}'. `);
+  return jsonError(
+    403,
+    'InvalidSignatureException',
+    `Credential should be scoped to a valid region, not '${region}'. `,
+  );
 }

@@ -49,7 +49,12 @@ export interface AwsServiceModule {
 }
 
 /** A JSON-protocol error (REST-JSON and JSON 1.x alike: the SDKs read the header or `__type`). */
-export function jsonError(status: number, type: string, message: string, extra: Record<string, unknown> = {}): AwsReply {
+export function jsonError(
+  status: number,
+  type: string,
+  message: string,
+  extra: Record<string, unknown> = {},
+): AwsReply {
   return {
     status,
     headers: { 'content-type': 'application/json', 'x-amzn-errortype': type, 'x-amzn-requestid': randomUUID() },
@@ -59,7 +64,11 @@ export function jsonError(status: number, type: string, message: string, extra: 
 
 /** A JSON success reply. */
 export function jsonReply(status: number, body: unknown): AwsReply {
-  return { status, headers: { 'content-type': 'application/json', 'x-amzn-requestid': randomUUID() }, body: JSON.stringify(body) };
+  return {
+    status,
+    headers: { 'content-type': 'application/json', 'x-amzn-requestid': randomUUID() },
+    body: JSON.stringify(body),
+  };
 }
 
 /** The authentication errors of JSON-protocol services (what API Gateway-fronted AWS services return). */
@@ -72,19 +81,40 @@ export function jsonAuthError(failure: AuthFailure): AwsReply {
     case 'expired':
       return jsonError(403, 'ExpiredTokenException', 'The security token included in the request is expired');
     case 'bad-signature':
-      return jsonError(403, 'InvalidSignatureException', 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.');
+      return jsonError(
+        403,
+        'InvalidSignatureException',
+        'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+      );
   }
 }
 
 /** An S3 (REST-XML) error; HEAD replies carry no body, as S3's do. */
-export function xmlError(status: number, code: string, message: string, extra: Record<string, string> = {}, method = 'GET'): AwsReply {
+export function xmlError(
+  status: number,
+  code: string,
+  message: string,
+  extra: Record<string, string> = {},
+  method = 'GET',
+): AwsReply {
   const requestId = randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase();
-  const fields = Object.entries(extra).map(([k, v]) => `<${k}>${escapeXml(v)}</${k}>`).join('');
+  const fields = Object.entries(extra)
+    .map(([k, v]) => `<${k}>${escapeXml(v)}</${k}>`)
+    .join('');
   const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${escapeXml(message)}</Message>${fields}<RequestId>${requestId}</RequestId><HostId>emulator</HostId></Error>`;
-  return { status, headers: { 'content-type': 'application/xml', 'x-amz-request-id': requestId }, body: method === 'HEAD' ? '' : body };
+  return {
+    status,
+    headers: { 'content-type': 'application/xml', 'x-amz-request-id': requestId },
+    body: method === 'HEAD' ? '' : body,
+  };
 }
 
 /** Escapes text for XML content. */
 export function escapeXml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
 }

@@ -5,7 +5,14 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html
  */
 import { createHash } from 'node:crypto';
-import { escapeXml, xmlError, type AuthFailure, type AwsReply, type AwsRequest, type AwsServiceModule } from './replies.ts';
+import {
+  escapeXml,
+  xmlError,
+  type AuthFailure,
+  type AwsReply,
+  type AwsRequest,
+  type AwsServiceModule,
+} from './replies.ts';
 
 /** A stored object. */
 export interface S3Object {
@@ -45,7 +52,12 @@ export class S3Emulator implements AwsServiceModule {
     const b = this.store.get(bucket);
     if (!b) throw new Error(`no bucket ${bucket}`);
     const data = Buffer.isBuffer(body) ? body : Buffer.from(body);
-    b.set(key, { body: data, contentType, etag: `"${createHash('md5').update(data).digest('hex')}"`, lastModified: new Date() });
+    b.set(key, {
+      body: data,
+      contentType,
+      etag: `"${createHash('md5').update(data).digest('hex')}"`,
+      lastModified: new Date(),
+    });
   }
 
   /** Keys of a bucket under a prefix, sorted as S3 lists them. */
@@ -58,11 +70,21 @@ export class S3Emulator implements AwsServiceModule {
       case 'missing':
         return xmlError(403, 'AccessDenied', 'Access Denied');
       case 'unknown-key':
-        return xmlError(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', { AWSAccessKeyId: accessKeyId });
+        return xmlError(
+          403,
+          'InvalidAccessKeyId',
+          'The AWS Access Key Id you provided does not exist in our records.',
+          { AWSAccessKeyId: accessKeyId },
+        );
       case 'expired':
         return xmlError(400, 'ExpiredToken', 'The provided token has expired.');
       case 'bad-signature':
-        return xmlError(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.', { AWSAccessKeyId: accessKeyId });
+        return xmlError(
+          403,
+          'SignatureDoesNotMatch',
+          'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+          { AWSAccessKeyId: accessKeyId },
+        );
     }
   }
 
@@ -74,7 +96,8 @@ export class S3Emulator implements AwsServiceModule {
     if (bucket === '') return xmlError(405, 'MethodNotAllowed', 'ListBuckets is not emulated', {}, req.method);
     if (key === '') return this.bucketOperation(req, bucket);
     const objects = this.store.get(bucket);
-    if (!objects) return xmlError(404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket }, req.method);
+    if (!objects)
+      return xmlError(404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket }, req.method);
     switch (req.method) {
       case 'PUT': {
         if (req.headers['x-amz-copy-source'] !== undefined) return this.copyObject(req, bucket, key);
@@ -85,7 +108,12 @@ export class S3Emulator implements AwsServiceModule {
       case 'HEAD': {
         const o = objects.get(key);
         if (!o) return xmlError(404, 'NoSuchKey', 'The specified key does not exist.', { Key: key }, req.method);
-        const headers = { 'content-type': o.contentType, 'content-length': String(o.body.length), etag: o.etag, 'last-modified': o.lastModified.toUTCString() };
+        const headers = {
+          'content-type': o.contentType,
+          'content-length': String(o.body.length),
+          etag: o.etag,
+          'last-modified': o.lastModified.toUTCString(),
+        };
         return { status: 200, headers, body: req.method === 'GET' ? o.body : undefined };
       }
       case 'DELETE':
@@ -98,10 +126,17 @@ export class S3Emulator implements AwsServiceModule {
 
   /** CopyObject: `x-amz-copy-source: <bucket>/<url-encoded key>` (leading slash and versionId allowed). */
   private copyObject(req: AwsRequest, bucket: string, key: string): AwsReply {
-    const source = decodeURIComponent(String(req.headers['x-amz-copy-source']).replace(/\?versionId=.*$/, '').replace(/^\//, ''));
+    const source = decodeURIComponent(
+      String(req.headers['x-amz-copy-source'])
+        .replace(/\?versionId=.*$/, '')
+        .replace(/^\//, ''),
+    );
     const slash = source.indexOf('/');
     const from = slash < 0 ? undefined : this.getObject(source.slice(0, slash), source.slice(slash + 1));
-    if (slash < 0 || !this.hasBucket(source.slice(0, slash))) return xmlError(404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: source.slice(0, Math.max(0, slash)) });
+    if (slash < 0 || !this.hasBucket(source.slice(0, slash)))
+      return xmlError(404, 'NoSuchBucket', 'The specified bucket does not exist', {
+        BucketName: source.slice(0, Math.max(0, slash)),
+      });
     if (!from) return xmlError(404, 'NoSuchKey', 'The specified key does not exist.', { Key: source.slice(slash + 1) });
     this.putObject(bucket, key, from.body, from.contentType);
     const o = this.getObject(bucket, key)!;
@@ -115,7 +150,8 @@ export class S3Emulator implements AwsServiceModule {
       return { status: 200, headers: { location: `/${bucket}` } };
     }
     const objects = this.store.get(bucket);
-    if (!objects) return xmlError(404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket }, req.method);
+    if (!objects)
+      return xmlError(404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket }, req.method);
     if (req.method === 'HEAD') return { status: 200, headers: { 'x-amz-bucket-region': req.region } };
     if (req.method === 'GET' && req.query.get('list-type') === '2') return this.listObjectsV2(req, bucket);
     return xmlError(405, 'MethodNotAllowed', `${req.method} on a bucket is not emulated`, {}, req.method);
@@ -128,10 +164,12 @@ export class S3Emulator implements AwsServiceModule {
     const keys = this.listKeys(bucket, prefix).filter((k) => k > after);
     const page = keys.slice(0, maxKeys);
     const truncated = keys.length > page.length;
-    const contents = page.map((k) => {
-      const o = this.getObject(bucket, k)!;
-      return `<Contents><Key>${escapeXml(k)}</Key><LastModified>${o.lastModified.toISOString()}</LastModified><ETag>${escapeXml(o.etag)}</ETag><Size>${o.body.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
-    }).join('');
+    const contents = page
+      .map((k) => {
+        const o = this.getObject(bucket, k)!;
+        return `<Contents><Key>${escapeXml(k)}</Key><LastModified>${o.lastModified.toISOString()}</LastModified><ETag>${escapeXml(o.etag)}</ETag><Size>${o.body.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
+      })
+      .join('');
     const next = truncated ? `<NextContinuationToken>${escapeXml(page[page.length - 1]!)}</NextContinuationToken>` : '';
     const body = `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${escapeXml(bucket)}</Name><Prefix>${escapeXml(prefix)}</Prefix><KeyCount>${page.length}</KeyCount><MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${truncated}</IsTruncated>${contents}${next}</ListBucketResult>`;
     return { status: 200, headers: { 'content-type': 'application/xml' }, body };
@@ -141,7 +179,13 @@ export class S3Emulator implements AwsServiceModule {
 /** The object bytes of a PutObject, unwrapping `Content-Encoding: aws-chunked` (`<hex size>[;ext]\r\n<data>\r\n ... 0\r\n<trailers>`). */
 function decodeBody(req: AwsRequest): Buffer {
   const encoding = String(req.headers['content-encoding'] ?? '');
-  if (!encoding.split(',').map((s) => s.trim()).includes('aws-chunked')) return req.body;
+  if (
+    !encoding
+      .split(',')
+      .map((s) => s.trim())
+      .includes('aws-chunked')
+  )
+    return req.body;
   const parts: Buffer[] = [];
   let at = 0;
   for (;;) {

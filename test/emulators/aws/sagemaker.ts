@@ -22,7 +22,15 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { invalidRegion, type CloudWatchLogsEmulator } from './cloudwatch-logs.ts';
-import { jsonAuthError, jsonError, jsonReply, type AuthFailure, type AwsReply, type AwsRequest, type AwsServiceModule } from './replies.ts';
+import {
+  jsonAuthError,
+  jsonError,
+  jsonReply,
+  type AuthFailure,
+  type AwsReply,
+  type AwsRequest,
+  type AwsServiceModule,
+} from './replies.ts';
 import type { S3Emulator } from './s3.ts';
 
 /** TrainingJobStatus values. */
@@ -77,7 +85,11 @@ export class SageMakerEmulator implements AwsServiceModule {
   /** Every operation called, e.g. `CreateTrainingJob name`, including refused ones. */
   readonly calls: string[] = [];
 
-  constructor(private readonly s3: S3Emulator, private readonly logs: CloudWatchLogsEmulator, private readonly options: SageMakerEmulatorOptions = {}) {
+  constructor(
+    private readonly s3: S3Emulator,
+    private readonly logs: CloudWatchLogsEmulator,
+    private readonly options: SageMakerEmulatorOptions = {},
+  ) {
     this.regions = options.regions ?? ['us-east-1'];
     this.stepMs = options.stepMs ?? 20;
   }
@@ -117,7 +129,8 @@ export class SageMakerEmulator implements AwsServiceModule {
 
   handle(req: AwsRequest): AwsReply {
     const target = String(req.headers['x-amz-target'] ?? '');
-    if (req.method !== 'POST' || !target.startsWith(TARGET)) return jsonError(400, 'UnknownOperationException', `unknown operation ${target || '(no X-Amz-Target)'}`);
+    if (req.method !== 'POST' || !target.startsWith(TARGET))
+      return jsonError(400, 'UnknownOperationException', `unknown operation ${target || '(no X-Amz-Target)'}`);
     if (!this.regions.includes(req.region)) return invalidRegion(req.region);
     const op = target.slice(TARGET.length);
     let body: Record<string, any>;
@@ -147,33 +160,73 @@ export class SageMakerEmulator implements AwsServiceModule {
 
   private withJob(body: Record<string, any>, f: (j: EmulatedTrainingJob) => AwsReply): AwsReply {
     const j = this.jobs.get(String(body.TrainingJobName ?? ''));
-    if (!j) return jsonError(400, 'ValidationException', `Requested resource not found: Training job ${String(body.TrainingJobName)} does not exist.`);
+    if (!j)
+      return jsonError(
+        400,
+        'ValidationException',
+        `Requested resource not found: Training job ${String(body.TrainingJobName)} does not exist.`,
+      );
     return f(j);
   }
 
   private create(b: Record<string, any>, region: string): AwsReply {
     const invalid = (m: string) => jsonError(400, 'ValidationException', m);
     const name = b.TrainingJobName;
-    if (typeof name !== 'string') return invalid("1 validation error detected: Value null at 'trainingJobName' failed to satisfy constraint: Member must not be null");
-    if (!JOB_NAME.test(name)) return invalid(`1 validation error detected: Value '${name}' at 'trainingJobName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`);
-    if (typeof b.RoleArn !== 'string') return invalid("1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null");
-    if (!ROLE_ARN.test(b.RoleArn)) return invalid(`1 validation error detected: Value '${b.RoleArn}' at 'roleArn' failed to satisfy constraint: Member must satisfy regular expression pattern: ^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$`);
+    if (typeof name !== 'string')
+      return invalid(
+        "1 validation error detected: Value null at 'trainingJobName' failed to satisfy constraint: Member must not be null",
+      );
+    if (!JOB_NAME.test(name))
+      return invalid(
+        `1 validation error detected: Value '${name}' at 'trainingJobName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`,
+      );
+    if (typeof b.RoleArn !== 'string')
+      return invalid(
+        "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null",
+      );
+    if (!ROLE_ARN.test(b.RoleArn))
+      return invalid(
+        `1 validation error detected: Value '${b.RoleArn}' at 'roleArn' failed to satisfy constraint: Member must satisfy regular expression pattern: ^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$`,
+      );
     if (this.options.roles && !this.options.roles.includes(b.RoleArn)) {
-      return invalid(`Could not assume role ${b.RoleArn}. Please ensure that the role exists and allows principal 'sagemaker.amazonaws.com' to assume the role.`);
+      return invalid(
+        `Could not assume role ${b.RoleArn}. Please ensure that the role exists and allows principal 'sagemaker.amazonaws.com' to assume the role.`,
+      );
     }
     const algo = b.AlgorithmSpecification;
-    if (!algo?.TrainingImage) return invalid("1 validation error detected: Value null at 'algorithmSpecification.trainingImage' failed to satisfy constraint: Member must not be null");
-    if (!Array.isArray(algo.ContainerEntrypoint) || algo.ContainerEntrypoint.length === 0) return invalid('the emulator runs ContainerEntrypoint as a host process; give one');
-    if (!b.ResourceConfig?.InstanceType || !(b.ResourceConfig?.InstanceCount >= 1)) return invalid("1 validation error detected: Value null at 'resourceConfig.instanceType' failed to satisfy constraint: Member must not be null");
-    if (!b.OutputDataConfig?.S3OutputPath) return invalid("1 validation error detected: Value null at 'outputDataConfig.s3OutputPath' failed to satisfy constraint: Member must not be null");
+    if (!algo?.TrainingImage)
+      return invalid(
+        "1 validation error detected: Value null at 'algorithmSpecification.trainingImage' failed to satisfy constraint: Member must not be null",
+      );
+    if (!Array.isArray(algo.ContainerEntrypoint) || algo.ContainerEntrypoint.length === 0)
+      return invalid('the emulator runs ContainerEntrypoint as a host process; give one');
+    if (!b.ResourceConfig?.InstanceType || !(b.ResourceConfig?.InstanceCount >= 1))
+      return invalid(
+        "1 validation error detected: Value null at 'resourceConfig.instanceType' failed to satisfy constraint: Member must not be null",
+      );
+    if (!b.OutputDataConfig?.S3OutputPath)
+      return invalid(
+        "1 validation error detected: Value null at 'outputDataConfig.s3OutputPath' failed to satisfy constraint: Member must not be null",
+      );
     const stopping = b.StoppingCondition ?? {};
     if (b.EnableManagedSpotTraining && !(stopping.MaxWaitTimeInSeconds >= (stopping.MaxRuntimeInSeconds ?? 86400))) {
-      return invalid('Invalid MaxWaitTimeInSeconds. It must be present and be greater than or equal to MaxRuntimeInSeconds');
+      return invalid(
+        'Invalid MaxWaitTimeInSeconds. It must be present and be greater than or equal to MaxRuntimeInSeconds',
+      );
     }
-    if (this.jobs.has(name)) return jsonError(400, 'ResourceInUse', 'Training job names must be unique within an AWS Region in an AWS account.');
+    if (this.jobs.has(name))
+      return jsonError(
+        400,
+        'ResourceInUse',
+        'Training job names must be unique within an AWS Region in an AWS account.',
+      );
     if (this.limited > 0) {
       this.limited--;
-      return jsonError(400, 'ResourceLimitExceeded', `The account-level service limit '${b.ResourceConfig.InstanceType} for training job usage' is 0 Instances, with current utilization of 0 Instances and a request delta of ${b.ResourceConfig.InstanceCount} Instances. Please use AWS Service Quotas to request an increase for this quota.`);
+      return jsonError(
+        400,
+        'ResourceLimitExceeded',
+        `The account-level service limit '${b.ResourceConfig.InstanceType} for training job usage' is 0 Instances, with current utilization of 0 Instances and a request delta of ${b.ResourceConfig.InstanceCount} Instances. Please use AWS Service Quotas to request an increase for this quota.`,
+      );
     }
     const now = Date.now();
     const job: EmulatedTrainingJob = {
@@ -186,14 +239,24 @@ export class SageMakerEmulator implements AwsServiceModule {
       transitions: [{ Status: 'Starting', StartTime: now, StatusMessage: 'Preparing the instances for training' }],
     };
     this.jobs.set(name, job);
-    void this.run(job).catch((err: Error) => this.end(job, 'Failed', 'Failed', `InternalServerError: emulator: ${err.message}`));
+    void this.run(job).catch((err: Error) =>
+      this.end(job, 'Failed', 'Failed', `InternalServerError: emulator: ${err.message}`),
+    );
     return jsonReply(200, { TrainingJobArn: job.arn });
   }
 
   private describe(j: EmulatedTrainingJob): Record<string, unknown> {
     const r = j.request;
-    const trainingSeconds = j.trainingStart !== undefined && j.trainingEnd !== undefined ? Math.max(1, Math.ceil((j.trainingEnd - j.trainingStart) / 1000)) : undefined;
-    const billable = trainingSeconds === undefined ? undefined : r.EnableManagedSpotTraining ? Math.max(1, Math.ceil(trainingSeconds * (1 - (this.options.spotSavings ?? 0.7)))) : trainingSeconds;
+    const trainingSeconds =
+      j.trainingStart !== undefined && j.trainingEnd !== undefined
+        ? Math.max(1, Math.ceil((j.trainingEnd - j.trainingStart) / 1000))
+        : undefined;
+    const billable =
+      trainingSeconds === undefined
+        ? undefined
+        : r.EnableManagedSpotTraining
+          ? Math.max(1, Math.ceil(trainingSeconds * (1 - (this.options.spotSavings ?? 0.7))))
+          : trainingSeconds;
     const s = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
     return {
       TrainingJobName: j.name,
@@ -214,13 +277,25 @@ export class SageMakerEmulator implements AwsServiceModule {
       CreationTime: s(j.createdAt),
       LastModifiedTime: s(j.transitions.at(-1)!.StartTime),
       ...(j.trainingStart !== undefined ? { TrainingStartTime: s(j.trainingStart) } : {}),
-      ...(j.trainingEnd !== undefined ? { TrainingEndTime: s(j.trainingEnd), TrainingTimeInSeconds: trainingSeconds, BillableTimeInSeconds: billable } : {}),
-      SecondaryStatusTransitions: j.transitions.map((t) => ({ Status: t.Status, StartTime: s(t.StartTime), ...(t.EndTime ? { EndTime: s(t.EndTime) } : {}), StatusMessage: t.StatusMessage })),
+      ...(j.trainingEnd !== undefined
+        ? { TrainingEndTime: s(j.trainingEnd), TrainingTimeInSeconds: trainingSeconds, BillableTimeInSeconds: billable }
+        : {}),
+      SecondaryStatusTransitions: j.transitions.map((t) => ({
+        Status: t.Status,
+        StartTime: s(t.StartTime),
+        ...(t.EndTime ? { EndTime: s(t.EndTime) } : {}),
+        StatusMessage: t.StatusMessage,
+      })),
     };
   }
 
   private stop(j: EmulatedTrainingJob): AwsReply {
-    if (j.status !== 'InProgress') return jsonError(400, 'ValidationException', `The request was rejected because the training job is in status ${j.status}.`);
+    if (j.status !== 'InProgress')
+      return jsonError(
+        400,
+        'ValidationException',
+        `The request was rejected because the training job is in status ${j.status}.`,
+      );
     j.stopReason = 'Stopped';
     this.transition(j, 'Stopping', 'Stopping the training job');
     j.status = 'Stopping';
@@ -230,7 +305,8 @@ export class SageMakerEmulator implements AwsServiceModule {
 
   private list(b: Record<string, any>): AwsReply {
     let all = [...this.jobs.values()];
-    if (typeof b.NameContains === 'string') all = all.filter((j) => j.name.toLowerCase().includes(b.NameContains.toLowerCase()));
+    if (typeof b.NameContains === 'string')
+      all = all.filter((j) => j.name.toLowerCase().includes(b.NameContains.toLowerCase()));
     if (typeof b.StatusEquals === 'string') all = all.filter((j) => j.status === b.StatusEquals);
     all.sort((a, c) => (b.SortBy === 'Name' ? (a.name < c.name ? -1 : 1) : a.createdAt - c.createdAt));
     if (b.SortOrder !== 'Ascending') all.reverse();
@@ -258,7 +334,12 @@ export class SageMakerEmulator implements AwsServiceModule {
     j.secondary = status;
   }
 
-  private end(j: EmulatedTrainingJob, status: 'Completed' | 'Failed' | 'Stopped', secondary: string, failureReason?: string): void {
+  private end(
+    j: EmulatedTrainingJob,
+    status: 'Completed' | 'Failed' | 'Stopped',
+    secondary: string,
+    failureReason?: string,
+  ): void {
     if (j.status === 'Completed' || j.status === 'Failed' || j.status === 'Stopped') return;
     this.transition(j, secondary, failureReason ?? `Training job ${status.toLowerCase()}`);
     j.transitions.at(-1)!.EndTime = Date.now();
@@ -280,12 +361,16 @@ export class SageMakerEmulator implements AwsServiceModule {
     this.transition(j, 'Downloading', 'Downloading input data');
     const root = (j.root = mkdtempSync(join(tmpdir(), 'sagemaker-emu-')));
     const ml = join(root, 'opt/ml');
-    for (const d of ['model', 'output/data', 'input/config', 'code', 'checkpoints']) mkdirSync(join(ml, d), { recursive: true });
+    for (const d of ['model', 'output/data', 'input/config', 'code', 'checkpoints'])
+      mkdirSync(join(ml, d), { recursive: true });
     for (const channel of (r.InputDataConfig ?? []) as Record<string, any>[]) {
       const problem = this.download(channel, join(ml, 'input/data', String(channel.ChannelName)));
       if (problem) return this.end(j, 'Failed', 'Failed', `ClientError: Data download failed:${problem}`);
     }
-    writeFileSync(join(ml, 'input/config/resourceconfig.json'), JSON.stringify({ current_host: 'algo-1', hosts: ['algo-1'] }));
+    writeFileSync(
+      join(ml, 'input/config/resourceconfig.json'),
+      JSON.stringify({ current_host: 'algo-1', hosts: ['algo-1'] }),
+    );
     await delay(this.stepMs);
     if (this.stoppedEarly(j)) return this.end(j, 'Stopped', 'Stopped');
     this.transition(j, 'Training', 'Training image download completed. Training in progress.');
@@ -294,14 +379,22 @@ export class SageMakerEmulator implements AwsServiceModule {
     if (j.stopReason === 'MaxRuntimeExceeded') return this.end(j, 'Stopped', 'MaxRuntimeExceeded');
     if (this.stoppedEarly(j)) return this.end(j, 'Stopped', 'Stopped');
     if (code.exit !== 0) {
-      const failure = existsSync(join(ml, 'output/failure')) ? readFileSync(join(ml, 'output/failure'), 'utf8').trim().slice(0, 1024) : code.error ?? '';
+      const failure = existsSync(join(ml, 'output/failure'))
+        ? readFileSync(join(ml, 'output/failure'), 'utf8').trim().slice(0, 1024)
+        : (code.error ?? '');
       return this.end(j, 'Failed', 'Failed', `AlgorithmError: ${failure}, exit code: ${code.exit}`);
     }
     this.transition(j, 'Uploading', 'Uploading generated training model');
     const out = /^s3:\/\/([^/]+)\/?(.*)$/.exec(String(r.OutputDataConfig.S3OutputPath))!;
     const bucket = out[1]!;
     const dir = [out[2]!.replace(/\/+$/, ''), j.name, 'output'].filter(Boolean).join('/');
-    if (!this.s3.hasBucket(bucket)) return this.end(j, 'Failed', 'Failed', `ClientError: Unable to upload the model artifacts: the S3 bucket ${bucket} does not exist`);
+    if (!this.s3.hasBucket(bucket))
+      return this.end(
+        j,
+        'Failed',
+        'Failed',
+        `ClientError: Unable to upload the model artifacts: the S3 bucket ${bucket} does not exist`,
+      );
     this.s3.putObject(bucket, `${dir}/model.tar.gz`, tarGz(join(ml, 'model')), 'application/x-tar');
     this.s3.putObject(bucket, `${dir}/output.tar.gz`, tarGz(join(ml, 'output/data')), 'application/x-tar');
     j.modelArtifacts = `s3://${bucket}/${dir}/model.tar.gz`;
@@ -313,10 +406,12 @@ export class SageMakerEmulator implements AwsServiceModule {
   private download(channel: Record<string, any>, into: string): string | undefined {
     const src = channel.DataSource?.S3DataSource;
     const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(String(src?.S3Uri ?? ''));
-    if (!m || src.S3DataType !== 'S3Prefix') return ` the emulator supports S3Prefix channels only (channel ${channel.ChannelName})`;
+    if (!m || src.S3DataType !== 'S3Prefix')
+      return ` the emulator supports S3Prefix channels only (channel ${channel.ChannelName})`;
     const [, bucket, prefix] = m as unknown as [string, string, string];
     const keys = this.s3.hasBucket(bucket) ? this.s3.listKeys(bucket, prefix) : [];
-    if (keys.length === 0) return ` No S3 objects found under S3 URL "${src.S3Uri}" given in input data source. Please ensure that the bucket exists in the selected region (us-east-1), that objects exist under that S3 prefix, and that the role has "s3:ListBucket" permissions on bucket "${bucket}".`;
+    if (keys.length === 0)
+      return ` No S3 objects found under S3 URL "${src.S3Uri}" given in input data source. Please ensure that the bucket exists in the selected region (us-east-1), that objects exist under that S3 prefix, and that the role has "s3:ListBucket" permissions on bucket "${bucket}".`;
     for (const key of keys) {
       const rel = key.slice(prefix.length).replace(/^\/+/, '');
       const file = join(into, rel);
@@ -332,7 +427,13 @@ export class SageMakerEmulator implements AwsServiceModule {
     const container = (s: string) => s.replace(/(^|[=:\s])\/opt\/ml(?=\/|$|[\s:])/g, `$1${root}/opt/ml`);
     const entry = (r.AlgorithmSpecification.ContainerEntrypoint as string[]).map(container);
     const args = ((r.AlgorithmSpecification.ContainerArguments ?? []) as string[]).map(container);
-    const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: root, LANG: 'C.UTF-8', TRAINING_JOB_NAME: j.name, TRAINING_JOB_ARN: j.arn };
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: root,
+      LANG: 'C.UTF-8',
+      TRAINING_JOB_NAME: j.name,
+      TRAINING_JOB_ARN: j.arn,
+    };
     for (const [k, v] of Object.entries((r.Environment ?? {}) as Record<string, string>)) env[k] = container(v);
     const stream = `${j.name}/algo-1-${Math.floor(Date.now() / 1000)}`;
     const emit = (line: string) => this.logs.append(LOG_GROUP, stream, line);

@@ -56,13 +56,25 @@ export interface AwsEmulator {
 
 /** Starts an emulator on a free loopback port. */
 export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promise<AwsEmulator> {
-  const credentials = { accessKeyId: `AKIA${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(20).toString('base64') };
-  const expiredCredentials = { accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(20).toString('base64') };
-  const secrets = new Map([[credentials.accessKeyId, credentials.secretAccessKey], [expiredCredentials.accessKeyId, expiredCredentials.secretAccessKey]]);
+  const credentials = {
+    accessKeyId: `AKIA${randomBytes(8).toString('hex').toUpperCase()}`,
+    secretAccessKey: randomBytes(20).toString('base64'),
+  };
+  const expiredCredentials = {
+    accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
+    secretAccessKey: randomBytes(20).toString('base64'),
+  };
+  const secrets = new Map([
+    [credentials.accessKeyId, credentials.secretAccessKey],
+    [expiredCredentials.accessKeyId, expiredCredentials.secretAccessKey],
+  ]);
   const s3 = new S3Emulator();
   for (const b of options.buckets ?? []) s3.createBucket(b);
   const braket = new BraketEmulator(s3, options.braket);
-  const modules = new Map<string, AwsServiceModule>([[s3.signingName, s3], [braket.signingName, braket]]);
+  const modules = new Map<string, AwsServiceModule>([
+    [s3.signingName, s3],
+    [braket.signingName, braket],
+  ]);
   const requests: RecordedRequest[] = [];
   const verify = options.verifySignatures ?? true;
 
@@ -74,15 +86,41 @@ export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promis
     const auth = parseAuthorization(req.headers.authorization);
     if (!auth) return { service: '?', reply: jsonAuthError('missing') };
     const module = modules.get(auth.service);
-    if (!module) return { service: auth.service, reply: jsonError(400, 'UnknownServiceException', `the emulator has no service with signing name ${auth.service}`) };
+    if (!module)
+      return {
+        service: auth.service,
+        reply: jsonError(
+          400,
+          'UnknownServiceException',
+          `the emulator has no service with signing name ${auth.service}`,
+        ),
+      };
     const secret = secrets.get(auth.accessKeyId);
-    if (secret === undefined) return { service: auth.service, reply: module.authError('unknown-key', auth.accessKeyId) };
-    if (auth.accessKeyId === expiredCredentials.accessKeyId) return { service: auth.service, reply: module.authError('expired', auth.accessKeyId) };
+    if (secret === undefined)
+      return { service: auth.service, reply: module.authError('unknown-key', auth.accessKeyId) };
+    if (auth.accessKeyId === expiredCredentials.accessKeyId)
+      return { service: auth.service, reply: module.authError('expired', auth.accessKeyId) };
     const method = req.method ?? 'GET';
-    if (verify && expectedSignature(auth, { method, rawPath, rawQuery, headers: req.headers, body }, secret, module.uriEscapePath) !== auth.signature) {
+    if (
+      verify &&
+      expectedSignature(
+        auth,
+        { method, rawPath, rawQuery, headers: req.headers, body },
+        secret,
+        module.uriEscapePath,
+      ) !== auth.signature
+    ) {
       return { service: auth.service, reply: module.authError('bad-signature', auth.accessKeyId) };
     }
-    const reply = await module.handle({ method, rawPath, query: new URLSearchParams(rawQuery), headers: req.headers, body, region: auth.region, accessKeyId: auth.accessKeyId });
+    const reply = await module.handle({
+      method,
+      rawPath,
+      query: new URLSearchParams(rawQuery),
+      headers: req.headers,
+      body,
+      region: auth.region,
+      accessKeyId: auth.accessKeyId,
+    });
     return { service: auth.service, reply };
   };
 
@@ -91,7 +129,10 @@ export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promis
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       route(req, Buffer.concat(chunks))
-        .catch((err: Error) => ({ service: '?', reply: jsonError(500, 'InternalFailure', `emulator error: ${err.stack ?? err.message}`) }))
+        .catch((err: Error) => ({
+          service: '?',
+          reply: jsonError(500, 'InternalFailure', `emulator error: ${err.stack ?? err.message}`),
+        }))
         .then(({ service, reply }) => {
           requests.push({ service, method: req.method ?? '', path: req.url ?? '', status: reply.status });
           const body = reply.body ?? '';

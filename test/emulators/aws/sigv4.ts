@@ -52,14 +52,27 @@ export function parseAuthorization(header: string | undefined): SigV4Authorizati
  * The signature the client should have sent. `uriEscapePath` is true for every service except S3,
  * whose paths are signed as they are instead of being escaped a second time.
  */
-export function expectedSignature(auth: SigV4Authorization, req: SignedRequest, secretAccessKey: string, uriEscapePath: boolean): string {
+export function expectedSignature(
+  auth: SigV4Authorization,
+  req: SignedRequest,
+  secretAccessKey: string,
+  uriEscapePath: boolean,
+): string {
   const amzDate = headerValue(req.headers, 'x-amz-date');
   const payloadHash = headerValue(req.headers, 'x-amz-content-sha256') || sha256(req.body);
   const canonicalRequest = [
     req.method,
     uriEscapePath ? escapedPath(req.rawPath) : req.rawPath,
     canonicalQuery(req.rawQuery),
-    auth.signedHeaders.map((h) => `${h}:${headerValue(req.headers, h).replace(/[\r\n]/g, ' ').replace(/[ \t]+/g, ' ').replace(/^ | $/g, '')}\n`).join(''),
+    auth.signedHeaders
+      .map(
+        (h) =>
+          `${h}:${headerValue(req.headers, h)
+            .replace(/[\r\n]/g, ' ')
+            .replace(/[ \t]+/g, ' ')
+            .replace(/^ | $/g, '')}\n`,
+      )
+      .join(''),
     auth.signedHeaders.join(';'),
     payloadHash,
   ].join('\n');
@@ -97,7 +110,10 @@ function canonicalQuery(rawQuery: string): string {
     if (key.toLowerCase() === 'x-amz-signature') continue;
     byKey.set(key, [...(byKey.get(key) ?? []), `${key}=${escapeUri(value)}`]);
   }
-  return [...byKey.keys()].sort().map((k) => byKey.get(k)!.sort().join('&')).join('&');
+  return [...byKey.keys()]
+    .sort()
+    .map((k) => byKey.get(k)!.sort().join('&'))
+    .join('&');
 }
 
 function headerValue(headers: IncomingHttpHeaders, name: string): string {

@@ -18,29 +18,87 @@ export interface FakeDevice {
 }
 
 function bothWays(edges: readonly (readonly [number, number])[]): [number, number][] {
-  return edges.flatMap(([a, b]) => [[a, b], [b, a]] as [number, number][]);
+  return edges.flatMap(
+    ([a, b]) =>
+      [
+        [a, b],
+        [b, a],
+      ] as [number, number][],
+  );
 }
 
 const FALCON_27_EDGES: [number, number][] = [
-  [0, 1], [1, 2], [1, 4], [2, 3], [3, 5], [4, 7], [5, 8], [6, 7], [7, 10], [8, 9], [8, 11], [10, 12], [11, 14], [12, 13],
-  [12, 15], [13, 14], [14, 16], [15, 18], [16, 19], [17, 18], [18, 21], [19, 20], [19, 22], [21, 23], [22, 25], [23, 24],
-  [24, 25], [25, 26],
+  [0, 1],
+  [1, 2],
+  [1, 4],
+  [2, 3],
+  [3, 5],
+  [4, 7],
+  [5, 8],
+  [6, 7],
+  [7, 10],
+  [8, 9],
+  [8, 11],
+  [10, 12],
+  [11, 14],
+  [12, 13],
+  [12, 15],
+  [13, 14],
+  [14, 16],
+  [15, 18],
+  [16, 19],
+  [17, 18],
+  [18, 21],
+  [19, 20],
+  [19, 22],
+  [21, 23],
+  [22, 25],
+  [23, 24],
+  [24, 25],
+  [25, 26],
 ];
 
 /** A fresh set of the default fake devices (each emulator gets its own, so tests can change them). */
 export function defaultFakeDevices(): FakeDevice[] {
   return [
     {
-      name: 'ibm_fake_manila', nQubits: 5, basisGates: ['cx', 'id', 'rz', 'sx', 'x'],
-      couplingMap: bothWays([[0, 1], [1, 2], [2, 3], [3, 4]]), pendingJobs: 12, status: 'online', processorFamily: 'Falcon',
+      name: 'ibm_fake_manila',
+      nQubits: 5,
+      basisGates: ['cx', 'id', 'rz', 'sx', 'x'],
+      couplingMap: bothWays([
+        [0, 1],
+        [1, 2],
+        [2, 3],
+        [3, 4],
+      ]),
+      pendingJobs: 12,
+      status: 'online',
+      processorFamily: 'Falcon',
     },
     {
-      name: 'ibm_fake_nairobi', nQubits: 7, basisGates: ['ecr', 'id', 'rz', 'sx', 'x'],
-      couplingMap: [[0, 1], [2, 1], [1, 3], [3, 5], [4, 5], [6, 5]], pendingJobs: 3, status: 'online', processorFamily: 'Eagle',
+      name: 'ibm_fake_nairobi',
+      nQubits: 7,
+      basisGates: ['ecr', 'id', 'rz', 'sx', 'x'],
+      couplingMap: [
+        [0, 1],
+        [2, 1],
+        [1, 3],
+        [3, 5],
+        [4, 5],
+        [6, 5],
+      ],
+      pendingJobs: 3,
+      status: 'online',
+      processorFamily: 'Eagle',
     },
     {
-      name: 'ibm_fake_kolkata', nQubits: 27, basisGates: ['cz', 'id', 'rz', 'sx', 'x'],
-      couplingMap: bothWays(FALCON_27_EDGES), pendingJobs: 40, status: 'online', processorFamily: 'Heron',
+      name: 'ibm_fake_kolkata',
+      nQubits: 27,
+      basisGates: ['cz', 'id', 'rz', 'sx', 'x'],
+      couplingMap: bothWays(FALCON_27_EDGES),
+      pendingJobs: 40,
+      status: 'online',
+      processorFamily: 'Heron',
     },
   ];
 }
@@ -53,7 +111,12 @@ export function configurationOf(d: FakeDevice): Record<string, unknown> {
     n_qubits: d.nQubits,
     basis_gates: [...d.basisGates],
     coupling_map: d.couplingMap.map((p) => [...p]),
-    gates: d.basisGates.map((g) => ({ name: g, parameters: g === 'rz' ? ['theta'] : [], qasm_def: g, coupling_map: g === 'cx' || g === 'ecr' || g === 'cz' ? d.couplingMap.map((p) => [...p]) : undefined })),
+    gates: d.basisGates.map((g) => ({
+      name: g,
+      parameters: g === 'rz' ? ['theta'] : [],
+      qasm_def: g,
+      coupling_map: g === 'cx' || g === 'ecr' || g === 'cz' ? d.couplingMap.map((p) => [...p]) : undefined,
+    })),
     local: false,
     simulator: false,
     conditional: false,

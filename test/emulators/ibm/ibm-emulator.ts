@@ -91,7 +91,8 @@ export interface IbmEmulator {
   close(): Promise<void>;
 }
 
-const DEFAULT_CRN = 'crn:v1:bluemix:public:quantum-computing:us-east:a/0000emulator0000:11111111-2222-3333-4444-555555555555::';
+const DEFAULT_CRN =
+  'crn:v1:bluemix:public:quantum-computing:us-east:a/0000emulator0000:11111111-2222-3333-4444-555555555555::';
 
 /** Starts an emulator on 127.0.0.1 with a free port. */
 export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promise<IbmEmulator> {
@@ -121,7 +122,9 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
   };
 
   const server = createServer((req, res) => {
-    void handle(req, res).catch((err) => send(res, 500, { errors: [{ code: 'internal', message: String((err as Error).message) }] }));
+    void handle(req, res).catch((err) =>
+      send(res, 500, { errors: [{ code: 'internal', message: String((err as Error).message) }] }),
+    );
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -130,9 +133,14 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
     const path = u.pathname;
     const record = (status: number, token: RecordedRequest['token'], body?: unknown) => {
       requests.push({
-        method: req.method ?? '', path, status, token, body,
+        method: req.method ?? '',
+        path,
+        status,
+        token,
+        body,
         authScheme: req.headers.authorization?.split(' ')[0],
-        serviceCrn: header(req, 'service-crn'), apiVersion: header(req, 'ibm-api-version'),
+        serviceCrn: header(req, 'service-crn'),
+        apiVersion: header(req, 'ibm-api-version'),
       });
     };
 
@@ -142,17 +150,29 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
       let reply: unknown;
       if (form.get('grant_type') !== 'urn:ibm:params:oauth:grant-type:apikey' || !form.get('apikey')) {
         status = 400;
-        reply = { errorCode: 'BXNIM0109E', errorMessage: 'Property missing or empty.', context: { requestId: randomUUID() } };
+        reply = {
+          errorCode: 'BXNIM0109E',
+          errorMessage: 'Property missing or empty.',
+          context: { requestId: randomUUID() },
+        };
       } else if (keyRevoked || form.get('apikey') !== apiKey) {
         status = 400;
-        reply = { errorCode: 'BXNIM0415E', errorMessage: 'Provided API key could not be found.', context: { requestId: randomUUID() } };
+        reply = {
+          errorCode: 'BXNIM0415E',
+          errorMessage: 'Provided API key could not be found.',
+          context: { requestId: randomUUID() },
+        };
       } else {
         const token = randomBytes(24).toString('base64url');
         tokens.set(token, Date.now() + lifetimeS * 1000);
         issued++;
         reply = {
-          access_token: token, refresh_token: 'not_supported', token_type: 'Bearer',
-          expires_in: lifetimeS, expiration: Math.floor(Date.now() / 1000 + lifetimeS), scope: 'ibm openid',
+          access_token: token,
+          refresh_token: 'not_supported',
+          token_type: 'Bearer',
+          expires_in: lifetimeS,
+          expiration: Math.floor(Date.now() / 1000 + lifetimeS),
+          scope: 'ibm openid',
         };
       }
       record(status, 'n/a');
@@ -176,16 +196,33 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
       injected.count--;
       record(injected.status, tokenState(req), body);
       res.setHeader('Retry-After', '0');
-      return send(res, injected.status, errors('unavailable', injected.status === 429 ? 'Too many requests' : 'Service temporarily unavailable'));
+      return send(
+        res,
+        injected.status,
+        errors('unavailable', injected.status === 429 ? 'Too many requests' : 'Service temporarily unavailable'),
+      );
     }
     const token = tokenState(req);
     if (token !== 'valid') {
       record(401, token, body);
-      return send(res, 401, errors('unauthorized', token === 'expired' ? 'Unauthorized: the access token has expired' : 'Unauthorized: missing or invalid access token'));
+      return send(
+        res,
+        401,
+        errors(
+          'unauthorized',
+          token === 'expired'
+            ? 'Unauthorized: the access token has expired'
+            : 'Unauthorized: missing or invalid access token',
+        ),
+      );
     }
     if (header(req, 'service-crn') !== instanceCrn) {
       record(403, token, body);
-      return send(res, 403, errors('forbidden', 'Forbidden: the Service-CRN header does not name an instance you can access'));
+      return send(
+        res,
+        403,
+        errors('forbidden', 'Forbidden: the Service-CRN header does not name an instance you can access'),
+      );
     }
     const [status, reply] = route(req.method ?? 'GET', path.slice('/api/v1'.length), body);
     record(status, token, body);
@@ -195,17 +232,34 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
   function route(method: string, path: string, body: unknown): [number, unknown] {
     const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
     if (method === 'GET' && path === '/backends') {
-      return [200, {
-        devices: devices.map((d) => ({
-          name: d.name, status: { name: d.status }, is_simulator: false, qubits: d.nQubits,
-          queue_length: queueLength(d), processor_type: { family: d.processorFamily, revision: '1.0' },
-        })),
-      }];
+      return [
+        200,
+        {
+          devices: devices.map((d) => ({
+            name: d.name,
+            status: { name: d.status },
+            is_simulator: false,
+            qubits: d.nQubits,
+            queue_length: queueLength(d),
+            processor_type: { family: d.processorFamily, revision: '1.0' },
+          })),
+        },
+      ];
     }
     if (method === 'GET' && parts[0] === 'backends' && parts.length === 3) {
       const d = devices.find((x) => x.name === parts[1]);
       if (!d) return [404, errors('not_found', `Backend ${parts[1]} not found`)];
-      if (parts[2] === 'status') return [200, { state: d.status === 'online', status: d.status === 'online' ? 'active' : d.status, message: '', length_queue: queueLength(d), backend_version: '1.0.0' }];
+      if (parts[2] === 'status')
+        return [
+          200,
+          {
+            state: d.status === 'online',
+            status: d.status === 'online' ? 'active' : d.status,
+            message: '',
+            length_queue: queueLength(d),
+            backend_version: '1.0.0',
+          },
+        ];
       if (parts[2] === 'configuration') return [200, configurationOf(d)];
     }
     if (method === 'POST' && path === '/jobs') return submit(body);
@@ -214,11 +268,14 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
       if (!job) return [404, errors('not_found', `Job ${parts[1]} not found`)];
       if (method === 'GET' && parts.length === 2) return [200, jobView(job)];
       if (method === 'GET' && parts[2] === 'results') {
-        return job.status === 'Completed' ? [200, job.results] : [404, errors('not_found', `Job ${job.id} has no results (status ${job.status})`)];
+        return job.status === 'Completed'
+          ? [200, job.results]
+          : [404, errors('not_found', `Job ${job.id} has no results (status ${job.status})`)];
       }
       if (method === 'POST' && parts[2] === 'cancel') {
         cancels.push(job.id);
-        if (job.status !== 'Queued' && job.status !== 'Running') return [409, errors('conflict', `Job ${job.id} is in non cancellable status ${job.status}`)];
+        if (job.status !== 'Queued' && job.status !== 'Running')
+          return [409, errors('conflict', `Job ${job.id} is in non cancellable status ${job.status}`)];
         job.cancelRequested = true;
         finish(job, 'Cancelled', 'Cancelled by user');
         return [204, undefined];
@@ -228,19 +285,43 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
   }
 
   function submit(body: unknown): [number, unknown] {
-    const b = body as { program_id?: unknown; backend?: unknown; params?: { pubs?: unknown; shots?: unknown; version?: unknown; options?: { default_shots?: unknown } } } | undefined;
-    if (b?.program_id !== 'sampler') return [400, errors('invalid_program', `program_id must be 'sampler' or 'estimator' (got ${JSON.stringify(b?.program_id)})`)];
+    const b = body as
+      | {
+          program_id?: unknown;
+          backend?: unknown;
+          params?: { pubs?: unknown; shots?: unknown; version?: unknown; options?: { default_shots?: unknown } };
+        }
+      | undefined;
+    if (b?.program_id !== 'sampler')
+      return [
+        400,
+        errors('invalid_program', `program_id must be 'sampler' or 'estimator' (got ${JSON.stringify(b?.program_id)})`),
+      ];
     const device = devices.find((d) => d.name === b.backend);
     if (!device) return [404, errors('not_found', `Backend ${String(b.backend)} not found`)];
     const pubs = b.params?.pubs;
-    if (b.params?.version !== 2 || !Array.isArray(pubs) || pubs.length !== 1) return [400, errors('invalid_params', 'params must hold version 2 and exactly one pub (this emulator runs one pub per job)')];
+    if (b.params?.version !== 2 || !Array.isArray(pubs) || pubs.length !== 1)
+      return [
+        400,
+        errors('invalid_params', 'params must hold version 2 and exactly one pub (this emulator runs one pub per job)'),
+      ];
     const pub = pubs[0] as unknown;
     const pubArr = Array.isArray(pub) ? pub : [pub];
-    if (typeof pubArr[0] !== 'string') return [400, errors('invalid_params', 'a pub must start with an OpenQASM 3 string')];
-    const shots = [pubArr[2], b.params.shots, b.params.options?.default_shots].find((x) => typeof x === 'number') as number | undefined ?? 4096;
+    if (typeof pubArr[0] !== 'string')
+      return [400, errors('invalid_params', 'a pub must start with an OpenQASM 3 string')];
+    const shots =
+      ([pubArr[2], b.params.shots, b.params.options?.default_shots].find((x) => typeof x === 'number') as
+        | number
+        | undefined) ?? 4096;
     const job: EmulatedJob = {
-      id: randomBytes(10).toString('hex'), backend: device.name, status: 'Queued', created: new Date().toISOString(),
-      qasm: pubArr[0], shots, cancelRequested: false, timers: [],
+      id: randomBytes(10).toString('hex'),
+      backend: device.name,
+      status: 'Queued',
+      created: new Date().toISOString(),
+      qasm: pubArr[0],
+      shots,
+      cancelRequested: false,
+      timers: [],
     };
     jobs.push(job);
     const failure = nextFailure;
@@ -256,20 +337,27 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
     try {
       circuit = parseQasm(job.qasm);
     } catch (err) {
-      return finish(job, 'Failed', `Error code 1101; the OpenQASM 3 program could not be parsed: ${(err as Error).message}`, 1101);
+      return finish(
+        job,
+        'Failed',
+        `Error code 1101; the OpenQASM 3 program could not be parsed: ${(err as Error).message}`,
+        1101,
+      );
     }
     const violation = isaViolation(circuit, device);
     if (violation) return finish(job, 'Failed', violation, 1517);
     job.status = 'Running';
-    job.timers.push(setTimeout(() => {
-      if (job.status !== 'Running') return;
-      try {
-        job.results = samplerResults(circuit, job.shots, options.seed);
-        finish(job, 'Completed');
-      } catch (err) {
-        finish(job, 'Failed', `Error code 1500; the job failed while running: ${(err as Error).message}`, 1500);
-      }
-    }, runDelayMs));
+    job.timers.push(
+      setTimeout(() => {
+        if (job.status !== 'Running') return;
+        try {
+          job.results = samplerResults(circuit, job.shots, options.seed);
+          finish(job, 'Completed');
+        } catch (err) {
+          finish(job, 'Failed', `Error code 1500; the job failed while running: ${(err as Error).message}`, 1500);
+        }
+      }, runDelayMs),
+    );
   }
 
   function finish(job: EmulatedJob, status: EmulatedJob['status'], reason?: string, code?: number): void {
@@ -340,7 +428,10 @@ function samplerResults(circuit: Circuit, shots: number, seed: number | undefine
     const s = data[reg.name]!.samples;
     data[reg.name]!.samples = order.map((k) => s[k]!);
   }
-  return { results: [{ data, metadata: { circuit_metadata: {} } }], metadata: { version: 2, execution: { execution_spans: [] } } };
+  return {
+    results: [{ data, metadata: { circuit_metadata: {} } }],
+    metadata: { version: 2, execution: { execution_spans: [] } },
+  };
 }
 
 /**
@@ -357,26 +448,47 @@ function compactQubits(circuit: Circuit): Circuit {
   };
   const ops = circuit.ops.map((op): Circuit['ops'][number] => {
     switch (op.kind) {
-      case 'gate': return { ...op, qubits: op.qubits.map(map) };
-      case 'measure': return { ...op, qubit: map(op.qubit) };
-      case 'reset': return { ...op, qubit: map(op.qubit) };
-      case 'barrier': return { ...op, qubits: op.qubits.map(map) };
-      default: throw new TypeError(`emulator: unknown operation ${JSON.stringify(op satisfies never)}`);
+      case 'gate':
+        return { ...op, qubits: op.qubits.map(map) };
+      case 'measure':
+        return { ...op, qubit: map(op.qubit) };
+      case 'reset':
+        return { ...op, qubit: map(op.qubit) };
+      case 'barrier':
+        return { ...op, qubits: op.qubits.map(map) };
+      default:
+        throw new TypeError(`emulator: unknown operation ${JSON.stringify(op satisfies never)}`);
     }
   });
-  return { ...circuit, numQubits: Math.max(1, used.size), qregs: [{ name: 'q', size: Math.max(1, used.size), offset: 0 }], ops };
+  return {
+    ...circuit,
+    numQubits: Math.max(1, used.size),
+    qregs: [{ name: 'q', size: Math.max(1, used.size), offset: 0 }],
+    ops,
+  };
 }
 
 function jobView(job: EmulatedJob): unknown {
   return {
-    id: job.id, backend: job.backend, created: job.created, program: { id: 'sampler' }, cost: 600,
+    id: job.id,
+    backend: job.backend,
+    created: job.created,
+    program: { id: 'sampler' },
+    cost: 600,
     status: job.status,
-    state: { status: job.status, ...(job.reason !== undefined ? { reason: job.reason } : {}), ...(job.reasonCode !== undefined ? { reason_code: job.reasonCode } : {}) },
+    state: {
+      status: job.status,
+      ...(job.reason !== undefined ? { reason: job.reason } : {}),
+      ...(job.reasonCode !== undefined ? { reason_code: job.reasonCode } : {}),
+    },
   };
 }
 
 function errors(code: string, message: string): unknown {
-  return { errors: [{ code, message, more_info: 'https://quantum.cloud.ibm.com/docs/api/runtime' }], trace: randomUUID() };
+  return {
+    errors: [{ code, message, more_info: 'https://quantum.cloud.ibm.com/docs/api/runtime' }],
+    trace: randomUUID(),
+  };
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

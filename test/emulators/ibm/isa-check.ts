@@ -15,7 +15,8 @@ export function isaViolation(circuit: Circuit, device: FakeDevice): string | und
   const coupled = new Set(device.couplingMap.map(([a, b]) => `${a},${b}`));
   const unsupported = (name: string, qubits: readonly number[]) =>
     `Error code ${NON_ISA_REASON_CODE}; The instruction ${name} on qubits (${qubits.join(', ')}${qubits.length === 1 ? ',' : ''}) is not supported by the target device ${device.name}. Circuits that do not match the target hardware definition are not supported. See https://quantum.cloud.ibm.com/docs/guides/transpile for how to transform circuits.`;
-  if (circuit.numQubits > device.nQubits) return `Error code ${NON_ISA_REASON_CODE}; The circuit uses ${circuit.numQubits} qubits but ${device.name} has ${device.nQubits}.`;
+  if (circuit.numQubits > device.nQubits)
+    return `Error code ${NON_ISA_REASON_CODE}; The circuit uses ${circuit.numQubits} qubits but ${device.name} has ${device.nQubits}.`;
   for (const op of circuit.ops) {
     if (op.kind === 'measure' || op.kind === 'reset') {
       if (op.qubit >= device.nQubits) return unsupported(op.kind, [op.qubit]);
@@ -24,7 +25,8 @@ export function isaViolation(circuit: Circuit, device: FakeDevice): string | und
     if (op.kind === 'barrier') continue;
     if (!device.basisGates.includes(op.name)) return unsupported(op.name, op.qubits);
     if (op.qubits.some((q) => q >= device.nQubits)) return unsupported(op.name, op.qubits);
-    if (op.qubits.length === 2 && !coupled.has(`${op.qubits[0]},${op.qubits[1]}`)) return unsupported(op.name, op.qubits);
+    if (op.qubits.length === 2 && !coupled.has(`${op.qubits[0]},${op.qubits[1]}`))
+      return unsupported(op.name, op.qubits);
     if (op.qubits.length > 2) return unsupported(op.name, op.qubits);
   }
   return undefined;

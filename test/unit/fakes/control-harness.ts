@@ -10,7 +10,13 @@ import { join } from 'node:path';
 import type { Clock, Timer } from '../../../orchestrator/core/clock.ts';
 import { toErrorInfo, type ErrorInfo } from '../../../orchestrator/core/errors.ts';
 import { newId } from '../../../orchestrator/core/ids.ts';
-import { normalizeActorOptions, normalizeTaskOptions, type ActorOptions, type NormalizedTaskOptions, type TaskOptions } from '../../../orchestrator/core/options.ts';
+import {
+  normalizeActorOptions,
+  normalizeTaskOptions,
+  type ActorOptions,
+  type NormalizedTaskOptions,
+  type TaskOptions,
+} from '../../../orchestrator/core/options.ts';
 import { amountsOf, unitsOf } from '../../../orchestrator/core/resources.ts';
 import { deserializeValue, serializeValue } from '../../../orchestrator/core/serialization.ts';
 import { ActorManager } from '../../../orchestrator/control/actor-manager.ts';
@@ -52,7 +58,9 @@ export class FakeClock implements Clock {
     const end = this.t + ms;
     for (;;) {
       let next: [Timer, { at: number; seq: number; fn: () => void }] | undefined;
-      for (const e of this.timers) if (e[1].at <= end && (!next || e[1].at < next[1].at || (e[1].at === next[1].at && e[1].seq < next[1].seq))) next = e;
+      for (const e of this.timers)
+        if (e[1].at <= end && (!next || e[1].at < next[1].at || (e[1].at === next[1].at && e[1].seq < next[1].seq)))
+          next = e;
       if (!next) break;
       this.timers.delete(next[0]);
       this.t = next[1].at;
@@ -93,50 +101,102 @@ export class ControlHarness {
   readonly jobId = 'job-1';
 
   constructor() {
-    this.store = new ObjectStore({ memoryBytes: 1 << 30, spillDir: join(this.dir, 'spill') }, {
-      pull: async () => undefined,
-      freeOnNode: () => {},
-      reconstruct: () => {},
-    });
+    this.store = new ObjectStore(
+      { memoryBytes: 1 << 30, spillDir: join(this.dir, 'spill') },
+      {
+        pull: async () => undefined,
+        freeOnNode: () => {},
+        reconstruct: () => {},
+      },
+    );
     const events = { submitted: () => {}, changed: () => {}, result: () => {}, info: () => {} };
-    this.dispatcher = new LeaseDispatcher(this.scheduler, {
-      start: (t, lease) => this.tasks.start(t, lease, t.spec.kind === 'actor-create' ? { maxConcurrency: this.actors.maxConcurrencyOf(t.spec.actorId) } : undefined),
-      unschedulable: (t, reason) => (t.spec.kind === 'actor-create' ? this.actors.unschedulable(t, reason) : this.tasks.unschedulable(t, reason)),
-      infeasible: () => {},
-      leaseEnded: (lease) => void this.leaseEnds.push(lease.id),
-      placementGroup: (d) => this.placementGroups.decided(d),
-    }, this.clock);
+    this.dispatcher = new LeaseDispatcher(
+      this.scheduler,
+      {
+        start: (t, lease) =>
+          this.tasks.start(
+            t,
+            lease,
+            t.spec.kind === 'actor-create'
+              ? { maxConcurrency: this.actors.maxConcurrencyOf(t.spec.actorId) }
+              : undefined,
+          ),
+        unschedulable: (t, reason) =>
+          t.spec.kind === 'actor-create' ? this.actors.unschedulable(t, reason) : this.tasks.unschedulable(t, reason),
+        infeasible: () => {},
+        leaseEnded: (lease) => void this.leaseEnds.push(lease.id),
+        placementGroup: (d) => this.placementGroups.decided(d),
+      },
+      this.clock,
+    );
     this.actors = new ActorManager(
-      { fail: (t, error) => this.tasks.fail(t, error), start: (t, lease) => this.tasks.start(t, lease), classFor: (t) => this.tasks.classFor(t) },
+      {
+        fail: (t, error) => this.tasks.fail(t, error),
+        start: (t, lease) => this.tasks.start(t, lease),
+        classFor: (t) => this.tasks.classFor(t),
+      },
       this.dispatcher,
       { namespaceOf: () => 'default', killOnNode: (_nodeId, actorId) => void this.actorKills.push(actorId) },
       events,
     );
-    this.tasks = new TaskManager(this.store, this.dispatcher, {
-      run: (_lease, m) => void this.runs.push(m),
-      cancelRunning: (t, force) => {
-        this.cancels.push({ taskId: t.spec.taskId, force });
-        const lease = t.lease ?? this.actors.leaseOf(t.spec.actorId);
-        if (force && lease) {
-          this.dispatcher.killRequested(lease);
-          this.killed.add(lease);
-        }
+    this.tasks = new TaskManager(
+      this.store,
+      this.dispatcher,
+      {
+        run: (_lease, m) => void this.runs.push(m),
+        cancelRunning: (t, force) => {
+          this.cancels.push({ taskId: t.spec.taskId, force });
+          const lease = t.lease ?? this.actors.leaseOf(t.spec.actorId);
+          if (force && lease) {
+            this.dispatcher.killRequested(lease);
+            this.killed.add(lease);
+          }
+        },
+        backendOf: () => 'local',
+        locality: () => undefined,
+        secrets: { read: async () => undefined },
       },
-      backendOf: () => 'local',
-      locality: () => undefined,
-      secrets: { read: async () => undefined },
-    }, this.actors, events, this.clock);
-    this.placementGroups = new PlacementGroupManager({ scheduler: this.scheduler, dispatcher: this.dispatcher, tasks: this.tasks, actors: this.actors, store: this.store, log: () => {} }, this.clock);
+      this.actors,
+      events,
+      this.clock,
+    );
+    this.placementGroups = new PlacementGroupManager(
+      {
+        scheduler: this.scheduler,
+        dispatcher: this.dispatcher,
+        tasks: this.tasks,
+        actors: this.actors,
+        store: this.store,
+        log: () => {},
+      },
+      this.clock,
+    );
   }
 
   /** Adds a node with these resources (user units, e.g. `{ CPU: 2 }`). */
   node(nodeId: string, total: Record<string, number>): void {
-    this.dispatcher.apply(this.scheduler.handle({ type: 'node-added', node: { nodeId, backend: 'local', total: unitsOf(total), labels: {} }, now: this.clock.now() }));
+    this.dispatcher.apply(
+      this.scheduler.handle({
+        type: 'node-added',
+        node: { nodeId, backend: 'local', total: unitsOf(total), labels: {} },
+        now: this.clock.now(),
+      }),
+    );
   }
 
   /** Submits a function task; arguments that are `{ ref }` are object refs. Returns its id (= its object's id). */
   submit(name: string, options: TaskOptions = {}, args: unknown[] = [], parentId?: string): string {
-    return this.submitSpec({ taskId: newId(), name, kind: 'task', codeHash: `code-${name}`, args: encode(args), options: normalizeTaskOptions(options, name) }, parentId);
+    return this.submitSpec(
+      {
+        taskId: newId(),
+        name,
+        kind: 'task',
+        codeHash: `code-${name}`,
+        args: encode(args),
+        options: normalizeTaskOptions(options, name),
+      },
+      parentId,
+    );
   }
 
   /** Creates an actor; returns its id and the id of its creation task. */
@@ -144,7 +204,14 @@ export class ControlHarness {
     const actorId = newId();
     const o = normalizeActorOptions(options, className, false);
     const createId = this.submitSpec({
-      taskId: newId(), name: className, kind: 'actor-create', actorId, codeHash: `code-${className}`, args: [], options: o.task, actorOptions: o.actor,
+      taskId: newId(),
+      name: className,
+      kind: 'actor-create',
+      actorId,
+      codeHash: `code-${className}`,
+      args: [],
+      options: o.task,
+      actorOptions: o.actor,
       actor: { actorId, className, methods: ['m'], asyncMethods: false },
     });
     return { actorId, createId };
@@ -152,13 +219,27 @@ export class ControlHarness {
 
   /** Calls a method of an actor; returns the call's id. */
   call(actorId: string, method: string, args: unknown[] = []): string {
-    return this.submitSpec({ taskId: newId(), name: `A.${method}`, kind: 'actor-call', actorId, method, args: encode(args), options: CALL_OPTIONS });
+    return this.submitSpec({
+      taskId: newId(),
+      name: `A.${method}`,
+      kind: 'actor-call',
+      actorId,
+      method,
+      args: encode(args),
+      options: CALL_OPTIONS,
+    });
   }
 
   /** Records a placement group of these bundles; returns its id. */
-  placementGroup(bundles: Record<string, number>[], strategy: 'PACK' | 'SPREAD' | 'STRICT_PACK' | 'STRICT_SPREAD' = 'PACK'): string {
+  placementGroup(
+    bundles: Record<string, number>[],
+    strategy: 'PACK' | 'SPREAD' | 'STRICT_PACK' | 'STRICT_SPREAD' = 'PACK',
+  ): string {
     const id = newId();
-    this.placementGroups.serve({ op: 'pg-create', placementGroupId: id, readyId: newId(), bundles, strategy, detached: false }, this.jobId);
+    this.placementGroups.serve(
+      { op: 'pg-create', placementGroupId: id, readyId: newId(), bundles, strategy, detached: false },
+      this.jobId,
+    );
     return id;
   }
 
@@ -280,10 +361,19 @@ export class ControlHarness {
 }
 
 /** Actor calls' options, as the API sends them. */
-const CALL_OPTIONS: NormalizedTaskOptions = { resources: {}, strategy: 'DEFAULT', maxRetries: 0, retryExceptions: false };
+const CALL_OPTIONS: NormalizedTaskOptions = {
+  resources: {},
+  strategy: 'DEFAULT',
+  maxRetries: 0,
+  retryExceptions: false,
+};
 
 function encode(args: unknown[]): ArgSpec[] {
-  return args.map((a) => (typeof a === 'object' && a !== null && 'ref' in a ? { ref: String((a as { ref: unknown }).ref) } : serializeValue(a, 'an argument')));
+  return args.map((a) =>
+    typeof a === 'object' && a !== null && 'ref' in a
+      ? { ref: String((a as { ref: unknown }).ref) }
+      : serializeValue(a, 'an argument'),
+  );
 }
 
 /** An argument that is the object `id` (resolved before the task runs). */
