@@ -14,6 +14,7 @@ packages=(
   dbus             # dbus-run-session, the session bus for the keyring
   gnome-keyring    # a Secret Service for @napi-rs/keyring
   python3-distributed  # Dask, the side-by-side benchmark peer
+  python3-numpy    # the Dask peer imports numpy (Debian's python3-distributed does not pull it in)
   chromium         # the dashboard's e2e tests and benchmark (playwright-core drives /usr/bin/chromium)
 )
 
