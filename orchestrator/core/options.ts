@@ -6,6 +6,7 @@ import { unitsOf, type ResourceSet } from './resources.ts';
 import { checkNameKeys, checkOptionalName } from './names.ts';
 import { isSelectorValue, parseLabelSelector } from './label-selector.ts';
 import type { PlacementGroupStrategy, SchedulingStrategy } from './scheduling-strategy.ts';
+import { checkRuntimeEnv, type RuntimeEnv } from './runtime-env.ts';
 
 /** Options of a remote function (`remote(options, fn)`, `.options()`). */
 export interface TaskOptions {
@@ -20,7 +21,7 @@ export interface TaskOptions {
   maxRetries?: number;
   retryExceptions?: boolean | string[];
   schedulingStrategy?: 'DEFAULT' | 'SPREAD' | { nodeId: string; soft: boolean } | PlacementGroupSchedulingStrategy;
-  runtimeEnv?: { workingDir?: string; env?: Record<string, string> };
+  runtimeEnv?: RuntimeEnv;
   timeoutMs?: number;
 }
 
@@ -68,7 +69,7 @@ export interface NormalizedTaskOptions {
   /** false: never retry exceptions; true: retry all; list: retry errors with one of these class names. */
   readonly retryExceptions: boolean | readonly string[];
   readonly timeoutMs?: number;
-  readonly runtimeEnv?: { readonly workingDir?: string; readonly env?: Readonly<Record<string, string>> };
+  readonly runtimeEnv?: RuntimeEnv;
 }
 
 /** Actor options after validation. */
@@ -266,14 +267,7 @@ export function normalizeTaskOptions(o: TaskOptions, where: string): NormalizedT
     fail(where, 'retryExceptions', re, 'true, false, or a list of error class names');
   }
   const timeoutMs = nonNegative(where, 'timeoutMs', o.timeoutMs, 1);
-  const env = o.runtimeEnv;
-  if (env !== undefined) {
-    if (typeof env !== 'object' || env === null)
-      fail(where, 'runtimeEnv', env, '{ workingDir?: string, env?: Record<string, string> }');
-    checkKeys(`${where} runtimeEnv`, env, new Set(['workingDir', 'env']));
-    optionalString(where, 'runtimeEnv.workingDir', env.workingDir);
-    stringRecord(where, 'runtimeEnv.env', env.env);
-  }
+  const env = checkRuntimeEnv(where, o.runtimeEnv);
   return {
     name: optionalName(where, 'name', o.name),
     resources: units,
