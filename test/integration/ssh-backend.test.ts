@@ -198,18 +198,18 @@ describe('ssh backend', { skip: !sshUp && 'the test sshd is not running (see the
     assert.equal(err.retryable, true);
   });
 
-  test('a missing or old node on the host is refused, saying how to set nodePath', async () => {
+  test('a missing or old node on the host is refused, saying how to set node', async () => {
     await refused(
       'no-node',
       { nodePath: '/nonexistent/bin/node' },
       'node was not found',
       '/nonexistent/bin/node',
-      'set nodePath',
+      'set node to its absolute path',
     );
     const dir = tempDir('ssh-old-node');
     chmodSync(dir, 0o755);
     writeFileSync(join(dir, 'node'), '#!/bin/sh\necho v18.19.1\n', { mode: 0o755 });
-    await refused('old-node', { nodePath: join(dir, 'node') }, 'is v18.19.1', 'needs >= 20', 'set nodePath');
+    await refused('old-node', { nodePath: join(dir, 'node') }, 'is v18.19.1', 'needs >= 20', "node: 'auto'");
   });
 
   test('an encrypted key without passphraseSecret is refused with what to do', async () => {
