@@ -104,12 +104,15 @@ async function provision(
   const home = await conn.sftp((sftp) => sftpPromises(sftp).realpath('.'));
   const dir = `${home}/.orrery/runtime/${name}`;
   const key = `${where}\0${dir}`;
-  let p = inFlight.get(key);
-  if (!p) {
-    const ctx: Ctx = { conn, backend, where, dir, name, version, platform, dist, reason, log };
-    p = ensureRuntime(ctx).finally(() => inFlight.delete(key));
-    inFlight.set(key, p);
+  const running = inFlight.get(key);
+  if (running) {
+    // Another backend of this process is provisioning this host: its runtime is ours, uploaded by it.
+    const node = await running;
+    return node.runtime ? { ...node, runtime: { dir: node.runtime.dir, name, uploaded: false, reason } } : node;
   }
+  const ctx: Ctx = { conn, backend, where, dir, name, version, platform, dist, reason, log };
+  const p = ensureRuntime(ctx).finally(() => inFlight.delete(key));
+  inFlight.set(key, p);
   return p;
 }
 
@@ -276,7 +279,7 @@ async function unpack(ctx: Ctx, tmp: string, tarball: LocalTarball): Promise<voi
       `unpacking ${tarball.name} failed (${said})`,
       noXz
         ? 'the host cannot decompress .tar.xz (no xz there); use a .tar.gz tarball (nodeDist) instead'
-        : /space|quota/i.test(said)
+        : /space|quota|wrote only|write error/i.test(said)
           ? 'the disk there is full: free space in the home folder (`df -h ~`, your quota) and retry; nothing was left behind'
           : 'check free space and that tar and gzip work there; nothing was left behind',
     );
