@@ -240,8 +240,11 @@ describe('Node provisioning', { skip: !sshUp && 'the test sshd is not running (s
     );
     assert.equal(requests.get(`/dist/v${VERSION}/${TARBALL}`), before + 1, 'downloaded once');
     assert.equal((await get(whichNode.options({ backend: 'bare-2' }).remote())).execPath, r.execPath);
+    t0 = Date.now();
+    await head.addBackend(bare('own-node', { hosts: [login(sshService.user)], nodeDist: undefined }));
+    const ownS = (Date.now() - t0) / 1000;
     process.stdout.write(
-      `measure: tarball ${TARBALL} ${(tarballBytes / 1e6).toFixed(1)} MB; ssh backend start on a bare host: first ${firstS.toFixed(2)} s (download + upload + unpack), second ${secondS.toFixed(2)} s\n`,
+      `measure: tarball ${TARBALL} ${(tarballBytes / 1e6).toFixed(1)} MB; ssh backend start on a bare host: first ${firstS.toFixed(2)} s (download + upload + unpack), second ${secondS.toFixed(2)} s; a host with its own node ${ownS.toFixed(2)} s\n`,
     );
     process.stdout.write(
       `measure: ${logs.filter((l) => l.includes('bare-1: ') && /provisioned Node|downloaded http/.test(l)).join('\nmeasure: ')}\n`,
@@ -275,6 +278,32 @@ describe('Node provisioning', { skip: !sshUp && 'the test sshd is not running (s
         (await get(whichNode.options({ backend: name }).remote())).execPath,
         `${runtimeDirOf(sshService.gpuUser)}/${RUNTIME}/bin/node`,
       );
+  });
+
+  test('two heads (processes) provisioning one home at once: one installs, the other uses its runtime', async () => {
+    wipeRuntimes(sshService.gpuUser);
+    const host = login(sshService.gpuUser);
+    const src = (f: string) => new URL(`../../backends/transport/ssh/${f}`, import.meta.url).pathname;
+    const script = `
+      import { SshConnection } from ${JSON.stringify(src('connection.ts'))};
+      import { resolveTarget } from ${JSON.stringify(src('ssh-config.ts'))};
+      import { resolveRemoteNode } from ${JSON.stringify(src('node-runtime.ts'))};
+      const conn = await SshConnection.open({ backend: 'race', target: resolveTarget(${JSON.stringify(host)}, { configText: '' }),
+        identityFile: ${JSON.stringify(keys.identityFile)}, knownHostsFile: ${JSON.stringify(keys.knownHostsFile)} });
+      const n = await resolveRemoteNode(conn, { node: 'bundled', nodeDist: { url: ${JSON.stringify(`${mirror}/dist`)} } }, 'race', () => {});
+      process.stdout.write(JSON.stringify({ path: n.path, uploaded: n.runtime.uploaded }));
+      conn.close();`;
+    const run = () =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+    const results = (await Promise.all([run(), run()])).map(
+      (r) => JSON.parse(r.stdout) as { path: string; uploaded: boolean },
+    );
+    assert.deepEqual(results.map((r) => r.uploaded).sort(), [false, true], 'exactly one process installed the runtime');
+    for (const r of results) assert.equal(r.path, `${runtimeDirOf(sshService.gpuUser)}/${RUNTIME}/bin/node`);
+    assert.deepEqual(runtimeEntries(sshService.gpuUser), [RUNTIME], 'the loser left no temporary folder');
   });
 
   test("node: 'bundled' on Slurm: the compute node runs the runtime from the shared home", async (t) => {
