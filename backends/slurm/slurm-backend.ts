@@ -19,7 +19,13 @@ import { agentBundle } from '../transport/ssh/agent-bundle.ts';
 import { SshConnection, connectWithBackoff } from '../transport/ssh/connection.ts';
 import { connectOptionsFor, forwardStderr, targetFor } from '../transport/ssh/login.ts';
 import { describeLocalCache } from '../transport/ssh/node-dist-fetch.ts';
-import { describeRuntime, resolveRemoteNode, runtimeNameFor, type RemoteNode } from '../transport/ssh/node-runtime.ts';
+import {
+  describeRuntime,
+  nodeCommand,
+  resolveRemoteNode,
+  runtimeNameFor,
+  type RemoteNode,
+} from '../transport/ssh/node-runtime.ts';
 import { ensureBundle } from '../transport/ssh/remote-agent.ts';
 import {
   cleanRemoteCaches,
@@ -28,7 +34,7 @@ import {
   remoteCacheUsage,
 } from '../transport/ssh/remote-housekeeping.ts';
 import { ensureRemoteRunDir, writeRemotePrivateFile } from '../transport/ssh/remote-run-dir.ts';
-import { shellCommand, shellPath, shellQuote } from '../transport/shell-quote.ts';
+import { shellCommand, shellQuote } from '../transport/shell-quote.ts';
 import { gpuModelOf, gpusOf, type SlurmBackendConfig } from './config.ts';
 
 /** A node id in a job name: 16 hex digits (anything else after the prefix is another backend's job). */
@@ -253,7 +259,7 @@ export class SlurmBackend implements Backend, ElasticBackend {
   }
 
   private get agentCommand(): string {
-    return `${shellPath(this.node!.path)} ${shellQuote(this.entry!)}`;
+    return `${nodeCommand(this.node!)} ${shellQuote(this.entry!)}`;
   }
 
   /** The srun command line of one allocation running one agent (it ends with the SSH session); the spec follows on its stdin. */

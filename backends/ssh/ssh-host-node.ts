@@ -16,11 +16,11 @@ import { agentBundle } from '../transport/ssh/agent-bundle.ts';
 import { SshConnection, connectWithBackoff, type SshConnectOptions } from '../transport/ssh/connection.ts';
 import { forwardStderr } from '../transport/ssh/login.ts';
 import type { NodeRuntimeConfig } from '../transport/ssh/node-dist.ts';
-import { describeRuntime, resolveRemoteNode } from '../transport/ssh/node-runtime.ts';
+import { describeRuntime, nodeCommand, resolveRemoteNode } from '../transport/ssh/node-runtime.ts';
 import { ensureBundle } from '../transport/ssh/remote-agent.ts';
 import { ensureRemoteRunDir } from '../transport/ssh/remote-run-dir.ts';
 import { describeAddress } from '../transport/ssh/ssh-config.ts';
-import { shellPath, shellQuote } from '../transport/shell-quote.ts';
+import { shellQuote } from '../transport/shell-quote.ts';
 
 /** Lines of agent stderr kept for the error message when an agent fails to start. */
 const STDERR_TAIL = 20;
@@ -117,7 +117,7 @@ export class SshHostNode {
     };
     // `exec` replaces the shell, so the agent (or, for a service head, the bridge to an agent that
     // outlives it, started if absent) is the session's own process and ends with it.
-    const node = `${shellPath(nodePath)} ${shellQuote(placed.entry)}`;
+    const node = `${nodeCommand(resolved)} ${shellQuote(placed.entry)}`;
     const ch = await conn.exec(
       // touch: the bundle folder's time is its last use, which `orrery backends clean` goes by.
       `touch -c ${shellQuote(placed.dir)} 2>/dev/null; umask 077 && exec ${node}${durable ? ` --bridge ${shellQuote(socketPath)} --start` : ''}`,

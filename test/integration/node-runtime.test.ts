@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { init, shutdown, remote, get, BackendError } from 'orrery';
+import { init, shutdown, remote, get, command, BackendError } from 'orrery';
 import { Head } from '../../orchestrator/head/head.ts';
 import { LocalBackend } from '../../backends/local/local-backend.ts';
 import { createSshBackend } from '../../backends/ssh/index.ts';
@@ -38,6 +38,8 @@ let server: Server;
 let mirror = '';
 const requests = new Map<string, number>();
 let tarballBytes = 0;
+/** The distribution's files by served path. */
+let files = new Map<string, Buffer>();
 
 function buildDistribution(): Map<string, Buffer> {
   const dir = tempDir('node-dist');
@@ -84,7 +86,7 @@ describe('Node provisioning', { skip: !sshUp && 'the test sshd is not running (s
   const savedHome = process.env.ORRERY_HOME;
 
   before(async () => {
-    const files = buildDistribution();
+    files = buildDistribution();
     server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0]!;
       requests.set(path, (requests.get(path) ?? 0) + 1);
@@ -204,6 +206,34 @@ describe('Node provisioning', { skip: !sshUp && 'the test sshd is not running (s
     }
   });
 
+  test('nodeDist: { file }: a tarball on this machine, checked against a SHASUMS256.txt beside it when there is one', async () => {
+    const host = login(sshService.gpuUser);
+    const dir = tempDir('node-file');
+    const file = join(dir, TARBALL);
+    writeFileSync(file, files.get(`/dist/v${VERSION}/${TARBALL}`)!);
+    writeFileSync(join(dir, 'SHASUMS256.txt'), files.get(`/bad/v${VERSION}/SHASUMS256.txt`)!);
+    wipeRuntimes(sshService.gpuUser);
+    await refused(
+      bare('file-bad', { hosts: [host], node: 'bundled', nodeDist: { file } }),
+      `nodeDist.file ${file} has sha256`,
+      `but ${join(dir, 'SHASUMS256.txt')} says ${'e'.repeat(64)}`,
+      `nothing was installed on ${host}`,
+    );
+    assert.deepEqual(runtimeEntries(sshService.gpuUser), []);
+    execFileSync('rm', [join(dir, 'SHASUMS256.txt')]);
+    const mark = logs.length;
+    await head.addBackend(bare('file-ok', { hosts: [host], node: 'bundled', nodeDist: { file } }));
+    const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
+    assert.ok(
+      logs
+        .slice(mark)
+        .some((l) => l.includes(`no SHASUMS256.txt entry beside it to check against; its sha256 is ${sha}`)),
+      logs.slice(mark).join('\n'),
+    );
+    const r = await get(whichNode.options({ backend: 'file-ok' }).remote());
+    assert.equal(r.execPath, `${runtimeDirOf(sshService.gpuUser)}/${RUNTIME}/bin/node`);
+  });
+
   test('a host whose node is v16 gets a provisioned runtime; a second start uploads nothing', async () => {
     wipeRuntimes(sshService.bareUser);
     freshLaptopHome();
@@ -240,6 +270,12 @@ describe('Node provisioning', { skip: !sshUp && 'the test sshd is not running (s
     );
     assert.equal(requests.get(`/dist/v${VERSION}/${TARBALL}`), before + 1, 'downloaded once');
     assert.equal((await get(whichNode.options({ backend: 'bare-2' }).remote())).execPath, r.execPath);
+    const cmd = await get(command({ backend: 'bare-2', numCpus: 0 }).remote({ argv: ['node', '--version'] }));
+    assert.equal(
+      cmd.stdout.trim(),
+      process.version,
+      "a command task's `node` is the provisioned one, not the host's v16",
+    );
     t0 = Date.now();
     await head.addBackend(bare('own-node', { hosts: [login(sshService.user)], nodeDist: undefined }));
     const ownS = (Date.now() - t0) / 1000;

@@ -8,7 +8,7 @@
  * later run needs no network.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { open, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BackendError } from '../../../orchestrator/core/errors.ts';
@@ -85,6 +85,7 @@ export function localNodeTarball(req: TarballRequest): Promise<LocalTarball> {
 
 async function fromMirror(req: TarballRequest, base: string, cacheDir: string): Promise<LocalTarball> {
   ensurePrivateDir(cacheDir);
+  sweepStaleDownloads(cacheDir);
   for (const compression of ['gz', 'xz'] as const) {
     const name = tarballName(req.version, req.platform, compression);
     const cached = await cachedTarball(cacheDir, name);
@@ -123,6 +124,15 @@ async function fromMirror(req: TarballRequest, base: string, cacheDir: string): 
     return { path, name, version: req.version, compression, sha256, bytes, downloadS, source: url };
   } finally {
     await rm(tmp, { force: true });
+  }
+}
+
+/** Removes partial downloads a killed process left (a day old: a live download is never that slow). */
+function sweepStaleDownloads(dir: string): void {
+  for (const f of readdirSync(dir)) {
+    if (!f.startsWith('.tmp-')) continue;
+    const path = join(dir, f);
+    if (Date.now() - statSync(path).mtimeMs > 86_400_000) rmSync(path, { force: true });
   }
 }
 

@@ -26,7 +26,7 @@ import {
 } from './node-dist.ts';
 import { checkRemoteNode, MIN_NODE_MAJOR, sftpPromises } from './remote-agent.ts';
 import { describeAddress } from './ssh-config.ts';
-import { shellCommand, shellQuote } from '../shell-quote.ts';
+import { shellCommand, shellPath, shellQuote } from '../shell-quote.ts';
 
 /** The Node the agent will run with on a host. */
 export interface RemoteNode {
@@ -313,4 +313,13 @@ export async function runtimeNameFor(conn: SshConnection, config: NodeRuntimeCon
   if (file) return runtimeName(file.version, file.platform);
   const platform = distPlatformOf((await conn.run('uname -sm')).stdout);
   return platform ? runtimeName(defaultNodeVersion(), platform) : undefined;
+}
+
+/**
+ * The shell words that run this Node. A provisioned runtime's `bin` also goes first on the PATH,
+ * so that command tasks calling `node` or `npm` get it rather than an old one of the host.
+ */
+export function nodeCommand(node: RemoteNode): string {
+  if (!node.runtime) return shellPath(node.path);
+  return `env PATH=${shellQuote(`${node.runtime.dir}/bin`)}:"$PATH" ${shellQuote(node.path)}`;
 }
