@@ -114,6 +114,12 @@ export interface Backend {
    * GPUs, partition): resolves with lines of what it found, or throws BackendError saying what is wrong.
    */
   check?(): Promise<string[]>;
+  /**
+   * Removes what the backend keeps on its hosts and no longer uses, for `orrery backends clean`
+   * (old agent bundles, runtimes, environments, working folders unused for `olderThanDays`):
+   * resolves with lines saying what was removed and how many bytes.
+   */
+  clean?(options: { readonly olderThanDays: number }): Promise<string[]>;
 }
 
 /** Config keys every backend has. */

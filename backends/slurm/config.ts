@@ -1,10 +1,11 @@
 /** The slurm backend's config (`kind: 'slurm'`), validated where it enters. */
 import type { BackendConfigBase } from '../types.ts';
 import type { SshLoginConfig } from '../transport/ssh/login.ts';
+import { checkNodeConfig, NODE_CONFIG_KEYS, type NodeRuntimeConfig } from '../transport/ssh/node-dist.ts';
 import { parseHostSpec } from '../transport/ssh/ssh-config.ts';
 
 /** Config of a slurm backend: a login host reached over SSH, and what each allocation asks for. */
-export interface SlurmBackendConfig extends BackendConfigBase, SshLoginConfig {
+export interface SlurmBackendConfig extends BackendConfigBase, SshLoginConfig, NodeRuntimeConfig {
   readonly kind: 'slurm';
   /** The login node, as an ssh host (`user@host:port` or an ~/.ssh/config alias). */
   readonly loginHost: string;
@@ -25,8 +26,8 @@ export interface SlurmBackendConfig extends BackendConfigBase, SshLoginConfig {
   readonly maxNodes?: number;
   /** An allocation idle this long is released; default 300 s. */
   readonly idleTimeoutS?: number;
-  /** Node on the cluster (login and compute nodes share it, as they share the home directory). */
-  readonly nodePath?: string;
+  // node, nodeDist, nodePath (NodeRuntimeConfig): Node is found or provisioned on the login host;
+  // compute nodes run the same path (a provisioned runtime lives in the shared home).
   readonly labels?: Readonly<Record<string, string>>;
   readonly resources?: Readonly<Record<string, number>>;
   /** Bytes of large values each allocation's agent keeps in memory before spilling to its disk; default 30% of the node's RAM. */
@@ -52,7 +53,7 @@ const KEYS = [
   'knownHostsFile',
   'sshConfigFile',
   'maxSessions',
-  'nodePath',
+  ...NODE_CONFIG_KEYS,
   'labels',
   'resources',
   'objectStoreMemory',
@@ -84,7 +85,8 @@ export function validateSlurmConfig(config: unknown): SlurmBackendConfig {
     if (c[k] !== undefined && (typeof c[k] !== 'string' || !SLURM_WORD.test(c[k] as string)))
       fail(k, 'a Slurm value without spaces or shell characters');
   }
-  for (const k of ['identityFile', 'passphraseSecret', 'knownHostsFile', 'sshConfigFile', 'nodePath']) {
+  checkNodeConfig(c, fail);
+  for (const k of ['identityFile', 'passphraseSecret', 'knownHostsFile', 'sshConfigFile']) {
     if (c[k] !== undefined && (typeof c[k] !== 'string' || c[k] === '')) fail(k, 'a non-empty string');
   }
   if (c.cpusPerNode !== undefined && (!Number.isInteger(c.cpusPerNode) || (c.cpusPerNode as number) < 1))

@@ -18,9 +18,23 @@ import type { AgentSpec, Backend, BackendHost, ElasticBackend, IdleNode, NodeSha
 import { agentBundle } from '../transport/ssh/agent-bundle.ts';
 import { SshConnection, connectWithBackoff } from '../transport/ssh/connection.ts';
 import { connectOptionsFor, forwardStderr, targetFor } from '../transport/ssh/login.ts';
-import { checkRemoteNode, ensureBundle } from '../transport/ssh/remote-agent.ts';
+import { describeLocalCache } from '../transport/ssh/node-dist-fetch.ts';
+import {
+  describeRuntime,
+  nodeCommand,
+  resolveRemoteNode,
+  runtimeNameFor,
+  type RemoteNode,
+} from '../transport/ssh/node-runtime.ts';
+import { ensureBundle } from '../transport/ssh/remote-agent.ts';
+import {
+  cleanRemoteCaches,
+  describeRemoved,
+  describeUsage,
+  remoteCacheUsage,
+} from '../transport/ssh/remote-housekeeping.ts';
 import { ensureRemoteRunDir, writeRemotePrivateFile } from '../transport/ssh/remote-run-dir.ts';
-import { shellCommand, shellPath, shellQuote } from '../transport/shell-quote.ts';
+import { shellCommand, shellQuote } from '../transport/shell-quote.ts';
 import { gpuModelOf, gpusOf, type SlurmBackendConfig } from './config.ts';
 
 /** A node id in a job name: 16 hex digits (anything else after the prefix is another backend's job). */
@@ -42,6 +56,8 @@ export class SlurmBackend implements Backend, ElasticBackend {
   private conn: SshConnection | undefined;
   private connecting: Promise<SshConnection> | undefined;
   private entry: string | undefined;
+  /** The Node found or provisioned on the login host; compute nodes run the same path (shared home). */
+  private node: RemoteNode | undefined;
   /** The private run folder on the login host (the home folder is shared with compute nodes). */
   private runDir: string | undefined;
   private readonly allocations = new Map<string, Allocation>();
@@ -125,7 +141,12 @@ export class SlurmBackend implements Backend, ElasticBackend {
   private async checkOn(conn: SshConnection): Promise<string[]> {
     const c = this.config;
     const lines = [`${c.loginHost}: connected; host key ${conn.hostKey}`];
-    lines.push(`${c.loginHost}: node ${await checkRemoteNode(conn, c.nodePath ?? 'node', c.name)}`);
+    const node = this.node!;
+    lines.push(
+      `${c.loginHost}: node ${node.version} at ${node.path}${node.runtime ? ' (provisioned by Orrery in the shared home; compute nodes run it)' : " (the cluster's own)"}`,
+    );
+    lines.push(`${c.loginHost}: ~/.orrery caches: ${describeUsage(await remoteCacheUsage(conn))}`);
+    lines.push(describeLocalCache());
     const out = await conn.run(
       shellCommand(['sinfo', '-h', ...(c.partition ? ['-p', c.partition] : []), '-o', '%P %a %D %c %m %G']),
     );
@@ -150,6 +171,27 @@ export class SlurmBackend implements Backend, ElasticBackend {
         throw new BackendError(c.name, `partition ${name} is ${avail}; allocations would never start`, true);
     }
     return lines;
+  }
+
+  /**
+   * `orrery backends clean`: removes the agent bundles, Node runtimes, environments and working
+   * folders of ~/.orrery on the login host (the home compute nodes share) unused for
+   * `olderThanDays`, keeping this Orrery's bundle and runtime.
+   */
+  async clean(options: { readonly olderThanDays: number }): Promise<string[]> {
+    const c = this.config;
+    const conn = await SshConnection.open(connectOptionsFor(c, targetFor(c, c.loginHost)));
+    try {
+      const runtime = await runtimeNameFor(conn, c);
+      const keep = [`agents/${(await agentBundle()).hash}`, ...(runtime ? [`runtime/${runtime}`] : [])];
+      return describeRemoved(
+        c.loginHost,
+        await cleanRemoteCaches(conn, keep, options.olderThanDays, c.name),
+        options.olderThanDays,
+      );
+    } finally {
+      conn.close();
+    }
   }
 
   async shutdown(): Promise<void> {
@@ -180,9 +222,14 @@ export class SlurmBackend implements Backend, ElasticBackend {
               ),
           })
         : await SshConnection.open(opts);
-      await checkRemoteNode(conn, c.nodePath ?? 'node', c.name);
       this.runDir = await ensureRemoteRunDir(conn, c.name);
-      const placed = await ensureBundle(conn, await agentBundle(), c.name, c.nodePath ?? 'node');
+      const log = (l: string) => this.host?.log(`orrery: slurm backend ${c.name}: ${l}`);
+      this.node = await resolveRemoteNode(conn, c, c.name, log);
+      const provisioned = describeRuntime(this.node, c.loginHost);
+      if (provisioned) log(provisioned);
+      const placed = await ensureBundle(conn, await agentBundle(), c.name, this.node.path);
+      // touch: the bundle folder's time is its last use, which `orrery backends clean` goes by.
+      await conn.run(shellCommand(['touch', '-c', placed.dir]));
       if (placed.replaced) this.host?.log(`orrery: slurm backend ${c.name}: ${placed.replaced}`);
       if (placed.uploaded)
         this.host?.log(`orrery: slurm backend ${c.name}: uploaded the agent bundle to ${c.loginHost}:${placed.dir}`);
@@ -212,7 +259,7 @@ export class SlurmBackend implements Backend, ElasticBackend {
   }
 
   private get agentCommand(): string {
-    return `${shellPath(this.config.nodePath ?? 'node')} ${shellQuote(this.entry!)}`;
+    return `${nodeCommand(this.node!)} ${shellQuote(this.entry!)}`;
   }
 
   /** The srun command line of one allocation running one agent (it ends with the SSH session); the spec follows on its stdin. */

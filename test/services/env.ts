@@ -27,9 +27,11 @@ export const sshService = {
   user: 'orrery-test',
   /** Same keys as `user`, plus a fake nvidia-smi reporting two A100-SXM4-80GB (81920 MiB). */
   gpuUser: 'orrery-gpu',
-  /** Private key without a passphrase, authorized for both users. */
+  /** Same keys; its PATH finds a `node` that reports v16.20.2 (a host Orrery must provision Node on). */
+  bareUser: 'orrery-bare',
+  /** Private key without a passphrase, authorized for all three users. */
   keyPath: `${SERVICES_ROOT}/keys/id_ed25519`,
-  /** Private key encrypted with {@link sshService.passphrase}, authorized for both users. */
+  /** Private key encrypted with {@link sshService.passphrase}, authorized for all three users. */
   passphraseKeyPath: `${SERVICES_ROOT}/keys/id_ed25519_pass`,
   passphrase: 'orrery-pass',
   /** The server's real host key for `[127.0.0.1]:2222`, one plain line. */

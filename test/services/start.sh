@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the real services the integration tests talk to, idempotently, as root:
-#   users   orrery-test and orrery-gpu (a fake two-A100 nvidia-smi on its PATH), their keys;
+#   users   orrery-test, orrery-gpu (a fake two-A100 nvidia-smi on its PATH) and orrery-bare (a
+#           `node` on its PATH that reports v16.20.2: a host Orrery must provision Node on), their keys;
 #           orrery-intruder, a second local user (no SSH login) for the cross-user security tests
 #   sshd    a private OpenSSH server on 127.0.0.1:2222, known_hosts files for it
 #   munge   the Slurm authentication daemon
@@ -15,7 +16,7 @@ set -uo pipefail
 ROOT=/var/lib/orrery-test
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SSH_PORT=2222
-USERS=(orrery-test orrery-gpu)
+USERS=(orrery-test orrery-gpu orrery-bare)
 PASSPHRASE=orrery-pass
 HOST=$(hostname)
 DEFAULT_PATH=/usr/local/bin:/usr/bin:/bin:/usr/games
@@ -129,6 +130,12 @@ start_users() {
   install -d -m 755 -o orrery-gpu -g orrery-gpu "$home/bin"
   install -m 755 "$HERE/fake-nvidia-smi" "$home/bin/nvidia-smi"
 
+  # orrery-bare's PATH (sshd SetEnv) finds a node that is too old: Orrery must provision its own.
+  home=$(home_of orrery-bare)
+  install -d -m 755 -o orrery-bare -g orrery-bare "$home/bin"
+  printf '#!/bin/sh\necho v16.20.2\n' | write_if_changed "$home/bin/node" 755 || true
+  chown orrery-bare:orrery-bare "$home/bin/node"
+
   # The agent runs `node` over a non-interactive ssh command, whose PATH is sshd's default.
   node_bin=$(command -v node) || fail "node is not on root's PATH"
   if ! PATH=$DEFAULT_PATH command -v node >/dev/null; then
@@ -168,6 +175,8 @@ PrintMotd no
 LogLevel VERBOSE
 Match User orrery-gpu
   SetEnv PATH=$(home_of orrery-gpu)/bin:$DEFAULT_PATH
+Match User orrery-bare
+  SetEnv PATH=$(home_of orrery-bare)/bin:$DEFAULT_PATH
 EOF
   /usr/sbin/sshd -t -f "$dir/sshd_config" || fail "sshd -t rejects $dir/sshd_config"
 
@@ -203,13 +212,15 @@ EOF
   [[ $out == "$(node --version)" ]] || fail "remote node --version printed '$out'"
   out=$(ssh_as orrery-gpu 'nvidia-smi -L' 2>&1) || fail "orrery-gpu: nvidia-smi -L failed: $out"
   [[ $(grep -c '^GPU ' <<<"$out") -eq 2 ]] || fail "orrery-gpu: nvidia-smi -L printed '$out'"
+  out=$(ssh_as orrery-bare 'node --version' 2>&1) || fail "orrery-bare: node --version failed: $out"
+  [[ $out == v16.20.2 ]] || fail "orrery-bare: node --version printed '$out' (expected the fake v16.20.2)"
   if ssh_as orrery-test 'command -v nvidia-smi' >/dev/null 2>&1; then
     fail "orrery-test must not see nvidia-smi"
   fi
   out=$(timeout 30 sftp -q -P "$SSH_PORT" -i "$ROOT/keys/id_ed25519" -o BatchMode=yes \
     -o UserKnownHostsFile="$ROOT/known_hosts" -b - orrery-test@127.0.0.1 <<<'pwd' 2>&1) ||
     fail "sftp failed: $out"
-  echo "127.0.0.1:$SSH_PORT pid $pid; node, sftp, nvidia-smi (orrery-gpu) checked"
+  echo "127.0.0.1:$SSH_PORT pid $pid; node, sftp, nvidia-smi (orrery-gpu), old node (orrery-bare) checked"
 }
 
 # --- munge -----------------------------------------------------------------------------------
