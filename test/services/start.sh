@@ -7,6 +7,8 @@
 #   slurm   a one-node cluster (slurmctld + slurmd, partition debug, two fake A100 GPUs)
 #   keyring gnome-keyring on a private D-Bus session bus (checked through keyring.sh)
 #   dask    python3-distributed, the benchmark peer (checked, nothing to start)
+#   podman  containers.conf for this host (runc, ulimits); the image localhost/orrery-busybox
+#           for root and, rootless and built over ssh, for orrery-test
 # A service already running with the same configuration is left alone, so a re-run is fast.
 # Prints one line per service, `ok` or `FAILED` with the reason; exits 1 if any failed.
 # The fixed names and paths here are mirrored in env.ts.
@@ -361,6 +363,37 @@ start_dask() {
   echo "python3-distributed $v (/usr/bin/python3)"
 }
 
+# --- podman ----------------------------------------------------------------------------------
+
+# Podman's own config is where a host's container settings belong: crun fails here ("cgroups in
+# hybrid mode"), so runc; and the default rlimits exceed this machine's hard limits.
+start_podman() {
+  local u out build
+  write_if_changed /etc/containers/containers.conf 644 <<'EOF' || true
+# Written by orrery test/services/start.sh: runc (crun fails on this host's hybrid cgroups) and
+# rlimits within this host's hard limits.
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=1024:1024"]
+
+[engine]
+runtime = "runc"
+EOF
+  # The test image, without a registry: a static busybox in an empty image.
+  build='d=$(mktemp -d) && cp /bin/busybox "$d/" && printf "FROM scratch\nCOPY busybox /bin/busybox\n" >"$d/Containerfile" && podman build -q -t localhost/orrery-busybox "$d" >/dev/null; rc=$?; rm -rf "$d"; exit $rc'
+  podman image exists localhost/orrery-busybox || bash -c "$build" || fail "podman build failed for root"
+  out=$(podman run --rm --network host localhost/orrery-busybox /bin/busybox echo ok 2>&1) ||
+    fail "podman run as root failed: $out"
+  # Rootless, as the ssh test user (its subuid/subgid ranges come from useradd); rootless
+  # networking needs /dev/net/tun, which this host does not give, so runs use --network host.
+  for u in orrery-test; do
+    ssh_as "$u" "podman image exists localhost/orrery-busybox 2>/dev/null || ( $build )" ||
+      fail "podman build failed for $u over ssh"
+    out=$(ssh_as "$u" 'podman run --rm --network host localhost/orrery-busybox /bin/busybox echo ok' 2>&1) ||
+      fail "rootless podman run as $u over ssh failed: $out"
+  done
+  echo "$(podman --version), runc; localhost/orrery-busybox for root and orrery-test (rootless, over ssh)"
+}
+
 # --- run each service, one line each ---------------------------------------------------------
 
 failed=0
@@ -393,4 +426,5 @@ step munge start_munge
 step slurm start_slurm munge
 step keyring start_keyring
 step dask start_dask
+step podman start_podman sshd
 exit "$failed"
