@@ -17,6 +17,7 @@ import {
   get,
   cancel,
   state,
+  CommandFailedError,
   RuntimeEnvSetupError,
   TaskCancelledError,
   type CommandResult,
@@ -26,10 +27,12 @@ import { Head } from '../../orchestrator/head/head.ts';
 import { LocalBackend } from '../../backends/local/local-backend.ts';
 import { createSshBackend } from '../../backends/ssh/index.ts';
 import { tempDir, until } from './helpers.ts';
-import { requireService, sshService } from '../services/env.ts';
+import { createBackend } from '../../orchestrator/head/backend-registry.ts';
+import { requireService, slurmService, sshService } from '../services/env.ts';
 
 const IMAGE = 'localhost/orrery-busybox';
 const sshUp = requireService('ssh');
+const slurmUp = sshUp && requireService('slurm');
 const podmanThere = existsSync('/usr/bin/podman');
 if (!podmanThere && process.env.CI) throw new Error('podman is not installed: run `npm run services` as root');
 
@@ -63,8 +66,9 @@ const orreryContainers = (as: 'root' | 'ssh') =>
     .filter((n) => n.startsWith('orrery-'));
 
 async function infoOf(ref: ObjectRef<unknown>): Promise<Record<string, string | number | boolean>> {
-  const rows = await state.listTasks();
-  return { ...rows.find((r) => r.taskId === ref.id)?.info };
+  const row = (await state.listTasks()).find((r) => r.taskId === ref.id);
+  const node = (await state.listNodes()).find((n) => n.nodeId === row?.nodeId);
+  return { ...row?.info, backend: node?.backend ?? '' };
 }
 
 /** Runs a command and measures the whole call as the driver sees it. */
@@ -80,6 +84,8 @@ describe('container command tasks', { skip: !podmanThere && 'podman is not insta
   before(async () => {
     head = new Head({ log: () => {}, infeasibleGraceMs: 30_000 });
     await head.addBackend(new LocalBackend({ name: 'local', kind: 'local', numCpus: 2 }));
+    // Two declared GPUs (this host has no NVIDIA device and no CDI spec for one).
+    await head.addBackend(new LocalBackend({ name: 'gpus', kind: 'local', numCpus: 1, numGpus: 2 }));
     if (sshUp)
       await head.addBackend(
         createSshBackend({
@@ -90,6 +96,20 @@ describe('container command tasks', { skip: !podmanThere && 'podman is not insta
           knownHostsFile: sshService.knownHostsPath,
         }),
       );
+    if (slurmUp)
+      await head.addBackend(
+        await createBackend({
+          name: 'hpc',
+          kind: 'slurm',
+          loginHost: `${sshService.user}@${sshService.host}:${sshService.port}`,
+          identityFile: sshService.keyPath,
+          knownHostsFile: sshService.knownHostsPath,
+          partition: slurmService.partition,
+          cpusPerNode: 1,
+          maxNodes: 1,
+          idleTimeoutS: 3,
+        }),
+      );
     await init({ cluster: { head }, logToDriver: false });
   });
   after(async () => {
@@ -97,12 +117,15 @@ describe('container command tasks', { skip: !podmanThere && 'podman is not insta
     await head?.shutdown();
   });
 
+  // hpc: rootless podman as orrery-test inside a Slurm allocation (slurmd starts the agent).
   for (const [backend, as] of [
     ['local', 'root'],
     ['remote', 'ssh'],
+    ['hpc', 'ssh'],
   ] as const) {
+    const up = backend === 'local' || (backend === 'remote' ? sshUp : slurmUp);
     test(`${backend}: the program runs in the image, reads its input, writes an output that comes back, sees env`, async (t) => {
-      if (backend === 'remote' && !sshUp) return t.skip('the test sshd is not running');
+      if (!up) return t.skip(`the ${backend} backend's service is not running`);
       const run = command({
         backend,
         outputs: ['out/*.txt'],
@@ -130,6 +153,7 @@ describe('container command tasks', { skip: !podmanThere && 'podman is not insta
         assert.match(r.stdout, /^hi rt-value \/.*\/cmd-[^/]+\n$/);
       }
       const info = await infoOf(first);
+      assert.equal(info.backend, backend);
       assert.equal(info.containerRuntime, 'podman');
       assert.equal(info.containerImage, IMAGE);
       console.log(
@@ -139,7 +163,7 @@ describe('container command tasks', { skip: !podmanThere && 'podman is not insta
     });
 
     test(`${backend}: cancel of a sleep 60 in a container removes the container`, async (t) => {
-      if (backend === 'remote' && !sshUp) return t.skip('the test sshd is not running');
+      if (!up) return t.skip(`the ${backend} backend's service is not running`);
       const ref = command({ backend, runtimeEnv: { container: { image: IMAGE } } }).remote({
         argv: ['/bin/busybox', 'sleep', '60'],
       });
@@ -151,6 +175,18 @@ describe('container command tasks', { skip: !podmanThere && 'podman is not insta
       console.log(`[measure] ${backend}: container gone ${(performance.now() - t0).toFixed(0)} ms after cancel`);
     });
   }
+
+  test("the lease's GPUs are passed to podman as CDI devices", async () => {
+    const ref = command({ backend: 'gpus', numGpus: 1, runtimeEnv: { container: { image: IMAGE } } }).remote({
+      argv: ['/bin/busybox', 'true'],
+    });
+    // No CDI spec on this host: podman refuses, naming the device it was asked for.
+    await assert.rejects(get(ref), (e: unknown) => {
+      assert.ok(e instanceof CommandFailedError, String(e));
+      assert.match(e.stderrTail, /unresolvable CDI devices nvidia\.com\/gpu=[01]\b/);
+      return true;
+    });
+  });
 
   test('a missing image: RuntimeEnvSetupError naming the node, the image and what to do', async () => {
     const ref = command({
