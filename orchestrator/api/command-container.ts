@@ -230,6 +230,32 @@ export async function removeContainer(runtime: ContainerRuntimeName, exe: string
   await runRuntime(exe, runtime === 'podman' ? ['rm', '--force', '--time', '0', name] : ['rm', '--force', name]);
 }
 
+/**
+ * Removes the container if this worker dies first (a force cancel or a node agent killing its
+ * workers): conmon keeps a podman or docker container running after its `run` client is
+ * killed. A detached shell waits for end-of-file on a pipe only this process holds, then runs
+ * `rm`; values travel as positional parameters, never inside the script. Returns the release
+ * to call when the command ended normally (the container is then gone through --rm).
+ */
+export function removeIfWorkerDies(runtime: ContainerRuntimeName, exe: string, name: string): () => void {
+  if (runtime === 'apptainer') return () => {};
+  const rm = runtime === 'podman' ? ['rm', '--force', '--time', '0'] : ['rm', '--force'];
+  const reaper = spawn('/bin/sh', ['-c', 'read -r _ || exec "$@"', 'orrery-container-reaper', exe, ...rm, name], {
+    detached: true,
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  reaper.once('error', () => {});
+  reaper.unref();
+  (reaper.stdin as unknown as { unref?(): void } | null)?.unref?.();
+  return () => {
+    try {
+      reaper.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  };
+}
+
 /** A name no other container on the host has: the task id and random bits, in the runtimes' allowed characters. */
 export function containerName(taskId: string): string {
   return `orrery-${taskId.replace(/[^a-zA-Z0-9_.-]/g, '').slice(0, 32)}-${randomBytes(4).toString('hex')}`;
@@ -245,6 +271,8 @@ export interface ContainerCommand {
   readonly setupMs: number;
   /** Removes the container (cancel); harmless when it is already gone. */
   stop(): Promise<void>;
+  /** Ends the watch that removes the container should this worker die; call when the command is over. */
+  release(): void;
 }
 
 /** Resolves `runtimeEnv.container` on this node and builds the argv that runs `argv` in it. */
@@ -258,7 +286,9 @@ export async function containerCommand(
   const image = await prepareImage(runtime, exe, c.image, where);
   const name = containerName(where.taskId);
   const words = containerRunArgv({ runtime, image: image.image, name, options: c.options ?? [], ...call });
+  const release = removeIfWorkerDies(runtime, exe, name);
   return {
+    release,
     argv: [exe, ...words],
     runtime,
     image,

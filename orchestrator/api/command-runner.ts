@@ -116,6 +116,7 @@ export async function runCommand(call: CommandCall, spec: CommandSpec | readonly
       `command ${call.argv[0]}: this worker has no ORRERY_RUNTIME_DIR (its agent sets it); run command tasks through an Orrery node agent`,
     );
   const workDir = await fs.realpath(await fs.mkdtemp(path.join(root, 'cmd-')));
+  let releaseContainer: (() => void) | undefined;
   try {
     for (const [rel, v] of Object.entries(inputs)) {
       const file = inside(workDir, rel);
@@ -145,6 +146,7 @@ export async function runCommand(call: CommandCall, spec: CommandSpec | readonly
       });
       program = c.argv;
       stopContainer = c.stop;
+      releaseContainer = c.release;
       if (signal?.aborted) throw signal.reason;
     }
     // setpriv --pdeathsig makes the command die with its worker even when the worker is SIGKILLed.
@@ -202,6 +204,7 @@ export async function runCommand(call: CommandCall, spec: CommandSpec | readonly
     }
     return { exitCode, stdout, stderr, files, durationMs: performance.now() - started };
   } finally {
+    releaseContainer?.();
     await fs.rm(workDir, { recursive: true, force: true });
   }
 }

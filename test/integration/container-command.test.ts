@@ -174,6 +174,17 @@ describe('container command tasks', { skip: !podmanThere && 'podman is not insta
       await until('no orrery container in podman ps -a', () => orreryContainers(as).length === 0, 20_000);
       console.log(`[measure] ${backend}: container gone ${(performance.now() - t0).toFixed(0)} ms after cancel`);
     });
+
+    test(`${backend}: a force cancel (the worker is killed) still removes the container`, async (t) => {
+      if (!up) return t.skip(`the ${backend} backend's service is not running`);
+      const ref = command({ backend, runtimeEnv: { container: { image: IMAGE } } }).remote({
+        argv: ['/bin/busybox', 'sleep', '60'],
+      });
+      await until('the container to run', () => orreryContainers(as).length > 0, 60_000);
+      await cancel(ref, { force: true });
+      await assert.rejects(get(ref), TaskCancelledError);
+      await until('no orrery container in podman ps -a', () => orreryContainers(as).length === 0, 20_000);
+    });
   }
 
   test("the lease's GPUs are passed to podman as CDI devices", async () => {
