@@ -260,6 +260,23 @@ describe('container command tasks', { skip: !podmanThere && 'podman is not insta
     }
   });
 
+  test('tasks that start together on one host load a new archive once: the others wait and find it', async () => {
+    const archive = join(tempDir('container-archive-together'), 'busybox.tar');
+    podman('root', ['save', '-o', archive, IMAGE]);
+    const hashTags = podman('root', ['images', '--format', '{{.Repository}}:{{.Tag}}'])
+      .split('\n')
+      .filter((n) => n.startsWith('localhost/orrery-archive:'));
+    if (hashTags.length > 0) podman('root', ['rmi', ...hashTags]);
+    const run = command({ backend: 'local', numCpus: 0.5, runtimeEnv: { container: { image: archive } } });
+    const refs = [1, 2, 3, 4].map((i) => run.remote({ argv: ['/bin/busybox', 'echo', String(i)] }));
+    assert.deepEqual(
+      (await get(refs)).map((r) => r.stdout),
+      ['1\n', '2\n', '3\n', '4\n'],
+    );
+    const actions = await Promise.all(refs.map(async (r) => (await infoOf(r)).containerImageAction));
+    assert.deepEqual(actions.sort(), ['cached', 'cached', 'cached', 'loaded']);
+  });
+
   test('runtimeEnv.container on a function task or an actor is a TypeError that points at command tasks', () => {
     const container = { image: IMAGE };
     assert.throws(
