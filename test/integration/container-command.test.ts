@@ -31,6 +31,8 @@ import { createBackend } from '../../orchestrator/head/backend-registry.ts';
 import { requireService, slurmService, sshService } from '../services/env.ts';
 
 const IMAGE = 'localhost/orrery-busybox';
+/** In the loopback registry of start.sh only (busybox plus an 8 MiB file /payload). */
+const PULL_IMAGE = '127.0.0.1:5055/orrery-pull';
 const sshUp = requireService('ssh');
 const slurmUp = sshUp && requireService('slurm');
 const podmanThere = existsSync('/usr/bin/podman');
@@ -184,6 +186,33 @@ describe('container command tasks', { skip: !podmanThere && 'podman is not insta
       await cancel(ref, { force: true });
       await assert.rejects(get(ref), TaskCancelledError);
       await until('no orrery container in podman ps -a', () => orreryContainers(as).length === 0, 20_000);
+    });
+  }
+
+  for (const [backend, as] of [
+    ['local', 'root'],
+    ['remote', 'ssh'],
+  ] as const) {
+    test(`${backend}: an image name missing on the host is pulled once from its registry, then found`, async (t) => {
+      if (backend === 'remote' && !sshUp) return t.skip('the test sshd is not running');
+      try {
+        podman(as, ['rmi', '--force', PULL_IMAGE]);
+      } catch {
+        /* not there */
+      }
+      const run = command({ backend, runtimeEnv: { container: { image: PULL_IMAGE } } });
+      const refs = [run.remote({ argv: ['/bin/busybox', 'wc', '-c', '/payload'] })];
+      const a = await timed(refs[0]!);
+      refs.push(run.remote({ argv: ['/bin/busybox', 'wc', '-c', '/payload'] }));
+      const b = await timed(refs[1]!);
+      assert.match(a.r.stdout, /^8388608 \/payload\n$/);
+      assert.equal(b.r.stdout, a.r.stdout);
+      const [i1, i2] = [await infoOf(refs[0]!), await infoOf(refs[1]!)];
+      assert.equal(i1.containerImageAction, 'pulled');
+      assert.equal(i2.containerImageAction, 'cached');
+      console.log(
+        `[measure] ${backend} pull (8 MiB layer, loopback registry): first call ${a.ms.toFixed(0)} ms (setup ${i1.containerSetupMs} ms), second ${b.ms.toFixed(0)} ms (setup ${i2.containerSetupMs} ms)`,
+      );
     });
   }
 

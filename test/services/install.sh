@@ -19,6 +19,7 @@ packages=(
   podman           # container command tasks (runtimeEnv.container), rootful and rootless
   runc             # podman's OCI runtime here (crun fails on this host's hybrid cgroups)
   busybox-static   # the one binary of the test image localhost/orrery-busybox (FROM scratch)
+  docker-registry  # a private registry on loopback, so container image pulls are tested offline
 )
 
 if [[ $(id -u) -ne 0 ]]; then

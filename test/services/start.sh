@@ -9,6 +9,7 @@
 #   dask    python3-distributed, the benchmark peer (checked, nothing to start)
 #   podman  containers.conf for this host (runc, ulimits); the image localhost/orrery-busybox
 #           for root and, rootless and built over ssh, for orrery-test
+#   registry a private image registry on 127.0.0.1:5055 (plain HTTP) holding orrery-busybox
 # A service already running with the same configuration is left alone, so a re-run is fast.
 # Prints one line per service, `ok` or `FAILED` with the reason; exits 1 if any failed.
 # The fixed names and paths here are mirrored in env.ts.
@@ -394,6 +395,50 @@ EOF
   echo "$(podman --version), runc; localhost/orrery-busybox for root and orrery-test (rootless, over ssh)"
 }
 
+# A private registry on loopback (Debian's docker-registry), so that pulls are tested without
+# the internet: localhost/orrery-busybox is pushed there as 127.0.0.1:5055/orrery-busybox.
+REGISTRY=127.0.0.1:5055
+start_registry() {
+  local dir=$ROOT/registry pid
+  install -d -m 700 "$dir" "$dir/data"
+  write_if_changed "$dir/config.yml" 600 <<EOF || true
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+http:
+  addr: $REGISTRY
+EOF
+  # Plain HTTP on loopback: podman must be told it is not TLS.
+  write_if_changed /etc/containers/registries.conf.d/orrery-test.conf 644 <<EOF || true
+# Written by orrery test/services/start.sh: the test registry on loopback speaks plain HTTP.
+[[registry]]
+location = "$REGISTRY"
+insecure = true
+EOF
+  if ! pid=$(pid_running "$dir/registry.pid" "$dir/config.yml"); then
+    setsid /usr/bin/docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 </dev/null &
+    echo $! >"$dir/registry.pid"
+    wait_for 10 curl -fsS "http://$REGISTRY/v2/" || fail "docker-registry did not answer: $(tail -n 3 "$dir/registry.log" | tr '\n' ' ')"
+    pid=$(cat "$dir/registry.pid")
+  fi
+  podman push -q localhost/orrery-busybox "$REGISTRY/orrery-busybox:latest" >/dev/null ||
+    fail "podman push to $REGISTRY failed"
+  # orrery-pull: busybox plus an 8 MiB layer that exists only in the registry, so a test's
+  # first pull really downloads something. Pushed once, then removed from the local store.
+  if ! curl -fsS "http://$REGISTRY/v2/orrery-pull/tags/list" 2>/dev/null | grep -q latest; then
+    local d
+    d=$(mktemp -d)
+    head -c 8388608 /dev/urandom >"$d/payload"
+    printf 'FROM localhost/orrery-busybox\nCOPY payload /payload\n' >"$d/Containerfile"
+    podman build -q -t "$REGISTRY/orrery-pull:latest" "$d" >/dev/null || fail "podman build of orrery-pull failed"
+    rm -rf "$d"
+    podman push -q "$REGISTRY/orrery-pull:latest" >/dev/null || fail "podman push of orrery-pull failed"
+    podman rmi -f "$REGISTRY/orrery-pull:latest" >/dev/null
+  fi
+  echo "http://$REGISTRY pid $pid; $REGISTRY/orrery-busybox and orrery-pull (+8 MiB) pushed"
+}
+
 # --- run each service, one line each ---------------------------------------------------------
 
 failed=0
@@ -427,4 +472,5 @@ step slurm start_slurm munge
 step keyring start_keyring
 step dask start_dask
 step podman start_podman sshd
+step registry start_registry podman
 exit "$failed"
