@@ -50,6 +50,10 @@ export function containerRunArgv(p: ContainerRunPlan): string[] {
   for (const n of p.envNames)
     if (!ENV_NAME.test(n))
       throw new TypeError(`command env name ${JSON.stringify(n)} is not a valid environment variable name`);
+  if (p.image.startsWith('-'))
+    throw new TypeError(
+      `container image ${JSON.stringify(p.image)} starts with '-': put runtime flags in runtimeEnv.container.options`,
+    );
   // The mount syntax splits on ':' (and Apptainer's also on ','): such a path would mount elsewhere.
   if (/[:,]/.test(p.workDir))
     throw new TypeError(`the working directory ${p.workDir} holds ':' or ',', which container mounts cannot express`);

@@ -1,17 +1,20 @@
 /** The container argv builder and runtime lookup of command tasks (orchestrator/api/command-container.ts). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import {
   containerName,
   containerRunArgv,
   findContainerRuntime,
+  withHostLock,
   type ContainerRunPlan,
 } from '../../orchestrator/api/command-container.ts';
 import { RuntimeEnvSetupError } from '../../orchestrator/core/errors.ts';
+
+const lockDigest = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 24);
 
 const plan = (over: Partial<ContainerRunPlan>): ContainerRunPlan => ({
   runtime: 'podman',
@@ -130,4 +133,39 @@ test('the runtime is the given one, else the first of apptainer, podman, docker 
     findContainerRuntime(undefined, where, join(dir, 'none')),
     /has none of apptainer, podman, docker.*apt-get install podman/,
   );
+});
+
+test('an image that reads as a flag is refused', () => {
+  assert.throws(() => containerRunArgv(plan({ image: '--privileged' })), /starts with '-'/);
+});
+
+test('the host lock serialises holders, and a lock left by a dead process is taken over', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'orrery-lock-'));
+  const runtimeDir = join(root, 'agent-dir');
+  const order: string[] = [];
+  const hold = (tag: string) =>
+    withHostLock(
+      'podman\0img',
+      async () => {
+        order.push(`${tag}+`);
+        await new Promise((r) => setTimeout(r, 50));
+        order.push(`${tag}-`);
+      },
+      runtimeDir,
+    );
+  await Promise.all([hold('a'), hold('b')]);
+  assert.deepEqual(order.join(' ').replace(/[ab]/g, 'x'), 'x+ x- x+ x-');
+  assert.deepEqual(readdirSync(root), [], 'released locks leave no file');
+  await withHostLock(
+    'k',
+    async () => {
+      const [file] = readdirSync(root);
+      assert.match(file!, /^image-.+-[0-9a-f]{24}\.lock$/);
+      assert.equal(statSync(join(root, file!)).mode & 0o777, 0o600);
+    },
+    runtimeDir,
+  );
+  // A lock whose holder is gone: 4194305 is above Linux's largest pid_max (2^22).
+  writeFileSync(join(root, `image-${hostname()}-${lockDigest('k2')}.lock`), '4194305');
+  assert.equal(await withHostLock('k2', async () => 'ran', runtimeDir), 'ran');
 });
