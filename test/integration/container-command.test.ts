@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   init,
@@ -215,6 +215,34 @@ describe('container command tasks', { skip: !podmanThere && 'podman is not insta
       );
     });
   }
+
+  test('env values reach the container but no command line: only names are on argv', async () => {
+    const value = `sekrit-${process.pid}-${Date.now()}`;
+    const ref = command({ backend: 'local', runtimeEnv: { container: { image: IMAGE } } }).remote({
+      argv: ['/bin/busybox', 'sh', '-c', 'echo "$API_TOKEN" > seen; /bin/busybox sleep 3; cat seen'],
+      env: { API_TOKEN: value },
+    });
+    await until('the container to run', () => orreryContainers('root').length > 0, 60_000);
+    const cmdlines = readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map((d) => {
+        try {
+          return readFileSync(`/proc/${d}/cmdline`, 'utf8');
+        } catch {
+          return '';
+        }
+      });
+    assert.ok(
+      cmdlines.some((c) => c.includes('--env\0API_TOKEN\0')),
+      'the podman run command line names the variable',
+    );
+    assert.deepEqual(
+      cmdlines.filter((c) => c.includes(value)),
+      [],
+      'no process has the value on its command line',
+    );
+    assert.equal((await get(ref)).stdout, `${value}\n`);
+  });
 
   test("the lease's GPUs are passed to podman as CDI devices", async () => {
     const ref = command({ backend: 'gpus', numGpus: 1, runtimeEnv: { container: { image: IMAGE } } }).remote({
