@@ -6,7 +6,7 @@ import { ACTOR_HANDLE, type ActorDescriptor } from '../core/serialization.ts';
 import type { ShippedCode } from '../core/function-source.ts';
 import type { NormalizedActorOptions, NormalizedTaskOptions, TaskSubmission } from '../protocol/messages.ts';
 import { encodeArgs } from './arguments.ts';
-import type { RemoteArgs } from './remote-function.ts';
+import { containerOnlyForCommands, type RemoteArgs } from './remote-function.ts';
 import { currentRuntime } from './runtime.ts';
 
 /** Any class, abstract or not: what `remote()` hands over. */
@@ -95,7 +95,9 @@ export class ActorClass<C extends new (...args: never[]) => unknown = new (...ar
     const { methods, async } = methodsOf(cls);
     this.methods = methods;
     this.asyncMethods = async;
-    const n = normalizeActorOptions(given, `remote(${code.name || 'anonymous class'})`, async);
+    const where = `remote(${code.name || 'anonymous class'})`;
+    const n = normalizeActorOptions(given, where, async);
+    if (n.task.runtimeEnv?.container) throw containerOnlyForCommands(where);
     this.task = n.task;
     this.actor = n.actor;
     this.cls = cls;

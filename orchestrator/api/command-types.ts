@@ -1,5 +1,6 @@
 /** The shapes of a command task's call and result (see command.ts). */
 import type { ObjectRef } from '../core/object-ref.ts';
+import type { ContainerEnv } from '../core/runtime-env.ts';
 import type { SecretRef } from '../core/secret-ref.ts';
 
 /** One call of a command task. */
@@ -25,6 +26,10 @@ export interface CommandSpec {
   outputs: string[];
   /** Container image (job-style container backends such as SageMaker; other backends ignore it). */
   image?: string;
+  /** `runtimeEnv.container`: the program runs in this image on the worker's node (command-container.ts). */
+  container?: ContainerEnv;
+  /** The names of `runtimeEnv.env`, passed into the container with the call's own `env` names. */
+  containerEnvNames?: string[];
   /** Set by a resumed head for a task whose remote job is in the session: follow that job, do not start another. */
   resumeJobId?: string;
 }

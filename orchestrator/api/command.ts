@@ -12,7 +12,7 @@ export type { CommandCall, CommandResult, CommandSpec } from './command-types.ts
 export interface CommandOptions extends TaskOptions {
   /** Output paths or globs (`*`, `**`, `?`) collected from the working directory after the run. */
   outputs?: string[];
-  /** Container image, for container backends (SageMaker). */
+  /** Container image, for job-style container backends (SageMaker); on other backends use `runtimeEnv.container`. */
   image?: string;
 }
 
@@ -33,7 +33,16 @@ export class CommandFunction {
     }
     if (image !== undefined && (typeof image !== 'string' || image === ''))
       throw new TypeError('command(): option image must be a container image name');
-    this.spec = image === undefined ? { outputs } : { outputs, image };
+    const container = task.runtimeEnv?.container;
+    this.spec = { outputs, ...(image === undefined ? {} : { image }) };
+    if (container)
+      this.spec.container = {
+        image: container.image,
+        ...(container.runtime ? { runtime: container.runtime } : {}),
+        ...(container.options ? { options: [...container.options] } : {}),
+      };
+    const envNames = Object.keys(task.runtimeEnv?.env ?? {});
+    if (container && envNames.length > 0) this.spec.containerEnvNames = envNames;
     this.fn = new RemoteFunction<[CommandCall, CommandSpec], CommandResult>(
       RUNNER,
       { name: 'command', ...task },

@@ -14,6 +14,13 @@ export type RemoteArgs<A extends unknown[]> = {
   [K in keyof A]: A[K] | ObjectRef<A[K]> | (A[K] extends string ? SecretRef : never);
 };
 
+/** `runtimeEnv.container` given to a function task, an actor or a circuit. */
+export function containerOnlyForCommands(where: string): TypeError {
+  return new TypeError(
+    `${where}: option runtimeEnv.container applies to command tasks only (command({ runtimeEnv: { container: { image } } })); function tasks and actors run in their worker's Node process`,
+  );
+}
+
 /** A function turned into a task. */
 export class RemoteFunction<A extends unknown[] = unknown[], R = unknown> {
   /** @internal */
@@ -26,7 +33,9 @@ export class RemoteFunction<A extends unknown[] = unknown[], R = unknown> {
     /** What placement rules match on: plain functions, or the command/circuit task kinds. */
     private readonly variant: 'function' | 'command' | 'circuit' = 'function',
   ) {
-    this.normalized = normalizeTaskOptions(given, `remote(${code.name || 'anonymous function'})`);
+    const where = `remote(${code.name || 'anonymous function'})`;
+    this.normalized = normalizeTaskOptions(given, where);
+    if (variant !== 'command' && this.normalized.runtimeEnv?.container) throw containerOnlyForCommands(where);
     // Without a name option the function's own name is the task's: it must be a valid name too.
     if (this.normalized.name === undefined) checkName("remote(): the function's name (or give option name)", this.name);
   }

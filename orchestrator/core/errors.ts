@@ -137,6 +137,22 @@ export class CommandFailedError extends OrreryError {
   }
 }
 
+/**
+ * A task's runtime environment could not be set up on its node (no container runtime there, an
+ * image that cannot be pulled or loaded). Not retried: a retry on the same node fails the same way.
+ */
+export class RuntimeEnvSetupError extends OrreryError {
+  constructor(
+    /** The node, by host name and Orrery node id. */
+    readonly node: string,
+    /** The `runtimeEnv` field at fault (`container.runtime`, `container.image`). */
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** A backend could not do what was asked (connection, credentials, remote service). */
 export class BackendError extends OrreryError {
   constructor(
@@ -290,6 +306,7 @@ const classes: Record<string, OrreryErrorClass> = {
   OwnerDiedError,
   TaskUnschedulableError,
   CommandFailedError,
+  RuntimeEnvSetupError,
   BackendError,
   PlacementGroupRemovedError,
   SecretNotFoundError,

@@ -13,7 +13,10 @@ export type CondaEnv = string | { readonly environmentFile: string };
 
 /** The container a command task runs in. */
 export interface ContainerEnv {
-  /** An image name (`docker.io/library/python:3.12`), or the path of a `.sif` or OCI archive on the laptop. */
+  /**
+   * An image name (`docker.io/library/python:3.12`), or the absolute path of a `.sif` or an image
+   * archive (`podman save`, docker or OCI format) on the node (for the local backend, this machine).
+   */
   readonly image: string;
   /** The runtime on the node; default: the first of apptainer, podman, docker found there. */
   readonly runtime?: 'apptainer' | 'podman' | 'docker';

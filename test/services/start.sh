@@ -8,6 +8,9 @@
 #   slurm   a one-node cluster (slurmctld + slurmd, partition debug, two fake A100 GPUs)
 #   keyring gnome-keyring on a private D-Bus session bus (checked through keyring.sh)
 #   dask    python3-distributed, the benchmark peer (checked, nothing to start)
+#   podman  containers.conf for this host (runc, ulimits); the image localhost/orrery-busybox
+#           for root and, rootless and built over ssh, for orrery-test
+#   registry a private image registry on 127.0.0.1:5055 (plain HTTP) holding orrery-busybox
 # A service already running with the same configuration is left alone, so a re-run is fast.
 # Prints one line per service, `ok` or `FAILED` with the reason; exits 1 if any failed.
 # The fixed names and paths here are mirrored in env.ts.
@@ -372,6 +375,81 @@ start_dask() {
   echo "python3-distributed $v (/usr/bin/python3)"
 }
 
+# --- podman ----------------------------------------------------------------------------------
+
+# Podman's own config is where a host's container settings belong: crun fails here ("cgroups in
+# hybrid mode"), so runc; and the default rlimits exceed this machine's hard limits.
+start_podman() {
+  local u out build
+  write_if_changed /etc/containers/containers.conf 644 <<'EOF' || true
+# Written by orrery test/services/start.sh: runc (crun fails on this host's hybrid cgroups) and
+# rlimits within this host's hard limits.
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=1024:1024"]
+
+[engine]
+runtime = "runc"
+EOF
+  # The test image, without a registry: a static busybox in an empty image.
+  build='d=$(mktemp -d) && cp /bin/busybox "$d/" && printf "FROM scratch\nCOPY busybox /bin/busybox\n" >"$d/Containerfile" && podman build -q -t localhost/orrery-busybox "$d" >/dev/null; rc=$?; rm -rf "$d"; exit $rc'
+  podman image exists localhost/orrery-busybox || bash -c "$build" || fail "podman build failed for root"
+  out=$(podman run --rm --network host localhost/orrery-busybox /bin/busybox echo ok 2>&1) ||
+    fail "podman run as root failed: $out"
+  # Rootless, as the ssh test user (its subuid/subgid ranges come from useradd); rootless
+  # networking needs /dev/net/tun, which this host does not give, so runs use --network host.
+  for u in orrery-test; do
+    ssh_as "$u" "podman image exists localhost/orrery-busybox 2>/dev/null || ( $build )" ||
+      fail "podman build failed for $u over ssh"
+    out=$(ssh_as "$u" 'podman run --rm --network host localhost/orrery-busybox /bin/busybox echo ok' 2>&1) ||
+      fail "rootless podman run as $u over ssh failed: $out"
+  done
+  echo "$(podman --version), runc; localhost/orrery-busybox for root and orrery-test (rootless, over ssh)"
+}
+
+# A private registry on loopback (Debian's docker-registry), so that pulls are tested without
+# the internet: localhost/orrery-busybox is pushed there as 127.0.0.1:5055/orrery-busybox.
+REGISTRY=127.0.0.1:5055
+start_registry() {
+  local dir=$ROOT/registry pid
+  install -d -m 700 "$dir" "$dir/data"
+  write_if_changed "$dir/config.yml" 600 <<EOF || true
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+http:
+  addr: $REGISTRY
+EOF
+  # Plain HTTP on loopback: podman must be told it is not TLS.
+  write_if_changed /etc/containers/registries.conf.d/orrery-test.conf 644 <<EOF || true
+# Written by orrery test/services/start.sh: the test registry on loopback speaks plain HTTP.
+[[registry]]
+location = "$REGISTRY"
+insecure = true
+EOF
+  if ! pid=$(pid_running "$dir/registry.pid" "$dir/config.yml"); then
+    setsid /usr/bin/docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 </dev/null &
+    echo $! >"$dir/registry.pid"
+    wait_for 10 curl -fsS "http://$REGISTRY/v2/" || fail "docker-registry did not answer: $(tail -n 3 "$dir/registry.log" | tr '\n' ' ')"
+    pid=$(cat "$dir/registry.pid")
+  fi
+  podman push -q localhost/orrery-busybox "$REGISTRY/orrery-busybox:latest" >/dev/null ||
+    fail "podman push to $REGISTRY failed"
+  # orrery-pull: busybox plus an 8 MiB layer that exists only in the registry, so a test's
+  # first pull really downloads something. Pushed once, then removed from the local store.
+  if ! curl -fsS "http://$REGISTRY/v2/orrery-pull/tags/list" 2>/dev/null | grep -q latest; then
+    local d
+    d=$(mktemp -d)
+    head -c 8388608 /dev/urandom >"$d/payload"
+    printf 'FROM localhost/orrery-busybox\nCOPY payload /payload\n' >"$d/Containerfile"
+    podman build -q -t "$REGISTRY/orrery-pull:latest" "$d" >/dev/null || fail "podman build of orrery-pull failed"
+    rm -rf "$d"
+    podman push -q "$REGISTRY/orrery-pull:latest" >/dev/null || fail "podman push of orrery-pull failed"
+    podman rmi -f "$REGISTRY/orrery-pull:latest" >/dev/null
+  fi
+  echo "http://$REGISTRY pid $pid; $REGISTRY/orrery-busybox and orrery-pull (+8 MiB) pushed"
+}
+
 # --- run each service, one line each ---------------------------------------------------------
 
 failed=0
@@ -404,4 +482,6 @@ step munge start_munge
 step slurm start_slurm munge
 step keyring start_keyring
 step dask start_dask
+step podman start_podman sshd
+step registry start_registry podman
 exit "$failed"
