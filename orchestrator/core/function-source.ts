@@ -33,6 +33,8 @@ const ALLOWED_FREE_NAMES: ReadonlySet<string> = new Set([
   ...Object.getOwnPropertyNames(globalThis),
   // esbuild's keepNames helper (tsx): the worker defines it, see NAME_HELPER.
   '__name',
+  // What loadCode turns `import(` into: a function loaded on a worker and shipped again from there carries it.
+  '__orreryImport',
   'arguments',
   'undefined',
   'NaN',
@@ -52,7 +54,7 @@ const wrap = (expression: string): string => `"use strict"; return (\n${expressi
 const NAME_HELPER = (target: object, value: string): unknown =>
   Object.defineProperty(target, 'name', { value, configurable: true });
 
-/** What `import(...)` in loaded code is rewritten to call (a name no shipped code can capture: it would be refused). */
+/** What `import(...)` in loaded code is rewritten to call; the worker defines it, like `__name`. */
 const IMPORT_HELPER_NAME = '__orreryImport';
 
 /** `import()` with relative specifiers taken from the current working directory. */
