@@ -2,13 +2,15 @@
  * The node's cache of shipped working directories: `$ORRERY_HOME/workdirs/<hash>/` (0700), one
  * per content hash, shared by every task, worker and agent of this user on the host (and by all
  * hosts of a shared home, as on a Slurm cluster). A folder is made once: the first worker to
- * need it takes a lock (`<hash>.lock`, made with mkdir, which is atomic also on NFS), fetches
+ * need it takes a lock (`<hash>.lock`, made with mkdir, which is atomic also on NFS; a holder
+ * that died is noticed by its pid on this host, or after ten minutes from another), fetches
  * the archive object, unpacks it into a random temporary folder and renames that into place;
  * the others wait for the folder to appear. A host that has the folder fetches nothing. Each
  * use touches its mtime, so housekeeping can remove those unused longest.
  */
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, rename, rm, rmdir, stat, utimes } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ensurePrivateDir, orreryHome } from '../core/runtime-dir.ts';
 import { unpackArchive } from '../core/working-dir-archive.ts';
@@ -76,7 +78,7 @@ export class WorkingDirCache {
       }
       return { path, fetchedBytes: archive.byteLength, ms: performance.now() - t0 };
     } finally {
-      await rmdir(lock).catch(() => {});
+      await unlock(lock);
     }
   }
 }
@@ -89,17 +91,26 @@ async function isDir(path: string): Promise<boolean> {
   }
 }
 
+/** Takes the lock: a folder holding `owner` (this host and pid), so a waiter can tell a dead holder. */
 async function tryLock(lock: string): Promise<boolean> {
   try {
     await mkdir(lock, { mode: 0o700 });
-    return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw err;
   }
+  await writeFile(join(lock, 'owner'), `${hostname()}\n${process.pid}\n`, { mode: 0o600 }).catch(() => {});
+  return true;
 }
 
-/** Waits until `lock` is gone (removing it when stale). */
+async function unlock(lock: string): Promise<void> {
+  await rm(lock, { recursive: true, force: true }).catch(() => {});
+}
+
+/**
+ * Waits until `lock` is gone. A lock whose holder was a process of this host that is gone, or
+ * (another host's) older than STALE_LOCK_MS, is removed.
+ */
 async function waitForLock(lock: string): Promise<void> {
   for (;;) {
     let st: Awaited<ReturnType<typeof stat>>;
@@ -108,10 +119,21 @@ async function waitForLock(lock: string): Promise<void> {
     } catch {
       return;
     }
-    if (Date.now() - st.mtimeMs > STALE_LOCK_MS) {
-      await rmdir(lock).catch(() => {});
+    const [host, pid] = (await readFile(join(lock, 'owner'), 'utf8').catch(() => '')).split('\n');
+    const deadHere = host === hostname() && Number(pid) > 0 && !alive(Number(pid));
+    if (deadHere || Date.now() - st.mtimeMs > STALE_LOCK_MS) {
+      await unlock(lock);
       return;
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

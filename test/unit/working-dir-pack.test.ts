@@ -148,3 +148,19 @@ describe('working directory packer', () => {
     assert.equal(fetches, 1);
   });
 });
+
+test('a lock left by a dead process of this host does not hold the unpack up', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { hostname } = await import('node:os');
+  const root = tree({ 'a.js': 'a' });
+  const packed = packWorkingDir(root, listWorkingDir(root));
+  const cacheRoot = join(mkdtempSync(join(tmpdir(), 'orrery-cache-')), 'workdirs');
+  made.push(dirname(cacheRoot));
+  const deadPid = Number(execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).trim());
+  mkdirSync(join(cacheRoot, `${packed.hash}.lock`), { recursive: true, mode: 0o700 });
+  writeFileSync(join(cacheRoot, `${packed.hash}.lock`, 'owner'), `${hostname()}\n${deadPid}\n`);
+  const dir = { hash: packed.hash, objectId: 'o1', archiveBytes: packed.archive.byteLength };
+  const got = await new WorkingDirCache(cacheRoot).ensure(dir, async () => packed.archive);
+  assert.equal(got.fetchedBytes, packed.archive.byteLength);
+  assert.deepEqual(readdirSync(cacheRoot), [packed.hash]);
+});
