@@ -1,8 +1,9 @@
 /**
  * The archive a shipped working directory travels in (`runtimeEnv.workingDir`): gzip of a
  * 4-byte big-endian header length, a JSON header (one `[path, mode, size]` per file, sorted by
- * path) and the files' bytes in header order. Only Orrery writes and reads it, so it needs no
- * tar features (owners, links, devices); paths are checked on unpacking, never trusted.
+ * path) and the files' bytes in header order. Gzip level 1: on source code four times faster
+ * than the default, for an archive about a quarter larger. Only Orrery writes and reads it, so
+ * it needs no tar features (owners, links, devices); paths are checked on unpacking, never trusted.
  */
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
@@ -44,7 +45,7 @@ export function packFiles(files: readonly ArchiveFile[]): PackedDir {
   const head = Buffer.from(JSON.stringify(header));
   const len = Buffer.alloc(4);
   len.writeUInt32BE(head.byteLength);
-  const archive = gzipSync(Buffer.concat([len, head, ...sorted.map((f) => f.data)]), { level: 6 });
+  const archive = gzipSync(Buffer.concat([len, head, ...sorted.map((f) => f.data)]), { level: 1 });
   return { hash: hash.digest('hex').slice(0, 32), archive, files: sorted.length, bytes };
 }
 
