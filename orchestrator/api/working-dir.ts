@@ -31,8 +31,12 @@ interface Packed {
 
 /** Per directory and excludes: the last packing. */
 const packings = new Map<string, Packed>();
-/** Per runtime: the archive object of each hash put so far (kept alive as long as the runtime). */
-const puts = new WeakMap<CoreRuntime, Map<string, ObjectRef<Uint8Array>>>();
+/**
+ * Per runtime and directory: the archive object of its latest content. An older one is
+ * dropped when the content changes, so an edited project does not pile archives up in the head
+ * (tasks that still need it hold it through their submission's nestedRefs).
+ */
+const puts = new WeakMap<CoreRuntime, Map<string, { hash: string; ref: ObjectRef<Uint8Array> }>>();
 
 /**
  * Where `runtimeEnv.workingDir` points: `'ship'` (a directory here), `'node'` (an absolute
@@ -60,26 +64,28 @@ export function workingDirKind(where: string, env: RuntimeEnv | undefined): 'shi
 /** Packs (if changed) and puts (once per runtime and hash) the working directory of `env`; undefined when nothing ships. */
 export function shipWorkingDir(rt: CoreRuntime, env: RuntimeEnv | undefined, where: string): ShippedDir | undefined {
   if (workingDirKind(where, env) !== 'ship') return undefined;
-  const packed = packDir(resolve(env!.workingDir!), env!.excludes ?? [], where);
+  const root = resolve(env!.workingDir!);
+  const excludes = env!.excludes ?? [];
+  const key = JSON.stringify([root, excludes, workingDirMaxBytes()]);
+  const packed = packDir(key, root, excludes, where);
   let objects = puts.get(rt);
   if (!objects) {
     objects = new Map();
     puts.set(rt, objects);
   }
-  let ref = objects.get(packed.hash);
-  if (!ref) {
+  let held = objects.get(key);
+  if (held?.hash !== packed.hash) {
     // As put() does (api/objects.ts, which imports this file's importers).
     const id = newId();
     rt.post({ op: 'put', id, payload: serializeValue(packed.archive, 'runtimeEnv.workingDir', []) });
-    ref = new ObjectRef<Uint8Array>(id, true);
-    objects.set(packed.hash, ref);
+    held = { hash: packed.hash, ref: new ObjectRef<Uint8Array>(id, true) };
+    objects.set(key, held);
   }
-  return { hash: packed.hash, objectId: ref.id, archiveBytes: packed.archive.byteLength };
+  return { hash: packed.hash, objectId: held.ref.id, archiveBytes: packed.archive.byteLength };
 }
 
-function packDir(root: string, excludes: readonly string[], where: string): PackedDir {
+function packDir(key: string, root: string, excludes: readonly string[], where: string): PackedDir {
   const max = workingDirMaxBytes();
-  const key = JSON.stringify([root, excludes, max]);
   const last = packings.get(key);
   const now = Date.now();
   if (last && now - last.checkedAt < RECHECK_MS) return last.packed;
