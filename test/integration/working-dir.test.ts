@@ -151,6 +151,16 @@ function shipsTo(where: string, label: string, skip: false | string) {
       assert.equal(await get(a.hello.remote()), `hello actor in ${first.cwd}`);
     });
 
+    test('tasks that start at once on a host without the folder fetch and unpack it once', async () => {
+      const fresh = project(`${label}-burst`);
+      const f = remote({ backend: where, runtimeEnv: { workingDir: fresh } }, probe);
+      const refs = [0, 1, 2, 3].map(() => f.remote());
+      const seen = await get(refs);
+      assert.equal(new Set(seen.map((r) => r.ino)).size, 1);
+      const fetched = await Promise.all(refs.map(async (r) => (await infoOf(r)).workingDirFetchedBytes as number));
+      assert.equal(fetched.filter((n) => n > 0).length, 1, `one fetch: ${fetched.join(', ')}`);
+    });
+
     test('changing one file ships a new hash folder', async () => {
       writeFileSync(join(dir, 'lib/helper.mjs'), `export const helper = 'changed';\n`);
       await new Promise((r) => setTimeout(r, 1100)); // the driver re-reads the tree at most once a second
