@@ -6,7 +6,7 @@
 import { fromErrorInfo, TaskCancelledError, toErrorInfo } from '../core/errors.ts';
 import { loadCode, type ShippedCode } from '../core/function-source.ts';
 import { deserializeValue, serializeValue, type Reviver } from '../core/serialization.ts';
-import type { Message, ObjectResult, RunMessage } from '../protocol/messages.ts';
+import type { Message, ObjectResult, RunMessage, ShippedDir } from '../protocol/messages.ts';
 import type { Payload } from '../core/serialization.ts';
 import type { WorkerObjects } from './worker-objects.ts';
 import { reviver } from '../api/objects.ts';
@@ -41,6 +41,7 @@ export class TaskExecutor {
   private readonly gpuIds = new Map<string, readonly number[]>();
   /** The folder this worker's actor was created in; its calls run there too. */
   private actorDir: string | undefined;
+  private actorWorkdir: ShippedDir | undefined;
 
   constructor(
     private readonly runtime: WorkerRuntime,
@@ -121,6 +122,7 @@ export class TaskExecutor {
       cancelled: false,
       pending: new Set(),
       onBlockedChange: () => this.pump(),
+      workdir: m.workdir ?? (m.kind === 'actor-call' ? this.actorWorkdir : undefined),
     };
     this.running.set(m.taskId, scope);
     let restoreEnv = noop;
@@ -128,7 +130,10 @@ export class TaskExecutor {
     try {
       const shipped = m.workdir ? await this.runtime.scope.run(scope, () => this.shippedDir(m)) : undefined;
       const dir = shipped ?? m.workingDir ?? (m.kind === 'actor-call' ? this.actorDir : undefined);
-      if (m.kind === 'actor-create') this.actorDir = dir;
+      if (m.kind === 'actor-create') {
+        this.actorDir = dir;
+        this.actorWorkdir = m.workdir;
+      }
       restoreEnv = applyEnv(m, dir, shipped !== undefined);
       const revive = argReviver(m);
       const args = (payloads: readonly Payload[]) => payloads.map((p) => deserializeValue(p, revive, { copy: false }));

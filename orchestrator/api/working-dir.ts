@@ -61,8 +61,13 @@ export function workingDirKind(where: string, env: RuntimeEnv | undefined): 'shi
   );
 }
 
-/** Packs (if changed) and puts (once per runtime and hash) the working directory of `env`; undefined when nothing ships. */
+/**
+ * Packs (if changed) and puts (once per runtime and hash) the working directory of `env`.
+ * Without a `workingDir` of its own, a call made inside a task inherits the task's shipped
+ * directory (as in Ray). Undefined when nothing ships.
+ */
 export function shipWorkingDir(rt: CoreRuntime, env: RuntimeEnv | undefined, where: string): ShippedDir | undefined {
+  if (env?.workingDir === undefined) return rt.inheritedWorkdir?.();
   if (workingDirKind(where, env) !== 'ship') return undefined;
   const root = resolve(env!.workingDir!);
   const excludes = env!.excludes ?? [];

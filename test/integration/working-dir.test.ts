@@ -151,6 +151,23 @@ function shipsTo(where: string, label: string, skip: false | string) {
       assert.equal(await get(a.hello.remote()), `hello actor in ${first.cwd}`);
     });
 
+    test('tasks and command tasks submitted from a task inherit its working directory', async () => {
+      const parent = remote(opts, async (backend: string) => {
+        const { remote, command, get } = await import('orrery');
+        const child = remote({ backend, numCpus: 0 }, async () => {
+          // @ts-expect-error the module is in the shipped working directory
+          const util = await import('./lib/util.js');
+          return { cwd: process.cwd(), nonce: util.nonce as string };
+        });
+        const cat = command({ backend, numCpus: 0 }).remote({ argv: ['cat', 'lib/util.js'] });
+        return { ...(await get(child.remote())), cat: (await get(cat)).stdout };
+      });
+      const r = await get(parent.remote(where));
+      assert.equal(r.cwd, first.cwd);
+      assert.equal(r.nonce, first.nonce);
+      assert.match(r.cat, new RegExp(first.nonce));
+    });
+
     test('tasks that start at once on a host without the folder fetch and unpack it once', async () => {
       const fresh = project(`${label}-burst`);
       const f = remote({ backend: where, runtimeEnv: { workingDir: fresh } }, probe);
