@@ -73,6 +73,9 @@ describe('working directory packer', () => {
   test('excludes apply from the root over the .gitignore files', () => {
     const root = tree({ 'a.js': '1', 'data/big.bin': 'x', 'lib/x.ckpt': 'x', 'lib/.gitignore': '!x.ckpt\n' });
     assert.deepEqual(listed(root, ['data/', '*.ckpt']), ['a.js', 'lib/.gitignore']);
+    // A pattern with a slash in a nested .gitignore is anchored to that folder.
+    const nested = tree({ 'lib/.gitignore': 'sub/x.js\n', 'lib/sub/x.js': 'no', 'sub/x.js': 'yes', 'lib/x.js': 'yes' });
+    assert.deepEqual(listed(nested, ['/lib/.gitignore']), ['lib/x.js', 'sub/x.js']);
   });
 
   test('the hash is stable across runs and file order, and changes with one byte or mode', () => {
