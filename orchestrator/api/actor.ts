@@ -8,6 +8,7 @@ import type { NormalizedActorOptions, NormalizedTaskOptions, TaskSubmission } fr
 import { encodeArgs } from './arguments.ts';
 import { containerOnlyForCommands, type RemoteArgs } from './remote-function.ts';
 import { currentRuntime } from './runtime.ts';
+import { shipWorkingDir, workingDirKind } from './working-dir.ts';
 
 /** Any class, abstract or not: what `remote()` hands over. */
 type AnyClass = abstract new (...args: never[]) => unknown;
@@ -100,6 +101,7 @@ export class ActorClass<C extends new (...args: never[]) => unknown = new (...ar
     if (n.task.runtimeEnv?.container) throw containerOnlyForCommands(where);
     this.task = n.task;
     this.actor = n.actor;
+    workingDirKind(`remote(${code.name || 'anonymous class'})`, this.task.runtimeEnv);
     this.cls = cls;
   }
 
@@ -116,6 +118,8 @@ export class ActorClass<C extends new (...args: never[]) => unknown = new (...ar
       asyncMethods: this.asyncMethods,
     };
     const nestedRefs: string[] = [];
+    const workdir = shipWorkingDir(rt, this.task.runtimeEnv, `remote(${desc.className})`);
+    if (workdir) nestedRefs.push(workdir.objectId);
     const first = !rt.sentCode.has(this.code.hash);
     if (first) rt.sentCode.add(this.code.hash);
     const name = `${desc.className}.constructor`;
@@ -131,6 +135,7 @@ export class ActorClass<C extends new (...args: never[]) => unknown = new (...ar
       options: this.task,
       actorOptions: this.actor,
       actor: desc,
+      workdir,
     };
     rt.post({ op: 'submit', task });
     return actorHandle<InstanceType<C>>(desc);

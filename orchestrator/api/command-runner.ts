@@ -12,7 +12,10 @@
  */
 import type { CommandCall, CommandResult, CommandSpec } from './command-types.ts';
 
-/** Runs `call.argv` in a fresh working directory (private to its user) on the worker's node and collects `outputs`. */
+/**
+ * Runs `call.argv` in a fresh working directory (private to its user) on the worker's node and
+ * collects `outputs`. With a shipped `runtimeEnv.workingDir` that directory starts as a copy of it.
+ */
 export async function runCommand(call: CommandCall, spec: CommandSpec | readonly string[]): Promise<CommandResult> {
   const { spawn } = await import('node:child_process');
   const fs = await import('node:fs/promises');
@@ -118,6 +121,10 @@ export async function runCommand(call: CommandCall, spec: CommandSpec | readonly
   const workDir = await fs.realpath(await fs.mkdtemp(path.join(root, 'cmd-')));
   let releaseContainer: (() => void) | undefined;
   try {
+    // A shipped runtimeEnv.workingDir (the worker's cwd, named in ORRERY_WORKING_DIR): the command
+    // runs in a private copy, so what it writes stays its own and the node's cache stays clean.
+    const shipped = process.env.ORRERY_WORKING_DIR;
+    if (shipped) await fs.cp(shipped, workDir, { recursive: true, mode: fs.constants.COPYFILE_FICLONE });
     for (const [rel, v] of Object.entries(inputs)) {
       const file = inside(workDir, rel);
       await fs.mkdir(path.dirname(file), { recursive: true });

@@ -53,6 +53,8 @@ export interface ActorOptions {
   backend?: string;
   labelSelector?: Record<string, string>;
   schedulingStrategy?: TaskOptions['schedulingStrategy'];
+  /** The actor's runtime environment (env, shipped workingDir); its method calls run in it too. */
+  runtimeEnv?: RuntimeEnv;
 }
 
 /** Task options after validation; shared by every call of one RemoteFunction. */
@@ -114,6 +116,7 @@ const ACTOR_KEYS = new Set([
   'backend',
   'labelSelector',
   'schedulingStrategy',
+  'runtimeEnv',
 ]);
 
 function fail(where: string, option: string, got: unknown, allowed: string): never {
@@ -314,6 +317,7 @@ export function normalizeActorOptions(
       backend: optionalName(where, 'backend', o.backend),
       maxRetries: 0,
       retryExceptions: false,
+      runtimeEnv: checkRuntimeEnv(where, o.runtimeEnv),
     },
     actor: {
       name,
