@@ -51,6 +51,7 @@ export {
   OwnerDiedError,
   TaskUnschedulableError,
   CommandFailedError,
+  RuntimeEnvSetupError,
   BackendError,
   PlacementGroupRemovedError,
   SecretNotFoundError,

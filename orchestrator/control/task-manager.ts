@@ -277,6 +277,7 @@ export class TaskManager {
       assigned: lease.cls.assigned,
       env: o.runtimeEnv?.env,
       workingDir: o.runtimeEnv?.workingDir,
+      pythonEnv: o.pythonEnv,
       maxConcurrency: extra?.maxConcurrency,
       nodeId: lease.nodeId,
       backend: this.io.backendOf(lease.nodeId),

@@ -137,6 +137,27 @@ export class CommandFailedError extends OrreryError {
   }
 }
 
+/**
+ * A node could not build (or find) a task's Python environment (runtimeEnv.pip / .conda). Every
+ * task waiting for that build fails with it; like a task's own exception it is retried only when
+ * `retryExceptions` names it, since a broken requirement fails again the same way.
+ */
+export class RuntimeEnvSetupError extends OrreryError {
+  constructor(
+    /** The environment's content hash (its folder `~/.orrery/envs/<hash>`). */
+    readonly envHash: string,
+    readonly host: string,
+    /** What failed, e.g. `pip install`. */
+    readonly step: string,
+    /** The last lines of the installer's output. */
+    readonly outputTail: string,
+  ) {
+    super(
+      `the Python environment ${envHash} could not be built on ${host}: ${step} failed${outputTail ? `:\n${indent(outputTail)}` : ''}\nFix runtimeEnv.pip / runtimeEnv.conda (the next task retries the build once this failure is a minute old).`,
+    );
+  }
+}
+
 /** A backend could not do what was asked (connection, credentials, remote service). */
 export class BackendError extends OrreryError {
   constructor(
@@ -290,6 +311,7 @@ const classes: Record<string, OrreryErrorClass> = {
   OwnerDiedError,
   TaskUnschedulableError,
   CommandFailedError,
+  RuntimeEnvSetupError,
   BackendError,
   PlacementGroupRemovedError,
   SecretNotFoundError,

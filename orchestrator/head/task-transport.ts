@@ -21,11 +21,15 @@ export class TaskTransport {
     private readonly dispatcher: Pick<LeaseDispatcher, 'killRequested'>,
   ) {}
 
-  /** Sends a run straight to the lease's worker when it has a direct link, else through the agent. */
+  /**
+   * Sends a run straight to the lease's worker when it has a direct link, else through the agent.
+   * A run that needs a Python environment always goes through the agent, which builds or finds
+   * it first (agent/python-envs.ts).
+   */
   run(lease: Lease, m: RunMessage): void {
     const node = this.nodes.get(lease.nodeId);
     if (!node) return;
-    const link = lease.link && !lease.link.isClosed ? lease.link : undefined;
+    const link = !m.pythonEnv && lease.link && !lease.link.isClosed ? lease.link : undefined;
     const sent = link ? lease.sentCode : node.sentCode;
     let code: ShippedCode | undefined;
     if (m.codeHash && !sent.has(m.codeHash)) {
