@@ -9,7 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { command, get, init, remote, RuntimeEnvSetupError, shutdown } from 'orrery';
 import { LocalCluster } from 'orrery/testing';
@@ -50,11 +50,15 @@ with zipfile.ZipFile(path, "w") as z:
   return path;
 }
 
+/** Environments this run built (removed at the end: each is a venv of some 20 MB). */
+const made: string[] = [];
+
 /** A fresh wheel (its bytes, hence the environment's hash, unique to this run) and the hash. */
 function freshWheel(name: string): { wheel: string; value: string; hash: string } {
   const value = `${name}-${process.pid}-${Date.now()}`;
   const wheel = writeWheel(name, value);
   const hash = resolvePythonEnv('test', { pip: [wheel] })!.hash;
+  made.push(hash);
   return { wheel, value, hash };
 }
 
@@ -114,6 +118,9 @@ describe('runtimeEnv.pip', () => {
   after(async () => {
     await shutdown();
     await cluster?.shutdown();
+    for (const envs of [LOCAL_ENVS, SSH_HOME_ENVS])
+      for (const hash of made)
+        for (const p of [hash, `${hash}.ok`]) rmSync(join(envs, p), { recursive: true, force: true });
   });
 
   test('a local wheel: a command task imports it; a function task spawning python3 gets the env; a second run builds nothing', async () => {
