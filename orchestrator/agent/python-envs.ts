@@ -1,6 +1,7 @@
 /**
  * The agent's Python environments (runtimeEnv.pip / .conda): one per content hash per host,
- * under `$ORRERY_HOME/envs/<hash>` (`~/.orrery/envs`, 0700). A build runs under a lock folder
+ * under `$ORRERY_HOME/envs/<hash>-<os>-<arch>` (`~/.orrery/envs`, 0700; the platform in the
+ * name keeps nodes of different kinds that share one home apart). A build runs under a lock folder
  * (agent/env-lock.ts) so agents and Slurm allocations sharing a home build it once; tasks that
  * need it meanwhile wait. It counts as built only once `<hash>.ok` exists, written after the
  * last step succeeded; a failed build is removed and fails every waiting task with a
@@ -30,6 +31,11 @@ import {
 const TAIL_CHARS = 4000;
 /** A failed build is not retried for this long (the tasks queued behind it fail at once). */
 const FAILURE_MEMORY_MS = 60_000;
+
+/** The folder name of environment `hash` on this kind of host. */
+export function envFolderName(hash: string): string {
+  return `${hash}-${process.platform}-${process.arch}`;
+}
 
 /** Where build output goes: the log of the task that started the build. */
 export type EnvLog = (text: string) => void;
@@ -104,7 +110,7 @@ export class PythonEnvs {
         );
       return { kind: spec.kind, prefix, condaName: spec.name };
     }
-    const prefix = join(this.root, spec.hash);
+    const prefix = join(this.root, envFolderName(spec.hash));
     const ok = `${prefix}.ok`;
     if (existsSync(ok)) return { kind: spec.kind, prefix };
     ensurePrivateDir(this.root);

@@ -47,7 +47,9 @@ export class TaskTransport {
     if (!node) return;
     const lease = t.lease ?? this.actors.leaseOf(t.spec.actorId);
     const actorId = t.spec.kind === 'task' ? undefined : this.actors.realId(t.spec.actorId);
-    const link = !force && lease?.link && !lease.link.isClosed ? lease.link : undefined;
+    // A task that waits for its Python environment is still at the agent, not at the worker.
+    const atAgent = t.spec.options.pythonEnv !== undefined;
+    const link = !force && !atAgent && lease?.link && !lease.link.isClosed ? lease.link : undefined;
     const msg: Message = { type: 'cancel', taskId: t.spec.taskId, force, leaseId: lease?.id, actorId };
     if (force && lease) this.dispatcher.killRequested(lease);
     if (link) link.send(msg);

@@ -11,13 +11,14 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { command, get, init, remote, RuntimeEnvSetupError, shutdown } from 'orrery';
+import { cancel, command, get, init, remote, RuntimeEnvSetupError, shutdown, TaskCancelledError } from 'orrery';
 import { LocalCluster } from 'orrery/testing';
 import { createBackend } from '../../orchestrator/head/backend-registry.ts';
 import { resolvePythonEnv } from '../../orchestrator/core/python-env.ts';
 import { orreryHome } from '../../orchestrator/core/runtime-dir.ts';
 import { requireService, slurmService, sshService } from '../services/env.ts';
-import { tempDir } from './helpers.ts';
+import { tempDir, until } from './helpers.ts';
+import { envFolderName } from '../../orchestrator/agent/python-envs.ts';
 
 const sshUp = requireService('ssh');
 const slurmUp = sshUp && requireService('slurm');
@@ -120,7 +121,8 @@ describe('runtimeEnv.pip', () => {
     await cluster?.shutdown();
     for (const envs of [LOCAL_ENVS, SSH_HOME_ENVS])
       for (const hash of made)
-        for (const p of [hash, `${hash}.ok`]) rmSync(join(envs, p), { recursive: true, force: true });
+        for (const p of [envFolderName(hash), `${envFolderName(hash)}.ok`])
+          rmSync(join(envs, p), { recursive: true, force: true });
   });
 
   test('a local wheel: a command task imports it; a function task spawning python3 gets the env; a second run builds nothing', async () => {
@@ -129,7 +131,7 @@ describe('runtimeEnv.pip', () => {
     const first = await timed(get(run.remote(importIt('orrerypkg'))));
     assert.equal(first.value.stdout.trim(), value);
     assert.equal(builds(LOCAL_ENVS, hash), 1);
-    assert.ok(existsSync(join(LOCAL_ENVS, `${hash}.ok`)));
+    assert.ok(existsSync(join(LOCAL_ENVS, `${envFolderName(hash)}.ok`)));
     const second = await timed(get(run.remote(importIt('orrerypkg'))));
     assert.equal(second.value.stdout.trim(), value);
     const spawning = remote({ backend: 'local', runtimeEnv: { pip: [wheel] } }, async () => {
@@ -138,8 +140,8 @@ describe('runtimeEnv.pip', () => {
       return { out: String(out).trim(), venv: process.env.VIRTUAL_ENV };
     });
     const f = await get(spawning.remote());
-    assert.equal(f.out, `${value} ${join(LOCAL_ENVS, hash)}`);
-    assert.equal(f.venv, join(LOCAL_ENVS, hash));
+    assert.equal(f.out, `${value} ${join(LOCAL_ENVS, envFolderName(hash))}`);
+    assert.equal(f.venv, join(LOCAL_ENVS, envFolderName(hash)));
     assert.equal(builds(LOCAL_ENVS, hash), 1, 'the second run reuses the environment');
     console.log(`local: first run ${first.ms.toFixed(0)} ms, second run ${second.ms.toFixed(0)} ms`);
   });
@@ -169,9 +171,22 @@ describe('runtimeEnv.pip', () => {
       assert.match(err.message, /absent-9\.9-py3-none-any\.whl/);
       assert.match(err.message, /does not exist|No such file/);
     }
-    assert.equal(existsSync(join(LOCAL_ENVS, `${hash}.ok`)), false, 'a failed build is not marked good');
-    assert.equal(existsSync(join(LOCAL_ENVS, hash)), false, 'a failed build leaves no folder');
+    assert.equal(existsSync(join(LOCAL_ENVS, `${envFolderName(hash)}.ok`)), false, 'a failed build is not marked good');
+    assert.equal(existsSync(join(LOCAL_ENVS, envFolderName(hash))), false, 'a failed build leaves no folder');
     assert.equal(builds(LOCAL_ENVS, hash), 0);
+  });
+
+  test('a task cancelled while its environment builds fails as cancelled and never runs', async () => {
+    const { wheel, hash } = freshWheel('orrerycancel');
+    const marker = join(shared, 'cancelled-ran');
+    const run = command({ backend: 'local', runtimeEnv: { pip: [wheel] } });
+    const ref = run.remote({ argv: ['touch', marker] });
+    await new Promise((r) => setTimeout(r, 300));
+    await cancel(ref);
+    await assert.rejects(get(ref), (err: Error) => err instanceof TaskCancelledError);
+    await until('the build is done', () => builds(LOCAL_ENVS, hash) === 1, 30_000);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(existsSync(marker), false, 'the cancelled task did not run once the environment was ready');
   });
 
   test("an invalid requirement string fails with pip's message", async () => {
