@@ -8,7 +8,6 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { cancel, command, get, init, remote, RuntimeEnvSetupError, shutdown, TaskCancelledError } from 'orrery';
@@ -18,6 +17,7 @@ import { resolvePythonEnv } from '../../orchestrator/core/python-env.ts';
 import { orreryHome } from '../../orchestrator/core/runtime-dir.ts';
 import { requireService, slurmService, sshService } from '../services/env.ts';
 import { tempDir, until } from './helpers.ts';
+import { writeWheel } from './python-wheel.ts';
 import { envFolderName } from '../../orchestrator/agent/python-envs.ts';
 
 const sshUp = requireService('ssh');
@@ -29,35 +29,13 @@ const LOCAL_ENVS = join(orreryHome(), 'envs');
 const shared = tempDir('python-env');
 chmodSync(shared, 0o755);
 
-/** Writes `<name>-1.0-py3-none-any.whl` whose module sets X = `value`; returns its path. */
-function writeWheel(name: string, value: string): string {
-  const path = join(shared, `${name}-1.0-py3-none-any.whl`);
-  const script = `
-import sys, zipfile, hashlib, base64
-path, name, value = sys.argv[1:4]
-files = {f"{name}/__init__.py": f"X = {value!r}\\n",
-         f"{name}-1.0.dist-info/METADATA": f"Metadata-Version: 2.1\\nName: {name}\\nVersion: 1.0\\n",
-         f"{name}-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\\nGenerator: orrery-test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"}
-def rec(data):
-    d = base64.urlsafe_b64encode(hashlib.sha256(data.encode()).digest()).rstrip(b"=").decode()
-    return f"sha256={d},{len(data.encode())}"
-record = "".join(f"{p},{rec(c)}\\n" for p, c in files.items()) + f"{name}-1.0.dist-info/RECORD,,\\n"
-with zipfile.ZipFile(path, "w") as z:
-    for p, c in files.items(): z.writestr(p, c)
-    z.writestr(f"{name}-1.0.dist-info/RECORD", record)
-`;
-  execFileSync('python3', ['-c', script, path, name, value]);
-  chmodSync(path, 0o644);
-  return path;
-}
-
 /** Environments this run built (removed at the end: each is a venv of some 20 MB). */
 const made: string[] = [];
 
 /** A fresh wheel (its bytes, hence the environment's hash, unique to this run) and the hash. */
 function freshWheel(name: string): { wheel: string; value: string; hash: string } {
   const value = `${name}-${process.pid}-${Date.now()}`;
-  const wheel = writeWheel(name, value);
+  const wheel = writeWheel(shared, name, value);
   const hash = resolvePythonEnv('test', { pip: [wheel] })!.hash;
   made.push(hash);
   return { wheel, value, hash };
