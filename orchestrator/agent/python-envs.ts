@@ -77,6 +77,11 @@ export class PythonEnvs {
 
   /** Builds or finds `spec`'s environment (once per hash, however many tasks ask). */
   ensure(spec: PythonEnvSpec, log: EnvLog): Promise<ReadyEnv> {
+    // The hash names a folder: only the form core/python-env.ts makes may reach the file system.
+    if (!/^[0-9a-f]{16}$/.test(spec.hash))
+      return Promise.reject(
+        new TypeError(`a Python environment spec came with an invalid hash ${JSON.stringify(spec.hash)}`),
+      );
     const e = this.entries.get(spec.hash);
     if (e?.state === 'ready') return Promise.resolve(e.env);
     if (e?.state === 'building') return e.done;

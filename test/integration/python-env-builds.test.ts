@@ -58,3 +58,12 @@ test('a lock left by a dead process is taken over; a folder without .ok is built
   await new PythonEnvs(root).ensure(spec, () => {});
   assert.equal(buildsOf(root).length, 1);
 });
+
+test('a spec whose hash is not the 16 hex digits core/python-env.ts makes never reaches the file system', async () => {
+  const root = join(tempDir('envs-bad'), 'envs');
+  await assert.rejects(
+    new PythonEnvs(root).ensure({ kind: 'pip', hash: '../../etc', packages: [] }, () => {}),
+    /invalid hash "\.\.\/\.\.\/etc"/,
+  );
+  assert.equal(existsSync(root), false);
+});
