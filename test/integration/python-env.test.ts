@@ -106,9 +106,13 @@ describe('runtimeEnv.pip', () => {
   test('a local wheel: a command task imports it; a function task spawning python3 gets the env; a second run builds nothing', async () => {
     const { wheel, value, hash } = freshWheel('orrerypkg');
     const run = command({ backend: 'local', runtimeEnv: { pip: [wheel] } });
-    const first = await timed(get(run.remote(importIt('orrerypkg'))));
+    const firstRef = run.remote(importIt('orrerypkg'));
+    const first = await timed(get(firstRef));
     assert.equal(first.value.stdout.trim(), value);
     assert.equal(builds(LOCAL_ENVS, hash), 1);
+    const log = cluster.head.logs.lines(firstRef.id).join('\n');
+    assert.match(log, new RegExp(`orrery: building Python environment ${hash}`), 'the build is in the task log');
+    assert.match(log, /Successfully installed orrerypkg-1\.0/, "pip's own output is in the task log");
     assert.ok(existsSync(join(LOCAL_ENVS, `${envFolderName(hash)}.ok`)));
     const second = await timed(get(run.remote(importIt('orrerypkg'))));
     assert.equal(second.value.stdout.trim(), value);
