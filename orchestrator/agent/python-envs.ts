@@ -72,7 +72,13 @@ export class PythonEnvs {
   /** `spec`'s environment if it is ready in this agent (no waiting). */
   ready(spec: PythonEnvSpec): ReadyEnv | undefined {
     const e = this.entries.get(spec.hash);
-    return e?.state === 'ready' ? e.env : undefined;
+    if (e?.state !== 'ready') return undefined;
+    // Removed meanwhile (`orrery backends clean`, by hand): forget it, so the next ensure builds it again.
+    if (e.env.kind !== 'conda-name' && !existsSync(`${e.env.prefix}.ok`)) {
+      this.entries.delete(spec.hash);
+      return undefined;
+    }
+    return e.env;
   }
 
   /** Builds or finds `spec`'s environment (once per hash, however many tasks ask). */
@@ -82,8 +88,9 @@ export class PythonEnvs {
       return Promise.reject(
         new TypeError(`a Python environment spec came with an invalid hash ${JSON.stringify(spec.hash)}`),
       );
+    const ready = this.ready(spec);
+    if (ready) return Promise.resolve(ready);
     const e = this.entries.get(spec.hash);
-    if (e?.state === 'ready') return Promise.resolve(e.env);
     if (e?.state === 'building') return e.done;
     if (e?.state === 'failed' && Date.now() - e.at < FAILURE_MEMORY_MS) return Promise.reject(e.error);
     const done = this.prepare(spec, log).then(

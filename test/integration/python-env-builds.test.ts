@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { resolvePythonEnv } from '../../orchestrator/core/python-env.ts';
@@ -55,8 +55,15 @@ test('a lock left by a dead process is taken over; a folder without .ok is built
   assert.equal(existsSync(join(prefix, 'half-built')), false, 'the leftover was removed before building');
   assert.equal(buildsOf(root).length, 1);
   // A new builder (another agent, a later session) finds the .ok marker and builds nothing.
-  await new PythonEnvs(root).ensure(spec, () => {});
+  const other = new PythonEnvs(root);
+  await other.ensure(spec, () => {});
   assert.equal(buildsOf(root).length, 1);
+  // Cleaned away while the agent runs: the next task builds it again instead of running without it.
+  rmSync(prefix, { recursive: true });
+  rmSync(`${prefix}.ok`);
+  assert.equal(other.ready(spec), undefined);
+  assert.equal(importIn((await other.ensure(spec, () => {})).prefix, 'stalepkg'), 'two');
+  assert.equal(buildsOf(root).length, 2);
 });
 
 test('a spec whose hash is not the 16 hex digits core/python-env.ts makes never reaches the file system', async () => {
