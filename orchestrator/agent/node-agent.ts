@@ -242,6 +242,7 @@ export class NodeAgent {
 
   private exit(): void {
     this.guard.stop();
+    this.pythonEnvs.stop();
     this.pool.killAll();
     this.objects.close();
     this.runtime.dir.remove();

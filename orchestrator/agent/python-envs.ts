@@ -9,7 +9,7 @@
  * final folder, not renamed into place: venvs and conda prefixes write their own path into
  * their scripts and are not relocatable.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +61,8 @@ type Entry =
 /** Builds, finds and remembers the environments of one agent. */
 export class PythonEnvs {
   private readonly entries = new Map<string, Entry>();
+  /** Installers running now (killed when the agent exits, so none writes on into a folder another agent rebuilds). */
+  private readonly running = new Set<ChildProcess>();
   private tools: Promise<HostTools> | undefined;
 
   constructor(
@@ -68,6 +70,11 @@ export class PythonEnvs {
     private readonly root = join(orreryHome(), 'envs'),
     private readonly host = hostname(),
   ) {}
+
+  /** Kills the installers still running (the agent is exiting); their locks go stale with this process. */
+  stop(): void {
+    for (const child of this.running) child.kill('SIGKILL');
+  }
 
   /** `spec`'s environment if it is ready in this agent (no waiting). */
   ready(spec: PythonEnvSpec): ReadyEnv | undefined {
@@ -197,6 +204,8 @@ export class PythonEnvs {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, PIP_NO_INPUT: '1' },
       });
+      this.running.add(child);
+      child.once('exit', () => this.running.delete(child));
       let output = '';
       let tail = '';
       const take = (t: string) => {
