@@ -278,6 +278,7 @@ export class TaskManager {
       env: o.runtimeEnv?.env,
       workingDir: t.spec.workdir ? undefined : o.runtimeEnv?.workingDir,
       workdir: t.spec.workdir,
+      pythonEnv: o.pythonEnv,
       maxConcurrency: extra?.maxConcurrency,
       nodeId: lease.nodeId,
       backend: this.io.backendOf(lease.nodeId),

@@ -138,16 +138,20 @@ export class CommandFailedError extends OrreryError {
 }
 
 /**
- * A task's runtime environment could not be set up on its node (no container runtime there, an
- * image that cannot be pulled or loaded). Not retried: a retry on the same node fails the same way.
+ * A task's runtime environment could not be set up on its node: no container runtime there, an
+ * image that cannot be pulled or loaded, a Python environment (runtimeEnv.pip / .conda) that
+ * does not build. Every task waiting for that setup fails with it; like a task's own exception it
+ * is retried only when `retryExceptions` names it, since a retry fails the same way.
  */
 export class RuntimeEnvSetupError extends OrreryError {
   constructor(
-    /** The node, by host name and Orrery node id. */
+    /** The node, by host name (and Orrery node id where known). */
     readonly node: string,
-    /** The `runtimeEnv` field at fault (`container.runtime`, `container.image`). */
+    /** The `runtimeEnv` field at fault: `pip`, `conda`, `container.runtime`, `container.image`. */
     readonly field: string,
     message: string,
+    /** The last lines of the installer's output, when one ran. */
+    readonly outputTail = '',
   ) {
     super(message);
   }

@@ -7,6 +7,7 @@ import { checkNameKeys, checkOptionalName } from './names.ts';
 import { isSelectorValue, parseLabelSelector } from './label-selector.ts';
 import type { PlacementGroupStrategy, SchedulingStrategy } from './scheduling-strategy.ts';
 import { checkRuntimeEnv, type RuntimeEnv } from './runtime-env.ts';
+import { resolvePythonEnv, type PythonEnvSpec } from './python-env.ts';
 
 /** Options of a remote function (`remote(options, fn)`, `.options()`). */
 export interface TaskOptions {
@@ -72,6 +73,8 @@ export interface NormalizedTaskOptions {
   readonly retryExceptions: boolean | readonly string[];
   readonly timeoutMs?: number;
   readonly runtimeEnv?: RuntimeEnv;
+  /** runtimeEnv.pip or .conda resolved on the driver's machine (core/python-env.ts). */
+  readonly pythonEnv?: PythonEnvSpec;
 }
 
 /** Actor options after validation. */
@@ -281,7 +284,13 @@ export function normalizeTaskOptions(o: TaskOptions, where: string): NormalizedT
     retryExceptions: re ?? false,
     timeoutMs: timeoutMs || undefined,
     runtimeEnv: env,
+    ...pythonEnvOf(where, env),
   };
+}
+
+function pythonEnvOf(where: string, env: RuntimeEnv | undefined): { pythonEnv?: PythonEnvSpec } {
+  const pythonEnv = resolvePythonEnv(where, env);
+  return pythonEnv ? { pythonEnv } : {};
 }
 
 /** Validates ActorOptions; returns the placement options and the actor's own. */

@@ -7,6 +7,7 @@ import type { ErrorInfo } from '../core/errors.ts';
 import type { NormalizedActorOptions, NormalizedTaskOptions } from '../core/options.ts';
 import type { ActorDescriptor, Payload } from '../core/serialization.ts';
 import type { ShippedCode } from '../core/function-source.ts';
+import type { PythonEnvSpec } from '../core/python-env.ts';
 import type { PlacementStrategyName } from '../core/scheduling-strategy.ts';
 import type { StateFilter, StateQuery, StateReplies } from './state-rows.ts';
 
@@ -219,6 +220,8 @@ export interface RunMessage {
   readonly workingDir?: string;
   /** A shipped working directory to run in (unpacked by agent/working-dir-cache.ts). */
   readonly workdir?: ShippedDir;
+  /** The Python environment the agent builds or finds before the task runs (core/python-env.ts). */
+  readonly pythonEnv?: PythonEnvSpec;
   readonly maxConcurrency?: number;
   readonly timeoutMs?: number;
   /** Filled in by the agent: GPU device ids the task may use. */

@@ -15,6 +15,7 @@ packages=(
   gnome-keyring    # a Secret Service for @napi-rs/keyring
   python3-distributed  # Dask, the side-by-side benchmark peer
   python3-numpy    # the Dask peer imports numpy (Debian's python3-distributed does not pull it in)
+  python3-venv     # runtimeEnv.pip builds environments with python3 -m venv + pip (test/integration/python-env*.test.ts)
   chromium         # the dashboard's e2e tests and benchmark (playwright-core drives /usr/bin/chromium)
   podman           # container command tasks (runtimeEnv.container), rootful and rootless
   runc             # podman's OCI runtime here (crun fails on this host's hybrid cgroups)
