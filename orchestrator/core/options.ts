@@ -288,6 +288,16 @@ export function normalizeTaskOptions(o: TaskOptions, where: string): NormalizedT
   };
 }
 
+/** An actor's runtimeEnv: env and workingDir; a Python environment is set up per task, not for an actor's lifetime. */
+function actorRuntimeEnv(where: string, v: unknown): RuntimeEnv | undefined {
+  const env = checkRuntimeEnv(where, v);
+  if (env?.pip !== undefined || env?.conda !== undefined)
+    throw new TypeError(
+      `${where}: runtimeEnv.pip and runtimeEnv.conda apply to tasks and command tasks, not actors; give the actor's environment to the tasks that need it, or run python from a command task`,
+    );
+  return env;
+}
+
 function pythonEnvOf(where: string, env: RuntimeEnv | undefined): { pythonEnv?: PythonEnvSpec } {
   const pythonEnv = resolvePythonEnv(where, env);
   return pythonEnv ? { pythonEnv } : {};
@@ -326,7 +336,7 @@ export function normalizeActorOptions(
       backend: optionalName(where, 'backend', o.backend),
       maxRetries: 0,
       retryExceptions: false,
-      runtimeEnv: checkRuntimeEnv(where, o.runtimeEnv),
+      runtimeEnv: actorRuntimeEnv(where, o.runtimeEnv),
     },
     actor: {
       name,

@@ -42,3 +42,16 @@ describe('runtimeEnv option', () => {
     for (const [env, message] of cases) assert.throws(() => checkRuntimeEnv('remote(f)', env), message);
   });
 });
+
+describe('runtimeEnv of actors', () => {
+  test('workingDir and env are taken; pip and conda are refused with the reason', async () => {
+    const { normalizeActorOptions } = await import('../../orchestrator/core/options.ts');
+    const ok = normalizeActorOptions({ runtimeEnv: { env: { A: '1' } } }, 'remote(Counter)', false);
+    assert.deepEqual(ok.task.runtimeEnv, { env: { A: '1' } });
+    for (const runtimeEnv of [{ pip: ['rich'] }, { conda: 'base' }])
+      assert.throws(
+        () => normalizeActorOptions({ runtimeEnv }, 'remote(Counter)', false),
+        /remote\(Counter\): runtimeEnv\.pip and runtimeEnv\.conda apply to tasks and command tasks, not actors/,
+      );
+  });
+});
