@@ -10,9 +10,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { init, shutdown, remote, get, command, BackendError } from 'orrery';
@@ -21,46 +20,21 @@ import { LocalBackend } from '../../backends/local/local-backend.ts';
 import { createSshBackend } from '../../backends/ssh/index.ts';
 import { createSlurmBackend } from '../../backends/slurm/index.ts';
 import { closedPort, tempDir } from './helpers.ts';
+import { NODE_PLATFORM, NODE_TARBALL, NODE_VERSION, type NodeMirror, startNodeMirror } from './node-mirror.ts';
 import { requireService, sshService } from '../services/env.ts';
 
 const sshUp = requireService('ssh');
-const VERSION = process.version.slice(1);
-const PLATFORM = `${process.platform}-${process.arch}`;
+const VERSION = NODE_VERSION;
+const PLATFORM = NODE_PLATFORM;
 const RUNTIME = `${VERSION}-${PLATFORM}`;
-const TARBALL = `node-v${VERSION}-${PLATFORM}.tar.gz`;
+const TARBALL = NODE_TARBALL;
 const homeOf = (user: string) => execFileSync('getent', ['passwd', user], { encoding: 'utf8' }).split(':')[5]!;
 const runtimeDirOf = (user: string) => `${homeOf(user)}/.orrery/runtime`;
 const login = (user: string) => `${user}@${sshService.host}:${sshService.port}`;
 const keys = { identityFile: sshService.keyPath, knownHostsFile: sshService.knownHostsPath };
 
-/** The served files: `/dist/v<version>/...` (good) and `/bad/v<version>/...` (a SHASUMS256.txt with a wrong digest). */
-let server: Server;
+let nodeMirror: NodeMirror;
 let mirror = '';
-const requests = new Map<string, number>();
-let tarballBytes = 0;
-/** The distribution's files by served path. */
-let files = new Map<string, Buffer>();
-
-function buildDistribution(): Map<string, Buffer> {
-  const dir = tempDir('node-dist');
-  const top = `node-v${VERSION}-${PLATFORM}`;
-  mkdirSync(join(dir, top, 'bin'), { recursive: true });
-  copyFileSync(process.execPath, join(dir, top, 'bin', 'node'));
-  writeFileSync(join(dir, top, 'README.md'), 'A Node distribution built by the test from its own node binary.\n');
-  execFileSync('tar', ['-czf', TARBALL, top], { cwd: dir });
-  const tarball = readFileSync(join(dir, TARBALL));
-  tarballBytes = tarball.length;
-  const sha = createHash('sha256').update(tarball).digest('hex');
-  const files = new Map<string, Buffer>();
-  files.set(`/dist/v${VERSION}/${TARBALL}`, tarball);
-  files.set(
-    `/dist/v${VERSION}/SHASUMS256.txt`,
-    Buffer.from(`${'0'.repeat(64)}  node-v${VERSION}-win-x64.zip\n${sha}  ${TARBALL}\n`),
-  );
-  files.set(`/bad/v${VERSION}/${TARBALL}`, tarball);
-  files.set(`/bad/v${VERSION}/SHASUMS256.txt`, Buffer.from(`${'e'.repeat(64)}  ${TARBALL}\n`));
-  return files;
-}
 
 /** A fresh laptop cache (ORRERY_HOME) for the next backends. */
 function freshLaptopHome(): string {
@@ -86,17 +60,8 @@ describe('Node provisioning', { skip: !sshUp && 'the test sshd is not running (s
   const savedHome = process.env.ORRERY_HOME;
 
   before(async () => {
-    files = buildDistribution();
-    server = createServer((req, res) => {
-      const path = (req.url ?? '/').split('?')[0]!;
-      requests.set(path, (requests.get(path) ?? 0) + 1);
-      const body = files.get(path);
-      if (!body) return void res.writeHead(404).end('not found');
-      res.writeHead(200, { 'content-length': body.length }).end(body);
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const addr = server.address() as { port: number };
-    mirror = `http://127.0.0.1:${addr.port}`;
+    nodeMirror = await startNodeMirror();
+    mirror = nodeMirror.url;
     freshLaptopHome();
     head = new Head({ log: (l) => logs.push(l), infeasibleGraceMs: 60_000 });
     await head.addBackend(new LocalBackend({ name: 'local', kind: 'local', numCpus: 1 }));
@@ -105,7 +70,7 @@ describe('Node provisioning', { skip: !sshUp && 'the test sshd is not running (s
   after(async () => {
     await shutdown();
     await head?.shutdown();
-    server?.close();
+    nodeMirror?.close();
     if (savedHome === undefined) delete process.env.ORRERY_HOME;
     else process.env.ORRERY_HOME = savedHome;
   });
@@ -189,7 +154,7 @@ describe('Node provisioning', { skip: !sshUp && 'the test sshd is not running (s
     // 4 MB: the upload fails; tarball size + 8 MB: the upload fits and the unpack fails.
     for (const [size, expect] of [
       ['4m', 'uploading'],
-      [`${Math.ceil(tarballBytes / 1e6) + 8}m`, 'the disk there is full'],
+      [`${Math.ceil(nodeMirror.tarballBytes / 1e6) + 8}m`, 'the disk there is full'],
     ] as const) {
       execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=700,uid=${uid}`, 'tmpfs', dir]);
       try {
@@ -210,8 +175,8 @@ describe('Node provisioning', { skip: !sshUp && 'the test sshd is not running (s
     const host = login(sshService.gpuUser);
     const dir = tempDir('node-file');
     const file = join(dir, TARBALL);
-    writeFileSync(file, files.get(`/dist/v${VERSION}/${TARBALL}`)!);
-    writeFileSync(join(dir, 'SHASUMS256.txt'), files.get(`/bad/v${VERSION}/SHASUMS256.txt`)!);
+    writeFileSync(file, nodeMirror.files.get(`/dist/v${VERSION}/${TARBALL}`)!);
+    writeFileSync(join(dir, 'SHASUMS256.txt'), nodeMirror.files.get(`/bad/v${VERSION}/SHASUMS256.txt`)!);
     wipeRuntimes(sshService.gpuUser);
     await refused(
       bare('file-bad', { hosts: [host], node: 'bundled', nodeDist: { file } }),
@@ -237,7 +202,7 @@ describe('Node provisioning', { skip: !sshUp && 'the test sshd is not running (s
   test('a host whose node is v16 gets a provisioned runtime; a second start uploads nothing', async () => {
     wipeRuntimes(sshService.bareUser);
     freshLaptopHome();
-    const before = requests.get(`/dist/v${VERSION}/${TARBALL}`) ?? 0;
+    const before = nodeMirror.requests.get(`/dist/v${VERSION}/${TARBALL}`) ?? 0;
     let t0 = Date.now();
     await head.addBackend(bare('bare-1'));
     const firstS = (Date.now() - t0) / 1000;
@@ -252,7 +217,7 @@ describe('Node provisioning', { skip: !sshUp && 'the test sshd is not running (s
       ),
       logs.join('\n'),
     );
-    assert.equal(requests.get(`/dist/v${VERSION}/${TARBALL}`), before + 1);
+    assert.equal(nodeMirror.requests.get(`/dist/v${VERSION}/${TARBALL}`), before + 1);
     const mode = statSync(`${runtimeDirOf(sshService.bareUser)}/${RUNTIME}`).mode & 0o777;
     assert.equal(mode, 0o700, 'the runtime folder is private');
     assert.deepEqual(runtimeEntries(sshService.bareUser), [RUNTIME], 'no temporary folder is left');
@@ -268,7 +233,7 @@ describe('Node provisioning', { skip: !sshUp && 'the test sshd is not running (s
       ),
       logs.join('\n'),
     );
-    assert.equal(requests.get(`/dist/v${VERSION}/${TARBALL}`), before + 1, 'downloaded once');
+    assert.equal(nodeMirror.requests.get(`/dist/v${VERSION}/${TARBALL}`), before + 1, 'downloaded once');
     assert.equal((await get(whichNode.options({ backend: 'bare-2' }).remote())).execPath, r.execPath);
     const cmd = await get(command({ backend: 'bare-2', numCpus: 0 }).remote({ argv: ['node', '--version'] }));
     assert.equal(
@@ -280,7 +245,7 @@ describe('Node provisioning', { skip: !sshUp && 'the test sshd is not running (s
     await head.addBackend(bare('own-node', { hosts: [login(sshService.user)], nodeDist: undefined }));
     const ownS = (Date.now() - t0) / 1000;
     process.stdout.write(
-      `measure: tarball ${TARBALL} ${(tarballBytes / 1e6).toFixed(1)} MB; ssh backend start on a bare host: first ${firstS.toFixed(2)} s (download + upload + unpack), second ${secondS.toFixed(2)} s; a host with its own node ${ownS.toFixed(2)} s\n`,
+      `measure: tarball ${TARBALL} ${(nodeMirror.tarballBytes / 1e6).toFixed(1)} MB; ssh backend start on a bare host: first ${firstS.toFixed(2)} s (download + upload + unpack), second ${secondS.toFixed(2)} s; a host with its own node ${ownS.toFixed(2)} s\n`,
     );
     process.stdout.write(
       `measure: ${logs.filter((l) => l.includes('bare-1: ') && /provisioned Node|downloaded http/.test(l)).join('\nmeasure: ')}\n`,
