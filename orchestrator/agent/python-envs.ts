@@ -2,7 +2,7 @@
  * The agent's Python environments (runtimeEnv.pip / .conda): one per content hash per host,
  * under `$ORRERY_HOME/envs/<hash>-<os>-<arch>` (`~/.orrery/envs`, 0700; the platform in the
  * name keeps nodes of different kinds that share one home apart). A build runs under a lock folder
- * (agent/env-lock.ts) so agents and Slurm allocations sharing a home build it once; tasks that
+ * (core/file-lock.ts) so agents and Slurm allocations sharing a home build it once; tasks that
  * need it meanwhile wait. It counts as built only once `<hash>.ok` exists, written after the
  * last step succeeded; a failed build is removed and fails every waiting task with a
  * RuntimeEnvSetupError carrying the installer's last output. The environment is built in its
@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { RuntimeEnvSetupError } from '../core/errors.ts';
 import type { PythonEnvSpec } from '../core/python-env.ts';
 import { ensurePrivateDir, orreryHome } from '../core/runtime-dir.ts';
-import { acquireLock } from './env-lock.ts';
+import { acquireLock } from '../core/file-lock.ts';
 import {
   activationEnv,
   type BuildStep,

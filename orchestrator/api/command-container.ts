@@ -13,10 +13,11 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access, constants, open, readFile, rm, stat } from 'node:fs/promises';
+import { access, constants, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { RuntimeEnvSetupError } from '../core/errors.ts';
+import { acquireLock } from '../core/file-lock.ts';
 import type { ContainerEnv } from '../core/runtime-env.ts';
 
 /** A container runtime Orrery can drive. */
@@ -169,14 +170,12 @@ async function fileHash(file: string): Promise<string> {
   return hex;
 }
 
-const STALE_LOCK_MS = 30 * 60_000;
-
 /**
- * Runs `fn` while holding this host's lock for `key`, so that tasks starting together pull or
- * load an image once: the others wait, then find it. The lock is a file created exclusively in
- * the private runtime root (`~/.orrery/run`, beside the agents' folders), named by host because
- * a cluster's home may be shared by nodes whose image stores are not; a holder that died (its
- * pid is gone) or a lock older than 30 minutes is taken over. Without a runtime root it runs unlocked.
+ * Runs `fn` while holding this host's lock for `key` (core/file-lock.ts), so that tasks starting
+ * together pull or load an image once: the others wait, then find it. The lock lives in the
+ * private runtime root (`~/.orrery/run`, beside the agents' folders) and is named by host, because
+ * a cluster's home may be shared by nodes whose image stores are not. Without a runtime root it
+ * runs unlocked.
  */
 export async function withHostLock<T>(
   key: string,
@@ -185,38 +184,11 @@ export async function withHostLock<T>(
 ): Promise<T> {
   if (!runtimeDir) return fn();
   const digest = createHash('sha256').update(key).digest('hex').slice(0, 24);
-  const file = join(dirname(runtimeDir), `image-${hostname()}-${digest}.lock`);
-  for (;;) {
-    try {
-      const h = await open(file, 'wx', 0o600);
-      await h.writeFile(String(process.pid));
-      await h.close();
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return fn();
-      const st = await stat(file).catch(() => undefined);
-      if (!st) continue;
-      const pid = Number(await readFile(file, 'utf8').catch(() => ''));
-      if ((pid > 0 && !pidAlive(pid)) || Date.now() - st.mtimeMs > STALE_LOCK_MS) {
-        await rm(file, { force: true });
-        continue;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const release = await acquireLock(join(dirname(runtimeDir), `image-${hostname()}-${digest}.lock`));
   try {
     return await fn();
   } finally {
-    await rm(file, { force: true });
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    release();
   }
 }
 

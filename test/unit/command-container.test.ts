@@ -161,11 +161,13 @@ test('the host lock serialises holders, and a lock left by a dead process is tak
     async () => {
       const [file] = readdirSync(root);
       assert.match(file!, /^image-.+-[0-9a-f]{24}\.lock$/);
-      assert.equal(statSync(join(root, file!)).mode & 0o777, 0o600);
+      assert.equal(statSync(join(root, file!)).mode & 0o777, 0o700);
     },
     runtimeDir,
   );
   // A lock whose holder is gone: 4194305 is above Linux's largest pid_max (2^22).
-  writeFileSync(join(root, `image-${hostname()}-${lockDigest('k2')}.lock`), '4194305');
+  const stale = join(root, `image-${hostname()}-${lockDigest('k2')}.lock`);
+  mkdirSync(stale);
+  writeFileSync(join(stale, 'owner'), JSON.stringify({ host: hostname(), pid: 4194305, since: 1 }));
   assert.equal(await withHostLock('k2', async () => 'ran', runtimeDir), 'ran');
 });

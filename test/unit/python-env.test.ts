@@ -16,7 +16,7 @@ import {
   condaPrefixOf,
   requirementsText,
 } from '../../orchestrator/agent/python-env-commands.ts';
-import { acquireLock, isStaleLock, STALE_MS } from '../../orchestrator/agent/env-lock.ts';
+import { acquireLock, isStaleLock, STALE_MS } from '../../orchestrator/core/file-lock.ts';
 import { fromErrorInfo, RuntimeEnvSetupError, toErrorInfo } from '../../orchestrator/core/errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'orrery-pyenv-unit-'));

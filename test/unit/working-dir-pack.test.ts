@@ -161,7 +161,10 @@ test('a lock left by a dead process of this host does not hold the unpack up', a
   made.push(dirname(cacheRoot));
   const deadPid = Number(execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).trim());
   mkdirSync(join(cacheRoot, `${packed.hash}.lock`), { recursive: true, mode: 0o700 });
-  writeFileSync(join(cacheRoot, `${packed.hash}.lock`, 'owner'), `${hostname()}\n${deadPid}\n`);
+  writeFileSync(
+    join(cacheRoot, `${packed.hash}.lock`, 'owner'),
+    JSON.stringify({ host: hostname(), pid: deadPid, since: 1 }),
+  );
   const dir = { hash: packed.hash, objectId: 'o1', archiveBytes: packed.archive.byteLength };
   const got = await new WorkingDirCache(cacheRoot).ensure(dir, async () => packed.archive);
   assert.equal(got.fetchedBytes, packed.archive.byteLength);

@@ -1,6 +1,8 @@
 /**
  * An exclusive lock between processes that may run on different hosts sharing one home folder
- * (several agents, several heads, Slurm allocations): an atomic `mkdir` of the lock folder,
+ * (several agents, several heads, Slurm allocations), for work done once per host or per home:
+ * building a Python environment, unpacking a working directory, pulling a container image. An
+ * atomic `mkdir` of the lock folder (atomic on NFS too),
  * with an `owner` file naming the host and pid and touched every few seconds. A lock is stale,
  * and is taken over, when its owner ran on this host and that pid is gone, or when its owner
  * file has not been touched for {@link STALE_MS} (a dead host, a killed job).
