@@ -51,6 +51,7 @@ export {
   OwnerDiedError,
   TaskUnschedulableError,
   CommandFailedError,
+  GangPlacementError,
   BackendError,
   PlacementGroupRemovedError,
   SecretNotFoundError,
