@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import type { ClientChannel } from 'ssh2';
 import { BackendError } from '../../orchestrator/core/errors.ts';
 import { fileSafeName, socketFileName } from '../../orchestrator/core/runtime-dir.ts';
-import { demandFitsShape } from '../../orchestrator/core/shape-fit.ts';
+import { demandFitsShape, nodesNeeded } from '../../orchestrator/core/shape-fit.ts';
 import type { AgentSpec, Backend, BackendHost, ElasticBackend, IdleNode, NodeShape, ResourceDemand } from '../types.ts';
 import { agentBundle } from '../transport/ssh/agent-bundle.ts';
 import { SshConnection, connectWithBackoff } from '../transport/ssh/connection.ts';
@@ -92,15 +92,14 @@ export class SlurmBackend implements Backend, ElasticBackend {
   scale(demand: readonly ResourceDemand[], idle: readonly IdleNode[]): void {
     if (this.stopping) return;
     const [shape] = this.shapes();
-    let fitting = 0;
-    for (const d of demand) if (demandFitsShape(d, shape!, this.config.name)) fitting += d.count;
+    const fitting = demand.filter((d) => demandFitsShape(d, shape!, this.config.name));
     const starting = [...this.allocations.values()].filter((a) => !a.joined).length;
     const room = (this.config.maxNodes ?? 1) - this.allocations.size;
     const perNode = Math.max(
       1,
       Math.floor((shape!.resources.CPU ?? 1) / Math.max(1, ...demand.map((d) => d.resources.CPU ?? 1))),
     );
-    const wanted = Math.min(room, Math.ceil(fitting / perNode) - starting);
+    const wanted = Math.min(room, nodesNeeded(fitting, perNode) - starting);
     for (let i = 0; i < wanted; i++) void this.allocate();
     const idleMs = (this.config.idleTimeoutS ?? 300) * 1000;
     for (const n of idle) {

@@ -47,6 +47,7 @@ export class Autoscaler {
           labelSelector: d.labelSelector,
           backend: d.backend,
           count: d.count,
+          ...(d.separateNodes ? { separateNodes: true } : {}),
         }));
       try {
         b.elastic.scale(demand, this.view.idleNodes(b.name));

@@ -275,8 +275,15 @@ export class PlacementGroupTable {
         const sum = open.reduce<ResourceSet>((acc, b) => addResources(acc, b.resources), {});
         out.push({ backend: g.spec.backend, resources: sum, labelSelector: undefined, count: 1 });
       } else {
+        const separateNodes = g.spec.strategy === 'STRICT_SPREAD';
         for (const b of open)
-          out.push({ backend: g.spec.backend, resources: b.resources, labelSelector: undefined, count: 1 });
+          out.push({
+            backend: g.spec.backend,
+            resources: b.resources,
+            labelSelector: undefined,
+            count: 1,
+            ...(separateNodes ? { separateNodes } : {}),
+          });
       }
     }
     return out;

@@ -103,6 +103,8 @@ export interface PendingDemand {
   readonly resources: ResourceSet;
   readonly labelSelector: Readonly<Record<string, string>> | undefined;
   readonly count: number;
+  /** Each of `count` needs a node of its own (the bundles of a STRICT_SPREAD placement group). */
+  readonly separateNodes?: boolean;
 }
 
 /** Options of the scheduler. */

@@ -59,9 +59,31 @@ describe('gang on a LocalCluster of two nodes', () => {
     await noGroupLeft();
   });
 
+  test('a gang on an elastic backend gets a node per rank, even where one node could hold both', async () => {
+    await cluster.addElasticBackend({ name: 'burst', node: { numCpus: 2 }, maxNodes: 2, idleTimeoutMs: 60_000 });
+    const r = await get(
+      command({ name: 'burst-pair', nodes: 2, backend: 'burst', ranks: 'all' }).remote({
+        argv: ['bash', '-c', PRINT_ENV],
+      }),
+    );
+    assert.deepEqual(
+      r.ranks!.map((x) => fields(x.stdout).slice(0, 2)),
+      [
+        ['0', '2'],
+        ['1', '2'],
+      ],
+    );
+    const rows = await state.listTasks();
+    const nodeOf = (rank: number) => rows.find((t) => t.name === `burst-pair[${rank}]`)?.nodeId;
+    assert.notEqual(nodeOf(0), nodeOf(1));
+    const burst = (await state.listNodes()).filter((n) => n.backend === 'burst').map((n) => n.nodeId);
+    assert.deepEqual(new Set([nodeOf(0), nodeOf(1)]), new Set(burst));
+    await noGroupLeft();
+  });
+
   test('a gang of three on two nodes fails at once with GangPlacementError', async () => {
     const t0 = Date.now();
-    await assert.rejects(get(command({ nodes: 3 }).remote({ argv: ['true'] })), (e: unknown) => {
+    await assert.rejects(get(command({ nodes: 3, backend: 'local' }).remote({ argv: ['true'] })), (e: unknown) => {
       assert.ok(e instanceof GangPlacementError, String(e));
       assert.equal(e.infeasible, true);
       assert.match(e.message, /3 more distinct node\(s\).*only 2 can hold one/);
