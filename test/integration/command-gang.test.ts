@@ -6,7 +6,17 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { init, shutdown, command, get, state, CommandFailedError, GangPlacementError } from 'orrery';
+import {
+  init,
+  shutdown,
+  command,
+  cancel,
+  get,
+  state,
+  CommandFailedError,
+  GangPlacementError,
+  TaskCancelledError,
+} from 'orrery';
 import { LocalCluster } from 'orrery/testing';
 import { Head } from '../../orchestrator/head/head.ts';
 import { LocalBackend } from '../../backends/local/local-backend.ts';
@@ -79,6 +89,29 @@ describe('gang on a LocalCluster of two nodes', () => {
     const burst = (await state.listNodes()).filter((n) => n.backend === 'burst').map((n) => n.nodeId);
     assert.deepEqual(new Set([nodeOf(0), nodeOf(1)]), new Set(burst));
     await noGroupLeft();
+  });
+
+  test('cancelling the gang stops every rank and removes its group', async () => {
+    const tag = `${process.pid}${Date.now() % 100000}`;
+    const sleeping = () => {
+      try {
+        return execFileSync('pgrep', ['-f', `sleep 700.${tag}`], { encoding: 'utf8' })
+          .trim()
+          .split('\n')
+          .filter(Boolean);
+      } catch {
+        return [];
+      }
+    };
+    const ref = command({ nodes: 2, backend: 'local' }).remote({ argv: ['sleep', `700.${tag}`] });
+    await until('both ranks to run', () => sleeping().length === 2, 20_000);
+    await cancel(ref);
+    await assert.rejects(get(ref), TaskCancelledError);
+    await until('both ranks to be gone', () => sleeping().length === 0, 10_000);
+    await until('the group to be removed', async () => {
+      const live = (await state.listPlacementGroups()).filter((g) => g.state !== 'REMOVED');
+      return live.length === 0;
+    });
   });
 
   test('a gang of three on two nodes fails at once with GangPlacementError', async () => {
@@ -180,7 +213,7 @@ describe('gang on the ssh backend with two hosts', { skip: !sshUp && 'the test s
     );
   });
 
-  test("rank 1 failing stops rank 0 and fails the gang with rank 1's CommandFailedError", async () => {
+  test("rank 1 failing stops rank 0 and fails the gang with rank 1's CommandFailedError", async (t) => {
     const tag = `${process.pid}${Date.now() % 100000}`;
     const script = `if [ "$RANK" = 1 ]; then sleep 1; echo rank one gives up >&2; exit 3; fi; exec sleep 600.${tag}`;
     const t0 = Date.now();
@@ -195,7 +228,8 @@ describe('gang on the ssh backend with two hosts', { skip: !sshUp && 'the test s
         return true;
       },
     );
-    assert.ok(Date.now() - t0 < 30_000, `the gang failed after ${Date.now() - t0} ms`);
+    const failedMs = Date.now() - t0;
+    assert.ok(failedMs < 30_000, `the gang failed after ${failedMs} ms`);
     const sleeping = () => {
       try {
         return execFileSync('pgrep', ['-f', `sleep 600.${tag}`], { encoding: 'utf8' }).trim();
@@ -203,7 +237,11 @@ describe('gang on the ssh backend with two hosts', { skip: !sshUp && 'the test s
         return '';
       }
     };
+    const gone = Date.now();
     await until("rank 0's program to be gone", () => sleeping() === '', 10_000);
+    t.diagnostic(
+      `ref failed ${failedMs} ms after submit (rank 1 exits after 1 s); rank 0 gone ${Date.now() - gone} ms later`,
+    );
     await noGroupLeft();
   });
 
