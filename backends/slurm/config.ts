@@ -19,6 +19,8 @@ export interface SlurmBackendConfig extends BackendConfigBase, SshLoginConfig {
   readonly memPerNode?: string;
   /** Generic resources (`--gres`), e.g. `gpu:a100:1`: the GPU count becomes the node's GPU resource. */
   readonly gres?: string;
+  /** The cluster's slurm.conf on the login host, when not the default (SLURM_CONF of every Slurm command). */
+  readonly slurmConf?: string;
   /** More srun options, passed as they are. */
   readonly srunArgs?: readonly string[];
   /** Allocations held at once; default 1. */
@@ -45,6 +47,7 @@ const KEYS = [
   'memPerNode',
   'gres',
   'srunArgs',
+  'slurmConf',
   'maxNodes',
   'idleTimeoutS',
   'identityFile',
@@ -84,6 +87,8 @@ export function validateSlurmConfig(config: unknown): SlurmBackendConfig {
     if (c[k] !== undefined && (typeof c[k] !== 'string' || !SLURM_WORD.test(c[k] as string)))
       fail(k, 'a Slurm value without spaces or shell characters');
   }
+  if (c.slurmConf !== undefined && (typeof c.slurmConf !== 'string' || !c.slurmConf.startsWith('/')))
+    fail('slurmConf', 'an absolute path on the login host');
   for (const k of ['identityFile', 'passphraseSecret', 'knownHostsFile', 'sshConfigFile', 'nodePath']) {
     if (c[k] !== undefined && (typeof c[k] !== 'string' || c[k] === '')) fail(k, 'a non-empty string');
   }

@@ -48,6 +48,7 @@ export class Autoscaler {
           backend: d.backend,
           count: d.count,
           ...(d.separateNodes ? { separateNodes: true } : {}),
+          ...(d.group === undefined ? {} : { group: d.group }),
         }));
       try {
         b.elastic.scale(demand, this.view.idleNodes(b.name));

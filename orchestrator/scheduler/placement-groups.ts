@@ -282,7 +282,7 @@ export class PlacementGroupTable {
             resources: b.resources,
             labelSelector: undefined,
             count: 1,
-            ...(separateNodes ? { separateNodes } : {}),
+            ...(separateNodes ? { separateNodes, group: g.spec.placementGroupId } : {}),
           });
       }
     }
