@@ -124,9 +124,17 @@ export class SlurmBackend implements Backend, ElasticBackend {
     const wanted = Math.min(room, nodesNeeded(fitting, perNode) - starting);
     for (let i = 0; i < wanted; i++) void this.allocate();
     const idleMs = (this.config.idleTimeoutS ?? 300) * 1000;
-    for (const n of idle) {
-      const a = this.allocations.get(n.nodeId);
-      if (a?.joined && n.idleMs >= idleMs) this.release(a, 'idle');
+    const idleNow = new Set(idle.filter((n) => n.idleMs >= idleMs).map((n) => n.nodeId));
+    for (const nodeId of idleNow) {
+      const a = this.allocations.get(nodeId);
+      if (!a?.joined) continue;
+      if (!a.gang) {
+        this.release(a, 'idle');
+        continue;
+      }
+      // A gang's nodes share one job: it ends only once every one of them is idle.
+      const members = [...this.allocations.values()].filter((m) => m.jobName === a.jobName);
+      if (members.every((m) => m.joined && idleNow.has(m.nodeId))) for (const m of members) this.release(m, 'idle');
     }
   }
 

@@ -11,7 +11,15 @@ import { execFileSync } from 'node:child_process';
 import { init, shutdown, command, get, state, CommandFailedError } from 'orrery';
 import { LocalCluster } from 'orrery/testing';
 import { createBackend } from '../../orchestrator/head/backend-registry.ts';
+import { until } from './helpers.ts';
 import { requireService, slurmPairService, slurmService, sshService } from '../services/env.ts';
+
+/** Job names on the two-node cluster ('' when none). */
+const pairJobs = () =>
+  execFileSync('squeue', ['-h', '-o', '%j'], {
+    encoding: 'utf8',
+    env: { ...process.env, SLURM_CONF: slurmPairService.conf },
+  }).trim();
 
 const PRINT = 'echo "$RANK $WORLD_SIZE $MASTER_ADDR $MASTER_PORT $SLURM_JOB_ID $SLURMD_NODENAME"';
 
@@ -51,6 +59,7 @@ describe('gang on the two-node Slurm cluster: one allocation, a step per node', 
     cluster = await clusterWith('pair-hpc', {
       slurmConf: slurmPairService.conf,
       partition: slurmPairService.partition,
+      idleTimeoutS: 2,
     });
   });
   after(async () => {
@@ -68,7 +77,7 @@ describe('gang on the two-node Slurm cluster: one allocation, a step per node', 
     assert.deepEqual(new Set([r0![5], r1![5]]), new Set(slurmPairService.nodes), 'one rank on each Slurm node');
   });
 
-  test('rank 1 failing stops rank 0; the job ends once its nodes are idle', async () => {
+  test('rank 1 failing stops rank 0; the job ends once its nodes are idle, both retired', async () => {
     await assert.rejects(
       get(
         command({ nodes: 2, backend: 'pair-hpc', placementTimeoutMs: 240_000 }).remote({
@@ -81,6 +90,10 @@ describe('gang on the two-node Slurm cluster: one allocation, a step per node', 
         return true;
       },
     );
+    await until("the gang's job to end", () => pairJobs() === '', 30_000);
+    const gone = (await state.listNodes()).filter((n) => n.backend === 'pair-hpc');
+    assert.ok(gone.length >= 2);
+    for (const n of gone) assert.equal(n.deathReason, 'retired (idle)', `node ${n.nodeId}: ${n.deathReason}`);
   });
 });
 
@@ -126,9 +139,5 @@ describe('gang on the one-node Slurm cluster: one allocation per rank', () => {
 });
 
 after(() => {
-  const left = execFileSync('squeue', ['-h', '-o', '%j'], {
-    encoding: 'utf8',
-    env: { ...process.env, SLURM_CONF: slurmPairService.conf },
-  });
-  assert.equal(left.trim(), '', 'no job is left on the two-node cluster');
+  assert.equal(pairJobs(), '', 'no job is left on the two-node cluster');
 });
