@@ -20,6 +20,8 @@ export interface SlurmBackendConfig extends BackendConfigBase, SshLoginConfig, N
   readonly memPerNode?: string;
   /** Generic resources (`--gres`), e.g. `gpu:a100:1`: the GPU count becomes the node's GPU resource. */
   readonly gres?: string;
+  /** The cluster's slurm.conf on the login host, when not the default (SLURM_CONF of every Slurm command). */
+  readonly slurmConf?: string;
   /** More srun options, passed as they are. */
   readonly srunArgs?: readonly string[];
   /** Allocations held at once; default 1. */
@@ -46,6 +48,7 @@ const KEYS = [
   'memPerNode',
   'gres',
   'srunArgs',
+  'slurmConf',
   'maxNodes',
   'idleTimeoutS',
   'identityFile',
@@ -86,6 +89,8 @@ export function validateSlurmConfig(config: unknown): SlurmBackendConfig {
       fail(k, 'a Slurm value without spaces or shell characters');
   }
   checkNodeConfig(c, fail);
+  if (c.slurmConf !== undefined && (typeof c.slurmConf !== 'string' || !c.slurmConf.startsWith('/')))
+    fail('slurmConf', 'an absolute path on the login host');
   for (const k of ['identityFile', 'passphraseSecret', 'knownHostsFile', 'sshConfigFile']) {
     if (c[k] !== undefined && (typeof c[k] !== 'string' || c[k] === '')) fail(k, 'a non-empty string');
   }

@@ -4,6 +4,7 @@
  * SFTP under its content hash, so a host never runs a stale agent.
  */
 import { BackendError } from '../../orchestrator/core/errors.ts';
+import { NODE_ADDRESS_LABEL } from '../../orchestrator/core/node-labels.ts';
 import type { Backend, BackendHost } from '../types.ts';
 import { agentBundle } from '../transport/ssh/agent-bundle.ts';
 import { SshConnection, type SshConnectOptions } from '../transport/ssh/connection.ts';
@@ -54,7 +55,7 @@ export class SshBackend implements Backend {
             numCpus: c.numCpus,
             numGpus: c.numGpus,
             resources: c.resources,
-            labels: c.labels,
+            labels: { [NODE_ADDRESS_LABEL]: target.host, ...c.labels },
             objectStoreMemory: c.objectStoreMemory,
           },
           host,

@@ -52,6 +52,7 @@ export {
   TaskUnschedulableError,
   CommandFailedError,
   RuntimeEnvSetupError,
+  GangPlacementError,
   BackendError,
   PlacementGroupRemovedError,
   SecretNotFoundError,

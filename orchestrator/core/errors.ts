@@ -128,6 +128,10 @@ export class PlacementGroupRemovedError extends OrreryError {
 
 /** A command task exited non-zero. */
 export class CommandFailedError extends OrreryError {
+  /** In a `command({ nodes })` gang: the rank that failed (its message starts with it and its node). */
+  declare readonly rank?: number;
+  /** In a gang: the node the failing rank ran on. */
+  declare readonly nodeId?: string;
   constructor(
     readonly exitCode: number,
     readonly stderrTail: string,
@@ -154,6 +158,28 @@ export class RuntimeEnvSetupError extends OrreryError {
     readonly outputTail = '',
   ) {
     super(message);
+  }
+}
+
+/**
+ * A `command({ nodes })` gang could not get its nodes: fewer distinct nodes than ranks can ever
+ * exist on its backend (`infeasible`, at once), or they were not all free within its
+ * `placementTimeoutMs`.
+ */
+export class GangPlacementError extends OrreryError {
+  constructor(
+    readonly gangName: string,
+    readonly nodes: number,
+    readonly backend: string,
+    readonly infeasible: boolean,
+    readonly reason: string,
+  ) {
+    super(
+      `gang ${gangName} (${nodes} nodes${backend ? ` of backend ${backend}` : ''}) cannot start: ${reason}; ` +
+        (infeasible
+          ? 'add hosts to the backend (or raise maxNodes of an elastic one), or ask for fewer nodes'
+          : 'free nodes (or raise placementTimeoutMs) and submit it again'),
+    );
   }
 }
 
@@ -311,6 +337,7 @@ const classes: Record<string, OrreryErrorClass> = {
   TaskUnschedulableError,
   CommandFailedError,
   RuntimeEnvSetupError,
+  GangPlacementError,
   BackendError,
   PlacementGroupRemovedError,
   SecretNotFoundError,

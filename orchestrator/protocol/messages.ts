@@ -174,6 +174,8 @@ export interface HeadOps {
       readonly strategy: PlacementStrategyName;
       readonly name?: string;
       readonly detached: boolean;
+      /** Only nodes of this backend hold bundles. */
+      readonly backend?: string;
     };
     reply: void;
   };

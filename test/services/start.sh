@@ -6,6 +6,8 @@
 #   sshd    a private OpenSSH server on 127.0.0.1:2222, known_hosts files for it
 #   munge   the Slurm authentication daemon
 #   slurm   a one-node cluster (slurmctld + slurmd, partition debug, two fake A100 GPUs)
+#   slurm-pair  a second cluster of two nodes on this machine (two slurmd, partition pair),
+#           chosen with SLURM_CONF=$ROOT/slurm-pair/slurm.conf: multi-node gangs
 #   keyring gnome-keyring on a private D-Bus session bus (checked through keyring.sh)
 #   dask    python3-distributed, the benchmark peer (checked, nothing to start)
 #   podman  containers.conf for this host (runc, ulimits); the image localhost/orrery-busybox
@@ -452,6 +454,81 @@ EOF
 
 # --- run each service, one line each ---------------------------------------------------------
 
+# --- slurm-pair: two Slurm nodes on one machine ---------------------------------------------
+# Debian's slurmd is built with --enable-multiple-slurmd (scontrol show config: MULTIPLE_SLURMD
+# = Yes): several slurmd on one host, each `slurmd -N <name>` on its own port. A cluster of its
+# own (slurmctld port 7817, own state and slurm.conf), so the one-node cluster above is untouched;
+# SLURM_CONF=$PAIR_CONF selects it (the slurm backend's `slurmConf`).
+
+PAIR_CONF=$ROOT/slurm-pair/slurm.conf
+pair_nodes() { SLURM_CONF=$PAIR_CONF sinfo -h -p pair -t "$1" -o %D 2>/dev/null; }
+pair_usable() { [[ $(pair_nodes idle,mix,alloc) == 2 ]]; }
+
+start_slurm_pair() {
+  local dir=$ROOT/slurm-pair changed=0 n out
+  install -d -m 755 "$dir" "$dir/state" "$dir/spool-pair1" "$dir/spool-pair2"
+  write_if_changed "$PAIR_CONF" 644 <<PAIREOF && changed=1
+# Orrery's two-node test cluster on one machine (test/services/start.sh, step slurm-pair).
+ClusterName=orrery-pair
+SlurmctldHost=$HOST(127.0.0.1)
+SlurmctldPort=7817
+AuthType=auth/munge
+CredType=cred/munge
+SlurmUser=root
+SlurmdUser=root
+StateSaveLocation=$dir/state
+SlurmdSpoolDir=$dir/spool-%n
+SlurmctldPidFile=$dir/slurmctld.pid
+SlurmdPidFile=$dir/slurmd-%n.pid
+SlurmctldLogFile=$dir/slurmctld.log
+SlurmdLogFile=$dir/slurmd-%n.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+SchedulerType=sched/backfill
+MpiDefault=none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+ReturnToService=2
+SlurmdParameters=config_overrides
+KillWait=5
+InactiveLimit=0
+NodeName=pair1 NodeHostname=$HOST NodeAddr=127.0.0.1 Port=7818 CPUs=1 RealMemory=1000 State=UNKNOWN
+NodeName=pair2 NodeHostname=$HOST NodeAddr=127.0.0.1 Port=7819 CPUs=1 RealMemory=1000 State=UNKNOWN
+PartitionName=pair Nodes=pair1,pair2 Default=YES MaxTime=INFINITE State=UP
+PAIREOF
+  if ((changed)); then
+    for n in pair1 pair2; do stop_pid "$dir/slurmd-$n.pid" slurmd; done
+    stop_pid "$dir/slurmctld.pid" slurmctld
+  fi
+  if ! pid_running "$dir/slurmctld.pid" slurmctld >/dev/null; then
+    /usr/sbin/slurmctld -f "$PAIR_CONF" ||
+      fail "slurmctld (pair) did not start: $(tail -n 3 "$dir/slurmctld.log" | tr '\n' ' ')"
+  fi
+  wait_for 20 sh -c "SLURM_CONF='$PAIR_CONF' scontrol ping | grep -q UP" ||
+    fail "slurmctld (pair) is not answering: $(tail -n 3 "$dir/slurmctld.log" | tr '\n' ' ')"
+  for n in pair1 pair2; do
+    if ! pid_running "$dir/slurmd-$n.pid" slurmd >/dev/null; then
+      /usr/sbin/slurmd -f "$PAIR_CONF" -N "$n" ||
+        fail "slurmd $n did not start: $(tail -n 3 "$dir/slurmd-$n.log" | tr '\n' ' ')"
+    fi
+  done
+  if ! wait_for 30 pair_usable; then
+    SLURM_CONF=$PAIR_CONF scontrol update NodeName=pair1,pair2 State=RESUME >/dev/null 2>&1 || true
+    wait_for 15 pair_usable || fail "nodes pair1, pair2 are not usable; see $dir/slurmd-*.log"
+  fi
+  if [[ $(pair_nodes idle) != 2 ]]; then
+    echo "nodes pair1, pair2 (1 CPU each), partition pair; jobs running, srun check skipped"
+    return 0
+  fi
+  out=$(SLURM_CONF=$PAIR_CONF runuser -u orrery-test -- timeout 60 srun -N2 --ntasks-per-node=1 \
+    sh -c 'echo $SLURMD_NODENAME' 2>&1 </dev/null | sort | tr '\n' ' ') ||
+    fail "srun -N2 on the pair cluster failed: $out"
+  [[ $out == "pair1 pair2 " ]] || fail "srun -N2 on the pair cluster printed '$out'"
+  echo "nodes pair1, pair2 on $HOST (SLURM_CONF=$PAIR_CONF), partition pair; srun -N2 ran on both"
+}
+
 failed=0
 declare -A status
 step() { # step <name> <function> [<needs>]: runs the function with -e, prints ok/FAILED
@@ -480,6 +557,7 @@ step users start_users
 step sshd start_sshd users
 step munge start_munge
 step slurm start_slurm munge
+step slurm-pair start_slurm_pair slurm
 step keyring start_keyring
 step dask start_dask
 step podman start_podman sshd
