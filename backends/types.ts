@@ -80,6 +80,10 @@ export interface ResourceDemand {
   /** The backend the work names (its `backend` option or a placement rule), or undefined when any may run it. */
   readonly backend: string | undefined;
   readonly count: number;
+  /** Each of `count` needs a node of its own (the bundles of a STRICT_SPREAD placement group, e.g. a gang's ranks). */
+  readonly separateNodes?: boolean;
+  /** With separateNodes: the placement group the bundle belongs to (the slurm backend allocates a group's nodes as one job). */
+  readonly group?: string;
 }
 
 /** A node of this backend with nothing running, and for how long. */
@@ -114,6 +118,12 @@ export interface Backend {
    * GPUs, partition): resolves with lines of what it found, or throws BackendError saying what is wrong.
    */
   check?(): Promise<string[]>;
+  /**
+   * Removes what the backend keeps on its hosts and no longer uses, for `orrery backends clean`
+   * (old agent bundles, runtimes, environments, working folders unused for `olderThanDays`):
+   * resolves with lines saying what was removed and how many bytes.
+   */
+  clean?(options: { readonly olderThanDays: number }): Promise<string[]>;
 }
 
 /** Config keys every backend has. */

@@ -4,7 +4,7 @@
  * autoscaling path (demand -> new node -> task runs -> idle -> removed) is tested for real.
  */
 import type { Backend, BackendHost, ElasticBackend, IdleNode, NodeShape, ResourceDemand } from '../types.ts';
-import { demandFitsShape } from '../../orchestrator/core/shape-fit.ts';
+import { demandFitsShape, nodesNeeded } from '../../orchestrator/core/shape-fit.ts';
 import { LocalBackend, type LocalBackendConfig, type LocalNode } from './local-backend.ts';
 
 /** Config of the elastic local backend. */
@@ -49,9 +49,9 @@ export class ElasticLocalBackend implements Backend, ElasticBackend {
 
   scale(demand: readonly ResourceDemand[], idle: readonly IdleNode[]): void {
     const [shape] = this.shapes();
-    const fitting = demand.filter((d) => demandFitsShape(d, shape!, this.name)).reduce((n, d) => n + d.count, 0);
+    const fitting = demand.filter((d) => demandFitsShape(d, shape!, this.name));
     const room = this.config.maxNodes - this.nodes.size - this.starting;
-    const needed = Math.ceil(fitting / this.perNode(demand)) - this.starting;
+    const needed = nodesNeeded(fitting, this.perNode(demand)) - this.starting;
     for (let i = 0; i < Math.min(room, needed); i++) void this.addNode();
     for (const n of idle) {
       if (n.idleMs < this.config.idleTimeoutMs || !this.nodes.has(n.nodeId)) continue;

@@ -1,10 +1,11 @@
 /** The slurm backend's config (`kind: 'slurm'`), validated where it enters. */
 import type { BackendConfigBase } from '../types.ts';
 import type { SshLoginConfig } from '../transport/ssh/login.ts';
+import { checkNodeConfig, NODE_CONFIG_KEYS, type NodeRuntimeConfig } from '../transport/ssh/node-dist.ts';
 import { parseHostSpec } from '../transport/ssh/ssh-config.ts';
 
 /** Config of a slurm backend: a login host reached over SSH, and what each allocation asks for. */
-export interface SlurmBackendConfig extends BackendConfigBase, SshLoginConfig {
+export interface SlurmBackendConfig extends BackendConfigBase, SshLoginConfig, NodeRuntimeConfig {
   readonly kind: 'slurm';
   /** The login node, as an ssh host (`user@host:port` or an ~/.ssh/config alias). */
   readonly loginHost: string;
@@ -19,14 +20,16 @@ export interface SlurmBackendConfig extends BackendConfigBase, SshLoginConfig {
   readonly memPerNode?: string;
   /** Generic resources (`--gres`), e.g. `gpu:a100:1`: the GPU count becomes the node's GPU resource. */
   readonly gres?: string;
+  /** The cluster's slurm.conf on the login host, when not the default (SLURM_CONF of every Slurm command). */
+  readonly slurmConf?: string;
   /** More srun options, passed as they are. */
   readonly srunArgs?: readonly string[];
   /** Allocations held at once; default 1. */
   readonly maxNodes?: number;
   /** An allocation idle this long is released; default 300 s. */
   readonly idleTimeoutS?: number;
-  /** Node on the cluster (login and compute nodes share it, as they share the home directory). */
-  readonly nodePath?: string;
+  // node, nodeDist, nodePath (NodeRuntimeConfig): Node is found or provisioned on the login host;
+  // compute nodes run the same path (a provisioned runtime lives in the shared home).
   readonly labels?: Readonly<Record<string, string>>;
   readonly resources?: Readonly<Record<string, number>>;
   /** Bytes of large values each allocation's agent keeps in memory before spilling to its disk; default 30% of the node's RAM. */
@@ -45,6 +48,7 @@ const KEYS = [
   'memPerNode',
   'gres',
   'srunArgs',
+  'slurmConf',
   'maxNodes',
   'idleTimeoutS',
   'identityFile',
@@ -52,7 +56,7 @@ const KEYS = [
   'knownHostsFile',
   'sshConfigFile',
   'maxSessions',
-  'nodePath',
+  ...NODE_CONFIG_KEYS,
   'labels',
   'resources',
   'objectStoreMemory',
@@ -84,7 +88,10 @@ export function validateSlurmConfig(config: unknown): SlurmBackendConfig {
     if (c[k] !== undefined && (typeof c[k] !== 'string' || !SLURM_WORD.test(c[k] as string)))
       fail(k, 'a Slurm value without spaces or shell characters');
   }
-  for (const k of ['identityFile', 'passphraseSecret', 'knownHostsFile', 'sshConfigFile', 'nodePath']) {
+  checkNodeConfig(c, fail);
+  if (c.slurmConf !== undefined && (typeof c.slurmConf !== 'string' || !c.slurmConf.startsWith('/')))
+    fail('slurmConf', 'an absolute path on the login host');
+  for (const k of ['identityFile', 'passphraseSecret', 'knownHostsFile', 'sshConfigFile']) {
     if (c[k] !== undefined && (typeof c[k] !== 'string' || c[k] === '')) fail(k, 'a non-empty string');
   }
   if (c.cpusPerNode !== undefined && (!Number.isInteger(c.cpusPerNode) || (c.cpusPerNode as number) < 1))

@@ -1,15 +1,14 @@
 /** The ssh backend's config (`kind: 'ssh'`), checked where it enters. */
 import type { BackendConfigBase } from '../types.ts';
 import type { SshLoginConfig } from '../transport/ssh/login.ts';
+import { checkNodeConfig, NODE_CONFIG_KEYS, type NodeRuntimeConfig } from '../transport/ssh/node-dist.ts';
 import { parseHostSpec, SshConfigError } from '../transport/ssh/ssh-config.ts';
 
 /** Config of an ssh backend: one node per host. */
-export interface SshBackendConfig extends BackendConfigBase, SshLoginConfig {
+export interface SshBackendConfig extends BackendConfigBase, SshLoginConfig, NodeRuntimeConfig {
   readonly kind: 'ssh';
   /** `'user@host:port'`, `'host'`, or an alias from the ssh config. */
   readonly hosts: readonly string[];
-  /** Node on the hosts; default `node` from the non-interactive SSH PATH. */
-  readonly nodePath?: string;
   readonly labels?: Readonly<Record<string, string>>;
   /** Per node; default: what the agent finds on the host. */
   readonly numCpus?: number;
@@ -27,7 +26,7 @@ const KEYS = [
   'passphraseSecret',
   'knownHostsFile',
   'sshConfigFile',
-  'nodePath',
+  ...NODE_CONFIG_KEYS,
   'labels',
   'numCpus',
   'numGpus',
@@ -61,7 +60,8 @@ export function validateSshConfig(config: unknown): SshBackendConfig {
   });
   if (new Set(c.hosts as string[]).size !== (c.hosts as string[]).length)
     fail('hosts', 'a list without duplicates (one node per host)');
-  for (const k of ['identityFile', 'passphraseSecret', 'knownHostsFile', 'sshConfigFile', 'nodePath'] as const) {
+  checkNodeConfig(c, fail);
+  for (const k of ['identityFile', 'passphraseSecret', 'knownHostsFile', 'sshConfigFile'] as const) {
     if (c[k] !== undefined && (typeof c[k] !== 'string' || c[k] === '')) fail(k, 'a non-empty string');
   }
   if (c.passphraseSecret !== undefined && c.identityFile === undefined)

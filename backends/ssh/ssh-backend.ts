@@ -4,11 +4,21 @@
  * SFTP under its content hash, so a host never runs a stale agent.
  */
 import { BackendError } from '../../orchestrator/core/errors.ts';
+import { NODE_ADDRESS_LABEL } from '../../orchestrator/core/node-labels.ts';
 import type { Backend, BackendHost } from '../types.ts';
 import { agentBundle } from '../transport/ssh/agent-bundle.ts';
 import { SshConnection, type SshConnectOptions } from '../transport/ssh/connection.ts';
 import { connectOptionsFor, targetFor } from '../transport/ssh/login.ts';
-import { checkRemoteNode, ensureBundle } from '../transport/ssh/remote-agent.ts';
+import { describeLocalCache } from '../transport/ssh/node-dist-fetch.ts';
+import { describeRuntime, resolveRemoteNode, runtimeNameFor } from '../transport/ssh/node-runtime.ts';
+import { ensureBundle } from '../transport/ssh/remote-agent.ts';
+import { ensureRemoteRunDir } from '../transport/ssh/remote-run-dir.ts';
+import {
+  cleanRemoteCaches,
+  describeRemoved,
+  describeUsage,
+  remoteCacheUsage,
+} from '../transport/ssh/remote-housekeeping.ts';
 import { describeAddress, type SshTarget } from '../transport/ssh/ssh-config.ts';
 import type { SshBackendConfig } from './config.ts';
 import { SshHostNode } from './ssh-host-node.ts';
@@ -39,13 +49,13 @@ export class SshBackend implements Backend {
         new SshHostNode({
           backend: c.name,
           connect: this.connectOptions(target),
-          nodePath: c.nodePath ?? 'node',
+          node: c,
           agent: {
             backend: c.name,
             numCpus: c.numCpus,
             numGpus: c.numGpus,
             resources: c.resources,
-            labels: c.labels,
+            labels: { [NODE_ADDRESS_LABEL]: target.host, ...c.labels },
             objectStoreMemory: c.objectStoreMemory,
           },
           host,
@@ -63,12 +73,12 @@ export class SshBackend implements Backend {
   }
 
   /**
-   * `orrery backends test`: per host, the connection and host key, the remote Node, the agent
-   * bundle (uploaded if absent) and the GPUs nvidia-smi reports. Starts no agent.
+   * `orrery backends test`: per host, the connection and host key, the Node the agent runs with
+   * (provisioned if needed, with its path), the agent bundle (uploaded if absent), the sizes of
+   * Orrery's caches there and the GPUs nvidia-smi reports. Starts no agent.
    */
   async check(): Promise<string[]> {
     const lines: string[] = [];
-    const nodePath = this.config.nodePath ?? 'node';
     for (const target of this.targets()) {
       const label = `${target.user}@${describeAddress(target)}`;
       const opts = this.connectOptions(target);
@@ -76,14 +86,45 @@ export class SshBackend implements Backend {
       try {
         const via = target.jumps.length > 0 ? ` via ${target.jumps.map(describeAddress).join(', ')}` : '';
         lines.push(`${label}: connected${via}; host key ${conn.hostKey} matches ${opts.knownHostsFile}`);
-        lines.push(`${label}: node ${await checkRemoteNode(conn, nodePath, this.name)} (${nodePath})`);
+        await ensureRemoteRunDir(conn, this.name);
+        const node = await resolveRemoteNode(conn, this.config, this.name, (l) => lines.push(`${label}: ${l}`));
+        const provisioned = describeRuntime(node, label);
+        if (provisioned) lines.push(provisioned);
+        lines.push(
+          `${label}: node ${node.version} at ${node.path}${node.runtime ? ' (provisioned by Orrery)' : " (the host's own)"}`,
+        );
         const bundle = await agentBundle();
-        const placed = await ensureBundle(conn, bundle, this.name, nodePath);
+        const placed = await ensureBundle(conn, bundle, this.name, node.path);
         if (placed.replaced) lines.push(`${label}: ${placed.replaced}`);
         lines.push(
           `${label}: agent bundle ${bundle.hash} ${placed.uploaded ? 'uploaded to' : 'already at'} ${placed.dir}`,
         );
+        lines.push(`${label}: ~/.orrery caches: ${describeUsage(await remoteCacheUsage(conn))}`);
         lines.push(`${label}: ${describeGpus(await conn.run(GPU_QUERY))}`);
+      } finally {
+        conn.close();
+      }
+    }
+    lines.push(describeLocalCache());
+    return lines;
+  }
+
+  /**
+   * `orrery backends clean`: on every host, removes the agent bundles, Node runtimes, environments
+   * and working folders of ~/.orrery unused for `olderThanDays`, keeping the bundle and runtime of
+   * this Orrery.
+   */
+  async clean(options: { readonly olderThanDays: number }): Promise<string[]> {
+    const lines: string[] = [];
+    const { hash } = await agentBundle();
+    for (const target of this.targets()) {
+      const label = `${target.user}@${describeAddress(target)}`;
+      const conn = await SshConnection.open(this.connectOptions(target));
+      try {
+        const runtime = await runtimeNameFor(conn, this.config);
+        const keep = [`agents/${hash}`, ...(runtime ? [`runtime/${runtime}`] : [])];
+        const removed = await cleanRemoteCaches(conn, keep, options.olderThanDays, this.name);
+        lines.push(...describeRemoved(label, removed, options.olderThanDays));
       } finally {
         conn.close();
       }

@@ -15,10 +15,12 @@ import type { AgentSpec, AgentStream, BackendHost } from '../types.ts';
 import { agentBundle } from '../transport/ssh/agent-bundle.ts';
 import { SshConnection, connectWithBackoff, type SshConnectOptions } from '../transport/ssh/connection.ts';
 import { forwardStderr } from '../transport/ssh/login.ts';
-import { checkRemoteNode, ensureBundle } from '../transport/ssh/remote-agent.ts';
+import type { NodeRuntimeConfig } from '../transport/ssh/node-dist.ts';
+import { describeRuntime, nodeCommand, resolveRemoteNode } from '../transport/ssh/node-runtime.ts';
+import { ensureBundle } from '../transport/ssh/remote-agent.ts';
 import { ensureRemoteRunDir } from '../transport/ssh/remote-run-dir.ts';
 import { describeAddress } from '../transport/ssh/ssh-config.ts';
-import { shellPath, shellQuote } from '../transport/shell-quote.ts';
+import { shellQuote } from '../transport/shell-quote.ts';
 
 /** Lines of agent stderr kept for the error message when an agent fails to start. */
 const STDERR_TAIL = 20;
@@ -29,7 +31,8 @@ const QUICK_DEATH_MS = 10_000;
 export interface SshHostNodeOptions {
   readonly backend: string;
   readonly connect: SshConnectOptions;
-  readonly nodePath: string;
+  /** How to find or provision Node on the host (the backend config's node, nodeDist, nodePath). */
+  readonly node: NodeRuntimeConfig;
   /** The agent spec without its node id (a fresh id per agent: a restarted agent is a new node). */
   readonly agent: Omit<AgentSpec, 'nodeId'>;
   readonly host: BackendHost;
@@ -92,9 +95,14 @@ export class SshHostNode {
 
   /** Checks node, places the bundle, starts an agent and waits until it joined the head. */
   private async launch(conn: SshConnection): Promise<void> {
-    const { backend, host, nodePath } = this.o;
-    await checkRemoteNode(conn, nodePath, backend);
+    const { backend, host } = this.o;
     const runDir = await ensureRemoteRunDir(conn, backend);
+    const resolved = await resolveRemoteNode(conn, this.o.node, backend, (l) =>
+      host.log(`orrery: ssh backend ${backend}: ${l}`),
+    );
+    const provisioned = describeRuntime(resolved, this.label);
+    if (provisioned) host.log(`orrery: ssh backend ${backend}: ${provisioned}`);
+    const nodePath = resolved.path;
     const bundle = await agentBundle();
     const placed = await ensureBundle(conn, bundle, backend, nodePath);
     if (placed.replaced) host.log(`orrery: ssh backend ${backend}: ${placed.replaced}`);
@@ -109,9 +117,10 @@ export class SshHostNode {
     };
     // `exec` replaces the shell, so the agent (or, for a service head, the bridge to an agent that
     // outlives it, started if absent) is the session's own process and ends with it.
-    const node = `${shellPath(nodePath)} ${shellQuote(placed.entry)}`;
+    const node = `${nodeCommand(resolved)} ${shellQuote(placed.entry)}`;
     const ch = await conn.exec(
-      `umask 077 && exec ${node}${durable ? ` --bridge ${shellQuote(socketPath)} --start` : ''}`,
+      // touch: the bundle folder's time is its last use, which `orrery backends clean` goes by.
+      `touch -c ${shellQuote(placed.dir)} 2>/dev/null; umask 077 && exec ${node}${durable ? ` --bridge ${shellQuote(socketPath)} --start` : ''}`,
     );
     ch.write(`${JSON.stringify(spec)}\n`);
     this.agent = ch;

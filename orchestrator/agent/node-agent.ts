@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { RESOURCE_UNIT } from '../core/resources.ts';
-import { ActorDiedError, toErrorInfo } from '../core/errors.ts';
+import { ActorDiedError, TaskCancelledError, toErrorInfo } from '../core/errors.ts';
 import type { ShippedCode } from '../core/function-source.ts';
 import type { HeadLink } from './detachable-head.ts';
 import type { Message, RunMessage } from '../protocol/messages.ts';
@@ -18,6 +18,7 @@ import { WorkerPool, type WorkerProcess } from './worker-pool.ts';
 import { NodeObjects } from './node-objects.ts';
 import type { ProcessDir } from '../core/runtime-dir.ts';
 import { defaultWorkerLimit, MemoryGuard } from './memory-guard.ts';
+import { activationOf, PythonEnvs, type ReadyEnv } from './python-envs.ts';
 
 /** What the agent process hands its NodeAgent besides the spec. */
 export interface AgentRuntime {
@@ -42,6 +43,11 @@ export class NodeAgent {
     (w) => w.proc.pid,
   );
   private readonly defaultMemoryLimit = defaultWorkerLimit();
+  private readonly pythonEnvs = new PythonEnvs();
+  /** Per lease: the run messages waiting for a Python environment (later runs of the lease queue behind them, in order). */
+  private readonly envWaits = new Map<string, Promise<void>>();
+  /** Runs waiting for their Python environment, by task id (a cancel drops them). */
+  private readonly waitingForEnv = new Map<string, RunMessage>();
 
   constructor(
     private readonly head: HeadLink,
@@ -92,6 +98,13 @@ export class NodeAgent {
       case 'run':
         return this.run(m);
       case 'cancel': {
+        const waiting = this.waitingForEnv.get(m.taskId);
+        if (waiting) {
+          this.waitingForEnv.delete(m.taskId);
+          const error = toErrorInfo(new TaskCancelledError(m.taskId, waiting.name));
+          this.head.send({ type: 'failed', taskId: m.taskId, attempt: waiting.attempt, error, cancelled: true });
+          return;
+        }
         const w = m.actorId ? this.actors.get(m.actorId) : this.leases.get(m.leaseId ?? '');
         if (!w) return;
         if (m.force) this.pool.kill(w);
@@ -132,8 +145,40 @@ export class NodeAgent {
     }
   }
 
+  /**
+   * A run whose task needs a Python environment waits (off the event loop) until the environment
+   * is built or found; runs of the same lease queue behind it so they keep their order.
+   */
   private run(m: RunMessage): void {
     if (m.code) this.code.set(m.code.hash, m.code);
+    const key = m.actorId ?? m.leaseId;
+    const before = this.envWaits.get(key);
+    const ready = m.pythonEnv ? this.pythonEnvs.ready(m.pythonEnv) : undefined;
+    if (!before && (!m.pythonEnv || ready)) return this.dispatch(ready ? activated(m, ready) : m);
+    this.waitingForEnv.set(m.taskId, m);
+    const wait = (async () => {
+      await before;
+      let run = m;
+      try {
+        if (m.pythonEnv) {
+          const log = (text: string) =>
+            this.head.send({ type: 'log', workerId: '', leaseId: m.leaseId, taskId: m.taskId, stream: 'stderr', text });
+          run = activated(m, await this.pythonEnvs.ensure(m.pythonEnv, log));
+        }
+      } catch (err) {
+        if (this.waitingForEnv.delete(m.taskId))
+          this.head.send({ type: 'failed', taskId: m.taskId, attempt: m.attempt, error: toErrorInfo(err) });
+        return;
+      }
+      if (this.waitingForEnv.delete(m.taskId)) this.dispatch(run);
+    })();
+    const queued = wait.finally(() => {
+      if (this.envWaits.get(key) === queued) this.envWaits.delete(key);
+    });
+    this.envWaits.set(key, queued);
+  }
+
+  private dispatch(m: RunMessage): void {
     let w: WorkerProcess | undefined;
     let gpuOwner: string | undefined;
     if (m.kind === 'actor-call') {
@@ -197,10 +242,16 @@ export class NodeAgent {
 
   private exit(): void {
     this.guard.stop();
+    this.pythonEnvs.stop();
     this.pool.killAll();
     this.objects.close();
     this.runtime.dir.remove();
     this.head.flush();
     setTimeout(() => process.exit(0), 10).unref();
   }
+}
+
+/** `m` with its Python environment activated: VIRTUAL_ENV or CONDA_PREFIX, and its bin folder first on the PATH. */
+function activated(m: RunMessage, env: ReadyEnv): RunMessage {
+  return { ...m, env: { ...m.env, ...activationOf(env, m.env?.PATH ?? process.env.PATH) } };
 }

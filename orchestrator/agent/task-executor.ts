@@ -6,13 +6,14 @@
 import { fromErrorInfo, TaskCancelledError, toErrorInfo } from '../core/errors.ts';
 import { loadCode, type ShippedCode } from '../core/function-source.ts';
 import { deserializeValue, serializeValue, type Reviver } from '../core/serialization.ts';
-import type { Message, ObjectResult, RunMessage } from '../protocol/messages.ts';
+import type { Message, ObjectResult, RunMessage, ShippedDir } from '../protocol/messages.ts';
 import type { Payload } from '../core/serialization.ts';
 import type { WorkerObjects } from './worker-objects.ts';
 import { reviver } from '../api/objects.ts';
 import type { TaskScope, WorkerRuntime } from './worker-runtime.ts';
 import { Fifo } from '../core/fifo.ts';
 import { maskErrorInfo, secretMask } from './secret-mask.ts';
+import { WorkingDirCache } from './working-dir-cache.ts';
 
 /** Arguments of run `m`: a `secret()` reference becomes the value the head sent with the run. */
 function argReviver(m: RunMessage): Reviver {
@@ -38,12 +39,16 @@ export class TaskExecutor {
   private creating = false;
   /** GPU ids the agent gave each lease or actor; runs sent straight from the head do not repeat them. */
   private readonly gpuIds = new Map<string, readonly number[]>();
+  /** The folder this worker's actor was created in; its calls run there too. */
+  private actorDir: string | undefined;
+  private actorWorkdir: ShippedDir | undefined;
 
   constructor(
     private readonly runtime: WorkerRuntime,
     private readonly send: (m: Message) => void,
     private readonly workerId: string,
     private readonly objects?: WorkerObjects,
+    private readonly workdirs: WorkingDirCache = new WorkingDirCache(),
   ) {}
 
   /** Queues a task. */
@@ -117,11 +122,19 @@ export class TaskExecutor {
       cancelled: false,
       pending: new Set(),
       onBlockedChange: () => this.pump(),
+      workdir: m.workdir ?? (m.kind === 'actor-call' ? this.actorWorkdir : undefined),
     };
     this.running.set(m.taskId, scope);
-    const restoreEnv = applyEnv(m);
+    let restoreEnv = noop;
     const t0 = performance.now();
     try {
+      const shipped = m.workdir ? await this.runtime.scope.run(scope, () => this.shippedDir(m)) : undefined;
+      const dir = shipped ?? m.workingDir ?? (m.kind === 'actor-call' ? this.actorDir : undefined);
+      if (m.kind === 'actor-create') {
+        this.actorDir = dir;
+        this.actorWorkdir = m.workdir;
+      }
+      restoreEnv = applyEnv(m, dir, shipped !== undefined);
       const revive = argReviver(m);
       const args = (payloads: readonly Payload[]) => payloads.map((p) => deserializeValue(p, revive, { copy: false }));
       const result = await this.runtime.scope.run(scope, async () =>
@@ -164,20 +177,41 @@ export class TaskExecutor {
   /** Arguments whose values stayed on a node: read from this node's agent, else through the head. */
   private async fetchArgs(m: RunMessage): Promise<Payload[]> {
     const args = [...m.args];
-    const get = async (id: string): Promise<ObjectResult> => {
-      const r = await this.runtime.call({ op: 'get', ids: [id] });
-      // Without a timeout the head answers once every object is done, never with { timedOut }.
-      if (!Array.isArray(r)) throw new Error(`fetching argument ${id} timed out`);
-      return r[0]!;
-    };
     await Promise.all(
       m.remoteArgs!.map(async ([i, id]) => {
-        args[i] = this.objects
-          ? await this.objects.fetch(id, get)
-          : await get(id).then((r) => (r.ok ? r.payload : Promise.reject(fromErrorInfo(r.error))));
+        args[i] = await this.fetchObject(id);
       }),
     );
     return args;
+  }
+
+  /** An object's value: from this node's agent if it holds it, else through the head. */
+  private async fetchObject(id: string): Promise<Payload> {
+    const get = async (id: string): Promise<ObjectResult> => {
+      const r = await this.runtime.call({ op: 'get', ids: [id] });
+      // Without a timeout the head answers once every object is done, never with { timedOut }.
+      if (!Array.isArray(r)) throw new Error(`fetching object ${id} timed out`);
+      return r[0]!;
+    };
+    return this.objects
+      ? await this.objects.fetch(id, get)
+      : await get(id).then((r) => (r.ok ? r.payload : Promise.reject(fromErrorInfo(r.error))));
+  }
+
+  /** The node's folder of the task's shipped working directory, unpacked first if the node lacks it. */
+  private async shippedDir(m: RunMessage): Promise<string> {
+    const d = m.workdir!;
+    const got = await this.workdirs.ensure(d, async () => {
+      const value = deserializeValue(await this.fetchObject(d.objectId), reviver, { copy: false });
+      if (!(value instanceof Uint8Array)) throw new Error(`working directory object ${d.objectId} is not an archive`);
+      return value;
+    });
+    this.runtime.post({
+      op: 'task-info',
+      taskId: m.taskId,
+      info: { workingDir: d.hash, workingDirFetchedBytes: got.fetchedBytes, workingDirMs: Math.round(got.ms) },
+    });
+    return got.path;
   }
 
   private async invoke(m: RunMessage, args: unknown[]): Promise<unknown> {
@@ -200,21 +234,28 @@ export class TaskExecutor {
   }
 }
 
-/** Sets the task's env (runtimeEnv.env, CUDA_VISIBLE_DEVICES, workingDir); returns the undo. */
-function applyEnv(m: RunMessage): () => void {
-  if (!m.env && !m.gpuIds && !m.workingDir) return noop;
-  const vars: Record<string, string> = { ...m.env };
+/**
+ * Sets the task's env (runtimeEnv.env, CUDA_VISIBLE_DEVICES) and working folder `dir`; returns
+ * the undo. A shipped folder is also named in ORRERY_WORKING_DIR, which command tasks copy.
+ */
+function applyEnv(m: RunMessage, dir: string | undefined, shipped: boolean): () => void {
+  if (!m.env && !m.gpuIds && !dir) return noop;
+  const vars: Record<string, string | undefined> = { ...m.env };
   if (m.gpuIds) vars.CUDA_VISIBLE_DEVICES = m.gpuIds.join(',');
+  if (dir) vars.ORRERY_WORKING_DIR = shipped ? dir : undefined;
   const saved = Object.keys(vars).map((k) => [k, process.env[k]] as const);
-  Object.assign(process.env, vars);
+  for (const [k, v] of Object.entries(vars)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
   const cwd = process.cwd();
-  if (m.workingDir) process.chdir(m.workingDir);
+  if (dir) process.chdir(dir);
   return () => {
     for (const [k, v] of saved) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
-    if (m.workingDir) process.chdir(cwd);
+    if (dir) process.chdir(cwd);
   };
 }
 

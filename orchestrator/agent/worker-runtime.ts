@@ -5,7 +5,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { fromErrorInfo, TaskCancelledError } from '../core/errors.ts';
-import type { ClientRequest, Message, ReplyTo } from '../protocol/messages.ts';
+import type { ClientRequest, Message, ReplyTo, ShippedDir } from '../protocol/messages.ts';
 import type { CoreRuntime, RuntimeContext } from '../api/runtime.ts';
 import type { WorkerObjects } from './worker-objects.ts';
 import type { SecretMask } from './secret-mask.ts';
@@ -23,6 +23,8 @@ export interface TaskScope {
   onBlockedChange?: () => void;
   /** Masks the task's secret values in what it writes (set when its run carried secrets). */
   readonly mask?: SecretMask;
+  /** The shipped working directory the task runs in; tasks it submits inherit it. */
+  readonly workdir?: ShippedDir;
 }
 
 /** Worker-side CoreRuntime. */
@@ -42,6 +44,10 @@ export class WorkerRuntime implements CoreRuntime {
 
   private current(): TaskScope | undefined {
     return this.scope.getStore();
+  }
+
+  inheritedWorkdir(): ShippedDir | undefined {
+    return this.current()?.workdir;
   }
 
   post(req: ClientRequest): void {

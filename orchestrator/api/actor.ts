@@ -6,8 +6,9 @@ import { ACTOR_HANDLE, type ActorDescriptor } from '../core/serialization.ts';
 import type { ShippedCode } from '../core/function-source.ts';
 import type { NormalizedActorOptions, NormalizedTaskOptions, TaskSubmission } from '../protocol/messages.ts';
 import { encodeArgs } from './arguments.ts';
-import type { RemoteArgs } from './remote-function.ts';
+import { containerOnlyForCommands, type RemoteArgs } from './remote-function.ts';
 import { currentRuntime } from './runtime.ts';
+import { shipWorkingDir, workingDirKind } from './working-dir.ts';
 
 /** Any class, abstract or not: what `remote()` hands over. */
 type AnyClass = abstract new (...args: never[]) => unknown;
@@ -95,9 +96,12 @@ export class ActorClass<C extends new (...args: never[]) => unknown = new (...ar
     const { methods, async } = methodsOf(cls);
     this.methods = methods;
     this.asyncMethods = async;
-    const n = normalizeActorOptions(given, `remote(${code.name || 'anonymous class'})`, async);
+    const where = `remote(${code.name || 'anonymous class'})`;
+    const n = normalizeActorOptions(given, where, async);
+    if (n.task.runtimeEnv?.container) throw containerOnlyForCommands(where);
     this.task = n.task;
     this.actor = n.actor;
+    workingDirKind(`remote(${code.name || 'anonymous class'})`, this.task.runtimeEnv);
     this.cls = cls;
   }
 
@@ -114,6 +118,8 @@ export class ActorClass<C extends new (...args: never[]) => unknown = new (...ar
       asyncMethods: this.asyncMethods,
     };
     const nestedRefs: string[] = [];
+    const workdir = shipWorkingDir(rt, this.task.runtimeEnv, `remote(${desc.className})`);
+    if (workdir) nestedRefs.push(workdir.objectId);
     const first = !rt.sentCode.has(this.code.hash);
     if (first) rt.sentCode.add(this.code.hash);
     const name = `${desc.className}.constructor`;
@@ -129,6 +135,7 @@ export class ActorClass<C extends new (...args: never[]) => unknown = new (...ar
       options: this.task,
       actorOptions: this.actor,
       actor: desc,
+      workdir,
     };
     rt.post({ op: 'submit', task });
     return actorHandle<InstanceType<C>>(desc);

@@ -5,10 +5,17 @@
  * On the nodes of a job-style backend (SageMaker) the worker's environment names a runner module
  * in ORRERY_COMMAND_RUNNER; the call, with its inputs resolved, is handed to that module's
  * `runCommandJob(call, { outputs, image }, { signal, report, log, task })` instead of running here.
+ *
+ * With `runtimeEnv.container` (spec.container) the program runs in that image through the node's
+ * container runtime; `orrery/internal/command-container` (command-container.ts) finds the
+ * runtime, makes the image present and builds the argv.
  */
 import type { CommandCall, CommandResult, CommandSpec } from './command-types.ts';
 
-/** Runs `call.argv` in a fresh working directory (private to its user) on the worker's node and collects `outputs`. */
+/**
+ * Runs `call.argv` in a fresh working directory (private to its user) on the worker's node and
+ * collects `outputs`. With a shipped `runtimeEnv.workingDir` that directory starts as a copy of it.
+ */
 export async function runCommand(call: CommandCall, spec: CommandSpec | readonly string[]): Promise<CommandResult> {
   const { spawn } = await import('node:child_process');
   const fs = await import('node:fs/promises');
@@ -19,8 +26,8 @@ export async function runCommand(call: CommandCall, spec: CommandSpec | readonly
   const context = orrery.getRuntimeContext();
   const signal = context.signal;
   // A plain list is the spec of heads that predate `image` (a resumed session).
-  const { outputs, image } = Array.isArray(spec)
-    ? { outputs: spec as readonly string[], image: undefined }
+  const { outputs, image, container, containerEnvNames } = Array.isArray(spec)
+    ? { outputs: spec as readonly string[], image: undefined, container: undefined, containerEnvNames: undefined }
     : (spec as CommandSpec);
   const started = performance.now();
   const TAIL = 4096;
@@ -101,7 +108,7 @@ export async function runCommand(call: CommandCall, spec: CommandSpec | readonly
       },
     )) as CommandResult;
   }
-  if (image)
+  if (image && !container)
     console.log(
       `orrery: command ${call.argv[0]}: image ${image} is ignored on backend ${context.backend}, which runs commands on its node directly`,
     );
@@ -112,16 +119,47 @@ export async function runCommand(call: CommandCall, spec: CommandSpec | readonly
       `command ${call.argv[0]}: this worker has no ORRERY_RUNTIME_DIR (its agent sets it); run command tasks through an Orrery node agent`,
     );
   const workDir = await fs.realpath(await fs.mkdtemp(path.join(root, 'cmd-')));
+  let releaseContainer: (() => void) | undefined;
   try {
+    // A shipped runtimeEnv.workingDir (the worker's cwd, named in ORRERY_WORKING_DIR): the command
+    // runs in a private copy, so what it writes stays its own and the node's cache stays clean.
+    const shipped = process.env.ORRERY_WORKING_DIR;
+    if (shipped) await fs.cp(shipped, workDir, { recursive: true, mode: fs.constants.COPYFILE_FICLONE });
     for (const [rel, v] of Object.entries(inputs)) {
       const file = inside(workDir, rel);
       await fs.mkdir(path.dirname(file), { recursive: true });
       await fs.writeFile(file, v);
     }
+    let program = call.argv;
+    let stopContainer: (() => Promise<void>) | undefined;
+    if (container) {
+      const { containerCommand } = await import('orrery/internal/command-container');
+      const visible = process.env.CUDA_VISIBLE_DEVICES;
+      const c = await containerCommand(
+        container,
+        {
+          workDir,
+          envNames: [...new Set([...Object.keys(env), ...(containerEnvNames ?? [])])],
+          gpuIds: (context.assignedResources.GPU ?? 0) > 0 && visible ? visible.split(',') : [],
+          argv: call.argv,
+        },
+        { nodeId: context.nodeId, backend: context.backend, taskId: context.taskId },
+      );
+      orrery.recordTaskInfo({
+        containerRuntime: c.runtime,
+        containerImage: c.image.image,
+        containerImageAction: c.image.action,
+        containerSetupMs: Math.round(c.setupMs),
+      });
+      program = c.argv;
+      stopContainer = c.stop;
+      releaseContainer = c.release;
+      if (signal?.aborted) throw signal.reason;
+    }
     // setpriv --pdeathsig makes the command die with its worker even when the worker is SIGKILLed.
     const argv = existsSync('/usr/bin/setpriv')
-      ? ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--', ...call.argv]
-      : call.argv;
+      ? ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--', ...program]
+      : program;
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: workDir,
       env: { ...process.env, ...env },
@@ -145,7 +183,10 @@ export async function runCommand(call: CommandCall, spec: CommandSpec | readonly
         /* already gone */
       }
     };
+    let stopping: Promise<void> | undefined;
     const onAbort = () => {
+      // The container outlives its `run` client (conmon keeps it): remove it by name.
+      stopping = stopContainer?.();
       killGroup('SIGTERM');
       setTimeout(() => killGroup('SIGKILL'), 2000).unref();
     };
@@ -158,6 +199,7 @@ export async function runCommand(call: CommandCall, spec: CommandSpec | readonly
       child.once('close', (code, sig) => resolve(code ?? (sig ? 128 + (os.constants.signals[sig] ?? 0) : 1)));
     });
     signal?.removeEventListener('abort', onAbort);
+    await stopping;
     if (signal?.aborted) throw signal.reason;
     if (exitCode !== 0) throw new orrery.CommandFailedError(exitCode, stderr.slice(-TAIL), call.argv);
     const files: Record<string, Uint8Array> = Object.create(null);
@@ -169,6 +211,7 @@ export async function runCommand(call: CommandCall, spec: CommandSpec | readonly
     }
     return { exitCode, stdout, stderr, files, durationMs: performance.now() - started };
   } finally {
+    releaseContainer?.();
     await fs.rm(workDir, { recursive: true, force: true });
   }
 }

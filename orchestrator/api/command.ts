@@ -4,15 +4,20 @@ import { shipCode } from '../core/function-source.ts';
 import type { TaskOptions } from '../core/options.ts';
 import { RemoteFunction } from './remote-function.ts';
 import { runCommand } from './command-runner.ts';
-import type { CommandCall, CommandResult, CommandSpec } from './command-types.ts';
+import type { CommandCall, CommandResult, CommandSpec, GangOptions, GangResult } from './command-types.ts';
+import { gangPlan, submitGang, takeGangOptions } from './command-gang.ts';
 
 export type { CommandCall, CommandResult, CommandSpec } from './command-types.ts';
+export type { GangResult } from './command-types.ts';
 
-/** Options of `command()`: TaskOptions plus what to collect and where to run. */
-export interface CommandOptions extends TaskOptions {
+/**
+ * Options of `command()`: TaskOptions plus what to collect and where to run. With `nodes: N`
+ * (N >= 2) the command runs as a gang, one rank per node (api/command-gang.ts).
+ */
+export interface CommandOptions extends TaskOptions, GangOptions {
   /** Output paths or globs (`*`, `**`, `?`) collected from the working directory after the run. */
   outputs?: string[];
-  /** Container image, for container backends (SageMaker). */
+  /** Container image, for job-style container backends (SageMaker); on other backends use `runtimeEnv.container`. */
   image?: string;
 }
 
@@ -22,10 +27,13 @@ const RUNNER = shipCode(runCommand);
 export class CommandFunction {
   private readonly fn: RemoteFunction<[CommandCall, CommandSpec], CommandResult>;
   private readonly spec: CommandSpec;
+  private readonly gang: GangOptions;
 
   /** @internal */
   constructor(private readonly given: CommandOptions) {
-    const { outputs = [], image, ...task } = given;
+    const { gang, rest } = takeGangOptions(given);
+    this.gang = gang;
+    const { outputs = [], image, ...task } = rest;
     if (!Array.isArray(outputs) || outputs.some((o) => typeof o !== 'string' || o === '')) {
       throw new TypeError(
         `command(): option outputs must be a list of relative paths or globs (got ${JSON.stringify(outputs)})`,
@@ -33,7 +41,16 @@ export class CommandFunction {
     }
     if (image !== undefined && (typeof image !== 'string' || image === ''))
       throw new TypeError('command(): option image must be a container image name');
-    this.spec = image === undefined ? { outputs } : { outputs, image };
+    const container = task.runtimeEnv?.container;
+    this.spec = { outputs, ...(image === undefined ? {} : { image }) };
+    if (container)
+      this.spec.container = {
+        image: container.image,
+        ...(container.runtime ? { runtime: container.runtime } : {}),
+        ...(container.options ? { options: [...container.options] } : {}),
+      };
+    const envNames = Object.keys(task.runtimeEnv?.env ?? {});
+    if (container && envNames.length > 0) this.spec.containerEnvNames = envNames;
     this.fn = new RemoteFunction<[CommandCall, CommandSpec], CommandResult>(
       RUNNER,
       { name: 'command', ...task },
@@ -41,12 +58,20 @@ export class CommandFunction {
     );
   }
 
-  /** Runs the command; non-zero exit fails the ref with CommandFailedError. */
-  remote(call: CommandCall): ObjectRef<CommandResult> {
+  /**
+   * Runs the command; non-zero exit fails the ref with CommandFailedError. A gang's ref is rank
+   * 0's result (GangResult), or the failing rank's CommandFailedError (with `rank` and `nodeId`).
+   */
+  remote(call: CommandCall): ObjectRef<GangResult> {
     if (typeof call !== 'object' || call === null || !Array.isArray(call.argv) || call.argv.length === 0) {
       throw new TypeError(
         'command().remote(call): call must be { argv: string[], inputs?, env? } with a non-empty argv',
       );
+    }
+    if (this.gang.nodes !== undefined) {
+      const { outputs: _o, image: _i, ...task } = takeGangOptions(this.given).rest;
+      const name = this.given.name ?? basename(call.argv[0]!);
+      return submitGang(call, gangPlan(name, this.gang, task, this.spec));
     }
     const named = this.given.name ? this.fn : this.fn.options({ name: basename(call.argv[0]!) });
     return named.remote(call, this.spec);

@@ -51,6 +51,8 @@ export {
   OwnerDiedError,
   TaskUnschedulableError,
   CommandFailedError,
+  RuntimeEnvSetupError,
+  GangPlacementError,
   BackendError,
   PlacementGroupRemovedError,
   SecretNotFoundError,

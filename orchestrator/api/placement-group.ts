@@ -60,6 +60,7 @@ export class PlacementGroup {
  * Reserves `bundles` (e.g. `[{ CPU: 1 }, { CPU: 2, GPU: 1 }]`) with a strategy: PACK (few
  * nodes), SPREAD (many nodes), STRICT_PACK (one node) or STRICT_SPREAD (one node per bundle).
  * Returns at once; the reservation happens when the resources are there (`ready()`).
+ * `backend` keeps every bundle on nodes of that backend.
  *
  * @throws TypeError naming the field when bundles or options are invalid.
  */
@@ -76,6 +77,7 @@ export function placementGroup(bundles: Record<string, number>[], opts: Placemen
     strategy: pg.strategy,
     name: pg.name,
     detached: pg.detached,
+    ...(pg.backend === undefined ? {} : { backend: pg.backend }),
   });
   return new PlacementGroup(
     id,

@@ -8,11 +8,19 @@ import type { ShippedCode } from '../core/function-source.ts';
 import type { NormalizedTaskOptions, TaskSubmission } from '../protocol/messages.ts';
 import { encodeArgs } from './arguments.ts';
 import { currentRuntime } from './runtime.ts';
+import { shipWorkingDir, workingDirKind } from './working-dir.ts';
 
 /** An argument may be given as its value or as a ref to it; a string argument also as `secret(name)` (the task gets the value). */
 export type RemoteArgs<A extends unknown[]> = {
   [K in keyof A]: A[K] | ObjectRef<A[K]> | (A[K] extends string ? SecretRef : never);
 };
+
+/** `runtimeEnv.container` given to a function task, an actor or a circuit. */
+export function containerOnlyForCommands(where: string): TypeError {
+  return new TypeError(
+    `${where}: option runtimeEnv.container applies to command tasks only (command({ runtimeEnv: { container: { image } } })); function tasks and actors run in their worker's Node process`,
+  );
+}
 
 /** A function turned into a task. */
 export class RemoteFunction<A extends unknown[] = unknown[], R = unknown> {
@@ -26,9 +34,15 @@ export class RemoteFunction<A extends unknown[] = unknown[], R = unknown> {
     /** What placement rules match on: plain functions, or the command/circuit task kinds. */
     private readonly variant: 'function' | 'command' | 'circuit' = 'function',
   ) {
-    this.normalized = normalizeTaskOptions(given, `remote(${code.name || 'anonymous function'})`);
+    this.normalized = normalizeTaskOptions(given, this.where);
+    if (variant !== 'command' && this.normalized.runtimeEnv?.container) throw containerOnlyForCommands(this.where);
+    workingDirKind(this.where, this.normalized.runtimeEnv);
     // Without a name option the function's own name is the task's: it must be a valid name too.
     if (this.normalized.name === undefined) checkName("remote(): the function's name (or give option name)", this.name);
+  }
+
+  private get where(): string {
+    return `remote(${this.code.name || 'anonymous function'})`;
   }
 
   /** The task's name: `options.name`, else the function's name. */
@@ -43,6 +57,8 @@ export class RemoteFunction<A extends unknown[] = unknown[], R = unknown> {
     const nestedRefs: string[] = [];
     const secrets: string[] = [];
     const encoded = encodeArgs(args, this.name, nestedRefs, secrets);
+    const workdir = shipWorkingDir(rt, this.normalized.runtimeEnv, this.where);
+    if (workdir) nestedRefs.push(workdir.objectId);
     const first = !rt.sentCode.has(this.code.hash);
     if (first) rt.sentCode.add(this.code.hash);
     const task: TaskSubmission = {
@@ -56,6 +72,7 @@ export class RemoteFunction<A extends unknown[] = unknown[], R = unknown> {
       nestedRefs: nestedRefs.length > 0 ? nestedRefs : undefined,
       secrets: secrets.length > 0 ? [...new Set(secrets)] : undefined,
       options: this.normalized,
+      workdir,
     };
     rt.post({ op: 'submit', task });
     return new ObjectRef(taskId, true);

@@ -3,7 +3,7 @@
  * inside a worker, the running task's. It sits in a global slot so that every copy of the
  * `orrery` module loaded in a process (source under tsx, or the built package) shares it.
  */
-import type { ClientRequest, ReplyTo } from '../protocol/messages.ts';
+import type { ClientRequest, ReplyTo, ShippedDir } from '../protocol/messages.ts';
 
 /** What `getRuntimeContext()` returns. */
 export interface RuntimeContext {
@@ -36,6 +36,11 @@ export interface CoreRuntime {
   readonly sharedPayloads: boolean;
   /** Hashes of code the head already has from this runtime. */
   readonly sentCode: Set<string>;
+  /**
+   * Inside a task: the shipped working directory it runs in, which tasks and actors it submits
+   * without a `runtimeEnv.workingDir` of their own inherit (as in Ray). Undefined on a driver.
+   */
+  inheritedWorkdir?(): ShippedDir | undefined;
   /** Ends the runtime (driver: stops the embedded head or disconnects). */
   shutdown(): Promise<void>;
 }

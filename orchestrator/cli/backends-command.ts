@@ -1,4 +1,4 @@
-/** `orrery backends list|test <name>`: what is configured, and an end-to-end check of one backend. */
+/** `orrery backends list|test|clean <name>`: what is configured, an end-to-end check of one backend, and cleaning its hosts. */
 import { createBackend } from '../head/backend-registry.ts';
 import { Head } from '../head/head.ts';
 import { init, shutdown } from '../api/init.ts';
@@ -15,6 +15,34 @@ export function listBackends(configPath: string | undefined, print: (line: strin
   for (const b of cfg.backends) print(`${String(b.name)}  (kind ${String(b.kind)})`);
 }
 
+/** The named backend's config from the config file (or the built-in local one); throws naming what is configured. */
+function configOf(name: string, configPath: string | undefined) {
+  const cfg = findConfig(configPath);
+  const config = name === 'local' ? { name: 'local', kind: 'local' } : cfg.backends.find((b) => b.name === name);
+  if (!config)
+    throw new Error(
+      `no backend named ${name} in ${cfg.path ?? 'any config file'}; configured: local${cfg.backends.map((b) => `, ${String(b.name)}`).join('')}`,
+    );
+  return { cfg, config };
+}
+
+/**
+ * Removes what the named backend keeps on its hosts and no longer uses (agent bundles, Node
+ * runtimes, environments, working folders unused for `olderThanDays`), printing what went.
+ */
+export async function cleanBackend(
+  name: string,
+  configPath: string | undefined,
+  olderThanDays: number,
+  print: (line: string) => void,
+): Promise<void> {
+  const { cfg, config } = configOf(name, configPath);
+  const backend = await createBackend(config, cfg.modules);
+  if (!backend.clean)
+    throw new Error(`backend ${name} (kind ${backend.kind}) keeps nothing on remote hosts; there is nothing to clean`);
+  for (const line of await backend.clean({ olderThanDays })) print(line);
+}
+
 /**
  * Starts the named backend alone behind a temporary head, prints what its own check found and
  * what each of its nodes offers, and runs a probe task on it. Throws with what is wrong.
@@ -24,12 +52,7 @@ export async function testBackend(
   configPath: string | undefined,
   print: (line: string) => void,
 ): Promise<void> {
-  const cfg = findConfig(configPath);
-  const config = name === 'local' ? { name: 'local', kind: 'local' } : cfg.backends.find((b) => b.name === name);
-  if (!config)
-    throw new Error(
-      `no backend named ${name} in ${cfg.path ?? 'any config file'}; configured: local${cfg.backends.map((b) => `, ${String(b.name)}`).join('')}`,
-    );
+  const { cfg, config } = configOf(name, configPath);
   const backend = await createBackend(config, cfg.modules);
   if (backend.check) for (const line of await backend.check()) print(`✓ ${line}`);
   const head = new Head({ log: (l) => print(l) });

@@ -2,7 +2,7 @@
 /**
  * The `orrery` command line. Each command has --help; errors print one line and exit non-zero.
  */
-import { listBackends, testBackend } from './backends-command.ts';
+import { cleanBackend, listBackends, testBackend } from './backends-command.ts';
 import { startCommand, START_USAGE } from './start-command.ts';
 import { stopCommand, STOP_USAGE } from './stop-command.ts';
 import { runCommand, RUN_USAGE } from './run-command.ts';
@@ -32,6 +32,9 @@ commands:
   secrets set|delete <name>            secrets in the OS keychain (configs and secret(name) name them)
   backends list [--config FILE]        the configured backends
   backends test <name> [--config FILE] start one backend alone, check it end to end, run a probe task
+  backends clean <name> [--older-than DAYS] [--config FILE]
+                                       remove agent bundles, Node runtimes, environments and working
+                                       folders unused for DAYS (default 7) from the backend's hosts
 
 options:
   --config FILE   the config file (default ./orrery.json, then ~/.orrery/config.json)
@@ -91,8 +94,9 @@ const COMMANDS: Record<string, CommandSpec> = {
     run: (a, o, p) => logsCommand(a, o, p),
   },
   backends: {
-    usage: 'usage: orrery backends list [--config FILE]\n       orrery backends test <name> [--config FILE]',
-    options: { config: 'value' },
+    usage:
+      'usage: orrery backends list [--config FILE]\n       orrery backends test <name> [--config FILE]\n       orrery backends clean <name> [--older-than DAYS] [--config FILE]',
+    options: { config: 'value', 'older-than': 'value' },
     run: async ([sub, name], o, print) => {
       const config = typeof o.config === 'string' ? o.config : undefined;
       if (sub === 'list') {
@@ -105,7 +109,17 @@ const COMMANDS: Record<string, CommandSpec> = {
         print(`backend ${name} is ready`);
         return 0;
       }
-      throw new Error(`unknown command backends${sub ? ` ${sub}` : ''}; use backends list or backends test <name>`);
+      if (sub === 'clean') {
+        if (!name) throw new Error('backends clean needs a backend name: orrery backends clean <name>');
+        const days = o['older-than'] === undefined ? 7 : Number(o['older-than']);
+        if (!Number.isFinite(days) || days < 0)
+          throw new Error(`--older-than must be a number of days >= 0 (got ${String(o['older-than'])})`);
+        await cleanBackend(name, config, days, print);
+        return 0;
+      }
+      throw new Error(
+        `unknown command backends${sub ? ` ${sub}` : ''}; use backends list, backends test <name> or backends clean <name>`,
+      );
     },
   },
 };

@@ -79,6 +79,7 @@ export class PlacementGroupManager {
       strategy: req.strategy,
       name: req.name,
       lifetime: req.detached ? 'detached' : undefined,
+      backend: req.backend,
     });
     const rec: PlacementGroupRecord = {
       id: req.placementGroupId,
@@ -100,7 +101,12 @@ export class PlacementGroupManager {
     this.host.store.createPending(rec.readyId, jobId);
     this.apply({
       type: 'pg-create',
-      group: { placementGroupId: rec.id, bundles: pg.bundles.map(unitsOf), strategy: pg.strategy },
+      group: {
+        placementGroupId: rec.id,
+        bundles: pg.bundles.map(unitsOf),
+        strategy: pg.strategy,
+        ...(pg.backend === undefined ? {} : { backend: pg.backend }),
+      },
       now: this.clock.now(),
     });
   }

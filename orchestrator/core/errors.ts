@@ -128,12 +128,58 @@ export class PlacementGroupRemovedError extends OrreryError {
 
 /** A command task exited non-zero. */
 export class CommandFailedError extends OrreryError {
+  /** In a `command({ nodes })` gang: the rank that failed (its message starts with it and its node). */
+  declare readonly rank?: number;
+  /** In a gang: the node the failing rank ran on. */
+  declare readonly nodeId?: string;
   constructor(
     readonly exitCode: number,
     readonly stderrTail: string,
     readonly argv: readonly string[],
   ) {
     super(`command ${argv.join(' ')} exited with code ${exitCode}${stderrTail ? `:\n${indent(stderrTail)}` : ''}`);
+  }
+}
+
+/**
+ * A task's runtime environment could not be set up on its node: no container runtime there, an
+ * image that cannot be pulled or loaded, a Python environment (runtimeEnv.pip / .conda) that
+ * does not build. Every task waiting for that setup fails with it; like a task's own exception it
+ * is retried only when `retryExceptions` names it, since a retry fails the same way.
+ */
+export class RuntimeEnvSetupError extends OrreryError {
+  constructor(
+    /** The node, by host name (and Orrery node id where known). */
+    readonly node: string,
+    /** The `runtimeEnv` field at fault: `pip`, `conda`, `container.runtime`, `container.image`. */
+    readonly field: string,
+    message: string,
+    /** The last lines of the installer's output, when one ran. */
+    readonly outputTail = '',
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A `command({ nodes })` gang could not get its nodes: fewer distinct nodes than ranks can ever
+ * exist on its backend (`infeasible`, at once), or they were not all free within its
+ * `placementTimeoutMs`.
+ */
+export class GangPlacementError extends OrreryError {
+  constructor(
+    readonly gangName: string,
+    readonly nodes: number,
+    readonly backend: string,
+    readonly infeasible: boolean,
+    readonly reason: string,
+  ) {
+    super(
+      `gang ${gangName} (${nodes} nodes${backend ? ` of backend ${backend}` : ''}) cannot start: ${reason}; ` +
+        (infeasible
+          ? 'add hosts to the backend (or raise maxNodes of an elastic one), or ask for fewer nodes'
+          : 'free nodes (or raise placementTimeoutMs) and submit it again'),
+    );
   }
 }
 
@@ -290,6 +336,8 @@ const classes: Record<string, OrreryErrorClass> = {
   OwnerDiedError,
   TaskUnschedulableError,
   CommandFailedError,
+  RuntimeEnvSetupError,
+  GangPlacementError,
   BackendError,
   PlacementGroupRemovedError,
   SecretNotFoundError,

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { parse, type Expression } from 'acorn';
 import { analyze } from 'eslint-scope';
+import { pathToFileURL } from 'node:url';
 
 /** A function or class in a form a worker can evaluate with {@link loadCode}. */
 export interface ShippedCode {
@@ -32,6 +33,8 @@ const ALLOWED_FREE_NAMES: ReadonlySet<string> = new Set([
   ...Object.getOwnPropertyNames(globalThis),
   // esbuild's keepNames helper (tsx): the worker defines it, see NAME_HELPER.
   '__name',
+  // What loadCode turns `import(` into: a function loaded on a worker and shipped again from there carries it.
+  '__orreryImport',
   'arguments',
   'undefined',
   'NaN',
@@ -50,6 +53,35 @@ const wrap = (expression: string): string => `"use strict"; return (\n${expressi
 /** esbuild's `__name`, which tsx-transformed source calls for nested functions and classes. */
 const NAME_HELPER = (target: object, value: string): unknown =>
   Object.defineProperty(target, 'name', { value, configurable: true });
+
+/** What `import(...)` in loaded code is rewritten to call; the worker defines it, like `__name`. */
+const IMPORT_HELPER_NAME = '__orreryImport';
+
+/** `import()` with relative specifiers taken from the current working directory. */
+const importFromCwd = (specifier: unknown, options?: ImportCallOptions): Promise<unknown> => {
+  const s = String(specifier);
+  const relative = s.startsWith('./') || s.startsWith('../');
+  return import(relative ? new URL(s, pathToFileURL(`${process.cwd()}/`)).href : s, options);
+};
+
+/** `source` with each `import(` expression calling {@link importFromCwd} instead. */
+function withImportHelper(source: string): string {
+  if (!source.includes('import')) return source;
+  const prefix = wrap('').indexOf('\n') + 1;
+  const ranges: number[] = [];
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) return value.forEach(visit);
+    if (typeof value !== 'object' || value === null || !('type' in value)) return;
+    const node = value as { type: string; start: number } & Record<string, unknown>;
+    if (node.type === 'ImportExpression') ranges.push(node.start - prefix);
+    for (const key of Object.keys(node)) if (key !== 'range') visit(node[key]);
+  };
+  visit(parse(wrap(source), PARSE_OPTIONS).body[1]);
+  let out = source;
+  // `import` is 6 characters; from the end so earlier offsets stay right.
+  for (const at of ranges.sort((a, b) => b - a)) out = `${out.slice(0, at)}${IMPORT_HELPER_NAME}${out.slice(at + 6)}`;
+  return out;
+}
 
 /** Per function: its shipped form, or the message of the TypeError it is rejected with. */
 const shipped = new WeakMap<Shippable, ShippedCode | string>();
@@ -78,13 +110,18 @@ export function shipCode(target: Shippable): ShippedCode {
  * Worker side: evaluates {@link ShippedCode} back into a function or class, with esbuild's
  * `__name` helper in scope. Cached per hash, so each task call does not recompile.
  *
- * Dynamic `import()` inside the loaded code works; V8 resolves its specifier relative to this
- * module, so bare package names resolve from the node_modules that holds Orrery.
+ * Dynamic `import()` inside the loaded code works. Bare package names resolve from the
+ * node_modules that holds Orrery; relative ones (`./lib/util.js`, `../x.mjs`) from the working
+ * directory of the task when it imports (a shipped `runtimeEnv.workingDir`), so a task can
+ * import its project's modules.
  */
 export function loadCode(code: ShippedCode): Shippable {
   const hit = loaded.get(code.hash);
   if (hit && hit.source === code.source) return hit.value;
-  const value: unknown = new Function('__name', wrap(code.source))(NAME_HELPER);
+  const value: unknown = new Function('__name', IMPORT_HELPER_NAME, wrap(withImportHelper(code.source)))(
+    NAME_HELPER,
+    importFromCwd,
+  );
   if (typeof value !== 'function') {
     throw new TypeError(`loadCode(): source of ${describe(code.kind, code.name)} did not evaluate to a function`);
   }

@@ -15,3 +15,11 @@ export function exclusiveAllows(
 ): boolean {
   return labels[EXCLUSIVE_NODE_LABEL] === undefined || backend === nodeBackend;
 }
+
+/**
+ * The address other nodes reach this node at (a host name or IP). The ssh backend sets it to
+ * the host it connects to; a backend config's `labels` may override it (e.g. an InfiniBand
+ * address). A `command({ nodes })` gang gives rank 0's as MASTER_ADDR (or, without the label,
+ * rank 0's host name as `os.hostname()` reports it).
+ */
+export const NODE_ADDRESS_LABEL = 'orrery.io/address';

@@ -6,6 +6,8 @@ import { unitsOf, type ResourceSet } from './resources.ts';
 import { checkNameKeys, checkOptionalName } from './names.ts';
 import { isSelectorValue, parseLabelSelector } from './label-selector.ts';
 import type { PlacementGroupStrategy, SchedulingStrategy } from './scheduling-strategy.ts';
+import { checkRuntimeEnv, type RuntimeEnv } from './runtime-env.ts';
+import { resolvePythonEnv, type PythonEnvSpec } from './python-env.ts';
 
 /** Options of a remote function (`remote(options, fn)`, `.options()`). */
 export interface TaskOptions {
@@ -20,7 +22,7 @@ export interface TaskOptions {
   maxRetries?: number;
   retryExceptions?: boolean | string[];
   schedulingStrategy?: 'DEFAULT' | 'SPREAD' | { nodeId: string; soft: boolean } | PlacementGroupSchedulingStrategy;
-  runtimeEnv?: { workingDir?: string; env?: Record<string, string> };
+  runtimeEnv?: RuntimeEnv;
   timeoutMs?: number;
 }
 
@@ -52,6 +54,8 @@ export interface ActorOptions {
   backend?: string;
   labelSelector?: Record<string, string>;
   schedulingStrategy?: TaskOptions['schedulingStrategy'];
+  /** The actor's runtime environment (env, shipped workingDir); its method calls run in it too. */
+  runtimeEnv?: RuntimeEnv;
 }
 
 /** Task options after validation; shared by every call of one RemoteFunction. */
@@ -68,7 +72,9 @@ export interface NormalizedTaskOptions {
   /** false: never retry exceptions; true: retry all; list: retry errors with one of these class names. */
   readonly retryExceptions: boolean | readonly string[];
   readonly timeoutMs?: number;
-  readonly runtimeEnv?: { readonly workingDir?: string; readonly env?: Readonly<Record<string, string>> };
+  readonly runtimeEnv?: RuntimeEnv;
+  /** runtimeEnv.pip or .conda resolved on the driver's machine (core/python-env.ts). */
+  readonly pythonEnv?: PythonEnvSpec;
 }
 
 /** Actor options after validation. */
@@ -113,6 +119,7 @@ const ACTOR_KEYS = new Set([
   'backend',
   'labelSelector',
   'schedulingStrategy',
+  'runtimeEnv',
 ]);
 
 function fail(where: string, option: string, got: unknown, allowed: string): never {
@@ -266,14 +273,7 @@ export function normalizeTaskOptions(o: TaskOptions, where: string): NormalizedT
     fail(where, 'retryExceptions', re, 'true, false, or a list of error class names');
   }
   const timeoutMs = nonNegative(where, 'timeoutMs', o.timeoutMs, 1);
-  const env = o.runtimeEnv;
-  if (env !== undefined) {
-    if (typeof env !== 'object' || env === null)
-      fail(where, 'runtimeEnv', env, '{ workingDir?: string, env?: Record<string, string> }');
-    checkKeys(`${where} runtimeEnv`, env, new Set(['workingDir', 'env']));
-    optionalString(where, 'runtimeEnv.workingDir', env.workingDir);
-    stringRecord(where, 'runtimeEnv.env', env.env);
-  }
+  const env = checkRuntimeEnv(where, o.runtimeEnv);
   return {
     name: optionalName(where, 'name', o.name),
     resources: units,
@@ -284,7 +284,23 @@ export function normalizeTaskOptions(o: TaskOptions, where: string): NormalizedT
     retryExceptions: re ?? false,
     timeoutMs: timeoutMs || undefined,
     runtimeEnv: env,
+    ...pythonEnvOf(where, env),
   };
+}
+
+/** An actor's runtimeEnv: env and workingDir; a Python environment is set up per task, not for an actor's lifetime. */
+function actorRuntimeEnv(where: string, v: unknown): RuntimeEnv | undefined {
+  const env = checkRuntimeEnv(where, v);
+  if (env?.pip !== undefined || env?.conda !== undefined)
+    throw new TypeError(
+      `${where}: runtimeEnv.pip and runtimeEnv.conda apply to tasks and command tasks, not actors; give the actor's environment to the tasks that need it, or run python from a command task`,
+    );
+  return env;
+}
+
+function pythonEnvOf(where: string, env: RuntimeEnv | undefined): { pythonEnv?: PythonEnvSpec } {
+  const pythonEnv = resolvePythonEnv(where, env);
+  return pythonEnv ? { pythonEnv } : {};
 }
 
 /** Validates ActorOptions; returns the placement options and the actor's own. */
@@ -320,6 +336,7 @@ export function normalizeActorOptions(
       backend: optionalName(where, 'backend', o.backend),
       maxRetries: 0,
       retryExceptions: false,
+      runtimeEnv: actorRuntimeEnv(where, o.runtimeEnv),
     },
     actor: {
       name,

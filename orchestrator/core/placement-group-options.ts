@@ -14,6 +14,8 @@ export interface PlacementGroupOptions {
   name?: string;
   /** `'detached'`: the group outlives the driver that created it. */
   lifetime?: 'detached';
+  /** Reserve bundles only on nodes of this backend (a `command({ nodes })` gang uses its command's backend). */
+  backend?: string;
 }
 
 /** Validated bundles and options. */
@@ -22,9 +24,11 @@ export interface NormalizedPlacementGroup {
   readonly strategy: PlacementStrategyName;
   readonly name: string | undefined;
   readonly detached: boolean;
+  /** Only nodes of this backend hold bundles (undefined: any backend). */
+  readonly backend: string | undefined;
 }
 
-const OPTION_KEYS = new Set(['strategy', 'name', 'lifetime']);
+const OPTION_KEYS = new Set(['strategy', 'name', 'lifetime', 'backend']);
 /** Resources are fixed-point with 1e-4 steps (core/resources.ts); finer amounts would round silently. */
 const STEP = 1e-4;
 
@@ -68,9 +72,10 @@ export function normalizePlacementGroup(
     }
     return amounts;
   });
-  if (opts === undefined) return { bundles: out, strategy: 'PACK', name: undefined, detached: false };
+  if (opts === undefined)
+    return { bundles: out, strategy: 'PACK', name: undefined, detached: false, backend: undefined };
   if (typeof opts !== 'object' || opts === null)
-    throw new TypeError(`${where}: options must be an object { strategy?, name?, lifetime? }`);
+    throw new TypeError(`${where}: options must be an object { strategy?, name?, lifetime?, backend? }`);
   for (const k of Object.keys(opts)) {
     if (!OPTION_KEYS.has(k))
       throw new TypeError(`${where}: unknown option ${k}; allowed options are ${[...OPTION_KEYS].join(', ')}`);
@@ -87,5 +92,8 @@ export function normalizePlacementGroup(
   checkOptionalName(`${where}: option name`, o.name);
   if (o.lifetime !== undefined && o.lifetime !== 'detached')
     throw new TypeError(`${where}: option lifetime must be 'detached' or undefined (got ${show(o.lifetime)})`);
-  return { bundles: out, strategy, name: o.name, detached: o.lifetime === 'detached' };
+  if (o.backend !== undefined && (typeof o.backend !== 'string' || o.backend === ''))
+    throw new TypeError(`${where}: option backend must be the name of a backend (got ${show(o.backend)})`);
+  checkOptionalName(`${where}: option backend`, o.backend);
+  return { bundles: out, strategy, name: o.name, detached: o.lifetime === 'detached', backend: o.backend };
 }

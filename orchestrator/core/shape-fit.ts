@@ -37,3 +37,21 @@ export function demandFitsShape(demand: Demand, capacity: NodeCapacity, owner: s
     exclusiveAllows(capacity.labels, owner, demand.backend)
   );
 }
+
+/**
+ * Nodes of one shape needed for `fitting` demand (already filtered by demandFitsShape): the
+ * packable part `perNode` to a node, plus one node for each unit that needs a node of its own
+ * (`separateNodes`: the bundles of a STRICT_SPREAD placement group, such as a gang's ranks).
+ */
+export function nodesNeeded(
+  fitting: readonly { readonly count: number; readonly separateNodes?: boolean }[],
+  perNode: number,
+): number {
+  let packable = 0;
+  let separate = 0;
+  for (const d of fitting) {
+    if (d.separateNodes) separate += d.count;
+    else packable += d.count;
+  }
+  return Math.ceil(packable / Math.max(1, perNode)) + separate;
+}

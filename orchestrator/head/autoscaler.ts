@@ -47,6 +47,8 @@ export class Autoscaler {
           labelSelector: d.labelSelector,
           backend: d.backend,
           count: d.count,
+          ...(d.separateNodes ? { separateNodes: true } : {}),
+          ...(d.group === undefined ? {} : { group: d.group }),
         }));
       try {
         b.elastic.scale(demand, this.view.idleNodes(b.name));

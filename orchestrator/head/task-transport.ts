@@ -21,11 +21,15 @@ export class TaskTransport {
     private readonly dispatcher: Pick<LeaseDispatcher, 'killRequested'>,
   ) {}
 
-  /** Sends a run straight to the lease's worker when it has a direct link, else through the agent. */
+  /**
+   * Sends a run straight to the lease's worker when it has a direct link, else through the agent.
+   * A run that needs a Python environment always goes through the agent, which builds or finds
+   * it first (agent/python-envs.ts).
+   */
   run(lease: Lease, m: RunMessage): void {
     const node = this.nodes.get(lease.nodeId);
     if (!node) return;
-    const link = lease.link && !lease.link.isClosed ? lease.link : undefined;
+    const link = !m.pythonEnv && lease.link && !lease.link.isClosed ? lease.link : undefined;
     const sent = link ? lease.sentCode : node.sentCode;
     let code: ShippedCode | undefined;
     if (m.codeHash && !sent.has(m.codeHash)) {
@@ -43,7 +47,9 @@ export class TaskTransport {
     if (!node) return;
     const lease = t.lease ?? this.actors.leaseOf(t.spec.actorId);
     const actorId = t.spec.kind === 'task' ? undefined : this.actors.realId(t.spec.actorId);
-    const link = !force && lease?.link && !lease.link.isClosed ? lease.link : undefined;
+    // A task that waits for its Python environment is still at the agent, not at the worker.
+    const atAgent = t.spec.options.pythonEnv !== undefined;
+    const link = !force && !atAgent && lease?.link && !lease.link.isClosed ? lease.link : undefined;
     const msg: Message = { type: 'cancel', taskId: t.spec.taskId, force, leaseId: lease?.id, actorId };
     if (force && lease) this.dispatcher.killRequested(lease);
     if (link) link.send(msg);

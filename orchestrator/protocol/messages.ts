@@ -7,6 +7,7 @@ import type { ErrorInfo } from '../core/errors.ts';
 import type { NormalizedActorOptions, NormalizedTaskOptions } from '../core/options.ts';
 import type { ActorDescriptor, Payload } from '../core/serialization.ts';
 import type { ShippedCode } from '../core/function-source.ts';
+import type { PythonEnvSpec } from '../core/python-env.ts';
 import type { PlacementStrategyName } from '../core/scheduling-strategy.ts';
 import type { StateFilter, StateQuery, StateReplies } from './state-rows.ts';
 
@@ -52,6 +53,21 @@ export interface TaskSubmission {
   readonly actorOptions?: NormalizedActorOptions;
   /** The descriptor a handle of this actor carries (actor creation only). */
   readonly actor?: ActorDescriptor;
+  /** `runtimeEnv.workingDir` packed on the driver (api/working-dir.ts); its archive's object is in nestedRefs too. */
+  readonly workdir?: ShippedDir;
+}
+
+/**
+ * A local working directory packed for shipping: nodes keep it unpacked under
+ * `~/.orrery/workdirs/<hash>/` and fetch the archive object only when they lack that folder.
+ */
+export interface ShippedDir {
+  /** 32 hex digits of the content hash (core/working-dir-archive.ts). */
+  readonly hash: string;
+  /** The object holding the archive (a Uint8Array put by the driver). */
+  readonly objectId: string;
+  /** Size of the archive. */
+  readonly archiveBytes: number;
 }
 
 /** The outcome of one object for `get`. */
@@ -158,6 +174,8 @@ export interface HeadOps {
       readonly strategy: PlacementStrategyName;
       readonly name?: string;
       readonly detached: boolean;
+      /** Only nodes of this backend hold bundles. */
+      readonly backend?: string;
     };
     reply: void;
   };
@@ -200,7 +218,12 @@ export interface RunMessage {
   /** Resources assigned (user-facing amounts), for getRuntimeContext. */
   readonly assigned: Readonly<Record<string, number>>;
   readonly env?: Readonly<Record<string, string>>;
+  /** A folder on the node to run in (an absolute `runtimeEnv.workingDir` not on the driver's machine). */
   readonly workingDir?: string;
+  /** A shipped working directory to run in (unpacked by agent/working-dir-cache.ts). */
+  readonly workdir?: ShippedDir;
+  /** The Python environment the agent builds or finds before the task runs (core/python-env.ts). */
+  readonly pythonEnv?: PythonEnvSpec;
   readonly maxConcurrency?: number;
   readonly timeoutMs?: number;
   /** Filled in by the agent: GPU device ids the task may use. */

@@ -13,6 +13,8 @@ export interface PlacementGroupSpec {
   readonly placementGroupId: string;
   readonly bundles: readonly ResourceSet[];
   readonly strategy: PlacementStrategyName;
+  /** Only nodes of this backend (and its elastic shapes) hold bundles; absent: any backend. */
+  readonly backend?: string;
 }
 
 /** Events about placement groups fed to the scheduler. */

@@ -20,6 +20,7 @@ import type { ElasticShape, PendingDemand, SchedulerDecision, SchedulingRequest 
 export interface PlacementGroupHost {
   /** Live nodes, in join order. */
   readonly nodes: ReadonlyMap<string, NodeState>;
+  /** Elastic shapes by backend name. */
   readonly shapes: ReadonlyMap<string, readonly ElasticShape[]>;
   /** Resources went back to a node: the scheduler's own classes may place there again. */
   freed(ns: NodeState): void;
@@ -272,10 +273,17 @@ export class PlacementGroupTable {
       const open = g.bundles.filter((b) => b.ns === undefined);
       if (g.spec.strategy === 'STRICT_PACK') {
         const sum = open.reduce<ResourceSet>((acc, b) => addResources(acc, b.resources), {});
-        out.push({ backend: undefined, resources: sum, labelSelector: undefined, count: 1 });
+        out.push({ backend: g.spec.backend, resources: sum, labelSelector: undefined, count: 1 });
       } else {
+        const separateNodes = g.spec.strategy === 'STRICT_SPREAD';
         for (const b of open)
-          out.push({ backend: undefined, resources: b.resources, labelSelector: undefined, count: 1 });
+          out.push({
+            backend: g.spec.backend,
+            resources: b.resources,
+            labelSelector: undefined,
+            count: 1,
+            ...(separateNodes ? { separateNodes, group: g.spec.placementGroupId } : {}),
+          });
       }
     }
     return out;
@@ -284,7 +292,7 @@ export class PlacementGroupTable {
   private reserve(g: Group): boolean {
     const open: BundleToPlace[] = g.bundles.filter((b) => b.ns === undefined);
     const placedOn = g.bundles.flatMap((b) => (b.ns === undefined ? [] : [b.ns.node.nodeId]));
-    const views = [...this.host.nodes.values()].map((ns) => ({
+    const views = this.nodesFor(g).map((ns) => ({
       nodeId: ns.node.nodeId,
       total: ns.node.total,
       available: ns.available,
@@ -333,15 +341,24 @@ export class PlacementGroupTable {
     g.queue = left;
   }
 
+  /** The live nodes that may hold the group's bundles (those of its backend, when it names one). */
+  private nodesFor(g: Group): NodeState[] {
+    const all = [...this.host.nodes.values()];
+    const backend = g.spec.backend;
+    return backend === undefined ? all : all.filter((ns) => ns.node.backend === backend);
+  }
+
   /** Reports a change of the group's feasibility (only groups still waiting for bundles are checked). */
   private checkFeasible(g: Group): void {
-    const nodes = [...this.host.nodes.values()].map((ns) => ns.node);
-    const shapes = [...this.host.shapes.values()].flat();
+    const nodes = this.nodesFor(g).map((ns) => ns.node);
+    const backend = g.spec.backend;
+    const shapes =
+      backend === undefined ? [...this.host.shapes.values()].flat() : [...(this.host.shapes.get(backend) ?? [])];
     // Bundles that stay placed keep their nodes; only the unplaced ones must still find room.
     const placedOn = g.bundles.flatMap((b) => (b.ns ? [b.ns.node.nodeId] : []));
     const open = g.bundles.filter((b) => b.ns === undefined);
-    const missing =
-      open.length === 0 ? undefined : explainGroupInfeasible(g.spec.strategy, open, nodes, shapes, placedOn);
+    const why = open.length === 0 ? undefined : explainGroupInfeasible(g.spec.strategy, open, nodes, shapes, placedOn);
+    const missing = why !== undefined && backend !== undefined ? `${why}, among the nodes of backend ${backend}` : why;
     if (missing === g.infeasible) return;
     g.infeasible = missing;
     const placementGroupId = g.spec.placementGroupId;

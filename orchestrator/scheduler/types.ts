@@ -103,6 +103,10 @@ export interface PendingDemand {
   readonly resources: ResourceSet;
   readonly labelSelector: Readonly<Record<string, string>> | undefined;
   readonly count: number;
+  /** Each of `count` needs a node of its own (the bundles of a STRICT_SPREAD placement group). */
+  readonly separateNodes?: boolean;
+  /** The placement group of a STRICT_SPREAD bundle: a backend may start the group's nodes as one job. */
+  readonly group?: string;
 }
 
 /** Options of the scheduler. */

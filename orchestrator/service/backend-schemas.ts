@@ -112,6 +112,7 @@ export const BACKEND_SCHEMAS = {
       f('memPerNode', 'string', false, "Memory per allocation (--mem), e.g. '8G'."),
       f('gres', 'string', false, "Generic resources (--gres), e.g. 'gpu:a100:1'."),
       f('srunArgs', 'string[]', false, "More srun options, e.g. ['--constraint=a100']."),
+      f('slurmConf', 'string', false, "The cluster's slurm.conf on the login host (SLURM_CONF), when not the default."),
       f('maxNodes', 'number', false, 'Allocations held at once; default 1.'),
       f('idleTimeoutS', 'number', false, 'An allocation idle this long is released; default 300 s.'),
       ...SSH_LOGIN,

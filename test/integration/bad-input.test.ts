@@ -103,7 +103,7 @@ describe('after init()', () => {
       /schedulingStrategy/,
     ],
     ['runtimeEnv env value not a string', { runtimeEnv: { env: { A: 1 } } }, /runtimeEnv/],
-    ['runtimeEnv unknown key', { runtimeEnv: { pip: ['x'] } }, /pip/],
+    ['runtimeEnv unknown key', { runtimeEnv: { uv: ['x'] } }, /uv/],
     ['timeoutMs negative', { timeoutMs: -1 }, /timeoutMs/],
     ['name not a string', { name: 5 }, /name/],
     ['unknown option', { numCPUs: 1 }, /numCPUs/],

@@ -80,14 +80,15 @@ describe('ssh backend', { skip: !sshUp && 'the test sshd is not running (see the
     const uploads = () => logs.filter((l) => l.includes(`uploaded agent bundle ${hash}`)).length;
     await head.addBackend(createSshBackend({ ...base, name: 'bundle-1' }));
     assert.equal(uploads(), 1);
-    const mtime = await remoteRun(`stat -c %Y ~/.orrery/agents/${hash}`);
-    assert.match(mtime, /^\d+$/);
+    // The inode, not the time: each start touches the folder (its last use, for backends clean).
+    const inode = await remoteRun(`stat -c %i ~/.orrery/agents/${hash}`);
+    assert.match(inode, /^\d+$/);
     const files = await remoteRun(`cd ~/.orrery/agents/${hash} && find . -type f | sort`);
     const { files: expected } = await agentBundle();
     assert.deepEqual(files.split('\n'), [...expected.keys()].map((f) => `./${f}`).sort());
     await head.addBackend(createSshBackend({ ...base, name: 'bundle-2' }));
     assert.equal(uploads(), 1, 'the second backend must not upload again');
-    assert.equal(await remoteRun(`stat -c %Y ~/.orrery/agents/${hash}`), mtime);
+    assert.equal(await remoteRun(`stat -c %i ~/.orrery/agents/${hash}`), inode, 'the folder was not replaced');
     assert.equal(
       await remoteRun(`ls -a ~/.orrery/agents | grep -c '^.tmp-' || true`),
       '0',
@@ -198,18 +199,18 @@ describe('ssh backend', { skip: !sshUp && 'the test sshd is not running (see the
     assert.equal(err.retryable, true);
   });
 
-  test('a missing or old node on the host is refused, saying how to set nodePath', async () => {
+  test('a missing or old node on the host is refused, saying how to set node', async () => {
     await refused(
       'no-node',
       { nodePath: '/nonexistent/bin/node' },
       'node was not found',
       '/nonexistent/bin/node',
-      'set nodePath',
+      'set node to its absolute path',
     );
     const dir = tempDir('ssh-old-node');
     chmodSync(dir, 0o755);
     writeFileSync(join(dir, 'node'), '#!/bin/sh\necho v18.19.1\n', { mode: 0o755 });
-    await refused('old-node', { nodePath: join(dir, 'node') }, 'is v18.19.1', 'needs >= 20', 'set nodePath');
+    await refused('old-node', { nodePath: join(dir, 'node') }, 'is v18.19.1', 'needs >= 20', "node: 'auto'");
   });
 
   test('an encrypted key without passphraseSecret is refused with what to do', async () => {

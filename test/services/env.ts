@@ -27,9 +27,11 @@ export const sshService = {
   user: 'orrery-test',
   /** Same keys as `user`, plus a fake nvidia-smi reporting two A100-SXM4-80GB (81920 MiB). */
   gpuUser: 'orrery-gpu',
-  /** Private key without a passphrase, authorized for both users. */
+  /** Same keys; its PATH finds a `node` that reports v16.20.2 (a host Orrery must provision Node on). */
+  bareUser: 'orrery-bare',
+  /** Private key without a passphrase, authorized for all three users. */
   keyPath: `${SERVICES_ROOT}/keys/id_ed25519`,
-  /** Private key encrypted with {@link sshService.passphrase}, authorized for both users. */
+  /** Private key encrypted with {@link sshService.passphrase}, authorized for all three users. */
   passphraseKeyPath: `${SERVICES_ROOT}/keys/id_ed25519_pass`,
   passphrase: 'orrery-pass',
   /** The server's real host key for `[127.0.0.1]:2222`, one plain line. */
@@ -52,6 +54,16 @@ export const slurmService = {
   gpuType: 'a100',
   gpus: 2,
   logDir: `${SERVICES_ROOT}/slurm`,
+} as const;
+
+/**
+ * A second Slurm cluster of two nodes on this machine (two slurmd; start.sh step slurm-pair),
+ * chosen with SLURM_CONF: the slurm backend's `slurmConf`. For multi-node gangs.
+ */
+export const slurmPairService = {
+  conf: `${SERVICES_ROOT}/slurm-pair/slurm.conf`,
+  partition: 'pair',
+  nodes: ['pair1', 'pair2'],
 } as const;
 
 /**
@@ -110,12 +122,13 @@ export const fakeGpus = {
 } as const;
 
 /** A service a test can depend on. */
-export type ServiceName = 'ssh' | 'slurm' | 'keyring';
+export type ServiceName = 'ssh' | 'slurm' | 'slurm-pair' | 'keyring';
 
 /** Which services answered the probe; `reason` says what is wrong with each missing one. */
 export interface ServicesStatus {
   ssh: boolean;
   slurm: boolean;
+  'slurm-pair': boolean;
   keyring: boolean;
   reason?: string;
 }
@@ -150,11 +163,13 @@ export function servicesAvailable(options: { refresh?: boolean } = {}): Services
   if (ssh !== true) reasons.push(`ssh: ${ssh}`);
   const slurm = probeSlurm();
   if (slurm !== true) reasons.push(`slurm: ${slurm}`);
+  const pair = probeSlurm(slurmPairService.partition, { ...process.env, SLURM_CONF: slurmPairService.conf });
+  if (pair !== true) reasons.push(`slurm-pair: ${pair}`);
   const keyring = process.env.DBUS_SESSION_BUS_ADDRESS
     ? true
     : 'DBUS_SESSION_BUS_ADDRESS is not set (not inside keyring.sh)';
   if (keyring !== true) reasons.push(`keyring: ${keyring}`);
-  cached = { ssh: ssh === true, slurm: slurm === true, keyring: keyring === true };
+  cached = { ssh: ssh === true, slurm: slurm === true, 'slurm-pair': pair === true, keyring: keyring === true };
   if (reasons.length > 0) cached.reason = reasons.join('; ');
   return cached;
 }
@@ -174,11 +189,11 @@ function probeSsh(): true | string {
   return `nothing answers on ${sshService.host}:${sshService.port}`;
 }
 
-function probeSlurm(): true | string {
-  const r = spawnSync('sinfo', ['-h', '-o', '%t', '-p', slurmService.partition], { encoding: 'utf8', timeout: 10_000 });
+function probeSlurm(partition: string = slurmService.partition, env = process.env): true | string {
+  const r = spawnSync('sinfo', ['-h', '-o', '%t', '-p', partition], { encoding: 'utf8', timeout: 10_000, env });
   if (r.error) return `sinfo cannot run (${r.error.message})`;
   if (r.status !== 0) return `sinfo -h failed: ${(r.stderr ?? '').trim().split('\n').pop() ?? ''}`;
-  if (r.stdout.trim() === '') return `partition ${slurmService.partition} has no nodes`;
+  if (r.stdout.trim() === '') return `partition ${partition} has no nodes`;
   return true;
 }
 
@@ -190,7 +205,7 @@ let startAttempted = false;
  */
 export function ensureServices(): ServicesStatus {
   const status = servicesAvailable();
-  if ((status.ssh && status.slurm) || startAttempted) return status;
+  if ((status.ssh && status.slurm && status['slurm-pair']) || startAttempted) return status;
   startAttempted = true;
   if (process.env.ORRERY_NO_SERVICE_START || process.getuid?.() !== 0) return status;
   for (const script of ['install.sh', 'start.sh']) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, the real services the integration tests talk to: OpenSSH
 # server, Slurm with munge, gnome-keyring on a D-Bus session bus, Dask (the benchmark peer), and
-# Chromium (the dashboard's e2e tests).
+# Chromium (the dashboard's e2e tests), Podman (container command tasks).
 # Idempotent: packages already installed are skipped, so a re-run takes well under a second.
 # Runs as root on Debian 12 (bookworm); starts nothing (see start.sh).
 set -euo pipefail
@@ -15,7 +15,12 @@ packages=(
   gnome-keyring    # a Secret Service for @napi-rs/keyring
   python3-distributed  # Dask, the side-by-side benchmark peer
   python3-numpy    # the Dask peer imports numpy (Debian's python3-distributed does not pull it in)
+  python3-venv     # runtimeEnv.pip builds environments with python3 -m venv + pip (test/integration/python-env*.test.ts)
   chromium         # the dashboard's e2e tests and benchmark (playwright-core drives /usr/bin/chromium)
+  podman           # container command tasks (runtimeEnv.container), rootful and rootless
+  runc             # podman's OCI runtime here (crun fails on this host's hybrid cgroups)
+  busybox-static   # the one binary of the test image localhost/orrery-busybox (FROM scratch)
+  docker-registry  # a private registry on loopback, so container image pulls are tested offline
 )
 
 if [[ $(id -u) -ne 0 ]]; then

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { fakeGpus, requireService, slurmService, sshService } from './env.ts';
+import { fakeGpus, requireService, slurmPairService, slurmService, sshService } from './env.ts';
 
 /** Runs `command` on the test sshd as `user` with the OpenSSH client; stdin from `input`. */
 function ssh(
@@ -74,6 +74,16 @@ test('slurm: srun through ssh runs on the node and forwards stdin and stdout', (
     `srun -N1 --gres=gpu:${slurmService.gpuType}:${slurmService.gpus} sh -c 'echo $CUDA_VISIBLE_DEVICES'`,
   );
   assert.equal(gpus.stdout.trim(), '0,1', gpus.stderr);
+});
+
+test('slurm-pair: a two-node job through ssh runs one task on each of its two nodes', (t) => {
+  if (!requireService('ssh', t) || !requireService('slurm-pair', t)) return;
+  const out = ssh(
+    sshService.user,
+    `SLURM_CONF=${slurmPairService.conf} srun -N2 --ntasks-per-node=1 sh -c 'echo $SLURMD_NODENAME'`,
+  );
+  assert.equal(out.status, 0, out.stderr);
+  assert.deepEqual(out.stdout.trim().split('\n').sort(), [...slurmPairService.nodes]);
 });
 
 test('keyring: @napi-rs/keyring stores, reads and deletes a secret', async (t) => {

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Starts the real services the integration tests talk to, idempotently, as root:
-#   users   orrery-test and orrery-gpu (a fake two-A100 nvidia-smi on its PATH), their keys;
+#   users   orrery-test, orrery-gpu (a fake two-A100 nvidia-smi on its PATH) and orrery-bare (a
+#           `node` on its PATH that reports v16.20.2: a host Orrery must provision Node on), their keys;
 #           orrery-intruder, a second local user (no SSH login) for the cross-user security tests
 #   sshd    a private OpenSSH server on 127.0.0.1:2222, known_hosts files for it
 #   munge   the Slurm authentication daemon
 #   slurm   a one-node cluster (slurmctld + slurmd, partition debug, two fake A100 GPUs)
+#   slurm-pair  a second cluster of two nodes on this machine (two slurmd, partition pair),
+#           chosen with SLURM_CONF=$ROOT/slurm-pair/slurm.conf: multi-node gangs
 #   keyring gnome-keyring on a private D-Bus session bus (checked through keyring.sh)
 #   dask    python3-distributed, the benchmark peer (checked, nothing to start)
+#   podman  containers.conf for this host (runc, ulimits); the image localhost/orrery-busybox
+#           for root and, rootless and built over ssh, for orrery-test
+#   registry a private image registry on 127.0.0.1:5055 (plain HTTP) holding orrery-busybox
 # A service already running with the same configuration is left alone, so a re-run is fast.
 # Prints one line per service, `ok` or `FAILED` with the reason; exits 1 if any failed.
 # The fixed names and paths here are mirrored in env.ts.
@@ -15,7 +21,7 @@ set -uo pipefail
 ROOT=/var/lib/orrery-test
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SSH_PORT=2222
-USERS=(orrery-test orrery-gpu)
+USERS=(orrery-test orrery-gpu orrery-bare)
 PASSPHRASE=orrery-pass
 HOST=$(hostname)
 DEFAULT_PATH=/usr/local/bin:/usr/bin:/bin:/usr/games
@@ -129,6 +135,12 @@ start_users() {
   install -d -m 755 -o orrery-gpu -g orrery-gpu "$home/bin"
   install -m 755 "$HERE/fake-nvidia-smi" "$home/bin/nvidia-smi"
 
+  # orrery-bare's PATH (sshd SetEnv) finds a node that is too old: Orrery must provision its own.
+  home=$(home_of orrery-bare)
+  install -d -m 755 -o orrery-bare -g orrery-bare "$home/bin"
+  printf '#!/bin/sh\necho v16.20.2\n' | write_if_changed "$home/bin/node" 755 || true
+  chown orrery-bare:orrery-bare "$home/bin/node"
+
   # The agent runs `node` over a non-interactive ssh command, whose PATH is sshd's default.
   node_bin=$(command -v node) || fail "node is not on root's PATH"
   if ! PATH=$DEFAULT_PATH command -v node >/dev/null; then
@@ -168,6 +180,8 @@ PrintMotd no
 LogLevel VERBOSE
 Match User orrery-gpu
   SetEnv PATH=$(home_of orrery-gpu)/bin:$DEFAULT_PATH
+Match User orrery-bare
+  SetEnv PATH=$(home_of orrery-bare)/bin:$DEFAULT_PATH
 EOF
   /usr/sbin/sshd -t -f "$dir/sshd_config" || fail "sshd -t rejects $dir/sshd_config"
 
@@ -203,13 +217,15 @@ EOF
   [[ $out == "$(node --version)" ]] || fail "remote node --version printed '$out'"
   out=$(ssh_as orrery-gpu 'nvidia-smi -L' 2>&1) || fail "orrery-gpu: nvidia-smi -L failed: $out"
   [[ $(grep -c '^GPU ' <<<"$out") -eq 2 ]] || fail "orrery-gpu: nvidia-smi -L printed '$out'"
+  out=$(ssh_as orrery-bare 'node --version' 2>&1) || fail "orrery-bare: node --version failed: $out"
+  [[ $out == v16.20.2 ]] || fail "orrery-bare: node --version printed '$out' (expected the fake v16.20.2)"
   if ssh_as orrery-test 'command -v nvidia-smi' >/dev/null 2>&1; then
     fail "orrery-test must not see nvidia-smi"
   fi
   out=$(timeout 30 sftp -q -P "$SSH_PORT" -i "$ROOT/keys/id_ed25519" -o BatchMode=yes \
     -o UserKnownHostsFile="$ROOT/known_hosts" -b - orrery-test@127.0.0.1 <<<'pwd' 2>&1) ||
     fail "sftp failed: $out"
-  echo "127.0.0.1:$SSH_PORT pid $pid; node, sftp, nvidia-smi (orrery-gpu) checked"
+  echo "127.0.0.1:$SSH_PORT pid $pid; node, sftp, nvidia-smi (orrery-gpu), old node (orrery-bare) checked"
 }
 
 # --- munge -----------------------------------------------------------------------------------
@@ -361,7 +377,157 @@ start_dask() {
   echo "python3-distributed $v (/usr/bin/python3)"
 }
 
+# --- podman ----------------------------------------------------------------------------------
+
+# Podman's own config is where a host's container settings belong: crun fails here ("cgroups in
+# hybrid mode"), so runc; and the default rlimits exceed this machine's hard limits.
+start_podman() {
+  local u out build
+  write_if_changed /etc/containers/containers.conf 644 <<'EOF' || true
+# Written by orrery test/services/start.sh: runc (crun fails on this host's hybrid cgroups) and
+# rlimits within this host's hard limits.
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=1024:1024"]
+
+[engine]
+runtime = "runc"
+EOF
+  # The test image, without a registry: a static busybox in an empty image.
+  build='d=$(mktemp -d) && cp /bin/busybox "$d/" && printf "FROM scratch\nCOPY busybox /bin/busybox\n" >"$d/Containerfile" && podman build -q -t localhost/orrery-busybox "$d" >/dev/null; rc=$?; rm -rf "$d"; exit $rc'
+  podman image exists localhost/orrery-busybox || bash -c "$build" || fail "podman build failed for root"
+  out=$(podman run --rm --network host localhost/orrery-busybox /bin/busybox echo ok 2>&1) ||
+    fail "podman run as root failed: $out"
+  # Rootless, as the ssh test user (its subuid/subgid ranges come from useradd); rootless
+  # networking needs /dev/net/tun, which this host does not give, so runs use --network host.
+  for u in orrery-test; do
+    ssh_as "$u" "podman image exists localhost/orrery-busybox 2>/dev/null || ( $build )" ||
+      fail "podman build failed for $u over ssh"
+    out=$(ssh_as "$u" 'podman run --rm --network host localhost/orrery-busybox /bin/busybox echo ok' 2>&1) ||
+      fail "rootless podman run as $u over ssh failed: $out"
+  done
+  echo "$(podman --version), runc; localhost/orrery-busybox for root and orrery-test (rootless, over ssh)"
+}
+
+# A private registry on loopback (Debian's docker-registry), so that pulls are tested without
+# the internet: localhost/orrery-busybox is pushed there as 127.0.0.1:5055/orrery-busybox.
+REGISTRY=127.0.0.1:5055
+start_registry() {
+  local dir=$ROOT/registry pid
+  install -d -m 700 "$dir" "$dir/data"
+  write_if_changed "$dir/config.yml" 600 <<EOF || true
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+http:
+  addr: $REGISTRY
+EOF
+  # Plain HTTP on loopback: podman must be told it is not TLS.
+  write_if_changed /etc/containers/registries.conf.d/orrery-test.conf 644 <<EOF || true
+# Written by orrery test/services/start.sh: the test registry on loopback speaks plain HTTP.
+[[registry]]
+location = "$REGISTRY"
+insecure = true
+EOF
+  if ! pid=$(pid_running "$dir/registry.pid" "$dir/config.yml"); then
+    setsid /usr/bin/docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 </dev/null &
+    echo $! >"$dir/registry.pid"
+    wait_for 10 curl -fsS "http://$REGISTRY/v2/" || fail "docker-registry did not answer: $(tail -n 3 "$dir/registry.log" | tr '\n' ' ')"
+    pid=$(cat "$dir/registry.pid")
+  fi
+  podman push -q localhost/orrery-busybox "$REGISTRY/orrery-busybox:latest" >/dev/null ||
+    fail "podman push to $REGISTRY failed"
+  # orrery-pull: busybox plus an 8 MiB layer that exists only in the registry, so a test's
+  # first pull really downloads something. Pushed once, then removed from the local store.
+  if ! curl -fsS "http://$REGISTRY/v2/orrery-pull/tags/list" 2>/dev/null | grep -q latest; then
+    local d
+    d=$(mktemp -d)
+    head -c 8388608 /dev/urandom >"$d/payload"
+    printf 'FROM localhost/orrery-busybox\nCOPY payload /payload\n' >"$d/Containerfile"
+    podman build -q -t "$REGISTRY/orrery-pull:latest" "$d" >/dev/null || fail "podman build of orrery-pull failed"
+    rm -rf "$d"
+    podman push -q "$REGISTRY/orrery-pull:latest" >/dev/null || fail "podman push of orrery-pull failed"
+    podman rmi -f "$REGISTRY/orrery-pull:latest" >/dev/null
+  fi
+  echo "http://$REGISTRY pid $pid; $REGISTRY/orrery-busybox and orrery-pull (+8 MiB) pushed"
+}
+
 # --- run each service, one line each ---------------------------------------------------------
+
+# --- slurm-pair: two Slurm nodes on one machine ---------------------------------------------
+# Debian's slurmd is built with --enable-multiple-slurmd (scontrol show config: MULTIPLE_SLURMD
+# = Yes): several slurmd on one host, each `slurmd -N <name>` on its own port. A cluster of its
+# own (slurmctld port 7817, own state and slurm.conf), so the one-node cluster above is untouched;
+# SLURM_CONF=$PAIR_CONF selects it (the slurm backend's `slurmConf`).
+
+PAIR_CONF=$ROOT/slurm-pair/slurm.conf
+pair_nodes() { SLURM_CONF=$PAIR_CONF sinfo -h -p pair -t "$1" -o %D 2>/dev/null; }
+pair_usable() { [[ $(pair_nodes idle,mix,alloc) == 2 ]]; }
+
+start_slurm_pair() {
+  local dir=$ROOT/slurm-pair changed=0 n out
+  install -d -m 755 "$dir" "$dir/state" "$dir/spool-pair1" "$dir/spool-pair2"
+  write_if_changed "$PAIR_CONF" 644 <<PAIREOF && changed=1
+# Orrery's two-node test cluster on one machine (test/services/start.sh, step slurm-pair).
+ClusterName=orrery-pair
+SlurmctldHost=$HOST(127.0.0.1)
+SlurmctldPort=7817
+AuthType=auth/munge
+CredType=cred/munge
+SlurmUser=root
+SlurmdUser=root
+StateSaveLocation=$dir/state
+SlurmdSpoolDir=$dir/spool-%n
+SlurmctldPidFile=$dir/slurmctld.pid
+SlurmdPidFile=$dir/slurmd-%n.pid
+SlurmctldLogFile=$dir/slurmctld.log
+SlurmdLogFile=$dir/slurmd-%n.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+SchedulerType=sched/backfill
+MpiDefault=none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+ReturnToService=2
+SlurmdParameters=config_overrides
+KillWait=5
+InactiveLimit=0
+NodeName=pair1 NodeHostname=$HOST NodeAddr=127.0.0.1 Port=7818 CPUs=1 RealMemory=1000 State=UNKNOWN
+NodeName=pair2 NodeHostname=$HOST NodeAddr=127.0.0.1 Port=7819 CPUs=1 RealMemory=1000 State=UNKNOWN
+PartitionName=pair Nodes=pair1,pair2 Default=YES MaxTime=INFINITE State=UP
+PAIREOF
+  if ((changed)); then
+    for n in pair1 pair2; do stop_pid "$dir/slurmd-$n.pid" slurmd; done
+    stop_pid "$dir/slurmctld.pid" slurmctld
+  fi
+  if ! pid_running "$dir/slurmctld.pid" slurmctld >/dev/null; then
+    /usr/sbin/slurmctld -f "$PAIR_CONF" ||
+      fail "slurmctld (pair) did not start: $(tail -n 3 "$dir/slurmctld.log" | tr '\n' ' ')"
+  fi
+  wait_for 20 sh -c "SLURM_CONF='$PAIR_CONF' scontrol ping | grep -q UP" ||
+    fail "slurmctld (pair) is not answering: $(tail -n 3 "$dir/slurmctld.log" | tr '\n' ' ')"
+  for n in pair1 pair2; do
+    if ! pid_running "$dir/slurmd-$n.pid" slurmd >/dev/null; then
+      /usr/sbin/slurmd -f "$PAIR_CONF" -N "$n" ||
+        fail "slurmd $n did not start: $(tail -n 3 "$dir/slurmd-$n.log" | tr '\n' ' ')"
+    fi
+  done
+  if ! wait_for 30 pair_usable; then
+    SLURM_CONF=$PAIR_CONF scontrol update NodeName=pair1,pair2 State=RESUME >/dev/null 2>&1 || true
+    wait_for 15 pair_usable || fail "nodes pair1, pair2 are not usable; see $dir/slurmd-*.log"
+  fi
+  if [[ $(pair_nodes idle) != 2 ]]; then
+    echo "nodes pair1, pair2 (1 CPU each), partition pair; jobs running, srun check skipped"
+    return 0
+  fi
+  out=$(SLURM_CONF=$PAIR_CONF runuser -u orrery-test -- timeout 60 srun -N2 --ntasks-per-node=1 \
+    sh -c 'echo $SLURMD_NODENAME' 2>&1 </dev/null | sort | tr '\n' ' ') ||
+    fail "srun -N2 on the pair cluster failed: $out"
+  [[ $out == "pair1 pair2 " ]] || fail "srun -N2 on the pair cluster printed '$out'"
+  echo "nodes pair1, pair2 on $HOST (SLURM_CONF=$PAIR_CONF), partition pair; srun -N2 ran on both"
+}
 
 failed=0
 declare -A status
@@ -391,6 +557,9 @@ step users start_users
 step sshd start_sshd users
 step munge start_munge
 step slurm start_slurm munge
+step slurm-pair start_slurm_pair slurm
 step keyring start_keyring
 step dask start_dask
+step podman start_podman sshd
+step registry start_registry podman
 exit "$failed"

@@ -97,3 +97,22 @@ test('the slurm backend requests allocations only for demand its shape satisfies
     await b.shutdown();
   }
 });
+
+test('a STRICT_SPREAD group (a gang) gets a node per bundle even where one node could hold them all', async () => {
+  const spread = (n: number): ResourceDemand[] =>
+    Array.from({ length: n }, () => ({ ...demand(undefined), backend: 'burst', separateNodes: true }));
+  const host = new FakeHost();
+  const b = new ElasticLocalBackend({ name: 'burst', node: { numCpus: 4 }, maxNodes: 3, idleTimeoutMs: 60_000 });
+  await b.start(host);
+  b.scale(spread(2), []);
+  await settle();
+  assert.equal(host.started.length, 2, 'two 1-CPU bundles on two 4-CPU nodes');
+  const slurm = new SlurmBackend(
+    validateSlurmConfig({ name: 'hpc', kind: 'slurm', loginHost: 'nobody@127.0.0.1:1', cpusPerNode: 4, maxNodes: 2 }),
+  );
+  await assert.rejects(slurm.start(new FakeHost()));
+  slurm.scale([...spread(3), demand(undefined), demand(undefined)], []);
+  await settle();
+  assert.equal(slurm.requested, 2, 'three separate nodes wanted, capped by maxNodes 2');
+  await slurm.shutdown();
+});

@@ -233,3 +233,37 @@ test('results are cached per function and per hash', () => {
   assert.throws(() => shipCode(bad), /captures/);
   assert.throws(() => shipCode(bad), /captures/);
 });
+
+test('loaded code imports relative specifiers from the working directory, and can be shipped again', async () => {
+  const { mkdtempSync, writeFileSync, mkdirSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'orrery-import-'));
+  mkdirSync(join(dir, 'lib'));
+  writeFileSync(join(dir, 'lib/util.mjs'), 'export const where = "workdir";\n');
+  const cwd = process.cwd();
+  try {
+    process.chdir(dir);
+    const code = {
+      kind: 'function' as const,
+      name: 'f',
+      // A literal, a computed specifier, a string that only looks like an import, and a bare package name.
+      source:
+        "async () => { const p = './lib/util.mjs'; const s = 'import(x)'; return [(await import('./lib/util.mjs')).where, (await import(p)).where, s, typeof (await import('node:path')).join]; }",
+      hash: 'import-rewrite-01',
+    };
+    const f = loadCode(code) as () => Promise<unknown[]>;
+    assert.deepEqual(await f(), ['workdir', 'workdir', 'import(x)', 'function']);
+    const again = shipCode(f);
+    assert.match(again.source, /__orreryImport\('\.\/lib\/util\.mjs'\)/);
+    assert.deepEqual(await (loadCode(again) as () => Promise<unknown[]>)(), [
+      'workdir',
+      'workdir',
+      'import(x)',
+      'function',
+    ]);
+  } finally {
+    process.chdir(cwd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

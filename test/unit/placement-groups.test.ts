@@ -154,6 +154,30 @@ describe('placement groups: strategies', () => {
   });
 });
 
+describe('placement groups: scoped to a backend', () => {
+  it("STRICT_SPREAD with a backend uses only that backend's nodes, and says so when they are too few", () => {
+    const h = new Harness();
+    h.node('local-1', { CPU: 4 });
+    h.ev({ type: 'node-added', node: { nodeId: 's1', backend: 'ssh', total: unitsOf({ CPU: 1 }), labels: {} } });
+    h.ev({ type: 'node-added', node: { nodeId: 's2', backend: 'ssh', total: unitsOf({ CPU: 1 }), labels: {} } });
+    const spec = (id: string, n: number) => ({
+      placementGroupId: id,
+      strategy: 'STRICT_SPREAD' as const,
+      bundles: Array.from({ length: n }, () => unitsOf({ CPU: 1 })),
+      backend: 'ssh',
+    });
+    assert.deepEqual(h.ev({ type: 'pg-create', group: spec('two', 2) }), [ready('two', ['s1', 's2'])]);
+    h.remove('two');
+    const d = h.ev({ type: 'pg-create', group: spec('three', 3) });
+    assert.equal(d.length, 1);
+    assert.equal(d[0]!.type, 'pg-infeasible');
+    assert.match(
+      d[0]!.type === 'pg-infeasible' ? d[0]!.missing : '',
+      /3 more distinct node\(s\) .*only 2 can hold one, among the nodes of backend ssh/,
+    );
+  });
+});
+
 describe('placement groups: reservations', () => {
   it('is atomic: nothing is reserved while one bundle does not fit, and it becomes ready when room appears', () => {
     const h = new Harness();
@@ -369,7 +393,9 @@ describe('placement groups: placement function and validation', () => {
       strategy: 'PACK',
       name: 'n',
       detached: false,
+      backend: undefined,
     });
+    assert.throws(() => normalizePlacementGroup([{ CPU: 1 }], { backend: '' }), /option backend must be the name/);
   });
 
   it('validates the placement group form of schedulingStrategy', () => {

@@ -11,6 +11,7 @@ test('the bundle holds the agent, the worker and the orrery package, under a sta
   const fixed = [
     'agent-main.mjs',
     'node_modules/orrery/index.mjs',
+    'node_modules/orrery/internal/command-container.mjs',
     'node_modules/orrery/package.json',
     'worker-main.mjs',
   ];

@@ -15,7 +15,7 @@ import { build, type Plugin } from 'esbuild';
 export interface AgentBundle {
   /** 24 hex digits of the SHA-256 over every path and content: the remote directory's name. */
   readonly hash: string;
-  /** `agent-main.mjs`, `worker-main.mjs`, `node_modules/orrery/index.mjs` and `package.json`, and the `chunk-*.mjs` they share. */
+  /** `agent-main.mjs`, `worker-main.mjs`, `node_modules/orrery/{index,internal/command-container}.mjs` and `package.json`, and the `chunk-*.mjs` they share. */
   readonly files: ReadonlyMap<string, Buffer>;
 }
 
@@ -79,6 +79,8 @@ export async function buildAgentBundle(): Promise<AgentBundle> {
       // worker-pool spawns `./worker-main<ext>` next to the agent file, so the name and place are fixed.
       { in: source('agent/worker-main'), out: 'worker-main' },
       { in: source('api/index'), out: 'node_modules/orrery/index' },
+      // The container side of command tasks, which the shipped command runner imports by this name.
+      { in: source('api/command-container'), out: 'node_modules/orrery/internal/command-container' },
     ],
     outdir,
     // Shipped task code (command-runner among it) imports 'orrery' at run time; tsconfig paths
@@ -116,7 +118,12 @@ export async function buildAgentBundle(): Promise<AgentBundle> {
   const files = new Map<string, Buffer>();
   for (const f of result.outputFiles)
     files.set(relative(outdir, f.path).split('\\').join('/'), Buffer.from(f.contents));
-  const pkg = { name: 'orrery', type: 'module', main: './index.mjs', exports: { '.': './index.mjs' } };
+  const pkg = {
+    name: 'orrery',
+    type: 'module',
+    main: './index.mjs',
+    exports: { '.': './index.mjs', './internal/command-container': './internal/command-container.mjs' },
+  };
   files.set('node_modules/orrery/package.json', Buffer.from(`${JSON.stringify(pkg, null, 2)}\n`));
   const h = createHash('sha256');
   for (const [path, data] of [...files].sort(([a], [b]) => (a < b ? -1 : 1)))

@@ -25,7 +25,8 @@ export async function checkRemoteNode(conn: SshConnection, nodePath: string, bac
   const version = out.stdout.trim();
   const m = /^v(\d+)\.\d+\.\d+/.exec(version);
   const hint =
-    `Install Node >= ${MIN_NODE_MAJOR} there, or set nodePath in the backend config to its absolute path ` +
+    `Set node: 'auto' (the default) or 'bundled' in the backend config so that Orrery provisions its own Node there, ` +
+    `install Node >= ${MIN_NODE_MAJOR} there, or set node to its absolute path ` +
     `(find it with \`ssh ${where.replace(/:(\d+)$/, ' -p $1')} 'bash -lc "command -v node"'\`: non-interactive SSH sessions often lack the PATH that nvm or a login shell sets).`;
   if (out.code !== 0 || !m) {
     const said = (out.stderr.trim() || version || `exit code ${out.code}`).split('\n')[0];
@@ -63,7 +64,7 @@ export async function ensureBundle(
   nodePath: string,
 ): Promise<EnsuredBundle> {
   const { home, present } = await conn.sftp(async (sftp) => {
-    const s = promisify(sftp);
+    const s = sftpPromises(sftp);
     const home = await s.realpath('.');
     return { home, present: await s.exists(`${home}/.orrery/agents/${bundle.hash}`) };
   });
@@ -83,10 +84,10 @@ export async function ensureBundle(
 async function discard(conn: SshConnection, dir: string, backend: string, where: string): Promise<void> {
   const aside = `${dir.slice(0, dir.lastIndexOf('/'))}/.bad-${randomBytes(6).toString('hex')}`;
   try {
-    await conn.sftp((sftp) => promisify(sftp).rename(dir, aside));
+    await conn.sftp((sftp) => sftpPromises(sftp).rename(dir, aside));
   } catch (err) {
     // Another head may have replaced it already.
-    if (await conn.sftp((sftp) => promisify(sftp).exists(dir))) {
+    if (await conn.sftp((sftp) => sftpPromises(sftp).exists(dir))) {
       throw new BackendError(
         backend,
         `the agent bundle at ${where} cannot be trusted and cannot be moved away (${(err as Error).message}); remove it by hand`,
@@ -101,7 +102,7 @@ async function discard(conn: SshConnection, dir: string, backend: string, where:
 /** Uploads the bundle under a temporary name and renames it into place. */
 async function upload(conn: SshConnection, bundle: AgentBundle, backend: string, home: string): Promise<EnsuredBundle> {
   return conn.sftp(async (sftp) => {
-    const s = promisify(sftp);
+    const s = sftpPromises(sftp);
     const agents = `${home}/.orrery/agents`;
     const dir = `${agents}/${bundle.hash}`;
     const entry = `${dir}/${AGENT_ENTRY_FILE}`;
@@ -138,7 +139,7 @@ async function upload(conn: SshConnection, bundle: AgentBundle, backend: string,
 }
 
 async function removeTree(
-  s: ReturnType<typeof promisify>,
+  s: ReturnType<typeof sftpPromises>,
   tmp: string,
   bundle: AgentBundle,
   dirs: string[],
@@ -148,7 +149,7 @@ async function removeTree(
 }
 
 /** The few SFTP calls we use, as promises. */
-function promisify(sftp: SFTPWrapper) {
+export function sftpPromises(sftp: SFTPWrapper) {
   const call = <T>(f: (cb: (err: Error | null | undefined, v?: T) => void) => void): Promise<T> =>
     new Promise((resolve, reject) => f((err, v) => (err ? reject(err) : resolve(v as T))));
   const api = {
@@ -172,7 +173,10 @@ function promisify(sftp: SFTPWrapper) {
       }
     },
     writeFile: (p: string, data: Buffer) => call<void>((cb) => sftp.writeFile(p, data, { mode: 0o600 }, cb)),
+    /** Fails when `to` exists (OpenSSH's plain SFTP rename never replaces): the loser of a race sees the winner's. */
     rename: (from: string, to: string) => call<void>((cb) => sftp.rename(from, to, cb)),
+    /** Uploads a local file with parallel requests (much faster than writeFile for large files). */
+    fastPut: (local: string, remote: string) => call<void>((cb) => sftp.fastPut(local, remote, { mode: 0o600 }, cb)),
     unlink: (p: string) => call<void>((cb) => sftp.unlink(p, cb)),
     rmdir: (p: string) => call<void>((cb) => sftp.rmdir(p, cb)),
   };
