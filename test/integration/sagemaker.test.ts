@@ -221,7 +221,8 @@ test('cancelling a running task stops its training job; its log streamed to the 
 });
 
 test('throttling and an exhausted quota are retried; a quota that stays exhausted is a retryable BackendError', async () => {
-  sm.throttleNext(2);
+  // Only CreateTrainingJob: the previous test's job may still be polled (DescribeTrainingJob) meanwhile.
+  sm.throttleNext(2, 'CreateTrainingJob');
   const r = await get(
     command({ image: 'python:3.11', backend: 'sm', name: 'throttled' }).remote({ argv: ['sh', '-c', 'echo ok'] }),
   );

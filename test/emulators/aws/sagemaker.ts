@@ -80,6 +80,8 @@ export class SageMakerEmulator implements AwsServiceModule {
   private readonly regions: readonly string[];
   private readonly stepMs: number;
   private throttled = 0;
+  /** The operation that throttling applies to (undefined: any). */
+  private throttledOp: string | undefined;
   private limited = 0;
   private closed = false;
   /** Every operation called, e.g. `CreateTrainingJob name`, including refused ones. */
@@ -94,9 +96,10 @@ export class SageMakerEmulator implements AwsServiceModule {
     this.stepMs = options.stepMs ?? 20;
   }
 
-  /** The next `n` calls (any operation) fail with ThrottlingException. */
-  throttleNext(n: number): void {
+  /** The next `n` calls of `op` (default: any operation) fail with ThrottlingException. */
+  throttleNext(n: number, op?: string): void {
     this.throttled = n;
+    this.throttledOp = op;
   }
 
   /** The next `n` CreateTrainingJob calls fail with ResourceLimitExceeded. */
@@ -140,7 +143,7 @@ export class SageMakerEmulator implements AwsServiceModule {
       return jsonError(400, 'SerializationException', 'the request body is not JSON');
     }
     this.calls.push(`${op} ${String(body.TrainingJobName ?? '')}`.trim());
-    if (this.throttled > 0) {
+    if (this.throttled > 0 && (this.throttledOp === undefined || this.throttledOp === op)) {
       this.throttled--;
       return jsonError(400, 'ThrottlingException', 'Rate exceeded');
     }
