@@ -4,6 +4,8 @@
  * autoscaling path (demand -> new node -> task runs -> idle -> removed) is tested for real.
  */
 import type { Backend, BackendHost, ElasticBackend, IdleNode, NodeShape, ResourceDemand } from '../types.ts';
+import { containerRuntimesOnPath } from '../../orchestrator/core/container-runtimes.ts';
+import { containerLabels } from '../../orchestrator/core/node-labels.ts';
 import { demandFitsShape, nodesNeeded } from '../../orchestrator/core/shape-fit.ts';
 import { LocalBackend, type LocalBackendConfig, type LocalNode } from './local-backend.ts';
 
@@ -44,7 +46,8 @@ export class ElasticLocalBackend implements Backend, ElasticBackend {
     const n = this.config.node;
     const resources: Record<string, number> = { CPU: n.numCpus ?? 1, ...n.resources };
     if (n.numGpus) resources.GPU = n.numGpus;
-    return [{ resources, labels: { ...n.labels } }];
+    // The nodes it starts are on this machine: they will find its container runtimes (node-agent.ts).
+    return [{ resources, labels: { ...containerLabels(containerRuntimesOnPath()), ...n.labels } }];
   }
 
   scale(demand: readonly ResourceDemand[], idle: readonly IdleNode[]): void {

@@ -13,6 +13,11 @@ import { randomBytes } from 'node:crypto';
 import type { ClientChannel } from 'ssh2';
 import { BackendError } from '../../orchestrator/core/errors.ts';
 import { fileSafeName, socketFileName } from '../../orchestrator/core/runtime-dir.ts';
+import {
+  CONTAINER_RUNTIME_ORDER,
+  type ContainerRuntimeName,
+  containerLabels,
+} from '../../orchestrator/core/node-labels.ts';
 import { demandFitsShape, nodesNeeded } from '../../orchestrator/core/shape-fit.ts';
 import type { AgentSpec, Backend, BackendHost, ElasticBackend, IdleNode, NodeShape, ResourceDemand } from '../types.ts';
 import { agentBundle } from '../transport/ssh/agent-bundle.ts';
@@ -62,6 +67,8 @@ export class SlurmBackend implements Backend, ElasticBackend {
   private node: RemoteNode | undefined;
   /** The private run folder on the login host (the home folder is shared with compute nodes). */
   private runDir: string | undefined;
+  /** The container runtimes of the login host, which the shape claims for the compute nodes (config labels win). */
+  private containerLabels: Record<string, string> = {};
   private readonly allocations = new Map<string, Allocation>();
   /** Placement groups whose nodes are being allocated as one job (a gang's). */
   private readonly gangGroups = new Set<string>();
@@ -106,7 +113,7 @@ export class SlurmBackend implements Backend, ElasticBackend {
     const resources: Record<string, number> = { CPU: c.cpusPerNode ?? 1, ...c.resources };
     const gpus = gpusOf(c.gres) ?? 0;
     if (gpus > 0) resources.GPU = gpus;
-    const labels: Record<string, string> = { ...c.labels };
+    const labels: Record<string, string> = { ...this.containerLabels, ...c.labels };
     const model = gpuModelOf(c.gres);
     if (model) labels.accelerator = model;
     if (c.partition) labels['slurm.partition'] = c.partition;
@@ -263,6 +270,7 @@ export class SlurmBackend implements Backend, ElasticBackend {
       if (placed.uploaded)
         this.host?.log(`orrery: slurm backend ${c.name}: uploaded the agent bundle to ${c.loginHost}:${placed.dir}`);
       this.entry = placed.entry;
+      this.containerLabels = await loginHostContainerLabels(conn);
       this.conn = conn;
       return conn;
     })().finally(() => (this.connecting = undefined));
@@ -526,4 +534,18 @@ export class SlurmBackend implements Backend, ElasticBackend {
     void this.conn?.run(this.slurm(shellCommand(['scancel', `--name=${a.jobName}`]))).catch(() => undefined);
     a.channel?.close();
   }
+}
+
+/**
+ * The container-runtime labels (core/container-runtimes.ts) of what the login host has on its
+ * PATH: compute nodes usually run the same software image; where they do not, the config's
+ * `labels` say so, and an agent reports what its own node has when it joins.
+ */
+async function loginHostContainerLabels(conn: SshConnection): Promise<Record<string, string>> {
+  const probe = CONTAINER_RUNTIME_ORDER.map((r) => `command -v ${r} >/dev/null 2>&1 && echo ${r}`).join('; ');
+  const out = await conn.run(`${probe}; true`);
+  const found = out.stdout
+    .split('\n')
+    .filter((r): r is ContainerRuntimeName => CONTAINER_RUNTIME_ORDER.includes(r as ContainerRuntimeName));
+  return containerLabels(found);
 }

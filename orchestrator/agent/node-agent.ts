@@ -17,6 +17,8 @@ import { GpuAllocator } from './gpu-allocator.ts';
 import { WorkerPool, type WorkerProcess } from './worker-pool.ts';
 import { NodeObjects } from './node-objects.ts';
 import type { ProcessDir } from '../core/runtime-dir.ts';
+import { containerRuntimesOnPath } from '../core/container-runtimes.ts';
+import { containerLabels } from '../core/node-labels.ts';
 import { defaultWorkerLimit, MemoryGuard } from './memory-guard.ts';
 import { activationOf, PythonEnvs, type ReadyEnv } from './python-envs.ts';
 
@@ -62,7 +64,7 @@ export class NodeAgent {
     const gpu = config.numGpus === undefined ? detectGpus() : { count: config.numGpus };
     const numCpus = config.numCpus ?? availableParallelism();
     this.gpus = new GpuAllocator(gpu.count);
-    const labels: Record<string, string> = { ...config.labels };
+    const labels: Record<string, string> = { ...containerLabels(containerRuntimesOnPath()), ...config.labels };
     if ('model' in gpu && gpu.model && !labels.accelerator) labels.accelerator = gpu.model;
     this.pool = new WorkerPool(
       {

@@ -18,13 +18,10 @@ import { hostname } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { RuntimeEnvSetupError } from '../core/errors.ts';
 import { acquireLock } from '../core/file-lock.ts';
+import { CONTAINER_RUNTIME_ORDER, type ContainerRuntimeName } from '../core/node-labels.ts';
 import type { ContainerEnv } from '../core/runtime-env.ts';
 
-/** A container runtime Orrery can drive. */
-export type ContainerRuntimeName = 'apptainer' | 'podman' | 'docker';
-
-/** The order in which a runtime is chosen when the task names none. */
-export const CONTAINER_RUNTIME_ORDER: readonly ContainerRuntimeName[] = ['apptainer', 'podman', 'docker'];
+export { CONTAINER_RUNTIME_ORDER, type ContainerRuntimeName } from '../core/node-labels.ts';
 
 /** What one `run` needs; every field is already resolved on the node. */
 export interface ContainerRunPlan {

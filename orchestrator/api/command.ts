@@ -1,6 +1,7 @@
 /** `command()`: programs (Python, CUDA, shell) run as tasks wherever a function task can run. */
 import type { ObjectRef } from '../core/object-ref.ts';
 import { shipCode } from '../core/function-source.ts';
+import { containerSelector } from '../core/node-labels.ts';
 import type { TaskOptions } from '../core/options.ts';
 import { RemoteFunction } from './remote-function.ts';
 import { runCommand } from './command-runner.ts';
@@ -51,9 +52,14 @@ export class CommandFunction {
       };
     const envNames = Object.keys(task.runtimeEnv?.env ?? {});
     if (container && envNames.length > 0) this.spec.containerEnvNames = envNames;
+    // Placed only where the runtime is (a gang's ranks go to its placement group's nodes instead).
+    const where =
+      container && gang.nodes === undefined
+        ? { labelSelector: { ...containerSelector(container.runtime), ...task.labelSelector } }
+        : {};
     this.fn = new RemoteFunction<[CommandCall, CommandSpec], CommandResult>(
       RUNNER,
-      { name: 'command', ...task },
+      { name: 'command', ...task, ...where },
       'command',
     );
   }

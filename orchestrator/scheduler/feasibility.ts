@@ -3,7 +3,7 @@
  * could add. When it cannot, the caller is told which resource or constraint is missing, so
  * the TaskUnschedulableError says what to add rather than just "infeasible".
  */
-import { exclusiveAllows } from '../core/node-labels.ts';
+import { containerLabelHint, exclusiveAllows } from '../core/node-labels.ts';
 import { fromUnits, quantityOf, type ResourceSet } from '../core/resources.ts';
 import { matchesConstraint, type ParsedLabelSelector } from '../core/label-selector.ts';
 import { demandFitsShape } from '../core/shape-fit.ts';
@@ -60,7 +60,7 @@ export function explainMissing(
   pool = pool.filter((c) => exclusiveAllows(c.labels, c.backend, want.backend));
   for (const c of want.selector) {
     const next = pool.filter((p) => matchesConstraint(c, p.labels));
-    if (next.length === 0) return `label ${c.key}=${c.raw}`;
+    if (next.length === 0) return `label ${c.key}=${c.raw}${containerLabelHint(c.key)}`;
     pool = next;
   }
   const needed = Object.keys(want.resources).filter((k) => want.resources[k]! > 0);

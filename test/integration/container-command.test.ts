@@ -20,6 +20,7 @@ import {
   CommandFailedError,
   RuntimeEnvSetupError,
   TaskCancelledError,
+  TaskUnschedulableError,
   type CommandResult,
   type ObjectRef,
 } from 'orrery';
@@ -84,10 +85,19 @@ describe('container command tasks', { skip: !podmanThere && 'podman is not insta
   let head: Head;
 
   before(async () => {
-    head = new Head({ log: () => {}, infeasibleGraceMs: 30_000 });
+    head = new Head({ log: () => {}, infeasibleGraceMs: 10_000 });
     await head.addBackend(new LocalBackend({ name: 'local', kind: 'local', numCpus: 2 }));
     // Two declared GPUs (this host has no NVIDIA device and no CDI spec for one).
     await head.addBackend(new LocalBackend({ name: 'gpus', kind: 'local', numCpus: 1, numGpus: 2 }));
+    // A node whose config claims Apptainer, which this host lacks: the task is placed there and fails at its start.
+    await head.addBackend(
+      new LocalBackend({
+        name: 'claims',
+        kind: 'local',
+        numCpus: 1,
+        labels: { 'orrery.io/container.apptainer': 'yes' },
+      }),
+    );
     if (sshUp)
       await head.addBackend(
         createSshBackend({
@@ -275,19 +285,36 @@ describe('container command tasks', { skip: !podmanThere && 'podman is not insta
     });
   });
 
-  test('a missing runtime: RuntimeEnvSetupError saying which and what to install', async () => {
+  test('a runtime no node has: the task is unschedulable, and the message says which runtime and what to do', async () => {
     // Apptainer is not installed here (docker's CLI may be, without a daemon).
-    for (const runtime of ['apptainer'] as const) {
-      const ref = command({ backend: 'local', runtimeEnv: { container: { image: IMAGE, runtime } } }).remote({
+    const ref = command({ backend: 'local', runtimeEnv: { container: { image: IMAGE, runtime: 'apptainer' } } }).remote(
+      {
         argv: ['/bin/busybox', 'true'],
-      });
-      await assert.rejects(get(ref), (e: unknown) => {
-        assert.ok(e instanceof RuntimeEnvSetupError, String(e));
-        assert.match(e.message, new RegExp(`node \\S+ \\(.*backend local\\) has no ${runtime} on its PATH`));
-        assert.match(e.message, /install /);
-        return true;
-      });
-    }
+      },
+    );
+    await assert.rejects(get(ref), (e: unknown) => {
+      assert.ok(e instanceof TaskUnschedulableError, String(e));
+      assert.match(
+        e.message,
+        /label orrery\.io\/container\.apptainer=yes \(no node has apptainer on its PATH: install it there/,
+      );
+      return true;
+    });
+  });
+
+  test('a node that claims a runtime it lacks: RuntimeEnvSetupError at the start, saying which and what to install', async () => {
+    const ref = command({
+      backend: 'claims',
+      runtimeEnv: { container: { image: IMAGE, runtime: 'apptainer' } },
+    }).remote({
+      argv: ['/bin/busybox', 'true'],
+    });
+    await assert.rejects(get(ref), (e: unknown) => {
+      assert.ok(e instanceof RuntimeEnvSetupError, String(e));
+      assert.match(e.message, /node \S+ \(.*backend claims\) has no apptainer on its PATH/);
+      assert.match(e.message, /install /);
+      return true;
+    });
   });
 
   test('an image archive on the node (podman save, OCI and docker formats) is loaded once, then found by its hash', async () => {

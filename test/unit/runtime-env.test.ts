@@ -55,3 +55,40 @@ describe('runtimeEnv of actors', () => {
       );
   });
 });
+
+describe('container runtimes as node labels', () => {
+  test('a node lists each runtime it has and the one a task naming none would use', async () => {
+    const { containerLabels } = await import('../../orchestrator/core/node-labels.ts');
+    assert.deepEqual(containerLabels(['docker', 'podman']), {
+      'orrery.io/container.docker': 'yes',
+      'orrery.io/container.podman': 'yes',
+      'orrery.io/container-runtime': 'podman',
+    });
+    assert.deepEqual(containerLabels([]), {});
+  });
+
+  test('a container command task asks for its runtime, or any; a node without it does not match', async () => {
+    const { containerLabels, containerSelector } = await import('../../orchestrator/core/node-labels.ts');
+    const { matchesConstraint, parseLabelSelector } = await import('../../orchestrator/core/label-selector.ts');
+    const fits = (sel: Record<string, string>, labels: Record<string, string>) =>
+      parseLabelSelector(sel).every((c) => matchesConstraint(c, labels));
+    const podmanNode = containerLabels(['podman']);
+    assert.equal(fits(containerSelector(undefined), podmanNode), true);
+    assert.equal(fits(containerSelector('podman'), podmanNode), true);
+    assert.equal(fits(containerSelector('apptainer'), podmanNode), false);
+    assert.equal(fits(containerSelector(undefined), {}), false);
+  });
+
+  test('runtimes are found on PATH as executables only', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { containerRuntimesOnPath } = await import('../../orchestrator/core/container-runtimes.ts');
+    const a = mkdtempSync(join(tmpdir(), 'orrery-path-'));
+    const b = mkdtempSync(join(tmpdir(), 'orrery-path-'));
+    writeFileSync(join(a, 'podman'), '#!/bin/sh\n', { mode: 0o755 });
+    writeFileSync(join(b, 'docker'), 'not executable', { mode: 0o644 });
+    writeFileSync(join(b, 'apptainer'), '#!/bin/sh\n', { mode: 0o755 });
+    assert.deepEqual(containerRuntimesOnPath(`${a}:relative/dir:${b}`), ['apptainer', 'podman']);
+  });
+});
