@@ -52,6 +52,8 @@ export class HeadBackends {
     this.backends.set(backend.name, backend);
     this.d.publishShapes(backend);
     await backend.start(this.hostFor(backend.name));
+    // Again: starting may have taught the backend more about its shapes (the Slurm login host's container runtimes).
+    this.d.publishShapes(backend);
   }
 
   /** Adds the backends whose names are new (a client driver's `init({ backends })`); resolves with the names added. */

@@ -150,7 +150,8 @@ test("with --allow-module-backends a client driver adds a module backend (resolv
         async () => (await nodes()).find((n) => n.backend === 'bg' && n.state === 'ALIVE'),
         60_000,
       );
-      assert.deepEqual(live.labels, { priority: 'low' });
+      // Its config's labels, next to those Orrery sets itself (orrery.io/...: container runtimes found there).
+      assert.equal(live.labels.priority, 'low');
       const where = remote(
         { backend: 'bg', numCpus: 0 },
         async () => (await import('orrery')).getRuntimeContext().backend,
