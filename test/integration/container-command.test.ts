@@ -29,7 +29,7 @@ import { LocalBackend } from '../../backends/local/local-backend.ts';
 import { createSshBackend } from '../../backends/ssh/index.ts';
 import { tempDir, until } from './helpers.ts';
 import { createBackend } from '../../orchestrator/head/backend-registry.ts';
-import { requireService, slurmService, sshService } from '../services/env.ts';
+import { requireService, sshService, testSlurmConfig } from '../services/env.ts';
 
 const IMAGE = 'localhost/orrery-busybox';
 /** In the loopback registry of start.sh only (busybox plus an 8 MiB file /payload). */
@@ -108,20 +108,7 @@ describe('container command tasks', { skip: !podmanThere && 'podman is not insta
           knownHostsFile: sshService.knownHostsPath,
         }),
       );
-    if (slurmUp)
-      await head.addBackend(
-        await createBackend({
-          name: 'hpc',
-          kind: 'slurm',
-          loginHost: `${sshService.user}@${sshService.host}:${sshService.port}`,
-          identityFile: sshService.keyPath,
-          knownHostsFile: sshService.knownHostsPath,
-          partition: slurmService.partition,
-          cpusPerNode: 1,
-          maxNodes: 1,
-          idleTimeoutS: 3,
-        }),
-      );
+    if (slurmUp) await head.addBackend(await createBackend(testSlurmConfig()));
     await init({ cluster: { head }, logToDriver: false });
   });
   after(async () => {

@@ -15,7 +15,7 @@ import { LocalCluster } from 'orrery/testing';
 import { createBackend } from '../../orchestrator/head/backend-registry.ts';
 import { resolvePythonEnv } from '../../orchestrator/core/python-env.ts';
 import { orreryHome } from '../../orchestrator/core/runtime-dir.ts';
-import { requireService, slurmService, sshService } from '../services/env.ts';
+import { requireService, sshService, testSlurmConfig } from '../services/env.ts';
 import { tempDir, until } from './helpers.ts';
 import { writeWheel } from './python-wheel.ts';
 import { envFolderName } from '../../orchestrator/agent/python-envs.ts';
@@ -78,20 +78,7 @@ describe('runtimeEnv.pip', () => {
           numCpus: 4,
         }),
       );
-    if (slurmUp)
-      await cluster.head.addBackend(
-        await createBackend({
-          kind: 'slurm',
-          name: 'hpc',
-          loginHost: `${sshService.user}@${sshService.host}:${sshService.port}`,
-          identityFile: sshService.keyPath,
-          knownHostsFile: sshService.knownHostsPath,
-          partition: slurmService.partition,
-          cpusPerNode: 1,
-          maxNodes: 1,
-          idleTimeoutS: 3,
-        }),
-      );
+    if (slurmUp) await cluster.head.addBackend(await createBackend(testSlurmConfig()));
     await init({ cluster, logToDriver: false });
   });
   after(async () => {

@@ -67,6 +67,25 @@ export const slurmPairService = {
 } as const;
 
 /**
+ * A slurm backend config for the test cluster, logging in as {@link sshService.user}: one 1-CPU
+ * allocation at a time, released after 3 s idle; `overrides` replace any of it.
+ */
+export function testSlurmConfig(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'hpc',
+    kind: 'slurm',
+    loginHost: `${sshService.user}@${sshService.host}:${sshService.port}`,
+    identityFile: sshService.keyPath,
+    knownHostsFile: sshService.knownHostsPath,
+    partition: slurmService.partition,
+    cpusPerNode: 1,
+    maxNodes: 1,
+    idleTimeoutS: 3,
+    ...overrides,
+  };
+}
+
+/**
  * A second local user on this machine (created by start.sh, no SSH login): the "other user on
  * a shared machine" that the security tests act as, through {@link asIntruder}.
  */
