@@ -152,18 +152,21 @@ export class SshHostNode {
   /** The agent or the connection ended: revive both unless we are stopping. */
   private lost(why: string): void {
     if (!this.live || this.stopping || this.reviving) return;
-    this.o.host.log(`orrery: ssh backend ${this.o.backend}: ${this.label}: ${why}; starting a new agent`);
-    this.reviving = this.revive().finally(() => (this.reviving = undefined));
+    this.reviving = this.revive(why).finally(() => (this.reviving = undefined));
   }
 
-  private async revive(): Promise<void> {
+  private async revive(why: string): Promise<void> {
     this.agent?.close();
     this.agent = undefined;
+    // Channel close and connection close arrive separately; let both land before looking. An
+    // agent ended by the head's shutdown is gone by then too, and the backend is stopping.
+    await new Promise((r) => setTimeout(r, 200));
+    if (this.stopping) return;
+    this.o.host.log(`orrery: ssh backend ${this.o.backend}: ${this.label}: ${why}; starting a new agent`);
     // An agent that dies soon after it started would otherwise be restarted in a tight loop.
     this.quickDeaths = Date.now() - this.startedAt < QUICK_DEATH_MS ? this.quickDeaths + 1 : 0;
     const pause = this.quickDeaths === 0 ? 0 : Math.min(30_000, 500 * 2 ** this.quickDeaths);
-    // Channel close and connection close arrive separately; let both land before looking.
-    await new Promise((r) => setTimeout(r, 200 + pause));
+    await new Promise((r) => setTimeout(r, pause));
     try {
       await connectWithBackoff(
         async () => {
