@@ -13,6 +13,8 @@ import { logsCommand, LOGS_USAGE } from './logs-command.ts';
 import { sessionsCommand, SESSIONS_USAGE } from './sessions-command.ts';
 import { secretsCommand, SECRETS_USAGE } from './secrets-command.ts';
 import { dashboardCommand, DASHBOARD_USAGE } from './dashboard-command.ts';
+import { cancelCommand, CANCEL_USAGE, killCommand, KILL_USAGE } from './control-command.ts';
+import { timelineCommand, TIMELINE_USAGE } from './timeline-command.ts';
 import { parseCommandLine, type CommandSpec } from './command-line.ts';
 
 const USAGE = `usage: orrery <command> [options]
@@ -28,6 +30,9 @@ commands:
   list tasks|actors|objects|nodes|placement-groups [--filter k=v ...] [--limit N] [--json]
   summary tasks                        task counts per name and state
   logs <taskId> [-f]                   a task's output (-f: follow until it ends)
+  cancel <taskId> [--force]            cancel a task (--force: kill its worker at once)
+  kill <actor> [--namespace NS]        kill an actor by id or name (no restart)
+  timeline <file.json>                 write the tasks as a Chrome trace (Perfetto) file, per node and worker
   sessions list|show|export|delete|compare   experiment sessions (see orrery sessions --help)
   secrets set|delete <name>            secrets in the OS keychain (configs and secret(name) name them)
   backends list [--config FILE]        the configured backends
@@ -93,6 +98,13 @@ const COMMANDS: Record<string, CommandSpec> = {
     short: { f: 'follow' },
     run: (a, o, p) => logsCommand(a, o, p),
   },
+  cancel: {
+    usage: CANCEL_USAGE,
+    options: { ...REMOTE, force: 'flag' },
+    run: (a, o, p) => cancelCommand(a, o, p),
+  },
+  kill: { usage: KILL_USAGE, options: { ...REMOTE, namespace: 'value' }, run: (a, o, p) => killCommand(a, o, p) },
+  timeline: { usage: TIMELINE_USAGE, options: { ...REMOTE }, run: (a, o, p) => timelineCommand(a, o, p) },
   backends: {
     usage:
       'usage: orrery backends list [--config FILE]\n       orrery backends test <name> [--config FILE]\n       orrery backends clean <name> [--older-than DAYS] [--config FILE]',

@@ -8,6 +8,8 @@
  *   GET  /api/tasks|actors|objects|nodes|placement-groups   ?filter=k=v (or k!=v, repeatable) &limit=N
  *   GET  /api/summary/tasks                task counts per name and state
  *   GET  /api/logs/:taskId                 { taskId, lines }; ?follow=1 streams text lines until the task ends
+ *   POST /api/tasks/:taskId/cancel         ?force=1: cancels a task (and the tasks it submitted); { taskId, state }
+ *   POST /api/actors/:actor/kill           kills an actor by id or name (?namespace=NS), no restart; { actorId, name }
  *   POST /api/shutdown                     stops the service; { pid, exitFile, log }: where it records how it ended
  *   POST /api/login-codes                  { url, expiresAt }: a one-time dashboard login URL (token only)
  *   POST /api/login-pages                  { path, expiresAt }: a login page file that forwards to one (token only)
@@ -19,7 +21,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Head } from '../head/head.ts';
-import type { StateFilter, StateQuery } from '../protocol/state-rows.ts';
+import type { ActorRow, StateFilter, StateQuery } from '../protocol/state-rows.ts';
 import type { ConnectionGuard } from './connection-guard.ts';
 import { LOGIN_PATH, type DashboardLogin } from './dashboard-login.ts';
 import { dashboardPage } from './dashboard-page.ts';
@@ -113,6 +115,9 @@ function route(ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, u
   const get = () => {
     if (method !== 'GET') throw new ApiError(405, `${url.pathname} takes GET, not ${method}`);
   };
+  const post = () => {
+    if (method !== 'POST') throw new ApiError(405, `${url.pathname} takes POST, not ${method}`);
+  };
   const [first, second] = parts;
   if (first === 'shutdown' && parts.length === 1) {
     if (method !== 'POST') throw new ApiError(405, `${url.pathname} takes POST, not ${method}`);
@@ -141,6 +146,20 @@ function route(ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, u
     get();
     return send(res, 200, ctx.head.queries.state('summary'));
   }
+  if (first === 'tasks' && second && parts[2] === 'cancel' && parts.length === 3) {
+    post();
+    if (!ctx.head.queries.task(second))
+      throw new ApiError(404, `no task ${second} on this head; see orrery list tasks`);
+    const force = url.searchParams.get('force') === '1' || url.searchParams.get('force') === 'true';
+    void ctx.head.requests.serve({ op: 'cancel', id: second, force, recursive: true }, { jobId: '' });
+    return send(res, 200, { taskId: second, state: ctx.head.queries.task(second)?.state });
+  }
+  if (first === 'actors' && second && parts[2] === 'kill' && parts.length === 3) {
+    post();
+    const actor = findActor(ctx.head, second, url.searchParams.get('namespace') ?? undefined);
+    void ctx.head.requests.serve({ op: 'kill-actor', actorId: actor.actorId, noRestart: true }, { jobId: '' });
+    return send(res, 200, { actorId: actor.actorId, name: actor.name });
+  }
   if (first === 'logs' && second && parts.length === 2) {
     get();
     if (!ctx.head.queries.task(second))
@@ -150,6 +169,26 @@ function route(ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, u
     return send(res, 200, { taskId: second, lines: ctx.head.logs.lines(second) });
   }
   throw new ApiError(404, `no API at ${url.pathname}; see the routes in orrery's API docs`);
+}
+
+/** An actor by id, else by name (in `namespace` when given); 404 when none, 409 when a name is in several namespaces. */
+function findActor(head: Head, key: string, namespace: string | undefined): ActorRow {
+  const rows = head.queries.state('actors') as ActorRow[];
+  const byId = rows.find((a) => a.actorId === key && (namespace === undefined || a.namespace === namespace));
+  if (byId) return byId;
+  const named = rows.filter(
+    (a) => a.name === key && a.state !== 'DEAD' && (namespace === undefined || a.namespace === namespace),
+  );
+  if (named.length === 1) return named[0]!;
+  if (named.length > 1)
+    throw new ApiError(
+      409,
+      `${named.length} live actors are named ${key} (namespaces ${named.map((a) => a.namespace).join(', ')}); give --namespace`,
+    );
+  throw new ApiError(
+    404,
+    `no live actor with id or name ${key}${namespace === undefined ? '' : ` in namespace ${namespace}`} on this head; see orrery list actors`,
+  );
 }
 
 /** Filters from `?filter=key=value` / `?filter=key!=value`. */
