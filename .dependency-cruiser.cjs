@@ -134,7 +134,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    // `await import('orrery')` inside shipped task code runs on a worker, not at module load.
+    // `await import('orrery-compute')` inside shipped task code runs on a worker, not at module load.
     exclude: { dynamic: true },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },

@@ -9,7 +9,7 @@
  *
  *   npx tsx bench/orrery-queued-rss.ts [--quick] [--shutdown N]
  */
-import { init, remote, shutdown, state } from 'orrery';
+import { init, remote, shutdown, state } from 'orrery-compute';
 import { budgetFor } from './measure.ts';
 
 const budget = budgetFor(process.argv.includes('--quick'));

@@ -7,7 +7,7 @@
  *
  *   npx tsx bench/orrery-workloads.ts [--quick] [--only <metric,...>]
  */
-import { init, remote, get, put, wait, shutdown, type ObjectRef } from 'orrery';
+import { init, remote, get, put, wait, shutdown, type ObjectRef } from 'orrery-compute';
 import { budgetFor, measureRate, type Rate } from './measure.ts';
 
 const budget = budgetFor(process.argv.includes('--quick'));

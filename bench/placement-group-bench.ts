@@ -6,7 +6,7 @@
  *   npx tsx bench/placement-group-bench.ts [--quick]
  */
 import { fileURLToPath } from 'node:url';
-import { init, shutdown, placementGroup, removePlacementGroup, isInitialized } from 'orrery';
+import { init, shutdown, placementGroup, removePlacementGroup, isInitialized } from 'orrery-compute';
 import { measureRate } from './measure.ts';
 
 /** Groups per round (Ray's `num_pgs`). */

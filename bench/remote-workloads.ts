@@ -4,7 +4,7 @@
  * backend, and the time from first demand to the first task running on a new Slurm allocation.
  * Needs the test services (`npm run services`); without them it says so loudly and exits 3.
  */
-import { init, shutdown, remote, get } from 'orrery';
+import { init, shutdown, remote, get } from 'orrery-compute';
 import { servicesAvailable, slurmService, sshService } from '../test/services/env.ts';
 import { budgetFor, measureRate } from './measure.ts';
 

@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { get, init, remote, shutdown, state } from 'orrery';
+import { get, init, remote, shutdown, state } from 'orrery-compute';
 import { Head } from '../orchestrator/head/head.ts';
 import { createBackend } from '../orchestrator/head/backend-registry.ts';
 import { listWorkingDir, packWorkingDir } from '../orchestrator/core/working-dir-pack.ts';

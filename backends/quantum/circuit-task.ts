@@ -1,5 +1,5 @@
 /**
- * The worker side of a circuit task (`orrery/internal/circuit-task`): loaded inside the worker
+ * The worker side of a circuit task (`orrery-compute/internal/circuit-task`): loaded inside the worker
  * that runs the task on a quantum node. Parses and binds the QASM, then hands the circuit to the
  * runner of the node's backend kind, whose config the node's environment carries.
  */

@@ -12,8 +12,8 @@ export async function runCircuitTask(call: CircuitCall): Promise<CircuitResult> 
       'circuit tasks run only on nodes of a quantum backend (kinds quantum-simulator, ibm-quantum, braket); this task was placed elsewhere, probably because its resources option replaced the default { QPU: 1 }',
     );
   }
-  const orrery = await import('orrery');
-  const { executeCircuit } = await import('orrery/internal/circuit-task');
+  const orrery = await import('orrery-compute');
+  const { executeCircuit } = await import('orrery-compute/internal/circuit-task');
   const ctx = orrery.getRuntimeContext();
   return executeCircuit(call, {
     signal: ctx.signal ?? new AbortController().signal,

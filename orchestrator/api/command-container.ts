@@ -1,6 +1,6 @@
 /**
  * The container side of a command task (`runtimeEnv.container`), run by the command runner on
- * the worker's node (command-runner.ts imports it as `orrery/internal/command-container`): find
+ * the worker's node (command-runner.ts imports it as `orrery-compute/internal/command-container`): find
  * the runtime on the node's PATH, make the image present once per host (pull a name, load an
  * archive tagged by its content hash), build the `run` argv, and remove the container on cancel.
  *

@@ -7,7 +7,7 @@
  * `runCommandJob(call, { outputs, image }, { signal, report, log, task })` instead of running here.
  *
  * With `runtimeEnv.container` (spec.container) the program runs in that image through the node's
- * container runtime; `orrery/internal/command-container` (command-container.ts) finds the
+ * container runtime; `orrery-compute/internal/command-container` (command-container.ts) finds the
  * runtime, makes the image present and builds the argv.
  */
 import type { CommandCall, CommandResult, CommandSpec } from './command-types.ts';
@@ -22,7 +22,7 @@ export async function runCommand(call: CommandCall, spec: CommandSpec | readonly
   const { existsSync } = await import('node:fs');
   const path = await import('node:path');
   const os = await import('node:os');
-  const orrery = await import('orrery');
+  const orrery = await import('orrery-compute');
   const context = orrery.getRuntimeContext();
   const signal = context.signal;
   // A plain list is the spec of heads that predate `image` (a resumed session).
@@ -133,7 +133,7 @@ export async function runCommand(call: CommandCall, spec: CommandSpec | readonly
     let program = call.argv;
     let stopContainer: (() => Promise<void>) | undefined;
     if (container) {
-      const { containerCommand } = await import('orrery/internal/command-container');
+      const { containerCommand } = await import('orrery-compute/internal/command-container');
       const visible = process.env.CUDA_VISIBLE_DEVICES;
       const c = await containerCommand(
         container,

@@ -1,7 +1,7 @@
 /**
  * The coordinator of a `command({ nodes: N })` gang (api/command-gang.ts). It travels to a
  * worker as source text like any task, so it captures nothing: it reaches Orrery through
- * `import('orrery')` and nests its helpers.
+ * `import('orrery-compute')` and nests its helpers.
  *
  * 1. Reserve N bundles (the command's resources) on N distinct nodes of the command's backend:
  *    a STRICT_SPREAD placement group, all or nothing. An infeasible group fails the gang at
@@ -17,7 +17,7 @@ import type { CommandCall, CommandResult, GangPlan, GangResult } from './command
 
 /** Runs the gang described by `plan` and returns rank 0's result (with every rank's when asked). */
 export async function runGang(call: CommandCall, plan: GangPlan): Promise<GangResult> {
-  const orrery = await import('orrery');
+  const orrery = await import('orrery-compute');
   const signal = orrery.getRuntimeContext().signal;
   const started = performance.now();
   const backend = plan.backend ?? '';
@@ -27,7 +27,7 @@ export async function runGang(call: CommandCall, plan: GangPlan): Promise<GangRe
     name: `${plan.name} gang`,
     ...(plan.backend === undefined ? {} : { backend: plan.backend }),
   });
-  const refs: { ref: import('orrery').ObjectRef<CommandResult>; rank: number }[] = [];
+  const refs: { ref: import('orrery-compute').ObjectRef<CommandResult>; rank: number }[] = [];
   let stopping = false;
   const stopAll = async () => {
     if (stopping) return;

@@ -12,7 +12,7 @@ import { EmbeddedRuntime } from './embedded-runtime.ts';
 import { connectClient } from './client-runtime.ts';
 import { installRuntime, maybeRuntime, type RuntimeContext } from './runtime.ts';
 
-/** A cluster a driver can attach to (LocalCluster from `orrery/testing`). */
+/** A cluster a driver can attach to (LocalCluster from `orrery-compute/testing`). */
 export interface AttachableCluster {
   readonly head: Head;
 }

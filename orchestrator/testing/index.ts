@@ -1,5 +1,5 @@
 /**
- * `orrery/testing`: LocalCluster starts an embedded head and several local agents with chosen
+ * `orrery-compute/testing`: LocalCluster starts an embedded head and several local agents with chosen
  * resources and labels on one machine (Ray's cluster_utils.Cluster), so multi-node scheduling
  * and node death can be tested for real.
  */

@@ -9,7 +9,7 @@
  *
  *   npm run example:gpu
  */
-import { init, shutdown, nodes, clusterResources, command, remote, get, type CommandResult } from 'orrery';
+import { init, shutdown, nodes, clusterResources, command, remote, get, type CommandResult } from 'orrery-compute';
 
 const SAXPY = `#include <cstdio>
 #include <cstdlib>

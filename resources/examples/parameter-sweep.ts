@@ -5,7 +5,7 @@
  *
  *   npm run example
  */
-import { init, remote, put, get, wait, shutdown, clusterResources, type ActorHandle } from 'orrery';
+import { init, remote, put, get, wait, shutdown, clusterResources, type ActorHandle } from 'orrery-compute';
 
 /** Synthetic binary classification data: features and labels in typed arrays. */
 function makeData(n: number, dims: number, seed: number): { x: Float64Array; y: Uint8Array; dims: number } {
@@ -68,7 +68,7 @@ const train = remote(
       if ((z > 0 ? 1 : 0) === y[i]) correct++;
     }
     const accuracy = correct / (n - split);
-    const { get } = await import('orrery');
+    const { get } = await import('orrery-compute');
     await get(board.report.remote({ lr, l2, accuracy }));
     return accuracy;
   },

@@ -10,7 +10,7 @@
  * The Hamiltonian is H2 at 0.735 Å in the STO-3G basis, parity-mapped with two-qubit reduction
  * (the 2-qubit form in Qiskit's tutorials); Pauli labels put qubit 0 on the right.
  */
-import { init, remote, circuit, get, shutdown, state, type ObjectRef, type CircuitResult } from 'orrery';
+import { init, remote, circuit, get, shutdown, state, type ObjectRef, type CircuitResult } from 'orrery-compute';
 
 const HAMILTONIAN: readonly [string, number][] = [
   ['II', -1.052373245772859],

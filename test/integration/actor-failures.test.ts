@@ -2,7 +2,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { init, shutdown, remote, get, kill, state, ActorDiedError, TaskError, type ActorRow } from 'orrery';
+import { init, shutdown, remote, get, kill, state, ActorDiedError, TaskError, type ActorRow } from 'orrery-compute';
 import { alive, linesOf, tempDir, until, Counter } from './helpers.ts';
 
 const dir = tempDir('actor-failures');

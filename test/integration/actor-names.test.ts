@@ -4,8 +4,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { init, shutdown, remote, get, getActor, kill, state, ActorDiedError } from 'orrery';
-import { LocalCluster } from 'orrery/testing';
+import { init, shutdown, remote, get, getActor, kill, state, ActorDiedError } from 'orrery-compute';
+import { LocalCluster } from 'orrery-compute/testing';
 import { join } from 'node:path';
 import { alive, checkDuplicateActorName, linesOf, tempDir, until, Counter } from './helpers.ts';
 
@@ -42,7 +42,7 @@ describe('names within one driver', () => {
     assert.equal(await get(b.inc.remote(1)), 2, 'the existing actor answers; the constructor does not run again');
     assert.equal(await get(a.value.remote()), 2);
     const viaTask = remote(async (h: { value: { remote(): unknown } }) => {
-      const { get, ObjectRef } = await import('orrery');
+      const { get, ObjectRef } = await import('orrery-compute');
       return await get(h.value.remote() as InstanceType<typeof ObjectRef<number>>);
     });
     assert.equal(await get(viaTask.remote(b)), 2, 'the getIfExists handle works when passed to a task');

@@ -1,7 +1,7 @@
 /** Actors on real worker processes: calls, state, concurrency, handles. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { init, shutdown, remote, get, put, kill, availableResources, type ActorHandle } from 'orrery';
+import { init, shutdown, remote, get, put, kill, availableResources, type ActorHandle } from 'orrery-compute';
 import { until, Counter } from './helpers.ts';
 
 before(async () => {
@@ -23,12 +23,12 @@ class Ordered {
     return this.seen;
   }
   async ctx() {
-    const { getRuntimeContext } = await import('orrery');
+    const { getRuntimeContext } = await import('orrery-compute');
     const c = getRuntimeContext();
     return { actorId: c.actorId, taskId: c.taskId, nodeId: c.nodeId };
   }
   async poke(h: ActorHandle<Counter>, k: number) {
-    const { get } = await import('orrery');
+    const { get } = await import('orrery-compute');
     return await get(h.inc.remote(k));
   }
 }
@@ -121,7 +121,7 @@ describe('handles as arguments', () => {
   test('a handle passed to a task can be called from it', async () => {
     const c = CounterActor.remote();
     const useIt = remote(async (h: ActorHandle<Counter>, k: number) => {
-      const { get } = await import('orrery');
+      const { get } = await import('orrery-compute');
       return await get(h.inc.remote(k));
     });
     assert.equal(await get(useIt.remote(c, 5)), 5);
@@ -129,7 +129,7 @@ describe('handles as arguments', () => {
 
     const b = CounterActor.remote(200);
     const sum = remote(async (o: { first: ActorHandle<Counter>; rest: ActorHandle<Counter>[] }) => {
-      const { get } = await import('orrery');
+      const { get } = await import('orrery-compute');
       const vals = await get([o.first.value.remote(), ...o.rest.map((h) => h.value.remote())]);
       return vals.reduce((x, y) => x + y, 0);
     });

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { init, shutdown, remote, get, state, getRuntimeContext } from 'orrery';
-import { LocalCluster } from 'orrery/testing';
+import { init, shutdown, remote, get, state, getRuntimeContext } from 'orrery-compute';
+import { LocalCluster } from 'orrery-compute/testing';
 import { until } from './helpers.ts';
 
 let cluster: LocalCluster;
@@ -25,7 +25,7 @@ test('demand an elastic backend can serve starts nodes (up to maxNodes), which a
   });
   assert.equal(elastic.size, 0);
   const work = remote({ resources: { burst: 1 } }, async (ms: number) => {
-    const { getRuntimeContext } = await import('orrery');
+    const { getRuntimeContext } = await import('orrery-compute');
     await new Promise((r) => setTimeout(r, ms));
     return getRuntimeContext().nodeId;
   });

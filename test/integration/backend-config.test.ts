@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { init, isInitialized, shutdown } from 'orrery';
+import { init, isInitialized, shutdown } from 'orrery-compute';
 import { tempDir } from './helpers.ts';
 
 test('an unknown backend kind is refused with the kinds that exist', async () => {
@@ -49,8 +49,8 @@ test('a config file adds backends and placement rules', async () => {
   );
   await init({ config: cfg, numCpus: 1, logToDriver: false });
   try {
-    const { remote, get } = await import('orrery');
-    const where = remote({ name: 'where' }, async () => (await import('orrery')).getRuntimeContext().backend);
+    const { remote, get } = await import('orrery-compute');
+    const where = remote({ name: 'where' }, async () => (await import('orrery-compute')).getRuntimeContext().backend);
     assert.equal(await get(where.remote()), 'extra');
   } finally {
     await shutdown();

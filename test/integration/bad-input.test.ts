@@ -17,7 +17,7 @@ import {
   getRuntimeContext,
   type TaskOptions,
   type ActorOptions,
-} from 'orrery';
+} from 'orrery-compute';
 
 const task = (x: number) => x;
 class Plain {
@@ -39,7 +39,7 @@ describe('before init()', () => {
   });
 
   test('async API calls fail telling to call init()', async () => {
-    const { ObjectRef } = await import('orrery');
+    const { ObjectRef } = await import('orrery-compute');
     const ref = new ObjectRef('00');
     for (const call of [
       () => get(ref),

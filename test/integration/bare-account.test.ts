@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { command, get, init, remote, shutdown } from 'orrery';
+import { command, get, init, remote, shutdown } from 'orrery-compute';
 import { tempDir } from './helpers.ts';
 import { type NodeMirror, startNodeMirror } from './node-mirror.ts';
 import { writeWheel } from './python-wheel.ts';

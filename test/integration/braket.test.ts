@@ -459,7 +459,7 @@ describe('through the public API', () => {
   });
 
   test('circuit({ backend: "braket" }).remote(qasm) runs on the braket backend', async () => {
-    const orrery = await import('orrery');
+    const orrery = await import('orrery-compute');
     const { circuit } = orrery;
     await orrery.init({
       backends: [

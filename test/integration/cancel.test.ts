@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { init, shutdown, remote, get, cancel, state, ObjectRef, TaskCancelledError } from 'orrery';
+import { init, shutdown, remote, get, cancel, state, ObjectRef, TaskCancelledError } from 'orrery-compute';
 import { alive, linesOf, sleep, tempDir, until } from './helpers.ts';
 
 const dir = tempDir('cancel');
@@ -37,7 +37,7 @@ describe('plain cancel of a task that ignores its signal', () => {
   test('recursive cancel: the outer and inner refs fail at once, and the grace period frees their CPUs', async () => {
     const file = join(dir, 'recursive');
     const outer = remote(async (f: string) => {
-      const { remote } = await import('orrery');
+      const { remote } = await import('orrery-compute');
       const inner = remote(async (g: string) => {
         const fs = await import('node:fs');
         fs.appendFileSync(g, `${process.pid}\n`);
@@ -78,7 +78,7 @@ describe('plain cancel of a task that ignores its signal', () => {
     const file = join(dir, 'honours');
     const polite = remote(async (f: string) => {
       const fs = await import('node:fs');
-      const { getRuntimeContext } = await import('orrery');
+      const { getRuntimeContext } = await import('orrery-compute');
       fs.appendFileSync(f, `${process.pid}\n`);
       const signal = getRuntimeContext().signal!;
       await new Promise((r) => signal.addEventListener('abort', r));

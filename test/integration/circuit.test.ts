@@ -1,6 +1,6 @@
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { init, shutdown, circuit, get, remote, state, nodes, QasmError, BackendError, TaskError } from 'orrery';
+import { init, shutdown, circuit, get, remote, state, nodes, QasmError, BackendError, TaskError } from 'orrery-compute';
 
 const BELL = `OPENQASM 2.0;
 include "qelib1.inc";

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { init, shutdown, remote, get } from 'orrery';
+import { init, shutdown, remote, get } from 'orrery-compute';
 import { tempDir, until } from './helpers.ts';
 
 interface HeadInfo {

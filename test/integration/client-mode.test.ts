@@ -9,7 +9,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { init, shutdown, isInitialized, remote, get, put, getRuntimeContext } from 'orrery';
+import { init, shutdown, isInitialized, remote, get, put, getRuntimeContext } from 'orrery-compute';
 import { checkDuplicateActorName, tempDir, until, sleep } from './helpers.ts';
 
 interface HeadInfo {

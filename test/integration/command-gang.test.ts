@@ -16,8 +16,8 @@ import {
   CommandFailedError,
   GangPlacementError,
   TaskCancelledError,
-} from 'orrery';
-import { LocalCluster } from 'orrery/testing';
+} from 'orrery-compute';
+import { LocalCluster } from 'orrery-compute/testing';
 import { Head } from '../../orchestrator/head/head.ts';
 import { LocalBackend } from '../../backends/local/local-backend.ts';
 import { createSshBackend } from '../../backends/ssh/index.ts';

@@ -2,8 +2,18 @@ import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { init, shutdown, command, get, put, cancel, state, CommandFailedError, TaskCancelledError } from 'orrery';
-import { LocalCluster } from 'orrery/testing';
+import {
+  init,
+  shutdown,
+  command,
+  get,
+  put,
+  cancel,
+  state,
+  CommandFailedError,
+  TaskCancelledError,
+} from 'orrery-compute';
+import { LocalCluster } from 'orrery-compute/testing';
 import { alive, tempDir, until } from './helpers.ts';
 
 let cluster: LocalCluster;

@@ -1,5 +1,5 @@
 import { before, after } from 'node:test';
-import { init, shutdown } from 'orrery';
+import { init, shutdown } from 'orrery-compute';
 import { conformance } from './conformance.ts';
 
 before(async () => {

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { remote, get, put, command, getRuntimeContext, CommandFailedError, TaskError } from 'orrery';
+import { remote, get, put, command, getRuntimeContext, CommandFailedError, TaskError } from 'orrery-compute';
 import { tempDir } from './helpers.ts';
 import { join } from 'node:path';
 import { chmodSync } from 'node:fs';
@@ -15,7 +15,7 @@ export function conformance(backend: string): void {
 
   test(`[${backend}] a task runs on the backend and reports where it ran`, async () => {
     const where = remote(on, async () => {
-      const { getRuntimeContext } = await import('orrery');
+      const { getRuntimeContext } = await import('orrery-compute');
       const { backend, nodeId } = getRuntimeContext();
       return { backend, nodeId };
     });
@@ -37,7 +37,7 @@ export function conformance(backend: string): void {
 
   test(`[${backend}] nested tasks and actors`, async () => {
     const outer = remote(on, async (n: number) => {
-      const { remote, get } = await import('orrery');
+      const { remote, get } = await import('orrery-compute');
       const inner = remote((x: number) => x * 10);
       return get(inner.remote(n));
     });

@@ -23,7 +23,7 @@ import {
   TaskUnschedulableError,
   type CommandResult,
   type ObjectRef,
-} from 'orrery';
+} from 'orrery-compute';
 import { Head } from '../../orchestrator/head/head.ts';
 import { LocalBackend } from '../../backends/local/local-backend.ts';
 import { createSshBackend } from '../../backends/ssh/index.ts';

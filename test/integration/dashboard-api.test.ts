@@ -17,7 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { WebSocket } from 'ws';
 import { Entry } from '@napi-rs/keyring';
-import { init, shutdown, remote, get, circuit, type ObjectRef } from 'orrery';
+import { init, shutdown, remote, get, circuit, type ObjectRef } from 'orrery-compute';
 import { HeadService } from '../../orchestrator/service/head-service.ts';
 import { DASHBOARD_CSP, RENDERER_DIST, serveDashboardFile } from '../../orchestrator/service/dashboard-static.ts';
 import { BACKEND_SCHEMAS } from '../../orchestrator/service/backend-schemas.ts';

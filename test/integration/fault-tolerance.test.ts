@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { init, shutdown, remote, get, state, TaskError, WorkerCrashedError } from 'orrery';
+import { init, shutdown, remote, get, state, TaskError, WorkerCrashedError } from 'orrery-compute';
 import { linesOf, tempDir } from './helpers.ts';
 
 const dir = tempDir('fault');
@@ -199,7 +199,7 @@ describe('error propagation', () => {
 
   test('an error raised by a nested get inside a task keeps the original remote data', async () => {
     const outer = remote(async () => {
-      const { remote, get } = await import('orrery');
+      const { remote, get } = await import('orrery-compute');
       const inner = remote({ name: 'inner-failure' }, () => {
         throw new TypeError('inner broke');
       });

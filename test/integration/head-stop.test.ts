@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import { existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { init, isInitialized, shutdown } from 'orrery';
+import { init, isInitialized, shutdown } from 'orrery-compute';
 import { Head } from '../../orchestrator/head/head.ts';
 import { BackendShutdownError } from '../../orchestrator/core/errors.ts';
 import { createBackend } from './fixtures/shutdown-backend.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import assert from 'node:assert/strict';
-import { remote, get, kill, ActorDiedError } from 'orrery';
+import { remote, get, kill, ActorDiedError } from 'orrery-compute';
 
 /** A fresh directory in os.tmpdir() for marker files, removed when the test process exits. */
 export function tempDir(prefix: string): string {
@@ -112,7 +112,7 @@ export async function checkDuplicateActorName(name: string): Promise<void> {
     'every call on the refused handle fails, not only the first',
   );
   const fromTask = remote(async (n: string) => {
-    const api = await import('orrery');
+    const api = await import('orrery-compute');
     class Other {
       v() {
         return 'second';

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import { init, isInitialized, shutdown } from 'orrery';
+import { init, isInitialized, shutdown } from 'orrery-compute';
 import { HeadService } from '../../orchestrator/service/head-service.ts';
 import { tempDir } from './helpers.ts';
 

@@ -6,7 +6,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Entry } from '@napi-rs/keyring';
-import * as orrery from 'orrery';
+import * as orrery from 'orrery-compute';
 import {
   checkIbmQuantumConfig,
   runOnIbm,

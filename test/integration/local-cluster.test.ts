@@ -1,4 +1,4 @@
-/** Multi-node scheduling, node death and the State API on a LocalCluster (`orrery/testing`). */
+/** Multi-node scheduling, node death and the State API on a LocalCluster (`orrery-compute/testing`). */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -12,15 +12,15 @@ import {
   nodes,
   TaskUnschedulableError,
   ActorDiedError,
-} from 'orrery';
-import { LocalCluster } from 'orrery/testing';
+} from 'orrery-compute';
+import { LocalCluster } from 'orrery-compute/testing';
 import { until } from './helpers.ts';
 
 type Node = Awaited<ReturnType<LocalCluster['addNode']>>;
 
 /** Returns the id of the node it ran on, after `ms`. */
 const whereAmI = remote({ name: 'where-am-i' }, async (ms: number) => {
-  const { getRuntimeContext } = await import('orrery');
+  const { getRuntimeContext } = await import('orrery-compute');
   await new Promise((r) => setTimeout(r, ms));
   return getRuntimeContext().nodeId;
 });
@@ -73,7 +73,7 @@ describe('two labelled nodes', () => {
     assert.equal(await get(whereAmI.options({ labelSelector: { zone: '!in(a,c)' } }).remote(0)), b.nodeId);
     class Where {
       async node() {
-        const { getRuntimeContext } = await import('orrery');
+        const { getRuntimeContext } = await import('orrery-compute');
         return getRuntimeContext().nodeId;
       }
     }
@@ -119,7 +119,7 @@ describe('two labelled nodes', () => {
     const d = await cluster.addNode({ numCpus: 2, labels: { zone: 'd' } });
     class Where {
       async node() {
-        const { getRuntimeContext } = await import('orrery');
+        const { getRuntimeContext } = await import('orrery-compute');
         return getRuntimeContext().nodeId;
       }
     }

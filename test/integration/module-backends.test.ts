@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { init, isInitialized, shutdown, nodes, remote, get } from 'orrery';
+import { init, isInitialized, shutdown, nodes, remote, get } from 'orrery-compute';
 import { HeadService } from '../../orchestrator/service/head-service.ts';
 import { tempDir, until, sleep } from './helpers.ts';
 
@@ -154,7 +154,7 @@ test("with --allow-module-backends a client driver adds a module backend (resolv
       assert.equal(live.labels.priority, 'low');
       const where = remote(
         { backend: 'bg', numCpus: 0 },
-        async () => (await import('orrery')).getRuntimeContext().backend,
+        async () => (await import('orrery-compute')).getRuntimeContext().backend,
       );
       assert.equal(await get(where.remote()), 'bg');
     } finally {

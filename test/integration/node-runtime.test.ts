@@ -14,7 +14,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { init, shutdown, remote, get, command, BackendError } from 'orrery';
+import { init, shutdown, remote, get, command, BackendError } from 'orrery-compute';
 import { Head } from '../../orchestrator/head/head.ts';
 import { LocalBackend } from '../../backends/local/local-backend.ts';
 import { createSshBackend } from '../../backends/ssh/index.ts';

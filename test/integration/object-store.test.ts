@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { init, shutdown, remote, get, wait, state, ObjectLostError, type ObjectRef } from 'orrery';
-import { LocalCluster } from 'orrery/testing';
+import { init, shutdown, remote, get, wait, state, ObjectLostError, type ObjectRef } from 'orrery-compute';
+import { LocalCluster } from 'orrery-compute/testing';
 import { linesOf, tempDir } from './helpers.ts';
 
 type Node = Awaited<ReturnType<LocalCluster['addNode']>>;
@@ -96,7 +96,7 @@ describe('values kept on nodes, node death and lineage', () => {
   });
   const sum = remote({ name: 'sum' }, (x: Float64Array) => x.reduce((s, v) => s + v, 0));
   const whereSum = remote({ name: 'where-sum' }, async (x: Float64Array) => {
-    const { getRuntimeContext } = await import('orrery');
+    const { getRuntimeContext } = await import('orrery-compute');
     return { nodeId: getRuntimeContext().nodeId, sum: x.reduce((s, v) => s + v, 0) };
   });
 
@@ -115,7 +115,7 @@ describe('values kept on nodes, node death and lineage', () => {
 
   test('an object a task put and dropped is freed once its worker is idle (the worker collects garbage then)', async () => {
     const dropPut = remote({ name: 'drop-put' }, async () => {
-      const { put, state } = await import('orrery');
+      const { put, state } = await import('orrery-compute');
       const id = put(new Uint8Array(300_000).fill(5)).id;
       return { id, listed: (await state.listObjects({ filters: [['objectId', '=', id]] })).length };
     });
@@ -193,7 +193,7 @@ describe('values kept on nodes, node death and lineage', () => {
   test('a large put made on a node that died is lost for good: ObjectLostError says it was made by put', async () => {
     b = await cluster.addNode({ numCpus: 2 });
     const putter = remote(async () => {
-      const { put } = await import('orrery');
+      const { put } = await import('orrery-compute');
       return [put(new Float64Array(50_000).fill(7))];
     });
     const [inner] = await get(putter.options(on(b)).remote());

@@ -15,7 +15,7 @@ import {
   GetTimeoutError,
   TaskCancelledError,
   TaskError,
-} from 'orrery';
+} from 'orrery-compute';
 import { alive, linesOf, sleep, tempDir, until } from './helpers.ts';
 
 const dir = tempDir('objects');
@@ -197,7 +197,7 @@ describe('cancel', () => {
 
   test('cancelling a running task blocked in get interrupts it', async () => {
     const waiter = remote(async (r: ObjectRef<unknown>[]) => {
-      const { get } = await import('orrery');
+      const { get } = await import('orrery-compute');
       return await get(r[0]!);
     });
     const never = sleepy.remote(30_000, 'never');
@@ -223,7 +223,7 @@ describe('cancel', () => {
   test('recursive cancel cancels the tasks a cancelled task submitted', async () => {
     const file = join(dir, 'child');
     const parent = remote(async (f: string) => {
-      const { remote, get } = await import('orrery');
+      const { remote, get } = await import('orrery-compute');
       const child = remote(async (g: string) => {
         const fs = await import('node:fs');
         fs.appendFileSync(g, `${process.pid}\n`);
@@ -246,7 +246,7 @@ describe('cancel', () => {
   test('cancel with recursive: false leaves the children running', async () => {
     const file = join(dir, 'child-nonrecursive');
     const parent = remote(async (f: string) => {
-      const { remote, get } = await import('orrery');
+      const { remote, get } = await import('orrery-compute');
       const child = remote(async (g: string) => {
         const fs = await import('node:fs');
         fs.appendFileSync(g, `${process.pid}\n`);

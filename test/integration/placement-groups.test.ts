@@ -15,23 +15,23 @@ import {
   ActorDiedError,
   PlacementGroupRemovedError,
   type PlacementGroup,
-} from 'orrery';
-import { LocalCluster } from 'orrery/testing';
+} from 'orrery-compute';
+import { LocalCluster } from 'orrery-compute/testing';
 import { alive, tempDir, until } from './helpers.ts';
 
 type Node = Awaited<ReturnType<LocalCluster['addNode']>>;
 
 /** The node a task ran on, after `ms`. */
 const whereAmI = remote({ name: 'pg-where' }, async (ms: number) => {
-  const { getRuntimeContext } = await import('orrery');
+  const { getRuntimeContext } = await import('orrery-compute');
   await new Promise((r) => setTimeout(r, ms));
   return getRuntimeContext().nodeId;
 });
 
 /** Submits a child with no strategy of its own and returns where parent and child ran. */
 const parentOf = remote({ name: 'pg-parent' }, async () => {
-  const { remote, get, getRuntimeContext } = await import('orrery');
-  const child = remote({ name: 'pg-child' }, async () => (await import('orrery')).getRuntimeContext().nodeId);
+  const { remote, get, getRuntimeContext } = await import('orrery-compute');
+  const child = remote({ name: 'pg-child' }, async () => (await import('orrery-compute')).getRuntimeContext().nodeId);
   return { parent: getRuntimeContext().nodeId, child: await get(child.remote()) };
 });
 
@@ -46,7 +46,7 @@ const sleeper = remote({ name: 'pg-sleeper', maxRetries: 0 }, async (file: strin
 const Probe = remote(
   class Probe {
     async where() {
-      return (await import('orrery')).getRuntimeContext().nodeId;
+      return (await import('orrery-compute')).getRuntimeContext().nodeId;
     }
     pid() {
       return process.pid;

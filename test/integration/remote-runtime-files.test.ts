@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { init, shutdown, remote, get, nodes } from 'orrery';
+import { init, shutdown, remote, get, nodes } from 'orrery-compute';
 import { Head } from '../../orchestrator/head/head.ts';
 import { createBackend } from '../../orchestrator/head/backend-registry.ts';
 import { agentBundle } from '../../backends/transport/ssh/agent-bundle.ts';
@@ -50,7 +50,7 @@ const intruderOk = requireIntruder();
 const skip = (!sshUp || !intruderOk) && 'the test sshd or the second local user is missing (see the message above)';
 
 const where = remote(async () => {
-  const { getRuntimeContext } = await import('orrery');
+  const { getRuntimeContext } = await import('orrery-compute');
   return getRuntimeContext().backend;
 });
 

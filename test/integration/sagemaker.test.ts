@@ -20,7 +20,7 @@ import {
   nodes,
   shutdown,
   state,
-} from 'orrery';
+} from 'orrery-compute';
 import { startAwsEmulator, type AwsEmulator } from '../emulators/aws/server.ts';
 import { SageMakerEmulator } from '../emulators/aws/sagemaker.ts';
 import { CloudWatchLogsEmulator } from '../emulators/aws/cloudwatch-logs.ts';

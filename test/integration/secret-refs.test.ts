@@ -15,7 +15,17 @@ import { join } from 'node:path';
 import { deserialize } from 'node:v8';
 import { promisify } from 'node:util';
 import { Entry } from '@napi-rs/keyring';
-import { init, shutdown, remote, command, get, put, secret, SecretNotFoundError, type CommandResult } from 'orrery';
+import {
+  init,
+  shutdown,
+  remote,
+  command,
+  get,
+  put,
+  secret,
+  SecretNotFoundError,
+  type CommandResult,
+} from 'orrery-compute';
 import { HeadService } from '../../orchestrator/service/head-service.ts';
 import { Head } from '../../orchestrator/head/head.ts';
 import { LocalBackend } from '../../backends/local/local-backend.ts';

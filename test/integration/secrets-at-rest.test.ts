@@ -13,7 +13,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { init, shutdown, remote, command, get } from 'orrery';
+import { init, shutdown, remote, command, get } from 'orrery-compute';
 import { HeadService } from '../../orchestrator/service/head-service.ts';
 import { Head } from '../../orchestrator/head/head.ts';
 import { recordSession } from '../../orchestrator/head/session-recording.ts';
@@ -65,7 +65,7 @@ test('no secret value reaches the session files, the API, the CLI or an export',
         c.user.length + c.extra.size,
     );
     const withEnv = remote({ name: 'withEnv', runtimeEnv: { env: { DB_URL: V.V5 } } }, async () => {
-      const { recordTaskInfo: record } = await import('orrery');
+      const { recordTaskInfo: record } = await import('orrery-compute');
       record({ sessionToken: process.env.DB_URL!, rows: 3 });
       return (process.env.DB_URL ?? '').length;
     });

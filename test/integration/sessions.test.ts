@@ -10,7 +10,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize } from 'node:v8';
 import { Entry } from '@napi-rs/keyring';
-import { init, shutdown, remote, get, circuit } from 'orrery';
+import { init, shutdown, remote, get, circuit } from 'orrery-compute';
 import { SessionStore, compareSessions } from '../../orchestrator/sessions/index.ts';
 import { startIbmEmulator, type IbmEmulator } from '../emulators/ibm/index.ts';
 import { tempDir } from './helpers.ts';

@@ -1,8 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { init, shutdown, remote, get, state, command } from 'orrery';
-import { LocalCluster } from 'orrery/testing';
+import { init, shutdown, remote, get, state, command } from 'orrery-compute';
+import { LocalCluster } from 'orrery-compute/testing';
 import { createBackend } from '../../orchestrator/head/backend-registry.ts';
 import type { SlurmBackend } from '../../backends/slurm/slurm-backend.ts';
 import { requireService, slurmService, sshService } from '../services/env.ts';
@@ -49,7 +49,7 @@ after(async () => {
 
 test('GPU demand starts a Slurm allocation whose agent runs the task with the allocated GPU', async () => {
   const onGpu = remote({ numGpus: 1 }, async () => {
-    const { getRuntimeContext } = await import('orrery');
+    const { getRuntimeContext } = await import('orrery-compute');
     return {
       backend: getRuntimeContext().backend,
       cuda: process.env.CUDA_VISIBLE_DEVICES,

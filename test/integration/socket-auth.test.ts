@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { init, shutdown, remote, get, nodes } from 'orrery';
+import { init, shutdown, remote, get, nodes } from 'orrery-compute';
 import { Head } from '../../orchestrator/head/head.ts';
 import { LocalBackend } from '../../backends/local/local-backend.ts';
 import { encodeFrame } from '../../orchestrator/protocol/frames.ts';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { init, shutdown, remote, get, nodes, BackendError } from 'orrery';
+import { init, shutdown, remote, get, nodes, BackendError } from 'orrery-compute';
 import { Head } from '../../orchestrator/head/head.ts';
 import { LocalBackend } from '../../backends/local/local-backend.ts';
 import { createSshBackend, type SshBackend } from '../../backends/ssh/index.ts';
@@ -52,7 +52,7 @@ async function remoteRun(command: string): Promise<string> {
 }
 
 const where = remote(async () => {
-  const { getRuntimeContext } = await import('orrery');
+  const { getRuntimeContext } = await import('orrery-compute');
   const { userInfo } = await import('node:os');
   const c = getRuntimeContext();
   return { backend: c.backend, nodeId: c.nodeId, user: userInfo().username };
@@ -105,7 +105,7 @@ describe('ssh backend', { skip: !sshUp && 'the test sshd is not running (see the
     const local = await get(where.options({ backend: 'local' }).remote());
     assert.equal(local.nodeId, localNode);
     const nested = remote({ backend: 'remote' }, async (x: number) => {
-      const { remote, get } = await import('orrery');
+      const { remote, get } = await import('orrery-compute');
       return get(remote((y: number) => y * 2).remote(x));
     });
     assert.equal(await get(nested.remote(21)), 42);
@@ -291,7 +291,7 @@ describe('ssh backend', { skip: !sshUp && 'the test sshd is not running (see the
     const marks = join(dir, 'attempts');
     const task = remote({ backend: 'cut', maxRetries: 3 }, async (file: string) => {
       const { appendFileSync, readFileSync } = await import('node:fs');
-      const { getRuntimeContext } = await import('orrery');
+      const { getRuntimeContext } = await import('orrery-compute');
       appendFileSync(file, `${getRuntimeContext().nodeId}\n`);
       // The first attempt waits to be cut off; the retry finishes at once.
       if (readFileSync(file, 'utf8').trim().split('\n').length === 1) await new Promise((r) => setTimeout(r, 60_000));

@@ -1,6 +1,6 @@
 /** The backend conformance suite on the ssh backend, against the test sshd (test/services). */
 import { before, after } from 'node:test';
-import { init, shutdown } from 'orrery';
+import { init, shutdown } from 'orrery-compute';
 import { Head } from '../../orchestrator/head/head.ts';
 import { createSshBackend } from '../../backends/ssh/index.ts';
 import { requireService, sshService } from '../services/env.ts';

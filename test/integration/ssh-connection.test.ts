@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BackendError } from 'orrery';
+import { BackendError } from 'orrery-compute';
 import { SshConnection, type SshConnectOptions } from '../../backends/transport/ssh/connection.ts';
 import { resolveTarget } from '../../backends/transport/ssh/ssh-config.ts';
 import { createSshBackend } from '../../backends/ssh/index.ts';

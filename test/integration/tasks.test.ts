@@ -14,7 +14,7 @@ import {
   ObjectRef,
   TaskUnschedulableError,
   type RuntimeContext,
-} from 'orrery';
+} from 'orrery-compute';
 import { tempDir } from './helpers.ts';
 
 let driver: RuntimeContext;
@@ -48,7 +48,7 @@ describe('results and options', () => {
 
   test('.options() merges over the current options and returns a copy', async () => {
     const ctx = remote({ name: 'merged-task', maxRetries: 0 }, async () => {
-      const { getRuntimeContext } = await import('orrery');
+      const { getRuntimeContext } = await import('orrery-compute');
       return getRuntimeContext().assignedResources;
     });
     const half = ctx.options({ numCpus: 0.5 });
@@ -84,7 +84,7 @@ describe('arguments and the dynamic task graph', () => {
 
   test('refs nested in arrays and objects are passed as refs', async () => {
     const inspect = remote(async (list: ObjectRef<number>[], obj: { inner: ObjectRef<string> }) => {
-      const { get, ObjectRef } = await import('orrery');
+      const { get, ObjectRef } = await import('orrery-compute');
       return {
         listIsRef: list[0] instanceof ObjectRef,
         objIsRef: obj.inner instanceof ObjectRef,
@@ -100,7 +100,7 @@ describe('arguments and the dynamic task graph', () => {
 
   test('a task returning an ObjectRef returns the ref, not its value', async () => {
     const makeRef = remote(async (v: number) => {
-      const { put } = await import('orrery');
+      const { put } = await import('orrery-compute');
       return put(v * 10);
     });
     const inner = await get(makeRef.remote(4));
@@ -138,7 +138,7 @@ describe('arguments and the dynamic task graph', () => {
 
   test('a task may return the ref of a task it submitted', async () => {
     const outer = remote(async (n: number) => {
-      const { remote } = await import('orrery');
+      const { remote } = await import('orrery-compute');
       return remote((x: number) => x * 3).remote(n);
     });
     const inner = await get(outer.remote(5));
@@ -186,9 +186,9 @@ describe('arguments and the dynamic task graph', () => {
 });
 
 describe('nested tasks', () => {
-  test('a task submits and gets tasks through await import("orrery")', async () => {
+  test('a task submits and gets tasks through await import("orrery-compute")', async () => {
     const outer = remote(async (n: number) => {
-      const { remote, get } = await import('orrery');
+      const { remote, get } = await import('orrery-compute');
       const inc = remote((x: number) => x + 1);
       const refs = [inc.remote(n), inc.remote(n + 1)];
       return await get(refs);
@@ -199,7 +199,7 @@ describe('nested tasks', () => {
   test('recursive nesting deeper than the node has CPUs does not deadlock', async () => {
     const fib = remote(async function fib(n: number): Promise<number> {
       if (n < 2) return n;
-      const { remote, get } = await import('orrery');
+      const { remote, get } = await import('orrery-compute');
       const self = remote(fib);
       const [a, b] = await get([self.remote(n - 1), self.remote(n - 2)]);
       return a! + b!;
@@ -210,7 +210,7 @@ describe('nested tasks', () => {
   test('an actor method submits nested tasks', async () => {
     class Doubler {
       async double(xs: number[]) {
-        const { remote, get } = await import('orrery');
+        const { remote, get } = await import('orrery-compute');
         const twice = remote((x: number) => x * 2);
         return await get(xs.map((x) => twice.remote(x)));
       }
@@ -223,7 +223,7 @@ describe('nested tasks', () => {
 describe('runtime context and resources', () => {
   test('getRuntimeContext inside a task gives its node, task and resources', async () => {
     const whoAmI = remote({ name: 'who-am-i' }, async () => {
-      const { getRuntimeContext } = await import('orrery');
+      const { getRuntimeContext } = await import('orrery-compute');
       const c = getRuntimeContext();
       return { nodeId: c.nodeId, taskId: c.taskId, jobId: c.jobId, assigned: c.assignedResources, backend: c.backend };
     });
@@ -241,7 +241,7 @@ describe('runtime context and resources', () => {
 
   test('a task given a fraction of a GPU sees one GPU in CUDA_VISIBLE_DEVICES', async () => {
     const gpuTask = remote({ numGpus: 0.5 }, async () => {
-      const { getRuntimeContext } = await import('orrery');
+      const { getRuntimeContext } = await import('orrery-compute');
       return { cuda: process.env.CUDA_VISIBLE_DEVICES, assigned: getRuntimeContext().assignedResources };
     });
     const out = await get(gpuTask.remote());
@@ -286,7 +286,7 @@ describe('runtime context and resources', () => {
     const holdQpu = remote({ resources: { QPU: 2 }, numCpus: 0 }, async (d: string, i: number) => {
       const fs = await import('node:fs');
       const path = await import('node:path');
-      const { getRuntimeContext } = await import('orrery');
+      const { getRuntimeContext } = await import('orrery-compute');
       const mine = path.join(d, `active-${i}`);
       fs.writeFileSync(mine, '');
       const seen = fs.readdirSync(d).filter((f) => f.startsWith('active-')).length;

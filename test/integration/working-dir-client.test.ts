@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { get, init, remote, shutdown, state } from 'orrery';
+import { get, init, remote, shutdown, state } from 'orrery-compute';
 import { tempDir, until } from './helpers.ts';
 
 const home = tempDir('wd-client');

@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { init, shutdown, remote, get, state, command, type ObjectRef } from 'orrery';
-import { LocalCluster } from 'orrery/testing';
+import { init, shutdown, remote, get, state, command, type ObjectRef } from 'orrery-compute';
+import { LocalCluster } from 'orrery-compute/testing';
 import { createBackend } from '../../orchestrator/head/backend-registry.ts';
 import { requireService, slurmService, sshService } from '../services/env.ts';
 import { tempDir } from './helpers.ts';
@@ -153,7 +153,7 @@ function shipsTo(where: string, label: string, skip: false | string) {
 
     test('tasks and command tasks submitted from a task inherit its working directory', async () => {
       const parent = remote(opts, async (backend: string) => {
-        const { remote, command, get } = await import('orrery');
+        const { remote, command, get } = await import('orrery-compute');
         const child = remote({ backend, numCpus: 0 }, async () => {
           // @ts-expect-error the module is in the shipped working directory
           const util = await import('./lib/util.js');

@@ -10,9 +10,9 @@ test('the bundle holds the agent, the worker and the orrery package, under a sta
   const a = await agentBundle();
   const fixed = [
     'agent-main.mjs',
-    'node_modules/orrery/index.mjs',
-    'node_modules/orrery/internal/command-container.mjs',
-    'node_modules/orrery/package.json',
+    'node_modules/orrery-compute/index.mjs',
+    'node_modules/orrery-compute/internal/command-container.mjs',
+    'node_modules/orrery-compute/package.json',
     'worker-main.mjs',
   ];
   const names = [...a.files.keys()];
@@ -29,7 +29,7 @@ test('the bundle holds the agent, the worker and the orrery package, under a sta
   assert.equal(b.hash, a.hash, 'the same sources give the same bytes');
 });
 
-test('written out, the bundle loads without Orrery installed: `orrery` resolves beside the worker', async () => {
+test('written out, the bundle loads without Orrery installed: `orrery-compute` resolves beside the worker', async () => {
   const { files } = await agentBundle();
   const dir = mkdtempSync(join(tmpdir(), 'orrery-bundle-'));
   try {
@@ -37,10 +37,10 @@ test('written out, the bundle loads without Orrery installed: `orrery` resolves 
       mkdirSync(dirname(join(dir, path)), { recursive: true });
       writeFileSync(join(dir, path), data);
     }
-    // A script beside worker-main.mjs resolves bare 'orrery' the way shipped task code does there.
+    // A script beside worker-main.mjs resolves bare 'orrery-compute' the way shipped task code does there.
     writeFileSync(
       join(dir, 'probe.mjs'),
-      `const m = await import('orrery'); console.log(typeof m.remote, typeof m.get, typeof m.getRuntimeContext);`,
+      `const m = await import('orrery-compute'); console.log(typeof m.remote, typeof m.get, typeof m.getRuntimeContext);`,
     );
     const out = execFileSync(process.execPath, [join(dir, 'probe.mjs')], {
       cwd: tmpdir(),

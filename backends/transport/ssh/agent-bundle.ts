@@ -1,7 +1,7 @@
 /**
  * The agent as a few self-contained files for hosts that have Node but not Orrery: the agent
  * and worker entries bundled with everything they import, plus the public API as a package
- * `orrery` in a node_modules beside them, so that `await import('orrery')` in a task (resolved
+ * `orrery-compute` in a node_modules beside them, so that `await import('orrery-compute')` in a task (resolved
  * relative to the worker file) finds it. Built with esbuild at first use in this process, from
  * the same sources the head runs (TypeScript under tsx, JavaScript from dist), so the remote
  * agent always matches the head; the content hash names the remote directory.
@@ -15,7 +15,7 @@ import { build, type Plugin } from 'esbuild';
 export interface AgentBundle {
   /** 24 hex digits of the SHA-256 over every path and content: the remote directory's name. */
   readonly hash: string;
-  /** `agent-main.mjs`, `worker-main.mjs`, `node_modules/orrery/{index,internal/command-container}.mjs` and `package.json`, and the `chunk-*.mjs` they share. */
+  /** `agent-main.mjs`, `worker-main.mjs`, `node_modules/orrery-compute/{index,internal/command-container}.mjs` and `package.json`, and the `chunk-*.mjs` they share. */
   readonly files: ReadonlyMap<string, Buffer>;
 }
 
@@ -78,18 +78,18 @@ export async function buildAgentBundle(): Promise<AgentBundle> {
       { in: source('agent/agent-main'), out: 'agent-main' },
       // worker-pool spawns `./worker-main<ext>` next to the agent file, so the name and place are fixed.
       { in: source('agent/worker-main'), out: 'worker-main' },
-      { in: source('api/index'), out: 'node_modules/orrery/index' },
+      { in: source('api/index'), out: 'node_modules/orrery-compute/index' },
       // The container side of command tasks, which the shipped command runner imports by this name.
-      { in: source('api/command-container'), out: 'node_modules/orrery/internal/command-container' },
+      { in: source('api/command-container'), out: 'node_modules/orrery-compute/internal/command-container' },
     ],
     outdir,
-    // Shipped task code (command-runner among it) imports 'orrery' at run time; tsconfig paths
-    // would otherwise inline it. Kept external, it resolves to node_modules/orrery beside the file.
-    external: ['orrery', 'orrery/*'],
+    // Shipped task code (command-runner among it) imports 'orrery-compute' at run time; tsconfig paths
+    // would otherwise inline it. Kept external, it resolves to node_modules/orrery-compute beside the file.
+    external: ['orrery-compute', 'orrery-compute/*'],
     plugins: [headOnlyStubs],
     outExtension: { '.js': '.mjs' },
     bundle: true,
-    // Shared modules go to chunks that every entry imports, so the worker and the `orrery`
+    // Shared modules go to chunks that every entry imports, so the worker and the `orrery-compute`
     // package a task imports share one copy of each module (as in the source tree): an error
     // class thrown by API code is then the class the worker's executor knows.
     // Chunks sit beside the entries: worker-pool finds `./worker-main.mjs` relative to its own file.
@@ -119,12 +119,12 @@ export async function buildAgentBundle(): Promise<AgentBundle> {
   for (const f of result.outputFiles)
     files.set(relative(outdir, f.path).split('\\').join('/'), Buffer.from(f.contents));
   const pkg = {
-    name: 'orrery',
+    name: 'orrery-compute',
     type: 'module',
     main: './index.mjs',
     exports: { '.': './index.mjs', './internal/command-container': './internal/command-container.mjs' },
   };
-  files.set('node_modules/orrery/package.json', Buffer.from(`${JSON.stringify(pkg, null, 2)}\n`));
+  files.set('node_modules/orrery-compute/package.json', Buffer.from(`${JSON.stringify(pkg, null, 2)}\n`));
   const h = createHash('sha256');
   for (const [path, data] of [...files].sort(([a], [b]) => (a < b ? -1 : 1)))
     h.update(path).update('\0').update(data).update('\0');
