@@ -4,8 +4,7 @@
  * finished job's BillableTimeInSeconds becomes a cost estimate.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../../orchestrator/core/package-root.ts';
 
 /** One instance type as published. */
 export interface InstanceType {
@@ -30,17 +29,13 @@ export interface InstanceTable {
 const FILE = 'sagemaker-instances.json';
 let cached: InstanceTable | undefined;
 
-/** The table shipped in resources/ (found from the source tree and from dist/ alike). */
+/** The table shipped in resources/ (found from the package's root). */
 export function loadInstanceTable(): InstanceTable {
   if (cached) return cached;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 6; up++, dir = dirname(dir)) {
-    const path = join(dir, 'resources', FILE);
-    if (existsSync(path)) return (cached = parseInstanceTable(JSON.parse(readFileSync(path, 'utf8')), path));
-  }
-  throw new Error(
-    `cannot find resources/${FILE} above ${fileURLToPath(import.meta.url)}; the package was installed without its resources folder`,
-  );
+  const path = packagePath('resources', FILE);
+  if (!existsSync(path))
+    throw new Error(`cannot find ${path}; the package was installed without its resources folder: reinstall it`);
+  return (cached = parseInstanceTable(JSON.parse(readFileSync(path, 'utf8')), path));
 }
 
 /** Checks the shape of an instance table (it is edited by hand when prices change). */

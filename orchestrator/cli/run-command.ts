@@ -1,6 +1,7 @@
 /**
- * `orrery run <script.ts> [args...]`: runs a driver script with node and the tsx loader. With a
- * head service running, ORRERY_ADDRESS and ORRERY_TOKEN point the script's `init()` at it;
+ * `orrery run <script.ts> [args...]`: runs a driver script (TypeScript or JavaScript) with node as
+ * an ES module (driver-loader.ts), whatever its folder's package.json says. With a head service
+ * running, ORRERY_ADDRESS and ORRERY_TOKEN point the script's `init()` at it;
  * without one the script starts its own embedded head. The script's exit code is passed through.
  */
 import { spawn } from 'node:child_process';
@@ -8,24 +9,16 @@ import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import { runningHead } from '../client/head-file.ts';
+import { driverNodeFlags } from '../core/driver-loader.ts';
 import type { CliOptions } from './command-line.ts';
 
 /** Help of `orrery run`. */
 export const RUN_USAGE = `usage: orrery run <script.ts> [--session NAME] [args...]
 
-Runs the script with node --import tsx. When a head is running (orrery start), the script's
-init() connects to it (ORRERY_ADDRESS and ORRERY_TOKEN are set); otherwise it starts an
+Runs the script (.ts or .js) with node as an ES module: top-level await works without
+"type": "module". When a head is running (orrery start), the script's init() connects to it (ORRERY_ADDRESS and ORRERY_TOKEN are set); otherwise it starts an
 embedded head. Arguments after the script (and its --session) go to the script; the exit
 code is the script's.`;
-
-/** The loader flag: tsx as this package resolves it (a script's own folder may not have it). */
-function loaderSpecifier(): string {
-  try {
-    return import.meta.resolve('tsx');
-  } catch {
-    return 'tsx';
-  }
-}
 
 /** Runs the script; resolves with its exit code. */
 export async function runCommand(args: string[], opts: CliOptions): Promise<number> {
@@ -42,7 +35,7 @@ export async function runCommand(args: string[], opts: CliOptions): Promise<numb
     }
   }
   if (typeof opts.session === 'string') env.ORRERY_SESSION = opts.session;
-  const child = spawn(process.execPath, ['--import', loaderSpecifier(), path, ...rest], { stdio: 'inherit', env });
+  const child = spawn(process.execPath, [...driverNodeFlags(), path, ...rest], { stdio: 'inherit', env });
   const forward = (sig: NodeJS.Signals) => child.kill(sig);
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);

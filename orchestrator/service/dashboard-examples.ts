@@ -1,16 +1,13 @@
 /**
  * The bundled examples (resources/examples/), started from the dashboard as drivers of this
- * head: `node --import tsx <example>` in the repository root with ORRERY_ADDRESS and
- * ORRERY_TOKEN set, so its tasks show up on the dashboard like any driver's.
+ * head: node runs `<example>.ts` as `orrery run` does (driver-loader.ts), in the package's root
+ * (where `orrery-compute` resolves to the package itself) with ORRERY_ADDRESS and ORRERY_TOKEN set, so its tasks show up on the dashboard like any driver's.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
 import { DashboardRequestError } from './dashboard-errors.ts';
-
-/** The repository root (examples run there, where tsx finds tsconfig's `orrery` path). */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { driverNodeFlags } from '../core/driver-loader.ts';
+import { PACKAGE_ROOT, packagePath } from '../core/package-root.ts';
 
 /** Examples the dashboard can start. */
 export const EXAMPLES = {
@@ -75,8 +72,8 @@ export class DashboardExamples {
     if (!existsSync(file))
       throw new DashboardRequestError(404, `example ${name} is missing at ${file}; this installation has no examples`);
     const { address, token } = this.driverEnv();
-    const child = spawn(process.execPath, ['--import', 'tsx', file], {
-      cwd: REPO_ROOT,
+    const child = spawn(process.execPath, [...driverNodeFlags(), file], {
+      cwd: PACKAGE_ROOT,
       env: { ...process.env, ORRERY_ADDRESS: address, ORRERY_TOKEN: token },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -117,5 +114,5 @@ export class DashboardExamples {
 }
 
 function fileOf(name: ExampleName): string {
-  return join(REPO_ROOT, 'resources', 'examples', `${name}.ts`);
+  return packagePath('resources', 'examples', `${name}.ts`);
 }

@@ -10,10 +10,10 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename, extname, join, resolve, sep } from 'node:path';
 import { dashboardPage } from './dashboard-page.ts';
-import { REPO_ROOT } from './dashboard-examples.ts';
+import { packagePath } from '../core/package-root.ts';
 
 /** Where the built renderer is. */
-export const RENDERER_DIST = join(REPO_ROOT, 'renderer', 'dist');
+export const RENDERER_DIST = packagePath('renderer', 'dist');
 
 /** The policy of the dashboard's HTML: its own scripts only, its own API and loopback sockets. */
 export const DASHBOARD_CSP =
@@ -95,7 +95,7 @@ function sendFile(req: IncomingMessage, res: ServerResponse, file: string): bool
 function placeholder(res: ServerResponse, head: boolean): true {
   const { html, csp } = dashboardPage();
   const hint =
-    '<p>The dashboard is not built yet: run <code>npm run build:renderer</code> in the Orrery repository, then reload this page.</p>';
+    '<p>The dashboard is not built yet: run <code>npm run build:renderer</code> in the Orrery repository (an installed package ships it built), then reload this page.</p>';
   const page = html.replace('</h1>', `</h1>\n${hint}`);
   res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': csp, ...HTML_HEADERS });
   res.end(head ? undefined : page);

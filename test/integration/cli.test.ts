@@ -52,3 +52,31 @@ test('errors are one line and exit non-zero', () => {
   }
   assert.match(orrery('--help').stdout, /backends test <name>/);
 });
+
+test('orrery run takes a TypeScript driver with top-level await in a folder whose package.json lacks "type": "module"', () => {
+  const dir = tempDir('cli-run');
+  writeFileSync(join(dir, 'package.json'), '{ "name": "plain-folder" }\n');
+  writeFileSync(join(dir, 'tsconfig.json'), '{ "compilerOptions": { "strict": true } /* comments are fine */ }\n');
+  writeFileSync(join(dir, 'double.ts'), 'export const double = (n: number): number => n * 2;\n');
+  writeFileSync(join(dir, 'lib.ts'), 'export default 7;\n');
+  writeFileSync(
+    join(dir, 'driver.ts'),
+    `import { init, remote, get, shutdown } from 'orrery-compute';
+import { double } from './double.js';
+import seven from './lib';
+await init({ numCpus: 1 });
+const inc = remote(async (x: number): Promise<number> => x + 1);
+console.log(JSON.stringify({ got: await get(inc.remote(double(seven))), esm: typeof require === 'undefined', url: import.meta.url }));
+await shutdown();
+`,
+  );
+  const r = orrery('run', join(dir, 'driver.ts'));
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { got: number; esm: boolean; url: string };
+  assert.deepEqual(out, { got: 15, esm: true, url: `file://${join(dir, 'driver.ts')}` });
+
+  writeFileSync(join(dir, 'broken.ts'), 'const x: number = ;\n');
+  const bad = orrery('run', join(dir, 'broken.ts'));
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /broken\.ts:1:19: Unexpected ";"/);
+});

@@ -123,6 +123,8 @@ describe('a running head service', () => {
     assert.ok(Date.now() - Date.parse(info.startedAt) < 120_000);
     assert.equal(statSync(join(home, 'head.json')).mode & 0o777, 0o600);
     assert.equal(statSync(home).mode & 0o777, 0o700);
+    // head.json is written before the banner: wait for its last line.
+    for (let i = 0; i < 100 && !svc.stdout().includes('  session:'); i++) await new Promise((r) => setTimeout(r, 50));
     assert.ok(!svc.stdout().includes(info.token));
     assert.ok(!svc.stderr().includes(info.token));
     const link = new RegExp(`^  dashboard: (${info.url}/login\\?code=[A-Za-z0-9_-]{43})$`, 'm').exec(svc.stdout())?.[1];

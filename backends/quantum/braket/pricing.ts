@@ -6,8 +6,7 @@
  * it with the execution time the results report.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../../../orchestrator/core/package-root.ts';
 
 /** The price of one device, as published. */
 export type DevicePrice =
@@ -39,17 +38,13 @@ export interface PriceTable {
 const FILE = 'braket-pricing.json';
 let cached: PriceTable | undefined;
 
-/** The price table shipped in resources/ (found from the source tree and from dist/ alike). */
+/** The price table shipped in resources/ (found from the package's root). */
 export function loadPriceTable(): PriceTable {
   if (cached) return cached;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 6; up++, dir = dirname(dir)) {
-    const path = join(dir, 'resources', FILE);
-    if (existsSync(path)) return (cached = parsePriceTable(JSON.parse(readFileSync(path, 'utf8')), path));
-  }
-  throw new Error(
-    `cannot find resources/${FILE} above ${fileURLToPath(import.meta.url)}; the package was installed without its resources folder`,
-  );
+  const path = packagePath('resources', FILE);
+  if (!existsSync(path))
+    throw new Error(`cannot find ${path}; the package was installed without its resources folder: reinstall it`);
+  return (cached = parsePriceTable(JSON.parse(readFileSync(path, 'utf8')), path));
 }
 
 /** Checks the shape of a price table (it is edited by hand when prices change). */

@@ -1,0 +1,34 @@
+/**
+ * The root of this package, wherever it is installed: the folder whose package.json names
+ * `orrery-compute`, found from this module's own location (`<root>/orchestrator/core` from the
+ * sources, `<root>/dist/orchestrator/core` once built). Runtime files (the built dashboard,
+ * resources/, the Electron shell) are found from here, never from a working directory.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The package's name on the npm registry (the command stays `orrery`). */
+export const PACKAGE_NAME = 'orrery-compute';
+
+function findRoot(): string {
+  const start = dirname(fileURLToPath(import.meta.url));
+  for (let dir = start; dirname(dir) !== dir; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (!existsSync(manifest)) continue;
+    try {
+      if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === PACKAGE_NAME) return dir;
+    } catch {
+      // Not ours; keep climbing.
+    }
+  }
+  throw new Error(`cannot find the ${PACKAGE_NAME} package.json above ${start}; reinstall the package`);
+}
+
+/** The package's root folder. */
+export const PACKAGE_ROOT = findRoot();
+
+/** A path inside the package (`packagePath('resources', 'x.json')`). */
+export function packagePath(...parts: string[]): string {
+  return join(PACKAGE_ROOT, ...parts);
+}
