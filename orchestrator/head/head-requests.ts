@@ -12,10 +12,12 @@
  */
 import { toErrorInfo, type ErrorInfo } from '../core/errors.ts';
 import type { ShippedCode } from '../core/function-source.ts';
+import { newId } from '../core/ids.ts';
 import type { ActorManager } from '../control/actor-manager.ts';
 import type { LeaseDispatcher } from '../control/lease-dispatcher.ts';
 import type { PlacementGroupManager } from '../control/placement-group-manager.ts';
 import type { TaskManager } from '../control/task-manager.ts';
+import { retrySubmission } from '../control/task-retry.ts';
 import type { ObjectPlane } from '../objects/object-plane.ts';
 import type { ObjectStore } from '../objects/object-store.ts';
 import type {
@@ -186,6 +188,15 @@ function handlersOf(t: RequestTargets, block: (caller: Caller, blocked: boolean)
     wait: (req, caller) =>
       waitForObjects(t.store, (blocked) => block(caller, blocked), req.ids, req.numReturns, req.timeoutMs),
     cancel: (req) => t.tasks.cancel(req.id, req.force, req.recursive, req.graceMs),
+    retry(req, caller) {
+      const spec = retrySubmission(req.taskId, t.tasks.task(req.taskId), newId(), {
+        hasObject: (id) => t.store.has(id),
+        hasCode: (hash) => t.code.has(hash),
+      });
+      t.tasks.submit(t.placementGroups.admit(spec, caller.taskId), caller.jobId, caller.taskId, req.taskId);
+      t.objects.submitted(spec.taskId, spec.kind, caller);
+      return { taskId: spec.taskId };
+    },
     'get-actor': (req, caller) => t.actors.lookup(req.name, req.namespace ?? t.namespaceOf(caller.jobId)),
     'kill-actor': (req) => t.actors.kill(req.actorId, req.noRestart),
     state: (req) => t.queries.state(req.query, req.filters, req.limit),
