@@ -16,12 +16,18 @@ export interface RetryStore {
 }
 
 /**
+ * A task that may be retried: the head's record, or one rebuilt from its session
+ * (head/session-resume.ts), with `unrebuildable` saying why its code or arguments are not there.
+ */
+export type RetryCandidate = Pick<ReadonlyTask, 'spec' | 'state' | 'adopted'> & { readonly unrebuildable?: string };
+
+/**
  * The submission that runs task `t` again under `newTaskId`; throws TaskRetryRefusedError when it
  * cannot (an actor task, a task that did not fail, an argument freed, its code not kept).
  */
 export function retrySubmission(
   taskId: string,
-  t: ReadonlyTask | undefined,
+  t: RetryCandidate | undefined,
   newTaskId: string,
   store: RetryStore,
 ): TaskSubmission {
@@ -41,6 +47,7 @@ export function retrySubmission(
     );
   if (t.state !== 'FAILED')
     throw refuse('not-ended', `it is ${t.state}; only failed or cancelled tasks can be retried`);
+  if (t.unrebuildable) throw refuse('code-gone', `${t.unrebuildable}; run the driver again`);
   if (t.adopted)
     throw refuse(
       'code-gone',

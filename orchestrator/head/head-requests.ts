@@ -31,6 +31,7 @@ import type {
   RequestOf,
 } from '../protocol/messages.ts';
 import type { HeadEvents } from './head-events.ts';
+import type { RecordedTask } from './head-options.ts';
 import type { HeadQueries } from './head-queries.ts';
 import { waitForObjects } from './wait-for-objects.ts';
 
@@ -60,6 +61,8 @@ export interface RequestTargets {
   readonly dispatcher: LeaseDispatcher;
   readonly queries: HeadQueries;
   namespaceOf(jobId: string): string;
+  /** A task of the session this head resumes, as recorded (HeadOptions.adoption): for `retry` of a task it did not submit. */
+  recordedTask?(taskId: string): RecordedTask | undefined;
   /** A client driver's backends join the head (those whose names are new); resolves with the names added. */
   addBackends(configs: readonly unknown[]): Promise<string[]>;
   log(line: string): void;
@@ -189,7 +192,15 @@ function handlersOf(t: RequestTargets, block: (caller: Caller, blocked: boolean)
       waitForObjects(t.store, (blocked) => block(caller, blocked), req.ids, req.numReturns, req.timeoutMs),
     cancel: (req) => t.tasks.cancel(req.id, req.force, req.recursive, req.graceMs),
     retry(req, caller) {
-      const spec = retrySubmission(req.taskId, t.tasks.task(req.taskId), newId(), {
+      const own = t.tasks.task(req.taskId);
+      // A task of an earlier head of a resumed session is rebuilt from what the session recorded.
+      const recorded = own === undefined || own.adopted ? t.recordedTask?.(req.taskId) : undefined;
+      const code = recorded?.spec.code;
+      if (code && !t.code.has(code.hash)) {
+        t.code.set(code.hash, code);
+        t.events.code(code);
+      }
+      const spec = retrySubmission(req.taskId, recorded ?? own, newId(), {
         hasObject: (id) => t.store.has(id),
         hasCode: (hash) => t.code.has(hash),
       });

@@ -70,6 +70,40 @@ async function taskRows(filter: string): Promise<Row[]> {
   return JSON.parse(r.stdout);
 }
 
+/** Starts `orrery start --port 0` with this test's ORRERY_HOME; resolves once it serves. */
+async function startHead(...extra: string[]): Promise<{ child: ChildProcess; info: HeadInfo }> {
+  const c = spawn(process.execPath, ['--import', 'tsx', 'orchestrator/cli/main.ts', 'start', '--port', '0', ...extra], {
+    env: { ...process.env, ORRERY_HOME: home },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  c.stdout!.on('data', (d) => (out += d));
+  const file = join(home, 'head.json');
+  await until(
+    'the service to write head.json',
+    () => {
+      if (c.exitCode !== null) throw new Error(`orrery start exited with ${c.exitCode}`);
+      return existsSync(file) && /dashboard:/.test(out);
+    },
+    60_000,
+  );
+  return { child: c, info: JSON.parse(readFileSync(file, 'utf8')) as HeadInfo };
+}
+
+/** Runs retry-driver.ts against the head; it exits before resolving. */
+async function failedTasks(): Promise<DriverIds> {
+  const d = await run('test/integration/fixtures/retry-driver.ts', [marker], {
+    ORRERY_ADDRESS: info.address,
+    ORRERY_TOKEN: info.token,
+  });
+  assert.equal(d.code, 0, d.stderr);
+  const line = d.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  assert.ok(line, `no RESULT line in ${d.stdout}`);
+  const out = JSON.parse(line.slice(7)) as DriverIds;
+  assert.deepEqual(out.errors, ['TaskError', 'TaskError', 'TaskCancelledError', 'TaskError', 'TaskError']);
+  return out;
+}
+
 /** A refused retry: exit 1 and one `orrery: ` line matching `msg`. */
 async function refused(taskId: string, msg: RegExp): Promise<void> {
   const r = await orrery('retry', taskId);
@@ -84,31 +118,8 @@ describe('orrery retry', { timeout: 300_000 }, () => {
   before(async () => {
     home = tempDir('cli-retry');
     marker = join(home, 'marker');
-    child = spawn(process.execPath, ['--import', 'tsx', 'orchestrator/cli/main.ts', 'start', '--port', '0'], {
-      env: { ...process.env, ORRERY_HOME: home },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout!.on('data', (d) => (out += d));
-    const file = join(home, 'head.json');
-    await until(
-      'the service to write head.json',
-      () => {
-        if (child.exitCode !== null) throw new Error(`orrery start exited with ${child.exitCode}`);
-        return existsSync(file) && /dashboard:/.test(out);
-      },
-      60_000,
-    );
-    info = JSON.parse(readFileSync(file, 'utf8')) as HeadInfo;
-    const d = await run('test/integration/fixtures/retry-driver.ts', [marker], {
-      ORRERY_ADDRESS: info.address,
-      ORRERY_TOKEN: info.token,
-    });
-    assert.equal(d.code, 0, d.stderr);
-    const line = d.stdout.split('\n').find((l) => l.startsWith('RESULT '));
-    assert.ok(line, `no RESULT line in ${d.stdout}`);
-    ids = JSON.parse(line.slice(7)) as DriverIds;
-    assert.deepEqual(ids.errors, ['TaskError', 'TaskError', 'TaskCancelledError', 'TaskError', 'TaskError']);
+    ({ child, info } = await startHead());
+    ids = await failedTasks();
   });
 
   after(async () => {
@@ -218,4 +229,38 @@ describe('orrery retry', { timeout: 300_000 }, () => {
     await refused(row!.taskId, /is RUNNING; only failed or cancelled tasks can be retried/);
     await cancel(ref, { force: true });
   });
+});
+
+test('a resumed session: a task that failed under the earlier head is rebuilt from the session', {
+  timeout: 300_000,
+}, async () => {
+  home = tempDir('cli-retry-resume');
+  marker = join(home, 'marker');
+  const first = await startHead('--session', 'retries');
+  info = first.info;
+  const earlier = await failedTasks();
+  const stop = await orrery('stop');
+  assert.equal(stop.code, 0, stop.stderr);
+  const second = await startHead('--resume', 'retries');
+  info = second.info;
+  try {
+    // This head never ran these tasks: their code and arguments come from the session.
+    assert.deepEqual(await taskRows(`taskId=${earlier.napper}`), []);
+    writeFileSync(marker, 'ok');
+    const r = await orrery('retry', earlier.napper, '--wait');
+    assert.equal(r.code, 0, r.stderr);
+    const [newId, result] = r.stdout.trim().split('\n');
+    assert.equal(result, '"rested"');
+    const [row] = await taskRows(`taskId=${newId}`);
+    assert.equal(row?.retryOf, earlier.napper);
+    await refused(
+      earlier.refUser,
+      /the session that recorded it \(an earlier head\) cannot rebuild it: its arguments were not plain data.*; run the driver again/,
+    );
+    await refused(earlier.boom, /it is a call of actor method Boomer\.boom /);
+    await refused(earlier.ok, /it is FINISHED; only failed or cancelled tasks can be retried/);
+  } finally {
+    await orrery('stop');
+    second.child.kill('SIGTERM');
+  }
 });
