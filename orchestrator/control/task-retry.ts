@@ -33,7 +33,11 @@ export function retrySubmission(
 ): TaskSubmission {
   const refuse = (refusal: TaskRetryRefusedError['refusal'], why: string) =>
     new TaskRetryRefusedError(taskId, refusal, why);
-  if (!t) throw refuse('unknown', 'this head has no task with this id; see orrery list tasks');
+  if (!t)
+    throw refuse(
+      'unknown',
+      'this head has no task with this id; see orrery list tasks (a task of an earlier head is retried by the head that resumes its session: orrery start --resume NAME)',
+    );
   const s = t.spec;
   if (s.kind === 'actor-create')
     throw refuse(
