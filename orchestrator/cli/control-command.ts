@@ -1,4 +1,7 @@
-/** `orrery cancel <taskId> [--force]` and `orrery kill <actor> [--namespace NS]`: control of the running head's tasks and actors. */
+/**
+ * `orrery cancel <taskId> [--force]`, `orrery retry <taskId> [--wait]` and `orrery kill <actor>
+ * [--namespace NS]`: control of the running head's tasks and actors.
+ */
 import { apiJson } from '../client/api-client.ts';
 import type { CliOptions } from './command-line.ts';
 import { targetOf } from './list-command.ts';
@@ -9,6 +12,15 @@ export const CANCEL_USAGE = `usage: orrery cancel <taskId> [--force] [--address 
 Cancels a task of the running head (and the tasks it submitted): a pending task never runs, a
 running one is told to stop (its worker is killed after a grace period); --force kills its worker
 at once. Its result fails with TaskCancelledError. Ids: orrery list tasks.`;
+
+/** Help of `orrery retry`. */
+export const RETRY_USAGE = `usage: orrery retry <taskId> [--wait] [--address ws://HOST:PORT]
+
+Submits a failed or cancelled task of the running head again, as a new task with a new id, from
+its recorded code, arguments and options; prints the new id (orrery list tasks shows it with
+retryOf set to the old one). The head owns the new task: its driver need not be connected, and
+its result is kept until the head stops. --wait: waits for it to end, prints its result (JSON)
+and exits 0, or prints its error and exits 1. Actor tasks cannot be retried alone.`;
 
 /** Help of `orrery kill`. */
 export const KILL_USAGE = `usage: orrery kill <actorId | name> [--namespace NS] [--address ws://HOST:PORT]
@@ -30,6 +42,47 @@ export async function cancelCommand(args: string[], opts: CliOptions, print: (li
   );
   print(`cancelled task ${r.taskId}${opts.force ? ' (forced)' : ''}; its state is now ${r.state ?? 'unknown'}`);
   return 0;
+}
+
+/** How often `retry --wait` asks whether the task ended. */
+const WAIT_POLL_MS = 200;
+
+/** Runs `retry <taskId> [--wait]`: 0 once submitted (with --wait: once it finished), 1 when it failed. */
+export async function retryCommand(args: string[], opts: CliOptions, print: (line: string) => void): Promise<number> {
+  const [taskId, extra] = args;
+  if (!taskId) throw new Error('orrery retry needs a task id: orrery retry <taskId> (ids: orrery list tasks)');
+  if (extra) throw new Error(`orrery retry takes one task id (got also ${extra})`);
+  const target = targetOf(opts);
+  const r = await apiJson<{ taskId: string }>(target, 'POST', `/api/tasks/${encodeURIComponent(taskId)}/retry`);
+  print(r.taskId);
+  if (!opts.wait) return 0;
+  for (;;) {
+    const d = await apiJson<RetriedTask>(target, 'GET', `/api/tasks/${encodeURIComponent(r.taskId)}`);
+    if (d.task.state === 'FAILED') {
+      const e = d.error;
+      print(`task ${r.taskId} failed: ${e ? `${e.name}: ${e.message.split('\n')[0]}` : 'no error was recorded'}`);
+      return 1;
+    }
+    if (d.task.state === 'FINISHED') {
+      const v = d.result;
+      print(
+        !v
+          ? '(finished; the head does not hold its result)'
+          : v.json !== undefined
+            ? JSON.stringify(v.json)
+            : `(not JSON) ${v.preview.replace(/\s+/g, ' ').slice(0, 200)}`,
+      );
+      return 0;
+    }
+    await new Promise((res) => setTimeout(res, WAIT_POLL_MS));
+  }
+}
+
+/** What `retry --wait` reads of GET /api/tasks/:id (dashboard-tasks.ts TaskDetail). */
+interface RetriedTask {
+  readonly task: { readonly state: string };
+  readonly result?: { readonly preview: string; readonly json?: unknown };
+  readonly error?: { readonly name: string; readonly message: string };
 }
 
 /** Runs `kill <actor>`. */

@@ -13,7 +13,7 @@ import { logsCommand, LOGS_USAGE } from './logs-command.ts';
 import { sessionsCommand, SESSIONS_USAGE } from './sessions-command.ts';
 import { secretsCommand, SECRETS_USAGE } from './secrets-command.ts';
 import { dashboardCommand, DASHBOARD_USAGE } from './dashboard-command.ts';
-import { cancelCommand, CANCEL_USAGE, killCommand, KILL_USAGE } from './control-command.ts';
+import { cancelCommand, CANCEL_USAGE, killCommand, KILL_USAGE, retryCommand, RETRY_USAGE } from './control-command.ts';
 import { timelineCommand, TIMELINE_USAGE } from './timeline-command.ts';
 import { parseCommandLine, type CommandSpec } from './command-line.ts';
 
@@ -31,6 +31,7 @@ commands:
   summary tasks                        task counts per name and state
   logs <taskId> [-f]                   a task's output (-f: follow until it ends)
   cancel <taskId> [--force]            cancel a task (--force: kill its worker at once)
+  retry <taskId> [--wait]              submit a failed or cancelled task again (new id; --wait: its result)
   kill <actor> [--namespace NS]        kill an actor by id or name (no restart)
   timeline <file.json>                 write the tasks as a Chrome trace (Perfetto) file, per node and worker
   sessions list|show|export|delete|compare   experiment sessions (see orrery sessions --help)
@@ -103,6 +104,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     options: { ...REMOTE, force: 'flag' },
     run: (a, o, p) => cancelCommand(a, o, p),
   },
+  retry: { usage: RETRY_USAGE, options: { ...REMOTE, wait: 'flag' }, run: (a, o, p) => retryCommand(a, o, p) },
   kill: { usage: KILL_USAGE, options: { ...REMOTE, namespace: 'value' }, run: (a, o, p) => killCommand(a, o, p) },
   timeline: { usage: TIMELINE_USAGE, options: { ...REMOTE }, run: (a, o, p) => timelineCommand(a, o, p) },
   backends: {

@@ -114,13 +114,17 @@ export class TaskManager {
     this.classCache = new WeakMap();
   }
 
-  /** Records a submission and starts resolving its arguments; throws, recording nothing, when an actor creation is refused. */
-  submit(spec: TaskSubmission, jobId: string, parentId: string | undefined): TaskRecord {
+  /**
+   * Records a submission and starts resolving its arguments; throws, recording nothing, when an
+   * actor creation is refused. `retryOf`: the failed task it resubmits (`orrery retry`).
+   */
+  submit(spec: TaskSubmission, jobId: string, parentId: string | undefined, retryOf?: string): TaskRecord {
     if (spec.kind === 'actor-create') this.actors.checkCreation(spec, jobId);
     const t: TaskRecord = {
       spec,
       jobId,
       parentId,
+      retryOf,
       state: 'PENDING_ARGS_AVAIL',
       attempt: 0,
       retriesLeft: spec.options.maxRetries,
@@ -377,6 +381,7 @@ export class TaskManager {
       spec,
       jobId,
       parentId: undefined,
+      adopted: true,
       state: 'RUNNING',
       attempt,
       retriesLeft: 0,

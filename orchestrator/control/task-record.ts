@@ -9,6 +9,10 @@ export interface TaskRecord {
   readonly spec: TaskSubmission;
   readonly jobId: string;
   readonly parentId: string | undefined;
+  /** The failed task this one resubmits (`orrery retry`, task-retry.ts). */
+  readonly retryOf?: string;
+  /** Submitted to an earlier head and adopted from its session: the spec lacks the arguments. */
+  readonly adopted?: boolean;
   state: TaskState;
   attempt: number;
   retriesLeft: number;
@@ -40,6 +44,8 @@ export type ReadonlyTask = Readonly<
     | 'spec'
     | 'jobId'
     | 'parentId'
+    | 'retryOf'
+    | 'adopted'
     | 'state'
     | 'attempt'
     | 'nodeId'

@@ -281,6 +281,27 @@ export class UnsafeRuntimeDirError extends OrreryError {
   }
 }
 
+/**
+ * Why a task cannot be resubmitted by `orrery retry` (POST /api/tasks/:id/retry):
+ * - `unknown`: the head has no record of the task (and its session none it can rebuild it from);
+ * - `not-ended`: it is pending, running or finished (only failed or cancelled tasks are retried);
+ * - `actor-task`: it is an actor creation or an actor method call;
+ * - `argument-gone`: an object it reads was freed;
+ * - `code-gone`: the head does not keep its code or arguments (a task of an earlier head).
+ */
+export type TaskRetryRefusal = 'unknown' | 'not-ended' | 'actor-task' | 'argument-gone' | 'code-gone';
+
+/** A task cannot be retried; the message says why and what to do instead. */
+export class TaskRetryRefusedError extends OrreryError {
+  constructor(
+    readonly taskId: string,
+    readonly refusal: TaskRetryRefusal,
+    why: string,
+  ) {
+    super(`cannot retry task ${taskId}: ${why}`);
+  }
+}
+
 function indent(text: string): string {
   return text
     .split('\n')
@@ -346,6 +367,7 @@ const classes: Record<string, OrreryErrorClass> = {
   ModuleBackendRefusedError,
   BackendShutdownError,
   UnsafeRuntimeDirError,
+  TaskRetryRefusedError,
 };
 
 /**

@@ -214,6 +214,7 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
     dispatcher,
     queries,
     namespaceOf: (jobId) => jobs.namespaceOf(jobId),
+    recordedTask: opts.adoption?.recorded && ((taskId) => opts.adoption?.recorded?.(taskId)),
     addBackends: (configs) => backends.addFromDriver(configs),
     log,
   });

@@ -2,6 +2,7 @@
 import type { TaskSubmission } from '../protocol/messages.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import type { SecretSource } from '../control/task-secrets.ts';
+import type { RetryCandidate } from '../control/task-retry.ts';
 import type { ModulePolicy } from './module-backends.ts';
 
 /**
@@ -14,7 +15,16 @@ export interface TaskAdoption {
   adoptable(
     taskId: string,
   ): { readonly spec: TaskSubmission; readonly jobId: string; readonly attempt: number } | undefined;
+  /**
+   * A task of the session as it was recorded (by an earlier head, or this one), for `orrery
+   * retry` of a task this head did not submit (control/task-retry.ts); undefined when the
+   * session has none with this id.
+   */
+  recorded?(taskId: string): RecordedTask | undefined;
 }
+
+/** A task rebuilt from its session record: its spec with code and arguments, or why it cannot be rebuilt. */
+export type RecordedTask = RetryCandidate;
 
 /** Head settings. */
 export interface HeadOptions {

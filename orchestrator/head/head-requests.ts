@@ -12,10 +12,12 @@
  */
 import { toErrorInfo, type ErrorInfo } from '../core/errors.ts';
 import type { ShippedCode } from '../core/function-source.ts';
+import { newId } from '../core/ids.ts';
 import type { ActorManager } from '../control/actor-manager.ts';
 import type { LeaseDispatcher } from '../control/lease-dispatcher.ts';
 import type { PlacementGroupManager } from '../control/placement-group-manager.ts';
 import type { TaskManager } from '../control/task-manager.ts';
+import { retrySubmission } from '../control/task-retry.ts';
 import type { ObjectPlane } from '../objects/object-plane.ts';
 import type { ObjectStore } from '../objects/object-store.ts';
 import type {
@@ -29,6 +31,7 @@ import type {
   RequestOf,
 } from '../protocol/messages.ts';
 import type { HeadEvents } from './head-events.ts';
+import type { RecordedTask } from './head-options.ts';
 import type { HeadQueries } from './head-queries.ts';
 import { waitForObjects } from './wait-for-objects.ts';
 
@@ -58,6 +61,8 @@ export interface RequestTargets {
   readonly dispatcher: LeaseDispatcher;
   readonly queries: HeadQueries;
   namespaceOf(jobId: string): string;
+  /** A task of the session this head resumes, as recorded (HeadOptions.adoption): for `retry` of a task it did not submit. */
+  recordedTask?(taskId: string): RecordedTask | undefined;
   /** A client driver's backends join the head (those whose names are new); resolves with the names added. */
   addBackends(configs: readonly unknown[]): Promise<string[]>;
   log(line: string): void;
@@ -186,6 +191,23 @@ function handlersOf(t: RequestTargets, block: (caller: Caller, blocked: boolean)
     wait: (req, caller) =>
       waitForObjects(t.store, (blocked) => block(caller, blocked), req.ids, req.numReturns, req.timeoutMs),
     cancel: (req) => t.tasks.cancel(req.id, req.force, req.recursive, req.graceMs),
+    retry(req, caller) {
+      const own = t.tasks.task(req.taskId);
+      // A task of an earlier head of a resumed session is rebuilt from what the session recorded.
+      const recorded = own === undefined || own.adopted ? t.recordedTask?.(req.taskId) : undefined;
+      const code = recorded?.spec.code;
+      if (code && !t.code.has(code.hash)) {
+        t.code.set(code.hash, code);
+        t.events.code(code);
+      }
+      const spec = retrySubmission(req.taskId, recorded ?? own, newId(), {
+        hasObject: (id) => t.store.has(id),
+        hasCode: (hash) => t.code.has(hash),
+      });
+      t.tasks.submit(t.placementGroups.admit(spec, caller.taskId), caller.jobId, caller.taskId, req.taskId);
+      t.objects.submitted(spec.taskId, spec.kind, caller);
+      return { taskId: spec.taskId };
+    },
     'get-actor': (req, caller) => t.actors.lookup(req.name, req.namespace ?? t.namespaceOf(caller.jobId)),
     'kill-actor': (req) => t.actors.kill(req.actorId, req.noRestart),
     state: (req) => t.queries.state(req.query, req.filters, req.limit),

@@ -33,6 +33,7 @@ export class Head {
   /** Worker output, per task and echoed on the driver. */
   readonly logs: LogRouter;
   private readonly parts: HeadParts;
+  private ownJob: string | undefined;
   private readonly ticker: NodeJS.Timeout;
   private closed = false;
 
@@ -66,6 +67,15 @@ export class Head {
     actors.jobEnded(jobId);
     placementGroups.jobEnded(jobId);
     objects.jobEnded(jobId);
+  }
+
+  /**
+   * The head's own job: work the head submits for nobody's driver (`orrery retry` through the
+   * HTTP API). It never ends, so the results it holds live until the head shuts down.
+   */
+  ownJobId(): string {
+    this.ownJob ??= this.parts.jobs.start('orrery-head');
+    return this.ownJob;
   }
 
   /** The namespace of a job. */

@@ -8,7 +8,14 @@
 import type { NormalizedTaskOptions, TaskKind, TaskSubmission } from '../protocol/messages.ts';
 import { serializeValue } from '../core/serialization.ts';
 import { reviveSecretMarkers } from '../core/secret-ref.ts';
-import { FINAL_TASK_STATES, VALUES_REDACTED, type SessionReader, type SessionRecorder } from '../sessions/index.ts';
+import {
+  FINAL_TASK_STATES,
+  VALUES_REDACTED,
+  type SessionReader,
+  type SessionRecorder,
+  type SessionTaskRow,
+} from '../sessions/index.ts';
+import type { TaskState } from '../protocol/state-rows.ts';
 import type { Head, TaskAdoption } from './head.ts';
 
 /** For a head resuming `reader`'s session (HeadOptions.adoption): it adopts the unfinished tasks of the session that its agents report. */
@@ -59,7 +66,6 @@ export function resubmitUnfinished(
   let lost = 0;
   for (const row of reader.unfinishedTasks()) {
     if (head.queries.task(row.taskId)) continue;
-    const code = row.functionHash ? reader.functionCode(row.functionHash) : undefined;
     let args = row.paramsJson === null ? undefined : (JSON.parse(row.paramsJson) as unknown[]);
     // A circuit or container command whose remote job was submitted follows that job instead of submitting another.
     const remote = remoteJobs.get(row.taskId);
@@ -67,15 +73,9 @@ export function resubmitUnfinished(
       args = [{ ...(args[0] as object), resumeJobId: remote }];
     if (remote && row.variant === 'command' && args?.length === 2 && typeof args[1] === 'object')
       args = [args[0], { ...(args[1] as object), resumeJobId: remote }];
-    const why =
-      row.kind !== 'task'
-        ? 'actor state does not survive its head'
-        : reader.taskInfo(row.taskId)[VALUES_REDACTED] === true
-          ? REDACTED_WHY
-          : !code || !Array.isArray(args)
-            ? 'its arguments were not plain data, so it cannot be rebuilt from the session'
-            : undefined;
-    if (why !== undefined || !code || !Array.isArray(args)) {
+    const rebuilt = rebuildSubmission(reader, row, args);
+    if ('why' in rebuilt) {
+      const { why } = rebuilt;
       lost++;
       log(`orrery: task ${row.name} (${row.taskId}) was not submitted again: ${why}`);
       recorder.recordTaskState(row.taskId, {
@@ -85,11 +85,74 @@ export function resubmitUnfinished(
       });
       continue;
     }
-    const secrets: string[] = [];
-    const payloads = args.map((a, i) =>
-      serializeValue(reviveSecretMarkers(a), `argument ${i} of ${row.name}`, undefined, { secrets }),
+    const spec = rebuilt.spec;
+    head.requests.post({ op: 'submit', task: spec }, { jobId });
+    resubmitted++;
+  }
+  if (resubmitted + lost > 0)
+    log(
+      `orrery: resumed session ${reader.metadata().name}: ${resubmitted} unfinished task(s) submitted again${lost ? `, ${lost} could not be (see the session)` : ''}`,
     );
-    const spec: TaskSubmission = {
+  return { resubmitted, lost };
+}
+
+/**
+ * A task as the session recorded it, rebuilt for `orrery retry` on a head resuming the session
+ * (HeadOptions.adoption's `recorded`): undefined when the session has no such task. `open`
+ * opens the session anew for each call (the resuming head's reader is closed once it started).
+ */
+export function recordedTasksOf(open: () => SessionReader): NonNullable<TaskAdoption['recorded']> {
+  return (taskId) => {
+    const reader = open();
+    try {
+      const row = reader.task(taskId);
+      if (!row) return undefined;
+      const args = row.paramsJson === null ? undefined : (JSON.parse(row.paramsJson) as unknown[]);
+      const rebuilt = rebuildSubmission(reader, row, args);
+      const state = row.state as TaskState;
+      if ('spec' in rebuilt) return { spec: rebuilt.spec, state };
+      // Enough of the spec for the checks that come first (its kind and name); the code and arguments are not there.
+      const spec: TaskSubmission = {
+        taskId,
+        name: row.name,
+        kind: row.kind as TaskKind,
+        actorId: row.actorId ?? undefined,
+        args: [],
+        options: JSON.parse(row.optionsJson ?? '{}') as NormalizedTaskOptions,
+      };
+      return {
+        spec,
+        state,
+        unrebuildable: `the session that recorded it (an earlier head) cannot rebuild it: ${rebuilt.why}`,
+      };
+    } finally {
+      reader.close();
+    }
+  };
+}
+
+/** A task submitted again from its session row (its id kept): its code and plain-data arguments, or why it cannot be. */
+function rebuildSubmission(
+  reader: SessionReader,
+  row: SessionTaskRow,
+  args: unknown[] | undefined,
+): { spec: TaskSubmission } | { why: string } {
+  const code = row.functionHash ? reader.functionCode(row.functionHash) : undefined;
+  const why =
+    row.kind !== 'task'
+      ? 'actor state does not survive its head'
+      : reader.taskInfo(row.taskId)[VALUES_REDACTED] === true
+        ? REDACTED_WHY
+        : !code || !Array.isArray(args)
+          ? 'its arguments were not plain data, so it cannot be rebuilt from the session'
+          : undefined;
+  if (why !== undefined || !code || !Array.isArray(args)) return { why: why ?? 'it cannot be rebuilt' };
+  const secrets: string[] = [];
+  const payloads = args.map((a, i) =>
+    serializeValue(reviveSecretMarkers(a), `argument ${i} of ${row.name}`, undefined, { secrets }),
+  );
+  return {
+    spec: {
       taskId: row.taskId,
       name: row.name,
       kind: 'task',
@@ -104,13 +167,6 @@ export function resubmitUnfinished(
       args: payloads,
       secrets: secrets.length > 0 ? [...new Set(secrets)] : undefined,
       options: JSON.parse(row.optionsJson ?? '{}') as NormalizedTaskOptions,
-    };
-    head.requests.post({ op: 'submit', task: spec }, { jobId });
-    resubmitted++;
-  }
-  if (resubmitted + lost > 0)
-    log(
-      `orrery: resumed session ${reader.metadata().name}: ${resubmitted} unfinished task(s) submitted again${lost ? `, ${lost} could not be (see the session)` : ''}`,
-    );
-  return { resubmitted, lost };
+    },
+  };
 }

@@ -46,6 +46,7 @@ export function taskRow(t: ReadonlyTask): TaskRow {
     nodeId: t.nodeId ?? '',
     actorId: t.spec.actorId ?? '',
     parentTaskId: t.parentId ?? '',
+    retryOf: t.retryOf ?? '',
     attempt: t.attempt,
     placementRule: t.ruleIndex ?? null,
     errorType: t.errorName ?? '',

@@ -131,6 +131,11 @@ export interface HeadOps {
     };
     reply: void;
   };
+  /**
+   * Submits a failed or cancelled task again as a new task (`orrery retry`), from the spec the
+   * head recorded; the caller holds the new result. Refused with TaskRetryRefusedError.
+   */
+  readonly retry: { req: { readonly op: 'retry'; readonly taskId: string }; reply: { readonly taskId: string } };
   /** The descriptor of a live named actor (in the caller's namespace unless one is given). */
   readonly 'get-actor': {
     req: { readonly op: 'get-actor'; readonly name: string; readonly namespace?: string };

@@ -87,6 +87,8 @@ export interface TaskRow {
   readonly actorId: string;
   /** The task that submitted it ('' for a driver's tasks). */
   readonly parentTaskId: string;
+  /** The failed task this one resubmits (`orrery retry`; '' for others). */
+  readonly retryOf: string;
   /** 0 for the first run, one more for each retry. */
   readonly attempt: number;
   /** Index of the placement rule that placed it; null when none matched. */
@@ -226,6 +228,8 @@ export interface TaskView {
   readonly nodeId?: string;
   readonly backend?: string;
   readonly parentId?: string;
+  /** The failed task this one resubmits (`orrery retry`). */
+  readonly retryOf?: string;
   /** Ids of the objects passed as ref arguments: the edges of the task graph. */
   readonly deps: readonly string[];
   readonly actorId?: string;

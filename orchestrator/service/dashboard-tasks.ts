@@ -43,6 +43,7 @@ export function taskView(t: ReadonlyTask, head: Head): TaskView {
     nodeId: t.nodeId,
     backend: t.nodeId ? head.queries.backendOfNode(t.nodeId) || undefined : undefined,
     parentId: t.parentId,
+    retryOf: t.retryOf,
     deps,
     actorId: s.actorId,
     ruleIndex: t.ruleIndex,

@@ -16,7 +16,7 @@ import { createBackend } from '../head/backend-registry.ts';
 import { configFileModules, type ModulePolicy } from '../head/module-backends.ts';
 import { Head } from '../head/head.ts';
 import { startSession } from '../head/session-recording.ts';
-import { adoptionFromSession, resubmitUnfinished } from '../head/session-resume.ts';
+import { adoptionFromSession, recordedTasksOf, resubmitUnfinished } from '../head/session-resume.ts';
 import { SessionStore, type SessionReader } from '../sessions/index.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import { newToken, ownOrigins } from './auth.ts';
@@ -131,7 +131,9 @@ export class HeadService {
       log,
       driverModules,
       durable: { graceS: opts.graceS ?? 1800, runDir: join(home, 'run'), reattach: opts.resume === true },
-      adoption: reader ? adoptionFromSession(reader) : undefined,
+      adoption: reader
+        ? { ...adoptionFromSession(reader), recorded: recordedTasksOf(() => new SessionStore().open(sessionName)) }
+        : undefined,
     });
     let session: ReturnType<typeof startSession> | undefined;
     // Worker output goes to the driver that owns the task, not to the service's terminal.

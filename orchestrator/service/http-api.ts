@@ -9,6 +9,7 @@
  *   GET  /api/summary/tasks                task counts per name and state
  *   GET  /api/logs/:taskId                 { taskId, lines }; ?follow=1 streams text lines until the task ends
  *   POST /api/tasks/:taskId/cancel         ?force=1: cancels a task (and the tasks it submitted); { taskId, state }
+ *   POST /api/tasks/:taskId/retry          submits a failed or cancelled task again as a new task, owned by the head; 201 { taskId, retryOf }
  *   POST /api/actors/:actor/kill           kills an actor by id or name (?namespace=NS), no restart; { actorId, name }
  *   POST /api/shutdown                     stops the service; { pid, exitFile, log }: where it records how it ended
  *   POST /api/login-codes                  { url, expiresAt }: a one-time dashboard login URL (token only)
@@ -20,6 +21,7 @@
  * without a credential (dashboard-static.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TaskRetryRefusedError, type TaskRetryRefusal } from '../core/errors.ts';
 import type { Head } from '../head/head.ts';
 import type { ActorRow, StateFilter, StateQuery } from '../protocol/state-rows.ts';
 import type { ConnectionGuard } from './connection-guard.ts';
@@ -154,6 +156,10 @@ function route(ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, u
     void ctx.head.requests.serve({ op: 'cancel', id: second, force, recursive: true }, { jobId: '' });
     return send(res, 200, { taskId: second, state: ctx.head.queries.task(second)?.state });
   }
+  if (first === 'tasks' && second && parts[2] === 'retry' && parts.length === 3) {
+    post();
+    return send(res, 201, retryTask(ctx.head, second));
+  }
   if (first === 'actors' && second && parts[2] === 'kill' && parts.length === 3) {
     post();
     const actor = findActor(ctx.head, second, url.searchParams.get('namespace') ?? undefined);
@@ -169,6 +175,30 @@ function route(ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, u
     return send(res, 200, { taskId: second, lines: ctx.head.logs.lines(second) });
   }
   throw new ApiError(404, `no API at ${url.pathname}; see the routes in orrery's API docs`);
+}
+
+/** The HTTP status of each reason a retry is refused. */
+const RETRY_REFUSAL_STATUS: Record<TaskRetryRefusal, number> = {
+  unknown: 404,
+  'not-ended': 409,
+  'actor-task': 409,
+  'argument-gone': 410,
+  'code-gone': 410,
+};
+
+/**
+ * Submits a failed task again under the head's own job (Head.ownJobId): no driver needs to be
+ * connected, and the new result is held until the head shuts down.
+ */
+function retryTask(head: Head, taskId: string): { taskId: string; retryOf: string } {
+  try {
+    const r = head.requests.serve({ op: 'retry', taskId }, { jobId: head.ownJobId() });
+    if (r instanceof Promise) throw new TypeError('retry is answered synchronously');
+    return { taskId: r.taskId, retryOf: taskId };
+  } catch (err) {
+    if (err instanceof TaskRetryRefusedError) throw new ApiError(RETRY_REFUSAL_STATUS[err.refusal], err.message);
+    throw err;
+  }
 }
 
 /** An actor by id, else by name (in `namespace` when given); 404 when none, 409 when a name is in several namespaces. */

@@ -59,6 +59,12 @@ export async function openTask(app: App, id: string, session?: string): Promise<
       field('node', t.nodeId, 'task-node'),
       field('backend', t.backend, 'task-backend'),
       field('attempt', `${t.attempt}${t.attempt > 0 ? ` (${t.attempt} retr${t.attempt === 1 ? 'y' : 'ies'})` : ''}`),
+      field(
+        'retry of',
+        t.retryOf
+          ? h('button', { 'data-testid': 'task-retry-of', onclick: () => void openTask(app, t.retryOf!) }, t.retryOf)
+          : undefined,
+      ),
       field('actor', t.actorId),
       field('submitted', time(t.submittedAt)),
       field('started', time(t.startedAt)),

@@ -13,6 +13,7 @@ function row(taskId: string, nodeId: string, startedAt: number | null, endedAt: 
     nodeId,
     actorId,
     parentTaskId: '',
+    retryOf: '',
     attempt: 0,
     placementRule: null,
     errorType: '',
