@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { openDashboard, screenshot } from './browser.ts';
+import { requireService, sshService } from '../services/env.ts';
 
 const run = promisify(execFile);
 const repo = join(import.meta.dirname, '..', '..');
@@ -123,6 +124,30 @@ await shutdown();
     const counts = out.counts as Record<string, number>;
     assert.deepEqual(Object.keys(counts).sort(), ['00', '11'], 'a Bell pair measures 00 or 11');
     assert.equal(counts['00']! + counts['11']!, 200);
+  });
+
+  test('on an SSH host the agent ships from the installed package, and a task there imports orrery-compute', async (t) => {
+    if (!requireService('ssh', t)) return;
+    const lab = {
+      name: 'lab',
+      kind: 'ssh',
+      hosts: [`${sshService.user}@${sshService.host}:${sshService.port}`],
+      identityFile: sshService.keyPath,
+      knownHostsFile: sshService.knownHostsPath,
+    };
+    writeFileSync(
+      join(project, 'remote.mjs'),
+      `import { init, remote, get, shutdown } from 'orrery-compute';
+await init({ numCpus: 1, backends: [${JSON.stringify(lab)}] });
+const where = remote({ backend: 'lab' }, async () => {
+  const orrery = await import('orrery-compute');
+  return { backend: orrery.getRuntimeContext().backend, api: typeof orrery.remote };
+});
+console.log(JSON.stringify(await get(where.remote())));
+await shutdown();
+`,
+    );
+    assert.deepEqual(lastJson(await inProject('node', ['remote.mjs'], 180_000)), { backend: 'lab', api: 'function' });
   });
 
   test('npx orrery run: a TypeScript driver with top-level await in a folder without "type": "module"', async () => {
