@@ -22,14 +22,16 @@ export interface ElectronRequire {
   resolve(id: string): string;
 }
 
-/** Why installers cannot be built here (undefined: Electron is installed with its binary). */
-export function distAppBlocker(req: ElectronRequire): string | undefined {
+/** Why installers cannot be built here (undefined: Electron is installed with its binary), on Node `nodeVersion`. */
+export function distAppBlocker(req: ElectronRequire, nodeVersion: string = process.versions.node): string | undefined {
   const todo =
-    'electron-builder packs the Electron binary of each target platform, downloaded from github.com; on a machine with internet access run `npm install electron`, then `npm run dist:app`';
+    'electron-builder packs the Electron binary of each target platform, downloaded from github.com; on a machine with internet access and Node 22.12+ run `npm install electron`, then `npm run dist:app`';
   try {
     req.resolve('electron');
   } catch {
-    return `Electron is not installed (the optional dependency electron is missing): ${todo}`;
+    const [major = 0, minor = 0] = nodeVersion.split('.').map(Number);
+    const old = major < 22 || (major === 22 && minor < 12);
+    return `Electron is not installed (${old ? `npm skips the optional dependency electron, which needs Node 22.12+, on this Node ${nodeVersion}` : 'the optional dependency electron is missing'}): ${todo}`;
   }
   let binary: unknown;
   try {

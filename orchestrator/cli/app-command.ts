@@ -15,9 +15,10 @@ import { electronMainPath, findElectron, packageRootOf, type ElectronLookup } fr
 export const APP_USAGE = `usage: orrery app [--example ${Object.keys(EXAMPLES).join('|')}] [--port N]
 
 Opens the desktop app: a window on the dashboard of the running head, or of a head it starts
-(orrery start --port N; default: a free port) and stops when the window closes. Where Electron is
-not installed (it is an optional dependency; its binary is downloaded when it is installed), it
-says so and opens the dashboard in a browser instead, as orrery dashboard does.
+(orrery start --port N; default: a free port) and stops when the window closes. Electron is an
+optional dependency, installed under Node 22.12+ with its binary downloaded by its install
+script; where it is not installed or its binary is missing, orrery app says why and opens the
+dashboard in a browser instead, as orrery dashboard does.
 
   --example NAME   run a bundled example as a driver of the head (${Object.keys(EXAMPLES).join(', ')})
   --port N         port of a new head service (0 picks a free one)`;
@@ -79,7 +80,7 @@ export async function appCommand(
   const main = deps.mainPath();
   if (!electron.found) {
     print(
-      `orrery app: ${electron.reason}; for the desktop window run \`npm install electron\` with internet access. Opening the dashboard in your browser instead.`,
+      `orrery app: ${electron.reason}; for the desktop window ${electron.remedy}. Opening the dashboard in your browser instead.`,
     );
     return deps.dashboard(dashboardOpts, print);
   }

@@ -38,12 +38,22 @@ export function electronMainPath(root: string): string {
   return join(root, 'electron', 'dist', 'main.mjs');
 }
 
-/** What the look-up found: the binary, or why there is none. */
+/** The oldest Node that npm installs Electron 41+ under (its `engines`); below it npm skips the optional dependency. */
+export const ELECTRON_MIN_NODE = '22.12.0';
+
+/** True when Node `version` (e.g. `20.20.2`) is older than ELECTRON_MIN_NODE. */
+export function nodeTooOldForElectron(version: string): boolean {
+  const [a = 0, b = 0, c = 0] = version.split('.').map(Number);
+  const [x, y, z] = ELECTRON_MIN_NODE.split('.').map(Number) as [number, number, number];
+  return a !== x ? a < x : b !== y ? b < y : c < z;
+}
+
+/** What the look-up found. */
 export type ElectronLookup =
   /** The binary exists at `path`. */
   | { readonly found: true; readonly path: string }
-  /** No binary; `reason` says why, for one line of output. */
-  | { readonly found: false; readonly reason: string };
+  /** No binary: `reason` says why and `remedy` what to do, each a clause of one line of output. */
+  | { readonly found: false; readonly reason: string; readonly remedy: string };
 
 /** The part of Node's `require` the look-up uses (createRequire gives one; tests pass one rooted elsewhere). */
 export interface PackageRequire {
@@ -51,23 +61,42 @@ export interface PackageRequire {
   resolve(id: string): string;
 }
 
-/** Looks up the Electron binary through the `electron` package, as resolved by `req` (from this package by default). */
-export function findElectron(req: PackageRequire = createRequire(import.meta.url)): ElectronLookup {
+const INSTALL = 'run `npm install electron` with internet access';
+
+/**
+ * Looks up the Electron binary through the `electron` package, as resolved by `req` (from this
+ * package by default), on Node `nodeVersion`.
+ */
+export function findElectron(
+  req: PackageRequire = createRequire(import.meta.url),
+  nodeVersion: string = process.versions.node,
+): ElectronLookup {
   try {
     req.resolve('electron');
   } catch {
-    return { found: false, reason: 'Electron is not installed (the optional dependency electron is missing)' };
+    if (nodeTooOldForElectron(nodeVersion))
+      return {
+        found: false,
+        reason: `Electron is not installed (npm skips the optional dependency electron, which needs Node ${ELECTRON_MIN_NODE} or newer, on this Node ${nodeVersion})`,
+        remedy: `use Node ${ELECTRON_MIN_NODE}+ and ${INSTALL}`,
+      };
+    return {
+      found: false,
+      reason: 'Electron is not installed (the optional dependency electron is missing)',
+      remedy: INSTALL,
+    };
   }
   let path: unknown;
   try {
     path = req('electron');
   } catch {
-    return { found: false, reason: "Electron's binary is missing (its download failed when electron was installed)" };
+    path = undefined;
   }
   if (typeof path !== 'string' || !existsSync(path))
     return {
       found: false,
-      reason: `Electron's binary is missing (${typeof path === 'string' ? path : 'the electron package names none'}; its download failed when electron was installed)`,
+      reason: `Electron's binary is missing (${typeof path === 'string' ? `no ${path}` : 'the electron package names none'}: its download failed or its install script did not run)`,
+      remedy: `${INSTALL} (npm 11 runs its install script only once allowed: npm install-scripts approve electron)`,
     };
   return { found: true, path };
 }

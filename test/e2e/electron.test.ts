@@ -117,7 +117,7 @@ test('orrery app without Electron says why and what to do, then serves the dashb
     const [first, second] = out.split('\n');
     assert.match(
       first!,
-      /^orrery app: Electron is not installed \(the optional dependency electron is missing\); for the desktop window run `npm install electron` with internet access\. Opening the dashboard in your browser instead\.$/,
+      /^orrery app: Electron is not installed \((npm skips|the optional dependency electron is missing).*; for the desktop window (use Node 22\.12\.0\+ and )?run `npm install electron` with internet access\. Opening the dashboard in your browser instead\.$/,
     );
     assert.match(second!, /^orrery head running/);
     const info = JSON.parse(readFileSync(join(home, 'head.json'), 'utf8')) as { url: string; token: string };

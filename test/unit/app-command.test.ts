@@ -12,7 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appCommand, type AppDeps } from '../../orchestrator/cli/app-command.ts';
 import type { CliOptions } from '../../orchestrator/cli/command-line.ts';
-import { electronMainPath, findElectron, packageRootOf } from '../../orchestrator/cli/electron-binary.ts';
+import {
+  electronMainPath,
+  findElectron,
+  nodeTooOldForElectron,
+  packageRootOf,
+} from '../../orchestrator/cli/electron-binary.ts';
 
 /** A project folder whose node_modules/electron has `index` as its main (undefined: no electron package). */
 function project(index?: string): string {
@@ -29,12 +34,23 @@ function project(index?: string): string {
 
 const requireFrom = (root: string) => createRequire(join(root, 'package.json'));
 
-test('findElectron: no electron package means not installed', () => {
-  const found = findElectron(requireFrom(project()));
-  assert.deepEqual(found, {
+test('findElectron: no electron package means not installed; under Node older than 22.12 it says npm skipped it for that', () => {
+  assert.deepEqual(findElectron(requireFrom(project()), '22.12.0'), {
     found: false,
     reason: 'Electron is not installed (the optional dependency electron is missing)',
+    remedy: 'run `npm install electron` with internet access',
   });
+  assert.deepEqual(findElectron(requireFrom(project()), '20.20.2'), {
+    found: false,
+    reason:
+      'Electron is not installed (npm skips the optional dependency electron, which needs Node 22.12.0 or newer, on this Node 20.20.2)',
+    remedy: 'use Node 22.12.0+ and run `npm install electron` with internet access',
+  });
+});
+
+test('nodeTooOldForElectron compares versions numerically', () => {
+  for (const v of ['20.20.2', '22.11.9', '18.0.0', '22.9.0']) assert.equal(nodeTooOldForElectron(v), true, v);
+  for (const v of ['22.12.0', '22.20.1', '24.0.0', '100.0.0']) assert.equal(nodeTooOldForElectron(v), false, v);
 });
 
 test("findElectron: the package without its binary (index.js throws, as electron's does without path.txt, or names a missing file) means the download failed", () => {
@@ -46,10 +62,17 @@ test("findElectron: the package without its binary (index.js throws, as electron
     ),
   );
   assert.equal(throwing.found, false);
-  assert.match(!throwing.found ? throwing.reason : '', /binary is missing .*download failed/);
+  assert.match(
+    !throwing.found ? throwing.reason : '',
+    /binary is missing .*download failed or its install script did not run/,
+  );
+  assert.match(!throwing.found ? throwing.remedy : '', /npm install-scripts approve electron/);
   const dangling = findElectron(requireFrom(project("module.exports = '/nonexistent/electron/dist/electron';")));
   assert.equal(dangling.found, false);
-  assert.match(!dangling.found ? dangling.reason : '', /\/nonexistent\/electron\/dist\/electron; its download failed/);
+  assert.match(
+    !dangling.found ? dangling.reason : '',
+    /no \/nonexistent\/electron\/dist\/electron: its download failed/,
+  );
 });
 
 test('findElectron: the binary the package names, when it exists', () => {
@@ -87,7 +110,11 @@ function recorder(electron: AppDeps['electron'], mainPath: string) {
 
 test('orrery app without Electron says why in one line, what to do, and opens the browser dashboard with the same options', async () => {
   const { calls, deps } = recorder(
-    () => ({ found: false, reason: 'Electron is not installed (the optional dependency electron is missing)' }),
+    () => ({
+      found: false,
+      reason: 'Electron is not installed (the optional dependency electron is missing)',
+      remedy: 'run `npm install electron` with internet access',
+    }),
     '/pkg/electron/dist/main.mjs',
   );
   const lines: string[] = [];
@@ -121,7 +148,7 @@ test('orrery app with Electron but no built main bundle says so and falls back t
 });
 
 test('orrery app refuses an unknown example, a bad port and positional arguments before doing anything', async () => {
-  const { calls, deps } = recorder(() => ({ found: false, reason: 'x' }), '/x');
+  const { calls, deps } = recorder(() => ({ found: false, reason: 'x', remedy: 'y' }), '/x');
   await assert.rejects(
     appCommand([], { example: 'nope' }, () => {}, deps),
     /--example must be one of .*vqe-h2/,

@@ -126,7 +126,11 @@ function project(index?: string): NodeJS.Require {
 test('npm run dist:app stops at once, saying what to do, where Electron or its binary is missing; goes on where the binary exists', () => {
   const req = project;
   assert.match(
-    distAppBlocker(req()) ?? '',
+    distAppBlocker(req(), '20.20.2') ?? '',
+    /^Electron is not installed \(npm skips the optional dependency electron, which needs Node 22\.12\+, on this Node 20\.20\.2\)/,
+  );
+  assert.match(
+    distAppBlocker(req(), '22.12.0') ?? '',
     /^Electron is not installed .*github\.com.*`npm install electron`, then `npm run dist:app`$/,
   );
   assert.match(
