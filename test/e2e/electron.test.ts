@@ -129,3 +129,31 @@ test('orrery app without Electron says why and what to do, then serves the dashb
     await new Promise((r) => child.once('exit', r));
   }
 });
+
+test("the app's head is the package's built CLI on plain Node (no tsx): startHead finds its head.json, SIGTERM stops it", async () => {
+  const { orreryCommand, packageRoot, startHead } = await import('../../electron/head-process.ts');
+  const [cli] = orreryCommand(packageRoot());
+  assert.equal(cli, join(process.cwd(), 'dist', 'orchestrator', 'cli', 'main.js'), 'the built CLI (npm run build)');
+  const home = mkdtempSync(join(tmpdir(), 'orrery-electron-head-'));
+  const saved = { home: process.env.ORRERY_HOME, node: process.env.ORRERY_NODE };
+  process.env.ORRERY_HOME = home;
+  process.env.ORRERY_NODE = process.execPath;
+  try {
+    const { info, child } = await startHead({ port: 0 });
+    assert.ok(child, 'a new head, not one found running');
+    assert.equal(info.pid, child.pid);
+    const res = await fetch(`${info.url}/api/nodes`, { headers: { Authorization: `Bearer ${info.token}` } });
+    assert.equal(res.status, 200);
+    child.kill('SIGTERM');
+    const code = await new Promise((r) => child.once('exit', (c) => r(c)));
+    assert.equal(code, 0);
+  } finally {
+    for (const [key, value] of [
+      ['ORRERY_HOME', saved.home],
+      ['ORRERY_NODE', saved.node],
+    ] as const) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+});
