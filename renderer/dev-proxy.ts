@@ -25,15 +25,10 @@ const TYPES = new Map([
   ['.map', 'application/json; charset=utf-8'],
 ]);
 
-/** Why a request is not passed on. */
-interface Refusal {
-  readonly status: 403 | 421;
-  readonly message: string;
-}
-
-function isRefusal(value: object): value is Refusal {
-  return 'status' in value && 'message' in value && typeof (value as Refusal).status === 'number';
-}
+/** A request's headers as the head should see them, or why it is not passed on. */
+type Forwarding =
+  | { readonly ok: true; readonly headers: Record<string, string | string[]> }
+  | { readonly ok: false; readonly status: 403 | 421; readonly message: string };
 
 /** A running dev proxy. */
 export interface DevProxy {
@@ -65,20 +60,26 @@ export async function startDevProxy(options: DevProxyOptions): Promise<DevProxy>
   };
 
   /** Refuses a request that is not from this proxy's own page; rewrites Host and Origin for the head. */
-  const headHeaders = (req: IncomingMessage): Record<string, string | string[]> | Refusal => {
+  const headHeaders = (req: IncomingMessage): Forwarding => {
     if (!ownHosts().has((req.headers.host ?? '').toLowerCase()))
       return {
+        ok: false,
         status: 421,
         message: `this dev server answers only ${origin} (got Host ${JSON.stringify(req.headers.host ?? '')})`,
       };
     if (req.headers.origin !== undefined && req.headers.origin !== origin)
-      return { status: 403, message: `requests from other web origins are refused (got Origin ${req.headers.origin})` };
-    const headers: Record<string, string | string[]> = {};
+      return {
+        ok: false,
+        status: 403,
+        message: `requests from other web origins are refused (got Origin ${req.headers.origin})`,
+      };
+    // Header names come from the client: no prototype for them to reach.
+    const headers: Record<string, string | string[]> = Object.create(null);
     for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = value;
     headers.host = head.host;
     if (req.headers.origin !== undefined) headers.origin = head.origin;
     delete headers.referer;
-    return headers;
+    return { ok: true, headers };
   };
 
   const serveIndex = (req: IncomingMessage, res: ServerResponse, headers: Record<string, string | string[]>) => {
@@ -112,8 +113,9 @@ export async function startDevProxy(options: DevProxyOptions): Promise<DevProxy>
   };
 
   const server = createServer((req, res) => {
-    const headers = headHeaders(req);
-    if (isRefusal(headers)) return fail(res, headers.status, headers.message);
+    const forwarding = headHeaders(req);
+    if (!forwarding.ok) return fail(res, forwarding.status, forwarding.message);
+    const { headers } = forwarding;
     const path = new URL(req.url ?? '/', origin).pathname;
     if (path === `${DEV_PREFIX}reload.js`) {
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' });
@@ -142,11 +144,12 @@ export async function startDevProxy(options: DevProxyOptions): Promise<DevProxy>
 
   // WebSockets (the dashboard's /api/events): the same checks, then bytes both ways.
   server.on('upgrade', (req, socket, rest) => {
-    const headers = headHeaders(req);
-    if (isRefusal(headers)) {
-      socket.end(`HTTP/1.1 ${headers.status} Refused\r\nConnection: close\r\n\r\n${headers.message}`);
+    const forwarding = headHeaders(req);
+    if (!forwarding.ok) {
+      socket.end(`HTTP/1.1 ${forwarding.status} Refused\r\nConnection: close\r\n\r\n${forwarding.message}`);
       return;
     }
+    const { headers } = forwarding;
     const upstream = connect(Number(head.port), head.hostname, () => {
       const lines = [`${req.method} ${req.url} HTTP/1.1`];
       for (const [name, value] of Object.entries(headers))
