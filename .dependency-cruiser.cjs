@@ -101,7 +101,11 @@ module.exports = {
       ['^orchestrator/protocol/state-rows\\.ts$'],
       'The dashboard talks to the head only over the protocol; of its code it shares only the row types (state-rows.ts, which imports nothing).',
     ),
-    layer('^electron/', [], 'The desktop shell starts the head as a child process; it imports nothing of it.'),
+    layer(
+      '^electron/',
+      ['^orchestrator/core/package-root\\.ts$'],
+      'The desktop shell starts the head as a child process; of its code it shares only the package-root lookup.',
+    ),
     {
       comment: 'Electron itself (provided by the electron binary, not an npm dependency).',
       from: { path: '^electron/' },

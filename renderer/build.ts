@@ -3,7 +3,8 @@
  * renderer/src/main.ts (esbuild) and its stylesheet, named by their content hash
  * (`app-<hash>.js`, `app-<hash>.css`) so the head can serve them `immutable` while index.html,
  * which names them, is fetched anew every time. Run with `npm run build:renderer`; `--watch`
- * rebuilds.
+ * rebuilds. `npm run dev:dashboard` (dev-server.ts) builds with the same options into a folder of
+ * its own.
  */
 import { build, context, type BuildOptions, type BuildResult, type Plugin } from 'esbuild';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,10 +12,10 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const out = join(here, 'dist');
+const DIST = join(here, 'dist');
 
-/** Writes index.html with the names of the bundle and stylesheet this build made. */
-function writeIndex(result: BuildResult<{ metafile: true }>): void {
+/** Writes `out`/index.html with the names of the bundle and stylesheet this build made. */
+function writeIndex(out: string, result: BuildResult<{ metafile: true }>): void {
   const outputs = Object.keys(result.metafile.outputs).map((p) => basename(p));
   const pick = (ext: string) => {
     const name = outputs.find((o) => o.startsWith('app-') && o.endsWith(ext));
@@ -27,40 +28,49 @@ function writeIndex(result: BuildResult<{ metafile: true }>): void {
   writeFileSync(join(out, 'index.html'), html);
 }
 
-/** Rewrites index.html after every build (also in watch mode). */
-const indexPlugin: Plugin = {
-  name: 'orrery-index',
-  setup(b) {
-    b.onEnd((result) => {
-      if (result.errors.length === 0 && result.metafile) writeIndex(result as BuildResult<{ metafile: true }>);
-    });
-  },
-};
+/** Rewrites `out`/index.html after every build (also in watch mode). */
+function indexPlugin(out: string): Plugin {
+  return {
+    name: 'orrery-index',
+    setup(b) {
+      b.onEnd((result) => {
+        if (result.errors.length === 0 && result.metafile) writeIndex(out, result as BuildResult<{ metafile: true }>);
+      });
+    },
+  };
+}
 
-// Old hashed files would pile up; each build starts from an empty folder.
-rmSync(out, { recursive: true, force: true });
-mkdirSync(join(out, 'assets'), { recursive: true });
+/**
+ * The esbuild options that build the dashboard into `out` (index.html, assets/), emptied first:
+ * old hashed files would pile up. `dev`: not minified. `plugins` run after the index is written.
+ */
+export function rendererBuildOptions(out: string, dev: boolean, plugins: Plugin[] = []): BuildOptions {
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(join(out, 'assets'), { recursive: true });
+  return {
+    // main.ts imports styles.css, so esbuild writes app-<hash>.css beside app-<hash>.js.
+    entryPoints: { app: join(here, 'src/main.ts') },
+    entryNames: '[name]-[hash]',
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    minify: !dev,
+    sourcemap: true,
+    metafile: true,
+    outdir: join(out, 'assets'),
+    logLevel: 'warning',
+    plugins: [indexPlugin(out), ...plugins],
+  };
+}
 
-const options: BuildOptions = {
-  // main.ts imports styles.css, so esbuild writes app-<hash>.css beside app-<hash>.js.
-  entryPoints: { app: join(here, 'src/main.ts') },
-  entryNames: '[name]-[hash]',
-  bundle: true,
-  format: 'esm',
-  target: 'es2022',
-  minify: !process.argv.includes('--dev'),
-  sourcemap: true,
-  metafile: true,
-  outdir: join(out, 'assets'),
-  logLevel: 'warning',
-  plugins: [indexPlugin],
-};
-
-if (process.argv.includes('--watch')) {
-  const ctx = await context(options);
-  await ctx.watch();
-  console.log('renderer: watching for changes');
-} else {
-  await build(options);
-  console.log(`renderer: built ${out}`);
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const options = rendererBuildOptions(DIST, process.argv.includes('--dev'));
+  if (process.argv.includes('--watch')) {
+    const ctx = await context(options);
+    await ctx.watch();
+    console.log('renderer: watching for changes');
+  } else {
+    await build(options);
+    console.log(`renderer: built ${DIST}`);
+  }
 }

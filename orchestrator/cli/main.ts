@@ -13,6 +13,7 @@ import { logsCommand, LOGS_USAGE } from './logs-command.ts';
 import { sessionsCommand, SESSIONS_USAGE } from './sessions-command.ts';
 import { secretsCommand, SECRETS_USAGE } from './secrets-command.ts';
 import { dashboardCommand, DASHBOARD_USAGE } from './dashboard-command.ts';
+import { appCommand, APP_USAGE } from './app-command.ts';
 import { cancelCommand, CANCEL_USAGE, killCommand, KILL_USAGE, retryCommand, RETRY_USAGE } from './control-command.ts';
 import { timelineCommand, TIMELINE_USAGE } from './timeline-command.ts';
 import { parseCommandLine, type CommandSpec } from './command-line.ts';
@@ -25,6 +26,7 @@ commands:
   stop                                 stop the running head service
   dashboard [--port N] [--no-open] [--example vqe-h2]   open the dashboard (starts a head service if none runs)
   dashboard --url                      print a one-time dashboard login link of the running head
+  app [--example vqe-h2] [--port N]    open the desktop app (Electron; without it, the dashboard in a browser)
   run <script.ts> [--session NAME] [args...]  run a driver script against the running head (or an embedded one)
   status                               nodes per backend, resource usage, pending and infeasible demand
   list tasks|actors|objects|nodes|placement-groups [--filter k=v ...] [--limit N] [--json]
@@ -68,6 +70,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     options: { port: 'value', config: 'value', 'no-open': 'flag', example: 'value', url: 'flag' },
     run: (a, o, p) => dashboardCommand(a, o, p),
   },
+  app: { usage: APP_USAGE, options: { example: 'value', port: 'value' }, run: (a, o, p) => appCommand(a, o, p) },
   sessions: {
     usage: SESSIONS_USAGE,
     options: { json: 'flag' },

@@ -11,8 +11,9 @@ import { fileURLToPath } from 'node:url';
 /** The package's name on the npm registry (the command stays `orrery`). */
 export const PACKAGE_NAME = 'orrery-compute';
 
-function findRoot(): string {
-  const start = dirname(fileURLToPath(import.meta.url));
+/** The root of the `orrery-compute` package that holds `fileUrl` (sources, dist/, a bundle, node_modules). */
+export function packageRootOf(fileUrl: string): string {
+  const start = dirname(fileURLToPath(fileUrl));
   for (let dir = start; dirname(dir) !== dir; dir = dirname(dir)) {
     const manifest = join(dir, 'package.json');
     if (!existsSync(manifest)) continue;
@@ -22,11 +23,11 @@ function findRoot(): string {
       // Not ours; keep climbing.
     }
   }
-  throw new Error(`cannot find the ${PACKAGE_NAME} package.json above ${start}; reinstall the package`);
+  throw new Error(`no ${PACKAGE_NAME} package.json above ${start}; reinstall ${PACKAGE_NAME}`);
 }
 
 /** The package's root folder. */
-export const PACKAGE_ROOT = findRoot();
+export const PACKAGE_ROOT = packageRootOf(import.meta.url);
 
 /** A path inside the package (`packagePath('resources', 'x.json')`). */
 export function packagePath(...parts: string[]): string {

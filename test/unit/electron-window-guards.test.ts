@@ -3,7 +3,7 @@
  * contents stays on the head's origin (navigations and redirects elsewhere are cancelled), opens
  * no windows and attaches no webviews; the session denies every permission. Electron cannot be
  * installed here, so these drive the guards with small recording fakes of WebContents and
- * Session; the Electron launch test (electron.test.ts) checks main.mjs wires them.
+ * Session; test/e2e/electron.test.ts checks main.mjs wires them.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
