@@ -3,11 +3,15 @@
  * service was started with, so the next `orrery start` has them. The file is read through the
  * one config reader (head/config-file.ts), so an edit is refused, not written over, when the
  * file is one `orrery start` would refuse too; the file is replaced atomically and stays
- * private (0600), since it names keychain secrets (never their values).
+ * private (0600), since it names keychain secrets (never their values). A file with comments
+ * or trailing commas (JSONC) is edited as text so its comments stay (config-file-edits.ts), or
+ * the edit is refused with a message saying why; a plain JSON file is rewritten whole.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { hasJsoncExtras } from '../core/jsonc.ts';
 import { readConfigDocument } from '../head/config-file.ts';
+import { editConfigText, type ConfigEdit } from './config-file-edits.ts';
 
 /** The config file of a running service. */
 export class ConfigFileWriter {
@@ -18,7 +22,7 @@ export class ConfigFileWriter {
 
   /** Adds backend config `config`, or replaces the one of the same name. */
   putBackend(config: Record<string, unknown>): void {
-    this.edit((doc) => {
+    this.edit({ op: 'put-backend', config }, (doc) => {
       const list = backendsOf(doc, this.path);
       const i = list.findIndex((b) => b.name === config.name);
       if (i >= 0) list[i] = config;
@@ -29,29 +33,33 @@ export class ConfigFileWriter {
 
   /** Removes backend `name` (nothing happens when the file does not list it). */
   removeBackend(name: string): void {
-    this.edit((doc) => {
+    this.edit({ op: 'remove-backend', name }, (doc) => {
       doc.backends = backendsOf(doc, this.path).filter((b) => b.name !== name);
     });
   }
 
   /** Replaces the placement rules. */
   setPlacementRules(rules: readonly unknown[]): void {
-    this.edit((doc) => {
+    this.edit({ op: 'set-placement-rules', rules }, (doc) => {
       doc.placementRules = rules;
     });
   }
 
-  private edit(change: (doc: Record<string, unknown>) => void): void {
+  /** Applies `edit` (as `change` does to the document); a file with comments is edited as text, keeping them. */
+  private edit(edit: ConfigEdit, change: (doc: Record<string, unknown>) => void): void {
     let doc: Record<string, unknown>;
+    let text = '';
     try {
       doc = readConfigDocument(this.path) ?? {};
+      if (existsSync(this.path)) text = readFileSync(this.path, 'utf8');
     } catch (err) {
       throw new Error(`${(err as Error).message}; fix it by hand, then try again`);
     }
     change(doc);
+    const out = hasJsoncExtras(text) ? editConfigText(text, edit, doc, this.path) : `${JSON.stringify(doc, null, 2)}\n`;
     mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
     const tmp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
+    writeFileSync(tmp, out, { mode: 0o600 });
     renameSync(tmp, this.path);
   }
 }
