@@ -34,11 +34,14 @@ export function scanJsonc(text: string): { plain: string; trailingCommas: number
   };
   let i = 0;
   let lastComma = -1;
+  // The last character outside comments and whitespace: a comma after `[`, `{` or `,` follows no value, so it is never a trailing one.
+  let previous = '';
   while (i < text.length) {
-    const c = text[i];
+    const c = text[i]!;
     if (c === '"') {
       i = stringEnd(text, i);
       lastComma = -1;
+      previous = c;
     } else if (c === '/' && text[i + 1] === '/') {
       const end = text.indexOf('\n', i);
       const stop = end < 0 ? text.length : end;
@@ -50,16 +53,22 @@ export function scanJsonc(text: string): { plain: string; trailingCommas: number
       blank(i, end + 2);
       i = end + 2;
     } else if (c === ',') {
-      lastComma = i++;
+      lastComma = previous === '' || '[{,'.includes(previous) ? -1 : i;
+      previous = c;
+      i++;
     } else if (c === ']' || c === '}') {
       if (lastComma >= 0) {
         out[lastComma] = ' ';
         trailingCommas.push(lastComma);
       }
       lastComma = -1;
+      previous = c;
       i++;
     } else {
-      if (!/\s/.test(c)) lastComma = -1;
+      if (!/\s/.test(c)) {
+        lastComma = -1;
+        previous = c;
+      }
       i++;
     }
   }
@@ -84,7 +93,10 @@ export function parseJsonc(text: string): unknown {
     const message = (err as Error).message;
     const at = /at position (\d+)/.exec(message);
     const pos = at ? Number(at[1]) : /end of JSON input/.test(message) ? plain.length : firstProblem(plain);
-    const reason = message.replace(/ in JSON at position \d+.*$/, '').replace(/ \(line \d+ column \d+\)$/, '');
+    // The position and V8's excerpt refer to the blanked text: the line and column replace them.
+    const reason = message
+      .replace(/ in JSON at position \d+.*$/, '')
+      .replace(/, (?:".*"|\.\.\.".*) is not valid JSON$/s, '');
     throw syntaxError(text, pos, reason);
   }
 }
@@ -158,19 +170,28 @@ function stringEnd(text: string, i: number): number {
   return Math.min(k + 1, text.length);
 }
 
-/** For a JSON.parse message without a position: the first offset whose prefix does not parse. */
+/**
+ * For a JSON.parse message without a position (`Unexpected token ',', ...`): the first offset
+ * whose prefix fails before its end (a prefix that only stops early is not a mistake yet).
+ */
 function firstProblem(plain: string): number {
+  const failsWithin = (length: number) => {
+    try {
+      JSON.parse(plain.slice(0, length));
+      return false;
+    } catch (err) {
+      const message = (err as Error).message;
+      const at = /at position (\d+)/.exec(message);
+      if (at) return Number(at[1]) < length;
+      return !/end of JSON input/.test(message);
+    }
+  };
   let lo = 0;
   let hi = plain.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    try {
-      JSON.parse(plain.slice(0, mid + 1));
-      lo = mid + 1;
-    } catch (err) {
-      if (/end of JSON input/.test((err as Error).message)) lo = mid + 1;
-      else hi = mid;
-    }
+    if (failsWithin(mid + 1)) hi = mid;
+    else lo = mid + 1;
   }
   return lo;
 }
