@@ -60,7 +60,7 @@ test('a mistake is reported at its line and column of the file, comments counted
   for (const [text, line, column, reason] of cases) {
     assert.throws(
       () => parseJsonc(text),
-      (e: JsoncSyntaxError) => e.line === line && e.column === column && reason.test(e.reason),
+      (e: unknown) => e instanceof JsoncSyntaxError && e.line === line && e.column === column && reason.test(e.reason),
       text,
     );
     const path = file(text);
