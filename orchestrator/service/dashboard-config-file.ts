@@ -13,6 +13,8 @@ import { hasJsoncExtras } from '../core/jsonc.ts';
 import { readConfigDocument } from '../head/config-file.ts';
 import { editConfigText, type ConfigEdit } from './config-file-edits.ts';
 
+export type { ConfigEdit } from './config-file-edits.ts';
+
 /** The config file of a running service. */
 export class ConfigFileWriter {
   constructor(
@@ -22,31 +24,30 @@ export class ConfigFileWriter {
 
   /** Adds backend config `config`, or replaces the one of the same name. */
   putBackend(config: Record<string, unknown>): void {
-    this.edit({ op: 'put-backend', config }, (doc) => {
-      const list = backendsOf(doc, this.path);
-      const i = list.findIndex((b) => b.name === config.name);
-      if (i >= 0) list[i] = config;
-      else list.push(config);
-      doc.backends = list;
-    });
+    this.write(this.plan({ op: 'put-backend', config }));
   }
 
   /** Removes backend `name` (nothing happens when the file does not list it). */
   removeBackend(name: string): void {
-    this.edit({ op: 'remove-backend', name }, (doc) => {
-      doc.backends = backendsOf(doc, this.path).filter((b) => b.name !== name);
-    });
+    this.write(this.plan({ op: 'remove-backend', name }));
   }
 
   /** Replaces the placement rules. */
   setPlacementRules(rules: readonly unknown[]): void {
-    this.edit({ op: 'set-placement-rules', rules }, (doc) => {
-      doc.placementRules = rules;
-    });
+    this.write(this.plan({ op: 'set-placement-rules', rules }));
   }
 
-  /** Applies `edit` (as `change` does to the document); a file with comments is edited as text, keeping them. */
-  private edit(edit: ConfigEdit, change: (doc: Record<string, unknown>) => void): void {
+  /**
+   * Throws as the edit would, writing nothing: the dashboard checks an edit before it changes
+   * the running head, so a refused edit (a file the reader refuses, a comment it would drop)
+   * leaves the head and the file as they were.
+   */
+  check(edit: ConfigEdit): void {
+    this.plan(edit);
+  }
+
+  /** The file's new text after `edit`; a file with comments is edited as text, keeping them. */
+  private plan(edit: ConfigEdit): string {
     let doc: Record<string, unknown>;
     let text = '';
     try {
@@ -55,13 +56,33 @@ export class ConfigFileWriter {
     } catch (err) {
       throw new Error(`${(err as Error).message}; fix it by hand, then try again`);
     }
-    change(doc);
-    const out = hasJsoncExtras(text) ? editConfigText(text, edit, doc, this.path) : `${JSON.stringify(doc, null, 2)}\n`;
+    applyToDocument(doc, edit, this.path);
+    return hasJsoncExtras(text) ? editConfigText(text, edit, doc, this.path) : `${JSON.stringify(doc, null, 2)}\n`;
+  }
+
+  private write(text: string): void {
     mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
     const tmp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(tmp, out, { mode: 0o600 });
+    writeFileSync(tmp, text, { mode: 0o600 });
     renameSync(tmp, this.path);
   }
+}
+
+/** `edit` applied to the parsed document. */
+function applyToDocument(doc: Record<string, unknown>, edit: ConfigEdit, path: string): void {
+  if (edit.op === 'set-placement-rules') {
+    doc.placementRules = edit.rules;
+    return;
+  }
+  const list = backendsOf(doc, path);
+  if (edit.op === 'remove-backend') {
+    doc.backends = list.filter((b) => b.name !== edit.name);
+    return;
+  }
+  const i = list.findIndex((b) => b.name === edit.config.name);
+  if (i >= 0) list[i] = edit.config;
+  else list.push(edit.config);
+  doc.backends = list;
 }
 
 function backendsOf(doc: Record<string, unknown>, path: string): Record<string, unknown>[] {

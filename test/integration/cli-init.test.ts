@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { readConfigFile } from '../../orchestrator/head/config-file.ts';
 import { createBackend } from '../../orchestrator/head/backend-registry.ts';
 import { validate } from '../../orchestrator/service/dashboard-backends.ts';
+import { HeadService } from '../../orchestrator/service/head-service.ts';
 import { asIntruder, requireIntruder } from '../services/env.ts';
 import { tempDir } from './helpers.ts';
 
@@ -22,6 +23,8 @@ const TSX = import.meta.resolve('tsx');
 const { version } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
 const FILES = ['orrery.json', 'driver.ts', 'package.json', 'tsconfig.json', 'README.md', '.gitignore'];
 const EXAMPLE_KINDS = ['ssh', 'slurm', 'sagemaker', 'ibm-quantum', 'braket'];
+// Heads of this file (the service below, `orrery run`'s embedded one) keep their files here; the CLIs inherit it.
+process.env.ORRERY_HOME = tempDir('cli-init-home');
 
 function orrery(
   cwd: string,
@@ -160,10 +163,8 @@ describe('orrery init', () => {
     assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
 
     // npm start is `orrery run driver.ts`; with no head running the driver starts an embedded one from orrery.json.
-    const home = tempDir('cli-init-home');
     const run = orrery(project, ['run', 'driver.ts'], {
       TSX_TSCONFIG_PATH: tsconfig,
-      ORRERY_HOME: home,
       ORRERY_ADDRESS: '',
       ORRERY_TOKEN: '',
     });
@@ -174,6 +175,55 @@ describe('orrery init', () => {
     const counts = /Bell state counts: \{([^}]*)\}/.exec(run.stdout)?.[1] ?? '';
     assert.match(counts, /'00': \d+/);
     assert.doesNotMatch(counts, /'01'|'10'/);
+  });
+
+  test("the dashboard's backend and rule edits keep the config's comments, or are refused before the head changes", async () => {
+    const path = join(project, 'orrery.json');
+    const original = readFileSync(path, 'utf8');
+    const commentLines = (text: string) => text.split('\n').filter((l) => /^\s*(\/\/|\/\*|\*\/)/.test(l));
+    const cfg = readConfigFile(path);
+    const service = await HeadService.start({
+      port: 0,
+      numCpus: 1,
+      backends: cfg.backends,
+      configPath: cfg.path,
+      log: () => {},
+    });
+    const api = async (method: string, route: string, body?: unknown) => {
+      const res = await fetch(`${service.info.url}${route}`, {
+        method,
+        headers: { Authorization: `Bearer ${service.info.token}`, 'Content-Type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, json: res.status === 204 ? undefined : ((await res.json()) as any) };
+    };
+    const names = async () => ((await api('GET', '/api/backends')).json as { name: string }[]).map((b) => b.name);
+    try {
+      const added = await api('POST', '/api/backends', { name: 'extra', kind: 'local', numCpus: 1 });
+      assert.equal(added.status, 201, JSON.stringify(added.json));
+      const rules = [{ match: { kind: 'circuit' }, require: { backend: 'sim' } }];
+      assert.equal((await api('PUT', '/api/placement-rules', rules)).status, 200);
+      let text = readFileSync(path, 'utf8');
+      assert.deepEqual(commentLines(text), commentLines(original));
+      assert.deepEqual(
+        readConfigFile(path).backends.map((b) => b.name),
+        ['sim', 'extra'],
+      );
+      assert.deepEqual(readConfigFile(path).placementRules, rules);
+      assert.equal((await api('DELETE', '/api/backends/extra')).status, 204);
+      assert.deepEqual(commentLines(readFileSync(path, 'utf8')), commentLines(original));
+
+      // A comment inside the entry a replacement would rewrite: refused, the head and the file as they were.
+      text = readFileSync(path, 'utf8').replace('"seed": 7 }', '"seed": 7 /* fixed for the demo */ }');
+      writeFileSync(path, text);
+      const refused = await api('PUT', '/api/backends/sim', { name: 'sim', kind: 'quantum-simulator', seed: 8 });
+      assert.equal(refused.status, 400);
+      assert.match(refused.json.error, /backend sim has comments inside it that the dashboard would drop/);
+      assert.equal(readFileSync(path, 'utf8'), text);
+      assert.deepEqual(await names(), ['local', 'sim']);
+    } finally {
+      await service.stop();
+    }
   });
 
   test('a folder that is not empty is refused, naming its files; --force adds only the missing ones', () => {
