@@ -6,8 +6,18 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readConfigFile } from '../../orchestrator/head/config-file.ts';
@@ -15,7 +25,7 @@ import { createBackend } from '../../orchestrator/head/backend-registry.ts';
 import { validate } from '../../orchestrator/service/dashboard-backends.ts';
 import { HeadService } from '../../orchestrator/service/head-service.ts';
 import { asIntruder, requireIntruder } from '../services/env.ts';
-import { tempDir } from './helpers.ts';
+import { tempDir, until } from './helpers.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = join(REPO, 'orchestrator/cli/main.ts');
@@ -25,6 +35,9 @@ const FILES = ['orrery.json', 'driver.ts', 'package.json', 'tsconfig.json', 'REA
 const EXAMPLE_KINDS = ['ssh', 'slurm', 'sagemaker', 'ibm-quantum', 'braket'];
 // Heads of this file (the service below, `orrery run`'s embedded one) keep their files here; the CLIs inherit it.
 process.env.ORRERY_HOME = tempDir('cli-init-home');
+// The CLIs find the heads of this file through ORRERY_HOME only.
+delete process.env.ORRERY_ADDRESS;
+delete process.env.ORRERY_TOKEN;
 
 function orrery(
   cwd: string,
@@ -68,6 +81,8 @@ describe('orrery init', () => {
   const parent = tempDir('cli-init');
   const project = join(parent, 'my-experiment');
   let first: ReturnType<typeof orrery>;
+  /** The project's tsconfig with 'orrery-compute' mapped to this repo's sources (the lead tests the packed package). */
+  const repoTsconfig = join(project, 'tsconfig.repo.json');
 
   test('writes the project and prints what it wrote and the next commands', () => {
     first = orrery(parent, ['init', 'my-experiment']);
@@ -146,7 +161,7 @@ describe('orrery init', () => {
       'orrery-compute/internal/circuit-task': [join(REPO, 'backends/quantum/circuit-task.ts')],
       'orrery-compute/internal/command-container': [join(REPO, 'orchestrator/api/command-container.ts')],
     };
-    const tsconfig = join(project, 'tsconfig.repo.json');
+    const tsconfig = repoTsconfig;
     writeFileSync(
       tsconfig,
       JSON.stringify({
@@ -165,8 +180,6 @@ describe('orrery init', () => {
     // npm start is `orrery run driver.ts`; with no head running the driver starts an embedded one from orrery.json.
     const run = orrery(project, ['run', 'driver.ts'], {
       TSX_TSCONFIG_PATH: tsconfig,
-      ORRERY_ADDRESS: '',
-      ORRERY_TOKEN: '',
     });
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /squares: \[ 1, 4, 9, 16, 25, 36 \]/);
@@ -175,6 +188,36 @@ describe('orrery init', () => {
     const counts = /Bell state counts: \{([^}]*)\}/.exec(run.stdout)?.[1] ?? '';
     assert.match(counts, /'00': \d+/);
     assert.doesNotMatch(counts, /'01'|'10'/);
+  });
+
+  test('npm start with a head running (npm run dashboard): the driver connects to it and its tasks run there', async () => {
+    const env = { ...process.env, TSX_TSCONFIG_PATH: repoTsconfig };
+    // Its output goes to a file: the synchronous CLI calls below block this process, so it could not drain a pipe.
+    const log = join(tempDir('cli-init-head'), 'head.log');
+    const fd = openSync(log, 'w');
+    const head = spawn(process.execPath, ['--import', TSX, MAIN, 'start', '--port', '0'], {
+      cwd: project,
+      env,
+      stdio: ['ignore', fd, fd],
+    });
+    closeSync(fd);
+    const out = () => readFileSync(log, 'utf8');
+    try {
+      await until('the head service to start', () => /orrery head running .*config .*orrery\.json/.test(out()), 60_000);
+      const run = orrery(project, ['run', 'driver.ts'], env);
+      assert.equal(run.code, 0, `${run.stderr}\nhead: ${out()}`);
+      assert.match(run.stdout, /counter total: 16/);
+      assert.match(run.stdout, /Bell state counts: \{ '(00|11)'/);
+      const summary = orrery(project, ['summary', 'tasks', '--json'], env);
+      assert.equal(summary.code, 0, summary.stderr);
+      assert.match(summary.stdout, /circuit/);
+      // Asynchronously: `orrery stop` waits for the head to exit, and only a free event loop here reaps it.
+      const stop = spawn(process.execPath, ['--import', TSX, MAIN, 'stop'], { cwd: project, env, stdio: 'ignore' });
+      assert.equal(await new Promise((done) => stop.once('exit', done)), 0);
+      await until('the head to exit', () => head.exitCode !== null, 30_000);
+    } finally {
+      if (head.exitCode === null) head.kill('SIGKILL');
+    }
   });
 
   test("the dashboard's backend and rule edits keep the config's comments, or are refused before the head changes", async () => {
