@@ -16,11 +16,13 @@ import { dashboardCommand, DASHBOARD_USAGE } from './dashboard-command.ts';
 import { appCommand, APP_USAGE } from './app-command.ts';
 import { cancelCommand, CANCEL_USAGE, killCommand, KILL_USAGE, retryCommand, RETRY_USAGE } from './control-command.ts';
 import { timelineCommand, TIMELINE_USAGE } from './timeline-command.ts';
+import { initCommand, INIT_USAGE } from './init-command.ts';
 import { parseCommandLine, type CommandSpec } from './command-line.ts';
 
 const USAGE = `usage: orrery <command> [options]
 
 commands:
+  init <dir> [--force]                 write a new project: orrery.json, driver.ts, tsconfig.json, package.json, README
   start [--port 8265] [--config FILE] [--session NAME | --resume NAME] [--allow-module-backends]
                                        run a head service here (HTTP + WebSocket on 127.0.0.1) until stopped
   stop                                 stop the running head service
@@ -53,6 +55,7 @@ options:
 const REMOTE = { address: 'value' } as const;
 
 const COMMANDS: Record<string, CommandSpec> = {
+  init: { usage: INIT_USAGE, options: { force: 'flag' }, run: (a, o, p) => initCommand(a, o, p) },
   start: {
     usage: START_USAGE,
     options: {

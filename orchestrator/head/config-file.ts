@@ -1,5 +1,7 @@
 /**
- * The orrery config file: JSON `{ backends?, placementRules? }`. One reader, one rule set, for
+ * The orrery config file: JSON `{ backends?, placementRules? }`, where comments (`//`, `/* *\/`)
+ * and trailing commas are allowed (JSONC, core/jsonc.ts), so a generated config (`orrery
+ * init`) can carry commented-out examples. One reader, one rule set, for
  * every place that reads it: `init({ config })`, the CLI (`orrery start`, `orrery dashboard`,
  * `orrery backends`, which also look for a default file) and the dashboard, which writes its
  * edits back (service/dashboard-config-file.ts) after reading the document here. The file must
@@ -10,6 +12,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { parseJsonc } from '../core/jsonc.ts';
 import { orreryHome } from '../core/runtime-dir.ts';
 import { validatePlacementRules, type PlacementRule } from '../scheduler/placement-rules.ts';
 import { checkBackendConfigs } from './backend-configs.ts';
@@ -39,7 +42,7 @@ export function configCandidates(explicit?: string): string[] {
  * The file's JSON document, checked for its shape only (an object with known keys), or
  * undefined when the file does not exist. `prefix` starts every message (e.g. `init(): `).
  *
- * @throws Error when the file cannot be read or is not JSON; TypeError for another shape.
+ * @throws Error when the file cannot be read or is not JSON(C), naming the line and column; TypeError for another shape.
  */
 export function readConfigDocument(path: string, prefix = ''): Record<string, unknown> | undefined {
   let text: string;
@@ -51,9 +54,11 @@ export function readConfigDocument(path: string, prefix = ''): Record<string, un
   }
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = parseJsonc(text);
   } catch (err) {
-    throw new Error(`${prefix}config file ${path} is not valid JSON: ${(err as Error).message}`);
+    throw new Error(
+      `${prefix}config file ${path} is not valid JSON (comments and trailing commas are allowed): ${(err as Error).message}`,
+    );
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
     throw new TypeError(`${prefix}config file ${path} must hold an object { backends?, placementRules? }`);

@@ -114,6 +114,7 @@ export class DashboardBackends {
         { name: 'a backend with this name already exists' },
       );
     }
+    this.file.check({ op: 'put-backend', config });
     await this.start(config, false);
     this.file.putBackend(config);
     this.changed();
@@ -136,6 +137,7 @@ export class DashboardBackends {
         { name: `must be ${name}` },
       );
     this.get(name);
+    this.file.check({ op: 'put-backend', config });
     if (this.head.backendList().some((b) => b.name === name)) await this.head.removeBackend(name);
     this.configs.set(name, config);
     this.file.putBackend(config);
@@ -153,6 +155,7 @@ export class DashboardBackends {
         "the built-in local backend cannot be removed; it runs the head's own tasks",
       );
     this.get(name);
+    this.file.check({ op: 'remove-backend', name });
     this.failed.delete(name);
     if (this.head.backendList().some((b) => b.name === name)) await this.head.removeBackend(name);
     this.configs.delete(name);

@@ -3,11 +3,17 @@
  * service was started with, so the next `orrery start` has them. The file is read through the
  * one config reader (head/config-file.ts), so an edit is refused, not written over, when the
  * file is one `orrery start` would refuse too; the file is replaced atomically and stays
- * private (0600), since it names keychain secrets (never their values).
+ * private (0600), since it names keychain secrets (never their values). A file with comments
+ * or trailing commas (JSONC) is edited as text so its comments stay (config-file-edits.ts), or
+ * the edit is refused with a message saying why; a plain JSON file is rewritten whole.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { hasJsoncExtras } from '../core/jsonc.ts';
 import { readConfigDocument } from '../head/config-file.ts';
+import { editConfigText, type ConfigEdit } from './config-file-edits.ts';
+
+export type { ConfigEdit } from './config-file-edits.ts';
 
 /** The config file of a running service. */
 export class ConfigFileWriter {
@@ -18,42 +24,65 @@ export class ConfigFileWriter {
 
   /** Adds backend config `config`, or replaces the one of the same name. */
   putBackend(config: Record<string, unknown>): void {
-    this.edit((doc) => {
-      const list = backendsOf(doc, this.path);
-      const i = list.findIndex((b) => b.name === config.name);
-      if (i >= 0) list[i] = config;
-      else list.push(config);
-      doc.backends = list;
-    });
+    this.write(this.plan({ op: 'put-backend', config }));
   }
 
   /** Removes backend `name` (nothing happens when the file does not list it). */
   removeBackend(name: string): void {
-    this.edit((doc) => {
-      doc.backends = backendsOf(doc, this.path).filter((b) => b.name !== name);
-    });
+    this.write(this.plan({ op: 'remove-backend', name }));
   }
 
   /** Replaces the placement rules. */
   setPlacementRules(rules: readonly unknown[]): void {
-    this.edit((doc) => {
-      doc.placementRules = rules;
-    });
+    this.write(this.plan({ op: 'set-placement-rules', rules }));
   }
 
-  private edit(change: (doc: Record<string, unknown>) => void): void {
+  /**
+   * Throws as the edit would, writing nothing: the dashboard checks an edit before it changes
+   * the running head, so a refused edit (a file the reader refuses, a comment it would drop)
+   * leaves the head and the file as they were.
+   */
+  check(edit: ConfigEdit): void {
+    this.plan(edit);
+  }
+
+  /** The file's new text after `edit`; a file with comments is edited as text, keeping them. */
+  private plan(edit: ConfigEdit): string {
     let doc: Record<string, unknown>;
+    let text = '';
     try {
       doc = readConfigDocument(this.path) ?? {};
+      if (existsSync(this.path)) text = readFileSync(this.path, 'utf8');
     } catch (err) {
       throw new Error(`${(err as Error).message}; fix it by hand, then try again`);
     }
-    change(doc);
+    applyToDocument(doc, edit, this.path);
+    return hasJsoncExtras(text) ? editConfigText(text, edit, doc, this.path) : `${JSON.stringify(doc, null, 2)}\n`;
+  }
+
+  private write(text: string): void {
     mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
     const tmp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
+    writeFileSync(tmp, text, { mode: 0o600 });
     renameSync(tmp, this.path);
   }
+}
+
+/** `edit` applied to the parsed document. */
+function applyToDocument(doc: Record<string, unknown>, edit: ConfigEdit, path: string): void {
+  if (edit.op === 'set-placement-rules') {
+    doc.placementRules = edit.rules;
+    return;
+  }
+  const list = backendsOf(doc, path);
+  if (edit.op === 'remove-backend') {
+    doc.backends = list.filter((b) => b.name !== edit.name);
+    return;
+  }
+  const i = list.findIndex((b) => b.name === edit.config.name);
+  if (i >= 0) list[i] = edit.config;
+  else list.push(edit.config);
+  doc.backends = list;
 }
 
 function backendsOf(doc: Record<string, unknown>, path: string): Record<string, unknown>[] {

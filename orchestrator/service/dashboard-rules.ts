@@ -67,6 +67,7 @@ export class DashboardRules {
   /** PUT /api/placement-rules. */
   set(body: unknown): PlacementRule[] {
     const rules = check(body);
+    this.file.check({ op: 'set-placement-rules', rules });
     this.head.setPlacementRules(rules);
     this.rules = rules;
     this.history.push({ since: Date.now(), rules });
