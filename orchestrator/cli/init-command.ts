@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../core/package-root.ts';
 import type { CliOptions } from './command-line.ts';
 
 /** Help of `orrery init`. */
@@ -34,17 +35,6 @@ const WHAT: Record<string, string> = {
   '.gitignore': 'node_modules and build output',
 };
 
-/** The package's root: the folder above this module that holds the templates (from the sources and from dist/ alike). */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 6; up++, dir = dirname(dir)) {
-    if (existsSync(join(dir, TEMPLATE_DIR)) && existsSync(join(dir, 'package.json'))) return dir;
-  }
-  throw new Error(
-    `cannot find ${TEMPLATE_DIR} above ${fileURLToPath(import.meta.url)}; the package was installed without its resources folder`,
-  );
-}
-
 /** An npm package name made from a folder name (`My Experiment` -> `my-experiment`). */
 export function projectName(dir: string): string {
   const name = basename(resolve(dir))
@@ -62,9 +52,10 @@ export async function initCommand(args: string[], opts: CliOptions, print: (line
     throw new Error(`orrery init takes one folder (got ${dirArg} and ${extra}); see orrery init --help`);
   const dir = resolve(dirArg);
   const force = opts.force === true;
-  const root = packageRoot();
-  const templates = join(root, TEMPLATE_DIR);
-  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  const templates = join(PACKAGE_ROOT, TEMPLATE_DIR);
+  if (!existsSync(templates))
+    throw new Error(`cannot find ${templates}; the package was installed without its resources folder: reinstall it`);
+  const { version } = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
   const order = (name: string) => (Object.hasOwn(WHAT, name) ? Object.keys(WHAT).indexOf(name) : Infinity);
   const files = readdirSync(templates)
     .map((stored) => ({ stored, name: STORED_AS.get(stored) ?? stored }))
