@@ -6,8 +6,7 @@
  * naming what is there, unless --force, which writes only the files that do not exist yet.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join, relative, resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../core/package-root.ts';
 import type { CliOptions } from './command-line.ts';
 
