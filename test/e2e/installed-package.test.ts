@@ -250,6 +250,51 @@ await shutdown();
   });
 });
 
+describe('a project made with npx orrery init', () => {
+  test('writes the project, and its driver runs on the installed package with npm start', async () => {
+    // Inside the project, so that the generated project finds the installed orrery-compute above it
+    // (npm cannot install orrery-compute@^0.1.0 from the registry before it is published).
+    const out = await inProject('npx', ['orrery', 'init', 'experiment']);
+    assert.match(out, /orrery\.json/);
+    const exp = join(project, 'experiment');
+    for (const f of ['orrery.json', 'driver.ts', 'tsconfig.json', 'package.json', 'README.md', '.gitignore'])
+      assert.ok(existsSync(join(exp, f)), `orrery init wrote no ${f}`);
+    const started = await run('npm', ['start', '--silent'], { cwd: exp, env, timeout: 180_000, maxBuffer: 16 << 20 });
+    assert.match(started.stdout, /squares: \[ 1, 4, 9, 16, 25, 36 \]/);
+    assert.match(started.stdout, /counter total: 16/);
+    assert.match(started.stdout, /Bell state counts:/);
+  });
+});
+
+describe('npx orrery app where Electron is not installed', () => {
+  test('says why in one line and serves the browser dashboard instead', async () => {
+    // A stand-in xdg-open: the dashboard "opens" without a desktop.
+    const bin = join(work, 'bin');
+    await run('mkdir', ['-p', bin]);
+    writeFileSync(join(bin, 'xdg-open'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    const app = spawn('npx', ['orrery', 'app', '--port', '0'], {
+      cwd: project,
+      env: { ...env, PATH: `${bin}:${env.PATH}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    app.stdout!.on('data', (d: Buffer) => (output += d));
+    app.stderr!.on('data', (d: Buffer) => (output += d));
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!/dashboard: http/.test(output)) {
+        assert.ok(Date.now() < deadline, `no dashboard within 60 s:\n${output}`);
+        assert.equal(app.exitCode, null, `orrery app exited:\n${output}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.match(output, /Electron is not installed \(.*\).*npm install electron/);
+    } finally {
+      await inProject('npx', ['orrery', 'stop']).catch(() => app.kill());
+      await new Promise((r) => (app.exitCode === null ? app.once('exit', r) : r(undefined)));
+    }
+  });
+});
+
 test('the installed CLI finds its files in the package, not in a repository', () => {
   const root = join(project, 'node_modules', 'orrery-compute');
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> };
