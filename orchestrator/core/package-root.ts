@@ -23,7 +23,7 @@ export function packageRootOf(fileUrl: string): string {
       // Not ours; keep climbing.
     }
   }
-  throw new Error(`no ${PACKAGE_NAME} package.json above ${start}; reinstall ${PACKAGE_NAME}`);
+  throw new Error(`no ${PACKAGE_NAME} package.json above ${fileURLToPath(fileUrl)}; reinstall ${PACKAGE_NAME}`);
 }
 
 /** The package's root folder. */
