@@ -103,23 +103,28 @@ describe('installed into a fresh project', () => {
     await inProject('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], 600_000);
   });
 
-  test('a plain JavaScript driver runs tasks, an actor and a circuit', async () => {
+  test('a plain JavaScript driver runs tasks (one importing orrery-compute inside), an actor and a circuit', async () => {
     writeFileSync(
       join(project, 'driver.mjs'),
       `import { init, remote, get, circuit, shutdown } from 'orrery-compute';
 await init({ numCpus: 2, backends: [{ name: 'sim', kind: 'quantum-simulator', seed: 7 }] });
 const square = remote((x) => x * x);
+const nested = remote(async (n) => {
+  const { remote, get } = await import('orrery-compute');
+  return get(remote((x) => x + 1).remote(n));
+});
 const Counter = remote(class { constructor() { this.n = 0; } add(k) { this.n += k; return this.n; } });
 const counter = Counter.remote();
 await get([counter.add.remote(1), counter.add.remote(2)]);
 const bell = circuit({ shots: 200 });
 const { counts } = await get(bell.remote('OPENQASM 2.0; include "qelib1.inc"; qreg q[2]; creg c[2]; h q[0]; cx q[0],q[1]; measure q -> c;'));
-console.log(JSON.stringify({ squares: await get([1, 2, 3].map((i) => square.remote(i))), counter: await get(counter.add.remote(0)), counts }));
+console.log(JSON.stringify({ squares: await get([1, 2, 3].map((i) => square.remote(i))), nested: await get(nested.remote(41)), counter: await get(counter.add.remote(0)), counts }));
 await shutdown();
 `,
     );
     const out = lastJson(await inProject('node', ['driver.mjs']));
     assert.deepEqual(out.squares, [1, 4, 9]);
+    assert.equal(out.nested, 42, "a task's own import of orrery-compute resolves in the installed package");
     assert.equal(out.counter, 3);
     const counts = out.counts as Record<string, number>;
     assert.deepEqual(Object.keys(counts).sort(), ['00', '11'], 'a Bell pair measures 00 or 11');
