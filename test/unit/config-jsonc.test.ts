@@ -87,6 +87,11 @@ test("the dashboard's edits keep every comment of the generated config, and each
 
   writer.putBackend({ name: 'extra', kind: 'local', numCpus: 1 });
   keepsComments();
+  // The entry an added one follows keeps its layout (only the new text is formatted).
+  assert.match(
+    readFileSync(path, 'utf8'),
+    /\n {4}\{ "name": "sim", "kind": "quantum-simulator", "seed": 7 \},\n {4}\{\n {6}"name": "extra",/,
+  );
   assert.deepEqual(names(), ['sim', 'extra']);
   writer.putBackend({ name: 'extra', kind: 'local', numCpus: 2, labels: { zone: 'a' } });
   keepsComments();
