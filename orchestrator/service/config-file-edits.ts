@@ -1,13 +1,26 @@
 /**
  * The dashboard's edits as text edits of a config file that has comments or trailing commas
- * (JSONC, core/jsonc.ts; `orrery init` writes one with commented-out backend examples), so the
- * user's comments and layout survive: only the entry that changes is rewritten, an entry is
- * added after the last one, a removed entry takes its own comma with it. An edit that would
- * have to drop a comment (one inside the backend entry or the placement rules being replaced)
- * is refused with a message saying so, never written.
+ * (JSONC, core/jsonc.ts; `orrery init` writes one with commented-out backend examples), made
+ * with jsonc-parser's modify, so the user's comments outside the changed value stay: only the
+ * entry or rules that change are rewritten (formatted, 2 spaces), an entry is added after the
+ * last one, a removed entry takes its own comma with it. Replacing a value drops the comments
+ * inside it, so such an edit is refused with a message saying so, never written.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { jsonSpans, parseJsonc, scanJsonc, type JsonSpan } from '../core/jsonc.ts';
+import {
+  applyEdits,
+  createScanner,
+  type Edit,
+  findNodeAtLocation,
+  format,
+  getNodeValue,
+  type JSONPath,
+  modify,
+  type Node,
+  parseTree,
+  stripComments,
+} from 'jsonc-parser';
+import { JSONC_OPTIONS, parseJsonc } from '../core/jsonc.ts';
 
 /** One change the dashboard makes to the config file. */
 export type ConfigEdit =
@@ -15,31 +28,17 @@ export type ConfigEdit =
   | { readonly op: 'remove-backend'; readonly name: string }
   | { readonly op: 'set-placement-rules'; readonly rules: readonly unknown[] };
 
-/** A text range replaced by `text`. */
-interface Splice {
-  readonly start: number;
-  readonly end: number;
-  readonly text: string;
-}
-
 /**
  * `text` (a JSONC config file holding an object) with `edit` applied, its comments kept.
  * `expected` is the document the edit must give; the result is parsed again and compared, so a
- * text edit that went wrong is refused rather than written.
+ * text edit that went wrong (e.g. a key given twice, of which modify changes the first) is
+ * refused rather than written.
  *
  * @throws Error naming `path` when the edit would drop a comment or could not be made exactly.
  */
 export function editConfigText(text: string, edit: ConfigEdit, expected: unknown, path: string): string {
-  const root = jsonSpans(text);
-  const splices =
-    edit.op === 'put-backend'
-      ? putBackend(text, root, edit.config, path)
-      : edit.op === 'remove-backend'
-        ? removeBackend(text, root, edit.name)
-        : setMember(text, root, 'placementRules', edit.rules, path);
-  let out = text;
-  for (const s of [...splices].sort((a, b) => b.start - a.start))
-    out = out.slice(0, s.start) + s.text + out.slice(s.end);
+  const root = parseTree(text, [], JSONC_OPTIONS);
+  const out = root ? edited(text, root, edit, path) : text;
   let got: unknown;
   try {
     got = parseJsonc(out);
@@ -53,94 +52,64 @@ export function editConfigText(text: string, edit: ConfigEdit, expected: unknown
   return out;
 }
 
-function putBackend(text: string, root: JsonSpan, config: Record<string, unknown>, path: string): Splice[] {
-  const member = root.members?.find((m) => m.key === 'backends');
-  if (!member) return setMember(text, root, 'backends', [config], path);
-  const items = member.value.items ?? [];
-  const i = indexOfBackend(text, items, config.name);
-  if (i >= 0) {
-    const item = items[i];
-    refuseComments(text, item, `backend ${String(config.name)}`, path);
-    return [{ start: item.start, end: item.end, text: formatAt(config, indentOf(text, item.start)) }];
-  }
-  const last = items.at(-1);
-  if (last) {
-    const indent = indentOf(text, last.start);
-    return [{ start: last.end, end: last.end, text: `,\n${indent}${formatAt(config, indent)}` }];
-  }
-  const indent = `${indentOf(text, member.keyStart)}  `;
-  return [
-    { start: member.value.start + 1, end: member.value.start + 1, text: `\n${indent}${formatAt(config, indent)},` },
-  ];
+function edited(text: string, root: Node, edit: ConfigEdit, path: string): string {
+  if (edit.op === 'set-placement-rules') return set(text, root, ['placementRules'], edit.rules, 'placementRules', path);
+  const name = edit.op === 'put-backend' ? edit.config.name : edit.name;
+  const items = findNodeAtLocation(root, ['backends'])?.children ?? [];
+  const i = items.findIndex((item) => (getNodeValue(item) as { name?: unknown } | null)?.name === name);
+  if (edit.op === 'remove-backend') return i < 0 ? text : applyEdits(text, removeItem(text, items, i));
+  // Index -1 appends.
+  return set(text, root, ['backends', i], edit.config, `backend ${String(name)}`, path);
 }
 
-function removeBackend(text: string, root: JsonSpan, name: string): Splice[] {
-  const items = root.members?.find((m) => m.key === 'backends')?.value.items ?? [];
-  const i = indexOfBackend(text, items, name);
-  if (i < 0) return [];
-  const item = items[i];
-  const { plain, trailingCommas } = scanJsonc(text);
-  let next = item.end;
-  while (/\s/.test(plain[next] ?? '')) next++;
-  const comma =
-    plain[next] === ',' ? next : trailingCommas.find((c) => c >= item.end && c < next && plain[next] === ']');
-  let start = item.start;
-  let end = item.end;
-  const splices: Splice[] = [];
-  if (comma !== undefined && /^\s*$/.test(text.slice(item.end, comma))) end = comma + 1;
-  else if (comma !== undefined) splices.push({ start: comma, end: comma + 1, text: '' });
-  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
-  const lineEnd = text.indexOf('\n', end);
-  if (/^\s*$/.test(text.slice(lineStart, start)) && lineEnd >= 0 && /^[ \t\r]*$/.test(text.slice(end, lineEnd))) {
-    start = lineStart;
-    end = lineEnd + 1;
-  }
-  splices.push({ start, end, text: '' });
-  return splices;
-}
-
-/** Replaces the value of top-level `key`, or adds the member after the last one. */
-function setMember(text: string, root: JsonSpan, key: string, value: unknown, path: string): Splice[] {
-  const members = root.members ?? [];
-  const member = members.find((m) => m.key === key);
-  if (member) {
-    refuseComments(text, member.value, key, path);
-    return [
-      { start: member.value.start, end: member.value.end, text: formatAt(value, indentOf(text, member.keyStart)) },
-    ];
-  }
-  const last = members.at(-1);
-  if (last) {
-    const indent = indentOf(text, last.keyStart);
-    const entry = `${JSON.stringify(key)}: ${formatAt(value, indent)}`;
-    return [{ start: last.value.end, end: last.value.end, text: `,\n${indent}${entry}` }];
-  }
-  const entry = `${JSON.stringify(key)}: ${formatAt(value, '  ')}`;
-  return [{ start: root.start + 1, end: root.start + 1, text: `\n  ${entry},` }];
-}
-
-function indexOfBackend(text: string, items: readonly JsonSpan[], name: unknown): number {
-  return items.findIndex((item) => {
-    const v = parseJsonc(text.slice(item.start, item.end));
-    return typeof v === 'object' && v !== null && (v as Record<string, unknown>).name === name;
-  });
-}
-
-function refuseComments(text: string, span: JsonSpan, what: string, path: string): void {
-  const part = text.slice(span.start, span.end);
-  if (scanJsonc(part).plain !== part)
+/**
+ * `text` with `at` set to `value` (added when absent), refused when the value it replaces holds
+ * a comment. Only the new text is formatted: modify's own formatting would rewrite the whole
+ * lines the edit touches (e.g. the entry an added one follows).
+ */
+function set(text: string, root: Node, at: JSONPath, value: unknown, what: string, path: string): string {
+  const old = findNodeAtLocation(root, at);
+  const part = old ? text.slice(old.offset, old.offset + old.length) : '';
+  if (stripComments(part) !== part)
     throw new Error(
       `config file ${path}: ${what} has comments inside it that the dashboard would drop when it rewrites it; edit it by hand (or remove those comments), then try again`,
     );
+  const edits = modify(text, at, value, {});
+  const out = applyEdits(text, edits);
+  const range = edits[0] && { offset: edits[0].offset, length: edits[0].content.length };
+  return range ? applyEdits(out, format(out, range, { insertSpaces: true, tabSize: 2 })) : out;
 }
 
-/** The whitespace before `pos` on its line (empty when something else precedes it there). */
-function indentOf(text: string, pos: number): string {
-  const before = text.slice(text.lastIndexOf('\n', pos - 1) + 1, pos);
-  return /^[ \t]*$/.test(before) ? before : '';
+/**
+ * The edits removing `items[i]` with its comma (the one after it, else the one before it), and
+ * its lines when nothing else is on them; the comments around it stay. (modify's removal
+ * takes everything up to the next item or the array's end, comments included.)
+ */
+function removeItem(text: string, items: Node[], i: number): Edit[] {
+  const item = items[i]!;
+  let start = item.offset;
+  let end = item.offset + item.length;
+  const edits: Edit[] = [];
+  const after = commaAfter(text, end);
+  const before = i > 0 ? commaAfter(text, items[i - 1]!.offset + items[i - 1]!.length) : undefined;
+  if (after !== undefined && /^\s*$/.test(text.slice(end, after))) end = after + 1;
+  else if (after !== undefined) edits.push({ offset: after, length: 1, content: '' });
+  else if (before !== undefined) edits.push({ offset: before, length: 1, content: '' });
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  const lineEnd = text.indexOf('\n', end);
+  if (/^[ \t]*$/.test(text.slice(lineStart, start)) && lineEnd >= 0 && /^[ \t\r]*$/.test(text.slice(end, lineEnd))) {
+    start = lineStart;
+    end = lineEnd + 1;
+  }
+  edits.push({ offset: start, length: end - start, content: '' });
+  return edits;
 }
 
-/** `value` as 2-space JSON whose later lines start at `indent`. */
-function formatAt(value: unknown, indent: string): string {
-  return JSON.stringify(value, null, 2).split('\n').join(`\n${indent}`);
+/** The offset of the next token after `offset` (comments skipped) when it is a comma. */
+function commaAfter(text: string, offset: number): number | undefined {
+  const scanner = createScanner(text, true);
+  scanner.setPosition(offset);
+  scanner.scan();
+  const at = scanner.getTokenOffset();
+  return text[at] === ',' ? at : undefined;
 }

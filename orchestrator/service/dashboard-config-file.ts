@@ -9,7 +9,6 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { hasJsoncExtras } from '../core/jsonc.ts';
 import { readConfigDocument } from '../head/config-file.ts';
 import { editConfigText, type ConfigEdit } from './config-file-edits.ts';
 
@@ -57,7 +56,7 @@ export class ConfigFileWriter {
       throw new Error(`${(err as Error).message}; fix it by hand, then try again`);
     }
     applyToDocument(doc, edit, this.path);
-    return hasJsoncExtras(text) ? editConfigText(text, edit, doc, this.path) : `${JSON.stringify(doc, null, 2)}\n`;
+    return isPlainJson(text) ? `${JSON.stringify(doc, null, 2)}\n` : editConfigText(text, edit, doc, this.path);
   }
 
   private write(text: string): void {
@@ -65,6 +64,16 @@ export class ConfigFileWriter {
     const tmp = `${this.path}.${process.pid}.tmp`;
     writeFileSync(tmp, text, { mode: 0o600 });
     renameSync(tmp, this.path);
+  }
+}
+
+/** True for no text or plain JSON (no comments, no trailing commas): such a file is rewritten whole. */
+function isPlainJson(text: string): boolean {
+  try {
+    if (text) JSON.parse(text);
+    return true;
+  } catch {
+    return false;
   }
 }
 

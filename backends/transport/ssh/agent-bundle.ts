@@ -87,6 +87,8 @@ export async function buildAgentBundle(): Promise<AgentBundle> {
     // would otherwise inline it. Kept external, it resolves to node_modules/orrery-compute beside the file.
     external: ['orrery-compute', 'orrery-compute/*'],
     plugins: [headOnlyStubs],
+    // jsonc-parser's `main` is a UMD build whose require() calls esbuild cannot follow: bundle its ES module build.
+    alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
     outExtension: { '.js': '.mjs' },
     bundle: true,
     // Shared modules go to chunks that every entry imports, so the worker and the `orrery-compute`
