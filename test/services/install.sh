@@ -35,6 +35,14 @@ if [[ -z ${ORRERY_INSTALL_LOCKED-} ]]; then
 fi
 unset ORRERY_INSTALL_LOCKED
 
+# electron-builder's own validator checks electron-builder.json (test/unit/electron-builder-config.test.ts).
+# It is no project dependency (279 packages, 93 MB); validating needs none of its install scripts.
+builder=/var/lib/orrery-test/electron-builder
+if [[ ! -f $builder/node_modules/app-builder-lib/package.json ]]; then
+  echo "services install: electron-builder 26.17.0 into $builder"
+  npm install --prefix "$builder" electron-builder@26.17.0 --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   if [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) != installed ]]; then

@@ -5,12 +5,12 @@
  * bundle `orrery app` runs, and the files list (electron-builder's order: a file is packed when
  * a pattern takes it and no later `!` pattern drops it) taking every file the packaged app runs
  * and nothing of the tests or sources. Where electron-builder's own library resolves (from the
- * project, or from the folder ELECTRON_BUILDER_DIR names, e.g. after
- * `npm install --prefix /tmp/eb electron-builder@26.17.0`), its validator checks the file too.
+ * folder ELECTRON_BUILDER_DIR names, else from where test/services/install.sh puts it, else from
+ * the project), its validator checks the file too; in CI it must resolve.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, matchesGlob, relative } from 'node:path';
@@ -86,7 +86,10 @@ test("electron-builder.json: the app's main is the bundle orrery app runs, the h
   assert.equal(config.asar, false, 'the head runs from the unpacked files as a child Node process');
 });
 
-const builderDir = process.env.ELECTRON_BUILDER_DIR ?? process.cwd();
+/** Where test/services/install.sh installs electron-builder (`npm test` runs it first). */
+const SERVICES_BUILDER = '/var/lib/orrery-test/electron-builder';
+const builderDir =
+  process.env.ELECTRON_BUILDER_DIR ?? (existsSync(SERVICES_BUILDER) ? SERVICES_BUILDER : process.cwd());
 let appBuilderConfig: string | undefined;
 try {
   appBuilderConfig = createRequire(join(builderDir, 'package.json')).resolve('app-builder-lib/out/util/config/config');
@@ -95,10 +98,15 @@ try {
 }
 
 test("electron-builder.json passes electron-builder's own validator, which refuses a broken copy", {
-  skip: appBuilderConfig
-    ? false
-    : `electron-builder is not installed in ${builderDir} (not a project dependency); set ELECTRON_BUILDER_DIR to a folder with electron-builder@26.17.0 installed`,
+  skip:
+    appBuilderConfig || process.env.CI
+      ? false
+      : `electron-builder is not installed in ${builderDir} (not a project dependency): run test/services/install.sh, or set ELECTRON_BUILDER_DIR to a folder with electron-builder@26.17.0 installed`,
 }, async () => {
+  assert.ok(
+    appBuilderConfig,
+    `electron-builder is not installed in ${builderDir}: CI runs test/services/install.sh first`,
+  );
   const req = createRequire(appBuilderConfig!);
   const { validateConfiguration } = req(appBuilderConfig!) as {
     validateConfiguration(c: unknown, logger: unknown): Promise<void>;
