@@ -337,12 +337,12 @@ EOF
   [[ $out == "$HOST" ]] || fail "srun -N1 hostname printed '$out'"
   local via_ssh='via ssh'
   if [[ ${status[sshd]-} == ok ]]; then
-    out=$(ssh_as orrery-test 'srun -N1 hostname' 2>&1) || fail "ssh -> srun failed: $out"
+    out=$(ssh_as orrery-test 'srun --quiet -N1 hostname' 2>&1) || fail "ssh -> srun failed: $out"
     [[ $out == "$HOST" ]] || fail "ssh -> srun -N1 hostname printed '$out'"
   else
     via_ssh='not via ssh (sshd failed)'
   fi
-  out=$(runuser -u orrery-test -- timeout 60 srun -N1 --gres=gpu:a100:2 sh -c 'echo $CUDA_VISIBLE_DEVICES' 2>&1 </dev/null) ||
+  out=$(runuser -u orrery-test -- timeout 60 srun --quiet -N1 --gres=gpu:a100:2 sh -c 'echo $CUDA_VISIBLE_DEVICES' 2>&1 </dev/null) ||
     fail "srun --gres=gpu:a100:2 failed: $out"
   [[ $out == 0,1 ]] || fail "srun --gres=gpu:a100:2 saw CUDA_VISIBLE_DEVICES='$out'"
   echo "node $HOST $state (2 CPUs, 8000 MB, gpu:a100:2), partition debug; srun checked locally, $via_ssh and with --gres"
