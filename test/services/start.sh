@@ -333,7 +333,7 @@ EOF
     return 0
   fi
 
-  out=$(runuser -u orrery-test -- timeout 60 srun -N1 hostname 2>&1 </dev/null) || fail "srun as orrery-test failed: $out"
+  out=$(runuser -u orrery-test -- timeout 60 srun --quiet -N1 hostname 2>&1 </dev/null) || fail "srun as orrery-test failed: $out"
   [[ $out == "$HOST" ]] || fail "srun -N1 hostname printed '$out'"
   local via_ssh='via ssh'
   if [[ ${status[sshd]-} == ok ]]; then
@@ -522,7 +522,7 @@ PAIREOF
     echo "nodes pair1, pair2 (1 CPU each), partition pair; jobs running, srun check skipped"
     return 0
   fi
-  out=$(SLURM_CONF=$PAIR_CONF runuser -u orrery-test -- timeout 60 srun -N2 --ntasks-per-node=1 \
+  out=$(SLURM_CONF=$PAIR_CONF runuser -u orrery-test -- timeout 60 srun --quiet -N2 --ntasks-per-node=1 \
     sh -c 'echo $SLURMD_NODENAME' 2>&1 </dev/null | sort | tr '\n' ' ') ||
     fail "srun -N2 on the pair cluster failed: $out"
   [[ $out == "pair1 pair2 " ]] || fail "srun -N2 on the pair cluster printed '$out'"
