@@ -196,7 +196,7 @@ for (const viewport of VIEWPORTS) {
       await screenshot(page, `placement-override-${size}`);
     });
 
-    test('bug 4: after a reload on #logs and #placement, the node and backend lists are complete', async () => {
+    test('bug 4: after a reload on #logs, #placement and #results, their lists are complete', async () => {
       const nodes = (await api<{ nodeId: string }[]>('GET', 'nodes')).json;
       const backends = (await api<{ name: string }[]>('GET', 'backends')).json.map((b) => b.name);
       assert.ok(nodes.length >= 2 && backends.includes('lab'), JSON.stringify({ nodes, backends }));
@@ -212,6 +212,12 @@ for (const viewport of VIEWPORTS) {
       const menu = await optionsOf(page, '[data-role=require-backend]', backends.length + 1);
       assert.deepEqual(menu.filter(Boolean).sort(), [...backends].sort(), 'every backend after a reload');
       await screenshot(page, `placement-reload-placement-${size}`);
+
+      // Results: the finished functions' cards come with the snapshot, not with the next 5-second poll.
+      await reloadOn(page, 'results');
+      await page.locator('[data-testid=result-cards] figure[data-task]').nth(1).waitFor({ timeout: 3_000 });
+      const cards = await page.locator('[data-testid=result-cards] figcaption').allInnerTexts();
+      assert.ok(cards.includes('pinnedLocal') && cards.includes('freeFn'), JSON.stringify(cards));
       assert.deepEqual(ui.errors, []);
     });
   });
