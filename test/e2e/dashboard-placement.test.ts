@@ -114,6 +114,7 @@ for (const viewport of VIEWPORTS) {
       await page.getByRole('button', { name: 'Add rule' }).click();
       const labels = page.getByLabel('rule 2 prefer labels');
       await labels.fill('gpu');
+      await labels.press('Tab');
       assert.equal(await labels.evaluate((el) => (el as HTMLInputElement).checkValidity()), false, 'the field is red');
       await page.getByRole('button', { name: 'Save rules' }).click();
       const message = page.getByTestId('rules-message');
