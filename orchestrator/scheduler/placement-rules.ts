@@ -162,6 +162,44 @@ export function validatePlacementRules(x: unknown): PlacementRule[] {
   });
 }
 
+/** A target that constrains nothing: neither a backend nor any label. */
+function isEmptyTarget(t: PlacementTarget): boolean {
+  return t.backend === undefined && Object.keys(t.labels ?? {}).length === 0;
+}
+
+/**
+ * Validates a rule list someone just edited (the dashboard's Save), more strictly than
+ * {@link validatePlacementRules} does for lists already on disk or in a session: every rule must
+ * constrain something. A rule whose only constraint was dropped (an empty `prefer: {}`, or no
+ * `require`/`prefer`/`avoid` at all) still matches its tasks, so it would place them nowhere in
+ * particular and hide every rule after it; with `match: {}` that is every task.
+ *
+ * @throws InvalidPlacementRuleError naming the rule index and the empty field.
+ */
+export function validateEditedPlacementRules(x: unknown): PlacementRule[] {
+  const rules = validatePlacementRules(x);
+  rules.forEach((rule, i) => {
+    const path = `placementRules[${i}]`;
+    const matches = rule.match.name === undefined && rule.match.kind === undefined ? 'every task' : 'its tasks';
+    for (const key of ['require', 'prefer', 'avoid'] as const) {
+      const t = rule[key];
+      if (t !== undefined && isEmptyTarget(t))
+        throw new InvalidPlacementRuleError(
+          `${path}.${key} names neither a backend nor labels: give one, or leave ${key} out`,
+          i,
+          `${path}.${key}`,
+        );
+    }
+    if (rule.require === undefined && rule.prefer === undefined && rule.avoid === undefined)
+      throw new InvalidPlacementRuleError(
+        `${path} has no require, prefer or avoid: it would match ${matches}, change nothing for them and hide the rules after it; give it a backend or labels, or remove it`,
+        i,
+        path,
+      );
+  });
+  return rules;
+}
+
 // Rules are applied to every submitted task, so compiled globs are kept (there are few).
 const globCache = new Map<string, RegExp>();
 

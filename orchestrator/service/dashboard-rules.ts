@@ -9,6 +9,7 @@ import { matchesLabels } from '../core/label-selector.ts';
 import {
   applyPlacementRules,
   InvalidPlacementRuleError,
+  validateEditedPlacementRules,
   validatePlacementRules,
   type PlacementRule,
   type TaskKind,
@@ -32,6 +33,15 @@ export interface PreviewEntry {
   /** The label selector it would carry. */
   readonly labels?: Record<string, string>;
   /** Backends with a live node that satisfies backend and labels now (empty: it would wait, then fail as unschedulable). */
+  readonly candidates: string[];
+  /** The backend its own code names (`backend:` option); null when none. A rule's `require.backend` overrides it. */
+  readonly ownBackend: string | null;
+}
+
+/** Per rule of the preview: where the tasks it places could run now. */
+export interface RulePreviewEntry {
+  readonly index: number;
+  /** Backends with a live node that satisfies the rule's `require` (every live backend when it has none); empty: nothing can run them now. */
   readonly candidates: string[];
 }
 
@@ -66,7 +76,7 @@ export class DashboardRules {
 
   /** PUT /api/placement-rules. */
   set(body: unknown): PlacementRule[] {
-    const rules = check(body);
+    const rules = check(body, validateEditedPlacementRules);
     this.file.check({ op: 'set-placement-rules', rules });
     this.head.setPlacementRules(rules);
     this.rules = rules;
@@ -82,7 +92,7 @@ export class DashboardRules {
   }
 
   /** POST /api/placement-rules/preview: `{ rules }` applied to every distinct (name, kind) the head has seen. */
-  preview(body: unknown): { functions: PreviewEntry[] } {
+  preview(body: unknown): { functions: PreviewEntry[]; rules: RulePreviewEntry[] } {
     if (typeof body !== 'object' || body === null || !('rules' in body))
       throw new DashboardRequestError(400, 'the body must be { rules: PlacementRule[] }', { rules: 'required' });
     const rules = check((body as { rules: unknown }).rules);
@@ -103,31 +113,38 @@ export class DashboardRules {
         });
     }
     const nodes = this.head.queries.state('nodes', [['state', '=', 'ALIVE']], 1_000_000);
+    const candidates = (backend: string | undefined, labels: Readonly<Record<string, string>> | undefined) => {
+      const out = new Set<string>();
+      for (const n of nodes) {
+        if (backend !== undefined && n.backend !== backend) continue;
+        if (labels && !matchesLabels(labels, n.labels)) continue;
+        out.add(n.backend);
+      }
+      return [...out];
+    };
     const functions = [...seen.values()].map(({ name, kind, own }): PreviewEntry => {
       const p = applyPlacementRules(rules, { name, kind }, own);
-      const candidates = new Set<string>();
-      for (const n of nodes) {
-        if (p.backend !== undefined && n.backend !== p.backend) continue;
-        if (p.labelSelector && !matchesLabels(p.labelSelector, n.labels)) continue;
-        candidates.add(n.backend);
-      }
       const out: PreviewEntry = {
         name,
         kind,
         ruleIndex: p.ruleIndex ?? null,
         backend: p.backend ?? null,
-        candidates: [...candidates],
+        candidates: candidates(p.backend, p.labelSelector),
+        ownBackend: own.backend ?? null,
       };
       return p.labelSelector ? { ...out, labels: p.labelSelector } : out;
     });
-    return { functions };
+    return {
+      functions,
+      rules: rules.map((r, index) => ({ index, candidates: candidates(r.require?.backend, r.require?.labels) })),
+    };
   }
 }
 
 /** Validates a rule list; a 400 naming the field. */
-function check(body: unknown): PlacementRule[] {
+function check(body: unknown, validate: (x: unknown) => PlacementRule[] = validatePlacementRules): PlacementRule[] {
   try {
-    return validatePlacementRules(body);
+    return validate(body);
   } catch (err) {
     if (err instanceof InvalidPlacementRuleError)
       throw new DashboardRequestError(400, err.message, { [err.field]: err.message });

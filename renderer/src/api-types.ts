@@ -109,7 +109,13 @@ export interface RulePreview {
     ruleIndex?: number | null;
     backend?: string | null;
     labels?: Record<string, string>;
+    /** Backends with a live node that satisfies it now (empty: it would wait, then fail). */
+    candidates?: readonly string[];
+    /** The backend its own code names; null when none. */
+    ownBackend?: string | null;
   }[];
+  /** Per rule: backends with a live node that satisfies its `require` now. */
+  readonly rules?: readonly { index: number; candidates: readonly string[] }[];
 }
 
 /** POST /api/backends/:name/test. */

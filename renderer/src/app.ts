@@ -30,6 +30,7 @@ export class App {
   private readonly statusText = h('span', { class: 'conn', 'data-testid': 'connection' }, 'connecting');
   readonly panel = h('aside', { class: 'panel', hidden: true, tabindex: -1, 'aria-label': 'Details' });
   private readonly shownListeners = new Set<() => void>();
+  private readonly backendListeners = new Set<() => void>();
   private panelReturn: HTMLElement | null = null;
 
   constructor(root: HTMLElement) {
@@ -51,13 +52,17 @@ export class App {
         this.backends = e.backends;
         this.rules = e.rules;
         this.notifyShown();
+        this.notifyBackends();
       },
       batch: (e) => {
         this.live.upsert(e.tasks);
         if (e.nodes) this.live.setNodes(e.nodes);
         if (e.logs) this.live.addLogs(e.logs);
         if (e.usage) this.live.addUsage(e.usage);
-        if (e.backends) this.backends = e.backends;
+        if (e.backends) {
+          this.backends = e.backends;
+          this.notifyBackends();
+        }
         if (e.rules) this.rules = e.rules;
       },
       status: (text) => {
@@ -155,6 +160,18 @@ export class App {
 
   private notifyShown(): void {
     for (const fn of this.shownListeners) fn();
+  }
+
+  /**
+   * Calls `fn` when the backend list arrives or changes on the feed: the snapshot can come
+   * after a view was first shown (a reload on its hash), so views that list backends listen.
+   */
+  onBackendsChange(fn: () => void): void {
+    this.backendListeners.add(fn);
+  }
+
+  private notifyBackends(): void {
+    for (const fn of this.backendListeners) fn();
   }
 
   /** Opens the side panel with this content; Esc or its close button closes it. */

@@ -370,6 +370,7 @@ describe('the dashboard API', () => {
       backend: null,
       labels: { zone: 'lab' },
       candidates: ['lab'],
+      ownBackend: null,
     });
     assert.deepEqual(byName.get('onLab'), {
       name: 'onLab',
@@ -377,7 +378,9 @@ describe('the dashboard API', () => {
       ruleIndex: null,
       backend: null,
       candidates: ['local', 'lab'],
+      ownBackend: null,
     });
+    assert.deepEqual(preview.json.rules, [{ index: 0, candidates: ['lab'] }]);
     assert.equal((await api('POST', '/api/placement-rules/preview', { rules: 'all' })).status, 400);
   });
 

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import {
   applyPlacementRules,
   InvalidPlacementRuleError,
+  validateEditedPlacementRules,
   validatePlacementRules,
   type PlacementRule,
 } from '../../orchestrator/scheduler/placement-rules.ts';
@@ -80,6 +81,57 @@ describe('validatePlacementRules', () => {
           assert.ok(err instanceof OrreryError);
           assert.equal(err.name, 'InvalidPlacementRuleError');
           assert.equal(err.ruleIndex, index);
+          assert.equal(err.field, field);
+          assert.match(err.message, message);
+          return true;
+        },
+      );
+    });
+  }
+});
+
+describe('validateEditedPlacementRules (a list saved from the dashboard)', () => {
+  it('accepts rules that each constrain something', () => {
+    const input = [
+      { match: { name: 'a*' }, require: { backend: 'lab' } },
+      { match: {}, avoid: { labels: { spot: 'true' } } },
+    ];
+    assert.deepEqual(validateEditedPlacementRules(input), input);
+  });
+
+  const cases: [string, unknown, string, RegExp][] = [
+    [
+      'a rule whose constraint was dropped, matching every task',
+      [{ match: { name: 'a*' }, require: { backend: 'lab' } }, { match: {} }],
+      'placementRules[1]',
+      /placementRules\[1\] has no require, prefer or avoid: it would match every task/,
+    ],
+    [
+      'a named rule without a constraint',
+      [{ match: { name: 'a*' } }],
+      'placementRules[0]',
+      /would match its tasks, change nothing for them and hide the rules after it/,
+    ],
+    [
+      'an empty prefer',
+      [{ match: {}, prefer: {} }],
+      'placementRules[0].prefer',
+      /prefer names neither a backend nor labels/,
+    ],
+    [
+      'empty labels as the only constraint',
+      [{ match: {}, require: { labels: {} } }],
+      'placementRules[0].require',
+      /require names neither a backend nor labels/,
+    ],
+    ['what the lenient check refuses too', [{ match: { kind: 'task' } }], 'placementRules[0].match.kind', /one of/],
+  ];
+  for (const [what, input, field, message] of cases) {
+    it(`rejects ${what}, naming ${field}`, () => {
+      assert.throws(
+        () => validateEditedPlacementRules(input),
+        (err: unknown) => {
+          assert.ok(err instanceof InvalidPlacementRuleError);
           assert.equal(err.field, field);
           assert.match(err.message, message);
           return true;

@@ -98,6 +98,10 @@ export class ClusterView implements View {
       if (!this.element.hidden && this.drawnVersion !== app.live.version && performance.now() - this.renderedAt > 500)
         this.render();
     });
+    // A snapshot right after show() (a reload on #cluster) must not wait out the half second above.
+    app.onShownChange(() => {
+      if (!this.element.hidden) this.render();
+    });
   }
 
   show(): void {

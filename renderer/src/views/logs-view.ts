@@ -29,6 +29,8 @@ export class LogsView implements View {
     'aria-live': 'polite',
     'data-testid': 'log-lines',
   });
+  /** The node list the source menu was built from (`id backend` lines), to rebuild only when it changed. */
+  private nodesShown = '\0';
   private mode: { kind: 'node' | 'task'; id: string; earlier: string[]; streamedBefore: number } | undefined;
 
   constructor(private readonly app: App) {
@@ -38,19 +40,31 @@ export class LogsView implements View {
       h('div', { class: 'toolbar' }, h('label', {}, 'node ', this.source), h('label', {}, 'or task ', this.taskInput)),
       this.out,
     );
+    // The node list arrives with the feed's snapshot, which can come after show() (a reload on #logs).
     app.live.onChange(() => {
-      if (!this.element.hidden) this.draw();
+      if (this.element.hidden) return;
+      this.syncNodes();
+      this.draw();
     });
   }
 
   show(): void {
+    this.syncNodes();
+    this.draw();
+  }
+
+  /** Rebuilds the node menu when the live node list differs from the one it shows. */
+  private syncNodes(): void {
+    const nodes = this.app.live.nodes;
+    const key = nodes.map((n) => `${n.nodeId} ${n.backend}`).join('\n');
+    if (key === this.nodesShown) return;
+    this.nodesShown = key;
     const current = this.source.value;
     this.source.replaceChildren(
       h('option', { value: '' }, 'choose a node'),
-      ...this.app.live.nodes.map((n) => h('option', { value: n.nodeId }, `${n.nodeId} (${n.backend})`)),
+      ...nodes.map((n) => h('option', { value: n.nodeId }, `${n.nodeId} (${n.backend})`)),
     );
     this.source.value = current;
-    this.draw();
   }
 
   private async select(): Promise<void> {

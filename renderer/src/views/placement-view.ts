@@ -1,13 +1,15 @@
 /**
  * Placement rules editor: the ordered rules (first match decides) with a task-name glob and a
  * kind to match, and require / prefer / avoid targets (a backend and/or labels); a preview of
- * where each of the session's remote functions would go; Save applies them to tasks submitted
- * afterwards.
+ * where each of the session's remote functions would go, rerun after each edit, with a warning
+ * on a rule nothing can satisfy now; Save refuses while a field is invalid, and applies the
+ * rules to tasks submitted afterwards.
  */
 import type { App, View } from '../app.ts';
-import type { PlacementRule, PlacementTarget, RulePreview, RuleKind } from '../api-types.ts';
+import type { BackendView, PlacementRule, PlacementTarget, RulePreview, RuleKind } from '../api-types.ts';
 import { h, replace } from '../dom.ts';
 import { api, HeadRequestError } from '../head-client.ts';
+import { labelsText, previewTable, ruleWarning } from './placement-preview.ts';
 
 const KINDS: readonly RuleKind[] = ['function', 'command', 'circuit', 'actor'];
 const EFFECTS = ['require', 'prefer', 'avoid'] as const;
@@ -29,12 +31,15 @@ export function parseLabels(text: string): Record<string, string> | undefined {
   return Object.fromEntries(out);
 }
 
-function labelsText(l: Record<string, string> | undefined): string {
-  return l
-    ? Object.entries(l)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(', ')
-    : '';
+/** Whether a target constrains anything (the head refuses a rule that constrains nothing). */
+function constrains(t: PlacementTarget | undefined): boolean {
+  return t !== undefined && (t.backend !== undefined || Object.keys(t.labels ?? {}).length > 0);
+}
+
+/** `Rule 3: ` for a head error about `placementRules[2]…`; empty otherwise. */
+function rulePrefix(field: string | undefined): string {
+  const m = /^placementRules\[(\d+)\]/.exec(field ?? '');
+  return m ? `Rule ${Number(m[1]) + 1}: ` : '';
 }
 
 /** The placement tab. */
@@ -43,6 +48,12 @@ export class PlacementView implements View {
   readonly title = 'Placement';
   readonly element: HTMLElement;
   private rules: PlacementRule[] = [];
+  /** Backend names the rule menus offer: the head's list, loaded on show and kept from the feed. */
+  private backendNames: string[] = [];
+  /** One warning line per rule row, filled by the latest preview. */
+  private warnings: HTMLElement[] = [];
+  private lastPreview: RulePreview | undefined;
+  private previewTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly rows = h('div', { class: 'rules' });
   private readonly preview = h('div', { class: 'preview', 'data-testid': 'rule-preview' });
   private readonly message = h('div', { class: 'message', role: 'status', 'data-testid': 'rules-message' });
@@ -69,12 +80,21 @@ export class PlacementView implements View {
       h('h3', {}, "Where the session's remote functions would go"),
       this.preview,
     );
+    app.onBackendsChange(() => {
+      if (!this.element.hidden) this.setBackends(app.backends);
+    });
   }
 
+  /** Loads what the view needs itself (a reload on #placement shows it before the feed's snapshot). */
   show(): void {
-    void api<PlacementRule[] | { rules: PlacementRule[] }>('placement-rules').then(
-      (r) => {
+    void Promise.all([
+      api<PlacementRule[] | { rules: PlacementRule[] }>('placement-rules'),
+      api<BackendView[]>('backends'),
+    ]).then(
+      ([r, backends]) => {
         this.rules = Array.isArray(r) ? r : r.rules;
+        this.app.backends = backends;
+        this.backendNames = backends.map((b) => b.name);
         this.render();
         void this.runPreview();
       },
@@ -82,13 +102,32 @@ export class PlacementView implements View {
     );
   }
 
+  /** Redraws the rows when the backend names changed (edits are kept: they live in this.rules). */
+  private setBackends(list: readonly BackendView[]): void {
+    const names = list.map((b) => b.name);
+    if (names.join('\0') === this.backendNames.join('\0')) return;
+    this.backendNames = names;
+    this.render();
+    this.schedulePreview();
+  }
+
   private edit(fn: () => void): void {
     fn();
     this.render();
+    this.schedulePreview();
+  }
+
+  /** Reruns the preview shortly after an edit, so warnings follow the rules being edited. */
+  private schedulePreview(): void {
+    clearTimeout(this.previewTimer);
+    this.previewTimer = setTimeout(() => void this.runPreview(), 250);
   }
 
   private render(): void {
-    const backends = this.app.backends.map((b) => b.name);
+    const backends = this.backendNames;
+    this.warnings = this.rules.map((_, i) =>
+      h('div', { class: 'rule-warning', role: 'alert', 'data-testid': `rule-warning-${i + 1}`, hidden: true }),
+    );
     replace(
       this.rows,
       ...this.rules.map((rule, i) => {
@@ -109,16 +148,22 @@ export class PlacementView implements View {
             'data-role': `${effect}-labels`,
             value: labelsText(t.labels),
           });
-          const update = () => {
-            let l: Record<string, string> | undefined;
+          const check = (): boolean => {
             try {
-              l = parseLabels(labels.value);
+              parseLabels(labels.value);
               labels.setCustomValidity('');
+              return true;
             } catch (err) {
               labels.setCustomValidity((err as Error).message);
-              this.message.textContent = `Rule ${i + 1}: ${(err as Error).message}`;
+              return false;
+            }
+          };
+          const update = () => {
+            if (!check()) {
+              this.message.textContent = `Rule ${i + 1} ${effect} labels: ${labels.validationMessage}`;
               return;
             }
+            const l = parseLabels(labels.value);
             const next: PlacementTarget = {
               ...(backend.value ? { backend: backend.value } : {}),
               ...(l ? { labels: l } : {}),
@@ -127,8 +172,10 @@ export class PlacementView implements View {
             if (Object.keys(next).length) copy[effect] = next;
             else delete copy[effect];
             set(copy as unknown as PlacementRule);
+            this.schedulePreview();
           };
           backend.addEventListener('change', update);
+          labels.addEventListener('input', check);
           labels.addEventListener('change', update);
           return h('fieldset', { class: 'target' }, h('legend', {}, effect), backend, labels);
         };
@@ -146,7 +193,7 @@ export class PlacementView implements View {
           ...KINDS.map((k) => h('option', { value: k }, k)),
         );
         kind.value = rule.match.kind ?? '';
-        const updateMatch = () =>
+        const updateMatch = () => {
           set({
             ...this.rules[i]!,
             match: {
@@ -154,6 +201,8 @@ export class PlacementView implements View {
               ...(kind.value ? { kind: kind.value as RuleKind } : {}),
             },
           });
+          this.schedulePreview();
+        };
         name.addEventListener('change', updateMatch);
         kind.addEventListener('change', updateMatch);
         const move = (d: number) =>
@@ -179,63 +228,72 @@ export class PlacementView implements View {
               '✕',
             ),
           ),
+          this.warnings[i],
         );
       }),
       this.rules.length ? null : h('p', { class: 'hint' }, 'No rules: tasks go where their code options send them.'),
     );
+    this.showWarnings();
+  }
+
+  /** Fills each rule's warning from the latest preview (of the same number of rules). */
+  private showWarnings(): void {
+    const p = this.lastPreview;
+    this.warnings.forEach((el, i) => {
+      const text =
+        p && (p.rules?.length ?? this.rules.length) === this.rules.length ? ruleWarning(p, this.rules, i) : undefined;
+      el.textContent = text ?? '';
+      el.hidden = text === undefined;
+    });
   }
 
   private async runPreview(): Promise<void> {
     try {
       const r = await api<RulePreview>('placement-rules/preview', { method: 'POST', body: { rules: this.rules } });
-      replace(
-        this.preview,
-        r.functions.length === 0
-          ? h('p', { class: 'hint' }, 'No remote functions submitted in this session yet.')
-          : h(
-              'table',
-              { class: 'grid' },
-              h(
-                'thead',
-                {},
-                h('tr', {}, ...['function', 'kind', 'rule', 'backend', 'labels'].map((c) => h('th', {}, c))),
-              ),
-              h(
-                'tbody',
-                {},
-                ...r.functions.map((f) =>
-                  h(
-                    'tr',
-                    {},
-                    h('td', {}, f.name),
-                    h('td', {}, f.kind),
-                    h('td', {}, f.ruleIndex === undefined || f.ruleIndex === null ? '—' : `#${f.ruleIndex + 1}`),
-                    h('td', {}, f.backend ?? 'any'),
-                    h('td', {}, labelsText(f.labels)),
-                  ),
-                ),
-              ),
-            ),
-      );
+      this.lastPreview = r;
+      replace(this.preview, previewTable(r));
+      this.showWarnings();
     } catch (err) {
-      this.message.textContent = `Preview failed: ${(err as Error).message}`;
+      const body = err instanceof HeadRequestError ? err.body : undefined;
+      this.message.textContent = `Preview failed: ${rulePrefix(Object.keys(body?.fields ?? {})[0])}${body?.error ?? (err as Error).message}`;
     }
   }
 
+  /** Why the rules cannot be saved as they stand (an invalid field, a rule that constrains nothing); undefined when they can. */
+  private problem(): { text: string; field?: HTMLElement } | undefined {
+    const bad = [...this.rows.querySelectorAll<HTMLInputElement | HTMLSelectElement>('input, select')].find(
+      (el) => !el.checkValidity(),
+    );
+    if (bad)
+      return {
+        text: `${bad.getAttribute('aria-label')?.replace(/^rule/, 'Rule') ?? 'A field'} is invalid: ${bad.validationMessage.replace(/\.?$/, '.')} Fix or clear it, then save.`,
+        field: bad,
+      };
+    const i = this.rules.findIndex((r) => !constrains(r.require) && !constrains(r.prefer) && !constrains(r.avoid));
+    if (i >= 0)
+      return {
+        text: `Rule ${i + 1} has no require, prefer or avoid backend or labels, yet it would match ${
+          this.rules[i]!.match.name || this.rules[i]!.match.kind ? 'its tasks' : 'every task'
+        } and hide the rules after it. Give it a backend or labels, or remove it.`,
+      };
+    return undefined;
+  }
+
   private async save(): Promise<void> {
+    const problem = this.problem();
+    if (problem) {
+      this.message.textContent = `Not saved: ${problem.text}`;
+      problem.field?.focus();
+      return;
+    }
     try {
       await api('placement-rules', { method: 'PUT', body: this.rules });
       this.app.rules = [...this.rules];
       this.message.textContent = `Saved ${this.rules.length} rule(s); they apply to tasks submitted from now on.`;
       void this.runPreview();
     } catch (err) {
-      const fields =
-        err instanceof HeadRequestError && err.body.fields
-          ? ` ${Object.entries(err.body.fields)
-              .map(([k, v]) => `${k}: ${v}`)
-              .join('; ')}`
-          : '';
-      this.message.textContent = `Not saved: ${(err as Error).message}${fields}`;
+      const body = err instanceof HeadRequestError ? err.body : undefined;
+      this.message.textContent = `Not saved: ${rulePrefix(Object.keys(body?.fields ?? {})[0])}${body?.error ?? (err as Error).message}`;
     }
   }
 }

@@ -32,6 +32,10 @@ export class ResultsView implements View {
       h('h2', {}, 'Latest results'),
       this.cards,
     );
+    // The feed's snapshot can arrive after show() (a reload on #results): draw the cards from it then.
+    app.onShownChange(() => {
+      if (!this.element.hidden) void this.refresh();
+    });
   }
 
   show(): void {
