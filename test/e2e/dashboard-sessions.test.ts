@@ -232,7 +232,7 @@ describe('dashboard sessions', () => {
   test("bug 12: a replay's Cluster tab shows the session's recorded nodes, never the live cluster", async () => {
     const recorded = await apiGet<SessionNodeRow[]>(`sessions/${A}/nodes`);
     const live = await apiGet<{ nodeId: string }[]>('nodes');
-    assert.ok(recorded.length >= 2, `the session recorded its local and simulator nodes: ${JSON.stringify(recorded)}`);
+    assert.ok(recorded.length >= 1, `the session recorded its nodes: ${JSON.stringify(recorded)}`);
     assert.ok(live.length >= 1);
     assert.ok(!recorded.some((n) => live.some((l) => l.nodeId === n.nodeId)));
 

@@ -44,16 +44,19 @@ export function describeDiff(t: TaskComparison): string[] {
       .slice(0, 3)
       .map((x) => `${x.key} ${x.a}→${x.b}`)
       .join(', ');
-    lines.push(
-      `counts: ${c.changedKeys} outcome${c.changedKeys === 1 ? '' : 's'} changed${top ? ` (${top}${c.changedKeys > 3 ? ', …' : ''})` : ''}` +
-        `${c.onlyInA || c.onlyInB ? `; ${c.onlyInA} only in A, ${c.onlyInB} only in B` : ''}; shots ${c.shotsA} vs ${c.shotsB}`,
-    );
-    lines.push(
-      `TVD ${num(c.tvd)}; χ² p=${c.pValue === null ? '–' : num(c.pValue)}: ${c.withinSamplingNoise ? 'within sampling noise' : 'beyond sampling noise'}`,
-    );
-  }
-  if (d && (d.maxAbsDiff > 0 || d.path)) {
-    const at = d.path && !d.counts ? ` at ${d.path}` : '';
+    if (c.changedKeys === 0) lines.push(`counts identical; shots ${c.shotsA} vs ${c.shotsB}`);
+    else {
+      lines.push(
+        `counts: ${c.changedKeys} outcome${c.changedKeys === 1 ? '' : 's'} changed (${top}${c.changedKeys > 3 ? ', …' : ''})` +
+          `${c.onlyInA || c.onlyInB ? `; ${c.onlyInA} only in A, ${c.onlyInB} only in B` : ''}; shots ${c.shotsA} vs ${c.shotsB}`,
+      );
+      lines.push(
+        `TVD ${num(c.tvd)}; χ² p=${c.pValue === null ? '–' : num(c.pValue)}: ${c.withinSamplingNoise ? 'within sampling noise' : 'beyond sampling noise'}`,
+      );
+    }
+  } else if (d && (d.maxAbsDiff > 0 || d.path)) {
+    // The size over every number compared; for counts the lines above say it better.
+    const at = d.path ? ` at ${d.path}` : '';
     if (d.maxAbsDiff > 0) lines.push(`max Δ ${num(d.maxAbsDiff)} (${pct(d.maxRelDiff)})${at}`);
     else if (d.path) lines.push(`differs at ${d.path}`);
   } else if (t.result === 'differ' && t.resultDetail) lines.push(t.resultDetail);
