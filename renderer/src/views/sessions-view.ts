@@ -114,7 +114,14 @@ export class SessionsView implements View {
           { 'data-session': name },
           h('td', {}, name, name === current ? h('span', { class: 'chip' }, 'current') : null),
           h('td', { title: r.error ?? '' }, r.status),
-          h('td', { 'data-col': 'started', title: new Date(r.createdAt).toISOString() }, formatTime(r.createdAt)),
+          h(
+            'td',
+            {
+              'data-col': 'started',
+              title: Number.isFinite(r.createdAt) ? new Date(r.createdAt).toISOString() : undefined,
+            },
+            formatTime(r.createdAt),
+          ),
           h('td', { 'data-col': 'ended' }, formatTime(r.endedAt)),
           h(
             'td',
