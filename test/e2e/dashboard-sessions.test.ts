@@ -145,11 +145,12 @@ describe('dashboard sessions', () => {
         assert.match(started, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/, `${s.name} started`);
         assert.equal(
           started,
-          await page.evaluate((t) => {
-            const d = new Date(t);
-            const p = (n: number) => String(n).padStart(2, '0');
-            return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-          }, s.createdAt),
+          // A string, not a function: tsx's helpers (__name) do not exist in the page.
+          await page.evaluate(
+            `(() => { const d = new Date(${s.createdAt}); const p = (n) => String(n).padStart(2, '0');
+              return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + ' ' +
+                p(d.getHours()) + ':' + p(d.getMinutes()) + ':' + p(d.getSeconds()); })()`,
+          ),
           `${s.name}: createdAt ${s.createdAt} in the browser's time zone`,
         );
         const failed = s.taskCounts.FAILED ?? 0;
