@@ -42,7 +42,7 @@ export function describeDiff(t: TaskComparison): string[] {
     const c = d.counts;
     const top = c.changed
       .slice(0, 3)
-      .map((x) => `${x.key} ${x.a}→${x.b}`)
+      .map((x) => `${x.key}: ${x.a}→${x.b}`)
       .join(', ');
     if (c.changedKeys === 0) lines.push(`counts identical; shots ${c.shotsA} vs ${c.shotsB}`);
     else {
