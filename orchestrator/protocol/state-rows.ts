@@ -241,3 +241,144 @@ export interface TaskView {
   readonly errorName?: string;
   readonly info?: Readonly<Record<string, string | number | boolean>>;
 }
+
+/** One recorded session as `GET /api/sessions` and `orrery sessions list` show it. */
+export interface SessionRow {
+  readonly name: string;
+  readonly file: string;
+  /** When recording began (ms since the epoch). */
+  readonly createdAt: number;
+  readonly endedAt: number | null;
+  /** `running`, `finished`, `crashed`, or `unreadable` (then `error` says why). */
+  readonly status: 'running' | 'finished' | 'crashed' | 'unreadable';
+  /** Tasks per state. */
+  readonly taskCounts: Readonly<Record<string, number>>;
+  readonly totalTasks: number;
+  /** Database, WAL, shared memory and results files together. */
+  readonly sizeBytes: number;
+  readonly error?: string;
+}
+
+/** A node a session recorded (`GET /api/sessions/:name/nodes`): what it offered and when it joined and left. */
+export interface SessionNodeRow {
+  readonly nodeId: string;
+  readonly backend: string | null;
+  readonly resources: Readonly<Record<string, number>>;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly joinedAt: number | null;
+  /** null: the session never saw it leave. */
+  readonly leftAt: number | null;
+}
+
+/**
+ * How a matched pair of tasks compares.
+ * - `same`: same code, parameters, final state, and equal (or numerically close) results.
+ * - `differs`: matched, but code, parameters, state or result differ.
+ * - `only-a` / `only-b`: no counterpart in the other session.
+ */
+export type MatchStatus = 'same' | 'differs' | 'only-a' | 'only-b';
+
+/**
+ * How two results compare: `equal` (same bytes), `close` (numerically within tolerance),
+ * `differ`, `missing-a`/`missing-b` (only one side stored one), `none` (neither did).
+ */
+export type ResultVerdict = 'equal' | 'close' | 'differ' | 'missing-a' | 'missing-b' | 'none';
+
+/** Two measurement histograms (`{ bitstring: count }`, e.g. a circuit's `counts`) compared. */
+export interface CountsDiff {
+  /** Where the counts sit in the result (`counts`, or `(value)` for a bare histogram). */
+  readonly path: string;
+  readonly shotsA: number;
+  readonly shotsB: number;
+  /** Outcomes whose count differs, largest change first (at most 8): count in A, in B. */
+  readonly changed: readonly { readonly key: string; readonly a: number; readonly b: number }[];
+  /** How many outcomes differ in all, and how many were seen on one side only. */
+  readonly changedKeys: number;
+  readonly onlyInA: number;
+  readonly onlyInB: number;
+  /** Total variation distance of the two distributions (0 same, 1 disjoint). */
+  readonly tvd: number;
+  /** p-value of a chi-square test that both were sampled from one distribution; null when it cannot be computed. */
+  readonly pValue: number | null;
+  /** pValue ≥ 0.01: the difference is what sampling alone (other seeds, other shots) would give. */
+  readonly withinSamplingNoise: boolean;
+}
+
+/** The size of a result difference, for a table (`TaskComparison.resultDiff`). */
+export interface ResultDiff {
+  /** First path where the results differ (`(value)` for the whole value), null when within tolerance. */
+  readonly path: string | null;
+  /** Largest |a − b| over the numbers compared (0 when no numbers differ). */
+  readonly maxAbsDiff: number;
+  /** Largest |a − b| / max(|a|, |b|) over the numbers compared. */
+  readonly maxRelDiff: number;
+  /** Top-level fields whose values differ, for object results (at most 12). */
+  readonly fields: readonly string[];
+  /** Present when both results hold measurement counts. */
+  readonly counts?: CountsDiff;
+}
+
+/** One row of a session comparison. Fields of a side without a task are null. */
+export interface TaskComparison {
+  readonly name: string;
+  /** Position of the task among tasks of this name (in A, or in B for `only-b`). */
+  readonly ordinal: number;
+  readonly status: MatchStatus;
+  readonly taskIdA: string | null;
+  readonly taskIdB: string | null;
+  readonly stateA: string | null;
+  readonly stateB: string | null;
+  readonly paramsA: string | null;
+  readonly paramsB: string | null;
+  readonly params: 'same' | 'differ' | null;
+  readonly code: 'same' | 'differ' | null;
+  readonly result: ResultVerdict | null;
+  /** Where results first differ and the largest numeric difference seen. */
+  readonly resultDetail: string | null;
+  /** Short previews (at most 160 characters) of each side's result, on rows that are not `same`. */
+  readonly resultA: string | null;
+  readonly resultB: string | null;
+  /** The size of the result difference, when both results could be decoded and are not equal bytes. */
+  readonly resultDiff: ResultDiff | null;
+  readonly durationMsA: number | null;
+  readonly durationMsB: number | null;
+  /** durationMsB − durationMsA. */
+  readonly deltaMs: number | null;
+}
+
+/** Totals of one side of a comparison. */
+export interface SideTotals {
+  readonly session: string;
+  readonly tasks: number;
+  /** Sum of task durations (start to end). */
+  readonly totalDurationMs: number;
+  /** First submission to last end. */
+  readonly wallMs: number;
+}
+
+/** `GET /api/sessions/compare` and `orrery sessions compare`. */
+export interface SessionComparison {
+  readonly a: SideTotals;
+  readonly b: SideTotals;
+  readonly tasks: readonly TaskComparison[];
+  readonly counts: {
+    readonly matched: number;
+    readonly same: number;
+    readonly differs: number;
+    readonly onlyInA: number;
+    readonly onlyInB: number;
+    readonly paramsDiffer: number;
+    readonly codeDiffer: number;
+    readonly resultsDiffer: number;
+    /** Differing results that are measurement counts within sampling noise. */
+    readonly withinSamplingNoise: number;
+  };
+  /** Totals over matched tasks only, so extra tasks on one side do not skew the speed-up. */
+  readonly matchedTiming: {
+    readonly durationMsA: number;
+    readonly durationMsB: number;
+    readonly deltaMs: number;
+    /** durationMsB / durationMsA. */
+    readonly ratio: number | null;
+  };
+}

@@ -191,6 +191,7 @@ export class Dashboard {
           return on('GET', () => this.sessions.compare(url.searchParams.get('a'), url.searchParams.get('b')))();
         if (n === 2) return on('GET', () => this.sessions.show(second!))();
         if (n === 3 && third === 'tasks') return on('GET', () => this.sessions.tasks(second!, url.searchParams))();
+        if (n === 3 && third === 'nodes') return on('GET', () => this.sessions.nodes(second!))();
         if (n === 4 && third === 'tasks') return on('GET', () => this.sessions.task(second!, fourth!))();
         if (n === 3 && third === 'export') {
           return on('GET', async () => {

@@ -47,17 +47,23 @@ export interface ValueDiff {
   readonly equal: boolean;
   readonly path: string | null;
   readonly maxAbsDiff: number;
+  /** Largest |a−b| / max(|a|,|b|) seen. */
+  readonly maxRelDiff: number;
 }
 
 /** Compares two decoded values structurally, numbers within tolerance. */
 export function compareValues(a: unknown, b: unknown, tol: Tolerance): ValueDiff {
   let maxAbsDiff = 0;
+  let maxRelDiff = 0;
   const walk = (x: unknown, y: unknown, path: string): string | null => {
     if (typeof x === 'number' && typeof y === 'number') {
       if (Number.isNaN(x) && Number.isNaN(y)) return null;
       if (x === y) return null;
       const d = Math.abs(x - y);
-      if (Number.isFinite(d)) maxAbsDiff = Math.max(maxAbsDiff, d);
+      if (Number.isFinite(d)) {
+        maxAbsDiff = Math.max(maxAbsDiff, d);
+        maxRelDiff = Math.max(maxRelDiff, d / Math.max(Math.abs(x), Math.abs(y)));
+      }
       return d <= tol.absTol + tol.relTol * Math.max(Math.abs(x), Math.abs(y)) ? null : path || '(value)';
     }
     if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null)
@@ -83,7 +89,7 @@ export function compareValues(a: unknown, b: unknown, tol: Tolerance): ValueDiff
     return null;
   };
   const path = walk(a, b, '');
-  return { equal: path === null, path, maxAbsDiff };
+  return { equal: path === null, path, maxAbsDiff, maxRelDiff };
 }
 
 /** Arrays, typed arrays, Maps (as entry pairs) and Sets as plain lists; undefined for other objects. */

@@ -4,83 +4,31 @@
  * order: first pairs with the same function hash and parameters, then the rest by position.
  * The result is flat rows plus counts, easy to print (`formatComparison`) or send to the UI.
  */
-import { bytesEqual, compareValues, decodeResult, type Tolerance } from './result-values.ts';
+import type {
+  ResultDiff,
+  ResultVerdict,
+  SessionComparison,
+  SideTotals,
+  TaskComparison,
+} from '../protocol/state-rows.ts';
+import { diffResults, previewValue } from './result-diff.ts';
+import { bytesEqual, decodeResult, type Tolerance } from './result-values.ts';
 import type { SessionReader } from './session-reader.ts';
 import type { SessionTaskRow } from './session-types.ts';
 
 /** Numeric tolerance for results; defaults relTol 1e-9, absTol 1e-12. */
 export type CompareOptions = Partial<Tolerance>;
 
-/**
- * How a matched pair of tasks compares.
- * - `same`: same code, parameters, final state, and equal (or numerically close) results.
- * - `differs`: matched, but code, parameters, state or result differ.
- * - `only-a` / `only-b`: no counterpart in the other session.
- */
-export type MatchStatus = 'same' | 'differs' | 'only-a' | 'only-b';
-
-/**
- * How two results compare: `equal` (same bytes), `close` (numerically within tolerance),
- * `differ`, `missing-a`/`missing-b` (only one side stored one), `none` (neither did).
- */
-export type ResultVerdict = 'equal' | 'close' | 'differ' | 'missing-a' | 'missing-b' | 'none';
-
-/** One row of the comparison. Fields of a side without a task are null. */
-export interface TaskComparison {
-  readonly name: string;
-  /** Position of the task among tasks of this name (in A, or in B for `only-b`). */
-  readonly ordinal: number;
-  readonly status: MatchStatus;
-  readonly taskIdA: string | null;
-  readonly taskIdB: string | null;
-  readonly stateA: string | null;
-  readonly stateB: string | null;
-  readonly paramsA: string | null;
-  readonly paramsB: string | null;
-  readonly params: 'same' | 'differ' | null;
-  readonly code: 'same' | 'differ' | null;
-  readonly result: ResultVerdict | null;
-  /** Where results first differ and the largest numeric difference seen. */
-  readonly resultDetail: string | null;
-  readonly durationMsA: number | null;
-  readonly durationMsB: number | null;
-  /** durationMsB − durationMsA. */
-  readonly deltaMs: number | null;
-}
-
-/** Totals of one side. */
-export interface SideTotals {
-  readonly session: string;
-  readonly tasks: number;
-  /** Sum of task durations (start to end). */
-  readonly totalDurationMs: number;
-  /** First submission to last end. */
-  readonly wallMs: number;
-}
-
-/** The whole comparison. */
-export interface SessionComparison {
-  readonly a: SideTotals;
-  readonly b: SideTotals;
-  readonly tasks: readonly TaskComparison[];
-  readonly counts: {
-    readonly matched: number;
-    readonly same: number;
-    readonly differs: number;
-    readonly onlyInA: number;
-    readonly onlyInB: number;
-    readonly paramsDiffer: number;
-    readonly codeDiffer: number;
-    readonly resultsDiffer: number;
-  };
-  /** Totals over matched tasks only, so extra tasks on one side do not skew the speed-up. */
-  readonly matchedTiming: {
-    readonly durationMsA: number;
-    readonly durationMsB: number;
-    readonly deltaMs: number;
-    readonly ratio: number | null;
-  };
-}
+// The row types are shared with the dashboard (orchestrator/protocol/state-rows.ts).
+export type {
+  CountsDiff,
+  MatchStatus,
+  ResultDiff,
+  ResultVerdict,
+  SessionComparison,
+  SideTotals,
+  TaskComparison,
+} from '../protocol/state-rows.ts';
 
 function allTasks(r: SessionReader): SessionTaskRow[] {
   const out: SessionTaskRow[] = [];
@@ -131,26 +79,47 @@ function pairByName(
   return pairs.sort((x, y) => (x[0]?.seq ?? Infinity) - (y[0]?.seq ?? Infinity) || (x[1]?.seq ?? 0) - (y[1]?.seq ?? 0));
 }
 
+/** How two stored results compare, with previews of both and the size of the difference. */
+interface ResultComparison {
+  readonly verdict: ResultVerdict;
+  readonly detail: string | null;
+  readonly previewA: string | null;
+  readonly previewB: string | null;
+  readonly diff: ResultDiff | null;
+}
+
 function compareResults(
   ra: SessionReader,
   rb: SessionReader,
   a: SessionTaskRow,
   b: SessionTaskRow,
   tol: Tolerance,
-): [ResultVerdict, string | null] {
+): ResultComparison {
   const xa = ra.result(a.taskId);
   const xb = rb.result(b.taskId);
-  if (!xa && !xb) return ['none', null];
-  if (!xa) return ['missing-a', null];
-  if (!xb) return ['missing-b', null];
-  if (xa.contentType === xb.contentType && bytesEqual(xa.bytes, xb.bytes)) return ['equal', null];
-  const va = decodeResult(xa.contentType, xa.bytes);
-  const vb = decodeResult(xb.contentType, xb.bytes);
-  if (va === undefined || vb === undefined) return ['differ', `bytes differ (${xa.size} vs ${xb.size} bytes)`];
-  const d = compareValues(va, vb, tol);
-  return d.equal
-    ? ['close', `max abs diff ${d.maxAbsDiff.toPrecision(3)}`]
-    : ['differ', `differs at ${d.path}; max abs diff ${d.maxAbsDiff.toPrecision(3)}`];
+  const none = { detail: null, previewA: null, previewB: null, diff: null };
+  if (!xa && !xb) return { verdict: 'none', ...none };
+  const va = xa ? decodeResult(xa.contentType, xa.bytes) : undefined;
+  const vb = xb ? decodeResult(xb.contentType, xb.bytes) : undefined;
+  const preview = (x: typeof xa, v: unknown): string | null =>
+    !x ? null : v === undefined ? `(${x.size} bytes, ${x.contentType})` : previewValue(v);
+  const previews = { previewA: preview(xa, va), previewB: preview(xb, vb) };
+  if (!xa) return { ...none, verdict: 'missing-a', previewB: previews.previewB };
+  if (!xb) return { ...none, verdict: 'missing-b', previewA: previews.previewA };
+  // Equal values still get previews: a row that differs in parameters or code shows what both returned.
+  if (xa.contentType === xb.contentType && bytesEqual(xa.bytes, xb.bytes))
+    return { verdict: 'equal', ...none, ...previews };
+  if (va === undefined || vb === undefined)
+    return { verdict: 'differ', detail: `bytes differ (${xa.size} vs ${xb.size} bytes)`, ...previews, diff: null };
+  const diff = diffResults(va, vb, tol);
+  return diff.path === null
+    ? { verdict: 'close', detail: `max abs diff ${diff.maxAbsDiff.toPrecision(3)}`, ...previews, diff }
+    : {
+        verdict: 'differ',
+        detail: `differs at ${diff.path}; max abs diff ${diff.maxAbsDiff.toPrecision(3)}`,
+        ...previews,
+        diff,
+      };
 }
 
 /** Compares session `a` with session `b`. Both readers stay open (the caller closes them). */
@@ -182,7 +151,8 @@ export function compareSessions(a: SessionReader, b: SessionReader, opts: Compar
     for (const [x, y] of pairByName(g.a, g.b)) {
       const params = x && y ? (paramsKey(x) === paramsKey(y) ? 'same' : 'differ') : null;
       const code = x && y ? (x.functionHash === y.functionHash ? 'same' : 'differ') : null;
-      const [result, resultDetail] = x && y ? compareResults(a, b, x, y, tol) : [null, null];
+      const rc = x && y ? compareResults(a, b, x, y, tol) : null;
+      const result = rc?.verdict ?? null;
       const ok =
         params === 'same' &&
         code === 'same' &&
@@ -203,7 +173,11 @@ export function compareSessions(a: SessionReader, b: SessionReader, opts: Compar
         params,
         code,
         result,
-        resultDetail,
+        resultDetail: rc?.detail ?? null,
+        // Previews only where they explain a difference (a `same` row's values are equal).
+        resultA: ok ? null : (rc?.previewA ?? null),
+        resultB: ok ? null : (rc?.previewB ?? null),
+        resultDiff: rc?.diff ?? null,
         durationMsA: dA,
         durationMsB: dB,
         deltaMs: dA !== null && dB !== null ? dB - dA : null,
@@ -227,6 +201,7 @@ export function compareSessions(a: SessionReader, b: SessionReader, opts: Compar
       paramsDiffer: count((r) => r.params === 'differ'),
       codeDiffer: count((r) => r.code === 'differ'),
       resultsDiffer: count((r) => r.result === 'differ' || r.result === 'missing-a' || r.result === 'missing-b'),
+      withinSamplingNoise: count((r) => r.result === 'differ' && r.resultDiff?.counts?.withinSamplingNoise === true),
     },
     matchedTiming: { durationMsA: durA, durationMsB: durB, deltaMs: durB - durA, ratio: durA > 0 ? durB / durA : null },
   };

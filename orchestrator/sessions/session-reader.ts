@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import type Database from 'better-sqlite3';
 import { checkResultFile, readCheckedFile } from './result-files.ts';
 import { openSessionDb } from './schema.ts';
+import type { SessionNodeRow } from '../protocol/state-rows.ts';
 import { SessionUnsafeFileError } from './session-errors.ts';
 import { readStoredMeta, toMetadata } from './session-meta.ts';
 import {
@@ -185,7 +186,7 @@ export class SessionReader {
   }
 
   /** Nodes with resources, labels, backend and join/leave times. */
-  nodes(): Record<string, unknown>[] {
+  nodes(): SessionNodeRow[] {
     const rows = this.db
       .prepare(`SELECT node_id AS nodeId, backend, resources_json AS r, labels_json AS l, joined_at AS joinedAt,
       left_at AS leftAt FROM nodes ORDER BY joined_at`)

@@ -14,22 +14,11 @@ import { isRecordingLive } from './session-liveness.ts';
 import { defaultSessionsDir, sessionPaths, SESSION_NAME, type SessionPaths } from './session-paths.ts';
 import { SessionReader } from './session-reader.ts';
 import { SessionRecorder, type RecorderOptions } from './session-recorder.ts';
-import type { SessionMetadata, SessionStatus, SessionSummary } from './session-types.ts';
+import type { SessionRow } from '../protocol/state-rows.ts';
+import type { SessionMetadata, SessionSummary } from './session-types.ts';
 
-/** One line of `sessions list`. An unreadable file is listed with `status: 'unreadable'` and `error`. */
-export interface SessionListing {
-  readonly name: string;
-  readonly file: string;
-  readonly createdAt: number;
-  readonly endedAt: number | null;
-  readonly status: SessionStatus | 'unreadable';
-  /** Tasks per state. */
-  readonly taskCounts: Readonly<Record<string, number>>;
-  readonly totalTasks: number;
-  /** Database, WAL, shared memory and results files together. */
-  readonly sizeBytes: number;
-  readonly error?: string;
-}
+/** One line of `sessions list` (the row type the dashboard shares). An unreadable file is listed with `status: 'unreadable'` and `error`. */
+export type SessionListing = SessionRow;
 
 /** `sessions show`: metadata, summary and where the files are. */
 export interface SessionDetails extends SessionMetadata {

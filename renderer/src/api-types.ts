@@ -6,7 +6,13 @@
  */
 export {
   TASK_STATES,
+  type CountsDiff,
   type NodeRow,
+  type ResultDiff,
+  type SessionComparison,
+  type SessionNodeRow,
+  type SessionRow,
+  type TaskComparison,
   type TaskState,
   type TaskView,
   type TaskViewKind,

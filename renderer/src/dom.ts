@@ -63,3 +63,11 @@ export function duration(ms: number | undefined): string {
       ? `${(ms / 1000).toFixed(2)} s`
       : `${(ms / 60_000).toFixed(1)} min`;
 }
+
+/** A time as the tables show it: local date and time to the second. */
+export function formatTime(ms: number | null | undefined): string {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0) return '–';
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}

@@ -3,7 +3,7 @@
  * usage samples and recent log lines. A live store follows /api/events; a replay store holds a
  * finished session's tasks. Views redraw on `changed`, at most once per animation frame.
  */
-import type { LogLine, NodeRow, TaskState, TaskView, UsageSample } from './api-types.ts';
+import type { LogLine, NodeRow, SessionNodeRow, TaskState, TaskView, UsageSample } from './api-types.ts';
 
 /** Log lines kept per task and per node (older ones drop off; the head keeps them all). */
 const LOG_LINES_KEPT = 2000;
@@ -17,6 +17,8 @@ export class TaskStore {
   readonly order: string[] = [];
   readonly counts = new Map<TaskState, number>();
   nodes: NodeRow[] = [];
+  /** A replay's nodes as the session recorded them (empty: it recorded none); unused live. */
+  recordedNodes: SessionNodeRow[] = [];
   readonly usage: UsageSample[] = [];
   readonly taskLogs = new Map<string, string[]>();
   readonly nodeLogs = new Map<string, string[]>();

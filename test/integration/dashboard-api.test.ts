@@ -148,6 +148,7 @@ describe('the dashboard API', () => {
       ['GET', '/api/sessions/x'],
       ['GET', '/api/sessions/x/tasks'],
       ['GET', '/api/sessions/x/tasks/y'],
+      ['GET', '/api/sessions/x/nodes'],
       ['GET', '/api/sessions/compare?a=x&b=y'],
       ['GET', '/api/sessions/x/export'],
       ['GET', '/api/session'],
@@ -526,6 +527,13 @@ describe('the dashboard API', () => {
     assert.deepEqual(detail.result.json, 9);
     assert.equal((await api('GET', `/api/sessions/${cur.name}/tasks/nope`)).status, 404);
     assert.equal((await api('GET', '/api/sessions/no-such-session')).status, 404);
+    const nodes = (await api('GET', `/api/sessions/${cur.name}/nodes`)).json as { nodeId: string; backend: string }[];
+    const live = (await api('GET', '/api/nodes')).json as { nodeId: string }[];
+    assert.ok(
+      live.every((n) => nodes.some((r) => r.nodeId === n.nodeId)),
+      'the session recorded the live nodes',
+    );
+    assert.equal((await api('GET', '/api/sessions/no-such-session/nodes')).status, 404);
     const cmp = await api('GET', `/api/sessions/compare?a=${cur.name}&b=${cur.name}`);
     assert.equal(cmp.status, 200);
     assert.equal(cmp.json.counts.onlyInA, 0);

@@ -83,6 +83,12 @@ test('compareSessions matches tasks per name and reports params, code, result an
       ['plot', 0, 'only-b', null, 'plot-5', null, null, null],
     ]);
     assert.match(c.tasks[2]!.resultDetail!, /differs at e\[1\]; max abs diff 0\.5/);
+    // The view shows both values and the size of the difference; a `same` row carries no previews.
+    assert.deepEqual([c.tasks[2]!.resultA, c.tasks[2]!.resultB], ['{"e":[1,2,3]}', '{"e":[1,2.5,3]}']);
+    assert.deepEqual(c.tasks[2]!.resultDiff, { path: 'e[1]', maxAbsDiff: 0.5, maxRelDiff: 0.2, fields: ['e'] });
+    assert.deepEqual([c.tasks[1]!.resultA, c.tasks[1]!.resultB], [null, null]);
+    assert.equal(c.tasks[1]!.resultDiff?.path, null, 'close: within tolerance');
+    assert.deepEqual([c.tasks[3]!.resultA, c.tasks[3]!.resultB, c.tasks[3]!.resultDiff], ['4', '4', null]);
     assert.equal(c.tasks[4]!.stateB, 'FAILED');
     assert.deepEqual(c.counts, {
       matched: 5,
@@ -93,6 +99,7 @@ test('compareSessions matches tasks per name and reports params, code, result an
       paramsDiffer: 1,
       codeDiffer: 1,
       resultsDiffer: 1,
+      withinSamplingNoise: 0,
     });
     assert.deepEqual([c.tasks[0]!.durationMsA, c.tasks[0]!.durationMsB, c.tasks[0]!.deltaMs], [100, 80, -20]);
     assert.deepEqual(c.matchedTiming, { durationMsA: 450, durationMsB: 390, deltaMs: -60, ratio: 390 / 450 });

@@ -4,8 +4,8 @@
  * pending / infeasible demand from /api/status.
  */
 import type { App, View } from '../app.ts';
-import type { NodeRow, UsageSample } from '../api-types.ts';
-import { backendColour, h, replace } from '../dom.ts';
+import type { NodeRow, SessionNodeRow, UsageSample } from '../api-types.ts';
+import { backendColour, formatTime, h, replace } from '../dom.ts';
 import { api } from '../head-client.ts';
 
 interface DemandEntry {
@@ -78,35 +78,46 @@ export class ClusterView implements View {
     'aria-label': 'CPU usage and pending tasks over time',
   });
   private readonly demand = h('div', { class: 'demand' });
+  /** Says whose nodes are shown: the live cluster's, or a replayed session's recorded ones. */
+  private readonly source = h('p', { class: 'hint', 'data-testid': 'cluster-source' });
+  private readonly liveParts: HTMLElement[];
   private drawnVersion = -1;
   private renderedAt = 0;
   private timer: number | undefined;
 
   constructor(private readonly app: App) {
+    const usageHead = h('h2', {}, 'Usage over time');
+    const demandHead = h('h2', {}, 'Pending demand');
+    this.liveParts = [usageHead, this.chart, demandHead, this.demand];
     this.element = h(
       'section',
       { class: 'cluster-view' },
-      h('h2', {}, 'Usage over time'),
-      this.chart,
-      h('h2', {}, 'Pending demand'),
-      this.demand,
+      this.source,
+      ...this.liveParts,
       h('h2', {}, 'Nodes'),
       this.nodes,
     );
     app.live.onChange(() => {
       // Half a second is smooth enough for a chart and keeps big clusters' tables cheap.
-      if (!this.element.hidden && this.drawnVersion !== app.live.version && performance.now() - this.renderedAt > 500)
+      if (
+        !this.element.hidden &&
+        !app.shown.replayOf &&
+        this.drawnVersion !== app.live.version &&
+        performance.now() - this.renderedAt > 500
+      )
         this.render();
     });
-    // A snapshot right after show() (a reload on #cluster) must not wait out the half second above.
+    // Opening a session, going back to live, or the first snapshot after a reload on #cluster
+    // swaps what this tab shows (without waiting out the half second above).
     app.onShownChange(() => {
-      if (!this.element.hidden) this.render();
+      if (!this.element.hidden) this.show();
     });
   }
 
   show(): void {
     this.render();
     clearInterval(this.timer);
+    if (this.app.shown.replayOf) return;
     const poll = () => {
       if (this.element.hidden) return clearInterval(this.timer);
       api<{ pendingDemand: DemandEntry[]; infeasible: DemandEntry[] }>('status').then(
@@ -149,6 +160,11 @@ export class ClusterView implements View {
   }
 
   private render(): void {
+    const replay = this.app.shown.replayOf;
+    for (const el of this.liveParts) el.hidden = replay !== undefined;
+    if (replay !== undefined) return this.renderRecorded(replay, this.app.shown.recordedNodes);
+    this.source.className = 'hint';
+    this.source.textContent = 'The live cluster.';
     const store = this.app.live;
     this.drawnVersion = store.version;
     this.renderedAt = performance.now();
@@ -186,6 +202,59 @@ export class ClusterView implements View {
                   h('td', {}, kv(n.resources)),
                   h('td', {}, kv(n.available)),
                   h('td', {}, kv(n.labels)),
+                ),
+              ),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+
+  /** A replay: the nodes the session recorded (never the live cluster), or a note that it recorded none. */
+  private renderRecorded(session: string, nodes: readonly SessionNodeRow[]): void {
+    this.drawnVersion = -1;
+    this.source.className = 'replay-note';
+    this.source.textContent =
+      nodes.length === 0
+        ? `Replaying session ${session}: it recorded no node data, so there are no nodes to show. The live cluster is not shown while replaying (use Back to live).`
+        : `Replaying session ${session}: the ${nodes.length} node${nodes.length === 1 ? '' : 's'} it recorded, not the live cluster. Usage over time and pending demand are live-only and hidden while replaying.`;
+    const byBackend = new Map<string, SessionNodeRow[]>();
+    for (const n of nodes) {
+      const b = n.backend ?? '(unknown backend)';
+      byBackend.set(b, [...(byBackend.get(b) ?? []), n]);
+    }
+    replace(
+      this.nodes,
+      ...[...byBackend].map(([backend, rows]) =>
+        h(
+          'div',
+          { class: 'backend-nodes', 'data-backend': backend, 'data-recorded': session },
+          h(
+            'h3',
+            { style: `border-left:4px solid ${backendColour(backend)};padding-left:6px` },
+            `${backend} (${rows.length})`,
+          ),
+          h(
+            'table',
+            { class: 'grid' },
+            h(
+              'thead',
+              {},
+              h('tr', {}, ...['node', 'resources', 'labels', 'joined', 'left'].map((c) => h('th', {}, c))),
+            ),
+            h(
+              'tbody',
+              {},
+              ...rows.map((n) =>
+                h(
+                  'tr',
+                  { 'data-node': n.nodeId },
+                  h('td', {}, n.nodeId),
+                  h('td', {}, kv(n.resources) || 'not recorded'),
+                  h('td', {}, kv(n.labels)),
+                  h('td', {}, n.joinedAt === null ? 'not recorded' : formatTime(n.joinedAt)),
+                  h('td', {}, n.leftAt === null ? 'not recorded leaving' : formatTime(n.leftAt)),
                 ),
               ),
             ),

@@ -3,10 +3,11 @@
  * Export (download), Resume (the command to run), and a comparison of two sessions.
  */
 import type { App, View } from '../app.ts';
-import type { TaskView } from '../api-types.ts';
-import { h, replace } from '../dom.ts';
+import type { SessionComparison, SessionNodeRow, SessionRow, TaskView } from '../api-types.ts';
+import { formatTime, h, replace } from '../dom.ts';
 import { api, downloadUrl } from '../head-client.ts';
 import { TaskStore } from '../task-store.ts';
+import { CompareTable } from './compare-table.ts';
 
 type Row = Record<string, unknown>;
 const PAGE = 5000;
@@ -34,9 +35,10 @@ function toTaskView(r: Row): TaskView {
   };
 }
 
-/** Loads every task of a session, page by page, into a replay store. */
+/** Loads every task of a session, page by page, and the nodes it recorded, into a replay store. */
 export async function loadSession(name: string): Promise<TaskStore> {
   const store = new TaskStore(name);
+  store.recordedNodes = await api<SessionNodeRow[]>(`sessions/${encodeURIComponent(name)}/nodes`);
   const all: TaskView[] = [];
   for (let offset = 0; ; offset += PAGE) {
     const r = await api<Row[] | { tasks: Row[] }>(
@@ -58,7 +60,7 @@ export class SessionsView implements View {
   private readonly list = h('tbody', {});
   private readonly a = h('select', { 'aria-label': 'Compare session A', 'data-testid': 'compare-a' });
   private readonly b = h('select', { 'aria-label': 'Compare session B', 'data-testid': 'compare-b' });
-  private readonly out = h('div', { class: 'compare', 'data-testid': 'compare-result' });
+  private readonly out = new CompareTable();
   private readonly message = h('div', { class: 'message', role: 'status', 'data-testid': 'sessions-message' });
 
   constructor(private readonly app: App) {
@@ -70,7 +72,7 @@ export class SessionsView implements View {
       h(
         'table',
         { class: 'grid', 'aria-label': 'Sessions' },
-        h('thead', {}, h('tr', {}, ...['name', 'status', 'started', 'tasks', ''].map((c) => h('th', {}, c)))),
+        h('thead', {}, h('tr', {}, ...['name', 'status', 'started', 'ended', 'tasks', ''].map((c) => h('th', {}, c)))),
         this.list,
       ),
       h('h2', {}, 'Compare'),
@@ -82,7 +84,7 @@ export class SessionsView implements View {
         this.b,
         h('button', { onclick: () => void this.compare() }, 'Compare'),
       ),
-      this.out,
+      this.out.element,
     );
   }
 
@@ -91,30 +93,41 @@ export class SessionsView implements View {
   }
 
   private async load(): Promise<void> {
-    let rows: Row[];
+    let rows: SessionRow[];
     let current = '';
     try {
-      const r = await api<Row[] | { sessions: Row[] }>('sessions');
-      rows = Array.isArray(r) ? r : r.sessions;
+      rows = await api<SessionRow[]>('sessions');
       const c = await api<{ name: string } | string>('session').catch(() => '');
       current = typeof c === 'string' ? c : c.name;
     } catch (err) {
       this.message.textContent = `Cannot list sessions: ${(err as Error).message}`;
       return;
     }
-    const names = rows.map((r) => String(r.name));
+    const names = rows.map((r) => r.name);
     replace(
       this.list,
       ...rows.map((r) => {
-        const name = String(r.name);
-        const summary = r.summary as { total?: number } | undefined;
+        const name = r.name;
+        const failed = r.taskCounts.FAILED ?? 0;
         return h(
           'tr',
           { 'data-session': name },
           h('td', {}, name, name === current ? h('span', { class: 'chip' }, 'current') : null),
-          h('td', {}, String(r.status ?? '')),
-          h('td', {}, String(r.startedAt ?? r.started ?? '')),
-          h('td', {}, String(r.tasks ?? summary?.total ?? '')),
+          h('td', { title: r.error ?? '' }, r.status),
+          h(
+            'td',
+            {
+              'data-col': 'started',
+              title: Number.isFinite(r.createdAt) ? new Date(r.createdAt).toISOString() : undefined,
+            },
+            formatTime(r.createdAt),
+          ),
+          h('td', { 'data-col': 'ended' }, formatTime(r.endedAt)),
+          h(
+            'td',
+            { 'data-col': 'tasks', class: 'num' },
+            r.status === 'unreadable' ? '–' : `${r.totalTasks}${failed ? ` (${failed} failed)` : ''}`,
+          ),
           h(
             'td',
             { class: 'actions' },
@@ -164,50 +177,13 @@ export class SessionsView implements View {
 
   private async compare(): Promise<void> {
     try {
-      const c = await api<Row>(
-        `sessions/compare?a=${encodeURIComponent(this.a.value)}&b=${encodeURIComponent(this.b.value)}`,
-      );
-      const counts = (c.counts ?? {}) as Record<string, number>;
-      const tasks = (c.tasks ?? []) as Row[];
-      const cols = ['name', 'ordinal', 'status', 'params', 'code', 'result', 'durationMsA', 'durationMsB', 'deltaMs'];
-      replace(
-        this.out,
-        h(
-          'p',
-          {},
-          Object.entries(counts)
-            .map(([k, v]) => `${k}: ${v}`)
-            .join(' · '),
-        ),
-        h(
-          'table',
-          { class: 'grid' },
-          h('thead', {}, h('tr', {}, ...cols.map((k) => h('th', {}, k)))),
-          h(
-            'tbody',
-            {},
-            ...tasks
-              .slice(0, 2000)
-              .map((t) =>
-                h(
-                  'tr',
-                  { class: `cmp-${String(t.status)}` },
-                  ...cols.map((k) =>
-                    h(
-                      'td',
-                      {},
-                      t[k] === null || t[k] === undefined
-                        ? '–'
-                        : String(typeof t[k] === 'number' ? +(t[k] as number).toFixed(2) : t[k]),
-                    ),
-                  ),
-                ),
-              ),
-          ),
+      this.out.show(
+        await api<SessionComparison>(
+          `sessions/compare?a=${encodeURIComponent(this.a.value)}&b=${encodeURIComponent(this.b.value)}`,
         ),
       );
     } catch (err) {
-      replace(this.out, h('p', { class: 'error' }, `Cannot compare: ${(err as Error).message}`));
+      this.out.showError(`Cannot compare: ${(err as Error).message}`);
     }
   }
 }
