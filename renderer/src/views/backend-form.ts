@@ -102,7 +102,11 @@ export function backendForm(
     );
     if (existing) (inputs.find((i) => i.field.name === 'name')!.input as HTMLInputElement).readOnly = true;
   };
-  kind.addEventListener('change', build);
+  kind.addEventListener('change', () => {
+    saveUnstarted.hidden = true;
+    say('busy', '');
+    build();
+  });
   build();
   const form = h(
     'form',
@@ -172,6 +176,9 @@ export function backendForm(
         );
         return;
       }
+      // A replacement is written before it starts (dashboard-backends.ts): it stays listed as `error`.
+      if (existing && /did not start/.test(userMessage(err)))
+        return say('error', `Saved, but ${userMessage(err)}. Fix it and save again, or remove it.`);
       say('error', `Not saved: ${userMessage(err)}`);
       // A backend that did not start (a host offline, a service down) can still be kept to test later.
       if (!existing && start) saveUnstarted.hidden = false;
