@@ -109,7 +109,7 @@ export class BackendsView implements View {
           { class: r.ok ? 'ok' : 'error', 'data-testid': 'backend-test-result' },
           r.ok ? 'OK' : `Failed: ${r.error ?? ''}`,
         ),
-        h('pre', { class: 'logs' }, r.lines.join('\n')),
+        ...(r.lines.length > 0 ? [h('pre', { class: 'logs' }, r.lines.join('\n'))] : []),
       );
     } catch (err) {
       this.app.openPanel(`Test ${name}`, h('p', { class: 'error' }, (err as Error).message));
