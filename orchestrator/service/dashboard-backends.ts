@@ -23,8 +23,12 @@ export interface BackendView {
   readonly config: Readonly<Record<string, unknown>>;
   /** Live nodes. */
   readonly nodes: number;
-  /** `error`: a replacement config that did not start (fix it with PUT, or DELETE it). */
-  readonly state: 'running' | 'error';
+  /**
+   * `running`: started on the head. `error`: a replacement config that did not start (fix it
+   * with PUT, or DELETE it). `saved`: added with `?start=false` (its host may be offline): in the
+   * config file, not started; test it, then a PUT starts it.
+   */
+  readonly state: 'running' | 'error' | 'saved';
   readonly error?: string;
 }
 
@@ -63,6 +67,8 @@ export class DashboardBackends {
   private readonly configs = new Map<string, Record<string, unknown>>();
   /** Backends whose replacement config failed to start, with the reason. */
   private readonly failed = new Map<string, string>();
+  /** Backends saved without starting (POST ?start=false), until a PUT starts them or a DELETE removes them. */
+  private readonly saved = new Set<string>();
 
   constructor(
     private readonly head: Head,
@@ -93,6 +99,11 @@ export class DashboardBackends {
       const config = this.configs.get(name) ?? { name };
       out.push({ name, kind: String(config.kind), config, nodes: 0, state: 'error', error });
     }
+    for (const name of this.saved) {
+      if (this.failed.has(name)) continue;
+      const config = this.configs.get(name) ?? { name };
+      out.push({ name, kind: String(config.kind), config, nodes: 0, state: 'saved' });
+    }
     return out;
   }
 
@@ -103,11 +114,15 @@ export class DashboardBackends {
     return v;
   }
 
-  /** POST /api/backends: validates, starts the backend on the head, writes it into the config file. */
-  async add(body: unknown): Promise<BackendView> {
+  /**
+   * POST /api/backends: validates, starts the backend on the head, writes it into the config
+   * file. With `start: false` (`?start=false`) it is validated and written but not started, so a
+   * backend whose host is offline can be kept and tested later.
+   */
+  async add(body: unknown, opts: { start?: boolean } = {}): Promise<BackendView> {
     const config = await validate(body, this.modules.api);
     const name = config.name as string;
-    if (this.head.backendList().some((b) => b.name === name) || this.failed.has(name)) {
+    if (this.head.backendList().some((b) => b.name === name) || this.failed.has(name) || this.saved.has(name)) {
       throw new DashboardRequestError(
         409,
         `a backend named ${name} already exists; pick another name or replace it with PUT /api/backends/${name}`,
@@ -115,7 +130,10 @@ export class DashboardBackends {
       );
     }
     this.file.check({ op: 'put-backend', config });
-    await this.start(config, false);
+    if (opts.start === false) {
+      this.configs.set(name, config);
+      this.saved.add(name);
+    } else await this.start(config, false);
     this.file.putBackend(config);
     this.changed();
     return this.get(name);
@@ -157,6 +175,7 @@ export class DashboardBackends {
     this.get(name);
     this.file.check({ op: 'remove-backend', name });
     this.failed.delete(name);
+    this.saved.delete(name);
     if (this.head.backendList().some((b) => b.name === name)) await this.head.removeBackend(name);
     this.configs.delete(name);
     this.file.removeBackend(name);
@@ -196,6 +215,8 @@ export class DashboardBackends {
         lines.push(`✓ node ${n.nodeId}: resources ${JSON.stringify(n.resources)}, labels ${JSON.stringify(n.labels)}`);
       }
       if (view.state === 'error') return { ok: false, lines, error: view.error };
+      if (view.state === 'saved')
+        lines.push(`backend ${name} is saved but not started: edit and save it (PUT) to start it`);
       return { ok: true, lines };
     } catch (err) {
       return { ok: false, lines, error: (err as Error).message };
@@ -208,6 +229,7 @@ export class DashboardBackends {
     try {
       await this.head.addBackend(await createBackend(config, this.modules.api));
       this.failed.delete(name);
+      this.saved.delete(name);
       this.configs.set(name, config);
     } catch (err) {
       if (this.head.backendList().some((b) => b.name === name))

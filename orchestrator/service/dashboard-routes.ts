@@ -133,7 +133,7 @@ export class Dashboard {
         if (n === 1)
           return ways({
             GET: on('GET', () => this.backends.list()),
-            POST: on('POST', async () => this.backends.add(await body()), 201),
+            POST: on('POST', async () => this.backends.add(await body(), { start: startParam(url) }), 201),
           });
         if (n === 2) {
           return ways({
@@ -292,4 +292,12 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
     'Content-Length': Buffer.byteLength(text),
   });
   res.end(text);
+}
+
+/** `?start=false` on POST /api/backends: save the backend without starting it; anything else but `true` is a 400. */
+function startParam(url: URL): boolean {
+  const v = url.searchParams.get('start');
+  if (v === null || v === 'true') return true;
+  if (v === 'false') return false;
+  throw new DashboardRequestError(400, `start must be true or false, not ${JSON.stringify(v)}`);
 }

@@ -46,7 +46,7 @@ export class App {
         this.closePanel();
       }
     });
-    connectEvents({
+    const events = connectEvents({
       snapshot: (e) => {
         this.live.reset(e.tasks, e.nodes);
         this.backends = e.backends;
@@ -73,11 +73,17 @@ export class App {
         this.statusText.textContent = 'not logged in';
         this.setBanner(
           'signed-out',
-          'This browser is not logged in to the Orrery head (a login ends when the head restarts). In a terminal, run ',
-          h('code', {}, 'orrery dashboard'),
-          ' to open a logged-in window, or ',
+          h('strong', {}, 'This browser is not logged in to the Orrery head. '),
+          'The address has no login code and the browser has no session cookie from an earlier login ',
+          '(the page address alone is not enough, a login link works once, and a login ends when the head restarts). ',
+          'To get a valid link, run ',
           h('code', {}, 'orrery dashboard --url'),
-          ' for a one-time login link.',
+          ' in a terminal and open the link it prints, or open the link ',
+          h('code', {}, 'orrery start'),
+          ' printed if you have not used it yet; ',
+          h('code', {}, 'orrery dashboard'),
+          ' opens a logged-in window itself. This page connects when you log in in another tab. ',
+          h('button', { type: 'button', onclick: () => events.retry() }, 'Try again'),
         );
       },
     });

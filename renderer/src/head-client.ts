@@ -12,7 +12,8 @@ export class HeadRequestError extends Error {
     readonly status: number,
     readonly body: ApiErrorBody,
   ) {
-    super(`${body.error} (HTTP ${status})`);
+    // The message is the head's sentence alone: the status is in `status`, not for the reader.
+    super(body.error);
   }
 }
 
@@ -49,18 +50,37 @@ export interface EventHandlers {
   signedOut(): void;
 }
 
-/** How often a browser that is not logged in looks again (a login in another tab sets the cookie). */
-const SIGNED_OUT_RETRY_MS = 5000;
+/** The live event stream: `retry()` looks again now (after a login elsewhere); `close()` ends it. */
+export interface EventsConnection {
+  retry(): void;
+  close(): void;
+}
 
-/** Opens /api/events and reopens it after a drop (each reopen starts with a fresh snapshot). */
-export function connectEvents(h: EventHandlers): () => void {
+/** Tabs of this browser tell each other when one goes live: a login in one tab sets the cookie for all. */
+const LOGIN_CHANNEL = 'orrery-login';
+
+/**
+ * Opens /api/events and reopens it after a drop (each reopen starts with a fresh snapshot).
+ * A refused login (401) is not retried on a timer, since no retry can succeed without a login:
+ * it looks again when another tab of this browser goes live, when this tab comes back into
+ * view, or on `retry()`.
+ */
+export function connectEvents(h: EventHandlers): EventsConnection {
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/events`;
   let ws: WebSocket | undefined;
   let closed = false;
+  let signedOut = false;
   let retry: number | undefined;
+  const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(LOGIN_CHANNEL) : undefined;
   const open = () => {
+    if (retry) clearTimeout(retry);
+    retry = undefined;
     ws = new WebSocket(url, ['orrery']);
-    ws.onopen = () => h.status('live');
+    ws.onopen = () => {
+      signedOut = false;
+      h.status('live');
+      channel?.postMessage('live');
+    };
     ws.onmessage = (m) => {
       const e = JSON.parse(String(m.data)) as SnapshotEvent | BatchEvent;
       if (e.type === 'snapshot') h.snapshot(e);
@@ -68,25 +88,42 @@ export function connectEvents(h: EventHandlers): () => void {
     };
     ws.onclose = () => {
       if (closed) return;
-      h.status('disconnected; retrying');
+      if (!signedOut) h.status('disconnected; checking');
       // A WebSocket close does not say why; a refused session shows on a plain request.
       void fetch('/api/status', { credentials: 'same-origin' })
         .then(
-          (res) => {
-            if (res.status === 401) h.signedOut();
-            return res.status === 401 ? SIGNED_OUT_RETRY_MS : 1000;
-          },
-          () => 1000,
+          (res) => res.status,
+          () => 0,
         )
-        .then((ms) => {
-          if (!closed) retry = window.setTimeout(open, ms);
+        .then((status) => {
+          if (closed) return;
+          if (status === 401) {
+            signedOut = true;
+            h.signedOut();
+            return;
+          }
+          h.status('disconnected; retrying');
+          retry = window.setTimeout(open, 1000);
         });
     };
   };
+  const lookAgain = () => {
+    if (!closed && signedOut && ws?.readyState === WebSocket.CLOSED) open();
+  };
+  channel?.addEventListener('message', lookAgain);
+  const onVisible = () => {
+    if (document.visibilityState === 'visible') lookAgain();
+  };
+  document.addEventListener('visibilitychange', onVisible);
   open();
-  return () => {
-    closed = true;
-    if (retry) clearTimeout(retry);
-    ws?.close();
+  return {
+    retry: lookAgain,
+    close: () => {
+      closed = true;
+      if (retry) clearTimeout(retry);
+      channel?.close();
+      document.removeEventListener('visibilitychange', onVisible);
+      ws?.close();
+    },
   };
 }

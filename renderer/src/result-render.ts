@@ -92,7 +92,7 @@ export function histogram(counts: Record<string, number>): SVGElement {
 
 /** The most useful view of a result value. */
 export function renderResult(value: unknown, preview?: string): HTMLElement {
-  if (typeof value === 'number') return h('div', { class: 'result-number' }, String(value));
+  if (typeof value === 'number') return h('div', { class: 'result-number', title: String(value) }, String(value));
   if (Array.isArray(value) && value.length > 1 && value.every((x) => typeof x === 'number'))
     return h('div', { class: 'result-plot' }, linePlot(value as number[]) as unknown as Node);
   const counts = findCounts(value);

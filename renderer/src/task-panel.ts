@@ -6,16 +6,19 @@ import type { TaskDetail, TaskView } from './api-types.ts';
 import type { App } from './app.ts';
 import { api } from './head-client.ts';
 import { duration, h, STATE_COLOURS } from './dom.ts';
+import { errorText } from './error-text.ts';
 import { renderResult } from './result-render.ts';
+import { copyButton, shortId } from './short-id.ts';
 
-function field(label: string, value: string | Node | undefined, testid?: string): HTMLElement | null {
+function field(label: string, value: string | Node | undefined, testid?: string, after?: Node): HTMLElement | null {
   if (value === undefined || value === '') return null;
-  return h(
-    'div',
-    { class: 'kv' },
-    h('span', { class: 'k' }, label),
-    h('span', { class: 'v', 'data-testid': testid }, value),
-  );
+  const v = h('span', { class: 'v', 'data-testid': testid }, value);
+  return h('div', { class: 'kv' }, h('span', { class: 'k' }, label), after ? h('span', {}, v, after) : v);
+}
+
+/** An id in full (the panel has room for it), with a copy button. */
+function idField(label: string, id: string | undefined, testid?: string): HTMLElement | null {
+  return id ? field(label, id, testid, copyButton(id)) : null;
 }
 
 function time(ms: number | undefined): string {
@@ -53,19 +56,23 @@ export async function openTask(app: App, id: string, session?: string): Promise<
     h(
       'div',
       { class: 'task-detail', 'data-task-id': t.id },
-      field('id', t.id),
+      idField('id', t.id, 'task-id'),
       field('state', h('span', { style: `color:${STATE_COLOURS[t.state] ?? ''}` }, t.state), 'task-state'),
       field('kind', t.kind),
-      field('node', t.nodeId, 'task-node'),
+      idField('node', t.nodeId, 'task-node'),
       field('backend', t.backend, 'task-backend'),
       field('attempt', `${t.attempt}${t.attempt > 0 ? ` (${t.attempt} retr${t.attempt === 1 ? 'y' : 'ies'})` : ''}`),
       field(
         'retry of',
         t.retryOf
-          ? h('button', { 'data-testid': 'task-retry-of', onclick: () => void openTask(app, t.retryOf!) }, t.retryOf)
+          ? h(
+              'button',
+              { 'data-testid': 'task-retry-of', title: t.retryOf, onclick: () => void openTask(app, t.retryOf!) },
+              shortId(t.retryOf),
+            )
           : undefined,
       ),
-      field('actor', t.actorId),
+      idField('actor', t.actorId),
       field('submitted', time(t.submittedAt)),
       field('started', time(t.startedAt)),
       field('ended', time(t.endedAt)),
@@ -80,7 +87,7 @@ export async function openTask(app: App, id: string, session?: string): Promise<
             : 'none (code options)',
         'task-rule',
       ),
-      detail.error ? h('div', { class: 'error' }, `${detail.error.name}: ${detail.error.message}`) : null,
+      detail.error ? errorText(detail.error.name, detail.error.message) : null,
       h('h3', {}, 'Arguments'),
       h(
         'pre',

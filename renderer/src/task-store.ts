@@ -4,6 +4,7 @@
  * finished session's tasks. Views redraw on `changed`, at most once per animation frame.
  */
 import type { LogLine, NodeRow, SessionNodeRow, TaskState, TaskView, UsageSample } from './api-types.ts';
+import { shortId } from './short-id.ts';
 
 /** Log lines kept per task and per node (older ones drop off; the head keeps them all). */
 const LOG_LINES_KEPT = 2000;
@@ -79,7 +80,7 @@ export class TaskStore {
       for (const line of l.text.replace(/\n$/, '').split('\n')) {
         const text = l.stream === 'stderr' ? `[err] ${line}` : line;
         if (l.taskId) push(this.taskLogs, l.taskId, text);
-        push(this.nodeLogs, l.nodeId, l.taskId ? `${l.taskId.slice(0, 8)} ${text}` : text);
+        push(this.nodeLogs, l.nodeId, l.taskId ? `${shortId(l.taskId)} ${text}` : text);
       }
     }
     if (lines.length) this.touch();

@@ -10,6 +10,8 @@ export interface Column<T> {
   /** CSS width, such as '12rem' or '1fr'. */
   readonly width: string;
   text(row: T): string;
+  /** Optional tooltip of the cell (the full value of a shortened one). */
+  title?(row: T): string;
   /** Optional colour of the cell's text. */
   colour?(row: T): string | undefined;
 }
@@ -94,6 +96,8 @@ export class VirtualTable<T> {
         const cell = el.children[ci] as HTMLElement;
         const text = c.text(row);
         if (cell.textContent !== text) cell.textContent = text;
+        const title = c.title?.(row) ?? text;
+        if (cell.title !== title) cell.title = title;
         cell.style.color = c.colour?.(row) ?? '';
       });
     }

@@ -3,6 +3,8 @@
  * (numbers, booleans, JSON for objects and lists), checked before sending, with the head's
  * per-field errors shown next to each field. A secret field takes the secret's name and,
  * optionally, its value, which goes to the keychain (POST /api/secrets), never into the config.
+ * The form has one message area, at its top, replaced on each submit and scrolled into view; a
+ * new backend that does not start (its host offline) can be saved without starting.
  */
 import type { BackendSchemas, BackendView, SchemaField } from '../api-types.ts';
 import { h, replace } from '../dom.ts';
@@ -22,9 +24,32 @@ const NAME_FIELD: SchemaField = {
   description: 'Unique name of this backend (placement rules refer to it)',
 };
 
-/** Builds the form; `done` runs after a successful save. */
-export function backendForm(schemas: BackendSchemas, existing: BackendView | undefined, done: () => void): HTMLElement {
-  const kinds = Object.keys(schemas).sort();
+/** Kinds offered first, simplest first: a new backend defaults to the first of these the head offers. */
+const SIMPLE_KINDS = ['local', 'ssh'];
+
+/** The kinds in the menu: the simple ones first, then the rest by name. */
+export function kindOrder(kinds: readonly string[]): string[] {
+  const simple = SIMPLE_KINDS.filter((k) => kinds.includes(k));
+  return [...simple, ...kinds.filter((k) => !simple.includes(k)).sort()];
+}
+
+/**
+ * What the user reads of the head's refusal: its sentence, without the parts addressed to API
+ * callers (clauses that name a route such as `PUT /api/backends/x`).
+ */
+export function userMessage(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const kept = text.split(/;\s+/).filter((part) => !/\/api\/|\b(GET|POST|PUT|DELETE) \//.test(part));
+  return (kept.length > 0 ? kept.join('; ') : text).replace(/\s*\(HTTP \d{3}\)$/, '');
+}
+
+/** Builds the form; `done` runs after a successful save with what to tell the user. */
+export function backendForm(
+  schemas: BackendSchemas,
+  existing: BackendView | undefined,
+  done: (message: string) => void,
+): HTMLElement {
+  const kinds = kindOrder(Object.keys(schemas));
   const kind = h(
     'select',
     { name: 'kind', 'aria-label': 'Backend kind', disabled: !!existing },
@@ -32,7 +57,23 @@ export function backendForm(schemas: BackendSchemas, existing: BackendView | und
   );
   kind.value = existing?.kind ?? kinds[0] ?? '';
   const fieldsBox = h('div', { class: 'fields' });
-  const formError = h('div', { class: 'error', role: 'alert' });
+  const message = h('div', { class: 'form-message', role: 'alert', 'data-testid': 'form-message' });
+  const saveUnstarted = h(
+    'button',
+    {
+      type: 'button',
+      hidden: true,
+      'data-testid': 'save-without-starting',
+      title: 'Write it into the config file without connecting; test it later, then Edit and Save to start it',
+      onclick: () => void submit(false),
+    },
+    'Save without starting',
+  );
+  const say = (kind: 'error' | 'ok' | 'busy', text: string) => {
+    message.className = `form-message ${kind === 'busy' ? '' : kind}`;
+    message.textContent = text;
+    if (text) message.scrollIntoView({ block: 'nearest' });
+  };
   let inputs: FieldInput[] = [];
   const build = () => {
     const schema = schemas[kind.value]?.fields ?? [];
@@ -61,33 +102,44 @@ export function backendForm(schemas: BackendSchemas, existing: BackendView | und
     );
     if (existing) (inputs.find((i) => i.field.name === 'name')!.input as HTMLInputElement).readOnly = true;
   };
-  kind.addEventListener('change', build);
+  kind.addEventListener('change', () => {
+    saveUnstarted.hidden = true;
+    say('busy', '');
+    build();
+  });
   build();
   const form = h(
     'form',
     { class: 'backend-form', 'aria-label': existing ? `Edit backend ${existing.name}` : 'Add backend' },
+    message,
     h('label', {}, 'kind ', kind),
     fieldsBox,
-    formError,
-    h('button', { type: 'submit' }, existing ? 'Save backend' : 'Add backend'),
+    h(
+      'div',
+      { class: 'form-buttons' },
+      h('button', { type: 'submit', class: 'primary' }, existing ? 'Save backend' : 'Add backend'),
+      saveUnstarted,
+    ),
   );
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     void submit();
   });
-  const submit = async () => {
-    formError.textContent = '';
+  const submit = async (start = true) => {
+    say('busy', '');
+    saveUnstarted.hidden = true;
     const config: Record<string, unknown> = { kind: kind.value };
-    let bad = false;
+    const bad: string[] = [];
     for (const i of inputs) {
       i.error.textContent = '';
       const r = readValue(i);
       if ('error' in r) {
         i.error.textContent = r.error;
-        bad = true;
+        bad.push(i.field.name);
       } else if (r.value !== undefined) config[i.field.name] = r.value;
     }
-    if (bad) return;
+    if (bad.length > 0) return say('error', `Not saved: fix ${fieldList(bad)} marked below.`);
+    say('busy', start ? 'Starting the backend…' : 'Saving…');
     try {
       for (const i of inputs) {
         if (i.secretValue?.value)
@@ -97,17 +149,39 @@ export function backendForm(schemas: BackendSchemas, existing: BackendView | und
           });
       }
       if (existing) await api(`backends/${encodeURIComponent(existing.name)}`, { method: 'PUT', body: config });
-      else await api('backends', { method: 'POST', body: config });
-      done();
+      else await api(start ? 'backends' : 'backends?start=false', { method: 'POST', body: config });
+      done(
+        existing
+          ? `Saved ${existing.name}.`
+          : start
+            ? `Backend ${String(config.name)} added and started.`
+            : `Backend ${String(config.name)} saved without starting: Test it, then Edit and Save to start it.`,
+      );
     } catch (err) {
-      if (err instanceof HeadRequestError && err.body.fields) {
-        for (const [name, msg] of Object.entries(err.body.fields)) {
+      const fields = err instanceof HeadRequestError ? err.body.fields : undefined;
+      if (fields && Object.keys(fields).length > 0) {
+        // Each field's message goes next to its field; the message area names them once.
+        const marked: string[] = [];
+        const other: string[] = [];
+        for (const [name, msg] of Object.entries(fields)) {
           const i = inputs.find((x) => x.field.name === name || name.endsWith(`.${x.field.name}`));
-          if (i) i.error.textContent = msg;
-          else formError.textContent += `${name}: ${msg} `;
+          if (i) {
+            i.error.textContent = userMessage(msg);
+            marked.push(i.field.name);
+          } else other.push(`${name}: ${userMessage(msg)}`);
         }
+        say(
+          'error',
+          [marked.length > 0 ? `Not saved: fix ${fieldList(marked)} marked below.` : 'Not saved.', ...other].join('\n'),
+        );
+        return;
       }
-      if (!formError.textContent) formError.textContent = (err as Error).message;
+      // A replacement is written before it starts (dashboard-backends.ts): it stays listed as `error`.
+      if (existing && /did not start/.test(userMessage(err)))
+        return say('error', `Saved, but ${userMessage(err)}. Fix it and save again, or remove it.`);
+      say('error', `Not saved: ${userMessage(err)}`);
+      // A backend that did not start (a host offline, a service down) can still be kept to test later.
+      if (!existing && start) saveUnstarted.hidden = false;
     }
   };
   return form;
@@ -172,4 +246,10 @@ function readValue(i: FieldInput): { value: unknown } | { error: string } {
   } catch {
     return { error: `${f.name} must be JSON (${f.type})` };
   }
+}
+
+/** `the name field`, `the name and hosts fields`. */
+function fieldList(names: readonly string[]): string {
+  const list = names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+  return `the ${list} field${names.length === 1 ? '' : 's'}`;
 }

@@ -3,7 +3,7 @@ import type { App, View } from '../app.ts';
 import type { BackendSchemas, BackendTestResult, BackendView } from '../api-types.ts';
 import { h, replace } from '../dom.ts';
 import { api } from '../head-client.ts';
-import { backendForm } from './backend-form.ts';
+import { backendForm, userMessage } from './backend-form.ts';
 
 /** The backends tab. */
 export class BackendsView implements View {
@@ -57,7 +57,12 @@ export class BackendsView implements View {
             h('td', {}, b.name),
             h('td', {}, b.kind),
             h('td', {}, String(b.nodes)),
-            h('td', {}, b.state, b.error ? h('div', { class: 'error' }, b.error) : null),
+            h(
+              'td',
+              {},
+              b.state === 'saved' ? 'saved, not started' : b.state,
+              b.error ? h('div', { class: 'error' }, userMessage(b.error)) : null,
+            ),
             h(
               'td',
               { class: 'actions' },
@@ -69,20 +74,28 @@ export class BackendsView implements View {
         ),
       );
     } catch (err) {
-      this.message.textContent = `Cannot load backends: ${(err as Error).message}`;
+      this.say(`Cannot load backends: ${userMessage(err)}`);
     }
   }
 
   private showForm(b: BackendView | undefined): void {
     replace(
       this.formHost,
-      backendForm(this.schemas, b, () => {
+      backendForm(this.schemas, b, (text) => {
         this.formHost.replaceChildren();
-        this.message.textContent = b ? `Saved ${b.name}.` : 'Backend added.';
+        this.say(text);
         void this.load();
       }),
     );
+    // The form has its own message area: an old note above it would read as this form's outcome.
+    this.say('');
     this.formHost.querySelector<HTMLElement>('select, input')?.focus();
+  }
+
+  /** Replaces the tab's note (not a form's) and brings it into view. */
+  private say(text: string): void {
+    this.message.textContent = text;
+    if (text) this.message.scrollIntoView({ block: 'nearest' });
   }
 
   private async test(name: string): Promise<void> {
@@ -96,7 +109,7 @@ export class BackendsView implements View {
           { class: r.ok ? 'ok' : 'error', 'data-testid': 'backend-test-result' },
           r.ok ? 'OK' : `Failed: ${r.error ?? ''}`,
         ),
-        h('pre', { class: 'logs' }, r.lines.join('\n')),
+        ...(r.lines.length > 0 ? [h('pre', { class: 'logs' }, r.lines.join('\n'))] : []),
       );
     } catch (err) {
       this.app.openPanel(`Test ${name}`, h('p', { class: 'error' }, (err as Error).message));
@@ -107,9 +120,9 @@ export class BackendsView implements View {
     if (!window.confirm(`Remove backend ${name}? Its nodes shut down.`)) return;
     try {
       await api(`backends/${encodeURIComponent(name)}`, { method: 'DELETE' });
-      this.message.textContent = `Removed ${name}.`;
+      this.say(`Removed ${name}.`);
     } catch (err) {
-      this.message.textContent = `Cannot remove ${name}: ${(err as Error).message}`;
+      this.say(`Cannot remove ${name}: ${userMessage(err)}`);
     }
     void this.load();
   }

@@ -92,7 +92,7 @@ export class ResultsView implements View {
             : h('p', { class: 'hint' }, 'no result kept');
           this.cache.set(key, body);
         }
-        return h('figure', { class: 'card', 'data-task': id }, h('figcaption', {}, name), body);
+        return h('figure', { class: 'card', 'data-task': id }, h('figcaption', { title: name }, name), body);
       }),
     );
     replace(this.cards, ...(cards.length ? cards : [h('p', { class: 'hint' }, 'No finished tasks yet.')]));

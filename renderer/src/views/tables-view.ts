@@ -7,6 +7,7 @@ import { TASK_STATES, type TaskView } from '../api-types.ts';
 import { duration, h, STATE_COLOURS } from '../dom.ts';
 import { api } from '../head-client.ts';
 import { openTask } from '../task-panel.ts';
+import { shortId } from '../short-id.ts';
 import { VirtualTable, type Column } from '../virtual-table.ts';
 
 type Row = Record<string, unknown>;
@@ -14,12 +15,13 @@ const REFILTER_MS = 200;
 const POLL_MS = 2000;
 
 const TASK_COLUMNS: Column<TaskView>[] = [
-  { label: 'id', width: '9rem', text: (t) => t.id },
+  // Ids of one run share their start: show the end, the full id in the tooltip.
+  { label: 'id', width: '9rem', text: (t) => shortId(t.id), title: (t) => t.id },
   { label: 'name', width: 'minmax(8rem,1fr)', text: (t) => t.name },
   { label: 'kind', width: '7rem', text: (t) => t.kind },
   { label: 'state', width: '13rem', text: (t) => t.state, colour: (t) => STATE_COLOURS[t.state] },
   { label: 'backend', width: '7rem', text: (t) => t.backend ?? '' },
-  { label: 'node', width: '9rem', text: (t) => t.nodeId ?? '' },
+  { label: 'node', width: '9rem', text: (t) => shortId(t.nodeId), title: (t) => t.nodeId ?? '' },
   { label: 'attempt', width: '4rem', text: (t) => String(t.attempt) },
   { label: 'ran', width: '6rem', text: (t) => (t.startedAt && t.endedAt ? duration(t.endedAt - t.startedAt) : '') },
 ];
@@ -28,7 +30,11 @@ function rowColumns(keys: string[]): Column<Row>[] {
   return keys.map((k) => ({
     label: k,
     width: 'minmax(6rem,1fr)',
-    text: (r: Row) => (typeof r[k] === 'object' && r[k] !== null ? JSON.stringify(r[k]) : String(r[k] ?? '')),
+    text: (r: Row) => {
+      const v = typeof r[k] === 'object' && r[k] !== null ? JSON.stringify(r[k]) : String(r[k] ?? '');
+      return /Id$/.test(k) ? shortId(v) : v;
+    },
+    title: (r: Row) => (typeof r[k] === 'object' && r[k] !== null ? JSON.stringify(r[k]) : String(r[k] ?? '')),
   }));
 }
 

@@ -1,0 +1,59 @@
+/**
+ * A task's error as its author needs it: line breaks kept, the frames of the user's own code
+ * shown, and Orrery's internal frames (the package, the orchestrator, the backends, Node's
+ * internals) folded behind a "show internal frames" toggle.
+ */
+import { h } from './dom.ts';
+
+/** A stack frame line (`    at fn (file:line:col)`). */
+const FRAME = /^\s*at\s/;
+
+/** Frames of Orrery itself or of Node, not of the user's code. */
+const INTERNAL =
+  /node_modules[\\/]orrery-compute[\\/]|[\\/]orchestrator[\\/]|[\\/]backends[\\/]|node:internal|\(node:|^\s*at\s+node:/;
+
+/**
+ * A remote function's own frames read `at fn (eval at loadCode (…/orchestrator/core/…), <anonymous>:4:34)`:
+ * the code is the user's, evaluated by Orrery, so `eval at` marks a user frame.
+ */
+const USER_EVAL = /\(eval at /;
+
+/** Whether a line of a stack is one of Orrery's or Node's internal frames. */
+export function isInternalFrame(line: string): boolean {
+  return FRAME.test(line) && !USER_EVAL.test(line) && INTERNAL.test(line);
+}
+
+/** The error box: `Name: message` with its lines, user frames, and internal frames behind a toggle. */
+export function errorText(name: string, message: string): HTMLElement {
+  const text = message.startsWith(`${name}:`) ? message : `${name}: ${message}`;
+  const lines = text.split(/\r?\n/);
+  const shown: string[] = [];
+  const internal: string[] = [];
+  for (const l of lines) (isInternalFrame(l) ? internal : shown).push(l);
+  const box = h('div', { class: 'error-text', role: 'alert', 'data-testid': 'task-error' });
+  box.append(h('div', { 'data-testid': 'task-error-main' }, shown.join('\n')));
+  if (internal.length > 0) {
+    const frames = h(
+      'div',
+      { class: 'internal-frames', hidden: true, 'data-testid': 'task-error-internal' },
+      internal.join('\n'),
+    );
+    const label = (open: boolean) =>
+      `${open ? 'hide' : 'show'} ${internal.length} internal frame${internal.length === 1 ? '' : 's'}`;
+    const toggle = h(
+      'button',
+      {
+        type: 'button',
+        'aria-expanded': 'false',
+        onclick: () => {
+          frames.hidden = !frames.hidden;
+          toggle.textContent = label(!frames.hidden);
+          toggle.setAttribute('aria-expanded', String(!frames.hidden));
+        },
+      },
+      label(false),
+    );
+    box.append(toggle, frames);
+  }
+  return box;
+}
