@@ -64,3 +64,10 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
 }
+
+/** GET /api/<path> of a head with its token, straight from the test: the expectation the UI is checked against. */
+export async function headGet<T>(head: { readonly url: string; readonly token: string }, path: string): Promise<T> {
+  const res = await fetch(`${head.url}/api/${path}`, { headers: { Authorization: `Bearer ${head.token}` } });
+  if (res.status !== 200) throw new Error(`GET /api/${path} answered ${res.status}`);
+  return (await res.json()) as T;
+}

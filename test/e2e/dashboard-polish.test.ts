@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { sshService } from '../services/env.ts';
-import { openDashboard, screenshot, type DashboardPage } from './browser.ts';
+import { openDashboard, screenshot, type DashboardPage, headGet } from './browser.ts';
 
 process.env.ORRERY_HOME = mkdtempSync(join(tmpdir(), 'orrery-e2e-polish-'));
 const orrery = await import('../../orchestrator/api/index.ts');
@@ -33,13 +33,7 @@ const TEST_KEY = sshService.keyPath;
 
 let service: Service;
 
-async function apiGet<T>(path: string): Promise<T> {
-  const res = await fetch(`${service.info.url}/api/${path}`, {
-    headers: { Authorization: `Bearer ${service.info.token}` },
-  });
-  assert.equal(res.status, 200, `GET /api/${path}`);
-  return (await res.json()) as T;
-}
+const apiGet = <T>(path: string): Promise<T> => headGet<T>(service.info, path);
 
 /** Whether an element's text is clipped (wider than the box that shows it). */
 function clipped(l: Locator): Promise<boolean> {

@@ -15,7 +15,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { openDashboard, screenshot, type DashboardPage } from './browser.ts';
+import { openDashboard, screenshot, type DashboardPage, headGet } from './browser.ts';
 import type { SessionComparison, SessionNodeRow, SessionRow } from '../../orchestrator/protocol/state-rows.ts';
 
 process.env.ORRERY_HOME = mkdtempSync(join(tmpdir(), 'orrery-e2e-sessions-'));
@@ -72,13 +72,7 @@ let service: Service;
 let ui: DashboardPage;
 let page: Page;
 
-async function apiGet<T>(path: string): Promise<T> {
-  const res = await fetch(`${service.info.url}/api/${path}`, {
-    headers: { Authorization: `Bearer ${service.info.token}` },
-  });
-  assert.equal(res.status, 200, `GET /api/${path}`);
-  return (await res.json()) as T;
-}
+const apiGet = <T>(path: string): Promise<T> => headGet<T>(service.info, path);
 
 async function tab(name: string): Promise<void> {
   await page.getByRole('tab', { name, exact: true }).click();

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { openDashboard, screenshot, type DashboardPage } from './browser.ts';
+import { openDashboard, screenshot, type DashboardPage, headGet } from './browser.ts';
 
 process.env.ORRERY_HOME = mkdtempSync(join(tmpdir(), 'orrery-e2e-'));
 const orrery = await import('../../orchestrator/api/index.ts');
@@ -24,14 +24,7 @@ let service: Service;
 let ui: DashboardPage;
 let page: Page;
 
-/** GET /api/<path> with the token, straight from the test: the expectation the UI is checked against. */
-async function apiGet<T>(path: string): Promise<T> {
-  const res = await fetch(`${service.info.url}/api/${path}`, {
-    headers: { Authorization: `Bearer ${service.info.token}` },
-  });
-  assert.equal(res.status, 200, `GET /api/${path}`);
-  return (await res.json()) as T;
-}
+const apiGet = <T>(path: string): Promise<T> => headGet<T>(service.info, path);
 
 async function tab(name: string): Promise<void> {
   await page.getByRole('tab', { name }).click();
