@@ -130,3 +130,33 @@ export async function checkDuplicateActorName(name: string): Promise<void> {
   assert.equal(await get(first.inc.remote()), 2, 'the first actor is untouched');
   await kill(first);
 }
+
+/** A head service's API answer: status, JSON body (when it is JSON), headers and raw bytes. */
+export interface HeadApiReply {
+  readonly status: number;
+  readonly json: any;
+  readonly headers: Headers;
+  readonly bytes: Buffer;
+}
+
+/** Calls a head service's HTTP API with its token (`auth: false` leaves the token out). */
+export async function headApi(
+  head: { readonly url: string; readonly token: string },
+  method: string,
+  path: string,
+  body?: unknown,
+  auth = true,
+): Promise<HeadApiReply> {
+  const headers: Record<string, string> = {};
+  if (auth) headers.Authorization = `Bearer ${head.token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(`${head.url}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const bytes = Buffer.from(await res.arrayBuffer());
+  let json: unknown;
+  if ((res.headers.get('content-type') ?? '').includes('json')) json = JSON.parse(bytes.toString('utf8'));
+  return { status: res.status, json, headers: res.headers, bytes };
+}
