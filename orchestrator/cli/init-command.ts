@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import { PACKAGE_ROOT } from '../core/package-root.ts';
+import { packagePath } from '../core/package-root.ts';
 import type { CliOptions } from './command-line.ts';
 
 /** Help of `orrery init`. */
@@ -51,10 +51,10 @@ export async function initCommand(args: string[], opts: CliOptions, print: (line
     throw new Error(`orrery init takes one folder (got ${dirArg} and ${extra}); see orrery init --help`);
   const dir = resolve(dirArg);
   const force = opts.force === true;
-  const templates = join(PACKAGE_ROOT, TEMPLATE_DIR);
+  const templates = packagePath(TEMPLATE_DIR);
   if (!existsSync(templates))
     throw new Error(`cannot find ${templates}; the package was installed without its resources folder: reinstall it`);
-  const { version } = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
+  const { version } = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string };
   const order = (name: string) => (Object.hasOwn(WHAT, name) ? Object.keys(WHAT).indexOf(name) : Infinity);
   const files = readdirSync(templates)
     .map((stored) => ({ stored, name: STORED_AS.get(stored) ?? stored }))

@@ -26,10 +26,18 @@ export function packageRootOf(fileUrl: string): string {
   throw new Error(`no ${PACKAGE_NAME} package.json above ${fileURLToPath(fileUrl)}; reinstall ${PACKAGE_NAME}`);
 }
 
-/** The package's root folder. */
-export const PACKAGE_ROOT = packageRootOf(import.meta.url);
+let root: string | undefined;
+
+/**
+ * The package's root folder, looked up on first use: a module that imports this one also loads
+ * where no package surrounds it (the ssh agent bundle's chunks), and must not fail there.
+ */
+export function packageRoot(): string {
+  root ??= packageRootOf(import.meta.url);
+  return root;
+}
 
 /** A path inside the package (`packagePath('resources', 'x.json')`). */
 export function packagePath(...parts: string[]): string {
-  return join(PACKAGE_ROOT, ...parts);
+  return join(packageRoot(), ...parts);
 }

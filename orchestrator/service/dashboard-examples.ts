@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { DashboardRequestError } from './dashboard-errors.ts';
 import { driverNodeFlags } from '../core/driver-loader.ts';
-import { PACKAGE_ROOT, packagePath } from '../core/package-root.ts';
+import { packagePath, packageRoot } from '../core/package-root.ts';
 
 /** Examples the dashboard can start. */
 export const EXAMPLES = {
@@ -73,7 +73,7 @@ export class DashboardExamples {
       throw new DashboardRequestError(404, `example ${name} is missing at ${file}; this installation has no examples`);
     const { address, token } = this.driverEnv();
     const child = spawn(process.execPath, [...driverNodeFlags(), file], {
-      cwd: PACKAGE_ROOT,
+      cwd: packageRoot(),
       env: { ...process.env, ORRERY_ADDRESS: address, ORRERY_TOKEN: token },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
