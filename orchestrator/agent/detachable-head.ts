@@ -86,6 +86,8 @@ export class DetachableHead implements HeadLink {
     }
     if (m.type === 'done' || m.type === 'failed') this.finished(m.taskId);
     if (this.channel && !this.channel.isClosed) return this.channel.send(m);
+    // A usage sample is stale by the time a head connects: not kept.
+    if (m.type === 'usage') return;
     if (m.type === 'log') {
       if (this.keptLogBytes > LOG_BUDGET_BYTES) return void this.droppedLogs++;
       this.keptLogBytes += m.text.length;

@@ -21,6 +21,7 @@ import { containerRuntimesOnPath } from '../core/container-runtimes.ts';
 import { containerLabels } from '../core/node-labels.ts';
 import { defaultWorkerLimit, MemoryGuard } from './memory-guard.ts';
 import { activationOf, PythonEnvs, type ReadyEnv } from './python-envs.ts';
+import { UsageSampler } from './usage-sampler.ts';
 
 /** What the agent process hands its NodeAgent besides the spec. */
 export interface AgentRuntime {
@@ -50,6 +51,8 @@ export class NodeAgent {
   private readonly envWaits = new Map<string, Promise<void>>();
   /** Runs waiting for their Python environment, by task id (a cancel drops them). */
   private readonly waitingForEnv = new Map<string, RunMessage>();
+  /** Samples the machine's CPU, memory and GPUs for the head's usage history. */
+  private readonly usage: UsageSampler;
 
   constructor(
     private readonly head: HeadLink,
@@ -93,6 +96,8 @@ export class NodeAgent {
     const resources: Record<string, number> = { CPU: numCpus, ...config.resources };
     if (gpu.count > 0) resources.GPU = gpu.count;
     head.send({ type: 'hello', nodeId: config.nodeId, resources, labels, pid: process.pid, version: PROTOCOL_VERSION });
+    this.usage = new UsageSampler((m) => head.send(m), gpu.count > 0);
+    this.usage.start();
   }
 
   private fromHead(m: Message): void {
@@ -244,6 +249,7 @@ export class NodeAgent {
 
   private exit(): void {
     this.guard.stop();
+    this.usage.stop();
     this.pythonEnvs.stop();
     this.pool.killAll();
     this.objects.close();

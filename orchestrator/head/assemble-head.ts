@@ -38,6 +38,7 @@ import { LogRouter } from './log-router.ts';
 import { DRIVER_MODULES_REFUSED } from './module-backends.ts';
 import { NodeMessages } from './node-messages.ts';
 import { TaskTransport } from './task-transport.ts';
+import { UsageMonitor } from './usage-monitor.ts';
 import { WorkerLinks } from './worker-links.ts';
 
 /** The parts of a head, wired. */
@@ -56,6 +57,8 @@ export interface HeadParts {
   readonly backends: HeadBackends;
   readonly autoscaler: Autoscaler;
   readonly queries: StateQueries;
+  /** Usage samples per node and their history (usage-monitor.ts). */
+  readonly usage: UsageMonitor;
   readonly requests: HeadRequests;
   /** The head's own warnings. */
   log(line: string): void;
@@ -218,7 +221,29 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
     addBackends: (configs) => backends.addFromDriver(configs),
     log,
   });
-  const messages = new NodeMessages({ tasks, actors, dispatcher, objects, requests, logs, events, log });
+  const usage = new UsageMonitor({
+    liveNodes: () => queries.state('nodes', [], 100_000).filter((n) => n.state === 'ALIVE'),
+    queuePositions: () => {
+      const byNode = new Map<string, number[]>();
+      for (const t of tasks.records()) {
+        const p = t.state === 'RUNNING' && t.nodeId ? t.info?.queuePosition : undefined;
+        if (typeof p === 'number') byNode.set(t.nodeId!, [...(byNode.get(t.nodeId!) ?? []), p]);
+      }
+      return byNode;
+    },
+    publish: (samples) => events.usage(samples),
+  });
+  const messages = new NodeMessages({
+    tasks,
+    actors,
+    dispatcher,
+    objects,
+    requests,
+    logs,
+    events,
+    log,
+    usage: (nodeId, m) => usage.report(nodeId, m, clock.now()),
+  });
 
   return {
     runtimeDir,
@@ -236,7 +261,11 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
     autoscaler,
     queries,
     requests,
+    usage,
     log,
-    tick: () => dispatcher.apply(scheduler.handle({ type: 'tick', now: clock.now() })),
+    tick: () => {
+      dispatcher.apply(scheduler.handle({ type: 'tick', now: clock.now() }));
+      usage.tick(clock.now());
+    },
   };
 }

@@ -8,6 +8,7 @@ import type { Payload } from '../core/serialization.ts';
 import type { TaskEvents } from '../control/task-manager.ts';
 import type { ReadonlyTask } from '../control/task-record.ts';
 import type { StoredFrom } from '../objects/object-store.ts';
+import type { NodeUsageSample } from '../protocol/state-rows.ts';
 
 /** A node joining or leaving. */
 export interface NodeEvent {
@@ -38,6 +39,8 @@ export interface HeadListener {
   code?(code: ShippedCode): void;
   node?(e: NodeEvent): void;
   log?(e: LogEvent): void;
+  /** One round of usage samples, one per live node (every 2 s; head/usage-monitor.ts). */
+  usage?(samples: readonly NodeUsageSample[]): void;
 }
 
 /** The fan-out of head events to listeners. */
@@ -86,5 +89,9 @@ export class HeadEvents implements TaskEvents {
 
   log(e: LogEvent): void {
     for (const l of this.listeners) l.log?.(e);
+  }
+
+  usage(samples: readonly NodeUsageSample[]): void {
+    for (const l of this.listeners) l.usage?.(samples);
   }
 }

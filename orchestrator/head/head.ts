@@ -13,6 +13,7 @@ import type { HeadOptions } from './head-options.ts';
 import type { HeadQueries } from './head-queries.ts';
 import type { HeadRequests } from './head-requests.ts';
 import type { LogRouter } from './log-router.ts';
+import type { UsageHistory } from './usage-history.ts';
 
 export type { HeadOptions, TaskAdoption } from './head-options.ts';
 export type { Caller } from './head-requests.ts';
@@ -32,6 +33,8 @@ export class Head {
   readonly events: HeadEvents;
   /** Worker output, per task and echoed on the driver. */
   readonly logs: LogRouter;
+  /** Usage samples per node (CPU, memory, GPUs, QPU slots), the last hour and a day of minute averages. */
+  readonly usage: UsageHistory;
   private readonly parts: HeadParts;
   private ownJob: string | undefined;
   private readonly ticker: NodeJS.Timeout;
@@ -43,6 +46,7 @@ export class Head {
     this.queries = this.parts.queries;
     this.events = this.parts.events;
     this.logs = this.parts.logs;
+    this.usage = this.parts.usage.history;
     this.ticker = setInterval(() => this.parts.tick(), TICK_MS);
     this.ticker.unref();
   }

@@ -4,6 +4,19 @@
  */
 
 const MAX_LINES_PER_TASK = 1000;
+/** Recent lines kept per node (whatever task printed them), for the dashboard's node logs after a reload. */
+export const MAX_LINES_PER_NODE = 2000;
+/** Nodes whose recent lines are kept; the oldest drops off. */
+const MAX_NODES_KEPT = 512;
+
+/** A line a node's workers printed, as kept per node. */
+export interface NodeLogLine {
+  /** ms since the epoch, when the head got it. */
+  readonly t: number;
+  readonly taskId?: string;
+  readonly stream: 'stdout' | 'stderr';
+  readonly text: string;
+}
 
 /** One complete line of worker output, as subscribers see it. */
 export interface LogLine {
@@ -19,6 +32,7 @@ export interface LogLine {
 /** Collects and forwards task output. */
 export class LogRouter {
   private readonly byTask = new Map<string, string[]>();
+  private readonly byNode = new Map<string, NodeLogLine[]>();
   private readonly partial = new Map<string, string>();
   private readonly listeners = new Set<(l: LogLine) => void>();
   /** Where echoed lines go (the driver's stdout and stderr) until echo is turned off. */
@@ -37,7 +51,9 @@ export class LogRouter {
     const lines = text.split('\n');
     this.partial.set(key, lines.pop() ?? '');
     const prefix = `(${m.name ?? 'worker'} node=${nodeId.slice(0, 8)})`;
+    const t = Date.now();
     for (const line of lines) {
+      this.keepForNode(nodeId, { t, ...(m.taskId ? { taskId: m.taskId } : {}), stream: m.stream, text: line });
       if (m.taskId) {
         let kept = this.byTask.get(m.taskId);
         if (!kept) this.byTask.set(m.taskId, (kept = []));
@@ -54,6 +70,22 @@ export class LogRouter {
   subscribe(listener: (l: LogLine) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** The recent lines of node `nodeId`'s workers (the last {@link MAX_LINES_PER_NODE}), oldest first. */
+  nodeLines(nodeId: string): readonly NodeLogLine[] {
+    return (this.byNode.get(nodeId) ?? []).slice(-MAX_LINES_PER_NODE);
+  }
+
+  private keepForNode(nodeId: string, line: NodeLogLine): void {
+    let kept = this.byNode.get(nodeId);
+    if (!kept) {
+      this.byNode.set(nodeId, (kept = []));
+      if (this.byNode.size > MAX_NODES_KEPT) this.byNode.delete(this.byNode.keys().next().value!);
+    }
+    kept.push(line);
+    // Trimmed a tenth at a time, so a chatty node does not shift the whole array on every line.
+    if (kept.length > MAX_LINES_PER_NODE * 1.1) kept.splice(0, kept.length - MAX_LINES_PER_NODE);
   }
 
   /** The lines a task printed (the last 1000). */

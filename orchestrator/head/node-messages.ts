@@ -9,7 +9,7 @@ import type { TaskManager } from '../control/task-manager.ts';
 import type { TaskRecord } from '../control/task-record.ts';
 import type { ObjectPlane } from '../objects/object-plane.ts';
 import type { Channel } from '../protocol/channel.ts';
-import type { Message } from '../protocol/messages.ts';
+import type { Message, NodeUsageMessage } from '../protocol/messages.ts';
 import type { HeadEvents } from './head-events.ts';
 import type { HeadRequests, RequestMessage } from './head-requests.ts';
 import type { LogRouter } from './log-router.ts';
@@ -28,6 +28,8 @@ export interface NodeMessageTargets {
   readonly logs: LogRouter;
   readonly events: HeadEvents;
   log(line: string): void;
+  /** An agent's sample of its machine (head/usage-monitor.ts). */
+  usage(nodeId: string, m: NodeUsageMessage): void;
 }
 
 /** Routes messages from nodes. */
@@ -90,6 +92,8 @@ export class NodeMessages {
         return this.fromTask(m, link ?? node.channel, node.nodeId);
       case 'object':
         return objects.arrived(node.nodeId, m.objectId, m.payload);
+      case 'usage':
+        return this.t.usage(node.nodeId, m);
       default:
         (link ?? node.channel).close(`unexpected ${m.type} message from an agent`);
     }

@@ -119,7 +119,11 @@ export function recordSession(head: Head, recorder: SessionRecorder): () => void
       });
     },
     log(e) {
-      recorder.recordLog({ taskId: e.taskId, nodeId: e.taskId ? undefined : e.nodeId, stream: e.stream, text: e.text });
+      // The node too for a task's output, so the node's logs can be shown from the session.
+      recorder.recordLog({ taskId: e.taskId, nodeId: e.nodeId, stream: e.stream, text: e.text });
+    },
+    usage(samples) {
+      recorder.recordUsage(samples);
     },
   });
 }

@@ -245,6 +245,27 @@ export interface RunMessage {
   readonly secrets?: Readonly<Record<string, string>>;
 }
 
+/** One GPU's load as `nvidia-smi --query-gpu=utilization.gpu,memory.used,memory.total` reports it. */
+export interface GpuUsage {
+  /** Percent busy, 0-100. */
+  readonly util: number;
+  readonly memUsedMb: number;
+  readonly memTotalMb: number;
+}
+
+/** agent -> head: a sample of the node machine's CPU, memory and GPUs. */
+export interface NodeUsageMessage {
+  readonly type: 'usage';
+  /** When it was sampled (ms since the epoch, the agent's clock). */
+  readonly t: number;
+  /** Fraction of the machine's CPU time busy since the last sample, 0-1. */
+  readonly cpu: number;
+  readonly memUsedBytes: number;
+  readonly memTotalBytes: number;
+  /** One entry per GPU `nvidia-smi` lists; absent on a node without GPUs. */
+  readonly gpus?: readonly GpuUsage[];
+}
+
 /** Every message of the protocol. */
 export type Message =
   /** agent -> head: the node's resources and labels, first message on the stream. */
@@ -328,6 +349,8 @@ export type Message =
       /** Set by the worker for output a task wrote (so it is attributed exactly, however late it arrives). */
       readonly taskId?: string;
     }
+  /** agent -> head, every few seconds: what the node's machine uses (agent/usage-sampler.ts). */
+  | NodeUsageMessage
   /** worker -> head over a direct link (local nodes): who is on the other end, and the head's link secret (ORRERY_WORKER_LINK_SECRET) proving it is one of its workers. */
   | { readonly type: 'worker-hello'; readonly nodeId: string; readonly workerId: string; readonly secret: string }
   /** worker -> agent -> head: a client request from a running task; `requestId` 0 wants no reply. */
@@ -368,6 +391,7 @@ const TYPES = new Set<string>([
   'fetch',
   'object',
   'free-objects',
+  'usage',
 ]);
 
 /** Shallow check of an incoming message (deep fields are checked where they are used). */

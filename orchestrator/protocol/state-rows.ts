@@ -257,6 +257,8 @@ export interface SessionRow {
   /** Database, WAL, shared memory and results files together. */
   readonly sizeBytes: number;
   readonly error?: string;
+  /** US dollars its tasks reported (`costUsd`); absent when none did. */
+  readonly costUsd?: number;
 }
 
 /** A node a session recorded (`GET /api/sessions/:name/nodes`): what it offered and when it joined and left. */
@@ -381,4 +383,42 @@ export interface SessionComparison {
     /** durationMsB / durationMsA. */
     readonly ratio: number | null;
   };
+}
+
+/**
+ * One node's usage at one time, as the head keeps it (head/usage-history.ts), serves it
+ * (`GET /api/usage`, the events feed) and records it in the session. Members are absent when
+ * the node does not have the thing (no agent sample yet, no GPUs, no QPU slots). Samples older
+ * than the last hour are averages over a minute.
+ */
+export interface NodeUsageSample {
+  readonly nodeId: string;
+  /** ms since the epoch. */
+  readonly t: number;
+  /** Fraction of the machine's CPU time busy, 0-1. */
+  readonly cpu?: number;
+  readonly memUsedBytes?: number;
+  readonly memTotalBytes?: number;
+  /** GPUs on the node (`nvidia-smi` rows). */
+  readonly gpus?: number;
+  /** Mean GPU utilisation over its GPUs, percent 0-100. */
+  readonly gpuUtil?: number;
+  /** GPU memory used and in total, summed over its GPUs, MiB. */
+  readonly gpuMemUsedMb?: number;
+  readonly gpuMemTotalMb?: number;
+  /** QPU slots in use and in total (quantum backends' nodes). */
+  readonly qpuUsed?: number;
+  readonly qpuTotal?: number;
+  /** Its running circuit tasks that wait in the service's queue (`queuePosition` > 0), and the best position among them. */
+  readonly queued?: number;
+  readonly queuePosition?: number;
+}
+
+/** Cost reported by tasks (`costUsd` in their info), in US dollars: in all, and per backend. */
+export interface CostSummary {
+  readonly totalUsd: number;
+  /** Tasks that reported a cost. */
+  readonly tasks: number;
+  /** One row per backend that has costs, most expensive first. */
+  readonly byBackend: readonly { readonly backend: string; readonly usd: number; readonly tasks: number }[];
 }

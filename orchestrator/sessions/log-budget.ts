@@ -22,7 +22,10 @@ export class LogBudget {
       .prepare(`SELECT task_id AS t, node_id AS n, SUM(length(CAST(text AS BLOB))) AS b
       FROM logs WHERE stream != 'orrery' GROUP BY task_id, node_id`)
       .all() as { t: string | null; n: string | null; b: number }[];
-    for (const r of rows) this.used.set(key(r.t ?? undefined, r.n ?? undefined), r.b);
+    for (const r of rows) {
+      const k = key(r.t ?? undefined, r.n ?? undefined);
+      this.used.set(k, (this.used.get(k) ?? 0) + r.b);
+    }
   }
 
   /** What to keep of `text`; undefined once the owner's budget is spent (the note was already given). */

@@ -17,6 +17,7 @@ export interface RecorderStatements {
   readonly insertLog: Database.Statement;
   readonly upsertTaskInfo: Database.Statement;
   readonly insertRemoteJob: Database.Statement;
+  readonly insertUsage: Database.Statement;
 }
 
 /** Prepares the statements against a database at the current schema version. */
@@ -71,5 +72,9 @@ export function prepareRecorderStatements(db: Database.Database): RecorderStatem
       ON CONFLICT(task_id, key) DO UPDATE SET value = excluded.value, ts = excluded.ts`),
     insertRemoteJob: db.prepare(`INSERT OR IGNORE INTO remote_jobs (task_id, backend, remote_job_id, ts)
       VALUES (@taskId, @backend, @remoteJobId, @ts)`),
+    insertUsage: db.prepare(`INSERT INTO usage (node_id, ts, cpu, mem_used, mem_total, gpus, gpu_util, gpu_mem_used,
+      gpu_mem_total, qpu_used, qpu_total, queued, queue_position)
+      VALUES (@nodeId, @t, @cpu, @memUsedBytes, @memTotalBytes, @gpus, @gpuUtil, @gpuMemUsedMb, @gpuMemTotalMb,
+      @qpuUsed, @qpuTotal, @queued, @queuePosition)`),
   };
 }

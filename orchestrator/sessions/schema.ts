@@ -67,6 +67,15 @@ export const MIGRATIONS: readonly Migration[] = [
         remote_job_id TEXT NOT NULL, ts INTEGER NOT NULL,
         PRIMARY KEY (task_id, backend, remote_job_id)) WITHOUT ROWID;`,
   },
+  {
+    version: 4,
+    description: 'usage history per node (CPU, memory, GPUs, QPU slots, queue positions)',
+    sql: `
+      CREATE TABLE usage (node_id TEXT NOT NULL, ts INTEGER NOT NULL, cpu REAL, mem_used REAL, mem_total REAL,
+        gpus INTEGER, gpu_util REAL, gpu_mem_used REAL, gpu_mem_total REAL, qpu_used REAL, qpu_total REAL,
+        queued INTEGER, queue_position INTEGER);
+      CREATE INDEX usage_ts ON usage(ts);`,
+  },
 ];
 
 /** The schema version this Orrery writes. */

@@ -7,7 +7,8 @@ import { basename } from 'node:path';
 import type Database from 'better-sqlite3';
 import { checkResultFile, readCheckedFile } from './result-files.ts';
 import { openSessionDb } from './schema.ts';
-import type { SessionNodeRow } from '../protocol/state-rows.ts';
+import type { CostSummary, NodeUsageSample, SessionNodeRow } from '../protocol/state-rows.ts';
+import { readCost, readNodeLogs, readUsage, type SessionNodeLogLine } from './session-monitoring.ts';
 import { SessionUnsafeFileError } from './session-errors.ts';
 import { readStoredMeta, toMetadata } from './session-meta.ts';
 import {
@@ -70,6 +71,21 @@ export class SessionReader {
   /** Session name, times, status (`crashed` when its head died), config and placement rules. */
   metadata(): SessionMetadata {
     return toMetadata(readStoredMeta(this.db), basename(this.file).replace(/\.db$/, ''), this.schemaVersion);
+  }
+
+  /** Usage samples per node at or after `since` (none before schema 4). */
+  usage(since = 0): NodeUsageSample[] {
+    return readUsage(this.db, this.schemaVersion, since);
+  }
+
+  /** The last `limit` log lines of a node's workers. */
+  nodeLogs(nodeId: string, limit?: number): SessionNodeLogLine[] {
+    return readNodeLogs(this.db, nodeId, limit);
+  }
+
+  /** Cost reported by the session's tasks, in all and per backend. */
+  cost(): CostSummary {
+    return readCost(this.db, this.schemaVersion);
   }
 
   /** Tasks in submission order, filtered by state, name and backend. */

@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { openSessionDb } from './schema.ts';
+import type { NodeUsageSample } from '../protocol/state-rows.ts';
 import { LogBudget } from './log-budget.ts';
 import { prepareRecorderStatements, type RecorderStatements } from './recorder-statements.ts';
 import { writeResultFile } from './result-files.ts';
@@ -314,6 +315,26 @@ export class SessionRecorder {
         key,
         value: JSON.stringify(isSecretKey(key) ? REDACTED : value),
         ts,
+      });
+  }
+
+  /** Appends usage samples (head/usage-monitor.ts); members a sample lacks are stored as NULL. */
+  recordUsage(samples: readonly NodeUsageSample[]): void {
+    for (const s of samples)
+      this.enqueue(this.st.insertUsage, {
+        nodeId: s.nodeId,
+        t: s.t,
+        cpu: s.cpu ?? null,
+        memUsedBytes: s.memUsedBytes ?? null,
+        memTotalBytes: s.memTotalBytes ?? null,
+        gpus: s.gpus ?? null,
+        gpuUtil: s.gpuUtil ?? null,
+        gpuMemUsedMb: s.gpuMemUsedMb ?? null,
+        gpuMemTotalMb: s.gpuMemTotalMb ?? null,
+        qpuUsed: s.qpuUsed ?? null,
+        qpuTotal: s.qpuTotal ?? null,
+        queued: s.queued ?? null,
+        queuePosition: s.queuePosition ?? null,
       });
   }
 

@@ -14,7 +14,7 @@ import { isRecordingLive } from './session-liveness.ts';
 import { defaultSessionsDir, sessionPaths, SESSION_NAME, type SessionPaths } from './session-paths.ts';
 import { SessionReader } from './session-reader.ts';
 import { SessionRecorder, type RecorderOptions } from './session-recorder.ts';
-import type { SessionRow } from '../protocol/state-rows.ts';
+import type { CostSummary, SessionRow } from '../protocol/state-rows.ts';
 import type { SessionMetadata, SessionSummary } from './session-types.ts';
 
 /** One line of `sessions list` (the row type the dashboard shares). An unreadable file is listed with `status: 'unreadable'` and `error`. */
@@ -26,6 +26,8 @@ export interface SessionDetails extends SessionMetadata {
   readonly filesDir: string;
   readonly sizeBytes: number;
   readonly summary: SessionSummary;
+  /** Cost its tasks reported, in all and per backend. */
+  readonly cost: CostSummary;
 }
 
 /** What `export` wrote. */
@@ -83,6 +85,7 @@ export class SessionStore {
         try {
           const m = r.metadata();
           const s = r.summary();
+          const cost = r.cost();
           out.push({
             name,
             file: p.db,
@@ -92,6 +95,7 @@ export class SessionStore {
             taskCounts: s.byState,
             totalTasks: s.total,
             sizeBytes,
+            ...(cost.tasks > 0 ? { costUsd: cost.totalUsd } : {}),
           });
         } finally {
           r.close();
@@ -119,7 +123,14 @@ export class SessionStore {
     const p = this.paths(name);
     const r = this.open(name);
     try {
-      return { ...r.metadata(), file: p.db, filesDir: p.filesDir, sizeBytes: sizeOnDisk(p), summary: r.summary() };
+      return {
+        ...r.metadata(),
+        file: p.db,
+        filesDir: p.filesDir,
+        sizeBytes: sizeOnDisk(p),
+        summary: r.summary(),
+        cost: r.cost(),
+      };
     } finally {
       r.close();
     }
