@@ -48,6 +48,8 @@ export interface HeadQueries {
   nodeIds(): string[];
   /** Bytes and time the object store spent spilling values to disk and reading them back. */
   spillStats(): Readonly<SpillStats>;
+  /** Bytes of values the object store holds in the head's memory now, and its budget before it spills. */
+  objectStoreBytes(): { readonly usedBytes: number; readonly memoryBytes: number };
 }
 
 /** The tables the queries read. */
@@ -124,6 +126,10 @@ export class StateQueries implements HeadQueries {
 
   spillStats(): Readonly<SpillStats> {
     return this.t.store.spill.stats;
+  }
+
+  objectStoreBytes(): { readonly usedBytes: number; readonly memoryBytes: number } {
+    return { usedBytes: this.t.store.usedBytes, memoryBytes: this.t.store.memoryBytes };
   }
 
   private answer(

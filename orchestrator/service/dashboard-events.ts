@@ -11,7 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ReadonlyTask } from '../control/task-record.ts';
 import type { Head } from '../head/head.ts';
-import type { NodeRow, TaskView } from '../protocol/state-rows.ts';
+import type { NodeRow, NodeUsageSample, TaskView } from '../protocol/state-rows.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import { WS_PROTOCOL } from '../protocol/driver-socket.ts';
 import { refuseUpgrade } from './upgrade-refusal.ts';
@@ -55,7 +55,12 @@ export interface SnapshotMessage {
   readonly nodes: NodeRow[];
   readonly backends: BackendView[];
   readonly rules: PlacementRule[];
+  /** Usage samples per node of the last hour (head/usage-history.ts), so a reload draws the chart at once. */
+  readonly usageHistory?: NodeUsageSample[];
 }
+
+/** Usage history sent in a snapshot. */
+const SNAPSHOT_USAGE_MS = 3_600_000;
 
 /** What changed since the last batch; absent members did not change. */
 export interface BatchMessage {
@@ -68,6 +73,8 @@ export interface BatchMessage {
   readonly backends?: BackendView[];
   /** The placement rules, after they were replaced. */
   readonly rules?: PlacementRule[];
+  /** Usage samples per node taken since the last batch (every 2 s). */
+  readonly nodeUsage?: NodeUsageSample[];
 }
 
 /** Where the feed reads what the head does not hold itself. */
@@ -91,6 +98,7 @@ export class EventsFeed {
   private changed = new Map<string, ReadonlyTask>();
   private logs: FeedLog[] = [];
   private logsDropped = 0;
+  private nodeUsage: NodeUsageSample[] = [];
   private nodesChanged = false;
   private backendsChanged = false;
   private rulesChanged = false;
@@ -150,6 +158,7 @@ export class EventsFeed {
       nodes,
       backends: this.sources.backends(),
       rules: this.sources.rules(),
+      usageHistory: this.head.usage.since(Date.now() - SNAPSHOT_USAGE_MS),
     };
     ws.send(JSON.stringify(snapshot));
   }
@@ -166,6 +175,7 @@ export class EventsFeed {
           this.logs.push({ taskId: e.taskId, nodeId: e.nodeId, stream: e.stream, text: e.text });
         else this.logsDropped++;
       },
+      usage: (samples) => void this.nodeUsage.push(...samples),
     });
     this.ticks = 0;
     this.timer = setInterval(() => this.flush(), BATCH_INTERVAL_MS);
@@ -180,6 +190,7 @@ export class EventsFeed {
     this.changed = new Map();
     this.logs = [];
     this.logsDropped = 0;
+    this.nodeUsage = [];
   }
 
   private flush(): void {
@@ -210,6 +221,10 @@ export class EventsFeed {
       this.nodesChanged = false;
     }
     if (usageTick) batch.usage = this.usage();
+    if (this.nodeUsage.length > 0) {
+      batch.nodeUsage = this.nodeUsage;
+      this.nodeUsage = [];
+    }
     if (this.backendsChanged) batch.backends = this.sources.backends();
     if (this.rulesChanged) batch.rules = this.sources.rules();
     this.backendsChanged = this.rulesChanged = false;

@@ -14,6 +14,7 @@ import { ConfigFileWriter } from './dashboard-config-file.ts';
 import { DashboardRequestError } from './dashboard-errors.ts';
 import { EventsFeed } from './dashboard-events.ts';
 import { DashboardExamples } from './dashboard-examples.ts';
+import { DashboardMonitoring } from './dashboard-monitoring.ts';
 import { DashboardRules } from './dashboard-rules.ts';
 import { DashboardSessions } from './dashboard-sessions.ts';
 import { taskDetail } from './dashboard-tasks.ts';
@@ -45,6 +46,7 @@ export class Dashboard {
   readonly rules: DashboardRules;
   readonly sessions: DashboardSessions;
   readonly examples: DashboardExamples;
+  readonly monitoring: DashboardMonitoring;
   private readonly store = new SessionStore();
 
   constructor(private readonly opts: DashboardOptions) {
@@ -66,6 +68,7 @@ export class Dashboard {
     this.feed = new EventsFeed(opts.head, { backends: () => this.backends.list(), rules: () => this.rules.get() });
     this.sessions = new DashboardSessions(this.store);
     this.examples = new DashboardExamples(opts.driverEnv);
+    this.monitoring = new DashboardMonitoring(opts.head);
   }
 
   /** Serves a dashboard route; false when `parts` (the path after /api/) is not one. */
@@ -193,6 +196,9 @@ export class Dashboard {
         if (n === 3 && third === 'tasks') return on('GET', () => this.sessions.tasks(second!, url.searchParams))();
         if (n === 3 && third === 'nodes') return on('GET', () => this.sessions.nodes(second!))();
         if (n === 4 && third === 'tasks') return on('GET', () => this.sessions.task(second!, fourth!))();
+        if (n === 3 && third === 'usage') return on('GET', () => this.sessions.usage(second!, url.searchParams))();
+        if (n === 3 && third === 'cost') return on('GET', () => this.sessions.cost(second!))();
+        if (n === 4 && third === 'node-logs') return on('GET', () => this.sessions.nodeLogs(second!, fourth!))();
         if (n === 3 && third === 'export') {
           return on('GET', async () => {
             await this.sessions.export(second!, res);
@@ -204,6 +210,12 @@ export class Dashboard {
         if (n === 1) return on('GET', () => this.examples.list())();
         if (n === 2 && second === 'run') return on('POST', async () => this.examples.run(await body()))();
         return undefined;
+      case 'usage':
+        return n === 1 ? on('GET', () => this.monitoring.usage(url.searchParams))() : undefined;
+      case 'node-logs':
+        return n === 2 ? on('GET', () => this.monitoring.nodeLogs(second!))() : undefined;
+      case 'cost':
+        return n === 1 ? on('GET', () => this.monitoring.cost())() : undefined;
       default:
         return undefined;
     }

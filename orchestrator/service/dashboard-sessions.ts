@@ -20,7 +20,8 @@ import {
 import { validatePlacementRules, type PlacementRule } from '../scheduler/placement-rules.ts';
 import { DashboardRequestError } from './dashboard-errors.ts';
 import { RULES_LOG } from './dashboard-rules.ts';
-import type { SessionNodeRow, TaskView } from '../protocol/state-rows.ts';
+import type { CostSummary, NodeUsageSample, SessionNodeRow, TaskView } from '../protocol/state-rows.ts';
+import type { SessionNodeLogLine } from '../sessions/index.ts';
 import { sessionTaskDetail, sessionTaskView, type TaskDetail } from './dashboard-tasks.ts';
 
 /** Default and largest page of GET /api/sessions/:name/tasks. */
@@ -109,6 +110,24 @@ export class DashboardSessions {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  /** GET /api/sessions/:name/usage?since=: the usage samples it recorded (all of them without `since`). */
+  usage(session: string, q: URLSearchParams): { samples: NodeUsageSample[] } {
+    const since = Number(q.get('since') ?? 0);
+    if (!Number.isFinite(since))
+      throw new DashboardRequestError(400, 'since must be a time in ms since the epoch', { since: 'a number' });
+    return this.read(session, (r) => ({ samples: r.usage(since) }));
+  }
+
+  /** GET /api/sessions/:name/node-logs/:nodeId: the last 2,000 lines the node's workers printed. */
+  nodeLogs(session: string, nodeId: string): { nodeId: string; lines: SessionNodeLogLine[] } {
+    return this.read(session, (r) => ({ nodeId, lines: r.nodeLogs(nodeId) }));
+  }
+
+  /** GET /api/sessions/:name/cost. */
+  cost(session: string): CostSummary {
+    return this.read(session, (r) => r.cost());
   }
 
   private read<T>(name: string, f: (r: SessionReader) => T): T {

@@ -30,6 +30,7 @@ import { HeadAccess } from './head-access.ts';
 import { allowedHosts } from './host-check.ts';
 import { apiModulesRefused } from './dashboard-backends.ts';
 import { handleHttp } from './http-api.ts';
+import { HeadMetrics } from './head-metrics.ts';
 import { LoginCodes } from './login-codes.ts';
 import { applyServerTimeouts, connectionLimits, CONNECTIONS_CHECKING_INTERVAL_MS } from './server-limits.ts';
 import { HeadAlreadyRunningError } from './service-errors.ts';
@@ -194,6 +195,7 @@ export class HeadService {
         shutdown: () => void service?.stop(),
         dashboard: dash,
         exit: { file: headExitPath(), log: headLog.path },
+        metrics: new HeadMetrics(head),
       };
       srv.on('request', (req, res) => handleHttp(api, req, res));
       srv.on('upgrade', (req, socket, buf) =>

@@ -32,6 +32,7 @@ import { serveDashboardFile } from './dashboard-static.ts';
 import type { Credential, HeadAccess } from './head-access.ts';
 import { hostRefusal } from './host-check.ts';
 import { statusView } from './status-view.ts';
+import { METRICS_PATH, type HeadMetrics } from './head-metrics.ts';
 
 /** After its task ended, a followed log stays open this long for the output still on its way. */
 const FOLLOW_DRAIN_MS = 300;
@@ -52,6 +53,8 @@ export interface HttpApiContext {
   readonly dashboard?: Dashboard;
   /** Where the service records how it ended, and its log (told to `orrery stop`). */
   readonly exit?: { readonly file: string; readonly log: string };
+  /** `GET /metrics` for Prometheus (head-metrics.ts). */
+  readonly metrics?: HeadMetrics;
 }
 
 /** A request the API refuses, with its HTTP status. */
@@ -80,6 +83,7 @@ export function handleHttp(ctx: HttpApiContext, req: IncomingMessage, res: Serve
   res.setHeader('X-Content-Type-Options', 'nosniff');
   if (!ctx.access.hostAllowed(req)) return send(res, 421, { error: hostRefusal(req) });
   if (url.pathname === LOGIN_PATH) return ctx.login.handle(req, res, url);
+  if (url.pathname === METRICS_PATH && ctx.metrics) return serveMetrics(ctx, ctx.metrics, req, res, url);
   if (!url.pathname.startsWith('/api/') && url.pathname !== '/api') {
     if (ctx.dashboard && serveDashboardFile(req, res, url)) return;
     if (ctx.dashboard || url.pathname !== '/' || (req.method !== 'GET' && req.method !== 'HEAD'))
@@ -104,6 +108,30 @@ export function handleHttp(ctx: HttpApiContext, req: IncomingMessage, res: Serve
     if (err instanceof ApiError) send(res, err.status, { error: err.message });
     else send(res, 400, { error: (err as Error).message });
   }
+}
+
+/** `GET /metrics`: the token as a bearer header only (a scraper has no browser session). */
+function serveMetrics(
+  ctx: HttpApiContext,
+  metrics: HeadMetrics,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): void {
+  const verdict = ctx.access.check(req, url);
+  if (!verdict.ok) return send(res, verdict.status, { error: verdict.error });
+  if (verdict.via !== 'token')
+    return send(res, 401, {
+      error:
+        '/metrics needs the token as Authorization: Bearer <token> (in Prometheus: authorization: { credentials_file: ... }); a browser session is not enough',
+    });
+  if (req.method !== 'GET' && req.method !== 'HEAD')
+    return send(res, 405, { error: `${METRICS_PATH} takes GET, not ${req.method}` });
+  ctx.connections.trust(req.socket);
+  metrics.serve(res).catch((err: Error) => {
+    if (res.headersSent) res.destroy();
+    else send(res, 500, { error: `metrics could not be read: ${err.message}` });
+  });
 }
 
 /** The path after `/api/`, split and decoded. */
