@@ -57,10 +57,14 @@ export interface SnapshotMessage {
   readonly rules: PlacementRule[];
   /** Usage samples per node of the last hour (head/usage-history.ts), so a reload draws the chart at once. */
   readonly usageHistory?: NodeUsageSample[];
+  /** The cluster-wide `usage` samples of the last hour that were sent while a dashboard was open, for the same reason. */
+  readonly clusterUsage?: FeedUsage[];
 }
 
 /** Usage history sent in a snapshot. */
 const SNAPSHOT_USAGE_MS = 3_600_000;
+/** Cluster-wide samples kept for snapshots: an hour at one a second. */
+const CLUSTER_USAGE_KEPT = 3600;
 
 /** What changed since the last batch; absent members did not change. */
 export interface BatchMessage {
@@ -99,6 +103,8 @@ export class EventsFeed {
   private logs: FeedLog[] = [];
   private logsDropped = 0;
   private nodeUsage: NodeUsageSample[] = [];
+  /** Kept across reconnects (a reload closes the only socket), not cleared by stop(). */
+  private readonly clusterUsage: FeedUsage[] = [];
   private nodesChanged = false;
   private backendsChanged = false;
   private rulesChanged = false;
@@ -159,6 +165,7 @@ export class EventsFeed {
       backends: this.sources.backends(),
       rules: this.sources.rules(),
       usageHistory: this.head.usage.since(Date.now() - SNAPSHOT_USAGE_MS),
+      clusterUsage: this.clusterUsage.filter((u) => u.t >= Date.now() - SNAPSHOT_USAGE_MS),
     };
     ws.send(JSON.stringify(snapshot));
   }
@@ -220,7 +227,12 @@ export class EventsFeed {
       this.lastNodes = text;
       this.nodesChanged = false;
     }
-    if (usageTick) batch.usage = this.usage();
+    if (usageTick) {
+      batch.usage = this.usage();
+      this.clusterUsage.push(batch.usage);
+      if (this.clusterUsage.length > CLUSTER_USAGE_KEPT * 1.1)
+        this.clusterUsage.splice(0, this.clusterUsage.length - CLUSTER_USAGE_KEPT);
+    }
     if (this.nodeUsage.length > 0) {
       batch.nodeUsage = this.nodeUsage;
       this.nodeUsage = [];

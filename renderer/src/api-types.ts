@@ -16,8 +16,10 @@ export {
   type TaskState,
   type TaskView,
   type TaskViewKind,
+  type NodeUsageSample,
+  type CostSummary,
 } from '../../orchestrator/protocol/state-rows.ts';
-import type { NodeRow, TaskView } from '../../orchestrator/protocol/state-rows.ts';
+import type { NodeRow, NodeUsageSample, TaskView } from '../../orchestrator/protocol/state-rows.ts';
 
 /** Where a placement rule sends or keeps work. */
 export interface PlacementTarget {
@@ -82,6 +84,10 @@ export interface SnapshotEvent {
   readonly nodes: NodeRow[];
   readonly backends: BackendView[];
   readonly rules: PlacementRule[];
+  /** Usage samples per node of the last hour. */
+  readonly usageHistory?: NodeUsageSample[];
+  /** Cluster-wide usage samples of the last hour sent while a dashboard was open. */
+  readonly clusterUsage?: UsageSample[];
 }
 
 /** Every later message on /api/events: what changed since the last one. */
@@ -95,6 +101,16 @@ export interface BatchEvent {
   readonly backends?: BackendView[];
   /** The placement rules, after they were replaced. */
   readonly rules?: PlacementRule[];
+  /** Usage samples per node since the last batch (every 2 s). */
+  readonly nodeUsage?: NodeUsageSample[];
+}
+
+/** A node's log line as the head (GET /api/node-logs/:id) or a session keeps it. */
+export interface NodeLogLine {
+  readonly t: number;
+  readonly taskId?: string;
+  readonly stream: string;
+  readonly text: string;
 }
 
 /** GET /api/tasks/:id. */

@@ -49,6 +49,8 @@ export class App {
     const events = connectEvents({
       snapshot: (e) => {
         this.live.reset(e.tasks, e.nodes);
+        this.live.setNodeUsage(e.usageHistory ?? []);
+        this.live.setUsage(e.clusterUsage ?? []);
         this.backends = e.backends;
         this.rules = e.rules;
         this.notifyShown();
@@ -59,6 +61,7 @@ export class App {
         if (e.nodes) this.live.setNodes(e.nodes);
         if (e.logs) this.live.addLogs(e.logs);
         if (e.usage) this.live.addUsage(e.usage);
+        if (e.nodeUsage) this.live.addNodeUsage(e.nodeUsage);
         if (e.backends) {
           this.backends = e.backends;
           this.notifyBackends();

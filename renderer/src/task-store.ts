@@ -3,13 +3,23 @@
  * usage samples and recent log lines. A live store follows /api/events; a replay store holds a
  * finished session's tasks. Views redraw on `changed`, at most once per animation frame.
  */
-import type { LogLine, NodeRow, SessionNodeRow, TaskState, TaskView, UsageSample } from './api-types.ts';
+import type {
+  LogLine,
+  NodeRow,
+  NodeUsageSample,
+  SessionNodeRow,
+  TaskState,
+  TaskView,
+  UsageSample,
+} from './api-types.ts';
 import { shortId } from './short-id.ts';
 
 /** Log lines kept per task and per node (older ones drop off; the head keeps them all). */
 const LOG_LINES_KEPT = 2000;
 /** Usage samples kept for the chart (about 10 minutes at 10 per second). */
 const USAGE_KEPT = 6000;
+/** Usage samples kept per node: the head's hour at one per 2 s, and its minute averages. */
+const NODE_USAGE_KEPT = 1800 + 1440;
 
 /** Tasks, nodes, usage and logs of one run. */
 export class TaskStore {
@@ -21,6 +31,8 @@ export class TaskStore {
   /** A replay's nodes as the session recorded them (empty: it recorded none); unused live. */
   recordedNodes: SessionNodeRow[] = [];
   readonly usage: UsageSample[] = [];
+  /** Usage history per node (CPU, memory, GPUs, QPU slots): the head's, or what a replayed session recorded. */
+  readonly nodeUsage = new Map<string, NodeUsageSample[]>();
   readonly taskLogs = new Map<string, string[]>();
   readonly nodeLogs = new Map<string, string[]>();
   /** Bumped on every change so views can tell whether to redraw. */
@@ -72,6 +84,30 @@ export class TaskStore {
   addUsage(u: UsageSample): void {
     this.usage.push(u);
     if (this.usage.length > USAGE_KEPT) this.usage.splice(0, this.usage.length - USAGE_KEPT);
+    this.touch();
+  }
+
+  /** Replaces the cluster-wide usage samples (a snapshot's). */
+  setUsage(samples: readonly UsageSample[]): void {
+    this.usage.length = 0;
+    this.usage.push(...samples.slice(-USAGE_KEPT));
+    this.touch();
+  }
+
+  /** Replaces the usage history (a snapshot's, or a replayed session's). */
+  setNodeUsage(samples: readonly NodeUsageSample[]): void {
+    this.nodeUsage.clear();
+    this.addNodeUsage(samples);
+  }
+
+  /** Adds usage samples, each to its node's history. */
+  addNodeUsage(samples: readonly NodeUsageSample[]): void {
+    for (const s of samples) {
+      let kept = this.nodeUsage.get(s.nodeId);
+      if (!kept) this.nodeUsage.set(s.nodeId, (kept = []));
+      kept.push(s);
+      if (kept.length > NODE_USAGE_KEPT * 1.1) kept.splice(0, kept.length - NODE_USAGE_KEPT);
+    }
     this.touch();
   }
 

@@ -5,51 +5,22 @@
  * recorded in the session; node log lines kept by the head and by the session; cost reported
  * by tasks summed per backend; and GET /metrics scraped over HTTP in Prometheus' text format.
  *
- * This machine has no GPU: a stand-in `nvidia-smi` (written below, first on PATH for the agents)
- * prints what driver 535 prints for `--query-gpu=... --format=csv,noheader,nounits` on a node
- * with two H100s, and refuses anything else as the real tool does.
+ * This machine has no GPU: a stand-in `nvidia-smi` (fake-nvidia-smi.ts, first on PATH for the
+ * agents) prints what driver 535 prints for `--query-gpu=... --format=csv,noheader,nounits` on
+ * a node with two H100s, and refuses anything else as the real tool does.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
-import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { init, shutdown, remote, get } from 'orrery-compute';
 import { HeadService } from '../../orchestrator/service/head-service.ts';
 import { SessionStore } from '../../orchestrator/sessions/index.ts';
 import { headApi, tempDir, until } from './helpers.ts';
+import { installFakeNvidiaSmi } from './fake-nvidia-smi.ts';
 
 const home = tempDir('monitoring');
 process.env.ORRERY_HOME = home;
-
-const FAKE_NVIDIA_SMI = `#!/bin/sh
-# nvidia-smi of driver 535 on a node with two NVIDIA H100 80GB HBM3, for --query-gpu only.
-q=''; f=''
-for a in "$@"; do
-  case "$a" in
-    --query-gpu=*) q=\${a#--query-gpu=} ;;
-    --format=*) f=\${a#--format=} ;;
-    *) echo "Invalid combination of input arguments. Please run 'nvidia-smi -h' for help." >&2; exit 2 ;;
-  esac
-done
-[ -n "$q" ] || { echo "this stand-in answers only --query-gpu" >&2; exit 2; }
-case "$f" in csv,noheader,nounits) ;; *) echo "this stand-in answers only --format=csv,noheader,nounits" >&2; exit 2 ;; esac
-for i in 0 1; do
-  line=''
-  for field in $(printf '%s' "$q" | tr ',' ' '); do
-    case "$field" in
-      name) v='NVIDIA H100 80GB HBM3' ;;
-      memory.total) v=81559 ;;
-      memory.used) if [ $i = 0 ]; then v=20480; else v=40960; fi ;;
-      utilization.gpu) if [ $i = 0 ]; then v=37; else v=63; fi ;;
-      *) echo "Field \\"$field\\" is not a valid field to query."; exit 2 ;;
-    esac
-    line="\${line:+$line, }$v"
-  done
-  echo "$line"
-done
-`;
 
 let service: HeadService;
 let base: string;
@@ -94,12 +65,8 @@ function parseExposition(text: string): { name: string; labels: Record<string, s
 }
 
 before(async () => {
-  const bin = join(home, 'fake-bin');
-  mkdirSync(bin, { mode: 0o700 });
-  writeFileSync(join(bin, 'nvidia-smi'), FAKE_NVIDIA_SMI, { mode: 0o700 });
-  chmodSync(join(bin, 'nvidia-smi'), 0o700);
   // Agents are child processes of this one and inherit its PATH.
-  process.env.PATH = `${bin}:${process.env.PATH}`;
+  installFakeNvidiaSmi(home);
   service = await HeadService.start({
     port: 0,
     numCpus: 2,
@@ -151,7 +118,21 @@ describe('monitoring', () => {
     assert.equal(bad.status, 400);
     assert.match(bad.json.error, /since/);
 
-    // A dashboard that connects (or reloads) gets the history in its snapshot.
+    // A dashboard that connects (or reloads) gets the history in its snapshot, and the
+    // cluster-wide samples the previous page was sent (once a second).
+    const firstPage = await new Promise<any[]>((resolve, reject) => {
+      const ws = new WebSocket(`${service.info.address}/api/events`, ['orrery', `orrery.token.${token}`]);
+      const got: any[] = [];
+      ws.on('message', (d: Buffer) => {
+        got.push(JSON.parse(d.toString('utf8')));
+        if (got.filter((m) => m.usage).length >= 2) {
+          ws.close();
+          resolve(got);
+        }
+      });
+      ws.once('error', reject);
+    });
+    const sent = firstPage.filter((m) => m.usage).map((m) => m.usage.t);
     const snapshot = await new Promise<any>((resolve, reject) => {
       const ws = new WebSocket(`${service.info.address}/api/events`, ['orrery', `orrery.token.${token}`]);
       ws.once('message', (d: Buffer) => {
@@ -161,6 +142,8 @@ describe('monitoring', () => {
       ws.once('error', reject);
     });
     assert.equal(snapshot.type, 'snapshot');
+    const kept = (snapshot.clusterUsage as { t: number }[]).map((u) => u.t);
+    for (const t of sent) assert.ok(kept.includes(t), `cluster usage sample ${t} is in the next snapshot`);
     assert.ok((snapshot.usageHistory as Sample[]).filter((x) => x.nodeId === local.nodeId && x.gpus === 2).length >= 2);
 
     // The session has them (a replay draws the same chart).

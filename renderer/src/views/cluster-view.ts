@@ -1,12 +1,24 @@
 /**
  * Cluster tab: nodes grouped by backend with resources, what is free and labels; CPU usage and
- * pending tasks over time (a canvas chart from the event stream's usage samples); and the
- * pending / infeasible demand from /api/status.
+ * pending tasks over time (a canvas chart from the event stream's usage samples); usage per
+ * node over time (CPU, memory, GPUs, QPU slots: the head's history, so a reload shows it, or a
+ * replayed session's); cost so far per backend; and the pending / infeasible demand from /api/status.
  */
 import type { App, View } from '../app.ts';
-import type { NodeRow, SessionNodeRow, UsageSample } from '../api-types.ts';
+import type { CostSummary, NodeRow, NodeUsageSample, SessionNodeRow, UsageSample } from '../api-types.ts';
 import { backendColour, formatTime, h, replace } from '../dom.ts';
 import { api } from '../head-client.ts';
+import type { TaskStore } from '../task-store.ts';
+import { nodeUsageChart } from './node-usage-chart.ts';
+
+/** Charts drawn at most (the first nodes); the rest are named in a note. */
+const MAX_CHARTS = 24;
+/** Windows of the per-node charts (ms; 0: everything kept). */
+const WINDOWS: readonly (readonly [string, number])[] = [
+  ['last 15 min', 15 * 60_000],
+  ['last hour', 3_600_000],
+  ['everything kept', 0],
+];
 
 interface DemandEntry {
   readonly resources: Record<string, number>;
@@ -78,6 +90,15 @@ export class ClusterView implements View {
     'aria-label': 'CPU usage and pending tasks over time',
   });
   private readonly demand = h('div', { class: 'demand' });
+  private readonly nodeCharts = h('div', { class: 'node-charts', 'data-testid': 'node-usage' });
+  private readonly window = h(
+    'select',
+    { 'aria-label': 'Usage window', 'data-testid': 'usage-window', onchange: () => this.render() },
+    ...WINDOWS.map(([label, ms]) => h('option', { value: String(ms) }, label)),
+  );
+  private readonly cost = h('div', { class: 'cost', 'data-testid': 'cost' });
+  /** Replay stores whose recorded usage was asked for (loaded once each). */
+  private readonly usageLoaded = new WeakSet<TaskStore>();
   /** Says whose nodes are shown: the live cluster's, or a replayed session's recorded ones. */
   private readonly source = h('p', { class: 'hint', 'data-testid': 'cluster-source' });
   private readonly liveParts: HTMLElement[];
@@ -94,9 +115,14 @@ export class ClusterView implements View {
       { class: 'cluster-view' },
       this.source,
       ...this.liveParts,
+      h('div', { class: 'section-head' }, h('h2', {}, 'Usage per node'), h('label', {}, 'show ', this.window)),
+      this.nodeCharts,
+      h('h2', {}, 'Cost so far'),
+      this.cost,
       h('h2', {}, 'Nodes'),
       this.nodes,
     );
+    this.window.value = String(3_600_000);
     app.live.onChange(() => {
       // Half a second is smooth enough for a chart and keeps big clusters' tables cheap.
       if (
@@ -117,9 +143,14 @@ export class ClusterView implements View {
   show(): void {
     this.render();
     clearInterval(this.timer);
-    if (this.app.shown.replayOf) return;
+    const replay = this.app.shown.replayOf;
+    if (replay !== undefined) {
+      void this.loadCost(`sessions/${encodeURIComponent(replay)}/cost`, replay);
+      return;
+    }
     const poll = () => {
       if (this.element.hidden) return clearInterval(this.timer);
+      void this.loadCost('cost', undefined);
       api<{ pendingDemand: DemandEntry[]; infeasible: DemandEntry[] }>('status').then(
         (s) => {
           const rows = [...s.pendingDemand.map((d) => ({ ...d, missing: '' })), ...s.infeasible];
@@ -159,10 +190,116 @@ export class ClusterView implements View {
     this.timer = window.setInterval(poll, 2000);
   }
 
+  /** Shows the cost so far (live, or the replayed session's). */
+  private async loadCost(path: string, replay: string | undefined): Promise<void> {
+    let c: CostSummary;
+    try {
+      c = await api<CostSummary>(path);
+    } catch (err) {
+      replace(this.cost, h('p', { class: 'hint' }, `Cannot read the cost: ${(err as Error).message}`));
+      return;
+    }
+    if (this.app.shown.replayOf !== replay) return;
+    const usd = (v: number) => `$${v.toFixed(v < 1 ? 4 : 2)}`;
+    replace(
+      this.cost,
+      c.tasks === 0
+        ? h(
+            'p',
+            { class: 'hint' },
+            replay ? 'No task of this session reported a cost.' : 'No task reported a cost yet.',
+            ' Tasks on SageMaker and Braket report one (costUsd in their info).',
+          )
+        : h(
+            'table',
+            { class: 'grid cost-table' },
+            h('thead', {}, h('tr', {}, ...['backend', 'tasks', 'cost (USD)'].map((t) => h('th', {}, t)))),
+            h(
+              'tbody',
+              {},
+              ...c.byBackend.map((b) =>
+                h(
+                  'tr',
+                  { 'data-backend': b.backend },
+                  h('td', {}, b.backend || '(no node)'),
+                  h('td', { class: 'num' }, String(b.tasks)),
+                  h('td', { class: 'num' }, usd(b.usd)),
+                ),
+              ),
+              h(
+                'tr',
+                { class: 'total', 'data-testid': 'cost-total' },
+                h('th', {}, replay ? `session ${replay}` : 'this session'),
+                h('td', { class: 'num' }, String(c.tasks)),
+                h('td', { class: 'num' }, usd(c.totalUsd)),
+              ),
+            ),
+          ),
+    );
+  }
+
+  /** The per-node charts of `store` (live: the head's history; a replay: what the session recorded). */
+  private renderNodeCharts(store: TaskStore, names: ReadonlyMap<string, string>): void {
+    const replay = store.replayOf;
+    if (replay !== undefined && !this.usageLoaded.has(store)) {
+      this.usageLoaded.add(store);
+      replace(this.nodeCharts, h('p', { class: 'hint' }, 'Loading the usage the session recorded…'));
+      api<{ samples: NodeUsageSample[] }>(`sessions/${encodeURIComponent(replay)}/usage`).then(
+        (r) => {
+          store.setNodeUsage(r.samples);
+          if (this.app.shown === store && !this.element.hidden) this.render();
+        },
+        (err: Error) =>
+          replace(this.nodeCharts, h('p', { class: 'hint' }, `Cannot read the recorded usage: ${err.message}`)),
+      );
+      return;
+    }
+    const all = [...store.nodeUsage].filter(([, s]) => s.length > 0);
+    if (all.length === 0) {
+      replace(
+        this.nodeCharts,
+        h(
+          'p',
+          { class: 'hint' },
+          replay
+            ? 'This session recorded no usage (sessions recorded before usage history have none).'
+            : 'Usage per node appears here a few seconds after nodes join (sampled every 2 s).',
+        ),
+      );
+      return;
+    }
+    let from = Infinity;
+    let to = -Infinity;
+    for (const [, s] of all) {
+      from = Math.min(from, s[0]!.t);
+      to = Math.max(to, s[s.length - 1]!.t);
+    }
+    const win = Number(this.window.value);
+    if (replay === undefined) to = Math.max(to, Date.now());
+    if (win > 0) from = Math.max(from, to - win);
+    const shown = all.slice(0, MAX_CHARTS);
+    replace(
+      this.nodeCharts,
+      ...shown.map(([nodeId, samples]) => nodeUsageChart(nodeId, names.get(nodeId) ?? '?', samples, from, to)),
+      all.length > MAX_CHARTS
+        ? h(
+            'p',
+            { class: 'hint' },
+            `${all.length - MAX_CHARTS} more nodes are not charted (the first ${MAX_CHARTS} are).`,
+          )
+        : null,
+    );
+  }
+
   private render(): void {
     const replay = this.app.shown.replayOf;
     for (const el of this.liveParts) el.hidden = replay !== undefined;
-    if (replay !== undefined) return this.renderRecorded(replay, this.app.shown.recordedNodes);
+    if (replay !== undefined) {
+      const recorded = this.app.shown.recordedNodes;
+      this.renderNodeCharts(this.app.shown, new Map(recorded.map((n) => [n.nodeId, n.backend ?? '?'])));
+      return this.renderRecorded(replay, recorded);
+    }
+    this.renderNodeCharts(this.app.live, new Map(this.app.live.nodes.map((n) => [n.nodeId, n.backend])));
     this.source.className = 'hint';
     this.source.textContent = 'The live cluster.';
     const store = this.app.live;
@@ -218,7 +355,7 @@ export class ClusterView implements View {
     this.source.textContent =
       nodes.length === 0
         ? `Replaying session ${session}: it recorded no node data, so there are no nodes to show. The live cluster is not shown while replaying (use Back to live).`
-        : `Replaying session ${session}: the ${nodes.length} node${nodes.length === 1 ? '' : 's'} it recorded, not the live cluster. Usage over time and pending demand are live-only and hidden while replaying.`;
+        : `Replaying session ${session}: the ${nodes.length} node${nodes.length === 1 ? '' : 's'} it recorded, not the live cluster, with the usage and cost it recorded. The cluster-wide usage chart and pending demand are live-only and hidden while replaying.`;
     const byBackend = new Map<string, SessionNodeRow[]>();
     for (const n of nodes) {
       const b = n.backend ?? '(unknown backend)';

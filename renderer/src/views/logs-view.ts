@@ -1,9 +1,25 @@
-/** Logs tab: worker output streamed live, for one task (with its earlier lines) or one node. */
+/**
+ * Logs tab: worker output streamed live, for one task (with its earlier lines) or one node
+ * (with the recent lines the head kept, so a reload loses nothing; in a replay, the lines the
+ * session recorded).
+ */
 import type { App, View } from '../app.ts';
+import type { NodeLogLine } from '../api-types.ts';
 import { h } from '../dom.ts';
 import { api } from '../head-client.ts';
+import { shortId } from '../short-id.ts';
 
 const SHOWN_LINES = 5000;
+/** Where the chosen node is remembered across reloads (per tab). */
+const NODE_KEY = 'orrery.logs.node';
+
+/** A kept node line as the live stream shows it (task id first, `[err]` on stderr). */
+function nodeLineText(l: NodeLogLine): string[] {
+  return l.text
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((line) => `${l.taskId ? `${shortId(l.taskId)} ` : ''}${l.stream === 'stderr' ? `[err] ${line}` : line}`);
+}
 
 /** The logs tab. */
 export class LogsView implements View {
@@ -46,6 +62,12 @@ export class LogsView implements View {
       this.syncNodes();
       this.draw();
     });
+    // A replay lists the nodes the session recorded and reads their lines from it.
+    app.onShownChange(() => {
+      if (this.mode?.kind === 'node') this.mode = undefined;
+      this.nodesShown = '\0';
+      if (!this.element.hidden) this.show();
+    });
   }
 
   show(): void {
@@ -55,7 +77,10 @@ export class LogsView implements View {
 
   /** Rebuilds the node menu when the live node list differs from the one it shows. */
   private syncNodes(): void {
-    const nodes = this.app.live.nodes;
+    const replay = this.app.shown.replayOf !== undefined;
+    const nodes = replay
+      ? this.app.shown.recordedNodes.map((n) => ({ nodeId: n.nodeId, backend: n.backend ?? '?' }))
+      : this.app.live.nodes;
     const key = nodes.map((n) => `${n.nodeId} ${n.backend}`).join('\n');
     if (key === this.nodesShown) return;
     this.nodesShown = key;
@@ -65,12 +90,41 @@ export class LogsView implements View {
       ...nodes.map((n) => h('option', { value: n.nodeId }, `${n.nodeId} (${n.backend})`)),
     );
     this.source.value = current;
+    // After a reload: the node chosen before, once the snapshot listed it.
+    const remembered = replay ? null : sessionStorage.getItem(NODE_KEY);
+    if (!this.mode && remembered && nodes.some((n) => n.nodeId === remembered)) {
+      this.source.value = remembered;
+      void this.select();
+    }
   }
 
+  /** Shows the chosen node's lines: those the head (or the replayed session) kept, then new ones as they stream in. */
   private async select(): Promise<void> {
     const id = this.source.value;
-    this.mode = id ? { kind: 'node', id, earlier: [], streamedBefore: 0 } : undefined;
+    const replay = this.app.shown.replayOf;
+    if (replay === undefined) {
+      if (id) sessionStorage.setItem(NODE_KEY, id);
+      else sessionStorage.removeItem(NODE_KEY);
+    }
+    if (!id) {
+      this.mode = undefined;
+      return this.draw();
+    }
+    const streamedBefore = replay === undefined ? (this.app.live.nodeLogs.get(id)?.length ?? 0) : Infinity;
+    const mode = { kind: 'node' as const, id, earlier: [] as string[], streamedBefore };
+    this.mode = mode;
     this.draw();
+    const path =
+      replay === undefined
+        ? `node-logs/${encodeURIComponent(id)}`
+        : `sessions/${encodeURIComponent(replay)}/node-logs/${encodeURIComponent(id)}`;
+    try {
+      const r = await api<{ lines: NodeLogLine[] }>(path);
+      mode.earlier = r.lines.flatMap(nodeLineText);
+    } catch (err) {
+      mode.earlier = [`(cannot load earlier lines: ${(err as Error).message})`];
+    }
+    if (this.mode === mode) this.draw();
   }
 
   /** Shows task `id`'s lines: those the head kept, then new ones as they stream in. */
@@ -96,7 +150,7 @@ export class LogsView implements View {
     }
     const lines =
       m.kind === 'node'
-        ? (this.app.live.nodeLogs.get(m.id) ?? [])
+        ? [...m.earlier, ...(this.app.live.nodeLogs.get(m.id) ?? []).slice(m.streamedBefore)]
         : [...m.earlier, ...(this.app.live.taskLogs.get(m.id) ?? []).slice(m.streamedBefore)];
     const text = lines.slice(-SHOWN_LINES).join('\n') || '(no output yet)';
     if (this.out.textContent === text) return;

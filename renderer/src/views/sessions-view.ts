@@ -72,7 +72,11 @@ export class SessionsView implements View {
       h(
         'table',
         { class: 'grid', 'aria-label': 'Sessions' },
-        h('thead', {}, h('tr', {}, ...['name', 'status', 'started', 'ended', 'tasks', ''].map((c) => h('th', {}, c)))),
+        h(
+          'thead',
+          {},
+          h('tr', {}, ...['name', 'status', 'started', 'ended', 'tasks', 'cost', ''].map((c) => h('th', {}, c))),
+        ),
         this.list,
       ),
       h('h2', {}, 'Compare'),
@@ -127,6 +131,11 @@ export class SessionsView implements View {
             'td',
             { 'data-col': 'tasks', class: 'num' },
             r.status === 'unreadable' ? '–' : `${r.totalTasks}${failed ? ` (${failed} failed)` : ''}`,
+          ),
+          h(
+            'td',
+            { 'data-col': 'cost', class: 'num', title: 'US dollars its tasks reported (costUsd)' },
+            r.costUsd === undefined ? '–' : `$${r.costUsd.toFixed(r.costUsd < 1 ? 4 : 2)}`,
           ),
           h(
             'td',
