@@ -15,7 +15,9 @@
  *   POST /api/login-codes                  { url, expiresAt }: a one-time dashboard login URL (token only)
  *   POST /api/login-pages                  { path, expiresAt }: a login page file that forwards to one (token only)
  *
- * The dashboard's routes (tasks/:id, backends, secrets, placement-rules, sessions, examples)
+ *   GET  /metrics                          Prometheus text format (head-metrics.ts; the token as a bearer header only)
+ *
+ * The dashboard's routes (tasks/:id, backends, secrets, placement-rules, sessions, examples, usage, node-logs, cost)
  * are in dashboard-routes.ts and described in dashboard-api.md; `/login` trades a one-time code
  * for a session cookie (dashboard-login.ts); `/` and `/assets/*` serve the dashboard's files
  * without a credential (dashboard-static.ts).

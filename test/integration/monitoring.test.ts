@@ -231,6 +231,15 @@ describe('monitoring', () => {
       assert.equal(r.status, 401, what);
       assert.match(((await r.json()) as { error: string }).error, /token/);
     }
+    // A dashboard login (session cookie) is not enough: a scraper holds the token.
+    const login = (await headApi({ url: base, token }, 'POST', '/api/login-codes')).json as { url: string };
+    const loggedIn = await fetch(login.url, { redirect: 'manual' });
+    const cookie = (loggedIn.headers.get('set-cookie') ?? '').split(';')[0]!;
+    assert.match(cookie, /^orrery-session-\d+=/);
+    assert.equal((await fetch(`${base}/api/cost`, { headers: { Cookie: cookie } })).status, 200, 'the cookie works');
+    const byCookie = await fetch(`${base}/metrics`, { headers: { Cookie: cookie } });
+    assert.equal(byCookie.status, 401);
+    assert.match(((await byCookie.json()) as { error: string }).error, /Bearer/);
     const inUrl = await fetch(`${base}/metrics?token=${token}`, { headers: { Authorization: `Bearer ${token}` } });
     assert.equal(inUrl.status, 401, 'a token in the URL is refused even next to a good header');
     const r = await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${token}` } });
