@@ -4,4 +4,4 @@
  * Sent by an agent in its `hello`; the head refuses an agent that speaks another version (an
  * agent bundle left on a host by an older Orrery). Bump it when a message changes shape.
  */
-export const PROTOCOL_VERSION = '2';
+export const PROTOCOL_VERSION = '3';

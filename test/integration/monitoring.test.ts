@@ -71,7 +71,10 @@ before(async () => {
     port: 0,
     numCpus: 2,
     session: 'monitoring-run',
-    backends: [{ name: 'lab', kind: 'local', numCpus: 1 }],
+    backends: [
+      { name: 'lab', kind: 'local', numCpus: 1 },
+      { name: 'qsim', kind: 'quantum-simulator', maxConcurrent: 3 },
+    ],
     log: () => {},
   });
   base = service.info.url;
@@ -160,6 +163,31 @@ describe('monitoring', () => {
       10_000,
     );
     assert.ok((recorded as Sample[]).every((x) => typeof x.t === 'number' && typeof x.nodeId === 'string'));
+  });
+
+  test('a quantum node reports its QPU slots in use, and every route answers 401 without the token', async () => {
+    const qsim = ((await api('GET', '/api/nodes')).json as { nodeId: string; backend: string }[]).find(
+      (n) => n.backend === 'qsim',
+    )!;
+    const s = await until('a QPU sample', async () => {
+      const r = await api('GET', `/api/usage?node=${qsim.nodeId}`);
+      return (r.json.samples as { qpuTotal?: number; qpuUsed?: number; queued?: number }[]).at(-1);
+    });
+    assert.equal(s.qpuTotal, 3);
+    assert.equal(s.qpuUsed, 0);
+    assert.equal(s.queued, 0);
+    for (const path of [
+      '/api/usage',
+      '/api/node-logs/x',
+      '/api/cost',
+      '/api/sessions/monitoring-run/usage',
+      '/api/sessions/monitoring-run/node-logs/x',
+      '/api/sessions/monitoring-run/cost',
+    ]) {
+      const r = await api('GET', path, false);
+      assert.equal(r.status, 401, path);
+      assert.match(r.json.error, /token/);
+    }
   });
 
   test('node log lines are kept by the head and by the session', async () => {
@@ -272,6 +300,10 @@ describe('monitoring', () => {
     const cpu = one('orrery_node_cpu_ratio', { node: local });
     assert.ok(cpu >= 0 && cpu <= 1);
     assert.ok(one('orrery_object_store_bytes') >= 0);
+    const qsim = nodes.find((n) => n.backend === 'qsim')!.nodeId;
+    assert.equal(one('orrery_node_qpu_slots', { node: qsim, backend: 'qsim' }), 3);
+    assert.equal(one('orrery_node_qpu_slots_used', { node: qsim }), 0);
+    assert.equal(one('orrery_nodes', { backend: 'qsim' }), 1);
     assert.equal(one('orrery_cost_usd_total', { backend: 'lab' }), 0.75);
     assert.equal(one('orrery_cost_usd_total', { backend: 'local' }), 0.125);
     assert.ok(one('orrery_head_process_resident_memory_bytes') > 0, 'the process metrics are there too');
