@@ -78,7 +78,10 @@ before(async () => {
     numCpus: 2,
     session: SESSION,
     // Declared without GPUs: its agent does not ask nvidia-smi, so its chart has no GPU lines.
-    backends: [{ name: 'lab', kind: 'local', numCpus: 1, numGpus: 0 }],
+    backends: [
+      { name: 'lab', kind: 'local', numCpus: 1, numGpus: 0 },
+      { name: 'qsim', kind: 'quantum-simulator', maxConcurrent: 2 },
+    ],
     log: () => undefined,
   });
   await orrery.init({ address: service.info.address, token: service.info.token, logToDriver: false });
@@ -155,7 +158,7 @@ describe('dashboard monitoring', () => {
     assert.deepEqual(ui.errors, []);
   });
 
-  test('usage per node has time and percent axes, units, and GPU lines only where there are GPUs', async () => {
+  test('usage per node has time and percent axes, units, GPU lines only where there are GPUs, QPU slots on a quantum node', async () => {
     await tab('Cluster');
     const nodes = await apiGet<NodeRow[]>('nodes');
     const lab = nodes.find((n) => n.backend === 'lab')!;
@@ -181,6 +184,11 @@ describe('dashboard monitoring', () => {
       await labChart.locator('polyline[data-series="cpu"]').first().waitFor({ state: 'attached' });
       assert.equal(await labChart.locator('polyline[data-series^="gpu"]').count(), 0);
       assert.doesNotMatch(await labChart.locator('.usage-legend').innerText(), /GPU/);
+      // The quantum node: its QPU slots in use.
+      const qsim = nodes.find((n) => n.backend === 'qsim')!;
+      const qChart = page.locator(`[data-testid="node-usage-chart"][data-node="${qsim.nodeId}"]`);
+      await qChart.locator('polyline[data-series="qpu"]').first().waitFor({ state: 'attached' });
+      assert.match(await qChart.locator('.usage-legend').innerText(), /QPU slots\s+0 \/ 2 in use/);
       const box = await chart.boundingBox();
       assert.ok(box && box.width <= SIZES[1].width, 'charts fit the window');
     });
