@@ -79,7 +79,7 @@ export class UsageSampler {
       this.send({
         type: 'usage',
         t: Date.now(),
-        cpu,
+        cpu: Math.round(cpu * 10_000) / 10_000,
         memUsedBytes: memTotalBytes - freemem(),
         memTotalBytes,
         ...(gpus && gpus.length > 0 ? { gpus } : {}),

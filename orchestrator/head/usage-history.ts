@@ -113,6 +113,22 @@ export class UsageHistory {
     return out;
   }
 
+  /**
+   * Like {@link since} for every node, thinned to at most about `maxSamples` in all: every k-th
+   * sample of each node (its newest always kept), so a snapshot for a big cluster stays small.
+   */
+  thinned(since: number, maxSamples: number): NodeUsageSample[] {
+    const all = this.since(since);
+    const stride = Math.ceil(all.length / Math.max(1, maxSamples));
+    if (stride <= 1) return all;
+    const out: NodeUsageSample[] = [];
+    for (const h of this.nodes.values()) {
+      const s = h.since(since);
+      for (let i = s.length - 1; i >= 0; i -= stride) out.push(s[i]!);
+    }
+    return out.sort((a, b) => a.t - b.t);
+  }
+
   /** The newest sample of each node. */
   latest(): NodeUsageSample[] {
     const out: NodeUsageSample[] = [];

@@ -63,6 +63,8 @@ export interface SnapshotMessage {
 
 /** Usage history sent in a snapshot. */
 const SNAPSHOT_USAGE_MS = 3_600_000;
+/** Usage samples in a snapshot at most (about 3.6 MB of JSON): a big cluster's hour is thinned to fit. */
+const SNAPSHOT_USAGE_SAMPLES = 20_000;
 /** Cluster-wide samples kept for snapshots: an hour at one a second. */
 const CLUSTER_USAGE_KEPT = 3600;
 
@@ -164,7 +166,7 @@ export class EventsFeed {
       nodes,
       backends: this.sources.backends(),
       rules: this.sources.rules(),
-      usageHistory: this.head.usage.since(Date.now() - SNAPSHOT_USAGE_MS),
+      usageHistory: this.head.usage.thinned(Date.now() - SNAPSHOT_USAGE_MS, SNAPSHOT_USAGE_SAMPLES),
       clusterUsage: this.clusterUsage.filter((u) => u.t >= Date.now() - SNAPSHOT_USAGE_MS),
     };
     ws.send(JSON.stringify(snapshot));

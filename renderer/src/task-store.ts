@@ -33,6 +33,8 @@ export class TaskStore {
   readonly usage: UsageSample[] = [];
   /** Usage history per node (CPU, memory, GPUs, QPU slots): the head's, or what a replayed session recorded. */
   readonly nodeUsage = new Map<string, NodeUsageSample[]>();
+  /** Bumped when usage samples arrive, so the charts redraw only then. */
+  usageVersion = 0;
   readonly taskLogs = new Map<string, string[]>();
   readonly nodeLogs = new Map<string, string[]>();
   /** Bumped on every change so views can tell whether to redraw. */
@@ -108,6 +110,7 @@ export class TaskStore {
       kept.push(s);
       if (kept.length > NODE_USAGE_KEPT * 1.1) kept.splice(0, kept.length - NODE_USAGE_KEPT);
     }
+    this.usageVersion++;
     this.touch();
   }
 

@@ -80,3 +80,18 @@ test('nvidia-smi CSV rows are parsed; [N/A] rows are left out', () => {
   assert.deepEqual(parseGpuUsage('[N/A], 0, 81559\n'), []);
   assert.deepEqual(parseGpuUsage(''), []);
 });
+
+test('a snapshot of many nodes is thinned to about the budget, every node keeping its newest sample', () => {
+  const h = new UsageHistory();
+  for (let i = 0; i < 100; i++)
+    for (let n = 0; n < 10; n++) h.add([{ nodeId: `n${n}`, t: 1_000_000 + i * 2000, cpu: i / 100 }]);
+  assert.equal(h.thinned(0, 5000).length, 1000, 'under the budget: everything');
+  const thin = h.thinned(0, 250);
+  assert.ok(thin.length <= 250 + 10 && thin.length >= 200, `${thin.length} samples`);
+  for (let n = 0; n < 10; n++)
+    assert.equal(thin.filter((s) => s.nodeId === `n${n}`).at(-1)?.t, 1_000_000 + 99 * 2000, `n${n} keeps its newest`);
+  assert.deepEqual(
+    thin.map((s) => s.t),
+    [...thin.map((s) => s.t)].sort((a, b) => a - b),
+  );
+});

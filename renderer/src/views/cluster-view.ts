@@ -99,6 +99,8 @@ export class ClusterView implements View {
   private readonly cost = h('div', { class: 'cost', 'data-testid': 'cost' });
   /** Replay stores whose recorded usage was asked for (loaded once each). */
   private readonly usageLoaded = new WeakSet<TaskStore>();
+  /** What the charts were last drawn from (store, samples, window, nodes): unchanged, they are not redrawn. */
+  private chartsDrawn: { store: TaskStore; key: string } | undefined;
   /** Says whose nodes are shown: the live cluster's, or a replayed session's recorded ones. */
   private readonly source = h('p', { class: 'hint', 'data-testid': 'cluster-source' });
   private readonly liveParts: HTMLElement[];
@@ -254,6 +256,9 @@ export class ClusterView implements View {
       );
       return;
     }
+    const key = `${store.usageVersion} ${this.window.value} ${[...names].join(',')}`;
+    if (this.chartsDrawn?.store === store && this.chartsDrawn.key === key) return;
+    this.chartsDrawn = { store, key };
     const all = [...store.nodeUsage].filter(([, s]) => s.length > 0);
     if (all.length === 0) {
       replace(

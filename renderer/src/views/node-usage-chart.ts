@@ -14,6 +14,8 @@ const TOP = 10;
 const BOTTOM = 28;
 /** A longer pause between samples breaks the line (the head samples every 2 s; older samples are minutes apart). */
 const GAP_MS = 150_000;
+/** Points drawn per line at most (about one per pixel); longer histories are thinned. */
+const MAX_POINTS = 600;
 const TICK_STEPS_MS = [1, 2, 5, 10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400].map(
   (s) => s * 1000,
 );
@@ -114,7 +116,9 @@ export function nodeUsageChart(
   from: number,
   to: number,
 ): HTMLElement {
-  const shown = samples.filter((s) => s.t >= from && s.t <= to);
+  const inWindow = samples.filter((s) => s.t >= from && s.t <= to);
+  const stride = Math.ceil(inWindow.length / MAX_POINTS);
+  const shown = stride <= 1 ? inWindow : inWindow.filter((_, i) => (inWindow.length - 1 - i) % stride === 0);
   const series = SERIES.filter((se) => shown.some((s) => se.value(s) !== undefined));
   const x = (t: number) => LEFT + ((t - from) / Math.max(1, to - from)) * (W - LEFT - RIGHT);
   const y = (v: number) => TOP + (1 - Math.min(100, Math.max(0, v)) / 100) * (H - TOP - BOTTOM);
@@ -203,7 +207,7 @@ export function nodeUsageChart(
       {},
       h('strong', {}, nodeId),
       ` (${backend})`,
-      latest ? h('span', { class: 'hint' }, ` · ${shown.length} samples, latest ${clock(latest.t, true)}`) : null,
+      latest ? h('span', { class: 'hint' }, ` · ${inWindow.length} samples, latest ${clock(latest.t, true)}`) : null,
     ),
     shown.length === 0 ? h('p', { class: 'hint' }, 'No usage samples in this window.') : chart,
     legend,
