@@ -4,6 +4,7 @@
  * draws the chart. Nodes beyond {@link MAX_NODES} drop off oldest first.
  */
 import type { NodeUsageSample } from '../protocol/state-rows.ts';
+import { thinUsage } from '../sessions/index.ts';
 
 /** Fine samples kept per node: an hour at one per 2 s. */
 export const FINE_SAMPLES = 1800;
@@ -118,15 +119,7 @@ export class UsageHistory {
    * sample of each node (its newest always kept), so a snapshot for a big cluster stays small.
    */
   thinned(since: number, maxSamples: number): NodeUsageSample[] {
-    const all = this.since(since);
-    const stride = Math.ceil(all.length / Math.max(1, maxSamples));
-    if (stride <= 1) return all;
-    const out: NodeUsageSample[] = [];
-    for (const h of this.nodes.values()) {
-      const s = h.since(since);
-      for (let i = s.length - 1; i >= 0; i -= stride) out.push(s[i]!);
-    }
-    return out.sort((a, b) => a.t - b.t);
+    return thinUsage(this.since(since), maxSamples);
   }
 
   /** The newest sample of each node. */

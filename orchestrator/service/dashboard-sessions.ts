@@ -112,12 +112,12 @@ export class DashboardSessions {
     }
   }
 
-  /** GET /api/sessions/:name/usage?since=: the usage samples it recorded (all of them without `since`). */
+  /** GET /api/sessions/:name/usage?since=: the usage samples it recorded (all of them without `since`; thinned to about 20,000). */
   usage(session: string, q: URLSearchParams): { samples: NodeUsageSample[] } {
     const since = Number(q.get('since') ?? 0);
     if (!Number.isFinite(since))
       throw new DashboardRequestError(400, 'since must be a time in ms since the epoch', { since: 'a number' });
-    return this.read(session, (r) => ({ samples: r.usage(since) }));
+    return this.read(session, (r) => ({ samples: r.usage(since, 20_000) }));
   }
 
   /** GET /api/sessions/:name/node-logs/:nodeId: the last 2,000 lines the node's workers printed. */

@@ -30,4 +30,4 @@ export { defaultSessionsDir, validateSessionName, SESSION_NAME } from './session
 export { SCHEMA_VERSION, APPLICATION_ID } from './schema.ts';
 export * from './session-errors.ts';
 export * from './session-types.ts';
-export { sumCosts, type SessionNodeLogLine } from './session-monitoring.ts';
+export { sumCosts, thinUsage, type SessionNodeLogLine } from './session-monitoring.ts';

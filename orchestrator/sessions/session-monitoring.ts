@@ -31,17 +31,33 @@ const USAGE_COLUMNS: readonly (readonly [string, keyof NodeUsageSample])[] = [
   ['queue_position', 'queuePosition'],
 ];
 
-/** Usage samples at or after `since`, oldest first (NULL columns left out). */
-export function readUsage(db: Database.Database, schemaVersion: number, since = 0): NodeUsageSample[] {
+/** Every k-th sample of each node (its newest kept) so that about `max` remain in all; oldest first. */
+export function thinUsage(samples: readonly NodeUsageSample[], max: number): NodeUsageSample[] {
+  const stride = Math.ceil(samples.length / Math.max(1, max));
+  if (stride <= 1) return [...samples];
+  const byNode = new Map<string, NodeUsageSample[]>();
+  for (const s of samples) {
+    const list = byNode.get(s.nodeId);
+    if (list) list.push(s);
+    else byNode.set(s.nodeId, [s]);
+  }
+  const out: NodeUsageSample[] = [];
+  for (const list of byNode.values()) for (let i = list.length - 1; i >= 0; i -= stride) out.push(list[i]!);
+  return out.sort((a, b) => a.t - b.t);
+}
+
+/** Usage samples at or after `since`, oldest first (NULL columns left out); thinned to about `max` when given. */
+export function readUsage(db: Database.Database, schemaVersion: number, since = 0, max?: number): NodeUsageSample[] {
   if (schemaVersion < 4) return [];
   const rows = db
     .prepare(`SELECT * FROM usage WHERE ts >= ? ORDER BY ts, rowid LIMIT ${MAX_USAGE_ROWS}`)
     .all(since) as Record<string, number | string | null>[];
-  return rows.map((r) => {
+  const samples = rows.map((r) => {
     const s: Record<string, number | string> = { nodeId: r.node_id as string, t: r.ts as number };
     for (const [col, key] of USAGE_COLUMNS) if (r[col] !== null && r[col] !== undefined) s[key] = r[col] as number;
     return s as unknown as NodeUsageSample;
   });
+  return max === undefined ? samples : thinUsage(samples, max);
 }
 
 /**

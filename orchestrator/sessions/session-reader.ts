@@ -73,9 +73,9 @@ export class SessionReader {
     return toMetadata(readStoredMeta(this.db), basename(this.file).replace(/\.db$/, ''), this.schemaVersion);
   }
 
-  /** Usage samples per node at or after `since` (none before schema 4). */
-  usage(since = 0): NodeUsageSample[] {
-    return readUsage(this.db, this.schemaVersion, since);
+  /** Usage samples per node at or after `since` (none before schema 4), thinned to about `max` when given. */
+  usage(since = 0, max?: number): NodeUsageSample[] {
+    return readUsage(this.db, this.schemaVersion, since, max);
   }
 
   /** The last `limit` log lines of a node's workers. */

@@ -122,3 +122,28 @@ test('a schema-2 session reads with no usage, and its task output is found throu
     done();
   }
 });
+
+test('a long session is read thinned: every k-th sample of each node, its newest kept', async () => {
+  const { store, done } = tempStore();
+  try {
+    const rec = store.record('long', { orreryVersion: 't' });
+    for (let i = 0; i < 1000; i++)
+      rec.recordUsage([
+        { nodeId: 'a', t: i * 2000, cpu: 0.5 },
+        { nodeId: 'b', t: i * 2000 + 1, cpu: 0.25 },
+      ]);
+    await rec.close();
+    const r = store.open('long');
+    try {
+      assert.equal(r.usage().length, 2000);
+      const thin = r.usage(0, 200);
+      assert.ok(thin.length <= 200 && thin.length >= 180, `${thin.length}`);
+      assert.equal(thin.filter((s) => s.nodeId === 'a').at(-1)?.t, 999 * 2000);
+      assert.equal(thin.filter((s) => s.nodeId === 'b').at(-1)?.t, 999 * 2000 + 1);
+    } finally {
+      r.close();
+    }
+  } finally {
+    done();
+  }
+});
