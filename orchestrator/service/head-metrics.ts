@@ -8,6 +8,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { ReadonlyTask } from '../control/task-record.ts';
 import type { Head } from '../head/head.ts';
 import type { CostSummary, NodeUsageSample } from '../protocol/state-rows.ts';
 import { liveCost } from './dashboard-monitoring.ts';
@@ -29,6 +30,10 @@ const PENDING = new Set(['PENDING_ARGS_AVAIL', 'PENDING_NODE_ASSIGNMENT']);
 export class HeadMetrics {
   readonly registry = new Registry();
   private scrape: Scrape | undefined;
+  private finished = 0;
+  private failed = 0;
+  /** Tasks already counted as ended (weak: the table lets old ones go). */
+  private readonly counted = new WeakSet<object>();
 
   constructor(private readonly head: Head) {
     const r = this.registry;
@@ -44,18 +49,21 @@ export class HeadMetrics {
         for (const [state, n] of s().byState) this.set({ state }, n);
       },
     });
-    const counted = (name: string, help: string, state: string) =>
+    // Counted as tasks end (the table drops old finished tasks, so counting it could go down).
+    for (const t of head.queries.tasks()) this.ended(t);
+    head.events.subscribe({ taskChanged: (t) => this.ended(t) });
+    const counted = (name: string, help: string, value: () => number) =>
       new Counter({
         name,
         help,
         registers: [r],
         collect() {
           this.reset();
-          this.inc(s().byState.get(state) ?? 0);
+          this.inc(value());
         },
       });
-    counted('orrery_tasks_finished_total', 'Tasks that finished.', 'FINISHED');
-    counted('orrery_tasks_failed_total', 'Tasks that failed (cancelled ones included).', 'FAILED');
+    counted('orrery_tasks_finished_total', 'Tasks that finished.', () => this.finished);
+    counted('orrery_tasks_failed_total', 'Tasks that failed (cancelled ones included).', () => this.failed);
     new Gauge({
       name: 'orrery_queue_length',
       help: 'Tasks waiting for their arguments or for a node.',
@@ -114,12 +122,13 @@ export class HeadMetrics {
         this.set(head.queries.objectStoreBytes().usedBytes);
       },
     });
-    new Gauge({
-      name: 'orrery_object_store_spilled_bytes',
+    new Counter({
+      name: 'orrery_object_store_spilled_bytes_total',
       help: 'Bytes of object values spilled to disk so far.',
       registers: [r],
       collect() {
-        this.set(head.queries.spillStats().spilledBytes);
+        this.reset();
+        this.inc(head.queries.spillStats().spilledBytes);
       },
     });
     new Counter({
@@ -132,6 +141,13 @@ export class HeadMetrics {
         for (const b of s().cost.byBackend) this.inc({ backend: b.backend }, b.usd);
       },
     });
+  }
+
+  private ended(t: ReadonlyTask): void {
+    if ((t.state !== 'FINISHED' && t.state !== 'FAILED') || this.counted.has(t)) return;
+    this.counted.add(t);
+    if (t.state === 'FINISHED') this.finished++;
+    else this.failed++;
   }
 
   /** The exposition text, read from the head now. */
