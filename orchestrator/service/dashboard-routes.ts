@@ -188,8 +188,16 @@ export class Dashboard {
       case 'sessions':
         if (n === 1) return on('GET', () => this.sessions.list())();
         if (n === 2 && second === 'compare')
-          return on('GET', () => this.sessions.compare(url.searchParams.get('a'), url.searchParams.get('b')))();
-        if (n === 2) return on('GET', () => this.sessions.show(second!))();
+          return on('GET', () =>
+            url.searchParams.has('s')
+              ? this.sessions.compareMany(url.searchParams.getAll('s'))
+              : this.sessions.compare(url.searchParams.get('a'), url.searchParams.get('b')),
+          )();
+        if (n === 2)
+          return ways({
+            GET: on('GET', () => this.sessions.show(second!)),
+            PATCH: on('PATCH', async () => this.sessions.label(second!, await body())),
+          });
         if (n === 3 && third === 'tasks') return on('GET', () => this.sessions.tasks(second!, url.searchParams))();
         if (n === 3 && third === 'nodes') return on('GET', () => this.sessions.nodes(second!))();
         if (n === 4 && third === 'tasks') return on('GET', () => this.sessions.task(second!, fourth!))();

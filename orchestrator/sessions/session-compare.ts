@@ -30,7 +30,8 @@ export type {
   TaskComparison,
 } from '../protocol/state-rows.ts';
 
-function allTasks(r: SessionReader): SessionTaskRow[] {
+/** Every task of a session in submission order, read page by page. */
+export function readAllTasks(r: SessionReader): SessionTaskRow[] {
   const out: SessionTaskRow[] = [];
   for (let offset = 0; ; offset += 10_000) {
     const page = r.tasks({ limit: 10_000, offset });
@@ -125,8 +126,8 @@ function compareResults(
 /** Compares session `a` with session `b`. Both readers stay open (the caller closes them). */
 export function compareSessions(a: SessionReader, b: SessionReader, opts: CompareOptions = {}): SessionComparison {
   const tol: Tolerance = { relTol: opts.relTol ?? 1e-9, absTol: opts.absTol ?? 1e-12 };
-  const ta = allTasks(a);
-  const tb = allTasks(b);
+  const ta = readAllTasks(a);
+  const tb = readAllTasks(b);
   const names: string[] = [];
   const byName = new Map<string, { a: SessionTaskRow[]; b: SessionTaskRow[] }>();
   for (const [side, list] of [
