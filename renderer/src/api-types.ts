@@ -6,7 +6,11 @@
  */
 export {
   TASK_STATES,
+  type CompareSection,
+  type CompareSide,
+  type CompareValueRow,
   type CountsDiff,
+  type MultiSessionComparison,
   type NodeRow,
   type ResultDiff,
   type SessionComparison,
