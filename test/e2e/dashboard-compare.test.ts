@@ -333,6 +333,11 @@ describe('dashboard compare', () => {
         const k = t.resultDiff?.counts;
         assert.ok(k, `${t.taskIdA}: counts compared`);
         assert.match(text, k.withinSamplingNoise ? /within sampling noise/ : /beyond sampling noise/);
+        // Not a wall of "differs": a row whose only difference is sampling noise says so in its status.
+        assert.equal(
+          (await tr.locator('td[data-col="status"]').innerText()).trim(),
+          k.withinSamplingNoise && t.params === 'same' && t.code === 'same' ? 'noise only' : 'differs',
+        );
         assert.match(text, new RegExp(`shots ${SHOTS} vs ${SHOTS}`));
       }
       return circuits;

@@ -29,6 +29,17 @@ export function whatDiffers(t: TaskComparison): string[] {
   return out;
 }
 
+/** A row's status; a row whose only difference is counts within sampling noise says so instead of `differs`. */
+export function statusText(t: TaskComparison): string {
+  const only = whatDiffers(t);
+  return t.status === 'differs' &&
+    only.length === 1 &&
+    only[0] === 'result' &&
+    t.resultDiff?.counts?.withinSamplingNoise
+    ? 'noise only'
+    : t.status;
+}
+
 /** The size of a result difference in words, e.g. `Δ 0.5 (16.7%) at e[1]`. */
 export function describeDiff(t: TaskComparison): string[] {
   const lines: string[] = [];
@@ -172,7 +183,7 @@ export class CompareTable {
               },
               h('td', {}, t.name),
               h('td', {}, String(t.ordinal)),
-              h('td', {}, t.status),
+              h('td', { 'data-col': 'status' }, statusText(t)),
               h('td', { 'data-col': 'differs' }, whatDiffers(t).join(', ') || '–'),
               h('td', { class: 'value', 'data-col': 'a', title: t.resultA ?? '' }, t.resultA ?? '–'),
               h('td', { class: 'value', 'data-col': 'b', title: t.resultB ?? '' }, t.resultB ?? '–'),
