@@ -165,3 +165,65 @@ test('flatten keeps user keys as Map keys, arrays indexed, empty values as leave
   );
   assert.equal(({} as { polluted?: number }).polluted, undefined);
 });
+
+test('circuit re-runs with the same counts are the same result, whatever their durationMs; other counts still differ', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'orrery-cmp-circuits-'));
+  const store = new SessionStore({ dir });
+  const run = async (name: string, durations: number[], counts: Record<string, number>[]) => {
+    const rec = store.record(name, { orreryVersion: 't' });
+    durations.forEach((d, i) => {
+      const id = `${name}-${i}`;
+      rec.recordTaskSubmitted({ taskId: id, name: 'circuit', kind: 'task', functionHash: 'c', params: [i], ts: 1 });
+      rec.recordTaskState(id, { state: 'FINISHED', ts: 2 });
+      const value = { counts: counts[i], shots: 100, device: 'simulator', backend: 'simulator', durationMs: d };
+      rec.recordResult(id, Buffer.from(JSON.stringify(value)), { contentType: 'json' });
+    });
+    await rec.close();
+  };
+  try {
+    const same = { '00': 50, '11': 50 };
+    await run('a', [1.5, 2.5], [same, same]);
+    await run('b', [3.25, 0.5], [same, { '00': 10, '11': 90 }]);
+    const ra = store.open('a');
+    const rb = store.open('b');
+    try {
+      const [first, second] = compareSessions(ra, rb).tasks;
+      assert.deepEqual(
+        [first!.status, first!.result, first!.resultDetail],
+        ['same', 'close', 'same counts and shots (run facts such as durationMs differ)'],
+      );
+      assert.deepEqual(
+        [second!.status, second!.result, second!.resultDiff?.counts?.withinSamplingNoise],
+        ['differs', 'differ', false],
+      );
+    } finally {
+      ra.close();
+      rb.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a circuit call is stored as data (its unset options included), so the comparison pairs circuits by their full parameters', async () => {
+  const { describeTaskArgs } = await import('../../orchestrator/head/task-arguments.ts');
+  const { encodeArgs } = await import('../../orchestrator/api/arguments.ts');
+  const call = {
+    source: 'OPENQASM 3.0;'.padEnd(400, ' '),
+    params: { t0: 0.1, t3: 0.25 },
+    shots: 8192,
+    device: undefined,
+  };
+  const shown = describeTaskArgs({
+    taskId: 'c1',
+    name: 'circuit',
+    kind: 'task',
+    args: encodeArgs([call], 'circuit', [], []),
+    options: { resources: {}, strategy: 'DEFAULT', maxRetries: 0, retryExceptions: false },
+  });
+  // The preview is cut (t3 is past its end); the stored params hold every value.
+  assert.ok(!shown.preview.includes('0.2512345678901234'), shown.preview);
+  assert.deepEqual(JSON.parse(JSON.stringify(shown.params)), [
+    { source: call.source, params: call.params, shots: 8192 },
+  ]);
+});
