@@ -12,6 +12,8 @@ import { settingLeaves, valueRows, type Leaves } from './settings-diff.ts';
 /** Most sessions one comparison takes. */
 export const MAX_COMPARED_SESSIONS = 8;
 
+const COST_KEYS = new Set(['cost USD', 'billable s']);
+
 /** Key metrics of one session, in the order the comparison lists them. */
 function metrics(r: SessionReader): Leaves {
   const s = r.summary();
@@ -69,7 +71,10 @@ export function compareManySessions(
   // Metrics keep their own order (counts, times, cost); valueRows sorted them by key.
   const order = [...metrics(readers[0]!).keys()];
   const rank = (k: string) => (order.includes(k) ? order.indexOf(k) : order.length);
-  const metricRows = rows.filter((r) => r.section === 'metrics').sort((x, y) => rank(x.key) - rank(y.key));
+  // Cost is a key metric where a backend recorded any; all zero, it would only say nothing was billed.
+  const metricRows = rows
+    .filter((r) => r.section === 'metrics' && !(COST_KEYS.has(r.key) && r.values.every((v) => v === '0')))
+    .sort((x, y) => rank(x.key) - rank(y.key));
   return {
     sessions: metas.map((m) => ({
       session: m.name,

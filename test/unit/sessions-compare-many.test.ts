@@ -115,6 +115,11 @@ test('compareManySessions: metrics, config, backends and rules against the first
     assert.deepEqual(row('metrics', 'task time ms (sum)').values, ['400', '500', '400']);
     assert.deepEqual(row('metrics', 'task time ms (sum)').deltas, [0, 100, 0]);
     assert.deepEqual(row('metrics', 'cost USD').values, ['0', '0.5', '0']);
+    assert.equal(
+      c.rows.find((r) => r.key === 'billable s'),
+      undefined,
+      'no session recorded billable seconds: the row is left out',
+    );
     assert.deepEqual(row('metrics', 'tasks on slurm').values, ['1', '1', '1']);
 
     const maxNodes = row('backends', 'slurm.maxNodes');
