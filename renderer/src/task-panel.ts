@@ -9,6 +9,7 @@ import { duration, h, STATE_COLOURS } from './dom.ts';
 import { errorText } from './error-text.ts';
 import { renderResult } from './result-render.ts';
 import { copyButton, shortId } from './short-id.ts';
+import { taskActions } from './task-actions.ts';
 
 function field(label: string, value: string | Node | undefined, testid?: string, after?: Node): HTMLElement | null {
   if (value === undefined || value === '') return null;
@@ -56,6 +57,7 @@ export async function openTask(app: App, id: string, session?: string): Promise<
     h(
       'div',
       { class: 'task-detail', 'data-task-id': t.id },
+      session ? null : taskActions(app, t, (other) => void openTask(app, other)),
       idField('id', t.id, 'task-id'),
       field('state', h('span', { style: `color:${STATE_COLOURS[t.state] ?? ''}` }, t.state), 'task-state'),
       field('kind', t.kind),
