@@ -143,7 +143,11 @@ export function taskActions(app: App, task: TaskView, open: (id: string) => void
     if (!ok) return;
     try {
       const r = await cancelTask(id, force);
-      sayOk(out, `Cancelled${force ? ' (forced)' : ''}; the task is now ${r.state ?? 'unknown'}.`);
+      const done = `Cancelled${force ? ' (forced)' : ''}; the task is now`;
+      if (r.state === 'FAILED' || r.state === 'FINISHED') return sayOk(out, `${done} ${r.state}.`);
+      // A forced cancel ends the task when its worker is gone: say so once the feed tells.
+      sayOk(out, `Cancel sent${force ? ' (forced)' : ''}; the task is ${r.state ?? 'unknown'} until its worker stops…`);
+      whenEnded = (t) => sayOk(out, `${done} ${t.state}.`);
     } catch (err) {
       sayError(out, force ? 'Force cancel' : 'Cancel', err);
     }
@@ -219,8 +223,14 @@ export function taskActions(app: App, task: TaskView, open: (id: string) => void
     rerun: 'Run it again as a new task, from its recorded code and arguments (orrery retry --rerun)',
     kill: 'Kill its actor (orrery kill)',
   };
+  /** Said once the task has ended (after a cancel that the head answered before its worker stopped). */
+  let whenEnded: ((t: TaskView) => void) | undefined;
   const refresh = () => {
     const t = current();
+    if (whenEnded && ended(t)) {
+      whenEnded(t);
+      whenEnded = undefined;
+    }
     for (const k of Object.keys(buttons) as (keyof typeof buttons)[]) {
       const why = explain[k](t);
       buttons[k].disabled = why !== undefined;
