@@ -330,5 +330,33 @@ for (const viewport of VIEWPORTS) {
       );
       await page.getByLabel('Search').fill('');
     });
+
+    test('a backend saved without starting is started with its Start button', async () => {
+      const name = n('spare');
+      const post = await fetch(`${service.info.url}/api/backends?start=false`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${service.info.token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name, kind: 'local', numCpus: 1 }),
+      });
+      assert.equal(post.status, 201);
+      await tab('Backends');
+      const row = page.locator(`tr[data-backend=${name}]`);
+      await row.filter({ hasText: 'saved, not started' }).waitFor();
+      await row.getByRole('button', { name: 'Start' }).click();
+      await row.filter({ hasText: 'running' }).waitFor();
+      assert.equal(await row.getByRole('button', { name: 'Start' }).count(), 0, 'a running backend has no Start');
+      await page
+        .locator('.backends-view > .message')
+        .filter({ hasText: `Started ${name}.` })
+        .waitFor();
+      const listed = await apiGet<{ name: string; state: string }[]>('backends');
+      assert.equal(listed.find((b) => b.name === name)?.state, 'running');
+      await shot('backend-started');
+      const del = await fetch(`${service.info.url}/api/backends/${name}`, {
+        method: 'DELETE',
+        headers: { Authorization: `Bearer ${service.info.token}` },
+      });
+      assert.equal(del.status, 204);
+    });
   });
 }
