@@ -41,8 +41,11 @@ export class VirtualTable<T> {
   private readonly template: string;
   /** The header's "all shown rows" box (with checks only). */
   private readonly allBox: HTMLInputElement | undefined;
-  /** Where the last checkbox click was: a Shift+click picks the range from there. */
-  private anchor = -1;
+  /**
+   * The row of the last checkbox click, by key (rows shift as the live feed refilters them): a
+   * Shift+click picks the range from there.
+   */
+  private anchor: string | undefined;
 
   constructor(
     private readonly columns: readonly Column<T>[],
@@ -89,7 +92,6 @@ export class VirtualTable<T> {
     this.rows = rows;
     if (this.selected >= rows.length) this.selected = rows.length - 1;
     this.spacer.style.height = `${rows.length * ROW_HEIGHT}px`;
-    this.anchor = -1;
     this.draw();
     this.updateAllBox();
   }
@@ -123,14 +125,16 @@ export class VirtualTable<T> {
     if (!this.checks) return;
     const key = this.checks.key(this.rows[index]!);
     const on = !this.checks.picked.has(key);
-    const from = shift && this.anchor >= 0 ? Math.min(this.anchor, index) : index;
-    const to = shift && this.anchor >= 0 ? Math.max(this.anchor, index) : index;
+    const checks = this.checks;
+    const anchor = shift && this.anchor !== undefined ? this.rows.findIndex((r) => checks.key(r) === this.anchor) : -1;
+    const from = anchor >= 0 ? Math.min(anchor, index) : index;
+    const to = anchor >= 0 ? Math.max(anchor, index) : index;
     for (let i = from; i <= to; i++) {
       const k = this.checks.key(this.rows[i]!);
       if (on) this.checks.picked.add(k);
       else this.checks.picked.delete(k);
     }
-    this.anchor = index;
+    this.anchor = key;
     this.afterPick();
   }
 
