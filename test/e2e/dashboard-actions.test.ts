@@ -269,6 +269,13 @@ for (const viewport of VIEWPORTS) {
         .getByTestId('table-count')
         .filter({ hasText: /^6 of / })
         .waitFor();
+      // Keyboard: Space ticks the focused row, and again unticks it.
+      await page.getByRole('grid', { name: 'Tasks' }).focus();
+      await page.keyboard.press('Home');
+      await page.keyboard.press(' ');
+      await button('picked-count').filter({ hasText: '1 selected' }).waitFor();
+      await page.keyboard.press(' ');
+      await page.locator('.bulk-actions').waitFor({ state: 'hidden' });
       const boxes = page.locator('.vt-body .vt-row .vt-check input');
       await boxes.nth(1).click();
       await boxes.nth(3).click({ modifiers: ['Shift'] });
