@@ -134,8 +134,12 @@ export interface HeadOps {
   /**
    * Submits a failed or cancelled task again as a new task (`orrery retry`), from the spec the
    * head recorded; the caller holds the new result. Refused with TaskRetryRefusedError.
+   * `rerun`: a task that finished may be submitted again too (the dashboard's Re-run).
    */
-  readonly retry: { req: { readonly op: 'retry'; readonly taskId: string }; reply: { readonly taskId: string } };
+  readonly retry: {
+    req: { readonly op: 'retry'; readonly taskId: string; readonly rerun?: boolean };
+    reply: { readonly taskId: string };
+  };
   /** The descriptor of a live named actor (in the caller's namespace unless one is given). */
   readonly 'get-actor': {
     req: { readonly op: 'get-actor'; readonly name: string; readonly namespace?: string };

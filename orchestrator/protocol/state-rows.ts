@@ -240,6 +240,8 @@ export interface TaskView {
   readonly endedAt?: number;
   readonly errorName?: string;
   readonly info?: Readonly<Record<string, string | number | boolean>>;
+  /** The run (driver job) it belongs to, on the live head (sessions do not record it). */
+  readonly jobId?: string;
 }
 
 /** One recorded session as `GET /api/sessions` and `orrery sessions list` show it. */

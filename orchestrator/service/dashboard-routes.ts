@@ -9,7 +9,7 @@ import type { Head } from '../head/head.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import { SessionStore, type SessionReader, type SessionRecorder } from '../sessions/index.ts';
 import { BACKEND_SCHEMAS } from './backend-schemas.ts';
-import { DashboardBackends, type DashboardModules } from './dashboard-backends.ts';
+import { BACKEND_TEST_TIMEOUT_MS, DashboardBackends, type DashboardModules } from './dashboard-backends.ts';
 import { ConfigFileWriter } from './dashboard-config-file.ts';
 import { DashboardRequestError } from './dashboard-errors.ts';
 import { EventsFeed } from './dashboard-events.ts';
@@ -31,6 +31,8 @@ export interface DashboardOptions {
   readonly configPath: string;
   /** Configs of the backends the service started with, the built-in local one included. */
   readonly backends: readonly Record<string, unknown>[];
+  /** Names of `backends` saved without starting (not started; POST /api/backends/:name/start starts one). */
+  readonly savedBackends?: readonly string[];
   /** Where backends from the API, and those of the config file, may load `module:` code from. */
   readonly modules: DashboardModules;
   readonly placementRules: readonly PlacementRule[] | undefined;
@@ -55,6 +57,8 @@ export class Dashboard {
       file,
       () => this.feed.backendsUpdated(),
       opts.modules,
+      BACKEND_TEST_TIMEOUT_MS,
+      opts.savedBackends,
     );
     this.rules = new DashboardRules(
       opts.head,
@@ -150,6 +154,7 @@ export class Dashboard {
           });
         }
         if (n === 3 && third === 'test') return on('POST', () => this.backends.test(second!))();
+        if (n === 3 && third === 'start') return on('POST', () => this.backends.startSaved(second!))();
         return undefined;
       case 'secrets':
         if (n === 1) {

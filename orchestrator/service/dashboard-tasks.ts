@@ -53,6 +53,7 @@ export function taskView(t: ReadonlyTask, head: Head): TaskView {
     endedAt: t.endedAt,
     errorName: t.errorName,
     info: t.info && redactSecrets(t.info).value,
+    jobId: t.jobId,
   };
 }
 

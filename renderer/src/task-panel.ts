@@ -9,6 +9,7 @@ import { duration, h, STATE_COLOURS } from './dom.ts';
 import { errorText } from './error-text.ts';
 import { renderResult } from './result-render.ts';
 import { copyButton, shortId } from './short-id.ts';
+import { taskActions } from './task-actions.ts';
 
 function field(label: string, value: string | Node | undefined, testid?: string, after?: Node): HTMLElement | null {
   if (value === undefined || value === '') return null;
@@ -51,13 +52,15 @@ export async function openTask(app: App, id: string, session?: string): Promise<
     [...detail.logs].join('\n'),
   );
   const rule = detail.placementRule;
+  const stateEl = h('span', { style: `color:${STATE_COLOURS[t.state] ?? ''}` }, t.state);
   app.openPanel(
     t.name,
     h(
       'div',
       { class: 'task-detail', 'data-task-id': t.id },
+      session ? null : taskActions(app, t, (other) => void openTask(app, other)),
       idField('id', t.id, 'task-id'),
-      field('state', h('span', { style: `color:${STATE_COLOURS[t.state] ?? ''}` }, t.state), 'task-state'),
+      field('state', stateEl, 'task-state'),
       field('kind', t.kind),
       idField('node', t.nodeId, 'task-node'),
       field('backend', t.backend, 'task-backend'),
@@ -104,6 +107,12 @@ export async function openTask(app: App, id: string, session?: string): Promise<
   // Live lines arrive through the event stream; show those the detail did not have yet.
   const stop = app.live.onChange(() => {
     if (!logBox.isConnected) return stop();
+    // The state follows the feed (an action in this panel changes it).
+    const now = app.live.tasks.get(id)?.state;
+    if (now && stateEl.textContent !== now) {
+      stateEl.textContent = now;
+      stateEl.style.color = STATE_COLOURS[now] ?? '';
+    }
     const fresh = (app.live.taskLogs.get(id) ?? []).slice(streamedBefore);
     if (fresh.length) logBox.textContent = [...detail.logs, ...fresh].join('\n');
   });
