@@ -1,16 +1,15 @@
 /**
  * A task's error as its author needs it: line breaks kept, the frames of the user's own code
- * shown, and Orrery's internal frames (the package, the orchestrator, the backends, Node's
- * internals) folded behind a "show internal frames" toggle.
+ * shown, and internal frames (Orrery's package, orchestrator and backends, Node's internals,
+ * other installed packages under node_modules) folded behind a "show internal frames" toggle.
  */
 import { h } from './dom.ts';
 
 /** A stack frame line (`    at fn (file:line:col)`). */
 const FRAME = /^\s*at\s/;
 
-/** Frames of Orrery itself or of Node, not of the user's code. */
-const INTERNAL =
-  /node_modules[\\/]orrery-compute[\\/]|[\\/]orchestrator[\\/]|[\\/]backends[\\/]|node:internal|\(node:|^\s*at\s+node:/;
+/** Frames of Orrery itself, of Node, or of installed packages (node_modules): not of the user's code. */
+const INTERNAL = /node_modules[\\/]|[\\/]orchestrator[\\/]|[\\/]backends[\\/]|node:internal|\(node:|^\s*at\s+node:/;
 
 /**
  * A remote function's own frames read `at fn (eval at loadCode (…/orchestrator/core/…), <anonymous>:4:34)`:
