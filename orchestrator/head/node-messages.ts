@@ -83,12 +83,12 @@ export class NodeMessages {
             taskId: t?.spec.taskId,
             stream: m.stream,
             text: m.text,
-            attempt: t?.attempt,
+            attempt: m.attempt ?? t?.attempt,
           });
         return this.t.logs.append(node.nodeId, {
           taskId: t?.spec.taskId,
           name: t?.spec.name ?? actors.classNameOf(m.actorId),
-          attempt: t?.attempt,
+          attempt: m.attempt ?? t?.attempt,
           stream: m.stream,
           text: m.text,
         });

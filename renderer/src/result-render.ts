@@ -71,11 +71,16 @@ function fieldsView(value: Record<string, unknown>, skip: ReadonlySet<string> = 
         { class: 'field' },
         h('span', { class: 'k', title: k }, k),
         typeof v === 'object' && v !== null
-          ? h('code', { class: 'v nested' }, JSON.stringify(v).slice(0, 400))
-          : h('span', { class: 'v', title: String(v) }, typeof v === 'number' ? shortNumber(v, 8) : String(v)),
+          ? h('code', { class: 'v nested', title: clip(JSON.stringify(v), 4000) }, clip(JSON.stringify(v), 300))
+          : h('span', { class: 'v', title: String(v) }, typeof v === 'number' ? shortNumber(v, 8) : clip(String(v))),
       ),
     );
   return rows.length ? h('div', { class: 'result-fields', 'data-testid': 'result-fields' }, ...rows) : null;
+}
+
+/** Text cut to what a card shows (the whole of it is in the tooltip). */
+function clip(text: string, max = 160): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 /** The most useful view of a result value. */

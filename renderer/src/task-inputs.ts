@@ -51,7 +51,7 @@ export function argumentsView(
 
 /** The circuit block: a summary line (lines, shots, device, parameters) over the QASM, open by default. */
 export function circuitView(c: CircuitInput): HTMLElement {
-  const lines = c.source.split(/\r?\n/).length;
+  const lines = c.source.replace(/\r?\n$/, '').split(/\r?\n/).length;
   const params = c.params ? Object.entries(c.params) : [];
   const source = h('pre', { class: 'result-json qasm-source', 'data-testid': 'task-qasm' }, c.source);
   const copy = h(

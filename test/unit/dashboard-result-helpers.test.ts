@@ -9,7 +9,7 @@ import { countsBars, isCounts } from '../../renderer/src/results/counts-histogra
 import { estimatesOf } from '../../renderer/src/results/expectation-values.ts';
 import { niceTicks, percent, shortNumber } from '../../renderer/src/results/svg.ts';
 import { filterLines, fromDetail, withAttemptHeaders } from '../../renderer/src/log-lines.ts';
-import { isInternalFrame } from '../../renderer/src/error-text.ts';
+import { isInternalFrame, withoutRepeatedMessage } from '../../renderer/src/error-text.ts';
 
 test('few outcomes: every one, in bitstring order, with its probability', () => {
   const bars = countsBars({ '11': 480, '00': 520 });
@@ -120,4 +120,18 @@ test("internal frames: Orrery's, Node's and installed packages'; a remote functi
     false,
   );
   assert.equal(isInternalFrame('Error: bad input'), false);
+});
+
+test("a task error says the cause's message once: the stack's repeat of it is dropped, the frames kept", () => {
+  const lines = [
+    'TaskError: task f failed on node n1: Error: value 7 out of range',
+    'expected 0 <= value < 1',
+    '    Error: value 7 out of range',
+    '    expected 0 <= value < 1',
+    '        at check (eval at loadCode (/x/f.ts:1:1), <anonymous>:4:34)',
+    '    expected 0 <= value < 1',
+  ];
+  assert.deepEqual(withoutRepeatedMessage(lines), [lines[0], lines[1], lines[4], lines[5]]);
+  const plain = ['Error: boom', '    at f (/home/u/a.ts:1:1)'];
+  assert.deepEqual(withoutRepeatedMessage(plain), plain);
 });

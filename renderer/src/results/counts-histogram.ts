@@ -86,8 +86,8 @@ export function countsView(counts: Record<string, number>, shots?: number): HTML
 function histogramSvg(bars: readonly CountsBar[], outcomes: number, measured: number): SVGElement {
   const longest = Math.max(...bars.map((b) => b.label.length));
   // Long bitstrings stand vertically under their bars; short ones sit flat.
-  const vertical = longest * 6 > (W - LEFT - RIGHT) / bars.length;
-  const bottom = vertical ? Math.min(90, 18 + longest * 5.6) : 34;
+  const vertical = longest * 6.6 > (W - LEFT - RIGHT) / bars.length;
+  const bottom = vertical ? Math.min(110, 18 + longest * 6.6) : 34;
   const root = svg('svg', {
     viewBox: `0 0 ${W} ${H + (vertical ? bottom - 34 : 0)}`,
     class: 'plot histogram',
@@ -96,14 +96,22 @@ function histogramSvg(bars: readonly CountsBar[], outcomes: number, measured: nu
   });
   const plotH = H - TOP - 34;
   const y0 = TOP + plotH;
+  // An "other" bar far above every outcome would flatten them: the axis follows the outcomes and
+  // the "other" bar is drawn cut (its label still says its share).
+  const maxOutcome = Math.max(...bars.filter((b) => b.outcomes === 1).map((b) => b.probability), 1e-9);
   const maxP = Math.max(...bars.map((b) => b.probability), 1e-9);
-  const ticks = niceTicks(0, maxP, 4);
-  const top = Math.max(maxP, ticks[ticks.length - 1] ?? maxP);
-  const y = (p: number) => y0 - (p / top) * plotH;
+  const cut = maxP > 2 * maxOutcome ? maxOutcome * 1.25 : undefined;
+  const ticks = niceTicks(0, cut ?? maxP, 4);
+  const top = Math.max(cut ?? maxP, ticks[ticks.length - 1] ?? maxP);
+  const y = (p: number) => y0 - (Math.min(p, top) / top) * plotH;
   for (const t of ticks) {
     root.append(
       svg('line', { x1: LEFT, x2: W - RIGHT, y1: y(t), y2: y(t), class: 'grid' }),
-      svg('text', { x: LEFT - 4, y: y(t) + 3, 'text-anchor': 'end', class: 'axis tick' }, percent(t)),
+      svg(
+        'text',
+        { x: LEFT - 4, y: y(t) + 3, 'text-anchor': 'end', class: 'axis tick' },
+        `${Number((t * 100).toPrecision(3))}%`,
+      ),
     );
   }
   root.append(
@@ -129,7 +137,7 @@ function histogramSvg(bars: readonly CountsBar[], outcomes: number, measured: nu
       y: y(b.probability),
       width: Math.max(1, bw - 2 * Math.min(2, bw * 0.1)),
       height: Math.max(0, y0 - y(b.probability)),
-      class: b.outcomes > 1 ? 'bar other' : 'bar',
+      class: `bar${b.outcomes > 1 ? ' other' : ''}${b.probability > top ? ' cut' : ''}`,
       'data-outcome': b.label,
       'data-count': b.count,
       'data-probability': b.probability,
@@ -142,7 +150,15 @@ function histogramSvg(bars: readonly CountsBar[], outcomes: number, measured: nu
       ),
     );
     root.append(rect);
-    if (bw >= 22)
+    if (b.probability > top)
+      root.append(
+        svg('path', {
+          d: `M${x + 1} ${TOP + 14} l${bw - 2} -5 M${x + 1} ${TOP + 19} l${bw - 2} -5`,
+          class: 'cut-mark',
+        }),
+        svg('text', { x: x + bw, y: TOP - 4, 'text-anchor': 'end', class: 'bar-label' }, percent(b.probability)),
+      );
+    else if (bw >= 6 * percent(b.probability).length + 2)
       root.append(
         svg(
           'text',

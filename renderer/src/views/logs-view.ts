@@ -34,8 +34,8 @@ export class LogsView implements View {
   });
   private readonly search = h('input', {
     type: 'search',
-    placeholder: 'search lines',
-    'aria-label': 'Search log lines',
+    placeholder: 'find in lines',
+    'aria-label': 'Filter log lines',
     'data-testid': 'log-search',
     oninput: () => this.draw(),
   });
@@ -69,7 +69,7 @@ export class LogsView implements View {
         { class: 'toolbar' },
         h('label', {}, 'node ', this.source),
         h('label', {}, 'or task ', this.taskInput),
-        h('label', {}, 'search ', this.search),
+        h('label', {}, 'find ', this.search),
         this.matches,
         this.download,
       ),
