@@ -198,7 +198,11 @@ for (const viewport of VIEWPORTS) {
       assert.match(main, /value 7 out of range\nexpected 0 <= value < 1\nsee the config's bounds/);
       assert.match(main, /\n\s*at check /, "the user's frame");
       assert.doesNotMatch(main, /task-executor|node:internal|node:async_hooks/, 'no internal frame by default');
-      assert.equal(main.match(/value 7 out of range/g)?.length, 1, 'the message is said once, not again above the stack');
+      assert.equal(
+        main.match(/value 7 out of range/g)?.length,
+        1,
+        'the message is said once, not again above the stack',
+      );
       const toggle = page.getByTestId('task-error').getByRole('button', { name: /^show \d+ internal frames?$/ });
       assert.equal(await page.getByTestId('task-error-internal').isHidden(), true);
       await toggle.click();

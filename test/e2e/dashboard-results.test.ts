@@ -86,7 +86,7 @@ before(async () => {
   );
   const nested = orrery.remote({ name: 'nestedSummary' }, (key: string) => ({
     energy: -1.1372838344885023,
-    bestParams: [0.12345678901234568, -2.718281828459045, 3.141592653589793],
+    bestParams: [0.12345678901234568, -2.5, 3.25],
     config: { optimiser: 'COBYLA', tolerance: 1e-12, ansatz: 'x'.repeat(300) },
     [key]: 123456789012345680000,
     note: 'a'.repeat(500),
