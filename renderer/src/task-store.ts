@@ -113,6 +113,15 @@ export class TaskStore {
     return t && n !== undefined ? `${t.name}#${n}` : shortId(taskId);
   }
 
+  /** The task a `name#n` label names (as log lines show it), if the dashboard holds it. */
+  taskByLabel(label: string): string | undefined {
+    const m = /^(.+)#(\d+)$/.exec(label);
+    if (!m) return undefined;
+    const n = Number(m[2]);
+    for (const [id, ordinal] of this.nameOrdinals) if (ordinal === n && this.tasks.get(id)?.name === m[1]) return id;
+    return undefined;
+  }
+
   /** Calls `fn` (once per frame at most) after changes; returns the unsubscribe. */
   onChange(fn: () => void): () => void {
     this.listeners.add(fn);

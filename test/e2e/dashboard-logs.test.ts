@@ -182,6 +182,17 @@ for (const viewport of VIEWPORTS) {
       assert.match(await page.getByTestId('log-heading').innerText(), /name#n/);
       await shot('node');
       await page.getByTestId('log-source').selectOption('');
+      // The label finds the task: typed into the task box, it shows that task's output.
+      await page.getByTestId('log-task').fill(labels[1]!);
+      await page.getByTestId('log-task').press('Enter');
+      await page
+        .getByTestId('log-heading')
+        .filter({ hasText: `Output of task ${labels[1]} (` })
+        .waitFor();
+      assert.equal(await page.getByTestId('log-task').inputValue(), refs[1]!.id);
+      await lines()
+        .filter({ hasText: /^hello from printer 1$/ })
+        .waitFor();
     });
 
     test("an error keeps its line breaks and shows the user's frames; internal frames are one click away", async () => {

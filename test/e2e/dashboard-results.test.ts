@@ -175,6 +175,10 @@ for (const viewport of VIEWPORTS) {
       assert.equal(await inside(bell.locator('svg'), bell), true);
       await bell.scrollIntoViewIfNeeded();
       await shot('counts');
+      // A card's caption opens its task.
+      await bell.locator('figcaption').click();
+      await page.locator(`.task-detail[data-task-id="${ids.get('bell')}"]`).waitFor();
+      await page.keyboard.press('Escape');
     });
 
     test('counts: many outcomes show the most frequent and one "other" bar', async () => {

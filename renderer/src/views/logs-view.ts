@@ -27,10 +27,13 @@ export class LogsView implements View {
   });
   private readonly taskInput = h('input', {
     type: 'search',
-    placeholder: 'task id',
+    placeholder: 'task id or name#n',
     'aria-label': 'Task id',
     'data-testid': 'log-task',
-    onchange: () => void this.openTask(this.taskInput.value.trim()),
+    onchange: () => {
+      const typed = this.taskInput.value.trim();
+      void this.openTask(this.app.live.taskByLabel(typed) ?? typed);
+    },
   });
   private readonly search = h('input', {
     type: 'search',
