@@ -79,7 +79,7 @@ function fieldsView(value: Record<string, unknown>, skip: ReadonlySet<string> = 
 }
 
 /** Text cut to what a card shows (the whole of it is in the tooltip). */
-function clip(text: string, max = 160): string {
+function clip(text: string, max = 120): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
