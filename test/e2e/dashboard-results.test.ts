@@ -261,6 +261,11 @@ for (const viewport of VIEWPORTS) {
       assert.equal(await page.getByTestId('task-qasm').innerText(), BELL);
       assert.match(await block.locator('summary').innerText(), /OpenQASM, 8 lines · 2,000 shots · seed 11/);
       assert.equal(await page.getByTestId('task-qasm-params').innerText(), 'parameters: theta = 1.2');
+      // A session's copy of the task (the replay's panel) has the same program, read from its recorded parameters.
+      const recorded = await apiGet<{ circuit?: { source: string; params?: Record<string, number> } }>(
+        `sessions/e2e-results/tasks/${ids.get('bell')}`,
+      );
+      assert.deepEqual(recorded.circuit && [recorded.circuit.source, recorded.circuit.params], [BELL, { theta: 1.2 }]);
       await page.getByTestId('task-circuit').locator('summary').scrollIntoViewIfNeeded();
       await shot('panel-qasm');
       await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
@@ -287,6 +292,14 @@ for (const viewport of VIEWPORTS) {
       await link.waitFor();
       assert.match(await link.innerText(), /^ObjectRef\(makeData …[0-9a-f]{8}\)$/);
       assert.match((await args.locator('.arg-ref-put').getAttribute('title')) ?? '', /a put\(\) value/);
+      const recorded = await apiGet<{ argRefs?: { id: string; taskId?: string; name?: string }[] }>(
+        `sessions/e2e-results/tasks/${ids.get('consumeData')}`,
+      );
+      assert.deepEqual(
+        recorded.argRefs?.find((r) => r.id === ids.get('makeData')),
+        { id: ids.get('makeData'), taskId: ids.get('makeData'), name: 'makeData' },
+        "a replay's panel links the same task",
+      );
       await shot('panel-refs');
       await link.click();
       await page.locator(`.task-detail[data-task-id="${ids.get('makeData')}"]`).waitFor();
