@@ -331,6 +331,8 @@ export type Message =
       readonly text: string;
       /** Set by the worker for output a task wrote (so it is attributed exactly, however late it arrives). */
       readonly taskId?: string;
+      /** The attempt of that task which wrote it (output of a failed attempt can arrive after its retry began). */
+      readonly attempt?: number;
     }
   /** worker -> head over a direct link (local nodes): who is on the other end, and the head's link secret (ORRERY_WORKER_LINK_SECRET) proving it is one of its workers. */
   | { readonly type: 'worker-hello'; readonly nodeId: string; readonly workerId: string; readonly secret: string }

@@ -7,7 +7,7 @@
  *   GET  /api/status                       nodes, resources, pending demand, infeasible requests
  *   GET  /api/tasks|actors|objects|nodes|placement-groups   ?filter=k=v (or k!=v, repeatable) &limit=N
  *   GET  /api/summary/tasks                task counts per name and state
- *   GET  /api/logs/:taskId                 { taskId, lines }; ?follow=1 streams text lines until the task ends
+ *   GET  /api/logs/:taskId                 { taskId, lines, entries: { attempt, stream, text }[] }; ?follow=1 streams text lines until the task ends
  *   POST /api/tasks/:taskId/cancel         ?force=1: cancels a task (and the tasks it submitted); { taskId, state }
  *   POST /api/tasks/:taskId/retry          submits a failed or cancelled task again as a new task, owned by the head; 201 { taskId, retryOf }
  *   POST /api/tasks/:taskId/retry?rerun=1  the same for any task that ended, a finished one too (the dashboard's Re-run)
@@ -185,7 +185,11 @@ function route(ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, u
       throw new ApiError(404, `no task ${second} on this head; see orrery list tasks`);
     if (url.searchParams.get('follow') === '1' || url.searchParams.get('follow') === 'true')
       return followLogs(ctx.head, second, res);
-    return send(res, 200, { taskId: second, lines: ctx.head.logs.lines(second) });
+    return send(res, 200, {
+      taskId: second,
+      lines: ctx.head.logs.lines(second),
+      entries: ctx.head.logs.entries(second),
+    });
   }
   throw new ApiError(404, `no API at ${url.pathname}; see the routes in orrery's API docs`);
 }
