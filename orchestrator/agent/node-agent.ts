@@ -169,7 +169,15 @@ export class NodeAgent {
       try {
         if (m.pythonEnv) {
           const log = (text: string) =>
-            this.head.send({ type: 'log', workerId: '', leaseId: m.leaseId, taskId: m.taskId, stream: 'stderr', text });
+            this.head.send({
+              type: 'log',
+              workerId: '',
+              leaseId: m.leaseId,
+              taskId: m.taskId,
+              attempt: m.attempt,
+              stream: 'stderr',
+              text,
+            });
           run = activated(m, await this.pythonEnvs.ensure(m.pythonEnv, log));
         }
       } catch (err) {

@@ -123,6 +123,7 @@ export class TaskExecutor {
       pending: new Set(),
       onBlockedChange: () => this.pump(),
       workdir: m.workdir ?? (m.kind === 'actor-call' ? this.actorWorkdir : undefined),
+      attempt: m.attempt,
     };
     this.running.set(m.taskId, scope);
     let restoreEnv = noop;

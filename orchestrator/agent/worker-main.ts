@@ -131,7 +131,7 @@ function captureTaskOutput(): void {
       if (!taskId) return write(chunk, encoding, cb);
       const raw = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
       const text = scope.mask ? scope.mask(raw) : raw;
-      agent.send({ type: 'log', workerId, taskId, stream: name, text });
+      agent.send({ type: 'log', workerId, taskId, attempt: scope.attempt, stream: name, text });
       const done = typeof encoding === 'function' ? encoding : cb;
       if (typeof done === 'function') process.nextTick(done as () => void);
       return true;

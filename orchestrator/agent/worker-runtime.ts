@@ -25,6 +25,8 @@ export interface TaskScope {
   readonly mask?: SecretMask;
   /** The shipped working directory the task runs in; tasks it submits inherit it. */
   readonly workdir?: ShippedDir;
+  /** The task's attempt (0 first, one more per retry), sent with its output so late lines keep theirs. */
+  readonly attempt?: number;
 }
 
 /** Worker-side CoreRuntime. */

@@ -61,7 +61,15 @@ export class CircuitFunction {
     }
     parseQasm(qasm, params);
     const { device, seed } = this.given;
-    return this.fn.remote({ source: qasm, params, shots: this.shots, device, seed });
+    // Absent options are left out rather than set to undefined: the call stays plain data, so a
+    // session records it (params_json: the dashboard's replay shows the QASM, a resume rebuilds it).
+    const call: CircuitCall = { source: qasm, shots: this.shots };
+    return this.fn.remote({
+      ...call,
+      ...(params !== undefined && { params }),
+      ...(device !== undefined && { device }),
+      ...(seed !== undefined && { seed }),
+    });
   }
 
   /** A copy with these options merged over the current ones. */

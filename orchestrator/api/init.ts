@@ -4,7 +4,7 @@ import { checkNameKeys, checkOptionalName } from '../core/names.ts';
 import { Head } from '../head/head.ts';
 import { createBackend } from '../head/backend-registry.ts';
 import { checkBackendConfigs } from '../head/backend-configs.ts';
-import { readConfigFile, type ConfigFile } from '../head/config-file.ts';
+import { backendsToStart, readConfigFile, type ConfigFile } from '../head/config-file.ts';
 import type { ModulePolicy } from '../head/module-backends.ts';
 import { validateSessionName } from '../sessions/session-paths.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
@@ -79,7 +79,7 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
   if (opts.session !== undefined) validateSessionName(opts.session);
   const file: ConfigFile = opts.config
     ? readConfigFile(opts.config, 'init(): ')
-    : { path: undefined, backends: [], placementRules: undefined, modules: ownCode() };
+    : { path: undefined, backends: [], savedBackends: [], placementRules: undefined, modules: ownCode() };
   // The script's own configs are its own code: they may load modules from anywhere but URLs.
   const own =
     opts.backends === undefined ? [] : checkBackendConfigs(opts.backends, 'init()', ownCode(), 'option backends');
@@ -131,7 +131,8 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
         { backends: backendConfigs },
         placementRules,
       ).stop;
-    for (const c of file.backends) await head.addBackend(await createBackend(c, file.modules));
+    // Backends the dashboard saved without starting stay saved.
+    for (const c of backendsToStart(file)) await head.addBackend(await createBackend(c, file.modules));
     for (const c of own) await head.addBackend(await createBackend(c, ownCode()));
   } catch (err) {
     // The head logs backends that fail to shut down; the error that stopped init() is the one to see.

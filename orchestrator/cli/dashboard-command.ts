@@ -83,6 +83,7 @@ export async function dashboardCommand(
   const service = await HeadService.start({
     port,
     backends: cfg.backends,
+    savedBackends: cfg.savedBackends,
     placementRules: cfg.placementRules ?? [],
     configPath: cfg.path,
     log: (line) => process.stderr.write(`${line}\n`),

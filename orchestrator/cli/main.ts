@@ -34,11 +34,11 @@ commands:
   list tasks|actors|objects|nodes|placement-groups [--filter k=v ...] [--limit N] [--json]
   summary tasks                        task counts per name and state
   logs <taskId> [-f]                   a task's output (-f: follow until it ends)
-  cancel <taskId> [--force]            cancel a task (--force: kill its worker at once)
+  cancel <taskId> [--force]            cancel a task (--force: kill its worker at once; --job ID: a whole run)
   retry <taskId> [--wait]              submit a failed or cancelled task again (new id; --wait: its result)
   kill <actor> [--namespace NS]        kill an actor by id or name (no restart)
   timeline <file.json>                 write the tasks as a Chrome trace (Perfetto) file, per node and worker
-  sessions list|show|export|delete|compare   experiment sessions (see orrery sessions --help)
+  sessions list|show|label|export|delete|compare   experiment sessions (see orrery sessions --help)
   secrets set|delete <name>            secrets in the OS keychain (configs and secret(name) name them)
   backends list [--config FILE]        the configured backends
   backends test <name> [--config FILE] start one backend alone, check it end to end, run a probe task
@@ -76,9 +76,14 @@ const COMMANDS: Record<string, CommandSpec> = {
   app: { usage: APP_USAGE, options: { example: 'value', port: 'value' }, run: (a, o, p) => appCommand(a, o, p) },
   sessions: {
     usage: SESSIONS_USAGE,
-    options: { json: 'flag' },
+    options: { json: 'flag', title: 'value', notes: 'value', tag: 'list', untag: 'list' },
     run: async (a, o, p) => {
-      await sessionsCommand(a, o.json === true, p);
+      await sessionsCommand(a, o.json === true, p, {
+        title: typeof o.title === 'string' ? o.title : undefined,
+        notes: typeof o.notes === 'string' ? o.notes : undefined,
+        tag: Array.isArray(o.tag) ? o.tag : undefined,
+        untag: Array.isArray(o.untag) ? o.untag : undefined,
+      });
       return 0;
     },
   },
@@ -107,11 +112,19 @@ const COMMANDS: Record<string, CommandSpec> = {
   },
   cancel: {
     usage: CANCEL_USAGE,
-    options: { ...REMOTE, force: 'flag' },
+    options: { ...REMOTE, force: 'flag', job: 'value' },
     run: (a, o, p) => cancelCommand(a, o, p),
   },
-  retry: { usage: RETRY_USAGE, options: { ...REMOTE, wait: 'flag' }, run: (a, o, p) => retryCommand(a, o, p) },
-  kill: { usage: KILL_USAGE, options: { ...REMOTE, namespace: 'value' }, run: (a, o, p) => killCommand(a, o, p) },
+  retry: {
+    usage: RETRY_USAGE,
+    options: { ...REMOTE, wait: 'flag', rerun: 'flag' },
+    run: (a, o, p) => retryCommand(a, o, p),
+  },
+  kill: {
+    usage: KILL_USAGE,
+    options: { ...REMOTE, namespace: 'value', restart: 'flag' },
+    run: (a, o, p) => killCommand(a, o, p),
+  },
   timeline: { usage: TIMELINE_USAGE, options: { ...REMOTE }, run: (a, o, p) => timelineCommand(a, o, p) },
   backends: {
     usage:

@@ -1,12 +1,33 @@
-/** `orrery sessions list|show|export|delete|compare`: experiment sessions on disk. */
-import { compareSessions, formatComparison, SessionStore } from '../sessions/index.ts';
+/** `orrery sessions list|show|label|export|delete|compare`: experiment sessions on disk. */
+import {
+  compareManySessions,
+  compareSessions,
+  formatComparison,
+  formatMultiComparison,
+  SessionStore,
+  validateLabelsPatch,
+  type SessionReader,
+} from '../sessions/index.ts';
+
+/** Options of `sessions label`: a new title and notes, tags to add and to remove. */
+export interface SessionLabelOptions {
+  readonly title?: string;
+  readonly notes?: string;
+  readonly tag?: readonly string[];
+  readonly untag?: readonly string[];
+}
 
 /** Help of `orrery sessions`. */
 export const SESSIONS_USAGE = `usage: orrery sessions list [--json]               sessions, newest first
        orrery sessions show <name> [--json]        metadata, task counts per state and name, cost
+       orrery sessions label <name> [--title T] [--notes TEXT] [--tag T]... [--untag T]...
+                                                   a display title, notes and tags (the name stays)
        orrery sessions export <name> <file.tar.gz> one archive: database snapshot + result files
        orrery sessions delete <name>               remove a session (not one a live head records)
-       orrery sessions compare <a> <b> [--json]    tasks, parameters, results and timings that differ
+       orrery sessions compare <a> <b> [<c>...] [--json]
+                                                   tasks, parameters, results and timings that differ;
+                                                   with 3 or more: metrics, config, backends and rules
+                                                   against the first, then each against the first
 
 Sessions live in ~/.orrery/sessions (or $ORRERY_HOME/sessions); record one with init({ session })
 or orrery start --session <name>.`;
@@ -16,6 +37,7 @@ export async function sessionsCommand(
   args: readonly string[],
   json: boolean,
   print: (line: string) => void,
+  labels: SessionLabelOptions = {},
 ): Promise<void> {
   const [sub, a, b] = args;
   const store = new SessionStore();
@@ -30,15 +52,17 @@ export async function sessionsCommand(
       if (list.length === 0) return print(`no sessions in ${store.dir}`);
       print(
         table([
-          ['name', 'status', 'created', 'tasks', 'finished', 'failed', 'size'],
+          ['name', 'title', 'status', 'created', 'tasks', 'finished', 'failed', 'size', 'tags'],
           ...list.map((s) => [
             s.name,
+            s.title ?? '',
             s.status,
             new Date(s.createdAt).toISOString().replace('T', ' ').slice(0, 19),
             String(s.totalTasks),
             String(s.taskCounts.FINISHED ?? 0),
             String(s.taskCounts.FAILED ?? 0),
             size(s.sizeBytes),
+            s.tags.join(','),
           ]),
         ]),
       );
@@ -52,6 +76,9 @@ export async function sessionsCommand(
       print(
         `  created ${new Date(d.createdAt).toISOString()}${d.endedAt ? `, ended ${new Date(d.endedAt).toISOString()}` : ''}`,
       );
+      if (d.title) print(`  title ${d.title}`);
+      if (d.tags.length) print(`  tags ${d.tags.join(', ')}`);
+      if (d.notes) for (const l of d.notes.split('\n')) print(`  | ${l}`);
       print(`  file ${d.file} (${size(d.sizeBytes)})`);
       print(
         `  tasks ${d.summary.total}: ${
@@ -79,22 +106,42 @@ export async function sessionsCommand(
     case 'delete':
       store.delete(need('a session name', a));
       return print(`deleted session ${a}`);
+    case 'label': {
+      const name = need('a session name', a);
+      if (labels.title === undefined && labels.notes === undefined && !labels.tag?.length && !labels.untag?.length)
+        throw new Error('sessions label needs --title, --notes, --tag or --untag; see orrery sessions --help');
+      const before = store.show(name).tags;
+      const drop = new Set(labels.untag ?? []);
+      const patch = validateLabelsPatch({
+        ...(labels.title !== undefined ? { title: labels.title } : {}),
+        ...(labels.notes !== undefined ? { notes: labels.notes } : {}),
+        ...(labels.tag?.length || labels.untag?.length
+          ? { tags: [...before, ...(labels.tag ?? [])].filter((t) => !drop.has(t)) }
+          : {}),
+      });
+      const l = store.label(name, patch);
+      if (json) return print(JSON.stringify(l));
+      return print(`session ${name}: title ${l.title ?? '(none)'}; tags ${l.tags.join(', ') || '(none)'}`);
+    }
     case 'compare': {
-      const ra = store.open(need('two session names', a));
+      const names = args.slice(1);
+      if (names.length < 2) need('two session names', undefined);
+      const readers: SessionReader[] = [];
       try {
-        const rb = store.open(need('two session names', b));
-        try {
-          const c = compareSessions(ra, rb);
+        for (const n of names) readers.push(store.open(n));
+        // Two sessions print as they always did (the --json shape is SessionComparison).
+        if (readers.length === 2) {
+          const c = compareSessions(readers[0]!, readers[1]!);
           return print(json ? JSON.stringify(c) : formatComparison(c));
-        } finally {
-          rb.close();
         }
+        const c = compareManySessions(readers);
+        return print(json ? JSON.stringify(c) : formatMultiComparison(c, formatComparison));
       } finally {
-        ra.close();
+        for (const r of readers) r.close();
       }
     }
     default:
-      throw new Error(`unknown sessions command ${sub ?? '(none)'}; use list, show, export, delete or compare`);
+      throw new Error(`unknown sessions command ${sub ?? '(none)'}; use list, show, label, export, delete or compare`);
   }
 }
 

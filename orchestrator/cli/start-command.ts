@@ -44,6 +44,7 @@ export async function startCommand(args: string[], opts: CliOptions, print: (lin
     port,
     host: host === 'localhost' ? '127.0.0.1' : host,
     backends: cfg.backends,
+    savedBackends: cfg.savedBackends,
     placementRules: cfg.placementRules ?? [],
     log: (line) => process.stderr.write(`${line}\n`),
     configPath: cfg.path,

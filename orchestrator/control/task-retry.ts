@@ -23,13 +23,15 @@ export type RetryCandidate = Pick<ReadonlyTask, 'spec' | 'state' | 'adopted'> & 
 
 /**
  * The submission that runs task `t` again under `newTaskId`; throws TaskRetryRefusedError when it
- * cannot (an actor task, a task that did not fail, an argument freed, its code not kept).
+ * cannot (an actor task, a task that did not fail (with `rerun`: did not end), an argument freed,
+ * its code not kept).
  */
 export function retrySubmission(
   taskId: string,
   t: RetryCandidate | undefined,
   newTaskId: string,
   store: RetryStore,
+  rerun = false,
 ): TaskSubmission {
   const refuse = (refusal: TaskRetryRefusedError['refusal'], why: string) =>
     new TaskRetryRefusedError(taskId, refusal, why);
@@ -49,8 +51,13 @@ export function retrySubmission(
       'actor-task',
       `it is a call of actor method ${s.name} (actor ${s.actorId ?? '?'}), which runs against the actor's state: replayed alone it would see that state as it is now, not as it was. Call the method again from a driver, or give the actor maxTaskRetries`,
     );
-  if (t.state !== 'FAILED')
-    throw refuse('not-ended', `it is ${t.state}; only failed or cancelled tasks can be retried`);
+  if (t.state !== 'FAILED' && !(rerun && t.state === 'FINISHED'))
+    throw refuse(
+      'not-ended',
+      rerun
+        ? `it is ${t.state}; only a task that ended (finished, failed or cancelled) can be run again`
+        : `it is ${t.state}; only failed or cancelled tasks can be retried (a finished one: retry --rerun)`,
+    );
   if (t.unrebuildable) throw refuse('code-gone', `${t.unrebuildable}; run the driver again`);
   if (t.adopted)
     throw refuse(

@@ -1,5 +1,5 @@
 /**
- * The orrery config file: JSON `{ backends?, placementRules? }`, where comments (`//`, `/* *\/`)
+ * The orrery config file: JSON `{ backends?, placementRules?, savedBackends? }`, where comments (`//`, `/* *\/`)
  * and trailing commas are allowed (JSONC, core/jsonc.ts), so a generated config (`orrery
  * init`) can carry commented-out examples. One reader, one rule set, for
  * every place that reads it: `init({ config })`, the CLI (`orrery start`, `orrery dashboard`,
@@ -19,13 +19,19 @@ import { checkBackendConfigs } from './backend-configs.ts';
 import { configFileModules, type ModulePolicy } from './module-backends.ts';
 
 /** The keys a config file may have. */
-export const CONFIG_KEYS: readonly string[] = ['backends', 'placementRules'];
+export const CONFIG_KEYS: readonly string[] = ['backends', 'placementRules', 'savedBackends'];
 
 /** A config file once read and checked (or the empty config when none was found). */
 export interface ConfigFile {
   /** Absolute path of the file; undefined when no file was found. */
   readonly path: string | undefined;
   readonly backends: readonly Record<string, unknown>[];
+  /**
+   * Names of backends in `backends` saved without starting (the dashboard's "Save without
+   * starting", its host perhaps offline): `orrery start` keeps them saved, not started, until
+   * the dashboard's Start (POST /api/backends/:name/start) starts them.
+   */
+  readonly savedBackends: readonly string[];
   /** Validated rules; undefined when the file gives none. */
   readonly placementRules: PlacementRule[] | undefined;
   /** How its `module:` backends load: relative to the file's directory. */
@@ -83,6 +89,7 @@ export function readConfigFile(path: string, prefix = ''): ConfigFile {
   const where = `${prefix}config file ${file}`;
   const modules = configFileModules(file, dirname(file));
   const backends = checkBackendConfigs(doc.backends ?? [], where, modules);
+  const savedBackends = checkSavedBackends(doc.savedBackends ?? [], backends, where);
   let placementRules: PlacementRule[] | undefined;
   try {
     placementRules = doc.placementRules === undefined ? undefined : validatePlacementRules(doc.placementRules);
@@ -90,7 +97,25 @@ export function readConfigFile(path: string, prefix = ''): ConfigFile {
     (err as Error).message = `${where}: ${(err as Error).message}`;
     throw err;
   }
-  return { path: file, backends, placementRules, modules };
+  return { path: file, backends, savedBackends, placementRules, modules };
+}
+
+/** `savedBackends`: an array of names, each of a backend the file lists. */
+function checkSavedBackends(saved: unknown, backends: readonly Record<string, unknown>[], where: string): string[] {
+  if (!Array.isArray(saved) || saved.some((n) => typeof n !== 'string'))
+    throw new TypeError(`${where}: savedBackends must be an array of backend names (those saved without starting)`);
+  for (const [i, name] of (saved as string[]).entries()) {
+    if (!backends.some((b) => b.name === name))
+      throw new TypeError(
+        `${where}: savedBackends[${i}] names ${JSON.stringify(name)}, which is not in backends; remove it from savedBackends or add the backend`,
+      );
+  }
+  return saved as string[];
+}
+
+/** The backends to start: all of the file's but those saved without starting. */
+export function backendsToStart(cfg: Pick<ConfigFile, 'backends' | 'savedBackends'>): Record<string, unknown>[] {
+  return cfg.backends.filter((b) => !cfg.savedBackends.includes(b.name as string));
 }
 
 /** The CLI's config: `explicit` (which must exist), else the first default candidate that exists, else the empty config. */
@@ -101,6 +126,7 @@ export function findConfig(explicit?: string): ConfigFile {
   return {
     path: undefined,
     backends: [],
+    savedBackends: [],
     placementRules: undefined,
     modules: { allow: 'none', why: 'no config file was found' },
   };

@@ -26,6 +26,8 @@ export interface LogEvent {
   readonly taskId: string | undefined;
   readonly stream: 'stdout' | 'stderr';
   readonly text: string;
+  /** The attempt of the task that printed it (0 first; one more per retry within maxRetries). */
+  readonly attempt?: number;
 }
 
 /** A subscriber; every member is optional. */

@@ -200,10 +200,16 @@ function handlersOf(t: RequestTargets, block: (caller: Caller, blocked: boolean)
         t.code.set(code.hash, code);
         t.events.code(code);
       }
-      const spec = retrySubmission(req.taskId, recorded ?? own, newId(), {
-        hasObject: (id) => t.store.has(id),
-        hasCode: (hash) => t.code.has(hash),
-      });
+      const spec = retrySubmission(
+        req.taskId,
+        recorded ?? own,
+        newId(),
+        {
+          hasObject: (id) => t.store.has(id),
+          hasCode: (hash) => t.code.has(hash),
+        },
+        req.rerun === true,
+      );
       t.tasks.submit(t.placementGroups.admit(spec, caller.taskId), caller.jobId, caller.taskId, req.taskId);
       t.objects.submitted(spec.taskId, spec.kind, caller);
       return { taskId: spec.taskId };

@@ -29,9 +29,16 @@ export interface LogLine {
   readonly echoed: string;
 }
 
+/** One kept line of a task, with the attempt that printed it (the dashboard groups lines per attempt). */
+export interface KeptLine {
+  readonly attempt: number;
+  readonly stream: 'stdout' | 'stderr';
+  readonly text: string;
+}
+
 /** Collects and forwards task output. */
 export class LogRouter {
-  private readonly byTask = new Map<string, string[]>();
+  private readonly byTask = new Map<string, KeptLine[]>();
   private readonly byNode = new Map<string, NodeLogLine[]>();
   private readonly partial = new Map<string, string>();
   private readonly listeners = new Set<(l: LogLine) => void>();
@@ -45,7 +52,10 @@ export class LogRouter {
   }
 
   /** Adds output of a worker, attributed to the task it was running (if known). */
-  append(nodeId: string, m: { taskId?: string; name?: string; stream: 'stdout' | 'stderr'; text: string }): void {
+  append(
+    nodeId: string,
+    m: { taskId?: string; name?: string; attempt?: number; stream: 'stdout' | 'stderr'; text: string },
+  ): void {
     const key = `${nodeId}/${m.taskId ?? ''}/${m.stream}`;
     const text = (this.partial.get(key) ?? '') + m.text;
     const lines = text.split('\n');
@@ -57,7 +67,7 @@ export class LogRouter {
       if (m.taskId) {
         let kept = this.byTask.get(m.taskId);
         if (!kept) this.byTask.set(m.taskId, (kept = []));
-        kept.push(line);
+        kept.push({ attempt: m.attempt ?? 0, stream: m.stream, text: line });
         if (kept.length > MAX_LINES_PER_TASK) kept.shift();
       }
       this.echo?.(`${prefix} ${line}`, m.stream);
@@ -90,6 +100,11 @@ export class LogRouter {
 
   /** The lines a task printed (the last 1000). */
   lines(taskId: string): readonly string[] {
+    return (this.byTask.get(taskId) ?? []).map((l) => l.text);
+  }
+
+  /** The lines a task printed (the last 1000), each with its attempt and stream. */
+  entries(taskId: string): readonly KeptLine[] {
     return this.byTask.get(taskId) ?? [];
   }
 }

@@ -80,10 +80,17 @@ export class NodeMessages {
           ? tasks.task(m.taskId)
           : (lease?.inflight.values().next().value ?? (m.leaseId ? this.lastTaskOfLease.get(m.leaseId) : undefined));
         if (this.t.events.active)
-          this.t.events.log({ nodeId: node.nodeId, taskId: t?.spec.taskId, stream: m.stream, text: m.text });
+          this.t.events.log({
+            nodeId: node.nodeId,
+            taskId: t?.spec.taskId,
+            stream: m.stream,
+            text: m.text,
+            attempt: m.attempt ?? t?.attempt,
+          });
         return this.t.logs.append(node.nodeId, {
           taskId: t?.spec.taskId,
           name: t?.spec.name ?? actors.classNameOf(m.actorId),
+          attempt: m.attempt ?? t?.attempt,
           stream: m.stream,
           text: m.text,
         });

@@ -93,7 +93,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 function isPlain(v: unknown): boolean {
   if (v === null || ['string', 'number', 'boolean'].includes(typeof v) || isSecretRef(v)) return true;
   if (Array.isArray(v)) return v.every(isPlain);
+  // An object member left undefined (a circuit call's unset `device`) is dropped by JSON, as by the callee.
   if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype)
-    return Object.values(v as object).every(isPlain);
+    return Object.values(v as object).every((x) => x === undefined || isPlain(x));
   return false;
 }

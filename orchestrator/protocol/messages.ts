@@ -134,8 +134,12 @@ export interface HeadOps {
   /**
    * Submits a failed or cancelled task again as a new task (`orrery retry`), from the spec the
    * head recorded; the caller holds the new result. Refused with TaskRetryRefusedError.
+   * `rerun`: a task that finished may be submitted again too (the dashboard's Re-run).
    */
-  readonly retry: { req: { readonly op: 'retry'; readonly taskId: string }; reply: { readonly taskId: string } };
+  readonly retry: {
+    req: { readonly op: 'retry'; readonly taskId: string; readonly rerun?: boolean };
+    reply: { readonly taskId: string };
+  };
   /** The descriptor of a live named actor (in the caller's namespace unless one is given). */
   readonly 'get-actor': {
     req: { readonly op: 'get-actor'; readonly name: string; readonly namespace?: string };
@@ -348,6 +352,8 @@ export type Message =
       readonly text: string;
       /** Set by the worker for output a task wrote (so it is attributed exactly, however late it arrives). */
       readonly taskId?: string;
+      /** The attempt of that task which wrote it (output of a failed attempt can arrive after its retry began). */
+      readonly attempt?: number;
     }
   /** agent -> head, every few seconds: what the node's machine uses (agent/usage-sampler.ts). */
   | NodeUsageMessage

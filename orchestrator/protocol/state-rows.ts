@@ -240,6 +240,8 @@ export interface TaskView {
   readonly endedAt?: number;
   readonly errorName?: string;
   readonly info?: Readonly<Record<string, string | number | boolean>>;
+  /** The run (driver job) it belongs to, on the live head (sessions do not record it). */
+  readonly jobId?: string;
 }
 
 /** One recorded session as `GET /api/sessions` and `orrery sessions list` show it. */
@@ -259,6 +261,11 @@ export interface SessionRow {
   readonly error?: string;
   /** US dollars its tasks reported (`costUsd`); absent when none did. */
   readonly costUsd?: number;
+  /** Display title a person gave it (PATCH /api/sessions/:name); null: shown by `name`, its file name. */
+  readonly title: string | null;
+  /** Free notes (several lines) and tags a person gave it. */
+  readonly notes: string;
+  readonly tags: readonly string[];
 }
 
 /** A node a session recorded (`GET /api/sessions/:name/nodes`): what it offered and when it joined and left. */
@@ -421,4 +428,41 @@ export interface CostSummary {
   readonly tasks: number;
   /** One row per backend that has costs, most expensive first. */
   readonly byBackend: readonly { readonly backend: string; readonly usd: number; readonly tasks: number }[];
+}
+
+/** One session of an N-way comparison, as the comparison names it. */
+export interface CompareSide {
+  readonly session: string;
+  /** The display title a person gave it, null when none. */
+  readonly title: string | null;
+  readonly tags: readonly string[];
+  readonly status: string;
+  readonly createdAt: number;
+}
+
+/**
+ * What a comparison row is about: a key metric of the run, a config key (backends left out),
+ * a backend's config key (`<backend>.<key>`), or a placement rule's field (`#1.require.backend`).
+ */
+export type CompareSection = 'metrics' | 'config' | 'backends' | 'rules';
+
+/** One compared value across N sessions (`values[i]` is session i's; the first is the baseline). */
+export interface CompareValueRow {
+  readonly section: CompareSection;
+  readonly key: string;
+  /** The value as text (strings as they are, other values as JSON); null where the session has no such key. */
+  readonly values: readonly (string | null)[];
+  /** Where a value is a number: value − baseline's value (null where either is not a number); 0 for the baseline. */
+  readonly deltas: readonly (number | null)[];
+  /** True when any value differs from the baseline's. */
+  readonly differs: boolean;
+}
+
+/** `GET /api/sessions/compare?s=A&s=B&s=C` and `orrery sessions compare A B C`: N sessions against the first. */
+export interface MultiSessionComparison {
+  readonly sessions: readonly CompareSide[];
+  /** Key metrics, then config, backends and placement rules, each sorted by key. */
+  readonly rows: readonly CompareValueRow[];
+  /** Task by task: `pairs[i]` compares sessions[0] (A) with sessions[i + 1] (B). */
+  readonly pairs: readonly SessionComparison[];
 }

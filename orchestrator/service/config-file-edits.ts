@@ -24,7 +24,8 @@ import { JSONC_OPTIONS, parseJsonc } from '../core/jsonc.ts';
 
 /** One change the dashboard makes to the config file. */
 export type ConfigEdit =
-  | { readonly op: 'put-backend'; readonly config: Record<string, unknown> }
+  /** Adds or replaces a backend; `saved`: it is listed in `savedBackends` (not started by `orrery start`), else taken off it. */
+  | { readonly op: 'put-backend'; readonly config: Record<string, unknown>; readonly saved?: boolean }
   | { readonly op: 'remove-backend'; readonly name: string }
   | { readonly op: 'set-placement-rules'; readonly rules: readonly unknown[] };
 
@@ -57,9 +58,31 @@ function edited(text: string, root: Node, edit: ConfigEdit, path: string): strin
   const name = edit.op === 'put-backend' ? edit.config.name : edit.name;
   const items = findNodeAtLocation(root, ['backends'])?.children ?? [];
   const i = items.findIndex((item) => (getNodeValue(item) as { name?: unknown } | null)?.name === name);
-  if (edit.op === 'remove-backend') return i < 0 ? text : applyEdits(text, removeItem(text, items, i));
-  // Index -1 appends.
-  return set(text, root, ['backends', i], edit.config, `backend ${String(name)}`, path);
+  const out =
+    edit.op === 'remove-backend'
+      ? i < 0
+        ? text
+        : applyEdits(text, removeItem(text, items, i))
+      : // Index -1 appends.
+        set(text, root, ['backends', i], edit.config, `backend ${String(name)}`, path);
+  return savedEdited(out, String(name), edit.op === 'put-backend' && edit.saved === true, path);
+}
+
+/** `text` with backend `name` put on (`saved`) or taken off the `savedBackends` list; the key goes when the list empties. */
+function savedEdited(text: string, name: string, saved: boolean, path: string): string {
+  const root = parseTree(text, [], JSONC_OPTIONS);
+  if (!root) return text;
+  const old = findNodeAtLocation(root, ['savedBackends']);
+  const list = old ? (getNodeValue(old) as unknown[]) : [];
+  const next = savedList(list, name, saved);
+  if (isDeepStrictEqual(next, list)) return text;
+  return set(text, root, ['savedBackends'], next.length > 0 ? next : undefined, 'savedBackends', path);
+}
+
+/** `list` with `name` on it (`saved`) or off it. */
+export function savedList(list: readonly unknown[], name: string, saved: boolean): unknown[] {
+  const rest = list.filter((n) => n !== name);
+  return saved ? [...rest, name] : rest;
 }
 
 /**

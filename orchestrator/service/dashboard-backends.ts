@@ -26,7 +26,8 @@ export interface BackendView {
   /**
    * `running`: started on the head. `error`: a replacement config that did not start (fix it
    * with PUT, or DELETE it). `saved`: added with `?start=false` (its host may be offline): in the
-   * config file, not started; test it, then a PUT starts it.
+   * config file (listed in `savedBackends`, so `orrery start` does not start it either), not
+   * started; test it, then POST /api/backends/:name/start (or a PUT) starts it.
    */
   readonly state: 'running' | 'error' | 'saved';
   readonly error?: string;
@@ -78,8 +79,11 @@ export class DashboardBackends {
     private readonly changed: () => void,
     private readonly modules: DashboardModules,
     private readonly testTimeoutMs = BACKEND_TEST_TIMEOUT_MS,
+    /** Names of `initial` saved without starting (the config file's `savedBackends`). */
+    initialSaved: readonly string[] = [],
   ) {
     for (const c of initial) if (typeof c.name === 'string') this.configs.set(c.name, c);
+    for (const name of initialSaved) if (this.configs.has(name)) this.saved.add(name);
   }
 
   /** Every backend: those on the head (drivers may have added some), then those that failed to start. */
@@ -129,12 +133,13 @@ export class DashboardBackends {
         { name: 'a backend with this name already exists' },
       );
     }
-    this.file.check({ op: 'put-backend', config });
-    if (opts.start === false) {
+    const saved = opts.start === false;
+    this.file.check({ op: 'put-backend', config, saved });
+    if (saved) {
       this.configs.set(name, config);
       this.saved.add(name);
     } else await this.start(config, false);
-    this.file.putBackend(config);
+    this.file.putBackend(config, saved);
     this.changed();
     return this.get(name);
   }
@@ -161,6 +166,26 @@ export class DashboardBackends {
     this.file.putBackend(config);
     this.changed();
     await this.start(config, true);
+    this.changed();
+    return this.get(name);
+  }
+
+  /**
+   * POST /api/backends/:name/start: starts a backend saved without starting, and takes it off
+   * the config file's `savedBackends` (the next `orrery start` starts it too). When it does not
+   * start it stays saved, and the error says why.
+   */
+  async startSaved(name: string): Promise<BackendView> {
+    const view = this.get(name);
+    if (view.state !== 'saved')
+      throw new DashboardRequestError(
+        409,
+        `backend ${name} is ${view.state === 'running' ? 'running already' : 'not saved: its last start failed; fix it with PUT'}; only a saved backend is started this way`,
+      );
+    const config = this.configs.get(name)!;
+    this.file.check({ op: 'put-backend', config });
+    await this.start(config, false);
+    this.file.putBackend(config);
     this.changed();
     return this.get(name);
   }
@@ -216,7 +241,9 @@ export class DashboardBackends {
       }
       if (view.state === 'error') return { ok: false, lines, error: view.error };
       if (view.state === 'saved')
-        lines.push(`backend ${name} is saved but not started: edit and save it (PUT) to start it`);
+        lines.push(
+          `backend ${name} is saved but not started: Start it (POST /api/backends/${name}/start) when its host is up`,
+        );
       return { ok: true, lines };
     } catch (err) {
       return { ok: false, lines, error: (err as Error).message };

@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { readConfigDocument } from '../head/config-file.ts';
-import { editConfigText, type ConfigEdit } from './config-file-edits.ts';
+import { editConfigText, savedList, type ConfigEdit } from './config-file-edits.ts';
 
 export type { ConfigEdit } from './config-file-edits.ts';
 
@@ -21,9 +21,12 @@ export class ConfigFileWriter {
     readonly path: string,
   ) {}
 
-  /** Adds backend config `config`, or replaces the one of the same name. */
-  putBackend(config: Record<string, unknown>): void {
-    this.write(this.plan({ op: 'put-backend', config }));
+  /**
+   * Adds backend config `config`, or replaces the one of the same name; `saved`: listed in
+   * `savedBackends`, so `orrery start` keeps it saved rather than starting it (else taken off that list).
+   */
+  putBackend(config: Record<string, unknown>, saved = false): void {
+    this.write(this.plan({ op: 'put-backend', config, saved }));
   }
 
   /** Removes backend `name` (nothing happens when the file does not list it). */
@@ -84,14 +87,18 @@ function applyToDocument(doc: Record<string, unknown>, edit: ConfigEdit, path: s
     return;
   }
   const list = backendsOf(doc, path);
-  if (edit.op === 'remove-backend') {
-    doc.backends = list.filter((b) => b.name !== edit.name);
-    return;
+  const name = String(edit.op === 'remove-backend' ? edit.name : edit.config.name);
+  if (edit.op === 'remove-backend') doc.backends = list.filter((b) => b.name !== edit.name);
+  else {
+    const i = list.findIndex((b) => b.name === edit.config.name);
+    if (i >= 0) list[i] = edit.config;
+    else list.push(edit.config);
+    doc.backends = list;
   }
-  const i = list.findIndex((b) => b.name === edit.config.name);
-  if (i >= 0) list[i] = edit.config;
-  else list.push(edit.config);
-  doc.backends = list;
+  const old = Array.isArray(doc.savedBackends) ? (doc.savedBackends as unknown[]) : [];
+  const saved = savedList(old, name, edit.op === 'put-backend' && edit.saved === true);
+  if (saved.length > 0) doc.savedBackends = saved;
+  else delete doc.savedBackends;
 }
 
 function backendsOf(doc: Record<string, unknown>, path: string): Record<string, unknown>[] {

@@ -38,6 +38,8 @@ export interface FeedLog {
   readonly nodeId: string;
   readonly stream: 'stdout' | 'stderr';
   readonly text: string;
+  /** The attempt of the task that printed it (absent for node output). */
+  readonly attempt?: number;
 }
 
 /** Cluster usage, sent once a second: resources in use and in total, and tasks waiting to run. */
@@ -181,7 +183,7 @@ export class EventsFeed {
       node: () => void (this.nodesChanged = true),
       log: (e) => {
         if (this.logs.length < LOGS_PER_BATCH)
-          this.logs.push({ taskId: e.taskId, nodeId: e.nodeId, stream: e.stream, text: e.text });
+          this.logs.push({ taskId: e.taskId, nodeId: e.nodeId, stream: e.stream, text: e.text, attempt: e.attempt });
         else this.logsDropped++;
       },
       usage: (samples) => void this.nodeUsage.push(...samples),

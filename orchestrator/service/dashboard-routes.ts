@@ -9,7 +9,7 @@ import type { Head } from '../head/head.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import { SessionStore, type SessionReader, type SessionRecorder } from '../sessions/index.ts';
 import { BACKEND_SCHEMAS } from './backend-schemas.ts';
-import { DashboardBackends, type DashboardModules } from './dashboard-backends.ts';
+import { BACKEND_TEST_TIMEOUT_MS, DashboardBackends, type DashboardModules } from './dashboard-backends.ts';
 import { ConfigFileWriter } from './dashboard-config-file.ts';
 import { DashboardRequestError } from './dashboard-errors.ts';
 import { EventsFeed } from './dashboard-events.ts';
@@ -32,6 +32,8 @@ export interface DashboardOptions {
   readonly configPath: string;
   /** Configs of the backends the service started with, the built-in local one included. */
   readonly backends: readonly Record<string, unknown>[];
+  /** Names of `backends` saved without starting (not started; POST /api/backends/:name/start starts one). */
+  readonly savedBackends?: readonly string[];
   /** Where backends from the API, and those of the config file, may load `module:` code from. */
   readonly modules: DashboardModules;
   readonly placementRules: readonly PlacementRule[] | undefined;
@@ -57,6 +59,8 @@ export class Dashboard {
       file,
       () => this.feed.backendsUpdated(),
       opts.modules,
+      BACKEND_TEST_TIMEOUT_MS,
+      opts.savedBackends,
     );
     this.rules = new DashboardRules(
       opts.head,
@@ -153,6 +157,7 @@ export class Dashboard {
           });
         }
         if (n === 3 && third === 'test') return on('POST', () => this.backends.test(second!))();
+        if (n === 3 && third === 'start') return on('POST', () => this.backends.startSaved(second!))();
         return undefined;
       case 'secrets':
         if (n === 1) {
@@ -191,8 +196,16 @@ export class Dashboard {
       case 'sessions':
         if (n === 1) return on('GET', () => this.sessions.list())();
         if (n === 2 && second === 'compare')
-          return on('GET', () => this.sessions.compare(url.searchParams.get('a'), url.searchParams.get('b')))();
-        if (n === 2) return on('GET', () => this.sessions.show(second!))();
+          return on('GET', () =>
+            url.searchParams.has('s')
+              ? this.sessions.compareMany(url.searchParams.getAll('s'))
+              : this.sessions.compare(url.searchParams.get('a'), url.searchParams.get('b')),
+          )();
+        if (n === 2)
+          return ways({
+            GET: on('GET', () => this.sessions.show(second!)),
+            PATCH: on('PATCH', async () => this.sessions.label(second!, await body())),
+          });
         if (n === 3 && third === 'tasks') return on('GET', () => this.sessions.tasks(second!, url.searchParams))();
         if (n === 3 && third === 'nodes') return on('GET', () => this.sessions.nodes(second!))();
         if (n === 4 && third === 'tasks') return on('GET', () => this.sessions.task(second!, fourth!))();

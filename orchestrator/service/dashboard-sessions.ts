@@ -8,7 +8,11 @@ import { join } from 'node:path';
 import { dataRoot, ensurePrivateDir } from '../core/runtime-dir.ts';
 import type { ServerResponse } from 'node:http';
 import {
+  compareManySessions,
   compareSessions,
+  MAX_COMPARED_SESSIONS,
+  SessionLabelsError,
+  validateLabelsPatch,
   SessionError,
   SessionNotFoundError,
   SessionStore,
@@ -20,7 +24,14 @@ import {
 import { validatePlacementRules, type PlacementRule } from '../scheduler/placement-rules.ts';
 import { DashboardRequestError } from './dashboard-errors.ts';
 import { RULES_LOG } from './dashboard-rules.ts';
-import type { CostSummary, NodeUsageSample, SessionNodeRow, TaskView } from '../protocol/state-rows.ts';
+import type {
+  CostSummary,
+  MultiSessionComparison,
+  NodeUsageSample,
+  SessionNodeRow,
+  SessionRow,
+  TaskView,
+} from '../protocol/state-rows.ts';
 import type { SessionNodeLogLine } from '../sessions/index.ts';
 import { sessionTaskDetail, sessionTaskView, type TaskDetail } from './dashboard-tasks.ts';
 
@@ -88,6 +99,42 @@ export class DashboardSessions {
         ...(b ? {} : { b: 'required' }),
       });
     return this.read(a, (ra) => this.read(b, (rb) => compareSessions(ra, rb)));
+  }
+
+  /**
+   * GET /api/sessions/compare?s=A&s=B&s=C: two to eight sessions against the first. Each is
+   * opened once, read-only, and all are closed before the reply is sent.
+   */
+  compareMany(names: readonly string[]): MultiSessionComparison {
+    if (names.length < 2 || names.length > MAX_COMPARED_SESSIONS)
+      throw new DashboardRequestError(
+        400,
+        `compare needs 2 to ${MAX_COMPARED_SESSIONS} sessions, the baseline first: /api/sessions/compare?s=A&s=B&s=C (got ${names.length})`,
+        { s: `2 to ${MAX_COMPARED_SESSIONS} session names` },
+      );
+    const readers: SessionReader[] = [];
+    try {
+      for (const n of names) readers.push(guard(() => this.store.open(n)));
+      return compareManySessions(readers);
+    } finally {
+      for (const r of readers) r.close();
+    }
+  }
+
+  /** PATCH /api/sessions/:name { title?, notes?, tags? }: the session's row with its new labels. */
+  label(name: string, body: unknown): SessionRow {
+    let patch: ReturnType<typeof validateLabelsPatch>;
+    try {
+      patch = validateLabelsPatch(body);
+    } catch (err) {
+      if (err instanceof SessionLabelsError)
+        throw new DashboardRequestError(400, err.message, { [err.field]: err.message });
+      throw err;
+    }
+    guard(() => this.store.label(name, patch));
+    const row = this.store.list().find((s) => s.name === name);
+    if (!row) throw new DashboardRequestError(404, `session ${name} is gone`);
+    return row;
   }
 
   /** GET /api/sessions/:name/export: the .tar.gz, as an attachment. */

@@ -12,6 +12,15 @@ import { describeTaskArgs } from '../head/task-arguments.ts';
 import { decodeResult } from '../sessions/result-values.ts';
 import type { SessionReader, SessionTaskRow } from '../sessions/index.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
+import type { KeptLine } from '../head/log-router.ts';
+import {
+  circuitOfRow,
+  circuitOfTask,
+  refsOfRow,
+  refsOfTask,
+  type ArgumentRef,
+  type CircuitInput,
+} from './dashboard-task-inputs.ts';
 
 /** GET /api/tasks/:id and /api/sessions/:name/tasks/:id. */
 export interface TaskDetail {
@@ -23,6 +32,12 @@ export interface TaskDetail {
   readonly error?: { readonly name: string; readonly message: string };
   readonly placementRule?: { readonly index: number; readonly rule: PlacementRule };
   readonly logs: readonly string[];
+  /** The logs with the attempt that printed each line (live tasks; absent for a session's). */
+  readonly logEntries?: readonly KeptLine[];
+  /** A circuit task's OpenQASM program, parameters, shots and device. */
+  readonly circuit?: CircuitInput;
+  /** Objects passed as arguments, with the task that made each (absent: none). */
+  readonly argRefs?: readonly ArgumentRef[];
 }
 
 /** Results whose JSON is larger than this are shown as a preview only. */
@@ -53,6 +68,7 @@ export function taskView(t: ReadonlyTask, head: Head): TaskView {
     endedAt: t.endedAt,
     errorName: t.errorName,
     info: t.info && redactSecrets(t.info).value,
+    jobId: t.jobId,
   };
 }
 
@@ -95,7 +111,9 @@ export function taskDetail(
     task: taskView(t, head),
     args: describeTaskArgs(t.spec, PREVIEW_CHARS).preview,
     logs: head.logs.lines(id),
+    logEntries: head.logs.entries(id),
   };
+  addInputs(out, circuitOfTask(t), refsOfTask(head, t, out.args));
   const r = head.queries.result(id);
   if (r?.ok) out.result = describeValue(r.payload.typed ?? 'v8', r.payload.data);
   else if (r && !r.ok) out.error = { name: r.error.name, message: r.error.message };
@@ -122,12 +140,22 @@ export function sessionTaskDetail(
     args: row.argsPreview ?? '',
     logs: reader.logs({ taskId: row.taskId }).map((l) => l.text),
   };
+  addInputs(out, circuitOfRow(row), refsOfRow(reader, row));
   const stored = reader.result(row.taskId);
   if (stored) out.result = describeValue(stored.contentType, stored.bytes);
   if (row.errorName) out.error = { name: row.errorName, message: row.errorMessage ?? '' };
   if (row.ruleIndex !== null && rules?.[row.ruleIndex])
     out.placementRule = { index: row.ruleIndex, rule: rules[row.ruleIndex]! };
   return out;
+}
+
+function addInputs(
+  out: { circuit?: CircuitInput; argRefs?: readonly ArgumentRef[] },
+  circuit: CircuitInput | undefined,
+  refs: ArgumentRef[],
+): void {
+  if (circuit) out.circuit = circuit;
+  if (refs.length > 0) out.argRefs = refs;
 }
 
 /**

@@ -49,6 +49,8 @@ export interface HeadServiceOptions {
   readonly host?: string;
   /** Backend configs besides the built-in local one. */
   readonly backends?: readonly unknown[];
+  /** Names of `backends` saved without starting (the config file's `savedBackends`): listed as saved, not started. */
+  readonly savedBackends?: readonly string[];
   readonly placementRules?: readonly PlacementRule[];
   /** CPUs of the local node (default: availableParallelism()). */
   readonly numCpus?: number;
@@ -151,7 +153,11 @@ export class HeadService {
       });
       const localConfig = { name: 'local', kind: 'local', numCpus: opts.numCpus ?? availableParallelism() };
       await head.addBackend(await createBackend(localConfig));
-      for (const c of opts.backends ?? []) await head.addBackend(await createBackend(c, configModules));
+      const saved = new Set(opts.savedBackends ?? []);
+      for (const c of opts.backends ?? []) {
+        if (saved.has((c as { name?: unknown }).name as string)) continue;
+        await head.addBackend(await createBackend(c, configModules));
+      }
       if (reader) resubmitUnfinished(head, reader, session.recorder, log);
       reader?.close();
       const token = newToken();
@@ -179,6 +185,7 @@ export class HeadService {
         recorder: session.recorder,
         configPath,
         backends: [localConfig, ...((opts.backends ?? []) as Record<string, unknown>[])],
+        savedBackends: [...saved],
         modules: {
           api: opts.allowModuleBackends ? configModules : apiModulesRefused(configPath),
           configFile: configModules,

@@ -7,10 +7,12 @@
  *   GET  /api/status                       nodes, resources, pending demand, infeasible requests
  *   GET  /api/tasks|actors|objects|nodes|placement-groups   ?filter=k=v (or k!=v, repeatable) &limit=N
  *   GET  /api/summary/tasks                task counts per name and state
- *   GET  /api/logs/:taskId                 { taskId, lines }; ?follow=1 streams text lines until the task ends
+ *   GET  /api/logs/:taskId                 { taskId, lines, entries: { attempt, stream, text }[] }; ?follow=1 streams text lines until the task ends
  *   POST /api/tasks/:taskId/cancel         ?force=1: cancels a task (and the tasks it submitted); { taskId, state }
  *   POST /api/tasks/:taskId/retry          submits a failed or cancelled task again as a new task, owned by the head; 201 { taskId, retryOf }
- *   POST /api/actors/:actor/kill           kills an actor by id or name (?namespace=NS), no restart; { actorId, name }
+ *   POST /api/tasks/:taskId/retry?rerun=1  the same for any task that ended, a finished one too (the dashboard's Re-run)
+ *   POST /api/actors/:actor/kill           kills an actor by id or name (?namespace=NS), no restart (?restart=1: restarts it within its maxRestarts); { actorId, name }
+ *   POST /api/jobs/:jobId/cancel           ?force=1: cancels every unfinished task of a run (job-cancel.ts); { jobId, cancelled, ended, force }
  *   POST /api/shutdown                     stops the service; { pid, exitFile, log }: where it records how it ended
  *   POST /api/login-codes                  { url, expiresAt }: a one-time dashboard login URL (token only)
  *   POST /api/login-pages                  { path, expiresAt }: a login page file that forwards to one (token only)
@@ -33,6 +35,7 @@ import type { Dashboard } from './dashboard-routes.ts';
 import { serveDashboardFile } from './dashboard-static.ts';
 import type { Credential, HeadAccess } from './head-access.ts';
 import { hostRefusal } from './host-check.ts';
+import { cancelJob, UnknownJobError } from './job-cancel.ts';
 import { statusView } from './status-view.ts';
 import { METRICS_PATH, type HeadMetrics } from './head-metrics.ts';
 
@@ -188,13 +191,23 @@ function route(ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, u
   }
   if (first === 'tasks' && second && parts[2] === 'retry' && parts.length === 3) {
     post();
-    return send(res, 201, retryTask(ctx.head, second));
+    return send(res, 201, retryTask(ctx.head, second, flag(url, 'rerun')));
   }
   if (first === 'actors' && second && parts[2] === 'kill' && parts.length === 3) {
     post();
     const actor = findActor(ctx.head, second, url.searchParams.get('namespace') ?? undefined);
-    void ctx.head.requests.serve({ op: 'kill-actor', actorId: actor.actorId, noRestart: true }, { jobId: '' });
+    const noRestart = !flag(url, 'restart');
+    void ctx.head.requests.serve({ op: 'kill-actor', actorId: actor.actorId, noRestart }, { jobId: '' });
     return send(res, 200, { actorId: actor.actorId, name: actor.name });
+  }
+  if (first === 'jobs' && second && parts[2] === 'cancel' && parts.length === 3) {
+    post();
+    try {
+      return send(res, 200, cancelJob(ctx.head, second, flag(url, 'force')));
+    } catch (err) {
+      if (err instanceof UnknownJobError) throw new ApiError(404, err.message);
+      throw err;
+    }
   }
   if (first === 'logs' && second && parts.length === 2) {
     get();
@@ -202,7 +215,11 @@ function route(ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, u
       throw new ApiError(404, `no task ${second} on this head; see orrery list tasks`);
     if (url.searchParams.get('follow') === '1' || url.searchParams.get('follow') === 'true')
       return followLogs(ctx.head, second, res);
-    return send(res, 200, { taskId: second, lines: ctx.head.logs.lines(second) });
+    return send(res, 200, {
+      taskId: second,
+      lines: ctx.head.logs.lines(second),
+      entries: ctx.head.logs.entries(second),
+    });
   }
   throw new ApiError(404, `no API at ${url.pathname}; see the routes in orrery's API docs`);
 }
@@ -220,15 +237,21 @@ const RETRY_REFUSAL_STATUS: Record<TaskRetryRefusal, number> = {
  * Submits a failed task again under the head's own job (Head.ownJobId): no driver needs to be
  * connected, and the new result is held until the head shuts down.
  */
-function retryTask(head: Head, taskId: string): { taskId: string; retryOf: string } {
+function retryTask(head: Head, taskId: string, rerun: boolean): { taskId: string; retryOf: string } {
   try {
-    const r = head.requests.serve({ op: 'retry', taskId }, { jobId: head.ownJobId() });
+    const r = head.requests.serve({ op: 'retry', taskId, rerun }, { jobId: head.ownJobId() });
     if (r instanceof Promise) throw new TypeError('retry is answered synchronously');
     return { taskId: r.taskId, retryOf: taskId };
   } catch (err) {
     if (err instanceof TaskRetryRefusedError) throw new ApiError(RETRY_REFUSAL_STATUS[err.refusal], err.message);
     throw err;
   }
+}
+
+/** A yes/no query parameter (`1` or `true`). */
+function flag(url: URL, name: string): boolean {
+  const v = url.searchParams.get(name);
+  return v === '1' || v === 'true';
 }
 
 /** An actor by id, else by name (in `namespace` when given); 404 when none, 409 when a name is in several namespaces. */

@@ -24,6 +24,16 @@ export {
   type SideTotals,
   type TaskComparison,
 } from './session-compare.ts';
+export {
+  validateLabelsPatch,
+  SessionLabelsError,
+  TAG,
+  MAX_TAGS,
+  MAX_TITLE_CHARS,
+  MAX_NOTES_CHARS,
+  type SessionLabelsPatch,
+} from './session-labels.ts';
+export { compareManySessions, formatMultiComparison, MAX_COMPARED_SESSIONS } from './multi-compare.ts';
 export { previewArgs, ARGS_PREVIEW_CHARS } from './args-preview.ts';
 export { stripSecretKeys, isSecretValueKey } from './secret-keys.ts';
 export { defaultSessionsDir, validateSessionName, SESSION_NAME } from './session-paths.ts';

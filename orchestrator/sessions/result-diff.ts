@@ -56,6 +56,18 @@ function findCounts(v: unknown): [string, Map<string, number>] | undefined {
   return undefined;
 }
 
+/**
+ * The result part of a circuit result (`{ counts, shots, device, backend, durationMs, jobId? }`):
+ * its counts and shots. The rest are facts of the run (how long it took, the job id, where it
+ * ran), which differ between any two runs and are compared elsewhere (timings, backends).
+ * Undefined for any other value.
+ */
+export function circuitOutcome(v: unknown): { counts: unknown; shots: unknown } | undefined {
+  if (typeof v !== 'object' || v === null || !('counts' in v) || !('shots' in v) || !('durationMs' in v)) return;
+  const r = v as { counts: unknown; shots: unknown };
+  return histogram(r.counts) && typeof r.shots === 'number' ? { counts: r.counts, shots: r.shots } : undefined;
+}
+
 /** Compares two histograms: changed outcomes, total variation distance, chi-square p-value. */
 export function compareCounts(path: string, a: Map<string, number>, b: Map<string, number>): CountsDiff {
   const keys = [...new Set([...a.keys(), ...b.keys()])];

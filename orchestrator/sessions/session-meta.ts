@@ -1,7 +1,7 @@
 /** The `meta` table: session-wide facts stored as JSON values under fixed keys. */
 import type Database from 'better-sqlite3';
 import { isRecordingLive } from './session-liveness.ts';
-import type { SessionMetadata, SessionStatus } from './session-types.ts';
+import type { SessionLabels, SessionMetadata, SessionStatus } from './session-types.ts';
 
 /** Keys of the `meta` table and the types of their values. */
 export interface StoredMeta {
@@ -15,6 +15,10 @@ export interface StoredMeta {
   config: unknown;
   placementRules: unknown;
   strippedConfigKeys: string[];
+  /** Labels a person gave the session (session-labels.ts); never written by the recorder. */
+  title: string;
+  notes: string;
+  tags: string[];
 }
 
 /** Reads every meta key (missing ones come back undefined). */
@@ -59,5 +63,15 @@ export function toMetadata(stored: Partial<StoredMeta>, fallbackName: string, sc
     placementRules: stored.placementRules ?? null,
     strippedConfigKeys: stored.strippedConfigKeys ?? [],
     schemaVersion,
+    ...labelsOf(stored),
+  };
+}
+
+/** The labels in a meta table's values (missing or malformed ones read as empty). */
+export function labelsOf(stored: { title?: unknown; notes?: unknown; tags?: unknown }): SessionLabels {
+  return {
+    title: typeof stored.title === 'string' && stored.title !== '' ? stored.title : null,
+    notes: typeof stored.notes === 'string' ? stored.notes : '',
+    tags: Array.isArray(stored.tags) ? stored.tags.filter((t): t is string => typeof t === 'string') : [],
   };
 }

@@ -10,12 +10,13 @@ import { TarGzWriter } from './archive.ts';
 import { checkResultFile } from './result-files.ts';
 import { SCHEMA_VERSION } from './schema.ts';
 import { SessionError, SessionInUseError, SessionNotFoundError, SessionUnreadableError } from './session-errors.ts';
+import { writeSessionLabels, type SessionLabelsPatch } from './session-labels.ts';
 import { isRecordingLive } from './session-liveness.ts';
 import { defaultSessionsDir, sessionPaths, SESSION_NAME, type SessionPaths } from './session-paths.ts';
 import { SessionReader } from './session-reader.ts';
 import { SessionRecorder, type RecorderOptions } from './session-recorder.ts';
 import type { CostSummary, SessionRow } from '../protocol/state-rows.ts';
-import type { SessionMetadata, SessionSummary } from './session-types.ts';
+import type { SessionLabels, SessionMetadata, SessionSummary } from './session-types.ts';
 
 /** One line of `sessions list` (the row type the dashboard shares). An unreadable file is listed with `status: 'unreadable'` and `error`. */
 export type SessionListing = SessionRow;
@@ -95,6 +96,9 @@ export class SessionStore {
             taskCounts: s.byState,
             totalTasks: s.total,
             sizeBytes,
+            title: m.title,
+            notes: m.notes,
+            tags: m.tags,
             ...(cost.tasks > 0 ? { costUsd: cost.totalUsd } : {}),
           });
         } finally {
@@ -112,6 +116,9 @@ export class SessionStore {
           totalTasks: 0,
           sizeBytes,
           error: err.message,
+          title: null,
+          notes: '',
+          tags: [],
         });
       }
     }
@@ -134,6 +141,17 @@ export class SessionStore {
     } finally {
       r.close();
     }
+  }
+
+  /**
+   * Changes the title, notes or tags of session `name` (the fields `patch` names; see
+   * validateLabelsPatch) and returns its labels. The name and file stay as they are, so
+   * `--resume`, `sessions show` and links keep working. Allowed while a head records it.
+   */
+  label(name: string, patch: SessionLabelsPatch): SessionLabels {
+    const p = this.paths(name);
+    if (!existsSync(p.db)) throw new SessionNotFoundError(name, p.db);
+    return writeSessionLabels(p.db, patch);
   }
 
   /** Opens a session read-only (the caller closes it). */

@@ -17,8 +17,16 @@ export const FINAL_TASK_STATES: readonly string[] = ['FINISHED', 'FAILED'];
  */
 export const VALUES_REDACTED = 'valuesRedacted';
 
-/** Session-wide facts kept in the `meta` table. */
-export interface SessionMetadata {
+/** What a person wrote about a session (session-labels.ts). `title` null: shown by its name. */
+export interface SessionLabels {
+  readonly title: string | null;
+  /** Free notes, several lines. */
+  readonly notes: string;
+  readonly tags: readonly string[];
+}
+
+/** Session-wide facts kept in the `meta` table; the labels a person gave it included. */
+export interface SessionMetadata extends SessionLabels {
   readonly name: string;
   readonly createdAt: number;
   readonly endedAt: number | null;

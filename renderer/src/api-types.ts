@@ -6,7 +6,11 @@
  */
 export {
   TASK_STATES,
+  type CompareSection,
+  type CompareSide,
+  type CompareValueRow,
   type CountsDiff,
+  type MultiSessionComparison,
   type NodeRow,
   type ResultDiff,
   type SessionComparison,
@@ -67,6 +71,8 @@ export interface LogLine {
   readonly nodeId: string;
   readonly stream: string;
   readonly text: string;
+  /** The attempt of the task that printed it (absent for node output). */
+  readonly attempt?: number;
 }
 
 /** Cluster usage, once a second: resources in use and in total, and tasks waiting to run. */
@@ -121,6 +127,35 @@ export interface TaskDetail {
   readonly error?: { readonly name: string; readonly message: string };
   readonly placementRule?: { readonly index: number; readonly rule: PlacementRule };
   readonly logs: readonly string[];
+  /** The logs with the attempt that printed each line (live tasks only). */
+  readonly logEntries?: readonly LogEntry[];
+  /** A circuit task's OpenQASM program and how it ran. */
+  readonly circuit?: CircuitInput;
+  /** Objects passed as arguments, with the task that made each (absent: none). */
+  readonly argRefs?: readonly ArgumentRef[];
+}
+
+/** A kept log line of a task with the attempt that printed it (GET /api/logs/:id `entries`). */
+export interface LogEntry {
+  readonly attempt: number;
+  readonly stream: 'stdout' | 'stderr';
+  readonly text: string;
+}
+
+/** A circuit task's call, as the task panel shows it. */
+export interface CircuitInput {
+  readonly source: string;
+  readonly params?: Readonly<Record<string, number>>;
+  readonly shots?: number;
+  readonly device?: string;
+  readonly seed?: number;
+}
+
+/** An object passed as an argument; `taskId` and `name` when a task made it (else a `put` value). */
+export interface ArgumentRef {
+  readonly id: string;
+  readonly taskId?: string;
+  readonly name?: string;
 }
 
 /** POST /api/placement-rules/preview. */

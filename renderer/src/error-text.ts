@@ -1,16 +1,15 @@
 /**
  * A task's error as its author needs it: line breaks kept, the frames of the user's own code
- * shown, and Orrery's internal frames (the package, the orchestrator, the backends, Node's
- * internals) folded behind a "show internal frames" toggle.
+ * shown, and internal frames (Orrery's package, orchestrator and backends, Node's internals,
+ * other installed packages under node_modules) folded behind a "show internal frames" toggle.
  */
 import { h } from './dom.ts';
 
 /** A stack frame line (`    at fn (file:line:col)`). */
 const FRAME = /^\s*at\s/;
 
-/** Frames of Orrery itself or of Node, not of the user's code. */
-const INTERNAL =
-  /node_modules[\\/]orrery-compute[\\/]|[\\/]orchestrator[\\/]|[\\/]backends[\\/]|node:internal|\(node:|^\s*at\s+node:/;
+/** Frames of Orrery itself, of Node, or of installed packages (node_modules): not of the user's code. */
+const INTERNAL = /node_modules[\\/]|[\\/]orchestrator[\\/]|[\\/]backends[\\/]|node:internal|\(node:|^\s*at\s+node:/;
 
 /**
  * A remote function's own frames read `at fn (eval at loadCode (…/orchestrator/core/…), <anonymous>:4:34)`:
@@ -23,10 +22,32 @@ export function isInternalFrame(line: string): boolean {
   return FRAME.test(line) && !USER_EVAL.test(line) && INTERNAL.test(line);
 }
 
+/**
+ * The lines without the cause's message said again: a TaskError reads `TaskError: task f failed
+ * on node n: Error: msg` and then the cause's stack, indented, which starts with `Error: msg`
+ * (every line of it) once more. Indented lines before the first frame that repeat a line above
+ * (or the end of the first line) are dropped.
+ */
+export function withoutRepeatedMessage(lines: readonly string[]): string[] {
+  const first = lines[0] ?? '';
+  const seen = new Set<string>([first.trim()]);
+  for (let i = first.indexOf(': '); i >= 0; i = first.indexOf(': ', i + 2)) seen.add(first.slice(i + 2).trim());
+  const out: string[] = [first];
+  let inStack = false;
+  for (const l of lines.slice(1)) {
+    inStack ||= FRAME.test(l);
+    const t = l.trim();
+    if (!inStack && /^\s/.test(l) && t !== '' && seen.has(t)) continue;
+    if (!inStack && !/^\s/.test(l)) seen.add(t);
+    out.push(l);
+  }
+  return out;
+}
+
 /** The error box: `Name: message` with its lines, user frames, and internal frames behind a toggle. */
 export function errorText(name: string, message: string): HTMLElement {
   const text = message.startsWith(`${name}:`) ? message : `${name}: ${message}`;
-  const lines = text.split(/\r?\n/);
+  const lines = withoutRepeatedMessage(text.split(/\r?\n/));
   const shown: string[] = [];
   const internal: string[] = [];
   for (const l of lines) (isInternalFrame(l) ? internal : shown).push(l);

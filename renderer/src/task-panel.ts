@@ -9,6 +9,10 @@ import { duration, h, STATE_COLOURS } from './dom.ts';
 import { errorText } from './error-text.ts';
 import { renderResult } from './result-render.ts';
 import { copyButton, shortId } from './short-id.ts';
+import { taskActions } from './task-actions.ts';
+import { taskFacts, updateTaskFacts } from './task-facts.ts';
+import { argumentsView, circuitView } from './task-inputs.ts';
+import { fromDetail, withAttemptHeaders } from './log-lines.ts';
 
 function field(label: string, value: string | Node | undefined, testid?: string, after?: Node): HTMLElement | null {
   if (value === undefined || value === '') return null;
@@ -48,16 +52,22 @@ export async function openTask(app: App, id: string, session?: string): Promise<
   const logBox = h(
     'pre',
     { class: 'logs', 'data-testid': 'task-logs', tabindex: 0, 'aria-label': 'Task logs' },
-    [...detail.logs].join('\n'),
+    withAttemptHeaders(fromDetail(detail.logEntries, detail.logs))
+      .map((l) => l.text)
+      .join('\n'),
   );
   const rule = detail.placementRule;
+  const stateEl = h('span', { style: `color:${STATE_COLOURS[t.state] ?? ''}` }, t.state);
+  const facts = taskFacts(t.info);
+  const store = session ? app.shown : app.live;
   app.openPanel(
     t.name,
     h(
       'div',
       { class: 'task-detail', 'data-task-id': t.id },
+      session ? null : taskActions(app, t, (other) => void openTask(app, other)),
       idField('id', t.id, 'task-id'),
-      field('state', h('span', { style: `color:${STATE_COLOURS[t.state] ?? ''}` }, t.state), 'task-state'),
+      field('state', stateEl, 'task-state'),
       field('kind', t.kind),
       idField('node', t.nodeId, 'task-node'),
       field('backend', t.backend, 'task-backend'),
@@ -87,12 +97,15 @@ export async function openTask(app: App, id: string, session?: string): Promise<
             : 'none (code options)',
         'task-rule',
       ),
+      facts,
       detail.error ? errorText(detail.error.name, detail.error.message) : null,
+      detail.circuit ? circuitView(detail.circuit) : null,
       h('h3', {}, 'Arguments'),
-      h(
-        'pre',
-        { class: 'result-json' },
-        detail.args === undefined ? '(none recorded)' : JSON.stringify(detail.args, null, 2).slice(0, 20_000),
+      argumentsView(
+        detail.args,
+        detail.argRefs,
+        (ref) => store.tasks.get(ref)?.name,
+        (ref) => void openTask(app, ref, session),
       ),
       detail.result ? h('h3', {}, 'Result') : null,
       detail.result ? renderResult(detail.result.json, detail.result.preview) : null,
@@ -104,7 +117,18 @@ export async function openTask(app: App, id: string, session?: string): Promise<
   // Live lines arrive through the event stream; show those the detail did not have yet.
   const stop = app.live.onChange(() => {
     if (!logBox.isConnected) return stop();
-    const fresh = (app.live.taskLogs.get(id) ?? []).slice(streamedBefore);
-    if (fresh.length) logBox.textContent = [...detail.logs, ...fresh].join('\n');
+    // The state follows the feed (an action in this panel changes it).
+    const now = app.live.tasks.get(id)?.state;
+    if (now && stateEl.textContent !== now) {
+      stateEl.textContent = now;
+      stateEl.style.color = STATE_COLOURS[now] ?? '';
+    }
+    const fresh = app.live.taskLines(id).slice(streamedBefore);
+    if (fresh.length)
+      logBox.textContent = withAttemptHeaders([...fromDetail(detail.logEntries, detail.logs), ...fresh])
+        .map((l) => l.text)
+        .join('\n');
+    // Facts move while a job waits (queue position, status, cost): redraw them from the feed.
+    updateTaskFacts(facts, app.live.tasks.get(id)?.info);
   });
 }

@@ -12,6 +12,7 @@ import type {
   TaskView,
   UsageSample,
 } from './api-types.ts';
+import type { AttemptLine } from './log-lines.ts';
 import { shortId } from './short-id.ts';
 
 /** Log lines kept per task and per node (older ones drop off; the head keeps them all). */
@@ -37,6 +38,11 @@ export class TaskStore {
   usageVersion = 0;
   readonly taskLogs = new Map<string, string[]>();
   readonly nodeLogs = new Map<string, string[]>();
+  /** The attempt of each line of `taskLogs` (same positions). */
+  readonly taskLogAttempts = new Map<string, number[]>();
+  /** Each task's place among the tasks of its name (1 for the first), for labels like `circuit#12`. */
+  private readonly nameOrdinals = new Map<string, number>();
+  private readonly nameCounts = new Map<string, number>();
   /** Bumped on every change so views can tell whether to redraw. */
   version = 0;
   /** Bumped when tasks are added or removed (not just updated), for sorted/filtered caches. */
@@ -56,6 +62,8 @@ export class TaskStore {
     this.tasks.clear();
     this.order.length = 0;
     this.counts.clear();
+    this.nameCounts.clear();
+    this.nameOrdinals.clear();
     this.generation++;
     this.nodes = [...nodes];
     this.upsert(tasks);
@@ -71,6 +79,9 @@ export class TaskStore {
       else {
         this.order.push(t.id);
         this.shapeVersion++;
+        const n = (this.nameCounts.get(t.name) ?? 0) + 1;
+        this.nameCounts.set(t.name, n);
+        this.nameOrdinals.set(t.id, n);
       }
       this.tasks.set(t.id, t);
       this.counts.set(t.state, (this.counts.get(t.state) ?? 0) + 1);
@@ -118,11 +129,36 @@ export class TaskStore {
     for (const l of lines) {
       for (const line of l.text.replace(/\n$/, '').split('\n')) {
         const text = l.stream === 'stderr' ? `[err] ${line}` : line;
-        if (l.taskId) push(this.taskLogs, l.taskId, text);
-        push(this.nodeLogs, l.nodeId, l.taskId ? `${shortId(l.taskId)} ${text}` : text);
+        if (l.taskId) {
+          push(this.taskLogs, l.taskId, text);
+          push(this.taskLogAttempts, l.taskId, l.attempt ?? 0);
+        }
+        push(this.nodeLogs, l.nodeId, l.taskId ? `${this.taskLabel(l.taskId)} ${text}` : text);
       }
     }
     if (lines.length) this.touch();
+  }
+
+  /** A task's lines streamed since the page loaded, with their attempts. */
+  taskLines(taskId: string): AttemptLine[] {
+    const attempts = this.taskLogAttempts.get(taskId) ?? [];
+    return (this.taskLogs.get(taskId) ?? []).map((text, i) => ({ text, attempt: attempts[i] }));
+  }
+
+  /** A task as a log line names it: `name#n` (its place among tasks of that name), else its id's end. */
+  taskLabel(taskId: string): string {
+    const t = this.tasks.get(taskId);
+    const n = this.nameOrdinals.get(taskId);
+    return t && n !== undefined ? `${t.name}#${n}` : shortId(taskId);
+  }
+
+  /** The task a `name#n` label names (as log lines show it), if the dashboard holds it. */
+  taskByLabel(label: string): string | undefined {
+    const m = /^(.+)#(\d+)$/.exec(label);
+    if (!m) return undefined;
+    const n = Number(m[2]);
+    for (const [id, ordinal] of this.nameOrdinals) if (ordinal === n && this.tasks.get(id)?.name === m[1]) return id;
+    return undefined;
   }
 
   /** Calls `fn` (once per frame at most) after changes; returns the unsubscribe. */
@@ -142,7 +178,7 @@ export class TaskStore {
   }
 }
 
-function push(map: Map<string, string[]>, key: string, line: string): void {
+function push<T>(map: Map<string, T[]>, key: string, line: T): void {
   let lines = map.get(key);
   if (!lines) map.set(key, (lines = []));
   lines.push(line);

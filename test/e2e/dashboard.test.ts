@@ -255,7 +255,7 @@ describe('dashboard', () => {
     await page.keyboard.press('ArrowDown');
     assert.equal(await page.locator('.vt-body .vt-row.selected').getAttribute('data-index'), '1');
     // The id cell shows the id's end (`…0000000f`); its tooltip holds the whole id.
-    const second = await page.locator('.vt-body .vt-row.selected div').first().getAttribute('title');
+    const second = await page.locator('.vt-body .vt-row.selected div.vt-check + div').getAttribute('title');
     await page.keyboard.press('Enter');
     assert.equal(await page.locator('.task-detail').getAttribute('data-task-id'), second);
     await page.keyboard.press('Escape');

@@ -80,6 +80,30 @@ test('a cancelled task (FAILED) can be retried; other states cannot', () => {
     );
 });
 
+test("rerun (the dashboard's Re-run): a finished task too, never an unfinished one or an actor call", () => {
+  const s = retrySubmission('old', task({ state: 'FINISHED', errorName: undefined }), 'new', store(), true);
+  assert.equal(s.taskId, 'new');
+  assert.equal(s.codeHash, 'h1');
+  assert.equal(retrySubmission('old', task(), 'new', store(), true).taskId, 'new', 'a failed one as before');
+  for (const state of ['PENDING_ARGS_AVAIL', 'PENDING_NODE_ASSIGNMENT', 'RUNNING'] as const)
+    refusal(
+      () => retrySubmission('old', task({ state }), 'new', store(), true),
+      'not-ended',
+      new RegExp(`it is ${state}; only a task that ended \\(finished, failed or cancelled\\) can be run again`),
+    );
+  refusal(
+    () =>
+      retrySubmission('old', task({ state: 'FINISHED' }, { kind: 'actor-call', name: 'C.m' }), 'new', store(), true),
+    'actor-task',
+    /call of actor method C\.m/,
+  );
+  refusal(
+    () => retrySubmission('old', task({ state: 'FINISHED' }), 'new', store(['arg1']), true),
+    'argument-gone',
+    /argument 1 \(object arg1\) is no longer stored/,
+  );
+});
+
 test('unknown task, actor creation, actor call', () => {
   refusal(() => retrySubmission('old', undefined, 'new', store()), 'unknown', /see orrery list tasks/);
   refusal(

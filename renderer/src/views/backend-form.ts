@@ -155,7 +155,7 @@ export function backendForm(
           ? `Saved ${existing.name}.`
           : start
             ? `Backend ${String(config.name)} added and started.`
-            : `Backend ${String(config.name)} saved without starting: Test it, then Edit and Save to start it.`,
+            : `Backend ${String(config.name)} saved without starting: Test it, then Start it when its host is up.`,
       );
     } catch (err) {
       const fields = err instanceof HeadRequestError ? err.body.fields : undefined;

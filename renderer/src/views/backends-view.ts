@@ -68,6 +68,7 @@ export class BackendsView implements View {
               { class: 'actions' },
               h('button', { onclick: () => this.showForm(b), disabled: b.name === 'local' }, 'Edit'),
               h('button', { onclick: () => void this.test(b.name) }, 'Test'),
+              b.state === 'saved' ? h('button', { onclick: () => void this.start(b.name) }, 'Start') : null,
               h('button', { onclick: () => void this.remove(b.name), disabled: b.name === 'local' }, 'Remove'),
             ),
           ),
@@ -114,6 +115,18 @@ export class BackendsView implements View {
     } catch (err) {
       this.app.openPanel(`Test ${name}`, h('p', { class: 'error' }, (err as Error).message));
     }
+  }
+
+  /** Starts a backend saved without starting (its host is up now); it stays saved when it does not start. */
+  private async start(name: string): Promise<void> {
+    this.say(`Starting ${name}…`);
+    try {
+      await api(`backends/${encodeURIComponent(name)}/start`, { method: 'POST' });
+      this.say(`Started ${name}.`);
+    } catch (err) {
+      this.say(`${name} stays saved, not started: ${userMessage(err)}`);
+    }
+    void this.load();
   }
 
   private async remove(name: string): Promise<void> {

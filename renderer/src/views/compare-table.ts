@@ -29,6 +29,17 @@ export function whatDiffers(t: TaskComparison): string[] {
   return out;
 }
 
+/** A row's status; a row whose only difference is counts within sampling noise says so instead of `differs`. */
+export function statusText(t: TaskComparison): string {
+  const only = whatDiffers(t);
+  return t.status === 'differs' &&
+    only.length === 1 &&
+    only[0] === 'result' &&
+    t.resultDiff?.counts?.withinSamplingNoise
+    ? 'noise only'
+    : t.status;
+}
+
 /** The size of a result difference in words, e.g. `Δ 0.5 (16.7%) at e[1]`. */
 export function describeDiff(t: TaskComparison): string[] {
   const lines: string[] = [];
@@ -65,17 +76,40 @@ export function describeDiff(t: TaskComparison): string[] {
   return lines;
 }
 
+/** The "only differences" checkbox (checked at first). */
+export function onlyDiffBox(): HTMLInputElement {
+  return h('input', { type: 'checkbox', checked: true, 'data-testid': 'compare-only-diff' });
+}
+
+/** The "hide differences within sampling noise" checkbox. */
+export function hideNoiseBox(): HTMLInputElement {
+  return h('input', { type: 'checkbox', 'data-testid': 'compare-hide-noise' });
+}
+
 /** Renders a comparison into `out`, with its filters. */
 export class CompareTable {
   readonly element = h('div', { class: 'compare', 'data-testid': 'compare-result' });
-  private readonly onlyDiff = h('input', { type: 'checkbox', checked: true, 'data-testid': 'compare-only-diff' });
-  private readonly hideNoise = h('input', { type: 'checkbox', 'data-testid': 'compare-hide-noise' });
+  private readonly onlyDiff: HTMLInputElement;
+  private readonly hideNoise: HTMLInputElement;
+  /** False when the filters live outside this table (the N-way comparison shares them). */
+  private readonly ownFilters: boolean;
   private readonly body = h('div', {});
   private data: SessionComparison | undefined;
 
-  constructor() {
-    this.onlyDiff.onchange = () => this.draw();
-    this.hideNoise.onchange = () => this.draw();
+  /** `filters`: checkboxes owned by the caller, which also redraws this table when they change (see redraw()). */
+  constructor(filters?: { onlyDiff: HTMLInputElement; hideNoise: HTMLInputElement }) {
+    this.ownFilters = !filters;
+    this.onlyDiff = filters?.onlyDiff ?? onlyDiffBox();
+    this.hideNoise = filters?.hideNoise ?? hideNoiseBox();
+    if (this.ownFilters) {
+      this.onlyDiff.onchange = () => this.draw();
+      this.hideNoise.onchange = () => this.draw();
+    }
+  }
+
+  /** Draws the rows again (after a shared filter changed). */
+  redraw(): void {
+    this.draw();
   }
 
   show(c: SessionComparison): void {
@@ -98,12 +132,14 @@ export class CompareTable {
         `Matched task time: A ${ms(t.durationMsA)} ms, B ${ms(t.durationMsB)} ms (Δ ${ms(t.deltaMs)} ms` +
           `${t.ratio === null ? '' : `, B/A ×${num(t.ratio)}`}). Wall time: A ${ms(c.a.wallMs)} ms, B ${ms(c.b.wallMs)} ms.`,
       ),
-      h(
-        'div',
-        { class: 'toolbar' },
-        h('label', {}, this.onlyDiff, ' only differences'),
-        h('label', {}, this.hideNoise, ' hide differences within sampling noise'),
-      ),
+      this.ownFilters
+        ? h(
+            'div',
+            { class: 'toolbar' },
+            h('label', {}, this.onlyDiff, ' only differences'),
+            h('label', {}, this.hideNoise, ' hide differences within sampling noise'),
+          )
+        : null,
       this.body,
     );
     this.draw();
@@ -147,7 +183,7 @@ export class CompareTable {
               },
               h('td', {}, t.name),
               h('td', {}, String(t.ordinal)),
-              h('td', {}, t.status),
+              h('td', { 'data-col': 'status' }, statusText(t)),
               h('td', { 'data-col': 'differs' }, whatDiffers(t).join(', ') || '–'),
               h('td', { class: 'value', 'data-col': 'a', title: t.resultA ?? '' }, t.resultA ?? '–'),
               h('td', { class: 'value', 'data-col': 'b', title: t.resultB ?? '' }, t.resultB ?? '–'),

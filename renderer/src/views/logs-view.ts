@@ -1,25 +1,22 @@
 /**
- * Logs tab: worker output streamed live, for one task (with its earlier lines) or one node
- * (with the recent lines the head kept, so a reload loses nothing; in a replay, the lines the
- * session recorded).
+ * Logs tab: worker output streamed live, for one task (with its earlier lines, grouped per
+ * attempt) or one node (each line labelled with its task's name, `fit#3`; with the recent lines
+ * the head kept, so a reload loses nothing, and in a replay the lines the session recorded). A
+ * search box filters the lines and highlights the matches; Download saves the shown lines as a .txt file.
  */
 import type { App, View } from '../app.ts';
-import type { NodeLogLine } from '../api-types.ts';
-import { h } from '../dom.ts';
+import type { LogEntry, NodeLogLine } from '../api-types.ts';
+import { h, replace } from '../dom.ts';
 import { api } from '../head-client.ts';
+import { type AttemptLine, filterLines, fromDetail, type ShownLine, withAttemptHeaders } from '../log-lines.ts';
 import { shortId } from '../short-id.ts';
+import './logs.css';
 
 const SHOWN_LINES = 5000;
 /** Where the chosen node is remembered across reloads (per tab). */
 const NODE_KEY = 'orrery.logs.node';
 
-/** A kept node line as the live stream shows it (task id first, `[err]` on stderr). */
-function nodeLineText(l: NodeLogLine): string[] {
-  return l.text
-    .replace(/\n$/, '')
-    .split('\n')
-    .map((line) => `${l.taskId ? `${shortId(l.taskId)} ` : ''}${l.stream === 'stderr' ? `[err] ${line}` : line}`);
-}
+type Mode = { kind: 'node' | 'task'; id: string; earlier: AttemptLine[]; streamedBefore: number };
 
 /** The logs tab. */
 export class LogsView implements View {
@@ -33,11 +30,28 @@ export class LogsView implements View {
   });
   private readonly taskInput = h('input', {
     type: 'search',
-    placeholder: 'task id',
+    placeholder: 'task id or name#n',
     'aria-label': 'Task id',
     'data-testid': 'log-task',
-    onchange: () => void this.openTask(this.taskInput.value.trim()),
+    onchange: () => {
+      const typed = this.taskInput.value.trim();
+      void this.openTask(this.app.live.taskByLabel(typed) ?? typed);
+    },
   });
+  private readonly search = h('input', {
+    type: 'search',
+    placeholder: 'find in lines',
+    'aria-label': 'Filter log lines',
+    'data-testid': 'log-search',
+    oninput: () => this.draw(),
+  });
+  private readonly matches = h('span', { class: 'log-matches', 'data-testid': 'log-matches', role: 'status' });
+  private readonly download = h(
+    'button',
+    { type: 'button', 'data-testid': 'log-download', onclick: () => this.save(), disabled: true },
+    'Download .txt',
+  );
+  private readonly heading = h('div', { class: 'log-heading', 'data-testid': 'log-heading' });
   private readonly out = h('pre', {
     class: 'logs big',
     tabindex: 0,
@@ -47,13 +61,25 @@ export class LogsView implements View {
   });
   /** The node list the source menu was built from (`id backend` lines), to rebuild only when it changed. */
   private nodesShown = '\0';
-  private mode: { kind: 'node' | 'task'; id: string; earlier: string[]; streamedBefore: number } | undefined;
+  private mode: Mode | undefined;
+  /** What the box shows now (the lines and the search), to redraw only on a change. */
+  private drawn = '';
+  private shownText: string[] = [];
 
   constructor(private readonly app: App) {
     this.element = h(
       'section',
       { class: 'logs-view' },
-      h('div', { class: 'toolbar' }, h('label', {}, 'node ', this.source), h('label', {}, 'or task ', this.taskInput)),
+      h(
+        'div',
+        { class: 'toolbar' },
+        h('label', {}, 'node ', this.source),
+        h('label', {}, 'or task ', this.taskInput),
+        h('label', {}, 'find ', this.search),
+        this.matches,
+        this.download,
+      ),
+      this.heading,
       this.out,
     );
     // The node list arrives with the feed's snapshot, which can come after show() (a reload on #logs).
@@ -101,7 +127,8 @@ export class LogsView implements View {
   /** Shows the chosen node's lines: those the head (or the replayed session) kept, then new ones as they stream in. */
   private async select(): Promise<void> {
     const id = this.source.value;
-    const replay = this.app.shown.replayOf;
+    const store = this.app.shown;
+    const replay = store.replayOf;
     if (replay === undefined) {
       if (id) sessionStorage.setItem(NODE_KEY, id);
       else sessionStorage.removeItem(NODE_KEY);
@@ -111,7 +138,7 @@ export class LogsView implements View {
       return this.draw();
     }
     const streamedBefore = replay === undefined ? (this.app.live.nodeLogs.get(id)?.length ?? 0) : Infinity;
-    const mode = { kind: 'node' as const, id, earlier: [] as string[], streamedBefore };
+    const mode: Mode = { kind: 'node', id, earlier: [], streamedBefore };
     this.mode = mode;
     this.draw();
     const path =
@@ -120,9 +147,17 @@ export class LogsView implements View {
         : `sessions/${encodeURIComponent(replay)}/node-logs/${encodeURIComponent(id)}`;
     try {
       const r = await api<{ lines: NodeLogLine[] }>(path);
-      mode.earlier = r.lines.flatMap(nodeLineText);
+      // Labelled as the live stream labels them: the task's name#n, `[err]` on stderr.
+      mode.earlier = r.lines.flatMap((l) =>
+        l.text
+          .replace(/\n$/, '')
+          .split('\n')
+          .map((line) => ({
+            text: `${l.taskId ? `${store.taskLabel(l.taskId)} ` : ''}${l.stream === 'stderr' ? `[err] ${line}` : line}`,
+          })),
+      );
     } catch (err) {
-      mode.earlier = [`(cannot load earlier lines: ${(err as Error).message})`];
+      mode.earlier = [{ text: `(cannot load earlier lines: ${(err as Error).message})` }];
     }
     if (this.mode === mode) this.draw();
   }
@@ -133,29 +168,103 @@ export class LogsView implements View {
     this.taskInput.value = id;
     const streamedBefore = this.app.live.taskLogs.get(id)?.length ?? 0;
     this.mode = { kind: 'task', id, earlier: [], streamedBefore };
+    this.draw();
     try {
-      const r = await api<{ lines: string[] }>(`logs/${encodeURIComponent(id)}`);
-      if (this.mode?.id === id) this.mode.earlier = r.lines;
+      const r = await api<{ lines: string[]; entries?: LogEntry[] }>(`logs/${encodeURIComponent(id)}`);
+      if (this.mode?.id === id) this.mode.earlier = fromDetail(r.entries, r.lines);
     } catch (err) {
-      if (this.mode?.id === id) this.mode.earlier = [`(cannot load earlier lines: ${(err as Error).message})`];
+      if (this.mode?.id === id)
+        this.mode.earlier = [{ text: `(cannot load earlier lines: ${(err as Error).message})` }];
     }
     this.draw();
+  }
+
+  /** The lines of the current source, attempt headers included. */
+  private lines(m: Mode): ShownLine[] {
+    if (m.kind === 'node')
+      return [
+        ...m.earlier,
+        ...(this.app.live.nodeLogs.get(m.id) ?? []).slice(m.streamedBefore).map((text) => ({ text })),
+      ];
+    return withAttemptHeaders([...m.earlier, ...this.app.live.taskLines(m.id).slice(m.streamedBefore)]);
   }
 
   private draw(): void {
     const m = this.mode;
     if (!m) {
+      this.heading.textContent = '';
       this.out.textContent = 'Choose a node, or type a task id, to follow its output.';
+      this.matches.textContent = '';
+      this.download.disabled = true;
+      this.drawn = '';
       return;
     }
-    const lines =
-      m.kind === 'node'
-        ? [...m.earlier, ...(this.app.live.nodeLogs.get(m.id) ?? []).slice(m.streamedBefore)]
-        : [...m.earlier, ...(this.app.live.taskLogs.get(m.id) ?? []).slice(m.streamedBefore)];
-    const text = lines.slice(-SHOWN_LINES).join('\n') || '(no output yet)';
-    if (this.out.textContent === text) return;
+    replace(this.heading, this.headingText(m));
+    const all = this.lines(m).slice(-SHOWN_LINES);
+    const query = this.search.value;
+    const shown = query ? filterLines(all, query) : all;
+    const text = shown.map((l) => l.text);
+    const key = `${m.kind}\0${m.id}\0${query}\0${text.join('\n')}`;
+    if (key === this.drawn) return;
+    this.drawn = key;
+    this.shownText = text;
+    this.download.disabled = text.length === 0;
+    const content = all.filter((l) => l.header === undefined).length;
+    this.matches.textContent = query
+      ? `${shown.filter((l) => l.header === undefined).length} of ${content} lines match`
+      : '';
     const atBottom = this.out.scrollTop + this.out.clientHeight >= this.out.scrollHeight - 20;
-    this.out.textContent = text;
+    if (shown.length === 0) this.out.textContent = query ? `(no line matches “${query}”)` : '(no output yet)';
+    else renderLines(this.out, shown, query);
     if (atBottom) this.out.scrollTop = this.out.scrollHeight;
   }
+
+  private headingText(m: Mode): string {
+    if (m.kind === 'node') return `Output of node ${m.id}; each line starts with its task's name and number (name#n).`;
+    const t = this.app.live.tasks.get(m.id);
+    return t ? `Output of task ${this.app.live.taskLabel(m.id)} (${shortId(m.id)})` : `Output of task ${m.id}`;
+  }
+
+  /** Saves the shown lines (after the search filter) as a text file. */
+  private save(): void {
+    const m = this.mode;
+    if (!m) return;
+    const name = m.kind === 'task' ? (this.app.live.tasks.get(m.id)?.name ?? 'task') : 'node';
+    const blob = new Blob([`${this.shownText.join('\n')}\n`], { type: 'text/plain' });
+    const url = URL.createObjectURL(blob);
+    const a = h('a', { href: url, download: `${safe(name)}-${m.id.slice(-8)}.log.txt`, hidden: true });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+}
+
+/** Draws lines into the box: attempt headers as such, matches of `query` marked. */
+function renderLines(box: HTMLElement, lines: readonly ShownLine[], query: string): void {
+  const frag = document.createDocumentFragment();
+  const q = query.toLowerCase();
+  lines.forEach((l, i) => {
+    if (i > 0) frag.append('\n');
+    if (l.header !== undefined) {
+      frag.append(h('span', { class: 'attempt-header', 'data-attempt': l.header }, l.text));
+      return;
+    }
+    if (!q) {
+      frag.append(l.text);
+      return;
+    }
+    const lower = l.text.toLowerCase();
+    let at = 0;
+    for (let k = lower.indexOf(q); k >= 0; k = lower.indexOf(q, k + q.length)) {
+      frag.append(l.text.slice(at, k), h('mark', {}, l.text.slice(k, k + q.length)));
+      at = k + q.length;
+    }
+    frag.append(l.text.slice(at));
+  });
+  box.replaceChildren(frag);
+}
+
+function safe(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60) || 'log';
 }

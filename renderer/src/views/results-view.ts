@@ -7,6 +7,7 @@ import type { TaskDetail } from '../api-types.ts';
 import { h, replace } from '../dom.ts';
 import { api } from '../head-client.ts';
 import { renderResult } from '../result-render.ts';
+import { openTask } from '../task-panel.ts';
 
 type Example = { name: string; description?: string };
 const SHOWN_NAMES = 24;
@@ -92,7 +93,21 @@ export class ResultsView implements View {
             : h('p', { class: 'hint' }, 'no result kept');
           this.cache.set(key, body);
         }
-        return h('figure', { class: 'card', 'data-task': id }, h('figcaption', { title: name }, name), body);
+        // The caption opens the task's panel (its arguments, circuit, facts and logs).
+        const open = () => void openTask(this.app, id, session);
+        const caption = h(
+          'figcaption',
+          {
+            title: name,
+            role: 'button',
+            tabindex: 0,
+            'aria-label': `${name}: open the task`,
+            onclick: open,
+            onkeydown: (e: Event) => (e as KeyboardEvent).key === 'Enter' && open(),
+          },
+          name,
+        );
+        return h('figure', { class: 'card', 'data-task': id }, caption, body);
       }),
     );
     replace(this.cards, ...(cards.length ? cards : [h('p', { class: 'hint' }, 'No finished tasks yet.')]));

@@ -1,16 +1,20 @@
 /**
- * Sessions tab: recorded sessions with Open (a read-only replay in the graph and tables),
- * Export (download), Resume (the command to run), and a comparison of two sessions.
+ * Sessions tab: recorded sessions with their titles, notes and tags (Edit; a filter over them),
+ * Open (a read-only replay in the graph and tables), Export (download), Resume (the command to
+ * run), and a comparison of two or more sessions (ticked in the list or picked below).
  */
 import type { App, View } from '../app.ts';
-import type { SessionComparison, SessionNodeRow, SessionRow, TaskView } from '../api-types.ts';
+import type { MultiSessionComparison, SessionNodeRow, SessionRow, TaskView } from '../api-types.ts';
 import { formatTime, h, replace } from '../dom.ts';
 import { api, downloadUrl } from '../head-client.ts';
 import { TaskStore } from '../task-store.ts';
-import { CompareTable } from './compare-table.ts';
+import { SessionCompareView } from './session-compare-view.ts';
+import { editLabels, labelCell, matchesFilter } from './session-labels.ts';
 
 type Row = Record<string, unknown>;
 const PAGE = 5000;
+/** Most sessions one comparison takes (the head's MAX_COMPARED_SESSIONS). */
+const MAX_COMPARED = 8;
 
 /** Reads a recorded task row (either the dashboard's TaskView or a session's own columns). */
 function toTaskView(r: Row): TaskView {
@@ -58,24 +62,40 @@ export class SessionsView implements View {
   readonly title = 'Sessions';
   readonly element: HTMLElement;
   private readonly list = h('tbody', {});
-  private readonly a = h('select', { 'aria-label': 'Compare session A', 'data-testid': 'compare-a' });
-  private readonly b = h('select', { 'aria-label': 'Compare session B', 'data-testid': 'compare-b' });
-  private readonly out = new CompareTable();
+  private readonly filter = h('input', {
+    type: 'search',
+    placeholder: 'filter: words, tag:NAME',
+    'aria-label': 'Filter sessions',
+    'data-testid': 'sessions-filter',
+  });
+  private readonly shown = h('span', { class: 'hint', 'data-testid': 'sessions-shown' });
+  /** The compare pickers, baseline first; the first two always exist (testids compare-a, compare-b). */
+  private readonly pickers: HTMLSelectElement[] = [];
+  private readonly pickerBox = h('span', { class: 'pickers' });
+  private readonly out = new SessionCompareView();
   private readonly message = h('div', { class: 'message', role: 'status', 'data-testid': 'sessions-message' });
+  private rows: SessionRow[] = [];
+  private current = '';
+  /** Sessions ticked in the list, in the order they were ticked (the first is the baseline). */
+  private ticked: string[] = [];
 
   constructor(private readonly app: App) {
+    this.filter.oninput = () => this.draw();
+    this.addPicker();
+    this.addPicker();
     this.element = h(
       'section',
       { class: 'sessions-view' },
       h('h2', {}, 'Sessions'),
       this.message,
+      h('div', { class: 'toolbar' }, this.filter, this.shown),
       h(
         'table',
         { class: 'grid', 'aria-label': 'Sessions' },
         h(
           'thead',
           {},
-          h('tr', {}, ...['name', 'status', 'started', 'ended', 'tasks', 'cost', ''].map((c) => h('th', {}, c))),
+          h('tr', {}, ...['', 'name', 'status', 'started', 'ended', 'tasks', 'cost', ''].map((c) => h('th', {}, c))),
         ),
         this.list,
       ),
@@ -83,10 +103,19 @@ export class SessionsView implements View {
       h(
         'div',
         { class: 'toolbar' },
-        this.a,
-        h('span', {}, 'vs'),
-        this.b,
-        h('button', { onclick: () => void this.compare() }, 'Compare'),
+        this.pickerBox,
+        h(
+          'button',
+          {
+            'aria-label': 'Add session',
+            title: 'Compare one more session',
+            'data-testid': 'compare-add',
+            onclick: () => this.addPicker(),
+          },
+          '+ session',
+        ),
+        h('button', { class: 'primary', onclick: () => void this.compare() }, 'Compare'),
+        h('span', { class: 'hint' }, 'or tick sessions in the list; the first is the baseline'),
       ),
       this.out.element,
     );
@@ -97,70 +126,165 @@ export class SessionsView implements View {
   }
 
   private async load(): Promise<void> {
-    let rows: SessionRow[];
-    let current = '';
     try {
-      rows = await api<SessionRow[]>('sessions');
+      this.rows = await api<SessionRow[]>('sessions');
       const c = await api<{ name: string } | string>('session').catch(() => '');
-      current = typeof c === 'string' ? c : c.name;
+      this.current = typeof c === 'string' ? c : c.name;
     } catch (err) {
       this.message.textContent = `Cannot list sessions: ${(err as Error).message}`;
       return;
     }
-    const names = rows.map((r) => r.name);
-    replace(
-      this.list,
-      ...rows.map((r) => {
-        const name = r.name;
-        const failed = r.taskCounts.FAILED ?? 0;
-        return h(
-          'tr',
-          { 'data-session': name },
-          h('td', {}, name, name === current ? h('span', { class: 'chip' }, 'current') : null),
-          h('td', { title: r.error ?? '' }, r.status),
+    const names = this.rows.map((r) => r.name);
+    this.ticked = this.ticked.filter((n) => names.includes(n));
+    this.draw();
+    for (const sel of this.pickers) this.fillPicker(sel);
+    const [a, b] = this.pickers;
+    if (a && b && (!b.value || b.value === a.value)) b.value = names.find((n) => n !== a.value) ?? names[0] ?? '';
+  }
+
+  /** Draws the list as filtered. */
+  private draw(): void {
+    const q = this.filter.value;
+    const rows = this.rows.filter((r) => matchesFilter(r, q));
+    this.shown.textContent = q.trim() ? `${rows.length} of ${this.rows.length} sessions` : '';
+    replace(this.list, ...rows.map((r) => this.row(r)));
+  }
+
+  private row(r: SessionRow): HTMLElement {
+    const name = r.name;
+    const failed = r.taskCounts.FAILED ?? 0;
+    const tick = h('input', {
+      type: 'checkbox',
+      'aria-label': `Select ${name} to compare`,
+      checked: this.ticked.includes(name),
+    });
+    tick.onchange = () => this.tick(name, tick.checked);
+    return h(
+      'tr',
+      { 'data-session': name },
+      h('td', { class: 'tick' }, tick),
+      labelCell(
+        r,
+        (tag) => {
+          this.filter.value = `tag:${tag}`;
+          this.draw();
+        },
+        name === this.current ? h('span', { class: 'chip' }, 'current') : null,
+      ),
+      h('td', { title: r.error ?? '' }, r.status),
+      h(
+        'td',
+        {
+          'data-col': 'started',
+          title: Number.isFinite(r.createdAt) ? new Date(r.createdAt).toISOString() : undefined,
+        },
+        formatTime(r.createdAt),
+      ),
+      h('td', { 'data-col': 'ended' }, formatTime(r.endedAt)),
+      h(
+        'td',
+        { 'data-col': 'tasks', class: 'num' },
+        r.status === 'unreadable' ? '–' : `${r.totalTasks}${failed ? ` (${failed} failed)` : ''}`,
+      ),
+      h(
+        'td',
+        { 'data-col': 'cost', class: 'num', title: 'US dollars its tasks reported (costUsd)' },
+        r.costUsd === undefined ? '–' : `$${r.costUsd.toFixed(r.costUsd < 1 ? 4 : 2)}`,
+      ),
+      h(
+        'td',
+        {},
+        h(
+          'div',
+          { class: 'actions' },
+          h('button', { onclick: () => void this.open(name) }, 'Open'),
           h(
-            'td',
+            'button',
             {
-              'data-col': 'started',
-              title: Number.isFinite(r.createdAt) ? new Date(r.createdAt).toISOString() : undefined,
+              disabled: r.status === 'unreadable',
+              title: 'Title, notes and tags',
+              onclick: () => editLabels(this.app, r, () => void this.load()),
             },
-            formatTime(r.createdAt),
-          ),
-          h('td', { 'data-col': 'ended' }, formatTime(r.endedAt)),
-          h(
-            'td',
-            { 'data-col': 'tasks', class: 'num' },
-            r.status === 'unreadable' ? '–' : `${r.totalTasks}${failed ? ` (${failed} failed)` : ''}`,
+            'Edit',
           ),
           h(
-            'td',
-            { 'data-col': 'cost', class: 'num', title: 'US dollars its tasks reported (costUsd)' },
-            r.costUsd === undefined ? '–' : `$${r.costUsd.toFixed(r.costUsd < 1 ? 4 : 2)}`,
+            'a',
+            {
+              class: 'button',
+              href: downloadUrl(`sessions/${encodeURIComponent(name)}/export`),
+              download: `${name}.tar`,
+            },
+            'Export',
           ),
-          h(
-            'td',
-            { class: 'actions' },
-            h('button', { onclick: () => void this.open(name) }, 'Open'),
-            h(
-              'a',
-              {
-                class: 'button',
-                href: downloadUrl(`sessions/${encodeURIComponent(name)}/export`),
-                download: `${name}.tar`,
-              },
-              'Export',
-            ),
-            h('button', { onclick: () => this.resume(name) }, 'Resume'),
-          ),
-        );
-      }),
+          h('button', { onclick: () => this.resume(name) }, 'Resume'),
+        ),
+      ),
     );
-    for (const sel of [this.a, this.b]) {
-      const v = sel.value;
-      replace(sel, ...names.map((n) => h('option', { value: n }, n)));
-      if (names.includes(v)) sel.value = v;
-    }
-    if (!this.b.value || this.b.value === this.a.value) this.b.value = names[1] ?? names[0] ?? '';
+  }
+
+  /** A tick in the list: the ticked sessions, in tick order, become the compare pickers once two are ticked. */
+  private tick(name: string, on: boolean): void {
+    this.ticked = on ? [...this.ticked.filter((n) => n !== name), name] : this.ticked.filter((n) => n !== name);
+    if (this.ticked.length < 2) return;
+    while (this.pickers.length < this.ticked.length) this.addPicker();
+    while (this.pickers.length > Math.max(2, this.ticked.length)) this.removePicker(this.pickers.length - 1);
+    this.ticked.forEach((n, i) => {
+      this.pickers[i]!.value = n;
+    });
+  }
+
+  private fillPicker(sel: HTMLSelectElement): void {
+    const v = sel.value;
+    replace(sel, ...this.rows.map((r) => h('option', { value: r.name }, r.title ? `${r.title} (${r.name})` : r.name)));
+    if (this.rows.some((r) => r.name === v)) sel.value = v;
+  }
+
+  private addPicker(): void {
+    if (this.pickers.length >= MAX_COMPARED) return;
+    const i = this.pickers.length;
+    const letter = String.fromCharCode(65 + i);
+    const sel = h('select', {
+      'aria-label': `Compare session ${letter}`,
+      'data-testid': `compare-${letter.toLowerCase()}`,
+    });
+    this.fillPicker(sel);
+    const used = new Set(this.pickers.map((p) => p.value));
+    const free = this.rows.find((r) => !used.has(r.name));
+    if (free) sel.value = free.name;
+    this.pickers.push(sel);
+    this.drawPickers();
+  }
+
+  private removePicker(i: number): void {
+    if (this.pickers.length <= 2) return;
+    this.pickers.splice(i, 1);
+    this.pickers.forEach((p, j) => {
+      const letter = String.fromCharCode(65 + j);
+      p.setAttribute('aria-label', `Compare session ${letter}`);
+      p.dataset.testid = `compare-${letter.toLowerCase()}`;
+    });
+    this.drawPickers();
+  }
+
+  private drawPickers(): void {
+    replace(
+      this.pickerBox,
+      ...this.pickers.flatMap((p, i) => [
+        i === 0 ? null : h('span', {}, 'vs'),
+        p,
+        i >= 2
+          ? h(
+              'button',
+              {
+                class: 'link',
+                'aria-label': `Remove session ${String.fromCharCode(65 + i)}`,
+                onclick: () => this.removePicker(i),
+              },
+              '×',
+            )
+          : null,
+      ]),
+    );
   }
 
   private async open(name: string): Promise<void> {
@@ -185,10 +309,15 @@ export class SessionsView implements View {
   }
 
   private async compare(): Promise<void> {
+    const names = this.pickers.map((p) => p.value).filter((v, i, all) => v && all.indexOf(v) === i);
+    if (names.length < 2) {
+      this.out.showError('Pick two or more different sessions to compare.');
+      return;
+    }
     try {
       this.out.show(
-        await api<SessionComparison>(
-          `sessions/compare?a=${encodeURIComponent(this.a.value)}&b=${encodeURIComponent(this.b.value)}`,
+        await api<MultiSessionComparison>(
+          `sessions/compare?${names.map((n) => `s=${encodeURIComponent(n)}`).join('&')}`,
         ),
       );
     } catch (err) {

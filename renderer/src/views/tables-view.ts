@@ -9,6 +9,7 @@ import { api } from '../head-client.ts';
 import { openTask } from '../task-panel.ts';
 import { shortId } from '../short-id.ts';
 import { VirtualTable, type Column } from '../virtual-table.ts';
+import { BulkActions } from './bulk-actions.ts';
 
 type Row = Record<string, unknown>;
 const REFILTER_MS = 200;
@@ -57,11 +58,15 @@ export class TablesView implements View {
     ...TASK_STATES.map((s) => h('option', { value: s }, s)),
   );
   private readonly count = h('span', { class: 'count', 'data-testid': 'table-count' });
+  /** Tasks picked with the checkboxes, by id (bulk-actions.ts acts on them). */
+  private readonly picked = new Set<string>();
   private readonly tasks = new VirtualTable<TaskView>(
     TASK_COLUMNS,
     (t) => void openTask(this.app, t.id, this.app.shown.replayOf),
     'Tasks',
+    { key: (t) => t.id, picked: this.picked, changed: () => this.bulk.update() },
   );
+  private readonly bulk: BulkActions;
   private other: VirtualTable<Row> | undefined;
   private otherRows: Row[] = [];
   private readonly host = h('div', { class: 'table-host' });
@@ -70,6 +75,7 @@ export class TablesView implements View {
   private deferred = false;
 
   constructor(private readonly app: App) {
+    this.bulk = new BulkActions(app, this.picked, () => this.tasks.refreshChecks());
     const tab = (w: 'tasks' | 'actors' | 'objects') =>
       h('button', { class: 'subtab', 'data-table': w, onclick: () => this.switchTo(w) }, w);
     this.element = h(
@@ -85,6 +91,7 @@ export class TablesView implements View {
         this.search,
         this.count,
       ),
+      this.bulk.element,
       this.host,
     );
     this.host.append(this.tasks.element);
@@ -101,6 +108,7 @@ export class TablesView implements View {
     for (const b of this.element.querySelectorAll<HTMLElement>('.subtab'))
       b.classList.toggle('active', b.dataset.table === w);
     this.stateFilter.hidden = w !== 'tasks';
+    if (w !== 'tasks') this.bulk.element.hidden = true;
     clearInterval(this.timer);
     if (w === 'tasks') {
       this.host.replaceChildren(this.tasks.element);
@@ -156,6 +164,7 @@ export class TablesView implements View {
         rows.push(t);
       }
       this.tasks.setRows(rows);
+      this.bulk.update();
       this.count.textContent = `${rows.length} of ${store.order.length} tasks`;
     } else if (this.other) {
       const rows = q ? this.otherRows.filter((r) => JSON.stringify(r).toLowerCase().includes(q)) : this.otherRows;
