@@ -10,13 +10,21 @@ import { h, replace } from '../dom.ts';
 import { api } from '../head-client.ts';
 import { type AttemptLine, filterLines, fromDetail, type ShownLine, withAttemptHeaders } from '../log-lines.ts';
 import { shortId } from '../short-id.ts';
+import type { TaskStore } from '../task-store.ts';
 import './logs.css';
 
 const SHOWN_LINES = 5000;
 /** Where the chosen node is remembered across reloads (per tab). */
 const NODE_KEY = 'orrery.logs.node';
 
-type Mode = { kind: 'node' | 'task'; id: string; earlier: AttemptLine[]; streamedBefore: number };
+type Mode = {
+  kind: 'node' | 'task';
+  id: string;
+  earlier: AttemptLine[];
+  streamedBefore: number;
+  /** A node's lines the head (or the replayed session) kept, labelled when drawn (the task may arrive later). */
+  nodeEarlier?: NodeLogLine[];
+};
 
 /** The logs tab. */
 export class LogsView implements View {
@@ -146,16 +154,7 @@ export class LogsView implements View {
         ? `node-logs/${encodeURIComponent(id)}`
         : `sessions/${encodeURIComponent(replay)}/node-logs/${encodeURIComponent(id)}`;
     try {
-      const r = await api<{ lines: NodeLogLine[] }>(path);
-      // Labelled as the live stream labels them: the task's name#n, `[err]` on stderr.
-      mode.earlier = r.lines.flatMap((l) =>
-        l.text
-          .replace(/\n$/, '')
-          .split('\n')
-          .map((line) => ({
-            text: `${l.taskId ? `${store.taskLabel(l.taskId)} ` : ''}${l.stream === 'stderr' ? `[err] ${line}` : line}`,
-          })),
-      );
+      mode.nodeEarlier = (await api<{ lines: NodeLogLine[] }>(path)).lines;
     } catch (err) {
       mode.earlier = [{ text: `(cannot load earlier lines: ${(err as Error).message})` }];
     }
@@ -181,11 +180,20 @@ export class LogsView implements View {
 
   /** The lines of the current source, attempt headers included. */
   private lines(m: Mode): ShownLine[] {
-    if (m.kind === 'node')
+    if (m.kind === 'node') {
+      const store = this.app.shown;
+      const live = store.replayOf === undefined;
+      // Live, a line of a task the page has not heard of yet arrives through the feed too: shown from there.
+      const kept = (m.nodeEarlier ?? [])
+        .filter((l) => !live || !l.taskId || store.tasks.has(l.taskId))
+        .flatMap((l) => nodeLineTexts(l, store));
+      const streamed = live ? (this.app.live.nodeLogs.get(m.id) ?? []).slice(m.streamedBefore) : [];
       return [
         ...m.earlier,
-        ...(this.app.live.nodeLogs.get(m.id) ?? []).slice(m.streamedBefore).map((text) => ({ text })),
+        ...kept.slice(0, kept.length - overlap(kept, streamed)),
+        ...streamed.map((text) => ({ text })),
       ];
+    }
     return withAttemptHeaders([...m.earlier, ...this.app.live.taskLines(m.id).slice(m.streamedBefore)]);
   }
 
@@ -238,6 +246,26 @@ export class LogsView implements View {
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
   }
+}
+
+/** A kept node line as the live stream shows it: the task's name#n first, `[err]` on stderr. */
+function nodeLineTexts(l: NodeLogLine, store: TaskStore): ShownLine[] {
+  return l.text
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((line) => ({
+      text: `${l.taskId ? `${store.taskLabel(l.taskId)} ` : ''}${l.stream === 'stderr' ? `[err] ${line}` : line}`,
+    }));
+}
+
+/** How many of `kept`'s last lines are `streamed`'s first ones (lines the head had and the feed also brought while the page asked). */
+function overlap(kept: readonly ShownLine[], streamed: readonly string[]): number {
+  for (let k = Math.min(kept.length, streamed.length, 500); k > 0; k--) {
+    let same = true;
+    for (let i = 0; i < k && same; i++) same = kept[kept.length - k + i]!.text === streamed[i];
+    if (same) return k;
+  }
+  return 0;
 }
 
 /** Draws lines into the box: attempt headers as such, matches of `query` marked. */
