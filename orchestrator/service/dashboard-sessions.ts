@@ -20,7 +20,7 @@ import {
 import { validatePlacementRules, type PlacementRule } from '../scheduler/placement-rules.ts';
 import { DashboardRequestError } from './dashboard-errors.ts';
 import { RULES_LOG } from './dashboard-rules.ts';
-import type { SessionNodeRow, TaskView } from '../protocol/state-rows.ts';
+import type { JobsReply, SessionNodeRow, TaskView } from '../protocol/state-rows.ts';
 import { sessionTaskDetail, sessionTaskView, type TaskDetail } from './dashboard-tasks.ts';
 
 /** Default and largest page of GET /api/sessions/:name/tasks. */
@@ -68,6 +68,11 @@ export class DashboardSessions {
   /** GET /api/sessions/:name/nodes: the nodes the session recorded (empty when it recorded none). */
   nodes(session: string): SessionNodeRow[] {
     return this.read(session, (r) => r.nodes());
+  }
+
+  /** GET /api/sessions/:name/jobs: the drivers' runs the session recorded and the metrics they logged. */
+  jobs(session: string): JobsReply {
+    return this.read(session, (r) => r.jobs());
   }
 
   /** GET /api/sessions/:name/tasks/:id. */
