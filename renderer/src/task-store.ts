@@ -5,6 +5,7 @@
  */
 import type { LogLine, NodeRow, SessionNodeRow, TaskState, TaskView, UsageSample } from './api-types.ts';
 import { shortId } from './short-id.ts';
+import { RunStore } from './run-store.ts';
 
 /** Log lines kept per task and per node (older ones drop off; the head keeps them all). */
 const LOG_LINES_KEPT = 2000;
@@ -31,6 +32,8 @@ export class TaskStore {
   generation = 0;
   private readonly listeners = new Set<() => void>();
   private scheduled = false;
+  /** The drivers' runs and their logged metrics (Runs tab). */
+  readonly runs = new RunStore(() => this.touch());
 
   constructor(
     /** Session name for a replay; undefined for the live run. */

@@ -3,11 +3,12 @@
  * Export (download), Resume (the command to run), and a comparison of two sessions.
  */
 import type { App, View } from '../app.ts';
-import type { SessionComparison, SessionNodeRow, SessionRow, TaskView } from '../api-types.ts';
+import type { JobsReply, SessionComparison, SessionNodeRow, SessionRow, TaskView } from '../api-types.ts';
 import { formatTime, h, replace } from '../dom.ts';
 import { api, downloadUrl } from '../head-client.ts';
 import { TaskStore } from '../task-store.ts';
 import { CompareTable } from './compare-table.ts';
+import { CompareCurves } from './compare-curves.ts';
 
 type Row = Record<string, unknown>;
 const PAGE = 5000;
@@ -32,6 +33,7 @@ function toTaskView(r: Row): TaskView {
     startedAt: num(r.startedAt),
     endedAt: num(r.endedAt),
     errorName: (r.errorName as string) || undefined,
+    jobId: (r.jobId as string) || undefined,
   };
 }
 
@@ -49,6 +51,8 @@ export async function loadSession(name: string): Promise<TaskStore> {
     if (rows.length < PAGE) break;
   }
   store.reset(all, []);
+  const runs = await api<JobsReply>(`sessions/${encodeURIComponent(name)}/jobs`).catch(() => undefined);
+  if (runs) store.runs.reset(runs.jobs, runs.metrics);
   return store;
 }
 
@@ -61,6 +65,7 @@ export class SessionsView implements View {
   private readonly a = h('select', { 'aria-label': 'Compare session A', 'data-testid': 'compare-a' });
   private readonly b = h('select', { 'aria-label': 'Compare session B', 'data-testid': 'compare-b' });
   private readonly out = new CompareTable();
+  private readonly curves = new CompareCurves();
   private readonly message = h('div', { class: 'message', role: 'status', 'data-testid': 'sessions-message' });
 
   constructor(private readonly app: App) {
@@ -85,6 +90,7 @@ export class SessionsView implements View {
         h('button', { onclick: () => void this.compare() }, 'Compare'),
       ),
       this.out.element,
+      this.curves.element,
     );
   }
 
@@ -182,6 +188,7 @@ export class SessionsView implements View {
           `sessions/compare?a=${encodeURIComponent(this.a.value)}&b=${encodeURIComponent(this.b.value)}`,
         ),
       );
+      void this.curves.show([this.a.value, this.b.value]);
     } catch (err) {
       this.out.showError(`Cannot compare: ${(err as Error).message}`);
     }
