@@ -76,12 +76,15 @@ export function trackDriverRun(rt: CoreRuntime): DriverRun {
     if (ended) return;
     ended = true;
     restore();
+    // Node prints an uncaught error itself, past the stream: the run's output shows it as the terminal did.
+    if (code !== 0 && lastError) pending.push({ stream: 'stderr', text: `${lastError}\n` });
     send({
       output: takeOutput(),
       status: code === 0 ? 'succeeded' : 'failed',
       exitCode: code,
       error: code === 0 ? undefined : (lastError ?? `exit code ${code}`),
     });
+    rt.flush?.();
   };
   const restore = () => {
     process.stdout.write = originals.stdout;

@@ -22,7 +22,7 @@ export class RunsView implements View {
   readonly id = 'runs';
   readonly title = 'Runs';
   readonly element: HTMLElement;
-  private readonly rows = h('tbody', {});
+  private readonly table: HTMLElement;
   private readonly empty = h('p', { class: 'hint', 'data-testid': 'runs-empty' });
   private readonly charts = h('div', { class: 'run-curves', 'data-testid': 'run-curves' });
   private readonly open = new Set<string>();
@@ -37,7 +37,7 @@ export class RunsView implements View {
       { class: 'runs-view' },
       h('h2', {}, 'Runs'),
       this.empty,
-      h(
+      (this.table = h(
         'table',
         { class: 'grid runs-table', 'aria-label': 'Runs', 'data-testid': 'runs-table' },
         h(
@@ -49,8 +49,7 @@ export class RunsView implements View {
             ...['script', 'started', 'status', 'progress', 'duration', 'output', 'result'].map((c) => h('th', {}, c)),
           ),
         ),
-        this.rows,
-      ),
+      )),
       this.charts,
     );
     app.onShownChange(() => {
@@ -92,7 +91,8 @@ export class RunsView implements View {
       ? this.selected
       : (runs.find((r) => store.runs.series.has(r.jobId)) ?? runs[0])?.jobId;
     const progress = runProgress(store.tasks.values());
-    replace(this.rows, ...runs.map((r) => this.row(r, progress, now)));
+    for (const b of [...this.table.querySelectorAll(':scope > tbody')]) b.remove();
+    this.table.append(...runs.map((r) => this.row(r, progress, now)));
     // Running runs' durations and ETAs move with the clock: keep redrawing while one runs.
     if (runs.some((r) => r.status === 'running' && !store.replayOf)) this.schedule();
     const key = `${store.runs.version}:${this.selected}:${store.replayOf ?? ''}`;
@@ -103,49 +103,72 @@ export class RunsView implements View {
     }
   }
 
+  /** A run's rows: the run, and its printed output under it when expanded. */
   private row(r: JobRow, progress: RunProgress, now: number): HTMLElement {
     const ended = r.endedAt ?? (r.status === 'running' ? now : undefined);
     const output = r.output ?? [];
-    const details = h(
-      'details',
+    const open = this.open.has(r.jobId);
+    const toggle = h(
+      'button',
       {
-        class: 'run-output',
-        open: this.open.has(r.jobId),
-        ontoggle: (e: Event) => {
-          if ((e.currentTarget as HTMLDetailsElement).open) this.open.add(r.jobId);
-          else this.open.delete(r.jobId);
+        type: 'button',
+        class: 'link output-toggle',
+        'aria-expanded': String(open),
+        disabled: output.length === 0,
+        onclick: () => {
+          if (open) this.open.delete(r.jobId);
+          else this.open.add(r.jobId);
+          this.draw();
         },
       },
-      h('summary', {}, output.length ? `${output.length} lines: ${lastLine(output)}` : 'no output'),
-      h('pre', { 'data-testid': 'run-output' }, output.join('\n')),
+      output.length === 0 ? 'no output' : `${open ? '▾' : '▸'} ${output.length} line${output.length === 1 ? '' : 's'}`,
     );
-    const tr = h(
+    const main = h(
       'tr',
       {
-        'data-run': r.jobId,
+        class: 'run-row',
         'aria-selected': String(r.jobId === this.selected),
-        class: r.jobId === this.selected ? 'selected' : undefined,
-        title: 'Show this run’s curves',
+        title: 'Click to show this run’s curves',
         onclick: (e: Event) => {
-          if ((e.target as HTMLElement).closest('details')) return;
+          if ((e.target as HTMLElement).closest('button')) return;
           this.selected = r.jobId;
           this.draw();
         },
       },
       h('td', { class: 'run-script', title: r.script ?? r.jobId }, scriptName(r)),
-      h('td', { title: new Date(r.startedAt).toISOString() }, formatTime(r.startedAt)),
+      h('td', { class: 'run-started', title: formatTime(r.startedAt) }, shortTime(r.startedAt, now)),
       h('td', {}, h('span', { class: `run-status ${r.status}`, 'data-testid': 'run-status' }, r.status)),
       h('td', { class: 'run-progress', 'data-testid': 'run-progress' }, ...progressCells(progress.get(r.jobId), now)),
       h('td', { class: 'num' }, ended === undefined ? '–' : duration(ended - r.startedAt)),
-      h('td', { class: 'run-output-cell' }, details),
+      h(
+        'td',
+        { class: 'run-output-cell' },
+        toggle,
+        h('div', { class: 'last-line', title: lastLine(output) }, lastLine(output)),
+      ),
       h(
         'td',
         { class: 'run-result', 'data-testid': 'run-result' },
         ...resultCell(r, this.app.shown.runs.series.get(r.jobId)),
       ),
     );
-    return tr;
+    const body = h('tbody', { 'data-run': r.jobId, class: r.jobId === this.selected ? 'selected' : undefined }, main);
+    if (open)
+      body.append(
+        h(
+          'tr',
+          { class: 'run-output-row' },
+          h('td', { colspan: 7 }, h('pre', { 'data-testid': 'run-output' }, output.join('\n'))),
+        ),
+      );
+    return body;
   }
+}
+
+/** Today's times as hh:mm:ss, other days' with their date. */
+function shortTime(ms: number, now: number): string {
+  const full = formatTime(ms);
+  return new Date(ms).toDateString() === new Date(now).toDateString() ? full.slice(11) : full;
 }
 
 function scriptName(r: JobRow): string {
