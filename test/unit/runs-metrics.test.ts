@@ -15,7 +15,7 @@ import { Jobs } from '../../orchestrator/head/jobs.ts';
 import { startSession } from '../../orchestrator/head/session-recording.ts';
 import { SessionStore } from '../../orchestrator/sessions/index.ts';
 import type { ClientRequest } from '../../orchestrator/protocol/messages.ts';
-import type { JobRow, MetricPoint } from '../../orchestrator/protocol/state-rows.ts';
+import type { JobRow, MetricPoint, TaskState, TaskView } from '../../orchestrator/protocol/state-rows.ts';
 
 /** A runtime that records what the API posts. */
 function recordingRuntime(): { rt: CoreRuntime; posted: ClientRequest[] } {
@@ -183,4 +183,36 @@ test('a session records each run with its output and metrics, and the reader giv
   } finally {
     reader.close();
   }
+});
+
+test("the Runs tab's progress: done of total per run and task name, the rate so far and the time left", async () => {
+  const { runProgress, rateOf, etaOf } = await import('../../renderer/src/run-progress.ts');
+  const task = (id: number, jobId: string | undefined, name: string, state: TaskState, endedAt?: number): TaskView => ({
+    id: String(id),
+    name,
+    kind: 'function',
+    state,
+    deps: [],
+    attempt: 0,
+    submittedAt: 1000,
+    endedAt,
+    jobId,
+  });
+  const tasks = [
+    ...Array.from({ length: 6 }, (_, i) => task(i, 'j1', 'circuit', 'FINISHED', 3000)),
+    task(6, 'j1', 'circuit', 'FAILED', 3000),
+    ...Array.from({ length: 3 }, (_, i) => task(10 + i, 'j1', 'circuit', 'RUNNING')),
+    task(20, 'j2', '__proto__', 'FINISHED', 2000),
+    task(30, undefined, 'orphan', 'FINISHED', 2000),
+  ];
+  const p = runProgress(tasks);
+  assert.deepEqual([...p.keys()], ['j1', 'j2']);
+  const circuit = p.get('j1')!.get('circuit')!;
+  assert.deepEqual([circuit.total, circuit.done, circuit.failed], [10, 7, 1]);
+  // 7 done in the 4 s since the first was submitted: 1.75/s, 3 left: about 1.7 s.
+  assert.equal(rateOf(circuit, 5000), 7 / 4);
+  assert.ok(Math.abs(etaOf(circuit, 5000)! - (3 / 1.75) * 1000) < 1e-6);
+  const done = p.get('j2')!.get('__proto__')!;
+  assert.equal(rateOf(done, 99_000), 1, 'a finished name keeps the rate it ran at');
+  assert.equal(etaOf(done, 99_000), undefined);
 });
