@@ -21,24 +21,38 @@ export type RunProgress = Map<string, Map<string, NameProgress>>;
 /** Counts the tasks of every run by name. */
 export function runProgress(tasks: Iterable<TaskView>): RunProgress {
   const out: RunProgress = new Map();
-  for (const t of tasks) {
-    if (!t.jobId) continue;
-    let byName = out.get(t.jobId);
-    if (!byName) out.set(t.jobId, (byName = new Map()));
-    let p = byName.get(t.name);
-    if (!p) {
-      p = { name: t.name, total: 0, done: 0, failed: 0, firstSubmitted: t.submittedAt, lastEnded: 0 };
-      byName.set(t.name, p);
-    }
-    p.total++;
-    if (t.submittedAt < p.firstSubmitted) p.firstSubmitted = t.submittedAt;
-    if (t.state === 'FINISHED' || t.state === 'FAILED') {
-      p.done++;
-      if (t.state === 'FAILED') p.failed++;
-      if ((t.endedAt ?? 0) > p.lastEnded) p.lastEnded = t.endedAt ?? 0;
+  for (const t of tasks) countTask(out, undefined, t);
+  return out;
+}
+
+/**
+ * Moves one task's count in `progress` from its previous view `old` (undefined: it is new) to
+ * `t`: the store calls it on every update, so the Runs tab never walks all tasks.
+ */
+export function countTask(progress: RunProgress, old: TaskView | undefined, t: TaskView): void {
+  if (old?.jobId) {
+    const p = progress.get(old.jobId)?.get(old.name);
+    if (p) {
+      p.total--;
+      if (old.state === 'FINISHED' || old.state === 'FAILED') p.done--;
+      if (old.state === 'FAILED') p.failed--;
     }
   }
-  return out;
+  if (!t.jobId) return;
+  let byName = progress.get(t.jobId);
+  if (!byName) progress.set(t.jobId, (byName = new Map()));
+  let p = byName.get(t.name);
+  if (!p) {
+    p = { name: t.name, total: 0, done: 0, failed: 0, firstSubmitted: t.submittedAt, lastEnded: 0 };
+    byName.set(t.name, p);
+  }
+  p.total++;
+  if (t.submittedAt < p.firstSubmitted) p.firstSubmitted = t.submittedAt;
+  if (t.state === 'FINISHED' || t.state === 'FAILED') {
+    p.done++;
+    if (t.state === 'FAILED') p.failed++;
+    if ((t.endedAt ?? 0) > p.lastEnded) p.lastEnded = t.endedAt ?? 0;
+  }
 }
 
 /** Tasks per second finished so far, up to `now` while some are left (undefined: none yet). */

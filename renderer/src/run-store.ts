@@ -3,7 +3,8 @@
  * series each logged (`log()`): per run and metric name, steps and values in arrival order.
  * Metric names come from users, so they are Map keys only.
  */
-import type { JobRow, MetricPoint } from './api-types.ts';
+import type { JobRow, MetricPoint, TaskView } from './api-types.ts';
+import { countTask, type RunProgress } from './run-progress.ts';
 
 /** One metric of one run: its points in the order they were logged. */
 export interface MetricSeries {
@@ -16,6 +17,8 @@ export class RunStore {
   readonly jobs = new Map<string, JobRow>();
   /** Run id -> metric name -> series. */
   readonly series = new Map<string, Map<string, MetricSeries>>();
+  /** Per run and task name, its tasks' counts (kept up to date by the task store). */
+  readonly progress: RunProgress = new Map();
   /** Bumped on every change. */
   version = 0;
 
@@ -47,6 +50,16 @@ export class RunStore {
       s.values.push(p.value);
     }
     if (points.length) this.touch();
+  }
+
+  /** A task arrived (`old` undefined) or changed: its run's counts follow (TaskStore.upsert calls it). */
+  countTask(old: TaskView | undefined, t: TaskView): void {
+    countTask(this.progress, old, t);
+  }
+
+  /** Forgets the counts (the task store was reset). */
+  clearProgress(): void {
+    this.progress.clear();
   }
 
   /** Runs, newest first. */

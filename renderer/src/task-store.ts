@@ -45,6 +45,7 @@ export class TaskStore {
     this.tasks.clear();
     this.order.length = 0;
     this.counts.clear();
+    this.runs.clearProgress();
     this.generation++;
     this.nodes = [...nodes];
     this.upsert(tasks);
@@ -61,6 +62,7 @@ export class TaskStore {
         this.order.push(t.id);
         this.shapeVersion++;
       }
+      this.runs.countTask(old, t);
       this.tasks.set(t.id, t);
       this.counts.set(t.state, (this.counts.get(t.state) ?? 0) + 1);
     }

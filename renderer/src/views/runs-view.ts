@@ -9,7 +9,7 @@ import type { App, View } from '../app.ts';
 import type { JobRow } from '../api-types.ts';
 import { duration, formatTime, h, replace } from '../dom.ts';
 import { formatValue } from '../metric-chart.ts';
-import { etaOf, rateOf, runProgress, type RunProgress } from '../run-progress.ts';
+import { etaOf, rateOf, type RunProgress } from '../run-progress.ts';
 import { runCharts } from './run-charts.ts';
 
 /** Redraws at most this often (progress walks every task). */
@@ -90,7 +90,7 @@ export class RunsView implements View {
     this.selected = runs.some((r) => r.jobId === this.selected)
       ? this.selected
       : (runs.find((r) => store.runs.series.has(r.jobId)) ?? runs[0])?.jobId;
-    const progress = runProgress(store.tasks.values());
+    const progress = store.runs.progress;
     for (const b of [...this.table.querySelectorAll(':scope > tbody')]) b.remove();
     this.table.append(...runs.map((r) => this.row(r, progress, now)));
     // Running runs' durations and ETAs move with the clock: keep redrawing while one runs.
