@@ -256,9 +256,18 @@ export class SessionReader {
   }
 
   /** Closes the database. */
-  /** The drivers' runs (jobs) and the metrics they logged (empty before schema version 3). */
+  /**
+   * The drivers' runs (jobs) and the metrics they logged (empty before schema version 3). A run
+   * still `running` in a session no head records any more (finished, or crashed) reads
+   * `disconnected`: its driver never said how it ended.
+   */
   jobs(): JobsReply {
-    return readJobs(this.db, this.schemaVersion);
+    const r = readJobs(this.db, this.schemaVersion);
+    if (this.metadata().status === 'running') return r;
+    return {
+      jobs: r.jobs.map((j) => (j.status === 'running' ? { ...j, status: 'disconnected' } : j)),
+      metrics: r.metrics,
+    };
   }
 
   close(): void {

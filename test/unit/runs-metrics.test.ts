@@ -160,13 +160,17 @@ test('a session records each run with its output and metrics, and the reader giv
     );
   head.requests.post({ op: 'job-update', status: 'succeeded' }, caller);
   head.endJob(jobId);
+  // A driver whose end the head never heard of.
+  const vanished = head.startJob(undefined, { script: 'vanished.ts' });
   await head.shutdown();
   await stop();
   const reader = new SessionStore({ dir }).open('runs-1');
   try {
     assert.equal(reader.schemaVersion, 3);
     const { jobs, metrics } = reader.jobs();
-    assert.equal(jobs.length, 1);
+    assert.equal(jobs.length, 2);
+    assert.equal(jobs[1]!.jobId, vanished);
+    assert.equal(jobs[1]!.status, 'disconnected', 'a run still running in a session no head records is disconnected');
     assert.equal(jobs[0]!.jobId, jobId);
     assert.equal(jobs[0]!.script, 'drive.ts');
     assert.equal(jobs[0]!.status, 'succeeded');
