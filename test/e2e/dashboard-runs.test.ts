@@ -109,6 +109,13 @@ describe('dashboard runs', () => {
     assert.equal(await page.getByRole('tab', { name: 'Runs' }).getAttribute('aria-selected'), 'true');
     const { pid } = (await apiPost('examples/run', { name: 'vqe-h2' })) as { pid: number };
     const row = page.locator('tbody[data-run]').filter({ hasText: 'vqe-h2.ts' });
+    // While it runs: its status, and the circuits' progress with a rate as they finish.
+    await row.getByTestId('run-status').filter({ hasText: 'running' }).waitFor({ timeout: 60_000 });
+    await row
+      .locator('.name-progress[data-name="circuit"]')
+      .filter({ hasText: /\d+\/\d+\s+[\d.]+\/s/ })
+      .waitFor({ timeout: 60_000 });
+    await screenshot(page, 'runs-vqe-live-1440');
     await row.getByTestId('run-status').filter({ hasText: 'succeeded' }).waitFor({ timeout: 180_000 });
     const { jobs, metrics } = await apiGet<JobsReply>('jobs');
     const job = jobs.find((j) => j.pid === pid);
