@@ -117,25 +117,27 @@ export async function runDashboardBench(): Promise<Record<string, unknown>[]> {
 
     // The Runs tab, where a fresh page opens: load until the run counts every task, then frames while tasks stream and the driver logs.
     const before = SNAPSHOT_TASKS + STREAM_RATE * STREAM_SECONDS;
+    // A fresh page gets the head's most recent 100,000 tasks (dashboard-events.ts SNAPSHOT_TASKS); later ones stream in.
+    const shown = Math.min(before, 100_000);
     const runsStart = performance.now();
     const runsUi = await openDashboard(service.login.newUrl().url);
     try {
       const runs = runsUi.page;
       const progress = runs.locator('tbody[data-run] .name-progress[data-name="noop"] .count');
-      await progress.filter({ hasText: `${before}/${before}` }).waitFor({ timeout: 120_000 });
+      await progress.filter({ hasText: `${shown}/${shown}` }).waitFor({ timeout: 120_000 });
       line(
         'dashboard_runs_initial_load',
         performance.now() - runsStart,
         'ms',
-        `page open (Runs, the default tab) to the run's progress counting ${before} finished tasks`,
+        `page open (Runs, the default tab) to the run's progress counting the ${shown} finished tasks of the snapshot`,
       );
       await startFrames(runs);
       await stream(orrery, noop, (tick) => orrery.log({ loss: 1 / (tick + 1) }, { step: tick }));
-      const total = before + STREAM_RATE * STREAM_SECONDS;
+      const total = shown + STREAM_RATE * STREAM_SECONDS;
       await progress.filter({ hasText: `${total}/${total}` }).waitFor({ timeout: 60_000 });
       await runs.locator('figure[data-metric="loss"]').waitFor({ timeout: 30_000 });
       const frames = await stopFrames(runs);
-      const note = `Runs tab (progress of ${before} tasks and a metric curve) while ${STREAM_RATE} tasks/s stream in and the driver logs every 100 ms for ${STREAM_SECONDS} s; ${frames.length} frames, headless Chromium`;
+      const note = `Runs tab (progress of ${shown} tasks and a metric curve) while ${STREAM_RATE} tasks/s stream in and the driver logs every 100 ms for ${STREAM_SECONDS} s; ${frames.length} frames, headless Chromium`;
       line('dashboard_runs_frame_time_p50', percentile(frames, 50), 'ms', note);
       line('dashboard_runs_frame_time_p95', percentile(frames, 95), 'ms', note);
       line('dashboard_runs_frame_time_max', frames[frames.length - 1] ?? NaN, 'ms', note);

@@ -9,9 +9,9 @@ import type { JobRow, JobStatus, MetricPoint } from '../protocol/state-rows.ts';
 import { JobMetrics } from './job-metrics.ts';
 
 /** Output lines kept per job (the newest). */
-const OUTPUT_LINES = 500;
-/** Characters kept of one output line. */
-const LINE_CHARS = 2000;
+const OUTPUT_LINES = 300;
+/** Characters kept of one output line (a run's row is re-sent whole on each change: this bounds it to 150 KB). */
+const LINE_CHARS = 500;
 /** Jobs that ended kept for the Runs view (the oldest go first). */
 const ENDED_JOBS_KEPT = 200;
 
