@@ -11,7 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ReadonlyTask } from '../control/task-record.ts';
 import type { Head } from '../head/head.ts';
-import type { NodeRow, TaskView } from '../protocol/state-rows.ts';
+import type { JobRow, MetricPoint, NodeRow, TaskView } from '../protocol/state-rows.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import { WS_PROTOCOL } from '../protocol/driver-socket.ts';
 import { refuseUpgrade } from './upgrade-refusal.ts';
@@ -57,6 +57,10 @@ export interface SnapshotMessage {
   readonly nodes: NodeRow[];
   readonly backends: BackendView[];
   readonly rules: PlacementRule[];
+  /** Drivers' runs the head knows (running and recently ended). */
+  readonly jobs?: JobRow[];
+  /** The metric points the head holds of those runs. */
+  readonly metrics?: MetricPoint[];
 }
 
 /** What changed since the last batch; absent members did not change. */
@@ -70,6 +74,10 @@ export interface BatchMessage {
   readonly backends?: BackendView[];
   /** The placement rules, after they were replaced. */
   readonly rules?: PlacementRule[];
+  /** Runs that started, changed or ended, in their latest state. */
+  readonly jobs?: JobRow[];
+  /** Metric points logged since the last batch. */
+  readonly metrics?: MetricPoint[];
 }
 
 /** Where the feed reads what the head does not hold itself. */
@@ -93,6 +101,8 @@ export class EventsFeed {
   private changed = new Map<string, ReadonlyTask>();
   private logs: FeedLog[] = [];
   private logsDropped = 0;
+  private jobsChanged = new Map<string, JobRow>();
+  private metrics: MetricPoint[] = [];
   private nodesChanged = false;
   private backendsChanged = false;
   private rulesChanged = false;
@@ -152,6 +162,8 @@ export class EventsFeed {
       nodes,
       backends: this.sources.backends(),
       rules: this.sources.rules(),
+      jobs: this.head.jobs.rows(),
+      metrics: this.head.jobs.metrics.points(),
     };
     ws.send(JSON.stringify(snapshot));
   }
@@ -163,6 +175,10 @@ export class EventsFeed {
       taskChanged: remember,
       taskInfo: remember,
       node: () => void (this.nodesChanged = true),
+      job: (row) => void this.jobsChanged.set(row.jobId, row),
+      metrics: (points) => {
+        for (const p of points) this.metrics.push(p);
+      },
       log: (e) => {
         if (this.logs.length < LOGS_PER_BATCH)
           this.logs.push({ taskId: e.taskId, nodeId: e.nodeId, stream: e.stream, text: e.text, attempt: e.attempt });
@@ -182,6 +198,8 @@ export class EventsFeed {
     this.changed = new Map();
     this.logs = [];
     this.logsDropped = 0;
+    this.jobsChanged = new Map();
+    this.metrics = [];
   }
 
   private flush(): void {
@@ -212,6 +230,14 @@ export class EventsFeed {
       this.nodesChanged = false;
     }
     if (usageTick) batch.usage = this.usage();
+    if (this.jobsChanged.size > 0) {
+      batch.jobs = [...this.jobsChanged.values()];
+      this.jobsChanged = new Map();
+    }
+    if (this.metrics.length > 0) {
+      batch.metrics = this.metrics;
+      this.metrics = [];
+    }
     if (this.backendsChanged) batch.backends = this.sources.backends();
     if (this.rulesChanged) batch.rules = this.sources.rules();
     this.backendsChanged = this.rulesChanged = false;

@@ -24,7 +24,13 @@ import {
 import { validatePlacementRules, type PlacementRule } from '../scheduler/placement-rules.ts';
 import { DashboardRequestError } from './dashboard-errors.ts';
 import { RULES_LOG } from './dashboard-rules.ts';
-import type { MultiSessionComparison, SessionNodeRow, SessionRow, TaskView } from '../protocol/state-rows.ts';
+import type {
+  JobsReply,
+  MultiSessionComparison,
+  SessionNodeRow,
+  SessionRow,
+  TaskView,
+} from '../protocol/state-rows.ts';
 import { sessionTaskDetail, sessionTaskView, type TaskDetail } from './dashboard-tasks.ts';
 
 /** Default and largest page of GET /api/sessions/:name/tasks. */
@@ -72,6 +78,11 @@ export class DashboardSessions {
   /** GET /api/sessions/:name/nodes: the nodes the session recorded (empty when it recorded none). */
   nodes(session: string): SessionNodeRow[] {
     return this.read(session, (r) => r.nodes());
+  }
+
+  /** GET /api/sessions/:name/jobs: the drivers' runs the session recorded and the metrics they logged. */
+  jobs(session: string): JobsReply {
+    return this.read(session, (r) => r.jobs());
   }
 
   /** GET /api/sessions/:name/tasks/:id. */

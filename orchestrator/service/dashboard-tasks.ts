@@ -93,6 +93,7 @@ export function sessionTaskView(r: SessionTaskRow, info?: Readonly<Record<string
     endedAt: r.endedAt ?? undefined,
     errorName: r.errorName ?? undefined,
     info: info && Object.keys(info).length > 0 ? (info as Record<string, string | number | boolean>) : undefined,
+    jobId: r.jobId ?? undefined,
   };
 }
 

@@ -20,8 +20,12 @@ export {
   type TaskState,
   type TaskView,
   type TaskViewKind,
+  type JobRow,
+  type JobStatus,
+  type JobsReply,
+  type MetricPoint,
 } from '../../orchestrator/protocol/state-rows.ts';
-import type { NodeRow, TaskView } from '../../orchestrator/protocol/state-rows.ts';
+import type { JobRow, MetricPoint, NodeRow, TaskView } from '../../orchestrator/protocol/state-rows.ts';
 
 /** Where a placement rule sends or keeps work. */
 export interface PlacementTarget {
@@ -88,6 +92,10 @@ export interface SnapshotEvent {
   readonly nodes: NodeRow[];
   readonly backends: BackendView[];
   readonly rules: PlacementRule[];
+  /** Drivers' runs the head knows (running and recently ended). */
+  readonly jobs?: JobRow[];
+  /** The metric points the head holds of those runs. */
+  readonly metrics?: MetricPoint[];
 }
 
 /** Every later message on /api/events: what changed since the last one. */
@@ -101,6 +109,10 @@ export interface BatchEvent {
   readonly backends?: BackendView[];
   /** The placement rules, after they were replaced. */
   readonly rules?: PlacementRule[];
+  /** Runs that started, changed or ended, in their latest state. */
+  readonly jobs?: JobRow[];
+  /** Metric points logged since the last batch. */
+  readonly metrics?: MetricPoint[];
 }
 
 /** GET /api/tasks/:id. */

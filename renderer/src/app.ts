@@ -49,6 +49,7 @@ export class App {
     const events = connectEvents({
       snapshot: (e) => {
         this.live.reset(e.tasks, e.nodes);
+        this.live.runs.reset(e.jobs ?? [], e.metrics ?? []);
         this.backends = e.backends;
         this.rules = e.rules;
         this.notifyShown();
@@ -59,6 +60,8 @@ export class App {
         if (e.nodes) this.live.setNodes(e.nodes);
         if (e.logs) this.live.addLogs(e.logs);
         if (e.usage) this.live.addUsage(e.usage);
+        if (e.jobs) this.live.runs.upsertJobs(e.jobs);
+        if (e.metrics) this.live.runs.addMetrics(e.metrics);
         if (e.backends) {
           this.backends = e.backends;
           this.notifyBackends();

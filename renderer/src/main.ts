@@ -7,12 +7,14 @@ import { GraphView } from './views/graph-view.ts';
 import { LogsView } from './views/logs-view.ts';
 import { PlacementView } from './views/placement-view.ts';
 import { ResultsView } from './views/results-view.ts';
+import { RunsView } from './views/runs-view.ts';
 import { SessionsView } from './views/sessions-view.ts';
 import { TablesView } from './views/tables-view.ts';
 
 const app = new App(document.getElementById('app')!);
 const logs = new LogsView(app);
 for (const v of [
+  new RunsView(app),
   new GraphView(app),
   new TablesView(app),
   new ClusterView(app),
@@ -23,7 +25,7 @@ for (const v of [
   new ResultsView(app),
 ])
   app.addView(v);
-app.showView(location.hash.slice(1) || 'graph');
+app.showView(location.hash.slice(1) || 'runs');
 // The task panel's log box links to the Logs tab for the full live stream.
 app.panel.addEventListener('click', (e) => {
   const id = (e.target as HTMLElement).closest<HTMLElement>('[data-open-logs]')?.dataset.openLogs;
