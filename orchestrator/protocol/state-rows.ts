@@ -240,6 +240,10 @@ export interface TaskView {
   readonly endedAt?: number;
   readonly errorName?: string;
   readonly info?: Readonly<Record<string, string | number | boolean>>;
+  /** For a `TaskError`: the class name of what the task's own code threw (`BadParams`). */
+  readonly errorCause?: string;
+  /** The run (driver job) that submitted it; absent in session replays, which do not record it. */
+  readonly jobId?: string;
 }
 
 /** One recorded session as `GET /api/sessions` and `orrery sessions list` show it. */

@@ -53,6 +53,8 @@ export function taskView(t: ReadonlyTask, head: Head): TaskView {
     endedAt: t.endedAt,
     errorName: t.errorName,
     info: t.info && redactSecrets(t.info).value,
+    errorCause: t.errorCause,
+    jobId: t.jobId || undefined,
   };
 }
 
