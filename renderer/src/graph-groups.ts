@@ -32,6 +32,8 @@ export interface Grouping {
   readonly groupOf: Map<string, number>;
   /** Iterations per run, submitter and name: a label says "iteration k" only where there are several. */
   readonly iterations: Map<string, number>;
+  /** Whether any task takes a ref argument or calls an actor (else there are no edges to find). */
+  readonly linked: boolean;
 }
 
 const STATE_INDEX = new Map<TaskState, number>(TASK_STATES.map((s, i) => [s, i]));
@@ -51,8 +53,17 @@ export function groupTasks(store: TaskStore, jobId: string | undefined, byIterat
   const iterations = new Map<string, number>();
   /** Per stream: the open group, its unfinished members and its latest end. */
   const open = new Map<string, { gi: number; unfinished: number; lastEnd: number }>();
-  for (const t of tasksOfRun(store, jobId)) {
-    const stream = `${t.jobId ?? ''}\u0000${t.parentId ?? ''}\u0000${t.name}`;
+  let linked = false;
+  // Fan-outs arrive in runs of one name: the last task's stream is reused without a key.
+  let last: TaskView | undefined;
+  let stream = '';
+  for (const id of store.order) {
+    const t = store.tasks.get(id)!;
+    if (jobId !== undefined && (t.jobId ?? '') !== jobId) continue;
+    if (t.deps.length || t.kind === 'actor-call') linked = true;
+    if (!last || last.name !== t.name || last.parentId !== t.parentId || last.jobId !== t.jobId)
+      stream = `${t.jobId ?? ''}\u0000${t.parentId ?? ''}\u0000${t.name}`;
+    last = t;
     let o = open.get(stream);
     if (!o || (byIteration && o.unfinished === 0 && t.submittedAt >= o.lastEnd)) {
       const iteration = iterations.get(stream) ?? 0;
@@ -72,13 +83,14 @@ export function groupTasks(store: TaskStore, jobId: string | undefined, byIterat
     const g = groups[o.gi]!;
     g.ids.push(t.id);
     g.states[STATE_INDEX.get(t.state) ?? 0]!++;
-    g.backends.set(t.backend ?? '', (g.backends.get(t.backend ?? '') ?? 0) + 1);
+    const backend = t.backend ?? '';
+    g.backends.set(backend, (g.backends.get(backend) ?? 0) + 1);
     groupOf.set(t.id, o.gi);
     if (t.endedAt === undefined) o.unfinished++;
     else o.lastEnd = Math.max(o.lastEnd, t.endedAt);
   }
   if (byIteration && groups.length > MAX_GROUPS) return groupTasks(store, jobId, false);
-  return { groups, groupOf, iterations };
+  return { groups, groupOf, iterations, linked };
 }
 
 /** "circuit ×18 (iteration 3)"; the iteration only where its name has several. */

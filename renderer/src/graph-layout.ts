@@ -107,7 +107,7 @@ export function layoutGraph(store: TaskStore, opts: LayoutOptions): GraphLayout 
         const perCol = Math.ceil(n / cols);
         bw = Math.max(GROUP_W, cols * (TASK_W + 10) + 10);
         bh = FRAME_HEAD + perCol * TASK_ROW + 6;
-        boxes.push({ kind: 'frame', x, y, w: bw, h: bh, label, group: gi });
+        boxes.push({ kind: 'frame', x, y, w: bw, h: bh, label, lines, group: gi });
         for (let i = 0; i < n; i++) {
           const id = g.ids[i]!;
           boxOfTask.set(id, boxes.length);
@@ -163,6 +163,7 @@ function edgesOf(
   boxOfTask: Map<string, number>,
   boxOfGroup: number[],
 ): [number, number][] {
+  if (!grouping.linked) return [];
   const creator = new Map<string, string>();
   for (const id of grouping.groupOf.keys()) {
     const t = store.tasks.get(id)!;

@@ -187,8 +187,14 @@ export class GraphView implements View {
     for (const b of visible) {
       const g = L.grouping.groups[b.group]!;
       if (b.kind === 'task' || b.id !== undefined) {
-        ctx.fillStyle = this.colourOf(store.tasks.get(b.id!)!);
+        const t = store.tasks.get(b.id!)!;
+        ctx.fillStyle = this.colourOf(t);
         ctx.fillRect(b.x, b.y, b.w, b.h);
+        if (this.colourBy === 'backend') {
+          // The state stays visible as a stripe on the left.
+          ctx.fillStyle = STATE_COLOURS[t.state] ?? '#888';
+          ctx.fillRect(b.x, b.y, 5, b.h);
+        }
         continue;
       }
       ctx.fillStyle = b.kind === 'frame' ? '#f2f4f7' : '#fff';
@@ -202,15 +208,16 @@ export class GraphView implements View {
           this.colourBy === 'state'
             ? TASK_STATES.map((st, i) => [STATE_COLOURS[st] ?? '#888', g.states[i]!])
             : [...g.backends].map(([name, n]) => [backendColour(name || undefined), n]);
-        let x = b.x + 1;
-        const barW = b.w - 2;
-        for (const [colour, n] of parts) {
-          if (!n) continue;
-          const pw = (barW * n) / g.ids.length;
-          ctx.fillStyle = colour;
-          ctx.fillRect(x, b.y + b.h - 9, pw, 8);
-          x += pw;
-        }
+        this.bar(ctx, b, parts, g.ids.length, b.y + b.h - 9, this.colourBy === 'state' ? 8 : 5);
+        if (this.colourBy === 'backend')
+          this.bar(
+            ctx,
+            b,
+            TASK_STATES.map((st, i) => [STATE_COLOURS[st] ?? '#888', g.states[i]!]),
+            g.ids.length,
+            b.y + b.h - 4,
+            3,
+          );
       }
     }
     // Labels at screen size, where a box is tall enough on screen to hold one.
@@ -236,6 +243,26 @@ export class GraphView implements View {
         continue;
       }
       ctx.fillText(fitText(ctx, b.kind === 'frame' ? `▾ ${b.label}` : b.label, maxW), x, oy + (b.y + labelH / 2) * s);
+    }
+  }
+
+  /** A bar across box `b` at height `y`: each part as its share of `total`. */
+  private bar(
+    ctx: CanvasRenderingContext2D,
+    b: GraphBox,
+    parts: [string, number][],
+    total: number,
+    y: number,
+    hgt: number,
+  ): void {
+    let x = b.x + 1;
+    const barW = b.w - 2;
+    for (const [colour, n] of parts) {
+      if (!n) continue;
+      const pw = (barW * n) / total;
+      ctx.fillStyle = colour;
+      ctx.fillRect(x, y, pw, hgt);
+      x += pw;
     }
   }
 
