@@ -242,7 +242,10 @@ export class GraphView implements View {
         ctx.fillText(fitText(ctx, b.lines[1], maxW), x, mid + 8);
         continue;
       }
-      ctx.fillText(fitText(ctx, b.kind === 'frame' ? `▾ ${b.label}` : b.label, maxW), x, oy + (b.y + labelH / 2) * s);
+      // One line: a group's iteration shortened ("circuit ×18 · it. 3") so that it fits where it can.
+      const text = b.lines ? `${b.lines[0]} · ${b.lines[1].replace('iteration ', 'it. ')}` : b.label;
+      if (b.lines) ctx.font = '600 11px system-ui, sans-serif';
+      ctx.fillText(fitText(ctx, b.kind === 'frame' ? `▾ ${text}` : text, maxW), x, oy + (b.y + labelH / 2) * s);
     }
   }
 
