@@ -6,7 +6,7 @@
  * tasks whose results are passed as arguments (and an actor's calls to its creation).
  */
 import type { TaskView } from './api-types.ts';
-import { groupLabel, groupTasks, type Grouping } from './graph-groups.ts';
+import { groupIndex, groupLabel, groupTasks, type Grouping } from './graph-groups.ts';
 import { shortId } from './short-id.ts';
 import type { TaskStore } from './task-store.ts';
 
@@ -164,20 +164,21 @@ function edgesOf(
   boxOfGroup: number[],
 ): [number, number][] {
   if (!grouping.linked) return [];
+  const groupOf = groupIndex(grouping);
   const creator = new Map<string, string>();
-  for (const id of grouping.groupOf.keys()) {
+  for (const id of groupOf.keys()) {
     const t = store.tasks.get(id)!;
     if (t.kind === 'actor-create' && t.actorId) creator.set(t.actorId, id);
   }
   const boxOf = (id: string): number | undefined => {
     const b = boxOfTask.get(id);
     if (b !== undefined) return b;
-    const gi = grouping.groupOf.get(id);
+    const gi = groupOf.get(id);
     return gi === undefined ? undefined : boxOfGroup[gi];
   };
   const edges: [number, number][] = [];
   const seen = new Set<number>();
-  for (const id of grouping.groupOf.keys()) {
+  for (const id of groupOf.keys()) {
     const t = store.tasks.get(id)!;
     if (!t.deps.length && t.kind !== 'actor-call') continue;
     const to = boxOf(id)!;

@@ -1,6 +1,6 @@
 /**
  * The timeline's lanes: one group of lanes per node, one lane per worker slot within it. The
- * head does not send worker ids, so a node's tasks are packed greedily into the fewest lanes
+ * head does not send worker ids, so a node's tasks are packed, by start, into the fewest lanes
  * where none overlap (as many lanes as the node ran tasks at once: its busy workers). Each
  * lane's bars are sorted by start, and since they do not overlap, by end too, so a draw or a
  * hit test finds the bars in view by binary search.
@@ -52,21 +52,50 @@ export function layoutTimeline(store: TaskStore, jobId: string | undefined, now:
   for (const [nodeId, n] of nodes) {
     n.tasks.sort((a, b) => a.s - b.s || a.e - b.e);
     const own: TimelineLane[] = [];
+    // Lanes by the end of their last bar (a binary min-heap): a task takes the lane that
+    // freed first, if it is free at its start, else a new one.
+    const heap: TimelineLane[] = [];
+    const endOf = (l: TimelineLane) => l.ends[l.ends.length - 1]!;
     for (const t of n.tasks) {
-      // The first lane free at the task's start (lanes are few: a node's concurrent workers).
-      let lane = own.find((l) => l.ends[l.ends.length - 1]! <= t.s);
-      if (!lane) {
-        lane = { nodeId, backend: n.backend, slot: own.length, starts: [], ends: [], ids: [] };
-        own.push(lane);
+      let lane = heap[0];
+      if (lane && endOf(lane) <= t.s) {
+        lane.starts.push(t.s);
+        lane.ends.push(t.e);
+        lane.ids.push(t.id);
+        siftDown(heap, 0, endOf);
+        continue;
       }
-      lane.starts.push(t.s);
-      lane.ends.push(t.e);
-      lane.ids.push(t.id);
+      lane = { nodeId, backend: n.backend, slot: own.length, starts: [t.s], ends: [t.e], ids: [t.id] };
+      own.push(lane);
+      heap.push(lane);
+      siftUp(heap, heap.length - 1, endOf);
     }
     lanes.push(...own);
   }
   if (!bars) return { lanes, nodes: 0, bars: 0, start: now, end: now };
   return { lanes, nodes: byNode.size, bars, start, end: Math.max(end, start + 1) };
+}
+
+function siftUp<T>(heap: T[], i: number, key: (x: T) => number): void {
+  while (i > 0) {
+    const up = (i - 1) >> 1;
+    if (key(heap[up]!) <= key(heap[i]!)) return;
+    [heap[up], heap[i]] = [heap[i]!, heap[up]!];
+    i = up;
+  }
+}
+
+function siftDown<T>(heap: T[], i: number, key: (x: T) => number): void {
+  for (;;) {
+    const l = 2 * i + 1;
+    const r = l + 1;
+    let min = i;
+    if (l < heap.length && key(heap[l]!) < key(heap[min]!)) min = l;
+    if (r < heap.length && key(heap[r]!) < key(heap[min]!)) min = r;
+    if (min === i) return;
+    [heap[min], heap[i]] = [heap[i]!, heap[min]!];
+    i = min;
+  }
 }
 
 /** Index of the first bar of `lane` that ends at or after `t` (its bars' ends are sorted). */

@@ -75,6 +75,23 @@ test('tasks submitted while their group still runs stay in it (a pipelined map i
   );
 });
 
+test('batches of one name back to back are one stream; a pause between them starts an iteration', () => {
+  // 3 batches of 10, each submitted 2 ms after the last one ended (a loop of get()s).
+  const back = Array.from({ length: 30 }, (_, i) => task('noop', Math.floor(i / 10) * 10, 1));
+  const g = groupTasks(store(back), undefined);
+  assert.deepEqual(
+    g.groups.map((x) => groupLabel(x, g)),
+    ['noop ×30'],
+  );
+  // 3 batches of 10, 100 ms apart (a driver that waits, then thinks).
+  const paused = Array.from({ length: 30 }, (_, i) => task('noop', Math.floor(i / 10) * 100, 1));
+  const p = groupTasks(store(paused), undefined);
+  assert.deepEqual(
+    p.groups.map((x) => groupLabel(x, p)),
+    ['noop ×10 (iteration 0)', 'noop ×10 (iteration 1)', 'noop ×10 (iteration 2)'],
+  );
+});
+
 test('runs are grouped apart, and one run can be picked', () => {
   const s = store([...vqe(2, 4, 'jobA'), ...vqe(1, 3, 'jobB')]);
   assert.equal(groupTasks(s, undefined).groups.length, 6);
