@@ -78,22 +78,31 @@ export class RunFilter {
   refresh(store: TaskStore): void {
     const runs = this.runsOf(store);
     const current = runs.length === 1 ? runs[0]!.jobId : (this.selected(store) ?? ALL);
-    const key = `${runs.map((r) => `${r.jobId}:${r.tasks}`).join(',')}|${current}`;
+    const texts = [
+      `All runs (${store.order.length} tasks)`,
+      ...runs.map(
+        (r, i) =>
+          `Run ${i + 1}${r.jobId ? ` ${shortId(r.jobId)}` : ''} · ${clock(r.firstAt)} · ${r.tasks} tasks${i === runs.length - 1 ? ' (latest)' : ''}`,
+      ),
+    ];
+    const key = `${texts.join('\u0000')}|${current}`;
     if (key === this.optionsKey) return;
+    const sameRuns = this.optionsKey.split('\u0000').length === texts.length;
     this.optionsKey = key;
     for (const s of this.selects) {
-      replace(
-        s,
-        h('option', { value: ALL }, `All runs (${store.order.length} tasks)`),
-        ...runs.map((r, i) =>
-          h(
-            'option',
-            { value: r.jobId, title: r.jobId || 'run' },
-            `Run ${i + 1}${r.jobId ? ` ${shortId(r.jobId)}` : ''} · ${clock(r.firstAt)} · ${r.tasks} tasks${i === runs.length - 1 ? ' (latest)' : ''}`,
-          ),
-        ),
-      );
-      s.value = current;
+      if (sameRuns && s.options.length === texts.length) {
+        // Only counts changed (tasks streaming in): new text, no new elements.
+        texts.forEach((t, i) => {
+          if (s.options[i]!.text !== t) s.options[i]!.text = t;
+        });
+      } else {
+        replace(
+          s,
+          h('option', { value: ALL }, texts[0]!),
+          ...runs.map((r, i) => h('option', { value: r.jobId, title: r.jobId || 'run' }, texts[i + 1]!)),
+        );
+      }
+      if (s.value !== current) s.value = current;
       s.disabled = runs.length <= 1;
     }
   }

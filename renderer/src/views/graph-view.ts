@@ -55,6 +55,8 @@ export class GraphView implements View {
   /** The boxes as text, for screen readers (and tests): label, states, place in graph units. */
   private readonly boxList = h('ul', { class: 'sr-only', 'data-testid': 'graph-boxes', 'aria-label': 'Graph boxes' });
   private colourBy: ColourBy = 'state';
+  /** What the legend's chips are (colour mode and backends), to update only their numbers. */
+  private legendShape = '';
   private layout: GraphLayout | undefined;
   private layoutAt = { version: -1, time: 0, run: '', aspect: 0 };
   private readonly expanded = new Set<string>();
@@ -281,15 +283,28 @@ export class GraphView implements View {
       for (const [b, n] of g.backends) backends.set(b, (backends.get(b) ?? 0) + n);
     }
     const byState = this.colourBy === 'state';
+    // While only counts change (tasks streaming in), the chips stay and their numbers change.
+    const shape = `${byState}|${[...backends.keys()].join('\u0000')}`;
+    const numbers = [`${tasks} tasks in ${L.grouping.groups.length} groups`, ...states.map(String)];
+    if (!byState) numbers.push(...[...backends.values()].map(String));
+    if (shape === this.legendShape) {
+      const slots = this.legend.querySelectorAll('[data-legend-number]');
+      numbers.forEach((text, i) => {
+        const node = slots[i]?.firstChild as Text | null | undefined;
+        if (node && node.data !== text) node.data = text;
+      });
+      return;
+    }
+    this.legendShape = shape;
     replace(
       this.legend,
-      h('span', { 'data-testid': 'graph-total' }, `${tasks} tasks in ${L.grouping.groups.length} groups`),
+      h('span', { 'data-testid': 'graph-total', 'data-legend-number': true }, numbers[0]!),
       ...TASK_STATES.map((s, i) =>
         h(
           'span',
           { class: 'chip', style: byState ? `border-color:${STATE_COLOURS[s]}` : '', title: s },
           `${STATE_WORDS[i]} `,
-          h('b', { 'data-testid': `graph-count-${s}` }, String(states[i])),
+          h('b', { 'data-testid': `graph-count-${s}`, 'data-legend-number': true }, String(states[i])),
         ),
       ),
       byState ? null : h('span', { class: 'count' }, 'Backends:'),
@@ -300,26 +315,37 @@ export class GraphView implements View {
               'span',
               { class: 'chip', style: `border-color:${backendColour(b || undefined)}`, 'data-testid': 'graph-backend' },
               `${b || 'unplaced'} `,
-              h('b', {}, String(n)),
+              h('b', { 'data-legend-number': true }, String(n)),
             ),
           )),
     );
   }
 
+  /** Brings the text list in line with the layout, reusing its items (tasks stream in: no garbage per frame). */
   private updateBoxList(): void {
     const L = this.layout!;
-    replace(
-      this.boxList,
-      ...L.boxes.slice(0, BOXES_LISTED).map((b) => {
-        const g = L.grouping.groups[b.group]!;
-        const states = TASK_STATES.flatMap((s, i) => (g.states[i] ? [`${s} ${g.states[i]}`] : []));
-        return h(
-          'li',
-          { 'data-kind': b.kind, 'data-box': `${b.x},${b.y},${b.w},${b.h}`, 'data-id': b.id, 'data-label': b.label },
-          b.kind === 'task' ? b.label : `${b.label}: ${states.join(', ')}`,
-        );
-      }),
-    );
+    const items = this.boxList.children;
+    const n = Math.min(L.boxes.length, BOXES_LISTED);
+    for (let i = 0; i < n; i++) {
+      const b = L.boxes[i]!;
+      const g = L.grouping.groups[b.group]!;
+      const states = TASK_STATES.flatMap((s, k) => (g.states[k] ? [`${s} ${g.states[k]}`] : []));
+      const text = b.kind === 'task' ? b.label : `${b.label}: ${states.join(', ')}`;
+      let li = items[i] as HTMLLIElement | undefined;
+      if (!li) this.boxList.append((li = h('li', {}, '')));
+      const attrs: [string, string | undefined][] = [
+        ['data-kind', b.kind],
+        ['data-box', `${b.x},${b.y},${b.w},${b.h}`],
+        ['data-id', b.id],
+        ['data-label', b.label],
+      ];
+      for (const [k, v] of attrs) {
+        if (v === undefined) li.removeAttribute(k);
+        else if (li.getAttribute(k) !== v) li.setAttribute(k, v);
+      }
+      if (li.textContent !== text) li.textContent = text;
+    }
+    while (items.length > n) items[items.length - 1]!.remove();
   }
 
   /** Zooms to show the whole graph (`readable`: not below a scale where labels can be read). */
