@@ -3,7 +3,7 @@
  * runs, newest last, "All runs" first. It follows the latest run until the user picks one, so a
  * new `npm start` replaces the last run on screen instead of adding to it.
  */
-import { h, replace } from './dom.ts';
+import { h, replace, setText } from './dom.ts';
 import { shortId } from './short-id.ts';
 import type { TaskStore } from './task-store.ts';
 
@@ -92,9 +92,7 @@ export class RunFilter {
     for (const s of this.selects) {
       if (sameRuns && s.options.length === texts.length) {
         // Only counts changed (tasks streaming in): new text, no new elements.
-        texts.forEach((t, i) => {
-          if (s.options[i]!.text !== t) s.options[i]!.text = t;
-        });
+        for (let i = 0; i < texts.length; i++) setText(s.options[i]!, texts[i]!);
       } else {
         replace(
           s,

@@ -6,7 +6,7 @@
  * boxes in view are drawn.
  */
 import type { App, View } from '../app.ts';
-import { backendColour, h, replace, STATE_COLOURS } from '../dom.ts';
+import { backendColour, h, replace, setText, STATE_COLOURS } from '../dom.ts';
 import { FRAME_HEAD, type GraphBox, type GraphLayout, hitTest, layoutGraph } from '../graph-layout.ts';
 import { openTask } from '../task-panel.ts';
 import { TASK_STATES, type TaskView } from '../api-types.ts';
@@ -343,7 +343,7 @@ export class GraphView implements View {
         if (v === undefined) li.removeAttribute(k);
         else if (li.getAttribute(k) !== v) li.setAttribute(k, v);
       }
-      if (li.textContent !== text) li.textContent = text;
+      setText(li, text);
     }
     while (items.length > n) items[items.length - 1]!.remove();
   }
