@@ -16,7 +16,7 @@ const MAX_GROUPS = 2000;
  * even when its submitter submitted nothing else in between (a loop over one function that
  * waits and thinks); a shorter pause without anything else in between is one stream of work.
  */
-const PAUSE_MS = 50;
+const PAUSE_MS = 250;
 
 /** One fan-out: tasks of one run, submitter and name submitted in one iteration. */
 export interface TaskGroup {

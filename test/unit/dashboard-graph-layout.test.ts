@@ -83,8 +83,8 @@ test('batches of one name back to back are one stream; a pause between them star
     g.groups.map((x) => groupLabel(x, g)),
     ['noop ×30'],
   );
-  // 3 batches of 10, 100 ms apart (a driver that waits, then thinks).
-  const paused = Array.from({ length: 30 }, (_, i) => task('noop', Math.floor(i / 10) * 100, 1));
+  // 3 batches of 10, a second apart (a driver that waits, then thinks).
+  const paused = Array.from({ length: 30 }, (_, i) => task('noop', Math.floor(i / 10) * 1000, 1));
   const p = groupTasks(store(paused), undefined);
   assert.deepEqual(
     p.groups.map((x) => groupLabel(x, p)),
