@@ -107,7 +107,12 @@ export function layoutGraph(store: TaskStore, opts: LayoutOptions): GraphLayout 
         const perCol = Math.ceil(n / cols);
         bw = Math.max(GROUP_W, cols * (TASK_W + 10) + 10);
         bh = FRAME_HEAD + perCol * TASK_ROW + 6;
-        boxes.push({ kind: 'frame', x, y, w: bw, h: bh, label, lines, group: gi });
+        // A frame of a bigger group says how many of its tasks it draws (the summary covers all).
+        const more = n < g.ids.length ? `first ${n} shown` : '';
+        const frameLines: [string, string] | undefined = more
+          ? [lines?.[0] ?? label, lines ? `${lines[1]} · ${more}` : more]
+          : lines;
+        boxes.push({ kind: 'frame', x, y, w: bw, h: bh, label, lines: frameLines, group: gi });
         for (let i = 0; i < n; i++) {
           const id = g.ids[i]!;
           boxOfTask.set(id, boxes.length);

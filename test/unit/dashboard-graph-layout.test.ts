@@ -121,6 +121,14 @@ test('the layout puts iterations in rows and groups left to right; an expanded g
   }
 });
 
+test('an expanded group of more than 1,000 tasks draws the first 1,000 and says so', () => {
+  const s = store(Array.from({ length: 1500 }, (_, i) => task('noop', 0, 10 + i)));
+  const key = groupTasks(s, undefined).groups[0]!.key;
+  const L = layoutGraph(s, { jobId: undefined, expanded: new Set([key]), aspect: 1 });
+  assert.equal(L.boxes.filter((b) => b.kind === 'task').length, 1000);
+  assert.deepEqual(L.boxes[0]!.lines, ['noop ×1500', 'first 1000 shown']);
+});
+
 test('a wide view deals long runs of rows into side-by-side bands', () => {
   const s = store(vqe(30, 18));
   const narrow = layoutGraph(s, { jobId: undefined, expanded: new Set(), aspect: 0.5 });
