@@ -71,6 +71,8 @@ export class RunFilter {
       },
     });
     this.selects.push(s);
+    // The next refresh fills the new select too.
+    this.optionsKey = '';
     return s;
   }
 

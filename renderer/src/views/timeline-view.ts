@@ -29,29 +29,15 @@ export class TimelineView implements View {
   readonly id = 'timeline';
   readonly title = 'Timeline';
   readonly element: HTMLElement;
-  private readonly canvas = h('canvas', {
-    tabindex: 0,
-    'aria-label': 'Timeline: wheel or + and - zoom, drag or arrows pan, click a bar for its task',
-    'data-testid': 'timeline-canvas',
-  });
-  private readonly summary = h('span', { 'data-testid': 'timeline-summary' });
-  private readonly legend = h('div', { class: 'legend', 'data-testid': 'timeline-legend' });
-  private readonly colourSelect = h(
-    'select',
-    { 'aria-label': 'Colour by', 'data-testid': 'timeline-colour', onchange: () => this.redraw(true) },
-    h('option', { value: 'state' }, 'Colour: state'),
-    h('option', { value: 'backend' }, 'Colour: backend'),
-  );
-  private readonly find = h('input', {
-    type: 'search',
-    placeholder: 'Find task (id or name)',
-    'aria-label': 'Find task',
-    'data-testid': 'timeline-find',
-    onkeydown: (e) => {
-      if ((e as KeyboardEvent).key === 'Enter') this.findTask(this.find.value.trim());
-    },
-  });
-  private readonly note = h('span', { class: 'count', 'data-testid': 'timeline-note' });
+  // The controls are made when the tab is first shown: a dashboard that never opens the
+  // timeline carries none of its elements.
+  private canvas!: HTMLCanvasElement;
+  private summary!: HTMLSpanElement;
+  private legend!: HTMLDivElement;
+  private colourSelect!: HTMLSelectElement;
+  private find!: HTMLInputElement;
+  private note!: HTMLSpanElement;
+  private built = false;
   private layout: TimelineLayout | undefined;
   private laneY: number[] = [];
   private contentH = 0;
@@ -67,13 +53,55 @@ export class TimelineView implements View {
     private readonly app: App,
     private readonly runs: RunFilter,
   ) {
-    this.element = h(
-      'section',
-      { class: 'graph-view timeline-view' },
+    this.element = h('section', { class: 'graph-view timeline-view' });
+    const relayout = () => {
+      this.userMoved = false;
+      this.layoutAt.version = -1;
+    };
+    app.onShownChange(relayout);
+    runs.onChange(relayout);
+    const loop = () => {
+      if (this.built && !this.element.hidden) this.frame();
+      requestAnimationFrame(loop);
+    };
+    requestAnimationFrame(loop);
+  }
+
+  show(): void {
+    if (!this.built) this.build();
+    this.drawnKey = '';
+  }
+
+  private build(): void {
+    this.built = true;
+    this.canvas = h('canvas', {
+      tabindex: 0,
+      'aria-label': 'Timeline: wheel or + and - zoom, drag or arrows pan, click a bar for its task',
+      'data-testid': 'timeline-canvas',
+    });
+    this.summary = h('span', { 'data-testid': 'timeline-summary' });
+    this.legend = h('div', { class: 'legend', 'data-testid': 'timeline-legend' });
+    this.colourSelect = h(
+      'select',
+      { 'aria-label': 'Colour by', 'data-testid': 'timeline-colour', onchange: () => this.redraw(true) },
+      h('option', { value: 'state' }, 'Colour: state'),
+      h('option', { value: 'backend' }, 'Colour: backend'),
+    );
+    this.find = h('input', {
+      type: 'search',
+      placeholder: 'Find task (id or name)',
+      'aria-label': 'Find task',
+      'data-testid': 'timeline-find',
+      onkeydown: (e) => {
+        if ((e as KeyboardEvent).key === 'Enter') this.findTask(this.find.value.trim());
+      },
+    });
+    this.note = h('span', { class: 'count', 'data-testid': 'timeline-note' });
+    this.element.append(
       h(
         'div',
         { class: 'toolbar' },
-        runs.select(),
+        this.runs.select(),
         this.colourSelect,
         this.find,
         h('button', { onclick: () => this.findTask(this.find.value.trim()) }, 'Find'),
@@ -93,22 +121,8 @@ export class TimelineView implements View {
       this.legend,
       this.canvas,
     );
-    const relayout = () => {
-      this.userMoved = false;
-      this.layoutAt.version = -1;
-    };
-    app.onShownChange(relayout);
-    runs.onChange(relayout);
     this.wire();
-    const loop = () => {
-      if (!this.element.hidden) this.frame();
-      requestAnimationFrame(loop);
-    };
-    requestAnimationFrame(loop);
-  }
-
-  show(): void {
-    this.drawnKey = '';
+    this.layoutAt.version = -1;
   }
 
   private get byState(): boolean {
