@@ -240,7 +240,9 @@ export interface TaskView {
   readonly endedAt?: number;
   readonly errorName?: string;
   readonly info?: Readonly<Record<string, string | number | boolean>>;
-  /** The job (driver run) that submitted it. */
+  /** For a `TaskError`: the class name of what the task's own code threw (`BadParams`). */
+  readonly errorCause?: string;
+  /** The run (driver job) that submitted it; recorded in sessions from schema version 3. */
   readonly jobId?: string;
 }
 

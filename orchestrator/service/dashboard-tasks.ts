@@ -68,7 +68,8 @@ export function taskView(t: ReadonlyTask, head: Head): TaskView {
     endedAt: t.endedAt,
     errorName: t.errorName,
     info: t.info && redactSecrets(t.info).value,
-    jobId: t.jobId,
+    errorCause: t.errorCause,
+    jobId: t.jobId || undefined,
   };
 }
 

@@ -10,13 +10,18 @@ import { ResultsView } from './views/results-view.ts';
 import { RunsView } from './views/runs-view.ts';
 import { SessionsView } from './views/sessions-view.ts';
 import { TablesView } from './views/tables-view.ts';
+import { RunFilter } from './run-filter.ts';
+import { TimelineView } from './views/timeline-view.ts';
 
 const app = new App(document.getElementById('app')!);
 const logs = new LogsView(app);
+// The graph and the timeline show the same run.
+const runs = new RunFilter();
 for (const v of [
   new RunsView(app),
-  new GraphView(app),
+  new GraphView(app, runs),
   new TablesView(app),
+  new TimelineView(app, runs),
   new ClusterView(app),
   new BackendsView(app),
   new PlacementView(app),
