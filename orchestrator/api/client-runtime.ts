@@ -179,6 +179,10 @@ export class ClientRuntime implements CoreRuntime {
     this.channel.send({ type: 'request', requestId: 0, callerTaskId: '', req });
   }
 
+  flush(): void {
+    if (this.lost === undefined) this.channel.flush();
+  }
+
   call<R extends ClientRequest>(req: R): Promise<ReplyTo<R>> {
     if (this.lost !== undefined) return Promise.reject(new HeadConnectionLostError(this.address, this.lost));
     try {

@@ -1,6 +1,7 @@
 /** The public API of Orrery, the package's main export (docs/api.md is its reference). */
 export { init, shutdown, isInitialized, type InitOptions } from './init.ts';
 export { remote } from './remote.ts';
+export { log, type LogOptions } from './metrics-log.ts';
 export { RemoteFunction } from './remote-function.ts';
 export { ActorClass, getActor, kill, type ActorHandle } from './actor.ts';
 export { put, get, wait, cancel } from './objects.ts';
@@ -27,6 +28,9 @@ export type {
   PlacementGroupRow,
   PlacementGroupBundleRow,
   TaskSummaryRow,
+  JobRow,
+  JobStatus,
+  MetricPoint,
   TaskState,
   ActorState,
   ObjectState,

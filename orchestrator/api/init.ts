@@ -11,6 +11,10 @@ import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import { EmbeddedRuntime } from './embedded-runtime.ts';
 import { connectClient } from './client-runtime.ts';
 import { installRuntime, maybeRuntime, type RuntimeContext } from './runtime.ts';
+import { trackDriverRun, type DriverRun } from './driver-run.ts';
+
+/** The run of the driver bound now (its output and end go to the head's Runs view). */
+let driverRun: DriverRun | undefined;
 
 /** A cluster a driver can attach to (LocalCluster from `orrery-compute/testing`). */
 export interface AttachableCluster {
@@ -143,7 +147,12 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
   if (opts.logToDriver === false) head.logs.stopEcho();
   const jobId = head.startJob(opts.namespace);
   // An embedded head goes down with its driver, so there is nothing to cancel one by one.
-  const stopJob = opts.cluster ? async () => head.endJob(jobId) : stop;
+  const stopJob = opts.cluster
+    ? async () => head.endJob(jobId)
+    : async () => {
+        head.jobs.end(jobId);
+        await stop();
+      };
   const rt = new EmbeddedRuntime(head, jobId, async () => {
     try {
       await stopJob();
@@ -153,6 +162,7 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
     }
   });
   installRuntime(rt);
+  driverRun = trackDriverRun(rt);
   return rt.context();
 }
 
@@ -195,6 +205,7 @@ async function initClient(address: string, opts: InitOptions): Promise<RuntimeCo
     }
   }
   installRuntime(rt);
+  driverRun = trackDriverRun(rt);
   return rt.context();
 }
 
@@ -208,6 +219,8 @@ export async function shutdown(): Promise<void> {
   const rt = maybeRuntime();
   if (!rt) return;
   installRuntime(undefined);
+  driverRun?.end();
+  driverRun = undefined;
   await rt.shutdown();
 }
 

@@ -41,6 +41,8 @@ export interface CoreRuntime {
    * without a `runtimeEnv.workingDir` of their own inherit (as in Ray). Undefined on a driver.
    */
   inheritedWorkdir?(): ShippedDir | undefined;
+  /** Sends what `post` queued now, synchronously where the transport can (the process is exiting). */
+  flush?(): void;
   /** Ends the runtime (driver: stops the embedded head or disconnects). */
   shutdown(): Promise<void>;
 }

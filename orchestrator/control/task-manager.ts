@@ -367,6 +367,7 @@ export class TaskManager {
       this.actors.created(t, error);
       return;
     }
+    if (!isOrreryError(error)) t.errorCause = error.name;
     this.fail(t, wrapped);
   }
 

@@ -23,6 +23,8 @@ export interface TaskRecord {
   children: string[] | undefined;
   ruleIndex: number | undefined;
   errorName: string | undefined;
+  /** For a TaskError: the class name of what the task's own code threw (`ValueError`, `BadParams`). */
+  errorCause?: string;
   readonly submittedAt: number;
   startedAt: number | undefined;
   endedAt: number | undefined;
@@ -51,6 +53,7 @@ export type ReadonlyTask = Readonly<
     | 'nodeId'
     | 'ruleIndex'
     | 'errorName'
+    | 'errorCause'
     | 'submittedAt'
     | 'startedAt'
     | 'endedAt'

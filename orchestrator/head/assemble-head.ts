@@ -78,7 +78,7 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
   const runtimeDir = ProcessDir.create('head');
   const events = new HeadEvents();
   const logs = new LogRouter();
-  const jobs = new Jobs();
+  const jobs = new Jobs({ job: (row) => events.job(row), metrics: (points) => events.metrics(points) });
   /** Code by hash, as submissions brought it, for the runs that need it. */
   const code = new Map<string, ShippedCode>();
   const scheduler = new ClusterScheduler({ infeasibleGraceMs: opts.infeasibleGraceMs ?? 5000 });
@@ -217,6 +217,7 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
     dispatcher,
     queries,
     namespaceOf: (jobId) => jobs.namespaceOf(jobId),
+    jobs,
     recordedTask: opts.adoption?.recorded && ((taskId) => opts.adoption?.recorded?.(taskId)),
     addBackends: (configs) => backends.addFromDriver(configs),
     log,

@@ -8,7 +8,7 @@ import type { Payload } from '../core/serialization.ts';
 import type { TaskEvents } from '../control/task-manager.ts';
 import type { ReadonlyTask } from '../control/task-record.ts';
 import type { StoredFrom } from '../objects/object-store.ts';
-import type { NodeUsageSample } from '../protocol/state-rows.ts';
+import type { JobRow, MetricPoint, NodeUsageSample } from '../protocol/state-rows.ts';
 
 /** A node joining or leaving. */
 export interface NodeEvent {
@@ -41,6 +41,10 @@ export interface HeadListener {
   code?(code: ShippedCode): void;
   node?(e: NodeEvent): void;
   log?(e: LogEvent): void;
+  /** A driver's run (job) started, changed or ended. */
+  job?(row: JobRow): void;
+  /** A job logged metric values (`log()`). */
+  metrics?(points: readonly MetricPoint[]): void;
   /** One round of usage samples, one per live node (every 2 s; head/usage-monitor.ts). */
   usage?(samples: readonly NodeUsageSample[]): void;
 }
@@ -91,6 +95,14 @@ export class HeadEvents implements TaskEvents {
 
   log(e: LogEvent): void {
     for (const l of this.listeners) l.log?.(e);
+  }
+
+  job(row: JobRow): void {
+    for (const l of this.listeners) l.job?.(row);
+  }
+
+  metrics(points: readonly MetricPoint[]): void {
+    for (const l of this.listeners) l.metrics?.(points);
   }
 
   usage(samples: readonly NodeUsageSample[]): void {

@@ -33,6 +33,7 @@ import type {
 import type { HeadEvents } from './head-events.ts';
 import type { RecordedTask } from './head-options.ts';
 import type { HeadQueries } from './head-queries.ts';
+import type { Jobs } from './jobs.ts';
 import { waitForObjects } from './wait-for-objects.ts';
 
 /** Who is asking: a driver (job) or a running task. */
@@ -61,6 +62,8 @@ export interface RequestTargets {
   readonly dispatcher: LeaseDispatcher;
   readonly queries: HeadQueries;
   namespaceOf(jobId: string): string;
+  /** Drivers' runs: what they say about themselves and the metrics they log. */
+  readonly jobs: Pick<Jobs, 'update' | 'log'>;
   /** A task of the session this head resumes, as recorded (HeadOptions.adoption): for `retry` of a task it did not submit. */
   recordedTask?(taskId: string): RecordedTask | undefined;
   /** A client driver's backends join the head (those whose names are new); resolves with the names added. */
@@ -221,5 +224,7 @@ function handlersOf(t: RequestTargets, block: (caller: Caller, blocked: boolean)
     'task-info': (req) => t.tasks.recordInfo(req.taskId, req.info),
     'pg-create': (req, caller) => t.placementGroups.serve(req, caller.jobId),
     'pg-remove': (req, caller) => t.placementGroups.serve(req, caller.jobId),
+    'log-metrics': (req, caller) => t.jobs.log(caller.jobId, req.points),
+    'job-update': (req, caller) => t.jobs.update(caller.jobId, req),
   };
 }

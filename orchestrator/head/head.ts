@@ -12,6 +12,7 @@ import type { HeadEvents } from './head-events.ts';
 import type { HeadOptions } from './head-options.ts';
 import type { HeadQueries } from './head-queries.ts';
 import type { HeadRequests } from './head-requests.ts';
+import type { Jobs } from './jobs.ts';
 import type { LogRouter } from './log-router.ts';
 import type { UsageHistory } from './usage-history.ts';
 
@@ -56,14 +57,20 @@ export class Head {
     this.parts.tasks.setPlacementRules(validatePlacementRules(rules));
   }
 
-  /** Starts a driver's job; without a namespace its named actors are private to it. */
-  startJob(namespace?: string): string {
-    return this.parts.jobs.start(namespace);
+  /** Starts a driver's job; without a namespace its named actors are private to it. `about`: its script and process, when known. */
+  startJob(namespace?: string, about?: { script?: string; pid?: number }): string {
+    return this.parts.jobs.start(namespace, about);
+  }
+
+  /** Drivers' runs: their rows (GET /api/jobs), the metrics they logged, and the exits of drivers the head started. */
+  get jobs(): Pick<Jobs, 'rows' | 'metrics' | 'exited' | 'update' | 'end'> {
+    return this.parts.jobs;
   }
 
   /** Ends a job: its pending tasks are cancelled and its non-detached actors die. */
   endJob(jobId: string): void {
     const { tasks, actors, placementGroups, objects } = this.parts;
+    this.parts.jobs.end(jobId);
     for (const t of tasks.records()) {
       if (t.jobId === jobId && t.state !== 'FINISHED' && t.state !== 'FAILED' && t.spec.kind === 'task')
         tasks.cancel(t.spec.taskId, true, true);
@@ -78,7 +85,7 @@ export class Head {
    * HTTP API). It never ends, so the results it holds live until the head shuts down.
    */
   ownJobId(): string {
-    this.ownJob ??= this.parts.jobs.start('orrery-head');
+    this.ownJob ??= this.parts.jobs.start('orrery-head', { hidden: true });
     return this.ownJob;
   }
 

@@ -59,6 +59,7 @@ export function recordSession(head: Head, recorder: SessionRecorder): () => void
         parentTaskId: t.parentId,
         options: shown.options,
         ts: t.submittedAt,
+        jobId: t.jobId,
       });
       // A resumed head must not submit it again with the marker in place of a value.
       if (shown.redacted) recorder.recordTaskInfo(s.taskId, { [VALUES_REDACTED]: true });
@@ -117,6 +118,12 @@ export function recordSession(head: Head, recorder: SessionRecorder): () => void
         labels: e.labels,
         detail: e.reason,
       });
+    },
+    job(row) {
+      recorder.recordJob(row);
+    },
+    metrics(points) {
+      recorder.recordMetrics(points);
     },
     log(e) {
       // The node too for a task's output, so the node's logs can be shown from the session.

@@ -173,6 +173,13 @@ export interface HeadOps {
     };
     reply: void;
   };
+  /** Metric values a driver or a task logs (`log()`); each point's `step` was chosen by the caller. */
+  readonly 'log-metrics': {
+    req: { readonly op: 'log-metrics'; readonly points: readonly LoggedMetric[] };
+    reply: void;
+  };
+  /** What a driver tells the head about its run: its script, its printed output, how it ended. */
+  readonly 'job-update': { req: { readonly op: 'job-update' } & JobUpdate; reply: void };
   /** Creates a placement group (ids chosen by the caller, so `placementGroup()` returns at once); `readyId` resolves when it is reserved. */
   readonly 'pg-create': {
     req: {
@@ -194,6 +201,26 @@ export interface HeadOps {
 
 /** The name of a request. */
 export type HeadOp = keyof HeadOps;
+
+/** One value of a `log-metrics` request (names are data: an array, never object keys). */
+export interface LoggedMetric {
+  readonly key: string;
+  readonly value: number;
+  readonly step: number;
+  readonly ts: number;
+}
+
+/** The members of a `job-update` request; each one present replaces what the head had. */
+export interface JobUpdate {
+  readonly script?: string;
+  readonly pid?: number;
+  /** Printed output since the last update (appended). */
+  readonly output?: readonly { readonly stream: 'stdout' | 'stderr'; readonly text: string }[];
+  /** How the run ended, when the driver knows (`shutdown()`, its process's exit). */
+  readonly status?: 'succeeded' | 'failed';
+  readonly exitCode?: number;
+  readonly error?: string;
+}
 
 /** A request of op `K`. */
 export type RequestOf<K extends HeadOp> = HeadOps[K]['req'];

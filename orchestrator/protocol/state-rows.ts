@@ -240,7 +240,9 @@ export interface TaskView {
   readonly endedAt?: number;
   readonly errorName?: string;
   readonly info?: Readonly<Record<string, string | number | boolean>>;
-  /** The run (driver job) it belongs to, on the live head (sessions do not record it). */
+  /** For a `TaskError`: the class name of what the task's own code threw (`BadParams`). */
+  readonly errorCause?: string;
+  /** The run (driver job) that submitted it; recorded in sessions from schema version 3. */
   readonly jobId?: string;
 }
 
@@ -465,4 +467,47 @@ export interface MultiSessionComparison {
   readonly rows: readonly CompareValueRow[];
   /** Task by task: `pairs[i]` compares sessions[0] (A) with sessions[i + 1] (B). */
   readonly pairs: readonly SessionComparison[];
+}
+
+/** Where a driver's run (job) stands. */
+export type JobStatus =
+  /** The driver is connected (or its embedded head is up). */
+  | 'running'
+  /** The driver ended normally (`shutdown()`, or its process exited with code 0). */
+  | 'succeeded'
+  /** The driver's process exited with an error or a non-zero code. */
+  | 'failed'
+  /** The driver's connection closed without it saying how it ended. */
+  | 'disconnected';
+
+/** One driver's run (a job): `GET /api/jobs`, `GET /api/sessions/:name/jobs` and the live feed. */
+export interface JobRow {
+  readonly jobId: string;
+  /** The driver's entry point (its script's path), when it said. */
+  readonly script?: string;
+  readonly pid?: number;
+  readonly startedAt: number;
+  readonly endedAt?: number;
+  readonly status: JobStatus;
+  readonly exitCode?: number;
+  /** Why it failed (the driver's uncaught error, or the exit code). */
+  readonly error?: string;
+  /** The last lines the driver printed (stdout and stderr; stderr lines start with `[err] `), where the head could see them. */
+  readonly output?: readonly string[];
+}
+
+/** One logged value (`log({ energy }, { step })`) of a job's metric `key` at `step`. */
+export interface MetricPoint {
+  readonly jobId: string;
+  readonly key: string;
+  readonly step: number;
+  readonly value: number;
+  /** When it was logged (ms since the epoch). */
+  readonly ts: number;
+}
+
+/** A job list with the metric points of those jobs (`GET /api/jobs`, `GET /api/sessions/:name/jobs`). */
+export interface JobsReply {
+  readonly jobs: readonly JobRow[];
+  readonly metrics: readonly MetricPoint[];
 }

@@ -11,7 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ReadonlyTask } from '../control/task-record.ts';
 import type { Head } from '../head/head.ts';
-import type { NodeRow, NodeUsageSample, TaskView } from '../protocol/state-rows.ts';
+import type { JobRow, MetricPoint, NodeRow, NodeUsageSample, TaskView } from '../protocol/state-rows.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import { WS_PROTOCOL } from '../protocol/driver-socket.ts';
 import { refuseUpgrade } from './upgrade-refusal.ts';
@@ -61,6 +61,10 @@ export interface SnapshotMessage {
   readonly usageHistory?: NodeUsageSample[];
   /** The cluster-wide `usage` samples of the last hour that were sent while a dashboard was open, for the same reason. */
   readonly clusterUsage?: FeedUsage[];
+  /** Drivers' runs the head knows (running and recently ended). */
+  readonly jobs?: JobRow[];
+  /** The metric points the head holds of those runs. */
+  readonly metrics?: MetricPoint[];
 }
 
 /** Usage history sent in a snapshot. */
@@ -83,6 +87,10 @@ export interface BatchMessage {
   readonly rules?: PlacementRule[];
   /** Usage samples per node taken since the last batch (every 2 s). */
   readonly nodeUsage?: NodeUsageSample[];
+  /** Runs that started, changed or ended, in their latest state. */
+  readonly jobs?: JobRow[];
+  /** Metric points logged since the last batch. */
+  readonly metrics?: MetricPoint[];
 }
 
 /** Where the feed reads what the head does not hold itself. */
@@ -109,6 +117,8 @@ export class EventsFeed {
   private nodeUsage: NodeUsageSample[] = [];
   /** Kept across reconnects (a reload closes the only socket), not cleared by stop(). */
   private readonly clusterUsage: FeedUsage[] = [];
+  private jobsChanged = new Map<string, JobRow>();
+  private metrics: MetricPoint[] = [];
   private nodesChanged = false;
   private backendsChanged = false;
   private rulesChanged = false;
@@ -170,6 +180,8 @@ export class EventsFeed {
       rules: this.sources.rules(),
       usageHistory: this.head.usage.thinned(Date.now() - SNAPSHOT_USAGE_MS, SNAPSHOT_USAGE_SAMPLES),
       clusterUsage: this.clusterUsage.filter((u) => u.t >= Date.now() - SNAPSHOT_USAGE_MS),
+      jobs: this.head.jobs.rows(),
+      metrics: this.head.jobs.metrics.points(),
     };
     ws.send(JSON.stringify(snapshot));
   }
@@ -181,6 +193,10 @@ export class EventsFeed {
       taskChanged: remember,
       taskInfo: remember,
       node: () => void (this.nodesChanged = true),
+      job: (row) => void this.jobsChanged.set(row.jobId, row),
+      metrics: (points) => {
+        for (const p of points) this.metrics.push(p);
+      },
       log: (e) => {
         if (this.logs.length < LOGS_PER_BATCH)
           this.logs.push({ taskId: e.taskId, nodeId: e.nodeId, stream: e.stream, text: e.text, attempt: e.attempt });
@@ -202,6 +218,8 @@ export class EventsFeed {
     this.logs = [];
     this.logsDropped = 0;
     this.nodeUsage = [];
+    this.jobsChanged = new Map();
+    this.metrics = [];
   }
 
   private flush(): void {
@@ -240,6 +258,14 @@ export class EventsFeed {
     if (this.nodeUsage.length > 0) {
       batch.nodeUsage = this.nodeUsage;
       this.nodeUsage = [];
+    }
+    if (this.jobsChanged.size > 0) {
+      batch.jobs = [...this.jobsChanged.values()];
+      this.jobsChanged = new Map();
+    }
+    if (this.metrics.length > 0) {
+      batch.metrics = this.metrics;
+      this.metrics = [];
     }
     if (this.backendsChanged) batch.backends = this.sources.backends();
     if (this.rulesChanged) batch.rules = this.sources.rules();

@@ -46,7 +46,11 @@ export class DashboardExamples {
   private readonly runs = new Map<ExampleName, ExampleRun[]>();
   private readonly children = new Set<ChildProcess>();
 
-  constructor(private readonly driverEnv: () => { address: string; token: string }) {}
+  constructor(
+    private readonly driverEnv: () => { address: string; token: string },
+    /** Hears each example's exit (its run on the Runs tab ends by its exit code). */
+    private readonly exited: (pid: number, code: number | null, signal: string | null) => void = () => {},
+  ) {}
 
   /** GET /api/examples. */
   list(): ExampleView[] {
@@ -98,9 +102,10 @@ export class DashboardExamples {
         child.stdout!.on('data', keep);
         child.stderr!.on('data', keep);
         this.children.add(child);
-        child.once('exit', (code) => {
+        child.once('exit', (code, signal) => {
           run.exitCode = code;
           this.children.delete(child);
+          this.exited(run.pid, code, signal);
         });
         resolve({ pid: run.pid });
       });

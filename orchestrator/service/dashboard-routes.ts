@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { deleteSecret, isSecretName, SECRET_NAME_RULE, storeSecret } from '../core/keychain.ts';
 import type { Head } from '../head/head.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
+import type { JobsReply } from '../protocol/state-rows.ts';
 import { SessionStore, type SessionReader, type SessionRecorder } from '../sessions/index.ts';
 import { BACKEND_SCHEMAS } from './backend-schemas.ts';
 import { BACKEND_TEST_TIMEOUT_MS, DashboardBackends, type DashboardModules } from './dashboard-backends.ts';
@@ -71,7 +72,9 @@ export class Dashboard {
     );
     this.feed = new EventsFeed(opts.head, { backends: () => this.backends.list(), rules: () => this.rules.get() });
     this.sessions = new DashboardSessions(this.store);
-    this.examples = new DashboardExamples(opts.driverEnv);
+    this.examples = new DashboardExamples(opts.driverEnv, (pid, code, signal) =>
+      opts.head.jobs.exited(pid, code, signal),
+    );
     this.monitoring = new DashboardMonitoring(opts.head);
   }
 
@@ -208,6 +211,7 @@ export class Dashboard {
           });
         if (n === 3 && third === 'tasks') return on('GET', () => this.sessions.tasks(second!, url.searchParams))();
         if (n === 3 && third === 'nodes') return on('GET', () => this.sessions.nodes(second!))();
+        if (n === 3 && third === 'jobs') return on('GET', () => this.sessions.jobs(second!))();
         if (n === 4 && third === 'tasks') return on('GET', () => this.sessions.task(second!, fourth!))();
         if (n === 3 && third === 'usage') return on('GET', () => this.sessions.usage(second!, url.searchParams))();
         if (n === 3 && third === 'cost') return on('GET', () => this.sessions.cost(second!))();
@@ -219,6 +223,8 @@ export class Dashboard {
           })();
         }
         return undefined;
+      case 'jobs':
+        return n === 1 ? on('GET', () => this.jobs())() : undefined;
       case 'examples':
         if (n === 1) return on('GET', () => this.examples.list())();
         if (n === 2 && second === 'run') return on('POST', async () => this.examples.run(await body()))();
@@ -232,6 +238,11 @@ export class Dashboard {
       default:
         return undefined;
     }
+  }
+
+  /** GET /api/jobs: the head's runs (running, and the last ended ones) with the metrics it holds of them. */
+  private jobs(): JobsReply {
+    return { jobs: this.opts.head.jobs.rows(), metrics: this.opts.head.jobs.metrics.points() };
   }
 
   private task(id: string): unknown {

@@ -26,6 +26,7 @@ import { DashboardRequestError } from './dashboard-errors.ts';
 import { RULES_LOG } from './dashboard-rules.ts';
 import type {
   CostSummary,
+  JobsReply,
   MultiSessionComparison,
   NodeUsageSample,
   SessionNodeRow,
@@ -80,6 +81,11 @@ export class DashboardSessions {
   /** GET /api/sessions/:name/nodes: the nodes the session recorded (empty when it recorded none). */
   nodes(session: string): SessionNodeRow[] {
     return this.read(session, (r) => r.nodes());
+  }
+
+  /** GET /api/sessions/:name/jobs: the drivers' runs the session recorded and the metrics they logged. */
+  jobs(session: string): JobsReply {
+    return this.read(session, (r) => r.jobs());
   }
 
   /** GET /api/sessions/:name/tasks/:id. */

@@ -68,7 +68,8 @@ export function taskView(t: ReadonlyTask, head: Head): TaskView {
     endedAt: t.endedAt,
     errorName: t.errorName,
     info: t.info && redactSecrets(t.info).value,
-    jobId: t.jobId,
+    errorCause: t.errorCause,
+    jobId: t.jobId || undefined,
   };
 }
 
@@ -93,6 +94,7 @@ export function sessionTaskView(r: SessionTaskRow, info?: Readonly<Record<string
     endedAt: r.endedAt ?? undefined,
     errorName: r.errorName ?? undefined,
     info: info && Object.keys(info).length > 0 ? (info as Record<string, string | number | boolean>) : undefined,
+    jobId: r.jobId ?? undefined,
   };
 }
 

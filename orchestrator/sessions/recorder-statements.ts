@@ -17,6 +17,8 @@ export interface RecorderStatements {
   readonly insertLog: Database.Statement;
   readonly upsertTaskInfo: Database.Statement;
   readonly insertRemoteJob: Database.Statement;
+  readonly upsertJob: Database.Statement;
+  readonly insertMetric: Database.Statement;
   readonly insertUsage: Database.Statement;
 }
 
@@ -26,9 +28,9 @@ export function prepareRecorderStatements(db: Database.Database): RecorderStatem
     insertFunction: db.prepare(`INSERT OR IGNORE INTO functions (hash, name, kind, source, first_seen)
       VALUES (@hash, @name, @kind, @source, @ts)`),
     insertTask: db.prepare(`INSERT OR IGNORE INTO tasks (task_id, name, kind, variant, function_hash, actor_id,
-      method, args_preview, params_json, parent_task_id, options_json, state, submitted_at)
+      method, args_preview, params_json, parent_task_id, options_json, state, submitted_at, job_id)
       VALUES (@taskId, @name, @kind, @variant, @functionHash, @actorId, @method, @argsPreview, @paramsJson,
-      @parentTaskId, @optionsJson, @state, @ts)`),
+      @parentTaskId, @optionsJson, @state, @ts, @jobId)`),
     // Optional fields keep their previous value; the error always follows the latest event.
     updateTask: db.prepare(`UPDATE tasks SET state = @state,
       node_id = COALESCE(@nodeId, node_id), backend = COALESCE(@backend, backend),
@@ -72,6 +74,14 @@ export function prepareRecorderStatements(db: Database.Database): RecorderStatem
       ON CONFLICT(task_id, key) DO UPDATE SET value = excluded.value, ts = excluded.ts`),
     insertRemoteJob: db.prepare(`INSERT OR IGNORE INTO remote_jobs (task_id, backend, remote_job_id, ts)
       VALUES (@taskId, @backend, @remoteJobId, @ts)`),
+    upsertJob:
+      db.prepare(`INSERT INTO jobs (job_id, script, pid, started_at, ended_at, status, exit_code, error, output)
+      VALUES (@jobId, @script, @pid, @startedAt, @endedAt, @status, @exitCode, @error, @output)
+      ON CONFLICT(job_id) DO UPDATE SET script = excluded.script, pid = excluded.pid, ended_at = excluded.ended_at,
+      status = excluded.status, exit_code = excluded.exit_code, error = excluded.error, output = excluded.output`),
+    insertMetric: db.prepare(
+      `INSERT INTO metrics (job_id, step, key, value, ts) VALUES (@jobId, @step, @key, @value, @ts)`,
+    ),
     insertUsage: db.prepare(`INSERT INTO usage (node_id, ts, cpu, mem_used, mem_total, gpus, gpu_util, gpu_mem_used,
       gpu_mem_total, qpu_used, qpu_total, queued, queue_position)
       VALUES (@nodeId, @t, @cpu, @memUsedBytes, @memTotalBytes, @gpus, @gpuUtil, @gpuMemUsedMb, @gpuMemTotalMb,

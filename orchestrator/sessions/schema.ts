@@ -68,6 +68,17 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (task_id, backend, remote_job_id)) WITHOUT ROWID;`,
   },
   {
+    version: 3,
+    description: "drivers' runs (jobs) with their output, the metrics they logged, each task's job",
+    sql: `
+      ALTER TABLE tasks ADD COLUMN job_id TEXT;
+      CREATE TABLE jobs (job_id TEXT PRIMARY KEY, script TEXT, pid INTEGER, started_at INTEGER NOT NULL,
+        ended_at INTEGER, status TEXT NOT NULL, exit_code INTEGER, error TEXT, output TEXT);
+      CREATE TABLE metrics (id INTEGER PRIMARY KEY, job_id TEXT NOT NULL, step REAL NOT NULL,
+        key TEXT NOT NULL, value REAL NOT NULL, ts INTEGER NOT NULL);
+      CREATE INDEX metrics_job ON metrics(job_id, key, step);`,
+  },
+  {
     version: 4,
     description:
       'usage history per node (CPU, memory, GPUs, QPU slots, queue positions); task facts by key (cost sums)',

@@ -11,6 +11,8 @@ import type { CostSummary, NodeUsageSample, SessionNodeRow } from '../protocol/s
 import { readCost, readNodeLogs, readUsage, type SessionNodeLogLine } from './session-monitoring.ts';
 import { SessionUnsafeFileError } from './session-errors.ts';
 import { readStoredMeta, toMetadata } from './session-meta.ts';
+import { readJobs } from './session-jobs.ts';
+import type { JobsReply } from '../protocol/state-rows.ts';
 import {
   FINAL_TASK_STATES,
   type FunctionRecord,
@@ -48,7 +50,7 @@ const FINAL_LIST = FINAL_TASK_STATES.map((s) => `'${s}'`).join(', ');
 export class SessionReader {
   /** Schema version of the file (may be older than this Orrery's). */
   readonly schemaVersion: number;
-  private readonly taskColumns: string;
+  private taskColumns: string;
 
   private constructor(
     private readonly db: Database.Database,
@@ -57,6 +59,7 @@ export class SessionReader {
   ) {
     this.schemaVersion = schemaVersion;
     this.taskColumns = schemaVersion >= 2 ? `${TASK_COLUMNS}, exec_ms AS execMs` : `${TASK_COLUMNS}, NULL AS execMs`;
+    this.taskColumns += schemaVersion >= 3 ? ', job_id AS jobId' : ', NULL AS jobId';
   }
 
   /**
@@ -269,6 +272,20 @@ export class SessionReader {
   }
 
   /** Closes the database. */
+  /**
+   * The drivers' runs (jobs) and the metrics they logged (empty before schema version 3). A run
+   * still `running` in a session no head records any more (finished, or crashed) reads
+   * `disconnected`: its driver never said how it ended.
+   */
+  jobs(): JobsReply {
+    const r = readJobs(this.db, this.schemaVersion);
+    if (this.metadata().status === 'running') return r;
+    return {
+      jobs: r.jobs.map((j) => (j.status === 'running' ? { ...j, status: 'disconnected' } : j)),
+      metrics: r.metrics,
+    };
+  }
+
   close(): void {
     this.db.close();
   }

@@ -26,6 +26,7 @@ import {
   SessionWriteError,
 } from './session-errors.ts';
 import { isRecordingLive } from './session-liveness.ts';
+import type { JobRow, MetricPoint } from '../protocol/state-rows.ts';
 import { readStoredMeta, writeStoredMeta } from './session-meta.ts';
 import { resultFileName, sessionPaths, type SessionPaths } from './session-paths.ts';
 import {
@@ -199,6 +200,7 @@ export class SessionRecorder {
       optionsJson: t.options === undefined ? null : smallJson(redactSecrets(t.options).value, Infinity),
       state,
       ts,
+      jobId: t.jobId ?? null,
     });
     this.enqueue(this.st.insertTaskEvent, eventParams(t.taskId, { state, ts }));
   }
@@ -342,6 +344,26 @@ export class SessionRecorder {
   recordRemoteJob(taskId: string, backend: string, remoteJobId: string): void {
     this.enqueue(this.st.insertRemoteJob, { taskId, backend, remoteJobId, ts: Date.now() });
     this.flush();
+  }
+
+  /** Records a driver's run (a job) as it is now: a later call for the same job replaces it. */
+  recordJob(j: JobRow): void {
+    this.enqueue(this.st.upsertJob, {
+      jobId: j.jobId,
+      script: j.script ?? null,
+      pid: j.pid ?? null,
+      startedAt: j.startedAt,
+      endedAt: j.endedAt ?? null,
+      status: j.status,
+      exitCode: j.exitCode ?? null,
+      error: j.error ?? null,
+      output: j.output && j.output.length > 0 ? j.output.join('\n') : null,
+    });
+  }
+
+  /** Appends metric values a job logged. */
+  recordMetrics(points: readonly MetricPoint[]): void {
+    for (const p of points) this.enqueue(this.st.insertMetric, { ...p });
   }
 
   /** Writes every queued record now, in one transaction. */

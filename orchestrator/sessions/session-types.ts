@@ -74,6 +74,8 @@ export interface TaskSubmitRecord {
   readonly ts?: number;
   /** Initial state; `PENDING_ARGS_AVAIL` when left out. */
   readonly state?: string;
+  /** The job (driver run) that submitted it. */
+  readonly jobId?: string;
 }
 
 /** One state change of a task. */
@@ -116,6 +118,8 @@ export interface SessionTaskRow {
   readonly errorName: string | null;
   readonly errorMessage: string | null;
   readonly execMs: number | null;
+  /** The job (driver run) that submitted it; null in sessions of schema version 2 and older. */
+  readonly jobId?: string | null;
 }
 
 /** One entry of a task's event log. */

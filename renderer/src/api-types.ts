@@ -22,8 +22,18 @@ export {
   type TaskViewKind,
   type NodeUsageSample,
   type CostSummary,
+  type JobRow,
+  type JobStatus,
+  type JobsReply,
+  type MetricPoint,
 } from '../../orchestrator/protocol/state-rows.ts';
-import type { NodeRow, NodeUsageSample, TaskView } from '../../orchestrator/protocol/state-rows.ts';
+import type {
+  JobRow,
+  MetricPoint,
+  NodeRow,
+  NodeUsageSample,
+  TaskView,
+} from '../../orchestrator/protocol/state-rows.ts';
 
 /** Where a placement rule sends or keeps work. */
 export interface PlacementTarget {
@@ -94,6 +104,10 @@ export interface SnapshotEvent {
   readonly usageHistory?: NodeUsageSample[];
   /** Cluster-wide usage samples of the last hour sent while a dashboard was open. */
   readonly clusterUsage?: UsageSample[];
+  /** Drivers' runs the head knows (running and recently ended). */
+  readonly jobs?: JobRow[];
+  /** The metric points the head holds of those runs. */
+  readonly metrics?: MetricPoint[];
 }
 
 /** Every later message on /api/events: what changed since the last one. */
@@ -107,6 +121,10 @@ export interface BatchEvent {
   readonly backends?: BackendView[];
   /** The placement rules, after they were replaced. */
   readonly rules?: PlacementRule[];
+  /** Runs that started, changed or ended, in their latest state. */
+  readonly jobs?: JobRow[];
+  /** Metric points logged since the last batch. */
+  readonly metrics?: MetricPoint[];
   /** Usage samples per node since the last batch (every 2 s). */
   readonly nodeUsage?: NodeUsageSample[];
 }

@@ -49,6 +49,7 @@ export class App {
     const events = connectEvents({
       snapshot: (e) => {
         this.live.reset(e.tasks, e.nodes);
+        this.live.runs.reset(e.jobs ?? [], e.metrics ?? []);
         this.live.setNodeUsage(e.usageHistory ?? []);
         this.live.setUsage(e.clusterUsage ?? []);
         this.backends = e.backends;
@@ -62,6 +63,8 @@ export class App {
         if (e.logs) this.live.addLogs(e.logs);
         if (e.usage) this.live.addUsage(e.usage);
         if (e.nodeUsage) this.live.addNodeUsage(e.nodeUsage);
+        if (e.jobs) this.live.runs.upsertJobs(e.jobs);
+        if (e.metrics) this.live.runs.addMetrics(e.metrics);
         if (e.backends) {
           this.backends = e.backends;
           this.notifyBackends();

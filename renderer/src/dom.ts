@@ -71,3 +71,11 @@ export function formatTime(ms: number | null | undefined): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
+
+/** Sets an element's text, changing its text node in place (no new node while counts stream in). */
+export function setText(el: Element, text: string): void {
+  const node = el.firstChild;
+  if (node instanceof Text && !node.nextSibling) {
+    if (node.data !== text) node.data = text;
+  } else el.textContent = text;
+}

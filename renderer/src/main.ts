@@ -7,14 +7,21 @@ import { GraphView } from './views/graph-view.ts';
 import { LogsView } from './views/logs-view.ts';
 import { PlacementView } from './views/placement-view.ts';
 import { ResultsView } from './views/results-view.ts';
+import { RunsView } from './views/runs-view.ts';
 import { SessionsView } from './views/sessions-view.ts';
 import { TablesView } from './views/tables-view.ts';
+import { RunFilter } from './run-filter.ts';
+import { TimelineView } from './views/timeline-view.ts';
 
 const app = new App(document.getElementById('app')!);
 const logs = new LogsView(app);
+// The graph and the timeline show the same run.
+const runs = new RunFilter();
 for (const v of [
-  new GraphView(app),
+  new RunsView(app),
+  new GraphView(app, runs),
   new TablesView(app),
+  new TimelineView(app, runs),
   new ClusterView(app),
   new BackendsView(app),
   new PlacementView(app),
@@ -23,7 +30,7 @@ for (const v of [
   new ResultsView(app),
 ])
   app.addView(v);
-app.showView(location.hash.slice(1) || 'graph');
+app.showView(location.hash.slice(1) || 'runs');
 // The task panel's log box links to the Logs tab for the full live stream.
 app.panel.addEventListener('click', (e) => {
   const id = (e.target as HTMLElement).closest<HTMLElement>('[data-open-logs]')?.dataset.openLogs;

@@ -14,6 +14,7 @@ import type {
 } from './api-types.ts';
 import type { AttemptLine } from './log-lines.ts';
 import { shortId } from './short-id.ts';
+import { RunStore } from './run-store.ts';
 
 /** Log lines kept per task and per node (older ones drop off; the head keeps them all). */
 const LOG_LINES_KEPT = 2000;
@@ -51,6 +52,8 @@ export class TaskStore {
   generation = 0;
   private readonly listeners = new Set<() => void>();
   private scheduled = false;
+  /** The drivers' runs and their logged metrics (Runs tab). */
+  readonly runs = new RunStore(() => this.touch());
 
   constructor(
     /** Session name for a replay; undefined for the live run. */
@@ -64,6 +67,7 @@ export class TaskStore {
     this.counts.clear();
     this.nameCounts.clear();
     this.nameOrdinals.clear();
+    this.runs.clearProgress();
     this.generation++;
     this.nodes = [...nodes];
     this.upsert(tasks);
@@ -83,6 +87,7 @@ export class TaskStore {
         this.nameCounts.set(t.name, n);
         this.nameOrdinals.set(t.id, n);
       }
+      this.runs.countTask(old, t);
       this.tasks.set(t.id, t);
       this.counts.set(t.state, (this.counts.get(t.state) ?? 0) + 1);
     }

@@ -8,6 +8,7 @@
  */
 import type { CompareValueRow, MultiSessionComparison } from '../api-types.ts';
 import { h, replace } from '../dom.ts';
+import { CompareCurves } from './compare-curves.ts';
 import { CompareTable, hideNoiseBox, onlyDiffBox } from './compare-table.ts';
 
 const SECTIONS: readonly [CompareValueRow['section'], string][] = [
@@ -40,13 +41,10 @@ export function sizeOfDifference(row: CompareValueRow, i: number): string {
 /** The N-way comparison, drawn into `element`. */
 export class SessionCompareView {
   readonly element: HTMLElement;
-  /**
-   * Where the metric curves overlay goes (renderer/src/views/compare-curves.ts): it is given this
-   * element and `names` after each comparison is shown; empty until then.
-   */
-  readonly curves = h('div', { class: 'compare-curves', 'data-testid': 'compare-curves' });
+  /** Each metric's curves of the compared sessions, overlaid. */
+  private readonly curves = new CompareCurves();
   /** The compared sessions, baseline first (empty before the first comparison). */
-  names: readonly string[] = [];
+  private names: readonly string[] = [];
   private readonly onlyDiff = onlyDiffBox();
   private readonly hideNoise = hideNoiseBox();
   private readonly overview = h('div', { class: 'compare-overview', 'data-testid': 'compare-overview' });
@@ -72,7 +70,7 @@ export class SessionCompareView {
         h('label', { class: 'check-label' }, this.hideNoise, ' hide differences within sampling noise'),
       ),
       this.overview,
-      this.curves,
+      this.curves.element,
       this.pairLine,
       this.tasks.element,
     );
@@ -82,6 +80,7 @@ export class SessionCompareView {
   show(c: MultiSessionComparison): void {
     this.data = c;
     this.names = c.sessions.map((s) => s.session);
+    void this.curves.show(this.names);
     (this.element.firstElementChild as HTMLElement).hidden = false;
     replace(this.pair, ...c.pairs.map((p, i) => h('option', { value: String(i) }, `${p.a.session} vs ${p.b.session}`)));
     replace(

@@ -4,7 +4,7 @@
  * run), and a comparison of two or more sessions (ticked in the list or picked below).
  */
 import type { App, View } from '../app.ts';
-import type { MultiSessionComparison, SessionNodeRow, SessionRow, TaskView } from '../api-types.ts';
+import type { JobsReply, MultiSessionComparison, SessionNodeRow, SessionRow, TaskView } from '../api-types.ts';
 import { formatTime, h, replace } from '../dom.ts';
 import { api, downloadUrl } from '../head-client.ts';
 import { TaskStore } from '../task-store.ts';
@@ -36,6 +36,7 @@ function toTaskView(r: Row): TaskView {
     startedAt: num(r.startedAt),
     endedAt: num(r.endedAt),
     errorName: (r.errorName as string) || undefined,
+    jobId: (r.jobId as string) || undefined,
   };
 }
 
@@ -53,6 +54,8 @@ export async function loadSession(name: string): Promise<TaskStore> {
     if (rows.length < PAGE) break;
   }
   store.reset(all, []);
+  const runs = await api<JobsReply>(`sessions/${encodeURIComponent(name)}/jobs`).catch(() => undefined);
+  if (runs) store.runs.reset(runs.jobs, runs.metrics);
   return store;
 }
 
