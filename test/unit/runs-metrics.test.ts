@@ -166,7 +166,7 @@ test('a session records each run with its output and metrics, and the reader giv
   await stop();
   const reader = new SessionStore({ dir }).open('runs-1');
   try {
-    assert.equal(reader.schemaVersion, 3);
+    assert.ok(reader.schemaVersion >= 3, `schema ${reader.schemaVersion}`);
     const { jobs, metrics } = reader.jobs();
     assert.equal(jobs.length, 2);
     assert.equal(jobs[1]!.jobId, vanished);
