@@ -30,6 +30,8 @@ interface JobRecord {
   script?: string;
   pid?: number;
   endedAt?: number;
+  /** The driver's link closed (the job is then kept among the ended ones). */
+  closed?: boolean;
   status: JobStatus;
   exitCode?: number;
   error?: string;
@@ -88,6 +90,7 @@ export class Jobs {
     }
     if (u.status === 'succeeded' || u.status === 'failed') {
       rec.status = u.status;
+      rec.endedAt ??= this.now();
       if (Number.isInteger(u.exitCode)) rec.exitCode = u.exitCode;
       if (typeof u.error === 'string') rec.error = u.error.slice(0, 4000);
     }
@@ -113,9 +116,10 @@ export class Jobs {
   /** The job's driver is gone: it ends (`disconnected` unless the driver said how it ended). */
   end(jobId: string): void {
     const rec = this.jobs.get(jobId);
-    if (!rec || rec.endedAt !== undefined) return;
+    if (!rec || rec.closed) return;
+    rec.closed = true;
     for (const stream of ['stdout', 'stderr'] as const) if (rec.partial.get(stream)) this.append(rec, stream, '\n');
-    rec.endedAt = this.now();
+    rec.endedAt ??= this.now();
     if (rec.status === 'running') rec.status = 'disconnected';
     if (!this.hidden.has(jobId)) this.listener.job(rowOf(rec));
     this.ended.push(jobId);

@@ -133,11 +133,17 @@ test('Jobs keeps a run: script, output lines, metrics, how it ended; the head re
   assert.equal(jobs.rows()[0]!.status, 'failed');
   assert.equal(jobs.rows()[0]!.error, 'exit code 3');
   assert.ok(rows.length >= 4);
-  // The driver that says it succeeded stays so when its socket closes.
+  // The driver that says it succeeded has ended then (its duration shows before its socket
+  // closes), and stays succeeded when the socket closes.
   const ok = jobs.start();
+  now += 250;
   jobs.update(ok, { status: 'succeeded' });
+  const endedAt = now;
+  assert.equal(jobs.rows()[1]!.endedAt, endedAt);
+  now += 1000;
   jobs.end(ok);
   assert.equal(jobs.rows()[1]!.status, 'succeeded');
+  assert.equal(jobs.rows()[1]!.endedAt, endedAt);
   // The head's own job is no run.
   jobs.start('orrery-head', { hidden: true });
   assert.equal(jobs.rows().length, 2);
