@@ -17,6 +17,14 @@ const INTERNAL = /node_modules[\\/]|[\\/]orchestrator[\\/]|[\\/]backends[\\/]|no
  */
 const USER_EVAL = /\(eval at /;
 
+/** Where such a frame points: the line and column in the function's shipped source. */
+const EVAL_LOCATION = /\(eval at .*?\), <anonymous>:(\d+):(\d+)\)/;
+
+/** A user frame as its author reads it: `at check (remote function, line 4:34)` instead of Orrery's loader. */
+export function tidyFrame(line: string): string {
+  return line.replace(EVAL_LOCATION, '(remote function, line $1:$2)');
+}
+
 /** Whether a line of a stack is one of Orrery's or Node's internal frames. */
 export function isInternalFrame(line: string): boolean {
   return FRAME.test(line) && !USER_EVAL.test(line) && INTERNAL.test(line);
@@ -50,7 +58,7 @@ export function errorText(name: string, message: string): HTMLElement {
   const lines = withoutRepeatedMessage(text.split(/\r?\n/));
   const shown: string[] = [];
   const internal: string[] = [];
-  for (const l of lines) (isInternalFrame(l) ? internal : shown).push(l);
+  for (const l of lines) (isInternalFrame(l) ? internal : shown).push(tidyFrame(l));
   const box = h('div', { class: 'error-text', role: 'alert', 'data-testid': 'task-error' });
   box.append(h('div', { 'data-testid': 'task-error-main' }, shown.join('\n')));
   if (internal.length > 0) {

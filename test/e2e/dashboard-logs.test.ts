@@ -217,7 +217,7 @@ for (const viewport of VIEWPORTS) {
       await openPanel(ref.id);
       const main = await page.getByTestId('task-error-main').innerText();
       assert.match(main, /value 7 out of range\nexpected 0 <= value < 1\nsee the config's bounds/);
-      assert.match(main, /\n\s*at check /, "the user's frame");
+      assert.match(main, /\n\s*at check \(remote function, line \d+:\d+\)/, "the user's frame, where in the function");
       assert.doesNotMatch(main, /task-executor|node:internal|node:async_hooks/, 'no internal frame by default');
       assert.equal(
         main.match(/value 7 out of range/g)?.length,

@@ -9,7 +9,7 @@ import { countsBars, isCounts } from '../../renderer/src/results/counts-histogra
 import { estimatesOf } from '../../renderer/src/results/expectation-values.ts';
 import { niceTicks, percent, shortNumber } from '../../renderer/src/results/svg.ts';
 import { filterLines, fromDetail, withAttemptHeaders } from '../../renderer/src/log-lines.ts';
-import { isInternalFrame, withoutRepeatedMessage } from '../../renderer/src/error-text.ts';
+import { isInternalFrame, tidyFrame, withoutRepeatedMessage } from '../../renderer/src/error-text.ts';
 
 test('few outcomes: every one, in bitstring order, with its probability', () => {
   const bars = countsBars({ '11': 480, '00': 520 });
@@ -120,6 +120,12 @@ test("internal frames: Orrery's, Node's and installed packages'; a remote functi
     false,
   );
   assert.equal(isInternalFrame('Error: bad input'), false);
+  assert.equal(
+    tidyFrame('    at inner (eval at loadCode (/x/orchestrator/core/f.ts:1:1), <anonymous>:4:34)'),
+    '    at inner (remote function, line 4:34)',
+    "the user's frame names its place in the function, not Orrery's loader",
+  );
+  assert.equal(tidyFrame('    at fit (/home/u/proj/train.ts:12:3)'), '    at fit (/home/u/proj/train.ts:12:3)');
 });
 
 test("a task error says the cause's message once: the stack's repeat of it is dropped, the frames kept", () => {
