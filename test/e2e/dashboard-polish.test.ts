@@ -103,6 +103,16 @@ for (const viewport of VIEWPORTS) {
       await shot('disabled-buttons');
     });
 
+    test('the selected tab keeps its look under the pointer (it turned white on white)', async () => {
+      await tab('Backends');
+      const selected = page.getByRole('tab', { name: 'Backends' });
+      const look = () => selected.evaluate((el) => getComputedStyle(el).backgroundColor);
+      await page.mouse.move(0, 400);
+      const still = await look();
+      await selected.hover();
+      assert.equal(await look(), still, 'hovering the selected tab keeps its background');
+    });
+
     test('bug 7: a browser without a login is told what is missing and how to get a link, and stops retrying', async () => {
       const context = await ui.browser.newContext({ viewport });
       try {
