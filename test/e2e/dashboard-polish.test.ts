@@ -234,7 +234,10 @@ for (const viewport of VIEWPORTS) {
 
     test('bug 13: result cards hold a long name and a wide number', async () => {
       await tab('Results');
-      const card = page.locator('figure.card').filter({ has: page.locator(`figcaption[title=${LONG_NAME}]`) });
+      const card = page
+        .getByTestId('result-cards')
+        .locator('figure.card')
+        .filter({ has: page.locator(`figcaption[title=${LONG_NAME}]`) });
       await card.waitFor({ timeout: 15_000 });
       const number = card.locator('.result-number');
       assert.equal(await number.getAttribute('title'), String(LONG_NUMBER));

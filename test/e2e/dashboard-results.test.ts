@@ -130,7 +130,10 @@ for (const viewport of VIEWPORTS) {
       await page.locator(`.task-detail[data-task-id="${id}"]`).waitFor();
     };
     const card = (name: string) =>
-      page.locator('figure.card').filter({ has: page.locator(`figcaption[title="${name}"]`) });
+      page
+        .getByTestId('result-cards')
+        .locator('figure.card')
+        .filter({ has: page.locator(`figcaption[title="${name}"]`) });
 
     before(async () => {
       ui = await openDashboard(service.login.newUrl().url, viewport);

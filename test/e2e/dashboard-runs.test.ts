@@ -192,6 +192,9 @@ throw new Error('the loss did not converge');
     await atEachSize('runs-failed', async () => {
       await page.getByTestId('run-curves').locator('figure[data-metric="loss"]').waitFor();
       assert.deepEqual(await seriesPoints(page.getByTestId('run-curves'), 'loss'), [5]);
+      // The run's own numbers, without log(): the newest result of each of its task names.
+      const card = page.getByTestId('run-results').locator('figure').filter({ hasText: 'double' });
+      await card.filter({ hasText: /^double\s*12$/ }).waitFor();
     });
     await row.getByRole('button', { name: /lines/ }).click();
     const output = await row.getByTestId('run-output').innerText();

@@ -3,11 +3,9 @@
  * histogram, an image, or JSON), and Run buttons for the example experiments.
  */
 import type { App, View } from '../app.ts';
-import type { TaskDetail } from '../api-types.ts';
 import { h, replace } from '../dom.ts';
 import { api } from '../head-client.ts';
-import { renderResult } from '../result-render.ts';
-import { openTask } from '../task-panel.ts';
+import { LatestResults, latestFinished } from './latest-results.ts';
 
 type Example = { name: string; description?: string };
 const SHOWN_NAMES = 24;
@@ -18,12 +16,12 @@ export class ResultsView implements View {
   readonly title = 'Results';
   readonly element: HTMLElement;
   private readonly examples = h('div', { class: 'examples' });
-  private readonly cards = h('div', { class: 'cards', 'data-testid': 'result-cards' });
+  private readonly cards: LatestResults;
   private readonly message = h('div', { class: 'message', role: 'status' });
-  private readonly cache = new Map<string, HTMLElement>();
   private timer: number | undefined;
 
   constructor(private readonly app: App) {
+    this.cards = new LatestResults(app, 'result-cards');
     this.element = h(
       'section',
       { class: 'results-view' },
@@ -31,7 +29,7 @@ export class ResultsView implements View {
       this.examples,
       this.message,
       h('h2', {}, 'Latest results'),
-      this.cards,
+      this.cards.element,
     );
     // The feed's snapshot can arrive after show() (a reload on #results): draw the cards from it then.
     app.onShownChange(() => {
@@ -74,43 +72,7 @@ export class ResultsView implements View {
   /** One card per task name: the result of its most recent finished task. */
   private async refresh(): Promise<void> {
     const store = this.app.shown;
-    const latest = new Map<string, string>();
-    for (let i = store.order.length - 1; i >= 0 && latest.size < SHOWN_NAMES; i--) {
-      const t = store.tasks.get(store.order[i]!)!;
-      if (t.state === 'FINISHED' && !latest.has(t.name)) latest.set(t.name, t.id);
-    }
-    const session = store.replayOf;
-    const cards = await Promise.all(
-      [...latest].map(async ([name, id]) => {
-        const key = `${session ?? ''}/${id}`;
-        let body = this.cache.get(key);
-        if (!body) {
-          const d = await api<TaskDetail>(
-            session ? `sessions/${encodeURIComponent(session)}/tasks/${id}` : `tasks/${id}`,
-          ).catch(() => undefined);
-          body = d?.result
-            ? renderResult(d.result.json, d.result.preview)
-            : h('p', { class: 'hint' }, 'no result kept');
-          this.cache.set(key, body);
-        }
-        // The caption opens the task's panel (its arguments, circuit, facts and logs).
-        const open = () => void openTask(this.app, id, session);
-        const caption = h(
-          'figcaption',
-          {
-            title: name,
-            role: 'button',
-            tabindex: 0,
-            'aria-label': `${name}: open the task`,
-            onclick: open,
-            onkeydown: (e: Event) => (e as KeyboardEvent).key === 'Enter' && open(),
-          },
-          name,
-        );
-        return h('figure', { class: 'card', 'data-task': id }, caption, body);
-      }),
-    );
-    replace(this.cards, ...(cards.length ? cards : [h('p', { class: 'hint' }, 'No finished tasks yet.')]));
+    await this.cards.refresh(store, latestFinished(store, SHOWN_NAMES), 'No finished tasks yet.');
     clearTimeout(this.timer);
     if (!this.element.hidden) this.timer = window.setTimeout(() => void this.refresh(), 5000);
   }

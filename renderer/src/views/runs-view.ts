@@ -10,12 +10,15 @@ import type { JobRow } from '../api-types.ts';
 import { duration, formatTime, h, replace } from '../dom.ts';
 import { formatValue } from '../metric-chart.ts';
 import { etaOf, rateOf, type RunProgress } from '../run-progress.ts';
+import { LatestResults, latestFinished } from './latest-results.ts';
 import { runCharts } from './run-charts.ts';
 
 /** Redraws at most this often (progress walks every task). */
 const REDRAW_MS = 500;
 /** Task names shown per run; the rest are summed up in one line. */
 const NAMES_SHOWN = 4;
+/** Result cards shown for the selected run (its newest task names). */
+const RESULT_NAMES = 6;
 
 /** The Runs tab. */
 export class RunsView implements View {
@@ -28,10 +31,14 @@ export class RunsView implements View {
   private readonly open = new Set<string>();
   private selected: string | undefined;
   private drawnCharts = '';
+  private readonly results: LatestResults;
+  private readonly resultsTitle = h('h3', {});
+  private drawnResults = '';
   private timer: number | undefined;
   private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly app: App) {
+    this.results = new LatestResults(app, 'run-results');
     this.element = h(
       'section',
       { class: 'runs-view' },
@@ -51,6 +58,8 @@ export class RunsView implements View {
         ),
       )),
       this.charts,
+      this.resultsTitle,
+      this.results.element,
     );
     app.onShownChange(() => {
       this.selected = undefined;
@@ -101,6 +110,24 @@ export class RunsView implements View {
       const run = runs.find((r) => r.jobId === this.selected);
       replace(this.charts, ...(run ? runCharts(run, store.runs.series.get(run.jobId)) : []));
     }
+    this.drawResults(runs.find((r) => r.jobId === this.selected));
+  }
+
+  /** The selected run's latest result per task name: its own numbers, with or without log(). */
+  private drawResults(run: JobRow | undefined): void {
+    const store = this.app.shown;
+    let done = 0;
+    for (const p of (run && store.runs.progress.get(run.jobId)?.values()) ?? []) done += p.done;
+    const key = `${run?.jobId}:${done}:${store.replayOf ?? ''}`;
+    if (key === this.drawnResults) return;
+    this.drawnResults = key;
+    this.resultsTitle.textContent = run ? `Latest results of ${scriptName(run)}` : '';
+    if (!run) return replace(this.results.element);
+    void this.results.refresh(
+      store,
+      latestFinished(store, RESULT_NAMES, run.jobId),
+      'No finished tasks in this run yet.',
+    );
   }
 
   /** A run's rows: the run, and its printed output under it when expanded. */
