@@ -127,7 +127,7 @@ export function recordSession(head: Head, recorder: SessionRecorder): () => void
     },
     log(e) {
       // The node too for a task's output, so the node's logs can be shown from the session.
-      recorder.recordLog({ taskId: e.taskId, nodeId: e.nodeId, stream: e.stream, text: e.text });
+      recorder.recordLog({ taskId: e.taskId, nodeId: e.nodeId, stream: e.stream, text: e.text, attempt: e.attempt });
     },
     usage(samples) {
       recorder.recordUsage(samples);

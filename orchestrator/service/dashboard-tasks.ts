@@ -137,11 +137,19 @@ export function sessionTaskDetail(
   row: SessionTaskRow,
   rules: PlacementRule[] | undefined,
 ): TaskDetail {
+  const lines = reader.logs({ taskId: row.taskId });
   const out: { -readonly [K in keyof TaskDetail]: TaskDetail[K] } = {
     task: sessionTaskView(row, reader.taskInfo(row.taskId)),
     args: row.argsPreview ?? '',
-    logs: reader.logs({ taskId: row.taskId }).map((l) => l.text),
+    logs: lines.map((l) => l.text),
   };
+  // Sessions from schema version 4 know each line's attempt: a replay separates retries as the live panel does.
+  if (lines.some((l) => l.attempt !== null))
+    out.logEntries = lines.map((l) => ({
+      attempt: l.attempt ?? 0,
+      stream: l.stream === 'stderr' ? 'stderr' : 'stdout',
+      text: l.text,
+    }));
   addInputs(out, circuitOfRow(row), refsOfRow(reader, row));
   const stored = reader.result(row.taskId);
   if (stored) out.result = describeValue(stored.contentType, stored.bytes);

@@ -68,8 +68,8 @@ export function prepareRecorderStatements(db: Database.Database): RecorderStatem
       VALUES (@taskId, @contentType, @size, @inline, @file, @ts)
       ON CONFLICT(task_id) DO UPDATE SET content_type = excluded.content_type, size = excluded.size,
       inline = excluded.inline, file = excluded.file, ts = excluded.ts`),
-    insertLog: db.prepare(`INSERT INTO logs (task_id, node_id, stream, ts, text)
-      VALUES (@taskId, @nodeId, @stream, @ts, @text)`),
+    insertLog: db.prepare(`INSERT INTO logs (task_id, node_id, stream, ts, text, attempt)
+      VALUES (@taskId, @nodeId, @stream, @ts, @text, @attempt)`),
     upsertTaskInfo: db.prepare(`INSERT INTO task_info (task_id, key, value, ts) VALUES (@taskId, @key, @value, @ts)
       ON CONFLICT(task_id, key) DO UPDATE SET value = excluded.value, ts = excluded.ts`),
     insertRemoteJob: db.prepare(`INSERT OR IGNORE INTO remote_jobs (task_id, backend, remote_job_id, ts)

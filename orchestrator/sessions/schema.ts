@@ -81,13 +81,14 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 4,
     description:
-      'usage history per node (CPU, memory, GPUs, QPU slots, queue positions); task facts by key (cost sums)',
+      'usage history per node (CPU, memory, GPUs, QPU slots, queue positions); task facts by key (cost sums); the attempt of each log line',
     sql: `
       CREATE TABLE usage (node_id TEXT NOT NULL, ts INTEGER NOT NULL, cpu REAL, mem_used REAL, mem_total REAL,
         gpus INTEGER, gpu_util REAL, gpu_mem_used REAL, gpu_mem_total REAL, qpu_used REAL, qpu_total REAL,
         queued INTEGER, queue_position INTEGER);
       CREATE INDEX usage_ts ON usage(ts);
-      CREATE INDEX task_info_key ON task_info(key);`,
+      CREATE INDEX task_info_key ON task_info(key);
+      ALTER TABLE logs ADD COLUMN attempt INTEGER;`,
   },
 ];
 

@@ -157,7 +157,8 @@ export class SessionReader {
     const [col, id] = 'taskId' in of ? ['task_id', of.taskId] : ['node_id', of.nodeId];
     return this.db
       .prepare(
-        `SELECT task_id AS taskId, node_id AS nodeId, stream, ts, text FROM logs WHERE ${col} = ? ORDER BY id LIMIT ?`,
+        `SELECT task_id AS taskId, node_id AS nodeId, stream, ts, text, ${this.schemaVersion >= 4 ? 'attempt' : 'NULL AS attempt'}
+         FROM logs WHERE ${col} = ? ORDER BY id LIMIT ?`,
       )
       .all(id, limit) as LogRow[];
   }

@@ -303,7 +303,12 @@ export class SessionRecorder {
   recordLog(l: LogRecord): void {
     const kept = this.logBudget.take(l.taskId, l.nodeId, l.text);
     if (kept === undefined) return;
-    const base = { taskId: l.taskId ?? null, nodeId: l.nodeId ?? null, ts: l.ts ?? Date.now() };
+    const base = {
+      taskId: l.taskId ?? null,
+      nodeId: l.nodeId ?? null,
+      ts: l.ts ?? Date.now(),
+      attempt: l.attempt ?? null,
+    };
     if (kept.text.length > 0) this.enqueue(this.st.insertLog, { ...base, stream: l.stream, text: kept.text });
     if (kept.note) this.enqueue(this.st.insertLog, { ...base, stream: 'orrery', text: kept.note });
   }

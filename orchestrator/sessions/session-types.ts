@@ -175,6 +175,8 @@ export interface LogRecord {
   readonly stream: string;
   readonly text: string;
   readonly ts?: number;
+  /** The attempt of the task that printed it (0 first), so a replay separates retries. */
+  readonly attempt?: number;
 }
 
 /** A stored log line. */
@@ -184,6 +186,8 @@ export interface LogRow {
   readonly stream: string;
   readonly ts: number;
   readonly text: string;
+  /** The attempt that printed it; null for lines of sessions before schema version 4 and for node lines. */
+  readonly attempt: number | null;
 }
 
 /** A stored result. `bytes` is read from the results file when it was too large to inline. */

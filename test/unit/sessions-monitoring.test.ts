@@ -42,7 +42,8 @@ test('usage samples, node logs and cost are recorded and read back', async () =>
       rec.recordTaskState(id, { state: 'FINISHED', ts: 2, nodeId: 'n1', backend });
       rec.recordTaskInfo(id, { costUsd: usd });
     }
-    rec.recordLog({ taskId: 't1', nodeId: 'n1', stream: 'stdout', text: 'from t1\n' });
+    rec.recordLog({ taskId: 't1', nodeId: 'n1', stream: 'stdout', text: 'from t1\n', attempt: 0 });
+    rec.recordLog({ taskId: 't1', nodeId: 'n1', stream: 'stderr', text: 'retrying\n', attempt: 1 });
     rec.recordLog({ nodeId: 'n1', stream: 'stderr', text: 'from the agent\n' });
     rec.recordLog({ nodeId: 'n2', stream: 'stdout', text: 'elsewhere\n' });
     await rec.close();
@@ -68,7 +69,16 @@ test('usage samples, node logs and cost are recorded and read back', async () =>
         r.nodeLogs('n1').map((l) => [l.taskId, l.stream, l.text]),
         [
           ['t1', 'stdout', 'from t1\n'],
+          ['t1', 'stderr', 'retrying\n'],
           [undefined, 'stderr', 'from the agent\n'],
+        ],
+      );
+      // Each line keeps the attempt that printed it, so a replay separates a retried task's output.
+      assert.deepEqual(
+        r.logs({ taskId: 't1' }).map((l) => [l.attempt, l.text]),
+        [
+          [0, 'from t1\n'],
+          [1, 'retrying\n'],
         ],
       );
       assert.deepEqual(r.cost(), {
