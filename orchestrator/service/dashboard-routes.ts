@@ -19,6 +19,7 @@ import { DashboardMonitoring } from './dashboard-monitoring.ts';
 import { DashboardRules } from './dashboard-rules.ts';
 import { DashboardSessions } from './dashboard-sessions.ts';
 import { taskDetail } from './dashboard-tasks.ts';
+import { cancelTasks } from './job-cancel.ts';
 
 /** Largest JSON body the dashboard API reads. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -135,6 +136,7 @@ export class Dashboard {
     const body = () => readJson(req);
     switch (first) {
       case 'tasks':
+        if (n === 2 && second === 'cancel') return on('POST', async () => cancelTasks(this.opts.head, await body()))();
         if (n === 2) return on('GET', () => this.task(second!))();
         return undefined;
       case 'backend-schemas':

@@ -39,3 +39,52 @@ export function cancelJob(head: Head, jobId: string, force: boolean): JobCancelR
     void head.requests.serve({ op: 'cancel', id, force, recursive: true }, { jobId: '' });
   return { jobId, cancelled: open, ended, force };
 }
+
+/** Most task ids one `POST /api/tasks/cancel` takes (the dashboard sends a big selection in parts). */
+export const MAX_CANCEL_IDS = 5000;
+
+/** What a cancel of many tasks did: counts, so a reply for thousands stays small. */
+export interface TasksCancelReply {
+  /** Unfinished tasks now cancelled. */
+  readonly cancelled: number;
+  /** Tasks that had already ended (left as they were, unless `force` killed a worker still in its grace period). */
+  readonly ended: number;
+  /** Ids this head does not know (the first few). */
+  readonly unknown: readonly string[];
+  readonly force: boolean;
+}
+
+/**
+ * `POST /api/tasks/cancel` `{ ids, force? }`: the dashboard's multi-selection cancelled in one
+ * request per part, each task as `orrery cancel` cancels one (with the tasks it submitted).
+ */
+export function cancelTasks(head: Head, body: unknown): TasksCancelReply {
+  const { ids, force = false } = (body ?? {}) as { ids?: unknown; force?: unknown };
+  if (
+    !Array.isArray(ids) ||
+    ids.length === 0 ||
+    ids.length > MAX_CANCEL_IDS ||
+    ids.some((id) => typeof id !== 'string')
+  )
+    throw new TypeError(
+      `ids must be a list of 1 to ${MAX_CANCEL_IDS} task ids (strings); send a bigger selection in parts`,
+    );
+  if (typeof force !== 'boolean') throw new TypeError('force must be true or false');
+  let cancelled = 0;
+  let ended = 0;
+  const unknown: string[] = [];
+  for (const id of new Set(ids as string[])) {
+    const t = head.queries.task(id);
+    if (!t) {
+      if (unknown.length < 10) unknown.push(id);
+      continue;
+    }
+    const open = t.state !== 'FINISHED' && t.state !== 'FAILED';
+    if (open) cancelled++;
+    else ended++;
+    // A cancelled task whose worker still runs in its grace period is FAILED already: force kills it too.
+    if (open || (force && t.state === 'FAILED'))
+      void head.requests.serve({ op: 'cancel', id, force, recursive: true }, { jobId: '' });
+  }
+  return { cancelled, ended, unknown, force };
+}

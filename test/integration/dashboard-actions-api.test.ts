@@ -93,6 +93,39 @@ describe('dashboard actions API', { timeout: 240_000 }, () => {
     assert.equal(detail.json.task.jobId, jobId);
   });
 
+  test('POST /api/tasks/cancel cancels a selection in one request; bad bodies are a 400 that says what to send', async () => {
+    const refs: ObjectRef<number>[] = [0, 1, 2, 3].map(() => sleeper.remote(60_000));
+    const rows = await until('the sleepers to be submitted', async () => {
+      const r = (await tasksNamed('actionsSleeper')).filter((t) => t.state !== 'FAILED');
+      return r.length === 4 ? r : undefined;
+    });
+    const ids = rows.map((t) => t.taskId);
+    const r = await headApi({ url: service.info.url, token: service.info.token }, 'POST', '/api/tasks/cancel', {
+      ids: [...ids, 'no-such-task'],
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.deepEqual(r.json, { cancelled: 4, ended: 0, unknown: ['no-such-task'], force: false });
+    for (const ref of refs) await assert.rejects(get(ref), (e: Error) => e.name === 'TaskCancelledError');
+    const again = await headApi({ url: service.info.url, token: service.info.token }, 'POST', '/api/tasks/cancel', {
+      ids,
+    });
+    assert.deepEqual(
+      again.json,
+      { cancelled: 0, ended: 4, unknown: [], force: false },
+      'ended tasks are left as they were',
+    );
+    for (const body of [{}, { ids: [] }, { ids: [1] }, { ids: Array(5001).fill('x') }, { ids: ['x'], force: 'yes' }]) {
+      const bad = await headApi(
+        { url: service.info.url, token: service.info.token },
+        'POST',
+        '/api/tasks/cancel',
+        body,
+      );
+      assert.equal(bad.status, 400, JSON.stringify(body).slice(0, 80));
+      assert.match(bad.json.error, /ids must be a list of 1 to 5000 task ids|force must be true or false/);
+    }
+  });
+
   test('cancelling an unknown job is a 404 that says where job ids are', async () => {
     const r = await api('POST', '/api/jobs/no-such-job/cancel');
     assert.equal(r.status, 404);

@@ -1,17 +1,37 @@
 /**
  * The Tables tab's action bar for tasks picked with checkboxes: "Cancel N" (unfinished ones)
- * and "Retry N" (failed or cancelled ones that are not an actor's), each confirmed first, then
- * sent one request per task to the API the CLI's `orrery cancel` / `orrery retry` use, a few at
- * a time, with progress; the outcome is one line. The picked ids are a Set kept by the table.
+ * and "Retry N" (failed or cancelled ones that are not an actor's), each confirmed first.
+ * Cancels go as `POST /api/tasks/cancel` in parts of CANCEL_PART ids (each task cancelled as
+ * `orrery cancel` does); retries one request per task to the API `orrery retry` uses, a few at
+ * a time; both with progress, the outcome in one line. The picked ids are a Set kept by the table.
  */
 import type { App } from '../app.ts';
 import type { TaskView } from '../api-types.ts';
 import { confirmAction } from '../confirm-dialog.ts';
 import { h } from '../dom.ts';
-import { cancelTask, ended, retriable, retryTask } from '../task-actions.ts';
+import { api } from '../head-client.ts';
+import { ended, retriable, retryTask } from '../task-actions.ts';
 
 /** Requests in flight at once: enough to be quick, few enough to leave the head room for drivers. */
 const PARALLEL = 8;
+/** Task ids per cancel request (the head takes at most 5,000). */
+const CANCEL_PART = 5000;
+
+/** Cancels `ids` in parts; `progress(done)` after each part. The errors, in order. */
+async function cancelAll(ids: readonly string[], force: boolean, progress: (done: number) => void) {
+  const errors: string[] = [];
+  for (let i = 0; i < ids.length; i += CANCEL_PART) {
+    const part = ids.slice(i, i + CANCEL_PART);
+    try {
+      const r = await api<{ unknown: string[] }>('tasks/cancel', { method: 'POST', body: { ids: part, force } });
+      for (const id of r.unknown) errors.push(`${id}: not on this head`);
+    } catch (err) {
+      errors.push(`${part.length} tasks from ${part[0]}: ${(err as Error).message}`);
+    }
+    progress(Math.min(ids.length, i + CANCEL_PART));
+  }
+  return errors;
+}
 
 /** Runs `act` on every id, PARALLEL at a time; `progress(done)` after each. The errors, in order. */
 async function each(ids: readonly string[], act: (id: string) => Promise<unknown>, progress: (done: number) => void) {
@@ -139,13 +159,13 @@ export class BulkActions {
     this.update();
     this.outcome.className = 'action-outcome';
     const verb = what === 'cancel' ? 'Cancelling' : 'Retrying';
-    const errors = await each(
-      ids,
-      (id) => (what === 'cancel' ? cancelTask(id, force.checked) : retryTask(id, false)),
-      (done) => {
-        this.outcome.textContent = `${verb} ${done}/${ids.length}…`;
-      },
-    );
+    const progress = (done: number) => {
+      this.outcome.textContent = `${verb} ${done}/${ids.length}…`;
+    };
+    const errors =
+      what === 'cancel'
+        ? await cancelAll(ids, force.checked, progress)
+        : await each(ids, (id) => retryTask(id, false), progress);
     this.busy = false;
     const doneCount = ids.length - errors.length;
     const past = what === 'cancel' ? `Cancelled${force.checked ? ' (forced)' : ''}` : 'Retried (as new tasks)';
