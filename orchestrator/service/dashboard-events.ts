@@ -51,9 +51,18 @@ export interface FeedUsage {
 }
 
 /** First message on a socket. */
+/**
+ * A task as the feed sends it: its `jobId` is given as `j`, an index into the message's
+ * `jobIds`, so a run's id is said once per message rather than on each of 100,000 tasks (it
+ * was an eighth of a snapshot's bytes). The page puts `jobId` back (head-client.ts).
+ */
+export type FeedTask = Omit<TaskView, 'jobId'> & { j?: number };
+
 export interface SnapshotMessage {
   readonly type: 'snapshot';
-  readonly tasks: TaskView[];
+  readonly tasks: FeedTask[];
+  /** The job ids the tasks' `j` index. */
+  readonly jobIds: string[];
   readonly nodes: NodeRow[];
   readonly backends: BackendView[];
   readonly rules: PlacementRule[];
@@ -77,7 +86,9 @@ const CLUSTER_USAGE_KEPT = 3600;
 /** What changed since the last batch; absent members did not change. */
 export interface BatchMessage {
   readonly type: 'batch';
-  readonly tasks: TaskView[];
+  readonly tasks: FeedTask[];
+  /** The job ids the tasks' `j` index. */
+  readonly jobIds: string[];
   readonly nodes?: NodeRow[];
   readonly logs?: FeedLog[];
   readonly usage?: FeedUsage;
@@ -172,9 +183,11 @@ export class EventsFeed {
     ws.on('message', () => {});
     const nodes = this.nodes();
     this.lastNodes = JSON.stringify(nodes);
+    const recent = this.recentTasks();
     const snapshot: SnapshotMessage = {
       type: 'snapshot',
-      tasks: this.recentTasks(),
+      tasks: recent.tasks,
+      jobIds: recent.jobIds,
       nodes,
       backends: this.sources.backends(),
       rules: this.sources.rules(),
@@ -224,10 +237,14 @@ export class EventsFeed {
 
   private flush(): void {
     this.ticks++;
-    const tasks: TaskView[] = [];
-    for (const t of this.changed.values()) tasks.push(taskView(t, this.head));
+    const feed = new FeedTasks();
+    for (const t of this.changed.values()) feed.add(taskView(t, this.head));
     this.changed = new Map();
-    const batch: { -readonly [K in keyof BatchMessage]: BatchMessage[K] } = { type: 'batch', tasks };
+    const batch: { -readonly [K in keyof BatchMessage]: BatchMessage[K] } = {
+      type: 'batch',
+      tasks: feed.tasks,
+      jobIds: feed.jobIds,
+    };
     if (this.logsDropped > 0) {
       this.logs.push({
         nodeId: '',
@@ -270,7 +287,7 @@ export class EventsFeed {
     if (this.backendsChanged) batch.backends = this.sources.backends();
     if (this.rulesChanged) batch.rules = this.sources.rules();
     this.backendsChanged = this.rulesChanged = false;
-    if (tasks.length === 0 && Object.keys(batch).length === 2) return;
+    if (feed.tasks.length === 0 && Object.keys(batch).length === 3) return;
     const text = JSON.stringify(batch);
     for (const ws of this.sockets) {
       if (ws.bufferedAmount > MAX_BUFFERED_BYTES)
@@ -279,17 +296,17 @@ export class EventsFeed {
     }
   }
 
-  private recentTasks(): TaskView[] {
+  private recentTasks(): FeedTasks {
     let skip = Math.max(0, this.head.queries.taskCount() - SNAPSHOT_TASKS);
-    const out: TaskView[] = [];
+    const feed = new FeedTasks();
     for (const t of this.head.queries.tasks()) {
       if (skip > 0) {
         skip--;
         continue;
       }
-      out.push(taskView(t, this.head));
+      feed.add(taskView(t, this.head));
     }
-    return out;
+    return feed;
   }
 
   private nodes(): NodeRow[] {
@@ -304,5 +321,24 @@ export class EventsFeed {
     for (const t of this.head.queries.tasks())
       if (t.state === 'PENDING_NODE_ASSIGNMENT' || t.state === 'PENDING_ARGS_AVAIL') pending++;
     return { t: Date.now(), used, total, pending };
+  }
+}
+
+/** The tasks of one feed message, each job id replaced by its index in `jobIds`. */
+class FeedTasks {
+  readonly tasks: FeedTask[] = [];
+  readonly jobIds: string[] = [];
+  private readonly index = new Map<string, number>();
+
+  add(view: TaskView): void {
+    const { jobId } = view;
+    const t = view as { -readonly [K in keyof TaskView]: TaskView[K] } & { j?: number };
+    if (jobId !== undefined) {
+      let j = this.index.get(jobId);
+      if (j === undefined) this.index.set(jobId, (j = this.jobIds.push(jobId) - 1));
+      t.j = j;
+      t.jobId = undefined;
+    }
+    this.tasks.push(t);
   }
 }

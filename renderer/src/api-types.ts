@@ -96,7 +96,9 @@ export interface UsageSample {
 /** The first message on /api/events. */
 export interface SnapshotEvent {
   readonly type: 'snapshot';
+  /** On the wire each task's `jobId` is `j`, an index into `jobIds`; head-client.ts puts it back. */
   readonly tasks: TaskView[];
+  readonly jobIds?: string[];
   readonly nodes: NodeRow[];
   readonly backends: BackendView[];
   readonly rules: PlacementRule[];
@@ -113,7 +115,9 @@ export interface SnapshotEvent {
 /** Every later message on /api/events: what changed since the last one. */
 export interface BatchEvent {
   readonly type: 'batch';
+  /** As in SnapshotEvent: `j` on the wire, `jobId` once received. */
   readonly tasks: TaskView[];
+  readonly jobIds?: string[];
   readonly nodes?: NodeRow[];
   readonly logs?: LogLine[];
   readonly usage?: UsageSample;

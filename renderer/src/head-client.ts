@@ -3,7 +3,7 @@
  * same-origin, authenticated by the session cookie the one-time login link set (the page never
  * holds the head's token). Electron loads the same page from the head, logged in the same way.
  */
-import type { ApiErrorBody, BatchEvent, SnapshotEvent } from './api-types.ts';
+import type { ApiErrorBody, BatchEvent, SnapshotEvent, TaskView } from './api-types.ts';
 
 /** A non-2xx reply from the head, with its parsed body (field errors on a 400). */
 export class HeadRequestError extends Error {
@@ -59,6 +59,14 @@ export interface EventsConnection {
 /** Tabs of this browser tell each other when one goes live: a login in one tab sets the cookie for all. */
 const LOGIN_CHANNEL = 'orrery-login';
 
+/** Puts each task's `jobId` back from its index `j` into the message's `jobIds` (dashboard-events.ts FeedTask). */
+function withJobIds(e: SnapshotEvent | BatchEvent): void {
+  const ids = e.jobIds;
+  if (!ids || ids.length === 0) return;
+  for (const t of e.tasks as ({ -readonly [K in keyof TaskView]: TaskView[K] } & { j?: number })[])
+    if (t.j !== undefined) t.jobId = ids[t.j];
+}
+
 /**
  * Opens /api/events and reopens it after a drop (each reopen starts with a fresh snapshot).
  * A refused login (401) is not retried on a timer, since no retry can succeed without a login:
@@ -83,6 +91,7 @@ export function connectEvents(h: EventHandlers): EventsConnection {
     };
     ws.onmessage = (m) => {
       const e = JSON.parse(String(m.data)) as SnapshotEvent | BatchEvent;
+      withJobIds(e);
       if (e.type === 'snapshot') h.snapshot(e);
       else if (e.type === 'batch') h.batch(e);
     };

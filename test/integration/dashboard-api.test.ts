@@ -196,6 +196,17 @@ describe('the dashboard API', () => {
       assert.equal(vb.name, 'feedSecond');
       assert.equal(vb.backend, 'local');
       assert.deepEqual(latest(messages, a.id)!.deps, []);
+      // The run is named once per message: each task carries `j`, an index into `jobIds`, not the id itself.
+      const carrying = messages.slice(1).find((m) => m.tasks.some((t: { id: string }) => t.id === b.id));
+      const onWire = carrying.tasks.find((t: { id: string }) => t.id === b.id);
+      assert.equal(onWire.jobId, undefined, 'no job id on each task');
+      assert.equal(typeof carrying.jobIds[onWire.j], 'string', 'j indexes the message jobIds');
+      const tasksOfRun = await headApi(
+        { url: service.info.url, token: service.info.token },
+        'GET',
+        `/api/tasks/${b.id}`,
+      );
+      assert.equal(carrying.jobIds[onWire.j], tasksOfRun.json.task.jobId, 'the index names the run that submitted it');
       for (const m of messages.slice(1)) {
         assert.equal(m.type, 'batch');
         const ids = (m.tasks as TaskViewJson[]).map((t) => t.id);
