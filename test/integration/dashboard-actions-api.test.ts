@@ -68,11 +68,11 @@ describe('dashboard actions API', { timeout: 240_000 }, () => {
   test('POST /api/jobs/:jobId/cancel cancels every unfinished task of the run, and says how many had ended', async () => {
     const quick = remote({ name: 'actionsQuick' }, (x: number) => x);
     assert.equal(await get(quick.remote(1)), 1);
-    // Two run on the 2 CPUs, four wait for a CPU.
+    // Two run on the 2 CPUs, the rest wait (a worker may be sent a second one ahead, which then reads RUNNING).
     const refs: ObjectRef<number>[] = [0, 1, 2, 3, 4, 5].map(() => sleeper.remote(60_000));
     const rows = await until('the sleepers to be submitted', async () => {
       const r = await tasksNamed('actionsSleeper');
-      return r.length === 6 && r.filter((t) => t.state === 'RUNNING').length === 2 ? r : undefined;
+      return r.length === 6 && r.filter((t) => t.state === 'RUNNING').length >= 2 ? r : undefined;
     });
     const jobId = rows[0]!.jobId;
     assert.ok(jobId, 'a task row carries its job id');
