@@ -46,10 +46,7 @@ const STATE_INDEX = new Map<TaskState, number>(TASK_STATES.map((s, i) => [s, i])
 
 /** Tasks of `store` in arrival order, of run `jobId` only when given. */
 export function* tasksOfRun(store: TaskStore, jobId: string | undefined): Generator<TaskView> {
-  for (const id of store.order) {
-    const t = store.tasks.get(id)!;
-    if (jobId === undefined || (t.jobId ?? '') === jobId) yield t;
-  }
+  for (const t of store.tasks.values()) if (jobId === undefined || (t.jobId ?? '') === jobId) yield t;
 }
 
 /** Groups the tasks of run `jobId` (every run when undefined); see the module comment. */
@@ -65,8 +62,7 @@ export function groupTasks(store: TaskStore, jobId: string | undefined, byIterat
   let last: TaskView | undefined;
   let stream = '';
   let o: { gi: number; unfinished: number; lastEnd: number } | undefined;
-  for (const id of store.order) {
-    const t = store.tasks.get(id)!;
+  for (const t of store.tasks.values()) {
     if (jobId !== undefined && (t.jobId ?? '') !== jobId) continue;
     if (t.deps.length || t.kind === 'actor-call') linked = true;
     // Whether the submitter submitted something else since this stream's last task.

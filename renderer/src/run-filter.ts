@@ -3,7 +3,7 @@
  * runs, newest last, "All runs" first. It follows the latest run until the user picks one, so a
  * new `npm start` replaces the last run on screen instead of adding to it.
  */
-import { h, replace, setText } from './dom.ts';
+import { clockTime, h, replace, setText } from './dom.ts';
 import { shortId } from './short-id.ts';
 import type { TaskStore } from './task-store.ts';
 
@@ -84,7 +84,7 @@ export class RunFilter {
       `All runs (${store.order.length} tasks)`,
       ...runs.map(
         (r, i) =>
-          `Run ${i + 1}${r.jobId ? ` ${shortId(r.jobId)}` : ''} · ${clock(r.firstAt)} · ${r.tasks} tasks${i === runs.length - 1 ? ' (latest)' : ''}`,
+          `Run ${i + 1}${r.jobId ? ` ${shortId(r.jobId)}` : ''} · ${clockTime(r.firstAt)} · ${r.tasks} tasks${i === runs.length - 1 ? ' (latest)' : ''}`,
       ),
     ];
     const key = `${texts.join('\u0000')}|${current}`;
@@ -110,7 +110,3 @@ export class RunFilter {
 
 /** The option value of "All runs" (job ids are hex or empty, never this). */
 const ALL = '*';
-
-function clock(ms: number): string {
-  return new Date(ms).toLocaleTimeString(undefined, { hour12: false });
-}

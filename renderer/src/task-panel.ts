@@ -5,7 +5,7 @@
 import type { TaskDetail, TaskView } from './api-types.ts';
 import type { App } from './app.ts';
 import { api } from './head-client.ts';
-import { duration, h, STATE_COLOURS } from './dom.ts';
+import { clockTime, duration, h, STATE_COLOURS } from './dom.ts';
 import { errorText } from './error-text.ts';
 import { renderResult } from './result-render.ts';
 import { copyButton, shortId } from './short-id.ts';
@@ -27,7 +27,7 @@ function idField(label: string, id: string | undefined, testid?: string): HTMLEl
 
 function time(ms: number | undefined): string {
   return ms
-    ? `${new Date(ms).toLocaleTimeString(undefined, { hour12: false })}.${String(ms % 1000).padStart(3, '0')}`
+    ? `${clockTime(ms)}.${String(ms % 1000).padStart(3, '0')}`
     : '';
 }
 

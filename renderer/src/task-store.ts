@@ -25,6 +25,7 @@ const NODE_USAGE_KEPT = 1800 + 1440;
 
 /** Tasks, nodes, usage and logs of one run. */
 export class TaskStore {
+  /** Tasks by id, in arrival order (an update keeps a task's place): the hot loops walk it, not `order`. */
   readonly tasks = new Map<string, TaskView>();
   /** Task ids in arrival order, the tables' base order. */
   readonly order: string[] = [];
@@ -41,9 +42,14 @@ export class TaskStore {
   readonly nodeLogs = new Map<string, string[]>();
   /** The attempt of each line of `taskLogs` (same positions). */
   readonly taskLogAttempts = new Map<string, number[]>();
-  /** Each task's place among the tasks of its name (1 for the first), for labels like `circuit#12`. */
+  /**
+   * Each task's place among the tasks of its name (1 for the first), for labels like `circuit#12`:
+   * worked out when a label is first wanted, for the first `labelled` tasks of `order` (not on a
+   * 100,000-task snapshot's load path).
+   */
   private readonly nameOrdinals = new Map<string, number>();
   private readonly nameCounts = new Map<string, number>();
+  private labelled = 0;
   /** Bumped on every change so views can tell whether to redraw. */
   version = 0;
   /** Bumped when tasks are added or removed (not just updated), for sorted/filtered caches. */
@@ -67,6 +73,7 @@ export class TaskStore {
     this.counts.clear();
     this.nameCounts.clear();
     this.nameOrdinals.clear();
+    this.labelled = 0;
     this.runs.clearProgress();
     this.generation++;
     this.nodes = [...nodes];
@@ -83,9 +90,6 @@ export class TaskStore {
       else {
         this.order.push(t.id);
         this.shapeVersion++;
-        const n = (this.nameCounts.get(t.name) ?? 0) + 1;
-        this.nameCounts.set(t.name, n);
-        this.nameOrdinals.set(t.id, n);
       }
       this.runs.countTask(old, t);
       this.tasks.set(t.id, t);
@@ -153,8 +157,19 @@ export class TaskStore {
   /** A task as a log line names it: `name#n` (its place among tasks of that name), else its id's end. */
   taskLabel(taskId: string): string {
     const t = this.tasks.get(taskId);
-    const n = this.nameOrdinals.get(taskId);
+    const n = this.ordinal(taskId);
     return t && n !== undefined ? `${t.name}#${n}` : shortId(taskId);
+  }
+
+  private ordinal(taskId: string): number | undefined {
+    for (; this.labelled < this.order.length; this.labelled++) {
+      const id = this.order[this.labelled]!;
+      const name = this.tasks.get(id)!.name;
+      const n = (this.nameCounts.get(name) ?? 0) + 1;
+      this.nameCounts.set(name, n);
+      this.nameOrdinals.set(id, n);
+    }
+    return this.nameOrdinals.get(taskId);
   }
 
   /** The task a `name#n` label names (as log lines show it), if the dashboard holds it. */
@@ -162,6 +177,7 @@ export class TaskStore {
     const m = /^(.+)#(\d+)$/.exec(label);
     if (!m) return undefined;
     const n = Number(m[2]);
+    this.ordinal('');
     for (const [id, ordinal] of this.nameOrdinals) if (ordinal === n && this.tasks.get(id)?.name === m[1]) return id;
     return undefined;
   }

@@ -157,8 +157,7 @@ export class TablesView implements View {
     if (this.which === 'tasks') {
       const state = this.stateFilter.value;
       const rows: TaskView[] = [];
-      for (const id of store.order) {
-        const t = store.tasks.get(id)!;
+      for (const t of store.tasks.values()) {
         if (state && t.state !== state) continue;
         if (q && !t.name.toLowerCase().includes(q) && !t.id.toLowerCase().includes(q)) continue;
         rows.push(t);

@@ -7,7 +7,7 @@
  */
 import { TASK_STATES, type TaskView } from '../api-types.ts';
 import type { App, View } from '../app.ts';
-import { backendColour, duration, h, replace, STATE_COLOURS } from '../dom.ts';
+import { backendColour, clockTime, duration, h, replace, STATE_COLOURS } from '../dom.ts';
 import type { RunFilter } from '../run-filter.ts';
 import { shortId } from '../short-id.ts';
 import { openTask } from '../task-panel.ts';
@@ -264,7 +264,7 @@ export class TimelineView implements View {
       ctx.fillText(`+${duration(t - L.start)}`, x + 3, AXIS_H / 2);
     }
     ctx.stroke();
-    ctx.fillText(new Date(L.start).toLocaleTimeString(undefined, { hour12: false }), 6, AXIS_H / 2);
+    ctx.fillText(clockTime(L.start), 6, AXIS_H / 2);
   }
 
   private updateLegend(): void {
