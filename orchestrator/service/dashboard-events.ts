@@ -52,11 +52,13 @@ export interface FeedUsage {
 
 /** First message on a socket. */
 /**
- * A task as the feed sends it: its `jobId` is given as `j`, an index into the message's
- * `jobIds`, so a run's id is said once per message rather than on each of 100,000 tasks (it
- * was an eighth of a snapshot's bytes). The page puts `jobId` back (head-client.ts).
+ * A task as the feed sends it, smaller than a TaskView on each of 100,000 tasks: its `jobId` is
+ * given as `j`, an index into the message's `jobIds` (a run's id once per message; it was an
+ * eighth of a snapshot's bytes), and the commonest values are left out: `kind` `function`,
+ * `attempt` 0 and empty `deps` (another sixth). The page puts them back (head-client.ts).
  */
-export type FeedTask = Omit<TaskView, 'jobId'> & { j?: number };
+export type FeedTask = Omit<TaskView, 'jobId' | 'kind' | 'attempt' | 'deps'> &
+  Partial<Pick<TaskView, 'kind' | 'attempt' | 'deps'>> & { j?: number };
 
 export interface SnapshotMessage {
   readonly type: 'snapshot';
@@ -324,21 +326,25 @@ export class EventsFeed {
   }
 }
 
-/** The tasks of one feed message, each job id replaced by its index in `jobIds`. */
+/** The tasks of one feed message as FeedTasks: job ids as indexes into `jobIds`, common values left out. */
 class FeedTasks {
   readonly tasks: FeedTask[] = [];
   readonly jobIds: string[] = [];
   private readonly index = new Map<string, number>();
 
   add(view: TaskView): void {
+    const t = view as { -readonly [K in keyof TaskView]?: TaskView[K] } & { j?: number };
     const { jobId } = view;
-    const t = view as { -readonly [K in keyof TaskView]: TaskView[K] } & { j?: number };
     if (jobId !== undefined) {
       let j = this.index.get(jobId);
       if (j === undefined) this.index.set(jobId, (j = this.jobIds.push(jobId) - 1));
       t.j = j;
       t.jobId = undefined;
     }
-    this.tasks.push(t);
+    // Set to undefined rather than deleted: JSON leaves them out, and the objects keep one shape.
+    if (view.kind === 'function') t.kind = undefined;
+    if (view.attempt === 0) t.attempt = undefined;
+    if (view.deps.length === 0) t.deps = undefined;
+    this.tasks.push(t as FeedTask);
   }
 }

@@ -59,12 +59,20 @@ export interface EventsConnection {
 /** Tabs of this browser tell each other when one goes live: a login in one tab sets the cookie for all. */
 const LOGIN_CHANNEL = 'orrery-login';
 
-/** Puts each task's `jobId` back from its index `j` into the message's `jobIds` (dashboard-events.ts FeedTask). */
-function withJobIds(e: SnapshotEvent | BatchEvent): void {
-  const ids = e.jobIds;
-  if (!ids || ids.length === 0) return;
-  for (const t of e.tasks as ({ -readonly [K in keyof TaskView]: TaskView[K] } & { j?: number })[])
+const NO_DEPS: readonly string[] = Object.freeze([]);
+
+/**
+ * Makes the feed's tasks whole TaskViews (dashboard-events.ts FeedTask): `jobId` from its index
+ * `j` into the message's `jobIds`, and the values the head leaves out when they are the commonest.
+ */
+function wholeTasks(e: SnapshotEvent | BatchEvent): void {
+  const ids = e.jobIds ?? [];
+  for (const t of e.tasks as ({ -readonly [K in keyof TaskView]: TaskView[K] } & { j?: number })[]) {
     if (t.j !== undefined) t.jobId = ids[t.j];
+    t.kind ??= 'function';
+    t.attempt ??= 0;
+    t.deps ??= NO_DEPS;
+  }
 }
 
 /**
@@ -91,7 +99,7 @@ export function connectEvents(h: EventHandlers): EventsConnection {
     };
     ws.onmessage = (m) => {
       const e = JSON.parse(String(m.data)) as SnapshotEvent | BatchEvent;
-      withJobIds(e);
+      wholeTasks(e);
       if (e.type === 'snapshot') h.snapshot(e);
       else if (e.type === 'batch') h.batch(e);
     };
