@@ -75,7 +75,8 @@ export class RunsView implements View {
   private follow(): void {
     this.unsubscribe?.();
     this.unsubscribe = this.app.shown.onChange(() => this.schedule());
-    this.draw();
+    // A hidden tab draws when shown: a snapshot must not fetch results for a tab no one sees.
+    if (!this.element.hidden) this.draw();
   }
 
   private schedule(): void {

@@ -96,7 +96,9 @@ export class TablesView implements View {
     );
     this.host.append(this.tasks.element);
     app.live.onChange(() => this.refilter(false));
-    app.onShownChange(() => this.refilter(true));
+    app.onShownChange(() => {
+      if (!this.element.hidden) this.refilter(true);
+    });
   }
 
   show(): void {
