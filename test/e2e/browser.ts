@@ -23,6 +23,12 @@ export class ChromiumMissingError extends Error {
   }
 }
 
+/** The window sizes every dashboard view is checked and photographed at. */
+export const VIEWPORTS = [
+  { width: 1440, height: 900 },
+  { width: 1024, height: 700 },
+] as const;
+
 /** A page on the dashboard and every console error / page error it produced. */
 export interface DashboardPage {
   readonly browser: Browser;
@@ -57,6 +63,30 @@ export async function openDashboard(url: string, viewport = { width: 1400, heigh
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   await page.goto(url);
   return { browser, page, errors };
+}
+
+/** Waits until the page's event socket is open (the header says "live"). */
+export async function waitLive(page: Page, timeout?: number): Promise<void> {
+  await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor({ timeout });
+}
+
+/** Opens the dashboard at `url` (a one-time login link) and waits until it is live. */
+export async function openLiveDashboard(
+  url: string,
+  viewport?: { width: number; height: number },
+): Promise<DashboardPage> {
+  const ui = await openDashboard(url, viewport);
+  await waitLive(ui.page);
+  return ui;
+}
+
+/** Runs `check` at each of VIEWPORTS, with a screenshot `<name>-<width>.png` after it. */
+export async function atEachSize(page: Page, name: string, check: () => Promise<void>): Promise<void> {
+  for (const size of VIEWPORTS) {
+    await page.setViewportSize(size);
+    await check();
+    await screenshot(page, `${name}-${size.width}`);
+  }
 }
 
 /** Saves a screenshot of the page as test-output/screenshots/<name>.png. */

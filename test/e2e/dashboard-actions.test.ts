@@ -12,17 +12,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { openDashboard, screenshot, type DashboardPage, headGet } from './browser.ts';
+import { screenshot, type DashboardPage, headGet, VIEWPORTS, openLiveDashboard } from './browser.ts';
 
 process.env.ORRERY_HOME = mkdtempSync(join(tmpdir(), 'orrery-e2e-actions-'));
 const orrery = await import('../../orchestrator/api/index.ts');
 const { HeadService } = await import('../../orchestrator/service/head-service.ts');
 
 type Service = Awaited<ReturnType<typeof HeadService.start>>;
-const VIEWPORTS = [
-  { width: 1440, height: 900 },
-  { width: 1024, height: 700 },
-];
 
 interface Row {
   taskId: string;
@@ -100,9 +96,8 @@ for (const viewport of VIEWPORTS) {
     const dialog = () => page.getByTestId('confirm-dialog');
 
     before(async () => {
-      ui = await openDashboard(service.login.newUrl().url, viewport);
+      ui = await openLiveDashboard(service.login.newUrl().url, viewport);
       page = ui.page;
-      await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
     });
     after(async () => {
       assert.deepEqual(ui.errors, [], 'no console or page errors');

@@ -17,7 +17,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { openDashboard, screenshot, type DashboardPage, headGet } from './browser.ts';
+import {
+  screenshot,
+  type DashboardPage,
+  headGet,
+  VIEWPORTS,
+  atEachSize,
+  openLiveDashboard,
+  waitLive,
+} from './browser.ts';
 import type { MultiSessionComparison, SessionRow } from '../../orchestrator/protocol/state-rows.ts';
 
 const HOME = mkdtempSync(join(tmpdir(), 'orrery-e2e-compare-'));
@@ -30,10 +38,6 @@ const BASE = 'cmp-baseline';
 const SEED8 = 'cmp-seed8';
 const TWO = 'cmp-two-sims';
 const LIVE = 'e2e-compare-live';
-const SIZES = [
-  { width: 1440, height: 900 },
-  { width: 1024, height: 700 },
-] as const;
 const SHOTS = 2000;
 const CIRCUITS = 24;
 
@@ -100,14 +104,6 @@ async function tab(name: string): Promise<void> {
   await page.getByRole('tab', { name, exact: true }).click();
 }
 
-async function atEachSize(name: string, check: () => Promise<void>): Promise<void> {
-  for (const size of SIZES) {
-    await page.setViewportSize(size);
-    await check();
-    await screenshot(page, `${name}-${size.width}`);
-  }
-}
-
 const sessionRow = (name: string): Locator => page.locator(`table[aria-label="Sessions"] tr[data-session="${name}"]`);
 
 before(async () => {
@@ -134,9 +130,8 @@ before(async () => {
     true,
   );
   service = await HeadService.start({ port: 0, numCpus: 1, session: LIVE, log: () => undefined });
-  ui = await openDashboard(service.login.newUrl().url, SIZES[0]);
+  ui = await openLiveDashboard(service.login.newUrl().url, VIEWPORTS[0]);
   page = ui.page;
-  await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
 });
 
 after(async () => {
@@ -193,9 +188,9 @@ describe('dashboard compare', () => {
     );
 
     await page.reload();
-    await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
+    await waitLive(page);
     await tab('Sessions');
-    await atEachSize('compare-labels-list', async () => {
+    await atEachSize(page, 'compare-labels-list', async () => {
       const row = sessionRow(SEED8);
       await row.getByTestId('session-title').filter({ hasText: 'Seed 8, two circuits at once' }).waitFor();
       assert.match(await row.innerText(), new RegExp(SEED8), 'the file name stays visible under the title');
@@ -274,7 +269,7 @@ describe('dashboard compare', () => {
       return tr.locator('td').allInnerTexts();
     };
     const differing = c.rows.filter((r) => r.differs);
-    await atEachSize('compare-three', async () => {
+    await atEachSize(page, 'compare-three', async () => {
       await values.scrollIntoViewIfNeeded();
       assert.equal(await page.getByTestId('compare-only-diff').isChecked(), true);
       assert.match(
@@ -370,7 +365,7 @@ describe('dashboard compare', () => {
       'quantum-simulator',
     ]);
     assert.equal(await tasks.locator('tbody tr').count(), c.pairs[1]!.tasks.length);
-    await atEachSize('compare-three-all', async () => {
+    await atEachSize(page, 'compare-three-all', async () => {
       await values.locator('tr.section-row', { hasText: 'Backends' }).scrollIntoViewIfNeeded();
     });
     await page.getByTestId('compare-only-diff').check();

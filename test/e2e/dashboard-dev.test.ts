@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDashboard } from './browser.ts';
+import { openDashboard, waitLive } from './browser.ts';
 
 process.env.ORRERY_HOME = mkdtempSync(join(tmpdir(), 'orrery-dev-dashboard-'));
 const { HeadService } = await import('../../orchestrator/service/head-service.ts');
@@ -88,13 +88,13 @@ test('in Chromium the page goes live through the proxy and reloads itself after 
   const source = 'renderer/src/dom.ts';
   const original = readFileSync(source, 'utf8');
   try {
-    await ui.page.getByTestId('connection').filter({ hasText: 'live' }).waitFor({ timeout: 30_000 });
+    await waitLive(ui.page, 30_000);
     const reloaded = ui.page.waitForEvent('load', { timeout: 30_000 });
     const rebuilds = (out.match(/rebuilt in/g) ?? []).length;
     writeFileSync(source, `${original}\nexport const devLoopMarker = 1;\n`);
     await reloaded;
     await waitFor(new RegExp(`(rebuilt in \\d+ ms[\\s\\S]*){${rebuilds + 1}}`), 'a rebuild');
-    await ui.page.getByTestId('connection').filter({ hasText: 'live' }).waitFor({ timeout: 30_000 });
+    await waitLive(ui.page, 30_000);
     assert.deepEqual(ui.errors, [], 'no console errors (a CSP violation would be one)');
   } finally {
     writeFileSync(source, original);

@@ -18,7 +18,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { openDashboard, screenshot, type DashboardPage, headGet } from './browser.ts';
+import { screenshot, type DashboardPage, headGet, openLiveDashboard } from './browser.ts';
 
 process.env.ORRERY_HOME = mkdtempSync(join(tmpdir(), 'orrery-e2e-graph-'));
 const orrery = await import('../../orchestrator/api/index.ts');
@@ -94,9 +94,8 @@ before(async () => {
   const post = orrery.remote({ name: 'postprocess' }, (i: number) => i + 1);
   assert.deepEqual(await orrery.get([1, 2, 3, 4, 5].map((i) => post.remote(i))), [2, 3, 4, 5, 6]);
   await orrery.shutdown();
-  ui = await openDashboard(service.login.newUrl().url, { width: 1440, height: 900 });
+  ui = await openLiveDashboard(service.login.newUrl().url, { width: 1440, height: 900 });
   page = ui.page;
-  await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
 });
 
 after(async () => {

@@ -14,7 +14,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { openDashboard, screenshot, type DashboardPage, headGet } from './browser.ts';
+import { type DashboardPage, headGet, VIEWPORTS, atEachSize, openLiveDashboard, waitLive } from './browser.ts';
 import { installFakeNvidiaSmi } from '../integration/fake-nvidia-smi.ts';
 import type { CostSummary, NodeRow, NodeUsageSample } from '../../orchestrator/protocol/state-rows.ts';
 
@@ -26,10 +26,6 @@ const { HeadService } = await import('../../orchestrator/service/head-service.ts
 
 type Service = Awaited<ReturnType<typeof HeadService.start>>;
 const SESSION = 'e2e-monitoring';
-const SIZES = [
-  { width: 1440, height: 900 },
-  { width: 1024, height: 700 },
-] as const;
 
 let service: Service;
 let ui: DashboardPage;
@@ -40,15 +36,6 @@ const apiGet = <T>(path: string): Promise<T> => headGet<T>(service.info, path);
 
 async function tab(name: string): Promise<void> {
   await page.getByRole('tab', { name, exact: true }).click();
-}
-
-/** Runs `check` at each window size, with a screenshot `<name>-<width>.png` after it. */
-async function atEachSize(name: string, check: () => Promise<void>): Promise<void> {
-  for (const size of SIZES) {
-    await page.setViewportSize(size);
-    await check();
-    await screenshot(page, `${name}-${size.width}`);
-  }
 }
 
 /** Polls until `probe` is truthy (a safety net against hangs, not a timing assertion). */
@@ -106,9 +93,8 @@ before(async () => {
     const r = await apiGet<{ samples: NodeUsageSample[] }>(`usage?node=${local.nodeId}`);
     return r.samples.filter((s) => s.gpus === 2).length >= 3;
   });
-  ui = await openDashboard(service.login.newUrl().url, SIZES[0]);
+  ui = await openLiveDashboard(service.login.newUrl().url, VIEWPORTS[0]);
   page = ui.page;
-  await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
 });
 
 after(async () => {
@@ -132,9 +118,9 @@ describe('dashboard monitoring', () => {
     // Reload on the Logs tab: the node chosen before comes back with the lines printed before the reload.
     await tab('Logs');
     await page.reload();
-    await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
+    await waitLive(page);
     await page.getByTestId('log-source').selectOption(local.nodeId);
-    await atEachSize('monitoring-logs-after-reload', async () => {
+    await atEachSize(page, 'monitoring-logs-after-reload', async () => {
       await out.filter({ hasText: 'monitor line 19' }).waitFor();
       const text = await out.innerText();
       for (let i = 0; i < 20; i++)
@@ -149,8 +135,8 @@ describe('dashboard monitoring', () => {
     // Reload on the Cluster tab: the chart is drawn at once from the head's history, not from empty.
     await tab('Cluster');
     await page.reload();
-    await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
-    await atEachSize('monitoring-cluster-after-reload', async () => {
+    await waitLive(page);
+    await atEachSize(page, 'monitoring-cluster-after-reload', async () => {
       await chart.locator('polyline[data-series="cpu"]').first().waitFor({ state: 'attached' });
       const after = await points(local.nodeId, 'cpu');
       assert.ok(after >= before, `the ${before} samples from before the reload are drawn (${after} now)`);
@@ -164,7 +150,7 @@ describe('dashboard monitoring', () => {
     const lab = nodes.find((n) => n.backend === 'lab')!;
     const chart = page.locator(`[data-testid="node-usage-chart"][data-node="${local.nodeId}"]`);
     const labChart = page.locator(`[data-testid="node-usage-chart"][data-node="${lab.nodeId}"]`);
-    await atEachSize('monitoring-cluster', async () => {
+    await atEachSize(page, 'monitoring-cluster', async () => {
       await chart.locator('polyline[data-series="gpu"]').first().waitFor({ state: 'attached' });
       for (const s of ['cpu', 'memory', 'gpu', 'gpu-memory'])
         assert.ok((await points(local.nodeId, s)) >= 3, `a ${s} line`);
@@ -190,7 +176,7 @@ describe('dashboard monitoring', () => {
       await qChart.locator('polyline[data-series="qpu"]').first().waitFor({ state: 'attached' });
       assert.match(await qChart.locator('.usage-legend').innerText(), /QPU slots\s+0 \/ 2 in use/);
       const box = await chart.boundingBox();
-      assert.ok(box && box.width <= SIZES[1].width, 'charts fit the window');
+      assert.ok(box && box.width <= VIEWPORTS[1].width, 'charts fit the window');
     });
     assert.deepEqual(ui.errors, []);
   });
@@ -200,7 +186,7 @@ describe('dashboard monitoring', () => {
     assert.equal(cost.totalUsd, 0.875);
     await tab('Cluster');
     const box = page.getByTestId('cost');
-    await atEachSize('monitoring-cost', async () => {
+    await atEachSize(page, 'monitoring-cost', async () => {
       await box.locator('tr[data-backend="lab"]').waitFor();
       assert.match(await box.locator('tr[data-backend="lab"]').innerText(), /lab\s+2\s+\$0\.7500/);
       assert.match(await box.locator('tr[data-backend="local"]').innerText(), /local\s+1\s+\$0\.1250/);
@@ -208,7 +194,7 @@ describe('dashboard monitoring', () => {
     });
     await tab('Sessions');
     const row = page.locator(`tr[data-session="${SESSION}"]`);
-    await atEachSize('monitoring-sessions-cost', async () => {
+    await atEachSize(page, 'monitoring-sessions-cost', async () => {
       await row.locator('td[data-col="cost"]').filter({ hasText: '$0.8750' }).waitFor();
     });
     assert.deepEqual(ui.errors, []);
@@ -223,7 +209,7 @@ describe('dashboard monitoring', () => {
       .waitFor();
     await tab('Cluster');
     const chart = page.locator(`[data-testid="node-usage-chart"][data-node="${local.nodeId}"]`);
-    await atEachSize('monitoring-replay-cluster', async () => {
+    await atEachSize(page, 'monitoring-replay-cluster', async () => {
       await chart.locator('polyline[data-series="gpu"]').first().waitFor({ state: 'attached' });
       assert.ok((await points(local.nodeId, 'cpu')) >= 3);
       assert.match(
@@ -235,7 +221,7 @@ describe('dashboard monitoring', () => {
     await tab('Logs');
     await page.getByTestId('log-source').selectOption(local.nodeId);
     const out = page.getByTestId('log-lines');
-    await atEachSize('monitoring-replay-logs', async () => {
+    await atEachSize(page, 'monitoring-replay-logs', async () => {
       await out.filter({ hasText: 'monitor line 19' }).waitFor();
       assert.match(await out.innerText(), /monitor line 0/);
     });

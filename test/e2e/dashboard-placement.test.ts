@@ -15,7 +15,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { openDashboard, screenshot, type DashboardPage } from './browser.ts';
+import { screenshot, type DashboardPage, VIEWPORTS, openLiveDashboard, waitLive } from './browser.ts';
 
 process.env.ORRERY_HOME = mkdtempSync(join(tmpdir(), 'orrery-e2e-placement-'));
 const orrery = await import('../../orchestrator/api/index.ts');
@@ -23,11 +23,6 @@ const { HeadService } = await import('../../orchestrator/service/head-service.ts
 
 type Service = Awaited<ReturnType<typeof HeadService.start>>;
 let service: Service;
-
-const VIEWPORTS = [
-  { width: 1440, height: 900 },
-  { width: 1024, height: 700 },
-] as const;
 
 /** /api/<path> with the token, straight from the test. */
 async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
@@ -52,7 +47,7 @@ async function putRules(rules: unknown[]): Promise<void> {
 async function reloadOn(page: Page, hash: string): Promise<void> {
   await page.goto(`${service.info.url}/#${hash}`);
   await page.reload();
-  await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
+  await waitLive(page);
 }
 
 /** The option values of a select, once they stop changing (the feed may still be filling it). */
@@ -97,9 +92,8 @@ for (const viewport of VIEWPORTS) {
     let page: Page;
 
     before(async () => {
-      ui = await openDashboard(service.login.newUrl().url, viewport);
+      ui = await openLiveDashboard(service.login.newUrl().url, viewport);
       page = ui.page;
-      await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
     });
 
     after(async () => {

@@ -14,17 +14,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { sshService } from '../services/env.ts';
-import { openDashboard, screenshot, type DashboardPage, headGet } from './browser.ts';
+import { screenshot, type DashboardPage, headGet, VIEWPORTS, openLiveDashboard, waitLive } from './browser.ts';
 
 process.env.ORRERY_HOME = mkdtempSync(join(tmpdir(), 'orrery-e2e-polish-'));
 const orrery = await import('../../orchestrator/api/index.ts');
 const { HeadService } = await import('../../orchestrator/service/head-service.ts');
 
 type Service = Awaited<ReturnType<typeof HeadService.start>>;
-const VIEWPORTS = [
-  { width: 1440, height: 900 },
-  { width: 1024, height: 700 },
-];
 /** A name too long for a card's caption, and a number too wide for a card at 26 px. */
 const LONG_NAME = 'energyOfTheVariationalAnsatzAtTheFinalIterationOfTheOptimiser';
 const LONG_NUMBER = -1.2345678901234567e-123;
@@ -72,9 +68,8 @@ for (const viewport of VIEWPORTS) {
     const shot = (name: string) => screenshot(page, `polish-${name}-${size}`);
 
     before(async () => {
-      ui = await openDashboard(service.login.newUrl().url, viewport);
+      ui = await openLiveDashboard(service.login.newUrl().url, viewport);
       page = ui.page;
-      await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
     });
     after(async () => {
       await ui?.browser.close();
@@ -138,7 +133,7 @@ for (const viewport of VIEWPORTS) {
         // Logging in in another tab of this browser still brings this one live.
         const login = await context.newPage();
         await login.goto(service.login.newUrl().url);
-        await fresh.getByTestId('connection').filter({ hasText: 'live' }).waitFor({ timeout: 15_000 });
+        await waitLive(fresh, 15_000);
         assert.equal(await note.isHidden(), true);
       } finally {
         await context.close();

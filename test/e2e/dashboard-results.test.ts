@@ -13,17 +13,13 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { openDashboard, screenshot, type DashboardPage, headGet } from './browser.ts';
+import { screenshot, type DashboardPage, headGet, VIEWPORTS, openLiveDashboard } from './browser.ts';
 
 process.env.ORRERY_HOME = mkdtempSync(join(tmpdir(), 'orrery-e2e-results-'));
 const orrery = await import('../../orchestrator/api/index.ts');
 const { HeadService } = await import('../../orchestrator/service/head-service.ts');
 
 type Service = Awaited<ReturnType<typeof HeadService.start>>;
-const VIEWPORTS = [
-  { width: 1440, height: 900 },
-  { width: 1024, height: 700 },
-];
 const BELL_SHOTS = 2000;
 const BELL = `OPENQASM 3.0;
 include "stdgates.inc";
@@ -136,9 +132,8 @@ for (const viewport of VIEWPORTS) {
         .filter({ has: page.locator(`figcaption[title="${name}"]`) });
 
     before(async () => {
-      ui = await openDashboard(service.login.newUrl().url, viewport);
+      ui = await openLiveDashboard(service.login.newUrl().url, viewport);
       page = ui.page;
-      await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
     });
     after(async () => {
       await ui?.browser.close();

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
-import { openDashboard, screenshot, type DashboardPage, headGet } from './browser.ts';
+import { screenshot, type DashboardPage, headGet, VIEWPORTS, atEachSize, openLiveDashboard } from './browser.ts';
 import type { JobsReply } from '../../orchestrator/protocol/state-rows.ts';
 
 process.env.ORRERY_HOME = mkdtempSync(join(tmpdir(), 'orrery-e2e-runs-'));
@@ -32,10 +32,6 @@ type Service = Awaited<ReturnType<typeof HeadService.start>>;
 const LIVE = 'e2e-runs-live';
 const A = 'e2e-runs-a';
 const B = 'e2e-runs-b';
-const SIZES = [
-  { width: 1440, height: 900 },
-  { width: 1024, height: 700 },
-] as const;
 
 let service: Service;
 let ui: DashboardPage;
@@ -55,15 +51,6 @@ async function apiPost(path: string, body: unknown): Promise<unknown> {
 
 async function tab(name: string): Promise<void> {
   await page.getByRole('tab', { name, exact: true }).click();
-}
-
-/** Runs `check` at each window size, with a screenshot `<name>-<width>.png` after it. */
-async function atEachSize(name: string, check: () => Promise<void>): Promise<void> {
-  for (const size of SIZES) {
-    await page.setViewportSize(size);
-    await check();
-    await screenshot(page, `${name}-${size.width}`);
-  }
 }
 
 /** A recorded session whose driver logs a loss falling from `start` by `factor` per step. */
@@ -92,9 +79,8 @@ before(async () => {
   await record(A, 1, 0.7);
   await record(B, 1.2, 0.8);
   service = await HeadService.start({ port: 0, numCpus: 2, session: LIVE, log: () => undefined });
-  ui = await openDashboard(service.login.newUrl().url, SIZES[0]);
+  ui = await openLiveDashboard(service.login.newUrl().url, VIEWPORTS[0]);
   page = ui.page;
-  await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
 });
 
 after(async () => {
@@ -139,7 +125,7 @@ describe('dashboard runs', () => {
         `^energy ${String(+energy.at(-1)!.value.toPrecision(6))}\\s+energy/exact ${String(+exact[0]!.value.toPrecision(6))}`,
       ),
     );
-    await atEachSize('runs-vqe', async () => {
+    await atEachSize(page, 'runs-vqe', async () => {
       const chart = page.getByTestId('run-curves').locator('figure[data-metric="energy"]');
       await chart.waitFor();
       assert.deepEqual(await seriesPoints(page.getByTestId('run-curves'), 'energy'), [16, 16]);
@@ -189,7 +175,7 @@ throw new Error('the loss did not converge');
     assert.match(await row.getByTestId('run-result').innerText(), /Error: the loss did not converge/);
     assert.match(await row.locator('.name-progress[data-name="double"]').innerText(), /5\/5/);
     await row.locator('td.run-script').click();
-    await atEachSize('runs-failed', async () => {
+    await atEachSize(page, 'runs-failed', async () => {
       await page.getByTestId('run-curves').locator('figure[data-metric="loss"]').waitFor();
       assert.deepEqual(await seriesPoints(page.getByTestId('run-curves'), 'loss'), [5]);
       // The run's own numbers, without log(): the newest result of each of its task names.
@@ -216,7 +202,7 @@ throw new Error('the loss did not converge');
     assert.equal(await row.count(), 1);
     assert.match(await row.getByTestId('run-status').innerText(), /succeeded/);
     assert.match(await row.getByTestId('run-progress').innerText(), /square[\s\S]*10\/10/);
-    await atEachSize('runs-replay', async () => {
+    await atEachSize(page, 'runs-replay', async () => {
       assert.deepEqual(await seriesPoints(page.getByTestId('run-curves'), 'loss'), [10]);
     });
     await page.getByRole('button', { name: 'Back to live' }).click();
@@ -248,7 +234,7 @@ throw new Error('the loss did not converge');
       String(+(1.2 * 0.8 ** 9).toPrecision(6)),
       '10',
     ]);
-    await atEachSize('runs-compare', async () => {
+    await atEachSize(page, 'runs-compare', async () => {
       await curves.scrollIntoViewIfNeeded();
       assert.match(await curves.locator('.chart-legend').innerText(), new RegExp(`${A}\\s+${B}`));
     });

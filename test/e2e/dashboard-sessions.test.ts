@@ -15,7 +15,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { openDashboard, screenshot, type DashboardPage, headGet } from './browser.ts';
+import { screenshot, type DashboardPage, headGet, VIEWPORTS, atEachSize, openLiveDashboard } from './browser.ts';
 import type { SessionComparison, SessionNodeRow, SessionRow } from '../../orchestrator/protocol/state-rows.ts';
 
 process.env.ORRERY_HOME = mkdtempSync(join(tmpdir(), 'orrery-e2e-sessions-'));
@@ -28,10 +28,6 @@ const A = 'e2e-cmp-a';
 const B = 'e2e-cmp-b';
 const NO_NODES = 'e2e-no-nodes';
 const LIVE = 'e2e-sessions-live';
-const SIZES = [
-  { width: 1440, height: 900 },
-  { width: 1024, height: 700 },
-] as const;
 const SHOTS = 4000;
 
 /** Two qubits rotated by `t`; `flip` adds an X on qubit 0, a really different circuit. */
@@ -78,15 +74,6 @@ async function tab(name: string): Promise<void> {
   await page.getByRole('tab', { name, exact: true }).click();
 }
 
-/** Runs `check` at each window size, with a screenshot `<name>-<width>.png` after it. */
-async function atEachSize(name: string, check: () => Promise<void>): Promise<void> {
-  for (const size of SIZES) {
-    await page.setViewportSize(size);
-    await check();
-    await screenshot(page, `${name}-${size.width}`);
-  }
-}
-
 /** The text of the cell under the header `column` in `row` (found by header, so a moved column still counts). */
 async function cell(table: ReturnType<Page['locator']>, row: ReturnType<Page['locator']>, column: string) {
   const heads = await table.locator('thead th').allInnerTexts();
@@ -113,9 +100,8 @@ before(async () => {
   await rec.close();
 
   service = await HeadService.start({ port: 0, numCpus: 1, session: LIVE, log: () => undefined });
-  ui = await openDashboard(service.login.newUrl().url, SIZES[0]);
+  ui = await openLiveDashboard(service.login.newUrl().url, VIEWPORTS[0]);
   page = ui.page;
-  await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
 });
 
 after(async () => {
@@ -131,7 +117,7 @@ describe('dashboard sessions', () => {
     assert.equal(a.totalTasks, 7, 'the API counts 3 squares, 1 scale, 3 circuits');
     await tab('Sessions');
     const table = page.getByRole('table', { name: 'Sessions' });
-    await atEachSize('sessions-list', async () => {
+    await atEachSize(page, 'sessions-list', async () => {
       for (const s of listed) {
         const row = table.locator(`tr[data-session="${s.name}"]`);
         await row.waitFor();
@@ -184,7 +170,7 @@ describe('dashboard sessions', () => {
     const table = out.locator('table');
     await table.locator('tbody tr').first().waitFor();
     const differing = c.tasks.filter((t) => t.status !== 'same');
-    await atEachSize('sessions-compare', async () => {
+    await atEachSize(page, 'sessions-compare', async () => {
       assert.equal(await page.getByTestId('compare-only-diff').isChecked(), true, 'only differences by default');
       assert.equal(await table.locator('tbody tr').count(), differing.length, 'the same squares are filtered out');
       assert.equal(await table.locator('tbody tr.cmp-same').count(), 0);
@@ -239,7 +225,7 @@ describe('dashboard sessions', () => {
       .waitFor();
     await tab('Cluster');
     const nodes = page.getByTestId('cluster-nodes');
-    await atEachSize('cluster-replay', async () => {
+    await atEachSize(page, 'cluster-replay', async () => {
       await nodes.locator(`tr[data-node="${recorded[0]!.nodeId}"]`).waitFor();
       assert.match(await page.getByTestId('cluster-source').innerText(), new RegExp(`Replaying session ${A}`));
       const text = await nodes.innerText();
@@ -258,7 +244,7 @@ describe('dashboard sessions', () => {
       .filter({ hasText: `Opened ${NO_NODES}` })
       .waitFor();
     await tab('Cluster');
-    await atEachSize('cluster-replay-no-nodes', async () => {
+    await atEachSize(page, 'cluster-replay-no-nodes', async () => {
       await page.getByTestId('cluster-source').filter({ hasText: 'recorded no node data' }).waitFor();
       assert.equal(await nodes.locator('tr').count(), 0);
       const text = await nodes.innerText();

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { openDashboard, screenshot, type DashboardPage, headGet } from './browser.ts';
+import { screenshot, type DashboardPage, headGet, openLiveDashboard, waitLive } from './browser.ts';
 
 process.env.ORRERY_HOME = mkdtempSync(join(tmpdir(), 'orrery-e2e-'));
 const orrery = await import('../../orchestrator/api/index.ts');
@@ -40,9 +40,8 @@ before(async () => {
   service = await HeadService.start({ port: 0, numCpus: 2, session: LIVE, log: () => undefined });
   await orrery.init({ address: service.info.address, token: service.info.token });
   // As a browser opening `orrery dashboard`'s login page would: a one-time URL, traded for a session cookie.
-  ui = await openDashboard(service.login.newUrl().url);
+  ui = await openLiveDashboard(service.login.newUrl().url);
   page = ui.page;
-  await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
 });
 
 after(async () => {
@@ -73,7 +72,7 @@ describe('dashboard', () => {
     try {
       const fresh = await context.newPage();
       await fresh.goto(`file://${path}`);
-      await fresh.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
+      await waitLive(fresh);
       assert.equal(new URL(fresh.url()).origin, service.info.url);
       assert.equal(new URL(fresh.url()).search, '');
       assert.ok(!existsSync(path), 'the page is removed once used');
@@ -98,7 +97,7 @@ describe('dashboard', () => {
       // Logging in in another tab of the same browser sets the cookie: this tab reconnects on its own.
       const login = await context.newPage();
       await login.goto(service.login.newUrl().url);
-      await fresh.getByTestId('connection').filter({ hasText: 'live' }).waitFor({ timeout: 15_000 });
+      await waitLive(fresh, 15_000);
       assert.equal(await note.isHidden(), true);
     } finally {
       await context.close();

@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { openDashboard, screenshot } from './browser.ts';
+import { openDashboard, screenshot, waitLive } from './browser.ts';
 import { requireService, sshService } from '../services/env.ts';
 
 const run = promisify(execFile);
@@ -200,7 +200,7 @@ await shutdown();
       const ui = await openDashboard(link, { width: 1440, height: 900 });
       try {
         const { page } = ui;
-        await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor({ timeout: 30_000 });
+        await waitLive(page, 30_000);
         assert.ok(!(await page.content()).includes('not built yet'), 'the placeholder page, not the dashboard');
         await page.getByRole('tab', { name: 'Tables' }).click();
         await page.getByLabel('Search').fill('plusOne');
