@@ -1,7 +1,8 @@
 /**
- * Transpiler tests: IBM backend configurations and a device-sized circuit. Equivalence is checked with an independent dense state-vector
- * reference (transpile-reference.ts): the outcome distribution over the original classical bits
- * must be the same before and after transpiling, for seeded random circuits on IBM-like targets.
+ * Transpiler tests: IBM backend configurations and a device-sized circuit. Equivalence is checked
+ * with an independent dense state-vector reference (transpile-reference.ts): the outcome
+ * distribution over the original classical bits must be the same before and after transpiling, for
+ * seeded random circuits on IBM-like targets.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
