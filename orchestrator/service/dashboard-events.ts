@@ -25,8 +25,10 @@ export const EVENTS_PATH = '/api/events';
 export const BATCH_INTERVAL_MS = 100;
 /** Tasks in a snapshot: the most recent ones. */
 export const SNAPSHOT_TASKS = 100_000;
-/** Usage is sent once per this many batches (once a second). */
-const USAGE_EVERY = Math.round(1000 / BATCH_INTERVAL_MS);
+/** Cluster usage is sampled this often, for the head's whole life (sent in the next batch). */
+const USAGE_SAMPLE_MS = 1000;
+/** Node rows are compared once per this many batches (once a second). */
+const USAGE_EVERY = Math.round(USAGE_SAMPLE_MS / BATCH_INTERVAL_MS);
 /** Log chunks per batch; the rest are counted in one note, so a chatty task cannot flood the page. */
 const LOGS_PER_BATCH = 2000;
 /** A socket that has this much unsent data cannot keep up; it is closed (the page reconnects and gets a snapshot). */
@@ -128,8 +130,14 @@ export class EventsFeed {
   private logs: FeedLog[] = [];
   private logsDropped = 0;
   private nodeUsage: NodeUsageSample[] = [];
-  /** Kept across reconnects (a reload closes the only socket), not cleared by stop(). */
+  /**
+   * The last hour of cluster usage, sampled whether or not a page is open (so a page opened
+   * later draws the hour), kept across reconnects, not cleared by stop().
+   */
   private readonly clusterUsage: FeedUsage[] = [];
+  private readonly sampler = setInterval(() => this.sampleUsage(), USAGE_SAMPLE_MS).unref();
+  /** Time of the last sample a batch carried. */
+  private usageSentAt = 0;
   private jobsChanged = new Map<string, JobRow>();
   private metrics: MetricPoint[] = [];
   private nodesChanged = false;
@@ -168,6 +176,7 @@ export class EventsFeed {
   /** Closes every socket and stops listening to the head. */
   close(): void {
     this.closing = true;
+    clearInterval(this.sampler);
     for (const ws of this.sockets) ws.close(1001, 'the head is shutting down');
     this.stop();
     this.wss.close();
@@ -268,11 +277,10 @@ export class EventsFeed {
       this.lastNodes = text;
       this.nodesChanged = false;
     }
-    if (usageTick) {
-      batch.usage = this.usage();
-      this.clusterUsage.push(batch.usage);
-      if (this.clusterUsage.length > CLUSTER_USAGE_KEPT * 1.1)
-        this.clusterUsage.splice(0, this.clusterUsage.length - CLUSTER_USAGE_KEPT);
+    const usage = this.clusterUsage.at(-1);
+    if (usage && usage.t > this.usageSentAt) {
+      batch.usage = usage;
+      this.usageSentAt = usage.t;
     }
     if (this.nodeUsage.length > 0) {
       batch.nodeUsage = this.nodeUsage;
@@ -313,6 +321,12 @@ export class EventsFeed {
 
   private nodes(): NodeRow[] {
     return this.head.queries.state('nodes', [], 100_000);
+  }
+
+  private sampleUsage(): void {
+    this.clusterUsage.push(this.usage());
+    if (this.clusterUsage.length > CLUSTER_USAGE_KEPT * 1.1)
+      this.clusterUsage.splice(0, this.clusterUsage.length - CLUSTER_USAGE_KEPT);
   }
 
   private usage(): FeedUsage {

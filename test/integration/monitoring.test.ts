@@ -122,7 +122,8 @@ describe('monitoring', () => {
     assert.match(bad.json.error, /since/);
 
     // A dashboard that connects (or reloads) gets the history in its snapshot, and the
-    // cluster-wide samples the previous page was sent (once a second).
+    // cluster-wide samples (one a second) of the last hour.
+    const firstConnect = Date.now();
     const firstPage = await new Promise<any[]>((resolve, reject) => {
       const ws = new WebSocket(`${service.info.address}/api/events`, ['orrery', `orrery.token.${token}`]);
       const got: any[] = [];
@@ -136,6 +137,10 @@ describe('monitoring', () => {
       ws.once('error', reject);
     });
     const sent = firstPage.filter((m) => m.usage).map((m) => m.usage.t);
+    // Cluster-wide samples are taken with no page open too: the first page's snapshot has the
+    // seconds the head ran before it (the two GPU samples above took at least 2 s).
+    const beforeAnyPage = (firstPage[0].clusterUsage as { t: number }[]).filter((u) => u.t < firstConnect);
+    assert.ok(beforeAnyPage.length >= 2, `cluster usage samples from before the first page: ${beforeAnyPage.length}`);
     const snapshot = await new Promise<any>((resolve, reject) => {
       const ws = new WebSocket(`${service.info.address}/api/events`, ['orrery', `orrery.token.${token}`]);
       ws.once('message', (d: Buffer) => {
