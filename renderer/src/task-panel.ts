@@ -26,9 +26,7 @@ function idField(label: string, id: string | undefined, testid?: string): HTMLEl
 }
 
 function time(ms: number | undefined): string {
-  return ms
-    ? `${clockTime(ms)}.${String(ms % 1000).padStart(3, '0')}`
-    : '';
+  return ms ? `${clockTime(ms)}.${String(ms % 1000).padStart(3, '0')}` : '';
 }
 
 /** Opens the panel for task `id` (of the live run, or of session `session`). */
