@@ -24,8 +24,8 @@ after(async () => {
   for (const s of secrets) new Entry('orrery', s).deletePassword();
 });
 
-async function setup(): Promise<{ emu: IbmEmulator; config: IbmQuantumConfig }> {
-  const emu = await startIbmEmulator({ queueDelayMs: 30, runDelayMs: 10, seed: 5 });
+async function setup(queueDelayMs = 30): Promise<{ emu: IbmEmulator; config: IbmQuantumConfig }> {
+  const emu = await startIbmEmulator({ queueDelayMs, runDelayMs: 10, seed: 5 });
   emulators.push(emu);
   const secret = `orrery-test-ibm-est-${randomBytes(4).toString('hex')}`;
   new Entry('orrery', secret).setPassword(emu.apiKey);
@@ -153,6 +153,24 @@ test('the emulator refuses observables that are not ISA observables, and a faile
       e instanceof BackendError &&
       /Estimator job .* failed: Error code 1500; the job ran out of qubits/.test(e.message),
   );
+});
+
+test('cancelling the task cancels its Estimator job; a resumed task follows its job instead of submitting again', async () => {
+  const { emu, config } = await setup(400);
+  const abort = new AbortController();
+  const pending = estimateOnIbm(config, estimatorRun(BELL, ['ZZ'], { signal: abort.signal }).run);
+  while (emu.jobs().length === 0) await new Promise((r) => setTimeout(r, 10));
+  abort.abort(new Error('cancelled by the test'));
+  await assert.rejects(pending, /cancelled by the test/);
+  assert.deepEqual(emu.cancels, [emu.jobs()[0]!.id]);
+  assert.equal(emu.jobs()[0]!.status, 'Cancelled');
+
+  const first = await estimateOnIbm(config, estimatorRun(BELL, ['ZI'], { precision: 0.05 }).run);
+  const again = estimatorRun(BELL, ['ZI'], { precision: 0.05, resumeJobId: first.jobIds![0] });
+  const second = await estimateOnIbm(config, again.run);
+  assert.equal(emu.jobs().length, 2, 'no new job was submitted');
+  assert.deepEqual(second.values, first.values);
+  assert.ok(again.reports.some((i) => i.resumed === true));
 });
 
 test('end to end: estimator() on an ibm-quantum backend through the public API', async () => {
