@@ -145,3 +145,19 @@ test('exact estimation of a circuit with a reset fails, saying to give shots', (
   assert.throws(() => estimateOnSimulator(SIM, run(q, ['Z'])), /reset.*give the estimator shots or precision/);
   assert.equal(estimateOnSimulator(SIM, run(q, ['Z'], { shots: 100 }), 1).values[0], 1);
 });
+
+test('sampled: the reported std matches the spread of repeated estimates (H2, terms in two bases, correlated terms in one)', () => {
+  const t = 0.9;
+  const values: number[] = [];
+  const stds: number[] = [];
+  for (let seed = 0; seed < 300; seed++) {
+    const r = estimateOnSimulator(SIM, run(H2_LINE, [H2], { shots: 400 }, { theta: t }), seed * 7919);
+    values.push(r.values[0]!);
+    stds.push(r.stds[0]!);
+  }
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const spread = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1));
+  const reported = stds.reduce((a, b) => a + b, 0) / stds.length;
+  assert.ok(Math.abs(mean - h2Energy(t)) < (4 * spread) / Math.sqrt(values.length), `mean ${mean} vs ${h2Energy(t)}`);
+  assert.ok(Math.abs(spread / reported - 1) < 0.15, `spread ${spread} vs reported ${reported}`);
+});
