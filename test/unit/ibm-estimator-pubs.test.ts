@@ -51,6 +51,7 @@ test('results: evs and stds per observable; missing or malformed ones fail namin
   ])
     assert.throws(
       () => readEstimatorResults('ibm', 'j1', bad, 2),
-      (e: Error) => e instanceof BackendError && /job j1 returned no evs\/stds for 2 observable/.test(e.message),
+      (e: Error) =>
+        e instanceof BackendError && /job j1 returned no evs\/stds for 2 observable\(s\) in PUB 0/.test(e.message),
     );
 });

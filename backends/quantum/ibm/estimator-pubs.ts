@@ -49,15 +49,23 @@ export function isaObservables(input: EstimatorPubInput): Record<string, number>
   });
 }
 
-/** The job body: one PUB for one Estimator task. */
-export function estimatorJobRequest(device: string, input: EstimatorPubInput): EstimatorJobRequest {
+/**
+ * One task's PUB `[circuit, observables]`, or `[circuit, observables, null, precision]`. Tasks
+ * with the same shots can share a job (a batch): their PUBs go in one list, results by index.
+ */
+export function estimatorPub(input: EstimatorPubInput): unknown[] {
   const pub: unknown[] = [input.qasm, isaObservables(input)];
   if (input.precision !== undefined) pub.push(null, input.precision);
+  return pub;
+}
+
+/** The job body: one PUB for one Estimator task. */
+export function estimatorJobRequest(device: string, input: EstimatorPubInput): EstimatorJobRequest {
   return {
     program_id: 'estimator',
     backend: device,
     params: {
-      pubs: [pub],
+      pubs: [estimatorPub(input)],
       version: 2,
       support_qiskit: false,
       ...(input.shots !== undefined && { options: { default_shots: input.shots } }),
@@ -65,20 +73,21 @@ export function estimatorJobRequest(device: string, input: EstimatorPubInput): E
   };
 }
 
-/** The values and stds of PUB 0, checked: one finite number per observable. */
+/** The values and stds of PUB `pubIndex` (default 0), checked: one finite number per observable. */
 export function readEstimatorResults(
   backend: string,
   jobId: string,
   reply: EstimatorResultsReply,
   count: number,
+  pubIndex = 0,
 ): { values: number[]; stds: number[] } {
-  const data = reply.results?.[0]?.data;
+  const data = reply.results?.[pubIndex]?.data;
   const values = numbers(data?.evs);
   const stds = numbers(data?.stds);
   if (!values || !stds || values.length !== count || stds.length !== count)
     throw new BackendError(
       backend,
-      `IBM Quantum Estimator job ${jobId} returned no evs/stds for ${count} observable(s) (got ${JSON.stringify(data ?? null).slice(0, 200)}); fetch them with GET /v1/jobs/${jobId}/results or run the task again`,
+      `IBM Quantum Estimator job ${jobId} returned no evs/stds for ${count} observable(s) in PUB ${pubIndex} (got ${JSON.stringify(data ?? null).slice(0, 200)}); fetch them with GET /v1/jobs/${jobId}/results or run the task again`,
       false,
     );
   return { values, stds };
