@@ -123,6 +123,15 @@ const METRICS: readonly MetricInfo[] = [
       'the largest state that fits in 8 GiB (16 bytes per amplitude); a GHZ circuit of the largest size that fits here is simulated for real',
   },
   {
+    metric: 'estimator_sim_exact_per_s',
+    definition:
+      "Estimator tasks' worker-side work on the simulator, in-process: parse a 4-qubit, 8-angle ansatz, check a 5-term Hamiltonian, exact expectation from the state vector (bench/estimator-bench.ts)",
+  },
+  {
+    metric: 'estimator_sim_sampled_per_s',
+    definition: 'the same with 1000 shots per measurement basis (3 qubit-wise commuting bases), stds from the samples',
+  },
+  {
     metric: 'scheduler_decisions_per_s',
     definition:
       'ClusterScheduler alone, in-process: 100k one-CPU tasks placed on 1000 simulated 8-CPU nodes (bench/scheduler-bench.ts)',

@@ -103,6 +103,12 @@ function steps(): Step[] {
     timeoutS: quick ? 120 : 600,
   });
   list.push({
+    name: 'quantum estimator',
+    command: process.execPath,
+    args: tsArgs('./estimator-bench.ts'),
+    timeoutS: 60 * scale,
+  });
+  list.push({
     name: 'remote backends',
     command: process.execPath,
     args: tsArgs('./remote-workloads.ts'),

@@ -53,3 +53,5 @@ export async function executeCircuit(call: CircuitCall, hooks: TaskHooks): Promi
       return runOnBraket(config as never, run);
   }
 }
+
+export { executeEstimator, type EstimatorCall } from './estimator-task.ts';

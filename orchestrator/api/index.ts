@@ -9,6 +9,13 @@ export { placementGroup, removePlacementGroup, PlacementGroup } from './placemen
 export type { PlacementGroupOptions } from '../core/placement-group-options.ts';
 export { command, CommandFunction, type CommandOptions, type CommandCall, type CommandResult } from './command.ts';
 export { circuit, CircuitFunction, type CircuitOptions, type CircuitResult } from './circuit.ts';
+export {
+  estimator,
+  EstimatorFunction,
+  type EstimatorOptions,
+  type EstimatorResult,
+  type Observable,
+} from './estimator.ts';
 export { QasmError } from '../head/backend-registry.ts';
 export {
   nodes,

@@ -68,3 +68,7 @@ export async function createBackend(config: unknown, modules: ModulePolicy = NO_
 export { parseQasm, QasmError } from '../../backends/quantum/qasm/index.ts';
 export type { CircuitCall } from '../../backends/quantum/circuit-task.ts';
 export type { CircuitResult } from '../../backends/quantum/run-types.ts';
+/** `estimator().remote()` checks its observables on the driver the same way. */
+export { parseObservables, type ObservableSpec } from '../../backends/quantum/observables.ts';
+export type { EstimatorCall } from '../../backends/quantum/estimator-task.ts';
+export type { EstimatorTaskResult } from '../../backends/quantum/estimator-run.ts';

@@ -149,7 +149,8 @@ export async function describeIbm(config: IbmQuantumConfig): Promise<string[]> {
   return lines;
 }
 
-async function clientFor(config: IbmQuantumConfig): Promise<RuntimeClient> {
+/** Shared with estimator-runner.ts. */
+export async function clientFor(config: IbmQuantumConfig): Promise<RuntimeClient> {
   const apiKey = await readSecret(config.name, config.apiKeySecret, 'the IBM Quantum API key');
   const iam: IamSource = {
     backend: config.name,
@@ -169,7 +170,8 @@ async function clientFor(config: IbmQuantumConfig): Promise<RuntimeClient> {
  * Polls until the job is final. The wait starts at `firstMs` and grows by half each poll up to
  * 16 times that (at most 30 s), since most of a job's life is spent queued.
  */
-async function pollUntilFinal(
+/** Shared with estimator-runner.ts. */
+export async function pollUntilFinal(
   client: RuntimeClient,
   id: string,
   firstMs: number,
@@ -186,7 +188,8 @@ async function pollUntilFinal(
   }
 }
 
-async function cancelQuietly(client: RuntimeClient, id: string, run: CircuitRun): Promise<void> {
+/** Shared with estimator-runner.ts. */
+export async function cancelQuietly(client: RuntimeClient, id: string, run: Pick<CircuitRun, 'log'>): Promise<void> {
   try {
     const cancelled = await client.cancel(id);
     run.log(
@@ -199,10 +202,12 @@ async function cancelQuietly(client: RuntimeClient, id: string, run: CircuitRun)
   }
 }
 
-function jobState(job: JobReply): string {
+/** Shared with estimator-runner.ts. */
+export function jobState(job: JobReply): string {
   return job.state?.status ?? job.status;
 }
 
-function throwIfAborted(signal: AbortSignal): void {
+/** Shared with estimator-runner.ts. */
+export function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw signal.reason;
 }

@@ -17,6 +17,7 @@ import {
   type SamplerJobRequest,
   type SamplerResultsReply,
 } from './runtime-wire.ts';
+import type { EstimatorJobRequest } from './estimator-pubs.ts';
 
 /** Where the client talks and as whom. */
 export interface RuntimeClientOptions {
@@ -68,8 +69,8 @@ export class RuntimeClient {
   }
 
   /** Submits a job (`POST /v1/jobs`). Not retried after the service answered: a 4xx is final. */
-  async submit(job: SamplerJobRequest): Promise<JobCreateReply> {
-    const what = `submit a Sampler job to ${job.backend}`;
+  async submit(job: SamplerJobRequest | EstimatorJobRequest): Promise<JobCreateReply> {
+    const what = `submit ${job.program_id === 'estimator' ? 'an Estimator' : 'a Sampler'} job to ${job.backend}`;
     const r = await this.call('POST', '/v1/jobs', job, what);
     if (r.status === 409)
       throw new BackendError(

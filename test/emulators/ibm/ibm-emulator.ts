@@ -15,6 +15,7 @@ import { simulate } from '../../../backends/quantum/simulator/index.ts';
 import type { Circuit } from '../../../backends/quantum/circuit.ts';
 import { configurationOf, defaultFakeDevices, type FakeDevice } from './fake-devices.ts';
 import { isaViolation } from './isa-check.ts';
+import { checkEstimatorRequest, estimatorResults, EstimatorJobFailure, type EstimatorPub } from './estimator-job.ts';
 
 /** How the emulator behaves. */
 export interface IbmEmulatorOptions {
@@ -60,6 +61,8 @@ export interface EmulatedJob {
   readonly qasm: string;
   readonly shots: number;
   results?: unknown;
+  /** The PUBs of an Estimator V2 job (estimator-job.ts); absent for Sampler jobs. */
+  readonly estimator?: readonly EstimatorPub[];
   cancelRequested: boolean;
   readonly timers: NodeJS.Timeout[];
 }
@@ -292,6 +295,7 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
           params?: { pubs?: unknown; shots?: unknown; version?: unknown; options?: { default_shots?: unknown } };
         }
       | undefined;
+    if (b?.program_id === 'estimator') return submitEstimator(b.backend, b.params);
     if (b?.program_id !== 'sampler')
       return [
         400,
@@ -330,6 +334,29 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
     return [200, { id: job.id, backend: job.backend }];
   }
 
+  function submitEstimator(backend: unknown, params: unknown): [number, unknown] {
+    const device = devices.find((d) => d.name === backend);
+    if (!device) return [404, errors('not_found', `Backend ${String(backend)} not found`)];
+    const checked = checkEstimatorRequest(params, device);
+    if ('error' in checked) return [400, errors('invalid_params', checked.error)];
+    const job: EmulatedJob = {
+      id: randomBytes(10).toString('hex'),
+      backend: device.name,
+      status: 'Queued',
+      created: new Date().toISOString(),
+      qasm: checked.pubs[0]!.qasm,
+      shots: checked.pubs[0]!.shots,
+      estimator: checked.pubs,
+      cancelRequested: false,
+      timers: [],
+    };
+    jobs.push(job);
+    const failure = nextFailure;
+    nextFailure = undefined;
+    job.timers.push(setTimeout(() => start(job, device, failure), queueDelayMs));
+    return [200, { id: job.id, backend: job.backend }];
+  }
+
   function start(job: EmulatedJob, device: FakeDevice, failure: { reason: string; code?: number } | undefined): void {
     if (job.status !== 'Queued') return;
     if (failure) return finish(job, 'Failed', failure.reason, failure.code);
@@ -351,9 +378,12 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
       setTimeout(() => {
         if (job.status !== 'Running') return;
         try {
-          job.results = samplerResults(circuit, job.shots, options.seed);
+          job.results = job.estimator
+            ? estimatorResults(job.estimator, device, options.seed)
+            : samplerResults(circuit, job.shots, options.seed);
           finish(job, 'Completed');
         } catch (err) {
+          if (err instanceof EstimatorJobFailure) return finish(job, 'Failed', err.message, err.code);
           finish(job, 'Failed', `Error code 1500; the job failed while running: ${(err as Error).message}`, 1500);
         }
       }, runDelayMs),
@@ -473,7 +503,7 @@ function jobView(job: EmulatedJob): unknown {
     id: job.id,
     backend: job.backend,
     created: job.created,
-    program: { id: 'sampler' },
+    program: { id: job.estimator ? 'estimator' : 'sampler' },
     cost: 600,
     status: job.status,
     state: {
