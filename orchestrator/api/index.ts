@@ -17,6 +17,7 @@ export {
   state,
   getRuntimeContext,
   recordTaskInfo,
+  reserveBudget,
   type ListOptions,
 } from './introspection.ts';
 export type { RuntimeContext } from './runtime.ts';
@@ -28,6 +29,7 @@ export type {
   PlacementGroupRow,
   PlacementGroupBundleRow,
   TaskSummaryRow,
+  BudgetRow,
   JobRow,
   JobStatus,
   MetricPoint,
@@ -65,6 +67,7 @@ export {
   ModuleBackendRefusedError,
   BackendShutdownError,
   UnsafeRuntimeDirError,
+  BudgetExceededError,
 } from '../core/errors.ts';
 export { InvalidPlacementRuleError } from '../scheduler/placement-rules.ts';
 export {
