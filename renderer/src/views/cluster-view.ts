@@ -210,7 +210,7 @@ export class ClusterView implements View {
             'p',
             { class: 'hint' },
             replay ? 'No task of this session reported a cost.' : 'No task reported a cost yet.',
-            ' Tasks on SageMaker and Braket report one (costUsd in their info).',
+            ' Tasks on SageMaker, Braket and IBM Quantum report one (costUsd in their info).',
           )
         : h(
             'table',
