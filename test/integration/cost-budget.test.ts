@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import { Entry } from '@napi-rs/keyring';
 import { startIbmEmulator, type IbmEmulator } from '../emulators/ibm/index.ts';
 import { startAwsEmulator, type AwsEmulator } from '../emulators/aws/server.ts';
+import { SageMakerEmulator } from '../emulators/aws/sagemaker.ts';
+import { CloudWatchLogsEmulator } from '../emulators/aws/cloudwatch-logs.ts';
 
 process.env.ORRERY_HOME = mkdtempSync(join(tmpdir(), 'orrery-cost-'));
 const orrery = await import('orrery-compute');
@@ -35,6 +37,8 @@ const BUCKET = 'amazon-braket-orrery-cost';
 
 let ibm: IbmEmulator;
 let aws: AwsEmulator;
+let sm: SageMakerEmulator;
+const ROLE = 'arn:aws:iam::123456789012:role/OrreryTraining';
 const secret = `orrery-test-ibm-cost-${randomBytes(4).toString('hex')}`;
 const savedEnv = { ...process.env };
 
@@ -42,6 +46,10 @@ before(async () => {
   ibm = await startIbmEmulator({ queueDelayMs: 30, runDelayMs: 10 });
   new Entry('orrery', secret).setPassword(ibm.apiKey);
   aws = await startAwsEmulator({ buckets: [BUCKET] });
+  const logs = new CloudWatchLogsEmulator(['us-east-1']);
+  sm = new SageMakerEmulator(aws.s3, logs, { roles: [ROLE], stepMs: 30 });
+  aws.register(logs);
+  aws.register(sm);
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
   process.env.AWS_CONFIG_FILE = '/nonexistent/aws-config';
@@ -54,6 +62,7 @@ before(async () => {
 after(async () => {
   await orrery.shutdown().catch(() => undefined);
   await ibm.close();
+  sm.close();
   await aws.close();
   new Entry('orrery', secret).deletePassword();
   for (const k of Object.keys(process.env)) if (!(k in savedEnv)) delete process.env[k];
@@ -177,6 +186,54 @@ test('Braket: a backend budgetUsd admits two SV1 tasks at the $0.00375 minimum a
     assert.deepEqual(cost.byBackend, [
       { backend: 'braket', spentUsd: 0.0075, reservedUsd: 0, tasks: 2, budgetUsd: 0.008 },
     ]);
+  } finally {
+    await orrery.shutdown();
+  }
+});
+
+// ml.g5.xlarge is $1.408/h: a job with maxRuntimeS 3600 can cost at most $1.408, which is what it reserves.
+test('SageMaker: a job reserves its worst case (instances x maxRuntimeS); its charge replaces it once it ended', async () => {
+  const sagemaker = (name: string, budgetUsd: number) => ({
+    name,
+    kind: 'sagemaker',
+    region: 'us-east-1',
+    roleArn: ROLE,
+    s3Prefix: `s3://${BUCKET}/orrery`,
+    instanceType: 'ml.g5.xlarge',
+    endpoint: aws.endpoint,
+    pollIntervalMs: 50,
+    maxRuntimeS: 3600,
+    budgetUsd,
+  });
+  await orrery.init({ backends: [sagemaker('sm', 2), sagemaker('sm-small', 1)], logToDriver: false });
+  try {
+    const jobsBefore = sm.allJobs().length;
+    await assert.rejects(
+      orrery.get(
+        orrery.command({ image: 'python:3.11', backend: 'sm-small' }).remote({ argv: ['sh', '-c', 'echo hi'] }),
+      ),
+      (err: unknown) => {
+        assert.ok(err instanceof orrery.BudgetExceededError, String(err));
+        assert.match(
+          err.message,
+          /^SageMaker training job \S+ \(1 x ml\.g5\.xlarge at \$1\.408\/h for 3600 billable s/,
+        );
+        assert.match(
+          err.message,
+          /estimated \$1\.41 would cross the backend sm-small budget of \$1\.00: \$0\.00 spent so far/,
+        );
+        return true;
+      },
+    );
+    assert.equal(sm.allJobs().length, jobsBefore, 'no training job was created');
+    // $2: the second job fits only because the first one's charge (a second) replaced its $1.408 reservation.
+    const run = orrery.command({ image: 'python:3.11', backend: 'sm' });
+    for (let i = 0; i < 2; i++)
+      assert.equal((await orrery.get(run.remote({ argv: ['sh', '-c', 'echo hi'] }))).exitCode, 0);
+    const row = (await orrery.state.summarizeCost()).byBackend.find((b) => b.backend === 'sm')!;
+    assert.equal(row.tasks, 2);
+    assert.equal(row.reservedUsd, 0);
+    assert.ok(row.spentUsd > 0 && row.spentUsd < 0.01, String(row.spentUsd));
   } finally {
     await orrery.shutdown();
   }
