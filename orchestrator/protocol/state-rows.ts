@@ -433,6 +433,8 @@ export interface CostSummary {
   readonly tasks: number;
   /** One row per backend that has costs, most expensive first. */
   readonly byBackend: readonly { readonly backend: string; readonly usd: number; readonly tasks: number }[];
+  /** A live head with budgets: its spend against them (the State API's `cost` query). */
+  readonly budget?: BudgetRow;
 }
 
 /**
