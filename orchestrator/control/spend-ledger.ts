@@ -6,8 +6,8 @@
  * `budget-reserve`); the head is one thread, so a reservation is checked and taken at once
  * and concurrent submissions cannot all pass. Actual charges arrive as the `costUsd` a task
  * records about itself; while the task runs it counts the larger of its estimate and its
- * charge, once it ended only its charge. Spend of an earlier head of a resumed session is
- * carried in by {@link SpendLedger.carry}. No I/O: the head wires the ports.
+ * charge, once it ended only its charge. What tasks of earlier heads of a resumed session
+ * cost is carried in by {@link SpendLedger.carry}. No I/O: the head wires the ports.
  */
 import { BudgetExceededError } from '../core/errors.ts';
 import type { BudgetRow } from '../protocol/state-rows.ts';
@@ -34,8 +34,6 @@ export class SpendLedger {
   private readonly backendBudgets = new Map<string, number>();
   /** Per task that reserved or was charged. */
   private readonly tasks = new Map<string, TaskSpend>();
-  /** Spend of earlier heads of this session, by backend. */
-  private readonly carried = new Map<string, number>();
 
   constructor(private readonly ports: SpendLedgerPorts) {}
 
@@ -50,9 +48,12 @@ export class SpendLedger {
     else this.backendBudgets.set(backend, usd);
   }
 
-  /** Adds what an earlier head of this session spent on `backend` (read from the session). */
-  carry(backend: string, usd: number): void {
-    this.carried.set(backend, round((this.carried.get(backend) ?? 0) + usd));
+  /**
+   * What a task of an earlier head of this session cost (read from the session). Kept by task,
+   * so a task this head adopts and that reports its cost again replaces it rather than adding to it.
+   */
+  carry(taskId: string, backend: string, usd: number): void {
+    this.charge(taskId, backend, usd);
   }
 
   /**
@@ -87,7 +88,7 @@ export class SpendLedger {
   /** Spend, reservations and budgets, in all and per backend (the State API's `cost` query). */
   summary(): BudgetRow {
     this.releaseEnded();
-    const names = new Set<string>([...this.carried.keys(), ...this.backendBudgets.keys()]);
+    const names = new Set<string>(this.backendBudgets.keys());
     for (const t of this.tasks.values()) names.add(t.backend);
     const byBackend = [...names]
       .map((backend) => {
@@ -127,12 +128,11 @@ export class SpendLedger {
     }
   }
 
-  /** Spent (charged, and carried from earlier heads) and reserved beyond the charges, over the backends `counts` accepts. */
+  /** Spent (charged, also to earlier heads) and reserved beyond the charges, over the backends `counts` accepts. */
   private totals(counts: (backend: string) => boolean): { spent: number; reserved: number; tasks: number } {
     let spent = 0;
     let reserved = 0;
     let tasks = 0;
-    for (const [b, usd] of this.carried) if (counts(b)) spent += usd;
     for (const t of this.tasks.values()) {
       if (!counts(t.backend)) continue;
       spent += t.charged;

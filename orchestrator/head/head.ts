@@ -104,8 +104,8 @@ export class Head {
   }
 
   /**
-   * Budgets of paid jobs: `setSession` sets the session's (undefined removes it), `carry` adds
-   * what an earlier head of a resumed session spent on a backend (control/spend-ledger.ts).
+   * Budgets of paid jobs: `setSessionBudget` sets the session's (undefined removes it), `carry` adds
+   * what a task of an earlier head of a resumed session cost (control/spend-ledger.ts).
    */
   get spend(): Pick<SpendLedger, 'setSessionBudget' | 'carry' | 'summary'> {
     return this.parts.spend;

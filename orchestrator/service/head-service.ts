@@ -152,7 +152,7 @@ export class HeadService {
     let dashboardLogin: DashboardLogin | undefined;
     try {
       // What earlier heads of a resumed session spent counts against its budgets.
-      for (const b of reader?.cost().byBackend ?? []) head.spend.carry(b.backend, b.usd);
+      for (const t of reader?.taskCosts() ?? []) head.spend.carry(t.taskId, t.backend, t.usd);
       const recorded = { backends: opts.backends ?? [], ...(budgetUsd !== undefined && { budgetUsd }) };
       session = startSession(head, sessionName, recorded, opts.placementRules, {
         resume: opts.resume,

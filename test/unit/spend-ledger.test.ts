@@ -99,14 +99,18 @@ test('a backend budget limits only that backend; the message names it and its co
   );
 });
 
-test('spend carried from an earlier head of the session counts against the budget', () => {
+test('spend carried from an earlier head of the session counts against the budget, once per task', () => {
   const { l, running } = ledger();
   l.setSessionBudget(10);
-  l.carry('ibm', 6.4);
+  l.carry('old1', 'ibm', 3.2);
+  l.carry('old2', 'ibm', 3.2);
   running.add('t');
   assert.throws(() => l.reserve('t', 'ibm', 3.7, 'j'), /\$6\.40 spent so far/);
   l.reserve('t', 'ibm', 3.6, 'j');
-  assert.deepEqual(l.summary().byBackend[0], { backend: 'ibm', spentUsd: 6.4, reservedUsd: 3.6, tasks: 0 });
+  assert.deepEqual(l.summary().byBackend[0], { backend: 'ibm', spentUsd: 6.4, reservedUsd: 3.6, tasks: 2 });
+  // A task the new head adopted reports its cost again: it replaces the carried one.
+  l.charge('old2', 'ibm', 3.3);
+  assert.equal(l.summary().spentUsd, 6.5);
 });
 
 test('bad estimates are refused; BudgetExceededError crosses processes with its fields', () => {
