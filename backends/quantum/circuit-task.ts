@@ -27,6 +27,8 @@ export interface TaskHooks {
   readonly signal: AbortSignal;
   report(info: TaskInfo): void;
   log(line: string): void;
+  /** Reserves a job's estimated cost against the head's budgets (CircuitRun.reserve). */
+  reserve?(estimateUsd: number, what: string): Promise<void>;
 }
 
 /** Runs one circuit on this node's quantum backend. */
@@ -43,6 +45,7 @@ export async function executeCircuit(call: CircuitCall, hooks: TaskHooks): Promi
     signal: hooks.signal,
     report: hooks.report,
     log: hooks.log,
+    reserve: hooks.reserve,
   };
   switch (config.kind) {
     case 'quantum-simulator':

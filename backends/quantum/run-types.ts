@@ -23,6 +23,11 @@ export interface CircuitRun {
   report(info: TaskInfo): void;
   /** A line for the task's log (shown live on the driver). */
   log(line: string): void;
+  /**
+   * Reserves a paid job's estimated cost against the head's budgets before it is submitted
+   * (rejects with BudgetExceededError); absent where no head keeps budgets (unit tests).
+   */
+  reserve?(estimateUsd: number, what: string): Promise<void>;
 }
 
 /** What a circuit task returns (orchestrator/api/circuit.ts). */

@@ -54,6 +54,8 @@ export interface CommandJobHooks {
   readonly task?: { readonly id: string; readonly name: string };
   /** Attach to this existing job instead of creating one (a resumed head). */
   readonly resumeJobId?: string;
+  /** Reserves the job's estimated cost against the head's budgets before it is created (rejects with BudgetExceededError). */
+  reserve?(estimateUsd: number, what: string): Promise<void>;
 }
 
 /** What a finished command returns (CommandResult of orchestrator/api/command-types.ts). */
@@ -144,6 +146,10 @@ class TrainingJobRun {
   /** Stages the inputs and creates the job (retrying throttling and ResourceLimitExceeded). */
   private async create(): Promise<void> {
     const { config, hooks, call } = this;
+    // The most the job can cost: its instances for maxRuntimeS (SageMaker stops it then).
+    const count = config.instanceCount ?? 1;
+    const worst = estimateJobCost(loadInstanceTable(), config.instanceType, count, config.maxRuntimeS ?? 86400);
+    if (worst) await hooks.reserve?.(worst.costUsd, `SageMaker training job ${this.jobName} (${worst.basis})`);
     const loc = parseS3Uri(config.s3Prefix)!;
     const inputs = call.inputs ?? {};
     const staged = await stageInputs(this.aws.s3, loc, this.jobName, inputs, hooks.signal).catch((err: unknown) => {

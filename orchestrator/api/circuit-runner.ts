@@ -19,5 +19,6 @@ export async function runCircuitTask(call: CircuitCall): Promise<CircuitResult> 
     signal: ctx.signal ?? new AbortController().signal,
     report: (info) => orrery.recordTaskInfo(info),
     log: (line) => console.log(line),
+    reserve: async (usd, what) => void (await orrery.reserveBudget(usd, what)),
   });
 }

@@ -105,6 +105,7 @@ export async function runCommand(call: CommandCall, spec: CommandSpec | readonly
         log: (line: string) => console.log(line),
         task: { id: context.taskId, name: program.slice(program.lastIndexOf('/') + 1) || program },
         resumeJobId: Array.isArray(spec) ? undefined : (spec as CommandSpec).resumeJobId,
+        reserve: async (usd: number, what: string) => void (await orrery.reserveBudget(usd, what)),
       },
     )) as CommandResult;
   }

@@ -24,6 +24,7 @@ export {
   state,
   getRuntimeContext,
   recordTaskInfo,
+  reserveBudget,
   type ListOptions,
 } from './introspection.ts';
 export type { RuntimeContext } from './runtime.ts';
@@ -35,6 +36,7 @@ export type {
   PlacementGroupRow,
   PlacementGroupBundleRow,
   TaskSummaryRow,
+  BudgetRow,
   JobRow,
   JobStatus,
   MetricPoint,
@@ -72,6 +74,7 @@ export {
   ModuleBackendRefusedError,
   BackendShutdownError,
   UnsafeRuntimeDirError,
+  BudgetExceededError,
 } from '../core/errors.ts';
 export { InvalidPlacementRuleError } from '../scheduler/placement-rules.ts';
 export {

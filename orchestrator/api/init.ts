@@ -42,6 +42,11 @@ export interface InitOptions {
   session?: string;
   /** Bytes of object values the embedded head keeps in memory before spilling to disk (default: 30% of RAM). */
   objectStoreMemory?: number;
+  /**
+   * The most the session's paid jobs (IBM Quantum, Braket, SageMaker) may cost, in US dollars: a
+   * job whose estimate would cross it fails before submission with BudgetExceededError.
+   */
+  budget?: { usd: number };
 }
 
 const INIT_KEYS = new Set([
@@ -61,6 +66,7 @@ const INIT_KEYS = new Set([
   'backends',
   'session',
   'objectStoreMemory',
+  'budget',
 ]);
 
 /** Starts an embedded head with one local node (or attaches to a cluster) and binds the API to it. */
@@ -101,17 +107,20 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
       `init(): option objectStoreMemory must be a number of bytes > 0 (got ${opts.objectStoreMemory})`,
     );
   }
+  const budgetUsd = checkBudget(opts.budget);
   let head: Head;
   let stop: () => Promise<void>;
   if (opts.cluster) {
     head = opts.cluster.head;
     stop = async () => {};
     if (placementRules) head.setPlacementRules(placementRules);
+    if (budgetUsd !== undefined) head.spend.setSessionBudget(budgetUsd);
   } else {
     head = new Head({
       infeasibleGraceMs: opts.infeasibleGraceMs,
       placementRules,
       objectStoreMemory: opts.objectStoreMemory,
+      ...(budgetUsd !== undefined && { budget: { usd: budgetUsd } }),
     });
     stop = () => head.shutdown();
     const local = {
@@ -132,7 +141,7 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
       endSession = (await import('../head/session-recording.ts')).startSession(
         head,
         opts.session,
-        { backends: backendConfigs },
+        { backends: backendConfigs, ...(budgetUsd !== undefined && { budgetUsd }) },
         placementRules,
       ).stop;
     // Backends the dashboard saved without starting stay saved.
@@ -177,7 +186,19 @@ const HEAD_SIDE_OPTIONS = [
   'placementRules',
   'config',
   'session',
+  'budget',
 ] as const;
+
+/** The session budget's dollars, checked. */
+function checkBudget(budget: unknown): number | undefined {
+  if (budget === undefined) return undefined;
+  const usd = (budget as { usd?: unknown } | null)?.usd;
+  if (typeof budget !== 'object' || typeof usd !== 'number' || !Number.isFinite(usd) || usd < 0)
+    throw new TypeError(
+      `init(): option budget must be { usd: N }, N a number of US dollars >= 0 (got ${JSON.stringify(budget)})`,
+    );
+  return usd;
+}
 
 /** Client mode: connects to a head service (`orrery start`) over its WebSocket. */
 async function initClient(address: string, opts: InitOptions): Promise<RuntimeContext> {

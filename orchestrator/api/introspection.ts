@@ -1,6 +1,7 @@
 /** Cluster introspection: `nodes()`, resources, the State API and `getRuntimeContext()`. */
 import type {
   ActorRow,
+  BudgetRow,
   NodeRow,
   ObjectRow,
   PlacementGroupRow,
@@ -47,6 +48,8 @@ export const state = {
   listPlacementGroups: (o?: ListOptions): Promise<PlacementGroupRow[]> => query('placement-groups', o),
   /** Per task name (an own key of the result, whatever the name), its task counts per state. */
   summarizeTasks: (): Promise<Record<string, TaskSummaryRow>> => query('summary'),
+  /** What paid jobs cost so far (charged, and reserved by jobs in flight) against the session's and backends' budgets. */
+  summarizeCost: (): Promise<BudgetRow> => query('cost'),
 };
 
 /** The context of the running task (or of the driver). */
@@ -65,4 +68,17 @@ export function recordTaskInfo(info: Record<string, string | number | boolean>):
       throw new TypeError(`recordTaskInfo: value of ${k} must be a string, number or boolean`);
   }
   rt.post({ op: 'task-info', taskId: rt.context().taskId, info });
+}
+
+/**
+ * Inside a task, before it starts paid work (a job on a priced service): reserves the work's
+ * estimated cost against the session's and the task's backend's budgets. Rejects with
+ * BudgetExceededError (nothing reserved) when the spend so far, the work in flight and this
+ * estimate would cross a budget; `what` names the work in that message. The reservation lasts
+ * while the task runs; the `costUsd` the task records (recordTaskInfo) is its actual charge.
+ */
+export function reserveBudget(estimateUsd: number, what: string): Promise<BudgetRow> {
+  if (typeof estimateUsd !== 'number' || !Number.isFinite(estimateUsd) || estimateUsd < 0)
+    throw new TypeError(`reserveBudget: estimateUsd must be a number of US dollars >= 0 (got ${String(estimateUsd)})`);
+  return currentRuntime().call({ op: 'budget-reserve', estimateUsd, what: String(what) });
 }

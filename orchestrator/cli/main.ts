@@ -64,6 +64,7 @@ const COMMANDS: Record<string, CommandSpec> = {
       host: 'value',
       session: 'value',
       resume: 'value',
+      'budget-usd': 'value',
       'allow-module-backends': 'flag',
     },
     run: (a, o, p) => startCommand(a, o, p),

@@ -8,6 +8,7 @@ import {
   validateLabelsPatch,
   type SessionReader,
 } from '../sessions/index.ts';
+import type { CostSummary } from '../protocol/state-rows.ts';
 
 /** Options of `sessions label`: a new title and notes, tags to add and to remove. */
 export interface SessionLabelOptions {
@@ -95,6 +96,7 @@ export async function sessionsCommand(
         );
       if (d.summary.totalCostUsd > 0)
         print(`  estimated cost $${d.summary.totalCostUsd.toFixed(2)}, billable ${d.summary.totalBillableSeconds} s`);
+      for (const line of costLines(d.cost, d.config)) print(line);
       return;
     }
     case 'export': {
@@ -159,4 +161,28 @@ function table(rows: string[][]): string {
         .trimEnd(),
     )
     .join('\n');
+}
+
+/** `sessions show`: cost per backend, and the budgets the session ran under (its config's `budgetUsd` and each backend's). */
+function costLines(cost: CostSummary, config: unknown): string[] {
+  const c = (config ?? {}) as { budgetUsd?: unknown; backends?: unknown };
+  const budgets = new Map<string, number>();
+  for (const b of Array.isArray(c.backends) ? c.backends : []) {
+    const { name, budgetUsd } = (b ?? {}) as { name?: unknown; budgetUsd?: unknown };
+    if (typeof name === 'string' && typeof budgetUsd === 'number') budgets.set(name, budgetUsd);
+  }
+  const lines: string[] = [];
+  if (typeof c.budgetUsd === 'number')
+    lines.push(`  budget $${dollars(c.budgetUsd)}: $${dollars(cost.totalUsd)} spent (${cost.tasks} paid tasks)`);
+  for (const b of cost.byBackend) {
+    const budget = budgets.get(b.backend);
+    lines.push(
+      `    ${b.backend || '(no backend)'}: $${dollars(b.usd)} over ${b.tasks} task${b.tasks === 1 ? '' : 's'}${budget === undefined ? '' : ` (budget $${dollars(budget)})`}`,
+    );
+  }
+  return lines;
+}
+
+function dollars(v: number): string {
+  return v !== 0 && v < 0.01 ? String(Number(v.toPrecision(3))) : v.toFixed(2);
 }

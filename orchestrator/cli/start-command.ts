@@ -5,7 +5,7 @@ import { LOGIN_CODE_TTL_MS } from '../service/login-codes.ts';
 import type { CliOptions } from './command-line.ts';
 
 /** Help of `orrery start`. */
-export const START_USAGE = `usage: orrery start [--port ${DEFAULT_PORT}] [--config FILE] [--host 127.0.0.1] [--session NAME | --resume NAME] [--allow-module-backends]
+export const START_USAGE = `usage: orrery start [--port ${DEFAULT_PORT}] [--config FILE] [--host 127.0.0.1] [--session NAME | --resume NAME] [--budget-usd N] [--allow-module-backends]
 
 Runs a head here with a local node (all CPUs) plus the config's backends and placement rules,
 serving HTTP and WebSocket on 127.0.0.1 (--port 0 picks a free port). Writes ~/.orrery/head.json
@@ -17,6 +17,10 @@ Everything is recorded into an experiment session (--session NAME, default sessi
 Its agents outlive the head for 30 minutes: if the head dies (or the laptop sleeps),
 orrery start --resume NAME reattaches to them, collects what finished meanwhile, submits again
 what never ran, and records every result once into session NAME.
+
+--budget-usd N caps what the session's paid jobs (IBM Quantum, Braket, SageMaker) may cost in
+US dollars: a job whose estimate would cross it fails with BudgetExceededError before it is
+submitted. A resumed session keeps its recorded budget, and what it spent counts against it.
 
 The config's module: backends load code: by package name, or by a path relative to the config
 file. Client drivers (init({ backends })) and the dashboard cannot add module backends unless
@@ -40,6 +44,10 @@ export async function startCommand(args: string[], opts: CliOptions, print: (lin
   if (opts.session !== undefined && opts.resume !== undefined)
     throw new Error('give --session NAME for a new session or --resume NAME to continue one, not both');
   const resume = typeof opts.resume === 'string' ? opts.resume : undefined;
+  const budget = opts['budget-usd'];
+  const budgetUsd = budget === undefined ? undefined : Number(budget);
+  if (budgetUsd !== undefined && (typeof budget !== 'string' || !Number.isFinite(budgetUsd) || budgetUsd < 0))
+    throw new Error(`--budget-usd must be a number of US dollars >= 0 (got ${String(budget)})`);
   const service = await HeadService.start({
     port,
     host: host === 'localhost' ? '127.0.0.1' : host,
@@ -51,6 +59,7 @@ export async function startCommand(args: string[], opts: CliOptions, print: (lin
     session: resume ?? (typeof opts.session === 'string' ? opts.session : undefined),
     resume: resume !== undefined,
     allowModuleBackends: opts['allow-module-backends'] === true,
+    budgetUsd,
   });
   const { info } = service;
   const nodes = service.head.queries.nodeIds().length;

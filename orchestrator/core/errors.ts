@@ -302,6 +302,31 @@ export class TaskRetryRefusedError extends OrreryError {
   }
 }
 
+/**
+ * A paid job was refused before submission: its estimated cost would take the spend past a
+ * budget (`init({ budget: { usd } })` for the session, `budgetUsd` in a backend's config).
+ * `scope` is `'session'` or the backend's name. Not retried: the same job would cross it again.
+ */
+export class BudgetExceededError extends OrreryError {
+  constructor(
+    readonly scope: string,
+    readonly budgetUsd: number,
+    readonly spentUsd: number,
+    readonly reservedUsd: number,
+    readonly estimateUsd: number,
+    readonly what: string,
+  ) {
+    super(
+      `${what}: estimated $${usd(estimateUsd)} would cross the ${scope === 'session' ? 'session' : `backend ${scope}`} budget of $${usd(budgetUsd)}: $${usd(spentUsd)} spent so far${reservedUsd > 0 ? ` and $${usd(reservedUsd)} reserved by jobs in flight` : ''}. Raise the budget (${scope === 'session' ? 'init({ budget: { usd } })' : `budgetUsd of backend ${scope}`}), or use fewer shots or circuits.`,
+    );
+  }
+}
+
+/** Dollars with cents; under a cent, to 3 significant digits (per-shot prices are fractions of a cent). */
+function usd(v: number): string {
+  return v !== 0 && Math.abs(v) < 0.01 ? String(Number(v.toPrecision(3))) : v.toFixed(2);
+}
+
 function indent(text: string): string {
   return text
     .split('\n')
@@ -368,6 +393,7 @@ const classes: Record<string, OrreryErrorClass> = {
   BackendShutdownError,
   UnsafeRuntimeDirError,
   TaskRetryRefusedError,
+  BudgetExceededError,
 };
 
 /**

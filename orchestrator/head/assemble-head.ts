@@ -18,6 +18,7 @@ import { ProcessDir } from '../core/runtime-dir.ts';
 import { ActorManager } from '../control/actor-manager.ts';
 import { LeaseDispatcher } from '../control/lease-dispatcher.ts';
 import { PlacementGroupManager } from '../control/placement-group-manager.ts';
+import { SpendLedger } from '../control/spend-ledger.ts';
 import { TaskManager } from '../control/task-manager.ts';
 import { LineageReconstruction } from '../objects/lineage.ts';
 import { ObjectPlane } from '../objects/object-plane.ts';
@@ -57,6 +58,8 @@ export interface HeadParts {
   readonly backends: HeadBackends;
   readonly autoscaler: Autoscaler;
   readonly queries: StateQueries;
+  /** Spend of paid jobs against the session's and backends' budgets. */
+  readonly spend: SpendLedger;
   /** Usage samples per node and their history (usage-monitor.ts). */
   readonly usage: UsageMonitor;
   readonly requests: HeadRequests;
@@ -185,7 +188,9 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
   if (rules) tasks.setPlacementRules(rules);
   const lineage = new LineageReconstruction(store, tasks, log);
   const placementGroups = new PlacementGroupManager({ scheduler, dispatcher, tasks, actors, store, log: warn }, clock);
-  const queries = new StateQueries({ tasks, actors, placementGroups, store, scheduler, nodes });
+  const spend = new SpendLedger({ isRunning: (taskId) => tasks.task(taskId)?.state === 'RUNNING' });
+  spend.setSessionBudget(opts.budget?.usd);
+  const queries = new StateQueries({ tasks, actors, placementGroups, store, scheduler, nodes, spend });
 
   const links = new WorkerLinks(runtimeDir.socketPath('workers.sock'), (nodeId, link, m) => {
     const node = nodes.get(nodeId);
@@ -216,6 +221,7 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
     store,
     dispatcher,
     queries,
+    spend,
     namespaceOf: (jobId) => jobs.namespaceOf(jobId),
     jobs,
     recordedTask: opts.adoption?.recorded && ((taskId) => opts.adoption?.recorded?.(taskId)),
@@ -261,6 +267,7 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
     backends,
     autoscaler,
     queries,
+    spend,
     requests,
     usage,
     log,

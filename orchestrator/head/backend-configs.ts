@@ -61,6 +61,11 @@ export function checkBackendConfig(
     throw new TypeError(`backend ${name}: kind must be a non-empty string; ${kinds}`);
   checkNameKeys(`backend ${name}: resources`, c.resources);
   checkNameKeys(`backend ${name}: labels`, c.labels);
+  const budget = c.budgetUsd;
+  if (budget !== undefined && (typeof budget !== 'number' || !Number.isFinite(budget) || budget < 0))
+    throw new TypeError(
+      `backend ${name}: budgetUsd must be a number of US dollars >= 0, the most its paid jobs may cost in this session (got ${JSON.stringify(budget)})`,
+    );
   if (c.kind.startsWith('module:')) {
     const spec = c.kind.slice('module:'.length);
     moduleTarget(spec, modules, name);

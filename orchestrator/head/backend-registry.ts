@@ -6,6 +6,7 @@
 import type { Backend } from '../../backends/types.ts';
 import { LocalBackend, type LocalBackendConfig } from '../../backends/local/local-backend.ts';
 import { checkBackendConfig, type BuiltinBackendKind } from './backend-configs.ts';
+import { setBackendBudget } from './backend-budgets.ts';
 import { loadModuleBackend, type ModulePolicy } from './module-backends.ts';
 
 export type { BuiltinBackendKind } from './backend-configs.ts';
@@ -55,9 +56,14 @@ const NO_MODULES: ModulePolicy = {
  */
 export async function createBackend(config: unknown, modules: ModulePolicy = NO_MODULES): Promise<Backend> {
   const checked = checkBackendConfig(config, modules);
-  const c = config as Record<string, unknown>;
-  if ('module' in checked.kind) return loadModuleBackend(checked.kind.module, c, modules);
-  return BUILTIN[checked.kind.builtin](c);
+  // `budgetUsd` is the head's to enforce (control/spend-ledger.ts), not a key of any kind.
+  const { budgetUsd, ...c } = config as Record<string, unknown>;
+  const backend =
+    'module' in checked.kind
+      ? await loadModuleBackend(checked.kind.module, c, modules)
+      : await BUILTIN[checked.kind.builtin](c);
+  if (typeof budgetUsd === 'number') setBackendBudget(backend, budgetUsd);
+  return backend;
 }
 
 /**

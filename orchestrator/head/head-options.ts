@@ -47,6 +47,8 @@ export interface HeadOptions {
   readonly driverModules?: ModulePolicy;
   /** How long one backend's shutdown may take before it is reported and given up (default 30 s). */
   readonly backendShutdownTimeoutMs?: number;
+  /** The session's budget for paid jobs, in US dollars (control/spend-ledger.ts). */
+  readonly budget?: { readonly usd: number };
   /** A head resuming a session: which tasks that agents report it adopts. */
   readonly adoption?: TaskAdoption;
 }

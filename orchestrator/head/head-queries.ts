@@ -15,6 +15,7 @@ import type { ObjectResult } from '../protocol/messages.ts';
 import type { ObjectState, StateFilter, StateQuery, StateReplies } from '../protocol/state-rows.ts';
 import type { ClusterScheduler } from '../scheduler/cluster-scheduler.ts';
 import type { ClusterNodes } from './cluster-nodes.ts';
+import type { SpendLedger } from '../control/spend-ledger.ts';
 import { filterRows, mapRows, nodeRow, summarize, taskRow } from './state-api.ts';
 
 /** Queued work that no node or backend can ever run (`orrery status`, like `ray status`'s infeasible requests). */
@@ -60,6 +61,7 @@ export interface QueriedTables {
   readonly store: ObjectStore;
   readonly scheduler: ClusterScheduler;
   readonly nodes: ClusterNodes;
+  readonly spend: SpendLedger;
 }
 
 /** HeadQueries over a head's tables. */
@@ -157,6 +159,8 @@ export class StateQueries implements HeadQueries {
         return amountsOf(nodes.sumOver((n) => n.total));
       case 'available-resources':
         return amountsOf(nodes.sumOver((n) => scheduler.available(n.nodeId) ?? {}));
+      case 'cost':
+        return this.t.spend.summary();
       case 'placement-groups':
         return filterRows(placementGroups.rows(), filters, limit);
       default:

@@ -16,6 +16,7 @@ import { newId } from '../core/ids.ts';
 import type { ActorManager } from '../control/actor-manager.ts';
 import type { LeaseDispatcher } from '../control/lease-dispatcher.ts';
 import type { PlacementGroupManager } from '../control/placement-group-manager.ts';
+import type { SpendLedger } from '../control/spend-ledger.ts';
 import type { TaskManager } from '../control/task-manager.ts';
 import { retrySubmission } from '../control/task-retry.ts';
 import type { ObjectPlane } from '../objects/object-plane.ts';
@@ -61,6 +62,8 @@ export interface RequestTargets {
   readonly store: ObjectStore;
   readonly dispatcher: LeaseDispatcher;
   readonly queries: HeadQueries;
+  /** Spend against budgets: paid jobs reserve their estimate, tasks' `costUsd` charges it. */
+  readonly spend: SpendLedger;
   namespaceOf(jobId: string): string;
   /** Drivers' runs: what they say about themselves and the metrics they log. */
   readonly jobs: Pick<Jobs, 'update' | 'log'>;
@@ -221,7 +224,18 @@ function handlersOf(t: RequestTargets, block: (caller: Caller, blocked: boolean)
     'kill-actor': (req) => t.actors.kill(req.actorId, req.noRestart),
     state: (req) => t.queries.state(req.query, req.filters, req.limit),
     'add-backends': (req) => t.addBackends(req.configs),
-    'task-info': (req) => t.tasks.recordInfo(req.taskId, req.info),
+    'task-info'(req, caller) {
+      const usd = req.info.costUsd;
+      if (typeof usd === 'number' && caller.nodeId)
+        t.spend.charge(req.taskId, t.queries.backendOfNode(caller.nodeId), usd);
+      t.tasks.recordInfo(req.taskId, req.info);
+    },
+    'budget-reserve'(req, caller) {
+      if (!caller.taskId || !caller.nodeId)
+        throw new TypeError('budget-reserve: only a running task may reserve budget for the job it submits');
+      t.spend.reserve(caller.taskId, t.queries.backendOfNode(caller.nodeId), req.estimateUsd, req.what);
+      return t.spend.summary();
+    },
     'pg-create': (req, caller) => t.placementGroups.serve(req, caller.jobId),
     'pg-remove': (req, caller) => t.placementGroups.serve(req, caller.jobId),
     'log-metrics': (req, caller) => t.jobs.log(caller.jobId, req.points),

@@ -7,7 +7,9 @@ import type { AgentSpec, AgentStream, Backend } from '../../backends/types.ts';
 import { BackendShutdownError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { validatePlacementRules } from '../scheduler/placement-rules.ts';
+import type { SpendLedger } from '../control/spend-ledger.ts';
 import { assembleHead, type HeadParts } from './assemble-head.ts';
+import { backendBudget } from './backend-budgets.ts';
 import type { HeadEvents } from './head-events.ts';
 import type { HeadOptions } from './head-options.ts';
 import type { HeadQueries } from './head-queries.ts';
@@ -96,7 +98,17 @@ export class Head {
 
   /** Starts a backend and its initial nodes. */
   addBackend(backend: Backend): Promise<void> {
+    const budget = backendBudget(backend);
+    if (budget !== undefined) this.parts.spend.setBackendBudget(backend.name, budget);
     return this.parts.backends.add(backend);
+  }
+
+  /**
+   * Budgets of paid jobs: `setSessionBudget` sets the session's (undefined removes it), `carry` adds
+   * what a task of an earlier head of a resumed session cost (control/spend-ledger.ts).
+   */
+  get spend(): Pick<SpendLedger, 'setSessionBudget' | 'carry' | 'summary'> {
+    return this.parts.spend;
   }
 
   /** The backends, in the order they were added. */

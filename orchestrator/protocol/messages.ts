@@ -9,7 +9,7 @@ import type { ActorDescriptor, Payload } from '../core/serialization.ts';
 import type { ShippedCode } from '../core/function-source.ts';
 import type { PythonEnvSpec } from '../core/python-env.ts';
 import type { PlacementStrategyName } from '../core/scheduling-strategy.ts';
-import type { StateFilter, StateQuery, StateReplies } from './state-rows.ts';
+import type { BudgetRow, StateFilter, StateQuery, StateReplies } from './state-rows.ts';
 
 export type { NormalizedActorOptions, NormalizedTaskOptions } from '../core/options.ts';
 
@@ -172,6 +172,14 @@ export interface HeadOps {
       readonly info: Readonly<Record<string, string | number | boolean>>;
     };
     reply: void;
+  };
+  /**
+   * A running task about to submit a paid job reserves its estimated cost against the session's
+   * and its backend's budgets (control/spend-ledger.ts); refused with BudgetExceededError.
+   */
+  readonly 'budget-reserve': {
+    req: { readonly op: 'budget-reserve'; readonly estimateUsd: number; readonly what: string };
+    reply: BudgetRow;
   };
   /** Metric values a driver or a task logs (`log()`); each point's `step` was chosen by the caller. */
   readonly 'log-metrics': {

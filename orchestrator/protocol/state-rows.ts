@@ -196,7 +196,8 @@ export type StateQuery =
   | 'summary'
   | 'cluster-resources'
   | 'available-resources'
-  | 'placement-groups';
+  | 'placement-groups'
+  | 'cost';
 
 /** A filter of the State API: `[key, '=' | '!=', value]`. */
 export type StateFilter = readonly [string, '=' | '!=', string];
@@ -214,6 +215,8 @@ export interface StateReplies {
   /** Resources free now on the live nodes. */
   readonly 'available-resources': ResourceAmounts;
   readonly 'placement-groups': PlacementGroupRow[];
+  /** What paid jobs cost so far and the budgets they stay within (one row). */
+  readonly cost: BudgetRow;
 }
 
 /** What the dashboard calls a task's kind: plain functions, command and circuit tasks, and actor work. */
@@ -430,6 +433,32 @@ export interface CostSummary {
   readonly tasks: number;
   /** One row per backend that has costs, most expensive first. */
   readonly byBackend: readonly { readonly backend: string; readonly usd: number; readonly tasks: number }[];
+  /** A live head with budgets: its spend against them (the State API's `cost` query). */
+  readonly budget?: BudgetRow;
+}
+
+/**
+ * The head's spend against its budgets (the State API's `cost` query): charges tasks reported
+ * (`costUsd`, plus what earlier heads of a resumed session spent) and estimates reserved by
+ * paid jobs still in flight, in all and per backend, in US dollars.
+ */
+export interface BudgetRow {
+  readonly spentUsd: number;
+  /** Estimates of running jobs beyond what they were charged so far. */
+  readonly reservedUsd: number;
+  /** Tasks that reported a cost to this head. */
+  readonly tasks: number;
+  /** The session's budget (`init({ budget: { usd } })`); absent when none. */
+  readonly budgetUsd?: number;
+  /** One row per backend with spend or a budget, most spent first. */
+  readonly byBackend: readonly {
+    readonly backend: string;
+    readonly spentUsd: number;
+    readonly reservedUsd: number;
+    readonly tasks: number;
+    /** The backend's `budgetUsd`; absent when none. */
+    readonly budgetUsd?: number;
+  }[];
 }
 
 /** One session of an N-way comparison, as the comparison names it. */

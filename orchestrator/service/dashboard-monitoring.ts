@@ -38,7 +38,10 @@ export function liveCost(head: Head): CostSummary {
     const usd = t.info?.costUsd;
     if (typeof usd === 'number') items.push({ backend: t.nodeId ? head.queries.backendOfNode(t.nodeId) : '', usd });
   }
-  return sumCosts(items);
+  const cost = sumCosts(items);
+  const budget = head.spend.summary();
+  const budgeted = budget.budgetUsd !== undefined || budget.byBackend.some((b) => b.budgetUsd !== undefined);
+  return budgeted ? { ...cost, budget } : cost;
 }
 
 /** GET /api/usage, /api/node-logs/:nodeId and /api/cost. */

@@ -77,6 +77,8 @@ export interface HeadServiceOptions {
    * file. Off by default: they would load code into the head.
    */
   readonly allowModuleBackends?: boolean;
+  /** The session's budget for paid jobs in US dollars (`orrery start --budget-usd`); a resumed session keeps the one it recorded unless given. */
+  readonly budgetUsd?: number;
 }
 
 /** A running head service. */
@@ -129,7 +131,9 @@ export class HeadService {
     const sessionName = opts.session ?? `session-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`;
     // Resuming: the session says which tasks the agents that outlived the last head report are this head's to adopt.
     const reader: SessionReader | undefined = opts.resume ? new SessionStore().open(sessionName) : undefined;
+    const budgetUsd = opts.budgetUsd ?? recordedBudget(reader);
     const head = new Head({
+      ...(budgetUsd !== undefined && { budget: { usd: budgetUsd } }),
       placementRules: opts.placementRules as PlacementRule[] | undefined,
       log,
       driverModules,
@@ -147,7 +151,10 @@ export class HeadService {
     let dashboard: Dashboard | undefined;
     let dashboardLogin: DashboardLogin | undefined;
     try {
-      session = startSession(head, sessionName, { backends: opts.backends ?? [] }, opts.placementRules, {
+      // What earlier heads of a resumed session spent counts against its budgets.
+      for (const t of reader?.taskCosts() ?? []) head.spend.carry(t.taskId, t.backend, t.usd);
+      const recorded = { backends: opts.backends ?? [], ...(budgetUsd !== undefined && { budgetUsd }) };
+      session = startSession(head, sessionName, recorded, opts.placementRules, {
         resume: opts.resume,
         log,
       });
@@ -297,4 +304,10 @@ function listen(server: Server, port: number, host: string): Promise<number> {
       resolve((server.address() as AddressInfo).port);
     });
   });
+}
+
+/** The session budget a resumed session recorded (its config's `budgetUsd`). */
+function recordedBudget(reader: SessionReader | undefined): number | undefined {
+  const usd = (reader?.metadata().config as { budgetUsd?: unknown } | null | undefined)?.budgetUsd;
+  return typeof usd === 'number' && Number.isFinite(usd) && usd >= 0 ? usd : undefined;
 }

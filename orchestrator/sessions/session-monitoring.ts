@@ -77,12 +77,20 @@ export function readNodeLogs(db: Database.Database, nodeId: string, limit = 2000
 
 /** The cost tasks reported (`costUsd` in their info), in all and per backend. */
 export function readCost(db: Database.Database, schemaVersion: number): CostSummary {
-  if (schemaVersion < 2) return { totalUsd: 0, tasks: 0, byBackend: [] };
+  return sumCosts(readTaskCosts(db, schemaVersion));
+}
+
+/** The cost each task reported last (`costUsd`), with its backend. */
+export function readTaskCosts(
+  db: Database.Database,
+  schemaVersion: number,
+): { readonly taskId: string; readonly backend: string; readonly usd: number }[] {
+  if (schemaVersion < 2) return [];
   const rows = db
-    .prepare(`SELECT COALESCE(t.backend, '') AS backend, i.value AS value FROM task_info i
+    .prepare(`SELECT i.task_id AS taskId, COALESCE(t.backend, '') AS backend, i.value AS value FROM task_info i
       LEFT JOIN tasks t ON t.task_id = i.task_id WHERE i.key = 'costUsd'`)
-    .all() as { backend: string; value: string }[];
-  return sumCosts(rows.map((r) => ({ backend: r.backend, usd: Number(JSON.parse(r.value)) })));
+    .all() as { taskId: string; backend: string; value: string }[];
+  return rows.map((r) => ({ taskId: r.taskId, backend: r.backend, usd: Number(JSON.parse(r.value)) }));
 }
 
 /** Sums costs per backend (non-finite or negative amounts are left out). */

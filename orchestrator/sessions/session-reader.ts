@@ -8,7 +8,7 @@ import type Database from 'better-sqlite3';
 import { checkResultFile, readCheckedFile } from './result-files.ts';
 import { openSessionDb } from './schema.ts';
 import type { CostSummary, NodeUsageSample, SessionNodeRow } from '../protocol/state-rows.ts';
-import { readCost, readNodeLogs, readUsage, type SessionNodeLogLine } from './session-monitoring.ts';
+import { readCost, readNodeLogs, readTaskCosts, readUsage, type SessionNodeLogLine } from './session-monitoring.ts';
 import { SessionUnsafeFileError } from './session-errors.ts';
 import { readStoredMeta, toMetadata } from './session-meta.ts';
 import { readJobs } from './session-jobs.ts';
@@ -89,6 +89,11 @@ export class SessionReader {
   /** Cost reported by the session's tasks, in all and per backend. */
   cost(): CostSummary {
     return readCost(this.db, this.schemaVersion);
+  }
+
+  /** The cost each task reported last, with its backend (what a resumed head counts against its budgets). */
+  taskCosts(): { readonly taskId: string; readonly backend: string; readonly usd: number }[] {
+    return readTaskCosts(this.db, this.schemaVersion);
   }
 
   /** Tasks in submission order, filtered by state, name and backend. */

@@ -111,7 +111,7 @@ class BraketTask {
         jobId: arn,
       };
     } catch (err) {
-      if (err instanceof BackendError) throw err;
+      if (err instanceof BackendError || (err as Error)?.name === 'BudgetExceededError') throw err;
       if ((err as Error)?.name === 'NoSuchKey') {
         throw new BackendError(
           config.name,
@@ -144,6 +144,8 @@ class BraketTask {
   private async create(): Promise<string> {
     const { config, run, device } = this;
     const action = { braketSchemaHeader: { name: OPENQASM_ACTION, version: '1' }, source: toQasm3(run.circuit) };
+    const priced = estimateCost(loadPriceTable(), device, run.shots);
+    if (priced) await run.reserve?.(priced.costUsd, `Braket quantum task on ${device} (${run.shots} shots)`);
     this.doing = `CreateQuantumTask on ${device}`;
     const out = await this.aws.braket.send(
       new CreateQuantumTaskCommand({

@@ -1,4 +1,5 @@
 /** The `ibm-quantum` backend's config (`kind: 'ibm-quantum'`), checked where it enters. */
+import { loadIbmPriceTable } from './usage-cost.ts';
 
 /** Public IBM Quantum Platform API (global region); the eu-de region is https://eu-de.quantum.cloud.ibm.com/api. */
 export const DEFAULT_IBM_URL = 'https://quantum.cloud.ibm.com/api';
@@ -27,6 +28,10 @@ export interface IbmQuantumConfig {
   readonly maxConcurrentJobs?: number;
   /** First job-status poll interval in ms, default 1000. */
   readonly pollIntervalMs?: number;
+  /** The instance's plan, for costs (resources/ibm-pricing.json): `pay-as-you-go` (default), `flex`, `premium` or `open`. */
+  readonly plan?: string;
+  /** A rate per second of QPU usage that replaces the plan's (a contract's own price). */
+  readonly usdPerSecond?: number;
 }
 
 const KEYS = [
@@ -39,6 +44,8 @@ const KEYS = [
   'iamUrl',
   'maxConcurrentJobs',
   'pollIntervalMs',
+  'plan',
+  'usdPerSecond',
 ];
 
 /** Validates an `ibm-quantum` config; every error names the field, what was given and what is allowed. */
@@ -78,6 +85,15 @@ export function checkIbmQuantumConfig(c: Record<string, unknown>): IbmQuantumCon
   ) {
     fail('pollIntervalMs', 'a number of milliseconds >= 1');
   }
+  if (c.plan !== undefined) {
+    const plans = [...loadIbmPriceTable().plans.keys()];
+    if (typeof c.plan !== 'string' || !plans.includes(c.plan)) fail('plan', `one of ${plans.join(', ')}`);
+  }
+  if (
+    c.usdPerSecond !== undefined &&
+    (typeof c.usdPerSecond !== 'number' || !Number.isFinite(c.usdPerSecond) || c.usdPerSecond < 0)
+  )
+    fail('usdPerSecond', 'a number of US dollars per second of QPU usage >= 0');
   return c as unknown as IbmQuantumConfig;
 }
 

@@ -14,6 +14,7 @@ import { targetFromIbmConfiguration, transpile } from '../transpile/index.ts';
 import { DEFAULT_IAM_URL, DEFAULT_IBM_URL, DEFAULT_POLL_INTERVAL_MS, type IbmQuantumConfig } from './config.ts';
 import { LEAST_BUSY, checkQubits, chooseDevice } from './device-choice.ts';
 import { abortableSleep } from './http-retry.ts';
+import { reportIbmCost, reserveIbmJob } from './job-cost.ts';
 import type { IamSource } from './iam-token.ts';
 import { RuntimeClient } from './runtime-client.ts';
 import type { JobReply } from './runtime-wire.ts';
@@ -29,6 +30,7 @@ export async function runOnIbm(config: IbmQuantumConfig, run: CircuitRun): Promi
   let id: string;
   let device: string;
   let position: number | undefined;
+  let estimate: Awaited<ReturnType<typeof reserveIbmJob>>;
   const info: Record<string, string | number | boolean> = {};
   const report = (more: TaskInfo) => {
     Object.assign(info, more);
@@ -61,6 +63,7 @@ export async function runOnIbm(config: IbmQuantumConfig, run: CircuitRun): Promi
     const mapped = transpile(run.circuit, targetFromIbmConfiguration(configuration));
     const qasm = toQasm3(mapped.circuit, { physicalQubits: true });
     throwIfAborted(run.signal);
+    estimate = await reserveIbmJob(config, run, device, 1, run.shots);
     ({ id } = await client.submit({
       program_id: 'sampler',
       backend: device,
@@ -107,6 +110,7 @@ export async function runOnIbm(config: IbmQuantumConfig, run: CircuitRun): Promi
     throw run.signal.reason;
   }
 
+  await reportIbmCost(client, config, id, run, report, estimate);
   const state = jobState(job);
   if (state === 'Failed') {
     const s = job.state;

@@ -13,6 +13,7 @@ import {
   type DeviceListEntry,
   type DeviceStatusReply,
   type JobCreateReply,
+  type JobMetricsReply,
   type JobReply,
   type SamplerJobRequest,
   type SamplerResultsReply,
@@ -102,6 +103,14 @@ export class RuntimeClient {
     const r = await this.call('GET', `/v1/jobs/${encodeURIComponent(id)}/results`, undefined, what);
     this.expectOk(r, what);
     return this.parse<SamplerResultsReply>(r.text);
+  }
+
+  /** A job's metrics (`GET /v1/jobs/{id}/metrics`): its QPU usage once it finished. */
+  async metrics(id: string): Promise<JobMetricsReply> {
+    const what = `read the metrics of job ${id}`;
+    const r = await this.call('GET', `/v1/jobs/${encodeURIComponent(id)}/metrics`, undefined, what);
+    this.expectOk(r, what);
+    return this.parse<JobMetricsReply>(r.text);
   }
 
   /** Cancels a job (`POST /v1/jobs/{id}/cancel`); false when it had already reached a final state (409). */

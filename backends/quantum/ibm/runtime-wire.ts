@@ -85,6 +85,19 @@ export interface SamplerJobRequest {
   };
 }
 
+/**
+ * `GET /v1/jobs/{id}/metrics` (the members Orrery reads): `usage.quantum_seconds` is the QPU
+ * usage IBM bills; `usage.seconds` includes near-time classical processing; `bss.seconds` is
+ * the older name of the billed quantum seconds.
+ */
+export interface JobMetricsReply {
+  readonly usage?: { readonly quantum_seconds?: number; readonly seconds?: number };
+  readonly bss?: { readonly seconds?: number };
+  readonly timestamps?: Readonly<Record<string, string | null>>;
+  readonly num_circuits?: number;
+  readonly executions?: number;
+}
+
 /** `POST /v1/jobs` reply. */
 export interface JobCreateReply {
   readonly id: string;

@@ -205,12 +205,13 @@ export class ClusterView implements View {
     const usd = (v: number) => `$${v.toFixed(v < 1 ? 4 : 2)}`;
     replace(
       this.cost,
+      ...this.budgetLines(c, usd),
       c.tasks === 0
         ? h(
             'p',
             { class: 'hint' },
             replay ? 'No task of this session reported a cost.' : 'No task reported a cost yet.',
-            ' Tasks on SageMaker and Braket report one (costUsd in their info).',
+            ' Tasks on SageMaker, Braket and IBM Quantum report one (costUsd in their info).',
           )
         : h(
             'table',
@@ -238,6 +239,23 @@ export class ClusterView implements View {
             ),
           ),
     );
+  }
+
+  /** The budgets the live head enforces (init({ budget }), backends' budgetUsd): spent, reserved by jobs in flight, and the limit. */
+  private budgetLines(c: CostSummary, usd: (v: number) => string): HTMLElement[] {
+    const b = c.budget;
+    if (!b) return [];
+    const line = (who: string, spent: number, reserved: number, limit: number) =>
+      h(
+        'p',
+        { class: 'hint', 'data-budget': who },
+        `Budget of ${who}: ${usd(spent)} spent${reserved > 0 ? ` + ${usd(reserved)} reserved by jobs in flight` : ''} of ${usd(limit)}.`,
+      );
+    const out: HTMLElement[] = [];
+    if (b.budgetUsd !== undefined) out.push(line('this session', b.spentUsd, b.reservedUsd, b.budgetUsd));
+    for (const r of b.byBackend)
+      if (r.budgetUsd !== undefined) out.push(line(`backend ${r.backend}`, r.spentUsd, r.reservedUsd, r.budgetUsd));
+    return out;
   }
 
   /** The per-node charts of `store` (live: the head's history; a replay: what the session recorded). */

@@ -33,6 +33,11 @@ export interface IbmEmulatorOptions {
   readonly devices?: FakeDevice[];
   /** Sampling seed for every job (default: random per job). */
   readonly seed?: number;
+  /**
+   * QPU usage a job that ran reports in its metrics (`usage.quantum_seconds`), from its shots
+   * (default: 1 s + 0.0002 s per shot, rounded up to whole seconds as `bss.seconds` is).
+   */
+  readonly quantumSeconds?: (shots: number) => number;
 }
 
 /** One request as the emulator saw it (no secrets: the Authorization value is not kept). */
@@ -63,6 +68,9 @@ export interface EmulatedJob {
   results?: unknown;
   /** The PUBs of an Estimator V2 job (estimator-job.ts); absent for Sampler jobs. */
   readonly estimator?: readonly EstimatorPub[];
+  /** QPU usage once it ran (absent for a job that never left the queue). */
+  quantumSeconds?: number;
+  readonly timestamps: { created: string; running?: string; finished?: string };
   cancelRequested: boolean;
   readonly timers: NodeJS.Timeout[];
 }
@@ -270,6 +278,7 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
       const job = jobs.find((j) => j.id === parts[1]);
       if (!job) return [404, errors('not_found', `Job ${parts[1]} not found`)];
       if (method === 'GET' && parts.length === 2) return [200, jobView(job)];
+      if (method === 'GET' && parts[2] === 'metrics') return [200, metricsView(job)];
       if (method === 'GET' && parts[2] === 'results') {
         return job.status === 'Completed'
           ? [200, job.results]
@@ -322,6 +331,7 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
       backend: device.name,
       status: 'Queued',
       created: new Date().toISOString(),
+      timestamps: { created: new Date().toISOString() },
       qasm: pubArr[0],
       shots,
       cancelRequested: false,
@@ -344,6 +354,7 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
       backend: device.name,
       status: 'Queued',
       created: new Date().toISOString(),
+      timestamps: { created: new Date().toISOString() },
       qasm: checked.pubs[0]!.qasm,
       shots: checked.pubs[0]!.shots,
       estimator: checked.pubs,
@@ -374,6 +385,8 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
     const violation = isaViolation(circuit, device);
     if (violation) return finish(job, 'Failed', violation, 1517);
     job.status = 'Running';
+    job.timestamps.running = new Date().toISOString();
+    job.quantumSeconds = (options.quantumSeconds ?? defaultUsage)(job.shots);
     job.timers.push(
       setTimeout(() => {
         if (job.status !== 'Running') return;
@@ -392,6 +405,7 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
 
   function finish(job: EmulatedJob, status: EmulatedJob['status'], reason?: string, code?: number): void {
     job.status = status;
+    job.timestamps.finished = new Date().toISOString();
     job.reason = reason;
     job.reasonCode = code;
     for (const t of job.timers) clearTimeout(t);
@@ -495,6 +509,35 @@ function compactQubits(circuit: Circuit): Circuit {
     numQubits: Math.max(1, used.size),
     qregs: [{ name: 'q', size: Math.max(1, used.size), offset: 0 }],
     ops,
+  };
+}
+
+/** Usage of a job that ran, unless the test says otherwise: 1 s plus 0.2 ms per shot, whole seconds. */
+function defaultUsage(shots: number): number {
+  return Math.ceil(1 + shots * 0.0002);
+}
+
+/**
+ * `GET /v1/jobs/{id}/metrics`: timestamps, and once the job ran its usage: `usage.quantum_seconds`
+ * (billed QPU time), `usage.seconds` and the older `bss.seconds`.
+ */
+function metricsView(job: EmulatedJob): unknown {
+  // A job that failed or was cancelled before the QPU was locked for it used none.
+  const ended = job.status !== 'Queued' && job.status !== 'Running';
+  const ran = job.quantumSeconds ?? (ended ? 0 : undefined);
+  return {
+    timestamps: {
+      created: job.timestamps.created,
+      running: job.timestamps.running ?? null,
+      finished: job.timestamps.finished ?? null,
+    },
+    ...(ran !== undefined && {
+      usage: { quantum_seconds: ran, seconds: ran },
+      bss: { seconds: Math.ceil(ran) },
+    }),
+    num_circuits: 1,
+    executions: job.shots,
+    qiskit_version: 'emulator',
   };
 }
 
