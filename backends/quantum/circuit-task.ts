@@ -18,6 +18,8 @@ export interface CircuitCall {
   readonly shots: number;
   readonly device?: string;
   readonly seed?: number;
+  /** Qiskit Runtime options for an ibm-quantum backend (checked at `.remote()`). */
+  readonly ibmOptions?: Readonly<Record<string, unknown>>;
   /** Set when a resumed head resubmits a task whose remote job is known (see CircuitRun.resumeJobId). */
   readonly resumeJobId?: string;
 }
@@ -40,6 +42,7 @@ export async function executeCircuit(call: CircuitCall, hooks: TaskHooks): Promi
     shots: call.shots,
     device: call.device,
     resumeJobId: call.resumeJobId,
+    ...(call.ibmOptions !== undefined && { ibmOptions: call.ibmOptions }),
     signal: hooks.signal,
     report: hooks.report,
     log: hooks.log,

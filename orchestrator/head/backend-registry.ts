@@ -66,5 +66,6 @@ export async function createBackend(config: unknown, modules: ModulePolicy = NO_
  * anything is submitted, and the types of a circuit task's argument and result.
  */
 export { parseQasm, QasmError } from '../../backends/quantum/qasm/index.ts';
+export { checkIbmPrimitiveOptions, type IbmPrimitiveOptions } from '../../backends/quantum/ibm/primitive-options.ts';
 export type { CircuitCall } from '../../backends/quantum/circuit-task.ts';
 export type { CircuitResult } from '../../backends/quantum/run-types.ts';

@@ -18,6 +18,7 @@ import type { IamSource } from './iam-token.ts';
 import { RuntimeClient } from './runtime-client.ts';
 import type { JobReply } from './runtime-wire.ts';
 import { samplesToCounts } from './sampler-results.ts';
+import { leaveSession, submitInMode } from './execution-mode.ts';
 
 const FINAL = new Set(['Completed', 'Failed', 'Cancelled', 'Cancelled - Ran too long']);
 
@@ -29,6 +30,7 @@ export async function runOnIbm(config: IbmQuantumConfig, run: CircuitRun): Promi
   let id: string;
   let device: string;
   let position: number | undefined;
+  let sessionId: string | undefined;
   const info: Record<string, string | number | boolean> = {};
   const report = (more: TaskInfo) => {
     Object.assign(info, more);
@@ -61,11 +63,23 @@ export async function runOnIbm(config: IbmQuantumConfig, run: CircuitRun): Promi
     const mapped = transpile(run.circuit, targetFromIbmConfiguration(configuration));
     const qasm = toQasm3(mapped.circuit, { physicalQubits: true });
     throwIfAborted(run.signal);
-    ({ id } = await client.submit({
-      program_id: 'sampler',
-      backend: device,
-      params: { pubs: [[qasm]], shots: run.shots, version: 2, support_qiskit: false },
-    }));
+    const options = { ...config.ibmOptions, ...run.ibmOptions };
+    ({ id, sessionId } = await submitInMode(
+      config,
+      client,
+      {
+        program_id: 'sampler',
+        backend: device,
+        params: {
+          pubs: [[qasm]],
+          shots: run.shots,
+          version: 2,
+          support_qiskit: false,
+          ...(Object.keys(options).length > 0 && { options }),
+        },
+      },
+      { log: run.log, report },
+    ));
 
     position = status ? status.length_queue + 1 : undefined;
     report({
@@ -105,6 +119,8 @@ export async function runOnIbm(config: IbmQuantumConfig, run: CircuitRun): Promi
     if (!run.signal.aborted) throw err;
     await cancelQuietly(client, id, run);
     throw run.signal.reason;
+  } finally {
+    await leaveSession(undefined, sessionId);
   }
 
   const state = jobState(job);
@@ -149,7 +165,8 @@ export async function describeIbm(config: IbmQuantumConfig): Promise<string[]> {
   return lines;
 }
 
-async function clientFor(config: IbmQuantumConfig): Promise<RuntimeClient> {
+/** A Runtime client for the backend's instance, its API key read from the keychain. */
+export async function clientFor(config: IbmQuantumConfig): Promise<RuntimeClient> {
   const apiKey = await readSecret(config.name, config.apiKeySecret, 'the IBM Quantum API key');
   const iam: IamSource = {
     backend: config.name,

@@ -15,6 +15,7 @@ import { simulate } from '../../../backends/quantum/simulator/index.ts';
 import type { Circuit } from '../../../backends/quantum/circuit.ts';
 import { configurationOf, defaultFakeDevices, type FakeDevice } from './fake-devices.ts';
 import { isaViolation } from './isa-check.ts';
+import { EmulatedSessions, unknownSamplerOption, type EmulatedSession } from './emulated-sessions.ts';
 
 /** How the emulator behaves. */
 export interface IbmEmulatorOptions {
@@ -32,6 +33,10 @@ export interface IbmEmulatorOptions {
   readonly devices?: FakeDevice[];
   /** Sampling seed for every job (default: random per job). */
   readonly seed?: number;
+  /** Plan cap and default of a batch's or session's max_ttl in seconds (default 28800, 8 h). */
+  readonly sessionMaxTtlS?: number;
+  /** Interactive TTL of dedicated sessions in seconds (default 60). */
+  readonly interactiveTtlS?: number;
 }
 
 /** One request as the emulator saw it (no secrets: the Authorization value is not kept). */
@@ -59,6 +64,10 @@ export interface EmulatedJob {
   readonly created: string;
   readonly qasm: string;
   readonly shots: number;
+  /** The batch or session the job was submitted in. */
+  readonly sessionId?: string;
+  /** `params.options` as submitted. */
+  readonly options?: unknown;
   results?: unknown;
   cancelRequested: boolean;
   readonly timers: NodeJS.Timeout[];
@@ -78,6 +87,10 @@ export interface IbmEmulator {
   jobs(): EmulatedJob[];
   /** Ids of jobs a cancel request was received for. */
   readonly cancels: string[];
+  /** Batches and sessions by creation order. */
+  sessions(): EmulatedSession[];
+  /** A session's state as GET /v1/sessions/{id} reports it now. */
+  sessionState(id: string): 'open' | 'active' | 'inactive' | 'closed' | undefined;
   /** Tokens IAM has issued. */
   tokensIssued(): number;
   /** Makes every issued token invalid now (the next runtime call gets 401). */
@@ -110,6 +123,11 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
   let issued = 0;
   let nextFailure: { reason: string; code?: number } | undefined;
   let injected: { count: number; status: number } = { count: 0, status: 500 };
+  const sessions = new EmulatedSessions(
+    { maxTtlS: options.sessionMaxTtlS ?? 28_800, interactiveTtlS: options.interactiveTtlS ?? 60 },
+    (name) => devices.some((d) => d.name === name),
+    errors,
+  );
 
   const tokenState = (req: IncomingMessage): RecordedRequest['token'] => {
     const auth = req.headers.authorization;
@@ -263,6 +281,8 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
       if (parts[2] === 'configuration') return [200, configurationOf(d)];
     }
     if (method === 'POST' && path === '/jobs') return submit(body);
+    const inSessions = sessions.route(method, parts, body);
+    if (inSessions) return inSessions;
     if (parts[0] === 'jobs' && parts.length >= 2) {
       const job = jobs.find((j) => j.id === parts[1]);
       if (!job) return [404, errors('not_found', `Job ${parts[1]} not found`)];
@@ -290,6 +310,7 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
           program_id?: unknown;
           backend?: unknown;
           params?: { pubs?: unknown; shots?: unknown; version?: unknown; options?: { default_shots?: unknown } };
+          session_id?: unknown;
         }
       | undefined;
     if (b?.program_id !== 'sampler')
@@ -309,6 +330,11 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
     const pubArr = Array.isArray(pub) ? pub : [pub];
     if (typeof pubArr[0] !== 'string')
       return [400, errors('invalid_params', 'a pub must start with an OpenQASM 3 string')];
+    const badOption = unknownSamplerOption(b.params.options);
+    if (badOption) return [400, errors('invalid_parameter', badOption)];
+    const sessionId = typeof b.session_id === 'string' ? b.session_id : undefined;
+    const refused = sessionId === undefined ? undefined : sessions.refuse(sessionId, device.name);
+    if (refused) return refused;
     const shots =
       ([pubArr[2], b.params.shots, b.params.options?.default_shots].find((x) => typeof x === 'number') as
         | number
@@ -320,10 +346,13 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
       created: new Date().toISOString(),
       qasm: pubArr[0],
       shots,
+      ...(sessionId !== undefined && { sessionId }),
+      ...(b.params.options !== undefined && { options: b.params.options }),
       cancelRequested: false,
       timers: [],
     };
     jobs.push(job);
+    if (sessionId !== undefined) sessions.all.get(sessionId)!.pending++;
     const failure = nextFailure;
     nextFailure = undefined;
     job.timers.push(setTimeout(() => start(job, device, failure), queueDelayMs));
@@ -332,6 +361,13 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
 
   function start(job: EmulatedJob, device: FakeDevice, failure: { reason: string; code?: number } | undefined): void {
     if (job.status !== 'Queued') return;
+    if (job.sessionId !== undefined && !sessions.mayStart(job.sessionId))
+      return finish(
+        job,
+        'Failed',
+        `session ${job.sessionId} was closed before the job started (its max_ttl was reached or it was cancelled); queued jobs of a closed session fail`,
+      );
+    if (job.sessionId !== undefined) sessions.jobStarted(job.sessionId);
     if (failure) return finish(job, 'Failed', failure.reason, failure.code);
     let circuit: Circuit;
     try {
@@ -361,6 +397,7 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
   }
 
   function finish(job: EmulatedJob, status: EmulatedJob['status'], reason?: string, code?: number): void {
+    if (job.sessionId !== undefined) sessions.jobEnded(job.sessionId);
     job.status = status;
     job.reason = reason;
     job.reasonCode = code;
@@ -382,6 +419,11 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
     devices,
     cancels,
     jobs: () => [...jobs],
+    sessions: () => [...sessions.all.values()],
+    sessionState: (id) => {
+      const x = sessions.all.get(id);
+      return x && sessions.state(x);
+    },
     tokensIssued: () => issued,
     expireTokens: () => {
       for (const t of tokens.keys()) tokens.set(t, 0);
