@@ -12,7 +12,7 @@
  * the head is added to each task. A head started by `orrery start` keeps the file in its run
  * folder, so a resumed head's workers find the session and keep using it while the service
  * says it accepts jobs; when it has expired or was closed they open a new one. Each task also
- * records the id (`ibmSessionId`) in its facts, so the Orrery session shows which it used.
+ * records the id (`ibmSession`) in its facts, so the Orrery session shows which it used.
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -119,7 +119,7 @@ async function joinSession(
     entry.inFlight++;
     entry.lastUsedAt = Date.now();
     file.write([...entries.filter((e) => e !== known), entry]);
-    run.report({ ibmSessionId: entry.id, executionMode: config.mode ?? 'job' });
+    run.report({ ibmSession: entry.id, executionMode: config.mode ?? 'job' });
     return entry.id;
   });
 }
