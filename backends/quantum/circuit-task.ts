@@ -20,6 +20,8 @@ export interface CircuitCall {
   readonly seed?: number;
   /** Qiskit Runtime options for an ibm-quantum backend (checked at `.remote()`). */
   readonly ibmOptions?: Readonly<Record<string, unknown>>;
+  /** Braket device parameters (checked at `.remote()`). */
+  readonly braketOptions?: Readonly<Record<string, unknown>>;
   /** Set when a resumed head resubmits a task whose remote job is known (see CircuitRun.resumeJobId). */
   readonly resumeJobId?: string;
 }
@@ -43,6 +45,7 @@ export async function executeCircuit(call: CircuitCall, hooks: TaskHooks): Promi
     device: call.device,
     resumeJobId: call.resumeJobId,
     ...(call.ibmOptions !== undefined && { ibmOptions: call.ibmOptions }),
+    ...(call.braketOptions !== undefined && { braketOptions: call.braketOptions }),
     signal: hooks.signal,
     report: hooks.report,
     log: hooks.log,

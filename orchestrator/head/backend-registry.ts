@@ -67,5 +67,6 @@ export async function createBackend(config: unknown, modules: ModulePolicy = NO_
  */
 export { parseQasm, QasmError } from '../../backends/quantum/qasm/index.ts';
 export { checkIbmPrimitiveOptions, type IbmPrimitiveOptions } from '../../backends/quantum/ibm/primitive-options.ts';
+export { checkBraketOptions, type BraketOptions } from '../../backends/quantum/braket/device-parameters.ts';
 export type { CircuitCall } from '../../backends/quantum/circuit-task.ts';
 export type { CircuitResult } from '../../backends/quantum/run-types.ts';

@@ -1,4 +1,4 @@
-/** Qiskit Runtime primitive options and execution-mode config keys, checked before any submission. */
+/** Service options of circuit tasks (IBM primitive options, Braket device parameters) and the execution-mode config keys, checked before any submission. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkIbmPrimitiveOptions } from '../../backends/quantum/ibm/primitive-options.ts';
@@ -110,4 +110,19 @@ test('mode, session lifetimes and backend-level ibmOptions are validated with th
       () => checkIbmQuantumConfig(c),
       (e: unknown) => e instanceof TypeError && re.test(e.message),
     );
+});
+
+test('circuit({ braketOptions }).remote() checks the Braket device parameters by name', () => {
+  assert.throws(
+    () => circuit({ braketOptions: { errorMitigation: 'zne' } as never }).remote(BELL),
+    /circuit\(\)\.remote\(\): braketOptions\.errorMitigation must be 'debias' \(got "zne"\)/,
+  );
+  assert.throws(
+    () => circuit({ braketOptions: { qubitCount: 3 } as never }).remote(BELL),
+    /braketOptions\.qubitCount is not a Braket device parameter Orrery sends; allowed: disableQubitRewiring, errorMitigation/,
+  );
+  assert.throws(
+    () => circuit({ braketOptions: { disableQubitRewiring: 'yes' } as never }).remote(BELL),
+    /braketOptions\.disableQubitRewiring must be true or false/,
+  );
 });
