@@ -162,6 +162,27 @@ test('a session past its max TTL is closed by the service; the next task opens a
   );
 });
 
+test('a session closed between the check and the submission: the refused job is submitted again in a new one', async () => {
+  const { emu, config } = await setup({}, { mode: 'batch' });
+  await keeperFor(config);
+  await runOnIbm(config, circuitRun().run);
+  const first = emu.sessions()[0]!;
+  emu.beforeNextSubmit(() => {
+    first.acceptingJobs = false;
+  });
+  const again = circuitRun();
+  const r = await runOnIbm(config, again.run);
+  const refused = emu.requests.filter((q) => q.method === 'POST' && q.path === '/api/v1/jobs' && q.status === 400);
+  assert.equal(refused.length, 1, 'the job was refused once');
+  assert.equal(emu.sessions().length, 2);
+  const second = emu.sessions()[1]!;
+  assert.equal(emu.jobs().find((j) => j.id === r.jobId)!.sessionId, second.id);
+  assert.ok(
+    again.logs.some((l) => l.includes(`batch ${first.id} no longer accepts jobs (closed`)),
+    again.logs.join('\n'),
+  );
+});
+
 test('the service refuses a job in a closed session with its error, and unknown options with a 400', async () => {
   const { emu, config } = await setup({}, { mode: 'batch' });
   const client = await clientFor(config);

@@ -1,10 +1,11 @@
 /**
  * The batch or session an `ibm-quantum` backend's jobs share, as a private file (0600 in a
  * 0700 folder under ~/.orrery) that the backend's circuit workers and its head-side keeper
- * read and change under an exclusive lock file. One entry per device: a session is bound to
+ * read and change under an exclusive lock (core/file-lock.ts). One entry per device: a session is bound to
  * the device it was opened on.
  */
-import { closeSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { acquireLock } from '../../../orchestrator/core/file-lock.ts';
 import { writePrivateFile } from '../../../orchestrator/core/runtime-dir.ts';
 
 /** One open batch or session. */
@@ -18,10 +19,6 @@ export interface SessionEntry {
   /** Jobs submitted in it that have not reached a final state (as far as the workers told). */
   inFlight: number;
 }
-
-/** A lock older than this was left by a process that died holding it. */
-const STALE_LOCK_MS = 30_000;
-const LOCK_POLL_MS = 15;
 
 /** The session file of one backend. */
 export class SessionFile {
@@ -42,27 +39,13 @@ export class SessionFile {
     else writePrivateFile(this.path, JSON.stringify({ sessions: entries }));
   }
 
-  /** Runs `fn` holding the file's lock (an exclusive `.lock` file; one left by a dead process is taken over after 30 s). */
+  /** Runs `fn` holding the file's lock (core/file-lock.ts: a lock left by a dead process is taken over). */
   async locked<T>(fn: (entries: SessionEntry[]) => Promise<T> | T): Promise<T> {
-    const lock = `${this.path}.lock`;
-    for (;;) {
-      try {
-        closeSync(openSync(lock, 'wx', 0o600));
-        break;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        try {
-          if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) rmSync(lock, { force: true });
-        } catch {
-          // released meanwhile: try again
-        }
-        await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
-      }
-    }
+    const release = await acquireLock(`${this.path}.lock`);
     try {
       return await fn(this.read());
     } finally {
-      rmSync(lock, { force: true });
+      release();
     }
   }
 }

@@ -99,6 +99,8 @@ export interface IbmEmulator {
   revokeApiKey(): void;
   /** The next submitted job fails with this reason once it leaves the queue. */
   failNextJob(reason: string, reasonCode?: number): void;
+  /** Runs `fn` when the next job submission arrives, before it is judged (e.g. to close its session in between). */
+  beforeNextSubmit(fn: () => void): void;
   /** The next `count` runtime requests are answered with `status` (429 or 5xx), before auth. */
   injectErrors(count: number, status: number): void;
   close(): Promise<void>;
@@ -123,6 +125,7 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
   let issued = 0;
   let nextFailure: { reason: string; code?: number } | undefined;
   let injected: { count: number; status: number } = { count: 0, status: 500 };
+  let beforeSubmit: (() => void) | undefined;
   const sessions = new EmulatedSessions(
     { maxTtlS: options.sessionMaxTtlS ?? 28_800, interactiveTtlS: options.interactiveTtlS ?? 60 },
     (name) => devices.some((d) => d.name === name),
@@ -305,6 +308,9 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
   }
 
   function submit(body: unknown): [number, unknown] {
+    const hook = beforeSubmit;
+    beforeSubmit = undefined;
+    hook?.();
     const b = body as
       | {
           program_id?: unknown;
@@ -434,6 +440,9 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
     },
     failNextJob: (reason, reasonCode) => {
       nextFailure = { reason, code: reasonCode };
+    },
+    beforeNextSubmit: (fn) => {
+      beforeSubmit = fn;
     },
     injectErrors: (count, status) => {
       injected = { count, status };
