@@ -5,6 +5,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Entry } from '@napi-rs/keyring';
 import * as orrery from 'orrery-compute';
 import {
@@ -20,6 +23,7 @@ import { parseQasm } from '../../backends/quantum/qasm/index.ts';
 import type { CircuitRun, TaskInfo } from '../../backends/quantum/run-types.ts';
 import { BackendError } from '../../orchestrator/core/errors.ts';
 import { startIbmEmulator, type IbmEmulator, type IbmEmulatorOptions } from '../emulators/ibm/index.ts';
+import { SessionStore } from '../../orchestrator/sessions/index.ts';
 import { tempDir, until } from './helpers.ts';
 
 const emulators: IbmEmulator[] = [];
@@ -284,4 +288,75 @@ test('end to end: mode batch through init() and circuit(); the batch id is a tas
     await shutdown();
   }
   assert.equal(emu.sessionState(batch), 'closed');
+});
+
+const CLI = new URL('../../orchestrator/cli/main.ts', import.meta.url).pathname;
+const DRIVER = new URL('./fixtures/driver-ibm-circuit.ts', import.meta.url).pathname;
+
+test('orrery start --resume after SIGKILL: the resumed head keeps using the live session; stopping it closes the session', async () => {
+  const { emu, config } = await setup({}, { mode: 'session' });
+  const home = tempDir('ibm-modes-resume');
+  const env: NodeJS.ProcessEnv = { ...process.env, ORRERY_HOME: home };
+  delete env.ORRERY_ADDRESS;
+  delete env.ORRERY_TOKEN;
+  delete env[IBM_SESSION_ENV];
+  const { name: _n, kind: _k, ...ibm } = config;
+  writeFileSync(
+    join(home, 'config.json'),
+    JSON.stringify({ backends: [{ name: 'ibm', kind: 'ibm-quantum', ...ibm }] }),
+  );
+  const headFile = join(home, 'head.json');
+  const start = (...extra: string[]): ChildProcess =>
+    spawn(process.execPath, ['--import', 'tsx', CLI, 'start', '--port', '0', ...extra], { env, stdio: 'ignore' });
+  const headPid = async () =>
+    await until(
+      'head.json',
+      () => existsSync(headFile) && (JSON.parse(readFileSync(headFile, 'utf8')) as { pid: number }).pid,
+      30_000,
+    );
+  const drive = () =>
+    new Promise<{ jobId: string }>((resolve, reject) => {
+      const d = spawn(process.execPath, ['--import', 'tsx', DRIVER], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      d.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+      d.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+      d.once('exit', (code) => {
+        const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+        if (line) resolve(JSON.parse(line.slice('RESULT '.length)) as { jobId: string });
+        else reject(new Error(`driver exited (${code}) without a result: ${err.slice(-800)}`));
+      });
+    });
+
+  const first = start('--session', 'ibm-res');
+  const pid = await headPid();
+  const r1 = await drive();
+  assert.equal(emu.sessions().length, 1);
+  const s = emu.sessions()[0]!;
+  assert.equal(emu.jobs().find((j) => j.id === r1.jobId)!.sessionId, s.id);
+  process.kill(pid, 'SIGKILL');
+  await new Promise((r) => first.once('exit', r));
+  assert.notEqual(emu.sessionState(s.id), 'closed', 'a head that died closed nothing');
+
+  const second = start('--resume', 'ibm-res');
+  try {
+    await until('a new head', async () => (await headPid()) !== pid, 30_000);
+    const r2 = await drive();
+    assert.equal(emu.sessions().length, 1, 'no new session');
+    assert.equal(emu.jobs().find((j) => j.id === r2.jobId)!.sessionId, s.id);
+    // The session id is a fact of the task in the Orrery session.
+    const store = new SessionStore({ dir: join(home, 'sessions') });
+    const reader = store.open('ibm-res');
+    try {
+      const tasks = reader.tasks({ name: 'circuit' });
+      assert.equal(tasks.length, 2);
+      for (const t of tasks) assert.equal(reader.taskInfo(t.taskId).ibmSession, s.id);
+    } finally {
+      reader.close();
+    }
+  } finally {
+    second.kill('SIGTERM');
+    await new Promise((r) => second.once('exit', r));
+  }
+  await until('the stopped head closed the session', () => emu.sessionState(s.id) === 'closed', 15_000);
 });
