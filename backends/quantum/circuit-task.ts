@@ -18,6 +18,10 @@ export interface CircuitCall {
   readonly shots: number;
   readonly device?: string;
   readonly seed?: number;
+  /** Qiskit Runtime options for an ibm-quantum backend (checked at `.remote()`). */
+  readonly ibmOptions?: Readonly<Record<string, unknown>>;
+  /** Braket device parameters (checked at `.remote()`). */
+  readonly braketOptions?: Readonly<Record<string, unknown>>;
   /** Set when a resumed head resubmits a task whose remote job is known (see CircuitRun.resumeJobId). */
   readonly resumeJobId?: string;
 }
@@ -42,6 +46,8 @@ export async function executeCircuit(call: CircuitCall, hooks: TaskHooks): Promi
     shots: call.shots,
     device: call.device,
     resumeJobId: call.resumeJobId,
+    ...(call.ibmOptions !== undefined && { ibmOptions: call.ibmOptions }),
+    ...(call.braketOptions !== undefined && { braketOptions: call.braketOptions }),
     signal: hooks.signal,
     report: hooks.report,
     log: hooks.log,

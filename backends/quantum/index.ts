@@ -2,7 +2,7 @@
 import type { Backend } from '../types.ts';
 import { QuantumBackend, type QuantumBackendConfig } from './quantum-backend.ts';
 import { checkSimulatorConfig, describeSimulator, simulatorSlots } from './simulator-runner.ts';
-import { checkIbmQuantumConfig, describeIbm } from './ibm/index.ts';
+import { checkIbmQuantumConfig, clientFor, describeIbm, IbmSessionKeeper } from './ibm/index.ts';
 import { checkBraketConfig, describeBraket } from './braket/index.ts';
 
 export { QUANTUM_KIND_LABEL, type QuantumBackendKind } from './quantum-backend.ts';
@@ -18,8 +18,16 @@ export function createSimulatorBackend(c: Record<string, unknown>): Backend {
 /** An `ibm-quantum` backend: Qiskit Runtime jobs, at most `maxConcurrentJobs` at once. */
 export function createIbmQuantumBackend(c: Record<string, unknown>): Backend {
   const config = checkIbmQuantumConfig(c);
-  return new QuantumBackend(config as unknown as QuantumBackendConfig, config.maxConcurrentJobs ?? 5, () =>
-    describeIbm(config),
+  // Batch and session modes keep one open per device; job mode needs no keeper.
+  const keeper =
+    config.mode === 'batch' || config.mode === 'session'
+      ? new IbmSessionKeeper(config, () => clientFor(config))
+      : undefined;
+  return new QuantumBackend(
+    config as unknown as QuantumBackendConfig,
+    config.maxConcurrentJobs ?? 5,
+    () => describeIbm(config),
+    keeper,
   );
 }
 

@@ -23,6 +23,18 @@ export const QUANTUM_KIND_LABEL = 'orrery.io/quantum';
 /** The environment variable a circuit task's worker reads its backend's config from. */
 export const CIRCUIT_ENV = { config: 'ORRERY_CIRCUIT_BACKEND' } as const;
 
+/**
+ * What a service keeps open across its jobs (IBM batches and sessions): started before the
+ * node, whose workers get the environment it returns; stopped after the node at shutdown.
+ */
+export interface ServiceSessionKeeper {
+  start(
+    durable: { readonly runDir: string; readonly reattach: boolean } | undefined,
+    log: (line: string) => void,
+  ): Promise<Record<string, string>>;
+  stop(): Promise<void>;
+}
+
 /** A quantum service or simulator as a virtual node with `slots` QPU slots. */
 export class QuantumBackend implements Backend {
   private node: LocalNode | undefined;
@@ -31,6 +43,7 @@ export class QuantumBackend implements Backend {
     private readonly config: QuantumBackendConfig,
     private readonly slots: number,
     private readonly describe: () => Promise<string[]>,
+    private readonly keeper?: ServiceSessionKeeper,
   ) {}
 
   get name(): string {
@@ -42,15 +55,17 @@ export class QuantumBackend implements Backend {
   }
 
   async start(host: BackendHost): Promise<void> {
+    const env = (await this.keeper?.start(host.durable, (line) => host.log(line))) ?? {};
     this.node = await host.startLocalAgent(
       { numCpus: 0, numGpus: 0, resources: { QPU: this.slots }, labels: { [QUANTUM_KIND_LABEL]: this.config.kind } },
-      { [CIRCUIT_ENV.config]: JSON.stringify(this.config) },
+      { ...env, [CIRCUIT_ENV.config]: JSON.stringify(this.config) },
       'qpu',
     );
   }
 
   async shutdown(): Promise<void> {
     await this.node?.kill();
+    await this.keeper?.stop();
   }
 
   /** `orrery backends test`: what the backend reaches (device list, qubit limits). */

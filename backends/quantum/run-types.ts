@@ -17,6 +17,10 @@ export interface CircuitRun {
    * follows that job instead of submitting a new one, so the circuit is not run twice.
    */
   readonly resumeJobId?: string;
+  /** Qiskit Runtime options of the task (`circuit({ ibmOptions })`), checked at `.remote()`; merged over the backend's. */
+  readonly ibmOptions?: Readonly<Record<string, unknown>>;
+  /** Braket device parameters of the task (`circuit({ braketOptions })`), checked at `.remote()`. */
+  readonly braketOptions?: Readonly<Record<string, unknown>>;
   /** Aborted when the task is cancelled: runners cancel their remote job and stop polling. */
   readonly signal: AbortSignal;
   /** Records facts on the task; call again to update (e.g. queue position while polling). */

@@ -2,7 +2,15 @@
 import type { ObjectRef } from '../core/object-ref.ts';
 import { shipCode } from '../core/function-source.ts';
 import type { TaskOptions } from '../core/options.ts';
-import { parseQasm, type CircuitCall, type CircuitResult } from '../head/backend-registry.ts';
+import {
+  checkBraketOptions,
+  checkIbmPrimitiveOptions,
+  type BraketOptions,
+  parseQasm,
+  type CircuitCall,
+  type CircuitResult,
+  type IbmPrimitiveOptions,
+} from '../head/backend-registry.ts';
 import { RemoteFunction } from './remote-function.ts';
 import { runCircuitTask } from './circuit-runner.ts';
 
@@ -16,6 +24,14 @@ export interface CircuitOptions extends TaskOptions {
   device?: string;
   /** Sampling seed on the simulator: the same circuit and seed give the same counts. */
   seed?: number;
+  /**
+   * Qiskit Runtime Sampler V2 options for an ibm-quantum backend (`twirling`,
+   * `dynamical_decoupling`, `execution`, `max_execution_time`), sent as the job's
+   * `params.options` over the backend's `ibmOptions`, key by key. Checked at `.remote()`.
+   */
+  ibmOptions?: IbmPrimitiveOptions;
+  /** Braket device parameters for a braket backend (`disableQubitRewiring`, `errorMitigation: 'debias'`). Checked at `.remote()`, and against the device before submission. */
+  braketOptions?: BraketOptions;
 }
 
 const RUNNER = shipCode(runCircuitTask);
@@ -28,7 +44,7 @@ export class CircuitFunction {
 
   /** @internal */
   constructor(private readonly given: CircuitOptions) {
-    const { shots = 1024, device, seed, ...task } = given;
+    const { shots = 1024, device, seed, ibmOptions, braketOptions, ...task } = given;
     if (!Number.isInteger(shots) || shots < 1 || shots > MAX_SHOTS)
       throw new TypeError(`circuit(): option shots must be an integer from 1 to ${MAX_SHOTS} (got ${String(shots)})`);
     if (device !== undefined && (typeof device !== 'string' || device === ''))
@@ -60,7 +76,9 @@ export class CircuitFunction {
           throw new TypeError(`circuit().remote: parameter ${k} must be a finite number (got ${String(v)})`);
     }
     parseQasm(qasm, params);
-    const { device, seed } = this.given;
+    const { device, seed, ibmOptions, braketOptions } = this.given;
+    if (ibmOptions !== undefined) checkIbmPrimitiveOptions(ibmOptions, 'sampler', 'circuit().remote()');
+    if (braketOptions !== undefined) checkBraketOptions(braketOptions, 'circuit().remote()');
     // Absent options are left out rather than set to undefined: the call stays plain data, so a
     // session records it (params_json: the dashboard's replay shows the QASM, a resume rebuilds it).
     const call: CircuitCall = { source: qasm, shots: this.shots };
@@ -69,6 +87,8 @@ export class CircuitFunction {
       ...(params !== undefined && { params }),
       ...(device !== undefined && { device }),
       ...(seed !== undefined && { seed }),
+      ...(ibmOptions !== undefined && { ibmOptions: ibmOptions as Record<string, unknown> }),
+      ...(braketOptions !== undefined && { braketOptions: braketOptions as Record<string, unknown> }),
     });
   }
 

@@ -72,6 +72,8 @@ export async function createBackend(config: unknown, modules: ModulePolicy = NO_
  * anything is submitted, and the types of a circuit task's argument and result.
  */
 export { parseQasm, QasmError } from '../../backends/quantum/qasm/index.ts';
+export { checkIbmPrimitiveOptions, type IbmPrimitiveOptions } from '../../backends/quantum/ibm/primitive-options.ts';
+export { checkBraketOptions, type BraketOptions } from '../../backends/quantum/braket/device-parameters.ts';
 export type { CircuitCall } from '../../backends/quantum/circuit-task.ts';
 export type { CircuitResult } from '../../backends/quantum/run-types.ts';
 /** `estimator().remote()` checks its observables on the driver the same way. */

@@ -181,6 +181,10 @@ export const BACKEND_SCHEMAS = {
       f('iamUrl', 'string', false, 'IBM Cloud IAM base URL.'),
       f('maxConcurrentJobs', 'number', false, 'Jobs submitted at once; default 5.'),
       f('pollIntervalMs', 'number', false, 'First job-status poll interval, ms; default 1000.'),
+      f('mode', 'string', false, "Execution mode: 'job' (default), 'batch' or 'session'."),
+      f('sessionMaxTtlS', 'number', false, "max_ttl of the batch or session, s; default the service's."),
+      f('sessionIdleS', 'number', false, 'Close the batch or session after this many idle seconds; default 300.'),
+      f('ibmOptions', 'object', false, 'Sampler V2 options for every job, e.g. { "twirling": { "enable_gates": true } }.'),
     ],
   },
   braket: {

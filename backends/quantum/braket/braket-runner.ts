@@ -21,6 +21,7 @@ import { openAws, toBackendError, type AwsAccess } from './aws-access.ts';
 import { isRetryableAwsError } from '../../transport/aws-errors.ts';
 import { DEFAULT_POLL_INTERVAL_MS, isDeviceArn, s3PrefixOf, type BraketConfig } from './config.ts';
 import { checkDeviceFor, deviceFacts, OPENQASM_ACTION } from './device.ts';
+import { deviceParametersFor, type BraketOptions } from './device-parameters.ts';
 import { estimateCost, loadPriceTable } from './pricing.ts';
 import { clbitSources, countsFromResult, MidCircuitMeasurementError, parseTaskResult } from './task-results.ts';
 
@@ -91,7 +92,11 @@ class BraketTask {
           await this.aws.braket.send(new GetDeviceCommand({ deviceArn: device }), { abortSignal: run.signal }),
         );
         checkDeviceFor(config.name, facts, run.circuit.numQubits, run.shots);
-        arn = await this.create();
+        const label = facts.name ? `${facts.name} (${device})` : device;
+        const options = run.braketOptions as BraketOptions | undefined;
+        arn = await this.create(
+          deviceParametersFor(config.name, label, facts.parametersSchema, run.circuit.numQubits, options),
+        );
       }
       const final = await this.poll(arn);
       this.doing = `reading the results of quantum task ${arn}`;
@@ -141,7 +146,7 @@ class BraketTask {
   }
 
   /** Submits the task; the client token makes the SDK's retries of this call safe. */
-  private async create(): Promise<string> {
+  private async create(deviceParameters: string | undefined): Promise<string> {
     const { config, run, device } = this;
     const action = { braketSchemaHeader: { name: OPENQASM_ACTION, version: '1' }, source: toQasm3(run.circuit) };
     const priced = estimateCost(loadPriceTable(), device, run.shots);
@@ -155,6 +160,7 @@ class BraketTask {
         outputS3Bucket: config.s3Bucket,
         outputS3KeyPrefix: s3PrefixOf(config),
         clientToken: randomUUID(),
+        ...(deviceParameters !== undefined && { deviceParameters }),
         tags: { 'orrery-backend': config.name },
       }),
     );

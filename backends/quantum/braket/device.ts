@@ -27,6 +27,8 @@ export interface DeviceFacts {
   readonly takesOpenQasm: boolean;
   /** Tasks waiting in the device's normal-priority queue, as Braket words it (e.g. `12`, `>2000`). */
   readonly queueSize: string | undefined;
+  /** The JSON schema of the device's `deviceParameters` (capabilities `deviceParameters`), if given. */
+  readonly parametersSchema: unknown;
 }
 
 /** Reads the facts of a GetDevice response (deviceCapabilities is a JSON document in a string). */
@@ -35,6 +37,7 @@ export function deviceFacts(out: GetDeviceCommandOutput): DeviceFacts {
     paradigm?: { qubitCount?: unknown };
     service?: { shotsRange?: unknown };
     action?: Record<string, unknown>;
+    deviceParameters?: unknown;
   } = {};
   try {
     caps = JSON.parse(String(out.deviceCapabilities ?? '{}')) as typeof caps;
@@ -58,6 +61,7 @@ export function deviceFacts(out: GetDeviceCommandOutput): DeviceFacts {
         : undefined,
     takesOpenQasm: caps.action === undefined || OPENQASM_ACTION in caps.action,
     queueSize: queue?.queueSize,
+    parametersSchema: caps.deviceParameters,
   };
 }
 

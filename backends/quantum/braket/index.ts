@@ -8,6 +8,7 @@ import { describeDevice, deviceFacts } from './device.ts';
 
 export { checkBraketConfig, type BraketConfig } from './config.ts';
 export { runOnBraket } from './braket-runner.ts';
+export { checkBraketOptions, deviceParametersFor, type BraketOptions } from './device-parameters.ts';
 
 /** `orrery backends test`: the default device's state and size, and whether the results bucket is reachable. */
 export async function describeBraket(config: BraketConfig): Promise<string[]> {

@@ -1,5 +1,6 @@
 /** The `ibm-quantum` backend's config (`kind: 'ibm-quantum'`), checked where it enters. */
 import { loadIbmPriceTable } from './usage-cost.ts';
+import { checkIbmPrimitiveOptions, type IbmPrimitiveOptions } from './primitive-options.ts';
 
 /** Public IBM Quantum Platform API (global region); the eu-de region is https://eu-de.quantum.cloud.ibm.com/api. */
 export const DEFAULT_IBM_URL = 'https://quantum.cloud.ibm.com/api';
@@ -9,6 +10,16 @@ export const DEFAULT_IAM_URL = 'https://iam.cloud.ibm.com';
 export const DEFAULT_MAX_CONCURRENT_JOBS = 5;
 /** First wait between job status polls; it grows while the job waits. */
 export const DEFAULT_POLL_INTERVAL_MS = 1000;
+/** Seconds without a job in flight after which Orrery closes its batch or session. */
+export const DEFAULT_SESSION_IDLE_S = 300;
+
+/**
+ * How the backend's jobs run on IBM (execution modes, https://quantum.cloud.ibm.com/docs/guides/execution-modes):
+ * - `job`: each job on its own (the default).
+ * - `batch`: jobs grouped in a batch (POST /v1/sessions, mode `batch`): they are scheduled together.
+ * - `session`: a dedicated session (mode `dedicated`): exclusive access to the device between jobs (not on the Open Plan).
+ */
+export type IbmExecutionMode = 'job' | 'batch' | 'session';
 
 /** Config of an `ibm-quantum` backend. */
 export interface IbmQuantumConfig {
@@ -32,6 +43,14 @@ export interface IbmQuantumConfig {
   readonly plan?: string;
   /** A rate per second of QPU usage that replaces the plan's (a contract's own price). */
   readonly usdPerSecond?: number;
+  /** Execution mode, default `'job'`. */
+  readonly mode?: IbmExecutionMode;
+  /** `max_ttl` of the batch or session in seconds (the service caps it by plan); default: the service's. */
+  readonly sessionMaxTtlS?: number;
+  /** Close the batch or session after this many seconds with no job in flight, default {@link DEFAULT_SESSION_IDLE_S}. */
+  readonly sessionIdleS?: number;
+  /** Default Sampler V2 options for every job (twirling, dynamical_decoupling, ...); a task's `ibmOptions` replace them key by key. */
+  readonly ibmOptions?: IbmPrimitiveOptions;
 }
 
 const KEYS = [
@@ -46,6 +65,10 @@ const KEYS = [
   'pollIntervalMs',
   'plan',
   'usdPerSecond',
+  'mode',
+  'sessionMaxTtlS',
+  'sessionIdleS',
+  'ibmOptions',
 ];
 
 /** Validates an `ibm-quantum` config; every error names the field, what was given and what is allowed. */
@@ -94,6 +117,12 @@ export function checkIbmQuantumConfig(c: Record<string, unknown>): IbmQuantumCon
     (typeof c.usdPerSecond !== 'number' || !Number.isFinite(c.usdPerSecond) || c.usdPerSecond < 0)
   )
     fail('usdPerSecond', 'a number of US dollars per second of QPU usage >= 0');
+  if (c.mode !== undefined && !['job', 'batch', 'session'].includes(c.mode as string))
+    fail('mode', "'job', 'batch' or 'session' (IBM execution modes)");
+  for (const k of ['sessionMaxTtlS', 'sessionIdleS'] as const)
+    if (c[k] !== undefined && (!Number.isInteger(c[k]) || (c[k] as number) < 1))
+      fail(k, 'an integer number of seconds >= 1');
+  if (c.ibmOptions !== undefined) checkIbmPrimitiveOptions(c.ibmOptions, 'sampler', where);
   return c as unknown as IbmQuantumConfig;
 }
 

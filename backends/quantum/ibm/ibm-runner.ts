@@ -19,6 +19,7 @@ import type { IamSource } from './iam-token.ts';
 import { RuntimeClient } from './runtime-client.ts';
 import type { JobReply } from './runtime-wire.ts';
 import { samplesToCounts } from './sampler-results.ts';
+import { leaveSession, submitInMode } from './execution-mode.ts';
 
 const FINAL = new Set(['Completed', 'Failed', 'Cancelled', 'Cancelled - Ran too long']);
 
@@ -31,6 +32,7 @@ export async function runOnIbm(config: IbmQuantumConfig, run: CircuitRun): Promi
   let device: string;
   let position: number | undefined;
   let estimate: Awaited<ReturnType<typeof reserveIbmJob>>;
+  let sessionId: string | undefined;
   const info: Record<string, string | number | boolean> = {};
   const report = (more: TaskInfo) => {
     Object.assign(info, more);
@@ -64,11 +66,23 @@ export async function runOnIbm(config: IbmQuantumConfig, run: CircuitRun): Promi
     const qasm = toQasm3(mapped.circuit, { physicalQubits: true });
     throwIfAborted(run.signal);
     estimate = await reserveIbmJob(config, run, device, 1, run.shots);
-    ({ id } = await client.submit({
-      program_id: 'sampler',
-      backend: device,
-      params: { pubs: [[qasm]], shots: run.shots, version: 2, support_qiskit: false },
-    }));
+    const options = { ...config.ibmOptions, ...run.ibmOptions };
+    ({ id, sessionId } = await submitInMode(
+      config,
+      client,
+      {
+        program_id: 'sampler',
+        backend: device,
+        params: {
+          pubs: [[qasm]],
+          shots: run.shots,
+          version: 2,
+          support_qiskit: false,
+          ...(Object.keys(options).length > 0 && { options }),
+        },
+      },
+      { log: run.log, report },
+    ));
 
     position = status ? status.length_queue + 1 : undefined;
     report({
@@ -108,6 +122,8 @@ export async function runOnIbm(config: IbmQuantumConfig, run: CircuitRun): Promi
     if (!run.signal.aborted) throw err;
     await cancelQuietly(client, id, run);
     throw run.signal.reason;
+  } finally {
+    await leaveSession(undefined, sessionId);
   }
 
   await reportIbmCost(client, config, id, run, report, estimate);
@@ -154,6 +170,7 @@ export async function describeIbm(config: IbmQuantumConfig): Promise<string[]> {
 }
 
 /** Shared with estimator-runner.ts. */
+/** A Runtime client for the backend's instance, its API key read from the keychain. */
 export async function clientFor(config: IbmQuantumConfig): Promise<RuntimeClient> {
   const apiKey = await readSecret(config.name, config.apiKeySecret, 'the IBM Quantum API key');
   const iam: IamSource = {

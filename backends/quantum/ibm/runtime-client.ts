@@ -17,6 +17,8 @@ import {
   type JobReply,
   type SamplerJobRequest,
   type SamplerResultsReply,
+  type SessionCreateRequest,
+  type SessionReply,
 } from './runtime-wire.ts';
 import type { EstimatorJobRequest } from './estimator-pubs.ts';
 
@@ -120,6 +122,37 @@ export class RuntimeClient {
     if (r.status === 409) return false;
     this.expectOk(r, what);
     return true;
+  }
+
+  /** Opens a batch or session (`POST /v1/sessions`); a 4xx (e.g. sessions not in the plan) is final. */
+  async createSession(body: SessionCreateRequest): Promise<SessionReply> {
+    const what = `open a ${body.mode === 'dedicated' ? 'session' : 'batch'} on ${body.backend}`;
+    const r = await this.call('POST', '/v1/sessions', body, what);
+    if (r.status === 400 || r.status === 404)
+      throw new BackendError(
+        this.opts.backend,
+        `IBM Quantum refused to ${what} (HTTP ${r.status}): ${errorText(r.text)}`,
+        false,
+      );
+    this.expectOk(r, what);
+    return this.parse<SessionReply>(r.text);
+  }
+
+  /** A batch's or session's state (`GET /v1/sessions/{id}`), or undefined when the service does not know it. */
+  async session(id: string): Promise<SessionReply | undefined> {
+    const what = `read the state of session ${id}`;
+    const r = await this.call('GET', `/v1/sessions/${encodeURIComponent(id)}`, undefined, what);
+    if (r.status === 404) return undefined;
+    this.expectOk(r, what);
+    return this.parse<SessionReply>(r.text);
+  }
+
+  /** Closes a batch or session (`PATCH /v1/sessions/{id}` with `accepting_jobs: false`): queued jobs still run. */
+  async closeSession(id: string): Promise<void> {
+    const what = `close session ${id}`;
+    const r = await this.call('PATCH', `/v1/sessions/${encodeURIComponent(id)}`, { accepting_jobs: false }, what);
+    if (r.status === 404) return;
+    this.expectOk(r, what);
   }
 
   private async call(method: string, path: string, body: unknown, what: string): Promise<Reply> {

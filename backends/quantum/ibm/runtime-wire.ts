@@ -83,6 +83,8 @@ export interface SamplerJobRequest {
     readonly support_qiskit: false;
     readonly options?: Readonly<Record<string, unknown>>;
   };
+  /** The batch or session the job belongs to (execution modes; absent in job mode). */
+  readonly session_id?: string;
 }
 
 /**
@@ -137,4 +139,26 @@ export function errorText(text: string): string {
     // not JSON: fall through to the raw text
   }
   return text.slice(0, 300) || 'no detail given';
+}
+
+/** `POST /v1/sessions` body: `dedicated` is session mode; `max_ttl` in seconds (the service caps it by plan). */
+export interface SessionCreateRequest {
+  readonly mode: 'batch' | 'dedicated';
+  readonly backend: string;
+  readonly max_ttl?: number;
+}
+
+/** `GET /v1/sessions/{id}` (and the create reply): the fields Orrery reads. */
+export interface SessionReply {
+  readonly id: string;
+  readonly backend_name?: string;
+  readonly mode?: 'batch' | 'dedicated';
+  /** `open` and `active` take jobs while `accepting_jobs`; `inactive` waits for one; `closed` is final. */
+  readonly state?: 'open' | 'active' | 'inactive' | 'closed' | string;
+  readonly state_reason?: string;
+  readonly accepting_jobs?: boolean;
+  readonly max_ttl?: number;
+  readonly interactive_ttl?: number;
+  /** Seconds left of max_ttl once the session is active. */
+  readonly active_ttl?: number;
 }

@@ -149,7 +149,7 @@ export function capabilitiesOf(d: EmulatedDevice): string {
       updatedAt: '2025-01-01T00:00:00+00:00',
     },
     action,
-    deviceParameters: {},
+    deviceParameters: parametersSchemaOf(d),
     paradigm: {
       braketSchemaHeader: simulator
         ? { name: 'braket.device_schema.simulators.gate_model_simulator_paradigm_properties', version: '1' }
@@ -160,4 +160,57 @@ export function capabilitiesOf(d: EmulatedDevice): string {
         : { nativeGateSet: ['rx', 'rz', 'cz'], connectivity: { fullyConnected: true, connectivityGraph: {} } }),
     },
   });
+}
+
+/**
+ * The schema header of a gate-model device's parameters (amazon-braket-schemas: the simulators'
+ * gate_model_simulator_device_parameters, else the provider's `<provider>_device_parameters`),
+ * or undefined for devices that take no gate-model programs.
+ */
+export function parametersHeaderOf(d: EmulatedDevice): string | undefined {
+  if (!d.actions.includes(OPENQASM)) return undefined;
+  if (d.type === 'SIMULATOR') return 'braket.device_schema.simulators.gate_model_simulator_device_parameters';
+  const p = d.provider.toLowerCase();
+  return `braket.device_schema.${p}.${p}_device_parameters`;
+}
+
+/** Whether the device's parameters take `errorMitigation` (IonQ's debiasing, on its QPUs only). */
+export function takesErrorMitigation(d: EmulatedDevice): boolean {
+  return d.type === 'QPU' && d.provider === 'IonQ';
+}
+
+/** The `deviceParameters` JSON schema of the capabilities, shaped as pydantic writes the schemas' classes. */
+function parametersSchemaOf(d: EmulatedDevice): unknown {
+  const name = parametersHeaderOf(d);
+  if (!name) return {};
+  return {
+    title: name.split('.').at(-1),
+    type: 'object',
+    properties: {
+      braketSchemaHeader: { title: 'Braketschemaheader', const: { name, version: '1' } },
+      paradigmParameters: { $ref: '#/definitions/GateModelParameters' },
+      ...(takesErrorMitigation(d) && {
+        errorMitigation: {
+          title: 'Errormitigation',
+          type: 'array',
+          items: { $ref: '#/definitions/ErrorMitigationScheme' },
+        },
+      }),
+    },
+    required: ['paradigmParameters'],
+    definitions: {
+      GateModelParameters: {
+        type: 'object',
+        properties: {
+          braketSchemaHeader: { const: { name: 'braket.device_schema.gate_model_parameters', version: '1' } },
+          qubitCount: { type: 'integer', minimum: 0 },
+          disableQubitRewiring: { type: 'boolean', default: false },
+        },
+        required: ['qubitCount'],
+      },
+      ...(takesErrorMitigation(d) && {
+        ErrorMitigationScheme: { type: 'object', properties: { type: { type: 'string' } }, required: ['type'] },
+      }),
+    },
+  };
 }

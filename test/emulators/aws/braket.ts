@@ -11,7 +11,14 @@ import type { Circuit, Operation } from '../../../backends/quantum/circuit.ts';
 import { parseQasm } from '../../../backends/quantum/qasm/index.ts';
 import { QasmError } from '../../../backends/quantum/qasm/qasm-error.ts';
 import { simulate } from '../../../backends/quantum/simulator/index.ts';
-import { capabilitiesOf, defaultDevices, deviceRegion, type EmulatedDevice } from './braket-devices.ts';
+import {
+  capabilitiesOf,
+  defaultDevices,
+  deviceRegion,
+  parametersHeaderOf,
+  takesErrorMitigation,
+  type EmulatedDevice,
+} from './braket-devices.ts';
 import {
   jsonAuthError,
   jsonError,
@@ -36,6 +43,8 @@ export interface EmulatedTask {
   readonly outputS3Directory: string;
   readonly clientToken: string;
   readonly action: Record<string, unknown>;
+  /** `deviceParameters` as submitted (parsed), if any. */
+  readonly deviceParameters?: unknown;
   readonly circuit: Circuit;
   readonly tags: Record<string, string>;
   readonly createdAt: Date;
@@ -267,6 +276,8 @@ export class BraketEmulator implements AwsServiceModule {
     const actionName = action.braketSchemaHeader.name ?? '';
     if (!device.actions.includes(actionName))
       return jsonError(400, 'ValidationException', `Device ${deviceArn} does not support action ${actionName}`);
+    const badParameters = deviceParametersProblem(device, body.deviceParameters);
+    if (badParameters) return jsonError(400, 'ValidationException', badParameters);
     let circuit: Circuit;
     try {
       circuit = parseQasm(action.source, (action.inputs ?? {}) as Record<string, number>);
@@ -300,6 +311,9 @@ export class BraketEmulator implements AwsServiceModule {
       outputS3Directory: `${outputS3KeyPrefix}/${id}`,
       clientToken,
       action: action as Record<string, unknown>,
+      ...(typeof body.deviceParameters === 'string' && {
+        deviceParameters: parseJson(Buffer.from(body.deviceParameters)),
+      }),
       circuit,
       tags: (body.tags ?? {}) as Record<string, string>,
       createdAt: new Date(),
@@ -481,4 +495,38 @@ function parseJson(buf: Buffer): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** Why `deviceParameters` (a JSON string) does not fit the device's parameters schema, or undefined when it does (or is absent). */
+function deviceParametersProblem(device: EmulatedDevice, raw: unknown): string | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const p = parseJson(Buffer.from(typeof raw === 'string' ? raw : '')) as Record<string, unknown> | undefined;
+  const expected = parametersHeaderOf(device);
+  if (!p || typeof p !== 'object') return 'deviceParameters is not a JSON document';
+  const header = (p.braketSchemaHeader as { name?: unknown } | undefined)?.name;
+  if (header !== expected)
+    return `Device parameters schema ${String(header)} is not valid for device ${device.arn} (expected ${expected ?? 'none'})`;
+  for (const k of Object.keys(p))
+    if (
+      ![
+        'braketSchemaHeader',
+        'paradigmParameters',
+        ...(takesErrorMitigation(device) ? ['errorMitigation'] : []),
+      ].includes(k)
+    )
+      return `Invalid device parameters for ${device.arn}: extra field ${k} not permitted`;
+  const paradigm = p.paradigmParameters as Record<string, unknown> | undefined;
+  if (!paradigm || !Number.isInteger(paradigm.qubitCount))
+    return `Invalid device parameters for ${device.arn}: paradigmParameters.qubitCount is required`;
+  for (const k of Object.keys(paradigm))
+    if (!['braketSchemaHeader', 'qubitCount', 'disableQubitRewiring'].includes(k))
+      return `Invalid device parameters for ${device.arn}: extra field paradigmParameters.${k} not permitted`;
+  const em = p.errorMitigation;
+  if (
+    em !== undefined &&
+    (!Array.isArray(em) ||
+      em.some((x) => (x as { type?: unknown })?.type !== 'braket.device_schema.error_mitigation.debias.Debias'))
+  )
+    return `Invalid device parameters for ${device.arn}: errorMitigation must list Debias schemes`;
+  return undefined;
 }

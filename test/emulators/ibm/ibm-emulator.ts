@@ -16,6 +16,7 @@ import type { Circuit } from '../../../backends/quantum/circuit.ts';
 import { configurationOf, defaultFakeDevices, type FakeDevice } from './fake-devices.ts';
 import { isaViolation } from './isa-check.ts';
 import { checkEstimatorRequest, estimatorResults, EstimatorJobFailure, type EstimatorPub } from './estimator-job.ts';
+import { EmulatedSessions, unknownSamplerOption, type EmulatedSession } from './emulated-sessions.ts';
 
 /** How the emulator behaves. */
 export interface IbmEmulatorOptions {
@@ -38,6 +39,10 @@ export interface IbmEmulatorOptions {
    * (default: 1 s + 0.0002 s per shot, rounded up to whole seconds as `bss.seconds` is).
    */
   readonly quantumSeconds?: (shots: number) => number;
+  /** Plan cap and default of a batch's or session's max_ttl in seconds (default 28800, 8 h). */
+  readonly sessionMaxTtlS?: number;
+  /** Interactive TTL of dedicated sessions in seconds (default 60). */
+  readonly interactiveTtlS?: number;
 }
 
 /** One request as the emulator saw it (no secrets: the Authorization value is not kept). */
@@ -65,6 +70,10 @@ export interface EmulatedJob {
   readonly created: string;
   readonly qasm: string;
   readonly shots: number;
+  /** The batch or session the job was submitted in. */
+  readonly sessionId?: string;
+  /** `params.options` as submitted. */
+  readonly options?: unknown;
   results?: unknown;
   /** The PUBs of an Estimator V2 job (estimator-job.ts); absent for Sampler jobs. */
   readonly estimator?: readonly EstimatorPub[];
@@ -89,6 +98,10 @@ export interface IbmEmulator {
   jobs(): EmulatedJob[];
   /** Ids of jobs a cancel request was received for. */
   readonly cancels: string[];
+  /** Batches and sessions by creation order. */
+  sessions(): EmulatedSession[];
+  /** A session's state as GET /v1/sessions/{id} reports it now. */
+  sessionState(id: string): 'open' | 'active' | 'inactive' | 'closed' | undefined;
   /** Tokens IAM has issued. */
   tokensIssued(): number;
   /** Makes every issued token invalid now (the next runtime call gets 401). */
@@ -97,6 +110,8 @@ export interface IbmEmulator {
   revokeApiKey(): void;
   /** The next submitted job fails with this reason once it leaves the queue. */
   failNextJob(reason: string, reasonCode?: number): void;
+  /** Runs `fn` when the next job submission arrives, before it is judged (e.g. to close its session in between). */
+  beforeNextSubmit(fn: () => void): void;
   /** The next `count` runtime requests are answered with `status` (429 or 5xx), before auth. */
   injectErrors(count: number, status: number): void;
   close(): Promise<void>;
@@ -121,6 +136,12 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
   let issued = 0;
   let nextFailure: { reason: string; code?: number } | undefined;
   let injected: { count: number; status: number } = { count: 0, status: 500 };
+  let beforeSubmit: (() => void) | undefined;
+  const sessions = new EmulatedSessions(
+    { maxTtlS: options.sessionMaxTtlS ?? 28_800, interactiveTtlS: options.interactiveTtlS ?? 60 },
+    (name) => devices.some((d) => d.name === name),
+    errors,
+  );
 
   const tokenState = (req: IncomingMessage): RecordedRequest['token'] => {
     const auth = req.headers.authorization;
@@ -274,6 +295,8 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
       if (parts[2] === 'configuration') return [200, configurationOf(d)];
     }
     if (method === 'POST' && path === '/jobs') return submit(body);
+    const inSessions = sessions.route(method, parts, body);
+    if (inSessions) return inSessions;
     if (parts[0] === 'jobs' && parts.length >= 2) {
       const job = jobs.find((j) => j.id === parts[1]);
       if (!job) return [404, errors('not_found', `Job ${parts[1]} not found`)];
@@ -297,11 +320,15 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
   }
 
   function submit(body: unknown): [number, unknown] {
+    const hook = beforeSubmit;
+    beforeSubmit = undefined;
+    hook?.();
     const b = body as
       | {
           program_id?: unknown;
           backend?: unknown;
           params?: { pubs?: unknown; shots?: unknown; version?: unknown; options?: { default_shots?: unknown } };
+          session_id?: unknown;
         }
       | undefined;
     if (b?.program_id === 'estimator') return submitEstimator(b.backend, b.params);
@@ -322,6 +349,11 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
     const pubArr = Array.isArray(pub) ? pub : [pub];
     if (typeof pubArr[0] !== 'string')
       return [400, errors('invalid_params', 'a pub must start with an OpenQASM 3 string')];
+    const badOption = unknownSamplerOption(b.params.options);
+    if (badOption) return [400, errors('invalid_parameter', badOption)];
+    const sessionId = typeof b.session_id === 'string' ? b.session_id : undefined;
+    const refused = sessionId === undefined ? undefined : sessions.refuse(sessionId, device.name);
+    if (refused) return refused;
     const shots =
       ([pubArr[2], b.params.shots, b.params.options?.default_shots].find((x) => typeof x === 'number') as
         | number
@@ -334,10 +366,13 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
       timestamps: { created: new Date().toISOString() },
       qasm: pubArr[0],
       shots,
+      ...(sessionId !== undefined && { sessionId }),
+      ...(b.params.options !== undefined && { options: b.params.options }),
       cancelRequested: false,
       timers: [],
     };
     jobs.push(job);
+    if (sessionId !== undefined) sessions.all.get(sessionId)!.pending++;
     const failure = nextFailure;
     nextFailure = undefined;
     job.timers.push(setTimeout(() => start(job, device, failure), queueDelayMs));
@@ -370,6 +405,13 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
 
   function start(job: EmulatedJob, device: FakeDevice, failure: { reason: string; code?: number } | undefined): void {
     if (job.status !== 'Queued') return;
+    if (job.sessionId !== undefined && !sessions.mayStart(job.sessionId))
+      return finish(
+        job,
+        'Failed',
+        `session ${job.sessionId} was closed before the job started (its max_ttl was reached or it was cancelled); queued jobs of a closed session fail`,
+      );
+    if (job.sessionId !== undefined) sessions.jobStarted(job.sessionId);
     if (failure) return finish(job, 'Failed', failure.reason, failure.code);
     let circuit: Circuit;
     try {
@@ -404,6 +446,7 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
   }
 
   function finish(job: EmulatedJob, status: EmulatedJob['status'], reason?: string, code?: number): void {
+    if (job.sessionId !== undefined) sessions.jobEnded(job.sessionId);
     job.status = status;
     job.timestamps.finished = new Date().toISOString();
     job.reason = reason;
@@ -426,6 +469,11 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
     devices,
     cancels,
     jobs: () => [...jobs],
+    sessions: () => [...sessions.all.values()],
+    sessionState: (id) => {
+      const x = sessions.all.get(id);
+      return x && sessions.state(x);
+    },
     tokensIssued: () => issued,
     expireTokens: () => {
       for (const t of tokens.keys()) tokens.set(t, 0);
@@ -436,6 +484,9 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
     },
     failNextJob: (reason, reasonCode) => {
       nextFailure = { reason, code: reasonCode };
+    },
+    beforeNextSubmit: (fn) => {
+      beforeSubmit = fn;
     },
     injectErrors: (count, status) => {
       injected = { count, status };
