@@ -7,6 +7,11 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { estimator, get, init, shutdown, state, QasmError } from 'orrery-compute';
 import { startAwsEmulator, type AwsEmulator } from '../emulators/aws/server.ts';
+import { checkBraketConfig } from '../../backends/quantum/braket/index.ts';
+import { estimateOnBraket } from '../../backends/quantum/braket/estimator-runner.ts';
+import { parseQasm } from '../../backends/quantum/qasm/index.ts';
+import { parseObservables } from '../../backends/quantum/observables.ts';
+import type { EstimatorRun } from '../../backends/quantum/estimator-run.ts';
 
 const SV1 = 'arn:aws:braket:::device/quantum-simulator/amazon/sv1';
 const BUCKET = 'amazon-braket-orrery-estimator';
@@ -139,4 +144,49 @@ test('braket: one quantum task per qubit-wise commuting basis, values from the c
   );
   const [row] = await state.listTasks({ filters: [['name', '=', 'estimator']] });
   assert.ok(row, 'the task is listed under its name');
+});
+
+test('braket: the basis tasks run at once; cancelling the estimator task cancels them all; a failed one fails the task', async () => {
+  const config = checkBraketConfig({
+    name: 'braket',
+    kind: 'braket',
+    region: 'us-east-1',
+    deviceArn: SV1,
+    s3Bucket: BUCKET,
+    endpoint: emu.endpoint,
+    pollIntervalMs: 10,
+  });
+  const circuit = parseQasm(BELL);
+  const run = (signal: AbortSignal): EstimatorRun => ({
+    circuit,
+    source: BELL,
+    observables: parseObservables(['ZZ', 'XX', 'YY'], 2),
+    shots: 100,
+    device: undefined,
+    signal,
+    report: () => {},
+    log: () => {},
+  });
+  const before = emu.braket.tasks().length;
+  emu.braket.setDelays({ queuedMs: 5000 });
+  try {
+    const abort = new AbortController();
+    const pending = estimateOnBraket(config, run(abort.signal));
+    while (emu.braket.tasks().length < before + 3) await new Promise((r) => setTimeout(r, 10));
+    const mine = emu.braket.tasks().slice(before);
+    assert.ok(
+      mine.every((t) => t.status === 'QUEUED'),
+      'all three bases are in the queue together',
+    );
+    abort.abort(new Error('cancelled by the test'));
+    await assert.rejects(pending, /cancelled/);
+    assert.ok(
+      mine.every((t) => t.status === 'CANCELLING' || t.status === 'CANCELLED'),
+      mine.map((t) => t.status).join(','),
+    );
+  } finally {
+    emu.braket.setDelays({ queuedMs: 30 });
+  }
+  emu.braket.failNextTask('the device was recalibrated');
+  await assert.rejects(estimateOnBraket(config, run(new AbortController().signal)), /the device was recalibrated/);
 });
