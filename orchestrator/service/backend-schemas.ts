@@ -184,7 +184,12 @@ export const BACKEND_SCHEMAS = {
       f('mode', 'string', false, "Execution mode: 'job' (default), 'batch' or 'session'."),
       f('sessionMaxTtlS', 'number', false, "max_ttl of the batch or session, s; default the service's."),
       f('sessionIdleS', 'number', false, 'Close the batch or session after this many idle seconds; default 300.'),
-      f('ibmOptions', 'object', false, 'Sampler V2 options for every job, e.g. { "twirling": { "enable_gates": true } }.'),
+      f(
+        'ibmOptions',
+        'object',
+        false,
+        'Sampler V2 options for every job, e.g. { "twirling": { "enable_gates": true } }.',
+      ),
     ],
   },
   braket: {
