@@ -27,7 +27,7 @@ export interface EstimatorCall {
 }
 
 /** What the running task lends the runner (as circuit-task.ts's TaskHooks). */
-export type EstimatorHooks = Pick<CircuitRun, 'signal' | 'report' | 'log'>;
+export type EstimatorHooks = Pick<CircuitRun, 'signal' | 'report' | 'log' | 'reserve'>;
 
 /** Runs one Estimator call on this node's quantum backend. */
 export async function executeEstimator(call: EstimatorCall, hooks: EstimatorHooks): Promise<EstimatorTaskResult> {
@@ -46,6 +46,7 @@ export async function executeEstimator(call: EstimatorCall, hooks: EstimatorHook
     signal: hooks.signal,
     report: hooks.report,
     log: hooks.log,
+    reserve: hooks.reserve,
   };
   switch (config.kind) {
     case 'quantum-simulator':

@@ -18,5 +18,6 @@ export async function runEstimatorTask(call: EstimatorCall): Promise<EstimatorTa
     signal: ctx.signal ?? new AbortController().signal,
     report: (info) => orrery.recordTaskInfo(info),
     log: (line) => console.log(line),
+    reserve: async (usd, what) => void (await orrery.reserveBudget(usd, what)),
   });
 }

@@ -20,6 +20,8 @@ export interface EstimatorJobRequest {
     /** `default_shots` overrides the service's default precision (0.015625) when the task gives shots. */
     readonly options?: Readonly<Record<string, unknown>>;
   };
+  /** The batch or session the job belongs to (execution modes; absent in job mode). */
+  readonly session_id?: string;
 }
 
 /** `GET /v1/jobs/{id}/results` of an Estimator V2 job with `support_qiskit: false`. */

@@ -10,7 +10,9 @@ import { targetFromIbmConfiguration, transpile } from '../transpile/index.ts';
 import { DEFAULT_POLL_INTERVAL_MS, type IbmQuantumConfig } from './config.ts';
 import { LEAST_BUSY, checkQubits, chooseDevice } from './device-choice.ts';
 import { estimatorJobRequest, readEstimatorResults, type EstimatorResultsReply } from './estimator-pubs.ts';
+import { leaveSession, submitInMode } from './execution-mode.ts';
 import { cancelQuietly, clientFor, jobState, pollUntilFinal, throwIfAborted } from './ibm-runner.ts';
+import { reportIbmCost, reserveIbmJob } from './job-cost.ts';
 import type { JobReply } from './runtime-wire.ts';
 
 /** Runs `run` as one Estimator V2 job. Cancelling the task (run.signal) cancels the job. */
@@ -20,6 +22,8 @@ export async function estimateOnIbm(config: IbmQuantumConfig, run: EstimatorRun)
   const client = await clientFor(config);
   let id: string;
   let device: string;
+  let estimate: Awaited<ReturnType<typeof reserveIbmJob>>;
+  let sessionId: string | undefined;
   if (run.resumeJobId) {
     id = run.resumeJobId;
     device = (await client.job(id)).backend ?? run.device ?? String(config.device ?? 'unknown');
@@ -47,7 +51,9 @@ export async function estimateOnIbm(config: IbmQuantumConfig, run: EstimatorRun)
       precision: run.precision,
     });
     throwIfAborted(run.signal);
-    ({ id } = await client.submit(body));
+    // Without shots the service's default precision decides them: estimated as 1/precision^2 (4096 at its default).
+    estimate = await reserveIbmJob(config, run, device, 1, run.shots ?? Math.ceil(1 / (run.precision ?? 0.015625) ** 2));
+    ({ id, sessionId } = await submitInMode(config, client, body, run));
     run.report({
       jobId: id,
       device,
@@ -75,7 +81,10 @@ export async function estimateOnIbm(config: IbmQuantumConfig, run: EstimatorRun)
     if (!run.signal.aborted) throw err;
     await cancelQuietly(client, id, run);
     throw run.signal.reason;
+  } finally {
+    await leaveSession(undefined, sessionId);
   }
+  await reportIbmCost(client, config, id, run, run.report, estimate);
   const state = jobState(job);
   if (state !== 'Completed') {
     const s = job.state;

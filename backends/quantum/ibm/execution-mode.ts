@@ -21,6 +21,7 @@ import { dataRoot, ensurePrivateDir, fileSafeName } from '../../../orchestrator/
 import type { CircuitRun } from '../run-types.ts';
 import { DEFAULT_SESSION_IDLE_S, type IbmQuantumConfig } from './config.ts';
 import type { RuntimeClient } from './runtime-client.ts';
+import type { EstimatorJobRequest } from './estimator-pubs.ts';
 import type { JobCreateReply, SamplerJobRequest, SessionReply } from './runtime-wire.ts';
 import { SessionFile, type SessionEntry } from './session-file.ts';
 
@@ -41,7 +42,7 @@ export interface SubmittedJob extends JobCreateReply {
 export async function submitInMode(
   config: IbmQuantumConfig,
   client: RuntimeClient,
-  body: SamplerJobRequest,
+  body: SamplerJobRequest | EstimatorJobRequest,
   run: Pick<CircuitRun, 'log' | 'report'>,
   sessionPath: string | undefined = process.env[IBM_SESSION_ENV],
 ): Promise<SubmittedJob> {

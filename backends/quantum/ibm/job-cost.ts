@@ -23,7 +23,7 @@ import {
  */
 export async function reserveIbmJob(
   config: IbmQuantumConfig,
-  run: CircuitRun,
+  run: Pick<CircuitRun, 'reserve'>,
   device: string,
   circuits: number,
   shots: number,
@@ -47,7 +47,7 @@ export async function reportIbmCost(
   client: RuntimeClient,
   config: IbmQuantumConfig,
   id: string,
-  run: CircuitRun,
+  run: Pick<CircuitRun, 'log'>,
   report: (info: TaskInfo) => void,
   estimate: IbmCost | undefined,
 ): Promise<void> {

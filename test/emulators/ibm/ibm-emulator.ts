@@ -331,7 +331,7 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
           session_id?: unknown;
         }
       | undefined;
-    if (b?.program_id === 'estimator') return submitEstimator(b.backend, b.params);
+    if (b?.program_id === 'estimator') return submitEstimator(b.backend, b.params, b.session_id);
     if (b?.program_id !== 'sampler')
       return [
         400,
@@ -379,11 +379,14 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
     return [200, { id: job.id, backend: job.backend }];
   }
 
-  function submitEstimator(backend: unknown, params: unknown): [number, unknown] {
+  function submitEstimator(backend: unknown, params: unknown, session: unknown): [number, unknown] {
     const device = devices.find((d) => d.name === backend);
     if (!device) return [404, errors('not_found', `Backend ${String(backend)} not found`)];
     const checked = checkEstimatorRequest(params, device);
     if ('error' in checked) return [400, errors('invalid_params', checked.error)];
+    const sessionId = typeof session === 'string' ? session : undefined;
+    const refused = sessionId === undefined ? undefined : sessions.refuse(sessionId, device.name);
+    if (refused) return refused;
     const job: EmulatedJob = {
       id: randomBytes(10).toString('hex'),
       backend: device.name,
@@ -393,10 +396,12 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
       qasm: checked.pubs[0]!.qasm,
       shots: checked.pubs[0]!.shots,
       estimator: checked.pubs,
+      ...(sessionId !== undefined && { sessionId }),
       cancelRequested: false,
       timers: [],
     };
     jobs.push(job);
+    if (sessionId !== undefined) sessions.all.get(sessionId)!.pending++;
     const failure = nextFailure;
     nextFailure = undefined;
     job.timers.push(setTimeout(() => start(job, device, failure), queueDelayMs));
