@@ -208,3 +208,42 @@ test('end to end: estimator() on an ibm-quantum backend through the public API',
     await shutdown();
   }
 });
+
+test('in batch mode with a budget, an Estimator job is tagged with the batch, reserves its estimate, records its cost, and the budget refuses the next', async () => {
+  const { emu, config } = await setup();
+  const { estimator, get, init, shutdown, state, BudgetExceededError } = orrery;
+  await init({
+    logToDriver: false,
+    budget: { usd: 5 },
+    backends: [
+      {
+        name: 'ibm',
+        kind: 'ibm-quantum',
+        instanceCrn: emu.instanceCrn,
+        apiKeySecret: config.apiKeySecret,
+        url: emu.url,
+        iamUrl: emu.iamUrl,
+        pollIntervalMs: 20,
+        mode: 'batch',
+      },
+    ],
+  });
+  try {
+    const est = estimator({ backend: 'ibm', shots: 1000 });
+    const r = await get(est.remote(BELL, ['ZZ']));
+    assert.ok(Math.abs(r.values[0]! - 1) < 1e-9, JSON.stringify(r));
+    const [job] = emu.jobs();
+    assert.ok(job!.sessionId, 'the Estimator job went into the backend batch');
+    const [row] = await state.listTasks({ filters: [['name', '=', 'estimator']] });
+    const info = row!.info as Record<string, unknown>;
+    assert.equal(info.ibmSession, job!.sessionId);
+    assert.ok((info.costUsd as number) > 0, `cost recorded: ${JSON.stringify(info)}`);
+    // $3.20 spent of $5: the next estimate ($3.60 at 1000 shots) would cross it; nothing is submitted.
+    const err = await get(est.remote(BELL, ['XX'])).catch((e: Error) => e);
+    assert.ok(err instanceof BudgetExceededError, String(err));
+    assert.match(err.message, /spent so far/);
+    assert.equal(emu.jobs().length, 1);
+  } finally {
+    await shutdown();
+  }
+});
