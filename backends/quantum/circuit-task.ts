@@ -1,7 +1,8 @@
 /**
  * The worker side of a circuit task (`orrery-compute/internal/circuit-task`): loaded inside the worker
  * that runs the task on a quantum node. Parses and binds the QASM, then hands the circuit to the
- * runner of the node's backend kind, whose config the node's environment carries.
+ * runner of the node's backend kind, whose config the node's environment carries; on a batching
+ * backend the circuit goes to the backend's batcher instead (batching/batch-client.ts).
  */
 import { BackendError } from '../../orchestrator/core/errors.ts';
 import { parseQasm } from './qasm/index.ts';
@@ -10,6 +11,8 @@ import { CIRCUIT_ENV, type QuantumBackendConfig } from './quantum-backend.ts';
 import { runOnSimulator } from './simulator-runner.ts';
 import { runOnIbm } from './ibm/index.ts';
 import { runOnBraket } from './braket/index.ts';
+import { BATCHER_SOCKET_ENV } from './batching/batch-wire.ts';
+import { runThroughBatcher } from './batching/batch-client.ts';
 
 /** A circuit call as the task function receives it. */
 export interface CircuitCall {
@@ -34,6 +37,23 @@ export async function executeCircuit(call: CircuitCall, hooks: TaskHooks): Promi
   const raw = process.env[CIRCUIT_ENV.config];
   if (!raw) throw new BackendError('quantum', 'this worker was not started by a quantum backend', false);
   const config = JSON.parse(raw) as QuantumBackendConfig;
+  const batcher = process.env[BATCHER_SOCKET_ENV];
+  if (batcher) {
+    const { source, params, shots, device, resumeJobId } = call;
+    return runThroughBatcher(
+      config.name,
+      batcher,
+      {
+        type: 'run',
+        source,
+        shots,
+        ...(params && { params }),
+        ...(device && { device }),
+        ...(resumeJobId && { resumeJobId }),
+      },
+      hooks,
+    );
+  }
   const run: CircuitRun = {
     circuit: parseQasm(call.source, call.params),
     source: call.source,

@@ -6,6 +6,9 @@
  * config, which holds secret names only, from the environment.
  */
 import type { Backend, BackendHost, LocalNode } from '../types.ts';
+import { BATCHER_SOCKET_ENV } from './batching/batch-wire.ts';
+import { startBatchServer, type BatchServer } from './batching/batch-server.ts';
+import { CircuitBatcher, type BatchRunner } from './batching/circuit-batcher.ts';
 
 /** Kinds of quantum backend. */
 export type QuantumBackendKind = 'quantum-simulator' | 'ibm-quantum' | 'braket';
@@ -23,14 +26,29 @@ export const QUANTUM_KIND_LABEL = 'orrery.io/quantum';
 /** The environment variable a circuit task's worker reads its backend's config from. */
 export const CIRCUIT_ENV = { config: 'ORRERY_CIRCUIT_BACKEND' } as const;
 
-/** A quantum service or simulator as a virtual node with `slots` QPU slots. */
+/**
+ * How a job-style backend batches its circuit tasks: ready circuits are gathered for `windowMs`
+ * and run `runner` together, at most `maxBatchesInFlight` batches (jobs) at once.
+ */
+export interface QuantumBatching {
+  readonly windowMs: number;
+  readonly maxBatchesInFlight: number;
+  readonly runner: BatchRunner;
+}
+
+/**
+ * A quantum service or simulator as a virtual node with `slots` QPU slots. With `batching`, the
+ * node's workers hand their circuits to a batcher in this process (batching/batch-server.ts).
+ */
 export class QuantumBackend implements Backend {
   private node: LocalNode | undefined;
+  private batchServer: BatchServer | undefined;
 
   constructor(
     private readonly config: QuantumBackendConfig,
     private readonly slots: number,
     private readonly describe: () => Promise<string[]>,
+    private readonly batching?: QuantumBatching,
   ) {}
 
   get name(): string {
@@ -42,15 +60,25 @@ export class QuantumBackend implements Backend {
   }
 
   async start(host: BackendHost): Promise<void> {
+    const env: Record<string, string> = { [CIRCUIT_ENV.config]: JSON.stringify(this.config) };
+    if (this.batching) {
+      const { runner, windowMs, maxBatchesInFlight } = this.batching;
+      this.batchServer = await startBatchServer(
+        this.config.name,
+        new CircuitBatcher(runner, windowMs, maxBatchesInFlight),
+      );
+      env[BATCHER_SOCKET_ENV] = this.batchServer.path;
+    }
     this.node = await host.startLocalAgent(
       { numCpus: 0, numGpus: 0, resources: { QPU: this.slots }, labels: { [QUANTUM_KIND_LABEL]: this.config.kind } },
-      { [CIRCUIT_ENV.config]: JSON.stringify(this.config) },
+      env,
       'qpu',
     );
   }
 
   async shutdown(): Promise<void> {
     await this.node?.kill();
+    await this.batchServer?.close();
   }
 
   /** `orrery backends test`: what the backend reaches (device list, qubit limits). */

@@ -9,6 +9,7 @@
  */
 import { BackendError } from '../../../orchestrator/core/errors.ts';
 import { readSecret } from '../../../orchestrator/core/keychain.ts';
+import type { CircuitOutcome } from '../batching/circuit-batcher.ts';
 import type { CircuitResult, CircuitRun, TaskInfo } from '../run-types.ts';
 import { toQasm3 } from '../qasm/index.ts';
 import { targetFromIbmConfiguration, transpile } from '../transpile/index.ts';
@@ -27,9 +28,6 @@ import type { JobReply } from './runtime-wire.ts';
 import { samplesToCounts } from './sampler-results.ts';
 
 const FINAL = new Set(['Completed', 'Failed', 'Cancelled', 'Cancelled - Ran too long']);
-
-/** What one circuit of a batch ended with: its result, or why it has none. */
-export type CircuitOutcome = CircuitResult | Error;
 
 /** Runs `run` on the IBM Quantum instance of `config`. Cancelling the task (run.signal) cancels the remote job. */
 export async function runOnIbm(config: IbmQuantumConfig, run: CircuitRun): Promise<CircuitResult> {
