@@ -103,6 +103,12 @@ function steps(): Step[] {
     timeoutS: quick ? 120 : 600,
   });
   list.push({
+    name: 'quantum batching',
+    command: 'bash',
+    args: [here('../test/services/keyring.sh'), process.execPath, ...tsArgs('./quantum-batching-bench.ts')],
+    timeoutS: quick ? 180 : 420,
+  });
+  list.push({
     name: 'remote backends',
     command: process.execPath,
     args: tsArgs('./remote-workloads.ts'),

@@ -70,7 +70,14 @@ export class QuantumBackend implements Backend {
       env[BATCHER_SOCKET_ENV] = this.batchServer.path;
     }
     this.node = await host.startLocalAgent(
-      { numCpus: 0, numGpus: 0, resources: { QPU: this.slots }, labels: { [QUANTUM_KIND_LABEL]: this.config.kind } },
+      {
+        numCpus: 0,
+        numGpus: 0,
+        resources: { QPU: this.slots },
+        labels: { [QUANTUM_KIND_LABEL]: this.config.kind },
+        // Batched circuit tasks wait on the service together: one process holds them all.
+        ...(this.batching ? { sharedWorker: true } : {}),
+      },
       env,
       'qpu',
     );
