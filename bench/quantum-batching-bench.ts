@@ -21,7 +21,7 @@ import { startIbmEmulator } from '../test/emulators/ibm/index.ts';
 
 const quick = process.argv.includes('--quick');
 const QUEUE_DELAY_MS = quick ? 600 : 1000;
-const ITERATIONS = quick ? 3 : 30;
+const ITERATIONS = quick ? 3 : 10;
 const SHOTS = 4096;
 const VQE = fileURLToPath(new URL('../resources/examples/vqe-h2.ts', import.meta.url));
 

@@ -23,6 +23,11 @@ export interface CircuitCall {
   readonly seed?: number;
   /** Set when a resumed head resubmits a task whose remote job is known (see CircuitRun.resumeJobId). */
   readonly resumeJobId?: string;
+  /**
+   * A parameter sweep (`circuit().map`): the circuit runs once per binding (`params` is then
+   * unused) and the task returns one result per binding, in order.
+   */
+  readonly sweep?: readonly Readonly<Record<string, number>>[];
 }
 
 /** What the running task lends the runner: cancellation, task facts and its log. */
@@ -32,8 +37,23 @@ export interface TaskHooks {
   log(line: string): void;
 }
 
-/** Runs one circuit on this node's quantum backend. */
-export async function executeCircuit(call: CircuitCall, hooks: TaskHooks): Promise<CircuitResult> {
+/**
+ * Runs a circuit call on this node's quantum backend: one circuit, or a sweep's bindings (on a
+ * batching backend they reach the batcher together and go out as one job, one PUB each). A
+ * resumed sweep runs again: the recorded job names one PUB, not the sweep's.
+ */
+export function executeCircuit(
+  call: CircuitCall & { readonly sweep?: undefined },
+  hooks: TaskHooks,
+): Promise<CircuitResult>;
+export function executeCircuit(call: CircuitCall, hooks: TaskHooks): Promise<CircuitResult | CircuitResult[]>;
+export async function executeCircuit(call: CircuitCall, hooks: TaskHooks): Promise<CircuitResult | CircuitResult[]> {
+  const { sweep, resumeJobId, ...one } = call;
+  if (!sweep) return executeOne(call, hooks);
+  return Promise.all(sweep.map((params) => executeOne({ ...one, params }, hooks)));
+}
+
+async function executeOne(call: CircuitCall, hooks: TaskHooks): Promise<CircuitResult> {
   const raw = process.env[CIRCUIT_ENV.config];
   if (!raw) throw new BackendError('quantum', 'this worker was not started by a quantum backend', false);
   const config = JSON.parse(raw) as QuantumBackendConfig;

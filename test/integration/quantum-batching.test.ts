@@ -78,6 +78,16 @@ x q[0];
 c = measure q;
 `;
 
+/** One qubit rotated by theta: '0' at 0, '1' at pi. */
+const ROTATION = `OPENQASM 3.0;
+include "stdgates.inc";
+input float[64] theta;
+qubit[1] q;
+bit[1] c;
+rx(theta) q[0];
+c[0] = measure q[0];
+`;
+
 function assertBell(r: CircuitResult, shots: number): void {
   assert.deepEqual(Object.keys(r.counts).sort(), ['00', '11']);
   assert.equal((r.counts['00'] ?? 0) + (r.counts['11'] ?? 0), shots);
@@ -179,7 +189,10 @@ test('end to end: concurrent circuit tasks from the driver and from nested tasks
   await init({
     numCpus: 2,
     logToDriver: false,
-    backends: [{ ...config, batchWindowMs: 400 }],
+    backends: [
+      { ...config, batchWindowMs: 400 },
+      { name: 'sim', kind: 'quantum-simulator', seed: 7, maxConcurrent: 1 },
+    ],
   });
   try {
     const bell = circuit({ backend: 'ibm', shots: 100 });
@@ -210,6 +223,24 @@ test('end to end: concurrent circuit tasks from the driver and from nested tasks
       (r) => `${(r.info as Record<string, unknown>).jobId}#${(r.info as Record<string, unknown>).batchIndex}`,
     );
     assert.equal(new Set(indexes).size, 6, 'every task has its own PUB');
+
+    // A parameter sweep is one task with one result per binding: one job on IBM, bound runs on the simulator.
+    const angles = [0, Math.PI, Math.PI / 2].map((theta) => ({ theta }));
+    const jobsBefore = emu.jobs().length;
+    const sweep = await get(bell.map(ROTATION, angles));
+    assert.equal(emu.jobs().length - jobsBefore, 1, 'the sweep went out as one job');
+    assert.equal(emu.jobs().at(-1)!.pubs.length, 3);
+    assert.deepEqual(sweep[0]!.counts, { '0': 100 });
+    assert.deepEqual(sweep[1]!.counts, { '1': 100 });
+    assert.equal(new Set(sweep.map((r) => r.jobId)).size, 1);
+    const simSweep = await get(circuit({ backend: 'sim', shots: 400 }).map(ROTATION, angles));
+    assert.equal(simSweep.length, 3);
+    assert.deepEqual(simSweep[0]!.counts, { '0': 400 });
+    assert.deepEqual(simSweep[1]!.counts, { '1': 400 });
+    assert.equal((simSweep[2]!.counts['0'] ?? 0) + (simSweep[2]!.counts['1'] ?? 0), 400);
+    assert.ok((simSweep[2]!.counts['0'] ?? 0) > 100 && (simSweep[2]!.counts['1'] ?? 0) > 100);
+    assert.throws(() => bell.map(ROTATION, []), /paramSets must be a non-empty array/);
+    assert.throws(() => bell.map(ROTATION, [{ theta: 1 }, {}]), /theta/);
   } finally {
     await shutdown();
   }

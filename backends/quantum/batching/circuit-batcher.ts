@@ -18,6 +18,9 @@ export interface BatchTimer {
   set(fn: () => void, ms: number): unknown;
 }
 
+/** How many windows a batch may stay open while circuits keep joining it. */
+const MAX_WINDOWS = 8;
+
 interface Waiting {
   readonly run: CircuitRun;
   resolve(r: CircuitResult): void;
@@ -31,6 +34,8 @@ export class CircuitBatcher {
   /** Devices whose window has closed and whose circuits wait only for a free batch slot. */
   private readonly due = new Set<string>();
   private inFlight = 0;
+  /** Circuits that ever joined each open batch (cancelled ones included): a join re-arms its window. */
+  private readonly joined = new WeakMap<Waiting[], number>();
 
   constructor(
     private readonly runBatch: BatchRunner,
@@ -64,16 +69,32 @@ export class CircuitBatcher {
         { once: true },
       );
       let list = this.pending.get(key);
+      const opens = !list;
       if (!list) {
         list = [];
         this.pending.set(key, list);
-        this.timer.set(() => {
-          this.due.add(key);
-          this.pump();
-        }, this.windowMs);
       }
       list.push(w);
+      this.joined.set(list, (this.joined.get(list) ?? 0) + 1);
+      if (opens) this.arm(key, list, performance.now());
     });
+  }
+
+  /**
+   * The batch of `key` closes once no circuit has joined it for `windowMs`, and at the latest
+   * MAX_WINDOWS windows after it opened: circuits submitted together but dispatched a little
+   * apart (a loaded machine) still share a job, and a steady stream cannot hold a batch back.
+   */
+  private arm(key: string, list: Waiting[], opened: number): void {
+    const seen = this.joined.get(list);
+    this.timer.set(() => {
+      if (this.pending.get(key) !== list) return;
+      const waited = performance.now() - opened;
+      if (this.joined.get(list) !== seen && waited < this.windowMs * (MAX_WINDOWS - 1))
+        return this.arm(key, list, opened);
+      this.due.add(key);
+      this.pump();
+    }, this.windowMs);
   }
 
   private pump(): void {
