@@ -245,3 +245,31 @@ test('end to end: concurrent circuit tasks from the driver and from nested tasks
     await shutdown();
   }
 });
+
+test('end to end: cancel() of a batched task drops its result; cancelling every task of a job cancels the job', async () => {
+  const { emu, config } = await setup({ queueDelayMs: 1500 });
+  const { cancel, circuit, get, init, shutdown, TaskCancelledError } = orrery;
+  await init({ numCpus: 1, logToDriver: false, backends: [{ ...config, batchWindowMs: 200 }] });
+  try {
+    const bell = circuit({ backend: 'ibm', shots: 100, maxRetries: 0 });
+    const refs = [bell.remote(BELL), bell.remote(FLIP), bell.remote(BELL)];
+    const job = await until('the batch to be submitted', () => emu.jobs()[0], 30_000);
+    await cancel(refs[1]!);
+    await assert.rejects(get(refs[1]!), (e: unknown) => e instanceof TaskCancelledError);
+    const [a, c] = await get([refs[0]!, refs[2]!]);
+    assertBell(a!, 100);
+    assertBell(c!, 100);
+    assert.equal(job.status, 'Completed');
+    assert.equal(job.pubs.length, 3);
+    assert.deepEqual(emu.cancels, [], 'the job ran on for the other tasks');
+
+    const both = [bell.remote(BELL), bell.remote(FLIP)];
+    const second = await until('the second batch to be submitted', () => emu.jobs()[1], 30_000);
+    for (const r of both) await cancel(r);
+    for (const r of both) await assert.rejects(get(r), (e: unknown) => e instanceof TaskCancelledError);
+    await until('the job to be cancelled on the service', () => emu.cancels.includes(second.id), 30_000);
+    assert.equal(second.status, 'Cancelled');
+  } finally {
+    await shutdown();
+  }
+});
