@@ -6,6 +6,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Entry } from '@napi-rs/keyring';
 import * as orrery from 'orrery-compute';
 import { checkIbmQuantumConfig, runIbmBatch, type IbmQuantumConfig } from '../../backends/quantum/ibm/index.ts';
@@ -269,6 +270,45 @@ test('end to end: cancel() of a batched task drops its result; cancelling every 
     for (const r of both) await assert.rejects(get(r), (e: unknown) => e instanceof TaskCancelledError);
     await until('the job to be cancelled on the service', () => emu.cancels.includes(second.id), 30_000);
     assert.equal(second.status, 'Cancelled');
+  } finally {
+    await shutdown();
+  }
+});
+
+/** Pids of this user's processes whose environment holds `needle` (the batching node's shared worker). */
+function processesWithEnv(needle: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const env = readFileSync(`/proc/${entry}/environ`, 'utf8');
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (env.includes(needle) && cmd.includes('worker-main')) found.push(Number(entry));
+    } catch {
+      // Gone, or not ours.
+    }
+  }
+  return found;
+}
+
+test('end to end: when the shared worker dies, every batched task it held is retried and its job cancelled', async () => {
+  const { emu, config } = await setup({ queueDelayMs: 1500 });
+  const { circuit, get, init, shutdown } = orrery;
+  await init({ numCpus: 1, logToDriver: false, backends: [{ ...config, batchWindowMs: 200 }] });
+  try {
+    const bell = circuit({ backend: 'ibm', shots: 100, maxRetries: 1 });
+    const refs = [bell.remote(BELL), bell.remote(FLIP), bell.remote(BELL)];
+    const first = await until('the batch to be submitted', () => emu.jobs()[0], 30_000);
+    const workers = processesWithEnv('ORRERY_CIRCUIT_BATCHER=');
+    assert.equal(workers.length, 1, `one shared worker runs the node's circuit tasks (found ${workers.join(', ')})`);
+    process.kill(workers[0]!, 'SIGKILL');
+    const [a, b, c] = await get(refs);
+    assertBell(a!, 100);
+    assert.deepEqual(b!.counts, { '01': 100 });
+    assertBell(c!, 100);
+    assert.ok(emu.cancels.includes(first.id), "the dead worker's job was cancelled");
+    assert.equal(emu.jobs().length, 2, 'the retries went out together as one new job');
+    assert.equal(emu.jobs()[1]!.pubs.length, 3);
   } finally {
     await shutdown();
   }
