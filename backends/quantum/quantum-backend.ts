@@ -66,6 +66,7 @@ export class QuantumBackend implements Backend {
       this.batchServer = await startBatchServer(
         this.config.name,
         new CircuitBatcher(runner, windowMs, maxBatchesInFlight),
+        host.durable?.runDir,
       );
       env[BATCHER_SOCKET_ENV] = this.batchServer.path;
     }

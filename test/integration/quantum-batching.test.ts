@@ -6,11 +6,16 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Entry } from '@napi-rs/keyring';
 import * as orrery from 'orrery-compute';
 import { checkIbmQuantumConfig, runIbmBatch, type IbmQuantumConfig } from '../../backends/quantum/ibm/index.ts';
 import { CircuitBatcher } from '../../backends/quantum/batching/circuit-batcher.ts';
+import { startBatchServer } from '../../backends/quantum/batching/batch-server.ts';
+import { runThroughBatcher } from '../../backends/quantum/batching/batch-client.ts';
 import { parseQasm } from '../../backends/quantum/qasm/index.ts';
 import type { CircuitResult, CircuitRun, TaskInfo } from '../../backends/quantum/run-types.ts';
 import { BackendError } from '../../orchestrator/core/errors.ts';
@@ -311,5 +316,55 @@ test('end to end: when the shared worker dies, every batched task it held is ret
     assert.equal(emu.jobs()[1]!.pubs.length, 3);
   } finally {
     await shutdown();
+  }
+});
+
+test("a worker whose head died follows its batched job through the restarted head's batcher, submitting nothing again", async () => {
+  const { emu, config } = await setup({ queueDelayMs: 2000 });
+  const dir = mkdtempSync(join(tmpdir(), 'orrery-batch-resume-'));
+  const child = spawn(
+    process.execPath,
+    [
+      ...process.execArgv,
+      new URL('./fixtures/batch-server-child.ts', import.meta.url).pathname,
+      JSON.stringify(config),
+      dir,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const path = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      const m = /READY (\S+)/.exec(d.toString());
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`batcher child exited with ${code}`)));
+  });
+  const reports: TaskInfo[] = [];
+  const logs: string[] = [];
+  const pending = runThroughBatcher(
+    'ibm',
+    path,
+    { type: 'run', source: FLIP, shots: 100 },
+    { signal: new AbortController().signal, report: (i) => reports.push(i), log: (l) => logs.push(l) },
+  );
+  const job = await until(
+    'the job to be submitted',
+    () => emu.jobs()[0] && reports.some((r) => r.jobId) && emu.jobs()[0],
+  );
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  const server = await startBatchServer('ibm', new CircuitBatcher((runs) => runIbmBatch(config, runs), 50, 5), dir);
+  try {
+    const r = await pending;
+    assert.deepEqual(r.counts, { '01': 100 });
+    assert.equal(r.jobId, job.id);
+    assert.equal(emu.jobs().length, 1, 'the circuit was not submitted again');
+    assert.ok(reports.some((i) => i.resumed === true));
+    assert.ok(
+      logs.some((l) => /following job .* again/.test(l)),
+      logs.join('\n'),
+    );
+  } finally {
+    await server.close();
   }
 });

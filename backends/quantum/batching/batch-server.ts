@@ -10,7 +10,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { TaskCancelledError, toErrorInfo } from '../../../orchestrator/core/errors.ts';
-import { ensurePrivateDir, runtimeRoot } from '../../../orchestrator/core/runtime-dir.ts';
+import { ensurePrivateDir, runtimeRoot, socketFileName } from '../../../orchestrator/core/runtime-dir.ts';
 import { parseQasm } from '../qasm/index.ts';
 import type { CircuitRun } from '../run-types.ts';
 import type { FromBatcher, ToBatcher } from './batch-wire.ts';
@@ -23,10 +23,23 @@ export interface BatchServer {
   close(): Promise<void>;
 }
 
-/** Starts a server for `batcher` (backend `name`, used in error messages). */
-export async function startBatchServer(name: string, batcher: CircuitBatcher): Promise<BatchServer> {
-  const dir = mkdtempSync(join(ensurePrivateDir(runtimeRoot()), 'qpu-batch-'));
-  const path = join(dir, 'b.sock');
+/**
+ * Starts a server for `batcher` (backend `name`, used in error messages). With `durableDir` (a
+ * head service whose agents outlive it) the socket has a stable name there, so the agent a
+ * restarted head reattaches to still reaches the new head's batcher; otherwise it lives in a
+ * fresh private folder.
+ */
+export async function startBatchServer(
+  name: string,
+  batcher: CircuitBatcher,
+  durableDir?: string,
+): Promise<BatchServer> {
+  const dir = durableDir
+    ? ensurePrivateDir(durableDir)
+    : mkdtempSync(join(ensurePrivateDir(runtimeRoot()), 'qpu-batch-'));
+  const path = join(dir, socketFileName(`batch-${name}`));
+  // A socket a previous head left at the stable name: this head serves it now.
+  if (durableDir) rmSync(path, { force: true });
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
@@ -42,7 +55,7 @@ export async function startBatchServer(name: string, batcher: CircuitBatcher): P
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(durableDir ? path : dir, { recursive: true, force: true });
     },
   };
 }
