@@ -79,7 +79,7 @@ function once(backend: string, path: string, call: RunCall, hooks: BatchHooks): 
     };
     const socket = connect(path);
     const onAbort = () => {
-      if (!socket.destroyed) socket.write(`${JSON.stringify({ type: 'cancel' } satisfies ToBatcher)}\n`);
+      if (socket.writable) socket.write(`${JSON.stringify({ type: 'cancel' } satisfies ToBatcher)}\n`);
       finish({ kind: 'failed', error: hooks.signal.reason });
       socket.end();
     };
@@ -105,12 +105,15 @@ function once(backend: string, path: string, call: RunCall, hooks: BatchHooks): 
         ),
       }),
     );
-    createInterface({ input: socket }).on('line', (line) => {
-      const m = JSON.parse(line) as FromBatcher;
-      if (m.type === 'report') hooks.report(m.info);
-      else if (m.type === 'log') hooks.log(m.line);
-      else if (m.type === 'result') finish({ kind: 'done', result: m.result });
-      else if (m.type === 'error') finish({ kind: 'failed', error: fromErrorInfo(m.error) });
-    });
+    // readline passes its input's errors on as its own 'error': the socket's handler above covers them.
+    createInterface({ input: socket })
+      .on('error', () => {})
+      .on('line', (line) => {
+        const m = JSON.parse(line) as FromBatcher;
+        if (m.type === 'report') hooks.report(m.info);
+        else if (m.type === 'log') hooks.log(m.line);
+        else if (m.type === 'result') finish({ kind: 'done', result: m.result });
+        else if (m.type === 'error') finish({ kind: 'failed', error: fromErrorInfo(m.error) });
+      });
   });
 }

@@ -63,48 +63,52 @@ export async function startBatchServer(
 function serve(name: string, batcher: CircuitBatcher, socket: Socket): void {
   const abort = new AbortController();
   const send = (m: FromBatcher) => {
-    if (!socket.destroyed) socket.write(`${JSON.stringify(m)}\n`);
+    // Writable is false once the link ended (the worker cancelled or went away): later reports go nowhere.
+    if (socket.writable) socket.write(`${JSON.stringify(m)}\n`);
   };
   socket.on('close', () => abort.abort(new TaskCancelledError('', `circuit on ${name}`)));
   socket.on('error', () => {});
   let started = false;
-  createInterface({ input: socket }).on('line', (line) => {
-    let m: ToBatcher;
-    try {
-      m = JSON.parse(line) as ToBatcher;
-    } catch {
-      socket.destroy();
-      return;
-    }
-    if (m.type === 'cancel') return abort.abort(new TaskCancelledError('', `circuit on ${name}`));
-    if (m.type !== 'run' || started) return;
-    started = true;
-    let run: CircuitRun;
-    try {
-      run = {
-        circuit: parseQasm(m.source, m.params),
-        source: m.source,
-        shots: m.shots,
-        device: m.device,
-        resumeJobId: m.resumeJobId,
-        signal: abort.signal,
-        report: (info) => send({ type: 'report', info }),
-        log: (l) => send({ type: 'log', line: l }),
-      };
-    } catch (err) {
-      send({ type: 'error', error: toErrorInfo(err) });
-      socket.end();
-      return;
-    }
-    batcher.submit(run).then(
-      (result) => {
-        send({ type: 'result', result });
-        socket.end();
-      },
-      (err: unknown) => {
+  // readline passes its input's errors on as its own 'error': the socket's handler above covers them.
+  createInterface({ input: socket })
+    .on('error', () => {})
+    .on('line', (line) => {
+      let m: ToBatcher;
+      try {
+        m = JSON.parse(line) as ToBatcher;
+      } catch {
+        socket.destroy();
+        return;
+      }
+      if (m.type === 'cancel') return abort.abort(new TaskCancelledError('', `circuit on ${name}`));
+      if (m.type !== 'run' || started) return;
+      started = true;
+      let run: CircuitRun;
+      try {
+        run = {
+          circuit: parseQasm(m.source, m.params),
+          source: m.source,
+          shots: m.shots,
+          device: m.device,
+          resumeJobId: m.resumeJobId,
+          signal: abort.signal,
+          report: (info) => send({ type: 'report', info }),
+          log: (l) => send({ type: 'log', line: l }),
+        };
+      } catch (err) {
         send({ type: 'error', error: toErrorInfo(err) });
         socket.end();
-      },
-    );
-  });
+        return;
+      }
+      batcher.submit(run).then(
+        (result) => {
+          send({ type: 'result', result });
+          socket.end();
+        },
+        (err: unknown) => {
+          send({ type: 'error', error: toErrorInfo(err) });
+          socket.end();
+        },
+      );
+    });
 }

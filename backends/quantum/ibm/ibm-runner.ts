@@ -64,10 +64,16 @@ export async function runIbmBatch(config: IbmQuantumConfig, runs: readonly Circu
       const ready = pubs.filter((p): p is PreparedPub => !p.error);
       for (const chunk of chunkByExecutions(ready, config.maxExecutionsPerJob ?? DEFAULT_MAX_EXECUTIONS_PER_JOB)) {
         waits.push(
-          submitAndFollow(config, client, device, chunk).then((done) =>
-            chunk.forEach((p, k) => {
-              outcomes[p.position] = done[k]!;
-            }),
+          // A job that cannot be submitted or followed fails its own circuits, not the other jobs'.
+          submitAndFollow(config, client, device, chunk).then(
+            (done) =>
+              chunk.forEach((p, k) => {
+                outcomes[p.position] = done[k]!;
+              }),
+            (err: Error) =>
+              chunk.forEach((p) => {
+                outcomes[p.position] = p.run.signal.aborted ? (p.run.signal.reason as Error) : err;
+              }),
           ),
         );
       }
