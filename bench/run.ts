@@ -109,6 +109,12 @@ function steps(): Step[] {
     timeoutS: 60 * scale,
   });
   list.push({
+    name: 'quantum batching',
+    command: 'bash',
+    args: [here('../test/services/keyring.sh'), process.execPath, ...tsArgs('./quantum-batching-bench.ts')],
+    timeoutS: quick ? 180 : 420,
+  });
+  list.push({
     name: 'remote backends',
     command: process.execPath,
     args: tsArgs('./remote-workloads.ts'),

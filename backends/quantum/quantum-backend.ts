@@ -6,6 +6,9 @@
  * config, which holds secret names only, from the environment.
  */
 import type { Backend, BackendHost, LocalNode } from '../types.ts';
+import { BATCHER_SOCKET_ENV } from './batching/batch-wire.ts';
+import { startBatchServer, type BatchServer } from './batching/batch-server.ts';
+import { CircuitBatcher, type BatchRunner } from './batching/circuit-batcher.ts';
 
 /** Kinds of quantum backend. */
 export type QuantumBackendKind = 'quantum-simulator' | 'ibm-quantum' | 'braket';
@@ -35,15 +38,31 @@ export interface ServiceSessionKeeper {
   stop(): Promise<void>;
 }
 
-/** A quantum service or simulator as a virtual node with `slots` QPU slots. */
+/**
+ * How a job-style backend batches its circuit tasks: ready circuits are gathered for `windowMs`
+ * and run `runner` together, at most `maxBatchesInFlight` batches (jobs) at once. The runner gets
+ * the environment the node's workers get (a session keeper's session file, for one).
+ */
+export interface QuantumBatching {
+  readonly windowMs: number;
+  readonly maxBatchesInFlight: number;
+  readonly runner: (runs: Parameters<BatchRunner>[0], env: Readonly<Record<string, string>>) => ReturnType<BatchRunner>;
+}
+
+/**
+ * A quantum service or simulator as a virtual node with `slots` QPU slots. With `batching`, the
+ * node's workers hand their circuits to a batcher in this process (batching/batch-server.ts).
+ */
 export class QuantumBackend implements Backend {
   private node: LocalNode | undefined;
+  private batchServer: BatchServer | undefined;
 
   constructor(
     private readonly config: QuantumBackendConfig,
     private readonly slots: number,
     private readonly describe: () => Promise<string[]>,
     private readonly keeper?: ServiceSessionKeeper,
+    private readonly batching?: QuantumBatching,
   ) {}
 
   get name(): string {
@@ -55,16 +74,36 @@ export class QuantumBackend implements Backend {
   }
 
   async start(host: BackendHost): Promise<void> {
-    const env = (await this.keeper?.start(host.durable, (line) => host.log(line))) ?? {};
+    const env: Record<string, string> = {
+      ...((await this.keeper?.start(host.durable, (line) => host.log(line))) ?? {}),
+      [CIRCUIT_ENV.config]: JSON.stringify(this.config),
+    };
+    if (this.batching) {
+      const { runner, windowMs, maxBatchesInFlight } = this.batching;
+      this.batchServer = await startBatchServer(
+        this.config.name,
+        new CircuitBatcher((runs) => runner(runs, env), windowMs, maxBatchesInFlight),
+        host.durable?.runDir,
+      );
+      env[BATCHER_SOCKET_ENV] = this.batchServer.path;
+    }
     this.node = await host.startLocalAgent(
-      { numCpus: 0, numGpus: 0, resources: { QPU: this.slots }, labels: { [QUANTUM_KIND_LABEL]: this.config.kind } },
-      { ...env, [CIRCUIT_ENV.config]: JSON.stringify(this.config) },
+      {
+        numCpus: 0,
+        numGpus: 0,
+        resources: { QPU: this.slots },
+        labels: { [QUANTUM_KIND_LABEL]: this.config.kind },
+        // Batched circuit tasks wait on the service together: one process holds them all.
+        ...(this.batching ? { sharedWorker: true } : {}),
+      },
+      env,
       'qpu',
     );
   }
 
   async shutdown(): Promise<void> {
     await this.node?.kill();
+    await this.batchServer?.close();
     await this.keeper?.stop();
   }
 

@@ -53,6 +53,8 @@ export class NodeAgent {
   private readonly waitingForEnv = new Map<string, RunMessage>();
   /** Samples the machine's CPU, memory and GPUs for the head's usage history. */
   private readonly usage: UsageSampler;
+  /** With AgentSpec.sharedWorker: the one worker every lease's plain tasks run in, and those leases. */
+  private shared: { worker: WorkerProcess; leases: Set<string> } | undefined;
 
   constructor(
     private readonly head: HeadLink,
@@ -75,6 +77,7 @@ export class NodeAgent {
           nodeId: config.nodeId,
           backend: config.backend,
           headSocket: config.headSocket,
+          ...(config.sharedWorker ? { concurrentTasks: true } : {}),
         }),
         // Command tasks make their working folders here (api/command-runner.ts).
         ORRERY_RUNTIME_DIR: runtime.dir.subdir('work'),
@@ -122,6 +125,10 @@ export class NodeAgent {
         const w = this.leases.get(m.leaseId);
         this.leases.delete(m.leaseId);
         this.gpus.release(m.leaseId);
+        if (w && w === this.shared?.worker) {
+          this.shared.leases.delete(m.leaseId);
+          return;
+        }
         if (w && w.leaseId === m.leaseId) {
           this.guard.unwatch(w);
           this.pool.giveBack(w);
@@ -209,6 +216,13 @@ export class NodeAgent {
       w.actorId = m.actorId;
       this.actors.set(m.actorId!, w);
       gpuOwner = m.actorId;
+    } else if (this.config.sharedWorker) {
+      if (!this.shared || this.shared.worker.dead) this.shared = { worker: this.pool.take(), leases: new Set() };
+      w = this.shared.worker;
+      w.leaseId = m.leaseId;
+      this.shared.leases.add(m.leaseId);
+      this.leases.set(m.leaseId, w);
+      gpuOwner = m.leaseId;
     } else {
       w = this.leases.get(m.leaseId);
       if (!w || w.dead) {
@@ -242,6 +256,17 @@ export class NodeAgent {
     const ranTasks = this.workers.delete(w.id);
     this.guard.unwatch(w);
     const memory = this.guard.killed(w);
+    if (w === this.shared?.worker) {
+      // Every lease of the shared worker lost its task, not only the last one it was given.
+      const leases = [...this.shared.leases];
+      this.shared = undefined;
+      for (const leaseId of leases) {
+        if (this.leases.get(leaseId) === w) this.leases.delete(leaseId);
+        this.gpus.release(leaseId);
+        this.head.send({ type: 'worker-died', workerId: w.id, leaseId, reason, memory });
+      }
+      if (leases.length > 0) return;
+    }
     const { leaseId, actorId } = w;
     if (leaseId && this.leases.get(leaseId) === w) {
       this.leases.delete(leaseId);

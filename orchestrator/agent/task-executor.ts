@@ -1,7 +1,8 @@
 /**
  * Runs the tasks a worker is given. Plain tasks run one at a time, except that while the
  * running task waits in get/wait the next one may start (so a nested task queued behind its
- * parent cannot deadlock it). An actor runs up to `maxConcurrency` calls at once, in order.
+ * parent cannot deadlock it). An actor runs up to `maxConcurrency` calls at once, in order; a
+ * node's shared worker (AgentSpec.sharedWorker) runs all its plain tasks at once.
  */
 import { fromErrorInfo, TaskCancelledError, toErrorInfo } from '../core/errors.ts';
 import { loadCode, type ShippedCode } from '../core/function-source.ts';
@@ -49,6 +50,8 @@ export class TaskExecutor {
     private readonly workerId: string,
     private readonly objects?: WorkerObjects,
     private readonly workdirs: WorkingDirCache = new WorkingDirCache(),
+    /** Plain tasks run at once rather than one by one (a node's shared worker, AgentSpec.sharedWorker). */
+    private readonly concurrentTasks = false,
   ) {}
 
   /** Queues a task. */
@@ -90,6 +93,7 @@ export class TaskExecutor {
   private canStart(): boolean {
     if (this.creating) return false;
     if (this.actor) return this.running.size < this.actor.maxConcurrency;
+    if (this.concurrentTasks) return true;
     for (const s of this.running.values()) if (s.blocked === 0) return false;
     return true;
   }

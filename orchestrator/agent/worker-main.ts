@@ -20,6 +20,7 @@ const info = JSON.parse(process.env.ORRERY_WORKER ?? '{}') as {
   backend?: string;
   workerId?: string;
   headSocket?: string;
+  concurrentTasks?: boolean;
 };
 const workerId = info.workerId ?? String(process.pid);
 const linkSecret = process.env.ORRERY_WORKER_LINK_SECRET;
@@ -49,7 +50,7 @@ const runtime = new WorkerRuntime(
 installRuntime(runtime);
 // Holds and releases of this worker's refs go to the head in batches, in order with its other requests.
 const refs = new RefTracker((hold, release) => runtime.post({ op: 'refs', hold, release })).install();
-const executor = new TaskExecutor(runtime, send, workerId, objects);
+const executor = new TaskExecutor(runtime, send, workerId, objects, undefined, info.concurrentTasks === true);
 const idleGc = idleCollector();
 
 captureTaskOutput();

@@ -6,7 +6,7 @@
 import type { CircuitCall, CircuitResult } from '../head/backend-registry.ts';
 
 /** Runs a circuit call on the quantum backend of the worker's node. */
-export async function runCircuitTask(call: CircuitCall): Promise<CircuitResult> {
+export async function runCircuitTask(call: CircuitCall): Promise<CircuitResult | CircuitResult[]> {
   if (!process.env.ORRERY_CIRCUIT_BACKEND) {
     throw new Error(
       'circuit tasks run only on nodes of a quantum backend (kinds quantum-simulator, ibm-quantum, braket); this task was placed elsewhere, probably because its resources option replaced the default { QPU: 1 }',

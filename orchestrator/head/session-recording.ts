@@ -98,8 +98,11 @@ export function recordSession(head: Head, recorder: SessionRecorder): () => void
     },
     taskInfo(t, info) {
       recorder.recordTaskInfo(t.spec.taskId, info);
-      if (typeof info.jobId === 'string' && t.nodeId)
-        recorder.recordRemoteJob(t.spec.taskId, backendOf(head, t), info.jobId);
+      if (typeof info.jobId === 'string' && t.nodeId) {
+        // A circuit batched into a shared job is followed again by its index in that job (`<job id>#<index>`).
+        const remote = typeof info.batchIndex === 'number' ? `${info.jobId}#${info.batchIndex}` : info.jobId;
+        recorder.recordRemoteJob(t.spec.taskId, backendOf(head, t), remote);
+      }
     },
     code(c) {
       recorder.recordFunction({

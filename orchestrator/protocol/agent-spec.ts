@@ -24,4 +24,10 @@ export interface AgentSpec {
   readonly graceS?: number;
   /** Bytes of large values the node keeps in memory before it spills them to its disk (default: 30% of its RAM). */
   readonly objectStoreMemory?: number;
+  /**
+   * Plain tasks of every lease run concurrently in one worker process instead of one worker per
+   * lease: for job-style nodes whose tasks mostly wait on a remote service (the quantum backends'
+   * batching nodes), where a process per task would cost more than the task.
+   */
+  readonly sharedWorker?: boolean;
 }

@@ -4,7 +4,8 @@
  * (the local state-vector simulator by default); the classical optimiser and the exact
  * reference energy are CPU tasks. The driver merges both and prints how close VQE got; it logs
  * the energy of every iteration with the exact value (`log()`), so the dashboard's Runs tab
- * draws the energy converging towards it.
+ * draws the energy converging towards it. It ends by printing how many jobs the service got:
+ * on a batching backend (ibm-quantum's batchWindowMs) the 18 circuits of an iteration are one job.
  *
  *   npm start                                   # local simulator, no account needed
  *   ORRERY_QUANTUM_BACKEND=ibm npx tsx resources/examples/vqe-h2.ts --config my.json
@@ -79,6 +80,12 @@ function energyOf(z: CircuitResult, x: CircuitResult): number {
   for (const [label, coeff] of HAMILTONIAN)
     e += coeff * (label.includes('X') ? expectation(label.replace(/X/g, 'Z'), x.counts) : expectation(label, z.counts));
   return e;
+}
+
+/** Jobs (IBM) or quantum tasks (Braket) the circuit tasks went out as: the distinct job ids on their task info. */
+async function jobsSubmitted(): Promise<number> {
+  const rows = await state.listTasks({ filters: [['name', '=', 'circuit']], limit: 100_000 });
+  return new Set(rows.map((r) => (r.info as Record<string, unknown> | undefined)?.jobId).filter(Boolean)).size;
 }
 
 /** Exact ground energy: the smallest eigenvalue of the 4x4 Hamiltonian (a CPU task). */
@@ -160,6 +167,7 @@ for (let it = 0; it < iterations; it++) {
   if (it % 5 === 0 || it === iterations - 1)
     console.log(`iteration ${String(it).padStart(2)}: energy ${energy.toFixed(6)} Ha`);
 }
+const loopJobs = await jobsSubmitted();
 // The optimiser saw noisy energies; the final one is measured with 25x the shots.
 const final = { Z: energyCircuit.Z.options({ shots: shots * 25 }), X: energyCircuit.X.options({ shots: shots * 25 }) };
 const p = { t0: theta[0]!, t1: theta[1]!, t2: theta[2]!, t3: theta[3]! };
@@ -167,8 +175,14 @@ const [z, x] = await get([final.Z.remote(ansatz('Z'), p), final.X.remote(ansatz(
 energy = energyOf(z!, x!);
 log({ energy, 'energy/exact': exact }, { step: iterations });
 const circuits = (await state.listTasks({ filters: [['name', '=', 'circuit']], limit: 100_000 })).length;
+const jobs = await jobsSubmitted();
 console.log(
   `\nVQE energy   ${energy.toFixed(6)} Ha  (${circuits} circuit tasks on backend ${backendName}, ${((performance.now() - started) / 1000).toFixed(1)} s)`,
+);
+console.log(
+  jobs === 0
+    ? 'jobs submitted: none (the simulator runs circuits itself)'
+    : `jobs submitted: ${jobs} (${(loopJobs / iterations).toFixed(1)} per optimiser iteration, ${jobs - loopJobs} for the final energy)`,
 );
 console.log(
   `exact energy ${exact.toFixed(6)} Ha  (error ${(Math.abs(energy - exact) * 1000).toFixed(2)} mHa; chemical accuracy is 1.6 mHa)`,

@@ -12,6 +12,7 @@ import { Entry } from '@napi-rs/keyring';
 import { init, shutdown, circuit, get } from 'orrery-compute';
 import { HeadService } from '../../orchestrator/service/head-service.ts';
 import { startIbmEmulator, type IbmEmulator } from '../emulators/ibm/index.ts';
+import { CIRCUITS_PER_JOB_SLOT } from '../../backends/quantum/index.ts';
 import { headApi, tempDir, until } from './helpers.ts';
 import { requireService } from '../services/env.ts';
 
@@ -82,7 +83,8 @@ test('a queued IBM job shows as a QPU slot in use and a queue position in the us
     const r = await headApi(head, 'GET', `/api/usage?node=${node.nodeId}&since=-3000`);
     return (r.json.samples as Record<string, number>[]).find((x) => x.queued === 1);
   });
-  assert.equal(s.qpuTotal, 4);
+  // A batching backend's slots are circuits in flight: CIRCUITS_PER_JOB_SLOT per job it may have on the service.
+  assert.equal(s.qpuTotal, 4 * CIRCUITS_PER_JOB_SLOT);
   assert.equal(s.qpuUsed, 1);
   assert.equal(s.queuePosition, position);
   const metrics = await (

@@ -8,6 +8,13 @@ export const DEFAULT_IBM_URL = 'https://quantum.cloud.ibm.com/api';
 export const DEFAULT_IAM_URL = 'https://iam.cloud.ibm.com';
 /** Jobs the backend keeps on the service at once unless configured. */
 export const DEFAULT_MAX_CONCURRENT_JOBS = 5;
+/**
+ * Executions (shots summed over a job's PUBs) one Sampler job may hold: 10 million, from
+ * https://quantum.cloud.ibm.com/docs/en/guides/job-limits ("Maximum executions").
+ */
+export const DEFAULT_MAX_EXECUTIONS_PER_JOB = 10_000_000;
+/** Default window in which ready circuit tasks are gathered into one job (0: one job per task). */
+export const DEFAULT_BATCH_WINDOW_MS = 50;
 /** First wait between job status polls; it grows while the job waits. */
 export const DEFAULT_POLL_INTERVAL_MS = 1000;
 /** Seconds without a job in flight after which Orrery closes its batch or session. */
@@ -51,6 +58,10 @@ export interface IbmQuantumConfig {
   readonly sessionIdleS?: number;
   /** Default Sampler V2 options for every job (twirling, dynamical_decoupling, ...); a task's `ibmOptions` replace them key by key. */
   readonly ibmOptions?: IbmPrimitiveOptions;
+  /** Circuit tasks ready within this many ms go out as one job (one PUB each); 0 turns batching off. Default 50. */
+  readonly batchWindowMs?: number;
+  /** Shots summed over one job's PUBs before a batch is split into another job, default 10 million. */
+  readonly maxExecutionsPerJob?: number;
 }
 
 const KEYS = [
@@ -69,6 +80,8 @@ const KEYS = [
   'sessionMaxTtlS',
   'sessionIdleS',
   'ibmOptions',
+  'batchWindowMs',
+  'maxExecutionsPerJob',
 ];
 
 /** Validates an `ibm-quantum` config; every error names the field, what was given and what is allowed. */
@@ -123,6 +136,16 @@ export function checkIbmQuantumConfig(c: Record<string, unknown>): IbmQuantumCon
     if (c[k] !== undefined && (!Number.isInteger(c[k]) || (c[k] as number) < 1))
       fail(k, 'an integer number of seconds >= 1');
   if (c.ibmOptions !== undefined) checkIbmPrimitiveOptions(c.ibmOptions, 'sampler', where);
+  if (
+    c.batchWindowMs !== undefined &&
+    (typeof c.batchWindowMs !== 'number' || !Number.isFinite(c.batchWindowMs) || c.batchWindowMs < 0)
+  )
+    fail('batchWindowMs', 'a number of milliseconds >= 0 (0 turns batching off)');
+  if (
+    c.maxExecutionsPerJob !== undefined &&
+    (!Number.isInteger(c.maxExecutionsPerJob) || (c.maxExecutionsPerJob as number) < 1)
+  )
+    fail('maxExecutionsPerJob', 'an integer >= 1 (shots summed over the PUBs of one job)');
   return c as unknown as IbmQuantumConfig;
 }
 

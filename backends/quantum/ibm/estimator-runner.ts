@@ -52,7 +52,13 @@ export async function estimateOnIbm(config: IbmQuantumConfig, run: EstimatorRun)
     });
     throwIfAborted(run.signal);
     // Without shots the service's default precision decides them: estimated as 1/precision^2 (4096 at its default).
-    estimate = await reserveIbmJob(config, run, device, 1, run.shots ?? Math.ceil(1 / (run.precision ?? 0.015625) ** 2));
+    estimate = await reserveIbmJob(
+      config,
+      run,
+      device,
+      1,
+      run.shots ?? Math.ceil(1 / (run.precision ?? 0.015625) ** 2),
+    );
     ({ id, sessionId } = await submitInMode(config, client, body, run));
     run.report({
       jobId: id,

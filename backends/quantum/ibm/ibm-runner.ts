@@ -1,160 +1,387 @@
 /**
- * Runs one circuit task on IBM Quantum: read the API key from the keychain, choose the device,
- * transpile to its native gates and coupling map, submit a Sampler V2 job, poll it (reporting
- * the queue position), and turn its hex samples into Counts over the original circuit's clbits.
+ * Runs circuit tasks on IBM Quantum: read the API key from the keychain, choose the device,
+ * transpile to its native gates and coupling map, submit one Sampler V2 job with one PUB per
+ * circuit (split by the per-job execution limit), poll it (reporting the queue position), and
+ * turn each PUB's hex samples into Counts over its original circuit's clbits.
  *
  * The Runtime API tells no job its place in the queue, so the position is estimated: the
  * device's pending jobs at submission plus one, lowered while the device's queue shrinks.
  */
 import { BackendError } from '../../../orchestrator/core/errors.ts';
 import { readSecret } from '../../../orchestrator/core/keychain.ts';
+import type { CircuitOutcome } from '../batching/circuit-batcher.ts';
 import type { CircuitResult, CircuitRun, TaskInfo } from '../run-types.ts';
 import { toQasm3 } from '../qasm/index.ts';
 import { targetFromIbmConfiguration, transpile } from '../transpile/index.ts';
-import { DEFAULT_IAM_URL, DEFAULT_IBM_URL, DEFAULT_POLL_INTERVAL_MS, type IbmQuantumConfig } from './config.ts';
+import {
+  DEFAULT_IAM_URL,
+  DEFAULT_IBM_URL,
+  DEFAULT_MAX_EXECUTIONS_PER_JOB,
+  DEFAULT_POLL_INTERVAL_MS,
+  type IbmQuantumConfig,
+} from './config.ts';
 import { LEAST_BUSY, checkQubits, chooseDevice } from './device-choice.ts';
+import { IBM_SESSION_ENV, leaveSession, submitInMode } from './execution-mode.ts';
 import { abortableSleep } from './http-retry.ts';
 import { reportIbmCost, reserveIbmJob } from './job-cost.ts';
 import type { IamSource } from './iam-token.ts';
 import { RuntimeClient } from './runtime-client.ts';
 import type { JobReply } from './runtime-wire.ts';
 import { samplesToCounts } from './sampler-results.ts';
-import { leaveSession, submitInMode } from './execution-mode.ts';
 
 const FINAL = new Set(['Completed', 'Failed', 'Cancelled', 'Cancelled - Ran too long']);
 
 /** Runs `run` on the IBM Quantum instance of `config`. Cancelling the task (run.signal) cancels the remote job. */
 export async function runOnIbm(config: IbmQuantumConfig, run: CircuitRun): Promise<CircuitResult> {
-  const started = performance.now();
-  throwIfAborted(run.signal);
-  const client = await clientFor(config);
-  let id: string;
-  let device: string;
-  let position: number | undefined;
-  let estimate: Awaited<ReturnType<typeof reserveIbmJob>>;
-  let sessionId: string | undefined;
-  const info: Record<string, string | number | boolean> = {};
-  const report = (more: TaskInfo) => {
+  const [outcome] = await runIbmBatch(config, [run]);
+  if (outcome instanceof Error) throw outcome;
+  return outcome!;
+}
+
+/**
+ * Runs circuits bound for the same device as few Sampler V2 jobs as the per-job limit allows
+ * (one PUB per circuit, at most `maxExecutionsPerJob` shots summed over a job's PUBs), returning
+ * one outcome per run, in order. A run with `resumeJobId` (`<job id>` or `<job id>#<index>`)
+ * follows that job instead. A job is cancelled once every run in it was aborted; an aborted
+ * run's outcome is its signal's reason. In batch or session mode jobs go into the backend's
+ * batch or session, whose file is `sessionPath` (the worker's environment names it by default).
+ */
+export async function runIbmBatch(
+  config: IbmQuantumConfig,
+  runs: readonly CircuitRun[],
+  sessionPath: string | undefined = process.env[IBM_SESSION_ENV],
+): Promise<CircuitOutcome[]> {
+  const outcomes: (CircuitOutcome | undefined)[] = runs.map((r) =>
+    r.signal.aborted ? (r.signal.reason as Error) : undefined,
+  );
+  const settle = (i: number, work: Promise<CircuitResult>) =>
+    work.then(
+      (r) => void (outcomes[i] = r),
+      (err) => void (outcomes[i] = err as Error),
+    );
+  try {
+    const client = await clientFor(config);
+    const fresh = runs.map((r, i) => ({ run: r, position: i })).filter((m) => !outcomes[m.position]);
+    const resumed = fresh.filter((m) => m.run.resumeJobId);
+    const waits: Promise<unknown>[] = resumed.map((m) => settle(m.position, followAgain(config, client, m.run)));
+    const toSubmit = fresh.filter((m) => !m.run.resumeJobId);
+    if (toSubmit.length > 0) {
+      const { device, pubs } = await prepare(config, client, toSubmit);
+      for (const p of pubs) if (p.error) outcomes[p.position] = p.error;
+      const ready = pubs.filter((p): p is PreparedPub => !p.error);
+      for (const chunk of chunkByExecutions(ready, config.maxExecutionsPerJob ?? DEFAULT_MAX_EXECUTIONS_PER_JOB)) {
+        waits.push(
+          // A job that cannot be submitted or followed fails its own circuits, not the other jobs'.
+          submitAndFollow(config, client, device, chunk, sessionPath).then(
+            (done) =>
+              chunk.forEach((p, k) => {
+                outcomes[p.position] = done[k]!;
+              }),
+            (err: Error) =>
+              chunk.forEach((p) => {
+                outcomes[p.position] = p.run.signal.aborted ? (p.run.signal.reason as Error) : err;
+              }),
+          ),
+        );
+      }
+    }
+    await Promise.all(waits);
+  } catch (err) {
+    return outcomes.map((o) => o ?? (err as Error));
+  }
+  return outcomes.map((o) => o ?? new BackendError(config.name, 'the circuit got no result from its job', true));
+}
+
+/** One circuit ready for a job: its run, its place in the caller's list, and its device QASM. */
+interface PreparedPub {
+  readonly run: CircuitRun;
+  readonly position: number;
+  readonly qasm: string;
+  readonly swaps: number;
+  readonly depth: number;
+  readonly error?: undefined;
+}
+
+/** Chooses the device for `members` (one device for all: the batcher groups runs by device) and transpiles each. */
+async function prepare(
+  config: IbmQuantumConfig,
+  client: RuntimeClient,
+  members: readonly { run: CircuitRun; position: number }[],
+): Promise<{ device: string; pubs: (PreparedPub | { run: CircuitRun; position: number; error: Error })[] }> {
+  const first = members[0]!.run;
+  const wanted = first.device ?? config.device ?? LEAST_BUSY;
+  const needed = Math.max(...members.map((m) => m.run.circuit.numQubits));
+  const device = chooseDevice(config.name, await client.listDevices(), wanted, needed);
+  const configuration = await client.deviceConfiguration(device);
+  if (!configuration)
+    throw new BackendError(
+      config.name,
+      `device ${device} was listed but has no configuration on the service; try again or choose another device`,
+      true,
+    );
+  checkQubits(config.name, device, configuration.n_qubits, needed);
+  const status = await client.deviceStatus(device);
+  if (status && !status.state)
+    for (const m of members)
+      m.run.log(
+        `device ${device} is not operational (${status.status}${status.message ? `: ${status.message}` : ''}); the job waits until it is`,
+      );
+  const target = targetFromIbmConfiguration(configuration);
+  const pubs = members.map((m) => {
+    try {
+      const mapped = transpile(m.run.circuit, target);
+      const qasm = toQasm3(mapped.circuit, { physicalQubits: true });
+      return { ...m, qasm, swaps: mapped.swaps, depth: mapped.depth };
+    } catch (err) {
+      return { ...m, error: err as Error };
+    }
+  });
+  return { device, pubs };
+}
+
+/**
+ * `pubs` cut into jobs of one shot count and one set of options each (the job's `shots` and
+ * `options`, so PUBs stay `[circuit]`) and at most `max` executions (a lone PUB over the limit
+ * still gets a job: the service names the limit).
+ */
+function chunkByExecutions<T extends { run: CircuitRun }>(pubs: readonly T[], max: number): T[][] {
+  const chunks: T[][] = [];
+  const kind = (p: T) => `${p.run.shots}\u0000${JSON.stringify(p.run.ibmOptions ?? {})}`;
+  const byKind = [...pubs].sort((a, b) => a.run.shots - b.run.shots || kind(a).localeCompare(kind(b)));
+  let current: T[] = [];
+  let executions = 0;
+  for (const p of byKind) {
+    if (current.length > 0 && kind(current[0]!) !== kind(p)) {
+      chunks.push(current);
+      current = [];
+      executions = 0;
+    }
+    if (current.length > 0 && executions + p.run.shots > max) {
+      chunks.push(current);
+      current = [];
+      executions = 0;
+    }
+    current.push(p);
+    executions += p.run.shots;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/** Per-run reporting: each run keeps its own accumulated info. */
+function reporter(run: CircuitRun): (more: TaskInfo) => void {
+  const info: TaskInfo = {};
+  return (more) => {
     Object.assign(info, more);
     run.report({ ...info });
   };
-  if (run.resumeJobId) {
-    id = run.resumeJobId;
-    const known = await client.job(id);
-    device = known.backend ?? run.device ?? String(config.device ?? 'unknown');
-    report({ jobId: id, device, jobStatus: jobState(known), resumed: true });
-    run.log(`IBM Quantum job ${id} on ${device}: followed again after a head restart (${jobState(known)})`);
-  } else {
-    const wanted = run.device ?? config.device ?? LEAST_BUSY;
-    const needed = run.circuit.numQubits;
-    device = chooseDevice(config.name, await client.listDevices(), wanted, needed);
-    const configuration = await client.deviceConfiguration(device);
-    if (!configuration)
-      throw new BackendError(
-        config.name,
-        `device ${device} was listed but has no configuration on the service; try again or choose another device`,
-        true,
-      );
-    checkQubits(config.name, device, configuration.n_qubits, needed);
-    const status = await client.deviceStatus(device);
-    if (status && !status.state)
-      run.log(
-        `device ${device} is not operational (${status.status}${status.message ? `: ${status.message}` : ''}); the job waits until it is`,
-      );
+}
 
-    const mapped = transpile(run.circuit, targetFromIbmConfiguration(configuration));
-    const qasm = toQasm3(mapped.circuit, { physicalQubits: true });
-    throwIfAborted(run.signal);
-    estimate = await reserveIbmJob(config, run, device, 1, run.shots);
-    const options = { ...config.ibmOptions, ...run.ibmOptions };
-    ({ id, sessionId } = await submitInMode(
-      config,
-      client,
-      {
-        program_id: 'sampler',
-        backend: device,
-        params: {
-          pubs: [[qasm]],
-          shots: run.shots,
-          version: 2,
-          support_qiskit: false,
-          ...(Object.keys(options).length > 0 && { options }),
-        },
+/** Submits one Sampler V2 job with one PUB per member and follows it to each member's outcome. */
+async function submitAndFollow(
+  config: IbmQuantumConfig,
+  client: RuntimeClient,
+  device: string,
+  members: readonly PreparedPub[],
+  sessionPath: string | undefined,
+): Promise<CircuitOutcome[]> {
+  const started = performance.now();
+  const live = members.filter((m) => !m.run.signal.aborted);
+  if (live.length === 0) return members.map((m) => m.run.signal.reason as Error);
+  const status = await client.deviceStatus(device);
+  const first = live[0]!.run;
+  const reports = live.map((m) => reporter(m.run));
+  const everyRun = {
+    log: (line: string) => {
+      for (const m of live) m.run.log(line);
+    },
+    report: (info: TaskInfo) => {
+      for (const r of reports) r(info);
+    },
+  };
+  // A worker reserves its own circuit's estimate before it reaches a batcher; a lone run (no batcher) reserves here.
+  const estimate = await reserveIbmJob(config, live.length === 1 ? first : {}, device, live.length, first.shots);
+  const options = { ...config.ibmOptions, ...first.ibmOptions };
+  const { id, sessionId } = await submitInMode(
+    config,
+    client,
+    {
+      program_id: 'sampler',
+      backend: device,
+      params: {
+        pubs: live.map((m) => [m.qasm]),
+        shots: first.shots,
+        version: 2,
+        support_qiskit: false,
+        ...(Object.keys(options).length > 0 && { options }),
       },
-      { log: run.log, report },
-    ));
-
-    position = status ? status.length_queue + 1 : undefined;
+    },
+    everyRun,
+    sessionPath,
+  );
+  const position = status ? status.length_queue + 1 : undefined;
+  const batched = live.length > 1;
+  const followers = live.map((m, index) => {
+    const report = reports[index]!;
     report({
       jobId: id,
       device,
-      swaps: mapped.swaps,
-      depth: mapped.depth,
+      swaps: m.swaps,
+      depth: m.depth,
       jobStatus: 'Queued',
+      ...(batched ? { batchIndex: index, batchSize: live.length } : {}),
       ...(position !== undefined ? { queuePosition: position } : {}),
     });
-    run.log(
-      `IBM Quantum job ${id} submitted to ${device} (${mapped.swaps} swaps, depth ${mapped.depth}${position !== undefined ? `, about ${position} in the queue` : ''})`,
+    m.run.log(
+      `IBM Quantum job ${id} submitted to ${device}${batched ? ` (PUB ${index} of ${live.length})` : ''} (${m.swaps} swaps, depth ${m.depth}${position !== undefined ? `, about ${position} in the queue` : ''})`,
     );
+    return { run: m.run, index, report };
+  });
+  let outcomes: CircuitOutcome[];
+  try {
+    outcomes = await follow(config, client, id, device, followers, position, started);
+  } finally {
+    await leaveSession(sessionPath, sessionId);
   }
+  // The job's cost, shared by its circuits (each task records its part, so the totals add up).
+  let cost: TaskInfo | undefined;
+  await reportIbmCost(client, config, id, first, (info) => (cost = info), estimate);
+  if (cost) {
+    const part = (cost.costUsd as number) / live.length;
+    for (const r of reports) r({ ...cost, costUsd: part, ...(batched && { costOfJobUsd: cost.costUsd as number }) });
+  }
+  return members.map((m) => {
+    const k = live.indexOf(m);
+    return k < 0 ? (m.run.signal.reason as Error) : outcomes[k]!;
+  });
+}
 
+/** A run that already submitted its job (to a head that died) follows it again. */
+async function followAgain(config: IbmQuantumConfig, client: RuntimeClient, run: CircuitRun): Promise<CircuitResult> {
+  const started = performance.now();
+  const [id, indexText] = run.resumeJobId!.split('#');
+  const index = indexText === undefined ? 0 : Number(indexText);
+  const known = await client.job(id!);
+  const device = known.backend ?? run.device ?? String(config.device ?? 'unknown');
+  const report = reporter(run);
+  report({
+    jobId: id!,
+    device,
+    jobStatus: jobState(known),
+    resumed: true,
+    ...(indexText !== undefined ? { batchIndex: index } : {}),
+  });
+  run.log(`IBM Quantum job ${id} on ${device}: followed again after a head restart (${jobState(known)})`);
+  const [outcome] = await follow(config, client, id!, device, [{ run, index, report }], undefined, started);
+  if (outcome instanceof Error) throw outcome;
+  return outcome!;
+}
+
+/** One run waiting on a job: its PUB index and its reporter. */
+interface Follower {
+  readonly run: CircuitRun;
+  readonly index: number;
+  readonly report: (more: TaskInfo) => void;
+}
+
+/**
+ * Polls job `id` until it is final and turns its PUB results into each follower's outcome. The
+ * job is cancelled once every follower was aborted; an aborted follower's outcome is its reason.
+ */
+async function follow(
+  config: IbmQuantumConfig,
+  client: RuntimeClient,
+  id: string,
+  device: string,
+  followers: readonly Follower[],
+  firstPosition: number | undefined,
+  started: number,
+): Promise<CircuitOutcome[]> {
+  const everyone = allAborted(followers.map((f) => f.run.signal));
+  let position = firstPosition;
+  let last = '';
   let job: JobReply;
   try {
-    job = await pollUntilFinal(client, id, config.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, run.signal, async (j) => {
+    job = await pollUntilFinal(client, id, config.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, everyone, async (j) => {
       const state = jobState(j);
-      if (state !== info.jobStatus) {
-        run.log(`IBM Quantum job ${id}: ${state}`);
-        report({ jobStatus: state });
-      }
-      if (state !== 'Queued' && position !== undefined && position !== 0) {
-        position = 0;
-        report({ queuePosition: 0 });
-      } else if (state === 'Queued' && position !== undefined) {
-        const now = await client.deviceStatus(device);
-        const next = now ? Math.max(1, Math.min(position, now.length_queue)) : position;
-        if (next !== position) {
-          position = next;
-          report({ queuePosition: next });
+      const live = followers.filter((f) => !f.run.signal.aborted);
+      if (state !== last) {
+        last = state;
+        for (const f of live) {
+          f.run.log(`IBM Quantum job ${id}: ${state}`);
+          f.report({ jobStatus: state });
         }
+      }
+      let next = position;
+      if (state !== 'Queued' && position !== undefined) next = 0;
+      else if (state === 'Queued' && position !== undefined) {
+        const now = await client.deviceStatus(device);
+        next = now ? Math.max(1, Math.min(position, now.length_queue)) : position;
+      }
+      if (next !== position) {
+        position = next;
+        for (const f of live) f.report({ queuePosition: next! });
       }
     });
   } catch (err) {
-    if (!run.signal.aborted) throw err;
-    await cancelQuietly(client, id, run);
-    throw run.signal.reason;
-  } finally {
-    await leaveSession(undefined, sessionId);
+    if (!everyone.aborted) throw err;
+    await cancelQuietly(client, id, followers[0]!.run);
+    return followers.map((f) => f.run.signal.reason as Error);
   }
-
-  await reportIbmCost(client, config, id, run, report, estimate);
   const state = jobState(job);
+  const fail = (message: string, retryable: boolean) =>
+    followers.map((f) =>
+      f.run.signal.aborted ? (f.run.signal.reason as Error) : new BackendError(config.name, message, retryable),
+    );
   if (state === 'Failed') {
     const s = job.state;
     const code = s.reason_code !== undefined ? ` (error code ${s.reason_code})` : '';
-    throw new BackendError(
-      config.name,
+    return fail(
       `IBM Quantum job ${id} on ${device} failed: ${s.reason ?? 'no reason given'}${code}${s.reason_solution ? `. ${s.reason_solution}` : ''}`,
       false,
     );
   }
-  if (state !== 'Completed') {
-    throw new BackendError(
-      config.name,
+  if (state !== 'Completed')
+    return fail(
       `IBM Quantum job ${id} on ${device} was cancelled on the service (${job.state.reason ?? state}); run the task again`,
       false,
     );
-  }
   const results = await client.results(id);
-  const pub = results.results?.[0];
-  if (!pub)
-    throw new BackendError(
-      config.name,
-      `IBM Quantum job ${id} completed without results; fetch them later with GET /v1/jobs/${id}/results or run the task again`,
-      true,
-    );
-  const counts = samplesToCounts(config.name, pub.data, run.circuit.cregs);
-  run.log(`IBM Quantum job ${id} completed on ${device}`);
-  return { counts, shots: run.shots, device, backend: config.name, durationMs: performance.now() - started, jobId: id };
+  return followers.map((f) => {
+    if (f.run.signal.aborted) return f.run.signal.reason as Error;
+    const pub = results.results?.[f.index];
+    if (!pub)
+      return new BackendError(
+        config.name,
+        `IBM Quantum job ${id} completed without results for PUB ${f.index}; fetch them later with GET /v1/jobs/${id}/results or run the task again`,
+        true,
+      );
+    try {
+      const counts = samplesToCounts(config.name, pub.data, f.run.circuit.cregs);
+      f.run.log(`IBM Quantum job ${id} completed on ${device}`);
+      return {
+        counts,
+        shots: f.run.shots,
+        device,
+        backend: config.name,
+        durationMs: performance.now() - started,
+        jobId: id,
+      };
+    } catch (err) {
+      return err as Error;
+    }
+  });
+}
+
+/** A signal aborted once every one of `signals` is. */
+function allAborted(signals: readonly AbortSignal[]): AbortSignal {
+  const all = new AbortController();
+  const check = () => {
+    if (signals.every((s) => s.aborted)) all.abort(signals[0]!.reason);
+  };
+  for (const s of signals) s.addEventListener('abort', check, { once: true });
+  check();
+  return all.signal;
 }
 
 /** What `orrery backends test` shows: the devices the instance reaches, their size and queue. */
@@ -169,8 +396,6 @@ export async function describeIbm(config: IbmQuantumConfig): Promise<string[]> {
   return lines;
 }
 
-/** Shared with estimator-runner.ts. */
-/** A Runtime client for the backend's instance, its API key read from the keychain. */
 export async function clientFor(config: IbmQuantumConfig): Promise<RuntimeClient> {
   const apiKey = await readSecret(config.name, config.apiKeySecret, 'the IBM Quantum API key');
   const iam: IamSource = {
@@ -191,7 +416,6 @@ export async function clientFor(config: IbmQuantumConfig): Promise<RuntimeClient
  * Polls until the job is final. The wait starts at `firstMs` and grows by half each poll up to
  * 16 times that (at most 30 s), since most of a job's life is spent queued.
  */
-/** Shared with estimator-runner.ts. */
 export async function pollUntilFinal(
   client: RuntimeClient,
   id: string,
@@ -209,7 +433,6 @@ export async function pollUntilFinal(
   }
 }
 
-/** Shared with estimator-runner.ts. */
 export async function cancelQuietly(client: RuntimeClient, id: string, run: Pick<CircuitRun, 'log'>): Promise<void> {
   try {
     const cancelled = await client.cancel(id);
@@ -223,12 +446,10 @@ export async function cancelQuietly(client: RuntimeClient, id: string, run: Pick
   }
 }
 
-/** Shared with estimator-runner.ts. */
 export function jobState(job: JobReply): string {
   return job.state?.status ?? job.status;
 }
 
-/** Shared with estimator-runner.ts. */
 export function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw signal.reason;
 }

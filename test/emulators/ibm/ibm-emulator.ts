@@ -43,6 +43,11 @@ export interface IbmEmulatorOptions {
   readonly sessionMaxTtlS?: number;
   /** Interactive TTL of dedicated sessions in seconds (default 60). */
   readonly interactiveTtlS?: number;
+  /**
+   * Executions (circuits x shots, summed over a job's PUBs) a Sampler job may hold; more is
+   * refused at submission (default 10 million, https://quantum.cloud.ibm.com/docs/en/guides/job-limits).
+   */
+  readonly maxExecutionsPerJob?: number;
 }
 
 /** One request as the emulator saw it (no secrets: the Authorization value is not kept). */
@@ -68,12 +73,15 @@ export interface EmulatedJob {
   reason?: string;
   reasonCode?: number;
   readonly created: string;
+  /** The first PUB's circuit and shots (see `pubs` for all of them). */
   readonly qasm: string;
   readonly shots: number;
   /** The batch or session the job was submitted in. */
   readonly sessionId?: string;
   /** `params.options` as submitted. */
   readonly options?: unknown;
+  /** Every PUB of the job, in order: its OpenQASM 3 and shots. */
+  readonly pubs: readonly { readonly qasm: string; readonly shots: number }[];
   results?: unknown;
   /** The PUBs of an Estimator V2 job (estimator-job.ts); absent for Sampler jobs. */
   readonly estimator?: readonly EstimatorPub[];
@@ -128,6 +136,7 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
   const lifetimeS = options.tokenLifetimeS ?? 3600;
   const queueDelayMs = options.queueDelayMs ?? 50;
   const runDelayMs = options.runDelayMs ?? 20;
+  const maxExecutions = options.maxExecutionsPerJob ?? 10_000_000;
   const tokens = new Map<string, number>();
   const jobs: EmulatedJob[] = [];
   const requests: RecordedRequest[] = [];
@@ -340,32 +349,41 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
     const device = devices.find((d) => d.name === b.backend);
     if (!device) return [404, errors('not_found', `Backend ${String(b.backend)} not found`)];
     const pubs = b.params?.pubs;
-    if (b.params?.version !== 2 || !Array.isArray(pubs) || pubs.length !== 1)
+    if (b.params?.version !== 2 || !Array.isArray(pubs) || pubs.length === 0)
+      return [400, errors('invalid_params', 'params must hold version 2 and a non-empty list of pubs')];
+    const defaultShots =
+      ([b.params.shots, b.params.options?.default_shots].find((x) => typeof x === 'number') as number | undefined) ??
+      4096;
+    const parsed: { qasm: string; shots: number }[] = [];
+    for (const [i, pub] of pubs.entries()) {
+      const pubArr = Array.isArray(pub) ? pub : [pub];
+      if (typeof pubArr[0] !== 'string')
+        return [400, errors('invalid_params', `pub ${i} must start with an OpenQASM 3 string`)];
+      parsed.push({ qasm: pubArr[0], shots: typeof pubArr[2] === 'number' ? pubArr[2] : defaultShots });
+    }
+    const executions = parsed.reduce((n, p) => n + p.shots, 0);
+    if (executions > maxExecutions)
       return [
         400,
-        errors('invalid_params', 'params must hold version 2 and exactly one pub (this emulator runs one pub per job)'),
+        errors(
+          'invalid_params',
+          `Job has ${executions} executions (circuits x shots); at most ${maxExecutions} are allowed per job`,
+        ),
       ];
-    const pub = pubs[0] as unknown;
-    const pubArr = Array.isArray(pub) ? pub : [pub];
-    if (typeof pubArr[0] !== 'string')
-      return [400, errors('invalid_params', 'a pub must start with an OpenQASM 3 string')];
     const badOption = unknownSamplerOption(b.params.options);
     if (badOption) return [400, errors('invalid_parameter', badOption)];
     const sessionId = typeof b.session_id === 'string' ? b.session_id : undefined;
     const refused = sessionId === undefined ? undefined : sessions.refuse(sessionId, device.name);
     if (refused) return refused;
-    const shots =
-      ([pubArr[2], b.params.shots, b.params.options?.default_shots].find((x) => typeof x === 'number') as
-        | number
-        | undefined) ?? 4096;
     const job: EmulatedJob = {
       id: randomBytes(10).toString('hex'),
       backend: device.name,
       status: 'Queued',
       created: new Date().toISOString(),
       timestamps: { created: new Date().toISOString() },
-      qasm: pubArr[0],
-      shots,
+      qasm: parsed[0]!.qasm,
+      shots: parsed[0]!.shots,
+      pubs: parsed,
       ...(sessionId !== undefined && { sessionId }),
       ...(b.params.options !== undefined && { options: b.params.options }),
       cancelRequested: false,
@@ -395,6 +413,7 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
       timestamps: { created: new Date().toISOString() },
       qasm: checked.pubs[0]!.qasm,
       shots: checked.pubs[0]!.shots,
+      pubs: checked.pubs.map((p) => ({ qasm: p.qasm, shots: p.shots })),
       estimator: checked.pubs,
       ...(sessionId !== undefined && { sessionId }),
       cancelRequested: false,
@@ -418,29 +437,34 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
       );
     if (job.sessionId !== undefined) sessions.jobStarted(job.sessionId);
     if (failure) return finish(job, 'Failed', failure.reason, failure.code);
-    let circuit: Circuit;
-    try {
-      circuit = parseQasm(job.qasm);
-    } catch (err) {
-      return finish(
-        job,
-        'Failed',
-        `Error code 1101; the OpenQASM 3 program could not be parsed: ${(err as Error).message}`,
-        1101,
-      );
+    const circuits: Circuit[] = [];
+    for (const [i, pub] of job.pubs.entries()) {
+      try {
+        circuits.push(parseQasm(pub.qasm));
+      } catch (err) {
+        return finish(
+          job,
+          'Failed',
+          `Error code 1101; the OpenQASM 3 program of pub ${i} could not be parsed: ${(err as Error).message}`,
+          1101,
+        );
+      }
+      const violation = isaViolation(circuits[i]!, device);
+      if (violation) return finish(job, 'Failed', job.pubs.length > 1 ? `pub ${i}: ${violation}` : violation, 1517);
     }
-    const violation = isaViolation(circuit, device);
-    if (violation) return finish(job, 'Failed', violation, 1517);
     job.status = 'Running';
     job.timestamps.running = new Date().toISOString();
-    job.quantumSeconds = (options.quantumSeconds ?? defaultUsage)(job.shots);
+    job.quantumSeconds = (options.quantumSeconds ?? defaultUsage)(job.pubs.reduce((n, p) => n + p.shots, 0));
     job.timers.push(
       setTimeout(() => {
         if (job.status !== 'Running') return;
         try {
           job.results = job.estimator
             ? estimatorResults(job.estimator, device, options.seed)
-            : samplerResults(circuit, job.shots, options.seed);
+            : {
+                results: circuits.map((c, i) => pubResult(c, job.pubs[i]!.shots, options.seed)),
+                metadata: { version: 2, execution: { execution_spans: [] } },
+              };
           finish(job, 'Completed');
         } catch (err) {
           if (err instanceof EstimatorJobFailure) return finish(job, 'Failed', err.message, err.code);
@@ -505,7 +529,7 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
 }
 
 /** The Sampler V2 JSON result of one pub: per classical register, one hex integer per shot. */
-function samplerResults(circuit: Circuit, shots: number, seed: number | undefined): unknown {
+function pubResult(circuit: Circuit, shots: number, seed: number | undefined): unknown {
   const { counts } = simulate(compactQubits(circuit), { shots, seed });
   const data: Record<string, { samples: string[]; num_bits: number }> = {};
   for (const reg of circuit.cregs) data[reg.name] = { samples: [], num_bits: reg.size };
@@ -528,10 +552,7 @@ function samplerResults(circuit: Circuit, shots: number, seed: number | undefine
     const s = data[reg.name]!.samples;
     data[reg.name]!.samples = order.map((k) => s[k]!);
   }
-  return {
-    results: [{ data, metadata: { circuit_metadata: {} } }],
-    metadata: { version: 2, execution: { execution_spans: [] } },
-  };
+  return { data, metadata: { circuit_metadata: {} } };
 }
 
 /**

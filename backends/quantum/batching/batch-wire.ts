@@ -1,0 +1,31 @@
+/**
+ * Messages between a circuit task's worker and its backend's batcher (one connection per task,
+ * one JSON object per line). The worker sends `run` (and `cancel` if the task is cancelled); the
+ * batcher answers with the task's `report`s and `log` lines, then one `result` or `error`.
+ */
+import type { ErrorInfo } from '../../../orchestrator/core/errors.ts';
+import type { CircuitResult, TaskInfo } from '../run-types.ts';
+
+/** Worker to batcher. */
+export type ToBatcher =
+  | {
+      readonly type: 'run';
+      readonly source: string;
+      readonly params?: Readonly<Record<string, number>>;
+      readonly shots: number;
+      readonly device?: string;
+      readonly resumeJobId?: string;
+      /** The task's Qiskit Runtime options (circuits with other options go in other jobs). */
+      readonly ibmOptions?: Readonly<Record<string, unknown>>;
+    }
+  | { readonly type: 'cancel' };
+
+/** Batcher to worker. */
+export type FromBatcher =
+  | { readonly type: 'report'; readonly info: TaskInfo }
+  | { readonly type: 'log'; readonly line: string }
+  | { readonly type: 'result'; readonly result: CircuitResult }
+  | { readonly type: 'error'; readonly error: ErrorInfo };
+
+/** The environment variable naming the batcher's socket in a circuit task's worker. */
+export const BATCHER_SOCKET_ENV = 'ORRERY_CIRCUIT_BATCHER';
