@@ -106,7 +106,7 @@ test('IBM: cost from the job metrics; a session budget of $8 runs 2 jobs and ref
       assert.equal(err.spentUsd, 6.4);
       assert.match(
         err.message,
-        /^IBM Quantum job on ibm_fake_\w+ \(1 circuit x 1000 shots\): estimated \$3\.60 would cross the session budget of \$8\.00: \$6\.40 spent so far\./,
+        /^IBM Quantum job on (ibm_fake_\w+|the least busy device) \(1 circuit x 1000 shots\): estimated \$3\.60 would cross the session budget of \$8\.00: \$6\.40 spent so far\./,
       );
       return true;
     });
@@ -134,7 +134,7 @@ test('IBM: concurrent submissions cannot all pass; the head reserves each estima
     budget: { usd: 8 },
     logToDriver: false,
   });
-  const jobsBefore = ibm.jobs().length;
+  const pubsBefore = ibm.jobs().reduce((n, j) => n + j.pubs.length, 0);
   try {
     const bell = orrery.circuit({ backend: 'ibm', shots: 1000 });
     const refs = [0, 1, 2, 3].map(() => bell.remote(BELL));
@@ -146,7 +146,8 @@ test('IBM: concurrent submissions cannot all pass; the head reserves each estima
       String((refused[0] as PromiseRejectedResult).reason.message),
       /reserved by jobs in flight|spent so far/,
     );
-    assert.equal(ibm.jobs().length - jobsBefore, 2);
+    // The two that passed may share one job (batchWindowMs): count the circuits submitted.
+    assert.equal(ibm.jobs().reduce((n, j) => n + j.pubs.length, 0) - pubsBefore, 2);
   } finally {
     await orrery.shutdown();
   }
