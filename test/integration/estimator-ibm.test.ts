@@ -2,12 +2,9 @@
  * Estimator tasks on the ibm-quantum backend against the IBM emulator's Estimator V2 jobs, with
  * the API key in the real OS keychain. Run inside test/services/keyring.sh.
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { Entry } from '@napi-rs/keyring';
 import * as orrery from 'orrery-compute';
-import { checkIbmQuantumConfig, type IbmQuantumConfig } from '../../backends/quantum/ibm/index.ts';
 import { estimateOnIbm } from '../../backends/quantum/ibm/estimator-runner.ts';
 import { RuntimeClient } from '../../backends/quantum/ibm/runtime-client.ts';
 import { parseQasm } from '../../backends/quantum/qasm/index.ts';
@@ -15,32 +12,10 @@ import { parseObservables, type ObservableSpec } from '../../backends/quantum/ob
 import type { EstimatorRun } from '../../backends/quantum/estimator-run.ts';
 import type { TaskInfo } from '../../backends/quantum/run-types.ts';
 import { BackendError } from '../../orchestrator/core/errors.ts';
-import { startIbmEmulator, type IbmEmulator } from '../emulators/ibm/index.ts';
+import { ibmEmulatorSetup } from './ibm-setup.ts';
 
-const emulators: IbmEmulator[] = [];
-const secrets: string[] = [];
-after(async () => {
-  for (const e of emulators) await e.close();
-  for (const s of secrets) new Entry('orrery', s).deletePassword();
-});
-
-async function setup(queueDelayMs = 30): Promise<{ emu: IbmEmulator; config: IbmQuantumConfig }> {
-  const emu = await startIbmEmulator({ queueDelayMs, runDelayMs: 10, seed: 5 });
-  emulators.push(emu);
-  const secret = `orrery-test-ibm-est-${randomBytes(4).toString('hex')}`;
-  new Entry('orrery', secret).setPassword(emu.apiKey);
-  secrets.push(secret);
-  const config = checkIbmQuantumConfig({
-    name: 'ibm',
-    kind: 'ibm-quantum',
-    instanceCrn: emu.instanceCrn,
-    apiKeySecret: secret,
-    url: emu.url,
-    iamUrl: emu.iamUrl,
-    pollIntervalMs: 20,
-  });
-  return { emu, config };
-}
+const ibm = ibmEmulatorSetup({ queueDelayMs: 30, runDelayMs: 10, seed: 5 });
+const setup = (queueDelayMs = 30) => ibm({ queueDelayMs });
 
 function estimatorRun(qasm: string, observables: ObservableSpec[], more: Partial<EstimatorRun> = {}) {
   const reports: TaskInfo[] = [];

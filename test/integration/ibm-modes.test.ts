@@ -4,14 +4,11 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Entry } from '@napi-rs/keyring';
 import * as orrery from 'orrery-compute';
 import {
-  checkIbmQuantumConfig,
   clientFor,
   IbmSessionKeeper,
   IBM_SESSION_ENV,
@@ -22,41 +19,17 @@ import {
 import { parseQasm } from '../../backends/quantum/qasm/index.ts';
 import type { CircuitRun, TaskInfo } from '../../backends/quantum/run-types.ts';
 import { BackendError } from '../../orchestrator/core/errors.ts';
-import { startIbmEmulator, type IbmEmulator, type IbmEmulatorOptions } from '../emulators/ibm/index.ts';
+import type { IbmEmulator } from '../emulators/ibm/index.ts';
 import { SessionStore } from '../../orchestrator/sessions/index.ts';
 import { tempDir, until } from './helpers.ts';
+import { ibmEmulatorSetup } from './ibm-setup.ts';
 
-const emulators: IbmEmulator[] = [];
-const secrets: string[] = [];
 const keepers: IbmSessionKeeper[] = [];
 after(async () => {
   for (const k of keepers) await k.stop().catch(() => {});
-  for (const e of emulators) await e.close();
-  for (const s of secrets) new Entry('orrery', s).deletePassword();
 });
 
-async function setup(
-  options: IbmEmulatorOptions = {},
-  extra: Record<string, unknown> = {},
-): Promise<{ emu: IbmEmulator; config: IbmQuantumConfig }> {
-  const emu = await startIbmEmulator({ queueDelayMs: 30, runDelayMs: 10, ...options });
-  emulators.push(emu);
-  const secret = `orrery-test-ibm-${randomBytes(4).toString('hex')}`;
-  new Entry('orrery', secret).setPassword(emu.apiKey);
-  secrets.push(secret);
-  const config = checkIbmQuantumConfig({
-    name: 'ibm',
-    kind: 'ibm-quantum',
-    instanceCrn: emu.instanceCrn,
-    apiKeySecret: secret,
-    url: emu.url,
-    iamUrl: emu.iamUrl,
-    pollIntervalMs: 20,
-    device: 'ibm_fake_manila',
-    ...extra,
-  });
-  return { emu, config };
-}
+const setup = ibmEmulatorSetup(undefined, { device: 'ibm_fake_manila' });
 
 /** The backend's head-side keeper, started as a head would start it; its session file is what workers get. */
 async function keeperFor(

@@ -3,54 +3,24 @@
  * (many PUBs per Sampler V2 job, per-job execution limit), with the API key in the real OS
  * keychain. Run inside test/services/keyring.sh.
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Entry } from '@napi-rs/keyring';
 import * as orrery from 'orrery-compute';
-import { checkIbmQuantumConfig, runIbmBatch, type IbmQuantumConfig } from '../../backends/quantum/ibm/index.ts';
+import { runIbmBatch } from '../../backends/quantum/ibm/index.ts';
 import { CircuitBatcher } from '../../backends/quantum/batching/circuit-batcher.ts';
 import { startBatchServer } from '../../backends/quantum/batching/batch-server.ts';
 import { runThroughBatcher } from '../../backends/quantum/batching/batch-client.ts';
 import { parseQasm } from '../../backends/quantum/qasm/index.ts';
 import type { CircuitResult, CircuitRun, TaskInfo } from '../../backends/quantum/run-types.ts';
 import { BackendError } from '../../orchestrator/core/errors.ts';
-import { startIbmEmulator, type IbmEmulator, type IbmEmulatorOptions } from '../emulators/ibm/index.ts';
 import { until } from './helpers.ts';
+import { ibmEmulatorSetup } from './ibm-setup.ts';
 
-const emulators: IbmEmulator[] = [];
-const secrets: string[] = [];
-after(async () => {
-  for (const e of emulators) await e.close();
-  for (const s of secrets) new Entry('orrery', s).deletePassword();
-});
-
-async function setup(
-  options: IbmEmulatorOptions = {},
-  extra: Partial<IbmQuantumConfig> = {},
-): Promise<{ emu: IbmEmulator; config: IbmQuantumConfig }> {
-  const emu = await startIbmEmulator({ queueDelayMs: 30, runDelayMs: 10, ...options });
-  emulators.push(emu);
-  const secret = `orrery-test-ibm-${randomBytes(4).toString('hex')}`;
-  new Entry('orrery', secret).setPassword(emu.apiKey);
-  secrets.push(secret);
-  const config = checkIbmQuantumConfig({
-    name: 'ibm',
-    kind: 'ibm-quantum',
-    instanceCrn: emu.instanceCrn,
-    apiKeySecret: secret,
-    url: emu.url,
-    iamUrl: emu.iamUrl,
-    pollIntervalMs: 20,
-    device: 'ibm_fake_manila',
-    ...extra,
-  });
-  return { emu, config };
-}
+const setup = ibmEmulatorSetup(undefined, { device: 'ibm_fake_manila' });
 
 function circuitRun(qasm: string, shots: number, signal?: AbortSignal) {
   const reports: TaskInfo[] = [];
