@@ -375,26 +375,9 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
     const sessionId = typeof b.session_id === 'string' ? b.session_id : undefined;
     const refused = sessionId === undefined ? undefined : sessions.refuse(sessionId, device.name);
     if (refused) return refused;
-    const job: EmulatedJob = {
-      id: randomBytes(10).toString('hex'),
-      backend: device.name,
-      status: 'Queued',
-      created: new Date().toISOString(),
-      timestamps: { created: new Date().toISOString() },
-      qasm: parsed[0]!.qasm,
-      shots: parsed[0]!.shots,
-      pubs: parsed,
-      ...(sessionId !== undefined && { sessionId }),
+    return queue(device, parsed, sessionId, {
       ...(b.params.options !== undefined && { options: b.params.options }),
-      cancelRequested: false,
-      timers: [],
-    };
-    jobs.push(job);
-    if (sessionId !== undefined) sessions.all.get(sessionId)!.pending++;
-    const failure = nextFailure;
-    nextFailure = undefined;
-    job.timers.push(setTimeout(() => start(job, device, failure), queueDelayMs));
-    return [200, { id: job.id, backend: job.backend }];
+    });
   }
 
   function submitEstimator(backend: unknown, params: unknown, session: unknown): [number, unknown] {
@@ -405,17 +388,28 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
     const sessionId = typeof session === 'string' ? session : undefined;
     const refused = sessionId === undefined ? undefined : sessions.refuse(sessionId, device.name);
     if (refused) return refused;
+    const pubs = checked.pubs.map((p) => ({ qasm: p.qasm, shots: p.shots }));
+    return queue(device, pubs, sessionId, { estimator: checked.pubs });
+  }
+
+  /** Queues a job of `pubs` on `device` (in session `sessionId`), started after the queue delay. */
+  function queue(
+    device: FakeDevice,
+    pubs: EmulatedJob['pubs'],
+    sessionId: string | undefined,
+    more: Pick<EmulatedJob, 'options' | 'estimator'>,
+  ): [number, unknown] {
     const job: EmulatedJob = {
       id: randomBytes(10).toString('hex'),
       backend: device.name,
       status: 'Queued',
       created: new Date().toISOString(),
       timestamps: { created: new Date().toISOString() },
-      qasm: checked.pubs[0]!.qasm,
-      shots: checked.pubs[0]!.shots,
-      pubs: checked.pubs.map((p) => ({ qasm: p.qasm, shots: p.shots })),
-      estimator: checked.pubs,
+      qasm: pubs[0]!.qasm,
+      shots: pubs[0]!.shots,
+      pubs,
       ...(sessionId !== undefined && { sessionId }),
+      ...more,
       cancelRequested: false,
       timers: [],
     };
