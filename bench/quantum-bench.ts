@@ -18,6 +18,8 @@ import { fileURLToPath } from 'node:url';
 import type { Circuit, GateName, Operation } from '../backends/quantum/circuit.ts';
 import { finalState, maxQubitsFor, simulate } from '../backends/quantum/simulator/index.ts';
 import { createRandom } from '../backends/quantum/simulator/sampling.ts';
+import { targetFromIbmConfiguration, transpile } from '../backends/quantum/transpile/index.ts';
+import { configurationOf, defaultFakeDevices } from '../test/emulators/ibm/fake-devices.ts';
 
 const QUBITS = 20;
 const DEPTH = 20;
@@ -262,7 +264,27 @@ export async function runQuantumBench(options: { quick?: boolean } = {}): Promis
     }
   }
   lines.push(capacity);
+  lines.push(transpileLine(options.quick ? 3 : 5));
   return lines;
+}
+
+/** Median seconds to transpile a 27-qubit random layered circuit onto the heavy-hex ibm_fake_kolkata. */
+function transpileLine(runs: number): Record<string, unknown> {
+  const device = defaultFakeDevices().find((d) => d.name === 'ibm_fake_kolkata')!;
+  const target = targetFromIbmConfiguration(configurationOf(device) as never);
+  const circuit = randomLayeredCircuit(device.nQubits, DEPTH, 7);
+  transpile(circuit, target);
+  const times = Array.from({ length: runs }, () => seconds(() => transpile(circuit, target))).sort((a, b) => a - b);
+  return {
+    metric: 'quantum_transpile_27q_heavy_hex_s',
+    value: times[Math.floor(runs / 2)]!,
+    unit: 's',
+    system: 'orrery',
+    qubits: device.nQubits,
+    depth: DEPTH,
+    gates: gateCount(circuit),
+    note: 'layout, SWAP routing and basis translation of a random layered circuit onto a heavy-hex coupling map; median of runs',
+  };
 }
 
 const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];

@@ -123,6 +123,11 @@ const METRICS: readonly MetricInfo[] = [
       'the largest state that fits in 8 GiB (16 bytes per amplitude); a GHZ circuit of the largest size that fits here is simulated for real',
   },
   {
+    metric: 'quantum_transpile_27q_heavy_hex_s',
+    definition:
+      'seconds to transpile a 27-qubit, depth-20 random layered circuit onto the heavy-hex ibm_fake_kolkata (layout, SWAP routing, translation to its basis)',
+  },
+  {
     metric: 'estimator_sim_exact_per_s',
     definition:
       "Estimator tasks' worker-side work on the simulator, in-process: parse a 4-qubit, 8-angle ansatz, check a 5-term Hamiltonian, exact expectation from the state vector (bench/estimator-bench.ts)",
