@@ -12,6 +12,7 @@ import { EmbeddedRuntime } from './embedded-runtime.ts';
 import { connectClient } from './client-runtime.ts';
 import { installRuntime, maybeRuntime, type RuntimeContext } from './runtime.ts';
 import { trackDriverRun, type DriverRun } from './driver-run.ts';
+import type { SessionStopOptions } from '../head/session-recording.ts';
 
 /** The run of the driver bound now (its output and end go to the head's Runs view). */
 let driverRun: DriverRun | undefined;
@@ -134,7 +135,7 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
     };
     await head.addBackend(await createBackend(local));
   }
-  let endSession: (() => Promise<void>) | undefined;
+  let endSession: ((opts?: SessionStopOptions) => Promise<void>) | undefined;
   try {
     // Loaded only when recording: SQLite is a native module a plain driver (or worker) does not need.
     if (opts.session !== undefined)
@@ -166,8 +167,9 @@ export async function init(opts: InitOptions = {}): Promise<RuntimeContext> {
     try {
       await stopJob();
     } finally {
-      // A backend that failed to shut down (BackendShutdownError) still leaves a complete session.
-      await endSession?.();
+      // A backend that failed to shut down (BackendShutdownError) still leaves a complete session,
+      // in which no task of this driver's is left unfinished: they ended with it.
+      await endSession?.({ unfinished: 'the driver ended (shutdown() or its exit) before this task finished' });
     }
   });
   installRuntime(rt);

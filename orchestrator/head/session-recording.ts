@@ -5,7 +5,7 @@
  */
 import type { Payload } from '../core/serialization.ts';
 import { ORRERY_VERSION } from '../core/version.ts';
-import { VALUES_REDACTED, SessionStore, type SessionRecorder } from '../sessions/index.ts';
+import { FINAL_TASK_STATES, VALUES_REDACTED, SessionStore, type SessionRecorder } from '../sessions/index.ts';
 import type { ReadonlyTask } from '../control/task-record.ts';
 import type { Head } from './head.ts';
 import { describeTaskArgs } from './task-arguments.ts';
@@ -21,7 +21,7 @@ export function startSession(
   config: unknown,
   placementRules: unknown,
   opts: { resume?: boolean; dir?: string; log?: (line: string) => void } = {},
-): { recorder: SessionRecorder; stop: () => Promise<void> } {
+): { recorder: SessionRecorder; stop: (opts?: SessionStopOptions) => Promise<void> } {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const recorder = new SessionStore(opts.dir ? { dir: opts.dir } : undefined).record(name, {
     orreryVersion: ORRERY_VERSION,
@@ -30,20 +30,54 @@ export function startSession(
     resume: opts.resume,
     onError: (err) => log(`orrery: session ${name}: ${err.message}`),
   });
-  const unsubscribe = recordSession(head, recorder);
+  const recording = recordSession(head, recorder);
   return {
     recorder,
-    stop: async () => {
-      unsubscribe();
+    stop: async (stopOpts = {}) => {
+      recording.closeOut(stopOpts.unfinished);
+      recording.stop();
       await recorder.close();
     },
   };
 }
 
-/** Starts recording `head` into `recorder`; returns the function that stops it. */
-export function recordSession(head: Head, recorder: SessionRecorder): () => void {
-  return head.events.subscribe({
+/** What stopping a recording does with the tasks it saw that never reached a final state. */
+export interface SessionStopOptions {
+  /**
+   * Records each of them as cancelled with this reason (the driver of an embedded head ended,
+   * so they can never finish); left out, they stay unfinished for a resumed head to take up.
+   */
+  readonly unfinished?: string;
+}
+
+/** A running recording: `closeOut` settles what the session shows of unfinished tasks, `stop` stops listening. */
+export interface SessionRecording {
+  closeOut(cancelReason?: string): void;
+  stop(): void;
+}
+
+/** Starts recording `head` into `recorder`. */
+export function recordSession(head: Head, recorder: SessionRecorder): SessionRecording {
+  // The tasks recorded in a state that is not final yet, with that state.
+  const open = new Map<string, string>();
+  const recordState = (t: ReadonlyTask, state: string, error?: { name: string; message: string }) => {
+    recorder.recordTaskState(t.spec.taskId, {
+      state,
+      ts: Date.now(),
+      nodeId: t.nodeId,
+      backend: t.nodeId ? backendOf(head, t) : undefined,
+      ruleIndex: t.ruleIndex,
+      attempt: t.attempt,
+      errorName: error?.name ?? t.errorName,
+      errorMessage: error?.message ?? (state === 'FAILED' ? errorMessage(head, t) : undefined),
+      execMs: t.execMs,
+    });
+    if (FINAL_TASK_STATES.includes(state)) open.delete(t.spec.taskId);
+    else open.set(t.spec.taskId, state);
+  };
+  const stop = head.events.subscribe({
     taskSubmitted(t) {
+      open.set(t.spec.taskId, t.state);
       const s = t.spec;
       const shown = describeTaskArgs(s);
       recorder.recordTaskSubmitted({
@@ -60,22 +94,13 @@ export function recordSession(head: Head, recorder: SessionRecorder): () => void
         options: shown.options,
         ts: t.submittedAt,
         jobId: t.jobId,
+        state: t.state,
       });
       // A resumed head must not submit it again with the marker in place of a value.
       if (shown.redacted) recorder.recordTaskInfo(s.taskId, { [VALUES_REDACTED]: true });
     },
     taskChanged(t) {
-      recorder.recordTaskState(t.spec.taskId, {
-        state: t.state,
-        ts: Date.now(),
-        nodeId: t.nodeId,
-        backend: t.nodeId ? backendOf(head, t) : undefined,
-        ruleIndex: t.ruleIndex,
-        attempt: t.attempt,
-        errorName: t.errorName,
-        errorMessage: t.state === 'FAILED' ? errorMessage(head, t) : undefined,
-        execMs: t.execMs,
-      });
+      recordState(t, t.state);
     },
     taskResult(t, result, from) {
       const id = t.spec.taskId;
@@ -136,6 +161,18 @@ export function recordSession(head: Head, recorder: SessionRecorder): () => void
       recorder.recordUsage(samples);
     },
   });
+  return {
+    closeOut(cancelReason) {
+      for (const [taskId, recorded] of open) {
+        const t = head.queries.task(taskId);
+        if (!t) continue;
+        if (t.state !== recorded) recordState(t, t.state);
+        if (cancelReason !== undefined && !FINAL_TASK_STATES.includes(t.state))
+          recordState(t, 'FAILED', { name: 'TaskCancelledError', message: cancelReason });
+      }
+    },
+    stop,
+  };
 }
 
 function backendOf(head: Head, t: ReadonlyTask): string {

@@ -380,9 +380,18 @@ export class SessionRecorder {
     this.queue = [];
     try {
       this.db.transaction(() => {
-        for (const op of batch) op();
+        // A record SQLite refuses is dropped alone: the others of its batch (a task's final state among them) still land.
+        for (const op of batch) {
+          try {
+            op();
+            this.stats.written += 1;
+          } catch (err) {
+            if (isStorageFull(err)) throw err;
+            this.stats.dropped += 1;
+            this.report(writeFailure(this.paths.db, err));
+          }
+        }
       })();
-      this.stats.written += batch.length;
     } catch (err) {
       this.stats.dropped += batch.length;
       this.report(writeFailure(this.paths.db, err));
@@ -424,11 +433,15 @@ export class SessionRecorder {
   }
 }
 
+function isStorageFull(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT';
+}
+
 /** Disk-full conditions (SQLite's or the file system's) get their own error; anything else is a write error. */
 function writeFailure(file: string, err: unknown): SessionError {
   const e = err as { code?: string; message: string };
-  if (e.code === 'SQLITE_FULL' || e.code === 'ENOSPC' || e.code === 'EDQUOT')
-    return new SessionDiskFullError(file, e.message);
+  if (isStorageFull(err)) return new SessionDiskFullError(file, e.message);
   return new SessionWriteError(file, `${e.code ?? 'error'}: ${e.message}`);
 }
 

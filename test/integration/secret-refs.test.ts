@@ -204,7 +204,7 @@ test('a resumed head submits a queued task with a secret reference again and rea
   const dir = tempDir('secret-refs-resume');
   const first = new Head({ log: () => {}, infeasibleGraceMs: 600_000 });
   const recorder = new SessionStore({ dir }).record('resume-refs', { orreryVersion: 't' });
-  const stop = recordSession(first, recorder);
+  const recording = recordSession(first, recorder);
   await init({ cluster: { head: first }, logToDriver: false });
   // The first head has no node: the task is still queued when it goes away. Only a secret
   // reference in its env, no plain value, so the session can rebuild it.
@@ -218,7 +218,7 @@ test('a resumed head submits a queued task with a secret reference again and rea
       r.close();
     }
   });
-  stop();
+  recording.stop();
   await recorder.close({ status: 'crashed' });
   await shutdown();
   await first.shutdown();

@@ -154,7 +154,7 @@ test('a resumed head does not submit a task again whose arguments were redacted,
   const dir = tempDir('secrets-resume');
   const first = new Head({ log: () => {}, infeasibleGraceMs: 600_000 });
   const recorder = new SessionStore({ dir }).record('resume-redacted', { orreryVersion: 't' });
-  const stop = recordSession(first, recorder);
+  const recording = recordSession(first, recorder);
   await init({ cluster: { head: first }, logToDriver: false });
   // Nothing offers the resource, so both stay queued until the head goes away.
   const queued = remote({ name: 'queued', resources: { Nowhere: 1 } }, (c: { n: number }) => c.n);
@@ -175,7 +175,7 @@ test('a resumed head does not submit a task again whose arguments were redacted,
     }
   });
   // The session ends as a killed head leaves it: the driver's end would cancel the queued tasks.
-  stop();
+  recording.stop();
   await recorder.close({ status: 'crashed' });
   await shutdown();
   await first.shutdown();

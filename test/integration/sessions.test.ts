@@ -181,3 +181,40 @@ test('no secret value appears in any file Orrery wrote or in its output', () => 
   assert.ok(!firstOutput.includes(emu.apiKey), 'the output contains the API key');
   assert.ok(firstOutput.length > 0);
 });
+
+test('shutdown right after many short tasks: the finished session holds every task in a final state, each result it got', async () => {
+  for (let round = 0; round < 8; round++) {
+    const name = `burst-${round}`;
+    await init({ session: name, numCpus: 2, logToDriver: false });
+    const quick = remote({ name: 'quick' }, (x: number) => {
+      console.log(`quick ${x}`);
+      return x + 1;
+    });
+    const refs = Array.from({ length: 60 }, (_, i) => quick.remote(i));
+    // Half the rounds wait for every result, half only for a few: the rest are still in flight at shutdown.
+    const got = round % 2 === 0 ? 60 : 5;
+    assert.deepEqual(
+      await get(refs.slice(0, got)),
+      Array.from({ length: got }, (_, i) => i + 1),
+    );
+    await shutdown();
+    const r = store.open(name);
+    try {
+      assert.equal(r.metadata().status, 'finished');
+      const tasks = r.tasks({ name: 'quick' });
+      assert.equal(tasks.length, 60);
+      const unfinished = tasks.filter((t) => t.state !== 'FINISHED' && t.state !== 'FAILED');
+      assert.deepEqual(unfinished, [], `round ${round}: tasks left unfinished in a finished session`);
+      for (const t of tasks) {
+        if (t.state === 'FINISHED')
+          assert.equal(deserialize(Buffer.from(r.result(t.taskId)!.bytes)), Number(t.argsPreview) + 1);
+        else assert.equal(t.errorName, 'TaskCancelledError', JSON.stringify(t));
+      }
+      const finished = new Set(tasks.filter((t) => t.state === 'FINISHED').map((t) => Number(t.argsPreview)));
+      for (let i = 0; i < got; i++)
+        assert.ok(finished.has(i), `round ${round}: task ${i}, whose result the driver got`);
+    } finally {
+      r.close();
+    }
+  }
+});

@@ -72,7 +72,12 @@ test('ENOSPC on a large result file (a 1 MiB tmpfs): reported once, no partial f
     try {
       const store = new SessionStore({ dir: join(mnt, 's') });
       const errors: SessionError[] = [];
-      const rec = store.record('enospc', { orreryVersion: 't', onError: (e) => errors.push(e) });
+      // No timed flush: the database must not meet the full disk while a result file fills it (close() flushes after them).
+      const rec = store.record('enospc', {
+        orreryVersion: 't',
+        flushIntervalMs: 600_000,
+        onError: (e) => errors.push(e),
+      });
       rec.recordTaskSubmitted({ taskId: 'big1', name: 'f', kind: 'task' });
       rec.recordTaskSubmitted({ taskId: 'big2', name: 'f', kind: 'task' });
       rec.recordTaskSubmitted({ taskId: 'small', name: 'f', kind: 'task' });
@@ -168,6 +173,32 @@ test('a head killed mid-write leaves a readable session that reads as crashed', 
     after.close();
     store.delete('killed');
     assert.deepEqual(readdirSync(dir), []);
+  } finally {
+    done();
+  }
+});
+
+test('a record SQLite refuses is dropped alone: the task states written in the same batch land', async () => {
+  const { root, done } = tempRoot();
+  try {
+    const store = new SessionStore({ dir: join(root, 's') });
+    const errors: SessionError[] = [];
+    const rec = store.record('one-bad', { orreryVersion: 't', onError: (e) => errors.push(e) });
+    for (let i = 0; i < 5; i++) rec.recordTaskSubmitted({ taskId: `t${i}`, name: 'f', kind: 'task' });
+    rec.recordTaskState('t0', { state: 'RUNNING' });
+    // A value JSON cannot hold reaches the NOT NULL column as nothing: SQLite refuses this one row.
+    rec.recordTaskInfo('t0', { broken: undefined as never });
+    for (let i = 0; i < 5; i++) rec.recordTaskState(`t${i}`, { state: 'FINISHED' });
+    await rec.close();
+    assert.equal(errors.length, 1, errors.map((e) => e.message).join(' | '));
+    assert.match(errors[0]!.message, /NOT NULL/);
+    assert.equal(rec.stats.dropped, 1);
+    const r = store.open('one-bad');
+    assert.deepEqual(
+      r.tasks().map((t) => t.state),
+      ['FINISHED', 'FINISHED', 'FINISHED', 'FINISHED', 'FINISHED'],
+    );
+    r.close();
   } finally {
     done();
   }
