@@ -23,7 +23,7 @@ const USAGE = `usage: orrery <command> [options]
 
 commands:
   init <dir> [--force]                 write a new project: orrery.json, driver.ts, tsconfig.json, package.json, README
-  start [--port 8265] [--config FILE] [--session NAME | --resume NAME] [--allow-module-backends]
+  start [--port 8265] [--config FILE] [--session NAME | --resume NAME] [--agent-grace 30m] [--allow-module-backends]
                                        run a head service here (HTTP + WebSocket on 127.0.0.1) until stopped
   stop                                 stop the running head service
   dashboard [--port N] [--no-open] [--example vqe-h2]   open the dashboard (starts a head service if none runs)
@@ -65,6 +65,7 @@ const COMMANDS: Record<string, CommandSpec> = {
       session: 'value',
       resume: 'value',
       'budget-usd': 'value',
+      'agent-grace': 'value',
       'allow-module-backends': 'flag',
     },
     run: (a, o, p) => startCommand(a, o, p),

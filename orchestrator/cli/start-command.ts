@@ -1,11 +1,12 @@
 /** `orrery start`: a head service in this process, in the foreground until SIGINT/SIGTERM or `orrery stop`. */
+import { formatDuration, parseDuration } from '../core/duration.ts';
 import { findConfig } from '../head/config-file.ts';
 import { DEFAULT_PORT, HeadService } from '../service/head-service.ts';
 import { LOGIN_CODE_TTL_MS } from '../service/login-codes.ts';
 import type { CliOptions } from './command-line.ts';
 
 /** Help of `orrery start`. */
-export const START_USAGE = `usage: orrery start [--port ${DEFAULT_PORT}] [--config FILE] [--host 127.0.0.1] [--session NAME | --resume NAME] [--budget-usd N] [--allow-module-backends]
+export const START_USAGE = `usage: orrery start [--port ${DEFAULT_PORT}] [--config FILE] [--host 127.0.0.1] [--session NAME | --resume NAME] [--budget-usd N] [--agent-grace 30m] [--allow-module-backends]
 
 Runs a head here with a local node (all CPUs) plus the config's backends and placement rules,
 serving HTTP and WebSocket on 127.0.0.1 (--port 0 picks a free port). Writes ~/.orrery/head.json
@@ -14,9 +15,14 @@ orrery run and the other commands find it. Prints a one-time login link for the 
 (orrery dashboard --url prints another). Runs until Ctrl-C, SIGTERM or orrery stop.
 
 Everything is recorded into an experiment session (--session NAME, default session-<time>).
-Its agents outlive the head for 30 minutes: if the head dies (or the laptop sleeps),
-orrery start --resume NAME reattaches to them, collects what finished meanwhile, submits again
-what never ran, and records every result once into session NAME.
+Its agents outlive the head for the agent grace period: if the head dies (or the laptop
+sleeps), orrery start --resume NAME within it reattaches to them, collects what finished
+meanwhile, submits again what never ran, and records every result once into session NAME.
+
+--agent-grace D sets that period (90s, 30m, 8h, 2d; default 30m, or the config's agentGrace).
+Longer lets a run outlive a closed laptop for longer; meanwhile the agents, their workers and
+Slurm allocations hold their CPUs, GPUs and memory (and bill, on paid nodes) with no head to
+give them work. orrery status reports the period in force.
 
 --budget-usd N caps what the session's paid jobs (IBM Quantum, Braket, SageMaker) may cost in
 US dollars: a job whose estimate would cross it fails with BudgetExceededError before it is
@@ -48,6 +54,9 @@ export async function startCommand(args: string[], opts: CliOptions, print: (lin
   const budgetUsd = budget === undefined ? undefined : Number(budget);
   if (budgetUsd !== undefined && (typeof budget !== 'string' || !Number.isFinite(budgetUsd) || budgetUsd < 0))
     throw new Error(`--budget-usd must be a number of US dollars >= 0 (got ${String(budget)})`);
+  const grace = opts['agent-grace'];
+  if (grace === true) throw new Error('--agent-grace needs a duration, such as --agent-grace 8h');
+  const graceS = grace === undefined ? cfg.agentGraceS : parseDuration(grace, '--agent-grace');
   const service = await HeadService.start({
     port,
     host: host === 'localhost' ? '127.0.0.1' : host,
@@ -60,6 +69,7 @@ export async function startCommand(args: string[], opts: CliOptions, print: (lin
     resume: resume !== undefined,
     allowModuleBackends: opts['allow-module-backends'] === true,
     budgetUsd,
+    graceS,
   });
   const { info } = service;
   const nodes = service.head.queries.nodeIds().length;
@@ -74,6 +84,7 @@ export async function startCommand(args: string[], opts: CliOptions, print: (lin
   print(`  stop:      orrery stop, or Ctrl-C`);
   print(`  head file: ${service.headFile}`);
   print(`  session:   ${service.session}${resume ? ' (resumed)' : ''}`);
+  print(`  agents:    keep running ${formatDuration(service.agentGraceS)} without a head (--agent-grace)`);
   return serveUntilStopped(service, print);
 }
 

@@ -1,5 +1,6 @@
 /** `orrery status`: like `ray status`: nodes per backend, resource usage, pending and infeasible demand. */
 import { apiJson } from '../client/api-client.ts';
+import { formatDuration } from '../core/duration.ts';
 import type { StatusView } from '../service/status-view.ts';
 import { targetOf } from './list-command.ts';
 import type { CliOptions } from './command-line.ts';
@@ -61,6 +62,10 @@ export function formatStatus(s: StatusView, where: string): string[] {
     .map(([k, v]) => `${v} ${k}`)
     .join(', ');
   out.push('', `Tasks: ${states || 'none'}`, `Drivers: ${s.drivers} connected`);
+  if (s.agentGraceS !== undefined)
+    out.push(
+      `Agent grace: ${formatDuration(s.agentGraceS)} (agents keep running, holding their resources, that long without a head; orrery start --agent-grace)`,
+    );
   return out;
 }
 

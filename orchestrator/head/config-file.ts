@@ -1,5 +1,5 @@
 /**
- * The orrery config file: JSON `{ backends?, placementRules?, savedBackends? }`, where comments (`//`, `/* *\/`)
+ * The orrery config file: JSON `{ backends?, placementRules?, savedBackends?, agentGrace? }`, where comments (`//`, `/* *\/`)
  * and trailing commas are allowed (JSONC, core/jsonc.ts), so a generated config (`orrery
  * init`) can carry commented-out examples. One reader, one rule set, for
  * every place that reads it: `init({ config })`, the CLI (`orrery start`, `orrery dashboard`,
@@ -12,6 +12,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { parseDuration } from '../core/duration.ts';
 import { parseJsonc } from '../core/jsonc.ts';
 import { orreryHome } from '../core/runtime-dir.ts';
 import { validatePlacementRules, type PlacementRule } from '../scheduler/placement-rules.ts';
@@ -19,7 +20,7 @@ import { checkBackendConfigs } from './backend-configs.ts';
 import { configFileModules, type ModulePolicy } from './module-backends.ts';
 
 /** The keys a config file may have. */
-export const CONFIG_KEYS: readonly string[] = ['backends', 'placementRules', 'savedBackends'];
+export const CONFIG_KEYS: readonly string[] = ['backends', 'placementRules', 'savedBackends', 'agentGrace'];
 
 /** A config file once read and checked (or the empty config when none was found). */
 export interface ConfigFile {
@@ -36,6 +37,8 @@ export interface ConfigFile {
   readonly placementRules: PlacementRule[] | undefined;
   /** How its `module:` backends load: relative to the file's directory. */
   readonly modules: ModulePolicy;
+  /** `agentGrace` in seconds: how long a service head's agents keep running without a head. */
+  readonly agentGraceS?: number;
 }
 
 /** Candidate paths, most specific first: `explicit`, else `./orrery.json`, else `~/.orrery/config.json` (`$ORRERY_HOME`), the file the dashboard writes to. */
@@ -97,7 +100,15 @@ export function readConfigFile(path: string, prefix = ''): ConfigFile {
     (err as Error).message = `${where}: ${(err as Error).message}`;
     throw err;
   }
-  return { path: file, backends, savedBackends, placementRules, modules };
+  const agentGraceS = doc.agentGrace === undefined ? undefined : parseDuration(doc.agentGrace, `${where}: agentGrace`);
+  return {
+    path: file,
+    backends,
+    savedBackends,
+    placementRules,
+    modules,
+    ...(agentGraceS !== undefined && { agentGraceS }),
+  };
 }
 
 /** `savedBackends`: an array of names, each of a backend the file lists. */

@@ -60,7 +60,7 @@ export interface HeadServiceOptions {
   readonly session?: string;
   /** Continue session `session` after a head that died: reattach to its agents and collect its results. */
   readonly resume?: boolean;
-  /** Seconds agents outlive a lost head (default 1800). */
+  /** Seconds agents outlive a lost head (default DEFAULT_AGENT_GRACE_S, 30 minutes). */
   readonly graceS?: number;
   /**
    * The config file: the dashboard writes its backend and rule edits there, and `module:` paths
@@ -82,6 +82,9 @@ export interface HeadServiceOptions {
 }
 
 /** A running head service. */
+/** How long agents keep running without a head unless told otherwise: 30 minutes. */
+export const DEFAULT_AGENT_GRACE_S = 1800;
+
 export class HeadService {
   private stopping: Promise<HeadExit> | undefined;
   private resolveStopped!: () => void;
@@ -105,6 +108,8 @@ export class HeadService {
     readonly connections: ConnectionGuard,
     private readonly headLog: HeadLog,
     private readonly log: (line: string) => void,
+    /** Seconds its agents keep running without a head (`--agent-grace`). */
+    readonly agentGraceS: number,
   ) {}
 
   /** Starts a head service; throws HeadAlreadyRunningError when head.json names a live one. */
@@ -132,12 +137,15 @@ export class HeadService {
     // Resuming: the session says which tasks the agents that outlived the last head report are this head's to adopt.
     const reader: SessionReader | undefined = opts.resume ? new SessionStore().open(sessionName) : undefined;
     const budgetUsd = opts.budgetUsd ?? recordedBudget(reader);
+    const agentGraceS = opts.graceS ?? DEFAULT_AGENT_GRACE_S;
+    if (!Number.isFinite(agentGraceS) || agentGraceS < 0)
+      throw new TypeError(`graceS must be a number of seconds >= 0 (got ${String(agentGraceS)})`);
     const head = new Head({
       ...(budgetUsd !== undefined && { budget: { usd: budgetUsd } }),
       placementRules: opts.placementRules as PlacementRule[] | undefined,
       log,
       driverModules,
-      durable: { graceS: opts.graceS ?? 1800, runDir: join(home, 'run'), reattach: opts.resume === true },
+      durable: { graceS: agentGraceS, runDir: join(home, 'run'), reattach: opts.resume === true },
       adoption: reader
         ? { ...adoptionFromSession(reader), recorded: recordedTasksOf(() => new SessionStore().open(sessionName)) }
         : undefined,
@@ -206,6 +214,7 @@ export class HeadService {
         connections,
         login,
         drivers: () => gw.size,
+        agentGraceS,
         shutdown: () => void service?.stop(),
         dashboard: dash,
         exit: { file: headExitPath(), log: headLog.path },
@@ -216,7 +225,20 @@ export class HeadService {
         routeUpgrade({ access, connections, feed: dash.feed, gateway: gw }, req, socket, buf),
       );
       writeHeadFile(info);
-      service = new HeadService(head, srv, gw, info, sessionName, session.stop, dash, login, connections, headLog, log);
+      service = new HeadService(
+        head,
+        srv,
+        gw,
+        info,
+        sessionName,
+        session.stop,
+        dash,
+        login,
+        connections,
+        headLog,
+        log,
+        agentGraceS,
+      );
       return service;
     } catch (err) {
       dashboardLogin?.close();

@@ -52,6 +52,8 @@ export interface HttpApiContext {
   readonly connections: ConnectionGuard;
   readonly login: DashboardLogin;
   drivers(): number;
+  /** Seconds the head's agents keep running without it (a service head's `--agent-grace`). */
+  readonly agentGraceS?: number;
   /** Called by POST /api/shutdown after the reply went out. */
   shutdown(): void;
   /** The dashboard's routes and files (a service without one serves only the placeholder page). */
@@ -171,7 +173,7 @@ function route(ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, u
   }
   if (first === 'status' && parts.length === 1) {
     get();
-    return send(res, 200, statusView(ctx.head, ctx.drivers()));
+    return send(res, 200, statusView(ctx.head, ctx.drivers(), ctx.agentGraceS));
   }
   if (first && Object.hasOwn(LISTS, first) && parts.length === 1) {
     get();

@@ -34,6 +34,8 @@ export interface StatusView {
   /** Task counts per state. */
   readonly tasks: Record<string, number>;
   readonly drivers: number;
+  /** Seconds the head's agents keep running (and holding their resources) without a head; absent for a head whose agents die with it. */
+  readonly agentGraceS?: number;
 }
 
 /** Per backend while the view is built; backend names are users', hence a Map. */
@@ -59,7 +61,7 @@ export function usedAmounts(
 }
 
 /** Builds the status document from the head's tables. */
-export function statusView(head: Head, drivers: number): StatusView {
+export function statusView(head: Head, drivers: number, agentGraceS?: number): StatusView {
   const nodes = head.queries.state('nodes');
   const sums = new Map<string, BackendSums>();
   const total = new Map<string, number>();
@@ -114,6 +116,7 @@ export function statusView(head: Head, drivers: number): StatusView {
     infeasible,
     tasks,
     drivers,
+    ...(agentGraceS !== undefined && { agentGraceS }),
   };
 }
 
