@@ -10,7 +10,7 @@ import type { CircuitResult, CircuitRun, TaskInfo } from './run-types.ts';
 import { CIRCUIT_ENV, type QuantumBackendConfig } from './quantum-backend.ts';
 import { runOnSimulator } from './simulator-runner.ts';
 import { reserveIbmJob, runOnIbm } from './ibm/index.ts';
-import { reserveBraketTask, runOnBraket } from './braket/index.ts';
+import { reserveBraketTask, runOnBraket, runSweepOnBraket } from './braket/index.ts';
 import { BATCHER_SOCKET_ENV } from './batching/batch-wire.ts';
 import { runThroughBatcher } from './batching/batch-client.ts';
 
@@ -56,7 +56,16 @@ export function executeCircuit(call: CircuitCall, hooks: TaskHooks): Promise<Cir
 export async function executeCircuit(call: CircuitCall, hooks: TaskHooks): Promise<CircuitResult | CircuitResult[]> {
   const { sweep, resumeJobId, ...one } = call;
   if (!sweep) return executeOne(call, hooks);
+  const braket = braketWithoutBatcher();
+  if (braket) return runSweepOnBraket(braket as never, { ...one, bindings: sweep, hooks });
   return Promise.all(sweep.map((params) => executeOne({ ...one, params }, hooks)));
+}
+
+/** The backend's config when it is a braket backend whose circuits do not go through a batcher. */
+function braketWithoutBatcher(): QuantumBackendConfig | undefined {
+  const raw = process.env[CIRCUIT_ENV.config];
+  const config = raw ? (JSON.parse(raw) as QuantumBackendConfig) : undefined;
+  return config?.kind === 'braket' && !process.env[BATCHER_SOCKET_ENV] ? config : undefined;
 }
 
 async function executeOne(call: CircuitCall, hooks: TaskHooks): Promise<CircuitResult> {

@@ -300,3 +300,35 @@ test('end to end: concurrent circuit().remote() calls and a map() sweep each bec
     await shutdown();
   }
 });
+
+test('end to end with batchWindowMs 0: circuits go one task each, and a map() sweep is still one program with input sets', async () => {
+  const { circuit, get, init, shutdown } = orrery;
+  await init({ numCpus: 1, logToDriver: false, backends: [{ ...config, batchWindowMs: 0 }] });
+  try {
+    const bell = circuit({ backend: 'braket', shots: 40 });
+    const before = emu.braket.tasks().length;
+    await get([bell.remote(BELL), bell.remote(FLIP)]);
+    const singles = emu.braket.tasks().slice(before);
+    assert.equal(singles.length, 2);
+    assert.ok(singles.every((t) => !t.programSet));
+    const sweep = await get(bell.map(ROTATION, [{ theta: Math.PI }, { theta: 0 }]));
+    const task = emu.braket.tasks().at(-1)!;
+    assert.equal(emu.braket.tasks().length - before, 3, 'the sweep was one quantum task');
+    assert.deepEqual((task.action.programs as { inputs?: unknown }[])[0]!.inputs, { theta: [Math.PI, 0] });
+    assert.deepEqual(
+      sweep.map((r) => r.counts),
+      [{ '1': 40 }, { '0': 40 }],
+    );
+    // On a device without program sets the sweep is one task per binding.
+    const onSv1 = await get(
+      circuit({ backend: 'braket', shots: 40, device: SV1 }).map(ROTATION, [{ theta: 0 }, { theta: Math.PI }]),
+    );
+    assert.equal(emu.braket.tasks().length - before, 5);
+    assert.deepEqual(
+      onSv1.map((r) => r.counts),
+      [{ '0': 40 }, { '1': 40 }],
+    );
+  } finally {
+    await shutdown();
+  }
+});
