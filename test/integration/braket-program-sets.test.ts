@@ -332,3 +332,45 @@ test('end to end with batchWindowMs 0: circuits go one task each, and a map() sw
     await shutdown();
   }
 });
+
+test("a failed executable fails only its own circuit, with Braket's failureReason", async () => {
+  emu.braket.failNextExecutable(1, 'Compilation failed: gate not supported by the device');
+  const outcomes = await runBraketBatch(config, [circuitRun(BELL).run, circuitRun(FLIP).run, circuitRun(BELL).run]);
+  assertBell(outcomes[0]!, 100);
+  assert.ok(outcomes[1] instanceof BackendError, String(outcomes[1]));
+  assert.match(outcomes[1].message, /executable 1 failed on .*Forte-1: Compilation failed: gate not supported/);
+  assertBell(outcomes[2]!, 100);
+});
+
+test("the emulated service refuses a program set over the device's limits with a ValidationException", async () => {
+  const aws = await openAws(config);
+  const create = (programs: object[], shots: number) =>
+    aws.braket.send(
+      new CreateQuantumTaskCommand({
+        deviceArn: SMALL,
+        shots,
+        outputS3Bucket: BUCKET,
+        outputS3KeyPrefix: 'refused',
+        action: JSON.stringify({
+          braketSchemaHeader: { name: 'braket.ir.openqasm.program_set', version: '1' },
+          programs,
+        }),
+      }),
+    );
+  try {
+    const refused = (pattern: RegExp) => (err: Error) =>
+      err.name === 'ValidationException' && pattern.test(err.message);
+    await assert.rejects(
+      create([{ source: BELL }, { source: FLIP }, { source: BELL }], 300),
+      refused(/3 executables; .* at most 2/),
+    );
+    await assert.rejects(create([{ source: ROTATION, inputs: { theta: [0, 1] } }], 1200), refused(/exceed the 1000/));
+    await assert.rejects(create([{ source: BELL }, { source: FLIP }], 301), refused(/divisible by its 2 executables/));
+    await assert.rejects(
+      create([{ source: ROTATION, inputs: { theta: [0, 1], phi: [1] } }], 200),
+      refused(/same length/),
+    );
+  } finally {
+    aws.close();
+  }
+});

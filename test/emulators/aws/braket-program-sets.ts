@@ -89,17 +89,34 @@ export interface ProgramSetTaskFacts {
 /** Samples a circuit the way a gate-model results.json reports it. */
 export type Sampler = (circuit: Circuit, shots: number) => { measuredQubits: number[]; measurements: number[][] };
 
-/** The results.json of a completed program-set task. */
-export function programSetResult(task: ProgramSetTaskFacts, set: CheckedProgramSet, sample: Sampler): unknown {
+/**
+ * The results.json of a completed program-set task. `failures` maps executable indexes (in
+ * program, then input-set order) to the failureReason of an executable that failed.
+ */
+export function programSetResult(
+  task: ProgramSetTaskFacts,
+  set: CheckedProgramSet,
+  sample: Sampler,
+  failures: ReadonlyMap<number, string> = new Map(),
+): unknown {
+  const failed = (e: Executable) => failures.get(set.executables.indexOf(e));
   const programResults = set.programs.map((program, p) => ({
     braketSchemaHeader: { name: 'braket.task_result.program_result', version: '1' },
     executableResults: set.executables
       .filter((e) => e.program === p)
-      .map((e) => ({
-        braketSchemaHeader: { name: 'braket.task_result.program_set_executable_result', version: '1' },
-        inputsIndex: e.inputsIndex,
-        ...sample(e.circuit, set.shotsPerExecutable),
-      })),
+      .map((e) =>
+        failed(e) === undefined
+          ? {
+              braketSchemaHeader: { name: 'braket.task_result.program_set_executable_result', version: '1' },
+              inputsIndex: e.inputsIndex,
+              ...sample(e.circuit, set.shotsPerExecutable),
+            }
+          : {
+              braketSchemaHeader: { name: 'braket.task_result.program_set_executable_failure', version: '1' },
+              inputsIndex: e.inputsIndex,
+              failureMetadata: { failureReason: failed(e)!, retryable: false, category: 'DEVICE' },
+            },
+      ),
     source: { braketSchemaHeader: { name: 'braket.ir.openqasm.program', version: '1' }, ...program },
     additionalMetadata: { action: { braketSchemaHeader: { name: 'braket.ir.openqasm.program', version: '1' } } },
   }));
@@ -111,14 +128,18 @@ export function programSetResult(task: ProgramSetTaskFacts, set: CheckedProgramS
       id: task.arn,
       deviceId: task.deviceArn,
       requestedShots: task.shots,
-      successfulShots: task.shots,
+      successfulShots: (set.executables.length - failures.size) * set.shotsPerExecutable,
       programMetadata: set.programs.map((_, p) => ({
-        executables: set.executables.filter((e) => e.program === p).map(() => ({})),
+        executables: set.executables
+          .filter((e) => e.program === p)
+          .map((e) =>
+            failed(e) === undefined ? {} : { failureReason: failed(e)!, retryable: false, category: 'DEVICE' },
+          ),
       })),
       createdAt: task.createdAt.toISOString(),
       endedAt: task.endedAt.toISOString(),
       status: 'COMPLETED',
-      totalFailedExecutables: 0,
+      totalFailedExecutables: failures.size,
     },
     s3Location: [task.outputS3Bucket, task.outputS3Directory],
   };

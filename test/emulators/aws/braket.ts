@@ -86,6 +86,7 @@ export class BraketEmulator implements AwsServiceModule {
   private runningMs: number;
   private ahead = 0;
   private failures: string[] = [];
+  private executableFailures = new Map<number, string>();
   private injected: { kind: 'throttle' | 'internal'; count: number } | undefined;
   /** Every operation called, in order, e.g. `CancelQuantumTask arn:...`. */
   readonly calls: string[] = [];
@@ -107,6 +108,11 @@ export class BraketEmulator implements AwsServiceModule {
   /** Other customers' tasks ahead of every new task in each device queue (raises queue positions). */
   setQueueAhead(n: number): void {
     this.ahead = n;
+  }
+
+  /** In the next program-set task to complete, the executable at `index` fails with `reason`. */
+  failNextExecutable(index: number, reason: string): void {
+    this.executableFailures.set(index, reason);
   }
 
   /** The next task to run ends FAILED with this failureReason. */
@@ -370,9 +376,13 @@ export class BraketEmulator implements AwsServiceModule {
       return;
     }
     if (task.programSet) {
-      const result = programSetResult({ ...task, endedAt: task.endedAt }, task.programSet, (c, shots) =>
-        measure(c, shots, this.options.seed),
+      const result = programSetResult(
+        { ...task, endedAt: task.endedAt },
+        task.programSet,
+        (c, shots) => measure(c, shots, this.options.seed),
+        this.executableFailures,
       );
+      this.executableFailures = new Map();
       this.s3.putObject(
         task.outputS3Bucket,
         `${task.outputS3Directory}/results.json`,
