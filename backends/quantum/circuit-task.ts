@@ -10,7 +10,7 @@ import type { CircuitResult, CircuitRun, TaskInfo } from './run-types.ts';
 import { CIRCUIT_ENV, type QuantumBackendConfig } from './quantum-backend.ts';
 import { runOnSimulator } from './simulator-runner.ts';
 import { reserveIbmJob, runOnIbm } from './ibm/index.ts';
-import { runOnBraket } from './braket/index.ts';
+import { reserveBraketTask, runOnBraket, runSweepOnBraket } from './braket/index.ts';
 import { BATCHER_SOCKET_ENV } from './batching/batch-wire.ts';
 import { runThroughBatcher } from './batching/batch-client.ts';
 
@@ -56,7 +56,16 @@ export function executeCircuit(call: CircuitCall, hooks: TaskHooks): Promise<Cir
 export async function executeCircuit(call: CircuitCall, hooks: TaskHooks): Promise<CircuitResult | CircuitResult[]> {
   const { sweep, resumeJobId, ...one } = call;
   if (!sweep) return executeOne(call, hooks);
+  const braket = braketWithoutBatcher();
+  if (braket) return runSweepOnBraket(braket as never, { ...one, bindings: sweep, hooks });
   return Promise.all(sweep.map((params) => executeOne({ ...one, params }, hooks)));
+}
+
+/** The backend's config when it is a braket backend whose circuits do not go through a batcher. */
+function braketWithoutBatcher(): QuantumBackendConfig | undefined {
+  const raw = process.env[CIRCUIT_ENV.config];
+  const config = raw ? (JSON.parse(raw) as QuantumBackendConfig) : undefined;
+  return config?.kind === 'braket' && !process.env[BATCHER_SOCKET_ENV] ? config : undefined;
 }
 
 async function executeOne(call: CircuitCall, hooks: TaskHooks): Promise<CircuitResult> {
@@ -65,10 +74,12 @@ async function executeOne(call: CircuitCall, hooks: TaskHooks): Promise<CircuitR
   const config = JSON.parse(raw) as QuantumBackendConfig;
   const batcher = process.env[BATCHER_SOCKET_ENV];
   if (batcher) {
-    const { source, params, shots, device, resumeJobId, ibmOptions } = call;
+    const { source, params, shots, device, resumeJobId, ibmOptions, braketOptions } = call;
     // The batcher (in the head) shares the job's cost out; each circuit reserves a job's estimate first.
     if (config.kind === 'ibm-quantum' && !resumeJobId)
       await reserveIbmJob(config as never, hooks, device ?? String(config.device ?? 'the least busy device'), 1, shots);
+    if (config.kind === 'braket' && !resumeJobId)
+      await reserveBraketTask(hooks.reserve, device ?? String(config.deviceArn), shots);
     return runThroughBatcher(
       config.name,
       batcher,
@@ -80,6 +91,7 @@ async function executeOne(call: CircuitCall, hooks: TaskHooks): Promise<CircuitR
         ...(device && { device }),
         ...(resumeJobId && { resumeJobId }),
         ...(ibmOptions && { ibmOptions }),
+        ...(braketOptions && { braketOptions }),
       },
       hooks,
     );
@@ -90,6 +102,7 @@ async function executeOne(call: CircuitCall, hooks: TaskHooks): Promise<CircuitR
     shots: call.shots,
     device: call.device,
     resumeJobId: call.resumeJobId,
+    ...(call.params !== undefined && { params: call.params }),
     ...(call.ibmOptions !== undefined && { ibmOptions: call.ibmOptions }),
     ...(call.braketOptions !== undefined && { braketOptions: call.braketOptions }),
     signal: hooks.signal,

@@ -11,7 +11,7 @@ import {
   IbmSessionKeeper,
   runIbmBatch,
 } from './ibm/index.ts';
-import { checkBraketConfig, describeBraket } from './braket/index.ts';
+import { checkBraketConfig, DEFAULT_BRAKET_BATCH_WINDOW_MS, describeBraket, runBraketBatch } from './braket/index.ts';
 
 export { QUANTUM_KIND_LABEL, type QuantumBackendKind } from './quantum-backend.ts';
 
@@ -52,10 +52,21 @@ export function createIbmQuantumBackend(c: Record<string, unknown>): Backend {
   });
 }
 
-/** A `braket` backend: Amazon Braket quantum tasks, at most `maxConcurrentTasks` at once. */
+/**
+ * A `braket` backend: Amazon Braket quantum tasks, at most `maxConcurrentTasks` at once. With
+ * `batchWindowMs` > 0 (default 50) circuit tasks ready together go out as one program set where
+ * the device lists program sets (braket/program-set-runner.ts).
+ */
 export function createBraketBackend(c: Record<string, unknown>): Backend {
   const config = checkBraketConfig(c);
-  return new QuantumBackend(config as unknown as QuantumBackendConfig, config.maxConcurrentTasks ?? 5, () =>
-    describeBraket(config),
-  );
+  const tasks = config.maxConcurrentTasks ?? 5;
+  const windowMs = config.batchWindowMs ?? DEFAULT_BRAKET_BATCH_WINDOW_MS;
+  const describe = () => describeBraket(config);
+  const generic = config as unknown as QuantumBackendConfig;
+  if (windowMs === 0) return new QuantumBackend(generic, tasks, describe);
+  return new QuantumBackend(generic, tasks * CIRCUITS_PER_JOB_SLOT, describe, undefined, {
+    windowMs,
+    maxBatchesInFlight: tasks,
+    runner: (runs) => runBraketBatch(config, runs),
+  });
 }

@@ -12,6 +12,8 @@ export interface CircuitRun {
   readonly shots: number;
   /** The task's `device` option, if any (IBM backend name, Braket device ARN, ...). */
   readonly device: string | undefined;
+  /** The values bound to the program's `input`s, if any (a Braket program set sends them as the program's input sets). */
+  readonly params?: Readonly<Record<string, number>>;
   /**
    * A job this task already submitted (to a head that died; kept in the session): the runner
    * follows that job instead of submitting a new one, so the circuit is not run twice.

@@ -17,6 +17,8 @@ export type ToBatcher =
       readonly resumeJobId?: string;
       /** The task's Qiskit Runtime options (circuits with other options go in other jobs). */
       readonly ibmOptions?: Readonly<Record<string, unknown>>;
+      /** The task's Braket device parameters (circuits with other parameters go in other quantum tasks). */
+      readonly braketOptions?: Readonly<Record<string, unknown>>;
     }
   | { readonly type: 'cancel' };
 

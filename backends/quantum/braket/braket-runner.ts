@@ -34,6 +34,24 @@ const MAX_POLL_FAILURES = 8;
 export async function runOnBraket(config: BraketConfig, run: CircuitRun): Promise<CircuitResult> {
   const started = performance.now();
   const device = run.device ?? config.deviceArn;
+  checkDeviceArn(config, device);
+  try {
+    clbitSources(run.circuit);
+  } catch (err) {
+    if (err instanceof MidCircuitMeasurementError) throw new BackendError(config.name, err.message, false);
+    throw err;
+  }
+  if (run.signal.aborted) throw cancelled(config, 'before it was submitted');
+  const aws = await openAws(config);
+  try {
+    return await new BraketTask(config, run, device, aws).execute(started);
+  } finally {
+    aws.close();
+  }
+}
+
+/** Throws a BackendError when `device` is no Braket device ARN or lies in another region than the backend's. */
+export function checkDeviceArn(config: BraketConfig, device: string): void {
   if (!isDeviceArn(device)) {
     throw new BackendError(
       config.name,
@@ -48,19 +66,6 @@ export async function runOnBraket(config: BraketConfig, run: CircuitRun): Promis
       `device ${device} is in region ${arnRegion} but the backend uses ${config.region}; give the backend region '${arnRegion}' (a Braket QPU is reached through its own region)`,
       false,
     );
-  }
-  try {
-    clbitSources(run.circuit);
-  } catch (err) {
-    if (err instanceof MidCircuitMeasurementError) throw new BackendError(config.name, err.message, false);
-    throw err;
-  }
-  if (run.signal.aborted) throw cancelled(config, 'before it was submitted');
-  const aws = await openAws(config);
-  try {
-    return await new BraketTask(config, run, device, aws).execute(started);
-  } finally {
-    aws.close();
   }
 }
 

@@ -6,6 +6,8 @@ export const DEFAULT_MAX_CONCURRENT_TASKS = 5;
 export const DEFAULT_POLL_INTERVAL_MS = 1000;
 /** Key prefix of results in the bucket when the config names none. */
 export const DEFAULT_S3_PREFIX = 'orrery-braket';
+/** How long circuit tasks are gathered into one program set unless configured. */
+export const DEFAULT_BATCH_WINDOW_MS = 50;
 
 /** Config of a `braket` backend. */
 export interface BraketConfig {
@@ -26,6 +28,11 @@ export interface BraketConfig {
   /** First GetQuantumTask poll interval in ms, default 1000. */
   readonly pollIntervalMs?: number;
   /**
+   * Circuit tasks ready within this many ms for the same device go out as one program-set quantum
+   * task where the device lists program sets (default {@link DEFAULT_BATCH_WINDOW_MS}; 0 = one task per circuit).
+   */
+  readonly batchWindowMs?: number;
+  /**
    * Name of a keychain secret holding `{"accessKeyId", "secretAccessKey", "sessionToken"?}` JSON.
    * Without it the AWS SDK's default chain is used: environment, shared config and profiles, SSO, roles.
    */
@@ -43,6 +50,7 @@ const KEYS = [
   'maxConcurrentTasks',
   'pollIntervalMs',
   'credentialsSecret',
+  'batchWindowMs',
 ];
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 /** Braket device ARNs: `arn:<partition>:braket:<region, empty for simulators>::device/<type>/<provider>/<name>`. */
@@ -95,6 +103,11 @@ export function checkBraketConfig(c: Record<string, unknown>): BraketConfig {
   ) {
     fail('pollIntervalMs', 'a number of milliseconds >= 1');
   }
+  if (
+    c.batchWindowMs !== undefined &&
+    (typeof c.batchWindowMs !== 'number' || !Number.isFinite(c.batchWindowMs) || c.batchWindowMs < 0)
+  )
+    fail('batchWindowMs', 'a number of milliseconds >= 0 (0 = one quantum task per circuit)');
   if (c.credentialsSecret !== undefined && (typeof c.credentialsSecret !== 'string' || c.credentialsSecret === '')) {
     fail(
       'credentialsSecret',

@@ -7,6 +7,21 @@ import { BackendError } from '../../../orchestrator/core/errors.ts';
 
 /** The action name of OpenQASM 3 programs on Braket. */
 export const OPENQASM_ACTION = 'braket.ir.openqasm.program';
+/** The action name of OpenQASM program sets (many programs in one quantum task). */
+export const PROGRAM_SET_ACTION = 'braket.ir.openqasm.program_set';
+
+/**
+ * A device's program-set limits: its capabilities' `action["braket.ir.openqasm.program_set"]`
+ * (amazon-braket-schemas OpenQASMProgramSetDeviceActionProperties).
+ */
+export interface ProgramSetLimits {
+  /** Executables (programs times their input sets) in one program set. */
+  readonly maximumExecutables: number;
+  /** Shots summed over a program set's executables. */
+  readonly maximumTotalShots: number;
+  /** The least total shots of a program set, where the device sets one. */
+  readonly minimumTotalShots: number | undefined;
+}
 
 /** Device status values of GetDevice. */
 export type DeviceStatus = 'ONLINE' | 'OFFLINE' | 'RETIRED';
@@ -29,6 +44,8 @@ export interface DeviceFacts {
   readonly queueSize: string | undefined;
   /** The JSON schema of the device's `deviceParameters` (capabilities `deviceParameters`), if given. */
   readonly parametersSchema: unknown;
+  /** Its program-set limits where the capabilities list the program-set action, else undefined. */
+  readonly programSet: ProgramSetLimits | undefined;
 }
 
 /** Reads the facts of a GetDevice response (deviceCapabilities is a JSON document in a string). */
@@ -62,7 +79,19 @@ export function deviceFacts(out: GetDeviceCommandOutput): DeviceFacts {
     takesOpenQasm: caps.action === undefined || OPENQASM_ACTION in caps.action,
     queueSize: queue?.queueSize,
     parametersSchema: caps.deviceParameters,
+    programSet: programSetLimits(caps.action?.[PROGRAM_SET_ACTION]),
   };
+}
+
+/** The limits of a program-set action entry; undefined when absent or when it states no usable limits. */
+function programSetLimits(entry: unknown): ProgramSetLimits | undefined {
+  const e = entry as { maximumExecutables?: unknown; maximumTotalShots?: unknown; minimumTotalShots?: unknown } | null;
+  if (!e || typeof e !== 'object') return undefined;
+  const count = (v: unknown) => (Number.isInteger(v) && (v as number) >= 0 ? (v as number) : undefined);
+  const maximumExecutables = count(e.maximumExecutables);
+  const maximumTotalShots = count(e.maximumTotalShots);
+  if (!maximumExecutables || !maximumTotalShots) return undefined;
+  return { maximumExecutables, maximumTotalShots, minimumTotalShots: count(e.minimumTotalShots) };
 }
 
 /** Throws a BackendError saying why `circuit`/`shots` cannot run on the device, if they cannot. */

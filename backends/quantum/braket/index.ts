@@ -8,6 +8,10 @@ import { describeDevice, deviceFacts } from './device.ts';
 
 export { checkBraketConfig, type BraketConfig } from './config.ts';
 export { runOnBraket } from './braket-runner.ts';
+export { runBraketBatch } from './program-set-runner.ts';
+export { runSweepOnBraket } from './sweep-runner.ts';
+export { reserveBraketTask } from './pricing.ts';
+export { DEFAULT_BATCH_WINDOW_MS as DEFAULT_BRAKET_BATCH_WINDOW_MS } from './config.ts';
 export { checkBraketOptions, deviceParametersFor, type BraketOptions } from './device-parameters.ts';
 
 /** `orrery backends test`: the default device's state and size, and whether the results bucket is reachable. */

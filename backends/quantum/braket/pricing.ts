@@ -72,6 +72,19 @@ export function parsePriceTable(raw: unknown, where: string): PriceTable {
   return t as PriceTable;
 }
 
+/**
+ * Reserves one quantum task's estimate for a circuit against the head's budgets before it joins a
+ * batch (rejects with BudgetExceededError); a program set costs no more than its circuits alone.
+ */
+export async function reserveBraketTask(
+  reserve: ((estimateUsd: number, what: string) => Promise<void>) | undefined,
+  deviceArn: string,
+  shots: number,
+): Promise<void> {
+  const priced = estimateCost(loadPriceTable(), deviceArn, shots);
+  if (priced && reserve) await reserve(priced.costUsd, `Braket quantum task on ${deviceArn} (${shots} shots)`);
+}
+
 /** What a task is expected to cost, or undefined for a device the table does not list. */
 export interface CostEstimate {
   readonly costUsd: number;

@@ -15,9 +15,18 @@ export interface EmulatedDevice {
   readonly shotsRange: readonly [number, number];
   /** Action names it accepts, e.g. `braket.ir.openqasm.program`, `braket.ir.ahs.program`. */
   readonly actions: readonly string[];
+  /** Limits of its `braket.ir.openqasm.program_set` action (default {@link PROGRAM_SET_LIMITS}). */
+  readonly programSet?: { readonly maximumExecutables: number; readonly maximumTotalShots: number };
 }
 
 const OPENQASM = 'braket.ir.openqasm.program';
+/** Program sets: listed by the gate-based QPUs (and the local simulator), not by SV1/DM1. */
+export const PROGRAM_SET = 'braket.ir.openqasm.program_set';
+/**
+ * Program-set limits the emulated QPUs list: the values amazon-braket-default-simulator's local
+ * simulator states in its action properties (100 executables, 200,000 shots in all).
+ */
+export const PROGRAM_SET_LIMITS = { maximumExecutables: 100, maximumTotalShots: 200_000 } as const;
 const GATES = [
   'ccnot',
   'cnot',
@@ -79,7 +88,7 @@ export function defaultDevices(): EmulatedDevice[] {
       status: 'ONLINE',
       qubitCount: 36,
       shotsRange: [1, 5000],
-      actions: [OPENQASM],
+      actions: [OPENQASM, PROGRAM_SET],
     },
     {
       arn: 'arn:aws:braket:us-west-1::device/qpu/rigetti/Ankaa-3',
@@ -89,7 +98,7 @@ export function defaultDevices(): EmulatedDevice[] {
       status: 'ONLINE',
       qubitCount: 84,
       shotsRange: [10, 50000],
-      actions: [OPENQASM],
+      actions: [OPENQASM, PROGRAM_SET],
     },
     {
       arn: 'arn:aws:braket:eu-north-1::device/qpu/iqm/Garnet',
@@ -99,7 +108,7 @@ export function defaultDevices(): EmulatedDevice[] {
       status: 'ONLINE',
       qubitCount: 20,
       shotsRange: [1, 20000],
-      actions: [OPENQASM],
+      actions: [OPENQASM, PROGRAM_SET],
     },
     {
       arn: 'arn:aws:braket:us-east-1::device/qpu/quera/Aquila',
@@ -132,7 +141,9 @@ export function capabilitiesOf(d: EmulatedDevice): string {
             supportedOperations: GATES,
             supportedResultTypes: simulator ? [{ name: 'Probability', minShots: 0, maxShots: d.shotsRange[1] }] : [],
           }
-        : { version: ['1'], actionType: a };
+        : a === PROGRAM_SET
+          ? { version: ['1'], actionType: a, ...(d.programSet ?? PROGRAM_SET_LIMITS) }
+          : { version: ['1'], actionType: a };
   }
   return JSON.stringify({
     braketSchemaHeader: simulator

@@ -4,6 +4,8 @@
  * QUEUED -> RUNNING -> COMPLETED on timers the test controls; a completed task is simulated with
  * Orrery's simulator and its results.json (GateModelTaskResult v1) written to the emulated S3 at
  * `<outputS3KeyPrefix>/<task id>/results.json`, the outputS3Directory GetQuantumTask reports.
+ * Devices that list `braket.ir.openqasm.program_set` take program sets (braket-program-sets.ts);
+ * others refuse them with a ValidationException.
  * https://docs.aws.amazon.com/braket/latest/APIReference/
  */
 import { randomUUID } from 'node:crypto';
@@ -29,6 +31,7 @@ import {
   type AwsServiceModule,
 } from './replies.ts';
 import type { S3Emulator } from './s3.ts';
+import { checkProgramSet, programSetResult, type CheckedProgramSet } from './braket-program-sets.ts';
 
 /** Quantum task states (the real service's, minus CREATED which the emulator skips). */
 export type TaskStatus = 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLING' | 'CANCELLED';
@@ -45,7 +48,10 @@ export interface EmulatedTask {
   readonly action: Record<string, unknown>;
   /** `deviceParameters` as submitted (parsed), if any. */
   readonly deviceParameters?: unknown;
+  /** The program's circuit (a program set's first executable). */
   readonly circuit: Circuit;
+  /** The checked program set of a `braket.ir.openqasm.program_set` task. */
+  readonly programSet?: CheckedProgramSet;
   readonly tags: Record<string, string>;
   readonly createdAt: Date;
   status: TaskStatus;
@@ -67,6 +73,7 @@ export interface BraketEmulatorOptions {
 }
 
 const OPENQASM = 'braket.ir.openqasm.program';
+const PROGRAM_SET = 'braket.ir.openqasm.program_set';
 
 /** The emulated Braket service plus its test controls. */
 export class BraketEmulator implements AwsServiceModule {
@@ -79,6 +86,7 @@ export class BraketEmulator implements AwsServiceModule {
   private runningMs: number;
   private ahead = 0;
   private failures: string[] = [];
+  private executableFailures = new Map<number, string>();
   private injected: { kind: 'throttle' | 'internal'; count: number } | undefined;
   /** Every operation called, in order, e.g. `CancelQuantumTask arn:...`. */
   readonly calls: string[] = [];
@@ -100,6 +108,11 @@ export class BraketEmulator implements AwsServiceModule {
   /** Other customers' tasks ahead of every new task in each device queue (raises queue positions). */
   setQueueAhead(n: number): void {
     this.ahead = n;
+  }
+
+  /** In the next program-set task to complete, the executable at `index` fails with `reason`. */
+  failNextExecutable(index: number, reason: string): void {
+    this.executableFailures.set(index, reason);
   }
 
   /** The next task to run ends FAILED with this failureReason. */
@@ -235,12 +248,7 @@ export class BraketEmulator implements AwsServiceModule {
           `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`,
         );
     }
-    const { deviceArn, shots, outputS3Bucket, outputS3KeyPrefix } = body as {
-      deviceArn: string;
-      shots: number;
-      outputS3Bucket: string;
-      outputS3KeyPrefix: string;
-    };
+    const { deviceArn, shots, outputS3Bucket } = body as { deviceArn: string; shots: number; outputS3Bucket: string };
     const clientToken = typeof body.clientToken === 'string' ? body.clientToken : randomUUID();
     this.calls.push(`CreateQuantumTask ${deviceArn}`);
     const earlier = this.tokens.get(clientToken);
@@ -249,13 +257,6 @@ export class BraketEmulator implements AwsServiceModule {
     if (!device) return jsonError(404, 'ResourceNotFoundException', `Braket device '${deviceArn}' not found`);
     if (device.status === 'OFFLINE') return jsonError(424, 'DeviceOfflineException', `Device ${deviceArn} is offline`);
     if (device.status === 'RETIRED') return jsonError(410, 'DeviceRetiredException', `Device ${deviceArn} is retired`);
-    if (!Number.isInteger(shots) || shots < Math.max(1, device.shotsRange[0]) || shots > device.shotsRange[1]) {
-      return jsonError(
-        400,
-        'ValidationException',
-        `Shots ${shots} is not in the device's supported range [${device.shotsRange.join(', ')}] for programs without result types`,
-      );
-    }
     if (!this.s3.hasBucket(outputS3Bucket)) {
       return jsonError(
         400,
@@ -266,6 +267,23 @@ export class BraketEmulator implements AwsServiceModule {
     const action = parseJson(Buffer.from(typeof body.action === 'string' ? body.action : '')) as
       | { braketSchemaHeader?: { name?: string; version?: string }; source?: unknown; inputs?: unknown }
       | undefined;
+    const actionName = action?.braketSchemaHeader?.name ?? '';
+    if (action && actionName === PROGRAM_SET && action.braketSchemaHeader?.version === '1') {
+      if (!device.actions.includes(PROGRAM_SET))
+        return jsonError(400, 'ValidationException', `Device ${deviceArn} does not support action ${PROGRAM_SET}`);
+      const badSetParameters = deviceParametersProblem(device, body.deviceParameters);
+      if (badSetParameters) return jsonError(400, 'ValidationException', badSetParameters);
+      const set = checkProgramSet(device, action, shots);
+      if (typeof set === 'string') return jsonError(400, 'ValidationException', set);
+      return this.accept(req, body, action, set.executables[0]!.circuit, clientToken, set);
+    }
+    if (!Number.isInteger(shots) || shots < Math.max(1, device.shotsRange[0]) || shots > device.shotsRange[1]) {
+      return jsonError(
+        400,
+        'ValidationException',
+        `Shots ${shots} is not in the device's supported range [${device.shotsRange.join(', ')}] for programs without result types`,
+      );
+    }
     if (!action || typeof action.source !== 'string' || action.braketSchemaHeader?.version !== '1') {
       return jsonError(
         400,
@@ -273,7 +291,6 @@ export class BraketEmulator implements AwsServiceModule {
         `action is not a valid ${OPENQASM} v1 document: it needs braketSchemaHeader {name, version: '1'} and a source string`,
       );
     }
-    const actionName = action.braketSchemaHeader.name ?? '';
     if (!device.actions.includes(actionName))
       return jsonError(400, 'ValidationException', `Device ${deviceArn} does not support action ${actionName}`);
     const badParameters = deviceParametersProblem(device, body.deviceParameters);
@@ -300,6 +317,24 @@ export class BraketEmulator implements AwsServiceModule {
         'ValidationException',
         `Qubit ${reused} is used after it was measured; mid-circuit measurement is not supported on ${device.name}`,
       );
+    return this.accept(req, body, action, circuit, clientToken);
+  }
+
+  /** Queues a task that passed the checks. */
+  private accept(
+    req: AwsRequest,
+    body: Record<string, unknown>,
+    action: object,
+    circuit: Circuit,
+    clientToken: string,
+    programSet?: CheckedProgramSet,
+  ): AwsReply {
+    const { deviceArn, shots, outputS3Bucket, outputS3KeyPrefix } = body as {
+      deviceArn: string;
+      shots: number;
+      outputS3Bucket: string;
+      outputS3KeyPrefix: string;
+    };
     const id = randomUUID();
     const arn = `arn:aws:braket:${req.region}:${this.options.accountId ?? '123456789012'}:quantum-task/${id}`;
     const task: EmulatedTask = {
@@ -315,6 +350,7 @@ export class BraketEmulator implements AwsServiceModule {
         deviceParameters: parseJson(Buffer.from(body.deviceParameters)),
       }),
       circuit,
+      ...(programSet && { programSet }),
       tags: (body.tags ?? {}) as Record<string, string>,
       createdAt: new Date(),
       status: 'QUEUED',
@@ -337,6 +373,23 @@ export class BraketEmulator implements AwsServiceModule {
     if (failure !== undefined) {
       task.status = 'FAILED';
       task.failureReason = failure;
+      return;
+    }
+    if (task.programSet) {
+      const result = programSetResult(
+        { ...task, endedAt: task.endedAt },
+        task.programSet,
+        (c, shots) => measure(c, shots, this.options.seed),
+        this.executableFailures,
+      );
+      this.executableFailures = new Map();
+      this.s3.putObject(
+        task.outputS3Bucket,
+        `${task.outputS3Directory}/results.json`,
+        JSON.stringify(result),
+        'application/json',
+      );
+      task.status = 'COMPLETED';
       return;
     }
     const t0 = performance.now();
