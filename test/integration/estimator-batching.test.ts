@@ -6,11 +6,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as orrery from 'orrery-compute';
 import { runIbmBatch } from '../../backends/quantum/ibm/index.ts';
 import { runIbmEstimatorBatch } from '../../backends/quantum/ibm/estimator-batch.ts';
 import { estimateOnIbm } from '../../backends/quantum/ibm/estimator-runner.ts';
 import { CircuitBatcher } from '../../backends/quantum/batching/circuit-batcher.ts';
+import { startBatchServer } from '../../backends/quantum/batching/batch-server.ts';
+import { runThroughBatcher } from '../../backends/quantum/batching/batch-client.ts';
 import { parseQasm } from '../../backends/quantum/qasm/index.ts';
 import { parseObservables, type ObservableSpec } from '../../backends/quantum/observables.ts';
 import type { EstimatorRun, EstimatorTaskResult } from '../../backends/quantum/estimator-run.ts';
@@ -292,5 +298,58 @@ test('end to end: concurrent estimator() tasks go out as one Estimator job; with
     assert.equal(c1.jobId, c2.jobId);
   } finally {
     await shutdown();
+  }
+});
+
+test("an Estimator task whose head died follows its batched job through the restarted head's batcher, submitting nothing again", async () => {
+  const { emu, config } = await setup({ queueDelayMs: 2000 });
+  const dir = mkdtempSync(join(tmpdir(), 'orrery-estimate-resume-'));
+  const child = spawn(
+    process.execPath,
+    [
+      ...process.execArgv,
+      new URL('./fixtures/batch-server-child.ts', import.meta.url).pathname,
+      JSON.stringify(config),
+      dir,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const path = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      const m = /READY (\S+)/.exec(d.toString());
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`batcher child exited with ${code}`)));
+  });
+  const reports: TaskInfo[] = [];
+  const logs: string[] = [];
+  const hooks = {
+    signal: new AbortController().signal,
+    report: (i: TaskInfo) => reports.push(i),
+    log: (l: string) => logs.push(l),
+  };
+  const pending = runThroughBatcher('ibm', path, { type: 'estimate', source: FLIP, observables: ['ZI', 'IZ'] }, hooks);
+  const job = await until(
+    'the job to be submitted',
+    () => emu.jobs()[0] && reports.some((r) => r.jobId) && emu.jobs()[0],
+  );
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  const batcher = new CircuitBatcher((runs) => runIbmBatch(config, runs), 50, 5).withEstimates((runs) =>
+    runIbmEstimatorBatch(config, runs),
+  );
+  const server = await startBatchServer('ibm', batcher, dir);
+  try {
+    const r = await pending;
+    near(r.values, [1, -1]);
+    assert.deepEqual(r.jobIds, [job.id]);
+    assert.equal(emu.jobs().length, 1, 'the Estimator task was not submitted again');
+    assert.ok(reports.some((i) => i.resumed === true && i.program === 'estimator'));
+    assert.ok(
+      logs.some((l) => /following job .* again/.test(l)),
+      logs.join('\n'),
+    );
+  } finally {
+    await server.close();
   }
 });
