@@ -3,7 +3,9 @@
  * 18 circuit tasks per optimiser iteration) against the IBM emulator, whose every job waits
  * `queueDelayMs` in the queue, once with the ibm-quantum backend's default batchWindowMs and
  * once with batchWindowMs 0 (one job per circuit task, at most maxConcurrentJobs at once).
- * Reports wall time, jobs per iteration, the final energy's error, and the wall-time ratio.
+ * Reports wall time, jobs per iteration, the final energy's error, and the wall-time ratio. Then
+ * the same with the energies as Estimator tasks (VQE_PRIMITIVE=estimator: 9 per iteration, one
+ * Estimator job per iteration when batched); those metrics start with `estimator vqe`.
  * Needs the OS keychain (bench/run.ts runs it inside test/services/keyring.sh).
  *
  *   bash test/services/keyring.sh npx tsx bench/quantum-batching-bench.ts [--quick]
@@ -33,7 +35,7 @@ interface VqeRun {
 }
 
 /** Runs the VQE example with `config` in a child process and reads its closing lines. */
-function runVqe(config: string): Promise<VqeRun> {
+function runVqe(config: string, primitive: 'circuit' | 'estimator'): Promise<VqeRun> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(process.execPath, [...process.execArgv, VQE, '--config', config], {
@@ -42,6 +44,7 @@ function runVqe(config: string): Promise<VqeRun> {
         ORRERY_QUANTUM_BACKEND: 'ibm',
         VQE_ITERATIONS: String(ITERATIONS),
         VQE_SHOTS: String(SHOTS),
+        VQE_PRIMITIVE: primitive,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -65,12 +68,22 @@ const secret = `orrery-bench-ibm-${randomBytes(4).toString('hex')}`;
 new Entry('orrery', secret).setPassword(emu.apiKey);
 const dir = mkdtempSync(join(tmpdir(), 'orrery-batching-bench-'));
 try {
+  for (const primitive of ['circuit', 'estimator'] as const) await compare(primitive);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+  new Entry('orrery', secret).deletePassword();
+  await emu.close();
+}
+
+/** The VQE with `primitive` tasks, batched and with batchWindowMs 0. */
+async function compare(primitive: 'circuit' | 'estimator'): Promise<void> {
+  const prefix = primitive === 'estimator' ? 'estimator ' : '';
   const results = new Map<string, VqeRun>();
   for (const [label, extra] of [
     ['batched', {}],
     ['batchWindowMs 0', { batchWindowMs: 0 }],
   ] as const) {
-    const config = join(dir, `${label.replace(/\W+/g, '-')}.json`);
+    const config = join(dir, `${primitive}-${label.replace(/\W+/g, '-')}.json`);
     const backend = {
       name: 'ibm',
       kind: 'ibm-quantum',
@@ -83,34 +96,39 @@ try {
       ...extra,
     };
     writeFileSync(config, JSON.stringify({ backends: [backend] }), { mode: 0o600 });
-    const r = await runVqe(config);
+    const r = await runVqe(config, primitive);
     results.set(label, r);
     const details = {
       system: `orrery ${label}`,
       queueDelayMs: QUEUE_DELAY_MS,
       iterations: ITERATIONS,
       shots: SHOTS,
-      note: 'VQE H2 example on the IBM emulator (ibm_fake_manila), every job queued for queueDelayMs',
+      note: `VQE H2 example (${primitive} tasks) on the IBM emulator (ibm_fake_manila), every job queued for queueDelayMs`,
     };
-    console.log(JSON.stringify({ metric: 'vqe wall time', value: Number(r.wallS.toFixed(2)), unit: 's', ...details }));
     console.log(
-      JSON.stringify({ metric: 'vqe jobs per iteration', value: r.jobsPerIteration, unit: 'jobs', ...details }),
+      JSON.stringify({ metric: `${prefix}vqe wall time`, value: Number(r.wallS.toFixed(2)), unit: 's', ...details }),
     );
-    console.log(JSON.stringify({ metric: 'vqe jobs in total', value: r.jobs, unit: 'jobs', ...details }));
-    console.log(JSON.stringify({ metric: 'vqe final energy error', value: r.errorMha, unit: 'mHa', ...details }));
+    console.log(
+      JSON.stringify({
+        metric: `${prefix}vqe jobs per iteration`,
+        value: r.jobsPerIteration,
+        unit: 'jobs',
+        ...details,
+      }),
+    );
+    console.log(JSON.stringify({ metric: `${prefix}vqe jobs in total`, value: r.jobs, unit: 'jobs', ...details }));
+    console.log(
+      JSON.stringify({ metric: `${prefix}vqe final energy error`, value: r.errorMha, unit: 'mHa', ...details }),
+    );
   }
   const ratio = results.get('batchWindowMs 0')!.wallS / results.get('batched')!.wallS;
   console.log(
     JSON.stringify({
-      metric: 'vqe wall-time ratio, batchWindowMs 0 / batched',
+      metric: `${prefix}vqe wall-time ratio, batchWindowMs 0 / batched`,
       value: Number(ratio.toFixed(2)),
       unit: 'x',
       system: 'orrery',
       queueDelayMs: QUEUE_DELAY_MS,
     }),
   );
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-  new Entry('orrery', secret).deletePassword();
-  await emu.close();
 }

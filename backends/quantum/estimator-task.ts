@@ -1,7 +1,8 @@
 /**
  * The worker side of an Estimator task, loaded through `orrery-compute/internal/circuit-task`
  * (circuit-task.ts re-exports it): parses and binds the QASM, checks the observables against it,
- * and hands both to the Estimator runner of the node's backend kind.
+ * and hands both to the Estimator runner of the node's backend kind; on a batching ibm-quantum
+ * backend the task goes to the backend's batcher instead (one Estimator job for the tasks ready together).
  */
 import { BackendError } from '../../orchestrator/core/errors.ts';
 import { parseQasm } from './qasm/index.ts';
@@ -12,6 +13,10 @@ import { CIRCUIT_ENV, type QuantumBackendConfig } from './quantum-backend.ts';
 import { estimateOnSimulator } from './simulator-estimator.ts';
 import { estimateOnIbm } from './ibm/estimator-runner.ts';
 import { estimateOnBraket } from './braket/estimator-runner.ts';
+import { BATCHER_SOCKET_ENV } from './batching/batch-wire.ts';
+import { runThroughBatcher } from './batching/batch-client.ts';
+import { reserveIbmJob } from './ibm/job-cost.ts';
+import { estimatorShots } from './ibm/estimator-batch.ts';
 
 /** An Estimator call as the task function receives it (plain data: sessions record it). */
 export interface EstimatorCall {
@@ -48,6 +53,34 @@ export async function executeEstimator(call: EstimatorCall, hooks: EstimatorHook
     log: hooks.log,
     reserve: hooks.reserve,
   };
+  const batcher = process.env[BATCHER_SOCKET_ENV];
+  if (batcher && config.kind === 'ibm-quantum') {
+    const { source, observables, params, shots, precision, device, resumeJobId } = call;
+    // The batcher (in the head) shares the job's cost out; each task reserves a job's estimate first.
+    if (!resumeJobId)
+      await reserveIbmJob(
+        config as never,
+        hooks,
+        device ?? String(config.device ?? 'the least busy device'),
+        1,
+        estimatorShots(run),
+      );
+    return runThroughBatcher(
+      config.name,
+      batcher,
+      {
+        type: 'estimate',
+        source,
+        observables,
+        ...(params && { params }),
+        ...(shots !== undefined && { shots }),
+        ...(precision !== undefined && { precision }),
+        ...(device && { device }),
+        ...(resumeJobId && { resumeJobId }),
+      },
+      hooks,
+    );
+  }
   switch (config.kind) {
     case 'quantum-simulator':
       return estimateOnSimulator(config as never, run, call.seed);

@@ -10,6 +10,7 @@ import {
   IBM_SESSION_ENV,
   IbmSessionKeeper,
   runIbmBatch,
+  runIbmEstimatorBatch,
 } from './ibm/index.ts';
 import { checkBraketConfig, DEFAULT_BRAKET_BATCH_WINDOW_MS, describeBraket, runBraketBatch } from './braket/index.ts';
 
@@ -31,7 +32,8 @@ export const CIRCUITS_PER_JOB_SLOT = 8;
 
 /**
  * An `ibm-quantum` backend: Qiskit Runtime jobs, at most `maxConcurrentJobs` at once. With
- * `batchWindowMs` > 0 (default 50) circuit tasks ready together go out as one job, one PUB each.
+ * `batchWindowMs` > 0 (default 50) circuit tasks ready together go out as one job, one PUB each
+ * (and Estimator tasks likewise, as one Estimator job).
  */
 export function createIbmQuantumBackend(c: Record<string, unknown>): Backend {
   const config = checkIbmQuantumConfig(c);
@@ -49,6 +51,7 @@ export function createIbmQuantumBackend(c: Record<string, unknown>): Backend {
     windowMs,
     maxBatchesInFlight: jobs,
     runner: (runs, env) => runIbmBatch(config, runs, env[IBM_SESSION_ENV]),
+    estimateRunner: (runs, env) => runIbmEstimatorBatch(config, runs, env[IBM_SESSION_ENV]),
   });
 }
 

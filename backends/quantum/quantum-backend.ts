@@ -8,7 +8,7 @@
 import type { Backend, BackendHost, LocalNode } from '../types.ts';
 import { BATCHER_SOCKET_ENV } from './batching/batch-wire.ts';
 import { startBatchServer, type BatchServer } from './batching/batch-server.ts';
-import { CircuitBatcher, type BatchRunner } from './batching/circuit-batcher.ts';
+import { CircuitBatcher, type BatchRunner, type EstimateBatchRunner } from './batching/circuit-batcher.ts';
 
 /** Kinds of quantum backend. */
 export type QuantumBackendKind = 'quantum-simulator' | 'ibm-quantum' | 'braket';
@@ -47,6 +47,11 @@ export interface QuantumBatching {
   readonly windowMs: number;
   readonly maxBatchesInFlight: number;
   readonly runner: (runs: Parameters<BatchRunner>[0], env: Readonly<Record<string, string>>) => ReturnType<BatchRunner>;
+  /** Runs a batch of Estimator tasks (one job); without it Estimator tasks are not batched. */
+  readonly estimateRunner?: (
+    runs: Parameters<EstimateBatchRunner>[0],
+    env: Readonly<Record<string, string>>,
+  ) => ReturnType<EstimateBatchRunner>;
 }
 
 /**
@@ -79,12 +84,10 @@ export class QuantumBackend implements Backend {
       [CIRCUIT_ENV.config]: JSON.stringify(this.config),
     };
     if (this.batching) {
-      const { runner, windowMs, maxBatchesInFlight } = this.batching;
-      this.batchServer = await startBatchServer(
-        this.config.name,
-        new CircuitBatcher((runs) => runner(runs, env), windowMs, maxBatchesInFlight),
-        host.durable?.runDir,
-      );
+      const { runner, estimateRunner, windowMs, maxBatchesInFlight } = this.batching;
+      const batcher = new CircuitBatcher((runs) => runner(runs, env), windowMs, maxBatchesInFlight);
+      if (estimateRunner) batcher.withEstimates((runs) => estimateRunner(runs, env));
+      this.batchServer = await startBatchServer(this.config.name, batcher, host.durable?.runDir);
       env[BATCHER_SOCKET_ENV] = this.batchServer.path;
     }
     this.node = await host.startLocalAgent(

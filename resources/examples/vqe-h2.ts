@@ -6,14 +6,17 @@
  * the energy of every iteration with the exact value (`log()`), so the dashboard's Runs tab
  * draws the energy converging towards it. It ends by printing how many jobs the service got:
  * on a batching backend (ibm-quantum's batchWindowMs) the 18 circuits of an iteration are one job.
+ * With VQE_PRIMITIVE=estimator each energy is one `estimator()` task of the whole Hamiltonian
+ * (9 per iteration) instead of two circuits: on IBM they go out as one Estimator job per iteration.
  *
  *   npm start                                   # local simulator, no account needed
  *   ORRERY_QUANTUM_BACKEND=ibm npx tsx resources/examples/vqe-h2.ts --config my.json
+ *   VQE_PRIMITIVE=estimator npm start           # energies as Estimator tasks
  *
  * The Hamiltonian is H2 at 0.735 Å in the STO-3G basis, parity-mapped with two-qubit reduction
  * (the 2-qubit form in Qiskit's tutorials); Pauli labels put qubit 0 on the right.
  */
-import { init, remote, circuit, get, log, shutdown, state, type ObjectRef, type CircuitResult } from 'orrery-compute';
+import { init, remote, circuit, estimator, get, log, shutdown, state, type CircuitResult } from 'orrery-compute';
 
 const HAMILTONIAN: readonly [string, number][] = [
   ['II', -1.052373245772859],
@@ -47,6 +50,7 @@ const configIndex = args.indexOf('--config');
 const backendName = process.env.ORRERY_QUANTUM_BACKEND ?? 'simulator';
 const shots = Number(process.env.VQE_SHOTS ?? 8192);
 const iterations = Number(process.env.VQE_ITERATIONS ?? 30);
+const useEstimator = process.env.VQE_PRIMITIVE === 'estimator';
 
 await init(
   configIndex >= 0
@@ -69,12 +73,6 @@ function expectation(label: string, counts: Record<string, number>): number {
   return sum / total;
 }
 
-/** Submits the two measurement circuits of one parameter vector (they run in parallel). */
-function evaluate(theta: readonly number[]): { Z: ObjectRef<CircuitResult>; X: ObjectRef<CircuitResult> } {
-  const params = { t0: theta[0]!, t1: theta[1]!, t2: theta[2]!, t3: theta[3]! };
-  return { Z: energyCircuit.Z.remote(ansatz('Z'), params), X: energyCircuit.X.remote(ansatz('X'), params) };
-}
-
 function energyOf(z: CircuitResult, x: CircuitResult): number {
   let e = 0;
   for (const [label, coeff] of HAMILTONIAN)
@@ -82,10 +80,36 @@ function energyOf(z: CircuitResult, x: CircuitResult): number {
   return e;
 }
 
-/** Jobs (IBM) or quantum tasks (Braket) the circuit tasks went out as: the distinct job ids on their task info. */
+/** The quantum tasks so far: circuit tasks, or Estimator tasks with VQE_PRIMITIVE=estimator. */
+async function quantumTasks() {
+  return state.listTasks({ filters: [['name', '=', useEstimator ? 'estimator' : 'circuit']], limit: 100_000 });
+}
+
+/** Jobs (IBM) or quantum tasks (Braket) the quantum tasks went out as: the distinct job ids on their task info. */
 async function jobsSubmitted(): Promise<number> {
-  const rows = await state.listTasks({ filters: [['name', '=', 'circuit']], limit: 100_000 });
+  const rows = await quantumTasks();
   return new Set(rows.map((r) => (r.info as Record<string, unknown> | undefined)?.jobId).filter(Boolean)).size;
+}
+
+/** The Hamiltonian as one Estimator observable (a Pauli sum). */
+const OBSERVABLE = Object.fromEntries(HAMILTONIAN);
+const energyEstimator = estimator({ backend: backendName, shots });
+
+/** The energies of `thetas`, all submitted at once: two circuits each, or one Estimator task each. */
+async function energies(thetas: readonly (readonly number[])[], scale = 1): Promise<number[]> {
+  const bind = (t: readonly number[]) => ({ t0: t[0]!, t1: t[1]!, t2: t[2]!, t3: t[3]! });
+  if (useEstimator) {
+    const est = scale === 1 ? energyEstimator : energyEstimator.options({ shots: shots * scale });
+    const rs = await get(thetas.map((t) => est.remote(ansatz('Z'), OBSERVABLE, bind(t))));
+    return rs.map((r) => r.values[0]!);
+  }
+  const c =
+    scale === 1
+      ? energyCircuit
+      : { Z: energyCircuit.Z.options({ shots: shots * scale }), X: energyCircuit.X.options({ shots: shots * scale }) };
+  const refs = thetas.flatMap((t) => [c.Z.remote(ansatz('Z'), bind(t)), c.X.remote(ansatz('X'), bind(t))]);
+  const results = await get(refs);
+  return thetas.map((_, k) => energyOf(results[2 * k]!, results[2 * k + 1]!));
 }
 
 /** Exact ground energy: the smallest eigenvalue of the 4x4 Hamiltonian (a CPU task). */
@@ -151,17 +175,14 @@ let theta = [0.1, -0.2, 0.3, 0.05];
 let energy = NaN;
 const started = performance.now();
 for (let it = 0; it < iterations; it++) {
-  // 2 circuits for the energy + 2 per shifted parameter vector (8 shifts): 18 circuit tasks at once.
-  const current = evaluate(theta);
+  // The energy + 8 shifted parameter vectors: 18 circuit tasks (or 9 Estimator tasks) at once.
   const shifted = theta.flatMap((_, i) =>
-    [+1, -1].map((s) => evaluate(theta.map((t, j) => (j === i ? t + (s * Math.PI) / 2 : t)))),
+    [+1, -1].map((s) => theta.map((t, j) => (j === i ? t + (s * Math.PI) / 2 : t))),
   );
-  const results = await get([current.Z, current.X, ...shifted.flatMap((e) => [e.Z, e.X])]);
-  const energies: number[] = [];
-  for (let k = 0; k < results.length; k += 2) energies.push(energyOf(results[k]!, results[k + 1]!));
-  energy = energies[0]!;
-  const plus = theta.map((_, i) => energies[1 + 2 * i]!);
-  const minus = theta.map((_, i) => energies[2 + 2 * i]!);
+  const es = await energies([theta, ...shifted]);
+  energy = es[0]!;
+  const plus = theta.map((_, i) => es[1 + 2 * i]!);
+  const minus = theta.map((_, i) => es[2 + 2 * i]!);
   log({ energy, 'energy/exact': exact }, { step: it });
   theta = await get(optimiserStep.remote(theta, plus, minus, 1.2));
   if (it % 5 === 0 || it === iterations - 1)
@@ -169,15 +190,12 @@ for (let it = 0; it < iterations; it++) {
 }
 const loopJobs = await jobsSubmitted();
 // The optimiser saw noisy energies; the final one is measured with 25x the shots.
-const final = { Z: energyCircuit.Z.options({ shots: shots * 25 }), X: energyCircuit.X.options({ shots: shots * 25 }) };
-const p = { t0: theta[0]!, t1: theta[1]!, t2: theta[2]!, t3: theta[3]! };
-const [z, x] = await get([final.Z.remote(ansatz('Z'), p), final.X.remote(ansatz('X'), p)]);
-energy = energyOf(z!, x!);
+[energy] = (await energies([theta], 25)) as [number];
 log({ energy, 'energy/exact': exact }, { step: iterations });
-const circuits = (await state.listTasks({ filters: [['name', '=', 'circuit']], limit: 100_000 })).length;
+const tasks = (await quantumTasks()).length;
 const jobs = await jobsSubmitted();
 console.log(
-  `\nVQE energy   ${energy.toFixed(6)} Ha  (${circuits} circuit tasks on backend ${backendName}, ${((performance.now() - started) / 1000).toFixed(1)} s)`,
+  `\nVQE energy   ${energy.toFixed(6)} Ha  (${tasks} ${useEstimator ? 'Estimator' : 'circuit'} tasks on backend ${backendName}, ${((performance.now() - started) / 1000).toFixed(1)} s)`,
 );
 console.log(
   jobs === 0

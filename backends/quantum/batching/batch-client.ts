@@ -12,6 +12,7 @@ import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { BackendError, fromErrorInfo } from '../../../orchestrator/core/errors.ts';
 import type { CircuitResult } from '../run-types.ts';
+import type { EstimatorTaskResult } from '../estimator-run.ts';
 import type { FromBatcher, ToBatcher } from './batch-wire.ts';
 
 /** What the task lends the client: cancellation, task facts and its log. */
@@ -26,14 +27,28 @@ const RECONNECT_FOR_MS = 10 * 60_000;
 const RECONNECT_EVERY_MS = 500;
 
 type RunCall = Extract<ToBatcher, { type: 'run' }>;
+type EstimateCall = Extract<ToBatcher, { type: 'estimate' }>;
+type Result = CircuitResult | EstimatorTaskResult;
 
-/** Sends `call` to the batcher listening on `path`; resolves to the circuit's result. */
+/** Sends `call` to the batcher listening on `path`; resolves to the circuit's (or Estimator task's) result. */
 export async function runThroughBatcher(
   backend: string,
   path: string,
   call: RunCall,
   hooks: BatchHooks,
-): Promise<CircuitResult> {
+): Promise<CircuitResult>;
+export async function runThroughBatcher(
+  backend: string,
+  path: string,
+  call: EstimateCall,
+  hooks: BatchHooks,
+): Promise<EstimatorTaskResult>;
+export async function runThroughBatcher(
+  backend: string,
+  path: string,
+  call: RunCall | EstimateCall,
+  hooks: BatchHooks,
+): Promise<Result> {
   let job: string | undefined = call.resumeJobId;
   const info: Record<string, string | number | boolean> = {};
   const watch: BatchHooks = {
@@ -62,12 +77,12 @@ export async function runThroughBatcher(
 }
 
 type Outcome =
-  | { kind: 'done'; result: CircuitResult }
+  | { kind: 'done'; result: Result }
   | { kind: 'failed'; error: Error }
   | { kind: 'lost'; error: BackendError };
 
 /** One connection: resolves to the result, the task's error, or a lost link. */
-function once(backend: string, path: string, call: RunCall, hooks: BatchHooks): Promise<Outcome> {
+function once(backend: string, path: string, call: RunCall | EstimateCall, hooks: BatchHooks): Promise<Outcome> {
   return new Promise<Outcome>((resolve) => {
     if (hooks.signal.aborted) return resolve({ kind: 'failed', error: hooks.signal.reason });
     let settled = false;
@@ -112,7 +127,7 @@ function once(backend: string, path: string, call: RunCall, hooks: BatchHooks): 
         const m = JSON.parse(line) as FromBatcher;
         if (m.type === 'report') hooks.report(m.info);
         else if (m.type === 'log') hooks.log(m.line);
-        else if (m.type === 'result') finish({ kind: 'done', result: m.result });
+        else if (m.type === 'result' || m.type === 'estimated') finish({ kind: 'done', result: m.result });
         else if (m.type === 'error') finish({ kind: 'failed', error: fromErrorInfo(m.error) });
       });
   });

@@ -15,6 +15,7 @@ import { parseQasm } from '../qasm/index.ts';
 import type { CircuitRun } from '../run-types.ts';
 import type { FromBatcher, ToBatcher } from './batch-wire.ts';
 import type { CircuitBatcher } from './circuit-batcher.ts';
+import { serveEstimate } from './estimate-serve.ts';
 
 /** A listening batch server. */
 export interface BatchServer {
@@ -81,6 +82,10 @@ function serve(name: string, batcher: CircuitBatcher, socket: Socket): void {
         return;
       }
       if (m.type === 'cancel') return abort.abort(new TaskCancelledError('', `circuit on ${name}`));
+      if (m.type === 'estimate' && !started) {
+        started = true;
+        return void serveEstimate(batcher, m, abort.signal, send).finally(() => socket.end());
+      }
       if (m.type !== 'run' || started) return;
       started = true;
       let run: CircuitRun;

@@ -5,6 +5,8 @@
  */
 import type { ErrorInfo } from '../../../orchestrator/core/errors.ts';
 import type { CircuitResult, TaskInfo } from '../run-types.ts';
+import type { EstimatorTaskResult } from '../estimator-run.ts';
+import type { ObservableSpec } from '../observables.ts';
 
 /** Worker to batcher. */
 export type ToBatcher =
@@ -20,6 +22,17 @@ export type ToBatcher =
       /** The task's Braket device parameters (circuits with other parameters go in other quantum tasks). */
       readonly braketOptions?: Readonly<Record<string, unknown>>;
     }
+  | {
+      /** An Estimator task: batched apart from circuits (one primitive per job); answered by `estimated`. */
+      readonly type: 'estimate';
+      readonly source: string;
+      readonly params?: Readonly<Record<string, number>>;
+      readonly observables: readonly ObservableSpec[];
+      readonly shots?: number;
+      readonly precision?: number;
+      readonly device?: string;
+      readonly resumeJobId?: string;
+    }
   | { readonly type: 'cancel' };
 
 /** Batcher to worker. */
@@ -27,6 +40,7 @@ export type FromBatcher =
   | { readonly type: 'report'; readonly info: TaskInfo }
   | { readonly type: 'log'; readonly line: string }
   | { readonly type: 'result'; readonly result: CircuitResult }
+  | { readonly type: 'estimated'; readonly result: EstimatorTaskResult }
   | { readonly type: 'error'; readonly error: ErrorInfo };
 
 /** The environment variable naming the batcher's socket in a circuit task's worker. */

@@ -3,8 +3,11 @@
  * hands them to the backend's batch runner together, one batch per device, so the service sees
  * one job where the program had many concurrent `circuit().remote()` calls. At most
  * `maxBatchesInFlight` batches run at once; circuits arriving meanwhile wait and join the next
- * batch (the longer the queue, the larger the batch).
+ * batch (the longer the queue, the larger the batch). Estimator tasks (`estimate`, on a backend
+ * whose batcher was given an Estimator runner) are batched the same way but apart from circuits:
+ * a batch holds one primitive, since Sampler and Estimator PUBs cannot share a job.
  */
+import type { EstimatorRun, EstimatorTaskResult } from '../estimator-run.ts';
 import type { CircuitResult, CircuitRun } from '../run-types.ts';
 
 /** What one circuit of a batch ended with: its result, or why it has none. */
@@ -12,6 +15,12 @@ export type CircuitOutcome = CircuitResult | Error;
 
 /** Runs circuits bound for one device; one outcome per run, in order (a backend's runner). */
 export type BatchRunner = (runs: readonly CircuitRun[]) => Promise<CircuitOutcome[]>;
+
+/** Runs Estimator tasks bound for one device; one outcome per run, in order. */
+export type EstimateBatchRunner = (runs: readonly EstimatorRun[]) => Promise<(EstimatorTaskResult | Error)[]>;
+
+/** The primitive a batch is for: its tasks share one job, so one primitive per batch. */
+type Primitive = 'sampler' | 'estimator';
 
 /** A clock port (tests may pass a fake). */
 export interface BatchTimer {
@@ -22,20 +31,22 @@ export interface BatchTimer {
 const MAX_WINDOWS = 8;
 
 interface Waiting {
-  readonly run: CircuitRun;
-  resolve(r: CircuitResult): void;
+  readonly primitive: Primitive;
+  readonly run: CircuitRun | EstimatorRun;
+  resolve(r: unknown): void;
   reject(err: Error): void;
 }
 
 /** One backend's batcher. */
 export class CircuitBatcher {
-  /** Circuits waiting for their batch, by device ('' = the backend's default device). */
+  /** Circuits waiting for their batch, by primitive and device ('' = the backend's default device). */
   private readonly pending = new Map<string, Waiting[]>();
   /** Devices whose window has closed and whose circuits wait only for a free batch slot. */
   private readonly due = new Set<string>();
   private inFlight = 0;
   /** Circuits that ever joined each open batch (cancelled ones included): a join re-arms its window. */
   private readonly joined = new WeakMap<Waiting[], number>();
+  private estimateRunner: EstimateBatchRunner | undefined;
 
   constructor(
     private readonly runBatch: BatchRunner,
@@ -50,14 +61,37 @@ export class CircuitBatcher {
    * every circuit in it was aborted). A run following a known job (`resumeJobId`) goes alone.
    */
   submit(run: CircuitRun): Promise<CircuitResult> {
-    return new Promise<CircuitResult>((resolve, reject) => {
+    return this.enqueue('sampler', run) as Promise<CircuitResult>;
+  }
+
+  /** Lets the batcher take Estimator tasks too, run by `runner` (one job per batch). */
+  withEstimates(runner: EstimateBatchRunner): this {
+    this.estimateRunner = runner;
+    return this;
+  }
+
+  /** Runs Estimator task `run` in the next Estimator batch for its device (as `submit`). */
+  estimate(run: EstimatorRun): Promise<EstimatorTaskResult> {
+    if (!this.estimateRunner)
+      return Promise.reject(new Error("this backend's batcher takes circuits only, not Estimator tasks"));
+    return this.enqueue('estimator', run) as Promise<EstimatorTaskResult>;
+  }
+
+  private runnerFor(primitive: Primitive): (runs: readonly (CircuitRun | EstimatorRun)[]) => Promise<unknown[]> {
+    return primitive === 'estimator'
+      ? (runs) => this.estimateRunner!(runs as EstimatorRun[])
+      : (runs) => this.runBatch(runs as CircuitRun[]);
+  }
+
+  private enqueue(primitive: Primitive, run: CircuitRun | EstimatorRun): Promise<unknown> {
+    return new Promise<unknown>((resolve, reject) => {
       if (run.signal.aborted) return reject(run.signal.reason);
       if (run.resumeJobId) {
-        void this.runBatch([run]).then(([o]) => (o instanceof Error ? reject(o) : resolve(o!)), reject);
+        void this.runnerFor(primitive)([run]).then(([o]) => (o instanceof Error ? reject(o) : resolve(o!)), reject);
         return;
       }
-      const key = run.device ?? '';
-      const w: Waiting = { run, resolve, reject };
+      const key = `${primitive}\u0000${run.device ?? ''}`;
+      const w: Waiting = { primitive, run, resolve, reject };
       run.signal.addEventListener(
         'abort',
         () => {
@@ -105,7 +139,7 @@ export class CircuitBatcher {
       this.pending.delete(key);
       if (batch.length === 0) continue;
       this.inFlight++;
-      void this.runBatch(batch.map((w) => w.run))
+      void this.runnerFor(batch[0]!.primitive)(batch.map((w) => w.run))
         .then(
           (outcomes) =>
             batch.forEach((w, i) => {

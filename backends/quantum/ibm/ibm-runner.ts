@@ -13,23 +13,17 @@ import type { CircuitOutcome } from '../batching/circuit-batcher.ts';
 import type { CircuitResult, CircuitRun, TaskInfo } from '../run-types.ts';
 import { toQasm3 } from '../qasm/index.ts';
 import { targetFromIbmConfiguration, transpile } from '../transpile/index.ts';
-import {
-  DEFAULT_IAM_URL,
-  DEFAULT_IBM_URL,
-  DEFAULT_MAX_EXECUTIONS_PER_JOB,
-  DEFAULT_POLL_INTERVAL_MS,
-  type IbmQuantumConfig,
-} from './config.ts';
+import { DEFAULT_IAM_URL, DEFAULT_IBM_URL, DEFAULT_MAX_EXECUTIONS_PER_JOB, type IbmQuantumConfig } from './config.ts';
 import { LEAST_BUSY, checkQubits, chooseDevice } from './device-choice.ts';
 import { IBM_SESSION_ENV, leaveSession, submitInMode } from './execution-mode.ts';
-import { abortableSleep } from './http-retry.ts';
-import { reportIbmCost, reserveIbmJob } from './job-cost.ts';
+import { reserveIbmJob } from './job-cost.ts';
+import { followJob, jobState, reporter, shareJobCost, type Follower, type PubResults } from './job-follow.ts';
 import type { IamSource } from './iam-token.ts';
 import { RuntimeClient } from './runtime-client.ts';
-import type { JobReply } from './runtime-wire.ts';
 import { samplesToCounts } from './sampler-results.ts';
 
-const FINAL = new Set(['Completed', 'Failed', 'Cancelled', 'Cancelled - Ran too long']);
+// Moved to job-follow.ts (shared with the Estimator's batches); re-exported for their importers.
+export { cancelQuietly, jobState, pollUntilFinal, throwIfAborted } from './job-follow.ts';
 
 /** Runs `run` on the IBM Quantum instance of `config`. Cancelling the task (run.signal) cancels the remote job. */
 export async function runOnIbm(config: IbmQuantumConfig, run: CircuitRun): Promise<CircuitResult> {
@@ -168,15 +162,6 @@ function chunkByExecutions<T extends { run: CircuitRun }>(pubs: readonly T[], ma
   return chunks;
 }
 
-/** Per-run reporting: each run keeps its own accumulated info. */
-function reporter(run: CircuitRun): (more: TaskInfo) => void {
-  const info: TaskInfo = {};
-  return (more) => {
-    Object.assign(info, more);
-    run.report({ ...info });
-  };
-}
-
 /** Submits one Sampler V2 job with one PUB per member and follows it to each member's outcome. */
 async function submitAndFollow(
   config: IbmQuantumConfig,
@@ -239,17 +224,12 @@ async function submitAndFollow(
   });
   let outcomes: CircuitOutcome[];
   try {
-    outcomes = await follow(config, client, id, device, followers, position, started);
+    ({ outcomes } = await follow(config, client, id, device, followers, position, started));
   } finally {
     await leaveSession(sessionPath, sessionId);
   }
   // The job's cost, shared by its circuits (each task records its part, so the totals add up).
-  let cost: TaskInfo | undefined;
-  await reportIbmCost(client, config, id, first, (info) => (cost = info), estimate);
-  if (cost) {
-    const part = (cost.costUsd as number) / live.length;
-    for (const r of reports) r({ ...cost, costUsd: part, ...(batched && { costOfJobUsd: cost.costUsd as number }) });
-  }
+  await shareJobCost(client, config, id, first, reports, live.length, estimate);
   return members.map((m) => {
     const k = live.indexOf(m);
     return k < 0 ? (m.run.signal.reason as Error) : outcomes[k]!;
@@ -272,23 +252,25 @@ async function followAgain(config: IbmQuantumConfig, client: RuntimeClient, run:
     ...(indexText !== undefined ? { batchIndex: index } : {}),
   });
   run.log(`IBM Quantum job ${id} on ${device}: followed again after a head restart (${jobState(known)})`);
-  const [outcome] = await follow(config, client, id!, device, [{ run, index, report }], undefined, started);
+  const { outcomes, pubCount } = await follow(
+    config,
+    client,
+    id!,
+    device,
+    [{ run, index, report }],
+    undefined,
+    started,
+  );
+  // The job's cost share: known once its results tell how many PUBs (circuits) it carried.
+  if (pubCount !== undefined) await shareJobCost(client, config, id!, run, [report], pubCount, undefined);
+  else if (indexText === undefined) await shareJobCost(client, config, id!, run, [report], 1, undefined);
+  const [outcome] = outcomes;
   if (outcome instanceof Error) throw outcome;
   return outcome!;
 }
 
-/** One run waiting on a job: its PUB index and its reporter. */
-interface Follower {
-  readonly run: CircuitRun;
-  readonly index: number;
-  readonly report: (more: TaskInfo) => void;
-}
-
-/**
- * Polls job `id` until it is final and turns its PUB results into each follower's outcome. The
- * job is cancelled once every follower was aborted; an aborted follower's outcome is its reason.
- */
-async function follow(
+/** Follows a Sampler job (job-follow.ts): each follower's PUB samples become Counts over its circuit's clbits. */
+function follow(
   config: IbmQuantumConfig,
   client: RuntimeClient,
   id: string,
@@ -296,92 +278,19 @@ async function follow(
   followers: readonly Follower[],
   firstPosition: number | undefined,
   started: number,
-): Promise<CircuitOutcome[]> {
-  const everyone = allAborted(followers.map((f) => f.run.signal));
-  let position = firstPosition;
-  let last = '';
-  let job: JobReply;
-  try {
-    job = await pollUntilFinal(client, id, config.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, everyone, async (j) => {
-      const state = jobState(j);
-      const live = followers.filter((f) => !f.run.signal.aborted);
-      if (state !== last) {
-        last = state;
-        for (const f of live) {
-          f.run.log(`IBM Quantum job ${id}: ${state}`);
-          f.report({ jobStatus: state });
-        }
-      }
-      let next = position;
-      if (state !== 'Queued' && position !== undefined) next = 0;
-      else if (state === 'Queued' && position !== undefined) {
-        const now = await client.deviceStatus(device);
-        next = now ? Math.max(1, Math.min(position, now.length_queue)) : position;
-      }
-      if (next !== position) {
-        position = next;
-        for (const f of live) f.report({ queuePosition: next! });
-      }
-    });
-  } catch (err) {
-    if (!everyone.aborted) throw err;
-    await cancelQuietly(client, id, followers[0]!.run);
-    return followers.map((f) => f.run.signal.reason as Error);
-  }
-  const state = jobState(job);
-  const fail = (message: string, retryable: boolean) =>
-    followers.map((f) =>
-      f.run.signal.aborted ? (f.run.signal.reason as Error) : new BackendError(config.name, message, retryable),
-    );
-  if (state === 'Failed') {
-    const s = job.state;
-    const code = s.reason_code !== undefined ? ` (error code ${s.reason_code})` : '';
-    return fail(
-      `IBM Quantum job ${id} on ${device} failed: ${s.reason ?? 'no reason given'}${code}${s.reason_solution ? `. ${s.reason_solution}` : ''}`,
-      false,
-    );
-  }
-  if (state !== 'Completed')
-    return fail(
-      `IBM Quantum job ${id} on ${device} was cancelled on the service (${job.state.reason ?? state}); run the task again`,
-      false,
-    );
-  const results = await client.results(id);
-  return followers.map((f) => {
-    if (f.run.signal.aborted) return f.run.signal.reason as Error;
-    const pub = results.results?.[f.index];
-    if (!pub)
-      return new BackendError(
-        config.name,
-        `IBM Quantum job ${id} completed without results for PUB ${f.index}; fetch them later with GET /v1/jobs/${id}/results or run the task again`,
-        true,
-      );
-    try {
-      const counts = samplesToCounts(config.name, pub.data, f.run.circuit.cregs);
-      f.run.log(`IBM Quantum job ${id} completed on ${device}`);
-      return {
-        counts,
-        shots: f.run.shots,
-        device,
-        backend: config.name,
-        durationMs: performance.now() - started,
-        jobId: id,
-      };
-    } catch (err) {
-      return err as Error;
-    }
-  });
-}
-
-/** A signal aborted once every one of `signals` is. */
-function allAborted(signals: readonly AbortSignal[]): AbortSignal {
-  const all = new AbortController();
-  const check = () => {
-    if (signals.every((s) => s.aborted)) all.abort(signals[0]!.reason);
-  };
-  for (const s of signals) s.addEventListener('abort', check, { once: true });
-  check();
-  return all.signal;
+) {
+  return followJob(config, client, id, device, followers, firstPosition, 'IBM Quantum job', (f, reply: PubResults) => ({
+    counts: samplesToCounts(
+      config.name,
+      (reply.results![f.index] as { data: Parameters<typeof samplesToCounts>[1] }).data,
+      f.run.circuit.cregs,
+    ),
+    shots: f.run.shots,
+    device,
+    backend: config.name,
+    durationMs: performance.now() - started,
+    jobId: id,
+  }));
 }
 
 /** What `orrery backends test` shows: the devices the instance reaches, their size and queue. */
@@ -410,46 +319,4 @@ export async function clientFor(config: IbmQuantumConfig): Promise<RuntimeClient
     instanceCrn: config.instanceCrn,
     iam,
   });
-}
-
-/**
- * Polls until the job is final. The wait starts at `firstMs` and grows by half each poll up to
- * 16 times that (at most 30 s), since most of a job's life is spent queued.
- */
-export async function pollUntilFinal(
-  client: RuntimeClient,
-  id: string,
-  firstMs: number,
-  signal: AbortSignal,
-  onState: (j: JobReply) => Promise<void>,
-): Promise<JobReply> {
-  const cap = Math.max(firstMs, Math.min(30_000, firstMs * 16));
-  for (let wait = firstMs; ; wait = Math.min(cap, wait * 1.5)) {
-    await abortableSleep(wait, signal);
-    const job = await client.job(id);
-    throwIfAborted(signal);
-    await onState(job);
-    if (FINAL.has(jobState(job))) return job;
-  }
-}
-
-export async function cancelQuietly(client: RuntimeClient, id: string, run: Pick<CircuitRun, 'log'>): Promise<void> {
-  try {
-    const cancelled = await client.cancel(id);
-    run.log(
-      cancelled
-        ? `IBM Quantum job ${id} cancelled`
-        : `IBM Quantum job ${id} had already finished when the task was cancelled`,
-    );
-  } catch (err) {
-    run.log(`could not cancel IBM Quantum job ${id}: ${(err as Error).message}; cancel it on IBM Quantum Platform`);
-  }
-}
-
-export function jobState(job: JobReply): string {
-  return job.state?.status ?? job.status;
-}
-
-export function throwIfAborted(signal: AbortSignal): void {
-  if (signal.aborted) throw signal.reason;
 }

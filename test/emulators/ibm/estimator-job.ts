@@ -8,7 +8,8 @@
  * Values are exact expectations (computed here by applying each Pauli to the state, apart from
  * Orrery's estimator code) plus Gaussian shot noise of the reported std: a term's std is
  * sqrt((1 - e²) / shots), shots from `default_shots`, else 1 / precision² (precision from the
- * PUB, `default_precision`, or the service default 0.015625).
+ * PUB, `default_precision`, or the service default 0.015625). A job takes many PUBs, each with
+ * its own precision, up to the emulator's per-job execution limit (estimatorExecutions).
  */
 import { parseQasm } from '../../../backends/quantum/qasm/index.ts';
 import { finalState } from '../../../backends/quantum/simulator/index.ts';
@@ -88,6 +89,14 @@ export function checkEstimatorRequest(
     pubs.push({ qasm: raw[0], observables, shots });
   }
   return { pubs };
+}
+
+/**
+ * A job's executions as the emulator counts them against its per-job limit: each PUB's shots
+ * times its observables (every observable measured in its own basis: no grouping), summed.
+ */
+export function estimatorExecutions(pubs: readonly EstimatorPub[]): number {
+  return pubs.reduce((n, p) => n + p.shots * p.observables.length, 0);
 }
 
 /** Runs the PUBs: the Estimator V2 JSON results, or throws EstimatorJobFailure. */

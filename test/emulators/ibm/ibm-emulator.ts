@@ -17,7 +17,7 @@ import { isaViolation } from './isa-check.ts';
 import { defaultUsage, jobView, metricsView, pubResult, type EmulatedJob } from './job-replies.ts';
 
 export type { EmulatedJob } from './job-replies.ts';
-import { checkEstimatorRequest, estimatorResults, EstimatorJobFailure } from './estimator-job.ts';
+import { checkEstimatorRequest, estimatorExecutions, estimatorResults, EstimatorJobFailure } from './estimator-job.ts';
 import { EmulatedSessions, unknownSamplerOption, type EmulatedSession } from './emulated-sessions.ts';
 
 /** How the emulator behaves. */
@@ -46,7 +46,8 @@ export interface IbmEmulatorOptions {
   /** Interactive TTL of dedicated sessions in seconds (default 60). */
   readonly interactiveTtlS?: number;
   /**
-   * Executions (circuits x shots, summed over a job's PUBs) a Sampler job may hold; more is
+   * Executions (circuits x shots, summed over a job's PUBs; for an Estimator PUB its shots x
+   * observables) a Sampler or Estimator job may hold; more is
    * refused at submission (default 10 million, https://quantum.cloud.ibm.com/docs/en/guides/job-limits).
    */
   readonly maxExecutionsPerJob?: number;
@@ -360,6 +361,15 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
     if (!device) return [404, errors('not_found', `Backend ${String(backend)} not found`)];
     const checked = checkEstimatorRequest(params, device);
     if ('error' in checked) return [400, errors('invalid_params', checked.error)];
+    const executions = estimatorExecutions(checked.pubs);
+    if (executions > maxExecutions)
+      return [
+        400,
+        errors(
+          'invalid_params',
+          `Job has ${executions} executions (shots x observables, summed over its ${checked.pubs.length} pubs); at most ${maxExecutions} are allowed per job`,
+        ),
+      ];
     const sessionId = typeof session === 'string' ? session : undefined;
     const refused = sessionId === undefined ? undefined : sessions.refuse(sessionId, device.name);
     if (refused) return refused;
