@@ -28,12 +28,31 @@ const RECONNECT_EVERY_MS = 500;
 type RunCall = Extract<ToBatcher, { type: 'run' }>;
 
 /** Sends `call` to the batcher listening on `path`; resolves to the circuit's result. */
-export async function runThroughBatcher(
+export function runThroughBatcher(
   backend: string,
   path: string,
   call: RunCall,
   hooks: BatchHooks,
 ): Promise<CircuitResult> {
+  return exchange(backend, path, call, hooks) as Promise<CircuitResult>;
+}
+
+/** Sends a sweep (`call.sweep`: its bindings go out together, as one PUB on IBM); resolves to one result per binding. */
+export function runSweepThroughBatcher(
+  backend: string,
+  path: string,
+  call: RunCall & { readonly sweep: readonly unknown[] },
+  hooks: BatchHooks,
+): Promise<readonly CircuitResult[]> {
+  return exchange(backend, path, call, hooks) as Promise<readonly CircuitResult[]>;
+}
+
+async function exchange(
+  backend: string,
+  path: string,
+  call: RunCall,
+  hooks: BatchHooks,
+): Promise<CircuitResult | readonly CircuitResult[]> {
   let job: string | undefined = call.resumeJobId;
   const info: Record<string, string | number | boolean> = {};
   const watch: BatchHooks = {
@@ -41,8 +60,12 @@ export async function runThroughBatcher(
     log: hooks.log,
     report: (more) => {
       Object.assign(info, more);
+      // A sweep cut into several jobs names them all as `<job>#<pub>,...` in jobId.
       if (typeof info.jobId === 'string')
-        job = typeof info.batchIndex === 'number' ? `${info.jobId}#${info.batchIndex}` : info.jobId;
+        job =
+          typeof info.batchIndex === 'number' && !info.jobId.includes('#')
+            ? `${info.jobId}#${info.batchIndex}`
+            : info.jobId;
       hooks.report(more);
     },
   };
@@ -62,7 +85,7 @@ export async function runThroughBatcher(
 }
 
 type Outcome =
-  | { kind: 'done'; result: CircuitResult }
+  | { kind: 'done'; result: CircuitResult | readonly CircuitResult[] }
   | { kind: 'failed'; error: Error }
   | { kind: 'lost'; error: BackendError };
 
@@ -113,6 +136,7 @@ function once(backend: string, path: string, call: RunCall, hooks: BatchHooks): 
         if (m.type === 'report') hooks.report(m.info);
         else if (m.type === 'log') hooks.log(m.line);
         else if (m.type === 'result') finish({ kind: 'done', result: m.result });
+        else if (m.type === 'results') finish({ kind: 'done', result: m.results });
         else if (m.type === 'error') finish({ kind: 'failed', error: fromErrorInfo(m.error) });
       });
   });

@@ -17,6 +17,8 @@ export type ToBatcher =
       readonly resumeJobId?: string;
       /** The task's Qiskit Runtime options (circuits with other options go in other jobs). */
       readonly ibmOptions?: Readonly<Record<string, unknown>>;
+      /** A parameter sweep: one binding each (`params` unused); the answer is `results`, one per binding. */
+      readonly sweep?: readonly Readonly<Record<string, number>>[];
     }
   | { readonly type: 'cancel' };
 
@@ -25,6 +27,7 @@ export type FromBatcher =
   | { readonly type: 'report'; readonly info: TaskInfo }
   | { readonly type: 'log'; readonly line: string }
   | { readonly type: 'result'; readonly result: CircuitResult }
+  | { readonly type: 'results'; readonly results: readonly CircuitResult[] }
   | { readonly type: 'error'; readonly error: ErrorInfo };
 
 /** The environment variable naming the batcher's socket in a circuit task's worker. */

@@ -7,8 +7,8 @@
  */
 import type { CircuitResult, CircuitRun } from '../run-types.ts';
 
-/** What one circuit of a batch ended with: its result, or why it has none. */
-export type CircuitOutcome = CircuitResult | Error;
+/** What one circuit of a batch ended with: its result (one per binding for a sweep), or why it has none. */
+export type CircuitOutcome = CircuitResult | readonly CircuitResult[] | Error;
 
 /** Runs circuits bound for one device; one outcome per run, in order (a backend's runner). */
 export type BatchRunner = (runs: readonly CircuitRun[]) => Promise<CircuitOutcome[]>;
@@ -23,7 +23,7 @@ const MAX_WINDOWS = 8;
 
 interface Waiting {
   readonly run: CircuitRun;
-  resolve(r: CircuitResult): void;
+  resolve(r: CircuitResult | readonly CircuitResult[]): void;
   reject(err: Error): void;
 }
 
@@ -50,7 +50,16 @@ export class CircuitBatcher {
    * every circuit in it was aborted). A run following a known job (`resumeJobId`) goes alone.
    */
   submit(run: CircuitRun): Promise<CircuitResult> {
-    return new Promise<CircuitResult>((resolve, reject) => {
+    return this.enqueue(run) as Promise<CircuitResult>;
+  }
+
+  /** Runs a sweep (`run.sweep`) as one unit of the next batch; resolves to one result per binding. */
+  submitSweep(run: CircuitRun & { readonly sweep: readonly unknown[] }): Promise<readonly CircuitResult[]> {
+    return this.enqueue(run) as Promise<readonly CircuitResult[]>;
+  }
+
+  private enqueue(run: CircuitRun): Promise<CircuitResult | readonly CircuitResult[]> {
+    return new Promise<CircuitResult | readonly CircuitResult[]>((resolve, reject) => {
       if (run.signal.aborted) return reject(run.signal.reason);
       if (run.resumeJobId) {
         void this.runBatch([run]).then(([o]) => (o instanceof Error ? reject(o) : resolve(o!)), reject);

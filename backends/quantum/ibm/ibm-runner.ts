@@ -28,6 +28,7 @@ import type { IamSource } from './iam-token.ts';
 import { RuntimeClient } from './runtime-client.ts';
 import type { JobReply } from './runtime-wire.ts';
 import { samplesToCounts } from './sampler-results.ts';
+import { type SweepPart, sweepParts, sweepRowResults } from './sweep-pub.ts';
 
 const FINAL = new Set(['Completed', 'Failed', 'Cancelled', 'Cancelled - Ran too long']);
 
@@ -35,14 +36,23 @@ const FINAL = new Set(['Completed', 'Failed', 'Cancelled', 'Cancelled - Ran too 
 export async function runOnIbm(config: IbmQuantumConfig, run: CircuitRun): Promise<CircuitResult> {
   const [outcome] = await runIbmBatch(config, [run]);
   if (outcome instanceof Error) throw outcome;
-  return outcome!;
+  return outcome as CircuitResult;
+}
+
+/** Runs sweep `run` (`run.sweep`) on IBM Quantum as one PUB with parameter_values; one result per binding. */
+export async function runSweepOnIbm(config: IbmQuantumConfig, run: CircuitRun): Promise<readonly CircuitResult[]> {
+  const [outcome] = await runIbmBatch(config, [run]);
+  if (outcome instanceof Error) throw outcome;
+  return outcome as readonly CircuitResult[];
 }
 
 /**
  * Runs circuits bound for the same device as few Sampler V2 jobs as the per-job limit allows
  * (one PUB per circuit, at most `maxExecutionsPerJob` shots summed over a job's PUBs), returning
  * one outcome per run, in order. A run with `resumeJobId` (`<job id>` or `<job id>#<index>`)
- * follows that job instead. A job is cancelled once every run in it was aborted; an aborted
+ * follows that job instead. A sweep (`run.sweep`) is one PUB with parameter_values (several, in
+ * several jobs, when its rows x shots exceed the limit) and its outcome one result per binding;
+ * its `resumeJobId` is `<job>#<pub>`, or `<job>#<pub>,...` for a sweep cut into parts. A job is cancelled once every run in it was aborted; an aborted
  * run's outcome is its signal's reason. In batch or session mode jobs go into the backend's
  * batch or session, whose file is `sessionPath` (the worker's environment names it by default).
  */
@@ -54,7 +64,7 @@ export async function runIbmBatch(
   const outcomes: (CircuitOutcome | undefined)[] = runs.map((r) =>
     r.signal.aborted ? (r.signal.reason as Error) : undefined,
   );
-  const settle = (i: number, work: Promise<CircuitResult>) =>
+  const settle = (i: number, work: Promise<CircuitResult | readonly CircuitResult[]>) =>
     work.then(
       (r) => void (outcomes[i] = r),
       (err) => void (outcomes[i] = err as Error),
@@ -65,27 +75,39 @@ export async function runIbmBatch(
     const resumed = fresh.filter((m) => m.run.resumeJobId);
     const waits: Promise<unknown>[] = resumed.map((m) => settle(m.position, followAgain(config, client, m.run)));
     const toSubmit = fresh.filter((m) => !m.run.resumeJobId);
+    // The rows of each sweep part as they come: a sweep's outcome is all its parts' rows, in order.
+    const sweepRows = new Map<number, (readonly CircuitResult[] | undefined)[]>();
+    const deliver = (p: PreparedPub, o: CircuitOutcome) => {
+      if (!p.sweep || o instanceof Error) {
+        if (!(outcomes[p.position] instanceof Error)) outcomes[p.position] = o;
+        return;
+      }
+      const parts = sweepRows.get(p.position) ?? new Array(p.sweep.parts).fill(undefined);
+      sweepRows.set(p.position, parts);
+      parts[p.sweep.part] = o as readonly CircuitResult[];
+    };
     if (toSubmit.length > 0) {
-      const { device, pubs } = await prepare(config, client, toSubmit);
+      const max = config.maxExecutionsPerJob ?? DEFAULT_MAX_EXECUTIONS_PER_JOB;
+      const { device, pubs } = await prepare(config, client, toSubmit, max);
       for (const p of pubs) if (p.error) outcomes[p.position] = p.error;
       const ready = pubs.filter((p): p is PreparedPub => !p.error);
-      for (const chunk of chunkByExecutions(ready, config.maxExecutionsPerJob ?? DEFAULT_MAX_EXECUTIONS_PER_JOB)) {
+      for (const chunk of chunkByExecutions(ready, max)) {
         waits.push(
           // A job that cannot be submitted or followed fails its own circuits, not the other jobs'.
           submitAndFollow(config, client, device, chunk, sessionPath).then(
-            (done) =>
-              chunk.forEach((p, k) => {
-                outcomes[p.position] = done[k]!;
-              }),
-            (err: Error) =>
-              chunk.forEach((p) => {
-                outcomes[p.position] = p.run.signal.aborted ? (p.run.signal.reason as Error) : err;
-              }),
+            (done) => {
+              for (const [k, p] of chunk.entries()) deliver(p, done[k]!);
+            },
+            (err: Error) => {
+              for (const p of chunk) deliver(p, p.run.signal.aborted ? (p.run.signal.reason as Error) : err);
+            },
           ),
         );
       }
     }
     await Promise.all(waits);
+    for (const [position, parts] of sweepRows)
+      if (!outcomes[position] && parts.every((r) => r !== undefined)) outcomes[position] = parts.flat();
   } catch (err) {
     return outcomes.map((o) => o ?? (err as Error));
   }
@@ -99,7 +121,14 @@ interface PreparedPub {
   readonly qasm: string;
   readonly swaps: number;
   readonly depth: number;
+  /** Set for (a part of) a sweep: its PUB carries these parameter_values rows. */
+  readonly sweep?: SweepPart;
   readonly error?: undefined;
+}
+
+/** Executions of a PUB: shots times its rows. */
+function executionsOf(p: { run: CircuitRun; sweep?: SweepPart }): number {
+  return p.run.shots * (p.sweep?.parameterValues.length ?? 1);
 }
 
 /** Chooses the device for `members` (one device for all: the batcher groups runs by device) and transpiles each. */
@@ -107,6 +136,7 @@ async function prepare(
   config: IbmQuantumConfig,
   client: RuntimeClient,
   members: readonly { run: CircuitRun; position: number }[],
+  maxExecutions: number,
 ): Promise<{ device: string; pubs: (PreparedPub | { run: CircuitRun; position: number; error: Error })[] }> {
   const first = members[0]!.run;
   const wanted = first.device ?? config.device ?? LEAST_BUSY;
@@ -127,13 +157,21 @@ async function prepare(
         `device ${device} is not operational (${status.status}${status.message ? `: ${status.message}` : ''}); the job waits until it is`,
       );
   const target = targetFromIbmConfiguration(configuration);
-  const pubs = members.map((m) => {
+  const pubs = members.flatMap((m): (PreparedPub | { run: CircuitRun; position: number; error: Error })[] => {
     try {
+      if (m.run.sweep)
+        return sweepParts(m.run.sweep, target, m.run.shots, maxExecutions).map((sweep) => ({
+          ...m,
+          qasm: sweep.qasm,
+          swaps: sweep.swaps,
+          depth: sweep.depth,
+          sweep,
+        }));
       const mapped = transpile(m.run.circuit, target);
       const qasm = toQasm3(mapped.circuit, { physicalQubits: true });
-      return { ...m, qasm, swaps: mapped.swaps, depth: mapped.depth };
+      return [{ ...m, qasm, swaps: mapped.swaps, depth: mapped.depth }];
     } catch (err) {
-      return { ...m, error: err as Error };
+      return [{ ...m, error: err as Error }];
     }
   });
   return { device, pubs };
@@ -144,7 +182,7 @@ async function prepare(
  * `options`, so PUBs stay `[circuit]`) and at most `max` executions (a lone PUB over the limit
  * still gets a job: the service names the limit).
  */
-function chunkByExecutions<T extends { run: CircuitRun }>(pubs: readonly T[], max: number): T[][] {
+function chunkByExecutions<T extends { run: CircuitRun; sweep?: SweepPart }>(pubs: readonly T[], max: number): T[][] {
   const chunks: T[][] = [];
   const kind = (p: T) => `${p.run.shots}\u0000${JSON.stringify(p.run.ibmOptions ?? {})}`;
   const byKind = [...pubs].sort((a, b) => a.run.shots - b.run.shots || kind(a).localeCompare(kind(b)));
@@ -156,21 +194,25 @@ function chunkByExecutions<T extends { run: CircuitRun }>(pubs: readonly T[], ma
       current = [];
       executions = 0;
     }
-    if (current.length > 0 && executions + p.run.shots > max) {
+    if (current.length > 0 && executions + executionsOf(p) > max) {
       chunks.push(current);
       current = [];
       executions = 0;
     }
     current.push(p);
-    executions += p.run.shots;
+    executions += executionsOf(p);
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
 }
 
+/** Each run's accumulated info (a sweep cut into parts reports from several jobs). */
+const runInfo = new WeakMap<CircuitRun, TaskInfo>();
+
 /** Per-run reporting: each run keeps its own accumulated info. */
 function reporter(run: CircuitRun): (more: TaskInfo) => void {
-  const info: TaskInfo = {};
+  const info: TaskInfo = runInfo.get(run) ?? {};
+  runInfo.set(run, info);
   return (more) => {
     Object.assign(info, more);
     run.report({ ...info });
@@ -200,7 +242,8 @@ async function submitAndFollow(
     },
   };
   // A worker reserves its own circuit's estimate before it reaches a batcher; a lone run (no batcher) reserves here.
-  const estimate = await reserveIbmJob(config, live.length === 1 ? first : {}, device, live.length, first.shots);
+  const circuits = live.reduce((n, m) => n + (m.sweep?.parameterValues.length ?? 1), 0);
+  const estimate = await reserveIbmJob(config, live.length === 1 ? first : {}, device, circuits, first.shots);
   const options = { ...config.ibmOptions, ...first.ibmOptions };
   const { id, sessionId } = await submitInMode(
     config,
@@ -209,7 +252,7 @@ async function submitAndFollow(
       program_id: 'sampler',
       backend: device,
       params: {
-        pubs: live.map((m) => [m.qasm]),
+        pubs: live.map((m) => (m.sweep ? [m.qasm, m.sweep.parameterValues] : [m.qasm])),
         shots: first.shots,
         version: 2,
         support_qiskit: false,
@@ -224,7 +267,7 @@ async function submitAndFollow(
   const followers = live.map((m, index) => {
     const report = reports[index]!;
     report({
-      jobId: id,
+      ...(m.sweep ? sweepJobInfo(m.run, m.sweep, id, index) : { jobId: id }),
       device,
       swaps: m.swaps,
       depth: m.depth,
@@ -233,9 +276,9 @@ async function submitAndFollow(
       ...(position !== undefined ? { queuePosition: position } : {}),
     });
     m.run.log(
-      `IBM Quantum job ${id} submitted to ${device}${batched ? ` (PUB ${index} of ${live.length})` : ''} (${m.swaps} swaps, depth ${m.depth}${position !== undefined ? `, about ${position} in the queue` : ''})`,
+      `IBM Quantum job ${id} submitted to ${device}${batched ? ` (PUB ${index} of ${live.length})` : ''}${m.sweep ? ` (a sweep of ${m.sweep.parameterValues.length} bindings as one PUB${m.sweep.parts > 1 ? `, part ${m.sweep.part + 1} of ${m.sweep.parts}` : ''})` : ''} (${m.swaps} swaps, depth ${m.depth}${position !== undefined ? `, about ${position} in the queue` : ''})`,
     );
-    return { run: m.run, index, report };
+    return { run: m.run, index, report, sweep: m.sweep !== undefined };
   });
   let outcomes: CircuitOutcome[];
   try {
@@ -246,9 +289,14 @@ async function submitAndFollow(
   // The job's cost, shared by its circuits (each task records its part, so the totals add up).
   let cost: TaskInfo | undefined;
   await reportIbmCost(client, config, id, first, (info) => (cost = info), estimate);
-  if (cost) {
-    const part = (cost.costUsd as number) / live.length;
-    for (const r of reports) r({ ...cost, costUsd: part, ...(batched && { costOfJobUsd: cost.costUsd as number }) });
+  const jobCost = cost as TaskInfo | undefined;
+  if (jobCost) {
+    const part = (jobCost.costUsd as number) / live.length;
+    live.forEach((m, k) => {
+      // A sweep cut into parts pays for each of its jobs.
+      const before = m.sweep && m.sweep.parts > 1 ? ((runInfo.get(m.run)?.costUsd as number | undefined) ?? 0) : 0;
+      reports[k]!({ ...jobCost, costUsd: before + part, ...(batched && { costOfJobUsd: jobCost.costUsd as number }) });
+    });
   }
   return members.map((m) => {
     const k = live.indexOf(m);
@@ -257,9 +305,42 @@ async function submitAndFollow(
 }
 
 /** A run that already submitted its job (to a head that died) follows it again. */
-async function followAgain(config: IbmQuantumConfig, client: RuntimeClient, run: CircuitRun): Promise<CircuitResult> {
+async function followAgain(
+  config: IbmQuantumConfig,
+  client: RuntimeClient,
+  run: CircuitRun,
+): Promise<CircuitResult | readonly CircuitResult[]> {
+  if (run.sweep) return followSweepAgain(config, client, run);
+  return followOneAgain(config, client, run, run.resumeJobId!, false) as Promise<CircuitResult>;
+}
+
+/** A sweep follows each of its parts' jobs again (`<job>#<pub>,...`); its rows come back in order. */
+async function followSweepAgain(
+  config: IbmQuantumConfig,
+  client: RuntimeClient,
+  run: CircuitRun,
+): Promise<readonly CircuitResult[]> {
+  const parts = run.resumeJobId!.split(',');
+  const rows: CircuitResult[] = [];
+  for (const part of parts) rows.push(...((await followOneAgain(config, client, run, part, true)) as CircuitResult[]));
+  if (rows.length !== run.sweep!.length)
+    throw new BackendError(
+      config.name,
+      `the sweep's recorded jobs (${run.resumeJobId}) hold ${rows.length} of its ${run.sweep!.length} bindings: the head stopped before every part was submitted; run the sweep again`,
+      false,
+    );
+  return rows;
+}
+
+async function followOneAgain(
+  config: IbmQuantumConfig,
+  client: RuntimeClient,
+  run: CircuitRun,
+  resumeJobId: string,
+  sweep: boolean,
+): Promise<CircuitOutcome> {
   const started = performance.now();
-  const [id, indexText] = run.resumeJobId!.split('#');
+  const [id, indexText] = resumeJobId.split('#');
   const index = indexText === undefined ? 0 : Number(indexText);
   const known = await client.job(id!);
   const device = known.backend ?? run.device ?? String(config.device ?? 'unknown');
@@ -270,18 +351,34 @@ async function followAgain(config: IbmQuantumConfig, client: RuntimeClient, run:
     jobStatus: jobState(known),
     resumed: true,
     ...(indexText !== undefined ? { batchIndex: index } : {}),
+    ...(sweep && { sweepSize: run.sweep!.length }),
+    ...(sweep && run.resumeJobId!.includes(',') && { jobId: run.resumeJobId! }),
   });
   run.log(`IBM Quantum job ${id} on ${device}: followed again after a head restart (${jobState(known)})`);
-  const [outcome] = await follow(config, client, id!, device, [{ run, index, report }], undefined, started);
+  const [outcome] = await follow(config, client, id!, device, [{ run, index, report, sweep }], undefined, started);
   if (outcome instanceof Error) throw outcome;
   return outcome!;
 }
 
-/** One run waiting on a job: its PUB index and its reporter. */
+/** One run waiting on a job: its PUB index and its reporter (`sweep`: the PUB holds one result per row). */
 interface Follower {
   readonly run: CircuitRun;
   readonly index: number;
   readonly report: (more: TaskInfo) => void;
+  readonly sweep?: boolean;
+}
+
+/** The jobs and PUBs of each sweep cut into parts, as submitted so far (`<job>#<pub>` by part). */
+const sweepJobs = new WeakMap<CircuitRun, string[]>();
+
+/** What a sweep's task records about its job: `<job>` and its PUB, or every part's `<job>#<pub>`. */
+function sweepJobInfo(run: CircuitRun, sweep: SweepPart, id: string, index: number): TaskInfo {
+  const sweepSize = run.sweep?.length ?? sweep.parameterValues.length;
+  if (sweep.parts === 1) return { jobId: id, batchIndex: index, sweepSize };
+  const parts = sweepJobs.get(run) ?? new Array<string>(sweep.parts).fill('');
+  sweepJobs.set(run, parts);
+  parts[sweep.part] = `${id}#${index}`;
+  return { jobId: parts.filter((p) => p !== '').join(','), sweepSize, sweepParts: sweep.parts };
 }
 
 /**
@@ -357,6 +454,11 @@ async function follow(
         true,
       );
     try {
+      if (f.sweep) {
+        f.run.log(`IBM Quantum job ${id} completed on ${device}`);
+        const common = { shots: f.run.shots, device, backend: config.name, durationMs: performance.now() - started };
+        return sweepRowResults(config.name, pub.data, f.run.circuit.cregs, { ...common, jobId: id });
+      }
       const counts = samplesToCounts(config.name, pub.data, f.run.circuit.cregs);
       f.run.log(`IBM Quantum job ${id} completed on ${device}`);
       return {
