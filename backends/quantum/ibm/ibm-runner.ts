@@ -52,8 +52,8 @@ export async function runSweepOnIbm(config: IbmQuantumConfig, run: CircuitRun): 
  * one outcome per run, in order. A run with `resumeJobId` (`<job id>` or `<job id>#<index>`)
  * follows that job instead. A sweep (`run.sweep`) is one PUB with parameter_values (several, in
  * several jobs, when its rows x shots exceed the limit) and its outcome one result per binding;
- * its `resumeJobId` is `<job>#<pub>`, or `<job>#<pub>,...` for a sweep cut into parts. A job is cancelled once every run in it was aborted; an aborted
- * run's outcome is its signal's reason. In batch or session mode jobs go into the backend's
+ * its `resumeJobId` is `<job>#<pub>`, or `<job>#<pub>,...` for a sweep cut into parts. A job is
+ * cancelled once every run in it was aborted; an aborted run's outcome is its signal's reason. In batch or session mode jobs go into the backend's
  * batch or session, whose file is `sessionPath` (the worker's environment names it by default).
  */
 export async function runIbmBatch(
@@ -272,7 +272,8 @@ async function submitAndFollow(
       swaps: m.swaps,
       depth: m.depth,
       jobStatus: 'Queued',
-      ...(batched ? { batchIndex: index, batchSize: live.length } : {}),
+      // A sweep's PUB index comes with its jobId (sweepJobInfo): a sweep cut into parts names each part's.
+      ...(batched ? { ...(!m.sweep && { batchIndex: index }), batchSize: live.length } : {}),
       ...(position !== undefined ? { queuePosition: position } : {}),
     });
     m.run.log(
