@@ -8,7 +8,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as orrery from 'orrery-compute';
 import { runIbmBatch, runSweepOnIbm } from '../../backends/quantum/ibm/index.ts';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CircuitBatcher } from '../../backends/quantum/batching/circuit-batcher.ts';
+import { startBatchServer } from '../../backends/quantum/batching/batch-server.ts';
+import { runSweepThroughBatcher } from '../../backends/quantum/batching/batch-client.ts';
+import { until } from './helpers.ts';
 import { parseQasm, qasmInputs } from '../../backends/quantum/qasm/index.ts';
 import { simulate } from '../../backends/quantum/simulator/index.ts';
 import type { CircuitResult, CircuitRun, TaskInfo } from '../../backends/quantum/run-types.ts';
@@ -205,5 +212,57 @@ test('end to end: circuit().map on ibm-quantum goes out as one PUB and records j
     assert.equal(infos[0]!.batchIndex, 0);
   } finally {
     await shutdown();
+  }
+});
+
+test("a sweep's worker whose head died follows the sweep's job through the restarted head's batcher; nothing is submitted again", async () => {
+  const { emu, config } = await setup({ queueDelayMs: 2000 });
+  const dir = mkdtempSync(join(tmpdir(), 'orrery-sweep-resume-'));
+  const child = spawn(
+    process.execPath,
+    [
+      ...process.execArgv,
+      new URL('./fixtures/batch-server-child.ts', import.meta.url).pathname,
+      JSON.stringify(config),
+      dir,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const path = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      const m = /READY (\S+)/.exec(d.toString());
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`batcher child exited with ${code}`)));
+  });
+  const reports: TaskInfo[] = [];
+  const logs: string[] = [];
+  const bindings = [0, Math.PI, 0].map((theta) => ({ theta, phi: 0 }));
+  const pending = runSweepThroughBatcher(
+    'ibm',
+    path,
+    { type: 'run', source: ANSATZ, shots: 100, sweep: bindings },
+    { signal: new AbortController().signal, report: (i) => reports.push(i), log: (l) => logs.push(l) },
+  );
+  const job = await until('the sweep to be submitted', () => reports.some((r) => r.jobId) && emu.jobs()[0]);
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  const server = await startBatchServer('ibm', new CircuitBatcher((runs) => runIbmBatch(config, runs), 50, 5), dir);
+  try {
+    const results = await pending;
+    assert.equal(results.length, 3);
+    assert.equal(emu.jobs().length, 1, 'the sweep was not submitted again');
+    results.forEach((r, i) => {
+      assert.equal(r.jobId, job.id);
+      const ones = Object.entries(r.counts).reduce((n, [k, v]) => n + (k.endsWith('1') ? v : 0), 0);
+      assert.equal(ones, i === 1 ? 100 : 0, `binding ${i}`);
+    });
+    assert.ok(reports.some((i) => i.resumed === true && i.sweepSize === 3));
+    assert.ok(
+      logs.some((l) => new RegExp(`following job ${job.id}#0 again`).test(l)),
+      logs.join('\n'),
+    );
+  } finally {
+    await server.close();
   }
 });
