@@ -9,10 +9,10 @@ import { parseQasm } from './qasm/index.ts';
 import type { CircuitResult, CircuitRun, TaskInfo } from './run-types.ts';
 import { CIRCUIT_ENV, type QuantumBackendConfig } from './quantum-backend.ts';
 import { runOnSimulator } from './simulator-runner.ts';
-import { reserveIbmJob, runOnIbm } from './ibm/index.ts';
+import { LEAST_BUSY, reserveIbmJob, runOnIbm, runSweepOnIbm, type IbmQuantumConfig } from './ibm/index.ts';
 import { reserveBraketTask, runOnBraket, runSweepOnBraket } from './braket/index.ts';
 import { BATCHER_SOCKET_ENV } from './batching/batch-wire.ts';
-import { runThroughBatcher } from './batching/batch-client.ts';
+import { runSweepThroughBatcher, runThroughBatcher } from './batching/batch-client.ts';
 
 /** A circuit call as the task function receives it. */
 export interface CircuitCall {
@@ -44,9 +44,10 @@ export interface TaskHooks {
 }
 
 /**
- * Runs a circuit call on this node's quantum backend: one circuit, or a sweep's bindings (on a
- * batching backend they reach the batcher together and go out as one job, one PUB each). A
- * resumed sweep runs again: the recorded job names one PUB, not the sweep's.
+ * Runs a circuit call on this node's quantum backend: one circuit, or a sweep's bindings. On
+ * ibm-quantum a sweep is one unit: one PUB with parameter_values (ibm/sweep-pub.ts), through the
+ * batcher when the backend batches; a resumed sweep follows its recorded job(s) again. Other
+ * kinds run one bound circuit per binding.
  */
 export function executeCircuit(
   call: CircuitCall & { readonly sweep?: undefined },
@@ -56,28 +57,74 @@ export function executeCircuit(call: CircuitCall, hooks: TaskHooks): Promise<Cir
 export async function executeCircuit(call: CircuitCall, hooks: TaskHooks): Promise<CircuitResult | CircuitResult[]> {
   const { sweep, resumeJobId, ...one } = call;
   if (!sweep) return executeOne(call, hooks);
-  const braket = braketWithoutBatcher();
-  if (braket) return runSweepOnBraket(braket as never, { ...one, bindings: sweep, hooks });
+  const config = workerConfig();
+  if (config.kind === 'ibm-quantum') return executeIbmSweep(config as never, call, sweep, hooks);
+  // A braket backend whose circuits do not go through a batcher still sends the sweep as one program with input sets.
+  if (config.kind === 'braket' && !process.env[BATCHER_SOCKET_ENV])
+    return runSweepOnBraket(config as never, { ...one, bindings: sweep, hooks });
   return Promise.all(sweep.map((params) => executeOne({ ...one, params }, hooks)));
 }
 
-/** The backend's config when it is a braket backend whose circuits do not go through a batcher. */
-function braketWithoutBatcher(): QuantumBackendConfig | undefined {
+function workerConfig(): QuantumBackendConfig {
   const raw = process.env[CIRCUIT_ENV.config];
-  const config = raw ? (JSON.parse(raw) as QuantumBackendConfig) : undefined;
-  return config?.kind === 'braket' && !process.env[BATCHER_SOCKET_ENV] ? config : undefined;
+  if (!raw) throw new BackendError('quantum', 'this worker was not started by a quantum backend', false);
+  return JSON.parse(raw) as QuantumBackendConfig;
+}
+
+/** What a reservation names as the device: the task's, else the backend's, else the one chosen per job. */
+function reservedDevice(config: { readonly device?: unknown }, device: string | undefined): string {
+  const named = device ?? (typeof config.device === 'string' ? config.device : undefined);
+  return named && named !== LEAST_BUSY ? named : 'the least busy device';
+}
+
+/** A sweep on ibm-quantum: one PUB with one parameter_values row per binding (the batcher keeps it whole). */
+async function executeIbmSweep(
+  config: IbmQuantumConfig,
+  call: CircuitCall,
+  sweep: readonly Readonly<Record<string, number>>[],
+  hooks: TaskHooks,
+): Promise<CircuitResult[]> {
+  const { source, shots, device, resumeJobId, ibmOptions } = call;
+  const batcher = process.env[BATCHER_SOCKET_ENV];
+  if (batcher) {
+    if (!resumeJobId) await reserveIbmJob(config, hooks, reservedDevice(config, device), sweep.length, shots);
+    const message = {
+      type: 'run',
+      source,
+      shots,
+      sweep,
+      ...(device && { device }),
+      ...(resumeJobId && { resumeJobId }),
+      ...(ibmOptions && { ibmOptions }),
+    } as const;
+    return [...(await runSweepThroughBatcher(config.name, batcher, message, hooks))];
+  }
+  const bound = sweep.map((p) => parseQasm(source, p));
+  return [
+    ...(await runSweepOnIbm(config, {
+      circuit: bound[0]!,
+      sweep: bound,
+      source,
+      shots,
+      device,
+      resumeJobId,
+      ...(ibmOptions !== undefined && { ibmOptions }),
+      signal: hooks.signal,
+      report: hooks.report,
+      log: hooks.log,
+      reserve: hooks.reserve,
+    })),
+  ];
 }
 
 async function executeOne(call: CircuitCall, hooks: TaskHooks): Promise<CircuitResult> {
-  const raw = process.env[CIRCUIT_ENV.config];
-  if (!raw) throw new BackendError('quantum', 'this worker was not started by a quantum backend', false);
-  const config = JSON.parse(raw) as QuantumBackendConfig;
+  const config = workerConfig();
   const batcher = process.env[BATCHER_SOCKET_ENV];
   if (batcher) {
     const { source, params, shots, device, resumeJobId, ibmOptions, braketOptions } = call;
     // The batcher (in the head) shares the job's cost out; each circuit reserves a job's estimate first.
     if (config.kind === 'ibm-quantum' && !resumeJobId)
-      await reserveIbmJob(config as never, hooks, device ?? String(config.device ?? 'the least busy device'), 1, shots);
+      await reserveIbmJob(config as never, hooks, reservedDevice(config as { device?: unknown }, device), 1, shots);
     if (config.kind === 'braket' && !resumeJobId)
       await reserveBraketTask(hooks.reserve, device ?? String(config.deviceArn), shots);
     return runThroughBatcher(

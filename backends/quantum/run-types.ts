@@ -19,6 +19,11 @@ export interface CircuitRun {
    * follows that job instead of submitting a new one, so the circuit is not run twice.
    */
   readonly resumeJobId?: string;
+  /**
+   * A parameter sweep's bound circuits, one per binding (`circuit` is the first): a runner that
+   * takes sweeps (IBM: one PUB with parameter_values) returns one result per binding, in order.
+   */
+  readonly sweep?: readonly Circuit[];
   /** Qiskit Runtime options of the task (`circuit({ ibmOptions })`), checked at `.remote()`; merged over the backend's. */
   readonly ibmOptions?: Readonly<Record<string, unknown>>;
   /** Braket device parameters of the task (`circuit({ braketOptions })`), checked at `.remote()`. */

@@ -12,7 +12,7 @@ import * as orrery from 'orrery-compute';
 import { BackendError } from '../../orchestrator/core/errors.ts';
 import { parseQasm } from '../../backends/quantum/qasm/index.ts';
 import type { CircuitResult, CircuitRun, TaskInfo } from '../../backends/quantum/run-types.ts';
-import { CircuitBatcher } from '../../backends/quantum/batching/circuit-batcher.ts';
+import { CircuitBatcher, type CircuitOutcome } from '../../backends/quantum/batching/circuit-batcher.ts';
 import { checkBraketConfig, runBraketBatch, type BraketConfig } from '../../backends/quantum/braket/index.ts';
 import { openAws } from '../../backends/quantum/braket/aws-access.ts';
 import { startAwsEmulator, type AwsEmulator } from '../emulators/aws/server.ts';
@@ -93,12 +93,12 @@ function circuitRun(
 const creates = () => emu.braket.calls.filter((c) => c.startsWith('CreateQuantumTask')).length;
 const last = (reports: TaskInfo[]) => Object.assign({}, ...reports) as TaskInfo;
 
-function assertBell(r: CircuitOutcomeLike, shots: number): void {
-  assert.ok(!(r instanceof Error), String(r));
+function assertBell(outcome: CircuitOutcome, shots: number): void {
+  assert.ok(!(outcome instanceof Error) && !Array.isArray(outcome), String(outcome));
+  const r = outcome as CircuitResult;
   assert.deepEqual(Object.keys(r.counts).sort(), ['00', '11']);
   assert.equal((r.counts['00'] ?? 0) + (r.counts['11'] ?? 0), shots);
 }
-type CircuitOutcomeLike = CircuitResult | Error;
 
 test('circuits for a device with program sets go out as ONE program-set task; each keeps its result, index and cost share', async () => {
   const before = creates();

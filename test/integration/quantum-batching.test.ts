@@ -205,7 +205,8 @@ test('end to end: concurrent circuit tasks from the driver and from nested tasks
     const jobsBefore = emu.jobs().length;
     const sweep = await get(bell.map(ROTATION, angles));
     assert.equal(emu.jobs().length - jobsBefore, 1, 'the sweep went out as one job');
-    assert.equal(emu.jobs().at(-1)!.pubs.length, 3);
+    assert.equal(emu.jobs().at(-1)!.pubs.length, 1, 'one PUB with parameter_values (ibm-sweep.test.ts)');
+    assert.equal(emu.jobs().at(-1)!.pubs[0]!.parameterValues?.length, 3);
     assert.deepEqual(sweep[0]!.counts, { '0': 100 });
     assert.deepEqual(sweep[1]!.counts, { '1': 100 });
     assert.equal(new Set(sweep.map((r) => r.jobId)).size, 1);

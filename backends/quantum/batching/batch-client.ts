@@ -49,6 +49,25 @@ export async function runThroughBatcher(
   call: RunCall | EstimateCall,
   hooks: BatchHooks,
 ): Promise<Result> {
+  return exchange(backend, path, call, hooks) as Promise<Result>;
+}
+
+/** Sends a sweep (`call.sweep`: its bindings go out together, as one PUB on IBM); resolves to one result per binding. */
+export function runSweepThroughBatcher(
+  backend: string,
+  path: string,
+  call: RunCall & { readonly sweep: readonly unknown[] },
+  hooks: BatchHooks,
+): Promise<readonly CircuitResult[]> {
+  return exchange(backend, path, call, hooks) as Promise<readonly CircuitResult[]>;
+}
+
+async function exchange(
+  backend: string,
+  path: string,
+  call: RunCall | EstimateCall,
+  hooks: BatchHooks,
+): Promise<Result | readonly CircuitResult[]> {
   let job: string | undefined = call.resumeJobId;
   const info: Record<string, string | number | boolean> = {};
   const watch: BatchHooks = {
@@ -56,8 +75,12 @@ export async function runThroughBatcher(
     log: hooks.log,
     report: (more) => {
       Object.assign(info, more);
+      // A sweep cut into several jobs names them all as `<job>#<pub>,...` in jobId.
       if (typeof info.jobId === 'string')
-        job = typeof info.batchIndex === 'number' ? `${info.jobId}#${info.batchIndex}` : info.jobId;
+        job =
+          typeof info.batchIndex === 'number' && !info.jobId.includes('#')
+            ? `${info.jobId}#${info.batchIndex}`
+            : info.jobId;
       hooks.report(more);
     },
   };
@@ -77,7 +100,7 @@ export async function runThroughBatcher(
 }
 
 type Outcome =
-  | { kind: 'done'; result: Result }
+  | { kind: 'done'; result: Result | readonly CircuitResult[] }
   | { kind: 'failed'; error: Error }
   | { kind: 'lost'; error: BackendError };
 
@@ -128,6 +151,7 @@ function once(backend: string, path: string, call: RunCall | EstimateCall, hooks
         if (m.type === 'report') hooks.report(m.info);
         else if (m.type === 'log') hooks.log(m.line);
         else if (m.type === 'result' || m.type === 'estimated') finish({ kind: 'done', result: m.result });
+        else if (m.type === 'results') finish({ kind: 'done', result: m.results });
         else if (m.type === 'error') finish({ kind: 'failed', error: fromErrorInfo(m.error) });
       });
   });

@@ -91,7 +91,8 @@ function serve(name: string, batcher: CircuitBatcher, socket: Socket): void {
       let run: CircuitRun;
       try {
         run = {
-          circuit: parseQasm(m.source, m.params),
+          circuit: parseQasm(m.source, m.sweep?.[0] ?? m.params),
+          ...(m.sweep && { sweep: m.sweep.map((p) => parseQasm(m.source, p)) }),
           source: m.source,
           shots: m.shots,
           device: m.device,
@@ -108,9 +109,12 @@ function serve(name: string, batcher: CircuitBatcher, socket: Socket): void {
         socket.end();
         return;
       }
-      batcher.submit(run).then(
-        (result) => {
-          send({ type: 'result', result });
+      const done: Promise<FromBatcher> = run.sweep
+        ? batcher.submitSweep({ ...run, sweep: run.sweep }).then((results) => ({ type: 'results', results }))
+        : batcher.submit(run).then((result) => ({ type: 'result', result }));
+      done.then(
+        (reply) => {
+          send(reply);
           socket.end();
         },
         (err: unknown) => {

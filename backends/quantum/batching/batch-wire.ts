@@ -21,6 +21,8 @@ export type ToBatcher =
       readonly ibmOptions?: Readonly<Record<string, unknown>>;
       /** The task's Braket device parameters (circuits with other parameters go in other quantum tasks). */
       readonly braketOptions?: Readonly<Record<string, unknown>>;
+      /** A parameter sweep: one binding each (`params` unused); the answer is `results`, one per binding. */
+      readonly sweep?: readonly Readonly<Record<string, number>>[];
     }
   | {
       /** An Estimator task: batched apart from circuits (one primitive per job); answered by `estimated`. */
@@ -41,6 +43,7 @@ export type FromBatcher =
   | { readonly type: 'log'; readonly line: string }
   | { readonly type: 'result'; readonly result: CircuitResult }
   | { readonly type: 'estimated'; readonly result: EstimatorTaskResult }
+  | { readonly type: 'results'; readonly results: readonly CircuitResult[] }
   | { readonly type: 'error'; readonly error: ErrorInfo };
 
 /** The environment variable naming the batcher's socket in a circuit task's worker. */

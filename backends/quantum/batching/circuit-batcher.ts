@@ -10,8 +10,8 @@
 import type { EstimatorRun, EstimatorTaskResult } from '../estimator-run.ts';
 import type { CircuitResult, CircuitRun } from '../run-types.ts';
 
-/** What one circuit of a batch ended with: its result, or why it has none. */
-export type CircuitOutcome = CircuitResult | Error;
+/** What one circuit of a batch ended with: its result (one per binding for a sweep), or why it has none. */
+export type CircuitOutcome = CircuitResult | readonly CircuitResult[] | Error;
 
 /** Runs circuits bound for one device; one outcome per run, in order (a backend's runner). */
 export type BatchRunner = (runs: readonly CircuitRun[]) => Promise<CircuitOutcome[]>;
@@ -62,6 +62,11 @@ export class CircuitBatcher {
    */
   submit(run: CircuitRun): Promise<CircuitResult> {
     return this.enqueue('sampler', run) as Promise<CircuitResult>;
+  }
+
+  /** Runs a sweep (`run.sweep`) as one unit of the next batch; resolves to one result per binding. */
+  submitSweep(run: CircuitRun & { readonly sweep: readonly unknown[] }): Promise<readonly CircuitResult[]> {
+    return this.enqueue('sampler', run) as Promise<readonly CircuitResult[]>;
   }
 
   /** Lets the batcher take Estimator tasks too, run by `runner` (one job per batch). */

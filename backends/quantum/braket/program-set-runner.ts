@@ -223,7 +223,8 @@ async function followAgain(config: BraketConfig, run: CircuitRun): Promise<Circu
     run.log(`braket: following program set ${arn} (executable ${index}) again after a head restart`);
     const [outcome] = await follow(config, aws, arn!, device, [{ run, index, report }]);
     if (outcome instanceof Error) throw outcome;
-    return outcome!;
+    // A program-set executable is one circuit: its outcome is one result.
+    return outcome as CircuitResult;
   } finally {
     aws.close();
   }

@@ -6,7 +6,7 @@ export {
   DEFAULT_IBM_URL,
   type IbmQuantumConfig,
 } from './config.ts';
-export { clientFor, describeIbm, runIbmBatch, runOnIbm } from './ibm-runner.ts';
+export { clientFor, describeIbm, runIbmBatch, runOnIbm, runSweepOnIbm } from './ibm-runner.ts';
 export { runIbmEstimatorBatch } from './estimator-batch.ts';
 export { IbmSessionKeeper, IBM_SESSION_ENV, leaveSession, submitInMode } from './execution-mode.ts';
 export { checkIbmPrimitiveOptions, type IbmPrimitiveOptions } from './primitive-options.ts';

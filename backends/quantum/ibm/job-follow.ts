@@ -125,8 +125,8 @@ export async function followJob<R extends FollowedRun, T>(
 
 /**
  * Records job `id`'s cost on its tasks: each reporter gets its share (`costUsd` = the job's cost
- * / `pubCount`), and with more than one PUB the whole job's cost as `costOfJobUsd`, so the
- * tasks' costs add up to the job's.
+ * / `pubCount`, added to `before(k)`: what task k paid for earlier jobs), and with more than one
+ * PUB the whole job's cost as `costOfJobUsd`, so the tasks' costs add up to the job's.
  */
 export async function shareJobCost(
   client: RuntimeClient,
@@ -136,17 +136,29 @@ export async function shareJobCost(
   reports: readonly ((info: TaskInfo) => void)[],
   pubCount: number,
   estimate: IbmCost | undefined,
+  before: (k: number) => number = () => 0,
 ): Promise<void> {
   let cost: TaskInfo | undefined;
   await reportIbmCost(client, config, id, run, (info) => (cost = info), estimate);
   if (!cost) return;
   const part = (cost.costUsd as number) / pubCount;
-  for (const r of reports) r({ ...cost, costUsd: part, ...(pubCount > 1 && { costOfJobUsd: cost.costUsd as number }) });
+  const whole = cost.costUsd as number;
+  for (const [k, r] of reports.entries())
+    r({ ...cost, costUsd: before(k) + part, ...(pubCount > 1 && { costOfJobUsd: whole }) });
 }
 
-/** Per-task reporting: each task keeps its own accumulated info. */
+/** Each task's accumulated info (a sweep cut into parts reports from several jobs). */
+const runInfo = new WeakMap<object, TaskInfo>();
+
+/** What `run` has reported through its reporters so far. */
+export function reportedInfo(run: object): Readonly<TaskInfo> | undefined {
+  return runInfo.get(run);
+}
+
+/** Per-task reporting: each task keeps its own accumulated info, across the jobs it waits on. */
 export function reporter(run: Pick<CircuitRun, 'report'>): (more: TaskInfo) => void {
-  const info: TaskInfo = {};
+  const info: TaskInfo = runInfo.get(run) ?? {};
+  runInfo.set(run, info);
   return (more) => {
     Object.assign(info, more);
     run.report({ ...info });

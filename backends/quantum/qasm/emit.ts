@@ -16,6 +16,12 @@ export interface QasmEmitOptions {
    * `$`, the name parseQasm gives hardware qubits.
    */
   readonly physicalQubits?: boolean;
+  /**
+   * Free parameters: operation index → the name of an `input float[64]` that stands for the
+   * operation's one angle (the number in the circuit is then not written). Each name is declared
+   * once, in name order; names must be identifiers that clash with nothing in the program.
+   */
+  readonly symbolicAngles?: ReadonlyMap<number, string>;
 }
 
 /**
@@ -176,11 +182,21 @@ export function toQasm3(circuit: Circuit, options: QasmEmitOptions = {}): string
 
   const body: string[] = [];
   const definitions = new Set<string>();
+  const symbolic = options.symbolicAngles ?? new Map<number, string>();
   circuit.ops.forEach((op, index) => {
-    body.push(formatOperation(op, index, qubitName, bitName, definitions));
+    body.push(formatOperation(op, index, qubitName, bitName, definitions, symbolic.get(index)));
   });
+  const inputs = [...new Set(symbolic.values())].sort();
+  for (const name of inputs)
+    if (!IDENTIFIER.test(name) || RESERVED.has(name) || taken.has(name))
+      throw new QasmEmitError(-1, `input name ${JSON.stringify(name)} is not a free identifier`);
 
-  const lines = ['OPENQASM 3.0;', 'include "stdgates.inc";', ...definitions];
+  const lines = [
+    'OPENQASM 3.0;',
+    'include "stdgates.inc";',
+    ...definitions,
+    ...inputs.map((name) => `input float[64] ${name};`),
+  ];
   if (qubits !== undefined) lines.push(...qubits.declarations.map((r) => `qubit[${r.size}] ${r.name};`));
   lines.push(...bits.declarations.map((r) => `bit[${r.size}] ${r.name};`), ...body);
   return `${lines.join('\n')}\n`;
@@ -192,6 +208,7 @@ function formatOperation(
   qubitName: (q: number, i: number) => string,
   bitName: (c: number, i: number) => string,
   definitions: Set<string>,
+  symbol?: string,
 ): string {
   switch (op.kind) {
     case 'measure':
@@ -203,7 +220,17 @@ function formatOperation(
     case 'gate': {
       const definition = EXTRA_DEFINITIONS[op.name];
       if (definition !== undefined) definitions.add(definition);
-      const params = op.params.length === 0 ? '' : `(${op.params.map((v) => formatNumber(v, index)).join(', ')})`;
+      if (symbol !== undefined && op.params.length !== 1)
+        throw new QasmEmitError(
+          index,
+          `operation ${index} (${op.name}) has ${op.params.length} angles; only a one-angle gate can take an input`,
+        );
+      const params =
+        symbol !== undefined
+          ? `(${symbol})`
+          : op.params.length === 0
+            ? ''
+            : `(${op.params.map((v) => formatNumber(v, index)).join(', ')})`;
       return `${SPELLING[op.name] ?? op.name}${params} ${op.qubits.map((q) => qubitName(q, index)).join(', ')};`;
     }
   }

@@ -11,10 +11,11 @@ import { translateToNative, unrollThreeQubitGates } from './basis-translation.ts
 import { chooseInitialLayout } from './layout.ts';
 import { synthesizeOneQubitRuns } from './one-qubit-synthesis.ts';
 import { route } from './routing.ts';
+import { UnsupportedTargetError } from './errors.ts';
 import { CouplingGraph, resolveBasis, type DeviceTarget } from './target.ts';
 
 export { TranspileError, UnsupportedTargetError } from './errors.ts';
-export { targetFromIbmConfiguration, type DeviceTarget } from './target.ts';
+export { resolveBasis, targetFromIbmConfiguration, type DeviceTarget } from './target.ts';
 export { synthesizeOneQubit } from './one-qubit-synthesis.ts';
 
 /** Name of the single register of the transpiled circuit; its index i is physical qubit i. */
@@ -24,6 +25,12 @@ export const PHYSICAL_QREG_NAME = 'q';
 export interface TranspileOptions {
   /** Seeds routing tie-breaks; the same seed gives the same output. Default 0. */
   readonly seed?: number;
+  /**
+   * Writes every one-qubit run in the one general form rz·sx·rz·sx·rz (needs an rz+sx basis),
+   * even where a shorter form exists: circuits that differ only in their angles then give the
+   * same gate list, differing only in rz angles (sweep-pub.ts builds parameterised circuits so).
+   */
+  readonly generalOneQubitForm?: boolean;
 }
 
 /** A circuit rewritten for a device. */
@@ -76,12 +83,17 @@ export function circuitDepth(circuit: Circuit): number {
  */
 export function transpile(circuit: Circuit, target: DeviceTarget, options: TranspileOptions = {}): TranspileResult {
   const basis = resolveBasis(target.basisGates);
+  if (options.generalOneQubitForm && (basis.oneQubit.kind !== 'zsx' || basis.oneQubit.z !== 'rz'))
+    throw new UnsupportedTargetError(
+      target.basisGates,
+      'a circuit with free parameters needs a one-qubit basis of rz and sx (every IBM Quantum device has it)',
+    );
   const graph = new CouplingGraph(target);
   const ops: Operation[] = unrollThreeQubitGates(circuit.ops).filter((op) => !(op.kind === 'gate' && op.name === 'id'));
   const initialLayout = chooseInitialLayout(ops, circuit.numQubits, graph);
   const routed = route(ops, initialLayout, graph, options.seed ?? 0);
   const native = translateToNative(routed.ops, graph, basis.twoQubit);
-  const outOps = synthesizeOneQubitRuns(native, target.numQubits, basis.oneQubit);
+  const outOps = synthesizeOneQubitRuns(native, target.numQubits, basis.oneQubit, options.generalOneQubitForm);
   const out: Circuit = {
     numQubits: target.numQubits,
     numClbits: circuit.numClbits,

@@ -29,12 +29,22 @@ function near(a: number, b: number): boolean {
  * A one-qubit unitary as gates of the basis (in circuit order), up to global phase. The rz+sx
  * form uses U(θ,φ,λ) ≅ rz(φ+π)·sx·rz(θ+π)·sx·rz(λ), with one-sx and x shortcuts for θ = π/2, π.
  */
-export function synthesizeOneQubit(matrix: Matrix2, qubit: number, basis: OneQubitBasis): Operation[] {
+export function synthesizeOneQubit(matrix: Matrix2, qubit: number, basis: OneQubitBasis, general = false): Operation[] {
   const { theta, phi, lambda } = eulerAngles(matrix);
   const out: Operation[] = [];
   const gate = (name: GateName, params: readonly number[] = []): void => {
     out.push({ kind: 'gate', name, qubits: [qubit], params });
   };
+  // The one general form, whatever the angles: every binding of a sweep gives the same gate list
+  // (transpile() accepts `general` for an rz+sx basis only).
+  if (general && basis.kind === 'zsx') {
+    gate(basis.z, [wrap(lambda)]);
+    gate('sx');
+    gate(basis.z, [wrap(theta + PI)]);
+    gate('sx');
+    gate(basis.z, [wrap(phi + PI)]);
+    return out;
+  }
   const z = (angle: number): void => {
     const a = wrap(angle);
     if (!near(a, 0)) gate(basis.z, [a]);
@@ -83,17 +93,23 @@ export function synthesizeOneQubit(matrix: Matrix2, qubit: number, basis: OneQub
 }
 
 /**
- * Merges one-qubit runs and writes them in the basis. A run ends at any other operation that
+ * Merges one-qubit runs and writes them in the basis (`general`: every run in the one general
+ * form, see {@link TranspileOptions.generalOneQubitForm}). A run ends at any other operation that
  * touches its qubit (two-qubit gate, measure, reset, barrier), so nothing moves across those.
  */
-export function synthesizeOneQubitRuns(ops: readonly NativeOp[], numQubits: number, basis: OneQubitBasis): Operation[] {
+export function synthesizeOneQubitRuns(
+  ops: readonly NativeOp[],
+  numQubits: number,
+  basis: OneQubitBasis,
+  general = false,
+): Operation[] {
   const pending: (Matrix2 | undefined)[] = new Array(numQubits).fill(undefined);
   const out: Operation[] = [];
   const flush = (q: number): void => {
     const m = pending[q];
     if (m === undefined) return;
     pending[q] = undefined;
-    out.push(...synthesizeOneQubit(m, q, basis));
+    out.push(...synthesizeOneQubit(m, q, basis, general));
   };
   for (const op of ops) {
     switch (op.kind) {

@@ -10,11 +10,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { parseQasm } from '../../../backends/quantum/qasm/index.ts';
 import type { Circuit } from '../../../backends/quantum/circuit.ts';
 import { configurationOf, defaultFakeDevices, type FakeDevice } from './fake-devices.ts';
 import { isaViolation } from './isa-check.ts';
-import { defaultUsage, jobView, metricsView, pubResult, type EmulatedJob } from './job-replies.ts';
+import { defaultUsage, jobView, metricsView, type EmulatedJob } from './job-replies.ts';
+import { pubCircuits, pubExecutions, readSamplerPub, samplerPubResult, type SamplerPub } from './sampler-pubs.ts';
 
 export type { EmulatedJob } from './job-replies.ts';
 import { checkEstimatorRequest, estimatorExecutions, estimatorResults, EstimatorJobFailure } from './estimator-job.ts';
@@ -330,14 +330,13 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
     const defaultShots =
       ([b.params.shots, b.params.options?.default_shots].find((x) => typeof x === 'number') as number | undefined) ??
       4096;
-    const parsed: { qasm: string; shots: number }[] = [];
+    const parsed: SamplerPub[] = [];
     for (const [i, pub] of pubs.entries()) {
-      const pubArr = Array.isArray(pub) ? pub : [pub];
-      if (typeof pubArr[0] !== 'string')
-        return [400, errors('invalid_params', `pub ${i} must start with an OpenQASM 3 string`)];
-      parsed.push({ qasm: pubArr[0], shots: typeof pubArr[2] === 'number' ? pubArr[2] : defaultShots });
+      const read = readSamplerPub(pub, i, defaultShots);
+      if ('error' in read) return [400, errors('invalid_params', read.error)];
+      parsed.push(read);
     }
-    const executions = parsed.reduce((n, p) => n + p.shots, 0);
+    const executions = parsed.reduce((n, p) => n + pubExecutions(p), 0);
     if (executions > maxExecutions)
       return [
         400,
@@ -416,10 +415,10 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
       );
     if (job.sessionId !== undefined) sessions.jobStarted(job.sessionId);
     if (failure) return finish(job, 'Failed', failure.reason, failure.code);
-    const circuits: Circuit[] = [];
+    const circuits: Circuit[][] = [];
     for (const [i, pub] of job.pubs.entries()) {
       try {
-        circuits.push(parseQasm(pub.qasm));
+        circuits.push(pubCircuits(pub));
       } catch (err) {
         return finish(
           job,
@@ -428,12 +427,12 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
           1101,
         );
       }
-      const violation = isaViolation(circuits[i]!, device);
+      const violation = circuits[i]!.map((c) => isaViolation(c, device)).find((v) => v !== undefined);
       if (violation) return finish(job, 'Failed', job.pubs.length > 1 ? `pub ${i}: ${violation}` : violation, 1517);
     }
     job.status = 'Running';
     job.timestamps.running = new Date().toISOString();
-    job.quantumSeconds = (options.quantumSeconds ?? defaultUsage)(job.pubs.reduce((n, p) => n + p.shots, 0));
+    job.quantumSeconds = (options.quantumSeconds ?? defaultUsage)(job.pubs.reduce((n, p) => n + pubExecutions(p), 0));
     job.timers.push(
       setTimeout(() => {
         if (job.status !== 'Running') return;
@@ -441,7 +440,7 @@ export async function startIbmEmulator(options: IbmEmulatorOptions = {}): Promis
           job.results = job.estimator
             ? estimatorResults(job.estimator, device, options.seed)
             : {
-                results: circuits.map((c, i) => pubResult(c, job.pubs[i]!.shots, options.seed)),
+                results: circuits.map((c, i) => samplerPubResult(job.pubs[i]!, c, options.seed)),
                 metadata: { version: 2, execution: { execution_spans: [] } },
               };
           finish(job, 'Completed');

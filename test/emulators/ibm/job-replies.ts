@@ -7,6 +7,14 @@ import { simulate } from '../../../backends/quantum/simulator/index.ts';
 import type { Circuit } from '../../../backends/quantum/circuit.ts';
 import type { EstimatorPub } from './estimator-job.ts';
 
+/** A Sampler PUB as the emulator keeps it. */
+export interface SamplerPub {
+  readonly qasm: string;
+  readonly shots: number;
+  /** The rows of parameter_values as received (absent for a PUB without them). */
+  readonly parameterValues?: readonly (readonly number[])[];
+}
+
 /** A job as the emulator holds it. */
 export interface EmulatedJob {
   readonly id: string;
@@ -22,8 +30,8 @@ export interface EmulatedJob {
   readonly sessionId?: string;
   /** `params.options` as submitted. */
   readonly options?: unknown;
-  /** Every PUB of the job, in order: its OpenQASM 3 and shots. */
-  readonly pubs: readonly { readonly qasm: string; readonly shots: number }[];
+  /** Every PUB of the job, in order: its OpenQASM 3, shots and (Sampler) parameter_values rows. */
+  readonly pubs: readonly SamplerPub[];
   results?: unknown;
   /** The PUBs of an Estimator V2 job (estimator-job.ts); absent for Sampler jobs. */
   readonly estimator?: readonly EstimatorPub[];
