@@ -2,7 +2,8 @@
  * The worker side of an Estimator task, loaded through `orrery-compute/internal/circuit-task`
  * (circuit-task.ts re-exports it): parses and binds the QASM, checks the observables against it,
  * and hands both to the Estimator runner of the node's backend kind; on a batching ibm-quantum
- * backend the task goes to the backend's batcher instead (one Estimator job for the tasks ready together).
+ * backend the task goes to the backend's batcher instead (one Estimator job for the tasks ready
+ * together), and on a batching braket backend its basis circuits do (one program set).
  */
 import { BackendError } from '../../orchestrator/core/errors.ts';
 import { parseQasm } from './qasm/index.ts';
@@ -13,6 +14,8 @@ import { CIRCUIT_ENV, type QuantumBackendConfig } from './quantum-backend.ts';
 import { estimateOnSimulator } from './simulator-estimator.ts';
 import { estimateOnIbm } from './ibm/estimator-runner.ts';
 import { estimateOnBraket } from './braket/estimator-runner.ts';
+import { reserveBraketTask } from './braket/pricing.ts';
+import type { BraketConfig } from './braket/config.ts';
 import { BATCHER_SOCKET_ENV } from './batching/batch-wire.ts';
 import { runThroughBatcher } from './batching/batch-client.ts';
 import { reserveIbmJob } from './ibm/job-cost.ts';
@@ -86,7 +89,20 @@ export async function executeEstimator(call: EstimatorCall, hooks: EstimatorHook
       return estimateOnSimulator(config as never, run, call.seed);
     case 'ibm-quantum':
       return estimateOnIbm(config as never, run);
-    case 'braket':
-      return estimateOnBraket(config as never, run);
+    case 'braket': {
+      const braket = config as unknown as BraketConfig;
+      if (!batcher) return estimateOnBraket(braket, run);
+      // Each basis circuit joins the batcher like a circuit task (reserving its estimate first): one program set for them all.
+      return estimateOnBraket(braket, run, async (basis) => {
+        await reserveBraketTask(basis.reserve, basis.device ?? braket.deviceArn, basis.shots);
+        const { source, shots, device } = basis;
+        return runThroughBatcher(
+          config.name,
+          batcher,
+          { type: 'run', source, shots, ...(device && { device }) },
+          basis,
+        );
+      });
+    }
   }
 }

@@ -301,6 +301,27 @@ test('end to end: concurrent circuit().remote() calls and a map() sweep each bec
   }
 });
 
+test('Estimator tasks on a batching braket backend: their basis circuits share one program set, values from its counts', async () => {
+  const { estimator, get, init, shutdown } = orrery;
+  await init({ numCpus: 1, logToDriver: false, backends: [{ ...config, batchWindowMs: 300 }] });
+  try {
+    const est = estimator({ backend: 'braket', shots: 400 });
+    await get(est.remote(FLIP, ['ZI']));
+    const before = creates();
+    // Bell: ZZ and XX need two bases; flip: IZ and XI commute qubit-wise, one basis. Three programs, one task.
+    const [bell, flip] = await get([est.remote(BELL, ['ZZ', 'XX']), est.remote(FLIP, ['IZ', 'XI'])]);
+    assert.equal(creates() - before, 1, 'the bases of both tasks went out as one program-set task');
+    const set = emu.braket.tasks().at(-1)!;
+    assert.equal((set.action.programs as unknown[]).length, 3);
+    assert.deepEqual(bell!.values, [1, 1], 'a Bell pair: <ZZ> = <XX> = 1');
+    assert.equal(flip!.values[0], -1, 'qubit 0 flipped: <IZ> = -1');
+    assert.ok(Math.abs(flip!.values[1]!) < 0.25, `<XI> of |01> is 0 up to shot noise (${flip!.values[1]})`);
+    assert.deepEqual(new Set(bell!.jobIds), new Set([set.arn]));
+  } finally {
+    await shutdown();
+  }
+});
+
 test('end to end with batchWindowMs 0: circuits go one task each, and a map() sweep is still one program with input sets', async () => {
   const { circuit, get, init, shutdown } = orrery;
   await init({ numCpus: 1, logToDriver: false, backends: [{ ...config, batchWindowMs: 0 }] });

@@ -4,6 +4,7 @@
  * into its basis (run by {@link runOnBraket}), and values and stds come from the counts.
  */
 import type { EstimatorRun, EstimatorTaskResult } from '../estimator-run.ts';
+import type { CircuitResult, CircuitRun } from '../run-types.ts';
 import { estimatesFromCounts, measurementPlan, rotatedCircuit, shotsForPrecision } from '../expectation.ts';
 import { toQasm3 } from '../qasm/index.ts';
 import { runOnBraket } from './braket-runner.ts';
@@ -14,10 +15,15 @@ export const DEFAULT_ESTIMATOR_SHOTS = 4096;
 
 /**
  * Runs `run` as one Braket quantum task per measurement basis, all submitted at once (each
- * would otherwise wait in the device queue after the last). When one fails the others are
- * cancelled, and cancelling the task cancels them all.
+ * would otherwise wait in the device queue after the last), through `runCircuit` (on a batching
+ * backend: the batcher, so the bases of the tasks ready together share a program set). When one
+ * fails the others are cancelled, and cancelling the task cancels them all.
  */
-export async function estimateOnBraket(config: BraketConfig, run: EstimatorRun): Promise<EstimatorTaskResult> {
+export async function estimateOnBraket(
+  config: BraketConfig,
+  run: EstimatorRun,
+  runCircuit: (basis: CircuitRun) => Promise<CircuitResult> = (basis) => runOnBraket(config, basis),
+): Promise<EstimatorTaskResult> {
   const started = performance.now();
   if (run.signal.aborted) throw run.signal.reason;
   const shots = run.shots ?? (run.precision !== undefined ? shotsForPrecision(run.precision) : DEFAULT_ESTIMATOR_SHOTS);
@@ -37,7 +43,7 @@ export async function estimateOnBraket(config: BraketConfig, run: EstimatorRun):
       plan.map(async (b, i) => {
         const circuit = rotatedCircuit(run.circuit, b.basis);
         try {
-          return await runOnBraket(config, {
+          return await runCircuit({
             ...run,
             circuit,
             source: toQasm3(circuit),
@@ -60,7 +66,7 @@ export async function estimateOnBraket(config: BraketConfig, run: EstimatorRun):
     );
     const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
     if (failed) throw cause ?? failed.reason;
-    const results = settled.map((x) => (x as PromiseFulfilledResult<Awaited<ReturnType<typeof runOnBraket>>>).value);
+    const results = settled.map((x) => (x as PromiseFulfilledResult<CircuitResult>).value);
     const result = estimatesFromCounts(
       run.observables,
       plan,
