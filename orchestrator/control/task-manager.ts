@@ -13,7 +13,7 @@ import {
   type ErrorInfo,
 } from '../core/errors.ts';
 import type { Clock } from '../core/clock.ts';
-import type { Payload } from '../core/serialization.ts';
+import { MAX_VALUE_BYTES, type Payload } from '../core/serialization.ts';
 import type { NormalizedTaskOptions, RunMessage, TaskSubmission } from '../protocol/messages.ts';
 import type { ObjectStore, StoredFrom } from '../objects/object-store.ts';
 import { argumentIds } from '../objects/lineage.ts';
@@ -253,11 +253,16 @@ export class TaskManager {
   /** Sends a task to its lease's node. */
   start(t: TaskRecord, lease: Lease, extra?: { maxConcurrency?: number }): void {
     const remoteArgs: [number, string][] = [];
+    // What travels in the run message; a value that would take it past one frame is fetched apart.
+    let inline = t.spec.args.reduce((n, a) => n + ('data' in a ? a.data.byteLength : 0), 0);
     const args: Payload[] = t.spec.args.map((a, i) => {
       if (!('ref' in a)) return a;
       const r = this.store.result(a.ref);
-      if (r?.ok) return r.payload;
-      // Held by a node (or lost): the worker fetches it, from its own node when it is there.
+      if (r?.ok && inline + r.payload.data.byteLength <= MAX_VALUE_BYTES) {
+        inline += r.payload.data.byteLength;
+        return r.payload;
+      }
+      // Held by a node, lost, or too large to travel with the others: the worker fetches it, from its own node when it is there.
       remoteArgs.push([i, a.ref]);
       return EMPTY_PAYLOAD;
     });

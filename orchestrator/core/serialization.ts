@@ -5,6 +5,7 @@
  * references (`secret(name)`) become markers too, and only where the caller collects them (task
  * arguments): the worker revives them into the values the head sent with the run.
  */
+import { constants } from 'node:buffer';
 import { serialize, deserialize } from 'node:v8';
 import { isObjectRef, ObjectRef } from './object-ref.ts';
 import { isSecretRef, SECRET_KEY, SecretRef } from './secret-ref.ts';
@@ -88,19 +89,51 @@ export function serializeValue(
     // A top-level typed array (the usual large value) travels as its raw bytes: one copy for
     // snapshot semantics where the caller keeps the array, none where it hands it over.
     const v = value as ArrayBufferView;
+    checkSize(v.byteLength, what);
     const view = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
     return { data: opts.copy === false ? view : view.slice(), marked: false, typed };
   }
   const found: Found = { any: false, refs: nestedRefs, secrets: opts.secrets, what };
   const marked = markValue(value, found, new Map());
   try {
-    return { data: serialize(marked), marked: found.any };
+    const data = serialize(marked);
+    checkSize(data.byteLength, what);
+    return { data, marked: found.any };
   } catch (err) {
+    if (err instanceof ValueTooLargeError) throw err;
     throw new TypeError(
       `${what} cannot be sent to another process: ${(err as Error).message}. ` +
         'Pass structured-cloneable data (numbers, strings, plain objects, arrays, typed arrays, Map, Set, Date, BigInt) instead of functions, class instances with methods, or sockets.',
     );
   }
+}
+
+/**
+ * The largest value that moves between processes: what one message frame holds (a Buffer's
+ * limit: 4 GiB on Node 20), less room for the message around it.
+ */
+export const MAX_VALUE_BYTES = constants.MAX_LENGTH - 1024 * 1024;
+
+/** A value larger than {@link MAX_VALUE_BYTES}: refused where it is made, before anything is sent. */
+export class ValueTooLargeError extends RangeError {
+  constructor(
+    readonly what: string,
+    readonly bytes: number,
+  ) {
+    super(
+      `${what} is ${gib(bytes)} GiB, more than the ${gib(MAX_VALUE_BYTES)} GiB a value may be to move between processes ` +
+        '(one Node Buffer). Split it into parts, each its own put() or task result, or write it to a file the tasks read.',
+    );
+    this.name = 'ValueTooLargeError';
+  }
+}
+
+function gib(bytes: number): string {
+  return (bytes / 2 ** 30).toFixed(2);
+}
+
+function checkSize(bytes: number, what: string): void {
+  if (bytes > MAX_VALUE_BYTES) throw new ValueTooLargeError(what, bytes);
 }
 
 /**

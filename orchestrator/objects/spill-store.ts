@@ -6,12 +6,12 @@
  * The folder is private (core/runtime-dir.ts: in the process's own 0700 folder by default) and
  * each file is created exclusively with mode 0600, so no one else can read or swap a value.
  */
-import { readFileSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { rmSync, unlinkSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Payload, TypedArrayName } from '../core/serialization.ts';
 import { ensurePrivateDir } from '../core/runtime-dir.ts';
+import { readWholeFile, readWholeFileSync, writeWholeFile, writeWholeFileSync } from '../core/large-files.ts';
 
 /** Fraction of a store's budget above which values are spilled (Ray: 0.8); the head's store and nodes' stores alike. */
 export const SPILL_THRESHOLD = 0.8;
@@ -53,7 +53,7 @@ export class SpillStore {
   spill(id: string, p: Payload): SpilledValue {
     const path = this.pathOf(id);
     const t0 = performance.now();
-    writeFileSync(path, p.data, PRIVATE_FILE);
+    writeWholeFileSync(path, p.data, PRIVATE_FILE);
     return this.written(path, p, t0);
   }
 
@@ -61,20 +61,20 @@ export class SpillStore {
   async spillAsync(id: string, p: Payload): Promise<SpilledValue> {
     const path = this.pathOf(id);
     const t0 = performance.now();
-    await writeFile(path, p.data, PRIVATE_FILE);
+    await writeWholeFile(path, p.data, PRIVATE_FILE);
     return this.written(path, p, t0);
   }
 
   /** Reads a spilled value back. */
   restore(s: SpilledValue): Payload {
     const t0 = performance.now();
-    return this.read(s, readFileSync(s.path), t0);
+    return this.read(s, readWholeFileSync(s.path), t0);
   }
 
   /** Reads a spilled value back without blocking. */
   async restoreAsync(s: SpilledValue): Promise<Payload> {
     const t0 = performance.now();
-    return this.read(s, await readFile(s.path), t0);
+    return this.read(s, await readWholeFile(s.path), t0);
   }
 
   /** Deletes a spilled value's file (its object was freed). */

@@ -54,16 +54,33 @@ export class Channel {
     if (!this.scheduled && !this.blocked) this.schedule();
   }
 
-  /** Sends what is queued now, synchronously (used before exiting). */
+  /**
+   * Sends what is queued now, synchronously (used before exiting). A batch too large for one
+   * frame goes one message per frame; a single message too large for a frame (the values in it
+   * were checked, so this is a bug or a peer's limit) closes the channel with the reason rather
+   * than throwing into whoever queued it.
+   */
   flush(): void {
     if (this.pending.length === 0 || this.closed) return;
     const batch = this.pending;
     this.pending = [];
-    const bufs = encodeFrame(batch);
+    let frames: Buffer[][];
+    try {
+      frames = [encodeFrame(batch)];
+    } catch (err) {
+      if (!(err instanceof FrameError)) throw err;
+      try {
+        frames = batch.map((m) => encodeFrame([m]));
+      } catch (one) {
+        if (!(one instanceof FrameError)) throw one;
+        this.close(`cannot send a message: ${one.message}`);
+        return;
+      }
+    }
     const out = this.output as Writable & { cork(): void; uncork(): void };
     out.cork();
     let ok = true;
-    for (const b of bufs) ok = out.write(b);
+    for (const bufs of frames) for (const b of bufs) ok = out.write(b);
     out.uncork();
     if (!ok) this.blocked = true;
   }

@@ -4,12 +4,19 @@
  * views into the received frame (no copy beyond the transport's own).
  *
  * Layout: u32 bodyLength | u32 headerLength | header (v8: [messages, blobLengths]) | blobs, each
- * starting 8-byte aligned within the body (zero padding between).
+ * starting 8-byte aligned within the body (zero padding between). A body of 4 GiB - 1 or more
+ * (a value past 2 GiB, say) has the length 0xFFFFFFFF followed by its u64 length.
  */
+import { constants } from 'node:buffer';
 import { serialize, deserialize } from 'node:v8';
 
-/** Frames larger than this are refused (a corrupt length prefix must not allocate gigabytes). */
-export const MAX_FRAME_BYTES = 2 ** 31 - 1;
+/**
+ * The largest frame body: what one Buffer can hold (4 GiB on Node 20, more on newer Node), since
+ * a frame is received into one. Larger frames are refused on both ends.
+ */
+export const MAX_FRAME_BYTES = constants.MAX_LENGTH;
+/** A u32 length prefix of this value says a u64 length follows. */
+const LONG_FRAME = 0xffffffff;
 const BLOB_MIN = 1024;
 const MAX_DEPTH = 6;
 
@@ -26,7 +33,7 @@ export function encodeFrame(messages: readonly unknown[]): Buffer[] {
   const blobs: Uint8Array[] = [];
   const lifted = messages.map((m) => lift(m, blobs, 0));
   const header = serialize([lifted, blobs.map((b) => b.byteLength)]);
-  const out: Buffer[] = [Buffer.allocUnsafe(8), header];
+  const out: Buffer[] = [Buffer.alloc(0), header];
   let body = 4 + header.length;
   for (const b of blobs) {
     const pad = align(body) - body;
@@ -36,8 +43,14 @@ export function encodeFrame(messages: readonly unknown[]): Buffer[] {
   }
   if (body > MAX_FRAME_BYTES)
     throw new FrameError(`message batch of ${body} bytes exceeds the ${MAX_FRAME_BYTES}-byte frame limit`);
-  out[0]!.writeUInt32LE(body, 0);
-  out[0]!.writeUInt32LE(header.length, 4);
+  const long = body >= LONG_FRAME;
+  const prefix = Buffer.allocUnsafe(long ? 16 : 8);
+  if (long) {
+    prefix.writeUInt32LE(LONG_FRAME, 0);
+    prefix.writeBigUInt64LE(BigInt(body), 4);
+  } else prefix.writeUInt32LE(body, 0);
+  prefix.writeUInt32LE(header.length, long ? 12 : 4);
+  out[0] = prefix;
   return out;
 }
 
@@ -152,16 +165,29 @@ export class FrameDecoder {
         }
         return out;
       }
-      const body = data.readUInt32LE(0);
+      const short = data.readUInt32LE(0);
+      const prefix = short === LONG_FRAME ? 12 : 4;
+      if (data.length < prefix) {
+        this.chunks.push(data);
+        this.buffered = data.length;
+        return out;
+      }
+      const body = short === LONG_FRAME ? Number(data.readBigUInt64LE(4)) : short;
       if (body < 4 || body > this.maxFrameBytes) throw new FrameError(`bad frame length ${body}`);
-      if (data.length >= 4 + body) {
-        out.push(decodeBody(data.subarray(4, 4 + body)));
-        data = data.subarray(4 + body);
+      if (data.length >= prefix + body) {
+        out.push(decodeBody(data.subarray(prefix, prefix + body)));
+        data = data.subarray(prefix + body);
         continue;
       }
-      this.frame = Buffer.allocUnsafe(body);
+      try {
+        this.frame = Buffer.allocUnsafe(body);
+      } catch (err) {
+        throw new FrameError(
+          `a frame of ${body} bytes does not fit in this process's memory: ${(err as Error).message}`,
+        );
+      }
       this.filled = 0;
-      data = data.subarray(4);
+      data = data.subarray(prefix);
     }
   }
 

@@ -5,7 +5,8 @@
  * it is checked before use: a plain file name, a regular file (not a symlink) directly inside
  * the session's results folder, which must itself be a real folder.
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, realpathSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, realpathSync, type Stats } from 'node:fs';
+import { readWholeFd } from '../core/large-files.ts';
 import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
@@ -62,7 +63,7 @@ export function readCheckedFile(path: string): Uint8Array {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     if (!fstatSync(fd).isFile()) throw new Error(`${path} is not a regular file`);
-    return new Uint8Array(readFileSync(fd));
+    return new Uint8Array(readWholeFd(fd, path));
   } finally {
     closeSync(fd);
   }

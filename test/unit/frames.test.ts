@@ -47,6 +47,27 @@ test('a length prefix beyond the limit is refused before allocating', () => {
   assert.throws(() => d.push(b), FrameError);
 });
 
+test('a long length prefix (0xFFFFFFFF, then u64: bodies of 4 GiB - 1 and up) decodes, split anywhere', () => {
+  const short = concat(encodeFrame([{ type: 'log', data: new Uint8Array(3000).fill(9) }]));
+  const body = short.subarray(4);
+  const prefix = Buffer.alloc(12);
+  prefix.writeUInt32LE(0xffffffff, 0);
+  prefix.writeBigUInt64LE(BigInt(body.length), 4);
+  const wire = concat([prefix, body, short]);
+  for (const step of [1, 5, 6, 11, 4096]) {
+    const d = new FrameDecoder();
+    const out: unknown[][] = [];
+    for (let i = 0; i < wire.length; i += step) out.push(...d.push(wire.subarray(i, i + step)));
+    assert.equal(out.length, 2, `step ${step}`);
+    for (const [m] of out) assert.deepEqual(Buffer.from((m as { data: Uint8Array }).data), Buffer.alloc(3000, 9));
+    assert.equal(d.partial, false);
+  }
+  const tooLong = Buffer.alloc(12);
+  tooLong.writeUInt32LE(0xffffffff, 0);
+  tooLong.writeBigUInt64LE(2n ** 60n, 4);
+  assert.throws(() => new FrameDecoder().push(tooLong), /bad frame length/);
+});
+
 test('fuzz: random and mutated frames either decode or raise FrameError, never anything else', () => {
   const good = concat(
     encodeFrame([
