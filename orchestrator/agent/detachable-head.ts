@@ -28,6 +28,8 @@ export interface HeadLink {
   listen(onMessage: (m: Message) => void, onClose: (reason: CloseReason) => void): void;
   send(m: Message): void;
   flush(): void;
+  /** A worker's direct link to the head closed (see `tasks-in-hand`): a durable link reports its tasks to the next head. */
+  inHand?(m: Extract<Message, { type: 'tasks-in-hand' }>): void;
 }
 
 /** A head link that survives heads. */
@@ -169,6 +171,17 @@ export class DetachableHead implements HeadLink {
       removeAgentFiles(this.socketPath, false);
     }
     this.onMessage(m);
+  }
+
+  inHand(m: Extract<Message, { type: 'tasks-in-hand' }>): void {
+    for (const t of m.tasks) this.running.set(t.taskId, t.holder);
+    // Kept for the next head even when this link looks open: it may be the dead head's, not yet
+    // seen closed. A head that already had a result ignores it the second time.
+    for (const r of m.results) {
+      this.finished(r.taskId);
+      if (this.channel && !this.channel.isClosed) this.channel.send(r);
+      this.kept.push(r);
+    }
   }
 
   private finished(taskId: string): void {

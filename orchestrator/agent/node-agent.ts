@@ -245,6 +245,7 @@ export class NodeAgent {
   private fromWorker(w: WorkerProcess, m: Message): void {
     if (m.type === 'done' || m.type === 'failed' || m.type === 'request' || m.type === 'log') this.head.send(m);
     else if (m.type === 'store-object') this.objects.store(m.objectId, m.payload);
+    else if (m.type === 'tasks-in-hand') this.head.inHand?.(m);
     else if (m.type === 'fetch')
       void this.objects
         .get(m.objectId, 0)

@@ -13,6 +13,7 @@ import { installRuntime } from '../api/runtime.ts';
 import { WorkerRuntime } from './worker-runtime.ts';
 import { TaskExecutor } from './task-executor.ts';
 import { WorkerObjects } from './worker-objects.ts';
+import { DirectLinkTasks } from './direct-link-tasks.ts';
 import { RefTracker } from '../api/ref-tracker.ts';
 
 const info = JSON.parse(process.env.ORRERY_WORKER ?? '{}') as {
@@ -30,8 +31,15 @@ const agentSocket = new Socket({ fd: 3, readable: true, writable: true });
 const agent = new Channel(agentSocket, agentSocket, 'agent');
 let direct: Channel | undefined;
 
+/** What the direct link carried that must not be lost with the head (see direct-link-tasks.ts). */
+const linkTasks = new DirectLinkTasks();
+
 /** Results and requests take the direct link when there is one. */
-const send = (m: Message) => (direct && !direct.isClosed ? direct : agent).send(m);
+const send = (m: Message) => {
+  if (!direct || direct.isClosed) return agent.send(m);
+  linkTasks.sending(m);
+  direct.send(m);
+};
 
 const objects = new WorkerObjects((m) => agent.send(m));
 const runtime = new WorkerRuntime(
@@ -87,7 +95,17 @@ if (info.headSocket && info.nodeId && linkSecret) {
   const sock = createConnection(info.headSocket);
   sock.once('connect', () => {
     const ch = new Channel(sock, sock, 'head');
-    ch.listen(onMessage, () => {});
+    ch.listen(
+      (m) => {
+        if (m.type === 'run') linkTasks.took(m);
+        onMessage(m);
+      },
+      // The head is gone (or the link broke): the agent reports what this worker holds to the next head.
+      () => {
+        const held = linkTasks.lost(workerId);
+        if (held) agent.send(held);
+      },
+    );
     ch.send({ type: 'worker-hello', nodeId: info.nodeId!, workerId, secret: linkSecret });
     direct = ch;
     listenToAgent();

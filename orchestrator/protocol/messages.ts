@@ -394,6 +394,19 @@ export type Message =
   | NodeUsageMessage
   /** worker -> head over a direct link (local nodes): who is on the other end, and the head's link secret (ORRERY_WORKER_LINK_SECRET) proving it is one of its workers. */
   | { readonly type: 'worker-hello'; readonly nodeId: string; readonly workerId: string; readonly secret: string }
+  /**
+   * worker -> agent, when the worker's direct link to the head closed: the tasks the head gave it
+   * over that link and it has not finished (each with its lease id, or `actor:<id>`), and the
+   * results it sent over the link in the last seconds (they may have died with the head). A
+   * durable agent reports the tasks to the next head as running, so that head adopts them
+   * instead of running them again, and keeps the results for it.
+   */
+  | {
+      readonly type: 'tasks-in-hand';
+      readonly workerId: string;
+      readonly tasks: readonly { readonly taskId: string; readonly holder: string }[];
+      readonly results: readonly Extract<Message, { type: 'done' | 'failed' }>[];
+    }
   /** worker -> agent -> head: a client request from a running task; `requestId` 0 wants no reply. */
   | {
       readonly type: 'request';
@@ -416,6 +429,7 @@ const TYPES = new Set<string>([
   'hello',
   'head-hello',
   'worker-hello',
+  'tasks-in-hand',
   'run',
   'cancel',
   'lease-end',

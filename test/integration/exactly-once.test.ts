@@ -1,0 +1,98 @@
+/**
+ * Exactly once across a lost head, as a property: a client driver submits tasks to `orrery
+ * start --session`, the head is SIGKILLed at a random moment (before dispatch, while tasks run,
+ * while a result is on its way, while the session is being written), `orrery start --resume`
+ * finishes the run, and every task's marker file shows it ran exactly once. Local nodes run
+ * tasks over direct worker links, which the agent does not see: the workers tell it what they
+ * hold when the head goes (agent/direct-link-tasks.ts).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SessionStore } from '../../orchestrator/sessions/index.ts';
+import { sleep, tempDir, until } from './helpers.ts';
+
+const MAIN = 'orchestrator/cli/main.ts';
+const DRIVER = new URL('./fixtures/marker-driver.ts', import.meta.url).pathname;
+const ROUNDS = 6;
+const TASKS = 6;
+const TASK_MS = 4000;
+
+function startHead(home: string, args: string[]): { child: ChildProcess; out: () => string } {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--port', '0', ...args], {
+    env: { ...process.env, ORRERY_HOME: home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  return { child, out: () => out };
+}
+
+async function headUp(home: string, head: { child: ChildProcess; out: () => string }): Promise<void> {
+  await until(
+    'the head to start',
+    () => {
+      if (head.child.exitCode !== null) throw new Error(`orrery start exited: ${head.out()}`);
+      return existsSync(join(home, 'head.json')) && /session:/.test(head.out());
+    },
+    60_000,
+  );
+}
+
+function finishedTasks(home: string): number {
+  process.env.ORRERY_HOME = home;
+  const r = new SessionStore().open('lid');
+  try {
+    return r.tasks({ name: 'step' }).filter((t) => t.state === 'FINISHED').length;
+  } finally {
+    r.close();
+  }
+}
+
+test(`SIGKILL the head at random moments over ${ROUNDS} rounds: after --resume every task ran exactly once`, async () => {
+  const savedHome = process.env.ORRERY_HOME;
+  const outcomes: string[] = [];
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const home = tempDir('lid-home');
+      const markers = join(home, 'markers');
+      mkdirSync(markers);
+      const first = startHead(home, ['--session', 'lid']);
+      await headUp(home, first);
+      const driver = spawn(process.execPath, ['--import', 'tsx', DRIVER, markers, String(TASKS), String(TASK_MS)], {
+        env: { ...process.env, ORRERY_HOME: home },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let driverOut = '';
+      driver.stdout!.on('data', (d) => (driverOut += d));
+      await until('the driver to submit', () => driverOut.includes('SUBMITTED'), 60_000);
+      // Somewhere in the run: 6 tasks of 4 s on two CPUs take about 12 s, longer than a head needs to come back.
+      const delay = Math.round(Math.random() * (TASKS / 2) * TASK_MS);
+      await sleep(delay);
+      first.child.kill('SIGKILL');
+      await new Promise((r) => first.child.once('exit', r));
+      const second = startHead(home, ['--resume', 'lid']);
+      try {
+        await headUp(home, second);
+        await until('every task to finish in the session', () => finishedTasks(home) === TASKS, 120_000);
+      } finally {
+        second.child.kill('SIGTERM');
+        await new Promise((r) => second.child.once('exit', r));
+        driver.kill('SIGKILL');
+      }
+      const runs = Array.from({ length: TASKS }, (_, i) => {
+        const f = join(markers, `ran-${i}`);
+        return existsSync(f) ? readFileSync(f, 'utf8').length : 0;
+      });
+      outcomes.push(`round ${round}, killed ${delay} ms after submission: runs ${runs.join(' ')}`);
+      assert.deepEqual(runs, new Array(TASKS).fill(1), outcomes.join('\n'));
+    }
+  } finally {
+    if (savedHome === undefined) delete process.env.ORRERY_HOME;
+    else process.env.ORRERY_HOME = savedHome;
+  }
+  console.log(outcomes.join('\n'));
+});
