@@ -6,7 +6,7 @@
 import { WebSocket } from 'ws';
 import { fromErrorInfo } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
-import { messageBytesAtLeast } from '../protocol/frames.ts';
+import { FrameDecoder, messageBytesAtLeast } from '../protocol/frames.ts';
 import type { ClientRequest, Message, ReplyTo } from '../protocol/messages.ts';
 import { DRIVER_PATH, MAX_DRIVER_MESSAGE_BYTES, WS_PROTOCOL, type DriverWelcome } from '../protocol/driver-socket.ts';
 import { headFilePath, readHeadFile, runningHead } from '../client/head-file.ts';
@@ -28,7 +28,18 @@ export interface ClientOptions {
   readonly token?: string;
   readonly namespace?: string;
   readonly logToDriver?: boolean;
+  /**
+   * How long a driver whose head disappeared (killed, its machine asleep) keeps trying to reach
+   * a head again, keeping its refs and its pending get/wait calls; 0 gives up at once. Default
+   * {@link DEFAULT_RECONNECT_TIMEOUT_MS}.
+   */
+  readonly reconnectTimeoutMs?: number;
 }
+
+/** Five minutes: long enough for `orrery start --resume` after a crash or a reboot of the head's machine. */
+export const DEFAULT_RECONNECT_TIMEOUT_MS = 5 * 60_000;
+/** Between two attempts to reach a head again. */
+const RECONNECT_EVERY_MS = 1000;
 
 /** Resolves `'auto'` through head.json and finds the token (option, ORRERY_TOKEN, head.json for that address). */
 export function resolveClientTarget(opts: ClientOptions): { address: string; token: string } {
@@ -62,7 +73,32 @@ export function resolveClientTarget(opts: ClientOptions): { address: string; tok
 
 /** Connects to a head service; resolves once the head accepted this driver's job. */
 export async function connectClient(opts: ClientOptions): Promise<ClientRuntime> {
-  const { address, token } = resolveClientTarget(opts);
+  const { ws, address, welcome } = await handshake(opts);
+  return new ClientRuntime(ws, address, welcome, opts);
+}
+
+/** A socket whose head accepted this driver, with the head's welcome. */
+interface Accepted {
+  readonly ws: WebSocket;
+  readonly address: string;
+  readonly welcome: DriverWelcome;
+}
+
+/**
+ * Opens a driver socket to the head `opts` names (head.json anew for 'auto') and waits for its
+ * welcome. `again`: reconnecting, when a head restarted at the same address has a new token,
+ * which its head.json holds.
+ */
+function handshake(opts: ClientOptions, again = false): Promise<Accepted> {
+  let target: { address: string; token: string };
+  try {
+    target = resolveClientTarget(opts);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  const file = again ? readHeadFile() : undefined;
+  const address = target.address;
+  const token = file?.address === address ? file.token : target.token;
   const query = new URLSearchParams();
   if (opts.namespace !== undefined) query.set('namespace', opts.namespace);
   if (opts.logToDriver === false) query.set('logToDriver', '0');
@@ -71,13 +107,28 @@ export async function connectClient(opts: ClientOptions): Promise<ClientRuntime>
     maxPayload: 2 ** 31 - 1,
     handshakeTimeout: 30_000,
   });
-  return new Promise<ClientRuntime>((resolve, reject) => {
+  return new Promise<Accepted>((resolve, reject) => {
     let settled = false;
     const fail = (err: Error) => {
       if (settled) return;
       settled = true;
       ws.terminate();
       reject(err);
+    };
+    const onMessage = (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) return fail(new HeadUnreachableError(address, 'it sent a text message before its welcome'));
+      let batch: unknown[] | undefined;
+      try {
+        [batch] = new FrameDecoder().push(data);
+      } catch (err) {
+        return fail(new HeadUnreachableError(address, `its welcome was malformed: ${(err as Error).message}`));
+      }
+      const m = batch?.[0] as Message | undefined;
+      if (m?.type !== 'reply' || m.requestId !== 0) return;
+      if (!m.ok) return fail(fromErrorInfo(m.error ?? { name: 'Error', message: 'the head refused this driver' }));
+      settled = true;
+      ws.off('message', onMessage);
+      resolve({ ws, address, welcome: m.value as DriverWelcome });
     };
     ws.once('unexpected-response', (_req, res) => {
       res.resume();
@@ -88,84 +139,141 @@ export async function connectClient(opts: ClientOptions): Promise<ClientRuntime>
     ws.on('error', (err: NodeJS.ErrnoException) =>
       fail(new HeadUnreachableError(address, err.code === 'ECONNREFUSED' ? 'connection refused' : err.message)),
     );
-    ws.once('open', () => {
-      const rt = new ClientRuntime(ws, address, {
-        welcomed: () => {
-          if (settled) return;
-          settled = true;
-          resolve(rt);
-        },
-        closedBeforeWelcome: (why) =>
-          fail(new HeadUnreachableError(address, `the head closed the connection${why ? ` (${why})` : ''}`)),
-      });
-    });
+    ws.on('message', onMessage);
+    ws.once('close', (code, reason) =>
+      fail(
+        new HeadUnreachableError(
+          address,
+          `the head closed the connection (${code}${reason.length ? `: ${reason.toString()}` : ''})`,
+        ),
+      ),
+    );
   });
 }
 
-/** What connectClient learns while the head accepts the driver's job. */
-export interface ClientConnecting {
-  /** The head accepted the job. */
-  welcomed(w: DriverWelcome): void;
-  /** The head went away before it accepted the job. */
-  closedBeforeWelcome(why: string | undefined): void;
+/** A request waiting for its reply; sent again on a new connection if the head went away first. */
+interface Pending {
+  readonly req: ClientRequest;
+  resolve(v: unknown): void;
+  reject(e: Error): void;
 }
 
-/** Client-mode CoreRuntime. */
+/**
+ * Client-mode CoreRuntime. When its head disappears (an abnormal close: killed, asleep,
+ * unreachable), it keeps its refs and pending calls and tries to reach a head again (head.json
+ * anew for 'auto', so a head resumed with `orrery start --resume` on another port is found) for
+ * `reconnectTimeoutMs`; requests made meanwhile wait. Once a head accepts it, the pending
+ * get/wait calls are sent again and complete with results computed while it was gone. A head
+ * that was stopped on purpose (`orrery stop`) or that the time runs out on ends the job.
+ */
 export class ClientRuntime implements CoreRuntime {
   readonly sentCode = new Set<string>();
   readonly sharedPayloads = false;
-  private readonly channel: SocketChannel;
+  private channel!: SocketChannel;
   private nextRequest = 1;
-  private readonly replies = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  private ctx: RuntimeContext | undefined;
+  private readonly replies = new Map<number, Pending>();
+  /** Requests without a reply made while no head was reachable, in order. */
+  private queued: ClientRequest[] = [];
+  private readonly ctx: RuntimeContext;
   private lost: string | undefined;
-  private refs: RefTracker | undefined;
-  private readonly closed: Promise<void>;
+  private reconnecting = false;
+  private stopping = false;
+  private readonly refs: RefTracker;
+  private closed!: Promise<void>;
   /** The largest message the head accepts (its welcome says; older heads: the default). */
   private maxMessageBytes = MAX_DRIVER_MESSAGE_BYTES;
+
   constructor(
     ws: WebSocket,
-    readonly address: string,
-    connecting: ClientConnecting,
+    public address: string,
+    welcome: DriverWelcome,
+    private readonly opts: ClientOptions,
   ) {
+    this.ctx = {
+      jobId: welcome.jobId,
+      taskId: newId(),
+      nodeId: welcome.nodeId,
+      backend: 'driver',
+      assignedResources: {},
+      namespace: welcome.namespace,
+    };
+    this.attach(ws, welcome);
+    this.refs = new RefTracker((hold, release) => this.post({ op: 'refs', hold, release })).install();
+  }
+
+  /** Takes `ws` (accepted by a head) as the connection. */
+  private attach(ws: WebSocket, welcome: DriverWelcome): void {
+    if (typeof welcome.maxMessageBytes === 'number') this.maxMessageBytes = welcome.maxMessageBytes;
     this.closed = new Promise((r) => ws.once('close', () => r()));
-    this.channel = new SocketChannel(
+    const channel = new SocketChannel(
       ws,
-      (m) => this.receive(m, connecting.welcomed),
+      (m) => this.receive(m),
       () => this.maxMessageBytes,
     );
-    this.channel.onClosed((reason) => {
-      this.lost = reason ?? 'the head closed the connection';
-      if (!this.ctx) connecting.closedBeforeWelcome(reason);
-      this.refs?.close();
-      const err = new HeadConnectionLostError(this.address, this.lost);
-      for (const r of this.replies.values()) r.reject(err);
-      this.replies.clear();
+    this.channel = channel;
+    channel.onClosed((reason) => {
+      if (this.channel !== channel || this.stopping) return;
+      const why = reason ?? 'the head closed the connection';
+      // 1001: the head is shutting down; 1002: it refused what this driver sent. Neither comes back by waiting.
+      const final = reason === undefined || /\((1001|1002)\b/.test(reason);
+      const timeoutMs = this.opts.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS;
+      if (final || timeoutMs <= 0) return this.giveUp(why);
+      void this.reconnect(why, timeoutMs);
     });
   }
 
-  private receive(m: Message, onWelcome: (w: DriverWelcome) => void): void {
+  /** Tries to reach a head again until `timeoutMs` have passed. */
+  private async reconnect(why: string, timeoutMs: number): Promise<void> {
+    this.reconnecting = true;
+    const deadline = Date.now() + timeoutMs;
+    process.stderr.write(
+      `orrery: lost the head at ${this.address} (${why}); trying to reach it again for ${Math.round(timeoutMs / 1000)} s (init({ reconnectTimeoutMs }))\n`,
+    );
+    let last = why;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, RECONNECT_EVERY_MS));
+      if (this.stopping) return;
+      try {
+        const { ws, address, welcome } = await handshake(this.opts, true);
+        this.address = address;
+        this.attach(ws, welcome);
+        this.reconnecting = false;
+        process.stderr.write(
+          `orrery: reached the head at ${address} again; resending ${this.replies.size} pending call(s)\n`,
+        );
+        // What this driver holds, so the new head keeps those values for it.
+        this.channel.send(this.request(0, { op: 'refs', hold: this.refs.heldIds(), release: [] }));
+        for (const req of this.queued) this.channel.send(this.request(0, req));
+        this.queued = [];
+        for (const [requestId, p] of this.replies) this.channel.send(this.request(requestId, p.req));
+        return;
+      } catch (err) {
+        last = (err as Error).message;
+      }
+    }
+    this.giveUp(`${why}; no head answered within ${Math.round(timeoutMs / 1000)} s (last: ${last})`);
+  }
+
+  private giveUp(why: string): void {
+    this.reconnecting = false;
+    this.lost = why;
+    this.refs.close();
+    const err = new HeadConnectionLostError(this.address, why);
+    for (const r of this.replies.values()) r.reject(err);
+    this.replies.clear();
+    this.queued = [];
+  }
+
+  private request(requestId: number, req: ClientRequest): Message {
+    return { type: 'request', requestId, callerTaskId: '', req };
+  }
+
+  private receive(m: Message): void {
     if (m.type === 'log') {
       (m.stream === 'stderr' ? process.stderr : process.stdout).write(`${m.text}\n`);
       return;
     }
-    if (m.type !== 'reply') return;
-    if (m.requestId === 0) {
-      if (this.ctx || !m.ok) return;
-      const w = m.value as DriverWelcome;
-      if (typeof w.maxMessageBytes === 'number') this.maxMessageBytes = w.maxMessageBytes;
-      this.ctx = {
-        jobId: w.jobId,
-        taskId: newId(),
-        nodeId: w.nodeId,
-        backend: 'driver',
-        assignedResources: {},
-        namespace: w.namespace,
-      };
-      this.refs = new RefTracker((hold, release) => this.post({ op: 'refs', hold, release })).install();
-      onWelcome(w);
-      return;
-    }
+    if (m.type !== 'reply' || m.requestId === 0) return;
     const r = this.replies.get(m.requestId);
     if (!r) return;
     this.replies.delete(m.requestId);
@@ -176,11 +284,12 @@ export class ClientRuntime implements CoreRuntime {
   post(req: ClientRequest): void {
     if (this.lost !== undefined) throw new HeadConnectionLostError(this.address, this.lost);
     this.checkSize(req);
-    this.channel.send({ type: 'request', requestId: 0, callerTaskId: '', req });
+    if (this.reconnecting) this.queued.push(req);
+    else this.channel.send(this.request(0, req));
   }
 
   flush(): void {
-    if (this.lost === undefined) this.channel.flush();
+    if (this.lost === undefined && !this.reconnecting) this.channel.flush();
   }
 
   call<R extends ClientRequest>(req: R): Promise<ReplyTo<R>> {
@@ -193,8 +302,9 @@ export class ClientRuntime implements CoreRuntime {
     const requestId = this.nextRequest++;
     return new Promise<ReplyTo<R>>((resolve, reject) => {
       // The head's reply to this op is ReplyTo<R>: the wire carries it untyped.
-      this.replies.set(requestId, { resolve: resolve as (v: unknown) => void, reject });
-      this.channel.send({ type: 'request', requestId, callerTaskId: '', req });
+      this.replies.set(requestId, { req, resolve: resolve as (v: unknown) => void, reject });
+      // While reconnecting it waits in `replies` and goes out on the next connection.
+      if (!this.reconnecting) this.channel.send(this.request(requestId, req));
     });
   }
 
@@ -205,14 +315,14 @@ export class ClientRuntime implements CoreRuntime {
   }
 
   context(): RuntimeContext {
-    if (!this.ctx) throw new Error('the head has not accepted this driver yet');
     return this.ctx;
   }
 
   /** Disconnects; the head ends this driver's job (the head itself keeps running). */
   async shutdown(): Promise<void> {
-    this.refs?.flush();
-    this.refs?.close();
+    this.stopping = true;
+    if (!this.reconnecting && this.lost === undefined) this.refs.flush();
+    this.refs.close();
     this.channel.close(1000, 'driver shut down');
     await this.closed;
   }

@@ -48,6 +48,11 @@ export interface InitOptions {
    * job whose estimate would cross it fails before submission with BudgetExceededError.
    */
   budget?: { usd: number };
+  /**
+   * Client mode: how long the driver keeps trying to reach its head again when it disappears
+   * (keeping its refs and pending get/wait calls), in ms; 0 gives up at once. Default 5 minutes.
+   */
+  reconnectTimeoutMs?: number;
 }
 
 const INIT_KEYS = new Set([
@@ -68,6 +73,7 @@ const INIT_KEYS = new Set([
   'session',
   'objectStoreMemory',
   'budget',
+  'reconnectTimeoutMs',
 ]);
 
 /** Starts an embedded head with one local node (or attaches to a cluster) and binds the API to it. */
@@ -212,11 +218,15 @@ async function initClient(address: string, opts: InitOptions): Promise<RuntimeCo
   }
   // Checked here for a message before connecting; the head checks them again, with its own module policy.
   if (opts.backends !== undefined) checkBackendConfigs(opts.backends, 'init()', ownCode(), 'option backends');
+  const r = opts.reconnectTimeoutMs;
+  if (r !== undefined && (typeof r !== 'number' || !Number.isFinite(r) || r < 0))
+    throw new TypeError(`init(): option reconnectTimeoutMs must be a number of ms >= 0 (got ${String(r)})`);
   const rt = await connectClient({
     address,
     token: opts.token,
     namespace: opts.namespace,
     logToDriver: opts.logToDriver,
+    reconnectTimeoutMs: r,
   });
   // Backends the script needs join the running head unless it has one of that name already.
   if (opts.backends !== undefined) {

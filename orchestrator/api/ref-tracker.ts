@@ -39,6 +39,11 @@ export class RefTracker implements RefTrackerHook {
     return this.live.size;
   }
 
+  /** The objects this process holds refs to (told to a head it reconnects to). */
+  heldIds(): string[] {
+    return [...this.live.keys()];
+  }
+
   /** Sends pending changes now. */
   flush(): void {
     if (this.timer) clearTimeout(this.timer);

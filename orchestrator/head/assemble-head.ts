@@ -225,6 +225,7 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
     namespaceOf: (jobId) => jobs.namespaceOf(jobId),
     jobs,
     recordedTask: opts.adoption?.recorded && ((taskId) => opts.adoption?.recorded?.(taskId)),
+    recordedResult: opts.adoption?.result && ((taskId) => opts.adoption?.result?.(taskId)),
     addBackends: (configs) => backends.addFromDriver(configs),
     log,
   });

@@ -1,4 +1,5 @@
 /** What a head is built with (head.ts, assembled in assemble-head.ts). */
+import type { Payload } from '../core/serialization.ts';
 import type { TaskSubmission } from '../protocol/messages.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import type { SecretSource } from '../control/task-secrets.ts';
@@ -21,6 +22,11 @@ export interface TaskAdoption {
    * session has none with this id.
    */
   recorded?(taskId: string): RecordedTask | undefined;
+  /**
+   * The value a task of the session returned before this head started (a finished task's
+   * recorded result), for a driver that reconnects and asks for it; undefined when there is none.
+   */
+  result?(taskId: string): Payload | undefined;
 }
 
 /** A task rebuilt from its session record: its spec with code and arguments, or why it cannot be rebuilt. */

@@ -36,6 +36,7 @@ import type { RecordedTask } from './head-options.ts';
 import type { HeadQueries } from './head-queries.ts';
 import type { Jobs } from './jobs.ts';
 import { waitForObjects } from './wait-for-objects.ts';
+import type { Payload } from '../core/serialization.ts';
 
 /** Who is asking: a driver (job) or a running task. */
 export interface Caller {
@@ -69,6 +70,8 @@ export interface RequestTargets {
   readonly jobs: Pick<Jobs, 'update' | 'log'>;
   /** A task of the session this head resumes, as recorded (HeadOptions.adoption): for `retry` of a task it did not submit. */
   recordedTask?(taskId: string): RecordedTask | undefined;
+  /** The result a finished task of that session recorded (HeadOptions.adoption): for a reconnected driver's `get`. */
+  recordedResult?(taskId: string): Payload | undefined;
   /** A client driver's backends join the head (those whose names are new); resolves with the names added. */
   addBackends(configs: readonly unknown[]): Promise<string[]>;
   log(line: string): void;
@@ -174,6 +177,16 @@ export class HeadRequests {
 }
 
 function handlersOf(t: RequestTargets, block: (caller: Caller, blocked: boolean) => void): Handlers {
+  /** `ids`, after bringing back the results an earlier head of a resumed session recorded for ids this head does not know. */
+  const known = (ids: readonly string[], caller: Caller): readonly string[] => {
+    if (t.recordedResult)
+      for (const id of ids) {
+        if (t.store.has(id)) continue;
+        const payload = t.recordedResult(id);
+        if (payload) t.objects.restored(id, payload, caller);
+      }
+    return ids;
+  };
   return {
     submit(req, caller) {
       const code = req.task.code;
@@ -187,15 +200,25 @@ function handlersOf(t: RequestTargets, block: (caller: Caller, blocked: boolean)
     put: (req, caller) => t.objects.put(req, caller),
     refs: (req, caller) => t.objects.refs(req, caller),
     get: (req, caller) =>
-      waitForObjects(t.store, (blocked) => block(caller, blocked), req.ids, req.ids.length, req.timeoutMs).then<
-        ObjectResult[] | GetTimedOut
-      >((ready) =>
+      waitForObjects(
+        t.store,
+        (blocked) => block(caller, blocked),
+        known(req.ids, caller),
+        req.ids.length,
+        req.timeoutMs,
+      ).then<ObjectResult[] | GetTimedOut>((ready) =>
         ready.length < req.ids.length
           ? { timedOut: req.ids.length - ready.length }
           : t.objects.results(req.ids, caller),
       ),
     wait: (req, caller) =>
-      waitForObjects(t.store, (blocked) => block(caller, blocked), req.ids, req.numReturns, req.timeoutMs),
+      waitForObjects(
+        t.store,
+        (blocked) => block(caller, blocked),
+        known(req.ids, caller),
+        req.numReturns,
+        req.timeoutMs,
+      ),
     cancel: (req) => t.tasks.cancel(req.id, req.force, req.recursive, req.graceMs),
     retry(req, caller) {
       const own = t.tasks.task(req.taskId);

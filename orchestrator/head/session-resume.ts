@@ -6,7 +6,7 @@
  */
 
 import type { NormalizedTaskOptions, TaskKind, TaskSubmission } from '../protocol/messages.ts';
-import { serializeValue } from '../core/serialization.ts';
+import { serializeValue, type TypedArrayName } from '../core/serialization.ts';
 import { reviveSecretMarkers } from '../core/secret-ref.ts';
 import {
   FINAL_TASK_STATES,
@@ -125,6 +125,27 @@ export function recordedTasksOf(open: () => SessionReader): NonNullable<TaskAdop
         state,
         unrebuildable: `the session that recorded it (an earlier head) cannot rebuild it: ${rebuilt.why}`,
       };
+    } finally {
+      reader.close();
+    }
+  };
+}
+
+/**
+ * The result a finished task of the session recorded, as a payload (HeadOptions.adoption's
+ * `result`), for a driver that reconnects to the resuming head and asks for it. `open` opens the
+ * session anew for each call.
+ */
+export function recordedResultsOf(open: () => SessionReader): NonNullable<TaskAdoption['result']> {
+  return (taskId) => {
+    const reader = open();
+    try {
+      if (reader.task(taskId)?.state !== 'FINISHED') return undefined;
+      const r = reader.result(taskId);
+      if (!r) return undefined;
+      const data = new Uint8Array(r.bytes);
+      if (r.contentType === 'v8' || r.contentType === 'v8+refs') return { data, marked: r.contentType === 'v8+refs' };
+      return { data, marked: false, typed: r.contentType as TypedArrayName };
     } finally {
       reader.close();
     }

@@ -56,6 +56,11 @@ export class ObjectPlane {
     this.store.put(req.id, req.payload, c.jobId, holderOf(c), from);
   }
 
+  /** A value an earlier head's session kept (a reconnected driver asks for it): known again, held by the caller. */
+  restored(id: string, payload: Payload, c: ObjectCaller): void {
+    this.store.put(id, payload, c.jobId, holderOf(c));
+  }
+
   /** A task was submitted: its caller holds the ref to its result (actor creations return none). */
   submitted(taskId: string, kind: string, c: ObjectCaller): void {
     if (kind !== 'actor-create') this.store.hold(taskId, holderOf(c));

@@ -16,7 +16,7 @@ import { createBackend } from '../head/backend-registry.ts';
 import { configFileModules, type ModulePolicy } from '../head/module-backends.ts';
 import { Head } from '../head/head.ts';
 import { startSession } from '../head/session-recording.ts';
-import { adoptionFromSession, recordedTasksOf, resubmitUnfinished } from '../head/session-resume.ts';
+import { adoptionFromSession, recordedResultsOf, recordedTasksOf, resubmitUnfinished } from '../head/session-resume.ts';
 import { SessionStore, type SessionReader } from '../sessions/index.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
 import { newToken, ownOrigins } from './auth.ts';
@@ -147,7 +147,11 @@ export class HeadService {
       driverModules,
       durable: { graceS: agentGraceS, runDir: join(home, 'run'), reattach: opts.resume === true },
       adoption: reader
-        ? { ...adoptionFromSession(reader), recorded: recordedTasksOf(() => new SessionStore().open(sessionName)) }
+        ? {
+            ...adoptionFromSession(reader),
+            recorded: recordedTasksOf(() => new SessionStore().open(sessionName)),
+            result: recordedResultsOf(() => new SessionStore().open(sessionName)),
+          }
         : undefined,
     });
     let session: ReturnType<typeof startSession> | undefined;

@@ -4,7 +4,8 @@
  * while a result is on its way, while the session is being written), `orrery start --resume`
  * finishes the run, and every task's marker file shows it ran exactly once. Local nodes run
  * tasks over direct worker links, which the agent does not see: the workers tell it what they
- * hold when the head goes (agent/direct-link-tasks.ts).
+ * hold when the head goes (agent/direct-link-tasks.ts). The client driver keeps waiting and
+ * gets every result from the resumed head.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -52,7 +53,7 @@ function finishedTasks(home: string): number {
   }
 }
 
-test(`SIGKILL the head at random moments over ${ROUNDS} rounds: after --resume every task ran exactly once`, async () => {
+test(`SIGKILL the head at random moments over ${ROUNDS} rounds: after --resume every task ran exactly once, and the driver got every result`, async () => {
   const savedHome = process.env.ORRERY_HOME;
   const outcomes: string[] = [];
   try {
@@ -75,9 +76,13 @@ test(`SIGKILL the head at random moments over ${ROUNDS} rounds: after --resume e
       first.child.kill('SIGKILL');
       await new Promise((r) => first.child.once('exit', r));
       const second = startHead(home, ['--resume', 'lid']);
+      const driverExit = new Promise<number | null>((r) => driver.once('exit', (code) => r(code)));
       try {
         await headUp(home, second);
         await until('every task to finish in the session', () => finishedTasks(home) === TASKS, 120_000);
+        // The driver's pending get() completes on the resumed head, with every result.
+        assert.equal(await driverExit, 0, driverOut);
+        assert.ok(driverOut.includes(`RESULTS ${JSON.stringify([...Array(TASKS).keys()])}`), driverOut);
       } finally {
         second.child.kill('SIGTERM');
         await new Promise((r) => second.child.once('exit', r));
@@ -95,4 +100,37 @@ test(`SIGKILL the head at random moments over ${ROUNDS} rounds: after --resume e
     else process.env.ORRERY_HOME = savedHome;
   }
   console.log(outcomes.join('\n'));
+});
+
+test('a driver whose head does not come back gives up after reconnectTimeoutMs with one clear error', async () => {
+  const home = tempDir('lid-gone');
+  const markers = join(home, 'markers');
+  mkdirSync(markers);
+  // Nobody resumes it: its agent ends soon after.
+  const head = startHead(home, ['--session', 'gone', '--agent-grace', '5s']);
+  await headUp(home, head);
+  const driver = spawn(process.execPath, ['--import', 'tsx', DRIVER, markers, '2', '30000', '2000'], {
+    env: { ...process.env, ORRERY_HOME: home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  driver.stdout!.on('data', (d) => (out += d));
+  driver.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => driver.once('exit', (code) => r(code)));
+  try {
+    await until('the driver to submit', () => out.includes('SUBMITTED'), 60_000);
+    head.child.kill('SIGKILL');
+    const killed = Date.now();
+    assert.equal(await exited, 3, out);
+    const waited = Date.now() - killed;
+    assert.ok(waited >= 1500 && waited < 20_000, `gave up ${waited} ms after the head died`);
+    assert.match(out, /trying to reach it again for 2 s/);
+    assert.match(
+      out,
+      /FAILED HeadConnectionLostError: lost the connection to the head at ws:\/\/127\.0\.0\.1:\d+ \(closed \(1006\); no head answered within 2 s \(last: .*\)\)/,
+    );
+  } finally {
+    driver.kill('SIGKILL');
+    head.child.kill('SIGKILL');
+  }
 });
