@@ -110,7 +110,7 @@ function steps(): Step[] {
   });
   list.push({
     name: 'quantum batching',
-    command: 'bash',
+    command: '/bin/bash',
     args: [here('../test/services/keyring.sh'), process.execPath, ...tsArgs('./quantum-batching-bench.ts')],
     timeoutS: quick ? 180 : 420,
   });
