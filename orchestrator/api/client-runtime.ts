@@ -218,6 +218,8 @@ export class ClientRuntime implements CoreRuntime {
       const final = reason === undefined || /\((1001|1002)\b/.test(reason);
       const timeoutMs = this.opts.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS;
       if (final || timeoutMs <= 0) return this.giveUp(why);
+      // The next head has none of the code this driver sent: submissions carry theirs again.
+      this.sentCode.clear();
       void this.reconnect(why, timeoutMs);
     });
   }
@@ -238,6 +240,7 @@ export class ClientRuntime implements CoreRuntime {
         this.address = address;
         this.attach(ws, welcome);
         this.reconnecting = false;
+        this.sentCode.clear();
         process.stderr.write(
           `orrery: reached the head at ${address} again; resending ${this.replies.size} pending call(s)\n`,
         );
