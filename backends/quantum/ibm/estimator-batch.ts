@@ -11,7 +11,6 @@
 import { BackendError } from '../../../orchestrator/core/errors.ts';
 import type { EstimatorRun, EstimatorTaskResult } from '../estimator-run.ts';
 import { toQasm3 } from '../qasm/index.ts';
-import type { TaskInfo } from '../run-types.ts';
 import { targetFromIbmConfiguration, transpile } from '../transpile/index.ts';
 import { DEFAULT_MAX_EXECUTIONS_PER_JOB, type IbmQuantumConfig } from './config.ts';
 import { LEAST_BUSY, checkQubits, chooseDevice } from './device-choice.ts';
@@ -25,7 +24,7 @@ import {
 import { IBM_SESSION_ENV, leaveSession, submitInMode } from './execution-mode.ts';
 import { clientFor } from './ibm-runner.ts';
 import { reserveIbmJob } from './job-cost.ts';
-import { followJob, jobState, reporter, shareJobCost, type Follower } from './job-follow.ts';
+import { chunkJobs, followJob, jobState, liveMembers, reporter, shareJobCost, type Follower } from './job-follow.ts';
 import type { RuntimeClient } from './runtime-client.ts';
 
 /** What one Estimator task of a batch ended with. */
@@ -143,29 +142,12 @@ export function chunkEstimates<T extends { run: Pick<EstimatorRun, 'shots' | 'pr
   pubs: readonly T[],
   max: number,
 ): T[][] {
-  const byShots = new Map<number | undefined, T[]>();
-  for (const p of pubs) {
-    const list = byShots.get(p.run.shots) ?? [];
-    list.push(p);
-    byShots.set(p.run.shots, list);
-  }
-  const chunks: T[][] = [];
-  for (const list of byShots.values()) {
-    let current: T[] = [];
-    let executions = 0;
-    for (const p of list) {
-      const cost = estimatorShots(p.run) * p.run.observables.length;
-      if (current.length > 0 && executions + cost > max) {
-        chunks.push(current);
-        current = [];
-        executions = 0;
-      }
-      current.push(p);
-      executions += cost;
-    }
-    if (current.length > 0) chunks.push(current);
-  }
-  return chunks;
+  return chunkJobs(
+    pubs,
+    (p) => String(p.run.shots),
+    (p) => estimatorShots(p.run) * p.run.observables.length,
+    max,
+  );
 }
 
 /** Submits one Estimator V2 job with one PUB per member and follows it to each member's outcome. */
@@ -177,19 +159,10 @@ async function submitAndFollow(
   sessionPath: string | undefined,
 ): Promise<EstimateOutcome[]> {
   const started = performance.now();
-  const live = members.filter((m) => !m.run.signal.aborted);
+  const { live, reports, everyRun } = liveMembers(members);
   if (live.length === 0) return members.map((m) => m.run.signal.reason as Error);
   const status = await client.deviceStatus(device);
   const first = live[0]!.run;
-  const reports = live.map((m) => reporter(m.run));
-  const everyRun = {
-    log: (line: string) => {
-      for (const m of live) m.run.log(line);
-    },
-    report: (info: TaskInfo) => {
-      for (const r of reports) r(info);
-    },
-  };
   // A worker reserves its own task's estimate before it reaches a batcher; a lone run (no batcher) reserves here.
   const shots = Math.max(...live.map((m) => estimatorShots(m.run)));
   const estimate = await reserveIbmJob(config, live.length === 1 ? first : {}, device, live.length, shots);

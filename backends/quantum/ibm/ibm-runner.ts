@@ -18,8 +18,10 @@ import { LEAST_BUSY, checkQubits, chooseDevice } from './device-choice.ts';
 import { IBM_SESSION_ENV, leaveSession, submitInMode } from './execution-mode.ts';
 import { reserveIbmJob } from './job-cost.ts';
 import {
+  chunkJobs,
   followJob,
   jobState,
+  liveMembers,
   reportedInfo,
   reporter,
   shareJobCost,
@@ -181,31 +183,12 @@ async function prepare(
 
 /**
  * `pubs` cut into jobs of one shot count and one set of options each (the job's `shots` and
- * `options`, so PUBs stay `[circuit]`) and at most `max` executions (a lone PUB over the limit
- * still gets a job: the service names the limit).
+ * `options`, so PUBs stay `[circuit]`), fewest shots first, and at most `max` executions.
  */
 function chunkByExecutions<T extends { run: CircuitRun; sweep?: SweepPart }>(pubs: readonly T[], max: number): T[][] {
-  const chunks: T[][] = [];
   const kind = (p: T) => `${p.run.shots}\u0000${JSON.stringify(p.run.ibmOptions ?? {})}`;
   const byKind = [...pubs].sort((a, b) => a.run.shots - b.run.shots || kind(a).localeCompare(kind(b)));
-  let current: T[] = [];
-  let executions = 0;
-  for (const p of byKind) {
-    if (current.length > 0 && kind(current[0]!) !== kind(p)) {
-      chunks.push(current);
-      current = [];
-      executions = 0;
-    }
-    if (current.length > 0 && executions + executionsOf(p) > max) {
-      chunks.push(current);
-      current = [];
-      executions = 0;
-    }
-    current.push(p);
-    executions += executionsOf(p);
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
+  return chunkJobs(byKind, kind, executionsOf, max);
 }
 
 /** Submits one Sampler V2 job with one PUB per member and follows it to each member's outcome. */
@@ -217,19 +200,10 @@ async function submitAndFollow(
   sessionPath: string | undefined,
 ): Promise<CircuitOutcome[]> {
   const started = performance.now();
-  const live = members.filter((m) => !m.run.signal.aborted);
+  const { live, reports, everyRun } = liveMembers(members);
   if (live.length === 0) return members.map((m) => m.run.signal.reason as Error);
   const status = await client.deviceStatus(device);
   const first = live[0]!.run;
-  const reports = live.map((m) => reporter(m.run));
-  const everyRun = {
-    log: (line: string) => {
-      for (const m of live) m.run.log(line);
-    },
-    report: (info: TaskInfo) => {
-      for (const r of reports) r(info);
-    },
-  };
   // A worker reserves its own circuit's estimate before it reaches a batcher; a lone run (no batcher) reserves here.
   const circuits = live.reduce((n, m) => n + (m.sweep?.parameterValues.length ?? 1), 0);
   const estimate = await reserveIbmJob(config, live.length === 1 ? first : {}, device, circuits, first.shots);

@@ -147,6 +147,63 @@ export async function shareJobCost(
     r({ ...cost, costUsd: before(k) + part, ...(pubCount > 1 && { costOfJobUsd: whole }) });
 }
 
+/**
+ * `pubs` cut into jobs: one kind each (`kindOf`: what must be the same in one job, such as its
+ * shots and options), in the order the kinds first appear, and at most `max` executions each
+ * (`executionsOf` a PUB's); a lone PUB over the limit still gets a job: the service names the limit.
+ */
+export function chunkJobs<T>(
+  pubs: readonly T[],
+  kindOf: (p: T) => string,
+  executionsOf: (p: T) => number,
+  max: number,
+): T[][] {
+  const byKind = new Map<string, T[]>();
+  for (const p of pubs) {
+    const k = kindOf(p);
+    const list = byKind.get(k);
+    if (list) list.push(p);
+    else byKind.set(k, [p]);
+  }
+  const chunks: T[][] = [];
+  for (const list of byKind.values()) {
+    let current: T[] = [];
+    let executions = 0;
+    for (const p of list) {
+      const n = executionsOf(p);
+      if (current.length > 0 && executions + n > max) {
+        chunks.push(current);
+        current = [];
+        executions = 0;
+      }
+      current.push(p);
+      executions += n;
+    }
+    if (current.length > 0) chunks.push(current);
+  }
+  return chunks;
+}
+
+/**
+ * The members of a job about to be submitted that are still wanted (not aborted), a reporter
+ * each, and `everyRun`, whose log and report reach all of them (for what the job as a whole does).
+ */
+export function liveMembers<M extends { readonly run: Pick<CircuitRun, 'signal' | 'log' | 'report'> }>(
+  members: readonly M[],
+): { live: M[]; reports: ((info: TaskInfo) => void)[]; everyRun: Pick<CircuitRun, 'log' | 'report'> } {
+  const live = members.filter((m) => !m.run.signal.aborted);
+  const reports = live.map((m) => reporter(m.run));
+  const everyRun = {
+    log: (line: string) => {
+      for (const m of live) m.run.log(line);
+    },
+    report: (info: TaskInfo) => {
+      for (const r of reports) r(info);
+    },
+  };
+  return { live, reports, everyRun };
+}
+
 /** Each task's accumulated info (a sweep cut into parts reports from several jobs). */
 const runInfo = new WeakMap<object, TaskInfo>();
 
