@@ -79,7 +79,11 @@ test(`SIGKILL the head at random moments over ${ROUNDS} rounds: after --resume e
       const driverExit = new Promise<number | null>((r) => driver.once('exit', (code) => r(code)));
       try {
         await headUp(home, second);
-        await until('every task to finish in the session', () => finishedTasks(home) >= TASKS, 120_000);
+        await until(
+          `every task to finish in the session (head killed ${delay} ms after submission)`,
+          () => finishedTasks(home) >= TASKS,
+          120_000,
+        );
         // The driver's pending get() completes on the resumed head, with every result.
         assert.equal(await driverExit, 0, driverOut);
         assert.ok(driverOut.includes(`RESULTS ${JSON.stringify([...Array(TASKS).keys()])}`), driverOut);
