@@ -19,6 +19,7 @@ packages=(
   chromium         # the dashboard's e2e tests and benchmark (playwright-core drives /usr/bin/chromium)
   podman           # container command tasks (runtimeEnv.container), rootful and rootless
   runc             # podman's OCI runtime here (crun fails on this host's hybrid cgroups)
+  uidmap           # newuidmap/newgidmap: rootless podman (the ssh test users) maps subordinate ids with them
   busybox-static   # the one binary of the test image localhost/orrery-busybox (FROM scratch)
   docker-registry  # a private registry on loopback, so container image pulls are tested offline
 )
