@@ -189,6 +189,9 @@ function handlersOf(t: RequestTargets, block: (caller: Caller, blocked: boolean)
   };
   return {
     submit(req, caller) {
+      // A reconnected driver's replay of a task this head, or the session it resumes, already has (see api/submission-replay.ts).
+      const id = req.task.taskId;
+      if (req.replay && (t.tasks.task(id) || t.store.has(id) || t.recordedTask?.(id))) return;
       const code = req.task.code;
       if (code) {
         t.code.set(code.hash, code);

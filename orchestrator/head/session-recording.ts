@@ -75,8 +75,13 @@ export function recordSession(head: Head, recorder: SessionRecorder): SessionRec
     if (FINAL_TASK_STATES.includes(state)) open.delete(t.spec.taskId);
     else open.set(t.spec.taskId, state);
   };
+  // Submissions waiting in the recorder's batch. One is written before its task is dispatched:
+  // a head killed after dispatching a task it had not written would leave a task that runs with
+  // no record, which the resumed head could neither adopt nor keep a reconnected driver from submitting again.
+  let unwritten = false;
   const stop = head.events.subscribe({
     taskSubmitted(t) {
+      unwritten = true;
       open.set(t.spec.taskId, t.state);
       const s = t.spec;
       const shown = describeTaskArgs(s);
@@ -100,6 +105,10 @@ export function recordSession(head: Head, recorder: SessionRecorder): SessionRec
       if (shown.redacted) recorder.recordTaskInfo(s.taskId, { [VALUES_REDACTED]: true });
     },
     taskChanged(t) {
+      if (unwritten && t.state === 'RUNNING') {
+        unwritten = false;
+        recorder.flush();
+      }
       recordState(t, t.state);
     },
     taskResult(t, result, from) {

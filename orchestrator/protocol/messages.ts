@@ -87,7 +87,15 @@ export interface GetTimedOut {
  * to make (head/head-requests.ts), the same for every caller.
  */
 export interface HeadOps {
-  readonly submit: { req: { readonly op: 'submit'; readonly task: TaskSubmission }; reply: void };
+  /**
+   * `replay`: a client driver sends again, to the head it reached after losing one, a task it
+   * submitted shortly before; the head takes it only if neither it nor the session it resumes
+   * knows the task (api/submission-replay.ts).
+   */
+  readonly submit: {
+    req: { readonly op: 'submit'; readonly task: TaskSubmission; readonly replay?: boolean };
+    reply: void;
+  };
   /** `stored`: the value's bytes stayed on the caller's node (sent there as `store-object`); `payload` carries only its kind. */
   readonly put: {
     req: {
