@@ -9,7 +9,8 @@
  * goes to srun's stdin, or (sbatch) into a 0600 file in the private `~/.orrery/run`: never on a
  * command line.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { ClientChannel } from 'ssh2';
 import { BackendError } from '../../orchestrator/core/errors.ts';
 import { fileSafeName, socketFileName } from '../../orchestrator/core/runtime-dir.ts';
@@ -93,18 +94,25 @@ export class SlurmBackend implements Backend, ElasticBackend {
     const conn = await this.connection();
     if (!host.durable?.reattach) return;
     const out = await conn.run(
-      this.slurm(`${shellCommand(['squeue', '-h', '-t', 'RUNNING', '-o', '%i %j'])} -u "$(id -un)"`),
+      this.slurm(
+        `${shellCommand(['squeue', '-h', '-t', 'PENDING,CONFIGURING,RUNNING', '-o', '%i %j %T'])} -u "$(id -un)"`,
+      ),
     );
     const prefix = this.jobName('');
     for (const line of out.stdout.trim().split('\n').filter(Boolean)) {
-      const [jobId, jobName] = line.split(' ') as [string, string];
+      const [jobId, jobName, state] = line.split(' ') as [string, string, string];
       if (!jobName?.startsWith(prefix) || !NODE_ID.test(jobName.slice(prefix.length))) continue;
       const nodeId = jobName.slice(prefix.length);
       const a: Allocation = { nodeId, jobName, channel: undefined, joined: false };
       this.allocations.set(nodeId, a);
-      await this.connectAgent(a, this.specFor(nodeId), jobId).catch((err: Error) =>
-        host.log(`orrery: slurm backend ${this.config.name}: cannot reattach to ${jobName}: ${err.message}`),
-      );
+      const attached = this.connectAgent(a, this.specFor(nodeId), jobId).catch((err: Error) => {
+        host.log(`orrery: slurm backend ${this.config.name}: cannot reattach to ${jobName}: ${err.message}`);
+        if (state !== 'RUNNING') this.release(a, 'killed');
+      });
+      // A job still queued (its head died right after sbatch) is adopted too: its agent joins
+      // when it starts, and meanwhile it counts as a starting allocation, so no second job
+      // queues behind it for the same work.
+      if (state === 'RUNNING') await attached;
     }
   }
 
@@ -297,8 +305,17 @@ export class SlurmBackend implements Backend, ElasticBackend {
   }
 
   /** The job name of an allocation: the backend name in file-safe form (no shell or list syntax), then the node id. */
+  /**
+   * A job's name. A service head's jobs also carry its owner (this machine and head home), so a
+   * resumed head adopts its own allocations, never those of another head of the same cluster
+   * account with a backend of the same name.
+   */
   private jobName(nodeId: string): string {
-    return `orrery-${fileSafeName(this.config.name)}-${nodeId}`;
+    const durable = this.host?.durable;
+    const owner = durable
+      ? `${createHash('sha256').update(`${hostname()}\0${durable.runDir}`).digest('hex').slice(0, 8)}-`
+      : '';
+    return `orrery-${fileSafeName(this.config.name)}-${owner}${nodeId}`;
   }
 
   private get agentCommand(): string {
