@@ -9,8 +9,7 @@
  * goes to srun's stdin, or (sbatch) into a 0600 file in the private `~/.orrery/run`: never on a
  * command line.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import type { ClientChannel } from 'ssh2';
 import { BackendError } from '../../orchestrator/core/errors.ts';
 import { fileSafeName, socketFileName } from '../../orchestrator/core/runtime-dir.ts';
@@ -39,7 +38,7 @@ import {
   describeUsage,
   remoteCacheUsage,
 } from '../transport/ssh/remote-housekeeping.ts';
-import { ensureRemoteRunDir, writeRemotePrivateFile } from '../transport/ssh/remote-run-dir.ts';
+import { durableOwner, ensureRemoteRunDir, writeRemotePrivateFile } from '../transport/ssh/remote-run-dir.ts';
 import { shellCommand, shellQuote } from '../transport/shell-quote.ts';
 import { gpuModelOf, gpusOf, type SlurmBackendConfig } from './config.ts';
 
@@ -306,15 +305,12 @@ export class SlurmBackend implements Backend, ElasticBackend {
 
   /** The job name of an allocation: the backend name in file-safe form (no shell or list syntax), then the node id. */
   /**
-   * A job's name. A service head's jobs also carry its owner (this machine and head home), so a
-   * resumed head adopts its own allocations, never those of another head of the same cluster
-   * account with a backend of the same name.
+   * A job's name. A service head's jobs also carry its owner (durableOwner), so a resumed head
+   * adopts its own allocations, never another head's.
    */
   private jobName(nodeId: string): string {
     const durable = this.host?.durable;
-    const owner = durable
-      ? `${createHash('sha256').update(`${hostname()}\0${durable.runDir}`).digest('hex').slice(0, 8)}-`
-      : '';
+    const owner = durable ? `${durableOwner(durable.runDir)}-` : '';
     return `orrery-${fileSafeName(this.config.name)}-${owner}${nodeId}`;
   }
 
