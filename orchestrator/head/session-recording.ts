@@ -60,7 +60,16 @@ export interface SessionRecording {
 export function recordSession(head: Head, recorder: SessionRecorder): SessionRecording {
   // The tasks recorded in a state that is not final yet, with that state.
   const open = new Map<string, string>();
-  const recordState = (t: ReadonlyTask, state: string, error?: { name: string; message: string }) => {
+  // The attempt of each retried task whose reason was recorded: the first record of an attempt says what became of the one before.
+  const reasonGiven = new Map<string, number>();
+  const recordState = (t: ReadonlyTask, state: string, given?: { name: string; message: string }) => {
+    const id = t.spec.taskId;
+    let error = given;
+    if (!error && t.retryReason && !FINAL_TASK_STATES.includes(state) && reasonGiven.get(id) !== t.attempt) {
+      error = t.retryReason;
+      reasonGiven.set(id, t.attempt);
+    }
+    if (FINAL_TASK_STATES.includes(state)) reasonGiven.delete(id);
     recorder.recordTaskState(t.spec.taskId, {
       state,
       ts: Date.now(),
