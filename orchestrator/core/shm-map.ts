@@ -76,3 +76,8 @@ export function unchangedFileOf(view: Uint8Array): string | undefined {
   if (!path || view.byteOffset !== 0 || view.byteLength !== view.buffer.byteLength) return undefined;
   return native?.pristine(view.buffer as ArrayBuffer) ? path : undefined;
 }
+
+/** True for a buffer made by {@link mapFile} with the native addon (a mapped view, not a copy). */
+export function isMapped(buffer: ArrayBufferLike): boolean {
+  return mapped.has(buffer);
+}
