@@ -44,7 +44,7 @@ export class WorkerObjects {
   private shared(p: Payload): Payload {
     if (!this.shm || p.data.byteLength < SHM_MIN_BYTES) return p;
     const file = unchangedFileOf(p.data);
-    return (file && this.shm.link(file, p.data.byteLength, p)) || this.shm.write(p.data, p);
+    return (file && this.shm.link(file, p.data.byteLength, p)) || this.shm.write(p.data, p) || p;
   }
 
   /** An argument's value: from this node's agent if it holds it, else fetched through the head by `get`. */

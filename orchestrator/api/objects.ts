@@ -30,7 +30,9 @@ export function put<T>(value: T): ObjectRef<T> {
 function sharedPayload(shm: ShmFolder | undefined, value: unknown, nestedRefs: string[]): Payload {
   if (!shm) return serializeValue(value, 'put(value)', nestedRefs);
   const p = serializeValue(value, 'put(value)', nestedRefs, { copy: false });
-  return p.data.byteLength >= SHM_MIN_BYTES ? shm.write(p.data, p) : p.typed ? { ...p, data: p.data.slice() } : p;
+  const written = p.data.byteLength >= SHM_MIN_BYTES ? shm.write(p.data, p) : undefined;
+  // Without the file the store keeps the bytes: a typed array is copied (the caller keeps its array).
+  return written ?? (p.typed ? { ...p, data: p.data.slice() } : p);
 }
 
 function checkRefs(refs: readonly unknown[], what: string): string[] {

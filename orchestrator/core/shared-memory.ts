@@ -72,10 +72,19 @@ export class ShmFolder {
     return new ShmFolder(path);
   }
 
-  /** Writes `data` into a new file of this folder; the payload names the file instead of holding the bytes. */
-  write(data: Uint8Array, like: Pick<Payload, 'marked' | 'typed'>): Payload {
+  /**
+   * Writes `data` into a new file of this folder; the payload names the file instead of holding
+   * the bytes. Undefined when shared memory is full (a container's 64 MB /dev/shm): the caller
+   * keeps the value in its own memory, as without shared memory.
+   */
+  write(data: Uint8Array, like: Pick<Payload, 'marked' | 'typed'>): Payload | undefined {
     const path = this.newPath();
-    writeWholeFileSync(path, data, { flag: 'wx', mode: 0o600 });
+    try {
+      writeWholeFileSync(path, data, { flag: 'wx', mode: 0o600 });
+    } catch {
+      rmSync(path, { force: true });
+      return undefined;
+    }
     return shmPayload(path, data.byteLength, like);
   }
 

@@ -87,9 +87,10 @@ export class ObjectPlane {
   }
 
   /** The values of done objects for `get` (the caller holds the refs inside them from now on). */
-  async results(ids: readonly string[], c: ObjectCaller): Promise<ObjectResult[]> {
-    const rs = await this.store.results(ids, holderOf(c));
-    return c.sharedMemory ? rs : rs.map((r) => (r.ok && r.payload.shm ? { ok: true, payload: inlinePayload(r.payload) } : r));
+  results(ids: readonly string[], c: ObjectCaller): Promise<ObjectResult[]> {
+    const rs = this.store.results(ids, holderOf(c));
+    if (c.sharedMemory) return rs;
+    return rs.then((all) => all.map((r) => (r.ok && r.payload.shm ? { ok: true, payload: inlinePayload(r.payload) } : r)));
   }
 
   /** A node answered a pull. */
