@@ -16,9 +16,13 @@ if (process.platform !== 'linux') {
 } else {
   mkdirSync(dirname(out), { recursive: true });
   try {
-    execFileSync(process.env.CC ?? 'cc', ['-O2', '-shared', '-fPIC', '-Wall', `-I${include}`, '-o', out, join(here, 'shm_map.c')], {
-      stdio: 'inherit',
-    });
+    execFileSync(
+      process.env.CC ?? 'cc',
+      ['-O2', '-shared', '-fPIC', '-Wall', `-I${include}`, '-o', out, join(here, 'shm_map.c')],
+      {
+        stdio: 'inherit',
+      },
+    );
     console.log(`shm-map: built ${out}`);
   } catch {
     console.log('shm-map: the C compiler failed; objects use plain file reads');

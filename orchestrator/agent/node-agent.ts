@@ -104,7 +104,15 @@ export class NodeAgent {
     );
     const resources: Record<string, number> = { CPU: numCpus, ...config.resources };
     if (gpu.count > 0) resources.GPU = gpu.count;
-    head.send({ type: 'hello', nodeId: config.nodeId, resources, labels, pid: process.pid, version: PROTOCOL_VERSION, shmDir: this.shm?.path });
+    head.send({
+      type: 'hello',
+      nodeId: config.nodeId,
+      resources,
+      labels,
+      pid: process.pid,
+      version: PROTOCOL_VERSION,
+      shmDir: this.shm?.path,
+    });
     this.usage = new UsageSampler((m) => head.send(m), gpu.count > 0);
     this.usage.start();
   }

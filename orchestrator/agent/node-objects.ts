@@ -157,4 +157,3 @@ export class NodeObjects {
     this.usedBytes -= h.sizeBytes;
   }
 }
-

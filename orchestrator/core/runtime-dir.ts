@@ -13,7 +13,17 @@
  * An existing folder that is a symbolic link, belongs to another user, or is open to group or
  * others is refused with {@link UnsafeRuntimeDirError}; files are created exclusively, mode 0600.
  */
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  type Stats,
+} from 'node:fs';
 import { createHash } from 'node:crypto';
 import { homedir, hostname } from 'node:os';
 import { isAbsolute, join } from 'node:path';

@@ -67,7 +67,9 @@ function withBytes(m: Message): Message {
   if (m.type === 'reply' && Array.isArray(m.value) && (m.value as ObjectResult[]).some((r) => r?.ok && r.payload?.shm))
     return {
       ...m,
-      value: (m.value as ObjectResult[]).map((r) => (r?.ok && r.payload?.shm ? { ...r, payload: inlinePayload(r.payload) } : r)),
+      value: (m.value as ObjectResult[]).map((r) =>
+        r?.ok && r.payload?.shm ? { ...r, payload: inlinePayload(r.payload) } : r,
+      ),
     };
   return m;
 }

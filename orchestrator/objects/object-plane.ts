@@ -90,7 +90,9 @@ export class ObjectPlane {
   results(ids: readonly string[], c: ObjectCaller): Promise<ObjectResult[]> {
     const rs = this.store.results(ids, holderOf(c));
     if (c.sharedMemory) return rs;
-    return rs.then((all) => all.map((r) => (r.ok && r.payload.shm ? { ok: true, payload: inlinePayload(r.payload) } : r)));
+    return rs.then((all) =>
+      all.map((r) => (r.ok && r.payload.shm ? { ok: true, payload: inlinePayload(r.payload) } : r)),
+    );
   }
 
   /** A node answered a pull. */

@@ -9,7 +9,13 @@ import { OwnerDiedError, toErrorInfo, type ErrorInfo } from '../core/errors.ts';
 import type { Payload, TypedArrayName } from '../core/serialization.ts';
 import type { ObjectResult } from '../protocol/messages.ts';
 import type { ObjectRow, ObjectState } from '../protocol/state-rows.ts';
-import { inlinePayload, payloadBytes, removeShmFile, removeSpilledShmFile, type ShmFolder } from '../core/shared-memory.ts';
+import {
+  inlinePayload,
+  payloadBytes,
+  removeShmFile,
+  removeSpilledShmFile,
+  type ShmFolder,
+} from '../core/shared-memory.ts';
 import { ReferenceCounter } from './reference-counter.ts';
 import { defaultStoreBudget, SPILL_THRESHOLD, SpillStore, type SpilledValue } from './spill-store.ts';
 

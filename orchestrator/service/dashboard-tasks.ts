@@ -118,7 +118,8 @@ export function taskDetail(
   };
   addInputs(out, circuitOfTask(t), refsOfTask(head, t, out.args));
   const r = head.queries.result(id);
-  if (r?.ok) out.result = describeValue(r.payload.typed ?? 'v8', r.payload.shm ? mappedBytes(r.payload.shm) : r.payload.data);
+  if (r?.ok)
+    out.result = describeValue(r.payload.typed ?? 'v8', r.payload.shm ? mappedBytes(r.payload.shm) : r.payload.data);
   else if (r && !r.ok) out.error = { name: r.error.name, message: r.error.message };
   else if (t.state === 'FINISHED' || t.state === 'FAILED') {
     const reader = session();

@@ -18,7 +18,8 @@ import { tempDir } from './helpers.ts';
 
 const DRIVER = new URL('./fixtures/shm-driver.ts', import.meta.url).pathname;
 const CRASH_DRIVER = new URL('./fixtures/shm-crash-driver.ts', import.meta.url).pathname;
-const ADDON = new URL(`../../native/shm-map/build/${process.platform}-${process.arch}/shm_map.node`, import.meta.url).pathname;
+const ADDON = new URL(`../../native/shm-map/build/${process.platform}-${process.arch}/shm_map.node`, import.meta.url)
+  .pathname;
 
 /** Runs the driver fixture in a child process (with `env`) and returns what it printed. */
 async function runDriver(env: Record<string, string>): Promise<Record<string, unknown>> {
@@ -68,7 +69,8 @@ describe('shared memory with the native addon (mapped views)', () => {
   let r: Record<string, unknown>;
   before(async () => {
     // CI builds it in `npm run build`; a checkout that did not yet gets it here (cc and Node's headers).
-    if (!existsSync(ADDON)) execFileSync(process.execPath, [new URL('../../native/shm-map/build.mjs', import.meta.url).pathname]);
+    if (!existsSync(ADDON))
+      execFileSync(process.execPath, [new URL('../../native/shm-map/build.mjs', import.meta.url).pathname]);
     r = await runDriver({});
   });
 
@@ -78,7 +80,11 @@ describe('shared memory with the native addon (mapped views)', () => {
 
   test('100 MB put, identity task, get: equal, a mapped view, and one file for put and result', () => {
     assert.equal(r.identityMapped, true, 'get returned a copy, not the mapped file');
-    assert.equal(r.maxLinks, 3, 'the put file, the agent result and the head copy should be one file (an unchanged argument returned is not copied)');
+    assert.equal(
+      r.maxLinks,
+      3,
+      'the put file, the agent result and the head copy should be one file (an unchanged argument returned is not copied)',
+    );
   });
 
   test('writers, concurrent readers, a free while read, spilling, private files', () => sameResults(r));
@@ -115,7 +121,10 @@ describe('after SIGKILL of a head and its agent', () => {
     });
     let text = '';
     const line = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('the crash driver did not report its folders within 120 s')), 120_000);
+      const timer = setTimeout(
+        () => reject(new Error('the crash driver did not report its folders within 120 s')),
+        120_000,
+      );
       child.stdout!.on('data', (d: Buffer) => {
         text += d.toString();
         if (text.includes('\n')) {
@@ -127,9 +136,16 @@ describe('after SIGKILL of a head and its agent', () => {
     });
     const owned = JSON.parse(line) as { name: string; pid: number; path: string; files: number }[];
     assert.deepEqual(owned.map((d) => d.name.split('-')[0]).sort(), ['agent', 'head']);
-    assert.ok(owned.every((d) => d.files > 0), 'head and agent each hold a value in shared memory');
+    assert.ok(
+      owned.every((d) => d.files > 0),
+      'head and agent each hold a value in shared memory',
+    );
     // The agent first: killed head-first, it would see its stream end and clean up.
-    for (const d of owned.sort((a) => (a.name.startsWith('agent-') ? -1 : 1))) process.kill(d.pid, 'SIGKILL');
+    const agentFirst = [
+      ...owned.filter((d) => d.name.startsWith('agent-')),
+      ...owned.filter((d) => d.name.startsWith('head-')),
+    ];
+    for (const d of agentFirst) process.kill(d.pid, 'SIGKILL');
     await new Promise((r) => child.once('exit', r).once('error', r));
     await gone(owned.map((d) => d.pid));
     for (const d of owned) assert.ok(existsSync(d.path), `${d.name} was left behind by the crash`);
