@@ -33,14 +33,15 @@ function load(): NativeShmMap | undefined {
     why = 'ORRERY_SHM_NATIVE=0';
     return undefined;
   }
-  const file = join(packageRoot(), 'native', 'shm-map', 'build', `${process.platform}-${process.arch}`, 'shm_map.node');
+  const binary = join('native', 'shm-map', 'build', `${process.platform}-${process.arch}`, 'shm_map.node');
   try {
-    const m = createRequire(import.meta.url)(file) as NativeShmMap;
+    // Inside the agent bundle shipped to ssh hosts there is no package root: those read files.
+    const m = createRequire(import.meta.url)(join(packageRoot(), binary)) as NativeShmMap;
     // Electron and some embedders refuse external array buffers: find out now, not on a task's value.
     m.map('/dev/null');
     native = m;
   } catch (err) {
-    why = `${file}: ${(err as Error).message.split('\n')[0]}`;
+    why = `${binary}: ${(err as Error).message.split('\n')[0]}`;
   }
   return native ?? undefined;
 }

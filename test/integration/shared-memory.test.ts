@@ -4,7 +4,8 @@
  * (one file, no copy after the put); a task writing into its argument changes nothing for other
  * readers; many readers of one object; a reader while the object is freed; spilling while read;
  * private folders and files; the fallback without the native addon gives the same results; after
- * SIGKILL of a head and its agent the next start sweeps their folders and leaves a live owner's.
+ * SIGKILL of a head and its agent the next start sweeps their folders and leaves a live owner's;
+ * an ssh node (another user, as another machine would be) gets values as bytes, never paths.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,8 +14,15 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { get, init, put, remote, shutdown } from 'orrery-compute';
+import { createSshBackend } from '../../backends/ssh/index.ts';
+import { LocalBackend } from '../../backends/local/local-backend.ts';
 import { ShmFolder, shmRoot } from '../../orchestrator/core/shared-memory.ts';
+import { Head } from '../../orchestrator/head/head.ts';
+import { requireService, sshService } from '../services/env.ts';
 import { tempDir } from './helpers.ts';
+
+const sshUp = requireService('ssh');
 
 const DRIVER = new URL('./fixtures/shm-driver.ts', import.meta.url).pathname;
 const CRASH_DRIVER = new URL('./fixtures/shm-crash-driver.ts', import.meta.url).pathname;
@@ -159,5 +167,48 @@ describe('after SIGKILL of a head and its agent', () => {
     assert.ok(folder, 'this machine has shared memory');
     for (const d of owned) assert.equal(existsSync(d.path), false, `${d.name} should have been swept`);
     assert.ok(existsSync(liveFolder), 'a live owner folder was removed');
+  });
+});
+
+describe('an ssh node next to a local one', {
+  skip: !sshUp && 'the test sshd is not running (see the message above)',
+}, () => {
+  let head: Head;
+  before(async () => {
+    head = new Head({ log: () => {}, infeasibleGraceMs: 30_000 });
+    await head.addBackend(new LocalBackend({ name: 'local', kind: 'local', numCpus: 1 }));
+    await head.addBackend(
+      createSshBackend({
+        kind: 'ssh',
+        name: 'shm-remote',
+        hosts: [`${sshService.user}@${sshService.host}:${sshService.port}`],
+        identityFile: sshService.keyPath,
+        knownHostsFile: sshService.knownHostsPath,
+      }),
+    );
+    await init({ cluster: { head }, logToDriver: false });
+  });
+  after(async () => {
+    await shutdown();
+    await head?.shutdown();
+  });
+
+  test('gets shared-memory values as bytes: arguments, get inside a task, and its own large results', async () => {
+    const a = new Float64Array(1_000_000).map((_, i) => i % 13);
+    const expected = a.reduce((s, v) => s + v, 0);
+    const ref = put(a);
+    const sum = remote({ backend: 'shm-remote' }, (x: Float64Array) => x.reduce((s, v) => s + v, 0));
+    assert.equal(await get(sum.remote(ref)), expected, 'a put in shared memory as a run argument');
+    const nested = remote({ backend: 'shm-remote' }, async (box: { ref: typeof ref }) => {
+      const { get } = await import('orrery-compute');
+      return (await get(box.ref)).reduce((s, v) => s + v, 0);
+    });
+    assert.equal(await get(nested.remote({ ref })), expected, 'a put in shared memory through get in a task');
+    const makes = remote({ backend: 'shm-remote' }, () => new Float64Array(1_000_000).fill(2));
+    const made = await get(makes.remote());
+    assert.equal(made.length, 1_000_000);
+    assert.equal(made[999_999], 2);
+    const local = remote({ backend: 'local' }, (x: Float64Array) => x[999_999]);
+    assert.equal(await get(local.remote(makes.remote())), 2, 'a remote node value read by a local task');
   });
 });
