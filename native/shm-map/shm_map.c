@@ -112,11 +112,28 @@ static napi_value pristine(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* probe(): throws where external array buffers are refused (Electron's memory cage). */
+static napi_value probe(napi_env env, napi_callback_info info) {
+  (void)info;
+  size_t size = (size_t)sysconf(_SC_PAGESIZE);
+  void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return fail(env, "cannot map", "an anonymous page");
+  napi_value out;
+  if (napi_create_external_arraybuffer(env, p, size, unmap, (void *)(uintptr_t)size, &out) != napi_ok) {
+    munmap(p, size);
+    napi_throw_error(env, "ERR_ORRERY_SHM_EXTERNAL", "this runtime refuses external array buffers");
+    return NULL;
+  }
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "map", NAPI_AUTO_LENGTH, map_file, NULL, &fn);
   napi_set_named_property(env, exports, "map", fn);
   napi_create_function(env, "pristine", NAPI_AUTO_LENGTH, pristine, NULL, &fn);
   napi_set_named_property(env, exports, "pristine", fn);
+  napi_create_function(env, "probe", NAPI_AUTO_LENGTH, probe, NULL, &fn);
+  napi_set_named_property(env, exports, "probe", fn);
   return exports;
 }

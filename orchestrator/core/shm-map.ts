@@ -14,6 +14,8 @@ import { packageRoot } from './package-root.ts';
 interface NativeShmMap {
   map(path: string): ArrayBuffer;
   pristine(buffer: ArrayBuffer): boolean;
+  /** Makes one external buffer; throws where the runtime refuses them. */
+  probe(): ArrayBuffer;
 }
 
 /** How shared-memory values are read in this process, for logs and status. */
@@ -38,7 +40,7 @@ function load(): NativeShmMap | undefined {
     // Inside the agent bundle shipped to ssh hosts there is no package root: those read files.
     const m = createRequire(import.meta.url)(join(packageRoot(), binary)) as NativeShmMap;
     // Electron and some embedders refuse external array buffers: find out now, not on a task's value.
-    m.map('/dev/null');
+    m.probe();
     native = m;
   } catch (err) {
     why = `${binary}: ${(err as Error).message.split('\n')[0]}`;
