@@ -65,7 +65,9 @@ export class NodeAgent {
     private readonly runtime: AgentRuntime,
   ) {
     // Only an agent on the head's machine (it has the head's socket) shares memory with it.
-    this.shm = config.headSocket ? ShmFolder.create('agent') : undefined;
+    // Told after the hello (the head reads nothing else first).
+    let shmWarning: string | undefined;
+    this.shm = config.headSocket ? ShmFolder.create('agent', (text) => (shmWarning = text)) : undefined;
     this.objects = new NodeObjects({
       memoryBytes: config.objectStoreMemory,
       spillDir: join(runtime.dir.path, 'spill'),
@@ -113,6 +115,7 @@ export class NodeAgent {
       version: PROTOCOL_VERSION,
       shmDir: this.shm?.path,
     });
+    if (shmWarning) head.send({ type: 'log', workerId: '', stream: 'stderr', text: `${shmWarning}\n` });
     this.usage = new UsageSampler((m) => head.send(m), gpu.count > 0);
     this.usage.start();
   }

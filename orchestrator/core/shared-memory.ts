@@ -57,14 +57,20 @@ export class ShmFolder {
 
   /**
    * Makes this process's folder (sweeping those of dead processes first); undefined where the
-   * machine has no shared memory. Throws UnsafeRuntimeDirError when `/dev/shm/orrery-<uid>` is
-   * not a private folder of this user.
+   * machine has no shared memory, or where `/dev/shm/orrery-<uid>` is not a private folder of
+   * this user (another user may have made it first): then `warn` hears why, and values travel
+   * as bytes, as they would without shared memory.
    */
-  static create(role: ProcessRole): ShmFolder | undefined {
+  static create(role: ProcessRole, warn: (line: string) => void): ShmFolder | undefined {
     if (!shmAvailable()) return undefined;
-    const root = ensurePrivateDir(shmRoot());
-    const dir = ProcessDir.create(role, { data: root, runtime: root });
-    return new ShmFolder(dir.path, dir);
+    try {
+      const root = ensurePrivateDir(shmRoot());
+      const dir = ProcessDir.create(role, { data: root, runtime: root });
+      return new ShmFolder(dir.path, dir);
+    } catch (err) {
+      warn(`orrery: shared memory is not used: ${(err as Error).message}`);
+      return undefined;
+    }
   }
 
   /** The folder another process of this machine made (a worker writes into its agent's). */

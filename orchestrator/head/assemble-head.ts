@@ -83,7 +83,7 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
   };
   const clock = systemClock;
   const runtimeDir = ProcessDir.create('head');
-  const shm = ShmFolder.create('head');
+  const shm = ShmFolder.create('head', log);
   const read = shm ? shmReadMode() : undefined;
   if (read?.mode === 'read' && process.env.ORRERY_SHM_NATIVE !== '0')
     log(

@@ -5,12 +5,13 @@
  * readers; many readers of one object; a reader while the object is freed; spilling while read;
  * private folders and files; the fallback without the native addon gives the same results; after
  * SIGKILL of a head and its agent the next start sweeps their folders and leaves a live owner's;
- * an ssh node (another user, as another machine would be) gets values as bytes, never paths.
+ * an ssh node (another user, as another machine would be) gets values as bytes, never paths;
+ * a shared-memory root open to others is not used (values travel as bytes, with a warning).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -163,7 +164,7 @@ describe('after SIGKILL of a head and its agent', () => {
     liveFolder = join(shmRoot(), `head-${HOST}-${live.pid}-LiVe00`);
     mkdirSync(liveFolder, { mode: 0o700 });
 
-    folder = ShmFolder.create('head');
+    folder = ShmFolder.create('head', (line) => assert.fail(line));
     assert.ok(folder, 'this machine has shared memory');
     for (const d of owned) assert.equal(existsSync(d.path), false, `${d.name} should have been swept`);
     assert.ok(existsSync(liveFolder), 'a live owner folder was removed');
@@ -210,5 +211,32 @@ describe('an ssh node next to a local one', {
     assert.equal(made[999_999], 2);
     const local = remote({ backend: 'local' }, (x: Float64Array) => x[999_999]);
     assert.equal(await get(local.remote(makes.remote())), 2, 'a remote node value read by a local task');
+  });
+});
+
+describe('a shared-memory root that is not private', () => {
+  test('is not used: the head says why and values still go through tasks', async () => {
+    const root = shmRoot();
+    mkdirSync(root, { recursive: true, mode: 0o700 });
+    chmodSync(root, 0o755);
+    const logs: string[] = [];
+    const head = new Head({ log: (l) => logs.push(l) });
+    try {
+      await head.addBackend(new LocalBackend({ name: 'local', kind: 'local', numCpus: 1 }));
+      await init({ cluster: { head }, logToDriver: false });
+      const a = new Float64Array(500_000).fill(6);
+      const back = await get(remote((x: Float64Array) => x).remote(put(a)));
+      assert.equal(back.length, a.length);
+      assert.equal(back[499_999], 6);
+      assert.equal(head.shm, undefined);
+      assert.ok(
+        logs.some((l) => /shared memory is not used: .*orrery-\d+ is open to group or others/.test(l)),
+        logs.join('\n'),
+      );
+    } finally {
+      chmodSync(root, 0o700);
+      await shutdown();
+      await head.shutdown();
+    }
   });
 });
