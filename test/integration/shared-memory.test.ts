@@ -67,6 +67,9 @@ function sameResults(r: Record<string, unknown>): void {
   assert.deepEqual(r.spillSums, [2e6, 4e6, 6e6, 8e6, 1e7], 'readers see spilled objects whole');
   assert.deepEqual(r.spillGets, [1, 2, 3, 4, 5]);
   assert.ok((r.spilled as number) > 0, 'past the budget objects were spilled');
+  assert.deepEqual(r.agentSpillSums, [2e6, 4e6, 6e6, 8e6, 1e7], 'readers see task results the node spilled whole');
+  assert.deepEqual(r.agentSpillGets, [1, 2, 3, 4, 5]);
+  assert.ok((r.agentSpillFiles as number) > 0, 'past the budget the node spilled task results');
   assert.equal(r.rootMode, 0o700);
   assert.equal(r.headFolderMode, 0o700);
   assert.deepEqual(r.agentFolderModes, [0o700]);
