@@ -6,6 +6,7 @@
  * buffers, or `ORRERY_SHM_NATIVE=0`) the file is read into a fresh buffer: one copy, same values.
  */
 import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readWholeFileSync } from './large-files.ts';
 import { packageRoot } from './package-root.ts';
@@ -25,8 +26,11 @@ export type ShmReadMode =
   /** Read into a fresh buffer: one copy (the addon is missing, refused, or turned off). */
   | 'read';
 
+/** Where the addon is, under the package root. */
+const BINARY = join('native', 'shm-map', 'build', `${process.platform}-${process.arch}`, 'shm_map.node');
 let native: NativeShmMap | undefined | null;
 let why = '';
+let built = false;
 
 function load(): NativeShmMap | undefined {
   if (native !== undefined) return native ?? undefined;
@@ -35,15 +39,20 @@ function load(): NativeShmMap | undefined {
     why = 'ORRERY_SHM_NATIVE=0';
     return undefined;
   }
-  const binary = join('native', 'shm-map', 'build', `${process.platform}-${process.arch}`, 'shm_map.node');
   try {
     // Inside the agent bundle shipped to ssh hosts there is no package root: those read files.
-    const m = createRequire(import.meta.url)(join(packageRoot(), binary)) as NativeShmMap;
+    const file = join(packageRoot(), BINARY);
+    if (!existsSync(file)) {
+      why = `${BINARY} is not built here (npm run build builds it with a C compiler)`;
+      return undefined;
+    }
+    built = true;
+    const m = createRequire(import.meta.url)(file) as NativeShmMap;
     // Electron and some embedders refuse external array buffers: find out now, not on a task's value.
     m.probe();
     native = m;
   } catch (err) {
-    why = `${binary}: ${(err as Error).message.split('\n')[0]}`;
+    why = `${BINARY}: ${(err as Error).message.split('\n')[0]}`;
   }
   return native ?? undefined;
 }
@@ -51,6 +60,11 @@ function load(): NativeShmMap | undefined {
 /** Which read path this process uses, and why it is not `mmap` when it is not. */
 export function shmReadMode(): { mode: ShmReadMode; reason: string } {
   return load() ? { mode: 'mmap', reason: '' } : { mode: 'read', reason: why };
+}
+
+/** True when the addon is built here but could not be used (worth a warning; a checkout not built yet is not). */
+export function shmAddonFailed(): boolean {
+  return !load() && built;
 }
 
 /** Buffers made by {@link mapFile} and the file each maps, to recognise a task returning its argument. */

@@ -16,7 +16,7 @@ import { systemClock } from '../core/clock.ts';
 import type { ShippedCode } from '../core/function-source.ts';
 import { ProcessDir } from '../core/runtime-dir.ts';
 import { ShmFolder } from '../core/shared-memory.ts';
-import { shmReadMode } from '../core/shm-map.ts';
+import { shmAddonFailed, shmReadMode } from '../core/shm-map.ts';
 import { ActorManager } from '../control/actor-manager.ts';
 import { LeaseDispatcher } from '../control/lease-dispatcher.ts';
 import { PlacementGroupManager } from '../control/placement-group-manager.ts';
@@ -84,11 +84,9 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
   const clock = systemClock;
   const runtimeDir = ProcessDir.create('head');
   const shm = ShmFolder.create('head', log);
-  const read = shm ? shmReadMode() : undefined;
-  if (read?.mode === 'read' && process.env.ORRERY_SHM_NATIVE !== '0')
-    log(
-      `orrery: shared-memory values are read into each process, not mapped (${read.reason}); run npm run build with a C compiler to map them`,
-    );
+  const read = shm && shmAddonFailed() ? shmReadMode() : undefined;
+  if (read)
+    log(`orrery: shared-memory values are read into each process, not mapped (${read.reason}); one copy per reader`);
   const events = new HeadEvents();
   const logs = new LogRouter();
   const jobs = new Jobs({ job: (row) => events.job(row), metrics: (points) => events.metrics(points) });
