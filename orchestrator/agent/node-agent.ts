@@ -16,6 +16,7 @@ import { detectGpus } from './gpu-detect.ts';
 import { GpuAllocator } from './gpu-allocator.ts';
 import { WorkerPool, type WorkerProcess } from './worker-pool.ts';
 import { NodeObjects } from './node-objects.ts';
+import { ShmFolder } from '../core/shared-memory.ts';
 import type { ProcessDir } from '../core/runtime-dir.ts';
 import { containerRuntimesOnPath } from '../core/container-runtimes.ts';
 import { containerLabels } from '../core/node-labels.ts';
@@ -41,6 +42,8 @@ export class NodeAgent {
   private readonly gpus: GpuAllocator;
   /** Large values this node's workers made (pulled by the head, read by local workers). */
   private readonly objects: NodeObjects;
+  /** This node's shared-memory folder (local nodes): its workers write large values there. */
+  private readonly shm: ShmFolder | undefined;
   private readonly guard = new MemoryGuard<WorkerProcess>(
     (w) => this.pool.kill(w),
     (w) => w.proc.pid,
@@ -61,6 +64,10 @@ export class NodeAgent {
     private readonly config: AgentSpec,
     private readonly runtime: AgentRuntime,
   ) {
+    // Only an agent on the head's machine (it has the head's socket) shares memory with it.
+    // Told after the hello (the head reads nothing else first).
+    let shmWarning: string | undefined;
+    this.shm = config.headSocket ? ShmFolder.create('agent', (text) => (shmWarning = text)) : undefined;
     this.objects = new NodeObjects({
       memoryBytes: config.objectStoreMemory,
       spillDir: join(runtime.dir.path, 'spill'),
@@ -79,6 +86,7 @@ export class NodeAgent {
           headSocket: config.headSocket,
           ...(config.sharedWorker ? { concurrentTasks: true } : {}),
         }),
+        ...(this.shm ? { ORRERY_SHM_DIR: this.shm.path } : {}),
         // Command tasks make their working folders here (api/command-runner.ts).
         ORRERY_RUNTIME_DIR: runtime.dir.subdir('work'),
         ...(runtime.workerLinkSecret ? { ORRERY_WORKER_LINK_SECRET: runtime.workerLinkSecret } : {}),
@@ -98,7 +106,16 @@ export class NodeAgent {
     );
     const resources: Record<string, number> = { CPU: numCpus, ...config.resources };
     if (gpu.count > 0) resources.GPU = gpu.count;
-    head.send({ type: 'hello', nodeId: config.nodeId, resources, labels, pid: process.pid, version: PROTOCOL_VERSION });
+    head.send({
+      type: 'hello',
+      nodeId: config.nodeId,
+      resources,
+      labels,
+      pid: process.pid,
+      version: PROTOCOL_VERSION,
+      shmDir: this.shm?.path,
+    });
+    if (shmWarning) head.send({ type: 'log', workerId: '', stream: 'stderr', text: `${shmWarning}\n` });
     this.usage = new UsageSampler((m) => head.send(m), gpu.count > 0);
     this.usage.start();
   }
@@ -287,6 +304,7 @@ export class NodeAgent {
     this.pythonEnvs.stop();
     this.pool.killAll();
     this.objects.close();
+    this.shm?.close();
     this.runtime.dir.remove();
     this.head.flush();
     setTimeout(() => process.exit(0), 10).unref();

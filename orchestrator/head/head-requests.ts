@@ -46,6 +46,8 @@ export interface Caller {
   readonly holder?: string;
   /** The node the calling worker runs on. */
   readonly nodeId?: string;
+  /** The caller maps the head's shared-memory files (a driver in the head's process, a worker of a node sharing memory). */
+  readonly sharedMemory?: boolean;
 }
 
 /** A `request` message, and where its reply goes. */

@@ -2,7 +2,8 @@
 import type { AgentStream } from '../../backends/types.ts';
 import { unitsOf, type ResourceSet } from '../core/resources.ts';
 import type { Channel } from '../protocol/channel.ts';
-import type { Message } from '../protocol/messages.ts';
+import type { Message, ObjectResult } from '../protocol/messages.ts';
+import { inlinePayload } from '../core/shared-memory.ts';
 
 /** How long a shutdown waits for agents to end by themselves (removing their files) before backends kill them. */
 const AGENT_EXIT_WAIT_MS = 3000;
@@ -31,6 +32,8 @@ export class NodeLink {
     readonly pid: number,
     /** Seconds the agent outlives a lost link (undefined: the agent ends with its stream). */
     readonly graceS: number | undefined,
+    /** The agent is on this machine and its shared-memory folder is visible here: payloads may name shared files. */
+    readonly sharesMemory = false,
   ) {
     this.total = unitsOf(resources);
   }
@@ -38,6 +41,7 @@ export class NodeLink {
   /** Sends a message if the node is alive (kept for later while detached). */
   send(m: Message): void {
     if (!this.alive) return;
+    if (!this.sharesMemory) m = withBytes(m);
     if (this.detached) this.detached.outbox.push(m);
     else this.channel.send(m);
   }
@@ -52,6 +56,22 @@ export class NodeLink {
     clearTimeout(d.timer);
     for (const m of d.outbox) channel.send(m);
   }
+}
+
+/**
+ * `m` with the values it names in the head's shared memory read into it (one copy), for a node
+ * on another machine: run arguments and `get` replies are the messages that carry values there.
+ */
+function withBytes(m: Message): Message {
+  if (m.type === 'run' && m.args.some((a) => a.shm)) return { ...m, args: m.args.map(inlinePayload) };
+  if (m.type === 'reply' && Array.isArray(m.value) && (m.value as ObjectResult[]).some((r) => r?.ok && r.payload?.shm))
+    return {
+      ...m,
+      value: (m.value as ObjectResult[]).map((r) =>
+        r?.ok && r.payload?.shm ? { ...r, payload: inlinePayload(r.payload) } : r,
+      ),
+    };
+  return m;
 }
 
 /**

@@ -96,7 +96,7 @@ export class NodeMessages {
         });
       }
       case 'request':
-        return this.fromTask(m, link ?? node.channel, node.nodeId);
+        return this.fromTask(m, link ?? node.channel, node.nodeId, node.sharesMemory);
       case 'object':
         return objects.arrived(node.nodeId, m.objectId, m.payload);
       case 'usage':
@@ -107,8 +107,9 @@ export class NodeMessages {
   }
 
   /** A running task's request: served like a driver's, on behalf of the task's job and worker. */
-  private fromTask(m: RequestMessage, replyTo: Channel, nodeId: string): void {
+  private fromTask(m: RequestMessage, replyTo: Channel, nodeId: string, sharedMemory: boolean): void {
     const caller = {
+      sharedMemory,
       jobId: this.t.tasks.task(m.callerTaskId)?.jobId ?? '',
       taskId: m.callerTaskId || undefined,
       holder: `${nodeId}/${m.workerId ?? ''}`,

@@ -325,6 +325,8 @@ export type Message =
       readonly version: string;
       /** Sent by an agent that outlived a head: tasks it ran for it whose results the head may not have (they follow). */
       readonly resumed?: { readonly running: readonly string[] };
+      /** The agent's shared-memory folder (core/shared-memory.ts); the head shares memory with it when it can see that folder. */
+      readonly shmDir?: string;
     }
   /** head -> agent: first message on every connection; an agent that outlived a head orphans the old head's leases when the id changes. */
   | { readonly type: 'head-hello'; readonly headId: string }

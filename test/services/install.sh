@@ -7,6 +7,8 @@
 set -euo pipefail
 
 packages=(
+  gcc              # builds native/shm-map (the shared-memory object store's mmap addon) where npm run build found no compiler
+  libc6-dev        # its C headers
   openssh-server   # sshd on loopback for the ssh backend
   openssh-client   # ssh, ssh-keygen, ssh-keyscan
   slurm-wlm        # slurmctld, slurmd, srun, sbatch, squeue, scancel
