@@ -9,6 +9,7 @@ import {
   type SessionReader,
 } from '../sessions/index.ts';
 import type { CostSummary } from '../protocol/state-rows.ts';
+import { SESSIONS_PULL_USAGE } from './sessions-pull-command.ts';
 
 /** Options of `sessions label`: a new title and notes, tags to add and to remove. */
 export interface SessionLabelOptions {
@@ -24,6 +25,7 @@ export const SESSIONS_USAGE = `usage: orrery sessions list [--json]             
        orrery sessions label <name> [--title T] [--notes TEXT] [--tag T]... [--untag T]...
                                                    a display title, notes and tags (the name stays)
        orrery sessions export <name> <file.tar.gz> one archive: database snapshot + result files
+${SESSIONS_PULL_USAGE}
        orrery sessions delete <name>               remove a session (not one a live head records)
        orrery sessions compare <a> <b> [<c>...] [--json]
                                                    tasks, parameters, results and timings that differ;
@@ -143,7 +145,7 @@ export async function sessionsCommand(
       }
     }
     default:
-      throw new Error(`unknown sessions command ${sub ?? '(none)'}; use list, show, label, export, delete or compare`);
+      throw new Error(`unknown sessions command ${sub ?? '(none)'}; use list, show, label, export, pull, delete or compare`);
   }
 }
 
