@@ -145,7 +145,9 @@ export async function sessionsCommand(
       }
     }
     default:
-      throw new Error(`unknown sessions command ${sub ?? '(none)'}; use list, show, label, export, pull, delete or compare`);
+      throw new Error(
+        `unknown sessions command ${sub ?? '(none)'}; use list, show, label, export, pull, delete or compare`,
+      );
   }
 }
 

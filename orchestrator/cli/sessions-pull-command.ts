@@ -16,7 +16,11 @@ export const SESSIONS_PULL_USAGE = `       orrery sessions pull <name> [--on <ss
                                                    (database snapshot + result files) here`;
 
 /** Pulls one session; prints where it went. */
-export async function sessionsPullCommand(name: string | undefined, opts: CliOptions, print: (line: string) => void): Promise<number> {
+export async function sessionsPullCommand(
+  name: string | undefined,
+  opts: CliOptions,
+  print: (line: string) => void,
+): Promise<number> {
   if (!name) throw new Error('sessions pull needs a session name: orrery sessions pull <name>');
   const on = typeof opts.on === 'string' ? opts.on : undefined;
   const tunnel = readHeadFile()?.remote;

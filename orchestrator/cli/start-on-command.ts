@@ -47,7 +47,8 @@ export function portOption(v: string | true | string[], name: string): number {
 export async function startOnCommand(opts: CliOptions, print: (line: string) => void): Promise<number> {
   if (opts.on === true || Array.isArray(opts.on)) throw new Error('--on needs a host: --on user@host[:port]');
   for (const local of ['host', 'allow-module-backends', 'tunnel-port'])
-    if (opts[local] !== undefined) throw new Error(`--${local} is an option of a head on this machine; leave it out with --on`);
+    if (opts[local] !== undefined)
+      throw new Error(`--${local} is an option of a head on this machine; leave it out with --on`);
   const cfg = findConfig(typeof opts.config === 'string' ? opts.config : undefined);
   const hostConfig = headHostConfig(opts.on as string | undefined, cfg.head, `config file ${cfg.path ?? '(none)'}`);
   // A running head keeps its session; the config still gives the login keys when reopening.
@@ -61,7 +62,10 @@ export async function startOnCommand(opts: CliOptions, print: (line: string) => 
   let head = await host.runningHead();
   let reopened = false;
   if (head && asked.length > 0)
-    throw closing(host, new RemoteHeadRunningError(host.where, head.pid, head.session, asked.map((k) => `--${k}`).join(' ')));
+    throw closing(
+      host,
+      new RemoteHeadRunningError(host.where, head.pid, head.session, asked.map((k) => `--${k}`).join(' ')),
+    );
   if (head) reopened = true;
   else {
     const port = opts.port === undefined ? DEFAULT_PORT : portOption(opts.port, '--port');
@@ -91,16 +95,30 @@ export async function startOnCommand(opts: CliOptions, print: (line: string) => 
     pid: process.pid,
     startedAt: head.startedAt,
     ...(head.session && { session: head.session }),
-    remote: { host: hostConfig.host, where: host.where, pid: head.pid, session: head.session, login: loginRecord(hostConfig) },
+    remote: {
+      host: hostConfig.host,
+      where: host.where,
+      pid: head.pid,
+      session: head.session,
+      login: loginRecord(hostConfig),
+    },
   };
   writeHeadFile(local);
-  const login = await apiJson<LoginUrl>({ url: local.url, token: local.token }, 'POST', '/api/login-codes').catch(() => undefined);
-  print(`orrery head ${reopened ? 'found running' : 'started'} on ${host.where} (pid ${head.pid}); tunnel ${local.url} (this process, pid ${process.pid})`);
+  const login = await apiJson<LoginUrl>({ url: local.url, token: local.token }, 'POST', '/api/login-codes').catch(
+    () => undefined,
+  );
+  print(
+    `orrery head ${reopened ? 'found running' : 'started'} on ${host.where} (pid ${head.pid}); tunnel ${local.url} (this process, pid ${process.pid})`,
+  );
   if (login) print(`  dashboard: ${login.url}`);
   print(`             (one-time login link; another: orrery dashboard --url)`);
   print(`  drivers:   init({ address: 'auto' }) or orrery run <script.ts> (address ${local.address})`);
-  print(`  session:   ${head.session ?? '(unknown)'} (on ${host.where}; copy it here: orrery sessions pull ${head.session ?? '<name>'})`);
-  print(`  leave:     Ctrl-C closes the tunnel only; the head keeps running. orrery start --on ${hostConfig.host} reopens it`);
+  print(
+    `  session:   ${head.session ?? '(unknown)'} (on ${host.where}; copy it here: orrery sessions pull ${head.session ?? '<name>'})`,
+  );
+  print(
+    `  leave:     Ctrl-C closes the tunnel only; the head keeps running. orrery start --on ${hostConfig.host} reopens it`,
+  );
   print(`  stop:      orrery stop (stops the head on ${host.where})`);
   return holdTunnel(host, tunnel, head.pid, print);
 }
@@ -176,9 +194,15 @@ async function holdTunnel(
   await tunnel.close();
   host.close();
   if (why === 'gone') {
-    print(exit?.ok ? `the head on ${host.where} stopped` : `the head on ${host.where} ended: ${exit?.reason ?? 'it recorded no exit (killed?)'}`);
+    print(
+      exit?.ok
+        ? `the head on ${host.where} stopped`
+        : `the head on ${host.where} ended: ${exit?.reason ?? 'it recorded no exit (killed?)'}`,
+    );
     return exit?.ok ? 0 : 1;
   }
-  print(`orrery: ${why}: tunnel closed; the head keeps running on ${host.where} (orrery start --on ${host.config.host} reopens the tunnel)`);
+  print(
+    `orrery: ${why}: tunnel closed; the head keeps running on ${host.where} (orrery start --on ${host.config.host} reopens the tunnel)`,
+  );
   return 0;
 }

@@ -77,8 +77,13 @@ async function stopRemote(
   }
   const exit = readHeadExit(pid);
   if (!exit)
-    throw new Error(`the head (pid ${pid}) on ${where} ended without recording how it stopped (it crashed or was killed); its log: ${where}:~/.orrery/remote-head.log`);
-  if (!exit.ok) throw new Error(`the head (pid ${pid}) on ${where} crashed while stopping: ${exit.reason ?? 'no reason recorded'}; its log: ${exit.log}`);
+    throw new Error(
+      `the head (pid ${pid}) on ${where} ended without recording how it stopped (it crashed or was killed); its log: ${where}:~/.orrery/remote-head.log`,
+    );
+  if (!exit.ok)
+    throw new Error(
+      `the head (pid ${pid}) on ${where} crashed while stopping: ${exit.reason ?? 'no reason recorded'}; its log: ${exit.log}`,
+    );
   print(`stopped the head (pid ${pid}) on ${where}`);
   return 0;
 }

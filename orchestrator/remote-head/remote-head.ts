@@ -10,7 +10,12 @@ import { randomBytes } from 'node:crypto';
 import { BackendError } from '../core/errors.ts';
 import { SshConnection } from '../../backends/transport/ssh/connection.ts';
 import { connectOptionsFor, targetFor } from '../../backends/transport/ssh/login.ts';
-import { describeRuntime, nodeCommand, resolveRemoteNode, type RemoteNode } from '../../backends/transport/ssh/node-runtime.ts';
+import {
+  describeRuntime,
+  nodeCommand,
+  resolveRemoteNode,
+  type RemoteNode,
+} from '../../backends/transport/ssh/node-runtime.ts';
 import { sftpPromises } from '../../backends/transport/ssh/remote-agent.ts';
 import { ensureRemoteRunDir } from '../../backends/transport/ssh/remote-run-dir.ts';
 import { describeAddress } from '../../backends/transport/ssh/ssh-config.ts';
@@ -124,7 +129,11 @@ export class RemoteHeadHost {
     if (runtime) log(runtime);
     const abi = (await this.conn.run(`${nodeCommand(node)} -p process.versions.modules`)).stdout.trim();
     if (abi !== bundle.abi)
-      throw new RemoteHeadPlatformError(this.where, `${platform} with Node ${node.version} (ABI ${abi})`, `Node ABI ${bundle.abi}; leave head.node unset (a provisioned Node)`);
+      throw new RemoteHeadPlatformError(
+        this.where,
+        `${platform} with Node ${node.version} (ABI ${abi})`,
+        `Node ABI ${bundle.abi}; leave head.node unset (a provisioned Node)`,
+      );
     await ensureRemoteRunDir(this.conn, 'head');
     const dir = `${this.orreryDir}/heads/${bundle.hash}`;
     await this.conn.sftp(async (sftp) => {
@@ -181,24 +190,42 @@ export class RemoteHeadHost {
     const out = await this.conn.run(script);
     const pid = Number(out.stdout.trim());
     if (out.code !== 0 || !Number.isInteger(pid))
-      throw new RemoteHeadStartError(this.where, logFile, (out.stderr.trim() || `exit code ${out.code}`).split('\n')[0]!);
+      throw new RemoteHeadStartError(
+        this.where,
+        logFile,
+        (out.stderr.trim() || `exit code ${out.code}`).split('\n')[0]!,
+      );
     const end = Date.now() + START_TIMEOUT_MS;
     for (;;) {
       const head = await this.runningHead();
       if (head) return head;
       if (!(await this.alive(pid)) || Date.now() > end) {
         const tail = (await this.conn.run(shellCommand(['tail', '-n', '5', '--', logFile]))).stdout.trim();
-        const last = tail.split('\n').filter((l) => l.trim() !== '').slice(-3).join(' | ');
-        throw new RemoteHeadStartError(this.where, logFile, Date.now() > end ? `no head.json after ${START_TIMEOUT_MS / 1000} s; ${last}` : last);
+        const last = tail
+          .split('\n')
+          .filter((l) => l.trim() !== '')
+          .slice(-3)
+          .join(' | ');
+        throw new RemoteHeadStartError(
+          this.where,
+          logFile,
+          Date.now() > end ? `no head.json after ${START_TIMEOUT_MS / 1000} s; ${last}` : last,
+        );
       }
       await new Promise((r) => setTimeout(r, 300));
     }
   }
 
   /** Runs `orrery <args>` of the shipped head there to completion (a session export). */
-  async runOrrery(args: readonly string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  async runOrrery(
+    args: readonly string[],
+    timeoutMs: number,
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const { node, dir } = await this.ensureHead(() => {});
-    return this.conn.run(`${nodeCommand(node)} ${shellQuote(`${dir}/${HEAD_CLI_FILE}`)} ${args.map(shellQuote).join(' ')}`, timeoutMs);
+    return this.conn.run(
+      `${nodeCommand(node)} ${shellQuote(`${dir}/${HEAD_CLI_FILE}`)} ${args.map(shellQuote).join(' ')}`,
+      timeoutMs,
+    );
   }
 
   close(): void {

@@ -63,7 +63,10 @@ export async function pullSession(host: RemoteHeadHost, name: string): Promise<P
   try {
     const archive = join(tmp, 'session.tar.gz');
     await host.conn.sftp(
-      (sftp) => new Promise<void>((resolve, reject) => sftp.fastGet(remoteFile, archive, (err) => (err ? reject(err) : resolve()))),
+      (sftp) =>
+        new Promise<void>((resolve, reject) =>
+          sftp.fastGet(remoteFile, archive, (err) => (err ? reject(err) : resolve())),
+        ),
     );
     const { size } = statSync(archive);
     execFileSync('tar', ['-xzf', archive, '-C', tmp], { stdio: ['ignore', 'ignore', 'pipe'] });

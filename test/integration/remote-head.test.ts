@@ -39,7 +39,11 @@ async function cli(home: string, args: string[], timeoutMs = 180_000) {
     timeout: timeoutMs,
   }).then(
     (ok) => ({ ...ok, code: 0 }),
-    (err: { code?: number; stdout?: string; stderr?: string }) => ({ code: err.code ?? 1, stdout: err.stdout, stderr: err.stderr }),
+    (err: { code?: number; stdout?: string; stderr?: string }) => ({
+      code: err.code ?? 1,
+      stdout: err.stdout,
+      stderr: err.stderr,
+    }),
   );
   return { status: r.code, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
@@ -93,10 +97,15 @@ describe('orrery start --on: the head on an SSH host', { skip: !sshUp && 'the te
     // A bare account: no Node runtime and no head there yet.
     execFileSync('rm', ['-rf', '--', join(remoteHome(), '.orrery')]);
     config = join(tempDir('project'), 'orrery.json');
-    writeFileSync(config, JSON.stringify({ head: { host: hostSpec, ...keys, nodeDist: { url: `${mirror.url}/dist` } } }));
+    writeFileSync(
+      config,
+      JSON.stringify({ head: { host: hostSpec, ...keys, nodeDist: { url: `${mirror.url}/dist` } } }),
+    );
     // The dashboard travels with the head as built files.
     if (!existsSync(join(import.meta.dirname, '..', '..', 'renderer', 'dist', 'index.html')))
-      execFileSync(process.execPath, ['--import', 'tsx', 'renderer/build.ts'], { cwd: join(import.meta.dirname, '..', '..') });
+      execFileSync(process.execPath, ['--import', 'tsx', 'renderer/build.ts'], {
+        cwd: join(import.meta.dirname, '..', '..'),
+      });
   });
 
   after(async () => {
@@ -109,7 +118,16 @@ describe('orrery start --on: the head on an SSH host', { skip: !sshUp && 'the te
 
   test('starts the head there (Node provisioned) and a client driver runs tasks through the tunnel', async () => {
     const port = await closedPort();
-    tunnel = await startTunnel(home, ['--on', hostSpec, '--config', config, '--session', session, '--port', String(port)]);
+    tunnel = await startTunnel(home, [
+      '--on',
+      hostSpec,
+      '--config',
+      config,
+      '--session',
+      session,
+      '--port',
+      String(port),
+    ]);
     const out = tunnel.out();
     assert.match(out, /orrery head started on orrery-bare@127\.0\.0\.1:2222/);
     assert.match(out, /provisioned Node v[\d.]+ on orrery-bare@127\.0\.0\.1:2222/);
@@ -145,15 +163,24 @@ describe('orrery start --on: the head on an SSH host', { skip: !sshUp && 'the te
     assert.ok(!argv.includes(token), 'the token appears in no process argv');
   });
 
-  test('the dashboard loads through the tunnel and shows the tasks', { skip: !existsSync(CHROMIUM) && 'no Chromium' }, async () => {
+  test('the dashboard loads through the tunnel and shows the tasks', {
+    skip: !existsSync(CHROMIUM) && 'no Chromium',
+  }, async () => {
     const link = await cli(home, ['dashboard', '--url']);
     assert.equal(link.status, 0, link.stderr);
-    const url = link.stdout.trim().split('\n').find((l) => l.includes('/login?code='))!.match(/http\S+/)![0];
+    const url = link.stdout
+      .trim()
+      .split('\n')
+      .find((l) => l.includes('/login?code='))!
+      .match(/http\S+/)![0];
     const ui = await openLiveDashboard(url);
     try {
       await ui.page.getByRole('tab', { name: 'Tables' }).click();
       await ui.page.getByLabel('Search').fill('tunnelSquare');
-      await ui.page.getByTestId('table-count').filter({ hasText: /^4 of / }).waitFor({ timeout: 30_000 });
+      await ui.page
+        .getByTestId('table-count')
+        .filter({ hasText: /^4 of / })
+        .waitFor({ timeout: 30_000 });
     } finally {
       await ui.browser.close();
     }
@@ -210,11 +237,17 @@ describe('orrery start --on: the head on an SSH host', { skip: !sshUp && 'the te
     const port = await closedPort();
     const down = await cli(home, ['start', '--on', `${user}@127.0.0.1:${port}`, '--config', config], 60_000);
     assert.equal(down.status, 1);
-    assert.match(down.stderr, /^orrery: cannot log in to the head host orrery-bare@127\.0\.0\.1:\d+: cannot reach 127\.0\.0\.1:\d+/);
+    assert.match(
+      down.stderr,
+      /^orrery: cannot log in to the head host orrery-bare@127\.0\.0\.1:\d+: cannot reach 127\.0\.0\.1:\d+/,
+    );
     const key = join(tempDir('key'), 'id_ed25519');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
     const other = join(tempDir('project'), 'orrery.json');
-    writeFileSync(other, JSON.stringify({ head: { host: hostSpec, identityFile: key, knownHostsFile: keys.knownHostsFile } }));
+    writeFileSync(
+      other,
+      JSON.stringify({ head: { host: hostSpec, identityFile: key, knownHostsFile: keys.knownHostsFile } }),
+    );
     const refused = await cli(home, ['start', '--on', hostSpec, '--config', other], 60_000);
     assert.equal(refused.status, 1);
     assert.match(refused.stderr, /^orrery: cannot log in to the head host .*refused every credential offered/);
