@@ -41,8 +41,9 @@ export class HeadTunnel {
     return new HeadTunnel(server, port, remotePort);
   }
 
-  /** Sends new connections through `conn` (a fresh one after a reconnect). */
+  /** Sends new connections through `conn` (a fresh one after a reconnect); the tunnel owns it and closes the one it replaces. */
   use(conn: SshConnection | undefined): void {
+    if (this.conn !== conn) this.conn?.close('replaced by a new connection');
     this.conn = conn;
   }
 
@@ -69,8 +70,9 @@ export class HeadTunnel {
     );
   }
 
-  /** Stops listening and closes every forwarded connection. */
+  /** Stops listening and closes every forwarded connection, and the SSH connection. */
   async close(): Promise<void> {
+    this.use(undefined);
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((r) => this.server.close(() => r()));
   }

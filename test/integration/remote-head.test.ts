@@ -158,6 +158,12 @@ describe('orrery start --on: the head on an SSH host', { skip: !sshUp && 'the te
     const r = await cli(home, ['status']);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /local/);
+    const twice = await cli(home, ['start', '--on', hostSpec, '--config', config], 60_000);
+    assert.equal(twice.status, 1);
+    assert.match(
+      twice.stderr,
+      /^orrery: a tunnel to the head on orrery-bare@127\.0\.0\.1:2222 is already open here \(process \d+/,
+    );
     const token = JSON.parse(readFileSync(join(home, 'head.json'), 'utf8')).token as string;
     const argv = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
     assert.ok(!argv.includes(token), 'the token appears in no process argv');
