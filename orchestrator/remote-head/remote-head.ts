@@ -28,6 +28,14 @@ import { HeadHostLoginError, RemoteHeadPlatformError, RemoteHeadStartError } fro
 /** How long a starting head may take to write its head.json (it starts its local node first). */
 const START_TIMEOUT_MS = 120_000;
 
+/** The head as shipped to a host: the Node it runs with and its folder there. */
+export interface ShippedHead {
+  readonly node: RemoteNode;
+  /** `~/.orrery/heads/<hash>` on the host. */
+  readonly dir: string;
+  readonly bundle: HeadBundle;
+}
+
 /** The head's arguments that `orrery start --on` passes on (never a secret). */
 export type HeadStartArgs = readonly string[];
 
@@ -118,8 +126,18 @@ export class RemoteHeadHost {
     );
   }
 
-  /** The Node and the head bundle on the host (uploaded once; a second start uploads nothing). */
-  async ensureHead(log: (line: string) => void): Promise<{ node: RemoteNode; dir: string; bundle: HeadBundle }> {
+  private shipped: Promise<ShippedHead> | undefined;
+
+  /** The Node and the head bundle on the host (uploaded once; a second start uploads nothing; once per connection). */
+  ensureHead(log: (line: string) => void): Promise<ShippedHead> {
+    this.shipped ??= this.ship(log).catch((err: unknown) => {
+      this.shipped = undefined;
+      throw err;
+    });
+    return this.shipped;
+  }
+
+  private async ship(log: (line: string) => void): Promise<ShippedHead> {
     const bundle = await headBundle();
     const uname = (await this.conn.run('uname -sm')).stdout.trim();
     const platform = hostPlatform(uname);

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { get, getActor, init, remote, shutdown } from 'orrery-compute';
 import { closedPort, tempDir, until } from './helpers.ts';
@@ -134,6 +134,18 @@ describe('orrery start --on: the head on an SSH host', { skip: !sshUp && 'the te
     assert.match(out, /uploading the head \(\d+ files\)/);
     headPid = remoteHeadPid()!;
     assert.ok(headPid, 'a head process runs on the host');
+    const there = join(remoteHome(), '.orrery');
+    const heads = join(there, 'heads');
+    const bundle = join(heads, readdirSync(heads).find((d) => !d.startsWith('.'))!);
+    for (const [path, mode] of [
+      [heads, 0o700],
+      [bundle, 0o700],
+      [join(bundle, 'orchestrator', 'agent', 'orrery.mjs'), 0o600],
+      [join(there, 'head.json'), 0o600],
+      [join(there, 'head-config.json'), 0o600],
+      [join(there, 'remote-head.log'), 0o600],
+    ] as const)
+      assert.equal(statSync(path).mode & 0o777, mode, path);
     const local = JSON.parse(readFileSync(join(home, 'head.json'), 'utf8'));
     assert.equal(local.url, `http://127.0.0.1:${port}`);
     assert.equal(local.remote.pid, headPid);
