@@ -82,15 +82,30 @@ const COMMANDS: Record<string, CommandSpec> = {
   app: { usage: APP_USAGE, options: { example: 'value', port: 'value' }, run: (a, o, p) => appCommand(a, o, p) },
   sessions: {
     usage: SESSIONS_USAGE,
-    options: { json: 'flag', title: 'value', notes: 'value', tag: 'list', untag: 'list', on: 'value', config: 'value' },
+    options: {
+      json: 'flag',
+      title: 'value',
+      notes: 'value',
+      tag: 'list',
+      untag: 'list',
+      on: 'value',
+      config: 'value',
+      local: 'flag',
+    },
     run: async (a, o, p) => {
       if (a[0] === 'pull') return sessionsPullCommand(a[1], o, p);
-      await sessionsCommand(a, o.json === true, p, {
-        title: typeof o.title === 'string' ? o.title : undefined,
-        notes: typeof o.notes === 'string' ? o.notes : undefined,
-        tag: Array.isArray(o.tag) ? o.tag : undefined,
-        untag: Array.isArray(o.untag) ? o.untag : undefined,
-      });
+      await sessionsCommand(
+        a,
+        o.json === true,
+        p,
+        {
+          title: typeof o.title === 'string' ? o.title : undefined,
+          notes: typeof o.notes === 'string' ? o.notes : undefined,
+          tag: Array.isArray(o.tag) ? o.tag : undefined,
+          untag: Array.isArray(o.untag) ? o.untag : undefined,
+        },
+        o.local === true,
+      );
       return 0;
     },
   },

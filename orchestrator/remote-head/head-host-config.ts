@@ -39,7 +39,7 @@ export function headHostConfig(
   const host = on ?? (e.host as string | undefined);
   if (!host)
     throw new HeadHostConfigError(
-      'orrery start --on needs a host: --on user@host[:port] (or an ~/.ssh/config alias), or "head": { "host": ... } in the config file',
+      'no head host given: pass --on user@host[:port] (or an ~/.ssh/config alias), or set "head": { "host": ... } in the config file',
     );
   return { node: 'bundled', ...(e as Partial<HeadHostConfig>), host, name: 'head' };
 }

@@ -232,11 +232,16 @@ describe('orrery start --on: the head on an SSH host', { skip: !sshUp && 'the te
     const r = await cli(home, ['sessions', 'pull', session]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`pulled session ${session} from orrery-bare@127\\.0\\.0\\.1:2222`));
-    const show = await cli(home, ['sessions', 'show', session, '--json']);
+    const listed = await cli(home, ['sessions', 'list']);
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.match(listed.stdout, /^sessions on orrery-bare@127\.0\.0\.1:2222 /);
+    assert.match(listed.stdout, new RegExp(`\\b${session}\\b`));
+    const show = await cli(home, ['sessions', 'show', session, '--json', '--local']);
     assert.equal(show.status, 0, show.stderr);
     const text = show.stdout;
     assert.match(text, /tunnelSquare/);
     assert.match(text, /afterReopen/);
+    assert.equal(JSON.parse(text).file, join(home, 'sessions', `${session}.db`), 'read from this machine');
     const twice = await cli(home, ['sessions', 'pull', session]);
     assert.equal(twice.status, 1);
     assert.match(twice.stderr, /already exists here/);

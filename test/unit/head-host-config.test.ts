@@ -15,7 +15,7 @@ test('--on wins over head.host; the head runs on a provisioned Node unless told 
 test('a missing host, an unknown key, a bad type or a bad nodeDist is one error naming the field', () => {
   assert.throws(
     () => headHostConfig(undefined, undefined, 'x'),
-    (e: Error) => e instanceof HeadHostConfigError && /--on user@host/.test(e.message),
+    (e: Error) => e instanceof HeadHostConfigError && /no head host given: pass --on user@host/.test(e.message),
   );
   assert.throws(
     () => headHostConfig('h', { hots: 'h' }, 'config file x'),
