@@ -179,10 +179,11 @@ async function holdTunnel(
         tunnel.use(await host.tunnelConnection().catch(() => undefined));
         continue;
       }
+      if (!tunnel.connected) tunnel.use(await host.tunnelConnection().catch(() => undefined));
       const alive = await host.alive(pid).catch(() => true);
       if (alive) continue;
       const record = await host.readFile(`${host.orreryDir}/head-exit.json`).catch(() => undefined);
-      const parsed = record ? (JSON.parse(record) as HeadExit) : undefined;
+      const parsed = parseExit(record);
       if (parsed?.pid === pid) exit = { ...parsed, log: `${host.where}:${parsed.log}` };
       return;
     }
@@ -205,4 +206,13 @@ async function holdTunnel(
     `orrery: ${why}: tunnel closed; the head keeps running on ${host.where} (orrery start --on ${host.config.host} reopens the tunnel)`,
   );
   return 0;
+}
+
+/** The host's head-exit.json, or undefined when it is missing or unreadable (the head then died unrecorded). */
+function parseExit(text: string | undefined): HeadExit | undefined {
+  try {
+    return text ? (JSON.parse(text) as HeadExit) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -47,6 +47,11 @@ export class HeadTunnel {
     this.conn = conn;
   }
 
+  /** True while new connections have an SSH connection to go through. */
+  get connected(): boolean {
+    return this.conn !== undefined && !this.conn.isClosed;
+  }
+
   private forward(socket: Socket): void {
     const conn = this.conn;
     if (!conn || conn.isClosed) {

@@ -228,6 +228,33 @@ describe('orrery start --on: the head on an SSH host', { skip: !sshUp && 'the te
     await shutdown();
   });
 
+  test('the SSH connections of the tunnel drop: it reconnects, and the head is reached again', async () => {
+    const pid = tunnel!.proc.pid!;
+    const sockets = execFileSync('ss', ['-tnpH'], { encoding: 'utf8' }).split('\n');
+    // This tunnel's connections to the sshd, and the sshd processes serving them (not other tests' connections).
+    const ports = sockets
+      .filter((l) => l.includes(`pid=${pid},`) && / 127\.0\.0\.1:2222\s/.test(l))
+      .map((l) => /127\.0\.0\.1:(\d+)\s+127\.0\.0\.1:2222/.exec(l)?.[1])
+      .filter(Boolean);
+    assert.ok(ports.length > 0, 'the tunnel has SSH connections');
+    const served = sockets.filter((l) =>
+      ports.some((p) => new RegExp(`127\\.0\\.0\\.1:2222\\s+127\\.0\\.0\\.1:${p}\\s`).test(l)),
+    );
+    const sshd = [...new Set(served.flatMap((l) => [...l.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1]))))];
+    assert.ok(sshd.length > 0, 'the sshd processes serving them');
+    for (const p of sshd) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // The session's child died with its privileged parent.
+      }
+    }
+    await until('the tunnel reconnected', () => /reconnected to orrery-bare@/.test(tunnel!.out()), 60_000);
+    const r = await cli(home, ['status']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(remoteHeadPid(), headPid);
+  });
+
   test('orrery sessions pull copies the session here, readable by orrery sessions show', async () => {
     const r = await cli(home, ['sessions', 'pull', session]);
     assert.equal(r.status, 0, r.stderr);
