@@ -136,7 +136,7 @@ export class ClusterNodes {
               m.labels,
               m.pid,
               spec.listen ? (spec.graceS ?? 1800) : undefined,
-              sharesMemoryWith(m.shmDir),
+              sharesMemoryWith(m.shmDir) ? m.shmDir : undefined,
             );
             this.nodes.set(node.nodeId, node);
             this.events.node({

@@ -32,10 +32,15 @@ export class NodeLink {
     readonly pid: number,
     /** Seconds the agent outlives a lost link (undefined: the agent ends with its stream). */
     readonly graceS: number | undefined,
-    /** The agent is on this machine and its shared-memory folder is visible here: payloads may name shared files. */
-    readonly sharesMemory = false,
+    /** The agent's shared-memory folder, when it is on this machine and visible here: payloads may name files in it. */
+    readonly shmDir: string | undefined = undefined,
   ) {
     this.total = unitsOf(resources);
+  }
+
+  /** Whether payloads to and from this node may name shared-memory files instead of carrying bytes. */
+  get sharesMemory(): boolean {
+    return this.shmDir !== undefined;
   }
 
   /** Sends a message if the node is alive (kept for later while detached). */
