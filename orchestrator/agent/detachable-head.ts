@@ -3,7 +3,9 @@
  * a Unix socket; a head connects (directly, or through `agent-main --bridge` over SSH or srun).
  * When the head goes away (killed, laptop asleep) the agent keeps running its tasks and keeps
  * their results and requests until a head connects again; after the grace period with no head
- * it ends. A new head is told which tasks are still running, then gets what was kept.
+ * it ends. A new head is told which tasks are still running and which actors live here, then gets
+ * what was kept. Actors outlive their head too: a new head adopts them (same worker, same state)
+ * or kills them (`kill-actor`); only leases of function tasks end with the head that held them.
  *
  * The socket is in the private run folder, and a connection counts only once its first line is
  * this agent's secret (agent-socket.ts): anything else is closed unheard and cannot displace
@@ -44,6 +46,8 @@ export class DetachableHead implements HeadLink {
   private readonly running = new Map<string, string>();
   /** Leases and actors the current head holds on this agent. */
   private readonly held = new Set<string>();
+  /** Actors whose worker lives (created here and not killed): reported to every new head. */
+  private readonly actors = new Set<string>();
   /** Leases of a previous head that end once their running tasks finish. */
   private readonly orphanLeases = new Set<string>();
   private graceTimer: NodeJS.Timeout | undefined;
@@ -87,6 +91,7 @@ export class DetachableHead implements HeadLink {
       return;
     }
     if (m.type === 'done' || m.type === 'failed') this.finished(m.taskId);
+    if (m.type === 'worker-died' && m.actorId) this.actors.delete(m.actorId);
     if (this.channel && !this.channel.isClosed) return this.channel.send(m);
     // A usage sample is stale by the time a head connects: not kept.
     if (m.type === 'usage') return;
@@ -138,7 +143,11 @@ export class DetachableHead implements HeadLink {
       },
     );
     const unreported = this.kept.flatMap((m) => (m.type === 'done' || m.type === 'failed' ? [m.taskId] : []));
-    if (this.hello) channel.send({ ...this.hello, resumed: { running: [...this.running.keys(), ...unreported] } });
+    if (this.hello)
+      channel.send({
+        ...this.hello,
+        resumed: { running: [...this.running.keys(), ...unreported], actors: [...this.actors] },
+      });
     const kept = this.kept;
     this.kept = [];
     this.keptLogBytes = 0;
@@ -162,9 +171,13 @@ export class DetachableHead implements HeadLink {
       const holder = m.kind === 'task' ? m.leaseId : `actor:${m.actorId}`;
       this.running.set(m.taskId, holder);
       this.held.add(holder);
+      if (m.kind === 'actor-create' && m.actorId) this.actors.add(m.actorId);
     }
     if (m.type === 'lease-end') this.held.delete(m.leaseId);
-    if (m.type === 'kill-actor') this.held.delete(`actor:${m.actorId}`);
+    if (m.type === 'kill-actor') {
+      this.held.delete(`actor:${m.actorId}`);
+      this.actors.delete(m.actorId);
+    }
     if (m.type === 'shutdown') {
       this.channel?.close('shutdown');
       this.server.close();
@@ -190,10 +203,13 @@ export class DetachableHead implements HeadLink {
     if (lease && this.orphanLeases.has(lease)) this.endOrphanIfIdle(lease);
   }
 
-  /** A lost head's leases and actors mean nothing to the next one: they end once idle. */
+  /**
+   * A lost head's leases mean nothing to the next one: they end once idle. Its actors stay: the
+   * next head heard of them in its hello and adopts or kills each.
+   */
   private orphanAllLeases(): void {
-    for (const holder of this.held) this.orphanLeases.add(holder);
-    this.held.clear();
+    for (const holder of this.held) if (!holder.startsWith('actor:')) this.orphanLeases.add(holder);
+    for (const holder of this.orphanLeases) this.held.delete(holder);
     for (const holder of [...this.orphanLeases]) this.endOrphanIfIdle(holder);
   }
 
