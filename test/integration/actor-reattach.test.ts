@@ -166,6 +166,37 @@ test('a method call in flight when the head is SIGKILLed runs once, and it and t
   }
 });
 
+test('calls the dead head never dispatched (its actor was still being constructed) run once each, in order, on the adopted actor', async () => {
+  const { home, markers } = setUp('actor-queued');
+  const first = await startHead(home, ['--session', 'act']);
+  let second: Proc | undefined;
+  let driver: Proc | undefined;
+  try {
+    driver = spawnLogged([DRIVER, markers, 'queued'], home);
+    await until('the constructor to start', () => runs(markers, 'constructed') > 0, 60_000);
+    await until(
+      'the session to record the three calls',
+      () => withSession(home, 'act', (r) => r.tasks({ limit: 100_000 }).filter((t) => t.method === 'incr').length) === 3,
+      10_000,
+    );
+    await killHead(first);
+    second = await startHead(home, ['--resume', 'act']);
+    const code = await driver.exited;
+    const out = driver.out();
+    assert.equal(code, 0, `${out}\nhead: ${second.out()}`);
+    assert.match(out, /CALLS \[1,2,3\]/);
+    // The new head dispatched them from the session: the driver had sent them to the dead head only.
+    assert.match(second.out(), /resumed actor MarkedCounter/);
+    assert.match(second.out(), /3 unfinished task\(s\) submitted again/);
+    assert.equal(runs(markers, 'constructed'), 1, 'the constructor that was running at the kill ran once');
+    assert.equal(runs(markers, 'incr'), 3, 'each queued call ran once');
+  } finally {
+    driver?.child.kill('SIGKILL');
+    await stopHead(first);
+    if (second) await stopHead(second);
+  }
+});
+
 test('an actor whose agent died with the head restarts under maxRestarts on the resumed head, and the session says why', async () => {
   const { home, markers } = setUp('actor-restart');
   const first = await startHead(home, ['--session', 'act']);
