@@ -92,7 +92,9 @@ export function restoreLostActors(
     }
     // A new creation task: the session keeps the first one as it ended, and this one as the restart.
     head.restartActor({ ...rebuilt.spec, taskId: newId() }, jobId, life.numRestarts, NOT_REPORTED);
-    log(`orrery: ${what} was lost with the head; restarting it (restart ${life.numRestarts + 1} of maxRestarts ${max})`);
+    log(
+      `orrery: ${what} was lost with the head; restarting it (restart ${life.numRestarts + 1} of maxRestarts ${max})`,
+    );
     restarted++;
   }
   return { restarted, died };

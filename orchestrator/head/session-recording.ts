@@ -5,7 +5,13 @@
  */
 import type { Payload } from '../core/serialization.ts';
 import { ORRERY_VERSION } from '../core/version.ts';
-import { ACTOR_CREATION, FINAL_TASK_STATES, VALUES_REDACTED, SessionStore, type SessionRecorder } from '../sessions/index.ts';
+import {
+  ACTOR_CREATION,
+  FINAL_TASK_STATES,
+  VALUES_REDACTED,
+  SessionStore,
+  type SessionRecorder,
+} from '../sessions/index.ts';
 import type { ReadonlyTask } from '../control/task-record.ts';
 import type { Head } from './head.ts';
 import { describeTaskArgs } from './task-arguments.ts';

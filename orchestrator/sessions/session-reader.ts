@@ -209,7 +209,9 @@ export class SessionReader {
    */
   actorLives(): SessionActorLife[] {
     const creations = this.db
-      .prepare(`SELECT ${this.taskColumns} FROM tasks WHERE kind = 'actor-create' AND actor_id IS NOT NULL ORDER BY seq`)
+      .prepare(
+        `SELECT ${this.taskColumns} FROM tasks WHERE kind = 'actor-create' AND actor_id IS NOT NULL ORDER BY seq`,
+      )
       .all() as SessionTaskRow[];
     const latest = new Map<string, SessionTaskRow>();
     for (const row of creations) latest.set(row.actorId!, row);

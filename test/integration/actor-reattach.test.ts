@@ -148,7 +148,11 @@ test('a method call in flight when the head is SIGKILLed runs once, and it and t
     driver = spawnLogged([DRIVER, markers, 'inflight'], home);
     await until('the slow call to start', () => runs(markers, 'slow') > 0, 60_000);
     // The session the next head resumes from has it (it is written in batches, every 50 ms).
-    await until('the session to show the slow call running', () => callState(home, 'act', 'slow') === 'RUNNING', 10_000);
+    await until(
+      'the session to show the slow call running',
+      () => callState(home, 'act', 'slow') === 'RUNNING',
+      10_000,
+    );
     await killHead(first);
     second = await startHead(home, ['--resume', 'act']);
     const code = await driver.exited;
@@ -176,7 +180,8 @@ test('calls the dead head never dispatched (its actor was still being constructe
     await until('the constructor to start', () => runs(markers, 'constructed') > 0, 60_000);
     await until(
       'the session to record the three calls',
-      () => withSession(home, 'act', (r) => r.tasks({ limit: 100_000 }).filter((t) => t.method === 'incr').length) === 3,
+      () =>
+        withSession(home, 'act', (r) => r.tasks({ limit: 100_000 }).filter((t) => t.method === 'incr').length) === 3,
       10_000,
     );
     await killHead(first);
