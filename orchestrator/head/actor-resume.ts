@@ -69,6 +69,14 @@ export function restoreLostActors(
     const max = creation.actorOptions!.maxRestarts;
     const args = row.paramsJson === null ? undefined : (JSON.parse(row.paramsJson) as unknown[]);
     const rebuilt = rebuildSubmission(reader, row, args);
+    // Its creation was never sent to a node (the dead head queued it): it runs now, as a first creation.
+    const neverRan =
+      life.numRestarts === 0 && (row.state === 'PENDING_ARGS_AVAIL' || row.state === 'PENDING_NODE_ASSIGNMENT');
+    if (neverRan && 'spec' in rebuilt) {
+      head.requests.post({ op: 'submit', task: rebuilt.spec }, { jobId });
+      log(`orrery: ${what} had not been created when the head was lost; creating it`);
+      continue;
+    }
     const why =
       'why' in rebuilt
         ? `it cannot be created again: ${rebuilt.why}`
