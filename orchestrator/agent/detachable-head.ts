@@ -19,6 +19,7 @@ import type { Message } from '../protocol/messages.ts';
 import { newPeerSecret, secretMatches } from '../protocol/peer-secret.ts';
 import { readPreamble } from '../protocol/preamble.ts';
 import { agentFile, removeAgentFiles } from './agent-socket.ts';
+import { DirectLinkTasks } from './direct-link-tasks.ts';
 
 /** Output kept per detached period; beyond it log lines are dropped (results never are). */
 const LOG_BUDGET_BYTES = 1 << 20;
@@ -46,6 +47,12 @@ export class DetachableHead implements HeadLink {
   private readonly running = new Map<string, string>();
   /** Leases and actors the current head holds on this agent. */
   private readonly held = new Set<string>();
+  /**
+   * Results sent to the head in the last moments: they may have died in the socket with it, or
+   * before its session recorded them. The next head gets them again (a head that had one ignores
+   * it), so it adopts such a task instead of running it again.
+   */
+  private readonly sentRecently = new DirectLinkTasks();
   /** Actors whose worker lives (created here and not killed): reported to every new head. */
   private readonly actors = new Set<string>();
   /** Leases of a previous head that end once their running tasks finish. */
@@ -92,7 +99,10 @@ export class DetachableHead implements HeadLink {
     }
     if (m.type === 'done' || m.type === 'failed') this.finished(m.taskId);
     if (m.type === 'worker-died' && m.actorId) this.actors.delete(m.actorId);
-    if (this.channel && !this.channel.isClosed) return this.channel.send(m);
+    if (this.channel && !this.channel.isClosed) {
+      this.sentRecently.sending(m);
+      return this.channel.send(m);
+    }
     // A usage sample is stale by the time a head connects: not kept.
     if (m.type === 'usage') return;
     if (m.type === 'log') {
@@ -136,6 +146,8 @@ export class DetachableHead implements HeadLink {
         if (this.channel !== channel) return;
         this.channel = undefined;
         if (reason === 'shutdown') return;
+        const recent = this.sentRecently.lost('head link');
+        if (recent?.type === 'tasks-in-hand') this.kept.push(...recent.results);
         this.log(
           `orrery agent: head link closed (${reason ?? 'end of stream'}); keeping ${this.running.size} running task(s) for ${Math.round(this.graceMs / 1000)} s`,
         );

@@ -9,10 +9,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SessionStore, type SessionReader } from '../../orchestrator/sessions/index.ts';
 import { tempDir, until } from './helpers.ts';
+import { requireService, slurmService, sshService } from '../services/env.ts';
 
 const MAIN = 'orchestrator/cli/main.ts';
 const DRIVER = new URL('./fixtures/actor-driver.ts', import.meta.url).pathname;
@@ -23,9 +24,9 @@ interface Proc {
   readonly exited: Promise<number | null>;
 }
 
-function spawnLogged(args: string[], home: string): Proc {
+function spawnLogged(args: string[], home: string, env: Record<string, string> = {}): Proc {
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
-    env: { ...process.env, ORRERY_HOME: home },
+    env: { ...process.env, ...env, ORRERY_HOME: home },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -60,8 +61,13 @@ async function stopHead(head: Proc): Promise<void> {
 }
 
 /** Runs one step of the actor driver to its end; returns its output. */
-async function driverStep(home: string, markers: string, ...step: string[]): Promise<string> {
-  const d = spawnLogged([DRIVER, markers, ...step], home);
+async function driverStep(
+  home: string,
+  markers: string,
+  env: Record<string, string>,
+  ...step: string[]
+): Promise<string> {
+  const d = spawnLogged([DRIVER, markers, ...step], home, env);
   const code = await d.exited;
   return `${d.out()}\n(exit ${code})`;
 }
@@ -109,34 +115,71 @@ function callState(home: string, session: string, method: string): string | unde
 
 function setUp(prefix: string): { home: string; markers: string } {
   const home = tempDir(prefix);
-  const markers = join(home, 'markers');
-  mkdirSync(markers);
+  const markers = tempDir(`${prefix}-markers`);
+  chmodSync(markers, 0o777); // the ssh test user writes there too
   return { home, markers };
 }
 
-test('a detached named actor keeps its state across a SIGKILLed head: a new driver gets it by name and counts on', async () => {
-  const { home, markers } = setUp('actor-keep');
-  const first = await startHead(home, ['--session', 'act']);
-  let second: Proc | undefined;
-  try {
-    assert.match(await driverStep(home, markers, 'create', '0'), /COUNT 5/);
-    await killHead(first);
-    second = await startHead(home, ['--resume', 'act']);
-    const out = await driverStep(home, markers, 'use');
-    assert.match(out, /COUNT 6/, `${out}\nhead: ${second.out()}`);
-    assert.equal(runs(markers, 'constructed'), 1, 'the constructor ran once: the resumed head adopted the same worker');
-    assert.equal(runs(markers, 'incr'), 6);
-    assert.match(second.out(), /resumed actor MarkedCounter/);
-    const events = actorEvents(home, 'act');
-    assert.ok(
-      events.some((e) => /adopted from the agent/.test(e.detail ?? '')),
-      JSON.stringify(events),
-    );
-  } finally {
-    await stopHead(first);
-    if (second) await stopHead(second);
-  }
-});
+const BACKEND_NAME = { ssh: 'lab', slurm: 'hpc' } as const;
+
+/** A config file with the loopback sshd as backend `lab` and the Slurm cluster behind it as `hpc`. */
+function remoteConfig(home: string): string {
+  const file = join(home, 'orrery.json');
+  const host = `${sshService.user}@${sshService.host}:${sshService.port}`;
+  const login = { identityFile: sshService.keyPath, knownHostsFile: sshService.knownHostsPath };
+  const lab = { name: 'lab', kind: 'ssh', hosts: [host], ...login };
+  const hpc = {
+    name: 'hpc',
+    kind: 'slurm',
+    loginHost: host,
+    partition: slurmService.partition,
+    cpusPerNode: 2,
+    maxNodes: 1,
+    idleTimeoutS: 600,
+    ...login,
+  };
+  writeFileSync(file, JSON.stringify({ backends: [lab, hpc] }));
+  return file;
+}
+
+for (const where of ['local', 'ssh', 'slurm'] as const) {
+  test(`${where}: a detached named actor keeps its state across a SIGKILLed head: a new driver gets it by name and counts on`, async (t) => {
+    if (where !== 'local' && !requireService(where, t)) return;
+    const { home, markers } = setUp('actor-keep');
+    const headArgs = where === 'local' ? [] : ['--config', remoteConfig(home)];
+    const env: Record<string, string> = where === 'local' ? {} : { ORRERY_TEST_ACTOR_BACKEND: BACKEND_NAME[where] };
+    const first = await startHead(home, ['--session', 'act', ...headArgs]);
+    let second: Proc | undefined;
+    try {
+      assert.match(await driverStep(home, markers, env, 'create', '0'), /COUNT 5/);
+      await killHead(first);
+      second = await startHead(home, ['--resume', 'act', ...headArgs]);
+      const out = await driverStep(home, markers, env, 'use');
+      assert.match(out, /COUNT 6/, `${out}\nhead: ${second.out()}`);
+      assert.equal(
+        runs(markers, 'constructed'),
+        1,
+        'the constructor ran once: the resumed head adopted the same worker',
+      );
+      assert.equal(runs(markers, 'incr'), 6);
+      if (where !== 'local')
+        assert.notEqual(
+          statSync(join(markers, 'constructed')).uid,
+          process.getuid!(),
+          'the ssh test user ran the actor',
+        );
+      assert.match(second.out(), /resumed actor MarkedCounter/);
+      const events = actorEvents(home, 'act');
+      assert.ok(
+        events.some((e) => /adopted from the agent/.test(e.detail ?? '')),
+        JSON.stringify(events),
+      );
+    } finally {
+      await stopHead(first);
+      if (second) await stopHead(second);
+    }
+  });
+}
 
 test('a method call in flight when the head is SIGKILLed runs once, and it and the call queued behind it reach the driver', async () => {
   const { home, markers } = setUp('actor-inflight');
@@ -144,7 +187,7 @@ test('a method call in flight when the head is SIGKILLed runs once, and it and t
   let second: Proc | undefined;
   let driver: Proc | undefined;
   try {
-    assert.match(await driverStep(home, markers, 'create', '0'), /COUNT 5/);
+    assert.match(await driverStep(home, markers, {}, 'create', '0'), /COUNT 5/);
     driver = spawnLogged([DRIVER, markers, 'inflight'], home);
     await until('the slow call to start', () => runs(markers, 'slow') > 0, 60_000);
     // The session the next head resumes from has it (it is written in batches, every 50 ms).
@@ -207,14 +250,14 @@ test('an actor whose agent died with the head restarts under maxRestarts on the 
   const first = await startHead(home, ['--session', 'act']);
   let second: Proc | undefined;
   try {
-    assert.match(await driverStep(home, markers, 'create', '1'), /COUNT 5/);
+    assert.match(await driverStep(home, markers, {}, 'create', '1'), /COUNT 5/);
     const pids = agentPids(home);
     assert.ok(pids.length > 0, 'the head left its agent in <home>/run');
     await killHead(first);
     // The agent and its workers (its own process group) go too: the actor's state is lost.
     for (const pid of pids) process.kill(-pid, 'SIGKILL');
     second = await startHead(home, ['--resume', 'act']);
-    const out = await driverStep(home, markers, 'use');
+    const out = await driverStep(home, markers, {}, 'use');
     assert.match(out, /COUNT 1/, `${out}\nhead: ${second.out()}`);
     assert.equal(runs(markers, 'constructed'), 2, 'created again once');
     assert.match(second.out(), /restarting it \(restart 1 of maxRestarts 1\)/);
@@ -233,12 +276,12 @@ test('an actor with maxRestarts 0 whose agent died with the head is dead: caller
   const first = await startHead(home, ['--session', 'act']);
   let second: Proc | undefined;
   try {
-    assert.match(await driverStep(home, markers, 'create', '0'), /COUNT 5/);
+    assert.match(await driverStep(home, markers, {}, 'create', '0'), /COUNT 5/);
     const pids = agentPids(home);
     await killHead(first);
     for (const pid of pids) process.kill(-pid, 'SIGKILL');
     second = await startHead(home, ['--resume', 'act']);
-    const out = await driverStep(home, markers, 'use');
+    const out = await driverStep(home, markers, {}, 'use');
     assert.match(
       out,
       /FAILED ActorDiedError: actor MarkedCounter \(\w+\) is dead: no agent reported it when the head resumed the session .*and it may not restart \(maxRestarts 0\); create it again/,
