@@ -113,6 +113,32 @@ function callState(home: string, session: string, method: string): string | unde
   return withSession(home, session, (r) => r.tasks({ limit: 100_000 }).find((t) => t.method === method)?.state);
 }
 
+/**
+ * Waits until session `act` recorded the actor and its five calls as finished. With its agent
+ * killed too, nothing but the session tells the next head what happened: a call whose result
+ * reached the driver but not yet the session (it is written in batches) would rightly run again.
+ */
+async function sessionCaughtUp(home: string): Promise<void> {
+  await until(
+    'the session to record the actor and its five calls',
+    () =>
+      withSession(home, 'act', (r) => {
+        const finished = r.tasks({ limit: 100_000 }).filter((t) => t.state === 'FINISHED');
+        return finished.filter((t) => t.method === 'incr').length === 5 && r.actorLives()[0]?.state === 'ALIVE';
+      }),
+    10_000,
+  );
+}
+
+/** The session's actors and their recorded changes, for a failure message. */
+function sessionActors(home: string, session: string): string {
+  return withSession(home, session, (r) =>
+    JSON.stringify(
+      r.actorLives().map((l) => ({ ...l, info: r.taskInfo(l.creation.taskId), events: r.actorEvents(l.actorId) })),
+    ),
+  );
+}
+
 function setUp(prefix: string): { home: string; markers: string } {
   const home = tempDir(prefix);
   const markers = tempDir(`${prefix}-markers`);
@@ -253,12 +279,13 @@ test('an actor whose agent died with the head restarts under maxRestarts on the 
     assert.match(await driverStep(home, markers, {}, 'create', '1'), /COUNT 5/);
     const pids = agentPids(home);
     assert.ok(pids.length > 0, 'the head left its agent in <home>/run');
+    await sessionCaughtUp(home);
     await killHead(first);
     // The agent and its workers (its own process group) go too: the actor's state is lost.
     for (const pid of pids) process.kill(-pid, 'SIGKILL');
     second = await startHead(home, ['--resume', 'act']);
     const out = await driverStep(home, markers, {}, 'use');
-    assert.match(out, /COUNT 1/, `${out}\nhead: ${second.out()}`);
+    assert.match(out, /COUNT 1/, `${out}\nhead: ${second.out()}\nsession: ${sessionActors(home, 'act')}`);
     assert.equal(runs(markers, 'constructed'), 2, 'created again once');
     assert.match(second.out(), /restarting it \(restart 1 of maxRestarts 1\)/);
     const events = actorEvents(home, 'act');
@@ -278,6 +305,7 @@ test('an actor with maxRestarts 0 whose agent died with the head is dead: caller
   try {
     assert.match(await driverStep(home, markers, {}, 'create', '0'), /COUNT 5/);
     const pids = agentPids(home);
+    await sessionCaughtUp(home);
     await killHead(first);
     for (const pid of pids) process.kill(-pid, 'SIGKILL');
     second = await startHead(home, ['--resume', 'act']);
