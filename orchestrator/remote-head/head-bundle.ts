@@ -10,14 +10,20 @@
  * the worker pool its worker and the driver loader its hooks as siblings of their own module
  * (`new URL('./worker-main.mjs', import.meta.url)`), and in a bundle their own module is a chunk.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { packageRoot } from '../core/package-root.ts';
-import { agentBundle, PREBUILT_AGENT_DIR, PREBUILT_AGENT_HASH } from '../../backends/transport/ssh/agent-bundle.ts';
+import {
+  agentBundle,
+  bundledFiles,
+  filesHash,
+  PREBUILT_AGENT_DIR,
+  PREBUILT_AGENT_HASH,
+  stubPackages,
+} from '../../backends/transport/ssh/agent-bundle.ts';
 
 /** The bundle: relative file paths and their bytes, and the hash of all of them. */
 export interface HeadBundle {
@@ -49,15 +55,12 @@ const SHIPPED_PACKAGES = ['better-sqlite3', 'bindings', 'file-uri-to-path'];
 const stubs: Plugin = {
   name: 'orrery-remote-head-stubs',
   setup(b) {
-    const filter = new RegExp(`^(${STUBBED.map((p) => p.replace(/[/.]/g, '\\$&')).join('|')})(/.*)?$`);
-    b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'stub' }));
-    b.onLoad({ filter: /.*/, namespace: 'stub' }, (args) => ({
-      loader: 'js',
-      contents: `module.exports = new Proxy({}, { get(_, key) {
-        if (typeof key === 'symbol' || key === '__esModule' || key === 'then') return undefined;
-        throw new Error(${JSON.stringify(`${args.path} is not available to a head started with orrery start --on (it needs files built for this laptop); run such a head with orrery start on that host instead`)});
-      } });`,
-    }));
+    stubPackages(
+      'orrery-remote-head-stubs',
+      STUBBED,
+      (name) =>
+        `${name} is not available to a head started with orrery start --on (it needs files built for this laptop); run such a head with orrery start on that host instead`,
+    ).setup(b);
     // ssh2's optional native crypto: left out, so its require fails and ssh2 uses its JavaScript code.
     b.onResolve({ filter: /\.node$/ }, (args) => ({ path: args.path, external: true }));
   },
@@ -111,16 +114,7 @@ async function buildHeadBundle(): Promise<HeadBundle> {
     logLevel: 'silent',
     legalComments: 'none',
   });
-  const files = new Map<string, Buffer>();
-  for (const f of result.outputFiles)
-    files.set(relative(outdir, f.path).split('\\').join('/'), Buffer.from(f.contents));
-  const pkg = {
-    name: 'orrery-compute',
-    type: 'module',
-    main: './index.mjs',
-    exports: { '.': './index.mjs', './internal/command-container': './internal/command-container.mjs' },
-  };
-  files.set('node_modules/orrery-compute/package.json', Buffer.from(`${JSON.stringify(pkg, null, 2)}\n`));
+  const files = bundledFiles(result.outputFiles, outdir);
   // Its ssh and Slurm backends ship agents to their hosts: the agent bundle travels prebuilt (no esbuild there).
   const agent = await agentBundle();
   for (const [path, data] of agent.files) files.set(`${PREBUILT_AGENT_DIR}/${path}`, data);
@@ -133,11 +127,8 @@ async function buildHeadBundle(): Promise<HeadBundle> {
     const dir = dirname(require.resolve(`${name}/package.json`, { paths: [packageRoot()] }));
     addTree(files, dir, `node_modules/${name}`, (rel) => name !== 'better-sqlite3' || keepSqliteFile(rel));
   }
-  const h = createHash('sha256');
-  for (const [path, data] of [...files].sort(([a], [b]) => (a < b ? -1 : 1)))
-    h.update(path).update('\0').update(data).update('\0');
   return {
-    hash: h.digest('hex').slice(0, 24),
+    hash: filesHash(files),
     files,
     platform: `${process.platform}-${process.arch}`,
     abi: process.versions.modules,

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { build, type OutputFile, type Plugin } from 'esbuild';
 import { packageRoot } from '../../../orchestrator/core/package-root.ts';
 
 /** The bundle: relative file paths and their bytes, and the hash of all of them. */
@@ -45,21 +45,32 @@ export const HEAD_ONLY_PACKAGES: readonly string[] = [
   'ws',
 ];
 
-const headOnlyStubs: Plugin = {
-  name: 'orrery-head-only-stubs',
-  setup(b) {
-    const filter = new RegExp(`^(${HEAD_ONLY_PACKAGES.map((p) => p.replace(/[/.]/g, '\\$&')).join('|')})(/.*)?$`);
-    b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'head-only' }));
-    // CommonJS, so that any named import binds; a Proxy, so that loading is harmless and only use throws.
-    b.onLoad({ filter: /.*/, namespace: 'head-only' }, (args) => ({
-      loader: 'js',
-      contents: `module.exports = new Proxy({}, { get(_, key) {
-        if (typeof key === 'symbol' || key === '__esModule' || key === 'then') return undefined;
-        throw new Error(${JSON.stringify(`${args.path} is not available on remote nodes: it is used by the head only (backends, bundling, the keychain)`)});
-      } });`,
-    }));
-  },
-};
+const headOnlyStubs = stubPackages(
+  'orrery-head-only-stubs',
+  HEAD_ONLY_PACKAGES,
+  (name) => `${name} is not available on remote nodes: it is used by the head only (backends, bundling, the keychain)`,
+);
+
+/**
+ * An esbuild plugin turning each of `packages` into a stub: CommonJS, so that any named import
+ * binds; a Proxy, so that loading is harmless and only use throws `why(name)`.
+ */
+export function stubPackages(name: string, packages: readonly string[], why: (name: string) => string): Plugin {
+  const filter = new RegExp(`^(${packages.map((p) => p.replace(/[/.]/g, '\\$&')).join('|')})(/.*)?$`);
+  return {
+    name,
+    setup(b) {
+      b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'stub' }));
+      b.onLoad({ filter: /.*/, namespace: 'stub' }, (args) => ({
+        loader: 'js',
+        contents: `module.exports = new Proxy({}, { get(_, key) {
+          if (typeof key === 'symbol' || key === '__esModule' || key === 'then') return undefined;
+          throw new Error(${JSON.stringify(why(args.path))});
+        } });`,
+      }));
+    },
+  };
+}
 
 let cached: Promise<AgentBundle> | undefined;
 
@@ -145,9 +156,17 @@ export async function buildAgentBundle(): Promise<AgentBundle> {
         `agent bundle: ${input} calls require('${bad.path}'), which fails in an ES module bundle; import it instead, or add its package to HEAD_ONLY_PACKAGES if only the head uses it`,
       );
   }
+  const files = bundledFiles(result.outputFiles, outdir);
+  return { hash: filesHash(files), files };
+}
+
+/**
+ * esbuild's output files by path relative to `outdir`, with the manifest of the package
+ * `orrery-compute` its entries under `node_modules/orrery-compute/` form.
+ */
+export function bundledFiles(output: readonly OutputFile[], outdir: string): Map<string, Buffer> {
   const files = new Map<string, Buffer>();
-  for (const f of result.outputFiles)
-    files.set(relative(outdir, f.path).split('\\').join('/'), Buffer.from(f.contents));
+  for (const f of output) files.set(relative(outdir, f.path).split('\\').join('/'), Buffer.from(f.contents));
   const pkg = {
     name: 'orrery-compute',
     type: 'module',
@@ -155,8 +174,13 @@ export async function buildAgentBundle(): Promise<AgentBundle> {
     exports: { '.': './index.mjs', './internal/command-container': './internal/command-container.mjs' },
   };
   files.set('node_modules/orrery-compute/package.json', Buffer.from(`${JSON.stringify(pkg, null, 2)}\n`));
+  return files;
+}
+
+/** 24 hex digits of the SHA-256 over every path and content: the name of a bundle's folder on a host. */
+export function filesHash(files: ReadonlyMap<string, Buffer>): string {
   const h = createHash('sha256');
   for (const [path, data] of [...files].sort(([a], [b]) => (a < b ? -1 : 1)))
     h.update(path).update('\0').update(data).update('\0');
-  return { hash: h.digest('hex').slice(0, 24), files };
+  return h.digest('hex').slice(0, 24);
 }
