@@ -16,6 +16,7 @@ import { detectGpus } from './gpu-detect.ts';
 import { GpuAllocator } from './gpu-allocator.ts';
 import { WorkerPool, type WorkerProcess } from './worker-pool.ts';
 import { NodeObjects } from './node-objects.ts';
+import { AgentTransfers } from './object-transfers.ts';
 import type { ProcessDir } from '../core/runtime-dir.ts';
 import { containerRuntimesOnPath } from '../core/container-runtimes.ts';
 import { containerLabels } from '../core/node-labels.ts';
@@ -41,6 +42,8 @@ export class NodeAgent {
   private readonly gpus: GpuAllocator;
   /** Large values this node's workers made (pulled by the head, read by local workers). */
   private readonly objects: NodeObjects;
+  /** Direct transfers of objects to and from other nodes' agents. */
+  private readonly transfers: AgentTransfers;
   private readonly guard = new MemoryGuard<WorkerProcess>(
     (w) => this.pool.kill(w),
     (w) => w.proc.pid,
@@ -99,11 +102,18 @@ export class NodeAgent {
     const resources: Record<string, number> = { CPU: numCpus, ...config.resources };
     if (gpu.count > 0) resources.GPU = gpu.count;
     head.send({ type: 'hello', nodeId: config.nodeId, resources, labels, pid: process.pid, version: PROTOCOL_VERSION });
+    this.transfers = new AgentTransfers(config, {
+      send: (m) => head.send(m),
+      lookup: (id) => this.objects.get(id),
+      keep: (id, p) => this.objects.store(id, p),
+    });
+    void this.transfers.start();
     this.usage = new UsageSampler((m) => head.send(m), gpu.count > 0);
     this.usage.start();
   }
 
   private fromHead(m: Message): void {
+    if (this.transfers.fromHead(m)) return;
     switch (m.type) {
       case 'run':
         return this.run(m);
@@ -249,6 +259,7 @@ export class NodeAgent {
     else if (m.type === 'fetch')
       void this.objects
         .get(m.objectId, 0)
+        .then((payload) => payload ?? this.transfers.fetch(m.objectId))
         .then((payload) => w.channel.send({ type: 'object', objectId: m.objectId, payload }));
   }
 
@@ -286,6 +297,7 @@ export class NodeAgent {
     this.usage.stop();
     this.pythonEnvs.stop();
     this.pool.killAll();
+    this.transfers.close();
     this.objects.close();
     this.runtime.dir.remove();
     this.head.flush();

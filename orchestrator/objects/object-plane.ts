@@ -50,6 +50,16 @@ export class ObjectPlane {
         );
   }
 
+  /** The node holding an object's value (the one that made it), if it stayed on a node. */
+  nodeOf(id: string): string | undefined {
+    return this.store.locationOf(id)?.nodeId;
+  }
+
+  /** True while the object exists (not freed). */
+  known(id: string): boolean {
+    return this.store.has(id);
+  }
+
   /** A `put`: its caller holds it; a worker's large value stayed on the worker's node. */
   put(req: RequestOf<'put'>, c: ObjectCaller): void {
     const from = { nodeId: req.stored ? c.nodeId : undefined, sizeBytes: req.sizeBytes, nestedRefs: req.nestedRefs };

@@ -292,6 +292,10 @@ export class ObjectStore {
         sizeBytes: e.payload?.data.byteLength ?? e.spilled?.sizeBytes ?? e.meta?.sizeBytes ?? 0,
         location: e.payload ? 'HEAD_MEMORY' : e.spilled ? 'SPILLED' : e.nodeId ? 'NODE' : 'NONE',
         nodeId: e.nodeId ?? '',
+        // The head adds copies and byte counts (objects/transfer-routes.ts).
+        locations: e.nodeId ?? '',
+        directBytes: 0,
+        relayBytes: 0,
         spillPath: e.spilled?.path ?? '',
         refCount: c.holders.length + c.submitted + c.nested,
         holders: c.holders.join(','),
