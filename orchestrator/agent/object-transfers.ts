@@ -58,7 +58,9 @@ export class AgentTransfers {
     const bind = this.config.transferBind ?? (this.config.headSocket ? '127.0.0.1' : '0.0.0.0');
     try {
       const port = await this.server.listen(bind);
-      this.io.send(this.ready({ host: advertised(bind), port }));
+      // Test hook: announce an address nobody listens on, as a node behind another network would be.
+      const unreachable = process.env.ORRERY_TEST_TRANSFER_ANNOUNCE_PORT;
+      this.io.send(this.ready({ host: advertised(bind), port: unreachable ? Number(unreachable) : port }));
     } catch (err) {
       this.io.send({
         type: 'log',

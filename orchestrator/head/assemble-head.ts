@@ -101,8 +101,8 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
         ),
       message: (n, m, link) => messages.handle(n, m, link),
       died: (nodeId, why) => {
-        objects.nodeDied(nodeId);
         transfers.nodeDied(nodeId);
+        objects.nodeDied(nodeId, (id) => transfers.liveCopy(id));
         for (const t of dispatcher.nodeRemoved(nodeId)) {
           if (t.spec.kind === 'actor-create') actors.workerDied(t.spec.actorId!, why);
           else tasks.workerDied(t, why);

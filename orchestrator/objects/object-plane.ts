@@ -108,9 +108,9 @@ export class ObjectPlane {
     this.store.releaseHolder(`${nodeId}/${workerId}`);
   }
 
-  /** A node died: its workers' refs are dropped and the values only it held are lost. */
-  nodeDied(nodeId: string): void {
-    this.store.nodeDied(nodeId);
+  /** A node died: its workers' refs are dropped and the values only it held are lost (`copyOf`: a live node with a copy). */
+  nodeDied(nodeId: string, copyOf?: (id: string) => string | undefined): void {
+    this.store.nodeDied(nodeId, copyOf);
     this.pulls.nodeDied(nodeId);
     this.store.releaseHolder(`${nodeId}/`, true);
   }

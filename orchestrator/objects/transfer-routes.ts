@@ -86,6 +86,12 @@ export class TransferRoutes {
     return [...(this.copies.get(objectId) ?? [])];
   }
 
+  /** A live node holding a fetched copy of an object (it takes over when the node that made it dies). */
+  liveCopy(objectId: string): string | undefined {
+    for (const n of this.copies.get(objectId) ?? []) if (this.isAlive(n)) return n;
+    return undefined;
+  }
+
   /** Bytes an object moved so far (zeros when it never moved). */
   moved(objectId: string): Readonly<TransferCounts> {
     return this.counts.get(objectId) ?? { directBytes: 0, relayBytes: 0 };

@@ -16,6 +16,7 @@ import { ObjectTransferServer } from '../../orchestrator/agent/object-transfer-s
 import { TransferRefusedError } from '../../orchestrator/agent/object-transfer-wire.ts';
 import { newPeerSecret } from '../../orchestrator/protocol/peer-secret.ts';
 import { requireService, sshService } from '../services/env.ts';
+import { closedPort, until } from './helpers.ts';
 
 const MB = 2 ** 20;
 const SIZE = 64 * MB;
@@ -147,16 +148,53 @@ describe('relay forced by config', () => {
   });
 });
 
+describe('a pair of nodes that cannot connect (auto)', () => {
+  let cluster: LocalCluster;
+  let a: Node;
+  let b: Node;
+  const logs: string[] = [];
+
+  before(async () => {
+    cluster = await LocalCluster.start({ log: (l) => logs.push(l) });
+    // A announces a port nobody listens on: B's probe fails as it would across networks.
+    process.env.ORRERY_TEST_TRANSFER_ANNOUNCE_PORT = String(await closedPort());
+    a = await cluster.addNode();
+    delete process.env.ORRERY_TEST_TRANSFER_ANNOUNCE_PORT;
+    b = await cluster.addNode();
+    await init({ cluster, logToDriver: false });
+  });
+  after(async () => {
+    await shutdown();
+    await cluster.shutdown();
+  });
+
+  test('the value goes through the head, and the pair is not probed again', async () => {
+    const probes = () => logs.filter((l) => l.includes(`node ${b.nodeId} fetches object`)).length;
+    const first = await moveBetween(a.nodeId, b.nodeId, 4 * MB);
+    assert.equal(probes(), 1, logs.join('\n'));
+    assert.match(logs.find((l) => l.includes(`fetches object ${first.id}`))!, /through the head: .*ECONNREFUSED/);
+    assert.deepEqual([(await rowOf(first)).directBytes, (await rowOf(first)).relayBytes], [0, 4 * MB]);
+    const second = await moveBetween(a.nodeId, b.nodeId, 4 * MB);
+    assert.equal(probes(), 1, 'the failed pair went straight to the relay');
+    assert.equal((await rowOf(second)).relayBytes, 4 * MB);
+    // The other way round is another pair: B serves A directly.
+    const back = await moveBetween(b.nodeId, a.nodeId, 4 * MB);
+    assert.equal((await rowOf(back)).directBytes, 4 * MB);
+  });
+});
+
 describe('the holder dies mid-transfer', () => {
   let cluster: LocalCluster;
   let a: Node;
   let b: Node;
+  let c: Node;
+  let d: Node;
 
   before(async () => {
     // About 64 chunks of 1 MB, 100 ms apart: the transfer takes seconds, time to kill the holder.
     process.env.ORRERY_TEST_TRANSFER_CHUNK_DELAY_MS = '100';
     cluster = await LocalCluster.start({ log: () => {} });
-    [a, b] = await Promise.all([cluster.addNode(), cluster.addNode()]);
+    [a, b, c, d] = await Promise.all([cluster.addNode(), cluster.addNode(), cluster.addNode(), cluster.addNode()]);
     delete process.env.ORRERY_TEST_TRANSFER_CHUNK_DELAY_MS;
     await init({ cluster, logToDriver: false });
   });
@@ -180,7 +218,37 @@ describe('the holder dies mid-transfer', () => {
     assert.deepEqual(seen, { length: SIZE, sum: expectedSum(SIZE), last: 7, nodeId: b.nodeId });
     // The value was made again on the live node (lineage), not read from the dead one.
     const row = await rowOf(ref);
-    assert.equal(row.nodeId, b.nodeId);
+    assert.ok(row.nodeId !== '' && row.nodeId !== a.nodeId, `made again on a live node (${row.nodeId})`);
+  });
+
+  test('a put value (not rebuildable) lives on in a copy: a fetch cut by the death of its maker goes to the copy', async () => {
+    // A worker's put stays on its node (no lineage): only a copy can save it when that node dies.
+    const putOnNode = remote({ name: 'put-on-node' }, async (n: number) => {
+      const { put } = await import('orrery-compute');
+      const v = new Uint8Array(n);
+      for (let i = 0; i < n; i += 4096) v[i] = (i / 4096) % 251;
+      v[n - 1] = 7;
+      return [put(v)];
+    });
+    const size = 16 * MB;
+    const [inner] = await get(putOnNode.options(pin(c.nodeId)).remote(size));
+    // The first copy, on B.
+    assert.equal((await get(consume.options(pin(b.nodeId)).remote(inner!))).sum, expectedSum(size));
+    assert.deepEqual(new Set((await rowOf(inner!)).locations.split(',')), new Set([c.nodeId, b.nodeId]));
+    // D fetches from C (the maker, named first); C dies mid-way; D goes on from B's copy.
+    const onD = get(consume.options(pin(d.nodeId)).remote(inner!));
+    await new Promise((r) => setTimeout(r, 600));
+    await c.kill();
+    assert.deepEqual(await onD, { length: size, sum: expectedSum(size), last: 7, nodeId: d.nodeId });
+    await until('the head saw C die', async () =>
+      (await state.listNodes()).some((n) => n.nodeId === c.nodeId && n.state === 'DEAD'),
+    );
+    const row = await rowOf(inner!);
+    assert.equal(row.state, 'READY');
+    assert.ok([b.nodeId, d.nodeId].includes(row.nodeId), `a copy took over (${row.nodeId})`);
+    const back = await get(inner!);
+    assert.equal(back.length, size);
+    assert.equal(back[size - 1], 7);
   });
 });
 
