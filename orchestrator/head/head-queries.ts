@@ -184,6 +184,7 @@ function withTransfers(r: ObjectRow, transfers: TransferRoutes): ObjectRow {
     ...r,
     locations: [...new Set([...(r.nodeId ? [r.nodeId] : []), ...copies])].join(','),
     directBytes: moved.directBytes,
+    directMs: moved.directMs,
     relayBytes: moved.relayBytes,
   };
 }

@@ -302,6 +302,7 @@ export class ObjectStore {
         // The head adds copies and byte counts (objects/transfer-routes.ts).
         locations: e.nodeId ?? '',
         directBytes: 0,
+        directMs: 0,
         relayBytes: 0,
         spillPath: e.spilled?.path ?? '',
         refCount: c.holders.length + c.submitted + c.nested,

@@ -22,6 +22,8 @@ export interface TransferCounts {
   directBytes: number;
   /** Through the head (pulled from a node by the head). */
   relayBytes: number;
+  /** Milliseconds the direct transfers took (summed). */
+  directMs: number;
 }
 
 /** Where objects are and how they move. */
@@ -68,7 +70,9 @@ export class TransferRoutes {
     let c = this.copies.get(m.objectId);
     if (!c) this.copies.set(m.objectId, (c = new Set()));
     c.add(nodeId);
-    this.countsOf(m.objectId).directBytes += m.bytes;
+    const moved = this.countsOf(m.objectId);
+    moved.directBytes += m.bytes;
+    moved.directMs += m.ms;
   }
 
   /** A direct fetch by `nodeId` failed; one that could not connect sends that pair through the head from now on. */
@@ -94,7 +98,7 @@ export class TransferRoutes {
 
   /** Bytes an object moved so far (zeros when it never moved). */
   moved(objectId: string): Readonly<TransferCounts> {
-    return this.counts.get(objectId) ?? { directBytes: 0, relayBytes: 0 };
+    return this.counts.get(objectId) ?? { directBytes: 0, relayBytes: 0, directMs: 0 };
   }
 
   /** An object was freed: the nodes holding copies of it (to drop them there). */
@@ -113,7 +117,7 @@ export class TransferRoutes {
 
   private countsOf(objectId: string): TransferCounts {
     let c = this.counts.get(objectId);
-    if (!c) this.counts.set(objectId, (c = { directBytes: 0, relayBytes: 0 }));
+    if (!c) this.counts.set(objectId, (c = { directBytes: 0, relayBytes: 0, directMs: 0 }));
     return c;
   }
 }

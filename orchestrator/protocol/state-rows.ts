@@ -132,6 +132,8 @@ export interface ObjectRow {
   readonly locations: string;
   /** Bytes of the value moved agent to agent (direct transfers; each copy counts). */
   readonly directBytes: number;
+  /** Milliseconds those direct transfers took, summed. */
+  readonly directMs: number;
   /** Bytes of the value that went through the head (pulled from a node for a driver or another node). */
   readonly relayBytes: number;
   readonly spillPath: string;

@@ -28,7 +28,7 @@ test('every node gets the same random token; the holder is offered first, then c
     r.sources('c', 'o', 'a').map((s) => s.nodeId),
     ['a', 'b'],
   );
-  assert.deepEqual(r.moved('o'), { directBytes: 10, relayBytes: 0 });
+  assert.deepEqual(r.moved('o'), { directBytes: 10, relayBytes: 0, directMs: 1 });
   assert.deepEqual(r.sources('a', 'o', 'a').map((s) => s.nodeId), ['b'], 'never itself');
 });
 
