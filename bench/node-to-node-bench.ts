@@ -27,21 +27,37 @@ const emit = (metric: string, value: number, unit: string, note: string) =>
   process.stdout.write(`${JSON.stringify({ metric, value, unit, system: 'orrery', note })}\n`);
 
 /** Makes the value on `from`, then times its consumer on `to`. */
-async function move(from: string, to: string): Promise<{ gbps: number; seconds: number; relayBytes: number; directBytes: number; directMs: number }> {
+async function move(
+  from: string,
+  to: string,
+): Promise<{ gbps: number; seconds: number; relayBytes: number; directBytes: number; directMs: number }> {
   const ref = make.options({ schedulingStrategy: { nodeId: from, soft: false } }).remote(bytes);
   // Wait until the value is made, so only the move is timed.
-  await get(remote({ name: 'bench-ready' }, (_: Uint8Array) => 0).options({ schedulingStrategy: { nodeId: from, soft: false } }).remote(ref));
+  await get(
+    remote({ name: 'bench-ready' }, (_: Uint8Array) => 0)
+      .options({ schedulingStrategy: { nodeId: from, soft: false } })
+      .remote(ref),
+  );
   const t0 = performance.now();
   const n = await get(consume.options({ schedulingStrategy: { nodeId: to, soft: false } }).remote(ref));
   const seconds = (performance.now() - t0) / 1000;
   if (n !== bytes) throw new Error(`the consumer saw ${n} bytes, not ${bytes}`);
   const row = (await state.listObjects({ filters: [['objectId', '=', ref.id]] }))[0]!;
-  return { gbps: bytes / 1e9 / seconds, seconds, relayBytes: row.relayBytes, directBytes: row.directBytes, directMs: row.directMs };
+  return {
+    gbps: bytes / 1e9 / seconds,
+    seconds,
+    relayBytes: row.relayBytes,
+    directBytes: row.directBytes,
+    directMs: row.directMs,
+  };
 }
 
 async function localPair(mode: ObjectTransferMode): Promise<void> {
   const cluster = await LocalCluster.start({ log: () => {} });
-  const [a, b] = await Promise.all([cluster.addNode({ objectTransfer: mode }), cluster.addNode({ objectTransfer: mode })]);
+  const [a, b] = await Promise.all([
+    cluster.addNode({ objectTransfer: mode }),
+    cluster.addNode({ objectTransfer: mode }),
+  ]);
   await init({ cluster, logToDriver: false });
   try {
     const r = await move(a.nodeId, b.nodeId);
@@ -73,7 +89,9 @@ async function localPair(mode: ObjectTransferMode): Promise<void> {
 async function sshPair(): Promise<void> {
   const status = servicesAvailable();
   if (!status.ssh) {
-    process.stderr.write(`!!! node to node over ssh not run: ${status.reason ?? 'the test sshd is down'}; start it with npm run services\n`);
+    process.stderr.write(
+      `!!! node to node over ssh not run: ${status.reason ?? 'the test sshd is down'}; start it with npm run services\n`,
+    );
     return;
   }
   const cluster = await LocalCluster.start({ log: () => {} });

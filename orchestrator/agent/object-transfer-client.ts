@@ -93,7 +93,11 @@ function once(
       resolve(r);
     };
     s.setTimeout(o.connectTimeoutMs, () =>
-      finish(connected ? 'dropped' : new ObjectTransferError(objectId, address, 'no connection within the probe timeout', true)),
+      finish(
+        connected
+          ? 'dropped'
+          : new ObjectTransferError(objectId, address, 'no connection within the probe timeout', true),
+      ),
     );
     s.on('error', (err: NodeJS.ErrnoException) => {
       if (!connected) finish(new ObjectTransferError(objectId, address, err.code ?? err.message, true));

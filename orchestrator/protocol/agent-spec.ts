@@ -49,12 +49,16 @@ export type ObjectTransferMode = (typeof OBJECT_TRANSFER_MODES)[number];
  * Checks a backend config's `objectTransfer` and `transferBind`; the message of the error it
  * returns names the field and the allowed values (undefined: valid).
  */
-export function transferConfigProblem(c: { readonly objectTransfer?: unknown; readonly transferBind?: unknown }):
-  | string
-  | undefined {
+export function transferConfigProblem(c: {
+  readonly objectTransfer?: unknown;
+  readonly transferBind?: unknown;
+}): string | undefined {
   if (c.objectTransfer !== undefined && !(OBJECT_TRANSFER_MODES as readonly unknown[]).includes(c.objectTransfer))
     return `objectTransfer must be one of ${OBJECT_TRANSFER_MODES.map((m) => `'${m}'`).join(', ')} (got ${JSON.stringify(c.objectTransfer)})`;
-  if (c.transferBind !== undefined && (typeof c.transferBind !== 'string' || !/^[0-9A-Za-z.:-]{1,253}$/.test(c.transferBind)))
+  if (
+    c.transferBind !== undefined &&
+    (typeof c.transferBind !== 'string' || !/^[0-9A-Za-z.:-]{1,253}$/.test(c.transferBind))
+  )
     return `transferBind must be an IP address or host name to listen on, such as '0.0.0.0' (got ${JSON.stringify(c.transferBind)})`;
   return undefined;
 }

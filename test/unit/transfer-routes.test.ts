@@ -29,7 +29,11 @@ test('every node gets the same random token; the holder is offered first, then c
     ['a', 'b'],
   );
   assert.deepEqual(r.moved('o'), { directBytes: 10, relayBytes: 0, directMs: 1 });
-  assert.deepEqual(r.sources('a', 'o', 'a').map((s) => s.nodeId), ['b'], 'never itself');
+  assert.deepEqual(
+    r.sources('a', 'o', 'a').map((s) => s.nodeId),
+    ['b'],
+    'never itself',
+  );
 });
 
 test('relay on either side, an unreachable pair, a dead holder or a loopback of another machine: no direct source', () => {

@@ -15,7 +15,16 @@ type Row = Record<string, unknown>;
 const REFILTER_MS = 200;
 const POLL_MS = 2000;
 /** The objects table: where each value is (the node that made it, then copies fetched directly) and the bytes it moved, direct and through the head. */
-const OBJECT_COLUMNS = ['objectId', 'state', 'sizeBytes', 'location', 'locations', 'directBytes', 'relayBytes', 'refCount'];
+const OBJECT_COLUMNS = [
+  'objectId',
+  'state',
+  'sizeBytes',
+  'location',
+  'locations',
+  'directBytes',
+  'relayBytes',
+  'refCount',
+];
 
 const TASK_COLUMNS: Column<TaskView>[] = [
   // Ids of one run share their start: show the end, the full id in the tooltip.
