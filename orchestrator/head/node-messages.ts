@@ -103,8 +103,14 @@ export class NodeMessages {
       case 'object':
         if (m.payload) this.t.transfers.relayed(m.objectId, m.payload.data.byteLength);
         return objects.arrived(node.nodeId, m.objectId, m.payload);
-      case 'transfer-ready':
-        return node.send(this.t.transfers.ready(node.nodeId, m));
+      case 'transfer-ready': {
+        const key = this.t.transfers.ready(node.nodeId, m);
+        if (key) return node.send(key);
+        // Without the token the node serves nobody and fetches through the head: it still works.
+        return this.t.log(
+          `orrery: node ${node.nodeId} announced a malformed object transfer address; its objects go through the head`,
+        );
+      }
       case 'locate': {
         const sources = this.t.transfers.sources(node.nodeId, m.objectId, objects.nodeOf(m.objectId));
         return node.send({ type: 'located', objectId: m.objectId, sources });

@@ -6,7 +6,7 @@
  * on), and counts the bytes each object moved directly and through the head (State API).
  */
 import { newPeerSecret } from '../protocol/peer-secret.ts';
-import type { ObjectTransferMode } from '../protocol/agent-spec.ts';
+import { OBJECT_TRANSFER_MODES, type ObjectTransferMode } from '../protocol/agent-spec.ts';
 import type { Message, TransferAddress, TransferSource } from '../protocol/messages.ts';
 
 /** What a node announced about its transfer server. */
@@ -39,8 +39,9 @@ export class TransferRoutes {
 
   constructor(private readonly isAlive: (nodeId: string) => boolean) {}
 
-  /** A node's server listens: the reply carries the token. */
-  ready(nodeId: string, m: Extract<Message, { type: 'transfer-ready' }>): Message {
+  /** A node's server listens: the reply carries the token (undefined: the announcement is malformed, and ignored). */
+  ready(nodeId: string, m: Extract<Message, { type: 'transfer-ready' }>): Message | undefined {
+    if (!isAnnouncement(m)) return undefined;
     this.endpoints.set(nodeId, { address: m.address, hostname: m.hostname, mode: m.mode });
     return { type: 'transfer-key', token: this.token };
   }
@@ -120,6 +121,21 @@ export class TransferRoutes {
     if (!c) this.counts.set(objectId, (c = { directBytes: 0, relayBytes: 0, directMs: 0 }));
     return c;
   }
+}
+
+/** The announcement's fields as the head uses them (the message arrives unchecked below its type). */
+function isAnnouncement(m: Extract<Message, { type: 'transfer-ready' }>): boolean {
+  const a = m.address as Partial<TransferAddress> | undefined;
+  return (
+    typeof a === 'object' &&
+    a !== null &&
+    typeof a.host === 'string' &&
+    Number.isInteger(a.port) &&
+    a.port! >= 0 &&
+    a.port! < 65536 &&
+    typeof m.hostname === 'string' &&
+    (OBJECT_TRANSFER_MODES as readonly unknown[]).includes(m.mode)
+  );
 }
 
 function isLoopback(host: string): boolean {

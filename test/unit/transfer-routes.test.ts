@@ -20,7 +20,7 @@ test('every node gets the same random token; the holder is offered first, then c
   const k1 = ready('a');
   const k2 = ready('b');
   ready('c');
-  assert.equal(k1.type, 'transfer-key');
+  assert.equal(k1?.type, 'transfer-key');
   assert.deepEqual(k1, k2);
   assert.match((k1 as { token: string }).token, /^[0-9a-f]{64}$/);
   r.copied('b', { type: 'object-copied', objectId: 'o', fromNodeId: 'a', bytes: 10, ms: 1, resumes: 0 });
@@ -51,6 +51,15 @@ test('relay on either side, an unreachable pair, a dead holder or a loopback of 
   r.failed('b', { type: 'transfer-failed', objectId: 'o', fromNodeId: 'a', unreachable: true, reason: 'x' });
   assert.deepEqual(r.sources('b', 'o', 'a'), [], 'remembered per pair');
   assert.equal(r.sources('a', 'o', 'b').length, 1, 'the other direction is another pair');
+});
+
+test('a malformed announcement gets no token and no route', () => {
+  const { r, ready } = routes();
+  ready('a');
+  const bad = { type: 'transfer-ready', address: { host: 'h', port: -1 }, hostname: 'h1', mode: 'auto' } as const;
+  assert.equal(r.ready('b', bad), undefined);
+  assert.equal(r.ready('b', { ...bad, address: { host: 'h', port: 1 }, mode: 'fast' as 'auto' }), undefined);
+  assert.deepEqual(r.sources('b', 'o', 'a'), []);
 });
 
 test("'direct' keeps trying a pair that failed", () => {
