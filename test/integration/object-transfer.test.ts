@@ -189,11 +189,22 @@ describe('the holder dies mid-transfer', () => {
   let b: Node;
   let c: Node;
   let d: Node;
+  const logs: string[] = [];
+  /** Resolves once the task whose result is `ref` runs (its worker then fetches its argument). */
+  const running = (ref: ObjectRef<unknown>) =>
+    until(
+      'the consumer runs',
+      async () => (await state.listTasks({ filters: [['taskId', '=', ref.id]] }))[0]?.state === 'RUNNING',
+      60_000,
+    );
+  /** True once the head heard that `nodeId` could not finish a direct fetch of `id`. */
+  const cut = (nodeId: string, id: string) =>
+    logs.some((l) => l.includes(`node ${nodeId} fetches object ${id} through the head`));
 
   before(async () => {
     // About 64 chunks of 1 MB, 100 ms apart: the transfer takes seconds, time to kill the holder.
     process.env.ORRERY_TEST_TRANSFER_CHUNK_DELAY_MS = '100';
-    cluster = await LocalCluster.start({ log: () => {} });
+    cluster = await LocalCluster.start({ log: (l) => logs.push(l) });
     [a, b, c, d] = await Promise.all([cluster.addNode(), cluster.addNode(), cluster.addNode(), cluster.addNode()]);
     delete process.env.ORRERY_TEST_TRANSFER_CHUNK_DELAY_MS;
     await init({ cluster, logToDriver: false });
@@ -211,10 +222,12 @@ describe('the holder dies mid-transfer', () => {
       if (r[0]?.state === 'READY') break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    const consumed = get(consume.options(pin(b.nodeId)).remote(ref));
-    await new Promise((r) => setTimeout(r, 1500));
+    const consumer = consume.options(pin(b.nodeId)).remote(ref);
+    await running(consumer);
+    await new Promise((r) => setTimeout(r, 1000));
     await a.kill();
-    const seen = await consumed;
+    const seen = await get(consumer);
+    assert.ok(cut(b.nodeId, ref.id), `B's direct fetch was cut by A's death:\n${logs.join('\n')}`);
     assert.deepEqual(seen, { length: SIZE, sum: expectedSum(SIZE), last: 7, nodeId: b.nodeId });
     // The value was made again on the live node (lineage), not read from the dead one.
     const row = await rowOf(ref);
@@ -236,10 +249,14 @@ describe('the holder dies mid-transfer', () => {
     assert.equal((await get(consume.options(pin(b.nodeId)).remote(inner!))).sum, expectedSum(size));
     assert.deepEqual(new Set((await rowOf(inner!)).locations.split(',')), new Set([c.nodeId, b.nodeId]));
     // D fetches from C (the maker, named first); C dies mid-way; D goes on from B's copy.
-    const onD = get(consume.options(pin(d.nodeId)).remote(inner!));
-    await new Promise((r) => setTimeout(r, 600));
+    const onD = consume.options(pin(d.nodeId)).remote(inner!);
+    await running(onD);
+    await new Promise((r) => setTimeout(r, 500));
     await c.kill();
-    assert.deepEqual(await onD, { length: size, sum: expectedSum(size), last: 7, nodeId: d.nodeId });
+    assert.deepEqual(await get(onD), { length: size, sum: expectedSum(size), last: 7, nodeId: d.nodeId });
+    assert.ok(cut(d.nodeId, inner!.id), `D's fetch from C was cut:\n${logs.join('\n')}`);
+    const row0 = await rowOf(inner!);
+    assert.equal(row0.relayBytes, 0, 'D finished from the copy on B, not through the head');
     await until('the head saw C die', async () =>
       (await state.listNodes()).some((n) => n.nodeId === c.nodeId && n.state === 'DEAD'),
     );
