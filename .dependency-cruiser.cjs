@@ -75,9 +75,14 @@ module.exports = {
       'The head as a service: head and below.',
     ),
     layer(
+      orch('remote-head'),
+      [orch('core', 'client', 'sessions'), '^backends/transport/'],
+      'The head on another machine (orrery start --on): ships it and tunnels to it over the shared SSH transport.',
+    ),
+    layer(
       orch('cli'),
-      [orch(...BELOW_HEAD, 'head', 'service', 'api')],
-      'The orrery command: the service, the API and below.',
+      [orch(...BELOW_HEAD, 'head', 'service', 'api', 'remote-head')],
+      'The orrery command: the service, the API, the remote head and below.',
     ),
     layer(
       orch('testing'),

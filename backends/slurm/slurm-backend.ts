@@ -38,7 +38,7 @@ import {
   describeUsage,
   remoteCacheUsage,
 } from '../transport/ssh/remote-housekeeping.ts';
-import { ensureRemoteRunDir, writeRemotePrivateFile } from '../transport/ssh/remote-run-dir.ts';
+import { durableOwner, ensureRemoteRunDir, writeRemotePrivateFile } from '../transport/ssh/remote-run-dir.ts';
 import { shellCommand, shellQuote } from '../transport/shell-quote.ts';
 import { gpuModelOf, gpusOf, type SlurmBackendConfig } from './config.ts';
 
@@ -93,18 +93,25 @@ export class SlurmBackend implements Backend, ElasticBackend {
     const conn = await this.connection();
     if (!host.durable?.reattach) return;
     const out = await conn.run(
-      this.slurm(`${shellCommand(['squeue', '-h', '-t', 'RUNNING', '-o', '%i %j'])} -u "$(id -un)"`),
+      this.slurm(
+        `${shellCommand(['squeue', '-h', '-t', 'PENDING,CONFIGURING,RUNNING', '-o', '%i %j %T'])} -u "$(id -un)"`,
+      ),
     );
     const prefix = this.jobName('');
     for (const line of out.stdout.trim().split('\n').filter(Boolean)) {
-      const [jobId, jobName] = line.split(' ') as [string, string];
+      const [jobId, jobName, state] = line.split(' ') as [string, string, string];
       if (!jobName?.startsWith(prefix) || !NODE_ID.test(jobName.slice(prefix.length))) continue;
       const nodeId = jobName.slice(prefix.length);
       const a: Allocation = { nodeId, jobName, channel: undefined, joined: false };
       this.allocations.set(nodeId, a);
-      await this.connectAgent(a, this.specFor(nodeId), jobId).catch((err: Error) =>
-        host.log(`orrery: slurm backend ${this.config.name}: cannot reattach to ${jobName}: ${err.message}`),
-      );
+      const attached = this.connectAgent(a, this.specFor(nodeId), jobId).catch((err: Error) => {
+        host.log(`orrery: slurm backend ${this.config.name}: cannot reattach to ${jobName}: ${err.message}`);
+        if (state !== 'RUNNING') this.release(a, 'killed');
+      });
+      // A job still queued (its head died right after sbatch) is adopted too: its agent joins
+      // when it starts, and meanwhile it counts as a starting allocation, so no second job
+      // queues behind it for the same work.
+      if (state === 'RUNNING') await attached;
     }
   }
 
@@ -297,8 +304,14 @@ export class SlurmBackend implements Backend, ElasticBackend {
   }
 
   /** The job name of an allocation: the backend name in file-safe form (no shell or list syntax), then the node id. */
+  /**
+   * A job's name. A service head's jobs also carry its owner (durableOwner), so a resumed head
+   * adopts its own allocations, never another head's.
+   */
   private jobName(nodeId: string): string {
-    return `orrery-${fileSafeName(this.config.name)}-${nodeId}`;
+    const durable = this.host?.durable;
+    const owner = durable ? `${durableOwner(durable.runDir)}-` : '';
+    return `orrery-${fileSafeName(this.config.name)}-${owner}${nodeId}`;
   }
 
   private get agentCommand(): string {

@@ -18,7 +18,7 @@ import { forwardStderr } from '../transport/ssh/login.ts';
 import type { NodeRuntimeConfig } from '../transport/ssh/node-dist.ts';
 import { describeRuntime, nodeCommand, resolveRemoteNode } from '../transport/ssh/node-runtime.ts';
 import { ensureBundle } from '../transport/ssh/remote-agent.ts';
-import { ensureRemoteRunDir } from '../transport/ssh/remote-run-dir.ts';
+import { durableOwner, ensureRemoteRunDir } from '../transport/ssh/remote-run-dir.ts';
 import { describeAddress } from '../transport/ssh/ssh-config.ts';
 import { shellQuote } from '../transport/shell-quote.ts';
 
@@ -109,7 +109,9 @@ export class SshHostNode {
     if (placed.uploaded)
       host.log(`orrery: ssh backend ${backend}: uploaded agent bundle ${bundle.hash} to ${this.label}:${placed.dir}`);
     const durable = host.durable;
-    const socketPath = `${runDir}/${socketFileName(`${backend}-${this.label}`)}`;
+    // Named by its owner too: another head's agent on this account (a backend of the same name) is not this head's.
+    const owner = durable ? `${durableOwner(durable.runDir)}-` : '';
+    const socketPath = `${runDir}/${socketFileName(`${backend}-${owner}${this.label}`)}`;
     const spec: AgentSpec = {
       ...this.o.agent,
       nodeId: randomBytes(8).toString('hex'),

@@ -17,6 +17,7 @@ import { GpuAllocator } from './gpu-allocator.ts';
 import { WorkerPool, type WorkerProcess } from './worker-pool.ts';
 import { NodeObjects } from './node-objects.ts';
 import { AgentTransfers } from './object-transfers.ts';
+import { inlinePayload, SHM_MIN_BYTES, ShmFolder } from '../core/shared-memory.ts';
 import type { ProcessDir } from '../core/runtime-dir.ts';
 import { containerRuntimesOnPath } from '../core/container-runtimes.ts';
 import { containerLabels } from '../core/node-labels.ts';
@@ -44,6 +45,8 @@ export class NodeAgent {
   private readonly objects: NodeObjects;
   /** Direct transfers of objects to and from other nodes' agents. */
   private readonly transfers: AgentTransfers;
+  /** This node's shared-memory folder (local nodes): its workers write large values there. */
+  private readonly shm: ShmFolder | undefined;
   private readonly guard = new MemoryGuard<WorkerProcess>(
     (w) => this.pool.kill(w),
     (w) => w.proc.pid,
@@ -64,6 +67,10 @@ export class NodeAgent {
     private readonly config: AgentSpec,
     private readonly runtime: AgentRuntime,
   ) {
+    // Only an agent on the head's machine (it has the head's socket) shares memory with it.
+    // Told after the hello (the head reads nothing else first).
+    let shmWarning: string | undefined;
+    this.shm = config.headSocket ? ShmFolder.create('agent', (text) => (shmWarning = text)) : undefined;
     this.objects = new NodeObjects({
       memoryBytes: config.objectStoreMemory,
       spillDir: join(runtime.dir.path, 'spill'),
@@ -82,6 +89,7 @@ export class NodeAgent {
           headSocket: config.headSocket,
           ...(config.sharedWorker ? { concurrentTasks: true } : {}),
         }),
+        ...(this.shm ? { ORRERY_SHM_DIR: this.shm.path } : {}),
         // Command tasks make their working folders here (api/command-runner.ts).
         ORRERY_RUNTIME_DIR: runtime.dir.subdir('work'),
         ...(runtime.workerLinkSecret ? { ORRERY_WORKER_LINK_SECRET: runtime.workerLinkSecret } : {}),
@@ -101,11 +109,29 @@ export class NodeAgent {
     );
     const resources: Record<string, number> = { CPU: numCpus, ...config.resources };
     if (gpu.count > 0) resources.GPU = gpu.count;
-    head.send({ type: 'hello', nodeId: config.nodeId, resources, labels, pid: process.pid, version: PROTOCOL_VERSION });
+    head.send({
+      type: 'hello',
+      nodeId: config.nodeId,
+      resources,
+      labels,
+      pid: process.pid,
+      version: PROTOCOL_VERSION,
+      shmDir: this.shm?.path,
+    });
+    if (shmWarning) head.send({ type: 'log', workerId: '', stream: 'stderr', text: `${shmWarning}\n` });
     this.transfers = new AgentTransfers(config, {
       send: (m) => head.send(m),
-      lookup: (id) => this.objects.get(id),
-      keep: (id, p) => this.objects.store(id, p),
+      // A value in shared memory is read from its file for a peer on another machine.
+      lookup: async (id) => {
+        const p = await this.objects.get(id);
+        return p && inlinePayload(p);
+      },
+      // A fetched copy goes into shared memory when the node has it, so its workers map it.
+      keep: (id, p) => {
+        const shared = this.shm && p.data.byteLength >= SHM_MIN_BYTES ? this.shm.write(p.data, p) : undefined;
+        this.objects.store(id, shared ?? p);
+        return shared ?? p;
+      },
     });
     void this.transfers.start();
     this.usage = new UsageSampler((m) => head.send(m), gpu.count > 0);
@@ -299,6 +325,7 @@ export class NodeAgent {
     this.pool.killAll();
     this.transfers.close();
     this.objects.close();
+    this.shm?.close();
     this.runtime.dir.remove();
     this.head.flush();
     setTimeout(() => process.exit(0), 10).unref();

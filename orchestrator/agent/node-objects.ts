@@ -6,6 +6,7 @@
  * blocking the agent) and read back from there when asked for.
  */
 import type { Payload } from '../core/serialization.ts';
+import { payloadBytes, removeShmFile, removeSpilledShmFile } from '../core/shared-memory.ts';
 import { UnsafeRuntimeDirError } from '../core/errors.ts';
 import { defaultStoreBudget, SPILL_THRESHOLD, SpillStore, type SpilledValue } from '../objects/spill-store.ts';
 
@@ -50,7 +51,7 @@ export class NodeObjects {
   /** Keeps a value. */
   store(id: string, p: Payload): void {
     if (this.values.has(id)) return;
-    const h: Held = { payload: p, sizeBytes: p.data.byteLength };
+    const h: Held = { payload: p, sizeBytes: payloadBytes(p) };
     this.values.set(id, h);
     this.lru.set(id, h);
     this.usedBytes += h.sizeBytes;
@@ -98,6 +99,8 @@ export class NodeObjects {
       this.values.delete(id);
       this.lru.delete(id);
       if (h.payload) this.usedBytes -= h.sizeBytes;
+      // Nothing reaches a freed object any more, so no reader can still be told its file: it goes now.
+      if (h.payload) removeShmFile(h.payload);
       h.payload = undefined;
       if (h.spilled) this.spill.remove(h.spilled);
     }
@@ -149,6 +152,7 @@ export class NodeObjects {
       return;
     }
     h.spilled = s;
+    removeSpilledShmFile(h.payload!);
     h.payload = undefined;
     this.usedBytes -= h.sizeBytes;
   }

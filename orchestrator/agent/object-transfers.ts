@@ -22,8 +22,8 @@ export interface AgentTransfersIO {
   send(m: Message): void;
   /** A value this node holds (waiting briefly for one still arriving from a worker). */
   lookup(objectId: string): Promise<Payload | undefined>;
-  /** Keeps a fetched copy in the node's store. */
-  keep(objectId: string, p: Payload): void;
+  /** Keeps a fetched copy in the node's store; returns the payload to hand to workers. */
+  keep(objectId: string, p: Payload): Payload;
 }
 
 /** Direct transfers of one agent. */
@@ -106,7 +106,7 @@ export class AgentTransfers {
       const started = performance.now();
       try {
         const got = await fetchFromPeer(source, this.token!, objectId);
-        this.io.keep(objectId, got.payload);
+        const kept = this.io.keep(objectId, got.payload);
         this.io.send({
           type: 'object-copied',
           objectId,
@@ -115,7 +115,7 @@ export class AgentTransfers {
           ms: Math.round(performance.now() - started),
           resumes: got.resumes,
         });
-        return got.payload;
+        return kept;
       } catch (err) {
         this.io.send({
           type: 'transfer-failed',

@@ -13,6 +13,7 @@ import { installRuntime } from '../api/runtime.ts';
 import { WorkerRuntime } from './worker-runtime.ts';
 import { TaskExecutor } from './task-executor.ts';
 import { WorkerObjects } from './worker-objects.ts';
+import { ShmFolder } from '../core/shared-memory.ts';
 import { DirectLinkTasks } from './direct-link-tasks.ts';
 import { RefTracker } from '../api/ref-tracker.ts';
 
@@ -41,7 +42,8 @@ const send = (m: Message) => {
   direct.send(m);
 };
 
-const objects = new WorkerObjects((m) => agent.send(m));
+const shmDir = process.env.ORRERY_SHM_DIR;
+const objects = new WorkerObjects((m) => agent.send(m), shmDir ? ShmFolder.join(shmDir) : undefined);
 const runtime = new WorkerRuntime(
   send,
   workerId,

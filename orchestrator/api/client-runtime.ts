@@ -20,6 +20,7 @@ import {
 } from '../client/client-errors.ts';
 import { SocketChannel } from '../client/socket-channel.ts';
 import { RefTracker } from './ref-tracker.ts';
+import { SubmissionReplay } from './submission-replay.ts';
 import type { CoreRuntime, RuntimeContext } from './runtime.ts';
 
 /** How to reach a head: the address as given (`'auto'` or `ws://host:port`), a token, the job's settings. */
@@ -179,6 +180,8 @@ export class ClientRuntime implements CoreRuntime {
   private reconnecting = false;
   private stopping = false;
   private readonly refs: RefTracker;
+  /** What was submitted just now, for a head reached after losing this one. */
+  private readonly replay = new SubmissionReplay();
   private closed!: Promise<void>;
   /** The largest message the head accepts (its welcome says; older heads: the default). */
   private maxMessageBytes = MAX_DRIVER_MESSAGE_BYTES;
@@ -246,7 +249,13 @@ export class ClientRuntime implements CoreRuntime {
         );
         // What this driver holds, so the new head keeps those values for it.
         this.channel.send(this.request(0, { op: 'refs', hold: this.refs.heldIds(), release: [] }));
-        for (const req of this.queued) this.channel.send(this.request(0, req));
+        // Submissions the old head may have lost with it (the new head drops those it or its session knows).
+        for (const task of this.replay.replays((id) => this.refs.holds(id), this.sentCode))
+          this.channel.send(this.request(0, { op: 'submit', task, replay: true }));
+        for (const req of this.queued) {
+          if (req.op === 'submit') this.replay.sent(req.task);
+          this.channel.send(this.request(0, req));
+        }
         this.queued = [];
         for (const [requestId, p] of this.replies) this.channel.send(this.request(requestId, p.req));
         return;
@@ -287,8 +296,9 @@ export class ClientRuntime implements CoreRuntime {
   post(req: ClientRequest): void {
     if (this.lost !== undefined) throw new HeadConnectionLostError(this.address, this.lost);
     this.checkSize(req);
-    if (this.reconnecting) this.queued.push(req);
-    else this.channel.send(this.request(0, req));
+    if (this.reconnecting) return void this.queued.push(req);
+    if (req.op === 'submit') this.replay.sent(req.task);
+    this.channel.send(this.request(0, req));
   }
 
   flush(): void {

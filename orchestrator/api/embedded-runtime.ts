@@ -4,6 +4,7 @@ import type { Caller, Head } from '../head/head.ts';
 import type { ClientRequest, ReplyTo } from '../protocol/messages.ts';
 import type { CoreRuntime, RuntimeContext } from './runtime.ts';
 import { RefTracker } from './ref-tracker.ts';
+import type { ShmFolder } from '../core/shared-memory.ts';
 
 /** Binds a driver (one job) to an in-process head. */
 export class EmbeddedRuntime implements CoreRuntime {
@@ -14,13 +15,16 @@ export class EmbeddedRuntime implements CoreRuntime {
   private readonly caller: Caller;
   /** Tells the head which objects this driver still holds refs to. */
   readonly refs: RefTracker;
+  readonly shm: ShmFolder | undefined;
 
   constructor(
     readonly head: Head,
     readonly jobId: string,
     private readonly onShutdown: () => Promise<void>,
   ) {
-    this.caller = { jobId };
+    // Same process as the head: it maps the head's shared-memory files and writes its large puts there.
+    this.caller = { jobId, sharedMemory: true };
+    this.shm = head.shm;
     this.ctx = {
       jobId,
       taskId: newId(),

@@ -2,7 +2,8 @@
 import { fromErrorInfo, GetTimeoutError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { isObjectRef, ObjectRef } from '../core/object-ref.ts';
-import { deserializeValue, serializeValue, type Reviver } from '../core/serialization.ts';
+import { deserializeValue, serializeValue, type Payload, type Reviver } from '../core/serialization.ts';
+import { SHM_MIN_BYTES, type ShmFolder } from '../core/shared-memory.ts';
 import type { ObjectResult } from '../protocol/messages.ts';
 import { actorHandle } from './actor.ts';
 import { currentRuntime } from './runtime.ts';
@@ -17,9 +18,21 @@ export function put<T>(value: T): ObjectRef<T> {
     throw new TypeError('put(value): value is already an ObjectRef; pass the ref itself where it is needed');
   const id = newId();
   const nestedRefs: string[] = [];
-  const payload = serializeValue(value, 'put(value)', nestedRefs);
+  const payload = sharedPayload(rt.shm, value, nestedRefs);
   rt.post({ op: 'put', id, payload, nestedRefs: nestedRefs.length > 0 ? nestedRefs : undefined });
   return new ObjectRef<T>(id, true);
+}
+
+/**
+ * A put's payload: with the head's shared-memory folder at hand, a large value is written into
+ * it (its one copy: the caller keeps its array, readers map the file), else serialized (copied).
+ */
+function sharedPayload(shm: ShmFolder | undefined, value: unknown, nestedRefs: string[]): Payload {
+  if (!shm) return serializeValue(value, 'put(value)', nestedRefs);
+  const p = serializeValue(value, 'put(value)', nestedRefs, { copy: false });
+  const written = p.data.byteLength >= SHM_MIN_BYTES ? shm.write(p.data, p) : undefined;
+  // Without the file the store keeps the bytes: a typed array is copied (the caller keeps its array).
+  return written ?? (p.typed ? { ...p, data: p.data.slice() } : p);
 }
 
 function checkRefs(refs: readonly unknown[], what: string): string[] {

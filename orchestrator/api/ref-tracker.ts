@@ -44,6 +44,11 @@ export class RefTracker implements RefTrackerHook {
     return [...this.live.keys()];
   }
 
+  /** Whether this process still holds a ref to `id`. */
+  holds(id: string): boolean {
+    return this.live.has(id);
+  }
+
   /** Sends pending changes now. */
   flush(): void {
     if (this.timer) clearTimeout(this.timer);

@@ -4,6 +4,7 @@
  * `orrery` module loaded in a process (source under tsx, or the built package) shares it.
  */
 import type { ClientRequest, ReplyTo, ShippedDir } from '../protocol/messages.ts';
+import type { ShmFolder } from '../core/shared-memory.ts';
 
 /** What `getRuntimeContext()` returns. */
 export interface RuntimeContext {
@@ -34,6 +35,8 @@ export interface CoreRuntime {
   context(): RuntimeContext;
   /** True when `get` results share their bytes with the store (then typed arrays are copied out). */
   readonly sharedPayloads: boolean;
+  /** The head's shared-memory folder when the head runs in this process: large puts are written there once. */
+  readonly shm?: ShmFolder;
   /** Hashes of code the head already has from this runtime. */
   readonly sentCode: Set<string>;
   /**

@@ -16,7 +16,7 @@ import { headFilePath, runningHead } from '../client/head-file.ts';
 import { EXAMPLES } from '../service/dashboard-examples.ts';
 import type { LoginUrl } from '../service/dashboard-login.ts';
 import { LOGIN_CODE_TTL_MS } from '../service/login-codes.ts';
-import type { LoginPage } from '../service/login-pages.ts';
+import { writeForwardingPage, type LoginPage } from '../service/login-pages.ts';
 import { NoHeadRunningError } from '../client/client-errors.ts';
 import type { CliOptions } from './command-line.ts';
 
@@ -67,7 +67,13 @@ export async function dashboardCommand(
       if (!res.ok) throw new Error(`the head did not start example ${example}: ${body.error ?? `HTTP ${res.status}`}`);
       print(`  example:   ${example} (pid ${body.pid})`);
     }
-    if (open) {
+    if (open && other.remote) {
+      // The head's own login pages would be files on its host: write this machine's page here.
+      openInBrowser(writeForwardingPage((await apiJson<LoginUrl>(target, 'POST', '/api/login-codes')).url));
+      print(
+        `  dashboard: ${other.url}/ (head on ${other.remote.where}; opened in your browser; another browser: orrery dashboard --url)`,
+      );
+    } else if (open) {
       openInBrowser((await apiJson<LoginPage>(target, 'POST', '/api/login-pages')).path);
       print(`  dashboard: ${other.url}/ (opened in your browser; another browser: orrery dashboard --url)`);
     } else {

@@ -11,6 +11,7 @@ import { listCommand, LIST_USAGE } from './list-command.ts';
 import { summaryCommand, SUMMARY_USAGE } from './summary-command.ts';
 import { logsCommand, LOGS_USAGE } from './logs-command.ts';
 import { sessionsCommand, SESSIONS_USAGE } from './sessions-command.ts';
+import { sessionsPullCommand } from './sessions-pull-command.ts';
 import { secretsCommand, SECRETS_USAGE } from './secrets-command.ts';
 import { dashboardCommand, DASHBOARD_USAGE } from './dashboard-command.ts';
 import { appCommand, APP_USAGE } from './app-command.ts';
@@ -25,6 +26,7 @@ commands:
   init <dir> [--force]                 write a new project: orrery.json, driver.ts, tsconfig.json, package.json, README
   start [--port 8265] [--config FILE] [--session NAME | --resume NAME] [--agent-grace 30m] [--allow-module-backends]
                                        run a head service here (HTTP + WebSocket on 127.0.0.1) until stopped
+  start --on <ssh host> [...]          run the head on that host (it keeps running there), reached through an SSH tunnel
   stop                                 stop the running head service
   dashboard [--port N] [--no-open] [--example vqe-h2]   open the dashboard (starts a head service if none runs)
   dashboard --url                      print a one-time dashboard login link of the running head
@@ -38,7 +40,7 @@ commands:
   retry <taskId> [--wait]              submit a failed or cancelled task again (new id; --wait: its result)
   kill <actor> [--namespace NS]        kill an actor by id or name (no restart)
   timeline <file.json>                 write the tasks as a Chrome trace (Perfetto) file, per node and worker
-  sessions list|show|label|export|delete|compare   experiment sessions (see orrery sessions --help)
+  sessions list|show|label|export|pull|delete|compare   experiment sessions (see orrery sessions --help)
   secrets set|delete <name>            secrets in the OS keychain (configs and secret(name) name them)
   backends list [--config FILE]        the configured backends
   backends test <name> [--config FILE] start one backend alone, check it end to end, run a probe task
@@ -67,6 +69,8 @@ const COMMANDS: Record<string, CommandSpec> = {
       'budget-usd': 'value',
       'agent-grace': 'value',
       'allow-module-backends': 'flag',
+      on: 'value',
+      'tunnel-port': 'value',
     },
     run: (a, o, p) => startCommand(a, o, p),
   },
@@ -78,14 +82,30 @@ const COMMANDS: Record<string, CommandSpec> = {
   app: { usage: APP_USAGE, options: { example: 'value', port: 'value' }, run: (a, o, p) => appCommand(a, o, p) },
   sessions: {
     usage: SESSIONS_USAGE,
-    options: { json: 'flag', title: 'value', notes: 'value', tag: 'list', untag: 'list' },
+    options: {
+      json: 'flag',
+      title: 'value',
+      notes: 'value',
+      tag: 'list',
+      untag: 'list',
+      on: 'value',
+      config: 'value',
+      local: 'flag',
+    },
     run: async (a, o, p) => {
-      await sessionsCommand(a, o.json === true, p, {
-        title: typeof o.title === 'string' ? o.title : undefined,
-        notes: typeof o.notes === 'string' ? o.notes : undefined,
-        tag: Array.isArray(o.tag) ? o.tag : undefined,
-        untag: Array.isArray(o.untag) ? o.untag : undefined,
-      });
+      if (a[0] === 'pull') return sessionsPullCommand(a[1], o, p);
+      await sessionsCommand(
+        a,
+        o.json === true,
+        p,
+        {
+          title: typeof o.title === 'string' ? o.title : undefined,
+          notes: typeof o.notes === 'string' ? o.notes : undefined,
+          tag: Array.isArray(o.tag) ? o.tag : undefined,
+          untag: Array.isArray(o.untag) ? o.untag : undefined,
+        },
+        o.local === true,
+      );
       return 0;
     },
   },

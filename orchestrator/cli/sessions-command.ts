@@ -6,9 +6,14 @@ import {
   formatMultiComparison,
   SessionStore,
   validateLabelsPatch,
+  type SessionDetails,
+  type SessionListing,
   type SessionReader,
 } from '../sessions/index.ts';
+import { apiJson } from '../client/api-client.ts';
+import { runningHead } from '../client/head-file.ts';
 import type { CostSummary } from '../protocol/state-rows.ts';
+import { SESSIONS_PULL_USAGE } from './sessions-pull-command.ts';
 
 /** Options of `sessions label`: a new title and notes, tags to add and to remove. */
 export interface SessionLabelOptions {
@@ -24,6 +29,7 @@ export const SESSIONS_USAGE = `usage: orrery sessions list [--json]             
        orrery sessions label <name> [--title T] [--notes TEXT] [--tag T]... [--untag T]...
                                                    a display title, notes and tags (the name stays)
        orrery sessions export <name> <file.tar.gz> one archive: database snapshot + result files
+${SESSIONS_PULL_USAGE}
        orrery sessions delete <name>               remove a session (not one a live head records)
        orrery sessions compare <a> <b> [<c>...] [--json]
                                                    tasks, parameters, results and timings that differ;
@@ -31,7 +37,8 @@ export const SESSIONS_USAGE = `usage: orrery sessions list [--json]             
                                                    against the first, then each against the first
 
 Sessions live in ~/.orrery/sessions (or $ORRERY_HOME/sessions); record one with init({ session })
-or orrery start --session <name>.`;
+or orrery start --session <name>. While orrery start --on holds a tunnel to a head on another
+host, list and show read that host's sessions (--local: this machine's); pull copies one here.`;
 
 /** Runs `sessions <sub> ...`. */
 export async function sessionsCommand(
@@ -39,16 +46,23 @@ export async function sessionsCommand(
   json: boolean,
   print: (line: string) => void,
   labels: SessionLabelOptions = {},
+  local = false,
 ): Promise<void> {
   const [sub, a, b] = args;
   const store = new SessionStore();
+  // A head on another host (orrery start --on) keeps its sessions there: list and show read them through the tunnel.
+  const tunnel = local ? undefined : runningHead();
+  const remote = tunnel?.remote
+    ? { target: { url: tunnel.url, token: tunnel.token }, where: tunnel.remote.where }
+    : undefined;
   const need = (what: string, v: string | undefined): string => {
     if (!v) throw new Error(`sessions ${sub} needs ${what}; see orrery sessions --help`);
     return v;
   };
   switch (sub) {
     case 'list': {
-      const list = store.list();
+      const list = remote ? await apiJson<SessionListing[]>(remote.target, 'GET', '/api/sessions') : store.list();
+      if (remote && !json) print(`sessions on ${remote.where} (the head's host; --local: this machine's)`);
       if (json) return print(JSON.stringify(list));
       if (list.length === 0) return print(`no sessions in ${store.dir}`);
       print(
@@ -71,7 +85,10 @@ export async function sessionsCommand(
       return;
     }
     case 'show': {
-      const d = store.show(need('a session name', a));
+      const name = need('a session name', a);
+      const d = remote
+        ? await apiJson<SessionDetails>(remote.target, 'GET', `/api/sessions/${encodeURIComponent(name)}`)
+        : store.show(name);
       if (json) return print(JSON.stringify(d));
       print(`session ${d.name}: ${d.status}, recorded by Orrery ${d.orreryVersion} (pid ${d.pid} on ${d.hostname})`);
       print(
@@ -143,7 +160,9 @@ export async function sessionsCommand(
       }
     }
     default:
-      throw new Error(`unknown sessions command ${sub ?? '(none)'}; use list, show, label, export, delete or compare`);
+      throw new Error(
+        `unknown sessions command ${sub ?? '(none)'}; use list, show, label, export, pull, delete or compare`,
+      );
   }
 }
 

@@ -4,9 +4,11 @@ import { findConfig } from '../head/config-file.ts';
 import { DEFAULT_PORT, HeadService } from '../service/head-service.ts';
 import { LOGIN_CODE_TTL_MS } from '../service/login-codes.ts';
 import type { CliOptions } from './command-line.ts';
+import { portOption, startOnCommand, START_ON_USAGE } from './start-on-command.ts';
 
 /** Help of `orrery start`. */
 export const START_USAGE = `usage: orrery start [--port ${DEFAULT_PORT}] [--config FILE] [--host 127.0.0.1] [--session NAME | --resume NAME] [--budget-usd N] [--agent-grace 30m] [--allow-module-backends]
+       orrery start --on <ssh host> [--port 8265] [--config FILE] [--session NAME | --resume NAME] [--agent-grace 30m] [--budget-usd N]
 
 Runs a head here with a local node (all CPUs) plus the config's backends and placement rules,
 serving HTTP and WebSocket on 127.0.0.1 (--port 0 picks a free port). Writes ~/.orrery/head.json
@@ -33,11 +35,15 @@ file. Client drivers (init({ backends })) and the dashboard cannot add module ba
 --allow-module-backends is given (drivers' paths are then relative to this directory).
 
 The head logs to stderr and to ~/.orrery/head.log, and records how it stopped in
-~/.orrery/head-exit.json (orrery stop reports it); it exits non-zero when it did not stop cleanly.`;
+~/.orrery/head-exit.json (orrery stop reports it); it exits non-zero when it did not stop cleanly.
+
+${START_ON_USAGE}`;
 
 /** Runs the service; resolves with the exit code once it stopped. */
 export async function startCommand(args: string[], opts: CliOptions, print: (line: string) => void): Promise<number> {
   if (args.length > 0) throw new Error(`orrery start takes no arguments (got ${args[0]}); see orrery start --help`);
+  if (opts.on !== undefined) return startOnCommand(opts, print);
+  const tunnelPort = opts['tunnel-port'] === undefined ? undefined : portOption(opts['tunnel-port'], '--tunnel-port');
   const port = opts.port === undefined ? DEFAULT_PORT : Number(opts.port);
   if (!/^\d+$/.test(String(opts.port ?? DEFAULT_PORT)) || port > 65535)
     throw new Error(`--port must be an integer from 0 to 65535 (got ${String(opts.port)})`);
@@ -70,6 +76,7 @@ export async function startCommand(args: string[], opts: CliOptions, print: (lin
     allowModuleBackends: opts['allow-module-backends'] === true,
     budgetUsd,
     graceS,
+    tunnelPort,
   });
   const { info } = service;
   const nodes = service.head.queries.nodeIds().length;

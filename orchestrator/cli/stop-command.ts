@@ -4,7 +4,7 @@
  * failed (a backend that threw or hung, an uncaught error), or no record at all (it died).
  */
 import { apiJson } from '../client/api-client.ts';
-import { pidAlive } from '../client/head-file.ts';
+import { pidAlive, readHeadFile } from '../client/head-file.ts';
 import { headExitPath, headLogPath, readHeadExit } from '../service/head-exit.ts';
 import { targetOf } from './list-command.ts';
 import type { CliOptions } from './command-line.ts';
@@ -13,7 +13,8 @@ import type { CliOptions } from './command-line.ts';
 export const STOP_USAGE = `usage: orrery stop [--address ws://HOST:PORT]
 
 Stops the head service recorded in ~/.orrery/head.json (or the one at --address): drivers are
-disconnected, tasks stop, nodes shut down, head.json is removed. Exits non-zero, with the
+disconnected, tasks stop, nodes shut down, head.json is removed. A head started with
+orrery start --on <host> is stopped on its host, and its tunnel here ends. Exits non-zero, with the
 reason and where the head's log is, when the head did not stop cleanly or died while stopping.`;
 
 const STOP_WAIT_MS = 60_000;
@@ -30,6 +31,8 @@ interface ShutdownReply {
 export async function stopCommand(args: string[], opts: CliOptions, print: (line: string) => void): Promise<number> {
   if (args.length > 0) throw new Error(`orrery stop takes no arguments (got ${args[0]}); see orrery stop --help`);
   const target = targetOf(opts);
+  const tunnel = readHeadFile();
+  if (tunnel?.remote && tunnel.pid === target.pid) return stopRemote(target, tunnel.pid, tunnel.remote.where, print);
   const { pid, exitFile, log } = await apiJson<ShutdownReply>(target, 'POST', '/api/shutdown');
   const end = Date.now() + STOP_WAIT_MS;
   while (pidAlive(pid)) {
@@ -50,5 +53,37 @@ export async function stopCommand(args: string[], opts: CliOptions, print: (line
       `the head (pid ${pid}) crashed while stopping: ${exit.reason ?? 'no reason recorded'}; its log: ${logPath}`,
     );
   print(`stopped the head (pid ${pid}) at ${target.url}`);
+  return 0;
+}
+
+/**
+ * A head on another machine (`orrery start --on`): asked to stop through the tunnel, which
+ * notices that it is gone, copies its exit record here and ends; the record says how it ended.
+ */
+async function stopRemote(
+  target: ReturnType<typeof targetOf>,
+  tunnelPid: number,
+  where: string,
+  print: (line: string) => void,
+): Promise<number> {
+  const { pid } = await apiJson<ShutdownReply>(target, 'POST', '/api/shutdown');
+  const end = Date.now() + STOP_WAIT_MS;
+  while (pidAlive(tunnelPid)) {
+    if (Date.now() > end)
+      throw new Error(
+        `the head (pid ${pid}) on ${where} was asked to stop, but its tunnel (pid ${tunnelPid}) still runs ${STOP_WAIT_MS / 1000} s later; check the head there (ssh ${where}, ~/.orrery/remote-head.log)`,
+      );
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const exit = readHeadExit(pid);
+  if (!exit)
+    throw new Error(
+      `the head (pid ${pid}) on ${where} ended without recording how it stopped (it crashed or was killed); its log: ${where}:~/.orrery/remote-head.log`,
+    );
+  if (!exit.ok)
+    throw new Error(
+      `the head (pid ${pid}) on ${where} crashed while stopping: ${exit.reason ?? 'no reason recorded'}; its log: ${exit.log}`,
+    );
+  print(`stopped the head (pid ${pid}) on ${where}`);
   return 0;
 }

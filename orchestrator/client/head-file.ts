@@ -19,6 +19,29 @@ export interface HeadFile {
   readonly pid: number;
   /** ISO time the service started. */
   readonly startedAt: string;
+  /** The session the head records into. */
+  readonly session?: string;
+  /** Set by a head started with `orrery start --on`: the laptop's tunnel port it answers to as well. */
+  readonly tunnelPort?: number;
+  /**
+   * Set on the laptop while `orrery start --on` holds a tunnel to a head on another machine:
+   * `pid` is then the tunnel's process, `address` and `url` the tunnel's end here.
+   */
+  readonly remote?: RemoteHeadRecord;
+}
+
+/** The head behind a tunnel: where it runs and how the laptop logs in there (no secrets: a keychain name at most). */
+export interface RemoteHeadRecord {
+  /** The SSH host as given (`alice@login.hpc:22` or an ssh config alias). */
+  readonly host: string;
+  /** `user@host:port`, for messages. */
+  readonly where: string;
+  /** The head's process id on that host. */
+  readonly pid: number;
+  /** The head's session. */
+  readonly session?: string;
+  /** The SSH login settings the tunnel used (the config's `head` entry), so `orrery sessions pull` logs in the same way. */
+  readonly login: Readonly<Record<string, unknown>>;
 }
 
 /** Raised when head.json exists but cannot be understood. */

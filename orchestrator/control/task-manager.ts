@@ -363,7 +363,10 @@ export class TaskManager {
       ? error
       : toErrorInfo(new TaskError(error.name, error.message, error.stack ?? '', t.spec.name, t.nodeId ?? ''));
     if (t.spec.kind === 'task' && t.retriesLeft > 0 && retriable(t.spec.options.retryExceptions, error))
-      return this.retry(t);
+      return this.retry(t, 0, {
+        name: error.name,
+        message: `the previous attempt threw ${error.name}: ${error.message}`,
+      });
     if (t.spec.kind === 'actor-create') {
       this.settle(t);
       t.state = 'FAILED';
@@ -422,7 +425,11 @@ export class TaskManager {
     if (this.drained(t)) return;
     if (t.state !== 'RUNNING' && t.state !== 'PENDING_NODE_ASSIGNMENT') return;
     if (t.cancelled) return this.fail(t, cancelledInfo(t.spec.taskId, t.spec.name));
-    if (t.spec.kind === 'task' && t.retriesLeft > 0) return this.retry(t, retryDelayMs);
+    if (t.spec.kind === 'task' && t.retriesLeft > 0)
+      return this.retry(t, retryDelayMs, {
+        name: 'WorkerCrashedError',
+        message: `the previous attempt's worker or node was lost: ${reason}`,
+      });
     if (t.spec.kind !== 'task') return;
     this.fail(t, toErrorInfo(new WorkerCrashedError(t.spec.name, reason)));
   }
@@ -433,11 +440,15 @@ export class TaskManager {
     if (t.state !== 'RUNNING' && t.state !== 'PENDING_NODE_ASSIGNMENT') return;
     if (t.cancelled) return this.fail(t, cancelledInfo(t.spec.taskId, t.spec.name));
     t.retriesLeft++;
-    this.retry(t);
+    this.retry(t, 0, {
+      name: 'WorkerCrashedError',
+      message: 'the previous attempt was stopped: its worker was killed to cancel another task',
+    });
   }
 
-  /** Runs the task again (same object id; a later attempt's outcome wins). */
-  retry(t: TaskRecord, delayMs = 0): void {
+  /** Runs the task again (same object id; a later attempt's outcome wins); `reason` says why. */
+  retry(t: TaskRecord, delayMs = 0, reason?: TaskRecord['retryReason']): void {
+    t.retryReason = reason;
     this.settle(t);
     t.retriesLeft--;
     t.attempt++;

@@ -23,6 +23,8 @@ export interface TaskRecord {
   children: string[] | undefined;
   ruleIndex: number | undefined;
   errorName: string | undefined;
+  /** Why this attempt runs, when it is a retry: what became of the previous one (sessions record it). */
+  retryReason?: { readonly name: string; readonly message: string };
   /** For a TaskError: the class name of what the task's own code threw (`ValueError`, `BadParams`). */
   errorCause?: string;
   readonly submittedAt: number;
@@ -53,6 +55,7 @@ export type ReadonlyTask = Readonly<
     | 'nodeId'
     | 'ruleIndex'
     | 'errorName'
+    | 'retryReason'
     | 'errorCause'
     | 'submittedAt'
     | 'startedAt'

@@ -17,6 +17,12 @@ export class Fifo<T> {
     this.size++;
   }
 
+  /** The item at the front, left in place. */
+  peek(): T | undefined {
+    for (let i = this.head; i < this.items.length; i++) if (this.items[i] !== undefined) return this.items[i];
+    return undefined;
+  }
+
   /** Removes and returns the item at the front. */
   shift(): T | undefined {
     while (this.head < this.items.length) {

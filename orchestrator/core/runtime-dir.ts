@@ -13,7 +13,17 @@
  * An existing folder that is a symbolic link, belongs to another user, or is open to group or
  * others is refused with {@link UnsafeRuntimeDirError}; files are created exclusively, mode 0600.
  */
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  type Stats,
+} from 'node:fs';
 import { createHash } from 'node:crypto';
 import { homedir, hostname } from 'node:os';
 import { isAbsolute, join } from 'node:path';
@@ -224,8 +234,14 @@ export function sweepDeadProcessDirs(root: string): void {
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A killed process not yet reaped by its parent (a zombie) still answers signal 0, but it
+  // will never remove its folder.
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()?.[0] !== 'Z';
+  } catch {
+    return true;
   }
 }

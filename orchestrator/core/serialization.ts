@@ -9,6 +9,7 @@ import { constants } from 'node:buffer';
 import { serialize, deserialize } from 'node:v8';
 import { isObjectRef, ObjectRef } from './object-ref.ts';
 import { isSecretRef, SECRET_KEY, SecretRef } from './secret-ref.ts';
+import { mapFile } from './shm-map.ts';
 
 /** Brand that marks actor handles; its value is the handle's serializable descriptor. */
 export const ACTOR_HANDLE = Symbol.for('orrery.ActorHandle');
@@ -27,6 +28,15 @@ export interface Payload {
   readonly marked: boolean;
   /** Set when `data` is the raw bytes of a top-level typed array of this kind (no v8 framing). */
   readonly typed?: TypedArrayName;
+  /** Set when the bytes are in a shared-memory file instead of `data` (core/shared-memory.ts); `data` is then empty. */
+  readonly shm?: ShmRef;
+}
+
+/** Where a payload's bytes are when they are in shared memory. */
+export interface ShmRef {
+  /** The file, in a head's or agent's shared-memory folder. */
+  readonly path: string;
+  readonly bytes: number;
 }
 
 const TYPED = {
@@ -141,15 +151,23 @@ function checkSize(bytes: number, what: string): void {
  * of the payload's bytes when they are aligned and `copy` is false (the payload is not shared).
  */
 export function deserializeValue(p: Payload, reviver: Reviver, opts: { copy: boolean } = { copy: true }): unknown {
+  // A shared-memory value is mapped copy-on-write (or read into a fresh buffer): private to this reader already.
+  const fresh = p.shm !== undefined;
+  const data = p.shm ? mappedBytes(p.shm) : p.data;
   if (p.typed) {
     const C = TYPED[p.typed];
-    const d = p.data;
+    const d = data;
     const aligned = d.byteOffset % C.BYTES_PER_ELEMENT === 0;
-    const bytes = opts.copy || !aligned ? d.slice() : d;
+    const bytes = (opts.copy && !fresh) || !aligned ? d.slice() : d;
     return new C(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength / C.BYTES_PER_ELEMENT);
   }
-  const v = deserialize(p.data);
+  const v = deserialize(data);
   return p.marked ? reviveValue(v, reviver, new Map()) : v;
+}
+
+/** The bytes of a shared-memory value, as a view of its mapped (or read) file. */
+export function mappedBytes(ref: ShmRef): Uint8Array {
+  return new Uint8Array(mapFile(ref.path));
 }
 
 function actorDescriptor(v: object): ActorDescriptor | undefined {

@@ -15,6 +15,8 @@ import { join } from 'node:path';
 import { systemClock } from '../core/clock.ts';
 import type { ShippedCode } from '../core/function-source.ts';
 import { ProcessDir } from '../core/runtime-dir.ts';
+import { ShmFolder } from '../core/shared-memory.ts';
+import { shmAddonFailed, shmReadMode } from '../core/shm-map.ts';
 import { ActorManager } from '../control/actor-manager.ts';
 import { LeaseDispatcher } from '../control/lease-dispatcher.ts';
 import { PlacementGroupManager } from '../control/placement-group-manager.ts';
@@ -46,6 +48,8 @@ import { WorkerLinks } from './worker-links.ts';
 /** The parts of a head, wired. */
 export interface HeadParts {
   readonly runtimeDir: ProcessDir;
+  /** The head's shared-memory folder (undefined where the machine has none). */
+  readonly shm: ShmFolder | undefined;
   readonly events: HeadEvents;
   readonly logs: LogRouter;
   readonly jobs: Jobs;
@@ -80,6 +84,10 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
   };
   const clock = systemClock;
   const runtimeDir = ProcessDir.create('head');
+  const shm = ShmFolder.create('head', log);
+  const read = shm && shmAddonFailed() ? shmReadMode() : undefined;
+  if (read)
+    log(`orrery: shared-memory values are read into each process, not mapped (${read.reason}); one copy per reader`);
   const events = new HeadEvents();
   const logs = new LogRouter();
   const jobs = new Jobs({ job: (row) => events.job(row), metrics: (points) => events.metrics(points) });
@@ -128,7 +136,7 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
   const pulls = new ObjectPulls((nodeId, m) => nodes.send(nodeId, m));
   const transfers = new TransferRoutes((nodeId) => nodes.isAlive(nodeId));
   const store = new ObjectStore(
-    { memoryBytes: opts.objectStoreMemory, spillDir: opts.spillDir ?? join(runtimeDir.path, 'spill') },
+    { memoryBytes: opts.objectStoreMemory, spillDir: opts.spillDir ?? join(runtimeDir.path, 'spill'), shm },
     {
       pull: (nodeId, id) => pulls.pull(nodeId, id),
       freeOnNode: (nodeId, ids) => {
@@ -263,6 +271,7 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
 
   return {
     runtimeDir,
+    shm,
     events,
     logs,
     jobs,

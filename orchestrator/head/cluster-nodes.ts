@@ -7,6 +7,7 @@
 import type { AgentSpec, AgentStream, IdleNode } from '../../backends/types.ts';
 import { PROTOCOL_VERSION } from '../protocol/version.ts';
 import { addResources, type ResourceSet } from '../core/resources.ts';
+import { sharesMemoryWith } from '../core/shared-memory.ts';
 import { Channel } from '../protocol/channel.ts';
 import type { Message } from '../protocol/messages.ts';
 import type { HeadEvents } from './head-events.ts';
@@ -135,6 +136,7 @@ export class ClusterNodes {
               m.labels,
               m.pid,
               spec.listen ? (spec.graceS ?? 1800) : undefined,
+              sharesMemoryWith(m.shmDir) ? m.shmDir : undefined,
             );
             this.nodes.set(node.nodeId, node);
             this.events.node({

@@ -1,5 +1,5 @@
 /**
- * The orrery config file: JSON `{ backends?, placementRules?, savedBackends?, agentGrace? }`, where comments (`//`, `/* *\/`)
+ * The orrery config file: JSON `{ backends?, placementRules?, savedBackends?, agentGrace?, head? }`, where comments (`//`, `/* *\/`)
  * and trailing commas are allowed (JSONC, core/jsonc.ts), so a generated config (`orrery
  * init`) can carry commented-out examples. One reader, one rule set, for
  * every place that reads it: `init({ config })`, the CLI (`orrery start`, `orrery dashboard`,
@@ -20,7 +20,7 @@ import { checkBackendConfigs } from './backend-configs.ts';
 import { configFileModules, type ModulePolicy } from './module-backends.ts';
 
 /** The keys a config file may have. */
-export const CONFIG_KEYS: readonly string[] = ['backends', 'placementRules', 'savedBackends', 'agentGrace'];
+export const CONFIG_KEYS: readonly string[] = ['backends', 'placementRules', 'savedBackends', 'agentGrace', 'head'];
 
 /** A config file once read and checked (or the empty config when none was found). */
 export interface ConfigFile {
@@ -39,6 +39,8 @@ export interface ConfigFile {
   readonly modules: ModulePolicy;
   /** `agentGrace` in seconds: how long a service head's agents keep running without a head. */
   readonly agentGraceS?: number;
+  /** `head`: where `orrery start --on` runs the head and how it logs in there (checked by orchestrator/remote-head/). */
+  readonly head?: Readonly<Record<string, unknown>>;
 }
 
 /** Candidate paths, most specific first: `explicit`, else `./orrery.json`, else `~/.orrery/config.json` (`$ORRERY_HOME`), the file the dashboard writes to. */
@@ -101,7 +103,11 @@ export function readConfigFile(path: string, prefix = ''): ConfigFile {
     throw err;
   }
   const agentGraceS = doc.agentGrace === undefined ? undefined : parseDuration(doc.agentGrace, `${where}: agentGrace`);
+  const head = doc.head;
+  if (head !== undefined && (typeof head !== 'object' || head === null || Array.isArray(head)))
+    throw new TypeError(`${where}: head must be an object { host, identityFile?, knownHostsFile?, ... }`);
   return {
+    ...(head !== undefined && { head: head as Record<string, unknown> }),
     path: file,
     backends,
     savedBackends,

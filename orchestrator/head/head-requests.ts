@@ -46,6 +46,8 @@ export interface Caller {
   readonly holder?: string;
   /** The node the calling worker runs on. */
   readonly nodeId?: string;
+  /** The caller maps the head's shared-memory files (a driver in the head's process, a worker of a node sharing memory). */
+  readonly sharedMemory?: boolean;
 }
 
 /** A `request` message, and where its reply goes. */
@@ -189,6 +191,9 @@ function handlersOf(t: RequestTargets, block: (caller: Caller, blocked: boolean)
   };
   return {
     submit(req, caller) {
+      // A reconnected driver's replay of a task this head, or the session it resumes, already has (see api/submission-replay.ts).
+      const id = req.task.taskId;
+      if (req.replay && (t.tasks.task(id) || t.store.has(id) || t.recordedTask?.(id))) return;
       const code = req.task.code;
       if (code) {
         t.code.set(code.hash, code);

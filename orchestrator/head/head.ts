@@ -6,6 +6,7 @@
 import type { AgentSpec, AgentStream, Backend } from '../../backends/types.ts';
 import { BackendShutdownError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
+import type { ShmFolder } from '../core/shared-memory.ts';
 import { validatePlacementRules } from '../scheduler/placement-rules.ts';
 import type { SpendLedger } from '../control/spend-ledger.ts';
 import { assembleHead, type HeadParts } from './assemble-head.ts';
@@ -111,6 +112,11 @@ export class Head {
     return this.parts.spend;
   }
 
+  /** The head's shared-memory folder (a driver in the head's process writes large puts there). */
+  get shm(): ShmFolder | undefined {
+    return this.parts.shm;
+  }
+
   /** The backends, in the order they were added. */
   backendList(): { name: string; kind: string }[] {
     return [...this.parts.backends.values()].map((b) => ({ name: b.name, kind: b.kind }));
@@ -133,7 +139,7 @@ export class Head {
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const { nodes, backends, links, store, runtimeDir, autoscaler } = this.parts;
+    const { nodes, backends, links, store, runtimeDir, shm, autoscaler } = this.parts;
     clearInterval(this.ticker);
     autoscaler.stop();
     await nodes.endAll();
@@ -142,6 +148,7 @@ export class Head {
     nodes.close();
     store.close();
     runtimeDir.remove();
+    shm?.close();
     for (const f of failures) this.parts.log(`orrery: backend ${f.backend} did not shut down cleanly: ${f.reason}`);
     if (failures.length > 0) throw new BackendShutdownError(failures);
   }

@@ -2,7 +2,8 @@
 import type { AgentStream } from '../../backends/types.ts';
 import { unitsOf, type ResourceSet } from '../core/resources.ts';
 import type { Channel } from '../protocol/channel.ts';
-import type { Message } from '../protocol/messages.ts';
+import type { Message, ObjectResult } from '../protocol/messages.ts';
+import { inlinePayload } from '../core/shared-memory.ts';
 
 /** How long a shutdown waits for agents to end by themselves (removing their files) before backends kill them. */
 const AGENT_EXIT_WAIT_MS = 3000;
@@ -31,13 +32,21 @@ export class NodeLink {
     readonly pid: number,
     /** Seconds the agent outlives a lost link (undefined: the agent ends with its stream). */
     readonly graceS: number | undefined,
+    /** The agent's shared-memory folder, when it is on this machine and visible here: payloads may name files in it. */
+    readonly shmDir: string | undefined = undefined,
   ) {
     this.total = unitsOf(resources);
+  }
+
+  /** Whether payloads to and from this node may name shared-memory files instead of carrying bytes. */
+  get sharesMemory(): boolean {
+    return this.shmDir !== undefined;
   }
 
   /** Sends a message if the node is alive (kept for later while detached). */
   send(m: Message): void {
     if (!this.alive) return;
+    if (!this.sharesMemory) m = withBytes(m);
     if (this.detached) this.detached.outbox.push(m);
     else this.channel.send(m);
   }
@@ -52,6 +61,22 @@ export class NodeLink {
     clearTimeout(d.timer);
     for (const m of d.outbox) channel.send(m);
   }
+}
+
+/**
+ * `m` with the values it names in the head's shared memory read into it (one copy), for a node
+ * on another machine: run arguments and `get` replies are the messages that carry values there.
+ */
+function withBytes(m: Message): Message {
+  if (m.type === 'run' && m.args.some((a) => a.shm)) return { ...m, args: m.args.map(inlinePayload) };
+  if (m.type === 'reply' && Array.isArray(m.value) && (m.value as ObjectResult[]).some((r) => r?.ok && r.payload?.shm))
+    return {
+      ...m,
+      value: (m.value as ObjectResult[]).map((r) =>
+        r?.ok && r.payload?.shm ? { ...r, payload: inlinePayload(r.payload) } : r,
+      ),
+    };
+  return m;
 }
 
 /**

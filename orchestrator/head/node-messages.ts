@@ -2,6 +2,9 @@
  * What agents and workers tell the head: results, worker deaths, output, requests of running
  * tasks, and pulled values. Each message goes to the part of the head it concerns.
  */
+import { dirname } from 'node:path';
+import type { Payload } from '../core/serialization.ts';
+import { payloadBytes } from '../core/shared-memory.ts';
 import type { ActorManager } from '../control/actor-manager.ts';
 import type { LeaseDispatcher } from '../control/lease-dispatcher.ts';
 import { memoryKilled } from '../control/memory-kills.ts';
@@ -45,6 +48,14 @@ export class NodeMessages {
   /** A message from `node`'s agent, or over `link` from one of its workers directly. */
   handle(node: NodeLink, m: Message, link?: Channel): void {
     const { tasks, actors, dispatcher, objects } = this.t;
+    // A payload naming a file is read or linked by the head: only files in the node's own shared-memory folder.
+    const stray = payloadsOf(m).find(
+      (p) => p.shm && (node.shmDir === undefined || dirname(p.shm.path) !== node.shmDir),
+    );
+    if (stray)
+      return (link ?? node.channel).close(
+        `malformed message: it names ${stray.shm!.path}, not a file of the node's shared memory`,
+      );
     switch (m.type) {
       case 'done':
       case 'failed': {
@@ -99,9 +110,9 @@ export class NodeMessages {
         });
       }
       case 'request':
-        return this.fromTask(m, link ?? node.channel, node.nodeId);
+        return this.fromTask(m, link ?? node.channel, node.nodeId, node.sharesMemory);
       case 'object':
-        if (m.payload) this.t.transfers.relayed(m.objectId, m.payload.data.byteLength);
+        if (m.payload) this.t.transfers.relayed(m.objectId, payloadBytes(m.payload));
         return objects.arrived(node.nodeId, m.objectId, m.payload);
       case 'transfer-ready': {
         const key = this.t.transfers.ready(node.nodeId, m);
@@ -134,8 +145,9 @@ export class NodeMessages {
   }
 
   /** A running task's request: served like a driver's, on behalf of the task's job and worker. */
-  private fromTask(m: RequestMessage, replyTo: Channel, nodeId: string): void {
+  private fromTask(m: RequestMessage, replyTo: Channel, nodeId: string, sharedMemory: boolean): void {
     const caller = {
+      sharedMemory,
       jobId: this.t.tasks.task(m.callerTaskId)?.jobId ?? '',
       taskId: m.callerTaskId || undefined,
       holder: `${nodeId}/${m.workerId ?? ''}`,
@@ -149,4 +161,14 @@ export class NodeMessages {
     if (this.lastTaskOfLease.size > LAST_TASKS_KEPT)
       this.lastTaskOfLease.delete(this.lastTaskOfLease.keys().next().value!);
   }
+}
+
+/** The values a message from a node carries (a result, a pulled object, a task's put or its submission's arguments). */
+function payloadsOf(m: Message): readonly Payload[] {
+  if (m.type === 'done') return [m.result];
+  if (m.type === 'object') return m.payload ? [m.payload] : [];
+  if (m.type !== 'request') return [];
+  if (m.req.op === 'put') return [m.req.payload];
+  if (m.req.op === 'submit') return m.req.task.args.filter((a): a is Payload => !('ref' in a));
+  return [];
 }

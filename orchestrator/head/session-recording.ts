@@ -60,7 +60,16 @@ export interface SessionRecording {
 export function recordSession(head: Head, recorder: SessionRecorder): SessionRecording {
   // The tasks recorded in a state that is not final yet, with that state.
   const open = new Map<string, string>();
-  const recordState = (t: ReadonlyTask, state: string, error?: { name: string; message: string }) => {
+  // The attempt of each retried task whose reason was recorded: the first record of an attempt says what became of the one before.
+  const reasonGiven = new Map<string, number>();
+  const recordState = (t: ReadonlyTask, state: string, given?: { name: string; message: string }) => {
+    const id = t.spec.taskId;
+    let error = given;
+    if (!error && t.retryReason && !FINAL_TASK_STATES.includes(state) && reasonGiven.get(id) !== t.attempt) {
+      error = t.retryReason;
+      reasonGiven.set(id, t.attempt);
+    }
+    if (FINAL_TASK_STATES.includes(state)) reasonGiven.delete(id);
     recorder.recordTaskState(t.spec.taskId, {
       state,
       ts: Date.now(),
@@ -75,8 +84,13 @@ export function recordSession(head: Head, recorder: SessionRecorder): SessionRec
     if (FINAL_TASK_STATES.includes(state)) open.delete(t.spec.taskId);
     else open.set(t.spec.taskId, state);
   };
+  // Submissions waiting in the recorder's batch. One is written before its task is dispatched:
+  // a head killed after dispatching a task it had not written would leave a task that runs with
+  // no record, which the resumed head could neither adopt nor keep a reconnected driver from submitting again.
+  let unwritten = false;
   const stop = head.events.subscribe({
     taskSubmitted(t) {
+      unwritten = true;
       open.set(t.spec.taskId, t.state);
       const s = t.spec;
       const shown = describeTaskArgs(s);
@@ -100,6 +114,10 @@ export function recordSession(head: Head, recorder: SessionRecorder): SessionRec
       if (shown.redacted) recorder.recordTaskInfo(s.taskId, { [VALUES_REDACTED]: true });
     },
     taskChanged(t) {
+      if (unwritten && t.state === 'RUNNING') {
+        unwritten = false;
+        recorder.flush();
+      }
       recordState(t, t.state);
     },
     taskResult(t, result, from) {

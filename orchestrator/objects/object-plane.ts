@@ -9,6 +9,7 @@ import type { ObjectResult, RequestOf, TaskSubmission } from '../protocol/messag
 import type { Payload } from '../core/serialization.ts';
 import type { ObjectPulls } from './object-pulls.ts';
 import type { ObjectStore } from './object-store.ts';
+import { inlinePayload } from '../core/shared-memory.ts';
 import { argumentIds } from './lineage.ts';
 import { preferredNode } from './locality.ts';
 
@@ -19,6 +20,8 @@ export interface ObjectCaller {
   readonly holder?: string;
   /** The node the caller runs on (workers). */
   readonly nodeId?: string;
+  /** The caller maps the head's shared-memory files; others get values as bytes. */
+  readonly sharedMemory?: boolean;
 }
 
 /** What the object plane needs from the head. */
@@ -95,7 +98,11 @@ export class ObjectPlane {
 
   /** The values of done objects for `get` (the caller holds the refs inside them from now on). */
   results(ids: readonly string[], c: ObjectCaller): Promise<ObjectResult[]> {
-    return this.store.results(ids, holderOf(c));
+    const rs = this.store.results(ids, holderOf(c));
+    if (c.sharedMemory) return rs;
+    return rs.then((all) =>
+      all.map((r) => (r.ok && r.payload.shm ? { ok: true, payload: inlinePayload(r.payload) } : r)),
+    );
   }
 
   /** A node answered a pull. */

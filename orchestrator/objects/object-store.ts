@@ -9,6 +9,13 @@ import { OwnerDiedError, toErrorInfo, type ErrorInfo } from '../core/errors.ts';
 import type { Payload, TypedArrayName } from '../core/serialization.ts';
 import type { ObjectResult } from '../protocol/messages.ts';
 import type { ObjectRow, ObjectState } from '../protocol/state-rows.ts';
+import {
+  inlinePayload,
+  payloadBytes,
+  removeShmFile,
+  removeSpilledShmFile,
+  type ShmFolder,
+} from '../core/shared-memory.ts';
 import { ReferenceCounter } from './reference-counter.ts';
 import { defaultStoreBudget, SPILL_THRESHOLD, SpillStore, type SpilledValue } from './spill-store.ts';
 
@@ -46,6 +53,11 @@ export interface ObjectStoreOptions {
   readonly memoryBytes?: number;
   /** Folder for spill files. */
   readonly spillDir: string;
+  /**
+   * The head's shared-memory folder: values in it are counted like values in memory and spilled
+   * past the budget; a value pulled from a node sharing memory gets a link here (no copy).
+   */
+  readonly shm?: ShmFolder;
 }
 
 /** What the store asks of the rest of the head: the nodes that hold values, and lineage. */
@@ -68,6 +80,7 @@ export interface StoredFrom {
 }
 
 function own(p: Payload): Payload {
+  if (p.shm) return p;
   const d = p.data;
   if (d.byteLength < COPY_BELOW && d.buffer.byteLength > d.byteLength * 2) return { ...p, data: d.slice() };
   return p;
@@ -81,8 +94,9 @@ export class ObjectStore {
   readonly refs = new ReferenceCounter();
   readonly spill: SpillStore;
   readonly memoryBytes: number;
-  /** Bytes of values in the head's memory now. */
+  /** Bytes of values in the head's memory (its shared-memory folder included) now. */
   usedBytes = 0;
+  private readonly shm: ShmFolder | undefined;
 
   constructor(
     opts: ObjectStoreOptions,
@@ -90,6 +104,7 @@ export class ObjectStore {
   ) {
     this.memoryBytes = opts.memoryBytes ?? defaultStoreBudget();
     this.spill = new SpillStore(opts.spillDir);
+    this.shm = opts.shm;
   }
 
   /** Registers the result object of a submitted task; `args` stay alive until it settles. */
@@ -213,7 +228,7 @@ export class ObjectStore {
         const p = this.local(e, id);
         if (p) return { ok: true, payload: p };
         const from = e.nodeId;
-        const p2 = from ? await this.io.pull(from, id) : undefined;
+        const p2 = from ? await this.pullOwned(from, id) : undefined;
         if (p2 && this.entries.get(id) === e && e.state === 'READY') {
           this.keep(e, id, p2);
           return { ok: true, payload: p2 };
@@ -223,6 +238,25 @@ export class ObjectStore {
         if (this.entries.get(id) === e && e.state === 'READY' && !e.payload && !e.spilled) e.state = 'LOST';
       }
       await new Promise<void>((r) => this.whenDone(id, r));
+    }
+  }
+
+  /**
+   * A node's value as the head keeps it: a shared-memory file gets the head's own link (the node
+   * may spill or free its name at any time), or is read in where the head has no such folder.
+   * A file gone before it was linked (the node spilled it meanwhile) is pulled once more.
+   */
+  private async pullOwned(nodeId: string, id: string): Promise<Payload | undefined> {
+    for (let tries = 0; ; tries++) {
+      const p = await this.io.pull(nodeId, id);
+      if (!p?.shm) return p;
+      try {
+        const owned = this.shm ? this.shm.adopt(p) : inlinePayload(p);
+        if (owned) return owned;
+      } catch {
+        // Gone before it could be read: pulled again below.
+      }
+      if (tries > 0) return undefined;
     }
   }
 
@@ -296,7 +330,7 @@ export class ObjectStore {
         objectId: id,
         state: e.state,
         type: e.fromPut ? 'PUT' : 'TASK_RESULT',
-        sizeBytes: e.payload?.data.byteLength ?? e.spilled?.sizeBytes ?? e.meta?.sizeBytes ?? 0,
+        sizeBytes: (e.payload && payloadBytes(e.payload)) ?? e.spilled?.sizeBytes ?? e.meta?.sizeBytes ?? 0,
         location: e.payload ? 'HEAD_MEMORY' : e.spilled ? 'SPILLED' : e.nodeId ? 'NODE' : 'NONE',
         nodeId: e.nodeId ?? '',
         // The head adds copies and byte counts (objects/transfer-routes.ts).
@@ -331,7 +365,7 @@ export class ObjectStore {
   /** The value's bytes if the head has them (reading a spilled value back into memory). */
   private local(e: Entry, id: string): Payload | undefined {
     if (e.payload) {
-      if (e.payload.data.byteLength >= MIN_SPILL_BYTES) {
+      if (payloadBytes(e.payload) >= MIN_SPILL_BYTES) {
         this.lru.delete(id);
         this.lru.set(id, e);
       }
@@ -345,12 +379,13 @@ export class ObjectStore {
 
   private keep(e: Entry, id: string, p: Payload): void {
     if (e.payload) {
-      this.usedBytes -= e.payload.data.byteLength;
+      this.usedBytes -= payloadBytes(e.payload);
       this.lru.delete(id);
+      if (e.payload.shm !== p.shm) removeShmFile(e.payload);
     }
     e.payload = p;
-    this.usedBytes += p.data.byteLength;
-    if (p.data.byteLength >= MIN_SPILL_BYTES) this.lru.set(id, e);
+    this.usedBytes += payloadBytes(p);
+    if (payloadBytes(p) >= MIN_SPILL_BYTES) this.lru.set(id, e);
     if (this.usedBytes > this.memoryBytes * SPILL_THRESHOLD) this.evict();
   }
 
@@ -361,15 +396,18 @@ export class ObjectStore {
       if (this.usedBytes <= target) break;
       const p = e.payload!;
       if (!e.spilled && !e.nodeId) e.spilled = this.spill.spill(id, p);
+      // Readers that mapped the file keep their mapping; later readers get the spilled bytes.
+      removeSpilledShmFile(p);
       e.payload = undefined;
-      this.usedBytes -= p.data.byteLength;
+      this.usedBytes -= payloadBytes(p);
       this.lru.delete(id);
     }
   }
 
   private dropValue(e: Entry, id: string): void {
     if (e.payload) {
-      this.usedBytes -= e.payload.data.byteLength;
+      this.usedBytes -= payloadBytes(e.payload);
+      removeShmFile(e.payload);
       e.payload = undefined;
       this.lru.delete(id);
     }

@@ -6,7 +6,8 @@
  * The folder is private (core/runtime-dir.ts: in the process's own 0700 folder by default) and
  * each file is created exclusively with mode 0600, so no one else can read or swap a value.
  */
-import { rmSync, unlinkSync } from 'node:fs';
+import { constants, copyFileSync, rmSync, unlinkSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Payload, TypedArrayName } from '../core/serialization.ts';
@@ -53,7 +54,8 @@ export class SpillStore {
   spill(id: string, p: Payload): SpilledValue {
     const path = this.pathOf(id);
     const t0 = performance.now();
-    writeWholeFileSync(path, p.data, PRIVATE_FILE);
+    if (p.shm) copyFileSync(p.shm.path, path, constants.COPYFILE_EXCL);
+    else writeWholeFileSync(path, p.data, PRIVATE_FILE);
     return this.written(path, p, t0);
   }
 
@@ -61,7 +63,9 @@ export class SpillStore {
   async spillAsync(id: string, p: Payload): Promise<SpilledValue> {
     const path = this.pathOf(id);
     const t0 = performance.now();
-    await writeWholeFile(path, p.data, PRIVATE_FILE);
+    // A shared-memory value is copied file to file (its file is private already, so is the copy).
+    if (p.shm) await copyFile(p.shm.path, path, constants.COPYFILE_EXCL);
+    else await writeWholeFile(path, p.data, PRIVATE_FILE);
     return this.written(path, p, t0);
   }
 
@@ -97,9 +101,10 @@ export class SpillStore {
 
   private written(path: string, p: Payload, t0: number): SpilledValue {
     this.stats.spillMs += performance.now() - t0;
-    this.stats.spilledBytes += p.data.byteLength;
+    const sizeBytes = p.shm ? p.shm.bytes : p.data.byteLength;
+    this.stats.spilledBytes += sizeBytes;
     this.stats.files++;
-    return { path, marked: p.marked, typed: p.typed, sizeBytes: p.data.byteLength };
+    return { path, marked: p.marked, typed: p.typed, sizeBytes };
   }
 
   private read(s: SpilledValue, buf: Buffer, t0: number): Payload {

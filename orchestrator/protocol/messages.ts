@@ -88,7 +88,15 @@ export interface GetTimedOut {
  * to make (head/head-requests.ts), the same for every caller.
  */
 export interface HeadOps {
-  readonly submit: { req: { readonly op: 'submit'; readonly task: TaskSubmission }; reply: void };
+  /**
+   * `replay`: a client driver sends again, to the head it reached after losing one, a task it
+   * submitted shortly before; the head takes it only if neither it nor the session it resumes
+   * knows the task (api/submission-replay.ts).
+   */
+  readonly submit: {
+    req: { readonly op: 'submit'; readonly task: TaskSubmission; readonly replay?: boolean };
+    reply: void;
+  };
   /** `stored`: the value's bytes stayed on the caller's node (sent there as `store-object`); `payload` carries only its kind. */
   readonly put: {
     req: {
@@ -329,6 +337,8 @@ export type Message =
       readonly version: string;
       /** Sent by an agent that outlived a head: tasks it ran for it whose results the head may not have (they follow). */
       readonly resumed?: { readonly running: readonly string[] };
+      /** The agent's shared-memory folder (core/shared-memory.ts); the head shares memory with it when it can see that folder. */
+      readonly shmDir?: string;
     }
   /** head -> agent: first message on every connection; an agent that outlived a head orphans the old head's leases when the id changes. */
   | { readonly type: 'head-hello'; readonly headId: string }

@@ -9,6 +9,7 @@ import type { Head } from '../head/head.ts';
 import type { TaskState, TaskView, TaskViewKind } from '../protocol/state-rows.ts';
 import { redactSecrets } from '../core/secret-values.ts';
 import { describeTaskArgs } from '../head/task-arguments.ts';
+import { mappedBytes } from '../core/serialization.ts';
 import { decodeResult } from '../sessions/result-values.ts';
 import type { SessionReader, SessionTaskRow } from '../sessions/index.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
@@ -117,7 +118,8 @@ export function taskDetail(
   };
   addInputs(out, circuitOfTask(t), refsOfTask(head, t, out.args));
   const r = head.queries.result(id);
-  if (r?.ok) out.result = describeValue(r.payload.typed ?? 'v8', r.payload.data);
+  if (r?.ok)
+    out.result = describeValue(r.payload.typed ?? 'v8', r.payload.shm ? mappedBytes(r.payload.shm) : r.payload.data);
   else if (r && !r.ok) out.error = { name: r.error.name, message: r.error.message };
   else if (t.state === 'FINISHED' || t.state === 'FAILED') {
     const reader = session();

@@ -79,6 +79,12 @@ export interface HeadServiceOptions {
   readonly allowModuleBackends?: boolean;
   /** The session's budget for paid jobs in US dollars (`orrery start --budget-usd`); a resumed session keeps the one it recorded unless given. */
   readonly budgetUsd?: number;
+  /**
+   * The loopback port of the laptop's SSH tunnel to this head (`orrery start --on`, which sets
+   * `--tunnel-port`): requests naming `127.0.0.1:<tunnelPort>` as Host and Origin are the
+   * head's own (the browser sees the tunnel's address), and login links point there.
+   */
+  readonly tunnelPort?: number;
 }
 
 /** A running head service. */
@@ -192,10 +198,16 @@ export class HeadService {
         token,
         pid: process.pid,
         startedAt: new Date().toISOString(),
+        session: sessionName,
+        ...(opts.tunnelPort !== undefined && { tunnelPort: opts.tunnelPort }),
       };
       const sessions = new BrowserSessions(bound);
-      const access = new HeadAccess(token, sessions, ownOrigins(host, bound), allowedHosts(host, bound));
-      const login = (dashboardLogin = new DashboardLogin(new LoginCodes(), sessions, info.url));
+      const tunnel = opts.tunnelPort;
+      const origins = new Set([...ownOrigins(host, bound), ...(tunnel ? ownOrigins('127.0.0.1', tunnel) : [])]);
+      const hosts = new Set([...allowedHosts(host, bound), ...(tunnel ? allowedHosts('127.0.0.1', tunnel) : [])]);
+      const access = new HeadAccess(token, sessions, origins, hosts);
+      const loginBase = tunnel ? `http://127.0.0.1:${tunnel}` : info.url;
+      const login = (dashboardLogin = new DashboardLogin(new LoginCodes(), sessions, loginBase));
       let service: HeadService | undefined;
       const gw = (gateway = new DriverGateway(head, log, opts.maxDriverMessageBytes ?? MAX_DRIVER_MESSAGE_BYTES));
       const dash = (dashboard = new Dashboard({

@@ -60,6 +60,18 @@ export class LoginPages {
   }
 }
 
+/**
+ * Writes a page forwarding to `url`, a one-time login URL of a head this process does not run
+ * (one started with `orrery start --on`, reached through a tunnel): created exclusively, 0600,
+ * in the private login folder. Nothing here removes it later; its code works once and expires
+ * within minutes, after which the page forwards to a refusal.
+ */
+export function writeForwardingPage(url: string): string {
+  const path = join(ensurePrivateDir(loginPageDir()), `login-${randomBytes(12).toString('hex')}.html`);
+  writeFileSync(path, redirectHtml(url), { mode: 0o600, flag: 'wx' });
+  return path;
+}
+
 /** A page that forwards at once, without sending a Referer, and links there for browsers that do not follow meta refresh. */
 function redirectHtml(url: string): string {
   const href = url.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');

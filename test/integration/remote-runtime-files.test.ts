@@ -13,6 +13,7 @@ import { init, shutdown, remote, get, nodes } from 'orrery-compute';
 import { Head } from '../../orchestrator/head/head.ts';
 import { createBackend } from '../../orchestrator/head/backend-registry.ts';
 import { agentBundle } from '../../backends/transport/ssh/agent-bundle.ts';
+import { durableOwner } from '../../backends/transport/ssh/remote-run-dir.ts';
 import { asIntruder, requireIntruder, requireService, slurmService, sshService } from '../services/env.ts';
 import { sleep, tempDir, until } from './helpers.ts';
 
@@ -20,8 +21,11 @@ const login = { identityFile: sshService.keyPath, knownHostsFile: sshService.kno
 const HOST = `${sshService.user}@${sshService.host}:${sshService.port}`;
 const HOME = `/home/${sshService.user}`;
 const RUN = `${HOME}/.orrery/run`;
-/** The files of the durable agent of backend `lab` (core/runtime-dir.ts socketFileName: `lab-<user@host:port>`, file-safe). */
-const LAB = `${RUN}/lab-${sshService.user}%40${sshService.host}%3A${sshService.port}`;
+/** The run folder of the test's head (its agents' names carry its owner tag, from this). */
+const HEAD_RUN = join(tempDir('remote-files-home'), 'run');
+/** The files of the durable agent of backend `lab` (core/runtime-dir.ts socketFileName: `lab-<owner>-<user@host:port>`, file-safe). */
+const LAB_NAME = `lab-${durableOwner(HEAD_RUN)}-${sshService.user}%40${sshService.host}%3A${sshService.port}`;
+const LAB = `${RUN}/${LAB_NAME}`;
 
 /** Runs a shell command as the ssh test user on "the host" (this machine). */
 function onHost(command: string): string {
@@ -65,7 +69,7 @@ describe('ssh hosts', { skip }, () => {
     onHost('mkdir -p ~/.orrery/run && chmod 755 ~/.orrery ~/.orrery/run');
     head = new Head({
       log: (l) => logs.push(l),
-      durable: { graceS: 60, runDir: join(tempDir('remote-files-home'), 'run'), reattach: false },
+      durable: { graceS: 60, runDir: HEAD_RUN, reattach: false },
     });
     await init({ cluster: { head }, logToDriver: false });
     await head.addBackend(await createBackend({ name: 'lab', kind: 'ssh', hosts: [HOST], ...login }));
@@ -196,7 +200,7 @@ describe('ssh hosts', { skip }, () => {
     const mine = () =>
       onHost(`ls -A ${RUN}`)
         .split('\n')
-        .filter((f) => pids.some((pid) => f.includes(`-${pid}-`)) || f.startsWith('lab-orrery-test%40'));
+        .filter((f) => pids.some((pid) => f.includes(`-${pid}-`)) || f.startsWith(LAB_NAME));
     assert.ok(mine().length > 0, 'the agents have files while they run');
     await shutdown();
     await head.shutdown();

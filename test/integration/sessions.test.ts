@@ -82,6 +82,16 @@ async function experiment(session: string, scale: number): Promise<{ output: str
     await get(c.add.remote(5));
     const bell = await get(circuit({ backend: 'ibm', shots: 200 }).remote(BELL));
     assert.equal(bell.shots, 200);
+    // Its first worker dies: the retry's attempt records why it runs.
+    const crashOnce = remote({ name: 'crash-once', maxRetries: 1 }, async (marker: string) => {
+      const { existsSync, writeFileSync } = await import('node:fs');
+      if (!existsSync(marker)) {
+        writeFileSync(marker, 'x');
+        process.exit(1);
+      }
+      return 'second attempt';
+    });
+    assert.equal(await get(crashOnce.remote(join(tempDir('crash-once'), 'ran'))), 'second attempt');
     await assert.rejects(
       get(
         remote({ name: 'boom', maxRetries: 0 }, () => {
@@ -128,6 +138,11 @@ test('a run with init({ session }) records tasks, results, logs, code, nodes and
     const boom = r.tasks({ name: 'boom' })[0]!;
     assert.equal(boom.state, 'FAILED');
     assert.match(JSON.stringify(r.taskEvents(boom.taskId)), /kaboom/);
+    const crashed = r.taskEvents(r.tasks({ name: 'crash-once' })[0]!.taskId);
+    const retried = crashed.find((e) => e.attempt === 1);
+    assert.equal(retried?.errorName, 'WorkerCrashedError', JSON.stringify(crashed));
+    assert.match(retried.errorMessage ?? '', /^the previous attempt's worker or node was lost: /);
+    assert.equal(crashed.at(-1)?.state, 'FINISHED');
     const circ = r.tasks({ name: 'circuit' })[0]!;
     assert.equal(circ.state, 'FINISHED');
     assert.ok(String(r.taskInfo(circ.taskId).jobId ?? '').length > 0, 'the IBM job id is recorded on the task');

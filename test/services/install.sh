@@ -7,6 +7,8 @@
 set -euo pipefail
 
 packages=(
+  gcc              # builds native/shm-map (the shared-memory object store's mmap addon) where npm run build found no compiler
+  libc6-dev        # its C headers
   openssh-server   # sshd on loopback for the ssh backend
   openssh-client   # ssh, ssh-keygen, ssh-keyscan
   slurm-wlm        # slurmctld, slurmd, srun, sbatch, squeue, scancel
@@ -19,6 +21,7 @@ packages=(
   chromium         # the dashboard's e2e tests and benchmark (playwright-core drives /usr/bin/chromium)
   podman           # container command tasks (runtimeEnv.container), rootful and rootless
   runc             # podman's OCI runtime here (crun fails on this host's hybrid cgroups)
+  uidmap           # newuidmap/newgidmap: rootless podman (the ssh test users) maps subordinate ids with them
   busybox-static   # the one binary of the test image localhost/orrery-busybox (FROM scratch)
   docker-registry  # a private registry on loopback, so container image pulls are tested offline
 )

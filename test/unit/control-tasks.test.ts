@@ -69,6 +69,17 @@ describe('control: retries and their limits', () => {
     assert.equal(h.runCount(t), 3, 'one run and two retries');
   });
 
+  it('each retry says why it runs: the previous attempt lost its worker or node, or threw', () => {
+    harness();
+    const t = h.submit('t', { maxRetries: 2, retryExceptions: true });
+    assert.equal(h.record(t).retryReason, undefined);
+    h.workerDied(t);
+    assert.deepEqual(h.record(t).retryReason?.name, 'WorkerCrashedError');
+    assert.match(h.record(t).retryReason!.message, /^the previous attempt's worker or node was lost: /);
+    h.throw(t, 'ValueError');
+    assert.match(h.record(t).retryReason!.message, /^the previous attempt threw ValueError/);
+  });
+
   it('maxRetries: 0 fails on the first crash', () => {
     harness();
     const t = h.submit('t', { maxRetries: 0 });

@@ -53,3 +53,32 @@ test('an agent of another protocol version is refused', async () => {
   await assert.rejects(joined, /protocol 0/);
   await head.shutdown();
 });
+
+test('a node naming a file outside its shared-memory folder is dropped; the head reads nothing of it', async () => {
+  const lines: string[] = [];
+  const head = new Head({ log: (l) => lines.push(l) });
+  const fromAgent = new PassThrough();
+  const joined = head.attach(
+    { input: fromAgent, output: new PassThrough(), kill: () => {} },
+    { nodeId: 'n3', backend: 'fake' },
+  );
+  for (const b of encodeFrame([
+    { type: 'hello', nodeId: 'n3', resources: { CPU: 1 }, labels: {}, pid: 1, version: PROTOCOL_VERSION },
+  ]))
+    fromAgent.write(b);
+  await joined;
+  const put = {
+    op: 'put',
+    id: 'stolen',
+    payload: { data: new Uint8Array(0), marked: false, shm: { path: '/etc/passwd', bytes: 100 } },
+  };
+  for (const b of encodeFrame([{ type: 'request', requestId: 0, callerTaskId: '', req: put }])) fromAgent.write(b);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(head.queries.nodeIds(), []);
+  assert.equal(head.queries.objectState('stolen'), undefined);
+  assert.ok(
+    lines.some((l) => /node n3 \(fake\) is dead: malformed message: it names \/etc\/passwd/.test(l)),
+    lines.join('\n'),
+  );
+  await head.shutdown();
+});

@@ -169,3 +169,22 @@ test('call resolves with the reply its op names: a State API query answers its o
   assert.deepEqual(total, {});
   await assert.rejects(head.requests.call({ op: 'get-actor', name: 'nobody' }, caller), /no live actor named "nobody"/);
 });
+
+test("a reconnected driver's replayed submission is taken only when the head does not know the task", () => {
+  const caller: Caller = { jobId: head.startJob() };
+  const task: TaskSubmission = {
+    taskId: id('replayed'),
+    name: 'f',
+    kind: 'task',
+    codeHash: 'h-replay',
+    code: { kind: 'function', name: 'f', source: '() => 1', hash: 'h-replay' },
+    args: [],
+    options: OPTIONS,
+  };
+  head.requests.post({ op: 'submit', task, replay: true }, caller);
+  const first = head.queries.task(task.taskId);
+  assert.equal(first?.spec, task, 'an unknown replayed task is submitted');
+  // Sent again (a second reconnect): the head keeps the task it has, not a second one.
+  head.requests.post({ op: 'submit', task: { ...task, name: 'again' }, replay: true }, caller);
+  assert.equal(head.queries.task(task.taskId)?.spec.name, 'f');
+});

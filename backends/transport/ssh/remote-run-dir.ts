@@ -4,6 +4,8 @@
  * sockets, secrets, logs and specs. It is made with umask 077; an existing one (and `~/.orrery`)
  * is repaired to 0700, and one that is a symbolic link or belongs to another user is refused.
  */
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import { BackendError } from '../../../orchestrator/core/errors.ts';
 import type { SshConnection } from './connection.ts';
 import { describeAddress } from './ssh-config.ts';
@@ -65,4 +67,14 @@ export async function writeRemotePrivateFile(
         ),
       ),
   );
+}
+
+/**
+ * A short tag naming a service head's owner (this machine and the head's home, whose `run`
+ * folder is `runDir`): the names of its durable agents and allocations on a shared cluster
+ * account carry it, so a restarted head finds its own and never another head's that uses a
+ * backend of the same name.
+ */
+export function durableOwner(runDir: string): string {
+  return createHash('sha256').update(`${hostname()}\0${runDir}`).digest('hex').slice(0, 8);
 }

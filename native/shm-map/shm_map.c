@@ -1,0 +1,139 @@
+/*
+ * shm-map: maps a file of the node's shared-memory folder into the process as an external
+ * ArrayBuffer (MAP_PRIVATE, read and write: a task that writes into its argument gets private
+ * copy-on-write pages, the shared file never changes), unmapped by the buffer's finalizer; and
+ * tells whether such a mapping is still unmodified (no page copied on write, from
+ * /proc/self/pagemap), so an identity task's result can alias its argument's file.
+ */
+#define _GNU_SOURCE
+#include <node_api.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Page flags of /proc/self/pagemap (Documentation/admin-guide/mm/pagemap.rst). */
+#define PM_PRESENT (1ULL << 63)
+#define PM_SWAPPED (1ULL << 62)
+#define PM_FILE (1ULL << 61)
+
+static void unmap(napi_env env, void *data, void *hint) {
+  (void)env;
+  munmap(data, (size_t)(uintptr_t)hint);
+}
+
+static napi_value fail(napi_env env, const char *what, const char *path) {
+  char msg[4700];
+  snprintf(msg, sizeof msg, "%s %s: %s", what, path, strerror(errno));
+  napi_throw_error(env, "ERR_ORRERY_SHM_MAP", msg);
+  return NULL;
+}
+
+/* map(path): ArrayBuffer over the whole file (an empty file gives an empty, ordinary buffer). */
+static napi_value map_file(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  char path[4096];
+  size_t len;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "map(path): path must be a string");
+    return NULL;
+  }
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return fail(env, "cannot open", path);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    close(fd);
+    return fail(env, "cannot stat", path);
+  }
+  napi_value out;
+  size_t size = (size_t)st.st_size;
+  if (size == 0) {
+    close(fd);
+    void *unused;
+    napi_create_arraybuffer(env, 0, &unused, &out);
+    return out;
+  }
+  void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (p == MAP_FAILED) return fail(env, "cannot map", path);
+  napi_status s = napi_create_external_arraybuffer(env, p, size, unmap, (void *)(uintptr_t)size, &out);
+  if (s != napi_ok) {
+    munmap(p, size);
+    napi_throw_error(env, "ERR_ORRERY_SHM_EXTERNAL", "this runtime refuses external array buffers");
+    return NULL;
+  }
+  return out;
+}
+
+/*
+ * pristine(buffer): true when no page of a mapping made by map() was copied on write (every
+ * page is either not touched yet or still the shared file's page). False when unsure.
+ */
+static napi_value pristine(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out;
+  void *data;
+  size_t size;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  bool result = false;
+  if (argc >= 1 && napi_get_arraybuffer_info(env, argv[0], &data, &size) == napi_ok && size > 0) {
+    long page = sysconf(_SC_PAGESIZE);
+    uintptr_t first = (uintptr_t)data / page, last = ((uintptr_t)data + size - 1) / page;
+    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      result = true;
+      uint64_t entries[512];
+      for (uintptr_t at = first; at <= last && result;) {
+        size_t n = last - at + 1 > 512 ? 512 : last - at + 1;
+        ssize_t got = pread(fd, entries, n * 8, (off_t)(at * 8));
+        if (got != (ssize_t)(n * 8)) {
+          result = false;
+          break;
+        }
+        for (size_t i = 0; i < n; i++) {
+          uint64_t e = entries[i];
+          if ((e & PM_SWAPPED) || ((e & PM_PRESENT) && !(e & PM_FILE))) {
+            result = false;
+            break;
+          }
+        }
+        at += n;
+      }
+      close(fd);
+    }
+  }
+  napi_get_boolean(env, result, &out);
+  return out;
+}
+
+/* probe(): throws where external array buffers are refused (Electron's memory cage). */
+static napi_value probe(napi_env env, napi_callback_info info) {
+  (void)info;
+  size_t size = (size_t)sysconf(_SC_PAGESIZE);
+  void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return fail(env, "cannot map", "an anonymous page");
+  napi_value out;
+  if (napi_create_external_arraybuffer(env, p, size, unmap, (void *)(uintptr_t)size, &out) != napi_ok) {
+    munmap(p, size);
+    napi_throw_error(env, "ERR_ORRERY_SHM_EXTERNAL", "this runtime refuses external array buffers");
+    return NULL;
+  }
+  return out;
+}
+
+NAPI_MODULE_INIT() {
+  napi_value fn;
+  napi_create_function(env, "map", NAPI_AUTO_LENGTH, map_file, NULL, &fn);
+  napi_set_named_property(env, exports, "map", fn);
+  napi_create_function(env, "pristine", NAPI_AUTO_LENGTH, pristine, NULL, &fn);
+  napi_set_named_property(env, exports, "pristine", fn);
+  napi_create_function(env, "probe", NAPI_AUTO_LENGTH, probe, NULL, &fn);
+  napi_set_named_property(env, exports, "probe", fn);
+  return exports;
+}

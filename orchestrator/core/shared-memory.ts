@@ -1,0 +1,155 @@
+/**
+ * The shared-memory object folder of a head or an agent: large values are written once into a
+ * file in `/dev/shm/orrery-<uid>/<role>-<host>-<pid>-XXXXXX/` (folder 0700, files 0600), and
+ * every process of the machine that needs them maps that file (core/shm-map.ts) instead of
+ * receiving the bytes over a socket. A payload then carries the file's path ({@link ShmRef})
+ * and no bytes. Files move between owners by hard links (no copy): a head that pulls a node's
+ * value links it into its own folder, a worker whose result is its unchanged argument links the
+ * argument's file. The folder goes when its process ends (an exit hook) and, after a crash,
+ * with the next start's sweep on this host (core/runtime-dir.ts: only this user's folders
+ * whose process is dead).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, linkSync, lstatSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { readWholeFileSync, writeWholeFileSync } from './large-files.ts';
+import { ensurePrivateDir, ProcessDir, type ProcessRole } from './runtime-dir.ts';
+import type { Payload } from './serialization.ts';
+
+/** Values at least this large go through shared memory (below it a socket hop costs less than a file). */
+export const SHM_MIN_BYTES = 1024 * 1024;
+
+/** Where shared memory is: a tmpfs on Linux. Elsewhere there is none and values travel as bytes. */
+const SHM_ROOT = '/dev/shm';
+
+/** The folder of this user's shared-memory folders (`/dev/shm/orrery-<uid>`, 0700). */
+export function shmRoot(): string {
+  return join(SHM_ROOT, `orrery-${process.getuid?.() ?? 'user'}`);
+}
+
+/** Whether this machine has shared memory Orrery may use (`ORRERY_SHM=0` turns it off). */
+export function shmAvailable(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.ORRERY_SHM !== '0' && process.platform === 'linux' && existsSync(SHM_ROOT);
+}
+
+/**
+ * Whether this process shares memory with the agent that reported folder `dir`: the folder is
+ * one of this user's shared-memory folders and visible here (an agent on another machine, or in
+ * a container with its own /dev/shm, names a folder this process cannot see).
+ */
+export function sharesMemoryWith(dir: string | undefined): boolean {
+  if (!dir || !shmAvailable() || dirname(dir) !== shmRoot()) return false;
+  try {
+    const st = lstatSync(dir);
+    return st.isDirectory() && st.uid === process.getuid?.();
+  } catch {
+    return false;
+  }
+}
+
+/** A process's folder of shared-memory values. */
+export class ShmFolder {
+  private constructor(
+    /** The folder (made by this process, or by its agent for a worker). */
+    readonly path: string,
+    private readonly dir?: ProcessDir,
+  ) {}
+
+  /**
+   * Makes this process's folder (sweeping those of dead processes first); undefined where the
+   * machine has no shared memory, or where `/dev/shm/orrery-<uid>` is not a private folder of
+   * this user (another user may have made it first): then `warn` hears why, and values travel
+   * as bytes, as they would without shared memory.
+   */
+  static create(role: ProcessRole, warn: (line: string) => void): ShmFolder | undefined {
+    if (!shmAvailable()) return undefined;
+    try {
+      const root = ensurePrivateDir(shmRoot());
+      const dir = ProcessDir.create(role, { data: root, runtime: root });
+      return new ShmFolder(dir.path, dir);
+    } catch (err) {
+      warn(`orrery: shared memory is not used: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** The folder another process of this machine made (a worker writes into its agent's). */
+  static join(path: string): ShmFolder {
+    return new ShmFolder(path);
+  }
+
+  /**
+   * Writes `data` into a new file of this folder; the payload names the file instead of holding
+   * the bytes. Undefined when shared memory is full (a container's 64 MB /dev/shm): the caller
+   * keeps the value in its own memory, as without shared memory.
+   */
+  write(data: Uint8Array, like: Pick<Payload, 'marked' | 'typed'>): Payload | undefined {
+    const path = this.newPath();
+    try {
+      writeWholeFileSync(path, data, { flag: 'wx', mode: 0o600 });
+    } catch {
+      rmSync(path, { force: true });
+      return undefined;
+    }
+    return shmPayload(path, data.byteLength, like);
+  }
+
+  /** A new name in this folder for file `source` (no copy; undefined when it is gone). */
+  link(source: string, bytes: number, like: Pick<Payload, 'marked' | 'typed'>): Payload | undefined {
+    const path = this.newPath();
+    try {
+      linkSync(source, path);
+    } catch {
+      return undefined;
+    }
+    return shmPayload(path, bytes, like);
+  }
+
+  /** `p` owned by this folder: a payload naming another process's file gets its own link (undefined: gone). */
+  adopt(p: Payload): Payload | undefined {
+    if (!p.shm || p.shm.path.startsWith(`${this.path}/`)) return p;
+    return this.link(p.shm.path, p.shm.bytes, p);
+  }
+
+  /** Removes the whole folder (this process's own; a worker's joined folder is its agent's to remove). */
+  close(): void {
+    this.dir?.remove();
+  }
+
+  private newPath(): string {
+    return join(this.path, randomBytes(12).toString('hex'));
+  }
+}
+
+function shmPayload(path: string, bytes: number, like: Pick<Payload, 'marked' | 'typed'>): Payload {
+  const p: Payload = { data: new Uint8Array(0), marked: like.marked, shm: { path, bytes } };
+  return like.typed ? { ...p, typed: like.typed } : p;
+}
+
+/** The size of a payload's value, wherever its bytes are. */
+export function payloadBytes(p: Payload): number {
+  return p.shm ? p.shm.bytes : p.data.byteLength;
+}
+
+/** `p` with its bytes in memory (read from its file: one copy), for a process on another machine or a spill. */
+export function inlinePayload(p: Payload): Payload {
+  if (!p.shm) return p;
+  const data = readWholeFileSync(p.shm.path);
+  return p.typed ? { data, marked: p.marked, typed: p.typed } : { data, marked: p.marked };
+}
+
+/** Removes the file of a shared-memory payload (its owner freed or spilled it; mappings stay valid). */
+export function removeShmFile(p: Payload): void {
+  if (p.shm) rmSync(p.shm.path, { force: true });
+}
+
+/**
+ * How long a spilled value's file stays after the spill: a reader may have just been sent its
+ * path and not mapped it yet (mappings already made stay valid whatever happens to the file).
+ */
+const SPILLED_FILE_LINGER_MS = 30_000;
+
+/** Removes a spilled value's file once readers just told its path have had time to map it. */
+export function removeSpilledShmFile(p: Payload): void {
+  if (p.shm) setTimeout(() => removeShmFile(p), SPILLED_FILE_LINGER_MS).unref();
+}
