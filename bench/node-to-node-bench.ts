@@ -4,7 +4,9 @@
  * through the head (`objectTransfer: 'relay'`). Two local agents, and an ssh node of the loopback
  * sshd of test/services with a local one (skipped, loudly, without the sshd). Each line gives the
  * throughput of the consuming task (transfer plus handing the value to its worker) and the bytes
- * that went through the head (State API `relayBytes`). `--quick`: 64 MiB instead of 1 GiB.
+ * that went through the head (State API `relayBytes`). Local agents run without shared memory
+ * (`ORRERY_SHM=0`), standing for separate machines, except in the `shm` line: there the value
+ * moves by a file link through the head. `--quick`: 64 MiB instead of 1 GiB.
  */
 import { get, init, remote, shutdown, state } from '../orchestrator/api/index.ts';
 import { LocalCluster } from '../orchestrator/testing/index.ts';
@@ -52,21 +54,27 @@ async function move(
   };
 }
 
-async function localPair(mode: ObjectTransferMode): Promise<void> {
+/** `shm`: the agents share memory with the head (same machine); without it they stand for two machines. */
+async function localPair(mode: ObjectTransferMode, shm = false): Promise<void> {
+  if (!shm) process.env.ORRERY_SHM = '0';
   const cluster = await LocalCluster.start({ log: () => {} });
   const [a, b] = await Promise.all([
     cluster.addNode({ objectTransfer: mode }),
     cluster.addNode({ objectTransfer: mode }),
   ]);
+  delete process.env.ORRERY_SHM;
+  const name = shm ? 'shm' : mode === 'relay' ? 'relay' : 'direct';
+  const how = shm ? 'sharing memory: a file link through the head' : mode;
   await init({ cluster, logToDriver: false });
   try {
     const r = await move(a.nodeId, b.nodeId);
     emit(
-      `node_to_node_${mode === 'relay' ? 'relay' : 'direct'}_gigabytes`,
+      `node_to_node_${name}_gigabytes`,
       r.gbps,
       'GB/s',
-      `${size} made on one local agent, consumed by a task on another (${mode}); ${r.seconds.toFixed(2)} s; ${r.relayBytes} bytes through the head, ${r.directBytes} direct`,
+      `${size} made on one local agent, consumed by a task on another (${how}); ${r.seconds.toFixed(2)} s; ${r.relayBytes} bytes through the head, ${r.directBytes} direct`,
     );
+    if (shm) return;
     if (r.directMs > 0)
       emit(
         'node_to_node_direct_transfer_gigabytes',
@@ -94,6 +102,7 @@ async function sshPair(): Promise<void> {
     );
     return;
   }
+  // Without shared memory on the local side: the ssh node stands for another machine.
   const cluster = await LocalCluster.start({ log: () => {} });
   const local = await cluster.addNode();
   await cluster.head.addBackend(
@@ -124,4 +133,6 @@ async function sshPair(): Promise<void> {
 
 await localPair('auto');
 await localPair('relay');
+await localPair('auto', true);
+process.env.ORRERY_SHM = '0';
 await sshPair();

@@ -122,6 +122,11 @@ const METRICS: readonly MetricInfo[] = [
   },
   { metric: 'node_to_node_relay_head_bytes', definition: 'bytes of that value through the head when relayed' },
   {
+    metric: 'node_to_node_shm_gigabytes',
+    definition:
+      'the same 1 GiB move between two local agents that share memory with the head (auto: a file link, no copy)',
+  },
+  {
     metric: 'node_to_node_ssh_direct_gigabytes',
     definition: '1 GiB made on an ssh node (the loopback sshd) and consumed on a local node, fetched directly',
   },

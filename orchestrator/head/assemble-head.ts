@@ -134,7 +134,10 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
   );
 
   const pulls = new ObjectPulls((nodeId, m) => nodes.send(nodeId, m));
-  const transfers = new TransferRoutes((nodeId) => nodes.isAlive(nodeId));
+  const transfers = new TransferRoutes(
+    (nodeId) => nodes.isAlive(nodeId),
+    (nodeId) => nodes.get(nodeId)?.sharesMemory === true,
+  );
   const store = new ObjectStore(
     { memoryBytes: opts.objectStoreMemory, spillDir: opts.spillDir ?? join(runtimeDir.path, 'spill'), shm },
     {

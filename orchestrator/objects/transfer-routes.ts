@@ -37,7 +37,15 @@ export class TransferRoutes {
   /** `from\nto` pairs whose direct transfer could not connect. */
   private readonly unreachable = new Set<string>();
 
-  constructor(private readonly isAlive: (nodeId: string) => boolean) {}
+  constructor(
+    private readonly isAlive: (nodeId: string) => boolean,
+    /**
+     * True for a node that shares memory with the head (core/shared-memory.ts): between two such
+     * nodes a value moves through the head by linking its file, with no copy, faster than any
+     * socket, so `auto` offers no direct source (`direct` still does).
+     */
+    private readonly sharesMemory: (nodeId: string) => boolean = () => false,
+  ) {}
 
   /** A node's server listens: the reply carries the token (undefined: the announcement is malformed, and ignored). */
   ready(nodeId: string, m: Extract<Message, { type: 'transfer-ready' }>): Message | undefined {
@@ -54,6 +62,7 @@ export class TransferRoutes {
   sources(nodeId: string, objectId: string, holder: string | undefined): TransferSource[] {
     const to = this.endpoints.get(nodeId);
     if (!to || to.mode === 'relay') return [];
+    const toShares = this.sharesMemory(nodeId);
     const out: TransferSource[] = [];
     const candidates = [...(holder ? [holder] : []), ...(this.copies.get(objectId) ?? [])];
     for (const from of new Set(candidates)) {
@@ -61,6 +70,7 @@ export class TransferRoutes {
       if (from === nodeId || !e || e.mode === 'relay' || e.address.port === 0 || !this.isAlive(from)) continue;
       if (to.mode === 'auto' && e.mode === 'auto' && this.unreachable.has(`${from}\n${nodeId}`)) continue;
       if (isLoopback(e.address.host) && e.hostname !== to.hostname) continue;
+      if (toShares && to.mode === 'auto' && e.mode === 'auto' && this.sharesMemory(from)) continue;
       out.push({ nodeId: from, ...e.address });
     }
     return out;

@@ -18,6 +18,10 @@ import { newPeerSecret } from '../../orchestrator/protocol/peer-secret.ts';
 import { requireService, sshService } from '../services/env.ts';
 import { closedPort, until } from './helpers.ts';
 
+// Agents on one machine share memory with the head, and between them a value moves by a file
+// link (core/shared-memory.ts), not over a socket. Without it they stand for separate machines.
+process.env.ORRERY_SHM = '0';
+
 const MB = 2 ** 20;
 const SIZE = 64 * MB;
 
@@ -305,6 +309,31 @@ describe('an ssh node', { skip: !requireService('ssh') && 'the test sshd is not 
       assert.equal(row.directBytes, SIZE, `${from} -> ${to}`);
       assert.equal(row.relayBytes, 0, `${from} -> ${to}`);
     }
+  });
+});
+
+describe('two local agents sharing memory with the head', () => {
+  let cluster: LocalCluster;
+  let a: Node;
+  let b: Node;
+
+  before(async () => {
+    delete process.env.ORRERY_SHM;
+    cluster = await LocalCluster.start({ log: () => {} });
+    [a, b] = await Promise.all([cluster.addNode(), cluster.addNode()]);
+    process.env.ORRERY_SHM = '0';
+    await init({ cluster, logToDriver: false });
+  });
+  after(async () => {
+    await shutdown();
+    await cluster.shutdown();
+  });
+
+  test('auto moves the value by a shared-memory file link through the head, not over a socket', async () => {
+    const ref = await moveBetween(a.nodeId, b.nodeId);
+    const row = await rowOf(ref);
+    assert.equal(row.directBytes, 0);
+    assert.equal(row.relayBytes, SIZE);
   });
 });
 

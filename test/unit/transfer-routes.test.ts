@@ -62,6 +62,28 @@ test('a malformed announcement gets no token and no route', () => {
   assert.deepEqual(r.sources('b', 'o', 'a'), []);
 });
 
+test('two nodes sharing memory with the head get no direct source (a file link beats a socket)', () => {
+  const r = new TransferRoutes(
+    () => true,
+    (n) => n !== 'far',
+  );
+  const ready = (nodeId: string) =>
+    r.ready(nodeId, {
+      type: 'transfer-ready',
+      address: { host: '127.0.0.1', port: 4000 },
+      hostname: 'h',
+      mode: 'auto',
+    });
+  ready('a');
+  ready('b');
+  ready('far');
+  assert.deepEqual(r.sources('b', 'o', 'a'), []);
+  assert.equal(r.sources('far', 'o', 'a').length, 1);
+  assert.equal(r.sources('b', 'o', 'far').length, 1);
+  r.ready('d', { type: 'transfer-ready', address: { host: '127.0.0.1', port: 4000 }, hostname: 'h', mode: 'direct' });
+  assert.equal(r.sources('d', 'o', 'a').length, 1, "'direct' still goes agent to agent");
+});
+
 test("'direct' keeps trying a pair that failed", () => {
   const { r, ready } = routes();
   ready('a', 'direct');
