@@ -3,7 +3,9 @@
  * a Unix socket; a head connects (directly, or through `agent-main --bridge` over SSH or srun).
  * When the head goes away (killed, laptop asleep) the agent keeps running its tasks and keeps
  * their results and requests until a head connects again; after the grace period with no head
- * it ends. A new head is told which tasks are still running, then gets what was kept.
+ * it ends. A new head is told which tasks are still running and which actors live here, then gets
+ * what was kept. Actors outlive their head too: a new head adopts them (same worker, same state)
+ * or kills them (`kill-actor`); only leases of function tasks end with the head that held them.
  *
  * The socket is in the private run folder, and a connection counts only once its first line is
  * this agent's secret (agent-socket.ts): anything else is closed unheard and cannot displace
@@ -17,6 +19,7 @@ import type { Message } from '../protocol/messages.ts';
 import { newPeerSecret, secretMatches } from '../protocol/peer-secret.ts';
 import { readPreamble } from '../protocol/preamble.ts';
 import { agentFile, removeAgentFiles } from './agent-socket.ts';
+import { DirectLinkTasks } from './direct-link-tasks.ts';
 
 /** Output kept per detached period; beyond it log lines are dropped (results never are). */
 const LOG_BUDGET_BYTES = 1 << 20;
@@ -46,6 +49,14 @@ export class DetachableHead implements HeadLink {
   private readonly running = new Map<string, string>();
   /** Leases and actors the current head holds on this agent. */
   private readonly held = new Set<string>();
+  /**
+   * Results sent to the head in the last moments: they may have died in the socket with it, or
+   * before its session recorded them. The next head gets them again (a head that had one ignores
+   * it), so it adopts such a task instead of running it again.
+   */
+  private readonly sentRecently = new DirectLinkTasks();
+  /** Actors whose worker lives (created here and not killed): reported to every new head. */
+  private readonly actors = new Set<string>();
   /** Leases of a previous head that end once their running tasks finish. */
   private readonly orphanLeases = new Set<string>();
   private graceTimer: NodeJS.Timeout | undefined;
@@ -90,7 +101,11 @@ export class DetachableHead implements HeadLink {
       return;
     }
     if (m.type === 'done' || m.type === 'failed') this.finished(m.taskId);
-    if (this.channel && !this.channel.isClosed) return this.channel.send(m);
+    if (m.type === 'worker-died' && m.actorId) this.actors.delete(m.actorId);
+    if (this.channel && !this.channel.isClosed) {
+      this.sentRecently.sending(m);
+      return this.channel.send(m);
+    }
     // A usage sample is stale by the time a head connects: not kept.
     if (m.type === 'usage') return;
     if (m.type === 'log') {
@@ -134,6 +149,8 @@ export class DetachableHead implements HeadLink {
         if (this.channel !== channel) return;
         this.channel = undefined;
         if (reason === 'shutdown') return;
+        const recent = this.sentRecently.lost('head link');
+        if (recent?.type === 'tasks-in-hand') this.kept.push(...recent.results);
         this.log(
           `orrery agent: head link closed (${reason ?? 'end of stream'}); keeping ${this.running.size} running task(s) for ${Math.round(this.graceMs / 1000)} s`,
         );
@@ -141,7 +158,11 @@ export class DetachableHead implements HeadLink {
       },
     );
     const unreported = this.kept.flatMap((m) => (m.type === 'done' || m.type === 'failed' ? [m.taskId] : []));
-    if (this.hello) channel.send({ ...this.hello, resumed: { running: [...this.running.keys(), ...unreported] } });
+    if (this.hello)
+      channel.send({
+        ...this.hello,
+        resumed: { running: [...this.running.keys(), ...unreported], actors: [...this.actors] },
+      });
     if (this.transferReady) channel.send(this.transferReady);
     const kept = this.kept;
     this.kept = [];
@@ -166,9 +187,13 @@ export class DetachableHead implements HeadLink {
       const holder = m.kind === 'task' ? m.leaseId : `actor:${m.actorId}`;
       this.running.set(m.taskId, holder);
       this.held.add(holder);
+      if (m.kind === 'actor-create' && m.actorId) this.actors.add(m.actorId);
     }
     if (m.type === 'lease-end') this.held.delete(m.leaseId);
-    if (m.type === 'kill-actor') this.held.delete(`actor:${m.actorId}`);
+    if (m.type === 'kill-actor') {
+      this.held.delete(`actor:${m.actorId}`);
+      this.actors.delete(m.actorId);
+    }
     if (m.type === 'shutdown') {
       this.channel?.close('shutdown');
       this.server.close();
@@ -194,10 +219,13 @@ export class DetachableHead implements HeadLink {
     if (lease && this.orphanLeases.has(lease)) this.endOrphanIfIdle(lease);
   }
 
-  /** A lost head's leases and actors mean nothing to the next one: they end once idle. */
+  /**
+   * A lost head's leases mean nothing to the next one: they end once idle. Its actors stay: the
+   * next head heard of them in its hello and adopts or kills each.
+   */
   private orphanAllLeases(): void {
-    for (const holder of this.held) this.orphanLeases.add(holder);
-    this.held.clear();
+    for (const holder of this.held) if (!holder.startsWith('actor:')) this.orphanLeases.add(holder);
+    for (const holder of this.orphanLeases) this.held.delete(holder);
     for (const holder of [...this.orphanLeases]) this.endOrphanIfIdle(holder);
   }
 

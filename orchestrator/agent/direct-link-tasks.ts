@@ -4,7 +4,8 @@
  * sent over the link in the last moments (they may have died in the socket with the head). Both
  * go to the worker's agent, which tells the next head: it adopts those tasks instead of running
  * them again, and takes each result once (a result the dead head had taken is of a task the
- * session shows finished, which nobody adopts).
+ * session shows finished, which nobody adopts). An agent's head link (detachable-head.ts) keeps
+ * the results it relays the same way.
  */
 import type { Message, RunMessage } from '../protocol/messages.ts';
 

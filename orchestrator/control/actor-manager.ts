@@ -1,8 +1,10 @@
 /**
  * Actors: creation, calls in submission order, restarts (maxRestarts / maxTaskRetries),
  * names and namespaces, kill, and death with ActorDiedError for every call that cannot run.
+ * A head resuming a session also adopts actors that outlived the previous head in their agents
+ * (`adopt`), and restarts or buries those that did not (`lostWithHead`).
  */
-import { ActorDiedError, toErrorInfo, type ErrorInfo } from '../core/errors.ts';
+import { ActorDiedError, fromErrorInfo, toErrorInfo, type ErrorInfo } from '../core/errors.ts';
 import type { ActorDescriptor } from '../core/serialization.ts';
 import type { TaskSubmission } from '../protocol/messages.ts';
 import type { ActorRow, ActorState } from '../protocol/state-rows.ts';
@@ -41,6 +43,23 @@ export interface ActorTasks {
   classFor(t: TaskRecord): SchedulingClass;
 }
 
+/** An actor's new state and why (recorded by the session: creations, adoptions, restarts, deaths). */
+export interface ActorChange {
+  readonly actorId: string;
+  readonly className: string;
+  readonly name: string | undefined;
+  readonly state: ActorState;
+  readonly nodeId?: string;
+  readonly numRestarts: number;
+  readonly detail?: string;
+}
+
+/** What the manager tells about actors (the session records it). */
+export interface ActorEvents extends TaskEvents {
+  /** An actor was created, adopted, restarted or died; `detail` says why. */
+  actor?(change: ActorChange): void;
+}
+
 /** Creations refused on the head that the manager remembers, for the calls on their handles (the oldest are forgotten past this). */
 const KEEP_REFUSED = 1000;
 
@@ -51,12 +70,16 @@ export class ActorManager implements ActorHooks {
   private readonly names = new Map<string, string>();
   /** Why the creation of an actor id failed before it was recorded (a duplicate name): its calls fail saying so. */
   private readonly refused = new Map<string, ErrorInfo>();
+  /** Named actors of a resumed session that were lost with its head and may not restart: `getActor` says so (namespace NUL name -> error). */
+  private readonly lostNames = new Map<string, ErrorInfo>();
+  /** Creation records of adopted actors waiting for their lease on the node that hosts them: whether their constructor had finished. */
+  private readonly adopting = new Map<TaskRecord, { readonly created: boolean }>();
 
   constructor(
     private readonly tasks: ActorTasks,
     private readonly dispatcher: LeaseDispatcher,
     private readonly io: ActorIO,
-    private readonly events: TaskEvents,
+    private readonly events: ActorEvents,
   ) {}
 
   private resolve(actorId: string | undefined): ActorRecord | undefined {
@@ -140,7 +163,10 @@ export class ActorManager implements ActorHooks {
       deathReason: undefined,
     };
     this.actors.set(spec.actorId!, a);
-    if (key) this.names.set(key, spec.actorId!);
+    if (key) {
+      this.names.set(key, spec.actorId!);
+      this.lostNames.delete(key);
+    }
   }
 
   depsReady(t: TaskRecord): void {
@@ -166,8 +192,10 @@ export class ActorManager implements ActorHooks {
     if (!a) return;
     a.lease = t.lease;
     t.lease?.inflight.delete(t);
+    this.adopting.delete(t);
     if (!error) {
       a.state = 'ALIVE';
+      this.changed(a);
       this.pump(a);
       return;
     }
@@ -270,9 +298,80 @@ export class ActorManager implements ActorHooks {
     for (const a of this.actors.values()) if (a.jobId === jobId && !a.detached) this.kill(a.desc.actorId, true);
   }
 
+  /** Whether this head knows the actor (an agent that reconnects to the same head reports actors it already has). */
+  knows(actorId: string): boolean {
+    return this.resolve(actorId) !== undefined;
+  }
+
+  /**
+   * An agent that outlived the previous head hosts this actor, whose creation `t` (registered by
+   * `submitted`) was recorded by that head: the actor takes a lease pinned to `nodeId`, and once
+   * it has it (`adoptedCreation`) its calls go to the same worker, whose state is intact.
+   * `created`: its constructor had finished (else its result is still to come from the agent).
+   */
+  adopt(t: TaskRecord, nodeId: string, numRestarts: number, created: boolean, pin: SchedulingClass): void {
+    const a = this.resolve(t.spec.actorId);
+    if (!a) return;
+    a.numRestarts = numRestarts;
+    a.restartsLeft = Math.max(0, a.restartsLeft - numRestarts);
+    a.state = 'PENDING_CREATION';
+    this.adopting.set(t, { created });
+    this.changed(a, `adopted from the agent on node ${nodeId} that outlived the previous head`);
+    this.dispatcher.enqueue(t, pin);
+  }
+
+  /** The dispatcher gave an adopted actor's creation its lease: whether its constructor had finished; undefined for any other task. */
+  adoptedCreation(t: TaskRecord): { readonly created: boolean } | undefined {
+    return this.adopting.get(t);
+  }
+
+  /** An adopted call the agent still runs (its result follows): it counts as in flight on its actor. */
+  adoptedCall(t: TaskRecord): void {
+    const a = this.resolve(t.spec.actorId);
+    if (a && a.state !== 'DEAD') a.inflight.add(t);
+  }
+
+  /**
+   * An actor of the session that no agent reported (its node is gone, or the agents' grace ran
+   * out) and that may restart: its creation `t` was submitted again, and this counts as one of
+   * its `maxRestarts` (`numRestarts` were used before).
+   */
+  restartedAfterHeadLoss(t: TaskRecord, numRestarts: number, reason: string): void {
+    const a = this.resolve(t.spec.actorId);
+    if (!a) return;
+    a.numRestarts = numRestarts + 1;
+    a.restartsLeft = Math.max(0, a.restartsLeft - numRestarts - 1);
+    if (a.state !== 'DEAD') a.state = 'RESTARTING';
+    a.deathReason = reason;
+    this.changed(a, `restart ${a.numRestarts} of ${a.numRestarts + a.restartsLeft}: ${reason}`);
+  }
+
+  /**
+   * An actor of the session that no agent reported and that may not restart: it is dead, and
+   * every call on its handle fails with ActorDiedError saying why.
+   */
+  lostWithHead(spec: TaskSubmission, reason: string): void {
+    if (!spec.actorId || !spec.actor) return;
+    const error = toErrorInfo(new ActorDiedError(spec.actorId, spec.actor.className, reason));
+    this.refused.set(spec.actorId, error);
+    if (this.refused.size > KEEP_REFUSED) this.refused.delete(this.refused.keys().next().value!);
+    const o = spec.actorOptions;
+    if (o?.name && o.namespace !== undefined) this.lostNames.set(`${o.namespace}\u0000${o.name}`, error);
+    this.events.actor?.({
+      actorId: spec.actorId,
+      className: spec.actor.className,
+      name: spec.actorOptions?.name,
+      state: 'DEAD',
+      numRestarts: 0,
+      detail: reason,
+    });
+  }
+
   /** The descriptor of a live named actor. */
   lookup(name: string, namespace: string): ActorDescriptor {
     const a = this.resolve(this.names.get(`${namespace}\u0000${name}`));
+    const lost = this.lostNames.get(`${namespace}\u0000${name}`);
+    if ((!a || a.state === 'DEAD') && lost) throw fromErrorInfo(lost);
     if (!a || a.state === 'DEAD')
       throw new Error(
         `no live actor named "${name}" in namespace "${namespace}"; create it first (remote(Class).options({ name })), or pass { namespace } if it lives in another one`,
@@ -303,6 +402,7 @@ export class ActorManager implements ActorHooks {
     a.numRestarts++;
     a.state = 'RESTARTING';
     a.deathReason = reason;
+    this.changed(a, `restart ${a.numRestarts} of ${a.numRestarts + a.restartsLeft}: ${reason}`);
     const c = a.create;
     c.attempt++;
     c.state = 'PENDING_ARGS_AVAIL';
@@ -321,6 +421,19 @@ export class ActorManager implements ActorHooks {
     const err = died(a);
     for (const t of [...a.queue.splice(0), ...a.inflight]) this.tasks.fail(t, err);
     a.inflight.clear();
+    this.changed(a, reason);
+  }
+
+  private changed(a: ActorRecord, detail?: string): void {
+    this.events.actor?.({
+      actorId: a.desc.actorId,
+      className: a.desc.className,
+      name: a.name,
+      state: a.state,
+      nodeId: a.lease?.nodeId ?? a.create.nodeId,
+      numRestarts: a.numRestarts,
+      detail,
+    });
   }
 
   private pump(a: ActorRecord): void {

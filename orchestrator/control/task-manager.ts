@@ -13,7 +13,7 @@ import {
   type ErrorInfo,
 } from '../core/errors.ts';
 import type { Clock } from '../core/clock.ts';
-import { MAX_VALUE_BYTES, type Payload } from '../core/serialization.ts';
+import { MAX_VALUE_BYTES, serializeValue, type Payload } from '../core/serialization.ts';
 import type { NormalizedTaskOptions, RunMessage, TaskSubmission } from '../protocol/messages.ts';
 import type { ObjectStore, StoredFrom } from '../objects/object-store.ts';
 import { argumentIds } from '../objects/lineage.ts';
@@ -21,7 +21,7 @@ import { Fifo } from '../core/fifo.ts';
 import { applyPlacementRules, type PlacementRule } from '../scheduler/placement-rules.ts';
 import type { LeaseDispatcher, Lease, SchedulingClass } from './lease-dispatcher.ts';
 import { TaskSecrets, type SecretSource } from './task-secrets.ts';
-import type { ReadonlyTask, TaskRecord } from './task-record.ts';
+import { adoptedRecord, type ReadonlyTask, type TaskRecord } from './task-record.ts';
 
 /** What the task manager needs from the head. */
 export interface TaskManagerIO {
@@ -385,31 +385,43 @@ export class TaskManager {
    * agent delivers next completes it like any other.
    */
   adopt(spec: TaskSubmission, jobId: string, nodeId: string, attempt: number): TaskRecord {
-    const now = this.clock.now();
-    const t: TaskRecord = {
-      spec,
-      jobId,
-      parentId: undefined,
-      adopted: true,
-      state: 'RUNNING',
-      attempt,
-      retriesLeft: 0,
-      depsLeft: 0,
-      cancelled: false,
-      lease: undefined,
-      nodeId,
-      children: undefined,
-      ruleIndex: undefined,
-      errorName: undefined,
-      submittedAt: now,
-      startedAt: now,
-      endedAt: undefined,
-      timer: undefined,
-      execMs: undefined,
-    };
+    const t = adoptedRecord(spec, jobId, attempt, this.clock.now(), nodeId);
     this.tasks.set(spec.taskId, t);
     this.store.createPending(spec.taskId);
     return t;
+  }
+
+  /**
+   * Takes over the creation of an actor that outlived an earlier head in its agent: a record that
+   * runs nothing (ActorManager.adopt waits for a lease on the actor's node, then `startAdopted`).
+   * Not reported as submitted: the session already has it.
+   */
+  adoptActorCreation(spec: TaskSubmission, jobId: string, attempt: number): TaskRecord {
+    const t = adoptedRecord(spec, jobId, attempt, this.clock.now());
+    this.tasks.set(spec.taskId, t);
+    this.store.createPending(spec.taskId, jobId);
+    this.actors.submitted(t);
+    return t;
+  }
+
+  /** The class an adopted actor's creation takes: its own resources, on the node that hosts it and nowhere else. */
+  pinnedClassFor(t: TaskRecord, nodeId: string): SchedulingClass {
+    const o = t.spec.options;
+    return this.dispatcher.classOf(
+      { ...o, strategy: { nodeId, soft: false } },
+      `actor:${t.spec.actorId}:${t.attempt}:adopted`,
+    );
+  }
+
+  /**
+   * An adopted actor's creation got its lease: nothing is sent (the worker lives). When its
+   * constructor had finished it completes now; otherwise the agent's result completes it.
+   */
+  startAdopted(t: TaskRecord, lease: Lease, created: boolean): void {
+    t.state = 'RUNNING';
+    t.nodeId = lease.nodeId;
+    t.startedAt = this.clock.now();
+    if (created) this.done(t.spec.taskId, t.attempt, serializeValue(null, 'an adopted actor'));
   }
 
   /** Merges facts a task recorded about itself into its record (unknown tasks are ignored: they may be gone). */

@@ -64,3 +64,38 @@ export type ReadonlyTask = Readonly<
     | 'info'
   >
 >;
+
+/**
+ * The record of a task submitted to an earlier head of a resumed session and taken over by this
+ * one: RUNNING on `nodeId` (a task an agent still runs), or, without a node, waiting for one (an
+ * actor's creation, ActorManager.adopt).
+ */
+export function adoptedRecord(
+  spec: TaskSubmission,
+  jobId: string,
+  attempt: number,
+  now: number,
+  nodeId?: string,
+): TaskRecord {
+  return {
+    spec,
+    jobId,
+    parentId: undefined,
+    adopted: true,
+    state: nodeId ? 'RUNNING' : 'PENDING_NODE_ASSIGNMENT',
+    attempt,
+    retriesLeft: 0,
+    depsLeft: 0,
+    cancelled: false,
+    lease: undefined,
+    nodeId,
+    children: undefined,
+    ruleIndex: undefined,
+    errorName: undefined,
+    submittedAt: now,
+    startedAt: nodeId ? now : undefined,
+    endedAt: undefined,
+    timer: undefined,
+    execMs: undefined,
+  };
+}

@@ -120,11 +120,14 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
       retired: (nodeId, why) => {
         for (const t of dispatcher.nodeRemoved(nodeId)) tasks.workerDied(t, why);
       },
-      resumed: (nodeId, taskIds) => {
+      resumed: (nodeId, taskIds, actorIds) => {
+        // Actors first: a call the agent still runs counts as in flight on its adopted actor.
+        for (const actorId of actorIds) adoptActor(nodeId, actorId);
         for (const taskId of taskIds) {
           const adopted = tasks.task(taskId) ? undefined : opts.adoption?.adoptable(taskId);
           if (!adopted) continue;
-          tasks.adopt(adopted.spec, adopted.jobId, nodeId, adopted.attempt);
+          const t = tasks.adopt(adopted.spec, adopted.jobId, nodeId, adopted.attempt);
+          if (t.spec.kind === 'actor-call') actors.adoptedCall(t);
           log(`orrery: resumed task ${adopted.spec.name} (${taskId}) on node ${nodeId}`);
         }
       },
@@ -132,6 +135,22 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
     },
     log,
   );
+
+  /**
+   * An agent that outlived the previous head hosts `actorId`: adopted when the session this head
+   * resumes recorded its creation and it is not dead there; otherwise its worker is ended.
+   */
+  const adoptActor = (nodeId: string, actorId: string) => {
+    if (actors.knows(actorId)) return;
+    const found = opts.adoption?.actor?.(actorId);
+    if (!found) {
+      log(`orrery: an agent on node ${nodeId} hosts actor ${actorId}, which this head does not resume; ending it`);
+      return void nodes.send(nodeId, { type: 'kill-actor', actorId });
+    }
+    const t = tasks.adoptActorCreation(found.spec, found.jobId, found.attempt);
+    actors.adopt(t, nodeId, found.numRestarts, found.created, tasks.pinnedClassFor(t, nodeId));
+    log(`orrery: resumed actor ${found.spec.name} (${actorId}) on node ${nodeId}`);
+  };
 
   const pulls = new ObjectPulls((nodeId, m) => nodes.send(nodeId, m));
   const transfers = new TransferRoutes(
@@ -155,12 +174,15 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
   const dispatcher = new LeaseDispatcher(
     scheduler,
     {
-      start: (t, lease) =>
+      start: (t, lease) => {
+        const adopted = t.spec.kind === 'actor-create' ? actors.adoptedCreation(t) : undefined;
+        if (adopted) return tasks.startAdopted(t, lease, adopted.created);
         tasks.start(
           t,
           lease,
           t.spec.kind === 'actor-create' ? { maxConcurrency: actors.maxConcurrencyOf(t.spec.actorId) } : undefined,
-        ),
+        );
+      },
       unschedulable: (t, reason) =>
         t.spec.kind === 'actor-create' ? actors.unschedulable(t, reason) : tasks.unschedulable(t, reason),
       infeasible: (cls, missing) => {

@@ -25,8 +25,8 @@ export interface NodeHooks {
   died(nodeId: string, why: string): void;
   /** Its backend retires an idle node: what still ran there runs again elsewhere. */
   retired(nodeId: string, why: string): void;
-  /** An agent that outlived a head reports tasks it ran for it (their results follow). */
-  resumed(nodeId: string, taskIds: readonly string[]): void;
+  /** An agent that outlived a head reports tasks it ran for it (their results follow) and the actors it hosts. */
+  resumed(nodeId: string, taskIds: readonly string[], actorIds: readonly string[]): void;
   /** Nodes that hold at least one lease. */
   busyNodes(): Set<string>;
 }
@@ -148,7 +148,8 @@ export class ClusterNodes {
             });
             this.hooks.joined(node);
           }
-          if (m.resumed?.running.length) this.hooks.resumed(node.nodeId, m.resumed.running);
+          if (m.resumed?.running.length || m.resumed?.actors?.length)
+            this.hooks.resumed(node.nodeId, m.resumed.running, m.resumed.actors ?? []);
           resolve();
         },
         (reason) => {

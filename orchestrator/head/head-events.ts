@@ -5,7 +5,7 @@
  */
 import type { ShippedCode } from '../core/function-source.ts';
 import type { Payload } from '../core/serialization.ts';
-import type { TaskEvents } from '../control/task-manager.ts';
+import type { ActorChange, ActorEvents } from '../control/actor-manager.ts';
 import type { ReadonlyTask } from '../control/task-record.ts';
 import type { StoredFrom } from '../objects/object-store.ts';
 import type { JobRow, MetricPoint, NodeUsageSample } from '../protocol/state-rows.ts';
@@ -39,6 +39,8 @@ export interface HeadListener {
   taskResult?(t: ReadonlyTask, result: Payload, from?: StoredFrom): void;
   taskInfo?(t: ReadonlyTask, info: Readonly<Record<string, string | number | boolean>>): void;
   code?(code: ShippedCode): void;
+  /** An actor was created, adopted by a resumed head, restarted or died (with why). */
+  actor?(change: ActorChange): void;
   node?(e: NodeEvent): void;
   log?(e: LogEvent): void;
   /** A driver's run (job) started, changed or ended. */
@@ -50,7 +52,7 @@ export interface HeadListener {
 }
 
 /** The fan-out of head events to listeners. */
-export class HeadEvents implements TaskEvents {
+export class HeadEvents implements ActorEvents {
   private readonly listeners = new Set<HeadListener>();
 
   /** Adds a listener; returns its unsubscribe function. */
@@ -87,6 +89,10 @@ export class HeadEvents implements TaskEvents {
 
   code(code: ShippedCode): void {
     for (const l of this.listeners) l.code?.(code);
+  }
+
+  actor(change: ActorChange): void {
+    for (const l of this.listeners) l.actor?.(change);
   }
 
   node(e: NodeEvent): void {

@@ -17,6 +17,13 @@ export interface TaskAdoption {
     taskId: string,
   ): { readonly spec: TaskSubmission; readonly jobId: string; readonly attempt: number } | undefined;
   /**
+   * An actor that an agent which outlived the previous head still hosts: its creation as the
+   * session recorded it (its class, options, name and namespace; no arguments: it is not run
+   * again), to adopt with its worker and state; undefined to end it (the session does not have
+   * it, or shows it dead).
+   */
+  actor?(actorId: string): AdoptableActor | undefined;
+  /**
    * A task of the session as it was recorded (by an earlier head, or this one), for `orrery
    * retry` of a task this head did not submit (control/task-retry.ts); undefined when the
    * session has none with this id.
@@ -27,6 +34,18 @@ export interface TaskAdoption {
    * recorded result), for a driver that reconnects and asks for it; undefined when there is none.
    */
   result?(taskId: string): Payload | undefined;
+}
+
+/** An actor of a resumed session, as its last creation was recorded (TaskAdoption.actor). */
+export interface AdoptableActor {
+  /** Its creation (kind `actor-create`, with `actor` and `actorOptions`, the namespace filled in). */
+  readonly spec: TaskSubmission;
+  readonly jobId: string;
+  readonly attempt: number;
+  /** Restarts it used under earlier heads (they count against its `maxRestarts`). */
+  readonly numRestarts: number;
+  /** Its constructor had finished; otherwise its result is still to come from the agent. */
+  readonly created: boolean;
 }
 
 /** A task rebuilt from its session record: its spec with code and arguments, or why it cannot be rebuilt. */

@@ -9,6 +9,7 @@ import { newId } from '../core/ids.ts';
 import type { ShmFolder } from '../core/shared-memory.ts';
 import { validatePlacementRules } from '../scheduler/placement-rules.ts';
 import type { SpendLedger } from '../control/spend-ledger.ts';
+import type { TaskSubmission } from '../protocol/messages.ts';
 import { assembleHead, type HeadParts } from './assemble-head.ts';
 import { backendBudget } from './backend-budgets.ts';
 import type { HeadEvents } from './head-events.ts';
@@ -95,6 +96,27 @@ export class Head {
   /** The namespace of a job. */
   namespaceOf(jobId: string): string {
     return this.parts.jobs.namespaceOf(jobId);
+  }
+
+  /** Whether this head knows the actor (it created or adopted it: head/actor-resume.ts). */
+  knowsActor(actorId: string): boolean {
+    return this.parts.actors.knows(actorId);
+  }
+
+  /**
+   * Creates again, as a restart under its `maxRestarts`, an actor of the resumed session that
+   * no agent reported: `spec` is its creation rebuilt from the session (a new task id, the same
+   * actor id, so handles and names reach it), `numRestarts` what earlier heads used.
+   */
+  restartActor(spec: TaskSubmission, jobId: string, numRestarts: number, reason: string): void {
+    this.requests.post({ op: 'submit', task: spec }, { jobId });
+    const t = this.parts.tasks.task(spec.taskId);
+    if (t) this.parts.actors.restartedAfterHeadLoss(t, numRestarts, reason);
+  }
+
+  /** An actor of the resumed session that is gone and may not come back: calls on it fail with ActorDiedError saying `reason`. */
+  buryActor(spec: TaskSubmission, reason: string): void {
+    this.parts.actors.lostWithHead(spec, reason);
   }
 
   /** Starts a backend and its initial nodes. */

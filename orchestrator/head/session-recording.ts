@@ -5,7 +5,13 @@
  */
 import type { Payload } from '../core/serialization.ts';
 import { ORRERY_VERSION } from '../core/version.ts';
-import { FINAL_TASK_STATES, VALUES_REDACTED, SessionStore, type SessionRecorder } from '../sessions/index.ts';
+import {
+  ACTOR_CREATION,
+  FINAL_TASK_STATES,
+  VALUES_REDACTED,
+  SessionStore,
+  type SessionRecorder,
+} from '../sessions/index.ts';
 import type { ReadonlyTask } from '../control/task-record.ts';
 import type { Head } from './head.ts';
 import { describeTaskArgs } from './task-arguments.ts';
@@ -112,6 +118,14 @@ export function recordSession(head: Head, recorder: SessionRecorder): SessionRec
       });
       // A resumed head must not submit it again with the marker in place of a value.
       if (shown.redacted) recorder.recordTaskInfo(s.taskId, { [VALUES_REDACTED]: true });
+      // What a resumed head adopts or creates again the actor from (session-resume.ts), its namespace filled in.
+      if (s.kind === 'actor-create' && s.actor && s.actorOptions)
+        recorder.recordTaskInfo(s.taskId, {
+          [ACTOR_CREATION]: JSON.stringify({
+            actor: s.actor,
+            actorOptions: { ...s.actorOptions, namespace: s.actorOptions.namespace ?? head.namespaceOf(t.jobId) },
+          }),
+        });
     },
     taskChanged(t) {
       if (unwritten && t.state === 'RUNNING') {
@@ -146,6 +160,16 @@ export function recordSession(head: Head, recorder: SessionRecorder): SessionRec
         const remote = typeof info.batchIndex === 'number' ? `${info.jobId}#${info.batchIndex}` : info.jobId;
         recorder.recordRemoteJob(t.spec.taskId, backendOf(head, t), remote);
       }
+    },
+    actor(a) {
+      recorder.recordActor({
+        actorId: a.actorId,
+        className: a.className,
+        name: a.name,
+        state: a.state,
+        nodeId: a.nodeId,
+        detail: a.detail,
+      });
     },
     code(c) {
       recorder.recordFunction({

@@ -9,6 +9,7 @@ import type { NormalizedTaskOptions, TaskKind, TaskSubmission } from '../protoco
 import { serializeValue, type TypedArrayName } from '../core/serialization.ts';
 import { reviveSecretMarkers } from '../core/secret-ref.ts';
 import {
+  ACTOR_CREATION,
   FINAL_TASK_STATES,
   VALUES_REDACTED,
   type SessionReader,
@@ -40,6 +41,16 @@ export function adoptionFromSession(reader: SessionReader): TaskAdoption {
   };
 }
 
+/** An actor creation's descriptor and options, as the session recorded them (ACTOR_CREATION); undefined when it did not. */
+export function actorCreationOf(
+  info: Record<string, unknown>,
+): Pick<TaskSubmission, 'actor' | 'actorOptions'> | undefined {
+  const recorded = info[ACTOR_CREATION];
+  if (typeof recorded !== 'string') return undefined;
+  const { actor, actorOptions } = JSON.parse(recorded) as Pick<TaskSubmission, 'actor' | 'actorOptions'>;
+  return actor && actorOptions ? { actor, actorOptions } : undefined;
+}
+
 /** Why a task whose recorded values were redacted is not submitted again. */
 const REDACTED_WHY =
   'the session keeps its env values and secret-looking arguments redacted, not the values themselves ' +
@@ -65,7 +76,8 @@ export function resubmitUnfinished(
   let resubmitted = 0;
   let lost = 0;
   for (const row of reader.unfinishedTasks()) {
-    if (head.queries.task(row.taskId)) continue;
+    // Actor creations are adopted or run again first (actor-resume.ts); calls follow them here, in order.
+    if (head.queries.task(row.taskId) || row.kind === 'actor-create') continue;
     let args = row.paramsJson === null ? undefined : (JSON.parse(row.paramsJson) as unknown[]);
     // A circuit or container command whose remote job was submitted follows that job instead of submitting another.
     const remote = remoteJobs.get(row.taskId);
@@ -152,22 +164,28 @@ export function recordedResultsOf(open: () => SessionReader): NonNullable<TaskAd
   };
 }
 
-/** A task submitted again from its session row (its id kept): its code and plain-data arguments, or why it cannot be. */
-function rebuildSubmission(
+/**
+ * A task submitted again from its session row (its id kept): its code and plain-data arguments,
+ * or why it cannot be. An actor call needs no code (its actor has it); an actor creation gets its
+ * class and the descriptor and options its session recorded.
+ */
+export function rebuildSubmission(
   reader: SessionReader,
   row: SessionTaskRow,
   args: unknown[] | undefined,
 ): { spec: TaskSubmission } | { why: string } {
   const code = row.functionHash ? reader.functionCode(row.functionHash) : undefined;
+  const info = reader.taskInfo(row.taskId);
+  const creation = row.kind === 'actor-create' ? actorCreationOf(info) : undefined;
   const why =
-    row.kind !== 'task'
-      ? 'actor state does not survive its head'
-      : reader.taskInfo(row.taskId)[VALUES_REDACTED] === true
+    row.kind === 'actor-create' && !creation
+      ? 'the session did not record its actor options (it was recorded by an older Orrery)'
+      : info[VALUES_REDACTED] === true
         ? REDACTED_WHY
-        : !code || !Array.isArray(args)
+        : (!code && row.kind !== 'actor-call') || !Array.isArray(args)
           ? 'its arguments were not plain data, so it cannot be rebuilt from the session'
           : undefined;
-  if (why !== undefined || !code || !Array.isArray(args)) return { why: why ?? 'it cannot be rebuilt' };
+  if (why !== undefined || !Array.isArray(args)) return { why: why ?? 'it cannot be rebuilt' };
   const secrets: string[] = [];
   const payloads = args.map((a, i) =>
     serializeValue(reviveSecretMarkers(a), `argument ${i} of ${row.name}`, undefined, { secrets }),
@@ -176,15 +194,18 @@ function rebuildSubmission(
     spec: {
       taskId: row.taskId,
       name: row.name,
-      kind: 'task',
+      kind: row.kind as TaskKind,
       variant: (row.variant as TaskSubmission['variant']) ?? undefined,
-      codeHash: code.hash,
-      code: {
+      codeHash: code?.hash,
+      code: code && {
         kind: code.kind === 'actor-class' ? 'class' : 'function',
         name: code.name,
         source: code.source,
         hash: code.hash,
       },
+      actorId: row.actorId ?? undefined,
+      method: row.method ?? undefined,
+      ...creation,
       args: payloads,
       secrets: secrets.length > 0 ? [...new Set(secrets)] : undefined,
       options: JSON.parse(row.optionsJson ?? '{}') as NormalizedTaskOptions,

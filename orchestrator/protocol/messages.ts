@@ -335,8 +335,12 @@ export type Message =
       readonly labels: Readonly<Record<string, string>>;
       readonly pid: number;
       readonly version: string;
-      /** Sent by an agent that outlived a head: tasks it ran for it whose results the head may not have (they follow). */
-      readonly resumed?: { readonly running: readonly string[] };
+      /**
+       * Sent by an agent that outlived a head: tasks it ran for it whose results the head may not
+       * have (they follow), and the actors it still hosts for it (a head that does not adopt one
+       * sends `kill-actor`).
+       */
+      readonly resumed?: { readonly running: readonly string[]; readonly actors?: readonly string[] };
       /** The agent's shared-memory folder (core/shared-memory.ts); the head shares memory with it when it can see that folder. */
       readonly shmDir?: string;
     }

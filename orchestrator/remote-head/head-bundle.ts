@@ -17,6 +17,7 @@ import { dirname, extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { packageRoot } from '../core/package-root.ts';
+import { agentBundle, PREBUILT_AGENT_DIR, PREBUILT_AGENT_HASH } from '../../backends/transport/ssh/agent-bundle.ts';
 
 /** The bundle: relative file paths and their bytes, and the hash of all of them. */
 export interface HeadBundle {
@@ -38,7 +39,7 @@ const source = (path: string): string => fileURLToPath(new URL(`../${path}${ext}
 /**
  * Packages that cannot travel in a bundle (native binaries, a keychain) and that a remote head
  * does without: each becomes a stub that loads harmlessly and throws, naming itself, when used.
- * esbuild means that ssh and Slurm backends of a head started with `--on` cannot bundle agents.
+ * (Its ssh and Slurm backends need no esbuild: the agent bundle travels prebuilt, see below.)
  */
 const STUBBED = ['esbuild', '@napi-rs/keyring', 'cpu-features', 'electron'];
 
@@ -120,6 +121,10 @@ async function buildHeadBundle(): Promise<HeadBundle> {
     exports: { '.': './index.mjs', './internal/command-container': './internal/command-container.mjs' },
   };
   files.set('node_modules/orrery-compute/package.json', Buffer.from(`${JSON.stringify(pkg, null, 2)}\n`));
+  // Its ssh and Slurm backends ship agents to their hosts: the agent bundle travels prebuilt (no esbuild there).
+  const agent = await agentBundle();
+  for (const [path, data] of agent.files) files.set(`${PREBUILT_AGENT_DIR}/${path}`, data);
+  files.set(`${PREBUILT_AGENT_DIR}/${PREBUILT_AGENT_HASH}`, Buffer.from(agent.hash));
   // The root's manifest: packageRoot() of the bundled code stops here, and finds renderer/dist below it.
   files.set('package.json', Buffer.from(`${JSON.stringify({ name: 'orrery-compute', type: 'module' })}\n`));
   addTree(files, join(packageRoot(), 'renderer', 'dist'), 'renderer/dist');

@@ -16,6 +16,7 @@ import { createBackend } from '../head/backend-registry.ts';
 import { configFileModules, type ModulePolicy } from '../head/module-backends.ts';
 import { Head } from '../head/head.ts';
 import { startSession } from '../head/session-recording.ts';
+import { actorAdoptionFromSession, restoreLostActors } from '../head/actor-resume.ts';
 import { adoptionFromSession, recordedResultsOf, recordedTasksOf, resubmitUnfinished } from '../head/session-resume.ts';
 import { SessionStore, type SessionReader } from '../sessions/index.ts';
 import type { PlacementRule } from '../scheduler/placement-rules.ts';
@@ -155,6 +156,7 @@ export class HeadService {
       adoption: reader
         ? {
             ...adoptionFromSession(reader),
+            actor: actorAdoptionFromSession(reader),
             recorded: recordedTasksOf(() => new SessionStore().open(sessionName)),
             result: recordedResultsOf(() => new SessionStore().open(sessionName)),
           }
@@ -183,7 +185,11 @@ export class HeadService {
         if (saved.has((c as { name?: unknown }).name as string)) continue;
         await head.addBackend(await createBackend(c, configModules));
       }
-      if (reader) resubmitUnfinished(head, reader, session.recorder, log);
+      if (reader) {
+        // Actors first: the calls resubmitted next go to them in order.
+        restoreLostActors(head, reader, log);
+        resubmitUnfinished(head, reader, session.recorder, log);
+      }
       reader?.close();
       const token = newToken();
       const srv = (server = createServer({ connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS }));

@@ -21,6 +21,8 @@ import {
   type ResultRow,
   type SessionMetadata,
   type SessionSummary,
+  type SessionActorEvent,
+  type SessionActorLife,
   type TaskEventRow,
   type SessionTaskRow,
 } from './session-types.ts';
@@ -199,6 +201,37 @@ export class SessionReader {
       .prepare(`SELECT actor_id AS actorId, class_name AS className, name, state, node_id AS nodeId,
       created_at AS createdAt, updated_at AS updatedAt FROM actors ORDER BY created_at`)
       .all() as Record<string, unknown>[];
+  }
+
+  /**
+   * What a resumed head needs of each actor: its latest creation task (a restart under a later
+   * head is a new creation task), its latest state, and how many restarts it used, oldest first.
+   */
+  actorLives(): SessionActorLife[] {
+    const creations = this.db
+      .prepare(
+        `SELECT ${this.taskColumns} FROM tasks WHERE kind = 'actor-create' AND actor_id IS NOT NULL ORDER BY seq`,
+      )
+      .all() as SessionTaskRow[];
+    const latest = new Map<string, SessionTaskRow>();
+    for (const row of creations) latest.set(row.actorId!, row);
+    const state = this.db.prepare('SELECT state FROM actors WHERE actor_id = ?').pluck();
+    const restarts = this.db
+      .prepare(`SELECT COUNT(*) FROM actor_events WHERE actor_id = ? AND state = 'RESTARTING'`)
+      .pluck();
+    return [...latest.values()].map((creation) => ({
+      actorId: creation.actorId!,
+      creation,
+      state: (state.get(creation.actorId) as string | undefined) ?? null,
+      numRestarts: restarts.get(creation.actorId) as number,
+    }));
+  }
+
+  /** An actor's recorded changes (created, adopted, restarted, died, with why), oldest first. */
+  actorEvents(actorId: string): SessionActorEvent[] {
+    return this.db
+      .prepare('SELECT ts, state, node_id AS nodeId, detail FROM actor_events WHERE actor_id = ? ORDER BY id')
+      .all(actorId) as SessionActorEvent[];
   }
 
   /** Objects with size, owner and location. */

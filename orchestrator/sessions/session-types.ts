@@ -17,6 +17,12 @@ export const FINAL_TASK_STATES: readonly string[] = ['FINISHED', 'FAILED'];
  */
 export const VALUES_REDACTED = 'valuesRedacted';
 
+/**
+ * Task info key of an actor's creation: its descriptor and options (name, namespace, lifetime,
+ * maxRestarts) as JSON, so that a resumed head can adopt the actor or create it again.
+ */
+export const ACTOR_CREATION = 'actorCreation';
+
 /** What a person wrote about a session (session-labels.ts). `title` null: shown by its name. */
 export interface SessionLabels {
   readonly title: string | null;
@@ -120,6 +126,26 @@ export interface SessionTaskRow {
   readonly execMs: number | null;
   /** The job (driver run) that submitted it; null in sessions of schema version 2 and older. */
   readonly jobId?: string | null;
+}
+
+/** An actor as a resumed head sees it (SessionReader.actorLives). */
+export interface SessionActorLife {
+  readonly actorId: string;
+  /** Its latest creation task (its class by `functionHash`, constructor arguments, options). */
+  readonly creation: SessionTaskRow;
+  /** Its latest recorded state (`ALIVE`, `RESTARTING`, `DEAD`...); null when none was recorded. */
+  readonly state: string | null;
+  /** Restarts recorded for it, under every head of the session. */
+  readonly numRestarts: number;
+}
+
+/** One recorded change of an actor. */
+export interface SessionActorEvent {
+  readonly ts: number;
+  readonly state: string;
+  readonly nodeId: string | null;
+  /** Why: the restart and its reason, how it died, which node it was adopted on. */
+  readonly detail: string | null;
 }
 
 /** One entry of a task's event log. */

@@ -96,10 +96,23 @@ describe('orrery start --on: the head on an SSH host', { skip: !sshUp && 'the te
     if (old) process.kill(old, 'SIGKILL');
     // A bare account: no Node runtime and no head there yet.
     execFileSync('rm', ['-rf', '--', join(remoteHome(), '.orrery')]);
+    // The head's own ssh backend logs in from the host to another account (orrery-test) with a key kept there.
+    const sshDir = join(remoteHome(), '.ssh');
+    const labKey = join(sshDir, 'orrery_lab');
+    const labKnownHosts = join(sshDir, 'orrery_lab_known_hosts');
+    execFileSync('install', ['-m', '600', '-o', user, '-g', user, sshService.keyPath, labKey]);
+    execFileSync('install', ['-m', '600', '-o', user, '-g', user, sshService.knownHostsPath, labKnownHosts]);
+    const lab = {
+      name: 'lab',
+      kind: 'ssh',
+      hosts: [`${sshService.user}@${sshService.host}:${sshService.port}`],
+      identityFile: labKey,
+      knownHostsFile: labKnownHosts,
+    };
     config = join(tempDir('project'), 'orrery.json');
     writeFileSync(
       config,
-      JSON.stringify({ head: { host: hostSpec, ...keys, nodeDist: { url: `${mirror.url}/dist` } } }),
+      JSON.stringify({ head: { host: hostSpec, ...keys, nodeDist: { url: `${mirror.url}/dist` } }, backends: [lab] }),
     );
     // The dashboard travels with the head as built files.
     if (!existsSync(join(import.meta.dirname, '..', '..', 'renderer', 'dist', 'index.html')))
@@ -153,6 +166,13 @@ describe('orrery start --on: the head on an SSH host', { skip: !sshUp && 'the te
     await init({ address: 'auto' });
     const square = remote({ name: 'tunnelSquare' }, (x: number) => x * x);
     assert.deepEqual(await get([1, 2, 3, 4].map((i) => square.remote(i))), [1, 4, 9, 16]);
+    // The head there ships agents to its own ssh hosts (the agent bundle travels prebuilt in the head's).
+    const whoRuns = remote({ name: 'whoRuns', backend: 'lab' }, async () => {
+      const { getRuntimeContext } = await import('orrery-compute');
+      const { userInfo } = await import('node:os');
+      return `${getRuntimeContext().backend} ${userInfo().username}`;
+    });
+    assert.equal(await get(whoRuns.remote()), `lab ${sshService.user}`);
     class Ticker {
       n = 0;
       constructor() {

@@ -7,9 +7,11 @@
  * agent always matches the head; the content hash names the remote directory.
  */
 import { createHash } from 'node:crypto';
-import { extname, relative } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import { packageRoot } from '../../../orchestrator/core/package-root.ts';
 
 /** The bundle: relative file paths and their bytes, and the hash of all of them. */
 export interface AgentBundle {
@@ -61,13 +63,39 @@ const headOnlyStubs: Plugin = {
 
 let cached: Promise<AgentBundle> | undefined;
 
-/** The bundle for this Orrery (built once per process; a failed build is retried on the next call). */
+/**
+ * The bundle for this Orrery: the prebuilt one a head started with `orrery start --on` carries
+ * (there is no esbuild on its host), else built once per process (a failed build is retried on
+ * the next call).
+ */
 export function agentBundle(): Promise<AgentBundle> {
-  cached ??= buildAgentBundle().catch((err: unknown) => {
+  cached ??= (async () => prebuiltAgentBundle() ?? (await buildAgentBundle()))().catch((err: unknown) => {
     cached = undefined;
     throw err;
   });
   return cached;
+}
+
+/** Where a head bundle keeps its agent bundle, relative to the package root (orchestrator/remote-head/head-bundle.ts). */
+export const PREBUILT_AGENT_DIR = 'agent-bundle';
+/** The file in that folder holding the bundle's hash. */
+export const PREBUILT_AGENT_HASH = '.hash';
+
+/** The agent bundle shipped inside this package's files, if it has one. */
+function prebuiltAgentBundle(): AgentBundle | undefined {
+  const dir = join(packageRoot(), PREBUILT_AGENT_DIR);
+  if (!existsSync(join(dir, PREBUILT_AGENT_HASH))) return undefined;
+  const files = new Map<string, Buffer>();
+  const walk = (d: string): void => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const path = join(d, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name !== PREBUILT_AGENT_HASH)
+        files.set(relative(dir, path).split('\\').join('/'), readFileSync(path));
+    }
+  };
+  walk(dir);
+  return { hash: readFileSync(join(dir, PREBUILT_AGENT_HASH), 'utf8').trim(), files };
 }
 
 /** Builds the bundle in memory. */

@@ -19,7 +19,7 @@ import {
 } from '../../../orchestrator/core/options.ts';
 import { amountsOf, unitsOf } from '../../../orchestrator/core/resources.ts';
 import { deserializeValue, serializeValue } from '../../../orchestrator/core/serialization.ts';
-import { ActorManager } from '../../../orchestrator/control/actor-manager.ts';
+import { ActorManager, type ActorChange } from '../../../orchestrator/control/actor-manager.ts';
 import { LeaseDispatcher, type Lease } from '../../../orchestrator/control/lease-dispatcher.ts';
 import { PlacementGroupManager } from '../../../orchestrator/control/placement-group-manager.ts';
 import { TaskManager } from '../../../orchestrator/control/task-manager.ts';
@@ -93,6 +93,8 @@ export class ControlHarness {
   readonly cancels: { taskId: string; force: boolean }[] = [];
   /** Actors whose worker the head told a node to kill. */
   readonly actorKills: string[] = [];
+  /** Actor changes the session would record (created, adopted, restarted, died). */
+  readonly actorChanges: ActorChange[] = [];
   /** Leases given back to their node. */
   readonly leaseEnds: string[] = [];
   /** Leases whose worker the head asked a node to kill; `deliverKills` reports their deaths. */
@@ -109,18 +111,27 @@ export class ControlHarness {
         reconstruct: () => {},
       },
     );
-    const events = { submitted: () => {}, changed: () => {}, result: () => {}, info: () => {} };
+    const events = {
+      submitted: () => {},
+      changed: () => {},
+      result: () => {},
+      info: () => {},
+      actor: (c: ActorChange) => void this.actorChanges.push(c),
+    };
     this.dispatcher = new LeaseDispatcher(
       this.scheduler,
       {
-        start: (t, lease) =>
+        start: (t, lease) => {
+          const adopted = t.spec.kind === 'actor-create' ? this.actors.adoptedCreation(t) : undefined;
+          if (adopted) return this.tasks.startAdopted(t, lease, adopted.created);
           this.tasks.start(
             t,
             lease,
             t.spec.kind === 'actor-create'
               ? { maxConcurrency: this.actors.maxConcurrencyOf(t.spec.actorId) }
               : undefined,
-          ),
+          );
+        },
         unschedulable: (t, reason) =>
           t.spec.kind === 'actor-create' ? this.actors.unschedulable(t, reason) : this.tasks.unschedulable(t, reason),
         infeasible: () => {},
@@ -215,6 +226,54 @@ export class ControlHarness {
       actor: { actorId, className, methods: ['m'], asyncMethods: false },
     });
     return { actorId, createId };
+  }
+
+  /**
+   * The creation of an actor an earlier head made, as a resumed head rebuilds it from the session
+   * (head/actor-resume.ts): a spec for `adoptActor`, `restartActor` or `buryActor`.
+   */
+  recordedActor(className: string, options: ActorOptions = {}): TaskSubmission {
+    const actorId = newId();
+    const o = normalizeActorOptions(options, className, false);
+    return {
+      taskId: newId(),
+      name: className,
+      kind: 'actor-create',
+      actorId,
+      codeHash: `code-${className}`,
+      args: [],
+      options: o.task,
+      actorOptions: { ...o.actor, namespace: 'default' },
+      actor: { actorId, className, methods: ['m'], asyncMethods: false },
+    };
+  }
+
+  /** An agent that outlived the previous head reports hosting this actor: adopted as assemble-head.ts does. */
+  adoptActor(spec: TaskSubmission, nodeId: string, numRestarts = 0, created = true): TaskRecord {
+    const t = this.tasks.adoptActorCreation(spec, 'resumed', 0);
+    this.actors.adopt(t, nodeId, numRestarts, created, this.tasks.pinnedClassFor(t, nodeId));
+    return t;
+  }
+
+  /** An agent reports a call it still runs for an adopted actor (its result follows). */
+  adoptCall(actorId: string, nodeId: string, method = 'm'): string {
+    const spec: TaskSubmission = {
+      taskId: newId(),
+      name: `A.${method}`,
+      kind: 'actor-call',
+      actorId,
+      method,
+      args: [],
+      options: CALL_OPTIONS,
+    };
+    this.actors.adoptedCall(this.tasks.adopt(spec, 'resumed', nodeId, 0));
+    return spec.taskId;
+  }
+
+  /** An actor no agent reported, created again as a restart (Head.restartActor). */
+  restartActor(spec: TaskSubmission, numRestarts: number, reason: string): void {
+    const t = this.tasks.submit(spec, this.jobId, undefined);
+    this.actors.restartedAfterHeadLoss(t, numRestarts, reason);
   }
 
   /** Calls a method of an actor; returns the call's id. */
