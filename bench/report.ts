@@ -103,6 +103,34 @@ const METRICS: readonly MetricInfo[] = [
   },
   { metric: 'object_restore_throughput', definition: 'MB/s reading the spilled 1 GiB object back on get' },
   {
+    metric: 'node_to_node_direct_gigabytes',
+    definition:
+      'GB/s of a task on one local agent consuming a 1 GiB value made on another, fetched agent to agent (timed from submit to result: transfer plus handing the value to the worker)',
+  },
+  {
+    metric: 'node_to_node_direct_transfer_gigabytes',
+    definition: 'GB/s of the agent-to-agent transfer alone of that 1 GiB value (State API directMs)',
+  },
+  {
+    metric: 'node_to_node_direct_head_bytes',
+    definition: 'bytes of that 1 GiB value that passed through the head (about zero when direct)',
+    target: { op: '<=', value: 1024 * 1024 },
+  },
+  {
+    metric: 'node_to_node_relay_gigabytes',
+    definition: "the same 1 GiB move with objectTransfer: 'relay' (through the head), for comparison",
+  },
+  { metric: 'node_to_node_relay_head_bytes', definition: 'bytes of that value through the head when relayed' },
+  {
+    metric: 'node_to_node_shm_gigabytes',
+    definition:
+      'the same 1 GiB move between two local agents that share memory with the head (auto: a file link, no copy)',
+  },
+  {
+    metric: 'node_to_node_ssh_direct_gigabytes',
+    definition: '1 GiB made on an ssh node (the loopback sshd) and consumed on a local node, fetched directly',
+  },
+  {
     metric: 'quantum_sim_20q_depth20_s',
     definition:
       'seconds to simulate a 20-qubit, depth-20 random circuit (a random 1-qubit gate on every qubit, then cx/cz on random pairs, per layer) on the state-vector simulator',

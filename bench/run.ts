@@ -91,6 +91,13 @@ function steps(): Step[] {
     required: true,
   });
   list.push({
+    name: 'node to node',
+    command: process.execPath,
+    args: tsArgs('./node-to-node-bench.ts'),
+    timeoutS: 120 * scale,
+    required: true,
+  });
+  list.push({
     name: 'dashboard',
     command: process.execPath,
     args: tsArgs('./dashboard-bench.ts'),

@@ -1,5 +1,6 @@
 /** The local backend: node agents as child processes of the head, speaking over stdio. */
 import type { Backend, BackendConfigBase, BackendHost, LocalNode } from '../types.ts';
+import type { ObjectTransferMode } from '../../orchestrator/protocol/agent-spec.ts';
 
 export type { LocalNode } from '../types.ts';
 
@@ -12,6 +13,10 @@ export interface LocalBackendConfig extends BackendConfigBase {
   readonly labels?: Readonly<Record<string, string>>;
   /** Bytes of large values each node keeps in memory before spilling (default: 30% of RAM). */
   readonly objectStoreMemory?: number;
+  /** How other nodes fetch this backend's nodes' objects: 'direct', 'relay' (through the head) or 'auto' (default). */
+  readonly objectTransfer?: ObjectTransferMode;
+  /** Address each node's object transfer server binds. */
+  readonly transferBind?: string;
 }
 
 /** Runs agents as child processes on this machine. */
@@ -37,9 +42,9 @@ export class LocalBackend implements Backend {
   /** Starts one more agent with these resources; `key` names a durable one (a service head finds it again). */
   async addNode(spec: Omit<LocalBackendConfig, 'name' | 'kind'>, key?: string): Promise<LocalNode> {
     if (!this.host) throw new Error(`backend ${this.name} is not started`);
-    const { numCpus, numGpus, resources, labels, objectStoreMemory } = spec;
+    const { numCpus, numGpus, resources, labels, objectStoreMemory, objectTransfer, transferBind } = spec;
     const node = await this.host.startLocalAgent(
-      { numCpus, numGpus, resources, labels, objectStoreMemory },
+      { numCpus, numGpus, resources, labels, objectStoreMemory, objectTransfer, transferBind },
       undefined,
       key,
     );

@@ -1,5 +1,6 @@
 /** The slurm backend's config (`kind: 'slurm'`), validated where it enters. */
 import type { BackendConfigBase } from '../types.ts';
+import { transferConfigProblem, type ObjectTransferMode } from '../../orchestrator/protocol/agent-spec.ts';
 import type { SshLoginConfig } from '../transport/ssh/login.ts';
 import { checkNodeConfig, NODE_CONFIG_KEYS, type NodeRuntimeConfig } from '../transport/ssh/node-dist.ts';
 import { parseHostSpec } from '../transport/ssh/ssh-config.ts';
@@ -34,6 +35,10 @@ export interface SlurmBackendConfig extends BackendConfigBase, SshLoginConfig, N
   readonly resources?: Readonly<Record<string, number>>;
   /** Bytes of large values each allocation's agent keeps in memory before spilling to its disk; default 30% of the node's RAM. */
   readonly objectStoreMemory?: number;
+  /** How other nodes fetch this backend's nodes' objects: 'direct', 'relay' (through the head) or 'auto' (default). */
+  readonly objectTransfer?: ObjectTransferMode;
+  /** Address each node's object transfer server binds. */
+  readonly transferBind?: string;
 }
 
 const KEYS = [
@@ -60,6 +65,8 @@ const KEYS = [
   'labels',
   'resources',
   'objectStoreMemory',
+  'objectTransfer',
+  'transferBind',
 ];
 const SLURM_WORD = /^[\w.:@%,+-]+$/;
 
@@ -103,6 +110,8 @@ export function validateSlurmConfig(config: unknown): SlurmBackendConfig {
     !(typeof c.objectStoreMemory === 'number' && c.objectStoreMemory > 0 && Number.isFinite(c.objectStoreMemory))
   )
     fail('objectStoreMemory', 'a number of bytes > 0');
+  const transferProblem = transferConfigProblem(c);
+  if (transferProblem) throw new TypeError(`${where}: ${transferProblem}`);
   if (c.maxNodes !== undefined && (!Number.isInteger(c.maxNodes) || (c.maxNodes as number) < 1))
     fail('maxNodes', 'an integer >= 1');
   if (c.idleTimeoutS !== undefined && (typeof c.idleTimeoutS !== 'number' || (c.idleTimeoutS as number) < 0))

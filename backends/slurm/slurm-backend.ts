@@ -374,6 +374,8 @@ export class SlurmBackend implements Backend, ElasticBackend {
       resources: c.resources,
       labels: shape!.labels,
       objectStoreMemory: c.objectStoreMemory,
+      objectTransfer: c.objectTransfer,
+      transferBind: c.transferBind,
       ...(durable ? { listen: this.socketOf(nodeId), graceS: durable.graceS } : {}),
     };
   }

@@ -1,5 +1,6 @@
 /** The ssh backend's config (`kind: 'ssh'`), checked where it enters. */
 import type { BackendConfigBase } from '../types.ts';
+import { transferConfigProblem, type ObjectTransferMode } from '../../orchestrator/protocol/agent-spec.ts';
 import type { SshLoginConfig } from '../transport/ssh/login.ts';
 import { checkNodeConfig, NODE_CONFIG_KEYS, type NodeRuntimeConfig } from '../transport/ssh/node-dist.ts';
 import { parseHostSpec, SshConfigError } from '../transport/ssh/ssh-config.ts';
@@ -16,6 +17,10 @@ export interface SshBackendConfig extends BackendConfigBase, SshLoginConfig, Nod
   readonly resources?: Readonly<Record<string, number>>;
   /** Bytes of large values each node keeps in memory before spilling to its disk; default 30% of its RAM. */
   readonly objectStoreMemory?: number;
+  /** How other nodes fetch this backend's nodes' objects: 'direct', 'relay' (through the head) or 'auto' (default). */
+  readonly objectTransfer?: ObjectTransferMode;
+  /** Address each node's object transfer server binds. */
+  readonly transferBind?: string;
 }
 
 const KEYS = [
@@ -33,6 +38,8 @@ const KEYS = [
   'resources',
   'maxSessions',
   'objectStoreMemory',
+  'objectTransfer',
+  'transferBind',
 ];
 
 /** Checks an ssh backend config; every error names the field, what was given and what is allowed. */
@@ -78,6 +85,8 @@ export function validateSshConfig(config: unknown): SshBackendConfig {
     !(typeof c.objectStoreMemory === 'number' && c.objectStoreMemory > 0 && Number.isFinite(c.objectStoreMemory))
   )
     fail('objectStoreMemory', 'a number of bytes > 0');
+  const transferProblem = transferConfigProblem(c);
+  if (transferProblem) throw new TypeError(`${where}: ${transferProblem}`);
   if (c.labels !== undefined && !isRecordOf(c.labels, (v) => typeof v === 'string'))
     fail('labels', 'an object of string values');
   if (

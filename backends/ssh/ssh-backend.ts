@@ -57,6 +57,8 @@ export class SshBackend implements Backend {
             resources: c.resources,
             labels: { [NODE_ADDRESS_LABEL]: target.host, ...c.labels },
             objectStoreMemory: c.objectStoreMemory,
+            objectTransfer: c.objectTransfer,
+            transferBind: c.transferBind,
           },
           host,
         }),

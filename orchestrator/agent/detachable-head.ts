@@ -43,6 +43,8 @@ export class DetachableHead implements HeadLink {
   private keptLogBytes = 0;
   private droppedLogs = 0;
   private hello: Extract<Message, { type: 'hello' }> | undefined;
+  /** Where this agent serves object transfers: every head learns it after the hello (each head sends its own token back). */
+  private transferReady: Extract<Message, { type: 'transfer-ready' }> | undefined;
   /** Tasks sent to workers and not finished: task id -> lease id (or `actor:<id>`). */
   private readonly running = new Map<string, string>();
   /** Leases and actors the current head holds on this agent. */
@@ -91,9 +93,10 @@ export class DetachableHead implements HeadLink {
   }
 
   send(m: Message): void {
-    if (m.type === 'hello') {
-      // Every head gets it first on connecting (see adopt), never from the kept messages.
-      this.hello = m;
+    if (m.type === 'hello' || m.type === 'transfer-ready') {
+      // Every head gets them first on connecting (see adopt), never from the kept messages.
+      if (m.type === 'hello') this.hello = m;
+      else this.transferReady = m;
       if (this.channel && !this.channel.isClosed) this.channel.send(m);
       return;
     }
@@ -160,6 +163,7 @@ export class DetachableHead implements HeadLink {
         ...this.hello,
         resumed: { running: [...this.running.keys(), ...unreported], actors: [...this.actors] },
       });
+    if (this.transferReady) channel.send(this.transferReady);
     const kept = this.kept;
     this.kept = [];
     this.keptLogBytes = 0;

@@ -16,7 +16,8 @@ import { detectGpus } from './gpu-detect.ts';
 import { GpuAllocator } from './gpu-allocator.ts';
 import { WorkerPool, type WorkerProcess } from './worker-pool.ts';
 import { NodeObjects } from './node-objects.ts';
-import { ShmFolder } from '../core/shared-memory.ts';
+import { AgentTransfers } from './object-transfers.ts';
+import { inlinePayload, SHM_MIN_BYTES, ShmFolder } from '../core/shared-memory.ts';
 import type { ProcessDir } from '../core/runtime-dir.ts';
 import { containerRuntimesOnPath } from '../core/container-runtimes.ts';
 import { containerLabels } from '../core/node-labels.ts';
@@ -42,6 +43,8 @@ export class NodeAgent {
   private readonly gpus: GpuAllocator;
   /** Large values this node's workers made (pulled by the head, read by local workers). */
   private readonly objects: NodeObjects;
+  /** Direct transfers of objects to and from other nodes' agents. */
+  private readonly transfers: AgentTransfers;
   /** This node's shared-memory folder (local nodes): its workers write large values there. */
   private readonly shm: ShmFolder | undefined;
   private readonly guard = new MemoryGuard<WorkerProcess>(
@@ -116,11 +119,27 @@ export class NodeAgent {
       shmDir: this.shm?.path,
     });
     if (shmWarning) head.send({ type: 'log', workerId: '', stream: 'stderr', text: `${shmWarning}\n` });
+    this.transfers = new AgentTransfers(config, {
+      send: (m) => head.send(m),
+      // A value in shared memory is read from its file for a peer on another machine.
+      lookup: async (id) => {
+        const p = await this.objects.get(id);
+        return p && inlinePayload(p);
+      },
+      // A fetched copy goes into shared memory when the node has it, so its workers map it.
+      keep: (id, p) => {
+        const shared = this.shm && p.data.byteLength >= SHM_MIN_BYTES ? this.shm.write(p.data, p) : undefined;
+        this.objects.store(id, shared ?? p);
+        return shared ?? p;
+      },
+    });
+    void this.transfers.start();
     this.usage = new UsageSampler((m) => head.send(m), gpu.count > 0);
     this.usage.start();
   }
 
   private fromHead(m: Message): void {
+    if (this.transfers.fromHead(m)) return;
     switch (m.type) {
       case 'run':
         return this.run(m);
@@ -266,6 +285,7 @@ export class NodeAgent {
     else if (m.type === 'fetch')
       void this.objects
         .get(m.objectId, 0)
+        .then((payload) => payload ?? this.transfers.fetch(m.objectId))
         .then((payload) => w.channel.send({ type: 'object', objectId: m.objectId, payload }));
   }
 
@@ -303,6 +323,7 @@ export class NodeAgent {
     this.usage.stop();
     this.pythonEnvs.stop();
     this.pool.killAll();
+    this.transfers.close();
     this.objects.close();
     this.shm?.close();
     this.runtime.dir.remove();

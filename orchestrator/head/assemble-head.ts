@@ -26,6 +26,7 @@ import { LineageReconstruction } from '../objects/lineage.ts';
 import { ObjectPlane } from '../objects/object-plane.ts';
 import { ObjectPulls } from '../objects/object-pulls.ts';
 import { ObjectStore } from '../objects/object-store.ts';
+import { TransferRoutes } from '../objects/transfer-routes.ts';
 import { ClusterScheduler } from '../scheduler/cluster-scheduler.ts';
 import { validatePlacementRules } from '../scheduler/placement-rules.ts';
 import { Autoscaler } from './autoscaler.ts';
@@ -108,7 +109,8 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
         ),
       message: (n, m, link) => messages.handle(n, m, link),
       died: (nodeId, why) => {
-        objects.nodeDied(nodeId);
+        transfers.nodeDied(nodeId);
+        objects.nodeDied(nodeId, (id) => transfers.liveCopy(id));
         for (const t of dispatcher.nodeRemoved(nodeId)) {
           if (t.spec.kind === 'actor-create') actors.workerDied(t.spec.actorId!, why);
           else tasks.workerDied(t, why);
@@ -151,11 +153,19 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
   };
 
   const pulls = new ObjectPulls((nodeId, m) => nodes.send(nodeId, m));
+  const transfers = new TransferRoutes(
+    (nodeId) => nodes.isAlive(nodeId),
+    (nodeId) => nodes.get(nodeId)?.sharesMemory === true,
+  );
   const store = new ObjectStore(
     { memoryBytes: opts.objectStoreMemory, spillDir: opts.spillDir ?? join(runtimeDir.path, 'spill'), shm },
     {
       pull: (nodeId, id) => pulls.pull(nodeId, id),
-      freeOnNode: (nodeId, ids) => void nodes.send(nodeId, { type: 'free-objects', ids }),
+      freeOnNode: (nodeId, ids) => {
+        nodes.send(nodeId, { type: 'free-objects', ids });
+        // Copies other agents fetched directly go with the value.
+        for (const id of ids) for (const n of transfers.freed(id)) nodes.send(n, { type: 'free-objects', ids: [id] });
+      },
       reconstruct: (id) => lineage.reconstruct(id),
     },
   );
@@ -220,7 +230,7 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
   const placementGroups = new PlacementGroupManager({ scheduler, dispatcher, tasks, actors, store, log: warn }, clock);
   const spend = new SpendLedger({ isRunning: (taskId) => tasks.task(taskId)?.state === 'RUNNING' });
   spend.setSessionBudget(opts.budget?.usd);
-  const queries = new StateQueries({ tasks, actors, placementGroups, store, scheduler, nodes, spend });
+  const queries = new StateQueries({ tasks, actors, placementGroups, store, transfers, scheduler, nodes, spend });
 
   const links = new WorkerLinks(runtimeDir.socketPath('workers.sock'), (nodeId, link, m) => {
     const node = nodes.get(nodeId);
@@ -273,6 +283,7 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
   });
   const messages = new NodeMessages({
     tasks,
+    transfers,
     actors,
     dispatcher,
     objects,

@@ -3,6 +3,7 @@
  * `module:<package or path>` loads a third-party backend that implements the contract, when
  * the config's source may load code (module-backends.ts).
  */
+import { transferConfigProblem } from '../protocol/agent-spec.ts';
 import type { Backend } from '../../backends/types.ts';
 import { LocalBackend, type LocalBackendConfig } from '../../backends/local/local-backend.ts';
 import { checkBackendConfig, type BuiltinBackendKind } from './backend-configs.ts';
@@ -26,7 +27,17 @@ const BUILTIN = {
   braket: async (c) => (await import('../../backends/quantum/index.ts')).createBraketBackend(c),
 } satisfies Record<BuiltinBackendKind, BackendFactory>;
 
-const LOCAL_KEYS = new Set(['name', 'kind', 'numCpus', 'numGpus', 'resources', 'labels', 'objectStoreMemory']);
+const LOCAL_KEYS = new Set([
+  'name',
+  'kind',
+  'numCpus',
+  'numGpus',
+  'resources',
+  'labels',
+  'objectStoreMemory',
+  'objectTransfer',
+  'transferBind',
+]);
 
 function checkLocal(c: Record<string, unknown>): LocalBackendConfig {
   for (const k of Object.keys(c))
@@ -41,6 +52,8 @@ function checkLocal(c: Record<string, unknown>): LocalBackendConfig {
   const m = c.objectStoreMemory;
   if (m !== undefined && (typeof m !== 'number' || !Number.isFinite(m) || m <= 0))
     throw new TypeError(`backend ${String(c.name)}: objectStoreMemory must be a number of bytes > 0`);
+  const transferProblem = transferConfigProblem(c);
+  if (transferProblem) throw new TypeError(`backend ${String(c.name)}: ${transferProblem}`);
   return c as unknown as LocalBackendConfig;
 }
 

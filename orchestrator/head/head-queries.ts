@@ -10,9 +10,10 @@ import type { TaskManager } from '../control/task-manager.ts';
 import type { ReadonlyTask } from '../control/task-record.ts';
 import { amountsOf } from '../core/resources.ts';
 import type { ObjectStore } from '../objects/object-store.ts';
+import type { TransferRoutes } from '../objects/transfer-routes.ts';
 import type { SpillStats } from '../objects/spill-store.ts';
 import type { ObjectResult } from '../protocol/messages.ts';
-import type { ObjectState, StateFilter, StateQuery, StateReplies } from '../protocol/state-rows.ts';
+import type { ObjectRow, ObjectState, StateFilter, StateQuery, StateReplies } from '../protocol/state-rows.ts';
 import type { ClusterScheduler } from '../scheduler/cluster-scheduler.ts';
 import type { ClusterNodes } from './cluster-nodes.ts';
 import type { SpendLedger } from '../control/spend-ledger.ts';
@@ -59,6 +60,8 @@ export interface QueriedTables {
   readonly actors: ActorManager;
   readonly placementGroups: PlacementGroupManager;
   readonly store: ObjectStore;
+  /** Copies fetched by other nodes and bytes moved, per object. */
+  readonly transfers: TransferRoutes;
   readonly scheduler: ClusterScheduler;
   readonly nodes: ClusterNodes;
   readonly spend: SpendLedger;
@@ -146,7 +149,11 @@ export class StateQueries implements HeadQueries {
       case 'actors':
         return filterRows(actors.rows(), filters, limit);
       case 'objects':
-        return filterRows(store.rows(), filters, limit);
+        return filterRows(
+          mapRows(store.rows(), (r) => withTransfers(r, this.t.transfers)),
+          filters,
+          limit,
+        );
       case 'nodes':
         return filterRows(
           mapRows(nodes.all(), (n) => nodeRow(n, scheduler.available(n.nodeId))),
@@ -167,4 +174,17 @@ export class StateQueries implements HeadQueries {
         throw new TypeError(`unknown state query ${JSON.stringify(query)}`);
     }
   }
+}
+
+/** An object's row with the nodes holding copies and the bytes it moved. */
+function withTransfers(r: ObjectRow, transfers: TransferRoutes): ObjectRow {
+  const copies = transfers.copiesOf(r.objectId);
+  const moved = transfers.moved(r.objectId);
+  return {
+    ...r,
+    locations: [...new Set([...(r.nodeId ? [r.nodeId] : []), ...copies])].join(','),
+    directBytes: moved.directBytes,
+    directMs: moved.directMs,
+    relayBytes: moved.relayBytes,
+  };
 }

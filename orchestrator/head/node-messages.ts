@@ -4,12 +4,14 @@
  */
 import { dirname } from 'node:path';
 import type { Payload } from '../core/serialization.ts';
+import { payloadBytes } from '../core/shared-memory.ts';
 import type { ActorManager } from '../control/actor-manager.ts';
 import type { LeaseDispatcher } from '../control/lease-dispatcher.ts';
 import { memoryKilled } from '../control/memory-kills.ts';
 import type { TaskManager } from '../control/task-manager.ts';
 import type { TaskRecord } from '../control/task-record.ts';
 import type { ObjectPlane } from '../objects/object-plane.ts';
+import type { TransferRoutes } from '../objects/transfer-routes.ts';
 import type { Channel } from '../protocol/channel.ts';
 import type { Message, NodeUsageMessage } from '../protocol/messages.ts';
 import type { HeadEvents } from './head-events.ts';
@@ -26,6 +28,8 @@ export interface NodeMessageTargets {
   readonly actors: ActorManager;
   readonly dispatcher: LeaseDispatcher;
   readonly objects: ObjectPlane;
+  /** Direct transfers between agents: their addresses, copies and byte counts. */
+  readonly transfers: TransferRoutes;
   readonly requests: HeadRequests;
   readonly logs: LogRouter;
   readonly events: HeadEvents;
@@ -108,7 +112,31 @@ export class NodeMessages {
       case 'request':
         return this.fromTask(m, link ?? node.channel, node.nodeId, node.sharesMemory);
       case 'object':
+        if (m.payload) this.t.transfers.relayed(m.objectId, payloadBytes(m.payload));
         return objects.arrived(node.nodeId, m.objectId, m.payload);
+      case 'transfer-ready': {
+        const key = this.t.transfers.ready(node.nodeId, m);
+        if (key) return node.send(key);
+        // Without the token the node serves nobody and fetches through the head: it still works.
+        return this.t.log(
+          `orrery: node ${node.nodeId} announced a malformed object transfer address; its objects go through the head`,
+        );
+      }
+      case 'locate': {
+        const sources = this.t.transfers.sources(node.nodeId, m.objectId, objects.nodeOf(m.objectId));
+        return node.send({ type: 'located', objectId: m.objectId, sources });
+      }
+      case 'object-copied':
+        // A copy that arrived after its object was freed is dropped at once.
+        if (!objects.known(m.objectId)) return node.send({ type: 'free-objects', ids: [m.objectId] });
+        if (m.resumes > 0)
+          this.t.log(
+            `orrery: object ${m.objectId} reached node ${node.nodeId} from node ${m.fromNodeId} after ${m.resumes} dropped connection(s), resumed where each stopped`,
+          );
+        return this.t.transfers.copied(node.nodeId, m);
+      case 'transfer-failed':
+        this.t.log(`orrery: node ${node.nodeId} fetches object ${m.objectId} through the head: ${m.reason}`);
+        return this.t.transfers.failed(node.nodeId, m);
       case 'usage':
         return this.t.usage(node.nodeId, m);
       default:

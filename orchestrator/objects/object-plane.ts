@@ -53,6 +53,16 @@ export class ObjectPlane {
         );
   }
 
+  /** The node holding an object's value (the one that made it), if it stayed on a node. */
+  nodeOf(id: string): string | undefined {
+    return this.store.locationOf(id)?.nodeId;
+  }
+
+  /** True while the object exists (not freed). */
+  known(id: string): boolean {
+    return this.store.has(id);
+  }
+
   /** A `put`: its caller holds it; a worker's large value stayed on the worker's node. */
   put(req: RequestOf<'put'>, c: ObjectCaller): void {
     const from = { nodeId: req.stored ? c.nodeId : undefined, sizeBytes: req.sizeBytes, nestedRefs: req.nestedRefs };
@@ -105,9 +115,9 @@ export class ObjectPlane {
     this.store.releaseHolder(`${nodeId}/${workerId}`);
   }
 
-  /** A node died: its workers' refs are dropped and the values only it held are lost. */
-  nodeDied(nodeId: string): void {
-    this.store.nodeDied(nodeId);
+  /** A node died: its workers' refs are dropped and the values only it held are lost (`copyOf`: a live node with a copy). */
+  nodeDied(nodeId: string, copyOf?: (id: string) => string | undefined): void {
+    this.store.nodeDied(nodeId, copyOf);
     this.pulls.nodeDied(nodeId);
     this.store.releaseHolder(`${nodeId}/`, true);
   }

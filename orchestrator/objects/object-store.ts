@@ -227,11 +227,14 @@ export class ObjectStore {
       if (e.state === 'READY') {
         const p = this.local(e, id);
         if (p) return { ok: true, payload: p };
-        const p2 = e.nodeId ? await this.pullOwned(e.nodeId, id) : undefined;
+        const from = e.nodeId;
+        const p2 = from ? await this.pullOwned(from, id) : undefined;
         if (p2 && this.entries.get(id) === e && e.state === 'READY') {
           this.keep(e, id, p2);
           return { ok: true, payload: p2 };
         }
+        // A node with a copy took over while the pull failed: pull from it instead.
+        if (from && e.nodeId && e.nodeId !== from) continue;
         if (this.entries.get(id) === e && e.state === 'READY' && !e.payload && !e.spilled) e.state = 'LOST';
       }
       await new Promise<void>((r) => this.whenDone(id, r));
@@ -292,11 +295,15 @@ export class ObjectStore {
     this.free(this.refs.releaseHolder(holder, prefix));
   }
 
-  /** A node died: values whose only copy it held are lost. */
-  nodeDied(nodeId: string): void {
-    for (const e of this.entries.values()) {
+  /**
+   * A node died: values whose only copy it held are lost. `copyOf` names a live node holding a
+   * copy another node fetched directly (objects/transfer-routes.ts): the value lives on there.
+   */
+  nodeDied(nodeId: string, copyOf?: (id: string) => string | undefined): void {
+    for (const [id, e] of this.entries) {
       if (e.nodeId !== nodeId) continue;
-      e.nodeId = undefined;
+      e.nodeId = e.state === 'READY' ? copyOf?.(id) : undefined;
+      if (e.nodeId) continue;
       if (e.state === 'READY' && !e.payload && !e.spilled) e.state = 'LOST';
     }
   }
@@ -326,6 +333,11 @@ export class ObjectStore {
         sizeBytes: (e.payload && payloadBytes(e.payload)) ?? e.spilled?.sizeBytes ?? e.meta?.sizeBytes ?? 0,
         location: e.payload ? 'HEAD_MEMORY' : e.spilled ? 'SPILLED' : e.nodeId ? 'NODE' : 'NONE',
         nodeId: e.nodeId ?? '',
+        // The head adds copies and byte counts (objects/transfer-routes.ts).
+        locations: e.nodeId ?? '',
+        directBytes: 0,
+        directMs: 0,
+        relayBytes: 0,
         spillPath: e.spilled?.path ?? '',
         refCount: c.holders.length + c.submitted + c.nested,
         holders: c.holders.join(','),

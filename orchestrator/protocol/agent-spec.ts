@@ -25,9 +25,40 @@ export interface AgentSpec {
   /** Bytes of large values the node keeps in memory before it spills them to its disk (default: 30% of its RAM). */
   readonly objectStoreMemory?: number;
   /**
+   * How other nodes fetch this node's objects: `direct` (agent to agent), `relay` (through the
+   * head) or `auto` (direct, falling back to the head for pairs of nodes that cannot reach each
+   * other; the default).
+   */
+  readonly objectTransfer?: ObjectTransferMode;
+  /** Address the object transfer server binds (default: 127.0.0.1 for local nodes, 0.0.0.0 elsewhere). */
+  readonly transferBind?: string;
+  /**
    * Plain tasks of every lease run concurrently in one worker process instead of one worker per
    * lease: for job-style nodes whose tasks mostly wait on a remote service (the quantum backends'
    * batching nodes), where a process per task would cost more than the task.
    */
   readonly sharedWorker?: boolean;
+}
+
+/** The ways values move between nodes (AgentSpec.objectTransfer). */
+export const OBJECT_TRANSFER_MODES = ['direct', 'relay', 'auto'] as const;
+/** One of OBJECT_TRANSFER_MODES. */
+export type ObjectTransferMode = (typeof OBJECT_TRANSFER_MODES)[number];
+
+/**
+ * Checks a backend config's `objectTransfer` and `transferBind`; the message of the error it
+ * returns names the field and the allowed values (undefined: valid).
+ */
+export function transferConfigProblem(c: {
+  readonly objectTransfer?: unknown;
+  readonly transferBind?: unknown;
+}): string | undefined {
+  if (c.objectTransfer !== undefined && !(OBJECT_TRANSFER_MODES as readonly unknown[]).includes(c.objectTransfer))
+    return `objectTransfer must be one of ${OBJECT_TRANSFER_MODES.map((m) => `'${m}'`).join(', ')} (got ${JSON.stringify(c.objectTransfer)})`;
+  if (
+    c.transferBind !== undefined &&
+    (typeof c.transferBind !== 'string' || !/^[0-9A-Za-z.:-]{1,253}$/.test(c.transferBind))
+  )
+    return `transferBind must be an IP address or host name to listen on, such as '0.0.0.0' (got ${JSON.stringify(c.transferBind)})`;
+  return undefined;
 }

@@ -9,6 +9,7 @@ import type { ActorDescriptor, Payload } from '../core/serialization.ts';
 import type { ShippedCode } from '../core/function-source.ts';
 import type { PythonEnvSpec } from '../core/python-env.ts';
 import type { PlacementStrategyName } from '../core/scheduling-strategy.ts';
+import type { ObjectTransferMode } from './agent-spec.ts';
 import type { BudgetRow, StateFilter, StateQuery, StateReplies } from './state-rows.ts';
 
 export type { NormalizedActorOptions, NormalizedTaskOptions } from '../core/options.ts';
@@ -292,6 +293,17 @@ export interface RunMessage {
   readonly secrets?: Readonly<Record<string, string>>;
 }
 
+/** Where an agent accepts direct object transfers (TCP). */
+export interface TransferAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** A node that holds an object, and where to fetch it from. */
+export interface TransferSource extends TransferAddress {
+  readonly nodeId: string;
+}
+
 /** One GPU's load as `nvidia-smi --query-gpu=utilization.gpu,memory.used,memory.total` reports it. */
 export interface GpuUsage {
   /** Percent busy, 0-100. */
@@ -389,6 +401,37 @@ export type Message =
   | { readonly type: 'pull' | 'fetch'; readonly objectId: string }
   /** agent -> head or agent -> worker: an object's value (absent: this node does not have it). */
   | { readonly type: 'object'; readonly objectId: string; readonly payload?: Payload }
+  /** agent -> head, once its object transfer server listens: where other agents fetch its objects (agent/object-transfer-server.ts). */
+  | {
+      readonly type: 'transfer-ready';
+      readonly address: TransferAddress;
+      /** The agent's machine (a loopback address is only offered to agents on the same one). */
+      readonly hostname: string;
+      readonly mode: ObjectTransferMode;
+    }
+  /** head -> agent, over the authenticated agent link: the head's transfer token, shown by agents to each other. */
+  | { readonly type: 'transfer-key'; readonly token: string }
+  /** agent -> head: a worker of this node needs an object the node lacks; where can the node fetch it? */
+  | { readonly type: 'locate'; readonly objectId: string }
+  /** head -> agent: nodes to fetch `objectId` from directly, best first (none: get it through the head). */
+  | { readonly type: 'located'; readonly objectId: string; readonly sources: readonly TransferSource[] }
+  /** agent -> head: the node now holds a copy, fetched directly from `fromNodeId`. */
+  | {
+      readonly type: 'object-copied';
+      readonly objectId: string;
+      readonly fromNodeId: string;
+      readonly bytes: number;
+      readonly ms: number;
+      readonly resumes: number;
+    }
+  /** agent -> head: a direct fetch failed (`unreachable`: the source could not be reached at all). */
+  | {
+      readonly type: 'transfer-failed';
+      readonly objectId: string;
+      readonly fromNodeId: string;
+      readonly unreachable: boolean;
+      readonly reason: string;
+    }
   /** head -> agent: these objects were freed; drop their values. */
   | { readonly type: 'free-objects'; readonly ids: readonly string[] }
   /** agent -> head: output of a worker, attributed to its lease or actor. */
@@ -461,6 +504,12 @@ const TYPES = new Set<string>([
   'object',
   'free-objects',
   'usage',
+  'transfer-ready',
+  'transfer-key',
+  'locate',
+  'located',
+  'object-copied',
+  'transfer-failed',
 ]);
 
 /** Shallow check of an incoming message (deep fields are checked where they are used). */

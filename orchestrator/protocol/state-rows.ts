@@ -128,6 +128,14 @@ export interface ObjectRow {
   /** Where its bytes are: the head's memory, a spill file, the node that made it, or nowhere yet. */
   readonly location: 'HEAD_MEMORY' | 'SPILLED' | 'NODE' | 'NONE';
   readonly nodeId: string;
+  /** Every node holding the value, comma-separated: the one that made it, then copies other nodes fetched directly. */
+  readonly locations: string;
+  /** Bytes of the value moved agent to agent (direct transfers; each copy counts). */
+  readonly directBytes: number;
+  /** Milliseconds those direct transfers took, summed. */
+  readonly directMs: number;
+  /** Bytes of the value that went through the head (pulled from a node for a driver or another node). */
+  readonly relayBytes: number;
   readonly spillPath: string;
   /** Holders plus pending tasks that take it plus values it is nested in. */
   readonly refCount: number;

@@ -51,6 +51,20 @@ const OBJECT_STORE = f(
   false,
   'Bytes of large values a node keeps in memory before spilling them to its disk; default 30% of its RAM.',
 );
+const TRANSFER = [
+  f(
+    'objectTransfer',
+    'string',
+    false,
+    "How other nodes fetch this backend's objects: 'auto' (agent to agent, through the head where they cannot connect; default), 'direct' or 'relay' (always through the head).",
+  ),
+  f(
+    'transferBind',
+    'string',
+    false,
+    "Address each node's object transfer server listens on; default 127.0.0.1 for local nodes, 0.0.0.0 elsewhere.",
+  ),
+];
 const SSH_LOGIN = [
   f(
     'identityFile',
@@ -80,6 +94,7 @@ export const BACKEND_SCHEMAS = {
       RESOURCES,
       LABELS,
       OBJECT_STORE,
+      ...TRANSFER,
     ],
   },
   ssh: {
@@ -93,6 +108,7 @@ export const BACKEND_SCHEMAS = {
       RESOURCES,
       LABELS,
       OBJECT_STORE,
+      ...TRANSFER,
     ],
   },
   slurm: {
@@ -120,6 +136,7 @@ export const BACKEND_SCHEMAS = {
       LABELS,
       RESOURCES,
       OBJECT_STORE,
+      ...TRANSFER,
     ],
   },
   sagemaker: {

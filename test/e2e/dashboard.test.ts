@@ -262,6 +262,19 @@ describe('dashboard', () => {
     assert.equal(await page.evaluate('document.activeElement.getAttribute("role")'), 'grid');
   });
 
+  test('the objects table shows where each object is and the bytes it moved (direct, through the head)', async () => {
+    const ref = orrery.put(new Uint8Array(200_000).fill(1));
+    assert.equal((await orrery.get(ref)).length, 200_000);
+    await page.locator('#tab-tables').click();
+    await page.locator('.subtab[data-table="objects"]').click();
+    const grid = page.getByRole('grid', { name: 'objects' });
+    await grid.locator('.vt-row').first().waitFor();
+    const headers = await grid.getByRole('columnheader').allTextContents();
+    for (const h of ['objectId', 'locations', 'directBytes', 'relayBytes'])
+      assert.ok(headers.includes(h), `${h} in ${headers.join(', ')}`);
+    await screenshot(page, 'objects-table');
+  });
+
   test('cluster and results views render, and no console errors happened', async () => {
     await tab('Cluster');
     await page.locator('[data-testid=cluster-nodes] [data-backend=lab]').waitFor();

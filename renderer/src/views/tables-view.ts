@@ -14,6 +14,17 @@ import { BulkActions } from './bulk-actions.ts';
 type Row = Record<string, unknown>;
 const REFILTER_MS = 200;
 const POLL_MS = 2000;
+/** The objects table: where each value is (the node that made it, then copies fetched directly) and the bytes it moved, direct and through the head. */
+const OBJECT_COLUMNS = [
+  'objectId',
+  'state',
+  'sizeBytes',
+  'location',
+  'locations',
+  'directBytes',
+  'relayBytes',
+  'refCount',
+];
 
 const TASK_COLUMNS: Column<TaskView>[] = [
   // Ids of one run share their start: show the end, the full id in the tooltip.
@@ -33,6 +44,7 @@ function rowColumns(keys: string[]): Column<Row>[] {
     width: 'minmax(6rem,1fr)',
     text: (r: Row) => {
       const v = typeof r[k] === 'object' && r[k] !== null ? JSON.stringify(r[k]) : String(r[k] ?? '');
+      if (k === 'locations') return v.split(',').filter(Boolean).map(shortId).join(', ');
       return /Id$/.test(k) ? shortId(v) : v;
     },
     title: (r: Row) => (typeof r[k] === 'object' && r[k] !== null ? JSON.stringify(r[k]) : String(r[k] ?? '')),
@@ -120,7 +132,10 @@ export class TablesView implements View {
     const poll = async () => {
       if (this.element.hidden || this.which !== w) return clearInterval(this.timer);
       this.otherRows = await api<Row[]>(w).catch(() => []);
-      const keys = [...new Set(this.otherRows.slice(0, 50).flatMap((r) => Object.keys(r)))].slice(0, 8);
+      const keys =
+        w === 'objects'
+          ? OBJECT_COLUMNS
+          : [...new Set(this.otherRows.slice(0, 50).flatMap((r) => Object.keys(r)))].slice(0, 8);
       if (!this.other || this.other.element.dataset.keys !== keys.join()) {
         this.other = new VirtualTable<Row>(
           rowColumns(keys),
