@@ -13,7 +13,7 @@ import type { NormalizedTaskOptions, TaskSubmission } from '../protocol/messages
 import { FINAL_TASK_STATES, type SessionActorLife, type SessionReader } from '../sessions/index.ts';
 import type { AdoptableActor } from './head-options.ts';
 import type { Head } from './head.ts';
-import { actorCreationOf, rebuildSubmission } from './session-resume.ts';
+import { actorCreationOf, rebuildOnHead } from './session-resume.ts';
 
 /** Why an actor is created again: what a resumed head knows of its absence. */
 const NOT_REPORTED =
@@ -68,7 +68,7 @@ export function restoreLostActors(
     }
     const max = creation.actorOptions!.maxRestarts;
     const args = row.paramsJson === null ? undefined : (JSON.parse(row.paramsJson) as unknown[]);
-    const rebuilt = rebuildSubmission(reader, row, args);
+    const rebuilt = rebuildOnHead(head, reader, row, args, jobId);
     // Its creation was never sent to a node (the dead head queued it): it runs now, as a first creation.
     const neverRan =
       life.numRestarts === 0 && (row.state === 'PENDING_ARGS_AVAIL' || row.state === 'PENDING_NODE_ASSIGNMENT');

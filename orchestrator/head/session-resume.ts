@@ -5,8 +5,8 @@
  * Nothing that finished is run again: finished tasks are in the session, not resubmitted.
  */
 
-import type { NormalizedTaskOptions, TaskKind, TaskSubmission } from '../protocol/messages.ts';
-import { serializeValue, type TypedArrayName } from '../core/serialization.ts';
+import type { ArgSpec, NormalizedTaskOptions, TaskKind, TaskSubmission } from '../protocol/messages.ts';
+import { type Payload, serializeValue, type TypedArrayName } from '../core/serialization.ts';
 import { reviveSecretMarkers } from '../core/secret-ref.ts';
 import {
   ACTOR_CREATION,
@@ -18,6 +18,7 @@ import {
 } from '../sessions/index.ts';
 import type { TaskState } from '../protocol/state-rows.ts';
 import type { Head, TaskAdoption } from './head.ts';
+import { refOfMarker } from './task-arguments.ts';
 
 /** For a head resuming `reader`'s session (HeadOptions.adoption): it adopts the unfinished tasks of the session that its agents report. */
 export function adoptionFromSession(reader: SessionReader): TaskAdoption {
@@ -60,8 +61,9 @@ const REDACTED_WHY =
  * After the backends are back: every task of the session that is neither finished nor adopted
  * (it was queued when the head died, or its node did not come back) is submitted again under
  * its own id, from its recorded code and arguments (`secret()` references are read from the
- * keychain again). A task whose arguments were not plain data (refs, typed arrays, big values),
- * or whose secret values were redacted from the session, cannot be rebuilt; it is marked failed
+ * keychain again; a whole-argument ref is the same object again, its recorded result put back
+ * when its task finished). A task whose arguments were not plain data (refs nested in values,
+ * typed arrays, big values), or whose secret values were redacted from the session, cannot be rebuilt; it is marked failed
  * in the session with the reason, and a log line names it. Returns how many were resubmitted
  * and how many could not be.
  */
@@ -85,7 +87,7 @@ export function resubmitUnfinished(
       args = [{ ...(args[0] as object), resumeJobId: remote }];
     if (remote && row.variant === 'command' && args?.length === 2 && typeof args[1] === 'object')
       args = [args[0], { ...(args[1] as object), resumeJobId: remote }];
-    const rebuilt = rebuildSubmission(reader, row, args);
+    const rebuilt = rebuildOnHead(head, reader, row, args, jobId);
     if ('why' in rebuilt) {
       const { why } = rebuilt;
       lost++;
@@ -152,16 +154,55 @@ export function recordedResultsOf(open: () => SessionReader): NonNullable<TaskAd
   return (taskId) => {
     const reader = open();
     try {
-      if (reader.task(taskId)?.state !== 'FINISHED') return undefined;
-      const r = reader.result(taskId);
-      if (!r) return undefined;
-      const data = new Uint8Array(r.bytes);
-      if (r.contentType === 'v8' || r.contentType === 'v8+refs') return { data, marked: r.contentType === 'v8+refs' };
-      return { data, marked: false, typed: r.contentType as TypedArrayName };
+      return recordedResult(reader, taskId);
     } finally {
       reader.close();
     }
   };
+}
+
+/** The result the session recorded for finished task `taskId`, as a payload, or undefined. */
+function recordedResult(reader: SessionReader, taskId: string): Payload | undefined {
+  if (reader.task(taskId)?.state !== 'FINISHED') return undefined;
+  const r = reader.result(taskId);
+  if (!r) return undefined;
+  const data = new Uint8Array(r.bytes);
+  if (r.contentType === 'v8' || r.contentType === 'v8+refs') return { data, marked: r.contentType === 'v8+refs' };
+  return { data, marked: false, typed: r.contentType as TypedArrayName };
+}
+
+/** {@link rebuildSubmission} for `head`, with the objects its ref arguments name there ({@link restoreRefArguments}). */
+export function rebuildOnHead(
+  head: Head,
+  reader: SessionReader,
+  row: SessionTaskRow,
+  args: unknown[] | undefined,
+  jobId: string,
+): { spec: TaskSubmission } | { why: string } {
+  const built = rebuildSubmission(reader, row, args);
+  const missing = 'spec' in built ? restoreRefArguments(head, reader, built.spec, jobId) : undefined;
+  return missing === undefined ? built : { why: missing };
+}
+
+/**
+ * Makes sure the head has each object `spec` takes as a whole-argument ref before it is
+ * submitted again: one the head knows (its task was adopted or submitted again) is left as it
+ * is; the recorded result of a task that finished in the session is put back under its id.
+ * Returns why it cannot be run when an argument is neither.
+ */
+function restoreRefArguments(
+  head: Head,
+  reader: SessionReader,
+  spec: TaskSubmission,
+  jobId: string,
+): string | undefined {
+  for (const a of spec.args) {
+    if (!('ref' in a) || head.queries.objectState(a.ref) !== undefined) continue;
+    const payload = recordedResult(reader, a.ref);
+    if (!payload) return `its argument ${a.ref} is neither a result the session recorded nor being computed again`;
+    head.requests.post({ op: 'put', id: a.ref, payload }, { jobId });
+  }
+  return undefined;
 }
 
 /**
@@ -169,7 +210,7 @@ export function recordedResultsOf(open: () => SessionReader): NonNullable<TaskAd
  * or why it cannot be. An actor call needs no code (its actor has it); an actor creation gets its
  * class and the descriptor and options its session recorded.
  */
-export function rebuildSubmission(
+function rebuildSubmission(
   reader: SessionReader,
   row: SessionTaskRow,
   args: unknown[] | undefined,
@@ -187,9 +228,11 @@ export function rebuildSubmission(
           : undefined;
   if (why !== undefined || !Array.isArray(args)) return { why: why ?? 'it cannot be rebuilt' };
   const secrets: string[] = [];
-  const payloads = args.map((a, i) =>
-    serializeValue(reviveSecretMarkers(a), `argument ${i} of ${row.name}`, undefined, { secrets }),
-  );
+  const payloads: ArgSpec[] = args.map((a, i) => {
+    const ref = refOfMarker(a);
+    if (ref !== undefined) return { ref };
+    return serializeValue(reviveSecretMarkers(a), `argument ${i} of ${row.name}`, undefined, { secrets });
+  });
   return {
     spec: {
       taskId: row.taskId,

@@ -13,6 +13,21 @@ import { deserializeValue, type Payload, type Reviver } from '../core/serializat
 import type { TaskSubmission } from '../protocol/messages.ts';
 import { ARGS_PREVIEW_CHARS, previewArgs } from '../sessions/index.ts';
 
+/** The key of the marker a whole-argument ref becomes in a session's stored arguments. */
+export const REF_KEY = '__orrery_ref__';
+
+/** The stored form of a ref argument. */
+function refMarker(id: string): Record<string, string> {
+  return { [REF_KEY]: id };
+}
+
+/** The object id a stored argument refers to, when it is a ref's marker. */
+export function refOfMarker(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const id = (v as Record<string, unknown>)[REF_KEY];
+  return Object.keys(v).length === 1 && typeof id === 'string' ? id : undefined;
+}
+
 /** Arguments bigger than this are shown by size only (decoding them would cost the head). */
 const DECODE_BYTES = 4096;
 
@@ -20,7 +35,7 @@ const DECODE_BYTES = 4096;
 export interface TaskArgsView {
   /** `(1, 'a', { apiKey: '[redacted]' })`-style text, cut to the asked length. */
   readonly preview: string;
-  /** The arguments when all are plain data (secret references included), else undefined. */
+  /** The arguments when all are plain data (secret references included) or whole refs (as {@link REF_KEY} markers), else undefined. */
   readonly params?: unknown[];
   /** The task's options, with env values and secret-looking keys redacted. */
   readonly options: unknown;
@@ -49,9 +64,14 @@ export function describeTaskArgs(spec: TaskSubmission, maxChars = ARGS_PREVIEW_C
   const args = redactSecrets(decoded.length > 0 ? [env.value, ...decoded.slice(1)] : decoded, isSecretRef);
   const runtimeEnv = withoutEnvValues(spec.options.runtimeEnv, 'env');
   const options = redactSecrets(runtimeEnv.redacted ? { ...spec.options, runtimeEnv: runtimeEnv.value } : spec.options);
+  // A ref given as a whole argument is stored as its marker: a resumed head passes the same object again.
+  const isRef = (i: number) => 'ref' in spec.args[i]!;
+  const plain = args.value.every((v, i) => isRef(i) || isPlain(v));
   return {
     preview: previewArgs(args.value, maxChars),
-    params: args.value.every(isPlain) ? args.value : undefined,
+    params: plain
+      ? args.value.map((v, i) => (isRef(i) ? refMarker((spec.args[i] as { ref: string }).ref) : v))
+      : undefined,
     options: options.value,
     redacted: env.redacted || args.redacted || runtimeEnv.redacted || options.redacted,
   };

@@ -1,7 +1,8 @@
 /**
  * The CLI path of surviving a dead head: `orrery start --session`, a client driver submits work,
  * the head is SIGKILLed, `orrery start --resume` reattaches; every task's result lands in the
- * session exactly once (queued tasks are submitted again, running ones are collected).
+ * session exactly once (queued tasks are submitted again, those taking refs with the same
+ * objects; running ones are collected).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,8 +75,23 @@ test('orrery start --resume after SIGKILL: every result arrives once and the ses
       [...rows].sort((a, b) => a - b),
       [0, 10, 20, 30],
     );
+    // The task with ref arguments, queued at the kill, is submitted again with the same objects.
+    const totals = await until(
+      'the task with ref arguments finished in the session',
+      () => {
+        const r = store.open('res');
+        try {
+          const [t] = r.tasks({ name: 'total' });
+          return t?.state === 'FINISHED' && (deserialize(Buffer.from(r.result(t.taskId)!.bytes)) as number);
+        } finally {
+          r.close();
+        }
+      },
+      60_000,
+    );
+    assert.equal(totals, 60);
     const ran = readdirSync(markers).sort();
-    assert.deepEqual(ran, ['ran-0', 'ran-1', 'ran-2', 'ran-3']);
+    assert.deepEqual(ran, ['ran-0', 'ran-1', 'ran-2', 'ran-3', 'ran-total']);
     for (const f of ran) assert.equal(readFileSync(join(markers, f), 'utf8'), 'x', `${f} ran exactly once`);
   } finally {
     second.kill('SIGTERM');
