@@ -122,7 +122,7 @@ export function recordedTasksOf(open: () => SessionReader): NonNullable<TaskAdop
       const row = reader.task(taskId);
       if (!row) return undefined;
       const args = row.paramsJson === null ? undefined : (JSON.parse(row.paramsJson) as unknown[]);
-      const rebuilt = rebuildSubmission(reader, row, args);
+      const rebuilt = withRecordedArguments(reader, rebuildSubmission(reader, row, args));
       const state = row.state as TaskState;
       if ('spec' in rebuilt) return { spec: rebuilt.spec, state };
       // Enough of the spec for the checks that come first (its kind and name); the code and arguments are not there.
@@ -159,6 +159,27 @@ export function recordedResultsOf(open: () => SessionReader): NonNullable<TaskAd
       reader.close();
     }
   };
+}
+
+/**
+ * A rebuilt task for a head that may not hold its ref arguments (`orrery retry`): each whole-
+ * argument ref becomes the value the session recorded for its task, or the task cannot be rebuilt.
+ */
+function withRecordedArguments(
+  reader: SessionReader,
+  rebuilt: { spec: TaskSubmission } | { why: string },
+): { spec: TaskSubmission } | { why: string } {
+  if ('why' in rebuilt) return rebuilt;
+  const args: ArgSpec[] = [];
+  for (const a of rebuilt.spec.args) {
+    const value = 'ref' in a ? recordedResult(reader, a.ref) : a;
+    if (!value)
+      return {
+        why: `its argument ${(a as { ref: string }).ref} is not a result the session recorded (a put() value, or a task that did not finish)`,
+      };
+    args.push(value);
+  }
+  return { spec: { ...rebuilt.spec, args } };
 }
 
 /** The result the session recorded for finished task `taskId`, as a payload, or undefined. */

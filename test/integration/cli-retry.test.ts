@@ -255,7 +255,7 @@ test('a resumed session: a task that failed under the earlier head is rebuilt fr
     assert.equal(row?.retryOf, earlier.napper);
     await refused(
       earlier.refUser,
-      /the session that recorded it \(an earlier head\) cannot rebuild it: its arguments were not plain data.*; run the driver again/,
+      /the session that recorded it \(an earlier head\) cannot rebuild it: its argument \w+ is not a result the session recorded \(a put\(\) value, or a task that did not finish\).*; run the driver again/,
     );
     await refused(earlier.boom, /it is a call of actor method Boomer\.boom /);
     await refused(earlier.ok, /it is FINISHED; only failed or cancelled tasks can be retried/);
