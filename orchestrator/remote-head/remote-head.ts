@@ -16,7 +16,7 @@ import {
   resolveRemoteNode,
   type RemoteNode,
 } from '../../backends/transport/ssh/node-runtime.ts';
-import { sftpPromises } from '../../backends/transport/ssh/remote-agent.ts';
+import { sftpPromises, writeTree } from '../../backends/transport/ssh/remote-agent.ts';
 import { ensureRemoteRunDir } from '../../backends/transport/ssh/remote-run-dir.ts';
 import { describeAddress } from '../../backends/transport/ssh/ssh-config.ts';
 import { shellCommand, shellQuote } from '../../backends/transport/shell-quote.ts';
@@ -160,18 +160,7 @@ export class RemoteHeadHost {
       log(`uploading the head (${bundle.files.size} files) to ${this.where}:${dir}`);
       await s.mkdirp(`${this.orreryDir}/heads`);
       const tmp = `${this.orreryDir}/heads/.tmp-${bundle.hash}-${randomBytes(4).toString('hex')}`;
-      const made = new Set<string>();
-      for (const [path, data] of bundle.files) {
-        const parts = path.split('/');
-        for (let i = 0; i < parts.length; i++) {
-          const d = [tmp, ...parts.slice(0, i)].join('/');
-          if (!made.has(d)) {
-            await s.mkdir(d);
-            made.add(d);
-          }
-        }
-        await s.writeFile(`${tmp}/${path}`, data);
-      }
+      await writeTree(s, tmp, bundle.files);
       // Another start may have won the rename: its folder holds the same bytes.
       await s.rename(tmp, dir).catch(async (err: Error) => {
         if (!(await s.exists(dir))) throw err;

@@ -109,25 +109,14 @@ async function upload(conn: SshConnection, bundle: AgentBundle, backend: string,
     if (await s.exists(dir)) return { dir, entry, uploaded: false };
     await s.mkdirp(agents);
     const tmp = `${agents}/.tmp-${bundle.hash}-${randomBytes(4).toString('hex')}`;
-    const made: string[] = [];
     try {
-      for (const [path, data] of bundle.files) {
-        const parts = path.split('/');
-        for (let i = 0; i < parts.length; i++) {
-          const d = [tmp, ...parts.slice(0, i)].join('/');
-          if (!made.includes(d)) {
-            await s.mkdir(d);
-            made.push(d);
-          }
-        }
-        await s.writeFile(`${tmp}/${path}`, data);
-      }
+      await writeTree(s, tmp, bundle.files);
       await s.rename(tmp, dir);
       return { dir, entry, uploaded: true };
     } catch (err) {
       // Another uploader may have won the rename: the directory then holds the same bytes.
       const won = await s.exists(dir);
-      await removeTree(s, tmp, bundle, made);
+      await removeTree(s, tmp, bundle.files);
       if (won) return { dir, entry, uploaded: false };
       throw new BackendError(
         backend,
@@ -138,14 +127,31 @@ async function upload(conn: SshConnection, bundle: AgentBundle, backend: string,
   });
 }
 
-async function removeTree(
+/** Removes what writeTree left of `files` under `root` (it may have stopped part way). */
+async function removeTree(s: ReturnType<typeof sftpPromises>, root: string, files: ReadonlyMap<string, Buffer>) {
+  for (const path of files.keys()) await s.unlink(`${root}/${path}`).catch(() => {});
+  // Deepest first, so that each folder is empty when its turn comes.
+  for (const d of [...foldersOf(root, files)].reverse()) await s.rmdir(d).catch(() => {});
+}
+
+/** Writes `files` (relative paths and their bytes) under the new folder `root`. */
+export async function writeTree(
   s: ReturnType<typeof sftpPromises>,
-  tmp: string,
-  bundle: AgentBundle,
-  dirs: string[],
+  root: string,
+  files: ReadonlyMap<string, Buffer>,
 ): Promise<void> {
-  for (const path of bundle.files.keys()) await s.unlink(`${tmp}/${path}`).catch(() => {});
-  for (const d of [...dirs].reverse()) await s.rmdir(d).catch(() => {});
+  for (const d of foldersOf(root, files)) await s.mkdir(d);
+  for (const [path, data] of files) await s.writeFile(`${root}/${path}`, data);
+}
+
+/** The folders `files` need under `root`, `root` first, each before its subfolders. */
+function foldersOf(root: string, files: ReadonlyMap<string, Buffer>): Set<string> {
+  const out = new Set<string>();
+  for (const path of files.keys()) {
+    const parts = path.split('/');
+    for (let i = 0; i < parts.length; i++) out.add([root, ...parts.slice(0, i)].join('/'));
+  }
+  return out;
 }
 
 /** The few SFTP calls we use, as promises. */
