@@ -91,9 +91,10 @@ function setup(name: string): Setup {
 
 function opened(s: Setup): { argv: string[]; login?: number; location?: string; api?: number; error?: string }[] {
   if (!existsSync(s.openerLog)) return [];
+  // The opener creates the file before it writes its line: only whole lines count.
   return readFileSync(s.openerLog, 'utf8')
-    .trim()
     .split('\n')
+    .slice(0, -1)
     .map((l) => JSON.parse(l));
 }
 
