@@ -1,10 +1,13 @@
 /**
  * The driver's runtime in client mode: a WebSocket to a head service (`orrery start`) carrying
  * the protocol's `request`/`reply` messages, one frame per WebSocket message. The connection is
- * this driver's job on the head; closing it ends the job there.
+ * this driver's job on the head; closing it ends the job there. A driver on the head's machine
+ * writes its large puts into the head's shared-memory folder and maps the values it gets from
+ * there (service/ws-gateway.ts), as an embedded driver does.
  */
 import { WebSocket } from 'ws';
 import { fromErrorInfo } from '../core/errors.ts';
+import { sharesMemoryWith, ShmFolder } from '../core/shared-memory.ts';
 import { newId } from '../core/ids.ts';
 import { FrameDecoder, messageBytesAtLeast } from '../protocol/frames.ts';
 import type { ClientRequest, Message, ReplyTo } from '../protocol/messages.ts';
@@ -185,6 +188,8 @@ export class ClientRuntime implements CoreRuntime {
   private closed!: Promise<void>;
   /** The largest message the head accepts (its welcome says; older heads: the default). */
   private maxMessageBytes = MAX_DRIVER_MESSAGE_BYTES;
+  /** The head's shared-memory folder while connected to a head on this machine (puts are written there). */
+  shm: ShmFolder | undefined;
 
   constructor(
     ws: WebSocket,
@@ -214,8 +219,14 @@ export class ClientRuntime implements CoreRuntime {
       () => this.maxMessageBytes,
     );
     this.channel = channel;
+    // First on the connection, before any put or get: this driver maps the head's files.
+    const dir = welcome.shmDir;
+    this.shm = dir !== undefined && sharesMemoryWith(dir) ? ShmFolder.join(dir) : undefined;
+    if (dir !== undefined && this.shm) channel.send(this.request(0, { op: 'map-shared', dir }));
     channel.onClosed((reason) => {
       if (this.channel !== channel || this.stopping) return;
+      // Puts made until another head is reached carry their bytes (this head's folder goes with it).
+      this.shm = undefined;
       const why = reason ?? 'the head closed the connection';
       // 1001: the head is shutting down; 1002: it refused what this driver sent. Neither comes back by waiting.
       const final = reason === undefined || /\((1001|1002)\b/.test(reason);

@@ -66,11 +66,21 @@ export async function get(refs: ObjectRef | readonly ObjectRef[], opts: { timeou
   const ids = checkRefs(single ? [refs] : (refs as readonly ObjectRef[]), 'get()');
   const timeoutMs = checkTimeout('get()', opts.timeoutMs);
   const rt = currentRuntime();
-  const results = await rt.call({ op: 'get', ids, timeoutMs });
-  if (!Array.isArray(results)) throw new GetTimeoutError(timeoutMs ?? 0, results.timedOut);
-  const copy = rt.sharedPayloads;
-  return single ? resultValue(results[0]!, copy) : results.map((r) => resultValue(r, copy));
+  // The caller's refs must outlive the wait: collected meanwhile, they would release the objects,
+  // and a value named by a shared-memory file could be freed before it is mapped here.
+  inGet.add(refs);
+  try {
+    const results = await rt.call({ op: 'get', ids, timeoutMs });
+    if (!Array.isArray(results)) throw new GetTimeoutError(timeoutMs ?? 0, results.timedOut);
+    const copy = rt.sharedPayloads;
+    return single ? resultValue(results[0]!, copy) : results.map((r) => resultValue(r, copy));
+  } finally {
+    inGet.delete(refs);
+  }
 }
+
+/** The refs of `get` calls under way (kept reachable until their values are read). */
+const inGet = new Set<ObjectRef | readonly ObjectRef[]>();
 
 /** Waits until `numReturns` of `refs` are ready (a failed task's ref counts as ready). */
 export async function wait<T>(

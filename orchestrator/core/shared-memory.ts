@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, lstatSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { readWholeFileSync, writeWholeFileSync } from './large-files.ts';
 import { ensurePrivateDir, ProcessDir, type ProcessRole } from './runtime-dir.ts';
 import type { Payload } from './serialization.ts';
@@ -45,6 +45,15 @@ export function sharesMemoryWith(dir: string | undefined): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * True when `path` names a value file directly inside folder `dir` (a hex name, as
+ * {@link ShmFolder} makes them): what the head checks before it reads or links a file another
+ * process named, so a node or driver can only point at its own values.
+ */
+export function isFileOf(dir: string | undefined, path: string): boolean {
+  return dir !== undefined && dirname(path) === dir && /^[0-9a-f]+$/.test(basename(path));
 }
 
 /** A process's folder of shared-memory values. */

@@ -204,6 +204,8 @@ function handlersOf(t: RequestTargets, block: (caller: Caller, blocked: boolean)
     },
     put: (req, caller) => t.objects.put(req, caller),
     refs: (req, caller) => t.objects.refs(req, caller),
+    // The driver gateway takes it (a property of the connection); from anyone else it means nothing.
+    'map-shared': () => undefined,
     get: (req, caller) =>
       waitForObjects(
         t.store,

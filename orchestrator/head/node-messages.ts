@@ -2,9 +2,8 @@
  * What agents and workers tell the head: results, worker deaths, output, requests of running
  * tasks, and pulled values. Each message goes to the part of the head it concerns.
  */
-import { dirname } from 'node:path';
 import type { Payload } from '../core/serialization.ts';
-import { payloadBytes } from '../core/shared-memory.ts';
+import { isFileOf, payloadBytes } from '../core/shared-memory.ts';
 import type { ActorManager } from '../control/actor-manager.ts';
 import type { LeaseDispatcher } from '../control/lease-dispatcher.ts';
 import { memoryKilled } from '../control/memory-kills.ts';
@@ -49,9 +48,7 @@ export class NodeMessages {
   handle(node: NodeLink, m: Message, link?: Channel): void {
     const { tasks, actors, dispatcher, objects } = this.t;
     // A payload naming a file is read or linked by the head: only files in the node's own shared-memory folder.
-    const stray = payloadsOf(m).find(
-      (p) => p.shm && (node.shmDir === undefined || dirname(p.shm.path) !== node.shmDir),
-    );
+    const stray = payloadsOf(m).find((p) => p.shm && !isFileOf(node.shmDir, p.shm.path));
     if (stray)
       return (link ?? node.channel).close(
         `malformed message: it names ${stray.shm!.path}, not a file of the node's shared memory`,
@@ -163,8 +160,8 @@ export class NodeMessages {
   }
 }
 
-/** The values a message from a node carries (a result, a pulled object, a task's put or its submission's arguments). */
-function payloadsOf(m: Message): readonly Payload[] {
+/** The values a message from a node or a driver carries (a result, a pulled object, a put or a submission's arguments). */
+export function payloadsOf(m: Message): readonly Payload[] {
   if (m.type === 'done') return [m.result];
   if (m.type === 'object') return m.payload ? [m.payload] : [];
   if (m.type !== 'request') return [];

@@ -230,6 +230,12 @@ export class ObjectStore {
         const from = e.nodeId;
         const p2 = from ? await this.pullOwned(from, id) : undefined;
         if (p2 && this.entries.get(id) === e && e.state === 'READY') {
+          // Another reader's pull kept its copy meanwhile, and may have named its file to a
+          // process that has not mapped it yet: that copy stays, this one goes.
+          if (e.payload) {
+            if (p2.shm?.path !== e.payload.shm?.path) removeShmFile(p2);
+            return { ok: true, payload: e.payload };
+          }
           this.keep(e, id, p2);
           return { ok: true, payload: p2 };
         }

@@ -23,4 +23,9 @@ export interface DriverWelcome {
   readonly headId: string;
   /** The largest message the head accepts from this driver, in bytes. */
   readonly maxMessageBytes: number;
+  /**
+   * The head's shared-memory folder (core/shared-memory.ts): a driver that sees it (same
+   * machine, same user) sends `map-shared` and then puts and gets large values through it.
+   */
+  readonly shmDir?: string;
 }

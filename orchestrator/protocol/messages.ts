@@ -109,6 +109,15 @@ export interface HeadOps {
     };
     reply: void;
   };
+  /**
+   * A client driver that sees the head's shared-memory folder (its welcome's `shmDir`) says so
+   * first: from then on its large puts are files it wrote there, and `get` replies name files
+   * there instead of carrying bytes (service/ws-gateway.ts; other callers never send it).
+   */
+  readonly 'map-shared': {
+    req: { readonly op: 'map-shared'; readonly dir: string };
+    reply: void;
+  };
   /** Reference counting: the caller's process now holds refs to `hold` and dropped its last refs to `release`. */
   readonly refs: {
     req: { readonly op: 'refs'; readonly hold: readonly string[]; readonly release: readonly string[] };

@@ -11,6 +11,12 @@
  * task's inline arguments) is at most {@link MAX_DRIVER_MESSAGE_BYTES}; the welcome tells the
  * driver the limit, so it refuses a larger request itself with a clear error, and a message
  * over it anyway closes the connection with code 1009.
+ *
+ * A driver on the head's machine shares its memory: the welcome names the head's shared-memory
+ * folder, a driver that sees it answers `map-shared`, and from then on its large puts are files
+ * it wrote into that folder and `get` replies name files there (mapped by the driver, no bytes
+ * on the socket). A driver message naming any other file closes the connection (1002): the head
+ * never reads or links a file a driver merely points at.
  */
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { IncomingMessage } from 'node:http';
@@ -18,6 +24,8 @@ import type { Duplex } from 'node:stream';
 import type { Caller, Head } from '../head/head.ts';
 import type { Message } from '../protocol/messages.ts';
 import { nameProblem } from '../core/names.ts';
+import { isFileOf } from '../core/shared-memory.ts';
+import { payloadsOf } from '../head/node-messages.ts';
 import { DRIVER_PATH, MAX_DRIVER_MESSAGE_BYTES, WS_PROTOCOL, type DriverWelcome } from '../protocol/driver-socket.ts';
 import { refuseUpgrade } from './upgrade-refusal.ts';
 import { SocketChannel } from '../client/socket-channel.ts';
@@ -69,8 +77,17 @@ export class DriverGateway {
   private accept(ws: WebSocket, url: URL): void {
     const namespace = url.searchParams.get('namespace') || undefined;
     const jobId = this.head.startJob(namespace);
-    const caller: Caller = { jobId };
-    const channel = new SocketChannel(ws, (m) => this.request(caller, channel, m));
+    const shmDir = this.head.shm?.path;
+    let caller: Caller = { jobId };
+    const channel = new SocketChannel(ws, (m) => {
+      if (m.type === 'request' && m.req?.op === 'map-shared') {
+        if (shmDir === undefined || m.req.dir !== shmDir)
+          return channel.close(1002, "map-shared names a folder that is not the head's shared memory");
+        caller = { jobId, sharedMemory: true };
+        return;
+      }
+      this.request(caller, channel, m);
+    });
     this.drivers.set(jobId, { channel, logs: url.searchParams.get('logToDriver') !== '0' });
     channel.onClosed((reason) => {
       this.drivers.delete(jobId);
@@ -83,6 +100,7 @@ export class DriverGateway {
       nodeId: this.head.queries.nodeIds()[0] ?? '',
       headId: this.head.headId,
       maxMessageBytes: this.maxMessageBytes,
+      shmDir,
     };
     channel.send({ type: 'reply', requestId: 0, ok: true, value: welcome });
   }
@@ -90,6 +108,13 @@ export class DriverGateway {
   private request(caller: Caller, channel: SocketChannel, m: Message): void {
     if (m.type !== 'request' || typeof m.requestId !== 'number' || typeof m.req?.op !== 'string')
       return channel.close(1002, `unexpected ${m.type} message from a driver`);
+    const shmDir = caller.sharedMemory ? this.head.shm?.path : undefined;
+    const stray = payloadsOf(m).find((p) => p.shm && !isFileOf(shmDir, p.shm.path));
+    if (stray)
+      return channel.close(
+        1002,
+        `malformed request: it names ${stray.shm!.path}, not a file of the head's shared memory`,
+      );
     this.head.requests.answer(m, caller, channel);
   }
 

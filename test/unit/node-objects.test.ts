@@ -6,15 +6,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeObjects } from '../../orchestrator/agent/node-objects.ts';
 import type { Payload } from '../../orchestrator/core/serialization.ts';
+import { SPILL_THRESHOLD } from '../../orchestrator/objects/spill-store.ts';
 
 const value = (n: number, fill: number): Payload => ({ data: new Uint8Array(n).fill(fill), marked: false });
 const files = (dir: string) => (existsSync(dir) ? readdirSync(dir).length : 0);
 
+/** Waits for `want` spill files and for their spills to finish (a file exists before its write is done). */
 async function settle(store: NodeObjects, dir: string, want: number): Promise<void> {
-  for (let i = 0; i < 100 && files(dir) < want; i++) await new Promise((r) => setTimeout(r, 10));
-  await new Promise((r) => setTimeout(r, 20));
+  const done = () => files(dir) >= want && store.usedBytes <= store.memoryBytes * SPILL_THRESHOLD;
+  for (let i = 0; i < 500 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(
-    files(dir) >= want,
+    done(),
     `expected ${want} spill files, found ${files(dir)} (memory ${store.usedBytes} of ${store.memoryBytes})`,
   );
 }

@@ -1,13 +1,14 @@
 /** Reference counting, spilling and lost objects in the head's object store (no processes). */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReferenceCounter } from '../../orchestrator/objects/reference-counter.ts';
 import { ObjectStore, type ObjectStoreIO } from '../../orchestrator/objects/object-store.ts';
 import { serializeValue, deserializeValue, type Payload } from '../../orchestrator/core/serialization.ts';
 import { ObjectRef } from '../../orchestrator/core/object-ref.ts';
+import { ShmFolder } from '../../orchestrator/core/shared-memory.ts';
 
 const reviver = { actor: () => undefined };
 const bytes = (n: number, fill: number) => serializeValue(new Uint8Array(n).fill(fill), 'test');
@@ -222,5 +223,22 @@ describe('ObjectStore lost values', () => {
     const [r2] = await store.results(['p']);
     assert.deepEqual(io.pulls, ['n1:p'], 'the second read uses the head copy');
     assert.ok(r1!.ok && r2!.ok);
+  });
+
+  test('two readers pulling one shared-memory value at once both get a file that exists', async () => {
+    const { io, dir } = newStore();
+    const shm = join(dir, 'shm');
+    mkdirSync(shm);
+    const folder = ShmFolder.join(shm);
+    // Each pull is a new file (an agent's link), answered after both reads asked.
+    io.onPull = () =>
+      new Promise((r) => setTimeout(() => r(folder.write(new Uint8Array(8).fill(5), { marked: false })), 10));
+    const owned = new ObjectStore({ memoryBytes: 1 << 30, spillDir: join(dir, 'spill2'), shm: folder }, io);
+    owned.put('p', { data: new Uint8Array(0), marked: false }, 'job', 'n1/w1', { nodeId: 'n1', sizeBytes: 8 });
+    const [[a], [b]] = await Promise.all([owned.results(['p']), owned.results(['p'])]);
+    assert.ok(a!.ok && b!.ok && a.payload.shm && b.payload.shm);
+    assert.equal(a.payload.shm.path, b.payload.shm.path, 'both readers get the copy the head keeps');
+    assert.ok(existsSync(a.payload.shm.path), 'the file a reader was given is gone');
+    assert.equal(readdirSync(shm).length, 1, 'the second pull left its file behind');
   });
 });
