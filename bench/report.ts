@@ -59,8 +59,8 @@ const METRICS: readonly MetricInfo[] = [
     metric: 'put_get_gigabytes',
     ray: 'single_client_put_gigabytes (+ get)',
     definition:
-      'GB/s = array size in GB (0.1) / seconds per round trip; a round trip puts a 100 MB Float64Array (10 MB with --quick), passes it through an identity task and gets it back',
-    target: { op: '>=', value: 1 },
+      'GB/s = array size in GB (0.1) / seconds per round trip; a round trip puts a 100 MB Float64Array (10 MB with --quick), passes it through an identity task and gets it back; every system measures it on a fresh runtime',
+    target: { op: '>=', value: 1.5 },
   },
   {
     metric: 'tasks_queued_1m_rss_mb',

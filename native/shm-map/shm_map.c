@@ -3,13 +3,16 @@
  * ArrayBuffer (MAP_PRIVATE, read and write: a task that writes into its argument gets private
  * copy-on-write pages, the shared file never changes), unmapped by the buffer's finalizer; and
  * tells whether such a mapping is still unmodified (no page copied on write, from
- * /proc/self/pagemap), so an identity task's result can alias its argument's file.
+ * /proc/self/pagemap), so an identity task's result can alias its argument's file; and makes,
+ * on a thread of the pool, a new file whose pages are already allocated (fallocate), so that a
+ * later put writing into it copies its bytes without waiting for the kernel to find memory.
  */
 #define _GNU_SOURCE
 #include <node_api.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -127,8 +130,67 @@ static napi_value probe(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* preallocate(path, bytes, done): a new file (0600, never an existing one) with `bytes` of pages. */
+typedef struct {
+  napi_async_work work;
+  napi_ref done;
+  char path[4096];
+  int64_t bytes;
+  int error;
+} Prealloc;
+
+static void prealloc_execute(napi_env env, void *data) {
+  (void)env;
+  Prealloc *p = data;
+  int fd = open(p->path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    p->error = errno;
+    return;
+  }
+  if (fallocate(fd, 0, 0, (off_t)p->bytes) != 0) {
+    p->error = errno;
+    unlink(p->path);
+  }
+  close(fd);
+}
+
+static void prealloc_complete(napi_env env, napi_status status, void *data) {
+  Prealloc *p = data;
+  napi_value done, global, arg;
+  if (status == napi_ok && p->error == 0) napi_get_null(env, &arg);
+  else napi_create_string_utf8(env, strerror(p->error ? p->error : ECANCELED), NAPI_AUTO_LENGTH, &arg);
+  napi_get_reference_value(env, p->done, &done);
+  napi_get_global(env, &global);
+  napi_call_function(env, global, done, 1, &arg, NULL);
+  napi_delete_reference(env, p->done);
+  napi_delete_async_work(env, p->work);
+  free(p);
+}
+
+static napi_value preallocate(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3], name;
+  size_t len;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  Prealloc *p = calloc(1, sizeof *p);
+  if (!p) return fail(env, "cannot allocate", "a preallocation");
+  if (argc < 3 || napi_get_value_string_utf8(env, argv[0], p->path, sizeof p->path, &len) != napi_ok ||
+      napi_get_value_int64(env, argv[1], &p->bytes) != napi_ok || p->bytes <= 0 ||
+      napi_create_reference(env, argv[2], 1, &p->done) != napi_ok) {
+    free(p);
+    napi_throw_type_error(env, NULL, "preallocate(path, bytes, done): a path, a positive size and a callback");
+    return NULL;
+  }
+  napi_create_string_utf8(env, "orrery-shm-preallocate", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, prealloc_execute, prealloc_complete, p, &p->work);
+  napi_queue_async_work(env, p->work);
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
+  napi_create_function(env, "preallocate", NAPI_AUTO_LENGTH, preallocate, NULL, &fn);
+  napi_set_named_property(env, exports, "preallocate", fn);
   napi_create_function(env, "map", NAPI_AUTO_LENGTH, map_file, NULL, &fn);
   napi_set_named_property(env, exports, "map", fn);
   napi_create_function(env, "pristine", NAPI_AUTO_LENGTH, pristine, NULL, &fn);

@@ -87,7 +87,7 @@ export class SocketChannel {
   close(code = 1000, reason = ''): void {
     if (this.closed) return;
     this.flush();
-    this.ws.close(code, reason);
+    this.ws.close(code, closeReason(reason));
     this.ended(undefined);
   }
 
@@ -97,7 +97,7 @@ export class SocketChannel {
   }
 
   private fail(reason: string): void {
-    this.ws.close(1002, reason.slice(0, 120));
+    this.ws.close(1002, closeReason(reason));
     this.ended(reason);
   }
 
@@ -107,4 +107,11 @@ export class SocketChannel {
     this.pending = [];
     this.onClose(reason);
   }
+}
+
+/** `reason` cut to the 123 bytes a WebSocket close frame carries (a longer one makes `ws` throw). */
+function closeReason(reason: string): string {
+  let out = reason;
+  while (Buffer.byteLength(out) > 123) out = out.slice(0, -1);
+  return out;
 }

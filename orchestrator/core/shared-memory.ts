@@ -8,16 +8,43 @@
  * argument's file. The folder goes when its process ends (an exit hook) and, after a crash,
  * with the next start's sweep on this host (core/runtime-dir.ts: only this user's folders
  * whose process is dead).
+ *
+ * Most of the cost of writing a new file on tmpfs is the kernel allocating its pages, not the
+ * copy (100 MB: about 28 of 44 ms here). A folder its process owns therefore keeps, after each
+ * large write, a file of the same size (rounded up to a MiB) made with its pages allocated on a
+ * thread of the pool ({@link WARM_FILES} at most, {@link WARM_MAX_BYTES} in all, removed after
+ * {@link WARM_IDLE_MS} without a write): the next write of that size renames it and only copies,
+ * as Ray's plasma store copies into memory it allocated up front. A warm file is never a value's
+ * file before it is renamed, so no reader can have it mapped.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, linkSync, lstatSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  ftruncateSync,
+  linkSync,
+  lstatSync,
+  openSync,
+  renameSync,
+  rm,
+  rmSync,
+  statfsSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { readWholeFileSync, writeWholeFileSync } from './large-files.ts';
+import { preallocateFile } from './shm-map.ts';
 import { ensurePrivateDir, ProcessDir, type ProcessRole } from './runtime-dir.ts';
 import type { Payload } from './serialization.ts';
 
 /** Values at least this large go through shared memory (below it a socket hop costs less than a file). */
 export const SHM_MIN_BYTES = 1024 * 1024;
+
+/** Warm files a folder keeps at most, bytes they hold at most, and how long they outlive the last write. */
+export const WARM_FILES = 2;
+export const WARM_MAX_BYTES = 2 ** 31;
+export const WARM_IDLE_MS = 5000;
+const MIB = 2 ** 20;
 
 /** Where shared memory is: a tmpfs on Linux. Elsewhere there is none and values travel as bytes. */
 const SHM_ROOT = '/dev/shm';
@@ -56,8 +83,20 @@ export function isFileOf(dir: string | undefined, path: string): boolean {
   return dir !== undefined && dirname(path) === dir && /^[0-9a-f]+$/.test(basename(path));
 }
 
+/** A file with allocated pages, ready to take the next value of up to `bytes`. */
+interface WarmFile {
+  readonly path: string;
+  readonly bytes: number;
+}
+
 /** A process's folder of shared-memory values. */
 export class ShmFolder {
+  /** Warm files ready to write into, and the bytes of those being made. */
+  private readonly warm: WarmFile[] = [];
+  private warming = 0;
+  private idle: NodeJS.Timeout | undefined;
+  private closed = false;
+
   private constructor(
     /** The folder (made by this process, or by its agent for a worker). */
     readonly path: string,
@@ -95,12 +134,56 @@ export class ShmFolder {
   write(data: Uint8Array, like: Pick<Payload, 'marked' | 'typed'>): Payload | undefined {
     const path = this.newPath();
     try {
-      writeWholeFileSync(path, data, { flag: 'wx', mode: 0o600 });
+      if (!this.writeWarm(path, data)) writeWholeFileSync(path, data, { flag: 'wx', mode: 0o600 });
     } catch {
       rmSync(path, { force: true });
       return undefined;
     }
+    this.warmUp(data.byteLength);
     return shmPayload(path, data.byteLength, like);
+  }
+
+  /** Writes `data` into a warm file large enough, renamed to `path`; false when there is none. */
+  private writeWarm(path: string, data: Uint8Array): boolean {
+    const fits = this.warm.filter((w) => w.bytes >= data.byteLength).sort((a, b) => a.bytes - b.bytes)[0];
+    if (!fits) return false;
+    this.warm.splice(this.warm.indexOf(fits), 1);
+    renameSync(fits.path, path);
+    const fd = openSync(path, 'r+');
+    try {
+      for (let at = 0; at < data.byteLength; )
+        at += writeSync(fd, data, at, Math.min(2 ** 30, data.byteLength - at), at);
+      if (fits.bytes > data.byteLength) ftruncateSync(fd, data.byteLength);
+    } finally {
+      closeSync(fd);
+    }
+    return true;
+  }
+
+  /** After a write of `bytes`: a warm file for the next one, where this process owns the folder and memory allows. */
+  private warmUp(bytes: number): void {
+    if (!this.dir || this.closed || bytes < SHM_MIN_BYTES) return;
+    clearTimeout(this.idle);
+    this.idle = setTimeout(() => this.coolDown(), WARM_IDLE_MS).unref();
+    const size = Math.ceil(bytes / MIB) * MIB;
+    const held = this.warming + this.warm.reduce((n, w) => n + w.bytes, 0);
+    if (this.warm.length + (this.warming > 0 ? 1 : 0) >= WARM_FILES || held + size > WARM_MAX_BYTES) return;
+    // Leave most of /dev/shm to values: warm only while four more such files would fit.
+    const fs = statfsSync(this.path);
+    if (fs.bavail * fs.bsize < 4 * size) return;
+    const path = join(this.path, `warm-${randomBytes(8).toString('hex')}`);
+    const started = preallocateFile(path, size, (error) => {
+      this.warming -= size;
+      if (error !== null || this.closed) return void rmSync(path, { force: true });
+      this.warm.push({ path, bytes: size });
+      this.idle?.refresh();
+    });
+    if (started) this.warming += size;
+  }
+
+  /** Removes the warm files (no write for a while, or the folder closes). */
+  private coolDown(): void {
+    for (const w of this.warm.splice(0)) rmSync(w.path, { force: true });
   }
 
   /** A new name in this folder for file `source` (no copy; undefined when it is gone). */
@@ -122,6 +205,9 @@ export class ShmFolder {
 
   /** Removes the whole folder (this process's own; a worker's joined folder is its agent's to remove). */
   close(): void {
+    this.closed = true;
+    clearTimeout(this.idle);
+    this.coolDown();
     this.dir?.remove();
   }
 
@@ -147,9 +233,13 @@ export function inlinePayload(p: Payload): Payload {
   return p.typed ? { data, marked: p.marked, typed: p.typed } : { data, marked: p.marked };
 }
 
-/** Removes the file of a shared-memory payload (its owner freed or spilled it; mappings stay valid). */
+/**
+ * Removes the file of a shared-memory payload (its owner freed or spilled it; mappings stay
+ * valid). Off this thread: freeing a large file's pages takes the kernel a while (100 MB: about
+ * 20 ms here), which an agent's event loop should not wait for.
+ */
 export function removeShmFile(p: Payload): void {
-  if (p.shm) rmSync(p.shm.path, { force: true });
+  if (p.shm) rm(p.shm.path, { force: true }, () => undefined);
 }
 
 /**

@@ -17,6 +17,8 @@ interface NativeShmMap {
   pristine(buffer: ArrayBuffer): boolean;
   /** Makes one external buffer; throws where the runtime refuses them. */
   probe(): ArrayBuffer;
+  /** Makes a new file of `bytes` allocated pages on a thread of the pool; `done` hears the error, or null. */
+  preallocate(path: string, bytes: number, done: (error: string | null) => void): void;
 }
 
 /** How shared-memory values are read in this process, for logs and status. */
@@ -92,6 +94,17 @@ export function unchangedFileOf(view: Uint8Array): string | undefined {
   const path = mapped.get(view.buffer);
   if (!path || view.byteOffset !== 0 || view.byteLength !== view.buffer.byteLength) return undefined;
   return native?.pristine(view.buffer as ArrayBuffer) ? path : undefined;
+}
+
+/**
+ * Makes a new file at `path` whose `bytes` of pages the kernel allocates now, off this thread;
+ * false (nothing started) without the addon. A write into such a file later only copies.
+ */
+export function preallocateFile(path: string, bytes: number, done: (error: string | null) => void): boolean {
+  const m = load();
+  if (!m) return false;
+  m.preallocate(path, bytes, done);
+  return true;
 }
 
 /** True for a buffer made by {@link mapFile} with the native addon (a mapped view, not a copy). */

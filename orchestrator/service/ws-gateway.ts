@@ -110,11 +110,12 @@ export class DriverGateway {
       return channel.close(1002, `unexpected ${m.type} message from a driver`);
     const shmDir = caller.sharedMemory ? this.head.shm?.path : undefined;
     const stray = payloadsOf(m).find((p) => p.shm && !isFileOf(shmDir, p.shm.path));
-    if (stray)
-      return channel.close(
-        1002,
-        `malformed request: it names ${stray.shm!.path}, not a file of the head's shared memory`,
+    if (stray) {
+      this.log(
+        `orrery: the driver of job ${caller.jobId} named ${stray.shm!.path}, not a file of the head's shared memory`,
       );
+      return channel.close(1002, "malformed request: it names a file outside the head's shared memory");
+    }
     this.head.requests.answer(m, caller, channel);
   }
 

@@ -114,7 +114,7 @@ describe('a driver message naming a file', () => {
   test('is refused outside the head’s folder, and inside it from a driver that did not say it shares it', {
     timeout: 30_000,
   }, async () => {
-    const owned = join(shmDir, readdirSync(shmDir)[0] ?? 'ab12');
+    const owned = join(shmDir, readdirSync(shmDir).find((n) => /^[0-9a-f]+$/.test(n)) ?? 'ab12');
     const cases: [string, unknown[]][] = [
       ['/etc/passwd', [put('/etc/passwd')]],
       ['another folder', [put(join(shmDir, '..', 'abcd'))]],
@@ -140,6 +140,6 @@ describe('a driver message naming a file', () => {
     d.send(put(join(shmDir, '..', 'x', 'abcd')));
     const [code, why] = await d.closed;
     assert.equal(code, 1002, why);
-    assert.match(why, /malformed request: it names .*abcd, not a file of the head's shared memory/);
+    assert.match(why, /malformed request: it names a file outside the head's shared memory/);
   });
 });
