@@ -131,6 +131,18 @@ const METRICS: readonly MetricInfo[] = [
     definition: '1 GiB made on an ssh node (the loopback sshd) and consumed on a local node, fetched directly',
   },
   {
+    metric: 'large_value_round_trip_s',
+    definition:
+      'seconds for put() of a 3 GiB Uint8Array (256 MiB with --quick), an identity task on the local node and get() (past one 2 GiB frame)',
+  },
+  {
+    metric: 'large_value_driver_peak_rss_mib',
+    definition:
+      "peak RSS (VmHWM) of the driver with its embedded head in that round trip, the caller's 3 GiB array included",
+  },
+  { metric: 'large_value_agent_peak_rss_mib', definition: 'peak RSS of the node agent in that round trip' },
+  { metric: 'large_value_worker_peak_rss_mib', definition: 'peak RSS of the largest worker in that round trip' },
+  {
     metric: 'quantum_sim_20q_depth20_s',
     definition:
       'seconds to simulate a 20-qubit, depth-20 random circuit (a random 1-qubit gate on every qubit, then cx/cz on random pairs, per layer) on the state-vector simulator',

@@ -98,6 +98,13 @@ function steps(): Step[] {
     required: true,
   });
   list.push({
+    name: 'large value',
+    command: process.execPath,
+    args: tsArgs('./large-value-bench.ts'),
+    timeoutS: 180 * scale,
+    required: true,
+  });
+  list.push({
     name: 'dashboard',
     command: process.execPath,
     args: tsArgs('./dashboard-bench.ts'),

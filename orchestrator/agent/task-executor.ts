@@ -193,7 +193,8 @@ export class TaskExecutor {
   /** An object's value: from this node's agent if it holds it, else through the head. */
   private async fetchObject(id: string): Promise<Payload> {
     const get = async (id: string): Promise<ObjectResult> => {
-      const r = await this.runtime.call({ op: 'get', ids: [id] });
+      // This node's agent could not get it from a node: through the head.
+      const r = await this.runtime.call({ op: 'get', ids: [id], relay: this.objects !== undefined });
       // Without a timeout the head answers once every object is done, never with { timedOut }.
       if (!Array.isArray(r)) throw new Error(`fetching object ${id} timed out`);
       return r[0]!;

@@ -4,8 +4,8 @@
  * async actor calls each act as themselves).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { fromErrorInfo, TaskCancelledError } from '../core/errors.ts';
-import type { ClientRequest, Message, ReplyTo, ShippedDir } from '../protocol/messages.ts';
+import { fromErrorInfo, TaskCancelledError, toErrorInfo } from '../core/errors.ts';
+import type { ClientRequest, Message, ObjectResult, ReplyTo, ShippedDir } from '../protocol/messages.ts';
 import type { CoreRuntime, RuntimeContext } from '../api/runtime.ts';
 import type { WorkerObjects } from './worker-objects.ts';
 import type { SecretMask } from './secret-mask.ts';
@@ -28,6 +28,9 @@ export interface TaskScope {
   /** The task's attempt (0 first, one more per retry), sent with its output so late lines keep theirs. */
   readonly attempt?: number;
 }
+
+/** The head's reply to a `get`. */
+type GetReply = ReplyTo<{ op: 'get'; ids: string[] }>;
 
 /** Worker-side CoreRuntime. */
 export class WorkerRuntime implements CoreRuntime {
@@ -68,6 +71,37 @@ export class WorkerRuntime implements CoreRuntime {
   }
 
   call<R extends ClientRequest>(req: R): Promise<ReplyTo<R>> {
+    const reply = this.request(req);
+    if (req.op !== 'get' || !this.objects) return reply;
+    return this.fetchDirect(req.ids, reply as Promise<GetReply>) as Promise<ReplyTo<R>>;
+  }
+
+  /**
+   * A `get` reply with the values the head left on other nodes (`fetch`) fetched by this node's
+   * agent straight from there, or through the head (`relay`) when that fails.
+   */
+  private async fetchDirect(ids: readonly string[], reply: Promise<GetReply>): Promise<GetReply> {
+    const rs = await reply;
+    if (!Array.isArray(rs) || !rs.some((r) => r.ok && r.fetch)) return rs;
+    const viaHead = async (id: string): Promise<ObjectResult> => {
+      const r = await this.request({ op: 'get', ids: [id], relay: true });
+      return Array.isArray(r)
+        ? r[0]!
+        : { ok: false, error: { name: 'Error', message: `fetching object ${id} timed out` } };
+    };
+    return Promise.all(
+      rs.map(async (r, i): Promise<ObjectResult> => {
+        if (!r.ok || !r.fetch) return r;
+        try {
+          return { ok: true, payload: await this.objects!.fetch(ids[i]!, viaHead) };
+        } catch (err) {
+          return { ok: false, error: toErrorInfo(err) };
+        }
+      }),
+    );
+  }
+
+  private request<R extends ClientRequest>(req: R): Promise<ReplyTo<R>> {
     const s = this.current();
     if (s?.cancelled) return Promise.reject(new TaskCancelledError(s.context.taskId, 'this task'));
     const requestId = this.nextRequest++;

@@ -267,6 +267,11 @@ export function assembleHead(opts: HeadOptions, headId: string): HeadParts {
     recordedTask: opts.adoption?.recorded && ((taskId) => opts.adoption?.recorded?.(taskId)),
     recordedResult: opts.adoption?.result && ((taskId) => opts.adoption?.result?.(taskId)),
     addBackends: (configs) => backends.addFromDriver(configs),
+    fetchesDirectly: (nodeId, id) => {
+      const holder = store.heldOnlyBy(id);
+      // Its own node's agent has it at hand; another node's, when the pair can reach each other.
+      return holder !== undefined && (holder === nodeId || transfers.sources(nodeId, id, holder).length > 0);
+    },
     log,
   });
   const usage = new UsageMonitor({

@@ -38,6 +38,9 @@ import type { Jobs } from './jobs.ts';
 import { waitForObjects } from './wait-for-objects.ts';
 import type { Payload } from '../core/serialization.ts';
 
+/** A `get` result telling a worker to fetch the value from the node that holds it. */
+const FETCH_IT: ObjectResult = { ok: true, payload: { data: new Uint8Array(0), marked: false }, fetch: true };
+
 /** Who is asking: a driver (job) or a running task. */
 export interface Caller {
   readonly jobId: string;
@@ -74,6 +77,8 @@ export interface RequestTargets {
   recordedTask?(taskId: string): RecordedTask | undefined;
   /** The result a finished task of that session recorded (HeadOptions.adoption): for a reconnected driver's `get`. */
   recordedResult?(taskId: string): Payload | undefined;
+  /** True when node `nodeId` holds object `id` or can fetch it directly from the node that does (objects/transfer-routes.ts). */
+  fetchesDirectly(nodeId: string, id: string): boolean;
   /** A client driver's backends join the head (those whose names are new); resolves with the names added. */
   addBackends(configs: readonly unknown[]): Promise<string[]>;
   log(line: string): void;
@@ -189,6 +194,15 @@ function handlersOf(t: RequestTargets, block: (caller: Caller, blocked: boolean)
       }
     return ids;
   };
+  /** `get`'s results; a worker gets a value only nodes hold from its own agent, which fetches it directly where it can. */
+  const results = async (req: RequestOf<'get'>, caller: Caller): Promise<ObjectResult[]> => {
+    const node = req.relay ? undefined : caller.nodeId;
+    const direct = new Set(node ? req.ids.filter((id) => t.fetchesDirectly(node, id)) : []);
+    if (direct.size === 0) return t.objects.results(req.ids, caller);
+    const rest = req.ids.filter((id) => !direct.has(id));
+    const got = new Map((await t.objects.results(rest, caller)).map((r, i) => [rest[i]!, r]));
+    return req.ids.map((id) => got.get(id) ?? FETCH_IT);
+  };
   return {
     submit(req, caller) {
       // A reconnected driver's replay of a task this head, or the session it resumes, already has (see api/submission-replay.ts).
@@ -214,9 +228,7 @@ function handlersOf(t: RequestTargets, block: (caller: Caller, blocked: boolean)
         req.ids.length,
         req.timeoutMs,
       ).then<ObjectResult[] | GetTimedOut>((ready) =>
-        ready.length < req.ids.length
-          ? { timedOut: req.ids.length - ready.length }
-          : t.objects.results(req.ids, caller),
+        ready.length < req.ids.length ? { timedOut: req.ids.length - ready.length } : results(req, caller),
       ),
     wait: (req, caller) =>
       waitForObjects(

@@ -179,6 +179,16 @@ export class ObjectStore {
   }
 
   /** The node a value lives on, if it stayed on the node that made it. */
+  /**
+   * The node holding `id` when only nodes have its value (no copy or spill here) and it holds no
+   * refs: a worker on another node may then fetch it from there itself.
+   */
+  heldOnlyBy(id: string): string | undefined {
+    const e = this.entries.get(id);
+    if (e?.state !== 'READY' || !e.nodeId || e.payload || e.spilled) return undefined;
+    return this.refs.containedIn(id).length === 0 ? e.nodeId : undefined;
+  }
+
   locationOf(id: string): { nodeId: string; sizeBytes: number } | undefined {
     const e = this.entries.get(id);
     return e?.nodeId && e.state === 'READY' ? { nodeId: e.nodeId, sizeBytes: e.meta?.sizeBytes ?? 0 } : undefined;

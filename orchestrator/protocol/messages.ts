@@ -73,7 +73,15 @@ export interface ShippedDir {
 
 /** The outcome of one object for `get`. */
 export type ObjectResult =
-  | { readonly ok: true; readonly payload: Payload }
+  | {
+      readonly ok: true;
+      readonly payload: Payload;
+      /**
+       * Only to a worker: the value is on its own node or on one its agent can fetch it from
+       * directly (agent/object-transfers.ts); `payload` is empty.
+       */
+      readonly fetch?: true;
+    }
   | { readonly ok: false; readonly error: ErrorInfo };
 
 /** `get`'s reply when the timeout passed first: how many objects were not ready. */
@@ -123,9 +131,12 @@ export interface HeadOps {
     req: { readonly op: 'refs'; readonly hold: readonly string[]; readonly release: readonly string[] };
     reply: void;
   };
-  /** The outcome of every object, in order, once all are done (or how many were not, at the timeout). */
+  /**
+   * The outcome of every object, in order, once all are done (or how many were not, at the
+   * timeout). `relay`: every value through the head (a worker whose direct fetch failed).
+   */
   readonly get: {
-    req: { readonly op: 'get'; readonly ids: readonly string[]; readonly timeoutMs?: number };
+    req: { readonly op: 'get'; readonly ids: readonly string[]; readonly timeoutMs?: number; readonly relay?: boolean };
     reply: ObjectResult[] | GetTimedOut;
   };
   /** The ids that are done (in input order) once `numReturns` are, or at the timeout. */

@@ -43,6 +43,16 @@ const consume = remote({ name: 'consume-big', maxRetries: 0 }, async (a: Uint8Ar
   return { length: a.length, sum, last: a[a.length - 1], nodeId: getRuntimeContext().nodeId };
 });
 
+/** The same summary of values the task gets itself with get() (refs inside an array are not resolved as arguments). */
+const getInside = remote({ name: 'get-inside', maxRetries: 0 }, async (refs: ObjectRef<Uint8Array>[]) => {
+  const { get } = await import('orrery-compute');
+  return (await get(refs)).map((a) => {
+    let sum = 0;
+    for (let i = 0; i < a.length; i += 4096) sum += a[i]!;
+    return { length: a.length, sum, last: a[a.length - 1] };
+  });
+});
+
 function expectedSum(n: number): number {
   let sum = 0;
   for (let i = 0; i < n; i += 4096) sum += (i / 4096) % 251;
@@ -102,6 +112,21 @@ describe('two local agents', () => {
     const row = await rowOf(ref);
     assert.equal(row.directBytes, 4 * MB);
     assert.equal(row.relayBytes, 0);
+  });
+
+  test("a task's get() of a value on the other node fetches it directly, and of one on its own node reads it there", async () => {
+    const there = make.options(pin(a.nodeId)).remote(4 * MB);
+    const here = make.options(pin(b.nodeId)).remote(3 * MB);
+    const [seen] = await get([getInside.options(pin(b.nodeId)).remote([there, here])]);
+    assert.deepEqual(seen, [
+      { length: 4 * MB, sum: expectedSum(4 * MB), last: 7 },
+      { length: 3 * MB, sum: expectedSum(3 * MB), last: 7 },
+    ]);
+    const [rowThere, rowHere] = [await rowOf(there), await rowOf(here)];
+    assert.equal(rowThere.directBytes, 4 * MB, 'the value on the other node did not move agent to agent');
+    assert.equal(rowThere.relayBytes, 0, 'the value on the other node went through the head');
+    assert.equal(rowHere.relayBytes, 0, 'the value on the same node went through the head');
+    assert.equal(rowHere.directBytes, 0);
   });
 
   test('the driver still gets the value through the head (counted as relayed)', async () => {
