@@ -91,9 +91,9 @@ interface WarmFile {
 
 /** A process's folder of shared-memory values. */
 export class ShmFolder {
-  /** Warm files ready to write into, and the bytes of those being made. */
+  /** Warm files ready to write into, and those being made. */
   private readonly warm: WarmFile[] = [];
-  private warming = 0;
+  private readonly warming = new Set<WarmFile>();
   private idle: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -143,21 +143,27 @@ export class ShmFolder {
     return shmPayload(path, data.byteLength, like);
   }
 
-  /** Writes `data` into a warm file large enough, renamed to `path`; false when there is none. */
+  /** Writes `data` into a warm file large enough, renamed to `path`; false when there is none (or it failed). */
   private writeWarm(path: string, data: Uint8Array): boolean {
     const fits = this.warm.filter((w) => w.bytes >= data.byteLength).sort((a, b) => a.bytes - b.bytes)[0];
     if (!fits) return false;
     this.warm.splice(this.warm.indexOf(fits), 1);
-    renameSync(fits.path, path);
-    const fd = openSync(path, 'r+');
     try {
-      for (let at = 0; at < data.byteLength; )
-        at += writeSync(fd, data, at, Math.min(2 ** 30, data.byteLength - at), at);
-      if (fits.bytes > data.byteLength) ftruncateSync(fd, data.byteLength);
-    } finally {
-      closeSync(fd);
+      renameSync(fits.path, path);
+      const fd = openSync(path, 'r+');
+      try {
+        for (let at = 0; at < data.byteLength; )
+          at += writeSync(fd, data, at, Math.min(2 ** 30, data.byteLength - at), at);
+        if (fits.bytes > data.byteLength) ftruncateSync(fd, data.byteLength);
+      } finally {
+        closeSync(fd);
+      }
+      return true;
+    } catch {
+      rmSync(fits.path, { force: true });
+      rmSync(path, { force: true });
+      return false;
     }
-    return true;
   }
 
   /** After a write of `bytes`: a warm file for the next one, where this process owns the folder and memory allows. */
@@ -166,19 +172,19 @@ export class ShmFolder {
     clearTimeout(this.idle);
     this.idle = setTimeout(() => this.coolDown(), WARM_IDLE_MS).unref();
     const size = Math.ceil(bytes / MIB) * MIB;
-    const held = this.warming + this.warm.reduce((n, w) => n + w.bytes, 0);
-    if (this.warm.length + (this.warming > 0 ? 1 : 0) >= WARM_FILES || held + size > WARM_MAX_BYTES) return;
+    const all = [...this.warm, ...this.warming];
+    if (all.length >= WARM_FILES || all.reduce((n, w) => n + w.bytes, size) > WARM_MAX_BYTES) return;
     // Leave most of /dev/shm to values: warm only while four more such files would fit.
     const fs = statfsSync(this.path);
     if (fs.bavail * fs.bsize < 4 * size) return;
-    const path = join(this.path, `warm-${randomBytes(8).toString('hex')}`);
-    const started = preallocateFile(path, size, (error) => {
-      this.warming -= size;
-      if (error !== null || this.closed) return void rmSync(path, { force: true });
-      this.warm.push({ path, bytes: size });
+    const file: WarmFile = { path: join(this.path, `warm-${randomBytes(8).toString('hex')}`), bytes: size };
+    const started = preallocateFile(file.path, size, (error) => {
+      this.warming.delete(file);
+      if (error !== null || this.closed) return void rmSync(file.path, { force: true });
+      this.warm.push(file);
       this.idle?.refresh();
     });
-    if (started) this.warming += size;
+    if (started) this.warming.add(file);
   }
 
   /** Removes the warm files (no write for a while, or the folder closes). */
