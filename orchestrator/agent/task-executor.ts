@@ -4,10 +4,10 @@
  * parent cannot deadlock it). An actor runs up to `maxConcurrency` calls at once, in order; a
  * node's shared worker (AgentSpec.sharedWorker) runs all its plain tasks at once.
  */
-import { fromErrorInfo, TaskCancelledError, toErrorInfo } from '../core/errors.ts';
+import { TaskCancelledError, toErrorInfo } from '../core/errors.ts';
 import { loadCode, type ShippedCode } from '../core/function-source.ts';
 import { deserializeValue, serializeValue, type Reviver } from '../core/serialization.ts';
-import type { Message, ObjectResult, RunMessage, ShippedDir } from '../protocol/messages.ts';
+import type { Message, RunMessage, ShippedDir } from '../protocol/messages.ts';
 import type { Payload } from '../core/serialization.ts';
 import type { WorkerObjects } from './worker-objects.ts';
 import { reviver } from '../api/objects.ts';
@@ -184,31 +184,17 @@ export class TaskExecutor {
     const args = [...m.args];
     await Promise.all(
       m.remoteArgs!.map(async ([i, id]) => {
-        args[i] = await this.fetchObject(id);
+        args[i] = await this.runtime.fetchValue(id);
       }),
     );
     return args;
-  }
-
-  /** An object's value: from this node's agent if it holds it, else through the head. */
-  private async fetchObject(id: string): Promise<Payload> {
-    const get = async (id: string): Promise<ObjectResult> => {
-      // This node's agent could not get it from a node: through the head.
-      const r = await this.runtime.call({ op: 'get', ids: [id], relay: this.objects !== undefined });
-      // Without a timeout the head answers once every object is done, never with { timedOut }.
-      if (!Array.isArray(r)) throw new Error(`fetching object ${id} timed out`);
-      return r[0]!;
-    };
-    return this.objects
-      ? await this.objects.fetch(id, get)
-      : await get(id).then((r) => (r.ok ? r.payload : Promise.reject(fromErrorInfo(r.error))));
   }
 
   /** The node's folder of the task's shipped working directory, unpacked first if the node lacks it. */
   private async shippedDir(m: RunMessage): Promise<string> {
     const d = m.workdir!;
     const got = await this.workdirs.ensure(d, async () => {
-      const value = deserializeValue(await this.fetchObject(d.objectId), reviver, { copy: false });
+      const value = deserializeValue(await this.runtime.fetchValue(d.objectId), reviver, { copy: false });
       if (!(value instanceof Uint8Array)) throw new Error(`working directory object ${d.objectId} is not an archive`);
       return value;
     });

@@ -5,6 +5,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { fromErrorInfo, TaskCancelledError, toErrorInfo } from '../core/errors.ts';
+import type { Payload } from '../core/serialization.ts';
 import type { ClientRequest, Message, ObjectResult, ReplyTo, ShippedDir } from '../protocol/messages.ts';
 import type { CoreRuntime, RuntimeContext } from '../api/runtime.ts';
 import type { WorkerObjects } from './worker-objects.ts';
@@ -71,34 +72,43 @@ export class WorkerRuntime implements CoreRuntime {
   }
 
   call<R extends ClientRequest>(req: R): Promise<ReplyTo<R>> {
-    const reply = this.request(req);
-    if (req.op !== 'get' || !this.objects) return reply;
-    return this.fetchDirect(req.ids, reply as Promise<GetReply>) as Promise<ReplyTo<R>>;
+    if (req.op !== 'get') return this.request(req);
+    // Without an agent to fetch from, every value comes through the head.
+    if (!this.objects) return this.request({ ...req, relay: true });
+    return this.fetchDirect(req.ids, this.request(req) as Promise<GetReply>) as Promise<ReplyTo<R>>;
   }
 
-  /**
-   * A `get` reply with the values the head left on other nodes (`fetch`) fetched by this node's
-   * agent straight from there, or through the head (`relay`) when that fails.
-   */
+  /** A `get` reply with the values the head left on nodes (`fetch`) fetched by {@link fetchValue}. */
   private async fetchDirect(ids: readonly string[], reply: Promise<GetReply>): Promise<GetReply> {
     const rs = await reply;
     if (!Array.isArray(rs) || !rs.some((r) => r.ok && r.fetch)) return rs;
+    return Promise.all(
+      rs.map((r, i): ObjectResult | Promise<ObjectResult> =>
+        !r.ok || !r.fetch
+          ? r
+          : this.fetchValue(ids[i]!).then(
+              (payload) => ({ ok: true, payload }),
+              (err: unknown) => ({ ok: false, error: toErrorInfo(err) }),
+            ),
+      ),
+    );
+  }
+
+  /**
+   * An object's value: from this node's agent, which has it or fetches it straight from a node
+   * that does (agent/object-transfers.ts), else through the head (`relay`).
+   */
+  async fetchValue(id: string): Promise<Payload> {
     const viaHead = async (id: string): Promise<ObjectResult> => {
       const r = await this.request({ op: 'get', ids: [id], relay: true });
-      return Array.isArray(r)
-        ? r[0]!
-        : { ok: false, error: { name: 'Error', message: `fetching object ${id} timed out` } };
+      // Without a timeout the head answers once every object is done, never with { timedOut }.
+      if (!Array.isArray(r)) throw new Error(`fetching object ${id} timed out`);
+      return r[0]!;
     };
-    return Promise.all(
-      rs.map(async (r, i): Promise<ObjectResult> => {
-        if (!r.ok || !r.fetch) return r;
-        try {
-          return { ok: true, payload: await this.objects!.fetch(ids[i]!, viaHead) };
-        } catch (err) {
-          return { ok: false, error: toErrorInfo(err) };
-        }
-      }),
-    );
+    if (this.objects) return this.objects.fetch(id, viaHead);
+    const r = await viaHead(id);
+    if (!r.ok) throw fromErrorInfo(r.error);
+    return r.payload;
   }
 
   private request<R extends ClientRequest>(req: R): Promise<ReplyTo<R>> {
