@@ -187,8 +187,41 @@ static napi_value preallocate(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * reusable(path): true when nothing else uses the file: it has one name, and no process holds
+ * it open or mapped (a mapping keeps its open file, even after close). The kernel grants a write
+ * lease only then (fs/locks.c counts the inode's readers and writers); taken and given back at
+ * once, it is only the question. The caller renames the file first, so no reader can open it by
+ * the name it was told afterwards.
+ */
+static napi_value reusable(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out;
+  char path[4096];
+  size_t len;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "reusable(path): path must be a string");
+    return NULL;
+  }
+  bool result = false;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd >= 0) {
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 && fcntl(fd, F_SETLEASE, F_WRLCK) == 0) {
+      fcntl(fd, F_SETLEASE, F_UNLCK);
+      result = true;
+    }
+    close(fd);
+  }
+  napi_get_boolean(env, result, &out);
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
+  napi_create_function(env, "reusable", NAPI_AUTO_LENGTH, reusable, NULL, &fn);
+  napi_set_named_property(env, exports, "reusable", fn);
   napi_create_function(env, "preallocate", NAPI_AUTO_LENGTH, preallocate, NULL, &fn);
   napi_set_named_property(env, exports, "preallocate", fn);
   napi_create_function(env, "map", NAPI_AUTO_LENGTH, map_file, NULL, &fn);

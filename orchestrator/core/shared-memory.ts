@@ -16,6 +16,14 @@
  * {@link WARM_IDLE_MS} without a write): the next write of that size renames it and only copies,
  * as Ray's plasma store copies into memory it allocated up front. A warm file is never a value's
  * file before it is renamed, so no reader can have it mapped.
+ *
+ * Most warm files are the files of freed values, as plasma reuses the memory of freed objects:
+ * the owner renames a freed value's file into the pool instead of removing it, which spares the
+ * kernel both freeing its pages and allocating new ones. A write takes such a file only if
+ * nothing uses it any more: no other name (a task's result that is its argument), and no process
+ * holding it open or mapped, which the kernel answers (a write lease is granted only then; see
+ * native/shm-map). A reader's mapping therefore always keeps the value it saw; a file still in use
+ * is removed instead.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -33,7 +41,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { readWholeFileSync, writeWholeFileSync } from './large-files.ts';
-import { preallocateFile } from './shm-map.ts';
+import { fileUnused, preallocateFile, shmReadMode } from './shm-map.ts';
 import { ensurePrivateDir, ProcessDir, type ProcessRole } from './runtime-dir.ts';
 import type { Payload } from './serialization.ts';
 
@@ -41,7 +49,7 @@ import type { Payload } from './serialization.ts';
 export const SHM_MIN_BYTES = 1024 * 1024;
 
 /** Warm files a folder keeps at most, bytes they hold at most, and how long they outlive the last write. */
-export const WARM_FILES = 2;
+export const WARM_FILES = 3;
 export const WARM_MAX_BYTES = 2 ** 31;
 export const WARM_IDLE_MS = 5000;
 const MIB = 2 ** 20;
@@ -87,7 +95,12 @@ export function isFileOf(dir: string | undefined, path: string): boolean {
 interface WarmFile {
   readonly path: string;
   readonly bytes: number;
+  /** The inode of a freed value's file (undefined: made as a warm file). */
+  readonly freed?: number;
 }
+
+/** The folders this process owns and has not closed, by path: where a freed file may be reused. */
+const owned = new Map<string, ShmFolder>();
 
 /** A process's folder of shared-memory values. */
 export class ShmFolder {
@@ -114,7 +127,9 @@ export class ShmFolder {
     try {
       const root = ensurePrivateDir(shmRoot());
       const dir = ProcessDir.create(role, { data: root, runtime: root });
-      return new ShmFolder(dir.path, dir);
+      const folder = new ShmFolder(dir.path, dir);
+      owned.set(folder.path, folder);
+      return folder;
     } catch (err) {
       warn(`orrery: shared memory is not used: ${(err as Error).message}`);
       return undefined;
@@ -145,24 +160,31 @@ export class ShmFolder {
 
   /** Writes `data` into a warm file large enough, renamed to `path`; false when there is none (or it failed). */
   private writeWarm(path: string, data: Uint8Array): boolean {
-    const fits = this.warm.filter((w) => w.bytes >= data.byteLength).sort((a, b) => a.bytes - b.bytes)[0];
-    if (!fits) return false;
-    this.warm.splice(this.warm.indexOf(fits), 1);
-    try {
-      renameSync(fits.path, path);
-      const fd = openSync(path, 'r+');
-      try {
-        for (let at = 0; at < data.byteLength; )
-          at += writeSync(fd, data, at, Math.min(2 ** 30, data.byteLength - at), at);
-        if (fits.bytes > data.byteLength) ftruncateSync(fd, data.byteLength);
-      } finally {
-        closeSync(fd);
+    for (;;) {
+      const fits = this.warm.filter((w) => w.bytes >= data.byteLength).sort((a, b) => a.bytes - b.bytes)[0];
+      if (!fits) return false;
+      this.warm.splice(this.warm.indexOf(fits), 1);
+      // A freed value's file is checked now, when its readers have had the most time to let go.
+      if (fits.freed !== undefined && !fileUnused(fits.path)) {
+        removeFile(fits.path);
+        continue;
       }
-      return true;
-    } catch {
-      rmSync(fits.path, { force: true });
-      rmSync(path, { force: true });
-      return false;
+      try {
+        renameSync(fits.path, path);
+        const fd = openSync(path, 'r+');
+        try {
+          for (let at = 0; at < data.byteLength; )
+            at += writeSync(fd, data, at, Math.min(2 ** 30, data.byteLength - at), at);
+          if (fits.bytes > data.byteLength) ftruncateSync(fd, data.byteLength);
+        } finally {
+          closeSync(fd);
+        }
+        return true;
+      } catch {
+        rmSync(fits.path, { force: true });
+        rmSync(path, { force: true });
+        return false;
+      }
     }
   }
 
@@ -171,13 +193,11 @@ export class ShmFolder {
     if (!this.dir || this.closed || bytes < SHM_MIN_BYTES) return;
     clearTimeout(this.idle);
     this.idle = setTimeout(() => this.coolDown(), WARM_IDLE_MS).unref();
+    // Freed values' files may come back for the next write, but only a made one is sure to.
     const size = Math.ceil(bytes / MIB) * MIB;
-    const all = [...this.warm, ...this.warming];
-    if (all.length >= WARM_FILES || all.reduce((n, w) => n + w.bytes, size) > WARM_MAX_BYTES) return;
-    // Leave most of /dev/shm to values: warm only while four more such files would fit.
-    const fs = statfsSync(this.path);
-    if (fs.bavail * fs.bsize < 4 * size) return;
-    const file: WarmFile = { path: join(this.path, `warm-${randomBytes(8).toString('hex')}`), bytes: size };
+    const made = (w: WarmFile) => w.freed === undefined && w.bytes >= size;
+    if (this.warm.some(made) || [...this.warming].some(made) || !this.roomFor(size)) return;
+    const file: WarmFile = { path: this.warmPath(), bytes: size };
     const started = preallocateFile(file.path, size, (error) => {
       this.warming.delete(file);
       if (error !== null || this.closed) return void rmSync(file.path, { force: true });
@@ -187,9 +207,50 @@ export class ShmFolder {
     if (started) this.warming.add(file);
   }
 
+  /**
+   * Keeps the file of a freed value of this folder as a warm file while the pool has room (else
+   * removes it). Whether nothing uses it any more (no other name, no process has it open or
+   * mapped: a reader's mapping must keep the value it saw) is checked when a write would take it
+   * ({@link fileUnused}); renamed now, so no reader told the old name can open it from here on.
+   */
+  reuse(path: string, bytes: number): void {
+    const pool = [...this.warm, ...this.warming];
+    // Only a folder written into lately keeps them (an agent whose values all come from its
+    // workers never writes, and its names would only keep the head's files from coming back).
+    const keep = this.idle !== undefined && bytes >= SHM_MIN_BYTES && pool.length < WARM_FILES;
+    if (!keep || shmReadMode().mode !== 'mmap' || !this.roomFor(bytes)) return removeFile(path);
+    let freed: number;
+    try {
+      freed = lstatSync(path).ino;
+    } catch {
+      return; // Gone already.
+    }
+    // Another name of a file already kept (a task's result that is its argument) only goes.
+    if (pool.some((w) => w.freed === freed)) return removeFile(path);
+    const file: WarmFile = { path: this.warmPath(), bytes, freed };
+    try {
+      renameSync(path, file.path);
+    } catch {
+      return;
+    }
+    this.warm.push(file);
+  }
+
+  /** Whether a warm file of `bytes` fits: the pool's byte cap, and /dev/shm keeping room for four more such files. */
+  private roomFor(bytes: number): boolean {
+    if ([...this.warm, ...this.warming].reduce((n, w) => n + w.bytes, bytes) > WARM_MAX_BYTES) return false;
+    const fs = statfsSync(this.path);
+    return fs.bavail * fs.bsize >= 4 * bytes;
+  }
+
+  private warmPath(): string {
+    return join(this.path, `warm-${randomBytes(8).toString('hex')}`);
+  }
+
   /** Removes the warm files (no write for a while, or the folder closes). */
   private coolDown(): void {
-    for (const w of this.warm.splice(0)) rmSync(w.path, { force: true });
+    this.idle = undefined;
+    for (const w of this.warm.splice(0)) removeFile(w.path);
   }
 
   /** A new name in this folder for file `source` (no copy; undefined when it is gone). */
@@ -212,6 +273,7 @@ export class ShmFolder {
   /** Removes the whole folder (this process's own; a worker's joined folder is its agent's to remove). */
   close(): void {
     this.closed = true;
+    owned.delete(this.path);
     clearTimeout(this.idle);
     this.coolDown();
     this.dir?.remove();
@@ -241,11 +303,20 @@ export function inlinePayload(p: Payload): Payload {
 
 /**
  * Removes the file of a shared-memory payload (its owner freed or spilled it; mappings stay
- * valid). Off this thread: freeing a large file's pages takes the kernel a while (100 MB: about
- * 20 ms here), which an agent's event loop should not wait for.
+ * valid), or, in a folder this process owns, keeps its pages for the next value when nothing
+ * uses it any more ({@link ShmFolder.reuse}). Removed off this thread: freeing a large file's
+ * pages takes the kernel a while (100 MB: about 20 ms here), which an agent's event loop should
+ * not wait for.
  */
 export function removeShmFile(p: Payload): void {
-  if (p.shm) rm(p.shm.path, { force: true }, () => undefined);
+  if (!p.shm) return;
+  const folder = owned.get(dirname(p.shm.path));
+  if (folder) folder.reuse(p.shm.path, p.shm.bytes);
+  else removeFile(p.shm.path);
+}
+
+function removeFile(path: string): void {
+  rm(path, { force: true }, () => undefined);
 }
 
 /**

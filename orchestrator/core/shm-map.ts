@@ -19,6 +19,8 @@ interface NativeShmMap {
   probe(): ArrayBuffer;
   /** Makes a new file of `bytes` allocated pages on a thread of the pool; `done` hears the error, or null. */
   preallocate(path: string, bytes: number, done: (error: string | null) => void): void;
+  /** True when the file has one name and no process holds it open or mapped. */
+  reusable(path: string): boolean;
 }
 
 /** How shared-memory values are read in this process, for logs and status. */
@@ -105,6 +107,14 @@ export function preallocateFile(path: string, bytes: number, done: (error: strin
   if (!m) return false;
   m.preallocate(path, bytes, done);
   return true;
+}
+
+/**
+ * True when file `path` has one name and no process (this one included) has it open or mapped,
+ * so its pages can take another value; false when unsure, and always without the addon.
+ */
+export function fileUnused(path: string): boolean {
+  return load()?.reusable(path) ?? false;
 }
 
 /** True for a buffer made by {@link mapFile} with the native addon (a mapped view, not a copy). */

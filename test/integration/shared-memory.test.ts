@@ -61,8 +61,9 @@ function sameResults(r: Record<string, unknown>): void {
   assert.deepEqual(r.afterWriters, [0, 0.5, 2.5], 'the object is unchanged for the driver after tasks wrote into it');
   assert.equal(r.readerAfterWriters, r.expectedSum, 'a later reader sees the unchanged object');
   assert.deepEqual(r.readers, Array(12).fill(r.readersExpected), 'every concurrent reader sees the whole object');
-  assert.equal(r.fileGoneAfterFree, true, 'the file goes once the object is freed');
+  assert.equal(r.fileGoneAfterFree, true, 'the value’s file goes once the object is freed');
   assert.deepEqual(r.viewAfterFree, [0.5, 6249999.5, true], 'a view taken before the free stays valid');
+  assert.equal(r.keptAfterFreeAndPuts, 6e6, 'a freed value another process maps changed when later puts came');
   assert.deepEqual(r.foldersAfterShutdown, { agents: [] }, 'no folder outlives its head and agent');
   assert.deepEqual(r.spillSums, [2e6, 4e6, 6e6, 8e6, 1e7], 'readers see spilled objects whole');
   assert.deepEqual(r.spillGets, [1, 2, 3, 4, 5]);

@@ -2,14 +2,16 @@
  * Warm files of a shared-memory folder (core/shared-memory.ts): after a large write the folder
  * makes a file of that size with its pages allocated, the next write of up to that size goes into
  * it (and only its bytes end up in the value's file), its name is never one a message may name,
- * and it goes after a while without writes, or with the folder.
+ * and it goes after a while without writes, or with the folder. A freed value's file comes back
+ * as a warm file, but a write takes it only when nothing uses it: a reader's mapping and another
+ * name keep their value.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, linkSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { isFileOf, ShmFolder, WARM_IDLE_MS } from '../../orchestrator/core/shared-memory.ts';
-import { shmReadMode } from '../../orchestrator/core/shm-map.ts';
+import { isFileOf, removeShmFile, ShmFolder, WARM_IDLE_MS } from '../../orchestrator/core/shared-memory.ts';
+import { mapFile, shmReadMode } from '../../orchestrator/core/shm-map.ts';
 
 const MIB = 2 ** 20;
 const warmFiles = (dir: string) => readdirSync(dir).filter((n) => n.startsWith('warm-'));
@@ -69,6 +71,80 @@ test('a folder joined from another process (a worker in its agent’s) makes no 
     joined.write(new Uint8Array(2 * MIB), { marked: false });
     await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(warmFiles(owner.path), []);
+  } finally {
+    owner.close();
+  }
+});
+
+/** A folder whose last write was `bytes` of `fill`, with its made warm file ready. */
+async function writtenFolder(bytes: number, fill: number) {
+  assert.equal(shmReadMode().mode, 'mmap', `the addon is needed here: ${shmReadMode().reason}`);
+  const folder = ShmFolder.create('head', (l) => assert.fail(l))!;
+  const value = folder.write(new Uint8Array(bytes).fill(fill), { marked: false })!;
+  await until('a warm file', () => readyWarmFiles(folder.path, Math.ceil(bytes / MIB) * MIB).length === 1);
+  return { folder, value, inode: statSync(value.shm!.path).ino };
+}
+
+test('a freed value’s file that nothing uses takes the next write, and its old name is gone at once', async () => {
+  const { folder, value, inode } = await writtenFolder(3 * MIB + 5, 1);
+  try {
+    removeShmFile(value);
+    assert.ok(!existsSync(value.shm!.path), 'a reader told the freed name could still open it');
+    assert.equal(warmFiles(folder.path).length, 2, 'the freed file was not kept');
+    // 3 MiB fits both the freed file (3 MiB + 5) and the made one (4 MiB): the smaller is taken.
+    const data = new Uint8Array(3 * MIB).fill(2);
+    const next = folder.write(data, { marked: false })!;
+    assert.equal(statSync(next.shm!.path).ino, inode, 'the write did not reuse the freed file');
+    assert.deepEqual(new Uint8Array(readFileSync(next.shm!.path)), data);
+  } finally {
+    folder.close();
+  }
+});
+
+test('a freed value’s file a reader still maps is never written into: the reader keeps its value', async () => {
+  const { folder, value, inode } = await writtenFolder(3 * MIB + 5, 1);
+  try {
+    const view = new Uint8Array(mapFile(value.shm!.path));
+    removeShmFile(value);
+    const next = folder.write(new Uint8Array(3 * MIB).fill(2), { marked: false })!;
+    assert.notEqual(statSync(next.shm!.path).ino, inode, 'a mapped file was reused');
+    assert.ok(
+      view.every((b) => b === 1),
+      'the reader’s mapped value changed',
+    );
+    const named = () =>
+      readdirSync(folder.path).some((n) => statSync(join(folder.path, n), { throwIfNoEntry: false })?.ino === inode);
+    await until('the file in use to leave the pool', () => !named());
+  } finally {
+    folder.close();
+  }
+});
+
+test('a freed value’s file with another name (a result that is its argument) keeps its value', async () => {
+  const { folder, value, inode } = await writtenFolder(3 * MIB + 5, 1);
+  const other = ShmFolder.create('agent', (l) => assert.fail(l))!;
+  try {
+    const alias = join(other.path, 'ab12');
+    linkSync(value.shm!.path, alias);
+    removeShmFile(value);
+    const next = folder.write(new Uint8Array(3 * MIB).fill(2), { marked: false })!;
+    assert.notEqual(statSync(next.shm!.path).ino, inode, 'a file with another name was reused');
+    assert.ok(
+      new Uint8Array(readFileSync(alias)).every((b) => b === 1),
+      'the other name’s value changed',
+    );
+  } finally {
+    folder.close();
+    other.close();
+  }
+});
+
+test('a folder that was not written into lately (an agent) removes freed files', async () => {
+  const owner = ShmFolder.create('agent', (l) => assert.fail(l))!;
+  try {
+    const value = ShmFolder.join(owner.path).write(new Uint8Array(2 * MIB), { marked: false })!;
+    removeShmFile(value);
+    await until('the file to go', () => readdirSync(owner.path).length === 0);
   } finally {
     owner.close();
   }
