@@ -5,7 +5,9 @@
  * tells whether such a mapping is still unmodified (no page copied on write, from
  * /proc/self/pagemap), so an identity task's result can alias its argument's file; and makes,
  * on a thread of the pool, a new file whose pages are already allocated (fallocate), so that a
- * later put writing into it copies its bytes without waiting for the kernel to find memory.
+ * later put writing into it copies its bytes without waiting for the kernel to find memory; and
+ * tells whether a freed value's file is used by anyone still (a write lease), so that its pages
+ * can take the next value.
  */
 #define _GNU_SOURCE
 #include <node_api.h>
