@@ -119,8 +119,33 @@ async function boxes(): Promise<{ kind: string; label: string; box: number[]; id
     );
 }
 
+/**
+ * Waits until the graph stands still: its view, canvas size and boxes unchanged over three
+ * frames. Closing a panel resizes the canvas, and the relayout and fit that follow come a frame
+ * or more later (several on a loaded machine); a click computed before them lands elsewhere.
+ */
+async function graphSettled(): Promise<void> {
+  // A string, not a function: tsx would wrap the named helpers inside in a __name the page lacks.
+  await page.evaluate(`new Promise((resolve) => {
+    const canvas = document.querySelector('[data-testid=graph-canvas]');
+    const list = document.querySelector('[data-testid=graph-boxes]');
+    const now = () => canvas.dataset.view + '|' + canvas.clientWidth + 'x' + canvas.clientHeight + '|' + list.innerHTML.length;
+    let last = now();
+    let same = 0;
+    const tick = () => {
+      const cur = now();
+      same = cur === last ? same + 1 : 0;
+      last = cur;
+      if (same >= 3) resolve();
+      else requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  })`);
+}
+
 /** Clicks the graph box labelled `label` where it is drawn on the canvas. */
 async function clickBox(label: string, kind = 'group'): Promise<void> {
+  await graphSettled();
   const b = (await boxes()).find((x) => x.label === label && x.kind === kind);
   assert.ok(b, `a ${kind} box labelled ${label}: ${(await boxes()).map((x) => x.label).join(' | ')}`);
   const [ox, oy, s] = (await page.getByTestId('graph-canvas').getAttribute('data-view'))!.split(',').map(Number);
