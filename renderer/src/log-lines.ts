@@ -49,6 +49,25 @@ export function withAttemptHeaders(lines: readonly AttemptLine[]): ShownLine[] {
   return out;
 }
 
+/**
+ * How many lines at the end of `kept` (what the head had when it answered a fetch) are the first
+ * lines of `streamed` (what the feed brought after the fetch began): a line can reach the head,
+ * then the feed, while the answer is on its way, and would otherwise show twice.
+ */
+export function overlap(kept: readonly { text: string }[], streamed: readonly { text: string }[]): number {
+  for (let k = Math.min(kept.length, streamed.length, 500); k > 0; k--) {
+    let same = true;
+    for (let i = 0; i < k && same; i++) same = kept[kept.length - k + i]!.text === streamed[i]!.text;
+    if (same) return k;
+  }
+  return 0;
+}
+
+/** A task's lines from the head's answer, then those streamed since the fetch began, each once. */
+export function joinStreamed(earlier: readonly AttemptLine[], streamed: readonly AttemptLine[]): AttemptLine[] {
+  return [...earlier.slice(0, earlier.length - overlap(earlier, streamed)), ...streamed];
+}
+
 /** Lines containing `query` (any case), with each attempt header kept above its matches. */
 export function filterLines(lines: readonly ShownLine[], query: string): ShownLine[] {
   const q = query.toLowerCase();

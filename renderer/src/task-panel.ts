@@ -12,7 +12,7 @@ import { copyButton, shortId } from './short-id.ts';
 import { taskActions } from './task-actions.ts';
 import { taskFacts, updateTaskFacts } from './task-facts.ts';
 import { argumentsView, circuitView } from './task-inputs.ts';
-import { fromDetail, withAttemptHeaders } from './log-lines.ts';
+import { fromDetail, joinStreamed, withAttemptHeaders } from './log-lines.ts';
 
 function field(label: string, value: string | Node | undefined, testid?: string, after?: Node): HTMLElement | null {
   if (value === undefined || value === '') return null;
@@ -123,7 +123,7 @@ export async function openTask(app: App, id: string, session?: string): Promise<
     }
     const fresh = app.live.taskLines(id).slice(streamedBefore);
     if (fresh.length)
-      logBox.textContent = withAttemptHeaders([...fromDetail(detail.logEntries, detail.logs), ...fresh])
+      logBox.textContent = withAttemptHeaders(joinStreamed(fromDetail(detail.logEntries, detail.logs), fresh))
         .map((l) => l.text)
         .join('\n');
     // Facts move while a job waits (queue position, status, cost): redraw them from the feed.

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { countsBars, isCounts } from '../../renderer/src/results/counts-histogram.ts';
 import { estimatesOf } from '../../renderer/src/results/expectation-values.ts';
 import { niceTicks, percent, shortNumber } from '../../renderer/src/results/svg.ts';
-import { filterLines, fromDetail, withAttemptHeaders } from '../../renderer/src/log-lines.ts';
+import { filterLines, fromDetail, joinStreamed, withAttemptHeaders } from '../../renderer/src/log-lines.ts';
 import { isInternalFrame, tidyFrame, withoutRepeatedMessage } from '../../renderer/src/error-text.ts';
 
 test('few outcomes: every one, in bitstring order, with its probability', () => {
@@ -71,6 +71,28 @@ test('expectation values: one with its std, a variance as sigma, an estimator re
   );
   assert.equal(estimatesOf({ value: 1 }), undefined, 'no error: not an estimate');
   assert.equal(estimatesOf({ evs: [1, 2], stds: [0.1] }), undefined, 'lengths differ');
+});
+
+test('log lines: those the head answered with and those streamed meanwhile show once', () => {
+  // The retry's lines reached the head before it answered, and the feed brought them after the fetch began.
+  const earlier = fromDetail(
+    [
+      { attempt: 0, stream: 'stdout', text: 'loading' },
+      { attempt: 1, stream: 'stdout', text: 'loading' },
+      { attempt: 1, stream: 'stdout', text: 'fit converged' },
+    ],
+    [],
+  );
+  const streamed = [
+    { text: 'loading', attempt: 1 },
+    { text: 'fit converged', attempt: 1 },
+    { text: 'saved', attempt: 1 },
+  ];
+  assert.deepEqual(
+    withAttemptHeaders(joinStreamed(earlier, streamed)).map((l) => l.text),
+    ['── attempt 1 ──', 'loading', '── attempt 2 (retry 1) ──', 'loading', 'fit converged', 'saved'],
+  );
+  assert.deepEqual(joinStreamed(earlier, []), earlier);
 });
 
 test('log lines: a header per attempt once a task was retried; none for a single first attempt', () => {

@@ -8,7 +8,15 @@ import type { App, View } from '../app.ts';
 import type { LogEntry, NodeLogLine } from '../api-types.ts';
 import { h, replace } from '../dom.ts';
 import { api } from '../head-client.ts';
-import { type AttemptLine, filterLines, fromDetail, type ShownLine, withAttemptHeaders } from '../log-lines.ts';
+import {
+  type AttemptLine,
+  filterLines,
+  fromDetail,
+  joinStreamed,
+  overlap,
+  type ShownLine,
+  withAttemptHeaders,
+} from '../log-lines.ts';
 import { shortId } from '../short-id.ts';
 import type { TaskStore } from '../task-store.ts';
 import './logs.css';
@@ -187,14 +195,12 @@ export class LogsView implements View {
       const kept = (m.nodeEarlier ?? [])
         .filter((l) => !live || !l.taskId || store.tasks.has(l.taskId))
         .flatMap((l) => nodeLineTexts(l, store));
-      const streamed = live ? (this.app.live.nodeLogs.get(m.id) ?? []).slice(m.streamedBefore) : [];
-      return [
-        ...m.earlier,
-        ...kept.slice(0, kept.length - overlap(kept, streamed)),
-        ...streamed.map((text) => ({ text })),
-      ];
+      const streamed = live
+        ? (this.app.live.nodeLogs.get(m.id) ?? []).slice(m.streamedBefore).map((text) => ({ text }))
+        : [];
+      return [...m.earlier, ...kept.slice(0, kept.length - overlap(kept, streamed)), ...streamed];
     }
-    return withAttemptHeaders([...m.earlier, ...this.app.live.taskLines(m.id).slice(m.streamedBefore)]);
+    return withAttemptHeaders(joinStreamed(m.earlier, this.app.live.taskLines(m.id).slice(m.streamedBefore)));
   }
 
   private draw(): void {
@@ -256,16 +262,6 @@ function nodeLineTexts(l: NodeLogLine, store: TaskStore): ShownLine[] {
     .map((line) => ({
       text: `${l.taskId ? `${store.taskLabel(l.taskId)} ` : ''}${l.stream === 'stderr' ? `[err] ${line}` : line}`,
     }));
-}
-
-/** How many of `kept`'s last lines are `streamed`'s first ones (lines the head had and the feed also brought while the page asked). */
-function overlap(kept: readonly ShownLine[], streamed: readonly string[]): number {
-  for (let k = Math.min(kept.length, streamed.length, 500); k > 0; k--) {
-    let same = true;
-    for (let i = 0; i < k && same; i++) same = kept[kept.length - k + i]!.text === streamed[i];
-    if (same) return k;
-  }
-  return 0;
 }
 
 /** Draws lines into the box: attempt headers as such, matches of `query` marked. */
