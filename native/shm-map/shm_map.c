@@ -38,17 +38,22 @@ static napi_value fail(napi_env env, const char *what, const char *path) {
   return NULL;
 }
 
+/* The call's first argument, a path, into `path`; false (a TypeError thrown with `usage`) when it is not a string. */
+static bool path_arg(napi_env env, napi_callback_info info, char *path, size_t size, const char *usage) {
+  size_t argc = 1, len;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], path, size, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, usage);
+    return false;
+  }
+  return true;
+}
+
 /* map(path): ArrayBuffer over the whole file (an empty file gives an empty, ordinary buffer). */
 static napi_value map_file(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
   char path[4096];
-  size_t len;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok) {
-    napi_throw_type_error(env, NULL, "map(path): path must be a string");
-    return NULL;
-  }
+  if (!path_arg(env, info, path, sizeof path, "map(path): path must be a string")) return NULL;
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return fail(env, "cannot open", path);
   struct stat st;
@@ -197,15 +202,9 @@ static napi_value preallocate(napi_env env, napi_callback_info info) {
  * the name it was told afterwards.
  */
 static napi_value reusable(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], out;
+  napi_value out;
   char path[4096];
-  size_t len;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok) {
-    napi_throw_type_error(env, NULL, "reusable(path): path must be a string");
-    return NULL;
-  }
+  if (!path_arg(env, info, path, sizeof path, "reusable(path): path must be a string")) return NULL;
   bool result = false;
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd >= 0) {
