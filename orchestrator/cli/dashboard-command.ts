@@ -94,6 +94,8 @@ export async function dashboardCommand(
     configPath: cfg.path,
     log: (line) => process.stderr.write(`${line}\n`),
   });
+  // Signals stop the service from now on (see startCommand).
+  const stopped = serveUntilStopped(service, print);
   const { info } = service;
   print(`orrery head running (pid ${info.pid}${cfg.path ? `, config ${cfg.path}` : ''})`);
   if (open) {
@@ -110,7 +112,7 @@ export async function dashboardCommand(
     const { pid } = await service.dashboard.examples.run({ name: example });
     print(`  example:   ${example} (pid ${pid})`);
   }
-  return serveUntilStopped(service, print);
+  return stopped;
 }
 
 /** `--url`: one line, the login link of the running head. */

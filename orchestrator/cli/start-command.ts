@@ -78,6 +78,9 @@ export async function startCommand(args: string[], opts: CliOptions, print: (lin
     graceS,
     tunnelPort,
   });
+  // Signals stop the service from now on: it is listed in head.json already, and a SIGTERM
+  // that came before the handlers would kill it without a clean stop.
+  const stopped = serveUntilStopped(service, print);
   const { info } = service;
   const nodes = service.head.queries.nodeIds().length;
   print(
@@ -92,7 +95,7 @@ export async function startCommand(args: string[], opts: CliOptions, print: (lin
   print(`  head file: ${service.headFile}`);
   print(`  session:   ${service.session}${resume ? ' (resumed)' : ''}`);
   print(`  agents:    keep running ${formatDuration(service.agentGraceS)} without a head (--agent-grace)`);
-  return serveUntilStopped(service, print);
+  return stopped;
 }
 
 /**
